@@ -1,0 +1,423 @@
+"""Capture histories: who was seen by which list, by covariate stratum.
+
+`CaptureHistories` is the central type of darkfigure. Everything upstream (files,
+linkage) produces one; every estimator consumes one. It is immutable: methods that
+change it (`collapse`, `drop_lists`, `stratify`) return new objects.
+
+The all-zero pattern (registered by no list) is never observed: it is what
+multiple systems estimation predicts (the *dark figure*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CaptureHistories", "DataError"]
+
+
+class DataError(ValueError):
+    """Input data that cannot be used as it is.
+
+    The message names the offending column, row or list and says what to do.
+    """
+
+
+def _is_binary(s: pd.Series) -> bool:
+    vals = pd.unique(s.dropna())
+    try:
+        return len(vals) > 0 and set(np.asarray(vals, dtype=float).tolist()) <= {0.0, 1.0}
+    except (TypeError, ValueError):
+        return False
+
+
+def _sorted_levels(values: Iterable) -> tuple:
+    vals = list(pd.unique(pd.Series(list(values)).dropna()))
+    try:
+        return tuple(sorted(vals))
+    except TypeError:
+        return tuple(sorted(vals, key=str))
+
+
+@dataclass(frozen=True)
+class CaptureHistories:
+    """Counts of persons per capture pattern and covariate stratum.
+
+    Build it with :meth:`from_table` (aggregated: one row per pattern and stratum with
+    a count) or :meth:`from_records` (one row per person).
+
+    Attributes
+    ----------
+    lists : tuple of str, length k >= 2
+        Names of the lists (sources, registers).
+    covariates : tuple of str
+        Names of the categorical covariates (may be empty).
+    levels : dict str -> tuple
+        Sorted levels of each covariate (only levels with at least one observed person).
+    table : pandas.DataFrame, shape (n_rows, k + n_covariates + 1)
+        One row per observed pattern x stratum with ``count > 0``: the list columns
+        (int8, 0/1), the covariate columns and ``count`` (int64). Never holds the
+        all-zero pattern.
+    name : str or None
+        Where the data came from (dataset or file name), for reports.
+    notes : tuple of str
+        What was done to the data on the way in (lists dropped, rows summed), for reports.
+
+    Notes
+    -----
+    The structure follows the standard multiple-systems layout (e.g. Bird & King 2018,
+    Annu. Rev. Stat. Appl. 5:95-118): a 2^k incomplete contingency table whose
+    all-zero cell is structurally missing, one table per covariate stratum.
+    """
+
+    lists: tuple[str, ...]
+    covariates: tuple[str, ...]
+    levels: dict[str, tuple]
+    table: pd.DataFrame = field(repr=False)
+    name: str | None = None
+    notes: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_table(
+        cls,
+        data: pd.DataFrame,
+        lists: Sequence[str] | None = None,
+        covariates: Sequence[str] | None = None,
+        count: str = "count",
+        *,
+        name: str | None = None,
+        on_empty_list: Literal["error", "drop"] = "error",
+    ) -> CaptureHistories:
+        """Build from an aggregated table: 0/1 list columns, covariates, a count column.
+
+        Parameters
+        ----------
+        data : DataFrame, shape (n_rows, n_columns)
+            One row per capture pattern (and covariate stratum). Rows with the same
+            pattern and stratum are summed. Rows with count 0 are allowed (ignored).
+        lists : sequence of str, optional
+            List columns. Default: every column (other than `count`) whose values are
+            all 0/1.
+        covariates : sequence of str, optional
+            Categorical covariate columns. Default: every other column.
+        count : str
+            Name of the count column (non-negative integers).
+        name : str, optional
+            Label of the data (dataset or file name).
+        on_empty_list : {"error", "drop"}
+            What to do with a list that registered nobody: stop with an error (default)
+            or drop the list and record a note.
+
+        Raises
+        ------
+        DataError
+            Empty table; unknown or missing column; fewer than 2 lists; a list column
+            not coded 0/1; a negative, fractional or missing count; the all-zero
+            pattern with a positive count; a covariate with missing values or a single
+            level; a list that registered nobody (unless ``on_empty_list="drop"``).
+        """
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        if data.shape[0] == 0 or data.shape[1] == 0:
+            raise DataError("the table is empty: it needs one row per capture pattern and a count column")
+        if count not in data.columns:
+            raise DataError(
+                f"no count column {count!r}; columns are {list(data.columns)}. "
+                "Name the count column (count=...) or use CaptureHistories.from_records for one row per person."
+            )
+        lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count})
+        counts = cls._validate_counts(data[count], count)
+        frame = data[list(lists) + list(covariates)].copy()
+        frame["count"] = counts
+        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list)
+
+    @classmethod
+    def from_records(
+        cls,
+        data: pd.DataFrame,
+        lists: Sequence[str] | None = None,
+        covariates: Sequence[str] | None = None,
+        *,
+        name: str | None = None,
+        on_empty_list: Literal["error", "drop"] = "error",
+    ) -> CaptureHistories:
+        """Build from one row per person: 0/1 list columns and covariates; counted for you.
+
+        Parameters
+        ----------
+        data : DataFrame, shape (n_persons, n_columns)
+        lists, covariates, name, on_empty_list
+            As in :meth:`from_table`.
+
+        Raises
+        ------
+        DataError
+            As in :meth:`from_table`; also a person registered by no list.
+        """
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        if data.shape[0] == 0 or data.shape[1] == 0:
+            raise DataError("the table is empty: it needs one row per person with 0/1 list columns")
+        lists, covariates = cls._resolve_columns(data, lists, covariates, exclude=set())
+        frame = data[list(lists) + list(covariates)].copy()
+        frame["count"] = 1
+        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list)
+
+    @classmethod
+    def from_frame(
+        cls,
+        data: pd.DataFrame,
+        lists: Sequence[str] | None = None,
+        covariates: Sequence[str] | None = None,
+        count: str = "count",
+        **kwargs,
+    ) -> CaptureHistories:
+        """Build from either layout: aggregated if a `count` column exists, else per person.
+
+        See :meth:`from_table` and :meth:`from_records` for parameters and errors.
+        """
+        if count in data.columns:
+            return cls.from_table(data, lists, covariates, count, **kwargs)
+        return cls.from_records(data, lists, covariates, **kwargs)
+
+    # ------------------------------------------------------------------ validation
+    @staticmethod
+    def _resolve_columns(data, lists, covariates, exclude):
+        cols = [c for c in data.columns if c not in exclude]
+        for role, given in (("list", lists), ("covariate", covariates)):
+            for c in given or ():
+                if c not in data.columns:
+                    raise DataError(
+                        f"unknown {role} column {c!r}; the columns are {list(data.columns)}"
+                    )
+        if lists is None:
+            pool = [c for c in cols if c not in set(covariates or ())]
+            lists = [c for c in pool if _is_binary(data[c])]
+        lists = list(dict.fromkeys(lists))
+        if covariates is None:
+            covariates = [c for c in cols if c not in set(lists)]
+        covariates = list(dict.fromkeys(covariates))
+        overlap = set(lists) & set(covariates)
+        if overlap:
+            raise DataError(f"column(s) {sorted(overlap)} given both as list and as covariate")
+        if len(lists) < 2:
+            raise DataError(
+                f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
+                f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists."
+            )
+        for c in lists:
+            s = data[c]
+            if s.isna().any():
+                row = int(np.flatnonzero(s.isna().to_numpy())[0])
+                raise DataError(f"list column {c!r} has a missing value in row {row}; code every list 0/1")
+            if not _is_binary(s):
+                bad = s[~s.astype(str).isin(["0", "1", "0.0", "1.0", "True", "False"])]
+                row = int(bad.index[0]) if len(bad) else 0
+                val = bad.iloc[0] if len(bad) else s.iloc[0]
+                raise DataError(
+                    f"list column {c!r} must be coded 0/1 (1 = registered by this list); "
+                    f"row {row} has {val!r}. Recode it, or pass it as a covariate."
+                )
+        for c in covariates:
+            s = data[c]
+            if s.isna().any():
+                row = int(np.flatnonzero(s.isna().to_numpy())[0])
+                raise DataError(
+                    f"covariate {c!r} has a missing value in row {row}; fill it with an explicit "
+                    "level such as 'unknown', or leave the covariate out"
+                )
+        return tuple(lists), tuple(covariates)
+
+    @staticmethod
+    def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
+        if s.isna().any():
+            row = int(np.flatnonzero(s.isna().to_numpy())[0])
+            raise DataError(f"count column {name!r} is missing in row {row}")
+        try:
+            v = pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            bad = pd.to_numeric(s, errors="coerce").isna().to_numpy()
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"count column {name!r} must be numeric; row {row} has {s.iloc[row]!r}") from None
+        if (v < 0).any():
+            row = int(np.flatnonzero(v < 0)[0])
+            raise DataError(f"count column {name!r} must be non-negative; row {row} has {v[row]:g}")
+        if (v != np.round(v)).any() or not np.isfinite(v).all():
+            row = int(np.flatnonzero((v != np.round(v)) | ~np.isfinite(v))[0])
+            raise DataError(
+                f"count column {name!r} must hold whole numbers of persons; row {row} has {v[row]:g}"
+            )
+        return v.astype(np.int64)
+
+    @classmethod
+    def _build(cls, frame, lists, covariates, *, name, on_empty_list):
+        frame = frame.copy()
+        for c in lists:
+            frame[c] = frame[c].astype(float).astype(np.int8)
+        pattern = frame[list(lists)].to_numpy()
+        zero = (pattern.sum(axis=1) == 0) & (frame["count"].to_numpy() > 0)
+        if zero.any():
+            row = int(np.flatnonzero(zero)[0])
+            raise DataError(
+                f"row {frame.index[row]} has the all-zero pattern (registered by no list) with a "
+                "positive count; nobody can be observed that way. Remove the row: the all-zero "
+                "cell is what is estimated."
+            )
+        frame = frame[frame["count"].to_numpy() > 0]
+        if frame.shape[0] == 0:
+            raise DataError("all counts are zero: there is nobody to estimate from")
+        notes: list[str] = []
+        per_list = frame[list(lists)].mul(frame["count"], axis=0).sum()
+        empty = [c for c in lists if per_list[c] == 0]
+        if empty:
+            if on_empty_list == "drop":
+                lists = tuple(c for c in lists if c not in empty)
+                notes.append(f"dropped list(s) with no records: {', '.join(empty)}")
+                if len(lists) < 2:
+                    raise DataError(
+                        f"after dropping the empty list(s) {empty} fewer than 2 lists remain"
+                    )
+                frame = frame.drop(columns=empty)
+            else:
+                raise DataError(
+                    f"list(s) {empty} registered nobody: a list with no records carries no "
+                    "information and makes its parameters infinite. Drop it (on_empty_list='drop', "
+                    "or --drop-empty-lists on the command line) or check the data."
+                )
+        levels = {}
+        for c in covariates:
+            lv = _sorted_levels(frame[c])
+            if len(lv) < 2:
+                raise DataError(
+                    f"covariate {c!r} has a single level ({lv[0]!r}) among observed persons; "
+                    "it cannot stratify anything. Leave it out."
+                )
+            levels[c] = lv
+        n_before = frame.shape[0]
+        key = list(lists) + list(covariates)
+        frame = frame.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
+        if frame.shape[0] < n_before and n_before - frame.shape[0] > 0:
+            notes.append(f"summed {n_before - frame.shape[0]} duplicate pattern row(s)")
+        for c in covariates:
+            frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
+        frame["count"] = frame["count"].astype(np.int64)
+        return cls(tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes))
+
+    # ------------------------------------------------------------------ views
+    @property
+    def k(self) -> int:
+        """Number of lists."""
+        return len(self.lists)
+
+    @property
+    def n_observed(self) -> int:
+        """Total number of distinct persons registered by at least one list."""
+        return int(self.table["count"].sum())
+
+    def list_sizes(self) -> pd.Series:
+        """Number of persons on each list, shape (k,)."""
+        return self.table[list(self.lists)].mul(self.table["count"], axis=0).sum().astype(np.int64)
+
+    def pairwise_overlaps(self) -> pd.DataFrame:
+        """Persons on both lists i and j, DataFrame of shape (k, k) (diagonal: list sizes)."""
+        x = self.table[list(self.lists)].to_numpy(dtype=float)
+        w = self.table["count"].to_numpy(dtype=float)
+        m = (x * w[:, None]).T @ x
+        return pd.DataFrame(m.astype(np.int64), index=self.lists, columns=self.lists)
+
+    def empty_overlaps(self) -> list[tuple[str, str]]:
+        """Pairs of lists that share no person (their interaction MLE is -inf)."""
+        m = self.pairwise_overlaps().to_numpy()
+        return [
+            (self.lists[i], self.lists[j])
+            for i in range(self.k)
+            for j in range(i + 1, self.k)
+            if m[i, j] == 0
+        ]
+
+    def pattern_counts(self) -> pd.Series:
+        """Counts per capture pattern summed over covariates, indexed by '0101'-style strings."""
+        t = self.collapse().table
+        idx = t[list(self.lists)].astype(str).agg("".join, axis=1)
+        return pd.Series(t["count"].to_numpy(), index=idx, name="count")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The aggregated table (a copy): list columns, covariates, ``count``."""
+        return self.table.copy()
+
+    # ------------------------------------------------------------------ derivations
+    def collapse(self, keep: Sequence[str] = ()) -> CaptureHistories:
+        """Sum over all covariates except `keep`.
+
+        Raises
+        ------
+        DataError
+            If a name in `keep` is not a covariate.
+        """
+        for c in keep:
+            if c not in self.covariates:
+                raise DataError(f"unknown covariate {c!r}; covariates are {list(self.covariates)}")
+        keep = tuple(c for c in self.covariates if c in keep)
+        t = (
+            self.table.groupby(list(self.lists) + list(keep), observed=True)["count"]
+            .sum()
+            .reset_index()
+        )
+        t = t[t["count"] > 0].reset_index(drop=True)
+        return CaptureHistories(
+            self.lists, keep, {c: self.levels[c] for c in keep}, t, self.name, self.notes
+        )
+
+    def drop_lists(self, names: Sequence[str]) -> CaptureHistories:
+        """Remove lists; persons seen only by them leave the data.
+
+        Raises
+        ------
+        DataError
+            Unknown list name or fewer than 2 lists left.
+        """
+        for c in names:
+            if c not in self.lists:
+                raise DataError(f"unknown list {c!r}; lists are {list(self.lists)}")
+        keep = tuple(c for c in self.lists if c not in set(names))
+        if len(keep) < 2:
+            raise DataError("fewer than 2 lists would remain")
+        t = self.table.drop(columns=list(names))
+        t = t[t[list(keep)].sum(axis=1) > 0]
+        t = t.groupby(list(keep) + list(self.covariates), observed=True)["count"].sum().reset_index()
+        t = t[t["count"] > 0].reset_index(drop=True)
+        return CaptureHistories(keep, self.covariates, self.levels, t, self.name, self.notes)
+
+    def stratify(self, covariate: str) -> dict:
+        """Split by the levels of one covariate: {level: CaptureHistories without it}.
+
+        Raises
+        ------
+        DataError
+            If `covariate` is not a covariate of the data.
+        """
+        if covariate not in self.covariates:
+            raise DataError(f"unknown covariate {covariate!r}; covariates are {list(self.covariates)}")
+        rest = tuple(c for c in self.covariates if c != covariate)
+        out = {}
+        for lv in self.levels[covariate]:
+            t = self.table[self.table[covariate] == lv].drop(columns=[covariate])
+            t = t.groupby(list(self.lists) + list(rest), observed=True)["count"].sum().reset_index()
+            t = t[t["count"] > 0].reset_index(drop=True)
+            levels = {c: _sorted_levels(t[c].astype(object)) for c in rest}
+            for c in rest:
+                t[c] = pd.Categorical(t[c].astype(object), categories=list(levels[c]))
+            out[lv] = CaptureHistories(self.lists, rest, levels, t, f"{self.name} [{covariate}={lv}]", self.notes)
+        return out
+
+    def __str__(self) -> str:
+        cov = ", ".join(f"{c} ({len(self.levels[c])} levels)" for c in self.covariates) or "none"
+        return (
+            f"CaptureHistories{' ' + repr(self.name) if self.name else ''}: {self.k} lists "
+            f"({', '.join(self.lists)}), covariates: {cov}, {self.n_observed} persons observed"
+        )

@@ -1,0 +1,179 @@
+"""Existence of the maximum likelihood estimate and identifiability of the hidden cells.
+
+For a Poisson log-linear model with design X (observable cells) and counts y, the
+MLE exists if and only if there is no direction of recession: no d = X b, d != 0,
+with d_i = 0 on cells with y_i > 0 and d_i <= 0 on cells with y_i = 0 (Haberman
+1974; Fienberg & Rinaldo 2012, Ann. Statist. 40:996-1023). The cells where some
+such d is negative lie outside the *facial set*; their fitted values are 0 in the
+extended MLE and the parameters along d go to -inf.
+
+We find them by linear programming (scipy's HiGHS): maximise sum(-d_i) over the
+zero cells subject to X_pos b = 0 and -1 <= X_zero b <= 0, repeated until no new
+cell is found. The population size is still identified when every hidden cell's
+row x0 lies in the row space of X restricted to the facial set: then the diverging
+parameters do not touch the hidden cells. This is how SparseMSE treats lists that
+do not overlap (Chan, Silverman & Vincent 2021, JASA 116:1297-1306): an empty
+overlap A∩B fitted with an A:B term only removes the cells where A = B = 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linprog
+
+__all__ = ["ExistenceCheck", "check_existence"]
+
+
+@dataclass
+class ExistenceCheck:
+    """Result of the existence/identifiability check.
+
+    Attributes
+    ----------
+    mle_exists : bool
+        True when the MLE exists (facial set = all observable cells).
+    identified : bool
+        True when the hidden cells have finite fitted values (under the extended
+        MLE if the MLE does not exist).
+    facial_set : ndarray of bool, shape (n_observable,)
+        Cells that can have positive fitted values.
+    infinite_parameters : list of str
+        Parameters that go to -inf (or +inf) along the recession direction.
+    rank_deficient : bool
+        The hidden cell is not in the row space of the design (SparseMSE's ierr = 2).
+    tolerance : float
+        Numerical tolerance used to decide.
+    lp_value : float
+        Optimal value of the first LP (0 when the MLE exists).
+    """
+
+    mle_exists: bool
+    identified: bool
+    facial_set: np.ndarray = field(repr=False)
+    infinite_parameters: list[str] = field(default_factory=list)
+    rank_deficient: bool = False
+    tolerance: float = 1e-7
+    lp_value: float = 0.0
+
+    @property
+    def n_zero_cells(self) -> int:
+        """Number of observable cells fitted as 0 in the extended MLE."""
+        return int((~self.facial_set).sum())
+
+    def message(self) -> str:
+        """One plain sentence for results and reports."""
+        params = ", ".join(self.infinite_parameters[:8]) or "none"
+        if self.mle_exists and self.identified:
+            return "the MLE exists"
+        if self.mle_exists:
+            return (
+                "the MLE exists but the unobserved cell is not identified "
+                "(rank deficient design): no estimate of N"
+            )
+        if self.identified:
+            return (
+                f"the MLE does not exist: {self.n_zero_cells} observable cell(s) are fitted as 0 "
+                f"(parameters going to -inf: {params}); the unobserved cell is still identified "
+                "(extended MLE, as for non-overlapping lists)"
+            )
+        return (
+            f"the MLE does not exist and the unobserved cell is not identified "
+            f"(parameters going to infinity: {params}): this model cannot estimate N"
+        )
+
+
+def _row_space_contains(x: np.ndarray, rows: np.ndarray, tol: float = 1e-7) -> bool:
+    if rows.size == 0:
+        return True
+    if x.shape[0] == 0:
+        return not np.any(np.abs(rows) > tol)
+    coef, *_ = np.linalg.lstsq(x.T, rows.T, rcond=None)
+    resid = np.abs(x.T @ coef - rows.T)
+    scale = max(1.0, float(np.abs(rows).max()))
+    return bool(resid.max() <= tol * scale * 10)
+
+
+def check_existence(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_hidden: np.ndarray,
+    *,
+    names: list[str] | None = None,
+    tol: float = 1e-7,
+) -> ExistenceCheck:
+    """Check whether the Poisson MLE exists and the hidden cells are identified.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, p)
+        Design over the observable cells.
+    y : ndarray of shape (n,)
+        Observed counts.
+    x_hidden : ndarray of shape (s, p)
+        Design rows of the unobservable (all-zero pattern) cells, one per stratum.
+    names : list of str, optional
+        Parameter names, for reporting which go to infinity.
+    tol : float
+        Cells with d_i < -tol are taken to be outside the facial set.
+
+    Returns
+    -------
+    ExistenceCheck
+
+    Raises
+    ------
+    RuntimeError
+        If the linear program fails for a reason other than optimality.
+    """
+    n, p = x.shape
+    zero = np.flatnonzero(y == 0)
+    pos = np.flatnonzero(y > 0)
+    outside = np.zeros(n, dtype=bool)
+    first_value = 0.0
+    direction_sum = np.zeros(p)
+    # scale columns for the LP's sake
+    colscale = np.maximum(np.abs(x).max(axis=0), 1e-12)
+    xs = x / colscale
+    for it in range(50):
+        target = np.array([i for i in zero if not outside[i]], dtype=np.int64)
+        if target.size == 0:
+            break
+        c = xs[target].sum(axis=0)  # minimise sum of d over target cells
+        a_eq = xs[pos] if pos.size else None
+        b_eq = np.zeros(pos.size) if pos.size else None
+        a_ub = np.vstack([xs[zero], -xs[zero]]) if zero.size else None
+        b_ub = np.concatenate([np.zeros(zero.size), np.ones(zero.size)]) if zero.size else None
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=[(None, None)] * p, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"existence LP failed: {res.message}")
+        if it == 0:
+            first_value = float(res.fun)
+        if res.fun > -tol:
+            break
+        d = xs @ res.x
+        new = (d < -tol) & ~outside
+        if not new.any():
+            break
+        outside |= new
+        direction_sum += res.x / colscale
+    facial = ~outside
+    mle_exists = not outside.any()
+    xf = x[facial]
+    identified = _row_space_contains(xf, x_hidden)
+    inf_params: list[str] = []
+    if not mle_exists:
+        b = direction_sum
+        big = np.abs(b) > 1e-6 * max(1.0, np.abs(b).max())
+        nm = names or [f"b{j}" for j in range(p)]
+        inf_params = [nm[j] for j in np.flatnonzero(big)]
+    return ExistenceCheck(
+        mle_exists=mle_exists,
+        identified=identified,
+        facial_set=facial,
+        infinite_parameters=inf_params,
+        rank_deficient=mle_exists and not identified,
+        tolerance=tol,
+        lp_value=first_value,
+    )

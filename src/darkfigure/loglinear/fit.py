@@ -1,0 +1,366 @@
+"""Poisson log-linear fit of a capture-recapture table (own IRLS/Newton).
+
+The model is fitted to the observable cells only; the all-zero cell of each stratum
+is a structural zero of the observed table and its fitted value exp(x0' beta) is
+the estimate of the persons no list saw (Fienberg 1972, Biometrika 59:591-603;
+Cormack 1989, Biometrics 45:395-413).
+
+Fit statistics use R's definitions exactly (``glm``/``logLik``/``extractAIC``):
+log-likelihood sum(dpois(y, mu, log = TRUE)) over the observable cells, deviance
+2 sum(y log(y/mu) - (y - mu)), p = rank of the design on the observable cells,
+AIC = -2 logL + 2p, BIC = -2 logL + p log(n) and AICc = AIC + 2p(p+1)/(n - p - 1)
+with n the number of persons observed (as in Cruyff's ``mse``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.linalg import qr as _qr
+from scipy.special import gammaln
+
+from .design import CompleteTable
+from .existence import ExistenceCheck, check_existence
+from .terms import LogLinearModel
+
+__all__ = ["LogLinearFit", "fit_model", "irls_poisson", "FitStatus"]
+
+FitStatus = str  # "ok" | "extended" | "not identified" | "not converged"
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(2.0 * np.sum(t - (y - mu)))
+
+
+def _independent_columns(x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Indices of a maximal set of linearly independent columns (pivoted QR, as R's glm.fit)."""
+    if x.shape[1] == 0:
+        return np.arange(0)
+    _, r, piv = _qr(x, mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    if d.size == 0 or d[0] == 0:
+        return np.arange(0)
+    rank = int(np.sum(d > tol * d[0]))
+    return np.sort(piv[:rank])
+
+
+def irls_poisson(
+    x: np.ndarray,
+    y: np.ndarray,
+    mu_start: np.ndarray | None = None,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> tuple[np.ndarray, np.ndarray, float, int, bool, np.ndarray]:
+    """Poisson regression with log link by iteratively reweighted least squares.
+
+    Newton's method on the canonical link, started as R's ``glm`` does
+    (mu = y + 0.1) unless `mu_start` is given, with step-halving when the deviance
+    rises (McCullagh & Nelder 1989, sec. 2.5).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, p)
+        Design over the cells in the likelihood.
+    y : ndarray of shape (n,)
+        Counts.
+    mu_start : ndarray of shape (n,), optional
+        Starting fitted values (warm start from a neighbouring model).
+    tol : float
+        Relative change of deviance at which to stop (R uses 1e-8).
+    max_iter : int
+
+    Returns
+    -------
+    beta : ndarray of shape (p,)
+        Coefficients; aliased columns get 0 (R reports NA).
+    mu : ndarray of shape (n,)
+    deviance : float
+    rank : int
+    converged : bool
+    used : ndarray of int
+        Indices of the non-aliased columns.
+    """
+    n, p = x.shape
+    used = np.arange(p)
+    xs = x
+    mu = (y + 0.1) if mu_start is None else np.maximum(np.asarray(mu_start, dtype=float), 1e-10)
+    eta = np.log(mu)
+    dev = _deviance(y, mu)
+    beta = np.zeros(p)
+    converged = False
+    for it in range(max_iter):
+        z = eta + (y - mu) / mu
+        xw = xs * mu[:, None]
+        a = xs.T @ xw
+        b = xw.T @ z
+        try:
+            c = np.linalg.cholesky(a)
+            d = np.diag(c)
+            if np.min(d) < 1e-7 * np.max(d):
+                raise np.linalg.LinAlgError
+            bnew = np.linalg.solve(c.T, np.linalg.solve(c, b))
+        except np.linalg.LinAlgError:
+            # aliased columns: keep a maximal independent set, as R's glm.fit does
+            keep = _independent_columns(xs * np.sqrt(mu)[:, None])
+            used = used[keep]
+            xs = xs[:, keep]
+            continue
+        eta_new = xs @ bnew
+        mu_new = np.exp(np.minimum(eta_new, 700.0))
+        dev_new = _deviance(y, mu_new)
+        # step-halving keeps Newton from overshooting (deviance must not increase)
+        step = 0
+        bold = None
+        while not np.isfinite(dev_new) or (dev_new > dev * (1 + 1e-12) + 1e-12 and it > 0 and step < 30):
+            if bold is None:
+                bold = np.linalg.lstsq(xs, eta, rcond=None)[0]
+            bnew = 0.5 * (bnew + bold)
+            eta_new = xs @ bnew
+            mu_new = np.exp(np.minimum(eta_new, 700.0))
+            dev_new = _deviance(y, mu_new)
+            step += 1
+        change = abs(dev_new - dev) / (abs(dev_new) + 0.1)
+        eta, mu, dev, bsmall = eta_new, mu_new, dev_new, bnew
+        if change < tol and it > 0:
+            converged = True
+            break
+    else:
+        bsmall = np.linalg.lstsq(xs, eta, rcond=None)[0]
+    beta = np.zeros(p)
+    beta[used] = bsmall
+    return beta, mu, dev, len(used), converged, used
+
+
+@dataclass
+class LogLinearFit:
+    """A fitted Poisson log-linear model and its population-size estimate.
+
+    Attributes
+    ----------
+    model : LogLinearModel
+    table : CompleteTable
+    fitted : ndarray of shape (n_cells,)
+        Fitted values of every cell of the complete table (hidden cells included;
+        NaN in hidden cells when N is not identified).
+    beta : ndarray of shape (p,)
+        Coefficients (R's parametrisation; 0 for aliased or infinite directions).
+    deviance : float
+    df_residual : int
+        Observable cells minus rank (as R).
+    rank : int
+        Number of estimated parameters p (rank of the design on the observable
+        cells, as ``glm`` counts it).
+    loglik : float
+    aic, aicc, bic : float
+        See the module docstring for the definitions.
+    nhat : float
+        Estimated population size: observed + fitted hidden cells (NaN if not identified).
+    status : str
+        ``"ok"`` (MLE exists), ``"extended"`` (MLE does not exist but the hidden
+        cells are identified: an extended MLE with some cells fitted as 0 — the
+        non-overlapping-lists case of Chan, Silverman & Vincent 2021),
+        ``"not identified"`` (no finite estimate of N), ``"not converged"``.
+    existence : ExistenceCheck
+    warnings : list of str
+    """
+
+    model: LogLinearModel
+    table: CompleteTable
+    fitted: np.ndarray = field(repr=False)
+    beta: np.ndarray = field(repr=False)
+    deviance: float
+    df_residual: int
+    rank: int
+    loglik: float
+    aic: float
+    aicc: float
+    bic: float
+    nhat: float
+    status: str
+    existence: ExistenceCheck | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def identified(self) -> bool:
+        """True when the fit gives a finite, identified N̂."""
+        return self.status in ("ok", "extended")
+
+    @property
+    def n_observed(self) -> int:
+        """Persons observed."""
+        return int(self.table.y.sum())
+
+    @property
+    def dark_figure(self) -> float:
+        """Estimated number never registered: N̂ minus observed."""
+        return self.nhat - self.n_observed
+
+    def nhat_by(self, by: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+        """N̂ per group of covariate levels: the sum of fitted values over all cells.
+
+        This is Cruyff's ``mse`` definition (fitted, not observed, counts in the
+        observable cells), so that subgroup totals add up to the model's table.
+
+        Parameters
+        ----------
+        by : tuple of covariate names (empty: the total)
+
+        Returns
+        -------
+        DataFrame with the `by` columns, ``observed`` and ``nhat``.
+        """
+        by = tuple(by)
+        idx, labels = self.table.group_index(by)
+        g = len(labels)
+        obs = np.bincount(idx, weights=self.table.y, minlength=g)
+        nh = np.bincount(idx, weights=np.nan_to_num(self.fitted, nan=np.inf), minlength=g)
+        hid_nan = np.bincount(idx, weights=np.isnan(self.fitted).astype(float), minlength=g)
+        nh = np.where(hid_nan > 0, np.nan, nh)
+        out = labels.copy()
+        out["observed"] = obs.astype(np.int64)
+        out["nhat"] = nh
+        return out
+
+    def coefficients(self) -> pd.Series:
+        """Coefficients named as R names them, shape (p,)."""
+        return pd.Series(self.beta, index=self.table.column_names(self.model))
+
+    def summary(self) -> dict:
+        """Plain-dict summary (model, N̂, fit statistics, status, warnings)."""
+        return {
+            "model": self.model.formula(),
+            "nhat": None if not np.isfinite(self.nhat) else self.nhat,
+            "observed": self.n_observed,
+            "deviance": self.deviance,
+            "df": self.df_residual,
+            "rank": self.rank,
+            "aic": self.aic,
+            "aicc": self.aicc,
+            "bic": self.bic,
+            "status": self.status,
+            "warnings": list(self.warnings),
+        }
+
+
+def _information_criteria(loglik: float, rank: int, n: float) -> tuple[float, float, float]:
+    aic = -2.0 * loglik + 2.0 * rank
+    denom = n - rank - 1
+    aicc = aic + (2.0 * rank * (rank + 1) / denom if denom > 0 else np.inf)
+    bic = -2.0 * loglik + np.log(n) * rank
+    return aic, aicc, bic
+
+
+def fit_model(
+    table: CompleteTable,
+    model: LogLinearModel,
+    *,
+    y: np.ndarray | None = None,
+    mu_start: np.ndarray | None = None,
+    check: bool | str = "auto",
+    tol: float = 1e-10,
+) -> LogLinearFit:
+    """Fit a hierarchical Poisson log-linear model to the observable cells.
+
+    Parameters
+    ----------
+    table : CompleteTable
+    model : LogLinearModel
+    y : ndarray of shape (n_cells,), optional
+        Counts to fit instead of ``table.y`` (bootstrap replicates).
+    mu_start : ndarray of shape (n_observable,), optional
+        Warm start.
+    check : {"auto", True, False}
+        Run the linear-programming existence check of the MLE (Fienberg & Rinaldo
+        2012): always (True), never (False), or when a zero cell is fitted near 0
+        ("auto", the default: a cheap screen that only calls the LP when needed).
+    tol : float
+        Convergence tolerance on the relative deviance change.
+
+    Returns
+    -------
+    LogLinearFit
+        With ``status`` saying whether N̂ is identified. A model whose MLE does not
+        exist is refitted as the extended MLE on the facial set; if the hidden cells
+        are not identified there, ``nhat`` is NaN (never a huge number).
+    """
+    yall = table.y if y is None else np.asarray(y, dtype=float)
+    obs = table.observable
+    xall = table.design(model)
+    x = xall[obs]
+    yo = yall[obs]
+    n_obs_persons = float(yo.sum())
+    beta, mu, dev, rank, conv, used = irls_poisson(x, yo, mu_start, tol=tol)
+    warnings: list[str] = []
+    existence = None
+    zero = yo == 0
+    need_lp = check is True or (check == "auto" and zero.any() and np.min(mu[zero], initial=np.inf) < 1e-6)
+    status = "ok"
+    mu_full = mu
+    if need_lp:
+        existence = check_existence(x, yo, table.design(model)[table.hidden], names=table.column_names(model))
+        if not existence.mle_exists:
+            facial = existence.facial_set
+            xf = x[facial]
+            beta_f, mu_f, dev_f, _, conv, used_f = irls_poisson(xf, yo[facial], tol=tol)
+            mu_full = np.zeros_like(yo)
+            mu_full[facial] = mu_f
+            dev = _deviance(yo, mu_full)
+            beta = beta_f
+            used = used_f
+            status = "extended" if existence.identified else "not identified"
+            warnings.append(existence.message())
+        elif not existence.identified:
+            status = "not identified"
+            warnings.append(existence.message())
+    if not conv and status == "ok":
+        status = "not converged"
+        warnings.append("the Poisson fit did not converge; the estimate is unreliable")
+    # rank deficiency that leaves the hidden cell unidentified (SparseMSE ierr = 2)
+    if status == "ok" and rank < x.shape[1]:
+        xh = xall[table.hidden]
+        coef, *_ = np.linalg.lstsq(x.T, xh.T, rcond=None)
+        resid = np.abs(x.T @ coef - xh.T).max() if xh.size else 0.0
+        if resid > 1e-6:
+            status = "not identified"
+            warnings.append(
+                "the design is rank deficient and the unobserved cell is not identified "
+                "(a combination of parameters is not estimable from the observable cells)"
+            )
+    fitted = np.zeros(table.n_cells)
+    fitted[obs] = mu_full
+    if status in ("ok", "extended", "not converged"):
+        eta_h = xall[table.hidden] @ beta
+        fitted[table.hidden] = np.exp(np.minimum(eta_h, 700))
+    else:
+        fitted[table.hidden] = np.nan
+    # further unobservable cells (declared structural zeros) stay 0
+    with np.errstate(divide="ignore"):
+        ll = float(np.sum(yo * np.log(np.where(mu_full > 0, mu_full, 1.0)) - mu_full - gammaln(yo + 1)))
+    p = int(np.linalg.matrix_rank(x)) if status != "ok" else rank
+    aic, aicc, bic = _information_criteria(ll, p, n_obs_persons)
+    nhat = float(n_obs_persons + np.sum(fitted[table.hidden])) if status != "not identified" else float("nan")
+    if status != "not identified" and not np.isfinite(nhat):
+        status = "not identified"
+        nhat = float("nan")
+    return LogLinearFit(
+        model=model,
+        table=table,
+        fitted=fitted,
+        beta=beta,
+        deviance=dev,
+        df_residual=int(obs.sum() - p),
+        rank=p,
+        loglik=ll,
+        aic=aic,
+        aicc=aicc,
+        bic=bic,
+        nhat=nhat,
+        status=status,
+        existence=existence,
+        warnings=warnings,
+    )
