@@ -43,6 +43,8 @@ class ExistenceCheck:
         Parameters that go to -inf (or +inf) along the recession direction.
     rank_deficient : bool
         The hidden cell is not in the row space of the design (SparseMSE's ierr = 2).
+    hidden_state : ndarray of str, shape (n_strata,)
+        Per hidden cell: "finite", "zero", "infinite" or "undetermined".
     tolerance : float
         Numerical tolerance used to decide.
     lp_value : float
@@ -54,8 +56,9 @@ class ExistenceCheck:
     facial_set: np.ndarray = field(repr=False)
     infinite_parameters: list[str] = field(default_factory=list)
     rank_deficient: bool = False
-    tolerance: float = 1e-7
+    tolerance: float = 1e-6
     lp_value: float = 0.0
+    hidden_state: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_zero_cells(self) -> int:
@@ -84,15 +87,18 @@ class ExistenceCheck:
         )
 
 
-def _row_space_contains(x: np.ndarray, rows: np.ndarray, tol: float = 1e-7) -> bool:
-    if rows.size == 0:
-        return True
+def _row_space_mask(x: np.ndarray, rows: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Which of `rows` lie in the row space of `x` (projection onto an orthonormal basis)."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
     if x.shape[0] == 0:
-        return not np.any(np.abs(rows) > tol)
-    coef, *_ = np.linalg.lstsq(x.T, rows.T, rcond=None)
-    resid = np.abs(x.T @ coef - rows.T)
-    scale = max(1.0, float(np.abs(rows).max()))
-    return bool(resid.max() <= tol * scale * 10)
+        return ~np.any(np.abs(rows) > tol, axis=1)
+    _, sv, vt = np.linalg.svd(x, full_matrices=False)
+    r = int(np.sum(sv > sv[0] * 1e-10)) if sv.size else 0
+    v = vt[:r]
+    resid = rows - (rows @ v.T) @ v
+    scale = np.maximum(1.0, np.abs(rows).max(axis=1))
+    return np.abs(resid).max(axis=1) <= 1e-7 * scale
 
 
 def check_existence(
@@ -101,7 +107,7 @@ def check_existence(
     x_hidden: np.ndarray,
     *,
     names: list[str] | None = None,
-    tol: float = 1e-7,
+    tol: float = 1e-6,
 ) -> ExistenceCheck:
     """Check whether the Poisson MLE exists and the hidden cells are identified.
 
@@ -116,11 +122,17 @@ def check_existence(
     names : list of str, optional
         Parameter names, for reporting which go to infinity.
     tol : float
-        Cells with d_i < -tol are taken to be outside the facial set.
+        Cells with d_i < -tol (on the LP's scale, where d is bounded by 1) are taken
+        to be outside the facial set; HiGHS solves to about 1e-7.
 
     Returns
     -------
     ExistenceCheck
+        ``hidden_state`` classifies each hidden cell: ``"finite"`` (in the row space
+        of the facial set's design), ``"zero"`` (driven to 0 along the recession
+        direction: the model says the stratum is empty), ``"infinite"`` (some
+        direction of recession sends it to +inf: N is not estimable, the case where
+        R prints N̂ = 1.7e9) or ``"undetermined"``.
 
     Raises
     ------
@@ -132,19 +144,19 @@ def check_existence(
     pos = np.flatnonzero(y > 0)
     outside = np.zeros(n, dtype=bool)
     first_value = 0.0
-    direction_sum = np.zeros(p)
+    direction = np.zeros(p)
     # scale columns for the LP's sake
     colscale = np.maximum(np.abs(x).max(axis=0), 1e-12)
     xs = x / colscale
+    a_eq = xs[pos] if pos.size else None
+    b_eq = np.zeros(pos.size) if pos.size else None
+    a_ub = np.vstack([xs[zero], -xs[zero]]) if zero.size else None
+    b_ub = np.concatenate([np.zeros(zero.size), np.ones(zero.size)]) if zero.size else None
     for it in range(50):
-        target = np.array([i for i in zero if not outside[i]], dtype=np.int64)
+        target = zero[~outside[zero]]
         if target.size == 0:
             break
-        c = xs[target].sum(axis=0)  # minimise sum of d over target cells
-        a_eq = xs[pos] if pos.size else None
-        b_eq = np.zeros(pos.size) if pos.size else None
-        a_ub = np.vstack([xs[zero], -xs[zero]]) if zero.size else None
-        b_ub = np.concatenate([np.zeros(zero.size), np.ones(zero.size)]) if zero.size else None
+        c = xs[target].sum(axis=0)  # minimise the sum of d over cells not yet known to be outside
         res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=[(None, None)] * p, method="highs")
         if res.status != 0:
             raise RuntimeError(f"existence LP failed: {res.message}")
@@ -157,14 +169,30 @@ def check_existence(
         if not new.any():
             break
         outside |= new
-        direction_sum += res.x / colscale
+        direction += res.x
     facial = ~outside
     mle_exists = not outside.any()
-    xf = x[facial]
-    identified = _row_space_contains(xf, x_hidden)
+    s = x_hidden.shape[0]
+    state = np.array(["finite"] * s, dtype=object)
+    in_row = _row_space_mask(x[facial], x_hidden)
+    if not mle_exists and s:
+        # can a direction of recession send some hidden cell up? (maximise sum of x_h.b, each capped at 1)
+        xh = x_hidden / colscale
+        a_ub2 = np.vstack([a_ub, xh]) if a_ub is not None else xh
+        b_ub2 = np.concatenate([b_ub, np.ones(s)]) if b_ub is not None else np.ones(s)
+        res = linprog(-xh.sum(axis=0), A_ub=a_ub2, b_ub=b_ub2, A_eq=a_eq, b_eq=b_eq,
+                      bounds=[(None, None)] * p, method="highs")
+        up = np.zeros(s, dtype=bool)
+        if res.status == 0:
+            up = (xh @ res.x) > tol
+        down = (xh @ direction) < -tol
+        state = np.where(up, "infinite", np.where(in_row, "finite", np.where(down, "zero", "undetermined")))
+    else:
+        state = np.where(in_row, "finite", "undetermined")
+    identified = bool(np.all((state == "finite") | (state == "zero")))
     inf_params: list[str] = []
     if not mle_exists:
-        b = direction_sum
+        b = direction / colscale
         big = np.abs(b) > 1e-6 * max(1.0, np.abs(b).max())
         nm = names or [f"b{j}" for j in range(p)]
         inf_params = [nm[j] for j in np.flatnonzero(big)]
@@ -176,4 +204,5 @@ def check_existence(
         rank_deficient=mle_exists and not identified,
         tolerance=tol,
         lp_value=first_value,
+        hidden_state=state,
     )

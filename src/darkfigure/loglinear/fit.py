@@ -22,7 +22,7 @@ from scipy.linalg import qr as _qr
 from scipy.special import gammaln
 
 from .design import CompleteTable
-from .existence import ExistenceCheck, check_existence
+from .existence import ExistenceCheck, _row_space_mask, check_existence
 from .terms import LogLinearModel
 
 __all__ = ["LogLinearFit", "fit_model", "irls_poisson", "FitStatus"]
@@ -157,7 +157,8 @@ class LogLinearFit:
         cells, as ``glm`` counts it).
     loglik : float
     aic, aicc, bic : float
-        See the module docstring for the definitions.
+        See the module docstring for the definitions (AICc counts every
+        coefficient, aliased ones included, as Cruyff's ``mse``).
     nhat : float
         Estimated population size: observed + fitted hidden cells (NaN if not identified).
     status : str
@@ -247,10 +248,11 @@ class LogLinearFit:
         }
 
 
-def _information_criteria(loglik: float, rank: int, n: float) -> tuple[float, float, float]:
+def _information_criteria(loglik: float, rank: int, n: float, n_coef: int) -> tuple[float, float, float]:
     aic = -2.0 * loglik + 2.0 * rank
-    denom = n - rank - 1
-    aicc = aic + (2.0 * rank * (rank + 1) / denom if denom > 0 else np.inf)
+    # Cruyff's AICc counts all coefficients, aliased ones included (length(coef(m)))
+    denom = n - n_coef - 1
+    aicc = aic + (2.0 * n_coef * (n_coef + 1) / denom if denom > 0 else np.inf)
     bic = -2.0 * loglik + np.log(n) * rank
     return aic, aicc, bic
 
@@ -292,59 +294,63 @@ def fit_model(
     obs = table.observable
     xall = table.design(model)
     x = xall[obs]
+    xh = xall[table.hidden]
     yo = yall[obs]
     n_obs_persons = float(yo.sum())
     beta, mu, dev, rank, conv, used = irls_poisson(x, yo, mu_start, tol=tol)
     warnings: list[str] = []
     existence = None
     zero = yo == 0
-    need_lp = check is True or (check == "auto" and zero.any() and np.min(mu[zero], initial=np.inf) < 1e-6)
+    # Cheap screen: a diverging parameter shows as a huge coefficient or a zero cell
+    # fitted at ~0; only then is the LP needed.
+    suspicious = (
+        not conv
+        or (zero.any() and np.min(mu[zero], initial=np.inf) < 1e-9)
+        or (beta.size > 1 and np.max(np.abs(beta[1:])) > 15)
+    )
+    need_lp = check is True or (check == "auto" and suspicious)
     status = "ok"
     mu_full = mu
+    hidden_state = None
     if need_lp:
-        existence = check_existence(x, yo, table.design(model)[table.hidden], names=table.column_names(model))
+        existence = check_existence(x, yo, xh, names=table.column_names(model))
+        hidden_state = existence.hidden_state
         if not existence.mle_exists:
             facial = existence.facial_set
-            xf = x[facial]
-            beta_f, mu_f, dev_f, _, conv, used_f = irls_poisson(xf, yo[facial], tol=tol)
+            beta, mu_f, _, _, conv, used = irls_poisson(x[facial], yo[facial], mu[facial], tol=tol)
             mu_full = np.zeros_like(yo)
             mu_full[facial] = mu_f
             dev = _deviance(yo, mu_full)
-            beta = beta_f
-            used = used_f
             status = "extended" if existence.identified else "not identified"
             warnings.append(existence.message())
         elif not existence.identified:
             status = "not identified"
             warnings.append(existence.message())
-    if not conv and status == "ok":
-        status = "not converged"
-        warnings.append("the Poisson fit did not converge; the estimate is unreliable")
-    # rank deficiency that leaves the hidden cell unidentified (SparseMSE ierr = 2)
-    if status == "ok" and rank < x.shape[1]:
-        xh = xall[table.hidden]
-        coef, *_ = np.linalg.lstsq(x.T, xh.T, rcond=None)
-        resid = np.abs(x.T @ coef - xh.T).max() if xh.size else 0.0
-        if resid > 1e-6:
+    elif rank < x.shape[1]:
+        # aliased columns: the hidden cells must still be estimable (SparseMSE's ierr = 2)
+        ok = _row_space_mask(x, xh)
+        hidden_state = np.where(ok, "finite", "undetermined")
+        if not ok.all():
             status = "not identified"
             warnings.append(
                 "the design is rank deficient and the unobserved cell is not identified "
                 "(a combination of parameters is not estimable from the observable cells)"
             )
+    if not conv and status == "ok":
+        status = "not converged"
+        warnings.append("the Poisson fit did not converge; the estimate is unreliable")
     fitted = np.zeros(table.n_cells)
     fitted[obs] = mu_full
-    if status in ("ok", "extended", "not converged"):
-        eta_h = xall[table.hidden] @ beta
-        fitted[table.hidden] = np.exp(np.minimum(eta_h, 700))
-    else:
-        fitted[table.hidden] = np.nan
+    eta_h = xh @ beta
+    fh = np.exp(np.minimum(eta_h, 700.0))
+    if hidden_state is not None:
+        fh = np.where(hidden_state == "finite", fh, np.where(hidden_state == "zero", 0.0, np.nan))
+    fitted[table.hidden] = fh
     # further unobservable cells (declared structural zeros) stay 0
-    with np.errstate(divide="ignore"):
-        ll = float(np.sum(yo * np.log(np.where(mu_full > 0, mu_full, 1.0)) - mu_full - gammaln(yo + 1)))
-    p = int(np.linalg.matrix_rank(x)) if status != "ok" else rank
-    aic, aicc, bic = _information_criteria(ll, p, n_obs_persons)
-    nhat = float(n_obs_persons + np.sum(fitted[table.hidden])) if status != "not identified" else float("nan")
-    if status != "not identified" and not np.isfinite(nhat):
+    ll = float(np.sum(yo * np.log(np.where(mu_full > 0, mu_full, 1.0)) - mu_full - gammaln(yo + 1)))
+    aic, aicc, bic = _information_criteria(ll, rank, n_obs_persons, n_coef=x.shape[1])
+    nhat = float(n_obs_persons + np.sum(fh))
+    if not np.isfinite(nhat):
         status = "not identified"
         nhat = float("nan")
     return LogLinearFit(
@@ -353,8 +359,8 @@ def fit_model(
         fitted=fitted,
         beta=beta,
         deviance=dev,
-        df_residual=int(obs.sum() - p),
-        rank=p,
+        df_residual=int(obs.sum() - rank),
+        rank=rank,
         loglik=ll,
         aic=aic,
         aicc=aicc,
