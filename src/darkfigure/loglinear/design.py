@@ -77,8 +77,8 @@ class CompleteTable:
     Attributes
     ----------
     cells : DataFrame, shape (2^k * n_strata, k + n_covariates)
-        Every cell: list columns 0/1 and covariate levels. Pattern varies fastest
-        within stratum-major order.
+        Every cell: list columns 0/1 and covariate levels, the first list varying
+        fastest, then the other lists, then the covariates in order (R's ``table()``).
     y : ndarray of float, shape (n_cells,)
         Observed counts (0 in unobservable cells).
     observable : ndarray of bool, shape (n_cells,)
@@ -108,7 +108,8 @@ class CompleteTable:
         k = h.k
         patterns = np.array(list(product([0, 1], repeat=k)), dtype=np.int8)[:, ::-1]
         # patterns ordered with the first list varying fastest (as R's expand.grid)
-        strata = list(product(*[range(len(h.levels[c])) for c in h.covariates])) or [()]
+        # strata with the first covariate varying fastest, as R's table()/expand.grid
+        strata = [t[::-1] for t in product(*[range(len(h.levels[c])) for c in reversed(h.covariates)])] or [()]
         n_p, n_s = len(patterns), len(strata)
         pat_idx = np.tile(np.arange(n_p), n_s)
         str_idx = np.repeat(np.arange(n_s), n_p)
@@ -132,7 +133,7 @@ class CompleteTable:
             pi += t[name].to_numpy().astype(np.int64) << j
         si = np.zeros(len(t), dtype=np.int64)
         mult = 1
-        for j in reversed(range(len(h.covariates))):
+        for j in range(len(h.covariates)):
             c = h.covariates[j]
             si += t[c].cat.codes.to_numpy().astype(np.int64) * mult
             mult *= len(h.levels[c])

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import qr as _qr
 from scipy.special import gammaln
 
 from .design import CompleteTable
@@ -36,16 +35,26 @@ def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
     return float(2.0 * np.sum(t - (y - mu)))
 
 
-def _independent_columns(x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Indices of a maximal set of linearly independent columns (pivoted QR, as R's glm.fit)."""
-    if x.shape[1] == 0:
+def independent_columns(x: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Indices of a maximal set of linearly independent columns of `x`, shape (r,).
+
+    Pivoted QR of the Gram matrix X'X (cheap: p x p), taking columns in R's order
+    of preference (earlier columns kept, later aliased ones dropped, as ``glm``).
+    """
+    p = x.shape[1]
+    if p == 0:
         return np.arange(0)
-    _, r, piv = _qr(x, mode="economic", pivoting=True)
-    d = np.abs(np.diag(r))
-    if d.size == 0 or d[0] == 0:
-        return np.arange(0)
-    rank = int(np.sum(d > tol * d[0]))
-    return np.sort(piv[:rank])
+    g = x.T @ x
+    keep: list[int] = []
+    # greedy in column order: keep j if it is not in the span of the kept columns
+    # (R's glm.fit keeps the first of a set of aliased columns)
+    for j in range(p):
+        cand = keep + [j]
+        sub = g[np.ix_(cand, cand)]
+        ev = np.linalg.eigvalsh(sub)
+        if ev[0] > tol * max(ev[-1], 1.0):
+            keep.append(j)
+    return np.array(keep, dtype=np.int64)
 
 
 def irls_poisson(
@@ -55,12 +64,14 @@ def irls_poisson(
     *,
     tol: float = 1e-10,
     max_iter: int = 100,
+    used: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, int, bool, np.ndarray]:
     """Poisson regression with log link by iteratively reweighted least squares.
 
     Newton's method on the canonical link, started as R's ``glm`` does
     (mu = y + 0.1) unless `mu_start` is given, with step-halving when the deviance
-    rises (McCullagh & Nelder 1989, sec. 2.5).
+    rises (McCullagh & Nelder 1989, sec. 2.5). Aliased columns are found once
+    from the unweighted design (or passed in `used`) and get coefficient 0.
 
     Parameters
     ----------
@@ -73,6 +84,8 @@ def irls_poisson(
     tol : float
         Relative change of deviance at which to stop (R uses 1e-8).
     max_iter : int
+    used : ndarray of int, optional
+        Non-aliased columns, if already known.
 
     Returns
     -------
@@ -86,12 +99,13 @@ def irls_poisson(
         Indices of the non-aliased columns.
     """
     n, p = x.shape
-    used = np.arange(p)
-    xs = x
+    if used is None:
+        used = _fast_independent(x)
+    xs = x if len(used) == p else x[:, used]
     mu = (y + 0.1) if mu_start is None else np.maximum(np.asarray(mu_start, dtype=float), 1e-10)
     eta = np.log(mu)
     dev = _deviance(y, mu)
-    beta = np.zeros(p)
+    bsmall = np.zeros(xs.shape[1])
     converged = False
     for it in range(max_iter):
         z = eta + (y - mu) / mu
@@ -100,26 +114,17 @@ def irls_poisson(
         b = xw.T @ z
         try:
             c = np.linalg.cholesky(a)
-            d = np.diag(c)
-            if np.min(d) < 1e-7 * np.max(d):
-                raise np.linalg.LinAlgError
             bnew = np.linalg.solve(c.T, np.linalg.solve(c, b))
         except np.linalg.LinAlgError:
-            # aliased columns: keep a maximal independent set, as R's glm.fit does
-            keep = _independent_columns(xs * np.sqrt(mu)[:, None])
-            used = used[keep]
-            xs = xs[:, keep]
-            continue
+            # weights of cells heading to 0 (MLE on the boundary) make X'WX near-singular
+            bnew = np.linalg.lstsq(a, b, rcond=1e-13)[0]
         eta_new = xs @ bnew
         mu_new = np.exp(np.minimum(eta_new, 700.0))
         dev_new = _deviance(y, mu_new)
         # step-halving keeps Newton from overshooting (deviance must not increase)
         step = 0
-        bold = None
-        while not np.isfinite(dev_new) or (dev_new > dev * (1 + 1e-12) + 1e-12 and it > 0 and step < 30):
-            if bold is None:
-                bold = np.linalg.lstsq(xs, eta, rcond=None)[0]
-            bnew = 0.5 * (bnew + bold)
+        while (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-12) + 1e-12) and it > 0 and step < 30:
+            bnew = 0.5 * (bnew + bsmall)
             eta_new = xs @ bnew
             mu_new = np.exp(np.minimum(eta_new, 700.0))
             dev_new = _deviance(y, mu_new)
@@ -129,11 +134,22 @@ def irls_poisson(
         if change < tol and it > 0:
             converged = True
             break
-    else:
-        bsmall = np.linalg.lstsq(xs, eta, rcond=None)[0]
     beta = np.zeros(p)
     beta[used] = bsmall
     return beta, mu, dev, len(used), converged, used
+
+
+def _fast_independent(x: np.ndarray) -> np.ndarray:
+    """All columns if X'X is well conditioned, else a greedy independent subset."""
+    g = x.T @ x
+    try:
+        c = np.linalg.cholesky(g)
+        d = np.diag(c)
+        if d.min() > 1e-6 * d.max():
+            return np.arange(x.shape[1])
+    except np.linalg.LinAlgError:
+        pass
+    return independent_columns(x)
 
 
 @dataclass
@@ -165,7 +181,10 @@ class LogLinearFit:
         ``"ok"`` (MLE exists), ``"extended"`` (MLE does not exist but the hidden
         cells are identified: an extended MLE with some cells fitted as 0 — the
         non-overlapping-lists case of Chan, Silverman & Vincent 2021),
-        ``"not identified"`` (no finite estimate of N), ``"not converged"``.
+        ``"not identified"`` (no finite estimate of N), ``"not converged"``, or
+        ``"boundary"`` (fitted without the LP check, ``check=False``, and a
+        parameter seems to diverge: used for search candidates and bootstrap
+        replicates, where only the likelihood is needed).
     existence : ExistenceCheck
     warnings : list of str
     """
@@ -336,6 +355,9 @@ def fit_model(
                 "the design is rank deficient and the unobserved cell is not identified "
                 "(a combination of parameters is not estimable from the observable cells)"
             )
+    if not need_lp and suspicious and status == "ok" and check is False:
+        status = "boundary"
+        warnings.append("the MLE may not exist (a parameter diverges); existence not checked")
     if not conv and status == "ok":
         status = "not converged"
         warnings.append("the Poisson fit did not converge; the estimate is unreliable")

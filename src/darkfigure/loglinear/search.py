@@ -160,7 +160,7 @@ def step(
         best_val = crit(cur)
         best = None
         for label, m in cands:
-            f = fit(table, m, mu_start=mu0)
+            f = fit(table, m, mu_start=mu0, check=False)
             v = crit(f)
             if v < best_val:
                 best_val, best = v, (label, f)
