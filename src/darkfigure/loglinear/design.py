@@ -14,6 +14,7 @@ the three-term recurrence R uses).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -179,6 +180,28 @@ class CompleteTable:
         self._blocks: dict[Term, np.ndarray] = {}
 
     # ------------------------------------------------------------------
+    def with_counts(self, y: np.ndarray) -> CompleteTable:
+        """The same table with other counts (bootstrap replicates); design caches are shared.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_cells,)
+            Counts; hidden and structural-zero cells must be 0.
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, or a positive count in an unobservable cell.
+        """
+        y = np.asarray(y, dtype=float)
+        if y.shape != self.y.shape:
+            raise ValueError(f"counts must have shape {self.y.shape}, got {y.shape}")
+        if (y[~self.observable] > 0).any():
+            raise ValueError("counts in unobservable cells must be 0")
+        new = copy.copy(self)
+        new.y = y
+        return new
+
     @property
     def n_cells(self) -> int:
         """Number of cells of the complete table."""

@@ -1,0 +1,30 @@
+# Two entry points (see README.md): `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The main job on a bundled real dataset: Dutch presumed trafficking victims 2010-2015
+demo: setup
+	$(VENV)/bin/darkfigure estimate netherlands_2010_2015 --seed 1 --out out/netherlands_2010_2015
+
+test: setup
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/bench_simdat.py
+	$(PY) benchmarks/bench_uk.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,224 @@
+"""Command line: ``darkfigure estimate DATA``, ``darkfigure datasets``.
+
+The interface is fixed so that scripts can rely on it (see README.md).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from . import __version__, datasets
+from .histories import DataError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="darkfigure: multiple systems estimation of hidden populations (how many were never registered).",
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _split(s: str | None) -> list[str] | None:
+    if s is None:
+        return None
+    out = [x.strip() for x in s.split(",") if x.strip()]
+    return out or None
+
+
+def _fmt(v, digits: int = 0) -> str:
+    if v is None:
+        return "–"
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if np.isnan(v):
+        return "–"
+    if np.isinf(v):
+        return "∞"
+    return f"{v:,.{digits}f}"
+
+
+@app.command()
+def estimate(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
+    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
+    covariates: Annotated[
+        str | None, typer.Option(help="Covariate columns, comma-separated (default: every other column but count).")
+    ] = None,
+    year: Annotated[str | None, typer.Option(help="Covariate that holds the year; estimates are given per year.")] = None,
+    year_degree: Annotated[
+        int | None,
+        typer.Option(help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
+    ] = None,
+    search: Annotated[
+        str,
+        typer.Option(
+            help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse), pvalue (SparseMSE stepwise), "
+            "exhaustive (all two-list models, <= 6 lists, no covariates), none (main effects or --model)."
+        ),
+    ] = "cruyff",
+    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
+    model: Annotated[
+        str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
+    ] = None,
+    ci: Annotated[
+        str,
+        typer.Option(
+            help="Interval: parametric (bootstrap as Cruyff's boot_mse), nonparametric (bootstrap with model "
+            "re-selection, BCa, as SparseMSE), profile (profile likelihood, as Rcapture), none."
+        ),
+    ] = "parametric",
+    reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
+    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    pthresh: Annotated[float, typer.Option(help="p-value threshold of the pvalue search.")] = 0.02,
+    percentile: Annotated[
+        bool, typer.Option("--percentile", help="Percentile instead of BCa for the nonparametric bootstrap.")
+    ] = False,
+    jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    drop_empty_lists: Annotated[
+        bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
+) -> None:
+    """Estimate the population size N̂ and the dark figure from capture histories."""
+    from .estimate import estimate as run
+
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
+    try:
+        res = run(
+            data,
+            lists=_split(lists),
+            covariates=_split(covariates),
+            year=year,
+            year_degree=year_degree,
+            search=search,
+            criterion=criterion,
+            model=model,
+            ci=ci,
+            reps=reps,
+            seed=seed,
+            level=level,
+            pthresh=pthresh,
+            bca=not percentile,
+            n_jobs=jobs,
+            progress=True,
+            on_empty_list="drop" if drop_empty_lists else "error",
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    _print_result(res)
+    if out is not None:
+        files = res.write(out)
+        console.print("Wrote " + ", ".join(str(f) for f in files))
+
+
+def _fail(msg: str) -> None:
+    err.print(f"[bold red]error:[/] {msg}")
+    raise typer.Exit(code=2)
+
+
+def _print_result(res) -> None:
+    h = res.histories
+    f = res.fit
+    sizes = res.histories.list_sizes()
+    head = Table.grid(padding=(0, 2))
+    head.add_row("data", f"{h.name or ''}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("lists", ", ".join(f"{k} ({v:,})" for k, v in sizes.items()))
+    if h.covariates:
+        head.add_row("covariates", ", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates))
+    head.add_row("model", f.model.label())
+    head.add_row(
+        "fit", f"deviance {f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
+    )
+    if f.identified:
+        hi = "no finite upper limit" if not np.isfinite(res.upper) else _fmt(res.upper)
+        head.add_row(
+            "[bold]N̂[/]",
+            f"[bold]{_fmt(res.nhat)}[/]  ({res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi})",
+        )
+        head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
+    else:
+        head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")
+    console.print(Panel(head, title=f"darkfigure {__version__}", expand=False))
+    if res.search is not None and res.search.method != "exhaustive":
+        _print_path(res)
+    est = res.estimates
+    if len(est) > 1:
+        t = Table(title="Estimates by group", show_lines=False)
+        for c in ("group", "level", "observed", "N̂", "lower", "upper"):
+            t.add_column(c, justify="right" if c not in ("group", "level") else "left")
+        shown = est[est["group"].str.count("x") == 0] if len(est) > 40 else est
+        for _, r in shown.iterrows():
+            t.add_row(str(r["group"]), str(r["level"]), _fmt(r["observed"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]))
+        console.print(t)
+        if len(shown) < len(est):
+            console.print(f"({len(est) - len(shown)} rows for pairs of levels are in estimates.csv)")
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+def _print_path(res) -> None:
+    p = res.search.path
+    t = Table(title=f"Model search ({res.search.method}); chosen by {res.search.criterion.upper()}")
+    cols = ["step", "df", "deviance", "AIC", "BIC", "N̂", "status"]
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("step", "status") else "right")
+    best = res.search.best
+    for i, r in p.iterrows():
+        mark = "◀" if res.search.fits[i] is best else ""
+        t.add_row(
+            (str(r["step"]) or "main effects") + (" " + mark if mark else ""),
+            str(r["df"]),
+            _fmt(r["deviance"], 1),
+            _fmt(r["aic"], 1),
+            _fmt(r["bic"], 1),
+            _fmt(r["nhat"], 1) if r["status"] in ("ok", "extended") else "not identified",
+            str(r["status"]),
+        )
+    console.print(t)
+
+
+@app.command("datasets")
+def list_datasets() -> None:
+    """List the bundled real datasets (usable by name as DATA)."""
+    t = Table(title="Bundled datasets")
+    t.add_column("name")
+    t.add_column("lists", justify="right")
+    t.add_column("observed", justify="right")
+    t.add_column("what it is")
+    t.add_column("source")
+    for name in datasets.names():
+        h = datasets.load(name)
+        info = datasets.DATASETS[name]
+        t.add_row(name, str(h.k), f"{h.n_observed:,}", info.description, info.source)
+    console.print(t)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``darkfigure`` command."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,421 @@
+"""The front door: ``estimate(data, ...)`` from capture histories to N̂ with an interval.
+
+One call runs the whole log-linear workflow of the Dutch victim monitor and the
+peers (Cruyff's ``mse``, SparseMSE, Rcapture): build the complete table, search
+for a model (or take the one given), check that the MLE exists and N̂ is
+identified, and put an interval on N̂ and on every subgroup total.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .histories import CaptureHistories, DataError
+from .io import read_histories
+from .loglinear.bootstrap import (
+    BootstrapResult,
+    default_groups,
+    nonparametric_bootstrap,
+    parametric_bootstrap,
+)
+from .loglinear.design import CompleteTable
+from .loglinear.fit import LogLinearFit, fit_model
+from .loglinear.search import SearchResult, cruyff_search, exhaustive_search, pvalue_search
+from .loglinear.terms import LogLinearModel, parse_terms
+
+__all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
+
+SEARCH_METHODS = ("cruyff", "pvalue", "exhaustive", "none")
+CI_METHODS = ("parametric", "nonparametric", "profile", "none")
+
+
+@dataclass
+class Estimate:
+    """The result of :func:`estimate`: N̂, interval, model, search path and warnings.
+
+    Attributes
+    ----------
+    histories : CaptureHistories
+    table : CompleteTable
+    fit : LogLinearFit
+        The chosen model's fit.
+    search : SearchResult or None
+        The model search (None when the model was fixed).
+    ci_method : str
+        ``"parametric"``, ``"nonparametric"`` (BCa or percentile), ``"profile"`` or ``"none"``.
+    level : float
+    lower, upper : float
+        Interval for the total N̂ (``upper = inf`` when there is no finite upper limit).
+    estimates : DataFrame
+        ``group, level, observed, nhat, lower, upper``: total, every covariate level
+        and every pair of levels (and with a year column each level by year).
+    bootstrap : BootstrapResult or None
+    profile : object or None
+        The profile-likelihood interval, when computed.
+    warnings : list of str
+        Everything the user must know to trust (or not) the numbers.
+    settings : dict
+    seconds : dict
+        Wall time of each stage.
+    """
+
+    histories: CaptureHistories
+    table: CompleteTable
+    fit: LogLinearFit
+    search: SearchResult | None
+    ci_method: str
+    level: float
+    lower: float
+    upper: float
+    estimates: pd.DataFrame
+    bootstrap: BootstrapResult | None = None
+    profile: Any = None
+    warnings: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def nhat(self) -> float:
+        """Estimated population size (observed + dark figure)."""
+        return self.fit.nhat
+
+    @property
+    def n_observed(self) -> int:
+        """Persons observed by at least one list."""
+        return self.histories.n_observed
+
+    @property
+    def dark_figure(self) -> float:
+        """Estimated number of persons no list registered."""
+        return self.fit.nhat - self.n_observed
+
+    def to_dict(self) -> dict:
+        """Everything in plain JSON-able types (what ``result.json`` holds)."""
+
+        def num(v):
+            if v is None:
+                return None
+            v = float(v)
+            return v if np.isfinite(v) else (None if np.isnan(v) else ("inf" if v > 0 else "-inf"))
+
+        path = None
+        if self.search is not None:
+            p = self.search.path.copy()
+            path = json.loads(p.to_json(orient="records"))
+        f = self.fit
+        out = {
+            "darkfigure_version": __version__,
+            "data": {
+                "name": self.histories.name,
+                "lists": list(self.histories.lists),
+                "covariates": list(self.histories.covariates),
+                "observed": self.n_observed,
+                "list_sizes": {k: int(v) for k, v in self.histories.list_sizes().items()},
+                "empty_overlaps": [list(p) for p in self.histories.empty_overlaps()],
+                "notes": list(self.histories.notes),
+            },
+            "settings": self.settings,
+            "model": {
+                "formula": f.model.formula(),
+                "interactions": [":".join(t) for t in f.model.terms if len(t) > 1],
+                "status": f.status,
+                "deviance": num(f.deviance),
+                "df": f.df_residual,
+                "parameters": f.rank,
+                "aic": num(f.aic),
+                "aicc": num(f.aicc),
+                "bic": num(f.bic),
+                "existence": None if f.existence is None else f.existence.message(),
+            },
+            "nhat": num(self.nhat),
+            "dark_figure": num(self.dark_figure),
+            "interval": {"method": self.ci_method, "level": self.level, "lower": num(self.lower), "upper": num(self.upper)},
+            "bootstrap": None
+            if self.bootstrap is None
+            else {
+                "method": self.bootstrap.method,
+                "interval": self.bootstrap.interval_method,
+                "replicates": self.bootstrap.n_replicates,
+                "seed": self.bootstrap.seed,
+                "status_counts": self.bootstrap.status_counts,
+                "acceleration": self.bootstrap.acceleration,
+            },
+            "search": None
+            if self.search is None
+            else {"method": self.search.method, "criterion": self.search.criterion, "path": path},
+            "warnings": list(self.warnings),
+            "seconds": self.seconds,
+        }
+        return out
+
+    def write(self, out: str | Path) -> list[Path]:
+        """Write ``estimates.csv`` and ``result.json`` (and ``search_path.csv``) into folder `out`.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        p = out / "estimates.csv"
+        self.estimates.to_csv(p, index=False)
+        files.append(p)
+        p = out / "result.json"
+        p.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
+        files.append(p)
+        if self.search is not None:
+            p = out / "search_path.csv"
+            self.search.path.to_csv(p, index=False)
+            files.append(p)
+        return files
+
+    def __str__(self) -> str:
+        hi = "no finite upper limit" if not np.isfinite(self.upper) else f"{self.upper:,.0f}"
+        lo = "-" if not np.isfinite(self.lower) else f"{self.lower:,.0f}"
+        return (
+            f"N̂ = {self.nhat:,.0f} ({self.level:.0%} {self.ci_method} interval {lo} – {hi}); "
+            f"observed {self.n_observed:,}; model {self.fit.model.label()}"
+        )
+
+
+class _Selector:
+    """Picklable model selection for bootstrap replicates: (table, y) -> LogLinearFit."""
+
+    def __init__(self, method: str, criterion: str, pthresh: float, model: LogLinearModel | None):
+        self.method, self.criterion, self.pthresh, self.model = method, criterion, pthresh, model
+
+    def __call__(self, table: CompleteTable, y: np.ndarray) -> LogLinearFit:
+        t = table.with_counts(y)
+        return _select(t, self.method, self.criterion, self.pthresh, self.model)[0]
+
+
+def _select(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, SearchResult | None]:
+    if method == "cruyff":
+        s = cruyff_search(table, criterion=criterion)
+        return s.best, s
+    if method == "pvalue":
+        s = pvalue_search(table, pthresh=pthresh)
+        return s.best, s
+    if method == "exhaustive":
+        s = exhaustive_search(table, criterion=criterion)
+        return s.best, s
+    m = model or LogLinearModel.make(table.variables)
+    return fit_model(table, m, check=True), None
+
+
+def estimate(
+    data: CaptureHistories | pd.DataFrame | str | Path,
+    *,
+    lists: list[str] | None = None,
+    covariates: list[str] | None = None,
+    year: str | None = None,
+    year_degree: int | None = None,
+    search: str = "cruyff",
+    criterion: str = "bic",
+    model: str | list[str] | None = None,
+    ci: str = "parametric",
+    reps: int = 1000,
+    seed: int | None = None,
+    level: float = 0.95,
+    pthresh: float = 0.02,
+    bca: bool = True,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    on_empty_list: str = "error",
+) -> Estimate:
+    """Estimate the population size (and the dark figure) by Poisson log-linear models.
+
+    Parameters
+    ----------
+    data : CaptureHistories, DataFrame, path or bundled dataset name
+        Capture histories: aggregated (0/1 list columns, covariates, ``count``) or
+        one row per person; a CSV/Parquet/Excel file; or a name from
+        ``darkfigure.datasets.names()``.
+    lists, covariates : list of str, optional
+        Columns (default: 0/1 columns are lists, the rest covariates).
+    year : str, optional
+        Covariate holding the year; reported per year.
+    year_degree : int, optional
+        Code year as an orthogonal polynomial of this degree (R's ``poly``) instead of
+        dummies.
+    search : {"cruyff", "pvalue", "exhaustive", "none"}
+        Model search: Cruyff's stepwise BIC/AIC search (``mse``), SparseMSE's
+        stepwise p-value search, all two-factor list models, or no search (the
+        main-effects model, or `model`).
+    criterion : {"bic", "aic"}
+        Which criterion picks the model on the path / among all models.
+    model : str or list of str, optional
+        Interactions of a fixed model, e.g. ``"A:B, B:C"`` (implies ``search="none"``).
+    ci : {"parametric", "nonparametric", "profile", "none"}
+        Parametric bootstrap (Cruyff's ``boot_mse``), nonparametric bootstrap with
+        model re-selection (SparseMSE, BCa unless ``bca=False``), multinomial
+        profile likelihood (Rcapture ``closedpCI``), or none.
+    reps : int
+        Bootstrap replicates.
+    seed : int, optional
+        Seed for the bootstrap (results are reproducible given the seed).
+    level : float
+        Confidence level.
+    pthresh : float
+        Threshold of the p-value search.
+    bca : bool
+        BCa (True) or percentile intervals for the nonparametric bootstrap.
+    n_jobs : int, optional
+        Processes for the bootstrap (default: all cores).
+    progress : bool
+        Show progress bars on a terminal.
+    on_empty_list : {"error", "drop"}
+        What to do with a list that registered nobody.
+
+    Returns
+    -------
+    Estimate
+
+    Raises
+    ------
+    DataError
+        Bad input data (the message names the column/row/list and what to do).
+    ValueError
+        Unknown option values.
+    """
+    if search not in SEARCH_METHODS:
+        raise ValueError(f"search must be one of {SEARCH_METHODS}, not {search!r}")
+    if ci not in CI_METHODS:
+        raise ValueError(f"ci must be one of {CI_METHODS}, not {ci!r}")
+    if criterion not in ("bic", "aic", "aicc"):
+        raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    h = read_histories(data, lists=lists, covariates=covariates, on_empty_list=on_empty_list)
+    if year is not None and year not in h.covariates:
+        raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
+    table = CompleteTable(h, year=year, year_degree=year_degree)
+    fixed = None
+    if model is not None:
+        terms = parse_terms(model)
+        fixed = LogLinearModel.make(table.variables, terms)
+        search = "none"
+    warnings: list[str] = list(h.notes)
+    empties = h.empty_overlaps()
+    if empties:
+        warnings.append(
+            "lists that share nobody: "
+            + ", ".join(f"{a}∩{b}" for a, b in empties)
+            + "; models with their interaction fit those cells as 0 (extended MLE)"
+        )
+    t1 = time.perf_counter()
+    fit, srch = _select(table, search, criterion, pthresh, fixed)
+    seconds["search"] = time.perf_counter() - t1
+    if srch is not None:
+        warnings += srch.warnings
+    warnings += fit.warnings
+    if not fit.identified:
+        warnings.append(
+            "N̂ is not identified for the chosen model: no estimate is given. Use a simpler model "
+            "or more lists."
+        )
+    groups = default_groups(table, year)
+    boot = None
+    prof = None
+    lower = upper = float("nan")
+    t2 = time.perf_counter()
+    if fit.identified and ci in ("parametric", "nonparametric"):
+        if ci == "parametric":
+            boot = parametric_bootstrap(
+                fit, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs, progress=progress
+            )
+        else:
+            sel = _Selector(search, criterion, pthresh, fixed)
+            boot = nonparametric_bootstrap(
+                fit,
+                sel,
+                reps=reps,
+                seed=seed,
+                level=level,
+                interval="bca" if bca else "percentile",
+                groups=groups,
+                n_jobs=n_jobs,
+                progress=progress,
+            )
+        est = boot.table()
+        lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
+        msg = boot.describe_failures()
+        if msg:
+            warnings.append(msg)
+    else:
+        est = _point_table(fit, groups)
+        if fit.identified and ci == "profile":
+            from .loglinear.profile import profile_interval
+
+            prof = profile_interval(fit, level=level)
+            lower, upper = float(prof.low), float(prof.high)
+            est.loc[0, ["lower", "upper"]] = [lower, upper]
+            if getattr(prof, "message", None):
+                warnings.append(prof.message)
+    seconds["interval"] = time.perf_counter() - t2
+    seconds["total"] = time.perf_counter() - t0
+    if fit.identified and np.isfinite(upper) and upper > 50 * max(h.n_observed, 1):
+        warnings.append(
+            f"the upper limit ({upper:,.0f}) is more than 50 times the observed count: the data "
+            "barely identify N; treat the estimate with great caution"
+        )
+    settings = {
+        "lists": list(h.lists),
+        "covariates": list(h.covariates),
+        "year": year,
+        "year_degree": year_degree,
+        "search": search,
+        "criterion": criterion,
+        "model": None if fixed is None else fixed.formula(),
+        "ci": ci,
+        "reps": reps,
+        "seed": seed,
+        "level": level,
+        "pthresh": pthresh,
+    }
+    return Estimate(
+        histories=h,
+        table=table,
+        fit=fit,
+        search=srch,
+        ci_method=ci if ci != "nonparametric" else ("nonparametric-bca" if bca else "nonparametric-percentile"),
+        level=level,
+        lower=lower,
+        upper=upper,
+        estimates=est,
+        bootstrap=boot,
+        profile=prof,
+        warnings=warnings,
+        settings=settings,
+        seconds=seconds,
+    )
+
+
+def _point_table(fit: LogLinearFit, groups) -> pd.DataFrame:
+    rows = []
+    for g in groups:
+        d = fit.nhat_by(g)
+        for _, r in d.iterrows():
+            rows.append(
+                {
+                    "group": "total" if not g else "x".join(g),
+                    "level": "" if not g else ":".join(str(r[c]) for c in g),
+                    "observed": int(r["observed"]),
+                    "nhat": float(r["nhat"]),
+                    "lower": np.nan,
+                    "upper": np.nan,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,542 @@
+"""Bootstrap intervals for N̂ and its subgroup totals.
+
+* Parametric bootstrap as Cruyff's ``mse::boot_mse``: draw the complete table
+  (hidden cells included) from a multinomial of size floor(N̂) with the fitted
+  cell probabilities, keep the observable cells, refit the same model, and take the
+  2.5/97.5 percentiles (R's quantile type 7) of the total and of every subgroup
+  total (van der Heijden et al. 2012; Cruyff, Overstall, Papathomas & McCrea 2021,
+  Biometrics 77:1409-1420, sec. 4).
+* Nonparametric bootstrap with model re-selection as SparseMSE's
+  ``estimatepopulation`` (Chan, Silverman & Vincent 2021, sec. 4): resample the
+  observed persons (multinomial of size n over the observed cells), redo the whole
+  model search in each replicate, and form percentile or BCa intervals (Efron
+  1987, JASA 82:171-185), the acceleration from the leave-one-person-out jackknife.
+
+Every replicate draws from its own generator spawned from one seed
+(``numpy.random.SeedSequence``), so results do not depend on how many processes
+run them. Replicates whose refit has no finite N̂, whose MLE is on the boundary,
+or in which a list registered nobody are counted and reported with the interval.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .design import CompleteTable
+from .fit import LogLinearFit, _fast_independent, irls_poisson
+
+__all__ = [
+    "BootstrapResult",
+    "GroupSpec",
+    "parametric_bootstrap",
+    "nonparametric_bootstrap",
+    "default_groups",
+    "bca_interval",
+]
+
+GroupSpec = tuple[str, ...]
+
+
+def default_groups(table: CompleteTable, year: str | None = None) -> list[GroupSpec]:
+    """The subgroup margins reported by default.
+
+    The total, each covariate, each pair of covariates; with a year column also
+    each covariate by year and each pair by year (as Cruyff's ``boot_mse`` tables).
+
+    Returns
+    -------
+    list of tuples of covariate names (``()`` is the total)
+    """
+    covs = list(table.histories.covariates)
+    out: list[GroupSpec] = [()]
+    out += [(c,) for c in covs]
+    out += [tuple(p) for p in combinations(covs, 2)]
+    if year is not None and year in covs:
+        others = [c for c in covs if c != year]
+        out += [(c, year) for c in others if (c, year) not in out]
+        out += [(a, b, year) for a, b in combinations(others, 2)]
+    seen, uniq = set(), []
+    for g in out:
+        if g not in seen:
+            seen.add(g)
+            uniq.append(g)
+    return uniq
+
+
+def _group_matrix(table: CompleteTable, groups: Sequence[GroupSpec]) -> tuple[np.ndarray, list[tuple[GroupSpec, pd.DataFrame]]]:
+    """Indicator matrix (n_group_cells, n_cells) and labels for all groups, stacked."""
+    rows, labels = [], []
+    for g in groups:
+        idx, lab = table.group_index(g)
+        m = np.zeros((len(lab), table.n_cells))
+        m[idx, np.arange(table.n_cells)] = 1.0
+        rows.append(m)
+        labels.append((g, lab))
+    return np.vstack(rows), labels
+
+
+@dataclass
+class BootstrapResult:
+    """Bootstrap distribution of N̂ and subgroup totals, with intervals.
+
+    Attributes
+    ----------
+    method : str
+        ``"parametric"`` or ``"nonparametric"``.
+    interval_method : str
+        ``"percentile"`` (R quantile type 7) or ``"bca"`` (type 8, as SparseMSE).
+    level : float
+        Confidence level (0.95).
+    estimate : ndarray of shape (n_group_cells,)
+        Point estimates of every group cell (total first).
+    replicates : ndarray of shape (B, n_group_cells)
+        Bootstrap totals; rows of failed replicates are NaN.
+    labels : list of (group, DataFrame)
+        Which rows of `estimate` belong to which group and level.
+    observed : ndarray of shape (n_group_cells,)
+    status_counts : dict str -> int
+        Replicates per outcome: ``ok``, ``boundary`` (MLE on the boundary),
+        ``not identified`` (no finite N̂, excluded), ``lost list`` (a list with no
+        records in the replicate).
+    seed : int or None
+    acceleration : float or None
+        BCa acceleration (nonparametric BCa only).
+    """
+
+    method: str
+    interval_method: str
+    level: float
+    estimate: np.ndarray = field(repr=False)
+    replicates: np.ndarray = field(repr=False)
+    labels: list = field(repr=False)
+    observed: np.ndarray = field(repr=False)
+    status_counts: dict = field(default_factory=dict)
+    seed: int | None = None
+    acceleration: float | None = None
+    jackknife: np.ndarray | None = field(default=None, repr=False)
+    jackknife_weights: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates drawn (failed ones included)."""
+        return int(self.replicates.shape[0])
+
+    @property
+    def total(self) -> np.ndarray:
+        """Bootstrap distribution of the total N̂, shape (B,) (NaN for failed replicates)."""
+        return self.replicates[:, 0]
+
+    def intervals(self) -> np.ndarray:
+        """Lower and upper bounds for every group cell, shape (n_group_cells, 2)."""
+        alpha = (1 - self.level) / 2
+        out = np.full((self.replicates.shape[1], 2), np.nan)
+        for j in range(self.replicates.shape[1]):
+            v = self.replicates[:, j]
+            v = v[np.isfinite(v)]
+            if v.size < 2:
+                continue
+            if self.interval_method == "bca" and j == 0 and self.acceleration is not None:
+                out[j] = bca_interval(v, self.estimate[j], self.acceleration, (alpha, 1 - alpha))
+            else:
+                out[j] = np.quantile(v, [alpha, 1 - alpha], method="linear")
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """Long table: ``group, level, observed, nhat, lower, upper`` (one row per group cell)."""
+        ci = self.intervals()
+        rows, j = [], 0
+        for g, lab in self.labels:
+            for _, r in lab.iterrows():
+                rows.append(
+                    {
+                        "group": "total" if not g else "x".join(g),
+                        "level": "" if not g else ":".join(str(r[c]) for c in g),
+                        "observed": int(round(self.observed[j])),
+                        "nhat": self.estimate[j],
+                        "lower": ci[j, 0],
+                        "upper": ci[j, 1],
+                    }
+                )
+                j += 1
+        return pd.DataFrame(rows)
+
+    def describe_failures(self) -> str | None:
+        """One sentence about replicates that failed or hit the boundary, or None."""
+        bad = {k: v for k, v in self.status_counts.items() if k != "ok" and v}
+        if not bad:
+            return None
+        parts = ", ".join(f"{v} {k}" for k, v in bad.items())
+        return (
+            f"of {self.n_replicates} bootstrap replicates: {parts}"
+            + (" (replicates with no finite N̂ are left out of the interval)" if bad.get("not identified") else "")
+        )
+
+
+# ----------------------------------------------------------------------------- workers
+@dataclass
+class _FixedModelRefit:
+    """Everything a worker needs to refit one model to replicate counts."""
+
+    x_obs: np.ndarray  # (n_F, p) design on the cells that can be positive
+    cell_index: np.ndarray  # (n_F,) their positions in the complete table
+    x_hidden: np.ndarray  # (s, p)
+    hidden_index: np.ndarray  # (s,)
+    hidden_zero: np.ndarray  # (s,) hidden cells fitted as 0 by the model
+    used: np.ndarray
+    mu0: np.ndarray  # warm start
+    list_cols: np.ndarray  # (n_F, k) 0/1 lists of those cells
+    n_cells: int
+    gmat: np.ndarray  # (n_group_cells, n_cells)
+    n_obs: float
+
+    def __call__(self, y_cells: np.ndarray) -> tuple[np.ndarray, str]:
+        y = y_cells[self.cell_index]
+        status = "ok"
+        if (self.list_cols.T @ y == 0).any():
+            status = "lost list"
+        beta, mu, _, _, conv, _ = irls_poisson(self.x_obs, y, self.mu0, tol=1e-9, used=self.used)
+        eta_h = self.x_hidden @ beta
+        full = np.zeros(self.n_cells)
+        full[self.cell_index] = mu
+        fh = np.where(self.hidden_zero, 0.0, np.exp(np.minimum(eta_h, 700.0)))
+        full[self.hidden_index] = fh
+        nobs = y.sum()
+        zero = y == 0
+        if not conv or not np.isfinite(fh).all() or fh.sum() > 1e6 * max(nobs, 1.0):
+            return np.full(self.gmat.shape[0], np.nan), "not identified"
+        if status == "ok" and zero.any() and (mu[zero].min() < 1e-9 or np.abs(beta[1:]).max() > 15):
+            status = "boundary"
+        return self.gmat @ full, status
+
+
+def _fixed_context(fit: LogLinearFit, gmat: np.ndarray) -> _FixedModelRefit:
+    t = fit.table
+    xall = t.design(fit.model)
+    obs_idx = np.flatnonzero(t.observable)
+    if fit.existence is not None and not fit.existence.mle_exists:
+        keep = fit.existence.facial_set
+    else:
+        keep = np.ones(len(obs_idx), dtype=bool)
+    cell_index = obs_idx[keep]
+    x = xall[cell_index]
+    used = _fast_independent(x)
+    hidden_index = np.flatnonzero(t.hidden)
+    hz = fit.fitted[hidden_index] == 0
+    lists = t.cells[list(t.histories.lists)].to_numpy(dtype=float)[cell_index]
+    return _FixedModelRefit(
+        x, cell_index, xall[hidden_index], hidden_index, hz, used, fit.fitted[cell_index], lists, t.n_cells, gmat,
+        float(t.y.sum()),
+    )
+
+
+def _run_chunk(args):
+    job, kind, seeds, payload = args
+    out = np.empty((len(seeds), job.gmat.shape[0]))
+    status = []
+    for i, s in enumerate(seeds):
+        rng = np.random.default_rng(s)
+        if kind == "parametric":
+            size, prob = payload
+            y = rng.multinomial(size, prob).astype(float)
+        else:
+            n, prob, cells = payload
+            y = np.zeros(job.n_cells)
+            y[cells] = rng.multinomial(n, prob)
+        out[i], st = job(y)
+        status.append(st)
+    return out, status
+
+
+def _map_replicates(job, kind: str, payload, seed: int | None, reps: int, n_jobs: int | None, progress: bool):
+    ss = np.random.SeedSequence(seed)
+    seeds = ss.spawn(reps)
+    n_jobs = _n_jobs(n_jobs, reps)
+    chunks = np.array_split(np.arange(reps), max(1, n_jobs * 4)) if n_jobs > 1 else [np.arange(reps)]
+    tasks = [(job, kind, [seeds[i] for i in c], payload) for c in chunks if len(c)]
+    results = []
+    with _progress(progress, reps, f"{kind} bootstrap") as advance:
+        if n_jobs > 1:
+            with ProcessPoolExecutor(max_workers=n_jobs) as ex:
+                for r in ex.map(_run_chunk, tasks):
+                    results.append(r)
+                    advance(len(r[1]))
+        else:
+            for t in tasks:
+                r = _run_chunk(t)
+                results.append(r)
+                advance(len(r[1]))
+    reps_arr = np.vstack([r[0] for r in results])
+    status = [s for r in results for s in r[1]]
+    return reps_arr, status
+
+
+def _n_jobs(n_jobs: int | None, reps: int) -> int:
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    if reps < 50:
+        return 1
+    return max(1, int(n_jobs))
+
+
+class _progress:
+    """A rich progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, show: bool, total: int, label: str):
+        self.show = show and sys.stderr.isatty()
+        self.total, self.label = total, label
+
+    def __enter__(self):
+        if not self.show:
+            return lambda n: None
+        from rich.progress import Progress
+
+        self._p = Progress(transient=True)
+        self._p.__enter__()
+        task = self._p.add_task(self.label, total=self.total)
+        return lambda n: self._p.advance(task, n)
+
+    def __exit__(self, *exc):
+        if self.show:
+            self._p.__exit__(*exc)
+        return False
+
+
+def _counts(status: list[str]) -> dict:
+    out = {"ok": 0, "boundary": 0, "lost list": 0, "not identified": 0}
+    for s in status:
+        out[s] = out.get(s, 0) + 1
+    return out
+
+
+def parametric_bootstrap(
+    fit: LogLinearFit,
+    *,
+    reps: int = 1000,
+    seed: int | None = None,
+    level: float = 0.95,
+    groups: Sequence[GroupSpec] | None = None,
+    n_jobs: int | None = None,
+    progress: bool = True,
+) -> BootstrapResult:
+    """Parametric bootstrap of a fixed model, exactly as Cruyff's ``boot_mse``.
+
+    Each replicate draws the complete table from Multinomial(floor(round(N̂, 1)),
+    fitted / N̂) over all cells (hidden ones included), discards the hidden cells,
+    refits the same model (warm-started at the original fit) and sums the fitted
+    values over every subgroup. Intervals are the 2.5 and 97.5 percentiles (R's
+    default quantile, type 7).
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        A fit with an identified N̂.
+    reps : int
+        Number of replicates (Cruyff: 1000).
+    seed : int, optional
+        Seed; the same seed gives the same result whatever `n_jobs` is.
+    level : float
+    groups : sequence of tuples of covariate names, optional
+        Subgroup margins to report (default :func:`default_groups`).
+    n_jobs : int, optional
+        Worker processes (default: all cores).
+    progress : bool
+        Show a progress bar on a terminal.
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    ValueError
+        If the fit has no identified N̂ or `reps` < 2.
+    """
+    if not fit.identified:
+        raise ValueError("cannot bootstrap a model whose N̂ is not identified")
+    if reps < 2:
+        raise ValueError("reps must be at least 2")
+    t = fit.table
+    groups = list(groups) if groups is not None else default_groups(t, getattr(t, "year", None))
+    gmat, labels = _group_matrix(t, groups)
+    job = _fixed_context(fit, gmat)
+    size = int(np.floor(round(fit.nhat, 1)))
+    prob = fit.fitted / fit.fitted.sum()
+    reps_arr, status = _map_replicates(job, "parametric", (size, prob), seed, reps, n_jobs, progress)
+    return BootstrapResult(
+        method="parametric",
+        interval_method="percentile",
+        level=level,
+        estimate=gmat @ fit.fitted,
+        replicates=reps_arr,
+        labels=labels,
+        observed=gmat @ t.y,
+        status_counts=_counts(status),
+        seed=seed,
+    )
+
+
+def bca_interval(boot: np.ndarray, estimate: float, acceleration: float, probs: Sequence[float]) -> np.ndarray:
+    """Bias-corrected and accelerated percentile interval (Efron 1987).
+
+    As SparseMSE's ``bcaconfvalues``: z0 = Phi^-1(mean(boot < estimate)),
+    adjusted probabilities Phi(z0 + (z0 + z_a) / (1 - a (z0 + z_a))), and R's
+    quantile type 8 (numpy ``median_unbiased``).
+
+    Parameters
+    ----------
+    boot : ndarray of shape (B,)
+        Finite bootstrap replicates.
+    estimate : float
+        The point estimate.
+    acceleration : float
+        Jackknife acceleration a.
+    probs : sequence of float
+        Nominal probabilities, e.g. (0.025, 0.975).
+
+    Returns
+    -------
+    ndarray of shape (len(probs),)
+        NaN where the bias correction is infinite (all replicates on one side).
+    """
+    prop = np.mean(boot < estimate)
+    if prop <= 0 or prop >= 1:
+        return np.full(len(probs), np.nan)
+    z0 = stats.norm.ppf(prop)
+    za = stats.norm.ppf(np.asarray(probs))
+    adj = stats.norm.cdf(z0 + (za + z0) / (1 - acceleration * (za + z0)))
+    return np.quantile(boot, adj, method="median_unbiased")
+
+
+def nonparametric_bootstrap(
+    fit: LogLinearFit,
+    select: Callable[[CompleteTable, np.ndarray], LogLinearFit],
+    *,
+    reps: int = 1000,
+    seed: int | None = None,
+    level: float = 0.95,
+    interval: str = "bca",
+    groups: Sequence[GroupSpec] | None = None,
+    n_jobs: int | None = None,
+    progress: bool = True,
+) -> BootstrapResult:
+    """Nonparametric bootstrap with model re-selection in every replicate (SparseMSE).
+
+    Each replicate resamples the n observed persons (multinomial of size n over the
+    observed cells with probabilities count / n), reruns `select` (the whole model
+    search) and records N̂ and the subgroup totals of the selected fit. With
+    ``interval="bca"`` the acceleration comes from the leave-one-person-out
+    jackknife grouped by cell, as SparseMSE's ``estimatepopulation``.
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        The fit selected on the original data (the point estimate).
+    select : callable (table, y) -> LogLinearFit
+        Reruns model selection on counts `y` of shape (n_cells,).
+    reps, seed, level, groups, n_jobs, progress
+        As :func:`parametric_bootstrap`.
+    interval : {"bca", "percentile"}
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    ValueError
+        Unknown interval method, `reps` < 2, or a fit with no identified N̂.
+    """
+    if interval not in ("bca", "percentile"):
+        raise ValueError(f"interval must be 'bca' or 'percentile', not {interval!r}")
+    if not fit.identified:
+        raise ValueError("cannot bootstrap a model whose N̂ is not identified")
+    if reps < 2:
+        raise ValueError("reps must be at least 2")
+    t = fit.table
+    groups = list(groups) if groups is not None else default_groups(t, getattr(t, "year", None))
+    gmat, labels = _group_matrix(t, groups)
+    job = _SelectJob(t, select, gmat)
+    cells = np.flatnonzero(t.y > 0)
+    n = int(t.y.sum())
+    prob = t.y[cells] / n
+    reps_arr, status = _map_replicates(job, "nonparametric", (n, prob, cells), seed, reps, n_jobs, progress)
+    accel = None
+    jack = weights = None
+    if interval == "bca":
+        jack, weights = _jackknife(job, t, cells, n_jobs)
+        accel = _acceleration(jack, weights)
+    return BootstrapResult(
+        method="nonparametric",
+        interval_method=interval,
+        level=level,
+        estimate=gmat @ fit.fitted,
+        replicates=reps_arr,
+        labels=labels,
+        observed=gmat @ t.y,
+        status_counts=_counts(status),
+        seed=seed,
+        acceleration=accel,
+        jackknife=jack,
+        jackknife_weights=weights,
+    )
+
+
+@dataclass
+class _SelectJob:
+    table: CompleteTable
+    select: Callable
+    gmat: np.ndarray
+    n_cells: int = 0
+
+    def __post_init__(self):
+        self.n_cells = self.table.n_cells
+
+    def __call__(self, y: np.ndarray) -> tuple[np.ndarray, str]:
+        lists = self.table.cells[list(self.table.histories.lists)].to_numpy(dtype=float)
+        lost = (lists.T @ y == 0).any()
+        try:
+            f = self.select(self.table, y)
+        except (RuntimeError, ValueError, np.linalg.LinAlgError):
+            return np.full(self.gmat.shape[0], np.nan), "not identified"
+        if not f.identified or not np.isfinite(f.nhat):
+            return np.full(self.gmat.shape[0], np.nan), "not identified"
+        st = "lost list" if lost else ("boundary" if f.status == "extended" else "ok")
+        return self.gmat @ f.fitted, st
+
+
+def _jackknife_task(args):
+    job, y = args
+    return job(y)[0][0]
+
+
+def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int | None):
+    ys = []
+    for c in cells:
+        y = t.y.copy()
+        y[c] -= 1
+        ys.append(y)
+    n_jobs = _n_jobs(n_jobs, len(ys) * 10)
+    if n_jobs > 1:
+        with ProcessPoolExecutor(max_workers=n_jobs) as ex:
+            jack = np.array(list(ex.map(_jackknife_task, [(job, y) for y in ys], chunksize=4)))
+    else:
+        jack = np.array([_jackknife_task((job, y)) for y in ys])
+    return jack, t.y[cells].astype(float)
+
+
+def _acceleration(jack: np.ndarray, w: np.ndarray) -> float:
+    """SparseMSE's acceleration: sum c r^3 / (6 (sum c r^2)^1.5), r = weighted mean - J."""
+    ok = np.isfinite(jack)
+    jack, w = jack[ok], w[ok]
+    r = np.sum(w * jack) / np.sum(w) - jack
+    den = 6.0 * np.sum(w * r**2) ** 1.5
+    return float(np.sum(w * r**3) / den) if den > 0 else 0.0
