@@ -250,80 +250,177 @@ def _final(table: CompleteTable, f: LogLinearFit) -> LogLinearFit:
     return f
 
 
+def _log_poisson_tail_series(k: int, lam: float, upper: bool) -> float:
+    """log P(X <= k) (``upper=False``, for k < lam) or log P(X >= k) (``upper=True``, k > lam),
+    X ~ Poisson(lam), as log pmf(k) plus the log of a series of ratios below 1 (exact in
+    the far tails, where the tail probability underflows in double precision)."""
+    from scipy.special import gammaln
+
+    logpmf = k * np.log(lam) - lam - gammaln(k + 1)
+    s, term, j = 1.0, 1.0, 0
+    while True:
+        if upper:
+            j += 1
+            term *= lam / (k + j)
+        else:
+            if j >= k:
+                break
+            term *= (k - j) / lam
+            j += 1
+        s += term
+        if term < 1e-17 * s:
+            break
+    return float(logpmf + np.log(s))
+
+
+def poisson_smaller_tail(observed: float, expected: float) -> float:
+    """The smaller Poisson tail of an observed count: min(P(X <= n*), P(X >= n*)), X ~ Poisson(p*).
+
+    This is SparseMSE ``stepwisefit``'s p-value of a pair of lists (Chan, Silverman &
+    Vincent 2021, sec. 3): n* the observed overlap, p* the overlap expected under the
+    current model; R's ``min(ppois(n*, p*), ppois(n* - 1, p*, lower = FALSE))``, one
+    tail, not doubled. For n* = 0 it is exp(-p*). Far tails are computed on the log
+    scale and then exponentiated, so they underflow to 0 only where R's do (~1e-320).
+
+    Parameters
+    ----------
+    observed : float
+        n*, a non-negative integer count.
+    expected : float
+        p* >= 0.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    k = int(round(observed))
+    lam = float(expected)
+    if lam <= 0:
+        return 1.0 if k == 0 else 0.0
+    lower = float(stats.poisson.cdf(k, lam))
+    upper = float(stats.poisson.sf(k - 1, lam)) if k > 0 else 1.0
+    p = min(lower, upper)
+    if p < 1e-280:
+        p = float(np.exp(_log_poisson_tail_series(k, lam, upper=k > lam)))
+    return p
+
+
 def pvalue_search(
     table: CompleteTable,
     *,
     pthresh: float = 0.02,
     start: LogLinearModel | None = None,
-    lists_only: bool = True,
 ) -> SearchResult:
-    """SparseMSE's forward stepwise search with a p-value threshold.
+    """SparseMSE's forward stepwise search (``stepwisefit``) with a p-value threshold.
 
-    Starting from main effects, at each step every two-factor interaction of two
-    lists not yet in the model is tried; candidates whose fit has no identified N̂
-    are skipped. The candidate whose coefficient has the smallest one-sided p-value
-    (Wald z test that the interaction is positive is *not* assumed: SparseMSE uses
-    the two-sided p-value of the Wald test of the added coefficient) is added if
-    that p-value is below `pthresh`; otherwise the search stops (Chan, Silverman &
-    Vincent 2021, sec. 3; SparseMSE ``stepwisefit``).
+    From the main-effects model, at each step every pair of lists i < j not yet in the
+    model gets the p-value :func:`poisson_smaller_tail` of its observed overlap n*_ij
+    (persons on both lists, whatever their other lists) under the overlap expected from
+    the current fit, p*_ij = sum of the fitted values of the cells with both lists
+    (cells fitted as 0 for empty overlaps contribute 0). Pairs whose model fails
+    SparseMSE's :func:`~darkfigure.loglinear.sparse.checkident` get p = 1. The first pair
+    (in the order (1,2), (1,3), ..., (2,3), ...) with the smallest p is added when that p
+    is below `pthresh`; otherwise the search stops (Chan, Silverman & Vincent 2021,
+    JASA 116:1297-1306, sec. 3; SparseMSE 2.0.1 ``stepwisefit``). It is not a Wald or
+    likelihood-ratio test.
+
+    Pairs with an empty overlap are eligible (p = exp(-p*)); once added, their fit is the
+    extended MLE (status ``"extended"``: the cells with both lists fitted as 0), which
+    gives the N̂ of SparseMSE's deleting of those cells.
 
     Parameters
     ----------
     table : CompleteTable
-    pthresh : float
-        Threshold on the p-value (SparseMSE default 0.02).
+        SparseMSE has no covariates; with covariates the overlaps and expected overlaps
+        are summed over all strata.
+    pthresh : float in [0, 1]
+        Threshold on the p-value (SparseMSE default 0.02). As SparseMSE, 0 gives main
+        effects only, and 1 gives all pairs when that model passes ``checkident``.
     start : LogLinearModel, optional
-    lists_only : bool
-        Only list x list interactions are candidates (as SparseMSE).
+        Starting model (default main effects of all variables).
 
     Returns
     -------
     SearchResult
+        `path` has one row per model on the way (the start, then each pair added) with
+        ``pvalue`` (the p-value of the pair added at that step), ``aic_sparsemse``
+        (SparseMSE's AIC: +2 per empty-overlap pair, equal to ``aic`` here) and
+        ``empty_overlaps``; ``path.attrs["stop"]`` holds the best remaining pair and its
+        p-value when the search stopped.
+
+    Raises
+    ------
+    ValueError
+        `pthresh` outside [0, 1].
     """
-    model = start or LogLinearModel.make(table.variables)
-    cur = _final(table, fit_model(table, model))
-    rows = [_row("start", "", cur, None)]
-    fits = [cur]
+    from .sparse import checkident, list_pairs, sparsemse_aic, zero_margin_terms
+
+    if not 0 <= pthresh <= 1:
+        raise ValueError(f"pthresh must be in [0, 1], not {pthresh}")
     lists = table.histories.lists
-    while True:
-        best = None
-        for t in cur.model.addable(2, among=lists if lists_only else None):
-            f = fit_model(table, cur.model.add(t), mu_start=_observable_mu(cur), check=True)
-            if not f.identified:
-                continue
-            p = _wald_pvalue(table, f, t)
-            if p is None:
-                continue
-            if best is None or p < best[0]:
-                best = (p, t, f)
-        if best is None or best[0] >= pthresh:
-            break
-        p, t, f = best
-        rows.append(_row("pvalue", f"+ {_key(t)}", f, cur) | {"pvalue": p})
-        fits.append(f)
-        cur = f
+    pairs = list_pairs(lists)
+    model = start or LogLinearModel.make(table.variables)
+
+    def row(label, f, prev, p):
+        empty = zero_margin_terms(table, f.model)
+        return _row("pvalue" if prev is not None else "start", label, f, prev) | {
+            "pvalue": p,
+            "aic_sparsemse": sparsemse_aic(f),
+            "empty_overlaps": ", ".join(_key(t) for t in empty),
+        }
+
+    full = LogLinearModel.make(table.variables, list(model.interactions) + pairs)
+    if pthresh == 1 and checkident(table, full) == 0:
+        f = fit_model(table, full, check=True)
+        path = pd.DataFrame([row("all pairs", f, None, np.nan)])
+        return SearchResult("pvalue", "pvalue", path, [f], f, [])
+    cur = fit_model(table, model, check=True)
+    rows = [row("", cur, None, np.nan)]
+    fits = [cur]
+    stop: dict = {}
+    if pthresh > 0:
+        obs = table.observable
+        y = table.y[obs]
+        both = {p: (table.cells[p[0]].to_numpy()[obs] == 1) & (table.cells[p[1]].to_numpy()[obs] == 1) for p in pairs}
+        nstar = {p: float(y[both[p]].sum()) for p in pairs}
+        for _ in range(len(pairs)):
+            mu = cur.fitted[obs]
+            best_p, best_pair = 1.0, None
+            first_p, first_pair = np.inf, None
+            refused = []
+            for p in pairs:
+                if p in cur.model.interactions:
+                    continue
+                pv = poisson_smaller_tail(nstar[p], float(mu[both[p]].sum()))
+                if pv < first_p:
+                    first_p, first_pair = pv, p
+                # checkident (p = 1 on failure) only matters for a pair that would be chosen
+                if pv < best_p and pv < pthresh:
+                    if checkident(table, cur.model.add(p)) == 0:
+                        best_p, best_pair = pv, p
+                    else:
+                        refused.append(_key(p))
+            if best_pair is None:
+                stop = {
+                    "pair": None if first_pair is None else _key(first_pair),
+                    "pvalue": float(first_p),
+                    "refused_by_checkident": refused,
+                }
+                break
+            f = fit_model(table, cur.model.add(best_pair), mu_start=_observable_mu(cur), check=True)
+            rows.append(row(f"+ {_key(best_pair)}", f, cur, best_p))
+            fits.append(f)
+            cur = f
     path = pd.DataFrame(rows)
-    return SearchResult("pvalue", "pvalue", path, fits, cur, [])
-
-
-def _wald_pvalue(table: CompleteTable, f: LogLinearFit, term: Term) -> float | None:
-    """Two-sided Wald p-value of the (single) coefficient of `term` in fit `f`."""
-    x = table.design(f.model)[table.observable]
-    mu = f.fitted[table.observable]
-    keep = mu > 0
-    sl = table.term_slices(f.model)[term]
-    xk = x[keep]
-    info = xk.T @ (xk * mu[keep][:, None])
-    try:
-        cov = np.linalg.pinv(info, hermitian=True)
-    except np.linalg.LinAlgError:
-        return None
-    j = sl.start
-    se = np.sqrt(max(cov[j, j], 0.0))
-    if se == 0 or not np.isfinite(se):
-        return None
-    z = f.beta[j] / se
-    return float(2 * stats.norm.sf(abs(z)))
+    path.attrs["stop"] = stop
+    warnings = []
+    empty = zero_margin_terms(table, cur.model)
+    if empty:
+        warnings.append(
+            f"the chosen model has interaction(s) of lists that share nobody ({', '.join(_key(t) for t in empty)}): "
+            "they are fitted as -inf (extended MLE; SparseMSE deletes those cells and adds 2 to the AIC per pair)"
+        )
+    return SearchResult("pvalue", "pvalue", path, fits, cur, warnings)
 
 
 def exhaustive_search(
