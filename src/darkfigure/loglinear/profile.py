@@ -491,7 +491,16 @@ def _prepare(
         if existence is not None and existence.hidden_state is not None:
             keep0 = np.asarray(existence.hidden_state) != "zero"
     else:
-        # not identified: the pseudo-cell's positive count can remove directions of
+        # not identified. A hidden cell with a parameter of its own (rank deficiency,
+        # e.g. the saturated model) would fit any pseudo-count exactly: no information
+        # on N at all, so no profile (Rcapture refuses such designs too).
+        if np.linalg.matrix_rank(np.vstack([x, x0])) > np.linalg.matrix_rank(x):
+            raise ValueError(
+                "the unobserved cells have parameters that no observable cell determines (rank-deficient "
+                "design): the profile likelihood is flat in N and gives no interval, even with "
+                "allow_not_identified=True"
+            )
+        # The MLE does not exist: the pseudo-cell's positive count can remove directions of
         # recession; find the facial set of the augmented problem (hidden rows positive)
         aug = check_existence(np.vstack([x, x0]), np.concatenate([y, np.ones(x0.shape[0])]), x0[:0])
         facial = aug.facial_set[: len(y)]
@@ -579,9 +588,11 @@ def profile_interval_design(
     if not (np.allclose(x[:, 0], 1) and np.allclose(x0[:, 0], 1)):
         raise ValueError("the first column of the design must be the intercept (all ones)")
     ex = check_existence(x, y, x0)
-    if not ex.identified and not allow_not_identified:
-        raise ValueError(f"this design does not identify N: {ex.message()}")
-    engine, nhat = _prepare(x, y, x0, ex, ex.identified, correction, None)
+    if not ex.identified:
+        if not allow_not_identified:
+            raise ValueError(f"this design does not identify N: {ex.message()}")
+        return _not_identified(x, y, x0, correction, level, max_factor)
+    engine, nhat = _prepare(x, y, x0, ex, True, correction, None)
     return _interval_or_degenerate(engine, nhat, level, max_factor)
 
 
@@ -694,8 +705,22 @@ def profile_interval(
             existence = check_existence(x, yo, x0)
             if not existence.identified:
                 raise ValueError(f"with these counts the model does not identify N: {existence.message()}")
-    engine, nhat = _prepare(x, yo, x0, existence, identified, correction, beta)
-    return _interval_or_degenerate(engine, nhat, level, max_factor)
+    if identified:
+        engine, nhat = _prepare(x, yo, x0, existence, identified, correction, beta)
+        return _interval_or_degenerate(engine, nhat, level, max_factor)
+    return _not_identified(x, yo, x0, correction, level, max_factor)
+
+
+def _not_identified(x, y, x0, correction, level, max_factor) -> ProfileInterval:
+    """The profile of a model whose Poisson MLE of N does not exist (``allow_not_identified``)."""
+    try:
+        engine, nhat = _prepare(x, y, x0, None, False, correction, None)
+        return _interval_or_degenerate(engine, nhat, level, max_factor)
+    except (np.linalg.LinAlgError, FloatingPointError, RuntimeError) as err:
+        raise ValueError(
+            f"the profile likelihood of this not-identified model could not be computed ({err}): "
+            "the augmented table does not determine the model either"
+        ) from err
 
 
 def profile_loglik(
