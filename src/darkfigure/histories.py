@@ -134,7 +134,7 @@ class CaptureHistories:
         counts = cls._validate_counts(data[count], count)
         frame = data[list(lists) + list(covariates)].copy()
         frame["count"] = counts
-        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list)
+        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list, note_sums=True)
 
     @classmethod
     def from_records(
@@ -255,7 +255,7 @@ class CaptureHistories:
         return v.astype(np.int64)
 
     @classmethod
-    def _build(cls, frame, lists, covariates, *, name, on_empty_list):
+    def _build(cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False):
         frame = frame.copy()
         for c in lists:
             frame[c] = frame[c].astype(float).astype(np.int8)
@@ -301,7 +301,7 @@ class CaptureHistories:
         n_before = frame.shape[0]
         key = list(lists) + list(covariates)
         frame = frame.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
-        if frame.shape[0] < n_before and n_before - frame.shape[0] > 0:
+        if note_sums and frame.shape[0] < n_before:
             notes.append(f"summed {n_before - frame.shape[0]} duplicate pattern row(s)")
         for c in covariates:
             frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
