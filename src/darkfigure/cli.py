@@ -194,7 +194,7 @@ def _print_path(res) -> None:
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
     t = Table(title="Bundled datasets")
-    t.add_column("name")
+    t.add_column("name", no_wrap=True)
     t.add_column("lists", justify="right")
     t.add_column("observed", justify="right")
     t.add_column("what it is")

@@ -1,0 +1,88 @@
+"""The command line as a user meets it: outputs, files, help, and errors."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from darkfigure.cli import app
+
+runner = CliRunner()
+
+
+def test_estimate_bundled_dataset_writes_outputs(tmp_path):
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--seed", "1", "--reps", "200", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "N̂" in r.output
+    est = pd.read_csv(tmp_path / "estimates.csv")
+    assert list(est.columns) == ["group", "level", "observed", "nhat", "lower", "upper"]
+    assert est.loc[0, "group"] == "total" and est.loc[0, "observed"] == 1896
+    # main effects is chosen on HIV (every peer agrees): 11,124.6
+    assert est.loc[0, "nhat"] == pytest.approx(11124.58, rel=1e-6)
+    assert est.loc[0, "lower"] < est.loc[0, "nhat"] < est.loc[0, "upper"]
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["model"]["status"] == "ok"
+    assert res["interval"]["method"] == "parametric"
+    assert res["search"]["path"]
+
+
+def test_estimate_file_with_year_and_covariates(tmp_path):
+    from darkfigure import datasets
+
+    f = tmp_path / "simdat.csv"
+    datasets.load_frame("cruyff_simdat").to_csv(f, index=False)
+    r = runner.invoke(
+        app, ["estimate", str(f), "--year", "Y", "--year-degree", "2", "--ci", "none", "--out", str(tmp_path / "o")]
+    )
+    assert r.exit_code == 0, r.output
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert est.loc[0, "nhat"] == pytest.approx(11406.42, abs=0.01)
+    years = est[est["group"] == "Y"]
+    assert years["nhat"].round().tolist() == [5661, 2249, 1667, 1829]  # boot_mse's table
+    assert set(est["group"]) >= {"total", "Y", "X1", "X1xX2", "X1xY"}
+
+
+def test_help_explains_every_option():
+    r = runner.invoke(app, ["estimate", "--help"])
+    assert r.exit_code == 0
+    for opt in ["--lists", "--covariates", "--year", "--year-degree", "--search", "--criterion", "--ci", "--reps", "--seed", "--out"]:
+        assert opt in r.output
+
+
+def test_datasets_command_lists_bundled_data():
+    r = runner.invoke(app, ["datasets"])
+    assert r.exit_code == 0
+    assert "uk_2013" in r.output and "netherlands_2010_2015" in r.output
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["estimate", "no_such_thing"], "not found"),
+        (["estimate", "hiv_rome", "--lists", "c1,zz"], "unknown list column 'zz'"),
+        (["estimate", "hiv_rome", "--search", "magic"], "search must be one of"),
+        (["estimate", "hiv_rome", "--year-degree", "2"], "needs --year"),
+    ],
+)
+def test_errors_are_clear_and_exit_nonzero(args, match):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    assert match in r.output
+
+
+def test_empty_file(tmp_path):
+    f = tmp_path / "empty.csv"
+    f.write_text("")
+    r = runner.invoke(app, ["estimate", str(f)])
+    assert r.exit_code == 2 and "empty" in r.output
+
+
+def test_unidentified_model_is_not_printed_as_a_number(tmp_path):
+    # Artificial_3 with A:B: the MLE of N does not exist (SparseMSE checkallmodels)
+    r = runner.invoke(app, ["estimate", "artificial_3", "--model", "A:B", "--ci", "none", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "not identified" in r.output
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["nhat"] is None
+    assert res["model"]["status"] == "not identified"

@@ -1,0 +1,87 @@
+"""CaptureHistories: building, validation and the errors users meet."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure import CaptureHistories, DataError, datasets
+
+
+def agg(rows, cols=("A", "B", "C", "count")):
+    return pd.DataFrame(rows, columns=list(cols))
+
+
+GOOD = [(1, 0, 0, 10), (0, 1, 0, 8), (0, 0, 1, 5), (1, 1, 0, 3), (1, 0, 1, 2), (0, 1, 1, 1), (1, 1, 1, 1)]
+
+
+def test_from_table_defaults_and_sums_duplicates():
+    rows = GOOD + [(1, 0, 0, 5)]
+    h = CaptureHistories.from_table(agg(rows))
+    assert h.lists == ("A", "B", "C")
+    assert h.covariates == ()
+    assert h.n_observed == 35
+    assert h.pattern_counts()["100"] == 15
+    assert any("summed" in n for n in h.notes)
+
+
+def test_from_records_counts_persons():
+    df = pd.DataFrame({"A": [1, 1, 0, 1], "B": [0, 1, 1, 0], "sex": ["f", "m", "f", "f"]})
+    h = CaptureHistories.from_records(df)
+    assert h.covariates == ("sex",)
+    assert h.n_observed == 4
+    assert h.levels["sex"] == ("f", "m")
+    assert h.list_sizes().to_dict() == {"A": 3, "B": 2}
+
+
+def test_all_bundled_datasets_load():
+    for name in datasets.names():
+        h = datasets.load(name)
+        assert h.k >= 2 and h.n_observed > 0
+
+
+@pytest.mark.parametrize(
+    "frame, kwargs, match",
+    [
+        (agg([(2, 0, 0, 10), (0, 1, 0, 8), (1, 1, 0, 3)]), {"lists": ["A", "B", "C"]}, r"list column 'A' must be coded 0/1.*row 0"),
+        (agg([(1, 0, 0, -1), (0, 1, 0, 8)]), {}, r"count column 'count' must be non-negative; row 0"),
+        (agg([(1, 0, 0, 1.5), (0, 1, 0, 8)]), {}, r"whole numbers.*row 0"),
+        (agg([(1, 0, 0, 3), (0, 0, 0, 8)]), {}, r"row 1 has the all-zero pattern"),
+        (pd.DataFrame({"A": [1, 0], "count": [3, 4]}), {}, r"at least 2 lists"),
+        (agg(GOOD), {"lists": ["A", "B", "Q"]}, r"unknown list column 'Q'"),
+        (agg(GOOD), {"covariates": ["nope"]}, r"unknown covariate column 'nope'"),
+        (agg([(1, 0, 0, 3), (0, 1, 0, 2)]).assign(C=[0, 0]), {}, r"list\(s\) \['C'\] registered nobody"),
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", "f"], "count": [3, 4]}), {}, r"covariate 'sex' has a single level"),
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", None], "count": [3, 4]}), {}, r"covariate 'sex' has a missing value in row 1"),
+        (pd.DataFrame(columns=["A", "B", "count"]), {}, r"empty"),
+        (agg([(1, 0, 0, "x"), (0, 1, 0, 8)]), {}, r"must be numeric; row 0"),
+    ],
+)
+def test_bad_input_errors_name_the_problem(frame, kwargs, match):
+    with pytest.raises(DataError, match=match):
+        CaptureHistories.from_table(frame, **kwargs)
+
+
+def test_empty_list_can_be_dropped():
+    df = agg([(1, 0, 0, 3), (0, 1, 0, 2), (1, 1, 0, 1)])
+    h = CaptureHistories.from_table(df, on_empty_list="drop")
+    assert h.lists == ("A", "B")
+    assert any("dropped" in n for n in h.notes)
+
+
+def test_missing_count_column_message():
+    with pytest.raises(DataError, match="no count column 'n'"):
+        CaptureHistories.from_table(agg(GOOD), count="n")
+
+
+def test_collapse_drop_stratify():
+    h = datasets.load("scotland_pwid_2003")
+    c = h.collapse()
+    assert c.covariates == () and c.n_observed == h.n_observed
+    s = h.stratify("Gender")
+    assert sum(v.n_observed for v in s.values()) == h.n_observed
+    d = h.drop_lists(["S4"])
+    assert d.lists == ("S1", "S2", "S3")
+    only_s4 = h.table[(h.table[["S1", "S2", "S3"]].sum(axis=1) == 0)]["count"].sum()
+    assert d.n_observed == h.n_observed - only_s4
+    m = h.pairwise_overlaps().to_numpy()
+    assert np.array_equal(np.diag(m), h.list_sizes().to_numpy())
