@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._blas import single_threaded
 from .histories import CaptureHistories, DataError
 from .io import read_histories
 from .loglinear.bootstrap import (
@@ -213,6 +214,7 @@ def _select(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, Sea
     return fit_model(table, m, check=True), None
 
 
+@single_threaded
 def estimate(
     data: CaptureHistories | pd.DataFrame | str | Path,
     *,

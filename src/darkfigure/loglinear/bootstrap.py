@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._blas import single_threaded
 from .design import CompleteTable
 from .fit import LogLinearFit, _fast_independent, irls_poisson
 
@@ -238,6 +239,7 @@ def _fixed_context(fit: LogLinearFit, gmat: np.ndarray) -> _FixedModelRefit:
     )
 
 
+@single_threaded
 def _run_chunk(args):
     job, kind, seeds, payload = args
     out = np.empty((len(seeds), job.gmat.shape[0]))
@@ -317,6 +319,7 @@ def _counts(status: list[str]) -> dict:
     return out
 
 
+@single_threaded
 def parametric_bootstrap(
     fit: LogLinearFit,
     *,
@@ -416,6 +419,7 @@ def bca_interval(boot: np.ndarray, estimate: float, acceleration: float, probs: 
     return np.quantile(boot, adj, method="median_unbiased")
 
 
+@single_threaded
 def nonparametric_bootstrap(
     fit: LogLinearFit,
     select: Callable[[CompleteTable, np.ndarray], LogLinearFit],
@@ -513,6 +517,7 @@ class _SelectJob:
         return self.gmat @ f.fitted, st
 
 
+@single_threaded
 def _jackknife_task(args):
     job, y = args
     return job(y)[0][0]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from .._blas import single_threaded
 from .design import CompleteTable
 from .existence import ExistenceCheck, _row_space_mask, check_existence
 from .terms import LogLinearModel
@@ -276,6 +277,7 @@ def _information_criteria(loglik: float, rank: int, n: float, n_coef: int) -> tu
     return aic, aicc, bic
 
 
+@single_threaded
 def fit_model(
     table: CompleteTable,
     model: LogLinearModel,

@@ -72,6 +72,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.special import gammaln, polygamma, psi, xlogy
 from scipy.stats import chi2
 
+from .._blas import single_threaded
 from .existence import ExistenceCheck, check_existence
 from .fit import LogLinearFit, independent_columns, irls_poisson
 
@@ -628,6 +629,7 @@ def _fit_arrays(fit: LogLinearFit, y: np.ndarray | None):
     return xall[obs], yall[obs], xall[table.hidden]
 
 
+@single_threaded
 def profile_interval(
     fit: LogLinearFit,
     level: float = 0.95,
