@@ -85,3 +85,21 @@ def test_collapse_drop_stratify():
     assert d.n_observed == h.n_observed - only_s4
     m = h.pairwise_overlaps().to_numpy()
     assert np.array_equal(np.diag(m), h.list_sizes().to_numpy())
+
+
+def test_empty_list_in_a_stratum_is_reported():
+    df = pd.DataFrame(
+        {
+            "A": [1, 0, 1, 1, 0],
+            "B": [0, 1, 1, 0, 1],
+            "year": [2010, 2010, 2010, 2011, 2011],
+            "count": [5, 4, 2, 6, 3],
+        }
+    )
+    h = CaptureHistories.from_table(df)
+    # both lists have records in both years
+    assert h.empty_list_strata() == []
+    df.loc[4, "B"] = 0  # now B registered nobody in 2011
+    df.loc[4, "A"] = 1
+    h = CaptureHistories.from_table(df)
+    assert h.empty_list_strata() == [("B", "year", 2011)]

@@ -317,6 +317,14 @@ def estimate(
             + ", ".join(f"{a}∩{b}" for a, b in empties)
             + "; models with their interaction fit those cells as 0 (extended MLE)"
         )
+    holes = h.empty_list_strata()
+    if holes:
+        shown = ", ".join(f"{a} in {c}={lv}" for a, c, lv in holes[:10])
+        warnings.append(
+            f"list(s) with no records in a subgroup: {shown}{' …' if len(holes) > 10 else ''}. If the list "
+            "could not register that subgroup (or did not exist that year), it is a structural zero; otherwise "
+            "a model with that list x covariate interaction fits those cells as 0"
+        )
     t1 = time.perf_counter()
     fit, srch = _select(table, search, criterion, pthresh, fixed)
     seconds["search"] = time.perf_counter() - t1

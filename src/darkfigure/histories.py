@@ -340,6 +340,25 @@ class CaptureHistories:
             if m[i, j] == 0
         ]
 
+    def empty_list_strata(self) -> list[tuple[str, str, object]]:
+        """(list, covariate, level) where a list registered nobody in that covariate level.
+
+        Such a list either could not register that subgroup (a structural zero to
+        declare) or simply saw nobody there; a list x covariate interaction then has
+        an MLE at -inf (its cells are fitted as 0).
+        """
+        out = []
+        t = self.table
+        for c in self.covariates:
+            g = t[list(self.lists)].mul(t["count"], axis=0).groupby(t[c], observed=False).sum()
+            for lv in self.levels[c]:
+                if lv not in g.index:
+                    continue
+                for name in self.lists:
+                    if g.loc[lv, name] == 0:
+                        out.append((name, c, lv))
+        return out
+
     def pattern_counts(self) -> pd.Series:
         """Counts per capture pattern summed over covariates, indexed by '0101'-style strings."""
         t = self.collapse().table
