@@ -37,6 +37,7 @@ __all__ = [
     "NormalLogInterval",
     "check_all_models",
     "checkident",
+    "ierr_code",
     "list_pairs",
     "normal_log_interval",
     "sparsemse_aic",
@@ -177,9 +178,31 @@ def checkident(
     """
     m = _as_model(table, model or [])
     x, y, _ = _reduced_design(table, m)
+    return ierr_code(x, y, tol=tol)
+
+
+def ierr_code(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> int:
+    """The ``checkident`` code of a design and counts (after any cells have been deleted).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_cells, p)
+        Design over the cells in the likelihood, without all-zero columns.
+    y : ndarray of shape (n_cells,)
+        Counts.
+    tol : float
+        LP optimum at or below `tol` counts as 0.
+
+    Returns
+    -------
+    int
+        1 if the LP optimum is 0 (the MLE does not exist) + 2 if `x` is rank deficient.
+    """
     ierr = 0
     if x.shape[1] > x.shape[0] or len(independent_columns(x)) < x.shape[1]:
         ierr += 2
+    if np.all(y > 0) and x.shape[0] > 0:
+        return ierr  # u = y is strictly positive: the LP optimum is at least min(y) > 0
     if _lp_positive_margin(x, y) <= tol:
         ierr += 1
     return ierr
