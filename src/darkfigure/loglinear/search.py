@@ -549,7 +549,7 @@ def _batch_poisson(
             rhs = ((mua * z) @ x) * cma
             info = information(mua, cma)
             last_info[active] = info
-            bnew = np.linalg.solve(info, rhs[:, :, None])[:, :, 0]
+            bnew = _solve_batch(info, rhs)
             mun = np.exp(np.minimum(bnew @ x.T, 700.0)) * ka
             devn = deviance(mun, ka)
             bad = (devn > dev[active] * (1 + 1e-12) + 1e-12) & (it > 0) & (not glm)
@@ -567,7 +567,8 @@ def _batch_poisson(
             conv[active[done]] = True
             active = active[~done]
         # Rcapture's asymptotic bias at the fit
-        inv = np.linalg.inv(last_info if glm else information(mu, cm)) * (cm[:, :, None] & cm[:, None, :])
+        inv = np.linalg.pinv(last_info if glm else information(mu, cm), hermitian=True)
+        inv *= cm[:, :, None] & cm[:, None, :]
         xi = -0.5 * np.sum((inv @ x.T) * x.T, axis=1)  # x_c' I^-1 x_c for every cell
         psi = -2.0 * ((mu * xi) @ x) * cm
         psi[:, 0] -= 1.0
@@ -576,6 +577,15 @@ def _batch_poisson(
         for o, v in zip(out, (beta, mu, dev, conv, bias)):
             o[sl] = v
     return out
+
+
+def _solve_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve a[m] z = b[m] for every m, shapes (M, P, P) and (M, P); least squares for the
+    (numerically) singular systems of fits heading to the boundary."""
+    try:
+        return np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.lstsq(ai, bi, rcond=1e-13)[0] for ai, bi in zip(a, b)])
 
 
 class _ExhaustiveFits(Sequence):
@@ -664,7 +674,7 @@ def exhaustive_search(
     """
     import time
 
-    from .sparse import ierr_code
+    from .sparse import mle_on_boundary
 
     t_start = time.perf_counter()
     h = table.histories
@@ -707,20 +717,43 @@ def exhaustive_search(
         groups.setdefault(frozenset(t for t in mt if t in zero_terms), []).append(i)
     # columns that vanish on the remaining cells (the -inf terms) are left out of the fit
     nonzero = cols & ((cells.astype(float) @ (x != 0)) > 0)
-    # checkident of every model, with the sub-model shortcut inside each group
+    # checkident of every model. Within a group, the LP succeeds for every sub-model of a
+    # model where it succeeds and fails for every super-model of one where it fails, and
+    # rank deficiency passes to super-models. The group's largest model goes first (when
+    # it passes, as for every two-factor model of most tables, one LP settles the group),
+    # then a fixed shuffled order, so that each LP settles others in both directions.
     bits = (nonzero.astype(np.uint64) * (np.uint64(1) << np.arange(p, dtype=np.uint64))).sum(axis=1)
     ierr = np.full(n_models, -1)
     n_lp = 0
+    shuffle = np.random.default_rng(0)
     for members in groups.values():
-        passing = np.zeros(0, dtype=np.uint64)
-        for i in sorted(members, key=lambda i: -int(nonzero[i].sum())):
-            if np.any((passing & bits[i]) == bits[i]):
-                ierr[i] = 0
-                continue
-            ierr[i] = ierr_code(x[cells[i]][:, nonzero[i]], y[cells[i]])
-            n_lp += 1
-            if ierr[i] == 0:
-                passing = np.append(passing, bits[i])
+        lp_ok = np.zeros(0, dtype=np.uint64)
+        lp_fail = np.zeros(0, dtype=np.uint64)
+        rank_fail = np.zeros(0, dtype=np.uint64)
+        top = max(members, key=lambda i: int(nonzero[i].sum()))
+        for i in [top] + [j for j in shuffle.permutation(members) if j != top]:
+            b = bits[i]
+            if np.any((lp_ok & b) == b):
+                lp_bit = 0
+            elif np.any((lp_fail & b) == lp_fail):
+                lp_bit = 1
+            else:
+                lp_bit = -1
+            xi = x[cells[i]][:, nonzero[i]]
+            if np.any((rank_fail & b) == rank_fail):
+                rank_bit = 2
+            else:
+                rank_bit = 2 if xi.shape[1] > xi.shape[0] or np.linalg.matrix_rank(xi) < xi.shape[1] else 0
+            if lp_bit < 0:
+                lp_bit = int(mle_on_boundary(xi, y[cells[i]]))
+                n_lp += 1
+                if lp_bit:
+                    lp_fail = np.append(lp_fail, b)
+                else:
+                    lp_ok = np.append(lp_ok, b)
+            if rank_bit:
+                rank_fail = np.append(rank_fail, b)
+            ierr[i] = lp_bit + rank_bit
     ok = ierr == 0
     beta, mu, dev, conv, bias = _batch_poisson(x, y, nonzero[ok], cells[ok])
     # Rcapture fits the models whose MLE does not exist with glm on the full table, so its
@@ -753,7 +786,8 @@ def exhaustive_search(
             stat["nhat"][i], stat["bias"][i] = n + np.exp(beta[b, 0]), bias[b]
             status[i] = ("extended" if any(t in zero_terms for t in models[i]) else "ok") if conv[b] else "not converged"
         else:
-            f = slow[i] = fit_model(table, model_of(i), check=True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # fits heading to the boundary
+                f = slow[i] = fit_model(table, model_of(i), check=True)
             stat["deviance"][i], stat["loglik"][i] = f.deviance, f.loglik
             stat["nhat"][i] = f.nhat if f.identified else np.nan
             status[i] = f.status
@@ -763,6 +797,7 @@ def exhaustive_search(
         aicc = np.where(n - rank - 1 > 0, aic + 2.0 * rank * (rank + 1) / (n - rank - 1), np.inf)
     identified = np.isin(status, ["ok", "extended"])
     key = {"aic": aic, "bic": bic, "aicc": aicc}[criterion].copy()
+    key[~np.isfinite(key)] = np.inf  # a fit without a likelihood (NaN) is never chosen
     if not allow_unidentified:
         key[~identified] = np.inf
     if max_bias is not None:
@@ -816,6 +851,9 @@ def exhaustive_search(
     n_bad = int((~identified).sum())
     if n_bad:
         warnings.append(f"{n_bad} of {n_models} models have no identified N̂ (MLE does not exist); ranked last")
+    n_nan = int((identified & ~np.isfinite(stat["loglik"])).sum())
+    if n_nan:
+        warnings.append(f"{n_nan} model(s) whose extended fit returned no likelihood are ranked last")
     path.attrs["linear_programs"] = n_lp
     path.attrs["seconds"] = time.perf_counter() - t_start
     return SearchResult("exhaustive", criterion, path, fits, fits[0], warnings)

@@ -39,6 +39,7 @@ __all__ = [
     "checkident",
     "ierr_code",
     "list_pairs",
+    "mle_on_boundary",
     "normal_log_interval",
     "sparsemse_aic",
     "zero_margin_terms",
@@ -201,11 +202,30 @@ def ierr_code(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> int:
     ierr = 0
     if x.shape[1] > x.shape[0] or len(independent_columns(x)) < x.shape[1]:
         ierr += 2
-    if np.all(y > 0) and x.shape[0] > 0:
-        return ierr  # u = y is strictly positive: the LP optimum is at least min(y) > 0
-    if _lp_positive_margin(x, y) <= tol:
+    if mle_on_boundary(x, y, tol=tol):
         ierr += 1
     return ierr
+
+
+def mle_on_boundary(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> bool:
+    """True when SparseMSE's LP has optimum 0: no strictly positive table has the margins
+    Xᵀy, so the MLE does not exist (Fienberg & Rinaldo 2012, Thm. 2.2).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_cells, p)
+    y : ndarray of shape (n_cells,)
+    tol : float
+        Optimum at or below `tol` counts as 0.
+
+    Returns
+    -------
+    bool
+        No LP is solved when every count is positive (u = y is then a positive solution).
+    """
+    if x.shape[0] > 0 and np.all(y > 0):
+        return False
+    return _lp_positive_margin(x, y) <= tol
 
 
 def sparsemse_aic(fit: LogLinearFit) -> float:
