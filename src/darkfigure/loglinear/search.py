@@ -12,7 +12,8 @@ Three searches, each reproducing a method in use:
   2021): forward addition of two-list interactions while the best one has a
   p-value below a threshold (default 0.02).
 * :func:`exhaustive_search` — every hierarchical model with two-factor list
-  interactions (graphs on k <= 6 lists without covariates), ranked by AIC or BIC.
+  interactions (graphs on k <= 6 lists without covariates), or with terms up to order
+  k - 1 for k <= 5 as Rcapture's ``closedpMS.t``, ranked by AIC, AICc or BIC.
 
 Models whose N̂ is not identified (MLE does not exist and the unobserved cell is
 not in the facial set's row space) are kept in the path for transparency but never
@@ -33,6 +34,7 @@ from scipy.special import gammaln
 from .._blas import single_threaded
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
+from .screen import approximate_criteria
 from .terms import LogLinearModel, Term
 
 __all__ = [
@@ -117,14 +119,21 @@ def step(
     among: Sequence[str] | None = None,
     fit: Callable[..., LogLinearFit] = fit_model,
     max_steps: int = 1000,
+    exact: bool = False,
 ) -> list[tuple[str, LogLinearFit]]:
     """R's ``step(direction = "both")`` with penalty `k` per parameter.
 
     At each step every droppable interaction (not in `lower`, not a margin of a
     higher term) and every addable one (up to `max_order`, all margins present) is
-    fitted; the candidate with the smallest ``-2 logL + k * p`` is taken if it is
-    smaller than the current model's by more than 1e-7 (R's rule); ties keep the
+    a candidate; the candidate with the smallest ``-2 logL + k * p`` is taken if it
+    is smaller than the current model's by more than 1e-7 (R's rule); ties keep the
     current model first, then drops, then additions, as R's ``order()`` does.
+
+    With ``exact=True`` every candidate is refitted, as R does. By default the
+    candidates are refitted in the order of their score/Wald approximations
+    (:mod:`.screen`) until the remaining approximations are worse than the best
+    exact value by a safe margin (2 + a quarter of the approximated improvement);
+    removals of diverging terms are always refitted. Both give the reference paths.
 
     Parameters
     ----------
@@ -138,6 +147,8 @@ def step(
         Terms that are never dropped (default: main effects only).
     among : sequence of str, optional
         Restrict added terms to these variables.
+    exact : bool
+        Refit every candidate (slower, no approximation involved).
 
     Returns
     -------
@@ -152,23 +163,32 @@ def step(
         return -2.0 * f.loglik + k * f.rank
 
     for _ in range(max_steps):
-        cands: list[tuple[str, LogLinearModel]] = []
-        for t in cur.model.droppable():
-            if t not in keep:
-                cands.append((f"- {_key(t)}", cur.model.drop(t)))
-        for t in cur.model.addable(max_order, among):
-            cands.append((f"+ {_key(t)}", cur.model.add(t)))
+        drops = [t for t in cur.model.droppable() if t not in keep]
+        adds = cur.model.addable(max_order, among)
+        cands: list[tuple[str, LogLinearModel]] = [(f"- {_key(t)}", cur.model.drop(t)) for t in drops]
+        cands += [(f"+ {_key(t)}", cur.model.add(t)) for t in adds]
         if not cands:
             break
         mu0 = _observable_mu(cur)
-        best_val = crit(cur)
-        best = None
-        for label, m in cands:
+        c0 = crit(cur)
+        if exact:
+            order = np.arange(len(cands))
+            approx = np.full(len(cands), -np.inf)
+        else:
+            add_c, drop_c = approximate_criteria(table, cur, adds, drops, k)
+            approx = np.concatenate([drop_c, add_c])
+            order = np.argsort(approx, kind="stable")
+        best_val, best_i, best = c0, -1, None
+        for i in order:
+            if best is not None and approx[i] > best_val + 2.0 + 0.25 * max(c0 - approx[i], 0.0):
+                break
+            label, m = cands[i]
             f = fit(table, m, mu_start=mu0, check=False)
             v = crit(f)
-            if v < best_val:
-                best_val, best = v, (label, f)
-        if best is None or best_val >= crit(cur) - 1e-7:
+            # the first minimum in R's candidate order wins ties
+            if v < best_val or (best is not None and v == best_val and i < best_i):
+                best_val, best_i, best = v, i, (label, f)
+        if best is None or best_val >= c0 - 1e-7:
             break
         out.append(best)
         cur = best[1]
@@ -190,6 +210,7 @@ def cruyff_search(
     start: LogLinearModel | None = None,
     max_order: int = 2,
     allow_unidentified: bool = False,
+    exact: bool = False,
 ) -> SearchResult:
     """Cruyff's stepwise search (R package ``mse``, ``model_search``).
 
@@ -208,6 +229,9 @@ def cruyff_search(
         Highest interaction order in the scope (Cruyff uses 2).
     allow_unidentified : bool
         Allow choosing a model whose N̂ is not identified (never by default).
+    exact : bool
+        Refit every candidate at every step as R does (default: refit candidates in
+        the order of score/Wald approximations, see :func:`step`).
 
     Returns
     -------
@@ -228,7 +252,7 @@ def cruyff_search(
     cur = f0
     lower = None  # phase 1 may drop any interaction; later phases only add (lower = previous model)
     for phase, k in (("bic", np.log(n)), ("aic", 2.0), ("k=1", 1.0)):
-        for label, f in step(table, cur, k, max_order=max_order, lower=lower):
+        for label, f in step(table, cur, k, max_order=max_order, lower=lower, exact=exact):
             f = _final(table, f)
             rows.append(_row(phase, label, f, cur))
             fits.append(f)
@@ -280,7 +304,7 @@ def poisson_smaller_tail(observed: float, expected: float) -> float:
     """The smaller Poisson tail of an observed count: min(P(X <= n*), P(X >= n*)), X ~ Poisson(p*).
 
     This is SparseMSE ``stepwisefit``'s p-value of a pair of lists (Chan, Silverman &
-    Vincent 2021, sec. 3): n* the observed overlap, p* the overlap expected under the
+    Vincent 2021; SparseMSE ``stepwisefit``): n* the observed overlap, p* the overlap expected under the
     current model; R's ``min(ppois(n*, p*), ppois(n* - 1, p*, lower = FALSE))``, one
     tail, not doubled. For n* = 0 it is exp(-p*). Far tails are computed on the log
     scale and then exponentiated, so they underflow to 0 only where R's do (~1e-320).
@@ -325,7 +349,7 @@ def pvalue_search(
     SparseMSE's :func:`~darkfigure.loglinear.sparse.checkident` get p = 1. The first pair
     (in the order (1,2), (1,3), ..., (2,3), ...) with the smallest p is added when that p
     is below `pthresh`; otherwise the search stops (Chan, Silverman & Vincent 2021,
-    JASA 116:1297-1306, sec. 3; SparseMSE 2.0.1 ``stepwisefit``). It is not a Wald or
+    JASA 116:1297-1306; SparseMSE 2.0.1 ``stepwisefit``). It is not a Wald or
     likelihood-ratio test.
 
     Pairs with an empty overlap are eligible (p = exp(-p*)); once added, their fit is the
@@ -490,7 +514,8 @@ def _batch_poisson(
     numbers depend on where its iteration stops.
     Also returns the asymptotic bias of N̂ that Rcapture reports (``closedp.fitone``):
     0.5·exp(b0)·v_0 with v = -I⁻¹ψ, ψ = -2 Xᵀ(μ ⊙ ξ) - e_0, ξ_c = -0.5 x_cᵀ I⁻¹ x_c and
-    I = XᵀWX the Fisher information (Cox & Snell 1968 second-order bias of the MLE).
+    I = XᵀWX the Fisher information: the second-order bias of the GLM coefficients
+    (Cordeiro & McCullagh 1991, JRSS B 53:629-643) carried to exp(b0).
 
     Parameters
     ----------

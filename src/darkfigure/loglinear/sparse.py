@@ -120,7 +120,7 @@ def _lp_positive_margin(m: np.ndarray, counts: np.ndarray) -> float:
 
     The value is 0 exactly when the sufficient statistics lie on the boundary of the
     marginal cone, i.e. the (extended) MLE does not exist (Fienberg & Rinaldo 2012,
-    Thm. 2.2). Solved by HiGHS.
+    Ann. Statist. 40:996-1023). Solved by HiGHS.
     """
     c_cells, p = m.shape
     if c_cells == 0:
@@ -151,7 +151,7 @@ def checkident(
     * ``+1`` when the linear program max s s.t. Mᵀu = Mᵀy, u >= s, u >= 0 has optimum
       0: the sufficient statistics are on the boundary of the marginal cone, so the
       (extended) MLE does not exist (Fienberg & Rinaldo 2012; Chan, Silverman &
-      Vincent 2021, sec. 3);
+      Vincent 2021);
     * ``+2`` when M is rank deficient (some parameter is not identifiable).
 
     Parameters
@@ -198,6 +198,11 @@ def ierr_code(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> int:
     -------
     int
         1 if the LP optimum is 0 (the MLE does not exist) + 2 if `x` is rank deficient.
+
+    Raises
+    ------
+    RuntimeError
+        The LP solver failed.
     """
     ierr = 0
     if x.shape[1] > x.shape[0] or len(independent_columns(x)) < x.shape[1]:
@@ -209,7 +214,7 @@ def ierr_code(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> int:
 
 def mle_on_boundary(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> bool:
     """True when SparseMSE's LP has optimum 0: no strictly positive table has the margins
-    Xᵀy, so the MLE does not exist (Fienberg & Rinaldo 2012, Thm. 2.2).
+    Xᵀy, so the MLE does not exist (Fienberg & Rinaldo 2012).
 
     Parameters
     ----------
@@ -222,6 +227,11 @@ def mle_on_boundary(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-7) -> bool:
     -------
     bool
         No LP is solved when every count is positive (u = y is then a positive solution).
+
+    Raises
+    ------
+    RuntimeError
+        The LP solver failed.
     """
     if x.shape[0] > 0 and np.all(y > 0):
         return False
@@ -423,7 +433,7 @@ def normal_log_interval(fit: LogLinearFit, level: float = 0.95, *, iterate: str 
     With b0 the intercept (log of the hidden cell's fitted value) and sd its standard
     error, sqrt of the [1,1] entry of (XᵀWX)⁻¹ (glm's ``cov.unscaled``, dispersion 1),
     the limits are n + exp(b0 ± z·sd), z = Φ⁻¹((1+level)/2) (Chan, Silverman & Vincent
-    2021, sec. 4; Cormack 1989 for the log scale). For an ``"extended"`` fit the cells
+    2021; SparseMSE ``estimatepopulation.0``; Cormack 1989 for the log scale). For an ``"extended"`` fit the cells
     outside the facial set (fitted 0, SparseMSE's deleted empty-overlap cells) and the
     columns that vanish there are left out of X, as glm on SparseMSE's reduced data.
     With covariates (several hidden cells) sd is the delta-method standard error of the
