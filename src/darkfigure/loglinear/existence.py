@@ -9,7 +9,8 @@ extended MLE and the parameters along d go to -inf.
 
 We find them by linear programming (scipy's HiGHS): maximise sum(-d_i) over the
 zero cells subject to X_pos b = 0 and -1 <= X_zero b <= 0, repeated until no new
-cell is found. The population size is still identified when every hidden cell's
+cell is found. The equality constraints are removed by writing b = N z with N a
+basis of the null space of X_pos, which leaves a small LP in z. The population size is still identified when every hidden cell's
 row x0 lies in the row space of X restricted to the facial set: then the diverging
 parameters do not touch the hidden cells. This is how SparseMSE treats lists that
 do not overlap (Chan, Silverman & Vincent 2021, JASA 116:1297-1306): an empty
@@ -148,28 +149,41 @@ def check_existence(
     # scale columns for the LP's sake
     colscale = np.maximum(np.abs(x).max(axis=0), 1e-12)
     xs = x / colscale
-    a_eq = xs[pos] if pos.size else None
-    b_eq = np.zeros(pos.size) if pos.size else None
-    a_ub = np.vstack([xs[zero], -xs[zero]]) if zero.size else None
-    b_ub = np.concatenate([np.zeros(zero.size), np.ones(zero.size)]) if zero.size else None
+    # Directions must vanish on the positive cells: b = N z with N a basis of null(X_pos).
+    # Working in z removes the equality constraints and most variables (a much smaller LP).
+    if pos.size:
+        _, sv, vt = np.linalg.svd(xs[pos], full_matrices=True)
+        rank = int(np.sum(sv > 1e-9 * sv[0])) if sv.size else 0
+        nb = vt[rank:].T  # (p, r)
+    else:
+        nb = np.eye(p)
+    r = nb.shape[1]
+    az = xs[zero] @ nb if r else np.zeros((zero.size, 0))
+    az[np.abs(az) < 1e-12] = 0.0  # rounding dust upsets HiGHS
+    a_ub = np.vstack([az, -az]) if zero.size and r else None
+    b_ub = np.concatenate([np.zeros(zero.size), np.ones(zero.size)]) if a_ub is not None else None
     for it in range(50):
         target = zero[~outside[zero]]
-        if target.size == 0:
+        if target.size == 0 or r == 0 or a_ub is None:
             break
-        c = xs[target].sum(axis=0)  # minimise the sum of d over cells not yet known to be outside
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=[(None, None)] * p, method="highs")
+        c = (xs[target] @ nb).sum(axis=0)  # minimise the sum of d over cells not yet known to be outside
+        c[np.abs(c) < 1e-12] = 0.0
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * r, method="highs")
+        if res.status == 4:  # numerical trouble: retry with the interior-point solver
+            res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * r, method="highs-ipm")
         if res.status != 0:
             raise RuntimeError(f"existence LP failed: {res.message}")
         if it == 0:
             first_value = float(res.fun)
         if res.fun > -tol:
             break
-        d = xs @ res.x
+        bvec = nb @ res.x
+        d = xs @ bvec
         new = (d < -tol) & ~outside
         if not new.any():
             break
         outside |= new
-        direction += res.x
+        direction += bvec
     facial = ~outside
     mle_exists = not outside.any()
     s = x_hidden.shape[0]
@@ -178,13 +192,13 @@ def check_existence(
     if not mle_exists and s:
         # can a direction of recession send some hidden cell up? (maximise sum of x_h.b, each capped at 1)
         xh = x_hidden / colscale
-        a_ub2 = np.vstack([a_ub, xh]) if a_ub is not None else xh
-        b_ub2 = np.concatenate([b_ub, np.ones(s)]) if b_ub is not None else np.ones(s)
-        res = linprog(-xh.sum(axis=0), A_ub=a_ub2, b_ub=b_ub2, A_eq=a_eq, b_eq=b_eq,
-                      bounds=[(None, None)] * p, method="highs")
+        xhz = xh @ nb
+        a_ub2 = np.vstack([a_ub, xhz])
+        b_ub2 = np.concatenate([b_ub, np.ones(s)])
+        res = linprog(-xhz.sum(axis=0), A_ub=a_ub2, b_ub=b_ub2, bounds=[(None, None)] * r, method="highs")
         up = np.zeros(s, dtype=bool)
         if res.status == 0:
-            up = (xh @ res.x) > tol
+            up = (xhz @ res.x) > tol
         down = (xh @ direction) < -tol
         state = np.where(up, "infinite", np.where(in_row, "finite", np.where(down, "zero", "undetermined")))
     else:

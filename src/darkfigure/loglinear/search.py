@@ -273,8 +273,13 @@ def cruyff_search(
 
 
 def _final(table: CompleteTable, f: LogLinearFit) -> LogLinearFit:
-    """Refit with the full existence check (search candidates use a cheap screen)."""
-    if f.existence is None:
+    """Refit with the LP existence check when the cheap screen of a candidate fit flagged it.
+
+    Candidates are fitted with ``check=False``: a diverging parameter (|beta| > 15 or a
+    zero cell fitted below 1e-9 after convergence) marks them ``"boundary"``; only
+    those need the linear program to find the facial set and whether N̂ is identified.
+    """
+    if f.existence is None and f.status not in ("ok",):
         return fit_model(table, f.model, mu_start=_observable_mu(f), check=True)
     return f
 
