@@ -120,14 +120,14 @@ def irls_poisson(
             # weights of cells heading to 0 (MLE on the boundary) make X'WX near-singular
             bnew = np.linalg.lstsq(a, b, rcond=1e-13)[0]
         eta_new = xs @ bnew
-        mu_new = np.exp(np.minimum(eta_new, 700.0))
+        mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
         dev_new = _deviance(y, mu_new)
         # step-halving keeps Newton from overshooting (deviance must not increase)
         step = 0
         while (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-12) + 1e-12) and it > 0 and step < 30:
             bnew = 0.5 * (bnew + bsmall)
             eta_new = xs @ bnew
-            mu_new = np.exp(np.minimum(eta_new, 700.0))
+            mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
             dev_new = _deviance(y, mu_new)
             step += 1
         change = abs(dev_new - dev) / (abs(dev_new) + 0.1)
@@ -370,6 +370,12 @@ def fit_model(
     if hidden_state is not None:
         fh = np.where(hidden_state == "finite", fh, np.where(hidden_state == "zero", 0.0, np.nan))
     fitted[table.hidden] = fh
+    if hidden_state is not None and np.any(hidden_state == "zero"):
+        nz = int(np.sum(hidden_state == "zero"))
+        warnings.append(
+            f"the model drives the unobserved cell of {nz} of {len(hidden_state)} stratum(s) to 0 "
+            "(MLE on the boundary): it claims nobody there was missed, which the data cannot support"
+        )
     # further unobservable cells (declared structural zeros) stay 0
     ll = float(np.sum(yo * np.log(np.where(mu_full > 0, mu_full, 1.0)) - mu_full - gammaln(yo + 1)))
     aic, aicc, bic = _information_criteria(ll, rank, n_obs_persons, n_coef=x.shape[1])
