@@ -28,8 +28,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.special import gammaln
+from scipy.special import gammaln, pdtr, pdtrc
 
 from .._blas import single_threaded
 from .design import CompleteTable
@@ -329,8 +328,9 @@ def poisson_smaller_tail(observed: float, expected: float) -> float:
     lam = float(expected)
     if lam <= 0:
         return 1.0 if k == 0 else 0.0
-    lower = float(stats.poisson.cdf(k, lam))
-    upper = float(stats.poisson.sf(k - 1, lam)) if k > 0 else 1.0
+    # scipy.special's ufuncs: same values as scipy.stats.poisson without its overhead
+    lower = float(pdtr(k, lam))
+    upper = float(pdtrc(k - 1, lam)) if k > 0 else 1.0
     p = min(lower, upper)
     if p < 1e-280:
         p = float(np.exp(_log_poisson_tail_series(k, lam, upper=k > lam)))
@@ -421,18 +421,23 @@ def pvalue_search(
             best_p, best_pair = 1.0, None
             first_p, first_pair = np.inf, None
             refused = []
+            cand = []
             for p in pairs:
                 if p in cur.model.interactions:
                     continue
                 pv = poisson_smaller_tail(nstar[p], float(mu[both[p]].sum()))
                 if pv < first_p:
                     first_p, first_pair = pv, p
-                # checkident (p = 1 on failure) only matters for a pair that would be chosen
-                if pv < best_p and pv < pthresh:
-                    if checkident(table, cur.model.add(p)) == 0:
-                        best_p, best_pair = pv, p
-                    else:
-                        refused.append(_key(p))
+                cand.append((pv, p))
+            # checkident (p = 1 on failure) only matters for the pair that would be chosen:
+            # try pairs by increasing p (stable: earlier pairs first on ties) until one passes
+            for pv, p in sorted(cand, key=lambda c: c[0]):
+                if pv >= pthresh:
+                    break
+                if checkident(table, cur.model.add(p)) == 0:
+                    best_p, best_pair = pv, p
+                    break
+                refused.append(_key(p))
             if best_pair is None:
                 stop = {
                     "pair": None if first_pair is None else _key(first_pair),
@@ -440,7 +445,7 @@ def pvalue_search(
                     "refused_by_checkident": refused,
                 }
                 break
-            f = fit_model(table, cur.model.add(best_pair), mu_start=_observable_mu(cur), check=True)
+            f = fit_model(table, cur.model.add(best_pair), mu_start=_observable_mu(cur), check="auto")
             rows.append(row(f"+ {_key(best_pair)}", f, cur, best_p))
             fits.append(f)
             cur = f

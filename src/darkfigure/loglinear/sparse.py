@@ -71,7 +71,7 @@ def _cell_in_term(table: CompleteTable, term: Term) -> np.ndarray:
     """Cells (all of the complete table) where every list of `term` is 1, shape (n_cells,)."""
     m = np.ones(table.n_cells, dtype=bool)
     for v in term:
-        m &= table.cells[v].to_numpy() == 1
+        m &= table.block((v,))[:, 0] == 1  # a list's design column is its 0/1 indicator
     return m
 
 
