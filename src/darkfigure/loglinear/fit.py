@@ -46,14 +46,23 @@ def independent_columns(x: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     if p == 0:
         return np.arange(0)
     g = x.T @ x
+    scale = np.sqrt(np.maximum(np.diag(g), 1e-300))
+    g = g / np.outer(scale, scale)  # unit diagonal: the test below is scale free
+    # greedy in column order with an incremental Cholesky factor: keep column j if its
+    # squared distance to the span of the kept columns is not negligible (R's glm.fit
+    # likewise keeps the first of a set of aliased columns)
     keep: list[int] = []
-    # greedy in column order: keep j if it is not in the span of the kept columns
-    # (R's glm.fit keeps the first of a set of aliased columns)
+    chol = np.zeros((p, p))
     for j in range(p):
-        cand = keep + [j]
-        sub = g[np.ix_(cand, cand)]
-        ev = np.linalg.eigvalsh(sub)
-        if ev[0] > tol * max(ev[-1], 1.0):
+        r = len(keep)
+        if r:
+            v = np.linalg.solve(chol[:r, :r], g[keep, j]) if r > 1 else g[keep, j] / chol[0, 0]
+            d2 = g[j, j] - float(v @ v)
+        else:
+            v, d2 = np.zeros(0), g[j, j]
+        if d2 > tol ** 0.5 * 1e-2 and d2 > 0:
+            chol[r, :r] = v
+            chol[r, r] = np.sqrt(d2)
             keep.append(j)
     return np.array(keep, dtype=np.int64)
 
@@ -146,7 +155,7 @@ def _fast_independent(x: np.ndarray) -> np.ndarray:
     try:
         c = np.linalg.cholesky(g)
         d = np.diag(c)
-        if d.min() > 1e-6 * d.max():
+        if d.min() > 1e-7 * d.max():
             return np.arange(x.shape[1])
     except np.linalg.LinAlgError:
         pass
