@@ -14,24 +14,7 @@ from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.search import exhaustive_search, hierarchical_models
 from darkfigure.loglinear.terms import LogLinearModel
 
-R_NAMES = {
-    "UKdat": "uk_2013",
-    "UKdat_5": "uk_2013_5lists",
-    "Ned": "netherlands_2010_2015",
-    "Ned_5": "netherlands_2010_2015_5lists",
-    "NewOrl_5": "new_orleans_2016_5lists",
-    "Western": "western_us_2019",
-    "Artificial_3": "artificial_3",
-    "HIV": "hiv_rome",
-    "lesbian": "lesbian_allegheny",
-    "kosovo_aggregate": "kosovo_1999",
-    "spina_collapsed": "spina_bifida_ny",
-    "ScotPWID_collapsed": "scotland_pwid_2003",
-    "dga_example_3list": "dga_example_3list",
-    "dga_example_5list": "dga_example_5list",
-    # peers_side_by_side.csv names
-    "Kosovo": "kosovo_1999",
-}
+R_NAMES = datasets.R_NAMES
 
 
 def _table(r_name: str) -> CompleteTable:

@@ -15,24 +15,7 @@ from darkfigure.loglinear.search import poisson_smaller_tail, pvalue_search
 from darkfigure.loglinear.sparse import checkident, list_pairs, normal_log_interval, sparsemse_aic
 from darkfigure.loglinear.terms import LogLinearModel
 
-# R dataset name -> bundled dataset (collapsed over covariates where R used *_collapsed)
-R_NAMES = {
-    "UKdat": "uk_2013",
-    "UKdat_5": "uk_2013_5lists",
-    "Ned": "netherlands_2010_2015",
-    "Ned_5": "netherlands_2010_2015_5lists",
-    "NewOrl": "new_orleans_2016",
-    "NewOrl_5": "new_orleans_2016_5lists",
-    "Western": "western_us_2019",
-    "Artificial_3": "artificial_3",
-    "HIV": "hiv_rome",
-    "lesbian": "lesbian_allegheny",
-    "kosovo_aggregate": "kosovo_1999",
-    "spina_collapsed": "spina_bifida_ny",
-    "ScotPWID_collapsed": "scotland_pwid_2003",
-    "dga_example_3list": "dga_example_3list",
-    "dga_example_5list": "dga_example_5list",
-}
+R_NAMES = datasets.R_NAMES
 
 
 def _reference() -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..histories import CaptureHistories, DataError
 
-__all__ = ["DATASETS", "DatasetInfo", "load", "load_frame", "names"]
+__all__ = ["DATASETS", "R_NAMES", "DatasetInfo", "load", "load_frame", "load_r", "names"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,43 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
     ]
 }
+
+
+#: Names of these tables in the R packages (SparseMSE, Rcapture, LCMCR, dga, conting, Cruyff's mse),
+#: as used in ../shared/reference; ``*_collapsed`` are the tables summed over their covariates.
+R_NAMES: dict[str, str] = {
+    "UKdat": "uk_2013",
+    "UKdat_5": "uk_2013_5lists",
+    "Ned": "netherlands_2010_2015",
+    "Ned_5": "netherlands_2010_2015_5lists",
+    "NewOrl": "new_orleans_2016",
+    "NewOrl_5": "new_orleans_2016_5lists",
+    "Western": "western_us_2019",
+    "Artificial_3": "artificial_3",
+    "HIV": "hiv_rome",
+    "lesbian": "lesbian_allegheny",
+    "kosovo_aggregate": "kosovo_1999",
+    "Kosovo": "kosovo_1999",
+    "ScotPWID_collapsed": "scotland_pwid_2003",
+    "spina_collapsed": "spina_bifida_ny",
+    "dga_example_3list": "dga_example_3list",
+    "dga_example_5list": "dga_example_5list",
+    "simdat": "cruyff_simdat",
+}
+
+
+def load_r(r_name: str) -> CaptureHistories:
+    """Load a dataset by its R package name, summed over covariates (as the R runs used it).
+
+    Raises
+    ------
+    DataError
+        Unknown R name (the message lists the known ones).
+    """
+    if r_name not in R_NAMES:
+        raise DataError(f"unknown R dataset name {r_name!r}; known: {', '.join(sorted(R_NAMES))}")
+    h = load(R_NAMES[r_name])
+    return h.collapse() if h.covariates and r_name != "simdat" else h
 
 
 def names() -> list[str]:
