@@ -26,7 +26,7 @@ def single_threaded(func: F) -> F:
     """Decorator: run `func` with BLAS limited to one thread (nested calls pay nothing)."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def _wrapper(*args, **kwargs):
         global _controller
         if getattr(_state, "active", False):
             return func(*args, **kwargs)
@@ -39,4 +39,4 @@ def single_threaded(func: F) -> F:
         finally:
             _state.active = False
 
-    return wrapper  # type: ignore[return-value]
+    return _wrapper  # type: ignore[return-value]

@@ -101,7 +101,7 @@ class Estimate:
     def to_dict(self) -> dict:
         """Everything in plain JSON-able types (what ``result.json`` holds)."""
 
-        def num(v):
+        def _num(v):
             if v is None:
                 return None
             v = float(v)
@@ -128,17 +128,17 @@ class Estimate:
                 "formula": f.model.formula(),
                 "interactions": [":".join(t) for t in f.model.terms if len(t) > 1],
                 "status": f.status,
-                "deviance": num(f.deviance),
+                "deviance": _num(f.deviance),
                 "df": f.df_residual,
                 "parameters": f.rank,
-                "aic": num(f.aic),
-                "aicc": num(f.aicc),
-                "bic": num(f.bic),
+                "aic": _num(f.aic),
+                "aicc": _num(f.aicc),
+                "bic": _num(f.bic),
                 "existence": None if f.existence is None else f.existence.message(),
             },
-            "nhat": num(self.nhat),
-            "dark_figure": num(self.dark_figure),
-            "interval": {"method": self.ci_method, "level": self.level, "lower": num(self.lower), "upper": num(self.upper)},
+            "nhat": _num(self.nhat),
+            "dark_figure": _num(self.dark_figure),
+            "interval": {"method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper)},
             "bootstrap": None
             if self.bootstrap is None
             else {

@@ -158,7 +158,7 @@ def step(
     keep = set(lower.interactions) if lower is not None else set()
     out: list[tuple[str, LogLinearFit]] = []
 
-    def crit(f: LogLinearFit) -> float:
+    def _crit(f: LogLinearFit) -> float:
         return -2.0 * f.loglik + k * f.rank
 
     for _ in range(max_steps):
@@ -169,7 +169,7 @@ def step(
         if not cands:
             break
         mu0 = _observable_mu(cur)
-        c0 = crit(cur)
+        c0 = _crit(cur)
         if exact:
             order = np.arange(len(cands))
             approx = np.full(len(cands), -np.inf)
@@ -183,7 +183,7 @@ def step(
                 break
             label, m = cands[i]
             f = fit(table, m, mu_start=mu0, check=False)
-            v = crit(f)
+            v = _crit(f)
             # the first minimum in R's candidate order wins ties
             if v < best_val or (best is not None and v == best_val and i < best_i):
                 best_val, best_i, best = v, i, (label, f)
@@ -394,7 +394,7 @@ def pvalue_search(
     pairs = list_pairs(lists)
     model = start or LogLinearModel.make(table.variables)
 
-    def row(label, f, prev, p):
+    def _pvalue_row(label, f, prev, p):
         empty = zero_margin_terms(table, f.model)
         return _row("pvalue" if prev is not None else "start", label, f, prev) | {
             "pvalue": p,
@@ -405,10 +405,10 @@ def pvalue_search(
     full = LogLinearModel.make(table.variables, list(model.interactions) + pairs)
     if pthresh == 1 and checkident(table, full) == 0:
         f = fit_model(table, full, check=True)
-        path = pd.DataFrame([row("all pairs", f, None, np.nan)])
+        path = pd.DataFrame([_pvalue_row("all pairs", f, None, np.nan)])
         return SearchResult("pvalue", "pvalue", path, [f], f, [])
     cur = fit_model(table, model, check=True)
-    rows = [row("", cur, None, np.nan)]
+    rows = [_pvalue_row("", cur, None, np.nan)]
     fits = [cur]
     stop: dict = {}
     if pthresh > 0:
@@ -451,7 +451,7 @@ def pvalue_search(
                 }
                 break
             f = best_fit
-            rows.append(row(f"+ {_key(best_pair)}", f, cur, best_p))
+            rows.append(_pvalue_row(f"+ {_key(best_pair)}", f, cur, best_p))
             fits.append(f)
             cur = f
     path = pd.DataFrame(rows)
@@ -493,7 +493,7 @@ def hierarchical_models(k: int, max_order: int = 2) -> list[list[tuple[int, ...]
         raise ValueError(f"max_order must be between 1 and {k - 1} for {k} lists, not {max_order}")
     out: list[list[tuple[int, ...]]] = []
 
-    def extend(chosen: list[tuple[int, ...]], prev: set, r: int) -> None:
+    def _extend(chosen: list[tuple[int, ...]], prev: set, r: int) -> None:
         # every model with the terms `chosen` of order < r, whose order-(r-1) terms are `prev`
         out.append(chosen)
         if r > max_order:
@@ -501,9 +501,9 @@ def hierarchical_models(k: int, max_order: int = 2) -> list[list[tuple[int, ...]
         allowed = [t for t in combinations(range(k), r) if all(f in prev for f in combinations(t, r - 1))]
         for size in range(1, len(allowed) + 1):
             for pick in combinations(allowed, size):
-                extend(chosen + list(pick), set(pick), r + 1)
+                _extend(chosen + list(pick), set(pick), r + 1)
 
-    extend([], {(i,) for i in range(k)}, 2)
+    _extend([], {(i,) for i in range(k)}, 2)
     return out
 
 

@@ -318,11 +318,11 @@ def check_all_models(table: CompleteTable, *, max_lists: int = 6) -> pd.DataFram
     for r in range(len(empty) + 1):
         for e in combinations(empty, r):
 
-            def ierr_of(removed: tuple[int, ...], e=e) -> int:
+            def _ierr_of(removed: tuple[int, ...], e=e) -> int:
                 kept = [p for j, p in enumerate(over) if j not in removed]
                 return checkident(table, list(e) + kept)
 
-            top = ierr_of(())
+            top = _ierr_of(())
             if top == 0:
                 continue
             failing[frozenset(e) | frozenset(over)] = top
@@ -333,7 +333,7 @@ def check_all_models(table: CompleteTable, *, max_lists: int = 6) -> pd.DataFram
                     start = s[-1] + 1 if s else 0
                     for j in range(start, len(over)):
                         s2 = s + (j,)
-                        v = ierr_of(s2)
+                        v = _ierr_of(s2)
                         if v > 0:
                             kept = frozenset(p for i, p in enumerate(over) if i not in s2)
                             failing[frozenset(e) | kept] = v
@@ -405,13 +405,13 @@ def _glm_poisson(x: np.ndarray, y: np.ndarray, epsilon: float = 1e-8, maxit: int
     cov_unscaled : ndarray of shape (p, p)
     """
 
-    def dev_of(mu):
+    def _dev_of(mu):
         with np.errstate(divide="ignore", invalid="ignore"):
             return float(2.0 * np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)))
 
     mu = y + 0.1
     eta = np.log(mu)
-    dev_old = dev_of(mu)
+    dev_old = _dev_of(mu)
     beta = np.zeros(x.shape[1])
     a = np.eye(x.shape[1])
     for _ in range(maxit):
@@ -420,7 +420,7 @@ def _glm_poisson(x: np.ndarray, y: np.ndarray, epsilon: float = 1e-8, maxit: int
         beta = np.linalg.solve(a, x.T @ (mu * z))
         eta = x @ beta
         mu = np.exp(eta)
-        dev = dev_of(mu)
+        dev = _dev_of(mu)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             break
         dev_old = dev
