@@ -312,6 +312,20 @@ class _progress:
         return False
 
 
+def _prepare(fit: LogLinearFit, reps: int, level: float, groups):
+    """Validate the arguments shared by both bootstraps; the group matrix and labels."""
+    if not fit.identified:
+        raise ValueError("cannot bootstrap a model whose N̂ is not identified")
+    if reps < 2:
+        raise ValueError(f"reps must be at least 2 (got {reps}); 1,000 is usual")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1 (got {level})")
+    t = fit.table
+    groups = list(groups) if groups is not None else default_groups(t, t.year)
+    gmat, labels = _group_matrix(t, groups)
+    return t, gmat, labels
+
+
 def _counts(status: list[str]) -> dict:
     out = {"ok": 0, "boundary": 0, "lost list": 0, "not identified": 0}
     for s in status:
@@ -361,15 +375,9 @@ def parametric_bootstrap(
     Raises
     ------
     ValueError
-        If the fit has no identified N̂ or `reps` < 2.
+        If the fit has no identified N̂, `reps` < 2 or `level` not in (0, 1).
     """
-    if not fit.identified:
-        raise ValueError("cannot bootstrap a model whose N̂ is not identified")
-    if reps < 2:
-        raise ValueError("reps must be at least 2")
-    t = fit.table
-    groups = list(groups) if groups is not None else default_groups(t, getattr(t, "year", None))
-    gmat, labels = _group_matrix(t, groups)
+    t, gmat, labels = _prepare(fit, reps, level, groups)
     job = _fixed_context(fit, gmat)
     size = int(np.floor(round(fit.nhat, 1)))
     prob = fit.fitted / fit.fitted.sum()
@@ -461,13 +469,7 @@ def nonparametric_bootstrap(
     """
     if interval not in ("bca", "percentile"):
         raise ValueError(f"interval must be 'bca' or 'percentile', not {interval!r}")
-    if not fit.identified:
-        raise ValueError("cannot bootstrap a model whose N̂ is not identified")
-    if reps < 2:
-        raise ValueError("reps must be at least 2")
-    t = fit.table
-    groups = list(groups) if groups is not None else default_groups(t, getattr(t, "year", None))
-    gmat, labels = _group_matrix(t, groups)
+    t, gmat, labels = _prepare(fit, reps, level, groups)
     job = _SelectJob(t, select, gmat)
     cells = np.flatnonzero(t.y > 0)
     n = int(t.y.sum())
