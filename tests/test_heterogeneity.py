@@ -208,7 +208,7 @@ def test_artificial_boundary_fits_are_flagged():
     for model in ("Mh-poisson2", "Mh-darroch", "Mh-gamma3.5", "Mth-poisson2", "Mth-darroch", "Mth-gamma3.5"):
         f = _fit("Artificial_3", model)
         assert f.status == "boundary"
-        assert not f.identified
+        assert f.identified and f.nhat == f.nhat_rcapture
         assert any("extended MLE is N = n = 96" in w for w in f.warnings)
         assert f.interval.low == 96 and not f.interval.lower_bounded
         assert f.interval.nhat_multinomial == 96
@@ -237,6 +237,19 @@ def test_new_orleans_chao_is_an_extended_mle():
     assert f.status == "extended"
     assert f.identified
     assert f.existence is not None and not f.existence.mle_exists
+
+
+def test_not_identified_is_not_printed_as_a_number():
+    """No two lists share anybody: every model sends N to infinity (Rcapture prints 1e11 to 1e32)."""
+    t = pd.DataFrame({"A": [1, 0, 0], "B": [0, 1, 0], "C": [0, 0, 1], "count": [30, 40, 50]})
+    h = CaptureHistories.from_table(t, lists=["A", "B", "C"])
+    table = closedp(h)
+    assert (table["status"] == "not identified").all()
+    assert table["nhat"].isna().all() and table["se"].isna().all() and table["lower"].isna().all()
+    f = fit_heterogeneity(h, "Mt")
+    assert f.interval is None and not f.identified
+    assert f.nhat_rcapture > 1e10
+    assert "not identified" in str(f) and "no estimate of N" in f.warnings[0]
 
 
 def test_no_upper_limit_below_the_search_limit():

@@ -65,7 +65,8 @@ What is added: every fit is checked for existence of the MLE by linear programmi
 ``"ok"``, ``"not converged"``, ``"extended"`` (some observable cells fitted as 0 but N is
 still identified), ``"boundary"`` (the model drives the unobserved cell to 0: the
 extended MLE is N = n, and the printed N-hat is an artefact of where IRLS stopped) or
-``"not identified"``. Rcapture reports all of these as ordinary rows.
+``"not identified"`` (N-hat is then NaN, never a huge number; Rcapture's value is kept in
+``nhat_rcapture``). Rcapture reports all of these as ordinary rows.
 
 Models Mb and Mbh (behavioural response to first capture) are not offered: they need the
 time order of the capture occasions, and lists in multiple systems estimation have none
@@ -552,10 +553,12 @@ class HeterogeneityFit:
     label : str
         Rcapture's row name (``"Mh Darroch"``).
     nhat : float
-        ``n + exp(b0)`` (persons), as Rcapture: for a ``"boundary"`` fit this is the value
-        at which IRLS stopped, not an estimate (see `status`).
+        ``n + exp(b0)`` (persons), as Rcapture. For a ``"boundary"`` fit this is where
+        IRLS stopped, a little above the extended MLE N = n (see `status`); NaN when
+        ``"not identified"`` (Rcapture prints a huge number, kept in `nhat_rcapture`).
     se : float
-        Standard error of `nhat`, ``sqrt(exp(b0) + exp(2 b0) Var(b0))``.
+        Standard error of `nhat`, ``sqrt(exp(b0) + exp(2 b0) Var(b0))`` (NaN when not
+        identified; Rcapture's value in `se_rcapture`).
     deviance : float
         Poisson deviance over the observable histories.
     df : int
@@ -598,6 +601,9 @@ class HeterogeneityFit:
         What was done to the data (e.g. covariates summed over).
     existence : ExistenceCheck or None
         The linear-programming check of the final design.
+    nhat_rcapture, se_rcapture : float
+        Rcapture's printed N-hat and standard error, whatever the status (equal to
+        `nhat` and `se` unless not identified).
     """
 
     model: str
@@ -625,11 +631,13 @@ class HeterogeneityFit:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     existence: ExistenceCheck | None = field(default=None, repr=False)
+    nhat_rcapture: float = math.nan
+    se_rcapture: float = math.nan
 
     @property
     def identified(self) -> bool:
-        """True when `nhat` is an estimate the data support (status ok, not converged or extended)."""
-        return self.status in ("ok", "not converged", "extended")
+        """False when the data do not determine N under this model (status ``"not identified"``)."""
+        return self.status != "not identified"
 
     @property
     def low(self) -> float:
@@ -671,6 +679,8 @@ class HeterogeneityFit:
         }
 
     def __str__(self) -> str:
+        if not self.identified:
+            return f"{self.label}: N not identified (Rcapture would print {self.nhat_rcapture:.4g}) [{self.status}]"
         s = f"{self.label}: N-hat {self.nhat:.1f} (se {self.se:.1f})"
         if self.interval is not None:
             hi = f"{self.high:.1f}" if self.interval.upper_bounded else f">{self.interval.search_limit:.6g}"
@@ -701,7 +711,7 @@ def _status(
     if not existence.identified:
         return "not identified", [
             "the MLE does not exist and the unobserved history is not identified (a direction of the "
-            "likelihood sends it to infinity): N-hat is not an estimate"
+            f"likelihood sends it to infinity): no estimate of N (Rcapture prints N-hat = {nhat:.4g})"
         ]
     if not existence.mle_exists and state == "zero":
         return "boundary", [
@@ -828,11 +838,12 @@ def fit_heterogeneity(
         prof = _profile(loglik, n, nhat if status != "boundary" else n, level, max_factor, correction, method)
         if not prof.upper_bounded:
             warnings.append(prof.message)
+    ok = status != "not identified"
     return HeterogeneityFit(
         model=spec.name,
         label=spec.label,
-        nhat=float(nhat),
-        se=float(se),
+        nhat=float(nhat) if ok else math.nan,
+        se=float(se) if ok else math.nan,
         deviance=float(fit.deviance),
         df=int(len(y) - rank),
         aic=float(aic),
@@ -854,6 +865,8 @@ def fit_heterogeneity(
         warnings=tuple(warnings),
         notes=tuple(notes),
         existence=existence,
+        nhat_rcapture=float(nhat),
+        se_rcapture=float(se),
     )
 
 
