@@ -1,0 +1,1 @@
+"""Bayesian estimators of the population size: latent classes (LCMCR) and decomposable-graph averaging (dga)."""
