@@ -190,6 +190,54 @@ def _print_path(res) -> None:
     console.print(t)
 
 
+@app.command()
+def compare(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name.")],
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated subset of: loglinear-bic, loglinear-aic, loglinear-pvalue, M0, Mt, Mh-chao, "
+            "Mh-poisson2, Mh-darroch, Mh-gamma3.5, Mth-chao, Mth-poisson2, Mth-darroch, Mth-gamma3.5, "
+            "bic-exhaustive, lcmcr, dga (default: all that apply)."
+        ),
+    ] = None,
+    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated.")] = None,
+    covariates: Annotated[str | None, typer.Option(help="Covariate columns, comma-separated.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
+    reps: Annotated[int, typer.Option(help="Bootstrap replicates (log-linear with covariates).")] = 1000,
+    out: Annotated[Path | None, typer.Option(help="Folder for compare.csv and forest.png/.svg.")] = None,
+) -> None:
+    """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
+    from .compare import compare as run
+    from .compare import forest_plot
+    from .io import read_histories
+
+    try:
+        h = read_histories(data, lists=_split(lists), covariates=_split(covariates))
+        with console.status("running methods…") as st:
+            table = run(h, _split(methods), seed=seed, reps=reps, progress=lambda m: st.update(f"running {m}…"))
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    t = Table(title=f"{h.name or 'data'}: {h.n_observed:,} observed on {h.k} lists")
+    for c in ("method", "N̂", "lower", "upper", "interval", "s", "model / warnings"):
+        wrap = c == "model / warnings"
+        t.add_column(
+            c, justify="right" if c in ("N̂", "lower", "upper", "s") else "left", no_wrap=not wrap, ratio=1 if wrap else None
+        )
+    for _, r in table.iterrows():
+        note = r["model"] + ("; " if r["model"] and r["warnings"] else "") + r["warnings"]
+        t.add_row(
+            r["method"], _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), r["interval"], f"{r['seconds']:.2f}",
+            (note[:120] + "…") if len(note) > 120 else note,
+        )
+    console.print(t)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "compare.csv", index=False)
+        files = forest_plot(table, out / "forest", title=h.name, observed=h.n_observed)
+        console.print("Wrote " + ", ".join(str(f) for f in [out / "compare.csv", *files]))
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""

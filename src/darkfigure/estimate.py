@@ -372,7 +372,7 @@ def estimate(
             prof = profile_interval(fit, level=level)
             lower, upper = float(prof.low), float(prof.high)
             est.loc[0, ["lower", "upper"]] = [lower, upper]
-            if getattr(prof, "message", None):
+            if not (prof.upper_bounded and prof.lower_bounded):
                 warnings.append(prof.message)
     seconds["interval"] = time.perf_counter() - t2
     seconds["total"] = time.perf_counter() - t0

@@ -1,0 +1,251 @@
+"""Every applicable method side by side: ``compare(histories, methods=...)``.
+
+Analysts do not trust one model: the UK, Dutch and US studies compared log-linear
+estimates with heterogeneity, latent-class and model-averaging estimates. This runs
+each method that applies to the data and returns one table with N̂, the interval and
+its kind, the time taken and the warnings, plus a forest plot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .histories import CaptureHistories
+from .io import read_histories
+
+__all__ = ["METHODS", "compare", "forest_plot"]
+
+_HETEROGENEITY = (
+    "M0",
+    "Mt",
+    "Mh-chao",
+    "Mh-poisson2",
+    "Mh-darroch",
+    "Mh-gamma3.5",
+    "Mth-chao",
+    "Mth-poisson2",
+    "Mth-darroch",
+    "Mth-gamma3.5",
+)
+
+#: Method names in the order they are reported.
+METHODS: tuple[str, ...] = (
+    "loglinear-bic",
+    "loglinear-aic",
+    "loglinear-pvalue",
+    *_HETEROGENEITY,
+    "bic-exhaustive",
+    "lcmcr",
+    "dga",
+)
+
+
+def _row(method, nhat, lower, upper, interval, seconds, warnings, model="") -> dict:
+    return {
+        "method": method,
+        "nhat": float(nhat) if nhat is not None else np.nan,
+        "lower": float(lower) if lower is not None else np.nan,
+        "upper": float(upper) if upper is not None else np.nan,
+        "interval": interval,
+        "seconds": seconds,
+        "warnings": " | ".join(w for w in warnings if w),
+        "model": model,
+    }
+
+
+def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed: int | None):
+    from .estimate import estimate
+
+    ci = "profile" if not h.covariates else "parametric"
+    res = estimate(h, search=search, criterion=criterion, ci=ci, reps=reps, seed=seed)
+    nh = res.nhat if res.fit.identified else np.nan
+    w = list(res.warnings)
+    return nh, res.lower, res.upper, ci, w, res.fit.model.label()
+
+
+def _heterogeneity(h: CaptureHistories, model: str):
+    from .heterogeneity import fit_heterogeneity
+
+    f = fit_heterogeneity(h.collapse(), model)
+    lo = hi = np.nan
+    if f.interval is not None:
+        lo, hi = f.interval.low, f.interval.high
+    return f.nhat, lo, hi, "profile", list(f.warnings) + ([f"status {f.status}"] if f.status != "ok" else []), model
+
+
+def _exhaustive(h: CaptureHistories):
+    from .loglinear.design import CompleteTable
+    from .loglinear.profile import profile_interval
+    from .loglinear.search import exhaustive_search
+
+    t = CompleteTable(h.collapse())
+    s = exhaustive_search(t, criterion="bic")
+    p = profile_interval(s.best, level=0.95)
+    w = list(s.warnings) + list(s.best.warnings) + ([] if p.upper_bounded and p.lower_bounded else [p.message])
+    return s.best.nhat, p.low, p.high, "profile", w, s.best.model.label()
+
+
+def _lcmcr(h: CaptureHistories, seed: int | None):
+    from .bayes.lcmcr import lcmcr
+
+    r = lcmcr(h.collapse(), seed=seed)
+    return r.median, r.lower, r.upper, "credible", list(r.warnings), f"K = {r.settings.get('K', 10) if hasattr(r, 'settings') else 10} latent classes"
+
+
+def _dga(h: CaptureHistories):
+    from .bayes.dga import dga
+
+    r = dga(h.collapse())
+    top = r.graphs.iloc[0] if len(r.graphs) else None
+    return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), "model average" + (
+        f" (top graph weight {top['weight']:.2f})" if top is not None and "weight" in top else ""
+    )
+
+
+def _applicable(h: CaptureHistories, method: str) -> str | None:
+    """Why `method` does not apply to `h` (None when it does)."""
+    if method == "bic-exhaustive" and h.k > 6:
+        return "exhaustive search is limited to 6 lists"
+    if method == "dga" and not 3 <= h.k <= 5:
+        return "dga handles 3 to 5 lists"
+    return None
+
+
+def compare(
+    data: CaptureHistories | pd.DataFrame | str | Path,
+    methods: Sequence[str] | None = None,
+    *,
+    seed: int | None = None,
+    reps: int = 1000,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Run every method that applies and return one row per method.
+
+    Parameters
+    ----------
+    data : CaptureHistories, DataFrame, path or bundled dataset name
+    methods : sequence of str, optional
+        Subset of :data:`METHODS` (default: all).
+    seed : int, optional
+        Seed for the samplers and bootstraps.
+    reps : int
+        Bootstrap replicates where a bootstrap is used (log-linear with covariates).
+    progress : callable, optional
+        Called with each method's name before it runs.
+
+    Returns
+    -------
+    DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model``:
+        ``interval`` is the kind (``profile``, ``parametric``, ``credible`` = equal-tailed
+        posterior interval around the posterior median).
+        A method that fails or does not apply has NaN estimates and says why in
+        ``warnings``. Heterogeneity models, exhaustive search, LCMCR and dga use the
+        table summed over covariates.
+
+    Raises
+    ------
+    ValueError
+        An unknown method name (the message lists the known ones).
+    """
+    h = read_histories(data)
+    methods = list(methods) if methods else list(METHODS)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
+    rows = []
+    for m in methods:
+        if progress:
+            progress(m)
+        why = _applicable(h, m)
+        if why:
+            rows.append(_row(m, None, None, None, "", 0.0, [f"not applicable: {why}"]))
+            continue
+        t0 = time.perf_counter()
+        try:
+            if m == "loglinear-bic":
+                out = _loglinear(h, "cruyff", "bic", reps, seed)
+            elif m == "loglinear-aic":
+                out = _loglinear(h, "cruyff", "aic", reps, seed)
+            elif m == "loglinear-pvalue":
+                out = _loglinear(h, "pvalue", "bic", reps, seed)
+            elif m in _HETEROGENEITY:
+                out = _heterogeneity(h, m)
+            elif m == "bic-exhaustive":
+                out = _exhaustive(h)
+            elif m == "lcmcr":
+                out = _lcmcr(h, seed)
+            else:
+                out = _dga(h)
+        except ImportError as e:
+            out = (None, None, None, "", [f"not available in this version: {e}"], "")
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as e:
+            out = (None, None, None, "", [f"failed: {e}"], "")
+        rows.append(_row(m, *out[:4], time.perf_counter() - t0, out[4], out[5]))
+    return pd.DataFrame(rows)
+
+
+def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = None, observed: int | None = None) -> list[Path]:
+    """Forest plot of a :func:`compare` table, written as PNG and SVG.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`compare`.
+    path : path
+        File name without or with extension; ``.png`` and ``.svg`` are written.
+    title : str, optional
+    observed : int, optional
+        Persons observed, drawn as a vertical line (N cannot be below it).
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table[np.isfinite(table["nhat"])].iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(t), 3) + 1.2))
+    y = np.arange(len(t))
+    lo = t["lower"].to_numpy()
+    hi = t["upper"].to_numpy()
+    nh = t["nhat"].to_numpy()
+    finite_hi = np.where(np.isfinite(hi), hi, np.nan)
+    ax.errorbar(
+        nh,
+        y,
+        xerr=[np.where(np.isfinite(lo), nh - lo, 0), np.where(np.isfinite(finite_hi), finite_hi - nh, 0)],
+        fmt="o",
+        color="#1f4e79",
+        ecolor="#7f9fbf",
+        capsize=3,
+    )
+    open_hi = ~np.isfinite(hi)
+    if open_hi.any():
+        ax.plot(nh[open_hi] * 1.3, y[open_hi], marker=">", ls="", color="#b22222", label="no upper limit")
+        ax.legend(loc="lower right", fontsize=8)
+    if observed:
+        ax.axvline(observed, color="grey", ls=":", lw=1)
+        ax.text(observed, len(t) - 0.4, " observed", color="grey", fontsize=8, va="bottom")
+    ax.set_yticks(y)
+    ax.set_yticklabels(t["method"])
+    ax.set_xlabel("estimated population size N̂ (95% interval)")
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    p = Path(path)
+    stem = p.with_suffix("") if p.suffix in (".png", ".svg") else p
+    out = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    for f in out:
+        fig.savefig(f, dpi=150)
+    plt.close(fig)
+    return out
