@@ -238,6 +238,44 @@ def compare(
         console.print("Wrote " + ", ".join(str(f) for f in [out / "compare.csv", *files]))
 
 
+@app.command()
+def validate(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (3 lists or more).")],
+    methods: Annotated[
+        str | None, typer.Option(help="Comma-separated methods as for `darkfigure compare` (default: all that apply).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for validate.csv.")] = None,
+) -> None:
+    """Hold out each list in turn and re-estimate its size from the others (Binette & Steorts 2022)."""
+    from .validate import validate as run
+
+    try:
+        with console.status("validating…"):
+            table = run(data, _split(methods), seed=seed)
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    t = Table(title="Each list's size re-estimated from the other lists")
+    for c in ("list", "|L|", "method", "N̂", "lower", "upper", "log(N̂/|L|)", "covers"):
+        t.add_column(c, justify="left" if c in ("list", "method") else "right", no_wrap=True)
+    for _, r in table.iterrows():
+        cov = "" if r["covered"] is None or (isinstance(r["covered"], float) and np.isnan(r["covered"])) else (
+            "yes" if r["covered"] else "[red]no[/]"
+        )
+        t.add_row(str(r["list"]), _fmt(r["size"]), str(r["method"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]),
+                  _fmt(r["log_ratio"], 2), cov)
+    console.print(t)
+    ok = table.dropna(subset=["log_ratio"])
+    if len(ok):
+        summ = ok.groupby("method").agg(mean_abs_log_ratio=("log_ratio", lambda v: float(np.mean(np.abs(v)))),
+                                        covered=("covered", lambda v: f"{int(np.sum(v == True))}/{len(v)}"))  # noqa: E712
+        console.print(summ.sort_values("mean_abs_log_ratio").to_string())
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "validate.csv", index=False)
+        console.print(f"Wrote {out / 'validate.csv'}")
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
