@@ -19,6 +19,9 @@ def test_compare_kosovo_against_peers(reference):
     darroch = rc[(rc["dataset"] == "kosovo_aggregate") & (rc["function"] == "closedp.t") & (rc["settings"] == "model Mh Darroch")]
     assert len(darroch) == 1
     assert t.loc["Mh-darroch", "nhat"] == pytest.approx(float(darroch["estimate"].iloc[0]), rel=1e-6)
+    # MultipleSystemsEstimation's BIC choice [123,14,34]: 10,357; Rcapture profile CI [8,994, 12,110]
+    assert round(t.loc["bic-exhaustive", "nhat"]) == 10357
+    assert (round(t.loc["bic-exhaustive", "lower"]), round(t.loc["bic-exhaustive", "upper"])) == (8994, 12110)
     assert set(t["interval"]) <= {"profile", "credible"}
     assert (t["seconds"] >= 0).all()
 

@@ -84,7 +84,10 @@ def _exhaustive(h: CaptureHistories):
     from .loglinear.search import exhaustive_search
 
     t = CompleteTable(h.collapse())
-    s = exhaustive_search(t, criterion="bic")
+    # all hierarchical models as MultipleSystemsEstimation / Rcapture closedpMS.t for up to 4
+    # lists, up to three-list terms for 5 lists, two-list terms for 6 (the counts explode)
+    order = {3: 2, 4: 3, 5: 3}.get(h.k, 2)
+    s = exhaustive_search(t, criterion="bic", max_order=order)
     p = profile_interval(s.best, level=0.95)
     w = list(s.warnings) + list(s.best.warnings) + ([] if p.upper_bounded and p.lower_bounded else [p.message])
     return s.best.nhat, p.low, p.high, "profile", w, s.best.model.label()
