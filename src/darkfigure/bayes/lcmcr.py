@@ -1,0 +1,784 @@
+"""Bayesian non-parametric latent-class capture-recapture (LCMCR), as R's ``LCMCR``.
+
+The model of Manrique-Vallier (2016, Biometrics 72:1246-1254, section 2) for J lists:
+
+* Every person i of the N in the population belongs to one latent class ``z_i`` in
+  ``1..K``; within a class the lists register independently:
+  ``x_ij | z_i = k ~ Bernoulli(lambda_jk)``.
+* Class weights ``pi ~ SB_K(alpha)``: truncated stick-breaking of a Dirichlet process,
+  ``pi_k = V_k prod_{l<k} (1 - V_l)`` with ``V_k ~ Beta(1, alpha)`` and ``V_K = 1``.
+* Priors ``lambda_jk ~ Beta(1, 1)``, ``alpha ~ Gamma(a_alpha, b_alpha)`` (rate ``b_alpha``),
+  and ``p(N) ∝ 1/N``.
+* Only persons with at least one registration are seen; the ``n0 = N - n`` unseen persons are
+  augmented.
+
+The Gibbs sampler (the paper's section 3 and its supplement, in the form of the R package's
+C++ sampler ``CNPLCM_CR_Basic_Freq``), one iteration:
+
+1. **Classes of the observed.** For each observed capture pattern m with ``c_m`` persons, the
+   counts per class are ``Multinomial(c_m, q_m)`` with
+   ``q_mk ∝ pi_k prod_j lambda_jk^x_mj (1 - lambda_jk)^(1 - x_mj)``.
+2. **List probabilities.** ``lambda_jk ~ Beta(1 + #{in class k, on list j},
+   1 + #{in class k, not on list j})``, the unobserved persons of class k counting as
+   "not on list j" for every j.
+3. **Class weights.** ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)`` for ``k < K``, with
+   ``n_k`` the observed and augmented persons in class k (drawn on the log scale, as log-gamma
+   variates, for small shapes).
+4. **Unobserved count.** With ``p0 = sum_k pi_k prod_j (1 - lambda_jk)`` the probability of
+   being missed by every list, ``n0 ~ NegativeBinomial(n, 1 - p0)`` (failures before n
+   successes); this is the conditional of ``n0`` under ``p(N) ∝ 1/N`` with the classes of the
+   unobserved integrated out.
+5. **Classes of the unobserved.** ``Multinomial(n0, pi_k prod_j (1 - lambda_jk) / p0)``.
+6. **Concentration.** ``alpha ~ Gamma(a_alpha + K - 1, rate = b_alpha - log pi_K)``.
+
+Everything is done on counts per (pattern, class) and per class, never person by person, so
+the cost of an iteration depends on the number of observed patterns, lists and classes but not
+on N (as in the R package). Multinomial counts are drawn as a chain of binomials over the
+classes in decreasing probability, switching to single categorical draws once at most 16
+persons remain to place (the same distribution, fewer calls).
+
+Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
+iterations with ``alpha = 0.3 / K`` held fixed; classes then reordered by decreasing weight;
+then ``burnin`` iterations and ``samples * thinning`` iterations of which every ``thinning``-th
+is kept (``lcmCR(K, a_alpha, b_alpha, thinning)`` + ``lcmCR_PostSampl(burnin, samples,
+thinning)``).
+
+What differs from the R package: several chains by default (seeds spawned from one
+``numpy.random.SeedSequence``), with rank-normalised split R-hat and bulk effective sample
+size (Vehtari, Gelman, Simpson, Carpenter & Bürkner 2021, Bayesian Analysis 16:667-718) and
+warnings when they are poor; no cap on N (``n0`` is a 64-bit integer; LCMCR 0.4.14 redraws
+``n0`` until ``N <= 21 n``, which truncates the posterior where it is wide, e.g. the
+Netherlands table: ``n_max_factor=21`` reproduces that on request); the random numbers are NumPy's (PCG64), so draws agree with
+R's in distribution, not one by one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+from scipy.special import ndtri
+from scipy.stats import rankdata
+
+from ..histories import CaptureHistories
+
+__all__ = ["LCMCRResult", "lcmcr", "rhat", "ess_bulk"]
+
+#: Warm-up iterations before the burn-in, with alpha held at 0.3 / K (as the R package).
+WARMUP = 500
+#: Warn when the rank-normalised split R-hat exceeds this (Vehtari et al. 2021, section 4).
+RHAT_LIMIT = 1.01
+#: Warn when the bulk effective sample size is below this (Vehtari et al. 2021, section 4).
+ESS_LIMIT = 400.0
+#: Persons left to place below which a multinomial switches to categorical draws.
+_SMALL = 16
+#: Poisson means above which the (exact to ~1e-6 relative) normal approximation is used.
+_POISSON_NORMAL = 1e12
+#: Largest n0 representable; reaching it marks the chain as diverged.
+_N0_MAX = 2**62
+#: Redraws of n0 allowed by the optional R-style cap before giving up (R: 100,000, then an error).
+_MAX_REJECTIONS = 100_000
+
+
+# ----------------------------------------------------------------------------- sampler
+@njit(cache=True, nogil=True)
+def _log_gamma_variate(rng, shape):  # pragma: no cover - compiled
+    """log of a Gamma(shape, 1) variate; for shape < 0.5 as log(U)/shape + log Gamma(1 + shape)."""
+    if shape < 0.5:
+        return math.log(1.0 - rng.random()) / shape + math.log(rng.gamma(1.0 + shape, 1.0))
+    return math.log(rng.gamma(shape, 1.0))
+
+
+@njit(cache=True, nogil=True)
+def _multinomial(rng, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place (p non-negative, sum > 0)."""
+    K = p.shape[0]
+    for i in range(K):
+        order[i] = i
+        out[i] = 0
+    for i in range(1, K):  # insertion sort, decreasing p
+        key = order[i]
+        pk = p[key]
+        j = i - 1
+        while j >= 0 and p[order[j]] < pk:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = key
+    acc = 0.0
+    for i in range(K - 1, -1, -1):  # suffix sums from the smallest: no cancellation
+        acc += p[order[i]]
+        suffix[i] = acc
+    remaining = n
+    for i in range(K - 1):
+        if remaining == 0:
+            return
+        k = order[i]
+        if remaining <= _SMALL:
+            last = i
+            for t in range(i, K):
+                if p[order[t]] > 0.0:
+                    last = t
+            for _ in range(remaining):
+                u = rng.random() * suffix[i]
+                c = 0.0
+                chosen = order[last]
+                for t in range(i, last + 1):
+                    c += p[order[t]]
+                    if u < c:
+                        chosen = order[t]
+                        break
+                out[chosen] += 1
+            return
+        if suffix[i] <= 0.0:
+            break
+        pk = p[k] / suffix[i]
+        if pk >= 1.0:
+            x = remaining
+        elif pk <= 0.0:
+            x = 0
+        else:
+            x = rng.binomial(remaining, pk)
+        out[k] = x
+        remaining -= x
+    out[order[K - 1]] += remaining
+
+
+@njit(cache=True, nogil=True)
+def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, rng):  # pragma: no cover
+    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
+    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met."""
+    M, J = cells.shape
+    n = 0
+    for m in range(M):
+        n += freq[m]
+    lam = np.empty((J, K))
+    om = np.empty((J, K))  # 1 - lam, drawn directly for accuracy near 1
+    nu = np.empty(K)
+    log_nu = np.empty(K)
+    count_mk = np.zeros((M, K), dtype=np.int64)
+    count0 = np.zeros(K, dtype=np.int64)
+    ones = np.zeros((J, K), dtype=np.int64)
+    tot = np.zeros(K, dtype=np.int64)
+    prob = np.empty(K)
+    logp = np.empty(K)
+    p0k = np.empty(K)
+    order = np.empty(K, dtype=np.int64)
+    suffix = np.empty(K)
+    outk = np.empty(K, dtype=np.int64)
+    n0_trace = np.empty(samples, dtype=np.int64)
+    alpha_trace = np.empty(samples)
+    kstar_trace = np.empty(samples, dtype=np.int64)
+    diverged = 0
+    capped = 0
+
+    # start (as LCMCR's Initializes): marginal frequencies, alpha = 0.3 / K, weights 0.9 / 0.1
+    for j in range(J):
+        s = 0
+        for m in range(M):
+            if cells[m, j] != 0:
+                s += freq[m]
+        pj = s / n
+        for k in range(K):
+            lam[j, k] = pj
+            om[j, k] = 1.0 - pj
+    if K > 4:
+        for k in range(K):
+            nu[k] = 0.225 if k < 4 else 0.1 / (K - 4)
+    else:
+        for k in range(K):
+            nu[k] = 1.0 / K
+    for k in range(K):
+        log_nu[k] = math.log(nu[k])
+    alpha = 0.3 / K
+    n0 = 0
+
+    total_iter = warmup + burnin + samples * thinning
+    kept = 0
+    for it in range(total_iter):
+        # 1. classes of the observed, per pattern
+        for k in range(K):
+            tot[k] = 0
+            for j in range(J):
+                ones[j, k] = 0
+        for m in range(M):
+            s = 0.0
+            for k in range(K):
+                pr = nu[k]
+                for j in range(J):
+                    pr *= lam[j, k] if cells[m, j] != 0 else om[j, k]
+                prob[k] = pr
+                s += pr
+            if not s > 1e-280:  # underflow: redo on the log scale
+                mx = -np.inf
+                for k in range(K):
+                    lp = log_nu[k]
+                    for j in range(J):
+                        lp += math.log(lam[j, k]) if cells[m, j] != 0 else math.log(om[j, k])
+                    logp[k] = lp
+                    if lp > mx:
+                        mx = lp
+                for k in range(K):
+                    prob[k] = math.exp(logp[k] - mx)
+            _multinomial(rng, freq[m], prob, order, suffix, outk)
+            for k in range(K):
+                c = outk[k]
+                count_mk[m, k] = c
+                if c != 0:
+                    tot[k] += c
+                    for j in range(J):
+                        if cells[m, j] != 0:
+                            ones[j, k] += c
+        # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
+        for j in range(J):
+            for k in range(K):
+                x = rng.gamma(1.0 + ones[j, k], 1.0)
+                y = rng.gamma(1.0 + (tot[k] - ones[j, k] + count0[k]), 1.0)
+                lam[j, k] = x / (x + y)
+                om[j, k] = y / (x + y)
+        # 3. class weights by stick-breaking (log scale)
+        rest = n + n0
+        acc = 0.0
+        for k in range(K - 1):
+            nk = tot[k] + count0[k]
+            rest -= nk
+            lg1 = _log_gamma_variate(rng, 1.0 + nk)
+            lg2 = _log_gamma_variate(rng, alpha + rest)
+            mx = max(lg1, lg2)
+            ls = mx + math.log(math.exp(lg1 - mx) + math.exp(lg2 - mx))
+            log_nu[k] = lg1 - ls + acc
+            acc += lg2 - ls
+            nu[k] = math.exp(log_nu[k])
+        log_nu[K - 1] = acc
+        nu[K - 1] = math.exp(acc)
+        # 4. probability of being missed by every list, and the number missed
+        p0 = 0.0
+        q = 0.0
+        for k in range(K):
+            pr = 1.0
+            for j in range(J):
+                pr *= om[j, k]
+            if pr > 0.5:
+                ls = 0.0
+                for j in range(J):
+                    ls += math.log(om[j, k])
+                qk = -math.expm1(ls)
+            else:
+                qk = 1.0 - pr
+            p0k[k] = nu[k] * pr
+            p0 += p0k[k]
+            q += nu[k] * qk
+        if p0 <= 0.0:
+            n0 = 0
+        elif q <= 0.0:
+            n0 = _N0_MAX
+            diverged = 1
+        else:
+            for _ in range(_MAX_REJECTIONS):
+                g = rng.gamma(n, 1.0) * (p0 / q)
+                if g < _POISSON_NORMAL:
+                    n0 = rng.poisson(g)
+                else:
+                    v = g + math.sqrt(g) * rng.standard_normal()
+                    n0 = _N0_MAX if v >= _N0_MAX else np.int64(round(v))
+                if n0_cap < 0 or n0 <= n0_cap:
+                    break
+            if n0_cap >= 0 and n0 > n0_cap:
+                n0 = n0_cap
+                capped += 1
+            if n0 >= _N0_MAX:
+                diverged = 1
+        # 5. classes of the unobserved
+        if n0 > 0:
+            _multinomial(rng, n0, p0k, order, suffix, count0)
+        else:
+            for k in range(K):
+                count0[k] = 0
+        # 6. concentration (held fixed during the warm-up)
+        if it >= warmup:
+            alpha = rng.gamma(a_alpha + K - 1.0, 1.0 / (b_alpha - log_nu[K - 1]))
+        elif it == warmup - 1:
+            # reorder the classes by decreasing weight (LCMCR's permute_latent_classes_by_nu)
+            for i in range(K):
+                order[i] = i
+            for i in range(1, K):
+                key = order[i]
+                j = i - 1
+                while j >= 0 and nu[order[j]] < nu[key]:
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = key
+            lam[:, :] = lam[:, order]
+            om[:, :] = om[:, order]
+            nu[:] = nu[order]
+            log_nu[:] = log_nu[order]
+            count0[:] = count0[order]
+            count_mk[:, :] = count_mk[:, order]
+        # keep
+        done = it + 1 - warmup - burnin
+        if done > 0 and done % thinning == 0:
+            ks = 0
+            for k in range(K):
+                if tot[k] + count0[k] > 0:
+                    ks += 1
+            n0_trace[kept] = n0
+            alpha_trace[kept] = alpha
+            kstar_trace[kept] = ks
+            kept += 1
+    return n0_trace, alpha_trace, kstar_trace, diverged, capped
+
+
+# ----------------------------------------------------------------------------- diagnostics
+def _as_chains(draws) -> np.ndarray:
+    x = np.asarray(draws, dtype=float)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2:
+        raise ValueError(f"draws must have shape (chains, draws), got {x.shape}")
+    if x.shape[1] < 4:
+        raise ValueError(f"at least 4 draws per chain are needed, got {x.shape[1]}")
+    if not np.isfinite(x).all():
+        raise ValueError("draws must be finite")
+    return x
+
+
+def _split(x: np.ndarray) -> np.ndarray:
+    half = x.shape[1] // 2
+    return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
+
+
+def _rank_normalise(x: np.ndarray) -> np.ndarray:
+    r = rankdata(x, method="average", axis=None).reshape(x.shape)
+    return ndtri((r - 0.375) / (x.size + 0.25))
+
+
+def _psrf(x: np.ndarray) -> float:
+    n = x.shape[1]
+    w = x.var(axis=1, ddof=1).mean()
+    b = n * x.mean(axis=1).var(ddof=1)
+    if w <= 0:
+        return float("nan")
+    return float(np.sqrt(((n - 1) / n * w + b / n) / w))
+
+
+def rhat(draws) -> float:
+    """Rank-normalised split R-hat: the larger of the bulk and the tail (folded) value.
+
+    Parameters
+    ----------
+    draws : array_like of shape (chains, draws) or (draws,)
+        Posterior draws of one scalar, one row per chain (at least 4 draws per chain; a single
+        chain is split in two halves, so it also gives a value).
+
+    Returns
+    -------
+    float
+        ``max(R-hat(z(split draws)), R-hat(z(|split draws - median|)))`` with z the
+        rank-normalisation ``Phi^-1((rank - 3/8) / (S + 1/4))`` over all S draws (average
+        ranks for ties). NaN when the draws are constant. Equals ArviZ's ``rhat(method="rank")``.
+
+    Raises
+    ------
+    ValueError
+        Draws of the wrong shape, fewer than 4 per chain, or not finite.
+
+    Notes
+    -----
+    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021). Rank-normalization, folding, and
+    localization: an improved R-hat for assessing convergence of MCMC. Bayesian Analysis
+    16(2):667-718, section 4.1 (split R-hat, eqs. 3-4, on rank-normalised and folded draws).
+    """
+    x = _split(_as_chains(draws))
+    if np.ptp(x) == 0:
+        return float("nan")
+    bulk = _psrf(_rank_normalise(x))
+    tail = _psrf(_rank_normalise(np.abs(x - np.median(x))))
+    return float(max(bulk, tail))
+
+
+def _autocov(x: np.ndarray) -> np.ndarray:
+    n = x.shape[1]
+    m = 1 << (2 * n - 1).bit_length()
+    xc = x - x.mean(axis=1, keepdims=True)
+    f = np.fft.rfft(xc, n=m, axis=1)
+    return np.fft.irfft(f * np.conj(f), n=m, axis=1)[:, :n] / n
+
+
+def _ess(x: np.ndarray) -> float:
+    chains, n = x.shape
+    if np.ptp(x) < np.finfo(float).resolution:
+        return float(x.size)
+    acov = _autocov(x)
+    w = acov[:, 0].mean() * n / (n - 1.0)  # mean within-chain variance
+    var_plus = w * (n - 1.0) / n
+    if chains > 1:
+        var_plus += x.mean(axis=1).var(ddof=1)
+    rho = 1.0 - (w - acov.mean(axis=0)) / var_plus
+    rho[0] = 1.0
+    # Geyer's initial positive sequence on sums of pairs (Vehtari et al. 2021, eq. 10)
+    keep = np.zeros(n)
+    keep[0], keep[1] = 1.0, rho[1]
+    t = 1
+    even, odd = 1.0, rho[1]
+    while t < n - 3 and even + odd > 0.0:
+        even, odd = rho[t + 1], rho[t + 2]
+        if even + odd >= 0.0:
+            keep[t + 1], keep[t + 2] = even, odd
+        t += 2
+    max_t = t - 2
+    if even > 0.0:
+        keep[max_t + 1] = even
+    # initial monotone sequence
+    t = 1
+    while t <= max_t - 2:
+        if keep[t + 1] + keep[t + 2] > keep[t - 1] + keep[t]:
+            keep[t + 1] = keep[t + 2] = (keep[t - 1] + keep[t]) / 2.0
+        t += 2
+    tau = -1.0 + 2.0 * keep[: max_t + 1].sum() + keep[max_t + 1 : max_t + 2].sum()
+    tau = max(tau, 1.0 / np.log10(x.size))
+    return float(x.size / tau)
+
+
+def ess_bulk(draws) -> float:
+    """Bulk effective sample size: the ESS of the rank-normalised split chains.
+
+    Parameters
+    ----------
+    draws : array_like of shape (chains, draws) or (draws,)
+        Posterior draws of one scalar, one row per chain (at least 4 draws per chain).
+
+    Returns
+    -------
+    float
+        ``S / tau`` with S the number of draws and tau the integrated autocorrelation time of
+        the rank-normalised split chains, its autocorrelations combined over chains and
+        truncated by Geyer's initial monotone sequence. Equals ArviZ's ``ess(method="bulk")``.
+
+    Raises
+    ------
+    ValueError
+        Draws of the wrong shape, fewer than 4 per chain, or not finite.
+
+    Notes
+    -----
+    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), Bayesian Analysis 16(2):667-718,
+    section 3.2 (eqs. 7-11) and section 4.2 (bulk ESS); Geyer (1992), Statistical Science 7:473-483.
+    """
+    x = _split(_as_chains(draws))
+    if np.ptp(x) == 0:
+        return float(x.size)
+    return _ess(_rank_normalise(x))
+
+
+# ----------------------------------------------------------------------------- result
+@dataclass(frozen=True)
+class LCMCRResult:
+    """Posterior of the population size N under the latent-class model, from several chains.
+
+    Attributes
+    ----------
+    n_observed : int
+        Persons registered by at least one list (n).
+    lists : tuple of str, length J
+        The list names.
+    draws : ndarray of int64, shape (chains, samples)
+        Posterior draws of N (= n + n0), one row per chain, in sampling order.
+    alpha_draws : ndarray of float, shape (chains, samples)
+        Draws of the stick-breaking concentration alpha, kept with the N draws.
+    occupied_draws : ndarray of int64, shape (chains, samples)
+        Number of latent classes holding at least one (observed or augmented) person.
+    median, mean : float
+        Posterior median and mean of N over all chains' draws.
+    ci_low, ci_high : float
+        Equal-tailed credible interval at `level` (quantiles of type 7, as R's ``quantile``).
+    level : float
+        Credible level, 0.95 by default.
+    rhat : float
+        Rank-normalised split R-hat of N (:func:`rhat`; NaN when every draw is equal).
+    ess : float
+        Bulk effective sample size of N (:func:`ess_bulk`).
+    chain_medians : ndarray of float, shape (chains,)
+        Median of N within each chain: the spread between chains, as between R's seeds.
+    settings : dict
+        ``K``, ``a_alpha``, ``b_alpha``, ``burnin``, ``samples``, ``thinning``, ``chains``,
+        ``warmup``, ``seed`` (the SeedSequence entropy: pass it back as `seed` to repeat the
+        run), ``n_jobs`` and ``n_max_factor`` (None: no limit on N).
+    warnings : tuple of str
+        R-hat above 1.01, bulk ESS below 400, a diverged chain, covariates summed over, an
+        explicitly requested truncation of N.
+    seconds : float
+        Wall time of the call.
+    iterations_per_second : float
+        Sampler iterations per second of one chain (iterations of a chain over its own wall
+        time, averaged over chains), comparable with R LCMCR's single-chain figure.
+    """
+
+    n_observed: int
+    lists: tuple[str, ...]
+    draws: np.ndarray = field(repr=False)
+    alpha_draws: np.ndarray = field(repr=False)
+    occupied_draws: np.ndarray = field(repr=False)
+    median: float
+    mean: float
+    ci_low: float
+    ci_high: float
+    level: float
+    rhat: float
+    ess: float
+    chain_medians: np.ndarray = field(repr=False)
+    settings: dict = field(repr=False)
+    warnings: tuple[str, ...]
+    seconds: float
+    iterations_per_second: float
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The equal-tailed credible interval ``(ci_low, ci_high)``."""
+        return (self.ci_low, self.ci_high)
+
+    @property
+    def lower(self) -> float:
+        """Lower credible bound (``ci_low``), under the name other estimates use."""
+        return self.ci_low
+
+    @property
+    def upper(self) -> float:
+        """Upper credible bound (``ci_high``), under the name other estimates use."""
+        return self.ci_high
+
+    @property
+    def converged(self) -> bool:
+        """True when R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021, section 4)."""
+        return bool(self.rhat <= RHAT_LIMIT and self.ess >= ESS_LIMIT)
+
+    def summary(self) -> dict:
+        """One row for comparison tables: method, nhat (median), lower, upper, interval, rhat, ess."""
+        return {
+            "method": "lcmcr",
+            "nhat": self.median,
+            "lower": self.ci_low,
+            "upper": self.ci_high,
+            "interval": f"{self.level:.0%} equal-tailed credible",
+            "mean": self.mean,
+            "rhat": self.rhat,
+            "ess": self.ess,
+            "seconds": self.seconds,
+            "warnings": "; ".join(self.warnings),
+        }
+
+
+# ----------------------------------------------------------------------------- front door
+def _positive_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name: str, value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return v
+
+
+def lcmcr(
+    histories: CaptureHistories,
+    K: int = 10,
+    a_alpha: float = 0.25,
+    b_alpha: float = 0.25,
+    burnin: int = 10000,
+    samples: int = 1000,
+    thinning: int = 100,
+    chains: int = 4,
+    seed=None,
+    *,
+    level: float = 0.95,
+    n_jobs: int | None = None,
+    n_max_factor: float | None = None,
+) -> LCMCRResult:
+    """Posterior of N under the non-parametric latent-class model (Manrique-Vallier 2016).
+
+    Parameters
+    ----------
+    histories : CaptureHistories
+        J >= 2 lists; covariates are summed over (with a warning).
+    K : int, default 10
+        Number of latent classes of the truncated stick-breaking process (R: ``K``; the R
+        function's own default is 5, the reference runs and LCMCR's paper use 10).
+    a_alpha, b_alpha : float, default 0.25
+        Shape and rate of the Gamma prior on the concentration alpha.
+    burnin : int, default 10000
+        Iterations discarded after the 500 warm-up iterations (R: ``lcmCR_PostSampl(burnin)``).
+    samples : int, default 1000
+        Draws kept per chain (at least 4).
+    thinning : int, default 100
+        Iterations per kept draw. A chain runs ``500 + burnin + samples * thinning`` iterations.
+    chains : int, default 4
+        Independent chains, started alike, with seeds spawned from `seed`.
+    seed : None, int, sequence of int or numpy.random.SeedSequence
+        Root of the chains' seeds. None draws fresh entropy (recorded in
+        ``result.settings["seed"]``).
+    level : float, default 0.95
+        Level of the equal-tailed credible interval.
+    n_jobs : int, optional
+        Chains run at the same time in threads (the compiled sampler releases the GIL).
+        Default ``min(chains, os.cpu_count())``. The draws do not depend on it.
+    n_max_factor : float, optional
+        Off by default: N has no upper limit. Only to reproduce R LCMCR 0.4.14, which redraws
+        ``n0`` until ``N <= 21 n`` (``n_max_factor=21``): the posterior is then truncated there,
+        and the result says so in its warnings.
+
+    Returns
+    -------
+    LCMCRResult
+        Draws of N of shape (chains, samples), median, mean, interval, R-hat, bulk ESS, chain
+        medians, settings and warnings.
+
+    Raises
+    ------
+    TypeError
+        `histories` is not a CaptureHistories.
+    ValueError
+        Nobody observed; K, burnin, samples (< 4), thinning, chains or n_jobs not a whole
+        number in range; a_alpha or b_alpha not positive; level outside (0, 1);
+        n_max_factor not above 1.
+
+    Notes
+    -----
+    Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process
+    mixtures. Biometrics 72(4):1246-1254 (model: section 2; sampler: section 3 and the
+    supplementary material). R package LCMCR (``lcmCR``, ``lcmCR_PostSampl``). The sampler
+    steps are listed in this module's docstring. N has no upper limit.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(histories, CaptureHistories):
+        raise TypeError(f"histories must be a CaptureHistories, got {type(histories).__name__}")
+    K = _positive_int("K", K, 1)
+    burnin = _positive_int("burnin", burnin, 0)
+    samples = _positive_int("samples", samples, 4)
+    thinning = _positive_int("thinning", thinning, 1)
+    chains = _positive_int("chains", chains, 1)
+    a_alpha = _positive_float("a_alpha", a_alpha)
+    b_alpha = _positive_float("b_alpha", b_alpha)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if n_jobs is None:
+        n_jobs = min(chains, os.cpu_count() or 1)
+    n_jobs = _positive_int("n_jobs", n_jobs, 1)
+    if n_max_factor is not None:
+        n_max_factor = _positive_float("n_max_factor", n_max_factor)
+        if n_max_factor <= 1:
+            raise ValueError(f"n_max_factor must be above 1 (N <= n_max_factor * n), got {n_max_factor!r}")
+
+    warns: list[str] = []
+    if histories.covariates:
+        warns.append(
+            f"covariates {', '.join(histories.covariates)} summed over: LCMCR uses the list table only"
+        )
+        histories = histories.collapse()
+    t = histories.table
+    cells = np.ascontiguousarray(t[list(histories.lists)].to_numpy(dtype=np.int8))
+    freq = np.ascontiguousarray(t["count"].to_numpy(dtype=np.int64))
+    keep = freq > 0
+    cells, freq = cells[keep], freq[keep]
+    n = int(freq.sum())
+    if n <= 0:
+        raise ValueError("nobody was observed: the table has no positive count")
+    n0_cap = -1 if n_max_factor is None else int(math.floor((n_max_factor - 1.0) * n))
+
+    if isinstance(seed, np.random.SeedSequence):
+        root = seed
+    else:
+        root = np.random.SeedSequence(seed)
+    # the children root.spawn(chains) would give on a fresh root, without changing `root`
+    children = [
+        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i), pool_size=root.pool_size)
+        for i in range(chains)
+    ]
+    rngs = [np.random.Generator(np.random.PCG64(s)) for s in children]
+
+    def one(rng):
+        s = time.perf_counter()
+        out = _run_chain(cells, freq, K, a_alpha, b_alpha, WARMUP, burnin, samples, thinning, n0_cap, rng)
+        return out, time.perf_counter() - s
+
+    if n_jobs == 1 or chains == 1:
+        runs = [one(r) for r in rngs]
+    else:
+        with ThreadPoolExecutor(max_workers=min(n_jobs, chains)) as pool:
+            runs = list(pool.map(one, rngs))
+
+    n0 = np.stack([r[0][0] for r in runs])
+    draws = n0 + n
+    alpha = np.stack([r[0][1] for r in runs])
+    occupied = np.stack([r[0][2] for r in runs])
+    diverged = [i for i, r in enumerate(runs) if r[0][3]]
+    failed_caps = sum(int(r[0][4]) for r in runs)
+    iters = WARMUP + burnin + samples * thinning
+    ips = float(np.mean([iters / max(r[1], 1e-12) for r in runs]))
+
+    pooled = draws.ravel().astype(float)
+    lo, med, hi = np.quantile(pooled, [(1 - level) / 2, 0.5, (1 + level) / 2])
+    r_hat = rhat(draws)
+    ess = ess_bulk(draws)
+    if diverged:
+        warns.append(
+            f"chain(s) {', '.join(map(str, diverged))} diverged: N reached {_N0_MAX:.3g} "
+            "(the probability of being missed by every list went to 1); the posterior is not usable"
+        )
+    if n0_cap >= 0:
+        at_cap = float(np.mean(draws >= 0.99 * (n + n0_cap)))
+        warns.append(
+            f"N truncated at {n_max_factor:g} x observed = {n + n0_cap:,} (as R LCMCR); "
+            f"{at_cap:.1%} of the draws lie within 1% of that limit"
+            + (f"; {failed_caps} iteration(s) could not draw below it and were set to it" if failed_caps else "")
+        )
+    if np.isfinite(r_hat) and r_hat > RHAT_LIMIT:
+        warns.append(
+            f"R-hat {r_hat:.3f} > {RHAT_LIMIT}: the chains disagree (chain medians "
+            f"{', '.join(f'{m:,.0f}' for m in np.median(draws, axis=1))}); run longer (more samples or thinning)"
+        )
+    if ess < ESS_LIMIT:
+        warns.append(
+            f"bulk ESS {ess:.0f} < {ESS_LIMIT:.0f}: too few effective draws for a stable interval; "
+            "run longer (more samples or thinning) or more chains"
+        )
+    settings = {
+        "K": K,
+        "a_alpha": a_alpha,
+        "b_alpha": b_alpha,
+        "burnin": burnin,
+        "samples": samples,
+        "thinning": thinning,
+        "chains": chains,
+        "warmup": WARMUP,
+        "seed": root.entropy,
+        "n_jobs": n_jobs,
+        "n_max_factor": n_max_factor,
+    }
+    return LCMCRResult(
+        n_observed=n,
+        lists=tuple(histories.lists),
+        draws=draws,
+        alpha_draws=alpha,
+        occupied_draws=occupied,
+        median=float(med),
+        mean=float(pooled.mean()),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        level=float(level),
+        rhat=r_hat,
+        ess=ess,
+        chain_medians=np.median(draws, axis=1).astype(float),
+        settings=settings,
+        warnings=tuple(warns),
+        seconds=time.perf_counter() - t0,
+        iterations_per_second=ips,
+    )

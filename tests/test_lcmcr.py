@@ -1,0 +1,277 @@
+"""LCMCR: latent-class Gibbs sampler (Manrique-Vallier 2016) against R LCMCR 0.4.14 (``lcmcr.csv``).
+
+The R figures are one chain of 110,000 iterations per seed (K = 10, a = b = 0.25, burn-in 10,000,
+thinning 100, 1,000 draws); ours pool 4 chains of the same length. Where R gives two seeds the
+reference is their mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import gammaln
+
+from darkfigure.bayes.lcmcr import LCMCRResult, ess_bulk, lcmcr, rhat
+from darkfigure.datasets import load, load_r
+from darkfigure.histories import CaptureHistories
+
+REF_SETTINGS = dict(K=10, a_alpha=0.25, b_alpha=0.25, burnin=10000, samples=1000, thinning=100, chains=4)
+SHORT = dict(burnin=500, samples=200, thinning=5, chains=2)
+
+
+def _ref(reference) -> pd.DataFrame:
+    t = pd.read_csv(reference / "lcmcr.csv")
+    t = t[~t["settings"].str.contains("scale benchmark")]
+    return t.groupby("dataset")[["estimate", "ci_low", "ci_high"]].agg(["mean", "min", "max"])
+
+
+def _table(patterns, counts, lists=None) -> CaptureHistories:
+    patterns = np.asarray(patterns)
+    lists = lists or [f"L{j + 1}" for j in range(patterns.shape[1])]
+    df = pd.DataFrame(patterns, columns=lists)
+    df["count"] = counts
+    return CaptureHistories.from_table(df)
+
+
+def _simulate_two_classes(N: int, rng: np.random.Generator) -> CaptureHistories:
+    """N persons in 2 latent classes, 5 lists independent within class: 70% hard to register
+    (list probabilities 0.15-0.30), 30% easy (0.5-0.7). The heterogeneity shows in the overlaps, so
+    the data can identify it (with 4 lists of low probability it would be invisible, and every
+    estimator, the true model included, would miss the truth)."""
+    lam = np.array([[0.20, 0.25, 0.30, 0.20, 0.15], [0.60, 0.70, 0.50, 0.60, 0.65]])
+    z = (rng.random(N) < 0.3).astype(int)
+    x = (rng.random((N, 5)) < lam[z]).astype(np.int8)
+    x = x[x.sum(axis=1) > 0]
+    pats, counts = np.unique(x, axis=0, return_counts=True)
+    return _table(pats, counts)
+
+
+# ---------------------------------------------------------------------------- result and settings
+def test_result_shapes_settings_and_reproducibility():
+    h = load_r("Western")
+    r = lcmcr(h, seed=7, **SHORT)
+    assert isinstance(r, LCMCRResult)
+    assert r.draws.shape == (2, 200) and r.draws.dtype == np.int64
+    assert r.alpha_draws.shape == (2, 200) and r.occupied_draws.shape == (2, 200)
+    assert (r.draws >= h.n_observed).all() and r.n_observed == h.n_observed == 345
+    assert ((r.occupied_draws >= 1) & (r.occupied_draws <= 10)).all() and (r.alpha_draws > 0).all()
+    assert r.ci_low <= r.median <= r.ci_high and r.interval == (r.lower, r.upper) == (r.ci_low, r.ci_high)
+    assert r.median == np.median(r.draws) and r.mean == pytest.approx(r.draws.mean())
+    assert r.ci_low == np.quantile(r.draws, 0.025) and r.chain_medians.shape == (2,)
+    assert r.settings["K"] == 10 and r.settings["warmup"] == 500 and r.settings["seed"] == 7
+    assert r.settings["n_max_factor"] is None and r.lists == h.lists
+    assert r.iterations_per_second > 0 and r.seconds > 0
+    # same seed -> same draws, whatever the number of threads; another seed -> other draws
+    again = lcmcr(h, seed=7, n_jobs=1, **SHORT)
+    np.testing.assert_array_equal(again.draws, r.draws)
+    np.testing.assert_array_equal(lcmcr(h, seed=r.settings["seed"], **SHORT).draws, r.draws)
+    assert not np.array_equal(lcmcr(h, seed=8, **SHORT).draws, r.draws)
+    # a SeedSequence gives the same chains on every call
+    ss = np.random.SeedSequence(7)
+    np.testing.assert_array_equal(lcmcr(h, seed=ss, **SHORT).draws, r.draws)
+    np.testing.assert_array_equal(lcmcr(h, seed=ss, **SHORT).draws, r.draws)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.median = 0.0
+    row = r.summary()
+    assert row["method"] == "lcmcr" and row["nhat"] == r.median and row["lower"] == r.ci_low
+
+
+def test_bad_inputs_name_the_argument():
+    h = load_r("Western")
+    with pytest.raises(TypeError, match="CaptureHistories"):
+        lcmcr(h.table)
+    for kwargs, word in [
+        (dict(K=0), "K"),
+        (dict(K=2.5), "K"),
+        (dict(samples=3), "samples"),
+        (dict(thinning=0), "thinning"),
+        (dict(chains=0), "chains"),
+        (dict(burnin=-1), "burnin"),
+        (dict(a_alpha=0), "a_alpha"),
+        (dict(b_alpha=float("nan")), "b_alpha"),
+        (dict(level=1.0), "level"),
+        (dict(n_jobs=0), "n_jobs"),
+        (dict(n_max_factor=1.0), "n_max_factor"),
+    ]:
+        with pytest.raises(ValueError, match=word):
+            lcmcr(h, **kwargs)
+
+
+def test_covariates_are_summed_with_a_warning():
+    h = load("spina_bifida_ny")
+    assert h.covariates
+    r = lcmcr(h, seed=1, **SHORT)
+    assert r.n_observed == h.n_observed
+    assert any("covariates" in w and "summed" in w for w in r.warnings)
+
+
+def test_short_run_warns_about_ess():
+    r = lcmcr(load_r("Western"), burnin=100, samples=20, thinning=1, chains=2, seed=3)
+    assert r.ess < 400 and not r.converged
+    assert any("ESS" in w for w in r.warnings)
+
+
+# ---------------------------------------------------------------------------- correctness
+def test_one_class_equals_the_exact_posterior_of_mt():
+    """K = 1 is model Mt with Beta(1, 1) priors and p(N) ∝ 1/N, whose posterior is known exactly:
+    p(N | x) ∝ N^-1 N! / (N - n)! prod_j B(n_j + 1, N - n_j + 1). This checks the list-probability,
+    n0 (negative binomial) and class-count steps of the sampler."""
+    for name, tol in [("HIV", 0.02), ("Western", 0.03)]:
+        h = load_r(name)
+        n, nj = h.n_observed, h.list_sizes().to_numpy()
+        N = np.arange(n, 40 * n)
+        lp = -np.log(N) + gammaln(N + 1) - gammaln(N - n + 1) + sum(gammaln(N - a + 1) - gammaln(N + 2) for a in nj)
+        p = np.exp(lp - lp.max())
+        cdf = np.cumsum(p / p.sum())
+        exact = [N[np.searchsorted(cdf, q)] for q in (0.025, 0.5, 0.975)]
+        r = lcmcr(h, K=1, burnin=1000, samples=2000, thinning=5, chains=4, seed=2)
+        assert r.rhat < 1.01 and r.ess > 800
+        ours = [r.ci_low, r.median, r.ci_high]
+        np.testing.assert_allclose(ours, exact, rtol=tol, err_msg=name)
+        assert (r.occupied_draws == 1).all()
+
+
+def test_known_truth_two_latent_classes_is_covered():
+    """A population of 4,000 in two latent classes with independent lists within class."""
+    h = _simulate_two_classes(4000, np.random.default_rng(2016))
+    r = lcmcr(h, burnin=2000, samples=500, thinning=20, chains=2, seed=1)
+    assert r.ci_low <= 4000 <= r.ci_high
+    assert abs(r.median / 4000 - 1) < 0.05
+    # the independence model (one class) misses the hard-to-register class
+    one = lcmcr(h, K=1, burnin=2000, samples=500, thinning=20, chains=2, seed=1)
+    assert one.ci_high < 4000
+
+
+def test_no_cap_on_n():
+    """Two lists of 100 sharing one person (Lincoln-Petersen about 10,000 = 50 x observed): the
+    posterior must reach far beyond R LCMCR's 21 x observed, unless that cap is asked for."""
+    h = _table([[1, 0], [0, 1], [1, 1]], [99, 99, 1])
+    r = lcmcr(h, K=2, burnin=2000, samples=1000, thinning=5, chains=2, seed=4)
+    assert r.draws.max() > 21 * h.n_observed
+    assert r.settings["n_max_factor"] is None and not any("truncated" in w for w in r.warnings)
+    capped = lcmcr(h, K=2, burnin=2000, samples=1000, thinning=5, chains=2, seed=4, n_max_factor=21)
+    assert capped.draws.max() <= 21 * h.n_observed
+    assert any("truncated at 21 x observed" in w for w in capped.warnings)
+
+
+def test_iteration_cost_does_not_depend_on_n():
+    """The unobserved are handled through counts per class, the observed through counts per pattern:
+    multiplying every count by 1,000 (N by 1,000) must not slow an iteration down much."""
+    h = load_r("kosovo_aggregate")
+    big = h.table.copy()
+    big["count"] *= 1000
+    hb = CaptureHistories.from_table(big)
+    settings = dict(burnin=20000, samples=10, thinning=100, chains=1, seed=5)
+
+    def best(hist):
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            lcmcr(hist, **settings)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    small_t, big_t = best(h), best(hb)
+    assert big_t < 3.0 * small_t, (small_t, big_t)
+
+
+# ---------------------------------------------------------------------------- diagnostics
+def test_rhat_and_ess_follow_vehtari_and_equal_arviz():
+    az = pytest.importorskip("arviz")
+    rng = np.random.default_rng(0)
+    for shape in [(4, 1000), (2, 7), (3, 501)]:
+        x = np.cumsum(rng.normal(size=shape), axis=1) * 0.1 + rng.normal(size=shape)
+        x = np.round(x * 3)  # ties, as in integer draws of N
+        assert rhat(x) == pytest.approx(float(az.rhat(x, method="rank")), rel=1e-12)
+        assert ess_bulk(x) == pytest.approx(float(az.ess(x, method="bulk")), rel=1e-12)
+
+
+def test_rhat_flags_chains_that_disagree():
+    rng = np.random.default_rng(1)
+    good = rng.normal(size=(4, 1000))
+    bad = good + np.array([0, 0, 0, 1.0])[:, None]
+    assert rhat(good) < 1.01 and ess_bulk(good) > 3000
+    assert rhat(bad) > 1.05
+    assert np.isnan(rhat(np.ones((2, 10)))) and ess_bulk(np.ones((2, 10))) == 20
+    with pytest.raises(ValueError, match="4 draws"):
+        rhat(np.ones((2, 3)))
+
+
+# ---------------------------------------------------------------------------- reference (R LCMCR)
+def test_western_matches_r(reference):
+    ref = _ref(reference).loc["Western"]
+    r = lcmcr(load_r("Western"), seed=2024, **REF_SETTINGS)
+    assert r.median == pytest.approx(ref[("estimate", "mean")], rel=0.03)
+    assert r.ci_low == pytest.approx(ref[("ci_low", "mean")], rel=0.08)
+    assert r.ci_high == pytest.approx(ref[("ci_high", "mean")], rel=0.08)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, samples",
+    [
+        ("kosovo_aggregate", 1000),
+        ("HIV", 4000),  # rare sticky excursions to N ~ 12k: at 1,000 draws a chain that meets one moves the upper bound ~10%
+        ("lesbian", 1000),
+        ("dga_example_3list", 1000),
+        ("dga_example_5list", 1000),
+        ("spina_collapsed", 1000),
+        ("NewOrl", 1000),
+        ("NewOrl_5", 1000),
+        ("Artificial_3", 1000),
+    ],
+)
+def test_matches_r_reference(reference, name, samples):
+    ref = _ref(reference).loc[name]
+    r = lcmcr(load_r(name), seed=2024, **{**REF_SETTINGS, "samples": samples})
+    assert r.median == pytest.approx(ref[("estimate", "mean")], rel=0.03)
+    assert r.ci_low == pytest.approx(ref[("ci_low", "mean")], rel=0.08)
+    assert r.ci_high == pytest.approx(ref[("ci_high", "mean")], rel=0.08)
+
+
+@pytest.mark.slow
+def test_uk_within_the_spread_of_r_seeds(reference):
+    """UK: R's seeds give medians 19,742 and 23,024. We run 4 chains 4x as long as R's and
+    compare against the span of R's two runs; R-hat and the chain medians show our own spread."""
+    ref = _ref(reference).loc["UKdat"]
+    r = lcmcr(load_r("UKdat"), seed=2024, **{**REF_SETTINGS, "samples": 4000})
+    assert ref[("estimate", "min")] * 0.97 <= r.median <= ref[("estimate", "max")] * 1.03
+    assert ref[("ci_low", "min")] * 0.92 <= r.ci_low <= ref[("ci_low", "max")] * 1.08
+    assert ref[("ci_high", "min")] * 0.92 <= r.ci_high <= ref[("ci_high", "max")] * 1.08
+    assert np.isfinite(r.rhat) and r.chain_medians.shape == (4,)
+    assert (r.rhat > 1.01) == any("R-hat" in w for w in r.warnings)
+
+
+@pytest.mark.slow
+def test_netherlands_multimodal_and_r_truncation(reference):
+    """Netherlands: R's one chain (seed 123) gives 142,450 [104,520, 170,601], its upper bound
+    pressed against R's cap of 21 x 8,234 = 172,914. The posterior has (at least) a mode near
+    50,000 (where Ned_5 sits) and one near 140,000; chains stay in one for long stretches.
+    Without a cap the chains must reach beyond 21 x observed; R-hat must flag the disagreement."""
+    h = load_r("Ned")
+    r = lcmcr(h, seed=2024, **REF_SETTINGS)
+    assert r.draws.max() > 21 * h.n_observed
+    spread = r.chain_medians.max() / r.chain_medians.min()
+    if spread > 1.2:
+        assert r.rhat > 1.01 and any("R-hat" in w for w in r.warnings)
+    capped = lcmcr(h, seed=2024, n_max_factor=21, **REF_SETTINGS)
+    assert capped.draws.max() <= 21 * h.n_observed
+    # the chains in the upper mode reproduce R's seed-123 chain
+    top = capped.draws[np.argmax(capped.chain_medians)]
+    assert np.median(top) == pytest.approx(142450, rel=0.10)
+
+
+@pytest.mark.slow
+def test_known_truth_coverage_over_100_replicates():
+    """The 95% interval covers the true N in at least 90 of 100 simulated two-class populations."""
+    rng = np.random.default_rng(12)
+    covered = 0
+    for i in range(100):
+        h = _simulate_two_classes(2000, rng)
+        r = lcmcr(h, burnin=2000, samples=500, thinning=10, chains=2, seed=i)
+        covered += r.ci_low <= 2000 <= r.ci_high
+    assert covered >= 90, covered
