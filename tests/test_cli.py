@@ -81,8 +81,50 @@ def test_empty_file(tmp_path):
 def test_unidentified_model_is_not_printed_as_a_number(tmp_path):
     # Artificial_3 with A:B: the MLE of N does not exist (SparseMSE checkallmodels)
     r = runner.invoke(app, ["estimate", "artificial_3", "--model", "A:B", "--ci", "none", "--out", str(tmp_path)])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 3, r.output  # 3: the data cannot identify N
     assert "not identified" in r.output
     res = json.loads((tmp_path / "result.json").read_text())
     assert res["nhat"] is None
     assert res["model"]["status"] == "not identified"
+
+
+def test_lists_that_share_nobody_give_no_estimate_and_no_traceback(tmp_path):
+    f = tmp_path / "disjoint.csv"
+    f.write_text("A,B,count\n1,0,100\n0,1,80\n")
+    r = runner.invoke(app, ["estimate", str(f)])
+    assert r.exit_code == 3, r.output
+    assert "not identified" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_count_column_under_another_name_is_found(tmp_path):
+    f = tmp_path / "freq.csv"
+    f.write_text("A,B,C,Freq\n1,0,0,60\n0,1,0,49\n0,0,1,72\n1,1,0,9\n1,0,1,14\n0,1,1,12\n1,1,1,5\n")
+    r = runner.invoke(app, ["estimate", str(f), "--ci", "none", "--search", "none", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "o" / "estimates.csv").loc[0, "observed"] == 221
+
+
+def test_identifier_column_is_refused(tmp_path):
+    rows = "\n".join(f"{i},{i % 2},{(i // 2) % 2}" for i in range(1, 60))
+    f = tmp_path / "persons.csv"
+    f.write_text("id,A,B\n" + rows + "\n")
+    r = runner.invoke(app, ["estimate", str(f)])
+    assert r.exit_code == 2 and "'id' has 59 distinct values" in r.output
+
+
+def test_unwritable_out_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--ci", "none", "--out", str(blocker)])
+    assert r.exit_code == 2 and "cannot write the results" in r.output
+
+
+def test_too_few_replicates_refused():
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--reps", "2"])
+    assert r.exit_code == 2 and "far too few" in r.output
+
+
+def test_version_flag():
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.output.strip()

@@ -38,7 +38,7 @@ def _histories(r_name):
 @pytest.mark.parametrize("row", _reference_rows(), ids=lambda r: r["dataset"])
 def test_jackknife_acceleration_matches_sparsemse(row):
     ahat = float(row["model_chosen"].split("ahat=")[1].split(";")[0])
-    res = estimate(_histories(row["dataset"]), search="pvalue", ci="nonparametric", reps=2, seed=1, n_jobs=1)
+    res = estimate(_histories(row["dataset"]), search="pvalue", ci="nonparametric", reps=20, seed=1, n_jobs=1)
     assert res.nhat == pytest.approx(row["estimate"], rel=1e-6)
     assert res.bootstrap.acceleration == pytest.approx(ahat, abs=6e-6)
 

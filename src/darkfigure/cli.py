@@ -12,6 +12,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -23,8 +24,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="darkfigure: multiple systems estimation of hidden populations (how many were never registered).",
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 
 def _split(s: str | None) -> list[str] | None:
@@ -53,9 +54,20 @@ def estimate(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
     lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
     covariates: Annotated[
-        str | None, typer.Option(help="Covariate columns, comma-separated (default: every other column but count).")
+        str | None,
+        typer.Option(help="Covariate columns, comma-separated (default: every other column but the count)."),
     ] = None,
-    year: Annotated[str | None, typer.Option(help="Covariate that holds the year; estimates are given per year.")] = None,
+    count: Annotated[
+        str,
+        typer.Option(
+            help="Column with the number of persons per row (default: a column named count, Freq, n, ...; "
+            "without one, each row is a person)."
+        ),
+    ] = "count",
+    year: Annotated[
+        str | None,
+        typer.Option(help="Covariate that holds the year: estimates per year, and --year-degree can smooth it."),
+    ] = None,
     year_degree: Annotated[
         int | None,
         typer.Option(help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
@@ -91,16 +103,25 @@ def estimate(
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
 ) -> None:
-    """Estimate the population size N̂ and the dark figure from capture histories."""
+    """Estimate the population size N̂ and the dark figure from capture histories.
+
+    Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate).
+    """
     from .estimate import estimate as run
+    from .io import read_histories
 
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
     try:
-        res = run(
+        h = read_histories(
             data,
             lists=_split(lists),
-            covariates=_split(covariates),
+            covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
+            count=count,
+            on_empty_list="drop" if drop_empty_lists else "error",
+        )
+        res = run(
+            h,
             year=year,
             year_degree=year_degree,
             search=search,
@@ -114,18 +135,22 @@ def estimate(
             bca=not percentile,
             n_jobs=jobs,
             progress=True,
-            on_empty_list="drop" if drop_empty_lists else "error",
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_result(res)
     if out is not None:
-        files = res.write(out)
+        try:
+            files = res.write(out)
+        except OSError as e:
+            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
         console.print("Wrote " + ", ".join(str(f) for f in files))
+    if not res.fit.identified:
+        raise typer.Exit(code=3)
 
 
 def _fail(msg: str) -> None:
-    err.print(f"[bold red]error:[/] {msg}")
+    err.print(f"[bold red]error:[/] {escape(msg)}")
     raise typer.Exit(code=2)
 
 
@@ -135,19 +160,20 @@ def _print_result(res) -> None:
     sizes = res.histories.list_sizes()
     head = Table.grid(padding=(0, 2))
     head.add_row("data", f"{h.name or ''}: {h.n_observed:,} persons on {h.k} lists")
-    head.add_row("lists", ", ".join(f"{k} ({v:,})" for k, v in sizes.items()))
+    head.add_row("lists", escape(", ".join(f"{k} ({v:,})" for k, v in sizes.items())))
     if h.covariates:
-        head.add_row("covariates", ", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates))
-    head.add_row("model", f.model.label())
+        head.add_row("covariates", escape(", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates)))
+    head.add_row("model", escape(f.model.label()))
     head.add_row(
         "fit", f"deviance {f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
     )
     if f.identified:
-        hi = "no finite upper limit" if not np.isfinite(res.upper) else _fmt(res.upper)
-        head.add_row(
-            "[bold]N̂[/]",
-            f"[bold]{_fmt(res.nhat)}[/]  ({res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi})",
-        )
+        if res.ci_method == "none" or np.isnan(res.lower):
+            ci_text = "no interval computed" if res.ci_method == "none" else "no interval: see the warnings"
+        else:
+            hi = "no finite upper limit" if not np.isfinite(res.upper) else _fmt(res.upper)
+            ci_text = f"{res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi}"
+        head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
         head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
     else:
         head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")
@@ -159,19 +185,28 @@ def _print_result(res) -> None:
         t = Table(title="Estimates by group", show_lines=False)
         for c in ("group", "level", "observed", "N̂", "lower", "upper"):
             t.add_column(c, justify="right" if c not in ("group", "level") else "left")
-        shown = est[est["group"].str.count("x") == 0] if len(est) > 40 else est
+        singles = est["group"].isin(["total", *h.covariates])
+        shown = est[singles] if len(est) > 40 else est
         for _, r in shown.iterrows():
-            t.add_row(str(r["group"]), str(r["level"]), _fmt(r["observed"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]))
+            t.add_row(
+                escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]), _fmt(r["nhat"]), _fmt(r["lower"]),
+                _fmt(r["upper"]),
+            )
         console.print(t)
         if len(shown) < len(est):
             console.print(f"({len(est) - len(shown)} rows for pairs of levels are in estimates.csv)")
+        if res.ci_method == "profile" and len(shown) > 1:
+            console.print("(the profile-likelihood interval is for the total only; use --ci parametric for subgroups)")
+    for n in res.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(w)}")
 
 
 def _print_path(res) -> None:
     p = res.search.path
-    t = Table(title=f"Model search ({res.search.method}); chosen by {res.search.criterion.upper()}")
+    how = "p-value threshold" if res.search.criterion == "pvalue" else res.search.criterion.upper()
+    t = Table(title=f"Model search ({res.search.method}); chosen by {how}")
     cols = ["step", "df", "deviance", "AIC", "BIC", "N̂", "status"]
     for c in cols:
         t.add_column(c, justify="left" if c in ("step", "status") else "right")
@@ -296,6 +331,21 @@ def list_datasets() -> None:
 def version() -> None:
     """Print the version."""
     console.print(__version__)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        console.print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """darkfigure: multiple systems estimation of hidden populations (how many were never registered)."""
 
 
 def main() -> None:

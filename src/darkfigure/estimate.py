@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import __version__
 from ._blas import single_threaded
@@ -63,6 +64,8 @@ class Estimate:
         The profile-likelihood interval, when computed.
     warnings : list of str
         Everything the user must know to trust (or not) the numbers.
+    notes : list of str
+        What was done to the data on the way in (``histories.notes``).
     settings : dict
     seconds : dict
         Wall time of each stage.
@@ -81,6 +84,7 @@ class Estimate:
     profile: Any = None
     warnings: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
 
     @property
@@ -201,6 +205,19 @@ class _Selector:
 
 
 def _select(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, SearchResult | None]:
+    try:
+        return _select_raw(table, method, criterion, pthresh, model)
+    except RuntimeError as e:
+        # no model the search can reach identifies N (e.g. lists that share nobody): report the
+        # main-effects fit, which says "not identified", instead of failing
+        f = fit_model(table, LogLinearModel.make(table.variables), check=True)
+        f.warnings.append(f"the {method} search found no model with an identified N̂ ({e})")
+        return f, None
+
+
+def _select_raw(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, SearchResult | None]:
+    if method == "exhaustive" and table.histories.k < 3:
+        raise DataError("exhaustive search needs at least 3 lists; with 2 lists use --search none")
     if method == "cruyff":
         s = cruyff_search(table, criterion=criterion)
         return s.best, s
@@ -220,6 +237,7 @@ def estimate(
     *,
     lists: list[str] | None = None,
     covariates: list[str] | None = None,
+    count: str = "count",
     year: str | None = None,
     year_degree: int | None = None,
     search: str = "cruyff",
@@ -245,6 +263,9 @@ def estimate(
         ``darkfigure.datasets.names()``.
     lists, covariates : list of str, optional
         Columns (default: 0/1 columns are lists, the rest covariates).
+    count : str
+        Count column of an aggregated table (default ``count``, or a column named
+        Freq, n, ...; without one each row is a person).
     year : str, optional
         Covariate holding the year; reported per year.
     year_degree : int, optional
@@ -290,6 +311,7 @@ def estimate(
     ValueError
         Unknown option values.
     """
+    search, ci, criterion = search.lower(), ci.lower(), criterion.lower()
     if search not in SEARCH_METHODS:
         raise ValueError(f"search must be one of {SEARCH_METHODS}, not {search!r}")
     if ci not in CI_METHODS:
@@ -300,7 +322,11 @@ def estimate(
         raise ValueError("level must be between 0 and 1")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    h = read_histories(data, lists=lists, covariates=covariates, on_empty_list=on_empty_list)
+    h = read_histories(data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list)
+    if year_degree is not None and year_degree < 1:
+        raise ValueError(f"the year polynomial degree must be at least 1 (got {year_degree})")
+    if n_jobs is not None and n_jobs < 1:
+        raise ValueError(f"the number of worker processes must be at least 1 (got {n_jobs})")
     if year is not None and year not in h.covariates:
         raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
     table = CompleteTable(h, year=year, year_degree=year_degree)
@@ -309,7 +335,7 @@ def estimate(
         terms = parse_terms(model)
         fixed = LogLinearModel.make(table.variables, terms)
         search = "none"
-    warnings: list[str] = list(h.notes)
+    warnings: list[str] = []
     empties = h.empty_overlaps()
     if empties:
         warnings.append(
@@ -336,6 +362,19 @@ def estimate(
             "N̂ is not identified for the chosen model: no estimate is given. Use a simpler model "
             "or more lists."
         )
+    if fit.identified and fit.df_residual > 0:
+        p_fit = float(stats.chi2.sf(fit.deviance, fit.df_residual))
+        if p_fit < 0.001:
+            warnings.append(
+                f"the chosen model fits the observed table poorly (deviance {fit.deviance:,.1f} on "
+                f"{fit.df_residual} df, p = {p_fit:.1g}): its assumptions about how the lists overlap do not "
+                "hold, so N̂ may be far off; compare other methods (darkfigure compare)"
+            )
+    if ci in ("parametric", "nonparametric"):
+        if reps < 20:
+            raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
+        if reps < 200:
+            warnings.append(f"only {reps} bootstrap replicates: the interval's ends are rough; use 1,000")
     groups = default_groups(table, year)
     boot = None
     prof = None
@@ -410,6 +449,7 @@ def estimate(
         warnings=warnings,
         settings=settings,
         seconds=seconds,
+        notes=list(h.notes),
     )
 
 
@@ -417,7 +457,7 @@ def _point_table(fit: LogLinearFit, groups) -> pd.DataFrame:
     rows = []
     for g in groups:
         d = fit.nhat_by(g)
-        for _, r in d.iterrows():
+        for _, r in d.astype(object).iterrows():
             rows.append(
                 {
                     "group": "total" if not g else "x".join(g),

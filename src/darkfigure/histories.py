@@ -20,6 +20,11 @@ import pandas as pd
 __all__ = ["CaptureHistories", "DataError"]
 
 
+_COUNT_NAMES = {"count", "counts", "freq", "frequency", "n", "number", "persons"}
+#: covariates found by default (not named by the user) may have at most this many levels
+MAX_AUTO_LEVELS = 30
+
+
 class DataError(ValueError):
     """Input data that cannot be used as it is.
 
@@ -130,11 +135,14 @@ class CaptureHistories:
                 f"no count column {count!r}; columns are {list(data.columns)}. "
                 "Name the count column (count=...) or use CaptureHistories.from_records for one row per person."
             )
+        auto = lists is None
         lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count})
         counts = cls._validate_counts(data[count], count)
         frame = data[list(lists) + list(covariates)].copy()
         frame["count"] = counts
-        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list, note_sums=True)
+        return cls._build(
+            frame, lists, covariates, name=name, on_empty_list=on_empty_list, note_sums=True, auto_lists=auto
+        )
 
     @classmethod
     def from_records(
@@ -163,10 +171,11 @@ class CaptureHistories:
             data = pd.DataFrame(data)
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError("the table is empty: it needs one row per person with 0/1 list columns")
+        auto = lists is None
         lists, covariates = cls._resolve_columns(data, lists, covariates, exclude=set())
         frame = data[list(lists) + list(covariates)].copy()
         frame["count"] = 1
-        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list)
+        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list, auto_lists=auto)
 
     @classmethod
     def from_frame(
@@ -179,8 +188,21 @@ class CaptureHistories:
     ) -> CaptureHistories:
         """Build from either layout: aggregated if a `count` column exists, else per person.
 
+        A column named (in any case) count, counts, freq, frequency, n, number or persons
+        is taken as the count when `count` is left at its default and there is no
+        ``count`` column.
+
         See :meth:`from_table` and :meth:`from_records` for parameters and errors.
         """
+        if count not in data.columns and count == "count":
+            # common spellings of the count column (R's table() writes Freq)
+            found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES]
+            if len(found) == 1:
+                count = found[0]
+            elif len(found) > 1:
+                raise DataError(
+                    f"several columns could be the count: {found}; name it with count=... (--count on the command line)"
+                )
         if count in data.columns:
             return cls.from_table(data, lists, covariates, count, **kwargs)
         return cls.from_records(data, lists, covariates, **kwargs)
@@ -201,6 +223,14 @@ class CaptureHistories:
         lists = list(dict.fromkeys(lists))
         if covariates is None:
             covariates = [c for c in cols if c not in set(lists)]
+            for c in covariates:
+                nlev = data[c].nunique(dropna=True)
+                if nlev > MAX_AUTO_LEVELS:
+                    raise DataError(
+                        f"column {c!r} has {nlev} distinct values, too many for a covariate (an identifier or a "
+                        f"misnamed count?). Name the covariates with covariates=[...] (--covariates), the count "
+                        f"column with count=... (--count), or remove the column"
+                    )
         covariates = list(dict.fromkeys(covariates))
         overlap = set(lists) & set(covariates)
         if overlap:
@@ -219,6 +249,7 @@ class CaptureHistories:
                 bad = s[~s.astype(str).isin(["0", "1", "0.0", "1.0", "True", "False"])]
                 row = int(bad.index[0]) if len(bad) else 0
                 val = bad.iloc[0] if len(bad) else s.iloc[0]
+                val = val.item() if hasattr(val, "item") else val
                 raise DataError(
                     f"list column {c!r} must be coded 0/1 (1 = registered by this list); "
                     f"row {row} has {val!r}. Recode it, or pass it as a covariate."
@@ -247,15 +278,18 @@ class CaptureHistories:
         if (v < 0).any():
             row = int(np.flatnonzero(v < 0)[0])
             raise DataError(f"count column {name!r} must be non-negative; row {row} has {v[row]:g}")
-        if (v != np.round(v)).any() or not np.isfinite(v).all():
-            row = int(np.flatnonzero((v != np.round(v)) | ~np.isfinite(v))[0])
+        if not np.isfinite(v).all() or (v > 2**53).any():
+            row = int(np.flatnonzero(~np.isfinite(v) | (v > 2**53))[0])
+            raise DataError(f"count column {name!r} has an impossible count in row {row}: {s.iloc[row]!r}")
+        if (v != np.round(v)).any():
+            row = int(np.flatnonzero(v != np.round(v))[0])
             raise DataError(
                 f"count column {name!r} must hold whole numbers of persons; row {row} has {v[row]:g}"
             )
         return v.astype(np.int64)
 
     @classmethod
-    def _build(cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False):
+    def _build(cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False, auto_lists=False):
         frame = frame.copy()
         for c in lists:
             frame[c] = frame[c].astype(float).astype(np.int8)
@@ -272,6 +306,11 @@ class CaptureHistories:
         if frame.shape[0] == 0:
             raise DataError("all counts are zero: there is nobody to estimate from")
         notes: list[str] = []
+        if auto_lists and len(lists) > 2:
+            notes.append(
+                f"lists taken to be the 0/1 columns {', '.join(map(str, lists))}; if one of them is a 0/1 "
+                "covariate (e.g. sex), name the lists explicitly (lists=[...], --lists)"
+            )
         per_list = frame[list(lists)].mul(frame["count"], axis=0).sum()
         empty = [c for c in lists if per_list[c] == 0]
         if empty:

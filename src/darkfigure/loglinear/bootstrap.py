@@ -156,7 +156,7 @@ class BootstrapResult:
         ci = self.intervals()
         rows, j = [], 0
         for g, lab in self.labels:
-            for _, r in lab.iterrows():
+            for _, r in lab.astype(object).iterrows():
                 rows.append(
                     {
                         "group": "total" if not g else "x".join(g),

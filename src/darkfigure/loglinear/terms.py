@@ -157,5 +157,9 @@ def parse_terms(spec: str | Sequence[str] | None) -> list[Term]:
         parts = [p.strip() for p in it.replace("*", ":").split(":")]
         if any(not p for p in parts):
             raise ValueError(f"cannot read model term {it!r}; write interactions as A:B")
+        if len(set(parts)) < len(parts):
+            raise ValueError(f"model term {it!r} repeats a variable; an interaction joins different lists or covariates")
+        if len(parts) < 2:
+            raise ValueError(f"model term {it!r} is a main effect (always included); give interactions such as A:B")
         out.append(tuple(parts))
     return out
