@@ -97,7 +97,8 @@ def _lcmcr(h: CaptureHistories, seed: int | None):
     from .bayes.lcmcr import lcmcr
 
     r = lcmcr(h.collapse(), seed=seed)
-    return r.median, r.lower, r.upper, "credible", list(r.warnings), f"K = {r.settings.get('K', 10) if hasattr(r, 'settings') else 10} latent classes"
+    model = f"K = {r.settings.get('K', 10)} latent classes; R-hat {r.rhat:.3f}, ESS {r.ess:,.0f}"
+    return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model
 
 
 def _dga(h: CaptureHistories):
