@@ -1,4 +1,4 @@
-"""Command line: ``darkfigure estimate DATA``, ``darkfigure datasets``.
+"""Command line: ``darkfigure estimate DATA``, ``darkfigure simulate SCENARIO``, ``darkfigure datasets``.
 
 The interface is fixed so that scripts can rely on it (see README.md).
 """
@@ -101,6 +101,13 @@ def estimate(
     drop_empty_lists: Annotated[
         bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
     ] = False,
+    structural_zeros: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV with columns list,covariate,level: the list cannot register that level (covariate = the "
+            "year column: the list did not exist that year). Those cells leave the model."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
@@ -135,6 +142,7 @@ def estimate(
             bca=not percentile,
             n_jobs=jobs,
             progress=True,
+            structural_zeros=structural_zeros,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
@@ -163,6 +171,9 @@ def _print_result(res) -> None:
     head.add_row("lists", escape(", ".join(f"{k} ({v:,})" for k, v in sizes.items())))
     if h.covariates:
         head.add_row("covariates", escape(", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates)))
+    sz = res.settings.get("structural_zeros")
+    if sz:
+        head.add_row("structural zeros", escape("; ".join(f"{a} cannot register {c} = {lv}" for a, c, lv in sz)))
     head.add_row("model", escape(f.model.label()))
     head.add_row(
         "fit", f"deviance {f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
@@ -309,6 +320,37 @@ def validate(
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "validate.csv", index=False)
         console.print(f"Wrote {out / 'validate.csv'}")
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario TOML file, or the name of a bundled scenario (dutch_like, labour_zeros, ...).")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for histories.csv, truth.csv (and structural_zeros.csv).")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (the same seed gives the same population).")] = None,
+    persons: Annotated[
+        bool, typer.Option("--persons", help="Also write persons.csv: one row per registered person.")
+    ] = False,
+) -> None:
+    """Simulate a population with a known truth and the lists' registrations of it."""
+    from .simulate import simulate as run
+
+    try:
+        sim = run(scenario, seed=seed)
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    try:
+        files = sim.write(out, persons=persons)
+    except OSError as e:
+        _fail(f"cannot write the simulation to {str(out)!r}: {e.strerror or e}")
+    sc = sim.scenario
+    years = f"{sc.years[0]}–{sc.years[-1]}" if len(sc.years) > 1 else str(sc.years[0])
+    console.print(
+        f"{escape(sc.name)}: N = {sim.n_total:,} ({years}), {sim.n_observed:,} registered by {len(sim.lists)} lists "
+        f"({sim.n_observed / max(sim.n_total, 1):.0%} visible)"
+    )
+    console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
 @app.command("datasets")

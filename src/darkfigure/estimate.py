@@ -252,6 +252,7 @@ def estimate(
     n_jobs: int | None = None,
     progress: bool = False,
     on_empty_list: str = "error",
+    structural_zeros: Any = None,
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -299,6 +300,11 @@ def estimate(
         Show progress bars on a terminal.
     on_empty_list : {"error", "drop"}
         What to do with a list that registered nobody.
+    structural_zeros : path, DataFrame or iterable of (list, covariate, level), optional
+        Lists that cannot register a covariate level (or, with the year column as
+        covariate, did not exist in a year): those cells leave the likelihood and each
+        subgroup is estimated from the lists that can see it
+        (:mod:`darkfigure.structural`).
 
     Returns
     -------
@@ -329,7 +335,14 @@ def estimate(
         raise ValueError(f"the number of worker processes must be at least 1 (got {n_jobs})")
     if year is not None and year not in h.covariates:
         raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
-    table = CompleteTable(h, year=year, year_degree=year_degree)
+    sz = None
+    if structural_zeros is not None:
+        from .structural import complete_table, validate_structural_zeros
+
+        sz = validate_structural_zeros(h, structural_zeros)
+        table = complete_table(h, sz, year=year, year_degree=year_degree)
+    else:
+        table = CompleteTable(h, year=year, year_degree=year_degree)
     fixed = None
     if model is not None:
         terms = parse_terms(model)
@@ -344,6 +357,9 @@ def estimate(
             + "; models with their interaction fit those cells as 0 (extended MLE)"
         )
     holes = h.empty_list_strata()
+    if sz is not None:
+        declared = {(r.list, r.covariate, r.level) for r in sz.itertuples()}
+        holes = [x for x in holes if x not in declared]
     if holes:
         shown = ", ".join(f"{a} in {c}={lv}" for a, c, lv in holes[:10])
         warnings.append(
@@ -433,6 +449,7 @@ def estimate(
         "seed": seed,
         "level": level,
         "pthresh": pthresh,
+        "structural_zeros": None if sz is None else [[r.list, r.covariate, str(r.level)] for r in sz.itertuples()],
     }
     return Estimate(
         histories=h,
