@@ -1,6 +1,6 @@
 """Bayesian non-parametric latent-class capture-recapture (LCMCR), as R's ``LCMCR``.
 
-The model of Manrique-Vallier (2016, Biometrics 72:1246-1254, section 2) for J lists:
+The model of Manrique-Vallier (2016, Biometrics 72:1246-1254) for J lists:
 
 * Every person i of the N in the population belongs to one latent class ``z_i`` in
   ``1..K``; within a class the lists register independently:
@@ -12,8 +12,8 @@ The model of Manrique-Vallier (2016, Biometrics 72:1246-1254, section 2) for J l
 * Only persons with at least one registration are seen; the ``n0 = N - n`` unseen persons are
   augmented.
 
-The Gibbs sampler (the paper's section 3 and its supplement, in the form of the R package's
-C++ sampler ``CNPLCM_CR_Basic_Freq``), one iteration:
+The Gibbs sampler of the paper, in the form of the R package's C++ sampler
+(``CNPLCM_CR_Basic_Freq``, which works on counts per capture pattern), one iteration:
 
 1. **Classes of the observed.** For each observed capture pattern m with ``c_m`` persons, the
    counts per class are ``Multinomial(c_m, q_m)`` with
@@ -46,10 +46,13 @@ thinning)``).
 What differs from the R package: several chains by default (seeds spawned from one
 ``numpy.random.SeedSequence``), with rank-normalised split R-hat and bulk effective sample
 size (Vehtari, Gelman, Simpson, Carpenter & Bürkner 2021, Bayesian Analysis 16:667-718) and
-warnings when they are poor; no cap on N (``n0`` is a 64-bit integer; LCMCR 0.4.14 redraws
-``n0`` until ``N <= 21 n``, which truncates the posterior where it is wide, e.g. the
-Netherlands table: ``n_max_factor=21`` reproduces that on request); the random numbers are NumPy's (PCG64), so draws agree with
-R's in distribution, not one by one.
+warnings when they are poor; no cap on N. ``n0`` is a 64-bit integer. The R package of the
+reference runs (0.4.14) redraws N until it is at most 21 x observed (its stratified sampler
+does the same with ``N_Max_factor``; the Netherlands reference's upper bound, 170,601, sits
+just under 21 x 8,234 = 172,914), which truncates the posterior where it is wide;
+``n_max_factor=21`` reproduces that on request, with a warning. Poisson draws with a mean
+above 1e12 use the normal approximation (relative error ~1e-6). The random numbers are
+NumPy's (PCG64), so draws agree with R's in distribution, not one by one.
 """
 
 from __future__ import annotations
@@ -71,9 +74,9 @@ __all__ = ["LCMCRResult", "lcmcr", "rhat", "ess_bulk"]
 
 #: Warm-up iterations before the burn-in, with alpha held at 0.3 / K (as the R package).
 WARMUP = 500
-#: Warn when the rank-normalised split R-hat exceeds this (Vehtari et al. 2021, section 4).
+#: Warn when the rank-normalised split R-hat exceeds this (Vehtari et al. 2021).
 RHAT_LIMIT = 1.01
-#: Warn when the bulk effective sample size is below this (Vehtari et al. 2021, section 4).
+#: Warn when the bulk effective sample size is below this (Vehtari et al. 2021).
 ESS_LIMIT = 400.0
 #: Persons left to place below which a multinomial switches to categorical draws.
 _SMALL = 16
@@ -390,7 +393,8 @@ def rhat(draws) -> float:
     -----
     Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021). Rank-normalization, folding, and
     localization: an improved R-hat for assessing convergence of MCMC. Bayesian Analysis
-    16(2):667-718, section 4.1 (split R-hat, eqs. 3-4, on rank-normalised and folded draws).
+    16(2):667-718: split R-hat on rank-normalised draws (bulk) and on rank-normalised folded
+    draws (tail).
     """
     x = _split(_as_chains(draws))
     if np.ptp(x) == 0:
@@ -419,7 +423,7 @@ def _ess(x: np.ndarray) -> float:
         var_plus += x.mean(axis=1).var(ddof=1)
     rho = 1.0 - (w - acov.mean(axis=0)) / var_plus
     rho[0] = 1.0
-    # Geyer's initial positive sequence on sums of pairs (Vehtari et al. 2021, eq. 10)
+    # Geyer's initial positive sequence on sums of pairs of autocorrelations
     keep = np.zeros(n)
     keep[0], keep[1] = 1.0, rho[1]
     t = 1
@@ -465,8 +469,9 @@ def ess_bulk(draws) -> float:
 
     Notes
     -----
-    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), Bayesian Analysis 16(2):667-718,
-    section 3.2 (eqs. 7-11) and section 4.2 (bulk ESS); Geyer (1992), Statistical Science 7:473-483.
+    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), Bayesian Analysis 16(2):667-718
+    (multi-chain ESS, bulk ESS); Geyer (1992), Statistical Science 7:473-483 (initial monotone
+    sequence).
     """
     x = _split(_as_chains(draws))
     if np.ptp(x) == 0:
@@ -552,7 +557,7 @@ class LCMCRResult:
 
     @property
     def converged(self) -> bool:
-        """True when R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021, section 4)."""
+        """True when R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021)."""
         return bool(self.rhat <= RHAT_LIMIT and self.ess >= ESS_LIMIT)
 
     def summary(self) -> dict:
@@ -653,9 +658,9 @@ def lcmcr(
     Notes
     -----
     Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process
-    mixtures. Biometrics 72(4):1246-1254 (model: section 2; sampler: section 3 and the
-    supplementary material). R package LCMCR (``lcmCR``, ``lcmCR_PostSampl``). The sampler
-    steps are listed in this module's docstring. N has no upper limit.
+    mixtures. Biometrics 72(4):1246-1254 (the model and its Gibbs sampler). R package LCMCR
+    (``lcmCR``, ``lcmCR_PostSampl``). The sampler steps are listed in this module's docstring.
+    N has no upper limit unless `n_max_factor` is given.
     """
     t0 = time.perf_counter()
     if not isinstance(histories, CaptureHistories):

@@ -1,0 +1,40 @@
+"""LCMCR sampler speed on the Netherlands table (6 lists, n = 8,234, posterior N ~ 1e5).
+
+Peer figure on this machine (2 cores, idle): R LCMCR 0.4.14 ran the standard 110,000 iterations
+(K = 10, burn-in 10,000, 1,000 draws thinned by 100) in 1.75 s, about 64,000 iterations per
+second, one chain (../shared/reference/RESULTS.md). Here: one chain in one thread (the comparable
+figure), then the default 4 chains on the available cores.
+Run: python benchmarks/bench_lcmcr.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _common import median_time  # noqa: E402
+
+from darkfigure.bayes.lcmcr import lcmcr  # noqa: E402
+from darkfigure.datasets import load_r  # noqa: E402
+
+R_ITERATIONS_PER_SECOND = 64_000
+
+
+def main(repeat: int = 5) -> None:
+    h = load_r("Ned")
+    lcmcr(h, burnin=10, samples=4, thinning=1, chains=1)  # compile (or load the numba cache)
+    s1, t1, r1 = median_time(lambda: lcmcr(h, chains=1, n_jobs=1, seed=123), repeat)
+    ips = 110_500 / s1
+    print(f"Ned, 1 chain x 110,500 iterations: median {s1:.2f} s (runs {', '.join(f'{t:.2f}' for t in t1)})")
+    print(f"  {ips:,.0f} iterations/s; R LCMCR {R_ITERATIONS_PER_SECOND:,} -> {ips / R_ITERATIONS_PER_SECOND:.2f}x")
+    s4, t4, r4 = median_time(lambda: lcmcr(h, seed=123), max(1, repeat // 2))
+    print(f"Ned, 4 chains, {r4.settings['n_jobs']} threads: median {s4:.2f} s (runs {', '.join(f'{t:.2f}' for t in t4)}); "
+          f"{4 * 110_500 / s4:,.0f} iterations/s in all")
+    print(f"  N median {r4.median:,.0f} [{r4.ci_low:,.0f}, {r4.ci_high:,.0f}], R-hat {r4.rhat:.3f}, "
+          f"chain medians {', '.join(f'{m:,.0f}' for m in r4.chain_medians)}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
