@@ -113,6 +113,11 @@ def _match_level(value, levels: tuple) -> object | None:
     return None
 
 
+def _show(v) -> str:
+    """A level as a message shows it: text quoted, numbers plain (never ``np.int64(2017)``)."""
+    return repr(v) if isinstance(v, str) else str(v)
+
+
 def validate_structural_zeros(histories: CaptureHistories, declarations) -> pd.DataFrame:
     """Check declarations against the data and resolve their levels.
 
@@ -153,7 +158,7 @@ def validate_structural_zeros(histories: CaptureHistories, declarations) -> pd.D
         if lv is None:
             raise DataError(
                 f"{row}: unknown level {r['level']!r} of {r['covariate']!r}; its levels (among observed persons) "
-                f"are {list(h.levels[r['covariate']])}"
+                f"are [{', '.join(_show(v) for v in h.levels[r['covariate']])}]"
             )
         levels.append(lv)
     d["level"] = pd.Series(levels, index=d.index, dtype=object)
@@ -170,8 +175,8 @@ def validate_structural_zeros(histories: CaptureHistories, declarations) -> pd.D
         n = int(t.loc[hit, "count"].sum())
         if n:
             raise DataError(
-                f"structural zero declared for list {r['list']!r} and {r['covariate']} = {r['level']!r}, but {n} "
-                f"observed person(s) are in those cells ({r['list']} = 1, {r['covariate']} = {r['level']!r}): the list "
+                f"structural zero declared for list {r['list']!r} and {r['covariate']} = {_show(r['level'])}, but {n} "
+                f"observed person(s) are in those cells ({r['list']} = 1, {r['covariate']} = {_show(r['level'])}): the list "
                 "did register that subgroup, so the declaration is wrong (or the data are)"
             )
     return d

@@ -150,7 +150,7 @@ class CompleteTable:
                 i = int(np.flatnonzero(bad)[0])
                 raise DataError(
                     f"a cell declared a structural zero holds {int(y[i])} observed person(s): "
-                    f"{dict(self.cells.iloc[i])}"
+                    + ", ".join(f"{k} = {v}" for k, v in self.cells.iloc[i].items())
                 )
             obs = obs & ~sz
         self.observable = obs
