@@ -171,15 +171,23 @@ class BootstrapResult:
         return pd.DataFrame(rows)
 
     def describe_failures(self) -> str | None:
-        """One sentence about replicates that failed or hit the boundary, or None."""
-        bad = {k: v for k, v in self.status_counts.items() if k != "ok" and v}
-        if not bad:
-            return None
-        parts = ", ".join(f"{v} {k}" for k, v in bad.items())
-        return (
-            f"of {self.n_replicates} bootstrap replicates: {parts}"
-            + (" (replicates with no finite N̂ are left out of the interval)" if bad.get("not identified") else "")
-        )
+        """Plain sentences about replicates that failed, hit the boundary or lost a list, or None."""
+        c = self.status_counts
+        b = self.n_replicates
+        parts = []
+        if c.get("boundary"):
+            parts.append(
+                f"{c['boundary']} of {b} bootstrap replicates have an MLE on the boundary (some cells fitted as 0, "
+                "e.g. lists sharing nobody in the replicate); N̂ stays identified in them and they are kept"
+            )
+        if c.get("lost list"):
+            parts.append(f"{c['lost list']} of {b} replicates drew nobody for some list; they are kept")
+        if c.get("not identified"):
+            parts.append(
+                f"{c['not identified']} of {b} replicates gave no finite N̂ and are left out of the interval: "
+                "the interval understates the uncertainty"
+            )
+        return "; ".join(parts) or None
 
 
 # ----------------------------------------------------------------------------- workers
