@@ -225,6 +225,11 @@ class Scenario:
     heterogeneity : Heterogeneity
     year_column : str
         Name of the year column in the histories (written only with more than one year).
+
+    References
+    ----------
+    The pattern model and the heterogeneity options are described (with sources) in the
+    module docstring of :mod:`darkfigure.simulate`.
     """
 
     name: str
@@ -849,6 +854,14 @@ def simulate(scenario: Scenario | Mapping | str | Path, seed: int | None = None)
     ------
     ScenarioError
         An invalid scenario (see :meth:`Scenario.from_dict`).
+
+    References
+    ----------
+    Pattern probabilities: the hierarchical log-linear model of a 2^k table (Bishop,
+    Fienberg & Holland 1975, *Discrete Multivariate Analysis*, ch. 6; Fienberg 1972,
+    Biometrika 59:591-603). Heterogeneity: latent classes (Agresti 1994, Biometrics
+    50:494-500) or a normal random effect on the logit (Coull & Agresti 1999,
+    Biometrics 55:294-301). Seeding: numpy's ``SeedSequence.spawn``.
     """
     sc = load_scenario(scenario)
     covs = sc.covariates

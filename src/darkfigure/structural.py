@@ -201,6 +201,12 @@ def structural_zero_mask(table: CompleteTable, declarations) -> np.ndarray:
     ------
     DataError
         As :func:`validate_structural_zeros`.
+
+    References
+    ----------
+    Zwane, van der Pal-de Bruin & van der Heijden (2004), Statistics in Medicine
+    23:2267-2281 (registrations covering different subpopulations); Bishop, Fienberg
+    & Holland (1975), ch. 5 (incomplete tables).
     """
     d = validate_structural_zeros(table.histories, declarations)
     cells = table.cells
