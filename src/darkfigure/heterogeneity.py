@@ -457,6 +457,7 @@ def _profile(
     evals = [0]
 
     def ll(v: float) -> float:
+        """Profile log-likelihood at N, counting evaluations."""
         evals[0] += 1
         return loglik(v)
 
@@ -477,6 +478,7 @@ def _profile(
     xtol = 1e-10 * max(nmax, 1.0)
 
     def f(v: float) -> float:
+        """Objective for the optimiser (negative profile log-likelihood)."""
         return ll(v) - cut
 
     if nmax <= floor or l_floor - cut >= 0:
@@ -530,6 +532,7 @@ def _profile_loglik(
     xa = np.vstack([x_full, hidden])
 
     def loglik(big_n: float) -> float:
+        """Profile log-likelihood of N (Rcapture closedpCI.t)."""
         n0 = big_n - n
         ya = np.append(y, n0)
         fit = _fit_with_neg(xa, names_full, ya, nca, neg, maxit=100, epsilon=1e-11)[0]

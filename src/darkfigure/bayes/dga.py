@@ -436,6 +436,7 @@ class _GridCache:
         self.log_pg = np.full(model.coef.shape[0], -np.inf)
 
     def evaluate(self, nm: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior over a grid of missing counts for every graph."""
         ok = (nm == np.arange(nm.shape[0])) & (widths == 1)
         exact = nm.shape[0] if ok.all() else int(np.argmin(ok))
         if exact < self.log_pn.shape[0]:  # the exact part shrank (grid turned coarse): start again

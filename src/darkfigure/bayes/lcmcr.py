@@ -710,6 +710,7 @@ def lcmcr(
     rngs = [np.random.Generator(np.random.PCG64(s)) for s in children]
 
     def one(rng):
+        """Run one chain."""
         s = time.perf_counter()
         out = _run_chain(cells, freq, K, a_alpha, b_alpha, WARMUP, burnin, samples, thinning, n0_cap, rng)
         return out, time.perf_counter() - s

@@ -563,10 +563,12 @@ def _batch_poisson(
     ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
 
     def deviance(mu, keep):
+        """Poisson deviance of a batch of fits."""
         lm = np.log(np.where(keep > 0, mu, 1.0))
         return 2.0 * np.sum(keep * (ylogy - y * lm - (y - mu)), axis=1)
 
     def information(mu, cm):
+        """Fisher information of a batch of fits."""
         a = ((mu @ xx).reshape(-1, p, p)) * (cm[:, :, None] & cm[:, None, :])
         return a + np.eye(p) * (~cm)[:, None, :]  # identity on unused columns: they solve to 0
 
@@ -817,6 +819,7 @@ def exhaustive_search(
     slow: dict[int, LogLinearFit] = {}
 
     def model_of(i: int) -> LogLinearModel:
+        """The LogLinearModel of model index i."""
         return LogLinearModel.make(table.variables, [tuple(lists[j] for j in t) for t in models[i]])
 
     for i in range(n_models):
@@ -867,6 +870,7 @@ def exhaustive_search(
     }).iloc[order].reset_index(drop=True)
 
     def make(i: int) -> LogLinearFit:
+        """Refit model i in full (lazily, on access)."""
         if i in slow:
             return slow[i]
         b = bi[i]
