@@ -1,0 +1,140 @@
+"""``monitor(data, year=...)``: the monitor tables in one call (what ``darkfigure monitor`` runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..histories import DataError
+from .disclosure import publish, suppress
+from .sdg import add_rates
+from .tables import MONITOR_COLUMNS, MonitorTable, monitor_table
+
+__all__ = ["MonitorResult", "monitor", "RATE_COLUMNS"]
+
+RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
+
+
+@dataclass
+class MonitorResult:
+    """The monitor: the estimate, its full table and the published table.
+
+    Attributes
+    ----------
+    estimate : Estimate
+        The joint model (year as covariate) with its bootstrap.
+    table : DataFrame of shape (n_rows, 10 or 13)
+        :data:`~darkfigure.monitor.tables.MONITOR_COLUMNS` (+ the rate columns with a
+        population table): what ``monitor.csv`` holds.
+    published : DataFrame of shape (n_rows, 10 or 13)
+        The same with disclosure control applied, as text (``monitor_published.csv``).
+    suppressed : ndarray of int8, shape (n_rows,)
+        0 published, 1 primary, 2 secondary suppression.
+    threshold : int
+    monitor : MonitorTable
+        The table with the bootstrap replicates behind it.
+    """
+
+    estimate: Any
+    table: pd.DataFrame
+    published: pd.DataFrame
+    suppressed: Any = field(repr=False)
+    threshold: int = 10
+    monitor: MonitorTable | None = field(default=None, repr=False)
+
+    def write(self, out: str | Path) -> list[Path]:
+        """Write ``monitor.csv`` and ``monitor_published.csv`` into folder `out`.
+
+        Returns
+        -------
+        list of Path
+
+        Raises
+        ------
+        OSError
+            When the folder cannot be created or written.
+        """
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        a, b = out / "monitor.csv", out / "monitor_published.csv"
+        self.table.to_csv(a, index=False)
+        self.published.to_csv(b, index=False)
+        return [a, b]
+
+
+def monitor(
+    data,
+    *,
+    year: str,
+    population: str | Path | pd.DataFrame | None = None,
+    suppress_below: int = 10,
+    ci: str = "parametric",
+    **kwargs,
+) -> MonitorResult:
+    """Estimate with year as covariate and build the monitor tables.
+
+    Parameters
+    ----------
+    data : CaptureHistories, DataFrame, path or dataset name
+        As :func:`darkfigure.estimate.estimate`.
+    year : str
+        The year column; must be a covariate of the data.
+    population : path or DataFrame, optional
+        Population table ``year,sex,age_group,population`` for the SDG 16.2.2 rates
+        (:mod:`darkfigure.monitor.sdg`).
+    suppress_below : int
+        Disclosure threshold K (default 10; :mod:`darkfigure.monitor.disclosure`).
+    ci : {"parametric", "nonparametric"}
+        Bootstrap giving every group's interval (default parametric, as Cruyff's
+        ``boot_mse``).
+    **kwargs
+        Passed to :func:`~darkfigure.estimate.estimate` (``lists``, ``covariates``,
+        ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
+        ``seed``, ``n_jobs``, ``progress``, ...).
+
+    Returns
+    -------
+    MonitorResult
+
+    Raises
+    ------
+    DataError
+        The year column is missing from the data; population table problems (a
+        missing column, a year of the data or a level it lacks); bad data as
+        ``estimate``.
+    ValueError
+        A negative threshold or unknown options.
+    """
+    from ..estimate import estimate
+    from ..io import read_histories
+
+    if suppress_below < 0:
+        raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
+    read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
+    h = read_histories(data, **read_kw)
+    if year not in h.covariates:
+        raise DataError(
+            f"year column {year!r} is not among the covariates of the data {list(h.covariates)}; "
+            "name the column that holds the year with --year"
+        )
+    pop = None
+    if population is not None:
+        from .sdg import read_population
+
+        pop = read_population(population)  # fail early, before the bootstrap
+        years = [str(y) for y in h.levels[year]]
+        have = set(pop["year"])
+        miss = [y for y in years if y not in have]
+        if miss:
+            raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
+    est = estimate(h, year=year, ci=ci, **kwargs)
+    mt = monitor_table(est, year)
+    table = mt.table
+    if pop is not None:
+        table = add_rates(mt, pop, years=list(h.levels[year]))
+    table = table[MONITOR_COLUMNS + (RATE_COLUMNS if pop is not None else [])]
+    published = publish(table, suppress_below)
+    return MonitorResult(est, table, published, suppress(table, suppress_below), suppress_below, mt)

@@ -1,0 +1,216 @@
+"""Monitor tables: observed, N̂, interval and visibility for every group and year.
+
+For the total, each year, each covariate level and each pair of levels (each of
+them for all years together and per year) the table gives the observed count, N̂,
+its interval, and the *visibility* observed ÷ N̂ (the share of the estimated
+population that some list registered) with its interval. This is the layout of
+the Dutch monitor of trafficking victims (van der Heijden, Cruyff & van Gils 2015,
+*Schatting van het aantal slachtoffers van mensenhandel in Nederland*, UNODC
+research brief; Cruyff, van Dijk & van der Heijden 2017, *The challenge of
+counting victims of human trafficking*, Chance 30(3):41-49; the 2010-2019 study
+of the National Rapporteur, Nationaal Rapporteur Mensenhandel 2021).
+
+Every interval comes from one set of bootstrap replicates (Cruyff's ``boot_mse``):
+each replicate holds the totals of every group cell, so the interval of a group, of
+its visibility and of its SDG rate (:mod:`darkfigure.monitor.sdg`) are the same
+percentiles of the same draws. The visibility interval is observed ÷ (upper, lower)
+of the N̂ interval: percentile intervals respect monotone transformations, so this is
+the percentile interval of observed ÷ N̂*_b (up to the interpolation between order
+statistics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..histories import DataError
+
+__all__ = ["MONITOR_COLUMNS", "MonitorTable", "monitor_table"]
+
+MONITOR_COLUMNS = [
+    "group",
+    "level",
+    "year",
+    "observed",
+    "nhat",
+    "lower",
+    "upper",
+    "visibility",
+    "visibility_lower",
+    "visibility_upper",
+]
+
+
+@dataclass
+class MonitorTable:
+    """The monitor's long table and the bootstrap replicates behind it.
+
+    Attributes
+    ----------
+    table : DataFrame of shape (n_rows, 10)
+        Columns :data:`MONITOR_COLUMNS`. ``group`` is ``total``, a covariate or
+        ``AxB`` for a pair; ``level`` is empty for the total and ``a:b`` for a pair;
+        ``year`` is empty for all years together.
+    replicates : ndarray of shape (B, n_rows) or None
+        Bootstrap N̂ of every row (NaN for failed replicates); None without a
+        bootstrap.
+    groups : list of tuple of str, length n_rows
+        The covariates (the year column excluded) of each row.
+    levels : list of tuple, length n_rows
+        The levels of those covariates for each row.
+    year : str
+        Name of the year column in the data.
+    level : float
+        Confidence level of the intervals.
+    """
+
+    table: pd.DataFrame
+    replicates: np.ndarray | None = field(repr=False)
+    groups: list = field(repr=False)
+    levels: list = field(repr=False)
+    year: str = "year"
+    level: float = 0.95
+
+
+def _group_values(est) -> dict[frozenset, tuple[tuple, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """For each set of covariates: (order, labels, estimate, observed, replicates)."""
+    out: dict = {}
+    boot = est.bootstrap
+    if boot is not None:
+        j = 0
+        for g, lab in boot.labels:
+            n = len(lab)
+            key = frozenset(g)
+            if key not in out:
+                out[key] = (
+                    tuple(g),
+                    lab.reset_index(drop=True),
+                    boot.estimate[j : j + n],
+                    boot.observed[j : j + n],
+                    boot.replicates[:, j : j + n],
+                )
+            j += n
+    return out
+
+
+def _point_values(est, g: tuple):
+    t = est.table
+    idx, lab = t.group_index(g)
+    n = len(lab)
+    obs = np.bincount(idx, weights=t.y, minlength=n)
+    fitted = np.nan_to_num(est.fit.fitted, nan=np.inf)
+    nh = np.bincount(idx, weights=fitted, minlength=n)
+    return tuple(g), lab.reset_index(drop=True), nh, obs, None
+
+
+def monitor_table(est, year: str) -> MonitorTable:
+    """Build the monitor table from an :class:`~darkfigure.estimate.Estimate`.
+
+    Parameters
+    ----------
+    est : Estimate
+        A fit with `year` among its covariates (``estimate(..., year=year)``); its
+        bootstrap (parametric or nonparametric) gives the intervals. Without a
+        bootstrap the intervals are NaN.
+    year : str
+        The year column.
+
+    Returns
+    -------
+    MonitorTable
+        ``table`` has one row per group cell: the total, each covariate level and
+        each pair of levels, for all years (``year`` empty) and for each year.
+
+    Raises
+    ------
+    DataError
+        If `year` is not a covariate of the estimate's data.
+    """
+    h = est.histories
+    if year not in h.covariates:
+        raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
+    others = [c for c in h.covariates if c != year]
+    specs = [()] + [(c,) for c in others] + [tuple(p) for p in combinations(others, 2)]
+    have = _group_values(est)
+    alpha = (1 - est.level) / 2
+    rows, reps, groups, levels = [], [], [], []
+    boot_iv = est.bootstrap
+    for rest in specs:
+        for with_year in (False, True):
+            g = rest + ((year,) if with_year else ())
+            vals = have.get(frozenset(g))
+            if vals is None:
+                vals = _point_values(est, g)
+            _, lab, nh, obs, rep = vals
+            for i in range(len(lab)):
+                r = lab.iloc[i]
+                yr = str(r[year]) if with_year else ""
+                lv = tuple(r[c] for c in rest)
+                if rep is not None:
+                    v = rep[:, i]
+                    v = v[np.isfinite(v)]
+                    lo, hi = np.quantile(v, [alpha, 1 - alpha]) if v.size >= 2 else (np.nan, np.nan)
+                    reps.append(rep[:, i])
+                else:
+                    lo = hi = np.nan
+                if not rest and not with_year and boot_iv is not None:
+                    # the total's interval exactly as estimate() reports it (BCa for the nonparametric bootstrap)
+                    lo, hi = est.lower, est.upper
+                o = float(obs[i])
+                n = float(nh[i])
+                rows.append(
+                    {
+                        "group": "total" if not rest else "x".join(rest),
+                        "level": ":".join(str(x) for x in lv),
+                        "year": yr,
+                        "observed": int(round(o)),
+                        "nhat": n,
+                        "lower": lo,
+                        "upper": hi,
+                        "visibility": _ratio(o, n),
+                        "visibility_lower": _ratio(o, hi),
+                        "visibility_upper": _ratio(o, lo),
+                    }
+                )
+                groups.append(rest)
+                levels.append(lv)
+    table = pd.DataFrame(rows, columns=MONITOR_COLUMNS)
+    rep_arr = np.column_stack(reps) if reps and len(reps) == len(rows) else None
+    return MonitorTable(table, rep_arr, groups, levels, year=year, level=est.level)
+
+
+def _ratio(o: float, n: float) -> float:
+    if n is None or np.isnan(n):
+        return float("nan")
+    if np.isinf(n):
+        return 0.0
+    if n <= 0:
+        return float("nan") if o == 0 else float("inf")
+    return o / n
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a monitor table as CSV (years as plain text, no index).
+
+    Parameters
+    ----------
+    df : DataFrame
+    path : path
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written.
+    """
+    p = Path(path)
+    df.to_csv(p, index=False)
+    return p
