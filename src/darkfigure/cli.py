@@ -353,6 +353,136 @@ def simulate(
     console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
+@app.command()
+def monitor(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
+    year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
+    out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
+    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
+    covariates: Annotated[
+        str | None,
+        typer.Option(help="Covariate columns, comma-separated, the year column included (default: every other column)."),
+    ] = None,
+    count: Annotated[str, typer.Option(help="Column with the number of persons per row (default: count, Freq, n, ...).")] = "count",
+    structural_zeros: Annotated[
+        Path | None,
+        typer.Option(help="CSV list,covariate,level: the list cannot register that level (or did not exist that year)."),
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV year,sex,age_group,population for the SDG 16.2.2 rates per 100,000 (covariates are matched "
+            "to population columns of the same name; the population is summed over the others)."
+        ),
+    ] = None,
+    suppress_below: Annotated[
+        int, typer.Option(help="Published tables show observed counts below this as '<K' (with secondary suppression).")
+    ] = 10,
+    year_degree: Annotated[
+        int | None, typer.Option(help="Code year as an orthogonal polynomial of this degree instead of dummies.")
+    ] = None,
+    search: Annotated[str, typer.Option(help="Model search: cruyff, pvalue, exhaustive, none.")] = "cruyff",
+    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
+    model: Annotated[
+        str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
+    ] = None,
+    ci: Annotated[
+        str, typer.Option(help="Bootstrap for every group's interval: parametric (Cruyff's boot_mse) or nonparametric.")
+    ] = "parametric",
+    reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
+    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    pthresh: Annotated[float, typer.Option(help="p-value threshold of the pvalue search.")] = 0.02,
+    jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    drop_empty_lists: Annotated[
+        bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
+    ] = False,
+) -> None:
+    """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
+
+    Exit codes: 0 tables written, 2 bad input, 3 the data cannot identify N.
+    """
+    from .io import read_histories
+    from .monitor import monitor as run
+
+    if ci.lower() not in ("parametric", "nonparametric"):
+        _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
+    try:
+        h = read_histories(
+            data,
+            lists=_split(lists),
+            covariates=_split(covariates),
+            count=count,
+            on_empty_list="drop" if drop_empty_lists else "error",
+        )
+        res = run(
+            h,
+            year=year,
+            population=population,
+            suppress_below=suppress_below,
+            ci=ci,
+            year_degree=year_degree,
+            search=search,
+            criterion=criterion,
+            model=model,
+            reps=reps,
+            seed=seed,
+            level=level,
+            pthresh=pthresh,
+            n_jobs=jobs,
+            progress=True,
+            structural_zeros=structural_zeros,
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    _print_monitor(res)
+    if not res.estimate.fit.identified:
+        raise typer.Exit(code=3)
+    try:
+        files = res.write(out)
+    except OSError as e:
+        _fail(f"cannot write the monitor tables to {str(out)!r}: {e.strerror or e}")
+    console.print("Wrote " + ", ".join(str(f) for f in files))
+
+
+def _print_monitor(res) -> None:
+    e = res.estimate
+    t = res.table
+    head = Table.grid(padding=(0, 2))
+    h = e.histories
+    head.add_row("data", f"{escape(h.name or '')}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("model", escape(e.fit.model.label()))
+    head.add_row("interval", f"{e.level:.0%} {e.ci_method} bootstrap")
+    n_sup = int((res.suppressed == 1).sum())
+    n_sec = int((res.suppressed == 2).sum())
+    head.add_row("published", f"{n_sup} rows with fewer than {res.threshold} observed shown as <{res.threshold}; "
+                 f"{n_sec} more hidden (x) so that totals cannot be differenced back to them")
+    console.print(Panel(head, title=f"darkfigure {__version__} monitor", expand=False))
+    rates = "rate_per_100k" in t.columns
+    tab = Table(title="Total, years and levels (every row, pairs too: monitor.csv)")
+    cols = ["group", "level", "year", "observed", "N̂ (interval)", "visible (interval)"]
+    if rates:
+        cols += ["per 100,000 (interval)"]
+    for c in cols:
+        tab.add_column(c, justify="left" if c in ("group", "level", "year") else "right", no_wrap=c != "level")
+    single = ~t["level"].astype(str).str.contains(":", regex=False)
+    shown = t[(t["group"] == "total") | ((t["year"] == "") & single)]
+    if len(shown) > 40:
+        shown = shown.head(40)
+    for _, r in shown.iterrows():
+        row = [
+            escape(str(r["group"])), escape(str(r["level"])), escape(str(r["year"]) or "all"), _fmt(r["observed"]),
+            f"{_fmt(r['nhat'])} ({_fmt(r['lower'])}–{_fmt(r['upper'])})",
+            f"{r['visibility']:.0%} ({r['visibility_lower']:.0%}–{r['visibility_upper']:.0%})",
+        ]
+        if rates:
+            row += [f"{_fmt(r['rate_per_100k'], 2)} ({_fmt(r['rate_lower'], 2)}–{_fmt(r['rate_upper'], 2)})"]
+        tab.add_row(*row)
+    console.print(tab)
+    for w in e.warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
