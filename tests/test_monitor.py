@@ -272,3 +272,35 @@ def test_dutch_like_monitor_with_structural_zeros():
         assert row["observed"] == e["observed"]
     st = r.suppressed
     assert recoverable(t, st > 0).size == 0
+
+
+@pytest.mark.slow
+def test_cruyff_reference_tables(reference):
+    """boot_mse's tables for simdat (per year, per level by year, per pair of levels by year)."""
+    from darkfigure import datasets
+
+    r = monitor(datasets.load("cruyff_simdat"), year="Y", year_degree=2, reps=1000, seed=1, n_jobs=2)
+    t = r.table
+    d = reference / "cruyff_mse"
+    files = {("total", False): "x", ("total", True): "Y"}
+    for c in ("X1", "X2", "X3", "X4"):
+        files[(c, True)] = c
+    for p in ("X1xX2", "X1xX3", "X1xX4", "X2xX3", "X2xX4", "X3xX4"):
+        files[(p, True)] = p
+    close, n = 0, 0
+    for (group, by_year), name in files.items():
+        ref = pd.read_csv(d / f"cruyff_mse_simdat_boot1000_{name}.csv", dtype={"key": str})
+        for _, x in ref.iterrows():
+            year = str(int(x["Year"])) if by_year else ""
+            level = "" if group == "total" else str(x["key"])
+            row = t[(t["group"] == group) & (t["level"] == level) & (t["year"] == year)]
+            assert len(row) == 1, (group, level, year)
+            row = row.iloc[0]
+            assert row["observed"] == x["nobs"]
+            assert abs(row["nhat"] - x["Nhat"]) <= 0.5 + 1e-9 or round(row["nhat"]) == x["Nhat"]
+            for ours, theirs in ((row["lower"], x["min95"]), (row["upper"], x["max95"])):
+                assert abs(ours - theirs) <= 0.25 * theirs + 1, (group, level, year, ours, theirs)
+                close += abs(ours - theirs) <= 0.1 * theirs + 1
+                n += 1
+    # Monte-Carlo error of a percentile from 1,000 replicates (different random streams from R's)
+    assert close >= 0.9 * n, f"{close} of {n} bounds within 10% of boot_mse"
