@@ -304,3 +304,22 @@ def test_cruyff_reference_tables(reference):
                 n += 1
     # Monte-Carlo error of a percentile from 1,000 replicates (different random streams from R's)
     assert close >= 0.9 * n, f"{close} of {n} bounds within 10% of boot_mse"
+
+
+def test_compare_years_with_structural_zeros():
+    import copy
+
+    sc = copy.deepcopy(SCENARIO)
+    sc["lists"]["ngo"]["years"] = [2018, 2019]
+    sc["lists"]["inspect"]["cannot_register"] = {"form": ["sexual"]}
+    sim = simulate(sc, seed=5)
+    c = compare_years(sim.histories, "year", structural_zeros=sim.structural_zeros(), reps=50, seed=1, n_jobs=1)
+    tab = c.table.set_index("year")
+    # the list that did not exist in 2017 is left out of that year's own model, and said so
+    assert tab.loc["2017", "separate_lists"] == "police,inspect"
+    assert tab.loc["2018", "separate_lists"] == "police,ngo,inspect"
+    assert any("ngo" in n and "2017" in n for n in c.notes)
+    # the declaration on form is kept in every year's model
+    assert c.separate[2018].settings["structural_zeros"] == [["inspect", "form", "sexual"]]
+    assert np.isfinite(tab["separate_nhat"]).all() and np.isfinite(tab["joint_nhat"]).all()
+    assert tab["observed"].sum() == sim.n_observed
