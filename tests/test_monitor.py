@@ -230,9 +230,13 @@ def test_cli_writes_both_files(sim, tmp_path):
     r = CliRunner().invoke(
         app,
         ["monitor", str(data), "--year", "year", "--population", str(pop), "--reps", "100", "--seed", "1",
-         "--jobs", "1", "--out", str(out2)],
+         "--jobs", "1", "--out", str(out2), "--separate-years"],
     )
     assert r.exit_code == 0, r.output
+    years = pd.read_csv(out2 / "years.csv")
+    assert years["year"].tolist() == [2017, 2018, 2019]
+    assert {"joint_nhat", "separate_nhat", "separate_lower", "separate_upper"} <= set(years.columns)
+    assert "separate model" in r.output
     assert list(pd.read_csv(out2 / "monitor.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS
     assert list(pd.read_csv(out2 / "monitor_published.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS
 

@@ -397,6 +397,13 @@ def monitor(
     drop_empty_lists: Annotated[
         bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
     ] = False,
+    separate_years: Annotated[
+        bool,
+        typer.Option(
+            "--separate-years",
+            help="Also fit one model per year and write years.csv: per-year N̂ of the joint model and of separate models.",
+        ),
+    ] = False,
 ) -> None:
     """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
 
@@ -432,6 +439,7 @@ def monitor(
             n_jobs=jobs,
             progress=True,
             structural_zeros=structural_zeros,
+            separate_years=separate_years,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
@@ -479,6 +487,20 @@ def _print_monitor(res) -> None:
             row += [f"{_fmt(r['rate_per_100k'], 2)} ({_fmt(r['rate_lower'], 2)}–{_fmt(r['rate_upper'], 2)})"]
         tab.add_row(*row)
     console.print(tab)
+    if res.years is not None:
+        yt = Table(title="Per year: one joint model (year as covariate) vs a separate model per year")
+        for c in ("year", "observed", "joint N̂ (interval)", "separate N̂ (interval)", "separate model"):
+            yt.add_column(c, justify="left" if c in ("year", "separate model") else "right")
+        for _, r in res.years.table.iterrows():
+            yt.add_row(
+                escape(str(r["year"])), _fmt(r["observed"]),
+                f"{_fmt(r['joint_nhat'])} ({_fmt(r['joint_lower'])}–{_fmt(r['joint_upper'])})",
+                f"{_fmt(r['separate_nhat'])} ({_fmt(r['separate_lower'])}–{_fmt(r['separate_upper'])})",
+                escape(str(r["separate_model"])),
+            )
+        console.print(yt)
+        for n in res.years.notes:
+            console.print(f"[dim]note: {escape(n)}[/]")
     for w in e.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
 

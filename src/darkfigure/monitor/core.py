@@ -12,6 +12,7 @@ from ..histories import DataError
 from .disclosure import publish, suppress
 from .sdg import add_rates
 from .tables import MONITOR_COLUMNS, MonitorTable, monitor_table
+from .yearly import YearlyComparison, compare_years
 
 __all__ = ["MonitorResult", "monitor", "RATE_COLUMNS"]
 
@@ -36,6 +37,8 @@ class MonitorResult:
     threshold : int
     monitor : MonitorTable
         The table with the bootstrap replicates behind it.
+    years : YearlyComparison or None
+        Joint and separate per-year models side by side (``separate_years=True``).
     """
 
     estimate: Any
@@ -44,9 +47,13 @@ class MonitorResult:
     suppressed: Any = field(repr=False)
     threshold: int = 10
     monitor: MonitorTable | None = field(default=None, repr=False)
+    years: YearlyComparison | None = field(default=None, repr=False)
 
     def write(self, out: str | Path) -> list[Path]:
-        """Write ``monitor.csv`` and ``monitor_published.csv`` into folder `out`.
+        """Write ``monitor.csv``, ``monitor_published.csv`` (and ``years.csv``) into folder `out`.
+
+        ``years.csv`` (with ``separate_years=True``) is not disclosure-controlled: it
+        holds observed counts per year only.
 
         Returns
         -------
@@ -62,7 +69,11 @@ class MonitorResult:
         a, b = out / "monitor.csv", out / "monitor_published.csv"
         self.table.to_csv(a, index=False)
         self.published.to_csv(b, index=False)
-        return [a, b]
+        files = [a, b]
+        if self.years is not None:
+            files.append(out / "years.csv")
+            self.years.table.to_csv(files[-1], index=False)
+        return files
 
 
 def monitor(
@@ -72,6 +83,7 @@ def monitor(
     population: str | Path | pd.DataFrame | None = None,
     suppress_below: int = 10,
     ci: str = "parametric",
+    separate_years: bool = False,
     **kwargs,
 ) -> MonitorResult:
     """Estimate with year as covariate and build the monitor tables.
@@ -90,6 +102,9 @@ def monitor(
     ci : {"parametric", "nonparametric"}
         Bootstrap giving every group's interval (default parametric, as Cruyff's
         ``boot_mse``).
+    separate_years : bool
+        Also fit a separate model to each year and set the per-year N̂ of both side by
+        side (:func:`~darkfigure.monitor.yearly.compare_years`).
     **kwargs
         Passed to :func:`~darkfigure.estimate.estimate` (``lists``, ``covariates``,
         ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
@@ -137,4 +152,10 @@ def monitor(
         table = add_rates(mt, pop, years=list(h.levels[year]))
     table = table[MONITOR_COLUMNS + (RATE_COLUMNS if pop is not None else [])]
     published = publish(table, suppress_below)
-    return MonitorResult(est, table, published, suppress(table, suppress_below), suppress_below, mt)
+    years = None
+    if separate_years:
+        kw = {k: v for k, v in kwargs.items() if k not in ("structural_zeros", "seed")}
+        years = compare_years(
+            h, year, structural_zeros=kwargs.get("structural_zeros"), seed=kwargs.get("seed"), joint=est, ci=ci, **kw
+        )
+    return MonitorResult(est, table, published, suppress(table, suppress_below), suppress_below, mt, years)

@@ -77,6 +77,7 @@ def compare_years(
     *,
     structural_zeros: Any = None,
     seed: int | None = None,
+    joint: Any = None,
     **kwargs,
 ) -> YearlyComparison:
     """Estimate N per year with a joint model and with separate models, side by side.
@@ -94,6 +95,9 @@ def compare_years(
     seed : int, optional
         Seed of the joint model's bootstrap; each year's bootstrap gets its own seed
         drawn from it.
+    joint : Estimate, optional
+        The joint model when already fitted (``estimate(data, year=year, ...)``); it
+        is then not refitted.
     **kwargs
         Passed to :func:`~darkfigure.estimate.estimate` (``lists``, ``covariates``,
         ``search``, ``criterion``, ``year_degree`` (joint model only), ``ci``, ``reps``,
@@ -120,7 +124,8 @@ def compare_years(
         from ..structural import validate_structural_zeros
 
         sz = validate_structural_zeros(h, structural_zeros)
-    joint = estimate(h, year=year, structural_zeros=sz, seed=seed, **kwargs)
+    if joint is None:
+        joint = estimate(h, year=year, structural_zeros=sz, seed=seed, **kwargs)
     sep_kw = {k: v for k, v in kwargs.items() if k != "year_degree"}
     strata = h.stratify(year)
     seeds = np.random.SeedSequence(seed).generate_state(len(strata)) if seed is not None else [None] * len(strata)
