@@ -66,6 +66,7 @@ __all__ = [
     "ConfidenceInterval",
     "default_ntop",
     "downhill_search",
+    "rank_models",
     "downhill_bootstrap",
     "bic_bootstrap",
     "neighbours",
@@ -454,6 +455,67 @@ def _rank_admissible(fitter: _Fitter, max_order: int, ntop: int | None) -> tuple
     return out, m_all, checked
 
 
+@single_threaded
+def rank_models(table: CompleteTable, *, max_order: int | None = None, ntop: int | None = None) -> pd.DataFrame:
+    """The admissible hierarchical models ranked by BIC, as MultipleSystemsEstimation's ``assemble_bic``.
+
+    Every hierarchical model with terms up to `max_order` is fitted with empty margins
+    fixed at -inf; models failing the existence (Fienberg & Rinaldo 2012 linear program)
+    or rank check are left out, the rest sorted by BIC (Silverman, Chan & Vincent 2024,
+    Statistics and Computing 34:44; R ``estimate_population_bic``, whose N̂ is the first
+    row's). The admissible set and order equal those of
+    :func:`~darkfigure.loglinear.search.exhaustive_search` restricted to ``ierr == 0``.
+
+    Parameters
+    ----------
+    table : CompleteTable
+        Without covariates, at most 6 lists (two-list terms only for 6).
+    max_order : int, optional
+        Highest interaction order (default as the package: 2 for 3 lists, 3 for 4 or 5,
+        2 for 6).
+    ntop : int, optional
+        Stop after this many admissible models (all by default).
+
+    Returns
+    -------
+    DataFrame
+        One row per admissible model, best first: ``mse_model`` (``[123,14,34]``),
+        ``model`` (formula), ``order`` (highest interaction order), ``n_parameters``
+        (counted in the BIC, those fixed at -inf included), ``empty_parameters``, ``bic``,
+        ``nhat``, ``deviance``. ``attrs`` holds ``n_models`` (enumerated) and ``seconds``.
+
+    Raises
+    ------
+    ValueError
+        Covariates, more than 6 lists, or `max_order` out of range.
+    RuntimeError
+        No admissible model.
+    """
+    t0 = time.perf_counter()
+    f = _Fitter(table)
+    k = f.k
+    order = _default_bic_order(k, max_order)
+    if k > 6 or (k == 6 and order > 2):
+        raise ValueError(f"the BIC choice enumerates hierarchical models for at most 6 lists (two-list terms for 6); got {k} lists")
+    models, n_models, _ = _rank_admissible(f, order, ntop)
+    if not models:
+        raise RuntimeError("no admissible model: every model fails the existence check")
+    ev = [f.evaluate(m, f.y[None, :]) for m in models]
+    out = pd.DataFrame({
+        "mse_model": [mse_label(m, k) for m in models],
+        "model": [_named(m, f.lists).formula() for m in models],
+        "order": [max((len(t) for t in m), default=1) for m in models],
+        "n_parameters": [1 + k + len(m) for m in models],
+        "empty_parameters": [int(e.empty[0]) for e in ev],
+        "bic": [e.bic[0] for e in ev],
+        "nhat": [e.nhat[0] for e in ev],
+        "deviance": [e.deviance[0] for e in ev],
+    })
+    out.attrs["n_models"] = n_models
+    out.attrs["seconds"] = time.perf_counter() - t0
+    return out
+
+
 # --------------------------------------------------------------------------- downhill
 def _downhill(fitter: _Fitter, y: np.ndarray, max_order: int, max_iter: int, record: bool = False):
     """The package's ``downhill_fit`` for every row of `y` at once (rows move in lockstep;
@@ -689,6 +751,7 @@ class SelectionBootstrap:
     method: str
     nhat: float
     model: str
+    terms: LogLinearModel
     level: float
     confidence_interval: ConfidenceInterval
     quantiles: pd.Series = field(repr=False)
@@ -741,7 +804,7 @@ def _acceleration(jack: np.ndarray, w: np.ndarray) -> float:
     return float(np.sum(w * r**3) / den) if den > 0 else 0.0
 
 
-def _finish(method, nhat, label, level, probs, reps_nhat, chosen_labels, jack, w, ntop, max_order, seed, t0, warnings):
+def _finish(method, nhat, label, terms, level, probs, reps_nhat, chosen_labels, jack, w, ntop, max_order, seed, t0, warnings):
     probs = tuple(float(p) for p in probs)
     a = _acceleration(jack, w)
     fin = reps_nhat[np.isfinite(reps_nhat)]
@@ -766,7 +829,7 @@ def _finish(method, nhat, label, level, probs, reps_nhat, chosen_labels, jack, w
         z0 = float(norm.ppf(prop)) if np.isfinite(prop) else np.nan
     chosen = pd.Series([c for c, v in zip(chosen_labels, reps_nhat) if np.isfinite(v)], dtype=object).value_counts()
     return SelectionBootstrap(
-        method=method, nhat=float(nhat), model=label, level=level,
+        method=method, nhat=float(nhat), model=label, terms=terms, level=level,
         confidence_interval=ConfidenceInterval(float(ci[0]), float(ci[1])),
         quantiles=pd.Series(q, index=pd.Index(probs, name="prob"), name="bca"),
         replicates=reps_nhat, chosen=chosen, acceleration=a, bias_correction=z0, jackknife=jack,
@@ -837,6 +900,7 @@ def downhill_bootstrap(
     order = _default_downhill_order(k, max_order)
     nhat = float(s.path.loc[s.path["accepted"], "nhat"].iloc[-1])
     label = s.path.loc[s.path["accepted"], "mse_model"].iloc[-1]
+    terms = s.best.model
     yb = _resample(f.y, reps, seed)
     cur, _, boot_nhat, _, hit, _ = _downhill(f, yb, order, max_iter)
     jy, w = _jackknife_rows(f.y)
@@ -845,7 +909,7 @@ def downhill_bootstrap(
     if hit.any() or hit_j.any():
         warnings.append(f"{int(hit.sum() + hit_j.sum())} bootstrap/jackknife searches stopped after {max_iter} moves")
     labels = [mse_label(m, k) for m in cur]
-    return _finish("downhill", nhat, label, level, probs, boot_nhat, labels, jack, w, None, order, seed, t0, warnings)
+    return _finish("downhill", nhat, label, terms, level, probs, boot_nhat, labels, jack, w, None, order, seed, t0, warnings)
 
 
 def _default_bic_order(k: int, max_order: int | None) -> int:
@@ -967,5 +1031,5 @@ def bic_bootstrap(
     if ntop is not None and n_checked < n_models:
         warnings.append(f"the replicates choose among the {len(models)} admissible models with the smallest BIC "
                         f"(of {n_models} hierarchical models)")
-    return _finish("bic", nhat, mse_label(models[0], k), level, probs, chosen_nhat[:reps], labels, chosen_nhat[reps:], w,
+    return _finish("bic", nhat, mse_label(models[0], k), _named(models[0], f.lists), level, probs, chosen_nhat[:reps], labels, chosen_nhat[reps:], w,
                    len(models) if ntop is not None else None, order, seed, t0, warnings)
