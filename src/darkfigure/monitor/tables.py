@@ -16,14 +16,15 @@ its visibility and of its SDG rate (:mod:`darkfigure.monitor.sdg`) are the same
 percentiles of the same draws. The visibility interval is observed ÷ (upper, lower)
 of the N̂ interval: percentile intervals respect monotone transformations, so this is
 the percentile interval of observed ÷ N̂*_b (up to the interpolation between order
-statistics).
+statistics). With the nonparametric bootstrap the total (all years) has the BCa
+interval that :func:`~darkfigure.estimate.estimate` reports; every other row has the
+percentile interval (the jackknife acceleration is computed for the total only).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -192,25 +193,3 @@ def _ratio(o: float, n: float) -> float:
     if n <= 0:
         return float("nan") if o == 0 else float("inf")
     return o / n
-
-
-def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a monitor table as CSV (years as plain text, no index).
-
-    Parameters
-    ----------
-    df : DataFrame
-    path : path
-
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    OSError
-        When the file cannot be written.
-    """
-    p = Path(path)
-    df.to_csv(p, index=False)
-    return p
