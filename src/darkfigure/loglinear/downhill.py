@@ -243,6 +243,63 @@ def _irls_rows(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: in
     return beta, mu, conv
 
 
+def _irls_models(x: np.ndarray, y: np.ndarray, cols: np.ndarray, cells: np.ndarray, *, tol: float = 1e-10,
+                 max_iter: int = 30, chunk: int = 2048):
+    """Poisson fits of many models (columns ``cols[m]`` of `x` on cells ``cells[m]``) to one table.
+
+    Newton/IRLS as :func:`_irls_rows`, vectorised over models; a model stops when its
+    deviance settles or when a zero cell's fitted value falls below 1e-12 (it is heading
+    for the boundary and will be sent to the linear program).
+
+    Parameters
+    ----------
+    x : ndarray of shape (C, P)
+    y : ndarray of shape (C,)
+    cols : ndarray of bool, shape (M, P)
+        Full column rank on the model's cells (checked beforehand).
+    cells : ndarray of bool, shape (M, C)
+
+    Returns
+    -------
+    beta : ndarray of shape (M, P)
+    mu : ndarray of shape (M, C)
+        0 outside the model's cells.
+    converged : ndarray of bool, shape (M,)
+    """
+    n_m, p = cols.shape
+    c = x.shape[0]
+    xx = (x[:, :, None] * x[:, None, :]).reshape(c, p * p)
+    beta, mu_out, conv = np.zeros((n_m, p)), np.zeros((n_m, c)), np.zeros(n_m, dtype=bool)
+    eye = np.eye(p, dtype=bool)
+    zero = y == 0
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for lo in range(0, n_m, chunk):
+            sl = np.arange(lo, min(lo + chunk, n_m))
+            cm, keep = cols[sl], cells[sl].astype(float)
+            mu = (y + 0.1)[None, :] * keep
+            eta = np.log(np.where(keep > 0, mu, 1.0))
+            dev = _poisson_dev(y[None, :] * keep, np.where(keep > 0, mu, 1.0))
+            active = np.arange(len(sl))
+            for _ in range(max_iter):
+                ka, ma, ca = keep[active], mu[active], cm[active]
+                z = eta[active] + ka * (y - ma) / np.where(ma > 0, ma, 1.0)
+                info = (ma @ xx).reshape(-1, p, p) * (ca[:, :, None] & ca[:, None, :]) + eye * (~ca)[:, None, :]
+                bn = _solve(info, ((ma * z) @ x) * ca)
+                en = bn @ x.T
+                mn = np.exp(np.clip(en, -700.0, 700.0)) * ka
+                dn = _poisson_dev(y[None, :] * ka, np.where(ka > 0, mn, 1.0))
+                change = np.abs(dn - dev[active]) / (np.abs(dn) + 0.1)
+                beta[sl[active]], eta[active], mu[active], dev[active] = bn, en, mn, dn
+                settled = change < tol
+                conv[sl[active[settled]]] = True
+                boundary = (np.where(zero[None, :] & (ka > 0), mn, np.inf).min(axis=1) < 1e-12) | ~np.isfinite(dn)
+                active = active[~(settled | boundary)]
+                if active.size == 0:
+                    break
+            mu_out[sl] = mu
+    return beta, mu_out, conv
+
+
 class _Fitter:
     """MultipleSystemsEstimation's ``fit_hier_model`` with ``checkid = TRUE`` for one table,
     vectorised over count vectors (bootstrap or jackknife replicates)."""
@@ -304,7 +361,8 @@ class _Fitter:
         A row whose kept cells are all positive is admissible. Otherwise the linear program
         is solved when the Newton fit heads for the boundary (a zero cell fitted below
         1e-7, a coefficient above 20 in size, or no convergence), and its answer is reused
-        for the sub- and super-models with the same empty margins and zero cells.
+        for the sub- and super-models with the same empty margins and zero cells (a fit
+        that does not head for the boundary has found the MLE, which therefore exists).
         """
         terms = [(i,) for i in range(self.k)] + sorted(model, key=lambda t: (len(t), t))
         tmat = np.stack([self.column(t) for t in terms], axis=1)  # (C, q)
@@ -331,25 +389,19 @@ class _Fitter:
                 continue
             yk = y[rows][:, kept]
             zc = yk == 0
-            lp_key = [(zset, z.tobytes()) if z.any() else None for z in zc]
-            known = np.array([-1 if kk is None else self._known(kk, mask) for kk in lp_key])
-            fit_rows = np.flatnonzero(known != 1)
-            out.ierr[rows[known == 1]] = 1
-            if fit_rows.size == 0:
-                continue
-            rows, yk, zc, known = rows[fit_rows], yk[fit_rows], zc[fit_rows], known[fit_rows]
-            lp_key = [lp_key[i] for i in fit_rows]
             beta, mu, conv = _irls_rows(x, yk)
             with np.errstate(invalid="ignore"):
                 small = np.where(zc, mu, np.inf).min(axis=1) < 1e-7
                 big = np.abs(beta[:, 1:]).max(axis=1, initial=0.0) > 20
-            suspect = ~conv | small | big
-            for j in np.flatnonzero(suspect):
-                if lp_key[j] is not None and known[j] < 0:
-                    self.n_lp += 1
-                    fail = _lp_positive_margin(x, yk[j]) <= 1e-7
-                    self._remember(lp_key[j], mask, fail)
-                    if fail:
+            for j in np.flatnonzero(~conv | small | big):
+                if zc[j].any():
+                    lp_key = (zset, zc[j].tobytes())
+                    known = self._known(lp_key, mask)
+                    if known < 0:
+                        self.n_lp += 1
+                        known = int(_lp_positive_margin(x, yk[j]) <= 1e-7)
+                        self._remember(lp_key, mask, bool(known))
+                    if known == 1:
                         out.ierr[rows[j]] = 1
                         beta[j] = np.nan
                         continue
@@ -358,9 +410,6 @@ class _Fitter:
                 beta[j], mu[j] = b1, m1
                 if not c1:
                     beta[j] = np.nan
-            for j in np.flatnonzero(~suspect):
-                if lp_key[j] is not None and known[j] < 0:
-                    self._remember(lp_key[j], mask, False)
             ok = np.isfinite(beta).all(axis=1)
             r = rows[ok]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -388,7 +437,7 @@ def _rank_admissible(fitter: _Fitter, max_order: int, ntop: int | None) -> tuple
     n_checked : int
         Models walked (all of them when `ntop` is None).
     """
-    from .search import _batch_poisson, hierarchical_models
+    from .search import hierarchical_models
 
     k, y = fitter.k, fitter.y
     models = [_close(m) for m in hierarchical_models(k, max_order)]
@@ -424,7 +473,7 @@ def _rank_admissible(fitter: _Fitter, max_order: int, ntop: int | None) -> tuple
     conv = np.zeros(m_all, dtype=bool)
     fi = np.flatnonzero(full)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        b, mm, _, cv, _ = _batch_poisson(x, y, est[fi], cells[fi])
+        b, mm, cv = _irls_models(x, y, est[fi], cells[fi])
         ll = np.sum(np.where(mm > 0, y * np.log(np.where(mm > 0, mm, 1.0)), 0.0) - mm - gammaln(y + 1) * cells[fi], axis=1)
     beta[fi], mu[fi], conv[fi] = b, mm, cv
     n = float(y.sum())
@@ -453,6 +502,16 @@ def _rank_admissible(fitter: _Fitter, max_order: int, ntop: int | None) -> tuple
                     continue
         out.append(models[i])
     return out, m_all, checked
+
+
+def _exact_order(f: _Fitter, models: list[frozenset]) -> tuple[list[frozenset], list[_Eval]]:
+    """Refit the ranked models one by one and sort them by that BIC (stable): the joint fit
+    of all models stops early for fits heading for the boundary, whose BIC it only approximates."""
+    ev = [f.evaluate(m, f.y[None, :]) for m in models]
+    key = np.array([e.bic[0] if np.isfinite(e.bic[0]) else np.inf for e in ev])
+    o = np.argsort(key, kind="stable")
+    o = o[np.isfinite(key[o])]
+    return [models[i] for i in o], [ev[i] for i in o]
 
 
 @single_threaded
@@ -500,7 +559,7 @@ def rank_models(table: CompleteTable, *, max_order: int | None = None, ntop: int
     models, n_models, _ = _rank_admissible(f, order, ntop)
     if not models:
         raise RuntimeError("no admissible model: every model fails the existence check")
-    ev = [f.evaluate(m, f.y[None, :]) for m in models]
+    models, ev = _exact_order(f, models)
     out = pd.DataFrame({
         "mse_model": [mse_label(m, k) for m in models],
         "model": [_named(m, f.lists).formula() for m in models],
@@ -1011,9 +1070,7 @@ def bic_bootstrap(
     if not models:
         raise RuntimeError("no admissible model: every model fails the existence check")
     warnings = []
-    e0 = [f.evaluate(m, f.y[None, :]) for m in models]
-    if not all(np.isfinite(e.bic[0]) for e in e0):
-        warnings.append("a model ranked admissible failed when refitted; it stays a candidate")
+    models, e0 = _exact_order(f, models)
     nhat = float(e0[0].nhat[0])
     yb = _resample(f.y, reps, seed)
     jy, w = _jackknife_rows(f.y)
