@@ -40,6 +40,7 @@ METHODS: tuple[str, ...] = (
     "loglinear-pvalue",
     *_HETEROGENEITY,
     "bic-exhaustive",
+    "downhill",
     "lcmcr",
     "dga",
 )
@@ -78,19 +79,32 @@ def _heterogeneity(h: CaptureHistories, model: str):
     return f.nhat, lo, hi, "profile", list(f.warnings) + ([f"status {f.status}"] if f.status != "ok" else []), model
 
 
-def _exhaustive(h: CaptureHistories):
+def _exhaustive(h: CaptureHistories, reps: int, seed: int | None):
     from .loglinear.design import CompleteTable
-    from .loglinear.profile import profile_interval
-    from .loglinear.search import exhaustive_search
+    from .loglinear.downhill import bic_bootstrap
 
-    t = CompleteTable(h.collapse())
-    # all hierarchical models as MultipleSystemsEstimation / Rcapture closedpMS.t for up to 4
-    # lists, up to three-list terms for 5 lists, two-list terms for 6 (the counts explode)
-    order = {3: 2, 4: 3, 5: 3}.get(h.k, 2)
-    s = exhaustive_search(t, criterion="bic", max_order=order)
-    p = profile_interval(s.best, level=0.95)
-    w = list(s.warnings) + list(s.best.warnings) + ([] if p.upper_bounded and p.lower_bounded else [p.message])
-    return s.best.nhat, p.low, p.high, "profile", w, s.best.model.label()
+    # MultipleSystemsEstimation's estimate_population_bic: the admissible hierarchical models
+    # (all for up to 4 lists, up to three-list terms for 5, two-list terms for 6) ranked by BIC,
+    # and a BCa interval from a bootstrap that repeats the BIC choice among the ntop best
+    # (the package's default ntop: all for 3 lists, 20 for 4, 100 for 5 or 6)
+    b = bic_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed)
+    return b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b)
+
+
+def _downhill(h: CaptureHistories, reps: int, seed: int | None):
+    from .loglinear.design import CompleteTable
+    from .loglinear.downhill import downhill_bootstrap
+
+    # MultipleSystemsEstimation's downhill search, repeated in every bootstrap replicate
+    b = downhill_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed)
+    return b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b)
+
+
+def _model_text(b) -> str:
+    top = b.chosen.iloc[0] / max(b.chosen.sum(), 1) if len(b.chosen) else float("nan")
+    return f"{b.terms.label()} {b.model}; chosen in {top:.0%} of replicates" if b.chosen.index[0] == b.model else (
+        f"{b.terms.label()} {b.model}; replicates chose {b.chosen.index[0]} most often ({top:.0%})"
+    )
 
 
 def _lcmcr(h: CaptureHistories, seed: int | None):
@@ -115,6 +129,8 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
     """Why `method` does not apply to `h` (None when it does)."""
     if method == "bic-exhaustive" and h.k > 6:
         return "exhaustive search is limited to 6 lists"
+    if method in ("bic-exhaustive", "downhill") and h.k < 3:
+        return "model choice needs at least 3 lists"
     if method == "dga" and not 3 <= h.k <= 5:
         return "dga handles 3 to 5 lists"
     return None
@@ -138,7 +154,8 @@ def compare(
     seed : int, optional
         Seed for the samplers and bootstraps.
     reps : int
-        Bootstrap replicates where a bootstrap is used (log-linear with covariates).
+        Bootstrap replicates where a bootstrap is used (log-linear with covariates,
+        ``bic-exhaustive`` and ``downhill``).
     progress : callable, optional
         Called with each method's name before it runs.
 
@@ -146,7 +163,10 @@ def compare(
     -------
     DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model``:
         ``interval`` is the kind (``profile``, ``parametric``, ``credible`` = equal-tailed
-        posterior interval around the posterior median).
+        posterior interval around the posterior median, ``bca`` = bootstrap BCa interval
+        that repeats the model choice in every replicate, as MultipleSystemsEstimation:
+        ``bic-exhaustive`` chooses by BIC among the package's default number of best
+        models, ``downhill`` by the package's greedy search; Silverman, Chan & Vincent 2024).
         A method that fails or does not apply has NaN estimates and says why in
         ``warnings``. Heterogeneity models, exhaustive search, LCMCR and dga use the
         table summed over covariates.
@@ -180,7 +200,9 @@ def compare(
             elif m in _HETEROGENEITY:
                 out = _heterogeneity(h, m)
             elif m == "bic-exhaustive":
-                out = _exhaustive(h)
+                out = _exhaustive(h, reps, seed)
+            elif m == "downhill":
+                out = _downhill(h, reps, seed)
             elif m == "lcmcr":
                 out = _lcmcr(h, seed)
             else:
