@@ -122,6 +122,13 @@ def monitor(
         ``estimate``.
     ValueError
         A negative threshold or unknown options.
+
+    References
+    ----------
+    van der Heijden, Cruyff & van Gils (2015), *Schatting van het aantal slachtoffers van
+    mensenhandel in Nederland* (the Dutch monitor's tables); Cruyff, Overstall, Papathomas &
+    McCrea (2021), Biometrics 77:1409-1420 (``mse``/``boot_mse``); UNODC, SDG indicator 16.2.2
+    metadata; Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley.
     """
     from ..estimate import estimate
     from ..io import read_histories

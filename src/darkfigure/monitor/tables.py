@@ -131,6 +131,11 @@ def monitor_table(est, year: str) -> MonitorTable:
     ------
     DataError
         If `year` is not a covariate of the estimate's data.
+
+    References
+    ----------
+    Cruyff's ``mse::boot_mse`` tables (total, per year, per level and pair of levels by
+    year); Cruyff, van Dijk & van der Heijden (2017), Chance 30(3):41-49.
     """
     h = est.histories
     if year not in h.covariates:

@@ -111,6 +111,11 @@ def compare_years(
     ------
     DataError
         `year` is not a covariate, bad data or declarations (as ``estimate``).
+
+    References
+    ----------
+    van der Heijden, Cruyff & van Gils (2015); Cruyff, van Dijk & van der Heijden (2017),
+    Chance 30(3):41-49 (year as covariate in one model).
     """
     from ..estimate import estimate
     from ..io import read_histories
