@@ -129,8 +129,6 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
     """Why `method` does not apply to `h` (None when it does)."""
     if method == "bic-exhaustive" and h.k > 6:
         return "exhaustive search is limited to 6 lists"
-    if method in ("bic-exhaustive", "downhill") and h.k < 3:
-        return "model choice needs at least 3 lists"
     if method == "dga" and not 3 <= h.k <= 5:
         return "dga handles 3 to 5 lists"
     return None

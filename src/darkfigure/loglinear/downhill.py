@@ -201,7 +201,10 @@ def _irls_rows(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: in
 
     Newton/IRLS started as R's ``glm`` (mu = y + 0.1), stopping per row when the relative
     change of deviance |D - D_old| / (|D| + 0.1) is below `tol` (R's rule, McCullagh &
-    Nelder 1989, sec. 2.5).
+    Nelder 1989, sec. 2.5). When the MLE does not exist the deviance settles too, but the
+    linear predictor of the cells outside the facial set keeps falling by about 1 per
+    Newton step (the step for a cell with y = 0 is (y - mu)/mu = -1); when it exists the
+    steps vanish quadratically. The size of the last step tells the two apart.
 
     Parameters
     ----------
@@ -214,6 +217,9 @@ def _irls_rows(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: in
     beta : ndarray of shape (B, P)
     mu : ndarray of shape (B, C)
     converged : ndarray of bool, shape (B,)
+        The deviance settled.
+    step : ndarray of shape (B,)
+        Largest change of the linear predictor over the cells in the last Newton step.
     """
     b_rows, c = y.shape
     p = x.shape[1]
@@ -223,6 +229,7 @@ def _irls_rows(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: in
     dev = _poisson_dev(y, mu)
     beta = np.zeros((b_rows, p))
     conv = np.zeros(b_rows, dtype=bool)
+    step = np.full(b_rows, np.inf)
     active = np.arange(b_rows)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for _ in range(max_iter):
@@ -234,13 +241,14 @@ def _irls_rows(x: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, max_iter: in
             mn = np.exp(np.clip(en, -700.0, 700.0))
             dn = _poisson_dev(yy, mn)
             change = np.abs(dn - dev[active]) / (np.abs(dn) + 0.1)
+            step[active] = np.abs(en - eta[active]).max(axis=1)
             beta[active], eta[active], mu[active], dev[active] = bn, en, mn, dn
             done = (change < tol) | ~np.isfinite(dn)
             conv[active[done & np.isfinite(dn)]] = True
             active = active[~done]
             if active.size == 0:
                 break
-    return beta, mu, conv
+    return beta, mu, conv, step
 
 
 def _irls_models(x: np.ndarray, y: np.ndarray, cols: np.ndarray, cells: np.ndarray, *, tol: float = 1e-10,
@@ -265,11 +273,14 @@ def _irls_models(x: np.ndarray, y: np.ndarray, cols: np.ndarray, cells: np.ndarr
     mu : ndarray of shape (M, C)
         0 outside the model's cells.
     converged : ndarray of bool, shape (M,)
+    step : ndarray of shape (M,)
+        Largest change of the linear predictor in the last step (see :func:`_irls_rows`).
     """
     n_m, p = cols.shape
     c = x.shape[0]
     xx = (x[:, :, None] * x[:, None, :]).reshape(c, p * p)
     beta, mu_out, conv = np.zeros((n_m, p)), np.zeros((n_m, c)), np.zeros(n_m, dtype=bool)
+    step = np.full(n_m, np.inf)
     eye = np.eye(p, dtype=bool)
     zero = y == 0
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -289,6 +300,7 @@ def _irls_models(x: np.ndarray, y: np.ndarray, cols: np.ndarray, cells: np.ndarr
                 mn = np.exp(np.clip(en, -700.0, 700.0)) * ka
                 dn = _poisson_dev(y[None, :] * ka, np.where(ka > 0, mn, 1.0))
                 change = np.abs(dn - dev[active]) / (np.abs(dn) + 0.1)
+                step[sl[active]] = np.abs((en - eta[active]) * ka).max(axis=1)
                 beta[sl[active]], eta[active], mu[active], dev[active] = bn, en, mn, dn
                 settled = change < tol
                 conv[sl[active[settled]]] = True
@@ -297,7 +309,7 @@ def _irls_models(x: np.ndarray, y: np.ndarray, cols: np.ndarray, cells: np.ndarr
                 if active.size == 0:
                     break
             mu_out[sl] = mu
-    return beta, mu_out, conv
+    return beta, mu_out, conv, step
 
 
 class _Fitter:
@@ -359,8 +371,9 @@ class _Fitter:
         """Fit `model` to every row of `y` (shape (B, C), counts of the observable cells).
 
         A row whose kept cells are all positive is admissible. Otherwise the linear program
-        is solved when the Newton fit heads for the boundary (a zero cell fitted below
-        1e-7, a coefficient above 20 in size, or no convergence), and its answer is reused
+        is solved when the Newton fit heads for the boundary (its last step still moves the
+        linear predictor by more than 0.01, a coefficient above 25 in size, or no
+        convergence; see :func:`_irls_rows`), and its answer is reused
         for the sub- and super-models with the same empty margins and zero cells (a fit
         that does not head for the boundary has found the MLE, which therefore exists).
         """
@@ -389,11 +402,10 @@ class _Fitter:
                 continue
             yk = y[rows][:, kept]
             zc = yk == 0
-            beta, mu, conv = _irls_rows(x, yk)
+            beta, mu, conv, last = _irls_rows(x, yk)
             with np.errstate(invalid="ignore"):
-                small = np.where(zc, mu, np.inf).min(axis=1) < 1e-7
-                big = np.abs(beta[:, 1:]).max(axis=1, initial=0.0) > 20
-            for j in np.flatnonzero(~conv | small | big):
+                big = np.abs(beta[:, 1:]).max(axis=1, initial=0.0) > 25
+            for j in np.flatnonzero(~conv | (last > 0.01) | big):
                 if zc[j].any():
                     lp_key = (zset, zc[j].tobytes())
                     known = self._known(lp_key, mask)
@@ -471,11 +483,12 @@ def _rank_admissible(fitter: _Fitter, max_order: int, ntop: int | None) -> tuple
     beta = np.zeros((m_all, p))
     mu = np.zeros((m_all, len(y)))
     conv = np.zeros(m_all, dtype=bool)
+    last = np.full(m_all, np.inf)
     fi = np.flatnonzero(full)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        b, mm, cv = _irls_models(x, y, est[fi], cells[fi])
+        b, mm, cv, st = _irls_models(x, y, est[fi], cells[fi])
         ll = np.sum(np.where(mm > 0, y * np.log(np.where(mm > 0, mm, 1.0)), 0.0) - mm - gammaln(y + 1) * cells[fi], axis=1)
-    beta[fi], mu[fi], conv[fi] = b, mm, cv
+    beta[fi], mu[fi], conv[fi], last[fi] = b, mm, cv, st
     n = float(y.sum())
     bic[fi] = npar[fi] * np.log(n) - 2.0 * ll
     bic[~np.isfinite(bic)] = np.inf
@@ -488,9 +501,7 @@ def _rank_admissible(fitter: _Fitter, max_order: int, ntop: int | None) -> tuple
         checked += 1
         zc = (y == 0) & cells[i]
         if zc.any():
-            small = mu[i][zc].min() < 1e-7
-            big = np.abs(beta[i, 1:]).max() > 20
-            if not conv[i] or small or big:
+            if not conv[i] or last[i] > 0.01 or np.abs(beta[i, 1:]).max() > 25:
                 lp_key = (frozenset(t for t in models[i] if t in zero_t), (y[cells[i]] == 0).tobytes())
                 mask = fitter._mask(models[i])
                 known = fitter._known(lp_key, mask)
