@@ -355,3 +355,12 @@ def test_new_orleans_eight_lists_table6():
     assert round(d.nhat) == 1110
     assert 350 < d.confidence_interval.low < 700 and _within(d.confidence_interval.high, 1512, 0.10)
     assert time.perf_counter() - t0 < 120
+
+
+@pytest.mark.slow
+def test_uk_six_lists_table6():
+    t = _table("UKdat")
+    for max_order, (lo, hi) in ((None, (9622, 27889)), (2, (9643, 25508))):
+        d = downhill_bootstrap(t, reps=1000, seed=1, max_order=max_order)
+        assert round(d.nhat) == 12350
+        assert _within(d.confidence_interval.low, lo, 0.10) and _within(d.confidence_interval.high, hi, 0.10)
