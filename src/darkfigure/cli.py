@@ -244,7 +244,7 @@ def compare(
         typer.Option(
             help="Comma-separated subset of: loglinear-bic, loglinear-aic, loglinear-pvalue, M0, Mt, Mh-chao, "
             "Mh-poisson2, Mh-darroch, Mh-gamma3.5, Mth-chao, Mth-poisson2, Mth-darroch, Mth-gamma3.5, "
-            "bic-exhaustive, lcmcr, dga (default: all that apply)."
+            "bic-exhaustive, downhill, lcmcr, dga (default: all that apply)."
         ),
     ] = None,
     lists: Annotated[str | None, typer.Option(help="List columns, comma-separated.")] = None,
