@@ -30,23 +30,7 @@ from darkfigure.heterogeneity import (
 )
 from darkfigure.loglinear.profile import profile_interval_design
 
-R_NAMES = {
-    "UKdat": "uk_2013",
-    "UKdat_5": "uk_2013_5lists",
-    "Ned": "netherlands_2010_2015",
-    "Ned_5": "netherlands_2010_2015_5lists",
-    "NewOrl": "new_orleans_2016",
-    "NewOrl_5": "new_orleans_2016_5lists",
-    "Western": "western_us_2019",
-    "Artificial_3": "artificial_3",
-    "HIV": "hiv_rome",
-    "lesbian": "lesbian_allegheny",
-    "kosovo_aggregate": "kosovo_1999",
-    "ScotPWID_collapsed": "scotland_pwid_2003",  # summed over covariates
-    "spina_collapsed": "spina_bifida_ny",  # summed over covariates
-    "dga_example_3list": "dga_example_3list",
-    "dga_example_5list": "dga_example_5list",
-}
+R_NAMES = datasets.R_NAMES
 
 CLOSEDP_MODELS = {f"model {m}": m for m in (model_spec(x).label for x in MODELS)}
 CI_MODELS = {

@@ -358,6 +358,7 @@ class _Fitter:
         self.n_lp = 0
 
     def column(self, t: tuple[int, ...]) -> np.ndarray:
+        """Design column of interaction `t` (list indices) over the observable cells, cached."""
         c = self._col.get(t)
         if c is None:
             c = self._col[t] = self.pattern[:, list(t)].all(axis=1)
