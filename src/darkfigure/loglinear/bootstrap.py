@@ -212,7 +212,8 @@ class _FixedModelRefit:
         status = "ok"
         if (self.list_cols.T @ y == 0).any():
             status = "lost list"
-        beta, mu, _, _, conv, _ = irls_poisson(self.x_obs, y, self.mu0, tol=1e-9, used=self.used)
+        # R glm's tolerance, as boot_mse refits with glm
+        beta, mu, _, _, conv, _ = irls_poisson(self.x_obs, y, self.mu0, tol=1e-8, used=self.used)
         eta_h = self.x_hidden @ beta
         full = np.zeros(self.n_cells)
         full[self.cell_index] = mu

@@ -92,7 +92,10 @@ def approximate_criteria(
         for i, t in enumerate(drops):
             sl = sl_map[t]
             b = cur.beta[sl]
-            if np.any(np.abs(b) > 10) or cur.status != "ok":
+            # diverging coefficients, or a term that lives only on cells fitted as 0 (extended
+            # MLE): the Wald statistic means nothing there, so refit
+            dinfo = np.diag(info)[sl]
+            if np.any(np.abs(b) > 10) or np.any(dinfo < 1e-6 * max(np.max(np.diag(info)), 1e-300)):
                 drop_crit[i] = -np.inf
                 continue
             cov = inv[sl, sl]

@@ -182,7 +182,8 @@ def step(
             if best is not None and approx[i] > best_val + 2.0 + 0.25 * max(c0 - approx[i], 0.0):
                 break
             label, m = cands[i]
-            f = fit(table, m, mu_start=mu0, check=False)
+            # R's glm tolerance (1e-8) for candidates, as step() fits them
+            f = fit(table, m, mu_start=mu0, check=False, tol=1e-8)
             v = _crit(f)
             # the first minimum in R's candidate order wins ties
             if v < best_val or (best is not None and v == best_val and i < best_i):
@@ -280,7 +281,8 @@ def _final(table: CompleteTable, f: LogLinearFit) -> LogLinearFit:
     """
     if f.existence is None and f.status not in ("ok",):
         return fit_model(table, f.model, mu_start=_observable_mu(f), check=True)
-    return f
+    # candidates were fitted to R's tolerance; polish the accepted model (1-2 Newton steps)
+    return fit_model(table, f.model, mu_start=_observable_mu(f), check="auto")
 
 
 def _log_poisson_tail_series(k: int, lam: float, upper: bool) -> float:
