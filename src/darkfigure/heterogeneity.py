@@ -91,7 +91,7 @@ from scipy.stats import chi2
 from ._blas import single_threaded
 from .histories import CaptureHistories
 from .loglinear.existence import ExistenceCheck, check_existence
-from .loglinear.profile import ProfileInterval
+from .loglinear.profile import ProfileInterval, make_interval
 
 __all__ = [
     "MODELS",
@@ -500,25 +500,10 @@ def _profile(
             )
             break
         a, step = b, 2.0 * step
-    pct = f"{100 * level:g}%"
-    hs = f"{high:.1f}" if upper_bounded else f"no upper limit below {cap:.6g}"
-    head = f"{pct} profile-likelihood interval [{low:.1f}{'' if lower_bounded else ' (= n)'}, {hs}]"
-    return ProfileInterval(
-        low=float(low),
-        high=float(high),
-        nhat_multinomial=float(nmax),
-        level=float(level),
-        upper_bounded=upper_bounded,
-        lower_bounded=lower_bounded,
-        message="; ".join([head] + notes),
-        nhat_poisson=float(nhat),
-        n_observed=int(round(n)),
-        loglik_max=float(lmax),
-        cutoff=float(cut),
-        search_limit=float(cap),
-        correction=correction,
-        n_evaluations=evals[0],
-        method=method,
+    return make_interval(
+        low=low, high=high, nmax=nmax, level=level, upper_bounded=upper_bounded, lower_bounded=lower_bounded,
+        notes=notes, nhat_poisson=nhat, n=n, lmax=lmax, cut=cut, cap=cap, correction=correction,
+        n_evaluations=evals[0], method=method,
     )
 
 

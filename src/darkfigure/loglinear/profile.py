@@ -453,6 +453,22 @@ def _search(engine: _ProfileEngine, nhat_poisson: float, level: float, max_facto
             a, fa, da = b, fb, db
             step *= 2.0
 
+    return make_interval(
+        low=low, high=high, nmax=nmax, level=level, upper_bounded=upper_bounded, lower_bounded=lower_bounded,
+        notes=notes, nhat_poisson=nhat_poisson, n=n, lmax=lmax, cut=cut, cap=cap, correction=engine.correction,
+        n_evaluations=engine.n_evaluations,
+    )
+
+
+def make_interval(
+    *, low, high, nmax, level, upper_bounded, lower_bounded, notes, nhat_poisson, n, lmax, cut, cap, correction,
+    n_evaluations, method: str | None = None,
+) -> ProfileInterval:
+    """Assemble a :class:`ProfileInterval` and its one-line message from a finished profile search.
+
+    Shared by the log-linear profile (this module) and the heterogeneity models' own search
+    (:mod:`darkfigure.heterogeneity`), so both report limits the same way.
+    """
     pct = f"{100 * level:g}%"
     if upper_bounded:
         hs = f"{high:.1f}"
@@ -461,6 +477,7 @@ def _search(engine: _ProfileEngine, nhat_poisson: float, level: float, max_facto
     else:
         hs = "no upper limit"
     head = f"{pct} profile-likelihood interval [{low:.1f}{'' if lower_bounded else ' (= n)'}, {hs}]"
+    extra = {} if method is None else {"method": method}
     return ProfileInterval(
         low=float(low),
         high=float(high),
@@ -468,14 +485,15 @@ def _search(engine: _ProfileEngine, nhat_poisson: float, level: float, max_facto
         level=float(level),
         upper_bounded=upper_bounded,
         lower_bounded=lower_bounded,
-        message="; ".join([head] + notes),
+        message="; ".join([head] + list(notes)),
         nhat_poisson=float(nhat_poisson),
         n_observed=int(round(n)),
         loglik_max=float(lmax),
         cutoff=float(cut),
         search_limit=float(cap),
-        correction=engine.correction,
-        n_evaluations=engine.n_evaluations,
+        correction=correction,
+        n_evaluations=n_evaluations,
+        **extra,
     )
 
 
