@@ -511,13 +511,15 @@ class _SelectJob:
     select: Callable
     gmat: np.ndarray
     n_cells: int = 0
+    lists: np.ndarray | None = None
 
     def __post_init__(self):
         self.n_cells = self.table.n_cells
+        # 0/1 list indicators of every cell, once (not per replicate)
+        self.lists = self.table.cells[list(self.table.histories.lists)].to_numpy(dtype=float)
 
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, str]:
-        lists = self.table.cells[list(self.table.histories.lists)].to_numpy(dtype=float)
-        lost = (lists.T @ y == 0).any()
+        lost = (self.lists.T @ y == 0).any()
         try:
             f = self.select(self.table, y)
         except (RuntimeError, ValueError, np.linalg.LinAlgError):
