@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +162,20 @@ class Estimate:
         }
         return out
 
-    def write(self, out: str | Path) -> list[Path]:
-        """Write ``estimates.csv`` and ``result.json`` (and ``search_path.csv``) into folder `out`.
+    def write(self, out: str | Path, *, extra: dict | None = None) -> list[Path]:
+        """Write ``estimates.csv``, ``result.json``, ``capture_histories.csv`` (and ``search_path.csv``) into `out`.
+
+        ``capture_histories.csv`` is the aggregated table the model was fitted to (list
+        columns, covariates, ``count``), so that ``darkfigure report`` can describe the
+        data; ``result.json`` also records the date the results were written
+        (``run_date``, UTC).
+
+        Parameters
+        ----------
+        out : path
+            Folder (created when missing).
+        extra : dict, optional
+            More top-level entries of ``result.json`` (the monitor adds its settings).
 
         Returns
         -------
@@ -175,8 +188,14 @@ class Estimate:
         p = out / "estimates.csv"
         self.estimates.to_csv(p, index=False)
         files.append(p)
+        d = self.to_dict()
+        d["run_date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        d.update(extra or {})
         p = out / "result.json"
-        p.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
+        p.write_text(json.dumps(d, indent=2, default=str), encoding="utf-8")
+        files.append(p)
+        p = out / "capture_histories.csv"
+        self.histories.to_frame().to_csv(p, index=False)
         files.append(p)
         if self.search is not None:
             p = out / "search_path.csv"
