@@ -53,7 +53,11 @@ class MonitorResult:
         """Write ``monitor.csv``, ``monitor_published.csv`` (and ``years.csv``) into folder `out`.
 
         ``years.csv`` (with ``separate_years=True``) is not disclosure-controlled: it
-        holds observed counts per year only.
+        holds observed counts per year only. The joint model's files
+        (:meth:`~darkfigure.estimate.Estimate.write`: ``estimates.csv``, ``result.json``
+        with a ``monitor`` entry holding the year column and the disclosure threshold,
+        ``capture_histories.csv``, ``search_path.csv``) are written too, for
+        ``darkfigure report``.
 
         Returns
         -------
@@ -73,6 +77,15 @@ class MonitorResult:
         if self.years is not None:
             files.append(out / "years.csv")
             self.years.table.to_csv(files[-1], index=False)
+        info = {
+            "year": self.monitor.year if self.monitor is not None else self.estimate.settings.get("year"),
+            "suppress_below": int(self.threshold),
+            "suppressed_primary": int((self.suppressed == 1).sum()),
+            "suppressed_secondary": int((self.suppressed == 2).sum()),
+            "rates": all(c in self.table.columns for c in RATE_COLUMNS),
+            "years_notes": [] if self.years is None else list(self.years.notes),
+        }
+        files += self.estimate.write(out, extra={"monitor": info})
         return files
 
 
