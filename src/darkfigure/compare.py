@@ -18,7 +18,7 @@ import pandas as pd
 from .histories import CaptureHistories
 from .io import read_histories
 
-__all__ = ["METHODS", "compare", "forest_plot"]
+__all__ = ["METHODS", "compare", "forest_plot", "write"]
 
 _HETEROGENEITY = (
     "M0",
@@ -273,3 +273,53 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
         fig.savefig(f, dpi=150)
     plt.close(fig)
     return out
+
+
+def write(
+    table: pd.DataFrame,
+    data: CaptureHistories,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    reps: int | None = None,
+) -> list[Path]:
+    """Write a :func:`compare` table and what a report needs into folder `out`.
+
+    Files: ``compare.csv`` (the table), ``forest.png``/``forest.svg``
+    (:func:`forest_plot`), ``capture_histories.csv`` (the aggregated table the methods
+    saw) and ``compare.json`` (darkfigure version, date written in UTC, data name,
+    persons observed, lists, seed and replicates).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be created or written.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from . import __version__
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = [out / "compare.csv"]
+    table.to_csv(files[0], index=False)
+    files += forest_plot(table, out / "forest", title=data.name, observed=data.n_observed)
+    files.append(out / "capture_histories.csv")
+    data.to_frame().to_csv(files[-1], index=False)
+    info = {
+        "darkfigure_version": __version__,
+        "run_date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {"name": data.name, "observed": data.n_observed, "lists": list(data.lists),
+                 "covariates": list(data.covariates)},
+        "seed": seed,
+        "reps": reps,
+    }
+    files.append(out / "compare.json")
+    files[-1].write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
+    return files
