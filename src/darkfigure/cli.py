@@ -108,6 +108,13 @@ def estimate(
             "year column: the list did not exist that year). Those cells leave the model."
         ),
     ] = None,
+    missing: Annotated[
+        str,
+        typer.Option(
+            help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
+            "the bootstrap redoes the EM), drop (biases N̂ down)."
+        ),
+    ] = "error",
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
@@ -126,6 +133,7 @@ def estimate(
             covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
             count=count,
             on_empty_list="drop" if drop_empty_lists else "error",
+            missing="error" if missing.lower() == "error" else "keep",
         )
         res = run(
             h,
@@ -143,6 +151,7 @@ def estimate(
             n_jobs=jobs,
             progress=True,
             structural_zeros=structural_zeros,
+            missing=missing,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
@@ -397,6 +406,13 @@ def monitor(
     drop_empty_lists: Annotated[
         bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
     ] = False,
+    missing: Annotated[
+        str,
+        typer.Option(
+            help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
+            "the bootstrap redoes the EM), drop (biases N̂ down)."
+        ),
+    ] = "error",
     separate_years: Annotated[
         bool,
         typer.Option(
@@ -421,6 +437,7 @@ def monitor(
             covariates=_split(covariates),
             count=count,
             on_empty_list="drop" if drop_empty_lists else "error",
+            missing="error" if missing.lower() == "error" else "keep",
         )
         res = run(
             h,
@@ -440,6 +457,7 @@ def monitor(
             progress=True,
             structural_zeros=structural_zeros,
             separate_years=separate_years,
+            missing=missing,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))

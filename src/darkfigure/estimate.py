@@ -272,6 +272,7 @@ def estimate(
     progress: bool = False,
     on_empty_list: str = "error",
     structural_zeros: Any = None,
+    missing: str = "error",
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -324,6 +325,11 @@ def estimate(
         covariate, did not exist in a year): those cells leave the likelihood and each
         subgroup is estimated from the lists that can see it
         (:mod:`darkfigure.structural`).
+    missing : {"error", "em", "drop"}
+        Persons with unknown (empty) covariate values: refuse them (default), keep
+        them and fit by the EM algorithm over the complete table (van der Heijden et
+        al. 2012; the parametric bootstrap redoes the EM; :mod:`darkfigure.loglinear.em`),
+        or drop them (biases N̂ downwards; said in the warnings).
 
     Returns
     -------
@@ -345,9 +351,29 @@ def estimate(
         raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    missing = missing.lower()
+    if missing not in ("error", "em", "drop"):
+        raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    h = read_histories(data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list)
+    h = read_histories(
+        data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list,
+        missing="error" if missing == "error" else "keep",
+    )
+    warnings: list[str] = []
+    if missing == "drop" and h.n_incomplete:
+        n_drop = h.n_incomplete
+        h = h.drop_incomplete()
+        warnings.append(
+            f"{n_drop:,} registered person(s) with an unknown covariate value were dropped: they are counted "
+            "nowhere, so N̂ is biased downwards; use missing='em' (--missing em) to keep them"
+        )
+    em_mode = h.n_incomplete > 0
+    if em_mode and ci in ("nonparametric", "profile"):
+        raise ValueError(
+            "with unknown covariate values fitted by EM the interval is the parametric bootstrap that redoes "
+            "the EM (--ci parametric) or none"
+        )
     if year_degree is not None and year_degree < 1:
         raise ValueError(f"the year polynomial degree must be at least 1 (got {year_degree})")
     if n_jobs is not None and n_jobs < 1:
@@ -367,7 +393,6 @@ def estimate(
         terms = parse_terms(model)
         fixed = LogLinearModel.make(table.variables, terms)
         search = "none"
-    warnings: list[str] = []
     empties = h.empty_overlaps()
     if empties:
         warnings.append(
@@ -387,7 +412,26 @@ def estimate(
             "a model with that list x covariate interaction fits those cells as 0"
         )
     t1 = time.perf_counter()
-    fit, srch = _select(table, search, criterion, pthresh, fixed)
+    em = cc = None
+    if em_mode:
+        from .loglinear.em import coarse_cells, em_fit, em_select
+
+        cc = coarse_cells(table, h.incomplete)
+        if search == "none":
+            em = em_fit(table, fixed or LogLinearModel.make(table.variables), cc)
+            srch = None
+        else:
+            em, srch, rounds = em_select(table, cc, lambda t: _select(t, search, criterion, pthresh, fixed))
+        fit = em.fit
+        imputed = ", ".join(f"{c}: {n:,}" for c, n in cc.missing_values.items() if n)
+        warnings.append(
+            f"{cc.n_persons:,} person(s) had unknown covariate values ({imputed}); they were kept and their values "
+            f"imputed by the EM algorithm ({em.iterations} iterations), assuming the values are missing at random "
+            "given the lists and the known covariates. Subgroup 'observed' counts include their expected shares; "
+            "the model's deviance and criteria are those of the completed table"
+        )
+    else:
+        fit, srch = _select(table, search, criterion, pthresh, fixed)
     seconds["search"] = time.perf_counter() - t1
     if srch is not None:
         warnings += srch.warnings
@@ -416,7 +460,13 @@ def estimate(
     lower = upper = float("nan")
     t2 = time.perf_counter()
     if fit.identified and ci in ("parametric", "nonparametric"):
-        if ci == "parametric":
+        if em is not None:
+            from .loglinear.em import em_parametric_bootstrap
+
+            boot = em_parametric_bootstrap(
+                em, cc, table, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs, progress=progress
+            )
+        elif ci == "parametric":
             boot = parametric_bootstrap(
                 fit, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs, progress=progress
             )
@@ -469,10 +519,12 @@ def estimate(
         "level": level,
         "pthresh": pthresh,
         "structural_zeros": None if sz is None else [[r.list, r.covariate, str(r.level)] for r in sz.itertuples()],
+        "missing": missing,
+        "imputed": None if cc is None else {"persons": cc.n_persons, **cc.missing_values},
     }
     return Estimate(
         histories=h,
-        table=table,
+        table=fit.table if em_mode else table,
         fit=fit,
         search=srch,
         ci_method=ci if ci != "nonparametric" else ("nonparametric-bca" if bca else "nonparametric-percentile"),

@@ -10,6 +10,7 @@ multiple systems estimation predicts (the *dark figure*).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -71,6 +72,11 @@ class CaptureHistories:
         Where the data came from (dataset or file name), for reports.
     notes : tuple of str
         What was done to the data on the way in (lists dropped, rows summed), for reports.
+    incomplete : pandas.DataFrame or None
+        Only with ``missing="keep"``: persons with at least one unknown covariate value,
+        aggregated like `table` (unknown values are NaN; categories as in `levels`).
+        `table` then holds the persons whose covariates are all known. The estimators
+        use them through the EM algorithm (:mod:`darkfigure.loglinear.em`).
 
     Notes
     -----
@@ -85,6 +91,7 @@ class CaptureHistories:
     table: pd.DataFrame = field(repr=False)
     name: str | None = None
     notes: tuple[str, ...] = ()
+    incomplete: pd.DataFrame | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -97,6 +104,7 @@ class CaptureHistories:
         *,
         name: str | None = None,
         on_empty_list: Literal["error", "drop"] = "error",
+        missing: Literal["error", "keep"] = "error",
     ) -> CaptureHistories:
         """Build from an aggregated table: 0/1 list columns, covariates, a count column.
 
@@ -117,6 +125,9 @@ class CaptureHistories:
         on_empty_list : {"error", "drop"}
             What to do with a list that registered nobody: stop with an error (default)
             or drop the list and record a note.
+        missing : {"error", "keep"}
+            Unknown (empty/NaN) covariate values: stop with an error (default) or keep
+            those persons apart in :attr:`incomplete` (for the EM algorithm).
 
         Raises
         ------
@@ -136,12 +147,13 @@ class CaptureHistories:
                 "Name the count column (count=...) or use CaptureHistories.from_records for one row per person."
             )
         auto = lists is None
-        lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count})
+        lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count}, missing=missing)
         counts = cls._validate_counts(data[count], count)
         frame = data[list(lists) + list(covariates)].copy()
         frame["count"] = counts
         return cls._build(
-            frame, lists, covariates, name=name, on_empty_list=on_empty_list, note_sums=True, auto_lists=auto
+            frame, lists, covariates, name=name, on_empty_list=on_empty_list, note_sums=True, auto_lists=auto,
+            missing=missing,
         )
 
     @classmethod
@@ -153,13 +165,14 @@ class CaptureHistories:
         *,
         name: str | None = None,
         on_empty_list: Literal["error", "drop"] = "error",
+        missing: Literal["error", "keep"] = "error",
     ) -> CaptureHistories:
         """Build from one row per person: 0/1 list columns and covariates; counted for you.
 
         Parameters
         ----------
         data : DataFrame, shape (n_persons, n_columns)
-        lists, covariates, name, on_empty_list
+        lists, covariates, name, on_empty_list, missing
             As in :meth:`from_table`.
 
         Raises
@@ -172,10 +185,12 @@ class CaptureHistories:
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError("the table is empty: it needs one row per person with 0/1 list columns")
         auto = lists is None
-        lists, covariates = cls._resolve_columns(data, lists, covariates, exclude=set())
+        lists, covariates = cls._resolve_columns(data, lists, covariates, exclude=set(), missing=missing)
         frame = data[list(lists) + list(covariates)].copy()
         frame["count"] = 1
-        return cls._build(frame, lists, covariates, name=name, on_empty_list=on_empty_list, auto_lists=auto)
+        return cls._build(
+            frame, lists, covariates, name=name, on_empty_list=on_empty_list, auto_lists=auto, missing=missing
+        )
 
     @classmethod
     def from_frame(
@@ -209,7 +224,9 @@ class CaptureHistories:
 
     # ------------------------------------------------------------------ validation
     @staticmethod
-    def _resolve_columns(data, lists, covariates, exclude):
+    def _resolve_columns(data, lists, covariates, exclude, missing="error"):
+        if missing not in ("error", "keep"):
+            raise ValueError(f"missing must be 'error' or 'keep', not {missing!r}")
         cols = [c for c in data.columns if c not in exclude]
         for role, given in (("list", lists), ("covariate", covariates)):
             for c in given or ():
@@ -256,11 +273,12 @@ class CaptureHistories:
                 )
         for c in covariates:
             s = data[c]
-            if s.isna().any():
+            if s.isna().any() and missing == "error":
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
                 raise DataError(
-                    f"covariate {c!r} has a missing value in row {row}; fill it with an explicit "
-                    "level such as 'unknown', or leave the covariate out"
+                    f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row}; "
+                    "impute them by EM (missing='em', --missing em), drop those persons (--missing drop), fill "
+                    "them with an explicit level such as 'unknown', or leave the covariate out"
                 )
         return tuple(lists), tuple(covariates)
 
@@ -289,7 +307,9 @@ class CaptureHistories:
         return v.astype(np.int64)
 
     @classmethod
-    def _build(cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False, auto_lists=False):
+    def _build(
+        cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False, auto_lists=False, missing="error"
+    ):
         frame = frame.copy()
         for c in lists:
             frame[c] = frame[c].astype(float).astype(np.int8)
@@ -329,6 +349,13 @@ class CaptureHistories:
                     "or --drop-empty-lists on the command line) or check the data."
                 )
         levels = {}
+        if missing == "keep" and covariates:
+            unknown = frame[list(covariates)].isna().any(axis=1).to_numpy()
+            if unknown.all():
+                raise DataError("every person has an unknown covariate value: the EM algorithm needs persons "
+                                "whose covariates are all known")
+        else:
+            unknown = np.zeros(frame.shape[0], dtype=bool)
         for c in covariates:
             lv = _sorted_levels(frame[c])
             if len(lv) < 2:
@@ -337,15 +364,26 @@ class CaptureHistories:
                     "it cannot stratify anything. Leave it out."
                 )
             levels[c] = lv
-        n_before = frame.shape[0]
         key = list(lists) + list(covariates)
+        incomplete = None
+        if unknown.any():
+            inc = frame[unknown]
+            inc = inc.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
+            for c in covariates:
+                inc[c] = pd.Categorical(inc[c], categories=list(levels[c]))
+            inc["count"] = inc["count"].astype(np.int64)
+            incomplete = inc
+            frame = frame[~unknown]
+        n_before = frame.shape[0]
         frame = frame.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
         if note_sums and frame.shape[0] < n_before:
             notes.append(f"summed {n_before - frame.shape[0]} duplicate pattern row(s)")
         for c in covariates:
             frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
         frame["count"] = frame["count"].astype(np.int64)
-        return cls(tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes))
+        return cls(
+            tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes), incomplete
+        )
 
     # ------------------------------------------------------------------ views
     @property
@@ -355,17 +393,48 @@ class CaptureHistories:
 
     @property
     def n_observed(self) -> int:
-        """Total number of distinct persons registered by at least one list."""
-        return int(self.table["count"].sum())
+        """Total number of distinct persons registered by at least one list (incomplete ones included)."""
+        return int(self._all_rows()["count"].sum())
+
+    @property
+    def n_incomplete(self) -> int:
+        """Number of persons with at least one unknown covariate value (0 unless ``missing="keep"``)."""
+        return 0 if self.incomplete is None else int(self.incomplete["count"].sum())
+
+    def missing_values(self) -> dict[str, int]:
+        """Number of persons whose value of each covariate is unknown, {covariate: count}."""
+        if self.incomplete is None:
+            return {c: 0 for c in self.covariates}
+        w = self.incomplete["count"].to_numpy()
+        return {c: int(w[self.incomplete[c].isna().to_numpy()].sum()) for c in self.covariates}
+
+    def drop_incomplete(self) -> CaptureHistories:
+        """The same histories without the persons whose covariates are partly unknown (with a note).
+
+        Dropping them biases N̂ downwards (those persons are counted nowhere); the EM
+        algorithm keeps them (:func:`darkfigure.loglinear.em.em_fit`).
+        """
+        if self.incomplete is None:
+            return self
+        note = f"dropped {self.n_incomplete:,} person(s) with an unknown covariate value"
+        return dataclasses.replace(self, incomplete=None, notes=self.notes + (note,))
+
+    def _all_rows(self) -> pd.DataFrame:
+        if self.incomplete is None:
+            return self.table
+        cols = list(self.lists) + ["count"]
+        return pd.concat([self.table[cols], self.incomplete[cols]], ignore_index=True)
 
     def list_sizes(self) -> pd.Series:
         """Number of persons on each list, shape (k,)."""
-        return self.table[list(self.lists)].mul(self.table["count"], axis=0).sum().astype(np.int64)
+        t = self._all_rows()
+        return t[list(self.lists)].mul(t["count"], axis=0).sum().astype(np.int64)
 
     def pairwise_overlaps(self) -> pd.DataFrame:
         """Persons on both lists i and j, DataFrame of shape (k, k) (diagonal: list sizes)."""
-        x = self.table[list(self.lists)].to_numpy(dtype=float)
-        w = self.table["count"].to_numpy(dtype=float)
+        t = self._all_rows()
+        x = t[list(self.lists)].to_numpy(dtype=float)
+        w = t["count"].to_numpy(dtype=float)
         m = (x * w[:, None]).T @ x
         return pd.DataFrame(m.astype(np.int64), index=self.lists, columns=self.lists)
 

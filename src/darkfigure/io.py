@@ -56,11 +56,14 @@ def read_histories(
     covariates: list[str] | None = None,
     count: str = "count",
     on_empty_list: str = "error",
+    missing: str = "error",
 ) -> CaptureHistories:
     """Turn a file, data frame, dataset name or CaptureHistories into CaptureHistories.
 
     A table with a `count` column is read as aggregated; otherwise as one row per
     person. Polars data frames are accepted (converted with ``to_pandas``).
+    ``missing="keep"`` keeps persons with unknown covariate values apart
+    (:attr:`CaptureHistories.incomplete`) instead of refusing them.
 
     Raises
     ------
@@ -70,6 +73,8 @@ def read_histories(
     if isinstance(data, CaptureHistories):
         if lists is not None or covariates is not None:
             raise DataError("lists/covariates cannot be chosen for data that is already CaptureHistories")
+        if missing == "error" and data.n_incomplete:
+            raise DataError(f"{data.n_incomplete} person(s) have unknown covariate values; use missing='em' or 'drop'")
         return data
     name = None
     if isinstance(data, (str, Path)):
@@ -82,4 +87,6 @@ def read_histories(
         df = data.to_pandas()
     else:
         df = pd.DataFrame(data)
-    return CaptureHistories.from_frame(df, lists, covariates, count, name=name, on_empty_list=on_empty_list)
+    return CaptureHistories.from_frame(
+        df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
+    )

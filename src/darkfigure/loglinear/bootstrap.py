@@ -262,7 +262,8 @@ def _run_chunk(args):
             n, prob, cells = payload
             y = np.zeros(job.n_cells)
             y[cells] = rng.multinomial(n, prob)
-        out[i], st = job(y)
+        # a job that adds its own randomness (e.g. values made unknown again for EM) gets the generator
+        out[i], st = job(y, rng) if getattr(job, "uses_rng", False) else job(y)
         status.append(st)
     return out, status
 

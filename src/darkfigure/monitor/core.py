@@ -121,7 +121,7 @@ def monitor(
     **kwargs
         Passed to :func:`~darkfigure.estimate.estimate` (``lists``, ``covariates``,
         ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
-        ``seed``, ``n_jobs``, ``progress``, ...).
+        ``seed``, ``n_jobs``, ``progress``, ``missing``, ...).
 
     Returns
     -------
@@ -149,6 +149,8 @@ def monitor(
     if suppress_below < 0:
         raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
+    # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
+    read_kw["missing"] = "error" if kwargs.get("missing", "error") == "error" else "keep"
     h = read_histories(data, **read_kw)
     if year not in h.covariates:
         raise DataError(
