@@ -523,6 +523,75 @@ def _print_monitor(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
 
 
+@app.command()
+def revictimisation(
+    victims: Annotated[
+        str, typer.Argument(help="Victim register (CSV/Parquet/Excel): one row per person, id, first registration date, covariates.")
+    ],
+    later: Annotated[
+        str, typer.Argument(help="Later victimisations of any offence (CSV/Parquet/Excel): id, date, offence; one row each.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for revictimisation.csv, revictimisation_curve.csv and revictimisation_first_offence.csv.")],
+    end_of_followup: Annotated[
+        str | None,
+        typer.Option(
+            help="End of follow-up, YYYY-MM-DD (the last date the later register covers), or the name of a column of "
+            "VICTIMS with each person's end (default: its column end_of_followup)."
+        ),
+    ] = None,
+    k_years: Annotated[str, typer.Option(help="Years after first registration, e.g. 5 or 1,3,5.")] = "5",
+    covariates: Annotated[
+        str | None, typer.Option(help="Subgroup columns of VICTIMS, comma-separated (default: every other column).")
+    ] = None,
+    id_col: Annotated[str, typer.Option(help="Person id column (in both registers).")] = "person_id",
+    date_col: Annotated[str, typer.Option(help="Column of VICTIMS with the date of first registration.")] = "first_registration",
+    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+) -> None:
+    """Repeat victimisation: the share re-victimised within k years of first registration (Kaplan–Meier).
+
+    Exit codes: 0 tables written, 2 bad input.
+    """
+    from .monitor.revictimisation import revictimisation as run
+
+    try:
+        ks = [float(k) for k in _split(k_years) or []]
+    except ValueError:
+        _fail(f"--k-years must be numbers of years such as 5 or 1,3,5 (got {k_years!r})")
+    try:
+        res = run(
+            victims, later, k_years=ks, end_of_followup=end_of_followup,
+            covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
+            level=level, id_col=id_col, date_col=date_col,
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    s = res.settings
+    t = Table(title=f"Re-victimisation after first registration: {s['persons']:,} persons, follow-up to "
+              f"{escape(s['end_of_followup'])}; Kaplan–Meier with {level:.0%} interval")
+    for c in ("group", "level", "offence", "k", "persons", "events", "censored < k", "Kaplan–Meier (interval)", "naive"):
+        t.add_column(c, justify="left" if c in ("group", "level", "offence") else "right")
+    tab = res.table
+    shown = tab if len(tab) <= 40 else tab[(tab["group"] == "total") | (tab["offence"] == "any")]
+    for _, r in shown.iterrows():
+        km = "not estimable" if np.isnan(r["cumulative"]) else (
+            f"{r['cumulative']:.1%}" + ("" if np.isnan(r["lower"]) else f" ({r['lower']:.1%}–{r['upper']:.1%})")
+        )
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), escape(str(r["offence"])), f"{r['k_years']:g}",
+                  _fmt(r["persons"]), _fmt(r["events"]), _fmt(r["censored"]), km, f"{r['naive']:.1%}")
+    console.print(t)
+    if len(shown) < len(tab):
+        console.print(f"({len(tab) - len(shown)} rows for subgroups by kind of offence are in revictimisation.csv)")
+    console.print("[dim]naive = re-victimised within k years ÷ persons: counts persons followed less than k years as "
+                  "not re-victimised[/]")
+    for n in res.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
+    try:
+        files = res.write(out)
+    except OSError as e:
+        _fail(f"cannot write the re-victimisation tables to {str(out)!r}: {e.strerror or e}")
+    console.print("Wrote " + ", ".join(str(f) for f in files))
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
