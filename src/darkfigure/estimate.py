@@ -70,6 +70,9 @@ class Estimate:
     settings : dict
     seconds : dict
         Wall time of each stage.
+    checks : list of darkfigure.diagnostics.Check
+        Goodness of fit, residuals by number of lists and Chao's lower bound: what
+        may flag unmodelled heterogeneity (flagged ones are also in `warnings`).
     """
 
     histories: CaptureHistories
@@ -87,6 +90,7 @@ class Estimate:
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
 
     @property
     def nhat(self) -> float:
@@ -158,6 +162,7 @@ class Estimate:
             if self.search is None
             else {"method": self.search.method, "criterion": self.search.criterion, "path": path},
             "warnings": list(self.warnings),
+            "checks": [c.to_dict() for c in self.checks],
             "seconds": self.seconds,
         }
         return out
@@ -449,6 +454,12 @@ def estimate(
                 f"{fit.df_residual} df, p = {p_fit:.1g}): its assumptions about how the lists overlap do not "
                 "hold, so N̂ may be far off; compare other methods (darkfigure compare)"
             )
+    from .diagnostics import model_checks
+
+    checks = model_checks(fit, h, structural_zeros=sz is not None)
+    for c in checks:
+        if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < 0.001):  # that one is said above
+            warnings.append(c.message)
     if ci in ("parametric", "nonparametric"):
         if reps < 20:
             raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
@@ -538,6 +549,7 @@ def estimate(
         settings=settings,
         seconds=seconds,
         notes=list(h.notes),
+        checks=checks,
     )
 
 
