@@ -1,0 +1,20 @@
+"""Record linkage for the clearing house: registration files, pseudonymisation at the source, synthetic data.
+
+Registrations (one row per registration of a person by an organisation) are read and
+validated by :mod:`.registrations`, pseudonymised at the source by :mod:`.pseudonymise`
+(keyed tokens and hardened Bloom filters), and simulated with a known truth by
+:mod:`.synthetic`.
+"""
+
+from .registrations import RegistrationError, read_registration_files, read_registrations, registration_kind
+from .synthetic import ErrorRates, RegistrationSimulation, simulate_registrations
+
+__all__ = [
+    "ErrorRates",
+    "RegistrationError",
+    "RegistrationSimulation",
+    "read_registration_files",
+    "read_registrations",
+    "registration_kind",
+    "simulate_registrations",
+]

@@ -1,0 +1,546 @@
+"""The registration format: one row per registration of a person by an organisation (a list).
+
+A *plaintext* registration file (CSV, Parquet or Excel) has at least the columns
+
+    record_id, organisation, registration_date, first_name, surname, date_of_birth, sex, nationality
+
+``registration_date`` and ``date_of_birth`` are ISO dates (``YYYY-MM-DD``; the date of
+birth may be empty). Every other column is a *covariate* (form of exploitation, ...)
+and passes through linkage to the capture histories. A *pseudonymised* file (written
+by ``darkfigure pseudonymise``) has ``first_name``, ``surname`` and ``date_of_birth``
+replaced by their encodings (``bf_*`` Bloom filters, ``tok_*`` keyed tokens and a
+``key_id``; see :mod:`darkfigure.linkage.pseudonymise`). Synthetic files (see
+:mod:`darkfigure.linkage.synthetic`) also hold ``true_person_id``; real files have no
+such column.
+
+:func:`read_registrations` reads and validates one file or frame; it tells the two
+kinds apart (``df.attrs["kind"]``). :func:`read_registration_files` reads several and
+refuses a mixture of kinds or of keys. The normalisation of names, dates, sex and
+nationality that pseudonymisation and plaintext comparison share lives here too
+(:func:`normalise_name`, ...), so that both sides compare the same strings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..histories import DataError
+
+__all__ = [
+    "BLOCK_COLUMNS",
+    "BLOOM_COLUMNS",
+    "IDENTIFIER_COLUMNS",
+    "PARTICLES",
+    "PSEUDONYMISED_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "RegistrationError",
+    "TOKEN_COLUMNS",
+    "covariate_columns",
+    "fold_ascii",
+    "normalise_date",
+    "normalise_name",
+    "normalise_nationality",
+    "normalise_sex",
+    "read_registration_files",
+    "read_registrations",
+    "registration_kind",
+]
+
+#: columns every plaintext registration file has
+REQUIRED_COLUMNS = (
+    "record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth", "sex", "nationality",
+)
+#: identifying columns that never leave the organisation in clear
+IDENTIFIER_COLUMNS = ("first_name", "surname", "date_of_birth")
+#: Bloom filter encodings (base64 of packed bits, all the same length)
+BLOOM_COLUMNS = ("bf_first_name", "bf_surname", "bf_date_of_birth")
+#: keyed exact tokens (hex HMAC-SHA256, 32 hex characters; empty when the input was empty)
+TOKEN_COLUMNS = ("tok_first_name", "tok_surname", "tok_date_of_birth", "tok_birth_year", "tok_sex", "tok_nationality")
+#: keyed blocking tokens
+BLOCK_COLUMNS = ("tok_block_sn_dob", "tok_block_fn_dob", "tok_block_fn_sn_sorted", "tok_block_initials_dob")
+#: columns every pseudonymised registration file has
+PSEUDONYMISED_COLUMNS = ("record_id", "organisation", "registration_date", *BLOOM_COLUMNS, *TOKEN_COLUMNS,
+                         *BLOCK_COLUMNS, "key_id")
+_CORE = ("record_id", "organisation", "registration_date")
+_ENCODED = set(BLOOM_COLUMNS) | set(TOKEN_COLUMNS) | set(BLOCK_COLUMNS) | {"key_id"}
+_MAX_SHOWN = 5
+
+
+class RegistrationError(DataError):
+    """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
+
+
+# ----------------------------------------------------------------------------- normalisation
+#: name particles (Dutch tussenvoegsels and their Romance/German/Arabic relatives) left out of surnames, so that
+#: "van der Berg", "Van der Berg", "Berg, van der" and "Berg" compare equal
+PARTICLES = frozenset(
+    "van von vom de der den des het t s ter ten te in op uit aan bij la le l d du da das dos do di del della el al "
+    "zu y".split()
+)
+# letters that NFKD does not decompose into a base letter + accent
+_SPECIAL = str.maketrans({
+    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ß": "ss", "æ": "ae",
+    "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "TH", "ħ": "h", "Ħ": "H",
+    "ɛ": "e", "Ɛ": "E", "ɔ": "o", "Ɔ": "O",
+})
+_NON_LETTERS = re.compile(r"[^a-z]+")
+
+
+def fold_ascii(s: str) -> str:
+    """Drop accents and fold special Latin letters to ASCII (``"Łukasz Wiśniewski"`` -> ``"Lukasz Wisniewski"``).
+
+    Unicode NFKD decomposition, combining marks removed; ł, ø, đ, ß, æ, œ, ı, þ mapped
+    by hand (NFKD leaves them). Characters of other scripts pass unchanged.
+    """
+    s = unicodedata.normalize("NFKD", str(s).translate(_SPECIAL))
+    return "".join(ch for ch in s if not unicodedata.combining(ch))
+
+
+def normalise_name(value: Any, surname: bool = False) -> str:
+    """The comparable form of a first name or surname: ASCII, lower case, letters only, single spaces.
+
+    Steps: :func:`fold_ascii`; lower case; every run of non-letters (hyphen, apostrophe,
+    comma, digits) becomes one space; with ``surname=True`` the particles of
+    :data:`PARTICLES` are dropped as long as another word remains (``"Berg, van der"``,
+    ``"van der Berg"`` -> ``"berg"``; ``"De"`` alone stays ``"de"``). Missing values
+    (None, NaN) give ``""``. Encoders remove the spaces as well (``"Jan-Willem"`` and
+    ``"Janwillem"`` encode alike).
+
+    Returns
+    -------
+    str
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    words = _NON_LETTERS.sub(" ", fold_ascii(str(value)).lower()).split()
+    if surname:
+        kept = [w for w in words if w not in PARTICLES]
+        if kept:
+            words = kept
+    return " ".join(words)
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+
+
+def normalise_date(value: Any) -> str:
+    """An ISO date string ``YYYY-MM-DD`` from an ISO string, a date/datetime or a pandas Timestamp; ``""`` if empty.
+
+    Strings must be ``YYYY-MM-DD`` (a midnight time such as ``T00:00:00``, as Excel
+    exports write, is accepted): ``03-04-2021`` is refused because day and month
+    cannot be told apart.
+
+    Raises
+    ------
+    ValueError
+        A value that is not a valid ISO date (e.g. ``2021-02-30``, ``17/05/1990``).
+    """
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    s = str(value).strip()
+    if not s:
+        return ""
+    m = _ISO.match(s)
+    if not m:
+        raise ValueError(s)
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except ValueError:
+        raise ValueError(s) from None
+
+
+_SEX = {
+    "f": "f", "female": "f", "v": "f", "vrouw": "f", "vrouwelijk": "f", "w": "f", "woman": "f", "fem": "f",
+    "m": "m", "male": "m", "man": "m", "mannelijk": "m", "masc": "m",
+    "unknown": "", "onbekend": "", "u": "", "?": "", "na": "", "n a": "",
+}
+
+
+def normalise_sex(value: Any) -> str:
+    """``"f"``, ``"m"``, ``""`` (missing or unknown) or the folded lower-case value for anything else (e.g. ``"x"``).
+
+    Recognises English and Dutch spellings (female/vrouw/V, male/man/M, unknown/onbekend).
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    s = " ".join(_NON_LETTERS.sub(" ", fold_ascii(str(value)).lower()).split()) or str(value).strip()
+    return _SEX.get(s, s)
+
+
+def normalise_nationality(value: Any) -> str:
+    """Folded, lower-case, single-spaced nationality (``"NL"`` -> ``"nl"``); ``""`` if missing.
+
+    No mapping between country names and codes is attempted: organisations should use
+    the same coding (ISO 3166-1 alpha-2 in the synthetic files).
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return " ".join(fold_ascii(str(value)).lower().split())
+
+
+# ----------------------------------------------------------------------------- reading
+_READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
+            ".xlsx": "excel", ".xls": "excel"}
+
+
+def _read_file(p: Path) -> pd.DataFrame:
+    if not p.exists():
+        raise RegistrationError(f"registration file {str(p)!r} not found")
+    kind = _READERS.get(p.suffix.lower())
+    if kind is None:
+        raise RegistrationError(f"cannot read {p.name!r}: use a .csv, .tsv, .parquet or .xlsx registration file")
+    try:
+        if kind == "csv":
+            # every column as text: record ids keep leading zeros, empty cells stay empty strings
+            return pd.read_csv(p, dtype=str, keep_default_na=False)
+        if kind == "tsv":
+            return pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
+        if kind == "parquet":
+            return pd.read_parquet(p)
+        return pd.read_excel(p)
+    except pd.errors.EmptyDataError:
+        raise RegistrationError(f"registration file {p.name!r} is empty") from None
+    except (ValueError, OSError, ImportError) as e:
+        raise RegistrationError(f"cannot read registration file {p.name!r}: {e}") from None
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Cells as stripped strings; missing -> ''; integral floats (Excel ids) without '.0'."""
+    def one(v):
+        if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+    if pd.api.types.is_string_dtype(s) and all(isinstance(v, str) for v in s.dropna()):
+        return s.fillna("").astype(str).str.strip()
+    return s.map(one).astype(str)
+
+
+def _rows(mask: np.ndarray) -> list[int]:
+    return (np.flatnonzero(mask) + 1).tolist()
+
+
+def _row_text(rows: Sequence[int], values: Sequence | None = None) -> str:
+    shown = list(rows[:_MAX_SHOWN])
+    if values is None:
+        txt = ", ".join(str(r) for r in shown)
+    else:
+        txt = ", ".join(f"{r} ({v!r})" for r, v in zip(shown, values))
+    more = len(rows) - len(shown)
+    return txt + (f" and {more} more" if more > 0 else "")
+
+
+def registration_kind(df: pd.DataFrame) -> str:
+    """``"plaintext"`` or ``"pseudonymised"``, from the columns of a registration frame.
+
+    A frame with any of ``first_name``/``surname``/``date_of_birth`` is plaintext;
+    otherwise one with ``key_id`` or any ``bf_``/``tok_`` column is pseudonymised;
+    otherwise plaintext (its missing columns are reported by the validation).
+
+    Raises
+    ------
+    RegistrationError
+        Both plaintext identifiers and encodings in one frame.
+    """
+    cols = set(map(str, df.columns))
+    plain = cols & set(IDENTIFIER_COLUMNS)
+    enc = {c for c in cols if c in _ENCODED or c.startswith(("bf_", "tok_"))}
+    if plain and enc:
+        raise RegistrationError(
+            f"the registrations hold plaintext identifiers ({', '.join(sorted(plain))}) and encodings "
+            f"({', '.join(sorted(enc)[:4])}, ...) together: pseudonymise the plaintext file again from the original, "
+            "or drop the plaintext columns"
+        )
+    return "pseudonymised" if enc else "plaintext"
+
+
+def covariate_columns(df: pd.DataFrame) -> list[str]:
+    """The covariate columns of a registration frame: every column that is not part of the format.
+
+    For a plaintext frame: all but :data:`REQUIRED_COLUMNS`; for a pseudonymised frame:
+    all but the encodings, ``key_id``, ``record_id``, ``organisation``,
+    ``registration_date`` and the clear ``sex``/``nationality`` (kept for the estimates,
+    but identifying columns, not covariates of the format). ``true_person_id`` of
+    synthetic files counts as a covariate here; linkage must leave it out.
+    """
+    skip = set(REQUIRED_COLUMNS) | _ENCODED | {"sex", "nationality"}
+    return [c for c in df.columns if c not in skip and not str(c).startswith(("bf_", "tok_"))]
+
+
+def read_registrations(
+    data: str | Path | pd.DataFrame, *, name: str | None = None, today: date | None = None
+) -> pd.DataFrame:
+    """Read and validate one registration file (CSV/TSV/Parquet/Excel) or data frame.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+    name : str, optional
+        How the data is named in messages (default: the file name, or ``"registrations"``).
+    today : date, optional
+        Registration dates after this day are refused (default: today).
+
+    Returns
+    -------
+    DataFrame, shape (n_registrations, n_columns)
+        The registrations with every format column as text (missing -> ``""``), dates as
+        ISO strings, covariates unchanged. ``attrs``: ``kind`` (``"plaintext"`` or
+        ``"pseudonymised"``), ``source`` (the name), ``key_id`` (pseudonymised only),
+        ``bloom_bits`` (pseudonymised only: m, the length of the Bloom filters).
+
+    Raises
+    ------
+    RegistrationError
+        Missing file; no rows; missing columns; plaintext and encodings mixed; empty or
+        duplicated ``record_id``; empty ``organisation``; empty, unparseable or future
+        ``registration_date``; unparseable ``date_of_birth`` or one after the registration
+        date; for pseudonymised files: a ``key_id`` that is missing, malformed or not the
+        same on every row, malformed Bloom filters or tokens. Rows are numbered from 1
+        (the first data row under the header).
+    """
+    if isinstance(data, (str, Path)):
+        p = Path(data)
+        src = name or p.name
+        df = _read_file(p)
+    elif isinstance(data, pd.DataFrame):
+        src = name or "registrations"
+        df = data.copy()
+    else:
+        raise RegistrationError(f"registrations must be a file path or a pandas DataFrame, not {type(data).__name__}")
+    df.columns = [str(c).strip() for c in df.columns]
+    if df.shape[0] == 0:
+        raise RegistrationError(f"{src}: the registration file has a header but no rows")
+    if len(set(df.columns)) < len(df.columns):
+        dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        raise RegistrationError(f"{src}: column(s) {dup} appear twice; give every column its own name")
+    kind = registration_kind(df)
+    required = REQUIRED_COLUMNS if kind == "plaintext" else PSEUDONYMISED_COLUMNS
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        if kind == "plaintext":
+            hint = (f"a registration file needs the columns {', '.join(REQUIRED_COLUMNS)} (date_of_birth may be "
+                    "empty); rename yours accordingly")
+        else:
+            hint = "it looks pseudonymised but lacks encodings: pseudonymise the plaintext file again"
+        raise RegistrationError(f"{src}: missing column(s) {', '.join(missing)}; {hint}")
+    text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
+    for c in text_cols:
+        df[c] = _as_text(df[c])
+    _check_core(df, src, today or date.today(), kind)
+    df.attrs = {"kind": kind, "source": src}
+    if kind == "pseudonymised":
+        df.attrs.update(_check_encodings(df, src))
+    return df
+
+
+def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
+    rid = df["record_id"]
+    empty = (rid == "").to_numpy()
+    if empty.any():
+        raise RegistrationError(
+            f"{src}: column 'record_id' is empty in row(s) {_row_text(_rows(empty))}; give every registration an id"
+        )
+    dup = rid.duplicated(keep=False).to_numpy()
+    if dup.any():
+        first = rid[dup].iloc[0]
+        rows = _rows((rid == first).to_numpy())
+        n_ids = rid[dup].nunique()
+        raise RegistrationError(
+            f"{src}: column 'record_id' repeats {first!r} in rows {_row_text(rows)}"
+            + (f" ({n_ids} ids repeat)" if n_ids > 1 else "")
+            + "; every registration needs its own record_id (a person registered twice keeps two ids)"
+        )
+    org_empty = (df["organisation"] == "").to_numpy()
+    if org_empty.any():
+        raise RegistrationError(
+            f"{src}: column 'organisation' is empty in row(s) {_row_text(_rows(org_empty))}; "
+            "name the organisation (list) that registered each person"
+        )
+    reg = _parse_dates(df, "registration_date", src, allow_empty=False)
+    future = reg > np.datetime64(today, "D")
+    if future.any():
+        rows = _rows(future)
+        vals = df["registration_date"].to_numpy()[future]
+        raise RegistrationError(
+            f"{src}: column 'registration_date' lies in the future (after {today.isoformat()}) in row(s) "
+            f"{_row_text(rows, vals)}; correct the dates"
+        )
+    if kind == "plaintext":
+        dob = _parse_dates(df, "date_of_birth", src, allow_empty=True)
+        late = ~np.isnat(dob) & (dob > reg)
+        if late.any():
+            rows = _rows(late)
+            vals = [f"{d} > {r}" for d, r in zip(df["date_of_birth"].to_numpy()[late], df["registration_date"].to_numpy()[late])]
+            raise RegistrationError(
+                f"{src}: column 'date_of_birth' is after the registration date in row(s) {_row_text(rows, vals)}; "
+                "correct the date of birth or leave it empty"
+            )
+
+
+def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.ndarray:
+    """Normalise column `col` to ISO strings in place; return datetime64[D] (NaT where empty)."""
+    s = df[col]
+    iso = pd.Series(pd.to_datetime(s, format="%Y-%m-%d", errors="coerce"), index=s.index)
+    ok_fast = iso.notna() & (s.astype(str).str.len() == 10)
+    out = s.where(ok_fast, "").astype(object)
+    bad_rows, bad_vals = [], []
+    for i in np.flatnonzero(~ok_fast.to_numpy()):
+        v = s.iloc[i]
+        try:
+            out.iloc[i] = normalise_date(v)
+        except ValueError:
+            bad_rows.append(i + 1)
+            bad_vals.append(str(v))
+    if bad_rows:
+        raise RegistrationError(
+            f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
+            f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17"
+        )
+    df[col] = out.astype(str) if len(out) else out
+    empty = (df[col] == "").to_numpy()
+    if empty.any() and not allow_empty:
+        raise RegistrationError(
+            f"{src}: column {col!r} is empty in row(s) {_row_text(_rows(empty))}; every registration needs its date"
+        )
+    vals = df[col].to_numpy().astype(object)
+    vals[empty] = "NaT"
+    return vals.astype("datetime64[D]")
+
+
+_B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+_HEX = re.compile(r"^[0-9a-f]{16,64}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def _check_encodings(df: pd.DataFrame, src: str) -> dict:
+    kid = df["key_id"]
+    ids = pd.unique(kid)
+    if len(ids) > 1:
+        raise RegistrationError(
+            f"{src}: column 'key_id' is not the same on every row ({', '.join(map(str, ids[:3]))}): the file mixes "
+            "encodings made with different keys; pseudonymise all registrations with one key"
+        )
+    if not _KEY_ID.match(str(ids[0])):
+        raise RegistrationError(f"{src}: column 'key_id' must hold 16 hex characters, not {str(ids[0])!r}")
+    length = None
+    for c in BLOOM_COLUMNS:
+        s = df[c]
+        bad = ~s.str.match(_B64).to_numpy()
+        if bad.any():
+            rows = _rows(bad)
+            raise RegistrationError(
+                f"{src}: column {c!r} is not a base64 Bloom filter in row(s) {_row_text(rows)}; "
+                "pseudonymise the plaintext file again"
+            )
+        lens = s.str.len().unique()
+        if len(lens) > 1 or (length is not None and lens[0] != length):
+            raise RegistrationError(
+                f"{src}: the Bloom filters do not all have the same length (column {c!r}); "
+                "pseudonymise all registrations with the same settings"
+            )
+        length = int(lens[0])
+    import base64
+
+    m = 8 * len(base64.b64decode(df[BLOOM_COLUMNS[0]].iloc[0]))
+    for c in (*TOKEN_COLUMNS, *BLOCK_COLUMNS):
+        s = df[c]
+        bad = ~((s == "") | s.str.match(_HEX)).to_numpy()
+        if bad.any():
+            raise RegistrationError(
+                f"{src}: column {c!r} is not a hex token (or empty) in row(s) {_row_text(_rows(bad))}; "
+                "pseudonymise the plaintext file again"
+            )
+    return {"key_id": str(ids[0]), "bloom_bits": m}
+
+
+def read_registration_files(
+    paths: Iterable[str | Path | pd.DataFrame], *, today: date | None = None
+) -> list[pd.DataFrame]:
+    """Read and validate several registration files that are to be linked together.
+
+    Each is read with :func:`read_registrations`; then the set is checked: all of one
+    kind (all plaintext or all pseudonymised), all pseudonymised with the same key
+    (same ``key_id``) and the same Bloom filter length, and no (organisation,
+    record_id) pair in two files.
+
+    Parameters
+    ----------
+    paths : iterable of path or DataFrame
+    today : date, optional
+        See :func:`read_registrations`.
+
+    Returns
+    -------
+    list of DataFrame
+        One validated frame per input, in order (``attrs`` as in :func:`read_registrations`).
+
+    Raises
+    ------
+    RegistrationError
+        No input; an invalid file; mixed kinds (the message lists which files are
+        plaintext and which pseudonymised); different keys (files listed per key_id);
+        different Bloom filter lengths; an (organisation, record_id) pair in two files.
+    """
+    frames = []
+    for i, p in enumerate(paths):
+        name = None if not isinstance(p, pd.DataFrame) else f"registrations #{i + 1}"
+        frames.append(read_registrations(p, name=name, today=today))
+    if not frames:
+        raise RegistrationError("no registration files given")
+    by_kind: dict[str, list[str]] = {}
+    for f in frames:
+        by_kind.setdefault(f.attrs["kind"], []).append(f.attrs["source"])
+    if len(by_kind) > 1:
+        raise RegistrationError(
+            "the registration files mix plaintext (" + ", ".join(by_kind["plaintext"]) + ") and pseudonymised ("
+            + ", ".join(by_kind["pseudonymised"]) + ") identifiers; pseudonymise the plaintext files with the same "
+            "key first (darkfigure pseudonymise), or link only plaintext files"
+        )
+    if "pseudonymised" in by_kind:
+        by_key: dict[str, list[str]] = {}
+        for f in frames:
+            by_key.setdefault(f.attrs["key_id"], []).append(f.attrs["source"])
+        if len(by_key) > 1:
+            parts = "; ".join(f"key id {k}: {', '.join(v)}" for k, v in by_key.items())
+            raise RegistrationError(
+                f"the registration files were pseudonymised with different keys ({parts}); encodings made with "
+                "different keys never match: pseudonymise every file with the same key"
+            )
+        ms = {f.attrs["bloom_bits"] for f in frames}
+        if len(ms) > 1:
+            raise RegistrationError(
+                f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
+                "file with the same darkfigure settings"
+            )
+    if len(frames) > 1:
+        # record ids are unique within a file (checked), so a repeated pair spans two files
+        allk = pd.DataFrame({
+            "organisation": np.concatenate([f["organisation"].to_numpy(dtype=object) for f in frames]),
+            "record_id": np.concatenate([f["record_id"].to_numpy(dtype=object) for f in frames]),
+            "source": np.repeat([f.attrs["source"] for f in frames], [len(f) for f in frames]),
+        })
+        dup = allk.duplicated(["organisation", "record_id"], keep=False).to_numpy()
+        if dup.any():
+            first = allk[dup].iloc[0]
+            srcs = allk.loc[dup & (allk["organisation"] == first["organisation"]).to_numpy()
+                            & (allk["record_id"] == first["record_id"]).to_numpy(), "source"]
+            raise RegistrationError(
+                f"organisation {first['organisation']!r} record_id {first['record_id']!r} is in "
+                f"{' and '.join(srcs)}: a file was given twice, or two files of one organisation reuse ids"
+            )
+    return frames

@@ -1,0 +1,706 @@
+"""Synthetic registrations with a known truth: per-organisation files for testing record linkage.
+
+:func:`simulate_registrations` draws a population from a scenario with
+:func:`darkfigure.simulate.simulate` (the same seed gives the same capture histories),
+gives every registered person an identity, and writes one registration per list that
+captured the person, as organisations would have recorded it:
+
+* **Identity.** Origin group (Dutch / EU / non-EU) from the scenario covariate
+  ``nationality_group`` or ``nationality`` when it has these levels (otherwise drawn
+  35/25/40%); a country within the group (shares in ``data/origins.csv``); sex from
+  the covariate ``sex`` (otherwise 50/50); first name by country and sex and surname by
+  country (and sex where surnames have gendered forms: Polish, Bulgarian, Slovak,
+  Ukrainian, Ghanaian) from the packaged lists in ``data/`` (extracted once from
+  Faker's locales by ``scripts/extract_names.py``; heavy-tailed frequencies, so common
+  names recur as they do in real registers). Age on 1 January of the person's year:
+  12-17 for the covariate level ``age = minor``, otherwise 18 + Gamma(2, 6) years (mean
+  30); 5% of non-EU persons carry the official date of birth 1 January (as when the
+  real date is unknown). The date of birth precedes every registration.
+* **Registrations.** One per list that captured the person, dated uniformly within the
+  person's year (never after yesterday). Within-organisation duplicates: a registration
+  is copied, with probability ``duplicate``, as a second registration of the same person
+  by the same organisation (another record_id and date, its own errors).
+* **Errors**, independently per registration with the probabilities of
+  :class:`ErrorRates`: name-form variants (accents dropped, Dutch particles written
+  "Berg, van der" or left out, only one part of a compound first name or double surname,
+  another transliteration of a Cyrillic name, a diminutive such as Kees for Cornelis),
+  typos in first name and surname (keyboard-neighbour substitution, deletion,
+  transposition of neighbours, a doubled or undoubled letter), first name and surname
+  swapped, date of birth missing or wrong (day and month swapped, year off by one, day
+  off by one), sex or nationality missing; and some organisations (probability
+  ``uppercase_surnames`` each) write surnames in capitals.
+
+The truth is kept aside: ``true_person_id`` in every registration (real files have no
+such column; ``darkfigure link --truth true_person_id`` uses it to measure linkage
+quality), ``persons`` (one row per registered person with the true identity, lists and
+covariates), ``errors`` (which errors each registration received) and ``truth`` (the
+true N per group and year, as :class:`darkfigure.simulate.Simulation` gives it).
+
+Columns of the registrations: ``record_id, organisation, registration_date, first_name,
+surname, date_of_birth, sex, nationality`` (ISO 3166-1 alpha-2 country code), then the
+scenario's covariates other than sex (a covariate named ``nationality`` is written as
+``nationality_group`` because ``nationality`` holds the country), then
+``true_person_id``.
+
+Everything is vectorised with numpy except the string edits of the registrations that
+receive an error (a Python loop over that minority): a million registrations take a
+few seconds (``benchmarks/bench_registrations.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..simulate import Scenario, ScenarioError, Simulation, load_scenario, simulate
+from .registrations import PARTICLES, REQUIRED_COLUMNS, fold_ascii
+
+__all__ = ["ErrorRates", "RegistrationSimulation", "simulate_registrations"]
+
+_GROUPS = ("Dutch", "EU", "non-EU")
+_DEFAULT_GROUP_SHARES = (0.35, 0.25, 0.40)
+_NATIONALITY_COVARIATES = ("nationality_group", "nationality")
+_JAN1_SHARE_NON_EU = 0.05
+_CYRILLIC_ORIGINS = {"UA", "BG"}
+
+
+@dataclass(frozen=True)
+class ErrorRates:
+    """Probabilities of recording errors, per registration (each drawn independently).
+
+    Attributes
+    ----------
+    name_variant : float
+        Another form of the first name or surname (accents, particles, compound parts,
+        transliteration, diminutive), chosen among the forms that exist for the name.
+    typo_first_name, typo_surname : float
+        One typing error in the field.
+    swap_names : float
+        First name and surname exchanged.
+    dob_missing : float
+        Date of birth left empty.
+    dob_wrong : float
+        Date of birth wrong (day/month swapped when both <= 12, else year or day off by
+        one); exclusive with `dob_missing`, so ``dob_missing + dob_wrong <= 1``.
+    sex_missing, nationality_missing : float
+        Field left empty.
+    duplicate : float
+        Probability that a registration has a second registration of the same person by
+        the same organisation (within-organisation duplicate).
+    uppercase_surnames : float
+        Probability, per organisation, that it writes surnames in capitals (a style, not
+        an error; normalisation removes it).
+
+    Defaults are meant to be realistic but linkable (a few per cent each; together about
+    a quarter of the registrations carry at least one error).
+    """
+
+    name_variant: float = 0.05
+    typo_first_name: float = 0.04
+    typo_surname: float = 0.05
+    swap_names: float = 0.02
+    dob_missing: float = 0.06
+    dob_wrong: float = 0.03
+    sex_missing: float = 0.01
+    nationality_missing: float = 0.02
+    duplicate: float = 0.03
+    uppercase_surnames: float = 0.3
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if not (isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0):
+                raise ScenarioError(f"error rate {f.name} must be a probability in [0, 1], got {v!r}")
+        if self.dob_missing + self.dob_wrong > 1:
+            raise ScenarioError("dob_missing + dob_wrong must not exceed 1 (a date is either missing or wrong)")
+
+    @classmethod
+    def none(cls) -> ErrorRates:
+        """No errors and no duplicates: every registration holds the true identity."""
+        return cls(**{f.name: 0.0 for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
+class RegistrationSimulation:
+    """Synthetic registrations of a simulated population and the truth behind them.
+
+    Attributes
+    ----------
+    simulation : Simulation
+        The population and its capture histories (``simulation.histories`` are the true
+        histories of the registrations).
+    registrations : DataFrame, shape (n_registrations, 8 + n_covariates + 1)
+        All organisations together, sorted by organisation (scenario order), date and
+        record_id; columns as in the module docstring, ending with ``true_person_id``.
+    persons : DataFrame, shape (n_registered_persons, ...)
+        The truth per registered person: ``true_person_id``, true ``first_name``,
+        ``surname``, ``date_of_birth``, ``sex``, ``nationality`` (country code), ``origin``
+        (Dutch/EU/non-EU), the scenario covariates, the year column, one 0/1 column per
+        list and ``n_registrations`` (duplicates included).
+    errors : DataFrame, shape (n_registrations, ...)
+        Per registration (same order as `registrations`): ``record_id``,
+        ``organisation``, ``true_person_id``, ``duplicate_of`` (record_id of the
+        registration it duplicates, or ""), ``name_variant`` (kind or ""),
+        ``typo_first_name``, ``typo_surname`` (kind or ""), ``swap_names``,
+        ``dob_missing`` (bool), ``dob_wrong`` (kind or ""), ``sex_missing``,
+        ``nationality_missing`` (bool).
+    error_rates : ErrorRates
+    seed : int
+        The entropy actually used (drawn when None was given), to reproduce the draw.
+    """
+
+    simulation: Simulation
+    registrations: pd.DataFrame = field(repr=False)
+    persons: pd.DataFrame = field(repr=False)
+    errors: pd.DataFrame = field(repr=False)
+    error_rates: ErrorRates = field(default_factory=ErrorRates)
+    seed: int = 0
+
+    @property
+    def truth(self) -> pd.DataFrame:
+        """True N per group, level and year (``group, level, year, N``), as :attr:`Simulation.truth`."""
+        return self.simulation.truth
+
+    @property
+    def organisations(self) -> tuple[str, ...]:
+        """The organisations (the scenario's lists), in scenario order."""
+        return self.simulation.lists
+
+    def files(self) -> dict[str, pd.DataFrame]:
+        """One registration frame per organisation (what each organisation would send)."""
+        r = self.registrations
+        return {o: r[r["organisation"] == o].reset_index(drop=True) for o in self.organisations}
+
+    def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
+        """Write ``registrations/<organisation>.csv``, ``persons_truth.csv`` and ``registration_errors.csv``.
+
+        Parameters
+        ----------
+        out : path
+            Folder (created if needed).
+        fmt : {"csv", "parquet"}
+            Format of the registration files (the truth files are always CSV).
+
+        Returns
+        -------
+        list of Path
+            The files written. Each is written to a temporary file and renamed, so a
+            failure leaves no half-written file.
+
+        Raises
+        ------
+        ValueError
+            Unknown `fmt`.
+        OSError
+            The folder cannot be created or written.
+        """
+        if fmt not in ("csv", "parquet"):
+            raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
+        out = Path(out)
+        reg_dir = out / "registrations"
+        reg_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for org, df in self.files().items():
+            files.append(_atomic_write(df, reg_dir / f"{_file_name(org)}.{fmt}"))
+        files.append(_atomic_write(self.persons, out / "persons_truth.csv"))
+        files.append(_atomic_write(self.errors, out / "registration_errors.csv"))
+        return files
+
+
+def _file_name(org: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in org)
+
+
+def _atomic_write(df: pd.DataFrame, path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ----------------------------------------------------------------------------- name tables
+@dataclass(frozen=True)
+class _Names:
+    origins: pd.DataFrame  # origin, country, group, share
+    first: dict  # (origin, sex) -> (names array, probabilities)
+    surname: dict  # (origin, sex or "") -> (names array, probabilities)
+    variants: dict  # first name -> tuple of variants
+
+
+@lru_cache(maxsize=1)
+def _names() -> _Names:
+    base = resources.files("darkfigure.linkage") / "data"
+
+    def read(name: str) -> pd.DataFrame:
+        with (base / name).open("r", encoding="utf-8") as f:
+            return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+    origins = read("origins.csv")
+    origins["share"] = origins["share"].astype(float)
+
+    def table(df: pd.DataFrame) -> dict:
+        out = {}
+        for (o, s), g in df.groupby(["origin", "sex"], sort=False):
+            w = g["weight"].astype(float).to_numpy()
+            out[(o, s)] = (g["name"].to_numpy(dtype=object), w / w.sum())
+        return out
+
+    var = read("first_name_variants.csv")
+    variants: dict[str, tuple[str, ...]] = {}
+    for n, v in zip(var["name"], var["variant"]):
+        variants[n] = variants.get(n, ()) + (v,)
+    return _Names(origins, table(read("first_names.csv")), table(read("surnames.csv")), variants)
+
+
+# ----------------------------------------------------------------------------- simulation
+def simulate_registrations(
+    scenario: Scenario | Mapping | str | Path = "clearing_house",
+    seed: int | None = None,
+    *,
+    scale: float = 1.0,
+    population: int | None = None,
+    errors: ErrorRates | None = None,
+    today: date | None = None,
+) -> RegistrationSimulation:
+    """Simulate a population and the registration files its organisations would send.
+
+    Parameters
+    ----------
+    scenario : Scenario, mapping, path or bundled name
+        See :func:`darkfigure.simulate.load_scenario`; the lists are the organisations.
+        ``clearing_house`` (6 organisations, about 5,000 registered victims and 8,000
+        registrations) is the default.
+    seed : int, optional
+        Seed of everything; the capture histories equal those of ``simulate(scenario,
+        seed)`` (unscaled), and the identities and errors come from an independent stream.
+    scale : float
+        Multiplies the scenario's population sizes (e.g. 125 for about a million
+        registrations with ``clearing_house``).
+    population : int, optional
+        Total population over all years instead of `scale` (sizes rescaled in proportion).
+    errors : ErrorRates, optional
+        Recording errors (default :class:`ErrorRates()`; ``ErrorRates.none()`` for clean data).
+    today : date, optional
+        Registration dates stay before this day (default: today).
+
+    Returns
+    -------
+    RegistrationSimulation
+
+    Raises
+    ------
+    ScenarioError
+        An invalid scenario, a non-positive scale, a scenario year after `today`, or a
+        covariate named like a registration column other than ``sex``/``nationality``.
+
+    References
+    ----------
+    The error types follow the ones reported for person registers and used in synthetic
+    linkage benchmarks (Christen 2012, *Data Matching*, ch. 6 and Christen & Vatsalan
+    2013, "Flexible and extensible generation and corruption of personal data", CIKM):
+    typographical edits, name variants, swapped fields, missing values and duplicates.
+    """
+    sc = load_scenario(scenario)
+    errors = errors if errors is not None else ErrorRates()
+    today = today or date.today()
+    if population is not None:
+        if population <= 0:
+            raise ScenarioError(f"population must be positive, got {population}")
+        scale = population / float(sum(sc.population))
+    if not scale > 0:
+        raise ScenarioError(f"scale must be positive, got {scale}")
+    if scale != 1.0:
+        sc = dataclasses.replace(sc, population=tuple(p * scale for p in sc.population))
+    if max(sc.years) > today.year:
+        raise ScenarioError(f"scenario year {max(sc.years)} lies in the future: registrations cannot be dated")
+    clash = set(sc.covariate_names) & (set(REQUIRED_COLUMNS) - {"sex", "nationality"} | {"true_person_id"})
+    if clash:
+        raise ScenarioError(f"covariate(s) {sorted(clash)} have the name of a registration column; rename them")
+    entropy = int(np.random.SeedSequence(seed).entropy)
+    sim = simulate(sc, seed=entropy)
+    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1 << 20,)))
+    persons = _persons(sim, rng)
+    regs, err = _registrations(sim, persons, errors, rng, today)
+    return RegistrationSimulation(sim, regs, persons, err, errors, entropy)
+
+
+def _persons(sim: Simulation, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per registered person with a true identity (order random, ids 1..n)."""
+    sc = sim.scenario
+    lists = list(sc.list_names)
+    c = sim.complete
+    seen = (c[lists].to_numpy().sum(axis=1) > 0) & (c["count"].to_numpy() > 0)
+    obs = c[seen].reset_index(drop=True)
+    idx = np.repeat(np.arange(len(obs)), obs["count"].to_numpy())
+    idx = idx[rng.permutation(len(idx))]
+    n = len(idx)
+    cols: dict[str, Any] = {"true_person_id": np.arange(1, n + 1)}
+    cov = {name: obs[name].to_numpy(dtype=object)[idx] for name in sc.covariate_names}
+    year = obs[sc.year_column].to_numpy()[idx].astype(np.int64)
+
+    sex = _sex(cov.get("sex"), n, rng)
+    group = _group(sc, cov, n, rng)
+    names = _names()
+    country = np.empty(n, dtype=object)
+    for g in _GROUPS:
+        m = np.flatnonzero(group == g)
+        o = names.origins[names.origins["group"] == g]
+        country[m] = o["origin"].to_numpy(dtype=object)[rng.choice(len(o), size=len(m), p=_p(o["share"]))]
+    first = np.empty(n, dtype=object)
+    sur = np.empty(n, dtype=object)
+    for o in pd.unique(country):
+        for s in ("female", "male"):
+            m = np.flatnonzero((country == o) & (sex == s))
+            if not len(m):
+                continue
+            nm, p = names.first[(o, s)]
+            first[m] = nm[rng.choice(len(nm), size=len(m), p=p)]
+            nm, p = names.surname.get((o, s)) or names.surname[(o, "")]
+            sur[m] = nm[rng.choice(len(nm), size=len(m), p=p)]
+    # Brazilian and Portuguese persons often carry two surnames
+    two = np.flatnonzero(np.isin(country, ["BR", "PT"]) & (rng.random(n) < 0.4))
+    for o in ("BR", "PT"):
+        m = two[country[two] == o]
+        nm, p = names.surname[(o, "")]
+        sur[m] = sur[m] + " " + nm[rng.choice(len(nm), size=len(m), p=p)]
+
+    minor = (cov["age"] == "minor") if "age" in cov else np.zeros(n, dtype=bool)
+    age = np.where(minor, rng.integers(12, 18, size=n), 18 + np.minimum(rng.gamma(2.0, 6.0, size=n), 52).astype(int))
+    jan1 = np.array([f"{y}-01-01" for y in range(1900, 2200)], dtype="datetime64[D]")
+    year_start = jan1[year - 1900]
+    birth_year_start = jan1[year - age - 1 - 1900]
+    # born in the year before (age on 1 January = age), on a uniform day of that year
+    span = (jan1[year - age - 1900] - birth_year_start).astype(np.int64)
+    dob = birth_year_start + (rng.random(n) * span).astype(np.int64)
+    official_jan1 = (group == "non-EU") & (rng.random(n) < _JAN1_SHARE_NON_EU)
+    dob[official_jan1] = birth_year_start[official_jan1]
+    assert (dob < year_start).all()
+
+    cols.update(first_name=first, surname=sur, date_of_birth=dob.astype(str), sex=sex, nationality=country,
+                origin=group)
+    for name in sc.covariate_names:
+        if name != "sex":
+            cols["nationality_group" if name == "nationality" else name] = cov[name]
+    cols[sc.year_column] = year
+    L = obs[lists].to_numpy().astype(np.int8)[idx]
+    for j, name in enumerate(lists):
+        cols[name] = L[:, j]
+    return pd.DataFrame(cols)
+
+
+def _p(w) -> np.ndarray:
+    w = np.asarray(w, dtype=float)
+    return w / w.sum()
+
+
+def _sex(cov, n: int, rng) -> np.ndarray:
+    if cov is None:
+        return np.where(rng.random(n) < 0.5, "female", "male").astype(object)
+    # levels other than these female spellings count as male (names are drawn by sex)
+    fem = np.isin(np.char.lower(cov.astype(str)), ["female", "f", "woman", "women", "vrouw", "v"])
+    return np.where(fem, "female", "male").astype(object)
+
+
+def _group(sc: Scenario, cov: dict, n: int, rng) -> np.ndarray:
+    for name in _NATIONALITY_COVARIATES:
+        if name in cov and set(pd.unique(cov[name])) <= set(_GROUPS):
+            return cov[name].astype(object)
+    return np.asarray(_GROUPS, dtype=object)[rng.choice(3, size=n, p=_DEFAULT_GROUP_SHARES)]
+
+
+def _registrations(sim: Simulation, persons: pd.DataFrame, er: ErrorRates, rng, today: date):
+    sc = sim.scenario
+    lists = list(sc.list_names)
+    L = persons[lists].to_numpy()
+    pi, oj = np.nonzero(L)
+    year = persons[sc.year_column].to_numpy()
+    last = np.datetime64(today - timedelta(days=1), "D")
+
+    def dates(p):
+        y = year[p]
+        start = (y - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        end = np.minimum((y + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") - 1, last)
+        span = (end - start).astype(np.int64) + 1
+        return start + (rng.random(len(p)) * span).astype(np.int64)
+
+    reg_date = dates(pi)
+    dup = np.flatnonzero(rng.random(len(pi)) < er.duplicate)
+    dup_of = np.full(len(pi) + len(dup), -1, dtype=np.int64)
+    dup_of[len(pi):] = dup
+    pi = np.concatenate([pi, pi[dup]])
+    oj = np.concatenate([oj, oj[dup]])
+    reg_date = np.concatenate([reg_date, dates(pi[len(reg_date):])])
+    n = len(pi)
+
+    # record ids: per organisation a random number, unrelated to person and date
+    rid = np.empty(n, dtype=object)
+    for j, org in enumerate(lists):
+        m = np.flatnonzero(oj == j)
+        width = max(6, len(str(len(m))))
+        num = pd.Series(rng.permutation(len(m)) + 1).astype(str).str.zfill(width).to_numpy(dtype=object)
+        rid[m] = _file_name(org).upper()[:6] + "-" + num
+
+    fn = persons["first_name"].to_numpy(dtype=object)[pi].copy()
+    sn = persons["surname"].to_numpy(dtype=object)[pi].copy()
+    origin = persons["nationality"].to_numpy(dtype=object)[pi]
+    dob = persons["date_of_birth"].to_numpy().astype("datetime64[D]")[pi]
+    sex = persons["sex"].to_numpy(dtype=object)[pi].copy()
+    nat = persons["nationality"].to_numpy(dtype=object)[pi].copy()
+
+    variant = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(rng.random(n) < er.name_variant):
+        fn[i], sn[i], variant[i] = _variant(fn[i], sn[i], origin[i], rng)
+    typo_fn = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(rng.random(n) < er.typo_first_name):
+        fn[i], typo_fn[i] = _typo(fn[i], rng)
+    typo_sn = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(rng.random(n) < er.typo_surname):
+        sn[i], typo_sn[i] = _typo(sn[i], rng)
+    swap = rng.random(n) < er.swap_names
+    fn[swap], sn[swap] = sn[swap], fn[swap].copy()
+    upper_orgs = np.flatnonzero(rng.random(len(lists)) < er.uppercase_surnames)
+    up = np.isin(oj, upper_orgs)
+    sn[up] = np.char.upper(sn[up].astype(str)).astype(object)
+
+    u = rng.random(n)
+    dob_missing = u < er.dob_missing
+    wrong = (u >= er.dob_missing) & (u < er.dob_missing + er.dob_wrong)
+    dob, dob_kind = _wrong_dates(dob, wrong, rng)
+    dob_txt = dob.astype(str).astype(object)
+    dob_txt[dob_missing] = ""
+    sex_missing = rng.random(n) < er.sex_missing
+    sex[sex_missing] = ""
+    nat_missing = rng.random(n) < er.nationality_missing
+    nat[nat_missing] = ""
+
+    cols: dict[str, Any] = {
+        "record_id": rid,
+        "organisation": np.asarray(lists, dtype=object)[oj],
+        "registration_date": reg_date.astype(str).astype(object),
+        "first_name": fn,
+        "surname": sn,
+        "date_of_birth": dob_txt,
+        "sex": sex,
+        "nationality": nat,
+    }
+    for name in sc.covariate_names:
+        if name != "sex":
+            out = "nationality_group" if name == "nationality" else name
+            cols[out] = persons[out].to_numpy(dtype=object)[pi]
+    cols["true_person_id"] = persons["true_person_id"].to_numpy()[pi]
+    regs = pd.DataFrame(cols)
+    err = pd.DataFrame({
+        "record_id": rid,
+        "organisation": cols["organisation"],
+        "true_person_id": cols["true_person_id"],
+        "duplicate_of": np.where(dup_of >= 0, rid[np.maximum(dup_of, 0)], ""),
+        "name_variant": variant,
+        "typo_first_name": typo_fn,
+        "typo_surname": typo_sn,
+        "swap_names": swap,
+        "dob_missing": dob_missing,
+        "dob_wrong": dob_kind,
+        "sex_missing": sex_missing,
+        "nationality_missing": nat_missing,
+    })
+    order = np.lexsort((rid.astype(str), reg_date, oj))
+    regs = regs.iloc[order].reset_index(drop=True)
+    err = err.iloc[order].reset_index(drop=True)
+    persons["n_registrations"] = np.bincount(pi, minlength=len(persons))
+    return regs, err
+
+
+# ----------------------------------------------------------------------------- errors
+_KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
+
+
+def _neighbours() -> dict[str, str]:
+    pos = {ch: (r, c) for r, row in enumerate(_KEYBOARD) for c, ch in enumerate(row)}
+    out = {}
+    for ch, (r, c) in pos.items():
+        out[ch] = "".join(o for o, (r2, c2) in pos.items() if o != ch and abs(r2 - r) <= 1 and abs(c2 - c) <= 1)
+    return out
+
+
+_NEIGHBOURS = _neighbours()
+
+
+def _typo(s: str, rng) -> tuple[str, str]:
+    """One typing error that changes the normalised name; returns (new name, kind)."""
+    letters = [i for i, ch in enumerate(s) if ch.isalpha()]
+    if not letters:
+        return s, ""
+    kinds = ["substitution", "deletion", "transposition", "doubling"]
+    for _ in range(8):
+        kind = kinds[rng.choice(4, p=[0.35, 0.25, 0.2, 0.2])]
+        if kind == "substitution":
+            i = letters[rng.integers(len(letters))]
+            base = fold_ascii(s[i]).lower()
+            cand = _NEIGHBOURS.get(base) or "aeiou"
+            new = cand[rng.integers(len(cand))]
+            if new == base:
+                continue
+            new = new.upper() if s[i].isupper() else new
+            return s[:i] + new + s[i + 1:], kind
+        if kind == "deletion":
+            if len(letters) < 3:
+                continue
+            i = letters[rng.integers(1, len(letters))]
+            return s[:i] + s[i + 1:], kind
+        if kind == "transposition":
+            pairs = [i for i in range(len(s) - 1) if s[i].isalpha() and s[i + 1].isalpha()
+                     and s[i].lower() != s[i + 1].lower()]
+            if not pairs:
+                continue
+            i = pairs[rng.integers(len(pairs))]
+            return s[:i] + s[i + 1] + s[i] + s[i + 2:], kind
+        doubles = [i for i in range(len(s) - 1) if s[i].isalpha() and s[i].lower() == s[i + 1].lower()]
+        if doubles:
+            i = doubles[rng.integers(len(doubles))]
+            return s[:i] + s[i + 1:], "undoubling"
+        i = letters[rng.integers(1, len(letters))] if len(letters) > 1 else letters[0]
+        return s[:i] + s[i].lower() + s[i:], kind
+    return s, ""
+
+
+_TRANSLIT = [("kh", "h"), ("y", "j"), ("ii", "iy"), ("iy", "y"), ("zh", "j"), ("ts", "c"), ("yu", "ju"),
+             ("ya", "ja"), ("shch", "sch"), ("ch", "tsj"), ("sh", "sj"), ("v", "w")]
+
+
+def _variant(fn: str, sn: str, origin: str, rng) -> tuple[str, str, str]:
+    """Another form of the first name or surname; returns (first name, surname, kind)."""
+    names = _names()
+    opts: list[str] = []
+    if fold_ascii(fn) != fn or fold_ascii(sn) != sn:
+        opts.append("ascii")
+    sw = sn.split()
+    if len(sw) > 1 and sw[0].lower() in PARTICLES:
+        opts.append("particles")
+    if len(sw) > 1 and sw[0].lower() not in PARTICLES:
+        opts.append("double_surname")
+    if len(fn.split()) > 1:
+        opts.append("compound")
+    if fn in names.variants:
+        opts.append("diminutive")
+    translit = [x for x in (0, 1) if any(a in (fn, sn)[x].lower() for a, _ in _TRANSLIT)]
+    if origin in _CYRILLIC_ORIGINS and translit:
+        opts.append("transliteration")
+    spelling = [v for v in (_spelling(fn, origin, rng), _spelling(sn, origin, rng))]
+    if any(v is not None for v in spelling):
+        opts.append("spelling")
+    if not opts:  # a short name without another form ("Li Mao"): left as it is
+        return fn, sn, ""
+    kind = opts[rng.integers(len(opts))]
+    if kind == "spelling":
+        x = [i for i in (0, 1) if spelling[i] is not None]
+        x = x[rng.integers(len(x))]
+        return (spelling[0], sn, kind) if x == 0 else (fn, spelling[1], kind)
+    if kind == "ascii":
+        return fold_ascii(fn), fold_ascii(sn), kind
+    if kind == "particles":
+        parts = [w for w in sw if w.lower() in PARTICLES]
+        main = " ".join(w for w in sw if w.lower() not in PARTICLES)
+        form = rng.integers(3)
+        if form == 0:
+            return fn, f"{main}, {' '.join(parts)}", kind  # Berg, van der
+        if form == 1:
+            return fn, main, kind  # Berg
+        return fn, " ".join([parts[0].capitalize(), *parts[1:], main]), kind  # Van der Berg
+    if kind == "double_surname":
+        return fn, sw[rng.integers(len(sw))], kind
+    if kind == "compound":
+        w = fn.split()
+        return (w[-1] if origin == "VN" else w[0]), sn, kind  # Vietnamese: the given name is last
+    if kind == "diminutive":
+        v = names.variants[fn]
+        return v[rng.integers(len(v))], sn, kind
+    # transliteration: one alternative rule, applied to one of the two names
+    x = translit[rng.integers(len(translit))]
+    name = (fn, sn)[x]
+    low = _lower1(name)
+    rules = [(a, b) for a, b in _TRANSLIT if a in low]
+    a, b = rules[rng.integers(len(rules))]
+    i = low.index(a)
+    rep = b.capitalize() if name[i].isupper() else b
+    new = name[:i] + rep + name[i + len(a):]
+    return (new, sn, kind) if x == 0 else (fn, new, kind)
+
+
+# spelling alternatives that sound alike: Dutch ij/y/ei, dt/t, ou/au; widely c/k, ph/f, th/t, ks/x
+_SPELLING_NL = [("ij", "y"), ("y", "ij"), ("ei", "ij"), ("dt", "t"), ("ou", "au"), ("s", "z"), ("ks", "x")]
+_SPELLING = [("ph", "f"), ("th", "t"), ("ck", "k"), ("c", "k"), ("k", "c"), ("x", "ks"), ("w", "v")]
+_VOWELS = set("aeiou")
+
+
+def _lower1(s: str) -> str:
+    """Lower case that keeps the length (Turkish İ lowers to two characters)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in s)
+
+
+def _spelling(name: str, origin: str, rng) -> str | None:
+    """A spelling variant that sounds alike, or a doubled/undoubled consonant between vowels (Jansen/Janssen)."""
+    low = _lower1(name)
+    rules = [(a, b) for a, b in (_SPELLING_NL if origin == "NL" else []) + _SPELLING if a in low]
+    for i in range(1, len(low) - 2):
+        if low[i] == low[i + 1] and low[i] not in _VOWELS and low[i].isalpha():
+            rules.append((low[i] * 2, low[i]))
+    for i in range(1, len(low) - 1):
+        if low[i - 1] in _VOWELS and low[i + 1] in _VOWELS and low[i].isalpha() and low[i] not in _VOWELS:
+            rules.append((low[i - 1:i + 2], low[i - 1] + low[i] * 2 + low[i + 1]))
+    if not rules:
+        return None
+    a, b = rules[rng.integers(len(rules))]
+    i = low.index(a)
+    rep = b.capitalize() if name[i].isupper() else b
+    return name[:i] + rep + name[i + len(a):]
+
+
+def _wrong_dates(dob: np.ndarray, wrong: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Wrong dates of birth where `wrong`: day/month swap (both <= 12 and different), else year or day off by one."""
+    out = dob.copy()
+    kind = np.full(len(dob), "", dtype=object)
+    idx = np.flatnonzero(wrong)
+    if not len(idx):
+        return out, kind
+    d = dob[idx]
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    mo = (d.astype("datetime64[M]") - d.astype("datetime64[Y]")).astype(np.int64) + 1
+    day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    swappable = (day <= 12) & (day != mo)
+    pick = rng.random(len(idx))
+    k = np.where(swappable & (pick < 0.5), "day_month_swap", np.where(pick < 0.75, "year", "day"))
+    k = np.where((k == "day_month_swap") & ~swappable, "year", k)
+    new_y, new_m, new_d = y.copy(), mo.copy(), day.copy()
+    s = k == "day_month_swap"
+    new_m[s], new_d[s] = day[s], mo[s]
+    yr = k == "year"
+    new_y[yr] += np.where(rng.random(yr.sum()) < 0.5, -1, 1)
+    dy = k == "day"
+    month_start = (new_y - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (new_m - 1)
+    month_len = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)
+    step = np.where(rng.random(len(idx)) < 0.5, -1, 1)
+    new_d[dy] = np.clip(day[dy] + step[dy], 1, month_len[dy])
+    new_d[dy] = np.where(new_d[dy] == day[dy], day[dy] - step[dy], new_d[dy])
+    new_d = np.minimum(new_d, month_len)  # 29 February in a year that is not a leap year
+    out[idx] = month_start.astype("datetime64[D]") + (new_d - 1)
+    kind[idx] = k
+    return out, kind
