@@ -592,6 +592,33 @@ def revictimisation(
     console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
+@app.command()
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(help="The --out folder of `darkfigure estimate`, `monitor`, `compare` or `link`.")
+    ],
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RUN_DIR/report.html).")] = None,
+) -> None:
+    """Write one self-contained HTML report (opens offline) of a run folder.
+
+    Exit codes: 0 report written, 2 no results in the folder (or unreadable).
+    """
+    console.print(f"Wrote {_write_report(run_dir, out)}")
+
+
+def _write_report(run_dir: Path, out: Path | None = None) -> Path:
+    """Build the report of `run_dir`; bad or missing results and write errors exit 2 with a one-line message."""
+    from .report import build_report
+
+    try:
+        return build_report(run_dir, out)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write the report to {str(out or run_dir)!r}: {e.strerror or e}")
+    raise AssertionError("unreachable: _fail exits")
+
+
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
