@@ -1,0 +1,22 @@
+"""The run report: one self-contained, offline HTML file from a run folder (``darkfigure report``).
+
+* :func:`build_report` reads a run folder (``estimate``/``monitor``/``compare --out``,
+  ``darkfigure link``, the repeat-victimisation tables) and writes ``report.html``.
+* :mod:`~darkfigure.report.explain`: every warning in plain words (what it means, what to do).
+* :mod:`~darkfigure.report.plots`: the plots (matplotlib, embedded as PNG data URIs).
+"""
+
+from .build import RESULT_FILES, Run, RunFolderError, build_report, load_run, render_report
+from .explain import EXPLANATIONS, Explanation, explain
+
+__all__ = [
+    "EXPLANATIONS",
+    "RESULT_FILES",
+    "Explanation",
+    "Run",
+    "RunFolderError",
+    "build_report",
+    "explain",
+    "load_run",
+    "render_report",
+]
