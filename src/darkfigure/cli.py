@@ -341,16 +341,36 @@ def simulate(
     persons: Annotated[
         bool, typer.Option("--persons", help="Also write persons.csv: one row per registered person.")
     ] = False,
+    registrations: Annotated[
+        bool,
+        typer.Option(
+            "--registrations",
+            help="Also write synthetic registration files, registrations/<organisation>.csv (names, dates of birth, "
+            "recording errors, duplicates; column true_person_id holds the truth), persons_truth.csv and "
+            "registration_errors.csv.",
+        ),
+    ] = False,
+    scale: Annotated[
+        float, typer.Option(help="Multiply the scenario's population sizes (e.g. 125 for ~1M clearing_house registrations).")
+    ] = 1.0,
 ) -> None:
     """Simulate a population with a known truth and the lists' registrations of it."""
+    from .linkage.synthetic import scaled_scenario, simulate_registrations
     from .simulate import simulate as run
 
+    reg = None
     try:
-        sim = run(scenario, seed=seed)
+        if registrations:
+            reg = simulate_registrations(scenario, seed=seed, scale=scale)
+            sim = reg.simulation
+        else:
+            sim = run(scaled_scenario(scenario, scale) if scale != 1.0 else scenario, seed=seed)
     except (DataError, ValueError) as e:
         _fail(str(e))
     try:
         files = sim.write(out, persons=persons)
+        if reg is not None:
+            files += reg.write(out)
     except OSError as e:
         _fail(f"cannot write the simulation to {str(out)!r}: {e.strerror or e}")
     sc = sim.scenario
@@ -359,6 +379,11 @@ def simulate(
         f"{escape(sc.name)}: N = {sim.n_total:,} ({years}), {sim.n_observed:,} registered by {len(sim.lists)} lists "
         f"({sim.n_observed / max(sim.n_total, 1):.0%} visible)"
     )
+    if reg is not None:
+        console.print(
+            f"{len(reg.registrations):,} registrations by {len(reg.organisations)} organisations "
+            f"(seed {reg.seed}; true_person_id holds the true person, real files have no such column)"
+        )
     console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
