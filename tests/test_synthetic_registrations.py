@@ -197,3 +197,24 @@ def test_bad_arguments_are_refused():
         ErrorRates(typo_surname=1.5)
     with pytest.raises(ScenarioError, match="scale"):
         simulate_registrations("clearing_house", seed=1, scale=0)
+
+
+def test_cli_simulate_registrations(tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    res = CliRunner().invoke(app, ["simulate", "clearing_house", "--seed", "3", "--out", str(tmp_path), "--registrations"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "histories.csv").exists() and (tmp_path / "persons_truth.csv").exists()
+    assert len(list((tmp_path / "registrations").glob("*.csv"))) == 6
+    h = pd.read_csv(tmp_path / "histories.csv")
+    pd.testing.assert_frame_equal(h, simulate("clearing_house", seed=3).histories, check_dtype=False)
+    regs = pd.concat(pd.read_csv(f) for f in (tmp_path / "registrations").glob("*.csv"))
+    assert regs["true_person_id"].nunique() == h["count"].sum()
+    # without the flag nothing changes; --scale scales the population
+    res = CliRunner().invoke(app, ["simulate", "clearing_house", "--seed", "3", "--out", str(tmp_path / "b"), "--scale", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "b" / "registrations").exists()
+    truth = pd.read_csv(tmp_path / "b" / "truth.csv")
+    assert truth.loc[truth["group"] == "total", "N"].iloc[0] == 4100

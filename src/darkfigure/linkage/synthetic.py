@@ -66,7 +66,7 @@ import pandas as pd
 from ..simulate import Scenario, ScenarioError, Simulation, load_scenario, simulate
 from .registrations import PARTICLES, REQUIRED_COLUMNS, fold_ascii
 
-__all__ = ["ErrorRates", "RegistrationSimulation", "simulate_registrations"]
+__all__ = ["ErrorRates", "RegistrationSimulation", "scaled_scenario", "simulate_registrations"]
 
 _GROUPS = ("Dutch", "EU", "non-EU")
 _DEFAULT_GROUP_SHARES = (0.35, 0.25, 0.40)
@@ -272,6 +272,31 @@ def _names() -> _Names:
 
 
 # ----------------------------------------------------------------------------- simulation
+def scaled_scenario(
+    scenario: Scenario | Mapping | str | Path, scale: float = 1.0, population: int | None = None
+) -> Scenario:
+    """The scenario with its population sizes multiplied by `scale` (or rescaled to a total of `population`).
+
+    Capture probabilities are unchanged, so the expected number of registrations scales
+    alike. Poisson scenarios keep drawing N per year (around the scaled means).
+
+    Raises
+    ------
+    ScenarioError
+        A non-positive scale or population, or an invalid scenario.
+    """
+    sc = load_scenario(scenario)
+    if population is not None:
+        if population <= 0:
+            raise ScenarioError(f"population must be positive, got {population}")
+        scale = population / float(sum(sc.population))
+    if not scale > 0:
+        raise ScenarioError(f"scale must be positive, got {scale}")
+    if scale == 1.0:
+        return sc
+    return dataclasses.replace(sc, population=tuple(p * scale for p in sc.population))
+
+
 def simulate_registrations(
     scenario: Scenario | Mapping | str | Path = "clearing_house",
     seed: int | None = None,
@@ -319,17 +344,9 @@ def simulate_registrations(
     2013, "Flexible and extensible generation and corruption of personal data", CIKM):
     typographical edits, name variants, swapped fields, missing values and duplicates.
     """
-    sc = load_scenario(scenario)
+    sc = scaled_scenario(scenario, scale, population)
     errors = errors if errors is not None else ErrorRates()
     today = today or date.today()
-    if population is not None:
-        if population <= 0:
-            raise ScenarioError(f"population must be positive, got {population}")
-        scale = population / float(sum(sc.population))
-    if not scale > 0:
-        raise ScenarioError(f"scale must be positive, got {scale}")
-    if scale != 1.0:
-        sc = dataclasses.replace(sc, population=tuple(p * scale for p in sc.population))
     if max(sc.years) > today.year:
         raise ScenarioError(f"scenario year {max(sc.years)} lies in the future: registrations cannot be dated")
     clash = set(sc.covariate_names) & (set(REQUIRED_COLUMNS) - {"sex", "nationality"} | {"true_person_id"})
