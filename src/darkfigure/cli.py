@@ -116,6 +116,9 @@ def estimate(
         ),
     ] = "error",
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
+    ] = False,
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
 
@@ -126,6 +129,8 @@ def estimate(
 
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
+    if report and out is None:
+        _fail("--report needs --out (the folder the report is written into)")
     try:
         h = read_histories(
             data,
@@ -162,6 +167,8 @@ def estimate(
         except OSError as e:
             _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
         console.print("Wrote " + ", ".join(str(f) for f in files))
+        if report:
+            console.print(f"Wrote {_write_report(out)}")
     if not res.fit.identified:
         raise typer.Exit(code=3)
 
@@ -261,11 +268,17 @@ def compare(
     seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
     reps: Annotated[int, typer.Option(help="Bootstrap replicates (log-linear with covariates).")] = 1000,
     out: Annotated[Path | None, typer.Option(help="Folder for compare.csv and forest.png/.svg.")] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
+    ] = False,
 ) -> None:
     """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
     from .compare import compare as run
-    from .compare import forest_plot
+    from .compare import write
     from .io import read_histories
+
+    if report and out is None:
+        _fail("--report needs --out (the folder the report is written into)")
 
     try:
         h = read_histories(data, lists=_split(lists), covariates=_split(covariates))
@@ -287,10 +300,13 @@ def compare(
         )
     console.print(t)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "compare.csv", index=False)
-        files = forest_plot(table, out / "forest", title=h.name, observed=h.n_observed)
-        console.print("Wrote " + ", ".join(str(f) for f in [out / "compare.csv", *files]))
+        try:
+            files = write(table, h, out, seed=seed, reps=reps)
+        except OSError as e:
+            _fail(f"cannot write the comparison to {str(out)!r}: {e.strerror or e}")
+        console.print("Wrote " + ", ".join(str(f) for f in files))
+        if report:
+            console.print(f"Wrote {_write_report(out)}")
 
 
 @app.command()
@@ -445,6 +461,9 @@ def monitor(
             help="Also fit one model per year and write years.csv: per-year N̂ of the joint model and of separate models.",
         ),
     ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
+    ] = False,
 ) -> None:
     """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
 
@@ -494,6 +513,8 @@ def monitor(
     except OSError as e:
         _fail(f"cannot write the monitor tables to {str(out)!r}: {e.strerror or e}")
     console.print("Wrote " + ", ".join(str(f) for f in files))
+    if report:
+        console.print(f"Wrote {_write_report(out)}")
 
 
 def _print_monitor(res) -> None:
