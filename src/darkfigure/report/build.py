@@ -192,7 +192,7 @@ def load_run(run_dir: str | Path) -> Run:
     run.result = _read_json(run, "result.json", required=True)
     run.estimates = _read_csv(run, "estimates.csv", columns=["group", "level", "observed", "nhat", "lower", "upper"])
     if run.estimates is not None:
-        run.estimates["level"] = run.estimates["level"].fillna("").astype(str)
+        run.estimates["level"] = run.estimates["level"].map(_as_label)
     run.search_path = _read_csv(run, "search_path.csv")
     run.compare = _read_csv(run, "compare.csv", columns=["method", "nhat", "lower", "upper"])
     run.compare_info = _read_json(run, "compare.json", required=False)
@@ -218,6 +218,11 @@ def load_run(run_dir: str | Path) -> Run:
             run.histories_table, run.histories_file = t, name
             break
     return run
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """A column as text, '' for missing values (CSV readers turn empty text cells into NaN)."""
+    return s.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
 
 
 def _as_label(v) -> str:
@@ -366,7 +371,7 @@ def _generic_view(id: str, df: pd.DataFrame, filename: str, *, max_rows: int = 2
             shown[c] = shown[c].map(fmt_count)
             numeric.append(c)
         else:
-            shown[c] = shown[c].fillna("").astype(str)
+            shown[c] = _text(shown[c])
     note = f"showing the first {max_rows} of {len(df)} rows" if len(df) > max_rows else None
     return _view(id, shown, df, filename, numeric=numeric, note=note)
 
@@ -533,8 +538,8 @@ def _model_section(run: Run) -> dict | None:
         path = path.reset_index(drop=True)
         shown = pd.DataFrame()
         if "phase" in path.columns:
-            shown["phase"] = path["phase"].fillna("").astype(str)
-        step = path["step"].fillna("").astype(str) if "step" in path.columns else pd.Series([""] * len(path))
+            shown["phase"] = _text(path["phase"])
+        step = _text(path["step"]) if "step" in path.columns else pd.Series([""] * len(path))
         shown["step"] = step.replace("", "main effects").to_numpy()
         for c, lab, d in (("df", "df", None), ("deviance", "deviance", 1), ("aic", "AIC", 1), ("bic", "BIC", 1),
                           ("pvalue", "p-value", -1), ("nhat", "N̂", 0)):
@@ -751,7 +756,7 @@ def _compare_section(run: Run, observed: int | None) -> dict | None:
     for c in ("interval", "warnings", "model"):
         if c not in t.columns:
             t[c] = ""
-        t[c] = t[c].fillna("").astype(str)
+        t[c] = _text(t[c])
     shown = pd.DataFrame({
         "method": t["method"].astype(str), "N̂": t["nhat"].map(fmt_count),
         "interval": [fmt_interval(a, b) for a, b in zip(t["lower"], t["upper"])],
@@ -810,8 +815,8 @@ def _revictimisation_section(run: Run) -> dict | None:
     ks: list[float] = []
     if r is not None:
         shown = pd.DataFrame({
-            "group": r["group"].fillna("").astype(str), "level": r["level"].map(_as_label),
-            "later offence": r["offence"].fillna("").astype(str),
+            "group": _text(r["group"]), "level": r["level"].map(_as_label),
+            "later offence": _text(r["offence"]),
             "within (years)": r["k_years"].map(lambda v: f"{_f(v):g}"),
             "persons": r["persons"].map(fmt_count), "re-victimised": r["events"].map(fmt_count),
             "censored": r["censored"].map(fmt_count),
@@ -830,9 +835,9 @@ def _revictimisation_section(run: Run) -> dict | None:
         c = c.copy()
         for col in ("time_years", "cumulative", "lower", "upper"):
             c[col] = pd.to_numeric(c[col], errors="coerce")
-        c["group"] = c["group"].fillna("").astype(str)
+        c["group"] = _text(c["group"])
         c["level"] = c["level"].map(_as_label)
-        c["offence"] = c["offence"].fillna("").astype(str)
+        c["offence"] = _text(c["offence"])
         overall = c["group"].isin(["total", "all", ""])
         k_line = max(ks) if ks else None
 
@@ -877,7 +882,7 @@ def _messages(run: Run) -> list[Message]:
     for n in (res.get("monitor") or {}).get("years_notes") or []:
         add("separate yearly models", n)
     if run.compare is not None and "warnings" in run.compare.columns:
-        for m, w in zip(run.compare["method"], run.compare["warnings"].fillna("")):
+        for m, w in zip(run.compare["method"], _text(run.compare["warnings"])):
             for part in str(w).split(" | "):
                 if part.strip():
                     add(f"compare: {m}", part.strip())

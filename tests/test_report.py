@@ -1,0 +1,486 @@
+"""The run report: sections from the run's files, numbers from its CSVs, self-contained, warnings explained."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import urllib.parse
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from darkfigure.cli import app
+from darkfigure.compare import compare
+from darkfigure.compare import write as write_compare
+from darkfigure.estimate import estimate
+from darkfigure.io import read_histories
+from darkfigure.monitor import monitor
+from darkfigure.report import EXPLANATIONS, RunFolderError, build_report, explain
+from darkfigure.simulate import simulate
+
+runner = CliRunner()
+
+# a small monitor population: 3 years, sex and form, 3 lists (as in test_monitor, fast to fit)
+SCENARIO = {
+    "name": "report_monitor",
+    "years": [2017, 2018, 2019],
+    "year_column": "year",
+    "population": {"size": [3000, 3300, 3600]},
+    "covariates": {
+        "sex": {"levels": ["female", "male"], "probabilities": [0.6, 0.4]},
+        "form": {"levels": ["sexual", "labour", "other"], "probabilities": [0.5, 0.3, 0.2]},
+    },
+    "lists": {
+        "police": {"baseline": 0.15, "effects": {"form": {"labour": -0.5}}},
+        "ngo": {"baseline": 0.1, "effects": {"sex": {"male": -0.5}}},
+        "inspect": {"baseline": 0.08, "effects": {"form": {"labour": 1.5}}},
+    },
+    "dependence": [{"lists": ["police", "ngo"], "log_odds_ratio": 0.5}],
+}
+
+POP = pd.DataFrame(
+    [
+        (y, sx, ag, p * f)
+        for y, f in [(2017, 1.0), (2018, 1.02), (2019, 1.04)]
+        for sx in ("female", "male")
+        for ag, p in (("adult", 4_000_000), ("minor", 1_000_000))
+    ],
+    columns=["year", "sex", "age_group", "population"],
+)
+
+MONITOR_SECTIONS = [
+    "Summary", "Data", "Model search and fit", "Estimates", "Yearly trend", "Visibility by subgroup",
+    "SDG 16.2.2 rates", "Tables for publication", "Warnings and notes", "About this run",
+]
+
+
+# ----------------------------------------------------------------------------- reading the page
+class _Page(HTMLParser):
+    """Headings, tables (by id), section texts, images and download links of a report."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.h2: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.sections: dict[str, list[str]] = {}
+        self.images: list[str] = []
+        self.downloads: dict[str, str] = {}
+        self.tags: list[tuple[str, dict]] = []
+        self._section = None
+        self._table = None
+        self._row = None
+        self._cell = None
+        self._h2 = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag == "section":
+            self._section = a.get("id")
+            self.sections[self._section] = []
+        elif tag == "h2":
+            self._h2 = []
+        elif tag == "table" and a.get("id"):
+            self._table = a["id"]
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "img":
+            self.images.append(a.get("src", ""))
+        elif tag == "a" and "download" in a:
+            self.downloads[a["download"]] = a.get("href", "")
+
+    def handle_endtag(self, tag):
+        if tag == "h2" and self._h2 is not None:
+            self.h2.append("".join(self._h2).strip())
+            self._h2 = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "section":
+            self._section = None
+
+    def handle_data(self, data):
+        if self._h2 is not None:
+            self._h2.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._section is not None:
+            self.sections[self._section].append(data)
+
+    def text(self, section: str) -> str:
+        return " ".join(" ".join(self.sections[section]).split())
+
+
+def _page(path: Path) -> _Page:
+    p = _Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def _csv_of(uri: str) -> pd.DataFrame:
+    head, data = uri.split(",", 1)
+    assert head == "data:text/csv;charset=utf-8;base64"
+    from io import StringIO
+
+    return pd.read_csv(StringIO(base64.b64decode(data).decode("utf-8")), keep_default_na=False, dtype=str)
+
+
+def _count(v) -> str:
+    return f"{float(v):,.0f}"
+
+
+# ----------------------------------------------------------------------------- runs (once per module)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("runs")
+    est = estimate("netherlands_2010_2015", reps=50, seed=1, n_jobs=1)
+    est.write(base / "estimate")
+    sim = simulate(SCENARIO, seed=3)
+    mon = monitor(sim.histories, year="year", population=POP, reps=50, seed=1, n_jobs=1, suppress_below=150)
+    mon.write(base / "monitor")
+    h = read_histories(sim.histories)
+    table = compare(h, ["Mt", "Mh-darroch"], seed=1)
+    write_compare(table, h, base / "compare", seed=1, reps=50)
+    return {"base": base, "estimate": base / "estimate", "monitor": base / "monitor", "compare": base / "compare",
+            "est": est, "mon": mon}
+
+
+@pytest.fixture(scope="module")
+def est_page(runs):
+    return _page(build_report(runs["estimate"]))
+
+
+@pytest.fixture(scope="module")
+def mon_page(runs):
+    return _page(build_report(runs["monitor"]))
+
+
+# ----------------------------------------------------------------------------- tests
+def test_estimate_report_headline_and_fit_from_the_run_files(runs, est_page):
+    d = runs["estimate"]
+    total = pd.read_csv(d / "estimates.csv").iloc[0]
+    res = json.loads((d / "result.json").read_text())
+    assert est_page.h2 == ["Summary", "Data", "Model search and fit", "Estimates", "Warnings and notes", "About this run"]
+    summary = est_page.text("summary")
+    nhat, lo, hi, obs = total["nhat"], total["lower"], total["upper"], int(total["observed"])
+    assert obs == 8234  # the Dutch registrations 2010-2015
+    assert f"{_count(nhat)} " in summary + " "
+    assert f"95% interval {_count(lo)} – {_count(hi)}" in summary
+    # the dark figure is N̂ minus the registered, its interval the interval minus the registered
+    assert _count(nhat - obs) in summary
+    assert f"{_count(lo - obs)} – {_count(hi - obs)}" in summary
+    fit = est_page.text("model")
+    m = res["model"]
+    p = stats.chi2.sf(m["deviance"], m["df"])
+    assert f"goodness of fit p-value {p:.3f}" in fit
+    assert f"deviance {m['deviance']:,.2f}" in fit and f"BIC {m['bic']:,.2f}" in fit
+    # the search path: every step, the chosen one marked
+    path = pd.read_csv(d / "search_path.csv")
+    rows = est_page.tables["search-path"][1:]
+    assert len(rows) == len(path)
+    chosen = [r for r in rows if "chosen" in r[1]]
+    assert len(chosen) == 1 and chosen[0][-2] == _count(res["nhat"])
+    # the data: list sizes and the overlap matrix from the histories
+    sizes = est_page.tables["list-sizes"]
+    assert [r[:2] for r in sizes[1:]] == [[k, _count(v)] for k, v in res["data"]["list_sizes"].items()]
+    ov = est_page.tables["overlaps"]
+    assert ov[0][1:] == ["I", "K", "O", "P", "R", "Z"]
+    ik = ov[1][2]  # I and K share nobody (SparseMSE's Ned)
+    assert ik == "0"
+
+
+def test_every_warning_is_on_the_page_with_plain_words(runs, est_page):
+    res = json.loads((runs["estimate"] / "result.json").read_text())
+    text = est_page.text("warnings")
+    kinds = {a.get("data-kind") for t, a in est_page.tags if t == "div" and a.get("data-kind")}
+    for w in res["warnings"] + res["data"]["notes"]:
+        for part in re.split(r";\s+(?=\d+ of \d+ )", w):
+            assert " ".join(part.split()) in text
+    assert "unknown" not in kinds
+    assert {"share-nobody", "mle-not-exist", "few-replicates", "boundary-replicates", "lists-guessed"} <= kinds
+    assert text.count("What it means:") == text.count("What to do:") >= len(res["warnings"])
+
+
+def test_report_is_self_contained(runs, mon_page):
+    page = (runs["monitor"] / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    for tag, a in mon_page.tags:
+        for attr in ("src", "href"):
+            v = a.get(attr)
+            if v is not None:
+                assert v.startswith(("data:", "#")), (tag, attr, v[:80])
+        assert not (tag == "link" and a.get("rel") == "stylesheet")
+    assert "url(" not in page and "@import" not in page
+    assert mon_page.images
+    for src in mon_page.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_monitor_report_trend_visibility_and_rates_show_the_run(runs, mon_page):
+    assert mon_page.h2 == MONITOR_SECTIONS
+    m = pd.read_csv(runs["monitor"] / "monitor.csv", keep_default_na=False)
+    years = m[(m["group"] == "total") & (m["year"] != "")]
+    rows = mon_page.tables["trend-table"]
+    assert rows[0][:5] == ["year", "registered", "N̂", "lower", "upper"]
+    assert [r[:5] for r in rows[1:]] == [
+        [str(y), _count(o), _count(n), _count(lo), _count(hi)]
+        for y, o, n, lo, hi in years[["year", "observed", "nhat", "lower", "upper"]].itertuples(index=False)
+    ]
+    # the trend download holds the unrounded numbers of monitor.csv
+    dl = _csv_of(mon_page.downloads["trend.csv"])
+    assert np.allclose(dl["nhat"].astype(float), years["nhat"].to_numpy())
+    vis = mon_page.tables["visibility-table"]
+    single = m[(m["year"] == "") & m["group"].isin(["sex", "form"])]
+    assert [r[:2] for r in vis[1:]] == [[g, lv] for g, lv in single[["group", "level"]].itertuples(index=False)]
+    assert [r[5] for r in vis[1:]] == [f"{100 * v:.1f}%" for v in single["visibility"]]
+    sdg = mon_page.tables["sdg-table"]
+    assert sdg[0][4] == "per 100,000"
+    tot = m[(m["group"] == "total") & (m["year"] == "2017")].iloc[0]
+    assert ["total", "", "2017", _count(tot["nhat"]), f"{tot['rate_per_100k']:,.2f}"] in [r[:5] for r in sdg[1:]]
+
+
+def test_published_section_shows_only_the_disclosure_controlled_table(runs, mon_page):
+    pub = pd.read_csv(runs["monitor"] / "monitor_published.csv", dtype=str, keep_default_na=False)
+    full = pd.read_csv(runs["monitor"] / "monitor.csv", keep_default_na=False)
+    rows = mon_page.tables["published-table"]
+    assert rows[0] == list(pub.columns)
+    assert rows[1:] == pub.values.tolist()
+    assert pd.DataFrame(_csv_of(mon_page.downloads["monitor_published.csv"])).equals(pub)
+    hidden = pub["observed"].str.startswith("<") | (pub["observed"] == "x")
+    assert hidden.sum() > 0  # threshold 150 hides small cells
+    # the hidden rows show "<150" or "x" on the page, not their counts or estimates
+    for i in np.flatnonzero(hidden.to_numpy()):
+        row = rows[1 + i]
+        assert row[:3] == [full.loc[i, "group"], full.loc[i, "level"], str(full.loc[i, "year"])]
+        assert row[3] in ("<150", "x") and row[3] != str(int(full.loc[i, "observed"]))
+        assert f"{full.loc[i, 'nhat']:.0f}" not in row
+    assert "rows with fewer than 150 registered" in mon_page.text("published")
+
+
+def test_compare_report_has_the_table_and_forest_plot(runs):
+    page = _page(build_report(runs["compare"]))
+    assert page.h2 == ["Summary", "Data", "Comparison of methods", "Warnings and notes", "About this run"]
+    t = pd.read_csv(runs["compare"] / "compare.csv")
+    rows = page.tables["compare-table"][1:]
+    assert [r[0] for r in rows] == t["method"].tolist()
+    assert [r[1] for r in rows] == [_count(v) for v in t["nhat"]]
+    assert len(page.images) == 2  # UpSet plot and forest plot
+    about = page.text("about")
+    assert "seed 1" in about and "replicates 50" in about
+
+
+def _write_linkage_and_revictimisation(d: Path) -> dict:
+    """Small files in the formats of `darkfigure link` and monitor.revictimisation."""
+    q = pd.DataFrame({"precision": [0.981], "recall": [0.954], "f1": [0.967], "pairs_true": [1200], "pairs_found": [1167]})
+    q.to_csv(d / "linkage_quality.csv", index=False)
+    s = pd.DataFrame({"threshold": [0.5, 0.9, 0.99], "persons": [980, 1000, 1045],
+                      "nhat": [2601.4, 2702.2, 2890.9], "lower": [2400.1, 2500.0, 2650.3], "upper": [2800.0, 2950.5, 3150.2]})
+    s.to_csv(d / "linkage_sensitivity.csv", index=False)
+    w = np.arange(-10.0, 20.0, 2.0)
+    pd.DataFrame({"weight_lower": w, "weight_upper": w + 2, "probability_lower": 1 / (1 + 2 ** -w),
+                  "probability_upper": 1 / (1 + 2 ** -(w + 2)), "pairs": np.r_[np.full(8, 5000), np.full(7, 40)],
+                  "share": 0.0, "above_threshold": (w >= 4).astype(int)}).to_csv(d / "linkage_weights.csv", index=False)
+    pd.DataFrame({"organisation": ["A", "B", "A"], "record_id": ["1", "2", "3"], "person_id": [1, 1, 2]}).to_csv(
+        d / "links.csv", index=False)
+    r = pd.DataFrame({
+        "group": ["total", "total", "sex", "sex"], "level": ["", "", "female", "male"],
+        "offence": ["any", "violence", "any", "any"], "k_years": [5, 5, 5, 5], "persons": [400, 400, 250, 150],
+        "events": [150, 60, 100, 50], "censored": [120, 180, 70, 50], "cumulative": [0.452, 0.2, 0.49, 0.39],
+        "lower": [0.41, 0.16, 0.43, 0.31], "upper": [0.5, 0.25, 0.55, 0.47], "naive": [0.375, 0.15, 0.4, 0.333],
+    })
+    r.to_csv(d / "revictimisation.csv", index=False)
+    t = np.linspace(0.1, 6, 20)
+    curve = []
+    for g, lv, off, top in [("total", "", "any", 0.5), ("total", "", "violence", 0.22), ("sex", "female", "any", 0.55),
+                            ("sex", "male", "any", 0.42)]:
+        c = top * (1 - np.exp(-t / 4)) / (1 - np.exp(-1.5))
+        curve += [{"group": g, "level": lv, "offence": off, "time_years": x, "at_risk": 400 - 10 * i, "events": 3,
+                   "cumulative": y, "lower": y * 0.9, "upper": y * 1.1} for i, (x, y) in enumerate(zip(t, c))]
+    pd.DataFrame(curve).to_csv(d / "revictimisation_curve.csv", index=False)
+    return {"quality": q, "sensitivity": s, "revictimisation": r}
+
+
+def test_linkage_and_revictimisation_sections_from_their_files(runs, tmp_path):
+    d = tmp_path / "run"
+    import shutil
+
+    shutil.copytree(runs["monitor"], d)
+    files = _write_linkage_and_revictimisation(d)
+    page = _page(build_report(d))
+    assert page.h2 == MONITOR_SECTIONS[:-2] + ["Record linkage", "Repeat victimisation"] + MONITOR_SECTIONS[-2:]
+    q = page.tables["linkage-quality"]
+    assert q[0] == list(files["quality"].columns) and q[1][:3] == ["0.981", "0.954", "0.967"]
+    sens = page.tables["linkage-sensitivity"]
+    assert [r[:3] for r in sens[1:]] == [["0.5", "980", "2,601"], ["0.9", "1,000", "2,702"], ["0.99", "1,045", "2,891"]]
+    assert sens[3][3] == "2,650 – 3,150"
+    assert "links (pairs of records judged the same person) 3" in page.text("linkage")
+    rv = page.tables["revictimisation-table"]
+    assert rv[1][:3] == ["total", "", "any"] and rv[1][7:] == ["45.2%", "41.0% – 50.0%", "37.5%"]
+    assert [r[2] for r in rv[1:]] == files["revictimisation"]["offence"].tolist()
+    # plots: UpSet, trend, visibility, sensitivity, weights, two revictimisation curves
+    assert len(page.images) == 7
+    assert {"revictimisation.csv", "revictimisation_curve.csv", "linkage_sensitivity.csv"} <= set(page.downloads)
+
+
+def test_malformed_optional_file_is_reported_not_silent(runs, tmp_path):
+    d = tmp_path / "run"
+    import shutil
+
+    shutil.copytree(runs["estimate"], d)
+    pd.DataFrame({"group": ["total"], "level": [""], "k_years": [5], "cumulative": [0.4]}).to_csv(
+        d / "revictimisation.csv", index=False)
+    page = _page(build_report(d))
+    assert "Repeat victimisation" not in page.h2
+    text = page.text("warnings")
+    assert "revictimisation.csv lacks the column(s) offence, persons, events, censored, lower, upper, naive" in text
+
+
+def test_html_from_the_data_is_escaped(tmp_path):
+    # a covariate level and a list name that look like markup must stay text
+    t = pd.DataFrame({"A": [1, 0, 1, 1, 0, 1], "B<i>": [0, 1, 1, 0, 1, 1], "C": [1, 1, 0, 1, 1, 1],
+                      "grp": ["<script>alert(1)</script>"] * 3 + ["plain"] * 3, "count": [30, 25, 8, 40, 35, 12]})
+    estimate(t, lists=["A", "B<i>", "C"], covariates=["grp"], ci="none").write(tmp_path)
+    page = build_report(tmp_path).read_text(encoding="utf-8")
+    assert "<script>" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "B&lt;i&gt;" in page
+
+
+def test_folder_without_results_is_a_clear_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    with pytest.raises(RunFolderError, match="no darkfigure results") as e:
+        build_report(tmp_path)
+    for name in ("result.json", "monitor.csv", "compare.csv", "links.csv", "revictimisation.csv"):
+        assert name in str(e.value)
+    assert not (tmp_path / "report.html").exists()
+    r = runner.invoke(app, ["report", str(tmp_path)])
+    assert r.exit_code == 2 and "no darkfigure results" in r.output and "result.json" in r.output
+    r = runner.invoke(app, ["report", str(tmp_path / "missing")])
+    assert r.exit_code == 2 and "does not exist" in " ".join(r.output.split())
+    (tmp_path / "result.json").write_text("{not json")
+    r = runner.invoke(app, ["report", str(tmp_path)])
+    assert r.exit_code == 2 and "not valid JSON" in " ".join(r.output.split())
+    assert not list(tmp_path.glob("*.html"))
+
+
+def test_cli_report_flags(tmp_path):
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--ci", "profile", "--out", str(tmp_path / "e"), "--report"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "e" / "report.html").stat().st_size > 10_000
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--report"])
+    assert r.exit_code == 2 and "--report needs --out" in r.output
+    # not identified: exit 3, and the report says so
+    r = runner.invoke(app, ["estimate", "artificial_3", "--model", "A:B,A:C,B:C", "--ci", "none",
+                            "--out", str(tmp_path / "n"), "--report"])
+    assert r.exit_code == 3, r.output
+    page = _page(tmp_path / "n" / "report.html")
+    assert "not identified" in page.text("summary")
+    kinds = {a.get("data-kind") for t, a in page.tags if t == "div" and a.get("data-kind")}
+    assert "not-identified" in kinds
+    r = runner.invoke(app, ["compare", "hiv_rome", "--methods", "Mt", "--out", str(tmp_path / "c"), "--report"])
+    assert r.exit_code == 0, r.output
+    assert "Comparison of methods" in _page(tmp_path / "c" / "report.html").h2
+    r = runner.invoke(app, ["report", str(tmp_path / "c"), "--out", str(tmp_path / "elsewhere" / "r.html")])
+    assert r.exit_code == 0 and (tmp_path / "elsewhere" / "r.html").is_file()
+
+
+@pytest.mark.parametrize(
+    "message, key",
+    [
+        # sentences as the package writes them (estimate.py, fit.py, bootstrap.py, lcmcr.py, dga.py, heterogeneity.py)
+        ("lists that share nobody: I∩K, K∩R; models with their interaction fit those cells as 0 (extended MLE)",
+         "share-nobody"),
+        ("36 of 100 bootstrap replicates have an MLE on the boundary (some cells fitted as 0, e.g. lists sharing "
+         "nobody in the replicate); N̂ stays identified in them and they are kept", "boundary-replicates"),
+        ("3 of 100 replicates gave no finite N̂ and are left out of the interval: the interval understates the "
+         "uncertainty", "replicates-no-n"),
+        ("the MLE does not exist and the unobserved cell is not identified (parameters going to infinity: A:B): "
+         "this model cannot estimate N", "not-identified"),
+        ("the model drives the unobserved cell of 2 of 6 stratum(s) to 0 (MLE on the boundary): it claims nobody "
+         "there was missed, which the data cannot support", "unobserved-zero"),
+        ("R-hat 1.069 > 1.01: the chains disagree (chain medians 10,887, 11,805); run longer (more samples or "
+         "thinning)", "rhat"),
+        ("bulk ESS 39 < 400: too few effective draws for a stable interval; run longer (more samples or thinning) "
+         "or more chains", "ess"),
+        ("chain(s) 2 diverged: N reached 1e+09 (the probability of being missed by every list went to 1); the "
+         "posterior is not usable", "diverged"),
+        ("the asymptotic bias is large (12.3, more than 10% of N-hat), as Rcapture warns: N-hat and its standard "
+         "error are unreliable", "bias-large"),
+        ("95% profile-likelihood interval [1200.0, no upper limit]; the profile likelihood rises towards its "
+         "supremum as N grows without bound", "open-interval"),
+        ("the upper limit (912,345) is more than 50 times the observed count: the data barely identify N; treat "
+         "the estimate with great caution", "upper-far"),
+        ("only 50 bootstrap replicates: the interval's ends are rough; use 1,000", "few-replicates"),
+        ("residuals by number of lists: largest for persons on 4 list(s), observed 30 vs fitted 12.1 (Pearson "
+         "residual +5.1); more persons on many lists than the model expects is the mark of unmodelled "
+         "heterogeneity (a hard-to-reach group): N̂ is then too low", "residuals-by-lists"),
+        ("something entirely new", "unknown"),
+    ],
+)
+def test_explanations_of_the_package_warnings(message, key):
+    e = explain(message)
+    assert e.key == key
+    if key != "unknown":
+        assert e.meaning and e.action
+
+
+def test_explanation_keys_are_unique_and_patterns_compile():
+    keys = [e.key for e in EXPLANATIONS]
+    assert len(keys) == len(set(keys))
+    # "ESS" is matched as a word, not inside "unless" or "process"
+    assert explain("the process stopped unless asked").key == "unknown"
+
+
+def test_unknown_warning_is_shown_verbatim(runs, tmp_path):
+    import shutil
+
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    res = json.loads((d / "result.json").read_text())
+    res["warnings"].append("a <new> warning nobody has explained")
+    (d / "result.json").write_text(json.dumps(res))
+    page = build_report(d).read_text(encoding="utf-8")
+    assert html.escape("a <new> warning nobody has explained", quote=False) in page
+    assert 'data-kind="unknown"' in page
+
+
+@pytest.mark.slow
+def test_dutch_demo_reports_are_under_5_mb(tmp_path):
+    # the bundled Dutch registrations as in the README's demo, and a monitor run of the Dutch-like simulation
+    r = runner.invoke(app, ["estimate", "netherlands_2010_2015", "--seed", "1", "--jobs", "1", "--out",
+                            str(tmp_path / "nl"), "--report"])
+    assert r.exit_code == 0, r.output
+    sim = tmp_path / "sim"
+    assert runner.invoke(app, ["simulate", "dutch_like", "--seed", "1", "--out", str(sim)]).exit_code == 0
+    r = runner.invoke(app, ["monitor", str(sim / "histories.csv"), "--year", "year", "--structural-zeros",
+                            str(sim / "structural_zeros.csv"), "--seed", "1", "--reps", "200", "--jobs", "1",
+                            "--out", str(tmp_path / "mon"), "--report"])
+    assert r.exit_code == 0, r.output
+    for d in ("nl", "mon"):
+        size = (tmp_path / d / "report.html").stat().st_size
+        assert 20_000 < size < 5_000_000, (d, size)
+
+
+def test_data_uri_downloads_are_the_tables(runs, est_page):
+    # every table on the page offers its CSV; the search path download is search_path.csv itself
+    n_tables = len([t for t, a in est_page.tags if t == "table"])
+    assert len(est_page.downloads) >= n_tables
+    dl = _csv_of(est_page.downloads["search_path.csv"])
+    path = pd.read_csv(runs["estimate"] / "search_path.csv", dtype=str, keep_default_na=False)
+    assert dl.equals(path)
+    assert urllib.parse.urlparse(est_page.downloads["list_sizes.csv"]).scheme == "data"
