@@ -6,13 +6,20 @@ validated by :mod:`.registrations`, pseudonymised at the source by :mod:`.pseudo
 :mod:`.synthetic`.
 """
 
+from .pseudonymise import PseudonymisationError, bloom_dice, decode_bloom, load_key, pseudonymise, pseudonymise_file
 from .registrations import RegistrationError, read_registration_files, read_registrations, registration_kind
 from .synthetic import ErrorRates, RegistrationSimulation, simulate_registrations
 
 __all__ = [
     "ErrorRates",
+    "PseudonymisationError",
     "RegistrationError",
     "RegistrationSimulation",
+    "bloom_dice",
+    "decode_bloom",
+    "load_key",
+    "pseudonymise",
+    "pseudonymise_file",
     "read_registration_files",
     "read_registrations",
     "registration_kind",

@@ -22,6 +22,7 @@ nationality that pseudonymisation and plaintext comparison share lives here too
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -439,10 +440,12 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
         raise RegistrationError(f"{src}: column 'key_id' must hold 16 hex characters, not {str(ids[0])!r}")
     length = None
     for c in BLOOM_COLUMNS:
-        s = df[c]
+        s = df[c][df[c] != ""]  # empty: the field was empty at the source
+        if not len(s):
+            continue
         bad = ~s.str.match(_B64).to_numpy()
         if bad.any():
-            rows = _rows(bad)
+            rows = (np.flatnonzero((df[c] != "").to_numpy())[bad] + 1).tolist()
             raise RegistrationError(
                 f"{src}: column {c!r} is not a base64 Bloom filter in row(s) {_row_text(rows)}; "
                 "pseudonymise the plaintext file again"
@@ -454,9 +457,9 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
                 "pseudonymise all registrations with the same settings"
             )
         length = int(lens[0])
-    import base64
-
-    m = 8 * len(base64.b64decode(df[BLOOM_COLUMNS[0]].iloc[0]))
+    filled = [df[c][df[c] != ""] for c in BLOOM_COLUMNS]
+    first = next((f.iloc[0] for f in filled if len(f)), None)
+    m = 8 * len(base64.b64decode(first)) if first is not None else 0
     for c in (*TOKEN_COLUMNS, *BLOCK_COLUMNS):
         s = df[c]
         bad = ~((s == "") | s.str.match(_HEX)).to_numpy()
