@@ -404,6 +404,41 @@ def simulate(
 
 
 @app.command()
+def pseudonymise(
+    registrations: Annotated[Path, typer.Argument(help="Plaintext registration file (CSV, Parquet or Excel).")],
+    out: Annotated[Path, typer.Option(help="Pseudonymised registrations to write (.csv or .parquet).")],
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the secret key shared by the organisations (at least 16 bytes). Without it the key "
+            "comes from the environment variable DARKFIGURE_KEY; it is never taken from the command line."
+        ),
+    ] = None,
+    encode_all: Annotated[
+        bool,
+        typer.Option(
+            "--encode-all",
+            help="Also drop sex and nationality in clear (kept by default: the estimates use them as covariates).",
+        ),
+    ] = False,
+) -> None:
+    """Replace names and dates of birth by keyed tokens and hardened Bloom filters (run by each organisation).
+
+    Exit codes: 0 written, 2 bad input or key (nothing written).
+    """
+    from .linkage.pseudonymise import load_key, pseudonymise_file
+
+    try:
+        key = load_key(key_file)
+        df = pseudonymise_file(registrations, out, key, encode_all=encode_all)
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {str(out)!r}: {e.strerror or e}")
+    console.print(f"{len(df):,} registrations pseudonymised (key id {df['key_id'].iloc[0]}); wrote {escape(str(out))}")
+
+
+@app.command()
 def monitor(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
