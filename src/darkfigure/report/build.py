@@ -973,6 +973,12 @@ def render_report(run: Run) -> str:
     return env.get_template("report.html.j2").render(**_context(run))
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write one self-contained HTML report of a run folder.
 
@@ -1007,6 +1013,7 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(html)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a report is as readable as the CSVs
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
