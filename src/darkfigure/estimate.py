@@ -171,9 +171,9 @@ class Estimate:
         """Write ``estimates.csv``, ``result.json``, ``capture_histories.csv`` (and ``search_path.csv``) into `out`.
 
         ``capture_histories.csv`` is the aggregated table the model was fitted to (list
-        columns, covariates, ``count``), so that ``darkfigure report`` can describe the
-        data; ``result.json`` also records the date the results were written
-        (``run_date``, UTC).
+        columns, covariates, ``count``; persons with an unknown covariate value follow
+        with that cell empty), so that ``darkfigure report`` can describe the data;
+        ``result.json`` also records the date the results were written (``run_date``, UTC).
 
         Parameters
         ----------
@@ -200,7 +200,9 @@ class Estimate:
         p.write_text(json.dumps(d, indent=2, default=str), encoding="utf-8")
         files.append(p)
         p = out / "capture_histories.csv"
-        self.histories.to_frame().to_csv(p, index=False)
+        h = self.histories
+        rows = h.to_frame() if h.incomplete is None else pd.concat([h.to_frame(), h.incomplete], ignore_index=True)
+        rows.to_csv(p, index=False)
         files.append(p)
         if self.search is not None:
             p = out / "search_path.csv"
