@@ -402,7 +402,8 @@ def _histories(run: Run) -> CaptureHistories | None:
     if lists and covariates is None:
         covariates = []
     try:
-        return CaptureHistories.from_frame(t, lists, covariates, name=info.get("name"), on_empty_list="drop")
+        return CaptureHistories.from_frame(t, lists, covariates, name=info.get("name"), on_empty_list="drop",
+                                           missing="keep")
     except (DataError, ValueError, KeyError) as e:
         run.problems.append(f"{run.histories_file} could not be read as capture histories ({e}); the data summary "
                             "shows the list sizes only")
