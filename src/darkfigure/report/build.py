@@ -454,9 +454,12 @@ def _data_section(run: Run, h: CaptureHistories | None) -> dict | None:
         out["patterns"] = _view("patterns", shown, pt, "capture_patterns.csv", numeric=["persons"])
         out["n_patterns"] = len(pt)
         covs = []
+        unknown = h.missing_values() if hasattr(h, "missing_values") else {}
         for c in h.covariates:
             counts = h.table.groupby(c, observed=False)["count"].sum()
             text = ", ".join(f"{_as_label(lv)} ({fmt_count(n)})" for lv, n in counts.items())
+            if unknown.get(c):
+                text += f", unknown ({fmt_count(unknown[c])})"
             covs.append({"name": str(c), "levels": text,
                          "n": len(counts)})
         out["covariates"] = covs
