@@ -304,3 +304,14 @@ def test_linkable_after_pseudonymisation_without_errors():
     p = pseudonymise(s.registrations, KEY)
     g = p.groupby(s.registrations["true_person_id"].to_numpy())
     assert (g["tok_surname"].nunique() == 1).all() and (g["bf_first_name"].nunique() == 1).all()
+
+
+def test_output_file_has_the_usual_permissions(regs, tmp_path):
+    import os
+    import stat
+
+    regs.head(5).to_csv(tmp_path / "in.csv", index=False)
+    pseudonymise_file(tmp_path / "in.csv", tmp_path / "out.csv", KEY)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o666 & ~mask

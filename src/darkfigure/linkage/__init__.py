@@ -7,7 +7,16 @@ validated by :mod:`.registrations`, pseudonymised at the source by :mod:`.pseudo
 """
 
 from .pseudonymise import PseudonymisationError, bloom_dice, decode_bloom, load_key, pseudonymise, pseudonymise_file
-from .registrations import RegistrationError, read_registration_files, read_registrations, registration_kind
+from .registrations import (
+    RegistrationError,
+    normalise_date,
+    normalise_name,
+    normalise_nationality,
+    normalise_sex,
+    read_registration_files,
+    read_registrations,
+    registration_kind,
+)
 from .synthetic import ErrorRates, RegistrationSimulation, simulate_registrations
 
 __all__ = [
@@ -18,6 +27,10 @@ __all__ = [
     "bloom_dice",
     "decode_bloom",
     "load_key",
+    "normalise_date",
+    "normalise_name",
+    "normalise_nationality",
+    "normalise_sex",
     "pseudonymise",
     "pseudonymise_file",
     "read_registration_files",

@@ -50,8 +50,17 @@ frequent bigrams, and per-position bit frequencies are much flatter (coefficient
 variation over positions about 0.5 -> 0.2 for surnames in our tests), while similar
 names keep similar filters (linkage quality as without diffusion within a hundredth
 of AUC in our tests). Exact matches still give Dice = 1; unrelated names have a
-higher Dice than without diffusion (median about 0.3 instead of 0.15), so thresholds
-must be set for diffused filters (see ``docs``/the linker's defaults).
+higher Dice than without diffusion, so thresholds must be set for diffused filters.
+Measured on ``clearing_house`` registrations (default errors): unrelated names have
+median Dice 0.31, 99th percentile 0.48, 99.9th 0.63; Jansen/Janssen 0.91,
+Kowalski/Kowalska 0.75, Jansen/Jasnen 0.61. Dates of birth: year off by one 0.74,
+day and month swapped 0.53, day off by one 0.50, another date in the same year 0.35,
+another year 0.18 (unrelated: median 0.20, 99th percentile 0.41).
+
+Because of field salting, a first-name filter and a surname filter are not
+comparable (their Dice is that of unrelated values): registrations with swapped names
+are found by ``tok_block_fn_sn_sorted``, not by comparing ``bf_first_name`` with
+``bf_surname``.
 
 Storage: the m = 1000 output bits, packed with ``numpy.packbits`` (big-endian bit
 order: bit 0 is the most significant bit of byte 0) into 125 bytes, as standard
@@ -470,8 +479,15 @@ def pseudonymise_file(
             res.to_csv(tmp, index=False)
         else:
             res.to_parquet(tmp, index=False)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; give the usual permissions
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return res
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m

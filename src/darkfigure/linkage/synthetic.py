@@ -230,6 +230,7 @@ def _atomic_write(df: pd.DataFrame, path: Path) -> Path:
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -721,3 +722,9 @@ def _wrong_dates(dob: np.ndarray, wrong: np.ndarray, rng) -> tuple[np.ndarray, n
     out[idx] = month_start.astype("datetime64[D]") + (new_d - 1)
     kind[idx] = k
     return out, kind
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
