@@ -392,7 +392,7 @@ def test_cli_report_flags(tmp_path):
     assert "not identified" in page.text("summary")
     kinds = {a.get("data-kind") for t, a in page.tags if t == "div" and a.get("data-kind")}
     assert "not-identified" in kinds
-    r = runner.invoke(app, ["compare", "hiv_rome", "--methods", "Mt", "--out", str(tmp_path / "c"), "--report"])
+    r = runner.invoke(app, ["compare", "hiv_rome", "--methods", "Mt,Mh-darroch", "--out", str(tmp_path / "c"), "--report"])
     assert r.exit_code == 0, r.output
     assert "Comparison of methods" in _page(tmp_path / "c" / "report.html").h2
     r = runner.invoke(app, ["report", str(tmp_path / "c"), "--out", str(tmp_path / "elsewhere" / "r.html")])
