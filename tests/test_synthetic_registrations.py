@@ -218,3 +218,12 @@ def test_cli_simulate_registrations(tmp_path):
     assert not (tmp_path / "b" / "registrations").exists()
     truth = pd.read_csv(tmp_path / "b" / "truth.csv")
     assert truth.loc[truth["group"] == "total", "N"].iloc[0] == 4100
+
+
+def test_every_bundled_scenario_gives_valid_registrations():
+    from darkfigure.simulate import scenario_names
+
+    for name in scenario_names():
+        s = simulate_registrations(name, seed=1, scale=0.3, today=TODAY)
+        r = read_registration_files([s.registrations], today=TODAY)[0]
+        assert r["true_person_id"].nunique() == s.simulation.n_observed, name

@@ -266,18 +266,16 @@ def encode_bloom(
     2023(2):298-311.
     """
     sk = _subkey(key, column)
-    cache: dict[str, np.ndarray] = {}
-    rows, cols = [], []
+    ids: dict[str, int] = {}
+    row_of, el_of = [], []
     for r, els in enumerate(elements):
         for e in els:
-            pos = cache.get(e)
-            if pos is None:
-                pos = cache[e] = _words(sk, e, settings.k, settings.m)
-            rows.append(np.full(len(pos), r))
-            cols.append(pos)
+            row_of.append(r)
+            el_of.append(ids.setdefault(e, len(ids)))
     bits = np.zeros((len(elements), settings.m), dtype=bool)
-    if rows:
-        bits[np.concatenate(rows), np.concatenate(cols)] = True
+    if ids:
+        table = np.stack([_words(sk, e, settings.k, settings.m) for e in ids])  # (n_elements, k), one per element
+        bits[np.repeat(np.asarray(row_of), settings.k), table[np.asarray(el_of)].ravel()] = True
     if settings.diffusion:
         idx = _diffusion_index(sk, settings)
         out = bits[:, idx[:, 0]].copy()
@@ -322,7 +320,7 @@ def bloom_dice(a: str, b: str, m: int = SETTINGS.m) -> float:
 
 # ----------------------------------------------------------------------------- pseudonymise
 def _token(sk: bytes, value: str) -> str:
-    return hmac.new(sk, value.encode("utf-8"), hashlib.sha256).hexdigest()[:_TOKEN_HEX] if value else ""
+    return hmac.digest(sk, value.encode("utf-8"), "sha256").hex()[:_TOKEN_HEX] if value else ""
 
 
 def _tokens(values: pd.Series, key: bytes, column: str) -> np.ndarray:

@@ -227,7 +227,7 @@ def _as_text(s: pd.Series) -> pd.Series:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         return str(v).strip()
-    if pd.api.types.is_string_dtype(s) and all(isinstance(v, str) for v in s.dropna()):
+    if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
         return s.fillna("").astype(str).str.strip()
     return s.map(one).astype(str)
 
@@ -397,28 +397,30 @@ def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.
     """Normalise column `col` to ISO strings in place; return datetime64[D] (NaT where empty)."""
     s = df[col]
     iso = pd.Series(pd.to_datetime(s, format="%Y-%m-%d", errors="coerce"), index=s.index)
-    ok_fast = iso.notna() & (s.astype(str).str.len() == 10)
-    out = s.where(ok_fast, "").astype(object)
+    txt = s.astype(str)
+    ok_fast = (iso.notna() & (txt.str.len() == 10)).to_numpy()
+    out = np.where(ok_fast, txt.to_numpy(dtype=object), "").astype(object)
+    blank = (txt.str.strip() == "").to_numpy()
     bad_rows, bad_vals = [], []
-    for i in np.flatnonzero(~ok_fast.to_numpy()):
-        v = s.iloc[i]
+    values = s.to_numpy(dtype=object)
+    for i in np.flatnonzero(~ok_fast & ~blank):  # Excel dates, midnight times, and errors
         try:
-            out.iloc[i] = normalise_date(v)
+            out[i] = normalise_date(values[i])
         except ValueError:
             bad_rows.append(i + 1)
-            bad_vals.append(str(v))
+            bad_vals.append(str(values[i]))
     if bad_rows:
         raise RegistrationError(
             f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
             f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17"
         )
-    df[col] = out.astype(str) if len(out) else out
-    empty = (df[col] == "").to_numpy()
+    df[col] = out
+    empty = out == ""
     if empty.any() and not allow_empty:
         raise RegistrationError(
             f"{src}: column {col!r} is empty in row(s) {_row_text(_rows(empty))}; every registration needs its date"
         )
-    vals = df[col].to_numpy().astype(object)
+    vals = out.copy()
     vals[empty] = "NaT"
     return vals.astype("datetime64[D]")
 
