@@ -227,12 +227,12 @@ class _Selector:
 
     def __call__(self, table: CompleteTable, y: np.ndarray) -> LogLinearFit:
         t = table.with_counts(y)
-        return _select(t, self.method, self.criterion, self.pthresh, self.model)[0]
+        return _select(t, self.method, self.criterion, self.pthresh, self.model, details=False)[0]
 
 
-def _select(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, SearchResult | None]:
+def _select(table, method, criterion, pthresh, model, details=True) -> tuple[LogLinearFit, SearchResult | None]:
     try:
-        return _select_raw(table, method, criterion, pthresh, model)
+        return _select_raw(table, method, criterion, pthresh, model, details)
     except RuntimeError as e:
         # no model the search can reach identifies N (e.g. lists that share nobody): report the
         # main-effects fit, which says "not identified", instead of failing
@@ -241,14 +241,14 @@ def _select(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, Sea
         return f, None
 
 
-def _select_raw(table, method, criterion, pthresh, model) -> tuple[LogLinearFit, SearchResult | None]:
+def _select_raw(table, method, criterion, pthresh, model, details=True) -> tuple[LogLinearFit, SearchResult | None]:
     if method == "exhaustive" and table.histories.k < 3:
         raise DataError("exhaustive search needs at least 3 lists; with 2 lists use --search none")
     if method == "cruyff":
         s = cruyff_search(table, criterion=criterion)
         return s.best, s
     if method == "pvalue":
-        s = pvalue_search(table, pthresh=pthresh)
+        s = pvalue_search(table, pthresh=pthresh, details=details)
         return s.best, s
     if method == "exhaustive":
         s = exhaustive_search(table, criterion=criterion)

@@ -178,6 +178,9 @@ class CompleteTable:
             else:
                 self._coding[c] = (li[:, None] == np.arange(1, L)[None, :]).astype(float)
         self._blocks: dict[Term, np.ndarray] = {}
+        # existence checks by (model, support of the observable counts): the LP depends on
+        # nothing else, and bootstrap replicates (copies sharing this dict) repeat supports
+        self._existence_cache: dict = {}
 
     # ------------------------------------------------------------------
     def with_counts(self, y: np.ndarray) -> CompleteTable:

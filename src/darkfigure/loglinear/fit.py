@@ -343,7 +343,13 @@ def fit_model(
     mu_full = mu
     hidden_state = None
     if need_lp:
-        existence = check_existence(x, yo, xh, names=table.column_names(model))
+        cache = getattr(table, "_existence_cache", None)
+        key = (model, np.packbits(yo > 0).tobytes())
+        existence = None if cache is None else cache.get(key)
+        if existence is None:
+            existence = check_existence(x, yo, xh, names=table.column_names(model))
+            if cache is not None and len(cache) < 50_000:
+                cache[key] = existence
         hidden_state = existence.hidden_state
         if not existence.mle_exists:
             facial = existence.facial_set

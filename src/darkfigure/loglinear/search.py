@@ -345,6 +345,7 @@ def pvalue_search(
     *,
     pthresh: float = 0.02,
     start: LogLinearModel | None = None,
+    details: bool = True,
 ) -> SearchResult:
     """SparseMSE's forward stepwise search (``stepwisefit``) with a p-value threshold.
 
@@ -373,6 +374,9 @@ def pvalue_search(
         effects only, and 1 gives all pairs when that model passes ``checkident``.
     start : LogLinearModel, optional
         Starting model (default main effects of all variables).
+    details : bool
+        Fill the path's ``aic_sparsemse`` and ``empty_overlaps`` columns (False inside
+        bootstrap replicates, where only the chosen model matters: NaN and "").
 
     Returns
     -------
@@ -397,12 +401,11 @@ def pvalue_search(
     model = start or LogLinearModel.make(table.variables)
 
     def _pvalue_row(label, f, prev, p):
+        row = _row("pvalue" if prev is not None else "start", label, f, prev) | {"pvalue": p}
+        if not details:
+            return row | {"aic_sparsemse": np.nan, "empty_overlaps": ""}
         empty = zero_margin_terms(table, f.model)
-        return _row("pvalue" if prev is not None else "start", label, f, prev) | {
-            "pvalue": p,
-            "aic_sparsemse": sparsemse_aic(f),
-            "empty_overlaps": ", ".join(_key(t) for t in empty),
-        }
+        return row | {"aic_sparsemse": sparsemse_aic(f), "empty_overlaps": ", ".join(_key(t) for t in empty)}
 
     full = LogLinearModel.make(table.variables, list(model.interactions) + pairs)
     if pthresh == 1 and checkident(table, full) == 0:
