@@ -484,3 +484,44 @@ def test_data_uri_downloads_are_the_tables(runs, est_page):
     path = pd.read_csv(runs["estimate"] / "search_path.csv", dtype=str, keep_default_na=False)
     assert dl.equals(path)
     assert urllib.parse.urlparse(est_page.downloads["list_sizes.csv"]).scheme == "data"
+
+
+def _persons_with_unknown_covariates(seed: int = 1) -> pd.DataFrame:
+    """Per-person records of 3 lists with sex and age, some cells empty (unknown)."""
+    rng = np.random.default_rng(seed)
+    n = 700
+    df = pd.DataFrame({"A": rng.integers(0, 2, n), "B": rng.integers(0, 2, n), "C": rng.integers(0, 2, n),
+                       "sex": rng.choice(["f", "m"], n), "age": rng.choice(["old", "young"], n)})
+    df = df[df[["A", "B", "C"]].sum(axis=1) > 0].reset_index(drop=True)
+    df.loc[rng.random(len(df)) < 0.2, "sex"] = np.nan
+    df.loc[rng.random(len(df)) < 0.1, "age"] = np.nan
+    return df
+
+
+@pytest.mark.parametrize("kind", ["estimate", "monitor"])
+def test_data_section_counts_every_person_when_covariates_are_unknown(tmp_path, kind):
+    # --missing em keeps persons with an empty covariate cell; the Data section counts them all
+    df = _persons_with_unknown_covariates()
+    assert df["sex"].isna().sum() > 50 and df["age"].isna().sum() > 20
+    if kind == "estimate":
+        estimate(df, lists=["A", "B", "C"], covariates=["sex", "age"], missing="em", ci="none").write(tmp_path)
+    else:
+        df["year"] = np.where(np.arange(len(df)) % 2 == 0, 2019, 2020)
+        monitor(df, lists=["A", "B", "C"], covariates=["sex", "age", "year"], year="year", missing="em", reps=20,
+                seed=1, n_jobs=1).write(tmp_path)
+    page = _page(build_report(tmp_path))
+    data = page.text("data")
+    assert f"registered persons {_count(len(df))}" in data
+    for c in ("sex", "age"):
+        n = df[c].value_counts().sort_index()
+        levels = ", ".join(f"{lv} ({_count(k)})" for lv, k in n.items())
+        assert f"{c} (2 levels): {levels}, unknown ({_count(df[c].isna().sum())})" in data
+    sizes = {r[0]: r[1] for r in page.tables["list-sizes"][1:]}
+    assert sizes == {x: _count(df[x].sum()) for x in "ABC"}
+    ov = page.tables["overlaps"]
+    assert ov[1][2] == _count((df["A"] & df["B"]).sum()) and ov[2][3] == _count((df["B"] & df["C"]).sum())
+    # the capture patterns (table and its download) hold every person
+    code = df["A"].astype(str) + df["B"].astype(str) + df["C"].astype(str)
+    truth = {" + ".join(x for x, on in zip("ABC", c) if on == "1"): _count(k) for c, k in code.value_counts().items()}
+    assert {r[0]: r[1] for r in page.tables["patterns"][1:]} == truth
+    assert _csv_of(page.downloads["capture_patterns.csv"])["persons"].astype(int).sum() == len(df)

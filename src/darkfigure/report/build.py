@@ -410,6 +410,20 @@ def _histories(run: Run) -> CaptureHistories | None:
         return None
 
 
+def _all_persons(h: CaptureHistories) -> pd.DataFrame:
+    """Every registered person's row: list columns, covariates and ``count``.
+
+    With unknown covariate values kept (``missing="keep"``, runs with ``--missing em``),
+    ``h.table`` holds the complete cases only and ``h.incomplete`` the rest (unknown
+    values NaN); both together are the data.
+    """
+    cols = [*h.lists, *h.covariates, "count"]
+    inc = getattr(h, "incomplete", None)
+    if inc is None or len(inc) == 0:
+        return h.table[cols]
+    return pd.concat([h.table[cols], inc[cols]], ignore_index=True)
+
+
 def _data_section(run: Run, h: CaptureHistories | None) -> dict | None:
     res = run.result or {}
     info = res.get("data") or (run.compare_info or {}).get("data") or {}
@@ -417,15 +431,21 @@ def _data_section(run: Run, h: CaptureHistories | None) -> dict | None:
         return None
     out: dict[str, Any] = {"name": (h.name if h is not None else None) or info.get("name") or ""}
     if h is not None:
-        sizes = h.list_sizes()
-        out["observed"] = fmt_count(h.n_observed)
+        # every person counts, those with an unknown covariate value (kept by --missing em) included
+        rows = _all_persons(h)
+        lists = [str(x) for x in h.lists]
+        flags = rows[list(h.lists)].to_numpy(dtype=np.int64)
+        weights = rows["count"].to_numpy(dtype=np.int64)
+        n_obs = int(weights.sum())
+        sizes = pd.Series((flags * weights[:, None]).sum(axis=0), index=lists)
+        out["observed"] = fmt_count(n_obs)
         out["k"] = h.k
-        sz = pd.DataFrame({"list": [str(x) for x in sizes.index], "persons": sizes.to_numpy()})
-        sz["share of observed"] = sz["persons"] / max(h.n_observed, 1)
+        sz = pd.DataFrame({"list": lists, "persons": sizes.to_numpy()})
+        sz["share of observed"] = sz["persons"] / max(n_obs, 1)
         shown = sz.assign(persons=sz["persons"].map(fmt_count))
         shown["share of observed"] = sz["share of observed"].map(fmt_pct)
         out["sizes"] = _view("list-sizes", shown, sz, "list_sizes.csv", numeric=["persons", "share of observed"])
-        ov = h.pairwise_overlaps()
+        ov = pd.DataFrame((flags * weights[:, None]).T @ flags, index=lists, columns=lists)
         off = ov.to_numpy(dtype=float).copy()
         np.fill_diagonal(off, np.nan)
         top = np.nanmax(off) if np.isfinite(off).any() and np.nanmax(off) > 0 else 1.0
@@ -439,32 +459,34 @@ def _data_section(run: Run, h: CaptureHistories | None) -> dict | None:
                             "style": f"background: rgba(31,78,121,{alpha:.2f})" if i != j else ""})
             cells.append({"list": str(a), "cells": row})
         raw = ov.copy()
-        raw.insert(0, "list", [str(x) for x in ov.index])
-        out["overlaps"] = {"lists": [str(x) for x in ov.columns], "rows": cells, "csv_uri": _csv_uri(raw),
+        raw.insert(0, "list", lists)
+        out["overlaps"] = {"lists": lists, "rows": cells, "csv_uri": _csv_uri(raw),
                            "filename": "pairwise_overlaps.csv"}
-        pats = h.pattern_counts()
-        pats = pats.groupby(level=0, sort=False).sum()
+        codes = pd.Series(["".join(map(str, r)) for r in flags], dtype=object)
+        pats = pd.Series(weights).groupby(codes, sort=True).sum()
+        pats = pats[pats > 0]
         out["upset"] = plots.upset_plot(pats, sizes)
-        pt = pd.DataFrame([list(map(int, code)) for code in pats.index], columns=[str(x) for x in h.lists])
+        pt = pd.DataFrame([list(map(int, code)) for code in pats.index], columns=lists)
         pt["persons"] = pats.to_numpy()
         pt = pt.sort_values("persons", ascending=False, kind="stable").reset_index(drop=True)
-        flags = pt[[str(x) for x in h.lists]].to_numpy()
-        pt.insert(0, "lists", [" + ".join(str(a) for a, on in zip(h.lists, row) if on) for row in flags])
+        on = pt[lists].to_numpy()
+        pt.insert(0, "lists", [" + ".join(a for a, x in zip(lists, r) if x) for r in on])
         shown = pt[["lists", "persons"]].assign(persons=pt["persons"].map(fmt_count))
         out["patterns"] = _view("patterns", shown, pt, "capture_patterns.csv", numeric=["persons"])
         out["n_patterns"] = len(pt)
         covs = []
-        unknown = h.missing_values() if hasattr(h, "missing_values") else {}
         for c in h.covariates:
-            counts = h.table.groupby(c, observed=False)["count"].sum()
+            # dropna=False: a person whose other covariate is unknown still counts under this one's level
+            counts = rows.groupby(c, observed=False, dropna=False)["count"].sum()
+            unknown = int(counts[counts.index.isna()].sum())
+            counts = counts[~counts.index.isna()]
             text = ", ".join(f"{_as_label(lv)} ({fmt_count(n)})" for lv, n in counts.items())
-            if unknown.get(c):
-                text += f", unknown ({fmt_count(unknown[c])})"
-            covs.append({"name": str(c), "levels": text,
-                         "n": len(counts)})
+            if unknown:
+                text += f", unknown ({fmt_count(unknown)})"
+            covs.append({"name": str(c), "levels": text, "n": len(counts)})
         out["covariates"] = covs
-        empties = h.empty_overlaps()
-        out["empty_overlaps"] = [f"{a} ∩ {b}" for a, b in empties]
+        out["empty_overlaps"] = [f"{lists[i]} ∩ {lists[j]}" for i in range(len(lists))
+                                 for j in range(i + 1, len(lists)) if ov.iat[i, j] == 0]
     else:
         sizes = info.get("list_sizes") or {}
         out["observed"] = fmt_count(info.get("observed"))
@@ -920,7 +942,7 @@ def _context(run: Run) -> dict:
         "data": _data_section(run, h),
         "model": _model_section(run),
         "estimates": _estimate_section(run),
-        "comparison": _compare_section(run, h.n_observed if h is not None else
+        "comparison": _compare_section(run, int(_all_persons(h)["count"].sum()) if h is not None else
                                        (res.get("data") or {}).get("observed")),
         "trend": _trend_section(run),
         "visibility": _visibility_section(run),
