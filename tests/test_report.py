@@ -525,3 +525,34 @@ def test_data_section_counts_every_person_when_covariates_are_unknown(tmp_path, 
     truth = {" + ".join(x for x, on in zip("ABC", c) if on == "1"): _count(k) for c, k in code.value_counts().items()}
     assert {r[0]: r[1] for r in page.tables["patterns"][1:]} == truth
     assert _csv_of(page.downloads["capture_patterns.csv"])["persons"].astype(int).sum() == len(df)
+
+
+def test_simulate_output_is_not_taken_for_a_linkage_run(tmp_path):
+    # `darkfigure simulate --persons` writes histories.csv, truth.csv and persons.csv: no results to report
+    d = tmp_path / "sim"
+    r = runner.invoke(app, ["simulate", "dutch_like", "--seed", "1", "--persons", "--out", str(d)])
+    assert r.exit_code == 0, r.output
+    assert (d / "persons.csv").is_file() and not (d / "links.csv").exists()
+    with pytest.raises(RunFolderError, match="no darkfigure results"):
+        build_report(d)
+    r = runner.invoke(app, ["report", str(d)])
+    out = " ".join(r.output.split())
+    assert r.exit_code == 2 and "darkfigure simulate" in out and "darkfigure estimate" in out
+    assert not (d / "report.html").exists()
+    # with links.csv it is a linkage run: persons.csv and histories.csv are its persons and histories
+    pd.DataFrame({"organisation": ["A", "B"], "record_id": ["1", "2"], "person_id": [1, 1]}).to_csv(
+        d / "links.csv", index=False)
+    page = _page(build_report(d))
+    assert "Record linkage" in page.h2
+    assert "persons after linkage" in page.text("linkage")
+
+
+@pytest.mark.parametrize("content", ["{}", '{"darkfigure_version": "0.1"}', '{"nhat": 12}'])
+def test_result_json_without_an_estimate_is_an_error(tmp_path, content):
+    (tmp_path / "result.json").write_text(content)
+    with pytest.raises(RunFolderError, match="does not hold the result of darkfigure estimate or monitor"):
+        build_report(tmp_path)
+    r = runner.invoke(app, ["report", str(tmp_path)])
+    out = " ".join(r.output.split())
+    assert r.exit_code == 2 and "result.json" in out and "lacks" in out, out
+    assert not list(tmp_path.glob("*.html"))

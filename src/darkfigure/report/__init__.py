@@ -6,12 +6,14 @@
 * :mod:`~darkfigure.report.plots`: the plots (matplotlib, embedded as PNG data URIs).
 """
 
-from .build import RESULT_FILES, Run, RunFolderError, build_report, load_run, render_report
+from .build import LINKAGE_FILES, RESULT_FILES, RESULT_KEYS, Run, RunFolderError, build_report, load_run, render_report
 from .explain import EXPLANATIONS, Explanation, explain
 
 __all__ = [
     "EXPLANATIONS",
+    "LINKAGE_FILES",
     "RESULT_FILES",
+    "RESULT_KEYS",
     "Explanation",
     "Run",
     "RunFolderError",

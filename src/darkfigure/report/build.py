@@ -35,7 +35,8 @@ from ..histories import CaptureHistories, DataError
 from . import plots
 from .explain import Explanation, explain
 
-__all__ = ["RunFolderError", "Run", "load_run", "build_report", "render_report", "RESULT_FILES"]
+__all__ = ["RunFolderError", "Run", "load_run", "build_report", "render_report", "RESULT_FILES", "LINKAGE_FILES",
+           "RESULT_KEYS"]
 
 #: The files a run folder may hold, and the command that writes each; a report needs at least one.
 RESULT_FILES: dict[str, str] = {
@@ -43,12 +44,16 @@ RESULT_FILES: dict[str, str] = {
     "monitor.csv": "darkfigure monitor",
     "compare.csv": "darkfigure compare",
     "links.csv": "darkfigure link",
-    "persons.csv": "darkfigure link",
-    "linkage_quality.csv": "darkfigure link",
-    "linkage_sensitivity.csv": "darkfigure link",
     "revictimisation.csv": "darkfigure revictimisation",
     "revictimisation_curve.csv": "darkfigure revictimisation",
 }
+
+#: The other files of ``darkfigure link``: read only next to its ``links.csv`` (``darkfigure simulate --persons``
+#: writes a persons.csv and a histories.csv of its own, which are not linkage results).
+LINKAGE_FILES = ("persons.csv", "histories.csv", "linkage_quality.csv", "linkage_weights.csv",
+                 "linkage_sensitivity.csv")
+#: Keys every result.json of ``darkfigure estimate`` or ``monitor`` holds.
+RESULT_KEYS = ("data", "settings", "nhat")
 
 _REVICT_COLUMNS = ["group", "level", "offence", "k_years", "persons", "events", "censored", "cumulative", "lower",
                    "upper", "naive"]
@@ -170,7 +175,9 @@ def load_run(run_dir: str | Path) -> Run:
     ------
     RunFolderError
         The folder does not exist, holds none of :data:`RESULT_FILES`, or its
-        ``result.json`` is not valid JSON. Optional files that cannot be read are
+        ``result.json`` is not valid JSON or lacks the keys of an estimate
+        (:data:`RESULT_KEYS`). The files of a linkage (:data:`LINKAGE_FILES`) are read
+        only next to its ``links.csv``. Optional files that cannot be read are
         recorded in ``Run.problems`` instead.
     """
     folder = Path(run_dir)
@@ -184,12 +191,20 @@ def load_run(run_dir: str | Path) -> Run:
         for f, cmd in RESULT_FILES.items():
             by_cmd.setdefault(cmd, []).append(f)
         expected = "; ".join(f"{'/'.join(fs)} ({cmd} --out)" for cmd, fs in by_cmd.items())
-        raise RunFolderError(
-            f"no darkfigure results in {str(folder)!r}: expected {expected}. "
-            "Run e.g. `darkfigure estimate DATA --out DIR` first"
-        )
+        hint = "Run e.g. `darkfigure estimate DATA --out DIR` first"
+        if (folder / "histories.csv").is_file() and (folder / "truth.csv").is_file():
+            hint = (f"This looks like the output of `darkfigure simulate` (histories.csv, truth.csv): estimate from "
+                    f"it with `darkfigure estimate {folder / 'histories.csv'} --out DIR --report`")
+        raise RunFolderError(f"no darkfigure results in {str(folder)!r}: expected {expected}. {hint}")
     run = Run(folder)
     run.result = _read_json(run, "result.json", required=True)
+    if run.result is not None:
+        lacking = [k for k in RESULT_KEYS if k not in run.result]
+        if lacking:
+            raise RunFolderError(
+                f"{folder / 'result.json'} does not hold the result of darkfigure estimate or monitor (it lacks "
+                f"{', '.join(lacking)}); run the estimate again with --out to rewrite it"
+            )
     run.estimates = _read_csv(run, "estimates.csv", columns=["group", "level", "observed", "nhat", "lower", "upper"])
     if run.estimates is not None:
         run.estimates["level"] = run.estimates["level"].map(_as_label)
@@ -204,15 +219,17 @@ def load_run(run_dir: str | Path) -> Run:
             run.monitor[c] = run.monitor[c].map(_as_label)
     run.published = _read_csv(run, "monitor_published.csv", text=True)
     run.years = _read_csv(run, "years.csv")
-    run.links = _read_csv(run, "links.csv")
-    run.persons = _read_csv(run, "persons.csv")
-    run.linkage_quality = _read_csv(run, "linkage_quality.csv")
-    run.linkage_weights = _read_csv(run, "linkage_weights.csv")
-    run.linkage_sensitivity = _read_csv(run, "linkage_sensitivity.csv", columns=_SENSITIVITY_COLUMNS)
+    linkage = (folder / "links.csv").is_file()
+    if linkage:
+        run.links = _read_csv(run, "links.csv")
+        run.persons = _read_csv(run, "persons.csv")
+        run.linkage_quality = _read_csv(run, "linkage_quality.csv")
+        run.linkage_weights = _read_csv(run, "linkage_weights.csv")
+        run.linkage_sensitivity = _read_csv(run, "linkage_sensitivity.csv", columns=_SENSITIVITY_COLUMNS)
     run.revictimisation = _read_csv(run, "revictimisation.csv", columns=_REVICT_COLUMNS)
     run.revictimisation_curve = _read_csv(run, "revictimisation_curve.csv", columns=_CURVE_COLUMNS)
     run.revictimisation_first = _read_csv(run, "revictimisation_first_offence.csv")
-    for name in ("capture_histories.csv", "histories.csv"):
+    for name in ("capture_histories.csv", "histories.csv") if linkage else ("capture_histories.csv",):
         t = _read_csv(run, name)
         if t is not None:
             run.histories_table, run.histories_file = t, name
@@ -951,6 +968,8 @@ def _context(run: Run) -> dict:
         "linkage": _linkage_section(run),
         "revictimisation": _revictimisation_section(run),
     }
+    ctx["holds"] = [what for key, what in (("linkage", "record linkage results"), ("trend", "monitor tables"),
+                                           ("revictimisation", "repeat-victimisation tables")) if ctx.get(key)]
     msgs = _messages(run)
     ctx["messages"] = msgs
     ctx["n_warnings"] = sum(m.explanation.severity == "warning" for m in msgs)
