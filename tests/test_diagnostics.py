@@ -72,7 +72,17 @@ def test_heterogeneity_is_flagged_and_named_but_not_in_a_homogeneous_population(
 def test_checks_skip_what_does_not_apply():
     sim = simulate(HOMOGENEOUS, seed=2)
     e = estimate(sim.capture_histories(), ci="none")
-    assert {c.name for c in model_checks(e.fit, e.histories, structural_zeros=True)} == {
-        "goodness_of_fit",
-        "residuals_by_number_of_lists",
-    }
+    checks = {c.name: c for c in model_checks(e.fit, e.histories, structural_zeros=True)}
+    assert not checks["chao_lower_bound"].computed and "not computed" in checks["chao_lower_bound"].message
+    assert checks["goodness_of_fit"].computed
+    imputed = {c.name: c for c in model_checks(e.fit, e.histories, imputed=True)}
+    assert not imputed["goodness_of_fit"].computed and imputed["chao_lower_bound"].computed
+
+
+@pytest.mark.slow
+def test_sparse_table_goodness_of_fit_is_not_used_to_flag():
+    # lists x 4 covariates (Dutch-like): most cells are fitted below 1 person
+    sim = simulate("dutch_like", seed=1)
+    e = estimate(sim.capture_histories(), structural_zeros=sim.structural_zeros(), ci="none")
+    gof = next(c for c in e.checks if c.name == "goodness_of_fit")
+    assert "sparse" in gof.message and not gof.flagged

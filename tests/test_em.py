@@ -191,3 +191,42 @@ def test_em_interval_coverage_with_a_known_truth():
         rel.append(e.nhat / n_true - 1)
     assert hits / n_pop >= 0.88
     assert abs(np.mean(rel)) < 0.03
+
+
+def test_em_heading_for_the_boundary_is_not_identified_never_a_huge_number():
+    # found by a tester: one person with unknown sex; the model's MLE does not exist in the observed
+    # data, EM sends that person's share in one completion to ~1e-28, and N̂ was printed as 4.8e13
+    df = pd.DataFrame(
+        [(1, 0, 0, 1, 50), (0, 1, 0, 1, 40), (1, 1, 0, 1, 10), (0, 0, 1, 0, 30), (1, 0, 1, None, 5),
+         (0, 1, 1, 0, 8), (1, 1, 1, 1, 3), (1, 0, 0, 0, 20)],
+        columns=["A", "B", "C", "female", "count"],
+    )
+    res = estimate(df, lists=LISTS, covariates=["female"], missing="em", ci="none",
+                   model="A:C, A:female, B:C, B:female, C:female")
+    assert not res.fit.identified or res.nhat < 100 * res.n_observed
+    searched = estimate(df, lists=LISTS, covariates=["female"], missing="em", ci="none")
+    assert not searched.fit.identified or searched.nhat < 100 * searched.n_observed
+
+
+def test_blank_cells_years_and_zero_one_codes_stay_whole_numbers():
+    rec, _ = _records(12)
+    rec["year"] = np.where(np.arange(len(rec)) % 2 == 0, 2020, 2021)
+    rec.loc[5, "year"] = np.nan  # makes pandas read the column as float
+    rec.loc[7, "sex"] = "  "  # a cell holding only spaces is unknown, not a level ' '
+    h = CaptureHistories.from_records(rec, lists=LISTS, missing="keep")
+    assert h.levels["year"] == (2020, 2021)
+    assert h.levels["sex"] == ("f", "m")
+    assert h.missing_values()["sex"] >= 1 and h.missing_values()["year"] >= 1
+    with pytest.raises(DataError, match="'sex' has 1 missing"):
+        CaptureHistories.from_records(rec.drop(index=5), lists=LISTS)
+
+
+def test_a_list_whose_persons_all_lack_one_covariate_is_not_an_empty_stratum():
+    rec, _ = _records(13)
+    only_c = (rec["C"] == 1) & (rec["A"] == 0) & (rec["B"] == 0)
+    gone = rec.copy()
+    gone.loc[rec["C"] == 1, "nationality"] = np.nan
+    h = CaptureHistories.from_records(gone, lists=LISTS, missing="keep")
+    assert only_c.any()
+    # C has persons of both sexes (their nationality is unknown, their sex is not)
+    assert not [x for x in h.empty_list_strata() if x[0] == "C" and x[1] == "sex"]

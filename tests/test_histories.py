@@ -42,18 +42,18 @@ def test_all_bundled_datasets_load():
 @pytest.mark.parametrize(
     "frame, kwargs, match",
     [
-        (agg([(2, 0, 0, 10), (0, 1, 0, 8), (1, 1, 0, 3)]), {"lists": ["A", "B", "C"]}, r"list column 'A' must be coded 0/1.*row 0"),
-        (agg([(1, 0, 0, -1), (0, 1, 0, 8)]), {}, r"count column 'count' must be non-negative; row 0"),
-        (agg([(1, 0, 0, 1.5), (0, 1, 0, 8)]), {}, r"whole numbers.*row 0"),
-        (agg([(1, 0, 0, 3), (0, 0, 0, 8)]), {}, r"row 1 has the all-zero pattern"),
+        (agg([(2, 0, 0, 10), (0, 1, 0, 8), (1, 1, 0, 3)]), {"lists": ["A", "B", "C"]}, r"list column 'A' must be coded 0/1.*row 1"),
+        (agg([(1, 0, 0, -1), (0, 1, 0, 8)]), {}, r"count column 'count' must be non-negative; row 1"),
+        (agg([(1, 0, 0, 1.5), (0, 1, 0, 8)]), {}, r"whole numbers.*row 1"),
+        (agg([(1, 0, 0, 3), (0, 0, 0, 8)]), {}, r"row 2 has the all-zero pattern"),
         (pd.DataFrame({"A": [1, 0], "count": [3, 4]}), {}, r"at least 2 lists"),
         (agg(GOOD), {"lists": ["A", "B", "Q"]}, r"unknown list column 'Q'"),
         (agg(GOOD), {"covariates": ["nope"]}, r"unknown covariate column 'nope'"),
         (agg([(1, 0, 0, 3), (0, 1, 0, 2)]).assign(C=[0, 0]), {}, r"list\(s\) \['C'\] registered nobody"),
         (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", "f"], "count": [3, 4]}), {}, r"covariate 'sex' has a single level"),
-        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", None], "count": [3, 4]}), {}, r"covariate 'sex' has 1 missing value\(s\), the first in row 1"),
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", None], "count": [3, 4]}), {}, r"covariate 'sex' has 1 missing value\(s\), the first in row 2"),
         (pd.DataFrame(columns=["A", "B", "count"]), {}, r"empty"),
-        (agg([(1, 0, 0, "x"), (0, 1, 0, 8)]), {}, r"must be numeric; row 0"),
+        (agg([(1, 0, 0, "x"), (0, 1, 0, 8)]), {}, r"must be numeric; row 1"),
     ],
 )
 def test_bad_input_errors_name_the_problem(frame, kwargs, match):

@@ -224,6 +224,12 @@ def _print_result(res) -> None:
             console.print(f"({len(est) - len(shown)} rows for pairs of levels are in estimates.csv)")
         if res.ci_method == "profile" and len(shown) > 1:
             console.print("(the profile-likelihood interval is for the total only; use --ci parametric for subgroups)")
+    if res.checks:
+        marks = []
+        for c in res.checks:
+            state = "[red]flagged[/]" if c.flagged else ("not computed" if not c.computed else "[green]passed[/]")
+            marks.append(f"{c.label} {state}")
+        console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:
@@ -456,8 +462,9 @@ def monitor(
     population: Annotated[
         Path | None,
         typer.Option(
-            help="CSV year,sex,age_group,population for the SDG 16.2.2 rates per 100,000 (covariates are matched "
-            "to population columns of the same name; the population is summed over the others)."
+            help="CSV with columns year, population and columns named like covariates of the data (e.g. "
+            "year,sex,age_group,population) for the SDG 16.2.2 rates per 100,000: covariates are matched to "
+            "population columns of the same name; the population is summed over the others."
         ),
     ] = None,
     suppress_below: Annotated[
@@ -571,7 +578,11 @@ def _print_monitor(res) -> None:
     if rates:
         cols += ["per 100,000 (interval)"]
     for c in cols:
-        tab.add_column(c, justify="left" if c in ("group", "level", "year") else "right", no_wrap=c != "level")
+        # labels never wrap (a narrow terminal squeezed the level column to nothing); intervals may
+        tab.add_column(
+            c, justify="left" if c in ("group", "level", "year") else "right",
+            no_wrap=c in ("group", "level", "year", "observed"),
+        )
     single = ~t["level"].astype(str).str.contains(":", regex=False)
     shown = t[(t["group"] == "total") | ((t["year"] == "") & single)]
     if len(shown) > 40:

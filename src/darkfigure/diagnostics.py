@@ -40,15 +40,44 @@ CHAO_Z = 1.645
 
 @dataclass
 class Check:
-    """One diagnostic: its name, the figure it rests on, whether it flags, and what to do."""
+    """One diagnostic: its name, the figure it rests on, whether it flags, and what to do.
+
+    Attributes
+    ----------
+    name : str
+        ``goodness_of_fit``, ``residuals_by_number_of_lists`` or ``chao_lower_bound``.
+    statistic : float
+        The figure: a p-value, a Pearson residual, or how many standard errors N̂ lies
+        below Chao's bound (negative: above); NaN when the check was not computed.
+    statistic_name : str
+        ``p_value``, ``pearson_residual`` or ``z_below_chao_bound``.
+    flagged : bool
+    computed : bool
+        False when the check does not apply (the message says why).
+    message : str
+    """
 
     name: str
     statistic: float
     flagged: bool
     message: str
+    statistic_name: str = ""
+    computed: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "statistic": self.statistic, "flagged": bool(self.flagged), "message": self.message}
+        st = float(self.statistic)
+        return {
+            "name": self.name,
+            "statistic": st if np.isfinite(st) else None,
+            "statistic_name": self.statistic_name,
+            "flagged": bool(self.flagged),
+            "computed": bool(self.computed),
+            "message": self.message,
+        }
 
 
 def capture_frequencies(fit) -> pd.DataFrame:
@@ -72,7 +101,7 @@ def capture_frequencies(fit) -> pd.DataFrame:
     return pd.DataFrame({"lists": np.arange(1, k + 1), "observed": o, "fitted": e, "residual": r})
 
 
-def model_checks(fit, histories, *, structural_zeros: bool = False) -> list[Check]:
+def model_checks(fit, histories, *, structural_zeros: bool = False, imputed: bool = False) -> list[Check]:
     """Run the three checks on a fitted model with an identified N̂.
 
     Parameters
@@ -82,31 +111,50 @@ def model_checks(fit, histories, *, structural_zeros: bool = False) -> list[Chec
     histories : CaptureHistories
         The data it was fitted to (persons with unknown covariate values included).
     structural_zeros : bool
-        Whether structural zeros were declared (the Chao check is then skipped).
+        Whether structural zeros were declared (the Chao check is then not computed).
+    imputed : bool
+        Whether covariate values were imputed by EM (the deviance is then that of a
+        completed table, not a goodness-of-fit statistic: not computed).
 
     Returns
     -------
     list of Check (empty when N̂ is not identified).
+
+    Notes
+    -----
+    The chi-square reference of the deviance needs fitted values that are not small;
+    when more than 20% of the observable cells are fitted below 1 (typical of tables
+    lists x several covariates) the p-value is shown but not used to flag.
     """
     if not fit.identified:
         return []
     out: list[Check] = []
-    if fit.df_residual > 0:
-        p = float(stats.chi2.sf(fit.deviance, fit.df_residual))
+    obs = fit.table.observable
+    if imputed:
         out.append(
             Check(
-                "goodness_of_fit",
-                p,
-                p < GOF_ALPHA,
-                f"goodness of fit: deviance {fit.deviance:,.1f} on {fit.df_residual} df (p = {p:.2g})"
-                + (
-                    "; the model does not describe how the lists overlap — dependence or heterogeneity it "
-                    "leaves out biases N̂"
-                    if p < GOF_ALPHA
-                    else ""
-                ),
+                "goodness_of_fit", float("nan"), False,
+                "goodness of fit: not computed — with imputed covariate values the deviance is that of the "
+                "completed table, not a test of the model",
+                "p_value", computed=False,
             )
         )
+    elif fit.df_residual > 0:
+        p = float(stats.chi2.sf(fit.deviance, fit.df_residual))
+        sparse = float(np.mean(fit.fitted[obs] < 1.0)) if obs.any() else 0.0
+        flag = p < GOF_ALPHA and sparse <= 0.2
+        msg = f"goodness of fit: deviance {fit.deviance:,.1f} on {fit.df_residual} df (p = {p:.2g})"
+        if sparse > 0.2:
+            msg += (
+                f"; the table is sparse ({sparse:.0%} of its cells are fitted below 1 person), so the chi-square "
+                "p-value is unreliable and is not used — see the residuals by number of lists"
+            )
+        elif flag:
+            msg += (
+                "; the model does not describe how the lists overlap — dependence or heterogeneity it "
+                "leaves out biases N̂"
+            )
+        out.append(Check("goodness_of_fit", p, flag, msg, "p_value"))
     if histories.k >= 3:
         cf = capture_frequencies(fit)
         i = int(np.argmax(np.abs(cf["residual"].to_numpy())))
@@ -117,7 +165,7 @@ def model_checks(fit, histories, *, structural_zeros: bool = False) -> list[Chec
             Check(
                 "residuals_by_number_of_lists",
                 r,
-                flag,
+                bool(flag),
                 f"residuals by number of lists: largest for persons on {int(row['lists'])} list(s), observed "
                 f"{row['observed']:,.0f} vs fitted {row['fitted']:,.1f} (Pearson residual {r:+.1f})"
                 + (
@@ -126,9 +174,19 @@ def model_checks(fit, histories, *, structural_zeros: bool = False) -> list[Chec
                     if flag
                     else ""
                 ),
+                "pearson_residual",
             )
         )
-    if histories.k >= 3 and not structural_zeros:
+    if histories.k >= 3 and structural_zeros:
+        out.append(
+            Check(
+                "chao_lower_bound", float("nan"), False,
+                "Chao's lower bound: not computed — with structural zeros the lists cannot all register "
+                "everybody, which the bound assumes",
+                "z_below_chao_bound", computed=False,
+            )
+        )
+    elif histories.k >= 3:
         lb = _chao_lower_bound(histories)
         if lb is not None:
             nhat_lb, se = lb
@@ -148,6 +206,7 @@ def model_checks(fit, histories, *, structural_zeros: bool = False) -> list[Chec
                         if flag
                         else ""
                     ),
+                    "z_below_chao_bound",
                 )
             )
     return out

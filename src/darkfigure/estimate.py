@@ -433,7 +433,7 @@ def estimate(
         imputed = ", ".join(f"{c}: {n:,}" for c, n in cc.missing_values.items() if n)
         warnings.append(
             f"{cc.n_persons:,} person(s) had unknown covariate values ({imputed}); they were kept and their values "
-            f"imputed by the EM algorithm ({em.iterations} iterations), assuming the values are missing at random "
+            f"imputed by the EM algorithm ({em.iterations} EM steps), assuming the values are missing at random "
             "given the lists and the known covariates. Subgroup 'observed' counts include their expected shares; "
             "the model's deviance and criteria are those of the completed table"
         )
@@ -458,7 +458,7 @@ def estimate(
             )
     from .diagnostics import model_checks
 
-    checks = model_checks(fit, h, structural_zeros=sz is not None)
+    checks = model_checks(fit, h, structural_zeros=sz is not None, imputed=em_mode)
     for c in checks:
         if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < 0.001):  # that one is said above
             warnings.append(c.message)

@@ -41,6 +41,20 @@ def _is_binary(s: pd.Series) -> bool:
         return False
 
 
+def _blanks_to_missing(data: pd.DataFrame) -> pd.DataFrame:
+    """Cells holding only spaces are unknown values, not a level named ' '."""
+    out = None
+    for c in data.columns:
+        s = data[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            blank = s.astype(str).str.strip().eq("") & s.notna()
+            if blank.any():
+                if out is None:
+                    out = data.copy()
+                out[c] = s.mask(blank)
+    return data if out is None else out
+
+
 def _sorted_levels(values: Iterable) -> tuple:
     vals = list(pd.unique(pd.Series(list(values)).dropna()))
     try:
@@ -132,6 +146,7 @@ class CaptureHistories:
         Raises
         ------
         DataError
+            (Rows in messages are counted from 1, the header not counted.)
             Empty table; unknown or missing column; fewer than 2 lists; a list column
             not coded 0/1; a negative, fractional or missing count; the all-zero
             pattern with a positive count; a covariate with missing values or a single
@@ -147,6 +162,7 @@ class CaptureHistories:
                 "Name the count column (count=...) or use CaptureHistories.from_records for one row per person."
             )
         auto = lists is None
+        data = _blanks_to_missing(data)
         lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count}, missing=missing)
         counts = cls._validate_counts(data[count], count)
         frame = data[list(lists) + list(covariates)].copy()
@@ -185,6 +201,7 @@ class CaptureHistories:
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError("the table is empty: it needs one row per person with 0/1 list columns")
         auto = lists is None
+        data = _blanks_to_missing(data)
         lists, covariates = cls._resolve_columns(data, lists, covariates, exclude=set(), missing=missing)
         frame = data[list(lists) + list(covariates)].copy()
         frame["count"] = 1
@@ -261,23 +278,24 @@ class CaptureHistories:
             s = data[c]
             if s.isna().any():
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
-                raise DataError(f"list column {c!r} has a missing value in row {row}; code every list 0/1")
+                raise DataError(f"list column {c!r} has a missing value in row {row + 1}; code every list 0/1")
             if not _is_binary(s):
                 bad = s[~s.astype(str).isin(["0", "1", "0.0", "1.0", "True", "False"])]
-                row = int(bad.index[0]) if len(bad) else 0
+                row = int(np.flatnonzero(s.index == bad.index[0])[0]) if len(bad) else 0
                 val = bad.iloc[0] if len(bad) else s.iloc[0]
                 val = val.item() if hasattr(val, "item") else val
                 raise DataError(
                     f"list column {c!r} must be coded 0/1 (1 = registered by this list); "
-                    f"row {row} has {val!r}. Recode it, or pass it as a covariate."
+                    f"row {row + 1} has {val!r}. Recode it, or pass it as a covariate."
                 )
         for c in covariates:
             s = data[c]
             if s.isna().any() and missing == "error":
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
                 raise DataError(
-                    f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row}; "
-                    "impute them by EM (missing='em', --missing em), drop those persons (--missing drop), fill "
+                    f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row + 1}; "
+                    "impute them by EM (missing='em'; estimate/monitor --missing em), drop those persons "
+                    "(--missing drop), fill "
                     "them with an explicit level such as 'unknown', or leave the covariate out"
                 )
         return tuple(lists), tuple(covariates)
@@ -286,23 +304,23 @@ class CaptureHistories:
     def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
         if s.isna().any():
             row = int(np.flatnonzero(s.isna().to_numpy())[0])
-            raise DataError(f"count column {name!r} is missing in row {row}")
+            raise DataError(f"count column {name!r} is missing in row {row + 1}")
         try:
             v = pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
         except (TypeError, ValueError):
             bad = pd.to_numeric(s, errors="coerce").isna().to_numpy()
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"count column {name!r} must be numeric; row {row} has {s.iloc[row]!r}") from None
+            raise DataError(f"count column {name!r} must be numeric; row {row + 1} has {s.iloc[row]!r}") from None
         if (v < 0).any():
             row = int(np.flatnonzero(v < 0)[0])
-            raise DataError(f"count column {name!r} must be non-negative; row {row} has {v[row]:g}")
+            raise DataError(f"count column {name!r} must be non-negative; row {row + 1} has {v[row]:g}")
         if not np.isfinite(v).all() or (v > 2**53).any():
             row = int(np.flatnonzero(~np.isfinite(v) | (v > 2**53))[0])
-            raise DataError(f"count column {name!r} has an impossible count in row {row}: {s.iloc[row]!r}")
+            raise DataError(f"count column {name!r} has an impossible count in row {row + 1}: {s.iloc[row]!r}")
         if (v != np.round(v)).any():
             row = int(np.flatnonzero(v != np.round(v))[0])
             raise DataError(
-                f"count column {name!r} must hold whole numbers of persons; row {row} has {v[row]:g}"
+                f"count column {name!r} must hold whole numbers of persons; row {row + 1} has {v[row]:g}"
             )
         return v.astype(np.int64)
 
@@ -318,7 +336,7 @@ class CaptureHistories:
         if zero.any():
             row = int(np.flatnonzero(zero)[0])
             raise DataError(
-                f"row {frame.index[row]} has the all-zero pattern (registered by no list) with a "
+                f"row {row + 1} has the all-zero pattern (registered by no list) with a "
                 "positive count; nobody can be observed that way. Remove the row: the all-zero "
                 "cell is what is estimated."
             )
@@ -349,6 +367,15 @@ class CaptureHistories:
                     "or --drop-empty-lists on the command line) or check the data."
                 )
         levels = {}
+        for c in covariates:
+            col = frame[c]
+            if col.isna().all():
+                raise DataError(f"covariate {c!r} is empty in every row; leave it out (name the covariates with --covariates)")
+            # a blank cell makes pandas read whole numbers (years, 0/1 codes) as floats: keep them whole
+            if pd.api.types.is_float_dtype(col) and col.isna().any():
+                known = col.dropna()
+                if (known == np.round(known)).all():
+                    frame[c] = col.astype("Int64")
         if missing == "keep" and covariates:
             unknown = frame[list(covariates)].isna().any(axis=1).to_numpy()
             if unknown.all():
@@ -457,6 +484,11 @@ class CaptureHistories:
         """
         out = []
         t = self.table
+        if self.incomplete is not None:
+            # persons whose value of c is known count for c, whatever else is unknown
+            t = pd.concat([self.table, self.incomplete], ignore_index=True)
+            for c in self.covariates:
+                t[c] = pd.Categorical(t[c], categories=list(self.levels[c]))
         for c in self.covariates:
             g = t[list(self.lists)].mul(t["count"], axis=0).groupby(t[c], observed=False).sum()
             for lv in self.levels[c]:

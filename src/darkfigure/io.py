@@ -40,6 +40,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"cannot read {p.name!r}: use a .csv, .tsv, .parquet or .xlsx file")
     try:
         df = reader(p)
+        if p.suffix.lower() in (".csv", ".txt") and df.shape[1] == 1 and ";" in str(df.columns[0]):
+            # European spreadsheet exports separate columns with ';'
+            df = pd.read_csv(p, sep=";")
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}): "
+            "save it as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"file {p.name!r} is empty") from None
     except (ValueError, OSError, ImportError) as e:

@@ -42,6 +42,9 @@ from .terms import LogLinearModel
 
 __all__ = ["CoarseCells", "coarse_cells", "EMFit", "em_fit", "em_select", "em_parametric_bootstrap"]
 
+#: Expected persons below this in a completion count as 0 for the existence check of the final fit.
+ALLOCATION_ZERO = 1e-6
+
 
 @dataclass
 class CoarseCells:
@@ -296,10 +299,21 @@ def em_fit(
             converged = True
             break
         lls.append(ll)
-    completed = table.y + cc.allocate(mu)
+    alloc = cc.allocate(mu)
+    # EM that heads for the boundary leaves ~0 persons (1e-20) in some completions; they are
+    # zeros of the observed data, and keeping them positive would hide a non-existent MLE
+    # (and an unidentified, exploding N̂) from the existence check
+    alloc[alloc < ALLOCATION_ZERO] = 0.0
+    completed = table.y + alloc
     fit = fit_model(table.with_counts(completed), model, mu_start=np.maximum(mu[obs], 1e-8), check=True)
     if not converged:
-        fit.warnings.append(f"the EM algorithm did not converge in {max_iter} iterations")
+        fit.warnings.append(
+            f"the EM algorithm did not converge in {max_iter} iterations (the fit may be heading for the boundary): "
+            "no estimate is given"
+        )
+        if fit.status in ("ok", "extended"):
+            fit.status = "not converged"
+            fit.nhat = float("nan")
     return EMFit(fit, completed, lls, it, converged)
 
 
@@ -332,10 +346,13 @@ def em_select(
     mu = _start(table, cc)
     seen: list[str] = []
     em = srch = None
+    total_iterations = 0
     for r in range(1, max_rounds + 1):
         completed = table.y + cc.allocate(mu)
         fit, srch = select(table.with_counts(completed))
         em = em_fit(table, fit.model, cc, start=fit.fitted if fit.identified else None)
+        total_iterations += em.iterations
+        em.iterations = total_iterations  # EM steps over all rounds, not only the last refit
         mu = em.fit.fitted
         form = fit.model.formula()
         if seen and form == seen[-1]:

@@ -1,0 +1,23 @@
+"""Reading files: European ';' exports, non-UTF-8 text."""
+
+from __future__ import annotations
+
+import pytest
+
+from darkfigure.histories import DataError
+from darkfigure.io import read_histories, read_table
+
+
+def test_semicolon_separated_csv(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("A;B;count\n1;0;5\n0;1;7\n1;1;2\n", encoding="utf-8")
+    df = read_table(f)
+    assert list(df.columns) == ["A", "B", "count"]
+    assert read_histories(f).n_observed == 14
+
+
+def test_not_utf8_says_what_to_do(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_bytes("A,B,nationality,count\n1,0,Belgi\u00eb,5\n0,1,NL,7\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not UTF-8.*save it as UTF-8"):
+        read_table(f)
