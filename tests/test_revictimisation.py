@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import numpy as np
@@ -10,6 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import darkfigure
 from darkfigure.cli import app
 from darkfigure.histories import DataError
 from darkfigure.monitor.revictimisation import (
@@ -195,8 +199,21 @@ def test_write_files_and_cli(tmp_path):
     res = revictimisation(v, w, end_of_followup=sim.end_of_followup, covariates=["sex"])
     files = res.write(tmp_path / "out")
     assert [f.name for f in files] == ["revictimisation.csv", "revictimisation_curve.csv",
-                                      "revictimisation_first_offence.csv"]
-    assert not list((tmp_path / "out").glob("*.tmp"))
+                                      "revictimisation_first_offence.csv", "revictimisation.json"]
+    assert not list((tmp_path / "out").glob("*.tmp")) and not list((tmp_path / "out").glob(".*"))
+    # the notes and settings are kept beside the tables (the report shows them)
+    info = json.loads(files[3].read_text(encoding="utf-8"))
+    assert info["notes"] == res.notes and any("follow-up shorter than 5 years" in n for n in info["notes"])
+    st = info["settings"]
+    assert st["end_of_followup"] == sim.end_of_followup and st["k_years"] == [5.0] and st["level"] == 0.95
+    assert st["covariates"] == ["sex"] and st["persons"] == 600
+    assert (st["id_col"], st["date_col"], st["later_date_col"], st["offence_col"]) == (
+        "person_id", "first_registration", "date", "offence")
+    assert info["darkfigure_version"] == darkfigure.__version__
+    assert abs(datetime.fromisoformat(info["run_date"]) - datetime.now(UTC)) < timedelta(minutes=5)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert all(f.stat().st_mode & 0o777 == 0o666 & ~mask for f in files)  # not private: as readable as any CSV
     tab = pd.read_csv(files[0])
     assert list(tab.columns) == TABLE_COLUMNS and list(pd.read_csv(files[1]).columns) == CURVE_COLUMNS
     assert set(tab["group"]) == {"total", "sex"}
@@ -206,6 +223,8 @@ def test_write_files_and_cli(tmp_path):
     ])
     assert r.exit_code == 0, r.output
     assert "Kaplan" in r.output and "naive" in r.output
+    cli_info = json.loads((tmp_path / "cli" / "revictimisation.json").read_text(encoding="utf-8"))
+    assert cli_info["settings"]["covariates"] == ["sex", "exploitation"]
     cli_tab = pd.read_csv(tmp_path / "cli" / "revictimisation.csv", keep_default_na=False)
     tot = cli_tab[(cli_tab["group"] == "total") & (cli_tab["offence"] == "any")].iloc[0]
     assert tot["level"] == "" and tot["k_years"] == 5

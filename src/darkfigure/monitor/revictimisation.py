@@ -57,10 +57,12 @@ cumulative incidence).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import product
 from pathlib import Path
 from statistics import NormalDist
@@ -600,7 +602,9 @@ class RevictimisationResult:
     notes : list of str
         Plain-language notes: short follow-up, estimates not estimable, dropped rows.
     settings : dict
-        k_years, level, end_of_followup, covariates, offences, persons.
+        k_years, level, end_of_followup, covariates, offences, persons, later_victimisations
+        (counted ones: after first registration, of registered persons) and the column names
+        id_col, date_col, later_date_col, offence_col.
     """
 
     table: pd.DataFrame
@@ -609,8 +613,25 @@ class RevictimisationResult:
     notes: list[str]
     settings: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The notes and settings as written to ``revictimisation.json`` (JSON-ready).
+
+        Keys: ``darkfigure_version``, ``run_date`` (UTC, ISO 8601), ``settings`` (end of
+        follow-up, k_years, level, covariates, offences, the id and date columns, persons,
+        later victimisations) and ``notes``.
+        """
+        from .. import __version__
+
+        return {
+            "darkfigure_version": __version__,
+            "run_date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "settings": self.settings,
+            "notes": list(self.notes),
+        }
+
     def write(self, out: str | Path) -> list[Path]:
-        """Write ``revictimisation.csv``, ``revictimisation_curve.csv`` and ``revictimisation_first_offence.csv``.
+        """Write ``revictimisation.csv``, ``revictimisation_curve.csv``, ``revictimisation_first_offence.csv``
+        and ``revictimisation.json`` (notes and settings, :meth:`to_dict`; ``darkfigure report`` shows them).
 
         Every file is written to a temporary file in `out` first and renamed when all of
         them are written, so a failure leaves no half-written file.
@@ -631,20 +652,31 @@ class RevictimisationResult:
             "revictimisation_curve.csv": self.curve,
             "revictimisation_first_offence.csv": self.first_offence,
         }
+        info = json.dumps(self.to_dict(), indent=2, default=str)
         temps: list[tuple[str, Path]] = []
         try:
-            for name, df in frames.items():
+            for name, df in [*frames.items(), ("revictimisation.json", None)]:
                 fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
                 os.close(fd)
                 temps.append((name, Path(tmp)))
-                df.to_csv(tmp, index=False)
+                if df is None:
+                    Path(tmp).write_text(info, encoding="utf-8")
+                else:
+                    df.to_csv(tmp, index=False)
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; these are as readable as any CSV
             for name, tmp in temps:
                 os.replace(tmp, out / name)
         finally:
             for _, tmp in temps:
                 if tmp.exists():
                     tmp.unlink()
-        return [out / name for name in frames]
+        return [out / name for name in [*frames, "revictimisation.json"]]
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def revictimisation(
@@ -828,6 +860,7 @@ def revictimisation(
     settings = {
         "k_years": ks, "level": level, "end_of_followup": data.end_text, "covariates": list(data.covariates),
         "offences": list(data.offences), "persons": n, "later_victimisations": int(data.person.size),
+        "id_col": id_col, "date_col": date_col, "later_date_col": later_date_col, "offence_col": offence_col,
     }
     return RevictimisationResult(table, curve, first_offence, notes, settings)
 
