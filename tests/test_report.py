@@ -556,3 +556,39 @@ def test_result_json_without_an_estimate_is_an_error(tmp_path, content):
     out = " ".join(r.output.split())
     assert r.exit_code == 2 and "result.json" in out and "lacks" in out, out
     assert not list(tmp_path.glob("*.html"))
+
+
+def test_revictimisation_notes_settings_and_first_offence_shares(tmp_path):
+    from darkfigure.monitor.revictimisation import revictimisation, simulate_revictimisation
+
+    sim = simulate_revictimisation(300, seed=3)
+    later = pd.concat([sim.later, pd.DataFrame({"person_id": ["X1"], "date": ["2020-01-01"], "offence": ["violence"]})])
+    res = revictimisation(sim.victims, later, end_of_followup=sim.end_of_followup, k_years=[1, 9], level=0.9)
+    res.write(tmp_path)
+    page = _page(build_report(tmp_path))
+    assert page.h2 == ["Summary", "Repeat victimisation", "Warnings and notes", "About this run"]
+    # every note on the page, explained in plain words, marked as from the repeat-victimisation tables
+    text = page.text("warnings")
+    assert len(res.notes) >= 4
+    for n in res.notes:
+        assert " ".join(n.split()) in text
+    msgs = [a for t, a in page.tags if t == "div" and a.get("data-kind")]
+    assert len(msgs) == len(res.notes) and "unknown" not in {a["data-kind"] for a in msgs}
+    assert text.count("repeat victimisation") >= len(res.notes)
+    # the settings
+    about = page.text("about")
+    assert f"repeat victimisation: end of follow-up {sim.end_of_followup}" in about
+    assert "repeat victimisation: within (years) 1, 9" in about
+    assert "repeat victimisation: confidence level 90%" in about
+    assert "repeat victimisation: subgroups (covariates) sex, exploitation" in about
+    assert "person id person_id, first registration first_registration" in about
+    info = json.loads((tmp_path / "revictimisation.json").read_text())
+    assert f"run date {info['run_date']}" in about
+    # the first later offence: shares as percentages, as in the other tables
+    rows = page.tables["revictimisation-first"]
+    fo = res.first_offence
+    assert rows[0][:3] == ["group", "level", "first later offence"]
+    cum = rows[0].index("cumulative share")
+    assert [r[cum] for r in rows[1:]] == [f"{100 * v:.1f}%" if np.isfinite(v) else "–" for v in fo["cumulative"]]
+    ok = fo.index[np.isfinite(fo["lower"])][0]
+    assert rows[1 + ok][cum + 1] == f"{100 * fo['lower'][ok]:.1f}% – {100 * fo['upper'][ok]:.1f}%"

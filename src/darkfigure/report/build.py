@@ -57,6 +57,7 @@ RESULT_KEYS = ("data", "settings", "nhat")
 
 _REVICT_COLUMNS = ["group", "level", "offence", "k_years", "persons", "events", "censored", "cumulative", "lower",
                    "upper", "naive"]
+_FIRST_COLUMNS = ["group", "level", "offence", "k_years", "persons", "events", "cumulative", "lower", "upper"]
 _CURVE_COLUMNS = ["group", "level", "offence", "time_years", "at_risk", "events", "cumulative", "lower", "upper"]
 _SENSITIVITY_COLUMNS = ["threshold", "persons", "nhat", "lower", "upper"]
 _MAX_ROWS = 400  # rows of a table shown on the page (the CSV download has them all, up to _MAX_CSV_ROWS)
@@ -89,6 +90,8 @@ class Run:
     revictimisation, revictimisation_curve, revictimisation_first : DataFrame or None
         ``revictimisation.csv``, ``revictimisation_curve.csv`` and
         ``revictimisation_first_offence.csv``.
+    revictimisation_info : dict or None
+        ``revictimisation.json``: the notes and settings of the repeat-victimisation tables.
     problems : list of str
         Result files present but unreadable or lacking columns (shown as warnings).
     """
@@ -112,6 +115,7 @@ class Run:
     revictimisation: pd.DataFrame | None = None
     revictimisation_curve: pd.DataFrame | None = None
     revictimisation_first: pd.DataFrame | None = None
+    revictimisation_info: dict | None = None
     problems: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
@@ -228,7 +232,8 @@ def load_run(run_dir: str | Path) -> Run:
         run.linkage_sensitivity = _read_csv(run, "linkage_sensitivity.csv", columns=_SENSITIVITY_COLUMNS)
     run.revictimisation = _read_csv(run, "revictimisation.csv", columns=_REVICT_COLUMNS)
     run.revictimisation_curve = _read_csv(run, "revictimisation_curve.csv", columns=_CURVE_COLUMNS)
-    run.revictimisation_first = _read_csv(run, "revictimisation_first_offence.csv")
+    run.revictimisation_first = _read_csv(run, "revictimisation_first_offence.csv", columns=_FIRST_COLUMNS)
+    run.revictimisation_info = _read_json(run, "revictimisation.json", required=False)
     for name in ("capture_histories.csv", "histories.csv") if linkage else ("capture_histories.csv",):
         t = _read_csv(run, name)
         if t is not None:
@@ -871,9 +876,18 @@ def _revictimisation_section(run: Run) -> dict | None:
                              numeric=["persons", "re-victimised", "censored", "cumulative share", "naive share"])
         ks = sorted(set(pd.to_numeric(r["k_years"], errors="coerce").dropna().tolist()))
         out["k"] = ", ".join(f"{k:g}" for k in ks)
-    if run.revictimisation_first is not None:
-        out["first"] = _generic_view("revictimisation-first", run.revictimisation_first,
-                                     "revictimisation_first_offence.csv")
+    fo = run.revictimisation_first
+    if fo is not None:
+        shown = pd.DataFrame({
+            "group": _text(fo["group"]), "level": fo["level"].map(_as_label),
+            "first later offence": _text(fo["offence"]),
+            "within (years)": fo["k_years"].map(lambda v: f"{_f(v):g}"),
+            "persons": fo["persons"].map(fmt_count), "first offence of this kind": fo["events"].map(fmt_count),
+            "cumulative share": fo["cumulative"].map(fmt_pct),
+            "interval": [fmt_interval(a, b, fmt_pct) for a, b in zip(fo["lower"], fo["upper"])],
+        })
+        out["first"] = _view("revictimisation-first", shown, fo, "revictimisation_first_offence.csv",
+                             numeric=["persons", "first offence of this kind", "cumulative share"])
     if c is not None and len(c):
         c = c.copy()
         for col in ("time_years", "cumulative", "lower", "upper"):
@@ -905,6 +919,37 @@ def _revictimisation_section(run: Run) -> dict | None:
     return out
 
 
+def _revictimisation_about(info: dict | None, *, with_run: bool) -> list[tuple[str, str]]:
+    """Settings of the repeat-victimisation tables (``revictimisation.json``) for "About this run"."""
+    if not info:
+        return []
+    st = info.get("settings") or {}
+    out: list[tuple[str, str]] = []
+    if with_run:  # the folder's own version and date are the estimate's; these are the tables'
+        out.append(("repeat victimisation: darkfigure version, run date",
+                    f"{info.get('darkfigure_version') or '–'}, {info.get('run_date') or 'not recorded'}"))
+    if st.get("end_of_followup") is not None:
+        out.append(("repeat victimisation: end of follow-up", str(st["end_of_followup"])))
+    ks = st.get("k_years")
+    if ks is not None:
+        ks = ks if isinstance(ks, list) else [ks]
+        out.append(("repeat victimisation: within (years)", ", ".join(f"{_f(k):g}" for k in ks)))
+    if st.get("level") is not None:
+        out.append(("repeat victimisation: confidence level", fmt_pct(st["level"], 0)))
+    if "covariates" in st:
+        out.append(("repeat victimisation: subgroups (covariates)", ", ".join(map(str, st["covariates"] or []))
+                    or "none"))
+    cols = [(lab, st.get(k)) for k, lab in (("id_col", "person id"), ("date_col", "first registration"),
+                                           ("later_date_col", "later date"), ("offence_col", "offence"))]
+    if any(v for _, v in cols):
+        out.append(("repeat victimisation: columns", ", ".join(f"{lab} {v!s}" for lab, v in cols if v)))
+    if st.get("persons") is not None:
+        out.append(("repeat victimisation: persons", fmt_count(st["persons"])))
+    if st.get("later_victimisations") is not None:
+        out.append(("repeat victimisation: later victimisations counted", fmt_count(st["later_victimisations"])))
+    return out
+
+
 def _messages(run: Run) -> list[Message]:
     out: list[Message] = []
     seen: set[tuple[str, str]] = set()
@@ -929,6 +974,8 @@ def _messages(run: Run) -> list[Message]:
             for part in str(w).split(" | "):
                 if part.strip():
                     add(f"compare: {m}", part.strip())
+    for n in (run.revictimisation_info or {}).get("notes") or []:
+        add("repeat victimisation", n)
     for p in run.problems:
         add("report", p)
     return out
@@ -982,10 +1029,12 @@ def _context(run: Run) -> dict:
     ctx["monitor_info"] = res.get("monitor")
     settings = res.get("settings") or {}
     cinfo = run.compare_info or {}
+    rinfo = run.revictimisation_info or {}
     about = [
         ("darkfigure version of the run",
-         str(res.get("darkfigure_version") or cinfo.get("darkfigure_version") or "–")),
-        ("run date", str(res.get("run_date") or cinfo.get("run_date") or "not recorded")),
+         str(res.get("darkfigure_version") or cinfo.get("darkfigure_version") or rinfo.get("darkfigure_version")
+             or "–")),
+        ("run date", str(res.get("run_date") or cinfo.get("run_date") or rinfo.get("run_date") or "not recorded")),
         ("report built", datetime.now(UTC).isoformat(timespec="seconds") + f" with darkfigure {__version__}"),
         ("run folder", str(run.folder)),
         ("files read", ", ".join(run.files)),
@@ -995,6 +1044,7 @@ def _context(run: Run) -> dict:
             about.append((k, str(settings[k])))
     if not res and cinfo:
         about += [("seed", str(cinfo.get("seed"))), ("replicates", str(cinfo.get("reps")))]
+    about += _revictimisation_about(run.revictimisation_info, with_run=bool(res or cinfo))
     secs = res.get("seconds") or {}
     if secs.get("total") is not None:
         about.append(("run time", f"{_f(secs['total']):.1f} s"))

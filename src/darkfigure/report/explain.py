@@ -9,8 +9,8 @@ raised: :mod:`darkfigure.estimate`, :mod:`darkfigure.loglinear.fit`,
 :mod:`darkfigure.loglinear.search`, :mod:`darkfigure.loglinear.bootstrap`,
 :mod:`darkfigure.loglinear.profile`, :mod:`darkfigure.loglinear.downhill`,
 :mod:`darkfigure.heterogeneity`, :mod:`darkfigure.bayes.lcmcr`, :mod:`darkfigure.bayes.dga`,
-:mod:`darkfigure.histories`). A warning that matches nothing is shown verbatim with a
-general explanation, never dropped.
+:mod:`darkfigure.histories`, and the notes of :mod:`darkfigure.monitor.revictimisation`). A warning
+that matches nothing is shown verbatim with a general explanation, never dropped.
 """
 
 from __future__ import annotations
@@ -51,6 +51,90 @@ class Explanation:
 
 # Order matters: the first match wins, so specific patterns come before general ones.
 EXPLANATIONS: tuple[Explanation, ...] = (
+    # the notes of the repeat-victimisation tables (darkfigure.monitor.revictimisation): very specific wording
+    Explanation(
+        "revict-register-closed-early",
+        r"later register's last date is",
+        "Follow-up may run past the end of the later register",
+        "The end of follow-up is well after the last victimisation in the later register. If that register was "
+        "closed (extracted) at its last date, the persons look free of re-victimisation for a time nobody looked "
+        "at them: the shares re-victimised within k years come out too low.",
+        "Give the date the later register was closed as --end-of-followup. If the register really covers the "
+        "whole period and simply has no later events, nothing needs doing.",
+    ),
+    Explanation(
+        "revict-few-at-risk",
+        r"persons at risk at k years",
+        "Few persons still followed at k years",
+        "The Kaplan–Meier share at k years rests on the few persons followed that long: one event more or less "
+        "moves it a lot, and its interval is wide.",
+        "Report a shorter horizon (k) for these groups, or merge small subgroups.",
+    ),
+    Explanation(
+        "revict-short-follow-up",
+        r"follow-up shorter than",
+        "Not everyone was followed for k years",
+        "Persons registered recently were followed for less than k years. The Kaplan–Meier share uses each "
+        "person for as long as they were followed; the naive share (re-victimised within k years ÷ persons) counts "
+        "them as never re-victimised and is too low.",
+        "Use the Kaplan–Meier share and its interval, not the naive share.",
+        "note",
+    ),
+    Explanation(
+        "revict-not-estimable",
+        r"nobody followed that long",
+        "Horizon beyond the follow-up",
+        "Nobody in these groups was followed for k years, so the share within k years cannot be estimated; the "
+        "table leaves it empty rather than show a number.",
+        "Choose a k within the follow-up (--k-years), or wait for a longer follow-up.",
+        "note",
+    ),
+    Explanation(
+        "revict-no-events",
+        r"no re-victimisation within",
+        "Nobody re-victimised within k years",
+        "In these groups no later victimisation was registered within k years: the estimate is 0% and the "
+        "log(-log) interval is undefined. The true share may still be above 0, more so in small groups.",
+        "Read it as 'none registered', not as 'no risk'; with n persons followed, about 3 ÷ n is a rough 95% "
+        "upper bound (the rule of three).",
+        "note",
+    ),
+    Explanation(
+        "revict-unknown-persons",
+        r"are of persons not in the victim register",
+        "Later victimisations of persons who are not registered victims",
+        "The later register holds victims of any crime; only those linked to the victim register can be "
+        "re-victimised registered victims, so the others were left out.",
+        "Nothing needs doing, unless you expected every row to be linked: then check the person ids of the "
+        "two registers.",
+        "note",
+    ),
+    Explanation(
+        "revict-before-registration",
+        r"dated on or before the person's first registration",
+        "Victimisations before first registration not counted",
+        "Re-victimisation is counted from the day after first registration; the crime that led to the "
+        "registration (often in the police register on the same day) and earlier ones are not re-victimisations.",
+        "Nothing needs doing.",
+        "note",
+    ),
+    Explanation(
+        "revict-tied-kinds",
+        r"several kinds on the day of their first",
+        "Several kinds of offence on the same first day",
+        "Some persons' first later victimisation was of several kinds on one day; in the table of the first later "
+        "offence each person counts once, under the first kind by name.",
+        "Nothing needs doing unless the kinds matter: the tables by any offence and by each kind are unaffected.",
+        "note",
+    ),
+    Explanation(
+        "revict-covariates-skipped",
+        r"not used as covariates",
+        "Columns not used as subgroups",
+        "Columns of the victim register with many values (ids, names, dates) were not used to form subgroups.",
+        "Name the subgroup columns with --covariates if a column was left out by mistake.",
+        "note",
+    ),
     Explanation(
         "not-identified",
         r"not identified|cannot estimate N|no model with an identified|does not identify N",
