@@ -429,6 +429,11 @@ def test_cli_report_flags(tmp_path):
         ("residuals by number of lists: largest for persons on 4 list(s), observed 30 vs fitted 12.1 (Pearson "
          "residual +5.1); more persons on many lists than the model expects is the mark of unmodelled "
          "heterogeneity (a hard-to-reach group): N̂ is then too low", "residuals-by-lists"),
+        ("the later register's last date is 2020-09-22, before the end of follow-up 2020-12-31 (100 days later): "
+         "if the register was closed at 2020-09-22, give --end-of-followup 2020-09-22, otherwise persons look "
+         "event-free where nobody looked", "revict-register-closed-early"),
+        ("fewer than 10 persons at risk at k years, the estimate is unstable: sex = male, offence any, k = 5 (7 at "
+         "risk)", "revict-few-at-risk"),
         ("something entirely new", "unknown"),
     ],
 )

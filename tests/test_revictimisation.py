@@ -368,3 +368,27 @@ def test_empty_later_register_and_ids_as_numbers_or_text(tmp_path):
     w2 = w.assign(person_id=w["person_id"].str[1:])
     a = revictimisation(v2, w2, **_kw()).table
     pd.testing.assert_frame_equal(a, revictimisation(v, w, **_kw()).table)
+
+
+def test_later_register_ending_well_before_the_end_of_followup_is_noted():
+    # the hand example's last later victimisation is p4's, 100 days before the end of follow-up 2020-12-31
+    v, w = hand_example()
+    last = _day(100)
+    assert max(w["date"]) == last
+
+    def gap_notes(res):
+        return [n for n in res.notes if "later register's last date" in n]
+
+    notes = gap_notes(revictimisation(v, w, **_kw()))
+    assert notes == [
+        f"the later register's last date is {last}, before the end of follow-up 2020-12-31 (100 days later): if "
+        f"the register was closed at {last}, give --end-of-followup {last}, otherwise persons look event-free where "
+        "nobody looked"
+    ]
+    # within 90 days: no note; with the register's own end as the end of follow-up: no note
+    assert not gap_notes(revictimisation(v, w, end_of_followup=_day(15)))
+    assert not gap_notes(revictimisation(v, w, end_of_followup=last))
+    # a per-person end of follow-up: the latest end counts, the advice names the column
+    v["end_of_followup"] = "2020-12-31"
+    res = revictimisation(v, w)
+    assert len(gap_notes(res)) == 1 and "column 'end_of_followup'" in gap_notes(res)[0]

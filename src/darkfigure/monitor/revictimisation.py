@@ -99,6 +99,8 @@ ANY = "any"
 # default covariates (covariates=None) skip columns with more levels than this: ids, names, birth dates
 MAX_DEFAULT_LEVELS = 20
 FEW_AT_RISK = 10
+# a later register ending more than this many days before the end of follow-up gets a note (about a quarter)
+REGISTER_GAP_DAYS = 90
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -541,6 +543,16 @@ def _prepare(
                 f"later-victimisation register row {i + 1} (person {wid.iloc[i]!r}): date {_day_text(wday[i])} is "
                 f"after the end of follow-up {_day_text(lim[i])}; cut the register at the end of follow-up or give "
                 "the right end date"
+            )
+        # a register extracted before the end of follow-up: persons look event-free where nobody looked
+        last, latest_end = int(wday.max()), int(end.max())
+        if latest_end - last > REGISTER_GAP_DAYS:
+            fix = (f"give --end-of-followup {_day_text(last)}" if end_col is None else
+                   f"end the follow-up in column {end_col!r} at {_day_text(last)} at the latest")
+            notes.append(
+                f"the later register's last date is {_day_text(last)}, before the end of follow-up "
+                f"{_day_text(latest_end)} ({latest_end - last:,} days later): if the register was closed at "
+                f"{_day_text(last)}, {fix}, otherwise persons look event-free where nobody looked"
             )
         if not known.all():
             unknown_ids = pd.unique(wid[~known])
