@@ -597,3 +597,64 @@ def test_revictimisation_notes_settings_and_first_offence_shares(tmp_path):
     assert [r[cum] for r in rows[1:]] == [f"{100 * v:.1f}%" if np.isfinite(v) else "–" for v in fo["cumulative"]]
     ok = fo.index[np.isfinite(fo["lower"])][0]
     assert rows[1 + ok][cum + 1] == f"{100 * fo['lower'][ok]:.1f}% – {100 * fo['upper'][ok]:.1f}%"
+
+
+def _with_result(runs, tmp_path, change) -> _Page:
+    import shutil
+
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    res = json.loads((d / "result.json").read_text())
+    change(res)
+    (d / "result.json").write_text(json.dumps(res))
+    return _page(build_report(d))
+
+
+def test_model_checks_name_their_status_once(runs, tmp_path):
+    checks = [
+        {"name": "goodness_of_fit", "statistic": 0.82, "statistic_name": "p_value", "flagged": False,
+         "computed": True, "message": "goodness of fit: deviance 15.9 on 22 df (p = 0.82)"},
+        {"name": "residuals_by_number_of_lists", "statistic": 3.1, "statistic_name": "pearson_residual",
+         "flagged": True, "message": "residuals by number of lists: largest for persons on 4 list(s), observed 30 "
+                                     "vs fitted 12.1 (Pearson residual +3.1)"},
+        # not computed: no statistic (null), not flagged, the message says why (with or without "computed")
+        {"name": "chao_lower_bound", "statistic": None, "statistic_name": "z_below_chao_bound", "flagged": False,
+         "message": "Chao's lower bound: not computed — with structural zeros the lists cannot all register "
+                    "everybody, which the bound assumes"},
+        {"name": "goodness_of_fit", "statistic": None, "statistic_name": "p_value", "flagged": False,
+         "computed": False, "message": "goodness of fit: not computed — with imputed covariate values the deviance "
+                                       "is that of the completed table, not a test of the model"},
+        {"name": "some_new_check", "statistic": None, "flagged": False, "message": "fine"},
+    ]
+    page = _with_result(runs, tmp_path, lambda r: r.update(checks=checks))
+    html_ = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    items = [" ".join(html.unescape(re.sub(r"<[^>]+>", "", li)).split())
+             for li in re.findall(r"<li>(.*?)</li>", html_.split('id="model-checks"')[1].split("</ul>")[0])]
+    assert items == [
+        "goodness of fit — passed: deviance 15.9 on 22 df (p = 0.82)",
+        "residuals by number of lists — flagged: largest for persons on 4 list(s), observed 30 vs fitted 12.1 "
+        "(Pearson residual +3.1)",
+        "Chao's lower bound (heterogeneity) — not computed: with structural zeros the lists cannot all register "
+        "everybody, which the bound assumes",
+        "goodness of fit — not computed: with imputed covariate values the deviance is that of the completed "
+        "table, not a test of the model",
+        "some new check — passed: fine",
+    ]
+    assert "Model checks" in page.text("model")
+
+
+def test_about_shows_missing_setting_and_structural_zeros(runs, tmp_path):
+    def change(res):
+        res["settings"].update(missing="em", covariates=["sex", "age"], imputed={"persons": 151, "sex": 105, "age": 53},
+                               structural_zeros=[["I", "sex", "male"], ["K", "form", "labour"]])
+
+    page = _with_result(runs, tmp_path, change)
+    about = page.text("about")
+    assert "unknown covariate values em: 151 persons with an unknown value kept, imputed by EM (sex 105, age 53)" in about
+    assert "structural zeros list I cannot register sex = male; list K cannot register form = labour" in about
+    # imputed values: the deviance is that of the completed table, so no goodness-of-fit p-value
+    assert "goodness of fit p-value not computed" in page.text("model")
+    page = _with_result(runs, tmp_path / "b", lambda r: r["settings"].update(missing="drop", covariates=["sex"],
+                                                                              structural_zeros=None))
+    about = page.text("about")
+    assert "unknown covariate values drop" in about and "structural zeros" not in about

@@ -531,6 +531,34 @@ def _model_label(model: dict) -> str:
     return "main effects only (lists independent given the covariates)" if not inter else " + ".join(inter)
 
 
+_CHECK_LABELS = {"goodness_of_fit": "goodness of fit", "residuals_by_number_of_lists": "residuals by number of lists",
+                 "chao_lower_bound": "Chao's lower bound (heterogeneity)"}
+# the check's own name at the start of its message ("goodness of fit: ...", "Chao's lower bound: not computed — ...")
+_CHECK_PREFIX = re.compile(r"^\s*(goodness of fit|residuals by number of lists|chao'?s lower bound)\s*:\s*", re.I)
+_NOT_COMPUTED = re.compile(r"^\s*not computed\s*(?:[—–:-]\s*)?", re.I)
+
+
+def _check_view(c: dict) -> dict:
+    """One model check of result.json as "label — status: detail" (status passed, flagged or not computed).
+
+    A check is not computed when result.json says so (``computed: false``) or, for files
+    without that key, when it has no statistic, is not flagged and its message says
+    "not computed". The statistic may be null: the message carries the figures.
+    """
+    name = str(c.get("name") or "check")
+    label = _CHECK_LABELS.get(name, name.replace("_", " "))
+    message = str(c.get("message") or "")
+    flagged = bool(c.get("flagged"))
+    detail = _CHECK_PREFIX.sub("", message, count=1)
+    detail = re.sub(r"^Chao'?s lower bound (?=under|is\b)", "the bound ", detail, count=1)
+    not_computed = c.get("computed") is False or (
+        not flagged and c.get("statistic") is None and _NOT_COMPUTED.match(detail) is not None)
+    if not_computed:
+        detail = _NOT_COMPUTED.sub("", detail, count=1)
+    status = "flagged" if flagged else ("not computed" if not_computed else "passed")
+    return {"name": label, "status": status, "flagged": flagged, "detail": detail, "message": message}
+
+
 def _model_section(run: Run) -> dict | None:
     res = run.result
     if not res or not res.get("model"):
@@ -540,6 +568,11 @@ def _model_section(run: Run) -> dict | None:
     m = res["model"]
     dev, df = _f(m.get("deviance")), m.get("df")
     p = float(stats.chi2.sf(dev, df)) if isinstance(df, int) and df > 0 and math.isfinite(dev) else float("nan")
+    settings = res.get("settings") or {}
+    # with imputed covariate values the deviance is that of the completed table: no test of the model
+    imputed = settings.get("missing") == "em" and bool((settings.get("imputed") or {}).get("persons"))
+    gof = ("not computed (with imputed covariate values the deviance is that of the completed table)" if imputed
+           else fmt_p(p) + ("" if math.isnan(p) else " (deviance against χ² on the residual df)"))
     fit = [
         ("model", _model_label(m)),
         ("formula", m.get("formula") or ""),
@@ -547,23 +580,18 @@ def _model_section(run: Run) -> dict | None:
             m.get("status"), str(m.get("status")))),
         ("deviance", fmt_num(dev, 2)),
         ("residual df", str(df)),
-        ("goodness of fit p-value",
-         fmt_p(p) + ("" if math.isnan(p) else " (deviance against χ² on the residual df)")),
+        ("goodness of fit p-value", gof),
         ("parameters", str(m.get("parameters", "–"))),
         ("AIC", fmt_num(m.get("aic"), 2)),
         ("BIC", fmt_num(m.get("bic"), 2)),
     ]
     if m.get("existence"):
         fit.append(("existence of the MLE", m["existence"]))
-    out: dict[str, Any] = {"fit": fit, "gof_p": p}
+    out: dict[str, Any] = {"fit": fit, "gof_p": float("nan") if imputed else p}
     checks = [c for c in res.get("checks") or [] if isinstance(c, dict)]
     if checks:
-        names = {"goodness_of_fit": "goodness of fit", "residuals_by_number_of_lists": "persons by number of lists",
-                 "chao_lower_bound": "Chao's lower bound (heterogeneity)"}
-        out["checks"] = [{"name": names.get(str(c.get("name")), str(c.get("name"))), "flagged": bool(c.get("flagged")),
-                          "message": str(c.get("message", ""))} for c in checks]
+        out["checks"] = [_check_view(c) for c in checks]
     s = res.get("search")
-    settings = res.get("settings") or {}
     if s:
         names = {"bic": "BIC", "aic": "AIC", "aicc": "AICc", "pvalue": "p-value threshold"}
         how = names.get(s.get("criterion"), s.get("criterion"))
@@ -1042,6 +1070,20 @@ def _context(run: Run) -> dict:
     for k in ("search", "criterion", "model", "ci", "reps", "seed", "level", "year", "year_degree", "pthresh"):
         if k in settings and settings[k] is not None:
             about.append((k, str(settings[k])))
+    imp = settings.get("imputed") or {}
+    if settings.get("missing") and (settings.get("covariates") or imp.get("persons")):
+        text = str(settings["missing"])
+        if imp.get("persons"):
+            per = ", ".join(f"{c} {fmt_count(v)}" for c, v in imp.items() if c != "persons")
+            text += (f": {fmt_count(imp['persons'])} persons with an unknown value kept, imputed by EM"
+                     + (f" ({per})" if per else ""))
+        else:
+            text += {"em": ": no value was unknown", "drop": ": persons with an unknown value left out",
+                     "error": ": none allowed"}.get(text, "")
+        about.append(("unknown covariate values", text))
+    szs = settings.get("structural_zeros") or []
+    if szs:
+        about.append(("structural zeros", "; ".join(f"list {a} cannot register {c} = {lv}" for a, c, lv in szs)))
     if not res and cinfo:
         about += [("seed", str(cinfo.get("seed"))), ("replicates", str(cinfo.get("reps")))]
     about += _revictimisation_about(run.revictimisation_info, with_run=bool(res or cinfo))
