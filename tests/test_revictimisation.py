@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
@@ -392,3 +393,27 @@ def test_later_register_ending_well_before_the_end_of_followup_is_noted():
     v["end_of_followup"] = "2020-12-31"
     res = revictimisation(v, w)
     assert len(gap_notes(res)) == 1 and "column 'end_of_followup'" in gap_notes(res)[0]
+
+
+def test_notes_use_the_singular_for_one():
+    v, w = hand_example()
+    w = w[w["date"] != w.loc[w["person_id"] == "p5", "date"].min()]  # p5 keeps only the registration-day record
+    extra = pd.DataFrame({"person_id": ["zz", "p6", "p6"], "date": ["2019-06-01", _day(2400), _day(2400)],
+                          "offence": ["violence", "violence", "property"]})
+    res = revictimisation(v, pd.concat([w, extra], ignore_index=True), k_years=1, end_of_followup=_day(0))
+    text = " | ".join(res.notes)
+    assert "1 row of the later-victimisation register (1 person, e.g. 'zz') is of a person not in the victim " \
+           "register; it was left out" in text
+    assert "1 later victimisation dated on or before the person's first registration was not counted" in text
+    assert "1 person had later victimisations of several kinds on the day of their first one" in text
+    assert "follow-up shorter than 1 year for 17% of persons: the estimate at 1 year relies on the 4 persons" in text
+    assert "(re-victimised within 1 year ÷ persons) counts the 1 person censored earlier" in text
+    assert not re.search(r"\b1 (rows|persons|years|later victimisations)\b", text), text
+    sim = simulate_revictimisation(60, seed=1)
+    sim.victims["name"] = [f"N{i}" for i in range(60)]
+    res = revictimisation(sim.victims, sim.later, end_of_followup=sim.end_of_followup)
+    assert any(n.startswith("column 'name' of the victim register was not used as a covariate (more than 20 levels)")
+               for n in res.notes), res.notes
+    from darkfigure.report import explain
+
+    assert {explain(n).key for n in res.notes} & {"unknown"} == set()

@@ -405,6 +405,15 @@ def _day_text(d: int) -> str:
     return str(np.datetime64(int(d), "D"))
 
 
+def _n(count: int, word: str) -> str:
+    """'1 person', '2 persons', '1,200 rows': a count with its noun in the singular or plural."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def _years(k: float) -> str:
+    return f"{k:g} year" + ("" if k == 1 else "s")
+
+
 def _level_key(v: str):
     try:
         return (0, float(v), v)
@@ -488,8 +497,9 @@ def _prepare(
             (chosen if v[c].nunique(dropna=True) <= MAX_DEFAULT_LEVELS else skipped).append(str(c))
         if skipped:
             notes.append(
-                f"columns {skipped} of the victim register were not used as covariates (more than "
-                f"{MAX_DEFAULT_LEVELS} levels); name the covariates with --covariates"
+                (f"column {skipped[0]!r} of the victim register was not used as a covariate" if len(skipped) == 1
+                 else f"columns {skipped} of the victim register were not used as covariates")
+                + f" (more than {MAX_DEFAULT_LEVELS} levels); name the covariates with --covariates"
             )
     else:
         chosen = list(covariates)
@@ -556,17 +566,20 @@ def _prepare(
             )
         if not known.all():
             unknown_ids = pd.unique(wid[~known])
+            n_rows, n_ids = int((~known).sum()), len(unknown_ids)
             notes.append(
-                f"{int((~known).sum())} rows of the later-victimisation register ({len(unknown_ids)} persons, e.g. "
-                f"{unknown_ids[0]!r}) are of persons not in the victim register; they were left out (only registered "
+                f"{_n(n_rows, 'row')} of the later-victimisation register ({_n(n_ids, 'person')}, e.g. "
+                f"{unknown_ids[0]!r}) {'is' if n_rows == 1 else 'are'} of {'a person' if n_ids == 1 else 'persons'} "
+                f"not in the victim register; {'it was' if n_rows == 1 else 'they were'} left out (only registered "
                 "victims can be re-victimised)"
             )
         pos_k, day_k, off_k = pos[known], wday[known], woff[known]
         before = day_k <= start[pos_k]
         if before.any():
+            n_before = int(before.sum())
             notes.append(
-                f"{int(before.sum())} later victimisations dated on or before the person's first registration were "
-                "not counted (re-victimisation means after the first registration)"
+                f"{_n(n_before, 'later victimisation')} dated on or before the person's first registration "
+                f"{'was' if n_before == 1 else 'were'} not counted (re-victimisation means after the first registration)"
             )
         pos_k, day_k, off_k = pos_k[~before], day_k[~before], off_k[~before]
     else:
@@ -799,7 +812,7 @@ def revictimisation(
         n_tied = int((n_kinds_first > 1).sum())
         if n_tied:
             data.notes.append(
-                f"{n_tied} persons had later victimisations of several kinds on the day of their first one; in the "
+                f"{_n(n_tied, 'person')} had later victimisations of several kinds on the day of their first one; in the "
                 "first-offence table each counts once, under the first kind by name"
             )
 
@@ -852,11 +865,11 @@ def revictimisation(
             tot = table[(table["group"] == "total") & (table["offence"] == ANY) & (table["k_years"] == k)].iloc[0]
             at_k = int(np.sum(outcomes[ANY][0] >= k))
             notes.append(
-                f"follow-up shorter than {k:g} years for {short:.0%} of persons: the estimate at {k:g} years relies "
-                f"on the {at_k:,} persons still followed (and not yet re-victimised) at {k:g} years"
+                f"follow-up shorter than {_years(k)} for {short:.0%} of persons: the estimate at {_years(k)} relies "
+                f"on the {_n(at_k, 'person')} still followed (and not yet re-victimised) at {_years(k)}"
                 + (
-                    f"; the naive share {tot['naive']:.1%} (re-victimised within {k:g} years ÷ persons) counts the "
-                    f"{int(tot['censored']):,} persons censored earlier as not re-victimised, against the "
+                    f"; the naive share {tot['naive']:.1%} (re-victimised within {_years(k)} ÷ persons) counts the "
+                    f"{_n(int(tot['censored']), 'person')} censored earlier as not re-victimised, against the "
                     f"Kaplan–Meier {tot['cumulative']:.1%}"
                     if np.isfinite(tot["cumulative"]) else ""
                 )

@@ -101,7 +101,7 @@ EXPLANATIONS: tuple[Explanation, ...] = (
     ),
     Explanation(
         "revict-unknown-persons",
-        r"are of persons not in the victim register",
+        r"(?:are|is) of (?:a )?persons? not in the victim register",
         "Later victimisations of persons who are not registered victims",
         "The later register holds victims of any crime; only those linked to the victim register can be "
         "re-victimised registered victims, so the others were left out.",
@@ -129,7 +129,7 @@ EXPLANATIONS: tuple[Explanation, ...] = (
     ),
     Explanation(
         "revict-covariates-skipped",
-        r"not used as covariates",
+        r"not used as (?:a )?covariates?\b",
         "Columns not used as subgroups",
         "Columns of the victim register with many values (ids, names, dates) were not used to form subgroups.",
         "Name the subgroup columns with --covariates if a column was left out by mistake.",
