@@ -623,7 +623,7 @@ def revictimisation(
     later: Annotated[
         str, typer.Argument(help="Later victimisations of any offence (CSV/Parquet/Excel): id, date, offence; one row each.")
     ],
-    out: Annotated[Path, typer.Option(help="Folder for revictimisation.csv, revictimisation_curve.csv and revictimisation_first_offence.csv.")],
+    out: Annotated[Path, typer.Option(help="Folder for revictimisation.csv, revictimisation_curve.csv, revictimisation_first_offence.csv and revictimisation.json (notes and settings, for darkfigure report).")],
     end_of_followup: Annotated[
         str | None,
         typer.Option(
