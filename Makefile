@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # The main job on a bundled real dataset: Dutch presumed trafficking victims 2010-2015
 demo: setup
-	$(VENV)/bin/darkfigure estimate netherlands_2010_2015 --seed 1 --out out/netherlands_2010_2015
+	$(VENV)/bin/darkfigure estimate netherlands_2010_2015 --seed 1 --out out/netherlands_2010_2015 --report
 
 test: setup
 	$(PY) -m ruff check src tests benchmarks
