@@ -6,6 +6,7 @@ validated by :mod:`.registrations`, pseudonymised at the source by :mod:`.pseudo
 :mod:`.synthetic`.
 """
 
+from .link import LinkageResult, link, persons_from_links
 from .pseudonymise import PseudonymisationError, bloom_dice, decode_bloom, load_key, pseudonymise, pseudonymise_file
 from .registrations import (
     RegistrationError,
@@ -21,6 +22,9 @@ from .synthetic import ErrorRates, RegistrationSimulation, simulate_registration
 
 __all__ = [
     "ErrorRates",
+    "LinkageResult",
+    "link",
+    "persons_from_links",
     "PseudonymisationError",
     "RegistrationError",
     "RegistrationSimulation",

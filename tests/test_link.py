@@ -1,0 +1,200 @@
+"""darkfigure link (DuckDB): plumbing, persons and histories, covariate rules, files, CLI, bad input.
+
+Small synthetic registrations (a few hundred) keep these fast; the statistical checks on
+the full clearing-house population are in test_link_quality.py.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from darkfigure.cli import app
+from darkfigure.histories import DataError
+from darkfigure.io import read_histories
+from darkfigure.linkage import link, persons_from_links, pseudonymise, simulate_registrations
+from darkfigure.linkage.bloom_sql import decode_bloom_column, dice, dice_sql
+
+KEY = b"test key, not a secret, 32 bytes"
+FAST = {"max_pairs": 2e5, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_registrations("clearing_house", seed=5, scale=0.08)
+
+
+@pytest.fixture(scope="module")
+def linked(sim):
+    return link(list(sim.files().values()), truth="true_person_id", **FAST)
+
+
+def test_links_persons_histories_agree(sim, linked):
+    regs = sim.registrations
+    orgs = list(sim.organisations)
+    assert linked.links.columns.tolist() == ["organisation", "record_id", "person_id"]
+    assert len(linked.links) == len(regs) and linked.links["person_id"].notna().all()
+    assert linked.lists == tuple(orgs)
+    p = linked.persons
+    assert p.columns[0] == "person_id" and p["person_id"].is_unique
+    assert p.columns[1 : 1 + len(orgs)].tolist() == orgs and p.columns[-1] == "year"
+    assert set(np.unique(p[orgs].to_numpy())) <= {0, 1}
+    # each person's 0/1 columns are the organisations of their registrations
+    lk = linked.links.merge(regs[["organisation", "record_id", "registration_date"]], on=["organisation", "record_id"])
+    seen = pd.crosstab(lk["person_id"], lk["organisation"]).reindex(index=p["person_id"], columns=orgs).fillna(0)
+    assert ((seen.to_numpy() > 0).astype(int) == p[orgs].to_numpy()).all()
+    # year = year of the first registration
+    first = lk.groupby("person_id")["registration_date"].min().str[:4].astype(int)
+    assert (first.reindex(p["person_id"]).to_numpy() == p["year"].to_numpy()).all()
+    h = linked.histories
+    assert h.lists == tuple(orgs) and h.n_observed == len(p)
+    assert "true_person_id" not in p.columns and {"sex", "exploitation"} <= set(p.columns)
+    # synthetic data with a truth: the small fixture links well
+    q = linked.quality.iloc[0]
+    assert q["precision"] > 0.9 and q["recall"] > 0.9 and q["true_persons"] == sim.persons.shape[0]
+
+
+def test_without_truth_weights_histogram(sim):
+    res = link(list(sim.files().values()), **FAST)
+    assert res.quality is None
+    w = res.weights
+    assert w["pairs"].sum() > 100  # every blocked pair, scored once
+    assert (w["weight_upper"] > w["weight_lower"]).all() and w["share"].sum() == pytest.approx(1.0)
+    # two humps: pairs well below and well above the threshold
+    assert w.loc[w["weight_upper"] < -5, "pairs"].sum() > 0 and w.loc[w["weight_lower"] > 5, "pairs"].sum() > 0
+
+
+def test_threshold_and_sensitivity(sim, linked):
+    res = link(list(sim.files().values()), sensitivity=[0.5, 0.99], estimate_options={"ci": "none"},
+               truth="true_person_id", **FAST)
+    s = res.sensitivity
+    assert s.columns[:5].tolist() == ["threshold", "persons", "nhat", "lower", "upper"]
+    assert s["threshold"].tolist() == [0.5, 0.99]
+    # fewer links at the higher threshold: more persons; N̂ at least the observed
+    assert s["persons"].iloc[0] <= linked.n_persons <= s["persons"].iloc[1]
+    assert (s["nhat"] >= s["persons"]).all()
+    assert {"precision", "recall"} <= set(s.columns)
+
+
+def test_covariate_rules():
+    # one person registered three times (two organisations), another once
+    regs = pd.DataFrame({
+        "record_id": ["1", "2", "3", "4"],
+        "organisation": ["a", "b", "a", "b"],
+        "registration_date": ["2023-05-01", "2022-01-10", "2024-02-02", "2023-03-03"],
+        "exploitation": ["labour", "sexual", "labour", "criminal"],
+        "region": ["north", "", "south", "east"],
+    })
+    pid = ["x", "x", "x", "y"]
+    p, h = persons_from_links(regs, pid)
+    x = p.iloc[0]
+    assert (x["a"], x["b"], x["year"]) == (1, 1, 2022)
+    assert x["exploitation"] == "labour"  # most frequent
+    assert x["region"] == "north"  # tie between north and south: the earlier registration
+    p2, _ = persons_from_links(regs, pid, covariate_rule="earliest")
+    assert p2.iloc[0]["exploitation"] == "sexual" and p2.iloc[0]["region"] == "north"  # earliest non-missing
+    assert h.n_observed == 2 and h.lists == ("a", "b")
+
+
+def test_write_files_and_estimate_reads_histories(tmp_path, sim, linked):
+    out = tmp_path / "linked"
+    files = linked.write(out)
+    names = {f.name for f in files}
+    assert {"links.csv", "persons.csv", "histories.csv", "linkage_quality.csv", "linkage_weights.csv",
+            "linkage_weights.png", "linkage_model.json"} <= names
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    h = read_histories(out / "histories.csv")
+    assert h.n_observed == linked.n_persons and set(h.lists) == set(linked.lists)
+    assert pd.read_csv(out / "links.csv").shape == (len(sim.registrations), 3)
+    r = CliRunner().invoke(app, ["estimate", str(out / "histories.csv"), "--search", "none", "--ci", "none"])
+    assert r.exit_code == 0, r.output
+
+
+def test_cli_link(tmp_path, sim):
+    paths = sim.write(tmp_path / "sim")
+    regs = [str(p) for p in paths if p.parent.name == "registrations"]
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["link", *regs, "--truth", "true_person_id", "--threshold", "0.8",
+                                 "--sensitivity", "0.6,0.95", "--seed", "1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for f in ("links.csv", "persons.csv", "histories.csv", "linkage_quality.csv", "linkage_sensitivity.csv"):
+        assert (out / f).exists(), f
+    q = pd.read_csv(out / "linkage_quality.csv")
+    assert q["threshold"].iloc[0] == 0.8 and q["precision"].iloc[0] > 0.9
+    assert pd.read_csv(out / "linkage_sensitivity.csv")["threshold"].tolist() == [0.6, 0.95]
+
+
+def test_pseudonymised_plumbing(sim, linked):
+    files = [pseudonymise(f, KEY) for f in sim.files().values()]
+    res = link(files, truth="true_person_id", **FAST)
+    assert res.encoding == "pseudonymised"
+    q = res.quality.iloc[0]
+    assert q["precision"] > 0.9 and q["recall"] > 0.9
+    # sex and the covariates stay in clear and reach the persons
+    assert {"sex", "exploitation", "year"} <= set(res.persons.columns)
+
+
+def test_dice_sql_equals_reference():
+    rng = np.random.default_rng(0)
+    bits = rng.random((6, 1000)) < 0.3
+    bits[5] = False  # an all-zero filter counts as missing
+    b64 = [base64.b64encode(np.packbits(b).tobytes()).decode() for b in bits]
+    frame, words = decode_bloom_column(pd.Series(b64 + [""]), "bf")
+    assert words == 16 and frame["bf__n"].isna().tolist() == [False] * 5 + [True, True]
+    assert frame["bf__n"].iloc[0] == bits[0].sum()
+    left = frame.add_suffix("_l").iloc[[0, 0, 1, 2]].reset_index(drop=True)
+    right = frame.add_suffix("_r").iloc[[0, 1, 3, 4]].reset_index(drop=True)
+    con = duckdb.connect()
+    con.register("pairs", pd.concat([left, right], axis=1))
+    got = con.sql(f"select {dice_sql('bf', 'bf', words)} as d from pairs").df()["d"].to_numpy()
+    want = [dice(b64[0], b64[0]), dice(b64[0], b64[1]), dice(b64[1], b64[3]), dice(b64[2], b64[4])]
+    assert got == pytest.approx(want, abs=1e-12) and got[0] == 1.0
+
+
+# ----------------------------------------------------------------------------- bad input
+def _small(sim, org: str) -> pd.DataFrame:
+    return sim.files()[org].head(30).copy()
+
+
+def test_bad_inputs(tmp_path, sim):
+    police, kmar = _small(sim, "police"), _small(sim, "kmar")
+    with pytest.raises(DataError, match="no registration files"):
+        link([])
+    with pytest.raises(DataError, match="surname"):
+        link([police.drop(columns="surname"), kmar])
+    bad = police.copy()
+    bad.loc[3, "date_of_birth"] = "17/05/1990"
+    with pytest.raises(DataError, match="not ISO dates.*row"):
+        link([bad, kmar])
+    with pytest.raises(DataError, match="mix plaintext"):
+        link([police, pseudonymise(kmar, KEY)])
+    with pytest.raises(DataError, match="different keys"):
+        link([pseudonymise(police, KEY), pseudonymise(kmar, b"another key, also not secret....")])
+    with pytest.raises(DataError, match="one organisation"):
+        link([police])
+    with pytest.raises(DataError, match="truth column"):
+        link([police, kmar], truth="nope")
+    with pytest.raises(ValueError, match="threshold"):
+        link([police, kmar], threshold=1.0)
+
+
+def test_cli_bad_input_exit_2_and_nothing_written(tmp_path, sim):
+    police = _small(sim, "police")
+    kmar = pseudonymise(_small(sim, "kmar"), KEY)
+    a, b = tmp_path / "police.csv", tmp_path / "kmar.csv"
+    police.to_csv(a, index=False)
+    kmar.to_csv(b, index=False)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["link", str(a), str(b), "--out", str(out)])
+    assert r.exit_code == 2
+    assert "mix plaintext" in r.output and len(r.output.strip().splitlines()) <= 3
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["kmar.csv", "police.csv"]
+    r = CliRunner().invoke(app, ["link", str(a), "--out", str(out)])
+    assert r.exit_code == 2 and "one organisation" in r.output and not out.exists()
+    r = CliRunner().invoke(app, ["link", "--out", str(out)])
+    assert r.exit_code == 2 and not out.exists()
