@@ -445,6 +445,85 @@ def pseudonymise(
 
 
 @app.command()
+def link(
+    out: Annotated[Path, typer.Option(help="Folder for links.csv, persons.csv, histories.csv and the quality files.")],
+    registrations: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Registration files of the organisations (CSV, Parquet or Excel; all plaintext or all "
+                       "pseudonymised with one key)."),
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Splink backend: duckdb (in-process) or spark (local mode).")] = "duckdb",
+    threshold: Annotated[
+        float, typer.Option(help="Match probability at or above which two registrations are the same person.")
+    ] = 0.7,
+    truth: Annotated[
+        str | None,
+        typer.Option(help="Column holding the true person (synthetic data): writes linkage_quality.csv."),
+    ] = None,
+    sensitivity: Annotated[
+        str | None,
+        typer.Option(help="Thresholds, comma-separated (e.g. 0.5,0.8,0.9,0.95,0.99): re-cluster and re-estimate N̂ "
+                     "at each; writes linkage_sensitivity.csv."),
+    ] = None,
+    covariates: Annotated[
+        str | None, typer.Option(help="Covariates to carry to the persons, comma-separated (default: sex and the "
+                                 "format's covariates with at most 30 values).")
+    ] = None,
+    covariate_rule: Annotated[
+        str, typer.Option(help="How a person's covariate is chosen: most_frequent (ties: earliest) or earliest.")
+    ] = "most_frequent",
+    seed: Annotated[int, typer.Option(help="Seed of the random pairs that estimate u (and of the bootstraps).")] = 0,
+    max_pairs: Annotated[float, typer.Option(help="Random record pairs compared to estimate u.")] = 2e6,
+    threads: Annotated[int | None, typer.Option(help="DuckDB threads / Spark local cores (default: all cores).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")] = None,
+) -> None:
+    """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
+
+    Exit codes: 0 written, 2 bad input (nothing written).
+    """
+    from .linkage.link import link as run
+
+    sens = None
+    if sensitivity is not None:
+        try:
+            sens = [float(x) for x in _split(sensitivity) or []]
+        except ValueError:
+            _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
+    try:
+        with console.status("linking…"):
+            res = run(
+                list(registrations or []), engine=engine, threshold=threshold, seed=seed, truth=truth,
+                sensitivity=sens, covariates=_split(covariates), covariate_rule=covariate_rule,
+                max_pairs=max_pairs, threads=threads, memory_limit=memory_limit,
+            )
+    except (DataError, ValueError, RuntimeError) as e:
+        _fail(str(e))
+    try:
+        files = res.write(out)
+    except OSError as e:
+        _fail(f"cannot write the linkage to {str(out)!r}: {e.strerror or e}")
+    console.print(escape(str(res)))
+    sizes = res.histories.list_sizes()
+    console.print("persons per organisation: " + escape(", ".join(f"{k} {v:,}" for k, v in sizes.items())))
+    if res.quality is not None:
+        q = res.quality.iloc[0]
+        console.print(
+            f"against {escape(str(truth))}: pairwise precision {q['precision']:.3f}, recall {q['recall']:.3f}, "
+            f"F1 {q['f1']:.3f}; {int(q['found_persons']):,} persons found, {int(q['true_persons']):,} true"
+        )
+    if res.sensitivity is not None:
+        t = Table(title="N̂ by match threshold (false matches shrink N̂, missed matches inflate it)")
+        for c in ("threshold", "persons", "N̂", "lower", "upper"):
+            t.add_column(c, justify="right")
+        for _, r in res.sensitivity.iterrows():
+            t.add_row(f"{r['threshold']:g}", _fmt(r["persons"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]))
+        console.print(t)
+    for n in res.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
+    console.print("Wrote " + ", ".join(str(f) for f in files))
+
+
+@app.command()
 def monitor(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
