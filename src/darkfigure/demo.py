@@ -75,7 +75,7 @@ def run_demo(
     reps: int = 200,
     seed: int = 1,
     engine: str = "duckdb",
-    threshold: float = 0.9,
+    threshold: float | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
 ) -> DemoResult:
@@ -91,8 +91,9 @@ def run_demo(
         Seed of the linkage's u sampling and of the bootstrap.
     engine : {"duckdb", "spark"}
         Splink backend.
-    threshold : float
-        Match probability at which two registrations are the same person.
+    threshold : float, optional
+        Match probability at which two registrations are the same person (default:
+        :func:`~darkfigure.linkage.link.link`'s).
     n_jobs : int, optional
         Bootstrap worker processes.
     progress : bool
@@ -123,7 +124,7 @@ def run_demo(
     linked = link(
         files,
         engine=engine,
-        threshold=threshold,
+        **({} if threshold is None else {"threshold": threshold}),
         seed=seed,
         covariates=list(COVARIATES),
         truth="true_person_id",
