@@ -256,6 +256,8 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     p["sn"] = sn.to_numpy()
     p["fn_sx"] = _map_unique(fn, _soundex).to_numpy()
     p["sn_sx"] = _map_unique(sn, _soundex).to_numpy()
+    p["fn_srt"] = _map_unique(fn, lambda v: "".join(sorted(v))).to_numpy()
+    p["sn_srt"] = _map_unique(sn, lambda v: "".join(sorted(v))).to_numpy()
     p["fn_sxt"] = p["fn_sx"].str[1:].to_numpy()
     p["sn_sxt"] = p["sn_sx"].str[1:].to_numpy()
     # order-free keys catch swapped first name and surname in blocking
@@ -363,19 +365,22 @@ def _dob_else():
     return cll.ElseLevel().configure(m_probability=DOB_GROSS_ERROR, fix_m_probability=True)
 
 
-def _plain_settings(p: pd.DataFrame, engine: str):
+def _plain_settings(p: pd.DataFrame):
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import block_on
 
-    jw_sql = "jaro_winkler" if engine == "spark" else "jaro_winkler_similarity"
+    # String similarity by Levenshtein distance, built into DuckDB and Spark SQL alike (Jaro-Winkler is not:
+    # DuckDB halves the count of transpositions with integer division, Splink's Spark function does not, and
+    # the two then disagree near a threshold). A transposition costs 2, so "close" also accepts two names
+    # with the same letters (sorted-letter keys computed beforehand) at distance 2; one edit in a name of
+    # four letters or fewer (Chen/Shen, Fang/Yang: often other persons) is only "within 2 edits".
+    def close(a: str, b: str) -> str:
+        return (f"((levenshtein({a}_l, {b}_r) <= 1 and length({a}_l) >= 5 and length({b}_r) >= 5) or "
+                f"({a}_srt_l = {b}_srt_r and levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 4))")
 
-    def jw(a: str, t: float) -> Any:
-        return cll.JaroWinklerLevel(a, t)
-
-    def rev(t: float, second: bool = False) -> str:
-        # similarity of one name to the other field of the other record (swapped names)
-        return f"{jw_sql}(sn_l, fn_r) >= {t}" if second else f"{jw_sql}(fn_l, sn_r) >= {t}"
+    def similar(a: str, b: str) -> str:
+        return f"levenshtein({a}_l, {b}_r) <= 2"
 
     name = cl.CustomComparison(
         output_column_name="name",
@@ -384,20 +389,22 @@ def _plain_settings(p: pd.DataFrame, engine: str):
             cll.And(cll.NullLevel("fn"), cll.NullLevel("sn")),
             cll.ExactMatchLevel("full_name").configure(label_for_charts="both exact", tf_adjustment_column="full_name"),
             cll.ColumnsReversedLevel("fn", "sn", symmetrical=True).configure(label_for_charts="swapped"),
-            # one name exact, the other similar: the evidence depends on how common the exact one is
+            # one name exact, the other close: the evidence depends on how common the exact one is
             # (Nguyen with a Thi- first name is weak, a rare surname strong), hence its term frequency
-            cll.CustomLevel(f"sn_l = sn_r and {jw_sql}(fn_l, fn_r) >= 0.92").configure(
-                label_for_charts="surname exact, first name JW >= 0.92", tf_adjustment_column="sn"),
-            cll.CustomLevel(f"fn_l = fn_r and {jw_sql}(sn_l, sn_r) >= 0.92").configure(
-                label_for_charts="first name exact, surname JW >= 0.92", tf_adjustment_column="fn"),
-            cll.And(jw("fn", 0.92), jw("sn", 0.92)).configure(label_for_charts="both JW >= 0.92"),
-            cll.CustomLevel(f"{rev(0.92)} and {rev(0.92, True)}", label_for_charts="swapped, JW >= 0.92"),
-            cll.CustomLevel(f"sn_l = sn_r and {jw_sql}(fn_l, fn_r) >= 0.8").configure(
-                label_for_charts="surname exact, first name JW >= 0.8", tf_adjustment_column="sn"),
-            cll.CustomLevel(f"fn_l = fn_r and {jw_sql}(sn_l, sn_r) >= 0.8").configure(
-                label_for_charts="first name exact, surname JW >= 0.8", tf_adjustment_column="fn"),
-            cll.Or(cll.And(jw("fn", 0.8), jw("sn", 0.8)), cll.CustomLevel(f"{rev(0.8)} and {rev(0.8, True)}"))
-            .configure(label_for_charts="both JW >= 0.8 (or swapped)"),
+            cll.CustomLevel(f"sn_l = sn_r and {close('fn', 'fn')}").configure(
+                label_for_charts="surname exact, first name close", tf_adjustment_column="sn"),
+            cll.CustomLevel(f"fn_l = fn_r and {close('sn', 'sn')}").configure(
+                label_for_charts="first name exact, surname close", tf_adjustment_column="fn"),
+            cll.CustomLevel(f"{close('fn', 'fn')} and {close('sn', 'sn')}", label_for_charts="both close"),
+            cll.CustomLevel(f"{close('fn', 'sn')} and {close('sn', 'fn')}", label_for_charts="swapped, both close"),
+            cll.CustomLevel(f"sn_l = sn_r and {similar('fn', 'fn')}").configure(
+                label_for_charts="surname exact, first name within 2 edits", tf_adjustment_column="sn"),
+            cll.CustomLevel(f"fn_l = fn_r and {similar('sn', 'sn')}").configure(
+                label_for_charts="first name exact, surname within 2 edits", tf_adjustment_column="fn"),
+            cll.CustomLevel(
+                f"({similar('fn', 'fn')} and {similar('sn', 'sn')}) or ({similar('fn', 'sn')} and {similar('sn', 'fn')})",
+                label_for_charts="both within 2 edits (or swapped)",
+            ),
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             cll.ElseLevel(),
@@ -411,7 +418,8 @@ def _plain_settings(p: pd.DataFrame, engine: str):
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob"),
             # near misses of a common date (1 January, given when the real date is unknown) say little: term
             # frequencies of the dates
-            cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one typo", tf_adjustment_column="dob"),
+            cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1").configure(
+                label_for_charts="one digit differs", tf_adjustment_column="dob"),
             cll.CustomLevel(
                 "dob_y_l = dob_y_r and dob_m_l = dob_d_r and dob_d_l = dob_m_r", label_for_charts="day/month swapped"
             ),
@@ -597,12 +605,14 @@ def _db_api(engine: str, spark, threads: int | None, memory_limit: str | None, w
 
 
 def _register(db_api, engine: str, frame: pd.DataFrame, workdir: Path, name: str):
+    # unique names: a Spark session outlives one call of link()
+    table = f"darkfigure_{name}_{workdir.name.rsplit('-', 1)[-1]}"
     if engine == "duckdb":
-        return db_api.register(frame, table_name=f"darkfigure_{name}")
+        return db_api.register(frame, table_name=table)
     # a file-backed table, not a local relation that the planner copies into every query
     path = workdir / f"{name}.parquet"
     frame.to_parquet(path, index=False)
-    return db_api.register(db_api.spark.read.parquet(str(path)), table_name=f"darkfigure_{name}")
+    return db_api.register(db_api.spark.read.parquet(str(path)), table_name=table)
 
 
 # ---------------------------------------------------------------------------- link
@@ -713,7 +723,7 @@ def link(
     t0 = time.perf_counter()
     if encoding == "plaintext":
         prep = _prepare_plain(df)
-        comparisons, rules, training, deterministic = _plain_settings(prep, engine)
+        comparisons, rules, training, deterministic = _plain_settings(prep)
         tf_cols, identity = ["full_name", "sn", "fn", "dob"], ["fn", "sn", "dob"]
     else:
         prep, widths = _prepare_pseudo(df)
@@ -737,7 +747,7 @@ def link(
         max_iterations=25,
     )
     t0 = time.perf_counter()
-    workdir = Path(tempfile.mkdtemp(prefix="darkfigure-link-"))
+    workdir = Path(tempfile.mkdtemp(prefix="darkfigure-link-"))  # name ends in a random part
     try:
         db_api = _db_api(engine, spark, threads, memory_limit, workdir)
         sdf = _register(db_api, engine, prep, workdir, "registrations")
