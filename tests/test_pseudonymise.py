@@ -315,3 +315,14 @@ def test_output_file_has_the_usual_permissions(regs, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o666 & ~mask
+
+
+def test_cli_warns_about_extra_columns_kept_in_clear(regs, tmp_path, monkeypatch):
+    monkeypatch.setenv("DARKFIGURE_KEY", "c0ffee" * 8)
+    src = tmp_path / "police.csv"
+    extra = regs.head(10).copy()
+    extra["phone"] = "0612345678"
+    extra.to_csv(src, index=False)
+    res = CliRunner().invoke(app, ["pseudonymise", str(src), "--out", str(tmp_path / "p.csv")])
+    assert res.exit_code == 0, res.output
+    assert "kept in clear" in res.output and "phone" in res.output

@@ -156,3 +156,16 @@ def test_normalisation():
         "f", "f", "f", "f", "m", "m", "", "", "x"
     ]
     assert normalise_nationality(" NL ") == "nl" and normalise_nationality(None) == ""
+
+
+def test_semicolon_and_non_utf8_registration_files(tmp_path):
+    from darkfigure.linkage.registrations import RegistrationError, read_registrations
+
+    head = "record_id;organisation;registration_date;first_name;surname;date_of_birth;sex;nationality\n"
+    f = tmp_path / "semi.csv"
+    f.write_text(head + "1;police;2023-01-02;Anna;Jansen;1990-03-04;female;NL\n", encoding="utf-8")
+    assert read_registrations(f)["surname"].iloc[0] == "Jansen"
+    g = tmp_path / "latin.csv"
+    g.write_bytes((head.replace(";", ",") + "1,police,2023-01-02,Zo\u00eb,Jansen,1990-03-04,female,NL\n").encode("latin-1"))
+    with pytest.raises(RegistrationError, match="not UTF-8"):
+        read_registrations(g)

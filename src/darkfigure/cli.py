@@ -442,6 +442,15 @@ def pseudonymise(
     except OSError as e:
         _fail(f"cannot write {str(out)!r}: {e.strerror or e}")
     console.print(f"{len(df):,} registrations pseudonymised (key id {df['key_id'].iloc[0]}); wrote {escape(str(out))}")
+    from .linkage.registrations import covariate_columns
+
+    clear = [c for c in covariate_columns(df) if c not in ("sex", "nationality")]
+    if clear:
+        # everything outside the format passes through as a covariate: say so, an export may hold more
+        err.print(
+            f"[yellow]warning:[/] column(s) kept in clear as covariates: {escape(', '.join(clear))}. Remove any that "
+            "identify a person (phone, address, ...) before sending the file"
+        )
 
 
 @app.command()

@@ -207,12 +207,21 @@ def _read_file(p: Path) -> pd.DataFrame:
     try:
         if kind == "csv":
             # every column as text: record ids keep leading zeros, empty cells stay empty strings
-            return pd.read_csv(p, dtype=str, keep_default_na=False)
+            df = pd.read_csv(p, dtype=str, keep_default_na=False)
+            if df.shape[1] == 1 and ";" in str(df.columns[0]):
+                # European spreadsheet exports separate columns with ';'
+                df = pd.read_csv(p, sep=";", dtype=str, keep_default_na=False)
+            return df
         if kind == "tsv":
             return pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
         if kind == "parquet":
             return pd.read_parquet(p)
         return pd.read_excel(p)
+    except UnicodeDecodeError as e:
+        raise RegistrationError(
+            f"registration file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position "
+            f"{e.start}): save it as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
     except pd.errors.EmptyDataError:
         raise RegistrationError(f"registration file {p.name!r} is empty") from None
     except (ValueError, OSError, ImportError) as e:
