@@ -108,10 +108,14 @@ def test_write_files_and_estimate_reads_histories(tmp_path, sim, linked):
     assert {"links.csv", "persons.csv", "histories.csv", "linkage_quality.csv", "linkage_weights.csv",
             "linkage_weights.png", "linkage_model.json"} <= names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
-    h = read_histories(out / "histories.csv")
+    # persons whose registrations never gave a covariate value have an empty cell (estimate --missing em)
+    h = read_histories(out / "histories.csv", missing="keep")
     assert h.n_observed == linked.n_persons and set(h.lists) == set(linked.lists)
+    assert h.n_incomplete == linked.histories.n_incomplete
     assert pd.read_csv(out / "links.csv").shape == (len(sim.registrations), 3)
-    r = CliRunner().invoke(app, ["estimate", str(out / "histories.csv"), "--search", "none", "--ci", "none"])
+    r = CliRunner().invoke(
+        app, ["estimate", str(out / "histories.csv"), "--search", "none", "--ci", "none", "--missing", "em"]
+    )
     assert r.exit_code == 0, r.output
 
 

@@ -108,7 +108,6 @@ def run_demo(
     OSError
         The output folder cannot be written.
     """
-    from .histories import CaptureHistories
     from .linkage.link import link
     from .monitor import monitor
     from .monitor.revictimisation import revictimisation
@@ -134,12 +133,7 @@ def run_demo(
 
     t = time.perf_counter()
     # persons whose registrations never gave a covariate value are kept by the EM algorithm
-    # rather than counted under a level "unknown"
-    persons = linked.persons.copy()
-    covs = [c for c in (*COVARIATES, "year") if c in persons.columns]
-    for c in covs:
-        persons[c] = persons[c].mask(persons[c].astype(str).str.lower().isin(["unknown", "nan", ""]))
-    hist = CaptureHistories.from_records(persons, lists=list(linked.lists), covariates=covs, missing="keep")
+    hist = linked.histories
     pop = pd.read_csv(data / "population.csv")
     if "sex" in hist.levels:
         # the linkage may code sex as f/m: name the population's rows the same way

@@ -522,14 +522,22 @@ class CaptureHistories:
             if c not in self.covariates:
                 raise DataError(f"unknown covariate {c!r}; covariates are {list(self.covariates)}")
         keep = tuple(c for c in self.covariates if c in keep)
-        t = (
-            self.table.groupby(list(self.lists) + list(keep), observed=True)["count"]
-            .sum()
-            .reset_index()
-        )
+        rows = self.table if self.incomplete is None else pd.concat([self.table, self.incomplete], ignore_index=True)
+        # persons with an unknown value of a dropped covariate become complete; of a kept one, stay apart
+        unknown = rows[list(keep)].isna().any(axis=1).to_numpy() if keep else np.zeros(len(rows), dtype=bool)
+        key = list(self.lists) + list(keep)
+        t = rows[~unknown].groupby(key, observed=True)["count"].sum().reset_index()
         t = t[t["count"] > 0].reset_index(drop=True)
+        inc = None
+        if unknown.any():
+            inc = rows[unknown].groupby(key, observed=True, dropna=False)["count"].sum().reset_index()
+            inc = inc[inc["count"] > 0].reset_index(drop=True)
+        for c in keep:
+            t[c] = pd.Categorical(t[c], categories=list(self.levels[c]))
+            if inc is not None:
+                inc[c] = pd.Categorical(inc[c], categories=list(self.levels[c]))
         return CaptureHistories(
-            self.lists, keep, {c: self.levels[c] for c in keep}, t, self.name, self.notes
+            self.lists, keep, {c: self.levels[c] for c in keep}, t, self.name, self.notes, inc
         )
 
     def drop_lists(self, names: Sequence[str]) -> CaptureHistories:

@@ -145,9 +145,11 @@ class LinkageResult:
 
     def histories_table(self) -> pd.DataFrame:
         """Aggregated capture histories: 0/1 list columns, covariates, ``count`` (what histories.csv holds)."""
-        t = self.histories.table.copy()
-        for c in self.histories.covariates:
-            t[c] = t[c].astype(object)
+        h = self.histories
+        t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
+        t = t.copy()
+        for c in h.covariates:
+            t[c] = t[c].astype(object)  # unknown values stay empty cells
         return t
 
     def write(self, out: str | Path, *, plot: bool = True) -> list[Path]:
@@ -655,7 +657,7 @@ def link(
         How a person's covariate is chosen when their registrations disagree: the most
         frequent value (ties go to the value of the earliest registration), or the value
         of the earliest registration. Missing values are ignored; a person with no value
-        gets ``"unknown"``.
+        keeps an empty value (``estimate``/``monitor`` keep such persons with ``--missing em``).
     covariates : list of str, optional
         Covariate columns to carry to the persons. Default: every column that is not
         an identifier, token, Bloom filter, key id or the `truth` column and has at most
@@ -981,8 +983,10 @@ def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame,
         persons[c] = _resolve(pid, df[c], rank, rule, persons["person_id"])
         if persons[c].isna().any():
             k = int(persons[c].isna().sum())
-            notes.append(f"covariate {c!r}: {k} person(s) with no value in any registration set to 'unknown'")
-            persons[c] = persons[c].astype(object).where(persons[c].notna(), "unknown")
+            notes.append(
+                f"covariate {c!r}: {k} person(s) with no value in any registration; left empty (estimate and "
+                "monitor keep them with --missing em)"
+            )
     first_year = pd.Series(date.dt.year.to_numpy()).groupby(pid).min()
     persons["year"] = first_year.reindex(persons["person_id"]).to_numpy()
     if persons["year"].isna().any():
@@ -994,7 +998,7 @@ def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame,
             notes.append(f"covariate {c!r} has a single level among the persons; left out of the capture histories")
     try:
         h = CaptureHistories.from_records(persons, lists=list(orgs), covariates=hcovs, name="linked registrations",
-                                          on_empty_list="error")
+                                          on_empty_list="error", missing="keep")
     except DataError as e:
         raise DataError(f"the linked persons do not form valid capture histories: {e}") from None
     return links, persons, h, notes
@@ -1023,7 +1027,8 @@ def _sensitivity(df, clusters, thresholds, orgs, covs, rule, truth, options, see
         links, persons, h, _ = _assemble(df, clusters[t], orgs, covs, rule)
         row: dict[str, Any] = {"threshold": t, "persons": int(persons.shape[0])}
         try:
-            e = estimate(h.collapse([c for c in keep if c in h.covariates]), **opts)
+            hk = h.collapse([c for c in keep if c in h.covariates])
+            e = estimate(hk, **({"missing": "em"} if hk.n_incomplete else {}) | opts)
             row.update(nhat=float(e.nhat), lower=float(e.lower), upper=float(e.upper), model=e.fit.model.label())
         except DataError as err:
             row.update(nhat=np.nan, lower=np.nan, upper=np.nan, model=f"no estimate: {err}")
