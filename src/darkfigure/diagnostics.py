@@ -66,9 +66,11 @@ class Check:
 
     @property
     def label(self) -> str:
+        """The name in words (``"goodness of fit"``)."""
         return self.name.replace("_", " ")
 
     def to_dict(self) -> dict:
+        """Plain JSON-able form (what ``result.json`` holds under ``checks``); NaN statistic -> None."""
         st = float(self.statistic)
         return {
             "name": self.name,
