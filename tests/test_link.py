@@ -19,6 +19,7 @@ from darkfigure.histories import DataError
 from darkfigure.io import read_histories
 from darkfigure.linkage import link, persons_from_links, pseudonymise, simulate_registrations
 from darkfigure.linkage.bloom_sql import decode_bloom_column, dice, dice_sql
+from darkfigure.linkage.link import cluster_links
 
 KEY = b"test key, not a secret, 32 bytes"
 FAST = {"max_pairs": 2e5, "seed": 0}
@@ -79,6 +80,21 @@ def test_threshold_and_sensitivity(sim, linked):
     assert s["persons"].iloc[0] <= linked.n_persons <= s["persons"].iloc[1]
     assert (s["nhat"] >= s["persons"]).all()
     assert {"precision", "recall"} <= set(s.columns)
+
+
+def test_cluster_links_attaches_missing_dates_to_best_match():
+    # 0 and 1 have dates of birth and no link; 2 has none and links both (a hub); 3-4 have none, link each
+    # other, and 4 links 1 weakly
+    left, right = np.array([0, 1, 3, 1]), np.array([2, 2, 4, 4])
+    prob = np.array([0.9, 0.8, 0.95, 0.6])
+    has_dob = np.array([True, True, False, False, False])
+    assert cluster_links(5, left, right, prob, has_dob, 0.5).tolist() == [0, 1, 0, 1, 1]
+    assert cluster_links(5, left, right, prob, has_dob, 0.7).tolist() == [0, 1, 0, 3, 3]
+    # with dates everywhere it is plain connected components
+    assert cluster_links(5, left, right, prob, np.ones(5, bool), 0.5).tolist() == [0, 0, 0, 0, 0]
+    # ties: the lower record number
+    assert cluster_links(3, np.array([0, 1]), np.array([2, 2]), np.array([0.9, 0.9]),
+                         np.array([True, True, False]), 0.5).tolist() == [0, 1, 0]
 
 
 def test_covariate_rules():

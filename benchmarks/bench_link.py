@@ -1,0 +1,95 @@
+"""Linkage of 1,000,000 registrations on DuckDB with 2 threads: wall time and peak memory.
+
+Target (issue 5): under 3 minutes and under 4 GB. The registrations come from the
+synthetic clearing house scaled up (``simulate_registrations("clearing_house",
+scale=127)``: about 1.0M registrations by 6 organisations, about 630,000 persons, with
+the default recording errors and the true person kept aside). They are generated once
+and cached as one Parquet file per organisation in the temporary folder, so repeated
+runs time the linkage only. Each run is a fresh process (``--child``) so that its peak
+resident memory (``getrusage`` maxrss, which includes DuckDB's memory) is its own; the
+wall time covers reading and validating the files, training, scoring, clustering,
+match-weight histogram, persons and capture histories (not writing them).
+
+Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCALE = 127.0
+SEED = 1
+
+
+def _data(scale: float) -> list[Path]:
+    from darkfigure.linkage import simulate_registrations
+
+    folder = Path(tempfile.gettempdir()) / f"darkfigure_bench_link_scale{scale:g}_seed{SEED}"
+    done = folder / "done"
+    if not done.exists():
+        t0 = time.perf_counter()
+        sim = simulate_registrations("clearing_house", seed=SEED, scale=scale)
+        folder.mkdir(parents=True, exist_ok=True)
+        for org, df in sim.files().items():
+            df.to_parquet(folder / f"{org}.parquet", index=False)
+        done.write_text(f"{len(sim.registrations)} registrations, {sim.persons.shape[0]} persons\n")
+        print(f"generated {len(sim.registrations):,} registrations in {time.perf_counter() - t0:.1f} s -> {folder}")
+    return sorted(folder.glob("*.parquet"))
+
+
+def _child(files: list[str], threads: int, memory_limit: str | None) -> None:
+    from darkfigure.linkage import link
+
+    t0 = time.perf_counter()
+    res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0)
+    wall = time.perf_counter() - t0
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    q = res.quality.iloc[0]
+    print(json.dumps({
+        "wall": wall, "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
+        "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
+        "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds,
+    }))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("repeat", nargs="?", type=int, default=1)
+    ap.add_argument("--scale", type=float, default=SCALE)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--memory-limit", default="2GB")
+    ap.add_argument("--child", nargs="*")
+    a = ap.parse_args()
+    if a.child is not None:
+        _child(a.child, a.threads, a.memory_limit)
+        return
+    files = _data(a.scale)
+    runs = []
+    for _ in range(a.repeat):
+        cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
+               "--child", *map(str, files)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = runs[-1]
+        print(f"run: {r['wall']:.1f} s, peak {r['peak_gb']:.2f} GB; stages "
+              + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items()))
+    r = runs[-1]
+    walls = [x["wall"] for x in runs]
+    print(f"{r['registrations']:,} registrations -> {r['persons']:,} persons ({r['true_persons']:,} true); "
+          f"{r['scored_pairs']:,} pairs scored; pairwise precision {r['precision']:.4f}, recall {r['recall']:.4f}")
+    print(f"DuckDB, {a.threads} threads, memory_limit {a.memory_limit}: wall time median {statistics.median(walls):.1f} s "
+          f"(runs {', '.join(f'{w:.1f}' for w in walls)}); peak memory {max(x['peak_gb'] for x in runs):.2f} GB "
+          "(target < 180 s, < 4 GB)")
+
+
+if __name__ == "__main__":
+    main()
