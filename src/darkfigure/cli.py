@@ -464,7 +464,7 @@ def link(
     engine: Annotated[str, typer.Option(help="Splink backend: duckdb (in-process) or spark (local mode).")] = "duckdb",
     threshold: Annotated[
         float, typer.Option(help="Match probability at or above which two registrations are the same person.")
-    ] = 0.7,
+    ] = 0.5,
     truth: Annotated[
         str | None,
         typer.Option(help="Column holding the true person (synthetic data): writes linkage_quality.csv."),
