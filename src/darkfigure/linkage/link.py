@@ -1034,8 +1034,10 @@ def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame,
         persons[c] = _resolve(code, n_persons, df[c], rank, rule)
         if persons[c].isna().any():
             k = int(persons[c].isna().sum())
-            notes.append(f"covariate {c!r}: {k} person(s) with no value in any registration set to 'unknown'")
-            persons[c] = persons[c].astype(object).where(persons[c].notna(), "unknown")
+            notes.append(
+                f"covariate {c!r}: {k} person(s) with no value in any registration; left empty (estimate and "
+                "monitor keep them with --missing em)"
+            )
     year = date.dt.year.to_numpy(dtype=float)
     first = np.full(n_persons, np.inf)
     np.fmin.at(first, code, np.where(np.isnan(year), np.inf, year))
@@ -1048,7 +1050,7 @@ def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame,
             notes.append(f"covariate {c!r} has a single level among the persons; left out of the capture histories")
     try:
         h = CaptureHistories.from_records(persons, lists=list(orgs), covariates=hcovs, name="linked registrations",
-                                          on_empty_list="error")
+                                          on_empty_list="error", missing="keep")
     except DataError as e:
         raise DataError(f"the linked persons do not form valid capture histories: {e}") from None
     return links, persons, h, notes
