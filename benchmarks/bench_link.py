@@ -10,7 +10,13 @@ resident memory (``getrusage`` maxrss, which includes DuckDB's memory) is its ow
 wall time covers reading and validating the files, training, scoring, clustering,
 match-weight histogram, persons and capture histories (not writing them).
 
-Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T]
+Measured (shared 2-core machine, load about 2, 3 runs): 1,003,064 registrations ->
+617,347 persons (635,710 true), 14.9M pairs scored; wall time median 62.8 s (56.9-63.4;
+prepare 12.5, train 12, predict 24-30, assemble 4); peak memory 2.68 GB with DuckDB's
+memory_limit at 2GB (3.43 GB at 3GB, same result). Pairwise precision 0.767, recall
+0.925: at this size common names (Nguyen Thi ..., Chen) recur far more often.
+
+Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB]
 """
 
 from __future__ import annotations

@@ -661,7 +661,9 @@ def link(
         session is given in `spark`).
     threshold : float in (0, 1)
         Match probability at or above which two registrations are linked; persons are
-        the connected components of the linked pairs.
+        the clusters of :func:`cluster_links` (connected components; registrations
+        without a date of birth join their best match only). Default 0.5: false and
+        missed links equally likely at the margin.
     seed : int
         Seed of the random pairs that estimate u (results are reproducible).
     covariate_rule : {"most_frequent", "earliest"}
@@ -670,9 +672,11 @@ def link(
         of the earliest registration. Missing values are ignored; a person with no value
         keeps an empty value (``estimate``/``monitor`` keep such persons with ``--missing em``).
     covariates : list of str, optional
-        Covariate columns to carry to the persons. Default: every column that is not
-        an identifier, token, Bloom filter, key id or the `truth` column and has at most
-        30 distinct values (others are left out with a note).
+        Covariate columns to carry to the persons. Default: ``sex`` (when in clear) and
+        the covariates of the registration format
+        (:func:`~darkfigure.linkage.registrations.covariate_columns`) other than the
+        `truth` column, those with more than 30 distinct values left out with a note;
+        ``nationality`` (country, many levels) only when named.
     truth : str, optional
         Column with the true person of each registration (synthetic data): adds
         :attr:`LinkageResult.quality` (pairwise precision, recall, F1, cluster metrics).
@@ -690,7 +694,8 @@ def link(
         Compute the match-weight histogram of all scored pairs.
     estimate_options : dict, optional
         Options for :func:`darkfigure.estimate` in the sensitivity table (default:
-        Cruyff search, parametric bootstrap with 200 replicates, `seed`, one process).
+        Cruyff search, parametric bootstrap with 200 replicates, `seed`, one process, on
+        the lists only; ``{"covariates": [...]}`` keeps those covariates).
     threads, memory_limit : optional
         DuckDB threads and memory limit (e.g. ``"3GB"``); for Spark, `threads` is the
         number of local cores.
@@ -709,6 +714,16 @@ def link(
         organisation; duplicate record ids; an unknown covariate or truth column.
     ValueError
         Unknown engine or covariate rule; threshold outside (0, 1).
+    RuntimeError
+        ``engine="spark"`` without a Java runtime or PySpark.
+
+    Notes
+    -----
+    Measured on the synthetic ``clearing_house`` registrations (7,922 registrations of
+    5,004 persons, seed 3), DuckDB, 2 cores, about 5 s: plaintext pairwise precision
+    0.993, recall 0.981; Bloom filters 0.988 and 0.972. On 1,003,064 registrations
+    (``benchmarks/bench_link.py``): about 60 s and 2.7 GB, precision 0.77 and recall 0.92
+    (common names collide more often in a larger population).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
