@@ -175,6 +175,7 @@ class LinkageResult:
             names = []
 
             def put(name: str, df: pd.DataFrame) -> None:
+                """Write one table into the temporary folder and remember its name."""
                 df.to_csv(tmp / name, index=False)
                 names.append(name)
 
@@ -389,10 +390,12 @@ def _plain_settings(p: pd.DataFrame):
     # with the same letters (sorted-letter keys computed beforehand) at distance 2; one edit in a name of
     # four letters or fewer (Chen/Shen, Fang/Yang: often other persons) is only "within 2 edits".
     def close(a: str, b: str) -> str:
+        """SQL: names a and b one edit apart (5+ letters), or two apart with the same letters (transposition)."""
         return (f"((levenshtein({a}_l, {b}_r) <= 1 and length({a}_l) >= 5 and length({b}_r) >= 5) or "
                 f"({a}_srt_l = {b}_srt_r and levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 4))")
 
     def similar(a: str, b: str) -> str:
+        """SQL: names a and b at most two edits apart (Levenshtein)."""
         return f"levenshtein({a}_l, {b}_r) <= 2"
 
     name = cl.CustomComparison(
@@ -483,6 +486,7 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     has = set(p.columns)
 
     def d(a: str, b: str | None = None) -> str:
+        """SQL: Dice similarity of Bloom-filter columns a and b (same column when b is None)."""
         return dice_sql(a, b or a, widths[a])
 
     # Dice thresholds for the diffused filters of darkfigure.linkage.pseudonymise (unrelated names: median 0.31,

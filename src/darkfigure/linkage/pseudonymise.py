@@ -398,6 +398,7 @@ def pseudonymise(
     nat = _map_unique(regs["nationality"], normalise_nationality)
 
     def joined(*parts: pd.Series, sep: str = "|") -> pd.Series:
+        """Parts joined by sep row by row; '' where any part is empty (no blocking key)."""
         ok = np.logical_and.reduce([(p != "").to_numpy() for p in parts])
         s = parts[0].astype(str)
         for p in parts[1:]:

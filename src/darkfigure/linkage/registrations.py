@@ -231,6 +231,7 @@ def _read_file(p: Path) -> pd.DataFrame:
 def _as_text(s: pd.Series) -> pd.Series:
     """Cells as stripped strings; missing -> ''; integral floats (Excel ids) without '.0'."""
     def one(v):
+        """One cell as stripped text (missing -> '')."""
         if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
             return ""
         if isinstance(v, float) and v.is_integer():

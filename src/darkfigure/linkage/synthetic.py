@@ -252,6 +252,7 @@ def _names() -> _Names:
     base = resources.files("darkfigure.linkage") / "data"
 
     def read(name: str) -> pd.DataFrame:
+        """One packaged name list, every column as text."""
         with (base / name).open("r", encoding="utf-8") as f:
             return pd.read_csv(f, dtype=str, keep_default_na=False)
 
@@ -259,6 +260,7 @@ def _names() -> _Names:
     origins["share"] = origins["share"].astype(float)
 
     def table(df: pd.DataFrame) -> dict:
+        """Names and sampling weights by (origin, sex)."""
         out = {}
         for (o, s), g in df.groupby(["origin", "sex"], sort=False):
             w = g["weight"].astype(float).to_numpy()
@@ -454,6 +456,7 @@ def _registrations(sim: Simulation, persons: pd.DataFrame, er: ErrorRates, rng, 
     last = np.datetime64(today - timedelta(days=1), "D")
 
     def dates(p):
+        """Registration dates (datetime64[D]) uniform within each person's year, for person indices p."""
         y = year[p]
         start = (y - 1970).astype("datetime64[Y]").astype("datetime64[D]")
         end = np.minimum((y + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") - 1, last)

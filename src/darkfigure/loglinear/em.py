@@ -381,6 +381,7 @@ class _EMRefit:
 
     @property
     def gmat(self) -> np.ndarray:
+        """Group matrix (n_group_cells, n_cells) of the refit, as the bootstrap runner expects."""
         return self.base.gmat
 
     def _allocate(self, counts: list[np.ndarray], mu: np.ndarray) -> np.ndarray:

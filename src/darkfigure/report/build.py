@@ -927,6 +927,7 @@ def _revictimisation_section(run: Run) -> dict | None:
         k_line = max(ks) if ks else None
 
         def curves(d: pd.DataFrame, label) -> list:
+            """(label, rows) per (group, level, offence) of a curve table, any offence first."""
             keys = list(dict.fromkeys(zip(d["group"], d["level"], d["offence"])))
             keys.sort(key=lambda k: (k[2] not in ("any", "all", ""), k))  # "any later offence" first
             return [(label(*k), d[(d["group"] == k[0]) & (d["level"] == k[1]) & (d["offence"] == k[2])])
@@ -983,6 +984,7 @@ def _messages(run: Run) -> list[Message]:
     seen: set[tuple[str, str]] = set()
 
     def add(source: str, text: str) -> None:
+        """Record each sentence of a message once, with where it came from."""
         for part in _split_message(str(text)):
             if (source, part) in seen:
                 continue
