@@ -388,12 +388,16 @@ def parametric_bootstrap(
         If the fit has no identified N̂, `reps` < 2 or `level` not in (0, 1).
     """
     t, gmat, labels = _prepare(fit, reps, level, groups)
-    job = _fixed_context(fit, gmat)
+    return _run_parametric(fit, _fixed_context(fit, gmat), t, gmat, labels, "parametric", reps, seed, level, n_jobs, progress)
+
+
+def _run_parametric(fit, job, t, gmat, labels, method, reps, seed, level, n_jobs, progress) -> BootstrapResult:
+    """boot_mse's draw (Multinomial(floor N̂, fitted / N̂) over all cells) with `job` refitting each replicate."""
     size = int(np.floor(round(fit.nhat, 1)))
     prob = fit.fitted / fit.fitted.sum()
     reps_arr, status = _map_replicates(job, "parametric", (size, prob), seed, reps, n_jobs, progress)
     return BootstrapResult(
-        method="parametric",
+        method=method,
         interval_method="percentile",
         level=level,
         estimate=gmat @ fit.fitted,

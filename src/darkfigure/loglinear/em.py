@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import DataError
-from .bootstrap import BootstrapResult, GroupSpec, _counts, _fixed_context, _map_replicates, _prepare
+from .bootstrap import BootstrapResult, GroupSpec, _fixed_context, _prepare, _run_parametric
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model, irls_poisson
 from .terms import LogLinearModel
@@ -475,17 +475,4 @@ def em_parametric_bootstrap(
     obs_index = np.flatnonzero(table.observable)
     shares = cc.missing_shares(table, fit.fitted)[obs_index]
     job = _EMRefit(base, cc.maps, [c.size for c in cc.counts], shares, obs_index)
-    size = int(np.floor(round(fit.nhat, 1)))
-    prob = fit.fitted / fit.fitted.sum()
-    reps_arr, status = _map_replicates(job, "parametric", (size, prob), seed, reps, n_jobs, progress)
-    return BootstrapResult(
-        method="parametric-em",
-        interval_method="percentile",
-        level=level,
-        estimate=gmat @ fit.fitted,
-        replicates=reps_arr,
-        labels=labels,
-        observed=gmat @ t.y,
-        status_counts=_counts(status),
-        seed=seed,
-    )
+    return _run_parametric(fit, job, t, gmat, labels, "parametric-em", reps, seed, level, n_jobs, progress)
