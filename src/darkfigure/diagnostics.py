@@ -19,23 +19,45 @@ checks, each of which can flag it:
   (one-sided 5%) says the model has not captured heterogeneity (or there is negative
   dependence between lists). Not computed with declared structural zeros, where the
   pooled frequencies of capture do not follow the Mth model.
+* ``heterogeneity``: two one-sided tests aimed at heterogeneity that acts on every list
+  alike (a hard-to-reach group), see :func:`heterogeneity_check`. (1) The score test for
+  adding to the chosen model one common interaction for every pair of lists, the
+  column ``q = f(f - 1)/2`` (f = number of lists in the cell; Darroch et al.'s Mh model,
+  1993, Biometrics 49:1137, on top of the chosen dependences and covariate terms): a
+  Rasch-type heterogeneity makes all lists look positively dependent alike, and the
+  search leaves out such small interactions. (2) Rivest's pattern of heterogeneity
+  (Rivest & Levesque 2001): in the chosen model with every pairwise list interaction
+  added, all of them positive — an intersection-union test (Berger 1982), at level alpha
+  whenever some pair of lists is not positively associated, whatever the others do.
+  Flagged when either z exceeds ``HETEROGENEITY_Z``. The message says how far N̂ moves
+  when the heterogeneity term, or Chao's lower-bound terms, are added to the chosen model.
+
+What the observed table cannot say: heterogeneity that touches every list alike leaves
+its strongest trace in the unobserved cell; in the observed cells it shows only as small,
+uniform positive dependence, which (a) genuine positive dependence between every pair of
+lists imitates exactly and (b) at low capture probabilities is within noise. The power
+of any check on the observed table is bounded accordingly (measured in
+``benchmarks/heterogeneity_check_study.py``; figures in its notes).
 
 Each check has a plain-words message; the flagged ones become warnings of the estimate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["Check", "model_checks"]
+__all__ = ["Check", "model_checks", "heterogeneity_check"]
 
 RESIDUAL_LIMIT = 2.5
 GOF_ALPHA = 0.05
 CHAO_Z = 1.645
+#: one-sided threshold of both heterogeneity tests (tuned in benchmarks/heterogeneity_check_study.py)
+HETEROGENEITY_Z = 1.645
 
 
 @dataclass
@@ -45,16 +67,21 @@ class Check:
     Attributes
     ----------
     name : str
-        ``goodness_of_fit``, ``residuals_by_number_of_lists`` or ``chao_lower_bound``.
+        ``goodness_of_fit``, ``residuals_by_number_of_lists``, ``chao_lower_bound`` or
+        ``heterogeneity``.
     statistic : float
-        The figure: a p-value, a Pearson residual, or how many standard errors N̂ lies
-        below Chao's bound (negative: above); NaN when the check was not computed.
+        The figure: a p-value, a Pearson residual, how many standard errors N̂ lies
+        below Chao's bound (negative: above), or the larger z of the two heterogeneity
+        tests; NaN when the check was not computed.
     statistic_name : str
-        ``p_value``, ``pearson_residual`` or ``z_below_chao_bound``.
+        ``p_value``, ``pearson_residual``, ``z_below_chao_bound`` or ``z_heterogeneity``.
     flagged : bool
     computed : bool
         False when the check does not apply (the message says why).
     message : str
+    details : dict
+        Further figures of the check (the ``heterogeneity`` check: both z values and the
+        N̂ of the heterogeneity models); in ``result.json`` only when not empty.
     """
 
     name: str
@@ -63,6 +90,7 @@ class Check:
     message: str
     statistic_name: str = ""
     computed: bool = True
+    details: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -79,7 +107,22 @@ class Check:
             "flagged": bool(self.flagged),
             "computed": bool(self.computed),
             "message": self.message,
-        }
+        } | ({"details": _plain(self.details)} if self.details else {})
+
+
+def _plain(d: dict) -> dict:
+    """JSON-able copy of a details dict (non-finite numbers -> None)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out[k] = _plain(v)
+        elif isinstance(v, (bool, np.bool_)):
+            out[k] = bool(v)
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            out[k] = float(v) if np.isfinite(v) else None
+        else:
+            out[k] = v
+    return out
 
 
 def capture_frequencies(fit) -> pd.DataFrame:
@@ -104,7 +147,7 @@ def capture_frequencies(fit) -> pd.DataFrame:
 
 
 def model_checks(fit, histories, *, structural_zeros: bool = False, imputed: bool = False) -> list[Check]:
-    """Run the three checks on a fitted model with an identified N̂.
+    """Run the four checks on a fitted model with an identified N̂.
 
     Parameters
     ----------
@@ -211,7 +254,211 @@ def model_checks(fit, histories, *, structural_zeros: bool = False, imputed: boo
                     "z_below_chao_bound",
                 )
             )
+    if histories.k >= 3 and imputed:
+        out.append(
+            Check(
+                "heterogeneity", float("nan"), False,
+                "heterogeneity: not computed — with imputed covariate values the completed table follows the model "
+                "by construction, so a score test on it is not a test",
+                "z_heterogeneity", computed=False,
+            )
+        )
+    elif histories.k >= 3:
+        out.append(heterogeneity_check(fit))
     return out
+
+
+def _score_z(x: np.ndarray, mu: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
+    """Signed score statistic for adding column `z` to a Poisson log-linear model at its MLE.
+
+    ``U = z'(y - mu)``, ``Var U = z'Wz - z'WX (X'WX)^- X'Wz`` with ``W = diag(mu)`` (Rao's
+    score test; aliased columns of X handled by least squares). NaN when z lies in the
+    model's column space (nothing to test).
+    """
+    xw = x * mu[:, None]
+    b = xw.T @ z
+    sol = np.linalg.lstsq(x.T @ xw, b, rcond=1e-12)[0]
+    zz = float(z @ (mu * z))
+    v = zz - float(b @ sol)
+    if not (zz > 0 and v > 1e-8 * zz):
+        return float("nan")
+    return float(z @ (y - mu)) / float(np.sqrt(v))
+
+
+def _pairwise_pattern(fit) -> tuple[float, dict[str, float]]:
+    """Smallest z of the pairwise list interactions once all of them are in the chosen model.
+
+    Returns
+    -------
+    (min z, {"A:B": z, ...}); (NaN, {}) when that model cannot be fitted with a finite MLE.
+    """
+    from .loglinear.fit import fit_model
+
+    t = fit.table
+    lists = list(t.histories.lists)
+    m = fit.model
+    for pair in combinations(lists, 2):
+        if pair not in m.terms:
+            m = m.add(pair)
+    try:
+        f2 = fit_model(t, m, check="auto")
+    except (ValueError, np.linalg.LinAlgError):
+        return float("nan"), {}
+    if f2.status != "ok":
+        return float("nan"), {}
+    obs = t.observable
+    x = t.design(m)[obs]
+    mu = f2.fitted[obs]
+    cov = np.linalg.pinv(x.T @ (x * mu[:, None]), rcond=1e-12, hermitian=True)
+    sl = t.term_slices(m)
+    zs = {}
+    for a, b in combinations(lists, 2):
+        j = sl[(a, b)].start
+        zs[f"{a}:{b}"] = float(f2.beta[j] / np.sqrt(cov[j, j])) if cov[j, j] > 0 else float("nan")
+    vals = np.array(list(zs.values()))
+    if not np.all(np.isfinite(vals)):
+        return float("nan"), zs
+    return float(vals.min()), zs
+
+
+def _nhat_with(fit, extra: np.ndarray) -> float:
+    """N̂ of the chosen model with further columns `extra` (n_cells, m), 0 in the unobserved cells.
+
+    NaN when the augmented fit does not converge, a coefficient diverges (|beta| > 15: the
+    MLE is on the boundary) or the unobserved cells are not identified.
+    """
+    from .loglinear.fit import irls_poisson
+
+    t = fit.table
+    obs, hid = t.observable, t.hidden
+    xa = np.column_stack([t.design(fit.model), extra])
+    xo = xa[obs]
+    beta, _, _, rank, conv, used = irls_poisson(xo, t.y[obs])
+    if not conv or np.max(np.abs(beta[1:]), initial=0.0) > 15:
+        return float("nan")
+    xh = xa[hid][:, used]
+    # identified: the unobserved rows lie in the row space of the observable design
+    if np.linalg.matrix_rank(np.vstack([xo[:, used], xh])) > rank:
+        return float("nan")
+    fh = np.exp(np.minimum(xh @ beta[used], 700.0))
+    nh = float(t.y[obs].sum() + fh.sum())
+    return nh if np.isfinite(nh) else float("nan")
+
+
+def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
+    """Test a chosen log-linear model for heterogeneity of registration that acts on every list.
+
+    Two one-sided tests on the observed table, both at the chosen model's MLE (no refit
+    for the first; one fit for the second):
+
+    1. **Common pairwise interaction** (``z_common_pairwise``): the score statistic for
+       adding the column ``q = f(f-1)/2`` (f = number of lists of the cell; the number of
+       pairs of lists the person is on) with one coefficient across all strata. This is
+       the heterogeneity term of Darroch's Mh model (Darroch, Fienberg, Glonek & Junker
+       1993, JASA 88:1137-1148; Rivest & Baillargeon 2007, eq. for ``tau = f^2/2``, which
+       differs from q by a multiple of f) added on top of the chosen dependences and
+       list x covariate terms. Heterogeneity that no covariate explains makes every pair
+       of lists look positively dependent alike; the search leaves such small
+       interactions out. Not computed when the chosen model already holds every pairwise
+       list interaction (q is then in its span).
+    2. **All pairwise interactions positive** (``z_min_pairwise``): the chosen model with
+       every pairwise list interaction added; the smallest of their z values. Flagging when
+       it exceeds the threshold is an intersection-union test (Berger 1982, Technometrics
+       24:295-300) of "some pair of lists is not positively associated": its false-alarm
+       rate is at most the one-sided level whatever the other pairs do, so dependence
+       between a few lists (referrals) does not trigger it. Strong heterogeneity, which
+       the search models as a positive interaction between every pair, does
+       (Rivest & Levesque 2001's pattern; Fienberg, Johnson & Junker 1999).
+
+    Flagged when either z exceeds `threshold`. Both are always computed when possible,
+    with the N̂ of two heterogeneity models built on the chosen one (chosen model + q:
+    Darroch's Mh; chosen model + Chao's lower-bound columns ``max(f - j + 1, 0)``,
+    j = 3..k: Mth Chao, Rivest & Baillargeon 2007) — how far heterogeneity models move N̂.
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        The chosen model with an identified N̂, fitted to k >= 3 lists.
+    threshold : float
+        One-sided z threshold of both tests (default ``HETEROGENEITY_Z``).
+
+    Returns
+    -------
+    Check
+        ``name="heterogeneity"``, ``statistic`` the larger z (NaN when neither test can be
+        computed), ``details`` with ``z_common_pairwise``, ``z_min_pairwise``,
+        ``pairwise_z`` and ``nhat`` / ``nhat_common_pairwise`` / ``nhat_chao_columns``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 lists (with 2 lists no heterogeneity term can be tested).
+
+    Notes
+    -----
+    Neither test can tell heterogeneity from genuine positive dependence between every
+    pair of lists (the two are the same log-linear model on the observed cells), and
+    neither measures heterogeneity's effect on the unobserved cell: the moved N̂ are what
+    those models say, not bounds.
+    """
+    t = fit.table
+    k = t.histories.k
+    if k < 3:
+        raise ValueError("the heterogeneity check needs at least 3 lists")
+    obs = t.observable
+    f = t.cells[list(t.histories.lists)].to_numpy(dtype=np.float64).sum(axis=1)
+    q = f * (f - 1) / 2
+    x = t.design(fit.model)[obs]
+    z1 = _score_z(x, fit.fitted[obs], t.y[obs], q[obs])
+    z2, pairs = _pairwise_pattern(fit)
+    zs = [v for v in (z1, z2) if np.isfinite(v)]
+    stat = max(zs) if zs else float("nan")
+    flag = bool(zs) and stat > threshold
+    n_q = _nhat_with(fit, q[:, None]) if np.isfinite(z1) else float("nan")
+    chao_cols = np.column_stack([np.maximum(f - j + 1, 0.0) for j in range(3, k + 1)])
+    n_c = _nhat_with(fit, chao_cols)
+    details = {
+        "z_common_pairwise": z1,
+        "z_min_pairwise": z2,
+        "threshold": threshold,
+        "pairwise_z": pairs,
+        "nhat": fit.nhat,
+        "nhat_common_pairwise": n_q,
+        "nhat_chao_columns": n_c,
+    }
+    if not zs:
+        return Check(
+            "heterogeneity", float("nan"), False,
+            "heterogeneity: not computed — the chosen model already holds every pairwise list interaction and "
+            "the model with all of them has no finite MLE",
+            "z_heterogeneity", computed=False, details=details,
+        )
+
+    def _moved(v: float, what: str) -> str:
+        if not np.isfinite(v):
+            return f"{what}: not identified"
+        return f"{what} {v:,.0f} ({(v / fit.nhat - 1):+.0%})"
+
+    parts = []
+    parts.append(
+        "common pairwise interaction z = " + (f"{z1:+.2f}" if np.isfinite(z1) else "– (already in the model)")
+    )
+    parts.append("smallest pairwise interaction z = " + (f"{z2:+.2f}" if np.isfinite(z2) else "– (no finite MLE)"))
+    moved = (
+        f"N̂ {fit.nhat:,.0f}; with a heterogeneity term on the chosen model: "
+        + _moved(n_q, "Darroch's Mh term")
+        + "; "
+        + _moved(n_c, "Chao's lower-bound terms")
+    )
+    msg = f"heterogeneity: {', '.join(parts)} (flagged above {threshold:.2f}); {moved}"
+    if flag:
+        msg += (
+            ". The lists look positively dependent alike, the mark of a group that every list is less likely to "
+            "register (or of positive dependence between every pair of lists, which the lists cannot tell apart): "
+            "N̂ is then too low, by more than these models can measure; compare latent-class and heterogeneity "
+            "models (darkfigure compare)"
+        )
+    return Check("heterogeneity", float(stat), flag, msg, "z_heterogeneity", details=details)
 
 
 def _chao_lower_bound(histories) -> tuple[float, float] | None:

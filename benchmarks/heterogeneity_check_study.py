@@ -1,0 +1,300 @@
+"""Power and false alarms of the heterogeneity checks (issue 10, item 5), with their cost.
+
+Populations with a known truth are drawn by this script's OWN generator (independent of
+``darkfigure.simulate``): persons with categorical covariates, k = 3..5 lists whose
+capture probabilities depend on the list, on list x covariate effects and, for genuine
+list dependence, on being on an earlier list; then one of
+
+* ``homogeneous``: nothing else (the log-linear models can be right);
+* ``hard``: 30% of the population hard to reach, capture probability /4 on every list;
+* ``lognormal``: a continuous capture propensity, p_ij = min(p_j exp(s Z_i - s^2/2), 0.95);
+* ``beta``: a Beta(a, b) propensity scaled per list, p_ij = min(c_j B_i, 0.95).
+
+Every population is estimated as ``darkfigure.estimate`` does by default (Cruyff's BIC
+search, no interval) and ``diagnostics.model_checks`` is run on the chosen model. The
+script prints, per setting, how often each check flags (power on heterogeneous settings,
+false alarms on homogeneous ones), the bias of the log-linear N̂ and of the N̂ moved by
+the heterogeneity model, and the time of the checks.
+
+Settings are split in two: ``TUNE`` (used while choosing the statistic and its
+threshold) and ``HOLDOUT`` (reported, never looked at while tuning).
+
+Run::
+
+    PYTHONPATH=src nice -n 10 python benchmarks/heterogeneity_check_study.py --pops 100 [--settings NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from darkfigure.histories import CaptureHistories
+
+LISTS = "ABCDE"
+
+
+@dataclass
+class Setting:
+    """One simulated setting.
+
+    Attributes
+    ----------
+    name : str
+    n_pop : int
+        Population size N (so that the observed n is 1,000-3,000).
+    base : list of float
+        Capture probability of each list for a person of the reference stratum.
+    covariates : dict name -> list of level probabilities
+    list_cov : list of (list index, covariate, level index, log-odds shift)
+        List x covariate effects.
+    dependence : list of (j, i, shift)
+        Being on list i shifts the log-odds of list j (> i) by `shift`.
+    hetero : tuple
+        ``("none",)``, ``("hard", fraction, factor)``, ``("lognormal", s)`` or ``("beta", a, b)``.
+    """
+
+    name: str
+    n_pop: int
+    base: list[float]
+    covariates: dict = field(default_factory=dict)
+    list_cov: list = field(default_factory=list)
+    dependence: list = field(default_factory=list)
+    hetero: tuple = ("none",)
+
+    @property
+    def k(self) -> int:
+        return len(self.base)
+
+
+def _logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
+def draw_population(s: Setting, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+    """One population: aggregated capture histories of the observed persons, and the true N."""
+    n = s.n_pop
+    cov = {c: rng.choice(len(pr), size=n, p=pr) for c, pr in s.covariates.items()}
+    k = s.k
+    eta = np.tile(_logit(np.asarray(s.base, dtype=float)), (n, 1))
+    for j, c, lev, shift in s.list_cov:
+        eta[:, j] += shift * (cov[c] == lev)
+    kind = s.hetero[0]
+    scale = np.ones(n)
+    if kind == "hard":
+        frac, factor = s.hetero[1], s.hetero[2]
+        scale = np.where(rng.random(n) < frac, 1.0 / factor, 1.0)
+    elif kind == "lognormal":
+        sd = s.hetero[1]
+        scale = np.exp(sd * rng.standard_normal(n) - sd**2 / 2)
+    elif kind == "beta":
+        a, b = s.hetero[1], s.hetero[2]
+        scale = rng.beta(a, b, size=n) / (a / (a + b))
+    caps = np.zeros((n, k), dtype=np.int64)
+    for j in range(k):
+        e = eta[:, j].copy()
+        for jj, i, shift in s.dependence:
+            if jj == j:
+                e = e + shift * caps[:, i]
+        p = np.minimum(scale / (1 + np.exp(-e)), 0.95)
+        caps[:, j] = rng.random(n) < p
+    seen = caps.sum(axis=1) > 0
+    df = pd.DataFrame(caps[seen], columns=list(LISTS[:k]))
+    for c in s.covariates:
+        df[c] = np.asarray([f"{c}{v}" for v in range(len(s.covariates[c]))], dtype=object)[cov[c][seen]]
+    agg = df.groupby(list(df.columns), as_index=False).size().rename(columns={"size": "count"})
+    return agg, n
+
+
+def histories(agg: pd.DataFrame, s: Setting) -> CaptureHistories:
+    """CaptureHistories of an aggregated table drawn by :func:`draw_population`."""
+    return CaptureHistories.from_table(agg, lists=list(LISTS[: s.k]), covariates=list(s.covariates), on_empty_list="drop")
+
+
+# ----------------------------------------------------------------------------------------- settings
+
+def _variants(name, n_pop, base, covariates=None, list_cov=(), dependence=(), other=("lognormal", 0.6)):
+    """The homogeneous setting, its 30%-hard-to-reach (/4) version and one other heterogeneity.
+
+    Heterogeneous versions get a larger N so that the observed n stays about the same.
+    """
+    covariates = covariates or {}
+    out = [Setting(f"{name}/homogeneous", n_pop, list(base), covariates, list(list_cov), list(dependence))]
+    out.append(Setting(f"{name}/hard30", int(n_pop * 1.3), list(base), covariates, list(list_cov), list(dependence),
+                       ("hard", 0.3, 4.0)))
+    if other is not None:
+        out.append(Setting(f"{name}/{other[0]}", int(n_pop * 1.2), list(base), covariates, list(list_cov),
+                           list(dependence), tuple(other)))
+    return out
+
+
+_SEXAGE = {"sex": [0.6, 0.4], "age": [0.3, 0.5, 0.2]}
+_SEXAGE_LC = [(0, "sex", 1, -0.5), (2, "age", 2, 0.6), (1, "age", 0, -0.4)]
+
+#: used while choosing the statistics and the threshold
+TUNE = (
+    _variants("T1-k4-mid", 3500, [0.4, 0.35, 0.3, 0.3], _SEXAGE, _SEXAGE_LC, [(1, 0, 0.8)])
+    + _variants("T2-k4-low", 5000, [0.25, 0.2, 0.2, 0.15], _SEXAGE, _SEXAGE_LC, [(1, 0, 0.8)])
+    + _variants("T3-k3-mid", 3500, [0.4, 0.35, 0.3], _SEXAGE, _SEXAGE_LC, [(1, 0, 0.8)])
+)
+
+#: reported, not looked at while tuning
+HOLDOUT = (
+    # 5 lists, two covariates, positive and negative dependence
+    _variants("H1-k5-mid", 2800, [0.3, 0.3, 0.25, 0.2, 0.2], {"sex": [0.55, 0.45], "region": [0.4, 0.3, 0.2, 0.1]},
+              [(0, "sex", 1, -0.6), (3, "region", 2, 0.8), (4, "region", 3, -0.7)],
+              [(1, 0, 0.7), (3, 2, -0.6), (4, 1, 0.5)], other=("beta", 2.0, 3.0))
+    # Dutch-monitor-like: 4 lists of low capture, sex x form x 4 years (24 strata), list x covariate effects
+    + _variants("H2-k4-dutchlike", 7000, [0.2, 0.15, 0.12, 0.1],
+                {"sex": [0.7, 0.3], "form": [0.5, 0.35, 0.15], "year": [0.25, 0.25, 0.25, 0.25]},
+                [(0, "form", 0, 0.7), (2, "form", 1, 1.0), (1, "sex", 1, -0.5), (3, "year", 3, 0.6),
+                 (3, "year", 0, -0.4)],
+                [(1, 0, 1.0)], other=("beta", 2.0, 3.0))
+    # no covariates, dependence between three pairs (one negative)
+    + _variants("H3-k4-3dep", 2500, [0.45, 0.3, 0.35, 0.25], None, [], [(1, 0, 0.9), (2, 1, 0.6), (3, 0, -0.5)],
+                other=("lognormal", 0.5))
+    # 3 lists; a covariate that lowers capture on every list (heterogeneity the covariate explains)
+    + _variants("H4-k3-covhet", 4000, [0.35, 0.3, 0.3], {"group": [0.5, 0.3, 0.2]},
+                [(0, "group", 2, -1.0), (1, "group", 2, -1.0), (2, "group", 2, -1.0), (1, "group", 1, 0.5)],
+                [(2, 0, 0.6)], other=None)
+    # 4 lists of high capture, small N (n ~ 1,200)
+    + _variants("H5-k4-high-small", 1500, [0.5, 0.45, 0.4, 0.35], {"sex": [0.6, 0.4]}, [(1, "sex", 1, -0.6)],
+                [(1, 0, 0.6)], other=("beta", 2.0, 3.0))
+)
+SETTINGS = {s.name: s for s in TUNE + HOLDOUT}
+
+
+def true_terms(s: Setting) -> list[tuple[str, str]]:
+    """Interactions of the log-linear model that is right for the homogeneous version of `s`."""
+    terms = {(LISTS[min(i, j)], LISTS[max(i, j)]) for j, i, _ in s.dependence}
+    terms |= {(LISTS[j], c) for j, c, _, _ in s.list_cov}
+    return sorted(terms)
+
+
+def power_ceiling(s: Setting, z: float, mult: int = 60, seed: int = 12345) -> dict:
+    """How much the observed table can tell heterogeneity from the homogeneous model.
+
+    The expected table of `s` (a population `mult` times larger, scaled back) is fitted by
+    the right homogeneous log-linear model (:func:`true_terms`); its deviance is the
+    noncentrality lambda of the likelihood-ratio test between the truth and its closest
+    homogeneous model. A one-sided test in the best direction at level alpha has power
+    about ``Phi(sqrt(lambda) - z_alpha)`` (Neyman-Pearson, simple against simple): no check
+    on the observed table, which also has to allow for unknown dependence, does better.
+    """
+    from scipy import stats
+
+    from darkfigure.loglinear.design import CompleteTable
+    from darkfigure.loglinear.fit import fit_model
+    from darkfigure.loglinear.terms import LogLinearModel
+
+    big = Setting(s.name, s.n_pop * mult, s.base, s.covariates, s.list_cov, s.dependence, s.hetero)
+    agg, _ = draw_population(big, np.random.default_rng(seed))
+    t = CompleteTable(histories(agg, s))
+    t = t.with_counts(t.y / mult)
+    f = fit_model(t, LogLinearModel.make(t.variables, true_terms(s)))
+    lam = max(float(f.deviance), 0.0)
+    return {"lambda": lam, "ceiling": float(stats.norm.cdf(np.sqrt(lam) - z)), "bias_true_model": f.nhat / s.n_pop - 1}
+
+
+# ----------------------------------------------------------------------------------------- one run
+
+def run_population(s: Setting, seed: int) -> dict:
+    """Draw, estimate with the defaults (Cruyff BIC search, no interval), run the checks; one row."""
+    from darkfigure.diagnostics import heterogeneity_check, model_checks
+    from darkfigure.estimate import estimate
+
+    agg, n_pop = draw_population(s, np.random.default_rng(seed))
+    h = histories(agg, s)
+    t0 = time.perf_counter()
+    e = estimate(h, ci="none")
+    t1 = time.perf_counter()
+    if not e.fit.identified:
+        return {"setting": s.name, "seed": seed, "N": n_pop, "n": h.n_observed, "identified": False}
+    t2 = time.perf_counter()
+    checks = model_checks(e.fit, h)
+    t3 = time.perf_counter()
+    heterogeneity_check(e.fit)
+    t4 = time.perf_counter()
+    flags = {c.name: c.flagged for c in checks}
+    het = next(c for c in checks if c.name == "heterogeneity")
+    d = het.details
+    return {
+        "setting": s.name, "seed": seed, "N": n_pop, "n": h.n_observed, "identified": True,
+        "model": e.fit.model.label(), "nhat": e.nhat,
+        "nhat_q": d.get("nhat_common_pairwise", np.nan), "nhat_chao": d.get("nhat_chao_columns", np.nan),
+        "z_q": d.get("z_common_pairwise", np.nan), "z_min": d.get("z_min_pairwise", np.nan),
+        "flag_het": flags.get("heterogeneity", False), "flag_gof": flags.get("goodness_of_fit", False),
+        "flag_resid": flags.get("residuals_by_number_of_lists", False),
+        "flag_chao": flags.get("chao_lower_bound", False),
+        "flag_old": any(flags.get(c, False) for c in ("goodness_of_fit", "residuals_by_number_of_lists",
+                                                       "chao_lower_bound")),
+        "flag_any": any(flags.values()),
+        "s_estimate": t1 - t0, "s_checks": t3 - t2, "s_het": t4 - t3,
+    }
+
+
+def summarise(d: pd.DataFrame, z: float | None = None) -> dict:
+    """Rates over the populations of one setting (`z`: recompute the heterogeneity flag at this threshold)."""
+    ok = d[d["identified"]]
+    het = ok["flag_het"] if z is None else (np.fmax(ok["z_q"].fillna(-np.inf), ok["z_min"].fillna(-np.inf)) > z)
+    return {
+        "pops": len(d), "n_mean": ok["n"].mean(),
+        "het": het.mean(), "old_checks": ok["flag_old"].mean(),
+        "any": (het | ok["flag_old"]).mean(), "gof": ok["flag_gof"].mean(),
+        "bias": (ok["nhat"] / ok["N"] - 1).mean(),
+        "bias_q": (ok["nhat_q"] / ok["N"] - 1).mean(), "bias_chao": (ok["nhat_chao"] / ok["N"] - 1).mean(),
+        "s_checks_median": ok["s_checks"].median(), "s_het_median": ok["s_het"].median(),
+        "s_checks_max": ok["s_checks"].max(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argv_parser()
+    a = p.parse_args(argv)
+    names = a.settings or (
+        [s.name for s in TUNE] if a.group == "tune" else [s.name for s in HOLDOUT] if a.group == "holdout"
+        else list(SETTINGS))
+    rows = []
+    for name in names:
+        s = SETTINGS[name]
+        t0 = time.perf_counter()
+        for r in range(a.pops):
+            rows.append(run_population(s, a.seed + r))
+        d = pd.DataFrame([r for r in rows if r["setting"] == name])
+        summ = summarise(d)
+        ceil = power_ceiling(s, 1.645) if s.hetero[0] != "none" else {}
+        print(f"{name:32s} " + " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                                         for k, v in (summ | ceil).items())
+              + f" [{time.perf_counter() - t0:.0f} s]", flush=True)
+    out = pd.DataFrame(rows)
+    if a.out:
+        out.to_csv(a.out, index=False)
+    print()
+    table = pd.DataFrame([{"setting": n} | summarise(out[out["setting"] == n]) for n in names])
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(table.round(3).to_string(index=False))
+        if a.thresholds:
+            print("\nheterogeneity flag rate by threshold (z):")
+            rates = pd.DataFrame({n: {z: summarise(out[out["setting"] == n], z)["het"] for z in a.thresholds}
+                                  for n in names}).T
+            print(rates.round(3).to_string())
+
+
+def argv_parser() -> argparse.ArgumentParser:
+    """Command-line options of the study."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--pops", type=int, default=100, help="populations per setting (default 100)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the first population (then seed+1, ...)")
+    p.add_argument("--group", choices=("tune", "holdout", "all"), default="holdout")
+    p.add_argument("--settings", nargs="*", help="setting names (default: the group)")
+    p.add_argument("--out", help="CSV of one row per population")
+    p.add_argument("--thresholds", type=float, nargs="*", default=[1.282, 1.4, 1.5, 1.645, 1.96])
+    return p
+
+
+if __name__ == "__main__":
+    main()
