@@ -169,9 +169,14 @@ SETTINGS = {s.name: s for s in TUNE + HOLDOUT}
 
 
 def true_terms(s: Setting) -> list[tuple[str, str]]:
-    """Interactions of the log-linear model that is right for the homogeneous version of `s`."""
+    """Interactions of the log-linear model that is right for the homogeneous version of `s`.
+
+    Being on list i shifts the log-odds of list j: the joint law has the i x j interaction and,
+    through the normalising term log(1 + exp(eta_j)), i x every covariate that acts on j.
+    """
     terms = {(LISTS[min(i, j)], LISTS[max(i, j)]) for j, i, _ in s.dependence}
     terms |= {(LISTS[j], c) for j, c, _, _ in s.list_cov}
+    terms |= {(LISTS[i], c) for j, i, _ in s.dependence for jj, c, _, _ in s.list_cov if jj == j}
     return sorted(terms)
 
 

@@ -1,14 +1,25 @@
-"""Which check flags unmodelled heterogeneity (issue #3): simulated populations with a
-hard-to-reach latent class, against the same populations without it."""
+"""Which check flags unmodelled heterogeneity (issues #3 and #10): simulated populations with a
+hard-to-reach latent class, against the same populations without it; the heterogeneity
+check's statistics and moved N̂ against tables with a known truth."""
 
 from __future__ import annotations
 
 import copy
+import importlib.util
+from itertools import product
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats
 
-from darkfigure.diagnostics import capture_frequencies, model_checks
+from darkfigure.diagnostics import _score_z, capture_frequencies, heterogeneity_check, model_checks
 from darkfigure.estimate import estimate
+from darkfigure.histories import CaptureHistories
+from darkfigure.loglinear.design import CompleteTable
+from darkfigure.loglinear.fit import fit_model
+from darkfigure.loglinear.terms import LogLinearModel
 from darkfigure.simulate import simulate
 
 HETEROGENEOUS = {
@@ -46,7 +57,10 @@ def test_capture_frequencies_sum_to_the_observed():
     # main effects of every list are in the model, so the fitted total equals the observed one
     assert cf["fitted"].sum() == pytest.approx(e.n_observed, rel=1e-8)
     names = [c.name for c in e.checks]
-    assert names == ["goodness_of_fit", "residuals_by_number_of_lists", "chao_lower_bound"]
+    assert names == ["goodness_of_fit", "residuals_by_number_of_lists", "chao_lower_bound", "heterogeneity"]
+    d = e.checks[-1].to_dict()
+    assert set(d) >= {"name", "statistic", "statistic_name", "flagged", "computed", "message"}
+    assert d["details"]["nhat"] == pytest.approx(e.nhat)
 
 
 def test_heterogeneity_is_flagged_and_named_but_not_in_a_homogeneous_population():
@@ -63,8 +77,14 @@ def test_heterogeneity_is_flagged_and_named_but_not_in_a_homogeneous_population(
             assert any("Chao's lower bound" in w and "too low" in w for w in e.warnings)
         if "residuals_by_number_of_lists" in f:
             assert any("residuals by number of lists" in w for w in e.warnings)
-    # Chao's lower bound is the most sensitive check here
+    # Chao's lower bound and the heterogeneity check are the most sensitive checks here
     assert sum("chao_lower_bound" in f for f in flagged) >= 9
+    assert sum("heterogeneity" in f for f in flagged) >= 9
+    for e, _, f in het:
+        if "heterogeneity" in f:
+            c = next(c for c in e.checks if c.name == "heterogeneity")
+            # the heterogeneity models move N̂ upwards, and the message says by how much
+            assert c.details["nhat_chao_columns"] > e.nhat and "Chao's lower-bound terms" in c.message
     false_alarms = [f for _, _, f in hom if f]
     assert len(false_alarms) <= 2, false_alarms
 
@@ -77,6 +97,91 @@ def test_checks_skip_what_does_not_apply():
     assert checks["goodness_of_fit"].computed
     imputed = {c.name: c for c in model_checks(e.fit, e.histories, imputed=True)}
     assert not imputed["goodness_of_fit"].computed and imputed["chao_lower_bound"].computed
+    assert not imputed["heterogeneity"].computed and "not computed" in imputed["heterogeneity"].message
+    two = CaptureHistories.from_table(pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [30, 40, 10]}))
+    e2 = estimate(two, ci="none")
+    assert "heterogeneity" not in {c.name for c in e2.checks}
+    with pytest.raises(ValueError, match="at least 3 lists"):
+        heterogeneity_check(e2.fit)
+
+
+# ----------------------------------------------------------------------------- the heterogeneity check
+
+def _expected_table(k, n_unseen, mains, extra):
+    """A table of (rounded, large) expected counts from log mu = log n0 + sum a_j c_j + extra(f)."""
+    pats = np.array(list(product([0, 1], repeat=k)))[1:]
+    f = pats.sum(axis=1)
+    mu = n_unseen * np.exp(pats @ np.asarray(mains) + extra(f))
+    df = pd.DataFrame(pats, columns=list("ABCDE"[:k]))
+    df["count"] = np.round(mu).astype(np.int64)
+    n_true = n_unseen + df["count"].sum()
+    return CaptureHistories.from_table(df), n_true
+
+
+def _main_effects_fit(h, terms=()):
+    t = CompleteTable(h)
+    return fit_model(t, LogLinearModel.make(t.variables, list(terms)))
+
+
+def test_darroch_term_recovers_n_when_the_truth_is_darrochs_mh():
+    # Rasch-type heterogeneity with a normal propensity is Darroch's Mh: log mu = ... + gamma f(f-1)/2 exactly
+    # (Darroch et al. 1993). A main-effects fit misses N; the check's model with that term finds it.
+    h, n_true = _expected_table(4, 1e6, [-1.0, -1.3, -1.5, -1.8], lambda f: 0.3 * f * (f - 1) / 2)
+    fit = _main_effects_fit(h)
+    c = heterogeneity_check(fit)
+    assert fit.nhat < 0.9 * n_true
+    assert c.details["nhat_common_pairwise"] == pytest.approx(n_true, rel=1e-5)
+    assert c.flagged and c.details["z_common_pairwise"] > 20
+    assert "Darroch's Mh term" in c.message and f"{c.details['nhat_common_pairwise']:,.0f}" in c.message
+
+
+def test_chao_columns_recover_n_when_the_truth_has_them():
+    # log mu = ... + 0.5 max(f-2, 0) + 0.2 max(f-3, 0): the chosen model plus Chao's columns is the truth
+    h, n_true = _expected_table(
+        4, 1e6, [-1.0, -1.3, -1.5, -1.8], lambda f: 0.5 * np.maximum(f - 2, 0) + 0.2 * np.maximum(f - 3, 0)
+    )
+    c = heterogeneity_check(_main_effects_fit(h))
+    assert c.details["nhat_chao_columns"] == pytest.approx(n_true, rel=1e-5)
+
+
+def test_one_dependent_pair_is_not_heterogeneity():
+    # a table from the model with only A:B (referrals from A to B): with that model chosen, both tests are ~0
+    pats = np.array(list(product([0, 1], repeat=4)))[1:]
+    mu = 1e6 * np.exp(pats @ np.array([-1.0, -1.3, -1.5, -1.8]) + 1.5 * pats[:, 0] * pats[:, 1])
+    df = pd.DataFrame(pats, columns=list("ABCD"))
+    df["count"] = np.round(mu).astype(np.int64)
+    fit = _main_effects_fit(CaptureHistories.from_table(df), [("A", "B")])
+    c = heterogeneity_check(fit)
+    assert abs(c.details["z_common_pairwise"]) < 0.05
+    assert abs(c.details["z_min_pairwise"]) < 0.05 and c.details["pairwise_z"]["A:B"] > 100
+    assert not c.flagged and "flagged above" in c.message
+    # with every pair in the chosen model, the common interaction is in its span: only the pattern test remains
+    full = _main_effects_fit(CaptureHistories.from_table(df), [p for p in product("ABCD", repeat=2) if p[0] < p[1]])
+    c = heterogeneity_check(full)
+    assert np.isfinite(c.statistic) and np.isnan(c.details["z_common_pairwise"])
+    assert "already in the model" in c.message
+
+
+def test_score_statistic_matches_the_likelihood_ratio():
+    # the score test for adding A:B to main effects agrees with the deviance drop (both chi2(1) to O(1/n))
+    rng = np.random.default_rng(3)
+    n = 4000
+    a = rng.random(n) < 0.3
+    b = rng.random(n) < np.where(a, 0.35, 0.25)
+    c = rng.random(n) < 0.3
+    df = pd.DataFrame({"A": a, "B": b, "C": c}).astype(int)
+    df = df[df.sum(axis=1) > 0].value_counts().rename("count").reset_index()
+    h = CaptureHistories.from_table(df)
+    fit0 = _main_effects_fit(h)
+    fit1 = _main_effects_fit(h, [("A", "B")])
+    t = fit0.table
+    obs = t.observable
+    zcol = (t.cells["A"].to_numpy() * t.cells["B"].to_numpy()).astype(float)
+    z = _score_z(t.design(fit0.model)[obs], fit0.fitted[obs], t.y[obs], zcol[obs])
+    lr = fit0.deviance - fit1.deviance
+    assert z > 0 and fit1.coefficients()["A:B"] > 0
+    assert z**2 == pytest.approx(lr, rel=0.1)
+
 
 
 @pytest.mark.slow
@@ -86,3 +191,45 @@ def test_sparse_table_goodness_of_fit_is_not_used_to_flag():
     e = estimate(sim.capture_histories(), structural_zeros=sim.structural_zeros(), ci="none")
     gof = next(c for c in e.checks if c.name == "goodness_of_fit")
     assert "sparse" in gof.message and not gof.flagged
+
+
+# ----------------------------------------------------------------------------- power and false alarms (slow)
+
+def _study():
+    """benchmarks/heterogeneity_check_study.py (its own population generator, independent of simulate.py)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "heterogeneity_check_study.py"
+    spec = importlib.util.spec_from_file_location("heterogeneity_check_study", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _flag_rate(setting, pops, seed0):
+    study = _study()
+    rows = [study.run_population(study.SETTINGS[setting], seed0 + r) for r in range(pops)]
+    return sum(bool(r.get("flag_het")) for r in rows), rows
+
+
+@pytest.mark.slow
+def test_power_against_a_hard_to_reach_group_reproduces_the_study():
+    # 4 lists (capture 0.3-0.4), sex x age with list x covariate effects, A -> B dependence, 30% of the population
+    # at capture /4 on every list: the study measured 70/100 flagged; 0.5% binomial quantile at 30 populations
+    pops = 30
+    k, rows = _flag_rate("T1-k4-mid/hard30", pops, 50_001)
+    assert k >= stats.binom.ppf(0.005, pops, 0.70), k
+    # the log-linear N̂ is too low there, and the heterogeneity models move it up (part of the way)
+    bias = np.mean([r["nhat"] / r["N"] - 1 for r in rows])
+    moved = np.mean([r["nhat_chao"] / r["N"] - 1 for r in rows])
+    assert bias < -0.1 and bias < moved < 0
+
+
+@pytest.mark.slow
+def test_false_alarms_with_list_dependence_and_covariates_reproduce_the_study():
+    # homogeneous populations with dependence between three pairs of lists (one negative): at most 10% false
+    # alarms is the target; 99.5% binomial quantile at 40 populations
+    pops = 40
+    k, _ = _flag_rate("H3-k4-3dep/homogeneous", pops, 60_001)
+    assert k <= stats.binom.ppf(0.995, pops, 0.10), k
+    k, _ = _flag_rate("T1-k4-mid/homogeneous", pops, 70_001)
+    assert k <= stats.binom.ppf(0.995, pops, 0.10), k
+

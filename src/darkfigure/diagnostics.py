@@ -455,8 +455,8 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
         msg += (
             ". The lists look positively dependent alike, the mark of a group that every list is less likely to "
             "register (or of positive dependence between every pair of lists, which the lists cannot tell apart): "
-            "N̂ is then too low, by more than these models can measure; compare latent-class and heterogeneity "
-            "models (darkfigure compare)"
+            "the log-linear N̂ is then biased — usually too low — by more than these models can measure; compare "
+            "latent-class and heterogeneity models (darkfigure compare)"
         )
     return Check("heterogeneity", float(stat), flag, msg, "z_heterogeneity", details=details)
 

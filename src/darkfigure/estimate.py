@@ -71,8 +71,9 @@ class Estimate:
     seconds : dict
         Wall time of each stage.
     checks : list of darkfigure.diagnostics.Check
-        Goodness of fit, residuals by number of lists and Chao's lower bound: what
-        may flag unmodelled heterogeneity (flagged ones are also in `warnings`).
+        Goodness of fit, residuals by number of lists, Chao's lower bound and the
+        heterogeneity check: what may flag unmodelled heterogeneity (flagged ones are
+        also in `warnings`).
     """
 
     histories: CaptureHistories

@@ -532,9 +532,11 @@ def _model_label(model: dict) -> str:
 
 
 _CHECK_LABELS = {"goodness_of_fit": "goodness of fit", "residuals_by_number_of_lists": "residuals by number of lists",
-                 "chao_lower_bound": "Chao's lower bound (heterogeneity)"}
+                 "chao_lower_bound": "Chao's lower bound (heterogeneity)",
+                 "heterogeneity": "heterogeneity (lists positively dependent alike)"}
 # the check's own name at the start of its message ("goodness of fit: ...", "Chao's lower bound: not computed — ...")
-_CHECK_PREFIX = re.compile(r"^\s*(goodness of fit|residuals by number of lists|chao'?s lower bound)\s*:\s*", re.I)
+_CHECK_PREFIX = re.compile(
+    r"^\s*(goodness of fit|residuals by number of lists|chao'?s lower bound|heterogeneity)\s*:\s*", re.I)
 _NOT_COMPUTED = re.compile(r"^\s*not computed\s*(?:[—–:-]\s*)?", re.I)
 
 
