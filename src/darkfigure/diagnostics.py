@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._blas import single_threaded
+
 __all__ = ["Check", "model_checks", "heterogeneity_check"]
 
 RESIDUAL_LIMIT = 2.5
@@ -264,21 +266,24 @@ def model_checks(fit, histories, *, structural_zeros: bool = False, imputed: boo
     return out
 
 
-def _score_z(x: np.ndarray, mu: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
-    """Signed score statistic for adding column `z` to a Poisson log-linear model at its MLE.
+def _score_z(x: np.ndarray, mu: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Signed score statistics for adding each column of `z` (alone) to a Poisson log-linear model at its MLE.
 
     ``U = z'(y - mu)``, ``Var U = z'Wz - z'WX (X'WX)^- X'Wz`` with ``W = diag(mu)`` (Rao's
-    score test; aliased columns of X handled by least squares). NaN when z lies in the
-    model's column space (nothing to test).
+    score test; aliased columns of X handled by least squares). x: (n, p) design on the
+    observable cells, mu, y: (n,), z: (n,) or (n, m). Returns shape (m,) (a float for 1-d
+    `z`); NaN for a column that lies in the model's column space (nothing to test).
     """
+    one = z.ndim == 1
+    z = z.reshape(len(y), -1)
     xw = x * mu[:, None]
     b = xw.T @ z
     sol = np.linalg.lstsq(x.T @ xw, b, rcond=1e-12)[0]
-    zz = float(z @ (mu * z))
-    v = zz - float(b @ sol)
-    if not (zz > 0 and v > 1e-8 * zz):
-        return float("nan")
-    return float(z @ (y - mu)) / float(np.sqrt(v))
+    zz = np.einsum("ij,i,ij->j", z, mu, z)
+    v = zz - np.einsum("ij,ij->j", b, sol)
+    ok = (zz > 0) & (v > 1e-8 * zz)
+    out = np.where(ok, (z.T @ (y - mu)) / np.sqrt(np.where(ok, v, 1.0)), np.nan)
+    return float(out[0]) if one else out
 
 
 def _pairwise_pattern(fit) -> tuple[float, dict[str, float]]:
@@ -320,8 +325,10 @@ def _pairwise_pattern(fit) -> tuple[float, dict[str, float]]:
 def _nhat_with(fit, extra: np.ndarray) -> float:
     """N̂ of the chosen model with further columns `extra` (n_cells, m), 0 in the unobserved cells.
 
-    NaN when the augmented fit does not converge, a coefficient diverges (|beta| > 15: the
-    MLE is on the boundary) or the unobserved cells are not identified.
+    Fitted from the chosen model's fitted values (warm start). NaN when the augmented fit
+    does not converge, a coefficient diverges (|beta| > 15: the MLE is on the boundary)
+    or the unobserved cells are not identified (not in the row space of the observable
+    design).
     """
     from .loglinear.fit import irls_poisson
 
@@ -329,18 +336,21 @@ def _nhat_with(fit, extra: np.ndarray) -> float:
     obs, hid = t.observable, t.hidden
     xa = np.column_stack([t.design(fit.model), extra])
     xo = xa[obs]
-    beta, _, _, rank, conv, used = irls_poisson(xo, t.y[obs])
+    beta, _, _, _, conv, _ = irls_poisson(xo, t.y[obs], mu_start=np.maximum(fit.fitted[obs], 1e-3))
     if not conv or np.max(np.abs(beta[1:]), initial=0.0) > 15:
         return float("nan")
-    xh = xa[hid][:, used]
-    # identified: the unobserved rows lie in the row space of the observable design
-    if np.linalg.matrix_rank(np.vstack([xo[:, used], xh])) > rank:
+    xh = xa[hid]
+    # a row r is estimable iff it lies in the row space of xo: r = r G^+ G with G = xo'xo (p x p, cheap)
+    g = xo.T @ xo
+    proj = xh @ np.linalg.pinv(g, rcond=1e-10, hermitian=True) @ g
+    if np.max(np.abs(proj - xh), initial=0.0) > 1e-6 * max(1.0, float(np.abs(xh).max(initial=0.0))):
         return float("nan")
-    fh = np.exp(np.minimum(xh @ beta[used], 700.0))
+    fh = np.exp(np.minimum(xh @ beta, 700.0))
     nh = float(t.y[obs].sum() + fh.sum())
     return nh if np.isfinite(nh) else float("nan")
 
 
+@single_threaded
 def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
     """Test a chosen log-linear model for heterogeneity of registration that acts on every list.
 
@@ -414,8 +424,7 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
     q = f * (f - 1) / 2
     x = t.design(fit.model)[obs]
     chao_cols = np.column_stack([np.maximum(f - j + 1, 0.0) for j in range(3, k + 1)])
-    z1 = _score_z(x, fit.fitted[obs], t.y[obs], q[obs])
-    z3 = _score_z(x, fit.fitted[obs], t.y[obs], chao_cols[obs, 0])
+    z1, z3 = _score_z(x, fit.fitted[obs], t.y[obs], np.column_stack([q[obs], chao_cols[obs, 0]]))
     z2, pairs = _pairwise_pattern(fit)
     zs = [v for v in (z1, z3, z2) if np.isfinite(v)]
     stat = max(zs) if zs else float("nan")
