@@ -318,9 +318,41 @@ def summarise(d: pd.DataFrame, z: float | None = None) -> dict:
     }
 
 
+#: timing only: 4 lists of low capture, sex x form x age x 4 years (72 strata, 1,152 cells)
+TIMING_72 = Setting("timing-k4-72strata", 9000, [0.2, 0.15, 0.12, 0.1],
+                    {"sex": [0.7, 0.3], "form": [0.5, 0.35, 0.15], "age": [0.2, 0.5, 0.3], "year": [0.25] * 4},
+                    [(0, "form", 0, 0.7), (2, "form", 1, 1.0), (1, "sex", 1, -0.5), (3, "year", 3, 0.6),
+                     (1, "age", 0, -0.6)], [(1, 0, 1.0)])
+
+
+def timing(pops: int = 10, seed: int = 1) -> None:
+    """Median and largest wall time of ``model_checks`` (all four checks) and of the heterogeneity check alone."""
+    from darkfigure.diagnostics import heterogeneity_check, model_checks
+    from darkfigure.estimate import estimate
+
+    for s in (SETTINGS["T1-k4-mid/homogeneous"], SETTINGS["H2-k4-dutchlike/hard30"], TIMING_72):
+        t_all, t_het, cells = [], [], 0
+        for r in range(pops):
+            agg, _ = draw_population(s, np.random.default_rng(seed + r))
+            h = histories(agg, s)
+            e = estimate(h, ci="none")
+            cells = e.fit.table.n_cells
+            t0 = time.perf_counter()
+            model_checks(e.fit, h)
+            t1 = time.perf_counter()
+            heterogeneity_check(e.fit)
+            t_all.append(t1 - t0)
+            t_het.append(time.perf_counter() - t1)
+        print(f"{s.name:32s} cells={cells:5d} model_checks median {np.median(t_all):.3f} s (max {max(t_all):.3f}); "
+              f"heterogeneity check median {np.median(t_het):.3f} s (max {max(t_het):.3f})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argv_parser()
     a = p.parse_args(argv)
+    if a.timing:
+        timing(a.pops, a.seed)
+        return
     names = a.settings or (
         [s.name for s in TUNE] if a.group == "tune" else [s.name for s in HOLDOUT] if a.group == "holdout"
         else list(SETTINGS))
@@ -358,6 +390,7 @@ def argv_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", choices=("tune", "holdout", "all"), default="holdout")
     p.add_argument("--settings", nargs="*", help="setting names (default: the group)")
     p.add_argument("--out", help="CSV of one row per population")
+    p.add_argument("--timing", action="store_true", help="only time the checks (--pops tables per setting)")
     p.add_argument("--thresholds", type=float, nargs="*", default=[1.282, 1.4, 1.5, 1.645, 1.96])
     return p
 
