@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import sys
 from itertools import product
 from pathlib import Path
 
@@ -200,6 +201,7 @@ def _study():
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "heterogeneity_check_study.py"
     spec = importlib.util.spec_from_file_location("heterogeneity_check_study", path)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
@@ -213,10 +215,10 @@ def _flag_rate(setting, pops, seed0):
 @pytest.mark.slow
 def test_power_against_a_hard_to_reach_group_reproduces_the_study():
     # 4 lists (capture 0.3-0.4), sex x age with list x covariate effects, A -> B dependence, 30% of the population
-    # at capture /4 on every list: the study measured 70/100 flagged; 0.5% binomial quantile at 30 populations
+    # at capture /4 on every list: the study measured 75/100 flagged; 0.5% binomial quantile at 30 populations
     pops = 30
     k, rows = _flag_rate("T1-k4-mid/hard30", pops, 50_001)
-    assert k >= stats.binom.ppf(0.005, pops, 0.70), k
+    assert k >= stats.binom.ppf(0.005, pops, 0.75), k
     # the log-linear N̂ is too low there, and the heterogeneity models move it up (part of the way)
     bias = np.mean([r["nhat"] / r["N"] - 1 for r in rows])
     moved = np.mean([r["nhat_chao"] / r["N"] - 1 for r in rows])
