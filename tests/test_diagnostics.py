@@ -235,3 +235,25 @@ def test_false_alarms_with_list_dependence_and_covariates_reproduce_the_study():
     k, _ = _flag_rate("T1-k4-mid/homogeneous", pops, 70_001)
     assert k <= stats.binom.ppf(0.995, pops, 0.10), k
 
+
+
+def test_moved_nhat_on_main_effects_is_rcaptures_mth_chao_and_darroch(reference):
+    # on the main-effects model (no covariates) the check's heterogeneity models are Rcapture's Mth Chao (LB) and
+    # Mth Darroch (closedp.t, ../shared/reference/rcapture.csv): every table where R fitted them without a warning
+    from darkfigure import datasets
+
+    ref = pd.read_csv(reference / "rcapture.csv")
+    ref = ref[(ref["function"] == "closedp.t") & ref["dataset"].isin(datasets.R_NAMES)]
+    ref = ref[ref["settings"].isin(["model Mth Chao (LB)", "model Mth Darroch"])]
+    ref = ref[ref["model_chosen"].str.contains("infoFit=0")]
+    assert len(ref) >= 20
+    seen = set()
+    for r in ref.itertuples():
+        h = datasets.load(datasets.R_NAMES[r.dataset]).collapse()
+        if h.k < 3:
+            continue
+        c = heterogeneity_check(_main_effects_fit(h))
+        key = "nhat_chao_columns" if "Chao" in r.settings else "nhat_common_pairwise"
+        assert c.details[key] == pytest.approx(r.estimate, rel=1e-6), (r.dataset, r.settings)
+        seen.add(r.dataset)
+    assert len(seen) >= 10
