@@ -4,7 +4,7 @@ Persons differ in how likely they are to be registered (a hard-to-reach group is
 rarely on any list). Heterogeneity that no covariate explains makes the lists look
 positively dependent and biases log-linear N̂ downwards; it is often barely visible
 in the observed table (Fienberg, Johnson & Junker 1999, JRSS A 162:383-405;
-International Working Group for Disease Monitoring and Forecasting 1995). Three
+International Working Group for Disease Monitoring and Forecasting 1995). Four
 checks, each of which can flag it:
 
 * ``goodness_of_fit``: the residual deviance of the chosen model against chi-square
@@ -69,7 +69,7 @@ class Check:
         ``heterogeneity``.
     statistic : float
         The figure: a p-value, a Pearson residual, how many standard errors N̂ lies
-        below Chao's bound (negative: above), or the larger z of the two heterogeneity
+        below Chao's bound (negative: above), or the largest z of the three heterogeneity
         tests; NaN when the check was not computed.
     statistic_name : str
         ``p_value``, ``pearson_residual``, ``z_below_chao_bound`` or ``z_heterogeneity``.
@@ -78,8 +78,8 @@ class Check:
         False when the check does not apply (the message says why).
     message : str
     details : dict
-        Further figures of the check (the ``heterogeneity`` check: both z values and the
-        N̂ of the heterogeneity models); in ``result.json`` only when not empty.
+        Further figures of the check (the ``heterogeneity`` check: its three z values and
+        the N̂ of the heterogeneity models); in ``result.json`` only when not empty.
     """
 
     name: str
