@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 def test_estimate_bundled_dataset_writes_outputs(tmp_path):
-    r = runner.invoke(app, ["estimate", "hiv_rome", "--seed", "1", "--reps", "200", "--out", str(tmp_path)])
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--ci", "parametric", "--seed", "1", "--reps", "200", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "N̂" in r.output
     est = pd.read_csv(tmp_path / "estimates.csv")
