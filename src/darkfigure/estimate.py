@@ -152,6 +152,7 @@ class Estimate:
                 "formula": f.model.formula(),
                 "interactions": [":".join(t) for t in f.model.terms if len(t) > 1],
                 "status": f.status,
+                "nhat": _num(f.nhat),
                 "deviance": _num(f.deviance),
                 "df": f.df_residual,
                 "parameters": f.rank,
