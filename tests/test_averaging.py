@@ -3,6 +3,7 @@ higher-order terms in the searches; the coverage study's small versions (slow)."
 
 import importlib.util
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -195,3 +196,24 @@ def test_default_interval_coverage_on_held_out_setting(setting):
         [sub["group"], sub["level"]]
     ).mean()
     assert sub_cover.mean() >= 0.90 - 2 * math.sqrt(0.9 * 0.1 / npop)
+
+
+def test_cli_max_order_and_the_conditional_flag(tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["estimate", "kosovo_1999", "--search", "exhaustive", "--max-order", "3", "--ci", "none"])
+    assert r.exit_code == 0, r.output
+    assert "10,357" in r.output
+    r = runner.invoke(app, ["estimate", "uk_2013", "--reps", "100", "--seed", "2", "--jobs", "1", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    flat = re.sub(r"[│\s]+", " ", r.output)  # undo the panel's line wrapping
+    assert "averaged interval" in flat and "includes model-selection uncertainty" in flat
+    import json
+
+    d = json.loads((tmp_path / "result.json").read_text())
+    assert d["interval"]["conditional_on_chosen_model"] is False and d["settings"]["conditional_interval"] is False
+    r = runner.invoke(app, ["estimate", "uk_2013", "--ci", "profile"])
+    assert r.exit_code == 0 and "conditional on the chosen model" in re.sub(r"[│\s]+", " ", r.output)
