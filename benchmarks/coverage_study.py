@@ -234,11 +234,16 @@ def _estimate_kwargs(setting: Setting) -> dict:
 
 # name -> keyword arguments of darkfigure.estimate (besides data, lists, covariates, seed)
 METHODS: dict[str, dict] = {
-    "default": {},
+    "default": {},  # search="auto" (stratified with covariates), ci="averaged" (AIC weights)
     "cruyff-bic-param": {"search": "cruyff", "criterion": "bic", "ci": "parametric", "conditional": True},
     "cruyff-bic-profile": {"search": "cruyff", "criterion": "bic", "ci": "profile", "conditional": True},
     "cruyff-aic-param": {"search": "cruyff", "criterion": "aic", "ci": "parametric", "conditional": True},
     "pvalue-param": {"search": "pvalue", "ci": "parametric", "conditional": True},
+    "pvalue-pairs-param": {"search": "pvalue-pairs", "ci": "parametric", "conditional": True},
+    "cruyff-aic-averaged": {"search": "cruyff", "criterion": "bic", "ci": "averaged", "average_criterion": "aic"},
+    "stratified-bic-averaged": {"search": "stratified", "criterion": "bic", "ci": "averaged", "average_criterion": "bic"},
+    "stratified-aic-averaged": {"search": "stratified", "criterion": "aic", "ci": "averaged", "average_criterion": "aic"},
+    "stratified-bic-param": {"search": "stratified", "criterion": "bic", "ci": "parametric", "conditional": True},
     # the generating model's two-factor terms (plus every covariate x covariate term), fixed: what a
     # perfect search would give (not available in practice; a yardstick)
     "oracle-param": {"ci": "parametric", "oracle": True},

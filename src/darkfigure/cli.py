@@ -77,10 +77,15 @@ def estimate(
         typer.Option(
             help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse), pvalue (SparseMSE stepwise, plus "
             "list x covariate terms), pvalue-pairs (exactly SparseMSE: pairs of lists only), "
-            "exhaustive (all two-list models, <= 6 lists, no covariates), none (main effects or --model)."
+            "exhaustive (all two-list models, <= 6 lists, no covariates), stratified (every list x covariate "
+            "term kept, stepwise over list interactions), none (main effects or --model), auto (default: "
+            "stratified with covariates, cruyff without)."
         ),
-    ] = "cruyff",
-    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
+    ] = "auto",
+    criterion: Annotated[
+        str | None,
+        typer.Option(help="Criterion choosing the model: bic or aic (default aic for stratified, bic otherwise)."),
+    ] = None,
     max_order: Annotated[
         int, typer.Option(help="Highest interaction order the search may add (3: three-list terms).")
     ] = 2,

@@ -36,7 +36,7 @@ from .loglinear.terms import LogLinearModel, parse_terms
 
 __all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
 
-SEARCH_METHODS = ("cruyff", "pvalue", "pvalue-pairs", "exhaustive", "none")
+SEARCH_METHODS = ("auto", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none")
 CI_METHODS = ("averaged", "parametric", "nonparametric", "profile", "none")
 # intervals that hold the chosen model fixed (reproduce boot_mse / Rcapture); "averaged" and the
 # nonparametric bootstrap (which repeats the search in every replicate) carry the selection uncertainty
@@ -285,6 +285,11 @@ def _select_raw(table, method, criterion, pthresh, model, details=True, max_orde
     if method == "cruyff":
         s = cruyff_search(table, criterion=criterion, max_order=max_order)
         return s.best, s
+    if method == "stratified":
+        from .loglinear.selection import stratified_search
+
+        s = stratified_search(table, criterion=criterion if criterion in ("aic", "bic") else "aic", max_order=max_order)
+        return s.best, s
     if method in ("pvalue", "pvalue-pairs"):
         # "pvalue" also offers list x covariate terms (with covariates); "pvalue-pairs" is SparseMSE's search
         s = pvalue_search(table, pthresh=pthresh, details=details, list_covariate=method == "pvalue")
@@ -305,8 +310,8 @@ def estimate(
     count: str = "count",
     year: str | None = None,
     year_degree: int | None = None,
-    search: str = "cruyff",
-    criterion: str = "bic",
+    search: str = "auto",
+    criterion: str | None = None,
     model: str | list[str] | None = None,
     ci: str = "averaged",
     reps: int = 1000,
@@ -340,15 +345,20 @@ def estimate(
     year_degree : int, optional
         Code year as an orthogonal polynomial of this degree (R's ``poly``) instead of
         dummies.
-    search : {"cruyff", "pvalue", "pvalue-pairs", "exhaustive", "none"}
+    search : {"auto", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none"}
         Model search: Cruyff's stepwise BIC/AIC search (``mse``; its scope holds every
         list x list, list x covariate and covariate x covariate term), the stepwise
         p-value search (``pvalue``: SparseMSE's pairs of lists plus, with covariates,
         list x covariate terms by likelihood-ratio p-values; ``pvalue-pairs``: exactly
-        SparseMSE's ``stepwisefit``, pairs of lists only), all hierarchical list models,
-        or no search (the main-effects model, or `model`).
-    criterion : {"bic", "aic"}
-        Which criterion picks the model on the path / among all models.
+        SparseMSE's ``stepwisefit``, pairs of lists only), ``stratified`` (every list x
+        covariate term kept, stepwise over list interactions:
+        :mod:`darkfigure.loglinear.selection`), all hierarchical list models, or no
+        search (the main-effects model, or `model`). ``auto`` (default): ``stratified``
+        with covariates (chosen on the tuning settings of ``benchmarks/coverage_study.py``),
+        ``cruyff`` without.
+    criterion : {"bic", "aic"}, optional
+        Which criterion picks the model on the path / among all models (default: AIC
+        for the stratified search, BIC for the others, as ``mse``).
     max_order : int
         Highest order of interaction the search may add (default 2, as ``mse`` and
         SparseMSE; 3 reaches three-list terms, e.g. Kosovo's published 10,357 with the
@@ -406,12 +416,12 @@ def estimate(
     ValueError
         Unknown option values.
     """
-    search, ci, criterion = search.lower(), ci.lower(), criterion.lower()
+    search, ci = search.lower(), ci.lower()
     if search not in SEARCH_METHODS:
         raise ValueError(f"search must be one of {SEARCH_METHODS}, not {search!r}")
     if ci not in CI_METHODS:
         raise ValueError(f"ci must be one of {CI_METHODS}, not {ci!r}")
-    if criterion not in ("bic", "aic", "aicc"):
+    if criterion is not None and criterion.lower() not in ("bic", "aic", "aicc"):
         raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
@@ -465,6 +475,9 @@ def estimate(
         terms = parse_terms(model)
         fixed = LogLinearModel.make(table.variables, terms)
         search = "none"
+    if search == "auto":
+        search = "stratified" if h.covariates else "cruyff"
+    criterion = criterion.lower() if criterion is not None else ("aic" if search == "stratified" else "bic")
     empties = h.empty_overlaps()
     if empties:
         warnings.append(
