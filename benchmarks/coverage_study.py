@@ -349,16 +349,22 @@ def main(argv: list[str] | None = None) -> int:
     for m in methods:
         if m not in METHODS:
             ap.error(f"unknown method {m!r}; methods are {list(METHODS)}")
-    tasks = [(s, p, a.seed, methods, a.reps) for s in names for p in range(a.populations)]
+    # populations interleaved over the settings, so that a study cut short still covers each setting
+    tasks = [(s, p, a.seed, methods, a.reps) for p in range(a.populations) for s in names]
     t0 = time.perf_counter()
     rows: list[dict] = []
+    def _keep(r: list[dict]) -> None:
+        rows.extend(r)
+        if a.out and len(rows) % (20 * len(r) or 1) == 0:  # save as we go: a long study can be cut short
+            pd.DataFrame(rows).to_csv(a.out, index=False)
+
     if a.processes > 1:
         with get_context("spawn").Pool(a.processes) as pool:
             for r in pool.imap_unordered(_run_one, tasks):
-                rows += r
+                _keep(r)
     else:
         for t in tasks:
-            rows += _run_one(t)
+            _keep(_run_one(t))
     res = pd.DataFrame(rows)
     if a.out:
         res.to_csv(a.out, index=False)
