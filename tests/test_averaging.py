@@ -217,3 +217,21 @@ def test_cli_max_order_and_the_conditional_flag(tmp_path):
     assert d["interval"]["conditional_on_chosen_model"] is False and d["settings"]["conditional_interval"] is False
     r = runner.invoke(app, ["estimate", "uk_2013", "--ci", "profile"])
     assert r.exit_code == 0 and "conditional on the chosen model" in re.sub(r"[│\s]+", " ", r.output)
+
+
+def test_default_search_with_covariates_is_stratified():
+    from darkfigure.loglinear.selection import stratified_search, stratified_start
+
+    d = _one_list_differs_by_sex(8)
+    e = estimate(d, lists=["A", "B", "C"], covariates=["sex"], reps=100, seed=1, n_jobs=1)
+    assert e.settings["search"] == "stratified" and e.settings["criterion"] == "aic"
+    # every list x covariate term is in, whatever its evidence
+    assert {("A", "sex"), ("B", "sex"), ("C", "sex")} <= set(e.fit.model.interactions)
+    assert e.conditional is (len(e.averaged.fits) == 1)
+    assert abs(e.nhat / 6000 - 1) < 0.15
+    t = e.table
+    s = stratified_search(t, criterion="bic")
+    assert set(stratified_start(t).interactions) <= set(s.best.model.interactions)
+    assert all(len(set(x) & {"sex"}) == 0 for x in set(s.best.model.interactions) - set(stratified_start(t).interactions))
+    with pytest.raises(ValueError, match="criterion"):
+        stratified_search(t, criterion="aicc")
