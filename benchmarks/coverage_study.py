@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--populations", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--first", type=int, default=0, help="index of the first population (to extend a study)")
     ap.add_argument("--settings", default="heldout", help="tuning, heldout, all, or comma-separated names")
     ap.add_argument("--methods", default="default,cruyff-bic-param", help=f"comma-separated among {list(METHODS)}")
     ap.add_argument("--reps", type=int, default=500, help="bootstrap replicates per estimate")
@@ -350,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         if m not in METHODS:
             ap.error(f"unknown method {m!r}; methods are {list(METHODS)}")
     # populations interleaved over the settings, so that a study cut short still covers each setting
-    tasks = [(s, p, a.seed, methods, a.reps) for p in range(a.populations) for s in names]
+    tasks = [(s, p, a.seed, methods, a.reps) for p in range(a.first, a.first + a.populations) for s in names]
     t0 = time.perf_counter()
     rows: list[dict] = []
     def _keep(r: list[dict]) -> None:
