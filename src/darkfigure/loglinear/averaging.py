@@ -12,29 +12,35 @@ Inference*, sec. 4.2):
 
     w_m = exp(-Δ_m / 2) / Σ_j exp(-Δ_j / 2),    Δ_m = IC_m - min_j IC_j,
 
-N̂_avg = Σ_m w_m N̂_m (and so for every subgroup total), and forms the interval from
-a parametric bootstrap that repeats the *weighting* in every replicate (Buckland et
-al. 1997, sec. 3.2: "the bootstrap ... with model selection in each resample"):
-each replicate is drawn from the model-averaged fitted table (a multinomial of size
-N̂_avg over all cells, hidden ones included, as ``boot_mse`` draws from one model),
-every candidate model is refitted to it, the weights are recomputed from the
-replicate's criteria, and the replicate's N̂ is the re-weighted average. The
-percentile interval of those replicates therefore includes the spread between
-models and the randomness of the weights themselves.
+N̂_avg = Σ_m w_m N̂_m (and so for every subgroup total). The interval comes from a
+parametric bootstrap of the *mixture* of the candidates (``draw="mixture"``, the
+default; Burnham & Anderson 2002, sec. 4.3.2): replicate b is drawn from candidate m
+with probability w_m, as Cruyff's ``boot_mse`` draws from one model (a multinomial of
+size N̂_m over all cells, hidden ones included), and refitted by that model; the
+percentiles of the pooled replicates carry the spread between the models as well as
+each model's sampling variance.
 
-An alternative, ``draw="mixture"``, pools each candidate's own fixed-model bootstrap
-in proportion to its weight (the mixture of the models' sampling distributions,
-Burnham & Anderson 2002, sec. 4.3.2).
+``draw="reweight"`` is Buckland et al.'s (1997, sec. 3.2) bootstrap with the weighting
+repeated in every resample: each replicate is drawn from the model-averaged table,
+every candidate is refitted to it, the weights are recomputed from the replicate's
+criteria and the replicate's N̂ is the re-weighted average. It costs M fits per
+replicate and did not cover better on the tuning settings of
+``benchmarks/coverage_study.py``.
+
+What the average cannot carry is the variance of which terms a search would pick in
+another sample beyond the models it visited; :mod:`darkfigure.loglinear.selection`
+reduces that by keeping every list x covariate term (the search then only chooses
+list dependences).
 
 The bootstrap percentile interval of a log-linear N̂ inherits the estimator's
 small-sample bias twice (the replicates are centred at N̂ + bias). ``bias="shift"``
-corrects both the point estimate and the interval on the log scale by the bootstrap
-estimate of the bias (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*,
-sec. 10.6): log N̂_bc = 2 log N̂ - mean(log N̂*), and the percentile limits are moved
-by the same amount.
+corrects for the bootstrap estimate of the bias on the log scale, b = mean(log N̂*) -
+log N̂ (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*, sec. 10.6): the
+point estimate is multiplied by exp(-b) and the replicates by exp(-2b). It is not the
+default: it did not improve coverage on the tuning settings.
 
-Everything here is unconditional on the chosen model; results say so
-(``conditional=False``).
+With several candidates the interval is not conditional on the chosen model; with one
+(a fixed model, or a search that visited one model) it is Cruyff's ``boot_mse``.
 """
 
 from __future__ import annotations
@@ -274,18 +280,19 @@ def averaged_bootstrap(
     seed: int | None = None,
     level: float = 0.95,
     groups: Sequence[GroupSpec] | None = None,
-    draw: str = "reweight",
+    draw: str = "mixture",
     bias: str = "none",
 ) -> BootstrapResult:
     """Parametric bootstrap interval for a model-averaged N̂ (and every subgroup total).
 
-    ``draw="reweight"`` (Buckland et al. 1997, sec. 3.2): each replicate is
-    Multinomial(floor N̂_avg, averaged fitted / N̂_avg) over all cells; the hidden
-    cells are discarded, every candidate is refitted, its criterion recomputed, and
-    the replicate's totals are the re-weighted average. ``draw="mixture"``
-    (Burnham & Anderson 2002, sec. 4.3.2): replicate b comes from candidate m with
-    probability w_m, drawn from and refitted by that model only (``boot_mse`` per
-    model). Intervals are percentiles (R's type 7) of the replicate totals.
+    ``draw="mixture"`` (default; Burnham & Anderson 2002, sec. 4.3.2): replicate b
+    comes from candidate m with probability w_m, drawn from and refitted by that model
+    only (``boot_mse`` per model). ``draw="reweight"`` (Buckland et al. 1997, sec.
+    3.2): each replicate is Multinomial(floor N̂_avg, averaged fitted / N̂_avg) over all
+    cells; the hidden cells are discarded, every candidate is refitted, its criterion
+    recomputed, and the replicate's totals are the re-weighted average. Intervals are
+    percentiles (R's type 7) of the replicate totals. Runs in this process (no pool:
+    the replicates are cheap refits).
 
     Parameters
     ----------
