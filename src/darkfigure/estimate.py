@@ -245,7 +245,7 @@ class Estimate:
             self.conditional, ""
         )
         model = (
-            f"averaged over {len(self.averaged.fits)} models, best {self.fit.model.label()}"
+            f"averaged over {len(self.averaged.fits)} model(s), the search's choice {self.fit.model.label()}"
             if self.averaged is not None
             else f"model {self.fit.model.label()}"
         )
