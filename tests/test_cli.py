@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 def test_estimate_bundled_dataset_writes_outputs(tmp_path):
-    r = runner.invoke(app, ["estimate", "hiv_rome", "--seed", "1", "--reps", "200", "--out", str(tmp_path)])
+    r = runner.invoke(app, ["estimate", "hiv_rome", "--ci", "parametric", "--seed", "1", "--reps", "200", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "N̂" in r.output
     est = pd.read_csv(tmp_path / "estimates.csv")
@@ -33,7 +33,9 @@ def test_estimate_file_with_year_and_covariates(tmp_path):
     f = tmp_path / "simdat.csv"
     datasets.load_frame("cruyff_simdat").to_csv(f, index=False)
     r = runner.invoke(
-        app, ["estimate", str(f), "--year", "Y", "--year-degree", "2", "--ci", "none", "--out", str(tmp_path / "o")]
+        app,
+        ["estimate", str(f), "--year", "Y", "--year-degree", "2", "--search", "cruyff", "--ci", "none",
+         "--out", str(tmp_path / "o")],
     )
     assert r.exit_code == 0, r.output
     est = pd.read_csv(tmp_path / "o" / "estimates.csv")

@@ -194,7 +194,8 @@ def test_estimate_report_headline_and_fit_from_the_run_files(runs, est_page):
     rows = est_page.tables["search-path"][1:]
     assert len(rows) == len(path)
     chosen = [r for r in rows if "chosen" in r[1]]
-    assert len(chosen) == 1 and chosen[0][-2] == _count(res["nhat"])
+    # the chosen model's N̂ (the headline N̂ is the model average by default)
+    assert len(chosen) == 1 and chosen[0][-2] == _count(res["model"]["nhat"])
     # the data: list sizes and the overlap matrix from the histories
     sizes = est_page.tables["list-sizes"]
     assert [r[:2] for r in sizes[1:]] == [[k, _count(v)] for k, v in res["data"]["list_sizes"].items()]

@@ -75,21 +75,32 @@ def estimate(
     search: Annotated[
         str,
         typer.Option(
-            help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse), pvalue (SparseMSE stepwise), "
-            "exhaustive (all two-list models, <= 6 lists, no covariates), none (main effects or --model)."
+            help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse), pvalue (SparseMSE stepwise, plus "
+            "list x covariate terms), pvalue-pairs (exactly SparseMSE: pairs of lists only), "
+            "exhaustive (all two-list models, <= 6 lists, no covariates), stratified (every list x covariate "
+            "term kept, stepwise over list interactions), none (main effects or --model), auto (default: "
+            "stratified with covariates, cruyff without)."
         ),
-    ] = "cruyff",
-    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
+    ] = "auto",
+    criterion: Annotated[
+        str | None,
+        typer.Option(help="Criterion choosing the model: bic or aic (default aic for stratified, bic otherwise)."),
+    ] = None,
+    max_order: Annotated[
+        int, typer.Option(help="Highest interaction order the search may add (3: three-list terms).")
+    ] = 2,
     model: Annotated[
         str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
     ] = None,
     ci: Annotated[
         str,
         typer.Option(
-            help="Interval: parametric (bootstrap as Cruyff's boot_mse), nonparametric (bootstrap with model "
-            "re-selection, BCa, as SparseMSE), profile (profile likelihood, as Rcapture), none."
+            help="Interval: averaged (model average over the searched models, bootstrap that carries the "
+            "model-selection uncertainty), parametric (Cruyff's boot_mse of the chosen model), nonparametric "
+            "(bootstrap with model re-selection, BCa, as SparseMSE), profile (profile likelihood, as Rcapture), "
+            "none. parametric and profile are conditional on the chosen model."
         ),
-    ] = "parametric",
+    ] = "averaged",
     reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
     seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
@@ -152,6 +163,7 @@ def estimate(
             seed=seed,
             level=level,
             pthresh=pthresh,
+            max_order=max_order,
             bca=not percentile,
             n_jobs=jobs,
             progress=True,
@@ -200,7 +212,16 @@ def _print_result(res) -> None:
         else:
             hi = "no finite upper limit" if not np.isfinite(res.upper) else _fmt(res.upper)
             ci_text = f"{res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi}"
+            conditional = getattr(res, "conditional", None)
+            if conditional is not None:
+                ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
         head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
+        if getattr(res, "averaged", None) is not None:
+            a = res.averaged
+            head.add_row(
+                "averaged", f"N̂ is the average over {len(a.fits)} models ({a.criterion.upper()} weights; "
+                f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice"
+            )
         head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
     else:
         head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")

@@ -36,8 +36,11 @@ from .loglinear.terms import LogLinearModel, parse_terms
 
 __all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
 
-SEARCH_METHODS = ("cruyff", "pvalue", "exhaustive", "none")
-CI_METHODS = ("parametric", "nonparametric", "profile", "none")
+SEARCH_METHODS = ("auto", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none")
+CI_METHODS = ("averaged", "parametric", "nonparametric", "profile", "none")
+# intervals that hold the chosen model fixed (reproduce boot_mse / Rcapture); "averaged" and the
+# nonparametric bootstrap (which repeats the search in every replicate) carry the selection uncertainty
+CONDITIONAL_CI = ("parametric", "profile")
 
 
 @dataclass
@@ -74,6 +77,14 @@ class Estimate:
         Goodness of fit, residuals by number of lists, Chao's lower bound and the
         heterogeneity check: what may flag unmodelled heterogeneity (flagged ones are
         also in `warnings`).
+    averaged : darkfigure.loglinear.averaging.AveragedEstimate or None
+        The models averaged over and their weights (``ci="averaged"``); N̂ and the
+        estimates table are then the model-averaged ones, `fit` the single best model.
+    conditional : bool or None
+        True when the interval holds the chosen model fixed (``parametric``,
+        ``profile``, or any interval of a model given by the user / a search that
+        visited one model); False when it carries the model-selection uncertainty;
+        None without an interval.
     """
 
     histories: CaptureHistories
@@ -92,10 +103,14 @@ class Estimate:
     notes: list[str] = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
     checks: list = field(default_factory=list)
+    averaged: Any = None
+    conditional: bool | None = None
 
     @property
     def nhat(self) -> float:
-        """Estimated population size (observed + dark figure)."""
+        """Estimated population size (observed + dark figure); model-averaged with ``ci="averaged"``."""
+        if self.averaged is not None and self.bootstrap is not None:
+            return float(self.bootstrap.estimate[0])
         return self.fit.nhat
 
     @property
@@ -106,7 +121,7 @@ class Estimate:
     @property
     def dark_figure(self) -> float:
         """Estimated number of persons no list registered."""
-        return self.fit.nhat - self.n_observed
+        return self.nhat - self.n_observed
 
     def to_dict(self) -> dict:
         """Everything in plain JSON-able types (what ``result.json`` holds)."""
@@ -138,6 +153,7 @@ class Estimate:
                 "formula": f.model.formula(),
                 "interactions": [":".join(t) for t in f.model.terms if len(t) > 1],
                 "status": f.status,
+                "nhat": _num(f.nhat),
                 "deviance": _num(f.deviance),
                 "df": f.df_residual,
                 "parameters": f.rank,
@@ -148,7 +164,19 @@ class Estimate:
             },
             "nhat": _num(self.nhat),
             "dark_figure": _num(self.dark_figure),
-            "interval": {"method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper)},
+            "interval": {
+                "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
+                "conditional_on_chosen_model": self.conditional,
+            },
+            "averaging": None
+            if self.averaged is None
+            else {
+                "criterion": self.averaged.criterion,
+                "models": [
+                    {"model": f.model.label(), "weight": float(w), "nhat": _num(f.nhat)}
+                    for f, w in zip(self.averaged.fits, self.averaged.weights)
+                ],
+            },
             "bootstrap": None
             if self.bootstrap is None
             else {
@@ -214,26 +242,36 @@ class Estimate:
     def __str__(self) -> str:
         hi = "no finite upper limit" if not np.isfinite(self.upper) else f"{self.upper:,.0f}"
         lo = "-" if not np.isfinite(self.lower) else f"{self.lower:,.0f}"
+        cond = {True: ", conditional on the chosen model", False: ", with model-selection uncertainty"}.get(
+            self.conditional, ""
+        )
+        model = (
+            f"averaged over {len(self.averaged.fits)} model(s), the search's choice {self.fit.model.label()}"
+            if self.averaged is not None
+            else f"model {self.fit.model.label()}"
+        )
         return (
-            f"N̂ = {self.nhat:,.0f} ({self.level:.0%} {self.ci_method} interval {lo} – {hi}); "
-            f"observed {self.n_observed:,}; model {self.fit.model.label()}"
+            f"N̂ = {self.nhat:,.0f} ({self.level:.0%} {self.ci_method} interval {lo} – {hi}{cond}); "
+            f"observed {self.n_observed:,}; {model}"
         )
 
 
 class _Selector:
     """Picklable model selection for bootstrap replicates: (table, y) -> LogLinearFit."""
 
-    def __init__(self, method: str, criterion: str, pthresh: float, model: LogLinearModel | None):
+    def __init__(self, method: str, criterion: str, pthresh: float, model: LogLinearModel | None, max_order: int = 2):
         self.method, self.criterion, self.pthresh, self.model = method, criterion, pthresh, model
+        self.max_order = max_order
 
     def __call__(self, table: CompleteTable, y: np.ndarray) -> LogLinearFit:
         t = table.with_counts(y)
-        return _select(t, self.method, self.criterion, self.pthresh, self.model, details=False)[0]
+        return _select(t, self.method, self.criterion, self.pthresh, self.model, details=False,
+                       max_order=self.max_order)[0]
 
 
-def _select(table, method, criterion, pthresh, model, details=True) -> tuple[LogLinearFit, SearchResult | None]:
+def _select(table, method, criterion, pthresh, model, details=True, max_order=2) -> tuple[LogLinearFit, SearchResult | None]:
     try:
-        return _select_raw(table, method, criterion, pthresh, model, details)
+        return _select_raw(table, method, criterion, pthresh, model, details, max_order)
     except RuntimeError as e:
         # no model the search can reach identifies N (e.g. lists that share nobody): report the
         # main-effects fit, which says "not identified", instead of failing
@@ -242,17 +280,23 @@ def _select(table, method, criterion, pthresh, model, details=True) -> tuple[Log
         return f, None
 
 
-def _select_raw(table, method, criterion, pthresh, model, details=True) -> tuple[LogLinearFit, SearchResult | None]:
+def _select_raw(table, method, criterion, pthresh, model, details=True, max_order=2):
     if method == "exhaustive" and table.histories.k < 3:
         raise DataError("exhaustive search needs at least 3 lists; with 2 lists use --search none")
     if method == "cruyff":
-        s = cruyff_search(table, criterion=criterion)
+        s = cruyff_search(table, criterion=criterion, max_order=max_order)
         return s.best, s
-    if method == "pvalue":
-        s = pvalue_search(table, pthresh=pthresh, details=details)
+    if method == "stratified":
+        from .loglinear.selection import stratified_search
+
+        s = stratified_search(table, criterion=criterion if criterion in ("aic", "bic") else "aic", max_order=max_order)
+        return s.best, s
+    if method in ("pvalue", "pvalue-pairs"):
+        # "pvalue" also offers list x covariate terms (with covariates); "pvalue-pairs" is SparseMSE's search
+        s = pvalue_search(table, pthresh=pthresh, details=details, list_covariate=method == "pvalue")
         return s.best, s
     if method == "exhaustive":
-        s = exhaustive_search(table, criterion=criterion)
+        s = exhaustive_search(table, criterion=criterion, max_order=max_order)
         return s.best, s
     m = model or LogLinearModel.make(table.variables)
     return fit_model(table, m, check=True), None
@@ -267,10 +311,10 @@ def estimate(
     count: str = "count",
     year: str | None = None,
     year_degree: int | None = None,
-    search: str = "cruyff",
-    criterion: str = "bic",
+    search: str = "auto",
+    criterion: str | None = None,
     model: str | list[str] | None = None,
-    ci: str = "parametric",
+    ci: str = "averaged",
     reps: int = 1000,
     seed: int | None = None,
     level: float = 0.95,
@@ -281,6 +325,8 @@ def estimate(
     on_empty_list: str = "error",
     structural_zeros: Any = None,
     missing: str = "error",
+    max_order: int = 2,
+    average_criterion: str = "aic",
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -300,18 +346,39 @@ def estimate(
     year_degree : int, optional
         Code year as an orthogonal polynomial of this degree (R's ``poly``) instead of
         dummies.
-    search : {"cruyff", "pvalue", "exhaustive", "none"}
-        Model search: Cruyff's stepwise BIC/AIC search (``mse``), SparseMSE's
-        stepwise p-value search, all two-factor list models, or no search (the
-        main-effects model, or `model`).
-    criterion : {"bic", "aic"}
-        Which criterion picks the model on the path / among all models.
+    search : {"auto", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none"}
+        Model search: Cruyff's stepwise BIC/AIC search (``mse``; its scope holds every
+        list x list, list x covariate and covariate x covariate term), the stepwise
+        p-value search (``pvalue``: SparseMSE's pairs of lists plus, with covariates,
+        list x covariate terms by likelihood-ratio p-values; ``pvalue-pairs``: exactly
+        SparseMSE's ``stepwisefit``, pairs of lists only), ``stratified`` (every list x
+        covariate term kept, stepwise over list interactions:
+        :mod:`darkfigure.loglinear.selection`), all hierarchical list models, or no
+        search (the main-effects model, or `model`). ``auto`` (default): ``stratified``
+        with covariates (chosen on the tuning settings of ``benchmarks/coverage_study.py``),
+        ``cruyff`` without.
+    criterion : {"bic", "aic"}, optional
+        Which criterion picks the model on the path / among all models (default: AIC
+        for the stratified search, BIC for the others, as ``mse``).
+    max_order : int
+        Highest order of interaction the search may add (default 2, as ``mse`` and
+        SparseMSE; 3 reaches three-list terms, e.g. Kosovo's published 10,357 with the
+        exhaustive search). Not for the p-value search (pairs only).
+    average_criterion : {"aic", "bic"}
+        Weights of the model average (``ci="averaged"``): smoothed AIC (Akaike weights)
+        or BIC weights over the models the search visited.
     model : str or list of str, optional
         Interactions of a fixed model, e.g. ``"A:B, B:C"`` (implies ``search="none"``).
-    ci : {"parametric", "nonparametric", "profile", "none"}
-        Parametric bootstrap (Cruyff's ``boot_mse``), nonparametric bootstrap with
-        model re-selection (SparseMSE, BCa unless ``bca=False``), multinomial
-        profile likelihood (Rcapture ``closedpCI``), or none.
+    ci : {"averaged", "parametric", "nonparametric", "profile", "none"}
+        ``averaged`` (default): N̂ averaged over the models the search visited with
+        smoothed information-criterion weights and a parametric-bootstrap interval from
+        the mixture of those models (:mod:`darkfigure.loglinear.averaging`; Buckland,
+        Burnham & Augustin 1997) — it carries the model-selection uncertainty.
+        ``parametric``: Cruyff's ``boot_mse`` of the chosen model, and ``profile``:
+        Rcapture's ``closedpCI`` profile likelihood — both *conditional on the chosen
+        model* (they reproduce the peers). ``nonparametric``: SparseMSE's bootstrap with
+        model re-selection (BCa unless ``bca=False``). ``none``: no interval.
+        ``Estimate.conditional`` says which kind the interval is.
     reps : int
         Bootstrap replicates.
     seed : int, optional
@@ -350,15 +417,23 @@ def estimate(
     ValueError
         Unknown option values.
     """
-    search, ci, criterion = search.lower(), ci.lower(), criterion.lower()
+    search, ci = search.lower(), ci.lower()
     if search not in SEARCH_METHODS:
         raise ValueError(f"search must be one of {SEARCH_METHODS}, not {search!r}")
     if ci not in CI_METHODS:
         raise ValueError(f"ci must be one of {CI_METHODS}, not {ci!r}")
-    if criterion not in ("bic", "aic", "aicc"):
+    if criterion is not None and criterion.lower() not in ("bic", "aic", "aicc"):
         raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    average_criterion = average_criterion.lower()
+    if average_criterion not in ("aic", "bic"):
+        raise ValueError(f"average_criterion must be 'aic' or 'bic', not {average_criterion!r}")
+    if not isinstance(max_order, int | np.integer) or max_order < 2:
+        raise ValueError(f"max_order must be an integer of at least 2 (got {max_order!r})")
+    if max_order > 2 and search in ("pvalue", "pvalue-pairs"):
+        raise ValueError("the p-value search adds pairs of lists (and list x covariate terms) only; "
+                         "for higher-order terms use search='cruyff' or 'exhaustive' with max_order")
     missing = missing.lower()
     if missing not in ("error", "em", "drop"):
         raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
@@ -401,6 +476,9 @@ def estimate(
         terms = parse_terms(model)
         fixed = LogLinearModel.make(table.variables, terms)
         search = "none"
+    if search == "auto":
+        search = "stratified" if h.covariates else "cruyff"
+    criterion = criterion.lower() if criterion is not None else ("aic" if search == "stratified" else "bic")
     empties = h.empty_overlaps()
     if empties:
         warnings.append(
@@ -429,7 +507,9 @@ def estimate(
             em = em_fit(table, fixed or LogLinearModel.make(table.variables), cc)
             srch = None
         else:
-            em, srch, rounds = em_select(table, cc, lambda t: _select(t, search, criterion, pthresh, fixed))
+            em, srch, rounds = em_select(
+                table, cc, lambda t: _select(t, search, criterion, pthresh, fixed, max_order=max_order)
+            )
         fit = em.fit
         imputed = ", ".join(f"{c}: {n:,}" for c, n in cc.missing_values.items() if n)
         warnings.append(
@@ -439,7 +519,7 @@ def estimate(
             "the model's deviance and criteria are those of the completed table"
         )
     else:
-        fit, srch = _select(table, search, criterion, pthresh, fixed)
+        fit, srch = _select(table, search, criterion, pthresh, fixed, max_order=max_order)
     seconds["search"] = time.perf_counter() - t1
     if srch is not None:
         warnings += srch.warnings
@@ -463,7 +543,14 @@ def estimate(
     for c in checks:
         if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < 0.001):  # that one is said above
             warnings.append(c.message)
-    if ci in ("parametric", "nonparametric"):
+    if ci == "averaged" and em_mode:
+        # the EM bootstrap redoes the imputation for one model; averaging over models is not built for it
+        ci = "parametric"
+        warnings.append(
+            "with unknown covariate values fitted by EM the interval is the parametric bootstrap of the chosen "
+            "model (redoing the EM): it is conditional on that model and too narrow by the model-selection uncertainty"
+        )
+    if ci in ("parametric", "nonparametric", "averaged"):
         if reps < 20:
             raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
         if reps < 200:
@@ -471,10 +558,16 @@ def estimate(
     groups = default_groups(table, year)
     boot = None
     prof = None
+    avg = None
     lower = upper = float("nan")
     t2 = time.perf_counter()
-    if fit.identified and ci in ("parametric", "nonparametric"):
-        if em is not None:
+    if fit.identified and ci in ("parametric", "nonparametric", "averaged"):
+        if ci == "averaged":
+            from .loglinear.averaging import averaged_bootstrap, model_average, search_candidates
+
+            avg = model_average(search_candidates(srch, fit), criterion=average_criterion)
+            boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, **_AVERAGING)
+        elif em is not None:
             from .loglinear.em import em_parametric_bootstrap
 
             boot = em_parametric_bootstrap(
@@ -485,7 +578,7 @@ def estimate(
                 fit, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs, progress=progress
             )
         else:
-            sel = _Selector(search, criterion, pthresh, fixed)
+            sel = _Selector(search, criterion, pthresh, fixed, max_order)
             boot = nonparametric_bootstrap(
                 fit,
                 sel,
@@ -519,6 +612,10 @@ def estimate(
             f"the upper limit ({upper:,.0f}) is more than 50 times the observed count: the data "
             "barely identify N; treat the estimate with great caution"
         )
+    conditional = None
+    if np.isfinite(lower) or np.isfinite(upper):
+        # a fixed model, or a search that visited a single model, leaves no selection to carry
+        conditional = ci in CONDITIONAL_CI or srch is None or (avg is not None and len(avg.fits) == 1)
     settings = {
         "lists": list(h.lists),
         "covariates": list(h.covariates),
@@ -526,6 +623,9 @@ def estimate(
         "year_degree": year_degree,
         "search": search,
         "criterion": criterion,
+        "max_order": max_order,
+        "average_criterion": average_criterion if ci == "averaged" else None,
+        "conditional_interval": conditional,
         "model": None if fixed is None else fixed.formula(),
         "ci": ci,
         "reps": reps,
@@ -553,7 +653,13 @@ def estimate(
         seconds=seconds,
         notes=list(h.notes),
         checks=checks,
+        averaged=avg,
+        conditional=conditional,
     )
+
+
+# how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)
+_AVERAGING: dict = {"draw": "mixture", "bias": "none"}
 
 
 def _point_table(fit: LogLinearFit, groups) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, pdtr, pdtrc
+from scipy.stats import chi2
 
 from .._blas import single_threaded
 from .design import CompleteTable
@@ -346,6 +347,7 @@ def pvalue_search(
     pthresh: float = 0.02,
     start: LogLinearModel | None = None,
     details: bool = True,
+    list_covariate: bool = False,
 ) -> SearchResult:
     """SparseMSE's forward stepwise search (``stepwisefit``) with a p-value threshold.
 
@@ -377,6 +379,13 @@ def pvalue_search(
     details : bool
         Fill the path's ``aic_sparsemse`` and ``empty_overlaps`` columns (False inside
         bootstrap replicates, where only the chosen model matters: NaN and "").
+    list_covariate : bool
+        Also offer every list x covariate term as a candidate (with covariates; SparseMSE
+        has none, so False is its exact search). A list x covariate term's p-value is the
+        likelihood-ratio test of adding it (chi-square on its degrees of freedom, the
+        extra rank); it competes with the pairs' p-values and is added when it is the
+        smallest and below `pthresh` (ties: pairs first). Without these terms a list
+        whose capture rate differs between subgroups biases N̂ (issue 10: +14.6%).
 
     Returns
     -------
@@ -421,7 +430,9 @@ def pvalue_search(
         y = table.y[obs]
         both = {p: (table.cells[p[0]].to_numpy()[obs] == 1) & (table.cells[p[1]].to_numpy()[obs] == 1) for p in pairs}
         nstar = {p: float(y[both[p]].sum()) for p in pairs}
-        for _ in range(len(pairs)):
+        covs = list(table.histories.covariates) if list_covariate else []
+        lc_terms = [(lst, c) for lst in lists for c in covs]
+        for _ in range(len(pairs) + len(lc_terms)):
             mu = cur.fitted[obs]
             best_p, best_pair = 1.0, None
             first_p, first_pair = np.inf, None
@@ -440,7 +451,24 @@ def pvalue_search(
             # every two-list model of the bundled tables in tests/test_existence.py); the fit
             # runs the LP only when a parameter diverges, and is kept as the next step's fit.
             best_fit = None
-            for pv, p in sorted(cand, key=lambda c: c[0]):
+            lc_fits = {}
+            for term in lc_terms:
+                if term in cur.model.interactions:
+                    continue
+                f = fit_model(table, cur.model.add(term), mu_start=_observable_mu(cur), check="auto")
+                if not f.identified or f.rank <= cur.rank:
+                    continue
+                pv = float(chi2.sf(max(cur.deviance - f.deviance, 0.0), f.rank - cur.rank))
+                lc_fits[term] = f
+                if pv < first_p:
+                    first_p, first_pair = pv, term
+                cand.append((pv, term))
+            for pv, p in sorted(cand, key=lambda c: (c[0], _is_list_covariate(c[1], lc_fits))):
+                if p in lc_fits:
+                    if pv >= pthresh:
+                        break
+                    best_p, best_pair, best_fit = pv, p, lc_fits[p]
+                    break
                 if pv >= pthresh:
                     break
                 f = fit_model(table, cur.model.add(p), mu_start=_observable_mu(cur), check="auto")
@@ -469,6 +497,11 @@ def pvalue_search(
             "they are fitted as -inf (extended MLE; SparseMSE deletes those cells and adds 2 to the AIC per pair)"
         )
     return SearchResult("pvalue", "pvalue", path, fits, cur, warnings)
+
+
+def _is_list_covariate(term, lc_fits) -> bool:
+    """Sort key: list pairs before list x covariate terms on equal p-values."""
+    return term in lc_fits
 
 
 def hierarchical_models(k: int, max_order: int = 2) -> list[list[tuple[int, ...]]]:

@@ -167,6 +167,9 @@ def monitor(
         miss = [y for y in years if y not in have]
         if miss:
             raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
+    # the monitor's tables are built from one model's fit: keep Cruyff's search unless asked otherwise
+    # (estimate's default search averages over models, which these tables do not yet carry)
+    kwargs.setdefault("search", "cruyff")
     est = estimate(h, year=year, ci=ci, **kwargs)
     mt = monitor_table(est, year)
     table = mt.table

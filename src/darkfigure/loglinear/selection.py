@@ -1,0 +1,111 @@
+"""A model search that keeps every list x covariate term: stratify first, then search the list dependences.
+
+Why: a list whose capture rate differs between subgroups (a list x covariate
+interaction) is heterogeneity that the log-linear model removes only when the term is
+in the model; the BIC search is too sparing with those terms, and the omitted ones
+bias N̂ and above all the subgroup N̂s (issue 10: BIC search +9% on the total, +19%
+for men). Including such a term when it is not needed costs a little variance and no
+bias; omitting it when needed costs bias. So this search *starts* from the model with
+every two-factor list x covariate and covariate x covariate term and never drops
+them (stratifying against heterogeneity as Sekar & Deming 1949, JASA 44:101-115;
+list x covariate terms as in van der Heijden et al. 2012, Journal of the Royal
+Statistical Society C 61:291-314), and then searches only the
+interactions between lists, stepwise in both directions (R's ``step()``, as
+:func:`~darkfigure.loglinear.search.step`) with the chosen penalty.
+
+Without covariates it is a stepwise search over list interactions from the
+main-effects model. The resulting path feeds :mod:`darkfigure.loglinear.averaging`.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from .._blas import single_threaded
+from .design import CompleteTable
+from .fit import fit_model
+from .search import SearchResult, _final, _row, cruyff_search, step
+from .terms import LogLinearModel
+
+__all__ = ["stratified_start", "stratified_search"]
+
+
+def stratified_start(table: CompleteTable) -> LogLinearModel:
+    """Main effects plus every list x covariate and covariate x covariate two-factor term.
+
+    Parameters
+    ----------
+    table : CompleteTable
+
+    Returns
+    -------
+    LogLinearModel
+        Main effects only when there are no covariates.
+    """
+    lists = list(table.histories.lists)
+    covs = list(table.histories.covariates)
+    terms = [(a, c) for a in lists for c in covs] + list(combinations(covs, 2))
+    return LogLinearModel.make(table.variables, terms)
+
+
+@single_threaded
+def stratified_search(
+    table: CompleteTable, *, criterion: str = "aic", max_order: int = 2, exact: bool = False
+) -> SearchResult:
+    """Stepwise search over list interactions with every list x covariate term kept.
+
+    From :func:`stratified_start`, R's ``step(direction = "both")`` with penalty 2
+    (AIC) or log(n) (BIC), adding interactions among lists up to `max_order` and
+    dropping only what it added. When the start model does not identify N̂ (sparse
+    strata whose list x covariate terms drive cells to 0), the search falls back to
+    :func:`~darkfigure.loglinear.search.cruyff_search` and says so in the warnings.
+
+    Parameters
+    ----------
+    table : CompleteTable
+    criterion : {"aic", "bic"}
+        Penalty of the steps and the criterion choosing the model on the path.
+    max_order : int
+        Highest order of list interaction added (3: three-list terms).
+    exact : bool
+        Refit every candidate at every step (see :func:`~darkfigure.loglinear.search.step`).
+
+    Returns
+    -------
+    SearchResult
+        ``method="stratified"``; `path` as Cruyff's search (phase ``"start"``, then
+        ``"aic"``/``"bic"`` steps).
+
+    Raises
+    ------
+    ValueError
+        Unknown criterion.
+    """
+    if criterion not in ("aic", "bic"):
+        raise ValueError(f"criterion must be 'aic' or 'bic', not {criterion!r}")
+    start = stratified_start(table)
+    f0 = fit_model(table, start, check=True)
+    if not f0.identified:
+        res = cruyff_search(table, criterion=criterion, max_order=max_order)
+        res.warnings.append(
+            "the model with every list x covariate term does not identify N̂ (sparse subgroups); "
+            "the stepwise search from main effects (Cruyff's) was used instead"
+        )
+        return res
+    n = float(table.y[table.observable].sum())
+    k = np.log(n) if criterion == "bic" else 2.0
+    rows, fits, cur = [_row("start", "", f0, None)], [f0], f0
+    for label, f in step(table, f0, k, max_order=max_order, lower=start, among=table.histories.lists, exact=exact):
+        f = _final(table, f)
+        rows.append(_row(criterion, label, f, cur))
+        fits.append(f)
+        cur = f
+    vals = np.array([getattr(f, criterion) if f.identified else np.inf for f in fits])
+    i = int(np.argmin(vals))
+    warnings = []
+    if any(not f.identified for f in fits):
+        warnings.append("some models on the path have no identified N̂; they are never chosen")
+    return SearchResult("stratified", criterion, pd.DataFrame(rows), fits, fits[i], warnings)
