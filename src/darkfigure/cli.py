@@ -87,7 +87,8 @@ def estimate(
         str,
         typer.Option(
             help="Interval: parametric (bootstrap as Cruyff's boot_mse), nonparametric (bootstrap with model "
-            "re-selection, BCa, as SparseMSE), profile (profile likelihood, as Rcapture), none."
+            "re-selection, BCa, resampling the estimated population: n random), nonparametric-conditional (n "
+            "fixed, as SparseMSE), profile (profile likelihood, as Rcapture), none."
         ),
     ] = "parametric",
     reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,

@@ -37,7 +37,7 @@ from .loglinear.terms import LogLinearModel, parse_terms
 __all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
 
 SEARCH_METHODS = ("cruyff", "pvalue", "exhaustive", "none")
-CI_METHODS = ("parametric", "nonparametric", "profile", "none")
+CI_METHODS = ("parametric", "nonparametric", "nonparametric-conditional", "profile", "none")
 
 
 @dataclass
@@ -53,7 +53,9 @@ class Estimate:
     search : SearchResult or None
         The model search (None when the model was fixed).
     ci_method : str
-        ``"parametric"``, ``"nonparametric"`` (BCa or percentile), ``"profile"`` or ``"none"``.
+        ``"parametric"``, ``"nonparametric-bca"`` or ``-percentile`` (n random),
+        ``"nonparametric-conditional-bca"`` or ``-percentile`` (n fixed, SparseMSE),
+        ``"profile"`` or ``"none"``.
     level : float
     lower, upper : float
         Interval for the total N̂ (``upper = inf`` when there is no finite upper limit).
@@ -157,6 +159,10 @@ class Estimate:
                 "seed": self.bootstrap.seed,
                 "status_counts": self.bootstrap.status_counts,
                 "acceleration": self.bootstrap.acceleration,
+                "random_n": self.bootstrap.random_n,
+                "jackknife_failures": self.bootstrap.jackknife_failures,
+                "unseen_fitted_0_replicates": None if self.bootstrap.unseen_zero is None
+                else np.flatnonzero(self.bootstrap.unseen_zero).tolist(),
             },
             "search": None
             if self.search is None
@@ -307,9 +313,11 @@ def estimate(
         Which criterion picks the model on the path / among all models.
     model : str or list of str, optional
         Interactions of a fixed model, e.g. ``"A:B, B:C"`` (implies ``search="none"``).
-    ci : {"parametric", "nonparametric", "profile", "none"}
+    ci : {"parametric", "nonparametric", "nonparametric-conditional", "profile", "none"}
         Parametric bootstrap (Cruyff's ``boot_mse``), nonparametric bootstrap with
-        model re-selection (SparseMSE, BCa unless ``bca=False``), multinomial
+        model re-selection (BCa unless ``bca=False``) resampling the estimated
+        population so that n varies, or holding n fixed as SparseMSE does
+        (``nonparametric-conditional``: narrower, it leaves out Var(n)), multinomial
         profile likelihood (Rcapture ``closedpCI``), or none.
     reps : int
         Bootstrap replicates.
@@ -376,7 +384,7 @@ def estimate(
             "nowhere, so N̂ is biased downwards; use missing='em' (--missing em) to keep them"
         )
     em_mode = h.n_incomplete > 0
-    if em_mode and ci in ("nonparametric", "profile"):
+    if em_mode and ci in ("nonparametric", "nonparametric-conditional", "profile"):
         raise ValueError(
             "with unknown covariate values fitted by EM the interval is the parametric bootstrap that redoes "
             "the EM (--ci parametric) or none"
@@ -462,7 +470,7 @@ def estimate(
     for c in checks:
         if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < 0.001):  # that one is said above
             warnings.append(c.message)
-    if ci in ("parametric", "nonparametric"):
+    if ci in ("parametric", "nonparametric", "nonparametric-conditional"):
         if reps < 20:
             raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
         if reps < 200:
@@ -472,7 +480,7 @@ def estimate(
     prof = None
     lower = upper = float("nan")
     t2 = time.perf_counter()
-    if fit.identified and ci in ("parametric", "nonparametric"):
+    if fit.identified and ci in ("parametric", "nonparametric", "nonparametric-conditional"):
         if em is not None:
             from .loglinear.em import em_parametric_bootstrap
 
@@ -495,6 +503,7 @@ def estimate(
                 groups=groups,
                 n_jobs=n_jobs,
                 progress=progress,
+                condition_on_n=ci == "nonparametric-conditional",
             )
         est = boot.table()
         lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
@@ -540,7 +549,7 @@ def estimate(
         table=fit.table if em_mode else table,
         fit=fit,
         search=srch,
-        ci_method=ci if ci != "nonparametric" else ("nonparametric-bca" if bca else "nonparametric-percentile"),
+        ci_method=ci if not ci.startswith("nonparametric") else f"{ci}-{'bca' if bca else 'percentile'}",
         level=level,
         lower=lower,
         upper=upper,
