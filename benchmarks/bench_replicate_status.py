@@ -36,13 +36,14 @@ def run(src: str, args: list[str]) -> tuple[float, int]:
 
 def main(srcs: list[str], repeat: int = 3) -> None:
     for name, args in JOBS.items():
-        for src in srcs:
-            times = []
-            for _ in range(repeat):
+        times: dict[str, list[float]] = {src: [] for src in srcs}
+        for _ in range(repeat):  # interleaved, so that a change of machine load hits every tree alike
+            for src in srcs:
                 t, rc = run(src, args)
-                times.append(t if rc == 0 else float("nan"))
-            print(f"{name:38s} {src:28s} median {statistics.median(times):6.2f} s "
-                  f"(runs {', '.join(f'{t:.2f}' for t in times)})", flush=True)
+                times[src].append(t if rc == 0 else float("nan"))
+        for src in srcs:
+            print(f"{name:38s} {src:28s} median {statistics.median(times[src]):6.2f} s "
+                  f"(runs {', '.join(f'{t:.2f}' for t in times[src])})", flush=True)
 
 
 if __name__ == "__main__":

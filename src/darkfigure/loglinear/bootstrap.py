@@ -39,7 +39,7 @@ from scipy import stats
 
 from .._blas import single_threaded
 from .design import CompleteTable
-from .existence import ExistenceCheck, check_existence
+from .existence import ExistenceCheck, check_existence, interior_certificate
 from .fit import LogLinearFit, _fast_independent, fit_model, irls_poisson
 
 __all__ = [
@@ -268,10 +268,9 @@ class _FixedModelRefit:
         zero = y == 0
         status = "ok"
         hidden_zero = self.hidden_zero
-        # Screen: a fit whose zero cells all keep fitted values above 1e-5 has converged to an
-        # interior MLE (cells leaving the facial set shrink geometrically and are far below that
-        # once the deviance has settled to 1e-8); otherwise the LP decides (cached per zero pattern)
-        if zero.any() and (not conv or mu[zero].min() < 1e-5):
+        # Screen: one more Newton step proves an interior MLE (interior_certificate) in most
+        # replicates; otherwise the LP decides (cached per zero pattern)
+        if zero.any() and not (conv and interior_certificate(self.x_obs[:, self.used], y, mu)):
             ex = self.existence(y)
             if not ex.identified:
                 return nan, "not identified" + flags
