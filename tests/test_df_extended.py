@@ -58,3 +58,18 @@ def test_exhaustive_search_df_equals_the_single_fit(name):
         f = fit_model(t, s.fits[i].model, check=True)
         assert f.status == p["status"].iloc[i]
         assert p["df"].iloc[i] == s.fits[i].df_residual == f.df_residual
+
+
+def test_downhill_path_df_equals_the_single_fit():
+    """The downhill search's path (New Orleans 5 lists, lists sharing nobody) reports fit_model's df."""
+    from darkfigure.loglinear.downhill import downhill_search
+
+    t = CompleteTable(datasets.load("new_orleans_2016_5lists"))
+    s = downhill_search(t)
+    p = s.path
+    ext = np.flatnonzero(p["status"].eq("extended").to_numpy())
+    assert ext.size > 0
+    for i in list(ext[:8]) + list(np.flatnonzero(p["status"].eq("ok").to_numpy())[:3]):
+        f = fit_model(t, s.fits[i].model, check=True)
+        assert f.status == p["status"].iloc[i]
+        assert p["df"].iloc[i] == f.df_residual

@@ -756,12 +756,19 @@ def downhill_search(table: CompleteTable, *, max_order: int | None = None, max_i
     with np.errstate(divide="ignore", invalid="ignore"):
         aicc = np.where(n - npar - 1 > 0, aic + 2 * npar * (npar + 1) / (n - npar - 1), np.inf)
     status = ["not identified" if r["ierr"] else ("extended" if r["empty"] else "ok") for r in rows]
+
+    def df_residual(model) -> int:
+        """Cells outside the empty margins minus the parameters left (glm on the reduced table)."""
+        tm = np.stack([f.column(t) for t in [(i,) for i in range(k)] + sorted(model, key=lambda t: (len(t), t))], axis=1)
+        zero = (f.y @ tm) == 0
+        return int((~tm[:, zero].any(axis=1)).sum() - (1 + tm.shape[1] - zero.sum()))
+
     path = pd.DataFrame({
         "phase": [f"iteration {r['iteration']}" if r["iteration"] else "start" for r in rows],
         "step": [r["step"] if r["iteration"] == 0 else f"{r['step'][0]} " + ":".join(f.lists[i] for i in r["step"][1]) for r in rows],
         "df_change": None,
         "deviance_change": None,
-        "df": c - npar.astype(int),
+        "df": [df_residual(r["model"]) if r["empty"] else c - int(p) for r, p in zip(rows, npar)],
         "deviance": [r["deviance"] for r in rows],
         "aic": aic,
         "aicc": aicc,
