@@ -250,13 +250,33 @@ class _FixedModelRefit:
     gmat: np.ndarray  # (n_group_cells, n_cells)
     n_obs: float
 
-    def existence(self, y: np.ndarray) -> ExistenceCheck:
-        """The LP existence check of the model for counts `y`, cached by zero pattern (all that it depends on)."""
+    def existence(self, y: np.ndarray, mu: np.ndarray) -> ExistenceCheck:
+        """The LP existence check of the model for counts `y` (fit `mu`), cached.
+
+        Exact reuse by zero pattern; and by facial set: the recession cone, hence the whole
+        check (facial set, hidden cells' states), depends only on the facial set F. If `y` is
+        0 outside an F found before, F's recession direction is one for `y` too (the MLE does
+        not exist, the facial set lies in F), and when the fit on F is certified interior
+        (:func:`.existence.interior_certificate`) the facial set is F itself: no LP.
+        """
         cache = self.__dict__.setdefault("_cache", {})
+        faces = self.__dict__.setdefault("_faces", [])
         key = np.packbits(y > 0).tobytes()
         ex = cache.get(key)
-        if ex is None:
-            ex = cache[key] = check_existence(self.x_obs, y, self.x_hidden)
+        if ex is not None:
+            return ex
+        for old, used in faces:
+            fs = old.facial_set
+            if y[~fs].any():
+                continue
+            xf = self.x_obs[fs][:, used]
+            _, mu_f, _, _, conv, _ = irls_poisson(xf, y[fs], np.maximum(mu[fs], 1e-8), tol=1e-8, used=np.arange(len(used)))
+            if conv and interior_certificate(xf, y[fs], mu_f):
+                cache[key] = old
+                return old
+        ex = cache[key] = check_existence(self.x_obs, y, self.x_hidden)
+        if not ex.mle_exists and len(faces) < 50:
+            faces.append((ex, _fast_independent(self.x_obs[ex.facial_set])))
         return ex
 
     def __call__(self, y_cells: np.ndarray) -> tuple[np.ndarray, str]:
@@ -271,7 +291,7 @@ class _FixedModelRefit:
         # Screen: one more Newton step proves an interior MLE (interior_certificate) in most
         # replicates; otherwise the LP decides (cached per zero pattern)
         if zero.any() and not (conv and interior_certificate(self.x_obs[:, self.used], y, mu)):
-            ex = self.existence(y)
+            ex = self.existence(y, mu)
             if not ex.identified:
                 return nan, "not identified" + flags
             if not ex.mle_exists:
