@@ -250,8 +250,9 @@ class _FixedModelRefit:
     gmat: np.ndarray  # (n_group_cells, n_cells)
     n_obs: float
 
-    def existence(self, y: np.ndarray, mu: np.ndarray) -> ExistenceCheck:
-        """The LP existence check of the model for counts `y` (fit `mu`), cached.
+    def existence(self, y: np.ndarray, mu: np.ndarray) -> tuple[ExistenceCheck, tuple | None]:
+        """The LP existence check of the model for counts `y` (fit `mu`), cached; and the fit on
+        the facial set (beta over all columns, fitted values there, converged) when it was made.
 
         Exact reuse by zero pattern; and by facial set: the recession cone, hence the whole
         check (facial set, hidden cells' states), depends only on the facial set F. If `y` is
@@ -264,20 +265,22 @@ class _FixedModelRefit:
         key = np.packbits(y > 0).tobytes()
         ex = cache.get(key)
         if ex is not None:
-            return ex
+            return ex, None
         for old, used in faces:
             fs = old.facial_set
             if y[~fs].any():
                 continue
             xf = self.x_obs[fs][:, used]
-            _, mu_f, _, _, conv, _ = irls_poisson(xf, y[fs], np.maximum(mu[fs], 1e-8), tol=1e-8, used=np.arange(len(used)))
+            b_f, mu_f, _, _, conv, _ = irls_poisson(xf, y[fs], np.maximum(mu[fs], 1e-8), tol=1e-8, used=np.arange(len(used)))
             if conv and interior_certificate(xf, y[fs], mu_f):
                 cache[key] = old
-                return old
+                beta = np.zeros(self.x_obs.shape[1])
+                beta[used] = b_f
+                return old, (beta, mu_f, conv)
         ex = cache[key] = check_existence(self.x_obs, y, self.x_hidden)
         if not ex.mle_exists and len(faces) < 50:
             faces.append((ex, _fast_independent(self.x_obs[ex.facial_set])))
-        return ex
+        return ex, None
 
     def __call__(self, y_cells: np.ndarray) -> tuple[np.ndarray, str]:
         y = y_cells[self.cell_index]
@@ -291,13 +294,16 @@ class _FixedModelRefit:
         # Screen: one more Newton step proves an interior MLE (interior_certificate) in most
         # replicates; otherwise the LP decides (cached per zero pattern)
         if zero.any() and not (conv and interior_certificate(self.x_obs[:, self.used], y, mu)):
-            ex = self.existence(y, mu)
+            ex, refit = self.existence(y, mu)
             if not ex.identified:
                 return nan, "not identified" + flags
             if not ex.mle_exists:
                 status = "extended"
                 fs = ex.facial_set
-                beta, mu_f, _, _, conv, _ = irls_poisson(self.x_obs[fs], y[fs], mu[fs], tol=1e-8)
+                if refit is None:
+                    beta, mu_f, _, _, conv, _ = irls_poisson(self.x_obs[fs], y[fs], mu[fs], tol=1e-8)
+                else:
+                    beta, mu_f, conv = refit
                 mu = np.zeros_like(y)
                 mu[fs] = mu_f
                 hidden_zero = hidden_zero | (ex.hidden_state == "zero")
