@@ -21,7 +21,7 @@ R_SECONDS = 201.0
 
 def main(repeat: int = 3) -> None:
     m, ts, res = median_time(
-        lambda: estimate("uk_2013", search="pvalue", ci="nonparametric", reps=1000, seed=1234), repeat
+        lambda: estimate("uk_2013", search="pvalue", ci="nonparametric-conditional", reps=1000, seed=1234), repeat
     )
     print(f"UK: {res}")
     print(f"  model {res.fit.model.label()}; bootstrap outcomes {res.bootstrap.status_counts}; a = {res.bootstrap.acceleration:.5f}")

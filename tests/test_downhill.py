@@ -196,7 +196,7 @@ def test_inadmissible_models_are_never_chosen():
 # ---------------------------------------------------------------------------- bootstraps
 def test_downhill_bootstrap_kosovo_table6():
     t0 = time.perf_counter()
-    b = downhill_bootstrap(_table("Kosovo"), reps=1000, seed=1)
+    b = downhill_bootstrap(_table("Kosovo"), reps=1000, seed=1, condition_on_n=True)
     secs = time.perf_counter() - t0
     assert round(b.nhat) == 10357 and b.model == "[123,14,34]"
     ci = b.confidence_interval
@@ -209,7 +209,7 @@ def test_downhill_bootstrap_kosovo_table6():
 
 
 def test_downhill_bootstrap_kosovo_order_two():
-    b = downhill_bootstrap(_table("Kosovo"), reps=1000, seed=2, max_order=2)
+    b = downhill_bootstrap(_table("Kosovo"), reps=1000, seed=2, condition_on_n=True, max_order=2)
     assert round(b.nhat) == 14342
     assert _within(b.confidence_interval.low, 12525, 0.05) and _within(b.confidence_interval.high, 16477, 0.05)
 
@@ -219,7 +219,7 @@ def test_downhill_bootstrap_kosovo_order_two():
     [(1, (9100, 12000), (9500, 11300)), (5, (8500, 17000), (8500, 11500)), (10, (6900, 18000), (7400, 12200))],
 )
 def test_bic_bootstrap_kosovo_table2(ntop, ci95, ci80):
-    b = bic_bootstrap(_table("Kosovo"), ntop=ntop, reps=1000, seed=1)
+    b = bic_bootstrap(_table("Kosovo"), ntop=ntop, reps=1000, seed=1, condition_on_n=True)
     assert round(b.nhat) == 10357 and b.ntop == ntop
     q = b.quantiles
     assert _within(q[0.025], ci95[0], 0.10) and _within(q[0.975], ci95[1], 0.10), q
@@ -229,7 +229,7 @@ def test_bic_bootstrap_kosovo_table2(ntop, ci95, ci80):
 
 def test_bic_bootstrap_defaults_follow_the_package():
     assert [default_ntop(k) for k in (2, 3, 4, 5, 6)] == [None, None, 20, 100, 100]
-    b = bic_bootstrap(_table("Kosovo"), reps=50, seed=3)
+    b = bic_bootstrap(_table("Kosovo"), reps=50, seed=3, condition_on_n=True)
     assert b.ntop == 20 and b.max_order == 3 and b.method == "bic"
     assert b.terms.label() == "EXH:ABA + EXH:OSCE + EXH:HRW + ABA:OSCE + OSCE:HRW + EXH:ABA:OSCE"
 
@@ -239,7 +239,7 @@ def test_lockstep_replicates_equal_one_search_per_replicate():
     t = _table("Kosovo")
     f = _Fitter(t)
     y = _resample(f.y, 5, 11)
-    b = downhill_bootstrap(t, reps=5, seed=11)
+    b = downhill_bootstrap(t, reps=5, seed=11, condition_on_n=True)
     obs = np.flatnonzero(t.observable)
     for row, nh in zip(y, b.replicates):
         full = np.zeros(t.n_cells)
@@ -318,15 +318,15 @@ def test_known_truth_coverage_under_model_uncertainty():
 @pytest.mark.slow
 def test_uk_five_lists_table6():
     t = _table("UKdat_5")
-    d = downhill_bootstrap(t, reps=1000, seed=1)
+    d = downhill_bootstrap(t, reps=1000, seed=1, condition_on_n=True)
     assert round(d.nhat) == 12262
     assert _within(d.confidence_interval.low, 9330, 0.10) and _within(d.confidence_interval.high, 32115, 0.10)
-    d2 = downhill_bootstrap(t, reps=1000, seed=1, max_order=2)
+    d2 = downhill_bootstrap(t, reps=1000, seed=1, condition_on_n=True, max_order=2)
     assert _within(d2.confidence_interval.low, 9332, 0.10) and _within(d2.confidence_interval.high, 28954, 0.10)
-    b = bic_bootstrap(t, reps=1000, seed=2, max_order=4)  # ntop 100; the paper: all 6,893 models
+    b = bic_bootstrap(t, reps=1000, seed=2, condition_on_n=True, max_order=4)  # ntop 100; the paper: all 6,893 models
     assert round(b.nhat) == 25311 and b.model == "[123,25,34]"
     assert _within(b.confidence_interval.low, 11168, 0.10) and _within(b.confidence_interval.high, 56052, 0.15)
-    b2 = bic_bootstrap(t, reps=1000, seed=2, max_order=2)
+    b2 = bic_bootstrap(t, reps=1000, seed=2, condition_on_n=True, max_order=2)
     assert round(b2.nhat) == 22991
     assert _within(b2.confidence_interval.low, 11456, 0.10) and _within(b2.confidence_interval.high, 43894, 0.10)
 
@@ -336,11 +336,11 @@ def test_new_orleans_five_lists_table6():
     """The lower BCa end is the smallest replicate here (z0 ~ -0.7): it is Monte-Carlo noise
     (397 in the paper, 364-469 over our seeds); the upper end is compared within 15 %."""
     t = _mse_new_orleans("new_orleans_2016_5lists")
-    d = downhill_bootstrap(t, reps=1000, seed=5)
+    d = downhill_bootstrap(t, reps=1000, seed=5, condition_on_n=True)
     assert d.nhat == pytest.approx(981.4314, abs=1e-4)
     assert d.confidence_interval.low == pytest.approx(np.nanmin(d.replicates))
     assert 300 < d.confidence_interval.low < 500 and _within(d.confidence_interval.high, 1564, 0.15)
-    b = bic_bootstrap(t, reps=1000, seed=5, max_order=2)
+    b = bic_bootstrap(t, reps=1000, seed=5, condition_on_n=True, max_order=2)
     assert 300 < b.confidence_interval.low < 500 and _within(b.confidence_interval.high, 1505, 0.15)
 
 
@@ -351,7 +351,7 @@ def test_new_orleans_eight_lists_table6():
     1,439-1,457 and the lower end, again the smallest replicate, 414-600."""
     t = _mse_new_orleans("new_orleans_2016")
     t0 = time.perf_counter()
-    d = downhill_bootstrap(t, reps=1000, seed=1)
+    d = downhill_bootstrap(t, reps=1000, seed=1, condition_on_n=True)
     assert round(d.nhat) == 1110
     assert 350 < d.confidence_interval.low < 700 and _within(d.confidence_interval.high, 1512, 0.10)
     assert time.perf_counter() - t0 < 120
@@ -361,6 +361,6 @@ def test_new_orleans_eight_lists_table6():
 def test_uk_six_lists_table6():
     t = _table("UKdat")
     for max_order, (lo, hi) in ((None, (9622, 27889)), (2, (9643, 25508))):
-        d = downhill_bootstrap(t, reps=1000, seed=1, max_order=max_order)
+        d = downhill_bootstrap(t, reps=1000, seed=1, condition_on_n=True, max_order=max_order)
         assert round(d.nhat) == 12350
         assert _within(d.confidence_interval.low, lo, 0.10) and _within(d.confidence_interval.high, hi, 0.10)

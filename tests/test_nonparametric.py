@@ -1,4 +1,5 @@
-"""Nonparametric bootstrap with model re-selection and BCa, as SparseMSE's estimatepopulation.
+"""Nonparametric bootstrap with model re-selection and BCa, as SparseMSE's estimatepopulation
+(``ci="nonparametric-conditional"``: n held fixed, SparseMSE's form).
 
 The jackknife acceleration is deterministic, so it is compared exactly with SparseMSE's `ahat`
 (printed to 5 decimals). The BCa bounds are Monte-Carlo results from R's own random numbers, so
@@ -38,7 +39,7 @@ def _histories(r_name):
 @pytest.mark.parametrize("row", _reference_rows(), ids=lambda r: r["dataset"])
 def test_jackknife_acceleration_matches_sparsemse(row):
     ahat = float(row["model_chosen"].split("ahat=")[1].split(";")[0])
-    res = estimate(_histories(row["dataset"]), search="pvalue", ci="nonparametric", reps=20, seed=1, n_jobs=1)
+    res = estimate(_histories(row["dataset"]), search="pvalue", ci="nonparametric-conditional", reps=20, seed=1, n_jobs=1)
     assert res.nhat == pytest.approx(row["estimate"], rel=1e-6)
     assert res.bootstrap.acceleration == pytest.approx(ahat, abs=6e-6)
 
@@ -47,7 +48,7 @@ def test_bca_interval_within_monte_carlo_error_western(reference):
     """Western: SparseMSE 2,483 [1,293, 3,672] with 1,000 replicates (its own random numbers)."""
     from darkfigure.loglinear.bootstrap import bca_interval
 
-    res = estimate("western_us_2019", search="pvalue", ci="nonparametric", reps=1000, seed=11)
+    res = estimate("western_us_2019", search="pvalue", ci="nonparametric-conditional", reps=1000, seed=11)
     b = res.bootstrap
     v = b.total[np.isfinite(b.total)]
     rng = np.random.default_rng(0)

@@ -97,7 +97,8 @@ def estimate(
         typer.Option(
             help="Interval: averaged (model average over the searched models, bootstrap that carries the "
             "model-selection uncertainty), parametric (Cruyff's boot_mse of the chosen model), nonparametric "
-            "(bootstrap with model re-selection, BCa, as SparseMSE), profile (profile likelihood, as Rcapture), "
+            "(bootstrap with model re-selection, BCa, resampling the estimated population: n random), "
+            "nonparametric-conditional (n fixed, as SparseMSE), profile (profile likelihood, as Rcapture), "
             "none. parametric and profile are conditional on the chosen model."
         ),
     ] = "averaged",

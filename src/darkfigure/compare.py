@@ -87,7 +87,7 @@ def _exhaustive(h: CaptureHistories, reps: int, seed: int | None):
     # (all for up to 4 lists, up to three-list terms for 5, two-list terms for 6) ranked by BIC,
     # and a BCa interval from a bootstrap that repeats the BIC choice among the ntop best
     # (the package's default ntop: all for 3 lists, 20 for 4, 100 for 5 or 6)
-    b = bic_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed)
+    b = bic_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed, condition_on_n=True)  # the package's form
     return b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b)
 
 
@@ -96,7 +96,7 @@ def _downhill(h: CaptureHistories, reps: int, seed: int | None):
     from .loglinear.downhill import downhill_bootstrap
 
     # MultipleSystemsEstimation's downhill search, repeated in every bootstrap replicate
-    b = downhill_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed)
+    b = downhill_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed, condition_on_n=True)  # the package's form
     return b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b)
 
 

@@ -37,9 +37,9 @@ from .loglinear.terms import LogLinearModel, parse_terms
 __all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
 
 SEARCH_METHODS = ("auto", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none")
-CI_METHODS = ("averaged", "parametric", "nonparametric", "profile", "none")
+CI_METHODS = ("averaged", "parametric", "nonparametric", "nonparametric-conditional", "profile", "none")
 # intervals that hold the chosen model fixed (reproduce boot_mse / Rcapture); "averaged" and the
-# nonparametric bootstrap (which repeats the search in every replicate) carry the selection uncertainty
+# nonparametric bootstraps (which repeat the search in every replicate) carry the selection uncertainty
 CONDITIONAL_CI = ("parametric", "profile")
 
 
@@ -56,7 +56,9 @@ class Estimate:
     search : SearchResult or None
         The model search (None when the model was fixed).
     ci_method : str
-        ``"parametric"``, ``"nonparametric"`` (BCa or percentile), ``"profile"`` or ``"none"``.
+        ``"parametric"``, ``"nonparametric-bca"`` or ``-percentile`` (n random),
+        ``"nonparametric-conditional-bca"`` or ``-percentile`` (n fixed, SparseMSE),
+        ``"profile"`` or ``"none"``.
     level : float
     lower, upper : float
         Interval for the total N̂ (``upper = inf`` when there is no finite upper limit).
@@ -186,6 +188,10 @@ class Estimate:
                 "seed": self.bootstrap.seed,
                 "status_counts": self.bootstrap.status_counts,
                 "acceleration": self.bootstrap.acceleration,
+                "random_n": self.bootstrap.random_n,
+                "jackknife_failures": self.bootstrap.jackknife_failures,
+                "unseen_fitted_0_replicates": None if self.bootstrap.unseen_zero is None
+                else np.flatnonzero(self.bootstrap.unseen_zero).tolist(),
             },
             "search": None
             if self.search is None
@@ -369,15 +375,17 @@ def estimate(
         or BIC weights over the models the search visited.
     model : str or list of str, optional
         Interactions of a fixed model, e.g. ``"A:B, B:C"`` (implies ``search="none"``).
-    ci : {"averaged", "parametric", "nonparametric", "profile", "none"}
+    ci : {"averaged", "parametric", "nonparametric", "nonparametric-conditional", "profile", "none"}
         ``averaged`` (default): N̂ averaged over the models the search visited with
         smoothed information-criterion weights and a parametric-bootstrap interval from
         the mixture of those models (:mod:`darkfigure.loglinear.averaging`; Buckland,
         Burnham & Augustin 1997) — it carries the model-selection uncertainty.
         ``parametric``: Cruyff's ``boot_mse`` of the chosen model, and ``profile``:
         Rcapture's ``closedpCI`` profile likelihood — both *conditional on the chosen
-        model* (they reproduce the peers). ``nonparametric``: SparseMSE's bootstrap with
-        model re-selection (BCa unless ``bca=False``). ``none``: no interval.
+        model* (they reproduce the peers). ``nonparametric``: bootstrap with model
+        re-selection (BCa unless ``bca=False``) resampling the estimated population so
+        that n varies; ``nonparametric-conditional``: the same holding n fixed as
+        SparseMSE does (narrower: it leaves out Var(n)). ``none``: no interval.
         ``Estimate.conditional`` says which kind the interval is.
     reps : int
         Bootstrap replicates.
@@ -452,7 +460,7 @@ def estimate(
             "nowhere, so N̂ is biased downwards; use missing='em' (--missing em) to keep them"
         )
     em_mode = h.n_incomplete > 0
-    if em_mode and ci in ("nonparametric", "profile"):
+    if em_mode and ci in ("nonparametric", "nonparametric-conditional", "profile"):
         raise ValueError(
             "with unknown covariate values fitted by EM the interval is the parametric bootstrap that redoes "
             "the EM (--ci parametric) or none"
@@ -550,7 +558,7 @@ def estimate(
             "with unknown covariate values fitted by EM the interval is the parametric bootstrap of the chosen "
             "model (redoing the EM): it is conditional on that model and too narrow by the model-selection uncertainty"
         )
-    if ci in ("parametric", "nonparametric", "averaged"):
+    if ci in ("parametric", "nonparametric", "nonparametric-conditional", "averaged"):
         if reps < 20:
             raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
         if reps < 200:
@@ -561,7 +569,7 @@ def estimate(
     avg = None
     lower = upper = float("nan")
     t2 = time.perf_counter()
-    if fit.identified and ci in ("parametric", "nonparametric", "averaged"):
+    if fit.identified and ci in ("parametric", "nonparametric", "nonparametric-conditional", "averaged"):
         if ci == "averaged":
             from .loglinear.averaging import averaged_bootstrap, model_average, search_candidates
 
@@ -589,6 +597,7 @@ def estimate(
                 groups=groups,
                 n_jobs=n_jobs,
                 progress=progress,
+                condition_on_n=ci == "nonparametric-conditional",
             )
         est = boot.table()
         lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
@@ -641,7 +650,7 @@ def estimate(
         table=fit.table if em_mode else table,
         fit=fit,
         search=srch,
-        ci_method=ci if ci != "nonparametric" else ("nonparametric-bca" if bca else "nonparametric-percentile"),
+        ci_method=ci if not ci.startswith("nonparametric") else f"{ci}-{'bca' if bca else 'percentile'}",
         level=level,
         lower=lower,
         upper=upper,

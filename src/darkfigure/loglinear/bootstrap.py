@@ -14,8 +14,14 @@
 
 Every replicate draws from its own generator spawned from one seed
 (``numpy.random.SeedSequence``), so results do not depend on how many processes
-run them. Replicates whose refit has no finite N̂, whose MLE is on the boundary,
-or in which a list registered nobody are counted and reported with the interval.
+run them. Each replicate gets a status from the linear-programming existence check
+of its refit (:mod:`.existence`; Fienberg & Rinaldo 2012), run only when the fit
+heads for the boundary (a zero cell fitted below 1e-5) and cached by zero pattern:
+``ok`` (the MLE exists), ``extended`` (it does not, but the extended MLE identifies
+N̂, which is then taken from the fit on the facial set) or ``not identified`` (left
+out of the interval). Replicates in which a list registered nobody, and those whose
+unseen cell is fitted as 0 (N̂* = n*), are named and counted; so are failures of the
+jackknife behind the BCa acceleration.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from scipy import stats
 
 from .._blas import single_threaded
 from .design import CompleteTable
-from .fit import LogLinearFit, _fast_independent, irls_poisson
+from .existence import ExistenceCheck, check_existence, interior_certificate
+from .fit import LogLinearFit, _fast_independent, fit_model, irls_poisson
 
 __all__ = [
     "BootstrapResult",
@@ -92,7 +99,9 @@ class BootstrapResult:
     Attributes
     ----------
     method : str
-        ``"parametric"`` or ``"nonparametric"``.
+        ``"parametric"``, ``"nonparametric"`` (the estimated population resampled:
+        n random) or ``"nonparametric-conditional"`` (the n observed persons
+        resampled, SparseMSE's form: n fixed).
     interval_method : str
         ``"percentile"`` (R quantile type 7) or ``"bca"`` (type 8, as SparseMSE).
     level : float
@@ -105,12 +114,29 @@ class BootstrapResult:
         Which rows of `estimate` belong to which group and level.
     observed : ndarray of shape (n_group_cells,)
     status_counts : dict str -> int
-        Replicates per outcome: ``ok``, ``boundary`` (MLE on the boundary),
-        ``not identified`` (no finite N̂, excluded), ``lost list`` (a list with no
-        records in the replicate).
+        Replicates per outcome of the existence check of their refit: ``ok`` (the MLE
+        exists), ``extended`` (it does not; the extended MLE identifies N̂),
+        ``not identified`` (no finite N̂: excluded); these three add up to the
+        replicates drawn. Then, among them: ``lost list`` (a list with no records in
+        the replicate) and ``unseen fitted 0`` (the unseen cell of the total or of some
+        stratum fitted as 0, i.e. N̂* = n* there).
     seed : int or None
     acceleration : float or None
         BCa acceleration (nonparametric BCa only).
+    jackknife, jackknife_weights : ndarray of shape (n_positive_cells,) or None
+        N̂ with one person removed from each observed capture history (NaN where the
+        re-selection failed) and the persons with that history.
+    random_n : bool
+        Whether the number observed varied between replicates (parametric and the
+        default nonparametric bootstrap) or was held at n (``nonparametric-conditional``).
+    replicate_status : ndarray of str, shape (B,)
+        ``ok``, ``extended`` or ``not identified`` per replicate.
+    unseen_zero : ndarray of bool, shape (B,)
+        Replicates whose unseen cell (of the total or of some stratum) is fitted as 0.
+    lost_list : ndarray of bool, shape (B,)
+        Replicates in which some list registered nobody.
+    jackknife_failures : int
+        Jackknife deletions whose re-selection gave no N̂ (left out of the acceleration).
     """
 
     method: str
@@ -125,6 +151,11 @@ class BootstrapResult:
     acceleration: float | None = None
     jackknife: np.ndarray | None = field(default=None, repr=False)
     jackknife_weights: np.ndarray | None = field(default=None, repr=False)
+    random_n: bool = True
+    replicate_status: np.ndarray | None = field(default=None, repr=False)
+    unseen_zero: np.ndarray | None = field(default=None, repr=False)
+    lost_list: np.ndarray | None = field(default=None, repr=False)
+    jackknife_failures: int = 0
 
     @property
     def n_replicates(self) -> int:
@@ -171,14 +202,20 @@ class BootstrapResult:
         return pd.DataFrame(rows)
 
     def describe_failures(self) -> str | None:
-        """Plain sentences about replicates that failed, hit the boundary or lost a list, or None."""
+        """Plain sentences about replicates without an MLE, with N̂* = n*, that lost a list or failed, or None."""
         c = self.status_counts
         b = self.n_replicates
         parts = []
-        if c.get("boundary"):
+        if c.get("extended"):
             parts.append(
-                f"{c['boundary']} of {b} bootstrap replicates have an MLE on the boundary (some cells fitted as 0, "
-                "e.g. lists sharing nobody in the replicate); N̂ stays identified in them and they are kept"
+                f"{c['extended']} of {b} bootstrap replicates have an MLE on the boundary (the MLE does not exist: "
+                "some cells fitted as 0, e.g. lists sharing nobody in the replicate); the extended MLE still "
+                "identifies N̂ in them and they are kept"
+            )
+        if c.get("unseen fitted 0"):
+            parts.append(
+                f"{c['unseen fitted 0']} of {b} replicates fit the unseen cell (of the total or of a stratum) as 0, "
+                "claiming nobody was missed there (N̂* = n*); they are kept and pull the interval down"
             )
         if c.get("lost list"):
             parts.append(f"{c['lost list']} of {b} replicates drew nobody for some list; they are kept")
@@ -186,6 +223,12 @@ class BootstrapResult:
             parts.append(
                 f"{c['not identified']} of {b} replicates gave no finite N̂ and are left out of the interval: "
                 "the interval understates the uncertainty"
+            )
+        if self.jackknife_failures:
+            n_j = 0 if self.jackknife is None else len(self.jackknife)
+            parts.append(
+                f"the jackknife for the BCa acceleration failed (no N̂) for {self.jackknife_failures} of {n_j} "
+                "deletions, which are left out of the acceleration"
             )
         return "; ".join(parts) or None
 
@@ -207,25 +250,74 @@ class _FixedModelRefit:
     gmat: np.ndarray  # (n_group_cells, n_cells)
     n_obs: float
 
+    def existence(self, y: np.ndarray, mu: np.ndarray) -> tuple[ExistenceCheck, tuple | None]:
+        """The LP existence check of the model for counts `y` (fit `mu`), cached; and the fit on
+        the facial set (beta over all columns, fitted values there, converged) when it was made.
+
+        Exact reuse by zero pattern; and by facial set: the recession cone, hence the whole
+        check (facial set, hidden cells' states), depends only on the facial set F. If `y` is
+        0 outside an F found before, F's recession direction is one for `y` too (the MLE does
+        not exist, the facial set lies in F), and when the fit on F is certified interior
+        (:func:`.existence.interior_certificate`) the facial set is F itself: no LP.
+        """
+        cache = self.__dict__.setdefault("_cache", {})
+        faces = self.__dict__.setdefault("_faces", [])
+        key = np.packbits(y > 0).tobytes()
+        ex = cache.get(key)
+        if ex is not None:
+            return ex, None
+        for old, used in faces:
+            fs = old.facial_set
+            if y[~fs].any():
+                continue
+            xf = self.x_obs[fs][:, used]
+            b_f, mu_f, _, _, conv, _ = irls_poisson(xf, y[fs], np.maximum(mu[fs], 1e-8), tol=1e-8, used=np.arange(len(used)))
+            if conv and interior_certificate(xf, y[fs], mu_f):
+                cache[key] = old
+                beta = np.zeros(self.x_obs.shape[1])
+                beta[used] = b_f
+                return old, (beta, mu_f, conv)
+        ex = cache[key] = check_existence(self.x_obs, y, self.x_hidden)
+        if not ex.mle_exists and len(faces) < 50:
+            faces.append((ex, _fast_independent(self.x_obs[ex.facial_set])))
+        return ex, None
+
     def __call__(self, y_cells: np.ndarray) -> tuple[np.ndarray, str]:
         y = y_cells[self.cell_index]
-        status = "ok"
-        if (self.list_cols.T @ y == 0).any():
-            status = "lost list"
+        flags = "+lost list" if (self.list_cols.T @ y == 0).any() else ""
+        nan = np.full(self.gmat.shape[0], np.nan)
         # R glm's tolerance, as boot_mse refits with glm
         beta, mu, _, _, conv, _ = irls_poisson(self.x_obs, y, self.mu0, tol=1e-8, used=self.used)
+        zero = y == 0
+        status = "ok"
+        hidden_zero = self.hidden_zero
+        # Screen: one more Newton step proves an interior MLE (interior_certificate) in most
+        # replicates; otherwise the LP decides (cached per zero pattern)
+        if zero.any() and not (conv and interior_certificate(self.x_obs[:, self.used], y, mu)):
+            ex, refit = self.existence(y, mu)
+            if not ex.identified:
+                return nan, "not identified" + flags
+            if not ex.mle_exists:
+                status = "extended"
+                fs = ex.facial_set
+                if refit is None:
+                    beta, mu_f, _, _, conv, _ = irls_poisson(self.x_obs[fs], y[fs], mu[fs], tol=1e-8)
+                else:
+                    beta, mu_f, conv = refit
+                mu = np.zeros_like(y)
+                mu[fs] = mu_f
+                hidden_zero = hidden_zero | (ex.hidden_state == "zero")
         eta_h = self.x_hidden @ beta
         full = np.zeros(self.n_cells)
         full[self.cell_index] = mu
-        fh = np.where(self.hidden_zero, 0.0, np.exp(np.minimum(eta_h, 700.0)))
+        fh = np.where(hidden_zero, 0.0, np.exp(np.minimum(eta_h, 700.0)))
         full[self.hidden_index] = fh
         nobs = y.sum()
-        zero = y == 0
         if not conv or not np.isfinite(fh).all() or fh.sum() > 1e6 * max(nobs, 1.0):
-            return np.full(self.gmat.shape[0], np.nan), "not identified"
-        if status == "ok" and zero.any() and (mu[zero].min() < 1e-9 or np.abs(beta[1:]).max() > 15):
-            status = "boundary"
-        return self.gmat @ full, status
+            return nan, "not identified" + flags
+        if (fh < 1e-6).any():
+            flags += "+unseen fitted 0"
+        return self.gmat @ full, status + flags
 
 
 def _fixed_context(fit: LogLinearFit, gmat: np.ndarray) -> _FixedModelRefit:
@@ -259,9 +351,10 @@ def _run_chunk(args):
             size, prob = payload
             y = rng.multinomial(size, prob).astype(float)
         else:
-            n, prob, cells = payload
+            n, prob, cells, seen = payload
             y = np.zeros(job.n_cells)
-            y[cells] = rng.multinomial(n, prob)
+            # with random n the persons drawn into the unseen cells stay unseen (their counts are dropped)
+            y[cells[seen]] = rng.multinomial(n, prob)[seen]
         # a job that adds its own randomness (e.g. values made unknown again for EM) gets the generator
         out[i], st = job(y, rng) if getattr(job, "uses_rng", False) else job(y)
         status.append(st)
@@ -336,11 +429,17 @@ def _prepare(fit: LogLinearFit, reps: int, level: float, groups):
     return t, gmat, labels
 
 
-def _counts(status: list[str]) -> dict:
-    out = {"ok": 0, "boundary": 0, "lost list": 0, "not identified": 0}
-    for s in status:
-        out[s] = out.get(s, 0) + 1
-    return out
+def _counts(status: list[str]) -> tuple[dict, dict]:
+    """Status counts and per-replicate arrays from worker outputs such as ``"extended+lost list"``."""
+    main = np.array([s.split("+")[0] for s in status], dtype=object)
+    lost = np.array(["+lost list" in s for s in status], dtype=bool)
+    unseen0 = np.array(["+unseen fitted 0" in s for s in status], dtype=bool)
+    out = {k: int(np.sum(main == k)) for k in ("ok", "extended", "not identified")}
+    for k in sorted(set(main) - set(out)):
+        out[k] = int(np.sum(main == k))
+    out["lost list"] = int(lost.sum())
+    out["unseen fitted 0"] = int(unseen0.sum())
+    return out, {"replicate_status": main, "unseen_zero": unseen0, "lost_list": lost}
 
 
 @single_threaded
@@ -396,6 +495,7 @@ def _run_parametric(fit, job, t, gmat, labels, method, reps, seed, level, n_jobs
     size = int(np.floor(round(fit.nhat, 1)))
     prob = fit.fitted / fit.fitted.sum()
     reps_arr, status = _map_replicates(job, "parametric", (size, prob), seed, reps, n_jobs, progress)
+    counts, per_rep = _counts(status)
     return BootstrapResult(
         method=method,
         interval_method="percentile",
@@ -404,8 +504,10 @@ def _run_parametric(fit, job, t, gmat, labels, method, reps, seed, level, n_jobs
         replicates=reps_arr,
         labels=labels,
         observed=gmat @ t.y,
-        status_counts=_counts(status),
+        status_counts=counts,
         seed=seed,
+        random_n=True,
+        **per_rep,
     )
 
 
@@ -453,14 +555,24 @@ def nonparametric_bootstrap(
     groups: Sequence[GroupSpec] | None = None,
     n_jobs: int | None = None,
     progress: bool = True,
+    condition_on_n: bool = False,
 ) -> BootstrapResult:
-    """Nonparametric bootstrap with model re-selection in every replicate (SparseMSE).
+    """Nonparametric bootstrap with model re-selection in every replicate.
 
-    Each replicate resamples the n observed persons (multinomial of size n over the
-    observed cells with probabilities count / n), reruns `select` (the whole model
-    search) and records N̂ and the subgroup totals of the selected fit. With
-    ``interval="bca"`` the acceleration comes from the leave-one-person-out
-    jackknife grouped by cell, as SparseMSE's ``estimatepopulation``.
+    By default (``condition_on_n=False``) each replicate resamples the *estimated
+    population*: Multinomial(round(N̂)) over the observed capture histories with
+    probabilities count / N̂ and the unseen cell of each stratum with probability
+    fitted / N̂ (together (N̂ - n) / N̂); the persons drawn into the unseen cells are
+    dropped, so the number observed n* varies as it does between samples (Buckland &
+    Garthwaite 1991, Biometrics 47:255-268; Zwane & van der Heijden 2003). With
+    ``condition_on_n=True`` the n observed persons are resampled (multinomial of size
+    n over the observed cells), exactly SparseMSE's ``estimatepopulation`` (Chan,
+    Silverman & Vincent 2021, sec. 4): that leaves out Var(n) and understates the
+    spread of N̂ (issue 10: SD 69.8 against the true 78.0 for a fixed model).
+
+    Each replicate reruns `select` (the whole model search) and records N̂ and the
+    subgroup totals of the selected fit. With ``interval="bca"`` the acceleration
+    comes from the leave-one-person-out jackknife grouped by cell, as SparseMSE's.
 
     Parameters
     ----------
@@ -471,10 +583,15 @@ def nonparametric_bootstrap(
     reps, seed, level, groups, n_jobs, progress
         As :func:`parametric_bootstrap`.
     interval : {"bca", "percentile"}
+    condition_on_n : bool
+        Hold the number observed fixed (SparseMSE's form, kept to reproduce it) instead
+        of resampling the estimated population (the default).
 
     Returns
     -------
     BootstrapResult
+        ``method`` is ``"nonparametric"`` or ``"nonparametric-conditional"``;
+        ``random_n`` says whether n varied between replicates.
 
     Raises
     ------
@@ -487,27 +604,48 @@ def nonparametric_bootstrap(
     job = _SelectJob(t, select, gmat)
     cells = np.flatnonzero(t.y > 0)
     n = int(t.y.sum())
-    prob = t.y[cells] / n
-    reps_arr, status = _map_replicates(job, "nonparametric", (n, prob, cells), seed, reps, n_jobs, progress)
+    if condition_on_n:
+        payload = (n, t.y[cells] / n, cells, np.ones(len(cells), dtype=bool))
+    else:
+        payload = _population_payload(fit, cells)
+    reps_arr, status = _map_replicates(job, "nonparametric", payload, seed, reps, n_jobs, progress)
     accel = None
     jack = weights = None
+    jack_fail = 0
     if interval == "bca":
         jack, weights = _jackknife(job, t, cells, n_jobs)
+        jack_fail = int((~np.isfinite(jack)).sum())
         accel = _acceleration(jack, weights)
+    counts, per_rep = _counts(status)
     return BootstrapResult(
-        method="nonparametric",
+        method="nonparametric-conditional" if condition_on_n else "nonparametric",
+        random_n=not condition_on_n,
         interval_method=interval,
         level=level,
         estimate=gmat @ fit.fitted,
         replicates=reps_arr,
         labels=labels,
         observed=gmat @ t.y,
-        status_counts=_counts(status),
+        status_counts=counts,
         seed=seed,
         acceleration=accel,
         jackknife=jack,
         jackknife_weights=weights,
+        jackknife_failures=jack_fail,
+        **per_rep,
     )
+
+
+def _population_payload(fit: LogLinearFit, cells: np.ndarray):
+    """Draw of the estimated population: observed histories (counts) and unseen cells (fitted), size round(N̂)."""
+    t = fit.table
+    hid = np.flatnonzero(t.hidden)
+    fh = fit.fitted[hid]
+    hid = hid[fh > 0]
+    mass = np.concatenate([t.y[cells], fit.fitted[hid]])
+    size = int(round(float(mass.sum())))
+    seen = np.concatenate([np.ones(len(cells), dtype=bool), np.zeros(len(hid), dtype=bool)])
+    return size, mass / mass.sum(), np.concatenate([cells, hid]), seen
 
 
 @dataclass
@@ -524,15 +662,19 @@ class _SelectJob:
         self.lists = self.table.cells[list(self.table.histories.lists)].to_numpy(dtype=float)
 
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, str]:
-        lost = (self.lists.T @ y == 0).any()
+        flags = "+lost list" if (self.lists.T @ y == 0).any() else ""
+        nan = np.full(self.gmat.shape[0], np.nan)
         try:
             f = self.select(self.table, y)
+            if f.status == "boundary":  # fitted without the LP: settle it (cached on the table)
+                f = fit_model(f.table, f.model, check=True)
         except (RuntimeError, ValueError, np.linalg.LinAlgError):
-            return np.full(self.gmat.shape[0], np.nan), "not identified"
+            return nan, "not identified" + flags
         if not f.identified or not np.isfinite(f.nhat):
-            return np.full(self.gmat.shape[0], np.nan), "not identified"
-        st = "lost list" if lost else ("boundary" if f.status == "extended" else "ok")
-        return self.gmat @ f.fitted, st
+            return nan, "not identified" + flags
+        if (f.fitted[self.table.hidden] < 1e-6).any():
+            flags += "+unseen fitted 0"
+        return self.gmat @ f.fitted, f.status + flags
 
 
 @single_threaded
@@ -557,7 +699,10 @@ def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int
 
 
 def _acceleration(jack: np.ndarray, w: np.ndarray) -> float:
-    """SparseMSE's acceleration: sum c r^3 / (6 (sum c r^2)^1.5), r = weighted mean - J."""
+    """SparseMSE's acceleration: sum c r^3 / (6 (sum c r^2)^1.5), r = weighted mean - J.
+
+    Failed deletions (NaN) are left out, as SparseMSE does; the caller counts and reports them.
+    """
     ok = np.isfinite(jack)
     jack, w = jack[ok], w[ok]
     r = np.sum(w * jack) / np.sum(w) - jack

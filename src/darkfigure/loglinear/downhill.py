@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import NamedTuple
 
@@ -756,12 +756,19 @@ def downhill_search(table: CompleteTable, *, max_order: int | None = None, max_i
     with np.errstate(divide="ignore", invalid="ignore"):
         aicc = np.where(n - npar - 1 > 0, aic + 2 * npar * (npar + 1) / (n - npar - 1), np.inf)
     status = ["not identified" if r["ierr"] else ("extended" if r["empty"] else "ok") for r in rows]
+
+    def df_residual(model) -> int:
+        """Cells outside the empty margins minus the parameters left (glm on the reduced table)."""
+        tm = np.stack([f.column(t) for t in [(i,) for i in range(k)] + sorted(model, key=lambda t: (len(t), t))], axis=1)
+        zero = (f.y @ tm) == 0
+        return int((~tm[:, zero].any(axis=1)).sum() - (1 + tm.shape[1] - zero.sum()))
+
     path = pd.DataFrame({
         "phase": [f"iteration {r['iteration']}" if r["iteration"] else "start" for r in rows],
         "step": [r["step"] if r["iteration"] == 0 else f"{r['step'][0]} " + ":".join(f.lists[i] for i in r["step"][1]) for r in rows],
         "df_change": None,
         "deviance_change": None,
-        "df": c - npar.astype(int),
+        "df": [df_residual(r["model"]) if r["empty"] else c - int(p) for r, p in zip(rows, npar)],
         "deviance": [r["deviance"] for r in rows],
         "aic": aic,
         "aicc": aicc,
@@ -838,6 +845,9 @@ class SelectionBootstrap:
     seed : int or None
     seconds : float
     warnings : list of str
+    random_n : bool
+        Whether the replicates resampled the estimated population (n random, the default)
+        or the n observed persons (``condition_on_n=True``, the package's form).
     """
 
     method: str
@@ -858,6 +868,7 @@ class SelectionBootstrap:
     seed: int | None
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    random_n: bool = True
 
     @property
     def n_replicates(self) -> int:
@@ -872,11 +883,23 @@ class SelectionBootstrap:
         return ConfidenceInterval(float(lo), float(hi))
 
 
-def _resample(y: np.ndarray, reps: int, seed: int | None) -> np.ndarray:
-    """Multinomial bootstrap of the observed persons over the capture histories, shape (reps, C)."""
-    n = int(round(y.sum()))
+def _resample(y: np.ndarray, reps: int, seed: int | None, nhat: float | None = None) -> np.ndarray:
+    """Multinomial bootstrap over the capture histories, shape (reps, C).
+
+    Without `nhat`: the n observed persons resampled (n fixed, the package's form). With
+    `nhat`: the estimated population resampled, Multinomial(round(N̂)) over the observed
+    histories (probabilities count / N̂) and the unseen cell ((N̂ - n) / N̂), whose draws are
+    dropped, so that n varies between replicates (Buckland & Garthwaite 1991, Biometrics
+    47:255-268).
+    """
     rng = np.random.default_rng(seed)
-    return rng.multinomial(n, y / y.sum(), size=reps).astype(float)
+    n = float(y.sum())
+    if nhat is None:
+        return rng.multinomial(int(round(n)), y / n, size=reps).astype(float)
+    if not np.isfinite(nhat) or nhat < n:
+        raise ValueError(f"cannot resample a population of N̂ = {nhat} persons from {n:,.0f} observed")
+    p = np.append(y, nhat - n) / nhat
+    return rng.multinomial(int(round(nhat)), p, size=reps)[:, :-1].astype(float)
 
 
 def _jackknife_rows(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -947,6 +970,7 @@ def downhill_bootstrap(
     max_order: int | None = None,
     max_iter: int = 20,
     probs: Sequence[float] = MSE_ALPHA,
+    condition_on_n: bool = False,
 ) -> SelectionBootstrap:
     """BCa interval for the downhill-search N̂, the search redone in every replicate.
 
@@ -971,11 +995,15 @@ def downhill_bootstrap(
         As :func:`downhill_search`.
     probs : sequence of float
         Probabilities of the BCa endpoints in `quantiles`.
+    condition_on_n : bool
+        Resample the n observed persons, as the package does (n fixed: it leaves out
+        Var(n)), instead of the estimated population, unseen persons included (the
+        default: n random; see :func:`~darkfigure.loglinear.bootstrap.nonparametric_bootstrap`).
 
     Returns
     -------
     SelectionBootstrap
-        ``method="downhill"``, ``ntop=None``.
+        ``method="downhill"``, ``ntop=None``; ``random_n`` says which resampling was used.
 
     Raises
     ------
@@ -993,7 +1021,7 @@ def downhill_bootstrap(
     nhat = float(s.path.loc[s.path["accepted"], "nhat"].iloc[-1])
     label = s.path.loc[s.path["accepted"], "mse_model"].iloc[-1]
     terms = s.best.model
-    yb = _resample(f.y, reps, seed)
+    yb = _resample(f.y, reps, seed, None if condition_on_n else nhat)
     cur, _, boot_nhat, _, hit, _ = _downhill(f, yb, order, max_iter)
     jy, w = _jackknife_rows(f.y)
     _, _, jack, _, hit_j, _ = _downhill(f, jy, order, max_iter)
@@ -1001,7 +1029,8 @@ def downhill_bootstrap(
     if hit.any() or hit_j.any():
         warnings.append(f"{int(hit.sum() + hit_j.sum())} bootstrap/jackknife searches stopped after {max_iter} moves")
     labels = [mse_label(m, k) for m in cur]
-    return _finish("downhill", nhat, label, terms, level, probs, boot_nhat, labels, jack, w, None, order, seed, t0, warnings)
+    out = _finish("downhill", nhat, label, terms, level, probs, boot_nhat, labels, jack, w, None, order, seed, t0, warnings)
+    return replace(out, random_n=not condition_on_n)
 
 
 def _default_bic_order(k: int, max_order: int | None) -> int:
@@ -1038,6 +1067,7 @@ def bic_bootstrap(
     seed: int | None = None,
     level: float = 0.95,
     probs: Sequence[float] = MSE_ALPHA,
+    condition_on_n: bool = False,
 ) -> SelectionBootstrap:
     """BCa interval for the BIC-chosen N̂, the BIC choice redone in every replicate.
 
@@ -1072,6 +1102,9 @@ def bic_bootstrap(
         Level of `confidence_interval`.
     probs : sequence of float
         Probabilities of the BCa endpoints in `quantiles` (the package's ``alpha``).
+    condition_on_n : bool
+        Resample the n observed persons as the package does (n fixed) instead of the
+        estimated population (the default, n random; see :func:`downhill_bootstrap`).
 
     Returns
     -------
@@ -1105,7 +1138,7 @@ def bic_bootstrap(
     warnings = []
     models, e0 = _exact_order(f, models)
     nhat = float(e0[0].nhat[0])
-    yb = _resample(f.y, reps, seed)
+    yb = _resample(f.y, reps, seed, None if condition_on_n else nhat)
     jy, w = _jackknife_rows(f.y)
     both = np.vstack([yb, jy])
     bic = np.empty((len(models), both.shape[0]))
@@ -1121,5 +1154,6 @@ def bic_bootstrap(
     if ntop is not None and n_checked < n_models:
         warnings.append(f"the replicates choose among the {len(models)} admissible models with the smallest BIC "
                         f"(of {n_models} hierarchical models)")
-    return _finish("bic", nhat, mse_label(models[0], k), _named(models[0], f.lists), level, probs, chosen_nhat[:reps], labels, chosen_nhat[reps:], w,
-                   len(models) if ntop is not None else None, order, seed, t0, warnings)
+    out = _finish("bic", nhat, mse_label(models[0], k), _named(models[0], f.lists), level, probs, chosen_nhat[:reps], labels,
+                  chosen_nhat[reps:], w, len(models) if ntop is not None else None, order, seed, t0, warnings)
+    return replace(out, random_n=not condition_on_n)

@@ -177,7 +177,11 @@ class LogLinearFit:
         Coefficients (R's parametrisation; 0 for aliased or infinite directions).
     deviance : float
     df_residual : int
-        Observable cells minus rank (as R).
+        Observable cells minus rank (as R's ``glm``); for an extended MLE, the cells of
+        the facial set (observable cells not fitted as 0) minus the rank of the design on
+        them: R's ``glm`` on the reduced table (the full-table ``glm`` that Cruyff's
+        ``mse`` and Rcapture run counts the cells forced to 0 as free, and its df is
+        too large by their number less the parameters that go to -inf).
     rank : int
         Number of estimated parameters p (rank of the design on the observable
         cells, as ``glm`` counts it).
@@ -342,6 +346,9 @@ def fit_model(
     status = "ok"
     mu_full = mu
     hidden_state = None
+    # residual df on the cells the fit can use: an extended MLE forces cells to 0, and the
+    # parameters that go to -inf vanish on the remaining cells (glm on the reduced table)
+    df_residual = int(obs.sum() - rank)
     if need_lp:
         cache = getattr(table, "_existence_cache", None)
         key = (model, np.packbits(yo > 0).tobytes())
@@ -353,7 +360,8 @@ def fit_model(
         hidden_state = existence.hidden_state
         if not existence.mle_exists:
             facial = existence.facial_set
-            beta, mu_f, _, _, conv, used = irls_poisson(x[facial], yo[facial], mu[facial], tol=tol)
+            beta, mu_f, _, rank_f, conv, used = irls_poisson(x[facial], yo[facial], mu[facial], tol=tol)
+            df_residual = int(facial.sum() - rank_f)
             mu_full = np.zeros_like(yo)
             mu_full[facial] = mu_f
             dev = _deviance(yo, mu_full)
@@ -404,7 +412,7 @@ def fit_model(
         fitted=fitted,
         beta=beta,
         deviance=dev,
-        df_residual=int(obs.sum() - rank),
+        df_residual=df_residual,
         rank=rank,
         loglik=ll,
         aic=aic,

@@ -853,6 +853,8 @@ def exhaustive_search(
         ll_b = np.sum(np.where(mu > 0, y * np.log(np.where(mu > 0, mu, 1.0)), 0.0) - mu - lgy, axis=1)
     # statistics of every model; the models failing checkident are fitted one by one
     stat = {c: np.full(n_models, np.nan) for c in ("deviance", "loglik", "nhat", "bias")}
+    # residual df of glm on the reduced table (cells of empty overlaps and their columns removed)
+    df_res = cells.sum(axis=1) - nonzero.sum(axis=1)
     status = np.empty(n_models, dtype=object)
     slow: dict[int, LogLinearFit] = {}
 
@@ -872,6 +874,7 @@ def exhaustive_search(
             stat["deviance"][i], stat["loglik"][i] = f.deviance, f.loglik
             stat["nhat"][i] = f.nhat if f.identified else np.nan
             status[i] = f.status
+            df_res[i] = f.df_residual
     aic = -2.0 * stat["loglik"] + 2.0 * rank
     bic = -2.0 * stat["loglik"] + np.log(n) * rank
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -893,7 +896,7 @@ def exhaustive_search(
         "step": labels,
         "df_change": None,
         "deviance_change": None,
-        "df": x.shape[0] - rank,
+        "df": df_res,
         "deviance": stat["deviance"],
         "aic": aic,
         "aicc": aicc,
@@ -924,7 +927,7 @@ def exhaustive_search(
             warn.append("the Poisson fit did not converge; the estimate is unreliable")
         return LogLinearFit(
             model=model_of(i), table=table, fitted=fitted, beta=beta[b][cols[i]], deviance=float(dev[b]),
-            df_residual=int(x.shape[0] - rank[i]), rank=int(rank[i]), loglik=float(ll_b[b]), aic=float(aic[i]),
+            df_residual=int(df_res[i]), rank=int(rank[i]), loglik=float(ll_b[b]), aic=float(aic[i]),
             aicc=float(aicc[i]), bic=float(bic[i]), nhat=float(stat["nhat"][i]), status=str(status[i]), warnings=warn,
         )
 
