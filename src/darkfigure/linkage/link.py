@@ -75,7 +75,8 @@ from .bloom_sql import decode_bloom_column, dice_sql
 from .quality import pairwise_quality, plot_weight_histogram, weight_histogram
 from .registrations import normalise_name, normalise_nationality, normalise_sex
 
-__all__ = ["LinkageResult", "cluster_links", "link", "persons_from_links", "spark_session", "ENGINES", "COVARIATE_RULES"]
+__all__ = ["LinkageResult", "cluster_links", "link", "persons_from_links", "persons_from_pairs", "spark_session",
+           "ENGINES", "COVARIATE_RULES", "PAIR_FLOOR"]
 
 ENGINES = ("duckdb", "spark")
 COVARIATE_RULES = ("most_frequent", "earliest")
@@ -84,6 +85,9 @@ COVARIATE_RULES = ("most_frequent", "earliest")
 IDENTIFIERS = ("record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth")
 PLAIN_FIELDS = ("first_name", "surname", "date_of_birth")
 BLOOM_FIELDS = ("bf_first_name", "bf_surname", "bf_date_of_birth")
+#: scored pairs with a match probability at or above this floor are kept in LinkageResult.pairs (pairs.parquet);
+#: below it a pair contributes less than 0.001 expected links and is left out
+PAIR_FLOOR = 0.001
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +129,21 @@ class LinkageResult:
         What was done to the data (covariates left out, missing values filled).
     seconds : dict
         Wall time of each stage.
+    pairs : DataFrame or None, shape (n_pairs, 3)
+        Every scored record pair with match probability >= :data:`PAIR_FLOOR` (0.001):
+        ``record_l``, ``record_r`` (int, 0-based row positions of the registrations in
+        `links` / `records` order, ``record_l < record_r``) and ``match_probability``
+        (Fellegi–Sunter posterior, with the prior odds). Pairs not blocked together or
+        scored below the floor are taken as non-links with probability ~0. Input of
+        :func:`persons_from_pairs` (re-clustering) and of the linkage-error estimates.
+    records : DataFrame or None, shape (n_registrations, 4 + n_covariates)
+        One row per registration in `links` order: ``organisation``, ``record_id``,
+        ``registration_date``, ``has_date_of_birth`` (bool) and the covariate columns
+        of `covariates` (``year`` excepted: it is derived from the registration date),
+        normalised as in `persons`. No names or dates of birth (personal data).
+    linkage_errors : DataFrame or None
+        Expected false and missed links per pair of organisations, estimated from the
+        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`).
     """
 
     links: pd.DataFrame
@@ -142,6 +161,9 @@ class LinkageResult:
     model: dict = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
+    pairs: pd.DataFrame | None = field(default=None, repr=False)
+    records: pd.DataFrame | None = field(default=None, repr=False)
+    linkage_errors: pd.DataFrame | None = None
 
     @property
     def n_persons(self) -> int:
@@ -159,7 +181,8 @@ class LinkageResult:
 
     def write(self, out: str | Path, *, plot: bool = True) -> list[Path]:
         """Write links.csv, persons.csv, histories.csv and, when computed, linkage_quality.csv,
-        linkage_weights.csv (+ .png), linkage_sensitivity.csv and linkage_model.json to folder `out`.
+        linkage_weights.csv (+ .png), linkage_sensitivity.csv, linkage_model.json, linkage_errors.csv,
+        pairs.parquet and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
 
         Files are first written to a temporary folder next to `out` and moved into place
         only when all are complete, so a failure leaves nothing half-written.
@@ -191,6 +214,12 @@ class LinkageResult:
                     names.append("linkage_weights.png")
             if self.sensitivity is not None:
                 put("linkage_sensitivity.csv", self.sensitivity)
+            if self.linkage_errors is not None:
+                put("linkage_errors.csv", self.linkage_errors)
+            for name, frame in (("pairs.parquet", self.pairs), ("records.parquet", self.records)):
+                if frame is not None:
+                    frame.to_parquet(tmp / name, index=False)
+                    names.append(name)
             if self.model:
                 (tmp / "linkage_model.json").write_text(json.dumps(self.model, indent=1, default=str))
                 names.append("linkage_model.json")
@@ -817,7 +846,7 @@ def link(
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         hist = _weight_counts(db_api, pred) if weights else None
-        edges = _edges(db_api, pred, min(float(x) for x in thresholds))
+        edges = _edges(db_api, pred, min(PAIR_FLOOR, *(float(x) for x in thresholds)))
         has_dob = prep["dob" if encoding == "plaintext" else "tok_date_of_birth"].notna().to_numpy()
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
@@ -830,6 +859,10 @@ def link(
     t0 = time.perf_counter()
     links, persons, h, more = _assemble(df, clusters[float(threshold)], orgs, covs, covariate_rule)
     notes += more
+    records = _records(df, has_dob, covs)
+    floor = edges[2] >= PAIR_FLOOR
+    pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
+                          "match_probability": edges[2][floor]})
     seconds["assemble"] = time.perf_counter() - t0
     quality = None
     if truth is not None:
@@ -857,7 +890,22 @@ def link(
         model=model,
         notes=notes,
         seconds=seconds,
+        pairs=pairs,
+        records=records,
     )
+
+
+def _records(df: pd.DataFrame, has_dob: np.ndarray, covs: Sequence[str]) -> pd.DataFrame:
+    """The registrations without personal data: what re-clustering needs (see LinkageResult.records)."""
+    r = pd.DataFrame({
+        "organisation": df["organisation"].astype(str).to_numpy(),
+        "record_id": df["record_id"].astype(str).to_numpy(),
+        "registration_date": df["registration_date"].astype(str).to_numpy(),
+        "has_date_of_birth": np.asarray(has_dob, dtype=bool),
+    })
+    for c in covs:
+        r[c] = df[c].to_numpy(dtype=object)
+    return r
 
 
 def _close(db_api, engine: str) -> None:
@@ -886,7 +934,13 @@ def _edges(db_api, pred, threshold: float) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def cluster_links(
-    n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray, threshold: float
+    n: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    probability: np.ndarray,
+    has_dob: np.ndarray,
+    threshold: float,
+    accept: np.ndarray | None = None,
 ) -> np.ndarray:
     """Persons from scored record pairs: connected components, with registrations lacking a date of birth
     attached to their single best match.
@@ -905,6 +959,9 @@ def cluster_links(
     probability : float array, shape (m,): their match probabilities.
     has_dob : bool array, shape (n,): the record has a date of birth.
     threshold : match probability at or above which a pair is a link.
+    accept : bool array, shape (m,), optional: the pairs that are links (overrides
+        `threshold`; e.g. one draw of the links from their match probabilities). The
+        probabilities still choose the best match of a record without a date of birth.
 
     Returns
     -------
@@ -914,7 +971,9 @@ def cluster_links(
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    keep = probability >= threshold
+    keep = probability >= threshold if accept is None else np.asarray(accept, dtype=bool)
+    if keep.shape != probability.shape:
+        raise ValueError(f"accept has {keep.size} values for {probability.size} pairs")
     lft, rgt, p = left[keep], right[keep], probability[keep]
     dl, dr = has_dob[lft], has_dob[rgt]
     same = dl == dr
@@ -1028,6 +1087,100 @@ def persons_from_links(
     covs, _ = _covariate_columns(df, covariates, skip[0] if skip else None, orgs)
     _, persons, h, _ = _assemble(df, pd.factorize(pid)[0], orgs, covs, covariate_rule)
     return persons, h
+
+
+def persons_from_pairs(
+    records: pd.DataFrame,
+    pairs: pd.DataFrame,
+    accept: float | np.ndarray = 0.5,
+    *,
+    covariate_rule: Literal["most_frequent", "earliest"] = "most_frequent",
+    covariates: Sequence[str] | None = None,
+) -> tuple[np.ndarray, pd.DataFrame, CaptureHistories]:
+    """Re-cluster scored pairs into persons and capture histories, by the rules of :func:`link`.
+
+    The same steps as :func:`link` after scoring: :func:`cluster_links` (connected
+    components of the accepted pairs; a registration without a date of birth joins its
+    most probable accepted match only), then persons with covariates resolved by
+    `covariate_rule` and the year of the first registration. Used to redraw linkages
+    from the match probabilities (linkage averaging, Sadinle 2018, "Bayesian propagation
+    of record linkage uncertainty into population size estimation", Ann. Appl. Stat.
+    12:1013-1038) and to re-cluster at another threshold without re-training.
+
+    Parameters
+    ----------
+    records : DataFrame, shape (n, 4 + c)
+        :attr:`LinkageResult.records` (or records.parquet of a ``link`` folder):
+        ``organisation``, ``record_id``, ``registration_date``, ``has_date_of_birth``
+        and covariate columns.
+    pairs : DataFrame, shape (m, 3)
+        :attr:`LinkageResult.pairs` (pairs.parquet): ``record_l``, ``record_r`` (0-based
+        positions in `records`), ``match_probability``.
+    accept : float in (0, 1) or bool array of shape (m,)
+        A threshold (pairs with match probability >= it are links) or the accepted
+        pairs themselves.
+    covariate_rule : {"most_frequent", "earliest"}
+        As in :func:`link`.
+    covariates : list of str, optional
+        Covariate columns of `records` to carry (default: all columns of `records`
+        other than the four above).
+
+    Returns
+    -------
+    (labels, persons, histories)
+        labels: int array, shape (n,), the cluster of each record (its smallest record
+        position); persons and histories as :attr:`LinkageResult.persons` and
+        :attr:`LinkageResult.histories` (person ids ``P0000001``... in order of first
+        appearance in `records`).
+
+    Raises
+    ------
+    DataError
+        Missing columns; record positions outside ``0..n-1``; fewer than two
+        organisations; an unknown covariate.
+    ValueError
+        A threshold outside (0, 1); a mask of the wrong length; unknown covariate rule.
+    """
+    if covariate_rule not in COVARIATE_RULES:
+        raise ValueError(f"covariate_rule must be one of {COVARIATE_RULES}, not {covariate_rule!r}")
+    need = {"organisation", "record_id", "registration_date", "has_date_of_birth"}
+    miss = need - set(records.columns)
+    if miss:
+        raise DataError(f"records lack the column(s) {sorted(miss)} (use LinkageResult.records / records.parquet)")
+    miss = {"record_l", "record_r", "match_probability"} - set(pairs.columns)
+    if miss:
+        raise DataError(f"pairs lack the column(s) {sorted(miss)} (use LinkageResult.pairs / pairs.parquet)")
+    n = len(records)
+    left = pairs["record_l"].to_numpy(dtype=np.int64)
+    right = pairs["record_r"].to_numpy(dtype=np.int64)
+    prob = pairs["match_probability"].to_numpy(dtype=float)
+    if len(left) and (min(left.min(), right.min()) < 0 or max(left.max(), right.max()) >= n):
+        raise DataError(f"pairs refer to records outside 0..{n - 1}: records and pairs come from different runs")
+    if np.ndim(accept) == 0:
+        if not 0 < float(accept) < 1:
+            raise ValueError(f"a match-probability threshold must be between 0 and 1, not {accept}")
+        mask = None
+        threshold = float(accept)
+    else:
+        mask = np.asarray(accept, dtype=bool)
+        if mask.shape != prob.shape:
+            raise ValueError(f"accept has {mask.size} values for {prob.size} pairs")
+        threshold = 0.5
+    has_dob = records["has_date_of_birth"].to_numpy(dtype=bool)
+    labels = cluster_links(n, left, right, prob, has_dob, threshold, accept=mask)
+    df = records.reset_index(drop=True)
+    orgs = tuple(pd.unique(df["organisation"].astype(str)))
+    if len(orgs) < 2:
+        raise DataError("multiple systems estimation needs registrations from at least 2 organisations (lists)")
+    if covariates is None:
+        covs = [c for c in df.columns if c not in need]
+    else:
+        covs = list(dict.fromkeys(covariates))
+        bad = [c for c in covs if c not in df.columns]
+        if bad:
+            raise DataError(f"covariate(s) {bad} not in records; the columns are {list(df.columns)}")
+    _, persons, h, _ = _assemble(df, labels, orgs, covs, covariate_rule)
+    return labels, persons, h
 
 
 def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame, CaptureHistories, list[str]]:
