@@ -75,7 +75,7 @@ from .bloom_sql import decode_bloom_column, dice_sql
 from .quality import pairwise_quality, plot_weight_histogram, weight_histogram
 from .registrations import normalise_name, normalise_nationality, normalise_sex
 
-__all__ = ["LinkageResult", "cluster_links", "link", "persons_from_links", "persons_from_pairs", "spark_session",
+__all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
            "ENGINES", "COVARIATE_RULES", "PAIR_FLOOR"]
 
 ENGINES = ("duckdb", "spark")
@@ -85,6 +85,8 @@ COVARIATE_RULES = ("most_frequent", "earliest")
 IDENTIFIERS = ("record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth")
 PLAIN_FIELDS = ("first_name", "surname", "date_of_birth")
 BLOOM_FIELDS = ("bf_first_name", "bf_surname", "bf_date_of_birth")
+#: dates of birth before this are placeholders (1900-01-01: "unknown" in many systems) and compared as missing
+PLACEHOLDER_BEFORE = pd.Timestamp("1905-01-01")
 #: scored pairs with a match probability at or above this floor are kept in LinkageResult.pairs (pairs.parquet);
 #: below it a pair contributes less than 0.001 expected links and is left out
 PAIR_FLOOR = 0.001
@@ -304,12 +306,18 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     p["name_pair"] = np.where(both, pd.Series(lo) + "|" + pd.Series(hi), None)
     p["full_name"] = np.where(both, fn.fillna("") + "|" + sn.fillna(""), None)
     dob = pd.to_datetime(df["date_of_birth"], errors="coerce", format="%Y-%m-%d")
+    # 1900-01-01 and the like are a system's "unknown", not a date: compared as missing
+    dob = dob.where(dob >= PLACEHOLDER_BEFORE)
     iso = dob.dt.strftime("%Y-%m-%d")
     p["dob"] = iso.where(dob.notna(), None).to_numpy()
     p["dob_y"] = iso.str[:4].where(dob.notna(), None).to_numpy()
     p["dob_m"] = iso.str[5:7].where(dob.notna(), None).to_numpy()
     p["dob_d"] = iso.str[8:10].where(dob.notna(), None).to_numpy()
     p["dob_md"] = iso.str[5:10].where(dob.notna(), None).to_numpy()
+    # first and last two letters: blocking keys that survive a typo at the other end of the name
+    for c, v in (("fn", fn), ("sn", sn)):
+        p[f"{c}_p2"] = v.str[:2].to_numpy()
+        p[f"{c}_s2"] = v.str[-2:].to_numpy()
     p["fn1"] = fn.str[:1].to_numpy()
     p["sn1"] = sn.str[:1].to_numpy()
     ini = (fn.str[:1].fillna("") + sn.str[:1].fillna("")).map(lambda x: "".join(sorted(x)))
@@ -360,6 +368,25 @@ def _identity_key(p: pd.DataFrame, identity: Sequence[str]) -> tuple[np.ndarray,
     return key.to_numpy(dtype=object), complete
 
 
+def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
+    """Expected population count of values seen r times: Good's (1953) r* = (r + 1) n_{r+1} / n_r for small r.
+
+    n_r is the number of values seen exactly r times (here: carried by r distinct
+    identities). A name carried by one person in the register is on average rarer in
+    the population than 1 per N (Good 1953, Biometrika 40:237-264): its expected count
+    is 2 n_2 / n_1. Used for r <= `upto` where n_r and n_{r+1} are both positive, clipped
+    to [0.05, r] and made non-decreasing in r; otherwise r* = r - 1/2.
+    """
+    r = np.asarray(r, dtype=np.int64)
+    nr = np.bincount(r, minlength=upto + 3).astype(float)
+    star = np.arange(nr.size, dtype=float) - 0.5
+    for k in range(1, upto + 1):
+        if nr[k] > 0 and nr[k + 1] > 0:
+            star[k] = min(max((k + 1) * nr[k + 1] / nr[k], 0.05), k)
+    star[1:upto + 2] = np.maximum.accumulate(star[1:upto + 2])
+    return star[r]
+
+
 def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complete: np.ndarray) -> dict[str, pd.DataFrame]:
     """Value-specific u probabilities for the term-frequency adjustment of exact-agreement levels.
 
@@ -372,8 +399,8 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
     to carry it. Here n_v = the number of distinct persons (`key`: a label per
     registration; registrations with ``complete`` False count only for values that no
     complete one carries) that carry value v, N = the number of distinct persons, and
-    ``u_v = (n_v - 1/2) / N``: another person shares a unique value with probability of
-    order 1/(2N), a value carried by k persons with (k - 1/2)/N.
+    ``u_v = n_v* / N`` with n_v* the Good–Turing expected count of a value seen n_v
+    times (:func:`_good_turing`): a name carried by one person is rarer than 1/N.
 
     Returns {column: DataFrame(column, tf_column)} for Splink's
     ``register_term_frequency_lookup``.
@@ -384,7 +411,8 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
         d = pd.DataFrame({c: p[c].to_numpy(), "k": key, "ok": complete}).dropna(subset=[c])
         n = d[d["ok"]].drop_duplicates([c, "k"]).groupby(c, sort=False).size()
         n = n.reindex(pd.unique(d[c]), fill_value=0).clip(lower=1)
-        out[c] = pd.DataFrame({c: n.index.to_numpy(dtype=object), f"tf_{c}": (n.to_numpy(dtype=float) - 0.5) / total})
+        out[c] = pd.DataFrame({c: n.index.to_numpy(dtype=object),
+                               f"tf_{c}": _good_turing(n.to_numpy(dtype=np.int64)) / total})
     return out
 
 
@@ -408,6 +436,25 @@ def _dob_else():
     return cll.ElseLevel().configure(m_probability=DOB_GROSS_ERROR, fix_m_probability=True)
 
 
+def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
+    """Exact comparisons of sex and nationality, with m of disagreement fixed at 1 %.
+
+    Synthetic or not, a true match can disagree on sex or nationality (a recording
+    error, a second nationality); EM on clean training blocks would put m at ~0 and
+    make one disagreement an absolute veto.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    out = []
+    for c in columns:
+        if c in p.columns:
+            out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
+                cll.NullLevel(c), cll.ExactMatchLevel(c),
+                cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True)]))
+    return out
+
+
 def _plain_settings(p: pd.DataFrame):
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -422,6 +469,11 @@ def _plain_settings(p: pd.DataFrame):
         """SQL: names a and b one edit apart (5+ letters), or two apart with the same letters (transposition)."""
         return (f"((levenshtein({a}_l, {b}_r) <= 1 and length({a}_l) >= 5 and length({b}_r) >= 5) or "
                 f"({a}_srt_l = {b}_srt_r and levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 4))")
+
+    def contained(a: str) -> str:
+        """SQL: the shorter of the two values of column a (3+ letters) is part of the longer, and they differ."""
+        return (f"({a}_l <> {a}_r and ((length({a}_r) >= 3 and instr({a}_l, {a}_r) > 0) or "
+                f"(length({a}_l) >= 3 and instr({a}_r, {a}_l) > 0)))")
 
     def similar(a: str, b: str) -> str:
         """SQL: names a and b at most two edits apart (Levenshtein)."""
@@ -450,6 +502,9 @@ def _plain_settings(p: pd.DataFrame):
                 f"({similar('fn', 'fn')} and {similar('sn', 'sn')}) or ({similar('fn', 'sn')} and {similar('sn', 'fn')})",
                 label_for_charts="both within 2 edits (or swapped)",
             ),
+            # one part of a compound first name or double surname ("Tấn Minh"/"Minh", "Fonseca Costa"/"Costa")
+            cll.CustomLevel(f"({contained('fn')} and {similar('sn', 'sn')}) or ({contained('sn')} and "
+                            f"{similar('fn', 'fn')})", label_for_charts="one name part of the other, other close"),
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             cll.ElseLevel(),
@@ -463,7 +518,8 @@ def _plain_settings(p: pd.DataFrame):
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob"),
             # near misses of a common date (1 January, given when the real date is unknown) say little: term
             # frequencies of the dates
-            cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1").configure(
+            # (not for 1 January, which stands in for an unknown date: 2002-01-01 and 2009-01-01 are unrelated)
+            cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1 and dob_md_l <> '01-01' and dob_md_r <> '01-01'").configure(
                 label_for_charts="one digit differs", tf_adjustment_column="dob"),
             cll.CustomLevel(
                 "dob_y_l = dob_y_r and dob_m_l = dob_d_r and dob_d_l = dob_m_r", label_for_charts="day/month swapped"
@@ -476,14 +532,19 @@ def _plain_settings(p: pd.DataFrame):
                 "dob_y_l = dob_y_r and dob_m_l = dob_m_r and abs(cast(dob_d_l as int) - cast(dob_d_r as int)) <= 2",
                 label_for_charts="day off by 1-2",
             ),
+            cll.CustomLevel(
+                "dob_y_l = dob_y_r and dob_d_l = dob_d_r and abs(cast(dob_m_l as int) - cast(dob_m_r as int)) = 1",
+                label_for_charts="month off by 1",
+            ),
+            # 1 January stands in for an unknown day and month
+            cll.CustomLevel("dob_y_l = dob_y_r and (dob_md_l = '01-01' or dob_md_r = '01-01')",
+                            label_for_charts="same year, one is 1 January"),
             cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year"),
             _dob_else(),
         ],
     )
     comparisons = [name, dob]
-    for c in ("sex", "nat"):
-        if c in p.columns:
-            comparisons.append(cl.ExactMatch(c))
+    comparisons += _sex_nat(p)
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code of the other and keep only pairs where a date is
@@ -498,9 +559,22 @@ def _plain_settings(p: pd.DataFrame):
         block_on("fn", "dob_md"),
         block_on("sn", "dob_y", "fn_sx"),
         block_on("fn", "dob_y", "sn_sx"),
+        # a name typo that changes the Soundex code, with the day or the month of birth off
+        block_on("sn", "dob_y", "dob_m"),
+        block_on("fn", "dob_y", "dob_m"),
+        block_on("sn", "dob_y", "dob_d"),
+        block_on("fn", "dob_y", "dob_d"),
         f"l.fn_sx = r.fn_sx and l.sn_sx = r.sn_sx and {nodob}",
         f"l.sn = r.sn and l.fn_sx = r.fn_sx and {nodob}",
         f"l.fn = r.fn and l.sn_sx = r.sn_sx and {nodob}",
+        # a typo that changes the Soundex code (first letter, a consonant) with the date missing
+        f"l.sn = r.sn and l.fn_p2 = r.fn_p2 and {nodob}",
+        f"l.sn = r.sn and l.fn_s2 = r.fn_s2 and {nodob}",
+        f"l.fn = r.fn and l.sn_p2 = r.sn_p2 and {nodob}",
+        f"l.fn = r.fn and l.sn_s2 = r.sn_s2 and {nodob}",
+        # swapped names with a typo in one of them
+        f"l.fn = r.sn and l.sn_p2 = r.fn_p2 and {nodob}",
+        f"l.sn = r.fn and l.fn_p2 = r.sn_p2 and {nodob}",
     ]
     training = [block_on("dob"), block_on("name_pair")]
     deterministic = ["l.fn = r.fn and l.sn = r.sn and l.dob = r.dob"]
@@ -561,9 +635,9 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
         comparisons.append(cl.CustomComparison(output_column_name="date_of_birth", comparison_levels=dlev))
     for clear, tok in (("sex", "tok_sex"), ("nat", "tok_nationality")):
         if clear in has:
-            comparisons.append(cl.ExactMatch(clear))
+            comparisons += _sex_nat(p, [clear])
         elif tok in has:
-            comparisons.append(cl.ExactMatch(tok))
+            comparisons += _sex_nat(p, [tok])
     rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))]
     # as for plaintext: one name exact with the other misspelt and the date of birth missing (the keyed
     # blocking tokens all need a date or both names); the clear sex and nationality keep these blocks small
@@ -675,6 +749,7 @@ def link(
     max_pairs: float = 2e6,
     em_max_pairs: float | None = 5e6,
     prior_recall: float = 0.7,
+    refit_prior: bool = True,
     weights: bool = True,
     estimate_options: dict | None = None,
     threads: int | None = None,
@@ -722,7 +797,11 @@ def link(
         Cap on the blocked pairs used by each EM training session (None: all).
     prior_recall : float
         Assumed share of true matches that agree exactly on name and date of birth;
-        sets the prior probability that two records match.
+        sets the starting prior probability that two records match.
+    refit_prior : bool
+        Re-estimate that prior after scoring, as the EM fixed point over all record pairs
+        (see ``_edges``): the match probabilities then sum to the expected number of
+        matching pairs, which the linkage-error estimates rely on.
     weights : bool
         Compute the match-weight histogram of all scored pairs.
     estimate_options : dict, optional
@@ -846,11 +925,17 @@ def link(
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         hist = _weight_counts(db_api, pred) if weights else None
-        edges = _edges(db_api, pred, min(PAIR_FLOOR, *(float(x) for x in thresholds)))
+        model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
+        lam0 = float(model.get("probability_two_random_records_match", 1e-4))
+        edges, lam = _edges(db_api, pred, min(PAIR_FLOOR, *(float(x) for x in thresholds)), lam0, len(prep),
+                            refit_prior)
+        if refit_prior:
+            model["probability_two_random_records_match"] = lam
+            notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
         has_dob = prep["dob" if encoding == "plaintext" else "tok_date_of_birth"].notna().to_numpy()
+        edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
-        model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
     finally:
         splink_log.setLevel(old_level)
         _close(db_api, engine)
@@ -925,12 +1010,89 @@ def _weight_counts(db_api, pred) -> pd.DataFrame:
     return out
 
 
-def _edges(db_api, pred, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sql = (f"select uid_l, uid_r, match_probability from {pred.physical_name} "
-           f"where match_probability >= {threshold!r} order by uid_l, uid_r")
+def _edges(db_api, pred, threshold: float, lam0: float, n: int, refit: bool
+           ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+    """Scored pairs with match probability >= `threshold`, after (optionally) re-estimating the prior.
+
+    Splink's match weight is ``log2(lam0 / (1 - lam0)) + log2 BF`` (BF: the product of the
+    comparisons' m/u ratios). The prior lam0 comes from exact agreement with an assumed
+    recall, which is too low when many true matches carry errors. With `refit`, the
+    prior is the fixed point of the EM update for the match proportion over all
+    ``n (n - 1) / 2`` record pairs with the m and u probabilities held fixed
+    (Winkler 1988; Jaro 1989, JASA 84:414-420): ``lam = sum_ij p_ij(lam) / (n (n - 1) / 2)``
+    with ``p_ij(lam) = lam BF_ij / (lam BF_ij + 1 - lam)``; pairs not blocked together
+    count as p = 0, and pairs scored below p = 1e-7 at lam0 are left out (negligible).
+    """
+    from scipy.special import expit, logit
+
+    base = float(logit(lam0) / np.log(2.0))
+    floor = float(logit(1e-7) / np.log(2.0)) if refit else float(logit(threshold) / np.log(2.0))
+    sql = (f"select uid_l, uid_r, match_weight from {pred.physical_name} "
+           f"where match_weight >= {floor!r} order by uid_l, uid_r")
     e = db_api.query_sql(sql, output_type="pandas")
-    return (e["uid_l"].to_numpy(dtype=np.int64), e["uid_r"].to_numpy(dtype=np.int64),
-            e["match_probability"].to_numpy(dtype=float))
+    bits = e["match_weight"].to_numpy(dtype=float) - base
+    lam = lam0
+    if refit and len(bits) and n > 1:
+        total = n * (n - 1) / 2.0
+        ln_bf = bits * np.log(2.0)
+        for _ in range(500):
+            new = float(expit(logit(lam) + ln_bf).sum() / total)
+            new = min(max(new, 1e-12), 0.5)
+            if abs(new - lam) <= 1e-7 * lam:
+                lam = new
+                break
+            lam = new
+    p = expit(logit(lam) + bits * np.log(2.0))
+    keep = p >= threshold
+    return ((e["uid_l"].to_numpy(dtype=np.int64)[keep], e["uid_r"].to_numpy(dtype=np.int64)[keep], p[keep]),
+            float(lam))
+
+
+def compete_missing_dates(
+    n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Match probabilities of the pairs of a registration without a date of birth, shared among its candidates.
+
+    Without a date of birth a registration of "Thi Linh Nguyen" scores high against
+    every Thi Linh Nguyen, and each pair on its own says "probably the same person".
+    But the registration is of one person at most. Let the candidates be grouped into
+    persons by :func:`cluster_links` at `threshold`. With o_g the largest posterior
+    odds ``p / (1 - p)`` of a pair with group g, the probability that the registration
+    is the person of group g and of none of the others is
+    ``o_g / (1 + sum_h o_h)`` (one-to-one matching; cf. the bipartite matching of
+    Sadinle 2017, JASA 112:600-612, and the assignment step of Jaro 1989). A pair
+    (i, j) gets ``o_ij / (1 + o_ij + sum_{h != g(j)} o_h)``; a pair of two registrations
+    without a date takes the smaller of its two values. Pairs of two registrations with
+    a date of birth are unchanged.
+
+    Parameters
+    ----------
+    n : number of records; left, right, probability : arrays of shape (m,) (the scored
+    pairs); has_dob : bool array of shape (n,); threshold : match probability of a link.
+
+    Returns
+    -------
+    float array, shape (m,): the adjusted probabilities (never larger than the input).
+    """
+    p = np.asarray(probability, dtype=float)
+    dl, dr = has_dob[left], has_dob[right]
+    group = cluster_links(n, left, right, p, has_dob, threshold)
+    odds = p / np.maximum(1.0 - p, 1e-300)
+    out = p.copy()
+    for side, other, sd in ((left, right, dl), (right, left, dr)):
+        m = np.flatnonzero(~sd)  # pairs whose `side` record has no date of birth
+        if not m.size:
+            continue
+        rec, grp, o = side[m], group[other[m]], odds[m]
+        # largest odds per (record, group), then their sum per record
+        key = pd.DataFrame({"r": rec, "g": grp, "o": o})
+        best = key.groupby(["r", "g"], sort=False)["o"].max()
+        total = best.groupby(level=0).sum()
+        own = best.reindex(pd.MultiIndex.from_arrays([rec, grp])).to_numpy()
+        rest = total.reindex(rec).to_numpy() - own
+        adj = o / (1.0 + o + rest)
+        out[m] = np.minimum(out[m], adj)
+    return out
 
 
 def cluster_links(
