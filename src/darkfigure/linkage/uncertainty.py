@@ -538,7 +538,10 @@ def linkage_uncertainty(
     if jobs == 1:
         results = [r for t in tasks for r in _draw_task(t)]
     else:
-        with ProcessPoolExecutor(jobs) as ex:
+        import multiprocessing
+
+        # forkserver: the caller may hold DuckDB/Splink threads, which a fork would copy mid-flight
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver")) as ex:
             results = [r for rs in ex.map(_draw_task, tasks) for r in rs]
     G = len(labels0)
     pts = np.full((draws, G), np.nan)
