@@ -72,7 +72,7 @@ import pandas as pd
 
 from ..histories import MAX_AUTO_LEVELS, CaptureHistories, DataError
 from .bloom_sql import decode_bloom_column, dice_sql
-from .quality import pairwise_quality, plot_weight_histogram, weight_histogram
+from .quality import expected_link_errors, pairwise_quality, plot_weight_histogram, weight_histogram
 from .registrations import normalise_name, normalise_nationality, normalise_sex
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
@@ -418,7 +418,7 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
 
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
-DOB_GROSS_ERROR = 0.01
+DOB_GROSS_ERROR = 0.003
 
 
 def _dob_else():
@@ -554,6 +554,11 @@ def _plain_settings(p: pd.DataFrame):
         block_on("dob", "ini"),
         block_on("dob", "fn1"),
         block_on("dob", "sn1"),
+        # a typo in the first letter of one name, or swapped names with a typo (the last two letters survive)
+        block_on("dob", "fn_s2"),
+        block_on("dob", "sn_s2"),
+        "l.dob = r.dob and l.fn1 = r.sn1",
+        "l.dob = r.dob and l.sn1 = r.fn1",
         block_on("name_pair"),
         block_on("sn", "dob_md"),
         block_on("fn", "dob_md"),
@@ -575,6 +580,8 @@ def _plain_settings(p: pd.DataFrame):
         # swapped names with a typo in one of them
         f"l.fn = r.sn and l.sn_p2 = r.fn_p2 and {nodob}",
         f"l.sn = r.fn and l.fn_p2 = r.sn_p2 and {nodob}",
+        f"l.fn = r.sn and l.sn_s2 = r.fn_s2 and {nodob}",
+        f"l.sn = r.fn and l.fn_s2 = r.sn_s2 and {nodob}",
     ]
     training = [block_on("dob"), block_on("name_pair")]
     deterministic = ["l.fn = r.fn and l.sn = r.sn and l.dob = r.dob"]
@@ -948,6 +955,7 @@ def link(
     floor = edges[2] >= PAIR_FLOOR
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
+    linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)])
     seconds["assemble"] = time.perf_counter() - t0
     quality = None
     if truth is not None:
@@ -977,6 +985,7 @@ def link(
         seconds=seconds,
         pairs=pairs,
         records=records,
+        linkage_errors=linkage_errors,
     )
 
 
