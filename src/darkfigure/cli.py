@@ -884,6 +884,14 @@ def demo(
     if q:
         t.add_row("linkage precision / recall", f"{q.get('precision', float('nan')):.3f} / {q.get('recall', float('nan')):.3f}", "")
     t.add_row("N̂ (all years)", f"{_fmt(r.nhat)} [{_fmt(r.lower)}, {_fmt(r.upper)}]", f"{r.true_n:,}")
+    lk = r.linkage
+    if lk:
+        t.add_row("N̂ as linked / from the true links", f"{_fmt(lk['nhat_as_linked'])}",
+                  f"{_fmt(lk['nhat_true_links'])} (true links)")
+        t.add_row("N̂ corrected for linkage error", f"{_fmt(lk['nhat_corrected'])} [{_fmt(lk['lower'])}, "
+                  f"{_fmt(lk['upper'])}]", f"{r.true_n:,}")
+        t.add_row("  share of the interval's variance from linkage", f"{lk['share_linkage']:.0%}", "")
+        t.add_row("  expected false / missed links", f"{lk['false_links']:,.0f} / {lk['missed_links']:,.0f}", "")
     t.add_row(
         "re-victimised within 5 years",
         f"{r.revictimised:.1%} [{r.revictimised_lower:.1%}, {r.revictimised_upper:.1%}]",

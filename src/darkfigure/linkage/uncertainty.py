@@ -62,6 +62,7 @@ __all__ = [
     "combine_draws",
     "correct_estimate",
     "draw_links",
+    "draw_partitions",
     "expected_link_errors_total",
     "is_link_folder",
     "linkage_uncertainty",
@@ -119,11 +120,29 @@ class LinkRun:
         return cls(result.records, result.pairs, float(result.threshold), result.covariate_rule, "linkage result")
 
     def histories(self, accept: float | np.ndarray | None = None) -> CaptureHistories:
-        """Capture histories of one clustering: at the run's threshold (None), another threshold or an accept mask."""
-        from .link import persons_from_pairs
+        """Capture histories of one clustering.
+
+        `accept`: None (the run's threshold), another threshold, a bool mask of accepted
+        pairs (re-clustered by ``link``'s rules), or an int array of shape
+        (n_registrations,) giving the person of every registration (a drawn partition).
+        """
+        from .link import persons_from_links, persons_from_pairs
 
         acc = self.threshold if accept is None else accept
+        if np.ndim(acc) == 1 and np.asarray(acc).dtype.kind in "iu":
+            covs = [c for c in self.records.columns if c not in RECORD_COLUMNS]
+            return persons_from_links(self.records.drop(columns=["has_date_of_birth"]), np.asarray(acc),
+                                      covariate_rule=self.covariate_rule, covariates=covs)[1]
         return persons_from_pairs(self.records, self.pairs, acc, covariate_rule=self.covariate_rule)[2]
+
+    def labels(self) -> np.ndarray:
+        """The person of every registration at the run's threshold, int array of shape (n_registrations,)."""
+        from .link import cluster_links
+
+        return cluster_links(len(self.records), self.pairs["record_l"].to_numpy(np.int64),
+                             self.pairs["record_r"].to_numpy(np.int64),
+                             self.pairs["match_probability"].to_numpy(float),
+                             self.records["has_date_of_birth"].to_numpy(bool), self.threshold)
 
 
 def is_link_folder(path: Any) -> bool:
@@ -210,6 +229,148 @@ def draw_links(probability: np.ndarray, n_draws: int, seed: int | None) -> np.nd
         raise ValueError("match probabilities must lie in [0, 1]")
     rng = np.random.default_rng(seed)
     return rng.random((n_draws, p.size)) < p
+
+
+def _csr(n: int, left: np.ndarray, right: np.ndarray, weight: np.ndarray):
+    """Symmetric adjacency of the scored pairs in CSR form: (indptr (n+1,), neighbours, weights)."""
+    a = np.r_[left, right]
+    b = np.r_[right, left]
+    w = np.r_[weight, weight]
+    o = np.argsort(a, kind="stable")
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n), out=indptr[1:])
+    return indptr, b[o].astype(np.int64), w[o].astype(np.float64)
+
+
+def _gibbs_kernel():
+    from numba import njit
+
+    @njit(cache=True)
+    def sweep_draws(indptr, nbr, logodds, labels, n_draws, thin, burn, seed):  # pragma: no cover - numba
+        n = labels.size
+        np.random.seed(seed)
+        size = np.zeros(n, dtype=np.int64)
+        for i in range(n):
+            size[labels[i]] += 1
+        free = np.empty(n, dtype=np.int64)
+        nfree = 0
+        for c in range(n):
+            if size[c] == 0:
+                free[nfree] = c
+                nfree += 1
+        out = np.empty((n_draws, n), dtype=np.int64)
+        cand = np.empty(n, dtype=np.int64)
+        score = np.empty(n, dtype=np.float64)
+        total = burn + n_draws * thin
+        for it in range(total):
+            for i in range(n):
+                lo, hi = indptr[i], indptr[i + 1]
+                if lo == hi:
+                    continue
+                # candidate clusters: those of i's scored neighbours; weight = product of the pair odds
+                m = 0
+                for e in range(lo, hi):
+                    c = labels[nbr[e]]
+                    found = -1
+                    for t in range(m):
+                        if cand[t] == c:
+                            found = t
+                            break
+                    if found < 0:
+                        cand[m] = c
+                        score[m] = logodds[e]
+                        m += 1
+                    else:
+                        score[found] += logodds[e]
+                # the option "alone" (log weight 0), then the candidates
+                mx = 0.0
+                for t in range(m):
+                    if score[t] > mx:
+                        mx = score[t]
+                z = np.exp(-mx)
+                for t in range(m):
+                    z += np.exp(score[t] - mx)
+                u = np.random.random() * z
+                acc = np.exp(-mx)
+                new = -1
+                if u >= acc:
+                    for t in range(m):
+                        acc += np.exp(score[t] - mx)
+                        if u < acc:
+                            new = cand[t]
+                            break
+                    if new < 0:
+                        new = cand[m - 1]
+                old = labels[i]
+                if new < 0:
+                    if size[old] == 1:
+                        continue  # already alone
+                    nfree -= 1
+                    new = free[nfree]
+                if new == old:
+                    continue
+                size[old] -= 1
+                if size[old] == 0:
+                    free[nfree] = old
+                    nfree += 1
+                size[new] += 1
+                labels[i] = new
+            if it >= burn and (it - burn + 1) % thin == 0:
+                out[(it - burn) // thin] = labels
+        return out
+
+    return sweep_draws
+
+
+def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, n_draws: int,
+                    seed: int | None, *, start: np.ndarray | None = None, burn: int = 10,
+                    thin: int = 2) -> np.ndarray:
+    """Partitions of the records into persons drawn from the pairwise match probabilities (Gibbs sampler).
+
+    Independent draws of the pairs, closed transitively, chain: a weak pair between two
+    persons merges them whole. Here a partition is drawn as in the Bayesian record
+    linkage of Sadinle (2014, "Detecting duplicates in a homicide registry using a
+    Bayesian partitioning approach", Ann. Appl. Stat. 8:2404-2434; 2018 for population
+    size): each record in turn is reassigned to the person of one of its scored
+    neighbours, or left alone, with probability proportional to the product of the
+    posterior odds ``p / (1 - p)`` of its scored pairs with the members of that person
+    (1 when alone). A lone pair is then joined with probability p, as its match
+    probability says; a record is joined to a person only if it matches all members it
+    was compared with (one pair at 0.9 and one at 0.01: odds 0.09). Pairs never compared
+    are neutral (blocking leaves them out, it does not say they differ).
+
+    Parameters
+    ----------
+    n : number of records.
+    left, right : int arrays, shape (m,): the scored pairs (0-based record positions).
+    probability : float array, shape (m,): their match probabilities (clipped to [1e-9, 1 - 1e-9]).
+    n_draws : int >= 1
+    seed : int or None
+    start : int array, shape (n,), optional: the starting partition (e.g. the as-linked
+        persons; labels in 0..n-1). Default: every record alone.
+    burn, thin : sweeps discarded first, and sweeps between kept draws.
+
+    Returns
+    -------
+    int array, shape (n_draws, n): the person (a label in 0..n-1) of every record in each draw.
+
+    Raises
+    ------
+    ValueError
+        Probabilities outside [0, 1]; `start` labels outside 0..n-1; `n_draws` < 1.
+    """
+    p = np.asarray(probability, dtype=float)
+    if n_draws < 1:
+        raise ValueError(f"the number of linkage draws must be at least 1 (got {n_draws})")
+    if p.size and (not np.isfinite(p).all() or p.min() < 0 or p.max() > 1):
+        raise ValueError("match probabilities must lie in [0, 1]")
+    lab = np.arange(n, dtype=np.int64) if start is None else pd.factorize(np.asarray(start))[0].astype(np.int64)
+    if lab.size != n:
+        raise ValueError(f"start has {lab.size} labels for {n} records")
+    pc = np.clip(p, 1e-9, 1 - 1e-9)
+    indptr, nbr, lw = _csr(n, np.asarray(left, np.int64), np.asarray(right, np.int64), np.log(pc / (1 - pc)))
+    seed32 = int(np.random.SeedSequence(seed).generate_state(1)[0])
+    return _gibbs_kernel()(indptr, nbr, lw, lab.copy(), int(n_draws), int(thin), int(burn), seed32)
 
 
 def calibration_table(probability: np.ndarray, is_match: np.ndarray,
@@ -490,6 +651,7 @@ def linkage_uncertainty(
     level: float = 0.95,
     n_jobs: int | None = None,
     as_linked: tuple[pd.DataFrame, np.ndarray, np.ndarray | None] | None = None,
+    sampler: str = "partition",
 ) -> LinkageEstimate:
     """N̂ corrected for linkage error, with an interval carrying the linkage's uncertainty, for any estimator.
 
@@ -510,6 +672,10 @@ def linkage_uncertainty(
         Processes (default: all cores, at most `draws`).
     as_linked : (labels, points, replicates), optional
         The estimator's result on the as-linked persons, when already computed.
+    sampler : {"partition", "pairs"}
+        How linkages are drawn: partitions by :func:`draw_partitions` (default; a
+        record joins a person only if it matches the members it was compared with), or
+        independent pairs by :func:`draw_links`, re-clustered by ``link``'s rules.
 
     Returns
     -------
@@ -526,7 +692,14 @@ def linkage_uncertainty(
     ss = np.random.SeedSequence(seed)
     s_draw, s_boot = ss.spawn(2)
     p = run.pairs["match_probability"].to_numpy(float)
-    masks = draw_links(p, draws, int(s_draw.generate_state(1)[0]))
+    if sampler == "partition":
+        masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
+                                run.pairs["record_r"].to_numpy(np.int64), p, draws,
+                                int(s_draw.generate_state(1)[0]), start=run.labels())
+    elif sampler == "pairs":
+        masks = draw_links(p, draws, int(s_draw.generate_state(1)[0]))
+    else:
+        raise ValueError(f"sampler must be 'partition' or 'pairs', not {sampler!r}")
     boot_seeds = s_boot.generate_state(draws)
     if as_linked is None:
         as_linked = refit(run.histories(), int(boot_seeds[0]))
