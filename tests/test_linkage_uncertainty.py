@@ -102,7 +102,7 @@ def _run(known_run, p_true, p_false):
     return LinkRun(records, pairs, 0.5)
 
 
-def test_certain_links_give_the_as_linked_estimate_without_linkage_variance(known_run):
+def test_certain_links_give_the_as_linked_estimate_without_linkage_variance(known_run, tmp_path):
     run = _run(known_run, 1.0, 0.0)
     h = run.histories().collapse(["year"])
     assert h.n_observed == known_run[5].n_observed  # re-clustering the true pairs gives the true persons
@@ -120,6 +120,13 @@ def test_certain_links_give_the_as_linked_estimate_without_linkage_variance(know
     # estimates hold the corrected figures; the as-linked ones beside them
     assert {"nhat_as_linked", "lower_as_linked", "share_linkage"} <= set(e.estimates.columns)
     assert e.estimates.loc[0, "nhat"] == pytest.approx(lk.nhat_corrected)
+    # written and reported
+    from darkfigure.report import build_report
+
+    e.write(tmp_path / "est")
+    assert json.loads((tmp_path / "est" / "result.json").read_text())["linkage"]["draws"] == 6
+    html = build_report(tmp_path / "est").read_text(encoding="utf-8")
+    assert "N̂ corrected for linkage error" in html and "interval with linkage uncertainty" in html
 
 
 def test_uncertain_links_widen_the_interval_and_false_links_lower_nhat(known_run):
