@@ -6,13 +6,16 @@ without personal data (``records.parquet``). The persons, and so the capture
 histories, are one clustering of those pairs at a threshold; other clusterings are
 almost as plausible. This module
 
-1. **draws linkages** from the match probabilities: each scored pair is a link with
-   its (optionally recalibrated) probability, independently, and the accepted pairs are
-   re-clustered by the rules of ``link`` (:func:`~darkfigure.linkage.link.persons_from_pairs`).
-   This is the linkage averaging of Sadinle (2018, "Bayesian propagation of record
-   linkage uncertainty into population size estimation of human rights violations",
-   Ann. Appl. Stat. 12:1013-1038) with the Fellegi–Sunter posteriors as the linkage
-   distribution (independent pair draws instead of his partition sampler);
+1. **draws linkages** from the match probabilities: partitions of the registrations
+   into persons by a Gibbs sampler in which a registration joins a person with
+   probability proportional to the product of the odds ``p / (1 - p)`` of its scored
+   pairs with that person's members (:func:`draw_partitions`; a lone pair is joined with
+   probability p, and weak pairs do not chain persons together), or, simpler, each pair
+   independently with its probability and the accepted pairs re-clustered by the rules
+   of ``link`` (:func:`draw_links`). This is the linkage averaging of Sadinle (2018,
+   "Bayesian propagation of record linkage uncertainty into population size estimation
+   of human rights violations", Ann. Appl. Stat. 12:1013-1038), with the Fellegi–Sunter
+   posteriors of the linkage run in place of his model's;
 2. **re-estimates** N̂ (and every subgroup and year total) on each drawn linkage with
    the estimator's own bootstrap (any estimator: a callable returning point estimates
    and bootstrap replicates per labelled group cell);
@@ -34,8 +37,9 @@ the Fellegi–Sunter posteriors in place of a clerical sample).
 
 What it cannot see: true matches that were never compared (not blocked together, or
 scored below ``PAIR_FLOOR``) are missed in every draw, so the correction only covers
-the linkage errors among the compared pairs. ``benchmarks/linkage_uncertainty_study.py``
-measures what remains.
+the linkage errors among the compared pairs; and it is as good as the calibration of
+the match probabilities (:func:`calibration_table` measures it on synthetic data).
+``benchmarks/linkage_uncertainty_study.py`` measures what remains.
 """
 
 from __future__ import annotations
