@@ -62,6 +62,27 @@ def test_draw_links_frequencies_and_seed():
         draw_links(p, 0, 0)
 
 
+def test_draw_partitions_samples_the_product_of_pair_odds():
+    from darkfigure.linkage.uncertainty import draw_partitions
+
+    # a lone pair (records 3, 4) joins with its probability; the triangle a-b-c (0, 1, 2) with
+    # p_ab = p_bc = 0.9 and p_ac = 0.01 follows pi(partition) ~ product of the odds of its within-person pairs
+    left, right = np.array([0, 1, 0, 3]), np.array([1, 2, 2, 4])
+    p = np.array([0.9, 0.9, 0.01, 0.3])
+    lab = draw_partitions(5, left, right, p, 40000, seed=1, burn=50, thin=1)
+    assert (lab[:, 3] == lab[:, 4]).mean() == pytest.approx(0.3, abs=0.015)
+    o = p / (1 - p)
+    w = {"abc": o[0] * o[1] * o[2], "ab": o[0], "bc": o[1], "ac": o[2], "none": 1.0}
+    z = sum(w.values())
+    ab, bc, ac = lab[:, 0] == lab[:, 1], lab[:, 1] == lab[:, 2], lab[:, 0] == lab[:, 2]
+    assert (ab & bc).mean() == pytest.approx(w["abc"] / z, abs=0.01)
+    assert (ab & ~bc).mean() == pytest.approx(w["ab"] / z, abs=0.015)
+    assert (~ab & ~bc & ~ac).mean() == pytest.approx(w["none"] / z, abs=0.01)
+    # independent pair draws closed transitively would join a and c far more often (chaining)
+    assert (ab & bc).mean() < 0.06
+    np.testing.assert_array_equal(lab[:100], draw_partitions(5, left, right, p, 40000, seed=1, burn=50, thin=1)[:100])
+
+
 def test_calibration_table_bins():
     p = np.array([0.005, 0.3, 0.3, 0.97, 0.999])
     y = np.array([False, True, False, True, True])
