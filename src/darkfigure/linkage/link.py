@@ -416,6 +416,25 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
     return out
 
 
+def _broad_rules(p: pd.DataFrame, columns: Sequence[str], budget: float) -> list[str]:
+    """Blocking on one identifier alone, for each column whose blocks hold at most `budget` record pairs.
+
+    In a register of a few thousand persons every pair that shares a date of birth, a
+    surname or a first name can be scored (a few hundred thousand pairs): blocking then
+    misses only pairs with errors in all three. In a million registrations such blocks
+    hold billions of pairs and are left out (the narrower rules remain). The count is
+    ``sum_v n_v (n_v - 1) / 2`` over the values v of the column.
+    """
+    out = []
+    for c in columns:
+        if c not in p.columns:
+            continue
+        n = p[c].value_counts(dropna=True).to_numpy(dtype=float)
+        if float((n * (n - 1) / 2).sum()) <= budget:
+            out.append(f"l.{c} = r.{c}")
+    return out
+
+
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
 DOB_GROSS_ERROR = 0.003
@@ -757,6 +776,7 @@ def link(
     em_max_pairs: float | None = 5e6,
     prior_recall: float = 0.7,
     refit_prior: bool = True,
+    broad_pairs: float = 2e6,
     weights: bool = True,
     estimate_options: dict | None = None,
     threads: int | None = None,
@@ -809,6 +829,9 @@ def link(
         Re-estimate that prior after scoring, as the EM fixed point over all record pairs
         (see ``_edges``): the match probabilities then sum to the expected number of
         matching pairs, which the linkage-error estimates rely on.
+    broad_pairs : float
+        Also block on the date of birth, the surname and the first name alone, each when
+        it yields at most this many record pairs (small registers; see ``_broad_rules``).
     weights : bool
         Compute the match-weight histogram of all scored pairs.
     estimate_options : dict, optional
@@ -877,6 +900,8 @@ def link(
         comparisons, rules, training, deterministic = _pseudo_settings(prep, widths)
         tf_cols = ["tok_full", "tok_surname", "tok_first_name", "tok_date_of_birth"]
         identity = ["tok_first_name", "tok_surname", "tok_date_of_birth"]
+    broad = ["dob", "sn", "fn"] if encoding == "plaintext" else ["tok_date_of_birth", "tok_surname", "tok_first_name"]
+    rules = rules + _broad_rules(prep, broad, broad_pairs)
     # a person is taken to be a distinct (first name, surname, date of birth)
     tf = _tf_tables(prep, tf_cols, *_identity_key(prep, identity))
     df = _normalise_covariates(df)
