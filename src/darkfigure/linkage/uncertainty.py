@@ -582,6 +582,7 @@ class LinkageEstimate:
     seed: int | None = None
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    sampler: str = "partition"
 
     def corrected_bootstrap(self, template):
         """A :class:`~darkfigure.loglinear.bootstrap.BootstrapResult` holding the corrected figures.
@@ -609,7 +610,10 @@ class LinkageEstimate:
             return v if np.isfinite(v) else None
 
         return {
-            "method": "linkage draws from the match probabilities x parametric bootstrap (pooled percentiles)",
+            "method": ("linkage draws from the match probabilities ("
+                       + ("partitions, Gibbs sampler" if self.sampler == "partition" else "independent pairs")
+                       + ") x the estimator's bootstrap per draw (pooled percentiles)"),
+            "sampler": self.sampler,
             "nhat_as_linked": num(self.nhat_as_linked),
             "nhat_corrected": num(self.nhat_corrected),
             "lower": num(self.lower),
@@ -771,6 +775,7 @@ def linkage_uncertainty(
         seed=seed,
         seconds=time.perf_counter() - t0,
         warnings=warnings,
+        sampler=sampler,
     )
 
 
