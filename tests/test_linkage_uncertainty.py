@@ -152,17 +152,18 @@ def test_certain_links_give_the_as_linked_estimate_without_linkage_variance(know
 
 def test_uncertain_links_widen_the_interval_and_false_links_lower_nhat(known_run):
     sure = _run(known_run, 1.0, 0.0)
-    shaky = _run(known_run, 1.0, 0.5)
+    shaky = _run(known_run, 1.0, 0.4)
     h = sure.histories().collapse([])
     kw = dict(search="none", ci="parametric", reps=200, seed=2, linkage_draws=12, linkage_reps=20, n_jobs=1)
     a = estimate(h, linkage_run=sure, **kw).linkage
     b = estimate(h, linkage_run=shaky, **kw).linkage
-    # half the false pairs are drawn as links: persons merge, overlaps grow, N̂ falls
+    # false pairs drawn as links: persons merge, overlaps grow, N̂ falls
     assert b.nhat_corrected < a.nhat_corrected
     assert b.persons_drawn < a.persons_drawn
     assert b.share_linkage > 0.05
     fl, ml = expected_link_errors_total(shaky)
-    assert fl == pytest.approx(0.5 * known_run[3].size) and ml == 0
+    # below the threshold (0.5) they are not linked: no expected false links, 0.4 missed link each
+    assert fl == pytest.approx(0.0, abs=1e-9) and ml == pytest.approx(0.4 * known_run[3].size)
 
 
 def test_refusals(known_run, tmp_path):

@@ -407,32 +407,28 @@ def calibration_table(probability: np.ndarray, is_match: np.ndarray,
 
 
 def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -> tuple[float, float]:
-    """Expected false and missed links of the as-linked persons among the compared pairs.
+    """Expected false and missed links of the as-linked persons, summed over all pairs of organisations.
 
-    False links: ``sum(1 - p)`` over the scored pairs whose two registrations ended in
-    the same person; missed links: ``sum(p)`` over the scored pairs left in different
-    persons. Pairs never compared count as non-links.
+    The totals of :func:`~darkfigure.linkage.quality.expected_link_errors` (what
+    ``linkage_errors.csv`` holds per pair of organisations): false links ``sum(1 - p)``
+    over the record pairs joined in one person, missed links ``sum(p)`` over the scored
+    pairs left in different persons. Pairs never compared count as non-links.
 
     Parameters
     ----------
     run : LinkRun
-    labels : int array, shape (n_registrations,), optional: the cluster of each registration
+    labels : int array, shape (n_registrations,), optional: the person of each registration
         (default: re-clustered at the run's threshold).
 
     Returns
     -------
     (false_links, missed_links) : floats
     """
-    from .link import cluster_links
+    from .quality import expected_link_errors
 
-    left = run.pairs["record_l"].to_numpy(np.int64)
-    right = run.pairs["record_r"].to_numpy(np.int64)
-    p = run.pairs["match_probability"].to_numpy(float)
-    if labels is None:
-        labels = cluster_links(len(run.records), left, right, p, run.records["has_date_of_birth"].to_numpy(bool),
-                               run.threshold)
-    joined = labels[left] == labels[right]
-    return float((1 - p[joined]).sum()), float(p[~joined].sum())
+    lab = run.labels() if labels is None else np.asarray(labels)
+    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab)
+    return float(e["false_links"].sum()), float(e["missed_links"].sum())
 
 
 # ----------------------------------------------------------------------------- combination
