@@ -246,6 +246,12 @@ def test_pairs_records_and_reclustering(tmp_path, sim, linked):
         persons_from_pairs(records.drop(columns="has_date_of_birth"), pairs, 0.5)
     paths = linked.write(tmp_path / "out", plot=False)
     names = {p.name for p in paths}
-    assert {"pairs.parquet", "records.parquet", "links.csv", "histories.csv"} <= names
+    assert {"pairs.parquet", "records.parquet", "links.csv", "histories.csv", "linkage_errors.csv"} <= names
+    err = pd.read_csv(tmp_path / "out" / "linkage_errors.csv")
+    assert err.columns[:5].tolist() == ["organisation_l", "organisation_r", "links", "false_links", "missed_links"]
+    k = len(linked.lists)
+    assert len(err) == k * (k + 1) // 2 and (err[["false_links", "missed_links"]] >= 0).all().all()
+    # the links per pair of organisations add up to the linked record pairs
+    assert err["links"].sum() == linked.quality.iloc[0]["found_pairs"]
     back = pd.read_parquet(tmp_path / "out" / "pairs.parquet")
     assert back.equals(pairs)

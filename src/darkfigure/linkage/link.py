@@ -22,9 +22,21 @@ same person may be registered by several organisations, and more than once by on
    prior odds from exact agreement on name and date of birth with an assumed recall.
    Exact agreement on a common value counts less than on a rare one (term-frequency
    adjustment, Winkler 1989; frequencies over distinct identities, see ``_tf_tables``).
-4. Pairs with match probability at or above ``threshold`` are joined, and persons are
+   The prior odds are then re-estimated over all record pairs (EM fixed point, see
+   ``_edges``), so that the match probabilities add up to the expected number of
+   matching pairs. Dates of birth before 1905 (1900-01-01) are placeholders and
+   compared as missing; a unique name counts by its Good–Turing frequency.
+4. A registration without a date of birth is one person at most: its match
+   probabilities are shared among the persons it could be (:func:`compete_missing_dates`).
+   Pairs with match probability at or above ``threshold`` are joined, and persons are
    the connected components (clusters) of that graph, except that a registration
    without a date of birth joins only its most probable match (:func:`cluster_links`).
+5. Every scored pair with probability >= 0.001 is kept (:attr:`LinkageResult.pairs`)
+   with the registrations stripped of names and dates (:attr:`LinkageResult.records`):
+   :func:`persons_from_pairs` re-clusters them (e.g. linkages drawn from the
+   probabilities), and the expected numbers of false and missed links per pair of
+   organisations are estimated from them
+   (:func:`~darkfigure.linkage.quality.expected_link_errors`, ``linkage_errors.csv``).
 
 Plaintext comparisons (after the normalisation that pseudonymisation also applies:
 ASCII, lower case, letters only, surname particles dropped): the two names together,
@@ -416,6 +428,27 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
     return out
 
 
+#: largest number of record pairs for which a coarse blocking rule (a name and two letters of the other) is used
+COARSE_RULE_PAIRS = 3e6
+
+
+def _rule_pairs(p: pd.DataFrame, keys: Sequence[tuple[str, str]], missing: str | None) -> float:
+    """Record pairs of the blocking rule ``l.a = r.b and ...`` (`keys`) in which a record lacks column `missing`
+    (any record when `missing` is None).
+
+    Counted as sum over key values of (records lacking `missing`) x (all records), over
+    the two orders when the keys cross columns: an upper bound of the pairs scored.
+    """
+    left = p[[a for a, _ in keys]].copy()
+    right = p[[b for _, b in keys]].copy()
+    left.columns = right.columns = [f"k{i}" for i in range(len(keys))]
+    lack = p[missing].isna().to_numpy() if missing is not None else np.ones(len(p), dtype=bool)
+    a = left[lack].dropna().value_counts()
+    b = right.dropna().value_counts()
+    j = a.to_frame("x").join(b.to_frame("y"), how="inner")
+    return float((j["x"].to_numpy(dtype=float) * j["y"].to_numpy(dtype=float)).sum())
+
+
 def _broad_rules(p: pd.DataFrame, columns: Sequence[str], budget: float) -> list[str]:
     """Blocking on one identifier alone, for each column whose blocks hold at most `budget` record pairs.
 
@@ -566,9 +599,9 @@ def _plain_settings(p: pd.DataFrame):
     comparisons += _sex_nat(p)
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
-    # missing date join on a name and the Soundex code of the other and keep only pairs where a date is
-    # missing. Sizes on 1M synthetic registrations: 0.5-5M pairs each, about 17M in all.
-    nodob = "(l.dob is null or r.dob is null)"
+    # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
+    # only pairs where a date is missing. Sizes on 1M synthetic registrations with recurring names: 1-5M
+    # pairs each, 20M for the name pair.
     rules = [
         block_on("dob", "ini"),
         block_on("dob", "fn1"),
@@ -576,8 +609,6 @@ def _plain_settings(p: pd.DataFrame):
         # a typo in the first letter of one name, or swapped names with a typo (the last two letters survive)
         block_on("dob", "fn_s2"),
         block_on("dob", "sn_s2"),
-        "l.dob = r.dob and l.fn1 = r.sn1",
-        "l.dob = r.dob and l.sn1 = r.fn1",
         block_on("name_pair"),
         block_on("sn", "dob_md"),
         block_on("fn", "dob_md"),
@@ -588,20 +619,26 @@ def _plain_settings(p: pd.DataFrame):
         block_on("fn", "dob_y", "dob_m"),
         block_on("sn", "dob_y", "dob_d"),
         block_on("fn", "dob_y", "dob_d"),
-        f"l.fn_sx = r.fn_sx and l.sn_sx = r.sn_sx and {nodob}",
-        f"l.sn = r.sn and l.fn_sx = r.fn_sx and {nodob}",
-        f"l.fn = r.fn and l.sn_sx = r.sn_sx and {nodob}",
-        # a typo that changes the Soundex code (first letter, a consonant) with the date missing
-        f"l.sn = r.sn and l.fn_p2 = r.fn_p2 and {nodob}",
-        f"l.sn = r.sn and l.fn_s2 = r.fn_s2 and {nodob}",
-        f"l.fn = r.fn and l.sn_p2 = r.sn_p2 and {nodob}",
-        f"l.fn = r.fn and l.sn_s2 = r.sn_s2 and {nodob}",
-        # swapped names with a typo in one of them
-        f"l.fn = r.sn and l.sn_p2 = r.fn_p2 and {nodob}",
-        f"l.sn = r.fn and l.fn_p2 = r.sn_p2 and {nodob}",
-        f"l.fn = r.sn and l.sn_s2 = r.fn_s2 and {nodob}",
-        f"l.sn = r.fn and l.fn_s2 = r.sn_s2 and {nodob}",
     ]
+    # the rules for a missing date filter one side (l or r) so that DuckDB joins only the registrations
+    # without a date against the rest: "(l.dob is null or r.dob is null)" would be applied after the full join.
+    # Name and Soundex code of the other name:
+    nodob_keys = [(("fn_sx", "fn_sx"), ("sn_sx", "sn_sx")), (("sn", "sn"), ("fn_sx", "fn_sx")),
+                  (("fn", "fn"), ("sn_sx", "sn_sx"))]
+    # a typo that changes the Soundex code (first letter, a consonant), also with swapped names: first or last
+    # two letters. Coarse keys: used only when their blocks are small (see _rule_pairs)
+    coarse = [(("sn", "sn"), ("fn_p2", "fn_p2")), (("sn", "sn"), ("fn_s2", "fn_s2")),
+              (("fn", "fn"), ("sn_p2", "sn_p2")), (("fn", "fn"), ("sn_s2", "sn_s2")),
+              (("fn", "sn"), ("sn_p2", "fn_p2")), (("sn", "fn"), ("fn_p2", "sn_p2")),
+              (("fn", "sn"), ("sn_s2", "fn_s2")), (("sn", "fn"), ("fn_s2", "sn_s2"))]
+    nodob_keys += [k for k in coarse if _rule_pairs(p, k, "dob") <= COARSE_RULE_PAIRS]
+    # swapped names with a typo in the first letter of one, date of birth right (5M pairs at 1M registrations)
+    for k in ((("dob", "dob"), ("fn1", "sn1")), (("dob", "dob"), ("sn1", "fn1"))):
+        if _rule_pairs(p, k, None) <= COARSE_RULE_PAIRS:
+            rules.append(" and ".join(f"l.{a} = r.{b}" for a, b in k))
+    for k in nodob_keys:
+        keys = " and ".join(f"l.{a} = r.{b}" for a, b in k)
+        rules += [f"l.dob is null and {keys}", f"r.dob is null and {keys}"]
     training = [block_on("dob"), block_on("name_pair")]
     deterministic = ["l.fn = r.fn and l.sn = r.sn and l.dob = r.dob"]
     return comparisons, rules, training, deterministic
