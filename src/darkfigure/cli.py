@@ -260,7 +260,8 @@ def _print_linkage(lk) -> None:
     t = Table.grid(padding=(0, 2))
     t.add_row("N̂ as linked", _fmt(lk.nhat_as_linked))
     t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
-              f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance from linkage)")
+              f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
+              f"{lk.width_share_linkage:.0%} of its width from linkage)")
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
               f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws")

@@ -538,7 +538,8 @@ class LinkageEstimate:
         Interval for N with linkage uncertainty (draws × bootstrap).
     level : float
     share_linkage : float
-        Share of the interval's variance due to linkage (law of total variance).
+        Share of the interval's variance due to linkage (law of total variance); its
+        share of the width is :attr:`width_share_linkage`.
     false_links, missed_links : float
         Expected false and missed links of the as-linked persons among the compared pairs.
     persons_as_linked : int
@@ -580,6 +581,15 @@ class LinkageEstimate:
     warnings: list[str] = field(default_factory=list)
     sampler: str = "partition"
 
+    @property
+    def width_share_linkage(self) -> float:
+        """Share of the interval's width due to linkage: ``1 - sqrt(1 - share_linkage)``.
+
+        The interval without linkage uncertainty would be ``sqrt(E Var(N̂ | d) / Var(N̂))``
+        times as wide (normal approximation).
+        """
+        return float(1 - np.sqrt(max(0.0, 1 - self.share_linkage)))
+
     def corrected_bootstrap(self, template):
         """A :class:`~darkfigure.loglinear.bootstrap.BootstrapResult` holding the corrected figures.
 
@@ -616,6 +626,7 @@ class LinkageEstimate:
             "upper": num(self.upper),
             "level": self.level,
             "share_linkage": num(self.share_linkage),
+            "width_share_linkage": num(self.width_share_linkage),
             "false_links": num(self.false_links),
             "missed_links": num(self.missed_links),
             "persons_as_linked": int(self.persons_as_linked),
