@@ -180,6 +180,22 @@ def test_refusals(known_run, tmp_path):
     assert estimate(f, ci="none").linkage is None
 
 
+def test_cli_refuses_linkage_correct_without_match_probabilities(known_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    h = _run(known_run, 1.0, 0.0).histories().collapse([])
+    f = tmp_path / "histories.csv"
+    h.to_frame().to_csv(f, index=False)
+    r = CliRunner().invoke(app, ["estimate", str(f), "--linkage", "correct", "--ci", "none"])
+    assert r.exit_code == 2
+    assert "cannot be corrected for linkage error" in " ".join(r.output.split())
+    assert "N̂ corrected" not in r.output
+    r = CliRunner().invoke(app, ["estimate", str(f), "--ci", "none"])
+    assert r.exit_code == 0 and "N̂ corrected" not in r.output
+
+
 def test_organisation_that_shares_nobody_is_said_not_estimated(known_run):
     records, left, right, fl, fr, _ = known_run
     orgs = records["organisation"].to_numpy()
