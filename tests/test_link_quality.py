@@ -101,14 +101,14 @@ def test_clearing_house_bloom_quality():
 @pytest.mark.slow
 def test_sensitivity_false_matches_shrink_missed_matches_inflate():
     sim = simulate_registrations("clearing_house", seed=4)
-    res = link(list(sim.files().values()), truth="true_person_id", sensitivity=[0.3, 0.7, 0.99],
+    res = link(list(sim.files().values()), truth="true_person_id", sensitivity=[0.3, 0.7, 0.9999],
                estimate_options={"ci": "none"})
     s = res.sensitivity.set_index("threshold")
     # a higher threshold links fewer pairs: precision up, recall down, more persons
     assert s["persons"].is_monotonic_increasing
     assert s["precision"].is_monotonic_increasing and s["recall"].is_monotonic_decreasing
-    # missed matches (threshold 0.99, recall < 0.9) inflate N̂ well above the default threshold's
-    assert s.loc[0.99, "recall"] < 0.92 and s.loc[0.99, "nhat"] > 1.1 * s.loc[0.7, "nhat"]
+    # missed matches (threshold 0.9999: recall about 0.8) inflate N̂ well above the default threshold's
+    assert s.loc[0.9999, "recall"] < 0.92 and s.loc[0.9999, "nhat"] > 1.1 * s.loc[0.7, "nhat"]
     assert np.isfinite(s["nhat"]).all()
 
 
