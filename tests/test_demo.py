@@ -27,6 +27,12 @@ def test_demo_end_to_end(tmp_path):
     tot = m[(m["group"] == "total") & (m["year"].astype(str) == "")].iloc[0]
     assert abs(float(tot["nhat"]) / 8200 - 1) < 0.1
     assert "8,200" in r.output
+    # the linkage correction beside the truth: N̂ as linked, from the true links, corrected with its interval
+    assert "N̂ corrected for linkage error" in r.output and "(true links)" in r.output
+    import json
+
+    lk = json.loads((out / "result.json").read_text())["linkage"]
+    assert lk["lower"] < lk["nhat_corrected"] < lk["upper"] and lk["draws"] >= 10
     html = report.read_text(encoding="utf-8")
     for section in ("Record linkage", "Repeat victimisation", "Yearly trend", "SDG"):
         assert section in html, section

@@ -218,3 +218,40 @@ def test_cli_bad_input_exit_2_and_nothing_written(tmp_path, sim):
     assert r.exit_code == 2 and "one organisation" in r.output and not out.exists()
     r = CliRunner().invoke(app, ["link", "--out", str(out)])
     assert r.exit_code == 2 and not out.exists()
+
+
+def test_pairs_records_and_reclustering(tmp_path, sim, linked):
+    from darkfigure.linkage import persons_from_pairs
+    from darkfigure.linkage.link import PAIR_FLOOR
+
+    pairs, records = linked.pairs, linked.records
+    assert pairs.columns.tolist() == ["record_l", "record_r", "match_probability"]
+    assert (pairs["match_probability"] >= PAIR_FLOOR).all() and (pairs["record_l"] < pairs["record_r"]).all()
+    assert records[["organisation", "record_id"]].equals(linked.links[["organisation", "record_id"]])
+    assert not {"first_name", "surname", "date_of_birth"} & set(records.columns)
+    assert records["has_date_of_birth"].dtype == bool
+    assert records["has_date_of_birth"].sum() == (sim.registrations["date_of_birth"] != "").sum()
+    # re-clustering at the threshold gives link's persons and histories exactly
+    labels, persons, h = persons_from_pairs(records, pairs, linked.threshold)
+    assert persons.equals(linked.persons)
+    assert h.table.equals(linked.histories.table)
+    # a mask equal to the threshold rule gives the same; accepting nothing gives one person per registration
+    mask = pairs["match_probability"].to_numpy() >= linked.threshold
+    assert (persons_from_pairs(records, pairs, mask)[0] == labels).all()
+    none = persons_from_pairs(records, pairs, np.zeros(len(pairs), bool))[1]
+    assert len(none) == len(records)
+    with pytest.raises(ValueError, match="accept has"):
+        persons_from_pairs(records, pairs, mask[:-1])
+    with pytest.raises(DataError, match="has_date_of_birth"):
+        persons_from_pairs(records.drop(columns="has_date_of_birth"), pairs, 0.5)
+    paths = linked.write(tmp_path / "out", plot=False)
+    names = {p.name for p in paths}
+    assert {"pairs.parquet", "records.parquet", "links.csv", "histories.csv", "linkage_errors.csv"} <= names
+    err = pd.read_csv(tmp_path / "out" / "linkage_errors.csv")
+    assert err.columns[:5].tolist() == ["organisation_l", "organisation_r", "links", "false_links", "missed_links"]
+    k = len(linked.lists)
+    assert len(err) == k * (k + 1) // 2 and (err[["false_links", "missed_links"]] >= 0).all().all()
+    # the links per pair of organisations add up to the linked record pairs
+    assert err["links"].sum() == linked.quality.iloc[0]["found_pairs"]
+    back = pd.read_parquet(tmp_path / "out" / "pairs.parquet")
+    assert back.equals(pairs)

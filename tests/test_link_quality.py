@@ -101,12 +101,50 @@ def test_clearing_house_bloom_quality():
 @pytest.mark.slow
 def test_sensitivity_false_matches_shrink_missed_matches_inflate():
     sim = simulate_registrations("clearing_house", seed=4)
-    res = link(list(sim.files().values()), truth="true_person_id", sensitivity=[0.3, 0.7, 0.99],
+    res = link(list(sim.files().values()), truth="true_person_id", sensitivity=[0.3, 0.7, 0.9999],
                estimate_options={"ci": "none"})
     s = res.sensitivity.set_index("threshold")
     # a higher threshold links fewer pairs: precision up, recall down, more persons
     assert s["persons"].is_monotonic_increasing
     assert s["precision"].is_monotonic_increasing and s["recall"].is_monotonic_decreasing
-    # missed matches (threshold 0.99, recall < 0.9) inflate N̂ well above the default threshold's
-    assert s.loc[0.99, "recall"] < 0.92 and s.loc[0.99, "nhat"] > 1.1 * s.loc[0.7, "nhat"]
+    # missed matches (threshold 0.9999: recall about 0.8) inflate N̂ well above the default threshold's
+    assert s.loc[0.9999, "recall"] < 0.92 and s.loc[0.9999, "nhat"] > 1.1 * s.loc[0.7, "nhat"]
     assert np.isfinite(s["nhat"]).all()
+
+
+def test_expected_and_true_link_errors_by_hand():
+    from darkfigure.linkage.quality import expected_link_errors, true_link_errors
+
+    orgs = np.array(["a", "b", "a", "b"])
+    pairs = pd.DataFrame({"record_l": [0, 1, 2], "record_r": [1, 2, 3], "match_probability": [0.9, 0.6, 0.3]})
+    labels = np.array([0, 0, 0, 3])  # {0, 1, 2} linked (0-2 only through 1), {3}
+    e = expected_link_errors(orgs, pairs, labels).set_index(["organisation_l", "organisation_r"])
+    assert e.index.tolist() == [("a", "a"), ("a", "b"), ("b", "b")]
+    # a-b links: 0-1 (p 0.9) and 1-2 (p 0.6); a-a link 0-2 unscored: p = 0.9 * 0.6
+    assert e.loc[("a", "b"), "links"] == 2 and e.loc[("a", "a"), "links"] == 1
+    assert e.loc[("a", "b"), "false_links"] == pytest.approx(0.1 + 0.4)
+    assert e.loc[("a", "a"), "false_links"] == pytest.approx(1 - 0.54)
+    assert e.loc[("a", "b"), "missed_links"] == pytest.approx(0.3)  # 2-3 scored, not linked
+    assert e.loc[("b", "b")].tolist() == pytest.approx([0, 0, 0, 0, 0])
+    # truth: {0, 1} and {2, 3}
+    t = true_link_errors(orgs, ["x", "x", "y", "y"], labels).set_index(["organisation_l", "organisation_r"])
+    assert t.loc[("a", "b"), "false_links"] == 1 and t.loc[("a", "a"), "false_links"] == 1
+    assert t.loc[("a", "b"), "missed_links"] == 1 and t.loc[("a", "b"), "true_matches"] == 2
+    with pytest.raises(ValueError, match="labels"):
+        expected_link_errors(orgs, pairs, labels[:3])
+
+
+def test_missing_date_candidates_share_their_probability():
+    from darkfigure.linkage.link import _good_turing, compete_missing_dates
+
+    # record 2 has no date of birth and scores 0.8 against two unrelated persons (0 and 1)
+    left, right, p = np.array([0, 1]), np.array([2, 2]), np.array([0.8, 0.8])
+    adj = compete_missing_dates(3, left, right, p, np.array([True, True, False]), 0.5)
+    assert adj == pytest.approx([4 / 9, 4 / 9])  # odds 4 each: 4 / (1 + 4 + 4)
+    # if 0 and 3 are one person (linked at 0.99), they are one candidate, not two competitors
+    left, right, p = np.array([0, 0, 2]), np.array([3, 2, 3]), np.array([0.99, 0.8, 0.8])
+    adj = compete_missing_dates(4, left, right, p, np.array([True, True, False, True]), 0.5)
+    assert adj == pytest.approx([0.99, 0.8, 0.8])
+    # Good-Turing: r* = (r + 1) n_{r+1} / n_r; n_1 = 4, n_2 = 2, n_3 = 1 -> 1* = 1, 2* = 1.5
+    star = _good_turing(np.array([1, 1, 1, 1, 2, 2, 3]))
+    assert star[:4] == pytest.approx([1.0] * 4) and star[4] == pytest.approx(1.5)

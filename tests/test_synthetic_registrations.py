@@ -227,3 +227,41 @@ def test_every_bundled_scenario_gives_valid_registrations():
         s = simulate_registrations(name, seed=1, scale=0.3, today=TODAY)
         r = read_registration_files([s.registrations], today=TODAY)[0]
         assert r["true_person_id"].nunique() == s.simulation.n_observed, name
+
+
+def test_named_settings_placeholders_months_particles_and_skew():
+    from darkfigure.linkage.synthetic import REGISTRATION_SCENARIOS
+
+    roles = {s.role for s in REGISTRATION_SCENARIOS.values()}
+    assert roles == {"tuning", "held_out"}
+    assert sum(s.role == "held_out" for s in REGISTRATION_SCENARIOS.values()) >= 3
+    s = simulate_registrations("clearing_house", seed=2, errors="dob_errors", today=TODAY)
+    r, e, p = s.registrations, s.errors, s.persons.set_index("true_person_id")
+    t = p.loc[r["true_person_id"], "date_of_birth"].to_numpy()
+    got = r["date_of_birth"].to_numpy()
+    k = e["dob_wrong"].to_numpy()
+    er = s.error_rates
+    assert _rate_ok(np.char.startswith(k.astype(str), "placeholder"), er.dob_placeholder)
+    assert _rate_ok(k != "", er.dob_wrong + er.dob_placeholder)
+    assert (got[k == "placeholder_1900"] == "1900-01-01").all()
+    j = k == "placeholder_jan1"
+    assert all(g == x[:4] + "-01-01" and g != x for g, x in zip(got[j], t[j]))
+    m = k == "month"
+    assert m.sum() > 50
+    assert all(g[:4] == x[:4] and abs(int(g[5:7]) - int(x[5:7])) == 1 for g, x in zip(got[m], t[m]))
+    # every wrong or placeholder date differs from the truth
+    assert (got[k != ""] != t[k != ""]).all()
+    # particles: about 5% of persons get one on top of the lists' van/de surnames
+    first = p["surname"].str.split().str[0].str.lower()
+    plain = simulate_registrations("clearing_house", seed=2, errors=ErrorRates(), today=TODAY).persons
+    extra = first.isin(["el", "al", "bin", "ben", "abu"]).mean() - plain["surname"].str.split().str[0].str.lower(
+    ).isin(["el", "al", "bin", "ben", "abu"]).mean()
+    assert 0.01 < extra < 0.05
+    # name skew concentrates names: the most common first name + surname is carried by more persons
+    skewed = simulate_registrations("clearing_house", seed=2, errors="standard", name_skew=2.0, today=TODAY).persons
+    top = lambda q: q.groupby(["first_name", "surname"]).size().max()  # noqa: E731
+    assert top(skewed) > 2 * top(plain)
+    with pytest.raises(ScenarioError, match="unknown registration setting"):
+        simulate_registrations("clearing_house", seed=2, errors="nonsense", today=TODAY)
+    with pytest.raises(ScenarioError, match="dob_placeholder"):
+        ErrorRates(dob_missing=0.5, dob_wrong=0.3, dob_placeholder=0.3)

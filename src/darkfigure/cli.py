@@ -127,6 +127,15 @@ def estimate(
             "the bootstrap redoes the EM), drop (biases N̂ down)."
         ),
     ] = "error",
+    linkage: Annotated[
+        str | None,
+        typer.Option(
+            help="With a `darkfigure link` output folder as DATA: correct (N̂ corrected for linkage error, interval "
+            "with linkage uncertainty; the default when the folder has match probabilities) or none."
+        ),
+    ] = None,
+    linkage_draws: Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")] = 50,
+    linkage_reps: Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")] = 20,
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
@@ -144,6 +153,9 @@ def estimate(
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
     try:
+        from .linkage.uncertainty import resolve_linkage
+
+        data, link_run, linkage = resolve_linkage(data, None, linkage)
         h = read_histories(
             data,
             lists=_split(lists),
@@ -170,10 +182,15 @@ def estimate(
             progress=True,
             structural_zeros=structural_zeros,
             missing=missing,
+            linkage=linkage,
+            linkage_run=link_run,
+            linkage_draws=linkage_draws,
+            linkage_reps=linkage_reps,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_result(res)
+    _print_linkage(res.linkage)
     if out is not None:
         try:
             files = res.write(out)
@@ -256,6 +273,23 @@ def _print_result(res) -> None:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+
+
+def _print_linkage(lk) -> None:
+    """The linkage block: N̂ as linked, corrected, and the interval with linkage uncertainty."""
+    if lk is None:
+        return
+    t = Table.grid(padding=(0, 2))
+    t.add_row("N̂ as linked", _fmt(lk.nhat_as_linked))
+    t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
+              f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
+              f"{lk.width_share_linkage:.0%} of its width from linkage)")
+    t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
+              f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
+              f"on average over {lk.draws} draws")
+    console.print(Panel(t, title="linkage error", expand=False))
+    console.print("[dim]estimates.csv holds the corrected figures; true matches never compared (not blocked "
+                  "together) are not corrected[/]")
 
 
 def _print_path(res) -> None:
@@ -613,6 +647,15 @@ def monitor(
             help="Also fit one model per year and write years.csv: per-year N̂ of the joint model and of separate models.",
         ),
     ] = False,
+    linkage: Annotated[
+        str | None,
+        typer.Option(
+            help="With a `darkfigure link` output folder as DATA: correct (N̂ corrected for linkage error, interval "
+            "with linkage uncertainty; the default when the folder has match probabilities) or none."
+        ),
+    ] = None,
+    linkage_draws: Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")] = 50,
+    linkage_reps: Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")] = 20,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
@@ -627,6 +670,9 @@ def monitor(
     if ci.lower() not in ("parametric", "nonparametric"):
         _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
     try:
+        from .linkage.uncertainty import resolve_linkage
+
+        data, link_run, linkage = resolve_linkage(data, None, linkage)
         h = read_histories(
             data,
             lists=_split(lists),
@@ -654,10 +700,15 @@ def monitor(
             structural_zeros=structural_zeros,
             separate_years=separate_years,
             missing=missing,
+            linkage=linkage,
+            linkage_run=link_run,
+            linkage_draws=linkage_draws,
+            linkage_reps=linkage_reps,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_monitor(res)
+    _print_linkage(res.estimate.linkage)
     if not res.estimate.fit.identified:
         raise typer.Exit(code=3)
     try:
@@ -856,6 +907,14 @@ def demo(
     if q:
         t.add_row("linkage precision / recall", f"{q.get('precision', float('nan')):.3f} / {q.get('recall', float('nan')):.3f}", "")
     t.add_row("N̂ (all years)", f"{_fmt(r.nhat)} [{_fmt(r.lower)}, {_fmt(r.upper)}]", f"{r.true_n:,}")
+    lk = r.linkage
+    if lk:
+        t.add_row("N̂ as linked / from the true links", f"{_fmt(lk['nhat_as_linked'])}",
+                  f"{_fmt(lk['nhat_true_links'])} (true links)")
+        t.add_row("N̂ corrected for linkage error", f"{_fmt(lk['nhat_corrected'])} [{_fmt(lk['lower'])}, "
+                  f"{_fmt(lk['upper'])}]", f"{r.true_n:,}")
+        t.add_row("  share of the interval's variance from linkage", f"{lk['share_linkage']:.0%}", "")
+        t.add_row("  expected false / missed links", f"{lk['false_links']:,.0f} / {lk['missed_links']:,.0f}", "")
     t.add_row(
         "re-victimised within 5 years",
         f"{r.revictimised:.1%} [{r.revictimised_lower:.1%}, {r.revictimised_upper:.1%}]",

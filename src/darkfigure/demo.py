@@ -67,6 +67,7 @@ class DemoResult:
     revictimised_truth: float
     warnings: list[str] = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
+    linkage: dict | None = None  # result.json's linkage block, with nhat_true_links (N̂ from the true links)
 
 
 def run_demo(
@@ -139,6 +140,8 @@ def run_demo(
         # the linkage may code sex as f/m: name the population's rows the same way
         first = {str(v)[:1].lower(): v for v in hist.levels["sex"]}
         pop["sex"] = pop["sex"].map(lambda v: first.get(str(v)[:1].lower(), v))
+    from .linkage.uncertainty import LinkRun
+
     mon = monitor(
         hist,
         year="year",
@@ -148,6 +151,9 @@ def run_demo(
         n_jobs=n_jobs,
         progress=progress,
         missing="em",
+        # N̂ corrected for linkage error, with an interval carrying the linkage's uncertainty (few draws: a demo)
+        linkage_run=LinkRun.from_result(linked),
+        linkage_draws=10,  # x 20 bootstrap replicates each; every draw refits the EM model with all covariates
     )
     mon.write(out)
     seconds["monitor"] = time.perf_counter() - t
@@ -178,6 +184,26 @@ def run_demo(
     q = {} if linked.quality is None else {k: float(v) for k, v in linked.quality.iloc[0].items()
                                            if k in ("precision", "recall", "f1")}
     est = mon.estimate
+    lk = None
+    if est.linkage is not None:
+        from .estimate import estimate as _estimate
+        from .histories import DataError
+        from .linkage.link import persons_from_links
+
+        # the reference for the linkage correction: N̂ of the same model on the true links
+        regs_all = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files], ignore_index=True)
+        regs_all = regs_all.replace("", None)
+        _, ht = persons_from_links(regs_all.drop(columns=["first_name", "surname", "date_of_birth"]),
+                                   regs_all["true_person_id"], covariates=[c for c in COVARIATES if c in regs_all])
+        ht = ht.collapse([c for c in est.histories.covariates if c in ht.covariates])
+        terms = [":".join(t) for t in est.fit.model.terms if len(t) > 1]
+        try:
+            et = _estimate(ht, model=terms or None, search="none", ci="none", year="year",
+                           missing="em" if ht.n_incomplete else "error")
+            true_links = float(et.nhat)
+        except (ValueError, DataError):
+            true_links = float("nan")
+        lk = est.linkage.to_dict() | {"nhat_true_links": true_links}
     return DemoResult(
         out=out,
         report=report,
@@ -195,4 +221,5 @@ def run_demo(
         revictimised_truth=rv_true,
         warnings=list(est.warnings),
         seconds=seconds,
+        linkage=lk,
     )

@@ -107,6 +107,7 @@ class Estimate:
     checks: list = field(default_factory=list)
     averaged: Any = None
     conditional: bool | None = None
+    linkage: Any = None  # LinkageEstimate (darkfigure.linkage.uncertainty) when the data was a link run
 
     @property
     def nhat(self) -> float:
@@ -198,6 +199,7 @@ class Estimate:
             else {"method": self.search.method, "criterion": self.search.criterion, "path": path},
             "warnings": list(self.warnings),
             "checks": [c.to_dict() for c in self.checks],
+            **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
             "seconds": self.seconds,
         }
         return out
@@ -333,6 +335,10 @@ def estimate(
     missing: str = "error",
     max_order: int = 2,
     average_criterion: str = "aic",
+    linkage: str | None = None,
+    linkage_draws: int = 50,
+    linkage_reps: int = 20,
+    linkage_run: Any = None,
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -413,6 +419,17 @@ def estimate(
         them and fit by the EM algorithm over the complete table (van der Heijden et
         al. 2012; the parametric bootstrap redoes the EM; :mod:`darkfigure.loglinear.em`),
         or drop them (biases N̂ downwards; said in the warnings).
+    linkage : {"correct", "none"}, optional
+        With a ``darkfigure link`` output folder as `data` (or `linkage_run`): also
+        estimate N̂ corrected for linkage error, with an interval that carries the
+        linkage's uncertainty (:mod:`darkfigure.linkage.uncertainty`; the result's
+        ``linkage`` block; ``estimates`` then holds the corrected figures). Default
+        ``"correct"`` when the run has match probabilities, else ``"none"``.
+        ``"correct"`` without match probabilities raises DataError.
+    linkage_draws, linkage_reps : int
+        Linkage draws, and parametric bootstrap replicates per draw (0: linkage uncertainty only).
+    linkage_run : LinkRun, optional
+        The linkage run (records and scored pairs) behind `data`.
 
     Returns
     -------
@@ -447,6 +464,9 @@ def estimate(
         raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    from .linkage.uncertainty import resolve_linkage
+
+    data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
     h = read_histories(
         data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep",
@@ -615,6 +635,17 @@ def estimate(
             if not (prof.upper_bounded and prof.lower_bounded):
                 warnings.append(prof.message)
     seconds["interval"] = time.perf_counter() - t2
+    link_est = None
+    if linkage == "correct" and fit.identified:
+        from .linkage.uncertainty import correct_estimate
+
+        t3 = time.perf_counter()
+        link_est, est = correct_estimate(
+            linkage_run, h, fit, est, boot, draws=linkage_draws, reps=linkage_reps, seed=seed, level=level,
+            year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs,
+        )
+        warnings += link_est.warnings
+        seconds["linkage"] = time.perf_counter() - t3
     seconds["total"] = time.perf_counter() - t0
     if fit.identified and np.isfinite(upper) and upper > 50 * max(h.n_observed, 1):
         warnings.append(
@@ -644,6 +675,7 @@ def estimate(
         "structural_zeros": None if sz is None else [[r.list, r.covariate, str(r.level)] for r in sz.itertuples()],
         "missing": missing,
         "imputed": None if cc is None else {"persons": cc.n_persons, **cc.missing_values},
+        "linkage": linkage,
     }
     return Estimate(
         histories=h,
@@ -664,6 +696,7 @@ def estimate(
         checks=checks,
         averaged=avg,
         conditional=conditional,
+        linkage=link_est,
     )
 
 

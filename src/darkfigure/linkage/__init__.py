@@ -6,7 +6,7 @@ validated by :mod:`.registrations`, pseudonymised at the source by :mod:`.pseudo
 :mod:`.synthetic`.
 """
 
-from .link import LinkageResult, link, persons_from_links
+from .link import LinkageResult, link, persons_from_links, persons_from_pairs
 from .pseudonymise import PseudonymisationError, bloom_dice, decode_bloom, load_key, pseudonymise, pseudonymise_file
 from .registrations import (
     RegistrationError,
@@ -25,6 +25,7 @@ __all__ = [
     "LinkageResult",
     "link",
     "persons_from_links",
+    "persons_from_pairs",
     "PseudonymisationError",
     "RegistrationError",
     "RegistrationSimulation",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["pairwise_quality", "weight_histogram", "plot_weight_histogram"]
+__all__ = ["pairwise_quality", "weight_histogram", "plot_weight_histogram", "expected_link_errors", "true_link_errors"]
 
 
 def _pairs(n: np.ndarray) -> float:
@@ -171,3 +171,151 @@ def plot_weight_histogram(hist: pd.DataFrame, path: str | Path, threshold: float
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _org_pair_frame(orgs: np.ndarray, a: np.ndarray, b: np.ndarray, values: dict[str, np.ndarray],
+                    names: Sequence[str]) -> pd.DataFrame:
+    """Sum `values` over record pairs (a, b) by unordered pair of organisations, in the order of `names`."""
+    code = pd.Index(names).get_indexer(orgs)
+    i, j = code[a], code[b]
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    k = len(names)
+    out = []
+    grid = [(x, y) for x in range(k) for y in range(x, k)]
+    key = lo * k + hi
+    for v in values.values():
+        out.append(np.bincount(key, weights=np.asarray(v, dtype=float), minlength=k * k))
+    rows = []
+    for x, y in grid:
+        rows.append({"organisation_l": names[x], "organisation_r": names[y],
+                     **{col: float(o[x * k + y]) for col, o in zip(values, out)}})
+    return pd.DataFrame(rows)
+
+
+def _cluster_pairs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All record pairs (a < b) that share a cluster label."""
+    order = np.argsort(labels, kind="stable")
+    lab = labels[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    sizes = np.diff(np.r_[starts, lab.size])
+    a_out, b_out = [], []
+    for size in np.unique(sizes[sizes > 1]):
+        st = starts[sizes == size]
+        idx = order[st[:, None] + np.arange(size)[None, :]]  # (clusters, size)
+        ii, jj = np.triu_indices(size, 1)
+        a, b = idx[:, ii].ravel(), idx[:, jj].ravel()
+        a_out.append(np.minimum(a, b))
+        b_out.append(np.maximum(a, b))
+    if not a_out:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(a_out).astype(np.int64), np.concatenate(b_out).astype(np.int64)
+
+
+def expected_link_errors(
+    organisations: Sequence[str] | np.ndarray,
+    pairs: pd.DataFrame,
+    labels: Sequence[int] | np.ndarray,
+) -> pd.DataFrame:
+    """Expected numbers of false and missed links per pair of organisations, from the match probabilities.
+
+    No truth is needed: the Fellegi–Sunter posterior match probability p of each scored
+    record pair (Fellegi & Sunter 1969, JASA 64:1183-1210; calibrated by the prior that
+    :func:`~darkfigure.linkage.link.link` re-estimates over all pairs) is the chance that
+    the two registrations are one person. A *link* is a pair of registrations that the
+    linkage put in one person (the pairs that pairwise precision counts). Then
+
+    * expected false links = sum over linked pairs of (1 - p); a linked pair that was not
+      scored (joined only through a third registration) gets p = p_a p_b, with p_a the
+      largest probability of a scored link of registration a inside its person (both
+      steps of the chain right);
+    * expected missed links = sum of p over scored pairs that were not linked (those just
+      below the threshold carry most of it). Pairs never compared (not blocked together)
+      or scored below the floor of the pair table (0.001) are not counted, so this is a
+      lower bound when blocking misses true matches.
+
+    The counts are record pairs, as in pairwise precision and recall; within-organisation
+    pairs (duplicates) appear as rows with ``organisation_l == organisation_r``. They
+    estimate what a missed link costs N̂ (a person split in two) and a false link (two
+    persons merged), per pair of lists, for the correction of N̂ (Ding & Fienberg 1994;
+    Di Consiglio & Tuoto 2015).
+
+    Parameters
+    ----------
+    organisations : array of str, shape (n,)
+        Organisation of each registration (`LinkageResult.records["organisation"]`).
+    pairs : DataFrame, shape (m, 3)
+        ``record_l, record_r, match_probability`` (`LinkageResult.pairs`).
+    labels : int array, shape (n,)
+        Cluster (person) of each registration, e.g. from
+        :func:`~darkfigure.linkage.link.persons_from_pairs`.
+
+    Returns
+    -------
+    DataFrame, one row per unordered pair of organisations (k (k + 1) / 2 rows, in order
+    of first appearance): ``organisation_l, organisation_r, links`` (linked record pairs),
+    ``false_links``, ``missed_links`` (expected), ``uncertain_pairs`` (scored pairs with
+    0.05 <= p <= 0.95), ``expected_matches`` (expected number of truly matching record
+    pairs: links - false + missed).
+
+    Raises
+    ------
+    ValueError
+        Lengths that do not agree, or record positions outside ``0..n-1``.
+    """
+    orgs = np.asarray(organisations, dtype=object).astype(str)
+    lab = pd.factorize(np.asarray(labels))[0]
+    n = orgs.size
+    if lab.size != n:
+        raise ValueError(f"labels has {lab.size} values for {n} registrations")
+    names = list(pd.unique(orgs))
+    a = pairs["record_l"].to_numpy(dtype=np.int64)
+    b = pairs["record_r"].to_numpy(dtype=np.int64)
+    p = pairs["match_probability"].to_numpy(dtype=float)
+    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n):
+        raise ValueError(f"pairs refer to registrations outside 0..{n - 1}")
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    inside = lab[lo] == lab[hi]
+    # the best scored link of each registration inside its person
+    best = np.zeros(n)
+    np.maximum.at(best, lo[inside], p[inside])
+    np.maximum.at(best, hi[inside], p[inside])
+    ca, cb = _cluster_pairs(lab)
+    scored = pd.Series(p[inside], index=lo[inside] * n + hi[inside])
+    scored = scored[~scored.index.duplicated()]
+    q = scored.reindex(ca * n + cb).to_numpy()
+    q = np.where(np.isnan(q), best[ca] * best[cb], q)
+    links = _org_pair_frame(orgs, ca, cb, {"links": np.ones(ca.size), "false_links": 1.0 - q}, names)
+    out = ~inside
+    other = _org_pair_frame(orgs, lo, hi, {"missed_links": np.where(out, p, 0.0),
+                                           "uncertain_pairs": ((p >= 0.05) & (p <= 0.95)).astype(float)}, names)
+    res = links.merge(other, on=["organisation_l", "organisation_r"])
+    res["expected_matches"] = res["links"] - res["false_links"] + res["missed_links"]
+    return res
+
+
+def true_link_errors(organisations: Sequence[str] | np.ndarray, truth: Sequence, labels: Sequence) -> pd.DataFrame:
+    """The true numbers of false and missed links per pair of organisations (synthetic data with a known truth).
+
+    Same rows and record-pair counting as :func:`expected_link_errors`: ``links`` (pairs
+    in one found person), ``false_links`` (of those, pairs of different true persons),
+    ``missed_links`` (pairs of one true person put in different found persons),
+    ``true_matches``.
+
+    Raises
+    ------
+    ValueError
+        Lengths that do not agree.
+    """
+    orgs = np.asarray(organisations, dtype=object).astype(str)
+    t = pd.factorize(np.asarray(truth, dtype=object))[0]
+    f = pd.factorize(np.asarray(labels))[0]
+    if not (orgs.size == t.size == f.size):
+        raise ValueError("organisations, truth and labels must have one value per registration")
+    names = list(pd.unique(orgs))
+    fa, fb = _cluster_pairs(f)
+    ta, tb = _cluster_pairs(t)
+    links = _org_pair_frame(orgs, fa, fb, {"links": np.ones(fa.size), "false_links": (t[fa] != t[fb]).astype(float)},
+                            names)
+    miss = _org_pair_frame(orgs, ta, tb, {"true_matches": np.ones(ta.size),
+                                          "missed_links": (f[ta] != f[tb]).astype(float)}, names)
+    return links.merge(miss, on=["organisation_l", "organisation_r"])

@@ -84,7 +84,8 @@ class RegistrationError(DataError):
 #: "van der Berg", "Van der Berg", "Berg, van der" and "Berg" compare equal
 PARTICLES = frozenset(
     "van von vom de der den des het t s ter ten te in op uit aan bij la le l d du da das dos do di del della el al "
-    "zu y".split()
+    # Arabic and Malay name particles (son of, father of): "Ben Ali", "bin Rashid" are filed under the main name
+    "zu y ben bin ibn bint abu".split()
 )
 # letters that NFKD does not decompose into a base letter + accent
 _SPECIAL = str.maketrans({

@@ -26,9 +26,16 @@ captured the person, as organisations would have recorded it:
   another transliteration of a Cyrillic name, a diminutive such as Kees for Cornelis),
   typos in first name and surname (keyboard-neighbour substitution, deletion,
   transposition of neighbours, a doubled or undoubled letter), first name and surname
-  swapped, date of birth missing or wrong (day and month swapped, year off by one, day
-  off by one), sex or nationality missing; and some organisations (probability
-  ``uppercase_surnames`` each) write surnames in capitals.
+  swapped, date of birth missing, wrong (day and month swapped, year, day or month off
+  by one) or a placeholder (1 January of the birth year, 1900-01-01), sex or nationality
+  missing; and some organisations (probability ``uppercase_surnames`` each) write
+  surnames in capitals. Particles may also be written joined to the name (Vanderberg,
+  Elamrani).
+* **Settings.** :data:`REGISTRATION_SCENARIOS` names several settings (error rates up to
+  20% missing dates of birth, 15% typos per name field, 10% duplicates; a name skew that
+  makes one first name + surname recur among hundreds of persons at a million
+  registrations; extra surname particles such as van der, de, El, bin). Linkage was tuned
+  on those marked ``tuning`` and is reported on the ``held_out`` ones.
 
 The truth is kept aside: ``true_person_id`` in every registration (real files have no
 such column; ``darkfigure link --truth true_person_id`` uses it to measure linkage
@@ -66,7 +73,8 @@ import pandas as pd
 from ..simulate import Scenario, ScenarioError, Simulation, load_scenario, simulate
 from .registrations import PARTICLES, REQUIRED_COLUMNS, fold_ascii
 
-__all__ = ["ErrorRates", "RegistrationSimulation", "scaled_scenario", "simulate_registrations"]
+__all__ = ["ErrorRates", "REGISTRATION_SCENARIOS", "RegistrationScenario", "RegistrationSimulation", "scaled_scenario",
+           "simulate_registrations"]
 
 _GROUPS = ("Dutch", "EU", "non-EU")
 _DEFAULT_GROUP_SHARES = (0.35, 0.25, 0.40)
@@ -91,8 +99,13 @@ class ErrorRates:
     dob_missing : float
         Date of birth left empty.
     dob_wrong : float
-        Date of birth wrong (day/month swapped when both <= 12, else year or day off by
-        one); exclusive with `dob_missing`, so ``dob_missing + dob_wrong <= 1``.
+        Date of birth wrong: day/month swapped (when the day is <= 12), else year, day or
+        month off by one; exclusive with `dob_missing`.
+    dob_placeholder : float
+        Date of birth replaced by a placeholder: 1 January of the birth year (as when only
+        the year is known) or 1900-01-01 (a system's "unknown"), half each. Recorded in
+        ``errors.dob_wrong`` as ``placeholder_jan1`` / ``placeholder_1900``. Exclusive with
+        the two above: ``dob_missing + dob_wrong + dob_placeholder <= 1``.
     sex_missing, nationality_missing : float
         Field left empty.
     duplicate : float
@@ -112,6 +125,7 @@ class ErrorRates:
     swap_names: float = 0.02
     dob_missing: float = 0.06
     dob_wrong: float = 0.03
+    dob_placeholder: float = 0.0
     sex_missing: float = 0.01
     nationality_missing: float = 0.02
     duplicate: float = 0.03
@@ -122,13 +136,83 @@ class ErrorRates:
             v = getattr(self, f.name)
             if not (isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0):
                 raise ScenarioError(f"error rate {f.name} must be a probability in [0, 1], got {v!r}")
-        if self.dob_missing + self.dob_wrong > 1:
-            raise ScenarioError("dob_missing + dob_wrong must not exceed 1 (a date is either missing or wrong)")
+        if self.dob_missing + self.dob_wrong + self.dob_placeholder > 1:
+            raise ScenarioError("dob_missing + dob_wrong + dob_placeholder must not exceed 1 (a date is missing, "
+                                "wrong or a placeholder)")
 
     @classmethod
     def none(cls) -> ErrorRates:
         """No errors and no duplicates: every registration holds the true identity."""
         return cls(**{f.name: 0.0 for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
+class RegistrationScenario:
+    """A named setting of the registration simulator: recording errors and how names recur.
+
+    Attributes
+    ----------
+    name, description : str
+    errors : ErrorRates
+    name_skew : float
+        Exponent applied to the name lists' frequencies (1: as packaged; 2: squared and
+        renormalised, so the common names become far more common: a Zipf law with twice
+        the exponent). With 1.6 at a million registrations one first name + surname is
+        carried by hundreds of persons.
+    particles : float
+        Share of persons whose surname carries a particle (van der, de, El, Al, bin, Ben,
+        da, ...; by origin), on top of those in the name lists.
+    role : {"tuning", "held_out"}
+        Whether the linkage was tuned on this setting or only evaluated on it
+        (``benchmarks/linkage_quality_study.py`` reports both separately).
+    """
+
+    name: str
+    description: str
+    errors: ErrorRates
+    name_skew: float = 1.0
+    particles: float = 0.0
+    role: str = "held_out"
+
+
+#: Named registration settings. The linkage was tuned on the "tuning" ones; the "held_out" ones are for reporting.
+REGISTRATION_SCENARIOS: dict[str, RegistrationScenario] = {
+    s.name: s
+    for s in (
+        RegistrationScenario("standard", "the defaults of ErrorRates: a few per cent of each error", ErrorRates(),
+                             role="tuning"),
+        RegistrationScenario(
+            "messy", "15% without a date of birth, 12% typos per name, 5% duplicates, particles",
+            ErrorRates(name_variant=0.08, typo_first_name=0.12, typo_surname=0.12, swap_names=0.03, dob_missing=0.15,
+                       dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.03, nationality_missing=0.05,
+                       duplicate=0.05),
+            particles=0.10, role="tuning"),
+        RegistrationScenario(
+            "typos", "15% typos per name, 12% name variants, 5% swapped names, 8% duplicates",
+            ErrorRates(name_variant=0.12, typo_first_name=0.15, typo_surname=0.15, swap_names=0.05, dob_missing=0.05,
+                       dob_wrong=0.04, dob_placeholder=0.01, sex_missing=0.05, nationality_missing=0.10,
+                       duplicate=0.08),
+            particles=0.15),
+        RegistrationScenario(
+            "no_dob", "20% without a date of birth, 10% duplicates, skewed names (exponent 1.5)",
+            ErrorRates(name_variant=0.06, typo_first_name=0.08, typo_surname=0.08, swap_names=0.03, dob_missing=0.20,
+                       dob_wrong=0.06, dob_placeholder=0.03, sex_missing=0.05, nationality_missing=0.08,
+                       duplicate=0.10),
+            name_skew=1.5, particles=0.05),
+        RegistrationScenario(
+            "dob_errors", "12% wrong dates of birth of every kind, 5% placeholders, 10-15% missing sex/nationality",
+            ErrorRates(name_variant=0.08, typo_first_name=0.06, typo_surname=0.06, swap_names=0.04, dob_missing=0.08,
+                       dob_wrong=0.12, dob_placeholder=0.05, sex_missing=0.10, nationality_missing=0.15,
+                       duplicate=0.06),
+            particles=0.05),
+        RegistrationScenario(
+            "recurring_names", "names much more concentrated (exponent 1.6) with moderate errors: for 1M registrations",
+            ErrorRates(name_variant=0.06, typo_first_name=0.08, typo_surname=0.08, swap_names=0.03, dob_missing=0.10,
+                       dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.03, nationality_missing=0.05,
+                       duplicate=0.05),
+            name_skew=1.6, particles=0.10),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -306,7 +390,9 @@ def simulate_registrations(
     *,
     scale: float = 1.0,
     population: int | None = None,
-    errors: ErrorRates | None = None,
+    errors: ErrorRates | str | None = None,
+    name_skew: float | None = None,
+    particles: float | None = None,
     today: date | None = None,
 ) -> RegistrationSimulation:
     """Simulate a population and the registration files its organisations would send.
@@ -325,8 +411,15 @@ def simulate_registrations(
         registrations with ``clearing_house``).
     population : int, optional
         Total population over all years instead of `scale` (sizes rescaled in proportion).
-    errors : ErrorRates, optional
-        Recording errors (default :class:`ErrorRates()`; ``ErrorRates.none()`` for clean data).
+    errors : ErrorRates or str, optional
+        Recording errors (default :class:`ErrorRates()`; ``ErrorRates.none()`` for clean
+        data), or the name of a setting in :data:`REGISTRATION_SCENARIOS` (its errors,
+        name skew and particles; `name_skew` and `particles` given here take precedence).
+    name_skew : float, optional
+        Exponent on the name lists' frequencies (default 1: as packaged); see
+        :class:`RegistrationScenario`.
+    particles : float, optional
+        Share of persons given a surname particle (default 0).
     today : date, optional
         Registration dates stay before this day (default: today).
 
@@ -348,7 +441,20 @@ def simulate_registrations(
     typographical edits, name variants, swapped fields, missing values and duplicates.
     """
     sc = scaled_scenario(scenario, scale, population)
+    if isinstance(errors, str):
+        if errors not in REGISTRATION_SCENARIOS:
+            raise ScenarioError(f"unknown registration setting {errors!r}; choose one of {sorted(REGISTRATION_SCENARIOS)}")
+        rs = REGISTRATION_SCENARIOS[errors]
+        errors = rs.errors
+        name_skew = rs.name_skew if name_skew is None else name_skew
+        particles = rs.particles if particles is None else particles
     errors = errors if errors is not None else ErrorRates()
+    name_skew = 1.0 if name_skew is None else float(name_skew)
+    particles = 0.0 if particles is None else float(particles)
+    if not 0 < name_skew <= 5:
+        raise ScenarioError(f"name_skew must be in (0, 5], got {name_skew}")
+    if not 0 <= particles <= 1:
+        raise ScenarioError(f"particles must be a share in [0, 1], got {particles}")
     today = today or date.today()
     if max(sc.years) > today.year:
         raise ScenarioError(f"scenario year {max(sc.years)} lies in the future: registrations cannot be dated")
@@ -358,12 +464,12 @@ def simulate_registrations(
     entropy = int(np.random.SeedSequence(seed).entropy)
     sim = simulate(sc, seed=entropy)
     rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(1 << 20,)))
-    persons = _persons(sim, rng)
+    persons = _persons(sim, rng, name_skew, particles)
     regs, err = _registrations(sim, persons, errors, rng, today)
     return RegistrationSimulation(sim, regs, persons, err, errors, entropy)
 
 
-def _persons(sim: Simulation, rng: np.random.Generator) -> pd.DataFrame:
+def _persons(sim: Simulation, rng: np.random.Generator, name_skew: float = 1.0, particles: float = 0.0) -> pd.DataFrame:
     """One row per registered person with a true identity (order random, ids 1..n)."""
     sc = sim.scenario
     lists = list(sc.list_names)
@@ -393,15 +499,23 @@ def _persons(sim: Simulation, rng: np.random.Generator) -> pd.DataFrame:
             if not len(m):
                 continue
             nm, p = names.first[(o, s)]
-            first[m] = nm[rng.choice(len(nm), size=len(m), p=p)]
+            first[m] = nm[rng.choice(len(nm), size=len(m), p=_skew(p, name_skew))]
             nm, p = names.surname.get((o, s)) or names.surname[(o, "")]
-            sur[m] = nm[rng.choice(len(nm), size=len(m), p=p)]
+            sur[m] = nm[rng.choice(len(nm), size=len(m), p=_skew(p, name_skew))]
     # Brazilian and Portuguese persons often carry two surnames
     two = np.flatnonzero(np.isin(country, ["BR", "PT"]) & (rng.random(n) < 0.4))
     for o in ("BR", "PT"):
         m = two[country[two] == o]
         nm, p = names.surname[(o, "")]
         sur[m] = sur[m] + " " + nm[rng.choice(len(nm), size=len(m), p=p)]
+
+    if particles > 0:
+        # a particle in front of a surname that has none: by origin group (Dutch van der, EU de/da, Arabic El/bin)
+        has = np.array([str(x).split()[0].lower() in PARTICLES for x in sur])
+        pick = np.flatnonzero(~has & (rng.random(n) < particles))
+        for i in pick:
+            opts = _PARTICLE_CHOICES[group[i]]
+            sur[i] = f"{opts[rng.integers(len(opts))]} {sur[i]}"
 
     minor = (cov["age"] == "minor") if "age" in cov else np.zeros(n, dtype=bool)
     age = np.where(minor, rng.integers(12, 18, size=n), 18 + np.minimum(rng.gamma(2.0, 6.0, size=n), 52).astype(int))
@@ -425,6 +539,21 @@ def _persons(sim: Simulation, rng: np.random.Generator) -> pd.DataFrame:
     for j, name in enumerate(lists):
         cols[name] = L[:, j]
     return pd.DataFrame(cols)
+
+
+_PARTICLE_CHOICES = {
+    "Dutch": ("van", "van der", "de", "van den", "ter", "El", "Ben"),
+    "EU": ("de", "da", "von", "van"),
+    "non-EU": ("El", "Al", "bin", "Ben", "Abu", "de", "da"),
+}
+
+
+def _skew(p: np.ndarray, s: float) -> np.ndarray:
+    """Name frequencies raised to the power s and renormalised (s = 1: unchanged)."""
+    if s == 1.0:
+        return p
+    q = np.asarray(p, dtype=float) ** s
+    return q / q.sum()
 
 
 def _p(w) -> np.ndarray:
@@ -506,6 +635,14 @@ def _registrations(sim: Simulation, persons: pd.DataFrame, er: ErrorRates, rng, 
     dob_missing = u < er.dob_missing
     wrong = (u >= er.dob_missing) & (u < er.dob_missing + er.dob_wrong)
     dob, dob_kind = _wrong_dates(dob, wrong, rng)
+    if er.dob_placeholder > 0:
+        lo = er.dob_missing + er.dob_wrong
+        ph = np.flatnonzero((u >= lo) & (u < lo + er.dob_placeholder))
+        jan1 = dob[ph].astype("datetime64[Y]").astype("datetime64[D]")
+        # 1 January of the birth year, unless that is the true date (then the 1900 placeholder)
+        use_1900 = (rng.random(len(ph)) < 0.5) | (jan1 == dob[ph])
+        dob[ph] = np.where(use_1900, np.datetime64("1900-01-01"), jan1)
+        dob_kind[ph] = np.where(use_1900, "placeholder_1900", "placeholder_jan1")
     dob_txt = dob.astype(str).astype(object)
     dob_txt[dob_missing] = ""
     sex_missing = rng.random(n) < er.sex_missing
@@ -640,7 +777,9 @@ def _variant(fn: str, sn: str, origin: str, rng) -> tuple[str, str, str]:
     if kind == "particles":
         parts = [w for w in sw if w.lower() in PARTICLES]
         main = " ".join(w for w in sw if w.lower() not in PARTICLES)
-        form = rng.integers(3)
+        form = rng.integers(4)
+        if form == 3:
+            return fn, "".join([parts[0].capitalize(), *parts[1:], main.lower()]), kind  # Vanderberg, Elamrani
         if form == 0:
             return fn, f"{main}, {' '.join(parts)}", kind  # Berg, van der
         if form == 1:
@@ -696,7 +835,7 @@ def _spelling(name: str, origin: str, rng) -> str | None:
 
 
 def _wrong_dates(dob: np.ndarray, wrong: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Wrong dates of birth where `wrong`: day/month swap (both <= 12 and different), else year or day off by one."""
+    """Wrong dates of birth where `wrong`: day/month swap (both <= 12 and different), else year, day or month off by one."""
     out = dob.copy()
     kind = np.full(len(dob), "", dtype=object)
     idx = np.flatnonzero(wrong)
@@ -708,13 +847,19 @@ def _wrong_dates(dob: np.ndarray, wrong: np.ndarray, rng) -> tuple[np.ndarray, n
     day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
     swappable = (day <= 12) & (day != mo)
     pick = rng.random(len(idx))
-    k = np.where(swappable & (pick < 0.5), "day_month_swap", np.where(pick < 0.75, "year", "day"))
+    k = np.where(swappable & (pick < 0.4), "day_month_swap",
+                 np.where(pick < 0.6, "year", np.where(pick < 0.8, "day", "month")))
     k = np.where((k == "day_month_swap") & ~swappable, "year", k)
     new_y, new_m, new_d = y.copy(), mo.copy(), day.copy()
     s = k == "day_month_swap"
     new_m[s], new_d[s] = day[s], mo[s]
     yr = k == "year"
     new_y[yr] += np.where(rng.random(yr.sum()) < 0.5, -1, 1)
+    mo_off = k == "month"
+    # one month earlier or later, within the year (January -> February, December -> November)
+    step_m = np.where(rng.random(len(idx)) < 0.5, -1, 1)
+    new_m[mo_off] = np.where((mo[mo_off] + step_m[mo_off] < 1) | (mo[mo_off] + step_m[mo_off] > 12),
+                             mo[mo_off] - step_m[mo_off], mo[mo_off] + step_m[mo_off])
     dy = k == "day"
     month_start = (new_y - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (new_m - 1)
     month_len = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(np.int64)

@@ -148,6 +148,10 @@ def monitor(
 
     if suppress_below < 0:
         raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
+    from ..linkage.uncertainty import resolve_linkage
+
+    # a `darkfigure link` output folder: its histories, and its match probabilities for the linkage correction
+    data, run, linkage = resolve_linkage(data, kwargs.pop("linkage_run", None), kwargs.pop("linkage", None))
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
     read_kw["missing"] = "error" if kwargs.get("missing", "error") == "error" else "keep"
@@ -170,8 +174,15 @@ def monitor(
     # the monitor's tables are built from one model's fit: keep Cruyff's search unless asked otherwise
     # (estimate's default search averages over models, which these tables do not yet carry)
     kwargs.setdefault("search", "cruyff")
-    est = estimate(h, year=year, ci=ci, **kwargs)
-    mt = monitor_table(est, year)
+    est = estimate(h, year=year, ci=ci, linkage=linkage, linkage_run=run, **kwargs)
+    lk = est.linkage
+    if lk is not None and lk.bootstrap is not None:
+        # the tables carry the linkage correction: corrected N̂, intervals from the linkage draws' replicates
+        from dataclasses import replace
+
+        mt = monitor_table(replace(est, bootstrap=lk.bootstrap, lower=lk.lower, upper=lk.upper), year)
+    else:
+        mt = monitor_table(est, year)
     table = mt.table
     if pop is not None:
         table = add_rates(mt, pop, years=list(h.levels[year]))

@@ -852,9 +852,23 @@ def _compare_section(run: Run, observed: int | None) -> dict | None:
 
 def _linkage_section(run: Run) -> dict | None:
     parts = [run.links, run.persons, run.linkage_quality, run.linkage_weights, run.linkage_sensitivity]
-    if all(x is None for x in parts):
+    lk = (run.result or {}).get("linkage") if isinstance(run.result, dict) else None
+    if all(x is None for x in parts) and not lk:
         return None
     out: dict[str, Any] = {"facts": []}
+    if lk:
+        # N̂ corrected for linkage error (darkfigure.linkage.uncertainty): result.json's linkage block
+        level = _f(lk.get("level", 0.95))
+        out["facts"] += [
+            ("N̂ as linked", fmt_count(lk.get("nhat_as_linked"))),
+            ("N̂ corrected for linkage error", fmt_count(lk.get("nhat_corrected"))),
+            (f"{level:.0%} interval with linkage uncertainty", fmt_interval(lk.get("lower"), lk.get("upper"))),
+            ("share of its variance / width from linkage",
+             f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"),
+            ("expected false / missed links (compared pairs)",
+             f"{fmt_num(lk.get('false_links'))} / {fmt_num(lk.get('missed_links'))}"),
+            ("linkage draws", fmt_count(lk.get("draws"))),
+        ]
     if run.links is not None:
         out["facts"].append(("links (pairs of records judged the same person)", fmt_count(len(run.links))))
     if run.persons is not None:

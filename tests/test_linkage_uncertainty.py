@@ -1,0 +1,265 @@
+"""Linkage draws x bootstrap: the combination, the draws, the front doors and the refusals."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.estimate import estimate
+from darkfigure.histories import DataError
+from darkfigure.linkage import simulate_registrations
+from darkfigure.linkage.link import persons_from_links
+from darkfigure.linkage.uncertainty import (
+    LinkRun,
+    calibration_table,
+    combine_draws,
+    draw_links,
+    expected_link_errors_total,
+    resolve_linkage,
+)
+
+
+# ----------------------------------------------------------------------------- pure statistics
+def test_combine_draws_splits_variance_by_the_law_of_total_variance():
+    # between draws sd 1, within draws sd 2: share 1/5, pooled interval +-1.96*sqrt(5)
+    rng = np.random.default_rng(1)
+    d, b = 400, 400
+    pts = 100 + rng.normal(0, 1, (d, 1))
+    reps = pts[:, None, :] + rng.normal(0, 2, (d, b, 1))
+    c = combine_draws(pts, reps, 0.95)
+    assert c.share_linkage[0] == pytest.approx(0.2, abs=0.03)
+    half = 1.959964 * np.sqrt(5)
+    assert c.lower[0] == pytest.approx(100 - half, abs=0.2)
+    assert c.upper[0] == pytest.approx(100 + half, abs=0.2)
+    assert c.point[0] == pytest.approx(100, abs=0.15)
+    assert c.n_draws == d
+
+
+def test_combine_draws_leaves_out_failed_draws_and_refuses_too_few():
+    pts = np.array([[1.0], [np.nan], [3.0]])
+    c = combine_draws(pts, None)
+    assert c.n_draws == 2 and c.point[0] == 2.0
+    with pytest.raises(ValueError, match="fewer than 2"):
+        combine_draws(np.array([[1.0], [np.nan]]), None)
+    with pytest.raises(ValueError, match="shape"):
+        combine_draws(np.ones((3, 2)), np.ones((3, 5, 1)))
+
+
+def test_draw_links_frequencies_and_seed():
+    p = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
+    m = draw_links(p, 20000, seed=3)
+    np.testing.assert_allclose(m.mean(axis=0), p, atol=0.01)
+    assert m[:, 0].sum() == 0 and m[:, 4].all()
+    np.testing.assert_array_equal(m, draw_links(p, 20000, seed=3))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        draw_links(np.array([0.5, 1.2]), 3, 0)
+    with pytest.raises(ValueError, match="at least 1"):
+        draw_links(p, 0, 0)
+
+
+def test_draw_partitions_samples_the_product_of_pair_odds():
+    from darkfigure.linkage.uncertainty import draw_partitions
+
+    # a lone pair (records 3, 4) joins with its probability; the triangle a-b-c (0, 1, 2) with
+    # p_ab = p_bc = 0.9 and p_ac = 0.01 follows pi(partition) ~ product of the odds of its within-person pairs
+    left, right = np.array([0, 1, 0, 3]), np.array([1, 2, 2, 4])
+    p = np.array([0.9, 0.9, 0.01, 0.3])
+    lab = draw_partitions(5, left, right, p, 40000, seed=1, burn=50, thin=1)
+    assert (lab[:, 3] == lab[:, 4]).mean() == pytest.approx(0.3, abs=0.015)
+    o = p / (1 - p)
+    w = {"abc": o[0] * o[1] * o[2], "ab": o[0], "bc": o[1], "ac": o[2], "none": 1.0}
+    z = sum(w.values())
+    ab, bc, ac = lab[:, 0] == lab[:, 1], lab[:, 1] == lab[:, 2], lab[:, 0] == lab[:, 2]
+    assert (ab & bc).mean() == pytest.approx(w["abc"] / z, abs=0.01)
+    assert (ab & ~bc).mean() == pytest.approx(w["ab"] / z, abs=0.015)
+    assert (~ab & ~bc & ~ac).mean() == pytest.approx(w["none"] / z, abs=0.01)
+    # independent pair draws closed transitively would join a and c far more often (chaining)
+    assert (ab & bc).mean() < 0.06
+    np.testing.assert_array_equal(lab[:100], draw_partitions(5, left, right, p, 40000, seed=1, burn=50, thin=1)[:100])
+
+
+def test_calibration_table_bins():
+    p = np.array([0.005, 0.3, 0.3, 0.97, 0.999])
+    y = np.array([False, True, False, True, True])
+    t = calibration_table(p, y)
+    assert t["pairs"].sum() == 5
+    row = t[t["bin"] == "[0.2, 0.5)"].iloc[0]
+    assert row["share_matches"] == 0.5 and row["mean_probability"] == pytest.approx(0.3)
+
+
+# ----------------------------------------------------------------------------- a run without Splink
+@pytest.fixture(scope="module")
+def known_run():
+    """Registrations with their true links as scored pairs: p = 1 for every true pair, and false pairs."""
+    rs = simulate_registrations("clearing_house", seed=5, population=3000)
+    regs = rs.registrations.reset_index(drop=True)
+    truth = regs["true_person_id"].astype(str).to_numpy()
+    groups = pd.Series(np.arange(len(regs))).groupby(truth).apply(list)
+    pl = [(a, b) for g in groups if len(g) > 1 for a, b in combinations(sorted(g), 2)]
+    left, right = np.array(pl).T
+    rng = np.random.default_rng(0)
+    fl = rng.integers(0, len(regs), 300)
+    fr = rng.integers(0, len(regs), 300)
+    keep = (truth[fl] != truth[fr]) & (fl < fr)
+    records = pd.DataFrame({
+        "organisation": regs["organisation"].astype(str), "record_id": regs["record_id"].astype(str),
+        "registration_date": regs["registration_date"].astype(str),
+        "has_date_of_birth": regs["date_of_birth"].notna().to_numpy(), "sex": regs["sex"],
+    })
+    plain = regs.drop(columns=["first_name", "surname", "date_of_birth"])
+    _, ht = persons_from_links(plain, regs["true_person_id"], covariates=["sex"])
+    return records, left, right, fl[keep], fr[keep], ht
+
+
+def _run(known_run, p_true, p_false):
+    records, left, right, fl, fr, _ = known_run
+    pairs = pd.DataFrame({"record_l": np.r_[left, fl], "record_r": np.r_[right, fr],
+                          "match_probability": np.r_[np.full(left.size, p_true), np.full(fl.size, p_false)]})
+    return LinkRun(records, pairs, 0.5)
+
+
+def test_certain_links_give_the_as_linked_estimate_without_linkage_variance(known_run, tmp_path):
+    run = _run(known_run, 1.0, 0.0)
+    h = run.histories().collapse(["year"])
+    assert h.n_observed == known_run[5].n_observed  # re-clustering the true pairs gives the true persons
+    e = estimate(h, year="year", search="none", ci="parametric", reps=200, seed=1, linkage_run=run,
+                 linkage_draws=6, linkage_reps=20, n_jobs=1)
+    lk = e.linkage
+    assert lk.nhat_corrected == pytest.approx(lk.nhat_as_linked, rel=1e-9)
+    assert lk.share_linkage == pytest.approx(0.0, abs=1e-12)
+    assert lk.false_links == 0 and lk.missed_links == 0
+    assert lk.lower < lk.nhat_corrected < lk.upper
+    d = e.to_dict()["linkage"]
+    for k in ("nhat_as_linked", "nhat_corrected", "lower", "upper", "false_links", "missed_links", "draws"):
+        assert k in d
+    assert d["draws"] == 6
+    # estimates hold the corrected figures; the as-linked ones beside them
+    assert {"nhat_as_linked", "lower_as_linked", "share_linkage"} <= set(e.estimates.columns)
+    assert e.estimates.loc[0, "nhat"] == pytest.approx(lk.nhat_corrected)
+    # written and reported
+    from darkfigure.report import build_report
+
+    e.write(tmp_path / "est")
+    assert json.loads((tmp_path / "est" / "result.json").read_text())["linkage"]["draws"] == 6
+    html = build_report(tmp_path / "est").read_text(encoding="utf-8")
+    assert "N̂ corrected for linkage error" in html and "interval with linkage uncertainty" in html
+
+
+def test_uncertain_links_widen_the_interval_and_false_links_lower_nhat(known_run):
+    sure = _run(known_run, 1.0, 0.0)
+    shaky = _run(known_run, 1.0, 0.4)
+    h = sure.histories().collapse([])
+    kw = dict(search="none", ci="parametric", reps=200, seed=2, linkage_draws=12, linkage_reps=20, n_jobs=1)
+    a = estimate(h, linkage_run=sure, **kw).linkage
+    b = estimate(h, linkage_run=shaky, **kw).linkage
+    # false pairs drawn as links: persons merge, overlaps grow, N̂ falls
+    assert b.nhat_corrected < a.nhat_corrected
+    assert b.persons_drawn < a.persons_drawn
+    assert b.share_linkage > 0.05
+    fl, ml = expected_link_errors_total(shaky)
+    # below the threshold (0.5) they are not linked: no expected false links, 0.4 missed link each
+    assert fl == pytest.approx(0.0, abs=1e-9) and ml == pytest.approx(0.4 * known_run[3].size)
+
+
+def test_refusals(known_run, tmp_path):
+    h = _run(known_run, 1.0, 0.0).histories().collapse([])
+    f = tmp_path / "histories.csv"
+    h.to_frame().to_csv(f, index=False)
+    with pytest.raises(DataError, match="--linkage none"):
+        estimate(f, linkage="correct", ci="none")
+    with pytest.raises(ValueError, match="linkage must be one of"):
+        resolve_linkage(f, None, "maybe")
+    with pytest.raises(DataError, match="not the output of `darkfigure link`"):
+        estimate(tmp_path, ci="none")
+    # histories made elsewhere: --linkage none (or the default) estimates from them as they are
+    assert estimate(f, ci="none").linkage is None
+
+
+def test_cli_refuses_linkage_correct_without_match_probabilities(known_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    h = _run(known_run, 1.0, 0.0).histories().collapse([])
+    f = tmp_path / "histories.csv"
+    h.to_frame().to_csv(f, index=False)
+    r = CliRunner().invoke(app, ["estimate", str(f), "--linkage", "correct", "--ci", "none"])
+    assert r.exit_code == 2
+    assert "cannot be corrected for linkage error" in " ".join(r.output.split())
+    assert "N̂ corrected" not in r.output
+    r = CliRunner().invoke(app, ["estimate", str(f), "--ci", "none"])
+    assert r.exit_code == 0 and "N̂ corrected" not in r.output
+
+
+def test_organisation_that_shares_nobody_is_said_not_estimated(known_run):
+    records, left, right, fl, fr, _ = known_run
+    orgs = records["organisation"].to_numpy()
+    lone = orgs[0]
+    # drop every pair that joins the first organisation to another one
+    keep = ~((orgs[left] == lone) ^ (orgs[right] == lone))
+    run = LinkRun(records, pd.DataFrame({"record_l": left[keep], "record_r": right[keep],
+                                         "match_probability": 1.0}), 0.5)
+    h = run.histories().collapse([])
+    with pytest.raises(DataError, match=f"{lone}.*share no person"):
+        estimate(h, linkage_run=run, search="none", ci="none", linkage_draws=3)
+
+
+def test_monitor_tables_carry_the_correction(known_run):
+    from darkfigure.monitor import monitor
+
+    run = _run(known_run, 1.0, 0.3)
+    h = run.histories().collapse(["year"])
+    res = monitor(h, year="year", linkage_run=run, search="none", reps=200, seed=4, n_jobs=1, linkage_draws=8,
+                  linkage_reps=20)
+    lk = res.estimate.linkage
+    tot = res.table[(res.table["group"] == "total") & (res.table["year"] == "")].iloc[0]
+    assert tot["nhat"] == pytest.approx(lk.nhat_corrected)
+    assert (tot["lower"], tot["upper"]) == pytest.approx((lk.lower, lk.upper))
+    years = res.table[(res.table["group"] == "total") & (res.table["year"] != "")]
+    assert len(years) == 3 and years["upper"].gt(years["nhat"]).all()
+
+
+# ----------------------------------------------------------------------------- with Splink
+@pytest.mark.slow
+def test_cli_estimate_on_a_link_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+    from darkfigure.linkage import link
+
+    rs = simulate_registrations("clearing_house", seed=11, population=2500)
+    res = link(rs.registrations, seed=1, threads=2)
+    res.write(tmp_path / "lk", plot=False)
+    out = tmp_path / "est"
+    r = CliRunner().invoke(app, ["estimate", str(tmp_path / "lk"), "--covariates", "year", "--missing", "em",
+                                 "--reps", "200", "--seed", "1", "--linkage-draws", "10", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "N̂ corrected" in r.output
+    d = json.loads((out / "result.json").read_text())["linkage"]
+    assert d["draws"] == 10 and d["lower"] < d["nhat_corrected"] < d["upper"]
+    est = pd.read_csv(out / "estimates.csv")
+    assert est.loc[0, "nhat"] == pytest.approx(d["nhat_corrected"])
+    # --linkage none: the as-linked estimate only
+    r = CliRunner().invoke(app, ["estimate", str(tmp_path / "lk"), "--covariates", "year", "--missing", "em",
+                                 "--ci", "none", "--linkage", "none"])
+    assert r.exit_code == 0 and "N̂ corrected" not in r.output
+
+
+@pytest.mark.slow
+def test_small_study_corrected_nhat_near_the_true_links():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from linkage_uncertainty_study import one_population
+
+    rows = pd.DataFrame([one_population(s, 7, draws=20, reps=20) for s in ("standard", "no_dob")])
+    rel = (rows["nhat_corrected"] - rows["nhat_true"]) / rows["nhat_true"]
+    assert rel.abs().max() < 0.05
+    assert ((rows["lower"] <= rows["nhat_true"]) & (rows["nhat_true"] <= rows["upper"])).all()
+    assert Counter(rows["setting"]) == Counter({"standard": 1, "no_dob": 1})
