@@ -239,7 +239,9 @@ def test_cli_simulate_writes_files_that_estimate_reads(tmp_path):
     out = tmp_path / "sim"
     r = runner.invoke(app, ["simulate", "labour_zeros", "--seed", "3", "--out", str(out), "--persons"])
     assert r.exit_code == 0, r.output
-    assert {f.name for f in out.iterdir()} == {"histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"}
+    assert {f.name for f in out.iterdir() if not f.name.startswith(".")} == {
+        "histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"
+    }
     truth = pd.read_csv(out / "truth.csv")
     assert list(truth.columns) == ["group", "level", "year", "N"]
     assert truth.loc[0, "group"] == "total" and pd.isna(truth.loc[0, "year"])

@@ -5,6 +5,7 @@ The interface is fixed so that scripts can rely on it (see README.md).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +27,43 @@ app = typer.Typer(
 )
 console = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
+
+
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace existing files that darkfigure did not write (or that were changed since). Never the input.",
+    ),
+]
+
+
+def _data_inputs(*paths) -> list[Path]:
+    """The files among `paths` (a bundled dataset name is not a file): what a run must never write over."""
+    out = []
+    for p in paths:
+        if p is None:
+            continue
+        for q in p if isinstance(p, (list, tuple)) else [p]:
+            if q is not None and Path(str(q)).exists():
+                out.append(Path(str(q)))
+    return out
+
+
+def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what: str):
+    """Every folder a command writes goes through here (:func:`darkfigure.outputs.write_folder`).
+
+    Returns (files written, the writer's result); refused or failed writes exit 2 with a one-line message.
+    """
+    from .outputs import write_folder
+
+    try:
+        return write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
+    raise AssertionError("unreachable: _fail exits")
 
 
 def _split(s: str | None) -> list[str] | None:
@@ -119,6 +157,7 @@ def estimate(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
 
@@ -162,13 +201,12 @@ def estimate(
         _fail(str(e))
     _print_result(res)
     if out is not None:
-        try:
-            files = res.write(out)
-        except OSError as e:
-            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
+        inputs = _data_inputs(data, structural_zeros)
+        files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
+                              what="the results")
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
-            console.print(f"Wrote {_write_report(out)}")
+            console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
     if not res.fit.identified:
         raise typer.Exit(code=3)
 
@@ -277,6 +315,7 @@ def compare(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
     from .compare import compare as run
@@ -306,13 +345,12 @@ def compare(
         )
     console.print(t)
     if out is not None:
-        try:
-            files = write(table, h, out, seed=seed, reps=reps)
-        except OSError as e:
-            _fail(f"cannot write the comparison to {str(out)!r}: {e.strerror or e}")
+        inputs = _data_inputs(data)
+        files, _ = _write_out(out, lambda d: write(table, h, d, seed=seed, reps=reps), overwrite=overwrite,
+                              inputs=inputs, command="compare", what="the comparison")
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
-            console.print(f"Wrote {_write_report(out)}")
+            console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
 
 
 @app.command()
@@ -323,6 +361,7 @@ def validate(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for validate.csv.")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Hold out each list in turn and re-estimate its size from the others (Binette & Steorts 2022)."""
     from .validate import validate as run
@@ -348,9 +387,14 @@ def validate(
                                         covered=("covered", lambda v: f"{int(np.sum(v == True))}/{len(v)}"))  # noqa: E712
         console.print(summ.sort_values("mean_abs_log_ratio").to_string())
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "validate.csv", index=False)
-        console.print(f"Wrote {out / 'validate.csv'}")
+
+        def _write(d: Path) -> list[Path]:
+            table.to_csv(d / "validate.csv", index=False)
+            return [d / "validate.csv"]
+
+        files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(data), command="validate",
+                              what="the validation")
+        console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
 @app.command()
@@ -375,6 +419,7 @@ def simulate(
     scale: Annotated[
         float, typer.Option(help="Multiply the scenario's population sizes (e.g. 125 for ~1M clearing_house registrations).")
     ] = 1.0,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Simulate a population with a known truth and the lists' registrations of it."""
     from .linkage.synthetic import scaled_scenario, simulate_registrations
@@ -389,12 +434,11 @@ def simulate(
             sim = run(scaled_scenario(scenario, scale) if scale != 1.0 else scenario, seed=seed)
     except (DataError, ValueError) as e:
         _fail(str(e))
-    try:
-        files = sim.write(out, persons=persons)
-        if reg is not None:
-            files += reg.write(out)
-    except OSError as e:
-        _fail(f"cannot write the simulation to {str(out)!r}: {e.strerror or e}")
+    def _write(d: Path) -> list[Path]:
+        return sim.write(d, persons=persons) + (reg.write(d) if reg is not None else [])
+
+    files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(scenario), command="simulate",
+                          what="the simulation")
     sc = sim.scenario
     years = f"{sc.years[0]}–{sc.years[-1]}" if len(sc.years) > 1 else str(sc.years[0])
     console.print(
@@ -427,16 +471,21 @@ def pseudonymise(
             help="Also drop sex and nationality in clear (kept by default: the estimates use them as covariates).",
         ),
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Replace names and dates of birth by keyed tokens and hardened Bloom filters (run by each organisation).
 
     Exit codes: 0 written, 2 bad input or key (nothing written).
     """
     from .linkage.pseudonymise import load_key, pseudonymise_file
+    from .outputs import write_file
 
     try:
         key = load_key(key_file)
-        df = pseudonymise_file(registrations, out, key, encode_all=encode_all)
+        df = write_file(
+            out, lambda p: pseudonymise_file(registrations, p, key, encode_all=encode_all), overwrite=overwrite,
+            inputs=_data_inputs(registrations, key_file), command="pseudonymise",
+        )
     except (DataError, ValueError) as e:
         _fail(str(e))
     except OSError as e:
@@ -485,6 +534,7 @@ def link(
     max_pairs: Annotated[float, typer.Option(help="Random record pairs compared to estimate u.")] = 2e6,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads / Spark local cores (default: all cores).")] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
 
@@ -507,10 +557,8 @@ def link(
             )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
-    try:
-        files = res.write(out)
-    except OSError as e:
-        _fail(f"cannot write the linkage to {str(out)!r}: {e.strerror or e}")
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])),
+                          command="link", what="the linkage")
     console.print(escape(str(res)))
     sizes = res.histories.list_sizes()
     console.print("persons per organisation: " + escape(", ".join(f"{k} {v:,}" for k, v in sizes.items())))
@@ -594,6 +642,7 @@ def monitor(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
 
@@ -638,13 +687,12 @@ def monitor(
     _print_monitor(res)
     if not res.estimate.fit.identified:
         raise typer.Exit(code=3)
-    try:
-        files = res.write(out)
-    except OSError as e:
-        _fail(f"cannot write the monitor tables to {str(out)!r}: {e.strerror or e}")
+    inputs = _data_inputs(data, structural_zeros, population)
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="monitor",
+                          what="the monitor tables")
     console.print("Wrote " + ", ".join(str(f) for f in files))
     if report:
-        console.print(f"Wrote {_write_report(out)}")
+        console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
 
 
 def _print_monitor(res) -> None:
@@ -726,6 +774,7 @@ def revictimisation(
     id_col: Annotated[str, typer.Option(help="Person id column (in both registers).")] = "person_id",
     date_col: Annotated[str, typer.Option(help="Column of VICTIMS with the date of first registration.")] = "first_registration",
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Repeat victimisation: the share re-victimised within k years of first registration (Kaplan–Meier).
 
@@ -765,10 +814,8 @@ def revictimisation(
                   "not re-victimised[/]")
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
-    try:
-        files = res.write(out)
-    except OSError as e:
-        _fail(f"cannot write the re-victimisation tables to {str(out)!r}: {e.strerror or e}")
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(victims, later),
+                          command="revictimisation", what="the re-victimisation tables")
     console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
@@ -778,20 +825,39 @@ def report(
         Path, typer.Argument(help="The --out folder of `darkfigure estimate`, `monitor`, `compare` or `link`.")
     ],
     out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RUN_DIR/report.html).")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Write one self-contained HTML report (opens offline) of a run folder.
 
     Exit codes: 0 report written, 2 no results in the folder (or unreadable).
     """
-    console.print(f"Wrote {_write_report(run_dir, out)}")
+    console.print(f"Wrote {_write_report(run_dir, out, overwrite=overwrite)}")
 
 
-def _write_report(run_dir: Path, out: Path | None = None) -> Path:
-    """Build the report of `run_dir`; bad or missing results and write errors exit 2 with a one-line message."""
+def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = False, inputs=()) -> Path:
+    """Build the report of `run_dir` (through :func:`darkfigure.outputs.write_file`).
+
+    The run's result files are inputs (never written over); bad or missing results and write
+    errors exit 2 with a one-line message.
+    """
+    from .outputs import MANIFEST, write_file
     from .report import build_report
 
+    target = Path(out) if out is not None else Path(run_dir) / "report.html"
+    from .report.build import load_run
+
     try:
-        return build_report(run_dir, out)
+        load_run(run_dir)  # a missing or empty run folder is reported before anything is created
+    except DataError as e:
+        _fail(str(e))
+    reads = list(inputs)
+    if Path(run_dir).is_dir():
+        reads += [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix != ".html" and p.name != MANIFEST]
+    try:
+        return write_file(
+            target, lambda p: build_report(run_dir, p), overwrite=overwrite, inputs=reads, command="report",
+            option="--out file" if out is not None else "run folder",
+        )
     except DataError as e:
         _fail(str(e))
     except OSError as e:
@@ -806,6 +872,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed (linkage u sampling and bootstrap).")] = 1,
     engine: Annotated[str, typer.Option(help="Record-linkage backend: duckdb or spark.")] = "duckdb",
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """The whole chain on bundled synthetic registrations: linkage, estimates, monitor, repeat victimisation, report.
 
@@ -819,11 +886,12 @@ def demo(
         _fail(f"--engine must be duckdb or spark, not {engine!r}")
     console.print("darkfigure demo: registrations → linkage → estimates → monitor → report (synthetic data)")
     try:
-        r = run_demo(out, reps=reps, seed=seed, engine=engine, n_jobs=jobs, progress=True)
-    except (DataError, ValueError) as e:
+        _, r = _write_out(
+            out, lambda d: run_demo(d, reps=reps, seed=seed, engine=engine, n_jobs=jobs, progress=True),
+            overwrite=overwrite, inputs=[], command="demo", what="the demo's results",
+        )
+    except ValueError as e:
         _fail(str(e))
-    except OSError as e:
-        _fail(f"cannot write the demo's results to {str(out)!r}: {e.strerror or e}")
     q = r.quality
     t = Table(title="Demo results (synthetic data: the truth is known)", show_header=True)
     t.add_column("what")
@@ -890,6 +958,17 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except MemoryError:
+        err.print("[bold red]error:[/] ran out of memory: use a smaller problem (fewer lists, --reps, --jobs 1)")
+        sys.exit(1)
+    except Exception as e:  # a bug: one line for the user, the traceback only on request
+        if os.environ.get("DARKFIGURE_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {escape(type(e).__name__)}: {escape(str(e))}. This is a bug in darkfigure; "
+            "please report it with the command you ran (DARKFIGURE_DEBUG=1 shows the traceback)"
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":
