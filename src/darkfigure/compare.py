@@ -210,6 +210,13 @@ def compare(
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as e:
             out = (None, None, None, "", [f"failed: {e}"], "")
         rows.append(_row(m, *out[:4], time.perf_counter() - t0, out[4], out[5]))
+        r = rows[-1]
+        if np.isfinite(r["lower"]) and r["lower"] < h.n_observed:
+            # N cannot be below the persons registered (see estimate.truncate_at_observed)
+            r["warnings"] = " | ".join(w for w in (r["warnings"], (
+                f"lower limit {r['lower']:,.0f} is below the {h.n_observed:,} persons observed: set to "
+                f"{h.n_observed:,}")) if w)
+            r["lower"] = float(h.n_observed)
     return pd.DataFrame(rows)
 
 

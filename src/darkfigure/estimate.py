@@ -497,6 +497,9 @@ def estimate(
                 progress=progress,
             )
         est = boot.table()
+        est, note = truncate_at_observed(est)
+        if note:
+            warnings.append(note)
         lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
         msg = boot.describe_failures()
         if msg:
@@ -552,6 +555,64 @@ def estimate(
         seconds=seconds,
         notes=list(h.notes),
         checks=checks,
+    )
+
+
+def truncate_at_observed(
+    table: pd.DataFrame, observed: str = "observed", lower: str = "lower", upper: str = "upper", label=None
+) -> tuple[pd.DataFrame, str | None]:
+    """Raise interval limits that lie below the number observed to that number (N >= n always).
+
+    Why it happens: in the parametric bootstrap (Cruyff's ``boot_mse``) every replicate
+    redraws the observed cells too, so a replicate's N̂*_b = n*_b + dark*_b varies with
+    the replicate's own observed count n*_b. In a stratum whose dark figure is estimated
+    at (or near) 0 the percentile interval of N̂*_b is then the spread of n*_b around n,
+    and its lower end falls below the n persons actually registered (e.g. 26–46 for 35
+    observed). N cannot be smaller than n, so such a limit is set to n and said so.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with columns `observed`, `lower`, `upper` (and ``group``/``level`` or `label`
+        for the message).
+    label : callable, optional
+        Row -> text naming the row in the message (default ``group=level``).
+
+    Returns
+    -------
+    (DataFrame, str or None)
+        A copy with the limits raised, and a sentence naming the rows changed (None when
+        none was).
+    """
+    if table.empty or lower not in table or observed not in table:
+        return table, None
+    obs = pd.to_numeric(table[observed], errors="coerce").to_numpy(dtype=float)
+    t = table.copy()
+    changed = np.zeros(len(t), dtype=bool)
+    for col in (lower, upper):
+        v = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.isfinite(v) & np.isfinite(obs) & (v < obs)
+        if bad.any():
+            v = np.where(bad, obs, v)
+            t[col] = v
+            changed |= bad
+    if not changed.any():
+        return t, None
+
+    def _name(r) -> str:
+        if label is not None:
+            return label(r)
+        g, lv = str(r.get("group", "")), str(r.get("level", ""))
+        return "total" if g in ("", "total") else f"{g}={lv}"
+
+    rows = [_name(r) for _, r in table[changed].iterrows()]
+    shown = ", ".join(f"{n} ({table[lower].iloc[i]:,.1f} < {obs[i]:,.0f})"
+                      for n, i in zip(rows[:5], np.flatnonzero(changed)[:5], strict=False))
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    return t, (
+        f"interval limit(s) below the number observed were set to that number in {len(rows)} row(s): {shown}{more}. "
+        "N cannot be smaller than the persons registered; the bootstrap put the limit there because each replicate "
+        "redraws the observed count too, which dominates where the dark figure is estimated near 0"
     )
 
 
