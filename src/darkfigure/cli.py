@@ -38,6 +38,112 @@ OverwriteOpt = Annotated[
 ]
 
 
+# ---------------------------------------------------------------- option blocks shared by the commands
+ListsOpt = Annotated[str | None, typer.Option("--lists", help="List columns, comma-separated (default: every 0/1 column).")]
+CovariatesOpt = Annotated[
+    str | None,
+    typer.Option("--covariates", help="Covariate columns, comma-separated (default: every other column but the count)."),
+]
+CountOpt = Annotated[
+    str,
+    typer.Option(
+        "--count",
+        help="Column with the number of persons per row (default: a column named count, Freq, n, ...; "
+        "without one, each row is a person).",
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Excel workbook: the sheet holding the data, by name or 0-based position (default: the first)."),
+]
+DropEmptyOpt = Annotated[
+    bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
+]
+MissingOpt = Annotated[
+    str,
+    typer.Option(
+        "--missing",
+        help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
+        "the bootstrap redoes the EM), drop (biases N̂ down).",
+    ),
+]
+YearOpt = Annotated[
+    str | None,
+    typer.Option("--year", help="Covariate that holds the year: estimates per year, and --year-degree can smooth it."),
+]
+YearDegreeOpt = Annotated[
+    int | None,
+    typer.Option("--year-degree", help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
+]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse; the default), pvalue (SparseMSE stepwise), "
+        "exhaustive (all two-list models, <= 6 lists, no covariates), none (main effects or --model).",
+    ),
+]
+CriterionOpt = Annotated[
+    str | None,
+    typer.Option("--criterion", help="Criterion choosing the model in the cruyff/exhaustive search: bic (default) or aic."),
+]
+PthreshOpt = Annotated[
+    float | None, typer.Option("--pthresh", help="p-value threshold of the pvalue search (default 0.02).")
+]
+RepsOpt = Annotated[
+    int | None, typer.Option("--reps", help="Bootstrap replicates (default 1,000; at most 100,000).")
+]
+
+
+def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet):
+    """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet)."""
+    from .io import read_histories
+
+    m = missing.lower()
+    if m not in ("error", "em", "drop"):
+        _fail(f"--missing must be error, em or drop, not {missing!r}")
+    h = read_histories(
+        data,
+        lists=_split(lists),
+        covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
+        count=count,
+        on_empty_list="drop" if drop_empty_lists else "error",
+        missing="error" if m == "error" else "keep",
+        sheet=sheet,
+    )
+    return h
+
+
+def _resolve_model_options(search, model, criterion, pthresh, ci=None, percentile=False, reps=None):
+    """Options that would be silently ignored are refused: (search, criterion, pthresh, reps) with defaults filled."""
+    from .estimate import MAX_REPS
+
+    if model is not None and search is not None and search.lower() != "none":
+        _fail(f"--model fixes the model, so --search {search} would be ignored: give --model or --search, not both")
+    search = (search or ("none" if model is not None else "cruyff")).lower()
+    if criterion is not None and search == "pvalue":
+        _fail(f"--criterion {criterion} does not apply to --search pvalue, which chooses by p-value (--pthresh); "
+              "use --search cruyff or exhaustive with --criterion")
+    if criterion is not None and search == "none":
+        what = "--model" if model is not None else "--search none"
+        _fail(f"--criterion {criterion} chooses among the models of a search; with {what} there is nothing to choose")
+    if pthresh is not None and search != "pvalue":
+        _fail(f"--pthresh applies to --search pvalue only (the search is {search})")
+    if ci is not None:
+        c = ci.lower()
+        if percentile and c != "nonparametric":
+            _fail(f"--percentile applies to --ci nonparametric only (the interval is {ci})")
+        if reps is not None and c in ("none", "profile"):
+            _fail(f"--reps sets the bootstrap replicates, and --ci {ci} has no bootstrap")
+    if reps is not None and reps > MAX_REPS:
+        _fail(f"--reps {reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model, and memory grows "
+              "with them): 1,000 is the standard, 10,000 pins the interval's ends down to about 1%")
+    return search, (criterion or "bic"), (0.02 if pthresh is None else pthresh), (1000 if reps is None else reps)
+
+
 def _data_inputs(*paths) -> list[Path]:
     """The files among `paths` (a bundled dataset name is not a file): what a run must never write over."""
     out = []
@@ -90,37 +196,14 @@ def _fmt(v, digits: int = 0) -> str:
 @app.command()
 def estimate(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
-    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
-    covariates: Annotated[
-        str | None,
-        typer.Option(help="Covariate columns, comma-separated (default: every other column but the count)."),
-    ] = None,
-    count: Annotated[
-        str,
-        typer.Option(
-            help="Column with the number of persons per row (default: a column named count, Freq, n, ...; "
-            "without one, each row is a person)."
-        ),
-    ] = "count",
-    year: Annotated[
-        str | None,
-        typer.Option(help="Covariate that holds the year: estimates per year, and --year-degree can smooth it."),
-    ] = None,
-    year_degree: Annotated[
-        int | None,
-        typer.Option(help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
-    ] = None,
-    search: Annotated[
-        str,
-        typer.Option(
-            help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse), pvalue (SparseMSE stepwise), "
-            "exhaustive (all two-list models, <= 6 lists, no covariates), none (main effects or --model)."
-        ),
-    ] = "cruyff",
-    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
-    model: Annotated[
-        str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
-    ] = None,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    search: SearchOpt = None,
+    criterion: CriterionOpt = None,
+    model: ModelOpt = None,
     ci: Annotated[
         str,
         typer.Option(
@@ -128,17 +211,15 @@ def estimate(
             "re-selection, BCa, as SparseMSE), profile (profile likelihood, as Rcapture), none."
         ),
     ] = "parametric",
-    reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    reps: RepsOpt = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    pthresh: Annotated[float, typer.Option(help="p-value threshold of the pvalue search.")] = 0.02,
+    pthresh: PthreshOpt = None,
     percentile: Annotated[
         bool, typer.Option("--percentile", help="Percentile instead of BCa for the nonparametric bootstrap.")
     ] = False,
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
-    drop_empty_lists: Annotated[
-        bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
-    ] = False,
+    drop_empty_lists: DropEmptyOpt = False,
     structural_zeros: Annotated[
         Path | None,
         typer.Option(
@@ -146,13 +227,8 @@ def estimate(
             "year column: the list did not exist that year). Those cells leave the model."
         ),
     ] = None,
-    missing: Annotated[
-        str,
-        typer.Option(
-            help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
-            "the bootstrap redoes the EM), drop (biases N̂ down)."
-        ),
-    ] = "error",
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
@@ -164,21 +240,14 @@ def estimate(
     Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate).
     """
     from .estimate import estimate as run
-    from .io import read_histories
 
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, percentile, reps)
     try:
-        h = read_histories(
-            data,
-            lists=_split(lists),
-            covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
-            count=count,
-            on_empty_list="drop" if drop_empty_lists else "error",
-            missing="error" if missing.lower() == "error" else "keep",
-        )
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
         res = run(
             h,
             year=year,
@@ -307,10 +376,24 @@ def compare(
             "bic-exhaustive, downhill, lcmcr, dga (default: all that apply)."
         ),
     ] = None,
-    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated.")] = None,
-    covariates: Annotated[str | None, typer.Option(help="Covariate columns, comma-separated.")] = None,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Also fit this log-linear model (interactions, e.g. 'A:B,B:C'): row loglinear-model."),
+    ] = None,
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
-    reps: Annotated[int, typer.Option(help="Bootstrap replicates (log-linear with covariates).")] = 1000,
+    reps: Annotated[
+        int | None,
+        typer.Option("--reps", help="Bootstrap replicates (log-linear with covariates, bic-exhaustive, downhill; "
+                     "default 1,000, at most 100,000)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for compare.csv and forest.png/.svg.")] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
@@ -319,16 +402,31 @@ def compare(
 ) -> None:
     """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
     from .compare import compare as run
-    from .compare import write
-    from .io import read_histories
+    from .compare import plan, write
 
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
-
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
+    _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     try:
-        h = read_histories(data, lists=_split(lists), covariates=_split(covariates))
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        if missing.lower() == "drop":
+            h = h.drop_incomplete()
+        to_run, skipped = plan(h, (["loglinear-model"] if model else []) + (_split(methods) or []) or None)
+        console.print(
+            f"{h.k} lists, {2 ** h.k - 1:,} observable capture patterns, {h.n_observed:,} persons: running "
+            f"{len(to_run)} method(s)" + (f"; skipping {len(skipped)} that do not apply (see their rows)" if skipped else "")
+        )
         with console.status("running methods…") as st:
-            table = run(h, _split(methods), seed=seed, reps=reps, progress=lambda m: st.update(f"running {m}…"))
+            done = []
+
+            def _progress(m: str) -> None:
+                done.append(m)
+                st.update(f"running {m} ({len(done)} of {len(to_run) + len(skipped)})…")
+
+            table = run(h, _split(methods), seed=seed, reps=reps, progress=_progress, model=model, year=year,
+                        year_degree=year_degree)
     except (DataError, ValueError) as e:
         _fail(str(e))
     t = Table(title=f"{h.name or 'data'}: {h.n_observed:,} observed on {h.k} lists")
@@ -359,16 +457,40 @@ def validate(
     methods: Annotated[
         str | None, typer.Option(help="Comma-separated methods as for `darkfigure compare` (default: all that apply).")
     ] = None,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Also fit this log-linear model (interactions, e.g. 'A:B,B:C') to each hold-out."),
+    ] = None,
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
+    reps: Annotated[
+        int | None, typer.Option("--reps", help="Bootstrap replicates where a method uses them (default 1,000).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for validate.csv.")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Hold out each list in turn and re-estimate its size from the others (Binette & Steorts 2022)."""
     from .validate import validate as run
 
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
+    _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     try:
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        if missing.lower() == "drop":
+            h = h.drop_incomplete()
+        if h.k < 3:
+            raise DataError(f"validation needs at least 3 lists (2 remain when one is held out); the data have {h.k}")
+        console.print(f"{h.k} lists: each held out in turn, {h.k} comparisons of {h.k - 1} lists each")
         with console.status("validating…"):
-            table = run(data, _split(methods), seed=seed)
+            table = run(h, _split(methods), seed=seed, reps=reps, model=model, year=year, year_degree=year_degree)
     except (DataError, ValueError) as e:
         _fail(str(e))
     t = Table(title="Each list's size re-estimated from the other lists")
@@ -585,12 +707,12 @@ def monitor(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
     out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
-    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
+    lists: ListsOpt = None,
     covariates: Annotated[
         str | None,
         typer.Option(help="Covariate columns, comma-separated, the year column included (default: every other column)."),
     ] = None,
-    count: Annotated[str, typer.Option(help="Column with the number of persons per row (default: count, Freq, n, ...).")] = "count",
+    count: CountOpt = "count",
     structural_zeros: Annotated[
         Path | None,
         typer.Option(help="CSV list,covariate,level: the list cannot register that level (or did not exist that year)."),
@@ -606,32 +728,21 @@ def monitor(
     suppress_below: Annotated[
         int, typer.Option(help="Published tables show observed counts below this as '<K' (with secondary suppression).")
     ] = 10,
-    year_degree: Annotated[
-        int | None, typer.Option(help="Code year as an orthogonal polynomial of this degree instead of dummies.")
-    ] = None,
-    search: Annotated[str, typer.Option(help="Model search: cruyff, pvalue, exhaustive, none.")] = "cruyff",
-    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
-    model: Annotated[
-        str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
-    ] = None,
+    year_degree: YearDegreeOpt = None,
+    search: SearchOpt = None,
+    criterion: CriterionOpt = None,
+    model: ModelOpt = None,
     ci: Annotated[
         str, typer.Option(help="Bootstrap for every group's interval: parametric (Cruyff's boot_mse) or nonparametric.")
     ] = "parametric",
-    reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    reps: RepsOpt = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    pthresh: Annotated[float, typer.Option(help="p-value threshold of the pvalue search.")] = 0.02,
+    pthresh: PthreshOpt = None,
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
-    drop_empty_lists: Annotated[
-        bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
-    ] = False,
-    missing: Annotated[
-        str,
-        typer.Option(
-            help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
-            "the bootstrap redoes the EM), drop (biases N̂ down)."
-        ),
-    ] = "error",
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     separate_years: Annotated[
         bool,
         typer.Option(
@@ -648,20 +759,13 @@ def monitor(
 
     Exit codes: 0 tables written, 2 bad input, 3 the data cannot identify N.
     """
-    from .io import read_histories
     from .monitor import monitor as run
 
     if ci.lower() not in ("parametric", "nonparametric"):
         _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps)
     try:
-        h = read_histories(
-            data,
-            lists=_split(lists),
-            covariates=_split(covariates),
-            count=count,
-            on_empty_list="drop" if drop_empty_lists else "error",
-            missing="error" if missing.lower() == "error" else "keep",
-        )
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
         res = run(
             h,
             year=year,

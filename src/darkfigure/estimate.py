@@ -37,6 +37,8 @@ from .loglinear.terms import LogLinearModel, parse_terms
 __all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
 
 SEARCH_METHODS = ("cruyff", "pvalue", "exhaustive", "none")
+#: bootstrap replicates above this are refused: each refits the model and all are kept in memory
+MAX_REPS = 100_000
 CI_METHODS = ("parametric", "nonparametric", "profile", "none")
 
 
@@ -358,6 +360,13 @@ def estimate(
         raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    if model is not None and search in ("pvalue", "exhaustive"):
+        raise ValueError(f"a fixed model (model=..., --model) and search={search!r} conflict: give one of them")
+    if ci in ("parametric", "nonparametric") and reps > MAX_REPS:
+        raise ValueError(
+            f"reps={reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model): 1,000 is the standard, "
+            "10,000 pins the interval's ends down to about 1%"
+        )
     missing = missing.lower()
     if missing not in ("error", "em", "drop"):
         raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
