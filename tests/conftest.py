@@ -86,3 +86,37 @@ def untouched():
         return check
 
     return snap
+
+
+# ----------------------------------------------------------------------------- loud skips
+_TOOL_WORDS = ("chromium", "java", "spark", "playwright", "browser")
+
+
+def _tool_skips(terminalreporter) -> list[str]:
+    out = []
+    for rep in terminalreporter.stats.get("skipped", []):
+        reason = str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        if any(w in reason.lower() for w in _TOOL_WORDS):
+            out.append(f"{rep.nodeid}: {reason}")
+    return out
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Tests skipped for a missing Chromium or Java are announced in a banner, not buried in the summary."""
+    skipped = _tool_skips(terminalreporter)
+    if skipped:
+        tr = terminalreporter
+        tr.write_sep("!", "BROWSER/SPARK TESTS SKIPPED: a tool is missing", red=True, bold=True)
+        for line in skipped:
+            tr.write_line(line, red=True)
+        tr.write_line("Install it (.ci/run does: apt-get install chromium openjdk-17-jre-headless) and run again.",
+                      red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With DARKFIGURE_REQUIRE_BROWSER=1 (CI) such skips fail the run."""
+    import os
+
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("DARKFIGURE_REQUIRE_BROWSER") and tr is not None and _tool_skips(tr) and exitstatus == 0:
+        session.exitstatus = 1

@@ -541,6 +541,15 @@ def simulate(
     scale: Annotated[
         float, typer.Option(help="Multiply the scenario's population sizes (e.g. 125 for ~1M clearing_house registrations).")
     ] = 1.0,
+    revictimisation: Annotated[
+        bool,
+        typer.Option(
+            "--revictimisation",
+            help="Also write revictimisation/victims.csv and later.csv (a victim register, one row per registered "
+            "person, and a register of later victimisations, follow-up to 2024-12-31; truth.csv holds the true "
+            "shares) for `darkfigure revictimisation`.",
+        ),
+    ] = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Simulate a population with a known truth and the lists' registrations of it."""
@@ -556,8 +565,15 @@ def simulate(
             sim = run(scaled_scenario(scenario, scale) if scale != 1.0 else scenario, seed=seed)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    rv = None
+    if revictimisation:
+        from .monitor.revictimisation import simulate_revictimisation
+
+        rv = simulate_revictimisation(max(int(sim.n_observed), 50), seed=seed)
+
     def _write(d: Path) -> list[Path]:
-        return sim.write(d, persons=persons) + (reg.write(d) if reg is not None else [])
+        files = sim.write(d, persons=persons) + (reg.write(d) if reg is not None else [])
+        return files + (rv.write(d / "revictimisation") if rv is not None else [])
 
     files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(scenario), command="simulate",
                           what="the simulation")
