@@ -14,11 +14,32 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
 from . import __version__, datasets
 from .histories import DataError
+
+
+def _no_type_for_flags() -> None:
+    """--help shows no ``<bool>`` type beside a flag (a flag takes no value)."""
+    from typer.core import TyperOption
+
+    show = TyperOption.display_type_rich
+    if getattr(show, "_darkfigure", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return ""
+        return show(self, ctx)
+
+    display_type_rich._darkfigure = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_no_type_for_flags()
 
 app = typer.Typer(
     add_completion=False,
@@ -669,7 +690,10 @@ def link(
         str, typer.Option(help="How a person's covariate is chosen: most_frequent (ties: earliest) or earliest.")
     ] = "most_frequent",
     seed: Annotated[int, typer.Option(help="Seed of the random pairs that estimate u (and of the bootstraps).")] = 0,
-    max_pairs: Annotated[float, typer.Option(help="Random record pairs compared to estimate u.")] = 2e6,
+    max_pairs: Annotated[
+        float, typer.Option(help="Random record pairs compared to estimate u (default 2,000,000; 2e6 works).",
+                            show_default=False)
+    ] = 2e6,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads / Spark local cores (default: all cores).")] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")] = None,
     overwrite: OverwriteOpt = False,
@@ -1038,17 +1062,13 @@ def demo(
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
-    t = Table(title="Bundled datasets")
-    t.add_column("name", no_wrap=True)
-    t.add_column("lists", justify="right")
-    t.add_column("observed", justify="right")
-    t.add_column("what it is")
-    t.add_column("source")
+    # one block per dataset: a table squeezed into 80 columns cut the descriptions and sources
+    console.print("[bold]Bundled datasets[/] (use the name as DATA)")
     for name in datasets.names():
         h = datasets.load(name)
         info = datasets.DATASETS[name]
-        t.add_row(name, str(h.k), f"{h.n_observed:,}", info.description, info.source)
-    console.print(t)
+        console.print(f"\n[bold]{escape(name)}[/]: {h.k} lists, {h.n_observed:,} persons observed")
+        console.print(Padding(f"{escape(info.description)}\n[dim]source: {escape(info.source)}[/]", (0, 0, 0, 2)))
 
 
 @app.command()

@@ -171,6 +171,9 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
 def plan(h: CaptureHistories, methods: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
     """The methods that will run on `h` and, for the others, why not: (to_run, {method: reason})."""
     methods = list(methods) if methods else list(METHODS)
+    unknown = [m for m in methods if m not in METHODS and m != "loglinear-model"]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     skip = {m: why for m in methods if (why := _applicable(h, m))}
     return [m for m in methods if m not in skip], skip
 

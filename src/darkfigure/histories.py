@@ -369,9 +369,15 @@ class CaptureHistories:
                 "who registered a person, a covariate describes the person; name it in only one of them"
             )
         if len(lists) < 2:
+            two = [c for c in cols if c not in lists and 1 <= data[c].nunique(dropna=True) <= 2]
+            hint = ""
+            if two:
+                shown = "; ".join(f"{c!r} ({', '.join(map(str, pd.unique(data[c].dropna())[:2]))})" for c in two[:6])
+                hint = (f" Columns with two values that are not 0/1: {shown}: if they are lists, recode them "
+                        "1 (registered) / 0 (not).")
             raise DataError(
                 f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
-                f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists."
+                f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists." + hint
             )
         for c in lists:
             s = data[c]
