@@ -399,7 +399,7 @@ class CaptureHistories:
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
                 raise DataError(
                     f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row + 1}; "
-                    "impute them by EM (missing='em'; estimate/monitor --missing em), drop those persons "
+                    "impute them by EM (missing='em', --missing em), drop those persons "
                     "(--missing drop), fill "
                     "them with an explicit level such as 'unknown', or leave the covariate out"
                 )
