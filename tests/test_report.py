@@ -334,7 +334,7 @@ def test_linkage_and_revictimisation_sections_from_their_files(runs, tmp_path):
     sens = page.tables["linkage-sensitivity"]
     assert [r[:3] for r in sens[1:]] == [["0.5", "980", "2,601"], ["0.9", "1,000", "2,702"], ["0.99", "1,045", "2,891"]]
     assert sens[3][3] == "2,650 – 3,150"
-    assert "links (pairs of records judged the same person) 3" in page.text("linkage")
+    assert "registrations assigned to a person (links.csv) 3" in page.text("linkage")
     rv = page.tables["revictimisation-table"]
     assert rv[1][:3] == ["total", "", "any"] and rv[1][7:] == ["45.2%", "41.0% – 50.0%", "37.5%"]
     assert [r[2] for r in rv[1:]] == files["revictimisation"]["offence"].tolist()

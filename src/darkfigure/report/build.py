@@ -900,7 +900,8 @@ def _linkage_section(run: Run) -> dict | None:
         return None
     out: dict[str, Any] = {"facts": []}
     if run.links is not None:
-        out["facts"].append(("links (pairs of records judged the same person)", fmt_count(len(run.links))))
+        # links.csv holds one row per registration (organisation, record_id, person_id), not pairs
+        out["facts"].append(("registrations assigned to a person (links.csv)", fmt_count(len(run.links))))
     if run.persons is not None:
         out["facts"].append(("persons after linkage", fmt_count(len(run.persons))))
     if run.linkage_quality is not None:
