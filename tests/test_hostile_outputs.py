@@ -209,3 +209,14 @@ def test_a_symlink_to_the_input_is_the_input(tmp_path, cli, untouched):
     check = untouched(tmp_path)
     cli(["estimate", data, "--ci", "none", "--out", out, "--overwrite"], code=2, says=["input"])
     check()
+
+
+def test_refusal_comes_before_the_work(tmp_path, cli, untouched):
+    """A foreign file in --out is refused before the estimate runs (nothing printed but the error)."""
+    (tmp_path / "result.json").write_text("{}")
+    check = untouched(tmp_path)
+    out = cli(["estimate", "kosovo_1999", "--seed", "1", "--out", tmp_path], code=2, says=["result.json"])
+    assert "Model search" not in out and "N̂" not in out
+    out = cli(["monitor", "cruyff_simdat", "--year", "Y", "--seed", "1", "--out", tmp_path], code=2, says="result.json")
+    assert "Total, years and levels" not in out
+    check()

@@ -271,6 +271,7 @@ def test_cli_simulate_bad_scenario_is_an_error(tmp_path):
 
 
 # ----------------------------------------------------------------------------- coverage with a known truth
+@pytest.mark.slow  # > 10 s: make test-slow
 def test_intervals_cover_the_truth_when_the_model_family_contains_it():
     # 60 populations, profile-likelihood interval for the total (the slow test does 200 with
     # the parametric bootstrap and the yearly intervals too)

@@ -193,6 +193,37 @@ def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what
     raise AssertionError("unreachable: _fail exits")
 
 
+#: the files each command writes into its --out folder (checked before any work: see outputs.preflight)
+_ESTIMATE_FILES = ["estimates.csv", "result.json", "capture_histories.csv", "search_path.csv"]
+_OUTPUT_FILES = {
+    "estimate": _ESTIMATE_FILES,
+    "compare": ["compare.csv", "forest.png", "forest.svg", "capture_histories.csv", "compare.json"],
+    "validate": ["validate.csv"],
+    "monitor": ["monitor.csv", "monitor_published.csv", "years.csv", *_ESTIMATE_FILES],
+    "simulate": ["histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"],
+    "link": ["links.csv", "persons.csv", "histories.csv"],
+    "revictimisation": ["revictimisation.csv", "revictimisation_curve.csv", "revictimisation_first_offence.csv",
+                        "revictimisation.json"],
+    "demo": ["report.html"],
+}
+
+
+def _preflight(command: str, out: Path | None, *, overwrite: bool, inputs=(), report: bool = False,
+               what: str = "the results") -> None:
+    """Refuse at once (exit 2) when --out holds a file this command would write but must not."""
+    from .outputs import preflight
+
+    if out is None:
+        return
+    names = _OUTPUT_FILES[command] + (["report.html"] if report else [])
+    try:
+        preflight(out, names, overwrite=overwrite, inputs=inputs)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
+
+
 def _split(s: str | None) -> list[str] | None:
     if s is None:
         return None
@@ -267,6 +298,7 @@ def estimate(
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, percentile, reps)
+    _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
         res = run(
@@ -430,6 +462,7 @@ def compare(
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
+    _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
         if missing.lower() == "drop":
@@ -503,6 +536,7 @@ def validate(
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
+    _preflight("validate", out, overwrite=overwrite, inputs=_data_inputs(data), what="the validation")
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
         if missing.lower() == "drop":
@@ -577,6 +611,7 @@ def simulate(
     from .linkage.synthetic import scaled_scenario, simulate_registrations
     from .simulate import simulate as run
 
+    _preflight("simulate", out, overwrite=overwrite, inputs=_data_inputs(scenario), what="the simulation")
     reg = None
     try:
         if registrations:
@@ -710,6 +745,7 @@ def link(
             sens = [float(x) for x in _split(sensitivity) or []]
         except ValueError:
             _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
+    _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     try:
         with console.status("linking…"):
             res = run(
@@ -804,6 +840,8 @@ def monitor(
     if ci.lower() not in ("parametric", "nonparametric"):
         _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps)
+    _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
+               report=report, what="the monitor tables")
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
         res = run(
@@ -930,6 +968,8 @@ def revictimisation(
         ks = [float(k) for k in _split(k_years) or []]
     except ValueError:
         _fail(f"--k-years must be numbers of years such as 5 or 1,3,5 (got {k_years!r})")
+    _preflight("revictimisation", out, overwrite=overwrite, inputs=_data_inputs(victims, later),
+               what="the re-victimisation tables")
     try:
         res = run(
             victims, later, k_years=ks, end_of_followup=end_of_followup,
@@ -1028,6 +1068,7 @@ def demo(
 
     if engine not in ("duckdb", "spark"):
         _fail(f"--engine must be duckdb or spark, not {engine!r}")
+    _preflight("demo", out, overwrite=overwrite, what="the demo's results")
     console.print("darkfigure demo: registrations → linkage → estimates → monitor → report (synthetic data)")
     try:
         _, r = _write_out(

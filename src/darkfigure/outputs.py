@@ -33,7 +33,7 @@ from typing import Any
 
 from .histories import DataError
 
-__all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "sha256", "read_manifest"]
+__all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "preflight", "sha256", "read_manifest"]
 
 #: Name of the manifest of darkfigure's own outputs, one per output folder.
 MANIFEST = ".darkfigure-outputs.json"
@@ -150,6 +150,42 @@ def _as_inputs(inputs: Iterable[str | Path] | None) -> list[Path]:
         if p.exists():
             out.append(p)
     return out
+
+
+def preflight(
+    out: str | Path,
+    names: Iterable[str],
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | Path] | None = None,
+    option: str = "--out folder",
+) -> None:
+    """Refuse before any work is done when a file a command will write is unsafe to write.
+
+    The same checks as :func:`write_folder` for the file `names` the command is known to
+    write in `out` (a long estimate should not end in a refusal); the staged write checks
+    every file again.
+
+    Raises
+    ------
+    OutputError, NotADirectoryError
+        As :func:`write_folder`.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, f"it is a file, not a folder; give a folder as {option}", str(out))
+    ins = _as_inputs(inputs)
+    for i in ins:
+        if _same_file(out, i):
+            raise OutputError(f"{str(out)!r} is an input of this run; choose another {option}")
+    if not out.is_dir():
+        return
+    manifest = read_manifest(out)
+    names = list(names)
+    for name in names:  # the input first: it is refused even with overwrite
+        _check(out / name, Path(name).as_posix(), manifest, True, ins, option)
+    for name in names:
+        _check(out / name, Path(name).as_posix(), manifest, overwrite, ins, option)
 
 
 def write_folder(
