@@ -98,6 +98,14 @@ CASES = {
     "UTF-8 BOM (works)": ("a.csv", b"\xef\xbb\xbf" + _kos().to_csv(index=False).encode(), ["--ci", "none"], 0,
                           ["14,342"]),
     "--sheet on a CSV": ("a.csv", _kos(), ["--sheet", "Data"], 2, ["--sheet", "Excel"]),
+    "lists marked x or blank": ("a.csv", "A,B,C\nx,,x\n,x,x\nx,x,\n", [], 2, ["'A'", "(x)", "recode"]),
+    "one list marked x, blanks elsewhere": ("a.csv", "A,B,C\n1,0,x\n0,1,x\n1,1,\n1,0,\n", ["--covariates", "C"],
+                                            2, ["'C'", "only 'x' and empty cells"]),
+    "--lists in the wrong case": ("a.csv", _kos(), ["--lists", "exh,ABA,OSCE"], 2, ["'exh'", "did you mean 'EXH'"]),
+    "--covariates misspelt": ("a.csv", _persons(), ["--covariates", "sexe"], 2, ["'sexe'", "did you mean 'sex'"]),
+    "list coded 1/2 (SPSS) is named in a note": (
+        "a.csv", _persons(600).assign(L4=lambda d: np.where(np.arange(len(d)) % 3 == 0, 1, 2)), ["--ci", "none"], 0,
+        ["L4", "coded 1/2", "recoded"]),
 }
 
 

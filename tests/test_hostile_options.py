@@ -61,6 +61,20 @@ CASES = {
     "report of an empty folder": (["report", "."], 2, ["no darkfigure results"]),
     "pseudonymise without a key": (["pseudonymise", "two.csv", "--out", "p.csv"], 2, ["DARKFIGURE_KEY"]),
     "demo with an unknown engine": (["demo", "--engine", "hadoop", "--out", "d"], 2, ["--engine", "'hadoop'"]),
+    "demo --reps a billion": (["demo", "--reps", "1000000000", "--out", "d"], 2, ["--reps", "100,000"]),
+    "--reps 0": (["estimate", "kosovo_1999", "--reps", "0"], 2, ["--reps", "positive"]),
+    "--jobs 500": (["estimate", "kosovo_1999", "--jobs", "500"], 2, ["--jobs 500", "at most"]),
+    "monitor --jobs 500": (["monitor", "cruyff_simdat", "--year", "Y", "--out", "m", "--jobs", "500"], 2, ["--jobs"]),
+    "simulate --scale a million": (["simulate", "dutch_like", "--scale", "1e6", "--out", "s"], 2, ["--scale", "1000"]),
+    "simulate --scale negative": (["simulate", "dutch_like", "--scale", "-1", "--out", "s"], 2, ["scale", "positive"]),
+    "link --max-pairs 1e12": (["link", "two.csv", "--max-pairs", "1e12", "--out", "l"], 2, ["--max-pairs"]),
+    "monitor --suppress-below -5": (["monitor", "cruyff_simdat", "--year", "Y", "--out", "m", "--suppress-below", "-5",
+                                     "--reps", "20"], 2, ["--suppress-below", "-5"]),
+    "report --out a folder": (["report", "r", "--out", "r"], 2, ["'r'", "folder"]),
+    "estimate --out the input file": (["estimate", "two.csv", "--out", "two.csv", "--ci", "none"], 2,
+                                      ["'two.csv'", "not a folder"]),
+    "structural zeros file is the data": (["estimate", "two.csv", "--structural-zeros", "two.csv"], 2,
+                                          ["list,covariate,level"]),
 }
 
 
@@ -68,6 +82,8 @@ CASES = {
 def test_conflicting_or_absurd_options_are_refused(case, tmp_path, cli, untouched, monkeypatch):
     monkeypatch.delenv("DARKFIGURE_KEY", raising=False)
     pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [100, 80, 20]}).to_csv(tmp_path / "two.csv", index=False)
+    if case == "report --out a folder":
+        cli(["estimate", "hiv_rome", "--ci", "none", "--out", tmp_path / "r"], code=0)
     check = untouched(tmp_path)
     args, code, says = CASES[case]
     cli(args, code=code, says=says, cwd=tmp_path)

@@ -159,10 +159,28 @@ def _resolve_model_options(search, model, criterion, pthresh, ci=None, percentil
             _fail(f"--percentile applies to --ci nonparametric only (the interval is {ci})")
         if reps is not None and c in ("none", "profile"):
             _fail(f"--reps sets the bootstrap replicates, and --ci {ci} has no bootstrap")
+    if reps is not None and reps < 1:
+        _fail(f"--reps must be a positive number of bootstrap replicates (got {reps})")
     if reps is not None and reps > MAX_REPS:
         _fail(f"--reps {reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model, and memory grows "
               "with them): 1,000 is the standard, 10,000 pins the interval's ends down to about 1%")
     return search, (criterion or "bic"), (0.02 if pthresh is None else pthresh), (1000 if reps is None else reps)
+
+
+#: worker processes beyond this many per core only cost memory
+_JOBS_PER_CORE = 4
+
+
+def _check_jobs(jobs: int | None) -> None:
+    cores = os.cpu_count() or 1
+    if jobs is not None and jobs > _JOBS_PER_CORE * cores:
+        _fail(f"--jobs {jobs} is far more worker processes than this machine's {cores} core(s) can use (each holds "
+              f"a copy of the data): use at most {_JOBS_PER_CORE * cores}, or leave --jobs out (all cores)")
+
+
+#: simulate --scale above this makes billions of rows; link --max-pairs above this runs for hours
+MAX_SCALE = 1000.0
+MAX_PAIRS = 1e9
 
 
 def _data_inputs(*paths) -> list[Path]:
@@ -298,6 +316,7 @@ def estimate(
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, percentile, reps)
+    _check_jobs(jobs)
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
@@ -611,6 +630,9 @@ def simulate(
     from .linkage.synthetic import scaled_scenario, simulate_registrations
     from .simulate import simulate as run
 
+    if scale > MAX_SCALE:
+        _fail(f"--scale {scale:g} would simulate {scale:g} times the scenario's population (--scale 125 already makes "
+              f"about 1M clearing_house registrations); the cap is {MAX_SCALE:g}")
     _preflight("simulate", out, overwrite=overwrite, inputs=_data_inputs(scenario), what="the simulation")
     reg = None
     try:
@@ -745,6 +767,9 @@ def link(
             sens = [float(x) for x in _split(sensitivity) or []]
         except ValueError:
             _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
+    if not 0 < max_pairs <= MAX_PAIRS:
+        _fail(f"--max-pairs must be between 1 and {MAX_PAIRS:,.0f} random pairs (2,000,000 is plenty to estimate u); "
+              f"got {max_pairs:g}")
     _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     try:
         with console.status("linking…"):
@@ -840,6 +865,7 @@ def monitor(
     if ci.lower() not in ("parametric", "nonparametric"):
         _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps)
+    _check_jobs(jobs)
     _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
                report=report, what="the monitor tables")
     try:
@@ -1068,6 +1094,8 @@ def demo(
 
     if engine not in ("duckdb", "spark"):
         _fail(f"--engine must be duckdb or spark, not {engine!r}")
+    _resolve_model_options(None, None, None, None, reps=reps)
+    _check_jobs(jobs)
     _preflight("demo", out, overwrite=overwrite, what="the demo's results")
     console.print("darkfigure demo: registrations → linkage → estimates → monitor → report (synthetic data)")
     try:

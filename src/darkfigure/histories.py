@@ -334,8 +334,13 @@ class CaptureHistories:
         for role, given in (("list", lists), ("covariate", covariates)):
             for c in given or ():
                 if c not in data.columns:
+                    import difflib
+
+                    close = difflib.get_close_matches(str(c), [str(x) for x in data.columns], n=1, cutoff=0.6)
+                    close += [str(x) for x in data.columns if str(x).strip().lower() == str(c).strip().lower()]
                     raise DataError(
                         f"unknown {role} column {c!r}; the columns are {list(data.columns)}"
+                        + (f" (did you mean {close[-1]!r}?)" if close else "")
                     )
         if lists is None:
             pool = [c for c in cols if c not in set(covariates or ())]
@@ -373,8 +378,8 @@ class CaptureHistories:
             hint = ""
             if two:
                 shown = "; ".join(f"{c!r} ({', '.join(map(str, pd.unique(data[c].dropna())[:2]))})" for c in two[:6])
-                hint = (f" Columns with two values that are not 0/1: {shown}: if they are lists, recode them "
-                        "1 (registered) / 0 (not).")
+                hint = (f" Columns with one or two values (blank cells aside) that are not 0/1: {shown}: if they "
+                        "are lists, recode them 1 (registered) / 0 (not, not blank).")
             raise DataError(
                 f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
                 f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists." + hint
@@ -397,6 +402,11 @@ class CaptureHistories:
             s = data[c]
             if s.isna().any() and missing == "error":
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
+                if s.nunique(dropna=True) == 1:
+                    raise DataError(
+                        f"column {c!r} holds only {s.dropna().iloc[0]!r} and empty cells: if it is a list (marked = "
+                        "registered), recode it 1/0; if it is a covariate, fill the empty cells with a level"
+                    )
                 raise DataError(
                     f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row + 1}; "
                     "impute them by EM (missing='em', --missing em), drop those persons "
@@ -471,9 +481,12 @@ class CaptureHistories:
             raise DataError("all counts are zero: there is nobody to estimate from")
         notes: list[str] = []
         if auto_lists and len(lists) > 2:
+            one_two = [c for c in covariates if set(pd.unique(frame[c].dropna())) <= {1, 2, "1", "2"}]
             notes.append(
                 f"lists taken to be the 0/1 columns {', '.join(map(str, lists))}; if one of them is a 0/1 "
                 "covariate (e.g. sex), name the lists explicitly (lists=[...], --lists)"
+                + (f"; column(s) {', '.join(map(str, one_two))} coded 1/2 were read as covariates (a list coded "
+                   "1 = registered, 2 = not, as SPSS exports it, must be recoded 1/0)" if one_two else "")
             )
         per_list = frame[list(lists)].mul(frame["count"], axis=0).sum()
         empty = [c for c in lists if per_list[c] == 0]
