@@ -402,7 +402,8 @@ class CaptureHistories:
             s = data[c]
             if s.isna().any() and missing == "error":
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
-                if s.nunique(dropna=True) == 1:
+                marks = {"x", "1", "1.0", "yes", "y", "ja", "j", "v", "*", "✓", "true"}
+                if s.nunique(dropna=True) == 1 and str(s.dropna().iloc[0]).strip().lower() in marks:
                     raise DataError(
                         f"column {c!r} holds only {s.dropna().iloc[0]!r} and empty cells: if it is a list (marked = "
                         "registered), recode it 1/0; if it is a covariate, fill the empty cells with a level"
