@@ -161,3 +161,10 @@ def test_compare_and_validate_take_the_data_options(tmp_path, cli):
     cli(["validate", p, "--methods", "M0", "--drop-empty-lists", "--covariates", "", "--lists", "EXH,ABA,OSCE,HRW,empty"],
         code=0, says=["EXH"])
     cli(["compare", "kosovo_1999", "--methods", "M0", "--model", "EXH:ABA,EXH:OSCE"], code=0, says=["loglinear-model"])
+
+
+def test_estimate_on_sixteen_lists_refuses_the_search_and_says_what_to_do(tmp_path, cli):
+    p = tmp_path / "k16.csv"
+    _independent(16, n=1500).to_frame().to_csv(p, index=False)
+    cli(["estimate", p, "--ci", "none"], code=2, says=["16 lists", "65,535", "--search none", "--model"])
+    cli(["monitor", p, "--year", "L1", "--out", tmp_path / "m"], code=2, says=["16 lists"])

@@ -51,8 +51,8 @@ NOT_AN_ESTIMATE = ("boundary", "not identified", "not converged")
 #: above this many lists the greedy downhill bootstrap (a search per replicate over 2^k cells) cannot finish
 MAX_LISTS_DOWNHILL = 8
 #: above this many lists the stepwise log-linear searches are skipped (each step fits O(k^2) models on 2^k cells;
-#: 12 independent lists: 2.4 s)
-MAX_LISTS_LOGLINEAR = 14
+#: one search on 12 lists took 57 s, on 14 lists 172 s on a loaded 2-core machine)
+MAX_LISTS_LOGLINEAR = 12
 #: above this many lists LCMCR's sampler takes minutes (4 lists 20 s, 8 lists 38 s, 10 lists > 120 s on 1 core)
 MAX_LISTS_LCMCR = 9
 
