@@ -529,7 +529,7 @@ def compare(
         note = r["model"] + ("; " if r["model"] and r["warnings"] else "") + r["warnings"]
         no_mle = str(r.get("status", "ok")).startswith("no MLE")
         t.add_row(
-            r["method"] + (" [no MLE]" if no_mle else ""),
+            escape(r["method"] + (" [no MLE]" if no_mle else "")),
             f"[dim]({_fmt(r['nhat'])})[/]" if no_mle else _fmt(r["nhat"]),
             _fmt(r["lower"]), _fmt(r["upper"]), r["interval"], f"{r['seconds']:.2f}",
             (note[:120] + "…") if len(note) > 120 else note,
