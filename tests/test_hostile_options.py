@@ -168,3 +168,9 @@ def test_estimate_on_sixteen_lists_refuses_the_search_and_says_what_to_do(tmp_pa
     _independent(16, n=1500).to_frame().to_csv(p, index=False)
     cli(["estimate", p, "--ci", "none"], code=2, says=["16 lists", "65,535", "--search none", "--model"])
     cli(["monitor", p, "--year", "L1", "--out", tmp_path / "m"], code=2, says=["16 lists"])
+
+
+def test_compare_terminal_marks_rows_without_an_mle(cli):
+    out = cli(["compare", "artificial_3", "--methods", "Mh-poisson2,M0"], code=0)
+    squashed = "".join(out.split())
+    assert "Mh-poisson2[noMLE]" in squashed.replace("│", "") and "M0[noMLE]" not in squashed.replace("│", "")
