@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-slow lint bench clean
 
 setup: $(STAMP)
 
@@ -18,9 +18,13 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/darkfigure estimate netherlands_2010_2015 --seed 1 --out out/netherlands_2010_2015 --report
 
+# the fast set (< 5 min on 2 cores); the slow statistical checks run with `make test-slow`
 test: setup
 	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow
 
 bench: setup
 	$(PY) benchmarks/bench_simdat.py

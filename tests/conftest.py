@@ -14,3 +14,109 @@ def reference() -> Path:
     if not REFERENCE.exists():
         pytest.skip(f"reference results not found at {REFERENCE}")
     return REFERENCE
+
+
+# ----------------------------------------------------------------------------- hostile-input helpers
+def _squash(text: str) -> str:
+    """Text without whitespace: rich wraps long messages (and paths) at the terminal width."""
+    return "".join(text.split())
+
+
+@pytest.fixture
+def cli():
+    """Run the command line in-process: ``cli(args, code=2, says=[...])`` -> output.
+
+    Asserts the exit code, that no traceback (nor an uncaught exception) came out, and
+    that every string in `says` is in the output (whitespace ignored: rich wraps lines).
+    """
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    runner = CliRunner()
+
+    def run(args, code: int | None = 2, says=(), cwd=None):
+        import os
+
+        old = os.getcwd()
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            r = runner.invoke(app, [str(a) for a in args])
+        finally:
+            os.chdir(old)
+        out = r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit), (
+            f"uncaught {type(r.exception).__name__}: {r.exception}\n{out}"
+        )
+        assert "Traceback" not in out, out
+        if code is not None:
+            assert r.exit_code == code, f"exit {r.exit_code} (expected {code}):\n{out}"
+        for s in [says] if isinstance(says, str) else says:
+            assert _squash(s) in _squash(out), f"{s!r} not in:\n{out}"
+        return out
+
+    return run
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under `folder`."""
+    import hashlib
+
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Path(folder).rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def untouched():
+    """``check = untouched(folder)`` before a run; ``check()`` after: no pre-existing file changed or vanished."""
+
+    def snap(folder: Path):
+        before = checksums(folder)
+
+        def check(allowed=()):
+            after = checksums(folder)
+            for name, digest in before.items():
+                if name in allowed:
+                    continue
+                assert after.get(name) == digest, f"{name} was changed or removed"
+
+        return check
+
+    return snap
+
+
+# ----------------------------------------------------------------------------- loud skips
+_TOOL_WORDS = ("chromium", "java", "spark", "playwright", "browser")
+
+
+def _tool_skips(terminalreporter) -> list[str]:
+    out = []
+    for rep in terminalreporter.stats.get("skipped", []):
+        reason = str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        if any(w in reason.lower() for w in _TOOL_WORDS):
+            out.append(f"{rep.nodeid}: {reason}")
+    return out
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Tests skipped for a missing Chromium or Java are announced in a banner, not buried in the summary."""
+    skipped = _tool_skips(terminalreporter)
+    if skipped:
+        tr = terminalreporter
+        tr.write_sep("!", "BROWSER/SPARK TESTS SKIPPED: a tool is missing", red=True, bold=True)
+        for line in skipped:
+            tr.write_line(line, red=True)
+        tr.write_line("Install it (.ci/run does: apt-get install chromium openjdk-17-jre-headless) and run again.",
+                      red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With DARKFIGURE_REQUIRE_BROWSER=1 (CI) such skips fail the run."""
+    import os
+
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("DARKFIGURE_REQUIRE_BROWSER") and tr is not None and _tool_skips(tr) and exitstatus == 0:
+        session.exitstatus = 1

@@ -9,6 +9,7 @@ from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.search import cruyff_search
 
 
+@pytest.mark.slow  # > 10 s: make test-slow
 @pytest.mark.parametrize("coding", ["degree2", "dummies"])
 def test_path_matches_reference(reference, coding):
     ref = pd.read_csv(reference / "cruyff_mse" / f"cruyff_mse_simdat_search_{coding}.csv")
@@ -51,6 +52,7 @@ def test_path_matches_reference(reference, coding):
         assert all(f"{a}:{b}" in ref["formula"].iloc[i] for a, b in [("R1", "R2"), ("R1", "R3"), ("R2", "R3")])
 
 
+@pytest.mark.slow  # > 10 s: make test-slow
 def test_min_bic_model_degree2(reference):
     t = CompleteTable(datasets.load("cruyff_simdat"), year="Y", year_degree=2)
     res = cruyff_search(t)

@@ -158,6 +158,7 @@ def test_no_cap_on_n():
     assert any("truncated at 21 x observed" in w for w in capped.warnings)
 
 
+@pytest.mark.slow  # > 10 s: make test-slow
 def test_iteration_cost_does_not_depend_on_n():
     """The unobserved are handled through counts per class, the observed through counts per pattern:
     multiplying every count by 1,000 (N by 1,000) must not slow an iteration down much."""

@@ -302,7 +302,10 @@ def test_cruyff_reference_tables(reference):
             row = row.iloc[0]
             assert row["observed"] == x["nobs"]
             assert abs(row["nhat"] - x["Nhat"]) <= 0.5 + 1e-9 or round(row["nhat"]) == x["Nhat"]
-            for ours, theirs in ((row["lower"], x["min95"]), (row["upper"], x["max95"])):
+            # boot_mse's percentiles may fall below the persons observed (e.g. X1xX4 2:1 in year 2: 1 for 3
+            # observed); darkfigure raises such limits to the number observed (N >= n), so compare with that
+            lo_ref, hi_ref = max(x["min95"], x["nobs"]), max(x["max95"], x["nobs"])
+            for ours, theirs in ((row["lower"], lo_ref), (row["upper"], hi_ref)):
                 assert abs(ours - theirs) <= 0.25 * theirs + 1, (group, level, year, ours, theirs)
                 close += abs(ours - theirs) <= 0.1 * theirs + 1
                 n += 1

@@ -44,6 +44,7 @@ def test_jackknife_acceleration_matches_sparsemse(row):
     assert res.bootstrap.acceleration == pytest.approx(ahat, abs=6e-6)
 
 
+@pytest.mark.slow  # > 10 s: make test-slow
 def test_bca_interval_within_monte_carlo_error_western(reference):
     """Western: SparseMSE 2,483 [1,293, 3,672] with 1,000 replicates (its own random numbers)."""
     from darkfigure.loglinear.bootstrap import bca_interval

@@ -193,6 +193,7 @@ def test_bloom_filters_follow_the_documented_contract():
     assert (decode_bloom([_one("Anna", "Jansen", settings=BloomSettings(diffusion=0))["bf_date_of_birth"]])[0] == bd).all()
 
 
+@pytest.mark.slow  # > 10 s: make test-slow
 def test_hardening_flattens_bit_frequencies_and_keeps_linkage_quality():
     s = simulate_registrations("clearing_house", seed=9, today=TODAY)
     r = s.registrations

@@ -260,15 +260,20 @@ def test_published_section_shows_only_the_disclosure_controlled_table(runs, mon_
     pub = pd.read_csv(runs["monitor"] / "monitor_published.csv", dtype=str, keep_default_na=False)
     full = pd.read_csv(runs["monitor"] / "monitor.csv", keep_default_na=False)
     rows = mon_page.tables["published-table"]
-    assert rows[0] == list(pub.columns)
-    assert rows[1:] == pub.values.tolist()
+    # plain column names, formatted numbers, each interval in one column (the CSV download keeps the raw table)
+    assert rows[0][:8] == ["group", "level", "year", "observed", "N̂", "N̂ interval", "visible", "visible interval"]
+    assert len(rows) == len(pub) + 1
+    for i, r in pub.iterrows():
+        if r["nhat"] not in ("x", "") and not r["nhat"].startswith("<"):
+            assert rows[1 + i][4] == f"{float(r['nhat']):,.0f}"
+            assert rows[1 + i][6] == f"{100 * float(r['visibility']):.0f}%"
     assert pd.DataFrame(_csv_of(mon_page.downloads["monitor_published.csv"])).equals(pub)
     hidden = pub["observed"].str.startswith("<") | (pub["observed"] == "x")
     assert hidden.sum() > 0  # threshold 150 hides small cells
     # the hidden rows show "<150" or "x" on the page, not their counts or estimates
     for i in np.flatnonzero(hidden.to_numpy()):
         row = rows[1 + i]
-        assert row[:3] == [full.loc[i, "group"], full.loc[i, "level"], str(full.loc[i, "year"])]
+        assert row[:3] == [full.loc[i, "group"], full.loc[i, "level"], str(full.loc[i, "year"]) or "all"]
         assert row[3] in ("<150", "x") and row[3] != str(int(full.loc[i, "observed"]))
         assert f"{full.loc[i, 'nhat']:.0f}" not in row
     assert "rows with fewer than 150 registered" in mon_page.text("published")
@@ -330,7 +335,7 @@ def test_linkage_and_revictimisation_sections_from_their_files(runs, tmp_path):
     sens = page.tables["linkage-sensitivity"]
     assert [r[:3] for r in sens[1:]] == [["0.5", "980", "2,601"], ["0.9", "1,000", "2,702"], ["0.99", "1,045", "2,891"]]
     assert sens[3][3] == "2,650 – 3,150"
-    assert "links (pairs of records judged the same person) 3" in page.text("linkage")
+    assert "registrations assigned to a person (links.csv) 3" in page.text("linkage")
     rv = page.tables["revictimisation-table"]
     assert rv[1][:3] == ["total", "", "any"] and rv[1][7:] == ["45.2%", "41.0% – 50.0%", "37.5%"]
     assert [r[2] for r in rv[1:]] == files["revictimisation"]["offence"].tolist()

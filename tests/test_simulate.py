@@ -239,7 +239,9 @@ def test_cli_simulate_writes_files_that_estimate_reads(tmp_path):
     out = tmp_path / "sim"
     r = runner.invoke(app, ["simulate", "labour_zeros", "--seed", "3", "--out", str(out), "--persons"])
     assert r.exit_code == 0, r.output
-    assert {f.name for f in out.iterdir()} == {"histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"}
+    assert {f.name for f in out.iterdir() if not f.name.startswith(".")} == {
+        "histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"
+    }
     truth = pd.read_csv(out / "truth.csv")
     assert list(truth.columns) == ["group", "level", "year", "N"]
     assert truth.loc[0, "group"] == "total" and pd.isna(truth.loc[0, "year"])
@@ -269,6 +271,7 @@ def test_cli_simulate_bad_scenario_is_an_error(tmp_path):
 
 
 # ----------------------------------------------------------------------------- coverage with a known truth
+@pytest.mark.slow  # > 10 s: make test-slow
 def test_intervals_cover_the_truth_when_the_model_family_contains_it():
     # 60 populations, profile-likelihood interval for the total (the slow test does 200 with
     # the parametric bootstrap and the yearly intervals too)

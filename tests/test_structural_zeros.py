@@ -107,7 +107,7 @@ def test_a_list_covariate_term_is_aliased_where_the_list_cannot_register(sim):
     f1 = fit_model(t, base.add(("inspectorate", "form")), check=True)
     # form has 3 levels (labour, other, sexual): 2 columns, the sexual one vanishes on the likelihood's cells
     assert f1.rank == f0.rank + 1
-    assert f1.coefficients()["inspectorate:formsexual"] == 0.0
+    assert f1.coefficients()["inspectorate:form[sexual]"] == 0.0
     assert f1.status == "ok" and np.isfinite(f1.nhat)
     assert (f1.fitted[t.observable | t.hidden] > 0).all()
     assert (f1.fitted[~(t.observable | t.hidden)] == 0).all()  # the structural zeros stay 0

@@ -5,6 +5,7 @@ The interface is fixed so that scripts can rely on it (see README.md).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,11 +14,32 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
 from . import __version__, datasets
 from .histories import DataError
+
+
+def _no_type_for_flags() -> None:
+    """--help shows no ``<bool>`` type beside a flag (a flag takes no value)."""
+    from typer.core import TyperOption
+
+    show = TyperOption.display_type_rich
+    if getattr(show, "_darkfigure", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return ""
+        return show(self, ctx)
+
+    display_type_rich._darkfigure = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+_no_type_for_flags()
 
 app = typer.Typer(
     add_completion=False,
@@ -26,6 +48,221 @@ app = typer.Typer(
 )
 console = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
+
+
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace existing files that darkfigure did not write (or that were changed since). Never the input.",
+    ),
+]
+
+
+# ---------------------------------------------------------------- option blocks shared by the commands
+ListsOpt = Annotated[str | None, typer.Option("--lists", help="List columns, comma-separated (default: every 0/1 column).")]
+CovariatesOpt = Annotated[
+    str | None,
+    typer.Option("--covariates", help="Covariate columns, comma-separated (default: every other column but the count)."),
+]
+CountOpt = Annotated[
+    str,
+    typer.Option(
+        "--count",
+        help="Column with the number of persons per row (default: a column named count, Freq, n, ...; "
+        "without one, each row is a person).",
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Excel workbook: the sheet holding the data, by name or 0-based position (default: the first)."),
+]
+DropEmptyOpt = Annotated[
+    bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
+]
+MissingOpt = Annotated[
+    str,
+    typer.Option(
+        "--missing",
+        help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
+        "the bootstrap redoes the EM), drop (biases N̂ down).",
+    ),
+]
+YearOpt = Annotated[
+    str | None,
+    typer.Option("--year", help="Covariate that holds the year: estimates per year, and --year-degree can smooth it."),
+]
+YearDegreeOpt = Annotated[
+    int | None,
+    typer.Option("--year-degree", help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
+]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        help="Model search: auto (estimate's default: stratified with covariates, cruyff without), cruyff (stepwise "
+        "BIC then AIC, Cruyff's mse; the monitor's default), stratified (every list x covariate term kept, stepwise "
+        "over list interactions), pvalue (SparseMSE stepwise plus list x covariate terms), pvalue-pairs (exactly "
+        "SparseMSE: pairs of lists only), exhaustive (all hierarchical list models up to --max-order), none (main "
+        "effects or --model).",
+    ),
+]
+CriterionOpt = Annotated[
+    str | None,
+    typer.Option("--criterion", help="Criterion choosing the model on the search path: bic or aic (default: aic for the stratified search, bic otherwise)."),
+]
+PthreshOpt = Annotated[
+    float | None, typer.Option("--pthresh", help="p-value threshold of the pvalue search (default 0.02).")
+]
+RepsOpt = Annotated[
+    int | None, typer.Option("--reps", help="Bootstrap replicates (default 1,000; at most 100,000).")
+]
+
+
+def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet):
+    """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet)."""
+    from .io import read_histories
+
+    m = missing.lower()
+    if m not in ("error", "em", "drop"):
+        _fail(f"--missing must be error, em or drop, not {missing!r}")
+    h = read_histories(
+        data,
+        lists=_split(lists),
+        covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
+        count=count,
+        on_empty_list="drop" if drop_empty_lists else "error",
+        missing="error" if m == "error" else "keep",
+        sheet=sheet,
+    )
+    return h
+
+
+def _resolve_model_options(search, model, criterion, pthresh, ci=None, percentile=False, reps=None,
+                           default_search="cruyff"):
+    """Options that would be silently ignored are refused: (search, criterion, pthresh, reps) with defaults filled."""
+    from .estimate import MAX_REPS
+
+    if model is not None and search is not None and search.lower() != "none":
+        _fail(f"--model fixes the model, so --search {search} would be ignored: give --model or --search, not both")
+    search = (search or ("none" if model is not None else default_search)).lower()
+    if criterion is not None and search in ("pvalue", "pvalue-pairs"):
+        _fail(f"--criterion {criterion} does not apply to --search pvalue, which chooses by p-value (--pthresh); "
+              "use --search cruyff or exhaustive with --criterion")
+    if criterion is not None and search == "none":
+        what = "--model" if model is not None else "--search none"
+        _fail(f"--criterion {criterion} chooses among the models of a search; with {what} there is nothing to choose")
+    if pthresh is not None and search not in ("pvalue", "pvalue-pairs"):
+        _fail(f"--pthresh applies to --search pvalue only (the search is {search})")
+    if ci is not None:
+        c = ci.lower()
+        if percentile and not c.startswith("nonparametric"):
+            _fail(f"--percentile applies to --ci nonparametric only (the interval is {ci})")
+        if reps is not None and c in ("none", "profile"):
+            _fail(f"--reps sets the bootstrap replicates, and --ci {ci} has no bootstrap")
+    if reps is not None and reps < 1:
+        _fail(f"--reps must be a positive number of bootstrap replicates (got {reps})")
+    if reps is not None and reps > MAX_REPS:
+        _fail(f"--reps {reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model, and memory grows "
+              "with them): 1,000 is the standard, 10,000 pins the interval's ends down to about 1%")
+    if criterion is None and search not in ("auto", "stratified"):
+        criterion = "bic"  # the stratified search's default (aic) is estimate's to choose
+    return search, criterion, (0.02 if pthresh is None else pthresh), (1000 if reps is None else reps)
+
+
+#: worker processes beyond this many per core only cost memory
+_JOBS_PER_CORE = 4
+
+
+def _check_jobs(jobs: int | None) -> None:
+    cores = os.cpu_count() or 1
+    if jobs is not None and jobs > _JOBS_PER_CORE * cores:
+        _fail(f"--jobs {jobs} is far more worker processes than this machine's {cores} core(s) can use (each holds "
+              f"a copy of the data): use at most {_JOBS_PER_CORE * cores}, or leave --jobs out (all cores)")
+
+
+#: above this many lists a stepwise search (O(k^2) fits per step on 2^k cells) runs for many minutes: 12 lists took
+#: 57 s, 14 lists 172 s, 16 lists > 180 s unfinished on a loaded 2-core machine
+MAX_LISTS_SEARCH = 14
+
+
+def _announce_size(h, search: str) -> None:
+    """State the size of the job up front when it is large; refuse a search that cannot finish."""
+    stepwise = ("auto", "cruyff", "stratified", "pvalue", "pvalue-pairs")
+    if h.k > MAX_LISTS_SEARCH and search in stepwise:
+        _fail(f"{h.k} lists make {2 ** h.k - 1:,} observable capture patterns, and the {search} search fits "
+              f"{h.k * (h.k - 1) // 2:,} models a step: it cannot finish in reasonable time (limit "
+              f"{MAX_LISTS_SEARCH} lists). Merge or drop lists (--lists), or fit one model (--search none, --model)")
+    if h.k >= 10 and search in stepwise:
+        console.print(f"{h.k} lists: {2 ** h.k - 1:,} observable capture patterns; the {search} search fits up to "
+                      f"{h.k * (h.k - 1) // 2:,} models a step (this can take minutes)")
+
+
+#: simulate --scale above this makes billions of rows; link --max-pairs above this runs for hours
+MAX_SCALE = 1000.0
+MAX_PAIRS = 1e9
+
+
+def _data_inputs(*paths) -> list[Path]:
+    """The files among `paths` (a bundled dataset name is not a file): what a run must never write over."""
+    out = []
+    for p in paths:
+        if p is None:
+            continue
+        for q in p if isinstance(p, (list, tuple)) else [p]:
+            if q is not None and Path(str(q)).exists():
+                out.append(Path(str(q)))
+    return out
+
+
+def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what: str):
+    """Every folder a command writes goes through here (:func:`darkfigure.outputs.write_folder`).
+
+    Returns (files written, the writer's result); refused or failed writes exit 2 with a one-line message.
+    """
+    from .outputs import write_folder
+
+    try:
+        return write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
+    raise AssertionError("unreachable: _fail exits")
+
+
+#: the files each command writes into its --out folder (checked before any work: see outputs.preflight)
+_ESTIMATE_FILES = ["estimates.csv", "result.json", "capture_histories.csv", "search_path.csv"]
+_OUTPUT_FILES = {
+    "estimate": _ESTIMATE_FILES,
+    "compare": ["compare.csv", "forest.png", "forest.svg", "capture_histories.csv", "compare.json"],
+    "validate": ["validate.csv"],
+    "monitor": ["monitor.csv", "monitor_published.csv", "years.csv", *_ESTIMATE_FILES],
+    "simulate": ["histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"],
+    "link": ["links.csv", "persons.csv", "histories.csv"],
+    "revictimisation": ["revictimisation.csv", "revictimisation_curve.csv", "revictimisation_first_offence.csv",
+                        "revictimisation.json"],
+    "demo": ["report.html"],
+}
+
+
+def _preflight(command: str, out: Path | None, *, overwrite: bool, inputs=(), report: bool = False,
+               what: str = "the results") -> None:
+    """Refuse at once (exit 2) when --out holds a file this command would write but must not."""
+    from .outputs import preflight
+
+    if out is None:
+        return
+    names = _OUTPUT_FILES[command] + (["report.html"] if report else [])
+    try:
+        preflight(out, names, overwrite=overwrite, inputs=inputs)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
 
 
 def _split(s: str | None) -> list[str] | None:
@@ -52,46 +289,17 @@ def _fmt(v, digits: int = 0) -> str:
 @app.command()
 def estimate(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
-    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
-    covariates: Annotated[
-        str | None,
-        typer.Option(help="Covariate columns, comma-separated (default: every other column but the count)."),
-    ] = None,
-    count: Annotated[
-        str,
-        typer.Option(
-            help="Column with the number of persons per row (default: a column named count, Freq, n, ...; "
-            "without one, each row is a person)."
-        ),
-    ] = "count",
-    year: Annotated[
-        str | None,
-        typer.Option(help="Covariate that holds the year: estimates per year, and --year-degree can smooth it."),
-    ] = None,
-    year_degree: Annotated[
-        int | None,
-        typer.Option(help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
-    ] = None,
-    search: Annotated[
-        str,
-        typer.Option(
-            help="Model search: cruyff (stepwise BIC then AIC, Cruyff's mse), pvalue (SparseMSE stepwise, plus "
-            "list x covariate terms), pvalue-pairs (exactly SparseMSE: pairs of lists only), "
-            "exhaustive (all two-list models, <= 6 lists, no covariates), stratified (every list x covariate "
-            "term kept, stepwise over list interactions), none (main effects or --model), auto (default: "
-            "stratified with covariates, cruyff without)."
-        ),
-    ] = "auto",
-    criterion: Annotated[
-        str | None,
-        typer.Option(help="Criterion choosing the model: bic or aic (default aic for stratified, bic otherwise)."),
-    ] = None,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    search: SearchOpt = None,
+    criterion: CriterionOpt = None,
     max_order: Annotated[
         int, typer.Option(help="Highest interaction order the search may add (3: three-list terms).")
     ] = 2,
-    model: Annotated[
-        str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
-    ] = None,
+    model: ModelOpt = None,
     ci: Annotated[
         str,
         typer.Option(
@@ -102,17 +310,15 @@ def estimate(
             "none. parametric and profile are conditional on the chosen model."
         ),
     ] = "averaged",
-    reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    reps: RepsOpt = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    pthresh: Annotated[float, typer.Option(help="p-value threshold of the pvalue search.")] = 0.02,
+    pthresh: PthreshOpt = None,
     percentile: Annotated[
         bool, typer.Option("--percentile", help="Percentile instead of BCa for the nonparametric bootstrap.")
     ] = False,
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
-    drop_empty_lists: Annotated[
-        bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
-    ] = False,
+    drop_empty_lists: DropEmptyOpt = False,
     structural_zeros: Annotated[
         Path | None,
         typer.Option(
@@ -120,13 +326,8 @@ def estimate(
             "year column: the list did not exist that year). Those cells leave the model."
         ),
     ] = None,
-    missing: Annotated[
-        str,
-        typer.Option(
-            help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
-            "the bootstrap redoes the EM), drop (biases N̂ down)."
-        ),
-    ] = "error",
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     linkage: Annotated[
         str | None,
         typer.Option(
@@ -140,30 +341,28 @@ def estimate(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
 
     Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate).
     """
     from .estimate import estimate as run
-    from .io import read_histories
 
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, percentile, reps,
+                                                              default_search="auto")
+    _check_jobs(jobs)
+    _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     try:
         from .linkage.uncertainty import resolve_linkage
 
         data, link_run, linkage = resolve_linkage(data, None, linkage)
-        h = read_histories(
-            data,
-            lists=_split(lists),
-            covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
-            count=count,
-            on_empty_list="drop" if drop_empty_lists else "error",
-            missing="error" if missing.lower() == "error" else "keep",
-        )
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        _announce_size(h, search)
         res = run(
             h,
             year=year,
@@ -192,13 +391,12 @@ def estimate(
     _print_result(res)
     _print_linkage(res.linkage)
     if out is not None:
-        try:
-            files = res.write(out)
-        except OSError as e:
-            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
+        inputs = _data_inputs(data, structural_zeros)
+        files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
+                              what="the results")
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
-            console.print(f"Wrote {_write_report(out)}")
+            console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
     if not res.fit.identified:
         raise typer.Exit(code=3)
 
@@ -325,27 +523,58 @@ def compare(
             "bic-exhaustive, downhill, lcmcr, dga (default: all that apply)."
         ),
     ] = None,
-    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated.")] = None,
-    covariates: Annotated[str | None, typer.Option(help="Covariate columns, comma-separated.")] = None,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Also fit this log-linear model (interactions, e.g. 'A:B,B:C'): row loglinear-model."),
+    ] = None,
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
-    reps: Annotated[int, typer.Option(help="Bootstrap replicates (log-linear with covariates).")] = 1000,
+    reps: Annotated[
+        int | None,
+        typer.Option("--reps", help="Bootstrap replicates (log-linear with covariates, bic-exhaustive, downhill; "
+                     "default 1,000, at most 100,000)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for compare.csv and forest.png/.svg.")] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
     from .compare import compare as run
-    from .compare import write
-    from .io import read_histories
+    from .compare import plan, write
 
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
-
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
+    _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
+    _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
     try:
-        h = read_histories(data, lists=_split(lists), covariates=_split(covariates))
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        if missing.lower() == "drop":
+            h = h.drop_incomplete()
+        to_run, skipped = plan(h, (["loglinear-model"] if model else []) + (_split(methods) or []) or None)
+        console.print(
+            f"{h.k} lists, {2 ** h.k - 1:,} observable capture patterns, {h.n_observed:,} persons: running "
+            f"{len(to_run)} method(s)" + (f"; skipping {len(skipped)} that do not apply (see their rows)" if skipped else "")
+        )
         with console.status("running methods…") as st:
-            table = run(h, _split(methods), seed=seed, reps=reps, progress=lambda m: st.update(f"running {m}…"))
+            done = []
+
+            def _progress(m: str) -> None:
+                done.append(m)
+                st.update(f"running {m} ({len(done)} of {len(to_run) + len(skipped)})…")
+
+            table = run(h, _split(methods), seed=seed, reps=reps, progress=_progress, model=model, year=year,
+                        year_degree=year_degree)
     except (DataError, ValueError) as e:
         _fail(str(e))
     t = Table(title=f"{h.name or 'data'}: {h.n_observed:,} observed on {h.k} lists")
@@ -356,19 +585,21 @@ def compare(
         )
     for _, r in table.iterrows():
         note = r["model"] + ("; " if r["model"] and r["warnings"] else "") + r["warnings"]
+        no_mle = str(r.get("status", "ok")).startswith("no MLE")
         t.add_row(
-            r["method"], _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), r["interval"], f"{r['seconds']:.2f}",
+            escape(r["method"] + (" [no MLE]" if no_mle else "")),
+            f"[dim]({_fmt(r['nhat'])})[/]" if no_mle else _fmt(r["nhat"]),
+            _fmt(r["lower"]), _fmt(r["upper"]), r["interval"], f"{r['seconds']:.2f}",
             (note[:120] + "…") if len(note) > 120 else note,
         )
     console.print(t)
     if out is not None:
-        try:
-            files = write(table, h, out, seed=seed, reps=reps)
-        except OSError as e:
-            _fail(f"cannot write the comparison to {str(out)!r}: {e.strerror or e}")
+        inputs = _data_inputs(data)
+        files, _ = _write_out(out, lambda d: write(table, h, d, seed=seed, reps=reps), overwrite=overwrite,
+                              inputs=inputs, command="compare", what="the comparison")
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
-            console.print(f"Wrote {_write_report(out)}")
+            console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
 
 
 @app.command()
@@ -377,15 +608,41 @@ def validate(
     methods: Annotated[
         str | None, typer.Option(help="Comma-separated methods as for `darkfigure compare` (default: all that apply).")
     ] = None,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Also fit this log-linear model (interactions, e.g. 'A:B,B:C') to each hold-out."),
+    ] = None,
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
+    reps: Annotated[
+        int | None, typer.Option("--reps", help="Bootstrap replicates where a method uses them (default 1,000).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for validate.csv.")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Hold out each list in turn and re-estimate its size from the others (Binette & Steorts 2022)."""
     from .validate import validate as run
 
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
+    _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
+    _preflight("validate", out, overwrite=overwrite, inputs=_data_inputs(data), what="the validation")
     try:
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        if missing.lower() == "drop":
+            h = h.drop_incomplete()
+        if h.k < 3:
+            raise DataError(f"validation needs at least 3 lists (2 remain when one is held out); the data have {h.k}")
+        console.print(f"{h.k} lists: each held out in turn, {h.k} comparisons of {h.k - 1} lists each")
         with console.status("validating…"):
-            table = run(data, _split(methods), seed=seed)
+            table = run(h, _split(methods), seed=seed, reps=reps, model=model, year=year, year_degree=year_degree)
     except (DataError, ValueError) as e:
         _fail(str(e))
     t = Table(title="Each list's size re-estimated from the other lists")
@@ -404,9 +661,14 @@ def validate(
                                         covered=("covered", lambda v: f"{int(np.sum(v == True))}/{len(v)}"))  # noqa: E712
         console.print(summ.sort_values("mean_abs_log_ratio").to_string())
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "validate.csv", index=False)
-        console.print(f"Wrote {out / 'validate.csv'}")
+
+        def _write(d: Path) -> list[Path]:
+            table.to_csv(d / "validate.csv", index=False)
+            return [d / "validate.csv"]
+
+        files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(data), command="validate",
+                              what="the validation")
+        console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
 @app.command()
@@ -431,11 +693,25 @@ def simulate(
     scale: Annotated[
         float, typer.Option(help="Multiply the scenario's population sizes (e.g. 125 for ~1M clearing_house registrations).")
     ] = 1.0,
+    revictimisation: Annotated[
+        bool,
+        typer.Option(
+            "--revictimisation",
+            help="Also write revictimisation/victims.csv and later.csv (a victim register, one row per registered "
+            "person, and a register of later victimisations, follow-up to 2024-12-31; truth.csv holds the true "
+            "shares) for `darkfigure revictimisation`.",
+        ),
+    ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Simulate a population with a known truth and the lists' registrations of it."""
     from .linkage.synthetic import scaled_scenario, simulate_registrations
     from .simulate import simulate as run
 
+    if scale > MAX_SCALE:
+        _fail(f"--scale {scale:g} would simulate {scale:g} times the scenario's population (--scale 125 already makes "
+              f"about 1M clearing_house registrations); the cap is {MAX_SCALE:g}")
+    _preflight("simulate", out, overwrite=overwrite, inputs=_data_inputs(scenario), what="the simulation")
     reg = None
     try:
         if registrations:
@@ -445,12 +721,18 @@ def simulate(
             sim = run(scaled_scenario(scenario, scale) if scale != 1.0 else scenario, seed=seed)
     except (DataError, ValueError) as e:
         _fail(str(e))
-    try:
-        files = sim.write(out, persons=persons)
-        if reg is not None:
-            files += reg.write(out)
-    except OSError as e:
-        _fail(f"cannot write the simulation to {str(out)!r}: {e.strerror or e}")
+    rv = None
+    if revictimisation:
+        from .monitor.revictimisation import simulate_revictimisation
+
+        rv = simulate_revictimisation(max(int(sim.n_observed), 50), seed=seed)
+
+    def _write(d: Path) -> list[Path]:
+        files = sim.write(d, persons=persons) + (reg.write(d) if reg is not None else [])
+        return files + (rv.write(d / "revictimisation") if rv is not None else [])
+
+    files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(scenario), command="simulate",
+                          what="the simulation")
     sc = sim.scenario
     years = f"{sc.years[0]}–{sc.years[-1]}" if len(sc.years) > 1 else str(sc.years[0])
     console.print(
@@ -483,16 +765,21 @@ def pseudonymise(
             help="Also drop sex and nationality in clear (kept by default: the estimates use them as covariates).",
         ),
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Replace names and dates of birth by keyed tokens and hardened Bloom filters (run by each organisation).
 
     Exit codes: 0 written, 2 bad input or key (nothing written).
     """
     from .linkage.pseudonymise import load_key, pseudonymise_file
+    from .outputs import write_file
 
     try:
         key = load_key(key_file)
-        df = pseudonymise_file(registrations, out, key, encode_all=encode_all)
+        df = write_file(
+            out, lambda p: pseudonymise_file(registrations, p, key, encode_all=encode_all), overwrite=overwrite,
+            inputs=_data_inputs(registrations, key_file), command="pseudonymise",
+        )
     except (DataError, ValueError) as e:
         _fail(str(e))
     except OSError as e:
@@ -538,9 +825,13 @@ def link(
         str, typer.Option(help="How a person's covariate is chosen: most_frequent (ties: earliest) or earliest.")
     ] = "most_frequent",
     seed: Annotated[int, typer.Option(help="Seed of the random pairs that estimate u (and of the bootstraps).")] = 0,
-    max_pairs: Annotated[float, typer.Option(help="Random record pairs compared to estimate u.")] = 2e6,
+    max_pairs: Annotated[
+        float, typer.Option(help="Random record pairs compared to estimate u (default 2,000,000; 2e6 works).",
+                            show_default=False)
+    ] = 2e6,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads / Spark local cores (default: all cores).")] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
 
@@ -554,6 +845,10 @@ def link(
             sens = [float(x) for x in _split(sensitivity) or []]
         except ValueError:
             _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
+    if not 0 < max_pairs <= MAX_PAIRS:
+        _fail(f"--max-pairs must be between 1 and {MAX_PAIRS:,.0f} random pairs (2,000,000 is plenty to estimate u); "
+              f"got {max_pairs:g}")
+    _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     try:
         with console.status("linking…"):
             res = run(
@@ -563,10 +858,8 @@ def link(
             )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
-    try:
-        files = res.write(out)
-    except OSError as e:
-        _fail(f"cannot write the linkage to {str(out)!r}: {e.strerror or e}")
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])),
+                          command="link", what="the linkage")
     console.print(escape(str(res)))
     sizes = res.histories.list_sizes()
     console.print("persons per organisation: " + escape(", ".join(f"{k} {v:,}" for k, v in sizes.items())))
@@ -593,12 +886,12 @@ def monitor(
     data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
     out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
-    lists: Annotated[str | None, typer.Option(help="List columns, comma-separated (default: every 0/1 column).")] = None,
+    lists: ListsOpt = None,
     covariates: Annotated[
         str | None,
         typer.Option(help="Covariate columns, comma-separated, the year column included (default: every other column)."),
     ] = None,
-    count: Annotated[str, typer.Option(help="Column with the number of persons per row (default: count, Freq, n, ...).")] = "count",
+    count: CountOpt = "count",
     structural_zeros: Annotated[
         Path | None,
         typer.Option(help="CSV list,covariate,level: the list cannot register that level (or did not exist that year)."),
@@ -614,32 +907,21 @@ def monitor(
     suppress_below: Annotated[
         int, typer.Option(help="Published tables show observed counts below this as '<K' (with secondary suppression).")
     ] = 10,
-    year_degree: Annotated[
-        int | None, typer.Option(help="Code year as an orthogonal polynomial of this degree instead of dummies.")
-    ] = None,
-    search: Annotated[str, typer.Option(help="Model search: cruyff, pvalue, exhaustive, none.")] = "cruyff",
-    criterion: Annotated[str, typer.Option(help="Criterion choosing the model: bic or aic.")] = "bic",
-    model: Annotated[
-        str | None, typer.Option(help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
-    ] = None,
+    year_degree: YearDegreeOpt = None,
+    search: SearchOpt = None,
+    criterion: CriterionOpt = None,
+    model: ModelOpt = None,
     ci: Annotated[
         str, typer.Option(help="Bootstrap for every group's interval: parametric (Cruyff's boot_mse) or nonparametric.")
     ] = "parametric",
-    reps: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    reps: RepsOpt = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
-    pthresh: Annotated[float, typer.Option(help="p-value threshold of the pvalue search.")] = 0.02,
+    pthresh: PthreshOpt = None,
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
-    drop_empty_lists: Annotated[
-        bool, typer.Option("--drop-empty-lists", help="Drop lists that registered nobody instead of stopping.")
-    ] = False,
-    missing: Annotated[
-        str,
-        typer.Option(
-            help="Persons with unknown covariate values: error (stop), em (keep them; EM over the complete table, "
-            "the bootstrap redoes the EM), drop (biases N̂ down)."
-        ),
-    ] = "error",
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
     separate_years: Annotated[
         bool,
         typer.Option(
@@ -659,28 +941,26 @@ def monitor(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
 
     Exit codes: 0 tables written, 2 bad input, 3 the data cannot identify N.
     """
-    from .io import read_histories
     from .monitor import monitor as run
 
     if ci.lower() not in ("parametric", "nonparametric"):
         _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps)
+    _check_jobs(jobs)
+    _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
+               report=report, what="the monitor tables")
     try:
         from .linkage.uncertainty import resolve_linkage
 
         data, link_run, linkage = resolve_linkage(data, None, linkage)
-        h = read_histories(
-            data,
-            lists=_split(lists),
-            covariates=_split(covariates),
-            count=count,
-            on_empty_list="drop" if drop_empty_lists else "error",
-            missing="error" if missing.lower() == "error" else "keep",
-        )
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        _announce_size(h, search)
         res = run(
             h,
             year=year,
@@ -711,13 +991,12 @@ def monitor(
     _print_linkage(res.estimate.linkage)
     if not res.estimate.fit.identified:
         raise typer.Exit(code=3)
-    try:
-        files = res.write(out)
-    except OSError as e:
-        _fail(f"cannot write the monitor tables to {str(out)!r}: {e.strerror or e}")
+    inputs = _data_inputs(data, structural_zeros, population)
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="monitor",
+                          what="the monitor tables")
     console.print("Wrote " + ", ".join(str(f) for f in files))
     if report:
-        console.print(f"Wrote {_write_report(out)}")
+        console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
 
 
 def _print_monitor(res) -> None:
@@ -799,6 +1078,7 @@ def revictimisation(
     id_col: Annotated[str, typer.Option(help="Person id column (in both registers).")] = "person_id",
     date_col: Annotated[str, typer.Option(help="Column of VICTIMS with the date of first registration.")] = "first_registration",
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Repeat victimisation: the share re-victimised within k years of first registration (Kaplan–Meier).
 
@@ -810,6 +1090,8 @@ def revictimisation(
         ks = [float(k) for k in _split(k_years) or []]
     except ValueError:
         _fail(f"--k-years must be numbers of years such as 5 or 1,3,5 (got {k_years!r})")
+    _preflight("revictimisation", out, overwrite=overwrite, inputs=_data_inputs(victims, later),
+               what="the re-victimisation tables")
     try:
         res = run(
             victims, later, k_years=ks, end_of_followup=end_of_followup,
@@ -838,10 +1120,8 @@ def revictimisation(
                   "not re-victimised[/]")
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
-    try:
-        files = res.write(out)
-    except OSError as e:
-        _fail(f"cannot write the re-victimisation tables to {str(out)!r}: {e.strerror or e}")
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(victims, later),
+                          command="revictimisation", what="the re-victimisation tables")
     console.print("Wrote " + ", ".join(str(f) for f in files))
 
 
@@ -851,20 +1131,39 @@ def report(
         Path, typer.Argument(help="The --out folder of `darkfigure estimate`, `monitor`, `compare` or `link`.")
     ],
     out: Annotated[Path | None, typer.Option(help="HTML file to write (default: RUN_DIR/report.html).")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Write one self-contained HTML report (opens offline) of a run folder.
 
     Exit codes: 0 report written, 2 no results in the folder (or unreadable).
     """
-    console.print(f"Wrote {_write_report(run_dir, out)}")
+    console.print(f"Wrote {_write_report(run_dir, out, overwrite=overwrite)}")
 
 
-def _write_report(run_dir: Path, out: Path | None = None) -> Path:
-    """Build the report of `run_dir`; bad or missing results and write errors exit 2 with a one-line message."""
+def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = False, inputs=()) -> Path:
+    """Build the report of `run_dir` (through :func:`darkfigure.outputs.write_file`).
+
+    The run's result files are inputs (never written over); bad or missing results and write
+    errors exit 2 with a one-line message.
+    """
+    from .outputs import MANIFEST, write_file
     from .report import build_report
 
+    target = Path(out) if out is not None else Path(run_dir) / "report.html"
+    from .report.build import load_run
+
     try:
-        return build_report(run_dir, out)
+        load_run(run_dir)  # a missing or empty run folder is reported before anything is created
+    except DataError as e:
+        _fail(str(e))
+    reads = list(inputs)
+    if Path(run_dir).is_dir():
+        reads += [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix != ".html" and p.name != MANIFEST]
+    try:
+        return write_file(
+            target, lambda p: build_report(run_dir, p), overwrite=overwrite, inputs=reads, command="report",
+            option="--out file" if out is not None else "run folder",
+        )
     except DataError as e:
         _fail(str(e))
     except OSError as e:
@@ -879,6 +1178,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed (linkage u sampling and bootstrap).")] = 1,
     engine: Annotated[str, typer.Option(help="Record-linkage backend: duckdb or spark.")] = "duckdb",
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """The whole chain on bundled synthetic registrations: linkage, estimates, monitor, repeat victimisation, report.
 
@@ -890,13 +1190,17 @@ def demo(
 
     if engine not in ("duckdb", "spark"):
         _fail(f"--engine must be duckdb or spark, not {engine!r}")
+    _resolve_model_options(None, None, None, None, reps=reps)
+    _check_jobs(jobs)
+    _preflight("demo", out, overwrite=overwrite, what="the demo's results")
     console.print("darkfigure demo: registrations → linkage → estimates → monitor → report (synthetic data)")
     try:
-        r = run_demo(out, reps=reps, seed=seed, engine=engine, n_jobs=jobs, progress=True)
-    except (DataError, ValueError) as e:
+        _, r = _write_out(
+            out, lambda d: run_demo(d, reps=reps, seed=seed, engine=engine, n_jobs=jobs, progress=True),
+            overwrite=overwrite, inputs=[], command="demo", what="the demo's results",
+        )
+    except ValueError as e:
         _fail(str(e))
-    except OSError as e:
-        _fail(f"cannot write the demo's results to {str(out)!r}: {e.strerror or e}")
     q = r.quality
     t = Table(title="Demo results (synthetic data: the truth is known)", show_header=True)
     t.add_column("what")
@@ -931,17 +1235,13 @@ def demo(
 @app.command("datasets")
 def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
-    t = Table(title="Bundled datasets")
-    t.add_column("name", no_wrap=True)
-    t.add_column("lists", justify="right")
-    t.add_column("observed", justify="right")
-    t.add_column("what it is")
-    t.add_column("source")
+    # one block per dataset: a table squeezed into 80 columns cut the descriptions and sources
+    console.print("[bold]Bundled datasets[/] (use the name as DATA)")
     for name in datasets.names():
         h = datasets.load(name)
         info = datasets.DATASETS[name]
-        t.add_row(name, str(h.k), f"{h.n_observed:,}", info.description, info.source)
-    console.print(t)
+        console.print(f"\n[bold]{escape(name)}[/]: {h.k} lists, {h.n_observed:,} persons observed")
+        console.print(Padding(f"{escape(info.description)}\n[dim]source: {escape(info.source)}[/]", (0, 0, 0, 2)))
 
 
 @app.command()
@@ -971,6 +1271,17 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except MemoryError:
+        err.print("[bold red]error:[/] ran out of memory: use a smaller problem (fewer lists, --reps, --jobs 1)")
+        sys.exit(1)
+    except Exception as e:  # a bug: one line for the user, the traceback only on request
+        if os.environ.get("DARKFIGURE_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {escape(type(e).__name__)}: {escape(str(e))}. This is a bug in darkfigure; "
+            "please report it with the command you ran (DARKFIGURE_DEBUG=1 shows the traceback)"
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

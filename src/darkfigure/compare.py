@@ -18,7 +18,7 @@ import pandas as pd
 from .histories import CaptureHistories
 from .io import read_histories
 
-__all__ = ["METHODS", "compare", "forest_plot", "write"]
+__all__ = ["METHODS", "compare", "forest_plot", "write", "plan"]
 
 _HETEROGENEITY = (
     "M0",
@@ -46,7 +46,18 @@ METHODS: tuple[str, ...] = (
 )
 
 
-def _row(method, nhat, lower, upper, interval, seconds, warnings, model="") -> dict:
+#: heterogeneity fits whose N̂ is not a real estimate: listed, never drawn as one (see heterogeneity._status)
+NOT_AN_ESTIMATE = ("boundary", "not identified", "not converged")
+#: above this many lists the greedy downhill bootstrap (a search per replicate over 2^k cells) cannot finish
+MAX_LISTS_DOWNHILL = 8
+#: above this many lists the stepwise log-linear searches are skipped (each step fits O(k^2) models on 2^k cells;
+#: one search on 12 lists took 57 s, on 14 lists 172 s on a loaded 2-core machine)
+MAX_LISTS_LOGLINEAR = 12
+#: above this many lists LCMCR's sampler takes minutes (4 lists 20 s, 8 lists 38 s, 10 lists > 120 s on 1 core)
+MAX_LISTS_LCMCR = 9
+
+
+def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", status="ok") -> dict:
     return {
         "method": method,
         "nhat": float(nhat) if nhat is not None else np.nan,
@@ -56,14 +67,16 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="") -> d
         "seconds": seconds,
         "warnings": " | ".join(w for w in warnings if w),
         "model": model,
+        "status": status,
     }
 
 
-def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed: int | None):
+def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed: int | None, **kw):
     from .estimate import estimate
 
-    ci = "profile" if not h.covariates else "parametric"
-    res = estimate(h, search=search, criterion=criterion, ci=ci, reps=reps, seed=seed)
+    ci = "profile" if not h.covariates and not h.n_incomplete else "parametric"
+    res = estimate(h, search=search, criterion=criterion, ci=ci, reps=reps, seed=seed,
+                   missing="em" if h.n_incomplete else "error", **kw)
     nh = res.nhat if res.fit.identified else np.nan
     w = list(res.warnings)
     return nh, res.lower, res.upper, ci, w, res.fit.model.label()
@@ -76,7 +89,13 @@ def _heterogeneity(h: CaptureHistories, model: str):
     lo = hi = np.nan
     if f.interval is not None:
         lo, hi = f.interval.low, f.interval.high
-    return f.nhat, lo, hi, "profile", list(f.warnings) + ([f"status {f.status}"] if f.status != "ok" else []), model
+    status = "ok" if f.status == "ok" else (f"no MLE: {f.status}" if f.status in NOT_AN_ESTIMATE else f.status)
+    w = list(f.warnings)
+    if f.status in NOT_AN_ESTIMATE:
+        w.append(f"status {f.status}: the MLE does not exist, so this N̂ is not an estimate (not drawn in the forest plot)")
+    elif f.status != "ok":
+        w.append(f"status {f.status}")
+    return f.nhat, lo, hi, "profile", w, model, status
 
 
 def _exhaustive(h: CaptureHistories, reps: int, seed: int | None):
@@ -131,7 +150,32 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
         return "exhaustive search is limited to 6 lists"
     if method == "dga" and not 3 <= h.k <= 5:
         return "dga handles 3 to 5 lists"
+    if method == "lcmcr" and h.k < 3:
+        return ("a latent-class model is not identified from two lists (it has more parameters than the 3 "
+                "observed cells); use 3 or more lists")
+    if method in ("Mh-chao", "Mh-poisson2", "Mh-darroch", "Mh-gamma3.5", "Mth-chao", "Mth-poisson2", "Mth-darroch",
+                  "Mth-gamma3.5") and h.k < 3:
+        return "heterogeneity models Mh and Mth need at least 3 lists"
+    if method == "lcmcr" and h.k > MAX_LISTS_LCMCR:
+        return (f"LCMCR's sampler takes many minutes on {h.k} lists (limit {MAX_LISTS_LCMCR}): merge or drop lists, "
+                "or run darkfigure.bayes.lcmcr from Python")
+    if method == "downhill" and h.k > MAX_LISTS_DOWNHILL:
+        return (f"the downhill bootstrap cannot finish on {h.k} lists ({2 ** h.k - 1:,} cells, a greedy search in every "
+                f"replicate; limit {MAX_LISTS_DOWNHILL} lists): merge or drop lists, or use the other methods")
+    if method.startswith("loglinear") and h.k > MAX_LISTS_LOGLINEAR:
+        return (f"the stepwise log-linear search cannot finish on {h.k} lists ({2 ** h.k - 1:,} cells; limit "
+                f"{MAX_LISTS_LOGLINEAR}): merge or drop lists")
     return None
+
+
+def plan(h: CaptureHistories, methods: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The methods that will run on `h` and, for the others, why not: (to_run, {method: reason})."""
+    methods = list(methods) if methods else list(METHODS)
+    unknown = [m for m in methods if m not in METHODS and m != "loglinear-model"]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
+    skip = {m: why for m in methods if (why := _applicable(h, m))}
+    return [m for m in methods if m not in skip], skip
 
 
 def compare(
@@ -141,6 +185,9 @@ def compare(
     seed: int | None = None,
     reps: int = 1000,
     progress: Callable[[str], None] | None = None,
+    model: str | None = None,
+    year: str | None = None,
+    year_degree: int | None = None,
 ) -> pd.DataFrame:
     """Run every method that applies and return one row per method.
 
@@ -156,10 +203,18 @@ def compare(
         ``bic-exhaustive`` and ``downhill``).
     progress : callable, optional
         Called with each method's name before it runs.
+    model : str, optional
+        A fixed log-linear model's interactions (``"A:B,B:C"``): adds the row
+        ``loglinear-model`` (first) with that model.
+    year, year_degree : optional
+        Passed to the log-linear methods (:func:`darkfigure.estimate.estimate`).
 
     Returns
     -------
-    DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model``:
+    DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model, status``
+        (``status``: ``ok``; ``no MLE: boundary`` etc. for a heterogeneity fit whose MLE does
+        not exist, whose N̂ is shown but is not an estimate and is not drawn; ``not applicable``;
+        ``failed``):
         ``interval`` is the kind (``profile``, ``parametric``, ``credible`` = equal-tailed
         posterior interval around the posterior median, ``bca`` = bootstrap BCa interval
         that repeats the model choice in every replicate, as MultipleSystemsEstimation:
@@ -176,7 +231,9 @@ def compare(
     """
     h = read_histories(data)
     methods = list(methods) if methods else list(METHODS)
-    unknown = [m for m in methods if m not in METHODS]
+    if model is not None and "loglinear-model" not in methods:
+        methods.insert(0, "loglinear-model")
+    unknown = [m for m in methods if m not in METHODS and not (m == "loglinear-model" and model is not None)]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     rows = []
@@ -185,16 +242,19 @@ def compare(
             progress(m)
         why = _applicable(h, m)
         if why:
-            rows.append(_row(m, None, None, None, "", 0.0, [f"not applicable: {why}"]))
+            rows.append(_row(m, None, None, None, "", 0.0, [f"not applicable: {why}"], status="not applicable"))
             continue
         t0 = time.perf_counter()
         try:
-            if m == "loglinear-bic":
-                out = _loglinear(h, "cruyff", "bic", reps, seed)
+            kw = {"year": year, "year_degree": year_degree}
+            if m == "loglinear-model":
+                out = _loglinear(h, "none", "bic", reps, seed, model=model, **kw)
+            elif m == "loglinear-bic":
+                out = _loglinear(h, "cruyff", "bic", reps, seed, **kw)
             elif m == "loglinear-aic":
-                out = _loglinear(h, "cruyff", "aic", reps, seed)
+                out = _loglinear(h, "cruyff", "aic", reps, seed, **kw)
             elif m == "loglinear-pvalue":
-                out = _loglinear(h, "pvalue", "bic", reps, seed)
+                out = _loglinear(h, "pvalue", "bic", reps, seed, **kw)
             elif m in _HETEROGENEITY:
                 out = _heterogeneity(h, m)
             elif m == "bic-exhaustive":
@@ -206,10 +266,20 @@ def compare(
             else:
                 out = _dga(h)
         except ImportError as e:
-            out = (None, None, None, "", [f"not available in this version: {e}"], "")
-        except (ValueError, RuntimeError, np.linalg.LinAlgError) as e:
-            out = (None, None, None, "", [f"failed: {e}"], "")
-        rows.append(_row(m, *out[:4], time.perf_counter() - t0, out[4], out[5]))
+            out = (None, None, None, "", [f"not available in this version: {e}"], "", "failed")
+        except MemoryError:
+            out = (None, None, None, "", ["failed: ran out of memory"], "", "failed")
+        except Exception as e:  # one method failing must not take the comparison (or a traceback) with it
+            out = (None, None, None, "", [f"failed: {type(e).__name__}: {e}"], "", "failed")
+        status = out[6] if len(out) > 6 else "ok"
+        rows.append(_row(m, *out[:4], time.perf_counter() - t0, out[4], out[5], status))
+        r = rows[-1]
+        if np.isfinite(r["lower"]) and r["lower"] < h.n_observed:
+            # N cannot be below the persons registered (see estimate.truncate_at_observed)
+            r["warnings"] = " | ".join(w for w in (r["warnings"], (
+                f"lower limit {r['lower']:,.0f} is below the {h.n_observed:,} persons observed: set to "
+                f"{h.n_observed:,}")) if w)
+            r["lower"] = float(h.n_observed)
     return pd.DataFrame(rows)
 
 
@@ -236,7 +306,12 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t = table[np.isfinite(table["nhat"])].iloc[::-1]
+    real = np.isfinite(table["nhat"].to_numpy(dtype=float))
+    if "status" in table.columns:
+        # an N̂ where the MLE does not exist (e.g. a boundary fit's artefact) is not drawn as an estimate
+        real &= ~table["status"].astype(str).str.startswith("no MLE").to_numpy()
+    t = table[real].iloc[::-1]
+    skipped = [str(m) for m in table.loc[~real & np.isfinite(table["nhat"].to_numpy(dtype=float)), "method"]]
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(t), 3) + 1.2))
     y = np.arange(len(t))
     lo = t["lower"].to_numpy()
@@ -261,7 +336,8 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
         ax.text(observed, len(t) - 0.4, " observed", color="grey", fontsize=8, va="bottom")
     ax.set_yticks(y)
     ax.set_yticklabels(t["method"])
-    ax.set_xlabel("estimated population size N̂ (95% interval)")
+    ax.set_xlabel("estimated population size N̂ (95% interval)" + (
+        f"\nnot drawn (the MLE does not exist): {', '.join(skipped)}" if skipped else ""))
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)

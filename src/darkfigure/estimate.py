@@ -41,6 +41,8 @@ CI_METHODS = ("averaged", "parametric", "nonparametric", "nonparametric-conditio
 # intervals that hold the chosen model fixed (reproduce boot_mse / Rcapture); "averaged" and the
 # nonparametric bootstraps (which repeat the search in every replicate) carry the selection uncertainty
 CONDITIONAL_CI = ("parametric", "profile")
+#: bootstrap replicates above this are refused: each refits the model and all are kept in memory
+MAX_REPS = 100_000
 
 
 @dataclass
@@ -459,6 +461,13 @@ def estimate(
     if max_order > 2 and search in ("pvalue", "pvalue-pairs"):
         raise ValueError("the p-value search adds pairs of lists (and list x covariate terms) only; "
                          "for higher-order terms use search='cruyff' or 'exhaustive' with max_order")
+    if model is not None and search in ("pvalue", "pvalue-pairs", "exhaustive", "stratified"):
+        raise ValueError(f"a fixed model (model=..., --model) and search={search!r} conflict: give one of them")
+    if ci in ("parametric", "nonparametric", "nonparametric-conditional", "averaged") and reps > MAX_REPS:
+        raise ValueError(
+            f"reps={reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model): 1,000 is the standard, "
+            "10,000 pins the interval's ends down to about 1%"
+        )
     missing = missing.lower()
     if missing not in ("error", "em", "drop"):
         raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
@@ -620,6 +629,9 @@ def estimate(
                 condition_on_n=ci == "nonparametric-conditional",
             )
         est = boot.table()
+        est, note = truncate_at_observed(est)
+        if note:
+            warnings.append(note)
         lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
         msg = boot.describe_failures()
         if msg:
@@ -697,6 +709,64 @@ def estimate(
         averaged=avg,
         conditional=conditional,
         linkage=link_est,
+    )
+
+
+def truncate_at_observed(
+    table: pd.DataFrame, observed: str = "observed", lower: str = "lower", upper: str = "upper", label=None
+) -> tuple[pd.DataFrame, str | None]:
+    """Raise interval limits that lie below the number observed to that number (N >= n always).
+
+    Why it happens: in the parametric bootstrap (Cruyff's ``boot_mse``) every replicate
+    redraws the observed cells too, so a replicate's N̂*_b = n*_b + dark*_b varies with
+    the replicate's own observed count n*_b. In a stratum whose dark figure is estimated
+    at (or near) 0 the percentile interval of N̂*_b is then the spread of n*_b around n,
+    and its lower end falls below the n persons actually registered (e.g. 26–46 for 35
+    observed). N cannot be smaller than n, so such a limit is set to n and said so.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with columns `observed`, `lower`, `upper` (and ``group``/``level`` or `label`
+        for the message).
+    label : callable, optional
+        Row -> text naming the row in the message (default ``group=level``).
+
+    Returns
+    -------
+    (DataFrame, str or None)
+        A copy with the limits raised, and a sentence naming the rows changed (None when
+        none was).
+    """
+    if table.empty or lower not in table or observed not in table:
+        return table, None
+    obs = pd.to_numeric(table[observed], errors="coerce").to_numpy(dtype=float)
+    t = table.copy()
+    changed = np.zeros(len(t), dtype=bool)
+    for col in (lower, upper):
+        v = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.isfinite(v) & np.isfinite(obs) & (v < obs)
+        if bad.any():
+            v = np.where(bad, obs, v)
+            t[col] = v
+            changed |= bad
+    if not changed.any():
+        return t, None
+
+    def _name(r) -> str:
+        if label is not None:
+            return label(r)
+        g, lv = str(r.get("group", "")), str(r.get("level", ""))
+        return "total" if g in ("", "total") else f"{g}={lv}"
+
+    rows = [_name(r) for _, r in table[changed].iterrows()]
+    shown = ", ".join(f"{n} ({table[lower].iloc[i]:,.1f} < {obs[i]:,.0f})"
+                      for n, i in zip(rows[:5], np.flatnonzero(changed)[:5], strict=False))
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    return t, (
+        f"interval limit(s) below the number observed were set to that number in {len(rows)} row(s): {shown}{more}. "
+        "N cannot be smaller than the persons registered; the bootstrap put the limit there because each replicate "
+        "redraws the observed count too, which dominates where the dark figure is estimated near 0"
     )
 
 

@@ -22,6 +22,16 @@ __all__ = ["CaptureHistories", "DataError"]
 
 
 _COUNT_NAMES = {"count", "counts", "freq", "frequency", "n", "number", "persons"}
+#: names of a count column in other languages and abbreviations: never taken silently as a covariate
+_COUNT_LIKE = {
+    "aantal", "anzahl", "antal", "nombre", "numero", "número", "cantidad", "conteggio", "liczba", "lukumäärä",
+    "frequentie", "frecuencia", "frequenza", "fréquence", "häufigkeit", "total", "totaal", "cnt", "num", "nr",
+    "weight", "gewicht", "victims", "slachtoffers", "personen", "personas", "npersons", "n_persons",
+}
+#: more persons than live on Earth: a misread column, and beyond what the float fit resolves
+MAX_TOTAL_COUNT = 10**10
+#: a column is "almost 0/1" (a list with a typo?) when at most this share of its rows hold another value
+ALMOST_BINARY_SHARE = 0.1
 #: covariates found by default (not named by the user) may have at most this many levels
 MAX_AUTO_LEVELS = 30
 
@@ -39,6 +49,30 @@ def _is_binary(s: pd.Series) -> bool:
         return len(vals) > 0 and set(np.asarray(vals, dtype=float).tolist()) <= {0.0, 1.0}
     except (TypeError, ValueError):
         return False
+
+
+def _almost_binary(s: pd.Series) -> tuple[int, object] | None:
+    """(first row, value) of the stray value when `s` is 0/1 but for a few rows (at most 10%, 2 values); else None."""
+    v = pd.to_numeric(s, errors="coerce")
+    if s.notna().sum() < 3 or v.isna().sum() > s.isna().sum():
+        return None  # too short, or text values: not a 0/1 column with a typo
+    known = v.dropna()
+    ok = known.isin([0, 1])
+    other = known[~ok]
+    if other.empty or not ok.any() or known[ok].nunique() < 2:
+        return None
+    if len(other) > ALMOST_BINARY_SHARE * len(known) or other.nunique() > 2:
+        return None
+    row = int(np.flatnonzero(s.index == other.index[0])[0])
+    val = s.loc[other.index[0]]
+    return row, (val.item() if hasattr(val, "item") else val)
+
+
+def _whole_nonnegative(s: pd.Series) -> bool:
+    v = pd.to_numeric(s, errors="coerce")
+    if v.isna().any() or v.empty:
+        return False
+    return bool((v >= 0).all() and (v == np.round(v)).all())
 
 
 def _blanks_to_missing(data: pd.DataFrame) -> pd.DataFrame:
@@ -226,6 +260,24 @@ class CaptureHistories:
 
         See :meth:`from_table` and :meth:`from_records` for parameters and errors.
         """
+        if not isinstance(data, pd.DataFrame):
+            data = pd.DataFrame(data)
+        dup = data.columns[data.columns.duplicated()]
+        if len(dup):
+            raise DataError(
+                f"column name {dup[0]!r} appears more than once in the header: rename the columns so that each name "
+                "is used once (a list or covariate cannot be told apart from its twin)"
+            )
+        for role, given in (("list", lists), ("covariate", covariates)):
+            seen = [c for i, c in enumerate(given or ()) if c in list(given)[:i]]
+            if seen:
+                opt = "--lists" if role == "list" else "--covariates"
+                raise DataError(f"{role} {seen[0]!r} is named twice ({role}s={list(given)}, {opt}): name each once")
+        if count not in data.columns and count != "count":
+            raise DataError(
+                f"no count column {count!r} (count=..., --count); the columns are {list(map(str, data.columns))}. "
+                "Leave --count out when each row is one person"
+            )
         if count not in data.columns and count == "count":
             # common spellings of the count column (R's table() writes Freq)
             found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES]
@@ -237,7 +289,41 @@ class CaptureHistories:
                 )
         if count in data.columns:
             return cls.from_table(data, lists, covariates, count, **kwargs)
+        cls._refuse_hidden_count(data, lists, covariates)
         return cls.from_records(data, lists, covariates, **kwargs)
+
+    @staticmethod
+    def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:
+        """No count column was found: refuse a column that looks like one instead of reading rows as persons.
+
+        A column looks like a count when it holds whole numbers >= 0 (not only 0/1), is not a
+        list the user named, and either has a count's name in another language (``aantal``,
+        ``Anzahl``, ``nombre``, ...) or the table is aggregated: no two rows share their
+        pattern and other columns while the column takes 5 or more values.
+        """
+        named = set(lists or ()) | set(covariates or ())
+        for c in data.columns:
+            if c in set(lists or ()) or (covariates is not None and c in named):
+                continue  # the user said what it is
+            s = data[c]
+            if not _whole_nonnegative(s) or _is_binary(s):
+                continue
+            by_name = str(c).strip().lower() in _COUNT_LIKE
+            rest = [x for x in data.columns if x != c and (x in named or covariates is None)]
+            aggregated = (
+                s.nunique() >= 5 and len(rest) >= 2 and not data.duplicated(subset=rest).any()
+                and int(pd.to_numeric(s).max()) > 1
+            )
+            if by_name or aggregated:
+                why = "its name is a count's" if by_name else (
+                    f"it holds {s.nunique()} different whole numbers and no two rows share their other columns "
+                    "(an aggregated table)"
+                )
+                raise DataError(
+                    f"column {c!r} looks like the number of persons per row ({why}), but it is not named as the count, "
+                    f"so each row would be read as one person. If it is the count, pass count={c!r} (--count {c}); "
+                    "if each row really is one person, name the covariates (--covariates) without it"
+                )
 
     # ------------------------------------------------------------------ validation
     @staticmethod
@@ -248,12 +334,26 @@ class CaptureHistories:
         for role, given in (("list", lists), ("covariate", covariates)):
             for c in given or ():
                 if c not in data.columns:
+                    import difflib
+
+                    close = difflib.get_close_matches(str(c), [str(x) for x in data.columns], n=1, cutoff=0.6)
+                    close += [str(x) for x in data.columns if str(x).strip().lower() == str(c).strip().lower()]
                     raise DataError(
                         f"unknown {role} column {c!r}; the columns are {list(data.columns)}"
+                        + (f" (did you mean {close[-1]!r}?)" if close else "")
                     )
         if lists is None:
             pool = [c for c in cols if c not in set(covariates or ())]
             lists = [c for c in pool if _is_binary(data[c])]
+            for c in pool:
+                stray = None if c in lists else _almost_binary(data[c])
+                if stray is not None:
+                    row, val = stray
+                    raise DataError(
+                        f"column {c!r} is coded 0/1 except in row {row + 1}, which has {val!r}: a list column with a "
+                        f"typo? It would be read as a covariate and N̂ would come from the other lists. Fix that "
+                        f"value, or name the lists (--lists) and covariates (--covariates) explicitly"
+                    )
         lists = list(dict.fromkeys(lists))
         if covariates is None:
             covariates = [c for c in cols if c not in set(lists)]
@@ -268,11 +368,21 @@ class CaptureHistories:
         covariates = list(dict.fromkeys(covariates))
         overlap = set(lists) & set(covariates)
         if overlap:
-            raise DataError(f"column(s) {sorted(overlap)} given both as list and as covariate")
+            c = sorted(overlap, key=str)[0]
+            raise DataError(
+                f"column {c!r} is given both as a list and as a covariate (--lists/--covariates): a list column says "
+                "who registered a person, a covariate describes the person; name it in only one of them"
+            )
         if len(lists) < 2:
+            two = [c for c in cols if c not in lists and 1 <= data[c].nunique(dropna=True) <= 2]
+            hint = ""
+            if two:
+                shown = "; ".join(f"{c!r} ({', '.join(map(str, pd.unique(data[c].dropna())[:2]))})" for c in two[:6])
+                hint = (f" Columns with one or two values (blank cells aside) that are not 0/1: {shown}: if they "
+                        "are lists, recode them 1 (registered) / 0 (not, not blank).")
             raise DataError(
                 f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
-                f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists."
+                f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists." + hint
             )
         for c in lists:
             s = data[c]
@@ -292,9 +402,15 @@ class CaptureHistories:
             s = data[c]
             if s.isna().any() and missing == "error":
                 row = int(np.flatnonzero(s.isna().to_numpy())[0])
+                marks = {"x", "1", "1.0", "yes", "y", "ja", "j", "v", "*", "✓", "true"}
+                if s.nunique(dropna=True) == 1 and str(s.dropna().iloc[0]).strip().lower() in marks:
+                    raise DataError(
+                        f"column {c!r} holds only {s.dropna().iloc[0]!r} and empty cells: if it is a list (marked = "
+                        "registered), recode it 1/0; if it is a covariate, fill the empty cells with a level"
+                    )
                 raise DataError(
                     f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row + 1}; "
-                    "impute them by EM (missing='em'; estimate/monitor --missing em), drop those persons "
+                    "impute them by EM (missing='em', --missing em), drop those persons "
                     "(--missing drop), fill "
                     "them with an explicit level such as 'unknown', or leave the covariate out"
                 )
@@ -322,6 +438,13 @@ class CaptureHistories:
             raise DataError(
                 f"count column {name!r} must hold whole numbers of persons; row {row + 1} has {v[row]:g}"
             )
+        if v.sum() > MAX_TOTAL_COUNT:
+            row = int(np.argmax(v))
+            raise DataError(
+                f"count column {name!r} sums to {v.sum():.3g} persons (row {row + 1} has {v[row]:.3g}), more than live "
+                f"on Earth: a misread column (an identifier, a sum, a misplaced decimal?); the model fit cannot carry "
+                f"such counts either (limit {MAX_TOTAL_COUNT:.0e} in total). Check the column or name another with --count"
+            )
         return v.astype(np.int64)
 
     @classmethod
@@ -335,19 +458,36 @@ class CaptureHistories:
         zero = (pattern.sum(axis=1) == 0) & (frame["count"].to_numpy() > 0)
         if zero.any():
             row = int(np.flatnonzero(zero)[0])
+            hint = ""
+            zero_one = [c for c in covariates if _is_binary(frame[c])]
+            if zero_one:
+                raise DataError(
+                    f"row {row + 1} is registered by none of the lists {', '.join(map(str, lists))}, but covariate(s) "
+                    f"{', '.join(map(str, zero_one))} are coded 0/1 like a list: if one of them is a list, name it "
+                    "with the lists (--lists), not as a covariate (--covariates)"
+                )
+            elif auto_lists and covariates:
+                hint = (
+                    f" (The lists were taken to be the columns coded 0/1: {', '.join(map(str, lists))}; "
+                    f"{', '.join(map(str, covariates))} hold other values and were read as covariates. If one of them "
+                    "is a list, recode it 0/1 or name the lists with --lists.)"
+                )
             raise DataError(
                 f"row {row + 1} has the all-zero pattern (registered by no list) with a "
                 "positive count; nobody can be observed that way. Remove the row: the all-zero "
-                "cell is what is estimated."
+                "cell is what is estimated." + hint
             )
         frame = frame[frame["count"].to_numpy() > 0]
         if frame.shape[0] == 0:
             raise DataError("all counts are zero: there is nobody to estimate from")
         notes: list[str] = []
         if auto_lists and len(lists) > 2:
+            one_two = [c for c in covariates if set(pd.unique(frame[c].dropna())) <= {1, 2, "1", "2"}]
             notes.append(
                 f"lists taken to be the 0/1 columns {', '.join(map(str, lists))}; if one of them is a 0/1 "
                 "covariate (e.g. sex), name the lists explicitly (lists=[...], --lists)"
+                + (f"; column(s) {', '.join(map(str, one_two))} coded 1/2 were read as covariates (a list coded "
+                   "1 = registered, 2 = not, as SPSS exports it, must be recoded 1/0)" if one_two else "")
             )
         per_list = frame[list(lists)].mul(frame["count"], axis=0).sum()
         empty = [c for c in lists if per_list[c] == 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -22,13 +23,43 @@ _READERS = {
 }
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def _excel_sheets(p: Path) -> list[str]:
+    try:
+        return [str(x) for x in pd.ExcelFile(p).sheet_names]
+    except (ValueError, OSError, ImportError, KeyError):
+        return []
+
+
+def _header(p: Path, reader, sep: str | None, sheet) -> list:
+    """The header row as written in the file (pandas renames a repeated name 'A' to 'A.1')."""
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            row = pd.read_csv(p, sep=sep or ("\t" if suffix == ".tsv" else ","), header=None, nrows=1, dtype=str)
+        elif suffix in (".xlsx", ".xls"):
+            row = pd.read_excel(p, header=None, nrows=1, dtype=str, sheet_name=0 if sheet is None else sheet)
+        else:
+            return []
+    except (ValueError, OSError, ImportError, UnicodeDecodeError, pd.errors.ParserError):
+        return []
+    return [x for x in row.iloc[0].tolist() if isinstance(x, str)] if len(row) else []
+
+
+def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a CSV, TSV, Parquet or Excel file into a DataFrame.
+
+    Parameters
+    ----------
+    path : path
+    sheet : str or int, optional
+        Excel only: the sheet's name or 0-based position (default: the first sheet).
 
     Raises
     ------
     DataError
-        Missing file, unknown extension, empty or unreadable file.
+        Missing file, unknown extension, empty or unreadable file, a column name used
+        twice in the header, an unknown sheet, or an Excel first sheet without data
+        (the message names the workbook's sheets).
     """
     p = Path(path)
     if not p.exists():
@@ -38,11 +69,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
     reader = _READERS.get(p.suffix.lower())
     if reader is None:
         raise DataError(f"cannot read {p.name!r}: use a .csv, .tsv, .parquet or .xlsx file")
+    excel = p.suffix.lower() in (".xlsx", ".xls")
+    if sheet is not None and not excel:
+        raise DataError(f"--sheet applies to Excel workbooks only; {p.name!r} is not one")
+    sheets = _excel_sheets(p) if excel else []
+    if excel and sheet is not None:
+        if isinstance(sheet, str) and sheet.isdigit() and sheet not in sheets:
+            sheet = int(sheet)
+        if (isinstance(sheet, int) and not 0 <= sheet < len(sheets)) or (isinstance(sheet, str) and sheet not in sheets):
+            raise DataError(f"workbook {p.name!r} has no sheet {sheet!r}; its sheets are {sheets}")
+    sep = None
     try:
-        df = reader(p)
+        if excel:
+            df = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
+        else:
+            df = reader(p)
         if p.suffix.lower() in (".csv", ".txt") and df.shape[1] == 1 and ";" in str(df.columns[0]):
             # European spreadsheet exports separate columns with ';'
             df = pd.read_csv(p, sep=";")
+            sep = ";"
     except UnicodeDecodeError as e:
         raise DataError(
             f"file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}): "
@@ -52,8 +97,24 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"file {p.name!r} is empty") from None
     except (ValueError, OSError, ImportError) as e:
         raise DataError(f"cannot read {p.name!r}: {e}") from None
+    if excel and (df.shape[0] == 0 or df.shape[1] == 0) and len(sheets) > 1:
+        which = sheets[0] if sheet is None else sheet
+        others = [x for x in sheets if x != which]
+        raise DataError(
+            f"sheet {which!r} of {p.name!r} holds no table; the workbook's sheets are {sheets}. "
+            f"Choose the sheet with the data: --sheet {others[0]!r} (sheet=... in Python)"
+        )
     if df.shape[0] == 0:
         raise DataError(f"file {p.name!r} has a header but no rows")
+    head = _header(p, reader, sep, sheet)
+    seen = set()
+    for name in head:
+        if name.strip() in seen:
+            raise DataError(
+                f"column name {name.strip()!r} appears more than once in the header of {p.name!r}: rename one of them "
+                "(otherwise the second would be read as a separate list or covariate)"
+            )
+        seen.add(name.strip())
     return df
 
 
@@ -65,13 +126,15 @@ def read_histories(
     count: str = "count",
     on_empty_list: str = "error",
     missing: str = "error",
+    sheet: str | int | None = None,
 ) -> CaptureHistories:
     """Turn a file, data frame, dataset name or CaptureHistories into CaptureHistories.
 
     A table with a `count` column is read as aggregated; otherwise as one row per
     person. Polars data frames are accepted (converted with ``to_pandas``).
     ``missing="keep"`` keeps persons with unknown covariate values apart
-    (:attr:`CaptureHistories.incomplete`) instead of refusing them.
+    (:attr:`CaptureHistories.incomplete`) instead of refusing them. `sheet` chooses the
+    sheet of an Excel workbook (a note names the sheet read when there are several).
 
     Raises
     ------
@@ -88,13 +151,33 @@ def read_histories(
     if isinstance(data, (str, Path)):
         s = str(data)
         if s in datasets.DATASETS and not Path(s).exists():
+            if sheet is not None:
+                raise DataError(f"--sheet applies to Excel workbooks only; {s!r} is a bundled dataset")
             df, name = datasets.load_frame(s), s
         else:
-            df, name = read_table(s), Path(s).name
+            df, name = read_table(s, sheet=sheet), Path(s).name
     elif hasattr(data, "to_pandas") and not isinstance(data, pd.DataFrame):
         df = data.to_pandas()
     else:
         df = pd.DataFrame(data)
-    return CaptureHistories.from_frame(
-        df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
-    )
+    sheets: list[str] = []
+    which = None
+    if isinstance(data, (str, Path)) and Path(str(data)).suffix.lower() in (".xlsx", ".xls") and Path(str(data)).exists():
+        sheets = _excel_sheets(Path(str(data)))
+        if sheets:
+            which = sheets[0] if sheet is None else (sheet if str(sheet) in sheets else sheets[int(sheet)])
+    try:
+        h = CaptureHistories.from_frame(
+            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
+        )
+    except DataError as e:
+        if len(sheets) > 1:
+            raise DataError(
+                f"{e} (This was sheet {which!r} of {name!r}; the workbook's sheets are {sheets}: "
+                "choose the one with the data with --sheet NAME.)"
+            ) from None
+        raise
+    if len(sheets) > 1:
+        note = f"read sheet {which!r} of the workbook's {len(sheets)} sheets ({', '.join(sheets)}); --sheet chooses"
+        h = dataclasses.replace(h, notes=h.notes + (note,))
+    return h

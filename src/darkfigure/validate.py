@@ -47,6 +47,8 @@ def holdout_histories(histories: CaptureHistories, held_out: str) -> CaptureHist
     if histories.k < 3:
         raise DataError("validation needs at least 3 lists (2 remain when one is held out)")
     t = histories.table
+    if histories.incomplete is not None:  # persons with unknown covariate values stay (for the EM)
+        t = pd.concat([t, histories.incomplete], ignore_index=True)
     t = t[t[held_out] == 1].drop(columns=[held_out])
     rest = [c for c in histories.lists if c != held_out]
     t = t[t[rest].sum(axis=1) > 0]
@@ -57,7 +59,7 @@ def holdout_histories(histories: CaptureHistories, held_out: str) -> CaptureHist
         t[c] = t[c].astype(object)
     return CaptureHistories.from_table(
         t, lists=rest, covariates=list(histories.covariates), name=f"{histories.name} [{held_out} held out]",
-        on_empty_list="drop",
+        on_empty_list="drop", missing="keep" if histories.incomplete is not None else "error",
     )
 
 
@@ -67,6 +69,7 @@ def validate(
     *,
     seed: int | None = None,
     reps: int = 1000,
+    **compare_options,
 ) -> pd.DataFrame:
     """Re-estimate each list's size from the other lists with each method.
 
@@ -78,6 +81,8 @@ def validate(
         As :func:`darkfigure.compare.compare` (default: all that apply).
     seed, reps
         As :func:`darkfigure.compare.compare`.
+    **compare_options
+        ``model``, ``year``, ``year_degree`` (and ``progress``) as :func:`darkfigure.compare.compare`.
 
     Returns
     -------
@@ -90,7 +95,7 @@ def validate(
     DataError
         Fewer than 3 lists.
     """
-    h = read_histories(data)
+    h = read_histories(data) if not isinstance(data, CaptureHistories) else data
     if h.k < 3:
         raise DataError("validation needs at least 3 lists (2 remain when one is held out)")
     sizes = h.list_sizes()
@@ -101,7 +106,7 @@ def validate(
         except DataError as e:
             rows.append({"list": name, "size": int(sizes[name]), "method": "", "warnings": str(e)})
             continue
-        table = compare(sub, methods, seed=seed, reps=reps)
+        table = compare(sub, methods, seed=seed, reps=reps, **compare_options)
         size = int(sizes[name])
         for _, r in table.iterrows():
             nh = r["nhat"]

@@ -232,7 +232,7 @@ class CompleteTable:
         return b
 
     def column_names(self, model: LogLinearModel) -> list[str]:
-        """Names of the design columns of `model` (intercept first)."""
+        """Names of the design columns of `model` (intercept first): lists by name, covariate levels as ``X4[2]``."""
         names = ["(Intercept)"]
         h = self.histories
         for t in model.terms:
@@ -243,7 +243,7 @@ class CompleteTable:
                 elif v == self.year and self.year_degree is not None:
                     parts.append([f"poly({v},{self.year_degree}){d}" for d in range(1, self.year_degree + 1)])
                 else:
-                    parts.append([f"{v}{lv}" for lv in h.levels[v][1:]])
+                    parts.append([f"{v}[{lv}]" for lv in h.levels[v][1:]])  # X4[2], not R's ambiguous X42
             for combo in product(*parts):
                 names.append(":".join(combo))
         return names

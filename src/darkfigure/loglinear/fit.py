@@ -261,7 +261,7 @@ class LogLinearFit:
         return out
 
     def coefficients(self) -> pd.Series:
-        """Coefficients named as R names them, shape (p,)."""
+        """Coefficients named as R names them but with covariate levels bracketed (X4[2], R: X42), shape (p,)."""
         return pd.Series(self.beta, index=self.table.column_names(self.model))
 
     def summary(self) -> dict:

@@ -186,8 +186,34 @@ def monitor_table(est, year: str) -> MonitorTable:
                 groups.append(rest)
                 levels.append(lv)
     table = pd.DataFrame(rows, columns=MONITOR_COLUMNS)
+    table = _truncate(est, table)
     rep_arr = np.column_stack(reps) if reps and len(reps) == len(rows) else None
     return MonitorTable(table, rep_arr, groups, levels, year=year, level=est.level)
+
+
+def _truncate(est, table: pd.DataFrame) -> pd.DataFrame:
+    """No limit below the number observed, hence no visibility above 100% (see ``truncate_at_observed``).
+
+    The note naming the rows changed joins the estimate's warnings (printed, in result.json and the report).
+    """
+    from ..estimate import truncate_at_observed
+
+    def _label(r) -> str:
+        g = "total" if r["group"] == "total" else f"{r['group']}={r['level']}"
+        return g + (f" in {r['year']}" if r["year"] else "")
+
+    t, note = truncate_at_observed(table, label=_label)
+    if note:
+        obs = t["observed"].to_numpy(dtype=float)
+        t["visibility_lower"] = [_ratio(o, hi) for o, hi in zip(obs, t["upper"].to_numpy(dtype=float))]
+        t["visibility_upper"] = [_ratio(o, lo) for o, lo in zip(obs, t["lower"].to_numpy(dtype=float))]
+        # the total's own note (from estimate) names the total; this one names the monitor's rows
+        if note not in est.warnings:
+            est.warnings.append("monitor: " + note)
+    # a visibility is a share of the population: never above 1 (observed counts are rounded to persons)
+    for c in ("visibility", "visibility_lower", "visibility_upper"):
+        t[c] = np.minimum(t[c].to_numpy(dtype=float), 1.0)
+    return t
 
 
 def _ratio(o: float, n: float) -> float:

@@ -806,6 +806,51 @@ def _sdg_section(run: Run) -> dict | None:
     return {"table": _view("sdg-table", shown, rows[keep], "sdg_16_2_2.csv", numeric=["N̂", "per 100,000"])}
 
 
+def _published_view(p: pd.DataFrame) -> pd.DataFrame:
+    """The publication table for reading: plain column names, numbers formatted, each interval in one column.
+
+    Cells that disclosure control replaced (``<10``, ``x``) are shown as they are.
+    """
+
+    def cell(v, fmt):
+        s = "" if v is None else str(v).strip()
+        if s == "" or s.lower() == "nan":
+            return "–"
+        try:
+            return fmt(float(s))
+        except ValueError:
+            return s  # '<10', 'x'
+
+    def count(v):
+        return cell(v, fmt_count)
+
+    def pct(v):
+        return cell(v, lambda x: fmt_pct(x, 0))
+
+    def rate(v):
+        return cell(v, lambda x: fmt_num(x, 2))
+
+    def col(name):
+        return p[name] if name in p.columns else pd.Series([""] * len(p), index=p.index)
+
+    out = pd.DataFrame({
+        "group": col("group").astype(str).replace("nan", ""),
+        "level": col("level").astype(str).replace("nan", ""),
+        "year": [str(y) if str(y) not in ("", "nan") else "all" for y in col("year")],
+        "observed": col("observed").map(count),
+        "N̂": col("nhat").map(count),
+        "N̂ interval": [f"{count(a)}–{count(b)}" if count(a) != "x" else "x" for a, b in zip(col("lower"), col("upper"))],
+        "visible": col("visibility").map(pct),
+        "visible interval": [f"{pct(a)}–{pct(b)}" if pct(a) != "x" else "x"
+                             for a, b in zip(col("visibility_lower"), col("visibility_upper"))],
+    })
+    if "rate_per_100k" in p.columns:
+        out["per 100,000"] = p["rate_per_100k"].map(rate)
+        out["per 100,000 interval"] = [f"{rate(a)}–{rate(b)}" if rate(a) != "x" else "x"
+                                       for a, b in zip(col("rate_lower"), col("rate_upper"))]
+    return out
+
+
 def _published_section(run: Run) -> dict | None:
     p = run.published
     if p is None:
@@ -815,9 +860,10 @@ def _published_section(run: Run) -> dict | None:
     if k is None:
         found = sorted({int(x[1:]) for col in ("observed",) if col in p for x in p[col] if re.fullmatch(r"<\d+", x)})
         k = found[0] if found else None
+    shown = _published_view(p)
     return {
-        "table": _view("published-table", p, p, "monitor_published.csv",
-                       numeric=[c for c in p.columns if c not in ("group", "level", "year")]),
+        "table": _view("published-table", shown, p, "monitor_published.csv",
+                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")]),
         "threshold": k,
         "primary": info.get("suppressed_primary"),
         "secondary": info.get("suppressed_secondary"),
@@ -870,7 +916,8 @@ def _linkage_section(run: Run) -> dict | None:
             ("linkage draws", fmt_count(lk.get("draws"))),
         ]
     if run.links is not None:
-        out["facts"].append(("links (pairs of records judged the same person)", fmt_count(len(run.links))))
+        # links.csv holds one row per registration (organisation, record_id, person_id), not pairs
+        out["facts"].append(("registrations assigned to a person (links.csv)", fmt_count(len(run.links))))
     if run.persons is not None:
         out["facts"].append(("persons after linkage", fmt_count(len(run.persons))))
     if run.linkage_quality is not None:
