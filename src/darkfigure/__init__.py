@@ -6,7 +6,31 @@ log-linear models as in the Dutch human-trafficking monitor (Cruyff's ``mse``),
 SparseMSE and Rcapture.
 """
 
-from .histories import CaptureHistories, DataError
+from typing import TYPE_CHECKING
+
+from .errors import DataError
 
 __version__ = "0.1.0"
-__all__ = ["CaptureHistories", "DataError", "__version__"]
+__all__ = ["CaptureHistories", "DataError", "load_dataset", "__version__"]
+
+if TYPE_CHECKING:
+    from .histories import CaptureHistories
+
+# pandas, NumPy and the estimators load on first use, not on `import darkfigure` (the command line's
+# --help and --version stay fast)
+_LAZY = {
+    "CaptureHistories": ("histories", "CaptureHistories"),
+    "load_dataset": ("datasets", "load"),
+}
+
+
+def __getattr__(name: str):
+    """Load the public names of :data:`__all__` on first use (PEP 562)."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        module, attr = _LAZY[name]
+        value = getattr(import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'darkfigure' has no attribute {name!r}")

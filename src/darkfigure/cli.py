@@ -5,12 +5,12 @@ The interface is fixed so that scripts can rely on it (see README.md).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -18,8 +18,8 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 
-from . import __version__, datasets
-from .histories import DataError
+from . import __version__
+from .errors import DataError
 
 
 def _no_type_for_flags() -> None:
@@ -279,9 +279,9 @@ def _fmt(v, digits: int = 0) -> str:
         v = float(v)
     except (TypeError, ValueError):
         return str(v)
-    if np.isnan(v):
+    if math.isnan(v):
         return "–"
-    if np.isinf(v):
+    if math.isinf(v):
         return "∞"
     return f"{v:,.{digits}f}"
 
@@ -423,10 +423,10 @@ def _print_result(res) -> None:
         "fit", f"deviance {f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
     )
     if f.identified:
-        if res.ci_method == "none" or np.isnan(res.lower):
+        if res.ci_method == "none" or math.isnan(res.lower):
             ci_text = "no interval computed" if res.ci_method == "none" else "no interval: see the warnings"
         else:
-            hi = "no finite upper limit" if not np.isfinite(res.upper) else _fmt(res.upper)
+            hi = "no finite upper limit" if not math.isfinite(res.upper) else _fmt(res.upper)
             ci_text = f"{res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi}"
             conditional = getattr(res, "conditional", None)
             if conditional is not None:
@@ -649,7 +649,7 @@ def validate(
     for c in ("list", "|L|", "method", "N̂", "lower", "upper", "log(N̂/|L|)", "covers"):
         t.add_column(c, justify="left" if c in ("list", "method") else "right", no_wrap=True)
     for _, r in table.iterrows():
-        cov = "" if r["covered"] is None or (isinstance(r["covered"], float) and np.isnan(r["covered"])) else (
+        cov = "" if r["covered"] is None or (isinstance(r["covered"], float) and math.isnan(r["covered"])) else (
             "yes" if r["covered"] else "[red]no[/]"
         )
         t.add_row(str(r["list"]), _fmt(r["size"]), str(r["method"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]),
@@ -657,8 +657,8 @@ def validate(
     console.print(t)
     ok = table.dropna(subset=["log_ratio"])
     if len(ok):
-        summ = ok.groupby("method").agg(mean_abs_log_ratio=("log_ratio", lambda v: float(np.mean(np.abs(v)))),
-                                        covered=("covered", lambda v: f"{int(np.sum(v == True))}/{len(v)}"))  # noqa: E712
+        summ = ok.groupby("method").agg(mean_abs_log_ratio=("log_ratio", lambda v: float(v.abs().mean())),
+                                        covered=("covered", lambda v: f"{int((v == True).sum())}/{len(v)}"))  # noqa: E712
         console.print(summ.sort_values("mean_abs_log_ratio").to_string())
     if out is not None:
 
@@ -1108,8 +1108,8 @@ def revictimisation(
     tab = res.table
     shown = tab if len(tab) <= 40 else tab[(tab["group"] == "total") | (tab["offence"] == "any")]
     for _, r in shown.iterrows():
-        km = "not estimable" if np.isnan(r["cumulative"]) else (
-            f"{r['cumulative']:.1%}" + ("" if np.isnan(r["lower"]) else f" ({r['lower']:.1%}–{r['upper']:.1%})")
+        km = "not estimable" if math.isnan(r["cumulative"]) else (
+            f"{r['cumulative']:.1%}" + ("" if math.isnan(r["lower"]) else f" ({r['lower']:.1%}–{r['upper']:.1%})")
         )
         t.add_row(escape(str(r["group"])), escape(str(r["level"])), escape(str(r["offence"])), f"{r['k_years']:g}",
                   _fmt(r["persons"]), _fmt(r["events"]), _fmt(r["censored"]), km, f"{r['naive']:.1%}")
@@ -1237,6 +1237,8 @@ def list_datasets() -> None:
     """List the bundled real datasets (usable by name as DATA)."""
     # one block per dataset: a table squeezed into 80 columns cut the descriptions and sources
     console.print("[bold]Bundled datasets[/] (use the name as DATA)")
+    from . import datasets
+
     for name in datasets.names():
         h = datasets.load(name)
         info = datasets.DATASETS[name]

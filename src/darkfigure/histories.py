@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .errors import DataError  # re-exported: darkfigure.histories.DataError
+
 __all__ = ["CaptureHistories", "DataError"]
 
 
@@ -34,13 +36,6 @@ MAX_TOTAL_COUNT = 10**10
 ALMOST_BINARY_SHARE = 0.1
 #: covariates found by default (not named by the user) may have at most this many levels
 MAX_AUTO_LEVELS = 30
-
-
-class DataError(ValueError):
-    """Input data that cannot be used as it is.
-
-    The message names the offending column, row or list and says what to do.
-    """
 
 
 def _is_binary(s: pd.Series) -> bool:
