@@ -220,5 +220,22 @@ def test_headline_and_trend_table_show_the_runs_numbers(rendered, run_dir):
 
 def test_published_table_on_screen_is_the_disclosure_controlled_file(rendered, run_dir):
     pub = pd.read_csv(run_dir / "monitor_published.csv", dtype=str, keep_default_na=False)
-    assert rendered["published"] == pub.values.tolist()
+    shown = rendered["published"]
+    assert len(shown) == len(pub)
+    # the screen shows the file's cells formatted for reading (thousands separators, one column per interval)
+    num = lambda s: float(s.replace(",", "").rstrip("%"))  # noqa: E731
+    for cells, (_, row) in zip(shown, pub.iterrows(), strict=True):
+        assert cells[:2] == [row["group"], row["level"]]
+        assert cells[2] == (row["year"] or "all")
+        for i, col in ((3, "observed"), (4, "nhat")):
+            if row[col].startswith("<") or row[col] == "x":
+                assert cells[i] == row[col]  # suppressed cells as the file has them
+            else:
+                assert num(cells[i]) == pytest.approx(float(row[col]), abs=0.5)
+        if row["lower"] not in ("", "x"):
+            lo, hi = cells[5].split("–")
+            assert num(lo) == pytest.approx(float(row["lower"]), abs=0.5)
+            assert num(hi) == pytest.approx(float(row["upper"]), abs=0.5)
+        if row["visibility"] not in ("", "x"):
+            assert num(cells[6]) == pytest.approx(100 * float(row["visibility"]), abs=0.5)
     assert (pub["observed"].str.startswith("<") | (pub["observed"] == "x")).any()
