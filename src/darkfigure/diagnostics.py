@@ -273,11 +273,12 @@ def model_checks(
     elif histories.k >= 3:
         c = heterogeneity_check(reference)
         c.details["reference_model"] = reference.model.label()
-        c.message = c.message.replace("with a heterogeneity term on the chosen model", "with a heterogeneity term on it")
+        c.message = c.message.replace(f"N̂ {reference.nhat:,.0f}; with a heterogeneity term on the chosen model",
+                                      f"the tested model's N̂ {reference.nhat:,.0f}; with a heterogeneity term on it")
         c.message = c.message.replace(
             "heterogeneity: ",
-            f"heterogeneity (tested on the BIC choice among the searched models, {reference.model.label()}, "
-            f"N̂ {reference.nhat:,.0f}: the AIC choice's extra list interactions absorb part of what it tests): ", 1)
+            f"heterogeneity: tested on the BIC choice among the searched models, {reference.model.label()}, as the "
+            "AIC choice's extra list interactions absorb part of what it tests; ", 1)
         out.append(c)
     return out
 
