@@ -10,8 +10,10 @@ list dependence, on being on an earlier list; then one of
 * ``lognormal``: a continuous capture propensity, p_ij = min(p_j exp(s Z_i - s^2/2), 0.95);
 * ``beta``: a Beta(a, b) propensity scaled per list, p_ij = min(c_j B_i, 0.95).
 
-Every population is estimated as ``darkfigure.estimate`` does by default (Cruyff's BIC
-search, no interval) and ``diagnostics.model_checks`` is run on the chosen model. The
+Every population is estimated as ``darkfigure.estimate`` does by default (``--search auto``:
+with covariates the stratified AIC search, without them Cruyff's BIC search; no interval),
+and the checks are those ``estimate`` runs (the heterogeneity check on
+``diagnostics.heterogeneity_reference``: the BIC choice on an AIC search's path). The
 script prints, per setting, how often each check flags (power on heterogeneous settings,
 false alarms on homogeneous ones), the bias of the log-linear N̂ and of the N̂ moved by
 the heterogeneity model, and the time of the checks.
@@ -21,7 +23,8 @@ threshold) and ``HOLDOUT`` (reported, never looked at while tuning).
 
 Run::
 
-    PYTHONPATH=src nice -n 10 python benchmarks/heterogeneity_check_study.py --pops 100 [--settings NAME ...]
+    PYTHONPATH=src nice -n 10 python benchmarks/heterogeneity_check_study.py --pops 100 [--settings NAME ...] \
+        [--search auto|cruyff|stratified]
 """
 
 from __future__ import annotations
@@ -266,29 +269,32 @@ def power_ceiling(s: Setting, z: float) -> dict:
 
 # ----------------------------------------------------------------------------------------- one run
 
-def run_population(s: Setting, seed: int) -> dict:
-    """Draw, estimate with the defaults (Cruyff BIC search, no interval), run the checks; one row."""
-    from darkfigure.diagnostics import heterogeneity_check, model_checks
+def run_population(s: Setting, seed: int, search: str = "auto") -> dict:
+    """Draw, estimate (`search`, default ``estimate``'s; no interval), take the checks ``estimate`` ran; one row."""
+    from darkfigure.diagnostics import heterogeneity_check, heterogeneity_reference, model_checks
     from darkfigure.estimate import estimate
 
     agg, n_pop = draw_population(s, np.random.default_rng(seed))
     h = histories(agg, s)
     t0 = time.perf_counter()
-    e = estimate(h, ci="none")
+    e = estimate(h, ci="none", search=search)
     t1 = time.perf_counter()
     if not e.fit.identified:
         return {"setting": s.name, "seed": seed, "N": n_pop, "n": h.n_observed, "identified": False}
+    ref = heterogeneity_reference(e.fit, e.search)
     t2 = time.perf_counter()
-    checks = model_checks(e.fit, h)
+    model_checks(e.fit, h, reference=ref)  # timed only: the flags are those estimate() reported
     t3 = time.perf_counter()
-    heterogeneity_check(e.fit)
+    heterogeneity_check(ref)
     t4 = time.perf_counter()
+    checks = e.checks
     flags = {c.name: c.flagged for c in checks}
     het = next(c for c in checks if c.name == "heterogeneity")
     d = het.details
     return {
         "setting": s.name, "seed": seed, "N": n_pop, "n": h.n_observed, "identified": True,
-        "model": e.fit.model.label(), "nhat": e.nhat,
+        "model": e.fit.model.label(), "reference_model": ref.model.label(), "nhat": e.nhat,
+        "nhat_reference": ref.nhat,
         "nhat_q": d.get("nhat_common_pairwise", np.nan), "nhat_chao": d.get("nhat_chao_columns", np.nan),
         "z_q": d.get("z_common_pairwise", np.nan), "z_many": d.get("z_many_lists", np.nan),
         "z_min": d.get("z_min_pairwise", np.nan),
@@ -311,7 +317,7 @@ def summarise(d: pd.DataFrame, z: float | None = None) -> dict:
         "pops": len(d), "n_mean": ok["n"].mean(),
         "het": het.mean(), "old_checks": ok["flag_old"].mean(),
         "any": (het | ok["flag_old"]).mean(), "gof": ok["flag_gof"].mean(),
-        "bias": (ok["nhat"] / ok["N"] - 1).mean(),
+        "bias": (ok["nhat"] / ok["N"] - 1).mean(), "bias_ref": (ok["nhat_reference"] / ok["N"] - 1).mean(),
         "bias_q": (ok["nhat_q"] / ok["N"] - 1).mean(), "bias_chao": (ok["nhat_chao"] / ok["N"] - 1).mean(),
         "s_checks_median": ok["s_checks"].median(), "s_het_median": ok["s_het"].median(),
         "s_checks_max": ok["s_checks"].max(),
@@ -327,7 +333,7 @@ TIMING_72 = Setting("timing-k4-72strata", 9000, [0.2, 0.15, 0.12, 0.1],
 
 def timing(pops: int = 10, seed: int = 1) -> None:
     """Median and largest wall time of ``model_checks`` (all four checks) and of the heterogeneity check alone."""
-    from darkfigure.diagnostics import heterogeneity_check, model_checks
+    from darkfigure.diagnostics import heterogeneity_check, heterogeneity_reference, model_checks
     from darkfigure.estimate import estimate
 
     for s in (SETTINGS["T1-k4-mid/homogeneous"], SETTINGS["H2-k4-dutchlike/hard30"], TIMING_72):
@@ -338,9 +344,10 @@ def timing(pops: int = 10, seed: int = 1) -> None:
             e = estimate(h, ci="none")
             cells = e.fit.table.n_cells
             t0 = time.perf_counter()
-            model_checks(e.fit, h)
+            ref = heterogeneity_reference(e.fit, e.search)
+            model_checks(e.fit, h, reference=ref)
             t1 = time.perf_counter()
-            heterogeneity_check(e.fit)
+            heterogeneity_check(ref)
             t_all.append(t1 - t0)
             t_het.append(time.perf_counter() - t1)
         print(f"{s.name:32s} cells={cells:5d} model_checks median {np.median(t_all):.3f} s (max {max(t_all):.3f}); "
@@ -361,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
         s = SETTINGS[name]
         t0 = time.perf_counter()
         for r in range(a.pops):
-            rows.append(run_population(s, a.seed + r))
+            rows.append(run_population(s, a.seed + r, a.search))
         d = pd.DataFrame([r for r in rows if r["setting"] == name])
         summ = summarise(d)
         ceil = power_ceiling(s, 1.645) if s.hetero[0] != "none" else {}
@@ -390,6 +397,7 @@ def argv_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", choices=("tune", "holdout", "all"), default="holdout")
     p.add_argument("--settings", nargs="*", help="setting names (default: the group)")
     p.add_argument("--out", help="CSV of one row per population")
+    p.add_argument("--search", default="auto", help="estimate()'s search (default auto, estimate's default)")
     p.add_argument("--timing", action="store_true", help="only time the checks (--pops tables per setting)")
     p.add_argument("--thresholds", type=float, nargs="*", default=[1.282, 1.4, 1.5, 1.645, 1.96])
     return p

@@ -574,9 +574,11 @@ def estimate(
                 f"{fit.df_residual} df, p = {p_fit:.1g}): its assumptions about how the lists overlap do not "
                 "hold, so N̂ may be far off; compare other methods (darkfigure compare)"
             )
-    from .diagnostics import model_checks
+    from .diagnostics import heterogeneity_reference, model_checks
 
-    checks = model_checks(fit, h, structural_zeros=sz is not None, imputed=em_mode)
+    # an AIC search's small list interactions absorb the heterogeneity the check looks for: test the BIC choice
+    checks = model_checks(fit, h, structural_zeros=sz is not None, imputed=em_mode,
+                          reference=heterogeneity_reference(fit, srch))
     for c in checks:
         if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < 0.001):  # that one is said above
             warnings.append(c.message)
