@@ -283,7 +283,9 @@ def _fmt(v, digits: int = 0) -> str:
         return "–"
     if math.isinf(v):
         return "∞"
-    return f"{v:,.{digits}f}"
+    out = f"{v:,.{digits}f}"
+    # a value that rounds to zero prints without a sign ("-0" for a dark figure of -1e-13 reads as a bug)
+    return out[1:] if out.startswith("-") and not out.strip("-0.,") else out
 
 
 @app.command()
@@ -311,7 +313,7 @@ def estimate(
         ),
     ] = "averaged",
     reps: RepsOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     pthresh: PthreshOpt = None,
     percentile: Annotated[
@@ -432,7 +434,10 @@ def _print_result(res) -> None:
             if conditional is not None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
         head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
-        if getattr(res, "averaged", None) is not None:
+        if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
+            head.add_row("averaged", "one model only (no search, or the search visited one model): the interval is "
+                         "that model's parametric bootstrap")
+        elif getattr(res, "averaged", None) is not None:
             a = res.averaged
             head.add_row(
                 "averaged", f"N̂ is the average over {len(a.fits)} models ({a.criterion.upper()} weights; "
@@ -535,7 +540,7 @@ def compare(
     drop_empty_lists: DropEmptyOpt = False,
     missing: MissingOpt = "error",
     sheet: SheetOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed for samplers and bootstraps.")] = None,
     reps: Annotated[
         int | None,
         typer.Option("--reps", help="Bootstrap replicates (log-linear with covariates, bic-exhaustive, downhill; "
@@ -620,7 +625,7 @@ def validate(
     drop_empty_lists: DropEmptyOpt = False,
     missing: MissingOpt = "error",
     sheet: SheetOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for samplers and bootstraps.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed for samplers and bootstraps.")] = None,
     reps: Annotated[
         int | None, typer.Option("--reps", help="Bootstrap replicates where a method uses them (default 1,000).")
     ] = None,
@@ -677,7 +682,7 @@ def simulate(
         str, typer.Argument(help="Scenario TOML file, or the name of a bundled scenario (dutch_like, labour_zeros, ...).")
     ],
     out: Annotated[Path, typer.Option(help="Folder for histories.csv, truth.csv (and structural_zeros.csv).")],
-    seed: Annotated[int | None, typer.Option(help="Random seed (the same seed gives the same population).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (the same seed gives the same population).")] = None,
     persons: Annotated[
         bool, typer.Option("--persons", help="Also write persons.csv: one row per registered person.")
     ] = False,
@@ -824,7 +829,7 @@ def link(
     covariate_rule: Annotated[
         str, typer.Option(help="How a person's covariate is chosen: most_frequent (ties: earliest) or earliest.")
     ] = "most_frequent",
-    seed: Annotated[int, typer.Option(help="Seed of the random pairs that estimate u (and of the bootstraps).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random pairs that estimate u (and of the bootstraps).")] = 0,
     max_pairs: Annotated[
         float, typer.Option(help="Random record pairs compared to estimate u (default 2,000,000; 2e6 works).",
                             show_default=False)
@@ -915,7 +920,7 @@ def monitor(
         str, typer.Option(help="Bootstrap for every group's interval: parametric (Cruyff's boot_mse) or nonparametric.")
     ] = "parametric",
     reps: RepsOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (makes bootstrap results reproducible).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (makes bootstrap results reproducible).")] = None,
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     pthresh: PthreshOpt = None,
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
@@ -1175,7 +1180,7 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for every output and report.html.")] = Path("darkfigure-demo"),
     reps: Annotated[int, typer.Option(help="Bootstrap replicates of the monitor (1,000 for real work).")] = 200,
-    seed: Annotated[int, typer.Option(help="Random seed (linkage u sampling and bootstrap).")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (linkage u sampling and bootstrap).")] = 1,
     engine: Annotated[str, typer.Option(help="Record-linkage backend: duckdb or spark.")] = "duckdb",
     jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
     overwrite: OverwriteOpt = False,

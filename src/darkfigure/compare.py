@@ -58,6 +58,8 @@ MAX_LISTS_LCMCR = 9
 
 
 def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", status="ok") -> dict:
+    if status == "ok" and (nhat is None or not np.isfinite(float(nhat))):
+        status = "not identified"  # a row without a finite N̂ is never labelled ok
     return {
         "method": method,
         "nhat": float(nhat) if nhat is not None else np.nan,
@@ -341,7 +343,13 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    if len(t) == 0:
+        ax.text(0.5, 0.5, "no method gave a finite N̂", transform=ax.transAxes, ha="center", va="center")
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", UserWarning)  # an empty or one-row plot cannot always be tightened; it is still drawn
+        fig.tight_layout()
     p = Path(path)
     stem = p.with_suffix("") if p.suffix in (".png", ".svg") else p
     out = [stem.with_suffix(".png"), stem.with_suffix(".svg")]

@@ -453,6 +453,15 @@ def estimate(
         raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    if isinstance(reps, bool) or not isinstance(reps, int | np.integer):
+        raise ValueError(f"reps (--reps) must be a whole number of bootstrap replicates, not {reps!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise ValueError(f"seed (--seed) must be a non-negative whole number, not {seed!r}")
+    if linkage_reps and linkage_reps < 20:
+        raise ValueError(f"linkage_reps (--linkage-reps) must be 0 (linkage uncertainty only) or at least 20 "
+                         f"bootstrap replicates per linkage draw, not {linkage_reps}")
+    if linkage_draws < 2:
+        raise ValueError(f"linkage_draws (--linkage-draws) must be at least 2 (50 is the default), not {linkage_draws}")
     average_criterion = average_criterion.lower()
     if average_criterion not in ("aic", "bic"):
         raise ValueError(f"average_criterion must be 'aic' or 'bic', not {average_criterion!r}")
@@ -648,6 +657,9 @@ def estimate(
             est.loc[0, ["lower", "upper"]] = [lower, upper]
             if not (prof.upper_bounded and prof.lower_bounded):
                 warnings.append(prof.message)
+        est, note = truncate_at_observed(est)
+        if note:
+            warnings.append(note)
     seconds["interval"] = time.perf_counter() - t2
     link_est = None
     if linkage == "correct" and fit.identified:
@@ -656,7 +668,7 @@ def estimate(
         t3 = time.perf_counter()
         link_est, est = correct_estimate(
             linkage_run, h, fit, est, boot, draws=linkage_draws, reps=linkage_reps, seed=seed, level=level,
-            year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs,
+            year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing,
         )
         warnings += link_est.warnings
         seconds["linkage"] = time.perf_counter() - t3
@@ -745,31 +757,51 @@ def truncate_at_observed(
     obs = pd.to_numeric(table[observed], errors="coerce").to_numpy(dtype=float)
     t = table.copy()
     changed = np.zeros(len(t), dtype=bool)
-    for col in (lower, upper):
+    # rounding error of the fit (e.g. 499.9999999999994 for 500 persons all on every list) is no real shortfall
+    tol = 1e-7 * np.maximum(obs, 1.0)
+    cols = [c for c in ("nhat", lower, upper) if c in t.columns]
+    for col in cols:
         v = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype=float)
-        bad = np.isfinite(v) & np.isfinite(obs) & (v < obs)
-        if bad.any():
-            v = np.where(bad, obs, v)
-            t[col] = v
+        noise = np.isfinite(v) & np.isfinite(obs) & (v < obs) & (v >= obs - tol)
+        bad = np.isfinite(v) & np.isfinite(obs) & (v < obs - tol)
+        if col == "nhat":
+            bad[:] = False  # N̂ itself is reported as fitted (see the note below), never moved
+        if noise.any() or bad.any():
+            t[col] = np.where(noise | bad, obs, v)
             changed |= bad
+    notes = []
+    if "nhat" in t.columns:
+        nh = pd.to_numeric(t["nhat"], errors="coerce").to_numpy(dtype=float)
+        low = np.isfinite(nh) & np.isfinite(obs) & (nh < obs - tol)
+        if low.any():
+            k = int(low.sum())
+            notes.append(
+                f"in {k} row(s) N̂ is below the number observed (e.g. {_row_name(table.iloc[int(np.flatnonzero(low)[0])], label)}"
+                f": {nh[low][0]:,.1f} for {obs[low][0]:,.0f}): N̂ of a subgroup is the sum of the model's fitted values "
+                "(Cruyff's definition), and the model does not hold that subgroup's margin; read such rows as "
+                "'at least the number observed', or add the subgroup's interaction to the model"
+            )
     if not changed.any():
-        return t, None
+        return t, ("; ".join(notes) or None)
 
-    def _name(r) -> str:
-        if label is not None:
-            return label(r)
-        g, lv = str(r.get("group", "")), str(r.get("level", ""))
-        return "total" if g in ("", "total") else f"{g}={lv}"
-
-    rows = [_name(r) for _, r in table[changed].iterrows()]
+    rows = [_row_name(r, label) for _, r in table[changed].iterrows()]
     shown = ", ".join(f"{n} ({table[lower].iloc[i]:,.1f} < {obs[i]:,.0f})"
                       for n, i in zip(rows[:5], np.flatnonzero(changed)[:5], strict=False))
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-    return t, (
+    notes.insert(0, (
         f"interval limit(s) below the number observed were set to that number in {len(rows)} row(s): {shown}{more}. "
         "N cannot be smaller than the persons registered; the bootstrap put the limit there because each replicate "
         "redraws the observed count too, which dominates where the dark figure is estimated near 0"
-    )
+    ))
+    return t, "; ".join(notes)
+
+
+def _row_name(r, label=None) -> str:
+    """How a row of an estimates table is named in a message: ``group=level`` or ``total``."""
+    if label is not None:
+        return label(r)
+    g, lv = str(r.get("group", "")), str(r.get("level", ""))
+    return "total" if g in ("", "total") else f"{g}={lv}"
 
 
 # how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)

@@ -38,6 +38,21 @@ ALMOST_BINARY_SHARE = 0.1
 MAX_AUTO_LEVELS = 30
 
 
+def _stray_values(frame: pd.DataFrame, columns) -> list[tuple[str, object, int]]:
+    """Columns that are mostly 0/1 with a few other values: (column, first other value, its 0-based row)."""
+    out = []
+    for c in columns:
+        v = frame[c]
+        as_num = pd.to_numeric(v, errors="coerce")
+        is01 = as_num.isin([0, 1]).to_numpy()
+        if is01.mean() >= 0.5 and not is01.all():
+            r = int(np.flatnonzero(~is01 & v.notna().to_numpy())[0]) if (~is01 & v.notna().to_numpy()).any() else None
+            if r is not None:
+                val = v.iloc[r]
+                out.append((str(c), val.item() if hasattr(val, "item") else val, r))
+    return out
+
+
 def _is_binary(s: pd.Series) -> bool:
     vals = pd.unique(s.dropna())
     try:
@@ -462,6 +477,16 @@ class CaptureHistories:
                     "with the lists (--lists), not as a covariate (--covariates)"
                 )
             elif auto_lists and covariates:
+                stray = _stray_values(frame, covariates)
+                if stray:
+                    # a list column with a typo was read as a covariate: the all-zero row is a symptom, not the fault
+                    c, v, r = stray[0]
+                    raise DataError(
+                        f"column {c!r} looks like a list (0/1) but row {r + 1} holds {v!r}: it was read as a covariate, "
+                        f"so the lists were only {', '.join(map(str, lists))} and row {row + 1} seemed registered by "
+                        f"none of them. Correct the value in {c!r} to 0 or 1 (or name the lists with --lists and the "
+                        "covariates with --covariates)"
+                    )
                 hint = (
                     f" (The lists were taken to be the columns coded 0/1: {', '.join(map(str, lists))}; "
                     f"{', '.join(map(str, covariates))} hold other values and were read as covariates. If one of them "

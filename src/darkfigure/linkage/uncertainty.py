@@ -817,11 +817,17 @@ class loglinear_refit:  # noqa: N801 - a picklable function object, named as the
     year_degree: int | None = None
     structural_zeros: Any = None
     level: float = 0.95
+    missing: str = "em"
 
     def __call__(self, h: CaptureHistories, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
         from ..estimate import estimate
 
+        if self.reps and self.reps < 20:
+            # estimate() refuses fewer replicates; never fall back silently to no bootstrap
+            raise ValueError(f"reps per linkage draw must be 0 (linkage uncertainty only) or at least 20, not {self.reps}")
         hk = h.collapse([c for c in self.covariates if c in h.covariates])
+        if self.missing == "drop" and hk.n_incomplete:
+            hk = hk.drop_incomplete()  # as the as-linked estimate did (--missing drop)
         missing = [c for c in self.covariates if c not in hk.covariates]
         if missing:
             raise DataError(f"covariate(s) {missing} have a single level in this linkage draw")
@@ -829,7 +835,7 @@ class loglinear_refit:  # noqa: N801 - a picklable function object, named as the
         e = estimate(hk, model=self.model or None, search="none", ci="parametric" if boot else "none",
                      reps=max(self.reps, 20), seed=seed, level=self.level, year=self.year,
                      year_degree=self.year_degree, structural_zeros=self.structural_zeros,
-                     missing="em" if hk.n_incomplete else "error", n_jobs=1)
+                     missing="em" if hk.n_incomplete else "error", n_jobs=1)  # 'drop' already applied above
         if not e.fit.identified:
             raise DataError("N̂ not identified on this linkage draw")
         t = e.estimates
@@ -895,7 +901,7 @@ def isolated_lists(h: CaptureHistories) -> list[str]:
 def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame, boot, *, draws: int = 50,
                      reps: int = 20, seed: int | None = None, level: float = 0.95, year: str | None = None,
                      year_degree: int | None = None, structural_zeros: Any = None,
-                     n_jobs: int | None = None) -> tuple[LinkageEstimate, pd.DataFrame]:
+                     n_jobs: int | None = None, missing: str = "em") -> tuple[LinkageEstimate, pd.DataFrame]:
     """The linkage correction of a log-linear estimate (what ``estimate(..., linkage="correct")`` runs).
 
     Parameters
@@ -910,6 +916,10 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
     boot : BootstrapResult or None
     draws, reps, seed, level, year, year_degree, structural_zeros, n_jobs
         See :func:`darkfigure.estimate.estimate` and :func:`linkage_uncertainty`.
+        `reps` (bootstrap replicates per draw) is 0 or at least 20.
+    missing : {"em", "drop", "error"}
+        What the as-linked estimate did with persons whose covariate is unknown; every
+        draw does the same.
 
     Returns
     -------
@@ -925,6 +935,9 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
         estimated: said, not estimated); lists or covariates chosen that the link run
         cannot reproduce.
     """
+    if reps and reps < 20:
+        raise ValueError(f"linkage_reps (--linkage-reps) must be 0 (linkage uncertainty only) or at least 20 "
+                         f"bootstrap replicates per linkage draw, not {reps}")
     alone = isolated_lists(h)
     if alone:
         raise DataError(
@@ -942,7 +955,7 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
         raise DataError(f"covariate(s) {bad} are not in the link run's records.parquet; re-link with them")
     model = [":".join(t) for t in fit.model.terms if len(t) > 1]
     refit = loglinear_refit(model, list(h.covariates), reps=reps, year=year, year_degree=year_degree,
-                            structural_zeros=structural_zeros, level=level)
+                            structural_zeros=structural_zeros, level=level, missing=missing)
     labels = table[["group", "level", "observed"]].reset_index(drop=True)
     le = linkage_uncertainty(run, refit, draws=draws, seed=seed, level=level, n_jobs=n_jobs,
                              as_linked=(labels, table["nhat"].to_numpy(float), None))

@@ -1,0 +1,100 @@
+"""Hostile inputs found by a new user trying the merged release (issue 12, cousins of its kinds).
+
+Each case asserts the exit code, no traceback, and that the message names the option,
+column or row; writers leave the input folder unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.cli import _fmt
+from darkfigure.estimate import estimate, truncate_at_observed
+
+
+def _table(path, rows, header="A,B,C,count"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+GOOD = ["0,0,1,300", "0,1,0,200", "0,1,1,40", "1,0,0,150", "1,0,1,30", "1,1,0,25", "1,1,1,10"]
+
+
+def test_a_stray_value_in_a_list_column_is_named_not_the_all_zero_row(tmp_path, cli, untouched):
+    rows = list(GOOD)
+    rows[1] = "0,2,0,200"
+    data = _table(tmp_path / "stray.csv", rows)
+    check = untouched(tmp_path)
+    cli(["estimate", data], code=2, says=["'B'", "row 2", "holds 2", "0 or 1"])
+    check()
+
+
+def test_a_word_in_a_list_column_is_named(tmp_path, cli):
+    rows = list(GOOD)
+    rows[0] = "yes,0,1,300"
+    data = _table(tmp_path / "yes.csv", rows)
+    cli(["estimate", data], code=2, says=["'A'", "row 1", "'yes'"])
+
+
+@pytest.mark.parametrize("reps", ["5", "19"])
+def test_too_few_bootstrap_replicates_per_linkage_draw_are_refused(tmp_path, cli, reps):
+    data = _table(tmp_path / "t.csv", GOOD)
+    cli(["estimate", data, "--linkage-reps", reps, "--ci", "none"], code=2, says=["--linkage-reps", reps, "at least 20"])
+
+
+def test_too_few_linkage_draws_are_refused(tmp_path, cli):
+    data = _table(tmp_path / "t.csv", GOOD)
+    cli(["estimate", data, "--linkage-draws", "1", "--ci", "none"], code=2, says=["--linkage-draws"])
+
+
+def test_python_api_names_a_bad_reps_or_seed():
+    t = pd.DataFrame([list(map(int, r.split(","))) for r in GOOD], columns=["A", "B", "C", "count"])
+    with pytest.raises(ValueError, match="reps"):
+        estimate(t, reps="200", seed=1)
+    with pytest.raises(ValueError, match="seed"):
+        estimate(t, ci="none", seed=-1)
+
+
+def test_negative_seed_names_the_option(tmp_path, cli):
+    data = _table(tmp_path / "t.csv", GOOD)
+    cli(["estimate", data, "--seed", "-1"], code=2, says=["--seed"])
+
+
+def test_a_dark_figure_of_minus_zero_prints_as_zero():
+    assert _fmt(-1e-13) == "0"
+    assert _fmt(-0.0001, 2) == "0.00"
+    assert _fmt(-3.0) == "-3"
+    assert _fmt(1234.4) == "1,234"
+
+
+def test_everyone_on_every_list_gives_n_hat_equal_to_the_observed_without_a_false_warning(tmp_path, cli):
+    data = _table(tmp_path / "all.csv", ["1,1,1,500"])
+    out = cli(["estimate", data, "--ci", "none", "--out", tmp_path / "o"], code=0)
+    assert "-0" not in out
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert est.loc[0, "nhat"] >= 500  # rounding error of the fit is not reported as N̂ < n
+    assert "below the number observed" not in out
+
+
+def test_subgroup_n_hat_below_the_observed_is_said_not_hidden():
+    t = pd.DataFrame({"group": ["total", "X"], "level": ["", "a"], "observed": [100, 2],
+                      "nhat": [150.0, 1.67], "lower": [120.0, 1.0], "upper": [190.0, 5.9]})
+    out, note = truncate_at_observed(t)
+    assert out.loc[1, "lower"] == 2 and out.loc[1, "nhat"] == pytest.approx(1.67)
+    assert "X=a" in note and "below the number observed" in note and "margin" in note
+    # float noise below n is set to n silently
+    t2 = pd.DataFrame({"group": ["total"], "level": [""], "observed": [500], "nhat": [499.9999999999994],
+                       "lower": [499.9999999999994], "upper": [499.9999999999994]})
+    out2, note2 = truncate_at_observed(t2)
+    assert note2 is None and np.all(out2[["nhat", "lower", "upper"]].to_numpy() == 500)
+
+
+def test_compare_never_labels_a_row_without_n_hat_ok(tmp_path, cli):
+    data = _table(tmp_path / "disjoint.csv", ["1,0,40", "0,1,60"], header="A,B,count")
+    out = cli(["compare", data, "--seed", "1", "--out", tmp_path / "c"], code=None)
+    table = pd.read_csv(tmp_path / "c" / "compare.csv")
+    no_nhat = table["nhat"].isna()
+    assert no_nhat.any(), out
+    assert not (table.loc[no_nhat, "status"] == "ok").any(), table[["method", "status"]]
