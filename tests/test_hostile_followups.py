@@ -98,3 +98,8 @@ def test_compare_never_labels_a_row_without_n_hat_ok(tmp_path, cli):
     no_nhat = table["nhat"].isna()
     assert no_nhat.any(), out
     assert not (table.loc[no_nhat, "status"] == "ok").any(), table[["method", "status"]]
+
+
+def test_count_option_naming_a_list_column_is_explained(tmp_path, cli):
+    data = _table(tmp_path / "t.csv", GOOD)
+    cli(["estimate", data, "--lists", "A,B", "--count", "C"], code=2, says=["'C'", "0 and 1", "--count count"])

@@ -205,6 +205,13 @@ class CaptureHistories:
                 f"no count column {count!r}; columns are {list(data.columns)}. "
                 "Name the count column (count=...) or use CaptureHistories.from_records for one row per person."
             )
+        others = [c for c in data.columns if c != count and str(c).strip().lower() in _COUNT_NAMES | _COUNT_LIKE]
+        if others and _is_binary(data[count]):
+            raise DataError(
+                f"the count column {count!r} (count=..., --count) holds only 0 and 1, like a list, while column "
+                f"{others[0]!r} looks like the counts: name the count column with --count {others[0]} (and {count!r} "
+                "among the lists)"
+            )
         auto = lists is None
         data = _blanks_to_missing(data)
         lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count}, missing=missing)
