@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .._blas import single_threaded
-from .bootstrap import BootstrapResult, GroupSpec, _fixed_context, _group_matrix, default_groups
+from .bootstrap import BootstrapResult, GroupSpec, _counts, _fixed_context, _group_matrix, default_groups
 from .fit import LogLinearFit, _fast_independent, irls_poisson
 
 __all__ = [
@@ -334,7 +334,7 @@ def averaged_bootstrap(
     gmat, labels = _group_matrix(t, groups)
     rng_seeds = np.random.SeedSequence(seed).spawn(reps)
     out = np.full((reps, gmat.shape[0]), np.nan)
-    status: dict[str, int] = {"ok": 0, "boundary": 0, "lost list": 0, "not identified": 0}
+    sts: list[str] = []  # per replicate, as the fixed-model bootstrap names them ("extended+lost list", ...)
     obs = t.observable
     if draw == "mixture":
         jobs = [_fixed_context(f, gmat) for f in avg.fits]
@@ -348,7 +348,7 @@ def averaged_bootstrap(
             y[~obs] = 0.0
             v, st = jobs[pick[b]](y)
             out[b] = v
-            status[st] = status.get(st, 0) + 1
+            sts.append(st)
     else:
         refit = [_Refitter(f) for f in avg.fits]
         prob = avg.fitted / avg.fitted.sum()
@@ -365,11 +365,12 @@ def averaged_bootstrap(
                     fulls.append(full)
                     crit.append(m2ll + _penalty(avg.criterion, n, r.rank))
             if not fulls:
-                status["not identified"] += 1
+                sts.append("not identified")
                 continue
             w = smoothed_weights(crit)
             out[b] = gmat @ (w @ np.vstack(fulls))
-            status["ok"] += 1
+            sts.append("ok")
+    status, arrays = _counts(sts)
     est = gmat @ avg.fitted
     if bias == "shift":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -388,4 +389,5 @@ def averaged_bootstrap(
         observed=gmat @ t.y,
         status_counts=status,
         seed=seed,
+        **arrays,
     )
