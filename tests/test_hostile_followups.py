@@ -103,3 +103,15 @@ def test_compare_never_labels_a_row_without_n_hat_ok(tmp_path, cli):
 def test_count_option_naming_a_list_column_is_explained(tmp_path, cli):
     data = _table(tmp_path / "t.csv", GOOD)
     cli(["estimate", data, "--lists", "A,B", "--count", "C"], code=2, says=["'C'", "0 and 1", "--count count"])
+
+
+def test_year_named_apart_from_the_covariates_as_mse_does(cli):
+    # Cruyff's mse takes year= beside the covariates: with or without the column repeated in --covariates
+    a = cli(["estimate", "cruyff_simdat", "--covariates", "X1,X2,X3,X4", "--year", "Y", "--year-degree", "2", "--search", "cruyff",
+             "--ci", "none"], code=0)
+    b = cli(["estimate", "cruyff_simdat", "--covariates", "X1,X2,X3,X4,Y", "--year", "Y", "--year-degree", "2", "--search", "cruyff",
+             "--ci", "none"], code=0)
+    assert "11,406" in a and "11,406" in b  # mse's min-BIC N̂ (reference: 11,406.4)
+    e = estimate("cruyff_simdat", covariates=["X1", "X2", "X3", "X4"], year="Y", year_degree=2, search="cruyff",
+                 ci="none")
+    assert "Y" in e.histories.covariates

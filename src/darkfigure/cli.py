@@ -122,8 +122,20 @@ RepsOpt = Annotated[
 ]
 
 
-def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet):
-    """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet)."""
+def _covariates_with_year(covariates: str | None, year: str | None) -> list[str] | None:
+    """--covariates as a list ('' = none; None = every other column), with --year added when named apart."""
+    from .estimate import with_year
+
+    if covariates is None:
+        return None
+    return with_year([] if not covariates.strip() else (_split(covariates) or []), year)
+
+
+def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year=None):
+    """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet).
+
+    --year may name a column apart from --covariates (as Cruyff's ``mse``): it is read as a covariate too.
+    """
     from .io import read_histories
 
     m = missing.lower()
@@ -132,7 +144,7 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
     h = read_histories(
         data,
         lists=_split(lists),
-        covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
+        covariates=_covariates_with_year(covariates, year),
         count=count,
         on_empty_list="drop" if drop_empty_lists else "error",
         missing="error" if m == "error" else "keep",
@@ -363,7 +375,7 @@ def estimate(
         from .linkage.uncertainty import resolve_linkage
 
         data, link_run, linkage = resolve_linkage(data, None, linkage)
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
         _announce_size(h, search)
         res = run(
             h,
@@ -563,7 +575,7 @@ def compare(
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
     try:
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
         if missing.lower() == "drop":
             h = h.drop_incomplete()
         to_run, skipped = plan(h, (["loglinear-model"] if model else []) + (_split(methods) or []) or None)
@@ -640,7 +652,7 @@ def validate(
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("validate", out, overwrite=overwrite, inputs=_data_inputs(data), what="the validation")
     try:
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
         if missing.lower() == "drop":
             h = h.drop_incomplete()
         if h.k < 3:
@@ -964,7 +976,7 @@ def monitor(
         from .linkage.uncertainty import resolve_linkage
 
         data, link_run, linkage = resolve_linkage(data, None, linkage)
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet)
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
         _announce_size(h, search)
         res = run(
             h,

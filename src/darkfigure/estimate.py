@@ -485,6 +485,7 @@ def estimate(
     from .linkage.uncertainty import resolve_linkage
 
     data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
+    covariates = with_year(covariates, year)
     h = read_histories(
         data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep",
@@ -724,6 +725,14 @@ def estimate(
         conditional=conditional,
         linkage=link_est,
     )
+
+
+def with_year(covariates: list[str] | None, year: str | None) -> list[str] | None:
+    """The covariates to read, with the year column added when it was named apart (as Cruyff's ``mse``
+    takes ``year=`` beside the covariates); None (every other column) stays None."""
+    if covariates is None or year is None or year in covariates:
+        return covariates
+    return [*covariates, year]
 
 
 def truncate_at_observed(

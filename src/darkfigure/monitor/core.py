@@ -155,6 +155,10 @@ def monitor(
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
     read_kw["missing"] = "error" if kwargs.get("missing", "error") == "error" else "keep"
+    if "covariates" in read_kw:
+        from ..estimate import with_year
+
+        read_kw["covariates"] = with_year(read_kw["covariates"], year)
     h = read_histories(data, **read_kw)
     if year not in h.covariates:
         raise DataError(
