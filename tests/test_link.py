@@ -255,3 +255,15 @@ def test_pairs_records_and_reclustering(tmp_path, sim, linked):
     assert err["links"].sum() == linked.quality.iloc[0]["found_pairs"]
     back = pd.read_parquet(tmp_path / "out" / "pairs.parquet")
     assert back.equals(pairs)
+
+
+def test_names_without_letters_are_counted_and_reported(sim):
+    # issue 11, bad input: names made only of symbols or emoji are said, not silently treated as missing
+    files = {k: v.copy() for k, v in sim.files().items()}
+    org = next(iter(files))
+    files[org].loc[files[org].index[:3], "first_name"] = "😀😀"
+    files[org].loc[files[org].index[3:5], "surname"] = "###"
+    res = link(list(files.values()), **FAST)
+    said = " ".join(res.notes)
+    assert "3 registration(s) have a first_name with no letters" in said and "'😀😀'" in said
+    assert "2 registration(s) have a surname with no letters" in said and "'###'" in said

@@ -296,6 +296,27 @@ def _map_unique(s: pd.Series, f) -> pd.Series:
     return s.map(m)
 
 
+def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
+    """Notes on names given but made only of symbols, digits or emoji (nothing left after normalisation).
+
+    They are compared as missing names; saying so keeps a broken export (``###``, ``??``,
+    emoji) from passing silently as unknown names.
+    """
+    out = []
+    for col, key in (("first_name", "fn"), ("surname", "sn")):
+        given = df[col].astype(object).map(lambda v: isinstance(v, str) and v.strip() != "")
+        bad = given.to_numpy(dtype=bool) & pd.isna(prep[key]).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            org = df["organisation"].iloc[i] if "organisation" in df.columns else "?"
+            out.append(
+                f"{int(bad.sum()):,} registration(s) have a {col} with no letters (e.g. {df[col].iloc[i]!r}, "
+                f"record {df['record_id'].iloc[i]!r} of {org}); compared as a missing {col}, which weakens their "
+                "linkage: check the export of those files"
+            )
+    return out
+
+
 def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     p = pd.DataFrame({"uid": np.arange(len(df), dtype=np.int64)})
     # the normalisation pseudonymisation applies, so that both kinds of file compare the same strings
@@ -932,6 +953,7 @@ def link(
     t0 = time.perf_counter()
     if encoding == "plaintext":
         prep = _prepare_plain(df)
+        notes += _letterless_names(df, prep)
         comparisons, rules, training, deterministic = _plain_settings(prep)
         tf_cols, identity = ["full_name", "sn", "fn", "dob"], ["fn", "sn", "dob"]
     else:
