@@ -122,8 +122,12 @@ def test_write_files_and_estimate_reads_histories(tmp_path, sim, linked):
     files = linked.write(out)
     names = {f.name for f in files}
     assert {"links.csv", "persons.csv", "histories.csv", "linkage_quality.csv", "linkage_weights.csv",
-            "linkage_weights.png", "linkage_model.json"} <= names
+            "linkage_weights.png", "linkage_model.json", "linkage_settings.json"} <= names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    # the linkage correction reads the run's threshold instead of inferring it
+    from darkfigure.linkage.uncertainty import read_link_run
+
+    assert read_link_run(out).threshold == pytest.approx(linked.threshold)
     # persons whose registrations never gave a covariate value have an empty cell (estimate --missing em)
     h = read_histories(out / "histories.csv", missing="keep")
     assert h.n_observed == linked.n_persons and set(h.lists) == set(linked.lists)

@@ -196,7 +196,8 @@ class LinkageResult:
     def write(self, out: str | Path, *, plot: bool = True) -> list[Path]:
         """Write links.csv, persons.csv, histories.csv and, when computed, linkage_quality.csv,
         linkage_weights.csv (+ .png), linkage_sensitivity.csv, linkage_model.json, linkage_errors.csv,
-        pairs.parquet and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
+        linkage_settings.json (threshold, covariate rule, encoding, engine, lists, covariates), pairs.parquet
+        and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
 
         Files are first written to a temporary folder next to `out` and moved into place
         only when all are complete, so a failure leaves nothing half-written.
@@ -237,6 +238,12 @@ class LinkageResult:
             if self.model:
                 (tmp / "linkage_model.json").write_text(json.dumps(self.model, indent=1, default=str))
                 names.append("linkage_model.json")
+            # what re-clustering the pairs needs (the linkage correction reads it; no threshold to infer)
+            settings = {"threshold": self.threshold, "covariate_rule": self.covariate_rule,
+                        "encoding": self.encoding, "engine": self.engine, "lists": list(self.lists),
+                        "covariates": list(self.covariates)}
+            (tmp / "linkage_settings.json").write_text(json.dumps(settings, indent=1))
+            names.append("linkage_settings.json")
             out.mkdir(parents=True, exist_ok=True)
             for n in names:
                 os.replace(tmp / n, out / n)
