@@ -966,8 +966,9 @@ def monitor(
     """
     from .monitor import monitor as run
 
-    if ci.lower() not in ("parametric", "nonparametric"):
-        _fail(f"--ci must be parametric or nonparametric for the monitor (every group needs an interval), not {ci!r}")
+    if ci.lower() not in ("parametric", "nonparametric", "nonparametric-conditional"):
+        _fail(f"--ci must be parametric, nonparametric or nonparametric-conditional for the monitor (every group "
+              f"needs an interval), not {ci!r}")
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps)
     _check_jobs(jobs)
     _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
