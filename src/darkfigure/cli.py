@@ -31,6 +31,7 @@ def _no_type_for_flags() -> None:
         return
 
     def display_type_rich(self, ctx):
+        """Typer's type column in --help, empty for flags (no ``<bool>``)."""
         if getattr(self, "is_flag", False) and self.metavar is None:
             return ""
         return show(self, ctx)

@@ -251,6 +251,8 @@ def _gibbs_kernel():
 
     @njit(cache=True)
     def sweep_draws(indptr, nbr, logodds, labels, n_draws, thin, burn, seed):  # pragma: no cover - numba
+        """Gibbs sweeps over records (CSR neighbours `indptr`/`nbr`, pair log-odds): `n_draws` partitions,
+        shape (n_draws, n_records), after `burn` sweeps and every `thin` sweeps; seeded."""
         n = labels.size
         np.random.seed(seed)
         size = np.zeros(n, dtype=np.int64)
@@ -612,6 +614,7 @@ class LinkageEstimate:
         """The ``linkage`` block of ``result.json`` (plain JSON types)."""
 
         def num(v):
+            """A float for JSON: None where it is not finite."""
             v = float(v)
             return v if np.isfinite(v) else None
 

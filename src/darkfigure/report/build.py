@@ -813,6 +813,7 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
     """
 
     def cell(v, fmt):
+        """One cell formatted by `fmt`; '–' when empty, suppressed marks ('<10', 'x') as they are."""
         s = "" if v is None else str(v).strip()
         if s == "" or s.lower() == "nan":
             return "–"
@@ -822,15 +823,19 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
             return s  # '<10', 'x'
 
     def count(v):
+        """A count with thousands separators."""
         return cell(v, fmt_count)
 
     def pct(v):
+        """A share as a whole percentage."""
         return cell(v, lambda x: fmt_pct(x, 0))
 
     def rate(v):
+        """A rate per 100,000 with two decimals."""
         return cell(v, lambda x: fmt_num(x, 2))
 
     def col(name):
+        """Column `name`, or empty cells when the table lacks it."""
         return p[name] if name in p.columns else pd.Series([""] * len(p), index=p.index)
 
     out = pd.DataFrame({
