@@ -667,6 +667,16 @@ def estimate(
         from .linkage.uncertainty import correct_estimate
 
         t3 = time.perf_counter()
+        if avg is not None and len(avg.fits) > 1:
+            # the draws refit the chosen model: compare them with the chosen model's N̂ as linked, not with the
+            # model average, or the difference between the two estimators would pass for a linkage correction
+            point = _point_table(fit, groups).set_index(["group", "level"])["nhat"]
+            est = est.copy()
+            est["nhat"] = point.reindex(pd.MultiIndex.from_frame(est[["group", "level"]])).to_numpy()
+            warnings.append(
+                "the linkage correction refits the chosen model on every linkage draw: N̂ as linked and corrected "
+                "are that model's, not the model average (whose interval is shown as linked)"
+            )
         link_est, est = correct_estimate(
             linkage_run, h, fit, est, boot, draws=linkage_draws, reps=linkage_reps, seed=seed, level=level,
             year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing,
