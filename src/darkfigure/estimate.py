@@ -615,7 +615,8 @@ def estimate(
             from .loglinear.averaging import averaged_bootstrap, model_average, search_candidates
 
             avg = model_average(search_candidates(srch, fit), criterion=average_criterion)
-            boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, **_AVERAGING)
+            boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, progress=progress,
+                                      **_AVERAGING)
         elif em is not None:
             from .loglinear.em import em_parametric_bootstrap
 

@@ -53,7 +53,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .._blas import single_threaded
-from .bootstrap import BootstrapResult, GroupSpec, _counts, _fixed_context, _group_matrix, default_groups
+from .bootstrap import BootstrapResult, GroupSpec, _counts, _fixed_context, _group_matrix, _progress, default_groups
 from .fit import LogLinearFit, _fast_independent, irls_poisson
 
 __all__ = [
@@ -282,6 +282,7 @@ def averaged_bootstrap(
     groups: Sequence[GroupSpec] | None = None,
     draw: str = "mixture",
     bias: str = "none",
+    progress: bool = False,
 ) -> BootstrapResult:
     """Parametric bootstrap interval for a model-averaged N̂ (and every subgroup total).
 
@@ -308,6 +309,8 @@ def averaged_bootstrap(
     bias : {"none", "shift"}
         ``"shift"``: correct the point estimates and the limits for the bootstrap
         estimate of the bias on the log scale (see the module docstring).
+    progress : bool
+        A progress bar on a terminal (``draw="mixture"``).
 
     Returns
     -------
@@ -341,14 +344,16 @@ def averaged_bootstrap(
         pick = np.random.default_rng(np.random.SeedSequence(seed).spawn(reps + 1)[-1]).choice(
             len(avg.fits), size=reps, p=avg.weights
         )
-        for b in range(reps):
-            f = avg.fits[pick[b]]
-            rng = np.random.default_rng(rng_seeds[b])
-            y = rng.multinomial(int(np.floor(round(f.nhat, 1))), f.fitted / f.fitted.sum()).astype(float)
-            y[~obs] = 0.0
-            v, st = jobs[pick[b]](y)
-            out[b] = v
-            sts.append(st)
+        with _progress(progress, reps, "model-averaged bootstrap") as advance:
+            for b in range(reps):
+                advance(1)
+                f = avg.fits[pick[b]]
+                rng = np.random.default_rng(rng_seeds[b])
+                y = rng.multinomial(int(np.floor(round(f.nhat, 1))), f.fitted / f.fitted.sum()).astype(float)
+                y[~obs] = 0.0
+                v, st = jobs[pick[b]](y)
+                out[b] = v
+                sts.append(st)
     else:
         refit = [_Refitter(f) for f in avg.fits]
         prob = avg.fitted / avg.fitted.sum()
