@@ -681,6 +681,7 @@ def estimate(
         link_est, est = correct_estimate(
             linkage_run, h, fit, est, boot, draws=linkage_draws, reps=linkage_reps, seed=seed, level=level,
             year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing,
+            progress=progress,
         )
         warnings += link_est.warnings
         seconds["linkage"] = time.perf_counter() - t3

@@ -670,6 +670,7 @@ def linkage_uncertainty(
     n_jobs: int | None = None,
     as_linked: tuple[pd.DataFrame, np.ndarray, np.ndarray | None] | None = None,
     sampler: str = "partition",
+    progress: bool = False,
 ) -> LinkageEstimate:
     """N̂ corrected for linkage error, with an interval carrying the linkage's uncertainty, for any estimator.
 
@@ -694,6 +695,9 @@ def linkage_uncertainty(
         How linkages are drawn: partitions by :func:`draw_partitions` (default; a
         record joins a person only if it matches the members it was compared with), or
         independent pairs by :func:`draw_links`, re-clustered by ``link``'s rules.
+    progress : bool
+        A progress bar of the draws on a terminal (each draw keeps its own seed, so the
+        result does not depend on how draws are grouped into tasks).
 
     Returns
     -------
@@ -723,17 +727,26 @@ def linkage_uncertainty(
         as_linked = refit(run.histories(), int(boot_seeds[0]))
     labels0, points0, _ = as_linked
     key0 = labels0["group"].astype(str) + "\x1f" + labels0["level"].astype(str)
-    jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), draws))
-    chunks = np.array_split(np.arange(draws), jobs)
-    tasks = [(run, masks[c], refit, boot_seeds[c]) for c in chunks]
-    if jobs == 1:
-        results = [r for t in tasks for r in _draw_task(t)]
-    else:
-        import multiprocessing
+    from ..loglinear.bootstrap import _progress
 
-        # forkserver: the caller may hold DuckDB/Splink threads, which a fork would copy mid-flight
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver")) as ex:
-            results = [r for rs in ex.map(_draw_task, tasks) for r in rs]
+    jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), draws))
+    # a few draws per task: the progress bar moves, and the workers stay busy to the end
+    chunks = [c for c in np.array_split(np.arange(draws), min(draws, 4 * jobs)) if c.size]
+    tasks = [(run, masks[c], refit, boot_seeds[c]) for c in chunks]
+    results = []
+    with _progress(progress, draws, "linkage draws") as advance:
+        if jobs == 1:
+            for t in tasks:
+                results += _draw_task(t)
+                advance(len(t[3]))
+        else:
+            import multiprocessing
+
+            # forkserver: the caller may hold DuckDB/Splink threads, which a fork would copy mid-flight
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver")) as ex:
+                for t, rs in zip(tasks, ex.map(_draw_task, tasks), strict=True):
+                    results += rs
+                    advance(len(t[3]))
     G = len(labels0)
     pts = np.full((draws, G), np.nan)
     B = max((r[2].shape[0] for r in results if r is not None and r[2] is not None), default=0)
@@ -904,7 +917,8 @@ def isolated_lists(h: CaptureHistories) -> list[str]:
 def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame, boot, *, draws: int = 50,
                      reps: int = 20, seed: int | None = None, level: float = 0.95, year: str | None = None,
                      year_degree: int | None = None, structural_zeros: Any = None,
-                     n_jobs: int | None = None, missing: str = "em") -> tuple[LinkageEstimate, pd.DataFrame]:
+                     n_jobs: int | None = None, missing: str = "em",
+                     progress: bool = False) -> tuple[LinkageEstimate, pd.DataFrame]:
     """The linkage correction of a log-linear estimate (what ``estimate(..., linkage="correct")`` runs).
 
     Parameters
@@ -923,6 +937,8 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
     missing : {"em", "drop", "error"}
         What the as-linked estimate did with persons whose covariate is unknown; every
         draw does the same.
+    progress : bool
+        A progress bar of the linkage draws on a terminal.
 
     Returns
     -------
@@ -960,7 +976,7 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
     refit = loglinear_refit(model, list(h.covariates), reps=reps, year=year, year_degree=year_degree,
                             structural_zeros=structural_zeros, level=level, missing=missing)
     labels = table[["group", "level", "observed"]].reset_index(drop=True)
-    le = linkage_uncertainty(run, refit, draws=draws, seed=seed, level=level, n_jobs=n_jobs,
+    le = linkage_uncertainty(run, refit, draws=draws, seed=seed, level=level, n_jobs=n_jobs, progress=progress,
                              as_linked=(labels, table["nhat"].to_numpy(float), None))
     persons = run.histories().n_observed
     if persons != h.n_observed:
