@@ -454,7 +454,8 @@ def _print_result(res) -> None:
             a = res.averaged
             head.add_row(
                 "averaged", f"N̂ is the average over {len(a.fits)} models ({a.criterion.upper()} weights; "
-                f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice"
+                f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
+                "of that model"
             )
         head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
     else:

@@ -248,7 +248,7 @@ def model_checks(
                     float(z),
                     bool(flag),
                     f"Chao's lower bound under heterogeneity (Mth Chao) is {nhat_lb:,.0f} (se {se:,.0f}); "
-                    f"the model's N̂ {fit.nhat:,.0f} is {abs(z):.1f} standard errors {'below' if z > 0 else 'above'} it"
+                    f"the chosen model's N̂ {fit.nhat:,.0f} is {abs(z):.1f} standard errors {'below' if z > 0 else 'above'} it"
                     + (
                         ": the model has not captured heterogeneity of registration (or lists are negatively "
                         "dependent), so N̂ is likely too low; compare heterogeneity models and latent class "
