@@ -352,6 +352,14 @@ def estimate(
     ] = None,
     linkage_draws: Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")] = 50,
     linkage_reps: Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")] = 20,
+    assumption_range: Annotated[
+        str,
+        typer.Option(
+            help="Range 'lo,hi' of ψ, the odds ratio among the unobserved relative to the model's (its k-list "
+            "interaction), over which N̂ is recomputed with the untestable identifying assumption relaxed, with "
+            "bounds (docs/identifying_assumption.md); 'off' skips it."
+        ),
+    ] = "0.5,2",
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
@@ -400,6 +408,7 @@ def estimate(
             linkage_run=link_run,
             linkage_draws=linkage_draws,
             linkage_reps=linkage_reps,
+            assumption_range=assumption_range,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
@@ -458,6 +467,8 @@ def _print_result(res) -> None:
                 "of that model"
             )
         head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
+        if getattr(res, "identifying", None) is not None:
+            head.add_row("assumption", escape(res.identifying.summary_line()))
     else:
         head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")
     console.print(Panel(head, title=f"darkfigure {__version__}", expand=False))

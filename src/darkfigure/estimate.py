@@ -110,6 +110,7 @@ class Estimate:
     averaged: Any = None
     conditional: bool | None = None
     linkage: Any = None  # LinkageEstimate (darkfigure.linkage.uncertainty) when the data was a link run
+    identifying: Any = None  # IdentifyingAssumption (darkfigure.sensitivity): N̂ as the k-way interaction is relaxed
 
     @property
     def nhat(self) -> float:
@@ -202,6 +203,7 @@ class Estimate:
             "warnings": list(self.warnings),
             "checks": [c.to_dict() for c in self.checks],
             **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
+            "identifying_assumption": None if self.identifying is None else self.identifying.to_dict(),
             "seconds": self.seconds,
         }
         return out
@@ -341,6 +343,7 @@ def estimate(
     linkage_draws: int = 50,
     linkage_reps: int = 20,
     linkage_run: Any = None,
+    assumption_range: Any = (0.5, 2.0),
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -432,6 +435,11 @@ def estimate(
         Linkage draws, and parametric bootstrap replicates per draw (0: linkage uncertainty only).
     linkage_run : LinkRun, optional
         The linkage run (records and scored pairs) behind `data`.
+    assumption_range : (lo, hi), "lo,hi", "off" or None
+        Range of psi over which N̂ is recomputed with the identifying assumption (no
+        k-way list interaction) relaxed, with Sun et al.'s bounds
+        (:mod:`darkfigure.sensitivity`; ``Estimate.identifying``). Default (1/2, 2);
+        None or "off" skips it. Cheap: a rescaling plus two profile-likelihood fits.
 
     Returns
     -------
@@ -477,6 +485,9 @@ def estimate(
             f"reps={reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model): 1,000 is the standard, "
             "10,000 pins the interval's ends down to about 1%"
         )
+    from .sensitivity import parse_range
+
+    assumption_range = parse_range(assumption_range)
     missing = missing.lower()
     if missing not in ("error", "em", "drop"):
         raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
@@ -715,7 +726,23 @@ def estimate(
         "missing": missing,
         "imputed": None if cc is None else {"persons": cc.n_persons, **cc.missing_values},
         "linkage": linkage,
+        "assumption_range": None if assumption_range is None else list(assumption_range),
     }
+    ident = None
+    if assumption_range is not None and fit.identified:
+        from .sensitivity import identifying_assumption
+
+        t4 = time.perf_counter()
+        try:
+            ident = identifying_assumption(
+                Estimate(histories=h, table=fit.table if em_mode else table, fit=fit, search=srch, ci_method=ci,
+                         level=level, lower=lower, upper=upper, estimates=est, bootstrap=boot, settings=settings,
+                         averaged=avg),
+                range=assumption_range, groups=groups,
+            )
+        except (DataError, ValueError) as e:
+            warnings.append(f"the sensitivity to the identifying assumption could not be computed: {e}")
+        seconds["identifying_assumption"] = time.perf_counter() - t4
     return Estimate(
         histories=h,
         table=fit.table if em_mode else table,
@@ -736,6 +763,7 @@ def estimate(
         averaged=avg,
         conditional=conditional,
         linkage=link_est,
+        identifying=ident,
     )
 
 

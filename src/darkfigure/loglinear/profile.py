@@ -165,12 +165,16 @@ class _ProfileEngine:
     x0 : ndarray of shape (s, p)
         Design rows of the hidden cells (one per stratum), pooled into one pseudo-cell.
     correction : {"rcapture", "exact"}
+    offset0 : float
+        Offset added to the hidden cells' linear predictor (log psi of
+        :mod:`darkfigure.sensitivity`: the identifying assumption relaxed); 0 by default.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, x0: np.ndarray, correction: str) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, x0: np.ndarray, correction: str, offset0: float = 0.0) -> None:
         self.x = np.ascontiguousarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.x0 = np.ascontiguousarray(x0, dtype=float)
+        self.offset0 = float(offset0)
         self.n = float(self.y.sum())
         self.correction = correction
         self._ylogy = float(np.sum(xlogy(self.y, self.y)))
@@ -219,7 +223,7 @@ class _ProfileEngine:
         prev_dec = math.inf
         for _ in range(max_iter):
             eta = x @ beta
-            eta0 = x0 @ beta
+            eta0 = x0 @ beta + self.offset0
             if np.max(eta, initial=-np.inf) > 700 or np.max(eta0) > 700:
                 raise FloatingPointError("linear predictor overflow")
             mu = np.exp(eta)
@@ -248,7 +252,7 @@ class _ProfileEngine:
                 for _ in range(60):
                     b = beta + t * step
                     e = x @ b
-                    e0 = x0 @ b
+                    e0 = x0 @ b + self.offset0
                     if np.max(e, initial=-np.inf) <= 700 and np.max(e0) <= 700:
                         m0n = float(np.exp(e0).sum())
                         new = float(y @ e - np.exp(e).sum() + (n0 * math.log(m0n) if n0 > 0 else 0.0) - m0n)
@@ -262,7 +266,7 @@ class _ProfileEngine:
     def fit_poisson(self, beta_start: np.ndarray) -> tuple[float, np.ndarray]:
         """The fit without the pseudo-cell's count (n0 free): returns N-hat and beta."""
         beta, mu, *_ = irls_poisson(self.x, self.y, mu_start=np.exp(self.x @ beta_start), tol=1e-14)[:2]
-        return self.n + float(np.exp(self.x0 @ beta).sum()), beta
+        return self.n + float(np.exp(self.x0 @ beta + self.offset0).sum()), beta
 
     def seed(self, n0: float, beta: np.ndarray) -> None:
         """Fit at one n0 from `beta` and cache it (the first warm start)."""
@@ -509,6 +513,7 @@ def _prepare(
     identified: bool,
     correction: str,
     beta_start: np.ndarray | None,
+    offset0: float = 0.0,
 ) -> tuple[_ProfileEngine, float]:
     """Reduce to the cells and columns in the likelihood, build the engine, seed it.
 
@@ -537,7 +542,7 @@ def _prepare(
     xf, yf, x0f = x[facial], y[facial], x0[keep0]
     used = independent_columns(np.vstack([xf, x0f]))
     xf, x0f = xf[:, used], x0f[:, used]
-    engine = _ProfileEngine(xf, yf, x0f, correction)
+    engine = _ProfileEngine(xf, yf, x0f, correction, offset0)
     if x0f.shape[0] == 0:
         return engine, engine.n
     n = engine.n
@@ -656,6 +661,7 @@ def profile_interval(
     correction: str = "rcapture",
     allow_not_identified: bool = False,
     y: np.ndarray | None = None,
+    hidden_offset: float = 0.0,
 ) -> ProfileInterval:
     """Multinomial profile-likelihood interval for N of a fitted log-linear model.
 
@@ -692,6 +698,12 @@ def profile_interval(
     y : ndarray of shape (n_cells,), optional
         The counts the fit was made with, when not ``fit.table.y`` (as in
         ``fit_model(..., y=...)``).
+    hidden_offset : float, default 0
+        log psi added to the linear predictor of every hidden cell: the model with its
+        identifying assumption (no highest-order list interaction) relaxed to
+        "the unobserved count is psi times what the model extrapolates"
+        (:mod:`darkfigure.sensitivity`; Sun et al. 2020 take the union of such
+        intervals over a bounded interaction). Only with an identified fit.
 
     Returns
     -------
@@ -727,6 +739,8 @@ def profile_interval(
         )
     x, yo, x0 = _fit_arrays(fit, y)
     identified = status in ("ok", "extended")
+    if hidden_offset and not identified:
+        raise ValueError("hidden_offset needs a fit that identifies N")
     existence = fit.existence
     if identified and existence is None and y is None:
         beta = fit.beta
@@ -737,7 +751,7 @@ def profile_interval(
             if not existence.identified:
                 raise ValueError(f"with these counts the model does not identify N: {existence.message()}")
     if identified:
-        engine, nhat = _prepare(x, yo, x0, existence, identified, correction, beta)
+        engine, nhat = _prepare(x, yo, x0, existence, identified, correction, beta, hidden_offset)
         return _interval_or_degenerate(engine, nhat, level, max_factor)
     return _not_identified(x, yo, x0, correction, level, max_factor)
 

@@ -1,0 +1,621 @@
+"""Sensitivity of N̂ to the identifying assumption of a log-linear model.
+
+Every log-linear multiple systems estimate rests on one assumption the data cannot
+test: the highest-order list interaction (the k-way term of k lists) is zero. The
+observed cells say nothing about it; it alone turns the model for the observed
+table into a number for the unobserved cell (Aleshin-Guendel, Sadinle & Wakefield,
+"The central role of the identifying assumption in population size estimation",
+Biometrics 2024, arXiv:2101.09304). This module shows how N̂ moves when that
+interaction is fixed at another value, and gives partial-identification bounds on N
+when it is only known to be bounded (Sun, Van Baelen, Plettinckx & Crawford,
+"Partial identification and dependence-robust confidence intervals for
+capture-recapture surveys", arXiv:2008.00127, 2020: bounds on the highest-order
+interaction term of the log-linear model, confidence set by profile likelihood).
+
+The parameter psi
+-----------------
+With lists coded 0/1 (corner-point parametrisation, as R's ``glm``), the k-way
+interaction of the complete 2^k table of expected counts m is the contrast
+
+    lambda_1..k = sum over patterns w of (-1)^(k - |w|) log m_w,
+
+and the unobserved cell m_0 enters it with the sign (-1)^k. We define
+
+    psi = exp((-1)^k lambda_1..k),    i.e.  lambda_1..k = (-1)^k log psi.
+
+In words: psi is the odds ratio between any two lists among the persons missed by
+all the other lists (a 2 x 2 table that contains the unobserved cell), divided by
+what the lower-order terms of the model imply for it. For 2 lists it is simply the
+odds ratio between the two lists, m_11 m_00 / (m_10 m_01); for 3 lists it is
+OR(1, 2 | not on list 3) / OR(1, 2 | on list 3). psi = 1 is the usual assumption;
+psi > 1 means the lists are more positively dependent among the unobserved than the
+model extrapolates, hence more persons unobserved and a larger N̂; psi < 1 the
+opposite. The same psi applies in every covariate stratum.
+
+Relaxing the assumption to a given psi is the chosen model with the offset log psi
+on the unobserved cell of every stratum (equivalently, its k-way term fixed at
+(-1)^k log psi). The unobserved cells are not in the likelihood, so the fit of the
+observed cells is unchanged and the unobserved fitted count is multiplied by psi:
+
+    N̂(psi) = N̂ + (psi - 1) m̂_0,     m̂_0 = N̂ - n (the usual dark figure),
+
+and so for every subgroup (its own unobserved cells scaled by psi). For a model
+average (``ci="averaged"``) each model's unobserved cells scale alike, so the
+average moves the same way. With declared structural zeros a stratum's k-way
+contrast involves cells that cannot be observed; psi is then defined through the
+model's extrapolated values of those cells, which amounts to the same statement:
+that stratum's unobserved count is psi times what the model extrapolates. A stratum
+whose unobserved cell the (extended) MLE fits as 0 stays at 0.
+
+Bounds under bounded dependence
+-------------------------------
+Sun et al. (2020) bound the highest-order interaction, |lambda_1..k| <= log psi_max,
+and report the identification region of N and a confidence set: the union over the
+bounded parameter of profile-likelihood intervals. Here the region is
+``[N̂(psi_lo), N̂(psi_hi)]`` (N̂ increases with psi) and the confidence set is the union
+of the multinomial profile-likelihood intervals (Cormack 1992, as
+:func:`darkfigure.loglinear.profile.profile_interval`) of the chosen model with the
+offset log psi, taken at the two ends of the range: each limit moves monotonically
+with psi, so the union over the range is the span from the lower end's lower limit to
+the upper end's upper limit. These intervals are conditional on the chosen model
+(not on the model average). Sun et al.'s other assumption (bounds on pairwise
+capture probabilities) is not implemented.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = [
+    "DEFAULT_RANGE",
+    "DEFAULT_POINTS",
+    "IdentifyingAssumption",
+    "parse_range",
+    "psi_grid",
+    "sensitivity",
+    "identifying_assumption",
+    "kway_contrast",
+    "simulate_kway",
+]
+
+#: default range of psi: the dependence among the unobserved half or twice what the model extrapolates
+DEFAULT_RANGE: tuple[float, float] = (0.5, 2.0)
+#: default number of grid points (odd, so that psi = 1 is the middle point of a range symmetric on the log scale)
+DEFAULT_POINTS = 9
+OPTION = "--assumption-range"
+
+
+def parse_range(value: Any, option: str = OPTION) -> tuple[float, float] | None:
+    """Read a range of psi: ``"0.5,2"``, a pair of numbers, or ``"off"``/``"none"``/None (no sensitivity).
+
+    Parameters
+    ----------
+    value : str, sequence of two numbers, or None
+    option : str
+        The option's name, for the error message.
+
+    Returns
+    -------
+    (lo, hi) with 0 < lo <= hi, or None when switched off.
+
+    Raises
+    ------
+    DataError
+        Not two numbers, a psi <= 0 or not finite, or lo > hi; the message names `option`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("off", "none", "no", "false", ""):
+            return None
+        parts = [p for p in v.replace(";", ",").split(",") if p.strip()]
+        try:
+            nums = [float(p) for p in parts]
+        except ValueError:
+            raise DataError(
+                f"{option} must be two numbers 'lo,hi' (e.g. 0.5,2) or 'off'; got {value!r}"
+            ) from None
+    else:
+        try:
+            nums = [float(x) for x in value]
+        except (TypeError, ValueError):
+            raise DataError(f"{option} must be two numbers (lo, hi), e.g. (0.5, 2); got {value!r}") from None
+    if len(nums) != 2:
+        raise DataError(f"{option} must be two numbers 'lo,hi' (e.g. 0.5,2); got {len(nums)} value(s): {value!r}")
+    lo, hi = nums
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 or hi <= 0:
+        raise DataError(
+            f"{option}: psi is an odds ratio and must be positive and finite; got {lo:g},{hi:g}. "
+            "Use e.g. 0.5,2 (dependence among the unobserved half to twice what the model assumes)"
+        )
+    if lo > hi:
+        raise DataError(f"{option}: the lower end {lo:g} is above the upper end {hi:g}; give 'lo,hi', e.g. {hi:g},{lo:g}")
+    return lo, hi
+
+
+def psi_grid(lo: float, hi: float, points: int = DEFAULT_POINTS) -> np.ndarray:
+    """Log-spaced grid of psi over ``[lo, hi]``, with psi = 1 added when it lies inside.
+
+    Parameters
+    ----------
+    lo, hi : float
+        Ends of the range, ``0 < lo <= hi``.
+    points : int
+        Odd number of log-spaced points (>= 3); with a range symmetric on the log scale
+        (e.g. 1/2 to 2) the middle point is psi = 1.
+
+    Returns
+    -------
+    ndarray of shape (points,) or (points + 1,), increasing.
+
+    Raises
+    ------
+    DataError
+        `points` not an odd integer >= 3, or a bad range.
+    """
+    lo, hi = parse_range((lo, hi))  # type: ignore[misc]
+    if int(points) != points or points < 3 or points % 2 == 0:
+        raise DataError(f"the grid of psi needs an odd number of points >= 3 (so psi = 1 can be the middle); got {points}")
+    g = np.exp(np.linspace(math.log(lo), math.log(hi), int(points)))
+    if lo == hi:
+        g = np.array([lo])
+    if lo <= 1.0 <= hi:
+        g = np.where(np.isclose(g, 1.0, rtol=1e-12, atol=0), 1.0, g)
+        if not np.any(g == 1.0):
+            g = np.sort(np.append(g, 1.0))
+    return g
+
+
+@dataclass
+class IdentifyingAssumption:
+    """N̂ as the identifying assumption (no k-way list interaction) is relaxed to psi in a range.
+
+    Attributes
+    ----------
+    k : int
+        Number of lists (the relaxed term is the k-way list interaction).
+    range : (float, float)
+        The range of psi tried.
+    grid : DataFrame
+        ``psi, nhat, dark_figure`` at every grid point (psi increasing).
+    nhat : float
+        The usual N̂ (psi = 1).
+    n_observed : int
+    low, high : float
+        N̂ at the ends of the range (N̂ increases with psi): the estimated identification
+        region of N under ``psi in range``.
+    subgroups : DataFrame
+        ``group, level, observed, nhat, unobserved, low, high`` for every subgroup total
+        (the total first); ``unobserved`` is the fitted unobserved count at psi = 1, so
+        ``N̂_g(psi) = nhat + (psi - 1) * unobserved``.
+    bounds : dict
+        Sun et al. (2020) bounds: ``psi`` (the bounded range), ``estimate`` ([low, high]),
+        ``confidence`` ([lower, upper] or None), ``level``, ``method``, ``ends`` (the
+        profile interval at each end), ``note``.
+    averaged : bool
+        Whether N̂ is a model average (each model's unobserved cells scaled alike).
+    explanation : str
+        One plain sentence for a reader.
+    """
+
+    k: int
+    range: tuple[float, float]
+    grid: pd.DataFrame
+    nhat: float
+    n_observed: int
+    low: float
+    high: float
+    subgroups: pd.DataFrame
+    bounds: dict = field(default_factory=dict)
+    averaged: bool = False
+    explanation: str = ""
+
+    parameter: str = (
+        "psi = exp((-1)^k * lambda), lambda the k-way list interaction (lists coded 0/1): the odds ratio between "
+        "any two lists among persons missed by all other lists, relative to what the model's lower-order terms "
+        "imply; psi = 1 is the usual assumption (no k-way interaction), psi > 1 more persons unobserved; the same "
+        "psi in every stratum"
+    )
+
+    def nhat_at(self, psi: float | np.ndarray) -> float | np.ndarray:
+        """N̂ at `psi` (scalar or array, > 0): ``N̂ + (psi - 1) (N̂ - n)``."""
+        p = np.asarray(psi, dtype=float)
+        if np.any(~(p > 0)):
+            raise DataError("psi must be positive")
+        out = self.nhat + (p - 1.0) * (self.nhat - self.n_observed)
+        return float(out) if out.ndim == 0 else out
+
+    def summary_line(self) -> str:
+        """One line for the printed summary."""
+        lo, hi = self.range
+        conf = self.bounds.get("confidence")
+        c = "" if not conf else (
+            f"; {self.bounds['level']:.0%} bounds {conf[0]:,.0f} – "
+            + ("no upper limit" if not np.isfinite(conf[1]) else f"{conf[1]:,.0f}")
+        )
+        return (
+            f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ) goes from "
+            f"{_fmt_psi(lo)} to {_fmt_psi(hi)} of what the model assumes (ψ = 1: {self.nhat:,.0f}){c}"
+        )
+
+    def to_dict(self) -> dict:
+        """Plain JSON types: what ``result.json`` holds under ``identifying_assumption``."""
+
+        def num(v):
+            if v is None:
+                return None
+            v = float(v)
+            return v if np.isfinite(v) else (None if np.isnan(v) else ("inf" if v > 0 else "-inf"))
+
+        b = dict(self.bounds)
+        for key in ("estimate", "confidence"):
+            if b.get(key) is not None:
+                b[key] = [num(v) for v in b[key]]
+        if b.get("ends"):
+            b["ends"] = [{kk: num(vv) if isinstance(vv, float) else vv for kk, vv in e.items()} for e in b["ends"]]
+        return {
+            "parameter": self.parameter,
+            "lists": self.k,
+            "range": [float(self.range[0]), float(self.range[1])],
+            "grid": [{"psi": float(r.psi), "nhat": num(r.nhat)} for r in self.grid.itertuples()],
+            "nhat": num(self.nhat),
+            "low": num(self.low),
+            "high": num(self.high),
+            "averaged": self.averaged,
+            "subgroups": [
+                {"group": str(r.group), "level": str(r.level), "observed": int(r.observed), "nhat": num(r.nhat),
+                 "unobserved": num(r.unobserved), "low": num(r.low), "high": num(r.high)}
+                for r in self.subgroups.itertuples()
+            ],
+            "bounds": b,
+            "explanation": self.explanation,
+        }
+
+
+def _fmt_psi(p: float) -> str:
+    """1/2 rather than 0.5 for reciprocals of whole numbers, else a short decimal."""
+    if p < 1 and abs(1 / p - round(1 / p)) < 1e-9:
+        return f"1/{round(1 / p)}"
+    return f"{p:g}"
+
+
+def _hidden_by_group(fit, groups: Sequence[tuple[str, ...]]) -> tuple[list[pd.DataFrame], list[np.ndarray]]:
+    """Per group spec: the fit's ``nhat_by`` table and the fitted unobserved count of each group."""
+    tables, hidden = [], []
+    t = fit.table
+    h = np.where(t.hidden, np.nan_to_num(fit.fitted, nan=0.0), 0.0)
+    for g in groups:
+        idx, _ = t.group_index(tuple(g))
+        d = fit.nhat_by(tuple(g))
+        tables.append(d)
+        hidden.append(np.bincount(idx, weights=h, minlength=len(d)))
+    return tables, hidden
+
+
+def sensitivity(
+    fits: Sequence[Any],
+    weights: Sequence[float] | None = None,
+    *,
+    range: tuple[float, float] | str | None = DEFAULT_RANGE,  # noqa: A002 - the option's name
+    points: int = DEFAULT_POINTS,
+    groups: Sequence[tuple[str, ...]] | None = None,
+    level: float = 0.95,
+    profile: bool = True,
+    nhat: float | None = None,
+) -> IdentifyingAssumption:
+    """N̂ over a range of psi for a fitted log-linear model (or a weighted average of several).
+
+    Parameters
+    ----------
+    fits : sequence of LogLinearFit
+        The chosen model (one fit), or the models of an average; all identified, all
+        fitted to the same table. The first is the one whose profile intervals bound N.
+    weights : sequence of float, optional
+        Model-average weights (default: one fit, weight 1).
+    range : (lo, hi) or "lo,hi"
+        Range of psi (see the module docstring), ``0 < lo <= hi``; default (1/2, 2).
+    points : int
+        Odd number of log-spaced grid points (psi = 1 added when inside the range).
+    groups : sequence of tuples of covariate names, optional
+        Subgroup margins (default: the total only; ``()`` is the total).
+    level : float
+        Level of the profile-likelihood bounds.
+    profile : bool
+        Compute the Sun et al. confidence set (two profile-likelihood fits); False gives
+        the point range only.
+    nhat : float, optional
+        The usual N̂ to check against (e.g. an ``Estimate``'s N̂); a mismatch beyond 1e-6
+        relative raises, so that psi = 1 always reproduces the number reported.
+
+    Returns
+    -------
+    IdentifyingAssumption
+
+    Raises
+    ------
+    DataError
+        A bad range (named ``--assumption-range``), a fit that is not log-linear or does
+        not identify N.
+    """
+    from .loglinear.fit import LogLinearFit
+
+    rng_ = parse_range(range)
+    if rng_ is None:
+        raise DataError(f"{OPTION} is off: no sensitivity to compute")
+    lo, hi = rng_
+    fits = list(fits)
+    if not fits:
+        raise DataError("no fitted model given")
+    for f in fits:
+        if not isinstance(f, LogLinearFit):
+            raise DataError(
+                f"{OPTION} applies to log-linear models only (their identifying assumption is the k-way list "
+                f"interaction); got {type(f).__name__}. Turn it off ({OPTION} off) for other methods"
+            )
+        if not f.identified:
+            raise DataError(f"{OPTION}: the model {f.model.label()} does not identify N, so there is nothing to vary")
+    w = np.ones(1) if weights is None else np.asarray(weights, dtype=float)
+    if len(w) != len(fits) or np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+        raise ValueError("weights must be non-negative, one per fit, and add up to 1")
+    groups = [()] if groups is None else [tuple(g) for g in groups]
+    if () not in groups:
+        groups = [(), *groups]
+    grid = psi_grid(lo, hi, points)
+    k = fits[0].table.histories.k
+    n = fits[0].n_observed
+    # subgroup totals and unobserved counts, averaged over the models
+    base_tables, _ = _hidden_by_group(fits[0], groups)
+    nh = [np.zeros(len(d)) for d in base_tables]
+    hid = [np.zeros(len(d)) for d in base_tables]
+    for f, wi in zip(fits, w):
+        tabs, hs = _hidden_by_group(f, groups)
+        for j in np.arange(len(groups)):
+            nh[j] += wi * tabs[j]["nhat"].to_numpy(dtype=float)
+            hid[j] += wi * hs[j]
+    rows = []
+    for g, d, a, b in zip(groups, base_tables, nh, hid):
+        for i in np.arange(len(d)):
+            r = d.iloc[int(i)]
+            rows.append({
+                "group": "total" if not g else "x".join(g),
+                "level": "" if not g else ":".join(str(r[c]) for c in g),
+                "observed": int(r["observed"]),
+                "nhat": float(a[i]),
+                "unobserved": float(b[i]),
+                "low": float(a[i] + (lo - 1.0) * b[i]),
+                "high": float(a[i] + (hi - 1.0) * b[i]),
+            })
+    sub = pd.DataFrame(rows)
+    n0 = float(hid[0][0])
+    n_hat = float(nh[0][0])
+    if nhat is not None and not math.isclose(n_hat, float(nhat), rel_tol=1e-6, abs_tol=1e-6):
+        raise ValueError(f"the models give N̂ = {n_hat:,.3f} at psi = 1, not the {nhat:,.3f} reported")
+    g_nhat = n_hat + (grid - 1.0) * n0
+    gtab = pd.DataFrame({"psi": grid, "nhat": g_nhat, "dark_figure": g_nhat - n})
+    low, high = float(n_hat + (lo - 1.0) * n0), float(n_hat + (hi - 1.0) * n0)
+    bounds: dict = {
+        "method": "Sun, Van Baelen, Plettinckx & Crawford (2020): highest-order interaction bounded to psi in the "
+        "range; estimate = identification region [N̂(psi_lo), N̂(psi_hi)], confidence = union of the chosen "
+        "model's multinomial profile-likelihood intervals over the range (taken at its two ends)",
+        "psi": [float(lo), float(hi)],
+        "estimate": [low, high],
+        "confidence": None,
+        "level": float(level),
+        "conditional_on_chosen_model": True,
+        "ends": [],
+        "note": None,
+    }
+    if profile:
+        bounds.update(_profile_bounds(fits[0], lo, hi, level))
+    sizes = f"{low:,.0f} and {high:,.0f}"
+    expl = (
+        f"N̂ = {n_hat:,.0f} assumes that the {k} lists depend on each other among the persons no list registered "
+        f"exactly as the model extrapolates from those registered (no {k}-list interaction), which the data cannot "
+        f"check; if that dependence is between {_fmt_psi(lo)} and {_fmt_psi(hi)} times as strong (odds ratio ψ), "
+        f"N lies between {sizes}"
+    )
+    conf = bounds.get("confidence")
+    if conf is not None:
+        top = "no upper limit" if not np.isfinite(conf[1]) else f"{conf[1]:,.0f}"
+        expl += f", and with sampling error between {conf[0]:,.0f} and {top} ({level:.0%} profile-likelihood bounds)"
+    expl += "."
+    return IdentifyingAssumption(
+        k=k, range=(float(lo), float(hi)), grid=gtab, nhat=n_hat, n_observed=int(n), low=low, high=high,
+        subgroups=sub, bounds=bounds, averaged=len(fits) > 1, explanation=expl,
+    )
+
+
+def _profile_bounds(fit, lo: float, hi: float, level: float) -> dict:
+    """Union of the profile-likelihood intervals with offset log psi at the two ends of the range."""
+    from .loglinear.profile import profile_interval
+
+    ends, lows, highs, notes = [], [], [], []
+    for p in (lo, hi) if lo != hi else (lo,):
+        try:
+            pr = profile_interval(fit, level=level, hidden_offset=math.log(p))
+        except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as e:
+            notes.append(f"profile at psi = {p:g} failed ({e})")
+            continue
+        ends.append({"psi": float(p), "lower": float(pr.low), "upper": float(pr.high),
+                     "upper_bounded": bool(pr.upper_bounded)})
+        lows.append(pr.low)
+        highs.append(pr.high if pr.upper_bounded else math.inf)
+    out: dict = {"ends": ends}
+    if notes or not ends:
+        out["note"] = "; ".join(notes) or "no profile interval"
+        return out
+    out["confidence"] = [float(min(lows)), float(max(highs))]
+    return out
+
+
+def identifying_assumption(
+    result: Any,
+    *,
+    range: tuple[float, float] | str | None = DEFAULT_RANGE,  # noqa: A002 - the option's name
+    points: int = DEFAULT_POINTS,
+    profile: bool = True,
+    groups: Sequence[tuple[str, ...]] | None = None,
+) -> IdentifyingAssumption:
+    """Sensitivity of an :class:`~darkfigure.estimate.Estimate` to its identifying assumption.
+
+    Uses the chosen model, or with ``ci="averaged"`` the averaged models and their
+    weights (so that psi = 1 gives the N̂ reported); the profile-likelihood bounds are
+    the chosen model's. Subgroups: the estimate's default margins.
+
+    Parameters
+    ----------
+    result : Estimate
+        A log-linear estimate (``darkfigure.estimate.estimate``) with an identified N̂.
+    range, points, profile, groups
+        As :func:`sensitivity` (groups default: the total, each covariate and pair).
+
+    Returns
+    -------
+    IdentifyingAssumption
+
+    Raises
+    ------
+    DataError
+        Not a log-linear estimate (e.g. a heterogeneity, LCMCR or dga result), N̂ not
+        identified, or a bad range; the message names ``--assumption-range``.
+    """
+    from .loglinear.fit import LogLinearFit
+
+    fit = getattr(result, "fit", None)
+    if not isinstance(fit, LogLinearFit) or not hasattr(result, "averaged"):
+        what = getattr(result, "method", None) or getattr(result, "name", None) or type(result).__name__
+        raise DataError(
+            f"{OPTION} applies to log-linear estimates only (their identifying assumption is the k-way list "
+            f"interaction); {what!s} is not one. Use it with `darkfigure estimate`, or turn it off ({OPTION} off)"
+        )
+    if not fit.identified:
+        raise DataError(f"{OPTION}: N̂ is not identified for the chosen model, so there is nothing to vary")
+    avg = result.averaged
+    if avg is not None and len(avg.fits) > 1:
+        fits, weights = list(avg.fits), list(np.asarray(avg.weights, dtype=float))
+        # the chosen model first: its profile intervals give the bounds
+        j = next((i for i, f in enumerate(fits) if f.model == fit.model), None)
+        if j is None:
+            fits, weights = [fit, *fits], [0.0, *weights]
+        else:
+            fits.insert(0, fits.pop(j))
+            weights.insert(0, weights.pop(j))
+        weights = list(np.asarray(weights) / np.sum(weights))
+    else:
+        fits, weights = [fit], None
+    if groups is None:
+        from .loglinear.bootstrap import default_groups
+
+        groups = default_groups(fit.table, result.settings.get("year") if isinstance(result.settings, dict) else None)
+    return sensitivity(fits, weights, range=range, points=points, groups=groups, level=result.level,
+                       profile=profile, nhat=result.nhat)
+
+
+# ----------------------------------------------------------------------------------------
+# checking tools: the contrast that defines psi, and populations with a known violation
+
+
+def kway_contrast(m: np.ndarray, k: int) -> np.ndarray:
+    """The k-way list interaction ``sum_w (-1)^(k - |w|) log m_w`` of complete tables.
+
+    Parameters
+    ----------
+    m : ndarray of shape (..., 2^k)
+        Expected (or fitted) counts of the 2^k capture patterns, pattern index
+        ``sum_j x_j 2^j`` (the first list varying fastest, as :class:`CompleteTable`).
+    k : int
+
+    Returns
+    -------
+    ndarray of shape (...)
+        lambda_1..k (corner-point coding); psi = exp((-1)^k lambda).
+    """
+    m = np.asarray(m, dtype=float)
+    if m.shape[-1] != 2**k:
+        raise ValueError(f"the last axis must have 2^k = {2**k} patterns, got {m.shape[-1]}")
+    bits = np.array([bin(i).count("1") for i in np.arange(2**k)])
+    sign = np.where((k - bits) % 2 == 0, 1.0, -1.0)
+    with np.errstate(divide="ignore"):
+        return np.log(m) @ sign
+
+
+def simulate_kway(
+    n_population: int | Sequence[int],
+    capture: Sequence[float] | np.ndarray,
+    *,
+    pairwise: float | np.ndarray = 0.0,
+    psi: float = 1.0,
+    seed: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """A closed population on k lists whose k-way interaction is known (a violation of size psi).
+
+    Each person's capture history is drawn from the log-linear distribution
+
+        log p_w = const + sum_j a_j x_j + sum_{i<j} b_ij x_i x_j + (-1)^k log(psi) x_1 ... x_k,
+
+    with the main effects set so that list j alone (everyone else absent) would have
+    odds ``capture_j / (1 - capture_j)``. Every stratum has its own main effects and
+    pairwise terms but the same psi (the definition of the module docstring).
+
+    Parameters
+    ----------
+    n_population : int or sequence of int
+        Persons per stratum (one stratum for an int; strata get a covariate ``stratum``).
+    capture : array of shape (k,) or (n_strata, k)
+        Baseline capture probabilities in (0, 1).
+    pairwise : float or array of shape (k, k) or (n_strata, k, k)
+        Two-list interactions b_ij (upper triangle used); a float is the same for all pairs.
+    psi : float
+        The violation (1: the usual assumption holds).
+    seed : int, optional
+
+    Returns
+    -------
+    (DataFrame, int)
+        The observed aggregated table (list columns ``L1..Lk``, ``stratum`` when several,
+        ``count``), and the true population size (the number drawn).
+    """
+    rng = np.random.default_rng(seed)
+    sizes = np.atleast_1d(np.asarray(n_population, dtype=np.int64))
+    cap = np.atleast_2d(np.asarray(capture, dtype=float))
+    s, k = len(sizes), cap.shape[1]
+    if cap.shape[0] == 1 and s > 1:
+        cap = np.repeat(cap, s, axis=0)
+    if np.any(cap <= 0) or np.any(cap >= 1):
+        raise ValueError("capture probabilities must lie in (0, 1)")
+    if psi <= 0:
+        raise ValueError("psi must be positive")
+    pw = np.asarray(pairwise, dtype=float)
+    if pw.ndim == 0:
+        pw = np.full((s, k, k), float(pw))
+    elif pw.ndim == 2:
+        pw = np.repeat(pw[None], s, axis=0)
+    pats = ((np.arange(2**k)[:, None] >> np.arange(k)[None, :]) & 1).astype(float)  # (2^k, k), list 1 fastest
+    rows = []
+    for i in np.arange(s):
+        a = np.log(cap[i] / (1 - cap[i]))
+        eta = pats @ a
+        for p in np.arange(k):
+            for q in np.arange(p + 1, k):
+                eta = eta + pw[i, p, q] * pats[:, p] * pats[:, q]
+        eta = eta + ((-1) ** k) * math.log(psi) * pats.prod(axis=1)
+        prob = np.exp(eta - eta.max())
+        prob /= prob.sum()
+        counts = rng.multinomial(int(sizes[i]), prob)
+        for j in np.arange(1, 2**k):
+            if counts[j]:
+                r = {f"L{c + 1}": int(pats[j, c]) for c in np.arange(k)}
+                if s > 1:
+                    r["stratum"] = f"s{i + 1}"
+                r["count"] = int(counts[j])
+                rows.append(r)
+    return pd.DataFrame(rows), int(sizes.sum())
