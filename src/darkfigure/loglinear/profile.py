@@ -282,7 +282,14 @@ class _ProfileEngine:
             raise ValueError(f"N = {big_n} is below the number observed ({self.n:g})")
         big_n = self.n + n0
         self.n_evaluations += 1
-        beta, mu, m0, tangent, gjg = self._fit(n0, self._start(n0))
+        try:
+            beta, mu, m0, tangent, gjg = self._fit(n0, self._start(n0))
+        except (np.linalg.LinAlgError, FloatingPointError, RuntimeError):
+            # the tangent extrapolation can overshoot far from the cached fits (seen with an offset on the
+            # hidden cells, darkfigure.sensitivity): restart from the nearest cached fit itself
+            c = np.asarray(self._cache_n0)
+            i = int(np.argmin(np.abs(np.log(np.maximum(c, 1e-300)) - math.log(max(n0, 1e-300)))))
+            beta, mu, m0, tangent, gjg = self._fit(n0, self._cache_beta[i].copy())
         self._cache_n0.append(n0)
         self._cache_beta.append(beta)
         self._cache_tangent.append(tangent)
