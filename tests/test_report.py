@@ -56,7 +56,8 @@ POP = pd.DataFrame(
 )
 
 MONITOR_SECTIONS = [
-    "Summary", "Data", "Model search and fit", "Estimates", "Yearly trend", "Visibility by subgroup",
+    "Summary", "Data", "Model search and fit", "Estimates", "Identifying assumption", "Yearly trend",
+    "Visibility by subgroup",
     "SDG 16.2.2 rates", "Tables for publication", "Warnings and notes", "About this run",
 ]
 
@@ -175,7 +176,8 @@ def test_estimate_report_headline_and_fit_from_the_run_files(runs, est_page):
     d = runs["estimate"]
     total = pd.read_csv(d / "estimates.csv").iloc[0]
     res = json.loads((d / "result.json").read_text())
-    assert est_page.h2 == ["Summary", "Data", "Model search and fit", "Estimates", "Warnings and notes", "About this run"]
+    assert est_page.h2 == ["Summary", "Data", "Model search and fit", "Estimates", "Identifying assumption",
+                           "Warnings and notes", "About this run"]
     summary = est_page.text("summary")
     nhat, lo, hi, obs = total["nhat"], total["lower"], total["upper"], int(total["observed"])
     assert obs == 8234  # the Dutch registrations 2010-2015
@@ -339,8 +341,8 @@ def test_linkage_and_revictimisation_sections_from_their_files(runs, tmp_path):
     rv = page.tables["revictimisation-table"]
     assert rv[1][:3] == ["total", "", "any"] and rv[1][7:] == ["45.2%", "41.0% – 50.0%", "37.5%"]
     assert [r[2] for r in rv[1:]] == files["revictimisation"]["offence"].tolist()
-    # plots: UpSet, trend, visibility, sensitivity, weights, two revictimisation curves
-    assert len(page.images) == 7
+    # plots: UpSet, identifying assumption, trend, visibility, sensitivity, weights, two revictimisation curves
+    assert len(page.images) == 8
     assert {"revictimisation.csv", "revictimisation_curve.csv", "linkage_sensitivity.csv"} <= set(page.downloads)
 
 

@@ -55,8 +55,8 @@ POP = pd.DataFrame(
 )
 
 SECTIONS = [
-    "Summary", "Data", "Model search and fit", "Estimates", "Comparison of methods", "Yearly trend",
-    "Visibility by subgroup", "SDG 16.2.2 rates", "Tables for publication", "Record linkage", "Repeat victimisation",
+    "Summary", "Data", "Model search and fit", "Estimates", "Identifying assumption", "Comparison of methods",
+    "Yearly trend", "Visibility by subgroup", "SDG 16.2.2 rates", "Tables for publication", "Record linkage", "Repeat victimisation",
     "Warnings and notes", "About this run",
 ]
 
@@ -195,8 +195,9 @@ def test_screenshot_is_a_real_picture(rendered):
 def test_every_section_is_rendered(rendered):
     assert rendered["h2"] == SECTIONS
     imgs = rendered["images"]
-    # UpSet, forest, trend, visibility, linkage sensitivity, revictimisation by offence and by subgroup
-    assert len(imgs) == 7
+    # UpSet, identifying assumption, forest, trend, visibility, linkage sensitivity, revictimisation by offence
+    # and by subgroup
+    assert len(imgs) == 8
     assert all(complete and w > 100 and h > 100 for complete, w, h in imgs)
     assert rendered["trend_img"] > 300
     assert rendered["downloads"] >= rendered["tables"]

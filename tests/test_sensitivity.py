@@ -353,8 +353,12 @@ def test_non_loglinear_methods_are_refused():
 
 
 def test_result_json_and_the_command_line(tmp_path, cli):
-    out = cli(["estimate", "kosovo_1999", "--ci", "none", "--assumption-range", "0.5,2", "--out", tmp_path / "run"],
-              code=0, says=["assumption", "N̂ from"])
+    out = cli(["estimate", "kosovo_1999", "--ci", "none", "--assumption-range", "0.5,2", "--out", tmp_path / "run",
+               "--report"], code=0, says=["assumption", "N̂ from"])
+    html = (tmp_path / "run" / "report.html").read_text()
+    sec = html[html.index('<section id="assumption">'):]
+    sec = sec[: sec.index("</section>")]
+    assert "data:image/png;base64," in sec and 'id="identifying-assumption"' in sec  # the curve and the table
     assert "bounds" in out
     d = json.loads((tmp_path / "run" / "result.json").read_text())["identifying_assumption"]
     assert d["range"] == [0.5, 2.0]

@@ -220,10 +220,9 @@ class IdentifyingAssumption:
     explanation: str = ""
 
     parameter: str = (
-        "psi = exp((-1)^k * lambda), lambda the k-way list interaction (lists coded 0/1): the odds ratio between "
-        "any two lists among persons missed by all other lists, relative to what the model's lower-order terms "
-        "imply; psi = 1 is the usual assumption (no k-way interaction), psi > 1 more persons unobserved; the same "
-        "psi in every stratum"
+        "ψ = exp((-1)^k λ), λ the k-way list interaction (lists coded 0/1): the odds ratio between any two lists "
+        "among persons missed by all other lists, relative to what the model's lower-order terms imply; ψ = 1 is "
+        "the usual assumption (no k-way interaction), ψ > 1 more persons unobserved; the same ψ in every stratum"
     )
 
     def nhat_at(self, psi: float | np.ndarray) -> float | np.ndarray:

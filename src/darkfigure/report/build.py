@@ -703,6 +703,52 @@ def _estimate_section(run: Run) -> dict | None:
     return out
 
 
+def _assumption_section(run: Run) -> dict | None:
+    """Sensitivity to the identifying assumption (result.json's ``identifying_assumption``): curve and tables."""
+    ia = (run.result or {}).get("identifying_assumption") if isinstance(run.result, dict) else None
+    if not isinstance(ia, dict) or not ia.get("grid"):
+        return None
+    grid = pd.DataFrame(ia["grid"])
+    psi, nh = grid["psi"].map(_f), grid["nhat"].map(_f)
+    obs = _f((run.result.get("data") or {}).get("observed"))
+    b = ia.get("bounds") or {}
+    conf = b.get("confidence") or [None, None]
+    level = _f(b.get("level"))
+    lev = f"{level:.0%}" if math.isfinite(level) else ""
+    out: dict[str, Any] = {"explanation": str(ia.get("explanation") or ""), "level": lev}
+    out["facts"] = [
+        ("ψ range", " to ".join(f"{_f(v):g}" for v in ia.get("range") or [])),
+        ("N̂ over the range", fmt_interval(ia.get("low"), ia.get("high"))),
+        ("usual N̂ (ψ = 1)", fmt_count(ia.get("nhat"))),
+        (f"{lev} bounds (Sun et al. 2020)", fmt_interval(*conf) if conf[0] is not None else "not computed"),
+        ("what ψ is", str(ia.get("parameter") or "")),
+    ]
+    try:
+        out["plot"] = plots.assumption_plot(psi, nh, usual=_f(ia.get("nhat")), observed=obs if math.isfinite(obs)
+                                            else None, bounds=[_f(v) for v in conf] if conf[0] is not None else None,
+                                            level=lev)
+    except Exception as e:  # noqa: BLE001 - a plot must never stop the report
+        run.problems.append(f"the identifying-assumption plot could not be drawn ({e})")
+    shown = pd.DataFrame({
+        "ψ": [f"{v:.3g}" for v in psi], "N̂": nh.map(fmt_count), "dark figure": (nh - obs).map(fmt_count),
+        "visible": [fmt_pct(obs / v, 0) if v > 0 else "–" for v in nh],
+    })
+    out["table"] = _view("identifying-assumption", shown, grid, "identifying_assumption.csv",
+                         numeric=["ψ", "N̂", "dark figure", "visible"], marked=[v == 1.0 for v in psi])
+    sub = pd.DataFrame(ia.get("subgroups") or [])
+    if len(sub) > 1:
+        sub = sub[(sub["group"] == "total") | _single_level(sub["level"])]
+        lo, hi = (ia.get("range") or [None, None])[:2]
+        shown = pd.DataFrame({
+            "group": sub["group"].astype(str), "level": sub["level"].astype(str),
+            "registered": sub["observed"].map(fmt_count), "N̂": sub["nhat"].map(fmt_count),
+            f"N̂ over ψ {lo:g}–{hi:g}": [fmt_interval(a, c) for a, c in zip(sub["low"], sub["high"])],
+        })
+        out["subgroups"] = _view("identifying-assumption-subgroups", shown, pd.DataFrame(ia["subgroups"]),
+                                 "identifying_assumption_subgroups.csv", numeric=["registered", "N̂"])
+    return out
+
+
 def _trend_section(run: Run) -> dict | None:
     res = run.result or {}
     year = (res.get("monitor") or {}).get("year") or (res.get("settings") or {}).get("year")
@@ -1085,6 +1131,7 @@ _SECTIONS = [
     ("data", "Data"),
     ("model", "Model search and fit"),
     ("estimates", "Estimates"),
+    ("assumption", "Identifying assumption"),
     ("comparison", "Comparison of methods"),
     ("trend", "Yearly trend"),
     ("visibility", "Visibility by subgroup"),
@@ -1104,6 +1151,7 @@ def _context(run: Run) -> dict:
         "data": _data_section(run, h),
         "model": _model_section(run),
         "estimates": _estimate_section(run),
+        "assumption": _assumption_section(run),
         "comparison": _compare_section(run, int(_all_persons(h)["count"].sum()) if h is not None else
                                        (res.get("data") or {}).get("observed")),
         "trend": _trend_section(run),

@@ -22,6 +22,7 @@ __all__ = [
     "step_curves_plot",
     "to_data_uri",
     "weight_histogram_plot",
+    "assumption_plot",
 ]
 
 _DPI = 100
@@ -373,5 +374,64 @@ def weight_histogram_plot(table: pd.DataFrame, *, threshold: float | None = None
     ax.set_ylabel("record pairs")
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
+def assumption_plot(
+    psi: Sequence[float],
+    nhat: Sequence[float],
+    *,
+    usual: float,
+    observed: float | None = None,
+    bounds: Sequence[float] | None = None,
+    level: str = "95%",
+) -> str:
+    """N̂ against psi (log axis) as the identifying assumption is relaxed (:mod:`darkfigure.sensitivity`).
+
+    Parameters
+    ----------
+    psi, nhat : sequence of float, shape (n_points,)
+        The grid of psi and N̂ at each point.
+    usual : float
+        The usual N̂ (psi = 1), marked.
+    observed : float, optional
+        Persons registered, drawn as a dotted line (N cannot be below it).
+    bounds : (lower, upper), optional
+        Sun et al.'s confidence bounds over the range, drawn as dashed lines (an infinite upper one is left out).
+    level : str
+        Label of the bounds' level.
+
+    Returns
+    -------
+    str
+        PNG data URI.
+    """
+    plt = _plt()
+    x = np.asarray(psi, dtype=float)
+    y = np.asarray(nhat, dtype=float)
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    ax.plot(x, y, color=_BLUE, lw=2, marker="o", ms=4, label="N̂(ψ)")
+    ax.plot([1.0], [usual], marker="D", ms=9, color="#c0392b", ls="none", label=f"usual N̂ (ψ = 1): {usual:,.0f}")
+    if bounds is not None:
+        for j, b in enumerate(bounds):
+            if b is not None and np.isfinite(b):
+                ax.axhline(b, color=_BLUE, ls="--", lw=1, alpha=0.7, label=f"{level} bounds" if j == 0 else None)
+    if observed is not None:
+        ax.axhline(observed, color=_GREY, ls=":", lw=1.5, label=f"registered: {observed:,.0f}")
+    ax.set_xscale("log")
+    from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
+
+    ticks = sorted({float(v) for v in (x[0], 1.0, x[-1])} | {t for t in (0.5, 2.0) if x[0] <= t <= x[-1]})
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([(f"1/{1 / t:g}" if t < 1 and abs(1 / t - round(1 / t)) < 1e-9 else f"{t:g}") for t in ticks])
+    ax.set_xlabel("ψ: dependence among the unobserved relative to the model's (odds ratio, log scale)")
+    ax.set_ylabel("estimated number N̂")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return to_data_uri(fig)
