@@ -243,7 +243,7 @@ class IdentifyingAssumption:
         )
         return (
             f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ) goes from "
-            f"{_fmt_psi(lo)} to {_fmt_psi(hi)} of what the model assumes (ψ = 1: {self.nhat:,.0f}){c}"
+            f"{_fmt_psi(lo)} to {_fmt_psi(hi)} times what the model assumes (ψ = 1: {self.nhat:,.0f}){c}"
         )
 
     def to_dict(self) -> dict:
