@@ -900,7 +900,7 @@ def link(
     weights : bool
         Compute the match-weight histogram of all scored pairs.
     estimate_options : dict, optional
-        Options for :func:`darkfigure.estimate` in the sensitivity table (default:
+        Options for :func:`darkfigure.estimation` in the sensitivity table (default:
         Cruyff search, parametric bootstrap with 200 replicates, `seed`, one process, on
         the lists only; ``{"covariates": [...]}`` keeps those covariates).
     threads, memory_limit : optional
@@ -1519,7 +1519,7 @@ def _resolve(code: np.ndarray, n_persons: int, values: pd.Series, rank: np.ndarr
 
 
 def _sensitivity(df, clusters, thresholds, orgs, covs, rule, truth, options, seed) -> pd.DataFrame:
-    from ..estimate import estimate
+    from ..estimation import estimate
 
     opts = {"search": "cruyff", "ci": "parametric", "reps": 200, "seed": seed, "n_jobs": 1}
     opts.update(options or {})
