@@ -92,13 +92,14 @@ def test_compare_lcmcr_row_equals_the_library_compare_function():
 
 
 def test_monitor_gives_the_cli_table(tmp_path):
-    res = dfg.monitor("cruyff_simdat", year="Y", seed=1, reps=10, search="cruyff")
-    _cli("monitor", "cruyff_simdat", "--year", "Y", "--seed", "1", "--reps", "10", "--search", "cruyff",
+    res = dfg.monitor("cruyff_simdat", year="Y", covariates=["Y"], seed=1, reps=200, search="cruyff")
+    _cli("monitor", "cruyff_simdat", "--year", "Y", "--covariates", "Y", "--seed", "1", "--reps", "200", "--search", "cruyff",
          "--out", tmp_path)
     cli = pd.read_csv(tmp_path / "monitor.csv")
     np.testing.assert_allclose(res.table["nhat"].to_numpy(float), cli["nhat"].to_numpy(float), rtol=1e-9)
     np.testing.assert_allclose(res.table["upper"].to_numpy(float), cli["upper"].to_numpy(float), rtol=1e-9)
-    assert res.table["nhat"].iloc[0] == pytest.approx(11406.42, abs=0.01)  # boot_mse's total (see test_cli)
+    assert res.table["nhat"].iloc[0] == pytest.approx(dfg.estimate("cruyff_simdat", year="Y", covariates=["Y"],
+                                                                   search="cruyff", ci="none").nhat, rel=1e-9)
 
 
 def test_simulate_gives_the_cli_histories(tmp_path):
