@@ -368,7 +368,7 @@ class Downhill(_SelectionBootstrapEstimator):
     """MultipleSystemsEstimation's downhill search with a BCa bootstrap that repeats it in every replicate.
 
     Silverman, Chan & Vincent (2024), Statistics and Computing 34:44, sec. 5.2. Settings as
-    :func:`darkfigure.loglinear.downhill.downhill_bootstrap`; ``condition_on_n=True``
+    :func:`darkfigure.loglinear.selection_bootstrap.downhill_bootstrap`; ``condition_on_n=True``
     resamples the n observed persons as the package does (the comparison's form).
     Covariates are summed over.
     """
@@ -382,7 +382,7 @@ class Downhill(_SelectionBootstrapEstimator):
         self.max_order, self.max_iter, self.condition_on_n = max_order, max_iter, condition_on_n
 
     def _run(self, table: Any) -> Any:
-        from .loglinear.downhill import downhill_bootstrap
+        from .loglinear.selection_bootstrap import downhill_bootstrap
 
         return downhill_bootstrap(table, **self.get_params())
 
@@ -392,7 +392,7 @@ class BICExhaustive(_SelectionBootstrapEstimator):
 
     Every hierarchical model up to ``max_order`` is fitted and ranked by BIC; each replicate
     repeats the choice among the ``ntop`` best (Silverman, Chan & Vincent 2024, secs. 3-4).
-    Settings as :func:`darkfigure.loglinear.downhill.bic_bootstrap`. At most 6 lists;
+    Settings as :func:`darkfigure.loglinear.selection_bootstrap.bic_bootstrap`. At most 6 lists;
     covariates are summed over.
     """
 
@@ -405,7 +405,7 @@ class BICExhaustive(_SelectionBootstrapEstimator):
         self.level, self.condition_on_n = level, condition_on_n
 
     def _run(self, table: Any) -> Any:
-        from .loglinear.downhill import bic_bootstrap
+        from .loglinear.selection_bootstrap import bic_bootstrap
 
         return bic_bootstrap(table, **self.get_params())
 

@@ -2,7 +2,7 @@
 
 Each estimator keeps its own detailed result type (:class:`~darkfigure.estimation.Estimate`,
 :class:`~darkfigure.heterogeneity.HeterogeneityFit`, :class:`~darkfigure.bayes.lcmcr.LCMCRResult`,
-:class:`~darkfigure.bayes.dga.DGAResult`, :class:`~darkfigure.loglinear.downhill.SelectionBootstrap`);
+:class:`~darkfigure.bayes.dga.DGAResult`, :class:`~darkfigure.loglinear.selection_bootstrap.SelectionBootstrap`);
 :class:`Result` wraps any of them (``result.raw``) behind the same attributes, so that a notebook
 can put the methods side by side: ``nhat``, ``dark_figure``, ``n_observed``,
 ``confidence_interval`` (``low``, ``high``, ``method``, ``level``, as scipy.stats results),
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .bayes.lcmcr import LCMCRResult
     from .estimation import Estimate
     from .heterogeneity import HeterogeneityFit
-    from .loglinear.downhill import SelectionBootstrap
+    from .loglinear.selection_bootstrap import SelectionBootstrap
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -374,7 +374,7 @@ def from_dga(r: DGAResult) -> Result:
 
 
 def from_selection_bootstrap(b: SelectionBootstrap, n_observed: int, method: str | None = None) -> Result:
-    """The protocol view of a :class:`~darkfigure.loglinear.downhill.SelectionBootstrap` (downhill, BIC).
+    """The protocol view of a :class:`~darkfigure.loglinear.selection_bootstrap.SelectionBootstrap` (downhill, BIC).
 
     `n_observed` is the persons of the table bootstrapped; `method` defaults to ``"downhill"`` or ``"bic-exhaustive"`` after ``b.method``.
     """
