@@ -16,7 +16,7 @@ import argparse
 import os
 import time
 
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.linkage import link, simulate_registrations
 from darkfigure.linkage.uncertainty import LinkRun, linkage_uncertainty, loglinear_refit
 

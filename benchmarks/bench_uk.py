@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _common import median_time  # noqa: E402
 
-from darkfigure.estimate import estimate  # noqa: E402
+from darkfigure.estimation import estimate  # noqa: E402
 
 R_SECONDS = 201.0
 

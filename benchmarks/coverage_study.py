@@ -4,7 +4,7 @@ Simulated victim monitors like the Dutch one (4-5 lists, list dependences, list 
 covariate interactions over sex x form of exploitation x age x 4 years, one list that
 cannot register one form, declared as a structural zero, N about 3,000-8,000 with
 n/N about 0.3-0.4). The population generator below is written for this script alone:
-it does NOT use ``darkfigure.simulate`` (the truth must not come from the code under
+it does NOT use ``darkfigure.simulation`` (the truth must not come from the code under
 test).
 
 Generator (per population, per stratum s = sex x form x age x year):
@@ -232,7 +232,7 @@ def _estimate_kwargs(setting: Setting) -> dict:
     }
 
 
-# name -> keyword arguments of darkfigure.estimate (besides data, lists, covariates, seed)
+# name -> keyword arguments of darkfigure.estimation (besides data, lists, covariates, seed)
 METHODS: dict[str, dict] = {
     "default": {},  # search="auto" (stratified with covariates), ci="averaged" (AIC weights)
     "cruyff-bic-param": {"search": "cruyff", "criterion": "bic", "ci": "parametric", "conditional": True},
@@ -261,7 +261,7 @@ def oracle_terms(setting: Setting) -> list[str]:
 
 def _run_one(args) -> list[dict]:
     setting_name, pop, seed, methods, reps = args
-    from darkfigure.estimate import estimate
+    from darkfigure.estimation import estimate
 
     setting = SETTINGS[setting_name]
     rng = np.random.default_rng([seed, pop, zlib_hash(setting_name)])

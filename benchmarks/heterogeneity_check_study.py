@@ -1,7 +1,7 @@
 """Power and false alarms of the heterogeneity checks (issue 10, item 5), with their cost.
 
 Populations with a known truth are drawn by this script's OWN generator (independent of
-``darkfigure.simulate``): persons with categorical covariates, k = 3..5 lists whose
+``darkfigure.simulation``): persons with categorical covariates, k = 3..5 lists whose
 capture probabilities depend on the list, on list x covariate effects and, for genuine
 list dependence, on being on an earlier list; then one of
 
@@ -10,7 +10,7 @@ list dependence, on being on an earlier list; then one of
 * ``lognormal``: a continuous capture propensity, p_ij = min(p_j exp(s Z_i - s^2/2), 0.95);
 * ``beta``: a Beta(a, b) propensity scaled per list, p_ij = min(c_j B_i, 0.95).
 
-Every population is estimated as ``darkfigure.estimate`` does by default (``--search auto``:
+Every population is estimated as ``darkfigure.estimation`` does by default (``--search auto``:
 with covariates the stratified AIC search, without them Cruyff's BIC search; no interval),
 and the checks are those ``estimate`` runs (the heterogeneity check on
 ``diagnostics.heterogeneity_reference``: the BIC choice on an AIC search's path). The
@@ -272,7 +272,7 @@ def power_ceiling(s: Setting, z: float) -> dict:
 def run_population(s: Setting, seed: int, search: str = "auto") -> dict:
     """Draw, estimate (`search`, default ``estimate``'s; no interval), take the checks ``estimate`` ran; one row."""
     from darkfigure.diagnostics import heterogeneity_check, heterogeneity_reference, model_checks
-    from darkfigure.estimate import estimate
+    from darkfigure.estimation import estimate
 
     agg, n_pop = draw_population(s, np.random.default_rng(seed))
     h = histories(agg, s)
@@ -334,7 +334,7 @@ TIMING_72 = Setting("timing-k4-72strata", 9000, [0.2, 0.15, 0.12, 0.1],
 def timing(pops: int = 10, seed: int = 1) -> None:
     """Median and largest wall time of ``model_checks`` (all four checks) and of the heterogeneity check alone."""
     from darkfigure.diagnostics import heterogeneity_check, heterogeneity_reference, model_checks
-    from darkfigure.estimate import estimate
+    from darkfigure.estimation import estimate
 
     for s in (SETTINGS["T1-k4-mid/homogeneous"], SETTINGS["H2-k4-dutchlike/hard30"], TIMING_72):
         t_all, t_het, cells = [], [], 0

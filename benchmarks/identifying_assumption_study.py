@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.loglinear.profile import profile_interval
 
 

@@ -52,7 +52,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.linkage import link, persons_from_links, simulate_registrations
 from darkfigure.linkage.uncertainty import LinkRun, linkage_uncertainty, loglinear_refit
 

@@ -2,7 +2,7 @@
 
 Run once (``python scripts/extract_names.py``); the CSVs it writes into
 ``src/darkfigure/linkage/data/`` are committed, so generating registrations never
-needs Faker. Faker (MIT licence) ships name lists per locale; we take first names by
+needs Faker (``pip install "darkfigure[names]"``). Faker (MIT licence) ships name lists per locale; we take first names by
 sex and surnames for origins plausible among presumed victims of trafficking in the
 Netherlands: Dutch; EU (Polish, Romanian, Bulgarian, Hungarian, Slovak, Portuguese);
 non-EU (Nigerian, Ukrainian, Vietnamese, Chinese, Brazilian, Indian, Ghanaian,

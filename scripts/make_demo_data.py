@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from darkfigure.linkage.synthetic import simulate_registrations
-from darkfigure.monitor.revictimisation import simulate_revictimisation
+from darkfigure.monitoring.revictimisation import simulate_revictimisation
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "darkfigure" / "demo_data"
 SEED = 2026

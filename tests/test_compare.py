@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from darkfigure.cli import app
-from darkfigure.compare import METHODS, compare
+from darkfigure.comparison import METHODS, compare
 
 
 def test_compare_kosovo_against_peers(reference):

@@ -22,12 +22,12 @@ from darkfigure.diagnostics import (
     heterogeneity_reference,
     model_checks,
 )
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.histories import CaptureHistories
 from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.fit import fit_model
 from darkfigure.loglinear.terms import LogLinearModel
-from darkfigure.simulate import simulate
+from darkfigure.simulation import simulate
 
 HETEROGENEOUS = {
     "name": "hard_to_reach",
@@ -232,7 +232,7 @@ def test_sparse_table_goodness_of_fit_is_not_used_to_flag():
 # ----------------------------------------------------------------------------- power and false alarms (slow)
 
 def _study():
-    """benchmarks/heterogeneity_check_study.py (its own population generator, independent of simulate.py)."""
+    """benchmarks/heterogeneity_check_study.py (its own population generator, independent of simulation.py)."""
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "heterogeneity_check_study.py"
     spec = importlib.util.spec_from_file_location("heterogeneity_check_study", path)
     mod = importlib.util.module_from_spec(spec)

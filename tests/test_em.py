@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.histories import CaptureHistories, DataError
 from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.em import coarse_cells, em_fit
 from darkfigure.loglinear.fit import fit_model
 from darkfigure.loglinear.terms import LogLinearModel, parse_terms
-from darkfigure.simulate import simulate
+from darkfigure.simulation import simulate
 
 LISTS = ["A", "B", "C"]
 TRUE_MODEL = "A:nationality, B:nationality, C:nationality, B:sex"

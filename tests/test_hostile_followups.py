@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from darkfigure.cli import _fmt
-from darkfigure.estimate import estimate, truncate_at_observed
+from darkfigure.estimation import estimate, truncate_at_observed
 
 
 def _table(path, rows, header="A,B,C,count"):

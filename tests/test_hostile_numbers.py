@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from darkfigure.estimate import estimate, truncate_at_observed
+from darkfigure.estimation import estimate, truncate_at_observed
 
 
 def _zero_stratum(years=False) -> pd.DataFrame:

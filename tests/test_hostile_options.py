@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from darkfigure import datasets
-from darkfigure.compare import MAX_LISTS_DOWNHILL, compare, forest_plot, plan
-from darkfigure.estimate import MAX_REPS, estimate
+from darkfigure.comparison import MAX_LISTS_DOWNHILL, compare, forest_plot, plan
+from darkfigure.estimation import MAX_REPS, estimate
 from darkfigure.histories import CaptureHistories
 
 # (args, exit code, strings the message must contain)

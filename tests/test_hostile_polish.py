@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from darkfigure import datasets
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 
 
 def test_help_shows_no_bool_type_for_flags_and_integer_defaults_as_integers(cli):

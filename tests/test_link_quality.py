@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.linkage import link, persons_from_links, pseudonymise, simulate_registrations
 from darkfigure.linkage.quality import pairwise_quality, weight_histogram
 

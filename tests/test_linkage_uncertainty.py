@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.histories import DataError
 from darkfigure.linkage import simulate_registrations
 from darkfigure.linkage.link import persons_from_links
@@ -210,7 +210,7 @@ def test_organisation_that_shares_nobody_is_said_not_estimated(known_run):
 
 
 def test_monitor_tables_carry_the_correction(known_run):
-    from darkfigure.monitor import monitor
+    from darkfigure.monitoring import monitor
 
     run = _run(known_run, 1.0, 0.3)
     h = run.histories().collapse(["year"])

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from darkfigure.cli import app
 from darkfigure.histories import DataError
-from darkfigure.monitor import (
+from darkfigure.monitoring import (
     MONITOR_COLUMNS,
     RATE_COLUMNS,
     add_rates,
@@ -20,7 +20,7 @@ from darkfigure.monitor import (
     relations,
     suppress,
 )
-from darkfigure.simulate import simulate
+from darkfigure.simulation import simulate
 
 # a small Dutch-monitor-like population: 3 years, sex and form, 3 lists with list x covariate
 # effects and one list x list dependence (the fitted log-linear family contains the truth)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from darkfigure import datasets
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 
 R_NAMES = datasets.R_NAMES
 # the tables whose jackknife (one re-selection per observed cell) takes well under a second

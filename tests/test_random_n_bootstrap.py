@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from darkfigure import datasets
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.histories import CaptureHistories
 from darkfigure.loglinear.bootstrap import (
     BootstrapResult,

@@ -17,13 +17,13 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from darkfigure.cli import app
-from darkfigure.compare import compare
-from darkfigure.compare import write as write_compare
-from darkfigure.estimate import estimate
+from darkfigure.comparison import compare
+from darkfigure.comparison import write as write_compare
+from darkfigure.estimation import estimate
 from darkfigure.io import read_histories
-from darkfigure.monitor import monitor
+from darkfigure.monitoring import monitor
 from darkfigure.report import EXPLANATIONS, RunFolderError, build_report, explain
-from darkfigure.simulate import simulate
+from darkfigure.simulation import simulate
 
 runner = CliRunner()
 
@@ -410,7 +410,7 @@ def test_cli_report_flags(tmp_path):
 @pytest.mark.parametrize(
     "message, key",
     [
-        # sentences as the package writes them (estimate.py, fit.py, bootstrap.py, lcmcr.py, dga.py, heterogeneity.py)
+        # sentences as the package writes them (estimation.py, fit.py, bootstrap.py, lcmcr.py, dga.py, heterogeneity.py)
         ("lists that share nobody: I∩K, K∩R; models with their interaction fit those cells as 0 (extended MLE)",
          "share-nobody"),
         ("36 of 100 bootstrap replicates have an MLE on the boundary (some cells fitted as 0, e.g. lists sharing "
@@ -572,7 +572,7 @@ def test_result_json_without_an_estimate_is_an_error(tmp_path, content):
 
 
 def test_revictimisation_notes_settings_and_first_offence_shares(tmp_path):
-    from darkfigure.monitor.revictimisation import revictimisation, simulate_revictimisation
+    from darkfigure.monitoring.revictimisation import revictimisation, simulate_revictimisation
 
     sim = simulate_revictimisation(300, seed=3)
     later = pd.concat([sim.later, pd.DataFrame({"person_id": ["X1"], "date": ["2020-01-01"], "offence": ["violence"]})])

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from darkfigure.compare import compare
-from darkfigure.compare import write as write_compare
+from darkfigure.comparison import compare
+from darkfigure.comparison import write as write_compare
 from darkfigure.io import read_histories
-from darkfigure.monitor import monitor
+from darkfigure.monitoring import monitor
 from darkfigure.report import build_report
-from darkfigure.simulate import simulate
+from darkfigure.simulation import simulate
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()), None)
 

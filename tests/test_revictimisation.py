@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import darkfigure
 from darkfigure.cli import app
 from darkfigure.histories import DataError
-from darkfigure.monitor.revictimisation import (
+from darkfigure.monitoring.revictimisation import (
     CURVE_COLUMNS,
     FIRST_OFFENCE_COLUMNS,
     TABLE_COLUMNS,

@@ -20,7 +20,7 @@ from scipy.special import gammaln
 from scipy.stats import chi2
 
 from darkfigure.errors import DataError
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.loglinear.profile import profile_interval
 from darkfigure.sensitivity import (
     identifying_assumption,
@@ -89,7 +89,7 @@ def test_psi_one_reproduces_the_model_average_per_subgroup(strata_data):
 
 
 def test_structural_zeros_and_psi():
-    from darkfigure.simulate import simulate
+    from darkfigure.simulation import simulate
 
     sim = simulate("labour_zeros", seed=3)
     res = estimate(sim.histories, year="year", search="cruyff", ci="none",

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from darkfigure.cli import app
-from darkfigure.estimate import estimate
-from darkfigure.simulate import Scenario, ScenarioError, load_scenario, scenario_names, simulate
+from darkfigure.estimation import estimate
+from darkfigure.simulation import Scenario, ScenarioError, load_scenario, scenario_names, simulate
 
 runner = CliRunner()
 

@@ -6,13 +6,13 @@ import pytest
 from typer.testing import CliRunner
 
 from darkfigure.cli import app
-from darkfigure.estimate import estimate
+from darkfigure.estimation import estimate
 from darkfigure.histories import DataError
 from darkfigure.loglinear.bootstrap import parametric_bootstrap
 from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.fit import fit_model
 from darkfigure.loglinear.terms import LogLinearModel, parse_terms
-from darkfigure.simulate import Scenario, simulate
+from darkfigure.simulation import Scenario, simulate
 from darkfigure.structural import complete_table, read_structural_zeros, structural_zero_mask
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ import pytest
 
 from darkfigure.linkage import ErrorRates, read_registration_files, simulate_registrations
 from darkfigure.linkage.registrations import REQUIRED_COLUMNS, normalise_name
-from darkfigure.simulate import ScenarioError, simulate
+from darkfigure.simulation import ScenarioError, simulate
 
 TODAY = date(2026, 1, 1)
 
@@ -221,7 +221,7 @@ def test_cli_simulate_registrations(tmp_path):
 
 
 def test_every_bundled_scenario_gives_valid_registrations():
-    from darkfigure.simulate import scenario_names
+    from darkfigure.simulation import scenario_names
 
     for name in scenario_names():
         s = simulate_registrations(name, seed=1, scale=0.3, today=TODAY)

@@ -6,25 +6,65 @@ log-linear models as in the Dutch human-trafficking monitor (Cruyff's ``mse``),
 SparseMSE and Rcapture.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 
 __version__ = "0.1.0"
-__all__ = ["CaptureHistories", "DataError", "load_dataset", "__version__"]
+__all__ = [
+    "CaptureHistories",
+    "DataError",
+    "load_dataset",
+    "estimate",
+    "compare",
+    "monitor",
+    "link",
+    "pseudonymise",
+    "simulate",
+    "Result",
+    "ConfidenceInterval",
+    "Comparison",
+    "LogLinear",
+    "ModelAveraging",
+    "PValueSearch",
+    "Heterogeneity",
+    "LCMCR",
+    "DGA",
+    "Downhill",
+    "BICExhaustive",
+    "__version__",
+]
 
 if TYPE_CHECKING:
+    from .api import compare, estimate
+    from .datasets import load as load_dataset
+    from .estimators import DGA, LCMCR, BICExhaustive, Downhill, Heterogeneity, LogLinear, ModelAveraging, PValueSearch
     from .histories import CaptureHistories
+    from .linkage.link import link
+    from .linkage.pseudonymise import pseudonymise
+    from .monitoring import monitor
+    from .results import Comparison, ConfidenceInterval, Result
+    from .simulation import simulate
 
 # pandas, NumPy and the estimators load on first use, not on `import darkfigure` (the command line's
-# --help and --version stay fast)
+# --help and --version stay fast); the functions live in modules of other names (estimation,
+# comparison, simulation, monitoring) so that importing a module never replaces the function
 _LAZY = {
     "CaptureHistories": ("histories", "CaptureHistories"),
     "load_dataset": ("datasets", "load"),
+    "estimate": ("api", "estimate"),
+    "compare": ("api", "compare"),
+    "monitor": ("monitoring", "monitor"),
+    "link": ("linkage.link", "link"),
+    "pseudonymise": ("linkage.pseudonymise", "pseudonymise"),
+    "simulate": ("simulation", "simulate"),
+    **{name: ("results", name) for name in ("Result", "ConfidenceInterval", "Comparison")},
+    **{name: ("estimators", name) for name in ("LogLinear", "ModelAveraging", "PValueSearch", "Heterogeneity",
+                                               "LCMCR", "DGA", "Downhill", "BICExhaustive")},
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """Load the public names of :data:`__all__` on first use (PEP 562)."""
     if name in _LAZY:
         from importlib import import_module
@@ -34,3 +74,7 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'darkfigure' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -125,7 +125,7 @@ RepsOpt = Annotated[
 
 def _covariates_with_year(covariates: str | None, year: str | None) -> list[str] | None:
     """--covariates as a list ('' = none; None = every other column), with --year added when named apart."""
-    from .estimate import with_year
+    from .estimation import with_year
 
     if covariates is None:
         return None
@@ -157,7 +157,7 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
 def _resolve_model_options(search, model, criterion, pthresh, ci=None, percentile=False, reps=None,
                            default_search="cruyff"):
     """Options that would be silently ignored are refused: (search, criterion, pthresh, reps) with defaults filled."""
-    from .estimate import MAX_REPS
+    from .estimation import MAX_REPS
 
     if model is not None and search is not None and search.lower() != "none":
         _fail(f"--model fixes the model, so --search {search} would be ignored: give --model or --search, not both")
@@ -370,7 +370,7 @@ def estimate(
 
     Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate).
     """
-    from .estimate import estimate as run
+    from .estimation import estimate as run
 
     if year_degree is not None and year is None:
         _fail("--year-degree needs --year (the column that holds the year)")
@@ -578,8 +578,8 @@ def compare(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
-    from .compare import compare as run
-    from .compare import plan, write
+    from .comparison import compare as run
+    from .comparison import plan, write
 
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
@@ -736,7 +736,7 @@ def simulate(
 ) -> None:
     """Simulate a population with a known truth and the lists' registrations of it."""
     from .linkage.synthetic import scaled_scenario, simulate_registrations
-    from .simulate import simulate as run
+    from .simulation import simulate as run
 
     if scale > MAX_SCALE:
         _fail(f"--scale {scale:g} would simulate {scale:g} times the scenario's population (--scale 125 already makes "
@@ -753,7 +753,7 @@ def simulate(
         _fail(str(e))
     rv = None
     if revictimisation:
-        from .monitor.revictimisation import simulate_revictimisation
+        from .monitoring.revictimisation import simulate_revictimisation
 
         rv = simulate_revictimisation(max(int(sim.n_observed), 50), seed=seed)
 
@@ -977,7 +977,7 @@ def monitor(
 
     Exit codes: 0 tables written, 2 bad input, 3 the data cannot identify N.
     """
-    from .monitor import monitor as run
+    from .monitoring import monitor as run
 
     if ci.lower() not in ("parametric", "nonparametric", "nonparametric-conditional"):
         _fail(f"--ci must be parametric, nonparametric or nonparametric-conditional for the monitor (every group "
@@ -1115,7 +1115,7 @@ def revictimisation(
 
     Exit codes: 0 tables written, 2 bad input.
     """
-    from .monitor.revictimisation import revictimisation as run
+    from .monitoring.revictimisation import revictimisation as run
 
     try:
         ks = [float(k) for k in _split(k_years) or []]

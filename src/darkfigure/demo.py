@@ -110,8 +110,8 @@ def run_demo(
         The output folder cannot be written.
     """
     from .linkage.link import link
-    from .monitor import monitor
-    from .monitor.revictimisation import revictimisation
+    from .monitoring import monitor
+    from .monitoring.revictimisation import revictimisation
     from .report import build_report
 
     out = Path(out)
@@ -186,7 +186,7 @@ def run_demo(
     est = mon.estimate
     lk = None
     if est.linkage is not None:
-        from .estimate import estimate as _estimate
+        from .estimation import estimate as _estimate
         from .histories import DataError
         from .linkage.link import persons_from_links
 

@@ -107,6 +107,21 @@ def _sorted_levels(values: Iterable) -> tuple:
         return tuple(sorted(vals, key=str))
 
 
+def _as_pandas(data) -> pd.DataFrame:
+    """A pandas DataFrame from a pandas or polars frame (or anything ``pd.DataFrame`` takes).
+
+    A polars DataFrame (or LazyFrame, collected) is converted with ``to_pandas``; polars is
+    never imported here, so it stays an optional dependency.
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    if type(data).__module__.split(".")[0] == "polars":
+        if hasattr(data, "collect") and not hasattr(data, "to_pandas"):
+            data = data.collect()
+        return data.to_pandas()
+    return pd.DataFrame(data)
+
+
 @dataclass(frozen=True)
 class CaptureHistories:
     """Counts of persons per capture pattern and covariate stratum.
@@ -196,8 +211,7 @@ class CaptureHistories:
             pattern with a positive count; a covariate with missing values or a single
             level; a list that registered nobody (unless ``on_empty_list="drop"``).
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = _as_pandas(data)
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError("the table is empty: it needs one row per capture pattern and a count column")
         if count not in data.columns:
@@ -247,8 +261,7 @@ class CaptureHistories:
         DataError
             As in :meth:`from_table`; also a person registered by no list.
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = _as_pandas(data)
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise DataError("the table is empty: it needs one row per person with 0/1 list columns")
         auto = lists is None
@@ -277,8 +290,7 @@ class CaptureHistories:
 
         See :meth:`from_table` and :meth:`from_records` for parameters and errors.
         """
-        if not isinstance(data, pd.DataFrame):
-            data = pd.DataFrame(data)
+        data = _as_pandas(data)
         dup = data.columns[data.columns.duplicated()]
         if len(dup):
             raise DataError(
@@ -308,6 +320,29 @@ class CaptureHistories:
             return cls.from_table(data, lists, covariates, count, **kwargs)
         cls._refuse_hidden_count(data, lists, covariates)
         return cls.from_records(data, lists, covariates, **kwargs)
+
+    @classmethod
+    def from_polars(cls, data, lists: Sequence[str] | None = None, covariates: Sequence[str] | None = None,
+                    count: str = "count", **kwargs) -> CaptureHistories:
+        """Build from a polars DataFrame or LazyFrame, aggregated or one row per person (as :meth:`from_frame`).
+
+        Raises
+        ------
+        ImportError
+            polars is not installed (``pip install 'darkfigure[polars]'``).
+        TypeError
+            `data` is not a polars DataFrame or LazyFrame.
+        DataError
+            As :meth:`from_frame`.
+        """
+        try:
+            import polars as pl
+        except ImportError as e:  # polars is optional
+            raise ImportError("from_polars needs polars: pip install 'darkfigure[polars]' (or pip install polars)") from e
+        if not isinstance(data, (pl.DataFrame, pl.LazyFrame)):
+            raise TypeError(f"from_polars takes a polars DataFrame or LazyFrame, got {type(data).__name__}; "
+                            "use CaptureHistories.from_frame for a pandas DataFrame")
+        return cls.from_frame(_as_pandas(data), lists, covariates, count, **kwargs)
 
     @staticmethod
     def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:

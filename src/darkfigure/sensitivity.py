@@ -464,7 +464,7 @@ def identifying_assumption(
     profile: bool = True,
     groups: Sequence[tuple[str, ...]] | None = None,
 ) -> IdentifyingAssumption:
-    """Sensitivity of an :class:`~darkfigure.estimate.Estimate` to its identifying assumption.
+    """Sensitivity of an :class:`~darkfigure.estimation.Estimate` to its identifying assumption.
 
     Uses the chosen model, or with ``ci="averaged"`` the averaged models and their
     weights (so that psi = 1 gives the N̂ reported); the profile-likelihood bounds are
@@ -473,7 +473,7 @@ def identifying_assumption(
     Parameters
     ----------
     result : Estimate
-        A log-linear estimate (``darkfigure.estimate.estimate``) with an identified N̂.
+        A log-linear estimate (``darkfigure.estimation.estimate``) with an identified N̂.
     range, points, profile, groups
         As :func:`sensitivity` (groups default: the total, each covariate and pair).
 

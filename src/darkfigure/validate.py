@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compare import compare
+from .comparison import compare
 from .histories import CaptureHistories, DataError
 from .io import read_histories
 
@@ -78,11 +78,11 @@ def validate(
     data : CaptureHistories, DataFrame, path or bundled dataset name
         At least 3 lists.
     methods : sequence of str, optional
-        As :func:`darkfigure.compare.compare` (default: all that apply).
+        As :func:`darkfigure.comparison.compare` (default: all that apply).
     seed, reps
-        As :func:`darkfigure.compare.compare`.
+        As :func:`darkfigure.comparison.compare`.
     **compare_options
-        ``model``, ``year``, ``year_degree`` (and ``progress``) as :func:`darkfigure.compare.compare`.
+        ``model``, ``year``, ``year_degree`` (and ``progress``) as :func:`darkfigure.comparison.compare`.
 
     Returns
     -------

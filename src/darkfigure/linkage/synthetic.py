@@ -1,7 +1,7 @@
 """Synthetic registrations with a known truth: per-organisation files for testing record linkage.
 
 :func:`simulate_registrations` draws a population from a scenario with
-:func:`darkfigure.simulate.simulate` (the same seed gives the same capture histories),
+:func:`darkfigure.simulation.simulate` (the same seed gives the same capture histories),
 gives every registered person an identity, and writes one registration per list that
 captured the person, as organisations would have recorded it:
 
@@ -41,7 +41,7 @@ The truth is kept aside: ``true_person_id`` in every registration (real files ha
 such column; ``darkfigure link --truth true_person_id`` uses it to measure linkage
 quality), ``persons`` (one row per registered person with the true identity, lists and
 covariates), ``errors`` (which errors each registration received) and ``truth`` (the
-true N per group and year, as :class:`darkfigure.simulate.Simulation` gives it).
+true N per group and year, as :class:`darkfigure.simulation.Simulation` gives it).
 
 Columns of the registrations: ``record_id, organisation, registration_date, first_name,
 surname, date_of_birth, sex, nationality`` (ISO 3166-1 alpha-2 country code), then the
@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..simulate import Scenario, ScenarioError, Simulation, load_scenario, simulate
+from ..simulation import Scenario, ScenarioError, Simulation, load_scenario, simulate
 from .registrations import PARTICLES, REQUIRED_COLUMNS, fold_ascii
 
 __all__ = ["ErrorRates", "REGISTRATION_SCENARIOS", "RegistrationScenario", "RegistrationSimulation", "scaled_scenario",
@@ -400,7 +400,7 @@ def simulate_registrations(
     Parameters
     ----------
     scenario : Scenario, mapping, path or bundled name
-        See :func:`darkfigure.simulate.load_scenario`; the lists are the organisations.
+        See :func:`darkfigure.simulation.load_scenario`; the lists are the organisations.
         ``clearing_house`` (6 organisations, about 5,000 registered victims and 8,000
         registrations) is the default.
     seed : int, optional

@@ -823,7 +823,7 @@ class loglinear_refit:  # noqa: N801 - a picklable function object, named as the
     reps : int
         Parametric bootstrap replicates per draw (0: none, linkage uncertainty only).
     year, year_degree, structural_zeros, level :
-        As :func:`darkfigure.estimate.estimate`.
+        As :func:`darkfigure.estimation.estimate`.
     """
 
     model: list[str]
@@ -836,7 +836,7 @@ class loglinear_refit:  # noqa: N801 - a picklable function object, named as the
     missing: str = "em"
 
     def __call__(self, h: CaptureHistories, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
-        from ..estimate import estimate
+        from ..estimation import estimate
 
         if self.reps and self.reps < 20:
             # estimate() refuses fewer replicates; never fall back silently to no bootstrap
@@ -932,7 +932,7 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
         The estimate's ``estimates`` table (``group, level, observed, nhat, lower, upper``).
     boot : BootstrapResult or None
     draws, reps, seed, level, year, year_degree, structural_zeros, n_jobs
-        See :func:`darkfigure.estimate.estimate` and :func:`linkage_uncertainty`.
+        See :func:`darkfigure.estimation.estimate` and :func:`linkage_uncertainty`.
         `reps` (bootstrap replicates per draw) is 0 or at least 20.
     missing : {"em", "drop", "error"}
         What the as-linked estimate did with persons whose covariate is unknown; every

@@ -5,11 +5,11 @@ sentences (``Estimate.warnings``, the ``warnings`` column of ``compare.csv``, th
 on the data). Those sentences are precise but terse; a report for a rapporteur's office
 also says what a warning means for the number and what the analyst can do. The catalogue
 below matches each known warning by a regular expression on its text (see where they are
-raised: :mod:`darkfigure.estimate`, :mod:`darkfigure.loglinear.fit`,
+raised: :mod:`darkfigure.estimation`, :mod:`darkfigure.loglinear.fit`,
 :mod:`darkfigure.loglinear.search`, :mod:`darkfigure.loglinear.bootstrap`,
 :mod:`darkfigure.loglinear.profile`, :mod:`darkfigure.loglinear.downhill`,
 :mod:`darkfigure.heterogeneity`, :mod:`darkfigure.bayes.lcmcr`, :mod:`darkfigure.bayes.dga`,
-:mod:`darkfigure.histories`, and the notes of :mod:`darkfigure.monitor.revictimisation`). A warning
+:mod:`darkfigure.histories`, and the notes of :mod:`darkfigure.monitoring.revictimisation`). A warning
 that matches nothing is shown verbatim with a general explanation, never dropped.
 """
 
@@ -51,7 +51,7 @@ class Explanation:
 
 # Order matters: the first match wins, so specific patterns come before general ones.
 EXPLANATIONS: tuple[Explanation, ...] = (
-    # the notes of the repeat-victimisation tables (darkfigure.monitor.revictimisation): very specific wording
+    # the notes of the repeat-victimisation tables (darkfigure.monitoring.revictimisation): very specific wording
     Explanation(
         "revict-register-closed-early",
         r"later register's last date is",

@@ -278,7 +278,7 @@ def interval_plot(
 
 
 def forest_plot(table: pd.DataFrame, *, observed: int | None = None, title: str | None = None) -> str:
-    """The forest plot of a ``compare.csv`` table (:func:`darkfigure.compare.forest_plot`) as a data URI.
+    """The forest plot of a ``compare.csv`` table (:func:`darkfigure.comparison.forest_plot`) as a data URI.
 
     Returns
     -------
@@ -288,7 +288,7 @@ def forest_plot(table: pd.DataFrame, *, observed: int | None = None, title: str 
     import tempfile
     from pathlib import Path
 
-    from ..compare import forest_plot as draw
+    from ..comparison import forest_plot as draw
 
     with tempfile.TemporaryDirectory() as d:
         png = draw(table, Path(d) / "forest", title=title, observed=observed)[0]

@@ -74,7 +74,7 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
 
 
 def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed: int | None, **kw):
-    from .estimate import estimate
+    from .estimation import estimate
 
     ci = "profile" if not h.covariates and not h.n_incomplete else "parametric"
     res = estimate(h, search=search, criterion=criterion, ci=ci, reps=reps, seed=seed,
@@ -209,7 +209,7 @@ def compare(
         A fixed log-linear model's interactions (``"A:B,B:C"``): adds the row
         ``loglinear-model`` (first) with that model.
     year, year_degree : optional
-        Passed to the log-linear methods (:func:`darkfigure.estimate.estimate`).
+        Passed to the log-linear methods (:func:`darkfigure.estimation.estimate`).
 
     Returns
     -------

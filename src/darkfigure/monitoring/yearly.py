@@ -85,11 +85,11 @@ def compare_years(
     Parameters
     ----------
     data : CaptureHistories, DataFrame, path or dataset name
-        As :func:`darkfigure.estimate.estimate`.
+        As :func:`darkfigure.estimation.estimate`.
     year : str
         The year column (a covariate).
     structural_zeros : optional
-        As :func:`~darkfigure.estimate.estimate`. In the separate models a list that
+        As :func:`~darkfigure.estimation.estimate`. In the separate models a list that
         did not exist in a year is left out of that year's model, and declarations on
         other covariates are kept.
     seed : int, optional
@@ -99,7 +99,7 @@ def compare_years(
         The joint model when already fitted (``estimate(data, year=year, ...)``); it
         is then not refitted.
     **kwargs
-        Passed to :func:`~darkfigure.estimate.estimate` (``lists``, ``covariates``,
+        Passed to :func:`~darkfigure.estimation.estimate` (``lists``, ``covariates``,
         ``search``, ``criterion``, ``year_degree`` (joint model only), ``ci``, ``reps``,
         ``n_jobs``, ...).
 
@@ -117,7 +117,7 @@ def compare_years(
     van der Heijden, Cruyff & van Gils (2015); Cruyff, van Dijk & van der Heijden (2017),
     Chance 30(3):41-49 (year as covariate in one model).
     """
-    from ..estimate import estimate
+    from ..estimation import estimate
     from ..io import read_histories
 
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}

@@ -171,7 +171,7 @@ def add_rates(
     Parameters
     ----------
     mt : MonitorTable
-        From :func:`~darkfigure.monitor.tables.monitor_table`.
+        From :func:`~darkfigure.monitoring.tables.monitor_table`.
     population : path or DataFrame
         Population table, see :func:`read_population` and the module notes on matching.
     years : list, optional

@@ -229,7 +229,7 @@ class Scenario:
     References
     ----------
     The pattern model and the heterogeneity options are described (with sources) in the
-    module docstring of :mod:`darkfigure.simulate`.
+    module docstring of :mod:`darkfigure.simulation`.
     """
 
     name: str

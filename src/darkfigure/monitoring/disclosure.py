@@ -51,7 +51,7 @@ def relations(table: pd.DataFrame) -> list[tuple[int, list[int]]]:
     ----------
     table : DataFrame
         A monitor table with columns ``group, level, year`` (see
-        :data:`~darkfigure.monitor.tables.MONITOR_COLUMNS`).
+        :data:`~darkfigure.monitoring.tables.MONITOR_COLUMNS`).
 
     Returns
     -------

@@ -12,12 +12,12 @@ of the National Rapporteur, Nationaal Rapporteur Mensenhandel 2021).
 
 Every interval comes from one set of bootstrap replicates (Cruyff's ``boot_mse``):
 each replicate holds the totals of every group cell, so the interval of a group, of
-its visibility and of its SDG rate (:mod:`darkfigure.monitor.sdg`) are the same
+its visibility and of its SDG rate (:mod:`darkfigure.monitoring.sdg`) are the same
 percentiles of the same draws. The visibility interval is observed ÷ (upper, lower)
 of the N̂ interval: percentile intervals respect monotone transformations, so this is
 the percentile interval of observed ÷ N̂*_b (up to the interpolation between order
 statistics). With the nonparametric bootstrap the total (all years) has the BCa
-interval that :func:`~darkfigure.estimate.estimate` reports; every other row has the
+interval that :func:`~darkfigure.estimation.estimate` reports; every other row has the
 percentile interval (the jackknife acceleration is computed for the total only).
 """
 
@@ -110,7 +110,7 @@ def _point_values(est, g: tuple):
 
 
 def monitor_table(est, year: str) -> MonitorTable:
-    """Build the monitor table from an :class:`~darkfigure.estimate.Estimate`.
+    """Build the monitor table from an :class:`~darkfigure.estimation.Estimate`.
 
     Parameters
     ----------
@@ -196,7 +196,7 @@ def _truncate(est, table: pd.DataFrame) -> pd.DataFrame:
 
     The note naming the rows changed joins the estimate's warnings (printed, in result.json and the report).
     """
-    from ..estimate import truncate_at_observed
+    from ..estimation import truncate_at_observed
 
     def _label(r) -> str:
         g = "total" if r["group"] == "total" else f"{r['group']}={r['level']}"

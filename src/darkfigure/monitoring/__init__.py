@@ -1,11 +1,11 @@
 """The monitor: per-year and per-subgroup estimates, visibility, SDG 16.2.2 rates and safe tables.
 
-* :mod:`~darkfigure.monitor.yearly`: per-year N̂ from one joint model (year as covariate) and
+* :mod:`~darkfigure.monitoring.yearly`: per-year N̂ from one joint model (year as covariate) and
   from separate models per year, side by side.
-* :mod:`~darkfigure.monitor.tables`: observed, N̂, interval and visibility (observed ÷ N̂) for the
+* :mod:`~darkfigure.monitoring.tables`: observed, N̂, interval and visibility (observed ÷ N̂) for the
   total, each year, each level and each pair of levels.
-* :mod:`~darkfigure.monitor.sdg`: SDG indicator 16.2.2, N̂ per 100,000 inhabitants.
-* :mod:`~darkfigure.monitor.disclosure`: small-cell suppression ("<10") with secondary suppression.
+* :mod:`~darkfigure.monitoring.sdg`: SDG indicator 16.2.2, N̂ per 100,000 inhabitants.
+* :mod:`~darkfigure.monitoring.disclosure`: small-cell suppression ("<10") with secondary suppression.
 * :func:`monitor`: all of it in one call (``darkfigure monitor``).
 """
 

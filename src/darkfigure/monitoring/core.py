@@ -28,7 +28,7 @@ class MonitorResult:
     estimate : Estimate
         The joint model (year as covariate) with its bootstrap.
     table : DataFrame of shape (n_rows, 10 or 13)
-        :data:`~darkfigure.monitor.tables.MONITOR_COLUMNS` (+ the rate columns with a
+        :data:`~darkfigure.monitoring.tables.MONITOR_COLUMNS` (+ the rate columns with a
         population table): what ``monitor.csv`` holds.
     published : DataFrame of shape (n_rows, 10 or 13)
         The same with disclosure control applied, as text (``monitor_published.csv``).
@@ -54,7 +54,7 @@ class MonitorResult:
 
         ``years.csv`` (with ``separate_years=True``) is not disclosure-controlled: it
         holds observed counts per year only. The joint model's files
-        (:meth:`~darkfigure.estimate.Estimate.write`: ``estimates.csv``, ``result.json``
+        (:meth:`~darkfigure.estimation.Estimate.write`: ``estimates.csv``, ``result.json``
         with a ``monitor`` entry holding the year column and the disclosure threshold,
         ``capture_histories.csv``, ``search_path.csv``) are written too, for
         ``darkfigure report``.
@@ -104,22 +104,22 @@ def monitor(
     Parameters
     ----------
     data : CaptureHistories, DataFrame, path or dataset name
-        As :func:`darkfigure.estimate.estimate`.
+        As :func:`darkfigure.estimation.estimate`.
     year : str
         The year column; must be a covariate of the data.
     population : path or DataFrame, optional
         Population table ``year,sex,age_group,population`` for the SDG 16.2.2 rates
-        (:mod:`darkfigure.monitor.sdg`).
+        (:mod:`darkfigure.monitoring.sdg`).
     suppress_below : int
-        Disclosure threshold K (default 10; :mod:`darkfigure.monitor.disclosure`).
+        Disclosure threshold K (default 10; :mod:`darkfigure.monitoring.disclosure`).
     ci : {"parametric", "nonparametric"}
         Bootstrap giving every group's interval (default parametric, as Cruyff's
         ``boot_mse``).
     separate_years : bool
         Also fit a separate model to each year and set the per-year N̂ of both side by
-        side (:func:`~darkfigure.monitor.yearly.compare_years`).
+        side (:func:`~darkfigure.monitoring.yearly.compare_years`).
     **kwargs
-        Passed to :func:`~darkfigure.estimate.estimate` (``lists``, ``covariates``,
+        Passed to :func:`~darkfigure.estimation.estimate` (``lists``, ``covariates``,
         ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
         ``seed``, ``n_jobs``, ``progress``, ``missing``, ...).
 
@@ -143,7 +143,7 @@ def monitor(
     McCrea (2021), Biometrics 77:1409-1420 (``mse``/``boot_mse``); UNODC, SDG indicator 16.2.2
     metadata; Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley.
     """
-    from ..estimate import estimate
+    from ..estimation import estimate
     from ..io import read_histories
 
     if suppress_below < 0:
@@ -156,7 +156,7 @@ def monitor(
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
     read_kw["missing"] = "error" if kwargs.get("missing", "error") == "error" else "keep"
     if "covariates" in read_kw:
-        from ..estimate import with_year
+        from ..estimation import with_year
 
         read_kw["covariates"] = with_year(read_kw["covariates"], year)
     h = read_histories(data, **read_kw)

@@ -1,0 +1,263 @@
+"""Registrations prepared for record linkage: read, normalised, blocked.
+
+Reading the registration files or frames of :func:`darkfigure.linkage.link.link`;
+normalised names (with Soundex), dates of birth (placeholders such as 1900-01-01 as
+missing) and covariates for plaintext registrations, Bloom filters and tokens for
+pseudonymised ones; exact-identity keys, term-frequency tables with Good-Turing
+smoothing, and the blocking rules sized to a pair budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .bloom_sql import decode_bloom_column
+from .registrations import normalise_name, normalise_nationality, normalise_sex
+
+#: columns that identify a person or a registration (never covariates)
+IDENTIFIERS = ("record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth")
+PLAIN_FIELDS = ("first_name", "surname", "date_of_birth")
+BLOOM_FIELDS = ("bf_first_name", "bf_surname", "bf_date_of_birth")
+#: dates of birth before this are placeholders (1900-01-01: "unknown" in many systems) and compared as missing
+PLACEHOLDER_BEFORE = pd.Timestamp("1905-01-01")
+
+
+# ---------------------------------------------------------------------------- input
+def _read_inputs(files_or_frames) -> tuple[pd.DataFrame, str]:
+    """Read and validate registration files; return the stacked frame and its encoding."""
+    from .registrations import read_registration_files
+
+    if isinstance(files_or_frames, (str, Path, pd.DataFrame)):
+        files_or_frames = [files_or_frames]
+    frames = read_registration_files(list(files_or_frames))
+    kind = frames[0].attrs["kind"]
+    df = pd.concat([f.assign() for f in frames], ignore_index=True)
+    df.attrs = {}
+    return df, kind
+
+
+# ---------------------------------------------------------------------------- preparation
+_SOUNDEX = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556")
+
+
+def _soundex(s: str | None) -> str | None:
+    """American Soundex of a normalised name (Knuth, TAOCP vol. 3), spaces removed."""
+    if not s:
+        return None
+    s = s.replace(" ", "")
+    if not s:
+        return None
+    codes = s.translate(_SOUNDEX)
+    out, last = [s[0].upper()], codes[0]
+    for ch, code in zip(s[1:], codes[1:]):
+        if code.isdigit() and code != last:
+            out.append(code)
+        if ch not in "hw":
+            last = code
+        if len(out) == 4:
+            break
+    return "".join(out).ljust(4, "0")
+
+
+def _map_unique(s: pd.Series, f) -> pd.Series:
+    # names repeat a lot: map each distinct value once
+    u = pd.unique(s.dropna())
+    m = {v: f(v) for v in u}
+    return s.map(m)
+
+
+def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
+    """Notes on names given but made only of symbols, digits or emoji (nothing left after normalisation).
+
+    They are compared as missing names; saying so keeps a broken export (``###``, ``??``,
+    emoji) from passing silently as unknown names.
+    """
+    out = []
+    for col, key in (("first_name", "fn"), ("surname", "sn")):
+        given = df[col].astype(object).map(lambda v: isinstance(v, str) and v.strip() != "")
+        bad = given.to_numpy(dtype=bool) & pd.isna(prep[key]).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            org = df["organisation"].iloc[i] if "organisation" in df.columns else "?"
+            out.append(
+                f"{int(bad.sum()):,} registration(s) have a {col} with no letters (e.g. {df[col].iloc[i]!r}, "
+                f"record {df['record_id'].iloc[i]!r} of {org}); compared as a missing {col}, which weakens their "
+                "linkage: check the export of those files"
+            )
+    return out
+
+
+def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
+    p = pd.DataFrame({"uid": np.arange(len(df), dtype=np.int64)})
+    # the normalisation pseudonymisation applies, so that both kinds of file compare the same strings
+    # (spaces dropped as the encoders drop them: "Jan-Willem" = "Janwillem")
+    # particles are dropped from first names too: a swapped "van der Berg" then still reads "berg"
+    fn = _map_unique(df["first_name"].astype(object), lambda v: normalise_name(v, surname=True).replace(" ", "") or None)
+    sn = _map_unique(df["surname"].astype(object), lambda v: normalise_name(v, surname=True).replace(" ", "") or None)
+    p["fn"] = fn.to_numpy()
+    p["sn"] = sn.to_numpy()
+    p["fn_sx"] = _map_unique(fn, _soundex).to_numpy()
+    p["sn_sx"] = _map_unique(sn, _soundex).to_numpy()
+    p["fn_srt"] = _map_unique(fn, lambda v: "".join(sorted(v))).to_numpy()
+    p["sn_srt"] = _map_unique(sn, lambda v: "".join(sorted(v))).to_numpy()
+    p["fn_sxt"] = p["fn_sx"].str[1:].to_numpy()
+    p["sn_sxt"] = p["sn_sx"].str[1:].to_numpy()
+    # order-free keys catch swapped first name and surname in blocking
+    both = fn.notna() & sn.notna()
+    lo = np.where(fn.fillna("") <= sn.fillna(""), fn.fillna(""), sn.fillna(""))
+    hi = np.where(fn.fillna("") <= sn.fillna(""), sn.fillna(""), fn.fillna(""))
+    p["name_pair"] = np.where(both, pd.Series(lo) + "|" + pd.Series(hi), None)
+    p["full_name"] = np.where(both, fn.fillna("") + "|" + sn.fillna(""), None)
+    dob = pd.to_datetime(df["date_of_birth"], errors="coerce", format="%Y-%m-%d")
+    # 1900-01-01 and the like are a system's "unknown", not a date: compared as missing
+    dob = dob.where(dob >= PLACEHOLDER_BEFORE)
+    iso = dob.dt.strftime("%Y-%m-%d")
+    p["dob"] = iso.where(dob.notna(), None).to_numpy()
+    p["dob_y"] = iso.str[:4].where(dob.notna(), None).to_numpy()
+    p["dob_m"] = iso.str[5:7].where(dob.notna(), None).to_numpy()
+    p["dob_d"] = iso.str[8:10].where(dob.notna(), None).to_numpy()
+    p["dob_md"] = iso.str[5:10].where(dob.notna(), None).to_numpy()
+    # first and last two letters: blocking keys that survive a typo at the other end of the name
+    for c, v in (("fn", fn), ("sn", sn)):
+        p[f"{c}_p2"] = v.str[:2].to_numpy()
+        p[f"{c}_s2"] = v.str[-2:].to_numpy()
+    p["fn1"] = fn.str[:1].to_numpy()
+    p["sn1"] = sn.str[:1].to_numpy()
+    ini = (fn.str[:1].fillna("") + sn.str[:1].fillna("")).map(lambda x: "".join(sorted(x)))
+    p["ini"] = ini.where(ini != "", None).to_numpy()
+    for c, dst, f in (("sex", "sex", normalise_sex), ("nationality", "nat", normalise_nationality)):
+        if c in df.columns:
+            p[dst] = _map_unique(df[c].astype(object), lambda v, f=f: f(v) or None).to_numpy()
+    return _compact(p)
+
+
+def _compact(p: pd.DataFrame) -> pd.DataFrame:
+    # text columns as Arrow strings: a third of the memory of Python str objects on a million rows, and
+    # DuckDB reads them without conversion
+    for c in p.columns:
+        if p[c].dtype == object:
+            p[c] = p[c].astype("string[pyarrow]")
+    return p
+
+
+def _prepare_pseudo(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    p = pd.DataFrame({"uid": np.arange(len(df), dtype=np.int64)})
+    widths: dict[str, int] = {}
+    for c in BLOOM_FIELDS:
+        if c in df.columns:
+            dec, w = decode_bloom_column(df[c].reset_index(drop=True), c)
+            widths[c] = w
+            p = pd.concat([p, dec], axis=1)
+    for c in [c for c in df.columns if str(c).startswith("tok_")]:
+        s = df[c].astype("string").str.strip().reset_index(drop=True)
+        p[c] = s.where(s.notna() & (s != ""), None).astype(object).to_numpy()
+    if {"tok_first_name", "tok_surname"} <= set(p.columns):
+        both = p["tok_first_name"].notna() & p["tok_surname"].notna()
+        full = p["tok_first_name"].fillna("") + "|" + p["tok_surname"].fillna("")
+        p["tok_full"] = full.where(both, None).astype(object)
+    for c, dst, f in (("sex", "sex", normalise_sex), ("nationality", "nat", normalise_nationality)):
+        if c in df.columns:
+            p[dst] = _map_unique(df[c].astype(object).reset_index(drop=True), lambda v, f=f: f(v) or None).to_numpy()
+    return _compact(p), widths
+
+
+def _identity_key(p: pd.DataFrame, identity: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Identity label of each registration (its identifying values joined) and whether all were present."""
+    complete = np.ones(len(p), dtype=bool)
+    key = pd.Series("", index=p.index, dtype=object)
+    for c in identity:
+        complete &= p[c].notna().to_numpy()
+        key = key + "|" + p[c].fillna("").astype(str)
+    return key.to_numpy(dtype=object), complete
+
+
+def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
+    """Expected population count of values seen r times: Good's (1953) r* = (r + 1) n_{r+1} / n_r for small r.
+
+    n_r is the number of values seen exactly r times (here: carried by r distinct
+    identities). A name carried by one person in the register is on average rarer in
+    the population than 1 per N (Good 1953, Biometrika 40:237-264): its expected count
+    is 2 n_2 / n_1. Used for r <= `upto` where n_r and n_{r+1} are both positive, clipped
+    to [0.05, r] and made non-decreasing in r; otherwise r* = r - 1/2.
+    """
+    r = np.asarray(r, dtype=np.int64)
+    nr = np.bincount(r, minlength=upto + 3).astype(float)
+    star = np.arange(nr.size, dtype=float) - 0.5
+    for k in range(1, upto + 1):
+        if nr[k] > 0 and nr[k + 1] > 0:
+            star[k] = min(max((k + 1) * nr[k + 1] / nr[k], 0.05), k)
+    star[1:upto + 2] = np.maximum.accumulate(star[1:upto + 2])
+    return star[r]
+
+
+def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complete: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Value-specific u probabilities for the term-frequency adjustment of exact-agreement levels.
+
+    Splink's term-frequency adjustment replaces the average u of an exact-agreement level
+    by a value-specific one (Winkler 1989, "Frequency-based matching in the
+    Fellegi-Sunter model of record linkage"), by default the value's share of all
+    records. In a register of a few thousand persons that is wrong twice over: a person
+    registered three times makes their own rare name look three times as common, and
+    the value itself is counted although the question is how likely *another* person is
+    to carry it. Here n_v = the number of distinct persons (`key`: a label per
+    registration; registrations with ``complete`` False count only for values that no
+    complete one carries) that carry value v, N = the number of distinct persons, and
+    ``u_v = n_v* / N`` with n_v* the Good–Turing expected count of a value seen n_v
+    times (:func:`_good_turing`): a name carried by one person is rarer than 1/N.
+
+    Returns {column: DataFrame(column, tf_column)} for Splink's
+    ``register_term_frequency_lookup``.
+    """
+    total = max(int(pd.unique(key[complete]).size), 1)
+    out = {}
+    for c in columns:
+        d = pd.DataFrame({c: p[c].to_numpy(), "k": key, "ok": complete}).dropna(subset=[c])
+        n = d[d["ok"]].drop_duplicates([c, "k"]).groupby(c, sort=False).size()
+        n = n.reindex(pd.unique(d[c]), fill_value=0).clip(lower=1)
+        out[c] = pd.DataFrame({c: n.index.to_numpy(dtype=object),
+                               f"tf_{c}": _good_turing(n.to_numpy(dtype=np.int64)) / total})
+    return out
+
+
+#: largest number of record pairs for which a coarse blocking rule (a name and two letters of the other) is used
+COARSE_RULE_PAIRS = 3e6
+
+
+def _rule_pairs(p: pd.DataFrame, keys: Sequence[tuple[str, str]], missing: str | None) -> float:
+    """Record pairs of the blocking rule ``l.a = r.b and ...`` (`keys`) in which a record lacks column `missing`
+    (any record when `missing` is None).
+
+    Counted as sum over key values of (records lacking `missing`) x (all records), over
+    the two orders when the keys cross columns: an upper bound of the pairs scored.
+    """
+    left = p[[a for a, _ in keys]].copy()
+    right = p[[b for _, b in keys]].copy()
+    left.columns = right.columns = [f"k{i}" for i in range(len(keys))]
+    lack = p[missing].isna().to_numpy() if missing is not None else np.ones(len(p), dtype=bool)
+    a = left[lack].dropna().value_counts()
+    b = right.dropna().value_counts()
+    j = a.to_frame("x").join(b.to_frame("y"), how="inner")
+    return float((j["x"].to_numpy(dtype=float) * j["y"].to_numpy(dtype=float)).sum())
+
+
+def _broad_rules(p: pd.DataFrame, columns: Sequence[str], budget: float) -> list[str]:
+    """Blocking on one identifier alone, for each column whose blocks hold at most `budget` record pairs.
+
+    In a register of a few thousand persons every pair that shares a date of birth, a
+    surname or a first name can be scored (a few hundred thousand pairs): blocking then
+    misses only pairs with errors in all three. In a million registrations such blocks
+    hold billions of pairs and are left out (the narrower rules remain). The count is
+    ``sum_v n_v (n_v - 1) / 2`` over the values v of the column.
+    """
+    out = []
+    for c in columns:
+        if c not in p.columns:
+            continue
+        n = p[c].value_counts(dropna=True).to_numpy(dtype=float)
+        if float((n * (n - 1) / 2).sum()) <= budget:
+            out.append(f"l.{c} = r.{c}")
+    return out

@@ -1,0 +1,277 @@
+"""The Splink comparison model of :func:`darkfigure.linkage.link.link`.
+
+The Fellegi-Sunter comparisons of names, date of birth, sex and nationality for
+plaintext registrations (Jaro-Winkler levels, term frequencies, gross date errors) and
+for pseudonymised ones (Dice similarity of hardened Bloom filters, keyed tokens), with
+their blocking rules and prior settings. The module docstring of
+:mod:`darkfigure.linkage.link` describes the method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..histories import DataError
+from .bloom_sql import dice_sql
+from .prepare import COARSE_RULE_PAIRS, _rule_pairs
+
+# ---------------------------------------------------------------------------- model
+#: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
+DOB_GROSS_ERROR = 0.003
+
+
+def _dob_else():
+    """The last level of the date-of-birth comparison, with m fixed at DOB_GROSS_ERROR.
+
+    EM cannot tell a person recorded with a wholly wrong date of birth from two persons
+    who share a name (homonyms are common: a few hundred surnames cover most persons of
+    one origin), so in the name-blocked training session it would give this level an m
+    of 10-20 % and all but remove the penalty for different dates. The common errors
+    (typo, day/month swap, year or day off) have levels of their own; a gross error is
+    taken to affect 1 % of true matches.
+    """
+    import splink.comparison_level_library as cll
+
+    return cll.ElseLevel().configure(m_probability=DOB_GROSS_ERROR, fix_m_probability=True)
+
+
+def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
+    """Exact comparisons of sex and nationality, with m of disagreement fixed at 1 %.
+
+    Synthetic or not, a true match can disagree on sex or nationality (a recording
+    error, a second nationality); EM on clean training blocks would put m at ~0 and
+    make one disagreement an absolute veto.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    out = []
+    for c in columns:
+        if c in p.columns:
+            out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
+                cll.NullLevel(c), cll.ExactMatchLevel(c),
+                cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True)]))
+    return out
+
+
+def _plain_settings(p: pd.DataFrame):
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    # String similarity by Levenshtein distance, built into DuckDB and Spark SQL alike (Jaro-Winkler is not:
+    # DuckDB halves the count of transpositions with integer division, Splink's Spark function does not, and
+    # the two then disagree near a threshold). A transposition costs 2, so "close" also accepts two names
+    # with the same letters (sorted-letter keys computed beforehand) at distance 2; one edit in a name of
+    # four letters or fewer (Chen/Shen, Fang/Yang: often other persons) is only "within 2 edits".
+    def close(a: str, b: str) -> str:
+        """SQL: names a and b one edit apart (5+ letters), or two apart with the same letters (transposition)."""
+        return (f"((levenshtein({a}_l, {b}_r) <= 1 and length({a}_l) >= 5 and length({b}_r) >= 5) or "
+                f"({a}_srt_l = {b}_srt_r and levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 4))")
+
+    def contained(a: str) -> str:
+        """SQL: the shorter of the two values of column a (3+ letters) is part of the longer, and they differ."""
+        return (f"({a}_l <> {a}_r and ((length({a}_r) >= 3 and instr({a}_l, {a}_r) > 0) or "
+                f"(length({a}_l) >= 3 and instr({a}_r, {a}_l) > 0)))")
+
+    def similar(a: str, b: str) -> str:
+        """SQL: names a and b at most two edits apart (Levenshtein)."""
+        return f"levenshtein({a}_l, {b}_r) <= 2"
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="first name and surname",
+        comparison_levels=[
+            cll.And(cll.NullLevel("fn"), cll.NullLevel("sn")),
+            cll.ExactMatchLevel("full_name").configure(label_for_charts="both exact", tf_adjustment_column="full_name"),
+            cll.ColumnsReversedLevel("fn", "sn", symmetrical=True).configure(label_for_charts="swapped"),
+            # one name exact, the other close: the evidence depends on how common the exact one is
+            # (Nguyen with a Thi- first name is weak, a rare surname strong), hence its term frequency
+            cll.CustomLevel(f"sn_l = sn_r and {close('fn', 'fn')}").configure(
+                label_for_charts="surname exact, first name close", tf_adjustment_column="sn"),
+            cll.CustomLevel(f"fn_l = fn_r and {close('sn', 'sn')}").configure(
+                label_for_charts="first name exact, surname close", tf_adjustment_column="fn"),
+            cll.CustomLevel(f"{close('fn', 'fn')} and {close('sn', 'sn')}", label_for_charts="both close"),
+            cll.CustomLevel(f"{close('fn', 'sn')} and {close('sn', 'fn')}", label_for_charts="swapped, both close"),
+            cll.CustomLevel(f"sn_l = sn_r and {similar('fn', 'fn')}").configure(
+                label_for_charts="surname exact, first name within 2 edits", tf_adjustment_column="sn"),
+            cll.CustomLevel(f"fn_l = fn_r and {similar('sn', 'sn')}").configure(
+                label_for_charts="first name exact, surname within 2 edits", tf_adjustment_column="fn"),
+            cll.CustomLevel(
+                f"({similar('fn', 'fn')} and {similar('sn', 'sn')}) or ({similar('fn', 'sn')} and {similar('sn', 'fn')})",
+                label_for_charts="both within 2 edits (or swapped)",
+            ),
+            # one part of a compound first name or double surname ("Tấn Minh"/"Minh", "Fonseca Costa"/"Costa")
+            cll.CustomLevel(f"({contained('fn')} and {similar('sn', 'sn')}) or ({contained('sn')} and "
+                            f"{similar('fn', 'fn')})", label_for_charts="one name part of the other, other close"),
+            cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
+            cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
+            cll.ElseLevel(),
+        ],
+    )
+    dob = cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_description="date of birth",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob"),
+            # near misses of a common date (1 January, given when the real date is unknown) say little: term
+            # frequencies of the dates
+            # (not for 1 January, which stands in for an unknown date: 2002-01-01 and 2009-01-01 are unrelated)
+            cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1 and dob_md_l <> '01-01' and dob_md_r <> '01-01'").configure(
+                label_for_charts="one digit differs", tf_adjustment_column="dob"),
+            cll.CustomLevel(
+                "dob_y_l = dob_y_r and dob_m_l = dob_d_r and dob_d_l = dob_m_r", label_for_charts="day/month swapped"
+            ),
+            cll.CustomLevel(
+                "dob_m_l = dob_m_r and dob_d_l = dob_d_r and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= 2",
+                label_for_charts="year off by 1-2",
+            ).configure(tf_adjustment_column="dob"),
+            cll.CustomLevel(
+                "dob_y_l = dob_y_r and dob_m_l = dob_m_r and abs(cast(dob_d_l as int) - cast(dob_d_r as int)) <= 2",
+                label_for_charts="day off by 1-2",
+            ),
+            cll.CustomLevel(
+                "dob_y_l = dob_y_r and dob_d_l = dob_d_r and abs(cast(dob_m_l as int) - cast(dob_m_r as int)) = 1",
+                label_for_charts="month off by 1",
+            ),
+            # 1 January stands in for an unknown day and month
+            cll.CustomLevel("dob_y_l = dob_y_r and (dob_md_l = '01-01' or dob_md_r = '01-01')",
+                            label_for_charts="same year, one is 1 January"),
+            cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year"),
+            _dob_else(),
+        ],
+    )
+    comparisons = [name, dob]
+    comparisons += _sex_nat(p)
+    # Each rule survives errors in the fields it does not use; together they survive any error in one field
+    # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
+    # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
+    # only pairs where a date is missing. Sizes on 1M synthetic registrations with recurring names: 1-5M
+    # pairs each, 20M for the name pair.
+    rules = [
+        block_on("dob", "ini"),
+        block_on("dob", "fn1"),
+        block_on("dob", "sn1"),
+        # a typo in the first letter of one name, or swapped names with a typo (the last two letters survive)
+        block_on("dob", "fn_s2"),
+        block_on("dob", "sn_s2"),
+        block_on("name_pair"),
+        block_on("sn", "dob_md"),
+        block_on("fn", "dob_md"),
+        block_on("sn", "dob_y", "fn_sx"),
+        block_on("fn", "dob_y", "sn_sx"),
+        # a name typo that changes the Soundex code, with the day or the month of birth off
+        block_on("sn", "dob_y", "dob_m"),
+        block_on("fn", "dob_y", "dob_m"),
+        block_on("sn", "dob_y", "dob_d"),
+        block_on("fn", "dob_y", "dob_d"),
+    ]
+    # the rules for a missing date filter one side (l or r) so that DuckDB joins only the registrations
+    # without a date against the rest: "(l.dob is null or r.dob is null)" would be applied after the full join.
+    # Name and Soundex code of the other name:
+    nodob_keys = [(("fn_sx", "fn_sx"), ("sn_sx", "sn_sx")), (("sn", "sn"), ("fn_sx", "fn_sx")),
+                  (("fn", "fn"), ("sn_sx", "sn_sx"))]
+    # a typo that changes the Soundex code (first letter, a consonant), also with swapped names: first or last
+    # two letters. Coarse keys: used only when their blocks are small (see _rule_pairs)
+    coarse = [(("sn", "sn"), ("fn_p2", "fn_p2")), (("sn", "sn"), ("fn_s2", "fn_s2")),
+              (("fn", "fn"), ("sn_p2", "sn_p2")), (("fn", "fn"), ("sn_s2", "sn_s2")),
+              (("fn", "sn"), ("sn_p2", "fn_p2")), (("sn", "fn"), ("fn_p2", "sn_p2")),
+              (("fn", "sn"), ("sn_s2", "fn_s2")), (("sn", "fn"), ("fn_s2", "sn_s2"))]
+    nodob_keys += [k for k in coarse if _rule_pairs(p, k, "dob") <= COARSE_RULE_PAIRS]
+    # swapped names with a typo in the first letter of one, date of birth right (5M pairs at 1M registrations)
+    for k in ((("dob", "dob"), ("fn1", "sn1")), (("dob", "dob"), ("sn1", "fn1"))):
+        if _rule_pairs(p, k, None) <= COARSE_RULE_PAIRS:
+            rules.append(" and ".join(f"l.{a} = r.{b}" for a, b in k))
+    for k in nodob_keys:
+        keys = " and ".join(f"l.{a} = r.{b}" for a, b in k)
+        rules += [f"l.dob is null and {keys}", f"r.dob is null and {keys}"]
+    training = [block_on("dob"), block_on("name_pair")]
+    deterministic = ["l.fn = r.fn and l.sn = r.sn and l.dob = r.dob"]
+    return comparisons, rules, training, deterministic
+
+
+def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    has = set(p.columns)
+
+    def d(a: str, b: str | None = None) -> str:
+        """SQL: Dice similarity of Bloom-filter columns a and b (same column when b is None)."""
+        return dice_sql(a, b or a, widths[a])
+
+    # Dice thresholds for the diffused filters of darkfigure.linkage.pseudonymise (unrelated names: median 0.31,
+    # 99.9th percentile 0.63; one typo about 0.6-0.9; dates: year off by one 0.74, day/month swap or day off 0.5)
+    levels: list = []
+    fn, sn = "bf_first_name", "bf_surname"
+    if fn not in widths or sn not in widths or not {"tok_first_name", "tok_surname"} <= has:
+        raise DataError("pseudonymised registrations need bf_first_name, bf_surname, tok_first_name and tok_surname")
+    levels.append(cll.And(cll.NullLevel(f"{fn}__n"), cll.NullLevel(f"{sn}__n")))
+    levels.append(cll.ExactMatchLevel("tok_full").configure(label_for_charts="both tokens equal",
+                                                             tf_adjustment_column="tok_full"))
+    if "tok_block_fn_sn_sorted" in has:
+        # field-salted filters cannot be compared across fields; the sorted-names token finds swaps
+        levels.append(cll.ExactMatchLevel("tok_block_fn_sn_sorted").configure(label_for_charts="swapped"))
+    for t in (0.8, 0.6):
+        # one name equal and the other similar, weighted by how common the equal one is (as for plaintext)
+        levels.append(cll.CustomLevel(f"tok_surname_l = tok_surname_r and {d(fn)} >= {t}").configure(
+            label_for_charts=f"surname equal, first name Dice >= {t}", tf_adjustment_column="tok_surname"))
+        levels.append(cll.CustomLevel(f"tok_first_name_l = tok_first_name_r and {d(sn)} >= {t}").configure(
+            label_for_charts=f"first name equal, surname Dice >= {t}", tf_adjustment_column="tok_first_name"))
+        levels.append(cll.CustomLevel(f"{d(fn)} >= {t} and {d(sn)} >= {t}", label_for_charts=f"both Dice >= {t}"))
+    levels.append(cll.ExactMatchLevel("tok_surname").configure(label_for_charts="surname token equal",
+                                                                tf_adjustment_column="tok_surname"))
+    levels.append(cll.ExactMatchLevel("tok_first_name").configure(label_for_charts="first name token equal",
+                                                                   tf_adjustment_column="tok_first_name"))
+    levels.append(cll.ElseLevel())
+    comparisons = [cl.CustomComparison(output_column_name="name", comparison_levels=levels)]
+    dob = "bf_date_of_birth"
+    dlev: list = []
+    if "tok_date_of_birth" in has:
+        dlev += [cll.NullLevel("tok_date_of_birth"),
+                 cll.ExactMatchLevel("tok_date_of_birth").configure(label_for_charts="exact",
+                                                                     tf_adjustment_column="tok_date_of_birth")]
+    elif dob in widths:
+        dlev += [cll.NullLevel(f"{dob}__n")]
+    if dob in widths:
+        dlev.append(cll.CustomLevel(f"{d(dob)} >= 0.7", label_for_charts="Dice >= 0.7 (year off by one)"))
+        dlev.append(cll.CustomLevel(f"{d(dob)} >= 0.45", label_for_charts="Dice >= 0.45 (day/month swap, day off)"))
+    if "tok_birth_year" in has:
+        dlev.append(cll.ExactMatchLevel("tok_birth_year").configure(label_for_charts="same year"))
+    if dlev:
+        dlev.append(_dob_else())
+        comparisons.append(cl.CustomComparison(output_column_name="date_of_birth", comparison_levels=dlev))
+    for clear, tok in (("sex", "tok_sex"), ("nat", "tok_nationality")):
+        if clear in has:
+            comparisons += _sex_nat(p, [clear])
+        elif tok in has:
+            comparisons += _sex_nat(p, [tok])
+    rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))]
+    # as for plaintext: one name exact with the other misspelt and the date of birth missing (the keyed
+    # blocking tokens all need a date or both names); the clear sex and nationality keep these blocks small
+    nodob = "(l.tok_date_of_birth is null or r.tok_date_of_birth is null)"
+    extra = [c for c in ("sex", "nat") if c in has]
+    for name in ("tok_surname", "tok_first_name"):
+        rules.append(" and ".join([f"l.{c} = r.{c}" for c in (name, *extra)] + [nodob]))
+    rules += [block_on("tok_surname", "tok_birth_year"), block_on("tok_first_name", "tok_birth_year")]
+    if not rules:
+        raise DataError(
+            "the pseudonymised files have no blocking tokens (tok_block_*): re-create them with "
+            "`darkfigure pseudonymise`"
+        )
+    training = []
+    if "tok_date_of_birth" in has:
+        training.append(block_on("tok_date_of_birth"))
+    if "tok_block_fn_sn_sorted" in has:
+        training.append(block_on("tok_block_fn_sn_sorted"))
+    elif {"tok_first_name", "tok_surname"} <= has:
+        training.append(block_on("tok_first_name", "tok_surname"))
+    det = []
+    if {"tok_first_name", "tok_surname", "tok_date_of_birth"} <= has:
+        det = ["l.tok_first_name = r.tok_first_name and l.tok_surname = r.tok_surname "
+               "and l.tok_date_of_birth = r.tok_date_of_birth"]
+    return comparisons, rules, training or rules[:2], det

@@ -1,0 +1,477 @@
+"""One result protocol for every method: :class:`Result`, :class:`ConfidenceInterval`, :class:`Comparison`.
+
+Each estimator keeps its own detailed result type (:class:`~darkfigure.estimation.Estimate`,
+:class:`~darkfigure.heterogeneity.HeterogeneityFit`, :class:`~darkfigure.bayes.lcmcr.LCMCRResult`,
+:class:`~darkfigure.bayes.dga.DGAResult`, :class:`~darkfigure.loglinear.selection_bootstrap.SelectionBootstrap`);
+:class:`Result` wraps any of them (``result.raw``) behind the same attributes, so that a notebook
+can put the methods side by side: ``nhat``, ``dark_figure``, ``n_observed``,
+``confidence_interval`` (``low``, ``high``, ``method``, ``level``, as scipy.stats results),
+``warnings``, ``summary`` (a one-row DataFrame with the same columns for every method),
+``to_frame()``, ``to_dict()``, ``plot()`` and ``_repr_html_`` for notebooks.
+
+An N̂ that the data cannot identify is NaN here, never a huge number.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .bayes.dga import DGAResult
+    from .bayes.lcmcr import LCMCRResult
+    from .estimation import Estimate
+    from .heterogeneity import HeterogeneityFit
+    from .loglinear.selection_bootstrap import SelectionBootstrap
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "FRAME_COLUMNS",
+    "ConfidenceInterval",
+    "Result",
+    "Comparison",
+    "from_estimate",
+    "from_heterogeneity",
+    "from_lcmcr",
+    "from_dga",
+    "from_selection_bootstrap",
+]
+
+#: Columns of :attr:`Result.summary`, the same for every method.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "method", "model", "n_observed", "nhat", "dark_figure", "lower", "upper", "interval", "level", "status",
+    "warnings",
+)
+#: Columns of :meth:`Result.to_frame`: the total and, where the method estimates them, subgroups.
+FRAME_COLUMNS: tuple[str, ...] = ("group", "level", "observed", "nhat", "lower", "upper")
+
+#: heterogeneity fits whose N̂ is not an estimate (the MLE does not exist); as darkfigure.comparison
+_NOT_AN_ESTIMATE = ("boundary", "not identified", "not converged")
+
+
+def _num(v: Any) -> float | str | None:
+    """A float for JSON: None for NaN/None, "inf"/"-inf" for infinities."""
+    if v is None:
+        return None
+    v = float(v)
+    if np.isnan(v):
+        return None
+    return v if np.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+
+def _jsonable(x: Any) -> Any:
+    """Plain JSON types from numpy scalars/arrays, frames and nested containers."""
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, pd.DataFrame):
+        return [_jsonable(r) for r in x.to_dict(orient="records")]
+    if isinstance(x, pd.Series):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, np.ndarray):
+        return [_jsonable(v) for v in x.tolist()]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return _num(x)
+    if x is None or isinstance(x, str):
+        return x
+    return str(x)
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    """An interval for the population size N, as scipy.stats results give one.
+
+    Attributes
+    ----------
+    low, high : float
+        Limits in persons (``high = inf`` when the data set no finite upper limit; NaN
+        when no interval was computed).
+    method : str
+        How it was made: ``"profile"``, ``"parametric"``, ``"averaged"``,
+        ``"nonparametric-bca"``, ``"bca"`` (MultipleSystemsEstimation's bootstrap that
+        repeats the model choice), ``"credible"`` (equal-tailed posterior interval) or ``"none"``.
+    level : float
+        Confidence (or credible) level, e.g. 0.95.
+
+    Unpacks as ``low, high = ci``.
+    """
+
+    low: float
+    high: float
+    method: str
+    level: float
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.low, self.high))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"low", "high", "method", "level"}`` in JSON types (None for NaN, "inf" for infinity)."""
+        return {"low": _num(self.low), "high": _num(self.high), "method": self.method, "level": float(self.level)}
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return "no finite limit" if math.isinf(v) else f"{v:,.0f}"
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """The result of any method under one protocol (see the module docstring).
+
+    Attributes
+    ----------
+    method : str
+        The method's name as :func:`darkfigure.comparison.compare` names it (``"loglinear"``,
+        ``"Mh-darroch"``, ``"lcmcr"``, ``"dga"``, ``"downhill"``, ``"bic-exhaustive"``, ...).
+    nhat : float
+        Estimated population size N̂ (persons, registered and not); the posterior median
+        for the Bayesian methods. NaN when the data do not identify N under this method.
+    n_observed : int
+        Persons registered by at least one list, n.
+    confidence_interval : ConfidenceInterval
+    warnings : tuple of str
+        Everything the user must know to trust (or not) the number.
+    model : str
+        The model chosen or fitted, in words.
+    status : str
+        ``"ok"``; ``"not identified"``; ``"no MLE: boundary"`` etc. for a heterogeneity
+        fit whose MLE does not exist (its N̂ is shown but is not an estimate).
+    raw : object
+        The method's own result (``Estimate``, ``HeterogeneityFit``, ``LCMCRResult``,
+        ``DGAResult`` or ``SelectionBootstrap``) with every detail.
+    groups : DataFrame or None
+        Subgroup estimates (columns :data:`FRAME_COLUMNS`) where the method gives them.
+    distribution : tuple of (ndarray, ndarray) or None
+        ``(values of N, weights)``: posterior draws or grid, or bootstrap replicates,
+        shape (m,) each; drawn by :meth:`plot`.
+    """
+
+    method: str
+    nhat: float
+    n_observed: int
+    confidence_interval: ConfidenceInterval
+    warnings: tuple[str, ...] = ()
+    model: str = ""
+    status: str = "ok"
+    raw: Any = field(default=None, repr=False)
+    groups: pd.DataFrame | None = field(default=None, repr=False)
+    distribution: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def dark_figure(self) -> float:
+        """Estimated persons no list registered, N̂ - n (NaN when N̂ is)."""
+        return float(self.nhat) - self.n_observed
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row with the columns :data:`SUMMARY_COLUMNS` (the same for every method)."""
+        ci = self.confidence_interval
+        row = {
+            "method": self.method, "model": self.model, "n_observed": int(self.n_observed),
+            "nhat": float(self.nhat), "dark_figure": float(self.dark_figure), "lower": float(ci.low),
+            "upper": float(ci.high), "interval": ci.method, "level": float(ci.level), "status": self.status,
+            "warnings": " | ".join(self.warnings),
+        }
+        return pd.DataFrame([row], columns=list(SUMMARY_COLUMNS))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Estimates by group (columns :data:`FRAME_COLUMNS`): the total first, then subgroups where estimated."""
+        if self.groups is not None:
+            return self.groups.copy()
+        ci = self.confidence_interval
+        return pd.DataFrame(
+            [{"group": "total", "level": "", "observed": int(self.n_observed), "nhat": float(self.nhat),
+              "lower": float(ci.low), "upper": float(ci.high)}],
+            columns=list(FRAME_COLUMNS),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in plain JSON-able types; ``details`` holds the method's own result."""
+        raw = self.raw
+        if raw is None:
+            details = None
+        elif hasattr(raw, "to_dict"):
+            details = raw.to_dict()
+        elif hasattr(raw, "summary") and callable(raw.summary):
+            details = raw.summary()
+        else:
+            details = {k: v for k, v in vars(raw).items() if not isinstance(v, np.ndarray)}
+        return {
+            "method": self.method,
+            "model": self.model,
+            "status": self.status,
+            "n_observed": int(self.n_observed),
+            "nhat": _num(self.nhat),
+            "dark_figure": _num(self.dark_figure),
+            "confidence_interval": self.confidence_interval.to_dict(),
+            "warnings": list(self.warnings),
+            "groups": None if self.groups is None else _jsonable(self.groups),
+            "details": _jsonable(details),
+        }
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Draw N̂, its interval and the persons observed; with the posterior or bootstrap distribution if any.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (default: a new figure).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3))
+        ci = self.confidence_interval
+        if self.distribution is not None and len(self.distribution[0]):
+            values, weights = self.distribution
+            ok = np.isfinite(values)
+            ax.hist(values[ok], bins=50, weights=weights[ok], color="#9ecae1", density=True)
+            ax.set_ylabel("density")
+            for v, style in ((ci.low, ":"), (ci.high, ":"), (self.nhat, "-")):
+                if np.isfinite(v):
+                    ax.axvline(v, color="#08519c", linestyle=style)
+        else:
+            hi = ci.high if np.isfinite(ci.high) else np.nan
+            if np.isfinite(self.nhat):
+                ax.errorbar([self.nhat], [0], xerr=[[self.nhat - ci.low], [hi - self.nhat]] if np.isfinite(ci.low)
+                            and np.isfinite(hi) else None, fmt="o", color="#08519c", capsize=4)
+            ax.set_yticks([])
+        ax.axvline(self.n_observed, color="grey", linestyle="--", label=f"observed {self.n_observed:,}")
+        ax.set_xlabel("population size N")
+        ax.set_title(f"{self.method}: N̂ {_fmt(self.nhat)} ({ci.level:.0%} {ci.method} {_fmt(ci.low)} – {_fmt(ci.high)})")
+        ax.legend(loc="best", frameon=False)
+        return ax
+
+    def __str__(self) -> str:
+        ci = self.confidence_interval
+        head = (f"{self.method}: N̂ = {_fmt(self.nhat)} ({ci.level:.0%} {ci.method} interval {_fmt(ci.low)} – "
+                f"{_fmt(ci.high)}); observed {self.n_observed:,}; dark figure {_fmt(self.dark_figure)}")
+        if self.model:
+            head += f"; model {self.model}"
+        if self.status != "ok":
+            head += f" [{self.status}]"
+        return head + "".join(f"\n  warning: {w}" for w in self.warnings)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the headline, the summary row and the warnings."""
+        ci = self.confidence_interval
+        head = (f"<p><b>{html.escape(self.method)}</b>: N̂ = <b>{_fmt(self.nhat)}</b> ({ci.level:.0%} "
+                f"{html.escape(ci.method)} interval {_fmt(ci.low)} – {_fmt(ci.high)}); observed "
+                f"{self.n_observed:,}; dark figure {_fmt(self.dark_figure)}</p>")
+        table = self.summary.drop(columns=["warnings"]).to_html(index=False, na_rep="–", float_format="{:,.1f}".format)
+        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return f'<div class="darkfigure-result">{head}{table}' + (f"<ul>{warn}</ul>" if warn else "") + "</div>"
+
+
+# ------------------------------------------------------------------------------------- adapters
+def from_estimate(est: Estimate, method: str = "loglinear") -> Result:
+    """The protocol view of a log-linear :class:`~darkfigure.estimation.Estimate`.
+
+    N̂ is the estimate's (model-averaged with ``ci="averaged"``), NaN when the chosen
+    model does not identify N; ``groups`` is the estimate's table by covariate level.
+    """
+    identified = bool(est.fit.identified)
+    nhat = float(est.nhat) if identified else math.nan
+    dist = None
+    if est.bootstrap is not None and est.bootstrap.replicates is not None:
+        reps = np.asarray(est.bootstrap.replicates, dtype=float)
+        reps = reps[:, 0] if reps.ndim == 2 else reps
+        dist = (reps, np.ones_like(reps))
+    groups = est.estimates.loc[:, [c for c in FRAME_COLUMNS if c in est.estimates.columns]].copy()
+    return Result(
+        method=method,
+        nhat=nhat,
+        n_observed=int(est.n_observed),
+        confidence_interval=ConfidenceInterval(float(est.lower), float(est.upper), est.ci_method, float(est.level)),
+        warnings=tuple(est.warnings),
+        model=est.fit.model.label(),
+        status="ok" if identified and np.isfinite(nhat) else "not identified",
+        raw=est,
+        groups=groups,
+        distribution=dist,
+    )
+
+
+def from_heterogeneity(fit: HeterogeneityFit, level: float = 0.95) -> Result:
+    """The protocol view of a :class:`~darkfigure.heterogeneity.HeterogeneityFit` (M0, Mt, Mh, Mth).
+
+    A fit whose MLE does not exist (status boundary, not identified, not converged) keeps
+    its N̂ but gets the status ``"no MLE: <status>"`` and a warning that it is not an estimate.
+    """
+    w = list(fit.warnings)
+    if fit.status == "ok":
+        status = "ok"
+    elif fit.status in _NOT_AN_ESTIMATE:
+        status = f"no MLE: {fit.status}"
+        w.append(f"status {fit.status}: the MLE does not exist, so this N̂ is not an estimate "
+                 "(not drawn in the forest plot)")
+    else:
+        status = fit.status
+        w.append(f"status {fit.status}")
+    lvl = fit.interval.level if fit.interval is not None else level
+    return Result(
+        method=fit.model,
+        nhat=float(fit.nhat),
+        n_observed=int(fit.n_observed),
+        confidence_interval=ConfidenceInterval(float(fit.low), float(fit.high), "profile", float(lvl)),
+        warnings=tuple(w),
+        model=fit.model,
+        status=status,
+        raw=fit,
+    )
+
+
+def from_lcmcr(r: LCMCRResult) -> Result:
+    """The protocol view of an :class:`~darkfigure.bayes.lcmcr.LCMCRResult`: N̂ the posterior median."""
+    draws = np.asarray(r.draws, dtype=float).ravel()
+    return Result(
+        method="lcmcr",
+        nhat=float(r.median),
+        n_observed=int(r.n_observed),
+        confidence_interval=ConfidenceInterval(float(r.ci_low), float(r.ci_high), "credible", float(r.level)),
+        warnings=tuple(r.warnings),
+        model=f"K = {r.settings.get('K', 10)} latent classes; R-hat {r.rhat:.3f}, ESS {r.ess:,.0f}",
+        raw=r,
+        distribution=(draws, np.ones_like(draws)),
+    )
+
+
+def from_dga(r: DGAResult) -> Result:
+    """The protocol view of a :class:`~darkfigure.bayes.dga.DGAResult`: N̂ the posterior median."""
+    top = r.graphs.iloc[0] if len(r.graphs) else None
+    model = "model average" + (f" (top graph weight {top['weight']:.2f})" if top is not None and "weight" in top
+                               else "")
+    # the grid's posterior mass, spread over the integers each grid point stands for
+    weights = np.asarray(r.probabilities, dtype=float) / np.asarray(r.widths, dtype=float)
+    return Result(
+        method="dga",
+        nhat=float(r.median),
+        n_observed=int(r.n_observed),
+        confidence_interval=ConfidenceInterval(float(r.ci_low), float(r.ci_high), "credible", float(r.level)),
+        warnings=tuple(r.warnings),
+        model=model,
+        raw=r,
+        distribution=(np.asarray(r.N, dtype=float), weights),
+    )
+
+
+def from_selection_bootstrap(b: SelectionBootstrap, n_observed: int, method: str | None = None) -> Result:
+    """The protocol view of a :class:`~darkfigure.loglinear.selection_bootstrap.SelectionBootstrap` (downhill, BIC).
+
+    `n_observed` is the persons of the table bootstrapped; `method` defaults to ``"downhill"`` or ``"bic-exhaustive"`` after ``b.method``.
+    """
+    from .comparison import _model_text
+
+    reps = np.asarray(b.replicates, dtype=float)
+    return Result(
+        method=method or ("downhill" if b.method == "downhill" else "bic-exhaustive"),
+        nhat=float(b.nhat),
+        n_observed=int(n_observed),
+        confidence_interval=ConfidenceInterval(float(b.confidence_interval.low), float(b.confidence_interval.high),
+                                               "bca", float(b.level)),
+        warnings=tuple(b.warnings),
+        model=_model_text(b),
+        raw=b,
+        distribution=(reps, np.ones_like(reps)),
+    )
+
+
+# ------------------------------------------------------------------------------------- comparison
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Every applicable method's :class:`Result` side by side (what :func:`darkfigure.compare` returns).
+
+    Attributes
+    ----------
+    results : dict of str to Result
+        The methods that ran, in the order of the table.
+    table : DataFrame
+        One row per method, derived from `results` (plus the methods that did not apply or
+        failed): ``method, nhat, lower, upper, interval, seconds, warnings, model, status`` —
+        the table ``darkfigure compare`` writes to ``compare.csv``.
+    n_observed : int
+        Persons registered by at least one list.
+    skipped : dict of str to str
+        Methods that did not apply or failed, and why.
+    """
+
+    results: dict[str, Result]
+    table: pd.DataFrame
+    n_observed: int
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, method: str) -> Result:
+        return self.results[method]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The :attr:`Result.summary` rows of every method that ran, stacked (columns :data:`SUMMARY_COLUMNS`)."""
+        rows = [r.summary for r in self.results.values()]
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The comparison table (a copy of :attr:`table`)."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"n_observed", "methods": {name: Result.to_dict()}, "skipped": {...}}`` in JSON types."""
+        return {"n_observed": int(self.n_observed),
+                "methods": {m: r.to_dict() for m, r in self.results.items()},
+                "skipped": dict(self.skipped)}
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Forest plot: each method's N̂ and interval on one axis, the persons observed as a line.
+
+        Methods whose N̂ is not an estimate (no MLE, not identified) are left out, as in
+        ``darkfigure compare``'s plot.
+        """
+        import matplotlib.pyplot as plt
+
+        shown = [r for r in self.results.values() if r.status == "ok" and np.isfinite(r.nhat)]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 0.4 * max(len(shown), 2) + 1))
+        for i, r in enumerate(shown):
+            lo, hi = r.confidence_interval.low, r.confidence_interval.high
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.plot([lo, hi], [i, i], color="#08519c")
+            ax.plot([r.nhat], [i], "o", color="#08519c")
+        ax.set_yticks(range(len(shown)), [r.method for r in shown])
+        ax.invert_yaxis()
+        ax.axvline(self.n_observed, color="grey", linestyle="--", label=f"observed {self.n_observed:,}")
+        ax.set_xlabel("population size N")
+        ax.legend(loc="best", frameon=False)
+        return ax
+
+    def __str__(self) -> str:
+        return self.table.drop(columns=["warnings"]).to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the comparison table."""
+        t = self.table.drop(columns=["warnings"])
+        return ('<div class="darkfigure-comparison">'
+                f"<p>{len(self.results)} method(s) ran; observed {self.n_observed:,}</p>"
+                + t.to_html(index=False, na_rep="–", float_format="{:,.1f}".format) + "</div>")
