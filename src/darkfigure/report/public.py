@@ -49,7 +49,8 @@ from .explain import explain
 from .labels import LANGUAGES, LabelCatalogue, load_labels
 
 __all__ = ["LOCALE_DIR", "DOMAIN", "Figure", "rounding_unit", "round_figure", "format_number", "translations",
-           "render_public_report", "build_public_report", "print_pdf", "find_chromium", "DEFAULT_THRESHOLD"]
+           "render_public_report", "build_public_report", "print_pdf", "find_chromium", "DEFAULT_THRESHOLD",
+           "ChromiumMissing"]
 
 #: Folder of the gettext catalogues (``<lang>/LC_MESSAGES/darkfigure.po`` and ``.mo``).
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -831,6 +832,10 @@ def build_public_report(run_dir: str | Path, out: str | Path | None = None, *, l
     return target
 
 
+class ChromiumMissing(DataError):
+    """No Chromium on PATH: the PDF cannot be printed (the command line skips it with a message)."""
+
+
 def find_chromium() -> str | None:
     """The Chromium (or Chrome) binary on PATH, or None."""
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
@@ -858,14 +863,15 @@ def print_pdf(html: str | Path, pdf: str | Path, *, timeout: float = 120.0) -> P
 
     Raises
     ------
+    ChromiumMissing
+        No Chromium on PATH (the message says how to install it).
     DataError
-        No Chromium on PATH (the message says how to install it), or Chromium failed or
-        wrote no PDF.
+        Chromium failed or wrote no PDF.
     """
     exe = find_chromium()
     if exe is None:
-        raise DataError("--pdf needs Chromium, which was not found on PATH (install it, e.g. `apt-get install "
-                        "chromium`); the HTML report was written without a PDF")
+        raise ChromiumMissing("--pdf needs Chromium, which was not found on PATH (install it, e.g. `apt-get install "
+                              "chromium`); the HTML report was written without a PDF")
     pdf = Path(pdf)
     with tempfile.TemporaryDirectory(prefix="darkfigure-chromium-") as profile:
         cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
