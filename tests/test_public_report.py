@@ -190,8 +190,9 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
     A figure "v (lo–hi)" may carry digits down to the first digit of its half-width
     (hi − lo) / 2 and no further, or down to the first digit of v or of lo when that is
     smaller (the value keeps a significant digit; a positive lower end is never rounded
-    to 0); v, lo and hi must all be multiples of that unit. The half-width is read from
-    the rounded ends, which may have grown it by half a unit at each end (hence / 1.05).
+    to 0); v, lo and hi must all be multiples of that unit. The half-width, v and lo are
+    read rounded: rounding may have raised each by up to 5% (half a unit of a number
+    with at least two digits above it), hence / 1.05.
     """
     bad = []
     for f in figs:
@@ -205,10 +206,9 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
             bad.append(f"{f}: empty interval")
             continue
         allowed = 10.0 ** math.floor(math.log10(hw / 1.05))
-        if v > 0:
-            allowed = min(allowed, 10.0 ** math.floor(math.log10(v)))
-        if lo > 0:
-            allowed = min(allowed, 10.0 ** math.floor(math.log10(lo)))
+        for x in (v, lo):
+            if x > 0:
+                allowed = min(allowed, 10.0 ** math.floor(math.log10(x / 1.05)))
         for x in (v, lo, hi):
             q = x / allowed
             if abs(q - round(q)) > 1e-6:
@@ -224,6 +224,7 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
     (8250, 8100, 8400, 1, "8,300 (8,100–8,400)"),    # half up, not to even
     (900, 300, 2500, 1, "900 (300–2,500)"),          # the value keeps a significant digit
     (1200, 40, 2400, 1, "1,200 (40–2,400)"),          # a positive lower end is not rounded to 0
+    (12345, 7400, 27000, 1, "12,000 (7,000–27,000)"),  # nor loses its first digit
     (12.4, 12.1, 12.6, 1, "12 (12–13)"),              # counts: never finer than whole persons
     (15.543, 14.994, 16.208, 0.01, "15.5 (15.0–16.2)"),  # a rate per 100,000
     (60.78, 58.28, 63.0, 0.1, "61 (58–63)"),         # a percentage
@@ -254,7 +255,8 @@ def test_rounding_rule_on_random_intervals():
         f = round_figure(v, lo, hi)
         for raw, r in ((v, f.value), (lo, f.lower), (hi, f.upper)):
             assert abs(raw - r) <= u / 2 + 1e-6 and abs(r / u - round(r / u)) < 1e-9
-        assert f.lower > 0
+        assert f.lower > 0 and f.lower <= f.value <= f.upper
+        assert u <= 10 ** math.floor(math.log10(lo))  # every number keeps its first digit
         assert precision_violations([f"{f.text} ({f.lower_text}–{f.upper_text})"], "en") == []
 
 

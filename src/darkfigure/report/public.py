@@ -91,12 +91,13 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
     interval) and no more. So 5,123 (4,012–7,345), half-width 1,667, is rounded to
     thousands: "5,000 (4,000–7,000)"; 8,291 (7,998–8,646), half-width 324, to hundreds.
 
-    Then three guards:
+    Then guards, so that no number loses its first digit:
 
+    * the value and a positive lower end keep at least one significant digit
+      (unit <= 10 ** floor(log10(x)) for x = value, lower): 12,345 (7,400–27,000),
+      half-width 9,800, is "12,000 (7,000–27,000)", not "10,000 (10,000–30,000)";
     * the unit is at least `smallest` (1 for counts of persons, 0.1 for percentages,
-      0.01 for rates per 100,000);
-    * the value keeps at least one significant digit (unit <= 10 ** floor(log10(value)));
-    * a positive lower end is not rounded to 0 (the unit shrinks by tens until it is not).
+      0.01 for rates per 100,000), which wins over the guard above.
 
     With an open upper end (inf) the half-width is ``value - lower``; without an interval
     (NaN ends) the value is given to two significant digits.
@@ -136,12 +137,10 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
         e = math.floor(math.log10(abs(v))) - 1  # no interval: two significant digits
     else:
         e = smallest_e
-    e = max(e, smallest_e)
-    if math.isfinite(v) and v != 0:
-        e = max(min(e, math.floor(math.log10(abs(v)))), smallest_e)
-    while math.isfinite(lo) and lo > 0 and e > smallest_e and _round(lo, e) == 0:
-        e -= 1
-    return 10.0 ** e
+    for x in (v, lo):
+        if math.isfinite(x) and x > 0:
+            e = min(e, math.floor(math.log10(x)))
+    return 10.0 ** max(e, smallest_e)
 
 
 def _round(x: float, e: int) -> float:
@@ -597,11 +596,16 @@ _CHECK_KEYS = {"goodness_of_fit": "poor-fit", "residuals_by_number_of_lists": "r
                "chao_lower_bound": "chao-lower-bound", "heterogeneity": "heterogeneity"}
 
 
-def _caveats(c: _Ctx, run: Run) -> None:
+def _caveats(c: _Ctx, run: Run, t: pd.DataFrame | None) -> None:
     _ = c._
     texts = _caveat_texts(_)
     res = run.result or {}
     keys: list[str] = []
+    shown = [] if t is None else [pd.to_numeric(t["nhat"], errors="coerce")]
+    if run.compare is not None:
+        shown.append(pd.to_numeric(run.compare["nhat"], errors="coerce"))
+    if res and not math.isfinite(_f(res.get("nhat"))) or any((~np.isfinite(x)).any() for x in shown):
+        keys.append("not-identified")
     other = 0
     for ch in res.get("checks") or []:
         if isinstance(ch, dict) and ch.get("flagged") and ch.get("name") in _CHECK_KEYS:
@@ -613,6 +617,8 @@ def _caveats(c: _Ctx, run: Run) -> None:
             warnings += [p.strip() for p in w.split(" | ") if p.strip()]
     for w in warnings:
         k = explain(w).key
+        if k == "not-identified":  # said from the figures themselves (below): a warning may concern a model not used
+            continue
         if k in texts:
             keys.append(k)
         else:
@@ -754,7 +760,7 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
     }
     ctx["sdg_missing"] = ctx["sdg"] is None and t is not None
     ctx["methods"] = _methods_note(c, run)
-    _caveats(c, run)
+    _caveats(c, run, t)
     if hidden is not None and hidden.any():
         c.notes.insert(0, _("{n} table row(s) are hidden to protect small numbers of registered victims.").format(
             n=int(hidden.sum())))
