@@ -297,6 +297,10 @@ def test_trend_and_headline_are_the_runs_numbers_rounded(runs):
         f = round_figure(y["nhat"], y["lower"], y["upper"])
         assert r[1] == f"{int(y['observed']):,}"
         assert r[2] == f"{f.text} ({f.lower_text}–{f.upper_text})"
+    last = years.iloc[-1]
+    f = round_figure(last["nhat"], last["lower"], last["upper"])
+    assert (f"In 2021 alone: about {f.text} ({f.lower_text}–{f.upper_text}) victims, of whom "
+            f"{int(last['observed']):,} were registered.") in p.all
 
 
 def test_no_unsuppressed_small_cell(runs):

@@ -758,6 +758,8 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
         "sensitivity": _sensitivity(c, run),
         "threshold": c.threshold,
     }
+    shown_years = [r for r in (ctx["trend"] or {}).get("rows", []) if not r["hidden"]]
+    ctx["latest"] = shown_years[-1] if len(shown_years) > 1 else None  # the sentence a yearly publication needs
     ctx["sdg_missing"] = ctx["sdg"] is None and t is not None
     ctx["methods"] = _methods_note(c, run)
     _caveats(c, run, t)
