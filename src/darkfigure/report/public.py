@@ -419,6 +419,7 @@ def _trend(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None)
         observed=np.where(keep, pd.to_numeric(sub["observed"], errors="coerce"), nan),
         xlabel=_("year"), ylabel=_("number of victims"), label=_("estimated"), band_label=_("interval"),
         observed_label=_("registered"), title=_("Estimated and registered victims by year"),
+        decimal_comma=c.lang == "nl",
     )
     return {"rows": rows, "plot": plot}
 
@@ -457,7 +458,7 @@ def _visibility(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | 
             labs, s["visibility"], s["visibility_lower"], s["visibility_upper"],
             groups=[c.labels.covariate_label(g) for g in s["group"]], percent=True,
             xlabel=_("share of victims registered (registered ÷ estimated)"), reference=ref,
-            reference_label=_("all victims") if ref is not None else "",
+            reference_label=_("all victims") if ref is not None else "", decimal_comma=c.lang == "nl",
         )
     return {"rows": rows, "plot": plot}
 
@@ -547,7 +548,7 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
         out["plot"] = plots.band_plot(
             list(xs), ys, [lo] * len(ys), [hi] * len(ys), xlabel=_("assumed dependence among the unregistered"),
             ylabel=_("number of victims"), label=_("estimated"), band_label=_("range"),
-            title=_("The estimate as the untestable assumption is relaxed"),
+            title=_("The estimate as the untestable assumption is relaxed"), decimal_comma=c.lang == "nl",
         )
     return out
 
