@@ -574,3 +574,19 @@ def test_pdf_printed_by_chromium(runs, tmp_path):
     assert _has(out, "report_public_nl.pdf")
     data = pdf.read_bytes()
     assert data[:5] == b"%PDF-" and len(data) > 10_000
+
+
+def test_unidentified_estimate_says_so_and_shows_no_number(runs, tmp_path):
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    res = json.loads((d / "result.json").read_text())
+    res["nhat"], res["interval"]["lower"], res["interval"]["upper"] = None, None, None
+    (d / "result.json").write_text(json.dumps(res))
+    (d / "estimates.csv").write_text("group,level,observed,nhat,lower,upper\ntotal,,8234,,,\n")
+    for lang in ("en", "nl"):
+        _cli(["report", d, "--audience", "public", "--lang", lang, "--overwrite"])
+    p = _page(d / "report_public_en.html")
+    assert "no estimate is given" in p.all and "8,234 victims were registered" in p.all
+    assert "Some figures cannot be estimated" in p.all
+    assert not p.figs and "nan" not in p.all.lower().split()
+    assert "geen schatting" in _page(d / "report_public_nl.html").all

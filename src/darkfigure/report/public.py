@@ -176,6 +176,11 @@ class Figure:
     suffix: str = ""
 
     @property
+    def ok(self) -> bool:
+        """Whether there is a figure at all (a finite value)."""
+        return math.isfinite(self.value)
+
+    @property
     def has_interval(self) -> bool:
         """Whether a lower end is known (the upper end may be open)."""
         return math.isfinite(self.lower)
