@@ -129,6 +129,12 @@ def upset_plot(patterns: pd.Series, list_sizes: pd.Series, *, max_patterns: int 
     return to_data_uri(fig)
 
 
+def _decimal_comma(x: float, percent: bool = False) -> str:
+    """A tick label with a decimal comma and point thousands (Dutch): 12.345; 0,5; 61,0%."""
+    s = f"{100 * x:,.1f}%" if percent else (f"{x:,.0f}" if abs(x) >= 1000 or x == int(x) else f"{x:.3g}")
+    return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
 def band_plot(
     x: Sequence,
     y: Sequence[float],
@@ -144,6 +150,7 @@ def band_plot(
     step: bool = False,
     percent: bool = False,
     observed_label: str = "registered",
+    decimal_comma: bool = False,
 ) -> str:
     """A line with an interval band (the yearly trend; N̂ against a linkage threshold).
 
@@ -159,6 +166,8 @@ def band_plot(
         Draw a step function (a Kaplan-Meier curve) instead of a line.
     percent : bool
         Label the y axis as percentages of 1.
+    decimal_comma : bool
+        Tick labels with a decimal comma and point thousands (the Dutch public report).
 
     Returns
     -------
@@ -193,7 +202,13 @@ def band_plot(
         ax.set_xticklabels([f"{v:.0f}" for v in xv])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if percent:
+    if decimal_comma:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _decimal_comma(v, percent)))
+        if labels is None and not (not step and len(xv) <= 15 and np.allclose(xv, np.round(xv))):
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _decimal_comma(v)))
+    elif percent:
         from matplotlib.ticker import PercentFormatter
 
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -222,6 +237,7 @@ def interval_plot(
     percent: bool = False,
     reference: float | None = None,
     reference_label: str = "",
+    decimal_comma: bool = False,
 ) -> str:
     """Points with horizontal interval bars, one row per label (visibility by subgroup).
 
@@ -236,6 +252,8 @@ def interval_plot(
         Format the axis as percentages of 1.
     reference : float, optional
         A vertical reference line (e.g. the visibility of the total).
+    decimal_comma : bool
+        Tick labels with a decimal comma (the Dutch public report).
 
     Returns
     -------
@@ -267,7 +285,11 @@ def interval_plot(
     ax.set_yticklabels(list(labels))
     ax.set_ylim(-0.7, n - 0.1)
     ax.set_xlabel(xlabel)
-    if percent:
+    if decimal_comma:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _decimal_comma(x, percent)))
+    elif percent:
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
