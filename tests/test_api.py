@@ -261,3 +261,20 @@ def test_import_darkfigure_does_not_load_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(SRC), "PATH": ""})
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_readme_python_examples_run(capsys):
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README has no Python example"
+    for code in blocks:
+        ns: dict = {}
+        exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - the README's own example
+    assert "N̂" in capsys.readouterr().out
+    assert ns["both"]["dga"].confidence_interval.method == "credible"
+    assert ns["low"] <= ns["res"].nhat <= ns["high"]
