@@ -116,7 +116,7 @@ def test_pseudonymise_and_link_give_the_cli_persons(tmp_path, monkeypatch):
     from darkfigure.linkage import simulate_registrations
 
     key = b"test key, not a secret, 32 bytes"
-    sim = simulate_registrations("clearing_house", seed=5, scale=0.05)
+    sim = simulate_registrations("clearing_house", seed=5, scale=0.03)
     files = [p for p in sim.write(tmp_path / "sim") if p.parent.name == "registrations"]
     # pseudonymise: the function and the command give the same tokens
     key_file = tmp_path / "key"
@@ -278,3 +278,13 @@ def test_readme_python_examples_run(capsys):
     assert "N̂" in capsys.readouterr().out
     assert ns["both"]["dga"].confidence_interval.method == "credible"
     assert ns["low"] <= ns["res"].nhat <= ns["high"]
+
+
+def test_the_api_modules_are_fully_typed():
+    pytest.importorskip("mypy")
+    files = [str(SRC / "darkfigure" / f) for f in ("__init__.py", "api.py", "results.py", "estimators.py")]
+    out = subprocess.run([sys.executable, "-m", "mypy", "--follow-imports=silent", "--ignore-missing-imports",
+                          "--disallow-untyped-defs", "--disallow-incomplete-defs", "--no-incremental", *files],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(SRC), "PATH": ""})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (SRC / "darkfigure" / "py.typed").exists()
