@@ -280,6 +280,7 @@ def test_readme_python_examples_run(capsys):
     assert ns["low"] <= ns["res"].nhat <= ns["high"]
 
 
+@pytest.mark.slow  # mypy takes ~20 s without its cache
 def test_the_api_modules_are_fully_typed():
     pytest.importorskip("mypy")
     files = [str(SRC / "darkfigure" / f) for f in ("__init__.py", "api.py", "results.py", "estimators.py")]
