@@ -255,6 +255,12 @@ def test_polars_frames_give_the_same_estimate_as_pandas():
         dfg.CaptureHistories.from_polars(frame)
 
 
+def test_from_polars_without_polars_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "polars", None)  # as if polars were not installed
+    with pytest.raises(ImportError, match=r"darkfigure\[polars\]"):
+        dfg.CaptureHistories.from_polars(object())
+
+
 def test_import_darkfigure_does_not_load_pandas():
     code = ("import sys, darkfigure as dfg; assert callable(dfg.DataError); "
             "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'matplotlib') if m in sys.modules))")
