@@ -116,7 +116,7 @@ def test_pseudonymise_and_link_give_the_cli_persons(tmp_path, monkeypatch):
     from darkfigure.linkage import simulate_registrations
 
     key = b"test key, not a secret, 32 bytes"
-    sim = simulate_registrations("clearing_house", seed=5, scale=0.05)
+    sim = simulate_registrations("clearing_house", seed=5, scale=0.03)
     files = [p for p in sim.write(tmp_path / "sim") if p.parent.name == "registrations"]
     # pseudonymise: the function and the command give the same tokens
     key_file = tmp_path / "key"
@@ -255,9 +255,43 @@ def test_polars_frames_give_the_same_estimate_as_pandas():
         dfg.CaptureHistories.from_polars(frame)
 
 
+def test_from_polars_without_polars_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "polars", None)  # as if polars were not installed
+    with pytest.raises(ImportError, match=r"darkfigure\[polars\]"):
+        dfg.CaptureHistories.from_polars(object())
+
+
 def test_import_darkfigure_does_not_load_pandas():
     code = ("import sys, darkfigure as dfg; assert callable(dfg.DataError); "
             "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(SRC), "PATH": ""})
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_readme_python_examples_run(capsys):
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README has no Python example"
+    for code in blocks:
+        ns: dict = {}
+        exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - the README's own example
+    assert "N̂" in capsys.readouterr().out
+    assert ns["both"]["dga"].confidence_interval.method == "credible"
+    assert ns["low"] <= ns["res"].nhat <= ns["high"]
+
+
+@pytest.mark.slow  # mypy takes ~20 s without its cache
+def test_the_api_modules_are_fully_typed():
+    pytest.importorskip("mypy")
+    files = [str(SRC / "darkfigure" / f) for f in ("__init__.py", "api.py", "results.py", "estimators.py")]
+    out = subprocess.run([sys.executable, "-m", "mypy", "--follow-imports=silent", "--ignore-missing-imports",
+                          "--disallow-untyped-defs", "--disallow-incomplete-defs", "--no-incremental", *files],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(SRC), "PATH": ""})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (SRC / "darkfigure" / "py.typed").exists()

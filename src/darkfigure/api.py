@@ -129,19 +129,19 @@ def compare(
             r = for_comparison(m, h, seed=seed, reps=reps, model=model, year=year, year_degree=year_degree).fit(h)
             res = r.result
         except ImportError as e:
-            res, why = None, f"not available in this version: {e}"
+            res, failure = None, f"not available in this version: {e}"
         except MemoryError:
-            res, why = None, "failed: ran out of memory"
+            res, failure = None, "failed: ran out of memory"
         except Exception as e:  # one method failing must not take the comparison (or a traceback) with it
-            res, why = None, f"failed: {type(e).__name__}: {e}"
+            res, failure = None, f"failed: {type(e).__name__}: {e}"
         seconds = time.perf_counter() - t0
         if res is None:
-            skipped[m] = why
-            rows.append(_row(m, None, None, None, "", seconds, [why], "", "failed"))
+            skipped[m] = failure
+            rows.append(_row(m, None, None, None, "", seconds, [failure], "", "failed"))
             continue
         results[m] = res
         ci = res.confidence_interval
-        rows.append(_row(m, res.nhat, ci.low, ci.high, _kind(m, ci.method), seconds, list(res.warnings), res.model,
+        rows.append(_row(m, res.nhat, ci.low, ci.high, ci.method, seconds, list(res.warnings), res.model,
                          res.status))
         row = rows[-1]
         if np.isfinite(row["lower"]) and row["lower"] < h.n_observed:
@@ -152,7 +152,3 @@ def compare(
             row["lower"] = float(h.n_observed)
     return Comparison(results=results, table=pd.DataFrame(rows), n_observed=h.n_observed, skipped=skipped)
 
-
-def _kind(method: str, ci_method: str) -> str:
-    """The interval's kind as the comparison table names it (the log-linear rows name the interval asked for)."""
-    return ci_method

@@ -32,7 +32,7 @@ The estimators wrap the existing functions (nothing is re-implemented here):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from .results import ConfidenceInterval, Result
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .histories import CaptureHistories
 
     #: what ``fit`` takes: capture histories, a pandas or polars frame, a file or a bundled dataset name
-    HistoriesLike = CaptureHistories | pd.DataFrame | str | Path | Any
+    HistoriesLike: TypeAlias = CaptureHistories | pd.DataFrame | str | Path | Any
 
 __all__ = [
     "Estimator",
@@ -186,7 +186,7 @@ class LogLinear(Estimator):
     """
 
     method = "loglinear"
-    _params = ("search", "criterion", "model", "ci", "reps", "seed", "level", "pthresh", "max_order",
+    _params: ClassVar[tuple[str, ...]] = ("search", "criterion", "model", "ci", "reps", "seed", "level", "pthresh", "max_order",
                "average_criterion", "year", "year_degree", "missing", "options")
 
     def __init__(
@@ -256,10 +256,6 @@ class PValueSearch(LogLinear):
             raise TypeError("PValueSearch's search is the p-value search; use LogLinear(search=...) for another")
         self.pairs_only = pairs_only
         super().__init__("pvalue-pairs" if pairs_only else "pvalue", pthresh=pthresh, **kwargs)
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor settings, ``{name: value}``."""
-        return {p: getattr(self, p) for p in self._params}
 
     def _fit(self, data: Any) -> Result:
         from .estimation import estimate
@@ -433,7 +429,7 @@ def for_comparison(method: str, histories: CaptureHistories, *, seed: int | None
     from .comparison import _HETEROGENEITY
 
     if method.startswith("loglinear"):
-        searches = {"loglinear-model": ("none", "bic"), "loglinear-bic": ("cruyff", "bic"),
+        searches: dict[str, tuple[str, Literal["bic", "aic"]]] = {"loglinear-model": ("none", "bic"), "loglinear-bic": ("cruyff", "bic"),
                     "loglinear-aic": ("cruyff", "aic"), "loglinear-pvalue": ("pvalue", "bic")}
         if method not in searches:
             raise ValueError(f"unknown method {method!r}")
