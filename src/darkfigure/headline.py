@@ -58,6 +58,8 @@ __all__ = [
 GOF_ALPHA = 0.05
 #: share of observable cells fitted below 1 above which the chi-square reference is not trusted (as diagnostics)
 SPARSE_SHARE = 0.2
+#: on a sparse table the deviance test flags only beyond this multiple of its chi-square critical value
+SPARSE_FACTOR = 2.0
 #: an upper limit above this many times the persons observed: the data barely identify N (as estimate.py)
 BARELY_IDENTIFIED = 50.0
 #: one-sided z: N̂ this many standard errors below Chao's bound contradicts heterogeneity (as diagnostics.CHAO_Z)
@@ -72,6 +74,10 @@ EMPTY_OVERLAP_EXPECTED = 3.0
 NOT_VALIDATED = ("lcmcr",)
 
 _LOGLINEAR = ("loglinear-model", "loglinear-bic", "loglinear-aic", "loglinear-pvalue", "bic-exhaustive", "downhill")
+
+#: the heterogeneity checks of darkfigure.diagnostics, in words
+_CHECK_WORDS = {"heterogeneity": "the heterogeneity score tests", "residuals_by_number_of_lists":
+                "the residuals by number of lists", "chao_lower_bound": "N̂ below Chao's lower bound"}
 
 #: the assumption each method makes, in plain words (what an analyst would defend)
 ASSUMPTIONS: dict[str, str] = {
@@ -123,14 +129,18 @@ def goodness_of_fit(deviance: float, df: int, fitted: np.ndarray | None = None) 
     Returns
     -------
     dict with ``deviance, df, p_value`` (None when df <= 0 or the deviance is not finite),
-    ``sparse`` (bool) and ``flagged`` (bool: p < ``GOF_ALPHA`` on a table that is not sparse).
+    ``sparse`` (bool) and ``flagged`` (bool: p < ``GOF_ALPHA`` on a table that is not sparse;
+    on a sparse table, the deviance above ``SPARSE_FACTOR`` times the chi-square critical value).
     """
     dev = float(deviance) if deviance is not None else float("nan")
     df = int(df) if df is not None else 0
     p = float(stats.chi2.sf(dev, df)) if df > 0 and np.isfinite(dev) else None
     sparse = bool(fitted is not None and len(fitted) and np.mean(np.asarray(fitted, dtype=float) < 1.0) > SPARSE_SHARE)
+    # on a sparse table a cell's deviance averages at most ~1.16 (Poisson mean near 1) instead of 1 and its sd at
+    # most ~1.55 instead of 1.41, so twice the chi-square critical value is still far beyond what a true model gives
+    gross = bool(p is not None and dev > SPARSE_FACTOR * stats.chi2.ppf(1 - GOF_ALPHA, df))
     return {"deviance": dev if np.isfinite(dev) else None, "df": df, "p_value": p, "sparse": sparse,
-            "flagged": bool(p is not None and p < GOF_ALPHA and not sparse)}
+            "flagged": bool(p is not None and p < GOF_ALPHA and (not sparse or gross))}
 
 
 def chao_bound(h: CaptureHistories) -> dict | None:
@@ -348,8 +358,13 @@ def headline(
             "left out.")
     live = [m for m in live if m not in dropped]
     # 3. poor fit
-    bad = [m for m in live if "p_value" in rows[m] and finite(rows[m]["p_value"]) and rows[m]["p_value"] < GOF_ALPHA
-           and not bool(rows[m].get("sparse", False))]
+    def misfit(r) -> bool:
+        if not ("p_value" in r and finite(r["p_value"]) and finite(r["deviance"])):
+            return False  # no deviance test for this method
+        crit = float(stats.chi2.ppf(1 - GOF_ALPHA, int(r["df"])))
+        return r["p_value"] < GOF_ALPHA and (not bool(r.get("sparse", False)) or r["deviance"] > SPARSE_FACTOR * crit)
+
+    bad = [m for m in live if misfit(rows[m])]
     for m in bad:
         dropped[m] = f"poor fit (deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df, p = {rows[m]['p_value']:.2g})"
     if bad:
@@ -358,8 +373,8 @@ def headline(
             f"The data contradict {_names(bad)}: "
             + "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df (p = {rows[m]['p_value']:.2g})"
                         for m in bad)
-            + f" — below {GOF_ALPHA:g}, so the way these models say the lists overlap does not match the table; "
-            "they are dropped.")
+            + f" — below {GOF_ALPHA:g} (on a sparse table: a deviance more than {SPARSE_FACTOR:g} times its critical "
+            "value), so the way these models say the lists overlap does not match the table; they are dropped.")
     live = [m for m in live if m not in dropped]
     # 4. leave-one-list-out validation
     failed = []
@@ -382,8 +397,7 @@ def headline(
     # 5./6. heterogeneity: Chao's lower bound
     flags = {c["name"]: bool(c.get("flagged")) for c in (checks or []) if c.get("computed", True)}
     ev["heterogeneity_flags"] = flags
-    detected = [n.replace("_", " ") for n in ("heterogeneity", "residuals_by_number_of_lists", "chao_lower_bound")
-                if flags.get(n)]
+    detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
     ev["heterogeneity_detected"] = bool(detected)
     neg = negative_dependence(h, chao["nhat"], checks) if chao else []
     ev["negative_dependence"] = neg
@@ -483,7 +497,7 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
         parts = []
         if "p_value" in r and r.get("p_value") is not None and np.isfinite(r["p_value"]):
             parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df'])} df, p = {r['p_value']:.2g}"
-                         + (" (sparse table: not used)" if bool(r.get("sparse", False)) else ""))
+                         + (" (sparse table: only a gross misfit counts)" if bool(r.get("sparse", False)) else ""))
         elif m in ("lcmcr", "dga"):
             parts.append("fit: no deviance test (Bayesian, averaged over models or classes)")
         if m in val:
@@ -540,16 +554,19 @@ def publish_statement(est) -> dict:
         return {"low": lo, "high": hi, "rules": ["poor-fit"], "publish_interval": False,
                 "statement": f"Do not publish N̂ {_fmt(nh)} ({rng}) on its own: the chosen model does not fit how the "
                 "lists overlap; run darkfigure compare, whose headline weighs the other methods."}
-    detected = [n.replace("_", " ") for n in ("heterogeneity", "residuals_by_number_of_lists", "chao_lower_bound")
-                if flags.get(n)]
+    if not flags:
+        return {"low": lo, "high": hi, "rules": ["no-checks"], "publish_interval": np.isfinite(lo),
+                "statement": f"N̂ {_fmt(nh)} ({rng}) rests on its model alone: no check of how the lists overlap "
+                "could be run on these data (with 2 lists none can), so publish it only with that caveat."}
+    detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
     chao = chao_bound(h) if detected and "chao_lower_bound" in flags else None
     if detected and chao is not None and flags.get("chao_lower_bound"):
         neg = negative_dependence(h, chao["nhat"], checks)
         cb = f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–{_fmt(chao['high'])})"
         if neg:
             return {"low": lo, "high": None, "rules": ["chao-vs-negative-dependence"], "publish_interval": False,
-                    "statement": f"The range to report runs from N̂'s lower limit {_fmt(lo)} to above {cb}, not "
-                    f"N̂ {_fmt(nh)} ({rng}) alone, because the data cannot tell which is wrong: N̂ is too low if "
+                    "statement": f"The range to report starts at N̂'s lower limit {_fmt(lo)} and reaches at least "
+                    f"{cb}, not N̂ {_fmt(nh)} ({rng}) alone, because the data cannot tell which is wrong: N̂ is too low if "
                     f"persons differ in how likely they are to be registered, while the bound is too high if lists "
                     f"are negatively dependent ({'; '.join(neg)}), which the model allows for and the bound does "
                     "not. How far above the bound N may lie this model cannot say: darkfigure compare gives the "
