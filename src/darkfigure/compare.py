@@ -319,8 +319,8 @@ def compare(
         extra = out[7] if len(out) > 7 else {}
         gof = extra.get("gof") or {}
         r.update({k: gof.get(k) for k in ("deviance", "df", "p_value", "sparse")})
-        if "checks" in extra and m in ("loglinear-bic", "loglinear-model", "loglinear-aic", "loglinear-pvalue"):
-            checks.setdefault(m, extra["checks"])
+        if "checks" in extra and m == "loglinear-bic":
+            checks[m] = extra["checks"]
         if np.isfinite(r["lower"]) and r["lower"] < h.n_observed:
             # N cannot be below the persons registered (see estimate.truncate_at_observed)
             r["warnings"] = " | ".join(w for w in (r["warnings"], (
@@ -335,10 +335,10 @@ def compare(
         from .headline import annotate, run_validation
         from .headline import headline as make_headline
 
-        ref = next((checks[m] for m in ("loglinear-bic", "loglinear-model", "loglinear-pvalue", "loglinear-aic")
-                    if m in checks), None)
-        if ref is None and h.k >= 3 and not h.covariates:
-            ref = _reference_checks(h)
+        # the heterogeneity evidence is always that of the log-linear BIC choice, whichever methods ran
+        ref = checks.get("loglinear-bic")
+        if ref is None and h.k >= 3:
+            ref = _reference_checks(h, year=year, year_degree=year_degree)
         val = None
         if validation:
             ran = [m for m in table.loc[table["status"] == "ok", "method"] if m != "loglinear-model"]
@@ -350,12 +350,13 @@ def compare(
     return table
 
 
-def _reference_checks(h: CaptureHistories) -> list[dict] | None:
-    """The diagnostics of the log-linear BIC choice, when no log-linear method ran (no interval: cheap)."""
+def _reference_checks(h: CaptureHistories, **kw) -> list[dict] | None:
+    """The diagnostics of the log-linear BIC choice, when loglinear-bic did not run (no interval: cheap)."""
     from .estimate import estimate
 
     try:
-        res = estimate(h, search="cruyff", criterion="bic", ci="none")
+        res = estimate(h, search="cruyff", criterion="bic", ci="none", missing="em" if h.n_incomplete else "error",
+                       **kw)
     except Exception:  # the headline then goes without the heterogeneity checks (said by its evidence)
         return None
     return [c.to_dict() for c in res.checks]
