@@ -99,7 +99,7 @@ def test_failed_validation_drops():
     hl = headline(t, H, chao=None, validation=v)
     assert hl.rules == ["failed-validation", "agree"] and hl.kept == ["dga"]
     assert "Mt missed: Mt covered 1 of 4 lists, typically off by a factor 1.9" in hl.reasons[0]
-    assert "Binette & Steorts 2022" in hl.reasons[0]
+    assert "its assumption fails on these data, so it is dropped (Binette & Steorts 2022)." in hl.reasons[0]
 
 
 def test_below_chao_drops_homogeneous_methods_and_raises_the_low_end():
@@ -255,3 +255,26 @@ def test_publish_statement_rules_fire_on_constructed_checks():
     p = publish_statement(SimpleNamespace(histories=h, checks=[], nhat=np.nan, lower=np.nan, upper=np.nan,
                                           fit=SimpleNamespace(identified=False)))
     assert p["low"] is None and p["statement"].startswith("Nothing to publish")
+
+
+@pytest.mark.slow
+def test_headline_covers_the_truth_on_simulated_populations():
+    # the bundled 'heterogeneous' scenario without its hidden class: 3,000 persons, 4 lists, a sex effect on two
+    # lists that the methods do not see (summed over). Measured: the headline covered the truth in 28 of 30 seeds
+    # (the log-linear BIC interval alone 25 of 30); 15 of 20 fails with probability < 1% at 93% coverage.
+    import tomllib
+    from importlib import resources
+
+    from darkfigure.simulate import simulate
+
+    sc = tomllib.loads(resources.files("darkfigure.scenarios").joinpath("heterogeneous.toml").read_text())
+    sc.pop("heterogeneity")
+    hits = 0
+    for seed in range(101, 121):
+        sim = simulate(sc, seed=seed)
+        n = float(sim.truth.query("group == 'total'")["N"].iloc[0])
+        h = CaptureHistories.from_table(sim.histories, lists=list("ABCD"), covariates=[])
+        hl = compare(h, ["loglinear-bic", "Mt", "Mth-chao", "Mth-poisson2", "Mth-darroch", "dga"], seed=seed,
+                     reps=100).attrs["headline"]
+        hits += hl["low"] <= n <= hl["high"]
+    assert hits >= 15, hits

@@ -374,7 +374,8 @@ def headline(
             + "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df (p = {rows[m]['p_value']:.2g})"
                         for m in bad)
             + f" — below {GOF_ALPHA:g} (on a sparse table: a deviance more than {SPARSE_FACTOR:g} times its critical "
-            "value), so the way these models say the lists overlap does not match the table; they are dropped.")
+            "value), so the way " + ("this model says" if len(bad) == 1 else "these models say")
+            + " the lists overlap does not match the table; " + ("it is" if len(bad) == 1 else "they are") + " dropped.")
     live = [m for m in live if m not in dropped]
     # 4. leave-one-list-out validation
     failed = []
@@ -392,7 +393,8 @@ def headline(
             f"Holding out each list and re-estimating its known size from the others, {_names(failed)} "
             f"missed: " + "; ".join(f"{m} covered {val[m]['covered']} of {val[m]['with_interval']} lists, typically "
                                     f"off by a factor {np.exp(val[m]['median_abs_log_ratio']):.2f}" for m in failed)
-            + " — their assumptions fail on these data, so they are dropped (Binette & Steorts 2022).")
+            + (" — its assumption fails on these data, so it is dropped" if len(failed) == 1 else
+               " — their assumptions fail on these data, so they are dropped") + " (Binette & Steorts 2022).")
     live = [m for m in live if m not in dropped]
     # 5./6. heterogeneity: Chao's lower bound
     flags = {c["name"]: bool(c.get("flagged")) for c in (checks or []) if c.get("computed", True)}
