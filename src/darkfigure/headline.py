@@ -512,6 +512,8 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
         if chao and np.isfinite(r["nhat"]) and m in HOMOGENEOUS:
             z = (chao["nhat"] - r["nhat"]) / chao["se"]
             parts.append(f"N̂ {abs(z):.1f} se {'below' if z > 0 else 'above'} Chao's bound {_fmt(chao['nhat'])}")
+        if "extended MLE" in str(r.get("warnings", "")):
+            parts.append("extended MLE (some cells fitted as 0; N̂ still identified)")
         if np.isfinite(r["lower"]) and np.isfinite(r["upper"]) and r["lower"] > 0:
             parts.append(f"interval width ×{r['upper'] / r['lower']:.2f}")
         elif np.isfinite(r["nhat"]) and not np.isnan(r["upper"]) and not np.isfinite(r["upper"]):
