@@ -79,6 +79,13 @@ def test_compare_equals_the_library_compare_function():
     c = dfg.compare("uk_2013_5lists", methods, seed=2, reps=40, model="A:B")
     t = table_compare("uk_2013_5lists", methods, seed=2, reps=40, model="A:B")
     pd.testing.assert_frame_equal(c.table.drop(columns="seconds"), t.drop(columns="seconds"))
+    # the headline and the per-method verdicts come with the API's comparison too
+    assert c.table.attrs["headline"]["reasons"] and {"assumption", "evidence", "verdict"} <= set(c.table.columns)
+    # every method's own result object agrees with its row (N̂ as computed; limits before truncation at n)
+    for m, r in c.results.items():
+        row = c.table.set_index("method").loc[m]
+        assert r.nhat == pytest.approx(row["nhat"], rel=1e-12, nan_ok=True), m
+        assert r.confidence_interval.high == pytest.approx(row["upper"], rel=1e-12, nan_ok=True), m
 
 
 @pytest.mark.slow

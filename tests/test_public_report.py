@@ -398,7 +398,8 @@ def test_methods_note_and_caveats_from_the_run(runs):
     assert "The estimate may be too low" in p.all  # Chao's lower bound is flagged on these data
     assert "The interval is approximate" in p.all  # 50 replicates
     p = _page(runs["compare"] / "report_public_en.html")
-    assert "The methods give between about" in p.all and "Registers independent (Mt)" in p.cells
+    # compare.json now carries the reasoned headline (darkfigure.headline): its range and reasons are shown
+    assert "Between about" in p.all and "for the reasons below" in p.all and "Registers independent (Mt)" in p.cells
 
 
 def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):

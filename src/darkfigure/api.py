@@ -7,12 +7,9 @@ estimator objects.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from .results import Comparison, Result
 
@@ -65,6 +62,8 @@ def compare(
     model: str | None = None,
     year: str | None = None,
     year_degree: int | None = None,
+    headline: bool = True,
+    validation: bool = False,
 ) -> Comparison:
     """Run every method that applies and keep each one's :class:`~darkfigure.results.Result`.
 
@@ -88,6 +87,10 @@ def compare(
         A fixed log-linear model's interactions (``"A:B,B:C"``): adds ``loglinear-model`` first.
     year, year_degree : optional
         Passed to the log-linear methods.
+    headline, validation : bool
+        As in :func:`darkfigure.comparison.compare`: the per-method assumption, evidence and
+        verdict and the headline range with its reasons (``table.attrs["headline"]``), with
+        leave-one-list-out validation as evidence when ``validation`` (costs about as much again).
 
     Returns
     -------
@@ -102,53 +105,30 @@ def compare(
     DataError
         Invalid data.
     """
-    import pandas as pd
-
-    from .comparison import METHODS, _applicable, _row
-    from .estimators import for_comparison
+    from .comparison import _HETEROGENEITY
+    from .comparison import compare as table_compare
     from .io import read_histories
+    from .results import from_dga, from_estimate, from_heterogeneity, from_lcmcr, from_selection_bootstrap
 
     h = read_histories(data)
-    methods = list(methods) if methods else list(METHODS)
-    if model is not None and "loglinear-model" not in methods:
-        methods.insert(0, "loglinear-model")
-    unknown = [m for m in methods if m not in METHODS and not (m == "loglinear-model" and model is not None)]
-    if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
-    rows, results, skipped = [], {}, {}
-    for m in methods:
-        if progress:
-            progress(m)
-        why = _applicable(h, m)
-        if why:
-            skipped[m] = f"not applicable: {why}"
-            rows.append(_row(m, None, None, None, "", 0.0, [skipped[m]], status="not applicable"))
-            continue
-        t0 = time.perf_counter()
-        try:
-            r = for_comparison(m, h, seed=seed, reps=reps, model=model, year=year, year_degree=year_degree).fit(h)
-            res = r.result
-        except ImportError as e:
-            res, failure = None, f"not available in this version: {e}"
-        except MemoryError:
-            res, failure = None, "failed: ran out of memory"
-        except Exception as e:  # one method failing must not take the comparison (or a traceback) with it
-            res, failure = None, f"failed: {type(e).__name__}: {e}"
-        seconds = time.perf_counter() - t0
-        if res is None:
-            skipped[m] = failure
-            rows.append(_row(m, None, None, None, "", seconds, [failure], "", "failed"))
-            continue
-        results[m] = res
-        ci = res.confidence_interval
-        rows.append(_row(m, res.nhat, ci.low, ci.high, ci.method, seconds, list(res.warnings), res.model,
-                         res.status))
-        row = rows[-1]
-        if np.isfinite(row["lower"]) and row["lower"] < h.n_observed:
-            # N cannot be below the persons registered (see estimation.truncate_at_observed)
-            row["warnings"] = " | ".join(w for w in (row["warnings"], (
-                f"lower limit {row['lower']:,.0f} is below the {h.n_observed:,} persons observed: set to "
-                f"{h.n_observed:,}")) if w)
-            row["lower"] = float(h.n_observed)
-    return Comparison(results=results, table=pd.DataFrame(rows), n_observed=h.n_observed, skipped=skipped)
+    # one loop for the CLI and the API: the table (with the headline) is darkfigure compare's, and
+    # each method's own result object comes back beside it
+    raw: dict[str, Any] = {}
+    table = table_compare(h, methods, seed=seed, reps=reps, progress=progress, model=model, year=year,
+                          year_degree=year_degree, headline=headline, validation=validation, results=raw)
+    results: dict[str, Result] = {}
+    for m, r in raw.items():
+        if m.startswith("loglinear"):
+            results[m] = from_estimate(r, m)
+        elif m in _HETEROGENEITY:
+            results[m] = from_heterogeneity(r)
+        elif m in ("bic-exhaustive", "downhill"):
+            results[m] = from_selection_bootstrap(r, h.n_observed, m)
+        elif m == "lcmcr":
+            results[m] = from_lcmcr(r)
+        else:
+            results[m] = from_dga(r)
+    skipped = {str(row.method): str(row.warnings) for row in table.itertuples()
+               if row.method not in results and row.status in ("not applicable", "failed")}
+    return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped)
 

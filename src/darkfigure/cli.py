@@ -501,6 +501,8 @@ def _print_result(res) -> None:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    if hasattr(res, "to_publish"):
+        console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
 
 
 def _print_linkage(lk) -> None:
@@ -576,8 +578,12 @@ def compare(
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
     ] = False,
     overwrite: OverwriteOpt = False,
+    validation: Annotated[
+        bool, typer.Option("--validation/--no-validation", help="Hold out each list in turn and re-estimate it "
+                           "(all methods but lcmcr, at most 200 replicates) for the headline's evidence.")
+    ] = True,
 ) -> None:
-    """Run every applicable method side by side: N̂, interval, interval kind, time, warnings."""
+    """Run every applicable method side by side: N̂, interval, interval kind, time, warnings, and a headline range."""
     from .comparison import compare as run
     from .comparison import plan, write
 
@@ -604,7 +610,7 @@ def compare(
                 st.update(f"running {m} ({len(done)} of {len(to_run) + len(skipped)})…")
 
             table = run(h, _split(methods), seed=seed, reps=reps, progress=_progress, model=model, year=year,
-                        year_degree=year_degree)
+                        year_degree=year_degree, validation=validation)
     except (DataError, ValueError) as e:
         _fail(str(e))
     t = Table(title=f"{h.name or 'data'}: {h.n_observed:,} observed on {h.k} lists")
@@ -623,6 +629,7 @@ def compare(
             (note[:120] + "…") if len(note) > 120 else note,
         )
     console.print(t)
+    _print_headline(table)
     if out is not None:
         inputs = _data_inputs(data)
         files, _ = _write_out(out, lambda d: write(table, h, d, seed=seed, reps=reps), overwrite=overwrite,
@@ -630,6 +637,21 @@ def compare(
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
+
+
+def _print_headline(table) -> None:
+    """The verdict per method and the headline range with its reasons (darkfigure.headline)."""
+    hl = table.attrs.get("headline")
+    if not hl:
+        return
+    for _, r in table.iterrows():
+        if str(r.get("verdict", "")).startswith("dropped: no estimate"):
+            continue
+        console.print(f"  {escape(str(r['method']))}: {escape(str(r['verdict']))} — {escape(str(r['evidence']))}")
+    rng = "no range" if hl["low"] is None else f"{_fmt(hl['low'])} – {_fmt(hl['high'])}"
+    console.print(f"[bold]headline: {rng}[/]" + ("" if hl["data_can_choose"] else " (the data cannot choose)"))
+    for reason in hl["reasons"]:
+        console.print(f"  - {escape(reason)}")
 
 
 @app.command()

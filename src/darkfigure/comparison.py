@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,18 @@ def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed
                    missing="em" if h.n_incomplete else "error", **kw)
     nh = res.nhat if res.fit.identified else np.nan
     w = list(res.warnings)
-    return nh, res.lower, res.upper, ci, w, res.fit.model.label()
+    checks = [c.to_dict() for c in res.checks]
+    gof = next((c for c in checks if c["name"] == "goodness_of_fit"), None)
+    extra = {"checks": checks, "raw": res}
+    if res.fit.identified and gof is not None and gof["computed"]:  # not a test with imputed covariates
+        extra["gof"] = _gof(res.fit.deviance, res.fit.df_residual, res.fit.fitted[res.fit.table.observable])
+    return nh, res.lower, res.upper, ci, w, res.fit.model.label(), "ok", extra
+
+
+def _gof(deviance, df, fitted) -> dict:
+    from .headline import goodness_of_fit
+
+    return goodness_of_fit(deviance, df, fitted)
 
 
 def _heterogeneity(h: CaptureHistories, model: str):
@@ -97,7 +109,21 @@ def _heterogeneity(h: CaptureHistories, model: str):
         w.append(f"status {f.status}: the MLE does not exist, so this N̂ is not an estimate (not drawn in the forest plot)")
     elif f.status != "ok":
         w.append(f"status {f.status}")
-    return f.nhat, lo, hi, "profile", w, model, status
+    return f.nhat, lo, hi, "profile", w, model, status, {"gof": _gof(f.deviance, f.df, f.fitted), "raw": f}
+
+
+def _chosen_gof(h: CaptureHistories, b) -> dict:
+    """Deviance test of a bootstrap search's chosen model (refitted once on the table)."""
+    from .loglinear.design import CompleteTable
+    from .loglinear.fit import fit_model
+
+    try:
+        f = fit_model(CompleteTable(h.collapse()), b.terms, check="auto")
+    except (ValueError, np.linalg.LinAlgError):
+        return {}
+    if not f.identified:
+        return {}
+    return {"gof": _gof(f.deviance, f.df_residual, f.fitted[f.table.observable])}
 
 
 def _exhaustive(h: CaptureHistories, reps: int, seed: int | None):
@@ -109,7 +135,8 @@ def _exhaustive(h: CaptureHistories, reps: int, seed: int | None):
     # and a BCa interval from a bootstrap that repeats the BIC choice among the ntop best
     # (the package's default ntop: all for 3 lists, 20 for 4, 100 for 5 or 6)
     b = bic_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed, condition_on_n=True)  # the package's form
-    return b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b)
+    return (b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b),
+            "ok", {**_chosen_gof(h, b), "raw": b})
 
 
 def _downhill(h: CaptureHistories, reps: int, seed: int | None):
@@ -118,7 +145,8 @@ def _downhill(h: CaptureHistories, reps: int, seed: int | None):
 
     # MultipleSystemsEstimation's downhill search, repeated in every bootstrap replicate
     b = downhill_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed, condition_on_n=True)  # the package's form
-    return b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b)
+    return (b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b),
+            "ok", {**_chosen_gof(h, b), "raw": b})
 
 
 def _model_text(b) -> str:
@@ -133,7 +161,7 @@ def _lcmcr(h: CaptureHistories, seed: int | None):
 
     r = lcmcr(h.collapse(), seed=seed)
     model = f"K = {r.settings.get('K', 10)} latent classes; R-hat {r.rhat:.3f}, ESS {r.ess:,.0f}"
-    return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model
+    return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model, "ok", {"raw": r}
 
 
 def _dga(h: CaptureHistories):
@@ -143,7 +171,7 @@ def _dga(h: CaptureHistories):
     top = r.graphs.iloc[0] if len(r.graphs) else None
     return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), "model average" + (
         f" (top graph weight {top['weight']:.2f})" if top is not None and "weight" in top else ""
-    )
+    ), "ok", {"raw": r}
 
 
 def _applicable(h: CaptureHistories, method: str) -> str | None:
@@ -190,6 +218,9 @@ def compare(
     model: str | None = None,
     year: str | None = None,
     year_degree: int | None = None,
+    headline: bool = True,
+    validation: bool = False,
+    results: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run every method that applies and return one row per method.
 
@@ -210,10 +241,23 @@ def compare(
         ``loglinear-model`` (first) with that model.
     year, year_degree : optional
         Passed to the log-linear methods (:func:`darkfigure.estimation.estimate`).
+    headline : bool
+        Add, per method, the assumption it makes, the evidence on it and a verdict, and the
+        headline range with its reasons in ``table.attrs["headline"]``
+        (:func:`darkfigure.headline.headline`; rules in docs/headline_rules.md).
+    validation : bool
+        Also rerun the methods (except LCMCR; at most 200 bootstrap replicates) with each
+        list held out (:func:`darkfigure.validate.validate`) and let the headline use it;
+        costs about as much again as the comparison. ``darkfigure compare`` does so by default.
+    results : dict, optional
+        Filled with each method's own result object (``Estimate``, ``HeterogeneityFit``,
+        ``SelectionBootstrap``, ``LCMCRResult``, ``DGAResult``) for :func:`darkfigure.compare`.
 
     Returns
     -------
-    DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model, status``
+    DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model, status``,
+        ``deviance, df, p_value, sparse`` (the deviance test of the model, where one is defined)
+        and, with `headline`, ``assumption, evidence, verdict``
         (``status``: ``ok``; ``no MLE: boundary`` etc. for a heterogeneity fit whose MLE does
         not exist, whose N̂ is shown but is not an estimate and is not drawn; ``not applicable``;
         ``failed``):
@@ -239,6 +283,7 @@ def compare(
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
     rows = []
+    checks: dict[str, list] = {}  # the log-linear models' diagnostics (heterogeneity, Chao's bound) for the headline
     for m in methods:
         if progress:
             progress(m)
@@ -276,13 +321,52 @@ def compare(
         status = out[6] if len(out) > 6 else "ok"
         rows.append(_row(m, *out[:4], time.perf_counter() - t0, out[4], out[5], status))
         r = rows[-1]
+        extra = out[7] if len(out) > 7 else {}
+        if results is not None and extra.get("raw") is not None:
+            results[m] = extra["raw"]
+        gof = extra.get("gof") or {}
+        r.update({k: gof.get(k) for k in ("deviance", "df", "p_value", "sparse")})
+        if "checks" in extra and m == "loglinear-bic":
+            checks[m] = extra["checks"]
         if np.isfinite(r["lower"]) and r["lower"] < h.n_observed:
             # N cannot be below the persons registered (see estimate.truncate_at_observed)
             r["warnings"] = " | ".join(w for w in (r["warnings"], (
                 f"lower limit {r['lower']:,.0f} is below the {h.n_observed:,} persons observed: set to "
                 f"{h.n_observed:,}")) if w)
             r["lower"] = float(h.n_observed)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for c in ("deviance", "df", "p_value"):
+        table[c] = pd.to_numeric(table[c] if c in table else np.nan, errors="coerce")
+    table["sparse"] = table["sparse"].fillna(False).astype(bool) if "sparse" in table else False
+    if headline:
+        from .headline import annotate, run_validation
+        from .headline import headline as make_headline
+
+        # the heterogeneity evidence is always that of the log-linear BIC choice, whichever methods ran
+        ref = checks.get("loglinear-bic")
+        if ref is None and h.k >= 3:
+            ref = _reference_checks(h, year=year, year_degree=year_degree)
+        val = None
+        if validation:
+            ran = [m for m in table.loc[table["status"] == "ok", "method"] if m != "loglinear-model"]
+            val = run_validation(h, ran, seed=seed, reps=reps, year=year, year_degree=year_degree,
+                                 **({"model": model} if model is not None else {}))
+        hl = make_headline(table, h, checks=ref, validation=val)
+        table = annotate(table, hl)
+        table.attrs["headline"] = hl.to_dict()
+    return table
+
+
+def _reference_checks(h: CaptureHistories, **kw) -> list[dict] | None:
+    """The diagnostics of the log-linear BIC choice, when loglinear-bic did not run (no interval: cheap)."""
+    from .estimation import estimate
+
+    try:
+        res = estimate(h, search="cruyff", criterion="bic", ci="none", missing="em" if h.n_incomplete else "error",
+                       **kw)
+    except Exception:  # the headline then goes without the heterogeneity checks (said by its evidence)
+        return None
+    return [c.to_dict() for c in res.checks]
 
 
 def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = None, observed: int | None = None) -> list[Path]:
@@ -404,6 +488,8 @@ def write(
         "seed": seed,
         "reps": reps,
     }
+    if "headline" in table.attrs:
+        info["headline"] = table.attrs["headline"]
     files.append(out / "compare.json")
     files[-1].write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     return files

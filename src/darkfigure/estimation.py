@@ -202,11 +202,18 @@ class Estimate:
             else {"method": self.search.method, "criterion": self.search.criterion, "path": path},
             "warnings": list(self.warnings),
             "checks": [c.to_dict() for c in self.checks],
+            "to_publish": self.to_publish(),
             **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
             "identifying_assumption": None if self.identifying is None else self.identifying.to_dict(),
             "seconds": self.seconds,
         }
         return out
+
+    def to_publish(self) -> dict:
+        """What to publish, from this estimate and its checks (:func:`darkfigure.headline.publish_statement`)."""
+        from .headline import publish_statement
+
+        return publish_statement(self)
 
     def write(self, out: str | Path, *, extra: dict | None = None) -> list[Path]:
         """Write ``estimates.csv``, ``result.json``, ``capture_histories.csv`` (and ``search_path.csv``) into `out`.

@@ -1,0 +1,280 @@
+"""The headline of `compare` (darkfigure.headline): each rule fires on a table built to trigger it and says so."""
+
+import json
+from itertools import product
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from darkfigure.cli import app
+from darkfigure.comparison import compare
+from darkfigure.datasets import load
+from darkfigure.diagnostics import Check
+from darkfigure.estimation import estimate
+from darkfigure.headline import (
+    ASSUMPTIONS,
+    annotate,
+    chao_bound,
+    goodness_of_fit,
+    headline,
+    negative_dependence,
+    publish_statement,
+)
+from darkfigure.histories import CaptureHistories
+
+
+def _histories(empty: tuple[str, str] | None = None, size: int = 200) -> CaptureHistories:
+    """4 lists A-D, `size` persons in every observable pattern (none where `empty` lists meet)."""
+    rows = []
+    for p in product([0, 1], repeat=4):
+        if sum(p) == 0:
+            continue
+        d = dict(zip("ABCD", p, strict=True))
+        rows.append({**d, "count": 0 if empty and d[empty[0]] and d[empty[1]] else size})
+    return CaptureHistories.from_table(pd.DataFrame(rows), lists=list("ABCD"))
+
+
+def _row(method, nhat, lower, upper, status="ok", deviance=np.nan, df=np.nan, sparse=False):
+    p = goodness_of_fit(deviance, int(df), None)["p_value"] if np.isfinite(df) else np.nan
+    return {"method": method, "nhat": nhat, "lower": lower, "upper": upper, "status": status,
+            "deviance": deviance, "df": df, "p_value": np.nan if p is None else p, "sparse": sparse}
+
+
+H = _histories()
+CHAO = {"nhat": 6000.0, "se": 200.0, "low": 5650.0, "high": 6400.0}
+HET = [{"name": "heterogeneity", "flagged": True, "computed": True}]
+
+
+def test_agree_spans_the_kept_intervals():
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600), _row("lcmcr", 5300, 4800, 6200)])
+    hl = headline(t, H, chao=None)
+    assert (hl.low, hl.high) == (4500, 6200) and hl.rules == ["agree"] and hl.data_can_choose
+    assert "agree: their intervals share 4,800–5,600" in hl.reasons[0] and "spans 4,500–6,200" in hl.reasons[0]
+
+
+def test_cannot_choose_when_surviving_intervals_do_not_overlap():
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600), _row("lcmcr", 9000, 8000, 10500)])
+    hl = headline(t, H, chao=None)
+    assert hl.rules == ["cannot-choose"] and not hl.data_can_choose and (hl.low, hl.high) == (4500, 10500)
+    assert hl.reasons[0].startswith("The data cannot choose: Mt (" + ASSUMPTIONS["Mt"])
+    assert "lcmcr (" + ASSUMPTIONS["lcmcr"] in hl.reasons[0] and "wide range they all span, 4,500–10,500" in hl.reasons[0]
+
+
+def test_no_estimate_and_not_identified_are_left_out():
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600), _row("dga", np.nan, np.nan, np.nan, status="not applicable"),
+                      _row("Mh-darroch", 7000, 5000, np.inf), _row("lcmcr", 9000, 5000, 60 * H.n_observed)])
+    hl = headline(t, H, chao=None)
+    assert hl.rules == ["no-estimate", "not-identified", "agree"] and hl.kept == ["Mt"]
+    assert hl.reasons[0] == "dga gave no estimate here (not applicable, failed, or no MLE), so it is left out."
+    assert "The data barely identify N under Mh-darroch and lcmcr" in hl.reasons[1]
+    assert "Mh-darroch's upper limit is infinite" in hl.reasons[1] and "cannot narrow the range" in hl.reasons[1]
+    assert hl.dropped["dga"].startswith("no estimate") and hl.dropped["lcmcr"].startswith("not identified")
+
+
+def test_poor_fit_drops_and_sparse_tables_need_a_gross_misfit():
+    t = pd.DataFrame([
+        _row("Mt", 5000, 4500, 5600, deviance=40.0, df=5),  # p ~ 1e-7
+        _row("Mth-chao", 6000, 5500, 6600, deviance=14.0, df=5, sparse=True),  # p = 0.016 but within 2x critical
+        _row("M0", 3000, 2900, 3100, deviance=30.0, df=5, sparse=True),  # beyond 2 x 11.07
+        _row("lcmcr", 6100, 5200, 7000),
+    ])
+    hl = headline(t, H, chao=None)
+    assert "poor-fit" in hl.rules and set(hl.dropped) == {"Mt", "M0"}
+    s = hl.reasons[0]
+    assert s.startswith("The data contradict Mt and M0: Mt deviance 40.0 on 5 df (p = 1.5e-07)") and "dropped" in s
+    assert hl.kept == ["Mth-chao", "lcmcr"] and (hl.low, hl.high) == (5200, 7000)
+
+
+def test_failed_validation_drops():
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600), _row("dga", 5200, 4700, 6000)])
+    v = pd.DataFrame({
+        "list": list("ABCD") * 2, "size": [600] * 8, "method": ["Mt"] * 4 + ["dga"] * 4,
+        "nhat": [300, 320, 310, 700] + [590, 610, 650, 560], "lower": [280, 300, 290, 580] + [500, 520, 560, 480],
+        "upper": [330, 350, 340, 800] + [700, 720, 760, 640],
+        "log_ratio": np.log(np.array([300, 320, 310, 700, 590, 610, 650, 560]) / 600),
+        "covered": [False, False, False, True, True, True, True, True], "warnings": [""] * 8})
+    hl = headline(t, H, chao=None, validation=v)
+    assert hl.rules == ["failed-validation", "agree"] and hl.kept == ["dga"]
+    assert "Mt missed: Mt covered 1 of 4 lists, typically off by a factor 1.9" in hl.reasons[0]
+    assert "its assumption fails on these data, so it is dropped (Binette & Steorts 2022)." in hl.reasons[0]
+
+
+def test_below_chao_drops_homogeneous_methods_and_raises_the_low_end():
+    t = pd.DataFrame([_row("Mt", 5000, 4700, 5300), _row("lcmcr", 6300, 5000, 7500), _row("Mth-chao", 6000, 5650, 6400)])
+    hl = headline(t, H, checks=HET, chao=CHAO)
+    assert hl.rules == ["below-chao", "agree", "chao-raise"]
+    assert hl.dropped == {"Mt": "below Chao's lower bound (5,000 < 6,000)"}
+    assert "the heterogeneity score tests" in hl.reasons[0] and "Mt assumes every person equally catchable" in hl.reasons[0]
+    assert hl.reasons[-1] == ("Under the heterogeneity the checks detect, N is at least Chao's lower bound: the low end "
+                              "is raised from 5,000 to the bound's lower limit 5,650.")
+    assert (hl.low, hl.high) == (5650, 7500)
+    # without a heterogeneity flag the bound is not used
+    assert headline(t, H, checks=[{"name": "heterogeneity", "flagged": False}], chao=CHAO).rules == ["cannot-choose"]
+
+
+def test_chao_against_negative_dependence_says_the_data_cannot_choose():
+    h = _histories(empty=("A", "B"), size=400)  # A, B: 1,600 persons each, sharing nobody
+    assert negative_dependence(h, 20000)[0].startswith("lists A and B share nobody where independence would put about 128")
+    t = pd.DataFrame([_row("loglinear-bic", 5000, 4700, 5300), _row("Mth-chao", 6000, 5650, 6400)])
+    chao = {"nhat": 20000.0, "se": 500.0, "low": 19000.0, "high": 21000.0}
+    hl = headline(t, h, checks=HET, chao=chao)
+    assert "chao-vs-negative-dependence" in hl.rules and not hl.data_can_choose and not hl.dropped
+    assert "cannot tell heterogeneity from negative dependence" in hl.reasons[0]
+    assert (hl.low, hl.high) == (4700, 21000)
+
+
+def test_every_method_contradicted_falls_back_to_the_span_and_says_so():
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600, deviance=80, df=5), _row("M0", 4000, 3800, 4200, deviance=90, df=6)])
+    hl = headline(t, H, chao=None)
+    assert hl.rules[-1] == "none-kept" and not hl.data_can_choose and (hl.low, hl.high) == (3800, 5600)
+    assert "the data cannot choose" in hl.reasons[-1] and "not fit to publish" in hl.reasons[-1]
+    t = pd.DataFrame([_row("dga", np.nan, np.nan, np.nan, status="failed")])
+    hl = headline(t, H, chao=None)
+    assert hl.low is None and hl.high is None and "do not identify N" in hl.reasons[-1]
+
+
+def test_annotate_adds_assumption_evidence_and_verdict():
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600, deviance=40.0, df=5), _row("lcmcr", 6100, 5200, 7000)])
+    hl = headline(t, H, chao=CHAO)
+    a = annotate(t, hl).set_index("method")
+    assert a.loc["Mt", "assumption"] == ASSUMPTIONS["Mt"]
+    assert a.loc["Mt", "verdict"].startswith("dropped: poor fit") and a.loc["lcmcr", "verdict"] == "kept"
+    assert "fit: deviance 40.0 on 5 df" in a.loc["Mt", "evidence"] and "5.0 se below Chao's bound" in a.loc["Mt", "evidence"]
+    assert "no deviance test" in a.loc["lcmcr", "evidence"]
+
+
+@pytest.mark.parametrize("name, methods", [
+    ("kosovo_1999", ["loglinear-bic", "M0", "Mt", "Mth-chao", "Mh-darroch", "bic-exhaustive", "dga"]),
+    ("uk_2013", ["loglinear-bic", "Mt", "Mth-chao", "Mth-poisson2"]),
+    ("hiv_rome", ["loglinear-bic", "Mt", "Mth-chao", "Mh-poisson2", "dga"]),
+    ("lesbian_allegheny", ["loglinear-bic", "Mt", "Mth-darroch", "dga"]),
+])
+def test_headline_on_bundled_real_tables(name, methods):
+    t = compare(name, methods, seed=1, reps=100)
+    hl = t.attrs["headline"]
+    assert hl["low"] is not None and load(name).n_observed <= hl["low"] <= hl["high"]
+    assert hl["reasons"] and all(isinstance(r, str) and r.endswith(".") for r in hl["reasons"])
+    assert hl["rules"][-1] in ("agree", "cannot-choose", "none-kept", "chao-raise")
+    assert set(hl["kept"]) | set(hl["dropped"]) == set(methods)
+    assert (t["verdict"] == "kept").sum() == len(hl["kept"]) and t["assumption"].str.len().gt(0).all()
+    kept = t[t["verdict"] == "kept"]
+    assert (kept["lower"] >= hl["low"] - 1e-6).all() or "chao-raise" in hl["rules"]
+    assert (kept["upper"] <= hl["high"] + 1e-6).all()
+
+
+def test_kosovo_headline_drops_the_misfitting_models():
+    # M0, Mt and the Mh/Mth models misfit Kosovo grossly (deviance 100-1,100 on 9-13 df); the log-linear BIC choice
+    # too (39.9 on 5 df); the exhaustive search's choice with a three-list term does not (9.3 on 4 df)
+    t = compare("kosovo_1999", ["loglinear-bic", "M0", "Mt", "Mth-chao", "bic-exhaustive", "dga"], seed=1, reps=100)
+    hl = t.attrs["headline"]
+    assert set(hl["dropped"]) == {"loglinear-bic", "M0", "Mt", "Mth-chao"} and hl["rules"][0] == "poor-fit"
+    assert hl["kept"] == ["bic-exhaustive", "dga"] and hl["data_can_choose"]
+    # the published estimate 10,356 (Ball et al. 2002) lies inside
+    assert hl["low"] < 10356 < hl["high"]
+
+
+def test_contradicting_methods_say_the_data_cannot_choose():
+    # Dutch 2010-2015: the AIC search keeps interactions that put N̂ near 42,000, the p-value search stops early at
+    # 111,000; both fit the sparse table and their intervals do not overlap
+    t = compare("netherlands_2010_2015", ["loglinear-aic", "loglinear-pvalue"], seed=1)
+    hl = t.attrs["headline"]
+    assert "cannot-choose" in hl["rules"] and not hl["data_can_choose"]
+    assert any(r.startswith("The data cannot choose: loglinear-aic") for r in hl["reasons"])
+    # Chao's bound 54,368 lies above the AIC choice, but lists that share nobody say negative dependence
+    assert "chao-vs-negative-dependence" in hl["rules"]
+
+
+def test_validation_feeds_the_headline():
+    t = compare("kosovo_1999", ["Mt", "Mth-chao", "bic-exhaustive"], seed=1, reps=50, validation=True)
+    v = t.attrs["headline"]["evidence"]["validation"]
+    assert set(v) == {"Mt", "Mth-chao", "bic-exhaustive"} and v["Mt"]["with_interval"] == 4
+    assert "validation: covered" in t.set_index("method").loc["Mt", "evidence"]
+
+
+def test_cli_prints_headline_and_writes_it(tmp_path):
+    r = CliRunner().invoke(app, ["compare", "hiv_rome", "--methods", "Mt,Mth-chao,dga", "--no-validation",
+                                 "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    d = json.loads((tmp_path / "compare.json").read_text())
+    hl = d["headline"]
+    assert {"low", "high", "reasons"} <= set(hl) and hl["low"] <= hl["high"]
+    assert "headline:" in r.output and "".join(hl["reasons"][0].split())[:40] in "".join(r.output.split())
+    t = pd.read_csv(tmp_path / "compare.csv")
+    assert {"assumption", "evidence", "verdict", "deviance", "df", "p_value"} <= set(t.columns)
+
+
+def test_chao_bound_matches_the_heterogeneity_row():
+    t = compare("kosovo_1999", ["Mth-chao"], headline=False).iloc[0]
+    c = chao_bound(load("kosovo_1999"))
+    assert c["nhat"] == pytest.approx(t["nhat"], rel=1e-9) and c["low"] == pytest.approx(t["lower"], rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- estimate: what to publish
+def test_publish_statement_on_the_demo_run():
+    res = estimate("netherlands_2010_2015", seed=1, reps=100)
+    p = res.to_dict()["to_publish"]
+    assert p["rules"] == ["chao-vs-negative-dependence"] and not p["publish_interval"]
+    assert p["low"] == pytest.approx(res.lower) and p["high"] is None
+    assert p["statement"].startswith(f"The range to report starts at N̂'s lower limit {res.lower:,.0f}")
+    assert "reaches at least Chao's lower bound under heterogeneity, 54,368" in p["statement"]
+    assert "lists I and K share nobody" in p["statement"] and "darkfigure compare" in p["statement"]
+
+
+def test_publish_statement_fit_and_clean():
+    res = estimate("uk_2013", ci="profile")
+    p = publish_statement(res)
+    assert p["rules"] == ["agree"] and p["publish_interval"] and p["statement"].startswith("Publish N̂")
+    res = estimate("kosovo_1999", ci="profile")
+    p = publish_statement(res)
+    assert p["rules"] == ["poor-fit"] and "does not fit" in p["statement"]
+
+
+def _fake(h, checks, nhat=5000.0, lower=4500.0, upper=5600.0):
+    return SimpleNamespace(histories=h, checks=checks, nhat=nhat, lower=lower, upper=upper,
+                           fit=SimpleNamespace(identified=True))
+
+
+def test_publish_statement_rules_fire_on_constructed_checks():
+    h = load("hiv_rome")  # no empty overlaps
+    c = chao_bound(h)
+    flagged = [Check("chao_lower_bound", 4.0, True, "", "z_below_chao_bound"), Check("heterogeneity", 2.5, True, "")]
+    p = publish_statement(_fake(h, flagged, nhat=c["nhat"] * 0.7, lower=c["nhat"] * 0.6, upper=c["nhat"] * 0.8))
+    assert p["rules"] == ["below-chao", "chao-raise"] and p["low"] == pytest.approx(c["low"])
+    assert p["statement"].startswith("Do not publish N̂") and "starts at the bound's lower limit" in p["statement"]
+    p = publish_statement(_fake(h, [Check("heterogeneity", 2.5, True, "")]))
+    assert p["rules"] == ["heterogeneity"] and "likely too low" in p["statement"] and p["low"] == 4500
+    p = publish_statement(_fake(h, [Check("goodness_of_fit", 0.001, True, "")]))
+    assert p["rules"] == ["poor-fit"]
+    p = publish_statement(_fake(h, [], upper=float("inf")))
+    assert p["rules"] == ["not-identified"] and "barely identify N" in p["statement"] and p["high"] is None
+    p = publish_statement(_fake(h, []))
+    assert p["rules"] == ["no-checks"] and "no check" in p["statement"]
+    p = publish_statement(SimpleNamespace(histories=h, checks=[], nhat=np.nan, lower=np.nan, upper=np.nan,
+                                          fit=SimpleNamespace(identified=False)))
+    assert p["low"] is None and p["statement"].startswith("Nothing to publish")
+
+
+@pytest.mark.slow
+def test_headline_covers_the_truth_on_simulated_populations():
+    # the bundled 'heterogeneous' scenario without its hidden class: 3,000 persons, 4 lists, a sex effect on two
+    # lists that the methods do not see (summed over). Measured: the headline covered the truth in 28 of 30 seeds
+    # (the log-linear BIC interval alone 25 of 30); 15 of 20 fails with probability < 1% at 93% coverage.
+    import tomllib
+    from importlib import resources
+
+    from darkfigure.simulation import simulate
+
+    sc = tomllib.loads(resources.files("darkfigure.scenarios").joinpath("heterogeneous.toml").read_text())
+    sc.pop("heterogeneity")
+    hits = 0
+    for seed in range(101, 121):
+        sim = simulate(sc, seed=seed)
+        n = float(sim.truth.query("group == 'total'")["N"].iloc[0])
+        h = CaptureHistories.from_table(sim.histories, lists=list("ABCD"), covariates=[])
+        hl = compare(h, ["loglinear-bic", "Mt", "Mth-chao", "Mth-poisson2", "Mth-darroch", "dga"], seed=seed,
+                     reps=100).attrs["headline"]
+        hits += hl["low"] <= n <= hl["high"]
+    assert hits >= 15, hits
