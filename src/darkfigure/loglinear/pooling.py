@@ -74,6 +74,7 @@ COMPONENTS = ("list", "common")
 #: variances are kept at or above this: a block at the floor is pooled completely
 VARIANCE_FLOOR = 1e-8
 _VARIANCE_CAP = 1e4
+_VARIANCE_SMALL = 1e-4
 
 
 @dataclass
@@ -313,7 +314,7 @@ def fit_pooled(
     variances: float | np.ndarray | None = None,
     start: tuple[np.ndarray, np.ndarray] | None = None,
     max_iter: int = 200,
-    tol: float = 1e-6,
+    tol: float = 1e-5,
 ) -> PooledFit:
     """Fit the mixed-effects log-linear model, estimating the variance components (or with them given).
 
@@ -387,10 +388,12 @@ def fit_pooled(
         trc = np.bincount(comp[is_rand], weights=d[is_rand], minlength=nc)
         edf = qc - trc / var
         new = np.where(edf > 1e-8, u2 / np.maximum(edf, 1e-8), VARIANCE_FLOOR)
+        # a component heading to 0 goes there at once: Schall's update approaches 0 only geometrically, and
+        # sigma < 0.01 on the log scale of the list effects changes no fitted value that matters
+        new = np.where((new < _VARIANCE_SMALL) & (new < var), VARIANCE_FLOOR, new)
         new = np.clip(new, VARIANCE_FLOOR, _VARIANCE_CAP)
-        # a component stuck at the floor stays there (Schall's update converges to 0 only geometrically)
         change = np.abs(np.log(new) - np.log(var))
-        settled = (new <= VARIANCE_FLOOR * 1.0001) & (var <= 1e-6)
+        settled = (new <= VARIANCE_FLOOR * 1.0001) & (var <= VARIANCE_FLOOR * 1.0001)
         var = new
         if np.all((change < tol) | settled):
             prec = np.where(is_rand, 1.0 / var[np.maximum(comp, 0)], 0.0)
