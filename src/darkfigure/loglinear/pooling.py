@@ -63,6 +63,7 @@ __all__ = [
     "PooledFit",
     "PoolingResult",
     "pooling_design",
+    "check_pooling",
     "fit_pooled",
     "pooled_bootstrap",
     "partial_pooling",
@@ -75,6 +76,7 @@ COMPONENTS = ("list", "common")
 VARIANCE_FLOOR = 1e-8
 _VARIANCE_CAP = 1e4
 _VARIANCE_SMALL = 1e-4
+_FIXED_RIDGE = 1e-8
 
 
 @dataclass
@@ -122,6 +124,33 @@ class PoolingDesign:
         return t.observable & (ns[t.stratum] > 0)
 
 
+def check_pooling(histories) -> None:
+    """Refuse data that partial pooling cannot use.
+
+    Parameters
+    ----------
+    histories : CaptureHistories
+
+    Raises
+    ------
+    DataError
+        No covariate (no strata to pool across), or a covariate with a single level; the
+        message names ``--pooling`` and what to do.
+    """
+    covs = list(histories.covariates)
+    if not covs:
+        raise DataError(
+            "partial pooling (--pooling partial) pools list effects across strata, and the data have no covariate: "
+            "name the covariate(s) that define the subgroups (--covariates), or leave --pooling at none"
+        )
+    for c in covs:
+        if len(histories.levels[c]) < 2:
+            raise DataError(
+                f"partial pooling (--pooling partial): covariate {c!r} has a single level, so there is nothing to "
+                "pool over; leave it out of --covariates"
+            )
+
+
 def pooling_design(table: CompleteTable, model: LogLinearModel | None = None,
                    components: str = "list") -> PoolingDesign:
     """Build the fixed and random parts of the mixed-effects log-linear model.
@@ -150,18 +179,8 @@ def pooling_design(table: CompleteTable, model: LogLinearModel | None = None,
     h = table.histories
     if components not in COMPONENTS:
         raise ValueError(f"components must be one of {COMPONENTS}, not {components!r}")
+    check_pooling(h)
     covs = list(h.covariates)
-    if not covs:
-        raise DataError(
-            "partial pooling (--pooling partial) pools list effects across strata, and the data have no covariate: "
-            "name the covariate(s) that define the subgroups (--covariates), or leave --pooling at none"
-        )
-    for c in covs:
-        if len(h.levels[c]) < 2:
-            raise DataError(
-                f"partial pooling (--pooling partial): covariate {c!r} has a single level, so there is nothing to "
-                "pool over; leave it out of --covariates"
-            )
     lists = list(h.lists)
     n = table.n_cells
     # fixed part: a free intercept per stratum holds each stratum's observed margin
@@ -372,9 +391,17 @@ def fit_pooled(
         a0 = np.log(np.maximum(ns, 0.5) / np.maximum(cnt, 1))
         coef[used < t.n_strata] = a0[used[used < t.n_strata]]
     qc = np.bincount(comp[is_rand], minlength=nc).astype(float)
+    # a vanishing ridge on the fixed list terms (not the stratum intercepts) keeps a list x list term whose MLE is
+    # at -inf (lists sharing nobody: the extended MLE) finite, at about log(1e-8), where its cells are fitted as ~0
+    ridge = np.where(is_rand | (used < t.n_strata), 0.0, _FIXED_RIDGE)
+
+    def precision(v):
+        return np.where(is_rand, 1.0 / v[np.maximum(comp, 0)], ridge)
+
     it, conv = 0, fixed_var
-    for it in range(1, (1 if fixed_var else max_iter) + 1):
-        prec = np.where(is_rand, 1.0 / var[np.maximum(comp, 0)], 0.0)
+    while it < (1 if fixed_var else max_iter):
+        it += 1
+        prec = precision(var)
         coef, mu, hess, ok = _pirls(m, yy, prec, coef)
         if fixed_var:
             conv = ok
@@ -396,11 +423,11 @@ def fit_pooled(
         settled = (new <= VARIANCE_FLOOR * 1.0001) & (var <= VARIANCE_FLOOR * 1.0001)
         var = new
         if np.all((change < tol) | settled):
-            prec = np.where(is_rand, 1.0 / var[np.maximum(comp, 0)], 0.0)
+            prec = precision(var)
             coef, mu, hess, ok = _pirls(m, yy, prec, coef)
             conv = ok
             break
-    prec = np.where(is_rand, 1.0 / var[np.maximum(comp, 0)], 0.0)
+    prec = precision(var)
     full = np.zeros(p + q)
     full[used] = coef
     eta_all = m_all @ full
@@ -408,7 +435,7 @@ def fit_pooled(
     fitted = np.where(keep, np.exp(np.clip(eta_all, -700.0, 700.0)), 0.0)
     ll = _poisson_ll(yy, mu)
     sign, logdet = np.linalg.slogdet(hess)
-    rl = float(ll - 0.5 * np.sum(prec * coef * coef) - 0.5 * np.sum(qc * np.log(var)) - 0.5 * logdet)
+    rl = float(ll - 0.5 * np.sum(np.where(is_rand, prec, 0.0) * coef * coef) - 0.5 * np.sum(qc * np.log(var)) - 0.5 * logdet)
     return PooledFit(design=design, fitted=fitted, beta=full[:p], u=full[p:], variances=var, estimated=not fixed_var,
                      restricted_loglik=rl, loglik=ll, iterations=it, converged=bool(conv))
 
@@ -445,7 +472,7 @@ class PoolingResult:
     level : float
     reps, seed : int
     failed : int
-        Replicates whose refit did not converge (kept; counted here).
+        Replicates whose refit did not converge (left out of the interval; counted here).
     """
 
     fit: PooledFit
@@ -527,10 +554,13 @@ def pooled_bootstrap(fit: PooledFit, groups, *, reps: int = 1000, seed: int | No
         yfull = rng.poisson(mu).astype(float)
         ystar = np.where(t.observable, yfull, 0.0)
         rf = fit_pooled(d, ystar, start=(fit.beta, fit.u))
-        failed += not rf.converged
-        errs[b] = np.log(gm @ rf.fitted + 0.5) - np.log(gm @ yfull + 0.5)
+        e = np.log(gm @ rf.fitted + 0.5) - np.log(gm @ yfull + 0.5)
+        bad = not rf.converged or not np.all(np.isfinite(e))
+        failed += bad
+        errs[b] = np.nan if bad else e
     a = (1 - level) / 2
-    qlo, qhi = np.quantile(errs, [a, 1 - a], axis=0)
+    # a refit that did not converge is left out (counted in `failed`, said in the warnings)
+    qlo, qhi = np.nanquantile(errs, [a, 1 - a], axis=0) if failed < reps else np.full((2, len(rows)), np.nan)
     obs = np.array([r["observed"] for r in rows], dtype=float)
     lower = np.maximum((nhat + 0.5) * np.exp(-qhi) - 0.5, obs)
     upper = (nhat + 0.5) * np.exp(-qlo) - 0.5
