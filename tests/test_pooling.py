@@ -256,3 +256,17 @@ def test_study_two_point_effects_pooled_beats_unpooled_and_covers():
     assert n == 250
     assert ratio < 0.9, ratio
     assert cov >= 0.90, cov
+
+
+def test_report_shows_pooled_beside_unpooled(cli, tmp_path):
+    from darkfigure.report import build_report
+
+    pop, _, _ = _pop(n_strata=6)
+    res = estimate(pop.histories, model="A:B", ci="parametric", reps=30, seed=3, pooling="partial")
+    res.write(tmp_path)
+    page = build_report(tmp_path).read_text(encoding="utf-8")
+    assert '<section id="pooling">' in page and "Small subgroups: partial pooling" in page
+    assert "N̂ pooled" in page and "N̂ stratified" in page and "stratum = s00" in page
+    plain = tmp_path / "plain"
+    estimate(pop.histories, model="A:B", ci="none").write(plain)
+    assert '<section id="pooling">' not in build_report(plain).read_text(encoding="utf-8")
