@@ -60,6 +60,11 @@ def summarise(d: pd.DataFrame) -> dict:
         "bias_pooled": float(np.mean(d["pooled"] - d["truth"])),
         "coverage": cov, "coverage_se": float(np.sqrt(cov * (1 - cov) / n)),
         "mean_width": float(np.mean(d["upper"] - d["lower"])),
+        "coverage_some_floor": float(d.loc[d["components_at_floor"] > 0, "covered"].mean()),
+        "strata_some_floor": int((d["components_at_floor"] > 0).sum()),
+        "coverage_no_floor": float(d.loc[d["components_at_floor"] == 0, "covered"].mean()),
+        "coverage_by_effect": d.groupby(pd.qcut(d["max_abs_effect"], 3, labels=["small", "middle", "large"]),
+                                        observed=True)["covered"].mean().round(3).to_dict(),
     }
 
 
@@ -84,6 +89,9 @@ def main() -> None:
         print(f"  mean error: unpooled {s['bias_unpooled']:+.2f}  pooled {s['bias_pooled']:+.2f}")
         print(f"  pooled 95% interval coverage {s['coverage']:.3f} (± {s['coverage_se']:.3f} MC s.e.), "
               f"mean width {s['mean_width']:.1f}")
+        print(f"  coverage where some variance was estimated 0: {s['coverage_some_floor']:.3f} "
+              f"({s['strata_some_floor']} strata); elsewhere {s['coverage_no_floor']:.3f}")
+        print(f"  coverage by the stratum's largest |list effect| (thirds): {s['coverage_by_effect']}")
 
 
 if __name__ == "__main__":

@@ -176,7 +176,8 @@ def evaluate(pop: StratifiedPopulation, *, reps: int = 200, seed: int | None = N
     -------
     DataFrame, one row per stratum
         ``truth, observed, unpooled`` (NaN where the stratified MLE gives no identified N̂),
-        ``pooled, lower, upper, covered``.
+        ``pooled, lower, upper, covered``, ``max_abs_effect`` (largest |u_js| of the stratum) and
+        ``components_at_floor`` (variance components estimated 0 in this population).
     """
     from .design import CompleteTable
     from .pooling import partial_pooling
@@ -195,4 +196,8 @@ def evaluate(pop: StratifiedPopulation, *, reps: int = 200, seed: int | None = N
         "upper": tab["upper_pooled"].to_numpy(dtype=float),
     })
     out["covered"] = (out["lower"] <= out["truth"]) & (out["truth"] <= out["upper"])
+    # for diagnosing where an interval misses: how far the stratum's own list effects lie from the rest, and
+    # how many variance components the data put at 0 (complete pooling)
+    out["max_abs_effect"] = np.abs(pop.effects).max(axis=0)
+    out["components_at_floor"] = int(np.sum(r.fit.variances <= 1.0001e-8))
     return out
