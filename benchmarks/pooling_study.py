@@ -43,6 +43,14 @@ def run(generator: str, populations: int, reps: int, seed: int, components: str 
     return pd.concat(rows, ignore_index=True)
 
 
+def _effect_groups(x: pd.Series) -> pd.Series:
+    """Thirds of the stratum's largest |list effect|; its distinct values when there are at most 3 (two-point)."""
+    r = x.round(6)
+    if r.nunique() <= 3:
+        return r.map(lambda v: f"|u| = {v:.2f}")
+    return pd.qcut(x, 3, labels=["small", "middle", "large"])
+
+
 def summarise(d: pd.DataFrame) -> dict:
     """MSE, MSE ratio, coverage and width figures of a study table."""
     ok = np.isfinite(d["unpooled"]) & (d["unpooled"] < 1e6)
@@ -63,8 +71,8 @@ def summarise(d: pd.DataFrame) -> dict:
         "coverage_some_floor": float(d.loc[d["components_at_floor"] > 0, "covered"].mean()),
         "strata_some_floor": int((d["components_at_floor"] > 0).sum()),
         "coverage_no_floor": float(d.loc[d["components_at_floor"] == 0, "covered"].mean()),
-        "coverage_by_effect": d.groupby(pd.qcut(d["max_abs_effect"], 3, labels=["small", "middle", "large"]),
-                                        observed=True)["covered"].mean().round(3).to_dict(),
+        "coverage_by_effect": d.groupby(_effect_groups(d["max_abs_effect"]), observed=True)["covered"]
+        .mean().round(3).to_dict(),
     }
 
 
@@ -75,11 +83,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20260)
     ap.add_argument("--generator", choices=[*GENERATORS, "both"], default="both")
     ap.add_argument("--components", choices=["list", "common"], default="list")
+    ap.add_argument("--save", default=None, help="write every stratum's figures to this CSV (one per generator)")
     a = ap.parse_args()
     gens = list(GENERATORS) if a.generator == "both" else [a.generator]
     for g in gens:
         t0 = time.perf_counter()
         d = run(g, a.populations, a.reps, a.seed, a.components)
+        if a.save:
+            d.to_csv(a.save.replace(".csv", f"-{g}.csv"), index=False)
         s = summarise(d)
         print(f"[{g}] components={a.components} populations={s['populations']} strata={s['strata']} "
               f"reps={a.reps} seed={a.seed} ({time.perf_counter() - t0:,.0f} s)")
