@@ -89,6 +89,11 @@ class Estimate:
         ``profile``, or any interval of a model given by the user / a search that
         visited one model); False when it carries the model-selection uncertainty;
         None without an interval.
+    linkage : LinkageEstimate or None
+        N̂ corrected for linkage error (a link run's data).
+    pooling : darkfigure.loglinear.pooling.PoolingResult or None
+        Pooled (mixed-effects) and stratified subgroup N̂ (``pooling="partial"``); also in
+        `estimates` as ``nhat_stratified, nhat_pooled, lower_pooled, upper_pooled``.
     """
 
     histories: CaptureHistories
