@@ -360,6 +360,13 @@ def estimate(
             "bounds (docs/identifying_assumption.md); 'off' skips it."
         ),
     ] = "0.5,2",
+    pooling: Annotated[
+        str,
+        typer.Option(
+            help="partial: also pool the list effects across strata (mixed-effects log-linear model) and show "
+            "pooled subgroup N̂ with a bootstrap interval (--reps, --seed) beside the unpooled ones; none (default)."
+        ),
+    ] = "none",
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
@@ -409,11 +416,13 @@ def estimate(
             linkage_draws=linkage_draws,
             linkage_reps=linkage_reps,
             assumption_range=assumption_range,
+            pooling=pooling,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_result(res)
     _print_linkage(res.linkage)
+    _print_pooling(res.pooling)
     if out is not None:
         inputs = _data_inputs(data, structural_zeros)
         files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
@@ -503,6 +512,23 @@ def _print_result(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(res, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
+
+
+def _print_pooling(pool) -> None:
+    """Pooled beside unpooled subgroup N̂ (``--pooling partial``)."""
+    if pool is None:
+        return
+    t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
+    for c in ("group", "level", "observed", "N̂ stratified", "N̂ pooled", "lower", "upper"):
+        t.add_column(c, justify="right" if c not in ("group", "level") else "left")
+    for _, r in pool.table.iterrows():
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]),
+                  _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified",
+                  _fmt(r["nhat_pooled"]), _fmt(r["lower_pooled"]), _fmt(r["upper_pooled"]))
+    console.print(t)
+    f = pool.fit
+    comps = ", ".join(f"{n} {math.sqrt(v):.2f}" for n, v in zip(f.design.component_names, f.variances))
+    console.print(f"pooling: standard deviations of the list x covariate effects (log scale): {escape(comps)}")
 
 
 def _print_linkage(lk) -> None:

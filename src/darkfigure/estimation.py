@@ -89,6 +89,11 @@ class Estimate:
         ``profile``, or any interval of a model given by the user / a search that
         visited one model); False when it carries the model-selection uncertainty;
         None without an interval.
+    linkage : LinkageEstimate or None
+        N̂ corrected for linkage error (a link run's data).
+    pooling : darkfigure.loglinear.pooling.PoolingResult or None
+        Pooled (mixed-effects) and stratified subgroup N̂ (``pooling="partial"``); also in
+        `estimates` as ``nhat_stratified, nhat_pooled, lower_pooled, upper_pooled``.
     """
 
     histories: CaptureHistories
@@ -111,6 +116,7 @@ class Estimate:
     conditional: bool | None = None
     linkage: Any = None  # LinkageEstimate (darkfigure.linkage.uncertainty) when the data was a link run
     identifying: Any = None  # IdentifyingAssumption (darkfigure.sensitivity): N̂ as the k-way interaction is relaxed
+    pooling: Any = None  # PoolingResult (darkfigure.loglinear.pooling) with pooling="partial"
 
     @property
     def nhat(self) -> float:
@@ -205,6 +211,7 @@ class Estimate:
             "to_publish": self.to_publish(),
             **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
             "identifying_assumption": None if self.identifying is None else self.identifying.to_dict(),
+            **({"pooling": self.pooling.to_dict()} if self.pooling is not None else {}),
             "seconds": self.seconds,
         }
         return out
@@ -351,6 +358,7 @@ def estimate(
     linkage_reps: int = 20,
     linkage_run: Any = None,
     assumption_range: Any = (0.5, 2.0),
+    pooling: str = "none",
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -447,6 +455,13 @@ def estimate(
         k-way list interaction) relaxed, with Sun et al.'s bounds
         (:mod:`darkfigure.sensitivity`; ``Estimate.identifying``). Default (1/2, 2);
         None or "off" skips it. Cheap: a rescaling plus two profile-likelihood fits.
+    pooling : {"none", "partial"}
+        ``"partial"``: also fit the mixed-effects log-linear model that pools the list x covariate
+        effects across strata (Hammond, Smith & van der Heijden 2025;
+        :mod:`darkfigure.loglinear.pooling`, keeping the chosen model's list x list terms) and add
+        ``nhat_pooled, lower_pooled, upper_pooled`` (parametric bootstrap of `reps` replicates, `seed`)
+        and ``nhat_stratified`` (every list x stratum term free) to ``estimates``; the ``pooling``
+        block of ``result.json`` holds the variance components. Needs covariates.
 
     Returns
     -------
@@ -495,6 +510,9 @@ def estimate(
     from .sensitivity import parse_range
 
     assumption_range = parse_range(assumption_range)
+    pooling = str(pooling).lower()
+    if pooling not in ("none", "partial"):
+        raise ValueError(f"pooling (--pooling) must be 'none' or 'partial', not {pooling!r}")
     missing = missing.lower()
     if missing not in ("error", "em", "drop"):
         raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
@@ -517,6 +535,13 @@ def estimate(
             "nowhere, so N̂ is biased downwards; use missing='em' (--missing em) to keep them"
         )
     em_mode = h.n_incomplete > 0
+    if pooling == "partial":
+        from .loglinear.pooling import check_pooling
+
+        check_pooling(h)  # before the search and the bootstrap: a refusal should not wait for them
+        if em_mode:
+            raise DataError("partial pooling (--pooling partial) is not built for unknown covariate values fitted by "
+                            "EM (--missing em): use --missing drop, or leave --pooling at none")
     if em_mode and ci in ("nonparametric", "nonparametric-conditional", "profile"):
         raise ValueError(
             "with unknown covariate values fitted by EM the interval is the parametric bootstrap that redoes "
@@ -703,6 +728,11 @@ def estimate(
         )
         warnings += link_est.warnings
         seconds["linkage"] = time.perf_counter() - t3
+    pool = None
+    if pooling == "partial":
+        t4 = time.perf_counter()
+        pool, est = _partial_pooling(table, fit, est, groups, reps, seed, level, warnings)
+        seconds["pooling"] = time.perf_counter() - t4
     seconds["total"] = time.perf_counter() - t0
     if fit.identified and np.isfinite(upper) and upper > 50 * max(h.n_observed, 1):
         warnings.append(
@@ -734,6 +764,7 @@ def estimate(
         "imputed": None if cc is None else {"persons": cc.n_persons, **cc.missing_values},
         "linkage": linkage,
         "assumption_range": None if assumption_range is None else list(assumption_range),
+        "pooling": pooling,
     }
     ident = None
     if assumption_range is not None and fit.identified:
@@ -771,7 +802,36 @@ def estimate(
         conditional=conditional,
         linkage=link_est,
         identifying=ident,
+        pooling=pool,
     )
+
+
+def _partial_pooling(table, fit, est, groups, reps, seed, level, warnings):
+    """Pooled (mixed-effects) subgroup N̂ beside the run's (``estimate(pooling="partial")``)."""
+    from .loglinear.pooling import VARIANCE_FLOOR, partial_pooling
+
+    pool = partial_pooling(table, fit.model, groups, reps=reps, seed=seed, level=level)
+    add = pool.table[["group", "level", "nhat_stratified", "nhat_pooled", "lower_pooled", "upper_pooled"]]
+    est = est.merge(add, on=["group", "level"], how="left")
+    f = pool.fit
+    at_floor = [n for n, v in zip(f.design.component_names, f.variances) if v <= VARIANCE_FLOOR * 1.0001]
+    if at_floor:
+        warnings.append(
+            "partial pooling: the data show no stratum-to-stratum variation of " + ", ".join(at_floor)
+            + " (variance estimated 0), so those list effects are pooled completely across strata"
+        )
+    if not f.converged:
+        warnings.append("partial pooling: the mixed-effects fit did not converge; read the pooled columns with care")
+    if pool.failed:
+        warnings.append(f"partial pooling: {pool.failed} of {pool.reps} bootstrap refits did not converge and were "
+                        "left out of the pooled interval")
+    if not pool.stratified.identified or not np.isfinite(pool.table["nhat_stratified"]).all():
+        warnings.append(
+            "partial pooling: the fully stratified fit (every list x stratum term free) identifies no N̂ for some "
+            "subgroups (empty column nhat_stratified): those strata are too small for their own list effects, "
+            "which is what pooling is for"
+        )
+    return pool, est
 
 
 def with_year(covariates: list[str] | None, year: str | None) -> list[str] | None:

@@ -997,6 +997,42 @@ def _linkage_section(run: Run) -> dict | None:
     return out
 
 
+def _pooling_section(run: Run) -> dict | None:
+    """Pooled beside unpooled subgroup N̂ (``estimate --pooling partial``): result.json's pooling block."""
+    pool = (run.result or {}).get("pooling") if isinstance(run.result, dict) else None
+    if not isinstance(pool, dict) or not pool.get("subgroups"):
+        return None
+    t = pd.DataFrame(pool["subgroups"])
+    for c in ("observed", "nhat_stratified", "nhat_common", "nhat_pooled", "lower_pooled", "upper_pooled"):
+        t[c] = pd.to_numeric(t.get(c), errors="coerce")
+    est = run.estimates
+    run_nhat = None
+    if est is not None and {"group", "level", "nhat"} <= set(est.columns):
+        key = est.assign(level=est["level"].map(_as_label)).set_index(["group", "level"])["nhat"]
+        run_nhat = [key.get((g, _as_label(lv))) for g, lv in zip(t["group"], t["level"])]
+    shown = pd.DataFrame({
+        "subgroup": [("all" if g == "total" else f"{g} = {lv}") for g, lv in zip(t["group"], t["level"])],
+        "registered": t["observed"].map(fmt_count),
+        "N̂ (this run)": ["–" if v is None else fmt_count(v) for v in (run_nhat or [None] * len(t))],
+        "N̂ stratified": t["nhat_stratified"].map(lambda v: fmt_count(v) if np.isfinite(v) else "not identified"),
+        "N̂ pooled": t["nhat_pooled"].map(fmt_count),
+        "pooled interval": [fmt_interval(a, b) for a, b in zip(t["lower_pooled"], t["upper_pooled"])],
+    })
+    comps = pool.get("variance_components") or {}
+    sds = ", ".join(f"{k} {math.sqrt(_f(v)):.2f}" for k, v in comps.items() if v is not None)
+    iv = pool.get("interval") or {}
+    facts = [
+        ("model", "list effects vary by stratum as random effects (mixed-effects log-linear model); list x list "
+                  "terms as in the chosen model: " + (", ".join(pool.get("fixed_list_interactions") or []) or "none")),
+        ("standard deviation of the list x covariate effects (log scale)", sds or "–"),
+        ("interval", f"{_f(iv.get('level', 0.95)):.0%} parametric bootstrap, {fmt_count(iv.get('reps'))} replicates, "
+                     f"seed {iv.get('seed')}"),
+    ]
+    return {"facts": facts,
+            "table": _view("pooling", shown, t, "pooling.csv", numeric=["registered", "N̂ (this run)",
+                                                                        "N̂ stratified", "N̂ pooled"])}
+
+
 def _revictimisation_section(run: Run) -> dict | None:
     r, c = run.revictimisation, run.revictimisation_curve
     if r is None and c is None:
@@ -1135,6 +1171,7 @@ _SECTIONS = [
     ("comparison", "Comparison of methods"),
     ("trend", "Yearly trend"),
     ("visibility", "Visibility by subgroup"),
+    ("pooling", "Small subgroups: partial pooling"),
     ("sdg", "SDG 16.2.2 rates"),
     ("published", "Tables for publication"),
     ("linkage", "Record linkage"),
@@ -1156,6 +1193,7 @@ def _context(run: Run) -> dict:
                                        (res.get("data") or {}).get("observed")),
         "trend": _trend_section(run),
         "visibility": _visibility_section(run),
+        "pooling": _pooling_section(run),
         "sdg": _sdg_section(run),
         "published": _published_section(run),
         "linkage": _linkage_section(run),

@@ -51,6 +51,35 @@ class Explanation:
 
 # Order matters: the first match wins, so specific patterns come before general ones.
 EXPLANATIONS: tuple[Explanation, ...] = (
+    # partial pooling (estimate --pooling partial; darkfigure.loglinear.pooling)
+    Explanation(
+        "pooling-no-variation",
+        r"partial pooling: the data show no stratum-to-stratum variation",
+        "Some list effects pooled completely",
+        "For these lists the data show no more difference between subgroups than chance would give, so the pooled "
+        "model treats the list as seeing every subgroup alike (its variance component is 0). With few subgroups "
+        "this can also mean the data are too thin to show a real difference.",
+        "Compare the pooled and stratified columns; with few subgroups, read the pooled figures as leaning on the "
+        "assumption that subgroups are seen alike.",
+        "note",
+    ),
+    Explanation(
+        "pooling-stratified-not-identified",
+        r"partial pooling: the fully stratified fit",
+        "Some subgroups are too small for their own estimate",
+        "Fitting every subgroup's list effects on its own gives no finite N̂ for some subgroups (a list registered "
+        "none of them, or the lists share none of them). The pooled estimate still exists because it borrows the "
+        "list effects from the other subgroups.",
+        "Report the pooled figures for these subgroups, and say that they lean on the other subgroups.",
+        "note",
+    ),
+    Explanation(
+        "pooling-not-converged",
+        r"partial pooling: .*did not converge",
+        "The pooled fit did not settle",
+        "The mixed-effects fit (or some of its bootstrap refits) did not converge; the pooled figures may be off.",
+        "Check the data for subgroups with almost nobody registered; merge such subgroups and run again.",
+    ),
     # the notes of the repeat-victimisation tables (darkfigure.monitoring.revictimisation): very specific wording
     Explanation(
         "revict-register-closed-early",

@@ -1,0 +1,272 @@
+"""Partial pooling across strata (darkfigure.loglinear.pooling): limits, variance estimation, interval, CLI.
+
+The heavy study (MSE and coverage on many simulated populations) is benchmarks/pooling_study.py; the slow
+tests below run a smaller version of it.
+"""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.datasets import load
+from darkfigure.errors import DataError
+from darkfigure.estimation import estimate
+from darkfigure.io import read_histories
+from darkfigure.loglinear.design import CompleteTable
+from darkfigure.loglinear.fit import fit_model
+from darkfigure.loglinear.pooling import (
+    VARIANCE_FLOOR,
+    check_pooling,
+    common_model,
+    fit_pooled,
+    partial_pooling,
+    pooled_bootstrap,
+    pooling_design,
+    stratified_model,
+)
+from darkfigure.loglinear.pooling_sim import evaluate, simulate_strata
+from darkfigure.loglinear.terms import LogLinearModel, parse_terms
+
+
+def _pop(seed=3, **kw):
+    kw.setdefault("gamma", {(0, 1): 0.7})
+    pop = simulate_strata(kw.pop("n_strata", 15), seed=seed, **kw)
+    t = CompleteTable(pop.histories)
+    m = LogLinearModel.make(t.variables, parse_terms(pop.interactions))
+    return pop, t, m
+
+
+def _simdat_two_covariates():
+    h = read_histories(load("cruyff_simdat").to_frame(), lists=["R1", "R2", "R3", "R4"], covariates=["X1", "X2"])
+    t = CompleteTable(h)
+    return t, LogLinearModel.make(t.variables, [("R1", "R2")])
+
+
+# ----------------------------------------------------------------------------- the two limits
+@pytest.mark.parametrize("which", ["simulated", "two covariates"])
+def test_penalty_to_zero_is_the_stratified_fit(which):
+    t, m = _simdat_two_covariates() if which == "two covariates" else _pop()[1:]
+    ref = fit_model(t, stratified_model(t, m), check=True)
+    assert ref.status == "ok"
+    got = fit_pooled(pooling_design(t, m), variances=1e12)
+    np.testing.assert_allclose(got.fitted, ref.fitted, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got.nhat, ref.nhat, rtol=1e-7)
+
+
+@pytest.mark.parametrize("which", ["simulated", "two covariates"])
+def test_penalty_to_infinity_is_the_model_without_stratum_terms(which):
+    t, m = _simdat_two_covariates() if which == "two covariates" else _pop()[1:]
+    ref = fit_model(t, common_model(t, m), check=True)
+    assert ref.status == "ok"
+    got = fit_pooled(pooling_design(t, m), variances=1e-12)
+    np.testing.assert_allclose(got.fitted, ref.fitted, rtol=1e-6, atol=1e-7)
+
+
+def test_pooled_estimate_lies_between_the_limits_and_holds_each_stratum_margin():
+    pop, t, m = _pop()
+    d = pooling_design(t, m)
+    f = fit_pooled(d)
+    assert f.converged and f.estimated
+    assert np.all(f.variances > VARIANCE_FLOOR)
+    obs = np.bincount(t.stratum, weights=np.where(t.observable, f.fitted, 0.0))
+    np.testing.assert_allclose(obs, np.bincount(t.stratum, weights=t.y), rtol=1e-6)  # free stratum intercepts
+    lo = fit_pooled(d, variances=1e-12).nhat_by(("stratum",))["nhat"].to_numpy()
+    hi = fit_pooled(d, variances=1e12).nhat_by(("stratum",))["nhat"].to_numpy()
+    mid = f.nhat_by(("stratum",))["nhat"].to_numpy()
+    # shrinkage: on the whole the pooled N̂ is nearer the common-model N̂ than the stratified one is
+    assert np.sum((mid - lo) ** 2) < np.sum((hi - lo) ** 2)
+
+
+# ----------------------------------------------------------------------------- variance components
+def test_variance_estimate_recovers_a_large_spread_and_finds_none_where_there_is_none():
+    # 60 strata of 150-300 persons: enough for sigma to be estimated to within a factor of about 1.5
+    pop, t, m = _pop(seed=11, n_strata=60, size_range=(150, 300), tau=0.8)
+    f = fit_pooled(pooling_design(t, m, components="common"))
+    sd = float(np.sqrt(f.variances[0]))
+    assert 0.55 < sd < 1.1, sd
+    pop0, t0, m0 = _pop(seed=12, n_strata=30, size_range=(150, 300), tau=0.0)
+    f0 = fit_pooled(pooling_design(t0, m0, components="common"))
+    assert float(np.sqrt(f0.variances[0])) < 0.2
+    common = fit_model(t0, common_model(t0, m0))
+    np.testing.assert_allclose(f0.nhat, common.nhat, rtol=0.02)
+
+
+def test_schall_fixed_point_is_near_the_laplace_restricted_maximum():
+    # Schall's update solves the REML equation of the (PQL) Laplace approximation: moving the variance away
+    # from it lowers the Laplace restricted log-likelihood
+    pop, t, m = _pop(seed=5, n_strata=30, tau=0.7)
+    d = pooling_design(t, m, components="common")
+    f = fit_pooled(d)
+    for factor in (0.5, 2.0):
+        g = fit_pooled(d, variances=f.variances * factor)
+        assert g.restricted_loglik < f.restricted_loglik
+
+
+def test_components_per_list_and_common():
+    pop, t, m = _pop()
+    assert pooling_design(t, m, "list").component_names == ["A:stratum", "B:stratum", "C:stratum"]
+    assert pooling_design(t, m, "common").component_names == ["lists:stratum"]
+    t2, m2 = _simdat_two_covariates()
+    names = pooling_design(t2, m2, "common").component_names
+    assert names == ["lists:X1", "lists:X2", "lists:X1:X2"]
+    with pytest.raises(ValueError, match="components"):
+        pooling_design(t, m, "each")
+
+
+# ----------------------------------------------------------------------------- interval
+def test_bootstrap_is_seeded_and_brackets_the_estimate():
+    pop, t, m = _pop()
+    f = fit_pooled(pooling_design(t, m))
+    a, fa = pooled_bootstrap(f, [(), ("stratum",)], reps=40, seed=7)
+    b, _ = pooled_bootstrap(f, [(), ("stratum",)], reps=40, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    assert fa == 0
+    assert (a["lower_pooled"] >= a["observed"]).all()
+    assert (a["lower_pooled"] <= a["nhat_pooled"] + 1e-9).all() and (a["nhat_pooled"] <= a["upper_pooled"]).all()
+    c, _ = pooled_bootstrap(f, [(), ("stratum",)], reps=40, seed=8)
+    assert not np.allclose(a["upper_pooled"], c["upper_pooled"])
+
+
+def test_partial_pooling_table_and_json():
+    pop, t, m = _pop()
+    r = partial_pooling(t, m, reps=30, seed=1)
+    assert list(r.table.columns) == ["group", "level", "observed", "nhat_stratified", "nhat_common", "nhat_pooled",
+                                     "lower_pooled", "upper_pooled"]
+    assert len(r.table) == 1 + 15
+    d = json.loads(json.dumps(r.to_dict()))
+    assert set(d["variance_components"]) == {"A:stratum", "B:stratum", "C:stratum"}
+    assert d["fixed_list_interactions"] == ["A:B"]
+    assert d["interval"]["reps"] == 30 and d["interval"]["seed"] == 1
+    assert d["subgroups"][0]["group"] == "total"
+    with pytest.raises(ValueError, match="at least 20"):
+        partial_pooling(t, m, reps=10)
+
+
+def test_stratified_column_is_empty_where_the_stratified_mle_identifies_nothing():
+    # a stratum where list A registered nobody: its own A effect is -inf in the stratified fit; pooling keeps it
+    pop, t, m = _pop(seed=21, n_strata=8)
+    df = pop.histories.to_frame()
+    first = df["stratum"] == df["stratum"].cat.categories[0]
+    df = df[~(first & (df["A"] == 1))]
+    h = read_histories(df, lists=["A", "B", "C"], covariates=["stratum"])
+    t = CompleteTable(h)
+    r = partial_pooling(t, LogLinearModel.make(t.variables), reps=20, seed=1)
+    row = r.table[r.table["level"] == str(df["stratum"].cat.categories[0])].iloc[0]
+    assert np.isfinite(row["nhat_pooled"]) and row["nhat_pooled"] < 10 * row["observed"]
+    assert not np.isfinite(row["nhat_stratified"]) or row["nhat_stratified"] >= row["observed"]
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_no_covariates_is_refused_naming_the_option():
+    h = read_histories(load("hiv_rome"))
+    with pytest.raises(DataError, match="--pooling partial"):
+        pooling_design(CompleteTable(h))
+    with pytest.raises(DataError, match="--pooling partial"):
+        estimate(h, pooling="partial", ci="none")
+
+
+def test_one_level_covariate_is_refused_naming_the_option():
+    h = SimpleNamespace(covariates=["X1", "sex"], levels={"X1": [1, 2], "sex": ["f"]})
+    with pytest.raises(DataError, match=r"--pooling partial.*'sex'.*single level"):
+        check_pooling(h)
+
+
+def test_unknown_pooling_option():
+    with pytest.raises(ValueError, match="--pooling"):
+        estimate("hiv_rome", pooling="full", ci="none")
+
+
+def test_cli_refuses_pooling_without_covariates(cli):
+    cli(["estimate", "hiv_rome", "--pooling", "partial", "--ci", "none"], code=2,
+        says=["--poolingpartial", "nocovariate"])
+
+
+# ----------------------------------------------------------------------------- through estimate and the CLI
+def test_estimate_adds_pooled_columns_and_json(tmp_path):
+    pop, _, _ = _pop(n_strata=8)
+    res = estimate(pop.histories, model="A:B", ci="parametric", reps=40, seed=3, pooling="partial")
+    est = res.estimates
+    for c in ("nhat_stratified", "nhat_pooled", "lower_pooled", "upper_pooled"):
+        assert c in est.columns
+    assert est["nhat_pooled"].notna().all()
+    # the run's own N̂ is untouched
+    assert np.isclose(est.iloc[0]["nhat"], res.nhat)
+    res.write(tmp_path)
+    d = json.loads((tmp_path / "result.json").read_text())
+    assert d["settings"]["pooling"] == "partial"
+    assert len(d["pooling"]["subgroups"]) == len(est)
+    assert "nhat_pooled" in pd.read_csv(tmp_path / "estimates.csv").columns
+    plain = estimate(pop.histories, model="A:B", ci="none")
+    assert "nhat_pooled" not in plain.estimates.columns and "pooling" not in plain.to_dict()
+
+
+def test_cli_pooling_partial(cli, tmp_path):
+    out = cli(["estimate", "cruyff_simdat", "--lists", "R1,R2,R3,R4", "--covariates", "X4", "--model", "R1:R2",
+               "--ci", "parametric", "--reps", "30", "--seed", "2", "--pooling", "partial", "--out",
+               str(tmp_path / "run")], code=0, says=["partiallypooled", "N̂pooled"])
+    assert "list x covariate effects" in out
+    d = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert set(d["pooling"]["variance_components"]) == {"R1:X4", "R2:X4", "R3:X4", "R4:X4"}
+
+
+# ----------------------------------------------------------------------------- simulator
+def test_simulator_truth_and_shapes():
+    pop = simulate_strata(12, seed=1, effects="two-point", tau=0.6, share_high=0.2, capture=(0.3, 0.3, 0.3, 0.3))
+    assert len(pop.sizes) == len(pop.histories.levels["stratum"])
+    assert ((pop.sizes >= 20) & (pop.sizes <= 100)).all()
+    assert pop.histories.n_observed <= pop.total
+    vals = np.unique(np.round(pop.effects, 12))
+    assert len(vals) == 2  # two points
+    a, b = vals[1], vals[0]
+    np.testing.assert_allclose(0.2 * a + 0.8 * b, 0.0, atol=1e-12)  # mean 0
+    np.testing.assert_allclose(np.sqrt(0.2 * a**2 + 0.8 * b**2), 0.6)  # sd tau
+    with pytest.raises(ValueError, match="effects"):
+        simulate_strata(5, effects="gamma")
+
+
+# ----------------------------------------------------------------------------- the study (slow)
+def _study(generator: dict, populations: int, reps: int, seed: int):
+    d = pd.concat([evaluate(simulate_strata(**generator, seed=seed + i), reps=reps, seed=seed + 1000 + i)
+                   for i in range(populations)], ignore_index=True)
+    ok = np.isfinite(d["unpooled"])
+    ratio = np.mean((d.loc[ok, "pooled"] - d.loc[ok, "truth"]) ** 2) / np.mean(
+        (d.loc[ok, "unpooled"] - d.loc[ok, "truth"]) ** 2)
+    return ratio, d["covered"].mean(), len(d)
+
+
+@pytest.mark.slow
+def test_study_normal_effects_pooled_beats_unpooled_and_covers():
+    # the tuning generator of benchmarks/pooling_study.py, other seeds: 20 populations x 15 strata of 20-100
+    g = dict(n_strata=15, capture=(0.3, 0.35, 0.25), tau=0.5, effects="normal", gamma={(0, 1): 0.7})
+    ratio, cov, n = _study(g, populations=20, reps=100, seed=777)
+    assert n == 300
+    assert ratio < 0.9, ratio
+    assert cov >= 0.90, cov  # Monte-Carlo s.e. about 0.013 at 0.95
+
+
+@pytest.mark.slow
+def test_study_two_point_effects_pooled_beats_unpooled_and_covers():
+    # the generator never tuned on: 4 lists, skewed two-point list x stratum effects
+    g = dict(n_strata=10, capture=(0.2, 0.3, 0.25, 0.35), tau=0.6, effects="two-point", share_high=0.15,
+             gamma={(0, 1): 0.5, (2, 3): -0.4})
+    ratio, cov, n = _study(g, populations=25, reps=100, seed=888)
+    assert n == 250
+    assert ratio < 0.9, ratio
+    assert cov >= 0.90, cov
+
+
+def test_report_shows_pooled_beside_unpooled(cli, tmp_path):
+    from darkfigure.report import build_report
+
+    pop, _, _ = _pop(n_strata=6)
+    res = estimate(pop.histories, model="A:B", ci="parametric", reps=30, seed=3, pooling="partial")
+    res.write(tmp_path)
+    page = build_report(tmp_path).read_text(encoding="utf-8")
+    assert '<section id="pooling">' in page and "Small subgroups: partial pooling" in page
+    assert "N̂ pooled" in page and "N̂ stratified" in page and "stratum = s00" in page
+    plain = tmp_path / "plain"
+    estimate(pop.histories, model="A:B", ci="none").write(plain)
+    assert '<section id="pooling">' not in build_report(plain).read_text(encoding="utf-8")
