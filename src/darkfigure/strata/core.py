@@ -582,6 +582,11 @@ def estimate_strata(
         warnings.append(f"{nmiss:,} person(s) have an unknown value of {unknown} and are in no stratum (nor in the "
                         "totals' N̂); impute them (--replicates)")
     table = pd.DataFrame(rows)
+    for c in by:  # the row of unknown values must not turn whole-number keys (years) into floats
+        v = pd.to_numeric(table[c], errors="coerce")
+        if len(table) and table[c].notna().any() and v.notna().sum() == table[c].notna().sum() \
+                and (v.dropna() == v.dropna().round()).all():
+            table[c] = v.astype("Int64")
     tot_rows = []
     all_groups = [("total", None)] + sorted(
         {gk for gk in set(acc) | set(left_out) if gk[0] != "total"}, key=lambda g: (by.index(g[0]), str(g[1])))

@@ -12,6 +12,7 @@ import os
 import pickle
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 
 from .units import Unit, run_unit
@@ -137,9 +138,16 @@ def run_spark(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
         from ..linkage.link import spark_session
 
         spark = spark_session(cores=max(int(n_jobs), 1), partitions=max(2 * int(n_jobs), 2))
-    pdf = pd.DataFrame({"i": range(len(units)), "payload": [pickle.dumps(u) for u in units]})
-    parts = max(1, min(len(units), 4 * max(int(n_jobs), 1)))
-    sdf = spark.createDataFrame(pdf).repartition(parts, "i")
-    res = sdf.groupBy("i").applyInPandas(_spark_apply, schema="i long, result binary")
-    for row in res.toLocalIterator():
-        on_result(units[int(row["i"])], pickle.loads(row["result"]))
+    cores = max(int(n_jobs), 1)
+    # batches of Spark jobs: within a batch the tasks run in parallel; after each batch its results reach the
+    # driver (and the cache), so a killed run loses one batch at most
+    batch = max(8 * cores, len(units) // 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # PySpark's note on pandas versions, once per call
+        for start in range(0, len(units), batch):
+            chunk = range(start, min(start + batch, len(units)))
+            pdf = pd.DataFrame({"i": list(chunk), "payload": [pickle.dumps(units[i]) for i in chunk]})
+            sdf = spark.createDataFrame(pdf)
+            res = sdf.groupBy("i").applyInPandas(_spark_apply, schema="i long, result binary")
+            for row in res.collect():
+                on_result(units[int(row["i"])], pickle.loads(row["result"]))
