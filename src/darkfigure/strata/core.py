@@ -210,7 +210,26 @@ def _histories(frame: pd.DataFrame, lists, by, count: str, name: str):
         frame = frame[cols]
     else:
         frame = frame[[c for c in frame.columns if c in by or c == count or _binary(frame[c])]]
-    h = read_histories(frame, lists=lists, covariates=list(by), count=count, missing="keep")
+    # a --by column with one level is one stratum (CaptureHistories refuses it as a covariate): set apart
+    const = {}
+    for c in by:
+        vals = frame[c].dropna().unique()
+        if len(vals) <= 1:
+            if frame[c].isna().any():
+                raise DataError(f"--by column {c!r} in {name} has a single known level and {int(frame[c].isna().sum())}"
+                                " unknown value(s): impute them (--replicates) or leave the column out of --by")
+            const[c] = _plain(vals[0]) if len(vals) else None
+    covs = [c for c in by if c not in const]
+    if const:
+        frame = frame.drop(columns=list(const))
+    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep")
+    if const:
+        import dataclasses
+
+        t = h.table.assign(**const)
+        inc = None if h.incomplete is None else h.incomplete.assign(**const)
+        levels = {**h.levels, **{c: (v,) for c, v in const.items()}}
+        h = dataclasses.replace(h, table=t, incomplete=inc, levels=levels)
     return h
 
 

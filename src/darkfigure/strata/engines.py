@@ -137,7 +137,9 @@ def run_spark(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         from ..linkage.link import spark_session
 
-        spark = spark_session(cores=max(int(n_jobs), 1), partitions=max(2 * int(n_jobs), 2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # PySpark's note on pandas versions
+            spark = spark_session(cores=max(int(n_jobs), 1), partitions=max(2 * int(n_jobs), 2))
     cores = max(int(n_jobs), 1)
     # batches of Spark jobs: within a batch the tasks run in parallel; after each batch its results reach the
     # driver (and the cache), so a killed run loses one batch at most
