@@ -51,7 +51,8 @@ cat(sprintf("RESULT strata=%d seconds=%.3f\n", length(files), total))
 
 
 def _load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    la = os.getloadavg()
+    return f"load {la[0]:.2f} {la[1]:.2f} {la[2]:.2f}"
 
 
 def _r_available() -> bool:
