@@ -268,3 +268,23 @@ def test_cli_strata_writes_and_reuses_the_cache(sim, tmp_path, cli):
     cli(["strata", str(data), "--by", "region,period", "--reps", "50", "--jobs", "1", "--out", str(out)], code=0,
         says=["0 unit(s) computed, 12 from the cache"])
     cli(["strata", str(data), "--by", "region", "--method", "nope"], code=2, says=["--method"])
+
+
+def test_progress_shows_strata_done_and_time_left(monkeypatch):
+    import io
+
+    from darkfigure.strata.engines import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    buf = Tty()
+    monkeypatch.setattr(sys, "stderr", buf)
+    p = Progress(5, {0: 2, 1: 1}, cached=3)
+    p.advance(0)
+    p.advance(0)
+    p.advance(1)
+    p.close()
+    text = buf.getvalue()
+    assert "strata 3/5 done" in text and "strata 5/5 done" in text and "left" in text
