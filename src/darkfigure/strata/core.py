@@ -469,6 +469,10 @@ def estimate_strata(
     if isinstance(data, CaptureHistories):
         ref = data
         name = data.name or "data"
+        gone = [c for c in by if c not in ref.covariates]
+        if gone:
+            raise DataError(f"--by column(s) {gone} are not covariates of the capture histories "
+                            f"(covariates: {list(ref.covariates)})")
     else:
         name = Path(str(data)).name if not isinstance(data, pd.DataFrame) else "data"
         ref = _histories(_read_frame(data, count), lists, by, count, name)

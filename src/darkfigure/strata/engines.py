@@ -90,10 +90,16 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
 
     # fork is cheap and shares the imported modules; spawn where fork is unavailable
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
+    try:
         futures = {pool.submit(run_unit, u): u for u in units}
         for f in as_completed(futures):
             on_result(futures[f], f.result())
+    except BaseException:
+        # Ctrl-C or an error: drop the queued units at once (what is done is in the cache already)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _spark_apply(pdf):  # pragma: no cover - runs inside a Spark Python worker
