@@ -159,21 +159,21 @@ def test_replicate_files_that_disagree_are_left_out_with_a_message(sim, tmp_path
     bad = reps[2].copy()
     bad.loc[bad.index[:3], ["A", "B", "C"]] = [1, 1, 1]
     bad.to_csv(d / "imp_changed.csv", index=False)
-    r = estimate_strata(data, by="region,period", replicates=d, reps=50, seed=1, n_jobs=1)
+    r = estimate_strata(data, by="period", replicates=d, reps=20, seed=1, n_jobs=1)
     assert r.counts["replicates"] == 3
     text = " ".join(r.warnings)
     assert "'imp_nolist.csv' left out" in text and "missing C" in text
     assert "'imp_fewer.csv' left out" in text and "persons" in text
     assert "'imp_changed.csv' left out" in text and "capture histories differ" in text
     # linkage draws may hold different persons
-    r2 = estimate_strata(data, by="region,period", replicates=d, reps=50, seed=1, n_jobs=1, replicate_kind="linkage")
+    r2 = estimate_strata(data, by="period", replicates=d, reps=20, seed=1, n_jobs=1, replicate_kind="linkage")
     assert r2.counts["replicates"] == 5
     # nothing agrees: a clear error
     e = tmp_path / "allbad"
     e.mkdir()
     reps[0].drop(columns="C").to_csv(e / "x.csv", index=False)
     with pytest.raises(DataError, match="no file in --replicates"):
-        estimate_strata(data, by="region,period", replicates=e, reps=50, n_jobs=1)
+        estimate_strata(data, by="period", replicates=e, reps=20, n_jobs=1)
 
 
 def test_lcmcr_pools_posterior_draws(sim, tmp_path):
