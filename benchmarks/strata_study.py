@@ -14,7 +14,7 @@ sizes 150-1,500, capture probabilities 0.15-0.45). A share of the observed perso
 Parts: ``big`` = one population of 500 strata x 20 replicates (the issue's headline; per-stratum
 coverage over 500 strata, one total); ``many`` = P populations of 20 strata x 5 replicates
 (coverage of the total over P populations); ``lcmcr`` = the same with LCMCR (pooled draws).
-Run: nice -n 10 python benchmarks/strata_study.py [big|many|lcmcr] [P]
+Run: nice -n 10 python benchmarks/strata_study.py [big|many|lcmcr] [P] (for big: the number of imputations, 20)
 """
 
 from __future__ import annotations
@@ -69,6 +69,17 @@ def run_population(seed: int, regions: int, periods: int, M: int, method: str, s
     return out
 
 
+def _runs(seeds, *args) -> list[dict]:
+    out = []
+    for s in seeds:
+        r = run_population(s, *args)
+        m = r["M imputations"]
+        print(f"  population {s}: strata covered {m['strata_covered'].mean():.2f}, total covered {m['total_covered']}, "
+              f"{m['seconds']:.0f} s", flush=True)
+        out.append(r)
+    return out
+
+
 def summarise(results: list[dict], label: str) -> None:
     print(f"\n{label}")
     print(f"{'':16s} {'strata cov.':>11s} {'regions cov.':>12s} {'total cov.':>10s} {'rel. width':>10s} "
@@ -94,16 +105,16 @@ def main(part: str = "many", P: int = 30) -> None:
     t0 = time.perf_counter()
     ll = {"reps": 100}
     if part == "big":
-        res = [run_population(1000, 100, 5, 20, "loglinear", ll)]
-        summarise(res, "500 strata (100 regions x 5 periods) x 20 imputations, 20% of regions missing; log-linear "
+        res = _runs([1000], 100, 5, P, "loglinear", ll)
+        summarise(res, f"500 strata (100 regions x 5 periods) x {P} imputations, 20% of regions missing; log-linear "
                        "main effects, parametric bootstrap 100 replicates per unit, Rubin's rules")
     elif part == "many":
-        res = [run_population(2000 + i, 4, 5, 5, "loglinear", ll) for i in range(P)]
+        res = _runs(range(2000, 2000 + P), 4, 5, 5, "loglinear", ll)
         summarise(res, f"{P} populations x 20 strata (4 regions x 5 periods) x 5 imputations, 20% of regions "
                        "missing; log-linear main effects, parametric bootstrap 100 replicates, Rubin's rules")
     elif part == "lcmcr":
         lc = {"burnin": 500, "samples": 250, "thinning": 5, "chains": 2}
-        res = [run_population(3000 + i, 2, 5, 5, "lcmcr", lc) for i in range(P)]
+        res = _runs(range(3000, 3000 + P), 2, 5, 5, "lcmcr", lc)
         summarise(res, f"{P} populations x 10 strata (2 regions x 5 periods) x 5 imputations; LCMCR K=7, burn-in "
                        "500, 2 chains x 250 draws thinned by 5, pooled posterior draws")
     else:
@@ -113,4 +124,5 @@ def main(part: str = "many", P: int = 30) -> None:
 
 if __name__ == "__main__":
     pd.set_option("display.width", 160)
-    main(sys.argv[1] if len(sys.argv) > 1 else "many", int(sys.argv[2]) if len(sys.argv) > 2 else 30)
+    part = sys.argv[1] if len(sys.argv) > 1 else "many"
+    main(part, int(sys.argv[2]) if len(sys.argv) > 2 else (20 if part == "big" else 30))
