@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .errors import DataError
 
 __version__ = "0.1.0"
-__all__ = ["CaptureHistories", "DataError", "load_dataset", "__version__"]
+__all__ = ["CaptureHistories", "DataError", "estimate_strata", "load_dataset", "__version__"]
 
 if TYPE_CHECKING:
     from .histories import CaptureHistories
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "CaptureHistories": ("histories", "CaptureHistories"),
     "load_dataset": ("datasets", "load"),
+    "estimate_strata": ("strata", "estimate_strata"),
 }
 
 
