@@ -87,6 +87,7 @@ def test_loglinear_strata_cover_the_truth_and_total_adds_draws(sim, tmp_path):
     assert tot["lower"] == pytest.approx(np.quantile(draws, 0.025))
     assert tot["upper"] == pytest.approx(np.quantile(draws, 0.975))
     assert tot["upper"] - tot["lower"] < 0.6 * (m["upper"].sum() - m["lower"].sum())
+    assert tot["bootstrap_bias"] == pytest.approx(draws.mean() - m["nhat"].sum())
     assert tot["lower"] <= sim.total <= tot["upper"]
     # margins by each --by column
     assert set(r.totals["group"]) == {"total", "region", "period"}

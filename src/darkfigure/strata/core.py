@@ -63,7 +63,9 @@ class StrataResult:
     totals : DataFrame
         ``group`` (``total`` or a ``by`` column), ``level``, ``strata`` (estimable strata
         added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
-        ``strata_left_out``, ``observed_left_out`` (persons in strata not estimable, not in N̂).
+        ``strata_left_out``, ``observed_left_out`` (persons in strata not estimable, not in N̂),
+        ``bootstrap_bias`` (log-linear: mean of the summed bootstrap draws minus the summed N̂, the
+        bootstrap's estimate of the summed small-sample bias; a warning when above half a standard error).
     settings : dict
     warnings : list of str
         About the run as a whole (identifier-like columns, replicate files left out, ...).
@@ -618,11 +620,22 @@ def estimate_strata(
         lo_list = left_out.get(gk, [])
         r = {"group": gk[0], "level": "" if gk[1] is None else gk[1], "strata": 0 if a is None else a["strata"],
              "observed": np.nan, "nhat": np.nan, "lower": np.nan, "upper": np.nan, "var_share_replicates": np.nan,
-             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list))}
+             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan}
         if a is not None:
             c = combine(a["points"], a["draws"], a["observed"], how, level)
             r.update(observed=float(a["observed"].mean()), nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
                      var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            if method == "loglinear":
+                # the parametric bootstrap's estimate of the summed small-sample bias of the strata's MLEs: tiny per
+                # stratum, it adds up over many strata while the total's standard error grows as their square root
+                bias = float(np.mean(a["draws"].mean(axis=1) - a["points"]))
+                r["bootstrap_bias"] = bias
+                sd = float(np.sqrt(c["within_var"] + (1 + 1 / M) * c["between_var"]))
+                if gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
+                    warnings.append(
+                        f"the strata's bootstrap puts the summed small-sample bias of their N̂ at {bias:+,.0f}, "
+                        f"{abs(bias) / sd:.1f} standard errors of the total: with many small strata the total's "
+                        "interval may be too narrow (or off-centre) by that much (totals.csv: bootstrap_bias)")
         tot_rows.append(r)
     totals = pd.DataFrame(tot_rows)
     n_est = int((table["status"] == "estimated").sum())
