@@ -21,6 +21,7 @@ __all__ = [
     "link",
     "pseudonymise",
     "simulate",
+    "estimate_strata",
     "Result",
     "ConfidenceInterval",
     "Comparison",
@@ -61,6 +62,7 @@ _LAZY = {
     **{name: ("results", name) for name in ("Result", "ConfidenceInterval", "Comparison")},
     **{name: ("estimators", name) for name in ("LogLinear", "ModelAveraging", "PValueSearch", "Heterogeneity",
                                                "LCMCR", "DGA", "Downhill", "BICExhaustive")},
+    "estimate_strata": ("strata", "estimate_strata"),
 }
 
 

@@ -33,7 +33,8 @@ from typing import Any
 
 from .histories import DataError
 
-__all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "preflight", "sha256", "read_manifest"]
+__all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "preflight", "sha256", "read_manifest",
+           "write_atomic"]
 
 #: Name of the manifest of darkfigure's own outputs, one per output folder.
 MANIFEST = ".darkfigure-outputs.json"
@@ -292,3 +293,31 @@ def _remap(obj: Any, stage: Path, final: Path) -> Any:
                    if f.init and isinstance(getattr(obj, f.name), Path)}
         return dataclasses.replace(obj, **changes) if changes else obj
     return obj
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically: a temporary file in the same folder, flushed to disk, then renamed.
+
+    For content-addressed entries darkfigure owns outright (the result cache of ``darkfigure strata``,
+    whose file names are SHA-256 keys inside a folder marked as a darkfigure cache): they are not
+    listed in the manifest (thousands of entries; rewriting it per entry would cost O(n^2)). A process
+    killed mid-write leaves at most a stray ``.tmp-*`` file, never a truncated entry.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,144 @@
+"""A result cache keyed by content: one file per (stratum, replicate) unit, named by a SHA-256 key.
+
+The key hashes everything the result depends on: the stratum's capture histories (the lists
+used and the count of every observed capture pattern, in a canonical order), the method and all
+its settings, the estimability rule, the unit's seed and the darkfigure version. A rerun, or a run
+killed and restarted, finds every unit already computed and computes only what is missing;
+changing the data of one stratum, a setting or the version recomputes exactly what it touches.
+
+Entries are ``.npz`` files (NumPy arrays, read with ``allow_pickle=False``: a cache folder is
+never a way to run code) written atomically through :func:`darkfigure.outputs.write_atomic`,
+so a process killed mid-write leaves no partial entry. The folder holds a marker file; a
+folder that is not empty and has no marker is refused (it is not a darkfigure cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..outputs import write_atomic
+
+__all__ = ["ResultCache", "MemoryCache", "unit_key", "MARKER"]
+
+#: file that marks a folder as a darkfigure strata cache
+MARKER = ".darkfigure-strata-cache"
+
+
+def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings: dict, seed: int,
+             version: str) -> str:
+    """SHA-256 (hex) of one unit's content: histories, method, settings, seed and version.
+
+    Parameters
+    ----------
+    lists : sequence of str
+        The list names, in column order of `cells`.
+    cells : ndarray of int8, shape (P, k)
+        Observed capture patterns (0/1).
+    counts : ndarray of int64, shape (P,)
+        Persons per pattern (rows with 0 are ignored).
+    method, settings, seed, version
+        What else the result depends on (settings must be JSON-able).
+
+    The patterns are sorted, so the order of rows in the input file does not change the key.
+    """
+    keep = np.asarray(counts) > 0
+    rows = sorted(("".join(map(str, map(int, c))), int(n)) for c, n in zip(np.asarray(cells)[keep],
+                                                                          np.asarray(counts)[keep], strict=True))
+    doc = {"lists": [str(x) for x in lists], "patterns": rows, "method": method, "settings": settings,
+           "seed": int(seed), "version": version}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _encode(result: dict) -> bytes:
+    meta = {k: v for k, v in result.items() if k != "draws"}
+    draws = result.get("draws")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, meta=np.array(json.dumps(meta, default=float)),
+                        draws=np.asarray([] if draws is None else draws, dtype=float))
+    return buf.getvalue()
+
+
+def _decode(data: bytes) -> dict:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        out = json.loads(str(z["meta"]))
+        d = z["draws"]
+        out["draws"] = d if d.size else None
+    return out
+
+
+class MemoryCache:
+    """A cache in memory (no folder given): same interface as :class:`ResultCache`."""
+
+    def __init__(self) -> None:
+        self._d: dict[str, bytes] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._d
+
+    def get(self, key: str) -> dict | None:
+        """The stored result, or None."""
+        b = self._d.get(key)
+        return None if b is None else _decode(b)
+
+    def put(self, key: str, result: dict) -> None:
+        """Store `result` (a dict of JSON-able values and an optional ``draws`` array)."""
+        self._d[key] = _encode(result)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+class ResultCache(MemoryCache):
+    """A folder of results, one ``<key[:2]>/<key>.npz`` per unit.
+
+    Parameters
+    ----------
+    folder : path
+        Created when missing (with its marker file).
+
+    Raises
+    ------
+    DataError
+        `folder` exists, is not empty and is not a darkfigure strata cache (no marker file), or is a file.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise DataError(f"--cache {str(self.folder)!r} is a file; give a folder for the strata cache")
+        if self.folder.is_dir() and any(self.folder.iterdir()) and not (self.folder / MARKER).exists():
+            raise DataError(
+                f"--cache {str(self.folder)!r} is a folder that darkfigure did not create (no {MARKER} in it): "
+                "darkfigure writes its cache only into an empty or its own folder; choose another --cache"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not (self.folder / MARKER).exists():
+            write_atomic(self.folder / MARKER,
+                         b"darkfigure strata result cache: one file per stratum x replicate, named by content hash\n")
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.npz"
+
+    def __contains__(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def get(self, key: str) -> dict | None:
+        """The stored result, or None (a missing or unreadable entry: it is computed again)."""
+        p = self._path(key)
+        try:
+            return _decode(p.read_bytes())
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, key: str, result: dict) -> None:
+        """Store `result` atomically."""
+        write_atomic(self._path(key), _encode(result))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.folder.glob("??/*.npz"))

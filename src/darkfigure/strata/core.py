@@ -1,0 +1,656 @@
+"""``estimate_strata``: multiple systems estimation per stratum, over replicates of the data, with totals.
+
+The workflow of HRDAG's verdata (LCMCR per stratum over multiple-imputation replicates,
+combined by the laws of total expectation and variance), for any number of strata and
+replicates, on worker processes or Spark, with a content-keyed cache:
+
+1. The histories are split by the ``by`` columns into strata; each stratum of each replicate is
+   one unit (:mod:`darkfigure.strata.units`: the estimability rule is stated there and in every
+   row it excludes).
+2. Every unit gets a seed derived from the run seed, the stratum key and the replicate
+   (:func:`~darkfigure.strata.units.derive_seed`); cached units are read back, the others run.
+3. Per stratum, the replicates are combined (:func:`combine`): with one replicate, the method's
+   own interval (percentiles of the bootstrap replicates / posterior draws); with several,
+   Rubin's rules on the log scale (log-linear; Rubin 1987, *Multiple Imputation for Nonresponse
+   in Surveys*, eq. 3.1.1–3.1.8, as verdata's ``combine_estimates``) or pooled draws (LCMCR: the
+   mixture of the replicates' posteriors, whose variance is the law of total variance).
+4. Totals over strata (overall, and by each ``by`` column) add, replicate by replicate, draw b
+   of every estimable stratum (the strata are independent, so the sum of draws is a draw of the
+   sum) and the point estimates, then combine replicates as in 3 — never by adding limits.
+
+The share of the variance due to the replicates is ``(1 + 1/M) B / T`` with ``B`` the
+between-replicate variance of the point estimates, ``W`` the mean within-replicate variance of
+the draws and ``T = W + (1 + 1/M) B`` (on the N scale).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import __version__
+from ..errors import DataError
+from .cache import MemoryCache, ResultCache, unit_key
+from .engines import ENGINES, Progress, run_local, run_spark
+from .units import METHODS, Unit, derive_seed
+
+__all__ = ["StrataResult", "estimate_strata", "combine", "read_replicates", "COMBINE"]
+
+COMBINE = ("auto", "rubin", "pooled")
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xls")
+#: a --by column with more levels than this share of the persons is most likely an identifier
+_ID_LIKE_SHARE = 0.5
+
+
+@dataclass
+class StrataResult:
+    """What :func:`estimate_strata` returns.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per stratum: the ``by`` columns, ``observed`` (mean over replicates), ``nhat``,
+        ``lower``, ``upper``, ``status`` (``estimated`` / ``not estimable`` / ``failed``),
+        ``reason``, ``replicates`` (estimated in how many), ``var_share_replicates``,
+        ``lists_used``, ``warnings``, ``seconds`` (summed over replicates).
+    totals : DataFrame
+        ``group`` (``total`` or a ``by`` column), ``level``, ``strata`` (estimable strata
+        added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
+        ``strata_left_out``, ``observed_left_out`` (persons in strata not estimable, not in N̂),
+        ``bootstrap_bias`` (log-linear: mean of the summed bootstrap draws minus the summed N̂, the
+        bootstrap's estimate of the summed small-sample bias; a warning when above half a standard error).
+    settings : dict
+    warnings : list of str
+        About the run as a whole (identifier-like columns, replicate files left out, ...).
+    counts : dict
+        ``units``, ``computed``, ``from_cache``, ``strata``, ``estimated``, ``not_estimable``.
+    seconds : float
+    """
+
+    table: pd.DataFrame
+    totals: pd.DataFrame
+    settings: dict
+    warnings: list[str] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-able summary (``strata.json``): settings, rule, counts, warnings, not-estimable strata."""
+        bad = self.table[self.table["status"] != "estimated"]
+        by = self.settings["by"]
+        return {
+            "darkfigure_version": __version__,
+            "settings": self.settings,
+            "estimability_rule": RULE_TEXT.format(**self.settings),
+            "counts": self.counts,
+            "warnings": self.warnings,
+            "not_estimable": [
+                {**{c: _plain(r[c]) for c in by}, "status": r["status"], "reason": r["reason"]}
+                for _, r in bad.iterrows()
+            ],
+            "seconds": self.seconds,
+        }
+
+    def write(self, out: str | Path) -> list[Path]:
+        """Write ``strata.csv``, ``totals.csv`` and ``strata.json`` into `out` (called through
+        :func:`darkfigure.outputs.write_folder`, which makes the writes safe and atomic)."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = [out / "strata.csv", out / "totals.csv", out / "strata.json"]
+        self.table.to_csv(files[0], index=False)
+        self.totals.to_csv(files[1], index=False)
+        files[2].write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
+        return files
+
+    def __str__(self) -> str:
+        t = self.totals.iloc[0]
+        c = self.counts
+        return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
+                f"estimated N̂ = {t['nhat']:,.0f} ({self.settings['level']:.0%} interval {t['lower']:,.0f} – "
+                f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache")
+
+
+RULE_TEXT = (
+    "a stratum is estimable when (1) at least {min_observed} persons are observed in it; (2) at least 2 lists "
+    "(log-linear) or 3 lists (LCMCR) have records in it (lists with none are left out of its fit); (3) a fixed "
+    "model names no list without records; (4) the fit identifies N (a finite MLE / chains that did not diverge) "
+    "and N̂ is at most {max_ratio} times the observed. With replicates, a stratum must be estimable in every "
+    "replicate"
+)
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+# ----------------------------------------------------------------------------- combining replicates
+def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: str, level: float) -> dict:
+    """Combine M replicates of one estimand (a stratum or a total).
+
+    Parameters
+    ----------
+    points : ndarray of float, shape (M,)
+        Point estimate N̂_m of each replicate.
+    draws : ndarray of float, shape (M, B)
+        Bootstrap replicates / posterior draws of N in each replicate.
+    observed : ndarray of float, shape (M,)
+        Persons observed in each replicate (the lower limit of N).
+    how : {"rubin", "pooled"}
+        ``rubin``: Rubin's rules on log N: ``q_m = log N̂_m``, within variance ``U_m`` the
+        variance of ``log draws``, ``T = Ū + (1 + 1/M) B``, interval ``exp(q̄ ± t_ν sqrt(T))``
+        with Rubin's degrees of freedom ``ν = (M - 1)(1 + Ū / ((1 + 1/M) B))²`` (Rubin 1987,
+        eq. 3.1.6; verdata's ``combine_estimates`` does the same on log n0). ``pooled``: the
+        quantiles of all M x B draws (the mixture of the replicates' distributions; its variance
+        is E[Var] + Var[E], the law of total variance). With M = 1 both are the percentiles of
+        the draws (R quantile type 7).
+    level : float
+
+    Returns
+    -------
+    dict
+        ``nhat`` (mean of the points: law of total expectation), ``lower``, ``upper`` (at least
+        the mean observed), ``var_share_replicates`` ((1 + 1/M) B / T on the N scale; 0 for M = 1),
+        ``within_var``, ``between_var``.
+    """
+    points = np.asarray(points, dtype=float)
+    draws = np.atleast_2d(np.asarray(draws, dtype=float))
+    M = len(points)
+    obs = float(np.mean(observed))
+    nhat = float(points.mean())
+    a = (1 - level) / 2
+    W = float(np.mean(draws.var(axis=1, ddof=1))) if draws.shape[1] > 1 else 0.0
+    B = float(points.var(ddof=1)) if M > 1 else 0.0
+    T = W + (1 + 1 / M) * B
+    share = (1 + 1 / M) * B / T if T > 0 else 0.0
+    if M == 1 or how == "pooled":
+        lo, hi = np.quantile(draws.ravel(), [a, 1 - a])
+    else:
+        q = np.log(np.maximum(points, 1e-9))
+        U = float(np.mean(np.log(np.maximum(draws, 1e-9)).var(axis=1, ddof=1)))
+        Bq = float(q.var(ddof=1))
+        Tq = U + (1 + 1 / M) * Bq
+        if Bq > 0:
+            nu = (M - 1) * (1 + U / ((1 + 1 / M) * Bq)) ** 2
+            t = float(stats.t.ppf(1 - a, nu))
+        else:
+            t = float(stats.norm.ppf(1 - a))
+        lo, hi = float(np.exp(q.mean() - t * np.sqrt(Tq))), float(np.exp(q.mean() + t * np.sqrt(Tq)))
+    return {"nhat": nhat, "lower": float(max(lo, obs)), "upper": float(max(hi, obs)), "var_share_replicates": share,
+            "within_var": W, "between_var": B}
+
+
+# ----------------------------------------------------------------------------- reading
+def _read_frame(path, count: str):
+    from ..io import read_table
+
+    if isinstance(path, pd.DataFrame):
+        return path
+    return read_table(path)
+
+
+def _histories(frame: pd.DataFrame, lists, by, count: str, name: str):
+    from ..io import read_histories
+
+    cols = (list(lists) if lists else []) + list(by)
+    if count in frame.columns:
+        cols.append(count)
+    missing = [c for c in by if c not in frame.columns]
+    if missing:
+        raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}")
+    if lists:
+        gone = [a for a in lists if a not in frame.columns]
+        if gone:
+            raise DataError(f"list column(s) {gone} not in {name} (--lists); its columns are "
+                            f"{list(map(str, frame.columns))}")
+        frame = frame[cols]
+    else:
+        frame = frame[[c for c in frame.columns if c in by or c == count or _binary(frame[c])]]
+    # a --by column with one level is one stratum (CaptureHistories refuses it as a covariate): set apart
+    const = {}
+    for c in by:
+        vals = frame[c].dropna().unique()
+        if len(vals) <= 1:
+            if frame[c].isna().any():
+                raise DataError(f"--by column {c!r} in {name} has a single known level and {int(frame[c].isna().sum())}"
+                                " unknown value(s): impute them (--replicates) or leave the column out of --by")
+            const[c] = _plain(vals[0]) if len(vals) else None
+    covs = [c for c in by if c not in const]
+    if const:
+        frame = frame.drop(columns=list(const))
+    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep")
+    if const:
+        import dataclasses
+
+        t = h.table.assign(**const)
+        inc = None if h.incomplete is None else h.incomplete.assign(**const)
+        levels = {**h.levels, **{c: (v,) for c, v in const.items()}}
+        h = dataclasses.replace(h, table=t, incomplete=inc, levels=levels)
+    return h
+
+
+def _binary(s: pd.Series) -> bool:
+    v = pd.to_numeric(s, errors="coerce")
+    return bool(v.notna().all() and v.isin([0, 1]).all())
+
+
+def _pattern_counts(h) -> pd.Series:
+    t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
+    key = t[list(h.lists)].astype(int).astype(str).agg("".join, axis=1)
+    return t.groupby(key)["count"].sum().sort_index()
+
+
+def read_replicates(folder: str | Path, reference, by, count: str = "count", kind: str = "imputation"):
+    """Read a folder of replicates of the data and check they agree with the reference histories.
+
+    Parameters
+    ----------
+    folder : path
+        Files (CSV/TSV/Parquet/Excel), one replicate each (e.g. one multiple imputation of
+        missing covariates, or one linkage draw), read in sorted name order.
+    reference : CaptureHistories
+        The data (DATA): its lists are the lists every replicate must have.
+    by : list of str
+        Stratum columns: every replicate needs them, with no unknown value.
+    kind : {"imputation", "linkage"}
+        ``imputation``: every file holds the same persons with the same capture histories (only
+        covariates differ), checked as the same count of every capture pattern as DATA;
+        ``linkage``: the persons may differ between files (linkage draws), only the lists must agree.
+
+    Returns
+    -------
+    (list of CaptureHistories, list of str, list of str)
+        The agreeing replicates, their file names, and one message per file left out (the run goes
+        on without it).
+
+    Raises
+    ------
+    DataError
+        Not a folder, no data file in it, or no file that agrees.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"--replicates {str(folder)!r} is not a folder: give a folder of replicate files")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
+    if not files:
+        raise DataError(f"--replicates {str(folder)!r} holds no CSV/Parquet/Excel file")
+    ref_lists = list(reference.lists)
+    ref_patterns = _pattern_counts(reference) if kind == "imputation" else None
+    ok, names, left = [], [], []
+    for p in files:
+        try:
+            frame = _read_frame(p, count)
+            extra = [c for c in frame.columns if c not in ref_lists and c not in by and c != count
+                     and _binary(frame[c]) and str(c) not in map(str, reference.covariates)]
+            absent = [a for a in ref_lists if a not in frame.columns]
+            if absent or extra:
+                raise DataError(
+                    f"its lists differ from DATA's ({', '.join(ref_lists)}):"
+                    + (f" missing {', '.join(map(str, absent))}" if absent else "")
+                    + (f" extra 0/1 column(s) {', '.join(map(str, extra))}" if extra else "")
+                )
+            h = _histories(frame, ref_lists, by, count, p.name)
+            if h.n_incomplete:
+                nmiss = {c: n for c, n in h.missing_values().items() if n}
+                raise DataError(f"{h.n_incomplete:,} person(s) with unknown values ({nmiss}): a replicate must fill "
+                                "every value of the --by columns")
+            if ref_patterns is not None:
+                pc = _pattern_counts(h)
+                if int(pc.sum()) != int(ref_patterns.sum()):
+                    raise DataError(f"it holds {int(pc.sum()):,} persons, DATA {int(ref_patterns.sum()):,}: "
+                                    "imputations must hold the same persons (for linkage draws, whose persons "
+                                    "differ, use --replicate-kind linkage)")
+                diff = pc.sub(ref_patterns, fill_value=0)
+                diff = diff[diff != 0]
+                if len(diff):
+                    pat = diff.index[0]
+                    desc = ",".join(f"{a}={c}" for a, c in zip(ref_lists, pat, strict=True))
+                    raise DataError(f"its persons' capture histories differ from DATA's (pattern {desc}: "
+                                    f"{int(pc.get(pat, 0)):,} vs {int(ref_patterns.get(pat, 0)):,}): imputations "
+                                    "may change covariates only (for linkage draws use --replicate-kind linkage)")
+            ok.append(h)
+            names.append(p.name)
+        except DataError as e:
+            left.append(f"replicate file {p.name!r} left out: {e}")
+    if not ok:
+        raise DataError(f"no file in --replicates {str(folder)!r} agrees with DATA: " + "; ".join(left[:3]))
+    return ok, names, left
+
+
+def _split(h, by) -> dict:
+    """{stratum key tuple: (cells int8 (P, k), counts int64 (P,))} over the complete rows of `h`."""
+    t = h.table
+    lists = list(h.lists)
+    out = {}
+    if t.empty:
+        return out
+    for key, g in t.groupby(list(by), sort=True, observed=True, dropna=True):
+        key = key if isinstance(key, tuple) else (key,)
+        out[tuple(_plain(k) for k in key)] = (g[lists].to_numpy(dtype=np.int8), g["count"].to_numpy(dtype=np.int64))
+    return out
+
+
+def _sort_keys(keys):
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=lambda k: tuple(map(str, k)))
+
+
+# ----------------------------------------------------------------------------- front door
+def estimate_strata(
+    data,
+    by: list[str] | str,
+    *,
+    method: str = "loglinear",
+    lists: list[str] | None = None,
+    count: str = "count",
+    replicates: str | Path | None = None,
+    replicate_kind: str = "imputation",
+    combine_by: str = "auto",
+    model: str | None = None,
+    search: str = "none",
+    ci: str | None = None,
+    reps: int = 500,
+    criterion: str | None = None,
+    K: int | None = None,
+    burnin: int = 10000,
+    samples: int = 1000,
+    thinning: int = 100,
+    chains: int = 2,
+    min_observed: int = 10,
+    max_ratio: float = 100.0,
+    level: float = 0.95,
+    seed: int | None = 0,
+    engine: str = "local",
+    n_jobs: int | None = None,
+    cache: str | Path | None = None,
+    progress: bool = False,
+    spark=None,
+) -> StrataResult:
+    """Estimate N per stratum (and over replicates of the data), with totals over strata.
+
+    Parameters
+    ----------
+    data : path, DataFrame or CaptureHistories
+        Capture histories with the ``by`` columns (one row per person, or aggregated with
+        `count`). Persons with an unknown ``by`` value form a row of their own (not estimable,
+        said so); give imputations of them in `replicates`.
+    by : list of str or comma-separated str
+        Stratum columns (e.g. ``["region", "period"]``).
+    method : {"loglinear", "lcmcr"}
+        Poisson log-linear model with a bootstrap interval (a fixed `model`, the main-effects
+        model by default, or a `search`), or the Bayesian latent-class model
+        (:func:`darkfigure.bayes.lcmcr.lcmcr`).
+    lists : list of str, optional
+        List columns (default: the 0/1 columns).
+    replicates : path, optional
+        Folder of replicate files (:func:`read_replicates`); each stratum is estimated on each.
+    replicate_kind : {"imputation", "linkage"}
+    combine_by : {"auto", "rubin", "pooled"}
+        How replicates are combined (:func:`combine`); ``auto``: Rubin's rules for the
+        log-linear model, pooled draws for LCMCR.
+    model, search, ci, reps, criterion
+        Log-linear settings as in :func:`darkfigure.estimation.estimate` (``ci`` defaults to
+        ``parametric`` for a fixed model and ``averaged`` after a search; 500 replicates).
+    K, burnin, samples, thinning, chains
+        LCMCR settings (K default min(2^J - 1, 15), as verdata).
+    min_observed, max_ratio : int, float
+        The estimability rule's thresholds (:mod:`darkfigure.strata.units`).
+    level : float
+    seed : int, optional
+        Run seed; each unit's seed derives from it and the stratum key (None: 0 is used, so that
+        the cache can be reused).
+    engine : {"local", "spark"}
+    n_jobs : int, optional
+        Worker processes (local) or cores (Spark local mode); default all cores.
+    cache : path, optional
+        Folder of the result cache (:mod:`darkfigure.strata.cache`); None keeps results in memory only.
+    progress : bool
+        Strata done / total and time left on a terminal.
+    spark : SparkSession, optional
+        For ``engine="spark"`` (default: a local session as the linkage's).
+
+    Returns
+    -------
+    StrataResult
+
+    Raises
+    ------
+    DataError
+        Unreadable data, a ``by`` column missing, an unusable replicate folder.
+    ValueError
+        Unknown option values.
+    """
+    t0 = time.perf_counter()
+    by = [c.strip() for c in by.split(",")] if isinstance(by, str) else list(by)
+    by = [c for c in by if c]
+    if not by:
+        raise ValueError("by (--by) needs at least one column to stratify by")
+    method = method.lower()
+    if method not in METHODS:
+        raise ValueError(f"method (--method) must be one of {METHODS}, not {method!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine (--engine) must be one of {ENGINES}, not {engine!r}")
+    if combine_by not in COMBINE:
+        raise ValueError(f"combine (--combine) must be one of {COMBINE}, not {combine_by!r}")
+    if replicate_kind not in ("imputation", "linkage"):
+        raise ValueError(f"replicate kind (--replicate-kind) must be 'imputation' or 'linkage', not {replicate_kind!r}")
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    if min_observed < 1:
+        raise ValueError(f"min_observed (--min-observed) must be at least 1, not {min_observed}")
+    if max_ratio <= 1:
+        raise ValueError(f"max_ratio (--max-ratio) must be above 1, not {max_ratio}")
+    seed = 0 if seed is None else int(seed)
+    how = combine_by if combine_by != "auto" else ("rubin" if method == "loglinear" else "pooled")
+    if method == "loglinear":
+        if reps < 20:
+            raise ValueError(f"reps (--reps) {reps} is far too few for a bootstrap interval; use 500–1,000")
+        ci = ci or ("parametric" if (model or search == "none") else "averaged")
+        if ci not in ("parametric", "averaged"):
+            raise ValueError("ci (--ci) for strata must be 'parametric' or 'averaged' (an interval with draws "
+                             "that add up over strata)")
+        msettings: dict[str, Any] = {"model": model, "search": "none" if model else search, "ci": ci, "reps": reps,
+                                     "criterion": criterion}
+    else:
+        msettings = {"K": K, "burnin": burnin, "samples": samples, "thinning": thinning, "chains": chains,
+                     "a_alpha": 0.25, "b_alpha": 0.25}
+    msettings.update(min_observed=int(min_observed), max_ratio=float(max_ratio), level=float(level))
+    warnings: list[str] = []
+
+    # ---- data and replicates
+    from ..histories import CaptureHistories
+
+    if isinstance(data, CaptureHistories):
+        ref = data
+        name = data.name or "data"
+        gone = [c for c in by if c not in ref.covariates]
+        if gone:
+            raise DataError(f"--by column(s) {gone} are not covariates of the capture histories "
+                            f"(covariates: {list(ref.covariates)})")
+    else:
+        name = Path(str(data)).name if not isinstance(data, pd.DataFrame) else "data"
+        ref = _histories(_read_frame(data, count), lists, by, count, name)
+    reps_h = [ref]
+    rep_names = [name]
+    if replicates is not None:
+        reps_h, rep_names, left = read_replicates(replicates, ref, by, count=count, kind=replicate_kind)
+        warnings += left
+    M = len(reps_h)
+    lists_all = tuple(ref.lists)
+
+    # ---- strata
+    splits = [_split(h, by) for h in reps_h]
+    keys = _sort_keys(set().union(*[set(s) for s in splits]))
+    n_persons = ref.n_observed + (0 if ref.incomplete is None else int(ref.incomplete["count"].sum()))
+    for c in by:
+        nlev = len(ref.levels.get(c, ()))
+        if n_persons and nlev > max(50, _ID_LIKE_SHARE * n_persons):
+            warnings.append(
+                f"--by column {c!r} has {nlev:,} levels for {n_persons:,} persons: it looks like an identifier, "
+                "not a stratum; most strata will be too small to estimate (choose coarser --by columns)"
+            )
+    units: list[Unit] = []
+    unit_of: dict[tuple[int, int], Unit] = {}
+    for si, key in enumerate(keys):
+        for r, sp in enumerate(splits):
+            cells, counts = sp.get(key, (np.zeros((0, len(lists_all)), np.int8), np.zeros(0, np.int64)))
+            s = derive_seed(seed, key, r)
+            k = unit_key(lists_all, cells, counts, method, msettings, s, __version__)
+            u = Unit(si, r, lists_all, cells, counts, method, msettings, s, k)
+            units.append(u)
+            unit_of[(si, r)] = u
+
+    # ---- run what the cache lacks
+    store = MemoryCache() if cache is None else ResultCache(cache)
+    results: dict[tuple[int, int], dict] = {}
+    todo = []
+    for u in units:
+        got = store.get(u.key) if cache is not None else None
+        if got is not None:
+            results[(u.stratum, u.replicate)] = got
+        else:
+            todo.append(u)
+    from_cache = len(units) - len(todo)
+    per = {}
+    for u in todo:
+        per[u.stratum] = per.get(u.stratum, 0) + 1
+    bar = Progress(len(keys), per, len(keys) - len(per), show=progress)
+
+    def on_result(u: Unit, res: dict) -> None:
+        store.put(u.key, res)
+        results[(u.stratum, u.replicate)] = res
+        bar.advance(u.stratum)
+
+    import os
+
+    jobs = n_jobs or os.cpu_count() or 1
+    # largest strata first: the long tasks start early and the workers finish together
+    todo.sort(key=lambda u: -int(np.sum(u.counts)))
+    try:
+        if engine == "spark":
+            run_spark(todo, on_result, n_jobs=jobs, spark=spark)
+        else:
+            run_local(todo, on_result, n_jobs=min(jobs, max(len(todo), 1)))
+    finally:
+        bar.close()
+
+    # ---- per-stratum rows, totals
+    rows = []
+    B = None
+    acc: dict[tuple[str, Any], dict] = {}
+    left_out: dict[tuple[str, Any], list] = {}
+    groups = [("total", None)] + ([(c, i) for i, c in enumerate(by)] if len(by) > 1 else [])
+    for si, key in enumerate(keys):
+        res = [results[(si, r)] for r in range(M)]
+        est = [x for x in res if x["status"] == "estimated"]
+        row = {c: k for c, k in zip(by, key, strict=True)}
+        obs = np.array([x["observed"] for x in res], dtype=float)
+        row.update(observed=float(obs.mean()) if M > 1 else int(obs[0]), nhat=np.nan, lower=np.nan, upper=np.nan,
+                   status="estimated", reason="", replicates=len(est), var_share_replicates=np.nan,
+                   lists_used=res[0]["lists_used"], warnings="", seconds=float(sum(x["seconds"] for x in res)))
+        wl = []
+        for x in res:
+            for w in x.get("warnings") or []:
+                if w not in wl:
+                    wl.append(w)
+        row["warnings"] = " | ".join(wl)
+        gkeys = [(g, None if i is None else key[i]) for g, i in groups]
+        if len(est) == M:
+            pts = np.array([x["nhat"] for x in est], dtype=float)
+            dr = np.vstack([np.asarray(x["draws"], dtype=float) for x in est])
+            if B is None:
+                B = dr.shape[1]
+            c = combine(pts, dr, obs, how, level)
+            row.update(nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
+                       var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            for gk in gkeys:
+                a = acc.setdefault(gk, {"points": np.zeros(M), "draws": np.zeros((M, dr.shape[1])),
+                                        "observed": np.zeros(M), "strata": 0})
+                if a["draws"].shape != dr.shape:
+                    raise RuntimeError("strata have different numbers of draws; cannot add them")  # pragma: no cover
+                a["points"] += pts
+                a["draws"] += dr
+                a["observed"] += obs
+                a["strata"] += 1
+        else:
+            failed = any(x["status"] == "failed" for x in res)
+            row["status"] = "failed" if failed else "not estimable"
+            reasons = []
+            for x in res:
+                if x["status"] != "estimated" and x["reason"] not in reasons:
+                    reasons.append(x["reason"])
+            row["reason"] = ("; ".join(reasons[:3]) if M == 1 or not est
+                             else f"estimable in {len(est)} of {M} replicates only: " + "; ".join(reasons[:3]))
+            for gk in gkeys:
+                left_out.setdefault(gk, []).append(float(obs.mean()))
+        rows.append(row)
+    # persons whose stratum is unknown in DATA (without replicates they cannot be placed)
+    if replicates is None and ref.incomplete is not None and len(ref.incomplete):
+        inc = ref.incomplete
+        nmiss = int(inc["count"].sum())
+        unknown = ", ".join(c for c in by if inc[c].isna().any())
+        rows.append({**{c: None for c in by}, "observed": nmiss, "nhat": np.nan, "lower": np.nan, "upper": np.nan,
+                     "status": "not estimable",
+                     "reason": f"{nmiss:,} person(s) with an unknown value of {unknown}: they belong to no stratum; "
+                               "give imputations of them with --replicates",
+                     "replicates": 0, "var_share_replicates": np.nan, "lists_used": "", "warnings": "",
+                     "seconds": 0.0})
+        left_out.setdefault(("total", None), []).append(float(nmiss))
+        warnings.append(f"{nmiss:,} person(s) have an unknown value of {unknown} and are in no stratum (nor in the "
+                        "totals' N̂); impute them (--replicates)")
+    table = pd.DataFrame(rows)
+    for c in by:  # the row of unknown values must not turn whole-number keys (years) into floats
+        v = pd.to_numeric(table[c], errors="coerce")
+        if len(table) and table[c].notna().any() and v.notna().sum() == table[c].notna().sum() \
+                and (v.dropna() == v.dropna().round()).all():
+            table[c] = v.astype("Int64")
+    tot_rows = []
+    all_groups = [("total", None)] + sorted(
+        {gk for gk in set(acc) | set(left_out) if gk[0] != "total"}, key=lambda g: (by.index(g[0]), str(g[1])))
+    for gk in all_groups:
+        a = acc.get(gk)
+        lo_list = left_out.get(gk, [])
+        r = {"group": gk[0], "level": "" if gk[1] is None else gk[1], "strata": 0 if a is None else a["strata"],
+             "observed": np.nan, "nhat": np.nan, "lower": np.nan, "upper": np.nan, "var_share_replicates": np.nan,
+             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan}
+        if a is not None:
+            c = combine(a["points"], a["draws"], a["observed"], how, level)
+            r.update(observed=float(a["observed"].mean()), nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
+                     var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            if method == "loglinear":
+                # the parametric bootstrap's estimate of the summed small-sample bias of the strata's MLEs: tiny per
+                # stratum, it adds up over many strata while the total's standard error grows as their square root
+                bias = float(np.mean(a["draws"].mean(axis=1) - a["points"]))
+                r["bootstrap_bias"] = bias
+                sd = float(np.sqrt(c["within_var"] + (1 + 1 / M) * c["between_var"]))
+                if gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
+                    warnings.append(
+                        f"the strata's bootstrap puts the summed small-sample bias of their N̂ at {bias:+,.0f}, "
+                        f"{abs(bias) / sd:.1f} standard errors of the total: with many small strata the total's "
+                        "interval may be too narrow (or off-centre) by that much (totals.csv: bootstrap_bias)")
+        tot_rows.append(r)
+    totals = pd.DataFrame(tot_rows)
+    n_est = int((table["status"] == "estimated").sum())
+    n_not = len(table) - n_est
+    if n_not:
+        small = int(table["reason"].str.contains("person\\(s\\) observed").sum())
+        warnings.append(f"{n_not:,} of {len(table):,} strata could not be estimated"
+                        + (f" ({small:,} with fewer than {min_observed} persons)" if small else "")
+                        + ": see their status and reason; the totals add the estimated strata only "
+                        "(observed_left_out counts the persons left out)")
+    settings = {"by": by, "method": method, "lists": list(lists_all), "replicates": rep_names if replicates else None,
+                "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
+                "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
+                "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B}
+    counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),
+              "estimated": n_est, "not_estimable": n_not, "replicates": M}
+    return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,
+                        seconds=time.perf_counter() - t0)

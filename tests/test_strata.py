@@ -1,0 +1,291 @@
+"""darkfigure strata: per-stratum estimation, replicates, totals, the cache, restarts and bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from darkfigure.errors import DataError
+from darkfigure.strata import combine, estimate_strata, impute_replicates, simulate_strata
+from darkfigure.strata.cache import ResultCache
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_strata(4, 3, seed=5)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.drop(columns="seconds", errors="ignore").reset_index(drop=True),
+                                  b.drop(columns="seconds", errors="ignore").reset_index(drop=True))
+
+
+# ----------------------------------------------------------------------------- combining
+def test_combine_one_replicate_is_percentiles():
+    rng = np.random.default_rng(0)
+    d = rng.normal(500, 30, size=(1, 400))
+    c = combine(np.array([505.0]), d, np.array([300.0]), "rubin", 0.95)
+    assert c["nhat"] == 505.0
+    assert c["lower"] == pytest.approx(np.quantile(d, 0.025))
+    assert c["upper"] == pytest.approx(np.quantile(d, 0.975))
+    assert c["var_share_replicates"] == 0.0
+
+
+def test_combine_rubin_by_hand():
+    rng = np.random.default_rng(1)
+    pts = np.array([480.0, 510.0, 530.0, 495.0])
+    d = np.vstack([rng.lognormal(np.log(p), 0.05, size=300) for p in pts])
+    c = combine(pts, d, np.full(4, 300.0), "rubin", 0.9)
+    q = np.log(pts)
+    U = np.log(d).var(axis=1, ddof=1).mean()
+    Bq = q.var(ddof=1)
+    T = U + 1.25 * Bq
+    nu = 3 * (1 + U / (1.25 * Bq)) ** 2
+    t = stats.t.ppf(0.95, nu)
+    assert c["nhat"] == pytest.approx(pts.mean())
+    assert c["lower"] == pytest.approx(np.exp(q.mean() - t * np.sqrt(T)))
+    assert c["upper"] == pytest.approx(np.exp(q.mean() + t * np.sqrt(T)))
+    W = d.var(axis=1, ddof=1).mean()
+    B = pts.var(ddof=1)
+    assert c["var_share_replicates"] == pytest.approx(1.25 * B / (W + 1.25 * B))
+
+
+def test_combine_pooled_is_quantiles_of_all_draws():
+    rng = np.random.default_rng(2)
+    d = rng.normal(1000, 50, size=(3, 200)) + np.array([[0], [100], [200]])
+    c = combine(d.mean(axis=1), d, np.full(3, 500.0), "pooled", 0.95)
+    assert c["lower"] == pytest.approx(np.quantile(d.ravel(), 0.025))
+    assert c["upper"] == pytest.approx(np.quantile(d.ravel(), 0.975))
+    assert 0.5 < c["var_share_replicates"] < 1  # replicates 100 apart, within sd 50
+
+
+# ----------------------------------------------------------------------------- known truth
+def test_loglinear_strata_cover_the_truth_and_total_adds_draws(sim, tmp_path):
+    cache = tmp_path / "cache"
+    r = estimate_strata(sim.persons, by=["region", "period"], reps=300, seed=3, n_jobs=1, cache=cache)
+    assert r.counts["estimated"] == 12 and r.counts["computed"] == 12
+    m = r.table.merge(sim.truth, on=["region", "period"])
+    covered = ((m["lower"] <= m["N"]) & (m["N"] <= m["upper"])).sum()
+    assert covered >= 10  # 95% intervals over 12 strata: 10 or more with probability 0.98
+    tot = r.totals.iloc[0]
+    assert tot["group"] == "total" and tot["strata"] == 12
+    assert tot["nhat"] == pytest.approx(m["nhat"].sum())
+    # the total's interval is the quantiles of the sum of the strata's draws, far narrower than adding limits
+    store = ResultCache(cache)
+    draws = sum(store.get(k)["draws"] for k in [p.stem for p in cache.glob("??/*.npz")])
+    assert tot["lower"] == pytest.approx(np.quantile(draws, 0.025))
+    assert tot["upper"] == pytest.approx(np.quantile(draws, 0.975))
+    assert tot["upper"] - tot["lower"] < 0.6 * (m["upper"].sum() - m["lower"].sum())
+    assert tot["bootstrap_bias"] == pytest.approx(draws.mean() - m["nhat"].sum())
+    assert tot["lower"] <= sim.total <= tot["upper"]
+    # margins by each --by column
+    assert set(r.totals["group"]) == {"total", "region", "period"}
+    reg = r.totals[r.totals["group"] == "region"].set_index("level")["nhat"]
+    assert reg.sum() == pytest.approx(tot["nhat"])
+
+
+def test_results_do_not_depend_on_order_or_workers(sim):
+    a = estimate_strata(sim.persons, by="region,period", reps=100, seed=9, n_jobs=1)
+    shuffled = sim.persons.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    b = estimate_strata(shuffled, by="region,period", reps=100, seed=9, n_jobs=2)
+    _same(a.table, b.table)
+    _same(a.totals, b.totals)
+    c = estimate_strata(sim.persons, by="region,period", reps=100, seed=10, n_jobs=1)
+    assert not np.allclose(a.table["upper"], c.table["upper"])  # the run seed matters
+
+
+def test_cache_reruns_only_what_changed(sim, tmp_path):
+    cache = tmp_path / "c"
+    a = estimate_strata(sim.persons, by="region,period", reps=100, seed=1, n_jobs=1, cache=cache)
+    b = estimate_strata(sim.persons, by="region,period", reps=100, seed=1, n_jobs=1, cache=cache)
+    assert b.counts["computed"] == 0 and b.counts["from_cache"] == 12
+    _same(a.table, b.table)
+    changed = sim.persons.drop(index=sim.persons.index[(sim.persons["region"] == "r001")
+                                                       & (sim.persons["period"] == 2001)][:5])
+    c = estimate_strata(changed, by="region,period", reps=100, seed=1, n_jobs=1, cache=cache)
+    assert c.counts["computed"] == 1
+    d = estimate_strata(sim.persons, by="region,period", reps=101, seed=1, n_jobs=1, cache=cache)
+    assert d.counts["computed"] == 12  # a setting is part of the key
+
+
+def test_cache_refuses_a_foreign_folder(tmp_path):
+    (tmp_path / "mine.txt").write_text("hello")
+    with pytest.raises(DataError, match="did not create"):
+        ResultCache(tmp_path)
+
+
+# ----------------------------------------------------------------------------- replicates
+def test_replicates_rubin_and_share(sim, tmp_path):
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.25, replicates=4, seed=2)
+    d = tmp_path / "reps"
+    d.mkdir()
+    for i, f in enumerate(reps):
+        f.to_csv(d / f"imp{i}.csv", index=False)
+    r = estimate_strata(data, by="region,period", replicates=d, reps=60, seed=1, n_jobs=2)
+    assert r.counts["replicates"] == 4 and r.counts["units"] == 48
+    assert r.settings["combine"] == "rubin"
+    est = r.table[r.table["status"] == "estimated"]
+    assert len(est) == 12 and (est["replicates"] == 4).all()
+    assert ((est["var_share_replicates"] > 0) & (est["var_share_replicates"] < 1)).all()
+    # strata's observed counts vary between imputations (a mean), the total's does not
+    assert (est["observed"] % 1 != 0).any()
+    assert r.totals.iloc[0]["observed"] == len(sim.persons)
+    # without replicates the persons with an unknown region are a row of their own, never silently dropped
+    r0 = estimate_strata(data, by="region,period", reps=60, seed=1, n_jobs=1)
+    row = r0.table[r0.table["region"].isna()].iloc[0]
+    assert row["status"] == "not estimable" and "unknown value of region" in row["reason"]
+    assert row["observed"] == data["region"].isna().sum()
+    assert r0.totals.iloc[0]["observed_left_out"] == row["observed"]
+
+
+def test_replicate_files_that_disagree_are_left_out_with_a_message(sim, tmp_path):
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=3, seed=1)
+    d = tmp_path / "reps"
+    d.mkdir()
+    for i, f in enumerate(reps):
+        f.to_csv(d / f"imp{i}.csv", index=False)
+    reps[0].drop(columns="C").to_csv(d / "imp_nolist.csv", index=False)
+    reps[1].iloc[10:].to_csv(d / "imp_fewer.csv", index=False)
+    bad = reps[2].copy()
+    bad.loc[bad.index[:3], ["A", "B", "C"]] = [1, 1, 1]
+    bad.to_csv(d / "imp_changed.csv", index=False)
+    r = estimate_strata(data, by="period", replicates=d, reps=20, seed=1, n_jobs=1)
+    assert r.counts["replicates"] == 3
+    text = " ".join(r.warnings)
+    assert "'imp_nolist.csv' left out" in text and "missing C" in text
+    assert "'imp_fewer.csv' left out" in text and "persons" in text
+    assert "'imp_changed.csv' left out" in text and "capture histories differ" in text
+    # linkage draws may hold different persons
+    r2 = estimate_strata(data, by="period", replicates=d, reps=20, seed=1, n_jobs=1, replicate_kind="linkage")
+    assert r2.counts["replicates"] == 5
+    # nothing agrees: a clear error
+    e = tmp_path / "allbad"
+    e.mkdir()
+    reps[0].drop(columns="C").to_csv(e / "x.csv", index=False)
+    with pytest.raises(DataError, match="no file in --replicates"):
+        estimate_strata(data, by="period", replicates=e, reps=20, n_jobs=1)
+
+
+def test_lcmcr_pools_posterior_draws(sim, tmp_path):
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=2, seed=3)
+    d = tmp_path / "reps"
+    d.mkdir()
+    for i, f in enumerate(reps):
+        f.to_csv(d / f"imp{i}.csv", index=False)
+    cache = tmp_path / "cache"
+    r = estimate_strata(data, by="region", replicates=d, method="lcmcr", burnin=200, samples=100, thinning=5,
+                        chains=2, seed=4, n_jobs=2, cache=cache)
+    assert r.settings["combine"] == "pooled" and r.settings["draws_per_unit"] == 200
+    assert (r.table["status"] == "estimated").all()
+    truth = sim.truth.groupby("region")["N"].sum()
+    m = r.table.set_index("region")
+    assert ((m["lower"] <= truth) & (truth <= m["upper"])).sum() >= 3
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_identifier_like_by_column_and_one_list_strata():
+    rng = np.random.default_rng(0)
+    n = 1500
+    x = (rng.random((n, 3)) < 0.4).astype(int)
+    x[x.sum(axis=1) == 0, 0] = 1
+    f = pd.DataFrame(x, columns=["A", "B", "C"])
+    f["person"] = [f"p{i}" for i in range(n)]
+    r = estimate_strata(f, by="person", reps=50, n_jobs=1)
+    assert r.counts["estimated"] == 0 and r.counts["not_estimable"] == n
+    assert "looks like an identifier" in " ".join(r.warnings)
+    assert r.table["reason"].str.contains("only 1 person").all()
+    # a stratum where one list only has records: not estimable, said why; the others go on
+    g = f.drop(columns="person").copy()
+    g["region"] = np.where(np.arange(n) < 300, "north", "south")
+    g.loc[g["region"] == "north", ["B", "C"]] = 0
+    g.loc[g["region"] == "north", "A"] = 1
+    r = estimate_strata(g, by="region", reps=50, n_jobs=1)
+    t = r.table.set_index("region")
+    assert t.loc["north", "status"] == "not estimable"
+    assert "only 1 list(s) with records (A)" in t.loc["north", "reason"]
+    assert t.loc["south", "status"] == "estimated"
+    assert r.totals.iloc[0]["strata_left_out"] == 1 and r.totals.iloc[0]["observed_left_out"] == 300
+
+
+def test_options_are_checked(sim):
+    with pytest.raises(ValueError, match="--method"):
+        estimate_strata(sim.persons, by="region", method="dga")
+    with pytest.raises(DataError, match="--by column"):
+        estimate_strata(sim.persons, by="province")
+    with pytest.raises(ValueError, match="--reps"):
+        estimate_strata(sim.persons, by="region", reps=5)
+
+
+# ----------------------------------------------------------------------------- kill and restart
+@pytest.mark.slow
+def test_killed_run_restarts_with_only_what_is_missing(tmp_path):
+    sim = simulate_strata(6, 5, seed=8)
+    data = tmp_path / "d.csv"
+    sim.persons.to_csv(data, index=False)
+    out, cache = tmp_path / "out", tmp_path / "out" / ".strata-cache"
+    args = [sys.executable, "-m", "darkfigure.cli", "strata", str(data), "--by", "region,period", "--reps", "1000",
+            "--seed", "2", "--jobs", "1", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(cache.glob("??/*.npz"))) < 5 and p.poll() is None:
+            time.sleep(0.05)
+        assert p.poll() is None, "the run ended before it could be killed"
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    finally:
+        if p.poll() is None:
+            p.kill()
+    done = len(list(cache.glob("??/*.npz")))
+    assert 5 <= done < 30
+    assert not (out / "strata.csv").exists()
+    again = estimate_strata(data, by="region,period", reps=1000, seed=2, n_jobs=2, cache=cache)
+    assert again.counts["from_cache"] == done and again.counts["computed"] == 30 - done
+    fresh = estimate_strata(data, by="region,period", reps=1000, seed=2, n_jobs=2)
+    _same(again.table, fresh.table)
+    _same(again.totals, fresh.totals)
+
+
+def test_cli_strata_writes_and_reuses_the_cache(sim, tmp_path, cli):
+    data = tmp_path / "d.csv"
+    sim.persons.to_csv(data, index=False)
+    out = tmp_path / "out"
+    cli(["strata", str(data), "--by", "region,period", "--reps", "50", "--jobs", "1", "--out", str(out)], code=0,
+        says=["12 strata", "12 estimated", "12 unit(s) computed"])
+    t = pd.read_csv(out / "strata.csv")
+    assert list(t.columns[:8]) == ["region", "period", "observed", "nhat", "lower", "upper", "status", "reason"]
+    cli(["strata", str(data), "--by", "region,period", "--reps", "50", "--jobs", "1", "--out", str(out)], code=0,
+        says=["0 unit(s) computed, 12 from the cache"])
+    cli(["strata", str(data), "--by", "region", "--method", "nope"], code=2, says=["--method"])
+
+
+def test_progress_shows_strata_done_and_time_left(monkeypatch):
+    import io
+
+    from darkfigure.strata.engines import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    buf = Tty()
+    monkeypatch.setattr(sys, "stderr", buf)
+    p = Progress(5, {0: 2, 1: 1}, cached=3)
+    p.advance(0)
+    p.advance(0)
+    p.advance(1)
+    p.close()
+    text = buf.getvalue()
+    assert "strata 3/5 done" in text and "strata 5/5 done" in text and "left" in text

@@ -1,0 +1,47 @@
+"""``darkfigure strata --engine spark`` (Spark local mode) gives the same table as the local engine.
+
+Every stratum's seed derives from the run seed and its key, not from where it runs, so the two
+engines agree exactly. Skipped only when no Java runtime is found (Spark runs in a JVM); with
+DARKFIGURE_REQUIRE_BROWSER=1 the skip fails the run (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from darkfigure.strata import estimate_strata, impute_replicates, simulate_strata
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
+        reason="the Spark engine needs a Java runtime (java not found on PATH and JAVA_HOME unset)",
+    ),
+]
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.drop(columns="seconds", errors="ignore"), b.drop(columns="seconds", errors="ignore"))
+
+
+def test_spark_same_table_as_local(tmp_path):
+    sim = simulate_strata(4, 3, seed=21)
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=2, seed=1)
+    d = tmp_path / "reps"
+    d.mkdir()
+    for i, f in enumerate(reps):
+        f.to_csv(d / f"imp{i}.csv", index=False)
+    small = sim.persons[sim.persons["region"] != "r003"]
+    small = pd.concat([small, sim.persons[sim.persons["region"] == "r003"].head(6)])  # a stratum too small
+    for kw in ({"data": small, "reps": 100}, {"data": data, "replicates": d, "reps": 100},
+               {"data": data, "replicates": d, "method": "lcmcr", "burnin": 200, "samples": 50, "thinning": 5}):
+        loc = estimate_strata(by="region,period", seed=7, n_jobs=2, **kw)
+        spk = estimate_strata(by="region,period", seed=7, n_jobs=2, engine="spark", cache=tmp_path / "c", **kw)
+        assert spk.counts["computed"] == spk.counts["units"]
+        _same(loc.table, spk.table)
+        _same(loc.totals, spk.totals)
+    assert (loc.table["status"] == "estimated").all()
