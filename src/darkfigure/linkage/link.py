@@ -760,14 +760,14 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
 def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
     """A local SparkSession sized for a small machine, with Splink's similarity functions.
 
+    An existing session is reused (``getOrCreate``); Splink's jar of string-similarity
+    functions (Jaro–Winkler, Damerau–Levenshtein) is put on its class path.
+
     Parameters
     ----------
     memory : driver memory (local mode runs everything in the driver), e.g. ``"1g"``.
     cores : worker threads (``local[cores]``).
     partitions : shuffle partitions (Spark's default of 200 is far too many locally).
-
-    An existing session is reused (``getOrCreate``); Splink's jar of string-similarity
-    functions (Jaro–Winkler, Damerau–Levenshtein) is put on its class path.
 
     Raises
     ------
@@ -1169,8 +1169,14 @@ def compete_missing_dates(
 
     Parameters
     ----------
-    n : number of records; left, right, probability : arrays of shape (m,) (the scored
-    pairs); has_dob : bool array of shape (n,); threshold : match probability of a link.
+    n : int
+        Number of records.
+    left, right, probability : arrays of shape (m,)
+        The scored pairs: record indices and match probabilities.
+    has_dob : bool array of shape (n,)
+        Whether each record has a date of birth.
+    threshold : float
+        Match probability of a link.
 
     Returns
     -------
