@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 TIMINGS: dict[str, float] = {}
+# the repository root, and the shared folder beside it that holds the R peers' results (read only)
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO.parent / "shared" / "reference"
 
 
 def _env() -> dict[str, str]:
