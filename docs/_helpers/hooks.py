@@ -7,15 +7,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 _HERE = str(Path(__file__).resolve().parent)
 _ORIGINAL_CWD = os.getcwd()
 _DIRS: list[str] = []
+_STARTED: dict[str, float] = {}
+log = logging.getLogger("mkdocs.hooks.darkfigure")
 
 
 def on_config(config):
@@ -30,12 +34,16 @@ def on_page_markdown(markdown, page, config, files):
     d = tempfile.mkdtemp(prefix="darkfigure-docs-")
     _DIRS.append(d)
     os.chdir(d)
+    _STARTED[page.file.src_uri] = time.perf_counter()
     return markdown
 
 
 def on_page_content(html, page, config, files):
     """Back to the build's own folder once the page has rendered."""
     os.chdir(_ORIGINAL_CWD)
+    seconds = time.perf_counter() - _STARTED.pop(page.file.src_uri, time.perf_counter())
+    if seconds > 1:  # the executed pages: their time is part of the build's budget
+        log.info("rendered %s in %.1f s", page.file.src_uri, seconds)
     return html
 
 
