@@ -44,6 +44,11 @@ def on_page_content(html, page, config, files):
     seconds = time.perf_counter() - _STARTED.pop(page.file.src_uri, time.perf_counter())
     if seconds > 1:  # the executed pages: their time is part of the build's budget
         log.info("rendered %s in %.1f s", page.file.src_uri, seconds)
+        import dfdocs
+
+        for command, t in dfdocs.TIMINGS.items():
+            log.debug("  %.1f s  %s", t, command)
+        dfdocs.TIMINGS.clear()
     return html
 
 
