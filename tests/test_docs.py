@@ -143,7 +143,7 @@ def test_chromium_renders_the_index_and_a_tutorial_offline(site):
             browser.close()
     assert errors == [], errors
     assert blocked == [], blocked
-    assert seen["index.html"]["h1"] == "darkfigure"
+    assert seen["index.html"]["h1"].rstrip("¶") == "darkfigure"  # the heading and its permalink
     assert seen["index.html"]["nav"] > 20
     assert seen["index.html"]["styled"] in ("sticky", "fixed")  # the theme's CSS loaded from the site
     uk = seen["tutorials/uk-2013.html"]
