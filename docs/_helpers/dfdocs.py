@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,13 +113,14 @@ def cli_reference() -> str:
     opts = [p for p in group.params if _is_option(p) and not p.hidden]
     if opts:
         parts.append("Options of `darkfigure` itself: " + ", ".join(
-            "`" + " / ".join(p.opts + p.secondary_opts) + "` (" + _md_escape(p.help or "") + ")" for p in opts) + ".\n")
+            "`" + " / ".join(p.opts + p.secondary_opts) + "` (" + _md_escape(p.help or "").rstrip(".") + ")" for p in opts) + ".\n")
     for name in group.list_commands(ctx):
         cmd = group.get_command(ctx, name)
         if cmd is None or cmd.hidden:
             continue
         sub = cmd.context_class(cmd, info_name=name, parent=ctx)
-        usage = " ".join(cmd.collect_usage_pieces(sub))
+        # typer writes arguments as {data}; the help text and the README write DATA
+        usage = re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), " ".join(cmd.collect_usage_pieces(sub)))
         parts.append(f"## darkfigure {name}\n")
         parts.append(f"```text\ndarkfigure {name} {usage}\n```\n")
         parts.append(inspect_help(cmd.help or "") + "\n")
