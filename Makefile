@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow lint bench clean
+.PHONY: setup demo test test-slow docs lint bench clean
 
 setup: $(STAMP)
 
@@ -26,9 +26,18 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -q -m slow
 
+# the documentation site, offline, warnings as errors (tutorials execute while it builds) -> site/index.html
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs build --strict
+
 bench: setup
 	$(PY) benchmarks/bench_simdat.py
 	$(PY) benchmarks/bench_uk.py
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build site *.egg-info

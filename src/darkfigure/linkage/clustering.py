@@ -102,8 +102,14 @@ def compete_missing_dates(
 
     Parameters
     ----------
-    n : number of records; left, right, probability : arrays of shape (m,) (the scored
-    pairs); has_dob : bool array of shape (n,); threshold : match probability of a link.
+    n : int
+        Number of records.
+    left, right, probability : arrays of shape (m,)
+        The scored pairs: record indices and match probabilities.
+    has_dob : bool array of shape (n,)
+        Whether each record has a date of birth.
+    threshold : float
+        Match probability of a link.
 
     Returns
     -------

@@ -277,14 +277,14 @@ class LinkageResult:
 def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
     """A local SparkSession sized for a small machine, with Splink's similarity functions.
 
+    An existing session is reused (``getOrCreate``); Splink's jar of string-similarity
+    functions (Jaro–Winkler, Damerau–Levenshtein) is put on its class path.
+
     Parameters
     ----------
     memory : driver memory (local mode runs everything in the driver), e.g. ``"1g"``.
     cores : worker threads (``local[cores]``).
     partitions : shuffle partitions (Spark's default of 200 is far too many locally).
-
-    An existing session is reused (``getOrCreate``); Splink's jar of string-similarity
-    functions (Jaro–Winkler, Damerau–Levenshtein) is put on its class path.
 
     Raises
     ------
