@@ -36,7 +36,9 @@ same person may be registered by several organisations, and more than once by on
    :func:`persons_from_pairs` re-clusters them (e.g. linkages drawn from the
    probabilities), and the expected numbers of false and missed links per pair of
    organisations are estimated from them
-   (:func:`~darkfigure.linkage.quality.expected_link_errors`, ``linkage_errors.csv``).
+   (:func:`~darkfigure.linkage.quality.expected_link_errors`, ``linkage_errors.csv``), with
+   the matches blocking never compared estimated by capture-recapture on the identifiers
+   (:func:`~darkfigure.linkage.quality.unblocked_matches`; plaintext only).
 
 Plaintext comparisons (after the normalisation that pseudonymisation also applies:
 ASCII, lower case, letters only, surname particles dropped): the two names together,
@@ -83,7 +85,16 @@ import numpy as np
 import pandas as pd
 
 from ..histories import CaptureHistories, DataError
-from .clustering import _close, _edges, _records, _weight_counts, cluster_links, compete_missing_dates
+from .clustering import (
+    CALIBRATION_SHIFT,
+    _close,
+    _edges,
+    _records,
+    _weight_counts,
+    calibrate,
+    cluster_links,
+    compete_missing_dates,
+)
 from .persons import (
     COVARIATE_RULES,
     _assemble,
@@ -106,7 +117,13 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
     _read_inputs,
     _tf_tables,
 )
-from .quality import expected_link_errors, pairwise_quality, plot_weight_histogram, weight_histogram
+from .quality import (
+    expected_link_errors,
+    pairwise_quality,
+    plot_weight_histogram,
+    unblocked_matches,
+    weight_histogram,
+)
 from .splink_model import _plain_settings, _pseudo_settings
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
@@ -360,6 +377,7 @@ def link(
     refit_prior: bool = True,
     broad_pairs: float = 2e6,
     weights: bool = True,
+    calibration: bool = True,
     estimate_options: dict | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
@@ -416,6 +434,10 @@ def link(
         it yields at most this many record pairs (small registers; see ``_broad_rules``).
     weights : bool
         Compute the match-weight histogram of all scored pairs.
+    calibration : bool
+        Correct the plaintext match probabilities for the model's over-confidence
+        (:func:`~darkfigure.linkage.clustering.calibrate`, a logit shift fitted on the
+        tuning settings) before clustering and before the linkage-error estimates.
     estimate_options : dict, optional
         Options for :func:`darkfigure.estimation` in the sensitivity table (default:
         Cruyff search, parametric bootstrap with 200 replicates, `seed`, one process, on
@@ -550,6 +572,10 @@ def link(
             model["probability_two_random_records_match"] = lam
             notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
         has_dob = prep["dob" if encoding == "plaintext" else "tok_date_of_birth"].notna().to_numpy()
+        if calibration and encoding == "plaintext":
+            edges = (edges[0], edges[1], calibrate(edges[2], has_dob[edges[0]] & has_dob[edges[1]]))
+            notes.append("match probabilities corrected for over-confidence (logit shifted by "
+                         f"{CALIBRATION_SHIFT[0]:g} with dates of birth, {CALIBRATION_SHIFT[1]:g} without)")
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
@@ -566,6 +592,14 @@ def link(
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
     linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)])
+    if encoding == "plaintext":
+        # matches that blocking never compared, by capture-recapture on the identifiers (pseudonymised files:
+        # not estimated, the keyed tokens of one field are compared only as blocking keys)
+        ub = unblocked_matches(records["organisation"].to_numpy(), prep[["fn", "sn", "dob"]], pairs,
+                               clusters[float(threshold)])
+        linkage_errors = linkage_errors.merge(ub, on=["organisation_l", "organisation_r"])
+        linkage_errors["missed_links"] += linkage_errors["unblocked_matches"]
+        linkage_errors["expected_matches"] += linkage_errors["unblocked_matches"]
     seconds["assemble"] = time.perf_counter() - t0
     quality = None
     if truth is not None:
