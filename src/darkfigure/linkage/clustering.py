@@ -89,8 +89,8 @@ def _edges(db_api, pred, threshold: float, lam0: float, n: int, refit: bool
 #: 1-2, about 5,000 persons each) of darkfigure.linkage.synthetic. Fellegi-Sunter posteriors are over-confident
 #: because the comparisons are not independent given the match status (names say sex and origin; a namesake
 #: born in the same year agrees on more than random pairs do); the shifts take the odds down by a factor 1.4
-#: (1.6 without a date of birth). benchmarks/linkage_quality_study.py reports the effect on held-out settings.
-CALIBRATION_SHIFT = (-0.36, -0.50)
+#: (2 without a date of birth). benchmarks/linkage_quality_study.py reports the effect on held-out settings.
+CALIBRATION_SHIFT = (-0.35, -0.70)
 
 
 def calibrate(probability: np.ndarray, has_dob_pair: np.ndarray, shift: tuple[float, float] = CALIBRATION_SHIFT

@@ -132,6 +132,9 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     for c, dst, f in (("sex", "sex", normalise_sex), ("nationality", "nat", normalise_nationality)):
         if c in df.columns:
             p[dst] = _map_unique(df[c].astype(object), lambda v, f=f: f(v) or None).to_numpy()
+    # registration date as a day number: one person's registrations by several organisations follow one case
+    reg = pd.to_datetime(df["registration_date"], errors="coerce", format="%Y-%m-%d")
+    p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
     return _compact(p)
 
 

@@ -59,6 +59,32 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
     return out
 
 
+#: m of "registered more than a year apart" among true matches, fixed: a person can be registered again years
+#: later (re-victimisation), which the EM training blocks would not show
+REGISTRATION_GAP_ELSE = 0.05
+
+
+def _registration_gap():
+    """Days between the two registrations: within 30, 180, 365 days, or more (m fixed at REGISTRATION_GAP_ELSE).
+
+    The organisations that register one person mostly do so around one case (police,
+    shelter and coordinators within months), while namesakes are registered at unrelated
+    times: for pairs without a date of birth this is the evidence that separates a
+    person's second registration from a namesake's.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    gap = "abs(reg_day_l - reg_day_r)"
+    return cl.CustomComparison(output_column_name="registration_gap", comparison_levels=[
+        cll.NullLevel("reg_day"),
+        cll.CustomLevel(f"{gap} <= 30", label_for_charts="within 30 days"),
+        cll.CustomLevel(f"{gap} <= 180", label_for_charts="within 180 days"),
+        cll.CustomLevel(f"{gap} <= 365", label_for_charts="within a year"),
+        cll.ElseLevel().configure(m_probability=REGISTRATION_GAP_ELSE, fix_m_probability=True),
+    ])
+
+
 def _plain_settings(p: pd.DataFrame):
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -159,6 +185,8 @@ def _plain_settings(p: pd.DataFrame):
     )
     comparisons = [name, dob]
     comparisons += _sex_nat(p)
+    if "reg_day" in p.columns:
+        comparisons.append(_registration_gap())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
