@@ -10,7 +10,9 @@ same person may be registered by several organisations, and more than once by on
 2. Candidate record pairs come from blocking rules: pairs that agree on cheap keys
    (date of birth with an initial; the two names in either order; one name with part
    of the date of birth; for a missing date, one name with the Soundex code of the
-   other). Each rule survives errors in the fields it does not use. On pseudonymised
+   other; when their blocks are small, keys that survive typos in both names: the
+   first or last two letters of both, a Soundex code with the other's initial). Each
+   rule survives errors in the fields it does not use. On pseudonymised
    files: the keyed blocking tokens, and one name token with sex and nationality when a
    date is missing.
 3. Each pair is scored by the Fellegi–Sunter model (Fellegi & Sunter 1969, JASA
@@ -25,7 +27,9 @@ same person may be registered by several organisations, and more than once by on
    The prior odds are then re-estimated over all record pairs (EM fixed point, see
    ``_edges``), so that the match probabilities add up to the expected number of
    matching pairs. Dates of birth before 1905 (1900-01-01) are placeholders and
-   compared as missing; a unique name counts by its Good–Turing frequency.
+   compared as missing; a unique name counts by its Good–Turing frequency. The
+   plaintext probabilities are then corrected for the model's over-confidence (a logit
+   shift fitted on the tuning settings, :func:`~darkfigure.linkage.clustering.calibrate`).
 4. A registration without a date of birth is one person at most: its match
    probabilities are shared among the persons it could be (:func:`compete_missing_dates`).
    Pairs with match probability at or above ``threshold`` are joined, and persons are
@@ -42,10 +46,13 @@ same person may be registered by several organisations, and more than once by on
 
 Plaintext comparisons (after the normalisation that pseudonymisation also applies:
 ASCII, lower case, letters only, surname particles dropped): the two names together,
-exact, swapped, one exact and the other close by Jaro–Winkler similarity (Winkler
-1990) at 0.92 and 0.8, both close, one exact; date of birth exact, one typo
-(Damerau–Levenshtein 1), day and month swapped, year off by one or two, day off by
-one or two, same year; sex and nationality exact. Pseudonymised comparisons: equal
+exact, swapped, one exact and the other close (one edit in 5+ letters, or a
+transposition) or similar (one edit; two in names of 6+ letters), both close, both
+similar, one exact (both wholly different: m fixed at 0.1%); date of birth exact, one
+typo (Levenshtein 1), day and month swapped, year off by one or two, day off by one or
+two, same year (1 January dates exact apart: a stand-in for an unknown day); sex and
+nationality exact; days between the registrations (within 30, 180, 365 days; more: m
+fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of
 :mod:`darkfigure.linkage.pseudonymise` (see :mod:`darkfigure.linkage.bloom_sql`).
