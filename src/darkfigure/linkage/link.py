@@ -195,7 +195,9 @@ class LinkageResult:
         normalised as in `persons`. No names or dates of birth (personal data).
     linkage_errors : DataFrame or None
         Expected false and missed links per pair of organisations, estimated from the
-        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`).
+        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`);
+        for plaintext, ``missed_links`` includes ``unblocked_matches``, the matches that
+        blocking never compared (:func:`~darkfigure.linkage.quality.unblocked_matches`).
     """
 
     links: pd.DataFrame
