@@ -10,6 +10,27 @@ without the truth (``linkage_errors.csv``) beside the true numbers, in total and
 largest relative error over the pairs of organisations with at least 20 true links.
 
 Run: python benchmarks/linkage_quality_study.py [--seeds 1 2 3] [--settings typos no_dob] [--bloom] [--scale 1]
+
+Measured (plaintext, means over seeds; a loaded 2-core machine, 30-50 s per ``link``), before -> after the
+fuzzy blocking keys, the registration-date comparison, the 1 January and gross-name-error levels and the
+calibrated probabilities::
+
+    setting (role)              seeds   precision        recall           estimated / true: false, missed links
+    standard (tuning)           1-3     0.981 -> 0.987   0.992 -> 0.994   0.65, 3.87 -> 1.05, 2.45
+    messy (tuning)              1-3     0.967 -> 0.975   0.962 -> 0.976   1.02, 1.10 -> 1.55, 1.34
+    typos (held out)            1-3     0.985 -> 0.989   0.976 -> 0.975   not run before -> 2.31, 0.67
+    dob_errors (held out)       1-3     0.968 -> 0.983   0.971 -> 0.975   not run before -> 2.41, 0.91
+    no_dob (held out)           1-3     0.924 -> 0.936   0.939 -> 0.959   not run before -> 1.01, 1.36
+    recurring_names (held out)  1-3     0.941 -> 0.952   0.962 -> 0.973   not run before -> 0.86, 1.60
+    typos (held out)            11-13   0.981 -> 0.985   0.971 -> 0.976   1.24, 0.93 -> 1.80, 0.67
+    dob_errors (held out)       11-13   0.970 -> 0.980   0.969 -> 0.978   1.20, 0.85 -> 2.08, 0.96
+    no_dob (held out)           11-13   0.925 -> 0.934   0.949 -> 0.963   0.72, 1.55 -> 0.99, 1.43
+    recurring_names (held out)  11-13   0.940 -> 0.953   0.965 -> 0.976   0.55, 1.69 -> 0.84, 1.54
+
+The targets (precision >= 0.98 and recall >= 0.97 held out) are met on typos and dob_errors, not on no_dob
+and recurring_names, where namesakes of whom one registration lacks a date of birth remain the main source
+of false links. The estimated error counts are within 25% of the truth in few settings: the calibration is
+one logit shift fitted on the tuning settings, and over-states the false links where typos are common.
 """
 
 from __future__ import annotations

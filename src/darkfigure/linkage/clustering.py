@@ -83,6 +83,39 @@ def _edges(db_api, pred, threshold: float, lam0: float, n: int, refit: bool
             float(lam))
 
 
+#: Platt-type correction of the plaintext match probabilities: logit p is shifted by these amounts for pairs
+#: where both registrations have a date of birth, and for the others. Fitted by logistic regression of the true
+#: match indicator on logit p (slope 1) over the scored pairs of the tuning settings ("standard", "messy"; seeds
+#: 1-2, about 5,000 persons each) of darkfigure.linkage.synthetic. Fellegi-Sunter posteriors are over-confident
+#: because the comparisons are not independent given the match status (names say sex and origin; a namesake
+#: born in the same year agrees on more than random pairs do); the shifts take the odds down by a factor 1.4
+#: (2 without a date of birth). benchmarks/linkage_quality_study.py reports the effect on held-out settings.
+CALIBRATION_SHIFT = (-0.35, -0.70)
+
+
+def calibrate(probability: np.ndarray, has_dob_pair: np.ndarray, shift: tuple[float, float] = CALIBRATION_SHIFT
+              ) -> np.ndarray:
+    """Match probabilities corrected for the Fellegi-Sunter model's over-confidence (Platt 1999 scaling, slope 1).
+
+    ``p' = expit(logit(p) + shift[0])`` for pairs where both registrations have a date of
+    birth (`has_dob_pair` True), ``shift[1]`` for the others; see
+    :data:`CALIBRATION_SHIFT` for where the shifts come from.
+
+    Parameters
+    ----------
+    probability : float array, shape (m,); has_dob_pair : bool array, shape (m,);
+    shift : (float, float), logit shifts (0, 0: no correction).
+
+    Returns
+    -------
+    float array, shape (m,), in (0, 1).
+    """
+    from scipy.special import expit, logit
+
+    p = np.clip(np.asarray(probability, dtype=float), 1e-12, 1 - 1e-12)
+    return expit(logit(p) + np.where(np.asarray(has_dob_pair, dtype=bool), shift[0], shift[1]))
+
+
 def compete_missing_dates(
     n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray, threshold: float
 ) -> np.ndarray:

@@ -10,7 +10,9 @@ same person may be registered by several organisations, and more than once by on
 2. Candidate record pairs come from blocking rules: pairs that agree on cheap keys
    (date of birth with an initial; the two names in either order; one name with part
    of the date of birth; for a missing date, one name with the Soundex code of the
-   other). Each rule survives errors in the fields it does not use. On pseudonymised
+   other; when their blocks are small, keys that survive typos in both names: the
+   first or last two letters of both, a Soundex code with the other's initial). Each
+   rule survives errors in the fields it does not use. On pseudonymised
    files: the keyed blocking tokens, and one name token with sex and nationality when a
    date is missing.
 3. Each pair is scored by the Fellegi–Sunter model (Fellegi & Sunter 1969, JASA
@@ -25,7 +27,9 @@ same person may be registered by several organisations, and more than once by on
    The prior odds are then re-estimated over all record pairs (EM fixed point, see
    ``_edges``), so that the match probabilities add up to the expected number of
    matching pairs. Dates of birth before 1905 (1900-01-01) are placeholders and
-   compared as missing; a unique name counts by its Good–Turing frequency.
+   compared as missing; a unique name counts by its Good–Turing frequency. The
+   plaintext probabilities are then corrected for the model's over-confidence (a logit
+   shift fitted on the tuning settings, :func:`~darkfigure.linkage.clustering.calibrate`).
 4. A registration without a date of birth is one person at most: its match
    probabilities are shared among the persons it could be (:func:`compete_missing_dates`).
    Pairs with match probability at or above ``threshold`` are joined, and persons are
@@ -36,14 +40,19 @@ same person may be registered by several organisations, and more than once by on
    :func:`persons_from_pairs` re-clusters them (e.g. linkages drawn from the
    probabilities), and the expected numbers of false and missed links per pair of
    organisations are estimated from them
-   (:func:`~darkfigure.linkage.quality.expected_link_errors`, ``linkage_errors.csv``).
+   (:func:`~darkfigure.linkage.quality.expected_link_errors`, ``linkage_errors.csv``), with
+   the matches blocking never compared estimated by capture-recapture on the identifiers
+   (:func:`~darkfigure.linkage.quality.unblocked_matches`; plaintext only).
 
 Plaintext comparisons (after the normalisation that pseudonymisation also applies:
 ASCII, lower case, letters only, surname particles dropped): the two names together,
-exact, swapped, one exact and the other close by Jaro–Winkler similarity (Winkler
-1990) at 0.92 and 0.8, both close, one exact; date of birth exact, one typo
-(Damerau–Levenshtein 1), day and month swapped, year off by one or two, day off by
-one or two, same year; sex and nationality exact. Pseudonymised comparisons: equal
+exact, swapped, one exact and the other close (one edit in 5+ letters, or a
+transposition) or similar (one edit; two in names of 6+ letters), both close, both
+similar, one exact (both wholly different: m fixed at 0.1%); date of birth exact, one
+typo (Levenshtein 1), day and month swapped, year off by one or two, day off by one or
+two, same year (1 January dates exact apart: a stand-in for an unknown day); sex and
+nationality exact; days between the registrations (within 30, 180, 365 days; more: m
+fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of
 :mod:`darkfigure.linkage.pseudonymise` (see :mod:`darkfigure.linkage.bloom_sql`).
@@ -83,7 +92,16 @@ import numpy as np
 import pandas as pd
 
 from ..histories import CaptureHistories, DataError
-from .clustering import _close, _edges, _records, _weight_counts, cluster_links, compete_missing_dates
+from .clustering import (
+    CALIBRATION_SHIFT,
+    _close,
+    _edges,
+    _records,
+    _weight_counts,
+    calibrate,
+    cluster_links,
+    compete_missing_dates,
+)
 from .persons import (
     COVARIATE_RULES,
     _assemble,
@@ -106,7 +124,13 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
     _read_inputs,
     _tf_tables,
 )
-from .quality import expected_link_errors, pairwise_quality, plot_weight_histogram, weight_histogram
+from .quality import (
+    expected_link_errors,
+    pairwise_quality,
+    plot_weight_histogram,
+    unblocked_matches,
+    weight_histogram,
+)
 from .splink_model import _plain_settings, _pseudo_settings
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
@@ -171,7 +195,9 @@ class LinkageResult:
         normalised as in `persons`. No names or dates of birth (personal data).
     linkage_errors : DataFrame or None
         Expected false and missed links per pair of organisations, estimated from the
-        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`).
+        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`);
+        for plaintext, ``missed_links`` includes ``unblocked_matches``, the matches that
+        blocking never compared (:func:`~darkfigure.linkage.quality.unblocked_matches`).
     """
 
     links: pd.DataFrame
@@ -360,6 +386,7 @@ def link(
     refit_prior: bool = True,
     broad_pairs: float = 2e6,
     weights: bool = True,
+    calibration: bool = True,
     estimate_options: dict | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
@@ -416,6 +443,10 @@ def link(
         it yields at most this many record pairs (small registers; see ``_broad_rules``).
     weights : bool
         Compute the match-weight histogram of all scored pairs.
+    calibration : bool
+        Correct the plaintext match probabilities for the model's over-confidence
+        (:func:`~darkfigure.linkage.clustering.calibrate`, a logit shift fitted on the
+        tuning settings) before clustering and before the linkage-error estimates.
     estimate_options : dict, optional
         Options for :func:`darkfigure.estimation` in the sensitivity table (default:
         Cruyff search, parametric bootstrap with 200 replicates, `seed`, one process, on
@@ -444,12 +475,15 @@ def link(
     Notes
     -----
     Measured by ``benchmarks/linkage_quality_study.py`` (synthetic ``clearing_house``,
-    about 5,000 persons and 8,000 registrations, 3 seeds, DuckDB, 15-20 s on a loaded
-    2-core machine), mean pairwise precision / recall, plaintext and Bloom filters:
-    ``standard`` (tuning) 0.981/0.992 and 0.979/0.981; ``typos`` (held out) 0.985/0.976
-    and 0.955/0.925; ``dob_errors`` (held out) 0.968/0.971 and 0.960/0.900; ``no_dob``
-    (held out: 20% without a date of birth, 10% duplicates, skewed names) 0.924/0.939 and
-    0.862/0.891. Namesakes without a date of birth are the main source of false links.
+    about 5,000 persons and 8,000 registrations, seeds 1-3, DuckDB, 30-50 s on a loaded
+    2-core machine), mean pairwise precision / recall, plaintext: held out ``typos``
+    0.989/0.975, ``dob_errors`` 0.983/0.975, ``no_dob`` (20% without a date of birth,
+    10% duplicates, skewed names) 0.936/0.959, ``recurring_names`` 0.952/0.973 (seeds
+    11-13: 0.985/0.976, 0.980/0.978, 0.934/0.963, 0.953/0.976). Bloom filters (measured
+    before these settings' plaintext changes; their path changed only by the Good–Turing
+    floor): ``typos`` 0.955/0.925, ``dob_errors`` 0.960/0.900, ``no_dob``
+    0.862/0.891. Namesakes of whom one
+    registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
@@ -550,6 +584,10 @@ def link(
             model["probability_two_random_records_match"] = lam
             notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
         has_dob = prep["dob" if encoding == "plaintext" else "tok_date_of_birth"].notna().to_numpy()
+        if calibration and encoding == "plaintext":
+            edges = (edges[0], edges[1], calibrate(edges[2], has_dob[edges[0]] & has_dob[edges[1]]))
+            notes.append("match probabilities corrected for over-confidence (logit shifted by "
+                         f"{CALIBRATION_SHIFT[0]:g} with dates of birth, {CALIBRATION_SHIFT[1]:g} without)")
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
@@ -566,6 +604,14 @@ def link(
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
     linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)])
+    if encoding == "plaintext":
+        # matches that blocking never compared, by capture-recapture on the identifiers (pseudonymised files:
+        # not estimated, the keyed tokens of one field are compared only as blocking keys)
+        ub = unblocked_matches(records["organisation"].to_numpy(), prep[["fn", "sn", "dob"]], pairs,
+                               clusters[float(threshold)])
+        linkage_errors = linkage_errors.merge(ub, on=["organisation_l", "organisation_r"])
+        linkage_errors["missed_links"] += linkage_errors["unblocked_matches"]
+        linkage_errors["expected_matches"] += linkage_errors["unblocked_matches"]
     seconds["assemble"] = time.perf_counter() - t0
     quality = None
     if truth is not None:

@@ -132,6 +132,9 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     for c, dst, f in (("sex", "sex", normalise_sex), ("nationality", "nat", normalise_nationality)):
         if c in df.columns:
             p[dst] = _map_unique(df[c].astype(object), lambda v, f=f: f(v) or None).to_numpy()
+    # registration date as a day number: one person's registrations by several organisations follow one case
+    reg = pd.to_datetime(df["registration_date"], errors="coerce", format="%Y-%m-%d")
+    p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
     return _compact(p)
 
 
@@ -182,7 +185,7 @@ def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
     identities). A name carried by one person in the register is on average rarer in
     the population than 1 per N (Good 1953, Biometrika 40:237-264): its expected count
     is 2 n_2 / n_1. Used for r <= `upto` where n_r and n_{r+1} are both positive, clipped
-    to [0.05, r] and made non-decreasing in r; otherwise r* = r - 1/2.
+    to [0.05, r] and made non-decreasing in r, and at least r - 1/2 for r >= 2; otherwise r* = r - 1/2.
     """
     r = np.asarray(r, dtype=np.int64)
     nr = np.bincount(r, minlength=upto + 3).astype(float)
@@ -191,6 +194,9 @@ def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
         if nr[k] > 0 and nr[k + 1] > 0:
             star[k] = min(max((k + 1) * nr[k + 1] / nr[k], 0.05), k)
     star[1:upto + 2] = np.maximum.accumulate(star[1:upto + 2])
+    # a value seen r >= 2 times is carried by at least r - 1 other persons beside any one of them: (r + 1) n_{r+1}
+    # / n_r is too noisy there when few values are seen r + 1 times
+    star[2:] = np.maximum(star[2:], np.arange(2, star.size) - 0.5)
     return star[r]
 
 

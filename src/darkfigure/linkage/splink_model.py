@@ -20,6 +20,9 @@ from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
 DOB_GROSS_ERROR = 0.003
+#: m of "both names wholly different" among true matches (plaintext), fixed rather than trained: EM gave it 0.9 %
+#: from pairs of different persons born on one day, which made every such pair a 0.1 match
+NAME_GROSS_ERROR = 0.001
 
 
 def _dob_else():
@@ -56,6 +59,32 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
     return out
 
 
+#: m of "registered more than a year apart" among true matches, fixed: a person can be registered again years
+#: later (re-victimisation), which the EM training blocks would not show
+REGISTRATION_GAP_ELSE = 0.05
+
+
+def _registration_gap():
+    """Days between the two registrations: within 30, 180, 365 days, or more (m fixed at REGISTRATION_GAP_ELSE).
+
+    The organisations that register one person mostly do so around one case (police,
+    shelter and coordinators within months), while namesakes are registered at unrelated
+    times: for pairs without a date of birth this is the evidence that separates a
+    person's second registration from a namesake's.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    gap = "abs(reg_day_l - reg_day_r)"
+    return cl.CustomComparison(output_column_name="registration_gap", comparison_levels=[
+        cll.NullLevel("reg_day"),
+        cll.CustomLevel(f"{gap} <= 30", label_for_charts="within 30 days"),
+        cll.CustomLevel(f"{gap} <= 180", label_for_charts="within 180 days"),
+        cll.CustomLevel(f"{gap} <= 365", label_for_charts="within a year"),
+        cll.ElseLevel().configure(m_probability=REGISTRATION_GAP_ELSE, fix_m_probability=True),
+    ])
+
+
 def _plain_settings(p: pd.DataFrame):
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -65,20 +94,26 @@ def _plain_settings(p: pd.DataFrame):
     # DuckDB halves the count of transpositions with integer division, Splink's Spark function does not, and
     # the two then disagree near a threshold). A transposition costs 2, so "close" also accepts two names
     # with the same letters (sorted-letter keys computed beforehand) at distance 2; one edit in a name of
-    # four letters or fewer (Chen/Shen, Fang/Yang: often other persons) is only "within 2 edits".
+    # four letters or fewer (Chen/Shen, Fang/Yang: often other persons) is only "similar".
     def close(a: str, b: str) -> str:
         """SQL: names a and b one edit apart (5+ letters), or two apart with the same letters (transposition)."""
         return (f"((levenshtein({a}_l, {b}_r) <= 1 and length({a}_l) >= 5 and length({b}_r) >= 5) or "
                 f"({a}_srt_l = {b}_srt_r and levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 4))")
 
     def contained(a: str) -> str:
-        """SQL: the shorter of the two values of column a (3+ letters) is part of the longer, and they differ."""
-        return (f"({a}_l <> {a}_r and ((length({a}_r) >= 3 and instr({a}_l, {a}_r) > 0) or "
-                f"(length({a}_l) >= 3 and instr({a}_r, {a}_l) > 0)))")
+        """SQL: the shorter of the two values of column a (4+ letters) is part of the longer, and they differ.
+
+        Not 3 letters: with spaces removed "anh" is part of "thithanh" and "tao" of "xiaotao" by chance."""
+        return (f"({a}_l <> {a}_r and ((length({a}_r) >= 4 and instr({a}_l, {a}_r) > 0) or "
+                f"(length({a}_l) >= 4 and instr({a}_r, {a}_l) > 0)))")
 
     def similar(a: str, b: str) -> str:
-        """SQL: names a and b at most two edits apart (Levenshtein)."""
-        return f"levenshtein({a}_l, {b}_r) <= 2"
+        """SQL: names a and b one edit apart, or two apart when both have 6+ letters (Levenshtein).
+
+        Two edits turn most short names into others (Dion/Aron, Lara/Sarah, Wang/Long): for names of five
+        letters or fewer they are no evidence of one person."""
+        return (f"(levenshtein({a}_l, {b}_r) <= 1 or (levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 6 "
+                f"and length({b}_r) >= 6))")
 
     name = cl.CustomComparison(
         output_column_name="name",
@@ -96,19 +131,20 @@ def _plain_settings(p: pd.DataFrame):
             cll.CustomLevel(f"{close('fn', 'fn')} and {close('sn', 'sn')}", label_for_charts="both close"),
             cll.CustomLevel(f"{close('fn', 'sn')} and {close('sn', 'fn')}", label_for_charts="swapped, both close"),
             cll.CustomLevel(f"sn_l = sn_r and {similar('fn', 'fn')}").configure(
-                label_for_charts="surname exact, first name within 2 edits", tf_adjustment_column="sn"),
+                label_for_charts="surname exact, first name similar", tf_adjustment_column="sn"),
             cll.CustomLevel(f"fn_l = fn_r and {similar('sn', 'sn')}").configure(
-                label_for_charts="first name exact, surname within 2 edits", tf_adjustment_column="fn"),
+                label_for_charts="first name exact, surname similar", tf_adjustment_column="fn"),
             cll.CustomLevel(
                 f"({similar('fn', 'fn')} and {similar('sn', 'sn')}) or ({similar('fn', 'sn')} and {similar('sn', 'fn')})",
-                label_for_charts="both within 2 edits (or swapped)",
+                label_for_charts="both similar (or swapped)",
             ),
             # one part of a compound first name or double surname ("Tấn Minh"/"Minh", "Fonseca Costa"/"Costa")
             cll.CustomLevel(f"({contained('fn')} and {similar('sn', 'sn')}) or ({contained('sn')} and "
                             f"{similar('fn', 'fn')})", label_for_charts="one name part of the other, other close"),
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
-            cll.ElseLevel(),
+            # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
+            cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True),
         ],
     )
     dob = cl.CustomComparison(
@@ -116,6 +152,9 @@ def _plain_settings(p: pd.DataFrame):
         comparison_description="date of birth",
         comparison_levels=[
             cll.NullLevel("dob"),
+            # 1 January is what many systems record when only the year is known: two persons born in one year
+            # share it far more often than any other date
+            cll.CustomLevel("dob_l = dob_r and dob_md_l = '01-01'", label_for_charts="exact, 1 January"),
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob"),
             # near misses of a common date (1 January, given when the real date is unknown) say little: term
             # frequencies of the dates
@@ -146,6 +185,8 @@ def _plain_settings(p: pd.DataFrame):
     )
     comparisons = [name, dob]
     comparisons += _sex_nat(p)
+    if "reg_day" in p.columns:
+        comparisons.append(_registration_gap())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
@@ -183,6 +224,16 @@ def _plain_settings(p: pd.DataFrame):
     nodob_keys += [k for k in coarse if _rule_pairs(p, k, "dob") <= COARSE_RULE_PAIRS]
     # swapped names with a typo in the first letter of one, date of birth right (5M pairs at 1M registrations)
     for k in ((("dob", "dob"), ("fn1", "sn1")), (("dob", "dob"), ("sn1", "fn1"))):
+        if _rule_pairs(p, k, None) <= COARSE_RULE_PAIRS:
+            rules.append(" and ".join(f"l.{a} = r.{b}" for a, b in k))
+    # typos in both names (whatever the date of birth says): the first two letters of both names (also swapped),
+    # the last two, the Soundex code of one name with the initial of the other, the Soundex codes without their
+    # first letters. Cheap in registers of a few thousand persons; left out when a key's blocks are large
+    # (common names at 1M registrations)
+    fuzzy = [(("fn_p2", "fn_p2"), ("sn_p2", "sn_p2")), (("fn_p2", "sn_p2"), ("sn_p2", "fn_p2")),
+             (("fn_s2", "fn_s2"), ("sn_s2", "sn_s2")), (("sn_sx", "sn_sx"), ("fn1", "fn1")),
+             (("fn_sx", "fn_sx"), ("sn1", "sn1")), (("fn_sxt", "fn_sxt"), ("sn_sxt", "sn_sxt"))]
+    for k in fuzzy:
         if _rule_pairs(p, k, None) <= COARSE_RULE_PAIRS:
             rules.append(" and ".join(f"l.{a} = r.{b}" for a, b in k))
     for k in nodob_keys:
