@@ -96,7 +96,9 @@ def compare(
     -------
     Comparison
         ``results`` (method -> Result), ``table`` (one row per method, as ``compare.csv``),
-        ``skipped`` (method -> why it did not apply or failed).
+        ``skipped`` (method -> why it did not apply or failed), ``headline``
+        (:class:`~darkfigure.headline.Headline`: range, reasons, kept and dropped methods;
+        None with ``headline=False``).
 
     Raises
     ------
@@ -130,5 +132,10 @@ def compare(
             results[m] = from_dga(r)
     skipped = {str(row.method): str(row.warnings) for row in table.itertuples()
                if row.method not in results and row.status in ("not applicable", "failed")}
-    return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped)
+    hl = table.attrs.get("headline")
+    if hl is not None:
+        from .headline import Headline
+
+        hl = Headline(**hl)
+    return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped, headline=hl)
 

@@ -467,8 +467,13 @@ def _print_result(res) -> None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
         head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
-            head.add_row("averaged", "one model only (no search, or the search visited one model): the interval is "
-                         "that model's parametric bootstrap")
+            visited = 0 if res.search is None else len({f.model.label() for f in res.search.fits})
+            head.add_row("averaged", (
+                "one model only (no search)" if visited == 0 else "one model only (the search visited one model)"
+                if visited == 1 else f"one model only: the search visited {visited} models, but all the weight "
+                f"fell on the chosen one (the others' {res.averaged.criterion.upper()} weights are below 0.1%, or "
+                "their N̂ is not identified)")
+                + ": the interval is that model's parametric bootstrap")
         elif getattr(res, "averaged", None) is not None:
             a = res.averaged
             head.add_row(

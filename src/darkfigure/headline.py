@@ -52,6 +52,7 @@ __all__ = [
     "chao_bound",
     "negative_dependence",
     "publish_statement",
+    "format_p",
 ]
 
 #: deviance p-value below which a model is taken to be contradicted by the table (as diagnostics.GOF_ALPHA)
@@ -154,8 +155,10 @@ def chao_bound(h: CaptureHistories) -> dict | None:
     Returns
     -------
     dict with ``nhat, se, low, high`` (persons; the 95% multinomial profile interval of
-    Rcapture's ``closedpCI.t``), or None with fewer than 3 lists or when the bound is not
-    identified.
+    Rcapture's ``closedpCI.t``), ``model`` (``"Mth-chao"``), its deviance test ``deviance, df,
+    p_value`` and ``contradicted`` (True when :func:`goodness_of_fit` flags that model: the
+    bound is then quoted with that warning), or None with fewer than 3 lists or when the
+    bound is not identified.
     """
     if h.k < 3:
         return None
@@ -168,7 +171,12 @@ def chao_bound(h: CaptureHistories) -> dict | None:
     if f.status != "ok" or not (np.isfinite(f.nhat) and np.isfinite(f.se)):
         return None
     lo, hi = (f.low, f.high) if f.interval is not None else (f.nhat - 1.96 * f.se, f.nhat + 1.96 * f.se)
-    return {"nhat": float(f.nhat), "se": float(f.se), "low": float(max(lo, h.n_observed)), "high": float(hi)}
+    # the bound is Mth Chao's N̂: when that model itself fits the table poorly, whoever quotes the bound must say so
+    fitted = getattr(f, "fitted", None)
+    g = goodness_of_fit(f.deviance, f.df, None if fitted is None else np.asarray(fitted, dtype=float))
+    return {"nhat": float(f.nhat), "se": float(f.se), "low": float(max(lo, h.n_observed)), "high": float(hi),
+            "model": "Mth-chao", "deviance": g["deviance"], "df": g["df"], "p_value": g["p_value"],
+            "contradicted": bool(g["flagged"])}
 
 
 def negative_dependence(h: CaptureHistories, n: float, checks: list[dict] | None = None) -> list[str]:
@@ -203,6 +211,13 @@ def negative_dependence(h: CaptureHistories, n: float, checks: list[dict] | None
                 if z is not None and np.isfinite(z) and z < -1.96:
                     out.append(f"the interaction {pair} is negative (z = {z:+.1f})")
     return out
+
+
+def format_p(p) -> str:
+    """``"p = 1.6e-07"``, or ``"p < 1e-16"`` below double precision's resolution (never ``"p = 0"``)."""
+    if p is None or not np.isfinite(p):
+        return "p unknown"
+    return "p < 1e-16" if p < 1e-16 else f"p = {p:.2g}"
 
 
 def _fmt(v) -> str:
@@ -366,16 +381,27 @@ def headline(
 
     bad = [m for m in live if misfit(rows[m])]
     for m in bad:
-        dropped[m] = f"poor fit (deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df, p = {rows[m]['p_value']:.2g})"
+        # the deviance itself is in the method's evidence; the verdict does not repeat it
+        dropped[m] = "poor fit (its deviance test rejects the model, see fit)"
     if bad:
         rules.append("poor-fit")
+        if len(bad) <= 3:
+            what = "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df "
+                             f"({format_p(rows[m]['p_value'])})" for m in bad)
+        else:  # many: the range of p-values, not every deviance (each is in its method's evidence)
+            ps = sorted(bad, key=lambda m: -rows[m]["p_value"])
+            def pv(m):
+                q = rows[m]["p_value"]
+                return "below 1e-16" if q < 1e-16 else f"{q:.2g}"
+
+            what = (f"the deviance tests of these {len(bad)} give p-values from {pv(ps[0])} ({ps[0]}) down to "
+                    f"{pv(ps[-1])} ({ps[-1]})")
         reasons.append(
-            f"The data contradict {_names(bad)}: "
-            + "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df (p = {rows[m]['p_value']:.2g})"
-                        for m in bad)
+            f"The data contradict {_names(bad)}: {what}"
             + f" — below {GOF_ALPHA:g} (on a sparse table: a deviance more than {SPARSE_FACTOR:g} times its critical "
             "value), so the way " + ("this model says" if len(bad) == 1 else "these models say")
-            + " the lists overlap does not match the table; " + ("it is" if len(bad) == 1 else "they are") + " dropped.")
+            + " the lists overlap does not match the table; " + ("it is" if len(bad) == 1 else "they are") + " dropped"
+            + (" (each method's deviance is in its evidence)." if len(bad) > 3 else "."))
     live = [m for m in live if m not in dropped]
     # 4. leave-one-list-out validation
     failed = []
@@ -405,6 +431,9 @@ def headline(
     ev["negative_dependence"] = neg
     chao_raise = False
     can_choose = True
+    # Chao's bound is Mth Chao's N̂: when that model itself fails its deviance test, every quote of the bound says so
+    cwhich = (f" (from Mth Chao, whose own fit the table contradicts, {format_p(chao.get('p_value'))}: read the bound "
+              "with care)" if chao and chao.get("contradicted") else "")
     if chao and detected:
         below = [m for m in live if m in HOMOGENEOUS and "chao" not in m
                  and (chao["nhat"] - rows[m]["nhat"]) / chao["se"] > CHAO_Z]
@@ -413,7 +442,7 @@ def headline(
             can_choose = False
             reasons.append(
                 f"Chao's lower bound under heterogeneity is {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–"
-                f"{_fmt(chao['high'])}) and the checks flag it ({', '.join(detected)}), but {'; '.join(neg)}: "
+                f"{_fmt(chao['high'])}){cwhich} and the checks flag it ({', '.join(detected)}), but {'; '.join(neg)}: "
                 "negative dependence, which makes the bound overstate N. The data cannot tell heterogeneity from "
                 "negative dependence, so no method is dropped for lying below the bound and the bound's interval "
                 "joins the range.")
@@ -424,7 +453,7 @@ def headline(
             rules.append("below-chao")
             reasons.append(
                 f"The checks detect heterogeneity of registration ({', '.join(detected)}) and no list pair shows "
-                f"negative dependence, so Chao's lower bound {_fmt(chao['nhat'])} (se {_fmt(chao['se'])}) holds: "
+                f"negative dependence, so Chao's lower bound {_fmt(chao['nhat'])} (se {_fmt(chao['se'])}){cwhich} holds: "
                 + (f"{_names(below)} assume{'s' if len(below) == 1 else ''} every person equally catchable and "
                    f"{'lies' if len(below) == 1 else 'lie'} more than {CHAO_Z} standard errors below it, so "
                    f"{'it is' if len(below) == 1 else 'they are'} dropped."
@@ -439,7 +468,16 @@ def headline(
     if live:
         lo, hi = span(live)
         low, high = float(min(lo)), float(max(hi))
-        if max(lo) <= min(hi):
+        if h.k == 2:
+            # every method reduces to (nearly) the same 2-list model: their agreement checks nothing
+            can_choose = False
+            rules.append("two-lists")
+            reasons.append(
+                f"With 2 lists the methods left ({_names(live)}) are essentially the same 2-list model (the two "
+                "lists independent" + (" within each covariate stratum" if h.covariates else "")
+                + "), so their agreement means nothing: no check of the identifying assumption is possible with 2 "
+                f"lists, and the headline {_fmt(low)}–{_fmt(high)} rests on that assumption alone.")
+        elif max(lo) <= min(hi):
             rules.append("agree")
             reasons.append(
                 f"{'The one method left' if len(live) == 1 else f'The {len(live)} methods left'} ({_names(live)}) "
@@ -498,7 +536,7 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
         m = str(r["method"])
         parts = []
         if "p_value" in r and r.get("p_value") is not None and np.isfinite(r["p_value"]):
-            parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df'])} df, p = {r['p_value']:.2g}"
+            parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df'])} df, {format_p(r['p_value'])}"
                          + (" (sparse table: only a gross misfit counts)" if bool(r.get("sparse", False)) else ""))
         elif m in ("lcmcr", "dga"):
             parts.append("fit: no deviance test (Bayesian, averaged over models or classes)")
@@ -511,11 +549,12 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
             parts.append("validation: not rerun (sampler too slow for one run per list)")
         if chao and np.isfinite(r["nhat"]) and m in HOMOGENEOUS:
             z = (chao["nhat"] - r["nhat"]) / chao["se"]
-            parts.append(f"N̂ {abs(z):.1f} se {'below' if z > 0 else 'above'} Chao's bound {_fmt(chao['nhat'])}")
+            parts.append(f"N̂ {abs(z):.1f} se {'below' if z > 0 else 'above'} Chao's bound {_fmt(chao['nhat'])}"
+                         + (" (Mth Chao's N̂, a model the table contradicts)" if chao.get("contradicted") else ""))
         if "extended MLE" in str(r.get("warnings", "")):
             parts.append("extended MLE (some cells fitted as 0; N̂ still identified)")
         if np.isfinite(r["lower"]) and np.isfinite(r["upper"]) and r["lower"] > 0:
-            parts.append(f"interval width ×{r['upper'] / r['lower']:.2f}")
+            parts.append(f"interval: upper limit {r['upper'] / r['lower']:.2f} times the lower")
         elif np.isfinite(r["nhat"]) and not np.isnan(r["upper"]) and not np.isfinite(r["upper"]):
             parts.append("no finite upper limit")
         ev.append("; ".join(parts))
@@ -532,58 +571,130 @@ def publish_statement(est) -> dict:
     Parameters
     ----------
     est : Estimate
-        With its ``checks`` (goodness of fit, residuals, Chao's bound, heterogeneity).
+        With its ``checks`` (goodness of fit, residuals, Chao's bound, heterogeneity); its
+        fit, bootstrap and interval are read too, so that the statement never contradicts
+        the run's own warnings (docs/headline_rules.md, "what to publish").
 
     Returns
     -------
     dict with ``low``, ``high`` (persons; ``high`` None when this run cannot give the upper
-    end), ``statement`` (one plain paragraph), ``rules`` (identifiers as in
-    docs/headline_rules.md) and ``publish_interval`` (True when N̂'s interval may be
-    published as it stands).
+    end; both None without an interval), ``statement`` (one plain paragraph), ``rules``
+    (identifiers as in docs/headline_rules.md, the caveats ``fit-unclear``,
+    ``failed-replicates`` and ``no-interval`` after the rule) and ``publish_interval`` (True
+    when N̂'s interval may be published as it stands).
     """
     h = est.histories
     checks = [c.to_dict() for c in est.checks]
     flags = {c["name"]: bool(c["flagged"]) for c in checks if c.get("computed", True)}
     lo, hi, nh = float(est.lower), float(est.upper), float(est.nhat)
+    n_obs = int(h.n_observed)
+    has_ci = not (np.isnan(lo) and np.isnan(hi))
     rng = f"{_fmt(lo)}–{_fmt(hi)}"
-    if not est.fit.identified or not np.isfinite(nh):
+    # N̂ with its interval, or N̂ alone when the run computed none (never "N̂ 12,350 (–––)")
+    nhr = f"N̂ {_fmt(nh)} ({rng})" if has_ci else f"N̂ {_fmt(nh)}"
+    low_, high_ = (lo, hi) if has_ci else (None, None)
+    fit = est.fit
+    if not fit.identified or not np.isfinite(nh):
         return {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
                 "statement": "Nothing to publish: the data do not identify N under the chosen model."}
-    if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(h.n_observed, 1)):
-        return {"low": lo if np.isfinite(lo) else float(h.n_observed), "high": None, "rules": ["not-identified"],
-                "publish_interval": False,
-                "statement": f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
-                "above under this model (run darkfigure compare for methods that may)."}
-    if flags.get("goodness_of_fit"):
-        return {"low": lo, "high": hi, "rules": ["poor-fit"], "publish_interval": False,
-                "statement": f"Do not publish N̂ {_fmt(nh)} ({rng}) on its own: the chosen model does not fit how the "
-                "lists overlap; run darkfigure compare, whose headline weighs the other methods."}
+    # caveats the run's own warnings raise, said in every statement that keeps N̂
+    caveats: list[tuple[str, str]] = []
+    boot = getattr(est, "bootstrap", None)
+    counts = (getattr(boot, "status_counts", None) or {}) if boot is not None else {}
+    failed = int(counts.get("not identified", 0) or 0)
+    if failed and has_ci:
+        caveats.append(("failed-replicates", f"{failed} of {boot.n_replicates} bootstrap replicates gave no finite "
+                        "N̂ and are left out, so the interval understates the uncertainty"))
+    if not has_ci:
+        caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
+                        "run it again with a bootstrap or profile-likelihood interval"))
+    gof = None
+    dev, df = getattr(fit, "deviance", None), getattr(fit, "df_residual", None)
+    if dev is not None and df is not None and int(df) > 0 and "goodness_of_fit" in flags:
+        t = getattr(fit, "table", None)
+        fitted = fit.fitted[t.observable] if t is not None and getattr(fit, "fitted", None) is not None else None
+        gof = goodness_of_fit(dev, int(df), fitted)
+    if gof is not None and not flags.get("goodness_of_fit") and not gof["flagged"] and gof["p_value"] is not None \
+            and gof["p_value"] < GOF_ALPHA:
+        caveats.append(("fit-unclear", f"the deviance test rejects the model (deviance {gof['deviance']:,.1f} on "
+                        f"{gof['df']} df, {format_p(gof['p_value'])}) but the table is sparse, so whether the model "
+                        "fits cannot be judged reliably"))
+
+    def out(low, high, rules, publish, statement, cav=True):
+        cs = caveats if cav else [c for c in caveats if c[0] == "no-interval"]
+        if cs:
+            statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
+        return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
+                "publish_interval": bool(publish and has_ci and not cs), "statement": statement}
+
+    # degenerate: the model fits the unseen cell as 0 (N̂ = n), e.g. everybody on every list
+    hidden0 = False
+    t = getattr(fit, "table", None)
+    if t is not None and getattr(fit, "fitted", None) is not None:
+        hidden0 = bool(np.any(np.asarray(fit.fitted)[t.hidden] == 0))
+    if nh - n_obs < 0.5 or (has_ci and np.isfinite(lo) and np.isfinite(hi) and hi - lo < 0.5):
+        return out(float(n_obs), None, ["degenerate"], False,
+                   f"Do not publish {nhr}: the model says nobody was missed (N̂ equals the {n_obs:,} persons "
+                   "observed"
+                   + (", its interval has no width" if has_ci else "") + "), which the data cannot support; they do "
+                   "not tell how many persons no list saw, so report only that at least "
+                   f"{n_obs:,} persons were registered.", cav=False)
+    if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
+        return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
+                   f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
+                   "above under this model (run darkfigure compare for methods that may).", cav=False)
+    if flags.get("goodness_of_fit") or (gof is not None and gof["flagged"]):
+        return out(low_, high_, ["poor-fit"], False,
+                   f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
+                   "darkfigure compare, whose headline weighs the other methods.", cav=False)
+    zero = (f" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
+            "which the data cannot support." if hidden0 else "")
+    if h.k == 2:
+        return out(low_, high_, ["no-checks"], False,
+                   f"{nhr} rests on its model alone: with 2 lists no check of the identifying assumption is "
+                   "possible (that the two lists are independent" + (" within each covariate stratum"
+                                                                      if h.covariates else "")
+                   + "; other models give the same table and a different N), so publish it only with that caveat."
+                   + zero)
     if not flags:
-        return {"low": lo, "high": hi, "rules": ["no-checks"], "publish_interval": np.isfinite(lo),
-                "statement": f"N̂ {_fmt(nh)} ({rng}) rests on its model alone: no check of how the lists overlap "
-                "could be run on these data (with 2 lists none can), so publish it only with that caveat."}
+        return out(low_, high_, ["no-checks"], False,
+                   f"{nhr} rests on its model alone: no check of how the lists overlap could be run on these "
+                   "data, so publish it only with that caveat." + zero)
     detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
     chao = chao_bound(h) if detected and "chao_lower_bound" in flags else None
     if detected and chao is not None and flags.get("chao_lower_bound"):
         neg = negative_dependence(h, chao["nhat"], checks)
         cb = f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–{_fmt(chao['high'])})"
+        if chao.get("contradicted"):
+            cb += f" (from model Mth Chao, which itself fits the table poorly, {format_p(chao['p_value'])})"
         if neg:
-            return {"low": lo, "high": None, "rules": ["chao-vs-negative-dependence"], "publish_interval": False,
-                    "statement": f"The range to report starts at N̂'s lower limit {_fmt(lo)} and reaches at least "
-                    f"{cb}, not N̂ {_fmt(nh)} ({rng}) alone, because the data cannot tell which is wrong: N̂ is too low if "
-                    f"persons differ in how likely they are to be registered, while the bound is too high if lists "
-                    f"are negatively dependent ({'; '.join(neg)}), which the model allows for and the bound does "
-                    "not. How far above the bound N may lie this model cannot say: darkfigure compare gives the "
-                    "headline range with its reasons."}
-        return {"low": chao["low"], "high": None, "rules": ["below-chao", "chao-raise"], "publish_interval": False,
-                "statement": f"Do not publish N̂ {_fmt(nh)} ({rng}): the checks detect heterogeneity "
-                f"({', '.join(detected)}) and N̂ lies below {cb}; the range to report starts at the bound's lower "
-                f"limit {_fmt(chao['low'])} and its upper end needs models of heterogeneity (darkfigure compare)."}
+            start = (f"The range to report starts at N̂'s lower limit {_fmt(lo)}" if has_ci
+                     else f"The range to report starts near N̂ {_fmt(nh)}")
+            return out(lo if has_ci else None, None, ["chao-vs-negative-dependence"], False,
+                       f"{start} and reaches at least {cb}, not {nhr} alone, because the data cannot tell which is "
+                       "wrong: N̂ is too low if persons differ in how likely they are to be registered, while the "
+                       f"bound is too high if lists are negatively dependent ({'; '.join(neg)}), which the model "
+                       "allows for and the bound does not. How far above the bound N may lie this model cannot say: "
+                       "darkfigure compare gives the headline range with its reasons." + zero)
+        return out(chao["low"], None, ["below-chao", "chao-raise"], False,
+                   f"Do not publish {nhr}: the checks detect heterogeneity ({', '.join(detected)}) and N̂ lies "
+                   f"below {cb}; the range to report starts at the bound's lower limit {_fmt(chao['low'])} and its "
+                   "upper end needs models of heterogeneity (darkfigure compare).", cav=False)
     if detected:
-        return {"low": lo, "high": hi, "rules": ["heterogeneity"], "publish_interval": False,
-                "statement": f"N̂ {_fmt(nh)} ({rng}) is likely too low: the checks detect heterogeneity "
-                f"({', '.join(detected)}); publish its lower limit {_fmt(lo)} as a floor and take the range from "
-                "darkfigure compare."}
-    return {"low": lo, "high": hi, "rules": ["agree"], "publish_interval": True,
-            "statement": f"Publish N̂ {_fmt(nh)} with its interval {rng}: the model fits and the checks find no "
-            "heterogeneity it misses (the identifying assumption — no highest-order interaction — remains untested)."}
+        floor = (f"publish its lower limit {_fmt(lo)} as a floor" if has_ci and np.isfinite(lo)
+                 else "treat it as a floor")
+        return out(low_, high_, ["heterogeneity"], False,
+                   f"{nhr} is likely too low: the checks detect heterogeneity ({', '.join(detected)}); {floor} and "
+                   "take the range from darkfigure compare." + zero)
+    why = ("the checks find no heterogeneity it misses (the identifying assumption — no highest-order "
+           "interaction — remains untested)")
+    if hidden0:
+        return out(low_, high_, ["agree"], False, f"Publish {nhr} only with care: {why}." + zero)
+    if any(c[0] == "fit-unclear" for c in caveats):
+        return out(low_, high_, ["agree"], False, f"Publish {nhr} only with the caveats below: {why}.")
+    if not has_ci:
+        return out(low_, high_, ["agree"], False, f"Do not publish {nhr} yet: the model fits and {why}.")
+    if failed:
+        return out(low_, high_, ["agree"], False, f"Publish {nhr} only as a lower bound on the uncertainty: the "
+                   f"model fits and {why}.")
+    return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: the model fits and {why}.")

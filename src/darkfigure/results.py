@@ -199,8 +199,39 @@ class Result:
             columns=list(FRAME_COLUMNS),
         )
 
+    def to_publish(self) -> dict | None:
+        """What to publish from this result (log-linear :func:`darkfigure.estimate` results; None for the others).
+
+        The dict of :func:`darkfigure.headline.publish_statement`: ``low``, ``high``,
+        ``statement``, ``rules``, ``publish_interval``; computed once and kept.
+        """
+        if "_publish" not in self.__dict__:
+            f = getattr(self.raw, "to_publish", None)
+            # frozen dataclass: cache beside the fields, as functools.cached_property does
+            self.__dict__["_publish"] = f() if callable(f) else None
+        return self.__dict__["_publish"]
+
+    @property
+    def identifying_assumption(self) -> dict | None:
+        """N̂ as the untestable highest-order interaction is relaxed (log-linear results; None when not computed).
+
+        The dict of :meth:`darkfigure.sensitivity.IdentifyingAssumption.to_dict`, plus ``summary``,
+        the one-line range the command line prints.
+        """
+        ident = getattr(self.raw, "identifying", None)
+        if ident is None:
+            return None
+        d = _jsonable(ident.to_dict())
+        if hasattr(ident, "summary_line"):
+            d["summary"] = ident.summary_line()
+        return d
+
     def to_dict(self) -> dict[str, Any]:
-        """Everything in plain JSON-able types; ``details`` holds the method's own result."""
+        """Everything in plain JSON-able types; ``details`` holds the method's own result.
+
+        Log-linear results also carry ``to_publish`` (:meth:`to_publish`) and
+        ``identifying_assumption`` (:attr:`identifying_assumption`); None for other methods.
+        """
         raw = self.raw
         if raw is None:
             details = None
@@ -219,6 +250,8 @@ class Result:
             "dark_figure": _num(self.dark_figure),
             "confidence_interval": self.confidence_interval.to_dict(),
             "warnings": list(self.warnings),
+            "to_publish": _jsonable(self.to_publish()),
+            "identifying_assumption": self.identifying_assumption,
             "groups": None if self.groups is None else _jsonable(self.groups),
             "details": _jsonable(details),
         }
@@ -268,7 +301,12 @@ class Result:
             head += f"; model {self.model}"
         if self.status != "ok":
             head += f" [{self.status}]"
-        return head + "".join(f"\n  warning: {w}" for w in self.warnings)
+        ident = self.identifying_assumption
+        if ident is not None and ident.get("summary"):
+            head += f"\n  assumption: {ident['summary']}"
+        head += "".join(f"\n  warning: {w}" for w in self.warnings)
+        pub = self.to_publish()
+        return head + (f"\n  to publish: {pub['statement']}" if pub else "")
 
     def _repr_html_(self) -> str:
         """Notebook display: the headline, the summary row and the warnings."""
@@ -278,7 +316,13 @@ class Result:
                 f"{self.n_observed:,}; dark figure {_fmt(self.dark_figure)}</p>")
         table = self.summary.drop(columns=["warnings"]).to_html(index=False, na_rep="–", float_format="{:,.1f}".format)
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        return f'<div class="darkfigure-result">{head}{table}' + (f"<ul>{warn}</ul>" if warn else "") + "</div>"
+        ident = self.identifying_assumption
+        assume = (f"<p>assumption: {html.escape(ident['summary'])}</p>" if ident is not None and ident.get("summary")
+                  else "")
+        pub = self.to_publish()
+        publish = f"<p><b>to publish:</b> {html.escape(pub['statement'])}</p>" if pub else ""
+        return (f'<div class="darkfigure-result">{head}{table}{assume}' + (f"<ul>{warn}</ul>" if warn else "")
+                + publish + "</div>")
 
 
 # ------------------------------------------------------------------------------------- adapters
@@ -411,12 +455,17 @@ class Comparison:
         Persons registered by at least one list.
     skipped : dict of str to str
         Methods that did not apply or failed, and why.
+    headline : Headline or None
+        The headline range with its reasons, rules, kept and dropped methods
+        (:class:`darkfigure.headline.Headline`, as ``compare.json`` → ``headline``); None with
+        ``headline=False``.
     """
 
     results: dict[str, Result]
     table: pd.DataFrame
     n_observed: int
     skipped: dict[str, str] = field(default_factory=dict)
+    headline: Any = None
 
     def __getitem__(self, method: str) -> Result:
         return self.results[method]
@@ -438,10 +487,14 @@ class Comparison:
         return self.table.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"n_observed", "methods": {name: Result.to_dict()}, "skipped": {...}}`` in JSON types."""
+        """``{"n_observed", "methods": {name: Result.to_dict()}, "skipped": {...}, "headline": {...}}`` in JSON types.
+
+        ``headline`` is :meth:`darkfigure.headline.Headline.to_dict` (None without a headline).
+        """
         return {"n_observed": int(self.n_observed),
                 "methods": {m: r.to_dict() for m, r in self.results.items()},
-                "skipped": dict(self.skipped)}
+                "skipped": dict(self.skipped),
+                "headline": None if self.headline is None else _jsonable(self.headline.to_dict())}
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Forest plot: each method's N̂ and interval on one axis, the persons observed as a line.
