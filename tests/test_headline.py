@@ -1,6 +1,7 @@
 """The headline of `compare` (darkfigure.headline): each rule fires on a table built to trigger it and says so."""
 
 import json
+import re
 from itertools import product
 from types import SimpleNamespace
 
@@ -280,3 +281,141 @@ def test_headline_covers_the_truth_on_simulated_populations():
                      reps=100).attrs["headline"]
         hits += hl["low"] <= n <= hl["high"]
     assert hits >= 15, hits
+
+
+# ----------------------------------------------------------------------------- the statement follows the run's warnings
+def _sparse_fit(deviance: float, df: int, share_below_1: float, n_cells: int = 100):
+    """A fake fit: `n_cells` observable cells, `share_below_1` of them fitted at 0.5 persons, one hidden cell."""
+    fitted = np.full(n_cells + 1, 5.0)
+    fitted[: int(share_below_1 * n_cells)] = 0.5
+    observable = np.r_[np.ones(n_cells, bool), False]
+    return SimpleNamespace(identified=True, deviance=deviance, df_residual=df, fitted=fitted,
+                           table=SimpleNamespace(observable=observable, hidden=~observable))
+
+
+def test_publish_never_says_the_model_fits_when_a_sparse_tables_misfit_is_gross():
+    # cruyff_simdat with X1, X2, Y and partial pooling: deviance 469.8 on 137 df (p = 5e-38) on a sparse table, so
+    # the goodness-of-fit check stays unflagged while the run warns that the model fits poorly
+    h = load("hiv_rome")
+    fake = _fake(h, [Check("goodness_of_fit", 5e-38, False, "")])
+    fake.fit = _sparse_fit(469.8, 137, 0.4)
+    p = publish_statement(fake)
+    assert p["rules"] == ["poor-fit"] and not p["publish_interval"]
+    assert p["statement"].startswith("Do not publish") and "model fits" not in p["statement"]
+
+
+def test_publish_a_sparse_tables_rejection_within_the_leniency_is_a_caveat():
+    # the Netherlands demo's numbers: deviance 38.0 on 24 df (p = 0.035), 67% of cells fitted below 1
+    h = load("hiv_rome")
+    fake = _fake(h, [Check("goodness_of_fit", 0.035, False, "")])
+    fake.fit = _sparse_fit(38.0, 24, 0.67)
+    p = publish_statement(fake)
+    assert p["rules"] == ["agree", "fit-unclear"] and not p["publish_interval"]
+    assert ": the model fits" not in p["statement"] and "cannot be judged reliably" in p["statement"]
+    assert "p = 0.035" in p["statement"]
+
+
+def test_publish_refuses_n_hat_equal_to_the_persons_observed():
+    # everyone on all three lists: N̂ = n = 50 and interval 50-50
+    t = pd.DataFrame({"A": [1], "B": [1], "C": [1], "count": [50]})
+    res = estimate(t, seed=1, reps=50)
+    p = res.to_publish()
+    assert p["rules"] == ["degenerate"] and not p["publish_interval"] and p["high"] is None and p["low"] == 50
+    assert p["statement"].startswith("Do not publish N̂ 50") and "nobody was missed" in p["statement"]
+    assert "Publish N̂" not in p["statement"]
+
+
+def test_publish_says_the_interval_understates_when_replicates_failed():
+    # '13 of 50 replicates gave no finite N̂ ... the interval understates the uncertainty'
+    fake = _fake(load("hiv_rome"), [Check("goodness_of_fit", 0.5, False, ""), Check("heterogeneity", 0.5, False, "")])
+    fake.bootstrap = SimpleNamespace(status_counts={"not identified": 13, "ok": 37}, n_replicates=50)
+    p = publish_statement(fake)
+    assert p["rules"] == ["agree", "failed-replicates"] and not p["publish_interval"]
+    assert "13 of 50 bootstrap replicates" in p["statement"] and "understates the uncertainty" in p["statement"]
+    assert not p["statement"].startswith("Publish N̂ 5,000 with its interval")
+
+
+def test_publish_without_an_interval_does_not_talk_of_one():
+    res = estimate("uk_2013", ci="none")
+    p = res.to_publish()
+    assert p["low"] is None and p["high"] is None and not p["publish_interval"] and "no-interval" in p["rules"]
+    assert "interval" not in p["statement"] and "–" not in p["statement"]
+    assert p["statement"].startswith("Do not publish N̂ 12,350 yet") and "no uncertainty" in p["statement"]
+
+
+def _two_lists(covariate: bool) -> pd.DataFrame:
+    rows = [(1, 0, 60), (0, 1, 50), (1, 1, 30)]
+    if not covariate:
+        return pd.DataFrame(rows, columns=["A", "B", "count"])
+    return pd.DataFrame([(*r[:2], x, r[2] + (7 if x == "m" else 0)) for r in rows for x in ("f", "m")],
+                        columns=["A", "B", "X", "count"])
+
+
+@pytest.mark.parametrize("covariate", [False, True])
+@pytest.mark.parametrize("search", ["cruyff", "none"])
+def test_publish_with_two_lists_says_no_check_is_possible(covariate, search):
+    res = estimate(_two_lists(covariate), lists=["A", "B"], covariates=["X"] if covariate else None, search=search,
+                   seed=1, reps=50)
+    p = res.to_publish()
+    assert p["rules"] == ["no-checks"] and not p["publish_interval"]
+    assert "with 2 lists no check of the identifying assumption is possible" in p["statement"]
+    assert "model fits" not in p["statement"] and "find no heterogeneity" not in p["statement"]
+    assert ("within each covariate stratum" in p["statement"]) == covariate
+
+
+def test_compare_on_two_lists_says_agreement_checks_nothing():
+    t = compare(CaptureHistories.from_table(_two_lists(False), lists=["A", "B"]), seed=1, reps=50)
+    hl = t.attrs["headline"]
+    assert "two-lists" in hl["rules"] and "agree" not in hl["rules"] and not hl["data_can_choose"]
+    s = hl["reasons"][-1]
+    assert "essentially the same 2-list model" in s and "no check of the identifying assumption is possible" in s
+    assert "agree:" not in s
+
+
+# ----------------------------------------------------------------------------- compare: verdict and evidence wording
+def test_verdicts_do_not_repeat_the_deviance_and_p_is_never_0():
+    t = pd.DataFrame([_row("M0", 4000, 3900, 4100, deviance=2000.0, df=13),  # p underflows to 0
+                      _row("Mt", 4500, 4300, 4700, deviance=40.0, df=5),
+                      _row("lcmcr", 5000, 4500, 5600)])
+    assert t.loc[0, "p_value"] == 0.0
+    hl = headline(t, H, checks=[], chao=None)
+    a = annotate(t, hl).set_index("method")
+    for m in ("M0", "Mt"):
+        assert a.loc[m, "verdict"].startswith("dropped: poor fit") and not re.search(r"\d", a.loc[m, "verdict"])
+        assert "deviance" in a.loc[m, "evidence"]
+    assert "p < 1e-16" in a.loc["M0", "evidence"] and "p = 0" not in a.loc["M0", "evidence"]
+    assert "p < 1e-16" in hl.reasons[0] and "p = 0" not in " ".join(hl.reasons)
+    assert "×" not in a.loc["lcmcr", "evidence"] and "upper limit 1.24 times the lower" in a.loc["lcmcr", "evidence"]
+
+
+def test_many_poor_fits_are_summarised_not_listed():
+    ms = [f"Mh-{i}" for i in range(13)]
+    t = pd.DataFrame([_row(m, 4000 + i, 3900, 4100, deviance=100.0 + 10 * i, df=9) for i, m in enumerate(ms)]
+                     + [_row("lcmcr", 5000, 4500, 5600)])
+    hl = headline(t, H, checks=[], chao=None)
+    s = hl.reasons[0]
+    assert "deviance 1" not in s and "the deviance tests of these 13 give p-values from" in s
+    assert "(Mh-0) down to below 1e-16 (Mh-12)" in s
+
+
+def test_chaos_bound_from_a_contradicted_mth_chao_says_so():
+    # kosovo: Mth-chao itself fails its deviance test (105.5 on 9 df), yet M0's evidence quoted its bound bare
+    c = chao_bound(load("kosovo_1999"))
+    assert c["model"] == "Mth-chao" and c["contradicted"] and c["p_value"] < 1e-16
+    assert not chao_bound(load("hiv_rome"))["contradicted"]
+    t = pd.DataFrame([_row("Mt", 4500, 4300, 4700), _row("lcmcr", 6000, 5500, 6600)])
+    chao = {**CHAO, "contradicted": True, "p_value": 1.2e-18}
+    hl = headline(t, H, checks=HET, chao=chao)
+    a = annotate(t, hl).set_index("method")
+    assert "Chao's bound 6,000 (Mth Chao's N̂, a model the table contradicts)" in a.loc["Mt", "evidence"]
+    assert "from Mth Chao, whose own fit the table contradicts" in " ".join(hl.reasons)
+    hl = headline(t, H, checks=HET, chao=CHAO)  # a bound whose model fits: quoted plainly
+    assert "contradict" not in annotate(t, hl).set_index("method").loc["Mt", "evidence"]
+
+
+def test_averaged_line_says_the_search_visited_several_models():
+    r = CliRunner().invoke(app, ["estimate", "kosovo_1999", "--seed", "1", "--reps", "50"], terminal_width=200)
+    assert r.exit_code == 0, r.output
+    out = re.sub(r"[│\s]+", " ", r.output)  # the summary panel wraps its lines
+    assert "the search visited 6 models, but all the weight fell on the chosen one" in out
+    assert "no search, or the search visited one model" not in out

@@ -607,7 +607,7 @@ def publish_statement(est) -> dict:
                         "N̂ and are left out, so the interval understates the uncertainty"))
     if not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
-                        "run it again with a bootstrap or profile-likelihood interval"))
+                        "run it again with a bootstrap or the profile likelihood"))
     gof = None
     dev, df = getattr(fit, "deviance", None), getattr(fit, "df_residual", None)
     if dev is not None and df is not None and int(df) > 0 and "goodness_of_fit" in flags:
@@ -647,7 +647,7 @@ def publish_statement(est) -> dict:
         return out(low_, high_, ["poor-fit"], False,
                    f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
                    "darkfigure compare, whose headline weighs the other methods.", cav=False)
-    zero = (f" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
+    zero = (" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
             "which the data cannot support." if hidden0 else "")
     if h.k == 2:
         return out(low_, high_, ["no-checks"], False,
