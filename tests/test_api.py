@@ -88,6 +88,30 @@ def test_compare_equals_the_library_compare_function():
         assert r.confidence_interval.high == pytest.approx(row["upper"], rel=1e-12, nan_ok=True), m
 
 
+def test_compare_exposes_its_headline_and_estimate_its_publish_statement():
+    # tester: dfg.compare had no `headline`; the publish statement and the assumption range were only in raw
+    c = dfg.compare("kosovo_1999", ["loglinear-bic", "Mt", "Mth-chao"], seed=2, reps=40)
+    from darkfigure.headline import Headline
+
+    assert isinstance(c.headline, Headline) and c.headline.to_dict() == c.table.attrs["headline"]
+    d = json.loads(json.dumps(c.to_dict()))  # plain JSON
+    assert d["headline"]["low"] == pytest.approx(c.headline.low) and d["headline"]["reasons"] == c.headline.reasons
+    assert dfg.compare("kosovo_1999", ["Mt"], headline=False).headline is None
+    res = dfg.estimate("kosovo_1999", seed=1, reps=50)
+    pub = res.to_publish()
+    assert pub == res.raw.to_publish() and pub["rules"] == ["poor-fit"]
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["to_publish"]["statement"] == pub["statement"]
+    ident = d["identifying_assumption"]
+    assert ident["summary"] == res.raw.identifying.summary_line() and "ψ" in ident["summary"]
+    text, page = str(res), res._repr_html_()
+    assert f"to publish: {pub['statement']}" in text and f"assumption: {ident['summary']}" in text
+    assert "<b>to publish:</b> Do not publish N̂ 14,342" in page and "assumption: N̂ from" in page
+    # methods without a publish statement say nothing of one
+    assert c["Mt"].to_publish() is None and c["Mt"].to_dict()["to_publish"] is None
+    assert "to publish" not in str(c["Mt"])
+
+
 @pytest.mark.slow
 def test_compare_lcmcr_row_equals_the_library_compare_function():
     from darkfigure.comparison import compare as table_compare
