@@ -24,10 +24,11 @@ when it fires — never a vote, never a weighting the reader cannot see:
    should overlap share nobody (or a pairwise interaction is significantly negative), the data
    cannot tell heterogeneity from negative dependence: nobody is dropped for it, the bound's
    interval joins the range and the headline says the data cannot choose.
-7. ``agree`` / ``cannot-choose`` / ``none-kept`` — the headline spans the kept methods'
-   intervals; it says whether they overlap (agree) or not (the data cannot choose between
-   their assumptions), or that no method survived (then the span of every identified
-   method, with that warning).
+7. ``two-lists`` / ``agree`` / ``cannot-choose`` / ``none-kept`` — the headline spans the kept
+   methods' intervals; with 2 lists it says their agreement checks nothing (they are
+   essentially the same 2-list model); otherwise whether they overlap (agree) or not (the
+   data cannot choose between their assumptions), or that no method survived (then the span
+   of every identified method, with that warning).
 
 :func:`publish_statement` applies the same rules to one :class:`~darkfigure.estimation.Estimate`
 and its checks: what to publish from ``darkfigure estimate``.
@@ -246,8 +247,8 @@ class Headline:
     dropped : dict
         ``{method: why}`` for every other row.
     data_can_choose : bool
-        False when the kept methods disagree, none survived, or heterogeneity and
-        negative dependence cannot be told apart.
+        False when the kept methods disagree, none survived, heterogeneity and negative
+        dependence cannot be told apart, or there are only 2 lists (no check is possible).
     evidence : dict
         The shared checks: Chao's bound, heterogeneity flags, negative dependence, validation summary.
     """
