@@ -363,13 +363,17 @@ def test_publish_with_two_lists_says_no_check_is_possible(covariate, search):
     assert ("within each covariate stratum" in p["statement"]) == covariate
 
 
-def test_compare_on_two_lists_says_agreement_checks_nothing():
+def test_compare_on_two_lists_says_agreement_checks_nothing(tmp_path):
     t = compare(CaptureHistories.from_table(_two_lists(False), lists=["A", "B"]), seed=1, reps=50)
     hl = t.attrs["headline"]
     assert "two-lists" in hl["rules"] and "agree" not in hl["rules"] and not hl["data_can_choose"]
     s = hl["reasons"][-1]
     assert "essentially the same 2-list model" in s and "no check of the identifying assumption is possible" in s
     assert "agree:" not in s
+    _two_lists(False).to_csv(tmp_path / "two.csv", index=False)
+    r = CliRunner().invoke(app, ["compare", str(tmp_path / "two.csv"), "--seed", "1", "--reps", "50"])
+    assert r.exit_code == 0, r.output
+    assert "(2 lists: no check is possible)" in r.output and "the data cannot choose" not in r.output
 
 
 # ----------------------------------------------------------------------------- compare: verdict and evidence wording

@@ -681,7 +681,9 @@ def _print_headline(table) -> None:
             continue
         console.print(f"  {escape(str(r['method']))}: {escape(str(r['verdict']))} — {escape(str(r['evidence']))}")
     rng = "no range" if hl["low"] is None else f"{_fmt(hl['low'])} – {_fmt(hl['high'])}"
-    console.print(f"[bold]headline: {rng}[/]" + ("" if hl["data_can_choose"] else " (the data cannot choose)"))
+    note = ("" if hl["data_can_choose"] else " (2 lists: no check is possible)" if "two-lists" in hl.get("rules", [])
+            else " (the data cannot choose)")
+    console.print(f"[bold]headline: {rng}[/]" + note)
     for reason in hl["reasons"]:
         console.print(f"  - {escape(reason)}")
 

@@ -696,6 +696,6 @@ def publish_statement(est) -> dict:
     if not has_ci:
         return out(low_, high_, ["agree"], False, f"Do not publish {nhr} yet: the model fits and {why}.")
     if failed:
-        return out(low_, high_, ["agree"], False, f"Publish {nhr} only as a lower bound on the uncertainty: the "
-                   f"model fits and {why}.")
+        return out(low_, high_, ["agree"], False, f"Publish N̂ {_fmt(nh)} only with the caveat that its interval "
+                   f"{rng} is too narrow: the model fits and {why}.")
     return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: the model fits and {why}.")
