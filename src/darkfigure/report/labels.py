@@ -223,7 +223,7 @@ def load_labels(path: str | Path) -> dict[str, Any]:
     entries = [(f"{sec}.{k}", v) for sec in ("lists", "covariates") for k, v in (data.get(sec) or {}).items()]
     entries += [(f"levels.{cov}.{k}", v) for cov, lv in (data.get("levels") or {}).items() for k, v in lv.items()]
     for where, v in entries:
-        for lang in (v if isinstance(v, dict) else {"en": v}):
+        for lang in dict.fromkeys([*LANGUAGES, *(v if isinstance(v, dict) else {})]):
             _entry(v, f"{p.name}: {where}", str(lang))
     return data
 

@@ -361,8 +361,12 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         iv = res.get("interval") or {}
         out["level"] = f"{_f(iv.get('level', 0.95)):.0%}"
         tp = res.get("to_publish")
-        if isinstance(tp, dict) and not out["corrected"]:
-            out.update(_to_publish(c, tp, out))
+        if isinstance(tp, dict):
+            pub = _to_publish(c, tp, out)
+            if out["corrected"] and pub.get("why"):
+                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it
+                pub = {"publish_note": pub["why"]}
+            out.update(pub)
         return out
     info = run.compare_info or {}
     obs = _f((info.get("data") or {}).get("observed"))
