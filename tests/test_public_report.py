@@ -841,3 +841,19 @@ def test_coded_years_language_case_and_damaged_result(runs, tmp_path):
         out = _cli(["report", e, "--audience", "public"], code=2)
         assert _has(out, says) and _has(out, "result.json"), out
         assert not (e / "report_public_en.html").exists()
+
+
+def test_compare_headline_one_method_left_and_two_explanations(runs, tmp_path):
+    """Item 2: the fixture's own headline keeps one method; chao-vs-negative-dependence: the data cannot choose."""
+    info = json.loads((runs["compare"] / "compare.json").read_text())
+    assert info["headline"]["kept"] == ["loglinear-bic"] and "agree" in info["headline"]["rules"]
+    p = _page(runs["compare"] / "report_public_en.html")
+    assert "Only one method suits these data; this range is its interval" in p.all and "disagree" not in p.all
+    assert "One method is left, the log-linear model chosen by a stepwise search" in p.all
+    hl = {**info["headline"], "rules": ["chao-vs-negative-dependence", "agree"], "data_can_choose": False,
+          "kept": ["loglinear-bic", "Mt"], "dropped": {"Mh-darroch": "poor fit (deviance 251.5 on 12 df, p = 6.8e-47)"}}
+    c = _compare_with_headline(runs, tmp_path, hl)
+    en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
+    assert "The data cannot choose between two explanations of how the registers overlap" in en.all
+    assert "tend to miss each other's victims; the range covers both" in en.all
+    assert "De gegevens kunnen niet kiezen tussen twee verklaringen" in nl.all

@@ -457,7 +457,7 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
     Built from ``rules``, ``kept``, ``dropped`` and ``data_can_choose`` (darkfigure.headline,
     docs/headline_rules.md), never from the English ``reasons`` (which quote method codes,
     deviances and p-values: they stay in the analyst report). Returns ``verdict`` (agree,
-    cannot-choose, none-kept or unknown), ``reasons`` (sentences) and ``status`` (method ->
+    one-left, cannot-choose, two-explanations, none-kept or unknown), ``reasons`` (sentences) and ``status`` (method ->
     kept/left-out phrase for the "Estimates by method" table; empty without ``kept``).
     """
     _ = c._
@@ -472,10 +472,12 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
         rows = {str(r["method"]): r for _i, r in run.compare.iterrows()}
     if "none-kept" in rules:
         verdict = "none-kept"
-    elif "cannot-choose" in rules or hl.get("data_can_choose") is False:
+    elif "cannot-choose" in rules:
         verdict = "cannot-choose"
+    elif "chao-vs-negative-dependence" in rules or hl.get("data_can_choose") is False:
+        verdict = "two-explanations"  # the kept methods agree, but the data cannot tell two causes apart
     elif "agree" in rules:
-        verdict = "agree"
+        verdict = "one-left" if len(kept) == 1 else "agree"
     else:
         verdict = "unknown"
     reasons: list[str] = []
