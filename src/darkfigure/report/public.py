@@ -15,8 +15,12 @@ publication, built from the same run folder (``estimate``, ``monitor`` or ``comp
 * **A methods note** written from the run's settings, **the caveats that matter** in
   plain words (a fixed catalogue keyed by the run's checks and warnings; the others are
   counted and left to the analyst report), and, when present, the sensitivity to the
-  identifying assumption (``result.json`` ``identifying_assumption``) and the reasoned
-  headline of ``compare`` (``compare.json`` ``headline``).
+  identifying assumption (``result.json`` ``identifying_assumption``, in plain rounded
+  words written from its numbers) and the reasoned headline of ``compare`` (``compare.json``
+  ``headline``: one translated sentence per rule that fired, the methods it left out marked
+  in the "Estimates by method" table; the English reasons stay in the analyst report).
+* **The key figure follows the run's verdict** (``result.json`` ``to_publish``): when N̂ is
+  not to be published, the page shows the range or the lower limit that may be.
 * **Readable labels** for lists, covariates and levels (:mod:`darkfigure.report.labels`),
   **in English or Dutch** through a gettext catalogue (``report/locale/<lang>/LC_MESSAGES/
   darkfigure.po``, compiled to ``.mo`` by ``scripts/translations.py``) and jinja2's i18n
