@@ -731,6 +731,15 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
     d, _ = _estimate_with(runs, d2, {"low": lo, "high": hi, "rules": ["agree"], "publish_interval": True,
                                      "statement": "Publish"})
     assert about in _page(d / "report_public_en.html").all
+    assert "publish-note" not in (d / "report_public_en.html").read_text()
+    # allowed with a caveat: two lists (no check possible), or a rule this page does not know
+    for rule, says in [("no-checks", "the figure rests on its model alone"), ("a-new-rule", "with a caveat")]:
+        dd = tmp_path / rule
+        dd.mkdir()
+        d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": [rule], "publish_interval": True,
+                                         "statement": "Publish with a caveat"})
+        p = _page(d / "report_public_en.html")
+        assert about in p.all and says in p.all
     # nothing to publish
     d3 = tmp_path / "none"
     d3.mkdir()

@@ -566,6 +566,9 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
             return {"publish_note": _("No check of how the registers overlap can be run on these data (with two "
                                       "registers none can), so the figure rests on its model alone; publish it only "
                                       "with that caveat.")}
+        if set(rules) - {"agree"}:  # a rule this page has no sentence for: say that there is a caveat
+            return {"publish_note": _("The analysis publishes this figure with a caveat; the analyst report says "
+                                      "which.")}
         return {}
     why = {
         "poor-fit": _("The model does not fit how the registers overlap, so its single figure is not published; "
