@@ -416,7 +416,9 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     p = _page(d / "report_public_en.html")
     assert "About 40,000 (35,000–46,000) victims" in p.all
     assert "corrected for errors in linking" in p.all
-    assert "between about 34,000 and 52,000" in p.all and "Relaxed from 1/2 to 2." in p.all
+    assert "between about 34,000 and 52,000" in p.all
+    assert "Relaxed from 1/2 to 2." not in p.all  # the analyst's English explanation stays in the analyst report
+    assert "between 0.5 and 2 times as strong" in p.all  # written from the grid, in the page's language
     assert len(re.findall(r'<img src="data:image/png', (d / "report_public_en.html").read_text())) == 1
     nl = _page(d / "report_public_nl.html")
     assert "Ongeveer 40.000 (35.000–46.000) slachtoffers" in nl.all and "tussen ongeveer 34.000 en 52.000" in nl.all
@@ -427,7 +429,9 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     (c / "compare.json").write_text(json.dumps(info))
     _cli(["report", c, "--audience", "public", "--overwrite"])
     p = _page(c / "report_public_en.html")
-    assert "Between about 7,000 and 10,000 victims." in p.all and "Mt is contradicted" in p.all
+    # a headline without rules (an older compare.json): the range, and the reasons left to the analyst report
+    assert "Between about 7,000 and 10,000 victims." in p.all and "Mt is contradicted" not in p.all
+    assert "The full reasons, with the tests behind them, are in the analyst report" in p.all
 
 
 # ----------------------------------------------------------------------------- the catalogue
@@ -592,3 +596,273 @@ def test_unidentified_estimate_says_so_and_shows_no_number(runs, tmp_path):
     assert "Some figures cannot be estimated" in p.all
     assert not p.figs and "nan" not in p.all.lower().split()
     assert "geen schatting" in _page(d / "report_public_nl.html").all
+
+
+# ----------------------------------------------------------------------------- the tester's findings (fixpub)
+def _compare_with_headline(runs, tmp_path, headline) -> Path:
+    """A copy of the compare run whose compare.json headline is `headline` (None: removed), reported in en and nl."""
+    c = tmp_path / "cmp"
+    shutil.copytree(runs["compare"], c)
+    info = json.loads((c / "compare.json").read_text())
+    if headline is None:
+        info.pop("headline", None)
+    else:
+        info["headline"] = headline
+    (c / "compare.json").write_text(json.dumps(info))
+    for lang in ("en", "nl"):
+        _cli(["report", c, "--audience", "public", "--lang", lang, "--overwrite"])
+    return c
+
+
+RAW_REASON = ("The data contradict loglinear-bic: loglinear-bic deviance 39.9 on 5 df (p = 1.6e-07) — below 0.05, so "
+              "it is dropped.")
+
+
+@pytest.mark.parametrize("verdict", ["agree", "cannot-choose"])
+def test_compare_headline_follows_its_rules_in_translated_sentences(runs, tmp_path, verdict):
+    """Item 2: "agree" and "cannot choose" worded as the headline's rules say; no raw reasons; dropped methods marked."""
+    t = pd.read_csv(runs["compare"] / "compare.csv").set_index("method")
+    hl = {"low": float(t["lower"].min()), "high": float(t["upper"].max()), "reasons": [RAW_REASON],
+          "rules": ["poor-fit", verdict], "kept": ["Mt", "Mh-darroch"],
+          "dropped": {"loglinear-bic": "poor fit (deviance 39.9 on 5 df, p = 1.6e-07)"},
+          "data_can_choose": verdict == "agree"}
+    c = _compare_with_headline(runs, tmp_path, hl)
+    en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
+    html = (c / "report_public_en.html").read_text()
+    verdict_en = re.search(r'<p id="verdict">(.*?)</p>', html, re.S).group(1)
+    if verdict == "agree":
+        assert "The methods that suit these data agree" in verdict_en and "disagree" not in verdict_en
+        assert "De methoden die bij deze gegevens passen stemmen overeen" in nl.all
+        # the overlap of the kept intervals, rounded, in the sentence of the "agree" rule
+        a, b = max(t.loc[["Mt", "Mh-darroch"], "lower"]), min(t.loc[["Mt", "Mh-darroch"], "upper"])
+        if a <= b:
+            f = round_figure((a + b) / 2, a, b)
+            assert f"their intervals overlap between about {f.lower_text} and {f.upper_text}" in en.all
+    else:
+        assert "disagree and the data cannot choose between them" in verdict_en and " agree;" not in verdict_en
+        assert "de gegevens kunnen niet tussen hen kiezen" in nl.all
+        assert "do not all overlap" in en.all
+    # a plain sentence for the poor-fit rule, with the method in words; no codes, deviances or p-values
+    assert "describe the overlap between the registers in a way the data contradict" in en.all
+    assert "the log-linear model chosen by a stepwise search" in en.all
+    reasons = re.search(r'<ul id="reasons">(.*?)</ul>', html, re.S).group(1)
+    for raw in ("loglinear-bic", "Mh-darroch", "Mt", "deviance", "p = ", "1.6e-07", "dropped"):
+        assert raw not in reasons, raw
+    for page in (en, nl):
+        assert "deviance" not in page.all and "1.6e-07" not in page.all and "loglinear-bic" not in page.all
+    assert "The reasons are written by the comparison in English" not in en.all
+    # the table marks which methods the headline used and which it left out, and why (translated)
+    rows = {r[0]: r for r in en.rows["comparison-table"][1:]}
+    assert rows["Registers independent (Mt)"][-1] == "used for the range"
+    ll = next(r for k, r in rows.items() if k.startswith("Log-linear model"))
+    assert ll[-1] == "left out: does not fit the data"
+    nl_rows = {r[0]: r for r in nl.rows["comparison-table"][1:]}
+    assert next(r for k, r in nl_rows.items() if k.startswith("Log-lineair"))[-1] == "weggelaten: past niet bij de gegevens"
+    assert "In the range above" in en.cells and "In de bandbreedte hierboven" in nl.cells
+
+
+def test_compare_headline_rule_sentences_for_every_rule(runs, tmp_path):
+    """Item 2: each rule that fires gives its own catalogue sentence (none-kept, below-chao, chao-raise, ...)."""
+    hl = {"low": 7000.0, "high": 9000.0, "reasons": [RAW_REASON],
+          "rules": ["no-estimate", "not-identified", "failed-validation", "below-chao", "chao-raise", "none-kept",
+                    "some-future-rule"],
+          "kept": [], "dropped": {"Mt": "failed validation (covered 1 of 4 held-out lists; typically off by a factor "
+                                        "1.90)", "Mh-darroch": "not identified: the data barely identify N",
+                                  "loglinear-bic": "below Chao's lower bound (7,000 < 8,000)"},
+          "data_can_choose": False}
+    c = _compare_with_headline(runs, tmp_path, hl)
+    en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
+    assert "Every method is contradicted by some check of the data; this range spans them all" in en.all
+    assert "missed by a wide margin" in en.all and "the model of independent registers" in en.all
+    assert "no upper limit to the number of victims under the models in which victims differ" in en.all
+    assert "lie clearly below it" in en.all and "the low end of the range is raised" in en.all
+    assert "Some methods gave no estimate" in en.all
+    assert "The full reasons, with the tests behind them, are in the analyst report" in en.all  # the unknown rule
+    assert "Elke methode wordt door een controle van de gegevens tegengesproken" in nl.all
+    rows = {r[0]: r[-1] for r in en.rows["comparison-table"][1:]}
+    assert rows["Registers independent (Mt)"] == "left out: failed the hold-out test"
+
+
+def test_compare_without_headline_says_so(runs, tmp_path):
+    """Item 9: a compare folder without a headline: the page says the range is the span of all methods."""
+    c = _compare_with_headline(runs, tmp_path, None)
+    en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
+    assert "The methods give between about" in en.all
+    assert "This comparison has no reasoned headline" in en.all and "span of every method" in en.all
+    assert "Deze vergelijking heeft geen onderbouwde kernbandbreedte" in nl.all
+    assert "In the range above" not in en.cells  # no kept/left-out column without a headline
+
+
+def _estimate_with(runs, tmp_path, to_publish) -> tuple[Path, dict]:
+    d = tmp_path / "est"
+    shutil.copytree(runs["estimate"], d)
+    res = json.loads((d / "result.json").read_text())
+    res["to_publish"] = to_publish
+    (d / "result.json").write_text(json.dumps(res))
+    for lang in ("en", "nl"):
+        _cli(["report", d, "--audience", "public", "--lang", lang, "--overwrite"])
+    return d, res
+
+
+def test_key_figure_follows_to_publish(runs, tmp_path):
+    """Item 3: when to_publish withholds N̂, the key figure is the range (or floor) it allows, in both languages."""
+    res = json.loads((runs["estimate"] / "result.json").read_text())
+    lo, hi = res["interval"]["lower"], res["interval"]["upper"]
+    point = round_figure(res["nhat"], lo, hi)
+    about = f"About {point.text} ({point.lower_text}–{point.upper_text})"
+    # the fixture's own run: the checks flag Chao's bound and negative dependence -> a lower limit only
+    assert res["to_publish"]["publish_interval"] is False
+    p = _page(runs["estimate"] / "report_public_en.html")
+    assert about not in p.all
+    assert re.search(r"At least about [\d,]+ victims\.", p.all)
+    # poor fit: the interval as a range, never the point estimate
+    d, _ = _estimate_with(runs, tmp_path, {"low": lo, "high": hi, "rules": ["poor-fit"], "publish_interval": False,
+                                           "statement": "Do not publish N̂ on its own"})
+    f = round_figure((lo + hi) / 2, lo, hi)
+    en, nl = _page(d / "report_public_en.html"), _page(d / "report_public_nl.html")
+    assert f"Between about {f.lower_text} and {f.upper_text} victims." in en.all and about not in en.all
+    assert "its single figure is not published" in en.all
+    g = round_figure((lo + hi) / 2, lo, hi, lang="nl")
+    assert f"Tussen ongeveer {g.lower_text} en {g.upper_text} slachtoffers." in nl.all
+    assert f"Ongeveer {g.text} (" not in nl.all
+    # allowed: the point estimate as before
+    d2 = tmp_path / "ok"
+    d2.mkdir()
+    d, _ = _estimate_with(runs, d2, {"low": lo, "high": hi, "rules": ["agree"], "publish_interval": True,
+                                     "statement": "Publish"})
+    assert about in _page(d / "report_public_en.html").all
+    assert "publish-note" not in (d / "report_public_en.html").read_text()
+    # allowed with a caveat: two lists (no check possible), or a rule this page does not know
+    for rule, says in [("no-checks", "the figure rests on its model alone"), ("a-new-rule", "with a caveat")]:
+        dd = tmp_path / rule
+        dd.mkdir()
+        d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": [rule], "publish_interval": True,
+                                         "statement": "Publish with a caveat"})
+        p = _page(d / "report_public_en.html")
+        assert about in p.all and says in p.all
+    # nothing to publish
+    d3 = tmp_path / "none"
+    d3.mkdir()
+    d, _ = _estimate_with(runs, d3, {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
+                                     "statement": "Nothing to publish"})
+    p = _page(d / "report_public_en.html")
+    assert "no estimate is given" in p.all and about not in p.all
+
+
+def test_pdf_named_out_is_refused_up_front(runs, tmp_path):
+    """Item 4: --out x.pdf never receives HTML; the message says what to give."""
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    out = _cli(["report", d, "--audience", "public", "--pdf", "--out", d / "x.pdf"], code=2)
+    assert _has(out, "--out names the HTML report, not the PDF; give a .html file")
+    assert not (d / "x.pdf").exists() and not (d / "x.html").exists()
+    _cli(["report", d, "--audience", "public", "--out", d / "x.PDF"], code=2)
+    assert not (d / "x.PDF").exists()
+
+
+def test_identifying_assumption_in_plain_rounded_words_in_both_languages(runs):
+    """Item 6: no analyst paragraph (unrounded N̂, ψ, profile likelihood); the same content in en and nl."""
+    res = json.loads((runs["estimate"] / "result.json").read_text())
+    ia = res["identifying_assumption"]
+    en, nl = _page(runs["estimate"] / "report_public_en.html"), _page(runs["estimate"] / "report_public_nl.html")
+    assert ia["explanation"] not in en.all
+    for raw in ("ψ", "profile-likelihood", "N̂", f"{ia['nhat']:,.0f}", f"{ia['low']:,.0f}", f"{ia['high']:,.0f}"):
+        assert raw not in en.all, raw
+    lo, hi = ia["bounds"]["confidence"]
+    f = round_figure((lo + hi) / 2, lo, hi)
+    assert "the data cannot check this" in en.all and "between 0.5 and 2 times as strong" in en.all
+    assert f"Allowing for chance as well, it lies between about {f.lower_text} and {f.upper_text}." in en.all
+    g = round_figure((lo + hi) / 2, lo, hi, lang="nl")
+    assert "tussen 0,5 en 2 keer zo sterk" in nl.all and f"tussen ongeveer {g.lower_text} en {g.upper_text}" in nl.all
+
+    def section(html: str) -> str:
+        return re.search(r'<section id="sensitivity">(.*?)</section>', html, re.S).group(1)
+
+    def numbers(text: str, lang: str) -> list[float]:
+        return [_num(x, lang) for x in re.findall(r"\d[\d.,]*\d|\d", re.sub(r"<[^>]+>", " ", text))]
+
+    s_en = section((runs["estimate"] / "report_public_en.html").read_text())
+    s_nl = section((runs["estimate"] / "report_public_nl.html").read_text())
+    assert numbers(s_en.split("<figure>")[-1], "en") == numbers(s_nl.split("<figure>")[-1], "nl")
+
+
+def test_labels_file_empty_and_unknown_entries(runs, tmp_path):
+    """Item 12: an empty label is refused naming the key; unknown keys are reported; the message for 'en' alone."""
+    from darkfigure.report.labels import unknown_keys
+
+    for text, says in [('[lists]\nP = ""\n', "lists.P is empty"),
+                       ('[lists]\nP = { en = "Police", nl = " " }\n', "lists.P has an empty label in 'nl'"),
+                       ('[levels.sex]\nf = ""\n', "levels.sex.f is empty"),
+                       ('[lists]\nP = { nl = "Politie" }\n', "has no label in 'en' (it has 'nl')")]:
+        f = tmp_path / "l.toml"
+        f.write_text(text)
+        with pytest.raises(Exception, match=re.escape(says)):
+            load_labels(f)
+    with pytest.raises(Exception) as e:
+        f.write_text('[lists]\nP = { nl = "Politie" }\n')
+        load_labels(f)
+    assert "'en' nor 'en'" not in str(e.value)
+    lab = tmp_path / "labels.toml"
+    lab.write_text('[lists]\nP = "Police force"\nPOLICE = "Typo"\n[covariates]\nregion = "Region"\n'
+                   '[levels.sex]\nf = "Women"\n')
+    user = load_labels(lab)
+    assert unknown_keys(user, ["P", "K"], ["sex"], {"sex": {"f", "m"}}) == ["lists.POLICE", "covariates.region"]
+    assert unknown_keys(user, ["P"], ["sex"], {"sex": {"m"}})[-1] == "levels.sex.f"
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    out = _cli(["report", d, "--audience", "public", "--labels", lab, "--overwrite"])
+    assert _has(out, "warning") and _has(out, "lists.POLICE, covariates.region") and _has(out, "not used")
+    assert "Police force" in _page(d / "report_public_en.html").all
+
+
+def test_readme_documents_the_labels_file():
+    """Item 12: README says how a labels file is written (its three sections and the {en, nl} form)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "--labels" in text and "[lists]" in text and "[levels." in text and "nl =" in text
+
+
+def test_coded_years_language_case_and_damaged_result(runs, tmp_path):
+    """Item 15: years coded 1-3 read "In year 3 alone"; --lang EN works; a result.json with text for N̂ fails clearly."""
+    d = tmp_path / "mon"
+    shutil.copytree(runs["monitor"], d)
+    m = pd.read_csv(d / "monitor.csv", keep_default_na=False)
+    years = {"2019": "1", "2020": "2", "2021": "3"}
+    m["year"] = m["year"].astype(str).map(lambda y: years.get(y, y))
+    m.to_csv(d / "monitor.csv", index=False)
+    _cli(["report", d, "--audience", "public", "--lang", "EN", "--overwrite"])
+    _cli(["report", d, "--audience", "public", "--lang", "Nl", "--overwrite"])
+    en, nl = _page(d / "report_public_en.html"), _page(d / "report_public_nl.html")
+    assert "In year 3 alone: about" in en.all and "In 3 alone" not in en.all
+    assert "victims in years 1–3" in en.all
+    assert "Alleen in jaar 3: ongeveer" in nl.all and "jaren 1–3" in nl.all
+    # calendar years keep their plain wording (the monitor fixture)
+    assert "In 2021 alone" in _page(runs["monitor"] / "report_public_en.html").all
+    # a hand-edited result.json: N̂ not a number, or its interval removed -> exit 2 naming the field, no page
+    for edit, says in [(lambda r: r.update(nhat="abc"), "'nhat' is 'abc', not a number"),
+                       (lambda r: r.pop("interval"), "'interval' is missing"),
+                       (lambda r: r["interval"].update(lower="low"), "interval 'lower' is 'low', not a number")]:
+        e = tmp_path / f"e{len(says)}"
+        shutil.copytree(runs["estimate"], e)
+        (e / "report_public_en.html").unlink()
+        res = json.loads((e / "result.json").read_text())
+        edit(res)
+        (e / "result.json").write_text(json.dumps(res))
+        out = _cli(["report", e, "--audience", "public"], code=2)
+        assert _has(out, says) and _has(out, "result.json"), out
+        assert not (e / "report_public_en.html").exists()
+
+
+def test_compare_headline_one_method_left_and_two_explanations(runs, tmp_path):
+    """Item 2: the fixture's own headline keeps one method; chao-vs-negative-dependence: the data cannot choose."""
+    info = json.loads((runs["compare"] / "compare.json").read_text())
+    assert info["headline"]["kept"] == ["loglinear-bic"] and "agree" in info["headline"]["rules"]
+    p = _page(runs["compare"] / "report_public_en.html")
+    assert "Only one method suits these data; this range is its interval" in p.all and "disagree" not in p.all
+    assert "One method is left, the log-linear model chosen by a stepwise search" in p.all
+    hl = {**info["headline"], "rules": ["chao-vs-negative-dependence", "agree"], "data_can_choose": False,
+          "kept": ["loglinear-bic", "Mt"], "dropped": {"Mh-darroch": "poor fit (deviance 251.5 on 12 df, p = 6.8e-47)"}}
+    c = _compare_with_headline(runs, tmp_path, hl)
+    en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
+    assert "The data cannot choose between two explanations of how the registers overlap" in en.all
+    assert "tend to miss each other's victims; the range covers both" in en.all
+    assert "De gegevens kunnen niet kiezen tussen twee verklaringen" in nl.all

@@ -1244,8 +1244,12 @@ def report(
         _fail(f"--audience must be analyst or public, not {audience!r}")
     if audience == "analyst" and (lang is not None or labels is not None):
         _fail("--lang and --labels are for --audience public (the analyst report is in English, with column names)")
+    if out is not None and Path(out).suffix.lower() == ".pdf":
+        _fail(f"--out {str(out)!r}: --out names the HTML report, not the PDF; give a .html file (--pdf prints the PDF "
+              f"beside it, here {str(Path(out).with_suffix('.html'))!r} and {str(out)!r})")
     if audience == "public":
-        path = _write_public_report(run_dir, out, lang=lang or "en", labels=labels, overwrite=overwrite)
+        path = _write_public_report(run_dir, out, lang=(lang or "en").strip().lower(), labels=labels,
+                                    overwrite=overwrite)
     else:
         path = _write_report(run_dir, out, overwrite=overwrite)
     console.print(f"Wrote {path}")
@@ -1264,9 +1268,15 @@ def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: 
     try:
         translations(lang)  # an unknown language, or a missing catalogue, before anything is read
         user = load_labels(labels) if labels is not None else None
-        load_run(run_dir)
+        run = load_run(run_dir)
     except DataError as e:
         _fail(str(e))
+    from .report.public import unknown_label_keys
+
+    unknown = unknown_label_keys(run, user)
+    if unknown:
+        err.print(f"[yellow]warning:[/] labels file {escape(str(labels))!r}: no list, covariate or level of this run "
+                  f"is called {escape(', '.join(unknown))}; these labels are not used (names are case-sensitive)")
     target = Path(out) if out is not None else Path(run_dir) / f"report_public_{lang}.html"
     reads = [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix not in (".html", ".pdf")
              and p.name != MANIFEST] + ([labels] if labels is not None else [])

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["LANGUAGES", "LabelCatalogue", "load_labels", "humanise", "COVARIATES", "LEVELS", "LISTS",
+__all__ = ["LANGUAGES", "LabelCatalogue", "load_labels", "unknown_keys", "humanise", "COVARIATES", "LEVELS", "LISTS",
            "DATASET_LISTS"]
 
 #: Languages of the public report (a gettext catalogue exists for each but English, the source language).
@@ -146,13 +146,22 @@ def humanise(name: str) -> str:
 def _entry(v: Any, where: str, lang: str) -> str:
     """One label of a user file: a text, or a table {language: text}."""
     if isinstance(v, str):
+        if not v.strip():
+            raise DataError(f"labels file: {where} is empty; give it a text, or remove the entry to keep the "
+                            "built-in label")
         return v
     if isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
+        empty = sorted(k for k, x in v.items() if not x.strip())
+        if empty:
+            raise DataError(f"labels file: {where} has an empty label in {', '.join(map(repr, empty))}; give it a "
+                            "text, or remove that language to fall back to 'en'")
         if lang in v:
             return v[lang]
         if "en" in v:
             return v["en"]
-        raise DataError(f"labels file: {where} has no label in {lang!r} nor 'en' (it has {sorted(v)})")
+        langs = repr(lang) if lang == "en" else f"{lang!r} nor 'en'"
+        raise DataError(f"labels file: {where} has no label in {langs} (it has {', '.join(map(repr, sorted(v)))}); "
+                        "add one, e.g. { en = \"...\", nl = \"...\" }")
     raise DataError(f"labels file: {where} must be a text or a table like {{ en = \"...\", nl = \"...\" }}, "
                     f"not {v!r}")
 
@@ -209,14 +218,47 @@ def load_labels(path: str | Path) -> dict[str, Any]:
     for cov, lv in (data.get("levels") or {}).items():
         if not isinstance(lv, dict):
             raise DataError(f"labels file {str(p)!r}: levels.{cov} must be a table of level = label")
-    # check every entry now (any language): a bad entry is reported before the report is built
-    for sec in ("lists", "covariates"):
-        for k, v in (data.get(sec) or {}).items():
-            _entry(v, f"{p.name}: {sec}.{k}", "en")
-    for cov, lv in (data.get("levels") or {}).items():
-        for k, v in lv.items():
-            _entry(v, f"{p.name}: levels.{cov}.{k}", "en")
+    # check every entry now (every language it gives, then the fallback): a bad entry is reported before the
+    # report is built
+    entries = [(f"{sec}.{k}", v) for sec in ("lists", "covariates") for k, v in (data.get(sec) or {}).items()]
+    entries += [(f"levels.{cov}.{k}", v) for cov, lv in (data.get("levels") or {}).items() for k, v in lv.items()]
+    for where, v in entries:
+        for lang in dict.fromkeys([*LANGUAGES, *(v if isinstance(v, dict) else {})]):
+            _entry(v, f"{p.name}: {where}", str(lang))
     return data
+
+
+def unknown_keys(user: dict[str, Any] | None, lists, covariates, levels: dict[str, set[str]] | None = None
+                 ) -> list[str]:
+    """The entries of a labels file that name no list, covariate or level of the run (likely misspelt).
+
+    Parameters
+    ----------
+    user : dict
+        As returned by :func:`load_labels`.
+    lists, covariates : iterable of str
+        The run's list and covariate columns.
+    levels : dict, optional
+        Covariate -> the levels the run shows; levels of a covariate not in it are not checked.
+
+    Returns
+    -------
+    list of str
+        ``section.key`` of each unknown entry (``levels.cov`` for an unknown covariate,
+        ``levels.cov.level`` for an unknown level), in file order.
+    """
+    if not user:
+        return []
+    lists, covariates, levels = set(map(str, lists)), set(map(str, covariates)), levels or {}
+    out = [f"lists.{k}" for k in (user.get("lists") or {}) if str(k) not in lists]
+    out += [f"covariates.{k}" for k in (user.get("covariates") or {}) if str(k) not in covariates]
+    for cov, lv in (user.get("levels") or {}).items():
+        if str(cov) not in covariates:
+            out.append(f"levels.{cov}")
+        elif str(cov) in levels:
+            known = {str(x) for x in levels[str(cov)]}  # as LabelCatalogue.level_label looks them up
+            out += [f"levels.{cov}.{k}" for k in lv if str(k) not in known]
+    return out
 
 
 @dataclass

@@ -15,8 +15,12 @@ publication, built from the same run folder (``estimate``, ``monitor`` or ``comp
 * **A methods note** written from the run's settings, **the caveats that matter** in
   plain words (a fixed catalogue keyed by the run's checks and warnings; the others are
   counted and left to the analyst report), and, when present, the sensitivity to the
-  identifying assumption (``result.json`` ``identifying_assumption``) and the reasoned
-  headline of ``compare`` (``compare.json`` ``headline``).
+  identifying assumption (``result.json`` ``identifying_assumption``, in plain rounded
+  words written from its numbers) and the reasoned headline of ``compare`` (``compare.json``
+  ``headline``: one translated sentence per rule that fired, the methods it left out marked
+  in the "Estimates by method" table; the English reasons stay in the analyst report).
+* **The key figure follows the run's verdict** (``result.json`` ``to_publish``): when N̂ is
+  not to be published, the page shows the range or the lower limit that may be.
 * **Readable labels** for lists, covariates and levels (:mod:`darkfigure.report.labels`),
   **in English or Dutch** through a gettext catalogue (``report/locale/<lang>/LC_MESSAGES/
   darkfigure.po``, compiled to ``.mo`` by ``scripts/translations.py``) and jinja2's i18n
@@ -29,6 +33,7 @@ from __future__ import annotations
 import gettext
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,11 +51,11 @@ from ..errors import DataError
 from . import plots
 from .build import Run, _single_level, load_run
 from .explain import explain
-from .labels import LANGUAGES, LabelCatalogue, load_labels
+from .labels import LANGUAGES, LabelCatalogue, load_labels, unknown_keys
 
 __all__ = ["LOCALE_DIR", "DOMAIN", "Figure", "rounding_unit", "round_figure", "format_number", "translations",
            "render_public_report", "build_public_report", "print_pdf", "find_chromium", "DEFAULT_THRESHOLD",
-           "ChromiumMissing"]
+           "ChromiumMissing", "unknown_label_keys"]
 
 #: Folder of the gettext catalogues (``<lang>/LC_MESSAGES/darkfigure.po`` and ``.mo``).
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -68,6 +73,7 @@ def translations(lang: str) -> gettext.NullTranslations:
         `lang` is not one of :data:`~darkfigure.report.labels.LANGUAGES`, or its compiled
         catalogue (``.mo``) is missing from the installation.
     """
+    lang = str(lang).strip().lower()  # --lang EN is English
     if lang not in LANGUAGES:
         raise DataError(f"--lang {lang!r} is not available; choose one of {', '.join(LANGUAGES)}")
     if lang == "en":
@@ -358,6 +364,13 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
             out["ratio"] = round_figure(nhat / obs, lo / obs, hi / obs, smallest=0.01, lang=c.lang)
         iv = res.get("interval") or {}
         out["level"] = f"{_f(iv.get('level', 0.95)):.0%}"
+        tp = res.get("to_publish")
+        if isinstance(tp, dict):
+            pub = _to_publish(c, tp, out)
+            if out["corrected"] and pub.get("why"):
+                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it
+                pub = {"publish_note": pub["why"]}
+            out.update(pub)
         return out
     info = run.compare_info or {}
     obs = _f((info.get("data") or {}).get("observed"))
@@ -365,8 +378,10 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
     if isinstance(hl, dict) and math.isfinite(_f(hl.get("low"))) and math.isfinite(_f(hl.get("high"))):
         lo, hi = _f(hl["low"]), _f(hl["high"])
         f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
-        return {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
-                "reasons": [str(x) for x in hl.get("reasons") or []], "reasoned": True}
+        out = {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
+               "reasoned": True}
+        out.update(_headline_reasons(c, run, hl))
+        return out
     cmp_ = run.compare
     if cmp_ is not None and len(cmp_):
         n = pd.to_numeric(cmp_["nhat"], errors="coerce")
@@ -374,17 +389,267 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         if len(n):
             f = round_figure(float(n.median()), float(n.min()), float(n.max()), lang=c.lang)
             return {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
-                    "reasons": [], "reasoned": False}
+                    "reasons": [], "reasoned": False, "missing_headline": run.compare_info is not None
+                    or run.result is None}
     return None
 
 
-def _period(t: pd.DataFrame | None) -> str:
+#: The headline's reasons for dropping a method (``compare.json`` headline ``dropped``), by the start of the text.
+_DROP_KINDS = (("no estimate", "no-estimate"), ("not identified", "not-identified"), ("poor fit", "poor-fit"),
+               ("failed validation", "failed-validation"), ("below chao", "below-chao"))
+
+
+def _drop_kind(reason: str) -> str:
+    """The rule (``no-estimate``, ``poor-fit``, ...) that dropped a method, from its reason text; "" if unknown."""
+    r = str(reason).strip().lower()
+    return next((k for start, k in _DROP_KINDS if r.startswith(start)), "")
+
+
+def _drop_phrase(c: _Ctx, reason: str) -> str:
+    """A short translated phrase for why the headline left a method out (the "Estimates by method" table)."""
+    _ = c._
+    return {"no-estimate": _("left out: no estimate"),
+            "not-identified": _("left out: the data do not bound it"),
+            "poor-fit": _("left out: does not fit the data"),
+            "failed-validation": _("left out: failed the hold-out test"),
+            "below-chao": _("left out: too low for victims who differ in visibility")}.get(
+        _drop_kind(reason), _("left out (see the analyst report)"))
+
+
+def _method_family(c: _Ctx, method: str) -> str:
+    """A method named in words for a sentence (no codes): its family, e.g. "models in which victims differ"."""
+    _ = c._
+    low = str(method).lower()
+    if low.startswith("loglinear-"):
+        return _("the log-linear model chosen by a stepwise search")
+    if low in ("bic-exhaustive", "exhaustive", "downhill"):
+        return _("the log-linear models whose choice is repeated in every resample")
+    if low.startswith("mth"):
+        return _("the models in which both victims and registers differ")
+    if low.startswith("mh"):
+        return _("the models in which victims differ in visibility")
+    if low == "m0":
+        return _("the model in which all registers and victims are alike")
+    if low == "mt":
+        return _("the model of independent registers")
+    if low == "lcmcr":
+        return _("the model of latent classes of victims")
+    if low == "dga":
+        return _("the average over dependence graphs")
+    return _method_label(c, method)
+
+
+def _upper_first(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _families(c: _Ctx, methods) -> str:
+    """Methods as a readable enumeration of their families, each family once ("a, b and c")."""
+    names: list[str] = []
+    for m in methods:
+        f = _method_family(c, m)
+        if f not in names:
+            names.append(f)
+    if len(names) <= 1:
+        return "".join(names)
+    return c._("{a} and {b}").format(a=", ".join(names[:-1]), b=names[-1])
+
+
+def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
+    """The compare headline in plain, translated sentences: one per rule that fired (``compare.json`` headline).
+
+    Built from ``rules``, ``kept``, ``dropped`` and ``data_can_choose`` (darkfigure.headline,
+    docs/headline_rules.md), never from the English ``reasons`` (which quote method codes,
+    deviances and p-values: they stay in the analyst report). Returns ``verdict`` (agree,
+    one-left, cannot-choose, two-explanations, none-kept or unknown), ``reasons`` (sentences) and ``status`` (method ->
+    kept/left-out phrase for the "Estimates by method" table; empty without ``kept``).
+    """
+    _ = c._
+    rules = [str(r) for r in hl.get("rules") or []]
+    kept = [str(m) for m in hl.get("kept") or []]
+    dropped = {str(k): str(v) for k, v in (hl.get("dropped") or {}).items()}
+    by_rule: dict[str, list[str]] = {}
+    for m, why in dropped.items():
+        by_rule.setdefault(_drop_kind(why), []).append(m)
+    rows = {}
+    if run.compare is not None:
+        rows = {str(r["method"]): r for _i, r in run.compare.iterrows()}
+    if "none-kept" in rules:
+        verdict = "none-kept"
+    elif "cannot-choose" in rules:
+        verdict = "cannot-choose"
+    elif "chao-vs-negative-dependence" in rules or hl.get("data_can_choose") is False:
+        verdict = "two-explanations"  # the kept methods agree, but the data cannot tell two causes apart
+    elif "agree" in rules:
+        verdict = "one-left" if len(kept) == 1 else "agree"
+    else:
+        verdict = "unknown"
+    reasons: list[str] = []
+    other = 0
+    for rule in rules:
+        ms = by_rule.get(rule, [])
+        if rule == "no-estimate":
+            reasons.append(_("{methods} gave no estimate on these data and are left out.").format(
+                methods=_upper_first(_families(c, ms)) if ms else _("Some methods")))
+        elif rule == "not-identified":
+            reasons.append(_("The data set no upper limit to the number of victims under {methods}, which are "
+                             "therefore left out.").format(methods=_families(c, ms) or _("some methods")))
+        elif rule == "poor-fit":
+            reasons.append(_("These methods describe the overlap between the registers in a way the data "
+                             "contradict, and are left out: {methods}.").format(
+                methods=_families(c, ms) or _("some methods")))
+        elif rule == "failed-validation":
+            reasons.append(_("Leaving out one register at a time and estimating its known size from the others, "
+                             "{methods} missed by a wide margin; they are left out.").format(
+                methods=_families(c, ms) or _("some methods")))
+        elif rule == "below-chao":
+            if ms:
+                reasons.append(_("Victims differ in how likely they are to be registered, so the true number is at "
+                                 "least a known minimum; {methods} lie clearly below it and are left out.").format(
+                    methods=_families(c, ms)))
+            else:
+                reasons.append(_("Victims differ in how likely they are to be registered; none of the remaining "
+                                 "methods lies below the minimum this implies."))
+        elif rule == "chao-raise":
+            reasons.append(_("Because victims differ in how likely they are to be registered, the low end of the "
+                             "range is raised to the minimum this implies."))
+        elif rule == "chao-vs-negative-dependence":
+            reasons.append(_("The data cannot tell whether victims differ in how likely they are to be registered "
+                             "or whether some registers tend to miss each other's victims; the range covers both."))
+        elif rule == "agree":
+            live = [m for m in kept if m in rows and math.isfinite(_f(rows[m]["lower"]))
+                    and math.isfinite(_f(rows[m]["upper"]))]
+            if len(kept) == 1:
+                reasons.append(_("One method is left, {methods}; the range is its interval.").format(
+                    methods=_families(c, kept)))
+            elif live:
+                a, b = max(_f(rows[m]["lower"]) for m in live), min(_f(rows[m]["upper"]) for m in live)
+                f = round_figure((a + b) / 2, a, b, lang=c.lang)
+                reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap between about "
+                                 "{low} and {high}. The range spans all their intervals.").format(
+                    n=len(kept), methods=_families(c, kept), low=f.lower_text, high=f.upper_text))
+            else:
+                reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap.").format(
+                    n=len(kept), methods=_families(c, kept)))
+        elif rule == "cannot-choose":
+            reasons.append(_("The {n} methods left ({methods}) give figures whose intervals do not all overlap, "
+                             "and the data cannot tell which is right; the range spans them all.").format(
+                n=len(kept), methods=_families(c, kept)))
+        elif rule == "none-kept":
+            reasons.append(_("Every method is contradicted by some check of the data: the range spans every method "
+                             "that gives an estimate and needs a closer look before it is published."))
+        else:
+            other += 1
+    if not rules:
+        other = len(hl.get("reasons") or [])
+    status = {}
+    if kept or dropped:
+        status = {m: (_("used for the range") if m in kept else _drop_phrase(c, dropped.get(m, "")))
+                  for m in rows}
+    return {"verdict": verdict, "reasons": reasons, "status": status, "other_reasons": other}
+
+
+def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
+    """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
+
+    When the run says not to publish N̂ with its interval (``publish_interval`` false), the page
+    shows what it may publish instead: the range ``low``–``high``, or "at least ``low``" when
+    ``high`` is null, with one translated sentence per rule; with no ``low`` at all, no figure.
+    Returns the keys to update the headline dict with (``kind`` ``publish-range``,
+    ``publish-floor`` or ``none``, ``low``, ``high``, ``why``; ``publish_note`` for a caveat
+    that keeps the point estimate).
+    """
+    _ = c._
+    rules = [str(r) for r in tp.get("rules") or []]
+    if tp.get("publish_interval") is True:
+        if "no-checks" in rules:
+            return {"publish_note": _("No check of how the registers overlap can be run on these data (with two "
+                                      "registers none can), so the figure rests on its model alone; publish it only "
+                                      "with that caveat.")}
+        if set(rules) - {"agree"}:  # a rule this page has no sentence for: say that there is a caveat
+            return {"publish_note": _("The analysis publishes this figure with a caveat; the analyst report says "
+                                      "which.")}
+        return {}
+    why = {
+        "poor-fit": _("The model does not fit how the registers overlap, so its single figure is not published; "
+                      "only the range is. A comparison of several methods (darkfigure compare) gives a "
+                      "better-founded range."),
+        "not-identified": _("The registers overlap too little to set an upper limit: only a lower limit can be "
+                            "published."),
+        "heterogeneity": _("Victims differ in how likely they are to be registered, so the model's figure is "
+                           "likely too low: only its lower limit is published, as a floor."),
+        "below-chao": _("Victims differ in how likely they are to be registered, and the model's figure lies below "
+                        "the minimum this implies: only that minimum is published, as a floor."),
+        "chao-vs-negative-dependence": _("The data cannot tell whether victims differ in how likely they are to be "
+                                         "registered or whether some registers tend to miss each other's victims, "
+                                         "so only a lower limit is published."),
+        "none-kept": _("The data do not determine the number of victims under the model."),
+    }
+    texts = [why[r] for r in rules if r in why]
+    if not texts:
+        texts = [_("The analysis advises against publishing the model's single figure; the analyst report says "
+                   "why.")]
+    lo, hi = _f(tp.get("low")), _f(tp.get("high"))
+    if not math.isfinite(lo):
+        return {"kind": "none", "why": texts[0]}
+    if "heterogeneity" in rules:
+        hi = float("nan")  # the statement publishes the lower limit as a floor
+    if math.isfinite(hi) and hi > lo:
+        f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
+        return {"kind": "publish-range", "low": f.lower_text, "high": f.upper_text, "why": " ".join(dict.fromkeys(texts))}
+    f = round_figure(lo, float("nan"), float("nan"), lang=c.lang)
+    return {"kind": "publish-floor", "low": f.text, "why": " ".join(dict.fromkeys(texts))}
+
+
+def _check_result(res: dict, folder: Path) -> None:
+    """Refuse a ``result.json`` whose N̂ or interval are not numbers (a hand-edited or damaged file).
+
+    Raises
+    ------
+    DataError
+        ``nhat`` is neither a number nor null, ``interval`` is missing while N̂ is a number,
+        or one of its ends is neither a number nor null (the message names the field).
+    """
+    where = f"{str(Path(folder) / 'result.json')!r}"
+
+    def num(v) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    if "nhat" not in res:
+        return  # a monitor's result.json: the figures are in monitor.csv
+    if not num(res["nhat"]):
+        raise DataError(f"{where}: 'nhat' is {res['nhat']!r}, not a number; the file was edited or damaged — run "
+                        "darkfigure estimate again to rewrite it")
+    iv = res.get("interval")
+    if iv is None and res["nhat"] is not None:
+        raise DataError(f"{where}: 'interval' is missing although N̂ is {res['nhat']!r}; the file was edited or "
+                        "damaged — run darkfigure estimate again to rewrite it")
+    if iv is not None:
+        if not isinstance(iv, dict):
+            raise DataError(f"{where}: 'interval' must be a table with lower and upper, not {iv!r}; run darkfigure "
+                            "estimate again")
+        for k in ("lower", "upper"):
+            if not num(iv.get(k)):
+                raise DataError(f"{where}: interval '{k}' is {iv.get(k)!r}, not a number; the file was edited or "
+                                "damaged — run darkfigure estimate again to rewrite it")
+
+
+def _calendar_year(y) -> bool:
+    """Whether a year label reads as a calendar year (four digits), not a code such as 1-4."""
+    return bool(re.fullmatch(r"\d{4}", str(y).strip()))
+
+
+def _period(c: _Ctx, t: pd.DataFrame | None) -> str:
+    """The years of the run as words: "2019–2021", or "years 1–4" when the years are coded."""
     if t is None:
         return ""
-    years = sorted(y for y in t["year"].unique() if y)
+    years = sorted((y for y in t["year"].unique() if y), key=lambda y: (len(str(y)), str(y)))
     if not years:
         return ""
-    return years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    span = years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    if all(_calendar_year(y) for y in years):
+        return span
+    return (c._("year {years}") if len(years) == 1 else c._("years {years}")).format(years=span)
 
 
 def _trend(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None) -> dict | None:
@@ -520,18 +785,21 @@ def _method_label(c: _Ctx, method: str) -> str:
     return m
 
 
-def _compare(c: _Ctx, run: Run) -> dict | None:
+def _compare(c: _Ctx, run: Run, status: dict | None = None) -> dict | None:
+    """The "Estimates by method" table; `status` (method -> phrase) marks what the headline kept or left out."""
     cmp_ = run.compare
     if cmp_ is None or not len(cmp_):
         return None
+    status = status or {}
     rows = []
     for _i, r in cmp_.iterrows():
         n = _f(r["nhat"])
         row = {"method": _method_label(c, r["method"]), "ok": math.isfinite(n)}
         if math.isfinite(n):
             row["fig"] = c.fig(n, r["lower"], r["upper"])
+        row["status"] = status.get(str(r["method"]), "")
         rows.append(row)
-    return {"rows": rows}
+    return {"rows": rows, "has_status": bool(status)}
 
 
 def _sensitivity(c: _Ctx, run: Run) -> dict | None:
@@ -543,8 +811,7 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
-    out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text,
-                           "explanation": str(ia.get("explanation") or "") if c.lang == "en" else ""}
+    out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": _assumption_text(c, ia)}
     pts = _grid_points(ia.get("grid"))
     if len(pts) >= 2:
         xs, ys = zip(*sorted(pts))
@@ -556,6 +823,40 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
             title=_("The estimate as the untestable assumption is relaxed"), decimal_comma=c.lang == "nl",
         )
     return out
+
+
+def _ratio_text(c: _Ctx, x: float) -> str:
+    """An odds ratio as words: 0.5 -> "0.5", 2 -> "2" (two significant digits, the language's decimal mark)."""
+    if not (x > 0 and math.isfinite(x)):
+        return "–"
+    t = f"{_round(x, math.floor(math.log10(x)) - 1):g}"
+    return t.replace(".", ",") if c.lang == "nl" else t
+
+
+def _assumption_text(c: _Ctx, ia: dict) -> str:
+    """The identifying assumption in plain, rounded, translated words (``result.json`` ``identifying_assumption``).
+
+    Written from the numbers (the odds-ratio range studied, the range of N̂ and, when present,
+    the confidence bounds), never from the English ``explanation``, which quotes N̂ unrounded
+    and names ψ and profile likelihood: that stays in the analyst report.
+    """
+    _ = c._
+    rng = ia.get("range") or ((ia.get("bounds") or {}).get("psi"))
+    if not (isinstance(rng, (list, tuple)) and len(rng) == 2):
+        pts = _grid_points(ia.get("grid"))
+        rng = [min(x for x, _y in pts), max(x for x, _y in pts)] if len(pts) >= 2 else None
+    text = _("The estimate assumes that, among the victims no register found, the registers depend on each other "
+             "as the model infers from the registered victims; the data cannot check this.")
+    if rng is not None and all(math.isfinite(_f(x)) and _f(x) > 0 for x in rng):
+        text += " " + _("The range above allows that dependence to be between {a} and {b} times as strong.").format(
+            a=_ratio_text(c, _f(rng[0])), b=_ratio_text(c, _f(rng[1])))
+    conf = (ia.get("bounds") or {}).get("confidence")
+    if isinstance(conf, (list, tuple)) and len(conf) == 2 and all(math.isfinite(_f(x)) for x in conf):
+        a, b = _f(conf[0]), _f(conf[1])
+        g = round_figure((a + b) / 2, a, b, lang=c.lang)
+        text += " " + _("Allowing for chance as well, it lies between about {low} and {high}.").format(
+            low=g.lower_text, high=g.upper_text)
+    return text
 
 
 # caveats that matter for a publication, keyed by the analyst report's explanation keys
@@ -740,6 +1041,8 @@ def _methods_note(c: _Ctx, run: Run) -> list[str]:
 
 
 def _context(run: Run, lang: str, labels: dict | None) -> dict:
+    if run.result:
+        _check_result(run.result, run.folder)
     tr = translations(lang)
     _ = tr.gettext
     res = run.result or {}
@@ -756,16 +1059,19 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
     ctx: dict[str, Any] = {
         "lang": lang,
         "headline": _headline(c, run, t),
-        "period": _period(t),
+        "period": _period(c, t),
         "trend": _trend(c, run, t, hidden),
         "visibility": _visibility(c, run, t, hidden),
         "sdg": _sdg(c, run, t, hidden),
-        "comparison": _compare(c, run),
+        "comparison": None,
         "sensitivity": _sensitivity(c, run),
         "threshold": c.threshold,
     }
+    ctx["comparison"] = _compare(c, run, (ctx["headline"] or {}).get("status"))
     shown_years = [r for r in (ctx["trend"] or {}).get("rows", []) if not r["hidden"]]
     ctx["latest"] = shown_years[-1] if len(shown_years) > 1 else None  # the sentence a yearly publication needs
+    if ctx["latest"] is not None:
+        ctx["latest"] = {**ctx["latest"], "coded": not _calendar_year(ctx["latest"]["year"])}
     ctx["sdg_missing"] = ctx["sdg"] is None and t is not None
     ctx["methods"] = _methods_note(c, run)
     _caveats(c, run, t)
@@ -788,6 +1094,34 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
     return ctx
 
 
+def unknown_label_keys(run: Run, labels: dict | None) -> list[str]:
+    """Entries of a labels file that name no list, covariate or level of `run` (see :func:`labels.unknown_keys`).
+
+    The run's lists come from ``result.json``/``compare.json`` ``data.lists``; its covariates
+    from the settings, ``data.covariates`` and the groups of its tables (the year column
+    included); its levels from those tables.
+    """
+    if not labels:
+        return []
+    res = run.result or {}
+    info = res.get("data") or (run.compare_info or {}).get("data") or {}
+    lists = list(info.get("lists") or []) + list((info.get("list_sizes") or {}).keys())
+    covs = set(map(str, (res.get("settings") or {}).get("covariates") or [])) | set(
+        map(str, info.get("covariates") or []))
+    year = (res.get("monitor") or {}).get("year") or (res.get("settings") or {}).get("year")
+    if year:
+        covs.add(str(year))
+    levels: dict[str, set[str]] = {}
+    t = _rows_table(run)
+    if t is not None:
+        for g, lv in zip(t["group"].astype(str), t["level"].astype(str)):
+            if g == "total" or ":" in lv:
+                continue
+            covs.add(g)
+            levels.setdefault(g, set()).add(lv)
+    return unknown_keys(labels, lists, covs, levels)
+
+
 def _environment(lang: str):
     from jinja2 import Environment, PackageLoader
 
@@ -804,6 +1138,7 @@ def _environment(lang: str):
 
 def render_public_report(run: Run, lang: str = "en", labels: dict | None = None) -> str:
     """The publication report of a loaded run as an HTML string (see :func:`build_public_report`)."""
+    lang = str(lang).strip().lower()
     ctx = _context(run, lang, labels)
     return _environment(lang).get_template("public.html.j2").render(**ctx)
 
@@ -833,6 +1168,7 @@ def build_public_report(run_dir: str | Path, out: str | Path | None = None, *, l
         Unknown `lang`, a bad labels file, a folder without results
         (:class:`~darkfigure.report.build.RunFolderError`).
     """
+    lang = str(lang).strip().lower()
     if lang not in LANGUAGES:
         raise DataError(f"--lang {lang!r} is not available; choose one of {', '.join(LANGUAGES)}")
     user = load_labels(labels) if isinstance(labels, (str, Path)) else labels
