@@ -270,3 +270,108 @@ def test_report_shows_pooled_beside_unpooled(cli, tmp_path):
     plain = tmp_path / "plain"
     estimate(pop.histories, model="A:B", ci="none").write(plain)
     assert '<section id="pooling">' not in build_report(plain).read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- tester's findings (items 5, 13, 14, 16)
+def _rare_frame():
+    # sex=f: 132 persons on all 7 patterns; sex=m: one person, on list A only (B and C registered no man)
+    pats = [(0, 0, 1), (0, 1, 0), (0, 1, 1), (1, 0, 0), (1, 0, 1), (1, 1, 0), (1, 1, 1)]
+    rows = [dict(A=a, B=b, C=c, sex="f", count=n) for (a, b, c), n in zip(pats, [30, 25, 20, 20, 15, 12, 10])]
+    rows.append(dict(A=1, B=0, C=0, sex="m", count=1))
+    return pd.DataFrame(rows)
+
+
+def test_stratified_column_keeps_the_identified_strata_when_one_is_not():
+    df = _rare_frame()
+    h = read_histories(df, lists=["A", "B", "C"], covariates=["sex"], count="count")
+    t = CompleteTable(h)
+    r = partial_pooling(t, LogLinearModel.make(t.variables), reps=20, seed=1)
+    tab = r.table.set_index(["group", "level"])["nhat_stratified"]
+    # the women's stratum gets its own fit's N̂: the independence model fitted to their table alone
+    hf = read_histories(df[df["sex"] == "f"].drop(columns="sex"), lists=["A", "B", "C"], count="count")
+    tf = CompleteTable(hf)
+    own = fit_model(tf, LogLinearModel.make(tf.variables), check=True)
+    assert own.status == "ok"
+    np.testing.assert_allclose(tab[("sex", "f")], own.nhat, rtol=1e-6)
+    # the man's stratum and the total over both are not identified, and the stratum is named
+    assert np.isnan(tab[("sex", "m")]) and np.isnan(tab[("total", "")])
+    assert r.strata_not_identified == ["sex = m"]
+    assert r.to_dict()["strata_not_identified_stratified"] == ["sex = m"]
+    res = estimate(h, model="", ci="none", reps=20, seed=1, pooling="partial")
+    w = [x for x in res.warnings if x.startswith("partial pooling: the fully stratified fit")]
+    assert len(w) == 1 and "1 of 2 strata (sex = m)" in w[0] and "every total or margin" in w[0]
+
+
+def test_pooling_prints_each_note_and_warning_once(cli, tmp_path):
+    p = tmp_path / "rare.csv"
+    _rare_frame().to_csv(p, index=False)
+    out = cli(["estimate", p, "--covariates", "sex", "--search", "none", "--ci", "parametric", "--reps", "20", "--seed", "1",
+               "--pooling", "partial"], code=0, says=["1 of 2 strata (sex = m)"])
+    firsts = [ln for ln in out.splitlines() if ln.startswith(("warning:", "note:"))]
+    assert any(ln.startswith("note:") for ln in firsts) and any("partial pooling" in ln for ln in firsts)
+    assert len(firsts) == len(set(firsts)), firsts
+    assert out.count("to publish:") == 1 and out.count("partially pooled") == 1
+
+
+def test_pooled_bootstrap_shows_progress_and_warm_start_agrees_with_a_cold_fit(monkeypatch):
+    import darkfigure.loglinear.bootstrap as bootstrap_module
+
+    calls = []
+
+    class Recorder:
+        def __init__(self, show, total, label):
+            calls.append((show, total, label))
+
+        def __enter__(self):
+            return lambda n: calls.append(n)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(bootstrap_module, "_progress", Recorder)
+    pop, t, m = _pop(n_strata=8)
+    f = fit_pooled(pooling_design(t, m))
+    pooled_bootstrap(f, [()], reps=20, seed=1, progress=True)
+    assert calls[0] == (True, 20, "pooled bootstrap") and sum(c for c in calls[1:]) == 20
+    # a replicate warm-started from the data's variances, with the bootstrap's looser stopping rule, lands
+    # where a cold fit to the same counts does, in fewer Schall iterations
+    rng = np.random.default_rng(5)
+    y = np.where(t.observable, rng.poisson(np.where(f.fitted > 0, f.fitted, 0.0)), 0.0)
+    cold = fit_pooled(f.design, y)
+    v0 = np.where(f.variances <= VARIANCE_FLOOR * 1.0001, 0.25, f.variances)
+    warm = fit_pooled(f.design, y, start=(f.beta, f.u), start_variances=v0, tol=1e-2, negligible=1e-3)
+    assert cold.converged and warm.converged
+    np.testing.assert_allclose(warm.nhat, cold.nhat, rtol=5e-3)
+    assert warm.iterations <= cold.iterations
+
+
+def test_cli_pooled_table_shows_one_way_margins_only_when_long(cli, tmp_path):
+    # X1, X2 and year Y: total, 8 one-way rows, 20 pairs and 16 triples = 45 rows
+    out = cli(["estimate", "cruyff_simdat", "--lists", "R1,R2,R3,R4", "--covariates", "X1,X2", "--year", "Y",
+               "--model", "R1:R2", "--ci", "parametric", "--reps", "20", "--seed", "1", "--pooling", "partial", "--out",
+               tmp_path / "run"], code=0, says=["36 pooled rows for combinations of levels are in estimates.csv"])
+    pooled = out[out.index("partially pooled"):]
+    assert "X1xX2" not in pooled and "X1xX2xY" not in pooled
+    est = pd.read_csv(tmp_path / "run" / "estimates.csv")
+    assert (est["group"] == "X1xX2").sum() == 4 and est["nhat_pooled"].notna().all()
+
+
+def test_variance_on_few_levels_is_warned_about():
+    pop, t, m = _pop(n_strata=8)
+    df = pop.histories.to_frame()
+    df["sex"] = np.where(df["stratum"].cat.codes % 2 == 0, "f", "m")
+    h = read_histories(df, lists=["A", "B", "C"], covariates=["stratum", "sex"])
+    d = pooling_design(CompleteTable(h), components="list")
+    lv = dict(zip(d.component_names, d.component_levels))
+    assert lv["A:sex"] == 2 and lv["A:stratum"] == 8
+    res = estimate(h, model="A:B", ci="none", reps=20, seed=2, pooling="partial")
+    assert res.pooling.few_levels() == {"A:sex": 2, "B:sex": 2, "C:sex": 2}
+    w = [x for x in res.warnings if "fewer than 5 levels" in x]
+    assert len(w) == 1 and "A:sex, B:sex, C:sex on 2 levels" in w[0] and "lean on the assumption" in w[0]
+    assert res.to_dict()["pooling"]["components_on_few_levels"] == {"A:sex": 2, "B:sex": 2, "C:sex": 2}
+    from darkfigure.report.explain import explain
+
+    assert explain(w[0]).key == "pooling-few-levels"
+    # 8 strata and no 2-level covariate: no such warning
+    plain = estimate(pop.histories, model="A:B", ci="none", reps=20, seed=2, pooling="partial")
+    assert plain.pooling.few_levels() == {} and not any("fewer than 5 levels" in x for x in plain.warnings)

@@ -527,13 +527,21 @@ def _print_pooling(pool) -> None:
     t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
     for c in ("group", "level", "observed", "N̂ stratified", "N̂ pooled", "lower", "upper"):
         t.add_column(c, justify="right" if c not in ("group", "level") else "left")
-    for _, r in pool.table.iterrows():
+    tab = pool.table
+    # as the unpooled table: past 40 rows only the total and the one-way margins (the rest is in estimates.csv)
+    singles = tab["group"].isin(["total", *pool.fit.design.table.histories.covariates])
+    shown = tab[singles] if len(tab) > 40 else tab
+    for _, r in shown.iterrows():
         t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]),
                   _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified",
                   _fmt(r["nhat_pooled"]), _fmt(r["lower_pooled"]), _fmt(r["upper_pooled"]))
     console.print(t)
+    if len(shown) < len(tab):
+        console.print(f"({len(tab) - len(shown)} pooled rows for combinations of levels are in estimates.csv)")
     f = pool.fit
-    comps = ", ".join(f"{n} {math.sqrt(v):.2f}" for n, v in zip(f.design.component_names, f.variances))
+    few = pool.few_levels() if hasattr(pool, "few_levels") else {}
+    comps = ", ".join(f"{n} {math.sqrt(v):.2f}" + (f" [{few[n]} levels]" if n in few else "")
+                      for n, v in zip(f.design.component_names, f.variances))
     console.print(f"pooling: standard deviations of the list x covariate effects (log scale): {escape(comps)}")
 
 

@@ -70,6 +70,7 @@ __all__ = [
     "partial_pooling",
     "COMPONENTS",
     "VARIANCE_FLOOR",
+    "FEW_LEVELS",
 ]
 
 COMPONENTS = ("list", "common")
@@ -78,6 +79,11 @@ VARIANCE_FLOOR = 1e-8
 _VARIANCE_CAP = 1e4
 _VARIANCE_SMALL = 1e-4
 _FIXED_RIDGE = 1e-8
+#: a variance component estimated from fewer levels than this is crude (often 0): said in a warning
+FEW_LEVELS = 5
+#: bootstrap refits stop when no log variance moves by more than this (1%: N̂* moves by far less than its spread)
+_BOOT_TOL = 1e-2
+_BOOT_NEGLIGIBLE = 1e-3
 
 
 @dataclass
@@ -103,6 +109,9 @@ class PoolingDesign:
     active : ndarray of bool, shape (n_cells,)
         Observable cells of strata where someone was observed (cells of strata with nobody
         observed leave the fit; their fitted values are 0).
+    component_levels : ndarray of int, shape (n_components,)
+        Levels of each component's block with someone observed: the number of values its variance
+        is estimated from (fewer than :data:`FEW_LEVELS` makes the variance crude).
     """
 
     table: CompleteTable
@@ -112,6 +121,7 @@ class PoolingDesign:
     component: np.ndarray = field(repr=False)
     component_names: list[str]
     active: np.ndarray = field(repr=False)
+    component_levels: np.ndarray = field(default=None, repr=False)
 
     @property
     def n_components(self) -> int:
@@ -194,26 +204,31 @@ def pooling_design(table: CompleteTable, model: LogLinearModel | None = None,
     rblocks: list[tuple[str, ...]] = [(c,) for c in covs]
     if len(covs) > 1:
         rblocks.append(tuple(covs))
-    zcols, comp, names = [], [], []
+    zcols, comp, names, n_levels = [], [], [], []
+    seen = table.observable & (np.bincount(table.stratum, weights=table.y, minlength=table.n_strata) > 0)[table.stratum]
     for b in rblocks:
         gi, _ = table.group_index(b)
         n_lv = int(np.prod([len(h.levels[c]) for c in b]))
         onehot = (gi[:, None] == np.arange(n_lv)[None, :]).astype(float)
         label = ":".join(b)
+        # the variance of this block is estimated from the levels where someone was observed
+        live_levels = len(np.unique(gi[seen]))
         for j, a in enumerate(lists):
             xa = table.block((a,))[:, 0]
             zcols.append(onehot * xa[:, None])
             if components == "list":
                 names.append(f"{a}:{label}")
+                n_levels.append(live_levels)
                 comp.append(np.full(n_lv, len(names) - 1))
             else:
                 if j == 0:
                     names.append(f"lists:{label}")
+                    n_levels.append(live_levels)
                 comp.append(np.full(n_lv, len(names) - 1))
     z = np.hstack(zcols) if zcols else np.zeros((n, 0))
     design = PoolingDesign(table=table, model=model or LogLinearModel.make(table.variables), x=x, z=z,
                            component=np.concatenate(comp).astype(np.int64), component_names=names,
-                           active=table.observable.copy())
+                           active=table.observable.copy(), component_levels=np.array(n_levels, dtype=np.int64))
     design.active = design.live(table.y)
     return design
 
@@ -334,8 +349,10 @@ def fit_pooled(
     *,
     variances: float | np.ndarray | None = None,
     start: tuple[np.ndarray, np.ndarray] | None = None,
+    start_variances: np.ndarray | None = None,
     max_iter: int = 200,
     tol: float = 1e-5,
+    negligible: float = 0.0,
 ) -> PooledFit:
     """Fit the mixed-effects log-linear model, estimating the variance components (or with them given).
 
@@ -349,10 +366,17 @@ def fit_pooled(
         stratified fit, ``1e-12`` the model without list x stratum terms.
     start : (beta, u), optional
         Warm start (e.g. the data's fit for a bootstrap replicate).
+    start_variances : ndarray (n_components,), optional
+        Where Schall's iteration starts (default 0.25 each); a bootstrap replicate starts from the
+        data's estimates, so it needs few iterations.
     max_iter : int
         Schall iterations at most.
     tol : float
         Convergence: largest change of log sigma^2 between iterations.
+    negligible : float
+        Variances below this (before and after an iteration) count as settled whatever their change:
+        the bootstrap uses 1e-3 (sigma 0.03 on the log scale of a list effect), where the slow geometric
+        descent of Schall's update towards 0 no longer moves any N̂ that matters.
 
     Returns
     -------
@@ -380,6 +404,8 @@ def fit_pooled(
     fixed_var = variances is not None
     if fixed_var:
         var = np.broadcast_to(np.asarray(variances, dtype=float), (nc,)).copy()
+    elif start_variances is not None:
+        var = np.clip(np.broadcast_to(np.asarray(start_variances, dtype=float), (nc,)), VARIANCE_FLOOR, _VARIANCE_CAP)
     else:
         var = np.full(nc, 0.25)
     coef = np.zeros(len(used))
@@ -434,7 +460,8 @@ def fit_pooled(
         new = np.where((new < _VARIANCE_SMALL) & (new < var), VARIANCE_FLOOR, new)
         new = np.clip(new, VARIANCE_FLOOR, _VARIANCE_CAP)
         change = np.abs(np.log(new) - np.log(var))
-        settled = (new <= VARIANCE_FLOOR * 1.0001) & (var <= VARIANCE_FLOOR * 1.0001)
+        settled = ((new <= VARIANCE_FLOOR * 1.0001) & (var <= VARIANCE_FLOOR * 1.0001)) | (
+            (new < negligible) & (var < negligible))
         var = new
         if np.all((change < tol) | settled):
             prec = precision(var)
@@ -490,6 +517,9 @@ class PoolingResult:
     reps, seed : int
     failed : int
         Replicates whose refit did not converge (left out of the interval; counted here).
+    strata_not_identified : list of str
+        Strata (``"X1 = 2, Y = 3"``) whose N̂ the stratified fit does not identify: their rows, and
+        every row summing over them, have ``nhat_stratified`` NaN.
     """
 
     fit: PooledFit
@@ -501,6 +531,13 @@ class PoolingResult:
     seed: int | None
     failed: int
     components: str
+    strata_not_identified: list[str] = field(default_factory=list)
+
+    def few_levels(self) -> dict[str, int]:
+        """Variance components estimated from fewer than :data:`FEW_LEVELS` levels: name -> levels."""
+        d = self.fit.design
+        lv = d.component_levels if d.component_levels is not None else np.full(d.n_components, FEW_LEVELS)
+        return {n: int(k) for n, k in zip(d.component_names, lv) if k < FEW_LEVELS}
 
     def to_dict(self) -> dict[str, Any]:
         """The ``pooling`` section of ``result.json``."""
@@ -518,6 +555,8 @@ class PoolingResult:
                                         if len(t) > 1 and all(v in f.design.table.histories.lists for v in t)],
             "restricted_loglik": num(f.restricted_loglik),
             "converged": f.converged,
+            "components_on_few_levels": self.few_levels(),
+            "strata_not_identified_stratified": list(self.strata_not_identified),
             "interval": {"method": "parametric bootstrap of the prediction error (random effects redrawn, "
                                    "variances re-estimated per replicate)", "level": self.level,
                          "reps": self.reps, "seed": self.seed, "replicates_not_converged": self.failed},
@@ -528,7 +567,7 @@ class PoolingResult:
 
 @single_threaded
 def pooled_bootstrap(fit: PooledFit, groups, *, reps: int = 1000, seed: int | None = None,
-                     level: float = 0.95) -> tuple[pd.DataFrame, int]:
+                     level: float = 0.95, progress: bool = False) -> tuple[pd.DataFrame, int]:
     """Parametric-bootstrap interval of the pooled subgroup N̂ (random effects redrawn, variances re-estimated).
 
     Parameters
@@ -540,6 +579,8 @@ def pooled_bootstrap(fit: PooledFit, groups, *, reps: int = 1000, seed: int | No
         Replicates (each refits the model and re-estimates the variances).
     seed : int, optional
     level : float
+    progress : bool
+        A progress bar on a terminal (silent otherwise).
 
     Returns
     -------
@@ -554,7 +595,13 @@ def pooled_bootstrap(fit: PooledFit, groups, *, reps: int = 1000, seed: int | No
     true N*; the model refitted to the observable cells gives N̂*. With e* = log(N̂* + 1/2) - log(N* + 1/2),
     the interval is ``(N̂ + 1/2) exp(-q_{1-a/2}(e*)) - 1/2`` to ``(N̂ + 1/2) exp(-q_{a/2}(e*)) - 1/2``, the lower
     limit raised to the number observed (Hall & Maiti 2006; basic bootstrap on the log scale).
+
+    Each refit starts from the data's fit: its coefficients, and its variances (a variance at the floor
+    starts at 0.25 instead, since Schall's update cannot leave the floor), and stops when no log variance
+    above 1e-3 moves by more than 1e-2 (N̂* then moves by far less than its bootstrap spread).
     """
+    from .bootstrap import _progress
+
     d = fit.design
     t = d.table
     rng = np.random.default_rng(seed)
@@ -566,16 +613,20 @@ def pooled_bootstrap(fit: PooledFit, groups, *, reps: int = 1000, seed: int | No
     errs = np.empty((reps, len(rows)))
     failed = 0
     eta_fixed = d.x @ fit.beta
-    for b in range(reps):
-        ustar = rng.normal(0.0, 1.0, size=len(sd)) * sd
-        mu = np.where(cells & in_fit, np.exp(np.clip(eta_fixed + d.z @ ustar, -700.0, 50.0)), 0.0)
-        yfull = rng.poisson(mu).astype(float)
-        ystar = np.where(t.observable, yfull, 0.0)
-        rf = fit_pooled(d, ystar, start=(fit.beta, fit.u))
-        e = np.log(gm @ rf.fitted + 0.5) - np.log(gm @ yfull + 0.5)
-        bad = not rf.converged or not np.all(np.isfinite(e))
-        failed += bad
-        errs[b] = np.nan if bad else e
+    v0 = np.where(fit.variances <= VARIANCE_FLOOR * 1.0001, 0.25, fit.variances)
+    with _progress(progress, reps, "pooled bootstrap") as advance:
+        for b in range(reps):
+            ustar = rng.normal(0.0, 1.0, size=len(sd)) * sd
+            mu = np.where(cells & in_fit, np.exp(np.clip(eta_fixed + d.z @ ustar, -700.0, 50.0)), 0.0)
+            yfull = rng.poisson(mu).astype(float)
+            ystar = np.where(t.observable, yfull, 0.0)
+            rf = fit_pooled(d, ystar, start=(fit.beta, fit.u), start_variances=v0, tol=_BOOT_TOL,
+                            negligible=_BOOT_NEGLIGIBLE)
+            e = np.log(gm @ rf.fitted + 0.5) - np.log(gm @ yfull + 0.5)
+            bad = not rf.converged or not np.all(np.isfinite(e))
+            failed += bad
+            errs[b] = np.nan if bad else e
+            advance(1)
     a = (1 - level) / 2
     # a refit that did not converge is left out (counted in `failed`, said in the warnings)
     qlo, qhi = np.nanquantile(errs, [a, 1 - a], axis=0) if failed < reps else np.full((2, len(rows)), np.nan)
@@ -636,6 +687,7 @@ def partial_pooling(
     seed: int | None = None,
     level: float = 0.95,
     components: str = "list",
+    progress: bool = False,
 ) -> PoolingResult:
     """Pooled (mixed-effects) and unpooled (fully stratified) subgroup N̂, with the pooled interval.
 
@@ -652,10 +704,16 @@ def partial_pooling(
     seed : int, optional
     level : float
     components : {"list", "common"}
+    progress : bool
+        A progress bar for the bootstrap on a terminal.
 
     Returns
     -------
     PoolingResult
+        ``nhat_stratified`` of a stratum is its own figure from the stratified fit (with no list x list
+        terms that fit is each stratum's own fit; the chosen model's list x list terms are shared across
+        strata, as in the pooled model); a row over several strata is their sum, NaN when any of them is
+        not identified (named in ``strata_not_identified``).
 
     Raises
     ------
@@ -675,9 +733,29 @@ def partial_pooling(
     # finite MLE gets no stratified N̂ (NaN), never a huge number
     strat = fit_model(table, stratified_model(table, model), check=True)
     common = fit_model(table, common_model(table, model), check=True)
-    tab, failed = pooled_bootstrap(fit, groups, reps=reps, seed=seed, level=level)
+    tab, failed = pooled_bootstrap(fit, groups, reps=reps, seed=seed, level=level, progress=progress)
     _, gm = _group_rows(fit, groups)
-    tab.insert(3, "nhat_stratified", gm @ strat.fitted)
-    tab.insert(4, "nhat_common", gm @ common.fitted)
+    tab.insert(3, "nhat_stratified", _sum_identified(gm, strat.fitted))
+    tab.insert(4, "nhat_common", _sum_identified(gm, common.fitted))
     return PoolingResult(fit=fit, stratified=strat, common=common, table=tab, level=level, reps=reps, seed=seed,
-                         failed=failed, components=components)
+                         failed=failed, components=components, strata_not_identified=_strata_labels(
+                             table, np.unique(table.stratum[~np.isfinite(strat.fitted)])))
+
+
+def _sum_identified(gm: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """Row sums ``gm @ fitted`` where every cell of the row is finite, NaN elsewhere.
+
+    A plain product would turn every row NaN as soon as one stratum's unseen cell is NaN (0 x NaN = NaN),
+    so one unidentified stratum would blank the figures of all the others.
+    """
+    bad = ~np.isfinite(fitted)
+    out = gm @ np.where(bad, 0.0, fitted)
+    out[(gm @ bad.astype(float)) > 0] = np.nan
+    return out
+
+
+def _strata_labels(table: CompleteTable, strata: np.ndarray) -> list[str]:
+    """``"X1 = 2, Y = 3"`` for each stratum index."""
+    covs = list(table.histories.covariates)
+    first = {int(s): i for i, s in zip(np.flatnonzero(table.hidden), table.stratum[table.hidden])}
+    return [", ".join(f"{c} = {table.cells[c].iloc[first[int(s)]]}" for c in covs) for s in strata]

@@ -64,12 +64,24 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "note",
     ),
     Explanation(
+        "pooling-few-levels",
+        r"partial pooling: variance component\(s\) estimated from fewer than",
+        "Pooling rests on few subgroups",
+        "How far the pooled model lets each subgroup's list effects differ is estimated from the subgroups "
+        "themselves. With a covariate of 2-4 levels that is 2-4 values: the estimate is crude and often 0, "
+        "and then the pooled figures and their interval assume the subgroups are seen alike instead of "
+        "showing it; the pooled interval can then be much narrower than the unpooled one.",
+        "Pool over covariates with more levels (or their combination), and report the unpooled figures beside "
+        "the pooled ones for these covariates.",
+    ),
+    Explanation(
         "pooling-stratified-not-identified",
         r"partial pooling: the fully stratified fit",
         "Some subgroups are too small for their own estimate",
         "Fitting every subgroup's list effects on its own gives no finite N̂ for some subgroups (a list registered "
         "none of them, or the lists share none of them). The pooled estimate still exists because it borrows the "
-        "list effects from the other subgroups.",
+        "list effects from the other subgroups. A total or margin that includes such a subgroup has no "
+        "stratified figure either; the other subgroups keep theirs.",
         "Report the pooled figures for these subgroups, and say that they lean on the other subgroups.",
         "note",
     ),
