@@ -95,7 +95,7 @@ def test_site_builds_strictly_with_executed_tutorials(site):
     cli = (site / "cli.html").read_text()
     assert "darkfigure estimate" in cli and "--structural-zeros" in cli
     api = (site / "api" / "front-doors.html").read_text()
-    assert "darkfigure.estimate.estimate" in api and "Raises" in api
+    assert "darkfigure.estimation.estimate" in api and "Raises" in api
     # offline: no web fonts, CDN scripts or other addresses to load from
     for page in site.rglob("*.html"):
         html = page.read_text()

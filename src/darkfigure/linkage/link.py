@@ -81,6 +81,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -324,6 +325,9 @@ def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
         from splink.backends.spark import similarity_jar_location
     except ImportError as e:  # pragma: no cover - pyspark is an optional dependency
         raise RuntimeError("the Spark engine needs PySpark: pip install 'darkfigure[spark]'") from e
+    # Python workers (darkfigure strata's tasks) must run this interpreter, where darkfigure is
+    # installed, not the first python3 on PATH; set before the session (and its workers) exists
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("darkfigure-link")
