@@ -84,11 +84,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, minimize_scalar
 from scipy.special import gammaln, xlogy
-from scipy.stats import chi2
 
 from ._blas import single_threaded
+from ._dist import chi2
 from .histories import CaptureHistories
 from .loglinear.existence import ExistenceCheck, check_existence
 from .loglinear.profile import ProfileInterval, make_interval
@@ -453,6 +452,7 @@ def _profile(
     the lower limit is n when the profile stays above the cut-off down to n; the upper
     limit is searched up to ``max(max_factor * n, 3 N-hat)`` instead of ``3 N-hat``.
     """
+    from scipy.optimize import brentq, minimize_scalar  # here: scipy.optimize costs 0.3 s to import
     q = float(chi2.ppf(level, 1)) / 2.0
     evals = [0]
 

@@ -70,9 +70,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import gammaln, polygamma, psi, xlogy
-from scipy.stats import chi2
 
 from .._blas import single_threaded
+from .._dist import chi2
 from .existence import ExistenceCheck, check_existence
 from .fit import LogLinearFit, independent_columns, irls_poisson
 
