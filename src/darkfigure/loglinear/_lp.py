@@ -46,6 +46,23 @@ def _core():
     return _CORE
 
 
+_OPTIONS = None
+
+
+def _options(h):
+    """linprog's HiGHS options (presolve on, dual simplex, silent), built once."""
+    global _OPTIONS
+    if _OPTIONS is None:
+        opts = h.HighsOptions()
+        opts.presolve = "on"
+        opts.output_flag = False
+        opts.log_to_console = False
+        opts.highs_debug_level = int(h.HighsDebugLevel.kHighsDebugLevelNone)
+        opts.simplex_strategy = int(h.simplex_constants.SimplexStrategy.kSimplexStrategyDual)
+        _OPTIONS = opts
+    return _OPTIONS
+
+
 def _linprog(c, a_ub, b_ub, a_eq, b_eq, lb, ub, method) -> LPResult:
     from scipy.optimize import linprog
 
@@ -125,13 +142,7 @@ def solve_lp(
         lp.a_matrix_.index_ = index
         lp.a_matrix_.value_ = value
         highs = h._Highs()
-        opts = h.HighsOptions()
-        opts.presolve = "on"
-        opts.output_flag = False
-        opts.log_to_console = False
-        opts.highs_debug_level = int(h.HighsDebugLevel.kHighsDebugLevelNone)
-        opts.simplex_strategy = int(h.simplex_constants.SimplexStrategy.kSimplexStrategyDual)
-        if highs.passOptions(opts) == h.HighsStatus.kError or highs.passModel(lp) == h.HighsStatus.kError:
+        if highs.passOptions(_options(h)) == h.HighsStatus.kError or highs.passModel(lp) == h.HighsStatus.kError:
             return _linprog(c, a_ub, b_ub, a_eq, b_eq, lb, ub, method)
         highs.run()
         status = highs.getModelStatus()

@@ -881,6 +881,8 @@ def exhaustive_search(
     ok = ierr == 0
     sel = ok[fr]
     beta, mu, dev, conv, bias = (a[sel] for a in fr_fit[:5])
+    fr_row = np.cumsum(fr) - 1  # row of model i in the full-rank batch
+    mu_fr = fr_fit[1]
     # Rcapture fits the models whose MLE does not exist with glm on the full table, so its
     # bias there is taken where glm stops (it warns, infoFit != 0, when glm does not
     # converge in 200 iterations or fitted values fall below 10 eps: bias NaN here)
@@ -915,7 +917,9 @@ def exhaustive_search(
             status[i] = ("extended" if any(t in zero_terms for t in models[i]) else "ok") if conv[b] else "not converged"
         else:
             with np.errstate(divide="ignore", invalid="ignore"):  # fits heading to the boundary
-                f = slow[i] = fit_model(table, model_of(i), check=True)
+                # warm start where the batch went (a fit heading to the boundary: it stops at once)
+                start = np.maximum(mu_fr[fr_row[i]], 1e-10) if fr[i] else None
+                f = slow[i] = fit_model(table, model_of(i), check=True, mu_start=start)
             stat["deviance"][i], stat["loglik"][i] = f.deviance, f.loglik
             stat["nhat"][i] = f.nhat if f.identified else np.nan
             status[i] = f.status
