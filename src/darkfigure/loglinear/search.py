@@ -742,10 +742,15 @@ def exhaustive_search(
     are fitted as 0, status ``"extended"``). Within a group a model passes SparseMSE's
     ``checkident`` when a larger model of the group does (a positive solution of the
     existence LP of Fienberg & Rinaldo 2012 for a model solves it for its sub-models, and
-    dropping columns keeps full rank), so few linear programs are solved. All passing
-    models are fitted at once by a vectorised Newton iteration; the others go through
-    :func:`fit_model` with the full existence check (``"not identified"``, or
-    ``"extended"`` when the extended MLE still identifies N). Fit statistics are
+    dropping columns keeps full rank), so few linear programs are solved. Every
+    full-rank model is first fitted at once by a vectorised Newton iteration (blocks of
+    equal column count, each model on its own columns); a converged fit with an interior
+    certificate (one more Newton step keeps every cell positive, Haberman 1974) proves
+    the LP would pass, so LPs are solved only for the models heading to the boundary
+    (1,279 → 310 on UK 2013 with 5 lists and order 4). The models failing checkident
+    go through :func:`fit_model` with the full existence check, warm-started where the
+    batch stopped (``"not identified"``, or ``"extended"`` when the extended MLE still
+    identifies N). Fit statistics are
     :func:`fit_model`'s (the AIC counts every column of the model, the -inf ones too:
     SparseMSE's +2 per empty pair and glm's rank on the full table).
 
