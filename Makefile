@@ -38,6 +38,10 @@ docs: $(DOCS_STAMP)
 bench: setup
 	$(PY) benchmarks/bench_simdat.py
 	$(PY) benchmarks/bench_uk.py
+	$(PY) benchmarks/bench_exhaustive.py
+	$(PY) benchmarks/bench_dga.py
+	$(PY) benchmarks/bench_lcmcr.py
+	$(PY) benchmarks/bench_startup.py
 
 clean:
 	rm -rf $(VENV) out build site *.egg-info

@@ -15,3 +15,74 @@ def median_time(fn: Callable[[], object], repeat: int = 5) -> tuple[float, list[
         out = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), times, out
+
+
+# --------------------------------------------------------------------------------------
+# side by side with the R peers: whole processes, alternating, medians, machine load
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+SHARED = Path(os.environ.get("DARKFIGURE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+DATASETS = SHARED / "datasets"
+R_JOBS = SHARED / "peers" / "jobs"
+
+
+def load() -> str:
+    """The machine's 1-minute load average and core count, e.g. ``"load 5.62 on 2 cores"``."""
+    return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+
+
+def r_job(name: str) -> Path | None:
+    """The R side of a job (``../shared/peers/jobs/<name>``) when Rscript and the job exist, else None."""
+    p = R_JOBS / name
+    return p if shutil.which("Rscript") and p.exists() else None
+
+
+def darkfigure_argv(*args: str) -> list[str]:
+    """The darkfigure CLI as a user runs it: a fresh Python process."""
+    return [sys.executable, "-m", "darkfigure.cli", *args]
+
+
+def _run(argv: list[str]) -> tuple[float, str, int]:
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, capture_output=True, text=True, env=os.environ.copy())
+    return time.perf_counter() - t0, p.stdout + p.stderr, p.returncode
+
+
+def side_by_side(title: str, jobs: dict[str, list[str]], runs: int = 3, show=None, ratios: bool = True) -> dict[str, float]:
+    """Time whole processes of several programs alternating (A, B, A, B, ...), `runs` each.
+
+    Prints each run with the machine load before it, the medians, and last the ratio of
+    the first job's median to every other's (the first is the R peer; ``ratios=False``: none). `show(name, output)`
+    picks what to print of a run's output (default: the last line). Returns the medians.
+    Nothing is asserted: a failing run is printed with its exit code.
+    """
+    print(f"== {title}: whole process, {runs} runs each, alternating ({load()} at start)")
+    for name, argv in jobs.items():
+        print(f"  {name}: {' '.join(str(a) for a in argv)}")
+    times: dict[str, list[float]] = {k: [] for k in jobs}
+    loads: list[float] = []
+    for i in range(runs):
+        for name, argv in jobs.items():
+            la = os.getloadavg()[0]
+            loads.append(la)
+            sec, out, rc = _run(argv)
+            times[name].append(sec)
+            lines = [ln for ln in out.strip().splitlines() if ln.strip()]
+            msg = show(name, out) if show else (lines[-1] if lines else "")
+            print(f"  run {i + 1} {name:>11}: {sec:8.2f} s  (load before {la:.2f}){'' if rc == 0 else f'  EXIT {rc}'}  {msg}",
+                  flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    names = list(jobs)
+    for k in names:
+        print(f"  median {k:>11}: {med[k]:8.2f} s  (runs {', '.join(f'{t:.2f}' for t in times[k])})")
+    load_txt = f"load {min(loads):.1f}-{max(loads):.1f} (1-min average before each run) on {os.cpu_count()} cores"
+    print(f"  ({load_txt})")
+    for k in names[1:] if ratios else []:
+        print(f"RATIO {title}: {names[0]} / {k} = {med[names[0]] / med[k]:.1f}x "
+              f"(medians {med[names[0]]:.1f} s / {med[k]:.2f} s; {load_txt})")
+    return med

@@ -4,7 +4,11 @@ Peer figure on this machine (2 cores, idle): R LCMCR 0.4.14 ran the standard 110
 (K = 10, burn-in 10,000, 1,000 draws thinned by 100) in 1.75 s, about 64,000 iterations per
 second, one chain (../shared/reference/RESULTS.md). Here: one chain in one thread (the comparable
 figure), then the default 4 chains on the available cores.
-Run: python benchmarks/bench_lcmcr.py
+Side by side (``--vs-r``, or always when R is present): whole processes alternating with the R job
+(../shared/peers/jobs/d_lcmcr.R, one chain of 110,000 iterations), 3 runs each, medians, load
+printed, ratio last: darkfigure with R's work (one chain) and as ``darkfigure compare --methods lcmcr``
+runs it (4 chains).
+Run: python benchmarks/bench_lcmcr.py [repeat]
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import median_time  # noqa: E402
+from _common import DATASETS, median_time, r_job, side_by_side  # noqa: E402
 
 from darkfigure.bayes.lcmcr import lcmcr  # noqa: E402
 from darkfigure.datasets import load_r  # noqa: E402
@@ -36,5 +40,23 @@ def main(repeat: int = 5) -> None:
           f"chain medians {', '.join(f'{m:,.0f}' for m in r4.chain_medians)}")
 
 
+ONE_CHAIN = ("import sys; from darkfigure.io import read_histories; from darkfigure.bayes.lcmcr import lcmcr; "
+             "r = lcmcr(read_histories(sys.argv[1]).collapse(), chains=1, n_jobs=1, seed=123); "
+             "print(f'N median {r.median:,.0f} [{r.ci_low:,.0f}, {r.ci_high:,.0f}]')")
+
+
+def vs_r(runs: int = 3) -> None:
+    """Whole processes beside R's LCMCR (when R is present)."""
+    data = str(DATASETS / "netherlands_2010_2015.csv")
+    jobs = {}
+    r = r_job("d_lcmcr.R")
+    if r:
+        jobs["R LCMCR"] = ["Rscript", str(r), str(DATASETS)]
+    jobs["df 1 chain"] = [sys.executable, "-c", ONE_CHAIN, data]
+    jobs["df compare"] = [sys.executable, "-m", "darkfigure.cli", "compare", data, "--methods", "lcmcr", "--seed", "123"]
+    side_by_side("LCMCR, Netherlands, 110,000 iterations per chain", jobs, runs)
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    vs_r()

@@ -1,7 +1,9 @@
-"""The simdat job: Cruyff's stepwise search + 1,000 parametric bootstrap replicates.
+"""The simdat job: Cruyff's stepwise search + 1,000 parametric bootstrap replicates, beside R's ``mse``.
 
-Peer figure on this machine (2 cores): Cruyff's R package mse took 82 s for model_search and 99 s for
-boot_mse(rep = 1000) (../shared/reference/RESULTS.md). Run: python benchmarks/bench_simdat.py
+Whole processes, alternating with the R job (../shared/peers/jobs/a_mse.R: ``model_search`` +
+``boot_mse(rep = 1000, seed = 1)``) when R is present, 3 runs each, medians, machine load printed,
+ratio last. ``--inner`` adds the in-process figures (search and replicates timed inside one process).
+Run: python benchmarks/bench_simdat.py [runs] [--inner]
 """
 
 from __future__ import annotations
@@ -11,28 +13,46 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import median_time  # noqa: E402
+from _common import DATASETS, darkfigure_argv, median_time, r_job, side_by_side  # noqa: E402
 
-from darkfigure import datasets  # noqa: E402
-from darkfigure.loglinear.bootstrap import parametric_bootstrap  # noqa: E402
-from darkfigure.loglinear.design import CompleteTable  # noqa: E402
-from darkfigure.loglinear.search import cruyff_search  # noqa: E402
-
-R_SEARCH, R_BOOT = 82.0, 99.0
+REPS = 1000
 
 
-def main(repeat: int = 5) -> None:
+def _show(name: str, out: str) -> str:
+    for ln in out.splitlines():
+        if ln.startswith("RESULT") or ln.strip().startswith("│ N̂"):
+            return " ".join(ln.strip("│ ").split())[:110]
+    return ""
+
+
+def inner(repeat: int = 3) -> None:
+    """Search and replicates timed inside one process (the work without imports and start-up)."""
+    from darkfigure import datasets
+    from darkfigure.loglinear.bootstrap import parametric_bootstrap
+    from darkfigure.loglinear.design import CompleteTable
+    from darkfigure.loglinear.search import cruyff_search
+
     table = CompleteTable(datasets.load("cruyff_simdat"), year="Y", year_degree=2)
     ms, ts, res = median_time(lambda: cruyff_search(table), repeat)
-    best = res.best
-    mb, tb, boot = median_time(lambda: parametric_bootstrap(best, reps=1000, seed=1, progress=False), repeat)
+    mb, tb, boot = median_time(lambda: parametric_bootstrap(res.best, reps=REPS, seed=1, progress=False), repeat)
     lo, hi = boot.intervals()[0]
-    print(f"simdat: min-BIC N-hat {best.nhat:,.1f}, 95% parametric bootstrap [{lo:,.0f}, {hi:,.0f}] (reference 7,635-20,041)")
-    print(f"model search      median {ms:6.2f} s  (runs {', '.join(f'{t:.2f}' for t in ts)});  R mse {R_SEARCH:.0f} s -> {R_SEARCH / ms:5.1f}x")
-    print(f"1000 parametric   median {mb:6.2f} s  (runs {', '.join(f'{t:.2f}' for t in tb)});  R mse {R_BOOT:.0f} s -> {R_BOOT / mb:5.1f}x")
-    print(f"whole job         {ms + mb:6.2f} s;  R {R_SEARCH + R_BOOT:.0f} s -> {(R_SEARCH + R_BOOT) / (ms + mb):5.1f}x (target < 2 s)")
-    print(f"replicate outcomes: {boot.status_counts}")
+    print(f"inner: min-BIC N-hat {res.best.nhat:,.1f}, 95% parametric [{lo:,.0f}, {hi:,.0f}] (reference 7,635-20,041)")
+    print(f"inner: search median {ms:.2f} s (runs {', '.join(f'{t:.2f}' for t in ts)}); {REPS} parametric replicates "
+          f"median {mb:.2f} s (runs {', '.join(f'{t:.2f}' for t in tb)}); outcomes {boot.status_counts}")
+
+
+def main(runs: int = 3) -> None:
+    jobs = {}
+    r = r_job("a_mse.R")
+    if r:
+        jobs["R mse"] = ["Rscript", str(r), str(DATASETS), str(REPS)]
+    jobs["darkfigure"] = darkfigure_argv("estimate", "cruyff_simdat", "--year", "Y", "--year-degree", "2", "--search",
+                                         "cruyff", "--ci", "parametric", "--reps", str(REPS), "--seed", "1")
+    side_by_side(f"simdat: Cruyff search + {REPS:,} parametric replicates", jobs, runs, show=_show)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--inner" in sys.argv:
+        inner()
+    main(int(args[0]) if args else 3)

@@ -1,8 +1,10 @@
 """The UK job: SparseMSE stepwise (p < 0.02) + 1,000 nonparametric replicates with re-selection, BCa.
 
-Peer figures on this machine (2 cores, idle): SparseMSE estimatepopulation(UKdat, nboot = 1000) 201 s
-(11,418 [9,267, 14,307]); with nboot = 200 it took 266 s under load (BCa 9,418-15,036).
-Run: python benchmarks/bench_uk.py
+Whole processes, alternating with the R job (../shared/peers/jobs/b_sparsemse.R:
+``estimatepopulation(UKdat, nboot = 1000, pthresh = 0.02)``) when R is present, 3 runs each,
+medians, machine load printed, ratio last. ``--inner`` adds the in-process figure.
+Reference: SparseMSE 11,418 [9,267, 14,307] (BCa, its own random numbers).
+Run: python benchmarks/bench_uk.py [runs] [--inner]
 """
 
 from __future__ import annotations
@@ -12,24 +14,41 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import median_time  # noqa: E402
+from _common import DATASETS, darkfigure_argv, median_time, r_job, side_by_side  # noqa: E402
 
-from darkfigure.estimation import estimate  # noqa: E402
-
-R_SECONDS = 201.0
+REPS = 1000
 
 
-def main(repeat: int = 3) -> None:
+def _show(name: str, out: str) -> str:
+    for ln in out.splitlines():
+        if ln.startswith("RESULT") or ln.strip().startswith("│ N̂"):
+            return " ".join(ln.strip("│ ").split())[:110]
+    return ""
+
+
+def inner(repeat: int = 3) -> None:
+    """The whole estimate timed inside one process (without imports and start-up)."""
+    from darkfigure.estimation import estimate
+
     m, ts, res = median_time(
-        lambda: estimate("uk_2013", search="pvalue", ci="nonparametric-conditional", reps=1000, seed=1234), repeat
+        lambda: estimate("uk_2013", search="pvalue", ci="nonparametric-conditional", reps=REPS, seed=1234), repeat
     )
-    print(f"UK: {res}")
-    print(f"  model {res.fit.model.label()}; bootstrap outcomes {res.bootstrap.status_counts}; a = {res.bootstrap.acceleration:.5f}")
-    print("  reference SparseMSE: 11,418 [9,267, 14,307] (BCa, nboot = 1000, its own random numbers)")
-    print(f"stepwise + 1000 nonparametric (re-selection, BCa): median {m:.2f} s (runs {', '.join(f'{t:.2f}' for t in ts)})")
-    print(f"  SparseMSE {R_SECONDS:.0f} s -> {R_SECONDS / m:.1f}x (target < 5 s)")
-    print(f"  stages: {res.seconds}")
+    print(f"inner: {res}; outcomes {res.bootstrap.status_counts}; a = {res.bootstrap.acceleration:.5f}")
+    print(f"inner: median {m:.2f} s (runs {', '.join(f'{t:.2f}' for t in ts)}); stages {res.seconds}")
+
+
+def main(runs: int = 3) -> None:
+    jobs = {}
+    r = r_job("b_sparsemse.R")
+    if r:
+        jobs["R SparseMSE"] = ["Rscript", str(r), str(DATASETS), str(REPS)]
+    jobs["darkfigure"] = darkfigure_argv("estimate", "uk_2013", "--search", "pvalue", "--ci",
+                                         "nonparametric-conditional", "--reps", str(REPS), "--seed", "1234")
+    side_by_side(f"UK: stepwise + {REPS:,} nonparametric replicates with re-selection, BCa", jobs, runs, show=_show)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--inner" in sys.argv:
+        inner()
+    main(int(args[0]) if args else 3)

@@ -123,7 +123,8 @@ def test_kosovo_three_list_terms_from_estimate():
     """Kosovo's published 10,357 ([123,14,34], exhaustive BIC over all orders) is reachable from estimate."""
     e = estimate("kosovo_1999", search="exhaustive", max_order=3, ci="none")
     assert round(e.nhat) == 10357
-    two = estimate("kosovo_1999", search="exhaustive", ci="none")
+    two = estimate("kosovo_1999", search="exhaustive", max_order=2, ci="none")
+    assert estimate("kosovo_1999", search="exhaustive", ci="none").nhat == pytest.approx(e.nhat)  # default: k - 1
     assert round(two.nhat) != 10357
     with pytest.raises(ValueError, match="max_order"):
         estimate("kosovo_1999", max_order=1, ci="none")

@@ -313,8 +313,10 @@ def estimate(
     search: SearchOpt = None,
     criterion: CriterionOpt = None,
     max_order: Annotated[
-        int, typer.Option(help="Highest interaction order the search may add (3: three-list terms).")
-    ] = 2,
+        int | None,
+        typer.Option(help="Highest interaction order the search may add (3: three-list terms). Default 2; "
+                     "for --search exhaustive every order up to lists - 1 (2 on 6 lists)."),
+    ] = None,
     model: ModelOpt = None,
     ci: Annotated[
         str,

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import __version__
+from . import _dist as stats  # scipy.stats costs 0.4-0.9 s to import
 from ._blas import single_threaded
 from .histories import CaptureHistories, DataError
 from .io import read_histories
@@ -351,7 +351,7 @@ def estimate(
     on_empty_list: str = "error",
     structural_zeros: Any = None,
     missing: str = "error",
-    max_order: int = 2,
+    max_order: int | None = None,
     average_criterion: str = "aic",
     linkage: str | None = None,
     linkage_draws: int = 50,
@@ -392,10 +392,12 @@ def estimate(
     criterion : {"bic", "aic"}, optional
         Which criterion picks the model on the path / among all models (default: AIC
         for the stratified search, BIC for the others, as ``mse``).
-    max_order : int
+    max_order : int, optional
         Highest order of interaction the search may add (default 2, as ``mse`` and
         SparseMSE; 3 reaches three-list terms, e.g. Kosovo's published 10,357 with the
-        exhaustive search). Not for the p-value search (pairs only).
+        exhaustive search). Not for the p-value search (pairs only). For the exhaustive
+        search the default is every order up to k − 1 (Rcapture's ``closedpMS.t``: 6,893
+        models on 5 lists), and 2 on 6 lists (32,768 graphical two-way models).
     average_criterion : {"aic", "bic"}
         Weights of the model average (``ci="averaged"``): smoothed AIC (Akaike weights)
         or BIC weights over the models the search visited.
@@ -495,9 +497,9 @@ def estimate(
     average_criterion = average_criterion.lower()
     if average_criterion not in ("aic", "bic"):
         raise ValueError(f"average_criterion must be 'aic' or 'bic', not {average_criterion!r}")
-    if not isinstance(max_order, int | np.integer) or max_order < 2:
+    if max_order is not None and (not isinstance(max_order, int | np.integer) or max_order < 2):
         raise ValueError(f"max_order must be an integer of at least 2 (got {max_order!r})")
-    if max_order > 2 and search in ("pvalue", "pvalue-pairs"):
+    if max_order is not None and max_order > 2 and search in ("pvalue", "pvalue-pairs"):
         raise ValueError("the p-value search adds pairs of lists (and list x covariate terms) only; "
                          "for higher-order terms use search='cruyff' or 'exhaustive' with max_order")
     if model is not None and search in ("pvalue", "pvalue-pairs", "exhaustive", "stratified"):
@@ -569,6 +571,8 @@ def estimate(
     if search == "auto":
         search = "stratified" if h.covariates else "cruyff"
     criterion = criterion.lower() if criterion is not None else ("aic" if search == "stratified" else "bic")
+    if max_order is None:  # exhaustive: every hierarchical model (all orders up to k - 1) where enumerable
+        max_order = max(2, h.k - 1) if search == "exhaustive" and h.k <= 5 else 2
     empties = h.empty_overlaps()
     if empties:
         warnings.append(

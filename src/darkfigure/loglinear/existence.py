@@ -7,7 +7,7 @@ with d_i = 0 on cells with y_i > 0 and d_i <= 0 on cells with y_i = 0 (Haberman
 such d is negative lie outside the *facial set*; their fitted values are 0 in the
 extended MLE and the parameters along d go to -inf.
 
-We find them by linear programming (scipy's HiGHS): maximise sum(-d_i) over the
+We find them by linear programming (scipy's HiGHS, through :func:`._lp.solve_lp`): maximise sum(-d_i) over the
 zero cells subject to X_pos b = 0 and -1 <= X_zero b <= 0, repeated until no new
 cell is found. The equality constraints are removed by writing b = N z with N a
 basis of the null space of X_pos, which leaves a small LP in z. The population size is still identified when every hidden cell's
@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
+
+from ._lp import solve_lp
 
 __all__ = ["ExistenceCheck", "check_existence", "interior_certificate"]
 
@@ -109,6 +110,7 @@ def check_existence(
     *,
     names: list[str] | None = None,
     tol: float = 1e-6,
+    mu: np.ndarray | None = None,
 ) -> ExistenceCheck:
     """Check whether the Poisson MLE exists and the hidden cells are identified.
 
@@ -125,6 +127,11 @@ def check_existence(
     tol : float
         Cells with d_i < -tol (on the LP's scale, where d is bounded by 1) are taken
         to be outside the facial set; HiGHS solves to about 1e-7.
+    mu : ndarray of shape (n,), optional
+        Fitted values of a converged fit of a full-column-rank `x`. When
+        :func:`interior_certificate` proves from them that the MLE exists, no linear
+        program is solved (the result is the one the LPs would give: facial set = all
+        cells, first LP value 0).
 
     Returns
     -------
@@ -141,6 +148,12 @@ def check_existence(
         If the linear program fails for a reason other than optimality.
     """
     n, p = x.shape
+    if mu is not None and np.any(y == 0) and interior_certificate(x, y, mu):
+        in_row = _row_space_mask(x, x_hidden)
+        state = np.where(in_row, "finite", "undetermined").astype(object)
+        identified = bool(np.all(state == "finite"))
+        return ExistenceCheck(mle_exists=True, identified=identified, facial_set=np.ones(n, dtype=bool),
+                              rank_deficient=not identified, tolerance=tol, lp_value=0.0, hidden_state=state)
     zero = np.flatnonzero(y == 0)
     pos = np.flatnonzero(y > 0)
     outside = np.zeros(n, dtype=bool)
@@ -168,9 +181,9 @@ def check_existence(
             break
         c = (xs[target] @ nb).sum(axis=0)  # minimise the sum of d over cells not yet known to be outside
         c[np.abs(c) < 1e-12] = 0.0
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * r, method="highs")
+        res = solve_lp(c, a_ub, b_ub, lb=None, ub=None)
         if res.status == 4:  # numerical trouble: retry with the interior-point solver
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=[(None, None)] * r, method="highs-ipm")
+            res = solve_lp(c, a_ub, b_ub, lb=None, ub=None, method="highs-ipm")
         if res.status != 0:
             raise RuntimeError(f"existence LP failed: {res.message}")
         if it == 0:
@@ -195,7 +208,7 @@ def check_existence(
         xhz = xh @ nb
         a_ub2 = np.vstack([a_ub, xhz])
         b_ub2 = np.concatenate([b_ub, np.ones(s)])
-        res = linprog(-xhz.sum(axis=0), A_ub=a_ub2, b_ub=b_ub2, bounds=[(None, None)] * r, method="highs")
+        res = solve_lp(-xhz.sum(axis=0), a_ub2, b_ub2, lb=None, ub=None)
         up = np.zeros(s, dtype=bool)
         if res.status == 0:
             up = (xhz @ res.x) > tol

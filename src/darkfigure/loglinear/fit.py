@@ -354,7 +354,8 @@ def fit_model(
         key = (model, np.packbits(yo > 0).tobytes())
         existence = None if cache is None else cache.get(key)
         if existence is None:
-            existence = check_existence(x, yo, xh, names=table.column_names(model))
+            existence = check_existence(x, yo, xh, names=table.column_names(model),
+                                        mu=mu if conv and rank == x.shape[1] else None)
             if cache is not None and len(cache) < 50_000:
                 cache[key] = existence
         hidden_state = existence.hidden_state

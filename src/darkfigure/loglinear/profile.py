@@ -68,9 +68,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
 
 from .._blas import single_threaded
+from .._dist import chi2
 from .existence import ExistenceCheck, check_existence
 from .fit import LogLinearFit, independent_columns, irls_poisson
 from .profile_engine import _ProfileEngine, _safe_newton

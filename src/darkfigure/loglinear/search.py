@@ -29,9 +29,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, pdtr, pdtrc
-from scipy.stats import chi2
 
 from .._blas import single_threaded
+from .._dist import chi2
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
 from .screen import approximate_criteria
@@ -555,7 +555,7 @@ def _batch_poisson(
     max_iter: int = 60,
     chunk: int = 4096,
     glm: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Poisson log-linear fits of many models on one table at once (Newton/IRLS, vectorised).
 
     Model m uses the columns ``cols[m]`` of `x` on the cells ``cells[m]``; its design must
@@ -578,7 +578,7 @@ def _batch_poisson(
     cells : ndarray of bool, shape (M, C)
     tol, max_iter : float, int
     chunk : int
-        Models per block (memory ~ chunk · P² · 8 bytes).
+        Models per block (memory ~ chunk · C · P · 8 bytes).
     glm : bool
         Emulate R's ``glm.fit`` (use with ``tol=1e-8, max_iter=200`` as Rcapture).
 
@@ -592,70 +592,96 @@ def _batch_poisson(
     converged : ndarray of bool, shape (M,)
     bias : ndarray of shape (M,)
         Rcapture's asymptotic bias of N̂.
+    interior : ndarray of bool, shape (M,)
+        The MLE provably exists (a cheap certificate, as
+        :func:`.existence.interior_certificate`): one more Newton step s from the converged
+        fit gives mu' = mu (1 + X s) with the observed margins, positive when every cell's
+        X s > -0.5 (Haberman 1974, Thm 2.3). Cells fitted below 1e-10 n are not certified.
     """
     n_models, p = cols.shape
-    c = x.shape[0]
-    xx = (x[:, :, None] * x[:, None, :]).reshape(c, p * p)
-    out = (np.zeros((n_models, p)), np.zeros((n_models, c)), np.zeros(n_models), np.zeros(n_models, dtype=bool),
-           np.zeros(n_models))
+    out = (np.zeros((n_models, p)), np.zeros((n_models, x.shape[0])), np.zeros(n_models),
+           np.zeros(n_models, dtype=bool), np.zeros(n_models), np.zeros(n_models, dtype=bool))
     ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    n_obs = max(float(y.sum()), 1.0)
 
     def deviance(mu, keep):
         """Poisson deviance of a batch of fits."""
         lm = np.log(np.where(keep > 0, mu, 1.0))
         return 2.0 * np.sum(keep * (ylogy - y * lm - (y - mu)), axis=1)
 
-    def information(mu, cm):
-        """Fisher information of a batch of fits."""
-        a = ((mu @ xx).reshape(-1, p, p)) * (cm[:, :, None] & cm[:, None, :])
-        return a + np.eye(p) * (~cm)[:, None, :]  # identity on unused columns: they solve to 0
+    def information(mu, xm):
+        """Fisher information X'WX of a batch of fits (each on its own columns)."""
+        return np.matmul((xm * mu[:, :, None]).transpose(0, 2, 1), xm)
 
-    for lo in range(0, n_models, chunk):
-        sl = slice(lo, min(lo + chunk, n_models))
-        cm, keep = cols[sl], cells[sl].astype(float)
-        m = cm.shape[0]
-        mu = (y + 0.1)[None, :] * keep
-        eta = np.log(np.where(keep > 0, mu, 1.0))
-        dev = deviance(mu, keep)
-        beta = np.zeros((m, p))
-        conv = np.zeros(m, dtype=bool)
-        active = np.arange(m)
-        last_info = information(mu, cm)
-        for it in range(max_iter):
-            if active.size == 0:
-                break
-            ka, mua, cma = keep[active], mu[active], cm[active]
-            z = eta[active] + ka * (y - mua) / np.where(mua > 0, mua, 1.0)
-            rhs = ((mua * z) @ x) * cma
-            info = information(mua, cma)
-            last_info[active] = info
-            bnew = _solve_batch(info, rhs)
-            mun = np.exp(np.minimum(bnew @ x.T, 700.0)) * ka
-            devn = deviance(mun, ka)
-            bad = (devn > dev[active] * (1 + 1e-12) + 1e-12) & (it > 0) & (not glm)
-            for _ in range(30):  # step-halving (rarely needed from glm's start)
-                if not bad.any():
+    def times(xm, v):
+        """X b for every fit of a batch: (m, C, r) x (m, r) -> (m, C)."""
+        return np.matmul(xm, v[:, :, None])[:, :, 0]
+
+    def t_times(xm, v):
+        """X'v for every fit of a batch: (m, C, r) x (m, C) -> (m, r)."""
+        return np.matmul(v[:, None, :], xm)[:, 0, :]
+
+    # models are fitted in blocks of equal column count on their own columns (compact
+    # systems: r x r instead of P x P with identity padding)
+    ncol = cols.sum(axis=1)
+    for r in np.unique(ncol):
+        grp = np.flatnonzero(ncol == r)
+        for lo in range(0, grp.size, chunk):
+            ids = grp[lo: lo + chunk]
+            m = ids.size
+            idx = np.nonzero(cols[ids])[1].reshape(m, r)  # each model's columns, intercept first
+            xm = np.ascontiguousarray(x[:, idx].transpose(1, 0, 2))  # (m, C, r)
+            keep = cells[ids].astype(float)
+            mu = (y + 0.1)[None, :] * keep
+            eta = np.log(np.where(keep > 0, mu, 1.0))
+            dev = deviance(mu, keep)
+            beta = np.zeros((m, r))
+            conv = np.zeros(m, dtype=bool)
+            active = np.arange(m)
+            last_info = information(mu, xm) if glm else None
+            for it in range(max_iter):
+                if active.size == 0:
                     break
-                bnew[bad] = 0.5 * (bnew[bad] + beta[active[bad]])
-                mun[bad] = np.exp(np.minimum(bnew[bad] @ x.T, 700.0)) * ka[bad]
-                devn[bad] = deviance(mun[bad], ka[bad])
-                bad = devn > dev[active] * (1 + 1e-12) + 1e-12
-            change = np.abs(devn - dev[active]) / (np.abs(devn) + 0.1)
-            beta[active], mu[active], dev[active] = bnew, mun, devn
-            eta[active] = np.where(ka > 0, bnew @ x.T, 0.0)
-            done = (change < tol) & (it > 0)
-            conv[active[done]] = True
-            active = active[~done]
-        # Rcapture's asymptotic bias at the fit
-        inv = np.linalg.pinv(last_info if glm else information(mu, cm), hermitian=True)
-        inv *= cm[:, :, None] & cm[:, None, :]
-        xi = -0.5 * np.sum((inv @ x.T) * x.T, axis=1)  # x_c' I^-1 x_c for every cell
-        psi = -2.0 * ((mu * xi) @ x) * cm
-        psi[:, 0] -= 1.0
-        v0 = -np.einsum("mq,mq->m", inv[:, 0, :], psi)
-        bias = 0.5 * np.exp(beta[:, 0]) * v0
-        for o, v in zip(out, (beta, mu, dev, conv, bias)):
-            o[sl] = v
+                ka, mua, xa = keep[active], mu[active], xm[active]
+                z = eta[active] + ka * (y - mua) / np.where(mua > 0, mua, 1.0)
+                info = information(mua, xa)
+                if glm:
+                    last_info[active] = info
+                bnew = _solve_batch(info, t_times(xa, mua * z))
+                lin = times(xa, bnew)
+                mun = np.exp(np.minimum(lin, 700.0)) * ka
+                devn = deviance(mun, ka)
+                bad = (devn > dev[active] * (1 + 1e-12) + 1e-12) & (it > 0) & (not glm)
+                for _ in range(30):  # step-halving (rarely needed from glm's start)
+                    if not bad.any():
+                        break
+                    bnew[bad] = 0.5 * (bnew[bad] + beta[active[bad]])
+                    lin[bad] = times(xa[bad], bnew[bad])
+                    mun[bad] = np.exp(np.minimum(lin[bad], 700.0)) * ka[bad]
+                    devn[bad] = deviance(mun[bad], ka[bad])
+                    bad = devn > dev[active] * (1 + 1e-12) + 1e-12
+                change = np.abs(devn - dev[active]) / (np.abs(devn) + 0.1)
+                beta[active], mu[active], dev[active] = bnew, mun, devn
+                eta[active] = np.where(ka > 0, lin, 0.0)
+                done = (change < tol) & (it > 0)
+                conv[active[done]] = True
+                active = active[~done]
+            # Rcapture's asymptotic bias at the fit
+            inv = np.linalg.pinv(last_info if glm else information(mu, xm), hermitian=True)
+            xi = -0.5 * np.sum(np.matmul(xm, inv) * xm, axis=2)  # x_c' I^-1 x_c for every cell
+            psi = -2.0 * t_times(xm, mu * xi)
+            psi[:, 0] -= 1.0
+            v0 = -np.einsum("mq,mq->m", inv[:, 0, :], psi)
+            bias = 0.5 * np.exp(beta[:, 0]) * v0
+            # interior certificate: the Newton step from the fit keeps every kept cell positive
+            step = np.matmul(inv, t_times(xm, (y - mu) * keep)[:, :, None])[:, :, 0]
+            d = np.where(keep > 0, times(xm, step), np.inf)
+            tiny = np.where(keep > 0, mu, np.inf).min(axis=1) <= 1e-10 * n_obs
+            interior = conv & ~tiny & (d.min(axis=1) > -0.5) & np.all(np.isfinite(step), axis=1)
+            full = np.zeros((m, p))
+            np.put_along_axis(full, idx, beta, axis=1)
+            for o, v in zip(out, (full, mu, dev, conv, bias, interior)):
+                o[ids] = v
     return out
 
 
@@ -665,7 +691,14 @@ def _solve_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(a, b[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
-        return np.stack([np.linalg.lstsq(ai, bi, rcond=1e-13)[0] for ai, bi in zip(a, b)])
+        # only the singular systems by least squares, so a fit's steps do not depend on its batch
+        out = np.empty_like(b)
+        for i, (ai, bi) in enumerate(zip(a, b)):
+            try:
+                out[i] = np.linalg.solve(ai, bi)
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(ai, bi, rcond=1e-13)[0]
+        return out
 
 
 class _ExhaustiveFits(Sequence):
@@ -709,10 +742,15 @@ def exhaustive_search(
     are fitted as 0, status ``"extended"``). Within a group a model passes SparseMSE's
     ``checkident`` when a larger model of the group does (a positive solution of the
     existence LP of Fienberg & Rinaldo 2012 for a model solves it for its sub-models, and
-    dropping columns keeps full rank), so few linear programs are solved. All passing
-    models are fitted at once by a vectorised Newton iteration; the others go through
-    :func:`fit_model` with the full existence check (``"not identified"``, or
-    ``"extended"`` when the extended MLE still identifies N). Fit statistics are
+    dropping columns keeps full rank), so few linear programs are solved. Every
+    full-rank model is first fitted at once by a vectorised Newton iteration (blocks of
+    equal column count, each model on its own columns); a converged fit with an interior
+    certificate (one more Newton step keeps every cell positive, Haberman 1974) proves
+    the LP would pass, so LPs are solved only for the models heading to the boundary
+    (1,279 → 310 on UK 2013 with 5 lists and order 4). The models failing checkident
+    go through :func:`fit_model` with the full existence check, warm-started where the
+    batch stopped (``"not identified"``, or ``"extended"`` when the extended MLE still
+    identifies N). Fit statistics are
     :func:`fit_model`'s (the AIC counts every column of the model, the -inf ones too:
     SparseMSE's +2 per empty pair and glm's rank on the full table).
 
@@ -803,45 +841,59 @@ def exhaustive_search(
     # it passes, as for every two-factor model of most tables, one LP settles the group),
     # then a fixed shuffled order, so that each LP settles others in both directions.
     bits = (nonzero.astype(np.uint64) * (np.uint64(1) << np.arange(p, dtype=np.uint64))).sum(axis=1)
+    members_order = {}
+    rank_bit = np.zeros(n_models, dtype=int)
+    shuffle = np.random.default_rng(0)
+    for g, members in groups.items():
+        top = max(members, key=lambda i: int(nonzero[i].sum()))
+        members_order[g] = [top] + [j for j in shuffle.permutation(members) if j != top]
+        rank_fail = np.zeros(0, dtype=np.uint64)
+        for i in members_order[g]:
+            b = bits[i]
+            if np.any((rank_fail & b) == rank_fail):
+                rank_bit[i] = 2
+                continue
+            xi = x[cells[i]][:, nonzero[i]]
+            if xi.shape[1] > xi.shape[0] or np.linalg.matrix_rank(xi) < xi.shape[1]:
+                rank_bit[i] = 2
+                rank_fail = np.append(rank_fail, b)
+    # every full-rank model is fitted at once; a converged fit with an interior certificate
+    # proves that its MLE exists (checkident's LP would succeed), so LPs are solved only for
+    # the models heading to the boundary
+    fr = rank_bit == 0
+    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr])
+    interior = np.zeros(n_models, dtype=bool)
+    interior[fr] = fr_fit[5]
     ierr = np.full(n_models, -1)
     n_lp = 0
-    shuffle = np.random.default_rng(0)
-    for members in groups.values():
-        lp_ok = np.zeros(0, dtype=np.uint64)
+    for g, members in groups.items():
+        lp_ok = bits[[i for i in members if interior[i]]]
         lp_fail = np.zeros(0, dtype=np.uint64)
-        rank_fail = np.zeros(0, dtype=np.uint64)
-        top = max(members, key=lambda i: int(nonzero[i].sum()))
-        for i in [top] + [j for j in shuffle.permutation(members) if j != top]:
+        for i in members_order[g]:
             b = bits[i]
-            if np.any((lp_ok & b) == b):
+            if interior[i] or np.any((lp_ok & b) == b):
                 lp_bit = 0
             elif np.any((lp_fail & b) == lp_fail):
                 lp_bit = 1
             else:
-                lp_bit = -1
-            xi = x[cells[i]][:, nonzero[i]]
-            if np.any((rank_fail & b) == rank_fail):
-                rank_bit = 2
-            else:
-                rank_bit = 2 if xi.shape[1] > xi.shape[0] or np.linalg.matrix_rank(xi) < xi.shape[1] else 0
-            if lp_bit < 0:
-                lp_bit = int(mle_on_boundary(xi, y[cells[i]]))
+                lp_bit = int(mle_on_boundary(x[cells[i]][:, nonzero[i]], y[cells[i]]))
                 n_lp += 1
                 if lp_bit:
                     lp_fail = np.append(lp_fail, b)
                 else:
                     lp_ok = np.append(lp_ok, b)
-            if rank_bit:
-                rank_fail = np.append(rank_fail, b)
-            ierr[i] = lp_bit + rank_bit
+            ierr[i] = lp_bit + rank_bit[i]
     ok = ierr == 0
-    beta, mu, dev, conv, bias = _batch_poisson(x, y, nonzero[ok], cells[ok])
+    sel = ok[fr]
+    beta, mu, dev, conv, bias = (a[sel] for a in fr_fit[:5])
+    fr_row = np.cumsum(fr) - 1  # row of model i in the full-rank batch
+    mu_fr = fr_fit[1]
     # Rcapture fits the models whose MLE does not exist with glm on the full table, so its
     # bias there is taken where glm stops (it warns, infoFit != 0, when glm does not
     # converge in 200 iterations or fitted values fall below 10 eps: bias NaN here)
     ext = ~cells[ok].all(axis=1)
     if ext.any():
-        _, mu_r, _, conv_r, bias_r = _batch_poisson(
+        _, mu_r, _, conv_r, bias_r, _ = _batch_poisson(
             x, y, cols[ok][ext], np.ones((int(ext.sum()), x.shape[0]), dtype=bool), tol=1e-8, max_iter=200, glm=True
         )
         warned = ~conv_r | (mu_r.min(axis=1) < 10 * np.finfo(float).eps)
@@ -870,7 +922,9 @@ def exhaustive_search(
             status[i] = ("extended" if any(t in zero_terms for t in models[i]) else "ok") if conv[b] else "not converged"
         else:
             with np.errstate(divide="ignore", invalid="ignore"):  # fits heading to the boundary
-                f = slow[i] = fit_model(table, model_of(i), check=True)
+                # warm start where the batch went (a fit heading to the boundary: it stops at once)
+                start = np.maximum(mu_fr[fr_row[i]], 1e-10) if fr[i] else None
+                f = slow[i] = fit_model(table, model_of(i), check=True, mu_start=start)
             stat["deviance"][i], stat["loglik"][i] = f.deviance, f.loglik
             stat["nhat"][i] = f.nhat if f.identified else np.nan
             status[i] = f.status

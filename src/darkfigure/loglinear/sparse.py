@@ -26,9 +26,9 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.optimize import linprog
 
+from .. import _dist as stats  # scipy.stats costs 0.4-0.9 s to import
+from ._lp import solve_lp
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model, independent_columns
 from .terms import LogLinearModel, Term
@@ -130,8 +130,7 @@ def _lp_positive_margin(m: np.ndarray, counts: np.ndarray) -> float:
     a_ub = np.hstack([-np.eye(c_cells), np.ones((c_cells, 1))])
     cost = np.zeros(c_cells + 1)
     cost[-1] = -1.0
-    res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(c_cells), A_eq=a_eq, b_eq=t,
-                  bounds=[(0, None)] * (c_cells + 1), method="highs")
+    res = solve_lp(cost, a_ub, np.zeros(c_cells), a_eq, t, lb=0.0, ub=None)
     if res.status != 0:
         raise RuntimeError(f"identifiability LP failed: {res.message}")
     return float(-res.fun)

@@ -1,0 +1,30 @@
+"""dga (Madigan & York's Bayesian model averaging over decomposable graphs) beside R's ``dga``.
+
+Whole processes alternating with the R job (../shared/peers/jobs/e_dga.R: ``bma.cr`` on UK 2013 with
+5 lists, delta = 2^-k, prior 1/N, the reference runs' N grid) when R is present, 3 runs each, medians,
+load printed, ratio last. darkfigure: ``darkfigure compare <uk_2013_5lists.csv> --methods dga``.
+Run: python benchmarks/bench_dga.py [runs]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from _common import DATASETS, darkfigure_argv, r_job, side_by_side  # noqa: E402
+
+
+def main(runs: int = 3) -> None:
+    jobs = {}
+    r = r_job("e_dga.R")
+    if r:
+        jobs["R dga"] = ["Rscript", str(r), str(DATASETS)]
+    jobs["darkfigure"] = darkfigure_argv("compare", str(DATASETS / "uk_2013_5lists.csv"), "--methods", "dga")
+    side_by_side("dga, UK 2013 (5 lists)", jobs, runs, show=lambda name, out: next(
+        (" ".join(ln.split())[:100] for ln in out.splitlines() if "RESULT" in ln or "dga" in ln.lower()), ""))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
