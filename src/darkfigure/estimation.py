@@ -624,7 +624,6 @@ def estimate(
     if fit.identified and ci in ("parametric", "nonparametric", "nonparametric-conditional", "averaged"):
         if ci == "averaged":
             from .loglinear.averaging import averaged_bootstrap, model_average, search_candidates
-
             from .loglinear.selection import reselection_start
 
             avg = model_average(search_candidates(srch, fit), criterion=average_criterion)
