@@ -294,7 +294,9 @@ class _Reselect:
     (three-list terms, list x covariate terms of Cruyff's search) is not re-selected.
     """
 
-    def __init__(self, fit: LogLinearFit, lower: LogLinearModel, k: float, max_steps: int = 3):
+    def __init__(
+        self, fit: LogLinearFit, lower: LogLinearModel, k: float, max_steps: int = 3, cache: dict | None = None
+    ):
         t = fit.table
         lists = list(t.histories.lists)
         self.pairs = [tuple(p) for p in combinations(lists, 2) if tuple(p) not in lower.interactions]
@@ -321,7 +323,7 @@ class _Reselect:
         self.k = k
         self.max_steps = max_steps
         self.n_cells = t.n_cells
-        self._used: dict[bytes, np.ndarray] = {}
+        self._used: dict[bytes, np.ndarray] = {} if cache is None else cache  # aliasing per model, shared
 
     def _cols(self, mask: np.ndarray) -> np.ndarray:
         return np.concatenate([np.arange(self.p0), self.p0 + np.flatnonzero(mask)])
@@ -334,8 +336,11 @@ class _Reselect:
         if used is None:
             used = self._used[key] = _fast_independent(x)
         beta, mu, _, _, conv, used = irls_poisson(x, y, mu_start, tol=1e-8, used=used)
-        good = conv and np.isfinite(beta).all() and ((y > 0).all() or interior_certificate(x[:, used], y, mu))
-        return good, cols, beta, mu, used
+        return bool(conv and np.isfinite(beta).all()), cols, beta, mu, used
+
+    def _interior(self, y: np.ndarray, cols: np.ndarray, mu: np.ndarray, used: np.ndarray) -> bool:
+        # the MLE exists (Haberman 1974); checked for the model a replicate ends in only
+        return bool((y > 0).all() or interior_certificate(self.z_obs[:, cols[used]], y, mu))
 
     def _move(self, mask, y, cols, beta, mu, used) -> int | None:
         """Index of the pair to add or drop (the largest approximate decrease of -2 logL + k p), or None."""
@@ -380,6 +385,8 @@ class _Reselect:
             if not g2:
                 break
             mask, cols, beta, mu, used = new, c2, b2, m2, u2
+        if not self._interior(y, cols, mu, used):
+            return None  # a boundary fit: the caller's fixed-model refit runs the existence check
         fh = np.where(self.hidden_zero, 0.0, np.exp(np.minimum(self.z_hid[:, cols] @ beta, 700.0)))
         if not np.isfinite(fh).all() or fh.sum() > 1e6 * max(y.sum(), 1.0):
             return None
@@ -478,7 +485,8 @@ def averaged_bootstrap(
         jobs = [_fixed_context(f, gmat) for f in avg.fits]
         if reselect is not None:
             kpen = np.log(max(float(t.y[obs].sum()), 2.0)) if avg.criterion == "bic" else 2.0
-            resel = [_Reselect(f, reselect, kpen, max_steps) for f in avg.fits]
+            shared: dict = {}
+            resel = [_Reselect(f, reselect, kpen, max_steps, shared) for f in avg.fits]
         pick = np.random.default_rng(np.random.SeedSequence(seed).spawn(reps + 1)[-1]).choice(
             len(avg.fits), size=reps, p=avg.weights
         )
