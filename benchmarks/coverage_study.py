@@ -234,7 +234,7 @@ def _estimate_kwargs(setting: Setting) -> dict:
 
 # name -> keyword arguments of darkfigure.estimation (besides data, lists, covariates, seed)
 METHODS: dict[str, dict] = {
-    "default": {},  # search="auto" (stratified with covariates), ci="averaged" (AIC weights)
+    "default": {},  # search="auto" (stratified with covariates), ci="averaged" (AIC weights, search repeated)
     "cruyff-bic-param": {"search": "cruyff", "criterion": "bic", "ci": "parametric", "conditional": True},
     "cruyff-bic-profile": {"search": "cruyff", "criterion": "bic", "ci": "profile", "conditional": True},
     "cruyff-aic-param": {"search": "cruyff", "criterion": "aic", "ci": "parametric", "conditional": True},

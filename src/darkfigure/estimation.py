@@ -660,10 +660,13 @@ def estimate(
     if fit.identified and ci in ("parametric", "nonparametric", "nonparametric-conditional", "averaged"):
         if ci == "averaged":
             from .loglinear.averaging import averaged_bootstrap, model_average, search_candidates
+            from .loglinear.selection import reselection_start
 
             avg = model_average(search_candidates(srch, fit), criterion=average_criterion)
+            # the stratified search is repeated (over list pairs) in every replicate: see _Reselect
+            resel = reselection_start(srch) if _AVERAGING["reselect"] else None
             boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, progress=progress,
-                                      **_AVERAGING)
+                                      draw=_AVERAGING["draw"], bias=_AVERAGING["bias"], reselect=resel)
         elif em is not None:
             from .loglinear.em import em_parametric_bootstrap
 
@@ -746,7 +749,9 @@ def estimate(
     conditional = None
     if np.isfinite(lower) or np.isfinite(upper):
         # a fixed model, or a search that visited a single model, leaves no selection to carry
-        conditional = ci in CONDITIONAL_CI or srch is None or (avg is not None and len(avg.fits) == 1)
+        conditional = ci in CONDITIONAL_CI or srch is None or (
+            avg is not None and len(avg.fits) == 1 and not (boot is not None and boot.reselected)
+        )
     settings = {
         "lists": list(h.lists),
         "covariates": list(h.covariates),
@@ -756,6 +761,7 @@ def estimate(
         "criterion": criterion,
         "max_order": max_order,
         "average_criterion": average_criterion if ci == "averaged" else None,
+        "search_repeated_in_bootstrap": bool(boot is not None and boot.reselected),
         "conditional_interval": conditional,
         "model": None if fixed is None else fixed.formula(),
         "ci": ci,
@@ -943,7 +949,7 @@ def _row_name(r, label=None) -> str:
 
 
 # how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)
-_AVERAGING: dict = {"draw": "mixture", "bias": "none"}
+_AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True}
 
 
 def _point_table(fit: LogLinearFit, groups) -> pd.DataFrame:

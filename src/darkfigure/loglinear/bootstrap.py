@@ -137,6 +137,9 @@ class BootstrapResult:
         Replicates in which some list registered nobody.
     jackknife_failures : int
         Jackknife deletions whose re-selection gave no N̂ (left out of the acceleration).
+    reselected : int
+        Replicates in which the model search was repeated (model-averaged bootstrap with
+        re-selection; 0 otherwise).
     """
 
     method: str
@@ -156,6 +159,7 @@ class BootstrapResult:
     unseen_zero: np.ndarray | None = field(default=None, repr=False)
     lost_list: np.ndarray | None = field(default=None, repr=False)
     jackknife_failures: int = 0
+    reselected: int = 0
 
     @property
     def n_replicates(self) -> int:

@@ -30,7 +30,7 @@ from .fit import fit_model
 from .search import SearchResult, _final, _row, cruyff_search, step
 from .terms import LogLinearModel
 
-__all__ = ["stratified_start", "stratified_search"]
+__all__ = ["stratified_start", "stratified_search", "reselection_start"]
 
 
 def stratified_start(table: CompleteTable) -> LogLinearModel:
@@ -109,3 +109,25 @@ def stratified_search(
     if any(not f.identified for f in fits):
         warnings.append("some models on the path have no identified N̂; they are never chosen")
     return SearchResult("stratified", criterion, pd.DataFrame(rows), fits, fits[i], warnings)
+
+
+def reselection_start(search: SearchResult | None) -> LogLinearModel | None:
+    """The terms a bootstrap re-selection keeps when it repeats `search` in each replicate.
+
+    For the stratified search: :func:`stratified_start` (every list x covariate and
+    covariate x covariate term; only the list pairs are searched again, see
+    :class:`~darkfigure.loglinear.averaging._Reselect`). For any other search (or when
+    the stratified search fell back to Cruyff's) None: the model-averaged bootstrap then
+    refits each replicate by its component's model only.
+
+    Parameters
+    ----------
+    search : SearchResult or None
+
+    Returns
+    -------
+    LogLinearModel or None
+    """
+    if search is None or search.method != "stratified":
+        return None
+    return stratified_start(search.best.table)

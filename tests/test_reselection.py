@@ -1,0 +1,106 @@
+"""The model-averaged bootstrap that repeats the stratified search in each replicate (averaging._Reselect)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from darkfigure.estimation import estimate
+from darkfigure.loglinear.averaging import _Reselect, averaged_bootstrap, model_average, search_candidates
+from darkfigure.loglinear.fit import fit_model
+from darkfigure.loglinear.selection import reselection_start, stratified_search, stratified_start
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _study():
+    spec = importlib.util.spec_from_file_location("coverage_study", ROOT / "benchmarks" / "coverage_study.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("coverage_study", mod)  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def t1():
+    """A T1-pair4 population of the coverage study (4 lists, A:B dependence, list x covariate effects)."""
+    cs = _study()
+    s = cs.SETTINGS["T1-pair4"]
+    data, truth = cs.generate(s, np.random.default_rng([7, 0, cs.zlib_hash(s.name)]))
+    e = estimate(data, ci="none", **cs._estimate_kwargs(s))
+    search = stratified_search(e.fit.table)
+    return search, truth
+
+
+def test_reselection_start_is_the_stratified_start_only_for_that_search(t1):
+    search, _ = t1
+    assert reselection_start(search) == stratified_start(search.best.table)
+    assert reselection_start(None) is None
+
+
+def test_no_moves_reproduces_the_fixed_model_refits(t1):
+    """With max_steps=0 each replicate is its component's model refitted: the same totals as without re-selection."""
+    search, _ = t1
+    avg = model_average(search_candidates(search, search.best))
+    a = averaged_bootstrap(avg, reps=40, seed=5)
+    b = averaged_bootstrap(avg, reps=40, seed=5, reselect=reselection_start(search), max_steps=0)
+    assert b.reselected >= 35 and a.reselected == 0
+    ok = np.isfinite(a.replicates) & np.isfinite(b.replicates)
+    assert ok[:, 0].sum() >= 35
+    np.testing.assert_allclose(b.replicates[ok], a.replicates[ok], rtol=1e-5)
+
+
+def test_score_and_wald_moves_follow_the_exact_aic(t1):
+    """The move chosen by the score/Wald approximations is an exact AIC decrease close to the best single
+    add/drop of a list pair (refitted exactly); with no move, no exact add/drop lowers AIC by more than 1."""
+    search, _ = t1
+    fit = search.best
+    table = fit.table
+    start = stratified_start(table)
+    r = _Reselect(fit, start, 2.0)
+    assert r.ok and len(r.pairs) == 6
+    rng = np.random.default_rng(11)
+    moved = 0
+    for _ in range(4):
+        y = rng.multinomial(int(fit.nhat), fit.fitted / fit.fitted.sum()).astype(float)
+        y[~table.observable] = 0.0
+        tb = table.with_counts(y)
+        f0 = fit_model(tb, fit.model)
+        exact = []
+        for p, inside in zip(r.pairs, r.mask0):
+            m = fit.model.drop(p) if inside else fit.model.add(p)
+            exact.append(fit_model(tb, m).aic - f0.aic)
+        exact = np.array(exact)
+        good, cols, beta, mu, used = r._fit(r.mask0.copy(), y[r.obs_idx], r.mu0)
+        assert good
+        j = r._move(r.mask0.copy(), y[r.obs_idx], cols, beta, mu, used)
+        if j is None:
+            assert exact.min() > -1.0
+        else:
+            moved += 1
+            assert exact[j] < 0 and exact[j] <= exact.min() + 1.0
+    full = r(y)
+    assert full is not None and full.sum() > y.sum()
+
+
+def test_reselection_widens_and_the_estimate_says_so(t1):
+    search, truth = t1
+    avg = model_average(search_candidates(search, search.best))
+    a = averaged_bootstrap(avg, reps=100, seed=2)
+    b = averaged_bootstrap(avg, reps=100, seed=2, reselect=reselection_start(search))
+    again = averaged_bootstrap(avg, reps=100, seed=2, reselect=reselection_start(search))
+    np.testing.assert_array_equal(b.replicates, again.replicates)
+    assert np.nanstd(b.replicates[:, 0]) >= 0.9 * np.nanstd(a.replicates[:, 0])
+
+
+def test_estimate_default_repeats_the_search_with_covariates():
+    cs = _study()
+    s = cs.SETTINGS["T1-pair4"]
+    data, _ = cs.generate(s, np.random.default_rng([7, 1, cs.zlib_hash(s.name)]))
+    e = estimate(data, reps=50, seed=3, **cs._estimate_kwargs(s))
+    assert e.settings["search_repeated_in_bootstrap"] is True and e.conditional is False
+    assert e.bootstrap.reselected > 40
+    d = estimate("uk_2013", reps=50, seed=1, n_jobs=1)  # no covariates: Cruyff's path, not re-selected
+    assert d.settings["search_repeated_in_bootstrap"] is False
