@@ -347,6 +347,7 @@ def headline(
     ev: dict = {"chao_bound": chao, "validation": val}
 
     def finite(v) -> bool:
+        """True when v is a finite real number (None, NaN, ±inf and strings are not)."""
         return v is not None and isinstance(v, (int, float, np.floating)) and bool(np.isfinite(v))
 
     # 1. no estimate
@@ -375,6 +376,7 @@ def headline(
     live = [m for m in live if m not in dropped]
     # 3. poor fit
     def misfit(r) -> bool:
+        """True when row r's deviance test rejects its model (gross-misfit rule on sparse tables; docs/headline_rules.md)."""
         if not ("p_value" in r and finite(r["p_value"]) and finite(r["deviance"])):
             return False  # no deviance test for this method
         crit = float(stats.chi2.ppf(1 - GOF_ALPHA, int(r["df"])))
@@ -392,6 +394,7 @@ def headline(
         else:  # many: the range of p-values, not every deviance (each is in its method's evidence)
             ps = sorted(bad, key=lambda m: -rows[m]["p_value"])
             def pv(m):
+                """Method m's deviance-test p-value as text ('below 1e-16' rather than 0)."""
                 q = rows[m]["p_value"]
                 return "below 1e-16" if q < 1e-16 else f"{q:.2g}"
 
@@ -462,6 +465,7 @@ def headline(
     live = [m for m in live if m not in dropped]
     # 7. the range
     def span(ms):
+        """Lower and upper limits (N̂ where a limit is missing) of methods ms: two lists of persons."""
         lo = [rows[m]["lower"] if finite(rows[m]["lower"]) else rows[m]["nhat"] for m in ms]
         hi = [rows[m]["upper"] if finite(rows[m]["upper"]) else rows[m]["nhat"] for m in ms]
         return lo, hi
@@ -622,6 +626,7 @@ def publish_statement(est) -> dict:
                         "fits cannot be judged reliably"))
 
     def out(low, high, rules, publish, statement, cav=True):
+        """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
         cs = caveats if cav else [c for c in caveats if c[0] == "no-interval"]
         if cs:
             statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."

@@ -250,6 +250,7 @@ class IdentifyingAssumption:
         """Plain JSON types: what ``result.json`` holds under ``identifying_assumption``."""
 
         def num(v):
+            """v as a JSON-safe float (None for None or a non-finite value)."""
             if v is None:
                 return None
             v = float(v)

@@ -248,6 +248,7 @@ def _pirls(m: np.ndarray, y: np.ndarray, prec: np.ndarray, coef: np.ndarray, *, 
     coef : ndarray (p,), mu : ndarray (n,), hessian : ndarray (p, p) at the mode, converged : bool
     """
     def objective(c):
+        """Penalised Poisson log-likelihood at coefficients c (shape (p,)); the linear predictor is clipped to avoid overflow."""
         eta = np.clip(m @ c, -700.0, 700.0)
         return float(np.sum(y * eta - np.exp(eta)) - 0.5 * np.sum(prec * c * c))
 
@@ -424,6 +425,7 @@ def fit_pooled(
     ridge = np.where(is_rand | (used < t.n_strata), 0.0, _FIXED_RIDGE)
 
     def precision(v):
+        """Prior precision per coefficient (shape (p,)): 1/variance of its component, the tiny ridge for fixed terms."""
         return np.where(is_rand, 1.0 / v[np.maximum(comp, 0)], ridge)
 
     it, conv, prev = 0, fixed_var, None
@@ -541,7 +543,9 @@ class PoolingResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``pooling`` section of ``result.json``."""
+
         def num(v):
+            """v as a JSON-safe float (None for NaN or ±inf)."""
             v = float(v)
             return v if np.isfinite(v) else None
 

@@ -613,6 +613,7 @@ def _check_result(res: dict, folder: Path) -> None:
     where = f"{str(Path(folder) / 'result.json')!r}"
 
     def num(v) -> bool:
+        """True for None or a real number (bool excluded): what result.json may hold for a figure."""
         return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
     if "nhat" not in res:

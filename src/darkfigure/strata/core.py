@@ -525,6 +525,7 @@ def estimate_strata(
     bar = Progress(len(keys), per, len(keys) - len(per), show=progress)
 
     def on_result(u: Unit, res: dict) -> None:
+        """Store one unit's result in the cache (atomically) and in memory, and advance the progress bar."""
         store.put(u.key, res)
         results[(u.stratum, u.replicate)] = res
         bar.advance(u.stratum)
