@@ -249,12 +249,7 @@ class IdentifyingAssumption:
     def to_dict(self) -> dict:
         """Plain JSON types: what ``result.json`` holds under ``identifying_assumption``."""
 
-        def num(v):
-            """v as a JSON-safe float (None for None or a non-finite value)."""
-            if v is None:
-                return None
-            v = float(v)
-            return v if np.isfinite(v) else (None if np.isnan(v) else ("inf" if v > 0 else "-inf"))
+        from .results import _num as num  # None for NaN, "inf"/"-inf" for infinities: as every result.json
 
         b = dict(self.bounds)
         for key in ("estimate", "confidence"):
