@@ -67,10 +67,9 @@ def compare(
 ) -> Comparison:
     """Run every method that applies and keep each one's :class:`~darkfigure.results.Result`.
 
-    The settings and the table are those of :func:`darkfigure.comparison.compare` (and of
-    ``darkfigure compare``): each method runs through its estimator object
-    (:func:`darkfigure.estimators.for_comparison`) and the table rows are derived from the
-    results; a lower limit below the persons observed is raised to them (with a warning).
+    The methods run through :func:`darkfigure.comparison.compare` (the loop of ``darkfigure
+    compare``, so the table, its headline and its settings are the CLI's); each method's own result
+    object is wrapped in the result protocol beside its row.
 
     Parameters
     ----------
