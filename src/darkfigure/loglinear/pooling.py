@@ -542,12 +542,8 @@ class PoolingResult:
         return {n: int(k) for n, k in zip(d.component_names, lv) if k < FEW_LEVELS}
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``pooling`` section of ``result.json``."""
-
-        def num(v):
-            """v as a JSON-safe float (None for NaN or ±inf)."""
-            v = float(v)
-            return v if np.isfinite(v) else None
+        """The ``pooling`` section of ``result.json`` (non-finite figures as :func:`darkfigure.results._num` writes them)."""
+        from ..results import _num as num
 
         f = self.fit
         return {

@@ -113,12 +113,7 @@ class Estimate:
 
     def to_dict(self) -> dict:
         """Everything in plain JSON-able types (what ``result.json`` holds)."""
-
-        def _num(v):
-            if v is None:
-                return None
-            v = float(v)
-            return v if np.isfinite(v) else (None if np.isnan(v) else ("inf" if v > 0 else "-inf"))
+        from ..results import _num  # None for NaN, "inf"/"-inf" for infinities: as every result.json
 
         path = None
         if self.search is not None:
