@@ -9,7 +9,7 @@ import pandas as pd
 from ..histories import CaptureHistories
 from ..loglinear.design import CompleteTable
 
-__all__ = ["table_step"]
+__all__ = ["table_step", "lists_table"]
 
 
 def table_step(
@@ -49,3 +49,12 @@ def table_step(
 
     sz = validate_structural_zeros(h, structural_zeros)
     return complete_table(h, sz, year=year, year_degree=year_degree), sz
+
+
+def lists_table(h: CaptureHistories) -> CompleteTable:
+    """The complete table of the lists alone, covariates summed over (2^k cells, the all-zero one unobservable).
+
+    What the methods without covariates fit (heterogeneity models, the exhaustive BIC and downhill
+    searches of MultipleSystemsEstimation, LCMCR, dga).
+    """
+    return CompleteTable(h.collapse())
