@@ -44,10 +44,13 @@ def _covariates_with_year(covariates: str | None, year: str | None) -> list[str]
     return with_year([] if not covariates.strip() else (_split(covariates) or []), year)
 
 
-def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year=None):
+def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year=None, *,
+          complete: bool = False):
     """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet).
 
     --year may name a column apart from --covariates (as Cruyff's ``mse``): it is read as a covariate too.
+    complete: with --missing drop, drop the persons with an unknown covariate value here (compare and validate,
+    whose methods take no --missing of their own).
     """
     from ..io import read_histories
 
@@ -63,7 +66,30 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
         missing="error" if m == "error" else "keep",
         sheet=sheet,
     )
-    return h
+    return h.drop_incomplete() if complete and m == "drop" else h
+
+
+def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year, *,
+                  search: str, linkage, linkage_draws: int, linkage_reps: int):
+    """DATA as estimate and monitor read it: a `darkfigure link` folder resolved (--linkage), the data options
+    applied (:func:`_read`), the size of the job announced (:func:`_announce_size`).
+
+    Returns (data: the file or dataset the histories came from, the CaptureHistories, and the linkage settings of
+    the fit as keyword arguments: linkage, linkage_run, linkage_draws, linkage_reps).
+    """
+    from ..linkage.uncertainty import resolve_linkage
+
+    data, link_run, linkage = resolve_linkage(data, None, linkage)
+    h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
+    _announce_size(h, search)
+    return data, h, {"linkage": linkage, "linkage_run": link_run, "linkage_draws": linkage_draws,
+                     "linkage_reps": linkage_reps}
+
+
+def _check_year_degree(year: str | None, year_degree: int | None) -> None:
+    """--year-degree codes the year column, so it needs --year."""
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
 
 
 def _resolve_model_options(search, model, criterion, pthresh, ci=None, percentile=False, reps=None,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..errors import DataError
 from .common import (
+    _check_year_degree,
     _data_inputs,
     _fail,
     _fmt,
@@ -29,6 +30,8 @@ from .options import (
     ListsOpt,
     MissingOpt,
     OverwriteOpt,
+    ReportOpt,
+    SamplerSeedOpt,
     SheetOpt,
     YearDegreeOpt,
     YearOpt,
@@ -58,16 +61,14 @@ def compare(
     drop_empty_lists: DropEmptyOpt = False,
     missing: MissingOpt = "error",
     sheet: SheetOpt = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed for samplers and bootstraps.")] = None,
+    seed: SamplerSeedOpt = None,
     reps: Annotated[
         int | None,
         typer.Option("--reps", help="Bootstrap replicates (log-linear with covariates, bic-exhaustive, downhill; "
                      "default 1,000, at most 100,000)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for compare.csv and forest.png/.svg.")] = None,
-    report: Annotated[
-        bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
-    ] = False,
+    report: ReportOpt = False,
     overwrite: OverwriteOpt = False,
     validation: Annotated[
         bool, typer.Option("--validation/--no-validation", help="Hold out each list in turn and re-estimate it "
@@ -80,14 +81,11 @@ def compare(
 
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
-    if year_degree is not None and year is None:
-        _fail("--year-degree needs --year (the column that holds the year)")
+    _check_year_degree(year, year_degree)
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
     try:
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
-        if missing.lower() == "drop":
-            h = h.drop_incomplete()
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True)
         to_run, skipped = plan(h, (["loglinear-model"] if model else []) + (_split(methods) or []) or None)
         console.print(
             f"{h.k} lists, {2 ** h.k - 1:,} observable capture patterns, {h.n_observed:,} persons: running "
@@ -164,7 +162,7 @@ def validate(
     drop_empty_lists: DropEmptyOpt = False,
     missing: MissingOpt = "error",
     sheet: SheetOpt = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed for samplers and bootstraps.")] = None,
+    seed: SamplerSeedOpt = None,
     reps: Annotated[
         int | None, typer.Option("--reps", help="Bootstrap replicates where a method uses them (default 1,000).")
     ] = None,
@@ -174,14 +172,11 @@ def validate(
     """Hold out each list in turn and re-estimate its size from the others (Binette & Steorts 2022)."""
     from ..validate import validate as run
 
-    if year_degree is not None and year is None:
-        _fail("--year-degree needs --year (the column that holds the year)")
+    _check_year_degree(year, year_degree)
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("validate", out, overwrite=overwrite, inputs=_data_inputs(data), what="the validation")
     try:
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
-        if missing.lower() == "drop":
-            h = h.drop_incomplete()
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True)
         if h.k < 3:
             raise DataError(f"validation needs at least 3 lists (2 remain when one is held out); the data have {h.k}")
         console.print(f"{h.k} lists: each held out in turn, {h.k} comparisons of {h.k - 1} lists each")

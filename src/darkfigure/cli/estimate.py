@@ -14,13 +14,13 @@ from rich.table import Table
 from .. import __version__
 from ..errors import DataError
 from .common import (
-    _announce_size,
     _check_jobs,
+    _check_year_degree,
     _data_inputs,
     _fail,
     _fmt,
     _preflight,
-    _read,
+    _read_for_fit,
     _resolve_model_options,
     _write_out,
     console,
@@ -29,14 +29,22 @@ from .options import (
     CountOpt,
     CovariatesOpt,
     CriterionOpt,
+    DataArg,
     DropEmptyOpt,
+    JobsOpt,
+    LevelOpt,
+    LinkageDrawsOpt,
+    LinkageOpt,
+    LinkageRepsOpt,
     ListsOpt,
     MissingOpt,
     ModelOpt,
     OverwriteOpt,
     PthreshOpt,
+    ReportOpt,
     RepsOpt,
     SearchOpt,
+    SeedOpt,
     SheetOpt,
     YearDegreeOpt,
     YearOpt,
@@ -45,7 +53,7 @@ from .report import _write_report
 
 
 def estimate(
-    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
+    data: DataArg,
     lists: ListsOpt = None,
     covariates: CovariatesOpt = None,
     count: CountOpt = "count",
@@ -70,13 +78,13 @@ def estimate(
         ),
     ] = "averaged",
     reps: RepsOpt = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (makes bootstrap results reproducible).")] = None,
-    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    seed: SeedOpt = None,
+    level: LevelOpt = 0.95,
     pthresh: PthreshOpt = None,
     percentile: Annotated[
         bool, typer.Option("--percentile", help="Percentile instead of BCa for the nonparametric bootstrap.")
     ] = False,
-    jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    jobs: JobsOpt = None,
     drop_empty_lists: DropEmptyOpt = False,
     structural_zeros: Annotated[
         Path | None,
@@ -87,15 +95,9 @@ def estimate(
     ] = None,
     missing: MissingOpt = "error",
     sheet: SheetOpt = None,
-    linkage: Annotated[
-        str | None,
-        typer.Option(
-            help="With a `darkfigure link` output folder as DATA: correct (N̂ corrected for linkage error, interval "
-            "with linkage uncertainty; the default when the folder has match probabilities) or none."
-        ),
-    ] = None,
-    linkage_draws: Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")] = 50,
-    linkage_reps: Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")] = 20,
+    linkage: LinkageOpt = None,
+    linkage_draws: LinkageDrawsOpt = 50,
+    linkage_reps: LinkageRepsOpt = 20,
     assumption_range: Annotated[
         str,
         typer.Option(
@@ -112,9 +114,7 @@ def estimate(
         ),
     ] = "none",
     out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
-    report: Annotated[
-        bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
-    ] = False,
+    report: ReportOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
@@ -123,8 +123,7 @@ def estimate(
     """
     from ..estimation import estimate as run
 
-    if year_degree is not None and year is None:
-        _fail("--year-degree needs --year (the column that holds the year)")
+    _check_year_degree(year, year_degree)
     if report and out is None:
         _fail("--report needs --out (the folder the report is written into)")
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, percentile, reps,
@@ -132,11 +131,9 @@ def estimate(
     _check_jobs(jobs)
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     try:
-        from ..linkage.uncertainty import resolve_linkage
-
-        data, link_run, linkage = resolve_linkage(data, None, linkage)
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
-        _announce_size(h, search)
+        data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
+                                        search=search, linkage=linkage, linkage_draws=linkage_draws,
+                                        linkage_reps=linkage_reps)
         res = run(
             h,
             year=year,
@@ -155,10 +152,7 @@ def estimate(
             progress=True,
             structural_zeros=structural_zeros,
             missing=missing,
-            linkage=linkage,
-            linkage_run=link_run,
-            linkage_draws=linkage_draws,
-            linkage_reps=linkage_reps,
+            **linked,
             assumption_range=assumption_range,
             pooling=pooling,
         )

@@ -14,13 +14,12 @@ from rich.table import Table
 from .. import __version__
 from ..errors import DataError
 from .common import (
-    _announce_size,
     _check_jobs,
     _data_inputs,
     _fail,
     _fmt,
     _preflight,
-    _read,
+    _read_for_fit,
     _resolve_model_options,
     _split,
     _write_out,
@@ -30,14 +29,22 @@ from .estimate import _print_linkage
 from .options import (
     CountOpt,
     CriterionOpt,
+    DataArg,
     DropEmptyOpt,
+    JobsOpt,
+    LevelOpt,
+    LinkageDrawsOpt,
+    LinkageOpt,
+    LinkageRepsOpt,
     ListsOpt,
     MissingOpt,
     ModelOpt,
     OverwriteOpt,
     PthreshOpt,
+    ReportOpt,
     RepsOpt,
     SearchOpt,
+    SeedOpt,
     SheetOpt,
     YearDegreeOpt,
 )
@@ -45,7 +52,7 @@ from .report import _write_report
 
 
 def monitor(
-    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")],
+    data: DataArg,
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
     out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
     lists: ListsOpt = None,
@@ -77,10 +84,10 @@ def monitor(
         str, typer.Option(help="Bootstrap for every group's interval: parametric (Cruyff's boot_mse) or nonparametric.")
     ] = "parametric",
     reps: RepsOpt = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (makes bootstrap results reproducible).")] = None,
-    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    seed: SeedOpt = None,
+    level: LevelOpt = 0.95,
     pthresh: PthreshOpt = None,
-    jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    jobs: JobsOpt = None,
     drop_empty_lists: DropEmptyOpt = False,
     missing: MissingOpt = "error",
     sheet: SheetOpt = None,
@@ -91,18 +98,10 @@ def monitor(
             help="Also fit one model per year and write years.csv: per-year N̂ of the joint model and of separate models.",
         ),
     ] = False,
-    linkage: Annotated[
-        str | None,
-        typer.Option(
-            help="With a `darkfigure link` output folder as DATA: correct (N̂ corrected for linkage error, interval "
-            "with linkage uncertainty; the default when the folder has match probabilities) or none."
-        ),
-    ] = None,
-    linkage_draws: Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")] = 50,
-    linkage_reps: Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")] = 20,
-    report: Annotated[
-        bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
-    ] = False,
+    linkage: LinkageOpt = None,
+    linkage_draws: LinkageDrawsOpt = 50,
+    linkage_reps: LinkageRepsOpt = 20,
+    report: ReportOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
@@ -119,11 +118,9 @@ def monitor(
     _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
                report=report, what="the monitor tables")
     try:
-        from ..linkage.uncertainty import resolve_linkage
-
-        data, link_run, linkage = resolve_linkage(data, None, linkage)
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
-        _announce_size(h, search)
+        data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
+                                        search=search, linkage=linkage, linkage_draws=linkage_draws,
+                                        linkage_reps=linkage_reps)
         res = run(
             h,
             year=year,
@@ -143,10 +140,7 @@ def monitor(
             structural_zeros=structural_zeros,
             separate_years=separate_years,
             missing=missing,
-            linkage=linkage,
-            linkage_run=link_run,
-            linkage_draws=linkage_draws,
-            linkage_reps=linkage_reps,
+            **linked,
         )
     except (DataError, ValueError) as e:
         _fail(str(e))
@@ -239,7 +233,7 @@ def revictimisation(
     ] = None,
     id_col: Annotated[str, typer.Option(help="Person id column (in both registers).")] = "person_id",
     date_col: Annotated[str, typer.Option(help="Column of VICTIMS with the date of first registration.")] = "first_registration",
-    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    level: LevelOpt = 0.95,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Repeat victimisation: the share re-victimised within k years of first registration (Kaplan–Meier).

@@ -1,4 +1,9 @@
-"""Options that more than one command takes, defined once (typer ``Annotated`` aliases)."""
+"""Options that more than one command takes, defined once (typer ``Annotated`` aliases).
+
+A command names the alias as its parameter's type (``seed: SeedOpt = None``); the default stays at the command,
+because it can differ (the seed of ``darkfigure link`` is 0). An option whose help text differs between commands
+(``--out``, ``--covariates`` of ``monitor``) is the command's own.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,8 @@ from typing import Annotated
 
 import typer
 
-OverwriteOpt = Annotated[
-    bool,
-    typer.Option(
-        "--overwrite",
-        help="Replace existing files that darkfigure did not write (or that were changed since). Never the input.",
-    ),
-]
-
-
-# ---------------------------------------------------------------- option blocks shared by the commands
+# ---------------------------------------------------------------- reading DATA (estimate, compare, validate, monitor)
+DataArg = Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")]
 ListsOpt = Annotated[str | None, typer.Option("--lists", help="List columns, comma-separated (default: every 0/1 column).")]
 CovariatesOpt = Annotated[
     str | None,
@@ -52,6 +49,8 @@ YearDegreeOpt = Annotated[
     int | None,
     typer.Option("--year-degree", help="Code year as an orthogonal polynomial of this degree (R's poly) instead of dummies."),
 ]
+
+# ---------------------------------------------------------------- the model, its search and its interval
 ModelOpt = Annotated[
     str | None, typer.Option("--model", help="A fixed model's interactions, e.g. 'A:B,B:C' (skips the search).")
 ]
@@ -75,4 +74,31 @@ PthreshOpt = Annotated[
 ]
 RepsOpt = Annotated[
     int | None, typer.Option("--reps", help="Bootstrap replicates (default 1,000; at most 100,000).")
+]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Random seed (makes bootstrap results reproducible).")]
+SamplerSeedOpt = Annotated[int | None, typer.Option(min=0, help="Seed for samplers and bootstraps.")]
+LevelOpt = Annotated[float, typer.Option(help="Confidence level.")]
+JobsOpt = Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")]
+
+# ---------------------------------------------------------------- a `darkfigure link` folder as DATA
+LinkageOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a `darkfigure link` output folder as DATA: correct (N̂ corrected for linkage error, interval "
+        "with linkage uncertainty; the default when the folder has match probabilities) or none."
+    ),
+]
+LinkageDrawsOpt = Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")]
+LinkageRepsOpt = Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")]
+
+# ---------------------------------------------------------------- outputs
+ReportOpt = Annotated[
+    bool, typer.Option("--report", help="Also write report.html (one offline HTML report) into --out.")
+]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace existing files that darkfigure did not write (or that were changed since). Never the input.",
+    ),
 ]

@@ -22,6 +22,7 @@ from .common import (
     console,
 )
 from .options import (
+    JobsOpt,
     OverwriteOpt,
 )
 
@@ -105,7 +106,7 @@ def demo(
     reps: Annotated[int, typer.Option(help="Bootstrap replicates of the monitor (1,000 for real work).")] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Random seed (linkage u sampling and bootstrap).")] = 1,
     engine: Annotated[str, typer.Option(help="Record-linkage backend: duckdb or spark.")] = "duckdb",
-    jobs: Annotated[int | None, typer.Option(help="Worker processes for the bootstrap (default: all cores).")] = None,
+    jobs: JobsOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """The whole chain on bundled synthetic registrations: linkage, estimates, monitor, repeat victimisation, report.
