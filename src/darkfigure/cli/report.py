@@ -101,7 +101,7 @@ def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: 
 def _write_pdf(html: Path, *, overwrite: bool) -> None:
     """Print `html` to a PDF beside it (headless Chromium); skipped with a message when Chromium is missing."""
     from ..outputs import write_file
-    from ..report.public import ChromiumMissing, print_pdf
+    from ..report.pdf import ChromiumMissing, print_pdf
 
     try:
         pdf = write_file(html.with_suffix(".pdf"), lambda p: print_pdf(html, p), overwrite=overwrite,
