@@ -65,7 +65,9 @@ class StrataResult:
         added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
         ``strata_left_out``, ``observed_left_out`` (persons in strata not estimable, not in N̂),
         ``bootstrap_bias`` (log-linear: mean of the summed bootstrap draws minus the summed N̂, the
-        bootstrap's estimate of the summed small-sample bias; a warning when above half a standard error).
+        bootstrap's estimate of the summed small-sample bias), ``nhat_uncorrected`` (log-linear: the
+        plain sum of the strata's N̂; ``nhat`` is ``nhat_uncorrected - bootstrap_bias`` when the
+        totals are bias-corrected, see `total_bias` of :func:`estimate_strata`).
     settings : dict
     warnings : list of str
         About the run as a whole (identifier-like columns, replicate files left out, ...).
@@ -226,6 +228,7 @@ def estimate_strata(
     min_observed: int = 10,
     max_ratio: float = 100.0,
     level: float = 0.95,
+    total_bias: str = "correct",
     seed: int | None = 0,
     engine: str = "local",
     n_jobs: int | None = None,
@@ -263,6 +266,17 @@ def estimate_strata(
     min_observed, max_ratio : int, float
         The estimability rule's thresholds (:mod:`darkfigure.strata.units`).
     level : float
+    total_bias : {"correct", "report"}
+        Log-linear totals over strata: ``correct`` (default) removes the parametric bootstrap's
+        estimate of the summed small-sample bias b = mean(ΣN*) − ΣN̂ from the total and its
+        interval (point ΣN̂ − b, draws shifted by −2b so that they centre on it: the bias-corrected
+        bootstrap of Efron & Tibshirani 1993, §10.6, applied per replicate of the data). Each
+        stratum's MLE is biased upwards by a little in small strata (as the Lincoln–Petersen
+        estimator); over hundreds of strata the biases add up while the total's standard error
+        grows only as their square root, so an uncorrected total misses the truth. ``report``
+        keeps the plain sums and only reports ``bootstrap_bias`` (with a warning when it exceeds
+        half a standard error). Per-stratum rows are never corrected (one stratum's bias is small
+        beside its own standard error and its bootstrap estimate is noisy).
     seed : int, optional
         Run seed; each unit's seed derives from it and the stratum key (None: 0 is used, so that
         the cache can be reused).
@@ -303,6 +317,8 @@ def estimate_strata(
         raise ValueError(f"replicate kind (--replicate-kind) must be 'imputation' or 'linkage', not {replicate_kind!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    if total_bias not in ("correct", "report"):
+        raise ValueError(f"total_bias (--total-bias) must be 'correct' or 'report', not {total_bias!r}")
     if min_observed < 1:
         raise ValueError(f"min_observed (--min-observed) must be at least 1, not {min_observed}")
     if max_ratio <= 1:
@@ -480,18 +496,26 @@ def estimate_strata(
         lo_list = left_out.get(gk, [])
         r = {"group": gk[0], "level": "" if gk[1] is None else gk[1], "strata": 0 if a is None else a["strata"],
              "observed": np.nan, "nhat": np.nan, "lower": np.nan, "upper": np.nan, "var_share_replicates": np.nan,
-             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan}
+             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan,
+             "nhat_uncorrected": np.nan}
         if a is not None:
-            c = combine(a["points"], a["draws"], a["observed"], how, level)
-            r.update(observed=float(a["observed"].mean()), nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
-                     var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            points, draws = a["points"], a["draws"]
+            bias_m = draws.mean(axis=1) - points  # per replicate of the data, shape (M,)
+            if method == "loglinear" and total_bias == "correct":
+                # bias-corrected bootstrap: point minus b; draws (centred on N̂ + b) shifted by 2b to centre on it
+                points, draws = points - bias_m, draws - 2 * bias_m[:, None]
+            c = combine(points, draws, a["observed"], how, level)
+            nhat = max(c["nhat"], float(a["observed"].mean()))
+            r.update(observed=float(a["observed"].mean()), nhat=nhat, lower=min(c["lower"], nhat),
+                     upper=max(c["upper"], nhat), var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
             if method == "loglinear":
                 # the parametric bootstrap's estimate of the summed small-sample bias of the strata's MLEs: tiny per
                 # stratum, it adds up over many strata while the total's standard error grows as their square root
-                bias = float(np.mean(a["draws"].mean(axis=1) - a["points"]))
+                bias = float(np.mean(bias_m))
                 r["bootstrap_bias"] = bias
+                r["nhat_uncorrected"] = float(a["points"].mean())
                 sd = float(np.sqrt(c["within_var"] + (1 + 1 / M) * c["between_var"]))
-                if gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
+                if total_bias == "report" and gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
                     warnings.append(
                         f"the strata's bootstrap puts the summed small-sample bias of their N̂ at {bias:+,.0f}, "
                         f"{abs(bias) / sd:.1f} standard errors of the total: with many small strata the total's "
@@ -509,7 +533,8 @@ def estimate_strata(
     settings = {"by": by, "method": method, "lists": list(lists_all), "replicates": rep_names if replicates else None,
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
-                "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B}
+                "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B,
+                "total_bias": total_bias if method == "loglinear" else None}
     counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),
               "estimated": n_est, "not_estimable": n_not, "replicates": M}
     return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,
