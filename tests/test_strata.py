@@ -236,6 +236,8 @@ def test_options_are_checked(sim):
         estimate_strata(sim.persons, by="province")
     with pytest.raises(ValueError, match="--reps"):
         estimate_strata(sim.persons, by="region", reps=5)
+    with pytest.raises(ValueError, match="--total-bias"):
+        estimate_strata(sim.persons, by="region", total_bias="remove")
 
 
 # ----------------------------------------------------------------------------- kill and restart
@@ -278,7 +280,9 @@ def test_cli_strata_writes_and_reuses_the_cache(sim, tmp_path, cli):
     t = pd.read_csv(out / "strata.csv")
     assert list(t.columns[:8]) == ["region", "period", "observed", "nhat", "lower", "upper", "status", "reason"]
     cli(["strata", str(data), "--by", "region,period", "--reps", "50", "--jobs", "1", "--out", str(out)], code=0,
-        says=["0 unit(s) computed, 12 from the cache"])
+        says=["0 unit(s) computed, 12 from the cache", "corrected for the strata's summed small-sample bias"])
+    t = pd.read_csv(out / "totals.csv")
+    assert t.loc[0, "nhat"] == pytest.approx(t.loc[0, "nhat_uncorrected"] - t.loc[0, "bootstrap_bias"], rel=1e-9)
     cli(["strata", str(data), "--by", "region", "--method", "nope"], code=2, says=["--method"])
 
 

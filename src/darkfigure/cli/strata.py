@@ -69,6 +69,11 @@ def strata(
         float, typer.Option("--max-ratio", help="Estimability rule: N̂ above this many times the observed is not given.")
     ] = 100.0,
     level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
+    total_bias: Annotated[
+        str,
+        typer.Option("--total-bias", help="Log-linear totals: 'correct' removes the bootstrap's estimate of the "
+                     "strata's summed small-sample bias from the total and its interval; 'report' keeps plain sums."),
+    ] = "correct",
     seed: Annotated[int, typer.Option(min=0, help="Run seed (each stratum's seed derives from it and its key).")] = 0,
     engine: Annotated[str, typer.Option("--engine", help="local (worker processes) or spark (Spark tasks).")] = "local",
     jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes / Spark cores (default: all cores).")] = None,
@@ -93,7 +98,7 @@ def strata(
             data, by, method=method, lists=_split(lists), count=count, replicates=replicates,
             replicate_kind=replicate_kind, combine_by=combine, model=model, search=search, ci=ci, reps=reps, K=k,
             burnin=burnin, samples=samples, thinning=thinning, chains=chains, min_observed=min_observed,
-            max_ratio=max_ratio, level=level, seed=seed, engine=engine, n_jobs=jobs, cache=cache, progress=True,
+            max_ratio=max_ratio, level=level, total_bias=total_bias, seed=seed, engine=engine, n_jobs=jobs, cache=cache, progress=True,
         )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
@@ -110,6 +115,12 @@ def strata(
                   _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), share,
                   f"{r['strata_left_out']:,}")
     console.print(t)
+    tot = res.totals.iloc[0] if len(res.totals) else None
+    if (tot is not None and res.settings.get("total_bias") == "correct"
+            and tot.get("bootstrap_bias") == tot.get("bootstrap_bias")):
+        console.print(f"Totals are corrected for the strata's summed small-sample bias (total: "
+                      f"{-tot['bootstrap_bias']:+,.0f} from the plain sum {_fmt(tot['nhat_uncorrected'])}); "
+                      "--total-bias report keeps the plain sums.")
     bad = res.table[res.table["status"] != "estimated"]
     for _, r in bad.head(10).iterrows():
         key = ", ".join(f"{b}={r[b]}" for b in res.settings["by"])
