@@ -133,6 +133,13 @@ def interval_step(
     -------
     Interval
         Limits below the number observed raised to it (:func:`truncate_at_observed`, said in the warnings).
+        Bootstrap replicates without an identified N̂ are counted in the bootstrap's status and said in the
+        warnings, not raised; without an identified N̂ (or with ``ci="none"``) the point estimates alone.
+
+    Raises
+    ------
+    DataError
+        As the search repeated in the nonparametric bootstrap (:func:`darkfigure.pipeline.search.select_model`).
     """
     fit, srch, em = selection.fit, selection.search, selection.em
     warnings: list[str] = []
