@@ -138,8 +138,9 @@ def interval_step(
 
     Raises
     ------
-    DataError
-        As the search repeated in the nonparametric bootstrap (:func:`darkfigure.pipeline.search.select_model`).
+    ValueError
+        Settings the bootstrap or the profile likelihood refuse (``estimate`` checks them before, in
+        :func:`darkfigure.pipeline.options.check_options` and :func:`interval_kind`).
     """
     fit, srch, em = selection.fit, selection.search, selection.em
     warnings: list[str] = []
