@@ -35,6 +35,7 @@ from .pipeline.options import (
     CONDITIONAL_CI,  # noqa: F401 - imported from here
     MAX_REPS,  # noqa: F401 - imported from here (cli, tests)
     SEARCH_METHODS,
+    EstimateOptions,
     check_options,
     settings_record,
 )
@@ -299,7 +300,7 @@ def estimate(
     )
 
 
-def _check_data_and_options(h: CaptureHistories, opts: Any, em_mode: bool, *, year: str | None,
+def _check_data_and_options(h: CaptureHistories, opts: EstimateOptions, em_mode: bool, *, year: str | None,
                             year_degree: int | None, n_jobs: int | None) -> None:
     """The checks of ``estimate`` that need the histories read (in the order ``estimate`` always made them).
 

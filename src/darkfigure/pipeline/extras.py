@@ -57,6 +57,12 @@ def linkage_step(
     (LinkageEstimate, DataFrame, list of str)
         The correction, the estimates table holding the corrected figures (the as-linked ones
         beside them), and the warnings.
+
+    Raises
+    ------
+    DataError
+        An organisation that shares nobody with the others, or lists or covariates the link run
+        cannot reproduce (:func:`darkfigure.linkage.uncertainty.correct_estimate`).
     """
     from ..linkage.uncertainty import correct_estimate
 

@@ -133,6 +133,14 @@ def interval_step(
     -------
     Interval
         Limits below the number observed raised to it (:func:`truncate_at_observed`, said in the warnings).
+        Bootstrap replicates without an identified N̂ are counted in the bootstrap's status and said in the
+        warnings, not raised; without an identified N̂ (or with ``ci="none"``) the point estimates alone.
+
+    Raises
+    ------
+    ValueError
+        Settings the bootstrap or the profile likelihood refuse (``estimate`` checks them before, in
+        :func:`darkfigure.pipeline.options.check_options` and :func:`interval_kind`).
     """
     fit, srch, em = selection.fit, selection.search, selection.em
     warnings: list[str] = []
