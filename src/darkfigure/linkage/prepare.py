@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .bloom_sql import decode_bloom_column
-from .registrations import normalise_name, normalise_nationality, normalise_sex
+from .registrations import normalise_names, normalise_nationality, normalise_sex
 
 #: columns that identify a person or a registration (never covariates)
 IDENTIFIERS = ("record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth")
@@ -96,8 +96,11 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     # the normalisation pseudonymisation applies, so that both kinds of file compare the same strings
     # (spaces dropped as the encoders drop them: "Jan-Willem" = "Janwillem")
     # particles are dropped from first names too: a swapped "van der Berg" then still reads "berg"
-    fn = _map_unique(df["first_name"].astype(object), lambda v: normalise_name(v, surname=True).replace(" ", "") or None)
-    sn = _map_unique(df["surname"].astype(object), lambda v: normalise_name(v, surname=True).replace(" ", "") or None)
+    # the other name tells the Vietnamese middle name "Van" from the Dutch particle (normalise_name)
+    first, last = df["first_name"].astype(object), df["surname"].astype(object)
+    fn = normalise_names(first, True, last).str.replace(" ", "", regex=False)
+    sn = normalise_names(last, True, first).str.replace(" ", "", regex=False)
+    fn, sn = fn.mask(fn == "", None), sn.mask(sn == "", None)
     p["fn"] = fn.to_numpy()
     p["sn"] = sn.to_numpy()
     p["fn_sx"] = _map_unique(fn, _soundex).to_numpy()
