@@ -141,6 +141,40 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     return _compact(p)
 
 
+#: share of registrations (with both values) in which a covariate takes its nationality's commonest value, above
+#: which the covariate is taken to restate the nationality (e.g. a nationality group) and is not used as evidence
+REDUNDANT_WITH_NATIONALITY = 0.98
+
+
+def _evidence_columns(df: pd.DataFrame, covs: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The person-level covariates compared as evidence, as columns ``ev0, ev1, ...`` (lower case, missing as null).
+
+    Covariates other than sex and nationality (compared already) that a person keeps
+    across registrations (age group, form of exploitation) tell namesakes apart when a
+    date of birth is missing. Left out: covariates that restate the nationality
+    (:data:`REDUNDANT_WITH_NATIONALITY`; counting them would count the nationality twice)
+    and those with a single value. Returns the columns and their covariate names.
+    """
+    out = pd.DataFrame(index=df.index)
+    used: list[str] = []
+    nat = df["nationality"].astype(object) if "nationality" in df.columns else None
+    for c in covs:
+        if c in ("sex", "nationality") or c not in df.columns:
+            continue
+        v = df[c].astype(object).map(lambda x: str(x).strip().lower() if pd.notna(x) and str(x).strip() else None)
+        if v.nunique(dropna=True) < 2:
+            continue
+        if nat is not None:
+            both = v.notna() & nat.notna() & (nat.astype(str).str.strip() != "")
+            if both.sum() > 0:
+                top = pd.DataFrame({"n": nat[both], "v": v[both]}).value_counts().groupby(level=0).max().sum()
+                if top / both.sum() >= REDUNDANT_WITH_NATIONALITY:
+                    continue
+        out[f"ev{len(used)}"] = v.to_numpy()
+        used.append(c)
+    return out, used
+
+
 def _compact(p: pd.DataFrame) -> pd.DataFrame:
     # text columns as Arrow strings: a third of the memory of Python str objects on a million rows, and
     # DuckDB reads them without conversion
