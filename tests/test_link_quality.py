@@ -261,3 +261,19 @@ def test_add_unblocked_matches_merges_persons_of_the_two_lists():
         both = pd.Series(orgs).groupby(lab).nunique()
         merged.append(int((both == 2).sum()) - 20)
     assert np.mean(merged) == pytest.approx(8.0, abs=0.6)
+
+
+def test_evidence_columns_leave_out_what_restates_the_nationality():
+    from darkfigure.linkage.prepare import _evidence_columns
+
+    df = pd.DataFrame({
+        "nationality": ["NL", "NL", "VN", "VN", "RO", None],
+        "nationality_group": ["Dutch", "Dutch", "non-EU", "non-EU", "EU", "EU"],  # a function of the nationality
+        "exploitation": ["Labour", "sexual", "labour", None, "criminal", "labour"],
+        "sex": ["f", "m", "f", "m", "f", "m"],
+        "constant": ["x"] * 6,
+    })
+    ev, used = _evidence_columns(df, ["sex", "nationality_group", "exploitation", "constant"])
+    assert used == ["exploitation"]
+    got = ev["ev0"].tolist()
+    assert got[:3] + got[4:] == ["labour", "sexual", "labour", "criminal", "labour"] and pd.isna(got[3])

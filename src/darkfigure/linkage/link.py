@@ -28,8 +28,14 @@ same person may be registered by several organisations, and more than once by on
    ``_edges``), so that the match probabilities add up to the expected number of
    matching pairs. Dates of birth before 1905 (1900-01-01) are placeholders and
    compared as missing; a unique name counts by its Good–Turing frequency. The
-   plaintext probabilities are then corrected for the model's over-confidence (a logit
-   shift fitted on the tuning settings, :func:`~darkfigure.linkage.clustering.calibrate`).
+   person-level covariates (age group, form of exploitation; not those that restate the
+   nationality) are compared too, with m of a disagreement fixed at 5% (``covariate_evidence``).
+   The plaintext probabilities are then corrected for the model's over-confidence: pairs
+   with both dates of birth by a logit shift fitted on the tuning settings
+   (:func:`~darkfigure.linkage.clustering.calibrate`), the others by a logistic curve
+   learnt on this register's dated pairs with their dates hidden
+   (:func:`~darkfigure.linkage.clustering.masked_date_calibration`: how often a shared
+   name is one person depends on how many namesakes the register holds).
 4. A registration without a date of birth is one person at most: its match
    probabilities are shared among the persons it could be (:func:`compete_missing_dates`).
    Pairs with match probability at or above ``threshold`` are joined, and persons are

@@ -211,6 +211,10 @@ def _cluster_pairs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(a_out).astype(np.int64), np.concatenate(b_out).astype(np.int64)
 
 
+#: largest number of two-step chains :func:`_joined_probability` builds (very large persons: the bound p_a p_b)
+TWO_STEP_ROWS = 2e7
+
+
 def _joined_probability(n: int, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, inside: np.ndarray,
                         ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     """Probability that each pair (ca, cb) of registrations joined in one person is one person.
@@ -218,8 +222,9 @@ def _joined_probability(n: int, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, i
     A scored pair has its own match probability. A pair joined only through others is
     right when the chain that joins it is: its probability is the largest, over the
     registrations k it shares a scored pair with, of ``p_ak p_kb`` (both steps right,
-    taken as independent); pairs joined only through longer chains get ``p_a p_b`` with
-    p_a the largest probability of a scored pair of a inside its person (an upper bound).
+    taken as independent); pairs joined only through longer chains (or in persons so large
+    that the two-step chains exceed :data:`TWO_STEP_ROWS`) get ``p_a p_b`` with p_a the
+    largest probability of a scored pair of a inside its person (an upper bound).
     """
     scored = pd.Series(p[inside], index=lo[inside] * n + hi[inside])
     scored = scored[~scored.index.duplicated()]
@@ -228,7 +233,8 @@ def _joined_probability(n: int, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, i
     np.maximum.at(best, lo[inside], p[inside])
     np.maximum.at(best, hi[inside], p[inside])
     miss = np.isnan(q)
-    if miss.any():
+    deg = np.bincount(np.r_[lo[inside], hi[inside]], minlength=n)
+    if miss.any() and float((deg.astype(float) ** 2).sum()) <= TWO_STEP_ROWS:
         # two steps: (a, k, p_ak) joined with (k, b, p_kb) over the scored pairs inside persons, both directions
         e = pd.DataFrame({"u": np.r_[lo[inside], hi[inside]], "k": np.r_[hi[inside], lo[inside]],
                           "w": np.r_[p[inside], p[inside]]})
@@ -241,8 +247,8 @@ def _joined_probability(n: int, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, i
             path = pd.Series(two["w"].to_numpy() * two["w2"].to_numpy(), index=key)
             path = path[path.index.isin(want)].groupby(level=0).max()
             q[np.flatnonzero(miss)] = path.reindex(want).to_numpy()
-        miss = np.isnan(q)
-        q[miss] = best[ca[miss]] * best[cb[miss]]
+    miss = np.isnan(q)
+    q[miss] = best[ca[miss]] * best[cb[miss]]
     return q
 
 
