@@ -274,6 +274,9 @@ _DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swap
                "day off by 1-2", "month off by 1", "same year, one is 1 January", "same year")
 
 
+_BF_CHUNK = 2_000_000
+
+
 def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, model: dict,
                          tf_dob: np.ndarray | None = None) -> np.ndarray:
     """Natural log of the date-of-birth Bayes factor ``m/u`` (with Splink's term-frequency adjustment) of pairs.
@@ -296,6 +299,9 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
     -------
     float array, shape (m,): the log Bayes factors (nan where the model has no m or u for the level).
     """
+    if left.size > _BF_CHUNK:  # bounded memory: (pairs, 10) byte matrices per chunk
+        return np.concatenate([date_of_birth_log_bf(left[i:i + _BF_CHUNK], right[i:i + _BF_CHUNK], dob, model, tf_dob)
+                               for i in range(0, left.size, _BF_CHUNK)])
     comp = next((c for c in model.get("comparisons", []) if c.get("output_column_name") == "date_of_birth"), None)
     out = np.full(left.size, np.nan)
     if comp is None:

@@ -494,15 +494,13 @@ def link(
     Notes
     -----
     Measured by ``benchmarks/linkage_quality_study.py`` (synthetic ``clearing_house``,
-    about 5,000 persons and 8,000 registrations, seeds 1-3, DuckDB, 30-50 s on a loaded
-    2-core machine), mean pairwise precision / recall, plaintext: held out ``typos``
-    0.989/0.975, ``dob_errors`` 0.983/0.975, ``no_dob`` (20% without a date of birth,
-    10% duplicates, skewed names) 0.936/0.959, ``recurring_names`` 0.952/0.973 (seeds
-    11-13: 0.985/0.976, 0.980/0.978, 0.934/0.963, 0.953/0.976). Bloom filters (measured
-    before these settings' plaintext changes; their path changed only by the Good–Turing
-    floor): ``typos`` 0.955/0.925, ``dob_errors`` 0.960/0.900, ``no_dob``
-    0.862/0.891. Namesakes of whom one
-    registration has no date of birth are the main source of false links.
+    about 5,000 persons and 8,000 registrations, seeds 1-3 and 11-13, DuckDB, 35-130 s on
+    a loaded 2-core machine), mean pairwise precision / recall, plaintext, held out:
+    ``typos`` 0.988/0.978 and 0.986/0.980, ``dob_errors`` 0.985/0.985 and 0.981/0.988,
+    ``no_dob`` (20% without a date of birth, 10% duplicates, skewed names) 0.959/0.976 and
+    0.958/0.975, ``recurring_names`` 0.968/0.982 and 0.970/0.980. Bloom filters (seed 1):
+    ``typos`` 0.953/0.953, ``dob_errors`` 0.937/0.925, ``no_dob`` 0.893/0.925. Namesakes of
+    whom one registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
