@@ -184,3 +184,96 @@ def test_calibration_shifts_the_logit():
     p = calibrate(np.array([0.5, 0.5, 0.9]), np.array([True, False, True]))
     assert p[:2] == pytest.approx([expit(CALIBRATION_SHIFT[0]), expit(CALIBRATION_SHIFT[1])])
     assert p[2] < 0.9 and calibrate(np.array([0.3]), np.array([False]), (0.0, 0.0)) == pytest.approx([0.3])
+
+
+def test_joined_probability_takes_the_chain_through_a_shared_neighbour():
+    from darkfigure.linkage.quality import _cluster_pairs, _joined_probability
+
+    # one person {0, 1, 2, 3}: scored 0-1 (0.9), 1-2 (0.5), 0-3 (0.99)
+    lo, hi, p = np.array([0, 1, 0]), np.array([1, 2, 3]), np.array([0.9, 0.5, 0.99])
+    ca, cb = _cluster_pairs(np.zeros(4, dtype=int))
+    q = dict(zip(zip(ca.tolist(), cb.tolist()), _joined_probability(4, lo, hi, p, np.ones(3, bool), ca, cb)))
+    assert q[(0, 1)] == pytest.approx(0.9) and q[(0, 3)] == pytest.approx(0.99)
+    assert q[(0, 2)] == pytest.approx(0.9 * 0.5)  # through 1 (the best links of 0 and 2 would say 0.99 * 0.5)
+    assert q[(1, 3)] == pytest.approx(0.9 * 0.99)  # through 0
+    assert q[(2, 3)] == pytest.approx(0.5 * 0.99)  # three steps: the best links of 2 and 3
+
+
+def test_masked_date_calibration_recovers_a_known_logistic_curve():
+    from scipy.special import expit
+
+    from darkfigure.linkage.clustering import masked_date_calibration
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 3.0, 4000)  # evidence without the date, logit scale
+    log_bf = rng.normal(0.0, 4.0, 4000)  # what the dates added
+    target = expit(-1.5 + 1.2 * x)  # how often that evidence is one person (the dates tell)
+    a, b = masked_date_calibration(x + log_bf, log_bf, target, min_probability=1e-6)
+    assert a == pytest.approx(-1.5, abs=0.02) and b == pytest.approx(1.2, abs=0.02)
+    # too few pairs: no fit
+    assert np.isnan(masked_date_calibration(x[:10], log_bf[:10], target[:10])[0])
+
+
+def test_date_of_birth_log_bf_levels():
+    from darkfigure.linkage.clustering import date_of_birth_log_bf
+
+    levels = [{"sql_condition": "dob_l IS NULL OR dob_r IS NULL", "label_for_charts": "null", "is_null_level": True}]
+    mu = {"exact, 1 January": (0.05, 0.01), "exact": (0.8, 0.001), "one digit differs": (0.05, 0.01),
+          "day/month swapped": (0.02, 0.0001), "year off by 1-2": (0.02, 0.001), "day off by 1-2": (0.01, 0.001),
+          "month off by 1": (0.01, 0.001), "same year, one is 1 January": (0.01, 0.002), "same year": (0.01, 0.02)}
+    for k, (m, u) in mu.items():
+        levels.append({"sql_condition": k, "label_for_charts": k, "m_probability": m, "u_probability": u,
+                       **({"tf_adjustment_column": "dob", "tf_adjustment_weight": 1.0} if k == "exact" else {})})
+    levels.append({"sql_condition": "ELSE", "label_for_charts": "All other comparisons",
+                   "m_probability": 0.003, "u_probability": 0.95})
+    model = {"comparisons": [{"output_column_name": "date_of_birth", "comparison_levels": levels}]}
+    dob = np.array(["1990-05-07", "1990-05-07", "1990-07-05", "1991-05-07", "1990-05-08", "1990-01-01",
+                    "1990-01-01", "1970-02-02", None, "1988-05-07", "1990-08-30", "1990-05-10", "1990-05-08"],
+                   dtype=object)
+    pairs = [(0, 1, "exact"), (0, 2, "day/month swapped"), (0, 3, "one digit differs"),
+             (0, 4, "one digit differs"), (5, 6, "exact, 1 January"), (0, 7, None), (0, 8, "null"),
+             (0, 9, "year off by 1-2"), (0, 10, "same year"), (11, 12, "day off by 1-2"),
+             (5, 0, "same year, one is 1 January"), (3, 5, None)]
+    got = date_of_birth_log_bf(np.array([a for a, _, _ in pairs]), np.array([b for _, b, _ in pairs]), dob, model)
+    want = [0.0 if k == "null" else np.log(0.003 / 0.95) if k is None else np.log(mu[k][0] / mu[k][1])
+            for _, _, k in pairs]
+    assert got == pytest.approx(want)
+    # term frequencies: a common exact date says less (Splink: log u_exact - log max(tf_l, tf_r))
+    tf = np.full(dob.size, 0.001)
+    tf[[0, 1]] = 0.01
+    got = date_of_birth_log_bf(np.array([0]), np.array([1]), dob, model, tf)
+    assert got[0] == pytest.approx(np.log(0.8 / 0.001) + np.log(0.001) - np.log(0.01))
+
+
+def test_add_unblocked_matches_merges_persons_of_the_two_lists():
+    from darkfigure.linkage.uncertainty import add_unblocked_matches
+
+    # 60 persons registered by a only, 40 by b only, 20 by both
+    orgs = np.array(["a"] * 80 + ["b"] * 60)
+    labels = np.r_[np.arange(80), np.arange(60, 120)]
+    u = pd.DataFrame({"organisation_l": ["a", "a", "b"], "organisation_r": ["a", "b", "b"],
+                      "unblocked_matches": [0.0, 8.0, 0.0]})
+    merged = []
+    for s in range(200):
+        lab = add_unblocked_matches(labels, orgs, u, np.random.default_rng(s))
+        assert np.unique(lab).size <= 120
+        # each merge joins one person seen by a only with one seen by b only
+        both = pd.Series(orgs).groupby(lab).nunique()
+        merged.append(int((both == 2).sum()) - 20)
+    assert np.mean(merged) == pytest.approx(8.0, abs=0.6)
+
+
+def test_evidence_columns_leave_out_what_restates_the_nationality():
+    from darkfigure.linkage.prepare import _evidence_columns
+
+    df = pd.DataFrame({
+        "nationality": ["NL", "NL", "VN", "VN", "RO", None],
+        "nationality_group": ["Dutch", "Dutch", "non-EU", "non-EU", "EU", "EU"],  # a function of the nationality
+        "exploitation": ["Labour", "sexual", "labour", None, "criminal", "labour"],
+        "sex": ["f", "m", "f", "m", "f", "m"],
+        "constant": ["x"] * 6,
+    })
+    ev, used = _evidence_columns(df, ["sex", "nationality_group", "exploitation", "constant"])
+    assert used == ["exploitation"]
+    got = ev["ev0"].tolist()
+    assert got[:3] + got[4:] == ["labour", "sexual", "labour", "criminal", "labour"] and pd.isna(got[3])

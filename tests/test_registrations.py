@@ -147,6 +147,7 @@ def test_normalisation():
     assert normalise_name("Ørsted") == "orsted" and normalise_name("Groß") == "gross" and normalise_name(None) == ""
     assert normalise_name(float("nan")) == "" and normalise_name("O'Brien") == "o brien"
     assert fold_ascii("Ştefan Đặng") == "Stefan Dang"
+
     assert normalise_date("2021-03-04") == "2021-03-04" and normalise_date("") == "" and normalise_date(None) == ""
     assert normalise_date(pd.Timestamp("2021-03-04")) == "2021-03-04"
     for bad in ("04-03-2021", "2021-02-29", "2021/03/04", "20210304"):
@@ -156,6 +157,24 @@ def test_normalisation():
         "f", "f", "f", "f", "m", "m", "", "", "x"
     ]
     assert normalise_nationality(" NL ") == "nl" and normalise_nationality(None) == ""
+
+
+def test_vietnamese_van_is_not_the_dutch_particle():
+    from darkfigure.linkage.registrations import normalise_names
+
+    # written with its breve, Văn is a Vietnamese name; so are Đỗ and Lê (de/do/le are particles elsewhere)
+    assert normalise_name("Văn Anh", surname=True) == "van anh" != normalise_name("Anh", surname=True)
+    assert normalise_name("Lê Văn", surname=True) == "le van" and normalise_name("Đỗ", surname=True) == "do"
+    # without the breve, the other name says which "Van" it is
+    assert normalise_name("Van Anh", surname=True, other="Nguyễn") == "van anh"
+    assert normalise_name("VAN ANH", surname=True, other="TRAN") == "van anh"
+    assert normalise_name("Van Anh", surname=True, other="Pieter") == "anh"
+    assert normalise_name("van Dijk", surname=True, other="Jan") == "dijk"
+    # Dutch particle groups are dropped whatever the other name
+    assert normalise_name("van der Berg", surname=True, other="Nguyen") == "berg"
+    got = normalise_names(pd.Series(["Van Anh", "Van Anh", None, "van Dijk"]), True,
+                          pd.Series(["Nguyen", "Jansen", "x", "Jan"]))
+    assert got.tolist() == ["van anh", "anh", "", "dijk"]
 
 
 def test_semicolon_and_non_utf8_registration_files(tmp_path):

@@ -116,6 +116,43 @@ def calibrate(probability: np.ndarray, has_dob_pair: np.ndarray, shift: tuple[fl
     return expit(logit(p) + np.where(np.asarray(has_dob_pair, dtype=bool), shift[0], shift[1]))
 
 
+#: lowest match probability (before calibration) of the scored pairs that :func:`calibrate_masked` learns from
+MASKED_FLOOR = 1e-7
+
+
+def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
+                     dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, tuple[float, float]]:
+    """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
+
+    Pairs where both registrations have a date of birth get the fixed shift
+    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p)`` with (a, b) learnt on
+    this register's dated pairs with their dates hidden (falling back to the shift
+    ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
+
+    Parameters
+    ----------
+    left, right, probability : arrays, shape (m,): the scored pairs and their match probabilities.
+    has_dob : bool array, shape (n,); dob : object array, shape (n,) (ISO dates, None when missing).
+    model : dict: the linkage model (m and u of the date comparison); tf_dob : float array, shape (n,), optional.
+
+    Returns
+    -------
+    (probabilities, shape (m,); (a, b), nan when the fallback was used)
+    """
+    from scipy.special import expit, logit
+
+    left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    both = has_dob[left] & has_dob[right]
+    q = calibrate(probability, both)
+    lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
+    a, b = masked_date_calibration(lp[both], date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob),
+                                   q[both])
+    if np.isfinite(a):
+        q = np.where(both, q, expit(a + b * lp))
+    return q, (a, b)
+
+
 def compete_missing_dates(
     n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray, threshold: float
 ) -> np.ndarray:
@@ -230,3 +267,138 @@ def cluster_links(
     # label = smallest record number in the cluster
     smallest = pd.Series(np.arange(n)).groupby(lab).transform("min").to_numpy(dtype=np.int64)
     return smallest
+
+
+#: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
+_DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
+               "day off by 1-2", "month off by 1", "same year, one is 1 January", "same year")
+
+
+_BF_CHUNK = 2_000_000
+
+
+def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, model: dict,
+                         tf_dob: np.ndarray | None = None) -> np.ndarray:
+    """Natural log of the date-of-birth Bayes factor ``m/u`` (with Splink's term-frequency adjustment) of pairs.
+
+    Recomputes, for the scored pairs, the contribution of the plaintext date-of-birth
+    comparison (levels of ``splink_model._plain_settings``, first level that applies) to
+    the match weight: ``log(m_k / u_k)`` for level k, plus for the levels adjusted by the
+    date's term frequency ``log(u_exact) - log(max(tf_l, tf_r))`` (Splink 4's
+    ``_tf_adjustment_sql``; Winkler 1989). A pair where a date is missing contributes 0
+    (Splink's null level).
+
+    Parameters
+    ----------
+    left, right : int arrays, shape (m,): record numbers of the pairs.
+    dob : object array, shape (n,): ISO dates of birth (``YYYY-MM-DD``, None when missing).
+    model : dict: the linkage model (``LinkageResult.model``, Splink's settings with m and u).
+    tf_dob : float array, shape (n,), optional: the term frequency of each record's date.
+
+    Returns
+    -------
+    float array, shape (m,): the log Bayes factors (nan where the model has no m or u for the level).
+    """
+    if left.size > _BF_CHUNK:  # bounded memory: (pairs, 10) byte matrices per chunk
+        return np.concatenate([date_of_birth_log_bf(left[i:i + _BF_CHUNK], right[i:i + _BF_CHUNK], dob, model, tf_dob)
+                               for i in range(0, left.size, _BF_CHUNK)])
+    comp = next((c for c in model.get("comparisons", []) if c.get("output_column_name") == "date_of_birth"), None)
+    out = np.full(left.size, np.nan)
+    if comp is None:
+        return out
+    lev = {c.get("label_for_charts"): c for c in comp["comparison_levels"]}
+    d = pd.Series(dob, dtype=object)
+    have = d.notna().to_numpy()
+    # the dates as a (n, 10) byte matrix: parts and character differences without a Python loop over pairs
+    raw = np.frombuffer(d.fillna("0000-00-00").astype(str).to_numpy().astype("S10").tobytes(), dtype=np.uint8)
+    chars = raw.reshape(-1, 10) if raw.size else np.zeros((0, 10), np.uint8)
+    dig = chars.astype(np.int64) - 48
+    y = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
+    mo = dig[:, 5] * 10 + dig[:, 6]
+    dd = dig[:, 8] * 10 + dig[:, 9]
+    jan1 = (mo == 1) & (dd == 1)
+    a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    both = have[a] & have[b]
+    exact = both & (chars[a] == chars[b]).all(axis=1)
+    # Levenshtein <= 1 between two 10-character dates is one substituted character
+    hamming1 = (chars[a] != chars[b]).sum(axis=1) == 1
+    ya, yb, ma, mb, da, db = y[a], y[b], mo[a], mo[b], dd[a], dd[b]
+    conds = [
+        exact & jan1[a],
+        exact,
+        hamming1 & ~jan1[a] & ~jan1[b],
+        (ya == yb) & (ma == db) & (da == mb),
+        (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
+        (ya == yb) & (ma == mb) & (np.abs(da - db) <= 2),
+        (ya == yb) & (da == db) & (np.abs(ma - mb) == 1),
+        (ya == yb) & (jan1[a] | jan1[b]),
+        ya == yb,
+    ]
+    level = np.full(a.size, len(conds), dtype=np.int64)  # the else level
+    for k in range(len(conds) - 1, -1, -1):
+        level[conds[k] & both] = k
+    u_exact = lev.get("exact", {}).get("u_probability")
+    else_level = next((c for c in comp["comparison_levels"] if c.get("sql_condition", "").strip().upper() == "ELSE"
+                       or c.get("label_for_charts") == "All other comparisons"), None)
+    for k, label in enumerate([*_DOB_LEVELS, None]):
+        c = lev.get(label) if label is not None else else_level
+        m = both & (level == k)
+        if c is None or not m.any() or c.get("m_probability") is None or c.get("u_probability") is None:
+            continue
+        w = np.log(c["m_probability"] / c["u_probability"])
+        out[m] = w
+        if c.get("tf_adjustment_column") and tf_dob is not None and u_exact:
+            tf = np.maximum(tf_dob[a[m]], tf_dob[b[m]])
+            ok = np.isfinite(tf) & (tf > 0)
+            out[np.flatnonzero(m)[ok]] += float(c.get("tf_adjustment_weight", 1.0)) * (np.log(u_exact) - np.log(tf[ok]))
+    out[~both] = 0.0
+    return out
+
+
+def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target: np.ndarray,
+                            min_probability: float = 0.01) -> tuple[float, float]:
+    """Calibration of match probabilities without a date of birth, learnt by hiding the dates of dated pairs.
+
+    A pair of which one registration lacks a date of birth is judged on names, sex,
+    nationality and registration dates alone, and how much a shared name says depends on
+    how many namesakes the register holds — which differs between registers and which
+    the Fellegi–Sunter model (conditional independence, term frequencies from few
+    counts) gets wrong. The pairs where both dates are known show it: with the date's
+    contribution removed, ``x = logit p - log BF_dob`` is the evidence such a pair would
+    have had without dates, and its match probability with the dates (`target`, taken
+    as the truth) says how often that evidence belongs to one person. A logistic
+    regression ``target ~ expit(a + b x)`` (soft labels, maximum likelihood) over the
+    dated pairs with ``expit(x) >= min_probability`` gives (a, b); undated pairs then
+    get ``expit(a + b logit p)``. This is Platt (1999) scaling fitted on the register
+    itself, with the known dates as the labels.
+
+    Parameters
+    ----------
+    logit_p : float array, shape (m,): logit of the dated pairs' match probabilities (before calibration).
+    log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
+    target : float array, shape (m,): their match probabilities with the dates (calibrated).
+    min_probability : float: pairs whose probability without the date is below this are left out.
+
+    Returns
+    -------
+    (a, b) : floats; (nan, nan) when fewer than 20 pairs, or fewer than 5 matches or non-matches, qualify.
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit, logit
+
+    x = np.asarray(logit_p, float) - np.asarray(log_bf_dob, float)
+    t = np.clip(np.asarray(target, float), 0.0, 1.0)
+    keep = np.isfinite(x) & np.isfinite(t) & (x >= logit(min_probability))
+    x, t = x[keep], t[keep]
+    if x.size < 20 or t.sum() < 5 or (1 - t).sum() < 5:
+        return float("nan"), float("nan")
+
+    def nll(theta):
+        z = theta[0] + theta[1] * x
+        ll = t * log_expit(z) + (1 - t) * log_expit(-z)
+        r = t - expit(z)
+        return -ll.sum(), -np.array([r.sum(), (r * x).sum()])
+
+    res = minimize(nll, np.array([0.0, 1.0]), jac=True, method="L-BFGS-B",
+                   bounds=[(-20, 20), (0.05, 5.0)])
+    return float(res.x[0]), float(res.x[1])

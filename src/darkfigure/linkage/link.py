@@ -28,8 +28,14 @@ same person may be registered by several organisations, and more than once by on
    ``_edges``), so that the match probabilities add up to the expected number of
    matching pairs. Dates of birth before 1905 (1900-01-01) are placeholders and
    compared as missing; a unique name counts by its Good–Turing frequency. The
-   plaintext probabilities are then corrected for the model's over-confidence (a logit
-   shift fitted on the tuning settings, :func:`~darkfigure.linkage.clustering.calibrate`).
+   person-level covariates (age group, form of exploitation; not those that restate the
+   nationality) are compared too, with m of a disagreement fixed at 5% (``covariate_evidence``).
+   The plaintext probabilities are then corrected for the model's over-confidence: pairs
+   with both dates of birth by a logit shift fitted on the tuning settings
+   (:func:`~darkfigure.linkage.clustering.calibrate`), the others by a logistic curve
+   learnt on this register's dated pairs with their dates hidden
+   (:func:`~darkfigure.linkage.clustering.masked_date_calibration`: how often a shared
+   name is one person depends on how many namesakes the register holds).
 4. A registration without a date of birth is one person at most: its match
    probabilities are shared among the persons it could be (:func:`compete_missing_dates`).
    Pairs with match probability at or above ``threshold`` are joined, and persons are
@@ -95,11 +101,12 @@ import pandas as pd
 from ..histories import CaptureHistories, DataError
 from .clustering import (
     CALIBRATION_SHIFT,
+    MASKED_FLOOR,
     _close,
     _edges,
     _records,
     _weight_counts,
-    calibrate,
+    calibrate_masked,
     cluster_links,
     compete_missing_dates,
 )
@@ -117,6 +124,7 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
     PLACEHOLDER_BEFORE,
     PLAIN_FIELDS,
     _broad_rules,
+    _evidence_columns,
     _good_turing,
     _identity_key,
     _letterless_names,
@@ -391,6 +399,7 @@ def link(
     broad_pairs: float = 2e6,
     weights: bool = True,
     calibration: bool = True,
+    covariate_evidence: bool = True,
     estimate_options: dict | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
@@ -451,6 +460,12 @@ def link(
         Correct the plaintext match probabilities for the model's over-confidence
         (:func:`~darkfigure.linkage.clustering.calibrate`, a logit shift fitted on the
         tuning settings) before clustering and before the linkage-error estimates.
+    covariate_evidence : bool
+        Compare the person-level covariates (other than sex and nationality, e.g. age
+        group and form of exploitation; not those that restate the nationality) as
+        evidence, with m of a disagreement fixed at 5%
+        (``splink_model.COVARIATE_DISAGREEMENT``): they tell namesakes apart when a date
+        of birth is missing.
     estimate_options : dict, optional
         Options for :func:`darkfigure.estimation` in the sensitivity table (default:
         Cruyff search, parametric bootstrap with 200 replicates, `seed`, one process, on
@@ -479,15 +494,13 @@ def link(
     Notes
     -----
     Measured by ``benchmarks/linkage_quality_study.py`` (synthetic ``clearing_house``,
-    about 5,000 persons and 8,000 registrations, seeds 1-3, DuckDB, 30-50 s on a loaded
-    2-core machine), mean pairwise precision / recall, plaintext: held out ``typos``
-    0.989/0.975, ``dob_errors`` 0.983/0.975, ``no_dob`` (20% without a date of birth,
-    10% duplicates, skewed names) 0.936/0.959, ``recurring_names`` 0.952/0.973 (seeds
-    11-13: 0.985/0.976, 0.980/0.978, 0.934/0.963, 0.953/0.976). Bloom filters (measured
-    before these settings' plaintext changes; their path changed only by the Good–Turing
-    floor): ``typos`` 0.955/0.925, ``dob_errors`` 0.960/0.900, ``no_dob``
-    0.862/0.891. Namesakes of whom one
-    registration has no date of birth are the main source of false links.
+    about 5,000 persons and 8,000 registrations, seeds 1-3 and 11-13, DuckDB, 35-130 s on
+    a loaded 2-core machine), mean pairwise precision / recall, plaintext, held out:
+    ``typos`` 0.988/0.978 and 0.986/0.980, ``dob_errors`` 0.985/0.985 and 0.981/0.988,
+    ``no_dob`` (20% without a date of birth, 10% duplicates, skewed names) 0.959/0.976 and
+    0.958/0.975, ``recurring_names`` 0.968/0.982 and 0.970/0.980. Bloom filters (seed 1):
+    ``typos`` 0.953/0.953, ``dob_errors`` 0.937/0.925, ``no_dob`` 0.893/0.925. Namesakes of
+    whom one registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
@@ -513,13 +526,20 @@ def link(
     seconds["read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    evidence, ev_names = _evidence_columns(df, covs) if covariate_evidence else (None, [])
+    if ev_names:
+        notes.append(f"covariates compared as evidence of one person: {', '.join(ev_names)}")
     if encoding == "plaintext":
         prep = _prepare_plain(df)
         notes += _letterless_names(df, prep)
+        if ev_names:
+            prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
         comparisons, rules, training, deterministic = _plain_settings(prep)
         tf_cols, identity = ["full_name", "sn", "fn", "dob"], ["fn", "sn", "dob"]
     else:
         prep, widths = _prepare_pseudo(df)
+        if ev_names:
+            prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
         comparisons, rules, training, deterministic = _pseudo_settings(prep, widths)
         tf_cols = ["tok_full", "tok_surname", "tok_first_name", "tok_date_of_birth"]
         identity = ["tok_first_name", "tok_surname", "tok_date_of_birth"]
@@ -582,16 +602,24 @@ def link(
         hist = _weight_counts(db_api, pred) if weights else None
         model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
         lam0 = float(model.get("probability_two_random_records_match", 1e-4))
-        edges, lam = _edges(db_api, pred, min(PAIR_FLOOR, *(float(x) for x in thresholds)), lam0, len(prep),
-                            refit_prior)
+        floor = min(PAIR_FLOOR, *(float(x) for x in thresholds))
+        masked = calibration and encoding == "plaintext"
+        # the date-masked calibration learns from dated pairs far below the floor (their dates decided them)
+        edges, lam = _edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior)
         if refit_prior:
             model["probability_two_random_records_match"] = lam
             notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
         has_dob = prep["dob" if encoding == "plaintext" else "tok_date_of_birth"].notna().to_numpy()
-        if calibration and encoding == "plaintext":
-            edges = (edges[0], edges[1], calibrate(edges[2], has_dob[edges[0]] & has_dob[edges[1]]))
+        if masked:
+            dob = prep["dob"].to_numpy(dtype=object)
+            tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
+            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob)
+            keep = q >= floor
+            edges = (edges[0][keep], edges[1][keep], q[keep])
+            how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
+                   "dates hidden" if np.isfinite(a) else f"without: shifted by {CALIBRATION_SHIFT[1]:g}")
             notes.append("match probabilities corrected for over-confidence (logit shifted by "
-                         f"{CALIBRATION_SHIFT[0]:g} with dates of birth, {CALIBRATION_SHIFT[1]:g} without)")
+                         f"{CALIBRATION_SHIFT[0]:g} with dates of birth; {how})")
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0

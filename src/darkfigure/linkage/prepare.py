@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .bloom_sql import decode_bloom_column
-from .registrations import normalise_name, normalise_nationality, normalise_sex
+from .registrations import normalise_names, normalise_nationality, normalise_sex
 
 #: columns that identify a person or a registration (never covariates)
 IDENTIFIERS = ("record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth")
@@ -96,8 +96,11 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     # the normalisation pseudonymisation applies, so that both kinds of file compare the same strings
     # (spaces dropped as the encoders drop them: "Jan-Willem" = "Janwillem")
     # particles are dropped from first names too: a swapped "van der Berg" then still reads "berg"
-    fn = _map_unique(df["first_name"].astype(object), lambda v: normalise_name(v, surname=True).replace(" ", "") or None)
-    sn = _map_unique(df["surname"].astype(object), lambda v: normalise_name(v, surname=True).replace(" ", "") or None)
+    # the other name tells the Vietnamese middle name "Van" from the Dutch particle (normalise_name)
+    first, last = df["first_name"].astype(object), df["surname"].astype(object)
+    fn = normalise_names(first, True, last).str.replace(" ", "", regex=False)
+    sn = normalise_names(last, True, first).str.replace(" ", "", regex=False)
+    fn, sn = fn.mask(fn == "", None), sn.mask(sn == "", None)
     p["fn"] = fn.to_numpy()
     p["sn"] = sn.to_numpy()
     p["fn_sx"] = _map_unique(fn, _soundex).to_numpy()
@@ -136,6 +139,40 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     reg = pd.to_datetime(df["registration_date"], errors="coerce", format="%Y-%m-%d")
     p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
     return _compact(p)
+
+
+#: share of registrations (with both values) in which a covariate takes its nationality's commonest value, above
+#: which the covariate is taken to restate the nationality (e.g. a nationality group) and is not used as evidence
+REDUNDANT_WITH_NATIONALITY = 0.98
+
+
+def _evidence_columns(df: pd.DataFrame, covs: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The person-level covariates compared as evidence, as columns ``ev0, ev1, ...`` (lower case, missing as null).
+
+    Covariates other than sex and nationality (compared already) that a person keeps
+    across registrations (age group, form of exploitation) tell namesakes apart when a
+    date of birth is missing. Left out: covariates that restate the nationality
+    (:data:`REDUNDANT_WITH_NATIONALITY`; counting them would count the nationality twice)
+    and those with a single value. Returns the columns and their covariate names.
+    """
+    out = pd.DataFrame(index=df.index)
+    used: list[str] = []
+    nat = df["nationality"].astype(object) if "nationality" in df.columns else None
+    for c in covs:
+        if c in ("sex", "nationality") or c not in df.columns:
+            continue
+        v = df[c].astype(object).map(lambda x: str(x).strip().lower() if pd.notna(x) and str(x).strip() else None)
+        if v.nunique(dropna=True) < 2:
+            continue
+        if nat is not None:
+            both = v.notna() & nat.notna() & (nat.astype(str).str.strip() != "")
+            if both.sum() > 0:
+                top = pd.DataFrame({"n": nat[both], "v": v[both]}).value_counts().groupby(level=0).max().sum()
+                if top / both.sum() >= REDUNDANT_WITH_NATIONALITY:
+                    continue
+        out[f"ev{len(used)}"] = v.to_numpy()
+        used.append(c)
+    return out, used
 
 
 def _compact(p: pd.DataFrame) -> pd.DataFrame:

@@ -105,6 +105,7 @@ from .registrations import (
     TOKEN_COLUMNS,
     RegistrationError,
     normalise_name,
+    normalise_names,
     normalise_nationality,
     normalise_sex,
     read_registrations,
@@ -391,7 +392,7 @@ def pseudonymise(
         raise PseudonymisationError(f"{src} is already pseudonymised (it has key_id and encodings, no names)")
 
     fn = _map_unique(regs["first_name"], lambda v: normalise_name(v).replace(" ", ""))
-    sn = _map_unique(regs["surname"], lambda v: normalise_name(v, surname=True).replace(" ", ""))
+    sn = normalise_names(regs["surname"], True, regs["first_name"]).str.replace(" ", "", regex=False)
     dob = regs["date_of_birth"].astype(str)
     year = dob.str[:4]
     sex = _map_unique(regs["sex"], normalise_sex)

@@ -211,6 +211,47 @@ def _cluster_pairs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(a_out).astype(np.int64), np.concatenate(b_out).astype(np.int64)
 
 
+#: largest number of two-step chains :func:`_joined_probability` builds (very large persons: the bound p_a p_b)
+TWO_STEP_ROWS = 2e7
+
+
+def _joined_probability(n: int, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, inside: np.ndarray,
+                        ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Probability that each pair (ca, cb) of registrations joined in one person is one person.
+
+    A scored pair has its own match probability. A pair joined only through others is
+    right when the chain that joins it is: its probability is the largest, over the
+    registrations k it shares a scored pair with, of ``p_ak p_kb`` (both steps right,
+    taken as independent); pairs joined only through longer chains (or in persons so large
+    that the two-step chains exceed :data:`TWO_STEP_ROWS`) get ``p_a p_b`` with p_a the
+    largest probability of a scored pair of a inside its person (an upper bound).
+    """
+    scored = pd.Series(p[inside], index=lo[inside] * n + hi[inside])
+    scored = scored[~scored.index.duplicated()]
+    q = scored.reindex(ca * n + cb).to_numpy(dtype=float, copy=True)
+    best = np.zeros(n)
+    np.maximum.at(best, lo[inside], p[inside])
+    np.maximum.at(best, hi[inside], p[inside])
+    miss = np.isnan(q)
+    deg = np.bincount(np.r_[lo[inside], hi[inside]], minlength=n)
+    if miss.any() and float((deg.astype(float) ** 2).sum()) <= TWO_STEP_ROWS:
+        # two steps: (a, k, p_ak) joined with (k, b, p_kb) over the scored pairs inside persons, both directions
+        e = pd.DataFrame({"u": np.r_[lo[inside], hi[inside]], "k": np.r_[hi[inside], lo[inside]],
+                          "w": np.r_[p[inside], p[inside]]})
+        want = pd.Index(ca[miss] * n + cb[miss])
+        two = e.merge(e.rename(columns={"u": "v", "w": "w2"}), on="k")
+        two = two[two["u"] < two["v"]]
+        key = two["u"].to_numpy(np.int64) * n + two["v"].to_numpy(np.int64)
+        hit = want.isin(key) if len(key) else np.zeros(len(want), bool)
+        if hit.any():
+            path = pd.Series(two["w"].to_numpy() * two["w2"].to_numpy(), index=key)
+            path = path[path.index.isin(want)].groupby(level=0).max()
+            q[np.flatnonzero(miss)] = path.reindex(want).to_numpy()
+    miss = np.isnan(q)
+    q[miss] = best[ca[miss]] * best[cb[miss]]
+    return q
+
+
 def expected_link_errors(
     organisations: Sequence[str] | np.ndarray,
     pairs: pd.DataFrame,
@@ -225,9 +266,9 @@ def expected_link_errors(
     linkage put in one person (the pairs that pairwise precision counts). Then
 
     * expected false links = sum over linked pairs of (1 - p); a linked pair that was not
-      scored (joined only through a third registration) gets p = p_a p_b, with p_a the
-      largest probability of a scored link of registration a inside its person (both
-      steps of the chain right);
+      scored (joined only through a third registration k) gets p = max_k p_ak p_kb (both
+      steps of the chain right), or, joined through a longer chain, p_a p_b with p_a the
+      largest probability of a scored link of registration a inside its person;
     * expected missed links = sum of p over scored pairs that were not linked (those just
       below the threshold carry most of it). Pairs never compared (not blocked together)
       or scored below the floor of the pair table (0.001) are not counted, so this is a
@@ -275,15 +316,8 @@ def expected_link_errors(
         raise ValueError(f"pairs refer to registrations outside 0..{n - 1}")
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     inside = lab[lo] == lab[hi]
-    # the best scored link of each registration inside its person
-    best = np.zeros(n)
-    np.maximum.at(best, lo[inside], p[inside])
-    np.maximum.at(best, hi[inside], p[inside])
     ca, cb = _cluster_pairs(lab)
-    scored = pd.Series(p[inside], index=lo[inside] * n + hi[inside])
-    scored = scored[~scored.index.duplicated()]
-    q = scored.reindex(ca * n + cb).to_numpy()
-    q = np.where(np.isnan(q), best[ca] * best[cb], q)
+    q = _joined_probability(n, lo, hi, p, inside, ca, cb)
     links = _org_pair_frame(orgs, ca, cb, {"links": np.ones(ca.size), "false_links": 1.0 - q}, names)
     out = ~inside
     other = _org_pair_frame(orgs, lo, hi, {"missed_links": np.where(out, p, 0.0),
@@ -368,16 +402,13 @@ def unblocked_matches(
     p = pairs["match_probability"].to_numpy(dtype=float)
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     inside = lab[lo] == lab[hi]
-    best = np.zeros(n)
-    np.maximum.at(best, lo[inside], p[inside])
-    np.maximum.at(best, hi[inside], p[inside])
     ca, cb = _cluster_pairs(lab)
     seen = pd.Index(lo * n + hi)
     chain = ~pd.Index(ca * n + cb).isin(seen)
     # the scored pairs, and the pairs joined only through others
     pa = np.r_[lo, ca[chain]]
     pb = np.r_[hi, cb[chain]]
-    w = np.r_[p, best[ca[chain]] * best[cb[chain]]]
+    w = np.r_[p, _joined_probability(n, lo, hi, p, inside, ca[chain], cb[chain])]
     codes = {}
     for c in ("fn", "sn", "dob"):
         v = fields[c].astype(object).to_numpy()

@@ -59,6 +59,26 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
     return out
 
 
+#: m of disagreement on a person-level covariate (age group, form of exploitation) among true matches, fixed: an
+#: organisation may record another value for the same person, and EM on clean training blocks would make a
+#: disagreement an absolute veto
+COVARIATE_DISAGREEMENT = 0.05
+
+
+def _evidence(p: pd.DataFrame) -> list:
+    """Exact comparisons of the person-level covariates (columns ``ev0, ev1, ...`` of prepare._evidence_columns).
+
+    m of disagreement fixed at :data:`COVARIATE_DISAGREEMENT`; u from random pairs.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return [cl.CustomComparison(output_column_name=c, comparison_levels=[
+        cll.NullLevel(c), cll.ExactMatchLevel(c),
+        cll.ElseLevel().configure(m_probability=COVARIATE_DISAGREEMENT, fix_m_probability=True)])
+        for c in sorted((c for c in p.columns if c.startswith("ev") and c[2:].isdigit()), key=lambda c: int(c[2:]))]
+
+
 #: m of "registered more than a year apart" among true matches, fixed: a person can be registered again years
 #: later (re-victimisation), which the EM training blocks would not show
 REGISTRATION_GAP_ELSE = 0.05
@@ -185,6 +205,7 @@ def _plain_settings(p: pd.DataFrame):
     )
     comparisons = [name, dob]
     comparisons += _sex_nat(p)
+    comparisons += _evidence(p)
     if "reg_day" in p.columns:
         comparisons.append(_registration_gap())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
@@ -301,6 +322,7 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
             comparisons += _sex_nat(p, [clear])
         elif tok in has:
             comparisons += _sex_nat(p, [tok])
+    comparisons += _evidence(p)
     rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))]
     # as for plaintext: one name exact with the other misspelt and the date of birth missing (the keyed
     # blocking tokens all need a date or both names); the clear sex and nationality keep these blocks small

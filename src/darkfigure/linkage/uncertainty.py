@@ -35,10 +35,12 @@ probabilities (the estimators of linkage error of Di Consiglio & Tuoto 2015,
 "Coverage evaluation on probabilistic data linkage", J. Off. Stat. 31:415-429, with
 the Fellegi–Sunter posteriors in place of a clerical sample).
 
-What it cannot see: true matches that were never compared (not blocked together, or
-scored below ``PAIR_FLOOR``) are missed in every draw, so the correction only covers
-the linkage errors among the compared pairs; and it is as good as the calibration of
-the match probabilities (:func:`calibration_table` measures it on synthetic data).
+True matches that were never compared (not blocked together) are missed in every
+draw; their expected number per pair of organisations (``unblocked_matches`` of
+``linkage_errors.csv``, estimated by capture-recapture on the identifiers) is added to
+each draw by merging persons at random (:func:`add_unblocked_matches`). What it cannot
+see: matches scored below ``PAIR_FLOOR``; and it is as good as the calibration of the
+match probabilities (:func:`calibration_table` measures it on synthetic data).
 ``benchmarks/linkage_uncertainty_study.py`` measures what remains.
 """
 
@@ -62,6 +64,7 @@ __all__ = [
     "CombinedDraws",
     "LinkageEstimate",
     "LinkRun",
+    "add_unblocked_matches",
     "calibration_table",
     "combine_draws",
     "correct_estimate",
@@ -102,6 +105,12 @@ class LinkRun:
         How the run chose a person's covariate value (``most_frequent`` or ``earliest``).
     source : str
         Where it was read from (folder name), for messages.
+    unblocked : DataFrame or None
+        ``organisation_l, organisation_r, unblocked_matches``: the expected matching
+        record pairs that blocking never compared, per pair of organisations
+        (:func:`~darkfigure.linkage.quality.unblocked_matches`; ``linkage_errors.csv``).
+        Every draw adds that many links at random (:func:`add_unblocked_matches`);
+        None: not estimated (pseudonymised files), none added.
     """
 
     records: pd.DataFrame
@@ -109,6 +118,7 @@ class LinkRun:
     threshold: float = 0.5
     covariate_rule: str = "most_frequent"
     source: str = ""
+    unblocked: pd.DataFrame | None = None
 
     @classmethod
     def from_result(cls, result) -> LinkRun:
@@ -121,7 +131,8 @@ class LinkRun:
         """
         if getattr(result, "pairs", None) is None or getattr(result, "records", None) is None:
             raise DataError("this linkage result has no match probabilities (pairs/records); re-run `darkfigure link`")
-        return cls(result.records, result.pairs, float(result.threshold), result.covariate_rule, "linkage result")
+        return cls(result.records, result.pairs, float(result.threshold), result.covariate_rule, "linkage result",
+                   _unblocked_table(getattr(result, "linkage_errors", None)))
 
     def histories(self, accept: float | np.ndarray | None = None) -> CaptureHistories:
         """Capture histories of one clustering.
@@ -139,14 +150,15 @@ class LinkRun:
                                       covariate_rule=self.covariate_rule, covariates=covs)[1]
         return persons_from_pairs(self.records, self.pairs, acc, covariate_rule=self.covariate_rule)[2]
 
-    def labels(self) -> np.ndarray:
-        """The person of every registration at the run's threshold, int array of shape (n_registrations,)."""
+    def labels(self, accept: np.ndarray | None = None) -> np.ndarray:
+        """The person of every registration at the run's threshold (or with the accepted pairs `accept`, a bool
+        array of shape (n_pairs,)), int array of shape (n_registrations,)."""
         from .link import cluster_links
 
         return cluster_links(len(self.records), self.pairs["record_l"].to_numpy(np.int64),
                              self.pairs["record_r"].to_numpy(np.int64),
                              self.pairs["match_probability"].to_numpy(float),
-                             self.records["has_date_of_birth"].to_numpy(bool), self.threshold)
+                             self.records["has_date_of_birth"].to_numpy(bool), self.threshold, accept)
 
 
 def is_link_folder(path: Any) -> bool:
@@ -192,7 +204,9 @@ def read_link_run(folder: str | Path) -> LinkRun | None:
     if settings.is_file():
         s = json.loads(settings.read_text())
         threshold, rule = s.get("threshold"), s.get("covariate_rule", rule)
-    run = LinkRun(records, pairs, 0.5 if threshold is None else float(threshold), rule, folder.name)
+    errors = pd.read_csv(folder / "linkage_errors.csv") if (folder / "linkage_errors.csv").is_file() else None
+    run = LinkRun(records, pairs, 0.5 if threshold is None else float(threshold), rule, folder.name,
+                  _unblocked_table(errors))
     if threshold is None and (folder / "persons.csv").is_file():
         n_persons = sum(1 for _ in open(folder / "persons.csv", encoding="utf-8")) - 1
         from .link import cluster_links
@@ -205,6 +219,78 @@ def read_link_run(folder: str | Path) -> LinkRun | None:
                 run.threshold = t
                 break
     return run
+
+
+def _unblocked_table(errors: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The ``unblocked_matches`` of a linkage_errors table (None when it has none or all are 0)."""
+    cols = ["organisation_l", "organisation_r", "unblocked_matches"]
+    if errors is None or any(c not in errors.columns for c in cols):
+        return None
+    t = errors[cols].copy()
+    t["organisation_l"] = t["organisation_l"].astype(str)
+    t["organisation_r"] = t["organisation_r"].astype(str)
+    t["unblocked_matches"] = pd.to_numeric(t["unblocked_matches"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    return t if t["unblocked_matches"].sum() > 0 else None
+
+
+def add_unblocked_matches(labels: np.ndarray, organisations: np.ndarray, unblocked: pd.DataFrame,
+                          rng: np.random.Generator) -> np.ndarray:
+    """One draw of the matches blocking never compared, added to a partition by merging persons at random.
+
+    A true match that was never compared is missed in every linkage draw, so the draws
+    alone cannot correct N̂ for it. Which registrations they are is unknown, only how
+    many there are expected to be between organisations A and B (u_AB). Each draw
+    takes ``K ~ Poisson(u_AB)`` and merges K persons registered by A and not by B with
+    K persons registered by B and not by A, chosen at random (for A = B, K pairs of
+    persons registered by A: duplicates never compared). This moves the capture
+    histories as the missed links would (two persons seen by one list each become one
+    seen by both), which is what N̂ depends on; which covariate cell the merged persons
+    fall in is left to chance.
+
+    Parameters
+    ----------
+    labels : int array, shape (n,): the person of every registration (one partition).
+    organisations : array of str, shape (n,).
+    unblocked : DataFrame ``organisation_l, organisation_r, unblocked_matches``.
+    rng : numpy Generator.
+
+    Returns
+    -------
+    int array, shape (n,): the labels after the merges (a merged person takes the lower label).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    lab = pd.factorize(np.asarray(labels))[0]
+    orgs = np.asarray(organisations).astype(str)
+    m = int(lab.max()) + 1 if lab.size else 0
+    names = pd.Index(pd.unique(orgs))
+    seen = np.zeros((m, len(names)), dtype=bool)
+    seen[lab, names.get_indexer(orgs)] = True
+    a_out, b_out = [], []
+    for a_name, b_name, u in unblocked.itertuples(index=False):
+        ia, ib = names.get_indexer([a_name])[0], names.get_indexer([b_name])[0]
+        k = int(rng.poisson(float(u))) if u > 0 and ia >= 0 and ib >= 0 else 0
+        if k == 0:
+            continue
+        if ia == ib:
+            pool = np.flatnonzero(seen[:, ia])
+            k = min(k, pool.size // 2)
+            pick = rng.choice(pool, size=2 * k, replace=False)
+            a_out.append(pick[:k])
+            b_out.append(pick[k:])
+        else:
+            pa = np.flatnonzero(seen[:, ia] & ~seen[:, ib])
+            pb = np.flatnonzero(seen[:, ib] & ~seen[:, ia])
+            k = min(k, pa.size, pb.size)
+            a_out.append(rng.choice(pa, size=k, replace=False))
+            b_out.append(rng.choice(pb, size=k, replace=False))
+    if not a_out:
+        return lab
+    a, b = np.concatenate(a_out), np.concatenate(b_out)
+    g = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(m, m))
+    _, comp = connected_components(g, directed=False)
+    return comp[lab]
 
 
 # ----------------------------------------------------------------------------- draws
@@ -414,7 +500,8 @@ def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -
     The totals of :func:`~darkfigure.linkage.quality.expected_link_errors` (what
     ``linkage_errors.csv`` holds per pair of organisations): false links ``sum(1 - p)``
     over the record pairs joined in one person, missed links ``sum(p)`` over the scored
-    pairs left in different persons. Pairs never compared count as non-links.
+    pairs left in different persons, plus the matches blocking never compared
+    (``run.unblocked``, when estimated).
 
     Parameters
     ----------
@@ -430,7 +517,8 @@ def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -
 
     lab = run.labels() if labels is None else np.asarray(labels)
     e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab)
-    return float(e["false_links"].sum()), float(e["missed_links"].sum())
+    unblocked = 0.0 if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum())
+    return float(e["false_links"].sum()), float(e["missed_links"].sum()) + unblocked
 
 
 # ----------------------------------------------------------------------------- combination
@@ -653,6 +741,12 @@ def _draw_task(args):
     out = []
     for mask, s in zip(masks, seeds):
         try:
+            if run.unblocked is not None:
+                # the matches never compared: a draw of them per linkage draw (its own stream of the draw's seed)
+                if np.asarray(mask).dtype == bool:
+                    mask = run.labels(mask)
+                mask = add_unblocked_matches(mask, run.records["organisation"].to_numpy(), run.unblocked,
+                                             np.random.default_rng([int(s), 7]))
             h = run.histories(mask)
             out.append(refit(h, int(s)))
         except (DataError, ValueError, RuntimeError, np.linalg.LinAlgError):
