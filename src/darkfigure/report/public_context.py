@@ -100,6 +100,11 @@ class _Ctx:
             return f"<{self.threshold}"
         return format_number(round(x), 1, self.lang)
 
+    def hidden_count(self, v) -> str:
+        """The count a suppressed row shows: '<K' below the threshold, 'x' when it is hidden only so that
+        totals cannot be differenced back to a small count (secondary suppression)."""
+        return f"<{self.threshold}" if _f(v) < self.threshold else "x"
+
     def fig(self, value, lower, upper) -> Figure:
         """A count with its interval, rounded (an end below the threshold is not shown as such)."""
         return round_figure(value, lower, upper, lang=self.lang)

@@ -48,12 +48,7 @@ def _f(v) -> float:
 
 def fmt_count(v) -> str:
     """A count or N̂ as ``12,345`` ('–' when missing, '∞' when infinite)."""
-    x = _f(v)
-    if math.isnan(x):
-        return "–"
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{x:,.0f}"
+    return fmt_num(v, 0)
 
 
 def fmt_num(v, digits: int = 1) -> str:
