@@ -12,19 +12,13 @@ from .labels import LabelCatalogue
 from .public_rounding import Figure, format_number, round_figure
 from .run import Run
 from .sections_fit import _single_level
+from .views import _f
 
 #: Disclosure threshold K when the run records none (estimate and compare runs): the monitor's default.
 DEFAULT_THRESHOLD = 10
 
 
 # ----------------------------------------------------------------------------- reading the run
-def _f(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def _threshold(run: Run) -> int:
     m = (run.result or {}).get("monitor") or {}
     k = m.get("suppress_below")

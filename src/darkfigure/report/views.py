@@ -32,6 +32,7 @@ def _as_label(v) -> str:
 
 # ----------------------------------------------------------------------------- formatting
 def _f(v) -> float:
+    """A figure read from a result file as a float: NaN for a missing or non-numeric value, ±inf for "inf"."""
     if v is None:
         return float("nan")
     if isinstance(v, str):
