@@ -134,28 +134,10 @@ def estimate(
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
-        res = run(
-            h,
-            year=year,
-            year_degree=year_degree,
-            search=search,
-            criterion=criterion,
-            model=model,
-            ci=ci,
-            reps=reps,
-            seed=seed,
-            level=level,
-            pthresh=pthresh,
-            max_order=max_order,
-            bca=not percentile,
-            n_jobs=jobs,
-            progress=True,
-            structural_zeros=structural_zeros,
-            missing=missing,
-            **linked,
-            assumption_range=assumption_range,
-            pooling=pooling,
-        )
+        res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
+                  reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
+                  n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
+                  assumption_range=assumption_range, pooling=pooling)
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_result(res)

@@ -121,27 +121,10 @@ def monitor(
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
-        res = run(
-            h,
-            year=year,
-            population=population,
-            suppress_below=suppress_below,
-            ci=ci,
-            year_degree=year_degree,
-            search=search,
-            criterion=criterion,
-            model=model,
-            reps=reps,
-            seed=seed,
-            level=level,
-            pthresh=pthresh,
-            n_jobs=jobs,
-            progress=True,
-            structural_zeros=structural_zeros,
-            separate_years=separate_years,
-            missing=missing,
-            **linked,
-        )
+        res = run(h, year=year, population=population, suppress_below=suppress_below, ci=ci, year_degree=year_degree,
+                  search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
+                  n_jobs=jobs, progress=True, structural_zeros=structural_zeros, separate_years=separate_years,
+                  missing=missing, **linked)
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_monitor(res)

@@ -39,101 +39,35 @@ __all__ = ["LANGUAGES", "LabelCatalogue", "load_labels", "unknown_keys", "humani
 LANGUAGES = ("en", "nl")
 
 # ----------------------------------------------------------------------------- built-in catalogue
+def _builtin() -> tuple[dict, dict, dict, dict]:
+    """The built-in catalogue, read from ``labels_builtin.toml`` beside this module (data, not code).
+
+    Returns (COVARIATES, LEVELS, LISTS, DATASET_LISTS) as described at each below; a level's other spellings
+    (``[synonyms]``) and the covariates that share another's levels (``[levels_of]``) point to the same labels.
+    """
+    import tomllib
+
+    with open(Path(__file__).with_name("labels_builtin.toml"), "rb") as f:
+        cat = tomllib.load(f)
+    levels: dict[str, dict[str, dict[str, str]]] = {}
+    for cov, named in cat["levels"].items():
+        levels[cov] = dict(named)
+        for level, spellings in cat.get("synonyms", {}).get(cov, {}).items():
+            levels[cov].update(dict.fromkeys(spellings, named[level]))
+    for alias, cov in cat["levels_of"].items():
+        levels[alias] = levels[cov]
+    return cat["covariates"], levels, cat["lists"], cat["datasets"]
+
+
+_COVARIATES, _LEVELS, _LISTS, _DATASET_LISTS = _builtin()
 #: Covariates: column name (lower case) -> {language: label}.
-COVARIATES: dict[str, dict[str, str]] = {
-    "sex": {"en": "Sex", "nl": "Geslacht"},
-    "gender": {"en": "Sex", "nl": "Geslacht"},
-    "age": {"en": "Age", "nl": "Leeftijd"},
-    "age_group": {"en": "Age", "nl": "Leeftijd"},
-    "minor": {"en": "Minor (under 18)", "nl": "Minderjarig (jonger dan 18)"},
-    "nationality": {"en": "Nationality", "nl": "Nationaliteit"},
-    "nationality_group": {"en": "Nationality", "nl": "Nationaliteit"},
-    "exploitation": {"en": "Form of exploitation", "nl": "Vorm van uitbuiting"},
-    "form": {"en": "Form of exploitation", "nl": "Vorm van uitbuiting"},
-    "year": {"en": "Year", "nl": "Jaar"},
-}
-
-_FEMALE = {"en": "Female", "nl": "Vrouw"}
-_MALE = {"en": "Male", "nl": "Man"}
-_ADULT = {"en": "Adult (18 or older)", "nl": "Volwassen (18 jaar of ouder)"}
-_CHILD = {"en": "Minor (under 18)", "nl": "Minderjarig (jonger dan 18)"}
-_YES = {"en": "Yes", "nl": "Ja"}
-_NO = {"en": "No", "nl": "Nee"}
-_NATIONALITY = {
-    "dutch": {"en": "Dutch", "nl": "Nederlands"},
-    "nl": {"en": "Dutch", "nl": "Nederlands"},
-    "eu": {"en": "Other EU", "nl": "Overig EU"},
-    "non-eu": {"en": "Outside the EU", "nl": "Buiten de EU"},
-    "non_eu": {"en": "Outside the EU", "nl": "Buiten de EU"},
-    "unknown": {"en": "Unknown", "nl": "Onbekend"},
-}
-_EXPLOITATION = {
-    "sexual": {"en": "Sexual exploitation", "nl": "Seksuele uitbuiting"},
-    "labour": {"en": "Labour exploitation", "nl": "Arbeidsuitbuiting"},
-    "labor": {"en": "Labour exploitation", "nl": "Arbeidsuitbuiting"},
-    "criminal": {"en": "Criminal exploitation", "nl": "Criminele uitbuiting"},
-    "other": {"en": "Other exploitation", "nl": "Overige uitbuiting"},
-    "unknown": {"en": "Unknown", "nl": "Onbekend"},
-}
+COVARIATES: dict[str, dict[str, str]] = _COVARIATES
 #: Levels of the known covariates: covariate -> level (lower case) -> {language: label}.
-LEVELS: dict[str, dict[str, dict[str, str]]] = {
-    "sex": {"f": _FEMALE, "female": _FEMALE, "v": _FEMALE, "vrouw": _FEMALE, "m": _MALE, "male": _MALE,
-            "man": _MALE},
-    "age": {"adult": _ADULT, "minor": _CHILD, "18+": _ADULT, "<18": _CHILD},
-    "minor": {"1": _YES, "yes": _YES, "true": _YES, "0": _NO, "no": _NO, "false": _NO},
-    "nationality": _NATIONALITY,
-    "exploitation": _EXPLOITATION,
-}
-for _alias, _name in (("gender", "sex"), ("age_group", "age"), ("nationality_group", "nationality"),
-                      ("form", "exploitation")):
-    LEVELS[_alias] = LEVELS[_name]
-
+LEVELS: dict[str, dict[str, dict[str, str]]] = _LEVELS
 #: Lists known by name in any run (the organisations of the bundled demo registrations).
-LISTS: dict[str, dict[str, str]] = {
-    "police": {"en": "Police", "nl": "Politie"},
-    "shelters": {"en": "Shelters", "nl": "Opvang"},
-    "coordinators": {"en": "Regional coordinators", "nl": "Regionale zorgcoördinatoren"},
-    "fairwork": {"en": "FairWork (NGO)", "nl": "FairWork (ngo)"},
-    "inspectorate": {"en": "Labour inspectorate", "nl": "Arbeidsinspectie"},
-    "kmar": {"en": "Royal Marechaussee", "nl": "Koninklijke Marechaussee"},
-}
-
-_NL6 = {
-    "I": {"en": "Labour inspectorate", "nl": "Inspectie SZW"},
-    "K": {"en": "Royal Marechaussee", "nl": "Koninklijke Marechaussee"},
-    "O": {"en": "Shelters and residential care", "nl": "Opvang en residentiële zorg"},
-    "P": {"en": "Police", "nl": "Politie"},
-    "R": {"en": "Regional coordinators", "nl": "Regionale coördinatoren"},
-    "Z": {"en": "Other reporters", "nl": "Overige melders"},
-}
-_UK6 = {
-    "LA": {"en": "Local authorities", "nl": "Lokale overheden"},
-    "NG": {"en": "Non-governmental organisations", "nl": "Non-gouvernementele organisaties"},
-    "PF": {"en": "Police forces", "nl": "Politiekorpsen"},
-    "GO": {"en": "Government organisations", "nl": "Overheidsorganisaties"},
-    "GP": {"en": "General public", "nl": "Publiek"},
-    "NCA": {"en": "National Crime Agency", "nl": "National Crime Agency"},
-}
+LISTS: dict[str, dict[str, str]] = _LISTS
 #: Lists of the bundled datasets: dataset name -> list column -> {language: label}.
-DATASET_LISTS: dict[str, dict[str, dict[str, str]]] = {
-    "netherlands_2010_2015": _NL6,
-    "netherlands_2010_2015_5lists": {
-        "IO": {"en": "Labour inspectorate and shelters", "nl": "Inspectie SZW en opvang"},
-        **{k: v for k, v in _NL6.items() if k not in ("I", "O")},
-    },
-    "uk_2013": _UK6,
-    "uk_2013_5lists": {
-        "PFNCA": {"en": "Police forces and National Crime Agency", "nl": "Politiekorpsen en National Crime Agency"},
-        **{k: v for k, v in _UK6.items() if k not in ("PF", "NCA")},
-    },
-    "kosovo_1999": {
-        "EXH": {"en": "Exhumations", "nl": "Opgravingen"},
-        "ABA": {"en": "American Bar Association", "nl": "American Bar Association"},
-        "OSCE": {"en": "OSCE", "nl": "OVSE"},
-        "HRW": {"en": "Human Rights Watch", "nl": "Human Rights Watch"},
-    },
-    "hiv_rome": {f"c{i}": {"en": f"Reporting centre {i}", "nl": f"Meldcentrum {i}"} for i in range(1, 5)},
-}
+DATASET_LISTS: dict[str, dict[str, dict[str, str]]] = _DATASET_LISTS
 
 
 def humanise(name: str) -> str:

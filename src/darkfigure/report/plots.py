@@ -135,6 +135,29 @@ def _decimal_comma(x: float, percent: bool = False) -> str:
     return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def _format_axis(axis, *, percent: bool = False, decimal_comma: bool = False, thousands: bool = True) -> None:
+    """Tick labels of a value axis: Dutch decimal comma (:func:`_decimal_comma`), percentages of 1, or counts with
+    thousands separators (`thousands`; otherwise matplotlib's own labels)."""
+    from matplotlib.ticker import FuncFormatter, PercentFormatter, StrMethodFormatter
+
+    if decimal_comma:
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: _decimal_comma(v, percent)))
+    elif percent:
+        axis.set_major_formatter(PercentFormatter(1.0))
+    elif thousands:
+        axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+def _finish(fig, ax, *, legend: str | None = None, grid: str = "both") -> str:
+    """Light grid, no top and right spines, the legend (at `legend`, if any), tight layout: the PNG data URI."""
+    ax.grid(axis=grid, alpha=0.3)
+    if legend is not None:
+        ax.legend(fontsize=8, loc=legend)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return to_data_uri(fig)
+
+
 def band_plot(
     x: Sequence,
     y: Sequence[float],
@@ -202,28 +225,13 @@ def band_plot(
         ax.set_xticklabels([f"{v:.0f}" for v in xv])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if decimal_comma:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _decimal_comma(v, percent)))
-        if labels is None and not (not step and len(xv) <= 15 and np.allclose(xv, np.round(xv))):
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _decimal_comma(v)))
-    elif percent:
-        from matplotlib.ticker import PercentFormatter
-
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    else:
-        from matplotlib.ticker import StrMethodFormatter
-
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    _format_axis(ax.yaxis, percent=percent, decimal_comma=decimal_comma)
+    if decimal_comma and labels is None and not (not step and len(xv) <= 15 and np.allclose(xv, np.round(xv))):
+        _format_axis(ax.xaxis, decimal_comma=True)
     ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
     if title:
         ax.set_title(title, fontsize=10)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return to_data_uri(fig)
+    return _finish(fig, ax, legend="best")
 
 
 def interval_plot(
@@ -285,18 +293,8 @@ def interval_plot(
     ax.set_yticklabels(list(labels))
     ax.set_ylim(-0.7, n - 0.1)
     ax.set_xlabel(xlabel)
-    if decimal_comma:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _decimal_comma(x, percent)))
-    elif percent:
-        from matplotlib.ticker import PercentFormatter
-
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.grid(axis="x", alpha=0.3)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return to_data_uri(fig)
+    _format_axis(ax.xaxis, percent=percent, decimal_comma=decimal_comma, thousands=False)
+    return _finish(fig, ax, grid="x")
 
 
 def forest_plot(table: pd.DataFrame, *, observed: int | None = None, title: str | None = None) -> str:
@@ -333,8 +331,6 @@ def step_curves_plot(curves: Sequence[tuple[str, pd.DataFrame]], *, k_years: flo
         PNG data URI.
     """
     plt = _plt()
-    from matplotlib.ticker import PercentFormatter
-
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     colours = plt.get_cmap("tab10")
     for i, (label, d) in enumerate(curves):
@@ -351,16 +347,12 @@ def step_curves_plot(curves: Sequence[tuple[str, pd.DataFrame]], *, k_years: flo
     if k_years is not None and np.isfinite(k_years):
         ax.axvline(k_years, color=_GREY, ls=":", lw=1)
         ax.text(k_years, ax.get_ylim()[1] * 0.95, f" {k_years:g} years", color=_GREY, fontsize=8, va="top")
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    _format_axis(ax.yaxis, percent=True)
     ax.set_xlabel("years since first registration")
     ax.set_ylabel("share victimised again")
     ax.set_ylim(bottom=0)
     ax.set_xlim(left=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return to_data_uri(fig)
+    return _finish(fig, ax, legend="upper left")
 
 
 def weight_histogram_plot(table: pd.DataFrame, *, threshold: float | None = None) -> str:
@@ -442,7 +434,7 @@ def assumption_plot(
     if observed is not None:
         ax.axhline(observed, color=_GREY, ls=":", lw=1.5, label=f"registered: {observed:,.0f}")
     ax.set_xscale("log")
-    from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
+    from matplotlib.ticker import FixedLocator, NullLocator
 
     ticks = sorted({float(v) for v in (x[0], 1.0, x[-1])} | {t for t in (0.5, 2.0) if x[0] <= t <= x[-1]})
     ax.xaxis.set_major_locator(FixedLocator(ticks))
@@ -450,10 +442,6 @@ def assumption_plot(
     ax.set_xticklabels([(f"1/{1 / t:g}" if t < 1 and abs(1 / t - round(1 / t)) < 1e-9 else f"{t:g}") for t in ticks])
     ax.set_xlabel("ψ: dependence among the unobserved relative to the model's (odds ratio, log scale)")
     ax.set_ylabel("estimated number N̂")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    _format_axis(ax.yaxis)
     ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return to_data_uri(fig)
+    return _finish(fig, ax, legend="upper left")

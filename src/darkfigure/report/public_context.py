@@ -12,19 +12,13 @@ from .labels import LabelCatalogue
 from .public_rounding import Figure, format_number, round_figure
 from .run import Run
 from .sections_fit import _single_level
+from .views import _f
 
 #: Disclosure threshold K when the run records none (estimate and compare runs): the monitor's default.
 DEFAULT_THRESHOLD = 10
 
 
 # ----------------------------------------------------------------------------- reading the run
-def _f(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
 def _threshold(run: Run) -> int:
     m = (run.result or {}).get("monitor") or {}
     k = m.get("suppress_below")
@@ -99,6 +93,11 @@ class _Ctx:
         if x < self.threshold:
             return f"<{self.threshold}"
         return format_number(round(x), 1, self.lang)
+
+    def hidden_count(self, v) -> str:
+        """The count a suppressed row shows: '<K' below the threshold, 'x' when it is hidden only so that
+        totals cannot be differenced back to a small count (secondary suppression)."""
+        return f"<{self.threshold}" if _f(v) < self.threshold else "x"
 
     def fig(self, value, lower, upper) -> Figure:
         """A count with its interval, rounded (an end below the threshold is not shown as such)."""

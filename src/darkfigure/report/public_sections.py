@@ -56,8 +56,7 @@ def _trend(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None)
         r = t.iloc[i]
         year = r["year"] if run.monitor is not None else r["level"]
         if hidden[i]:
-            rows.append({"year": year, "hidden": True, "observed": "<" + str(c.threshold)
-                         if _f(r["observed"]) < c.threshold else "x"})
+            rows.append({"year": year, "hidden": True, "observed": c.hidden_count(r["observed"])})
             continue
         rows.append({"year": year, "hidden": False, "observed": c.count(r["observed"]),
                      "fig": c.fig(r["nhat"], r["lower"], r["upper"]),
@@ -96,7 +95,7 @@ def _visibility(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | 
         group, level = _level_text(c, r["group"], r["level"])
         row: dict[str, Any] = {"group": group, "level": level, "hidden": bool(hidden[i])}
         if hidden[i]:
-            row["observed"] = f"<{c.threshold}" if _f(r["observed"]) < c.threshold else "x"
+            row["observed"] = c.hidden_count(r["observed"])
         else:
             row.update(observed=c.count(r["observed"]), fig=c.fig(r["nhat"], r["lower"], r["upper"]),
                        visibility=c.pct(r["visibility"], r["visibility_lower"], r["visibility_upper"]))
@@ -245,6 +244,9 @@ def _assumption_text(c: _Ctx, ia: dict) -> str:
 
 # caveats that matter for a publication, keyed by the analyst report's explanation keys
 def _caveat_texts(_) -> dict[str, tuple[str, str]]:
+    """(title, text) of each caveat in the report's language, keyed by the analyst report's explanation keys."""
+    not_settled = (_("A computation did not settle"), _(
+        "One of the computations did not converge; its figure is less reliable."))
     return {
         "not-identified": (_("Some figures cannot be estimated"), _(
             "For some figures the registers do not overlap enough to tell how many victims none of them found; "
@@ -273,12 +275,9 @@ def _caveat_texts(_) -> dict[str, tuple[str, str]]:
         "unobserved-zero": (_("The model says nobody was missed"), _(
             "The model puts the number of unregistered victims at zero; that is rarely credible and the figure "
             "should not be published without expert review.")),
-        "not-converged": (_("A computation did not settle"), _(
-            "One of the computations did not converge; its figure is less reliable.")),
-        "rhat": (_("A computation did not settle"), _(
-            "One of the computations did not converge; its figure is less reliable.")),
-        "ess": (_("A computation did not settle"), _(
-            "One of the computations did not converge; its figure is less reliable.")),
+        "not-converged": not_settled,
+        "rhat": not_settled,
+        "ess": not_settled,
         "sparse": (_("Small numbers"), _("Some subgroups are small; their figures are uncertain.")),
     }
 

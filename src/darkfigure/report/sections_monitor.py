@@ -273,6 +273,26 @@ def _pooling_section(run: Run) -> dict | None:
                                                                         "N̂ stratified", "N̂ pooled"])}
 
 
+def _km_table(t: pd.DataFrame, *, offence: str, events: str, censored: bool, naive: bool) -> pd.DataFrame:
+    """A Kaplan–Meier table of repeat victimisation as shown (revictimisation.csv, its first-offence table).
+
+    `offence` and `events` are the headers of the offence and event columns; `censored` and `naive` add those
+    columns (the first-offence table has neither).
+    """
+    cols: dict[str, Any] = {
+        "group": _text(t["group"]), "level": t["level"].map(_as_label), offence: _text(t["offence"]),
+        "within (years)": t["k_years"].map(lambda v: f"{_f(v):g}"),
+        "persons": t["persons"].map(fmt_count), events: t["events"].map(fmt_count),
+    }
+    if censored:
+        cols["censored"] = t["censored"].map(fmt_count)
+    cols["cumulative share"] = t["cumulative"].map(fmt_pct)
+    cols["interval"] = [fmt_interval(a, b, fmt_pct) for a, b in zip(t["lower"], t["upper"])]
+    if naive:
+        cols["naive share"] = t["naive"].map(fmt_pct)
+    return pd.DataFrame(cols)
+
+
 def _revictimisation_section(run: Run) -> dict | None:
     r, c = run.revictimisation, run.revictimisation_curve
     if r is None and c is None:
@@ -280,30 +300,15 @@ def _revictimisation_section(run: Run) -> dict | None:
     out: dict[str, Any] = {"plots": []}
     ks: list[float] = []
     if r is not None:
-        shown = pd.DataFrame({
-            "group": _text(r["group"]), "level": r["level"].map(_as_label),
-            "later offence": _text(r["offence"]),
-            "within (years)": r["k_years"].map(lambda v: f"{_f(v):g}"),
-            "persons": r["persons"].map(fmt_count), "re-victimised": r["events"].map(fmt_count),
-            "censored": r["censored"].map(fmt_count),
-            "cumulative share": r["cumulative"].map(fmt_pct),
-            "interval": [fmt_interval(a, b, fmt_pct) for a, b in zip(r["lower"], r["upper"])],
-            "naive share": r["naive"].map(fmt_pct),
-        })
+        shown = _km_table(r, offence="later offence", events="re-victimised", censored=True, naive=True)
         out["table"] = _view("revictimisation-table", shown, r, "revictimisation.csv",
                              numeric=["persons", "re-victimised", "censored", "cumulative share", "naive share"])
         ks = sorted(set(pd.to_numeric(r["k_years"], errors="coerce").dropna().tolist()))
         out["k"] = ", ".join(f"{k:g}" for k in ks)
     fo = run.revictimisation_first
     if fo is not None:
-        shown = pd.DataFrame({
-            "group": _text(fo["group"]), "level": fo["level"].map(_as_label),
-            "first later offence": _text(fo["offence"]),
-            "within (years)": fo["k_years"].map(lambda v: f"{_f(v):g}"),
-            "persons": fo["persons"].map(fmt_count), "first offence of this kind": fo["events"].map(fmt_count),
-            "cumulative share": fo["cumulative"].map(fmt_pct),
-            "interval": [fmt_interval(a, b, fmt_pct) for a, b in zip(fo["lower"], fo["upper"])],
-        })
+        shown = _km_table(fo, offence="first later offence", events="first offence of this kind", censored=False,
+                          naive=False)
         out["first"] = _view("revictimisation-first", shown, fo, "revictimisation_first_offence.csv",
                              numeric=["persons", "first offence of this kind", "cumulative share"])
     if c is not None and len(c):

@@ -32,6 +32,7 @@ def _as_label(v) -> str:
 
 # ----------------------------------------------------------------------------- formatting
 def _f(v) -> float:
+    """A figure read from a result file as a float: NaN for a missing or non-numeric value, ±inf for "inf"."""
     if v is None:
         return float("nan")
     if isinstance(v, str):
@@ -48,12 +49,7 @@ def _f(v) -> float:
 
 def fmt_count(v) -> str:
     """A count or N̂ as ``12,345`` ('–' when missing, '∞' when infinite)."""
-    x = _f(v)
-    if math.isnan(x):
-        return "–"
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{x:,.0f}"
+    return fmt_num(v, 0)
 
 
 def fmt_num(v, digits: int = 1) -> str:
