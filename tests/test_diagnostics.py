@@ -16,7 +16,9 @@ import pytest
 from scipy import stats
 
 from darkfigure.diagnostics import (
+    _power_hard_to_reach,
     _score_z,
+    _thinning_matrix,
     capture_frequencies,
     heterogeneity_check,
     heterogeneity_reference,
@@ -218,6 +220,65 @@ def test_score_statistic_matches_the_likelihood_ratio():
     assert z > 0 and fit1.coefficients()["A:B"] > 0
     assert z**2 == pytest.approx(lr, rel=0.1)
 
+
+
+def test_thinning_keeps_each_registration_independently():
+    t = _thinning_matrix(1, 0.25)
+    assert t == pytest.approx(np.array([[1.0, 0.75], [0.0, 0.25]]))
+    t3 = _thinning_matrix(3, 0.25)
+    assert t3.sum(axis=0) == pytest.approx(np.ones(8))  # every pattern goes somewhere
+    # pattern 0b111 -> 0b101: kept on lists 1 and 3, lost on list 2
+    assert t3[0b101, 0b111] == pytest.approx(0.25**2 * 0.75) and t3[0b011, 0b101] == 0.0
+
+
+def _independent_table(n_pop, p, share=0.0, factor=4.0):
+    """Exact expected counts of the observable patterns: independent lists, a share at capture p / factor."""
+    pats = np.array(list(product([0, 1], repeat=len(p))))
+    p = np.asarray(p)
+
+    def law(q):
+        return np.prod(np.where(pats == 1, q, 1 - q), axis=1)
+
+    mu = n_pop * ((1 - share) * law(p) + share * law(p / factor))
+    return pats[1:], mu[1:], n_pop
+
+
+def test_power_figure_matches_an_explicit_two_class_population():
+    # Known truth: independent lists. Thinning the fitted main-effects table must give exactly the two-class
+    # population "30% at capture / 4" (with independent lists, keeping each capture w.p. 1/4 is capture / 4);
+    # its N̂ error and score z are recomputed here on that explicit population.
+    p = [0.35, 0.3, 0.25, 0.2]
+    pats, mu, n_pop = _independent_table(3000.0, p)
+    df = pd.DataFrame(pats, columns=list("ABCD"))
+    df["count"] = np.round(mu * 1000).astype(np.int64)  # large, so the fit is the exact law
+    fit = _main_effects_fit(CaptureHistories.from_table(df))
+    t = fit.table
+    f = t.cells[list("ABCD")].to_numpy(dtype=float).sum(axis=1)
+    zcols = np.column_stack([f * (f - 1) / 2, np.maximum(f - 2, 0.0)])
+    power, ez, rel = _power_hard_to_reach(fit, zcols, 1.645)
+    # the explicit two-class population, scaled to the same observed n, fitted by main effects
+    pats1, mu1, n1 = _independent_table(3000.0, p, share=0.3, factor=4.0)
+    scale = t.y[t.observable].sum() / mu1.sum()
+    df1 = pd.DataFrame(pats1, columns=list("ABCD"))
+    df1["count"] = np.round(mu1 * scale).astype(np.int64)
+    fit1 = _main_effects_fit(CaptureHistories.from_table(df1))
+    assert rel == pytest.approx(fit1.nhat / (n1 * scale) - 1, abs=2e-4)
+    assert rel < -0.1  # a hard-to-reach group makes the main-effects N̂ too low
+    t1 = fit1.table
+    o1 = t1.observable
+    f1 = t1.cells[list("ABCD")].to_numpy(dtype=float).sum(axis=1)
+    z_direct = _score_z(t1.design(fit1.model)[o1], fit1.fitted[o1], t1.y[o1],
+                        np.column_stack([f1 * (f1 - 1) / 2, np.maximum(f1 - 2, 0.0)])[o1])
+    assert ez == pytest.approx(z_direct, rel=1e-3)
+    assert power == pytest.approx(stats.norm.cdf(max(z_direct) - 1.645), abs=1e-3)
+    # the figure grows with the table (noncentrality ~ n) and is in the check's message and details
+    c = heterogeneity_check(fit)
+    assert c.details["power_hard_to_reach"] == pytest.approx(power) and f"{power:.0%} of the time" in c.message
+    assert f"N̂ would be {abs(rel):.0%} too low" in c.message
+    small = _main_effects_fit(CaptureHistories.from_table(df.assign(count=np.round(mu / 3).astype(np.int64))))
+    assert _power_hard_to_reach(small, zcols, 1.645)[0] < power
+    # deterministic: no random draw, the same table gives the same figures
+    assert heterogeneity_check(fit).details == c.details
 
 
 @pytest.mark.slow
