@@ -450,6 +450,87 @@ def timing(pops: int = 10, seed: int = 1) -> None:
               f"heterogeneity check median {np.median(t_het):.3f} s (max {max(t_het):.3f})", flush=True)
 
 
+def _table_stats(x, mu, y, zcols, f, grp_f):
+    """Heterogeneity statistics of one table at the fitted values `mu` (observable cells).
+
+    Returns (4,): max of the two score z (Darroch's q, Chao's first column), Pearson X2 of
+    the number-of-lists profile f = 1..k (summed over strata), (O - E)/sqrt(E) of persons
+    on 3+ lists, and the score z of q alone.
+    """
+    from darkfigure.diagnostics import _score_z
+
+    z = _score_z(x, mu, y, zcols)
+    o = np.bincount(grp_f, weights=y)
+    e = np.bincount(grp_f, weights=mu)
+    ok = e > 0
+    x2 = float(np.sum((o[ok] - e[ok]) ** 2 / e[ok]))
+    many = f >= 3
+    e3 = mu[many].sum()
+    t3 = float((y[many].sum() - e3) / np.sqrt(e3)) if e3 > 0 else np.nan
+    return np.array([np.nanmax(z), x2, t3, z[0]])
+
+
+def bootstrap_pvalues(s: Setting, seed: int, reps: int = 99) -> dict:
+    """Parametric-bootstrap p-values of heterogeneity statistics on the model ``estimate``'s check tests.
+
+    Draws population `seed` of `s`, estimates as :func:`run_population`, takes the tested
+    model (``heterogeneity_reference``), draws `reps` Poisson tables from its fitted values
+    (observable cells; seed `seed`), refits the model to each (IRLS warm-started) and
+    recomputes :func:`_table_stats`. P-values ``(1 + #{T* >= T}) / (reps + 1)`` for each
+    statistic, and for their minimum (a min-p combination calibrated by the same replicates:
+    each replicate's p-values are its ranks among the replicates).
+    """
+    from darkfigure.diagnostics import heterogeneity_reference
+    from darkfigure.estimation import estimate
+    from darkfigure.loglinear.fit import irls_poisson
+
+    agg, n_pop = draw_population(s, np.random.default_rng(seed))
+    h = histories(agg, s)
+    e = estimate(h, ci="none", structural_zeros=zero_declarations(s))
+    if not e.fit.identified:
+        return {"setting": s.name, "seed": seed, "identified": False}
+    ref = heterogeneity_reference(e.fit, e.search)
+    t = ref.table
+    obs = t.observable
+    x = t.design(ref.model)[obs]
+    f = t.cells[list(t.histories.lists)].to_numpy(dtype=np.float64).sum(axis=1)[obs]
+    zcols = np.column_stack([f * (f - 1) / 2, np.maximum(f - 2, 0.0)])
+    grp_f = f.astype(np.int64)
+    mu0 = ref.fitted[obs]
+    t0 = time.perf_counter()
+    stat = _table_stats(x, mu0, t.y[obs], zcols, f, grp_f)
+    rng = np.random.default_rng([seed, 7])
+    boot = []
+    for _ in range(reps):
+        y = rng.poisson(mu0).astype(float)
+        mu = irls_poisson(x, y, mu_start=mu0)[1]
+        boot.append(_table_stats(x, mu, y, zcols, f, grp_f))
+    boot = np.array(boot)
+    p = (1 + np.sum(boot >= stat, axis=0)) / (reps + 1)
+    # min-p: each replicate's p-values from its rank among the replicates
+    pb = (1 + (boot[None, :, :] >= boot[:, None, :]).sum(axis=1)) / (reps + 1)
+    pmin = pb.min(axis=1)
+    p_comb = (1 + np.sum(pmin <= p.min())) / (reps + 1)
+    return {"setting": s.name, "seed": seed, "identified": True, "N": n_pop, "nhat_reference": ref.nhat,
+            "p_score": p[0], "p_x2": p[1], "p_many": p[2], "p_q": p[3], "p_minp": p_comb,
+            "z_score": stat[0], "s_boot": time.perf_counter() - t0}
+
+
+def bootstrap_study(names: list[str], pops: int, seed: int, reps: int, out: str | None) -> None:
+    """Flag rates of :func:`bootstrap_pvalues` at p <= 0.05 and 0.10, per setting."""
+    rows = []
+    for name in names:
+        rr = [bootstrap_pvalues(SETTINGS[name], seed + r, reps) for r in range(pops)]
+        rows += rr
+        d = pd.DataFrame([r for r in rr if r["identified"]])
+        print(f"{name:32s} pops={len(d)} " + " ".join(
+            f"{c}@{a:.2f}={np.mean(d[c] <= a):.2f}" for c in ("p_score", "p_x2", "p_many", "p_q", "p_minp")
+            for a in (0.05, 0.10)) + f" asymptotic z>1.645: {np.mean(d['z_score'] > 1.645):.2f}"
+            f" s_boot median {d['s_boot'].median():.2f}", flush=True)
+    if out:
+        pd.DataFrame(rows).to_csv(out, index=False)
+
+
 def oracle(names: list[str], pops: int, seed: int) -> None:
     """Power of :func:`oracle_z` on each heterogeneous setting and its false alarms on the homogeneous version."""
     from scipy import stats
@@ -472,6 +553,9 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     if a.timing:
         timing(a.pops, a.seed)
+        return
+    if a.bootstrap:
+        bootstrap_study(a.settings or [s.name for s in TUNE], a.pops, a.seed, a.bootstrap, a.out)
         return
     if a.oracle:
         oracle(a.settings or [s.name for s in TUNE + HOLDOUT if s.hetero[0] != "none"], a.pops, a.seed)
@@ -515,6 +599,8 @@ def argv_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="CSV of one row per population")
     p.add_argument("--search", default="auto", help="estimate()'s search (default auto, estimate's default)")
     p.add_argument("--timing", action="store_true", help="only time the checks (--pops tables per setting)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="only parametric-bootstrap p-values of heterogeneity statistics, B replicates")
     p.add_argument("--oracle", action="store_true",
                    help="only the oracle test (right model, Neyman-Pearson direction) against the ceiling")
     p.add_argument("--thresholds", type=float, nargs="*", default=[1.282, 1.4, 1.5, 1.645, 1.96])
