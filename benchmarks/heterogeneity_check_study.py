@@ -19,12 +19,19 @@ false alarms on homogeneous ones), the bias of the log-linear N̂ and of the N̂
 the heterogeneity model, and the time of the checks.
 
 Settings are split in two: ``TUNE`` (used while choosing the statistic and its
-threshold) and ``HOLDOUT`` (reported, never looked at while tuning).
+threshold) and ``HOLDOUT`` (reported, never looked at while tuning; the second round added
+H6, like issue 10's populations with a declared structural zero, and other shares and
+factors of the hard-to-reach group on H2 and H5).
+
+``--oracle`` measures the information ceiling by simulation (:func:`oracle_z`: the right
+homogeneous model, tested in the exact Neyman-Pearson direction of the alternative);
+``--bootstrap B`` the parametric-bootstrap p-values of several heterogeneity statistics
+(:func:`bootstrap_pvalues`). Figures in docs/heterogeneity_check.md.
 
 Run::
 
     PYTHONPATH=src nice -n 10 python benchmarks/heterogeneity_check_study.py --pops 100 [--settings NAME ...] \
-        [--search auto|cruyff|stratified]
+        [--search auto|cruyff|stratified] [--oracle | --bootstrap 99 | --timing]
 """
 
 from __future__ import annotations
