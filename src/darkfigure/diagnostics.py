@@ -98,8 +98,16 @@ class Check:
 
     @property
     def label(self) -> str:
-        """The name in words (``"goodness of fit"``)."""
-        return self.name.replace("_", " ")
+        """The name in words (``"goodness of fit"``); the heterogeneity check adds its stated power.
+
+        ``"heterogeneity (power 8% against 30% hard to reach)"``, so that the terminal's
+        "passed" is not read as "homogeneous" where the check could hardly see such a group.
+        """
+        words = self.name.replace("_", " ")
+        power = self.details.get("power_hard_to_reach", float("nan")) if self.details else float("nan")
+        if self.name == "heterogeneity" and self.computed and np.isfinite(power):
+            words += f" (power {power:.0%} against {HARD_SHARE:.0%} hard to reach)"
+        return words
 
     def to_dict(self) -> dict:
         """Plain JSON-able form (what ``result.json`` holds under ``checks``); NaN statistic -> None."""
