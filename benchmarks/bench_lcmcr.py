@@ -42,11 +42,15 @@ def main(repeat: int = 5) -> None:
 
 ONE_CHAIN = ("import sys; from darkfigure.io import read_histories; from darkfigure.bayes.lcmcr import lcmcr; "
              "r = lcmcr(read_histories(sys.argv[1]).collapse(), chains=1, n_jobs=1, seed=123); "
-             "print(f'N median {r.median:,.0f} [{r.ci_low:,.0f}, {r.ci_high:,.0f}]')")
+             "print(f'N median {r.median:,.0f} [{r.ci_low:,.0f}, {r.ci_high:,.0f}] iters_per_s={r.iterations_per_second:.0f}')")
 
 
 def vs_r(runs: int = 3) -> None:
-    """Whole processes beside R's LCMCR (when R is present)."""
+    """Whole processes beside R's LCMCR (when R is present); then the samplers' own iterations per
+    second (R: ``lcmCR_PostSampl``'s elapsed time; darkfigure: the chain's), medians and ratio."""
+    import re
+    import statistics
+
     data = str(DATASETS / "netherlands_2010_2015.csv")
     jobs = {}
     r = r_job("d_lcmcr.R")
@@ -54,7 +58,19 @@ def vs_r(runs: int = 3) -> None:
         jobs["R LCMCR"] = ["Rscript", str(r), str(DATASETS)]
     jobs["df 1 chain"] = [sys.executable, "-c", ONE_CHAIN, data]
     jobs["df compare"] = [sys.executable, "-m", "darkfigure.cli", "compare", data, "--methods", "lcmcr", "--seed", "123"]
-    side_by_side("LCMCR, Netherlands, 110,000 iterations per chain", jobs, runs)
+    ips: dict[str, list[float]] = {}
+
+    def show(name: str, out: str) -> str:
+        m = re.search(r"iters_per_s=(\d+)", out)
+        if m:
+            ips.setdefault(name, []).append(float(m.group(1)))
+        lines = [ln for ln in out.strip().splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+
+    side_by_side("LCMCR, Netherlands, 110,000 iterations per chain", jobs, runs, show=show)
+    if "R LCMCR" in ips and "df 1 chain" in ips:
+        a, b = statistics.median(ips["R LCMCR"]), statistics.median(ips["df 1 chain"])
+        print(f"RATIO LCMCR sampler, one chain: darkfigure {b:,.0f} / R {a:,.0f} iterations/s = {b / a:.1f}x")
 
 
 if __name__ == "__main__":

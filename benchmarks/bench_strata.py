@@ -12,7 +12,7 @@ Setting: simulated strata (:func:`darkfigure.strata.simulate_strata`, 4 lists, s
 Each is timed with 1 and 2 worker processes; R (one process, as verdata) and darkfigure alternate,
 medians of `repeat` runs; the load average is printed before each run (the machine is shared).
 R and LCMCR are needed for the comparison (R_LIBS=/root/Rpeers); without them it is skipped.
-Run: nice -n 10 python benchmarks/bench_strata.py [repeat] [strata]
+Run: nice -n 10 python benchmarks/bench_strata.py [repeat] [strata] [methods, e.g. lcmcr]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _tables(sim, folder: Path) -> int:
     return n
 
 
-def main(repeat: int = 3, strata: int = 40) -> None:
+def main(repeat: int = 3, strata: int = 40, methods: str = "loglinear,lcmcr") -> None:
     regions = max(1, strata // 5)
     sim = simulate_strata(regions, 5, lists=4, seed=1)
     S = regions * 5
@@ -82,6 +82,8 @@ def main(repeat: int = 3, strata: int = 40) -> None:
     estimate_strata(sim.persons.head(400), by="region", method="lcmcr", burnin=10, samples=10, thinning=1,
                     n_jobs=1)  # numba: compile or load the cache
     for method, kw in (("loglinear", {"reps": 500}), ("lcmcr", LCMCR)):
+        if method not in methods.split(","):
+            continue
         for jobs in (1, 2):
             times = []
             for _ in range(repeat):
@@ -125,4 +127,5 @@ def main(repeat: int = 3, strata: int = 40) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3, int(sys.argv[2]) if len(sys.argv) > 2 else 40)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3, int(sys.argv[2]) if len(sys.argv) > 2 else 40,
+         sys.argv[3] if len(sys.argv) > 3 else "loglinear,lcmcr")

@@ -90,6 +90,10 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
 
     # fork is cheap and shares the imported modules; spawn where fork is unavailable
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    if ctx.get_start_method() == "fork" and any(u.method == "lcmcr" for u in units):
+        from ..bayes.lcmcr import warm_up
+
+        warm_up()  # load the compiled sampler once; the forked workers inherit it
     pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
     try:
         futures = {pool.submit(run_unit, u): u for u in units}
