@@ -211,7 +211,11 @@ def _solve_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(a, b[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
-        # only the singular systems by least squares, so a fit's steps do not depend on its batch
+        if a.shape[0] > 8:
+            # find the singular systems by halving the batch (the same LU per system, so a fit's
+            # steps do not depend on its batch), not by solving every system one by one
+            h = a.shape[0] // 2
+            return np.concatenate([_solve_batch(a[:h], b[:h]), _solve_batch(a[h:], b[h:])])
         out = np.empty_like(b)
         for i, (ai, bi) in enumerate(zip(a, b)):
             try:
@@ -219,6 +223,25 @@ def _solve_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             except np.linalg.LinAlgError:
                 out[i] = np.linalg.lstsq(ai, bi, rcond=1e-13)[0]
         return out
+
+
+def _full_rank(x: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether ``x[:, cols[m]]`` has full column rank, for every m: ``np.linalg.matrix_rank``'s test
+    (singular values above ``S.max() * max(shape) * eps``), with the SVDs batched by column count.
+
+    x : ndarray of shape (C, P); cols : ndarray of bool, shape (M, P). Returns bool, shape (M,).
+    """
+    out = np.zeros(cols.shape[0], dtype=bool)
+    ncol = cols.sum(axis=1)
+    for r in np.unique(ncol):
+        grp = np.flatnonzero(ncol == r)
+        if r > x.shape[0]:
+            continue
+        idx = np.nonzero(cols[grp])[1].reshape(grp.size, r)
+        sv = np.linalg.svd(x[:, idx].transpose(1, 0, 2), compute_uv=False)  # (m, r)
+        tol = sv.max(axis=1, keepdims=True) * max(x.shape[0], int(r)) * np.finfo(sv.dtype).eps
+        out[grp] = (sv > tol).sum(axis=1) >= r
+    return out
 
 
 class _ExhaustiveFits(Sequence):
@@ -367,14 +390,15 @@ def exhaustive_search(
     for g, members in groups.items():
         top = max(members, key=lambda i: int(nonzero[i].sum()))
         members_order[g] = [top] + [j for j in shuffle.permutation(members) if j != top]
+        full_rank = _full_rank(x[cells[members[0]]], nonzero[members])  # the group's models share their cells
+        fr_of = dict(zip(members, full_rank))
         rank_fail = np.zeros(0, dtype=np.uint64)
         for i in members_order[g]:
             b = bits[i]
             if np.any((rank_fail & b) == rank_fail):
                 rank_bit[i] = 2
                 continue
-            xi = x[cells[i]][:, nonzero[i]]
-            if xi.shape[1] > xi.shape[0] or np.linalg.matrix_rank(xi) < xi.shape[1]:
+            if not fr_of[i]:
                 rank_bit[i] = 2
                 rank_fail = np.append(rank_fail, b)
     # every full-rank model is fitted at once; a converged fit with an interior certificate
