@@ -405,6 +405,8 @@ class _Model:
         self.log_y_fact = float(gammaln(y[1:] + 1).sum())
         self.coef = _coefficients(k)
         # the subsets by size, for the tabulated log Gamma of `components`
+        self._span = max(max(256, 2_000_000 // self.coef.shape[0]), 65_536)
+        self._coarse: dict[tuple, np.ndarray] = {}  # components of the last coarse stretch evaluated
         self._by_size = [np.array([a for a in range(1, 2**k) if bin(a).count("1") == r]) for r in range(1, k + 1)]
 
     def components(self, nm: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -450,12 +452,19 @@ class _Model:
         # the graph-independent terms ride in the product as one more component (a column of ones)
         coef = np.hstack([self.coef, np.ones((g, 1))])
         chunk = max(256, 2_000_000 // g)
-        span = max(chunk, 65_536)  # components are computed (tabulated) over spans of this many points
+        span = self._span  # components are computed (tabulated) over spans of this many points
+        self._coarse.clear()
         log_pn = np.empty(nm.shape[0])
         log_pg = np.full(g, -np.inf)
         for s0 in range(0, nm.shape[0], span):
             sl = slice(s0, s0 + span)
-            comp = np.vstack([self.components(nm[sl]), self.common(nm[sl], widths[sl])[None, :]])
+            part = nm[sl]
+            if part.shape[0] > 1 and part[-1] - part[0] != part.shape[0] - 1:
+                # a coarse stretch: its log Gamma terms (not tabulated) are kept for the top graphs' rows
+                c = self._coarse[_key(part)] = self.components(part)
+            else:
+                c = self.components(part)
+            comp = np.vstack([c, self.common(part, widths[sl])[None, :]])
             for s in range(0, comp.shape[1], chunk):
                 w = coef @ comp[:, s : s + chunk]
                 colmax = w.max(axis=0)
@@ -471,7 +480,18 @@ class _Model:
     def graph_rows(self, rows: np.ndarray, nm: np.ndarray, widths: np.ndarray) -> np.ndarray:
         """Full log weights (unnormalised) of the graphs `rows`, shape (len(rows), M)."""
         coef = self.coef[rows]
-        return coef @ self.components(nm, np.any(coef != 0, axis=0)) + self.common(nm, widths)
+        need = np.any(coef != 0, axis=0)
+        m = nm.shape[0]
+        p = m if nm[-1] - nm[0] == m - 1 else int(np.argmax(nm != nm[0] + np.arange(m)))  # consecutive prefix
+        comp = [self.components(nm[:p], need)] if p else []
+        comp += [self._coarse.get(_key(c)) if _key(c) in self._coarse else self.components(c, need)
+                 for c in np.split(nm[p:], np.arange(self._span, m - p, self._span))] if p < m else []
+        return coef @ np.hstack(comp) + self.common(nm, widths)
+
+
+def _key(nm: np.ndarray) -> tuple:
+    """Identity of a stretch of the grid (for the components kept by ``_Model.evaluate``)."""
+    return (nm.shape[0], int(nm[0]), int(nm[-1]), hash(nm.tobytes())) if nm.shape[0] else (0,)
 
 
 class _GridCache:
