@@ -40,8 +40,6 @@ __all__ = [
     "SearchResult",
     "cruyff_search",
     "pvalue_search",
-    "exhaustive_search",  # noqa: F822 (lazy re-export, module __getattr__)
-    "hierarchical_models",  # noqa: F822
     "poisson_smaller_tail",
     "step",
 ]
