@@ -261,3 +261,46 @@ def test_bad_inputs():
         dga(h, level=1.0)
     with pytest.raises(ValueError, match="zero on the whole grid"):
         dga(h, prior=lambda N: np.full(N.shape, -np.inf))
+
+
+# ---------------------------------------------------------------------------- speed paths (same numbers)
+def test_shipped_graphs_equal_the_enumeration():
+    """The graph lists shipped in bayes/_dga_graphs.py are the enumeration's (scripts/dga_graphs.py)."""
+    from darkfigure.bayes.dga import _enumerate_graphs
+
+    for k in (3, 4, 5):
+        assert decomposable_graphs(k) == _enumerate_graphs(k)
+
+
+@pytest.mark.parametrize("nm", [np.arange(0, 900), np.arange(50, 51), 700 + 3 * np.arange(400), 10 + 97 * np.arange(50)])
+def test_tabulated_components_equal_direct_log_gamma(nm):
+    """Components tabulated per subset size (exact and coarse grids) equal log Gamma evaluated per subset."""
+    h = load("dga_example_5list")
+    y = _pattern_counts(h)
+    model = _Model(y, 5, 2.0**-5, lambda N: -np.log(N))
+    direct = np.vstack([
+        gammaln(model.alpha) - gammaln(nm + model.n + model.alpha),
+        model.const[1:, None] + gammaln(nm[None, :] + model.zero_cell[1:, None] + model.delta_a[1:, None]),
+    ])
+    np.testing.assert_array_equal(model.components(nm), direct)
+    rows = np.zeros(32, dtype=bool)
+    rows[[0, 3, 7, 31]] = True
+    np.testing.assert_array_equal(model.components(nm, rows)[rows], direct[rows])
+    assert not model.components(nm, rows)[~rows].any()
+
+
+def test_grid_cache_shrinking_prefix_equals_fresh_evaluation():
+    """When the automatic grid turns coarse, the cached exact prefix is cut back, not summed again, with the
+    same posterior as evaluating the final grid from scratch."""
+    from darkfigure.bayes.dga import _auto_grid, _GridCache
+
+    h = load("dga_example_3list")
+    model = _Model(_pattern_counts(h), 3, 0.125, lambda N: -np.log(N))
+    cache = _GridCache(model, block=1000)
+    cache.evaluate(*_auto_grid(7_500, 10_000)[:2])  # exact 0..7500
+    nm, widths, step = _auto_grid(30_000, 10_000)  # exact 0..4999, then coarse
+    assert step > 1
+    pn, pg = cache.evaluate(nm, widths)
+    pn0, pg0 = model.evaluate(nm, widths)
+    np.testing.assert_allclose(pn, pn0, rtol=1e-13)
+    np.testing.assert_allclose(pg, pg0, rtol=1e-13)

@@ -60,6 +60,7 @@ from scipy.special import gammaln, logsumexp
 
 from .._blas import single_threaded
 from ..histories import CaptureHistories
+from . import _dga_graphs
 
 __all__ = ["DGAResult", "DecomposableGraph", "decomposable_graphs", "dga"]
 
@@ -183,6 +184,23 @@ def decomposable_graphs(k: int) -> tuple[DecomposableGraph, ...]:
     """
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= 6:
         raise ValueError(f"k must be an integer between 1 and 6, got {k!r}")
+    k = int(k)
+    if k in _dga_graphs.GRAPHS:  # shipped (the enumeration below, stored: 30-300 ms per process saved)
+        pairs = list(itertools.combinations(range(k), 2))
+        members = [tuple(v for v in range(k) if m >> v & 1) for m in range(2**k)]
+        graphs = []
+        for entry in _dga_graphs.GRAPHS[k].split():  # "edges:cliques:separators" as bitmasks
+            e, c, s = entry.split(":")
+            edges = int(e)
+            graphs.append(DecomposableGraph(
+                k, tuple(p for j, p in enumerate(pairs) if edges >> j & 1),
+                tuple(members[int(m)] for m in c.split(".")), tuple(members[int(m)] for m in s.split(".") if m)))
+        return tuple(graphs)
+    return _enumerate_graphs(k)
+
+
+def _enumerate_graphs(k: int) -> tuple[DecomposableGraph, ...]:
+    """Enumerate the decomposable graphs on k vertices (see :func:`decomposable_graphs`)."""
     k = int(k)
     pairs = list(itertools.combinations(range(k), 2))
     graphs = []
@@ -386,13 +404,39 @@ class _Model:
             self.delta_a[a] = da
         self.log_y_fact = float(gammaln(y[1:] + 1).sum())
         self.coef = _coefficients(k)
+        # the subsets by size, for the tabulated log Gamma of `components`
+        self._span = max(max(256, 2_000_000 // self.coef.shape[0]), 65_536)
+        self._coarse: dict[tuple, np.ndarray] = {}  # components of the last coarse stretch evaluated
+        self._by_size = [np.array([a for a in range(1, 2**k) if bin(a).count("1") == r]) for r in range(1, k + 1)]
 
-    def components(self, nm: np.ndarray) -> np.ndarray:
+    def components(self, nm: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Rows of shape (2^k, M): row A = log Dirichlet-multinomial pieces of marginal A, row 0 the
-        normalising factor ``log Gamma(alpha) - log Gamma(N + alpha)``."""
-        h = self.const[1:, None] + gammaln(nm[None, :] + self.zero_cell[1:, None] + self.delta_a[1:, None])
-        d = gammaln(self.alpha) - gammaln(nm + self.n + self.alpha)
-        return np.vstack([d[None, :], h])
+        normalising factor ``log Gamma(alpha) - log Gamma(N + alpha)``. With `rows` (bool, shape
+        (2^k,)) only those rows are computed; the others are 0."""
+        nm = np.asarray(nm)
+        m = nm.shape[0]
+        out = np.zeros((2**self.k, m))
+        want = np.ones(2**self.k, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+        span = int(nm[-1] - nm[0]) + 1 if m else 0
+        for members in self._by_size:
+            members = members[want[members]]
+            if members.size == 0:
+                continue
+            z = self.zero_cell[members].astype(np.int64)
+            width = span + int(z.max() - z.min())
+            if m > 1 and width < members.size * m:
+                # the subsets of one size share delta_A and their all-zero cells differ by integers, so
+                # log Gamma is tabulated once on the integers their arguments cover (the same arguments,
+                # the same values; on the exact part of the grid 2^k rows cost k)
+                lo = int(nm[0]) + int(z.min())
+                table = gammaln(np.arange(lo, lo + width) + self.delta_a[members[0]])
+                out[members] = table[(nm - lo)[None, :] + z[:, None]]
+            else:
+                out[members] = gammaln(nm[None, :] + self.zero_cell[members, None] + self.delta_a[members, None])
+            out[members] += self.const[members, None]
+        if want[0]:
+            out[0] = gammaln(self.alpha) - gammaln(nm + self.n + self.alpha)
+        return out
 
     def common(self, nm: np.ndarray, widths: np.ndarray) -> np.ndarray:
         """Graph-independent log terms of shape (M,): multinomial coefficient, prior, log(width)."""
@@ -405,52 +449,92 @@ class _Model:
         """Log posterior (unnormalised) summed over the graphs per grid point, shape (M,), and summed
         over the grid per graph, shape (G,)."""
         g = self.coef.shape[0]
-        common = self.common(nm, widths)
+        # the graph-independent terms ride in the product as one more component (a column of ones)
+        coef = np.hstack([self.coef, np.ones((g, 1))])
         chunk = max(256, 2_000_000 // g)
+        span = self._span  # components are computed (tabulated) over spans of this many points
+        self._coarse.clear()
         log_pn = np.empty(nm.shape[0])
         log_pg = np.full(g, -np.inf)
-        for s in range(0, nm.shape[0], chunk):
-            w = self.coef @ self.components(nm[s : s + chunk])
-            w += common[s : s + chunk]
-            colmax = w.max(axis=0)
-            colmax[~np.isfinite(colmax)] = 0.0  # a column of -inf (prior zero there) stays -inf
-            w -= colmax
-            np.exp(w, out=w)
-            top = colmax.max()
-            with np.errstate(divide="ignore"):
-                log_pn[s : s + chunk] = colmax + np.log(w.sum(axis=0))
-                log_pg = np.logaddexp(log_pg, top + np.log(w @ np.exp(colmax - top)))
+        for s0 in range(0, nm.shape[0], span):
+            sl = slice(s0, s0 + span)
+            part = nm[sl]
+            if part.shape[0] > 1 and part[-1] - part[0] != part.shape[0] - 1:
+                # a coarse stretch: its log Gamma terms (not tabulated) are kept for the top graphs' rows
+                c = self._coarse[_key(part)] = self.components(part)
+            else:
+                c = self.components(part)
+            comp = np.vstack([c, self.common(part, widths[sl])[None, :]])
+            for s in range(0, comp.shape[1], chunk):
+                w = coef @ comp[:, s : s + chunk]
+                colmax = w.max(axis=0)
+                colmax[~np.isfinite(colmax)] = 0.0  # a column of -inf (prior zero there) stays -inf
+                w -= colmax
+                np.exp(w, out=w)
+                top = colmax.max()
+                with np.errstate(divide="ignore"):
+                    log_pn[s0 + s : s0 + s + w.shape[1]] = colmax + np.log(w.sum(axis=0))
+                    log_pg = np.logaddexp(log_pg, top + np.log(w @ np.exp(colmax - top)))
         return log_pn, log_pg
 
     def graph_rows(self, rows: np.ndarray, nm: np.ndarray, widths: np.ndarray) -> np.ndarray:
         """Full log weights (unnormalised) of the graphs `rows`, shape (len(rows), M)."""
-        return self.coef[rows] @ self.components(nm) + self.common(nm, widths)
+        coef = self.coef[rows]
+        need = np.any(coef != 0, axis=0)
+        m = nm.shape[0]
+        p = m if nm[-1] - nm[0] == m - 1 else int(np.argmax(nm != nm[0] + np.arange(m)))  # consecutive prefix
+        comp = [self.components(nm[:p], need)] if p else []
+        comp += [self._coarse.get(_key(c)) if _key(c) in self._coarse else self.components(c, need)
+                 for c in np.split(nm[p:], np.arange(self._span, m - p, self._span))] if p < m else []
+        return coef @ np.hstack(comp) + self.common(nm, widths)
+
+
+def _key(nm: np.ndarray) -> tuple:
+    """Identity of a stretch of the grid (for the components kept by ``_Model.evaluate``)."""
+    return (nm.shape[0], int(nm[0]), int(nm[-1]), hash(nm.tobytes())) if nm.shape[0] else (0,)
 
 
 class _GridCache:
-    """Sums over the exact (step 1) prefix ``0 .. E-1`` of the grid, reused while the grid widens."""
+    """Sums over the exact (step 1) prefix ``0 .. E-1`` of the grid, reused while the grid widens.
 
-    def __init__(self, model: _Model):
-        self.model = model
+    The per-graph sums are kept at every multiple of `block` points, so when the grid turns
+    coarse and its exact prefix shrinks (``max_points / 2`` after ``top`` points), only the
+    points since the last kept boundary are summed again (not the whole prefix).
+    """
+
+    def __init__(self, model: _Model, block: int = 16_384):
+        self.model, self.block = model, block
         self.log_pn = np.empty(0)
-        self.log_pg = np.full(model.coef.shape[0], -np.inf)
+        self.marks = {0: np.full(model.coef.shape[0], -np.inf)}  # prefix end -> per-graph log sums
+
+    def _extend(self, nm: np.ndarray, widths: np.ndarray, exact: int) -> None:
+        """Sum the exact prefix up to `exact`, in pieces that end at the multiples of `block`."""
+        e0 = self.log_pn.shape[0]
+        pg = self.marks[e0]
+        pns = [self.log_pn]
+        while e0 < exact:
+            e1 = min(exact, (e0 // self.block + 1) * self.block)
+            pn, g = self.model.evaluate(nm[e0:e1], widths[e0:e1])
+            pns.append(pn)
+            pg = np.logaddexp(pg, g)
+            self.marks[e1] = pg
+            e0 = e1
+        self.log_pn = np.concatenate(pns)
 
     def evaluate(self, nm: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior over a grid of missing counts for every graph."""
         ok = (nm == np.arange(nm.shape[0])) & (widths == 1)
         exact = nm.shape[0] if ok.all() else int(np.argmin(ok))
-        if exact < self.log_pn.shape[0]:  # the exact part shrank (grid turned coarse): start again
-            self.log_pn = np.empty(0)
-            self.log_pg = np.full(self.model.coef.shape[0], -np.inf)
-        e0 = self.log_pn.shape[0]
-        if exact > e0:
-            pn, pg = self.model.evaluate(nm[e0:exact], widths[e0:exact])
-            self.log_pn = np.concatenate([self.log_pn, pn])
-            self.log_pg = np.logaddexp(self.log_pg, pg)
+        if exact < self.log_pn.shape[0]:  # the exact part shrank (grid turned coarse): back to a kept boundary
+            back = max(b for b in self.marks if b <= exact)
+            self.log_pn = self.log_pn[:back]
+            self.marks = {b: v for b, v in self.marks.items() if b <= back}
+        self._extend(nm, widths, exact)
+        log_pg = self.marks[exact]
         if exact == nm.shape[0]:
-            return self.log_pn.copy(), self.log_pg.copy()
+            return self.log_pn.copy(), log_pg.copy()
         pn, pg = self.model.evaluate(nm[exact:], widths[exact:])
-        return np.concatenate([self.log_pn, pn]), np.logaddexp(self.log_pg, pg)
+        return np.concatenate([self.log_pn, pn]), np.logaddexp(log_pg, pg)
 
 
 def _auto_grid(top: int, max_points: int) -> tuple[np.ndarray, np.ndarray, int]:
