@@ -277,3 +277,35 @@ def test_evidence_columns_leave_out_what_restates_the_nationality():
     assert used == ["exploitation"]
     got = ev["ev0"].tolist()
     assert got[:3] + got[4:] == ["labour", "sexual", "labour", "criminal", "labour"] and pd.isna(got[3])
+
+
+def test_covariate_disagreement_estimated_from_confident_matches():
+    from darkfigure.linkage import splink_model
+    from darkfigure.linkage.splink_model import covariate_disagreement
+
+    rng = np.random.default_rng(5)
+    # 400 persons registered 3 times each with a unique name and date; each registration records another form of
+    # exploitation with probability 0.2 (of 4 levels) and none with probability 0.1
+    n, k = 400, 3
+    pid = np.repeat(np.arange(n), k)
+    levels = np.array(["sexual", "labour", "criminal", "other"], dtype=object)
+    true = rng.integers(0, 4, n)[pid]
+    shift = np.where(rng.random(n * k) < 0.2, rng.integers(1, 4, n * k), 0)
+    ev = levels[(true + shift) % 4].astype(object)
+    ev[rng.random(n * k) < 0.1] = None
+    p = pd.DataFrame({"fn": [f"a{i}" for i in pid], "sn": "b", "dob": "1990-01-01", "ev0": ev,
+                      "ev1": np.where(rng.random(n * k) < 0.5, "x", None)})
+    p.loc[::50, "dob"] = None  # no date: not a confident match
+    est = covariate_disagreement(p)
+    # P(two registrations of one person disagree) = 1 - 0.8^2 - 0.2^2/3
+    expect = 1 - 0.64 - 0.04 / 3
+    m, pairs = est["ev0"]
+    assert 900 < pairs < n * 3 and m == pytest.approx(expect, abs=0.05)
+    # a covariate that never disagrees gets the floor, not an absolute veto
+    assert est["ev1"][0] == splink_model.COVARIATE_M_BOUNDS[0]
+    # no confident matches at all: the prior guess
+    assert covariate_disagreement(p.assign(dob=None))["ev0"] == (splink_model.COVARIATE_DISAGREEMENT, 0)
+    # pseudonymised columns work alike; no evidence columns -> nothing
+    tok = p.rename(columns={"fn": "tok_first_name", "sn": "tok_surname", "dob": "tok_date_of_birth"})
+    assert covariate_disagreement(tok)["ev0"] == est["ev0"]
+    assert covariate_disagreement(p[["fn", "sn", "dob"]]) == {}

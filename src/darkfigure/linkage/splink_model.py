@@ -59,24 +59,80 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
     return out
 
 
-#: m of disagreement on a person-level covariate (age group, form of exploitation) among true matches, fixed: an
-#: organisation may record another value for the same person, and EM on clean training blocks would make a
-#: disagreement an absolute veto
+#: prior guess of m of disagreement on a person-level covariate (age group, form of exploitation) among true
+#: matches, and its weight in pseudo-pairs: :func:`covariate_disagreement` shrinks the rate seen among confident
+#: matches towards it
 COVARIATE_DISAGREEMENT = 0.05
+COVARIATE_PRIOR_PAIRS = 20.0
+#: bounds of the estimated m of disagreement: never an absolute veto, never more than a coin toss
+COVARIATE_M_BOUNDS = (0.02, 0.5)
+#: identifying columns whose exact agreement makes a confident match (plaintext, pseudonymised)
+_CONFIDENT = (("fn", "sn", "dob"), ("tok_first_name", "tok_surname", "tok_date_of_birth"))
+
+
+def _evidence_cols(p: pd.DataFrame) -> list[str]:
+    return sorted((c for c in p.columns if c.startswith("ev") and c[2:].isdigit()), key=lambda c: int(c[2:]))
+
+
+def covariate_disagreement(p: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """m of disagreement on each evidence covariate, estimated from confident matches.
+
+    Organisations record a person's covariates differently (police: sexual exploitation,
+    a shelter: labour; the age group changes across years), at a rate no fixed value
+    fits. Confident matches are pairs of registrations that agree exactly on first name,
+    surname and date of birth (all present; plaintext ``fn, sn, dob`` or the keyed tokens):
+    nearly all are one person, and their covariates are compared where both are present
+    (a missing value is no evidence, as in the comparison's null level). The rate is
+    shrunk towards :data:`COVARIATE_DISAGREEMENT` with :data:`COVARIATE_PRIOR_PAIRS`
+    pseudo-pairs (a Beta prior; few confident matches leave the guess) and kept within
+    :data:`COVARIATE_M_BOUNDS`. Disagreements among these pairs that are two namesakes
+    born on one day inflate it slightly, which weakens the evidence (the safe side).
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n_registrations, ...)
+        Prepared registrations with the identifying columns and ``ev0, ev1, ...``
+        (missing as null).
+
+    Returns
+    -------
+    dict
+        ``{"ev0": (m, n_pairs), ...}``: the m of disagreement and the number of confident
+        pairs with both values present. Empty when `p` has no evidence columns.
+    """
+    cols = _evidence_cols(p)
+    ident = next((list(k) for k in _CONFIDENT if set(k) <= set(p.columns)), None)
+    lo, hi = COVARIATE_M_BOUNDS
+    out: dict[str, tuple[float, int]] = {}
+    for c in cols:
+        dis, pairs = 0.0, 0
+        if ident is not None:
+            q = p.loc[p[ident + [c]].notna().all(axis=1), ident + [c]]
+            if len(q):
+                k = q.groupby(ident, sort=False).size()
+                pairs = int((k * (k - 1) // 2).sum())
+                kv = q.groupby([*ident, c], sort=False).size()
+                dis = float(pairs - (kv * (kv - 1) // 2).sum())
+        m = (dis + COVARIATE_PRIOR_PAIRS * COVARIATE_DISAGREEMENT) / (pairs + COVARIATE_PRIOR_PAIRS)
+        out[c] = (float(min(max(m, lo), hi)), pairs)
+    return out
 
 
 def _evidence(p: pd.DataFrame) -> list:
     """Exact comparisons of the person-level covariates (columns ``ev0, ev1, ...`` of prepare._evidence_columns).
 
-    m of disagreement fixed at :data:`COVARIATE_DISAGREEMENT`; u from random pairs.
+    m of agreement and disagreement fixed at the rates of :func:`covariate_disagreement`
+    (EM on clean training blocks would make a disagreement an absolute veto; a fixed guess
+    is wrong wherever organisations record covariates differently); u from random pairs;
+    a missing value is the null level (no evidence).
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     return [cl.CustomComparison(output_column_name=c, comparison_levels=[
-        cll.NullLevel(c), cll.ExactMatchLevel(c),
-        cll.ElseLevel().configure(m_probability=COVARIATE_DISAGREEMENT, fix_m_probability=True)])
-        for c in sorted((c for c in p.columns if c.startswith("ev") and c[2:].isdigit()), key=lambda c: int(c[2:]))]
+        cll.NullLevel(c), cll.ExactMatchLevel(c).configure(m_probability=1 - m, fix_m_probability=True),
+        cll.ElseLevel().configure(m_probability=m, fix_m_probability=True)])
+        for c, (m, _) in covariate_disagreement(p).items()]
 
 
 #: m of "registered more than a year apart" among true matches, fixed: a person can be registered again years
