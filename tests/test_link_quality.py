@@ -309,3 +309,24 @@ def test_covariate_disagreement_estimated_from_confident_matches():
     tok = p.rename(columns={"fn": "tok_first_name", "sn": "tok_surname", "dob": "tok_date_of_birth"})
     assert covariate_disagreement(tok)["ev0"] == est["ev0"]
     assert covariate_disagreement(p[["fn", "sn", "dob"]]) == {}
+
+
+def test_covariate_agreement_among_namesakes():
+    from darkfigure.linkage.splink_model import covariate_agreement_among_namesakes
+
+    rng = np.random.default_rng(8)
+    # 60 names, each carried by 8 persons born in different years; the form of exploitation follows the name (as it
+    # follows the sex a first name implies): each name has its own dominant form (share 0.8 of its persons)
+    n_names, per = 60, 8
+    name = np.repeat(np.arange(n_names), per)
+    dominant = rng.integers(0, 4, n_names)[name]
+    form = np.where(rng.random(n_names * per) < 0.8, dominant, rng.integers(0, 4, n_names * per))
+    p = pd.DataFrame({"fn": [f"f{i}" for i in name], "sn": "s", "dob_y": (1960 + np.tile(np.arange(per), n_names))
+                      .astype(str), "ev0": np.array(["a", "b", "c", "d"], dtype=object)[form]})
+    u, pairs = covariate_agreement_among_namesakes(p)["ev0"]
+    assert pairs == n_names * per * (per - 1) // 2
+    # two namesakes agree with probability 0.85^2 + 3 * 0.05^2 (share 0.8 + 0.2/4 on the dominant form), far more
+    # than two random registrations (about 1/4)
+    assert u == pytest.approx(0.85**2 + 3 * 0.05**2, abs=0.05)
+    # same birth year: not namesakes but possibly one person -> too few pairs, left to random pairs
+    assert covariate_agreement_among_namesakes(p.assign(dob_y="1980")) == {}
