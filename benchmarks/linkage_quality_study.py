@@ -73,7 +73,7 @@ another form of exploitation / age group, 15% without) added and not tuned on. P
     dob_errors (held out)               1      0.990 / 0.988     0.984 / 0.979
 
 (precision / recall). Where organisations record the covariates differently the fixed 5% cut recall by 0.009
-against no evidence (0.013 against the estimated m: 75-90 more missed links per run); with the estimated m
+against no evidence (0.012 against the estimated m: 30-73 more missed links per run); with the estimated m
 (about 0.33 there, 0.02 where the simulator keeps covariates consistent) the evidence is neutral (precision
 -0.001, recall +0.003 against off) and still adds 0.02-0.03 of precision and recall where dates are missing.
 """
