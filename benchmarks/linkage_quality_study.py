@@ -67,8 +67,8 @@ another form of exploitation / age group, 15% without) added and not tuned on. P
 
     setting (role)                      seeds  evidence on       off              fixed 5%
     inconsistent_covariates (held out)  1-3    0.947 / 0.965     0.948 / 0.962    0.944 / 0.953
-    no_dob (held out)                   1-3    0.963 / 0.976     (seed 1) 0.934 / 0.948
-    recurring_names (held out)          1-3    0.972 / 0.982     (seed 1) 0.951 / 0.966
+    no_dob (held out)                   1-3    0.963 / 0.976     0.943 / 0.951
+    recurring_names (held out)          1-3    0.972 / 0.982     0.957 / 0.966
     typos (held out)                    1      0.990 / 0.979     0.988 / 0.976
     dob_errors (held out)               1      0.990 / 0.988     0.984 / 0.979
 
