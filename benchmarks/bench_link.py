@@ -21,6 +21,13 @@ concentrated the blocking rules on a name yield 20M pairs (name pair) and more, 
 namesakes chain into large clusters. (The earlier setting, packaged name frequencies and
 the default errors: 1,003,064 registrations, 62.8 s, 2.68 GB, precision 0.767, recall 0.925.)
 
+At a fifth of the size (``--scale 25``, 2026-12-05, covariate evidence with estimated m; load average about 20,
+the run got 7% of a core): 200,197 registrations -> 126,984 persons (124,711 true); 5.83M pairs scored (1/8.5
+of the 1M run's: the name blocks grow with the square of their size); wall time 790 s but only 68 s of CPU
+(``/usr/bin/time -v``); peak memory 1.71 GB (max RSS 1.80 GB); precision 0.884, recall 0.907. Scaling the CPU
+time by the pairs gives about 10 CPU-minutes at 1M, i.e. 5 minutes or more on 2 idle cores: the 3-minute
+target is not in reach with these blocking rules.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB]
 """
 

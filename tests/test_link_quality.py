@@ -277,3 +277,56 @@ def test_evidence_columns_leave_out_what_restates_the_nationality():
     assert used == ["exploitation"]
     got = ev["ev0"].tolist()
     assert got[:3] + got[4:] == ["labour", "sexual", "labour", "criminal", "labour"] and pd.isna(got[3])
+
+
+def test_covariate_disagreement_estimated_from_confident_matches():
+    from darkfigure.linkage import splink_model
+    from darkfigure.linkage.splink_model import covariate_disagreement
+
+    rng = np.random.default_rng(5)
+    # 400 persons registered 3 times each with a unique name and date; each registration records another form of
+    # exploitation with probability 0.2 (of 4 levels) and none with probability 0.1
+    n, k = 400, 3
+    pid = np.repeat(np.arange(n), k)
+    levels = np.array(["sexual", "labour", "criminal", "other"], dtype=object)
+    true = rng.integers(0, 4, n)[pid]
+    shift = np.where(rng.random(n * k) < 0.2, rng.integers(1, 4, n * k), 0)
+    ev = levels[(true + shift) % 4].astype(object)
+    ev[rng.random(n * k) < 0.1] = None
+    p = pd.DataFrame({"fn": [f"a{i}" for i in pid], "sn": "b", "dob": "1990-01-01", "ev0": ev,
+                      "ev1": np.where(rng.random(n * k) < 0.5, "x", None)})
+    p.loc[::50, "dob"] = None  # no date: not a confident match
+    est = covariate_disagreement(p)
+    # P(two registrations of one person disagree) = 1 - 0.8^2 - 0.2^2/3
+    expect = 1 - 0.64 - 0.04 / 3
+    m, pairs = est["ev0"]
+    assert 900 < pairs < n * 3 and m == pytest.approx(expect, abs=0.05)
+    # a covariate that never disagrees gets the floor, not an absolute veto
+    assert est["ev1"][0] == splink_model.COVARIATE_M_BOUNDS[0]
+    # no confident matches at all: the prior guess
+    assert covariate_disagreement(p.assign(dob=None))["ev0"] == (splink_model.COVARIATE_DISAGREEMENT, 0)
+    # pseudonymised columns work alike; no evidence columns -> nothing
+    tok = p.rename(columns={"fn": "tok_first_name", "sn": "tok_surname", "dob": "tok_date_of_birth"})
+    assert covariate_disagreement(tok)["ev0"] == est["ev0"]
+    assert covariate_disagreement(p[["fn", "sn", "dob"]]) == {}
+
+
+def test_covariate_agreement_among_namesakes():
+    from darkfigure.linkage.splink_model import covariate_agreement_among_namesakes
+
+    rng = np.random.default_rng(8)
+    # 60 names, each carried by 8 persons born in different years; the form of exploitation follows the name (as it
+    # follows the sex a first name implies): each name has its own dominant form (share 0.8 of its persons)
+    n_names, per = 60, 8
+    name = np.repeat(np.arange(n_names), per)
+    dominant = rng.integers(0, 4, n_names)[name]
+    form = np.where(rng.random(n_names * per) < 0.8, dominant, rng.integers(0, 4, n_names * per))
+    p = pd.DataFrame({"fn": [f"f{i}" for i in name], "sn": "s", "dob_y": (1960 + np.tile(np.arange(per), n_names))
+                      .astype(str), "ev0": np.array(["a", "b", "c", "d"], dtype=object)[form]})
+    u, pairs = covariate_agreement_among_namesakes(p)["ev0"]
+    assert pairs == n_names * per * (per - 1) // 2
+    # two namesakes agree with probability 0.85^2 + 3 * 0.05^2 (share 0.8 + 0.2/4 on the dominant form), far more
+    # than two random registrations (about 1/4)
+    assert u == pytest.approx(0.85**2 + 3 * 0.05**2, abs=0.05)
+    # same birth year: not namesakes but possibly one person -> too few pairs, left to random pairs
+    assert covariate_agreement_among_namesakes(p.assign(dob_y="1980")) == {}

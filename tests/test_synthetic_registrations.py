@@ -8,6 +8,7 @@ import pytest
 
 from darkfigure.linkage import ErrorRates, read_registration_files, simulate_registrations
 from darkfigure.linkage.registrations import REQUIRED_COLUMNS, normalise_name
+from darkfigure.linkage.synthetic import REGISTRATION_SCENARIOS
 from darkfigure.simulation import ScenarioError, simulate
 
 TODAY = date(2026, 1, 1)
@@ -265,3 +266,26 @@ def test_named_settings_placeholders_months_particles_and_skew():
         simulate_registrations("clearing_house", seed=2, errors="nonsense", today=TODAY)
     with pytest.raises(ScenarioError, match="dob_placeholder"):
         ErrorRates(dob_missing=0.5, dob_wrong=0.3, dob_placeholder=0.3)
+
+
+def test_covariates_recorded_differently_within_a_person():
+    er = ErrorRates(covariate_changed=0.2, covariate_missing=0.1)
+    s = simulate_registrations("clearing_house", seed=3, errors=er, today=TODAY)
+    r, e, p = s.registrations, s.errors, s.persons.set_index("true_person_id")
+    for c in ("age", "exploitation"):
+        true = p.loc[r["true_person_id"], c].to_numpy()
+        got = r[c].to_numpy()
+        missing = e["covariates_missing"].str.split(",").map(lambda x, c=c: c in x).to_numpy()
+        changed = e["covariates_changed"].str.split(",").map(lambda x, c=c: c in x).to_numpy()
+        assert (got[missing] == "").all() and _rate_ok(missing, 0.1)
+        assert _rate_ok(changed, 0.2)
+        # a changed value is another level of the covariate (unless then left empty); the rest are the truth
+        assert (got[changed & ~missing] != true[changed & ~missing]).all()
+        assert (got[~changed & ~missing] == true[~changed & ~missing]).all()
+        assert set(got[changed & ~missing]) <= set(p[c])
+    # sex and the nationality group are not touched; settings without the knob draw as before
+    assert (r["nationality_group"].to_numpy() == p.loc[r["true_person_id"], "nationality_group"].to_numpy()).all()
+    a = simulate_registrations("clearing_house", seed=3, errors=ErrorRates(), today=TODAY).registrations
+    b = simulate_registrations("clearing_house", seed=3, errors=ErrorRates(covariate_changed=0.0), today=TODAY)
+    pd.testing.assert_frame_equal(a, b.registrations)
+    assert REGISTRATION_SCENARIOS["inconsistent_covariates"].role == "held_out"

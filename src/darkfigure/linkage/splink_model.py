@@ -59,24 +59,147 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
     return out
 
 
-#: m of disagreement on a person-level covariate (age group, form of exploitation) among true matches, fixed: an
-#: organisation may record another value for the same person, and EM on clean training blocks would make a
-#: disagreement an absolute veto
+#: prior guess of m of disagreement on a person-level covariate (age group, form of exploitation) among true
+#: matches, and its weight in pseudo-pairs: :func:`covariate_disagreement` shrinks the rate seen among confident
+#: matches towards it
 COVARIATE_DISAGREEMENT = 0.05
+COVARIATE_PRIOR_PAIRS = 20.0
+#: bounds of the estimated m of disagreement: never an absolute veto, never more than a coin toss
+COVARIATE_M_BOUNDS = (0.02, 0.5)
+#: identifying columns whose exact agreement makes a confident match (plaintext, pseudonymised)
+_CONFIDENT = (("fn", "sn", "dob"), ("tok_first_name", "tok_surname", "tok_date_of_birth"))
+
+
+def _evidence_cols(p: pd.DataFrame) -> list[str]:
+    return sorted((c for c in p.columns if c.startswith("ev") and c[2:].isdigit()), key=lambda c: int(c[2:]))
+
+
+def covariate_disagreement(p: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """m of disagreement on each evidence covariate, estimated from confident matches.
+
+    Organisations record a person's covariates differently (police: sexual exploitation,
+    a shelter: labour; the age group changes across years), at a rate no fixed value
+    fits. Confident matches are pairs of registrations that agree exactly on first name,
+    surname and date of birth (all present; plaintext ``fn, sn, dob`` or the keyed tokens):
+    nearly all are one person, and their covariates are compared where both are present
+    (a missing value is no evidence, as in the comparison's null level). The rate is
+    shrunk towards :data:`COVARIATE_DISAGREEMENT` with :data:`COVARIATE_PRIOR_PAIRS`
+    pseudo-pairs (a Beta prior; few confident matches leave the guess) and kept within
+    :data:`COVARIATE_M_BOUNDS`. Disagreements among these pairs that are two namesakes
+    born on one day inflate it slightly, which weakens the evidence (the safe side).
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n_registrations, ...)
+        Prepared registrations with the identifying columns and ``ev0, ev1, ...``
+        (missing as null).
+
+    Returns
+    -------
+    dict
+        ``{"ev0": (m, n_pairs), ...}``: the m of disagreement and the number of confident
+        pairs with both values present. Empty when `p` has no evidence columns.
+    """
+    cols = _evidence_cols(p)
+    ident = next((list(k) for k in _CONFIDENT if set(k) <= set(p.columns)), None)
+    lo, hi = COVARIATE_M_BOUNDS
+    out: dict[str, tuple[float, int]] = {}
+    for c in cols:
+        dis, pairs = 0.0, 0
+        if ident is not None:
+            q = p.loc[p[ident + [c]].notna().all(axis=1), ident + [c]]
+            if len(q):
+                k = q.groupby(ident, sort=False).size()
+                pairs = int((k * (k - 1) // 2).sum())
+                kv = q.groupby([*ident, c], sort=False).size()
+                dis = float(pairs - (kv * (kv - 1) // 2).sum())
+        m = (dis + COVARIATE_PRIOR_PAIRS * COVARIATE_DISAGREEMENT) / (pairs + COVARIATE_PRIOR_PAIRS)
+        out[c] = (float(min(max(m, lo), hi)), pairs)
+    return out
+
+
+#: name columns and birth-year column of namesakes (plaintext, pseudonymised), and the fewest namesake pairs from
+#: which u of a covariate is taken (fewer: u from random pairs)
+_NAMESAKES = (("fn", "sn", "dob_y"), ("tok_first_name", "tok_surname", "tok_birth_year"))
+NAMESAKE_MIN_PAIRS = 50
+
+
+def _pairs(q: pd.DataFrame, keys: list[str]) -> float:
+    """Number of pairs of rows of q that agree on all of keys (sum of k(k-1)/2 over the groups)."""
+    k = q.groupby(keys, sort=False).size()
+    return float((k * (k - 1) // 2).sum())
+
+
+def covariate_agreement_among_namesakes(p: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """u of agreement on each evidence covariate, among namesakes born in different years.
+
+    The covariate evidence matters where it must tell a person from a namesake (a pair
+    without a date of birth). Random pairs understate how often namesakes agree: a first
+    name implies the sex, which shapes the form of exploitation, and a name the origin. u
+    is therefore taken from pairs of registrations with the same first name and surname
+    and different birth years (both present): nearly all are different persons (a year
+    recorded wrongly is rare), of the kind the evidence must separate. The rate is the
+    larger of theirs and that of two random registrations (Σ share², over the values
+    present): different birth years make namesakes disagree on a covariate that follows
+    age (the age group) more often than namesakes do, and the larger agreement is the
+    weaker evidence either way.
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n_registrations, ...)
+        Prepared registrations with ``fn, sn, dob_y`` (or the tokens ``tok_first_name,
+        tok_surname, tok_birth_year``) and ``ev0, ev1, ...`` (missing as null).
+
+    Returns
+    -------
+    dict
+        ``{"ev0": (u, n_pairs), ...}`` for the covariates with at least
+        :data:`NAMESAKE_MIN_PAIRS` such pairs (both values present); the others are left
+        to Splink's random pairs.
+    """
+    keys = next((list(k) for k in _NAMESAKES if set(k) <= set(p.columns)), None)
+    out: dict[str, tuple[float, int]] = {}
+    if keys is None:
+        return out
+    name, year = keys[:2], keys[2]
+    for c in _evidence_cols(p):
+        q = p.loc[p[keys + [c]].notna().all(axis=1), keys + [c]]
+        if not len(q):
+            continue
+        pairs = _pairs(q, name) - _pairs(q, keys)
+        if pairs < NAMESAKE_MIN_PAIRS:
+            continue
+        agree = _pairs(q, [*name, c]) - _pairs(q, [*name, year, c])
+        # the larger of this and the agreement of two random registrations (sum of squared shares): conditioning on
+        # different birth years understates agreement on a covariate that follows age (the age group)
+        f = p[c].value_counts(normalize=True).to_numpy()
+        out[c] = (float(min(max(agree / pairs, float((f**2).sum()), 0.01), 0.99)), int(pairs))
+    return out
 
 
 def _evidence(p: pd.DataFrame) -> list:
     """Exact comparisons of the person-level covariates (columns ``ev0, ev1, ...`` of prepare._evidence_columns).
 
-    m of disagreement fixed at :data:`COVARIATE_DISAGREEMENT`; u from random pairs.
+    m of agreement and disagreement fixed at the rates of :func:`covariate_disagreement`
+    (EM on clean training blocks would make a disagreement an absolute veto; a fixed guess
+    is wrong wherever organisations record covariates differently); u fixed at the rates
+    among namesakes (:func:`covariate_agreement_among_namesakes`) where there are enough
+    of them, otherwise from random pairs; a missing value is the null level (no evidence).
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    return [cl.CustomComparison(output_column_name=c, comparison_levels=[
-        cll.NullLevel(c), cll.ExactMatchLevel(c),
-        cll.ElseLevel().configure(m_probability=COVARIATE_DISAGREEMENT, fix_m_probability=True)])
-        for c in sorted((c for c in p.columns if c.startswith("ev") and c[2:].isdigit()), key=lambda c: int(c[2:]))]
+    u = covariate_agreement_among_namesakes(p)
+    out = []
+    for c, (m, _) in covariate_disagreement(p).items():
+        agree, differ = {"m_probability": 1 - m, "fix_m_probability": True}, {"m_probability": m,
+                                                                              "fix_m_probability": True}
+        if c in u:
+            agree |= {"u_probability": u[c][0], "fix_u_probability": True}
+            differ |= {"u_probability": 1 - u[c][0], "fix_u_probability": True}
+        out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
+            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), cll.ElseLevel().configure(**differ)]))
+    return out
 
 
 #: m of "registered more than a year apart" among true matches, fixed: a person can be registered again years

@@ -28,7 +28,8 @@ captured the person, as organisations would have recorded it:
   transposition of neighbours, a doubled or undoubled letter), first name and surname
   swapped, date of birth missing, wrong (day and month swapped, year, day or month off
   by one) or a placeholder (1 January of the birth year, 1900-01-01), sex or nationality
-  missing; and some organisations (probability ``uppercase_surnames`` each) write
+  missing, a person-level covariate (form of exploitation, age group) recorded with
+  another value or left empty; and some organisations (probability ``uppercase_surnames`` each) write
   surnames in capitals. Particles may also be written joined to the name (Vanderberg,
   Elamrani).
 * **Settings.** :data:`REGISTRATION_SCENARIOS` names several settings (error rates up to
@@ -114,6 +115,15 @@ class ErrorRates:
     uppercase_surnames : float
         Probability, per organisation, that it writes surnames in capitals (a style, not
         an error; normalisation removes it).
+    covariate_changed : float
+        Probability that a registration records another value of a person-level covariate
+        (each covariate other than sex and nationality independently: another form of
+        exploitation, the other age group), as when police record sexual and a shelter
+        labour exploitation, or the age group changes across years. Recorded in
+        ``errors.covariates_changed`` (the covariates changed, comma-separated).
+    covariate_missing : float
+        Probability that a registration leaves a person-level covariate empty (each
+        independently); ``errors.covariates_missing``.
 
     Defaults are meant to be realistic but linkable (a few per cent each; together about
     a quarter of the registrations carry at least one error).
@@ -130,6 +140,8 @@ class ErrorRates:
     nationality_missing: float = 0.02
     duplicate: float = 0.03
     uppercase_surnames: float = 0.3
+    covariate_changed: float = 0.0
+    covariate_missing: float = 0.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -211,6 +223,13 @@ REGISTRATION_SCENARIOS: dict[str, RegistrationScenario] = {
                        dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.03, nationality_missing=0.05,
                        duplicate=0.05),
             name_skew=1.6, particles=0.10),
+        RegistrationScenario(
+            "inconsistent_covariates", "covariates recorded differently: 20% of registrations with another form of "
+            "exploitation / age group, 15% without; 15% without a date of birth, skewed names (exponent 1.5)",
+            ErrorRates(name_variant=0.06, typo_first_name=0.08, typo_surname=0.08, swap_names=0.03, dob_missing=0.15,
+                       dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.05, nationality_missing=0.08,
+                       duplicate=0.06, covariate_changed=0.20, covariate_missing=0.15),
+            name_skew=1.5, particles=0.05),
     )
 }
 
@@ -238,7 +257,8 @@ class RegistrationSimulation:
         registration it duplicates, or ""), ``name_variant`` (kind or ""),
         ``typo_first_name``, ``typo_surname`` (kind or ""), ``swap_names``,
         ``dob_missing`` (bool), ``dob_wrong`` (kind or ""), ``sex_missing``,
-        ``nationality_missing`` (bool).
+        ``nationality_missing`` (bool), ``covariates_changed``, ``covariates_missing``
+        (covariate names, comma-separated, or "").
     error_rates : ErrorRates
     seed : int
         The entropy actually used (drawn when None was given), to reproduce the draw.
@@ -660,10 +680,26 @@ def _registrations(sim: Simulation, persons: pd.DataFrame, er: ErrorRates, rng, 
         "sex": sex,
         "nationality": nat,
     }
+    changed = np.full(n, "", dtype=object)
+    cmissing = np.full(n, "", dtype=object)
     for name in sc.covariate_names:
         if name != "sex":
             out = "nationality_group" if name == "nationality" else name
             cols[out] = persons[out].to_numpy(dtype=object)[pi]
+            if name in _NATIONALITY_COVARIATES:
+                continue  # follows the country, which has its own missing rate
+            # drawn only when asked for, so that the settings without them keep their draws
+            if er.covariate_changed > 0:
+                levels = np.asarray(pd.unique(persons[out].dropna()), dtype=object)
+                ch = np.flatnonzero(rng.random(n) < er.covariate_changed) if len(levels) > 1 else np.empty(0, int)
+                # another level, uniformly among the others (a shift by 1..k-1 positions)
+                pos = pd.Index(levels).get_indexer(cols[out][ch])
+                cols[out][ch] = levels[(pos + rng.integers(1, len(levels), size=len(ch))) % len(levels)]
+                changed[ch] = changed[ch] + np.where(changed[ch] == "", "", ",") + name
+            if er.covariate_missing > 0:
+                ms = np.flatnonzero(rng.random(n) < er.covariate_missing)
+                cols[out][ms] = ""
+                cmissing[ms] = cmissing[ms] + np.where(cmissing[ms] == "", "", ",") + name
     cols["true_person_id"] = persons["true_person_id"].to_numpy()[pi]
     regs = pd.DataFrame(cols)
     err = pd.DataFrame({
@@ -679,6 +715,8 @@ def _registrations(sim: Simulation, persons: pd.DataFrame, er: ErrorRates, rng, 
         "dob_wrong": dob_kind,
         "sex_missing": sex_missing,
         "nationality_missing": nat_missing,
+        "covariates_changed": changed,
+        "covariates_missing": cmissing,
     })
     order = np.lexsort((rid.astype(str), reg_date, oj))
     regs = regs.iloc[order].reset_index(drop=True)
