@@ -81,8 +81,8 @@ def test_score_and_wald_moves_follow_the_exact_aic(t1):
         else:
             moved += 1
             assert exact[j] < 0 and exact[j] <= exact.min() + 1.0
-    full = r(y)
-    assert full is not None and full.sum() > y.sum()
+    full, mask = r(y)
+    assert full is not None and full.sum() > y.sum() and mask is not None
 
 
 def test_reselection_widens_and_the_estimate_says_so(t1):
@@ -102,5 +102,19 @@ def test_estimate_default_repeats_the_search_with_covariates():
     e = estimate(data, reps=50, seed=3, **cs._estimate_kwargs(s))
     assert e.settings["search_repeated_in_bootstrap"] is True and e.conditional is False
     assert e.bootstrap.reselected > 40
-    d = estimate("uk_2013", reps=50, seed=1, n_jobs=1)  # no covariates: Cruyff's path, not re-selected
-    assert d.settings["search_repeated_in_bootstrap"] is False
+    c = estimate(data, reps=50, seed=3, search="cruyff", **cs._estimate_kwargs(s))  # list x covariate terms
+    assert c.settings["search_repeated_in_bootstrap"] is False
+
+
+def test_default_repeats_the_search_without_covariates_and_says_so():
+    """Plain k-list tables: Cruyff's search is repeated (from the component's model) in every replicate; the
+    peers' conditional intervals stay available and are labelled conditional."""
+    d = estimate("uk_2013", reps=50, seed=1, n_jobs=1)
+    assert d.settings["search_repeated_in_bootstrap"] is True and d.conditional is False
+    assert d.bootstrap.reselected == 50  # the boundary components (lists sharing nobody) are re-selected too
+    k = estimate("kosovo_1999", reps=50, seed=1, n_jobs=1)  # Cruyff's path holds one model: the search makes it
+    assert k.settings["search_repeated_in_bootstrap"] is True and k.conditional is False
+    for ci in ("parametric", "profile"):
+        p = estimate("kosovo_1999", reps=50, seed=1, n_jobs=1, ci=ci)
+        assert p.conditional is True and p.settings["search_repeated_in_bootstrap"] is False
+        assert p.to_dict()["interval"]["conditional_on_chosen_model"] is True

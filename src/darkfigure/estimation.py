@@ -666,7 +666,8 @@ def estimate(
             # the stratified search is repeated (over list pairs) in every replicate: see _Reselect
             resel = reselection_start(srch) if _AVERAGING["reselect"] else None
             boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, progress=progress,
-                                      draw=_AVERAGING["draw"], bias=_AVERAGING["bias"], reselect=resel)
+                                      draw=_AVERAGING["draw"], bias=_AVERAGING["bias"], reselect=resel,
+                                      reselect_order=max_order, reselect_from=_AVERAGING["reselect_from"])
         elif em is not None:
             from .loglinear.em import em_parametric_bootstrap
 
@@ -949,7 +950,7 @@ def _row_name(r, label=None) -> str:
 
 
 # how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)
-_AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True}
+_AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True, "reselect_from": "component"}
 
 
 def _point_table(fit: LogLinearFit, groups) -> pd.DataFrame:
