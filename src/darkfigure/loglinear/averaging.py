@@ -315,7 +315,8 @@ class _Reselect:
     k : float
         Penalty per parameter (2 for AIC, log n for BIC).
     max_steps : int
-        Most moves per replicate.
+        Most moves per replicate (from ``start="lower"``: plus the number of list
+        interactions in the component).
     cache : dict, optional
         Column-aliasing cache shared between the components.
     max_order : int
@@ -367,12 +368,14 @@ class _Reselect:
         self.hidden_zero = fit.fitted[self.hidden_index] == 0
         self.mask0 = np.array([p in fit.model.interactions for p in self.terms])
         self.mu0 = fit.fitted[self.obs_idx[self.keep]]
+        self.max_steps = max_steps
         if start == "lower":
+            # from the search's start the component's own terms are moves too: the same budget of other moves
+            self.max_steps += int(self.mask0.sum())
             self.mask0[:] = False
         elif start != "component":
             raise ValueError(f"start must be 'component' or 'lower', not {start!r}")
         self.k = k
-        self.max_steps = max_steps
         self.n_cells = t.n_cells
         self._used: dict[bytes, np.ndarray] = {} if cache is None else cache  # aliasing per model, shared
 
