@@ -118,3 +118,45 @@ def test_default_repeats_the_search_without_covariates_and_says_so():
         p = estimate("kosovo_1999", reps=50, seed=1, n_jobs=1, ci=ci)
         assert p.conditional is True and p.settings["search_repeated_in_bootstrap"] is False
         assert p.to_dict()["interval"]["conditional_on_chosen_model"] is True
+
+
+def test_three_list_terms_are_searched_within_the_hierarchy():
+    """max_order=3: the re-selection offers three-list terms only with their pairs, drops a pair only without its
+    triples, and every replicate ends in a hierarchical model (Kosovo, 4 lists, no covariates)."""
+    from darkfigure.io import read_histories
+    from darkfigure.loglinear.design import CompleteTable
+    from darkfigure.loglinear.terms import LogLinearModel
+
+    table = CompleteTable(read_histories("kosovo_1999"))
+    lists = list(table.histories.lists)
+    lower = LogLinearModel.make(table.variables)
+    fit = fit_model(table, LogLinearModel.make(table.variables, [tuple(lists[:3])]), check=True)
+    r = _Reselect(fit, lower, 2.0, max_steps=4, max_order=3)
+    assert r.ok and len(r.terms) == 6 + 4
+    assert r.mask0.sum() == 4  # the triple and its three pairs
+    triple = r.terms.index(tuple(lists[:3]))
+    assert sorted(r.sub[triple]) == sorted(r.terms.index(p) for p in [tuple(lists[:2]), (lists[0], lists[2]),
+                                                                        (lists[1], lists[2])])
+    assert all(triple in r.sup[i] for i in r.sub[triple])
+    rng = np.random.default_rng(4)
+    ends = 0
+    for _ in range(30):
+        y = rng.multinomial(int(fit.nhat), fit.fitted / fit.fitted.sum()).astype(float)
+        y[~table.observable] = 0.0
+        full, mask = r(y)
+        if mask is None:
+            continue
+        ends += 1
+        for j in np.flatnonzero(mask):
+            assert mask[r.sub[j]].all(), "a three-list term without one of its pairs"
+        m = r.model_of(mask)
+        assert m == LogLinearModel.make(table.variables, list(m.interactions))  # hierarchical closure
+    assert ends >= 25
+    pairs_only = _Reselect(fit, lower, 2.0, max_order=2)
+    assert not pairs_only.ok  # the component's triple is outside a pairs-only re-selection
+
+
+def test_estimate_repeats_the_search_with_max_order_3():
+    e = estimate("kosovo_1999", search="cruyff", max_order=3, reps=40, seed=2, n_jobs=1)
+    assert e.settings["max_order"] == 3 and e.settings["search_repeated_in_bootstrap"] is True
+    assert e.conditional is False and e.bootstrap.reselected == 40
