@@ -239,6 +239,8 @@ METHODS: dict[str, dict] = {
     # the replicate's component model (estimation._AVERAGING, set in the worker for this method only)
     "default-from-start": {"_averaging": {"reselect_from": "lower"}},
     "default-no-reselect": {"_averaging": {"reselect": False}},
+    # replicates drawn from the chosen (heaviest) model only, the search repeated from its start
+    "default-best-from-start": {"_averaging": {"draw": "best", "reselect_from": "lower"}},
     "cruyff-bic-param": {"search": "cruyff", "criterion": "bic", "ci": "parametric", "conditional": True},
     "cruyff-bic-profile": {"search": "cruyff", "criterion": "bic", "ci": "profile", "conditional": True},
     "cruyff-aic-param": {"search": "cruyff", "criterion": "aic", "ci": "parametric", "conditional": True},

@@ -30,13 +30,16 @@ replicate and did not cover better on the tuning settings of
 What the average cannot carry is the variance of which terms a search would pick in
 another sample beyond the models it visited; :mod:`darkfigure.loglinear.selection`
 reduces that by keeping every list x covariate term (the search then only chooses
-list dependences). ``reselect=`` carries the rest: the search over list pairs is
-repeated in every replicate (:class:`_Reselect`, stepwise by score and Wald steps from
-the replicate's component model; Buckland et al. 1997, sec. 3.2; Efron 2014, JASA
-109:991-1007), at about twice the cost of the plain mixture. On the tuning settings of
+list dependences). ``reselect=`` carries the rest: the search over list interactions
+(pairs; three-list terms too with ``reselect_order=3``) is repeated in every replicate
+(:class:`_Reselect`, stepwise by score and Wald steps from the replicate's component
+model; Buckland et al. 1997, sec. 3.2; Efron 2014, JASA 109:991-1007), at about twice
+the cost of the plain mixture. It is done after the stratified search, and without
+covariates after Cruyff's and the exhaustive search
+(:func:`~darkfigure.loglinear.selection.reselection_start`). On the tuning settings of
 ``benchmarks/coverage_study.py`` the plain mixture's bootstrap SD was below the
 empirical SD of N̂ (the error of N̂ in bootstrap SDs had SD 1.05-1.27), with misses on
-both sides; the re-selecting bootstrap is the default after a stratified search.
+both sides; the re-selecting bootstrap is the default.
 
 The bootstrap percentile interval of a log-linear N̂ inherits the estimator's
 small-sample bias twice (the replicates are centred at N̂ + bias). ``bias="shift"``
@@ -525,12 +528,14 @@ def averaged_bootstrap(
     level : float in (0, 1)
     groups : sequence of tuples of covariate names, optional
         Subgroup margins (default :func:`~darkfigure.loglinear.bootstrap.default_groups`).
-    draw : {"reweight", "mixture"}
+    draw : {"mixture", "reweight", "best"}
+        ``"best"``: every replicate drawn from the heaviest candidate (with `reselect`,
+        the parametric bootstrap of the search itself from the chosen model).
     bias : {"none", "shift"}
         ``"shift"``: correct the point estimates and the limits for the bootstrap
         estimate of the bias on the log scale (see the module docstring).
     reselect : LogLinearModel, optional
-        With ``draw="mixture"``: repeat the search over list pairs in every replicate,
+        With ``draw="mixture"``: repeat the search over list interactions in every replicate,
         stepwise from the component's model with the terms of `reselect` (the search's
         start, e.g. :func:`~darkfigure.loglinear.selection.stratified_start`) always kept
         and penalty 2 (AIC) or log n (BIC) per parameter as `avg.criterion`
@@ -562,8 +567,8 @@ def averaged_bootstrap(
         raise ValueError(f"reps must be at least 2 (got {reps}); 1,000 is usual")
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (got {level})")
-    if draw not in ("reweight", "mixture"):
-        raise ValueError(f"draw must be 'reweight' or 'mixture', not {draw!r}")
+    if draw not in ("reweight", "mixture", "best"):
+        raise ValueError(f"draw must be 'reweight', 'mixture' or 'best', not {draw!r}")
     if bias not in ("none", "shift"):
         raise ValueError(f"bias must be 'none' or 'shift', not {bias!r}")
     t = avg.fits[0].table
@@ -575,7 +580,7 @@ def averaged_bootstrap(
     n_resel = 0
     sts: list[str] = []  # per replicate, as the fixed-model bootstrap names them ("extended+lost list", ...)
     obs = t.observable
-    if draw == "mixture":
+    if draw in ("mixture", "best"):
         jobs = [_fixed_context(f, gmat) for f in avg.fits]
         if reselect is not None:
             kpen = np.log(max(float(t.y[obs].sum()), 2.0)) if avg.criterion == "bic" else 2.0
@@ -588,6 +593,8 @@ def averaged_bootstrap(
         pick = np.random.default_rng(np.random.SeedSequence(seed).spawn(reps + 1)[-1]).choice(
             len(avg.fits), size=reps, p=avg.weights
         )
+        if draw == "best":
+            pick[:] = 0  # every replicate from the heaviest model; only the re-selection varies the model
         with _progress(progress, reps, "model-averaged bootstrap") as advance:
             for b in range(reps):
                 advance(1)
