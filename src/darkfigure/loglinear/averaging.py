@@ -530,7 +530,10 @@ def averaged_bootstrap(
         Subgroup margins (default :func:`~darkfigure.loglinear.bootstrap.default_groups`).
     draw : {"mixture", "reweight", "best"}
         ``"best"``: every replicate drawn from the heaviest candidate (with `reselect`,
-        the parametric bootstrap of the search itself from the chosen model).
+        the parametric bootstrap of the search itself from the chosen model); ``"bic"``:
+        from the candidate with the smallest BIC (its small list interactions, which an
+        AIC search keeps at the edge of its threshold, are left out of the generating
+        model). Both are for study (``benchmarks/coverage_study.py``), not the default.
     bias : {"none", "shift"}
         ``"shift"``: correct the point estimates and the limits for the bootstrap
         estimate of the bias on the log scale (see the module docstring).
@@ -567,8 +570,8 @@ def averaged_bootstrap(
         raise ValueError(f"reps must be at least 2 (got {reps}); 1,000 is usual")
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (got {level})")
-    if draw not in ("reweight", "mixture", "best"):
-        raise ValueError(f"draw must be 'reweight', 'mixture' or 'best', not {draw!r}")
+    if draw not in ("reweight", "mixture", "best", "bic"):
+        raise ValueError(f"draw must be 'reweight', 'mixture', 'best' or 'bic', not {draw!r}")
     if bias not in ("none", "shift"):
         raise ValueError(f"bias must be 'none' or 'shift', not {bias!r}")
     t = avg.fits[0].table
@@ -580,7 +583,7 @@ def averaged_bootstrap(
     n_resel = 0
     sts: list[str] = []  # per replicate, as the fixed-model bootstrap names them ("extended+lost list", ...)
     obs = t.observable
-    if draw in ("mixture", "best"):
+    if draw in ("mixture", "best", "bic"):
         jobs = [_fixed_context(f, gmat) for f in avg.fits]
         if reselect is not None:
             kpen = np.log(max(float(t.y[obs].sum()), 2.0)) if avg.criterion == "bic" else 2.0
@@ -595,6 +598,8 @@ def averaged_bootstrap(
         )
         if draw == "best":
             pick[:] = 0  # every replicate from the heaviest model; only the re-selection varies the model
+        elif draw == "bic":
+            pick[:] = int(np.argmin([f.bic for f in avg.fits]))  # from the sparsest well-supported candidate
         with _progress(progress, reps, "model-averaged bootstrap") as advance:
             for b in range(reps):
                 advance(1)
