@@ -264,6 +264,8 @@ METHODS: dict[str, dict] = {
     "default-no-reselect": {"_averaging": {"reselect": False}},
     # replicates drawn from the chosen (heaviest) model only, the search repeated from its start
     "default-best-from-start": {"_averaging": {"draw": "best", "reselect_from": "lower"}},
+    # replicates drawn from the smallest-BIC candidate, the AIC search repeated (narrower on T1/T3; not validated)
+    "default-bic-draw": {"_averaging": {"draw": "bic"}},
     "cruyff-bic-param": {"search": "cruyff", "criterion": "bic", "ci": "parametric", "conditional": True},
     "cruyff-bic-profile": {"search": "cruyff", "criterion": "bic", "ci": "profile", "conditional": True},
     "cruyff-aic-param": {"search": "cruyff", "criterion": "aic", "ci": "parametric", "conditional": True},
