@@ -259,7 +259,7 @@ def _estimate_kwargs(setting: Setting) -> dict:
 METHODS: dict[str, dict] = {
     "default": {},  # search="auto" (stratified with covariates), ci="averaged" (AIC weights, search repeated)
     # the default with the re-selection started from the search's own start (no list interaction) instead of
-    # the replicate's component model (estimation._AVERAGING, set in the worker for this method only)
+    # the replicate's component model (pipeline.interval._AVERAGING, set in the worker for this method only)
     "default-from-start": {"_averaging": {"reselect_from": "lower"}},
     "default-no-reselect": {"_averaging": {"reselect": False}},
     # replicates drawn from the chosen (heaviest) model only, the search repeated from its start
@@ -305,10 +305,10 @@ def _run_one(args) -> list[dict]:
     for m in methods:
         kw = dict(METHODS[m])
         kw.pop("conditional", None)
-        from darkfigure import estimation
+        from darkfigure.pipeline import interval
 
-        saved = dict(estimation._AVERAGING)
-        estimation._AVERAGING.update(kw.pop("_averaging", {}))
+        saved = dict(interval._AVERAGING)
+        interval._AVERAGING.update(kw.pop("_averaging", {}))
         if kw.pop("oracle", False):
             kw["model"] = oracle_terms(setting)
         t0 = time.perf_counter()
@@ -318,8 +318,8 @@ def _run_one(args) -> list[dict]:
         except Exception as ex:  # noqa: BLE001 - a failure is a result of the study
             e, err = None, f"{type(ex).__name__}: {ex}"
         finally:
-            estimation._AVERAGING.clear()
-            estimation._AVERAGING.update(saved)
+            interval._AVERAGING.clear()
+            interval._AVERAGING.update(saved)
         sec = time.perf_counter() - t0
         est = None if e is None else e.estimates
         for (cov, lev), n_true in truth.items():

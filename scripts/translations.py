@@ -3,7 +3,7 @@
     python scripts/translations.py            # extract the texts, update every .po, compile every .mo
     python scripts/translations.py --check    # fail when a text is untranslated or a .mo is stale
 
-The texts are the ``_("...")`` calls of ``src/darkfigure/report/public.py`` and of the
+The texts are the ``_("...")`` calls of ``src/darkfigure/report/public*.py`` and of the
 template ``public.html.j2`` (jinja2's i18n extension). Each language has
 ``src/darkfigure/report/locale/<lang>/LC_MESSAGES/darkfigure.po`` (edited by hand) and the
 compiled ``darkfigure.mo`` next to it, committed so that ``pip install -e .`` needs no build
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "src" / "darkfigure" / "report"
 LOCALE = REPORT / "locale"
-SOURCES = [(REPORT / "public.py", "python"),
+SOURCES = [*((p, "python") for p in sorted(REPORT.glob("public*.py"))),
            (REPORT / "templates" / "public.html.j2", "jinja2.ext:babel_extract")]
 DOMAIN = "darkfigure"
 

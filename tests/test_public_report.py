@@ -506,9 +506,9 @@ def test_bad_input_gives_clear_errors(runs, tmp_path, untouched):
 def test_rewrites_its_own_report_and_pdf_is_skipped_without_chromium(runs, monkeypatch):
     d = runs["compare"]
     _cli(["report", d, "--audience", "public"])  # its own file: replaced without --overwrite
-    import darkfigure.report.public as public
+    import darkfigure.report.pdf as pdf
 
-    monkeypatch.setattr(public, "find_chromium", lambda: None)
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
     r = runner.invoke(app, ["report", str(d), "--audience", "public", "--pdf"])
     assert r.exit_code == 0 and _has(r.output, "PDF skipped") and _has(r.output, "needs Chromium")
     assert not (d / "report_public_en.pdf").exists()

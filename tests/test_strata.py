@@ -80,15 +80,26 @@ def test_loglinear_strata_cover_the_truth_and_total_adds_draws(sim, tmp_path):
     assert covered >= 10  # 95% intervals over 12 strata: 10 or more with probability 0.98
     tot = r.totals.iloc[0]
     assert tot["group"] == "total" and tot["strata"] == 12
-    assert tot["nhat"] == pytest.approx(m["nhat"].sum())
-    # the total's interval is the quantiles of the sum of the strata's draws, far narrower than adding limits
+    assert tot["nhat_uncorrected"] == pytest.approx(m["nhat"].sum())
+    # the total's interval is the quantiles of the sum of the strata's draws, far narrower than adding limits;
+    # by default bias-corrected: point minus the bootstrap's bias b, the draws shifted by -2b
     store = ResultCache(cache)
     draws = sum(store.get(k)["draws"] for k in [p.stem for p in cache.glob("??/*.npz")])
-    assert tot["lower"] == pytest.approx(np.quantile(draws, 0.025))
-    assert tot["upper"] == pytest.approx(np.quantile(draws, 0.975))
+    b = draws.mean() - m["nhat"].sum()
+    assert tot["bootstrap_bias"] == pytest.approx(b)
+    assert tot["nhat"] == pytest.approx(m["nhat"].sum() - b)
+    assert tot["lower"] == pytest.approx(np.quantile(draws - 2 * b, 0.025))
+    assert tot["upper"] == pytest.approx(np.quantile(draws - 2 * b, 0.975))
     assert tot["upper"] - tot["lower"] < 0.6 * (m["upper"].sum() - m["lower"].sum())
-    assert tot["bootstrap_bias"] == pytest.approx(draws.mean() - m["nhat"].sum())
     assert tot["lower"] <= sim.total <= tot["upper"]
+    # total_bias="report": the plain sums and the plain quantiles (all from the cache: nothing recomputed)
+    plain = estimate_strata(sim.persons, by=["region", "period"], reps=300, seed=3, n_jobs=1, cache=cache,
+                            total_bias="report")
+    assert plain.counts["computed"] == 0
+    ptot = plain.totals.iloc[0]
+    assert ptot["nhat"] == pytest.approx(m["nhat"].sum())
+    assert ptot["lower"] == pytest.approx(np.quantile(draws, 0.025))
+    assert ptot["upper"] == pytest.approx(np.quantile(draws, 0.975))
     # margins by each --by column
     assert set(r.totals["group"]) == {"total", "region", "period"}
     reg = r.totals[r.totals["group"] == "region"].set_index("level")["nhat"]
@@ -225,6 +236,8 @@ def test_options_are_checked(sim):
         estimate_strata(sim.persons, by="province")
     with pytest.raises(ValueError, match="--reps"):
         estimate_strata(sim.persons, by="region", reps=5)
+    with pytest.raises(ValueError, match="--total-bias"):
+        estimate_strata(sim.persons, by="region", total_bias="remove")
 
 
 # ----------------------------------------------------------------------------- kill and restart
@@ -267,7 +280,9 @@ def test_cli_strata_writes_and_reuses_the_cache(sim, tmp_path, cli):
     t = pd.read_csv(out / "strata.csv")
     assert list(t.columns[:8]) == ["region", "period", "observed", "nhat", "lower", "upper", "status", "reason"]
     cli(["strata", str(data), "--by", "region,period", "--reps", "50", "--jobs", "1", "--out", str(out)], code=0,
-        says=["0 unit(s) computed, 12 from the cache"])
+        says=["0 unit(s) computed, 12 from the cache", "corrected for the strata's summed small-sample bias"])
+    t = pd.read_csv(out / "totals.csv")
+    assert t.loc[0, "nhat"] == pytest.approx(t.loc[0, "nhat_uncorrected"] - t.loc[0, "bootstrap_bias"], rel=1e-9)
     cli(["strata", str(data), "--by", "region", "--method", "nope"], code=2, says=["--method"])
 
 

@@ -114,11 +114,11 @@ def _heterogeneity(h: CaptureHistories, model: str):
 
 def _chosen_gof(h: CaptureHistories, b) -> dict:
     """Deviance test of a bootstrap search's chosen model (refitted once on the table)."""
-    from .loglinear.design import CompleteTable
     from .loglinear.fit import fit_model
+    from .pipeline.table import lists_table
 
     try:
-        f = fit_model(CompleteTable(h.collapse()), b.terms, check="auto")
+        f = fit_model(lists_table(h), b.terms, check="auto")
     except (ValueError, np.linalg.LinAlgError):
         return {}
     if not f.identified:
@@ -127,24 +127,24 @@ def _chosen_gof(h: CaptureHistories, b) -> dict:
 
 
 def _exhaustive(h: CaptureHistories, reps: int, seed: int | None):
-    from .loglinear.design import CompleteTable
     from .loglinear.downhill import bic_bootstrap
+    from .pipeline.table import lists_table
 
     # MultipleSystemsEstimation's estimate_population_bic: the admissible hierarchical models
     # (all for up to 4 lists, up to three-list terms for 5, two-list terms for 6) ranked by BIC,
     # and a BCa interval from a bootstrap that repeats the BIC choice among the ntop best
     # (the package's default ntop: all for 3 lists, 20 for 4, 100 for 5 or 6)
-    b = bic_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed, condition_on_n=True)  # the package's form
+    b = bic_bootstrap(lists_table(h), reps=reps, seed=seed, condition_on_n=True)  # the package's form
     return (b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b),
             "ok", {**_chosen_gof(h, b), "raw": b})
 
 
 def _downhill(h: CaptureHistories, reps: int, seed: int | None):
-    from .loglinear.design import CompleteTable
     from .loglinear.downhill import downhill_bootstrap
+    from .pipeline.table import lists_table
 
     # MultipleSystemsEstimation's downhill search, repeated in every bootstrap replicate
-    b = downhill_bootstrap(CompleteTable(h.collapse()), reps=reps, seed=seed, condition_on_n=True)  # the package's form
+    b = downhill_bootstrap(lists_table(h), reps=reps, seed=seed, condition_on_n=True)  # the package's form
     return (b.nhat, b.confidence_interval.low, b.confidence_interval.high, "bca", list(b.warnings), _model_text(b),
             "ok", {**_chosen_gof(h, b), "raw": b})
 

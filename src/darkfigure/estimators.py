@@ -353,11 +353,11 @@ class _SelectionBootstrapEstimator(Estimator):
         raise NotImplementedError
 
     def _fit(self, data: Any) -> Result:
-        from .loglinear.design import CompleteTable
+        from .pipeline.table import lists_table
         from .results import from_selection_bootstrap
 
-        h = _histories(data).collapse()
-        return from_selection_bootstrap(self._run(CompleteTable(h)), h.n_observed, self.method)
+        h = _histories(data)
+        return from_selection_bootstrap(self._run(lists_table(h)), h.n_observed, self.method)
 
 
 class Downhill(_SelectionBootstrapEstimator):

@@ -42,7 +42,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .evidence import (
+    _CHECK_WORDS,
+    BARELY_IDENTIFIED,
+    CHAO_Z,
+    GOF_ALPHA,
+    SPARSE_FACTOR,
+    _fmt,
+    chao_bound,
+    format_p,
+    goodness_of_fit,
+    negative_dependence,
+)
 from .histories import CaptureHistories
+from .publish import publish_statement
 
 __all__ = [
     "ASSUMPTIONS",
@@ -56,30 +69,15 @@ __all__ = [
     "format_p",
 ]
 
-#: deviance p-value below which a model is taken to be contradicted by the table (as diagnostics.GOF_ALPHA)
-GOF_ALPHA = 0.05
-#: share of observable cells fitted below 1 above which the chi-square reference is not trusted (as diagnostics)
-SPARSE_SHARE = 0.2
-#: on a sparse table the deviance test flags only beyond this multiple of its chi-square critical value
-SPARSE_FACTOR = 2.0
-#: an upper limit above this many times the persons observed: the data barely identify N (as estimate.py)
-BARELY_IDENTIFIED = 50.0
-#: one-sided z: N̂ this many standard errors below Chao's bound contradicts heterogeneity (as diagnostics.CHAO_Z)
-CHAO_Z = 1.645
 #: validation fails when fewer than this share of held-out lists is covered ...
 VALIDATION_COVERAGE = 0.5
 #: ... and the median |log(N̂ / |L|)| exceeds this (N̂ off by more than 25% on a typical held-out list)
 VALIDATION_LOG_RATIO = float(np.log(1.25))
-#: an empty overlap of two lists is evidence of negative dependence when independence would put this many there
-EMPTY_OVERLAP_EXPECTED = 3.0
 #: methods the validation does not rerun: LCMCR's sampler takes ~10-40 s per run, k runs are not affordable
 NOT_VALIDATED = ("lcmcr",)
 
 _LOGLINEAR = ("loglinear-model", "loglinear-bic", "loglinear-aic", "loglinear-pvalue", "bic-exhaustive", "downhill")
 
-#: the heterogeneity checks of darkfigure.diagnostics, in words
-_CHECK_WORDS = {"heterogeneity": "the heterogeneity score tests", "residuals_by_number_of_lists":
-                "the residuals by number of lists", "chao_lower_bound": "N̂ below Chao's lower bound"}
 
 #: the assumption each method makes, in plain words (what an analyst would defend)
 ASSUMPTIONS: dict[str, str] = {
@@ -113,116 +111,6 @@ ASSUMPTIONS: dict[str, str] = {
 #: methods whose model has no individual heterogeneity of catchability (Chao's bound can contradict them)
 HOMOGENEOUS = (*_LOGLINEAR, "M0", "Mt", "dga")
 
-
-def goodness_of_fit(deviance: float, df: int, fitted: np.ndarray | None = None) -> dict:
-    """Deviance test of a fitted model against chi-square on its residual df.
-
-    Parameters
-    ----------
-    deviance : float
-        Residual (Poisson) deviance over the observable cells.
-    df : int
-        Residual degrees of freedom.
-    fitted : ndarray of shape (n_cells,), optional
-        Fitted counts of the observable cells; when more than ``SPARSE_SHARE`` of them are
-        below 1 the chi-square reference is unreliable and the test does not flag
-        (same rule as :func:`darkfigure.diagnostics.model_checks`).
-
-    Returns
-    -------
-    dict with ``deviance, df, p_value`` (None when df <= 0 or the deviance is not finite),
-    ``sparse`` (bool) and ``flagged`` (bool: p < ``GOF_ALPHA`` on a table that is not sparse;
-    on a sparse table, the deviance above ``SPARSE_FACTOR`` times the chi-square critical value).
-    """
-    dev = float(deviance) if deviance is not None else float("nan")
-    df = int(df) if df is not None else 0
-    p = float(stats.chi2.sf(dev, df)) if df > 0 and np.isfinite(dev) else None
-    sparse = bool(fitted is not None and len(fitted) and np.mean(np.asarray(fitted, dtype=float) < 1.0) > SPARSE_SHARE)
-    # on a sparse table a cell's deviance averages at most ~1.16 (Poisson mean near 1) instead of 1 and its sd at
-    # most ~1.55 instead of 1.41, so twice the chi-square critical value is still far beyond what a true model gives
-    gross = bool(p is not None and dev > SPARSE_FACTOR * stats.chi2.ppf(1 - GOF_ALPHA, df))
-    return {"deviance": dev if np.isfinite(dev) else None, "df": df, "p_value": p, "sparse": sparse,
-            "flagged": bool(p is not None and p < GOF_ALPHA and (not sparse or gross))}
-
-
-def chao_bound(h: CaptureHistories) -> dict | None:
-    """Chao's lower bound under heterogeneity (Mth Chao, Rivest & Baillargeon 2007) with its profile interval.
-
-    Parameters
-    ----------
-    h : CaptureHistories
-        At least 3 lists (covariates are summed over).
-
-    Returns
-    -------
-    dict with ``nhat, se, low, high`` (persons; the 95% multinomial profile interval of
-    Rcapture's ``closedpCI.t``), ``model`` (``"Mth-chao"``), its deviance test ``deviance, df,
-    p_value`` and ``contradicted`` (True when :func:`goodness_of_fit` flags that model: the
-    bound is then quoted with that warning), or None with fewer than 3 lists or when the
-    bound is not identified.
-    """
-    if h.k < 3:
-        return None
-    from .heterogeneity import fit_heterogeneity
-
-    try:
-        f = fit_heterogeneity(h.collapse(), "Mth-chao")
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    if f.status != "ok" or not (np.isfinite(f.nhat) and np.isfinite(f.se)):
-        return None
-    lo, hi = (f.low, f.high) if f.interval is not None else (f.nhat - 1.96 * f.se, f.nhat + 1.96 * f.se)
-    # the bound is Mth Chao's N̂: when that model itself fits the table poorly, whoever quotes the bound must say so
-    fitted = getattr(f, "fitted", None)
-    g = goodness_of_fit(f.deviance, f.df, None if fitted is None else np.asarray(fitted, dtype=float))
-    return {"nhat": float(f.nhat), "se": float(f.se), "low": float(max(lo, h.n_observed)), "high": float(hi),
-            "model": "Mth-chao", "deviance": g["deviance"], "df": g["df"], "p_value": g["p_value"],
-            "contradicted": bool(g["flagged"])}
-
-
-def negative_dependence(h: CaptureHistories, n: float, checks: list[dict] | None = None) -> list[str]:
-    """Signs that some lists are negatively dependent (which makes Chao's bound overstate N).
-
-    Parameters
-    ----------
-    h : CaptureHistories
-    n : float
-        A population size to judge empty overlaps by (Chao's bound: the larger N, the fewer
-        shared persons independence predicts, so the judgement is conservative).
-    checks : list of dict, optional
-        ``Check.to_dict()`` of a log-linear model; the ``heterogeneity`` check's
-        ``pairwise_z`` (every pairwise interaction in the model) is read.
-
-    Returns
-    -------
-    list of str
-        One phrase per sign: a pair of lists sharing nobody though independence puts more
-        than ``EMPTY_OVERLAP_EXPECTED`` persons there (|A||B|/n), or a pairwise interaction
-        with z < -1.96. Empty when there is none.
-    """
-    out = []
-    sizes = h.list_sizes()
-    for a, b in h.empty_overlaps():
-        e = float(sizes[a]) * float(sizes[b]) / max(float(n), 1.0)
-        if e > EMPTY_OVERLAP_EXPECTED:
-            out.append(f"lists {a} and {b} share nobody where independence would put about {e:,.0f} persons")
-    for c in checks or []:
-        if c.get("name") == "heterogeneity":
-            for pair, z in ((c.get("details") or {}).get("pairwise_z") or {}).items():
-                if z is not None and np.isfinite(z) and z < -1.96:
-                    out.append(f"the interaction {pair} is negative (z = {z:+.1f})")
-    return out
-
-
-def format_p(p) -> str:
-    """``"p = 1.6e-07"``, or ``"p < 1e-16"`` below double precision's resolution (never ``"p = 0"``)."""
-    if p is None or not np.isfinite(p):
-        return "p unknown"
-    return "p < 1e-16" if p < 1e-16 else f"p = {p:.2g}"
-
-
-def _fmt(v) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{v:,.0f}"
 
 
 def _names(ms) -> str:
@@ -568,139 +456,3 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
     t["evidence"] = ev
     t["verdict"] = verdict
     return t
-
-
-def publish_statement(est) -> dict:
-    """What to publish from one :class:`~darkfigure.estimation.Estimate`: the headline rules on it and its checks.
-
-    Parameters
-    ----------
-    est : Estimate
-        With its ``checks`` (goodness of fit, residuals, Chao's bound, heterogeneity); its
-        fit, bootstrap and interval are read too, so that the statement never contradicts
-        the run's own warnings (docs/headline_rules.md, "what to publish").
-
-    Returns
-    -------
-    dict with ``low``, ``high`` (persons; ``high`` None when this run cannot give the upper
-    end; both None without an interval), ``statement`` (one plain paragraph), ``rules``
-    (identifiers as in docs/headline_rules.md, the caveats ``fit-unclear``,
-    ``failed-replicates`` and ``no-interval`` after the rule) and ``publish_interval`` (True
-    when N̂'s interval may be published as it stands).
-    """
-    h = est.histories
-    checks = [c.to_dict() for c in est.checks]
-    flags = {c["name"]: bool(c["flagged"]) for c in checks if c.get("computed", True)}
-    lo, hi, nh = float(est.lower), float(est.upper), float(est.nhat)
-    n_obs = int(h.n_observed)
-    has_ci = not (np.isnan(lo) and np.isnan(hi))
-    rng = f"{_fmt(lo)}–{_fmt(hi)}"
-    # N̂ with its interval, or N̂ alone when the run computed none (never "N̂ 12,350 (–––)")
-    nhr = f"N̂ {_fmt(nh)} ({rng})" if has_ci else f"N̂ {_fmt(nh)}"
-    low_, high_ = (lo, hi) if has_ci else (None, None)
-    fit = est.fit
-    if not fit.identified or not np.isfinite(nh):
-        return {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
-                "statement": "Nothing to publish: the data do not identify N under the chosen model."}
-    # caveats the run's own warnings raise, said in every statement that keeps N̂
-    caveats: list[tuple[str, str]] = []
-    boot = getattr(est, "bootstrap", None)
-    counts = (getattr(boot, "status_counts", None) or {}) if boot is not None else {}
-    failed = int(counts.get("not identified", 0) or 0)
-    if failed and has_ci:
-        caveats.append(("failed-replicates", f"{failed} of {boot.n_replicates} bootstrap replicates gave no finite "
-                        "N̂ and are left out, so the interval understates the uncertainty"))
-    if not has_ci:
-        caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
-                        "run it again with a bootstrap or the profile likelihood"))
-    gof = None
-    dev, df = getattr(fit, "deviance", None), getattr(fit, "df_residual", None)
-    if dev is not None and df is not None and int(df) > 0 and "goodness_of_fit" in flags:
-        t = getattr(fit, "table", None)
-        fitted = fit.fitted[t.observable] if t is not None and getattr(fit, "fitted", None) is not None else None
-        gof = goodness_of_fit(dev, int(df), fitted)
-    if gof is not None and not flags.get("goodness_of_fit") and not gof["flagged"] and gof["p_value"] is not None \
-            and gof["p_value"] < GOF_ALPHA:
-        caveats.append(("fit-unclear", f"the deviance test rejects the model (deviance {gof['deviance']:,.1f} on "
-                        f"{gof['df']} df, {format_p(gof['p_value'])}) but the table is sparse, so whether the model "
-                        "fits cannot be judged reliably"))
-
-    def out(low, high, rules, publish, statement, cav=True):
-        """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
-        cs = caveats if cav else [c for c in caveats if c[0] == "no-interval"]
-        if cs:
-            statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
-        return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
-                "publish_interval": bool(publish and has_ci and not cs), "statement": statement}
-
-    # degenerate: the model fits the unseen cell as 0 (N̂ = n), e.g. everybody on every list
-    hidden0 = False
-    t = getattr(fit, "table", None)
-    if t is not None and getattr(fit, "fitted", None) is not None:
-        hidden0 = bool(np.any(np.asarray(fit.fitted)[t.hidden] == 0))
-    if nh - n_obs < 0.5 or (has_ci and np.isfinite(lo) and np.isfinite(hi) and hi - lo < 0.5):
-        return out(float(n_obs), None, ["degenerate"], False,
-                   f"Do not publish {nhr}: the model says nobody was missed (N̂ equals the {n_obs:,} persons "
-                   "observed"
-                   + (", its interval has no width" if has_ci else "") + "), which the data cannot support; they do "
-                   "not tell how many persons no list saw, so report only that at least "
-                   f"{n_obs:,} persons were registered.", cav=False)
-    if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
-        return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
-                   f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
-                   "above under this model (run darkfigure compare for methods that may).", cav=False)
-    if flags.get("goodness_of_fit") or (gof is not None and gof["flagged"]):
-        return out(low_, high_, ["poor-fit"], False,
-                   f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
-                   "darkfigure compare, whose headline weighs the other methods.", cav=False)
-    zero = (" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
-            "which the data cannot support." if hidden0 else "")
-    if h.k == 2:
-        return out(low_, high_, ["no-checks"], False,
-                   f"{nhr} rests on its model alone: with 2 lists no check of the identifying assumption is "
-                   "possible (that the two lists are independent" + (" within each covariate stratum"
-                                                                      if h.covariates else "")
-                   + "; other models give the same table and a different N), so publish it only with that caveat."
-                   + zero)
-    if not flags:
-        return out(low_, high_, ["no-checks"], False,
-                   f"{nhr} rests on its model alone: no check of how the lists overlap could be run on these "
-                   "data, so publish it only with that caveat." + zero)
-    detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
-    chao = chao_bound(h) if detected and "chao_lower_bound" in flags else None
-    if detected and chao is not None and flags.get("chao_lower_bound"):
-        neg = negative_dependence(h, chao["nhat"], checks)
-        cb = f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–{_fmt(chao['high'])})"
-        if chao.get("contradicted"):
-            cb += f" (from model Mth Chao, which itself fits the table poorly, {format_p(chao['p_value'])})"
-        if neg:
-            start = (f"The range to report starts at N̂'s lower limit {_fmt(lo)}" if has_ci
-                     else f"The range to report starts near N̂ {_fmt(nh)}")
-            return out(lo if has_ci else None, None, ["chao-vs-negative-dependence"], False,
-                       f"{start} and reaches at least {cb}, not {nhr} alone, because the data cannot tell which is "
-                       "wrong: N̂ is too low if persons differ in how likely they are to be registered, while the "
-                       f"bound is too high if lists are negatively dependent ({'; '.join(neg)}), which the model "
-                       "allows for and the bound does not. How far above the bound N may lie this model cannot say: "
-                       "darkfigure compare gives the headline range with its reasons." + zero)
-        return out(chao["low"], None, ["below-chao", "chao-raise"], False,
-                   f"Do not publish {nhr}: the checks detect heterogeneity ({', '.join(detected)}) and N̂ lies "
-                   f"below {cb}; the range to report starts at the bound's lower limit {_fmt(chao['low'])} and its "
-                   "upper end needs models of heterogeneity (darkfigure compare).", cav=False)
-    if detected:
-        floor = (f"publish its lower limit {_fmt(lo)} as a floor" if has_ci and np.isfinite(lo)
-                 else "treat it as a floor")
-        return out(low_, high_, ["heterogeneity"], False,
-                   f"{nhr} is likely too low: the checks detect heterogeneity ({', '.join(detected)}); {floor} and "
-                   "take the range from darkfigure compare." + zero)
-    why = ("the checks find no heterogeneity it misses (the identifying assumption — no highest-order "
-           "interaction — remains untested)")
-    if hidden0:
-        return out(low_, high_, ["agree"], False, f"Publish {nhr} only with care: {why}." + zero)
-    if any(c[0] == "fit-unclear" for c in caveats):
-        return out(low_, high_, ["agree"], False, f"Publish {nhr} only with the caveats below: {why}.")
-    if not has_ci:
-        return out(low_, high_, ["agree"], False, f"Do not publish {nhr} yet: the model fits and {why}.")
-    if failed:
-        return out(low_, high_, ["agree"], False, f"Publish N̂ {_fmt(nh)} only with the caveat that its interval "
-                   f"{rng} is too narrow: the model fits and {why}.")
-    return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: the model fits and {why}.")

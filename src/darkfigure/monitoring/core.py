@@ -178,22 +178,16 @@ def monitor(
     metadata; Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley.
     """
     from ..estimation import estimate
-    from ..io import read_histories
+    from ..pipeline.reading import read_step
 
     if suppress_below < 0:
         raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
-    from ..linkage.uncertainty import resolve_linkage
-
-    # a `darkfigure link` output folder: its histories, and its match probabilities for the linkage correction
-    data, run, linkage = resolve_linkage(data, kwargs.pop("linkage_run", None), kwargs.pop("linkage", None))
-    read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
+    # a `darkfigure link` output folder: its histories, and its match probabilities for the linkage correction;
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
-    read_kw["missing"] = "error" if kwargs.get("missing", "error") == "error" else "keep"
-    if "covariates" in read_kw:
-        from ..estimation import with_year
-
-        read_kw["covariates"] = with_year(read_kw["covariates"], year)
-    h = read_histories(data, **read_kw)
+    read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
+    reading = read_step(data, year=year, missing="error" if kwargs.get("missing", "error") == "error" else "keep",
+                        linkage_run=kwargs.pop("linkage_run", None), linkage=kwargs.pop("linkage", None), **read_kw)
+    h, run, linkage = reading.histories, reading.linkage_run, reading.linkage
     if year not in h.covariates:
         raise DataError(
             f"year column {year!r} is not among the covariates of the data {list(h.covariates)}; "

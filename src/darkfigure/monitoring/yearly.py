@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..histories import CaptureHistories, DataError
+from ..histories import CaptureHistories
 
 __all__ = ["YearlyComparison", "compare_years"]
 
@@ -119,11 +119,11 @@ def compare_years(
     """
     from ..estimation import estimate
     from ..io import read_histories
+    from ..pipeline.reading import require_year
 
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
     h = read_histories(data, **read_kw)
-    if year not in h.covariates:
-        raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
+    require_year(h, year)
     sz = None
     if structural_zeros is not None:
         from ..structural import validate_structural_zeros

@@ -39,12 +39,12 @@ from .. import __version__
 from ..errors import DataError
 from .cache import MemoryCache, ResultCache, unit_key
 from .engines import ENGINES, Progress, run_local, run_spark
+from .reading import _histories, _plain, _read_frame, read_replicates
 from .units import METHODS, Unit, derive_seed
 
 __all__ = ["StrataResult", "estimate_strata", "combine", "read_replicates", "COMBINE"]
 
 COMBINE = ("auto", "rubin", "pooled")
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xls")
 #: a --by column with more levels than this share of the persons is most likely an identifier
 _ID_LIKE_SHARE = 0.5
 
@@ -65,7 +65,9 @@ class StrataResult:
         added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
         ``strata_left_out``, ``observed_left_out`` (persons in strata not estimable, not in N̂),
         ``bootstrap_bias`` (log-linear: mean of the summed bootstrap draws minus the summed N̂, the
-        bootstrap's estimate of the summed small-sample bias; a warning when above half a standard error).
+        bootstrap's estimate of the summed small-sample bias), ``nhat_uncorrected`` (log-linear: the
+        plain sum of the strata's N̂; ``nhat`` is ``nhat_uncorrected - bootstrap_bias`` when the
+        totals are bias-corrected, see `total_bias` of :func:`estimate_strata`).
     settings : dict
     warnings : list of str
         About the run as a whole (identifier-like columns, replicate files left out, ...).
@@ -126,10 +128,6 @@ RULE_TEXT = (
 )
 
 
-def _plain(v):
-    return v.item() if hasattr(v, "item") else v
-
-
 # ----------------------------------------------------------------------------- combining replicates
 def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: str, level: float) -> dict:
     """Combine M replicates of one estimand (a stratum or a total).
@@ -186,143 +184,6 @@ def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: st
             "within_var": W, "between_var": B}
 
 
-# ----------------------------------------------------------------------------- reading
-def _read_frame(path, count: str):
-    from ..io import read_table
-
-    if isinstance(path, pd.DataFrame):
-        return path
-    return read_table(path)
-
-
-def _histories(frame: pd.DataFrame, lists, by, count: str, name: str):
-    from ..io import read_histories
-
-    cols = (list(lists) if lists else []) + list(by)
-    if count in frame.columns:
-        cols.append(count)
-    missing = [c for c in by if c not in frame.columns]
-    if missing:
-        raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}")
-    if lists:
-        gone = [a for a in lists if a not in frame.columns]
-        if gone:
-            raise DataError(f"list column(s) {gone} not in {name} (--lists); its columns are "
-                            f"{list(map(str, frame.columns))}")
-        frame = frame[cols]
-    else:
-        frame = frame[[c for c in frame.columns if c in by or c == count or _binary(frame[c])]]
-    # a --by column with one level is one stratum (CaptureHistories refuses it as a covariate): set apart
-    const = {}
-    for c in by:
-        vals = frame[c].dropna().unique()
-        if len(vals) <= 1:
-            if frame[c].isna().any():
-                raise DataError(f"--by column {c!r} in {name} has a single known level and {int(frame[c].isna().sum())}"
-                                " unknown value(s): impute them (--replicates) or leave the column out of --by")
-            const[c] = _plain(vals[0]) if len(vals) else None
-    covs = [c for c in by if c not in const]
-    if const:
-        frame = frame.drop(columns=list(const))
-    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep")
-    if const:
-        import dataclasses
-
-        t = h.table.assign(**const)
-        inc = None if h.incomplete is None else h.incomplete.assign(**const)
-        levels = {**h.levels, **{c: (v,) for c, v in const.items()}}
-        h = dataclasses.replace(h, table=t, incomplete=inc, levels=levels)
-    return h
-
-
-def _binary(s: pd.Series) -> bool:
-    v = pd.to_numeric(s, errors="coerce")
-    return bool(v.notna().all() and v.isin([0, 1]).all())
-
-
-def _pattern_counts(h) -> pd.Series:
-    t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
-    key = t[list(h.lists)].astype(int).astype(str).agg("".join, axis=1)
-    return t.groupby(key)["count"].sum().sort_index()
-
-
-def read_replicates(folder: str | Path, reference, by, count: str = "count", kind: str = "imputation"):
-    """Read a folder of replicates of the data and check they agree with the reference histories.
-
-    Parameters
-    ----------
-    folder : path
-        Files (CSV/TSV/Parquet/Excel), one replicate each (e.g. one multiple imputation of
-        missing covariates, or one linkage draw), read in sorted name order.
-    reference : CaptureHistories
-        The data (DATA): its lists are the lists every replicate must have.
-    by : list of str
-        Stratum columns: every replicate needs them, with no unknown value.
-    kind : {"imputation", "linkage"}
-        ``imputation``: every file holds the same persons with the same capture histories (only
-        covariates differ), checked as the same count of every capture pattern as DATA;
-        ``linkage``: the persons may differ between files (linkage draws), only the lists must agree.
-
-    Returns
-    -------
-    (list of CaptureHistories, list of str, list of str)
-        The agreeing replicates, their file names, and one message per file left out (the run goes
-        on without it).
-
-    Raises
-    ------
-    DataError
-        Not a folder, no data file in it, or no file that agrees.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"--replicates {str(folder)!r} is not a folder: give a folder of replicate files")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
-    if not files:
-        raise DataError(f"--replicates {str(folder)!r} holds no CSV/Parquet/Excel file")
-    ref_lists = list(reference.lists)
-    ref_patterns = _pattern_counts(reference) if kind == "imputation" else None
-    ok, names, left = [], [], []
-    for p in files:
-        try:
-            frame = _read_frame(p, count)
-            extra = [c for c in frame.columns if c not in ref_lists and c not in by and c != count
-                     and _binary(frame[c]) and str(c) not in map(str, reference.covariates)]
-            absent = [a for a in ref_lists if a not in frame.columns]
-            if absent or extra:
-                raise DataError(
-                    f"its lists differ from DATA's ({', '.join(ref_lists)}):"
-                    + (f" missing {', '.join(map(str, absent))}" if absent else "")
-                    + (f" extra 0/1 column(s) {', '.join(map(str, extra))}" if extra else "")
-                )
-            h = _histories(frame, ref_lists, by, count, p.name)
-            if h.n_incomplete:
-                nmiss = {c: n for c, n in h.missing_values().items() if n}
-                raise DataError(f"{h.n_incomplete:,} person(s) with unknown values ({nmiss}): a replicate must fill "
-                                "every value of the --by columns")
-            if ref_patterns is not None:
-                pc = _pattern_counts(h)
-                if int(pc.sum()) != int(ref_patterns.sum()):
-                    raise DataError(f"it holds {int(pc.sum()):,} persons, DATA {int(ref_patterns.sum()):,}: "
-                                    "imputations must hold the same persons (for linkage draws, whose persons "
-                                    "differ, use --replicate-kind linkage)")
-                diff = pc.sub(ref_patterns, fill_value=0)
-                diff = diff[diff != 0]
-                if len(diff):
-                    pat = diff.index[0]
-                    desc = ",".join(f"{a}={c}" for a, c in zip(ref_lists, pat, strict=True))
-                    raise DataError(f"its persons' capture histories differ from DATA's (pattern {desc}: "
-                                    f"{int(pc.get(pat, 0)):,} vs {int(ref_patterns.get(pat, 0)):,}): imputations "
-                                    "may change covariates only (for linkage draws use --replicate-kind linkage)")
-            ok.append(h)
-            names.append(p.name)
-        except DataError as e:
-            left.append(f"replicate file {p.name!r} left out: {e}")
-    if not ok:
-        raise DataError(f"no file in --replicates {str(folder)!r} agrees with DATA: " + "; ".join(left[:3]))
-    return ok, names, left
-
-
 def _split(h, by) -> dict:
     """{stratum key tuple: (cells int8 (P, k), counts int64 (P,))} over the complete rows of `h`."""
     t = h.table
@@ -367,6 +228,7 @@ def estimate_strata(
     min_observed: int = 10,
     max_ratio: float = 100.0,
     level: float = 0.95,
+    total_bias: str = "correct",
     seed: int | None = 0,
     engine: str = "local",
     n_jobs: int | None = None,
@@ -404,6 +266,17 @@ def estimate_strata(
     min_observed, max_ratio : int, float
         The estimability rule's thresholds (:mod:`darkfigure.strata.units`).
     level : float
+    total_bias : {"correct", "report"}
+        Log-linear totals over strata: ``correct`` (default) removes the parametric bootstrap's
+        estimate of the summed small-sample bias b = mean(ΣN*) − ΣN̂ from the total and its
+        interval (point ΣN̂ − b, draws shifted by −2b so that they centre on it: the bias-corrected
+        bootstrap of Efron & Tibshirani 1993, §10.6, applied per replicate of the data). Each
+        stratum's MLE is biased upwards by a little in small strata (as the Lincoln–Petersen
+        estimator); over hundreds of strata the biases add up while the total's standard error
+        grows only as their square root, so an uncorrected total misses the truth. ``report``
+        keeps the plain sums and only reports ``bootstrap_bias`` (with a warning when it exceeds
+        half a standard error). Per-stratum rows are never corrected (one stratum's bias is small
+        beside its own standard error and its bootstrap estimate is noisy).
     seed : int, optional
         Run seed; each unit's seed derives from it and the stratum key (None: 0 is used, so that
         the cache can be reused).
@@ -444,6 +317,8 @@ def estimate_strata(
         raise ValueError(f"replicate kind (--replicate-kind) must be 'imputation' or 'linkage', not {replicate_kind!r}")
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
+    if total_bias not in ("correct", "report"):
+        raise ValueError(f"total_bias (--total-bias) must be 'correct' or 'report', not {total_bias!r}")
     if min_observed < 1:
         raise ValueError(f"min_observed (--min-observed) must be at least 1, not {min_observed}")
     if max_ratio <= 1:
@@ -621,18 +496,26 @@ def estimate_strata(
         lo_list = left_out.get(gk, [])
         r = {"group": gk[0], "level": "" if gk[1] is None else gk[1], "strata": 0 if a is None else a["strata"],
              "observed": np.nan, "nhat": np.nan, "lower": np.nan, "upper": np.nan, "var_share_replicates": np.nan,
-             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan}
+             "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan,
+             "nhat_uncorrected": np.nan}
         if a is not None:
-            c = combine(a["points"], a["draws"], a["observed"], how, level)
-            r.update(observed=float(a["observed"].mean()), nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
-                     var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            points, draws = a["points"], a["draws"]
+            bias_m = draws.mean(axis=1) - points  # per replicate of the data, shape (M,)
+            if method == "loglinear" and total_bias == "correct":
+                # bias-corrected bootstrap: point minus b; draws (centred on N̂ + b) shifted by 2b to centre on it
+                points, draws = points - bias_m, draws - 2 * bias_m[:, None]
+            c = combine(points, draws, a["observed"], how, level)
+            nhat = max(c["nhat"], float(a["observed"].mean()))
+            r.update(observed=float(a["observed"].mean()), nhat=nhat, lower=min(c["lower"], nhat),
+                     upper=max(c["upper"], nhat), var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
             if method == "loglinear":
                 # the parametric bootstrap's estimate of the summed small-sample bias of the strata's MLEs: tiny per
                 # stratum, it adds up over many strata while the total's standard error grows as their square root
-                bias = float(np.mean(a["draws"].mean(axis=1) - a["points"]))
+                bias = float(np.mean(bias_m))
                 r["bootstrap_bias"] = bias
+                r["nhat_uncorrected"] = float(a["points"].mean())
                 sd = float(np.sqrt(c["within_var"] + (1 + 1 / M) * c["between_var"]))
-                if gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
+                if total_bias == "report" and gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
                     warnings.append(
                         f"the strata's bootstrap puts the summed small-sample bias of their N̂ at {bias:+,.0f}, "
                         f"{abs(bias) / sd:.1f} standard errors of the total: with many small strata the total's "
@@ -650,7 +533,8 @@ def estimate_strata(
     settings = {"by": by, "method": method, "lists": list(lists_all), "replicates": rep_names if replicates else None,
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
-                "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B}
+                "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B,
+                "total_bias": total_bias if method == "loglinear" else None}
     counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),
               "estimated": n_est, "not_estimable": n_not, "replicates": M}
     return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,

@@ -266,12 +266,11 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
 
     Returns (N̂, draws of shape (reps,), warnings), or the reason when N̂ is not identified.
     """
-    from scipy import stats
-
-    from ..estimation import _select
     from ..loglinear.bootstrap import parametric_bootstrap
     from ..loglinear.design import CompleteTable
     from ..loglinear.terms import LogLinearModel, parse_terms
+    from ..pipeline.checks import goodness_of_fit_p
+    from ..pipeline.search import select_model
 
     table = CompleteTable(h)
     model = s.get("model")
@@ -280,17 +279,16 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
     if search in ("auto", "stratified"):
         search = "cruyff"  # a stratum has no covariates: estimate's "auto" is Cruyff's search there
     criterion = (s.get("criterion") or "bic").lower()
-    fit, srch = _select(table, search, criterion, 0.02, fixed)
+    fit, srch = select_model(table, search, criterion, 0.02, fixed)
     warns = ([] if srch is None else list(srch.warnings)) + list(fit.warnings)
     if not fit.identified:
         return _NOT_IDENTIFIED
     if srch is not None:
         warns.append(f"model: {fit.model.label()}")
-    if fit.df_residual > 0:
-        p = float(stats.chi2.sf(fit.deviance, fit.df_residual))
-        if p < 0.001:
-            warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
-                         f"p = {p:.1g}); N̂ may be far off")
+    p = goodness_of_fit_p(fit)
+    if p is not None and p < 0.001:
+        warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
+                     f"p = {p:.1g}); N̂ may be far off")
     boot = parametric_bootstrap(fit, reps=int(s.get("reps", 1000)), seed=seed, level=level, groups=[()], n_jobs=1,
                                 progress=False)
     return float(fit.nhat), np.asarray(boot.replicates[:, 0], dtype=float), warns

@@ -1,0 +1,63 @@
+"""Command line: ``darkfigure estimate DATA``, ``darkfigure simulate SCENARIO``, ``darkfigure datasets``.
+
+The interface is fixed so that scripts can rely on it (see README.md).
+
+One module per command group (:mod:`.estimate`, :mod:`.compare` with validate, :mod:`.simulate` with demo,
+:mod:`.linkage` with pseudonymise and link, :mod:`.monitor` with revictimisation, :mod:`.report`, :mod:`.strata`,
+:mod:`.misc` with datasets and version); options that several commands take are defined once in :mod:`.options`,
+the helpers they share in :mod:`.common`. Commands are registered here, in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.markup import escape
+
+from . import compare as _compare
+from . import estimate as _estimate
+from . import linkage as _linkage
+from . import misc as _misc
+from . import monitor as _monitor
+from . import report as _report
+from . import simulate as _simulate
+from . import strata as _strata
+from .common import _fmt, _no_type_for_flags, console, err
+
+__all__ = ["app", "main", "console", "err", "_fmt"]
+
+_no_type_for_flags()
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="darkfigure: multiple systems estimation of hidden populations (how many were never registered).",
+)
+for _command in (_estimate.estimate, _compare.compare, _compare.validate, _simulate.simulate, _linkage.pseudonymise,
+                 _linkage.link, _monitor.monitor, _monitor.revictimisation, _report.report, _simulate.demo,
+                 _strata.strata):
+    app.command()(_command)
+app.command("datasets")(_misc.list_datasets)
+app.command()(_misc.version)
+app.callback()(_misc._main_options)
+
+
+def main() -> None:
+    """Entry point of the ``darkfigure`` command."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except MemoryError:
+        err.print("[bold red]error:[/] ran out of memory: use a smaller problem (fewer lists, --reps, --jobs 1)")
+        sys.exit(1)
+    except Exception as e:  # a bug: one line for the user, the traceback only on request
+        if os.environ.get("DARKFIGURE_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {escape(type(e).__name__)}: {escape(str(e))}. This is a bug in darkfigure; "
+            "please report it with the command you ran (DARKFIGURE_DEBUG=1 shows the traceback)"
+        )
+        sys.exit(1)

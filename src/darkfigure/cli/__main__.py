@@ -1,0 +1,5 @@
+"""``python -m darkfigure.cli``: the ``darkfigure`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,245 @@
+"""Shared by the commands: the consoles, reading DATA with the data options, refusing options that would be ignored, output checks and number formatting."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import DataError
+
+
+def _no_type_for_flags() -> None:
+    """--help shows no ``<bool>`` type beside a flag (a flag takes no value)."""
+    from typer.core import TyperOption
+
+    show = TyperOption.display_type_rich
+    if getattr(show, "_darkfigure", False):
+        return
+
+    def display_type_rich(self, ctx):
+        """Typer's type column in --help, empty for flags (no ``<bool>``)."""
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return ""
+        return show(self, ctx)
+
+    display_type_rich._darkfigure = True
+    TyperOption.display_type_rich = display_type_rich
+
+
+console = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
+
+
+def _covariates_with_year(covariates: str | None, year: str | None) -> list[str] | None:
+    """--covariates as a list ('' = none; None = every other column), with --year added when named apart."""
+    from ..estimation import with_year
+
+    if covariates is None:
+        return None
+    return with_year([] if not covariates.strip() else (_split(covariates) or []), year)
+
+
+def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year=None, *,
+          complete: bool = False):
+    """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet).
+
+    --year may name a column apart from --covariates (as Cruyff's ``mse``): it is read as a covariate too.
+    complete: with --missing drop, drop the persons with an unknown covariate value here (compare and validate,
+    whose methods take no --missing of their own).
+    """
+    from ..io import read_histories
+
+    m = missing.lower()
+    if m not in ("error", "em", "drop"):
+        _fail(f"--missing must be error, em or drop, not {missing!r}")
+    h = read_histories(
+        data,
+        lists=_split(lists),
+        covariates=_covariates_with_year(covariates, year),
+        count=count,
+        on_empty_list="drop" if drop_empty_lists else "error",
+        missing="error" if m == "error" else "keep",
+        sheet=sheet,
+    )
+    return h.drop_incomplete() if complete and m == "drop" else h
+
+
+def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year, *,
+                  search: str, linkage, linkage_draws: int, linkage_reps: int):
+    """DATA as estimate and monitor read it: a `darkfigure link` folder resolved (--linkage), the data options
+    applied (:func:`_read`), the size of the job announced (:func:`_announce_size`).
+
+    Returns (data: the file or dataset the histories came from, the CaptureHistories, and the linkage settings of
+    the fit as keyword arguments: linkage, linkage_run, linkage_draws, linkage_reps).
+    """
+    from ..linkage.uncertainty import resolve_linkage
+
+    data, link_run, linkage = resolve_linkage(data, None, linkage)
+    h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
+    _announce_size(h, search)
+    return data, h, {"linkage": linkage, "linkage_run": link_run, "linkage_draws": linkage_draws,
+                     "linkage_reps": linkage_reps}
+
+
+def _check_year_degree(year: str | None, year_degree: int | None) -> None:
+    """--year-degree codes the year column, so it needs --year."""
+    if year_degree is not None and year is None:
+        _fail("--year-degree needs --year (the column that holds the year)")
+
+
+def _resolve_model_options(search, model, criterion, pthresh, ci=None, percentile=False, reps=None,
+                           default_search="cruyff"):
+    """Options that would be silently ignored are refused: (search, criterion, pthresh, reps) with defaults filled."""
+    from ..estimation import MAX_REPS
+
+    if model is not None and search is not None and search.lower() != "none":
+        _fail(f"--model fixes the model, so --search {search} would be ignored: give --model or --search, not both")
+    search = (search or ("none" if model is not None else default_search)).lower()
+    if criterion is not None and search in ("pvalue", "pvalue-pairs"):
+        _fail(f"--criterion {criterion} does not apply to --search pvalue, which chooses by p-value (--pthresh); "
+              "use --search cruyff or exhaustive with --criterion")
+    if criterion is not None and search == "none":
+        what = "--model" if model is not None else "--search none"
+        _fail(f"--criterion {criterion} chooses among the models of a search; with {what} there is nothing to choose")
+    if pthresh is not None and search not in ("pvalue", "pvalue-pairs"):
+        _fail(f"--pthresh applies to --search pvalue only (the search is {search})")
+    if ci is not None:
+        c = ci.lower()
+        if percentile and not c.startswith("nonparametric"):
+            _fail(f"--percentile applies to --ci nonparametric only (the interval is {ci})")
+        if reps is not None and c in ("none", "profile"):
+            _fail(f"--reps sets the bootstrap replicates, and --ci {ci} has no bootstrap")
+    if reps is not None and reps < 1:
+        _fail(f"--reps must be a positive number of bootstrap replicates (got {reps})")
+    if reps is not None and reps > MAX_REPS:
+        _fail(f"--reps {reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model, and memory grows "
+              "with them): 1,000 is the standard, 10,000 pins the interval's ends down to about 1%")
+    if criterion is None and search not in ("auto", "stratified"):
+        criterion = "bic"  # the stratified search's default (aic) is estimate's to choose
+    return search, criterion, (0.02 if pthresh is None else pthresh), (1000 if reps is None else reps)
+
+
+#: worker processes beyond this many per core only cost memory
+_JOBS_PER_CORE = 4
+
+
+def _check_jobs(jobs: int | None) -> None:
+    cores = os.cpu_count() or 1
+    if jobs is not None and jobs > _JOBS_PER_CORE * cores:
+        _fail(f"--jobs {jobs} is far more worker processes than this machine's {cores} core(s) can use (each holds "
+              f"a copy of the data): use at most {_JOBS_PER_CORE * cores}, or leave --jobs out (all cores)")
+
+
+#: above this many lists a stepwise search (O(k^2) fits per step on 2^k cells) runs for many minutes: 12 lists took
+#: 57 s, 14 lists 172 s, 16 lists > 180 s unfinished on a loaded 2-core machine
+MAX_LISTS_SEARCH = 14
+
+
+def _announce_size(h, search: str) -> None:
+    """State the size of the job up front when it is large; refuse a search that cannot finish."""
+    stepwise = ("auto", "cruyff", "stratified", "pvalue", "pvalue-pairs")
+    if h.k > MAX_LISTS_SEARCH and search in stepwise:
+        _fail(f"{h.k} lists make {2 ** h.k - 1:,} observable capture patterns, and the {search} search fits "
+              f"{h.k * (h.k - 1) // 2:,} models a step: it cannot finish in reasonable time (limit "
+              f"{MAX_LISTS_SEARCH} lists). Merge or drop lists (--lists), or fit one model (--search none, --model)")
+    if h.k >= 10 and search in stepwise:
+        console.print(f"{h.k} lists: {2 ** h.k - 1:,} observable capture patterns; the {search} search fits up to "
+                      f"{h.k * (h.k - 1) // 2:,} models a step (this can take minutes)")
+
+
+#: simulate --scale above this makes billions of rows; link --max-pairs above this runs for hours
+MAX_SCALE = 1000.0
+MAX_PAIRS = 1e9
+
+
+def _data_inputs(*paths) -> list[Path]:
+    """The files among `paths` (a bundled dataset name is not a file): what a run must never write over."""
+    out = []
+    for p in paths:
+        if p is None:
+            continue
+        for q in p if isinstance(p, (list, tuple)) else [p]:
+            if q is not None and Path(str(q)).exists():
+                out.append(Path(str(q)))
+    return out
+
+
+def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what: str):
+    """Every folder a command writes goes through here (:func:`darkfigure.outputs.write_folder`).
+
+    Returns (files written, the writer's result); refused or failed writes exit 2 with a one-line message.
+    """
+    from ..outputs import write_folder
+
+    try:
+        return write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
+    raise AssertionError("unreachable: _fail exits")
+
+
+#: the files each command writes into its --out folder (checked before any work: see outputs.preflight)
+_ESTIMATE_FILES = ["estimates.csv", "result.json", "capture_histories.csv", "search_path.csv"]
+_OUTPUT_FILES = {
+    "estimate": _ESTIMATE_FILES,
+    "compare": ["compare.csv", "forest.png", "forest.svg", "capture_histories.csv", "compare.json"],
+    "validate": ["validate.csv"],
+    "monitor": ["monitor.csv", "monitor_published.csv", "years.csv", *_ESTIMATE_FILES],
+    "simulate": ["histories.csv", "truth.csv", "structural_zeros.csv", "persons.csv"],
+    "link": ["links.csv", "persons.csv", "histories.csv"],
+    "revictimisation": ["revictimisation.csv", "revictimisation_curve.csv", "revictimisation_first_offence.csv",
+                        "revictimisation.json"],
+    "demo": ["report.html"],
+    "strata": ["strata.csv", "totals.csv", "strata.json"],
+}
+
+
+def _preflight(command: str, out: Path | None, *, overwrite: bool, inputs=(), report: bool = False,
+               what: str = "the results") -> None:
+    """Refuse at once (exit 2) when --out holds a file this command would write but must not."""
+    from ..outputs import preflight
+
+    if out is None:
+        return
+    names = _OUTPUT_FILES[command] + (["report.html"] if report else [])
+    try:
+        preflight(out, names, overwrite=overwrite, inputs=inputs)
+    except DataError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
+
+
+def _split(s: str | None) -> list[str] | None:
+    if s is None:
+        return None
+    out = [x.strip() for x in s.split(",") if x.strip()]
+    return out or None
+
+
+def _fmt(v, digits: int = 0) -> str:
+    if v is None:
+        return "–"
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(v):
+        return "–"
+    if math.isinf(v):
+        return "∞"
+    out = f"{v:,.{digits}f}"
+    # a value that rounds to zero prints without a sign ("-0" for a dark figure of -1e-13 reads as a bug)
+    return out[1:] if out.startswith("-") and not out.strip("-0.,") else out
+
+
+def _fail(msg: str) -> None:
+    err.print(f"[bold red]error:[/] {escape(msg)}")
+    raise typer.Exit(code=2)

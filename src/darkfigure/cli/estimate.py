@@ -1,0 +1,315 @@
+"""``darkfigure estimate``: N̂ and the dark figure from capture histories, and its printout."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from .. import __version__
+from ..errors import DataError
+from .common import (
+    _check_jobs,
+    _check_year_degree,
+    _data_inputs,
+    _fail,
+    _fmt,
+    _preflight,
+    _read_for_fit,
+    _resolve_model_options,
+    _write_out,
+    console,
+)
+from .options import (
+    CountOpt,
+    CovariatesOpt,
+    CriterionOpt,
+    DataArg,
+    DropEmptyOpt,
+    JobsOpt,
+    LevelOpt,
+    LinkageDrawsOpt,
+    LinkageOpt,
+    LinkageRepsOpt,
+    ListsOpt,
+    MissingOpt,
+    ModelOpt,
+    OverwriteOpt,
+    PthreshOpt,
+    ReportOpt,
+    RepsOpt,
+    SearchOpt,
+    SeedOpt,
+    SheetOpt,
+    YearDegreeOpt,
+    YearOpt,
+)
+from .report import _write_report
+
+
+def estimate(
+    data: DataArg,
+    lists: ListsOpt = None,
+    covariates: CovariatesOpt = None,
+    count: CountOpt = "count",
+    year: YearOpt = None,
+    year_degree: YearDegreeOpt = None,
+    search: SearchOpt = None,
+    criterion: CriterionOpt = None,
+    max_order: Annotated[
+        int | None,
+        typer.Option(help="Highest interaction order the search may add (3: three-list terms). Default 2; "
+                     "for --search exhaustive every order up to lists - 1 (2 on 6 lists)."),
+    ] = None,
+    model: ModelOpt = None,
+    ci: Annotated[
+        str,
+        typer.Option(
+            help="Interval: averaged (model average over the searched models, bootstrap that carries the "
+            "model-selection uncertainty), parametric (Cruyff's boot_mse of the chosen model), nonparametric "
+            "(bootstrap with model re-selection, BCa, resampling the estimated population: n random), "
+            "nonparametric-conditional (n fixed, as SparseMSE), profile (profile likelihood, as Rcapture), "
+            "none. parametric and profile are conditional on the chosen model."
+        ),
+    ] = "averaged",
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    level: LevelOpt = 0.95,
+    pthresh: PthreshOpt = None,
+    percentile: Annotated[
+        bool, typer.Option("--percentile", help="Percentile instead of BCa for the nonparametric bootstrap.")
+    ] = False,
+    jobs: JobsOpt = None,
+    drop_empty_lists: DropEmptyOpt = False,
+    structural_zeros: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV with columns list,covariate,level: the list cannot register that level (covariate = the "
+            "year column: the list did not exist that year). Those cells leave the model."
+        ),
+    ] = None,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
+    linkage: LinkageOpt = None,
+    linkage_draws: LinkageDrawsOpt = 50,
+    linkage_reps: LinkageRepsOpt = 20,
+    assumption_range: Annotated[
+        str,
+        typer.Option(
+            help="Range 'lo,hi' of ψ, the odds ratio among the unobserved relative to the model's (its k-list "
+            "interaction), over which N̂ is recomputed with the untestable identifying assumption relaxed, with "
+            "bounds (docs/identifying_assumption.md); 'off' skips it."
+        ),
+    ] = "0.5,2",
+    pooling: Annotated[
+        str,
+        typer.Option(
+            help="partial: also pool the list effects across strata (mixed-effects log-linear model) and show "
+            "pooled subgroup N̂ with a bootstrap interval (--reps, --seed) beside the unpooled ones; none (default)."
+        ),
+    ] = "none",
+    out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
+    report: ReportOpt = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Estimate the population size N̂ and the dark figure from capture histories.
+
+    Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate).
+    """
+    from ..estimation import estimate as run
+
+    _check_year_degree(year, year_degree)
+    if report and out is None:
+        _fail("--report needs --out (the folder the report is written into)")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, percentile, reps,
+                                                              default_search="auto")
+    _check_jobs(jobs)
+    _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
+    try:
+        data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
+                                        search=search, linkage=linkage, linkage_draws=linkage_draws,
+                                        linkage_reps=linkage_reps)
+        res = run(
+            h,
+            year=year,
+            year_degree=year_degree,
+            search=search,
+            criterion=criterion,
+            model=model,
+            ci=ci,
+            reps=reps,
+            seed=seed,
+            level=level,
+            pthresh=pthresh,
+            max_order=max_order,
+            bca=not percentile,
+            n_jobs=jobs,
+            progress=True,
+            structural_zeros=structural_zeros,
+            missing=missing,
+            **linked,
+            assumption_range=assumption_range,
+            pooling=pooling,
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    _print_result(res)
+    _print_linkage(res.linkage)
+    _print_pooling(res.pooling)
+    if out is not None:
+        inputs = _data_inputs(data, structural_zeros)
+        files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
+                              what="the results")
+        console.print("Wrote " + ", ".join(str(f) for f in files))
+        if report:
+            console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
+    if not res.fit.identified:
+        raise typer.Exit(code=3)
+
+def _print_result(res) -> None:
+    h = res.histories
+    f = res.fit
+    sizes = res.histories.list_sizes()
+    head = Table.grid(padding=(0, 2))
+    head.add_row("data", f"{h.name or ''}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("lists", escape(", ".join(f"{k} ({v:,})" for k, v in sizes.items())))
+    if h.covariates:
+        head.add_row("covariates", escape(", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates)))
+    sz = res.settings.get("structural_zeros")
+    if sz:
+        head.add_row("structural zeros", escape("; ".join(f"{a} cannot register {c} = {lv}" for a, c, lv in sz)))
+    head.add_row("model", escape(f.model.label()))
+    head.add_row(
+        "fit", f"deviance {f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
+    )
+    if f.identified:
+        if res.ci_method == "none" or math.isnan(res.lower):
+            ci_text = "no interval computed" if res.ci_method == "none" else "no interval: see the warnings"
+        else:
+            hi = "no finite upper limit" if not math.isfinite(res.upper) else _fmt(res.upper)
+            ci_text = f"{res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi}"
+            conditional = getattr(res, "conditional", None)
+            if conditional is not None:
+                ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
+        head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
+        if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
+            visited = 0 if res.search is None else len({f.model.label() for f in res.search.fits})
+            head.add_row("averaged", (
+                "one model only (no search)" if visited == 0 else "one model only (the search visited one model)"
+                if visited == 1 else f"one model only: the search visited {visited} models, but all the weight "
+                f"fell on the chosen one (the others' {res.averaged.criterion.upper()} weights are below 0.1%, or "
+                "their N̂ is not identified)")
+                + ": the interval is that model's parametric bootstrap")
+        elif getattr(res, "averaged", None) is not None:
+            a = res.averaged
+            head.add_row(
+                "averaged", f"N̂ is the average over {len(a.fits)} models ({a.criterion.upper()} weights; "
+                f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
+                "of that model"
+            )
+        head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
+        if getattr(res, "identifying", None) is not None:
+            head.add_row("assumption", escape(res.identifying.summary_line()))
+    else:
+        head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")
+    console.print(Panel(head, title=f"darkfigure {__version__}", expand=False))
+    if res.search is not None and res.search.method != "exhaustive":
+        _print_path(res)
+    est = res.estimates
+    if len(est) > 1:
+        t = Table(title="Estimates by group", show_lines=False)
+        for c in ("group", "level", "observed", "N̂", "lower", "upper"):
+            t.add_column(c, justify="right" if c not in ("group", "level") else "left")
+        singles = est["group"].isin(["total", *h.covariates])
+        shown = est[singles] if len(est) > 40 else est
+        for _, r in shown.iterrows():
+            t.add_row(
+                escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]), _fmt(r["nhat"]), _fmt(r["lower"]),
+                _fmt(r["upper"]),
+            )
+        console.print(t)
+        if len(shown) < len(est):
+            console.print(f"({len(est) - len(shown)} rows for pairs of levels are in estimates.csv)")
+        if res.ci_method == "profile" and len(shown) > 1:
+            console.print("(the profile-likelihood interval is for the total only; use --ci parametric for subgroups)")
+    if res.checks:
+        marks = []
+        for c in res.checks:
+            state = "[red]flagged[/]" if c.flagged else ("not computed" if not c.computed else "[green]passed[/]")
+            marks.append(f"{c.label} {state}")
+        console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
+    for n in res.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+    if hasattr(res, "to_publish"):
+        console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
+
+
+def _print_pooling(pool) -> None:
+    """Pooled beside unpooled subgroup N̂ (``--pooling partial``)."""
+    if pool is None:
+        return
+    t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
+    for c in ("group", "level", "observed", "N̂ stratified", "N̂ pooled", "lower", "upper"):
+        t.add_column(c, justify="right" if c not in ("group", "level") else "left")
+    tab = pool.table
+    # as the unpooled table: past 40 rows only the total and the one-way margins (the rest is in estimates.csv)
+    singles = tab["group"].isin(["total", *pool.fit.design.table.histories.covariates])
+    shown = tab[singles] if len(tab) > 40 else tab
+    for _, r in shown.iterrows():
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]),
+                  _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified",
+                  _fmt(r["nhat_pooled"]), _fmt(r["lower_pooled"]), _fmt(r["upper_pooled"]))
+    console.print(t)
+    if len(shown) < len(tab):
+        console.print(f"({len(tab) - len(shown)} pooled rows for combinations of levels are in estimates.csv)")
+    f = pool.fit
+    few = pool.few_levels() if hasattr(pool, "few_levels") else {}
+    comps = ", ".join(f"{n} {math.sqrt(v):.2f}" + (f" [{few[n]} levels]" if n in few else "")
+                      for n, v in zip(f.design.component_names, f.variances))
+    console.print(f"pooling: standard deviations of the list x covariate effects (log scale): {escape(comps)}")
+
+
+def _print_linkage(lk) -> None:
+    """The linkage block: N̂ as linked, corrected, and the interval with linkage uncertainty."""
+    if lk is None:
+        return
+    t = Table.grid(padding=(0, 2))
+    t.add_row("N̂ as linked", _fmt(lk.nhat_as_linked))
+    t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
+              f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
+              f"{lk.width_share_linkage:.0%} of its width from linkage)")
+    t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
+              f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
+              f"on average over {lk.draws} draws")
+    console.print(Panel(t, title="linkage error", expand=False))
+    console.print("[dim]estimates.csv holds the corrected figures; true matches never compared (not blocked "
+                  "together) are not corrected[/]")
+
+
+def _print_path(res) -> None:
+    p = res.search.path
+    how = "p-value threshold" if res.search.criterion == "pvalue" else res.search.criterion.upper()
+    t = Table(title=f"Model search ({res.search.method}); chosen by {how}")
+    cols = ["step", "df", "deviance", "AIC", "BIC", "N̂", "status"]
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("step", "status") else "right")
+    best = res.search.best
+    for i, r in p.iterrows():
+        mark = "◀" if res.search.fits[i] is best else ""
+        t.add_row(
+            (str(r["step"]) or "main effects") + (" " + mark if mark else ""),
+            str(r["df"]),
+            _fmt(r["deviance"], 1),
+            _fmt(r["aic"], 1),
+            _fmt(r["bic"], 1),
+            _fmt(r["nhat"], 1) if r["status"] in ("ok", "extended") else "not identified",
+            str(r["status"]),
+        )
+    console.print(t)

@@ -1,0 +1,158 @@
+"""``darkfigure pseudonymise`` and ``darkfigure link``: registrations into persons and capture histories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import DataError
+from .common import (
+    MAX_PAIRS,
+    _data_inputs,
+    _fail,
+    _fmt,
+    _preflight,
+    _split,
+    _write_out,
+    console,
+    err,
+)
+from .options import (
+    OverwriteOpt,
+)
+
+
+def pseudonymise(
+    registrations: Annotated[Path, typer.Argument(help="Plaintext registration file (CSV, Parquet or Excel).")],
+    out: Annotated[Path, typer.Option(help="Pseudonymised registrations to write (.csv or .parquet).")],
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the secret key shared by the organisations (at least 16 bytes). Without it the key "
+            "comes from the environment variable DARKFIGURE_KEY; it is never taken from the command line."
+        ),
+    ] = None,
+    encode_all: Annotated[
+        bool,
+        typer.Option(
+            "--encode-all",
+            help="Also drop sex and nationality in clear (kept by default: the estimates use them as covariates).",
+        ),
+    ] = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Replace names and dates of birth by keyed tokens and hardened Bloom filters (run by each organisation).
+
+    Exit codes: 0 written, 2 bad input or key (nothing written).
+    """
+    from ..linkage.pseudonymise import load_key, pseudonymise_file
+    from ..outputs import write_file
+
+    try:
+        key = load_key(key_file)
+        df = write_file(
+            out, lambda p: pseudonymise_file(registrations, p, key, encode_all=encode_all), overwrite=overwrite,
+            inputs=_data_inputs(registrations, key_file), command="pseudonymise",
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write {str(out)!r}: {e.strerror or e}")
+    console.print(f"{len(df):,} registrations pseudonymised (key id {df['key_id'].iloc[0]}); wrote {escape(str(out))}")
+    from ..linkage.registrations import covariate_columns
+
+    clear = [c for c in covariate_columns(df) if c not in ("sex", "nationality")]
+    if clear:
+        # everything outside the format passes through as a covariate: say so, an export may hold more
+        err.print(
+            f"[yellow]warning:[/] column(s) kept in clear as covariates: {escape(', '.join(clear))}. Remove any that "
+            "identify a person (phone, address, ...) before sending the file"
+        )
+
+
+def link(
+    out: Annotated[Path, typer.Option(help="Folder for links.csv, persons.csv, histories.csv and the quality files.")],
+    registrations: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Registration files of the organisations (CSV, Parquet or Excel; all plaintext or all "
+                       "pseudonymised with one key)."),
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Splink backend: duckdb (in-process) or spark (local mode).")] = "duckdb",
+    threshold: Annotated[
+        float, typer.Option(help="Match probability at or above which two registrations are the same person.")
+    ] = 0.5,
+    truth: Annotated[
+        str | None,
+        typer.Option(help="Column holding the true person (synthetic data): writes linkage_quality.csv."),
+    ] = None,
+    sensitivity: Annotated[
+        str | None,
+        typer.Option(help="Thresholds, comma-separated (e.g. 0.5,0.8,0.9,0.95,0.99): re-cluster and re-estimate N̂ "
+                     "at each; writes linkage_sensitivity.csv."),
+    ] = None,
+    covariates: Annotated[
+        str | None, typer.Option(help="Covariates to carry to the persons, comma-separated (default: sex and the "
+                                 "format's covariates with at most 30 values).")
+    ] = None,
+    covariate_rule: Annotated[
+        str, typer.Option(help="How a person's covariate is chosen: most_frequent (ties: earliest) or earliest.")
+    ] = "most_frequent",
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the random pairs that estimate u (and of the bootstraps).")] = 0,
+    max_pairs: Annotated[
+        float, typer.Option(help="Random record pairs compared to estimate u (default 2,000,000; 2e6 works).",
+                            show_default=False)
+    ] = 2e6,
+    threads: Annotated[int | None, typer.Option(help="DuckDB threads / Spark local cores (default: all cores).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
+
+    Exit codes: 0 written, 2 bad input (nothing written).
+    """
+    from ..linkage.link import link as run
+
+    sens = None
+    if sensitivity is not None:
+        try:
+            sens = [float(x) for x in _split(sensitivity) or []]
+        except ValueError:
+            _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
+    if not 0 < max_pairs <= MAX_PAIRS:
+        _fail(f"--max-pairs must be between 1 and {MAX_PAIRS:,.0f} random pairs (2,000,000 is plenty to estimate u); "
+              f"got {max_pairs:g}")
+    _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
+    try:
+        with console.status("linking…"):
+            res = run(
+                list(registrations or []), engine=engine, threshold=threshold, seed=seed, truth=truth,
+                sensitivity=sens, covariates=_split(covariates), covariate_rule=covariate_rule,
+                max_pairs=max_pairs, threads=threads, memory_limit=memory_limit,
+            )
+    except (DataError, ValueError, RuntimeError) as e:
+        _fail(str(e))
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])),
+                          command="link", what="the linkage")
+    console.print(escape(str(res)))
+    sizes = res.histories.list_sizes()
+    console.print("persons per organisation: " + escape(", ".join(f"{k} {v:,}" for k, v in sizes.items())))
+    if res.quality is not None:
+        q = res.quality.iloc[0]
+        console.print(
+            f"against {escape(str(truth))}: pairwise precision {q['precision']:.3f}, recall {q['recall']:.3f}, "
+            f"F1 {q['f1']:.3f}; {int(q['found_persons']):,} persons found, {int(q['true_persons']):,} true"
+        )
+    if res.sensitivity is not None:
+        t = Table(title="N̂ by match threshold (false matches shrink N̂, missed matches inflate it)")
+        for c in ("threshold", "persons", "N̂", "lower", "upper"):
+            t.add_column(c, justify="right")
+        for _, r in res.sensitivity.iterrows():
+            t.add_row(f"{r['threshold']:g}", _fmt(r["persons"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]))
+        console.print(t)
+    for n in res.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
+    console.print("Wrote " + ", ".join(str(f) for f in files))

@@ -1,0 +1,284 @@
+"""``darkfigure monitor`` (tables per year and subgroup) and ``darkfigure revictimisation``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from .. import __version__
+from ..errors import DataError
+from .common import (
+    _check_jobs,
+    _data_inputs,
+    _fail,
+    _fmt,
+    _preflight,
+    _read_for_fit,
+    _resolve_model_options,
+    _split,
+    _write_out,
+    console,
+)
+from .estimate import _print_linkage
+from .options import (
+    CountOpt,
+    CriterionOpt,
+    DataArg,
+    DropEmptyOpt,
+    JobsOpt,
+    LevelOpt,
+    LinkageDrawsOpt,
+    LinkageOpt,
+    LinkageRepsOpt,
+    ListsOpt,
+    MissingOpt,
+    ModelOpt,
+    OverwriteOpt,
+    PthreshOpt,
+    ReportOpt,
+    RepsOpt,
+    SearchOpt,
+    SeedOpt,
+    SheetOpt,
+    YearDegreeOpt,
+)
+from .report import _write_report
+
+
+def monitor(
+    data: DataArg,
+    year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
+    out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
+    lists: ListsOpt = None,
+    covariates: Annotated[
+        str | None,
+        typer.Option(help="Covariate columns, comma-separated, the year column included (default: every other column)."),
+    ] = None,
+    count: CountOpt = "count",
+    structural_zeros: Annotated[
+        Path | None,
+        typer.Option(help="CSV list,covariate,level: the list cannot register that level (or did not exist that year)."),
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV with columns year, population and columns named like covariates of the data (e.g. "
+            "year,sex,age_group,population) for the SDG 16.2.2 rates per 100,000: covariates are matched to "
+            "population columns of the same name; the population is summed over the others."
+        ),
+    ] = None,
+    suppress_below: Annotated[
+        int, typer.Option(help="Published tables show observed counts below this as '<K' (with secondary suppression).")
+    ] = 10,
+    year_degree: YearDegreeOpt = None,
+    search: SearchOpt = None,
+    criterion: CriterionOpt = None,
+    model: ModelOpt = None,
+    ci: Annotated[
+        str, typer.Option(help="Bootstrap for every group's interval: averaged (default: carries the model-selection "
+                          "uncertainty, as estimate's), parametric (Cruyff's search and boot_mse, conditional on the "
+                          "chosen model: the published monitor's form) or nonparametric.")
+    ] = "averaged",
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    level: LevelOpt = 0.95,
+    pthresh: PthreshOpt = None,
+    jobs: JobsOpt = None,
+    drop_empty_lists: DropEmptyOpt = False,
+    missing: MissingOpt = "error",
+    sheet: SheetOpt = None,
+    separate_years: Annotated[
+        bool,
+        typer.Option(
+            "--separate-years",
+            help="Also fit one model per year and write years.csv: per-year N̂ of the joint model and of separate models.",
+        ),
+    ] = False,
+    linkage: LinkageOpt = None,
+    linkage_draws: LinkageDrawsOpt = 50,
+    linkage_reps: LinkageRepsOpt = 20,
+    report: ReportOpt = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Monitor tables: N̂ per year and subgroup, visibility, SDG 16.2.2 rates, and a table safe to publish.
+
+    Exit codes: 0 tables written, 2 bad input, 3 the data cannot identify N.
+    """
+    from ..monitoring import monitor as run
+    from ..monitoring.core import MONITOR_CI, monitor_search
+
+    if ci.lower() not in MONITOR_CI:
+        _fail(f"--ci must be one of {', '.join(MONITOR_CI)} for the monitor (every group needs an interval), not {ci!r}")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps,
+                                                              default_search=monitor_search(ci, missing))
+    _check_jobs(jobs)
+    _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
+               report=report, what="the monitor tables")
+    try:
+        data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
+                                        search=search, linkage=linkage, linkage_draws=linkage_draws,
+                                        linkage_reps=linkage_reps)
+        res = run(
+            h,
+            year=year,
+            population=population,
+            suppress_below=suppress_below,
+            ci=ci,
+            year_degree=year_degree,
+            search=search,
+            criterion=criterion,
+            model=model,
+            reps=reps,
+            seed=seed,
+            level=level,
+            pthresh=pthresh,
+            n_jobs=jobs,
+            progress=True,
+            structural_zeros=structural_zeros,
+            separate_years=separate_years,
+            missing=missing,
+            **linked,
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    _print_monitor(res)
+    _print_linkage(res.estimate.linkage)
+    if not res.estimate.fit.identified:
+        raise typer.Exit(code=3)
+    inputs = _data_inputs(data, structural_zeros, population)
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="monitor",
+                          what="the monitor tables")
+    console.print("Wrote " + ", ".join(str(f) for f in files))
+    if report:
+        console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
+
+
+def _print_monitor(res) -> None:
+    e = res.estimate
+    t = res.table
+    head = Table.grid(padding=(0, 2))
+    h = e.histories
+    head.add_row("data", f"{escape(h.name or '')}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("model", escape(e.fit.model.label()))
+    head.add_row("interval", f"{e.level:.0%} {e.ci_method} bootstrap")
+    n_sup = int((res.suppressed == 1).sum())
+    n_sec = int((res.suppressed == 2).sum())
+    head.add_row("published", f"{n_sup} rows with fewer than {res.threshold} observed shown as <{res.threshold}; "
+                 f"{n_sec} more hidden (x) so that totals cannot be differenced back to them")
+    console.print(Panel(head, title=f"darkfigure {__version__} monitor", expand=False))
+    rates = "rate_per_100k" in t.columns
+    tab = Table(title="Total, years and levels (every row, pairs too: monitor.csv)")
+    cols = ["group", "level", "year", "observed", "N̂ (interval)", "visible (interval)"]
+    if rates:
+        cols += ["per 100,000 (interval)"]
+    for c in cols:
+        # labels never wrap (a narrow terminal squeezed the level column to nothing); intervals may
+        tab.add_column(
+            c, justify="left" if c in ("group", "level", "year") else "right",
+            no_wrap=c in ("group", "level", "year", "observed"),
+        )
+    single = ~t["level"].astype(str).str.contains(":", regex=False)
+    shown = t[(t["group"] == "total") | ((t["year"] == "") & single)]
+    if len(shown) > 40:
+        shown = shown.head(40)
+    for _, r in shown.iterrows():
+        row = [
+            escape(str(r["group"])), escape(str(r["level"])), escape(str(r["year"]) or "all"), _fmt(r["observed"]),
+            f"{_fmt(r['nhat'])} ({_fmt(r['lower'])}–{_fmt(r['upper'])})",
+            f"{r['visibility']:.0%} ({r['visibility_lower']:.0%}–{r['visibility_upper']:.0%})",
+        ]
+        if rates:
+            row += [f"{_fmt(r['rate_per_100k'], 2)} ({_fmt(r['rate_lower'], 2)}–{_fmt(r['rate_upper'], 2)})"]
+        tab.add_row(*row)
+    console.print(tab)
+    if res.years is not None:
+        yt = Table(title="Per year: one joint model (year as covariate) vs a separate model per year")
+        for c in ("year", "observed", "joint N̂ (interval)", "separate N̂ (interval)", "separate model"):
+            yt.add_column(c, justify="left" if c in ("year", "separate model") else "right")
+        for _, r in res.years.table.iterrows():
+            yt.add_row(
+                escape(str(r["year"])), _fmt(r["observed"]),
+                f"{_fmt(r['joint_nhat'])} ({_fmt(r['joint_lower'])}–{_fmt(r['joint_upper'])})",
+                f"{_fmt(r['separate_nhat'])} ({_fmt(r['separate_lower'])}–{_fmt(r['separate_upper'])})",
+                escape(str(r["separate_model"])),
+            )
+        console.print(yt)
+        for n in res.years.notes:
+            console.print(f"[dim]note: {escape(n)}[/]")
+    for w in e.warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+
+
+def revictimisation(
+    victims: Annotated[
+        str, typer.Argument(help="Victim register (CSV/Parquet/Excel): one row per person, id, first registration date, covariates.")
+    ],
+    later: Annotated[
+        str, typer.Argument(help="Later victimisations of any offence (CSV/Parquet/Excel): id, date, offence; one row each.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for revictimisation.csv, revictimisation_curve.csv, revictimisation_first_offence.csv and revictimisation.json (notes and settings, for darkfigure report).")],
+    end_of_followup: Annotated[
+        str | None,
+        typer.Option(
+            help="End of follow-up, YYYY-MM-DD (the last date the later register covers), or the name of a column of "
+            "VICTIMS with each person's end (default: its column end_of_followup)."
+        ),
+    ] = None,
+    k_years: Annotated[str, typer.Option(help="Years after first registration, e.g. 5 or 1,3,5.")] = "5",
+    covariates: Annotated[
+        str | None, typer.Option(help="Subgroup columns of VICTIMS, comma-separated (default: every other column).")
+    ] = None,
+    id_col: Annotated[str, typer.Option(help="Person id column (in both registers).")] = "person_id",
+    date_col: Annotated[str, typer.Option(help="Column of VICTIMS with the date of first registration.")] = "first_registration",
+    level: LevelOpt = 0.95,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Repeat victimisation: the share re-victimised within k years of first registration (Kaplan–Meier).
+
+    Exit codes: 0 tables written, 2 bad input.
+    """
+    from ..monitoring.revictimisation import revictimisation as run
+
+    try:
+        ks = [float(k) for k in _split(k_years) or []]
+    except ValueError:
+        _fail(f"--k-years must be numbers of years such as 5 or 1,3,5 (got {k_years!r})")
+    _preflight("revictimisation", out, overwrite=overwrite, inputs=_data_inputs(victims, later),
+               what="the re-victimisation tables")
+    try:
+        res = run(
+            victims, later, k_years=ks, end_of_followup=end_of_followup,
+            covariates=[] if covariates is not None and not covariates.strip() else _split(covariates),
+            level=level, id_col=id_col, date_col=date_col,
+        )
+    except (DataError, ValueError) as e:
+        _fail(str(e))
+    s = res.settings
+    t = Table(title=f"Re-victimisation after first registration: {s['persons']:,} persons, follow-up to "
+              f"{escape(s['end_of_followup'])}; Kaplan–Meier with {level:.0%} interval")
+    for c in ("group", "level", "offence", "k", "persons", "events", "censored < k", "Kaplan–Meier (interval)", "naive"):
+        t.add_column(c, justify="left" if c in ("group", "level", "offence") else "right")
+    tab = res.table
+    shown = tab if len(tab) <= 40 else tab[(tab["group"] == "total") | (tab["offence"] == "any")]
+    for _, r in shown.iterrows():
+        km = "not estimable" if math.isnan(r["cumulative"]) else (
+            f"{r['cumulative']:.1%}" + ("" if math.isnan(r["lower"]) else f" ({r['lower']:.1%}–{r['upper']:.1%})")
+        )
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), escape(str(r["offence"])), f"{r['k_years']:g}",
+                  _fmt(r["persons"]), _fmt(r["events"]), _fmt(r["censored"]), km, f"{r['naive']:.1%}")
+    console.print(t)
+    if len(shown) < len(tab):
+        console.print(f"({len(tab) - len(shown)} rows for subgroups by kind of offence are in revictimisation.csv)")
+    console.print("[dim]naive = re-victimised within k years ÷ persons: counts persons followed less than k years as "
+                  "not re-victimised[/]")
+    for n in res.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
+    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(victims, later),
+                          command="revictimisation", what="the re-victimisation tables")
+    console.print("Wrote " + ", ".join(str(f) for f in files))

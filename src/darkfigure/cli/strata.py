@@ -1,0 +1,135 @@
+"""``darkfigure strata``: estimates per stratum (and replicate), added up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import DataError
+from .common import (
+    _check_jobs,
+    _data_inputs,
+    _fail,
+    _fmt,
+    _preflight,
+    _split,
+    _write_out,
+    console,
+)
+from .options import (
+    CountOpt,
+    ListsOpt,
+    ModelOpt,
+    OverwriteOpt,
+)
+
+
+def strata(
+    data: Annotated[str, typer.Argument(help="CSV/Parquet/Excel file with list columns and the --by columns.")],
+    by: Annotated[str, typer.Option("--by", help="Stratum columns, comma-separated (e.g. region,period).")],
+    method: Annotated[str, typer.Option("--method", help="loglinear (bootstrap interval) or lcmcr (posterior draws).")] = "loglinear",
+    lists: ListsOpt = None,
+    count: CountOpt = "count",
+    replicates: Annotated[
+        Path | None,
+        typer.Option("--replicates", help="Folder of replicate files (multiple imputations or linkage draws): every "
+                     "stratum is estimated on each and the results combined."),
+    ] = None,
+    replicate_kind: Annotated[
+        str, typer.Option("--replicate-kind", help="imputation (same persons and capture histories in every file) or "
+                          "linkage (persons may differ).")
+    ] = "imputation",
+    combine: Annotated[
+        str, typer.Option("--combine", help="How replicates combine: auto (Rubin's rules for loglinear, pooled draws "
+                          "for lcmcr), rubin, pooled.")
+    ] = "auto",
+    model: ModelOpt = None,
+    search: Annotated[
+        str, typer.Option("--search", help="Log-linear model search per stratum (none: main effects or --model; "
+                          "cruyff, stratified, pvalue, exhaustive, auto as in estimate).")
+    ] = "none",
+    ci: Annotated[
+        str | None, typer.Option("--ci", help="Log-linear interval: parametric (default with a fixed model) or "
+                                 "averaged (default after a search).")
+    ] = None,
+    reps: Annotated[int, typer.Option("--reps", min=20, help="Bootstrap replicates per stratum (log-linear).")] = 500,
+    k: Annotated[int | None, typer.Option("--K", min=1, help="LCMCR latent classes (default min(2^lists - 1, 15)).")] = None,
+    burnin: Annotated[int, typer.Option("--burnin", min=0, help="LCMCR burn-in iterations.")] = 10000,
+    samples: Annotated[int, typer.Option("--samples", min=4, help="LCMCR draws kept per chain.")] = 1000,
+    thinning: Annotated[int, typer.Option("--thinning", min=1, help="LCMCR iterations per kept draw.")] = 100,
+    chains: Annotated[int, typer.Option("--chains", min=1, help="LCMCR chains per stratum.")] = 2,
+    min_observed: Annotated[
+        int, typer.Option("--min-observed", min=1, help="Estimability rule: persons a stratum needs at least.")
+    ] = 10,
+    max_ratio: Annotated[
+        float, typer.Option("--max-ratio", help="Estimability rule: N̂ above this many times the observed is not given.")
+    ] = 100.0,
+    level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
+    total_bias: Annotated[
+        str,
+        typer.Option("--total-bias", help="Log-linear totals: 'correct' removes the bootstrap's estimate of the "
+                     "strata's summed small-sample bias from the total and its interval; 'report' keeps plain sums."),
+    ] = "correct",
+    seed: Annotated[int, typer.Option(min=0, help="Run seed (each stratum's seed derives from it and its key).")] = 0,
+    engine: Annotated[str, typer.Option("--engine", help="local (worker processes) or spark (Spark tasks).")] = "local",
+    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Worker processes / Spark cores (default: all cores).")] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option("--cache", help="Result cache folder (default: OUT/.strata-cache with --out); a rerun or a "
+                     "restarted run computes only what is missing."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for strata.csv, totals.csv and strata.json.")] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Estimate per stratum (and per replicate), say which strata cannot be estimated and why, and add them up."""
+    from ..strata import estimate_strata
+
+    _check_jobs(jobs)
+    inputs = _data_inputs(data, replicates)
+    _preflight("strata", out, overwrite=overwrite, inputs=inputs, what="the strata table")
+    if cache is None and out is not None:
+        cache = out / ".strata-cache"
+    try:
+        res = estimate_strata(
+            data, by, method=method, lists=_split(lists), count=count, replicates=replicates,
+            replicate_kind=replicate_kind, combine_by=combine, model=model, search=search, ci=ci, reps=reps, K=k,
+            burnin=burnin, samples=samples, thinning=thinning, chains=chains, min_observed=min_observed,
+            max_ratio=max_ratio, level=level, total_bias=total_bias, seed=seed, engine=engine, n_jobs=jobs, cache=cache, progress=True,
+        )
+    except (DataError, ValueError, RuntimeError) as e:
+        _fail(str(e))
+    c = res.counts
+    console.print(f"{c['strata']:,} strata x {c['replicates']:,} replicate(s): {c['estimated']:,} estimated, "
+                  f"{c['not_estimable']:,} not; {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache "
+                  f"({res.seconds:.1f} s)")
+    t = Table(title=f"totals over the estimated strata ({res.settings['level']:.0%} intervals)")
+    for col in ("group", "level", "strata", "observed", "N̂", "lower", "upper", "repl. var", "left out"):
+        t.add_column(col, justify="left" if col in ("group", "level") else "right")
+    for _, r in res.totals.head(40).iterrows():
+        share = "" if r["var_share_replicates"] != r["var_share_replicates"] else f"{r['var_share_replicates']:.0%}"
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), f"{r['strata']:,}", _fmt(r["observed"]),
+                  _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), share,
+                  f"{r['strata_left_out']:,}")
+    console.print(t)
+    tot = res.totals.iloc[0] if len(res.totals) else None
+    if (tot is not None and res.settings.get("total_bias") == "correct"
+            and tot.get("bootstrap_bias") == tot.get("bootstrap_bias")):
+        console.print(f"Totals are corrected for the strata's summed small-sample bias (total: "
+                      f"{-tot['bootstrap_bias']:+,.0f} from the plain sum {_fmt(tot['nhat_uncorrected'])}); "
+                      "--total-bias report keeps the plain sums.")
+    bad = res.table[res.table["status"] != "estimated"]
+    for _, r in bad.head(10).iterrows():
+        key = ", ".join(f"{b}={r[b]}" for b in res.settings["by"])
+        console.print(f"[yellow]{escape(r['status'])}:[/yellow] {escape(key)}: {escape(str(r['reason']))}")
+    if len(bad) > 10:
+        console.print(f"… and {len(bad) - 10:,} more (strata.csv has every stratum's status and reason)")
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+    if out is not None:
+        files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="strata",
+                              what="the strata table")
+        console.print("Wrote " + ", ".join(str(f) for f in files))

@@ -1,0 +1,143 @@
+"""The checks step: what the data, the chosen fit and the interval say about trusting N̂.
+
+Warnings are plain sentences for the user (``Estimate.warnings``); the model checks are
+:class:`darkfigure.diagnostics.Check` objects (``Estimate.checks``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import _dist as stats  # scipy.stats costs 0.4-0.9 s to import
+from ..histories import CaptureHistories
+from ..loglinear.fit import LogLinearFit
+from ..loglinear.search import SearchResult
+
+__all__ = ["data_warnings", "fit_warnings", "goodness_of_fit_p", "checks_step", "wide_interval_warnings"]
+
+#: p-value of the deviance test below which the chosen model is said to fit poorly
+POOR_FIT_P = 0.001
+#: an upper limit above this multiple of the number observed says the data barely identify N
+WIDE_RATIO = 50
+
+
+def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = None) -> list[str]:
+    """Warnings about the data before any fit: lists that share nobody, lists empty in a subgroup.
+
+    Parameters
+    ----------
+    h : CaptureHistories
+    structural_zeros : DataFrame, optional
+        Validated declarations (``list, covariate, level``): a list empty in a declared subgroup
+        is expected, not warned of.
+
+    Returns
+    -------
+    list of str
+    """
+    warnings = []
+    empties = h.empty_overlaps()
+    if empties:
+        warnings.append(
+            "lists that share nobody: "
+            + ", ".join(f"{a}∩{b}" for a, b in empties)
+            + "; models with their interaction fit those cells as 0 (extended MLE)"
+        )
+    holes = h.empty_list_strata()
+    if structural_zeros is not None:
+        declared = {(r.list, r.covariate, r.level) for r in structural_zeros.itertuples()}
+        holes = [x for x in holes if x not in declared]
+    if holes:
+        shown = ", ".join(f"{a} in {c}={lv}" for a, c, lv in holes[:10])
+        warnings.append(
+            f"list(s) with no records in a subgroup: {shown}{' …' if len(holes) > 10 else ''}. If the list "
+            "could not register that subgroup (or did not exist that year), it is a structural zero; otherwise "
+            "a model with that list x covariate interaction fits those cells as 0"
+        )
+    return warnings
+
+
+def goodness_of_fit_p(fit: LogLinearFit) -> float | None:
+    """p-value of the deviance test of `fit` against the saturated model (chi-square on the residual df).
+
+    Returns
+    -------
+    float or None
+        None when N̂ is not identified or no residual df is left (nothing to test).
+    """
+    if not fit.identified or fit.df_residual <= 0:
+        return None
+    return float(stats.chi2.sf(fit.deviance, fit.df_residual))
+
+
+def fit_warnings(fit: LogLinearFit, search: SearchResult | None) -> list[str]:
+    """Warnings of the search and the fit, and when N̂ is not identified or the model fits poorly.
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        The chosen model's fit.
+    search : SearchResult or None
+
+    Returns
+    -------
+    list of str
+        The search's warnings, the fit's, then "not identified" or the deviance test's
+        (p < :data:`POOR_FIT_P`).
+    """
+    warnings = list(search.warnings) if search is not None else []
+    warnings += fit.warnings
+    if not fit.identified:
+        warnings.append(
+            "N̂ is not identified for the chosen model: no estimate is given. Use a simpler model "
+            "or more lists."
+        )
+    p_fit = goodness_of_fit_p(fit)
+    if p_fit is not None and p_fit < POOR_FIT_P:
+        warnings.append(
+            f"the chosen model fits the observed table poorly (deviance {fit.deviance:,.1f} on "
+            f"{fit.df_residual} df, {'p < 1e-16' if p_fit < 1e-16 else f'p = {p_fit:.1g}'}): its assumptions about how the lists overlap do not "
+            "hold, so N̂ may be far off; compare other methods (darkfigure compare)"
+        )
+    return warnings
+
+
+def checks_step(
+    fit: LogLinearFit, h: CaptureHistories, search: SearchResult | None, *, structural_zeros: bool, imputed: bool
+) -> tuple[list, list[str]]:
+    """The model checks (goodness of fit, residuals by number of lists, Chao's bound, heterogeneity).
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+    h : CaptureHistories
+    search : SearchResult or None
+        An AIC search's small list interactions absorb the heterogeneity the check looks for,
+        so the check tests the search's BIC choice (:func:`darkfigure.diagnostics.heterogeneity_reference`).
+    structural_zeros, imputed : bool
+        Declared structural zeros; covariate values imputed by EM (some checks do not apply).
+
+    Returns
+    -------
+    (list of Check, list of str)
+        The checks (:func:`darkfigure.diagnostics.model_checks`) and the messages of the flagged
+        ones (a poor goodness of fit below 0.001 is said by :func:`fit_warnings` already).
+    """
+    from ..diagnostics import heterogeneity_reference, model_checks
+
+    checks = model_checks(fit, h, structural_zeros=structural_zeros, imputed=imputed,
+                          reference=heterogeneity_reference(fit, search))
+    warnings = [c.message for c in checks
+                if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < POOR_FIT_P)]  # said above
+    return checks, warnings
+
+
+def wide_interval_warnings(fit: LogLinearFit, upper: float, n_observed: int) -> list[str]:
+    """The warning when the upper limit is more than :data:`WIDE_RATIO` times the number observed."""
+    if fit.identified and np.isfinite(upper) and upper > WIDE_RATIO * max(n_observed, 1):
+        return [
+            f"the upper limit ({upper:,.0f}) is more than 50 times the observed count: the data "
+            "barely identify N; treat the estimate with great caution"
+        ]
+    return []

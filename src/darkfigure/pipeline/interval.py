@@ -1,0 +1,326 @@
+"""The interval step: N̂ by subgroup with its interval, limits below the number observed raised.
+
+The intervals: the model-averaged parametric bootstrap (Buckland, Burnham & Augustin 1997;
+:mod:`darkfigure.loglinear.averaging`), Cruyff's parametric bootstrap of the chosen model
+(``boot_mse``; with EM the bootstrap that redoes the EM), the nonparametric bootstrap that
+repeats the search (BCa or percentile; n random or fixed as SparseMSE), Rcapture's profile
+likelihood, or none (:mod:`darkfigure.loglinear.bootstrap`, :mod:`darkfigure.loglinear.profile`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..loglinear.bootstrap import BootstrapResult, nonparametric_bootstrap, parametric_bootstrap
+from ..loglinear.design import CompleteTable
+from ..loglinear.fit import LogLinearFit
+from ..loglinear.search import SearchResult
+from .options import BOOTSTRAP_CI, CONDITIONAL_CI
+from .search import ModelSelector, SearchPlan, Selection
+
+__all__ = [
+    "Interval", "interval_kind", "interval_step", "conditional_interval", "point_table", "truncate_at_observed",
+]
+
+# how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)
+_AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True, "reselect_from": "component"}
+
+
+def interval_kind(ci: str, em_mode: bool, reps: int) -> tuple[str, list[str]]:
+    """The interval that will be computed, once the data are read: EM allows no model average.
+
+    Parameters
+    ----------
+    ci : str
+        One of :data:`darkfigure.pipeline.options.CI_METHODS`.
+    em_mode : bool
+        Persons with unknown covariate values are fitted by EM (the averaged interval becomes
+        the parametric bootstrap that redoes the EM for the chosen model).
+    reps : int
+        Bootstrap replicates.
+
+    Returns
+    -------
+    (str, list of str)
+        The interval method and the warnings (the switch from averaged, too few replicates).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 20 bootstrap replicates.
+    """
+    warnings = []
+    if ci == "averaged" and em_mode:
+        # the EM bootstrap redoes the imputation for one model; averaging over models is not built for it
+        ci = "parametric"
+        warnings.append(
+            "with unknown covariate values fitted by EM the interval is the parametric bootstrap of the chosen "
+            "model (redoing the EM): it is conditional on that model and too narrow by the model-selection uncertainty"
+        )
+    if ci in BOOTSTRAP_CI:
+        if reps < 20:
+            raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
+        if reps < 200:
+            warnings.append(f"only {reps} bootstrap replicates: the interval's ends are rough; use 1,000")
+    return ci, warnings
+
+
+@dataclass
+class Interval:
+    """What :func:`interval_step` computed.
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        ``group, level, observed, nhat, lower, upper``, one row per group of `groups` and level
+        (the total first); lower/upper NaN without an interval.
+    lower, upper : float
+        The total's interval (NaN without one; ``upper = inf`` when there is no finite upper limit).
+    bootstrap : BootstrapResult or None
+    profile : ProfileInterval or None
+    averaged : AveragedEstimate or None
+        The models averaged over and their weights (``ci="averaged"``).
+    warnings : list of str
+    """
+
+    estimates: pd.DataFrame
+    lower: float = float("nan")
+    upper: float = float("nan")
+    bootstrap: BootstrapResult | None = None
+    profile: Any = None
+    averaged: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def interval_step(
+    selection: Selection,
+    table: CompleteTable,
+    plan: SearchPlan,
+    ci: str,
+    *,
+    groups: list[tuple[str, ...]],
+    reps: int,
+    seed: int | None,
+    level: float,
+    bca: bool = True,
+    pthresh: float = 0.02,
+    average_criterion: str = "aic",
+    n_jobs: int | None = None,
+    progress: bool = False,
+) -> Interval:
+    """N̂ of the total and every group with the interval `ci` (none when N̂ is not identified).
+
+    Parameters
+    ----------
+    selection : Selection
+        The chosen fit and search (:func:`darkfigure.pipeline.search.search_step`).
+    table : CompleteTable
+        The table searched (of the complete persons, with EM).
+    plan : SearchPlan
+        The search, repeated in every replicate of the nonparametric bootstrap.
+    ci : str
+        As returned by :func:`interval_kind`.
+    groups : list of tuple of str
+        The subgroups (``()`` the total; :func:`darkfigure.loglinear.bootstrap.default_groups`).
+    reps, seed, level, bca, pthresh, average_criterion, n_jobs, progress
+        As :func:`darkfigure.estimation.estimate`.
+
+    Returns
+    -------
+    Interval
+        Limits below the number observed raised to it (:func:`truncate_at_observed`, said in the warnings).
+        Bootstrap replicates without an identified N̂ are counted in the bootstrap's status and said in the
+        warnings, not raised; without an identified N̂ (or with ``ci="none"``) the point estimates alone.
+
+    Raises
+    ------
+    ValueError
+        Settings the bootstrap or the profile likelihood refuse (``estimate`` checks them before, in
+        :func:`darkfigure.pipeline.options.check_options` and :func:`interval_kind`).
+    """
+    fit, srch, em = selection.fit, selection.search, selection.em
+    warnings: list[str] = []
+    boot = prof = avg = None
+    lower = upper = float("nan")
+    if fit.identified and ci in BOOTSTRAP_CI:
+        if ci == "averaged":
+            from ..loglinear.averaging import averaged_bootstrap, model_average, search_candidates
+            from ..loglinear.selection import reselection_start
+
+            avg = model_average(search_candidates(srch, fit), criterion=average_criterion)
+            # the search is repeated (over list interactions up to max_order) in every replicate: see _Reselect
+            resel = reselection_start(srch) if _AVERAGING["reselect"] else None
+            boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, progress=progress,
+                                      draw=_AVERAGING["draw"], bias=_AVERAGING["bias"], reselect=resel,
+                                      reselect_order=plan.max_order, reselect_from=_AVERAGING["reselect_from"])
+        elif em is not None:
+            from ..loglinear.em import em_parametric_bootstrap
+
+            boot = em_parametric_bootstrap(
+                em, selection.coarse, table, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs,
+                progress=progress,
+            )
+        elif ci == "parametric":
+            boot = parametric_bootstrap(
+                fit, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs, progress=progress
+            )
+        else:
+            sel = ModelSelector(plan.method, plan.criterion, pthresh, plan.model, plan.max_order)
+            boot = nonparametric_bootstrap(
+                fit,
+                sel,
+                reps=reps,
+                seed=seed,
+                level=level,
+                interval="bca" if bca else "percentile",
+                groups=groups,
+                n_jobs=n_jobs,
+                progress=progress,
+                condition_on_n=ci == "nonparametric-conditional",
+            )
+        est = boot.table()
+        est, note = truncate_at_observed(est)
+        if note:
+            warnings.append(note)
+        lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
+        msg = boot.describe_failures()
+        if msg:
+            warnings.append(msg)
+    else:
+        est = point_table(fit, groups)
+        if fit.identified and ci == "profile":
+            from ..loglinear.profile import profile_interval
+
+            prof = profile_interval(fit, level=level)
+            lower, upper = float(prof.low), float(prof.high)
+            est.loc[0, ["lower", "upper"]] = [lower, upper]
+            if not (prof.upper_bounded and prof.lower_bounded):
+                warnings.append(prof.message)
+        est, note = truncate_at_observed(est)
+        if note:
+            warnings.append(note)
+    return Interval(estimates=est, lower=lower, upper=upper, bootstrap=boot, profile=prof, averaged=avg,
+                    warnings=warnings)
+
+
+def conditional_interval(ci: str, interval: Interval, search: SearchResult | None) -> bool | None:
+    """Whether the interval holds the chosen model fixed (True), carries the selection uncertainty (False), or is
+    not there (None).
+
+    A fixed model, or a search that visited a single model, leaves no selection to carry; the
+    parametric and profile intervals are conditional on the chosen model (``CONDITIONAL_CI``).
+    """
+    if not (np.isfinite(interval.lower) or np.isfinite(interval.upper)):
+        return None
+    avg, boot = interval.averaged, interval.bootstrap
+    return ci in CONDITIONAL_CI or search is None or (
+        avg is not None and len(avg.fits) == 1 and not (boot is not None and boot.reselected)
+    )
+
+
+def truncate_at_observed(
+    table: pd.DataFrame, observed: str = "observed", lower: str = "lower", upper: str = "upper", label=None
+) -> tuple[pd.DataFrame, str | None]:
+    """Raise interval limits that lie below the number observed to that number (N >= n always).
+
+    Why it happens: in the parametric bootstrap (Cruyff's ``boot_mse``) every replicate
+    redraws the observed cells too, so a replicate's N̂*_b = n*_b + dark*_b varies with
+    the replicate's own observed count n*_b. In a stratum whose dark figure is estimated
+    at (or near) 0 the percentile interval of N̂*_b is then the spread of n*_b around n,
+    and its lower end falls below the n persons actually registered (e.g. 26–46 for 35
+    observed). N cannot be smaller than n, so such a limit is set to n and said so.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with columns `observed`, `lower`, `upper` (and ``group``/``level`` or `label`
+        for the message).
+    label : callable, optional
+        Row -> text naming the row in the message (default ``group=level``).
+
+    Returns
+    -------
+    (DataFrame, str or None)
+        A copy with the limits raised, and a sentence naming the rows changed (None when
+        none was).
+    """
+    if table.empty or lower not in table or observed not in table:
+        return table, None
+    obs = pd.to_numeric(table[observed], errors="coerce").to_numpy(dtype=float)
+    t = table.copy()
+    changed = np.zeros(len(t), dtype=bool)
+    # rounding error of the fit (e.g. 499.9999999999994 for 500 persons all on every list) is no real shortfall
+    tol = 1e-7 * np.maximum(obs, 1.0)
+    cols = [c for c in ("nhat", lower, upper) if c in t.columns]
+    for col in cols:
+        v = pd.to_numeric(t[col], errors="coerce").to_numpy(dtype=float)
+        noise = np.isfinite(v) & np.isfinite(obs) & (v < obs) & (v >= obs - tol)
+        bad = np.isfinite(v) & np.isfinite(obs) & (v < obs - tol)
+        if col == "nhat":
+            bad[:] = False  # N̂ itself is reported as fitted (see the note below), never moved
+        if noise.any() or bad.any():
+            t[col] = np.where(noise | bad, obs, v)
+            changed |= bad
+    notes = []
+    if "nhat" in t.columns:
+        nh = pd.to_numeric(t["nhat"], errors="coerce").to_numpy(dtype=float)
+        low = np.isfinite(nh) & np.isfinite(obs) & (nh < obs - tol)
+        if low.any():
+            k = int(low.sum())
+            notes.append(
+                f"in {k} row(s) N̂ is below the number observed (e.g. {_row_name(table.iloc[int(np.flatnonzero(low)[0])], label)}"
+                f": {nh[low][0]:,.1f} for {obs[low][0]:,.0f}): N̂ of a subgroup is the sum of the model's fitted values "
+                "(Cruyff's definition), and the model does not hold that subgroup's margin; read such rows as "
+                "'at least the number observed', or add the subgroup's interaction to the model"
+            )
+    if not changed.any():
+        return t, ("; ".join(notes) or None)
+
+    rows = [_row_name(r, label) for _, r in table[changed].iterrows()]
+    shown = ", ".join(f"{n} ({table[lower].iloc[i]:,.1f} < {obs[i]:,.0f})"
+                      for n, i in zip(rows[:5], np.flatnonzero(changed)[:5], strict=False))
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    notes.insert(0, (
+        f"interval limit(s) below the number observed were set to that number in {len(rows)} row(s): {shown}{more}. "
+        "N cannot be smaller than the persons registered; the bootstrap put the limit there because each replicate "
+        "redraws the observed count too, which dominates where the dark figure is estimated near 0"
+    ))
+    return t, "; ".join(notes)
+
+
+def _row_name(r, label=None) -> str:
+    """How a row of an estimates table is named in a message: ``group=level`` or ``total``."""
+    if label is not None:
+        return label(r)
+    g, lv = str(r.get("group", "")), str(r.get("level", ""))
+    return "total" if g in ("", "total") else f"{g}={lv}"
+
+
+def point_table(fit: LogLinearFit, groups: list[tuple[str, ...]]) -> pd.DataFrame:
+    """N̂ of the total and every group of `groups` from one fit, without an interval.
+
+    Returns
+    -------
+    DataFrame
+        ``group, level, observed, nhat, lower, upper`` (lower/upper NaN); ``group`` is ``total``
+        or the covariates joined by ``x``, ``level`` their levels joined by ``:``.
+    """
+    rows = []
+    for g in groups:
+        d = fit.nhat_by(g)
+        for _, r in d.astype(object).iterrows():
+            rows.append(
+                {
+                    "group": "total" if not g else "x".join(g),
+                    "level": "" if not g else ":".join(str(r[c]) for c in g),
+                    "observed": int(r["observed"]),
+                    "nhat": float(r["nhat"]),
+                    "lower": np.nan,
+                    "upper": np.nan,
+                }
+            )
+    return pd.DataFrame(rows)

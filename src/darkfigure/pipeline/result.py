@@ -1,0 +1,253 @@
+"""The result of :func:`darkfigure.estimation.estimate`: :class:`Estimate`, its ``to_dict`` (``result.json``) and ``write``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..histories import CaptureHistories
+from ..loglinear.bootstrap import BootstrapResult
+from ..loglinear.design import CompleteTable
+from ..loglinear.fit import LogLinearFit
+from ..loglinear.search import SearchResult
+
+__all__ = ["Estimate"]
+
+
+@dataclass
+class Estimate:
+    """The result of :func:`estimate`: N̂, interval, model, search path and warnings.
+
+    Attributes
+    ----------
+    histories : CaptureHistories
+    table : CompleteTable
+    fit : LogLinearFit
+        The chosen model's fit.
+    search : SearchResult or None
+        The model search (None when the model was fixed).
+    ci_method : str
+        ``"parametric"``, ``"nonparametric-bca"`` or ``-percentile`` (n random),
+        ``"nonparametric-conditional-bca"`` or ``-percentile`` (n fixed, SparseMSE),
+        ``"profile"`` or ``"none"``.
+    level : float
+    lower, upper : float
+        Interval for the total N̂ (``upper = inf`` when there is no finite upper limit).
+    estimates : DataFrame
+        ``group, level, observed, nhat, lower, upper``: total, every covariate level
+        and every pair of levels (and with a year column each level by year).
+    bootstrap : BootstrapResult or None
+    profile : object or None
+        The profile-likelihood interval, when computed.
+    warnings : list of str
+        Everything the user must know to trust (or not) the numbers.
+    notes : list of str
+        What was done to the data on the way in (``histories.notes``).
+    settings : dict
+    seconds : dict
+        Wall time of each stage.
+    checks : list of darkfigure.diagnostics.Check
+        Goodness of fit, residuals by number of lists, Chao's lower bound and the
+        heterogeneity check: what may flag unmodelled heterogeneity (flagged ones are
+        also in `warnings`).
+    averaged : darkfigure.loglinear.averaging.AveragedEstimate or None
+        The models averaged over and their weights (``ci="averaged"``); N̂ and the
+        estimates table are then the model-averaged ones, `fit` the single best model.
+    conditional : bool or None
+        True when the interval holds the chosen model fixed (``parametric``,
+        ``profile``, or any interval of a model given by the user / a search that
+        visited one model); False when it carries the model-selection uncertainty;
+        None without an interval.
+    linkage : LinkageEstimate or None
+        N̂ corrected for linkage error (a link run's data).
+    pooling : darkfigure.loglinear.pooling.PoolingResult or None
+        Pooled (mixed-effects) and stratified subgroup N̂ (``pooling="partial"``); also in
+        `estimates` as ``nhat_stratified, nhat_pooled, lower_pooled, upper_pooled``.
+    """
+
+    histories: CaptureHistories
+    table: CompleteTable
+    fit: LogLinearFit
+    search: SearchResult | None
+    ci_method: str
+    level: float
+    lower: float
+    upper: float
+    estimates: pd.DataFrame
+    bootstrap: BootstrapResult | None = None
+    profile: Any = None
+    warnings: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)
+    checks: list = field(default_factory=list)
+    averaged: Any = None
+    conditional: bool | None = None
+    linkage: Any = None  # LinkageEstimate (darkfigure.linkage.uncertainty) when the data was a link run
+    identifying: Any = None  # IdentifyingAssumption (darkfigure.sensitivity): N̂ as the k-way interaction is relaxed
+    pooling: Any = None  # PoolingResult (darkfigure.loglinear.pooling) with pooling="partial"
+
+    @property
+    def nhat(self) -> float:
+        """Estimated population size (observed + dark figure); model-averaged with ``ci="averaged"``."""
+        if self.averaged is not None and self.bootstrap is not None:
+            return float(self.bootstrap.estimate[0])
+        return self.fit.nhat
+
+    @property
+    def n_observed(self) -> int:
+        """Persons observed by at least one list."""
+        return self.histories.n_observed
+
+    @property
+    def dark_figure(self) -> float:
+        """Estimated number of persons no list registered."""
+        return self.nhat - self.n_observed
+
+    def to_dict(self) -> dict:
+        """Everything in plain JSON-able types (what ``result.json`` holds)."""
+        from ..results import _num  # None for NaN, "inf"/"-inf" for infinities: as every result.json
+
+        path = None
+        if self.search is not None:
+            p = self.search.path.copy()
+            path = json.loads(p.to_json(orient="records"))
+        f = self.fit
+        out = {
+            "darkfigure_version": __version__,
+            "data": {
+                "name": self.histories.name,
+                "lists": list(self.histories.lists),
+                "covariates": list(self.histories.covariates),
+                "observed": self.n_observed,
+                "list_sizes": {k: int(v) for k, v in self.histories.list_sizes().items()},
+                "empty_overlaps": [list(p) for p in self.histories.empty_overlaps()],
+                "notes": list(self.histories.notes),
+            },
+            "settings": self.settings,
+            "model": {
+                "formula": f.model.formula(),
+                "interactions": [":".join(t) for t in f.model.terms if len(t) > 1],
+                "status": f.status,
+                "nhat": _num(f.nhat),
+                "deviance": _num(f.deviance),
+                "df": f.df_residual,
+                "parameters": f.rank,
+                "aic": _num(f.aic),
+                "aicc": _num(f.aicc),
+                "bic": _num(f.bic),
+                "existence": None if f.existence is None else f.existence.message(),
+            },
+            "nhat": _num(self.nhat),
+            "dark_figure": _num(self.dark_figure),
+            "interval": {
+                "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
+                "conditional_on_chosen_model": self.conditional,
+            },
+            "averaging": None
+            if self.averaged is None
+            else {
+                "criterion": self.averaged.criterion,
+                "models": [
+                    {"model": f.model.label(), "weight": float(w), "nhat": _num(f.nhat)}
+                    for f, w in zip(self.averaged.fits, self.averaged.weights)
+                ],
+            },
+            "bootstrap": None
+            if self.bootstrap is None
+            else {
+                "method": self.bootstrap.method,
+                "interval": self.bootstrap.interval_method,
+                "replicates": self.bootstrap.n_replicates,
+                "seed": self.bootstrap.seed,
+                "status_counts": self.bootstrap.status_counts,
+                "acceleration": self.bootstrap.acceleration,
+                "random_n": self.bootstrap.random_n,
+                "jackknife_failures": self.bootstrap.jackknife_failures,
+                "unseen_fitted_0_replicates": None if self.bootstrap.unseen_zero is None
+                else np.flatnonzero(self.bootstrap.unseen_zero).tolist(),
+            },
+            "search": None
+            if self.search is None
+            else {"method": self.search.method, "criterion": self.search.criterion, "path": path},
+            "warnings": list(self.warnings),
+            "checks": [c.to_dict() for c in self.checks],
+            "to_publish": self.to_publish(),
+            **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
+            "identifying_assumption": None if self.identifying is None else self.identifying.to_dict(),
+            **({"pooling": self.pooling.to_dict()} if self.pooling is not None else {}),
+            "seconds": self.seconds,
+        }
+        return out
+
+    def to_publish(self) -> dict:
+        """What to publish, from this estimate and its checks (:func:`darkfigure.headline.publish_statement`)."""
+        from ..headline import publish_statement
+
+        return publish_statement(self)
+
+    def write(self, out: str | Path, *, extra: dict | None = None) -> list[Path]:
+        """Write ``estimates.csv``, ``result.json``, ``capture_histories.csv`` (and ``search_path.csv``) into `out`.
+
+        ``capture_histories.csv`` is the aggregated table the model was fitted to (list
+        columns, covariates, ``count``; persons with an unknown covariate value follow
+        with that cell empty), so that ``darkfigure report`` can describe the data;
+        ``result.json`` also records the date the results were written (``run_date``, UTC).
+
+        Parameters
+        ----------
+        out : path
+            Folder (created when missing).
+        extra : dict, optional
+            More top-level entries of ``result.json`` (the monitor adds its settings).
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        p = out / "estimates.csv"
+        self.estimates.to_csv(p, index=False)
+        files.append(p)
+        d = self.to_dict()
+        d["run_date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        d.update(extra or {})
+        p = out / "result.json"
+        p.write_text(json.dumps(d, indent=2, default=str), encoding="utf-8")
+        files.append(p)
+        p = out / "capture_histories.csv"
+        h = self.histories
+        rows = h.to_frame() if h.incomplete is None else pd.concat([h.to_frame(), h.incomplete], ignore_index=True)
+        rows.to_csv(p, index=False)
+        files.append(p)
+        if self.search is not None:
+            p = out / "search_path.csv"
+            self.search.path.to_csv(p, index=False)
+            files.append(p)
+        return files
+
+    def __str__(self) -> str:
+        hi = "no finite upper limit" if not np.isfinite(self.upper) else f"{self.upper:,.0f}"
+        lo = "-" if not np.isfinite(self.lower) else f"{self.lower:,.0f}"
+        cond = {True: ", conditional on the chosen model", False: ", with model-selection uncertainty"}.get(
+            self.conditional, ""
+        )
+        model = (
+            f"averaged over {len(self.averaged.fits)} model(s), the search's choice {self.fit.model.label()}"
+            if self.averaged is not None
+            else f"model {self.fit.model.label()}"
+        )
+        return (
+            f"N̂ = {self.nhat:,.0f} ({self.level:.0%} {self.ci_method} interval {lo} – {hi}{cond}); "
+            f"observed {self.n_observed:,}; {model}"
+        )

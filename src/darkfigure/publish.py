@@ -1,0 +1,158 @@
+"""What to publish from one estimate: the headline rules applied to an ``Estimate`` and its checks.
+
+:func:`publish_statement` is ``Estimate.to_publish()`` (``result.json``'s ``to_publish``); the
+rules are those of :func:`darkfigure.headline.headline` (docs/headline_rules.md, "what to publish").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .evidence import (
+    _CHECK_WORDS,
+    BARELY_IDENTIFIED,
+    GOF_ALPHA,
+    _fmt,
+    chao_bound,
+    format_p,
+    goodness_of_fit,
+    negative_dependence,
+)
+
+__all__ = ["publish_statement"]
+
+
+def publish_statement(est) -> dict:
+    """What to publish from one :class:`~darkfigure.estimation.Estimate`: the headline rules on it and its checks.
+
+    Parameters
+    ----------
+    est : Estimate
+        With its ``checks`` (goodness of fit, residuals, Chao's bound, heterogeneity); its
+        fit, bootstrap and interval are read too, so that the statement never contradicts
+        the run's own warnings (docs/headline_rules.md, "what to publish").
+
+    Returns
+    -------
+    dict with ``low``, ``high`` (persons; ``high`` None when this run cannot give the upper
+    end; both None without an interval), ``statement`` (one plain paragraph), ``rules``
+    (identifiers as in docs/headline_rules.md, the caveats ``fit-unclear``,
+    ``failed-replicates`` and ``no-interval`` after the rule) and ``publish_interval`` (True
+    when N̂'s interval may be published as it stands).
+    """
+    h = est.histories
+    checks = [c.to_dict() for c in est.checks]
+    flags = {c["name"]: bool(c["flagged"]) for c in checks if c.get("computed", True)}
+    lo, hi, nh = float(est.lower), float(est.upper), float(est.nhat)
+    n_obs = int(h.n_observed)
+    has_ci = not (np.isnan(lo) and np.isnan(hi))
+    rng = f"{_fmt(lo)}–{_fmt(hi)}"
+    # N̂ with its interval, or N̂ alone when the run computed none (never "N̂ 12,350 (–––)")
+    nhr = f"N̂ {_fmt(nh)} ({rng})" if has_ci else f"N̂ {_fmt(nh)}"
+    low_, high_ = (lo, hi) if has_ci else (None, None)
+    fit = est.fit
+    if not fit.identified or not np.isfinite(nh):
+        return {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
+                "statement": "Nothing to publish: the data do not identify N under the chosen model."}
+    # caveats the run's own warnings raise, said in every statement that keeps N̂
+    caveats: list[tuple[str, str]] = []
+    boot = getattr(est, "bootstrap", None)
+    counts = (getattr(boot, "status_counts", None) or {}) if boot is not None else {}
+    failed = int(counts.get("not identified", 0) or 0)
+    if failed and has_ci:
+        caveats.append(("failed-replicates", f"{failed} of {boot.n_replicates} bootstrap replicates gave no finite "
+                        "N̂ and are left out, so the interval understates the uncertainty"))
+    if not has_ci:
+        caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
+                        "run it again with a bootstrap or the profile likelihood"))
+    gof = None
+    dev, df = getattr(fit, "deviance", None), getattr(fit, "df_residual", None)
+    if dev is not None and df is not None and int(df) > 0 and "goodness_of_fit" in flags:
+        t = getattr(fit, "table", None)
+        fitted = fit.fitted[t.observable] if t is not None and getattr(fit, "fitted", None) is not None else None
+        gof = goodness_of_fit(dev, int(df), fitted)
+    if gof is not None and not flags.get("goodness_of_fit") and not gof["flagged"] and gof["p_value"] is not None \
+            and gof["p_value"] < GOF_ALPHA:
+        caveats.append(("fit-unclear", f"the deviance test rejects the model (deviance {gof['deviance']:,.1f} on "
+                        f"{gof['df']} df, {format_p(gof['p_value'])}) but the table is sparse, so whether the model "
+                        "fits cannot be judged reliably"))
+
+    def out(low, high, rules, publish, statement, cav=True):
+        """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
+        cs = caveats if cav else [c for c in caveats if c[0] == "no-interval"]
+        if cs:
+            statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
+        return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
+                "publish_interval": bool(publish and has_ci and not cs), "statement": statement}
+
+    # degenerate: the model fits the unseen cell as 0 (N̂ = n), e.g. everybody on every list
+    hidden0 = False
+    t = getattr(fit, "table", None)
+    if t is not None and getattr(fit, "fitted", None) is not None:
+        hidden0 = bool(np.any(np.asarray(fit.fitted)[t.hidden] == 0))
+    if nh - n_obs < 0.5 or (has_ci and np.isfinite(lo) and np.isfinite(hi) and hi - lo < 0.5):
+        return out(float(n_obs), None, ["degenerate"], False,
+                   f"Do not publish {nhr}: the model says nobody was missed (N̂ equals the {n_obs:,} persons "
+                   "observed"
+                   + (", its interval has no width" if has_ci else "") + "), which the data cannot support; they do "
+                   "not tell how many persons no list saw, so report only that at least "
+                   f"{n_obs:,} persons were registered.", cav=False)
+    if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
+        return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
+                   f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
+                   "above under this model (run darkfigure compare for methods that may).", cav=False)
+    if flags.get("goodness_of_fit") or (gof is not None and gof["flagged"]):
+        return out(low_, high_, ["poor-fit"], False,
+                   f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
+                   "darkfigure compare, whose headline weighs the other methods.", cav=False)
+    zero = (" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
+            "which the data cannot support." if hidden0 else "")
+    if h.k == 2:
+        return out(low_, high_, ["no-checks"], False,
+                   f"{nhr} rests on its model alone: with 2 lists no check of the identifying assumption is "
+                   "possible (that the two lists are independent" + (" within each covariate stratum"
+                                                                      if h.covariates else "")
+                   + "; other models give the same table and a different N), so publish it only with that caveat."
+                   + zero)
+    if not flags:
+        return out(low_, high_, ["no-checks"], False,
+                   f"{nhr} rests on its model alone: no check of how the lists overlap could be run on these "
+                   "data, so publish it only with that caveat." + zero)
+    detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
+    chao = chao_bound(h) if detected and "chao_lower_bound" in flags else None
+    if detected and chao is not None and flags.get("chao_lower_bound"):
+        neg = negative_dependence(h, chao["nhat"], checks)
+        cb = f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–{_fmt(chao['high'])})"
+        if chao.get("contradicted"):
+            cb += f" (from model Mth Chao, which itself fits the table poorly, {format_p(chao['p_value'])})"
+        if neg:
+            start = (f"The range to report starts at N̂'s lower limit {_fmt(lo)}" if has_ci
+                     else f"The range to report starts near N̂ {_fmt(nh)}")
+            return out(lo if has_ci else None, None, ["chao-vs-negative-dependence"], False,
+                       f"{start} and reaches at least {cb}, not {nhr} alone, because the data cannot tell which is "
+                       "wrong: N̂ is too low if persons differ in how likely they are to be registered, while the "
+                       f"bound is too high if lists are negatively dependent ({'; '.join(neg)}), which the model "
+                       "allows for and the bound does not. How far above the bound N may lie this model cannot say: "
+                       "darkfigure compare gives the headline range with its reasons." + zero)
+        return out(chao["low"], None, ["below-chao", "chao-raise"], False,
+                   f"Do not publish {nhr}: the checks detect heterogeneity ({', '.join(detected)}) and N̂ lies "
+                   f"below {cb}; the range to report starts at the bound's lower limit {_fmt(chao['low'])} and its "
+                   "upper end needs models of heterogeneity (darkfigure compare).", cav=False)
+    if detected:
+        floor = (f"publish its lower limit {_fmt(lo)} as a floor" if has_ci and np.isfinite(lo)
+                 else "treat it as a floor")
+        return out(low_, high_, ["heterogeneity"], False,
+                   f"{nhr} is likely too low: the checks detect heterogeneity ({', '.join(detected)}); {floor} and "
+                   "take the range from darkfigure compare." + zero)
+    why = ("the checks find no heterogeneity it misses (the identifying assumption — no highest-order "
+           "interaction — remains untested)")
+    if hidden0:
+        return out(low_, high_, ["agree"], False, f"Publish {nhr} only with care: {why}." + zero)
+    if any(c[0] == "fit-unclear" for c in caveats):
+        return out(low_, high_, ["agree"], False, f"Publish {nhr} only with the caveats below: {why}.")
+    if not has_ci:
+        return out(low_, high_, ["agree"], False, f"Do not publish {nhr} yet: the model fits and {why}.")
+    if failed:
+        return out(low_, high_, ["agree"], False, f"Publish N̂ {_fmt(nh)} only with the caveat that its interval "
+                   f"{rng} is too narrow: the model fits and {why}.")
+    return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: the model fits and {why}.")

@@ -1,0 +1,277 @@
+"""The key figure of the publication report: the headline range of ``compare`` with its reasons, and the run's verdict on what may be published."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .public_context import _Ctx, _f
+from .public_rounding import round_figure
+from .public_sections import _method_label
+from .run import Run
+
+
+def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
+    _ = c._
+    res = run.result or {}
+    if res:
+        total = t[(t["group"] == "total") & (t["year"] == "")] if t is not None else None
+        lk = res.get("linkage") or {}
+        if total is not None and len(total):
+            r = total.iloc[0]
+            nhat, lo, hi, obs = _f(r["nhat"]), _f(r["lower"]), _f(r["upper"]), _f(r["observed"])
+        elif lk.get("nhat_corrected") is not None:
+            nhat, lo, hi = _f(lk["nhat_corrected"]), _f(lk.get("lower")), _f(lk.get("upper"))
+            obs = _f((res.get("data") or {}).get("observed"))
+        else:
+            iv = res.get("interval") or {}
+            nhat, lo, hi = _f(res.get("nhat")), _f(iv.get("lower")), _f(iv.get("upper"))
+            obs = _f((res.get("data") or {}).get("observed"))
+        if not math.isfinite(nhat):
+            return {"kind": "none", "observed": c.count(obs)}
+        out: dict[str, Any] = {"kind": "estimate", "fig": c.fig(nhat, lo, hi), "observed": c.count(obs),
+                               "corrected": lk.get("nhat_corrected") is not None}
+        if obs >= c.threshold and nhat > 0:
+            out["visibility"] = c.pct(obs / nhat, obs / hi if hi > 0 else float("nan"),
+                                      obs / lo if lo > 0 else float("nan"))
+            out["ratio"] = round_figure(nhat / obs, lo / obs, hi / obs, smallest=0.01, lang=c.lang)
+        iv = res.get("interval") or {}
+        out["level"] = f"{_f(iv.get('level', 0.95)):.0%}"
+        tp = res.get("to_publish")
+        if isinstance(tp, dict):
+            pub = _to_publish(c, tp, out)
+            if out["corrected"] and pub.get("why"):
+                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it
+                pub = {"publish_note": pub["why"]}
+            out.update(pub)
+        return out
+    info = run.compare_info or {}
+    obs = _f((info.get("data") or {}).get("observed"))
+    hl = info.get("headline")
+    if isinstance(hl, dict) and math.isfinite(_f(hl.get("low"))) and math.isfinite(_f(hl.get("high"))):
+        lo, hi = _f(hl["low"]), _f(hl["high"])
+        f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
+        out = {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
+               "reasoned": True}
+        out.update(_headline_reasons(c, run, hl))
+        return out
+    cmp_ = run.compare
+    if cmp_ is not None and len(cmp_):
+        n = pd.to_numeric(cmp_["nhat"], errors="coerce")
+        n = n[np.isfinite(n)]
+        if len(n):
+            f = round_figure(float(n.median()), float(n.min()), float(n.max()), lang=c.lang)
+            return {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
+                    "reasons": [], "reasoned": False, "missing_headline": run.compare_info is not None
+                    or run.result is None}
+    return None
+
+
+#: The headline's reasons for dropping a method (``compare.json`` headline ``dropped``), by the start of the text.
+_DROP_KINDS = (("no estimate", "no-estimate"), ("not identified", "not-identified"), ("poor fit", "poor-fit"),
+               ("failed validation", "failed-validation"), ("below chao", "below-chao"))
+
+
+def _drop_kind(reason: str) -> str:
+    """The rule (``no-estimate``, ``poor-fit``, ...) that dropped a method, from its reason text; "" if unknown."""
+    r = str(reason).strip().lower()
+    return next((k for start, k in _DROP_KINDS if r.startswith(start)), "")
+
+
+def _drop_phrase(c: _Ctx, reason: str) -> str:
+    """A short translated phrase for why the headline left a method out (the "Estimates by method" table)."""
+    _ = c._
+    return {"no-estimate": _("left out: no estimate"),
+            "not-identified": _("left out: the data do not bound it"),
+            "poor-fit": _("left out: does not fit the data"),
+            "failed-validation": _("left out: failed the hold-out test"),
+            "below-chao": _("left out: too low for victims who differ in visibility")}.get(
+        _drop_kind(reason), _("left out (see the analyst report)"))
+
+
+def _method_family(c: _Ctx, method: str) -> str:
+    """A method named in words for a sentence (no codes): its family, e.g. "models in which victims differ"."""
+    _ = c._
+    low = str(method).lower()
+    if low.startswith("loglinear-"):
+        return _("the log-linear model chosen by a stepwise search")
+    if low in ("bic-exhaustive", "exhaustive", "downhill"):
+        return _("the log-linear models whose choice is repeated in every resample")
+    if low.startswith("mth"):
+        return _("the models in which both victims and registers differ")
+    if low.startswith("mh"):
+        return _("the models in which victims differ in visibility")
+    if low == "m0":
+        return _("the model in which all registers and victims are alike")
+    if low == "mt":
+        return _("the model of independent registers")
+    if low == "lcmcr":
+        return _("the model of latent classes of victims")
+    if low == "dga":
+        return _("the average over dependence graphs")
+    return _method_label(c, method)
+
+
+def _upper_first(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _families(c: _Ctx, methods) -> str:
+    """Methods as a readable enumeration of their families, each family once ("a, b and c")."""
+    names: list[str] = []
+    for m in methods:
+        f = _method_family(c, m)
+        if f not in names:
+            names.append(f)
+    if len(names) <= 1:
+        return "".join(names)
+    return c._("{a} and {b}").format(a=", ".join(names[:-1]), b=names[-1])
+
+
+def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
+    """The compare headline in plain, translated sentences: one per rule that fired (``compare.json`` headline).
+
+    Built from ``rules``, ``kept``, ``dropped`` and ``data_can_choose`` (darkfigure.headline,
+    docs/headline_rules.md), never from the English ``reasons`` (which quote method codes,
+    deviances and p-values: they stay in the analyst report). Returns ``verdict`` (agree,
+    one-left, cannot-choose, two-explanations, none-kept or unknown), ``reasons`` (sentences) and ``status`` (method ->
+    kept/left-out phrase for the "Estimates by method" table; empty without ``kept``).
+    """
+    _ = c._
+    rules = [str(r) for r in hl.get("rules") or []]
+    kept = [str(m) for m in hl.get("kept") or []]
+    dropped = {str(k): str(v) for k, v in (hl.get("dropped") or {}).items()}
+    by_rule: dict[str, list[str]] = {}
+    for m, why in dropped.items():
+        by_rule.setdefault(_drop_kind(why), []).append(m)
+    rows = {}
+    if run.compare is not None:
+        rows = {str(r["method"]): r for _i, r in run.compare.iterrows()}
+    if "none-kept" in rules:
+        verdict = "none-kept"
+    elif "cannot-choose" in rules:
+        verdict = "cannot-choose"
+    elif "chao-vs-negative-dependence" in rules or hl.get("data_can_choose") is False:
+        verdict = "two-explanations"  # the kept methods agree, but the data cannot tell two causes apart
+    elif "agree" in rules:
+        verdict = "one-left" if len(kept) == 1 else "agree"
+    else:
+        verdict = "unknown"
+    reasons: list[str] = []
+    other = 0
+    for rule in rules:
+        ms = by_rule.get(rule, [])
+        if rule == "no-estimate":
+            reasons.append(_("{methods} gave no estimate on these data and are left out.").format(
+                methods=_upper_first(_families(c, ms)) if ms else _("Some methods")))
+        elif rule == "not-identified":
+            reasons.append(_("The data set no upper limit to the number of victims under {methods}, which are "
+                             "therefore left out.").format(methods=_families(c, ms) or _("some methods")))
+        elif rule == "poor-fit":
+            reasons.append(_("These methods describe the overlap between the registers in a way the data "
+                             "contradict, and are left out: {methods}.").format(
+                methods=_families(c, ms) or _("some methods")))
+        elif rule == "failed-validation":
+            reasons.append(_("Leaving out one register at a time and estimating its known size from the others, "
+                             "{methods} missed by a wide margin; they are left out.").format(
+                methods=_families(c, ms) or _("some methods")))
+        elif rule == "below-chao":
+            if ms:
+                reasons.append(_("Victims differ in how likely they are to be registered, so the true number is at "
+                                 "least a known minimum; {methods} lie clearly below it and are left out.").format(
+                    methods=_families(c, ms)))
+            else:
+                reasons.append(_("Victims differ in how likely they are to be registered; none of the remaining "
+                                 "methods lies below the minimum this implies."))
+        elif rule == "chao-raise":
+            reasons.append(_("Because victims differ in how likely they are to be registered, the low end of the "
+                             "range is raised to the minimum this implies."))
+        elif rule == "chao-vs-negative-dependence":
+            reasons.append(_("The data cannot tell whether victims differ in how likely they are to be registered "
+                             "or whether some registers tend to miss each other's victims; the range covers both."))
+        elif rule == "agree":
+            live = [m for m in kept if m in rows and math.isfinite(_f(rows[m]["lower"]))
+                    and math.isfinite(_f(rows[m]["upper"]))]
+            if len(kept) == 1:
+                reasons.append(_("One method is left, {methods}; the range is its interval.").format(
+                    methods=_families(c, kept)))
+            elif live:
+                a, b = max(_f(rows[m]["lower"]) for m in live), min(_f(rows[m]["upper"]) for m in live)
+                f = round_figure((a + b) / 2, a, b, lang=c.lang)
+                reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap between about "
+                                 "{low} and {high}. The range spans all their intervals.").format(
+                    n=len(kept), methods=_families(c, kept), low=f.lower_text, high=f.upper_text))
+            else:
+                reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap.").format(
+                    n=len(kept), methods=_families(c, kept)))
+        elif rule == "cannot-choose":
+            reasons.append(_("The {n} methods left ({methods}) give figures whose intervals do not all overlap, "
+                             "and the data cannot tell which is right; the range spans them all.").format(
+                n=len(kept), methods=_families(c, kept)))
+        elif rule == "none-kept":
+            reasons.append(_("Every method is contradicted by some check of the data: the range spans every method "
+                             "that gives an estimate and needs a closer look before it is published."))
+        else:
+            other += 1
+    if not rules:
+        other = len(hl.get("reasons") or [])
+    status = {}
+    if kept or dropped:
+        status = {m: (_("used for the range") if m in kept else _drop_phrase(c, dropped.get(m, "")))
+                  for m in rows}
+    return {"verdict": verdict, "reasons": reasons, "status": status, "other_reasons": other}
+
+
+def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
+    """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
+
+    When the run says not to publish N̂ with its interval (``publish_interval`` false), the page
+    shows what it may publish instead: the range ``low``–``high``, or "at least ``low``" when
+    ``high`` is null, with one translated sentence per rule; with no ``low`` at all, no figure.
+    Returns the keys to update the headline dict with (``kind`` ``publish-range``,
+    ``publish-floor`` or ``none``, ``low``, ``high``, ``why``; ``publish_note`` for a caveat
+    that keeps the point estimate).
+    """
+    _ = c._
+    rules = [str(r) for r in tp.get("rules") or []]
+    if tp.get("publish_interval") is True:
+        if "no-checks" in rules:
+            return {"publish_note": _("No check of how the registers overlap can be run on these data (with two "
+                                      "registers none can), so the figure rests on its model alone; publish it only "
+                                      "with that caveat.")}
+        if set(rules) - {"agree"}:  # a rule this page has no sentence for: say that there is a caveat
+            return {"publish_note": _("The analysis publishes this figure with a caveat; the analyst report says "
+                                      "which.")}
+        return {}
+    why = {
+        "poor-fit": _("The model does not fit how the registers overlap, so its single figure is not published; "
+                      "only the range is. A comparison of several methods (darkfigure compare) gives a "
+                      "better-founded range."),
+        "not-identified": _("The registers overlap too little to set an upper limit: only a lower limit can be "
+                            "published."),
+        "heterogeneity": _("Victims differ in how likely they are to be registered, so the model's figure is "
+                           "likely too low: only its lower limit is published, as a floor."),
+        "below-chao": _("Victims differ in how likely they are to be registered, and the model's figure lies below "
+                        "the minimum this implies: only that minimum is published, as a floor."),
+        "chao-vs-negative-dependence": _("The data cannot tell whether victims differ in how likely they are to be "
+                                         "registered or whether some registers tend to miss each other's victims, "
+                                         "so only a lower limit is published."),
+        "none-kept": _("The data do not determine the number of victims under the model."),
+    }
+    texts = [why[r] for r in rules if r in why]
+    if not texts:
+        texts = [_("The analysis advises against publishing the model's single figure; the analyst report says "
+                   "why.")]
+    lo, hi = _f(tp.get("low")), _f(tp.get("high"))
+    if not math.isfinite(lo):
+        return {"kind": "none", "why": texts[0]}
+    if "heterogeneity" in rules:
+        hi = float("nan")  # the statement publishes the lower limit as a floor
+    if math.isfinite(hi) and hi > lo:
+        f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
+        return {"kind": "publish-range", "low": f.lower_text, "high": f.upper_text, "why": " ".join(dict.fromkeys(texts))}
+    f = round_figure(lo, float("nan"), float("nan"), lang=c.lang)
+    return {"kind": "publish-floor", "low": f.text, "why": " ".join(dict.fromkeys(texts))}

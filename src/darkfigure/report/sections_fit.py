@@ -1,0 +1,376 @@
+"""Sections of the analyst report about one fit: the data, the model search and fit, the estimates, the identifying assumption and the comparison of methods."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..histories import CaptureHistories, DataError
+from . import plots
+from .run import Run
+from .views import _as_label, _csv_uri, _f, _text, _view, fmt_count, fmt_interval, fmt_num, fmt_p, fmt_pct
+
+
+def _histories(run: Run) -> CaptureHistories | None:
+    t = run.histories_table
+    if t is None:
+        return None
+    info = (run.result or {}).get("data") or (run.compare_info or {}).get("data") or {}
+    lists = info.get("lists") or None
+    covariates = info.get("covariates")
+    if lists and covariates is None:
+        covariates = []
+    try:
+        return CaptureHistories.from_frame(t, lists, covariates, name=info.get("name"), on_empty_list="drop",
+                                           missing="keep")
+    except (DataError, ValueError, KeyError) as e:
+        run.problems.append(f"{run.histories_file} could not be read as capture histories ({e}); the data summary "
+                            "shows the list sizes only")
+        return None
+
+
+def _all_persons(h: CaptureHistories) -> pd.DataFrame:
+    """Every registered person's row: list columns, covariates and ``count``.
+
+    With unknown covariate values kept (``missing="keep"``, runs with ``--missing em``),
+    ``h.table`` holds the complete cases only and ``h.incomplete`` the rest (unknown
+    values NaN); both together are the data.
+    """
+    cols = [*h.lists, *h.covariates, "count"]
+    inc = getattr(h, "incomplete", None)
+    if inc is None or len(inc) == 0:
+        return h.table[cols]
+    return pd.concat([h.table[cols], inc[cols]], ignore_index=True)
+
+
+def _data_section(run: Run, h: CaptureHistories | None) -> dict | None:
+    res = run.result or {}
+    info = res.get("data") or (run.compare_info or {}).get("data") or {}
+    if h is None and not info:
+        return None
+    out: dict[str, Any] = {"name": (h.name if h is not None else None) or info.get("name") or ""}
+    if h is not None:
+        # every person counts, those with an unknown covariate value (kept by --missing em) included
+        rows = _all_persons(h)
+        lists = [str(x) for x in h.lists]
+        flags = rows[list(h.lists)].to_numpy(dtype=np.int64)
+        weights = rows["count"].to_numpy(dtype=np.int64)
+        n_obs = int(weights.sum())
+        sizes = pd.Series((flags * weights[:, None]).sum(axis=0), index=lists)
+        out["observed"] = fmt_count(n_obs)
+        out["k"] = h.k
+        sz = pd.DataFrame({"list": lists, "persons": sizes.to_numpy()})
+        sz["share of observed"] = sz["persons"] / max(n_obs, 1)
+        shown = sz.assign(persons=sz["persons"].map(fmt_count))
+        shown["share of observed"] = sz["share of observed"].map(fmt_pct)
+        out["sizes"] = _view("list-sizes", shown, sz, "list_sizes.csv", numeric=["persons", "share of observed"])
+        ov = pd.DataFrame((flags * weights[:, None]).T @ flags, index=lists, columns=lists)
+        off = ov.to_numpy(dtype=float).copy()
+        np.fill_diagonal(off, np.nan)
+        top = np.nanmax(off) if np.isfinite(off).any() and np.nanmax(off) > 0 else 1.0
+        cells = []
+        for i, a in enumerate(ov.index):
+            row = []
+            for j, _b in enumerate(ov.columns):
+                v = int(ov.iat[i, j])
+                alpha = 0.0 if i == j else 0.08 + 0.6 * v / top
+                row.append({"text": fmt_count(v), "diag": i == j, "zero": i != j and v == 0,
+                            "style": f"background: rgba(31,78,121,{alpha:.2f})" if i != j else ""})
+            cells.append({"list": str(a), "cells": row})
+        raw = ov.copy()
+        raw.insert(0, "list", lists)
+        out["overlaps"] = {"lists": lists, "rows": cells, "csv_uri": _csv_uri(raw),
+                           "filename": "pairwise_overlaps.csv"}
+        codes = pd.Series(["".join(map(str, r)) for r in flags], dtype=object)
+        pats = pd.Series(weights).groupby(codes, sort=True).sum()
+        pats = pats[pats > 0]
+        out["upset"] = plots.upset_plot(pats, sizes)
+        pt = pd.DataFrame([list(map(int, code)) for code in pats.index], columns=lists)
+        pt["persons"] = pats.to_numpy()
+        pt = pt.sort_values("persons", ascending=False, kind="stable").reset_index(drop=True)
+        on = pt[lists].to_numpy()
+        pt.insert(0, "lists", [" + ".join(a for a, x in zip(lists, r) if x) for r in on])
+        shown = pt[["lists", "persons"]].assign(persons=pt["persons"].map(fmt_count))
+        out["patterns"] = _view("patterns", shown, pt, "capture_patterns.csv", numeric=["persons"])
+        out["n_patterns"] = len(pt)
+        covs = []
+        for c in h.covariates:
+            # dropna=False: a person whose other covariate is unknown still counts under this one's level
+            counts = rows.groupby(c, observed=False, dropna=False)["count"].sum()
+            unknown = int(counts[counts.index.isna()].sum())
+            counts = counts[~counts.index.isna()]
+            text = ", ".join(f"{_as_label(lv)} ({fmt_count(n)})" for lv, n in counts.items())
+            if unknown:
+                text += f", unknown ({fmt_count(unknown)})"
+            covs.append({"name": str(c), "levels": text, "n": len(counts)})
+        out["covariates"] = covs
+        out["empty_overlaps"] = [f"{lists[i]} ∩ {lists[j]}" for i in range(len(lists))
+                                 for j in range(i + 1, len(lists)) if ov.iat[i, j] == 0]
+    else:
+        sizes = info.get("list_sizes") or {}
+        out["observed"] = fmt_count(info.get("observed"))
+        out["k"] = len(info.get("lists") or sizes)
+        if sizes:
+            sz = pd.DataFrame({"list": list(sizes), "persons": list(sizes.values())})
+            out["sizes"] = _view("list-sizes", sz.assign(persons=sz["persons"].map(fmt_count)), sz, "list_sizes.csv",
+                                 numeric=["persons"])
+        out["covariates"] = [{"name": c, "levels": "", "n": ""} for c in info.get("covariates") or []]
+        out["empty_overlaps"] = [" ∩ ".join(p) for p in info.get("empty_overlaps") or []]
+    szs = (res.get("settings") or {}).get("structural_zeros") or []
+    out["structural_zeros"] = [f"list {a} cannot register {c} = {lv}" for a, c, lv in szs]
+    out["notes"] = list(info.get("notes") or []) + list(((res.get("monitor") or {}).get("years_notes")) or [])
+    out["source_file"] = run.histories_file
+    return out
+
+
+def _model_label(model: dict) -> str:
+    inter = model.get("interactions") or []
+    return "main effects only (lists independent given the covariates)" if not inter else " + ".join(inter)
+
+
+_CHECK_LABELS = {"goodness_of_fit": "goodness of fit", "residuals_by_number_of_lists": "residuals by number of lists",
+                 "chao_lower_bound": "Chao's lower bound (heterogeneity)",
+                 "heterogeneity": "heterogeneity (lists positively dependent alike)"}
+# the check's own name at the start of its message ("goodness of fit: ...", "Chao's lower bound: not computed — ...")
+_CHECK_PREFIX = re.compile(
+    r"^\s*(goodness of fit|residuals by number of lists|chao'?s lower bound|heterogeneity)\s*:\s*", re.I)
+_NOT_COMPUTED = re.compile(r"^\s*not computed\s*(?:[—–:-]\s*)?", re.I)
+
+
+def _check_view(c: dict) -> dict:
+    """One model check of result.json as "label — status: detail" (status passed, flagged or not computed).
+
+    A check is not computed when result.json says so (``computed: false``) or, for files
+    without that key, when it has no statistic, is not flagged and its message says
+    "not computed". The statistic may be null: the message carries the figures.
+    """
+    name = str(c.get("name") or "check")
+    label = _CHECK_LABELS.get(name, name.replace("_", " "))
+    message = str(c.get("message") or "")
+    flagged = bool(c.get("flagged"))
+    detail = _CHECK_PREFIX.sub("", message, count=1)
+    detail = re.sub(r"^Chao'?s lower bound (?=under|is\b)", "the bound ", detail, count=1)
+    not_computed = c.get("computed") is False or (
+        not flagged and c.get("statistic") is None and _NOT_COMPUTED.match(detail) is not None)
+    if not_computed:
+        detail = _NOT_COMPUTED.sub("", detail, count=1)
+    status = "flagged" if flagged else ("not computed" if not_computed else "passed")
+    return {"name": label, "status": status, "flagged": flagged, "detail": detail, "message": message}
+
+
+def _model_section(run: Run) -> dict | None:
+    res = run.result
+    if not res or not res.get("model"):
+        return None
+    from scipy import stats
+
+    m = res["model"]
+    dev, df = _f(m.get("deviance")), m.get("df")
+    p = float(stats.chi2.sf(dev, df)) if isinstance(df, int) and df > 0 and math.isfinite(dev) else float("nan")
+    settings = res.get("settings") or {}
+    # with imputed covariate values the deviance is that of the completed table: no test of the model
+    imputed = settings.get("missing") == "em" and bool((settings.get("imputed") or {}).get("persons"))
+    gof = ("not computed (with imputed covariate values the deviance is that of the completed table)" if imputed
+           else fmt_p(p) + ("" if math.isnan(p) else " (deviance against χ² on the residual df)"))
+    fit = [
+        ("model", _model_label(m)),
+        ("formula", m.get("formula") or ""),
+        ("status", {"ok": "ok (the MLE exists)", "extended": "extended MLE (some cells fitted as 0)"}.get(
+            m.get("status"), str(m.get("status")))),
+        ("deviance", fmt_num(dev, 2)),
+        ("residual df", str(df)),
+        ("goodness of fit p-value", gof),
+        ("parameters", str(m.get("parameters", "–"))),
+        ("AIC", fmt_num(m.get("aic"), 2)),
+        ("BIC", fmt_num(m.get("bic"), 2)),
+    ]
+    if m.get("existence"):
+        fit.append(("existence of the MLE", m["existence"]))
+    out: dict[str, Any] = {"fit": fit, "gof_p": float("nan") if imputed else p}
+    checks = [c for c in res.get("checks") or [] if isinstance(c, dict)]
+    if checks:
+        out["checks"] = [_check_view(c) for c in checks]
+    s = res.get("search")
+    if s:
+        names = {"bic": "BIC", "aic": "AIC", "aicc": "AICc", "pvalue": "p-value threshold"}
+        how = names.get(s.get("criterion"), s.get("criterion"))
+        out["search"] = f"{s.get('method')} search, model chosen by {how}"
+    elif settings.get("model"):
+        out["search"] = "no search: the model was fixed by the user"
+    else:
+        out["search"] = "no search: main effects model"
+    path = run.search_path
+    if path is None and s and s.get("path"):
+        path = pd.DataFrame(s["path"])
+    if path is not None and len(path):
+        chosen = m.get("formula")
+        crit = s.get("criterion") if s else "bic"
+        note = None
+        if s and s.get("method") == "exhaustive" and crit in path.columns:
+            total = len(path)
+            path = path.sort_values(crit, kind="stable").head(30)
+            note = f"the 30 best of {total:,} models by {crit.upper()}; search_path.csv in the run folder has them all"
+        path = path.reset_index(drop=True)
+        shown = pd.DataFrame()
+        if "phase" in path.columns:
+            shown["phase"] = _text(path["phase"])
+        step = _text(path["step"]) if "step" in path.columns else pd.Series([""] * len(path))
+        shown["step"] = step.replace("", "main effects").to_numpy()
+        for c, lab, d in (("df", "df", None), ("deviance", "deviance", 1), ("aic", "AIC", 1), ("bic", "BIC", 1),
+                          ("pvalue", "p-value", -1), ("nhat", "N̂", 0)):
+            if c in path.columns:
+                if d is None:
+                    shown[lab] = path[c].map(lambda v: fmt_count(v))
+                elif d == -1:
+                    shown[lab] = path[c].map(lambda v: "" if math.isnan(_f(v)) else f"{_f(v):.2g}")
+                elif d == 0:
+                    st = path["status"] if "status" in path.columns else pd.Series(["ok"] * len(path))
+                    shown[lab] = [fmt_count(v) if s_ in ("ok", "extended") else "not identified"
+                                  for v, s_ in zip(path[c], st)]
+                else:
+                    shown[lab] = path[c].map(lambda v, d=d: fmt_num(v, d))
+        if "status" in path.columns:
+            shown["status"] = path["status"].astype(str)
+        marked = (path["model"] == chosen).tolist() if "model" in path.columns and chosen else [False] * len(path)
+        if any(marked):
+            first = marked.index(True)
+            marked = [i == first for i in range(len(marked))]
+            shown["step"] = [s_ + " ◀ chosen" if mk else s_ for s_, mk in zip(shown["step"], marked)]
+        out["path"] = _view("search-path", shown, path, "search_path.csv",
+                            numeric=["df", "deviance", "AIC", "BIC", "p-value", "N̂"], marked=marked, note=note)
+    return out
+
+
+def _single_level(level: pd.Series) -> pd.Series:
+    return ~level.astype(str).str.contains(":", regex=False)
+
+
+def _estimate_section(run: Run) -> dict | None:
+    res = run.result
+    if not res:
+        return None
+    iv = res.get("interval") or {}
+    obs = _f((res.get("data") or {}).get("observed"))
+    nhat = _f(res.get("nhat"))
+    lo, hi = _f(iv.get("lower")), _f(iv.get("upper"))
+    level = _f(iv.get("level"))
+    method = str(iv.get("method") or "none")
+    kind = {
+        "parametric": "parametric bootstrap (percentile; Cruyff's boot_mse)",
+        "nonparametric-bca": "nonparametric bootstrap with model re-selection, BCa",
+        "nonparametric-percentile": "nonparametric bootstrap with model re-selection, percentile",
+        "profile": "profile likelihood",
+        "none": "no interval computed",
+    }.get(method, method)
+    out: dict[str, Any] = {
+        "identified": math.isfinite(nhat),
+        "nhat": fmt_count(nhat),
+        "observed": fmt_count(obs),
+        "level": f"{level:.0%}" if math.isfinite(level) else "",
+        "interval": fmt_interval(lo, hi) if method != "none" else "no interval computed",
+        "has_interval": math.isfinite(lo),
+        "dark": fmt_count(nhat - obs),
+        "dark_interval": fmt_interval(lo - obs, hi - obs) if math.isfinite(lo) else "",
+        "visible": fmt_pct(obs / nhat, 0) if math.isfinite(nhat) and nhat > 0 else "–",
+        "method": "Poisson log-linear model (multiple systems estimation)",
+        "interval_kind": kind,
+    }
+    b = res.get("bootstrap") or {}
+    settings = res.get("settings") or {}
+    out["details"] = [
+        ("method", out["method"]),
+        ("interval", f"{out['level']} {kind}".strip()),
+        ("seed", str(settings.get("seed") if settings.get("seed") is not None else "none (not reproducible)")),
+        ("replicates", fmt_count(b.get("replicates")) if b else "–"),
+    ]
+    if b.get("status_counts"):
+        out["details"].append(("replicate outcomes", ", ".join(f"{k}: {v:,}" for k, v in b["status_counts"].items())))
+    est = run.estimates
+    if est is not None and len(est) > 1:
+        single = est[(est["group"] == "total") | _single_level(est["level"])]
+        shown = pd.DataFrame({
+            "group": single["group"].astype(str), "level": single["level"].astype(str),
+            "registered": single["observed"].map(fmt_count), "N̂": single["nhat"].map(fmt_count),
+            "interval": [fmt_interval(a, b_) for a, b_ in zip(single["lower"], single["upper"])],
+            "dark figure": (single["nhat"] - single["observed"]).map(fmt_count),
+        })
+        out["table"] = _view("estimates", shown, est, "estimates.csv", numeric=["registered", "N̂", "dark figure"],
+                             note="pairs of levels are in the download (estimates.csv)"
+                             if len(single) < len(est) else None)
+    return out
+
+
+def _assumption_section(run: Run) -> dict | None:
+    """Sensitivity to the identifying assumption (result.json's ``identifying_assumption``): curve and tables."""
+    ia = (run.result or {}).get("identifying_assumption") if isinstance(run.result, dict) else None
+    if not isinstance(ia, dict) or not ia.get("grid"):
+        return None
+    grid = pd.DataFrame(ia["grid"])
+    psi, nh = grid["psi"].map(_f), grid["nhat"].map(_f)
+    obs = _f((run.result.get("data") or {}).get("observed"))
+    b = ia.get("bounds") or {}
+    conf = b.get("confidence") or [None, None]
+    level = _f(b.get("level"))
+    lev = f"{level:.0%}" if math.isfinite(level) else ""
+    out: dict[str, Any] = {"explanation": str(ia.get("explanation") or ""), "level": lev}
+    out["facts"] = [
+        ("ψ range", " to ".join(f"{_f(v):g}" for v in ia.get("range") or [])),
+        ("N̂ over the range", fmt_interval(ia.get("low"), ia.get("high"))),
+        ("usual N̂ (ψ = 1)", fmt_count(ia.get("nhat"))),
+        (f"{lev} bounds (Sun et al. 2020)", fmt_interval(*conf) if conf[0] is not None else "not computed"),
+        ("what ψ is", str(ia.get("parameter") or "")),
+    ]
+    try:
+        out["plot"] = plots.assumption_plot(psi, nh, usual=_f(ia.get("nhat")), observed=obs if math.isfinite(obs)
+                                            else None, bounds=[_f(v) for v in conf] if conf[0] is not None else None,
+                                            level=lev)
+    except Exception as e:  # noqa: BLE001 - a plot must never stop the report
+        run.problems.append(f"the identifying-assumption plot could not be drawn ({e})")
+    shown = pd.DataFrame({
+        "ψ": [f"{v:.3g}" for v in psi], "N̂": nh.map(fmt_count), "dark figure": (nh - obs).map(fmt_count),
+        "visible": [fmt_pct(obs / v, 0) if v > 0 else "–" for v in nh],
+    })
+    out["table"] = _view("identifying-assumption", shown, grid, "identifying_assumption.csv",
+                         numeric=["ψ", "N̂", "dark figure", "visible"], marked=[v == 1.0 for v in psi])
+    sub = pd.DataFrame(ia.get("subgroups") or [])
+    if len(sub) > 1:
+        sub = sub[(sub["group"] == "total") | _single_level(sub["level"])]
+        lo, hi = (ia.get("range") or [None, None])[:2]
+        shown = pd.DataFrame({
+            "group": sub["group"].astype(str), "level": sub["level"].astype(str),
+            "registered": sub["observed"].map(fmt_count), "N̂": sub["nhat"].map(fmt_count),
+            f"N̂ over ψ {lo:g}–{hi:g}": [fmt_interval(a, c) for a, c in zip(sub["low"], sub["high"])],
+        })
+        out["subgroups"] = _view("identifying-assumption-subgroups", shown, pd.DataFrame(ia["subgroups"]),
+                                 "identifying_assumption_subgroups.csv", numeric=["registered", "N̂"])
+    return out
+
+
+def _compare_section(run: Run, observed: int | None) -> dict | None:
+    t = run.compare
+    if t is None:
+        return None
+    t = t.copy()
+    for c in ("nhat", "lower", "upper"):
+        t[c] = pd.to_numeric(t[c], errors="coerce")
+    for c in ("interval", "warnings", "model"):
+        if c not in t.columns:
+            t[c] = ""
+        t[c] = _text(t[c])
+    shown = pd.DataFrame({
+        "method": t["method"].astype(str), "N̂": t["nhat"].map(fmt_count),
+        "interval": [fmt_interval(a, b) for a, b in zip(t["lower"], t["upper"])],
+        "kind": t["interval"], "model": t["model"],
+        "warnings": t["warnings"].map(lambda s: f"{len(s.split(' | '))} (see Warnings)" if s else ""),
+    })
+    if "seconds" in t.columns:
+        shown.insert(4, "seconds", t["seconds"].map(lambda v: fmt_num(v, 2)))
+    ok = t[np.isfinite(t["nhat"])]
+    plot = plots.forest_plot(t, observed=observed) if len(ok) else None
+    rng = f"{fmt_count(ok['nhat'].min())} to {fmt_count(ok['nhat'].max())}" if len(ok) else "–"
+    return {"table": _view("compare-table", shown, run.compare, "compare.csv", numeric=["N̂", "seconds"]),
+            "plot": plot, "range": rng, "n": len(ok), "n_all": len(t)}

@@ -1,0 +1,369 @@
+"""Sections of the analyst report from the monitor, linkage and follow-up files: yearly trend, visibility, SDG 16.2.2 rates, tables for publication, record linkage, partial pooling and repeat victimisation."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import plots
+from .run import Run
+from .sections_fit import _single_level
+from .views import _as_label, _csv_uri, _f, _generic_view, _text, _view, fmt_count, fmt_interval, fmt_num, fmt_pct
+
+
+def _trend_section(run: Run) -> dict | None:
+    res = run.result or {}
+    year = (res.get("monitor") or {}).get("year") or (res.get("settings") or {}).get("year")
+    rows = None
+    if run.monitor is not None:
+        m = run.monitor
+        rows = m[(m["group"] == "total") & (m["year"] != "")].copy()
+        src = "monitor.csv"
+    elif run.estimates is not None and year:
+        e = run.estimates
+        rows = e[e["group"].astype(str) == str(year)].copy()
+        rows["year"] = rows["level"].map(_as_label)
+        rows["visibility"] = rows["observed"] / rows["nhat"]
+        rows["visibility_lower"] = rows["observed"] / rows["upper"]
+        rows["visibility_upper"] = rows["observed"] / rows["lower"]
+        src = "estimates.csv"
+    if rows is None or len(rows) == 0:
+        return None
+    rows = rows.reset_index(drop=True)
+    raw = rows[["year", "observed", "nhat", "lower", "upper", "visibility", "visibility_lower", "visibility_upper"]]
+    shown = pd.DataFrame({
+        "year": rows["year"].astype(str),
+        "registered": rows["observed"].map(fmt_count),
+        "N̂": rows["nhat"].map(fmt_count),
+        "lower": rows["lower"].map(fmt_count),
+        "upper": rows["upper"].map(fmt_count),
+        "dark figure": (rows["nhat"] - rows["observed"]).map(fmt_count),
+        "visible": [f"{fmt_pct(v, 1)} ({fmt_interval(a, b, lambda x: fmt_pct(x, 1))})" for v, a, b in
+                    zip(rows["visibility"], rows["visibility_lower"], rows["visibility_upper"])],
+    })
+    lv = ((run.result or {}).get("interval") or {}).get("level", 0.95)
+    plot = plots.band_plot(rows["year"].tolist(), rows["nhat"], rows["lower"], rows["upper"],
+                           observed=rows["observed"], band_label=f"{_f(lv):.0%} interval",
+                           title="Estimated number per year (N̂) and number registered")
+    out = {"plot": plot, "table": _view("trend-table", shown, raw, "trend.csv",
+                                        numeric=["registered", "N̂", "lower", "upper", "dark figure", "visible"]),
+           "source": src}
+    if run.years is not None and {"year", "joint_nhat", "separate_nhat"} <= set(run.years.columns):
+        out["years"] = _generic_view("years-table", run.years, "years.csv")
+    return out
+
+
+def _visibility_section(run: Run) -> dict | None:
+    if run.monitor is not None:
+        m = run.monitor
+        year = ((run.result or {}).get("monitor") or {}).get("year")
+        rows = m[(m["year"] == "") & (m["group"] != "total") & _single_level(m["level"])]
+        if year:
+            rows = rows[rows["group"] != year]
+        total = m[(m["group"] == "total") & (m["year"] == "")]
+        src = "monitor.csv"
+    elif run.estimates is not None:
+        e = run.estimates.copy()
+        covs = set(((run.result or {}).get("settings") or {}).get("covariates") or [])
+        year = ((run.result or {}).get("settings") or {}).get("year")
+        e["visibility"] = e["observed"] / e["nhat"]
+        e["visibility_lower"] = e["observed"] / e["upper"]
+        e["visibility_upper"] = e["observed"] / e["lower"]
+        rows = e[e["group"].isin(covs - {year})]
+        total = e[e["group"] == "total"]
+        src = "estimates.csv"
+    else:
+        return None
+    if len(rows) == 0:
+        return None
+    rows = rows.reset_index(drop=True)
+    ref = float(total["visibility"].iloc[0]) if len(total) else None
+    labels = [f"{g}: {lv}" for g, lv in zip(rows["group"], rows["level"])]
+    plot = plots.interval_plot(labels, rows["visibility"], rows["visibility_lower"], rows["visibility_upper"],
+                               groups=rows["group"].astype(str).tolist(), percent=True,
+                               xlabel="visibility: registered ÷ estimated (interval)", reference=ref,
+                               reference_label="all" if ref is not None else "")
+    shown = pd.DataFrame({
+        "group": rows["group"].astype(str), "level": rows["level"].astype(str),
+        "registered": rows["observed"].map(fmt_count), "N̂": rows["nhat"].map(fmt_count),
+        "N̂ interval": [fmt_interval(a, b) for a, b in zip(rows["lower"], rows["upper"])],
+        "visible": rows["visibility"].map(fmt_pct),
+        "visible interval": [fmt_interval(a, b, fmt_pct)
+                             for a, b in zip(rows["visibility_lower"], rows["visibility_upper"])],
+    })
+    raw = rows[["group", "level", "observed", "nhat", "lower", "upper", "visibility", "visibility_lower",
+                "visibility_upper"]]
+    return {"plot": plot, "table": _view("visibility-table", shown, raw, "visibility.csv",
+                                         numeric=["registered", "N̂", "visible"]),
+            "total": fmt_pct(ref) if ref is not None else "–", "source": src}
+
+
+def _sdg_section(run: Run) -> dict | None:
+    m = run.monitor
+    if m is None or "rate_per_100k" not in m.columns:
+        return None
+    rows = m[_single_level(m["level"])].reset_index(drop=True)
+    shown = pd.DataFrame({
+        "group": rows["group"].astype(str), "level": rows["level"].astype(str),
+        "year": rows["year"].replace("", "all").astype(str), "N̂": rows["nhat"].map(fmt_count),
+        "per 100,000": rows["rate_per_100k"].map(lambda v: fmt_num(v, 2)),
+        "interval": [fmt_interval(a, b, lambda x: fmt_num(x, 2)) for a, b in
+                     zip(rows.get("rate_lower", np.nan), rows.get("rate_upper", np.nan))],
+    })
+    keep = ["group", "level", "year", "nhat", *[c for c in ("rate_per_100k", "rate_lower", "rate_upper") if c in rows]]
+    return {"table": _view("sdg-table", shown, rows[keep], "sdg_16_2_2.csv", numeric=["N̂", "per 100,000"])}
+
+
+def _published_view(p: pd.DataFrame) -> pd.DataFrame:
+    """The publication table for reading: plain column names, numbers formatted, each interval in one column.
+
+    Cells that disclosure control replaced (``<10``, ``x``) are shown as they are.
+    """
+
+    def cell(v, fmt):
+        """One cell formatted by `fmt`; '–' when empty, suppressed marks ('<10', 'x') as they are."""
+        s = "" if v is None else str(v).strip()
+        if s == "" or s.lower() == "nan":
+            return "–"
+        try:
+            return fmt(float(s))
+        except ValueError:
+            return s  # '<10', 'x'
+
+    def count(v):
+        """A count with thousands separators."""
+        return cell(v, fmt_count)
+
+    def pct(v):
+        """A share as a whole percentage."""
+        return cell(v, lambda x: fmt_pct(x, 0))
+
+    def rate(v):
+        """A rate per 100,000 with two decimals."""
+        return cell(v, lambda x: fmt_num(x, 2))
+
+    def col(name):
+        """Column `name`, or empty cells when the table lacks it."""
+        return p[name] if name in p.columns else pd.Series([""] * len(p), index=p.index)
+
+    out = pd.DataFrame({
+        "group": col("group").astype(str).replace("nan", ""),
+        "level": col("level").astype(str).replace("nan", ""),
+        "year": [str(y) if str(y) not in ("", "nan") else "all" for y in col("year")],
+        "observed": col("observed").map(count),
+        "N̂": col("nhat").map(count),
+        "N̂ interval": [f"{count(a)}–{count(b)}" if count(a) != "x" else "x" for a, b in zip(col("lower"), col("upper"))],
+        "visible": col("visibility").map(pct),
+        "visible interval": [f"{pct(a)}–{pct(b)}" if pct(a) != "x" else "x"
+                             for a, b in zip(col("visibility_lower"), col("visibility_upper"))],
+    })
+    if "rate_per_100k" in p.columns:
+        out["per 100,000"] = p["rate_per_100k"].map(rate)
+        out["per 100,000 interval"] = [f"{rate(a)}–{rate(b)}" if rate(a) != "x" else "x"
+                                       for a, b in zip(col("rate_lower"), col("rate_upper"))]
+    return out
+
+
+def _published_section(run: Run) -> dict | None:
+    p = run.published
+    if p is None:
+        return None
+    info = (run.result or {}).get("monitor") or {}
+    k = info.get("suppress_below")
+    if k is None:
+        found = sorted({int(x[1:]) for col in ("observed",) if col in p for x in p[col] if re.fullmatch(r"<\d+", x)})
+        k = found[0] if found else None
+    shown = _published_view(p)
+    return {
+        "table": _view("published-table", shown, p, "monitor_published.csv",
+                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")]),
+        "threshold": k,
+        "primary": info.get("suppressed_primary"),
+        "secondary": info.get("suppressed_secondary"),
+    }
+
+
+def _linkage_section(run: Run) -> dict | None:
+    parts = [run.links, run.persons, run.linkage_quality, run.linkage_weights, run.linkage_sensitivity]
+    lk = (run.result or {}).get("linkage") if isinstance(run.result, dict) else None
+    if all(x is None for x in parts) and not lk:
+        return None
+    out: dict[str, Any] = {"facts": []}
+    if lk:
+        # N̂ corrected for linkage error (darkfigure.linkage.uncertainty): result.json's linkage block
+        level = _f(lk.get("level", 0.95))
+        out["facts"] += [
+            ("N̂ as linked", fmt_count(lk.get("nhat_as_linked"))),
+            ("N̂ corrected for linkage error", fmt_count(lk.get("nhat_corrected"))),
+            (f"{level:.0%} interval with linkage uncertainty", fmt_interval(lk.get("lower"), lk.get("upper"))),
+            ("share of its variance / width from linkage",
+             f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"),
+            ("expected false / missed links (compared pairs)",
+             f"{fmt_num(lk.get('false_links'))} / {fmt_num(lk.get('missed_links'))}"),
+            ("linkage draws", fmt_count(lk.get("draws"))),
+        ]
+    if run.links is not None:
+        # links.csv holds one row per registration (organisation, record_id, person_id), not pairs
+        out["facts"].append(("registrations assigned to a person (links.csv)", fmt_count(len(run.links))))
+    if run.persons is not None:
+        out["facts"].append(("persons after linkage", fmt_count(len(run.persons))))
+    if run.linkage_quality is not None:
+        out["quality"] = _generic_view("linkage-quality", run.linkage_quality, "linkage_quality.csv")
+    w = run.linkage_weights
+    if w is not None:
+        out["weights"] = _generic_view("linkage-weights", w, "linkage_weights.csv")
+        if {"weight_lower", "weight_upper", "pairs"} <= set(w.columns) and len(w):
+            out["weights_plot"] = plots.weight_histogram_plot(w)
+    s = run.linkage_sensitivity
+    if s is not None and len(s):
+        s = s.sort_values("threshold", kind="stable").reset_index(drop=True)
+        out["sensitivity"] = _view(
+            "linkage-sensitivity",
+            pd.DataFrame({"threshold": s["threshold"].map(lambda v: f"{_f(v):g}"),
+                          "persons": s["persons"].map(fmt_count), "N̂": s["nhat"].map(fmt_count),
+                          "interval": [fmt_interval(a, b) for a, b in zip(s["lower"], s["upper"])]}),
+            run.linkage_sensitivity, "linkage_sensitivity.csv", numeric=["persons", "N̂"],
+        )
+        if np.isfinite(pd.to_numeric(s["nhat"], errors="coerce")).any():
+            out["sensitivity_plot"] = plots.band_plot(
+                s["threshold"].tolist(), s["nhat"], s["lower"], s["upper"], observed=s["persons"],
+                xlabel="match threshold (match probability)", title="N̂ by linkage threshold",
+                observed_label="linked persons",
+            )
+    return out
+
+
+def _pooling_section(run: Run) -> dict | None:
+    """Pooled beside unpooled subgroup N̂ (``estimate --pooling partial``): result.json's pooling block."""
+    pool = (run.result or {}).get("pooling") if isinstance(run.result, dict) else None
+    if not isinstance(pool, dict) or not pool.get("subgroups"):
+        return None
+    t = pd.DataFrame(pool["subgroups"])
+    for c in ("observed", "nhat_stratified", "nhat_common", "nhat_pooled", "lower_pooled", "upper_pooled"):
+        t[c] = pd.to_numeric(t.get(c), errors="coerce")
+    est = run.estimates
+    run_nhat = None
+    if est is not None and {"group", "level", "nhat"} <= set(est.columns):
+        key = est.assign(level=est["level"].map(_as_label)).set_index(["group", "level"])["nhat"]
+        run_nhat = [key.get((g, _as_label(lv))) for g, lv in zip(t["group"], t["level"])]
+    shown = pd.DataFrame({
+        "subgroup": [("all" if g == "total" else f"{g} = {lv}") for g, lv in zip(t["group"], t["level"])],
+        "registered": t["observed"].map(fmt_count),
+        "N̂ (this run)": ["–" if v is None else fmt_count(v) for v in (run_nhat or [None] * len(t))],
+        "N̂ stratified": t["nhat_stratified"].map(lambda v: fmt_count(v) if np.isfinite(v) else "not identified"),
+        "N̂ pooled": t["nhat_pooled"].map(fmt_count),
+        "pooled interval": [fmt_interval(a, b) for a, b in zip(t["lower_pooled"], t["upper_pooled"])],
+    })
+    comps = pool.get("variance_components") or {}
+    sds = ", ".join(f"{k} {math.sqrt(_f(v)):.2f}" for k, v in comps.items() if v is not None)
+    iv = pool.get("interval") or {}
+    facts = [
+        ("model", "list effects vary by stratum as random effects (mixed-effects log-linear model); list x list "
+                  "terms as in the chosen model: " + (", ".join(pool.get("fixed_list_interactions") or []) or "none")),
+        ("standard deviation of the list x covariate effects (log scale)", sds or "–"),
+        ("interval", f"{_f(iv.get('level', 0.95)):.0%} parametric bootstrap, {fmt_count(iv.get('reps'))} replicates, "
+                     f"seed {iv.get('seed')}"),
+    ]
+    return {"facts": facts,
+            "table": _view("pooling", shown, t, "pooling.csv", numeric=["registered", "N̂ (this run)",
+                                                                        "N̂ stratified", "N̂ pooled"])}
+
+
+def _revictimisation_section(run: Run) -> dict | None:
+    r, c = run.revictimisation, run.revictimisation_curve
+    if r is None and c is None:
+        return None
+    out: dict[str, Any] = {"plots": []}
+    ks: list[float] = []
+    if r is not None:
+        shown = pd.DataFrame({
+            "group": _text(r["group"]), "level": r["level"].map(_as_label),
+            "later offence": _text(r["offence"]),
+            "within (years)": r["k_years"].map(lambda v: f"{_f(v):g}"),
+            "persons": r["persons"].map(fmt_count), "re-victimised": r["events"].map(fmt_count),
+            "censored": r["censored"].map(fmt_count),
+            "cumulative share": r["cumulative"].map(fmt_pct),
+            "interval": [fmt_interval(a, b, fmt_pct) for a, b in zip(r["lower"], r["upper"])],
+            "naive share": r["naive"].map(fmt_pct),
+        })
+        out["table"] = _view("revictimisation-table", shown, r, "revictimisation.csv",
+                             numeric=["persons", "re-victimised", "censored", "cumulative share", "naive share"])
+        ks = sorted(set(pd.to_numeric(r["k_years"], errors="coerce").dropna().tolist()))
+        out["k"] = ", ".join(f"{k:g}" for k in ks)
+    fo = run.revictimisation_first
+    if fo is not None:
+        shown = pd.DataFrame({
+            "group": _text(fo["group"]), "level": fo["level"].map(_as_label),
+            "first later offence": _text(fo["offence"]),
+            "within (years)": fo["k_years"].map(lambda v: f"{_f(v):g}"),
+            "persons": fo["persons"].map(fmt_count), "first offence of this kind": fo["events"].map(fmt_count),
+            "cumulative share": fo["cumulative"].map(fmt_pct),
+            "interval": [fmt_interval(a, b, fmt_pct) for a, b in zip(fo["lower"], fo["upper"])],
+        })
+        out["first"] = _view("revictimisation-first", shown, fo, "revictimisation_first_offence.csv",
+                             numeric=["persons", "first offence of this kind", "cumulative share"])
+    if c is not None and len(c):
+        c = c.copy()
+        for col in ("time_years", "cumulative", "lower", "upper"):
+            c[col] = pd.to_numeric(c[col], errors="coerce")
+        c["group"] = _text(c["group"])
+        c["level"] = c["level"].map(_as_label)
+        c["offence"] = _text(c["offence"])
+        overall = c["group"].isin(["total", "all", ""])
+        k_line = max(ks) if ks else None
+
+        def curves(d: pd.DataFrame, label) -> list:
+            """(label, rows) per (group, level, offence) of a curve table, any offence first."""
+            keys = list(dict.fromkeys(zip(d["group"], d["level"], d["offence"])))
+            keys.sort(key=lambda k: (k[2] not in ("any", "all", ""), k))  # "any later offence" first
+            return [(label(*k), d[(d["group"] == k[0]) & (d["level"] == k[1]) & (d["offence"] == k[2])])
+                    for k in keys[:8]], len(keys)
+
+        by_offence, n1 = curves(c[overall], lambda g, lv, off: "any offence" if off in ("any", "") else off)
+        if by_offence:
+            out["plots"].append({"uri": plots.step_curves_plot(by_offence, k_years=k_line),
+                                 "caption": "All persons, by kind of later offence"
+                                 + (f" ({len(by_offence)} of {n1} curves)" if n1 > len(by_offence) else "")})
+        sub = c[~overall & c["offence"].isin(["any", "all", ""])]
+        by_group, n2 = curves(sub, lambda g, lv, off: f"{g} = {lv}")
+        if by_group:
+            out["plots"].append({"uri": plots.step_curves_plot(by_group, k_years=k_line),
+                                 "caption": "Any later offence, by subgroup"
+                                 + (f" ({len(by_group)} of {n2} curves)" if n2 > len(by_group) else "")})
+        out["curve_csv"] = _csv_uri(run.revictimisation_curve)
+    return out
+
+
+def _revictimisation_about(info: dict | None, *, with_run: bool) -> list[tuple[str, str]]:
+    """Settings of the repeat-victimisation tables (``revictimisation.json``) for "About this run"."""
+    if not info:
+        return []
+    st = info.get("settings") or {}
+    out: list[tuple[str, str]] = []
+    if with_run:  # the folder's own version and date are the estimate's; these are the tables'
+        out.append(("repeat victimisation: darkfigure version, run date",
+                    f"{info.get('darkfigure_version') or '–'}, {info.get('run_date') or 'not recorded'}"))
+    if st.get("end_of_followup") is not None:
+        out.append(("repeat victimisation: end of follow-up", str(st["end_of_followup"])))
+    ks = st.get("k_years")
+    if ks is not None:
+        ks = ks if isinstance(ks, list) else [ks]
+        out.append(("repeat victimisation: within (years)", ", ".join(f"{_f(k):g}" for k in ks)))
+    if st.get("level") is not None:
+        out.append(("repeat victimisation: confidence level", fmt_pct(st["level"], 0)))
+    if "covariates" in st:
+        out.append(("repeat victimisation: subgroups (covariates)", ", ".join(map(str, st["covariates"] or []))
+                    or "none"))
+    cols = [(lab, st.get(k)) for k, lab in (("id_col", "person id"), ("date_col", "first registration"),
+                                           ("later_date_col", "later date"), ("offence_col", "offence"))]
+    if any(v for _, v in cols):
+        out.append(("repeat victimisation: columns", ", ".join(f"{lab} {v!s}" for lab, v in cols if v)))
+    if st.get("persons") is not None:
+        out.append(("repeat victimisation: persons", fmt_count(st["persons"])))
+    if st.get("later_victimisations") is not None:
+        out.append(("repeat victimisation: later victimisations counted", fmt_count(st["later_victimisations"])))
+    return out

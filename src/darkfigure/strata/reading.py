@@ -1,0 +1,162 @@
+"""Reading the data and the replicates of ``estimate_strata`` (``--by`` strata, ``--replicates`` folders)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["read_replicates"]
+
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xls")
+
+
+def _plain(v):
+    """A NumPy scalar as the plain Python value (stratum keys compare and print as the data's values)."""
+    return v.item() if hasattr(v, "item") else v
+
+
+def _read_frame(path, count: str):
+    """The table of a file (or the frame itself)."""
+    from ..io import read_table
+
+    if isinstance(path, pd.DataFrame):
+        return path
+    return read_table(path)
+
+
+def _histories(frame: pd.DataFrame, lists, by, count: str, name: str):
+    """Capture histories of `frame` with the `by` columns as covariates (a one-level column kept as a constant).
+
+    Raises DataError naming the file (`name`) for a missing ``--by`` or list column, or a one-level
+    column with unknown values.
+    """
+    from ..io import read_histories
+
+    cols = (list(lists) if lists else []) + list(by)
+    if count in frame.columns:
+        cols.append(count)
+    missing = [c for c in by if c not in frame.columns]
+    if missing:
+        raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}")
+    if lists:
+        gone = [a for a in lists if a not in frame.columns]
+        if gone:
+            raise DataError(f"list column(s) {gone} not in {name} (--lists); its columns are "
+                            f"{list(map(str, frame.columns))}")
+        frame = frame[cols]
+    else:
+        frame = frame[[c for c in frame.columns if c in by or c == count or _binary(frame[c])]]
+    # a --by column with one level is one stratum (CaptureHistories refuses it as a covariate): set apart
+    const = {}
+    for c in by:
+        vals = frame[c].dropna().unique()
+        if len(vals) <= 1:
+            if frame[c].isna().any():
+                raise DataError(f"--by column {c!r} in {name} has a single known level and {int(frame[c].isna().sum())}"
+                                " unknown value(s): impute them (--replicates) or leave the column out of --by")
+            const[c] = _plain(vals[0]) if len(vals) else None
+    covs = [c for c in by if c not in const]
+    if const:
+        frame = frame.drop(columns=list(const))
+    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep")
+    if const:
+        import dataclasses
+
+        t = h.table.assign(**const)
+        inc = None if h.incomplete is None else h.incomplete.assign(**const)
+        levels = {**h.levels, **{c: (v,) for c, v in const.items()}}
+        h = dataclasses.replace(h, table=t, incomplete=inc, levels=levels)
+    return h
+
+
+def _binary(s: pd.Series) -> bool:
+    """Whether a column holds only 0/1 (a list column)."""
+    v = pd.to_numeric(s, errors="coerce")
+    return bool(v.notna().all() and v.isin([0, 1]).all())
+
+
+def _pattern_counts(h) -> pd.Series:
+    """Persons per capture pattern (``"0101"``...), complete and incomplete rows together."""
+    t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
+    key = t[list(h.lists)].astype(int).astype(str).agg("".join, axis=1)
+    return t.groupby(key)["count"].sum().sort_index()
+
+
+def read_replicates(folder: str | Path, reference, by, count: str = "count", kind: str = "imputation"):
+    """Read a folder of replicates of the data and check they agree with the reference histories.
+
+    Parameters
+    ----------
+    folder : path
+        Files (CSV/TSV/Parquet/Excel), one replicate each (e.g. one multiple imputation of
+        missing covariates, or one linkage draw), read in sorted name order.
+    reference : CaptureHistories
+        The data (DATA): its lists are the lists every replicate must have.
+    by : list of str
+        Stratum columns: every replicate needs them, with no unknown value.
+    kind : {"imputation", "linkage"}
+        ``imputation``: every file holds the same persons with the same capture histories (only
+        covariates differ), checked as the same count of every capture pattern as DATA;
+        ``linkage``: the persons may differ between files (linkage draws), only the lists must agree.
+
+    Returns
+    -------
+    (list of CaptureHistories, list of str, list of str)
+        The agreeing replicates, their file names, and one message per file left out (the run goes
+        on without it).
+
+    Raises
+    ------
+    DataError
+        Not a folder, no data file in it, or no file that agrees.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"--replicates {str(folder)!r} is not a folder: give a folder of replicate files")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
+    if not files:
+        raise DataError(f"--replicates {str(folder)!r} holds no CSV/Parquet/Excel file")
+    ref_lists = list(reference.lists)
+    ref_patterns = _pattern_counts(reference) if kind == "imputation" else None
+    ok, names, left = [], [], []
+    for p in files:
+        try:
+            frame = _read_frame(p, count)
+            extra = [c for c in frame.columns if c not in ref_lists and c not in by and c != count
+                     and _binary(frame[c]) and str(c) not in map(str, reference.covariates)]
+            absent = [a for a in ref_lists if a not in frame.columns]
+            if absent or extra:
+                raise DataError(
+                    f"its lists differ from DATA's ({', '.join(ref_lists)}):"
+                    + (f" missing {', '.join(map(str, absent))}" if absent else "")
+                    + (f" extra 0/1 column(s) {', '.join(map(str, extra))}" if extra else "")
+                )
+            h = _histories(frame, ref_lists, by, count, p.name)
+            if h.n_incomplete:
+                nmiss = {c: n for c, n in h.missing_values().items() if n}
+                raise DataError(f"{h.n_incomplete:,} person(s) with unknown values ({nmiss}): a replicate must fill "
+                                "every value of the --by columns")
+            if ref_patterns is not None:
+                pc = _pattern_counts(h)
+                if int(pc.sum()) != int(ref_patterns.sum()):
+                    raise DataError(f"it holds {int(pc.sum()):,} persons, DATA {int(ref_patterns.sum()):,}: "
+                                    "imputations must hold the same persons (for linkage draws, whose persons "
+                                    "differ, use --replicate-kind linkage)")
+                diff = pc.sub(ref_patterns, fill_value=0)
+                diff = diff[diff != 0]
+                if len(diff):
+                    pat = diff.index[0]
+                    desc = ",".join(f"{a}={c}" for a, c in zip(ref_lists, pat, strict=True))
+                    raise DataError(f"its persons' capture histories differ from DATA's (pattern {desc}: "
+                                    f"{int(pc.get(pat, 0)):,} vs {int(ref_patterns.get(pat, 0)):,}): imputations "
+                                    "may change covariates only (for linkage draws use --replicate-kind linkage)")
+            ok.append(h)
+            names.append(p.name)
+        except DataError as e:
+            left.append(f"replicate file {p.name!r} left out: {e}")
+    if not ok:
+        raise DataError(f"no file in --replicates {str(folder)!r} agrees with DATA: " + "; ".join(left[:3]))
+    return ok, names, left
