@@ -65,6 +65,9 @@ class Setting:
     pairs / triples : fixed list interactions (log odds ratios), jittered by N(0, 0.1) per population.
     szero : (list, covariate, level) the list cannot register (declared to the estimator).
     n_range : range of the population size N.
+    plain : the estimator sees the table summed over the covariates (a plain k-list table; only with no
+        list x covariate effect, so that summing adds no heterogeneity); only the total is reported.
+    max_order : passed to the estimator (3: three-list terms in the search).
     """
 
     name: str
@@ -77,6 +80,8 @@ class Setting:
     szero: tuple | None = None
     n_range: tuple[int, int] = (3000, 8000)
     description: str = ""
+    plain: bool = False
+    max_order: int | None = None
 
 
 _ALL_LC = 0.35  # a modest list x covariate effect SD
@@ -140,9 +145,24 @@ SETTINGS: dict[str, Setting] = {
         n_range=(2500, 3500),
         description="5 lists, small N (sparse strata), one pair",
     ),
+    # ------------------------------------------------------------------ plain k-list tables (report only)
+    "P1-plain4": Setting(
+        "P1-plain4", ("A", "B", "C", "D"), (0.20, 0.15, 0.12, 0.10),
+        pairs={("A", "B"): 0.8, ("C", "D"): -0.4},
+        n_range=(2000, 5000), plain=True,
+        description="plain 4-list table (no covariates), one positive and one negative pair",
+    ),
+    "P2-triple4": Setting(
+        "P2-triple4", ("A", "B", "C", "D"), (0.20, 0.16, 0.14, 0.12),
+        pairs={("A", "B"): 0.6, ("B", "C"): 0.4, ("A", "C"): 0.3},
+        triples={("A", "B", "C"): 0.5},
+        n_range=(2000, 5000), plain=True, max_order=3,
+        description="plain 4-list table with a three-list term, estimated with max_order=3",
+    ),
 }
 TUNING = ["T1-pair4", "T2-twopairs5", "T3-chain5"]
 HELDOUT = ["H1-dutch5", "H2-allcov4", "H3-threeway5", "H4-small5"]
+PLAIN = ["P1-plain4", "P2-triple4"]
 
 
 # ---------------------------------------------------------------------------- generator
@@ -223,18 +243,29 @@ def generate(setting: Setting, rng: np.random.Generator) -> tuple[pd.DataFrame, 
 
 # ---------------------------------------------------------------------------- methods
 def _estimate_kwargs(setting: Setting) -> dict:
-    return {
+    kw = {
         "lists": list(setting.lists),
-        "covariates": list(COVARIATES),
+        "covariates": [] if setting.plain else list(COVARIATES),
         "structural_zeros": None if setting.szero is None else [setting.szero],
         "progress": False,
         "n_jobs": 1,
     }
+    if setting.max_order is not None:
+        kw["max_order"] = setting.max_order
+    return kw
 
 
 # name -> keyword arguments of darkfigure.estimation (besides data, lists, covariates, seed)
 METHODS: dict[str, dict] = {
     "default": {},  # search="auto" (stratified with covariates), ci="averaged" (AIC weights, search repeated)
+    # the default with the re-selection started from the search's own start (no list interaction) instead of
+    # the replicate's component model (pipeline.interval._AVERAGING, set in the worker for this method only)
+    "default-from-start": {"_averaging": {"reselect_from": "lower"}},
+    "default-no-reselect": {"_averaging": {"reselect": False}},
+    # replicates drawn from the chosen (heaviest) model only, the search repeated from its start
+    "default-best-from-start": {"_averaging": {"draw": "best", "reselect_from": "lower"}},
+    # replicates drawn from the smallest-BIC candidate, the AIC search repeated (narrower on T1/T3; not validated)
+    "default-bic-draw": {"_averaging": {"draw": "bic"}},
     "cruyff-bic-param": {"search": "cruyff", "criterion": "bic", "ci": "parametric", "conditional": True},
     "cruyff-bic-profile": {"search": "cruyff", "criterion": "bic", "ci": "profile", "conditional": True},
     "cruyff-aic-param": {"search": "cruyff", "criterion": "aic", "ci": "parametric", "conditional": True},
@@ -266,11 +297,18 @@ def _run_one(args) -> list[dict]:
     setting = SETTINGS[setting_name]
     rng = np.random.default_rng([seed, pop, zlib_hash(setting_name)])
     data, truth = generate(setting, rng)
+    if setting.plain:  # no list x covariate effect: the summed table has the same capture model
+        data = data.groupby(list(setting.lists), as_index=False)["count"].sum()
+        truth = {("total", ""): truth[("total", "")]}
     n_obs = float(data["count"].sum())
     out = []
     for m in methods:
         kw = dict(METHODS[m])
         kw.pop("conditional", None)
+        from darkfigure.pipeline import interval
+
+        saved = dict(interval._AVERAGING)
+        interval._AVERAGING.update(kw.pop("_averaging", {}))
         if kw.pop("oracle", False):
             kw["model"] = oracle_terms(setting)
         t0 = time.perf_counter()
@@ -279,6 +317,9 @@ def _run_one(args) -> list[dict]:
             err = None
         except Exception as ex:  # noqa: BLE001 - a failure is a result of the study
             e, err = None, f"{type(ex).__name__}: {ex}"
+        finally:
+            interval._AVERAGING.clear()
+            interval._AVERAGING.update(saved)
         sec = time.perf_counter() - t0
         est = None if e is None else e.estimates
         for (cov, lev), n_true in truth.items():
@@ -317,7 +358,7 @@ def summarise(res: pd.DataFrame) -> pd.DataFrame:
         sub = d[d["group"] != "total"]
         subcov = sub.groupby(["group", "level"])["covered"].mean()
         subbias = sub.groupby(["group", "level"])["relbias"].mean()
-        worst = subcov.idxmin()
+        worst = subcov.idxmin() if len(subcov) else ("-", "-")
         rows.append({
             "setting": s, "method": m, "pops": len(tot),
             "n/N": float((tot["n_obs"] / tot["truth"]).mean()),
@@ -336,13 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--populations", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--first", type=int, default=0, help="index of the first population (to extend a study)")
-    ap.add_argument("--settings", default="heldout", help="tuning, heldout, all, or comma-separated names")
+    ap.add_argument("--settings", default="heldout", help="tuning, heldout, plain, all, or comma-separated names")
     ap.add_argument("--methods", default="default,cruyff-bic-param", help=f"comma-separated among {list(METHODS)}")
     ap.add_argument("--reps", type=int, default=500, help="bootstrap replicates per estimate")
     ap.add_argument("--processes", type=int, default=1, help="worker processes (2 cores are shared: keep 1-2)")
     ap.add_argument("--out", help="save the raw per-population results (CSV)")
     a = ap.parse_args(argv)
-    names = {"tuning": TUNING, "heldout": HELDOUT, "all": TUNING + HELDOUT}.get(a.settings, a.settings.split(","))
+    names = {"tuning": TUNING, "heldout": HELDOUT, "plain": PLAIN, "all": TUNING + HELDOUT + PLAIN}.get(
+        a.settings, a.settings.split(",")
+    )
     methods = a.methods.split(",")
     for n in names:
         if n not in SETTINGS:
@@ -374,7 +417,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.perf_counter() - t0:.0f} s; nominal level 95% "
           f"(binomial SD at 0.95: {math.sqrt(0.95 * 0.05 / max(a.populations, 1)):.3f})")
     for s in names:
-        print(f"  {s}{' (held out)' if s in HELDOUT else ' (tuning)'}: {SETTINGS[s].description}")
+        kind = " (held out)" if s in HELDOUT else " (tuning)" if s in TUNING else " (plain, report only)"
+        print(f"  {s}{kind}: {SETTINGS[s].description}")
     print(summarise(res).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 

@@ -123,9 +123,10 @@ def test_compare_lcmcr_row_equals_the_library_compare_function():
 
 
 def test_monitor_gives_the_cli_table(tmp_path):
-    res = dfg.monitor("cruyff_simdat", year="Y", covariates=["Y"], seed=1, reps=200, search="cruyff")
+    # Cruyff's conditional form (ci parametric): N̂ is the chosen model's, as estimate(ci="none") gives it
+    res = dfg.monitor("cruyff_simdat", year="Y", covariates=["Y"], seed=1, reps=200, search="cruyff", ci="parametric")
     _cli("monitor", "cruyff_simdat", "--year", "Y", "--covariates", "Y", "--seed", "1", "--reps", "200", "--search", "cruyff",
-         "--out", tmp_path)
+         "--ci", "parametric", "--out", tmp_path)
     cli = pd.read_csv(tmp_path / "monitor.csv")
     np.testing.assert_allclose(res.table["nhat"].to_numpy(float), cli["nhat"].to_numpy(float), rtol=1e-9)
     np.testing.assert_allclose(res.table["upper"].to_numpy(float), cli["upper"].to_numpy(float), rtol=1e-9)

@@ -95,7 +95,10 @@ def test_per_year_close_to_truth_and_covered(res, sim):
         n += 1
         covered += r["lower"] <= truth <= r["upper"]
         if r["group"] == "total":
-            assert abs(r["nhat"] / truth - 1) < 0.1, (r["year"], r["nhat"], truth)
+            # the default's stratified model keeps every list x year term: with 3 lists a year's N̂ is looser
+            # (this draw: 2017 3,480 [2,498, 4,375] for 3,000; Cruyff's BIC model 3,079) and the interval says so
+            assert abs(r["nhat"] / truth - 1) < (0.05 if r["year"] == "" else 0.2), (r["year"], r["nhat"], truth)
+            assert r["lower"] <= truth <= r["upper"]
     assert covered / n >= 0.8, f"{covered} of {n} intervals cover the truth"
 
 
@@ -184,7 +187,8 @@ def test_compare_years(sim):
     for _, r in tab.iterrows():
         truth = sim.true_n(year=int(r["year"]))
         for how in ("joint", "separate"):
-            assert abs(r[f"{how}_nhat"] / truth - 1) < 0.15, (how, r["year"])
+            # 0.2: the default joint model keeps every list x year term (2017: +16% in this draw, covered)
+            assert abs(r[f"{how}_nhat"] / truth - 1) < 0.2, (how, r["year"])
             assert r[f"{how}_lower"] < r[f"{how}_nhat"] < r[f"{how}_upper"]
     # the separate models spend more uncertainty than the joint one
     width = lambda h: (tab[f"{h}_upper"] - tab[f"{h}_lower"]).mean()  # noqa: E731
@@ -283,7 +287,9 @@ def test_cruyff_reference_tables(reference):
     """boot_mse's tables for simdat (per year, per level by year, per pair of levels by year)."""
     from darkfigure import datasets
 
-    r = monitor(datasets.load("cruyff_simdat"), year="Y", year_degree=2, reps=1000, seed=1, n_jobs=2)
+    # the conditional Cruyff form (Cruyff's BIC search, boot_mse of the chosen model), not the default
+    r = monitor(datasets.load("cruyff_simdat"), year="Y", year_degree=2, reps=1000, seed=1, n_jobs=2, ci="parametric")
+    assert r.estimate.conditional is True and r.estimate.settings["search"] == "cruyff"
     t = r.table
     d = reference / "cruyff_mse"
     files = {("total", False): "x", ("total", True): "Y"}
@@ -349,3 +355,30 @@ def test_coverage_over_replicate_populations():
     assert abs(np.mean(rel)) < 0.05, np.mean(rel)
     for y, h in hits.items():
         assert h >= 0.85 * n, (y, h, n)
+
+
+def test_default_interval_carries_model_selection_uncertainty(sim, res):
+    """The monitor's default is estimate's: the model-averaged bootstrap with the search repeated, said in the
+    result; Cruyff's conditional form (search and boot_mse) is an option and is labelled conditional."""
+    e = res.estimate
+    assert e.settings["ci"] == "averaged" and e.settings["search"] == "stratified"
+    assert e.settings["search_repeated_in_bootstrap"] is True and e.conditional is False
+    assert e.to_dict()["interval"]["conditional_on_chosen_model"] is False
+    # the monitor's rows are the model-averaged totals (the estimate's groups), not the chosen model's
+    t = res.table
+    est = e.estimates.set_index(["group", "level"])
+    total = t[(t["group"] == "total") & (t["year"] == "")].iloc[0]
+    assert np.isclose(total["nhat"], e.nhat) and np.isclose(total["nhat"], est.loc[("total", ""), "nhat"])
+    c = monitor(sim.histories, year="year", reps=50, seed=1, n_jobs=1, ci="parametric")
+    assert c.estimate.settings["search"] == "cruyff" and c.estimate.conditional is True
+    assert c.estimate.settings["search_repeated_in_bootstrap"] is False
+    with pytest.raises(ValueError, match="ci must be one of"):
+        monitor(sim.histories, year="year", reps=50, n_jobs=1, ci="profile")
+
+
+def test_monitor_search_follows_the_interval():
+    from darkfigure.monitoring.core import monitor_search
+
+    assert monitor_search("averaged") == "auto" and monitor_search("AVERAGED") == "auto"
+    assert monitor_search("parametric") == "cruyff" and monitor_search("nonparametric") == "cruyff"
+    assert monitor_search("averaged", missing="em") == "cruyff"  # the EM bootstrap is built for one model

@@ -81,8 +81,10 @@ def monitor(
     criterion: CriterionOpt = None,
     model: ModelOpt = None,
     ci: Annotated[
-        str, typer.Option(help="Bootstrap for every group's interval: parametric (Cruyff's boot_mse) or nonparametric.")
-    ] = "parametric",
+        str, typer.Option(help="Bootstrap for every group's interval: averaged (default: carries the model-selection "
+                          "uncertainty, as estimate's), parametric (Cruyff's search and boot_mse, conditional on the "
+                          "chosen model: the published monitor's form) or nonparametric.")
+    ] = "averaged",
     reps: RepsOpt = None,
     seed: SeedOpt = None,
     level: LevelOpt = 0.95,
@@ -109,11 +111,12 @@ def monitor(
     Exit codes: 0 tables written, 2 bad input, 3 the data cannot identify N.
     """
     from ..monitoring import monitor as run
+    from ..monitoring.core import MONITOR_CI, monitor_search
 
-    if ci.lower() not in ("parametric", "nonparametric", "nonparametric-conditional"):
-        _fail(f"--ci must be parametric, nonparametric or nonparametric-conditional for the monitor (every group "
-              f"needs an interval), not {ci!r}")
-    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps)
+    if ci.lower() not in MONITOR_CI:
+        _fail(f"--ci must be one of {', '.join(MONITOR_CI)} for the monitor (every group needs an interval), not {ci!r}")
+    search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps,
+                                                              default_search=monitor_search(ci, missing))
     _check_jobs(jobs)
     _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
                report=report, what="the monitor tables")

@@ -30,13 +30,16 @@ replicate and did not cover better on the tuning settings of
 What the average cannot carry is the variance of which terms a search would pick in
 another sample beyond the models it visited; :mod:`darkfigure.loglinear.selection`
 reduces that by keeping every list x covariate term (the search then only chooses
-list dependences). ``reselect=`` carries the rest: the search over list pairs is
-repeated in every replicate (:class:`_Reselect`, stepwise by score and Wald steps from
-the replicate's component model; Buckland et al. 1997, sec. 3.2; Efron 2014, JASA
-109:991-1007), at about twice the cost of the plain mixture. On the tuning settings of
+list dependences). ``reselect=`` carries the rest: the search over list interactions
+(pairs; three-list terms too with ``reselect_order=3``) is repeated in every replicate
+(:class:`_Reselect`, stepwise by score and Wald steps from the replicate's component
+model; Buckland et al. 1997, sec. 3.2; Efron 2014, JASA 109:991-1007), at about twice
+the cost of the plain mixture. It is done after the stratified search, and without
+covariates after Cruyff's and the exhaustive search
+(:func:`~darkfigure.loglinear.selection.reselection_start`). On the tuning settings of
 ``benchmarks/coverage_study.py`` the plain mixture's bootstrap SD was below the
 empirical SD of N̂ (the error of N̂ in bootstrap SDs had SD 1.05-1.27), with misses on
-both sides; the re-selecting bootstrap is the default after a stratified search.
+both sides; the re-selecting bootstrap is the default.
 
 The bootstrap percentile interval of a log-linear N̂ inherits the estimator's
 small-sample bias twice (the replicates are centred at N̂ + bias). ``bias="shift"``
@@ -62,7 +65,7 @@ from scipy.special import gammaln
 from .._blas import single_threaded
 from .bootstrap import BootstrapResult, GroupSpec, _counts, _fixed_context, _group_matrix, _progress, default_groups
 from .existence import interior_certificate
-from .fit import LogLinearFit, _fast_independent, irls_poisson
+from .fit import LogLinearFit, _fast_independent, fit_model, irls_poisson
 from .terms import LogLinearModel
 
 __all__ = [
@@ -276,54 +279,114 @@ class _Refitter:
 
 
 class _Reselect:
-    """Stepwise re-selection of the list pairs in one bootstrap replicate, by score and Wald steps.
+    """Stepwise re-selection of the list interactions in one bootstrap replicate, by score and Wald steps.
 
     The model search is repeated in every replicate (Buckland, Burnham & Augustin 1997,
-    sec. 3.2; Efron 2014, JASA 109:991-1007), made affordable: the replicate is fitted by
-    its mixture component's model m, and the search then moves stepwise from m (both
-    directions, as R's ``step``) over the interactions between two lists only, every
-    other term of m held. Each move is chosen by the one-step approximation of the change
-    in -2 logL + k p: adding a pair with score statistic S changes it by about k - S
-    (Rao's score test), dropping one with Wald statistic W by about W - k; the chosen model
-    is refitted (warm start) before the next move, at most `max_steps` moves. The
+    sec. 3.2; Efron 2014, JASA 109:991-1007), made affordable: the replicate is first
+    fitted by a start model (``start="component"``: its mixture component's model m;
+    ``start="lower"``: the search's own start, `lower` without any list interaction, as
+    the search on the data began), then the search moves stepwise (both directions, as
+    R's ``step``) over the interactions among lists up to `max_order` (two-list terms,
+    and three-list terms with ``max_order=3``; a term is offered only when all its
+    lower-order list terms are in, and dropped only when no higher one holds it), every
+    other term held. Each move is chosen by the one-step approximation of the change in
+    -2 logL + k p: adding a term with score statistic S changes it by about k - S (Rao's
+    score test), dropping one with Wald statistic W by about W - k; the chosen model is
+    refitted (warm start) before the next move, at most `max_steps` moves. The
     replicate's totals are those of the model it ends in.
 
     All models are sub-designs of one superset design: `lower` (the terms the search
-    never drops) plus one 0/1 column per list pair (for 0/1 lists a two-list term has
-    one column whatever the coding). A component whose extra terms are not list pairs
-    (three-list terms, list x covariate terms of Cruyff's search) is not re-selected.
+    never drops) plus one 0/1 column per list interaction (for 0/1 lists a term among
+    lists has one column whatever the coding). A component whose extra terms are not list
+    interactions within `max_order` (list x covariate terms of Cruyff's search with
+    covariates) is not re-selected (``ok`` False).
+
+    A component whose MLE lies on the boundary (extended MLE: cells fitted at 0, e.g.
+    lists that share nobody) draws replicates with nobody in those cells; its moves are
+    chosen on the cells of its facial set. When the model a replicate ends in is not
+    certified interior on all cells (or the component was on the boundary), the caller
+    refits that model with the existence check (:meth:`model_of`), as the fixed-model
+    bootstrap does.
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        The mixture component (the replicate's generating model; its refit is the
+        caller's fallback).
+    lower : LogLinearModel
+        Terms always kept (the search's start: :func:`~darkfigure.loglinear.selection.reselection_start`).
+    k : float
+        Penalty per parameter (2 for AIC, log n for BIC).
+    max_steps : int
+        Most moves per replicate (from ``start="lower"``: plus the number of list
+        interactions in the component).
+    cache : dict, optional
+        Column-aliasing cache shared between the components.
+    max_order : int
+        Highest order of the list interactions searched (>= 2).
+    start : {"component", "lower"}
+        Where the moves start.
     """
 
     def __init__(
-        self, fit: LogLinearFit, lower: LogLinearModel, k: float, max_steps: int = 3, cache: dict | None = None
+        self,
+        fit: LogLinearFit,
+        lower: LogLinearModel,
+        k: float,
+        max_steps: int = 3,
+        cache: dict | None = None,
+        max_order: int = 2,
+        start: str = "component",
     ):
         t = fit.table
         lists = list(t.histories.lists)
-        self.pairs = [tuple(p) for p in combinations(lists, 2) if tuple(p) not in lower.interactions]
+        self.terms = [
+            tuple(c)
+            for r in range(2, max(2, min(max_order, len(lists))) + 1)
+            for c in combinations(lists, r)
+            if tuple(c) not in lower.interactions
+        ]
+        self.pairs = self.terms  # the name the first version used (two-list terms only)
         extra = fit.model.interactions - lower.interactions
-        self.ok = (
-            bool(self.pairs)
-            and extra <= set(self.pairs)
-            and lower.interactions <= fit.model.interactions
-            and (fit.existence is None or fit.existence.mle_exists)
-        )
+        self.ok = bool(self.terms) and extra <= set(self.terms) and lower.interactions <= fit.model.interactions
         if not self.ok:
             return
+        index = {c: i for i, c in enumerate(self.terms)}
+        # hierarchy: a term is added only with all its lower-order list terms, dropped only without any higher one
+        self.sub = [[index[s] for r in range(2, len(c)) for s in combinations(c, r) if s in index] for c in self.terms]
+        self.sup = [[j for j, d in enumerate(self.terms) if len(d) > len(c) and set(c) < set(d)] for c in self.terms]
         base = t.design(lower)
-        pcols = np.hstack([t.block(p) for p in self.pairs])
+        pcols = np.hstack([t.block(p) for p in self.terms])
         z = np.hstack([base, pcols])
         self.p0 = base.shape[1]
+        self.lower = lower
+        self.variables = t.variables
         self.obs_idx = np.flatnonzero(t.observable)
+        self.keep = np.ones(len(self.obs_idx), dtype=bool)
+        if fit.existence is not None and not fit.existence.mle_exists:
+            self.keep = np.asarray(fit.existence.facial_set, dtype=bool)  # cells the component fits above 0
         self.hidden_index = np.flatnonzero(t.hidden)
-        self.z_obs = z[self.obs_idx]
+        self.z_obs = z[self.obs_idx[self.keep]]
         self.z_hid = z[self.hidden_index]
         self.hidden_zero = fit.fitted[self.hidden_index] == 0
-        self.mask0 = np.array([p in fit.model.interactions for p in self.pairs])
-        self.mu0 = fit.fitted[self.obs_idx]
-        self.k = k
+        self.mask0 = np.array([p in fit.model.interactions for p in self.terms])
+        self.mu0 = fit.fitted[self.obs_idx[self.keep]]
         self.max_steps = max_steps
+        if start == "lower":
+            # from the search's start the component's own terms are moves too: the same budget of other moves
+            self.max_steps += int(self.mask0.sum())
+            self.mask0[:] = False
+        elif start != "component":
+            raise ValueError(f"start must be 'component' or 'lower', not {start!r}")
+        self.k = k
         self.n_cells = t.n_cells
         self._used: dict[bytes, np.ndarray] = {} if cache is None else cache  # aliasing per model, shared
+
+    def model_of(self, mask: np.ndarray) -> LogLinearModel:
+        """The model with the terms of `lower` and the list interactions flagged in `mask`."""
+        return LogLinearModel.make(
+            self.variables, list(self.lower.interactions) + [c for c, m in zip(self.terms, mask) if m]
+        )
 
     def _cols(self, mask: np.ndarray) -> np.ndarray:
         return np.concatenate([np.arange(self.p0), self.p0 + np.flatnonzero(mask)])
@@ -343,17 +406,17 @@ class _Reselect:
         return bool((y > 0).all() or interior_certificate(self.z_obs[:, cols[used]], y, mu))
 
     def _move(self, mask, y, cols, beta, mu, used) -> int | None:
-        """Index of the pair to add or drop (the largest approximate decrease of -2 logL + k p), or None."""
+        """Index of the term to add or drop (the largest approximate decrease of -2 logL + k p), or None."""
         x = self.z_obs[:, cols[used]]
         a = x.T @ (mu[:, None] * x)
         try:
             ainv = np.linalg.inv(a)
         except np.linalg.LinAlgError:
             return None
-        delta = np.full(len(self.pairs), np.inf)
-        add = np.flatnonzero(~mask)
+        delta = np.full(len(self.terms), np.inf)
+        add = [j for j in np.flatnonzero(~mask) if mask[self.sub[j]].all()]
         if len(add):
-            pa = self.z_obs[:, self.p0 + add]
+            pa = self.z_obs[:, self.p0 + np.asarray(add)]
             c = x.T @ (mu[:, None] * pa)
             v = np.einsum("ij,ij->j", pa, mu[:, None] * pa) - np.einsum("ij,ij->j", c, ainv @ c)
             u = pa.T @ (y - mu)
@@ -362,19 +425,35 @@ class _Reselect:
             delta[add] = self.k - s
         pos = {int(c): i for i, c in enumerate(cols[used])}
         for j in np.flatnonzero(mask):
+            if mask[self.sup[j]].any():
+                continue
             i = pos.get(self.p0 + int(j))
             if i is not None and ainv[i, i] > 0:
                 delta[j] = beta[used[i]] ** 2 / ainv[i, i] - self.k
         j = int(np.argmin(delta))
         return j if delta[j] < -1e-7 else None
 
-    def __call__(self, y_cells: np.ndarray) -> np.ndarray | None:
-        """Complete fitted table of the re-selected model, or None (the caller keeps the fixed-model refit)."""
-        y = y_cells[self.obs_idx]
+    def __call__(self, y_cells: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Re-select on one replicate (complete table of counts, hidden cells 0).
+
+        Returns
+        -------
+        full : ndarray of shape (n_cells,) or None
+            Complete fitted table of the re-selected model; None when the caller must
+            refit: the component's model (`mask` None: the first fit failed) or the
+            model of `mask` with the existence check (boundary component or final fit
+            not certified interior).
+        mask : ndarray of bool of shape (n_terms,) or None
+            The list interactions of the model the replicate ends in.
+        """
+        y_all = y_cells[self.obs_idx]
+        if not self.keep.all() and y_all[~self.keep].sum() > 0:
+            return None, None  # persons where the component says nobody can be: its refit decides
+        y = y_all[self.keep]
         mask = self.mask0.copy()
         good, cols, beta, mu, used = self._fit(mask, y, self.mu0)
         if not good:
-            return None
+            return None, None
         for _ in range(self.max_steps):
             j = self._move(mask, y, cols, beta, mu, used)
             if j is None:
@@ -385,15 +464,25 @@ class _Reselect:
             if not g2:
                 break
             mask, cols, beta, mu, used = new, c2, b2, m2, u2
-        if not self._interior(y, cols, mu, used):
-            return None  # a boundary fit: the caller's fixed-model refit runs the existence check
+        if not self.keep.all() or not self._interior(y, cols, mu, used):
+            return None, mask  # a boundary fit: the caller refits this model with the existence check
         fh = np.where(self.hidden_zero, 0.0, np.exp(np.minimum(self.z_hid[:, cols] @ beta, 700.0)))
         if not np.isfinite(fh).all() or fh.sum() > 1e6 * max(y.sum(), 1.0):
-            return None
+            return None, mask
         full = np.zeros(self.n_cells)
         full[self.obs_idx] = mu
         full[self.hidden_index] = fh
-        return full
+        return full, mask
+
+
+def _model_refit(model: LogLinearModel, cache: dict, gmat: np.ndarray, own_job, own_fit: LogLinearFit):
+    """The fixed-model refit (with the existence check) of a re-selected model, one per model (cached)."""
+    if model == own_fit.model:
+        return own_job
+    job = cache.get(model)
+    if job is None:
+        job = cache[model] = _fixed_context(fit_model(own_fit.table, model, check=True), gmat)
+    return job
 
 
 def _penalty(criterion: str, n: float, rank: int) -> float:
@@ -414,6 +503,8 @@ def averaged_bootstrap(
     bias: str = "none",
     reselect: LogLinearModel | None = None,
     max_steps: int = 3,
+    reselect_order: int = 2,
+    reselect_from: str = "component",
     progress: bool = False,
 ) -> BootstrapResult:
     """Parametric bootstrap interval for a model-averaged N̂ (and every subgroup total).
@@ -437,18 +528,29 @@ def averaged_bootstrap(
     level : float in (0, 1)
     groups : sequence of tuples of covariate names, optional
         Subgroup margins (default :func:`~darkfigure.loglinear.bootstrap.default_groups`).
-    draw : {"reweight", "mixture"}
+    draw : {"mixture", "reweight", "best"}
+        ``"best"``: every replicate drawn from the heaviest candidate (with `reselect`,
+        the parametric bootstrap of the search itself from the chosen model); ``"bic"``:
+        from the candidate with the smallest BIC (its small list interactions, which an
+        AIC search keeps at the edge of its threshold, are left out of the generating
+        model). Both are for study (``benchmarks/coverage_study.py``), not the default.
     bias : {"none", "shift"}
         ``"shift"``: correct the point estimates and the limits for the bootstrap
         estimate of the bias on the log scale (see the module docstring).
     reselect : LogLinearModel, optional
-        With ``draw="mixture"``: repeat the search over list pairs in every replicate,
+        With ``draw="mixture"``: repeat the search over list interactions in every replicate,
         stepwise from the component's model with the terms of `reselect` (the search's
         start, e.g. :func:`~darkfigure.loglinear.selection.stratified_start`) always kept
         and penalty 2 (AIC) or log n (BIC) per parameter as `avg.criterion`
         (:class:`_Reselect`). None: each replicate is refitted by its component's model.
     max_steps : int
         Most moves of the re-selection per replicate.
+    reselect_order : int
+        Highest order of the list interactions the re-selection searches (the
+        search's `max_order`: 3 adds three-list terms).
+    reselect_from : {"component", "lower"}
+        Start of the re-selection's moves: the component's model, or `reselect`
+        itself (the search's own start; see :class:`_Reselect`).
     progress : bool
         A progress bar on a terminal (``draw="mixture"``).
 
@@ -468,8 +570,8 @@ def averaged_bootstrap(
         raise ValueError(f"reps must be at least 2 (got {reps}); 1,000 is usual")
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (got {level})")
-    if draw not in ("reweight", "mixture"):
-        raise ValueError(f"draw must be 'reweight' or 'mixture', not {draw!r}")
+    if draw not in ("reweight", "mixture", "best", "bic"):
+        raise ValueError(f"draw must be 'reweight', 'mixture', 'best' or 'bic', not {draw!r}")
     if bias not in ("none", "shift"):
         raise ValueError(f"bias must be 'none' or 'shift', not {bias!r}")
     t = avg.fits[0].table
@@ -481,15 +583,23 @@ def averaged_bootstrap(
     n_resel = 0
     sts: list[str] = []  # per replicate, as the fixed-model bootstrap names them ("extended+lost list", ...)
     obs = t.observable
-    if draw == "mixture":
+    if draw in ("mixture", "best", "bic"):
         jobs = [_fixed_context(f, gmat) for f in avg.fits]
         if reselect is not None:
             kpen = np.log(max(float(t.y[obs].sum()), 2.0)) if avg.criterion == "bic" else 2.0
             shared: dict = {}
-            resel = [_Reselect(f, reselect, kpen, max_steps, shared) for f in avg.fits]
+            refits: dict = {}
+            resel = [
+                _Reselect(f, reselect, kpen, max_steps, shared, max_order=reselect_order, start=reselect_from)
+                for f in avg.fits
+            ]
         pick = np.random.default_rng(np.random.SeedSequence(seed).spawn(reps + 1)[-1]).choice(
             len(avg.fits), size=reps, p=avg.weights
         )
+        if draw == "best":
+            pick[:] = 0  # every replicate from the heaviest model; only the re-selection varies the model
+        elif draw == "bic":
+            pick[:] = int(np.argmin([f.bic for f in avg.fits]))  # from the sparsest well-supported candidate
         with _progress(progress, reps, "model-averaged bootstrap") as advance:
             for b in range(reps):
                 advance(1)
@@ -497,12 +607,15 @@ def averaged_bootstrap(
                 rng = np.random.default_rng(rng_seeds[b])
                 y = rng.multinomial(int(np.floor(round(f.nhat, 1))), f.fitted / f.fitted.sum()).astype(float)
                 y[~obs] = 0.0
-                full = resel[pick[b]](y) if resel is not None and resel[pick[b]].ok else None
+                r = resel[pick[b]] if resel is not None and resel[pick[b]].ok else None
+                full, mask = r(y) if r is not None else (None, None)
                 if full is not None:
                     v, st = gmat @ full, "ok"
-                    n_resel += 1
-                else:
+                elif mask is None:
                     v, st = jobs[pick[b]](y)
+                else:  # the re-selected model refitted with the existence check (the component's own if the same)
+                    v, st = _model_refit(r.model_of(mask), refits, gmat, jobs[pick[b]], avg.fits[pick[b]])(y)
+                n_resel += mask is not None
                 out[b] = v
                 sts.append(st)
     else:

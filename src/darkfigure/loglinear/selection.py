@@ -115,10 +115,13 @@ def reselection_start(search: SearchResult | None) -> LogLinearModel | None:
     """The terms a bootstrap re-selection keeps when it repeats `search` in each replicate.
 
     For the stratified search: :func:`stratified_start` (every list x covariate and
-    covariate x covariate term; only the list pairs are searched again, see
-    :class:`~darkfigure.loglinear.averaging._Reselect`). For any other search (or when
-    the stratified search fell back to Cruyff's) None: the model-averaged bootstrap then
-    refits each replicate by its component's model only.
+    covariate x covariate term; only the list interactions are searched again, see
+    :class:`~darkfigure.loglinear.averaging._Reselect`). Without covariates, for
+    Cruyff's and the exhaustive search too: the main-effects model (those searches then
+    choose among list interactions only). None for the p-value searches and for Cruyff's
+    search with covariates (its list x covariate terms are not re-selected): the
+    model-averaged bootstrap then refits each replicate by its component's model only,
+    and the result says the search was not repeated.
 
     Parameters
     ----------
@@ -128,6 +131,11 @@ def reselection_start(search: SearchResult | None) -> LogLinearModel | None:
     -------
     LogLinearModel or None
     """
-    if search is None or search.method != "stratified":
+    if search is None:
         return None
-    return stratified_start(search.best.table)
+    table = search.best.table
+    if search.method == "stratified":
+        return stratified_start(table)
+    if search.method in ("cruyff", "exhaustive") and not table.histories.covariates:
+        return LogLinearModel.make(table.variables)
+    return None

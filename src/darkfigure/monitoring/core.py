@@ -14,9 +14,33 @@ from .sdg import add_rates
 from .tables import MONITOR_COLUMNS, MonitorTable, monitor_table
 from .yearly import YearlyComparison, compare_years
 
-__all__ = ["MonitorResult", "monitor", "RATE_COLUMNS"]
+__all__ = ["MonitorResult", "monitor", "monitor_search", "RATE_COLUMNS", "MONITOR_CI"]
 
 RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
+#: intervals the monitor offers (every group needs one): the first is the default
+MONITOR_CI = ("averaged", "parametric", "nonparametric", "nonparametric-conditional")
+
+
+def monitor_search(ci: str, missing: str = "error") -> str:
+    """The monitor's default search for interval `ci`.
+
+    ``"auto"`` (estimate's default: the stratified search with covariates) for the
+    model-averaged interval; ``"cruyff"`` (Cruyff's BIC search, as the published Dutch
+    monitor) for the bootstraps of one chosen model, and with unknown covariate values
+    fitted by EM (``missing="em"``), whose bootstrap is built for one model.
+
+    Parameters
+    ----------
+    ci : str
+        One of :data:`MONITOR_CI`.
+    missing : str
+        As :func:`~darkfigure.estimation.estimate`.
+
+    Returns
+    -------
+    str
+    """
+    return "auto" if ci.lower() == "averaged" and str(missing).lower() != "em" else "cruyff"
 
 
 @dataclass
@@ -95,7 +119,7 @@ def monitor(
     year: str,
     population: str | Path | pd.DataFrame | None = None,
     suppress_below: int = 10,
-    ci: str = "parametric",
+    ci: str = "averaged",
     separate_years: bool = False,
     **kwargs,
 ) -> MonitorResult:
@@ -112,9 +136,19 @@ def monitor(
         (:mod:`darkfigure.monitoring.sdg`).
     suppress_below : int
         Disclosure threshold K (default 10; :mod:`darkfigure.monitoring.disclosure`).
-    ci : {"parametric", "nonparametric"}
-        Bootstrap giving every group's interval (default parametric, as Cruyff's
-        ``boot_mse``).
+    ci : {"averaged", "parametric", "nonparametric", "nonparametric-conditional"}
+        Bootstrap giving every group's interval. ``averaged`` (default): the interval of
+        :func:`~darkfigure.estimation.estimate`'s default, which carries the
+        model-selection uncertainty (N̂ averaged over the searched models, the search
+        repeated in every bootstrap replicate; :mod:`darkfigure.loglinear.averaging`),
+        with estimate's default search (``search="auto"``: the stratified search with
+        covariates). ``parametric``: Cruyff's ``boot_mse`` of the model chosen by
+        Cruyff's BIC search (``search="cruyff"`` unless given), *conditional on the
+        chosen model*: the form of the published Dutch monitor figures (use it to
+        reproduce them). ``nonparametric``: resampling persons, Cruyff's search redone in
+        every replicate. With unknown covariate values fitted by EM (``missing="em"``)
+        the averaged interval is not built: the monitor then uses the ``parametric``
+        form and its result says the interval is conditional.
     separate_years : bool
         Also fit a separate model to each year and set the per-year N̂ of both side by
         side (:func:`~darkfigure.monitoring.yearly.compare_years`).
@@ -169,9 +203,14 @@ def monitor(
         miss = [y for y in years if y not in have]
         if miss:
             raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
-    # the monitor's tables are built from one model's fit: keep Cruyff's search unless asked otherwise
-    # (estimate's default search averages over models, which these tables do not yet carry)
-    kwargs.setdefault("search", "cruyff")
+    ci = ci.lower()
+    if ci not in MONITOR_CI:
+        raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")
+    missing = kwargs.get("missing", "error")
+    # the conditional Cruyff form (boot_mse) goes with Cruyff's search; the default takes estimate's search
+    kwargs.setdefault("search", monitor_search(ci, missing))
+    if ci == "averaged" and str(missing).lower() == "em":
+        ci = "parametric"  # the EM bootstrap redoes the imputation for one model (estimate would switch too)
     est = estimate(h, year=year, ci=ci, linkage=linkage, linkage_run=run, **kwargs)
     lk = est.linkage
     if lk is not None and lk.bootstrap is not None:

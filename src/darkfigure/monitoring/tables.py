@@ -10,7 +10,8 @@ research brief; Cruyff, van Dijk & van der Heijden 2017, *The challenge of
 counting victims of human trafficking*, Chance 30(3):41-49; the 2010-2019 study
 of the National Rapporteur, Nationaal Rapporteur Mensenhandel 2021).
 
-Every interval comes from one set of bootstrap replicates (Cruyff's ``boot_mse``):
+Every interval comes from one set of bootstrap replicates (the model-averaged bootstrap
+of :func:`~darkfigure.estimation.estimate`'s default, or Cruyff's ``boot_mse``):
 each replicate holds the totals of every group cell, so the interval of a group, of
 its visibility and of its SDG rate (:mod:`darkfigure.monitoring.sdg`) are the same
 percentiles of the same draws. The visibility interval is observed ÷ (upper, lower)
@@ -104,7 +105,8 @@ def _point_values(est, g: tuple):
     idx, lab = t.group_index(g)
     n = len(lab)
     obs = np.bincount(idx, weights=t.y, minlength=n)
-    fitted = np.nan_to_num(est.fit.fitted, nan=np.inf)
+    avg = getattr(est, "averaged", None)  # the model average's fitted table when N̂ is averaged
+    fitted = np.nan_to_num(est.fit.fitted if avg is None else avg.fitted, nan=np.inf)
     nh = np.bincount(idx, weights=fitted, minlength=n)
     return tuple(g), lab.reset_index(drop=True), nh, obs, None
 

@@ -129,7 +129,9 @@ def compare_years(
         from ..structural import validate_structural_zeros
 
         sz = validate_structural_zeros(h, structural_zeros)
-    kwargs.setdefault("search", "cruyff")  # as monitor(): the tables are built from one model's fit
+    from .core import monitor_search
+
+    kwargs.setdefault("search", monitor_search(kwargs.get("ci", "averaged")))  # as monitor()
     if joint is None:
         joint = estimate(h, year=year, structural_zeros=sz, seed=seed, **kwargs)
     sep_kw = {k: v for k, v in kwargs.items() if k != "year_degree"}

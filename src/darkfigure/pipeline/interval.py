@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 # how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)
-_AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True}
+_AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True, "reselect_from": "component"}
 
 
 def interval_kind(ci: str, em_mode: bool, reps: int) -> tuple[str, list[str]]:
@@ -152,10 +152,11 @@ def interval_step(
             from ..loglinear.selection import reselection_start
 
             avg = model_average(search_candidates(srch, fit), criterion=average_criterion)
-            # the stratified search is repeated (over list pairs) in every replicate: see _Reselect
+            # the search is repeated (over list interactions up to max_order) in every replicate: see _Reselect
             resel = reselection_start(srch) if _AVERAGING["reselect"] else None
             boot = averaged_bootstrap(avg, reps=reps, seed=seed, level=level, groups=groups, progress=progress,
-                                      draw=_AVERAGING["draw"], bias=_AVERAGING["bias"], reselect=resel)
+                                      draw=_AVERAGING["draw"], bias=_AVERAGING["bias"], reselect=resel,
+                                      reselect_order=plan.max_order, reselect_from=_AVERAGING["reselect_from"])
         elif em is not None:
             from ..loglinear.em import em_parametric_bootstrap
 
