@@ -114,30 +114,39 @@ def irls_poisson(
     xs = x if len(used) == p else x[:, used]
     mu = (y + 0.1) if mu_start is None else np.maximum(np.asarray(mu_start, dtype=float), 1e-10)
     eta = np.log(mu)
-    dev = _deviance(y, mu)
+    # the deviance on the positive cells only: every fitted value is positive here (clipped
+    # exp), so no masked log and no floating-point error state are needed in the loop
+    pos = y > 0
+    yp = y[pos]
+
+    def dev_of(m: np.ndarray) -> float:
+        return 2.0 * (float(yp @ np.log(yp / m[pos])) - float(np.sum(y - m)))
+
+    dev = dev_of(mu)
+    potrf, potrs = _lapack_cholesky()
     bsmall = np.zeros(xs.shape[1])
     converged = False
     for it in range(max_iter):
-        z = eta + (y - mu) / mu
         xw = xs * mu[:, None]
         a = xs.T @ xw
-        b = xw.T @ z
-        try:
-            c = np.linalg.cholesky(a)
-            bnew = np.linalg.solve(c.T, np.linalg.solve(c, b))
-        except np.linalg.LinAlgError:
+        b = xw.T @ eta + xs.T @ (y - mu)  # X'W z with z = eta + (y - mu) / mu
+        # LAPACK's Cholesky directly: numpy's linalg wrappers cost more than the solve at these sizes
+        c, info = potrf(a, lower=1)
+        if info == 0:
+            bnew = potrs(c, b, lower=1)[0]
+        else:
             # weights of cells heading to 0 (MLE on the boundary) make X'WX near-singular
             bnew = np.linalg.lstsq(a, b, rcond=1e-13)[0]
         eta_new = xs @ bnew
         mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
-        dev_new = _deviance(y, mu_new)
+        dev_new = dev_of(mu_new)
         # step-halving keeps Newton from overshooting (deviance must not increase)
         step = 0
         while (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-12) + 1e-12) and it > 0 and step < 30:
             bnew = 0.5 * (bnew + bsmall)
             eta_new = xs @ bnew
             mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
-            dev_new = _deviance(y, mu_new)
+            dev_new = dev_of(mu_new)
             step += 1
         change = abs(dev_new - dev) / (abs(dev_new) + 0.1)
         eta, mu, dev, bsmall = eta_new, mu_new, dev_new, bnew
@@ -318,6 +327,13 @@ def interior_certificate_batch(
             d = step @ x.T
             out[idx] = np.isfinite(d).all(axis=1) & (d.min(axis=1) > -margin)
     return out
+
+
+def _lapack_cholesky():
+    """LAPACK's dpotrf/dpotrs (scipy.linalg, imported on first use: the estimate path loads it anyway)."""
+    from scipy.linalg.lapack import dpotrf, dpotrs
+
+    return dpotrf, dpotrs
 
 
 def _fast_independent(x: np.ndarray) -> np.ndarray:
@@ -502,7 +518,15 @@ def fit_model(
     xh = xall[table.hidden]
     yo = yall[obs]
     n_obs_persons = float(yo.sum())
-    beta, mu, dev, rank, conv, used = irls_poisson(x, yo, mu_start, tol=tol)
+    # the non-aliased columns depend on the model and the observable cells only: found once per
+    # model (the table's cache is shared by its bootstrap copies, which refit the same models)
+    cache = getattr(table, "_existence_cache", None)
+    used = None if cache is None else cache.get((model, "columns"))
+    if used is None:
+        used = _fast_independent(x)
+        if cache is not None and len(cache) < 50_000:
+            cache[(model, "columns")] = used
+    beta, mu, dev, rank, conv, used = irls_poisson(x, yo, mu_start, tol=tol, used=used)
     warnings: list[str] = []
     existence = None
     zero = yo == 0
@@ -521,7 +545,6 @@ def fit_model(
     # parameters that go to -inf vanish on the remaining cells (glm on the reduced table)
     df_residual = int(obs.sum() - rank)
     if need_lp:
-        cache = getattr(table, "_existence_cache", None)
         key = (model, np.packbits(yo > 0).tobytes())
         existence = None if cache is None else cache.get(key)
         if existence is None:
