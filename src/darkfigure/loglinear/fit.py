@@ -329,6 +329,56 @@ def interior_certificate_batch(
     return out
 
 
+def _zero_margin_existence(
+    x: np.ndarray, y: np.ndarray, x_hidden: np.ndarray, mu: np.ndarray, names: list[str]
+) -> ExistenceCheck | None:
+    """The existence check without linear programs when zero margins explain the boundary, else None.
+
+    A column of one sign whose margin X_c'y is 0 forces the fitted values of every cell in its
+    support to 0 (X_c'mu = X_c'y and mu >= 0): those cells lie outside the facial set (e.g. the
+    cells of two lists that share nobody; Fienberg & Rinaldo 2012). If on the remaining cells
+    F a positive table with the margins of y exists — certified by one Newton step from the
+    fit's values there (:func:`.existence.interior_certificate`, Haberman 1974, Thm 2.3) —
+    F is the facial set. N̂ is identified when every hidden cell's row lies in the row space
+    of X on F. Whenever any of this is not shown, None: the LPs decide.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, p)
+    y, mu : ndarray of shape (n,)
+        Counts and fitted values (any positive values; a converged fit's pass the test).
+    x_hidden : ndarray of shape (s, p)
+    names : list of str, length p
+
+    Returns
+    -------
+    ExistenceCheck or None
+        With ``lp_value`` NaN (no LP solved).
+    """
+    from .existence import interior_certificate
+
+    ax = np.abs(x)
+    one_sign = (x >= 0).all(axis=0) | (x <= 0).all(axis=0)
+    zc = one_sign & (ax.sum(axis=0) > 0) & (y @ ax == 0)
+    if not zc.any():
+        return None
+    fs = ~(ax[:, zc] > 0).any(axis=1)
+    if fs.all() or not fs.any() or not np.all(np.isfinite(mu)):
+        return None
+    xf = x[fs]
+    keep = np.flatnonzero(np.abs(xf).sum(axis=0) > 0)
+    cols = keep[_fast_independent(xf[:, keep])]
+    if not interior_certificate(xf[:, cols], y[fs], np.maximum(mu[fs], 1e-300)):
+        return None
+    in_row = _row_space_mask(xf, x_hidden)
+    if not in_row.all():
+        return None
+    return ExistenceCheck(
+        mle_exists=False, identified=True, facial_set=fs, infinite_parameters=[names[j] for j in np.flatnonzero(zc)],
+        rank_deficient=False, lp_value=float("nan"), hidden_state=np.array(["finite"] * len(x_hidden), dtype=object),
+    )
+
+
 def _lapack_cholesky():
     """LAPACK's dpotrf/dpotrs (scipy.linalg, imported on first use: the estimate path loads it anyway)."""
     from scipy.linalg.lapack import dpotrf, dpotrs
@@ -486,6 +536,7 @@ def fit_model(
     mu_start: np.ndarray | None = None,
     check: bool | str = "auto",
     tol: float = 1e-10,
+    quick_boundary: bool = False,
 ) -> LogLinearFit:
     """Fit a hierarchical Poisson log-linear model to the observable cells.
 
@@ -503,6 +554,10 @@ def fit_model(
         ("auto", the default: a cheap screen that only calls the LP when needed).
     tol : float
         Convergence tolerance on the relative deviance change.
+    quick_boundary : bool
+        Before the linear programs, try :func:`_zero_margin_existence` (empty overlaps and
+        other zero margins; no LP). Same facial set, status and N̂; the reported infinite
+        parameters are the zero-margin ones. For bootstrap replicates, where only the fit counts.
 
     Returns
     -------
@@ -547,6 +602,8 @@ def fit_model(
     if need_lp:
         key = (model, np.packbits(yo > 0).tobytes())
         existence = None if cache is None else cache.get(key)
+        if existence is None and quick_boundary and zero.any():
+            existence = _zero_margin_existence(x, yo, xh, mu, table.column_names(model))
         if existence is None:
             existence = check_existence(x, yo, xh, names=table.column_names(model),
                                         mu=mu if conv and rank == x.shape[1] else None)

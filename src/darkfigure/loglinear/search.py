@@ -421,7 +421,7 @@ def pvalue_search(
         f = fit_model(table, full, check=True)
         path = pd.DataFrame([_pvalue_row("all pairs", f, None, np.nan)])
         return SearchResult("pvalue", "pvalue", path, [f], f, [])
-    cur = fit_model(table, model, check=True)
+    cur = fit_model(table, model, check=True, quick_boundary=not details)
     rows = [_pvalue_row("", cur, None, np.nan)]
     fits = [cur]
     stop: dict = {}
@@ -473,7 +473,8 @@ def pvalue_search(
                     break
                 if pv >= pthresh:
                     break
-                f = fit_model(table, cur.model.add(p), mu_start=_observable_mu(cur), check="auto")
+                f = fit_model(table, cur.model.add(p), mu_start=_observable_mu(cur), check="auto",
+                              quick_boundary=not details)
                 if f.identified:
                     best_p, best_pair, best_fit = pv, p, f
                     break
