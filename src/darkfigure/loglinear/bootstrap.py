@@ -40,7 +40,15 @@ from .. import _dist as stats  # scipy.stats costs 0.4-0.9 s to import
 from .._blas import single_threaded
 from .design import CompleteTable
 from .existence import ExistenceCheck, check_existence, interior_certificate
-from .fit import LogLinearFit, _fast_independent, fit_model, irls_poisson
+from .fit import (
+    GramProducts,
+    LogLinearFit,
+    _fast_independent,
+    fit_model,
+    interior_certificate_batch,
+    irls_poisson,
+    irls_poisson_batch,
+)
 
 __all__ = [
     "BootstrapResult",
@@ -324,6 +332,101 @@ class _FixedModelRefit:
         return self.gmat @ full, status + flags
 
 
+    def batch(self, y_cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """:meth:`__call__` for many replicates at once, shapes (B, n_cells) -> (B, n_group_cells), B statuses.
+
+        The replicates are refitted by one vectorised Newton iteration from the original fit
+        (:func:`.fit.irls_poisson_batch`, the same steps as the one-by-one fit); those that
+        converge and are proved interior (:func:`.fit.interior_certificate_batch`, or have no
+        zero cell) are finished at once. A replicate whose counts are 0 outside a facial set
+        met before has no MLE (that face's recession direction is one for it too): it is fitted
+        on the face, with the other replicates of that face, and when that fit is certified
+        interior the face is its facial set (as :meth:`existence`, without the diverging full
+        fit). The rest (not converged, not certified, new faces) go through :meth:`__call__`,
+        whose linear programs add the faces they find.
+        """
+        nb = y_cells.shape[0]
+        y = y_cells[:, self.cell_index]
+        out = np.full((nb, self.gmat.shape[0]), np.nan)
+        status: list[str] = [""] * nb
+        faces = self.__dict__.setdefault("_faces", [])
+        face_of = self._match_faces(y, np.full(nb, -1))
+        todo = np.flatnonzero(face_of < 0)
+        xs = self.x_obs[:, self.used]
+        gram = self.__dict__.get("_gram")
+        if gram is None:
+            gram = self.__dict__["_gram"] = GramProducts(xs)
+        rest = todo
+        if todo.size:
+            # R glm's tolerance, as boot_mse refits with glm
+            b_used, mu, _, conv = irls_poisson_batch(xs, y[todo], self.mu0, tol=1e-8, gram=gram)
+            fast = conv & (y[todo] > 0).all(axis=1)
+            need = np.flatnonzero(conv & ~fast)
+            if need.size:
+                fast[need] = interior_certificate_batch(xs, y[todo][need], mu[need], gram=gram)
+            beta = np.zeros((int(fast.sum()), self.x_obs.shape[1]))
+            beta[:, self.used] = b_used[fast]
+            self._finish(todo[fast], y, beta, mu[fast], self.hidden_zero, "ok", out, status)
+            rest = todo[~fast]
+        for i in rest:  # one by one; each new face found is tried on the replicates after it
+            if face_of[i] < 0:
+                n_faces = len(faces)
+                out[i], status[i] = self(y_cells[i])
+                if len(faces) > n_faces:
+                    later = rest[rest > i]
+                    face_of[later] = self._match_faces(y[later], face_of[later], first=n_faces)
+        for k in np.unique(face_of[face_of >= 0]):
+            rows = np.flatnonzero(face_of == k)
+            ex, used_f = faces[k]
+            fs = ex.facial_set
+            xf = self.x_obs[fs][:, used_f]
+            grams = self.__dict__.setdefault("_face_grams", {})
+            if k not in grams:
+                grams[k] = GramProducts(xf)
+            b_f, mu_f, _, conv = irls_poisson_batch(xf, y[rows][:, fs], self.mu0[fs], tol=1e-8, gram=grams[k])
+            cert = np.zeros(rows.size, dtype=bool)
+            cert[conv] = interior_certificate_batch(xf, y[rows][conv][:, fs], mu_f[conv], gram=grams[k])
+            beta = np.zeros((int(cert.sum()), self.x_obs.shape[1]))
+            beta[:, used_f] = b_f[cert]
+            mu = np.zeros((int(cert.sum()), y.shape[1]))
+            mu[:, fs] = mu_f[cert]
+            self._finish(rows[cert], y, beta, mu, self.hidden_zero | (ex.hidden_state == "zero"), "extended", out,
+                         status)
+            for i in rows[~cert]:
+                out[i], status[i] = self(y_cells[i])
+        return out, status
+
+    def _match_faces(self, y: np.ndarray, face_of: np.ndarray, first: int = 0) -> np.ndarray:
+        """For rows of `y` (B, n_F) without a face yet (-1), the first known face outside which they are 0."""
+        face_of = face_of.copy()
+        for k, (ex, _) in enumerate(self.__dict__.get("_faces", [])[first:], start=first):
+            hit = (face_of < 0) & ~(y[:, ~ex.facial_set] > 0).any(axis=1)
+            face_of[hit] = k
+        return face_of
+
+    def _finish(self, rows, y, beta, mu, hidden_zero, main: str, out, status) -> None:
+        """Group totals and statuses of converged replicates `rows` from coefficients (m, p) and fits (m, n_F)."""
+        if rows.size == 0:
+            return
+        with np.errstate(over="ignore"):
+            fh = np.where(hidden_zero, 0.0, np.exp(np.minimum(beta @ self.x_hidden.T, 700.0)))
+        full = np.zeros((rows.size, self.n_cells))
+        full[:, self.cell_index] = mu
+        full[:, self.hidden_index] = fh
+        yi = y[rows]
+        lost = ((yi @ self.list_cols) == 0).any(axis=1)
+        bad = ~np.isfinite(fh).all(axis=1) | (fh.sum(axis=1) > 1e6 * np.maximum(yi.sum(axis=1), 1.0))
+        unseen0 = (fh < 1e-6).any(axis=1)
+        vals = full @ self.gmat.T
+        for j, i in enumerate(rows):
+            flags = "+lost list" if lost[j] else ""
+            if bad[j]:
+                status[i] = "not identified" + flags
+                continue
+            out[i] = vals[j]
+            status[i] = main + flags + ("+unseen fitted 0" if unseen0[j] else "")
+
+
 def _fixed_context(fit: LogLinearFit, gmat: np.ndarray) -> _FixedModelRefit:
     t = fit.table
     xall = t.design(fit.model)
@@ -344,32 +447,48 @@ def _fixed_context(fit: LogLinearFit, gmat: np.ndarray) -> _FixedModelRefit:
     )
 
 
+def _draw(kind: str, payload, rng: np.random.Generator, n_cells: int) -> np.ndarray:
+    """One replicate's counts of every cell, shape (n_cells,)."""
+    if kind == "parametric":
+        size, prob = payload
+        return rng.multinomial(size, prob).astype(float)
+    n, prob, cells, seen = payload
+    y = np.zeros(n_cells)
+    # with random n the persons drawn into the unseen cells stay unseen (their counts are dropped)
+    y[cells[seen]] = rng.multinomial(n, prob)[seen]
+    return y
+
+
 @single_threaded
 def _run_chunk(args):
     job, kind, seeds, payload = args
+    if hasattr(job, "batch"):  # one vectorised refit of the whole chunk
+        ys = np.stack([_draw(kind, payload, np.random.default_rng(s), job.n_cells) for s in seeds])
+        return job.batch(ys)
     out = np.empty((len(seeds), job.gmat.shape[0]))
     status = []
     for i, s in enumerate(seeds):
         rng = np.random.default_rng(s)
-        if kind == "parametric":
-            size, prob = payload
-            y = rng.multinomial(size, prob).astype(float)
-        else:
-            n, prob, cells, seen = payload
-            y = np.zeros(job.n_cells)
-            # with random n the persons drawn into the unseen cells stay unseen (their counts are dropped)
-            y[cells[seen]] = rng.multinomial(n, prob)[seen]
+        y = _draw(kind, payload, rng, getattr(job, "n_cells", 0))
         # a job that adds its own randomness (e.g. values made unknown again for EM) gets the generator
         out[i], st = job(y, rng) if getattr(job, "uses_rng", False) else job(y)
         status.append(st)
     return out, status
 
 
+# replicates per vectorised chunk: fixed, so that results do not depend on the number of processes
+_BATCH = 250
+
+
 def _map_replicates(job, kind: str, payload, seed: int | None, reps: int, n_jobs: int | None, progress: bool):
     ss = np.random.SeedSequence(seed)
     seeds = ss.spawn(reps)
-    n_jobs = _n_jobs(n_jobs, reps)
-    chunks = np.array_split(np.arange(reps), max(1, n_jobs * 4)) if n_jobs > 1 else [np.arange(reps)]
+    if hasattr(job, "batch"):
+        chunks = [np.arange(lo, min(lo + _BATCH, reps)) for lo in range(0, reps, _BATCH)]
+        n_jobs = 1 if n_jobs is None else min(int(n_jobs), len(chunks))
+    else:
+        n_jobs = _n_jobs(n_jobs, reps)
+        chunks = np.array_split(np.arange(reps), max(1, n_jobs * 4)) if n_jobs > 1 else [np.arange(reps)]
     tasks = [(job, kind, [seeds[i] for i in c], payload) for c in chunks if len(c)]
     results = []
     with _progress(progress, reps, f"{kind} bootstrap") as advance:
