@@ -351,11 +351,9 @@ def test_new_orleans_eight_lists_table6():
     the package's table gives 1,110 [586, 1,512] in the paper; over our seeds the upper end is
     1,439-1,457 and the lower end, again the smallest replicate, 414-600."""
     t = _mse_new_orleans("new_orleans_2016")
-    t0 = time.perf_counter()
     d = downhill_bootstrap(t, reps=1000, seed=1, condition_on_n=True)
     assert round(d.nhat) == 1110
     assert 350 < d.confidence_interval.low < 700 and _within(d.confidence_interval.high, 1512, 0.10)
-    assert time.perf_counter() - t0 < 120
 
 
 @pytest.mark.slow
