@@ -53,6 +53,12 @@ _ID_LIKE_SHARE = 0.5
 class StrataResult:
     """What :func:`estimate_strata` returns.
 
+    The total over the estimated strata also answers the result protocol of
+    :mod:`darkfigure.results` (through :meth:`as_result`, a :class:`~darkfigure.results.Result`):
+    ``nhat``, ``dark_figure``, ``n_observed`` (persons in the estimated strata),
+    ``confidence_interval``, ``summary``, ``to_frame()`` (the rows of ``totals``), ``_repr_html_``;
+    ``to_dict()`` carries the protocol's keys beside those of ``strata.json``.
+
     Attributes
     ----------
     table : DataFrame
@@ -75,12 +81,6 @@ class StrataResult:
     counts : dict
         ``units``, ``computed``, ``from_cache``, ``strata``, ``estimated``, ``not_estimable``.
     seconds : float
-
-    The total over the estimated strata also answers the result protocol of
-    :mod:`darkfigure.results` (through :meth:`as_result`, a :class:`~darkfigure.results.Result`):
-    ``nhat``, ``dark_figure``, ``n_observed`` (persons in the estimated strata),
-    ``confidence_interval``, ``summary``, ``to_frame()`` (the rows of ``totals``), ``_repr_html_``;
-    ``to_dict()`` carries the protocol's keys beside those of ``strata.json``.
     """
 
     table: pd.DataFrame
