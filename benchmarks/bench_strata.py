@@ -81,7 +81,7 @@ def main(repeat: int = 3, strata: int = 40, methods: str = "loglinear,lcmcr") ->
     print(f"{S} strata, 4 lists, {len(sim.persons):,} persons observed; {os.cpu_count()} cores; {_load()}")
     estimate_strata(sim.persons.head(400), by="region", method="lcmcr", burnin=10, samples=10, thinning=1,
                     n_jobs=1)  # numba: compile or load the cache
-    for method, kw in (("loglinear", {"reps": 500}), ("lcmcr", LCMCR)):
+    for method, kw in (("loglinear", {"reps": 500, "search": "none"}), ("lcmcr", LCMCR)):
         if method not in methods.split(","):
             continue
         for jobs in (1, 2):

@@ -322,3 +322,88 @@ def test_bias_corrected_total_covers_over_many_small_strata():
         rel_p.append(c["nhat_uncorrected"] / truth - 1)
     assert covered >= 16, covered
     assert abs(np.mean(rel_c)) < abs(np.mean(rel_p)), (np.mean(rel_c), np.mean(rel_p))
+
+
+# ----------------------------------------------------------------------------- fit, front doors, protocol
+def _dependent_lists(n_per: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, int]:
+    """Two strata of known size whose lists A and B refer persons to each other (main effects fit poorly)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for s in ("north", "south"):
+        a = rng.random(n_per) < 0.3
+        b = np.where(a, rng.random(n_per) < 0.7, rng.random(n_per) < 0.1)
+        c = rng.random(n_per) < 0.3
+        f = pd.DataFrame({"A": a, "B": b, "C": c}).astype(int)
+        f["region"] = s
+        frames.append(f[f[["A", "B", "C"]].any(axis=1)])
+    return pd.concat(frames, ignore_index=True), 2 * n_per
+
+
+def test_poor_fit_is_counted_and_the_default_searches_a_model():
+    data, truth = _dependent_lists()
+    fixed = estimate_strata(data, by="region", search="none", reps=100, seed=1, n_jobs=1)
+    text = " ".join(fixed.warnings)
+    assert "2 of 2 estimated strata fit the model poorly" in text and "--search" in text
+    assert fixed.settings["method_settings"]["ci"] == "parametric"
+    default = estimate_strata(data, by="region", reps=100, seed=1, n_jobs=1)
+    assert default.settings["method_settings"]["search"] == "auto"
+    assert default.settings["method_settings"]["ci"] == "averaged"
+    assert "fit the model poorly" not in " ".join(default.warnings)
+    # A-B referrals make the main-effects N̂ too small; the searched model brings it back towards the truth
+    assert fixed.nhat < 0.9 * truth
+    assert abs(default.nhat - truth) < abs(fixed.nhat - truth)
+
+
+def test_polars_frames_are_accepted():
+    pl = pytest.importorskip("polars")
+    data, _ = _dependent_lists(400, seed=2)
+    a = estimate_strata(data, by="region", search="none", reps=50, seed=1, n_jobs=1)
+    b = estimate_strata(pl.from_pandas(data), by=["region"], search="none", reps=50, seed=1, n_jobs=1)
+    _same(a.table, b.table)
+    _same(a.totals, b.totals)
+
+
+def test_strata_result_answers_the_result_protocol():
+    import json
+
+    from darkfigure.results import FRAME_COLUMNS, SUMMARY_COLUMNS, ConfidenceInterval
+
+    data, _ = _dependent_lists(400, seed=3)
+    r = estimate_strata(data, by="region", search="none", reps=50, seed=1, n_jobs=1)
+    tot = r.totals.iloc[0]
+    assert r.nhat == pytest.approx(tot["nhat"]) and r.n_observed == len(data)
+    assert r.dark_figure == pytest.approx(tot["nhat"] - len(data))
+    ci = r.confidence_interval
+    assert isinstance(ci, ConfidenceInterval) and tuple(ci) == pytest.approx((tot["lower"], tot["upper"]))
+    assert ci.method == "parametric" and ci.level == 0.95
+    assert list(r.summary.columns) == list(SUMMARY_COLUMNS) and r.summary.loc[0, "status"] == "ok"
+    assert list(r.to_frame().columns) == list(FRAME_COLUMNS) and r.to_frame().iloc[0]["group"] == "total"
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["nhat"] == pytest.approx(tot["nhat"]) and d["confidence_interval"]["method"] == "parametric"
+    assert d["counts"]["strata"] == 2 and "estimability_rule" in d
+    assert "N̂ = <b>" in r._repr_html_() and "2 strata" in r._repr_html_()
+    # nothing estimable: NaN, never a number
+    none = estimate_strata(data.assign(pid=np.arange(len(data))), by="pid", reps=20, n_jobs=1)
+    assert np.isnan(none.nhat) and none.summary.loc[0, "status"] == "not identified"
+
+
+def test_ignored_options_are_named():
+    data, _ = _dependent_lists(300, seed=4)
+    r = estimate_strata(data, by="region", search="none", reps=20, K=3, chains=3, n_jobs=1)
+    assert "--K, --chains are not used by --method loglinear" in " ".join(r.warnings)
+    r = estimate_strata(data, by="region", search="none", reps=20, n_jobs=1)
+    assert "not used by" not in " ".join(r.warnings)
+
+
+def test_cli_strata_exit_code_and_empty_lists(tmp_path, cli):
+    data, _ = _dependent_lists(300, seed=5)
+    f = tmp_path / "d.csv"
+    data.assign(D=0, pid=np.arange(len(data))).to_csv(f, index=False)
+    # a list that registered nobody: the error names an option strata has, and the option works
+    cli(["strata", str(f), "--by", "region", "--reps", "20", "--jobs", "1", "--search", "none"], code=2,
+        says=["--drop-empty-lists"])
+    cli(["strata", str(f), "--by", "region", "--reps", "20", "--jobs", "1", "--search", "none", "--drop-empty-lists"],
+        code=0, says=["list(s) D registered nobody and were left out"])
+    # no stratum estimable: exit 3 (the data cannot identify N), as estimate
+    cli(["strata", str(f), "--by", "pid", "--reps", "20", "--jobs", "1", "--drop-empty-lists"], code=3,
+        says=["could not be estimated"])

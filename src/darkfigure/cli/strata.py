@@ -22,6 +22,7 @@ from .common import (
 )
 from .options import (
     CountOpt,
+    DropEmptyOpt,
     ListsOpt,
     ModelOpt,
     OverwriteOpt,
@@ -34,6 +35,7 @@ def strata(
     method: Annotated[str, typer.Option("--method", help="loglinear (bootstrap interval) or lcmcr (posterior draws).")] = "loglinear",
     lists: ListsOpt = None,
     count: CountOpt = "count",
+    drop_empty_lists: DropEmptyOpt = False,
     replicates: Annotated[
         Path | None,
         typer.Option("--replicates", help="Folder of replicate files (multiple imputations or linkage draws): every "
@@ -49,9 +51,9 @@ def strata(
     ] = "auto",
     model: ModelOpt = None,
     search: Annotated[
-        str, typer.Option("--search", help="Log-linear model search per stratum (none: main effects or --model; "
-                          "cruyff, stratified, pvalue, exhaustive, auto as in estimate).")
-    ] = "none",
+        str, typer.Option("--search", help="Log-linear model search per stratum: auto (default, as in estimate: "
+                          "Cruyff's search in a stratum), cruyff, pvalue, exhaustive; none: main effects or --model.")
+    ] = "auto",
     ci: Annotated[
         str | None, typer.Option("--ci", help="Log-linear interval: parametric (default with a fixed model) or "
                                  "averaged (default after a search).")
@@ -85,7 +87,10 @@ def strata(
     out: Annotated[Path | None, typer.Option(help="Folder for strata.csv, totals.csv and strata.json.")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
-    """Estimate per stratum (and per replicate), say which strata cannot be estimated and why, and add them up."""
+    """Estimate per stratum (and per replicate), say which strata cannot be estimated and why, and add them up.
+
+    Exit codes: 0 a total, 2 bad input, 3 no stratum could be estimated (no total).
+    """
     from ..strata import estimate_strata
 
     _check_jobs(jobs)
@@ -96,7 +101,7 @@ def strata(
     try:
         res = estimate_strata(
             data, by, method=method, lists=_split(lists), count=count, replicates=replicates,
-            replicate_kind=replicate_kind, combine_by=combine, model=model, search=search, ci=ci, reps=reps, K=k,
+            replicate_kind=replicate_kind, combine_by=combine, on_empty_list="drop" if drop_empty_lists else "error", model=model, search=search, ci=ci, reps=reps, K=k,
             burnin=burnin, samples=samples, thinning=thinning, chains=chains, min_observed=min_observed,
             max_ratio=max_ratio, level=level, total_bias=total_bias, seed=seed, engine=engine, n_jobs=jobs, cache=cache, progress=True,
         )
@@ -133,3 +138,5 @@ def strata(
         files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="strata",
                               what="the strata table")
         console.print("Wrote " + ", ".join(str(f) for f in files))
+    if not c["estimated"]:
+        raise typer.Exit(code=3)  # as estimate: the data cannot identify N (here: in any stratum)

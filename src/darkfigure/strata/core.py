@@ -53,6 +53,12 @@ _ID_LIKE_SHARE = 0.5
 class StrataResult:
     """What :func:`estimate_strata` returns.
 
+    The total over the estimated strata also answers the result protocol of
+    :mod:`darkfigure.results` (through :meth:`as_result`, a :class:`~darkfigure.results.Result`):
+    ``nhat``, ``dark_figure``, ``n_observed`` (persons in the estimated strata),
+    ``confidence_interval``, ``summary``, ``to_frame()`` (the rows of ``totals``), ``_repr_html_``;
+    ``to_dict()`` carries the protocol's keys beside those of ``strata.json``.
+
     Attributes
     ----------
     table : DataFrame
@@ -70,7 +76,8 @@ class StrataResult:
         totals are bias-corrected, see `total_bias` of :func:`estimate_strata`).
     settings : dict
     warnings : list of str
-        About the run as a whole (identifier-like columns, replicate files left out, ...).
+        About the run as a whole (identifier-like columns, replicate files left out, strata that fit
+        poorly, ...).
     counts : dict
         ``units``, ``computed``, ``from_cache``, ``strata``, ``estimated``, ``not_estimable``.
     seconds : float
@@ -83,11 +90,75 @@ class StrataResult:
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
 
+    def as_result(self):
+        """The total over the estimated strata as a :class:`~darkfigure.results.Result` (NaN when none is).
+
+        ``groups`` holds the totals by ``by`` column (columns :data:`~darkfigure.results.FRAME_COLUMNS`).
+        """
+        from ..results import FRAME_COLUMNS, ConfidenceInterval, Result
+
+        t = self.totals.iloc[0] if len(self.totals) else None
+        ok = t is not None and t["strata"] > 0 and np.isfinite(t["nhat"])
+        ms = self.settings.get("method_settings") or {}
+        if self.settings["method"] == "loglinear":
+            how = ms.get("ci") or "parametric"
+            model = ms.get("model") or ("main effects" if ms.get("search") == "none" else f"search {ms.get('search')}")
+        else:
+            how, model = "credible", "latent classes"
+        groups = self.totals[list(FRAME_COLUMNS)].copy() if len(self.totals) else None
+        return Result(
+            method=f"strata:{self.settings['method']}",
+            nhat=float(t["nhat"]) if ok else float("nan"),
+            n_observed=int(round(float(t["observed"]))) if ok else 0,
+            confidence_interval=ConfidenceInterval(float(t["lower"]) if ok else float("nan"),
+                                                   float(t["upper"]) if ok else float("nan"), how,
+                                                   float(self.settings["level"])),
+            warnings=tuple(self.warnings), model=f"{model} per stratum", status="ok" if ok else "not identified",
+            raw=None, groups=groups)
+
+    @property
+    def nhat(self) -> float:
+        """N̂ of the total over the estimated strata (NaN when no stratum is estimable)."""
+        return self.as_result().nhat
+
+    @property
+    def n_observed(self) -> int:
+        """Persons observed in the estimated strata (those the total's N̂ covers)."""
+        return self.as_result().n_observed
+
+    @property
+    def dark_figure(self) -> float:
+        """N̂ − observed for the total over the estimated strata."""
+        return self.as_result().dark_figure
+
+    @property
+    def confidence_interval(self):
+        """The total's :class:`~darkfigure.results.ConfidenceInterval`."""
+        return self.as_result().confidence_interval
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row with the columns of :data:`darkfigure.results.SUMMARY_COLUMNS` for the total."""
+        return self.as_result().summary
+
+    def to_frame(self) -> pd.DataFrame:
+        """The totals (overall, then by each ``by`` column) with the columns :data:`~darkfigure.results.FRAME_COLUMNS`."""
+        return self.as_result().to_frame()
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the total as every result shows it, then the strata counts."""
+        c = self.counts
+        return (self.as_result()._repr_html_() + f"<p>{c['strata']:,} strata: {c['estimated']:,} estimated, "
+                f"{c['not_estimable']:,} not (the <code>table</code> attribute has every stratum)</p>")
+
     def to_dict(self) -> dict:
-        """JSON-able summary (``strata.json``): settings, rule, counts, warnings, not-estimable strata."""
+        """JSON-able summary (``strata.json``): the result protocol's keys for the total, then settings, rule,
+        counts, warnings, not-estimable strata."""
         bad = self.table[self.table["status"] != "estimated"]
         by = self.settings["by"]
+        res = self.as_result()
         return {
+            **{k: v for k, v in res.to_dict().items() if k not in ("details", "to_publish", "identifying_assumption")},
             "darkfigure_version": __version__,
             "settings": self.settings,
             "estimability_rule": RULE_TEXT.format(**self.settings),
@@ -114,6 +185,8 @@ class StrataResult:
     def __str__(self) -> str:
         t = self.totals.iloc[0]
         c = self.counts
+        if not c["estimated"]:
+            return f"{c['strata']:,} strata, none estimable: no total" + "".join(f"\n  warning: {w}" for w in self.warnings)
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
                 f"estimated N̂ = {t['nhat']:,.0f} ({self.settings['level']:.0%} interval {t['lower']:,.0f} – "
                 f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache")
@@ -204,6 +277,27 @@ def _sort_keys(keys):
         return sorted(keys, key=lambda k: tuple(map(str, k)))
 
 
+#: defaults of the options one method uses and the other ignores (for the warning of :func:`_ignored_options`)
+_LOGLINEAR_ONLY = {"model": None, "search": "auto", "ci": None, "reps": 500, "criterion": None,
+                   "total_bias": "correct"}
+_LCMCR_ONLY = {"K": None, "burnin": 10000, "samples": 1000, "thinning": 100, "chains": 2}
+_OPTION_NAMES = {"K": "--K", "total_bias": "--total-bias"}
+
+
+def _ignored_options(method: str, **given) -> list[str]:
+    """The options (as ``--name``) set away from their default that `method` does not use."""
+    other = _LCMCR_ONLY if method == "loglinear" else _LOGLINEAR_ONLY
+    return [_OPTION_NAMES.get(k, f"--{k}") for k, d in other.items() if given.get(k) != d]
+
+
+def _dropped_lists(frame: pd.DataFrame, ref, lists, by, count: str) -> list[str]:
+    """List columns of `frame` that the histories `ref` left out (they registered nobody)."""
+    from .reading import _binary
+
+    cand = list(lists) if lists else [c for c in frame.columns if c not in by and c != count and _binary(frame[c])]
+    return [str(c) for c in cand if str(c) not in map(str, ref.lists) and str(c) not in map(str, ref.covariates)]
+
+
 # ----------------------------------------------------------------------------- front door
 def estimate_strata(
     data,
@@ -215,8 +309,9 @@ def estimate_strata(
     replicates: str | Path | None = None,
     replicate_kind: str = "imputation",
     combine_by: str = "auto",
+    on_empty_list: str = "error",
     model: str | None = None,
-    search: str = "none",
+    search: str = "auto",
     ci: str | None = None,
     reps: int = 500,
     criterion: str | None = None,
@@ -258,9 +353,17 @@ def estimate_strata(
     combine_by : {"auto", "rubin", "pooled"}
         How replicates are combined (:func:`combine`); ``auto``: Rubin's rules for the
         log-linear model, pooled draws for LCMCR.
+    on_empty_list : {"error", "drop"}
+        A list that registered nobody in the whole data: refused (``error``, default) or left out
+        of every stratum (``drop``, ``--drop-empty-lists``; said in the warnings). A list empty in
+        some strata only is always left out of those strata's fits.
     model, search, ci, reps, criterion
-        Log-linear settings as in :func:`darkfigure.estimation.estimate` (``ci`` defaults to
-        ``parametric`` for a fixed model and ``averaged`` after a search; 500 replicates).
+        Log-linear settings as in :func:`darkfigure.estimation.estimate`. ``search`` defaults to
+        ``auto`` (as ``estimate``; Cruyff's search in a stratum, which has no covariates) and ``ci``
+        to ``averaged`` after a search (the model-averaged bootstrap, which repeats the choice of
+        model in every replicate) and ``parametric`` for a fixed `model` or ``search="none"`` (the
+        main-effects model: cheaper, but N̂ is biased in strata where the lists interact; poorly
+        fitting strata are counted in the warnings); 500 replicates.
     K, burnin, samples, thinning, chains
         LCMCR settings (K default min(2^J - 1, 15), as verdata).
     min_observed, max_ratio : int, float
@@ -297,9 +400,14 @@ def estimate_strata(
     Raises
     ------
     DataError
-        Unreadable data, a ``by`` column missing, an unusable replicate folder.
+        Unreadable data, a ``by`` column missing, an unusable replicate folder, a list with no
+        record (with ``on_empty_list="error"``).
     ValueError
         Unknown option values.
+
+    Options the chosen method does not use (``reps``, ``model``, ``search``, ``ci``, ``criterion``,
+    ``total_bias`` with LCMCR; ``K``, ``burnin``, ``samples``, ``thinning``, ``chains`` with the
+    log-linear model) are named in the warnings when they differ from their defaults.
     """
     t0 = time.perf_counter()
     by = [c.strip() for c in by.split(",")] if isinstance(by, str) else list(by)
@@ -323,7 +431,16 @@ def estimate_strata(
         raise ValueError(f"min_observed (--min-observed) must be at least 1, not {min_observed}")
     if max_ratio <= 1:
         raise ValueError(f"max_ratio (--max-ratio) must be above 1, not {max_ratio}")
+    if on_empty_list not in ("error", "drop"):
+        raise ValueError(f"on_empty_list must be 'error' or 'drop' (--drop-empty-lists), not {on_empty_list!r}")
     seed = 0 if seed is None else int(seed)
+    warnings: list[str] = []
+    ignored = _ignored_options(method, model=model, search=search, ci=ci, reps=reps, criterion=criterion,
+                               total_bias=total_bias, K=K, burnin=burnin, samples=samples, thinning=thinning,
+                               chains=chains)
+    if ignored:
+        warnings.append(f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not used by --method {method} "
+                        "and had no effect")
     how = combine_by if combine_by != "auto" else ("rubin" if method == "loglinear" else "pooled")
     if method == "loglinear":
         if reps < 20:
@@ -338,11 +455,11 @@ def estimate_strata(
         msettings = {"K": K, "burnin": burnin, "samples": samples, "thinning": thinning, "chains": chains,
                      "a_alpha": 0.25, "b_alpha": 0.25}
     msettings.update(min_observed=int(min_observed), max_ratio=float(max_ratio), level=float(level))
-    warnings: list[str] = []
 
     # ---- data and replicates
     from ..histories import CaptureHistories
 
+    dropped: list[str] = []
     if isinstance(data, CaptureHistories):
         ref = data
         name = data.name or "data"
@@ -351,12 +468,17 @@ def estimate_strata(
             raise DataError(f"--by column(s) {gone} are not covariates of the capture histories "
                             f"(covariates: {list(ref.covariates)})")
     else:
-        name = Path(str(data)).name if not isinstance(data, pd.DataFrame) else "data"
-        ref = _histories(_read_frame(data, count), lists, by, count, name)
+        frame = _read_frame(data, count)
+        name = "data" if frame is data or not isinstance(data, (str, Path)) else Path(str(data)).name
+        ref = _histories(frame, lists, by, count, name, on_empty_list=on_empty_list)
+        dropped = _dropped_lists(frame, ref, lists, by, count)
+        if dropped:
+            warnings.append(f"list(s) {', '.join(dropped)} registered nobody and were left out (--drop-empty-lists)")
     reps_h = [ref]
     rep_names = [name]
     if replicates is not None:
-        reps_h, rep_names, left = read_replicates(replicates, ref, by, count=count, kind=replicate_kind)
+        reps_h, rep_names, left = read_replicates(replicates, ref, by, count=count, kind=replicate_kind,
+                                                  ignore=dropped)
         warnings += left
     M = len(reps_h)
     lists_all = tuple(ref.lists)
@@ -530,6 +652,15 @@ def estimate_strata(
                         + (f" ({small:,} with fewer than {min_observed} persons)" if small else "")
                         + ": see their status and reason; the totals add the estimated strata only "
                         "(observed_left_out counts the persons left out)")
+    poor = int((table["status"].eq("estimated") & table["warnings"].str.contains("poorly", regex=False)).sum())
+    if poor:
+        fixed = method == "loglinear" and (model or msettings.get("search") == "none")
+        advice = ("search a model per stratum (--search auto, the default, or cruyff) or give --model with the "
+                  "interactions the lists need" if fixed else
+                  "their N̂ assume a model the data reject; see their warnings in strata.csv and compare "
+                  "--method lcmcr")
+        warnings.append(f"{poor:,} of {n_est:,} estimated strata fit the model poorly (deviance test p < 0.001): "
+                        f"their N̂, and so the totals, may be far off; {advice}")
     settings = {"by": by, "method": method, "lists": list(lists_all), "replicates": rep_names if replicates else None,
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),

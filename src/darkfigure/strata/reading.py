@@ -24,10 +24,14 @@ def _read_frame(path, count: str):
 
     if isinstance(path, pd.DataFrame):
         return path
+    if type(path).__module__.split(".")[0] == "polars":  # as the other front doors: polars frames via to_pandas
+        from ..histories import _as_pandas
+
+        return _as_pandas(path)
     return read_table(path)
 
 
-def _histories(frame: pd.DataFrame, lists, by, count: str, name: str):
+def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_list: str = "error"):
     """Capture histories of `frame` with the `by` columns as covariates (a one-level column kept as a constant).
 
     Raises DataError naming the file (`name`) for a missing ``--by`` or list column, or a one-level
@@ -61,7 +65,7 @@ def _histories(frame: pd.DataFrame, lists, by, count: str, name: str):
     covs = [c for c in by if c not in const]
     if const:
         frame = frame.drop(columns=list(const))
-    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep")
+    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep", on_empty_list=on_empty_list)
     if const:
         import dataclasses
 
@@ -85,7 +89,8 @@ def _pattern_counts(h) -> pd.Series:
     return t.groupby(key)["count"].sum().sort_index()
 
 
-def read_replicates(folder: str | Path, reference, by, count: str = "count", kind: str = "imputation"):
+def read_replicates(folder: str | Path, reference, by, count: str = "count", kind: str = "imputation",
+                    ignore=()):
     """Read a folder of replicates of the data and check they agree with the reference histories.
 
     Parameters
@@ -101,6 +106,9 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
         ``imputation``: every file holds the same persons with the same capture histories (only
         covariates differ), checked as the same count of every capture pattern as DATA;
         ``linkage``: the persons may differ between files (linkage draws), only the lists must agree.
+    ignore : sequence of str
+        List columns left out of DATA (they registered nobody, ``--drop-empty-lists``): not counted
+        as extra lists of a replicate.
 
     Returns
     -------
@@ -126,7 +134,7 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
         try:
             frame = _read_frame(p, count)
             extra = [c for c in frame.columns if c not in ref_lists and c not in by and c != count
-                     and _binary(frame[c]) and str(c) not in map(str, reference.covariates)]
+                     and _binary(frame[c]) and str(c) not in map(str, reference.covariates) and str(c) not in ignore]
             absent = [a for a in ref_lists if a not in frame.columns]
             if absent or extra:
                 raise DataError(
