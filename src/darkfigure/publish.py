@@ -97,6 +97,16 @@ def publish_statement(est) -> dict:
                    + (", its interval has no width" if has_ci else "") + "), which the data cannot support; they do "
                    "not tell how many persons no list saw, so report only that at least "
                    f"{n_obs:,} persons were registered.", cav=False)
+    # the house rule: N̂ far above the observed, or a profile interval with no upper limit, is not an estimate
+    from .pipeline.checks import unidentified_reason
+
+    why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
+    if why is not None:
+        floor = lo if np.isfinite(lo) and lo >= n_obs else float(n_obs)
+        return out(floor, None, ["not-identified"], False,
+                   f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
+                   f"limit, at least {_fmt(floor)} persons (run darkfigure compare for methods that may bound N).",
+                   cav=False)
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
         return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
                    f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
