@@ -45,3 +45,18 @@ def test_cli_shows_it_prominently_and_exits_3(cli, tmp_path):
     out = cli(["estimate", f, "--ci", "profile", "--assumption-range", "off"], code=3,
               says=["not identified by these data", "is not an estimate", "(<1% visible)", "Do not publish N̂"])
     assert "(0% visible)" not in out
+
+
+def test_compare_exits_3_like_estimate_when_nothing_is_estimated(cli, tmp_path):
+    # tester report 4, M2: lists that share nobody -> no method identifies N -> exit 3, as `estimate`
+    f = tmp_path / "shareno.csv"
+    pd.DataFrame({"A": [1, 0, 0], "B": [0, 1, 0], "C": [0, 0, 1], "count": [10, 12, 8]}).to_csv(f, index=False)
+    cli(["estimate", f], code=3)
+    cli(["compare", f, "--methods", "loglinear-bic,Mt", "--reps", "50", "--no-validation"], code=3,
+        says=["No method gives an identified estimate"])
+
+
+def test_compare_exits_0_with_a_range(cli, tmp_path):
+    f = tmp_path / "ok.csv"
+    _absurd(overlap=300).to_csv(f, index=False)
+    cli(["compare", f, "--methods", "Mt", "--no-validation"], code=0, says=["headline:"])
