@@ -60,3 +60,11 @@ def test_compare_exits_0_with_a_range(cli, tmp_path):
     f = tmp_path / "ok.csv"
     _absurd(overlap=300).to_csv(f, index=False)
     cli(["compare", f, "--methods", "Mt", "--no-validation"], code=0, says=["headline:"])
+
+
+def test_the_report_explains_the_warning_as_not_identified():
+    from darkfigure.report.explain import explain
+
+    res = estimate(_absurd(), lists=["A", "B", "C"], ci="profile", assumption_range=None)
+    said = [w for w in res.warnings if w.startswith("N is not identified by these data")]
+    assert said and explain(said[0]).key == "not-identified"
