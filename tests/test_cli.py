@@ -63,7 +63,7 @@ def test_datasets_command_lists_bundled_data():
     [
         (["estimate", "no_such_thing"], "not found"),
         (["estimate", "hiv_rome", "--lists", "c1,zz"], "unknown list column 'zz'"),
-        (["estimate", "hiv_rome", "--search", "magic"], "search must be one of"),
+        (["estimate", "hiv_rome", "--search", "magic"], "search (--search) must be one of"),
         (["estimate", "hiv_rome", "--year-degree", "2"], "needs --year"),
     ],
 )

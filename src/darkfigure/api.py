@@ -56,6 +56,10 @@ def compare(
     data: CaptureHistories | pd.DataFrame | str | Path | Any,
     methods: Sequence[str] | None = None,
     *,
+    lists: list[str] | None = None,
+    covariates: list[str] | None = None,
+    count: str = "count",
+    on_empty_list: str = "error",
     seed: int | None = None,
     reps: int = 1000,
     progress: Callable[[str], None] | None = None,
@@ -76,6 +80,13 @@ def compare(
     data : CaptureHistories, pandas or polars DataFrame, path or bundled dataset name
     methods : sequence of str, optional
         Subset of :data:`darkfigure.comparison.METHODS` (default: all that apply).
+    lists, covariates : list of str, optional
+        The list and covariate columns of a table (``--lists``, ``--covariates``; default: the
+        0/1 columns are the lists).
+    count : str
+        The count column of an aggregated table (``--count``).
+    on_empty_list : {"error", "drop"}
+        A list that registered nobody: refuse (default) or drop it (``--drop-empty-lists``).
     seed : int, optional
         Seed of the samplers and bootstraps.
     reps : int
@@ -111,7 +122,7 @@ def compare(
     from .io import read_histories
     from .results import from_dga, from_estimate, from_heterogeneity, from_lcmcr, from_selection_bootstrap
 
-    h = read_histories(data)
+    h = read_histories(data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list)
     # one loop for the CLI and the API: the table (with the headline) is darkfigure compare's, and
     # each method's own result object comes back beside it
     raw: dict[str, Any] = {}

@@ -22,7 +22,7 @@ import pandas as pd
 from ._blas import single_threaded
 from .histories import CaptureHistories, DataError
 from .loglinear.bootstrap import default_groups
-from .pipeline.checks import checks_step, data_warnings, fit_warnings, wide_interval_warnings
+from .pipeline.checks import checks_step, data_warnings, fit_warnings, unidentified_warnings, wide_interval_warnings
 from .pipeline.extras import identifying_step, linkage_step, pooling_step
 from .pipeline.interval import (
     conditional_interval,
@@ -275,7 +275,7 @@ def estimate(
         )
         warnings += said
         seconds["identifying_assumption"] = time.perf_counter() - t4
-    return Estimate(
+    result = Estimate(
         histories=h,
         table=fitted_table,
         fit=fit,
@@ -298,6 +298,10 @@ def estimate(
         identifying=ident,
         pooling=pool,
     )
+    # the house rule: an N̂ the data cannot identify (boundary MLE, no upper limit) is said, never printed as an estimate
+    said = unidentified_warnings(fit, result.nhat, result.upper, result.lower, h.n_observed, ci_method=ci)
+    result.warnings += [w for w in said if w not in result.warnings]
+    return result
 
 
 def _check_data_and_options(h: CaptureHistories, opts: EstimateOptions, em_mode: bool, *, year: str | None,

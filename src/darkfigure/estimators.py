@@ -64,11 +64,11 @@ class NotFittedError(AttributeError):
     """A fitted attribute was asked of an estimator before ``fit``."""
 
 
-def _histories(data: Any) -> CaptureHistories:
-    """CaptureHistories from any input ``fit`` takes (see :func:`darkfigure.io.read_histories`)."""
+def _histories(data: Any, read: dict[str, Any] | None = None) -> CaptureHistories:
+    """CaptureHistories from any input ``fit`` takes, with ``fit``'s reading options (:func:`darkfigure.io.read_histories`)."""
     from .io import read_histories
 
-    return read_histories(data)
+    return read_histories(data, **(read or {}))
 
 
 class Estimator:
@@ -80,6 +80,8 @@ class Estimator:
     #: name of the method in :data:`darkfigure.comparison.METHODS` (or the family's)
     method: ClassVar[str] = ""
     _params: ClassVar[tuple[str, ...]] = ()
+    #: the reading options of the last ``fit`` (lists, covariates, count, on_empty_list); replaced, never mutated
+    _read: ClassVar[dict[str, Any]] = {}
 
     def get_params(self) -> dict[str, Any]:
         """The constructor settings, ``{name: value}``."""
@@ -89,13 +91,22 @@ class Estimator:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def fit(self, histories: HistoriesLike) -> Estimator:
+    def fit(self, histories: HistoriesLike, *, lists: list[str] | None = None, covariates: list[str] | None = None,
+            count: str = "count", on_empty_list: str = "error") -> Estimator:
         """Run the method on `histories` and return self (``result_`` and the protocol attributes set).
 
         Parameters
         ----------
         histories : CaptureHistories, pandas or polars DataFrame, path or bundled dataset name
             Aggregated (0/1 list columns, covariates, ``count``) or one row per person.
+        lists, covariates : list of str, optional
+            The list columns and covariate columns of a table (default: the 0/1 columns are
+            the lists), as ``dfg.estimate`` and ``--lists`` / ``--covariates``.
+        count : str
+            The count column of an aggregated table (``--count``; default ``count``, or
+            ``Freq``/``n`` when found).
+        on_empty_list : {"error", "drop"}
+            A list that registered nobody: refuse (default) or drop it (``--drop-empty-lists``).
 
         Returns
         -------
@@ -106,6 +117,10 @@ class Estimator:
         DataError
             Invalid data or settings (the message names the column, list or option).
         """
+        # only what the caller set, so that LogLinear's `options` and the readers' own defaults still apply
+        self._read = {k: v for k, v in (("lists", lists), ("covariates", covariates), ("count", count),
+                                        ("on_empty_list", on_empty_list))
+                      if v != {"count": "count", "on_empty_list": "error"}.get(k)}
         self.result_ = self._fit(histories)
         return self
 
@@ -218,7 +233,8 @@ class LogLinear(Estimator):
         from .results import from_estimate
 
         kw = {k: v for k, v in self.get_params().items() if k != "options"}
-        return from_estimate(estimate(data, **kw, **self.options), method=self.method)
+        return from_estimate(estimate(data, **kw, **{**self.options, **self._read}),
+                             method=self.method)
 
 
 class ModelAveraging(LogLinear):
@@ -262,7 +278,8 @@ class PValueSearch(LogLinear):
         from .results import from_estimate
 
         kw = {k: getattr(self, k) for k in LogLinear._params if k != "options"}
-        return from_estimate(estimate(data, **kw, **self.options), method=self.method)
+        return from_estimate(estimate(data, **kw, **{**self.options, **self._read}),
+                             method=self.method)
 
 
 class Heterogeneity(Estimator):
@@ -291,7 +308,7 @@ class Heterogeneity(Estimator):
         from .heterogeneity import fit_heterogeneity
         from .results import from_heterogeneity
 
-        f = fit_heterogeneity(_histories(data).collapse(), self.model, interval=self.interval, level=self.level,
+        f = fit_heterogeneity(_histories(data, self._read).collapse(), self.model, interval=self.interval, level=self.level,
                               neg=self.neg, correction=self.correction)
         return from_heterogeneity(f, level=self.level)
 
@@ -321,7 +338,7 @@ class LCMCR(Estimator):
 
         p = self.get_params()
         level, n_jobs = p.pop("level"), p.pop("n_jobs")
-        return from_lcmcr(lcmcr(_histories(data).collapse(), **p, level=level, n_jobs=n_jobs))
+        return from_lcmcr(lcmcr(_histories(data, self._read).collapse(), **p, level=level, n_jobs=n_jobs))
 
 
 class DGA(Estimator):
@@ -343,7 +360,7 @@ class DGA(Estimator):
         from .bayes.dga import dga
         from .results import from_dga
 
-        return from_dga(dga(_histories(data).collapse(), self.delta, self.prior, level=self.level, n_top=self.n_top))
+        return from_dga(dga(_histories(data, self._read).collapse(), self.delta, self.prior, level=self.level, n_top=self.n_top))
 
 
 class _SelectionBootstrapEstimator(Estimator):
@@ -356,7 +373,7 @@ class _SelectionBootstrapEstimator(Estimator):
         from .pipeline.table import lists_table
         from .results import from_selection_bootstrap
 
-        h = _histories(data)
+        h = _histories(data, self._read)
         return from_selection_bootstrap(self._run(lists_table(h)), h.n_observed, self.method)
 
 

@@ -97,6 +97,16 @@ def publish_statement(est) -> dict:
                    + (", its interval has no width" if has_ci else "") + "), which the data cannot support; they do "
                    "not tell how many persons no list saw, so report only that at least "
                    f"{n_obs:,} persons were registered.", cav=False)
+    # the house rule: N̂ far above the observed, or a profile interval with no upper limit, is not an estimate
+    from .pipeline.checks import unidentified_reason
+
+    why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
+    if why is not None:
+        floor = lo if np.isfinite(lo) and lo >= n_obs else float(n_obs)
+        return out(floor, None, ["not-identified"], False,
+                   f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
+                   f"limit, at least {_fmt(floor)} persons (run darkfigure compare for methods that may bound N).",
+                   cav=False)
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
         return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
                    f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
@@ -144,15 +154,25 @@ def publish_statement(est) -> dict:
         return out(low_, high_, ["heterogeneity"], False,
                    f"{nhr} is likely too low: the checks detect heterogeneity ({', '.join(detected)}); {floor} and "
                    "take the range from darkfigure compare." + zero)
-    why = ("the checks find no heterogeneity it misses (the identifying assumption — no highest-order "
-           "interaction — remains untested)")
+    # never claim a check that was not run (e.g. goodness of fit and heterogeneity with EM-imputed covariates)
+    not_run = [c for c in checks if not c.get("computed", True) and c["name"] in ("goodness_of_fit", "heterogeneity")]
+    if not_run:
+        names = " and ".join(c["name"].replace("_", " ") for c in not_run)
+        reasons = "; ".join(dict.fromkeys(c["message"].split(" — ", 1)[-1] for c in not_run))
+        caveats.append(("checks-not-run", f"the {names} check{'s' if len(not_run) > 1 else ''} could not be run "
+                        f"({reasons}), so this statement does not rest on {'them' if len(not_run) > 1 else 'it'}"))
+    ran = [_CHECK_WORDS[n] for n in _CHECK_WORDS if n in flags]
+    found = ("the checks find no heterogeneity it misses" if "heterogeneity" in flags
+             else f"the checks that could be run ({', '.join(ran)}) find nothing it misses")
+    why = f"{found} (the identifying assumption — no highest-order interaction — remains untested)"
+    fits = "the model fits and " if "goodness_of_fit" in flags else ""
     if hidden0:
         return out(low_, high_, ["agree"], False, f"Publish {nhr} only with care: {why}." + zero)
-    if any(c[0] == "fit-unclear" for c in caveats):
+    if any(c[0] in ("fit-unclear", "checks-not-run") for c in caveats):
         return out(low_, high_, ["agree"], False, f"Publish {nhr} only with the caveats below: {why}.")
     if not has_ci:
-        return out(low_, high_, ["agree"], False, f"Do not publish {nhr} yet: the model fits and {why}.")
+        return out(low_, high_, ["agree"], False, f"Do not publish {nhr} yet: {fits}{why}.")
     if failed:
         return out(low_, high_, ["agree"], False, f"Publish N̂ {_fmt(nh)} only with the caveat that its interval "
-                   f"{rng} is too narrow: the model fits and {why}.")
-    return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: the model fits and {why}.")
+                   f"{rng} is too narrow: {fits}{why}.")
+    return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}.")

@@ -75,7 +75,11 @@ def compare(
                            "(all methods but lcmcr, at most 200 replicates) for the headline's evidence.")
     ] = True,
 ) -> None:
-    """Run every applicable method side by side: N̂, interval, interval kind, time, warnings, and a headline range."""
+    """Run every applicable method side by side: N̂, interval, interval kind, time, warnings, and a headline range.
+
+    Exit codes (as ``estimate``): 0 a headline range, 2 bad input, 3 the data cannot identify N (no method gives
+    an identified estimate, so there is no range).
+    """
     from ..comparison import compare as run
     from ..comparison import plan, write
 
@@ -126,6 +130,17 @@ def compare(
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
+    if _nothing_estimated(table):
+        raise typer.Exit(code=3)
+
+
+def _nothing_estimated(table) -> bool:
+    """True when the comparison gives no range: the headline has none, or (without one) no method a finite N̂."""
+    hl = table.attrs.get("headline")
+    if hl:
+        return hl.get("low") is None
+    nhat = [float(v) for v in table["nhat"] if v is not None] if "nhat" in table else []
+    return not any(math.isfinite(v) for v in nhat)
 
 
 def _print_headline(table) -> None:

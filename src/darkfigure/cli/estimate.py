@@ -119,7 +119,7 @@ def estimate(
 ) -> None:
     """Estimate the population size N̂ and the dark figure from capture histories.
 
-    Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate).
+    Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate, or an N̂ the data do not bound).
     """
     from ..estimation import estimate as run
 
@@ -150,8 +150,23 @@ def estimate(
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
-    if not res.fit.identified:
+    if not res.fit.identified or _unidentified(res) is not None:
         raise typer.Exit(code=3)
+
+def _unidentified(res) -> str | None:
+    """Why the data do not identify N although the model gave N̂ (pipeline.checks.unidentified_reason), or None."""
+    from ..pipeline.checks import unidentified_reason
+
+    if not res.fit.identified:
+        return None
+    return unidentified_reason(res.nhat, res.upper, res.n_observed, ci_method=res.ci_method)
+
+
+def _visible(n_observed: int, nhat: float) -> str:
+    """The share of N̂ observed as a percentage, "<1%" rather than a misleading "0%"."""
+    share = n_observed / nhat if nhat > 0 else float("nan")
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+
 
 def _print_result(res) -> None:
     h = res.histories
@@ -178,7 +193,12 @@ def _print_result(res) -> None:
             conditional = getattr(res, "conditional", None)
             if conditional is not None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
-        head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
+        why = _unidentified(res)
+        if why is not None:  # the house rule: never show such an N̂ as an estimate
+            head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; the model's "
+                         f"N̂ {_fmt(res.nhat)} ({ci_text}) is not an estimate: see 'to publish' below")
+        else:
+            head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
             visited = 0 if res.search is None else len({f.model.label() for f in res.search.fits})
             head.add_row("averaged", (
@@ -194,7 +214,7 @@ def _print_result(res) -> None:
                 f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
                 "of that model"
             )
-        head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({h.n_observed / res.nhat:.0%} visible)")
+        head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
         if getattr(res, "identifying", None) is not None:
             head.add_row("assumption", escape(res.identifying.summary_line()))
     else:

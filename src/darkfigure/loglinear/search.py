@@ -401,7 +401,7 @@ def pvalue_search(
     from .sparse import checkident, list_pairs, sparsemse_aic, zero_margin_terms
 
     if not 0 <= pthresh <= 1:
-        raise ValueError(f"pthresh must be in [0, 1], not {pthresh}")
+        raise ValueError(f"pthresh (--pthresh) must be in [0, 1], not {pthresh}")
     lists = table.histories.lists
     pairs = list_pairs(lists)
     model = start or LogLinearModel.make(table.variables)

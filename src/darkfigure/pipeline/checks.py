@@ -14,12 +14,16 @@ from ..histories import CaptureHistories
 from ..loglinear.fit import LogLinearFit
 from ..loglinear.search import SearchResult
 
-__all__ = ["data_warnings", "fit_warnings", "goodness_of_fit_p", "checks_step", "wide_interval_warnings"]
+__all__ = ["data_warnings", "fit_warnings", "goodness_of_fit_p", "checks_step", "wide_interval_warnings",
+           "MAX_RATIO", "unidentified_reason", "unidentified_warnings"]
 
 #: p-value of the deviance test below which the chosen model is said to fit poorly
 POOR_FIT_P = 0.001
 #: an upper limit above this multiple of the number observed says the data barely identify N
 WIDE_RATIO = 50
+#: N̂ above this multiple of the number observed is not an estimate: the data do not identify N (the
+#: likelihood runs to the boundary). The same rule as ``darkfigure strata`` (``--max-ratio``, default 100).
+MAX_RATIO = 100.0
 
 
 def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = None) -> list[str]:
@@ -141,3 +145,62 @@ def wide_interval_warnings(fit: LogLinearFit, upper: float, n_observed: int) -> 
             "barely identify N; treat the estimate with great caution"
         ]
     return []
+
+
+def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method: str | None) -> str | None:
+    """Why the data do not identify N although the model gave a finite N̂, or None when they do.
+
+    The house rule (docs/headline_rules.md): N̂ above :data:`MAX_RATIO` times the number observed,
+    or a profile-likelihood interval with no finite upper limit (the likelihood does not fall off
+    as N grows: Cormack 1992; Fienberg, Johnson & Junker 1999), is not an estimate of N.
+
+    Parameters
+    ----------
+    nhat, upper : float
+        N̂ and the upper limit of its interval (persons; ``inf`` when unbounded, NaN without an interval).
+    n_observed : int
+        Persons observed by at least one list.
+    ci_method : str or None
+        The interval's method (``"profile"`` makes an infinite upper limit a proof of non-identification;
+        a bootstrap's infinite limit is said by :func:`wide_interval_warnings` and the publish rules).
+
+    Returns
+    -------
+    str or None
+        A plain clause ("N̂ (1,003,670) is 334 times the 3,003 observed, …").
+    """
+    n = max(int(n_observed), 1)
+    if np.isfinite(nhat) and nhat > MAX_RATIO * n:
+        return (f"N̂ ({nhat:,.0f}) is {nhat / n:,.0f} times the {n_observed:,} persons observed, more than the "
+                f"{MAX_RATIO:g} times any credible estimate reaches")
+    if ci_method == "profile" and np.isinf(upper):
+        return "the profile-likelihood interval has no finite upper limit"
+    return None
+
+
+def unidentified_warnings(fit: LogLinearFit, nhat: float, upper: float, lower: float, n_observed: int, *,
+                          ci_method: str | None) -> list[str]:
+    """The warning that N is not identified by these data (:func:`unidentified_reason`), or an empty list.
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        The chosen model's fit (a fit that is not identified is said by :func:`fit_warnings`).
+    nhat, upper, lower : float
+        N̂ and its interval (persons).
+    n_observed : int
+    ci_method : str or None
+
+    Returns
+    -------
+    list of str
+    """
+    if not fit.identified:
+        return []
+    why = unidentified_reason(nhat, upper, n_observed, ci_method=ci_method)
+    if why is None:
+        return []
+    floor = lower if np.isfinite(lower) and lower >= n_observed else float(n_observed)
+    return [f"N is not identified by these data: {why}. N̂ is not an estimate of N (the lists overlap too little "
+            f"to bound it from above); report only a lower limit, at least {floor:,.0f} persons, and run darkfigure "
+            "compare for methods that may bound it"]

@@ -101,13 +101,13 @@ def check_options(
     """
     search, ci = search.lower(), ci.lower()
     if search not in SEARCH_METHODS:
-        raise ValueError(f"search must be one of {SEARCH_METHODS}, not {search!r}")
+        raise ValueError(f"search (--search) must be one of {SEARCH_METHODS}, not {search!r}")
     if ci not in CI_METHODS:
-        raise ValueError(f"ci must be one of {CI_METHODS}, not {ci!r}")
+        raise ValueError(f"ci (--ci) must be one of {CI_METHODS}, not {ci!r}")
     if criterion is not None and criterion.lower() not in ("bic", "aic", "aicc"):
-        raise ValueError(f"criterion must be 'bic' or 'aic', not {criterion!r}")
+        raise ValueError(f"criterion (--criterion) must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+        raise ValueError(f"level (--level) must be between 0 and 1 (e.g. 0.95), not {level!r}")
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer):
         raise ValueError(f"reps (--reps) must be a whole number of bootstrap replicates, not {reps!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
@@ -121,7 +121,7 @@ def check_options(
     if average_criterion not in ("aic", "bic"):
         raise ValueError(f"average_criterion must be 'aic' or 'bic', not {average_criterion!r}")
     if max_order is not None and (not isinstance(max_order, int | np.integer) or max_order < 2):
-        raise ValueError(f"max_order must be an integer of at least 2 (got {max_order!r})")
+        raise ValueError(f"max_order (--max-order) must be an integer of at least 2 (got {max_order!r})")
     if max_order is not None and max_order > 2 and search in ("pvalue", "pvalue-pairs"):
         raise ValueError("the p-value search adds pairs of lists (and list x covariate terms) only; "
                          "for higher-order terms use search='cruyff' or 'exhaustive' with max_order")
