@@ -2,7 +2,7 @@
 
 xoshiro256++ (Blackman & Vigna 2021) with the exact distributions named at each function: ziggurat
 normal and Marsaglia-Tsang gamma (2000), Hoermann's BTRS binomial and PTRS Poisson (1993), Beta by
-ratios of gammas. Moved here from ``lcmcr.py`` unchanged; ``lcmcr`` imports them at module level so
+inversion or a ratio of gammas. Moved here from ``lcmcr.py`` unchanged; ``lcmcr`` imports them at module level so
 its jitted sampler calls them (numba ``cache=True`` on both sides).
 """
 
