@@ -67,12 +67,30 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 from numba import njit
 
 from ..histories import CaptureHistories
+
+# The random numbers and the R-hat/ESS diagnostics live in their own modules; imported here at module
+# level so the jitted sampler calls the compiled generators, and re-exported so old imports keep working.
+from ._random import (  # noqa: F401 - re-exported (tests draw from lcmcr._binomial etc.)
+    _N0_MAX,
+    _POISSON_NORMAL,
+    _beta_pair,
+    _binomial,
+    _gamma,
+    _gamma_int,
+    _gamma_mt,
+    _log_gamma_variate,
+    _next_u64,
+    _normal,
+    _poisson,
+    _rng_state,
+    _uniform,
+)
+from .diagnostics import ess_bulk, rhat
 
 __all__ = ["LCMCRResult", "lcmcr", "rhat", "ess_bulk", "warm_up"]
 
@@ -84,262 +102,8 @@ RHAT_LIMIT = 1.01
 ESS_LIMIT = 400.0
 #: Persons left to place below which a multinomial switches to categorical draws.
 _SMALL = 16
-#: Poisson means above which the (exact to ~1e-6 relative) normal approximation is used.
-_POISSON_NORMAL = 1e12
-#: Largest n0 representable; reaching it marks the chain as diverged.
-_N0_MAX = 2**62
 #: Redraws of n0 allowed by the optional R-style cap before giving up (R: 100,000, then an error).
 _MAX_REJECTIONS = 100_000
-
-
-# ----------------------------------------------------------------------------- random numbers
-# xoshiro256++ (Blackman & Vigna 2021, ACM TOMS 47(4):36) inlined in the sampler: a call through
-# NumPy's Generator costs an indirect call per number (~12 ns), this ~1-2 ns. Its 4 x 64-bit state
-# is seeded from a numpy.random.SeedSequence (``generate_state``), so every chain is reproducible.
-# The distributions below are the standard exact algorithms named at each function.
-_U64_1 = np.uint64(1)
-_TWO_M53 = 1.0 / 9007199254740992.0  # 2^-53
-
-
-def _rng_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:
-    """The sampler's random-number state from a SeedSequence: xoshiro256++ words (uint64, shape (4,))."""
-    s = seed_sequence.generate_state(4, dtype=np.uint64)
-    if not s.any():  # the one forbidden state (probability 2^-256)
-        s[0] = 1
-    return s
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _next_u64(s):  # pragma: no cover - compiled
-    """xoshiro256++: the next 64 random bits; `s` (uint64, shape (4,)) updated in place."""
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    x = s0 + s3
-    result = ((x << np.uint64(23)) | (x >> np.uint64(41))) + s0
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-    return result
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _uniform(s):  # pragma: no cover - compiled
-    """U(0, 1) on the 2^53 grid [0, 1)."""
-    return np.float64(_next_u64(s) >> np.uint64(11)) * _TWO_M53
-
-
-def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tables of the 256-layer ziggurat for N(0, 1) (Marsaglia & Tsang 2000, J. Stat. Softw. 5(8);
-    the layout of NumPy's ``random_standard_normal``): thresholds ki (uint64, on the 2^52 grid),
-    widths wi and densities fi (float), shape (256,) each."""
-    r = _ZIG_R
-    v = r * math.exp(-0.5 * r * r) + math.sqrt(math.pi / 2) * math.erfc(r / math.sqrt(2))  # area of a layer
-    m1 = 2.0**52
-    ki = np.zeros(256, dtype=np.uint64)
-    wi = np.zeros(256)
-    fi = np.zeros(256)
-    dn = tn = r
-    q = v / math.exp(-0.5 * dn * dn)
-    ki[0] = np.uint64((dn / q) * m1)
-    wi[0], wi[255] = q / m1, dn / m1
-    fi[0], fi[255] = 1.0, math.exp(-0.5 * dn * dn)
-    for i in range(254, 0, -1):
-        dn = math.sqrt(-2.0 * math.log(v / dn + math.exp(-0.5 * dn * dn)))
-        ki[i + 1] = np.uint64((dn / tn) * m1)
-        tn = dn
-        fi[i] = math.exp(-0.5 * dn * dn)
-        wi[i] = dn / m1
-    return ki, wi, fi
-
-
-#: start of the ziggurat's tail (256 layers)
-_ZIG_R = 3.6541528853610088
-_ZIG_KI, _ZIG_WI, _ZIG_FI = _ziggurat_tables()
-
-
-@njit(cache=True, nogil=True)
-def _normal(s):  # pragma: no cover - compiled
-    """N(0, 1) by the ziggurat (Marsaglia & Tsang 2000; one 64-bit number 99% of the time)."""
-    while True:
-        r = _next_u64(s)
-        idx = np.int64(r & np.uint64(0xFF))
-        r >>= np.uint64(8)
-        neg = (r & _U64_1) != 0
-        rabs = (r >> _U64_1) & np.uint64(0x000FFFFFFFFFFFFF)
-        x = np.float64(rabs) * _ZIG_WI[idx]
-        if neg:
-            x = -x
-        if rabs < _ZIG_KI[idx]:
-            return x
-        if idx == 0:  # the tail beyond r (Marsaglia 1964)
-            while True:
-                xx = -math.log1p(-_uniform(s)) / _ZIG_R
-                yy = -math.log1p(-_uniform(s))
-                if yy + yy > xx * xx:
-                    return -(_ZIG_R + xx) if neg else _ZIG_R + xx
-        elif (_ZIG_FI[idx - 1] - _ZIG_FI[idx]) * _uniform(s) + _ZIG_FI[idx] < math.exp(-0.5 * x * x):
-            return x
-
-
-@njit(cache=True, nogil=True)
-def _gamma_mt(s, d, c):  # pragma: no cover - compiled
-    """Gamma(d + 1/3, 1) by Marsaglia & Tsang (2000, ACM TOMS 26:363); ``c = 1 / sqrt(9 d)``."""
-    while True:
-        x = _normal(s)
-        v = 1.0 + c * x
-        if v <= 0.0:
-            continue
-        v = v * v * v
-        u = _uniform(s)
-        x2 = x * x
-        if u < 1.0 - 0.0331 * x2 * x2:
-            return d * v
-        if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-            return d * v
-
-
-@njit(cache=True, nogil=True)
-def _gamma(s, shape):  # pragma: no cover - compiled
-    """Gamma(shape, 1): Marsaglia & Tsang for shape >= 1; below 1 as Gamma(1 + shape) U^(1/shape)."""
-    if shape < 1.0:
-        return _gamma(s, shape + 1.0) * (1.0 - _uniform(s)) ** (1.0 / shape)
-    d = shape - 1.0 / 3.0
-    return _gamma_mt(s, d, 1.0 / math.sqrt(9.0 * d))
-
-
-#: 1 / sqrt(9 (m - 1/3)) for whole shapes m < 4096 (m = 0 unused): the list probabilities' shapes
-_MT_C = np.concatenate([[0.0], 1.0 / np.sqrt(9.0 * (np.arange(1, 4096) - 1.0 / 3.0))])
-
-
-@njit(cache=True, nogil=True)
-def _gamma_int(s, m):  # pragma: no cover - compiled
-    """Gamma(m, 1) for a whole number m >= 1 (Marsaglia & Tsang, its constant from a table)."""
-    d = m - 1.0 / 3.0
-    c = _MT_C[m] if m < 4096 else 1.0 / math.sqrt(9.0 * d)
-    return _gamma_mt(s, d, c)
-
-
-@njit(cache=True, nogil=True)
-def _beta_pair(s, a, b):  # pragma: no cover - compiled
-    """``(X, 1 - X)`` for X ~ Beta(1 + a, 1 + b), a, b whole numbers >= 0, each computed directly (no
-    1 - X cancellation). With a = 0 (or b = 0) by inversion, ``1 - X = U^(1/(1 + b))``; else as
-    ``G_a / (G_a + G_b)`` of two gamma variates."""
-    if a == 0:
-        t = math.log(1.0 - _uniform(s)) / (1.0 + b)
-        return -math.expm1(t), math.exp(t)
-    if b == 0:
-        t = math.log(1.0 - _uniform(s)) / (1.0 + a)
-        return math.exp(t), -math.expm1(t)
-    x = _gamma_int(s, 1 + a)
-    y = _gamma_int(s, 1 + b)
-    return x / (x + y), y / (x + y)
-
-
-@njit(cache=True, nogil=True)
-def _log_gamma_variate(s, shape):  # pragma: no cover - compiled
-    """log of a Gamma(shape, 1) variate; below shape 1 as log Gamma(1 + shape) + log(U) / shape,
-    which keeps tiny shapes (alpha + 0 persons) from underflowing to log(0)."""
-    if shape < 1.0:
-        return math.log(_gamma(s, shape + 1.0)) + math.log(1.0 - _uniform(s)) / shape
-    return math.log(_gamma(s, shape))
-
-
-@njit(cache=True, nogil=True)
-def _binomial(s, n, p):  # pragma: no cover - compiled
-    """Binomial(n, p) for n >= 0: inversion when min(p, 1 - p) n < 10, else Hoermann's BTRS
-    (1993, J. Comput. Appl. Math. 46:101, transformed rejection with squeeze)."""
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    flip = p > 0.5
-    q = 1.0 - p if flip else p  # success probability used, <= 1/2
-    if n * q < 10.0:
-        # inversion from 0 (numpy's algorithm): expected n q + 1 steps
-        r = 1.0 - q
-        qn = math.exp(n * math.log1p(-q))
-        bound = min(float(n), n * q + 10.0 * math.sqrt(n * q * r + 1.0))
-        k = 0
-        px = qn
-        u = _uniform(s)
-        while u > px:
-            k += 1
-            if k > bound:
-                k = 0
-                px = qn
-                u = _uniform(s)
-            else:
-                u -= px
-                px = ((n - k + 1) * q * px) / (k * r)
-    else:
-        spq = math.sqrt(n * q * (1.0 - q))
-        b = 1.15 + 2.53 * spq
-        a = -0.0873 + 0.0248 * b + 0.01 * q
-        c = n * q + 0.5
-        vr = 0.92 - 4.2 / b
-        alpha = (2.83 + 5.1 / b) * spq
-        lpq = math.log(q / (1.0 - q))
-        m = math.floor((n + 1) * q)
-        h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
-        while True:
-            u = _uniform(s) - 0.5
-            v = _uniform(s)
-            us = 0.5 - abs(u)
-            kf = math.floor((2.0 * a / us + b) * u + c)
-            if us >= 0.07 and v <= vr:
-                k = np.int64(kf)
-                break
-            if kf < 0 or kf > n:
-                continue
-            # log f(k) / f(m) against the hat (Hoermann's step 3)
-            v = v * alpha / (a / (us * us) + b)
-            if v > 0.0 and math.log(v) <= h - math.lgamma(kf + 1.0) - math.lgamma(n - kf + 1.0) + (kf - m) * lpq:
-                k = np.int64(kf)
-                break
-    return n - k if flip else k
-
-
-@njit(cache=True, nogil=True)
-def _poisson(s, lam):  # pragma: no cover - compiled
-    """Poisson(lam): multiplication below 10, Hoermann's PTRS (1993, Insurance Math. Econom.
-    12:39) up to 1e12, the normal approximation above (relative error ~1e-6)."""
-    if lam <= 0.0:
-        return np.int64(0)
-    if lam < 10.0:
-        enlam = math.exp(-lam)
-        k = 0
-        prod = 1.0
-        while True:
-            prod *= _uniform(s)
-            if prod > enlam:
-                k += 1
-            else:
-                return np.int64(k)
-    if lam >= _POISSON_NORMAL:
-        v = lam + math.sqrt(lam) * _normal(s)
-        return _N0_MAX if v >= _N0_MAX else np.int64(round(v))
-    slam = math.sqrt(lam)
-    loglam = math.log(lam)
-    b = 0.931 + 2.53 * slam
-    a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
-    vr = 0.9277 - 3.6224 / (b - 2.0)
-    while True:
-        u = _uniform(s) - 0.5
-        v = _uniform(s)
-        us = 0.5 - abs(u)
-        kf = math.floor((2.0 * a / us + b) * u + lam + 0.43)
-        if us >= 0.07 and v <= vr:
-            return np.int64(kf)
-        if kf < 0.0 or (us < 0.013 and v > us):
-            continue
-        if v > 0.0 and (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
-                        <= -lam + kf * loglam - math.lgamma(kf + 1.0)):
-            return np.int64(kf)
 
 
 # ----------------------------------------------------------------------------- sampler
@@ -598,169 +362,6 @@ def warm_up() -> None:
     cells = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
     _run_chain(cells, np.array([5, 5, 2], dtype=np.int64), 2, 0.25, 0.25, 0, 0, 4, 1, -1,
                _rng_state(np.random.SeedSequence(0)))
-
-
-# ----------------------------------------------------------------------------- diagnostics
-def _as_chains(draws) -> np.ndarray:
-    x = np.asarray(draws, dtype=float)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"draws must have shape (chains, draws), got {x.shape}")
-    if x.shape[1] < 4:
-        raise ValueError(f"at least 4 draws per chain are needed, got {x.shape[1]}")
-    if not np.isfinite(x).all():
-        raise ValueError("draws must be finite")
-    return x
-
-
-def _split(x: np.ndarray) -> np.ndarray:
-    half = x.shape[1] // 2
-    return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
-
-
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..S of all S values of `x` (ties: their average rank), shape of `x`; as
-    ``scipy.stats.rankdata(x, "average", axis=None)`` without importing scipy.stats (~0.5 s)."""
-    a = x.ravel()
-    sorter = np.argsort(a, kind="mergesort")
-    inv = np.empty(sorter.size, dtype=np.intp)
-    inv[sorter] = np.arange(sorter.size)
-    srt = a[sorter]
-    first = np.r_[True, srt[1:] != srt[:-1]]
-    dense = first.cumsum()[inv]
-    count = np.r_[np.flatnonzero(first), first.size]
-    return (0.5 * (count[dense] + count[dense - 1] + 1)).reshape(x.shape)
-
-
-_PHI_INV = np.frompyfunc(NormalDist().inv_cdf, 1, 1)
-
-
-def _rank_normalise(x: np.ndarray) -> np.ndarray:
-    # Phi^-1 by Wichura's AS241 (statistics.NormalDist, ~1e-16 relative), not scipy.special.ndtri:
-    # importing scipy costs more than the whole diagnostic
-    r = _average_ranks(x)
-    return _PHI_INV((r - 0.375) / (x.size + 0.25)).astype(float)
-
-
-def _psrf(x: np.ndarray) -> float:
-    n = x.shape[1]
-    w = x.var(axis=1, ddof=1).mean()
-    b = n * x.mean(axis=1).var(ddof=1)
-    if w <= 0:
-        return float("nan")
-    return float(np.sqrt(((n - 1) / n * w + b / n) / w))
-
-
-def rhat(draws) -> float:
-    """Rank-normalised split R-hat: the larger of the bulk and the tail (folded) value.
-
-    Parameters
-    ----------
-    draws : array_like of shape (chains, draws) or (draws,)
-        Posterior draws of one scalar, one row per chain (at least 4 draws per chain; a single
-        chain is split in two halves, so it also gives a value).
-
-    Returns
-    -------
-    float
-        ``max(R-hat(z(split draws)), R-hat(z(|split draws - median|)))`` with z the
-        rank-normalisation ``Phi^-1((rank - 3/8) / (S + 1/4))`` over all S draws (average
-        ranks for ties). NaN when the draws are constant. Equals ArviZ's ``rhat(method="rank")``.
-
-    Raises
-    ------
-    ValueError
-        Draws of the wrong shape, fewer than 4 per chain, or not finite.
-
-    Notes
-    -----
-    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021). Rank-normalization, folding, and
-    localization: an improved R-hat for assessing convergence of MCMC. Bayesian Analysis
-    16(2):667-718: split R-hat on rank-normalised draws (bulk) and on rank-normalised folded
-    draws (tail).
-    """
-    x = _split(_as_chains(draws))
-    if np.ptp(x) == 0:
-        return float("nan")
-    bulk = _psrf(_rank_normalise(x))
-    tail = _psrf(_rank_normalise(np.abs(x - np.median(x))))
-    return float(max(bulk, tail))
-
-
-def _autocov(x: np.ndarray) -> np.ndarray:
-    n = x.shape[1]
-    m = 1 << (2 * n - 1).bit_length()
-    xc = x - x.mean(axis=1, keepdims=True)
-    f = np.fft.rfft(xc, n=m, axis=1)
-    return np.fft.irfft(f * np.conj(f), n=m, axis=1)[:, :n] / n
-
-
-def _ess(x: np.ndarray) -> float:
-    chains, n = x.shape
-    if np.ptp(x) < np.finfo(float).resolution:
-        return float(x.size)
-    acov = _autocov(x)
-    w = acov[:, 0].mean() * n / (n - 1.0)  # mean within-chain variance
-    var_plus = w * (n - 1.0) / n
-    if chains > 1:
-        var_plus += x.mean(axis=1).var(ddof=1)
-    rho = 1.0 - (w - acov.mean(axis=0)) / var_plus
-    rho[0] = 1.0
-    # Geyer's initial positive sequence on sums of pairs of autocorrelations
-    keep = np.zeros(n)
-    keep[0], keep[1] = 1.0, rho[1]
-    t = 1
-    even, odd = 1.0, rho[1]
-    while t < n - 3 and even + odd > 0.0:
-        even, odd = rho[t + 1], rho[t + 2]
-        if even + odd >= 0.0:
-            keep[t + 1], keep[t + 2] = even, odd
-        t += 2
-    max_t = t - 2
-    if even > 0.0:
-        keep[max_t + 1] = even
-    # initial monotone sequence
-    t = 1
-    while t <= max_t - 2:
-        if keep[t + 1] + keep[t + 2] > keep[t - 1] + keep[t]:
-            keep[t + 1] = keep[t + 2] = (keep[t - 1] + keep[t]) / 2.0
-        t += 2
-    tau = -1.0 + 2.0 * keep[: max_t + 1].sum() + keep[max_t + 1 : max_t + 2].sum()
-    tau = max(tau, 1.0 / np.log10(x.size))
-    return float(x.size / tau)
-
-
-def ess_bulk(draws) -> float:
-    """Bulk effective sample size: the ESS of the rank-normalised split chains.
-
-    Parameters
-    ----------
-    draws : array_like of shape (chains, draws) or (draws,)
-        Posterior draws of one scalar, one row per chain (at least 4 draws per chain).
-
-    Returns
-    -------
-    float
-        ``S / tau`` with S the number of draws and tau the integrated autocorrelation time of
-        the rank-normalised split chains, its autocorrelations combined over chains and
-        truncated by Geyer's initial monotone sequence. Equals ArviZ's ``ess(method="bulk")``.
-
-    Raises
-    ------
-    ValueError
-        Draws of the wrong shape, fewer than 4 per chain, or not finite.
-
-    Notes
-    -----
-    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), Bayesian Analysis 16(2):667-718
-    (multi-chain ESS, bulk ESS); Geyer (1992), Statistical Science 7:473-483 (initial monotone
-    sequence).
-    """
-    x = _split(_as_chains(draws))
-    if np.ptp(x) == 0:
-        return float(x.size)
-    return _ess(_rank_normalise(x))
 
 
 # ----------------------------------------------------------------------------- result

@@ -1,0 +1,275 @@
+"""Checks of capture-history input: count columns, 0/1 list columns, column roles (moved from ``histories``).
+
+Used by :class:`darkfigure.histories.CaptureHistories` when it reads a table; moved here unchanged
+(the static methods ``_refuse_hidden_count``, ``_resolve_columns`` and ``_validate_counts`` are
+these functions). Errors name the column and row and say what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+_COUNT_NAMES = {"count", "counts", "freq", "frequency", "n", "number", "persons"}
+#: names of a count column in other languages and abbreviations: never taken silently as a covariate
+_COUNT_LIKE = {
+    "aantal", "anzahl", "antal", "nombre", "numero", "número", "cantidad", "conteggio", "liczba", "lukumäärä",
+    "frequentie", "frecuencia", "frequenza", "fréquence", "häufigkeit", "total", "totaal", "cnt", "num", "nr",
+    "weight", "gewicht", "victims", "slachtoffers", "personen", "personas", "npersons", "n_persons",
+}
+#: more persons than live on Earth: a misread column, and beyond what the float fit resolves
+MAX_TOTAL_COUNT = 10**10
+#: a column is "almost 0/1" (a list with a typo?) when at most this share of its rows hold another value
+ALMOST_BINARY_SHARE = 0.1
+#: covariates found by default (not named by the user) may have at most this many levels
+MAX_AUTO_LEVELS = 30
+
+
+def _stray_values(frame: pd.DataFrame, columns) -> list[tuple[str, object, int]]:
+    """Columns that are mostly 0/1 with a few other values: (column, first other value, its 0-based row)."""
+    out = []
+    for c in columns:
+        v = frame[c]
+        as_num = pd.to_numeric(v, errors="coerce")
+        is01 = as_num.isin([0, 1]).to_numpy()
+        if is01.mean() >= 0.5 and not is01.all():
+            r = int(np.flatnonzero(~is01 & v.notna().to_numpy())[0]) if (~is01 & v.notna().to_numpy()).any() else None
+            if r is not None:
+                val = v.iloc[r]
+                out.append((str(c), val.item() if hasattr(val, "item") else val, r))
+    return out
+
+
+def _is_binary(s: pd.Series) -> bool:
+    """Whether `s` holds only 0 and 1 (as numbers; missing values ignored; False when empty)."""
+    vals = pd.unique(s.dropna())
+    try:
+        return len(vals) > 0 and set(np.asarray(vals, dtype=float).tolist()) <= {0.0, 1.0}
+    except (TypeError, ValueError):
+        return False
+
+
+def _almost_binary(s: pd.Series) -> tuple[int, object] | None:
+    """(first row, value) of the stray value when `s` is 0/1 but for a few rows (at most 10%, 2 values); else None."""
+    v = pd.to_numeric(s, errors="coerce")
+    if s.notna().sum() < 3 or v.isna().sum() > s.isna().sum():
+        return None  # too short, or text values: not a 0/1 column with a typo
+    known = v.dropna()
+    ok = known.isin([0, 1])
+    other = known[~ok]
+    if other.empty or not ok.any() or known[ok].nunique() < 2:
+        return None
+    if len(other) > ALMOST_BINARY_SHARE * len(known) or other.nunique() > 2:
+        return None
+    row = int(np.flatnonzero(s.index == other.index[0])[0])
+    val = s.loc[other.index[0]]
+    return row, (val.item() if hasattr(val, "item") else val)
+
+
+def _whole_nonnegative(s: pd.Series) -> bool:
+    """Whether every value of `s` is a whole number >= 0 (False when empty or not numeric)."""
+    v = pd.to_numeric(s, errors="coerce")
+    if v.isna().any() or v.empty:
+        return False
+    return bool((v >= 0).all() and (v == np.round(v)).all())
+
+
+def _blanks_to_missing(data: pd.DataFrame) -> pd.DataFrame:
+    """Cells holding only spaces are unknown values, not a level named ' '."""
+    out = None
+    for c in data.columns:
+        s = data[c]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            blank = s.astype(str).str.strip().eq("") & s.notna()
+            if blank.any():
+                if out is None:
+                    out = data.copy()
+                out[c] = s.mask(blank)
+    return data if out is None else out
+
+
+def _sorted_levels(values: Iterable) -> tuple:
+    """The distinct non-missing `values`, sorted (by their text when they do not compare)."""
+    vals = list(pd.unique(pd.Series(list(values)).dropna()))
+    try:
+        return tuple(sorted(vals))
+    except TypeError:
+        return tuple(sorted(vals, key=str))
+
+
+def _as_pandas(data) -> pd.DataFrame:
+    """A pandas DataFrame from a pandas or polars frame (or anything ``pd.DataFrame`` takes).
+
+    A polars DataFrame (or LazyFrame, collected) is converted with ``to_pandas``; polars is
+    never imported here, so it stays an optional dependency.
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    if type(data).__module__.split(".")[0] == "polars":
+        if hasattr(data, "collect") and not hasattr(data, "to_pandas"):
+            data = data.collect()
+        return data.to_pandas()
+    return pd.DataFrame(data)
+
+
+def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:
+    """No count column was found: refuse a column that looks like one instead of reading rows as persons.
+
+    A column looks like a count when it holds whole numbers >= 0 (not only 0/1), is not a
+    list the user named, and either has a count's name in another language (``aantal``,
+    ``Anzahl``, ``nombre``, ...) or the table is aggregated: no two rows share their
+    pattern and other columns while the column takes 5 or more values.
+    """
+    named = set(lists or ()) | set(covariates or ())
+    for c in data.columns:
+        if c in set(lists or ()) or (covariates is not None and c in named):
+            continue  # the user said what it is
+        s = data[c]
+        if not _whole_nonnegative(s) or _is_binary(s):
+            continue
+        by_name = str(c).strip().lower() in _COUNT_LIKE
+        rest = [x for x in data.columns if x != c and (x in named or covariates is None)]
+        aggregated = (
+            s.nunique() >= 5 and len(rest) >= 2 and not data.duplicated(subset=rest).any()
+            and int(pd.to_numeric(s).max()) > 1
+        )
+        if by_name or aggregated:
+            why = "its name is a count's" if by_name else (
+                f"it holds {s.nunique()} different whole numbers and no two rows share their other columns "
+                "(an aggregated table)"
+            )
+            raise DataError(
+                f"column {c!r} looks like the number of persons per row ({why}), but it is not named as the count, "
+                f"so each row would be read as one person. If it is the count, pass count={c!r} (--count {c}); "
+                "if each row really is one person, name the covariates (--covariates) without it"
+            )
+
+
+def _resolve_columns(data, lists, covariates, exclude, missing="error"):
+    """The list and covariate columns of `data` (tuples of names): those given, checked, or found (0/1
+    columns are lists, the others covariates), leaving out `exclude`. DataError naming the column when a
+    name is unknown, a list is not 0/1, or a covariate has missing values (unless ``missing="keep"``)."""
+    if missing not in ("error", "keep"):
+        raise ValueError(f"missing must be 'error' or 'keep', not {missing!r}")
+    cols = [c for c in data.columns if c not in exclude]
+    for role, given in (("list", lists), ("covariate", covariates)):
+        for c in given or ():
+            if c not in data.columns:
+                import difflib
+
+                close = difflib.get_close_matches(str(c), [str(x) for x in data.columns], n=1, cutoff=0.6)
+                close += [str(x) for x in data.columns if str(x).strip().lower() == str(c).strip().lower()]
+                raise DataError(
+                    f"unknown {role} column {c!r}; the columns are {list(data.columns)}"
+                    + (f" (did you mean {close[-1]!r}?)" if close else "")
+                )
+    if lists is None:
+        pool = [c for c in cols if c not in set(covariates or ())]
+        lists = [c for c in pool if _is_binary(data[c])]
+        for c in pool:
+            stray = None if c in lists else _almost_binary(data[c])
+            if stray is not None:
+                row, val = stray
+                raise DataError(
+                    f"column {c!r} is coded 0/1 except in row {row + 1}, which has {val!r}: a list column with a "
+                    f"typo? It would be read as a covariate and N̂ would come from the other lists. Fix that "
+                    f"value, or name the lists (--lists) and covariates (--covariates) explicitly"
+                )
+    lists = list(dict.fromkeys(lists))
+    if covariates is None:
+        covariates = [c for c in cols if c not in set(lists)]
+        for c in covariates:
+            nlev = data[c].nunique(dropna=True)
+            if nlev > MAX_AUTO_LEVELS:
+                raise DataError(
+                    f"column {c!r} has {nlev} distinct values, too many for a covariate (an identifier or a "
+                    f"misnamed count?). Name the covariates with covariates=[...] (--covariates), the count "
+                    f"column with count=... (--count), or remove the column"
+                )
+    covariates = list(dict.fromkeys(covariates))
+    overlap = set(lists) & set(covariates)
+    if overlap:
+        c = sorted(overlap, key=str)[0]
+        raise DataError(
+            f"column {c!r} is given both as a list and as a covariate (--lists/--covariates): a list column says "
+            "who registered a person, a covariate describes the person; name it in only one of them"
+        )
+    if len(lists) < 2:
+        two = [c for c in cols if c not in lists and 1 <= data[c].nunique(dropna=True) <= 2]
+        hint = ""
+        if two:
+            shown = "; ".join(f"{c!r} ({', '.join(map(str, pd.unique(data[c].dropna())[:2]))})" for c in two[:6])
+            hint = (f" Columns with one or two values (blank cells aside) that are not 0/1: {shown}: if they "
+                    "are lists, recode them 1 (registered) / 0 (not, not blank).")
+        raise DataError(
+            f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
+            f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists." + hint
+        )
+    for c in lists:
+        s = data[c]
+        if s.isna().any():
+            row = int(np.flatnonzero(s.isna().to_numpy())[0])
+            raise DataError(f"list column {c!r} has a missing value in row {row + 1}; code every list 0/1")
+        if not _is_binary(s):
+            bad = s[~s.astype(str).isin(["0", "1", "0.0", "1.0", "True", "False"])]
+            row = int(np.flatnonzero(s.index == bad.index[0])[0]) if len(bad) else 0
+            val = bad.iloc[0] if len(bad) else s.iloc[0]
+            val = val.item() if hasattr(val, "item") else val
+            raise DataError(
+                f"list column {c!r} must be coded 0/1 (1 = registered by this list); "
+                f"row {row + 1} has {val!r}. Recode it, or pass it as a covariate."
+            )
+    for c in covariates:
+        s = data[c]
+        if s.isna().any() and missing == "error":
+            row = int(np.flatnonzero(s.isna().to_numpy())[0])
+            marks = {"x", "1", "1.0", "yes", "y", "ja", "j", "v", "*", "✓", "true"}
+            if s.nunique(dropna=True) == 1 and str(s.dropna().iloc[0]).strip().lower() in marks:
+                raise DataError(
+                    f"column {c!r} holds only {s.dropna().iloc[0]!r} and empty cells: if it is a list (marked = "
+                    "registered), recode it 1/0; if it is a covariate, fill the empty cells with a level"
+                )
+            raise DataError(
+                f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row + 1}; "
+                "impute them by EM (missing='em', --missing em), drop those persons "
+                "(--missing drop), fill "
+                "them with an explicit level such as 'unknown', or leave the covariate out"
+            )
+    return tuple(lists), tuple(covariates)
+
+
+def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
+    """Count column `s` (called `name`) as int64 persons per row; DataError naming the row when a count is
+    missing, not a number, negative, not whole, or the total exceeds MAX_TOTAL_COUNT."""
+    if s.isna().any():
+        row = int(np.flatnonzero(s.isna().to_numpy())[0])
+        raise DataError(f"count column {name!r} is missing in row {row + 1}")
+    try:
+        v = pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        bad = pd.to_numeric(s, errors="coerce").isna().to_numpy()
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"count column {name!r} must be numeric; row {row + 1} has {s.iloc[row]!r}") from None
+    if (v < 0).any():
+        row = int(np.flatnonzero(v < 0)[0])
+        raise DataError(f"count column {name!r} must be non-negative; row {row + 1} has {v[row]:g}")
+    if not np.isfinite(v).all() or (v > 2**53).any():
+        row = int(np.flatnonzero(~np.isfinite(v) | (v > 2**53))[0])
+        raise DataError(f"count column {name!r} has an impossible count in row {row + 1}: {s.iloc[row]!r}")
+    if (v != np.round(v)).any():
+        row = int(np.flatnonzero(v != np.round(v))[0])
+        raise DataError(
+            f"count column {name!r} must hold whole numbers of persons; row {row + 1} has {v[row]:g}"
+        )
+    if v.sum() > MAX_TOTAL_COUNT:
+        row = int(np.argmax(v))
+        raise DataError(
+            f"count column {name!r} sums to {v.sum():.3g} persons (row {row + 1} has {v[row]:.3g}), more than live "
+            f"on Earth: a misread column (an identifier, a sum, a misplaced decimal?); the model fit cannot carry "
+            f"such counts either (limit {MAX_TOTAL_COUNT:.0e} in total). Check the column or name another with --count"
+        )
+    return v.astype(np.int64)
