@@ -151,3 +151,17 @@ def test_report_refuses_a_folder_mixing_runs(tmp_path, cli):
         cli(["report", out, "--audience", audience], code=2,
             says=["different darkfigure runs", "monitor.csv", "`monitor` run", "result.json", "`estimate` run"])
     assert not (out / "report.html").exists() and not (out / "report_public_en.html").exists()
+
+
+def test_rewriting_one_report_keeps_the_other_reports(tmp_path):
+    write_folder(tmp_path, _writes(**{"result.json": "{}"}), command="estimate")
+    for name in ("report.html", "report_public_en.html"):
+        write_folder(tmp_path, _writes(**{name: "<p>"}), command="report", inputs=[tmp_path / "result.json"])
+    path = tmp_path / MANIFEST
+    d = json.loads(path.read_text())
+    d["files"]["report_public_en.html"].pop("run")  # also a report of an older darkfigure
+    path.write_text(json.dumps(d))
+    notes = []
+    write_folder(tmp_path, _writes(**{"report.html": "<p>2"}), command="report", notify=notes.append,
+                 inputs=[tmp_path / "result.json"])
+    assert notes == [] and (tmp_path / "report_public_en.html").is_file()

@@ -99,6 +99,7 @@ def _superseded(manifest: dict, replaced: Iterable[str]) -> set[str]:
     runs = {run_of(manifest[r]) for r in replaced if r in manifest}
     if not runs:
         return runs
+    results = any(manifest[r].get("command") != "report" for r in replaced if r in manifest)
     while True:
         more = set()
         for e in manifest.values():
@@ -106,7 +107,8 @@ def _superseded(manifest: dict, replaced: Iterable[str]) -> set[str]:
             if rid in runs:
                 continue
             # a report written before runs were recorded was made from the folder's results: stale with them
-            legacy_report = e.get("command") == "report" and "run" not in e
+            # (not when only another report is rewritten: the public and the analyst report stand side by side)
+            legacy_report = e.get("command") == "report" and "run" not in e and results
             if legacy_report or runs.intersection(e.get("from", ())):
                 more.add(rid)
         if not more:
