@@ -15,6 +15,17 @@ then every file it produced is checked against its destination:
 Only when every destination passes are the files moved into place (same file system,
 so each move is an atomic rename) and the manifest updated. A refused or failed run
 leaves the folder as it was.
+
+Runs. Each manifest entry records the run that wrote the file (``run`` id, ``command``,
+``written`` time) and the earlier runs of the same folder it was made from (``from``: the
+runs of its inputs in that folder, e.g. a report made from an estimate). A run that replaces
+a file of an earlier run supersedes that run, and every run made from it: their other files
+would describe results that are no longer there (a stale monitor.csv beside a new
+result.json, an old report.html), so they are removed, and the caller is told which
+(``notify``). Only files listed in the manifest with an unchanged checksum are removed,
+never an input of the run, never a file darkfigure did not write; a superseded file that
+was changed by hand, or is an input, is kept and named. Runs whose files the new run does
+not touch (a ``link`` or ``simulate`` run whose histories.csv an estimate reads) stay.
 """
 
 from __future__ import annotations
@@ -26,6 +37,8 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +47,7 @@ from typing import Any
 from .histories import DataError
 
 __all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "preflight", "sha256", "read_manifest",
-           "write_atomic"]
+           "write_atomic", "run_of"]
 
 #: Name of the manifest of darkfigure's own outputs, one per output folder.
 MANIFEST = ".darkfigure-outputs.json"
@@ -55,7 +68,10 @@ def sha256(path: str | Path) -> str:
 
 
 def read_manifest(folder: str | Path) -> dict[str, dict]:
-    """The manifest of `folder`: {relative path (posix): {"sha256", "written", "command"}}; {} when absent.
+    """The manifest of `folder`: {relative path (posix): {"sha256", "written", "command", "run", "from"}}.
+
+    {} when absent. ``run`` is the id of the run that wrote the file, ``from`` the ids of the
+    runs of this folder it was made from (both absent in manifests of older versions).
 
     An unreadable manifest counts as empty, so nothing in the folder is taken for darkfigure's own.
     """
@@ -68,9 +84,42 @@ def read_manifest(folder: str | Path) -> dict[str, dict]:
         return {}
 
 
+def run_of(entry: dict) -> str:
+    """The id of the run that wrote a manifest entry.
+
+    Manifests written before run ids were recorded identify a run by its command and time
+    (every file of one write shares the time stamp).
+    """
+    run = entry.get("run")
+    return str(run) if run else f"{entry.get('command', '?')}@{entry.get('written', '?')}"
+
+
+def _superseded(manifest: dict, replaced: Iterable[str]) -> set[str]:
+    """Runs superseded when the files `replaced` are rewritten: their runs, and every run made from one of those."""
+    runs = {run_of(manifest[r]) for r in replaced if r in manifest}
+    if not runs:
+        return runs
+    results = any(manifest[r].get("command") != "report" for r in replaced if r in manifest)
+    while True:
+        more = set()
+        for e in manifest.values():
+            rid = run_of(e)
+            if rid in runs:
+                continue
+            # a report written before runs were recorded was made from the folder's results: stale with them
+            # (not when only another report is rewritten: the public and the analyst report stand side by side)
+            legacy_report = e.get("command") == "report" and "run" not in e and results
+            if legacy_report or runs.intersection(e.get("from", ())):
+                more.add(rid)
+        if not more:
+            return runs
+        runs |= more
+
+
 def _write_manifest(folder: Path, files: dict[str, dict]) -> None:
     d = {
-        "about": "files written by darkfigure (name and SHA-256); darkfigure replaces only these, and only unchanged",
+        "about": "files written by darkfigure (name, SHA-256, the run that wrote it and the runs it was made from); "
+                 "darkfigure replaces or removes only these, and only unchanged",
         "files": dict(sorted(files.items())),
     }
     fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=folder)
@@ -119,8 +168,13 @@ def _stage_dir(parent: Path) -> Path:
 
 
 def _commit(stage: Path, dest_root: Path, produced: list[Path], *, overwrite: bool, inputs: list[Path],
-            command: str, option: str) -> dict[Path, Path]:
-    """Check every staged file against its destination, then move them all; returns {staged: final}."""
+            command: str, option: str, keep: Iterable[str] = (),
+            notify: Callable[[str], None] | None = None) -> dict[Path, Path]:
+    """Check every staged file against its destination, then move them all; returns {staged: final}.
+
+    Then the files of the runs this one supersedes (see the module docstring) are removed, except
+    those in `keep` (written next by the same invocation, e.g. the report of ``estimate --report``).
+    """
     manifest = read_manifest(dest_root)
     plan = []
     for p in produced:
@@ -131,6 +185,12 @@ def _commit(stage: Path, dest_root: Path, produced: list[Path], *, overwrite: bo
         _check(dest, rel, manifest, overwrite, inputs, option)
         plan.append((p, dest, rel))
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    run_id = f"{now}-{uuid.uuid4().hex[:8]}"
+    new = {rel for _, _, rel in plan}
+    superseded = _superseded(manifest, new)
+    stale = {rel: manifest[rel] for rel in manifest
+             if rel not in new and rel not in set(keep) and run_of(manifest[rel]) in superseded}
+    made_from = sorted({r for i in inputs for r in _runs_of_input(i, dest_root, manifest)})
     moved = {}
     for p, dest, rel in plan:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -138,10 +198,66 @@ def _commit(stage: Path, dest_root: Path, produced: list[Path], *, overwrite: bo
         if dest.is_symlink():
             dest.unlink()
         os.replace(p, dest)
-        manifest[rel] = {"sha256": digest, "written": now, "command": command}
+        manifest[rel] = {"sha256": digest, "written": now, "command": command, "run": run_id, "from": made_from}
         moved[p] = dest
+    removed, kept = _remove_stale(dest_root, stale, manifest, inputs)
     _write_manifest(dest_root, manifest)
+    _tell(removed, kept, notify)
     return moved
+
+
+def _runs_of_input(path: Path, folder: Path, manifest: dict) -> set[str]:
+    """The runs an input file of `folder` comes from (its own run and the runs it was made from)."""
+    try:
+        rel = path.resolve().relative_to(folder.resolve()).as_posix()
+    except (ValueError, OSError):
+        return set()
+    e = manifest.get(rel)
+    return {run_of(e), *e.get("from", ())} if e is not None else set()
+
+
+def _remove_stale(folder: Path, stale: dict[str, dict], manifest: dict,
+                  inputs: list[Path]) -> tuple[list[tuple[str, dict]], list[tuple[str, dict, str]]]:
+    """Remove the stale files that are darkfigure's own and unchanged; returns (removed, kept with why)."""
+    removed, kept = [], []
+    for rel, entry in sorted(stale.items()):
+        p = folder / rel
+        if not p.exists() and not p.is_symlink():
+            manifest.pop(rel, None)  # already gone: nothing to tell
+            continue
+        if any(_same_file(p, i) for i in inputs):
+            kept.append((rel, entry, "it is an input of this run"))
+        elif p.is_symlink() or not p.is_file() or entry.get("sha256") != sha256(p):
+            kept.append((rel, entry, "it was changed since darkfigure wrote it"))
+        else:
+            p.unlink()
+            manifest.pop(rel, None)
+            removed.append((rel, entry))
+    return removed, kept
+
+
+def _tell(removed: list, kept: list, notify: Callable[[str], None] | None) -> None:
+    """Say which files of earlier runs were removed or kept (``notify``, else a UserWarning)."""
+    def say(msg: str) -> None:
+        if notify is not None:
+            notify(msg)
+        else:
+            warnings.warn(msg, UserWarning, stacklevel=4)
+
+    by_run: dict[str, list[str]] = {}
+    label: dict[str, str] = {}
+    for rel, entry in removed:
+        rid = run_of(entry)
+        by_run.setdefault(rid, []).append(rel)
+        label[rid] = f"`{entry.get('command') or '?'}` run of {entry.get('written', '?')}"
+    for rid, rels in by_run.items():
+        n = len(rels)
+        say(f"removed {n} file{'s' if n != 1 else ''} of the earlier {label[rid]}: {', '.join(rels)} "
+            "(they described results this run replaces)")
+    for rel, entry, why in kept:
+        say(f"kept {rel} of the earlier `{entry.get('command') or '?'}` run of {entry.get('written', '?')} "
+            f"although this run replaces that run's results: {why}. `darkfigure report` refuses a folder mixing "
+            "runs; move or delete it")
 
 
 def _as_inputs(inputs: Iterable[str | Path] | None) -> list[Path]:
@@ -197,6 +313,8 @@ def write_folder(
     inputs: Iterable[str | Path] | None = None,
     command: str = "",
     option: str = "--out folder",
+    keep: Iterable[str] = (),
+    notify: Callable[[str], None] | None = None,
 ) -> tuple[list[Path], Any]:
     """Run ``writer(folder)`` into a staging folder, then move its files into `out` if all are safe to write.
 
@@ -215,6 +333,11 @@ def write_folder(
         The command, recorded in the manifest.
     option : str
         How the user names the destination, for messages (``--out folder``).
+    keep : iterable of str
+        Files (relative to `out`) the same invocation writes next: not removed as stale.
+    notify : callable, optional
+        Called with a one-line message for every earlier run whose files were removed or
+        kept as stale (see the module docstring); a :class:`UserWarning` when None.
 
     Returns
     -------
@@ -240,7 +363,8 @@ def write_folder(
     try:
         result = writer(stage)
         produced = sorted(p for p in stage.rglob("*") if p.is_file() and not p.is_symlink())
-        moved = _commit(stage, out, produced, overwrite=overwrite, inputs=ins, command=command, option=option)
+        moved = _commit(stage, out, produced, overwrite=overwrite, inputs=ins, command=command, option=option,
+                        keep=keep, notify=notify)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return sorted(moved.values()), _remap(result, stage, out)
@@ -254,6 +378,7 @@ def write_file(
     inputs: Iterable[str | Path] | None = None,
     command: str = "",
     option: str = "--out file",
+    notify: Callable[[str], None] | None = None,
 ) -> Any:
     """Run ``writer(tmp_path)`` (same file name, in a staging folder), then move it to `path` if safe.
 
@@ -271,7 +396,8 @@ def write_file(
         result = writer(tmp)
         if not tmp.is_file():
             raise OSError(f"nothing was written to {str(path)!r}")
-        _commit(stage, parent, [tmp], overwrite=overwrite, inputs=ins, command=command, option=option)
+        _commit(stage, parent, [tmp], overwrite=overwrite, inputs=ins, command=command, option=option,
+                notify=notify)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return _remap(result, stage, parent)

@@ -169,15 +169,22 @@ def _data_inputs(*paths) -> list[Path]:
     return out
 
 
-def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what: str):
+def _note_outputs(msg: str) -> None:
+    """Print what :mod:`darkfigure.outputs` did to files of an earlier run (removed or kept as stale)."""
+    err.print(f"[yellow]note:[/] {escape(msg)}")
+
+
+def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what: str, keep=()):
     """Every folder a command writes goes through here (:func:`darkfigure.outputs.write_folder`).
 
     Returns (files written, the writer's result); refused or failed writes exit 2 with a one-line message.
+    `keep`: files the same invocation writes next (the report of --report), not removed as stale.
     """
     from ..outputs import write_folder
 
     try:
-        return write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command)
+        return write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command, keep=keep,
+                            notify=_note_outputs)
     except DataError as e:
         _fail(str(e))
     except OSError as e:

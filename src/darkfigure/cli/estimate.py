@@ -146,7 +146,7 @@ def estimate(
     if out is not None:
         inputs = _data_inputs(data, structural_zeros)
         files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
-                              what="the results")
+                              what="the results", keep=["report.html"] if report else ())
         console.print("Wrote " + ", ".join(str(f) for f in files))
         if report:
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")

@@ -136,7 +136,7 @@ def monitor(
         raise typer.Exit(code=3)
     inputs = _data_inputs(data, structural_zeros, population)
     files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="monitor",
-                          what="the monitor tables")
+                          what="the monitor tables", keep=["report.html"] if report else ())
     console.print("Wrote " + ", ".join(str(f) for f in files))
     if report:
         console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")

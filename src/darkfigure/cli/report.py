@@ -11,6 +11,7 @@ from rich.markup import escape
 from ..errors import DataError
 from .common import (
     _fail,
+    _note_outputs,
     console,
     err,
 )
@@ -89,7 +90,7 @@ def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: 
     try:
         return write_file(
             target, lambda p: build_public_report(run_dir, p, lang=lang, labels=user), overwrite=overwrite,
-            inputs=reads, command="report", option="--out file" if out is not None else "run folder",
+            inputs=reads, command="report", notify=_note_outputs, option="--out file" if out is not None else "run folder",
         )
     except DataError as e:
         _fail(str(e))
@@ -137,7 +138,7 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
         reads += [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix != ".html" and p.name != MANIFEST]
     try:
         return write_file(
-            target, lambda p: build_report(run_dir, p), overwrite=overwrite, inputs=reads, command="report",
+            target, lambda p: build_report(run_dir, p), overwrite=overwrite, inputs=reads, command="report", notify=_note_outputs,
             option="--out file" if out is not None else "run folder",
         )
     except DataError as e:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..histories import DataError
+from ..outputs import read_manifest, run_of
 from .views import _as_label
 
 #: The files a run folder may hold, and the command that writes each; a report needs at least one.
@@ -34,6 +35,17 @@ _REVICT_COLUMNS = ["group", "level", "offence", "k_years", "persons", "events", 
 _FIRST_COLUMNS = ["group", "level", "offence", "k_years", "persons", "events", "cumulative", "lower", "upper"]
 _CURVE_COLUMNS = ["group", "level", "offence", "time_years", "at_risk", "events", "cumulative", "lower", "upper"]
 _SENSITIVITY_COLUMNS = ["threshold", "persons", "nhat", "lower", "upper"]
+
+_ESTIMATE_OUT = ("result.json", "estimates.csv", "search_path.csv", "capture_histories.csv")
+#: Files one command writes together: in a run folder, those present must come from the same run.
+WRITTEN_TOGETHER: dict[str, tuple[str, ...]] = {
+    "monitor": ("monitor.csv", "monitor_published.csv", "years.csv", *_ESTIMATE_OUT),
+    "estimate": _ESTIMATE_OUT,
+    "compare": ("compare.csv", "compare.json", "capture_histories.csv"),
+    "link": ("links.csv", *LINKAGE_FILES),
+    "revictimisation": ("revictimisation.csv", "revictimisation_curve.csv", "revictimisation_first_offence.csv",
+                        "revictimisation.json"),
+}
 
 
 class RunFolderError(DataError):
@@ -211,4 +223,41 @@ def load_run(run_dir: str | Path) -> Run:
         if t is not None:
             run.histories_table, run.histories_file = t, name
             break
+    _check_one_run(run)
     return run
+
+
+def _check_one_run(run: Run) -> None:
+    """Refuse a folder whose result files come from different darkfigure runs (a report would mix them).
+
+    A run's files are known from the folder's manifest (:mod:`darkfigure.outputs`): of the files
+    one command writes together (:data:`WRITTEN_TOGETHER`), those present must share one run.
+    Files of other commands may be upstream runs (the ``link`` whose histories an estimate
+    read) and are not compared. Files missing from the manifest cannot be placed and are not
+    compared either.
+
+    Raises
+    ------
+    RunFolderError
+        Naming the files of each run and what to do.
+    """
+    manifest = read_manifest(run.folder)
+    if not manifest:
+        return
+    loaded = set(run.files)
+    for files in WRITTEN_TOGETHER.values():
+        runs: dict[str, list[str]] = {}
+        for f in files:
+            if f in loaded and f in manifest:
+                runs.setdefault(run_of(manifest[f]), []).append(f)
+        if len(runs) < 2:
+            continue
+        parts = []
+        for fs in runs.values():
+            e = manifest[fs[0]]
+            parts.append(f"{', '.join(fs)} from the `{e.get('command') or '?'}` run of {e.get('written', '?')}")
+        raise RunFolderError(
+            f"the results in {str(run.folder)!r} come from different darkfigure runs: {'; '.join(parts)}. "
+            "A report would mix them. Run the command again into an empty --out folder (or delete the files of "
+            "the older run) and report that folder"
+        )
