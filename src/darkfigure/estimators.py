@@ -81,7 +81,7 @@ class Estimator:
     method: ClassVar[str] = ""
     _params: ClassVar[tuple[str, ...]] = ()
     #: the reading options of the last ``fit`` (lists, covariates, count, on_empty_list); replaced, never mutated
-    _read: ClassVar[dict[str, Any]] = {}
+    _read: dict[str, Any] = {}  # noqa: RUF012 (a class-level empty default; fit assigns a new dict per instance)
 
     def get_params(self) -> dict[str, Any]:
         """The constructor settings, ``{name: value}``."""
