@@ -87,20 +87,17 @@ and N̂ came out 3-7 % too high, outside that interval in most runs.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..histories import CaptureHistories, DataError
+from ..histories import DataError
 from .clustering import (
     CALIBRATION_SHIFT,
     MASKED_FLOOR,
@@ -112,6 +109,7 @@ from .clustering import (
     cluster_links,
     compete_missing_dates,
 )
+from .engines import _db_api, _register, spark_session  # noqa: F401 - spark_session is still importable from here
 from .persons import (
     COVARIATE_RULES,
     _assemble,
@@ -138,10 +136,10 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
 from .quality import (
     expected_link_errors,
     pairwise_quality,
-    plot_weight_histogram,
     unblocked_matches,
     weight_histogram,
 )
+from .result import LinkageResult
 from .splink_model import _plain_settings, _pseudo_settings, covariate_disagreement
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
@@ -153,234 +151,6 @@ ENGINES = ("duckdb", "spark")
 PAIR_FLOOR = 0.001
 
 logger = logging.getLogger(__name__)
-
-
-# ---------------------------------------------------------------------------- result
-@dataclass
-class LinkageResult:
-    """The persons found by :func:`link` and everything needed to judge them.
-
-    Attributes
-    ----------
-    links : DataFrame, shape (n_registrations, 3)
-        ``organisation, record_id, person_id``: the person of every registration.
-    persons : DataFrame, shape (n_persons, 1 + k + n_covariates + 1)
-        ``person_id``, one 0/1 column per organisation (list), the covariates resolved
-        by `covariate_rule`, and ``year`` (year of the person's first registration).
-    histories : CaptureHistories
-        Capture histories of the persons: the k organisations as lists; covariates
-        and ``year`` (those with at least two levels) as covariates.
-    lists : tuple of str
-        The organisations, in order of first appearance.
-    covariates : tuple of str
-        Covariate columns of `persons` (``year`` included).
-    encoding : {"plaintext", "pseudonymised"}
-    engine : {"duckdb", "spark"}
-    threshold : float
-        Match probability at or above which two registrations are the same person.
-    covariate_rule : {"most_frequent", "earliest"}
-    quality : DataFrame or None
-        With a known truth: one row of :func:`~darkfigure.linkage.quality.pairwise_quality`.
-    weights : DataFrame or None
-        Match-weight histogram of all scored pairs
-        (:func:`~darkfigure.linkage.quality.weight_histogram`).
-    sensitivity : DataFrame or None
-        ``threshold, persons, nhat, lower, upper`` (and precision/recall with a truth).
-    model : dict
-        The trained Splink model (settings with m and u), JSON-able.
-    notes : list of str
-        What was done to the data (covariates left out, missing values filled).
-    seconds : dict
-        Wall time of each stage.
-    pairs : DataFrame or None, shape (n_pairs, 3)
-        Every scored record pair with match probability >= :data:`PAIR_FLOOR` (0.001):
-        ``record_l``, ``record_r`` (int, 0-based row positions of the registrations in
-        `links` / `records` order, ``record_l < record_r``) and ``match_probability``
-        (Fellegi–Sunter posterior, with the prior odds). Pairs not blocked together or
-        scored below the floor are taken as non-links with probability ~0. Input of
-        :func:`persons_from_pairs` (re-clustering) and of the linkage-error estimates.
-    records : DataFrame or None, shape (n_registrations, 4 + n_covariates)
-        One row per registration in `links` order: ``organisation``, ``record_id``,
-        ``registration_date``, ``has_date_of_birth`` (bool) and the covariate columns
-        of `covariates` (``year`` excepted: it is derived from the registration date),
-        normalised as in `persons`. No names or dates of birth (personal data).
-    linkage_errors : DataFrame or None
-        Expected false and missed links per pair of organisations, estimated from the
-        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`);
-        for plaintext, ``missed_links`` includes ``unblocked_matches``, the matches that
-        blocking never compared (:func:`~darkfigure.linkage.quality.unblocked_matches`).
-    """
-
-    links: pd.DataFrame
-    persons: pd.DataFrame
-    histories: CaptureHistories
-    lists: tuple[str, ...]
-    covariates: tuple[str, ...]
-    encoding: str
-    engine: str
-    threshold: float
-    covariate_rule: str
-    quality: pd.DataFrame | None = None
-    weights: pd.DataFrame | None = None
-    sensitivity: pd.DataFrame | None = None
-    model: dict = field(default_factory=dict, repr=False)
-    notes: list[str] = field(default_factory=list)
-    seconds: dict = field(default_factory=dict)
-    pairs: pd.DataFrame | None = field(default=None, repr=False)
-    records: pd.DataFrame | None = field(default=None, repr=False)
-    linkage_errors: pd.DataFrame | None = None
-
-    @property
-    def n_persons(self) -> int:
-        """Number of distinct persons found."""
-        return int(self.persons.shape[0])
-
-    def histories_table(self) -> pd.DataFrame:
-        """Aggregated capture histories: 0/1 list columns, covariates, ``count`` (what histories.csv holds)."""
-        h = self.histories
-        t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
-        t = t.copy()
-        for c in h.covariates:
-            t[c] = t[c].astype(object)  # unknown values stay empty cells
-        return t
-
-    def write(self, out: str | Path, *, plot: bool = True) -> list[Path]:
-        """Write links.csv, persons.csv, histories.csv and, when computed, linkage_quality.csv,
-        linkage_weights.csv (+ .png), linkage_sensitivity.csv, linkage_model.json, linkage_errors.csv,
-        linkage_settings.json (threshold, covariate rule, encoding, engine, lists, covariates), pairs.parquet
-        and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
-
-        Files are first written to a temporary folder next to `out` and moved into place
-        only when all are complete, so a failure leaves nothing half-written.
-
-        Returns the paths written. Raises OSError when the folder cannot be written.
-        """
-        import json
-
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            names = []
-
-            def put(name: str, df: pd.DataFrame) -> None:
-                """Write one table into the temporary folder and remember its name."""
-                df.to_csv(tmp / name, index=False)
-                names.append(name)
-
-            put("links.csv", self.links)
-            put("persons.csv", self.persons)
-            put("histories.csv", self.histories_table())
-            if self.quality is not None:
-                put("linkage_quality.csv", self.quality)
-            if self.weights is not None:
-                put("linkage_weights.csv", self.weights)
-                if plot and len(self.weights):
-                    plot_weight_histogram(self.weights, tmp / "linkage_weights.png", self.threshold)
-                    names.append("linkage_weights.png")
-            if self.sensitivity is not None:
-                put("linkage_sensitivity.csv", self.sensitivity)
-            if self.linkage_errors is not None:
-                put("linkage_errors.csv", self.linkage_errors)
-            for name, frame in (("pairs.parquet", self.pairs), ("records.parquet", self.records)):
-                if frame is not None:
-                    frame.to_parquet(tmp / name, index=False)
-                    names.append(name)
-            if self.model:
-                (tmp / "linkage_model.json").write_text(json.dumps(self.model, indent=1, default=str))
-                names.append("linkage_model.json")
-            # what re-clustering the pairs needs (the linkage correction reads it; no threshold to infer)
-            settings = {"threshold": self.threshold, "covariate_rule": self.covariate_rule,
-                        "encoding": self.encoding, "engine": self.engine, "lists": list(self.lists),
-                        "covariates": list(self.covariates)}
-            (tmp / "linkage_settings.json").write_text(json.dumps(settings, indent=1))
-            names.append("linkage_settings.json")
-            out.mkdir(parents=True, exist_ok=True)
-            for n in names:
-                os.replace(tmp / n, out / n)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return [out / n for n in names]
-
-    def __str__(self) -> str:
-        regs = self.links.shape[0]
-        return (
-            f"{regs:,} registrations from {len(self.lists)} organisations linked into {self.n_persons:,} persons "
-            f"({self.encoding}, {self.engine}, threshold {self.threshold:g})"
-        )
-
-
-# ---------------------------------------------------------------------------- engines
-def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
-    """A local SparkSession sized for a small machine, with Splink's similarity functions.
-
-    An existing session is reused (``getOrCreate``); Splink's jar of string-similarity
-    functions (Jaro–Winkler, Damerau–Levenshtein) is put on its class path.
-
-    Parameters
-    ----------
-    memory : driver memory (local mode runs everything in the driver), e.g. ``"1g"``.
-    cores : worker threads (``local[cores]``).
-    partitions : shuffle partitions (Spark's default of 200 is far too many locally).
-
-    Raises
-    ------
-    RuntimeError
-        No Java runtime (Spark needs Java 17 or later) or PySpark not installed.
-    """
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise RuntimeError("the Spark engine needs a Java runtime (17 or later): `java` was not found")
-    try:
-        from pyspark.sql import SparkSession
-        from splink.backends.spark import similarity_jar_location
-    except ImportError as e:  # pragma: no cover - pyspark is an optional dependency
-        raise RuntimeError("the Spark engine needs PySpark: pip install 'darkfigure[spark]'") from e
-    # Python workers (darkfigure strata's tasks) must run this interpreter, where darkfigure is
-    # installed, not the first python3 on PATH; set before the session (and its workers) exists
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return (
-        SparkSession.builder.master(f"local[{cores}]")
-        .appName("darkfigure-link")
-        .config("spark.driver.memory", memory)
-        .config("spark.sql.shuffle.partitions", str(partitions))
-        .config("spark.default.parallelism", str(partitions))
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.ansi.enabled", "false")
-        .getOrCreate()
-    )
-
-
-def _db_api(engine: str, spark, threads: int | None, memory_limit: str | None, workdir: Path):
-    if engine == "duckdb":
-        import duckdb
-        from splink import DuckDBAPI
-
-        con = duckdb.connect()
-        con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
-        if memory_limit:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{workdir / 'duckdb'}'")
-        con.execute("SET preserve_insertion_order = false")
-        return DuckDBAPI(connection=con)
-    from splink import SparkAPI
-
-    spark = spark if spark is not None else spark_session(cores=int(threads or 2))
-    # intermediate tables are written to parquet and read back: this cuts Spark's query lineage, which
-    # otherwise grows with every clustering iteration until planning runs out of memory
-    spark.sparkContext.setCheckpointDir(str(workdir / "spark"))
-    return SparkAPI(spark_session=spark, break_lineage_method="parquet", num_partitions_on_repartition=2)
-
-
-def _register(db_api, engine: str, frame: pd.DataFrame, workdir: Path, name: str):
-    # unique names: a Spark session outlives one call of link()
-    table = f"darkfigure_{name}_{workdir.name.rsplit('-', 1)[-1]}"
-    if engine == "duckdb":
-        return db_api.register(frame, table_name=table)
-    # a file-backed table, not a local relation that the planner copies into every query
-    path = workdir / f"{name}.parquet"
-    frame.to_parquet(path, index=False)
-    return db_api.register(db_api.spark.read.parquet(str(path)), table_name=table)
 
 
 # ---------------------------------------------------------------------------- link

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import CaptureHistories, DataError
+from .combine import CombinedDraws, combine_draws
 
 # Reading a link folder and drawing linkages live in their own modules; re-exported here so
 # existing imports keep working.
@@ -91,93 +92,6 @@ __all__ = [
     "read_link_run",
     "resolve_linkage",
 ]
-
-# ----------------------------------------------------------------------------- combination
-@dataclass
-class CombinedDraws:
-    """Linkage draws × bootstrap replicates combined (:func:`combine_draws`).
-
-    Attributes
-    ----------
-    point : ndarray, shape (G,)
-        Mean over the draws of each group cell's N̂ (the corrected N̂; total first).
-    lower, upper : ndarray, shape (G,)
-        Percentiles of all replicates of all draws pooled.
-    var_linkage : ndarray, shape (G,)
-        Variance of the draws' point estimates (between draws).
-    var_estimator : ndarray, shape (G,)
-        Mean within-draw bootstrap variance.
-    share_linkage : ndarray, shape (G,)
-        ``var_linkage / (var_linkage + var_estimator)``: the share of the variance (and
-        so, roughly, of the squared width) of the interval due to linkage.
-    n_draws : int
-        Draws with a finite estimate.
-    """
-
-    point: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    var_linkage: np.ndarray
-    var_estimator: np.ndarray
-    share_linkage: np.ndarray
-    n_draws: int
-
-
-def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95) -> CombinedDraws:
-    """Combine point estimates per linkage draw with the estimator's bootstrap replicates per draw.
-
-    The one place where linkage uncertainty and the estimator's own uncertainty meet
-    (every estimator uses it): the corrected estimate is the mean over draws (linkage
-    averaging, Sadinle 2018), the interval the `level` percentiles (R quantile type 7)
-    of all replicates pooled over draws (a draw from the pooled replicates is a draw
-    from the estimator's sampling distribution under a random linkage), and the
-    variance is split by the law of total variance (Rubin 1987, eq. 3.1.5).
-
-    Parameters
-    ----------
-    points : ndarray, shape (D, G)
-        Point estimate of every group cell (total first) on each of D linkage draws;
-        NaN where a draw gave none.
-    replicates : ndarray, shape (D, B, G), or None
-        Bootstrap replicates of each draw (NaN for failed ones). None: linkage
-        uncertainty only (the interval is the percentiles of `points`).
-    level : float in (0, 1)
-
-    Returns
-    -------
-    CombinedDraws
-
-    Raises
-    ------
-    ValueError
-        Shapes that do not agree; fewer than 2 draws with a finite total.
-    """
-    pts = np.asarray(points, float)
-    if pts.ndim != 2:
-        raise ValueError(f"points must have shape (draws, groups), not {pts.shape}")
-    ok = np.isfinite(pts[:, 0])
-    if ok.sum() < 2:
-        raise ValueError("fewer than 2 linkage draws gave a finite N̂: the linkage uncertainty cannot be measured")
-    pts = pts[ok]
-    alpha = (1 - level) / 2
-    point = np.nanmean(pts, axis=0)
-    var_between = np.nanvar(pts, axis=0, ddof=1)
-    if replicates is None:
-        lo, hi = np.nanquantile(pts, [alpha, 1 - alpha], axis=0)
-        var_within = np.zeros_like(point)
-    else:
-        reps = np.asarray(replicates, float)
-        if reps.ndim != 3 or reps.shape[0] != ok.size or reps.shape[2] != pts.shape[1]:
-            raise ValueError(f"replicates must have shape (draws, reps, groups) = ({ok.size}, B, {pts.shape[1]}), "
-                             f"not {reps.shape}")
-        reps = reps[ok]
-        pooled = reps.reshape(-1, reps.shape[2])
-        with np.errstate(all="ignore"):
-            lo, hi = np.nanquantile(pooled, [alpha, 1 - alpha], axis=0)
-            var_within = np.nanmean(np.nanvar(reps, axis=1, ddof=1), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = var_between / (var_between + var_within)
-    return CombinedDraws(point, lo, hi, var_between, var_within, share, int(ok.sum()))
 
 
 # ----------------------------------------------------------------------------- estimate

@@ -1,0 +1,175 @@
+"""The result of a record-linkage run, :class:`LinkageResult` (what :func:`darkfigure.linkage.link.link` returns).
+
+Its own module so that :mod:`darkfigure.linkage.link` keeps to the linkage itself; the class is still
+importable from there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..histories import CaptureHistories
+from .quality import plot_weight_histogram
+
+__all__ = ["LinkageResult"]
+
+
+# ---------------------------------------------------------------------------- result
+@dataclass
+class LinkageResult:
+    """The persons found by :func:`link` and everything needed to judge them.
+
+    Attributes
+    ----------
+    links : DataFrame, shape (n_registrations, 3)
+        ``organisation, record_id, person_id``: the person of every registration.
+    persons : DataFrame, shape (n_persons, 1 + k + n_covariates + 1)
+        ``person_id``, one 0/1 column per organisation (list), the covariates resolved
+        by `covariate_rule`, and ``year`` (year of the person's first registration).
+    histories : CaptureHistories
+        Capture histories of the persons: the k organisations as lists; covariates
+        and ``year`` (those with at least two levels) as covariates.
+    lists : tuple of str
+        The organisations, in order of first appearance.
+    covariates : tuple of str
+        Covariate columns of `persons` (``year`` included).
+    encoding : {"plaintext", "pseudonymised"}
+    engine : {"duckdb", "spark"}
+    threshold : float
+        Match probability at or above which two registrations are the same person.
+    covariate_rule : {"most_frequent", "earliest"}
+    quality : DataFrame or None
+        With a known truth: one row of :func:`~darkfigure.linkage.quality.pairwise_quality`.
+    weights : DataFrame or None
+        Match-weight histogram of all scored pairs
+        (:func:`~darkfigure.linkage.quality.weight_histogram`).
+    sensitivity : DataFrame or None
+        ``threshold, persons, nhat, lower, upper`` (and precision/recall with a truth).
+    model : dict
+        The trained Splink model (settings with m and u), JSON-able.
+    notes : list of str
+        What was done to the data (covariates left out, missing values filled).
+    seconds : dict
+        Wall time of each stage.
+    pairs : DataFrame or None, shape (n_pairs, 3)
+        Every scored record pair with match probability >= :data:`PAIR_FLOOR` (0.001):
+        ``record_l``, ``record_r`` (int, 0-based row positions of the registrations in
+        `links` / `records` order, ``record_l < record_r``) and ``match_probability``
+        (Fellegi–Sunter posterior, with the prior odds). Pairs not blocked together or
+        scored below the floor are taken as non-links with probability ~0. Input of
+        :func:`persons_from_pairs` (re-clustering) and of the linkage-error estimates.
+    records : DataFrame or None, shape (n_registrations, 4 + n_covariates)
+        One row per registration in `links` order: ``organisation``, ``record_id``,
+        ``registration_date``, ``has_date_of_birth`` (bool) and the covariate columns
+        of `covariates` (``year`` excepted: it is derived from the registration date),
+        normalised as in `persons`. No names or dates of birth (personal data).
+    linkage_errors : DataFrame or None
+        Expected false and missed links per pair of organisations, estimated from the
+        match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`);
+        for plaintext, ``missed_links`` includes ``unblocked_matches``, the matches that
+        blocking never compared (:func:`~darkfigure.linkage.quality.unblocked_matches`).
+    """
+
+    links: pd.DataFrame
+    persons: pd.DataFrame
+    histories: CaptureHistories
+    lists: tuple[str, ...]
+    covariates: tuple[str, ...]
+    encoding: str
+    engine: str
+    threshold: float
+    covariate_rule: str
+    quality: pd.DataFrame | None = None
+    weights: pd.DataFrame | None = None
+    sensitivity: pd.DataFrame | None = None
+    model: dict = field(default_factory=dict, repr=False)
+    notes: list[str] = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)
+    pairs: pd.DataFrame | None = field(default=None, repr=False)
+    records: pd.DataFrame | None = field(default=None, repr=False)
+    linkage_errors: pd.DataFrame | None = None
+
+    @property
+    def n_persons(self) -> int:
+        """Number of distinct persons found."""
+        return int(self.persons.shape[0])
+
+    def histories_table(self) -> pd.DataFrame:
+        """Aggregated capture histories: 0/1 list columns, covariates, ``count`` (what histories.csv holds)."""
+        h = self.histories
+        t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
+        t = t.copy()
+        for c in h.covariates:
+            t[c] = t[c].astype(object)  # unknown values stay empty cells
+        return t
+
+    def write(self, out: str | Path, *, plot: bool = True) -> list[Path]:
+        """Write links.csv, persons.csv, histories.csv and, when computed, linkage_quality.csv,
+        linkage_weights.csv (+ .png), linkage_sensitivity.csv, linkage_model.json, linkage_errors.csv,
+        linkage_settings.json (threshold, covariate rule, encoding, engine, lists, covariates), pairs.parquet
+        and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
+
+        Files are first written to a temporary folder next to `out` and moved into place
+        only when all are complete, so a failure leaves nothing half-written.
+
+        Returns the paths written. Raises OSError when the folder cannot be written.
+        """
+        import json
+
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            names = []
+
+            def put(name: str, df: pd.DataFrame) -> None:
+                """Write one table into the temporary folder and remember its name."""
+                df.to_csv(tmp / name, index=False)
+                names.append(name)
+
+            put("links.csv", self.links)
+            put("persons.csv", self.persons)
+            put("histories.csv", self.histories_table())
+            if self.quality is not None:
+                put("linkage_quality.csv", self.quality)
+            if self.weights is not None:
+                put("linkage_weights.csv", self.weights)
+                if plot and len(self.weights):
+                    plot_weight_histogram(self.weights, tmp / "linkage_weights.png", self.threshold)
+                    names.append("linkage_weights.png")
+            if self.sensitivity is not None:
+                put("linkage_sensitivity.csv", self.sensitivity)
+            if self.linkage_errors is not None:
+                put("linkage_errors.csv", self.linkage_errors)
+            for name, frame in (("pairs.parquet", self.pairs), ("records.parquet", self.records)):
+                if frame is not None:
+                    frame.to_parquet(tmp / name, index=False)
+                    names.append(name)
+            if self.model:
+                (tmp / "linkage_model.json").write_text(json.dumps(self.model, indent=1, default=str))
+                names.append("linkage_model.json")
+            # what re-clustering the pairs needs (the linkage correction reads it; no threshold to infer)
+            settings = {"threshold": self.threshold, "covariate_rule": self.covariate_rule,
+                        "encoding": self.encoding, "engine": self.engine, "lists": list(self.lists),
+                        "covariates": list(self.covariates)}
+            (tmp / "linkage_settings.json").write_text(json.dumps(settings, indent=1))
+            names.append("linkage_settings.json")
+            out.mkdir(parents=True, exist_ok=True)
+            for n in names:
+                os.replace(tmp / n, out / n)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return [out / n for n in names]
+
+    def __str__(self) -> str:
+        regs = self.links.shape[0]
+        return (
+            f"{regs:,} registrations from {len(self.lists)} organisations linked into {self.n_persons:,} persons "
+            f"({self.encoding}, {self.engine}, threshold {self.threshold:g})"
+        )

@@ -1,0 +1,185 @@
+"""Batched IRLS: one log-linear model refitted to many count vectors at once (bootstrap replicates).
+
+:func:`irls_poisson_batch` takes the same Newton steps as :func:`darkfigure.loglinear.fit.irls_poisson`
+for all rows together (X'WX of every row by one matrix product, :class:`GramProducts`);
+:func:`interior_certificate_batch` proves the converged fits interior. Used by
+:mod:`darkfigure.loglinear.batch_refit`. Its own module so that :mod:`darkfigure.loglinear.fit` keeps to
+the single fit; every name is still importable from there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["GramProducts", "interior_certificate_batch", "irls_poisson_batch"]
+
+
+class GramProducts:
+    """X'WX of one design for many weight vectors at once, as one matrix product.
+
+    X'diag(w)X = sum_c w_c x_c x_c', so with Z the (C, q) matrix of the distinct products
+    x_cj x_ck (j <= k) of the columns, the information of B fits is ``(W @ Z)`` scattered
+    into (B, P, P): one GEMM instead of B small ones. Products of 0/1 columns of a
+    hierarchical model repeat (A * A:B = A:B), so the distinct ones are far fewer than
+    P(P+1)/2 (442 of 1,128 for the simdat model).
+
+    Parameters
+    ----------
+    x : ndarray of shape (C, P)
+    """
+
+    def __init__(self, x: np.ndarray):
+        c, p = x.shape
+        iu, ju = np.triu_indices(p)
+        zt = np.ascontiguousarray((x[:, iu] * x[:, ju]).T)  # (P(P+1)/2, C)
+        first: dict[bytes, int] = {}
+        inv = np.array([first.setdefault(r.tobytes(), len(first)) for r in zt], dtype=np.int64)
+        keep = np.unique(inv, return_index=True)[1]  # the first column of each distinct product
+        self.z = np.ascontiguousarray(zt[keep].T)  # (C, q)
+        full = np.empty((p, p), dtype=np.int64)
+        full[iu, ju] = inv
+        full[ju, iu] = inv
+        self.index = full.ravel()
+        self.p = p
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        """X'diag(w_b)X for every row of `w` (B, C): shape (B, P, P)."""
+        return (w @ self.z)[:, self.index].reshape(w.shape[0], self.p, self.p)
+
+
+def _deviance_rows(y: np.ndarray, ylogy: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Poisson deviance of each row of `mu` (B, C) against counts `y` (B, C), as :func:`_deviance`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, ylogy - y * np.log(mu), 0.0)
+    return 2.0 * np.sum(t - (y - mu), axis=1)
+
+
+def _solve_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve a[i] z = b[i] for every i (shapes (B, P, P), (B, P)); least squares where singular."""
+    try:
+        return np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        out = np.empty_like(b)
+        for i in range(len(b)):
+            try:
+                out[i] = np.linalg.solve(a[i], b[i])
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(a[i], b[i], rcond=1e-13)[0]
+        return out
+
+
+def irls_poisson_batch(
+    x: np.ndarray,
+    y: np.ndarray,
+    mu_start: np.ndarray,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    gram: GramProducts | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`irls_poisson` for many count vectors on one full-rank design, vectorised over them.
+
+    The same iteration as :func:`irls_poisson` for each row of `y` (Newton on the canonical
+    link from `mu_start`, step-halving when the deviance rises, stop when the relative
+    change of deviance is below `tol`; McCullagh & Nelder 1989, sec. 2.5), each row on its
+    own: rows stop as they converge, and a row's numbers do not depend on the others'. The
+    information matrices of all rows come from one matrix product (:class:`GramProducts`).
+    Bootstrap replicates of one model are fitted this way (Efron & Tibshirani 1993, ch. 6).
+
+    Parameters
+    ----------
+    x : ndarray of shape (C, P)
+        Design of full column rank over the cells.
+    y : ndarray of shape (B, C)
+        Counts, one row per fit.
+    mu_start : ndarray of shape (C,) or (B, C)
+        Starting fitted values (e.g. the original fit for every replicate).
+    tol, max_iter : float, int
+        As :func:`irls_poisson`.
+    gram : GramProducts, optional
+        Of `x`, when already built.
+
+    Returns
+    -------
+    beta : ndarray of shape (B, P)
+    mu : ndarray of shape (B, C)
+    deviance : ndarray of shape (B,)
+    converged : ndarray of bool, shape (B,)
+        False also for rows whose iteration broke down (non-finite values).
+    """
+    nb, c = y.shape
+    p = x.shape[1]
+    gram = gram or GramProducts(x)
+    mu = np.maximum(np.broadcast_to(np.asarray(mu_start, dtype=float), (nb, c)), 1e-10)
+    eta = np.log(mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    dev = _deviance_rows(y, ylogy, mu)
+    beta = np.zeros((nb, p))
+    conv = np.zeros(nb, dtype=bool)
+    active = np.arange(nb)
+    for it in range(max_iter):
+        if active.size == 0:
+            break
+        ya, ma, ea, la = y[active], mu[active], eta[active], ylogy[active]
+        rhs = (ma * ea + ya - ma) @ x  # X'W z with z = eta + (y - mu) / mu
+        bnew = _solve_rows(gram(ma), rhs)
+        eta_new = bnew @ x.T
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))
+            dev_new = _deviance_rows(ya, la, mu_new)
+            if it > 0:
+                bad = ~np.isfinite(dev_new) | (dev_new > dev[active] * (1 + 1e-12) + 1e-12)
+                bsmall = beta[active]
+                for _ in range(30):  # step-halving, row by row as irls_poisson
+                    if not bad.any():
+                        break
+                    bnew[bad] = 0.5 * (bnew[bad] + bsmall[bad])
+                    eta_new[bad] = bnew[bad] @ x.T
+                    mu_new[bad] = np.exp(np.clip(eta_new[bad], -700.0, 700.0))
+                    dev_new[bad] = _deviance_rows(ya[bad], la[bad], mu_new[bad])
+                    bad &= ~np.isfinite(dev_new) | (dev_new > dev[active] * (1 + 1e-12) + 1e-12)
+            change = np.abs(dev_new - dev[active]) / (np.abs(dev_new) + 0.1)
+        beta[active], mu[active], eta[active], dev[active] = bnew, mu_new, eta_new, dev_new
+        done = (change < tol) & (it > 0)
+        broken = ~np.isfinite(dev_new) | ~np.isfinite(bnew).all(axis=1)
+        conv[active[done & ~broken]] = True
+        active = active[~done & ~broken]
+    return beta, mu, dev, conv
+
+
+def interior_certificate_batch(
+    x: np.ndarray, y: np.ndarray, mu: np.ndarray, *, gram: GramProducts | None = None, margin: float = 0.49
+) -> np.ndarray:
+    """:func:`.existence.interior_certificate` for many fits of one full-rank design, cautiously.
+
+    One Newton step s_b from each fit, X'W_bX s_b = X'(y_b - mu_b), solved by the normal
+    equations for all rows at once; row b is certified (its MLE exists: Haberman 1974,
+    Thm 2.3) when every cell's X s_b exceeds -`margin`. The margin is a little stricter than
+    the single-fit test's 0.5, so that the normal equations' rounding cannot certify a fit the
+    QR-based test would not (on 1,000 simdat replicates, with fitted values down to 1e-15, the
+    two steps' X s differ by at most 4e-7); as there, fits with a cell below 1e-14 n are not
+    certified. Rows not certified go to the exact test.
+
+    Parameters
+    ----------
+    x : ndarray of shape (C, P)
+    y, mu : ndarray of shape (B, C)
+    gram : GramProducts, optional
+    margin : float
+
+    Returns
+    -------
+    ndarray of bool, shape (B,)
+    """
+    gram = gram or GramProducts(x)
+    n_obs = np.maximum(y.sum(axis=1), 1.0)
+    ok = np.isfinite(mu).all(axis=1) & (mu.min(axis=1, initial=np.inf) > 1e-14 * n_obs)
+    out = np.zeros(len(y), dtype=bool)
+    idx = np.flatnonzero(ok)
+    if idx.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = _solve_rows(gram(mu[idx]), (y[idx] - mu[idx]) @ x)
+            d = step @ x.T
+            out[idx] = np.isfinite(d).all(axis=1) & (d.min(axis=1) > -margin)
+    return out
