@@ -239,6 +239,7 @@ def _remove_stale(folder: Path, stale: dict[str, dict], manifest: dict,
 def _tell(removed: list, kept: list, notify: Callable[[str], None] | None) -> None:
     """Say which files of earlier runs were removed or kept (``notify``, else a UserWarning)."""
     def say(msg: str) -> None:
+        """Pass one message to `notify`, or warn (UserWarning) when no callback was given."""
         if notify is not None:
             notify(msg)
         else:

@@ -394,6 +394,7 @@ def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target:
         return float("nan"), float("nan")
 
     def nll(theta):
+        """Negative log-likelihood of the logistic calibration and its gradient, theta = (intercept, slope)."""
         z = theta[0] + theta[1] * x
         ll = t * log_expit(z) + (1 - t) * log_expit(-z)
         r = t - expit(z)

@@ -127,6 +127,7 @@ def irls_poisson(
     yp = y[pos]
 
     def dev_of(m: np.ndarray) -> float:
+        """Poisson deviance of fitted means m (shape (cells,)) against the counts y; 0·log 0 = 0."""
         return 2.0 * (float(yp @ np.log(yp / m[pos])) - float(np.sum(y - m)))
 
     dev = dev_of(mu)
