@@ -25,236 +25,26 @@ the draws and ``T = W + (1 + 1/M) B`` (on the N scale).
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .. import __version__
 from ..errors import DataError
 from .cache import MemoryCache, ResultCache, unit_key
+from .combining import COMBINE, combine
 from .engines import ENGINES, Progress, run_local, run_spark
 from .reading import _histories, _plain, _read_frame, read_replicates
+from .result import StrataResult
 from .units import METHODS, Unit, derive_seed
 
 __all__ = ["StrataResult", "estimate_strata", "combine", "read_replicates", "COMBINE"]
 
-COMBINE = ("auto", "rubin", "pooled")
 #: a --by column with more levels than this share of the persons is most likely an identifier
 _ID_LIKE_SHARE = 0.5
-
-
-@dataclass
-class StrataResult:
-    """What :func:`estimate_strata` returns.
-
-    The total over the estimated strata also answers the result protocol of
-    :mod:`darkfigure.results` (through :meth:`as_result`, a :class:`~darkfigure.results.Result`):
-    ``nhat``, ``dark_figure``, ``n_observed`` (persons in the estimated strata),
-    ``confidence_interval``, ``summary``, ``to_frame()`` (the rows of ``totals``), ``_repr_html_``;
-    ``to_dict()`` carries the protocol's keys beside those of ``strata.json``.
-
-    Attributes
-    ----------
-    table : DataFrame
-        One row per stratum: the ``by`` columns, ``observed`` (mean over replicates), ``nhat``,
-        ``lower``, ``upper``, ``status`` (``estimated`` / ``not estimable`` / ``failed``),
-        ``reason``, ``replicates`` (estimated in how many), ``var_share_replicates``,
-        ``lists_used``, ``warnings``, ``seconds`` (summed over replicates).
-    totals : DataFrame
-        ``group`` (``total`` or a ``by`` column), ``level``, ``strata`` (estimable strata
-        added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
-        ``strata_left_out``, ``observed_left_out`` (persons in strata not estimable, not in N̂),
-        ``bootstrap_bias`` (log-linear: mean of the summed bootstrap draws minus the summed N̂, the
-        bootstrap's estimate of the summed small-sample bias), ``nhat_uncorrected`` (log-linear: the
-        plain sum of the strata's N̂; ``nhat`` is ``nhat_uncorrected - bootstrap_bias`` when the
-        totals are bias-corrected, see `total_bias` of :func:`estimate_strata`).
-    settings : dict
-    warnings : list of str
-        About the run as a whole (identifier-like columns, replicate files left out, strata that fit
-        poorly, ...).
-    counts : dict
-        ``units``, ``computed``, ``from_cache``, ``strata``, ``estimated``, ``not_estimable``.
-    seconds : float
-    """
-
-    table: pd.DataFrame
-    totals: pd.DataFrame
-    settings: dict
-    warnings: list[str] = field(default_factory=list)
-    counts: dict = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def as_result(self):
-        """The total over the estimated strata as a :class:`~darkfigure.results.Result` (NaN when none is).
-
-        ``groups`` holds the totals by ``by`` column (columns :data:`~darkfigure.results.FRAME_COLUMNS`).
-        """
-        from ..results import FRAME_COLUMNS, ConfidenceInterval, Result
-
-        t = self.totals.iloc[0] if len(self.totals) else None
-        ok = t is not None and t["strata"] > 0 and np.isfinite(t["nhat"])
-        ms = self.settings.get("method_settings") or {}
-        if self.settings["method"] == "loglinear":
-            how = ms.get("ci") or "parametric"
-            model = ms.get("model") or ("main effects" if ms.get("search") == "none" else f"search {ms.get('search')}")
-        else:
-            how, model = "credible", "latent classes"
-        groups = self.totals[list(FRAME_COLUMNS)].copy() if len(self.totals) else None
-        return Result(
-            method=f"strata:{self.settings['method']}",
-            nhat=float(t["nhat"]) if ok else float("nan"),
-            n_observed=int(round(float(t["observed"]))) if ok else 0,
-            confidence_interval=ConfidenceInterval(float(t["lower"]) if ok else float("nan"),
-                                                   float(t["upper"]) if ok else float("nan"), how,
-                                                   float(self.settings["level"])),
-            warnings=tuple(self.warnings), model=f"{model} per stratum", status="ok" if ok else "not identified",
-            raw=None, groups=groups)
-
-    @property
-    def nhat(self) -> float:
-        """N̂ of the total over the estimated strata (NaN when no stratum is estimable)."""
-        return self.as_result().nhat
-
-    @property
-    def n_observed(self) -> int:
-        """Persons observed in the estimated strata (those the total's N̂ covers)."""
-        return self.as_result().n_observed
-
-    @property
-    def dark_figure(self) -> float:
-        """N̂ − observed for the total over the estimated strata."""
-        return self.as_result().dark_figure
-
-    @property
-    def confidence_interval(self):
-        """The total's :class:`~darkfigure.results.ConfidenceInterval`."""
-        return self.as_result().confidence_interval
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """One row with the columns of :data:`darkfigure.results.SUMMARY_COLUMNS` for the total."""
-        return self.as_result().summary
-
-    def to_frame(self) -> pd.DataFrame:
-        """The totals (overall, then by each ``by`` column) with the columns :data:`~darkfigure.results.FRAME_COLUMNS`."""
-        return self.as_result().to_frame()
-
-    def _repr_html_(self) -> str:
-        """Notebook display: the total as every result shows it, then the strata counts."""
-        c = self.counts
-        return (self.as_result()._repr_html_() + f"<p>{c['strata']:,} strata: {c['estimated']:,} estimated, "
-                f"{c['not_estimable']:,} not (the <code>table</code> attribute has every stratum)</p>")
-
-    def to_dict(self) -> dict:
-        """JSON-able summary (``strata.json``): the result protocol's keys for the total, then settings, rule,
-        counts, warnings, not-estimable strata."""
-        bad = self.table[self.table["status"] != "estimated"]
-        by = self.settings["by"]
-        res = self.as_result()
-        return {
-            **{k: v for k, v in res.to_dict().items() if k not in ("details", "to_publish", "identifying_assumption")},
-            "darkfigure_version": __version__,
-            "settings": self.settings,
-            "estimability_rule": RULE_TEXT.format(**self.settings),
-            "counts": self.counts,
-            "warnings": self.warnings,
-            "not_estimable": [
-                {**{c: _plain(r[c]) for c in by}, "status": r["status"], "reason": r["reason"]}
-                for _, r in bad.iterrows()
-            ],
-            "seconds": self.seconds,
-        }
-
-    def write(self, out: str | Path) -> list[Path]:
-        """Write ``strata.csv``, ``totals.csv`` and ``strata.json`` into `out` (called through
-        :func:`darkfigure.outputs.write_folder`, which makes the writes safe and atomic)."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        files = [out / "strata.csv", out / "totals.csv", out / "strata.json"]
-        self.table.to_csv(files[0], index=False)
-        self.totals.to_csv(files[1], index=False)
-        files[2].write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
-        return files
-
-    def __str__(self) -> str:
-        t = self.totals.iloc[0]
-        c = self.counts
-        if not c["estimated"]:
-            return f"{c['strata']:,} strata, none estimable: no total" + "".join(f"\n  warning: {w}" for w in self.warnings)
-        return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
-                f"estimated N̂ = {t['nhat']:,.0f} ({self.settings['level']:.0%} interval {t['lower']:,.0f} – "
-                f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache")
-
-
-RULE_TEXT = (
-    "a stratum is estimable when (1) at least {min_observed} persons are observed in it; (2) at least 2 lists "
-    "(log-linear) or 3 lists (LCMCR) have records in it (lists with none are left out of its fit); (3) a fixed "
-    "model names no list without records; (4) the fit identifies N (a finite MLE / chains that did not diverge) "
-    "and N̂ is at most {max_ratio} times the observed. With replicates, a stratum must be estimable in every "
-    "replicate"
-)
-
-
-# ----------------------------------------------------------------------------- combining replicates
-def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: str, level: float) -> dict:
-    """Combine M replicates of one estimand (a stratum or a total).
-
-    Parameters
-    ----------
-    points : ndarray of float, shape (M,)
-        Point estimate N̂_m of each replicate.
-    draws : ndarray of float, shape (M, B)
-        Bootstrap replicates / posterior draws of N in each replicate.
-    observed : ndarray of float, shape (M,)
-        Persons observed in each replicate (the lower limit of N).
-    how : {"rubin", "pooled"}
-        ``rubin``: Rubin's rules on log N: ``q_m = log N̂_m``, within variance ``U_m`` the
-        variance of ``log draws``, ``T = Ū + (1 + 1/M) B``, interval ``exp(q̄ ± t_ν sqrt(T))``
-        with Rubin's degrees of freedom ``ν = (M - 1)(1 + Ū / ((1 + 1/M) B))²`` (Rubin 1987,
-        eq. 3.1.6; verdata's ``combine_estimates`` does the same on log n0). ``pooled``: the
-        quantiles of all M x B draws (the mixture of the replicates' distributions; its variance
-        is E[Var] + Var[E], the law of total variance). With M = 1 both are the percentiles of
-        the draws (R quantile type 7).
-    level : float
-
-    Returns
-    -------
-    dict
-        ``nhat`` (mean of the points: law of total expectation), ``lower``, ``upper`` (at least
-        the mean observed), ``var_share_replicates`` ((1 + 1/M) B / T on the N scale; 0 for M = 1),
-        ``within_var``, ``between_var``.
-    """
-    points = np.asarray(points, dtype=float)
-    draws = np.atleast_2d(np.asarray(draws, dtype=float))
-    M = len(points)
-    obs = float(np.mean(observed))
-    nhat = float(points.mean())
-    a = (1 - level) / 2
-    W = float(np.mean(draws.var(axis=1, ddof=1))) if draws.shape[1] > 1 else 0.0
-    B = float(points.var(ddof=1)) if M > 1 else 0.0
-    T = W + (1 + 1 / M) * B
-    share = (1 + 1 / M) * B / T if T > 0 else 0.0
-    if M == 1 or how == "pooled":
-        lo, hi = np.quantile(draws.ravel(), [a, 1 - a])
-    else:
-        q = np.log(np.maximum(points, 1e-9))
-        U = float(np.mean(np.log(np.maximum(draws, 1e-9)).var(axis=1, ddof=1)))
-        Bq = float(q.var(ddof=1))
-        Tq = U + (1 + 1 / M) * Bq
-        if Bq > 0:
-            nu = (M - 1) * (1 + U / ((1 + 1 / M) * Bq)) ** 2
-            t = float(stats.t.ppf(1 - a, nu))
-        else:
-            t = float(stats.norm.ppf(1 - a))
-        lo, hi = float(np.exp(q.mean() - t * np.sqrt(Tq))), float(np.exp(q.mean() + t * np.sqrt(Tq)))
-    return {"nhat": nhat, "lower": float(max(lo, obs)), "upper": float(max(hi, obs)), "var_share_replicates": share,
-            "within_var": W, "between_var": B}
 
 
 def _split(h, by) -> dict:
