@@ -86,3 +86,13 @@ def side_by_side(title: str, jobs: dict[str, list[str]], runs: int = 3, show=Non
         print(f"RATIO {title}: {names[0]} / {k} = {med[names[0]] / med[k]:.1f}x "
               f"(medians {med[names[0]]:.1f} s / {med[k]:.2f} s; {load_txt})")
     return med
+
+
+def result_line(name: str, out: str) -> str:
+    """The line of a run's output that names its result (R's ``RESULT ...`` or darkfigure's ``│ N̂ ...`` row),
+    squeezed to 110 characters; '' when there is none. ``name`` is the job's name (unused; `side_by_side`'s
+    ``show`` signature)."""
+    for ln in out.splitlines():
+        if ln.startswith("RESULT") or ln.strip().startswith("│ N̂"):
+            return " ".join(ln.strip("│ ").split())[:110]
+    return ""

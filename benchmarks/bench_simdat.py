@@ -13,16 +13,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import DATASETS, darkfigure_argv, median_time, r_job, side_by_side  # noqa: E402
+from _common import DATASETS, darkfigure_argv, median_time, r_job, result_line, side_by_side  # noqa: E402
 
 REPS = 1000
-
-
-def _show(name: str, out: str) -> str:
-    for ln in out.splitlines():
-        if ln.startswith("RESULT") or ln.strip().startswith("│ N̂"):
-            return " ".join(ln.strip("│ ").split())[:110]
-    return ""
 
 
 def inner(repeat: int = 3) -> None:
@@ -48,7 +41,7 @@ def main(runs: int = 3) -> None:
         jobs["R mse"] = ["Rscript", str(r), str(DATASETS), str(REPS)]
     jobs["darkfigure"] = darkfigure_argv("estimate", "cruyff_simdat", "--year", "Y", "--year-degree", "2", "--search",
                                          "cruyff", "--ci", "parametric", "--reps", str(REPS), "--seed", "1")
-    side_by_side(f"simdat: Cruyff search + {REPS:,} parametric replicates", jobs, runs, show=_show)
+    side_by_side(f"simdat: Cruyff search + {REPS:,} parametric replicates", jobs, runs, show=result_line)
 
 
 if __name__ == "__main__":

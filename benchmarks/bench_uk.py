@@ -14,16 +14,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import DATASETS, darkfigure_argv, median_time, r_job, side_by_side  # noqa: E402
+from _common import DATASETS, darkfigure_argv, median_time, r_job, result_line, side_by_side  # noqa: E402
 
 REPS = 1000
-
-
-def _show(name: str, out: str) -> str:
-    for ln in out.splitlines():
-        if ln.startswith("RESULT") or ln.strip().startswith("│ N̂"):
-            return " ".join(ln.strip("│ ").split())[:110]
-    return ""
 
 
 def inner(repeat: int = 3) -> None:
@@ -44,7 +37,7 @@ def main(runs: int = 3) -> None:
         jobs["R SparseMSE"] = ["Rscript", str(r), str(DATASETS), str(REPS)]
     jobs["darkfigure"] = darkfigure_argv("estimate", "uk_2013", "--search", "pvalue", "--ci",
                                          "nonparametric-conditional", "--reps", str(REPS), "--seed", "1234")
-    side_by_side(f"UK: stepwise + {REPS:,} nonparametric replicates with re-selection, BCa", jobs, runs, show=_show)
+    side_by_side(f"UK: stepwise + {REPS:,} nonparametric replicates with re-selection, BCa", jobs, runs, show=result_line)
 
 
 if __name__ == "__main__":
