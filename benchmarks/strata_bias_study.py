@@ -15,7 +15,7 @@ Settings (name: regions x periods strata, stratum sizes, capture probabilities):
   correction should change little);
 * ``four``: 4 lists, 10 x 10, sizes 30-150, capture 0.1-0.35 (held out).
 
-Run: nice -n 10 python benchmarks/strata_bias_study.py [setting ...] [--populations P] [--reps B]
+Run: nice -n 10 python benchmarks/strata_bias_study.py [setting ...] [--populations P] [--reps B] [--search auto]
 """
 
 from __future__ import annotations
@@ -35,8 +35,12 @@ SETTINGS = {
 }
 
 
-def run(setting: str, populations: int, reps: int, seed0: int = 20261205) -> dict:
-    """Coverage, relative bias and width of the total for both treatments over `populations` draws."""
+def run(setting: str, populations: int, reps: int, seed0: int = 20261205, search: str = "none") -> dict:
+    """Coverage, relative bias and width of the total for both treatments over `populations` draws.
+
+    `search` is the per-stratum model search: "none" (main effects, the right model here) or "auto"
+    (darkfigure's default: searched, with the model-averaged interval).
+    """
     cfg = SETTINGS[setting]
     out = {m: {"cover": [], "rel": [], "width": []} for m in ("correct", "report")}
     t0 = time.perf_counter()
@@ -46,12 +50,12 @@ def run(setting: str, populations: int, reps: int, seed0: int = 20261205) -> dic
         truth = float(sim.truth["N"].sum())
         for m in out:
             r = estimate_strata(sim.persons, by="region,period", method="loglinear", reps=reps, seed=seed0 + p,
-                                n_jobs=1, total_bias=m, search="none")
+                                n_jobs=1, total_bias=m, search=search)
             tot = r.totals.iloc[0]
             out[m]["cover"].append(tot["lower"] <= truth <= tot["upper"])
             out[m]["rel"].append(tot["nhat"] / truth - 1)
             out[m]["width"].append((tot["upper"] - tot["lower"]) / truth)
-    res = {"setting": setting, "populations": populations, "seconds": time.perf_counter() - t0}
+    res = {"setting": setting, "search": search, "populations": populations, "seconds": time.perf_counter() - t0}
     for m, v in out.items():
         res[m] = {"coverage": float(np.mean(v["cover"])), "mean_rel_bias": float(np.mean(v["rel"])),
                   "median_rel_width": float(np.median(v["width"]))}
@@ -63,10 +67,12 @@ def main() -> None:
     ap.add_argument("settings", nargs="*", default=list(SETTINGS))
     ap.add_argument("--populations", type=int, default=100)
     ap.add_argument("--reps", type=int, default=200)
+    ap.add_argument("--search", default="none", choices=["none", "auto"],
+                    help="per-stratum search: none (main effects) or auto (the default of `darkfigure strata`)")
     a = ap.parse_args()
     for s in a.settings:
-        r = run(s, a.populations, a.reps)
-        print(f"{s:6s} P={r['populations']:3d} ({r['seconds']:.0f} s)", flush=True)
+        r = run(s, a.populations, a.reps, search=a.search)
+        print(f"{s:6s} search={a.search} P={r['populations']:3d} ({r['seconds']:.0f} s)", flush=True)
         for m in ("correct", "report"):
             v = r[m]
             print(f"   {m:8s} coverage {v['coverage']:.2f}  bias {100 * v['mean_rel_bias']:+.2f}%  "
