@@ -204,16 +204,30 @@ def test_lcmcr_pools_posterior_draws(sim, tmp_path):
     assert ((m["lower"] <= truth) & (truth <= m["upper"])).sum() >= 3
 
 
+def test_lcmcr_strata_that_did_not_converge_are_counted_for_the_run(sim):
+    # chains far too short to converge: every stratum says so, and the run says how many did
+    r = estimate_strata(sim.persons, by="region", method="lcmcr", burnin=20, samples=30, thinning=1, chains=2,
+                        seed=5, n_jobs=1)
+    est = r.table[r.table["status"] == "estimated"]
+    flagged = est["warnings"].str.contains("R-hat|bulk ESS").sum()
+    assert flagged >= 1
+    run = [w for w in r.warnings if "estimated strata" in w and "not reliable yet" in w]
+    assert len(run) == 1 and f"of {len(est)} estimated strata" in run[0]
+
+
 # ----------------------------------------------------------------------------- bad input
-def test_identifier_like_by_column_and_one_list_strata():
+def test_identifier_like_by_column_and_one_list_strata(tmp_path):
     rng = np.random.default_rng(0)
     n = 1500
     x = (rng.random((n, 3)) < 0.4).astype(int)
     x[x.sum(axis=1) == 0, 0] = 1
     f = pd.DataFrame(x, columns=["A", "B", "C"])
     f["person"] = [f"p{i}" for i in range(n)]
-    r = estimate_strata(f, by="person", reps=50, n_jobs=1)
+    r = estimate_strata(f, by="person", reps=50, n_jobs=1, cache=tmp_path / "cache")
     assert r.counts["estimated"] == 0 and r.counts["not_estimable"] == n
+    # rules 1-3 are applied before dispatch: no unit is fitted, none is written to the cache
+    assert r.counts["computed"] == 0 and r.counts["from_cache"] == 0
+    assert not list((tmp_path / "cache").glob("??/*.npz"))
     assert "looks like an identifier" in " ".join(r.warnings)
     assert r.table["reason"].str.contains("only 1 person").all()
     # a stratum where one list only has records: not estimable, said why; the others go on

@@ -39,7 +39,7 @@ from .combining import COMBINE, combine
 from .engines import ENGINES, Progress, run_local, run_spark
 from .reading import _histories, _plain, _read_frame, read_replicates
 from .result import StrataResult
-from .units import METHODS, Unit, derive_seed
+from .units import METHODS, Unit, derive_seed, quick_verdict
 
 __all__ = ["StrataResult", "estimate_strata", "combine", "read_replicates", "COMBINE"]
 
@@ -299,13 +299,19 @@ def estimate_strata(
     store = MemoryCache() if cache is None else ResultCache(cache)
     results: dict[tuple[int, int], dict] = {}
     todo = []
+    quick = 0
     for u in units:
+        verdict = quick_verdict(u)  # rules 1-3 need no fit: neither a worker nor the cache
+        if verdict is not None:
+            results[(u.stratum, u.replicate)] = verdict
+            quick += 1
+            continue
         got = store.get(u.key) if cache is not None else None
         if got is not None:
             results[(u.stratum, u.replicate)] = got
         else:
             todo.append(u)
-    from_cache = len(units) - len(todo)
+    from_cache = len(units) - len(todo) - quick
     per = {}
     for u in todo:
         per[u.stratum] = per.get(u.stratum, 0) + 1
@@ -451,6 +457,16 @@ def estimate_strata(
                   "--method lcmcr")
         warnings.append(f"{poor:,} of {n_est:,} estimated strata fit the model poorly (deviance test p < 0.001): "
                         f"their N̂, and so the totals, may be far off; {advice}")
+    if method == "lcmcr":
+        est_w = table.loc[table["status"].eq("estimated"), "warnings"].astype(str)
+        unconverged = int(est_w.str.contains("R-hat", regex=False).sum())
+        few = int(est_w.str.contains("bulk ESS", regex=False).sum())
+        if unconverged or few:
+            parts = ([f"{unconverged:,} have chains that disagree (R-hat > 1.01)"] if unconverged else []) + (
+                [f"{few:,} too few effective draws (bulk ESS < 400)"] if few else [])
+            warnings.append(
+                f"of {n_est:,} estimated strata, {' and '.join(parts)}: their N̂, and so the totals, are not "
+                "reliable yet; run longer (--burnin, --samples, --thinning) before using them")
     settings = {"by": by, "method": method, "lists": list(lists_all), "replicates": rep_names if replicates else None,
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Unit", "run_unit", "estimability", "derive_seed", "METHODS", "MIN_LISTS"]
+__all__ = ["Unit", "run_unit", "quick_verdict", "estimability", "derive_seed", "METHODS", "MIN_LISTS"]
 
 METHODS = ("loglinear", "lcmcr")
 #: lists with records a stratum needs, per method
@@ -150,6 +150,30 @@ def _histories(lists, cells, counts):
     return CaptureHistories(lists=tuple(lists), covariates=(), levels={}, table=t)
 
 
+def quick_verdict(u: Unit) -> dict | None:
+    """The ``not estimable`` result of a unit that fails rules 1–3 (no fit needed), else None.
+
+    Cheap (a sum over the unit's patterns), so the run applies it before dispatching work to
+    workers or writing the cache: a ``--by`` column with thousands of one-person levels then costs
+    milliseconds per stratum, not a process round trip and a cache file each.
+
+    Returns
+    -------
+    dict or None
+        The result dict of :func:`run_unit` (status ``not estimable``, the rule's reason), or None
+        when the unit passes rules 1–3 and must be fitted.
+    """
+    cells = np.asarray(u.cells, dtype=np.int8)
+    counts = np.asarray(u.counts, dtype=np.int64)
+    n = int(counts.sum())
+    per_list = (cells * counts[:, None]).sum(axis=0) if len(counts) else np.zeros(len(u.lists), dtype=np.int64)
+    ok, reason, used = estimability(u.lists, per_list, n, u.method, u.settings)
+    if ok:
+        return None
+    return {"status": "not estimable", "reason": reason, "observed": n, "nhat": None, "lower": None, "upper": None,
+            "lists_used": ",".join(used), "warnings": [], "seconds": 0.0, "draws": None}
+
+
 def run_unit(u: Unit) -> dict:
     """Estimate one unit; never raises for a stratum the data cannot support.
 
@@ -169,15 +193,15 @@ def run_unit(u: Unit) -> dict:
     cells = np.asarray(u.cells, dtype=np.int8)
     counts = np.asarray(u.counts, dtype=np.int64)
     n = int(counts.sum())
-    per_list = (cells * counts[:, None]).sum(axis=0) if len(counts) else np.zeros(len(u.lists), dtype=np.int64)
+    verdict = quick_verdict(u)
+    if verdict is not None:
+        verdict["seconds"] = time.perf_counter() - t0
+        return verdict
     out = {"status": "not estimable", "reason": "", "observed": n, "nhat": None, "lower": None, "upper": None,
            "lists_used": "", "warnings": [], "seconds": 0.0, "draws": None}
-    ok, reason, used = estimability(u.lists, per_list, n, u.method, s)
+    per_list = (cells * counts[:, None]).sum(axis=0)
+    used = [str(a) for a, c in zip(u.lists, per_list, strict=True) if c > 0]
     out["lists_used"] = ",".join(used)
-    if not ok:
-        out["reason"] = reason
-        out["seconds"] = time.perf_counter() - t0
-        return out
     warns: list[str] = []
     if len(used) < len(u.lists):
         warns.append(f"list(s) {', '.join(a for a in u.lists if a not in used)} registered nobody in this stratum "
