@@ -30,6 +30,10 @@ __all__ = ["ResultCache", "MemoryCache", "unit_key", "MARKER"]
 MARKER = ".darkfigure-strata-cache"
 
 
+#: bumped when a unit's result gains or changes a field (2: ``bias``), so older results are recomputed
+_FORMAT = 2
+
+
 def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings: dict, seed: int,
              version: str) -> str:
     """SHA-256 (hex) of one unit's content: histories, method, settings, seed and version.
@@ -51,7 +55,7 @@ def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings
     rows = sorted(("".join(map(str, map(int, c))), int(n)) for c, n in zip(np.asarray(cells)[keep],
                                                                           np.asarray(counts)[keep], strict=True))
     doc = {"lists": [str(x) for x in lists], "patterns": rows, "method": method, "settings": settings,
-           "seed": int(seed), "version": version}
+           "seed": int(seed), "version": version, "format": _FORMAT}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -161,9 +161,12 @@ def estimate_strata(
     level : float
     total_bias : {"correct", "report"}
         Log-linear totals over strata: ``correct`` (default) removes the parametric bootstrap's
-        estimate of the summed small-sample bias b = mean(ΣN*) − ΣN̂ from the total and its
+        estimate of the summed small-sample bias b = Σ(mean(N*) − N̂) from the total and its
         interval (point ΣN̂ − b, draws shifted by −2b so that they centre on it: the bias-corrected
-        bootstrap of Efron & Tibshirani 1993, §10.6, applied per replicate of the data). Each
+        bootstrap of Efron & Tibshirani 1993, §10.6, applied per replicate of the data). N* are
+        the chosen model's own parametric replicates in each stratum, also when the interval
+        repeats the search (``ci="averaged"``): the bootstrap's bias of a search is not a
+        consistent estimate (Leeb & Pötscher 2005) and was found to overcorrect. Each
         stratum's MLE is biased upwards by a little in small strata (as the Lincoln–Petersen
         estimator); over hundreds of strata the biases add up while the total's standard error
         grows only as their square root, so an uncorrected total misses the truth. ``report``
@@ -367,10 +370,12 @@ def estimate_strata(
                        var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
             for gk in gkeys:
                 a = acc.setdefault(gk, {"points": np.zeros(M), "draws": np.zeros((M, dr.shape[1])),
-                                        "observed": np.zeros(M), "strata": 0})
+                                        "observed": np.zeros(M), "bias": np.zeros(M), "strata": 0})
                 if a["draws"].shape != dr.shape:
                     raise RuntimeError("strata have different numbers of draws; cannot add them")  # pragma: no cover
                 a["points"] += pts
+                # the chosen model's small-sample bias (units.py); draws' mean minus N̂ for older results
+                a["bias"] += np.array([x.get("bias", np.nan) for x in est], dtype=float)
                 a["draws"] += dr
                 a["observed"] += obs
                 a["strata"] += 1
@@ -418,7 +423,7 @@ def estimate_strata(
              "nhat_uncorrected": np.nan}
         if a is not None:
             points, draws = a["points"], a["draws"]
-            bias_m = draws.mean(axis=1) - points  # per replicate of the data, shape (M,)
+            bias_m = a["bias"]  # per replicate of the data, shape (M,): summed small-sample bias of the MLEs
             if method == "loglinear" and total_bias == "correct":
                 # bias-corrected bootstrap: point minus b; draws (centred on N̂ + b) shifted by 2b to centre on it
                 points, draws = points - bias_m, draws - 2 * bias_m[:, None]
