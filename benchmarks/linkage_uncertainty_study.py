@@ -68,7 +68,7 @@ from darkfigure.estimation import estimate
 from darkfigure.linkage import link, persons_from_links, simulate_registrations
 from darkfigure.linkage.uncertainty import LinkRun, linkage_uncertainty, loglinear_refit
 
-SETTINGS = ("standard", "typos", "no_dob")
+SETTINGS = ("standard", "typos", "no_dob", "recurring_names")
 
 
 def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_jobs: int = 2) -> dict:
@@ -95,6 +95,8 @@ def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_j
                                         None))
     t_unc = time.perf_counter() - t1
     lo_link, hi_link = np.nanquantile(le.draw_nhat, [0.025, 0.975])
+    # correction="bias" from the same draws: as-linked N̂ minus (mean over draws - as-linked), interval moved with it
+    bias = le.nhat_corrected - le.nhat_as_linked
     # truth about the pairs: calibration and false/missed links
     truth = regs["true_person_id"].astype(str).to_numpy()
     left, right = run.pairs["record_l"].to_numpy(), run.pairs["record_r"].to_numpy()
@@ -112,15 +114,26 @@ def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_j
         "nhat_true": true_same, "nhat_true_own_search": true_own, "nhat_as_linked": float(e0.nhat),
         "lower_as_linked": float(e0.lower), "upper_as_linked": float(e0.upper),
         "nhat_corrected": le.nhat_corrected, "lower": le.lower, "upper": le.upper,
+        "nhat_bias_corrected": le.nhat_corrected - 2 * bias, "lower_bias_corrected": le.lower - 2 * bias,
+        "upper_bias_corrected": le.upper - 2 * bias,
         "lower_linkage_only": float(lo_link), "upper_linkage_only": float(hi_link),
         "share_linkage": le.share_linkage,
         "false_links_est": le.false_links, "false_links_true": int((joined & ~same).sum()),
+        "false_links_true_all": int((found_pairs := _joined_pairs(lab)) - _joined_pairs(lab, truth)),
         "missed_links_est": le.missed_links, "missed_links_true_compared": int((~joined & same).sum()),
-        "missed_links_true_all": int(true_pairs - (joined & same).sum()),
+        "missed_links_true_all": int(true_pairs - _joined_pairs(lab, truth)),
+        "pairs_joined": int(found_pairs),
         "split_persons_true": int((found > 1).sum()),
         "expected_matches_scored": float(p.sum()), "matches_scored": int(same.sum()), "matches_all": true_pairs,
         "seconds_link": t_link, "seconds_linkage_interval": t_unc, "model": " + ".join(model) or "independence",
     }
+
+
+def _joined_pairs(labels: np.ndarray, truth: np.ndarray | None = None) -> int:
+    """Record pairs in one person (and, with `truth`, also truly one person)."""
+    keys = [labels] if truth is None else [labels, truth]
+    n = pd.DataFrame(dict(enumerate(keys))).groupby(list(range(len(keys)))).size().to_numpy()
+    return int((n * (n - 1) // 2).sum())
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
@@ -134,6 +147,8 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "reldiff_corrected_%": 100 * ((g["nhat_corrected"] - t) / t).mean(),
             "reldiff_as_linked_%": 100 * ((g["nhat_as_linked"] - t) / t).mean(),
             "sd_reldiff_corrected_%": 100 * ((g["nhat_corrected"] - t) / t).std(),
+            "reldiff_bias_corrected_%": 100 * ((g["nhat_bias_corrected"] - t) / t).mean(),
+            "cover_bias_corrected": ((g["lower_bias_corrected"] <= t) & (t <= g["upper_bias_corrected"])).mean(),
             "cover_corrected": ((g["lower"] <= t) & (t <= g["upper"])).mean(),
             "cover_as_linked": ((g["lower_as_linked"] <= t) & (t <= g["upper_as_linked"])).mean(),
             "cover_linkage_only": ((g["lower_linkage_only"] <= t) & (t <= g["upper_linkage_only"])).mean(),
@@ -142,6 +157,7 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "exp/true matches scored": g["expected_matches_scored"].sum() / g["matches_scored"].sum(),
             "matches scored/all": g["matches_scored"].sum() / g["matches_all"].sum(),
             "false est/true": g["false_links_est"].sum() / max(g["false_links_true"].sum(), 1),
+            "false est/true all": g["false_links_est"].sum() / max(g["false_links_true_all"].sum(), 1),
             "missed est/true compared": g["missed_links_est"].sum() / max(g["missed_links_true_compared"].sum(), 1),
             "missed est/true all": g["missed_links_est"].sum() / max(g["missed_links_true_all"].sum(), 1),
             "seconds_interval": g["seconds_linkage_interval"].mean(),
@@ -170,6 +186,9 @@ def main() -> None:
             rows.append(r)
             print(f"{setting} seed {r['seed']}: true {r['nhat_true']:,.0f} as linked {r['nhat_as_linked']:,.0f} "
                   f"corrected {r['nhat_corrected']:,.0f} [{r['lower']:,.0f}, {r['upper']:,.0f}] "
+                  f"bias-corrected {r['nhat_bias_corrected']:,.0f} "
+                  f"false {r['false_links_est']:.0f}/{r['false_links_true_all']} "
+                  f"missed {r['missed_links_est']:.0f}/{r['missed_links_true_all']} "
                   f"linkage share {r['share_linkage']:.0%}, {r['seconds_linkage_interval']:.1f} s", flush=True)
             pd.DataFrame(rows).to_csv(a.out, index=False)
     with pd.option_context("display.width", 250, "display.max_columns", 30):

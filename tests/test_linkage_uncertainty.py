@@ -40,6 +40,23 @@ def test_combine_draws_splits_variance_by_the_law_of_total_variance():
     assert c.n_draws == d
 
 
+def test_combine_draws_bias_correction_takes_the_draws_bias_off_the_as_linked_estimate():
+    # draws centred 5 above the as-linked N̂ (per cell): the point is 5 below it, the interval moves by -10
+    rng = np.random.default_rng(2)
+    pts = np.c_[105 + rng.normal(0, 1, 300), 55 + rng.normal(0, 1, 300)]
+    reps = pts[:, None, :] + rng.normal(0, 2, (300, 200, 2))
+    plain = combine_draws(pts, reps, 0.95)
+    c = combine_draws(pts, reps, 0.95, as_linked=np.array([100.0, np.nan]))
+    assert c.bias[0] == pytest.approx(plain.point[0] - 100) and c.bias[1] == 0.0
+    assert c.point[0] == pytest.approx(100 - c.bias[0]) and c.point[0] == pytest.approx(95, abs=0.2)
+    assert c.lower[0] == pytest.approx(plain.lower[0] - 2 * c.bias[0])
+    assert c.upper[0] - c.lower[0] == pytest.approx(plain.upper[0] - plain.lower[0])
+    # a cell without an as-linked N̂ keeps the mean over draws
+    assert c.point[1] == plain.point[1] and c.share_linkage[0] == plain.share_linkage[0]
+    with pytest.raises(ValueError, match="one N̂ per group cell"):
+        combine_draws(pts, reps, 0.95, as_linked=np.array([100.0]))
+
+
 def test_combine_draws_leaves_out_failed_draws_and_refuses_too_few():
     pts = np.array([[1.0], [np.nan], [3.0]])
     c = combine_draws(pts, None)
@@ -164,6 +181,24 @@ def test_uncertain_links_widen_the_interval_and_false_links_lower_nhat(known_run
     fl, ml = expected_link_errors_total(shaky)
     # below the threshold (0.5) they are not linked: no expected false links, 0.4 missed link each
     assert fl == pytest.approx(0.0, abs=1e-9) and ml == pytest.approx(0.4 * known_run[3].size)
+
+
+def test_bias_correction_mirrors_the_draws_around_the_as_linked_estimate(known_run):
+    from darkfigure.linkage.uncertainty import linkage_uncertainty, loglinear_refit
+
+    shaky = _run(known_run, 1.0, 0.4)
+    refit = loglinear_refit([], [], reps=0)
+    kw = dict(draws=6, seed=3, n_jobs=1)
+    mean = linkage_uncertainty(shaky, refit, **kw)
+    bias = linkage_uncertainty(shaky, refit, correction="bias", **kw)
+    assert mean.correction == "mean" and bias.to_dict()["correction"] == "bias"
+    np.testing.assert_allclose(bias.draw_nhat, mean.draw_nhat)  # same draws, only the combination differs
+    # the drawn false links lower N̂: the mean over draws falls below the as-linked N̂, the bias correction rises above
+    assert mean.nhat_corrected < mean.nhat_as_linked < bias.nhat_corrected
+    assert bias.nhat_corrected == pytest.approx(2 * bias.nhat_as_linked - mean.nhat_corrected)
+    assert bias.upper - bias.lower == pytest.approx(mean.upper - mean.lower)
+    with pytest.raises(ValueError, match="correction"):
+        linkage_uncertainty(shaky, refit, correction="median", **kw)
 
 
 def test_refusals(known_run, tmp_path):
