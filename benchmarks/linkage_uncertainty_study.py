@@ -95,8 +95,11 @@ def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_j
                                         None))
     t_unc = time.perf_counter() - t1
     lo_link, hi_link = np.nanquantile(le.draw_nhat, [0.025, 0.975])
-    # correction="bias" from the same draws: as-linked N̂ minus (mean over draws - as-linked), interval moved with it
-    bias = le.nhat_corrected - le.nhat_as_linked
+    # both corrections from the same draws: the bias b = mean over draws - as-linked; "bias" = as-linked - b,
+    # "mean" = as-linked + b, each with the pooled interval moved with its point
+    b = float(np.nanmean(le.draw_nhat)) - le.nhat_as_linked
+    to_mean = 2 * b if le.correction == "bias" else 0.0
+    to_bias = to_mean - 2 * b
     # truth about the pairs: calibration and false/missed links
     truth = regs["true_person_id"].astype(str).to_numpy()
     left, right = run.pairs["record_l"].to_numpy(), run.pairs["record_r"].to_numpy()
@@ -114,8 +117,11 @@ def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_j
         "nhat_true": true_same, "nhat_true_own_search": true_own, "nhat_as_linked": float(e0.nhat),
         "lower_as_linked": float(e0.lower), "upper_as_linked": float(e0.upper),
         "nhat_corrected": le.nhat_corrected, "lower": le.lower, "upper": le.upper,
-        "nhat_bias_corrected": le.nhat_corrected - 2 * bias, "lower_bias_corrected": le.lower - 2 * bias,
-        "upper_bias_corrected": le.upper - 2 * bias,
+        "correction": le.correction,
+        "nhat_bias_corrected": le.nhat_corrected + to_bias, "lower_bias_corrected": le.lower + to_bias,
+        "upper_bias_corrected": le.upper + to_bias,
+        "nhat_mean_draws": le.nhat_corrected + to_mean, "lower_mean_draws": le.lower + to_mean,
+        "upper_mean_draws": le.upper + to_mean,
         "lower_linkage_only": float(lo_link), "upper_linkage_only": float(hi_link),
         "share_linkage": le.share_linkage,
         "false_links_est": le.false_links, "false_links_true": int((joined & ~same).sum()),
@@ -149,6 +155,8 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "sd_reldiff_corrected_%": 100 * ((g["nhat_corrected"] - t) / t).std(),
             "reldiff_bias_corrected_%": 100 * ((g["nhat_bias_corrected"] - t) / t).mean(),
             "cover_bias_corrected": ((g["lower_bias_corrected"] <= t) & (t <= g["upper_bias_corrected"])).mean(),
+            "reldiff_mean_draws_%": 100 * ((g["nhat_mean_draws"] - t) / t).mean(),
+            "cover_mean_draws": ((g["lower_mean_draws"] <= t) & (t <= g["upper_mean_draws"])).mean(),
             "cover_corrected": ((g["lower"] <= t) & (t <= g["upper"])).mean(),
             "cover_as_linked": ((g["lower_as_linked"] <= t) & (t <= g["upper_as_linked"])).mean(),
             "cover_linkage_only": ((g["lower_linkage_only"] <= t) & (t <= g["upper_linkage_only"])).mean(),
@@ -186,7 +194,7 @@ def main() -> None:
             rows.append(r)
             print(f"{setting} seed {r['seed']}: true {r['nhat_true']:,.0f} as linked {r['nhat_as_linked']:,.0f} "
                   f"corrected {r['nhat_corrected']:,.0f} [{r['lower']:,.0f}, {r['upper']:,.0f}] "
-                  f"bias-corrected {r['nhat_bias_corrected']:,.0f} "
+                  f"(bias-corrected {r['nhat_bias_corrected']:,.0f}, mean over draws {r['nhat_mean_draws']:,.0f}) "
                   f"false {r['false_links_est']:.0f}/{r['false_links_true_all']} "
                   f"missed {r['missed_links_est']:.0f}/{r['missed_links_true_all']} "
                   f"linkage share {r['share_linkage']:.0%}, {r['seconds_linkage_interval']:.1f} s", flush=True)

@@ -19,11 +19,13 @@ almost as plausible. This module
 2. **re-estimates** N̂ (and every subgroup and year total) on each drawn linkage with
    the estimator's own bootstrap (any estimator: a callable returning point estimates
    and bootstrap replicates per labelled group cell);
-3. **combines** both in one place (:func:`combine_draws`): the corrected N̂ is the mean
-   over the linkage draws (the posterior mean under the linkage distribution, Sadinle
-   2018, sec. 4; or, with ``correction="bias"``, the as-linked N̂ minus the bias that the
-   draws show, the bootstrap bias correction of Chipperfield & Chambers 2015, J. Off.
-   Stat. 31:397-414), the interval the percentiles of all replicates of all draws pooled
+3. **combines** both in one place (:func:`combine_draws`): the corrected N̂ is the
+   as-linked N̂ minus the bias that the draws show (mean over draws minus as-linked: the
+   bootstrap bias correction of Chipperfield & Chambers 2015, J. Off. Stat. 31:397-414,
+   with the draws as the bootstrap world; ``correction="mean"``: the mean over the draws,
+   the posterior mean under the linkage distribution, Sadinle 2018, sec. 4, which every
+   draw's own random errors pull beyond the as-linked N̂), the interval the percentiles of
+   all replicates of all draws pooled, moved with the point
    (the mixture of the estimator's sampling distributions over the linkage
    distribution, as multiple imputations are pooled by HRDAG's verdata), and the share
    of the variance due to linkage from the law of total variance
@@ -158,8 +160,8 @@ class LinkageEstimate:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     sampler: str = "partition"
-    #: "mean" (mean over draws) or "bias" (as-linked N̂ minus the draws' bias); see :func:`linkage_uncertainty`
-    correction: str = "mean"
+    #: "bias" (as-linked N̂ minus the draws' bias) or "mean" (mean over draws); see :func:`linkage_uncertainty`
+    correction: str = "bias"
 
     @property
     def width_share_linkage(self) -> float:
@@ -258,7 +260,7 @@ def linkage_uncertainty(
     as_linked: tuple[pd.DataFrame, np.ndarray, np.ndarray | None] | None = None,
     sampler: str = "partition",
     progress: bool = False,
-    correction: str = "mean",
+    correction: str = "bias",
 ) -> LinkageEstimate:
     """N̂ corrected for linkage error, with an interval carrying the linkage's uncertainty, for any estimator.
 
@@ -286,12 +288,15 @@ def linkage_uncertainty(
     progress : bool
         A progress bar of the draws on a terminal (each draw keeps its own seed, so the
         result does not depend on how draws are grouped into tasks).
-    correction : {"mean", "bias"}
-        The corrected N̂: the mean over the draws (default; Sadinle 2018's linkage
-        averaging), or the as-linked N̂ minus the linkage bias the draws show (``mean over
-        draws - as-linked``, the bootstrap bias correction of :func:`combine_draws`; the
-        interval is then the pooled replicates moved with the point). Which is nearer the
-        N̂ from the true links: ``benchmarks/linkage_uncertainty_study.py`` reports both.
+    correction : {"bias", "mean"}
+        The corrected N̂: the as-linked N̂ minus the linkage bias the draws show (default;
+        ``mean over draws - as-linked``, the bootstrap bias correction of
+        :func:`combine_draws`; the interval is the pooled replicates moved with the point),
+        or the mean over the draws (Sadinle 2018's linkage averaging). On 12 synthetic
+        populations in 7 settings the mean over draws lay above the as-linked N̂ in 10 and
+        was further from the N̂ from the true links than no correction (mean +3.0% against
+        +2.2%), the bias correction nearer (+1.3%):
+        ``benchmarks/linkage_uncertainty_study.py`` reports both.
 
     Returns
     -------
