@@ -199,6 +199,25 @@ def test_joined_probability_takes_the_chain_through_a_shared_neighbour():
     assert q[(2, 3)] == pytest.approx(0.5 * 0.99)  # three steps: the best links of 2 and 3
 
 
+def test_joined_probability_of_a_pair_joined_against_its_own_score_takes_its_chain():
+    from darkfigure.linkage.quality import _cluster_pairs, _joined_probability, expected_link_errors
+
+    # one person {0, 1, 2}: 0-1 and 1-2 certain-ish, 0-2 scored low (typos in 2's names) but joined through 1
+    lo, hi, p = np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([0.99, 0.98, 0.02])
+    ca, cb = _cluster_pairs(np.zeros(3, dtype=int))
+    q = dict(zip(zip(ca.tolist(), cb.tolist()), _joined_probability(3, lo, hi, p, np.ones(3, bool), ca, cb, 0.5)))
+    assert q[(0, 2)] == pytest.approx(0.99 * 0.98) and q[(0, 1)] == pytest.approx(0.99)
+    # without a threshold the pair keeps its own score (as before): nearly one false link
+    q0 = dict(zip(zip(ca.tolist(), cb.tolist()), _joined_probability(3, lo, hi, p, np.ones(3, bool), ca, cb)))
+    assert q0[(0, 2)] == pytest.approx(0.02)
+    # a pair scored higher than its chain keeps its own probability
+    q1 = _joined_probability(3, lo, hi, np.array([0.6, 0.6, 0.45]), np.ones(3, bool), ca, cb, 0.5)
+    assert dict(zip(zip(ca.tolist(), cb.tolist()), q1))[(0, 2)] == pytest.approx(0.45)
+    pairs = pd.DataFrame({"record_l": lo, "record_r": hi, "match_probability": p})
+    e = expected_link_errors(np.array(["a", "b", "c"]), pairs, np.zeros(3, dtype=int))
+    assert e["false_links"].sum() == pytest.approx(0.01 + 0.02 + 1 - 0.99 * 0.98)
+
+
 def test_masked_date_calibration_recovers_a_known_logistic_curve():
     from scipy.special import expit
 

@@ -35,6 +35,9 @@ class CombinedDraws:
         so, roughly, of the squared width) of the interval due to linkage.
     n_draws : int
         Draws with a finite estimate.
+    bias : ndarray, shape (G,)
+        The linkage bias estimated from the draws, ``mean over draws - as-linked N̂``, that
+        was taken off the point and the interval (zeros when no as-linked N̂ was given).
     """
 
     point: np.ndarray
@@ -44,9 +47,11 @@ class CombinedDraws:
     var_estimator: np.ndarray
     share_linkage: np.ndarray
     n_draws: int
+    bias: np.ndarray | None = None
 
 
-def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95) -> CombinedDraws:
+def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95,
+                  as_linked: np.ndarray | None = None) -> CombinedDraws:
     """Combine point estimates per linkage draw with the estimator's bootstrap replicates per draw.
 
     The one place where linkage uncertainty and the estimator's own uncertainty meet
@@ -55,6 +60,20 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
     of all replicates pooled over draws (a draw from the pooled replicates is a draw
     from the estimator's sampling distribution under a random linkage), and the
     variance is split by the law of total variance (Rubin 1987, eq. 3.1.5).
+
+    With `as_linked` (the estimator's N̂ on the as-linked persons) the draws estimate the
+    bias that linkage errors cause, and it is taken off: ``bias = mean_d N̂_d - N̂_as_linked``,
+    point ``N̂_as_linked - bias`` and the pooled replicates shifted by ``-2 bias`` (centred on
+    that point; width unchanged). This is the bootstrap bias correction (Efron & Tibshirani
+    1993, *An introduction to the bootstrap*, sec. 10.6) with the linkage draws as the
+    bootstrap world, as Chipperfield & Chambers (2015, "Using the bootstrap to account for
+    linkage errors when analysing probabilistically linked categorical data", J. Off. Stat.
+    31:397-414) correct for linkage error: a draw's errors around the as-linked persons
+    stand for the as-linked persons' errors around the truth. The plain mean over draws is
+    biased when N̂ responds unevenly to the two kinds of error (a missed link moves it more
+    than a false one): every draw carries its own random errors, so that even with
+    calibrated match probabilities the mean over draws lies beyond the as-linked N̂ in the
+    direction its errors already push it (benchmarks/linkage_uncertainty_study.py).
 
     Parameters
     ----------
@@ -65,6 +84,9 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
         Bootstrap replicates of each draw (NaN for failed ones). None: linkage
         uncertainty only (the interval is the percentiles of `points`).
     level : float in (0, 1)
+    as_linked : ndarray, shape (G,), optional
+        N̂ of every group cell on the as-linked persons: the point and interval are
+        bias-corrected (above; cells where it is not finite are not). None: the mean over draws.
 
     Returns
     -------
@@ -100,4 +122,12 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
             var_within = np.nanmean(np.nanvar(reps, axis=1, ddof=1), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = var_between / (var_between + var_within)
-    return CombinedDraws(point, lo, hi, var_between, var_within, share, int(ok.sum()))
+    bias = np.zeros_like(point)
+    if as_linked is not None:
+        a = np.asarray(as_linked, float).reshape(-1)
+        if a.size != point.size:
+            raise ValueError(f"as_linked must have one N̂ per group cell ({point.size}), not {a.size}")
+        bias = np.where(np.isfinite(a) & np.isfinite(point), point - a, 0.0)
+        # the interval keeps its width and moves with the point (a shift of the pooled replicates by -2 bias)
+        point, lo, hi = point - 2 * bias, lo - 2 * bias, hi - 2 * bias
+    return CombinedDraws(point, lo, hi, var_between, var_within, share, int(ok.sum()), bias)

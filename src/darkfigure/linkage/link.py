@@ -414,7 +414,8 @@ def link(
     floor = edges[2] >= PAIR_FLOOR
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
-    linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)])
+    linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)],
+                                          float(threshold))
     if encoding == "plaintext":
         # matches that blocking never compared, by capture-recapture on the identifiers (pseudonymised files:
         # not estimated, the keyed tokens of one field are compared only as blocking keys)

@@ -241,6 +241,6 @@ def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -
     from .quality import expected_link_errors
 
     lab = run.labels() if labels is None else np.asarray(labels)
-    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab)
+    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab, run.threshold)
     unblocked = 0.0 if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum())
     return float(e["false_links"].sum()), float(e["missed_links"].sum()) + unblocked
