@@ -98,9 +98,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .prepare import PLACEHOLDER_BEFORE, _soundex
 from .registrations import (
     BLOCK_COLUMNS,
     BLOOM_COLUMNS,
+    DOB_PART_COLUMNS,
     IDENTIFIER_COLUMNS,
     TOKEN_COLUMNS,
     RegistrationError,
@@ -126,6 +128,11 @@ __all__ = [
 ]
 
 KEY_ENV = "DARKFIGURE_KEY"
+#: version of the encoding contract in the module docstring
+ENCODING_VERSION = 2
+#: sub-key label shared by the two name filters (version 2): a bigram sets the same bits in either, so that
+#: swapped first name and surname can be compared (Dice of one's first-name filter with the other's surname filter)
+NAME_FILTER_LABEL = "bf_name"
 MIN_KEY_BYTES = 16
 _TOKEN_HEX = 32
 _KEY_ID_LABEL = b"darkfigure key id"
@@ -394,6 +401,8 @@ def pseudonymise(
     fn = _map_unique(regs["first_name"], lambda v: normalise_name(v).replace(" ", ""))
     sn = normalise_names(regs["surname"], True, regs["first_name"]).str.replace(" ", "", regex=False)
     dob = regs["date_of_birth"].astype(str)
+    # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
+    dob = dob.where((dob == "") | (dob >= PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")), "")
     year = dob.str[:4]
     sex = _map_unique(regs["sex"], normalise_sex)
     nat = _map_unique(regs["nationality"], normalise_nationality)
@@ -410,6 +419,31 @@ def pseudonymise(
     hi = pd.Series(np.where(fn.to_numpy() <= sn.to_numpy(), sn, fn), index=regs.index)
     initials = pd.Series(["".join(sorted(x)) for x in zip(fn.str[:1], sn.str[:1])], index=regs.index, dtype=object)
     initials = initials.where((fn != "") & (sn != ""), "")
+    fsx, ssx = _map_unique(fn, lambda v: _soundex(v) or ""), _map_unique(sn, lambda v: _soundex(v) or "")
+
+    def pair(a: pd.Series, b: pd.Series) -> pd.Series:
+        """a and b sorted and joined by '|' row by row (equal when the names were swapped); '' if either is empty."""
+        av, bv = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+        return joined(pd.Series(np.where(av <= bv, av, bv), index=a.index),
+                      pd.Series(np.where(av <= bv, bv, av), index=a.index))
+
+    mo, dd = dob.str[5:7], dob.str[8:10]
+    md = dob.str[5:10]
+    has = dob != ""
+    yi = pd.to_numeric(year.where(has), errors="coerce")
+    mi, di = pd.to_numeric(mo.where(has), errors="coerce"), pd.to_numeric(dd.where(has), errors="coerce")
+
+    def window(v: pd.Series, width: int, offset: int) -> pd.Series:
+        """floor((v + offset) / width) as text, '' where v is missing: values within width-1 share a window."""
+        w = ((v + offset) // width).astype("Int64").astype(str)
+        return w.where(has, "")
+
+    dob_parts = {
+        "tok_dob_swap": joined(year, pair(mo, dd)),
+        **{f"tok_dob_md_y{o}": joined(md, window(yi, 3, o)) for o in range(3)},
+        **{f"tok_dob_ym_d{o}": joined(dob.str[:7], window(di, 3, o)) for o in range(3)},
+        **{f"tok_dob_yd_m{o}": joined(year, dd, window(mi, 2, o)) for o in range(2)},
+    }
     plain_tokens = {
         "tok_first_name": fn,
         "tok_surname": sn,
@@ -421,8 +455,20 @@ def pseudonymise(
         "tok_block_fn_dob": joined(fn.str[:2], year),
         "tok_block_fn_sn_sorted": joined(lo, hi),
         "tok_block_initials_dob": joined(initials, dob),
+        "tok_block_sx_sorted": pair(fsx, ssx),
+        "tok_block_p2_sorted": pair(fn.str[:2], sn.str[:2]),
+        "tok_block_s2_sorted": pair(fn.str[-2:], sn.str[-2:]),
+        "tok_block_sn_md": joined(sn, md.where(has, "")),
+        "tok_block_fn_md": joined(fn, md.where(has, "")),
+        "tok_block_sn_ym": joined(sn, dob.str[:7]),
+        "tok_block_fn_ym": joined(fn, dob.str[:7]),
+        "tok_block_sn_yd": joined(sn, year, dd),
+        "tok_block_fn_yd": joined(fn, year, dd),
+        "tok_block_sn_fnsx": joined(sn, fsx),
+        "tok_block_fn_snsx": joined(fn, ssx),
+        **dob_parts,
     }
-    assert list(plain_tokens) == list(TOKEN_COLUMNS) + list(BLOCK_COLUMNS)
+    assert list(plain_tokens) == list(TOKEN_COLUMNS) + list(BLOCK_COLUMNS) + list(DOB_PART_COLUMNS)
     out: dict[str, object] = {c: regs[c].to_numpy() for c in ("record_id", "organisation", "registration_date")}
     if not encode_all:
         out["sex"] = regs["sex"].to_numpy()
@@ -431,8 +477,9 @@ def pseudonymise(
     for c in regs.columns:
         if c not in skip:
             out[c] = regs[c].to_numpy()
-    out["bf_first_name"] = _bloom_column(fn, key, "bf_first_name", "name", settings)
-    out["bf_surname"] = _bloom_column(sn, key, "bf_surname", "name", settings)
+    # both name filters with one sub-key (NAME_FILTER_LABEL): comparable across the fields, for swapped names
+    out["bf_first_name"] = _bloom_column(fn, key, NAME_FILTER_LABEL, "name", settings)
+    out["bf_surname"] = _bloom_column(sn, key, NAME_FILTER_LABEL, "name", settings)
     out["bf_date_of_birth"] = _bloom_column(dob, key, "bf_date_of_birth", "date", settings)
     for c, v in plain_tokens.items():
         out[c] = _tokens(v, key, c)
