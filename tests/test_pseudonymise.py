@@ -375,3 +375,11 @@ def test_swapped_names_with_typos_share_blocking_tokens_and_filters():
     # a typo at the start of both names keeps the last two letters
     c, d = _one("Keya", "Merchant"), _one("Leya", "Mervhant")
     assert c["tok_block_s2_sorted"] == d["tok_block_s2_sorted"] != ""
+
+
+def test_version_1_files_are_refused_with_the_fix(regs):
+    # a file without the version 2 tokens (as made before) cannot be linked with version 2 files: its name
+    # filters were salted per field
+    old = pseudonymise(regs.head(20), KEY).drop(columns=["tok_block_sx_sorted", *DOB_PART_COLUMNS])
+    with pytest.raises(Exception, match="missing column.*tok_block_sx_sorted.*encoding version 2.*again"):
+        read_registrations(old, today=TODAY)

@@ -8,19 +8,25 @@ filters (Dice similarity, tolerant to typing errors). Method: Schnell, Bachteler
 Reiher (2009), "Privacy-preserving record linkage using Bloom filters", BMC Medical
 Informatics and Decision Making 9:41, hardened as described below.
 
-The encoding contract (version 1; every organisation must use the same version and key)
+The encoding contract (version 2; every organisation must use the same version and key)
 ------------------------------------------------------------------------------------
 Key and sub-keys. The key is at least 16 bytes, read from the environment variable
 ``DARKFIGURE_KEY`` or a key file (surrounding white space stripped). For every output
 column ``c`` a sub-key ``K_c = HMAC-SHA256(key, c)`` (``c`` as UTF-8, e.g.
-``"bf_surname"``) is derived, so the same value or bigram encodes differently in
-different fields (field salting). ``key_id`` = the first 16 hex characters of
-``HMAC-SHA256(key, "darkfigure key id")``: equal for files made with the same key.
+``"tok_surname"``) is derived, so the same value encodes differently in different
+fields (field salting). Exception: the two name filters ``bf_first_name`` and
+``bf_surname`` share the sub-key ``K_"bf_name"``, so that a first-name filter can be
+compared with a surname filter (swapped names with a typo; Schnell et al.'s
+cryptographic long-term key likewise puts all names in one filter space). ``key_id`` =
+the first 16 hex characters of ``HMAC-SHA256(key, "darkfigure key id")``: equal for
+files made with the same key. Version 1 files (separate name sub-keys, without the
+Soundex, letter and date-part tokens) are refused by ``link`` as lacking columns.
 
 Normalisation (:mod:`.registrations`): names by :func:`normalise_name` (ASCII, lower
 case, letters only; particles such as "van der" dropped from surnames) with the spaces
-then removed; dates as ISO ``YYYY-MM-DD``; sex as ``f``/``m``/``""``; nationality
-folded to lower case.
+then removed; dates as ISO ``YYYY-MM-DD``, dates before 1905-01-01 (1900-01-01 and other
+placeholders for "unknown") as empty, as ``link`` treats them in plaintext; sex as
+``f``/``m``/``""``; nationality folded to lower case.
 
 Tokens (``tok_*``): ``HMAC-SHA256(K_c, value)`` as hex, truncated to 32 characters;
 ``""`` when the value is empty. ``tok_first_name``, ``tok_surname`` (normalised
@@ -30,6 +36,21 @@ surname, ``|``, birth year), ``tok_block_fn_dob`` (same with the first name),
 ``tok_block_fn_sn_sorted`` (first name and surname sorted and joined by ``|``: equal
 when the names were swapped), ``tok_block_initials_dob`` (the two initials sorted,
 ``|``, ISO date of birth); a blocking token is ``""`` when one of its parts is empty.
+Version 2 adds blocking tokens that mirror the plaintext blocking rules:
+``tok_block_sx_sorted`` (the American Soundex codes of both names, sorted and joined:
+swapped names with typos that keep the codes), ``tok_block_p2_sorted`` and
+``tok_block_s2_sorted`` (first two, last two letters of both names, sorted),
+``tok_block_sn_md`` / ``tok_block_fn_md`` (a name, ``|``, ``MM-DD``),
+``tok_block_sn_ym`` / ``tok_block_fn_ym`` (a name, ``|``, ``YYYY-MM``),
+``tok_block_sn_yd`` / ``tok_block_fn_yd`` (a name, ``|YYYY|DD``), ``tok_block_sn_fnsx``
+/ ``tok_block_fn_snsx`` (a name, ``|``, the Soundex code of the other); and date-part
+tokens for partial agreement of the date of birth: ``tok_dob_swap`` (``YYYY|`` + day
+and month sorted and joined by ``|``), ``tok_dob_md_y{o}`` (``MM-DD|`` floor((year + o)
+/ 3), o = 0, 1, 2: two dates with the same day and month and years at most 2 apart
+share at least one of the three, 3 or more apart none), ``tok_dob_ym_d{o}``
+(``YYYY-MM|`` floor((day + o) / 3), o = 0, 1, 2: day off by 1-2) and ``tok_dob_yd_m{o}``
+(``YYYY|DD|`` floor((month + o) / 2), o = 0, 1: month off by one); window numbers are
+written as integers.
 
 Bloom filters (``bf_*``). Elements: for names the padded bigrams of the normalised name
 (``"_" + name + "_"``, so "jansen" gives _j ja an ns se en n_); for the date of birth
@@ -57,10 +78,9 @@ Kowalski/Kowalska 0.75, Jansen/Jasnen 0.61. Dates of birth: year off by one 0.74
 day and month swapped 0.53, day off by one 0.50, another date in the same year 0.35,
 another year 0.18 (unrelated: median 0.20, 99th percentile 0.41).
 
-Because of field salting, a first-name filter and a surname filter are not
-comparable (their Dice is that of unrelated values): registrations with swapped names
-are found by ``tok_block_fn_sn_sorted``, not by comparing ``bf_first_name`` with
-``bf_surname``.
+Because the two name filters share a sub-key, ``link`` compares a first-name filter with
+the other registration's surname filter (level "swapped, both Dice >= t"); the date
+filter and all tokens stay field-salted.
 
 Storage: the m = 1000 output bits, packed with ``numpy.packbits`` (big-endian bit
 order: bit 0 is the most significant bit of byte 0) into 125 bytes, as standard
@@ -76,11 +96,20 @@ covariates (``--encode-all`` drops these two; their tokens remain). ``first_name
 ``surname`` and ``date_of_birth`` never appear in the output except as tokens and
 filters.
 
-What this does not protect against: a clearing house (or anyone) holding the key can
-encode candidate names and find them; the key must stay with the organisations.
-Bloom filters of small domains (the date of birth) remain open to frequency analysis
-of whole filters; hardening raises the effort of bit-pattern attacks, it is not
-encryption.
+What the encoding reveals to the clearing house (without the key): which registrations
+share a value, for every token, so the frequency distribution of each field and of
+each combination tokenised (exact names, dates, Soundex and letter pairs, date parts);
+from the date-part tokens, which dates of birth are near each other (year within 2,
+day within 2, month within 1, day and month swapped), not the dates themselves; from
+the filters, how similar two names or dates are, and, since the name filters share a
+sub-key, how similar one registration's first name is to another's surname. Frequent
+tokens can be matched to frequent values from public name lists (a frequency
+attack): an exact-name token reveals no more than the Soundex or letter-pair tokens
+derived from the same name, but together they narrow the candidates. What this does not
+protect against: a clearing house (or anyone) holding the key can encode candidate
+names and find them; the key must stay with the organisations. Bloom filters of small
+domains (the date of birth) remain open to frequency analysis of whole filters;
+hardening raises the effort of bit-pattern attacks, it is not encryption.
 """
 
 from __future__ import annotations

@@ -425,7 +425,8 @@ def read_registrations(
             hint = (f"a registration file needs the columns {', '.join(REQUIRED_COLUMNS)} (date_of_birth may be "
                     "empty); rename yours accordingly")
         else:
-            hint = "it looks pseudonymised but lacks encodings: pseudonymise the plaintext file again"
+            hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
+                    "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
         raise RegistrationError(f"{src}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
