@@ -98,6 +98,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import DataError
+from .bloom_calibration import calibrate_masked_pseudonymised
 from .clustering import (
     CALIBRATION_SHIFT,
     MASKED_FLOOR,
@@ -382,17 +383,23 @@ def link(
         model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
         lam0 = float(model.get("probability_two_random_records_match", 1e-4))
         floor = min(PAIR_FLOOR, *(float(x) for x in thresholds))
-        masked = calibration and encoding == "plaintext"
+        masked = calibration
         # the date-masked calibration learns from dated pairs far below the floor (their dates decided them)
         edges, lam = _edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior)
         if refit_prior:
             model["probability_two_random_records_match"] = lam
             notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
         has_dob = prep["dob" if encoding == "plaintext" else "tok_date_of_birth"].notna().to_numpy()
-        if masked:
+        if masked and encoding != "plaintext":
+            # the same calibration from the keyed date tokens (bloom_calibration)
+            td = "tok_date_of_birth"
+            tf_dob = prep[td].map(tf[td].set_index(td)[f"tf_{td}"]).to_numpy(dtype=float) if td in tf else None
+            q, (a, b) = calibrate_masked_pseudonymised(*edges, has_dob, prep, model, tf_dob)
+        elif masked:
             dob = prep["dob"].to_numpy(dtype=object)
             tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
             q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob)
+        if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
             how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
