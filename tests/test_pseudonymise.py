@@ -383,3 +383,12 @@ def test_version_1_files_are_refused_with_the_fix(regs):
     old = pseudonymise(regs.head(20), KEY).drop(columns=["tok_block_sx_sorted", *DOB_PART_COLUMNS])
     with pytest.raises(Exception, match="missing column.*tok_block_sx_sorted.*encoding version 2.*again"):
         read_registrations(old, today=TODAY)
+
+
+def test_a_surname_with_particles_in_the_first_name_field_is_a_swap():
+    a, b = _one("Elize", "van den Berg"), _one("van den Berg", "Elize")
+    assert a["tok_block_fn_sn_sorted"] == b["tok_block_fn_sn_sorted"] != ""
+    assert bloom_dice(a["bf_surname"], b["bf_first_name"]) == 1.0
+    # a one-word first name and names without particles are left alone
+    assert _one("De", "Visser")["tok_first_name"] != _one("Visser", "Visser")["tok_first_name"]
+    assert _one("Maria de Lourdes", "Silva")["tok_first_name"] == _one("Maria Lourdes", "Silva")["tok_first_name"]

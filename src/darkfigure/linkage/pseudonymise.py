@@ -23,8 +23,9 @@ files made with the same key. Version 1 files (separate name sub-keys, without t
 Soundex, letter and date-part tokens) are refused by ``link`` as lacking columns.
 
 Normalisation (:mod:`.registrations`): names by :func:`normalise_name` (ASCII, lower
-case, letters only; particles such as "van der" dropped from surnames) with the spaces
-then removed; dates as ISO ``YYYY-MM-DD``, dates before 1905-01-01 (1900-01-01 and other
+case, letters only; particles such as "van der" dropped from surnames, and from a first
+name of several words that holds one of :data:`SWAPPED_SURNAME_PARTICLES`: a surname in
+the first-name field) with the spaces then removed; dates as ISO ``YYYY-MM-DD``, dates before 1905-01-01 (1900-01-01 and other
 placeholders for "unknown") as empty, as ``link`` treats them in plaintext; sex as
 ``f``/``m``/``""``; nationality folded to lower case.
 
@@ -378,6 +379,26 @@ def _bloom_column(values: pd.Series, key: bytes, column: str, kind: str, setting
     return enc[codes] if len(uniq) else np.full(len(values), "", dtype=object)
 
 
+#: particles that make a multi-word first name a surname recorded in the first-name field ("van den Berg", "Dijk,
+#: van"): such a first name is normalised as a surname (particles dropped), so that the swap is found
+SWAPPED_SURNAME_PARTICLES = frozenset("van von vom zu de der den des het ter ten te".split())
+
+
+def _first_name_form(value: object) -> str:
+    """The encoded form of a first name: :func:`normalise_name` without spaces; as a surname if it holds a particle.
+
+    A first name of two or more words one of which is in :data:`SWAPPED_SURNAME_PARTICLES`
+    is taken to be a surname in the wrong field (swapped names) and loses its particles as
+    surnames do, so that "van den Berg | Elize" and "Elize | van den Berg" encode the same
+    pair of names.
+    """
+    plain = normalise_name(value)
+    words = plain.split()
+    if len(words) >= 2 and any(w in SWAPPED_SURNAME_PARTICLES for w in words):
+        return normalise_name(value, True).replace(" ", "")
+    return plain.replace(" ", "")
+
+
 def _map_unique(values: pd.Series, fn) -> pd.Series:
     codes, uniq = pd.factorize(values, sort=False)
     out = np.array([fn(u) for u in uniq], dtype=object)
@@ -427,7 +448,7 @@ def pseudonymise(
     if regs.attrs["kind"] == "pseudonymised":
         raise PseudonymisationError(f"{src} is already pseudonymised (it has key_id and encodings, no names)")
 
-    fn = _map_unique(regs["first_name"], lambda v: normalise_name(v).replace(" ", ""))
+    fn = _map_unique(regs["first_name"], _first_name_form)
     sn = normalise_names(regs["surname"], True, regs["first_name"]).str.replace(" ", "", regex=False)
     dob = regs["date_of_birth"].astype(str)
     # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
