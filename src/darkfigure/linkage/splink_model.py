@@ -417,8 +417,9 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     if "tok_block_fn_sn_sorted" in has:
         # field-salted filters cannot be compared across fields; the sorted-names token finds swaps
         levels.append(cll.ExactMatchLevel("tok_block_fn_sn_sorted").configure(label_for_charts="swapped"))
-    for t in (0.8, 0.6):
-        # one name equal and the other similar, weighted by how common the equal one is (as for plaintext)
+    for t in (0.8, 0.6, 0.5):
+        # one name equal and the other similar, weighted by how common the equal one is (as for plaintext); 0.5: a
+        # typo in a short name (unrelated names: 99th percentile 0.48), for EM to weigh
         levels.append(cll.CustomLevel(f"tok_surname_l = tok_surname_r and {d(fn)} >= {t}").configure(
             label_for_charts=f"surname equal, first name Dice >= {t}", tf_adjustment_column="tok_surname"))
         levels.append(cll.CustomLevel(f"tok_first_name_l = tok_first_name_r and {d(sn)} >= {t}").configure(
