@@ -13,8 +13,8 @@ same person may be registered by several organisations, and more than once by on
    other; when their blocks are small, keys that survive typos in both names: the
    first or last two letters of both, a Soundex code with the other's initial). Each
    rule survives errors in the fields it does not use. On pseudonymised
-   files: the keyed blocking tokens, and one name token with sex and nationality when a
-   date is missing.
+   files: the keyed blocking tokens (the same keys, hashed), and one name token with sex
+   and nationality when a date is missing.
 3. Each pair is scored by the Fellegi–Sunter model (Fellegi & Sunter 1969, JASA
    64:1183-1210): per identifier a comparison with ordered agreement levels, m
    (probability of the level among true matches) and u (among non-matches); the match
@@ -63,7 +63,10 @@ nationality exact; days between the registrations (within 30, 180, 365 days; mor
 fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of
-:mod:`darkfigure.linkage.pseudonymise` (see :mod:`darkfigure.linkage.bloom_sql`).
+:mod:`darkfigure.linkage.pseudonymise` (see :mod:`darkfigure.linkage.bloom_sql`), also
+across the name fields (swapped names); partial agreement of the date of birth from keyed
+tokens of its parts; the date-masked calibration from those tokens
+(:mod:`darkfigure.linkage.bloom_calibration`).
 
 The result is one row per person (which organisations registered them, covariates
 resolved by a stated rule, year of first registration) and the :class:`CaptureHistories`

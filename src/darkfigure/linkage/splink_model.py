@@ -415,7 +415,7 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     levels.append(cll.ExactMatchLevel("tok_full").configure(label_for_charts="both tokens equal",
                                                              tf_adjustment_column="tok_full"))
     if "tok_block_fn_sn_sorted" in has:
-        # field-salted filters cannot be compared across fields; the sorted-names token finds swaps
+        # exact swaps: the sorted-names token (swaps with a typo: the cross-field Dice levels below)
         levels.append(cll.ExactMatchLevel("tok_block_fn_sn_sorted").configure(label_for_charts="swapped"))
     for t in (0.8, 0.6, 0.5):
         # one name equal and the other similar, weighted by how common the equal one is (as for plaintext); 0.5: a
