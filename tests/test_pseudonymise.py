@@ -24,11 +24,17 @@ from darkfigure.linkage.pseudonymise import (
     pseudonymise,
     pseudonymise_file,
 )
-from darkfigure.linkage.registrations import BLOCK_COLUMNS, BLOOM_COLUMNS, TOKEN_COLUMNS, normalise_name
+from darkfigure.linkage.registrations import (
+    BLOCK_COLUMNS,
+    BLOOM_COLUMNS,
+    DOB_PART_COLUMNS,
+    TOKEN_COLUMNS,
+    normalise_name,
+)
 
 TODAY = date(2026, 1, 1)
 KEY = b"0123456789abcdef0123456789abcdef"
-ENCODED = [*BLOOM_COLUMNS, *TOKEN_COLUMNS, *BLOCK_COLUMNS, "key_id"]
+ENCODED = [*BLOOM_COLUMNS, *TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, "key_id"]
 B64 = re.compile(r"^[A-Za-z0-9+/]{167}=$")  # 125 bytes: 41 groups of 3 and 2 bytes + one pad
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -65,7 +71,7 @@ def _strip_encodings(df: pd.DataFrame, text: str) -> str:
     """The text without the encoded cells, after checking that each is pure base64 or hex (no readable content)."""
     for c in BLOOM_COLUMNS:
         assert df[c].map(lambda v: v == "" or bool(B64.match(v))).all(), c
-    for c in [*TOKEN_COLUMNS, *BLOCK_COLUMNS]:
+    for c in [*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS]:
         assert df[c].map(lambda v: v == "" or bool(HEX32.match(v))).all(), c
     assert df["key_id"].str.fullmatch(r"[0-9a-f]{16}").all()
     for c in ENCODED:
@@ -125,13 +131,15 @@ def _one(first, sur, dob="1990-05-17", key=KEY, **kw):
 
 def test_tokens_are_keyed_salted_per_field_and_normalised():
     a, b = _one("Jan-Willem", "van der Berg"), _one("JAN WILLEM", "Berg, van der")
-    for c in [*TOKEN_COLUMNS, *BLOCK_COLUMNS, *BLOOM_COLUMNS]:
+    for c in [*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, *BLOOM_COLUMNS]:
         assert a[c] == b[c], c
     sk = hmac.new(KEY, b"tok_surname", hashlib.sha256).digest()
     assert a["tok_surname"] == hmac.new(sk, b"berg", hashlib.sha256).hexdigest()[:32]
     same = _one("Jansen", "Jansen")
-    assert same["tok_first_name"] != same["tok_surname"]  # field salting
-    assert bloom_dice(same["bf_first_name"], same["bf_surname"]) < 0.6
+    assert same["tok_first_name"] != same["tok_surname"]  # field salting of the tokens
+    # the two name filters share a sub-key (version 2), so swapped names can be compared across the fields
+    assert bloom_dice(same["bf_first_name"], same["bf_surname"]) == 1.0
+    assert bloom_dice(same["bf_first_name"], same["bf_date_of_birth"]) < 0.6
     other = _one("Jan-Willem", "van der Berg", key=b"another key of 16+ bytes")
     assert other["key_id"] != a["key_id"] and other["tok_surname"] != a["tok_surname"]
     assert bloom_dice(other["bf_surname"], a["bf_surname"]) < 0.6
@@ -175,7 +183,7 @@ def _words(sk: bytes, label: str, n: int, m: int, distinct: bool = False) -> lis
 
 def test_bloom_filters_follow_the_documented_contract():
     row = _one("Anna", "Jansen")
-    sk = hmac.new(KEY, b"bf_surname", hashlib.sha256).digest()
+    sk = hmac.new(KEY, b"bf_name", hashlib.sha256).digest()
     bits = np.zeros(1000, dtype=bool)
     for g in ["_j", "ja", "an", "ns", "se", "en", "n_"]:
         bits[_words(sk, g, 20, 1000)] = True
@@ -327,3 +335,60 @@ def test_cli_warns_about_extra_columns_kept_in_clear(regs, tmp_path, monkeypatch
     res = CliRunner().invoke(app, ["pseudonymise", str(src), "--out", str(tmp_path / "p.csv")])
     assert res.exit_code == 0, res.output
     assert "kept in clear" in res.output and "phone" in res.output
+
+
+def test_placeholder_dates_are_encoded_as_missing():
+    # 1900-01-01 stands for "unknown" in many systems: no date tokens, no filter (as link treats it in plaintext)
+    row = _one("Anna", "Visser", dob="1900-01-01")
+    for c in ["bf_date_of_birth", "tok_date_of_birth", "tok_birth_year", "tok_block_sn_dob", *DOB_PART_COLUMNS]:
+        assert row[c] == "", c
+    assert _one("Anna", "Visser", dob="1905-01-01")["tok_date_of_birth"] != ""
+
+
+def test_date_part_tokens_give_partial_agreement():
+    base = _one("Anna", "Visser", dob="1990-05-17")
+
+    def shared(dob: str, prefix: str) -> int:
+        other = _one("Anna", "Visser", dob=dob)
+        return sum(base[c] == other[c] != "" for c in DOB_PART_COLUMNS if c.startswith(prefix))
+
+    # year off by 1 or 2 (same day and month): at least one of the three year windows agrees; off by 3: none
+    assert shared("1991-05-17", "tok_dob_md_y") >= 1 and shared("1988-05-17", "tok_dob_md_y") >= 1
+    assert shared("1987-05-17", "tok_dob_md_y") == 0 and shared("1990-06-17", "tok_dob_md_y") == 0
+    # day off by 1-2 (same year and month); month off by 1 (same year and day)
+    assert shared("1990-05-19", "tok_dob_ym_d") >= 1 and shared("1990-05-20", "tok_dob_ym_d") == 0
+    assert shared("1990-04-17", "tok_dob_yd_m") >= 1 and shared("1990-07-17", "tok_dob_yd_m") == 0
+    # day and month swapped
+    assert shared("1990-12-05", "tok_dob_swap") == 0  # 1990-05-17 has no valid swap
+    assert _one("Anna", "Visser", dob="1990-12-05")["tok_dob_swap"] == _one("Anna", "Visser", dob="1990-05-12")[
+        "tok_dob_swap"] != ""
+
+
+def test_swapped_names_with_typos_share_blocking_tokens_and_filters():
+    a, b = _one("Ogunwobii", "Chijioke"), _one("Chiijoke", "Ogunwobi")
+    assert a["tok_block_sx_sorted"] == b["tok_block_sx_sorted"] != ""  # Soundex codes, sorted
+    assert a["tok_block_fn_sn_sorted"] != b["tok_block_fn_sn_sorted"]
+    # cross-field Dice: first name of one against surname of the other
+    assert bloom_dice(a["bf_first_name"], b["bf_surname"]) > 0.7
+    assert bloom_dice(a["bf_surname"], b["bf_first_name"]) > 0.7
+    assert bloom_dice(a["bf_first_name"], b["bf_first_name"]) < 0.5
+    # a typo at the start of both names keeps the last two letters
+    c, d = _one("Keya", "Merchant"), _one("Leya", "Mervhant")
+    assert c["tok_block_s2_sorted"] == d["tok_block_s2_sorted"] != ""
+
+
+def test_version_1_files_are_refused_with_the_fix(regs):
+    # a file without the version 2 tokens (as made before) cannot be linked with version 2 files: its name
+    # filters were salted per field
+    old = pseudonymise(regs.head(20), KEY).drop(columns=["tok_block_sx_sorted", *DOB_PART_COLUMNS])
+    with pytest.raises(Exception, match="missing column.*tok_block_sx_sorted.*encoding version 2.*again"):
+        read_registrations(old, today=TODAY)
+
+
+def test_a_surname_with_particles_in_the_first_name_field_is_a_swap():
+    a, b = _one("Elize", "van den Berg"), _one("van den Berg", "Elize")
+    assert a["tok_block_fn_sn_sorted"] == b["tok_block_fn_sn_sorted"] != ""
+    assert bloom_dice(a["bf_surname"], b["bf_first_name"]) == 1.0
+    # a one-word first name and names without particles are left alone
+    assert _one("De", "Visser")["tok_first_name"] != _one("Visser", "Visser")["tok_first_name"]
+    assert _one("Maria de Lourdes", "Silva")["tok_first_name"] == _one("Maria Lourdes", "Silva")["tok_first_name"]

@@ -202,6 +202,9 @@ def _prepare_pseudo(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     for c, dst, f in (("sex", "sex", normalise_sex), ("nationality", "nat", normalise_nationality)):
         if c in df.columns:
             p[dst] = _map_unique(df[c].astype(object).reset_index(drop=True), lambda v, f=f: f(v) or None).to_numpy()
+    # the registration date is kept in clear: compared as for plaintext (registration_gap)
+    reg = pd.to_datetime(df["registration_date"].reset_index(drop=True), errors="coerce", format="%Y-%m-%d")
+    p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
     return _compact(p), widths
 
 

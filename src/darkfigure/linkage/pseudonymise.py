@@ -8,19 +8,26 @@ filters (Dice similarity, tolerant to typing errors). Method: Schnell, Bachteler
 Reiher (2009), "Privacy-preserving record linkage using Bloom filters", BMC Medical
 Informatics and Decision Making 9:41, hardened as described below.
 
-The encoding contract (version 1; every organisation must use the same version and key)
+The encoding contract (version 2; every organisation must use the same version and key)
 ------------------------------------------------------------------------------------
 Key and sub-keys. The key is at least 16 bytes, read from the environment variable
 ``DARKFIGURE_KEY`` or a key file (surrounding white space stripped). For every output
 column ``c`` a sub-key ``K_c = HMAC-SHA256(key, c)`` (``c`` as UTF-8, e.g.
-``"bf_surname"``) is derived, so the same value or bigram encodes differently in
-different fields (field salting). ``key_id`` = the first 16 hex characters of
-``HMAC-SHA256(key, "darkfigure key id")``: equal for files made with the same key.
+``"tok_surname"``) is derived, so the same value encodes differently in different
+fields (field salting). Exception: the two name filters ``bf_first_name`` and
+``bf_surname`` share the sub-key ``K_"bf_name"``, so that a first-name filter can be
+compared with a surname filter (swapped names with a typo; Schnell et al.'s
+cryptographic long-term key likewise puts all names in one filter space). ``key_id`` =
+the first 16 hex characters of ``HMAC-SHA256(key, "darkfigure key id")``: equal for
+files made with the same key. Version 1 files (separate name sub-keys, without the
+Soundex, letter and date-part tokens) are refused by ``link`` as lacking columns.
 
 Normalisation (:mod:`.registrations`): names by :func:`normalise_name` (ASCII, lower
-case, letters only; particles such as "van der" dropped from surnames) with the spaces
-then removed; dates as ISO ``YYYY-MM-DD``; sex as ``f``/``m``/``""``; nationality
-folded to lower case.
+case, letters only; particles such as "van der" dropped from surnames, and from a first
+name of several words that holds one of :data:`SWAPPED_SURNAME_PARTICLES`: a surname in
+the first-name field) with the spaces then removed; dates as ISO ``YYYY-MM-DD``, dates before 1905-01-01 (1900-01-01 and other
+placeholders for "unknown") as empty, as ``link`` treats them in plaintext; sex as
+``f``/``m``/``""``; nationality folded to lower case.
 
 Tokens (``tok_*``): ``HMAC-SHA256(K_c, value)`` as hex, truncated to 32 characters;
 ``""`` when the value is empty. ``tok_first_name``, ``tok_surname`` (normalised
@@ -30,6 +37,21 @@ surname, ``|``, birth year), ``tok_block_fn_dob`` (same with the first name),
 ``tok_block_fn_sn_sorted`` (first name and surname sorted and joined by ``|``: equal
 when the names were swapped), ``tok_block_initials_dob`` (the two initials sorted,
 ``|``, ISO date of birth); a blocking token is ``""`` when one of its parts is empty.
+Version 2 adds blocking tokens that mirror the plaintext blocking rules:
+``tok_block_sx_sorted`` (the American Soundex codes of both names, sorted and joined:
+swapped names with typos that keep the codes), ``tok_block_p2_sorted`` and
+``tok_block_s2_sorted`` (first two, last two letters of both names, sorted),
+``tok_block_sn_md`` / ``tok_block_fn_md`` (a name, ``|``, ``MM-DD``),
+``tok_block_sn_ym`` / ``tok_block_fn_ym`` (a name, ``|``, ``YYYY-MM``),
+``tok_block_sn_yd`` / ``tok_block_fn_yd`` (a name, ``|YYYY|DD``), ``tok_block_sn_fnsx``
+/ ``tok_block_fn_snsx`` (a name, ``|``, the Soundex code of the other); and date-part
+tokens for partial agreement of the date of birth: ``tok_dob_swap`` (``YYYY|`` + day
+and month sorted and joined by ``|``), ``tok_dob_md_y{o}`` (``MM-DD|`` floor((year + o)
+/ 3), o = 0, 1, 2: two dates with the same day and month and years at most 2 apart
+share at least one of the three, 3 or more apart none), ``tok_dob_ym_d{o}``
+(``YYYY-MM|`` floor((day + o) / 3), o = 0, 1, 2: day off by 1-2) and ``tok_dob_yd_m{o}``
+(``YYYY|DD|`` floor((month + o) / 2), o = 0, 1: month off by one); window numbers are
+written as integers.
 
 Bloom filters (``bf_*``). Elements: for names the padded bigrams of the normalised name
 (``"_" + name + "_"``, so "jansen" gives _j ja an ns se en n_); for the date of birth
@@ -57,10 +79,9 @@ Kowalski/Kowalska 0.75, Jansen/Jasnen 0.61. Dates of birth: year off by one 0.74
 day and month swapped 0.53, day off by one 0.50, another date in the same year 0.35,
 another year 0.18 (unrelated: median 0.20, 99th percentile 0.41).
 
-Because of field salting, a first-name filter and a surname filter are not
-comparable (their Dice is that of unrelated values): registrations with swapped names
-are found by ``tok_block_fn_sn_sorted``, not by comparing ``bf_first_name`` with
-``bf_surname``.
+Because the two name filters share a sub-key, ``link`` compares a first-name filter with
+the other registration's surname filter (level "swapped, both Dice >= t"); the date
+filter and all tokens stay field-salted.
 
 Storage: the m = 1000 output bits, packed with ``numpy.packbits`` (big-endian bit
 order: bit 0 is the most significant bit of byte 0) into 125 bytes, as standard
@@ -76,11 +97,20 @@ covariates (``--encode-all`` drops these two; their tokens remain). ``first_name
 ``surname`` and ``date_of_birth`` never appear in the output except as tokens and
 filters.
 
-What this does not protect against: a clearing house (or anyone) holding the key can
-encode candidate names and find them; the key must stay with the organisations.
-Bloom filters of small domains (the date of birth) remain open to frequency analysis
-of whole filters; hardening raises the effort of bit-pattern attacks, it is not
-encryption.
+What the encoding reveals to the clearing house (without the key): which registrations
+share a value, for every token, so the frequency distribution of each field and of
+each combination tokenised (exact names, dates, Soundex and letter pairs, date parts);
+from the date-part tokens, which dates of birth are near each other (year within 2,
+day within 2, month within 1, day and month swapped), not the dates themselves; from
+the filters, how similar two names or dates are, and, since the name filters share a
+sub-key, how similar one registration's first name is to another's surname. Frequent
+tokens can be matched to frequent values from public name lists (a frequency
+attack): an exact-name token reveals no more than the Soundex or letter-pair tokens
+derived from the same name, but together they narrow the candidates. What this does not
+protect against: a clearing house (or anyone) holding the key can encode candidate
+names and find them; the key must stay with the organisations. Bloom filters of small
+domains (the date of birth) remain open to frequency analysis of whole filters;
+hardening raises the effort of bit-pattern attacks, it is not encryption.
 """
 
 from __future__ import annotations
@@ -98,9 +128,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .prepare import PLACEHOLDER_BEFORE, _soundex
 from .registrations import (
     BLOCK_COLUMNS,
     BLOOM_COLUMNS,
+    DOB_PART_COLUMNS,
     IDENTIFIER_COLUMNS,
     TOKEN_COLUMNS,
     RegistrationError,
@@ -126,6 +158,11 @@ __all__ = [
 ]
 
 KEY_ENV = "DARKFIGURE_KEY"
+#: version of the encoding contract in the module docstring
+ENCODING_VERSION = 2
+#: sub-key label shared by the two name filters (version 2): a bigram sets the same bits in either, so that
+#: swapped first name and surname can be compared (Dice of one's first-name filter with the other's surname filter)
+NAME_FILTER_LABEL = "bf_name"
 MIN_KEY_BYTES = 16
 _TOKEN_HEX = 32
 _KEY_ID_LABEL = b"darkfigure key id"
@@ -342,6 +379,26 @@ def _bloom_column(values: pd.Series, key: bytes, column: str, kind: str, setting
     return enc[codes] if len(uniq) else np.full(len(values), "", dtype=object)
 
 
+#: particles that make a multi-word first name a surname recorded in the first-name field ("van den Berg", "Dijk,
+#: van"): such a first name is normalised as a surname (particles dropped), so that the swap is found
+SWAPPED_SURNAME_PARTICLES = frozenset("van von vom zu de der den des het ter ten te".split())
+
+
+def _first_name_form(value: object) -> str:
+    """The encoded form of a first name: :func:`normalise_name` without spaces; as a surname if it holds a particle.
+
+    A first name of two or more words one of which is in :data:`SWAPPED_SURNAME_PARTICLES`
+    is taken to be a surname in the wrong field (swapped names) and loses its particles as
+    surnames do, so that "van den Berg | Elize" and "Elize | van den Berg" encode the same
+    pair of names.
+    """
+    plain = normalise_name(value)
+    words = plain.split()
+    if len(words) >= 2 and any(w in SWAPPED_SURNAME_PARTICLES for w in words):
+        return normalise_name(value, True).replace(" ", "")
+    return plain.replace(" ", "")
+
+
 def _map_unique(values: pd.Series, fn) -> pd.Series:
     codes, uniq = pd.factorize(values, sort=False)
     out = np.array([fn(u) for u in uniq], dtype=object)
@@ -391,9 +448,11 @@ def pseudonymise(
     if regs.attrs["kind"] == "pseudonymised":
         raise PseudonymisationError(f"{src} is already pseudonymised (it has key_id and encodings, no names)")
 
-    fn = _map_unique(regs["first_name"], lambda v: normalise_name(v).replace(" ", ""))
+    fn = _map_unique(regs["first_name"], _first_name_form)
     sn = normalise_names(regs["surname"], True, regs["first_name"]).str.replace(" ", "", regex=False)
     dob = regs["date_of_birth"].astype(str)
+    # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
+    dob = dob.where((dob == "") | (dob >= PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")), "")
     year = dob.str[:4]
     sex = _map_unique(regs["sex"], normalise_sex)
     nat = _map_unique(regs["nationality"], normalise_nationality)
@@ -410,6 +469,31 @@ def pseudonymise(
     hi = pd.Series(np.where(fn.to_numpy() <= sn.to_numpy(), sn, fn), index=regs.index)
     initials = pd.Series(["".join(sorted(x)) for x in zip(fn.str[:1], sn.str[:1])], index=regs.index, dtype=object)
     initials = initials.where((fn != "") & (sn != ""), "")
+    fsx, ssx = _map_unique(fn, lambda v: _soundex(v) or ""), _map_unique(sn, lambda v: _soundex(v) or "")
+
+    def pair(a: pd.Series, b: pd.Series) -> pd.Series:
+        """a and b sorted and joined by '|' row by row (equal when the names were swapped); '' if either is empty."""
+        av, bv = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+        return joined(pd.Series(np.where(av <= bv, av, bv), index=a.index),
+                      pd.Series(np.where(av <= bv, bv, av), index=a.index))
+
+    mo, dd = dob.str[5:7], dob.str[8:10]
+    md = dob.str[5:10]
+    has = dob != ""
+    yi = pd.to_numeric(year.where(has), errors="coerce")
+    mi, di = pd.to_numeric(mo.where(has), errors="coerce"), pd.to_numeric(dd.where(has), errors="coerce")
+
+    def window(v: pd.Series, width: int, offset: int) -> pd.Series:
+        """floor((v + offset) / width) as text, '' where v is missing: values within width-1 share a window."""
+        w = ((v + offset) // width).astype("Int64").astype(str)
+        return w.where(has, "")
+
+    dob_parts = {
+        "tok_dob_swap": joined(year, pair(mo, dd)),
+        **{f"tok_dob_md_y{o}": joined(md, window(yi, 3, o)) for o in range(3)},
+        **{f"tok_dob_ym_d{o}": joined(dob.str[:7], window(di, 3, o)) for o in range(3)},
+        **{f"tok_dob_yd_m{o}": joined(year, dd, window(mi, 2, o)) for o in range(2)},
+    }
     plain_tokens = {
         "tok_first_name": fn,
         "tok_surname": sn,
@@ -421,8 +505,20 @@ def pseudonymise(
         "tok_block_fn_dob": joined(fn.str[:2], year),
         "tok_block_fn_sn_sorted": joined(lo, hi),
         "tok_block_initials_dob": joined(initials, dob),
+        "tok_block_sx_sorted": pair(fsx, ssx),
+        "tok_block_p2_sorted": pair(fn.str[:2], sn.str[:2]),
+        "tok_block_s2_sorted": pair(fn.str[-2:], sn.str[-2:]),
+        "tok_block_sn_md": joined(sn, md.where(has, "")),
+        "tok_block_fn_md": joined(fn, md.where(has, "")),
+        "tok_block_sn_ym": joined(sn, dob.str[:7]),
+        "tok_block_fn_ym": joined(fn, dob.str[:7]),
+        "tok_block_sn_yd": joined(sn, year, dd),
+        "tok_block_fn_yd": joined(fn, year, dd),
+        "tok_block_sn_fnsx": joined(sn, fsx),
+        "tok_block_fn_snsx": joined(fn, ssx),
+        **dob_parts,
     }
-    assert list(plain_tokens) == list(TOKEN_COLUMNS) + list(BLOCK_COLUMNS)
+    assert list(plain_tokens) == list(TOKEN_COLUMNS) + list(BLOCK_COLUMNS) + list(DOB_PART_COLUMNS)
     out: dict[str, object] = {c: regs[c].to_numpy() for c in ("record_id", "organisation", "registration_date")}
     if not encode_all:
         out["sex"] = regs["sex"].to_numpy()
@@ -431,8 +527,9 @@ def pseudonymise(
     for c in regs.columns:
         if c not in skip:
             out[c] = regs[c].to_numpy()
-    out["bf_first_name"] = _bloom_column(fn, key, "bf_first_name", "name", settings)
-    out["bf_surname"] = _bloom_column(sn, key, "bf_surname", "name", settings)
+    # both name filters with one sub-key (NAME_FILTER_LABEL): comparable across the fields, for swapped names
+    out["bf_first_name"] = _bloom_column(fn, key, NAME_FILTER_LABEL, "name", settings)
+    out["bf_surname"] = _bloom_column(sn, key, NAME_FILTER_LABEL, "name", settings)
     out["bf_date_of_birth"] = _bloom_column(dob, key, "bf_date_of_birth", "date", settings)
     for c, v in plain_tokens.items():
         out[c] = _tokens(v, key, c)

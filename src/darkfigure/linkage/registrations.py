@@ -38,6 +38,7 @@ from ..histories import DataError
 __all__ = [
     "BLOCK_COLUMNS",
     "BLOOM_COLUMNS",
+    "DOB_PART_COLUMNS",
     "IDENTIFIER_COLUMNS",
     "PARTICLES",
     "VIETNAMESE_SURNAMES",
@@ -68,12 +69,18 @@ BLOOM_COLUMNS = ("bf_first_name", "bf_surname", "bf_date_of_birth")
 #: keyed exact tokens (hex HMAC-SHA256, 32 hex characters; empty when the input was empty)
 TOKEN_COLUMNS = ("tok_first_name", "tok_surname", "tok_date_of_birth", "tok_birth_year", "tok_sex", "tok_nationality")
 #: keyed blocking tokens
-BLOCK_COLUMNS = ("tok_block_sn_dob", "tok_block_fn_dob", "tok_block_fn_sn_sorted", "tok_block_initials_dob")
+BLOCK_COLUMNS = ("tok_block_sn_dob", "tok_block_fn_dob", "tok_block_fn_sn_sorted", "tok_block_initials_dob",
+                 "tok_block_sx_sorted", "tok_block_p2_sorted", "tok_block_s2_sorted", "tok_block_sn_md",
+                 "tok_block_fn_md", "tok_block_sn_ym", "tok_block_fn_ym", "tok_block_sn_yd", "tok_block_fn_yd",
+                 "tok_block_sn_fnsx", "tok_block_fn_snsx")
+#: keyed tokens of parts of the date of birth, for partial-agreement levels (encoding version 2)
+DOB_PART_COLUMNS = ("tok_dob_swap", "tok_dob_md_y0", "tok_dob_md_y1", "tok_dob_md_y2", "tok_dob_ym_d0",
+                    "tok_dob_ym_d1", "tok_dob_ym_d2", "tok_dob_yd_m0", "tok_dob_yd_m1")
 #: columns every pseudonymised registration file has
 PSEUDONYMISED_COLUMNS = ("record_id", "organisation", "registration_date", *BLOOM_COLUMNS, *TOKEN_COLUMNS,
-                         *BLOCK_COLUMNS, "key_id")
+                         *BLOCK_COLUMNS, *DOB_PART_COLUMNS, "key_id")
 _CORE = ("record_id", "organisation", "registration_date")
-_ENCODED = set(BLOOM_COLUMNS) | set(TOKEN_COLUMNS) | set(BLOCK_COLUMNS) | {"key_id"}
+_ENCODED = set(BLOOM_COLUMNS) | set(TOKEN_COLUMNS) | set(BLOCK_COLUMNS) | set(DOB_PART_COLUMNS) | {"key_id"}
 _MAX_SHOWN = 5
 
 
@@ -418,7 +425,8 @@ def read_registrations(
             hint = (f"a registration file needs the columns {', '.join(REQUIRED_COLUMNS)} (date_of_birth may be "
                     "empty); rename yours accordingly")
         else:
-            hint = "it looks pseudonymised but lacks encodings: pseudonymise the plaintext file again"
+            hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
+                    "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
         raise RegistrationError(f"{src}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
@@ -543,7 +551,7 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
     filled = [df[c][df[c] != ""] for c in BLOOM_COLUMNS]
     first = next((f.iloc[0] for f in filled if len(f)), None)
     m = 8 * len(base64.b64decode(first)) if first is not None else 0
-    for c in (*TOKEN_COLUMNS, *BLOCK_COLUMNS):
+    for c in (*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS):
         s = df[c]
         bad = ~((s == "") | s.str.match(_HEX)).to_numpy()
         if bad.any():

@@ -16,6 +16,7 @@ import pandas as pd
 from ..histories import DataError
 from .bloom_sql import dice_sql
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
+from .registrations import DOB_PART_COLUMNS
 
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
@@ -388,6 +389,11 @@ def _plain_settings(p: pd.DataFrame):
     return comparisons, rules, training, deterministic
 
 
+#: blocking tokens of pseudonymised files used only when their blocks hold at most COARSE_RULE_PAIRS pairs
+_COARSE_TOKENS = ("tok_block_sx_sorted", "tok_block_p2_sorted", "tok_block_s2_sorted", "tok_block_sn_fnsx",
+                  "tok_block_fn_snsx")
+
+
 def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -409,20 +415,25 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     levels.append(cll.ExactMatchLevel("tok_full").configure(label_for_charts="both tokens equal",
                                                              tf_adjustment_column="tok_full"))
     if "tok_block_fn_sn_sorted" in has:
-        # field-salted filters cannot be compared across fields; the sorted-names token finds swaps
+        # exact swaps: the sorted-names token (swaps with a typo: the cross-field Dice levels below)
         levels.append(cll.ExactMatchLevel("tok_block_fn_sn_sorted").configure(label_for_charts="swapped"))
-    for t in (0.8, 0.6):
-        # one name equal and the other similar, weighted by how common the equal one is (as for plaintext)
+    for t in (0.8, 0.6, 0.5):
+        # one name equal and the other similar, weighted by how common the equal one is (as for plaintext); 0.5: a
+        # typo in a short name (unrelated names: 99th percentile 0.48), for EM to weigh
         levels.append(cll.CustomLevel(f"tok_surname_l = tok_surname_r and {d(fn)} >= {t}").configure(
             label_for_charts=f"surname equal, first name Dice >= {t}", tf_adjustment_column="tok_surname"))
         levels.append(cll.CustomLevel(f"tok_first_name_l = tok_first_name_r and {d(sn)} >= {t}").configure(
             label_for_charts=f"first name equal, surname Dice >= {t}", tf_adjustment_column="tok_first_name"))
         levels.append(cll.CustomLevel(f"{d(fn)} >= {t} and {d(sn)} >= {t}", label_for_charts=f"both Dice >= {t}"))
+        # the two name filters share one sub-key (encoding version 2): swapped names with a typo
+        levels.append(cll.CustomLevel(f"{d(fn, sn)} >= {t} and {d(sn, fn)} >= {t}",
+                                      label_for_charts=f"swapped, both Dice >= {t}"))
     levels.append(cll.ExactMatchLevel("tok_surname").configure(label_for_charts="surname token equal",
                                                                 tf_adjustment_column="tok_surname"))
     levels.append(cll.ExactMatchLevel("tok_first_name").configure(label_for_charts="first name token equal",
                                                                    tf_adjustment_column="tok_first_name"))
-    levels.append(cll.ElseLevel())
+    # both names wholly different: m fixed as for plaintext (EM gave it 3.5 %: namesakes' relatives born on one day)
+    levels.append(cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True))
     comparisons = [cl.CustomComparison(output_column_name="name", comparison_levels=levels)]
     dob = "bf_date_of_birth"
     dlev: list = []
@@ -432,7 +443,18 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
                                                                      tf_adjustment_column="tok_date_of_birth")]
     elif dob in widths:
         dlev += [cll.NullLevel(f"{dob}__n")]
-    if dob in widths:
+    if set(DOB_PART_COLUMNS) <= has and "tok_date_of_birth" in has:
+        # partial agreement from keyed tokens of the date's parts (encoding version 2), as the plaintext levels
+        def anyeq(cols: Sequence[str]) -> str:
+            return "(" + " or ".join(f"{c}_l = {c}_r" for c in cols) + ")"
+
+        dlev += [
+            cll.ExactMatchLevel("tok_dob_swap").configure(label_for_charts="day/month swapped"),
+            cll.CustomLevel(anyeq([f"tok_dob_md_y{o}" for o in range(3)]), label_for_charts="year off by 1-2"),
+            cll.CustomLevel(anyeq([f"tok_dob_ym_d{o}" for o in range(3)]), label_for_charts="day off by 1-2"),
+            cll.CustomLevel(anyeq([f"tok_dob_yd_m{o}" for o in range(2)]), label_for_charts="month off by 1"),
+        ]
+    elif dob in widths:
         dlev.append(cll.CustomLevel(f"{d(dob)} >= 0.7", label_for_charts="Dice >= 0.7 (year off by one)"))
         dlev.append(cll.CustomLevel(f"{d(dob)} >= 0.45", label_for_charts="Dice >= 0.45 (day/month swap, day off)"))
     if "tok_birth_year" in has:
@@ -446,7 +468,11 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
         elif tok in has:
             comparisons += _sex_nat(p, [tok])
     comparisons += _evidence(p)
-    rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))]
+    if "reg_day" in has:
+        comparisons.append(_registration_gap())
+    # the coarse keys (two letters or Soundex codes of both names) only where their blocks are small
+    rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))
+             if c not in _COARSE_TOKENS or _rule_pairs(p, [(c, c)], None) <= COARSE_RULE_PAIRS]
     # as for plaintext: one name exact with the other misspelt and the date of birth missing (the keyed
     # blocking tokens all need a date or both names); the clear sex and nationality keep these blocks small
     nodob = "(l.tok_date_of_birth is null or r.tok_date_of_birth is null)"
