@@ -41,21 +41,32 @@ def _dob_else():
 
 
 def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat")) -> list:
-    """Exact comparisons of sex and nationality, with m of disagreement fixed at 1 %.
+    """Exact comparisons of sex and nationality, with m of disagreement fixed at 1 % and u among namesakes.
 
     Synthetic or not, a true match can disagree on sex or nationality (a recording
     error, a second nationality); EM on clean training blocks would put m at ~0 and
-    make one disagreement an absolute veto.
+    make one disagreement an absolute veto. u is that of namesakes born in different
+    years (:func:`namesake_agreement`) where there are enough of them: a first name says
+    the sex and a name the origin, so two persons who share a name agree on both far more
+    often than two random persons do, and taking u from random pairs counts the name's
+    evidence again (about 4 bits: a pair that agrees on name, sex and nationality got
+    the sex's 1 bit and the nationality's 3 on top of the name's). Otherwise u comes from
+    Splink's random pairs.
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    cols = [c for c in columns if c in p.columns]
+    u = namesake_agreement(p, cols)
     out = []
-    for c in columns:
-        if c in p.columns:
-            out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
-                cll.NullLevel(c), cll.ExactMatchLevel(c),
-                cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True)]))
+    for c in cols:
+        agree: dict = {}
+        differ: dict = {"m_probability": 0.01, "fix_m_probability": True}
+        if c in u:
+            agree = {"u_probability": u[c][0], "fix_u_probability": True}
+            differ |= {"u_probability": 1 - u[c][0], "fix_u_probability": True}
+        out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
+            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), cll.ElseLevel().configure(**differ)]))
     return out
 
 
@@ -130,30 +141,31 @@ def _pairs(q: pd.DataFrame, keys: list[str]) -> float:
     return float((k * (k - 1) // 2).sum())
 
 
-def covariate_agreement_among_namesakes(p: pd.DataFrame) -> dict[str, tuple[float, int]]:
-    """u of agreement on each evidence covariate, among namesakes born in different years.
+def namesake_agreement(p: pd.DataFrame, columns: Sequence[str]) -> dict[str, tuple[float, int]]:
+    """u of agreement on each of `columns`, among namesakes born in different years.
 
-    The covariate evidence matters where it must tell a person from a namesake (a pair
-    without a date of birth). Random pairs understate how often namesakes agree: a first
-    name implies the sex, which shapes the form of exploitation, and a name the origin. u
-    is therefore taken from pairs of registrations with the same first name and surname
-    and different birth years (both present): nearly all are different persons (a year
-    recorded wrongly is rare), of the kind the evidence must separate. The rate is the
-    larger of theirs and that of two random registrations (Σ share², over the values
-    present): different birth years make namesakes disagree on a covariate that follows
-    age (the age group) more often than namesakes do, and the larger agreement is the
-    weaker evidence either way.
+    Random pairs understate how often namesakes agree: a first name implies the sex,
+    which shapes the form of exploitation, and a name the origin. u is therefore taken
+    from pairs of registrations with the same first name and surname and different birth
+    years (both present): nearly all are different persons (a year recorded wrongly is
+    rare), of the kind the evidence must separate. The rate is the larger of theirs and
+    that of two random registrations (Σ share², over the values present): different
+    birth years make namesakes disagree on a covariate that follows age (the age group)
+    more often than namesakes do, and the larger agreement is the weaker evidence either
+    way. Kept within [0.01, 0.99].
 
     Parameters
     ----------
     p : DataFrame, shape (n_registrations, ...)
         Prepared registrations with ``fn, sn, dob_y`` (or the tokens ``tok_first_name,
-        tok_surname, tok_birth_year``) and ``ev0, ev1, ...`` (missing as null).
+        tok_surname, tok_birth_year``) and `columns` (missing as null).
+    columns : sequence of str
+        The columns compared exactly (e.g. ``sex, nat, ev0``).
 
     Returns
     -------
     dict
-        ``{"ev0": (u, n_pairs), ...}`` for the covariates with at least
+        ``{column: (u, n_pairs)}`` for the columns with at least
         :data:`NAMESAKE_MIN_PAIRS` such pairs (both values present); the others are left
         to Splink's random pairs.
     """
@@ -162,7 +174,7 @@ def covariate_agreement_among_namesakes(p: pd.DataFrame) -> dict[str, tuple[floa
     if keys is None:
         return out
     name, year = keys[:2], keys[2]
-    for c in _evidence_cols(p):
+    for c in columns:
         q = p.loc[p[keys + [c]].notna().all(axis=1), keys + [c]]
         if not len(q):
             continue
@@ -175,6 +187,11 @@ def covariate_agreement_among_namesakes(p: pd.DataFrame) -> dict[str, tuple[floa
         f = p[c].value_counts(normalize=True).to_numpy()
         out[c] = (float(min(max(agree / pairs, float((f**2).sum()), 0.01), 0.99)), int(pairs))
     return out
+
+
+def covariate_agreement_among_namesakes(p: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """u of agreement on each evidence covariate (``ev0, ev1, ...``) among namesakes: :func:`namesake_agreement`."""
+    return namesake_agreement(p, _evidence_cols(p))
 
 
 def _evidence(p: pd.DataFrame) -> list:
@@ -322,7 +339,10 @@ def _plain_settings(p: pd.DataFrame):
             # 1 January stands in for an unknown day and month
             cll.CustomLevel("dob_y_l = dob_y_r and (dob_md_l = '01-01' or dob_md_r = '01-01')",
                             label_for_charts="same year, one is 1 January"),
-            cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year"),
+            # month and day both wrong but the year right: as rare among true matches as a wholly wrong date, and
+            # fixed for the same reason (EM takes namesakes born in one year for true matches: m of 1 % there)
+            cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year", m_probability=DOB_GROSS_ERROR,
+                                                   fix_m_probability=True),
             _dob_else(),
         ],
     )
