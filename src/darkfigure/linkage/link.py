@@ -43,6 +43,10 @@ same person may be registered by several organisations, and more than once by on
    Pairs with match probability at or above ``threshold`` are joined, and persons are
    the connected components (clusters) of that graph, except that a registration
    without a date of birth joins only its most probable match (:func:`cluster_links`).
+   Each cluster is then split where the log-odds of all its scored pairs say several
+   persons (greedy additive edge contraction,
+   :func:`~darkfigure.linkage.clustering.split_clusters`): a registration that matches
+   one of a person's registrations well and the others not at all is not that person.
 5. Every scored pair with probability >= 0.001 is kept (:attr:`LinkageResult.pairs`)
    with the registrations stripped of names and dates (:attr:`LinkageResult.records`):
    :func:`persons_from_pairs` re-clusters them (e.g. linkages drawn from the
@@ -56,10 +60,11 @@ Plaintext comparisons (after the normalisation that pseudonymisation also applie
 ASCII, lower case, letters only, surname particles dropped): the two names together,
 exact, swapped, one exact and the other close (one edit in 5+ letters, or a
 transposition) or similar (one edit; two in names of 6+ letters), both close, both
-similar, one exact (both wholly different: m fixed at 0.1%); date of birth exact, one
-typo (Levenshtein 1), day and month swapped, year off by one or two, day off by one or
-two, same year (1 January dates exact apart: a stand-in for an unknown day); sex and
-nationality exact; days between the registrations (within 30, 180, 365 days; more: m
+similar, one close and the other similar, both within two edits, one exact (both wholly
+different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day and month
+swapped, year off by one or two, day off by one or two, same year (m fixed at 0.3%, as
+for wholly different dates; 1 January dates exact apart: a stand-in for an unknown day);
+sex and nationality exact (u among namesakes: a name says the sex and the origin); days between the registrations (within 30, 180, 365 days; more: m
 fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of

@@ -275,6 +275,14 @@ def _plain_settings(p: pd.DataFrame):
         return (f"(levenshtein({a}_l, {b}_r) <= 1 or (levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 6 "
                 f"and length({b}_r) >= 6))")
 
+    def near(a: str, b: str) -> str:
+        """SQL: names a and b close or similar."""
+        return f"({close(a, b)} or {similar(a, b)})"
+
+    def two(a: str, b: str) -> str:
+        """SQL: names a and b at most two edits apart, both of 3+ letters."""
+        return f"(levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 3 and length({b}_r) >= 3)"
+
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_description="first name and surname",
@@ -298,9 +306,26 @@ def _plain_settings(p: pd.DataFrame):
                 f"({similar('fn', 'fn')} and {similar('sn', 'sn')}) or ({similar('fn', 'sn')} and {similar('sn', 'fn')})",
                 label_for_charts="both similar (or swapped)",
             ),
+            # one name close (a transposition) and the other similar (one edit in a short name): "Alexx Janse" /
+            # "Alex Janes" fell through the two levels above to "both wholly different"
+            cll.CustomLevel(
+                f"({near('fn', 'fn')} and {near('sn', 'sn')}) or ({near('fn', 'sn')} and {near('sn', 'fn')})",
+                label_for_charts="both close or similar (mixed)",
+            ),
             # one part of a compound first name or double surname ("Tấn Minh"/"Minh", "Fonseca Costa"/"Costa")
             cll.CustomLevel(f"({contained('fn')} and {similar('sn', 'sn')}) or ({contained('sn')} and "
                             f"{similar('fn', 'fn')})", label_for_charts="one name part of the other, other close"),
+            # one name exact and the other two edits off in a short name ("Tim van Dijk" / "Tim van Dyk", "Kim" / "Kmi"):
+            # weighed by the exact name's frequency
+            cll.CustomLevel(f"sn_l = sn_r and {two('fn', 'fn')}").configure(
+                label_for_charts="surname exact, first name within two edits", tf_adjustment_column="sn"),
+            cll.CustomLevel(f"fn_l = fn_r and {two('sn', 'sn')}").configure(
+                label_for_charts="first name exact, surname within two edits", tf_adjustment_column="fn"),
+            # typos in both names of short names ("Tim van Nes" / "Tmi van New"): weak alone, decisive with the date
+            # of birth
+            # (neither exact: one exact name is weighed by its frequency in the levels below, "Fang Li" / "Jing Li")
+            cll.CustomLevel(f"fn_l <> fn_r and sn_l <> sn_r and (({two('fn', 'fn')} and {two('sn', 'sn')}) or "
+                            f"({two('fn', 'sn')} and {two('sn', 'fn')}))", label_for_charts="both within two edits"),
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
