@@ -183,7 +183,9 @@ def test_calibration_shifts_the_logit():
 
     p = calibrate(np.array([0.5, 0.5, 0.9]), np.array([True, False, True]))
     assert p[:2] == pytest.approx([expit(CALIBRATION_SHIFT[0]), expit(CALIBRATION_SHIFT[1])])
-    assert p[2] < 0.9 and calibrate(np.array([0.3]), np.array([False]), (0.0, 0.0)) == pytest.approx([0.3])
+    # a logit shift: 0.9 (odds 9) becomes odds 9 exp(shift)
+    assert p[2] / (1 - p[2]) == pytest.approx(9 * np.exp(CALIBRATION_SHIFT[0]))
+    assert calibrate(np.array([0.3]), np.array([False]), (0.0, 0.0)) == pytest.approx([0.3])
 
 
 def test_joined_probability_takes_the_chain_through_a_shared_neighbour():
