@@ -273,14 +273,13 @@ def link(
     Notes
     -----
     Measured by ``benchmarks/linkage_quality_study.py`` (synthetic ``clearing_house``,
-    about 5,000 persons and 8,000 registrations, seeds 1-3 and 11-13, DuckDB, 35-130 s on
-    a loaded 2-core machine), mean pairwise precision / recall, plaintext, held out:
-    ``typos`` 0.988/0.978 and 0.986/0.980, ``dob_errors`` 0.985/0.985 and 0.981/0.988,
-    ``no_dob`` (20% without a date of birth, 10% duplicates, skewed names) 0.959/0.976 and
-    0.958/0.975, ``recurring_names`` 0.968/0.982 and 0.970/0.980 (with the covariate
-    evidence's m estimated, seeds 1-3: ``no_dob`` 0.963/0.976, ``recurring_names``
-    0.972/0.982, ``inconsistent_covariates`` 0.947/0.965 against 0.948/0.962 without the
-    evidence and 0.944/0.953 with m fixed at 5%). Bloom filters (seed 1):
+    about 5,000 persons and 8,000 registrations, held-out seeds 11-13, DuckDB, 55-220 s on
+    a loaded 2-core machine), mean pairwise precision / recall, plaintext:
+    ``typos`` 0.996/0.987, ``dob_errors`` 0.993/0.986, ``no_dob`` (20% without a date of
+    birth, 10% duplicates, skewed names) 0.980/0.978, ``recurring_names`` 0.986/0.984,
+    ``inconsistent_covariates`` 0.975/0.964 (before the cluster split, the namesake u of sex
+    and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
+    0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (seed 1, before those changes):
     ``typos`` 0.953/0.953, ``dob_errors`` 0.937/0.925, ``no_dob`` 0.893/0.925. Namesakes of
     whom one registration has no date of birth are the main source of false links.
     """
