@@ -375,3 +375,27 @@ def test_sex_and_nationality_agreement_among_namesakes():
     # one namesake in three with another nationality (a second nationality, a recording error)
     q = p.assign(nat=np.where(np.arange(len(p)) % 3 == 0, "de", p["nat"]))
     assert 0.4 < namesake_agreement(q, ["nat"])["nat"][0] < 0.7
+
+
+def test_split_clusters_dense_kernel_and_heap_agree(monkeypatch):
+    import darkfigure.linkage.clustering as clustering
+
+    rng = np.random.default_rng(3)
+    # clusters of 1-30 records, half of their pairs scored at random probabilities
+    sizes = rng.integers(1, 30, size=150)
+    lab = np.repeat(np.arange(sizes.size), sizes)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    left, right = [], []
+    for s0, k in zip(starts, sizes):
+        i, j = np.triu_indices(k, 1)
+        keep = rng.random(i.size) < 0.5
+        left.append(s0 + i[keep])
+        right.append(s0 + j[keep])
+    left, right = np.concatenate(left), np.concatenate(right)
+    p = rng.uniform(0.01, 1, left.size)
+    dense = clustering.split_clusters(lab, left, right, p)
+    monkeypatch.setattr(clustering, "SPLIT_DENSE_MAX", 0)
+    heap = clustering.split_clusters(lab, left, right, p)
+    assert np.array_equal(dense, heap) and np.unique(dense).size > np.unique(lab).size
+    # a refinement: records of one output cluster share their input cluster
+    assert (pd.Series(lab).groupby(dense).nunique() == 1).all()

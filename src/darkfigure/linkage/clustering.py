@@ -321,60 +321,129 @@ def split_clusters(labels: np.ndarray, left: np.ndarray, right: np.ndarray, prob
     -------
     int array, shape (n,): the refined cluster of each record, labelled by its smallest record number.
     """
-    import heapq
-
     from scipy.special import logit
 
     lab = np.asarray(labels, dtype=np.int64)
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     n = lab.size
     size = np.bincount(lab, minlength=n)
-    inside = (lab[left] == lab[right]) & (size[lab[left]] >= 3)  # a pair cluster is one accepted link: kept
+    inside = (lab[left] == lab[right]) & (size[lab[left]] >= 3) & (left != right)  # a pair cluster is one link: kept
     if not inside.any():
         return lab
     w = logit(np.clip(np.asarray(probability, float)[inside], 1e-9, 1 - 1e-9)) - float(logit(threshold))
     w = np.maximum(w, -float(max_against))
     a, b = left[inside], right[inside]
-    adj: dict[int, dict[int, float]] = {}
-    for x, y, v in zip(a.tolist(), b.tolist(), w.tolist()):
-        if x == y:
-            continue
-        adj.setdefault(x, {})
-        adj.setdefault(y, {})
+    # the records of the clusters to split, grouped by cluster (record order within), and each one's local number
+    recs = np.flatnonzero(size[lab] >= 3)
+    recs = recs[np.argsort(lab[recs], kind="stable")]
+    cl, first = np.unique(lab[recs], return_index=True)
+    rec_ptr = np.r_[first, recs.size].astype(np.int64)
+    local = np.empty(n, np.int64)
+    local[recs] = np.arange(recs.size) - np.repeat(first, np.diff(rec_ptr))
+    order = np.argsort(lab[a], kind="stable")
+    a, b, w = a[order], b[order], w[order]
+    edge_ptr = np.searchsorted(lab[a], cl, side="left").astype(np.int64)
+    edge_ptr = np.r_[edge_ptr, a.size].astype(np.int64)
+    root = _contract_kernel()(rec_ptr, edge_ptr, local[a], local[b], w, SPLIT_DENSE_MAX)
+    big = np.flatnonzero(root[rec_ptr[:-1]] < 0)  # clusters too large for the dense kernel (rare): by a heap
+    for c in big.tolist():
+        m = slice(edge_ptr[c], edge_ptr[c + 1])
+        root[rec_ptr[c]:rec_ptr[c + 1]] = _contract_heap(int(rec_ptr[c + 1] - rec_ptr[c]), local[a[m]], local[b[m]],
+                                                         w[m])
+    out = lab.copy()
+    # new labels above n cannot collide with the input's; then each cluster is labelled by its smallest record
+    out[recs] = n + recs[root + np.repeat(rec_ptr[:-1], np.diff(rec_ptr))]
+    return pd.Series(np.arange(n)).groupby(out).transform("min").to_numpy(dtype=np.int64)
+
+
+#: largest cluster that :func:`split_clusters` contracts with a dense (k, k) matrix in compiled code; larger ones
+#: (chains through common names at a million registrations) go through a heap in Python
+SPLIT_DENSE_MAX = 400
+
+
+def _contract_kernel():
+    """The compiled greedy additive edge contraction of :func:`split_clusters` (numba, compiled on first use)."""
+    from numba import njit
+
+    @njit(cache=True)
+    def contract(rec_ptr, edge_ptr, li, lj, w, kmax):  # pragma: no cover - numba
+        """Per cluster c (records rec_ptr[c]:rec_ptr[c+1], edges edge_ptr[c]:edge_ptr[c+1] with local ends li, lj
+        and weights w): the local number of each record's group after contraction; -1 for clusters above kmax."""
+        out = np.empty(rec_ptr[-1], np.int64)
+        for c in range(rec_ptr.size - 1):
+            k = rec_ptr[c + 1] - rec_ptr[c]
+            base = rec_ptr[c]
+            if k > kmax:
+                for i in range(k):
+                    out[base + i] = -1
+                continue
+            W = np.zeros((k, k))
+            for e in range(edge_ptr[c], edge_ptr[c + 1]):
+                W[li[e], lj[e]] += w[e]
+                W[lj[e], li[e]] += w[e]
+            active = np.ones(k, np.bool_)
+            grp = np.arange(k)
+            while True:
+                best, bx, by = 0.0, -1, -1
+                for x in range(k):
+                    if not active[x]:
+                        continue
+                    for y in range(x + 1, k):
+                        if active[y] and W[x, y] > best:
+                            best, bx, by = W[x, y], x, y
+                if bx < 0:
+                    break
+                # contract by into bx: the weights of their neighbours add up
+                for z in range(k):
+                    W[bx, z] += W[by, z]
+                    W[z, bx] += W[z, by]
+                W[bx, bx] = 0.0
+                active[by] = False
+                for i in range(k):
+                    if grp[i] == by:
+                        grp[i] = bx
+            for i in range(k):
+                out[base + i] = grp[i]
+        return out
+
+    return contract
+
+
+def _contract_heap(k: int, li: np.ndarray, lj: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Greedy additive edge contraction of one cluster of k records (local numbers) with a heap: group of each."""
+    import heapq
+
+    adj: list[dict[int, float]] = [{} for _ in range(k)]
+    for x, y, v in zip(li.tolist(), lj.tolist(), w.tolist()):
         adj[x][y] = adj[x].get(y, 0.0) + v
         adj[y][x] = adj[y].get(x, 0.0) + v
-    parent = {x: x for x in adj}
-    heap = [(-v, x, y) for x, nb in adj.items() for y, v in nb.items() if x < y and v > 0]
+    alive = [True] * k
+    parent = list(range(k))
+    heap = [(-v, x, y) for x in range(k) for y, v in adj[x].items() if x < y and v > 0]
     heapq.heapify(heap)
     while heap:
         v, x, y = heapq.heappop(heap)
         # stale entries: a group merged away, or the weight changed since the entry was pushed
-        if x not in adj or y not in adj[x] or adj[x][y] != -v:
+        if not (alive[x] and alive[y]) or adj[x].get(y) != -v:
             continue
-        if len(adj[x]) < len(adj[y]):
-            x, y = y, x
-        # contract y into x: the weights of their neighbours add up
-        for z, u in adj.pop(y).items():
-            nb = adj[z]
-            del nb[y]
+        for z, u in adj[y].items():
+            del adj[z][y]
             if z == x:
                 continue
             t = adj[x].get(z, 0.0) + u
-            adj[x][z] = nb[x] = t
+            adj[x][z] = adj[z][x] = t
             if t > 0:
                 heapq.heappush(heap, (-t, min(x, z), max(x, z)))
+        adj[y] = {}
+        alive[y] = False
         parent[y] = x
-    out = lab.copy()
-    nodes = np.fromiter(parent.keys(), dtype=np.int64, count=len(parent))
-    root = nodes.copy()
-    for i, x in enumerate(nodes.tolist()):
-        r = x
+    out = np.arange(k)
+    for i in range(k):
+        r = i
         while parent[r] != r:
             r = parent[r]
-        root[i] = r
-    # new labels above n cannot collide with the input's; then each cluster is labelled by its smallest record
-    out[nodes] = n + root
-    return pd.Series(np.arange(n)).groupby(out).transform("min").to_numpy(dtype=np.int64)
+        out[i] = r
+    return out
 
 
 #: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
