@@ -280,7 +280,9 @@ def link(
     ``inconsistent_covariates`` 0.975/0.964 (before the cluster split, the namesake u of sex
     and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
     0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (seed 1, before those changes):
-    ``typos`` 0.953/0.953, ``dob_errors`` 0.937/0.925, ``no_dob`` 0.893/0.925. Namesakes of
+    ``typos`` 0.953/0.953, ``dob_errors`` 0.937/0.925, ``no_dob`` 0.893/0.925; after (the split
+    only: sex and nationality keep their random-pair u there): ``typos`` 0.979/0.923, ``no_dob``
+    0.950/0.905. Namesakes of
     whom one registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
