@@ -183,7 +183,9 @@ def test_calibration_shifts_the_logit():
 
     p = calibrate(np.array([0.5, 0.5, 0.9]), np.array([True, False, True]))
     assert p[:2] == pytest.approx([expit(CALIBRATION_SHIFT[0]), expit(CALIBRATION_SHIFT[1])])
-    assert p[2] < 0.9 and calibrate(np.array([0.3]), np.array([False]), (0.0, 0.0)) == pytest.approx([0.3])
+    # a logit shift: 0.9 (odds 9) becomes odds 9 exp(shift)
+    assert p[2] / (1 - p[2]) == pytest.approx(9 * np.exp(CALIBRATION_SHIFT[0]))
+    assert calibrate(np.array([0.3]), np.array([False]), (0.0, 0.0)) == pytest.approx([0.3])
 
 
 def test_joined_probability_takes_the_chain_through_a_shared_neighbour():
@@ -349,3 +351,70 @@ def test_covariate_agreement_among_namesakes():
     assert u == pytest.approx(0.85**2 + 3 * 0.05**2, abs=0.05)
     # same birth year: not namesakes but possibly one person -> too few pairs, left to random pairs
     assert covariate_agreement_among_namesakes(p.assign(dob_y="1980")) == {}
+
+
+def test_split_clusters_cuts_a_chain_through_a_weak_pair():
+    from darkfigure.linkage.clustering import cluster_links, split_clusters
+
+    # 0-1 one person (0.99); 2 fits 1 (0.6) but not 0 (0.01): connected components make one person of all three
+    left, right, p = np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([0.99, 0.6, 0.01])
+    dob = np.ones(3, bool)
+    assert cluster_links(3, left, right, p, dob, 0.5, split=False).tolist() == [0, 0, 0]
+    # logit 0.6 = 0.41 for the merge, against min(-logit 0.01, 2) = 2: 2 stays apart
+    assert cluster_links(3, left, right, p, dob, 0.5).tolist() == [0, 0, 2]
+    assert split_clusters(np.zeros(3, np.int64), left, right, p).tolist() == [0, 0, 2]
+    # a strong pair outweighs one pair against (capped at 2): 4.6 - 2 > 0
+    assert split_clusters(np.zeros(3, np.int64), left, right, np.array([0.99, 0.99, 0.01])).tolist() == [0, 0, 0]
+    # without the cap the pair against (-4.6) wins over 0.9 (2.2)
+    assert split_clusters(np.zeros(3, np.int64), left, right, np.array([0.99, 0.9, 0.01]),
+                          max_against=10).tolist() == [0, 0, 2]
+    # a pair never scored is neutral: a chain of strong pairs stays one person
+    assert split_clusters(np.zeros(3, np.int64), left[:2], right[:2], np.array([0.99, 0.9])).tolist() == [0, 0, 0]
+    # the threshold moves the bar: weights are logit p - logit threshold; at 0.1 the pair at 0.6 weighs 2.6 > 2
+    assert split_clusters(np.zeros(3, np.int64), left, right, p, threshold=0.1).tolist() == [0, 0, 0]
+    # drawn links (accept) are kept as drawn
+    assert cluster_links(3, left, right, p, dob, 0.5, accept=np.array([True, True, False])).tolist() == [0, 0, 0]
+    # labels of other clusters are untouched and never collide with the new ones
+    lab = split_clusters(np.array([0, 0, 0, 1, 1]), np.r_[left, 3], np.r_[right, 4], np.r_[p, 0.9])
+    assert lab.tolist() == [0, 0, 2, 3, 3]
+
+
+def test_sex_and_nationality_agreement_among_namesakes():
+    from darkfigure.linkage.splink_model import namesake_agreement
+
+    # 40 names of 6 persons each born in different years: a first name says the sex, a name the nationality
+    n_names, per = 40, 6
+    name = np.repeat(np.arange(n_names), per)
+    p = pd.DataFrame({"fn": [f"f{i}" for i in name], "sn": [f"s{i}" for i in name],
+                      "dob_y": (1970 + np.tile(np.arange(per), n_names)).astype(str),
+                      "sex": np.where(name % 2 == 0, "f", "m"), "nat": np.array(["nl", "pl", "vn", "ng"])[name % 4]})
+    u = namesake_agreement(p, ["sex", "nat"])
+    # namesakes always agree: u at its bound 0.99 (random pairs: 0.5 for sex, 0.25 for nationality)
+    assert u["sex"] == (0.99, n_names * per * (per - 1) // 2) and u["nat"][0] == 0.99
+    # one namesake in three with another nationality (a second nationality, a recording error)
+    q = p.assign(nat=np.where(np.arange(len(p)) % 3 == 0, "de", p["nat"]))
+    assert 0.4 < namesake_agreement(q, ["nat"])["nat"][0] < 0.7
+
+
+def test_split_clusters_dense_kernel_and_heap_agree(monkeypatch):
+    import darkfigure.linkage.clustering as clustering
+
+    rng = np.random.default_rng(3)
+    # clusters of 1-30 records, half of their pairs scored at random probabilities
+    sizes = rng.integers(1, 30, size=150)
+    lab = np.repeat(np.arange(sizes.size), sizes)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    left, right = [], []
+    for s0, k in zip(starts, sizes):
+        i, j = np.triu_indices(k, 1)
+        keep = rng.random(i.size) < 0.5
+        left.append(s0 + i[keep])
+        right.append(s0 + j[keep])
+    left, right = np.concatenate(left), np.concatenate(right)
+    p = rng.uniform(0.01, 1, left.size)
+    dense = clustering.split_clusters(lab, left, right, p)
+    monkeypatch.setattr(clustering, "SPLIT_DENSE_MAX", 0)
+    heap = clustering.split_clusters(lab, left, right, p)
+    assert np.array_equal(dense, heap) and np.unique(dense).size > np.unique(lab).size
+    # a refinement: records of one output cluster share their input cluster
+    assert (pd.Series(lab).groupby(dense).nunique() == 1).all()

@@ -88,9 +88,13 @@ def _edges(db_api, pred, threshold: float, lam0: float, n: int, refit: bool
 #: match indicator on logit p (slope 1) over the scored pairs of the tuning settings ("standard", "messy"; seeds
 #: 1-2, about 5,000 persons each) of darkfigure.linkage.synthetic. Fellegi-Sunter posteriors are over-confident
 #: because the comparisons are not independent given the match status (names say sex and origin; a namesake
-#: born in the same year agrees on more than random pairs do); the shifts take the odds down by a factor 1.4
-#: (2 without a date of birth). benchmarks/linkage_quality_study.py reports the effect on held-out settings.
-CALIBRATION_SHIFT = (-0.35, -0.70)
+#: born in the same year agrees on more than random pairs do); the shifts took the odds down by a factor 1.4
+#: (2 without a date of birth). Since sex and nationality are weighed by their agreement among namesakes (which
+#: removed that double counting) the dated pairs are under-confident instead: refitted on the same settings and
+#: seeds (13,419 pairs with both dates; +2.31 on the old -0.35, +2.04 to +2.06 when fitted on the pairs between
+#: 0.01 and 0.99 only) the shift raises their odds by a factor 7. The second value is not used when the dated
+#: pairs can teach the undated ones (calibrate_masked). benchmarks/linkage_quality_study.py reports the effect.
+CALIBRATION_SHIFT = (1.95, -0.70)
 
 
 def calibrate(probability: np.ndarray, has_dob_pair: np.ndarray, shift: tuple[float, float] = CALIBRATION_SHIFT
@@ -214,9 +218,10 @@ def cluster_links(
     has_dob: np.ndarray,
     threshold: float,
     accept: np.ndarray | None = None,
+    split: bool | None = None,
 ) -> np.ndarray:
     """Persons from scored record pairs: connected components, with registrations lacking a date of birth
-    attached to their single best match.
+    attached to their single best match, then split where their pairs say several persons.
 
     Plain connected components at a threshold chain: a registration of "Jing Chen" with
     no date of birth matches every Jing Chen above the threshold and would merge them
@@ -235,6 +240,11 @@ def cluster_links(
     accept : bool array, shape (m,), optional: the pairs that are links (overrides
         `threshold`; e.g. one draw of the links from their match probabilities). The
         probabilities still choose the best match of a record without a date of birth.
+    split : bool, optional
+        Split each cluster by :func:`split_clusters` (greedy additive edge contraction of
+        the log-odds of all its scored pairs): a cluster chained through one strong pair
+        while its other pairs say "different persons" is cut. Default: True with a
+        `threshold`, False with `accept` (a drawn linkage is kept as drawn).
 
     Returns
     -------
@@ -264,9 +274,176 @@ def cluster_links(
         mapping = np.arange(int(lab.max()) + 1)
         mapping[comp[order][first]] = lab[withdob[order][first]]
         lab = mapping[lab]
+    if split if split is not None else accept is None:
+        lab = split_clusters(lab, left, right, probability, threshold)
     # label = smallest record number in the cluster
     smallest = pd.Series(np.arange(n)).groupby(lab).transform("min").to_numpy(dtype=np.int64)
     return smallest
+
+
+#: largest weight, in log-odds below the threshold, that one scored pair of a cluster carries against joining its two
+#: records (:func:`split_clusters`): a true match whose registrations both carry errors can score 0.01, and one such
+#: pair must not cut a person whose other pairs agree (capped at 2: odds 1 to 7.4; fitted on the tuning seeds 1-2 of
+#: darkfigure.linkage.synthetic's settings, where no cap cut recall by 0.005-0.01 for 0.001 of precision)
+SPLIT_MAX_AGAINST = 2.0
+
+
+def split_clusters(labels: np.ndarray, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
+                   threshold: float = 0.5, max_against: float = SPLIT_MAX_AGAINST) -> np.ndarray:
+    """Clusters split where the match probabilities of all their pairs say several persons.
+
+    Connected components chain: A-B at 0.99 and B-C at 0.6 make one person of A, B and C
+    even when A-C is at 0.01 (two namesakes and a registration without a date of birth
+    that fits both). Within each cluster, the records are re-grouped by greedy additive
+    edge contraction (Keuper et al. 2015, "Efficient decomposition of image and mesh
+    graphs by lifted multicuts", ICCV; a heuristic for correlation clustering, Bansal,
+    Blum & Chawla 2004, Machine Learning 56:89-113): starting from single records, the two
+    groups whose cross pairs have the largest sum of ``logit p - logit threshold`` are
+    merged while that sum is positive. At threshold 0.5 this is the greedy maximiser of
+    the partition's likelihood when the pairs are independent (the product of the odds
+    ``p / (1 - p)`` of the pairs within persons, as in the partition draws of
+    :func:`~darkfigure.linkage.partition_draws.draw_partitions`); a pair never scored
+    (not blocked together, or below the stored floor) is neutral, and a pair counts at
+    most `max_against` against a merge (the pairwise model's confidence in "different
+    persons" is overstated when both registrations carry errors). Groups are merged only
+    within one input cluster, so the result refines `labels`; a lone pair is kept when
+    its probability is at or above `threshold`, as without the split.
+
+    Parameters
+    ----------
+    labels : int array, shape (n,): the cluster of each record (e.g. of :func:`cluster_links`).
+    left, right : int arrays, shape (m,): the scored pairs (record numbers).
+    probability : float array, shape (m,): their match probabilities.
+    threshold : float in (0, 1): the match probability of a link.
+    max_against : float >= 0: the largest weight (log-odds below `threshold`) of one pair against a merge.
+
+    Returns
+    -------
+    int array, shape (n,): the refined cluster of each record, labelled by its smallest record number.
+    """
+    from scipy.special import logit
+
+    lab = np.asarray(labels, dtype=np.int64)
+    left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    n = lab.size
+    size = np.bincount(lab, minlength=n)
+    inside = (lab[left] == lab[right]) & (size[lab[left]] >= 3) & (left != right)  # a pair cluster is one link: kept
+    if not inside.any():
+        return lab
+    w = logit(np.clip(np.asarray(probability, float)[inside], 1e-9, 1 - 1e-9)) - float(logit(threshold))
+    w = np.maximum(w, -float(max_against))
+    a, b = left[inside], right[inside]
+    # the records of the clusters to split, grouped by cluster (record order within), and each one's local number
+    recs = np.flatnonzero(size[lab] >= 3)
+    recs = recs[np.argsort(lab[recs], kind="stable")]
+    cl, first = np.unique(lab[recs], return_index=True)
+    rec_ptr = np.r_[first, recs.size].astype(np.int64)
+    local = np.empty(n, np.int64)
+    local[recs] = np.arange(recs.size) - np.repeat(first, np.diff(rec_ptr))
+    order = np.argsort(lab[a], kind="stable")
+    a, b, w = a[order], b[order], w[order]
+    edge_ptr = np.searchsorted(lab[a], cl, side="left").astype(np.int64)
+    edge_ptr = np.r_[edge_ptr, a.size].astype(np.int64)
+    root = _contract_kernel()(rec_ptr, edge_ptr, local[a], local[b], w, SPLIT_DENSE_MAX)
+    big = np.flatnonzero(root[rec_ptr[:-1]] < 0)  # clusters too large for the dense kernel (rare): by a heap
+    for c in big.tolist():
+        m = slice(edge_ptr[c], edge_ptr[c + 1])
+        root[rec_ptr[c]:rec_ptr[c + 1]] = _contract_heap(int(rec_ptr[c + 1] - rec_ptr[c]), local[a[m]], local[b[m]],
+                                                         w[m])
+    out = lab.copy()
+    # new labels above n cannot collide with the input's; then each cluster is labelled by its smallest record
+    out[recs] = n + recs[root + np.repeat(rec_ptr[:-1], np.diff(rec_ptr))]
+    return pd.Series(np.arange(n)).groupby(out).transform("min").to_numpy(dtype=np.int64)
+
+
+#: largest cluster that :func:`split_clusters` contracts with a dense (k, k) matrix in compiled code; larger ones
+#: (chains through common names at a million registrations) go through a heap in Python
+SPLIT_DENSE_MAX = 400
+
+
+def _contract_kernel():
+    """The compiled greedy additive edge contraction of :func:`split_clusters` (numba, compiled on first use)."""
+    from numba import njit
+
+    @njit(cache=True)
+    def contract(rec_ptr, edge_ptr, li, lj, w, kmax):  # pragma: no cover - numba
+        """Per cluster c (records rec_ptr[c]:rec_ptr[c+1], edges edge_ptr[c]:edge_ptr[c+1] with local ends li, lj
+        and weights w): the local number of each record's group after contraction; -1 for clusters above kmax."""
+        out = np.empty(rec_ptr[-1], np.int64)
+        for c in range(rec_ptr.size - 1):
+            k = rec_ptr[c + 1] - rec_ptr[c]
+            base = rec_ptr[c]
+            if k > kmax:
+                for i in range(k):
+                    out[base + i] = -1
+                continue
+            W = np.zeros((k, k))
+            for e in range(edge_ptr[c], edge_ptr[c + 1]):
+                W[li[e], lj[e]] += w[e]
+                W[lj[e], li[e]] += w[e]
+            active = np.ones(k, np.bool_)
+            grp = np.arange(k)
+            while True:
+                best, bx, by = 0.0, -1, -1
+                for x in range(k):
+                    if not active[x]:
+                        continue
+                    for y in range(x + 1, k):
+                        if active[y] and W[x, y] > best:
+                            best, bx, by = W[x, y], x, y
+                if bx < 0:
+                    break
+                # contract by into bx: the weights of their neighbours add up
+                for z in range(k):
+                    W[bx, z] += W[by, z]
+                    W[z, bx] += W[z, by]
+                W[bx, bx] = 0.0
+                active[by] = False
+                for i in range(k):
+                    if grp[i] == by:
+                        grp[i] = bx
+            for i in range(k):
+                out[base + i] = grp[i]
+        return out
+
+    return contract
+
+
+def _contract_heap(k: int, li: np.ndarray, lj: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Greedy additive edge contraction of one cluster of k records (local numbers) with a heap: group of each."""
+    import heapq
+
+    adj: list[dict[int, float]] = [{} for _ in range(k)]
+    for x, y, v in zip(li.tolist(), lj.tolist(), w.tolist()):
+        adj[x][y] = adj[x].get(y, 0.0) + v
+        adj[y][x] = adj[y].get(x, 0.0) + v
+    alive = [True] * k
+    parent = list(range(k))
+    heap = [(-v, x, y) for x in range(k) for y, v in adj[x].items() if x < y and v > 0]
+    heapq.heapify(heap)
+    while heap:
+        v, x, y = heapq.heappop(heap)
+        # stale entries: a group merged away, or the weight changed since the entry was pushed
+        if not (alive[x] and alive[y]) or adj[x].get(y) != -v:
+            continue
+        for z, u in adj[y].items():
+            del adj[z][y]
+            if z == x:
+                continue
+            t = adj[x].get(z, 0.0) + u
+            adj[x][z] = adj[z][x] = t
+            if t > 0:
+                heapq.heappush(heap, (-t, min(x, z), max(x, z)))
+        adj[y] = {}
+        alive[y] = False
+        parent[y] = x
+    out = np.arange(k)
+    for i in range(k):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        out[i] = r
+    return out
 
 
 #: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order

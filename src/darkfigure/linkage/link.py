@@ -43,6 +43,10 @@ same person may be registered by several organisations, and more than once by on
    Pairs with match probability at or above ``threshold`` are joined, and persons are
    the connected components (clusters) of that graph, except that a registration
    without a date of birth joins only its most probable match (:func:`cluster_links`).
+   Each cluster is then split where the log-odds of all its scored pairs say several
+   persons (greedy additive edge contraction,
+   :func:`~darkfigure.linkage.clustering.split_clusters`): a registration that matches
+   one of a person's registrations well and the others not at all is not that person.
 5. Every scored pair with probability >= 0.001 is kept (:attr:`LinkageResult.pairs`)
    with the registrations stripped of names and dates (:attr:`LinkageResult.records`):
    :func:`persons_from_pairs` re-clusters them (e.g. linkages drawn from the
@@ -56,10 +60,11 @@ Plaintext comparisons (after the normalisation that pseudonymisation also applie
 ASCII, lower case, letters only, surname particles dropped): the two names together,
 exact, swapped, one exact and the other close (one edit in 5+ letters, or a
 transposition) or similar (one edit; two in names of 6+ letters), both close, both
-similar, one exact (both wholly different: m fixed at 0.1%); date of birth exact, one
-typo (Levenshtein 1), day and month swapped, year off by one or two, day off by one or
-two, same year (1 January dates exact apart: a stand-in for an unknown day); sex and
-nationality exact; days between the registrations (within 30, 180, 365 days; more: m
+similar, one close and the other similar, both within two edits, one exact (both wholly
+different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day and month
+swapped, year off by one or two, day off by one or two, same year (m fixed at 0.3%, as
+for wholly different dates; 1 January dates exact apart: a stand-in for an unknown day);
+sex and nationality exact (u among namesakes: a name says the sex and the origin); days between the registrations (within 30, 180, 365 days; more: m
 fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of
@@ -272,17 +277,16 @@ def link(
     Notes
     -----
     Measured by ``benchmarks/linkage_quality_study.py`` (synthetic ``clearing_house``,
-    about 5,000 persons and 8,000 registrations, seeds 1-3 and 11-13, DuckDB, 35-130 s on
-    a loaded 2-core machine), mean pairwise precision / recall, plaintext, held out:
-    ``typos`` 0.988/0.978 and 0.986/0.980, ``dob_errors`` 0.985/0.985 and 0.981/0.988,
-    ``no_dob`` (20% without a date of birth, 10% duplicates, skewed names) 0.959/0.976 and
-    0.958/0.975, ``recurring_names`` 0.968/0.982 and 0.970/0.980 (with the covariate
-    evidence's m estimated, seeds 1-3: ``no_dob`` 0.963/0.976, ``recurring_names``
-    0.972/0.982, ``inconsistent_covariates`` 0.947/0.965 against 0.948/0.962 without the
-    evidence and 0.944/0.953 with m fixed at 5%). Bloom filters (encoding version 2, held
-    out, seeds 11-13): ``typos`` 0.986/0.983, ``dob_errors`` 0.984/0.983, ``no_dob``
-    0.956/0.972, ``recurring_names`` 0.964/0.980. Namesakes of whom one registration has
-    no date of birth are the main source of false links.
+    about 5,000 persons and 8,000 registrations, held-out seeds 11-13, DuckDB, 55-220 s on
+    a loaded 2-core machine), mean pairwise precision / recall, plaintext:
+    ``typos`` 0.996/0.987, ``dob_errors`` 0.993/0.986, ``no_dob`` (20% without a date of
+    birth, 10% duplicates, skewed names) 0.980/0.978, ``recurring_names`` 0.986/0.984,
+    ``inconsistent_covariates`` 0.975/0.964 (before the cluster split, the namesake u of sex
+    and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
+    0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (encoding version 2, held out,
+    seeds 11-13, before the cluster split): ``typos`` 0.986/0.983, ``dob_errors``
+    0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980. Namesakes of
+    whom one registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
