@@ -425,3 +425,19 @@ def test_cli_strata_exit_code_and_empty_lists(tmp_path, cli):
     # no stratum estimable: exit 3 (the data cannot identify N), as estimate
     cli(["strata", str(f), "--by", "pid", "--reps", "20", "--jobs", "1", "--drop-empty-lists"], code=3,
         says=["could not be estimated"])
+
+
+def test_non_data_files_in_a_replicate_folder_are_ignored_with_a_note(sim, tmp_path):
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=2, seed=1)
+    d = tmp_path / "reps"
+    d.mkdir()
+    for i, f in enumerate(reps):
+        f.to_csv(d / f"imp{i}.csv", index=False)
+    (d / "notes.txt").write_text("notes")
+    (d / "README").write_text("two imputations of region\n")
+    (d / ".DS_Store").write_bytes(b"\x00\x01")
+    r = estimate_strata(data, by="period", replicates=d, reps=20, seed=1, n_jobs=1)
+    assert r.counts["replicates"] == 2
+    text = " ".join(r.warnings)
+    assert "'README', 'notes.txt' ignored (not a data file" in text
+    assert "left out" not in text and "DS_Store" not in text
