@@ -441,3 +441,14 @@ def test_non_data_files_in_a_replicate_folder_are_ignored_with_a_note(sim, tmp_p
     text = " ".join(r.warnings)
     assert "'README', 'notes.txt' ignored (not a data file" in text
     assert "left out" not in text and "DS_Store" not in text
+
+
+def test_cli_names_the_row_of_unknown_by_values_unknown_not_nan(sim, tmp_path, cli):
+    data, _ = impute_replicates(sim.persons, sim.lists, missing_share=0.1, replicates=1, seed=1)
+    f = tmp_path / "d.csv"
+    data.to_csv(f, index=False)
+    out = cli(["strata", str(f), "--by", "region", "--search", "none", "--reps", "20", "--jobs", "1",
+               "--out", str(tmp_path / "o")], code=0, says=["region=(unknown)"])
+    assert "region=nan" not in out and "region=<NA>" not in out
+    t = pd.read_csv(tmp_path / "o" / "strata.csv")
+    assert t["region"].isna().sum() == 1  # the same row: an empty key in strata.csv

@@ -126,9 +126,12 @@ def strata(
         console.print(f"Totals are corrected for the strata's summed small-sample bias (total: "
                       f"{-tot['bootstrap_bias']:+,.0f} from the plain sum {_fmt(tot['nhat_uncorrected'])}); "
                       "--total-bias report keeps the plain sums.")
+    from pandas import isna
+
     bad = res.table[res.table["status"] != "estimated"]
     for _, r in bad.head(10).iterrows():
-        key = ", ".join(f"{b}={r[b]}" for b in res.settings["by"])
+        # the row of persons with an unknown --by value: an empty cell in strata.csv, "(unknown)" here (never "nan")
+        key = ", ".join(f"{b}={'(unknown)' if isna(r[b]) else r[b]}" for b in res.settings["by"])
         console.print(f"[yellow]{escape(r['status'])}:[/yellow] {escape(key)}: {escape(str(r['reason']))}")
     if len(bad) > 10:
         console.print(f"… and {len(bad) - 10:,} more (strata.csv has every stratum's status and reason)")
