@@ -363,10 +363,13 @@ def test_poor_fit_is_counted_and_the_default_searches_a_model():
     text = " ".join(fixed.warnings)
     assert "2 of 2 estimated strata fit the model poorly" in text and "--search" in text
     assert fixed.settings["method_settings"]["ci"] == "parametric"
+    # print() shows the run's warnings, as print(dfg.estimate(...)) does
+    assert "\n  warning: 2 of 2 estimated strata fit the model poorly" in str(fixed)
     default = estimate_strata(data, by="region", reps=100, seed=1, n_jobs=1)
     assert default.settings["method_settings"]["search"] == "auto"
     assert default.settings["method_settings"]["ci"] == "averaged"
     assert "fit the model poorly" not in " ".join(default.warnings)
+    assert 'search="auto"' in estimate_strata.__doc__ and "main-effects model by default" not in estimate_strata.__doc__
     # A-B referrals make the main-effects N̂ too small; the searched model brings it back towards the truth
     assert fixed.nhat < 0.9 * truth
     assert abs(default.nhat - truth) < abs(fixed.nhat - truth)

@@ -132,9 +132,9 @@ def estimate_strata(
     by : list of str or comma-separated str
         Stratum columns (e.g. ``["region", "period"]``).
     method : {"loglinear", "lcmcr"}
-        Poisson log-linear model with a bootstrap interval (a fixed `model`, the main-effects
-        model by default, or a `search`), or the Bayesian latent-class model
-        (:func:`darkfigure.bayes.lcmcr.lcmcr`).
+        Poisson log-linear model with a bootstrap interval (by default a model searched per
+        stratum, ``search="auto"``; ``search="none"`` fits the main-effects model, `model` a
+        fixed one), or the Bayesian latent-class model (:func:`darkfigure.bayes.lcmcr.lcmcr`).
     lists : list of str, optional
         List columns (default: the 0/1 columns).
     replicates : path, optional
