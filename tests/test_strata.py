@@ -455,3 +455,29 @@ def test_cli_names_the_row_of_unknown_by_values_unknown_not_nan(sim, tmp_path, c
     assert "region=nan" not in out and "region=<NA>" not in out
     t = pd.read_csv(tmp_path / "o" / "strata.csv")
     assert t["region"].isna().sum() == 1  # the same row: an empty key in strata.csv
+
+
+def test_ctrl_c_says_what_the_cache_keeps_and_exits_130(sim, tmp_path, cli, monkeypatch):
+    import darkfigure.strata.core as core
+
+    def two_then_ctrl_c(units, on_result, n_jobs=1):
+        from darkfigure.strata.units import run_unit
+
+        for u in units[:2]:
+            on_result(u, run_unit(u))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "run_local", two_then_ctrl_c)
+    data = tmp_path / "d.csv"
+    sim.persons.to_csv(data, index=False)
+    out = tmp_path / "out"
+    args = ["strata", str(data), "--by", "region,period", "--search", "none", "--reps", "20", "--jobs", "1",
+            "--out", str(out)]
+    cli(args, code=130, says=["interrupted: 2 of 12 strata kept in the cache; rerun the same command to resume"])
+    assert not (out / "strata.csv").exists()
+    monkeypatch.undo()
+    cli(args, code=0, says=["10 unit(s) computed, 2 from the cache"])
+    with pytest.raises(KeyboardInterrupt) as e:  # the API: a KeyboardInterrupt that says the same
+        monkeypatch.setattr(core, "run_local", two_then_ctrl_c)
+        estimate_strata(sim.persons, by="region,period", search="none", reps=20, n_jobs=1, seed=9)
+    assert e.value.done == 2 and e.value.total == 12 and "nothing is kept" in e.value.message

@@ -89,7 +89,8 @@ def strata(
 ) -> None:
     """Estimate per stratum (and per replicate), say which strata cannot be estimated and why, and add them up.
 
-    Exit codes: 0 a total, 2 bad input, 3 no stratum could be estimated (no total).
+    Exit codes: 0 a total, 2 bad input, 3 no stratum could be estimated (no total), 130 interrupted (Ctrl-C;
+    finished strata stay in the cache and a rerun resumes).
     """
     from ..strata import estimate_strata
 
@@ -107,6 +108,12 @@ def strata(
         )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
+    except KeyboardInterrupt as e:  # Ctrl-C: say what the cache keeps, exit as a shell does on SIGINT
+        from ..strata.core import StrataInterrupted
+
+        msg = e.message if isinstance(e, StrataInterrupted) else "interrupted before any stratum was computed"
+        console.print(f"[yellow]{escape(msg)}[/yellow]")
+        raise typer.Exit(code=130) from None
     c = res.counts
     console.print(f"{c['strata']:,} strata x {c['replicates']:,} replicate(s): {c['estimated']:,} estimated, "
                   f"{c['not_estimable']:,} not; {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache "

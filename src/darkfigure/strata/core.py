@@ -41,7 +41,7 @@ from .reading import _histories, _plain, _read_frame, read_replicates
 from .result import StrataResult
 from .units import METHODS, Unit, derive_seed, quick_verdict
 
-__all__ = ["StrataResult", "estimate_strata", "combine", "read_replicates", "COMBINE"]
+__all__ = ["StrataResult", "StrataInterrupted", "estimate_strata", "combine", "read_replicates", "COMBINE"]
 
 #: a --by column with more levels than this share of the persons is most likely an identifier
 _ID_LIKE_SHARE = 0.5
@@ -86,6 +86,27 @@ def _dropped_lists(frame: pd.DataFrame, ref, lists, by, count: str) -> list[str]
 
     cand = list(lists) if lists else [c for c in frame.columns if c not in by and c != count and _binary(frame[c])]
     return [str(c) for c in cand if str(c) not in map(str, ref.lists) and str(c) not in map(str, ref.covariates)]
+
+
+class StrataInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`estimate_strata`: `done` of `total` strata were complete (in the cache when `cached`).
+
+    A KeyboardInterrupt, so code that does not know it stops as before; the CLI prints
+    :attr:`message` and exits 130.
+    """
+
+    def __init__(self, done: int, total: int, cached: bool) -> None:
+        super().__init__(done, total, cached)
+        self.done, self.total, self.cached = done, total, cached
+
+    @property
+    def message(self) -> str:
+        """One line for the user: what is kept and how to resume."""
+        if not self.cached:
+            return (f"interrupted: {self.done:,} of {self.total:,} strata were done, but without --out or --cache "
+                    "nothing is kept; a rerun starts over")
+        return (f"interrupted: {self.done:,} of {self.total:,} strata kept in the cache; rerun the same command "
+                "to resume")
 
 
 # ----------------------------------------------------------------------------- front door
@@ -336,6 +357,10 @@ def estimate_strata(
             run_spark(todo, on_result, n_jobs=jobs, spark=spark)
         else:
             run_local(todo, on_result, n_jobs=min(jobs, max(len(todo), 1)))
+    except KeyboardInterrupt as e:
+        # Ctrl-C: every finished unit is in the cache already; say how much a rerun will find there
+        done = sum(all((si, r) in results for r in range(M)) for si in range(len(keys)))
+        raise StrataInterrupted(done, len(keys), cache is not None) from e
     finally:
         bar.close()
 
