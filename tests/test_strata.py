@@ -481,3 +481,55 @@ def test_ctrl_c_says_what_the_cache_keeps_and_exits_130(sim, tmp_path, cli, monk
         monkeypatch.setattr(core, "run_local", two_then_ctrl_c)
         estimate_strata(sim.persons, by="region,period", search="none", reps=20, n_jobs=1, seed=9)
     assert e.value.done == 2 and e.value.total == 12 and "nothing is kept" in e.value.message
+
+
+# ----------------------------------------------------------------------------- structural zeros
+def _zero_data(sim):
+    """List C did not exist in period 2000: its registrations there are removed (persons seen by C alone go)."""
+    p = sim.persons.copy()
+    p.loc[p["period"] == 2000, "C"] = 0
+    return p[p[["A", "B", "C"]].sum(axis=1) > 0].reset_index(drop=True)
+
+
+def test_structural_zeros_leave_the_list_out_of_the_strata_with_that_level(sim, tmp_path, cli):
+    data = _zero_data(sim)
+    sz = pd.DataFrame({"list": ["C"], "covariate": ["period"], "level": ["2000"]})
+    r = estimate_strata(data, by="region,period", structural_zeros=sz, search="none", reps=30, seed=1, n_jobs=1)
+    assert r.settings["structural_zeros"] == [["C", "period", 2000]]
+    t = r.table
+    in2000 = t["period"] == 2000
+    assert in2000.sum() == 4 and (t.loc[in2000, "lists_used"] == "A,B").all()
+    assert t.loc[in2000, "warnings"].str.contains("list C cannot register period = 2000 (structural zero)", regex=False).all()
+    assert (t.loc[~in2000, "lists_used"] == "A,B,C").all()
+    assert not t.loc[~in2000, "warnings"].str.contains("structural zero").any()
+    # the strata of 2000 are fitted on A and B alone: the same N̂ as a two-list run of those strata
+    two = estimate_strata(data[data["period"] == 2000].drop(columns="C"), by="region,period", search="none",
+                          reps=30, seed=1, n_jobs=1)
+    np.testing.assert_allclose(t.loc[in2000, "nhat"].to_numpy(), two.table["nhat"].to_numpy(), rtol=1e-9)
+    # a declaration the data contradict, or on a column that is not a --by column: refused, naming what to do
+    with pytest.raises(DataError, match="observed person"):
+        estimate_strata(sim.persons, by="region,period", structural_zeros=sz, reps=20, n_jobs=1)
+    with pytest.raises(DataError, match="'period' is not a --by column.*add period to --by"):
+        estimate_strata(data, by="region", structural_zeros=sz, reps=20, n_jobs=1)
+    with pytest.raises(DataError, match="unknown level"):
+        estimate_strata(data, by="region,period", structural_zeros=[("C", "period", 1999)], reps=20, n_jobs=1)
+    # a replicate (here a linkage draw) with persons in the declared cells is left out, the others are used
+    d = tmp_path / "draws"
+    d.mkdir()
+    data.to_csv(d / "draw1.csv", index=False)
+    bad = data.copy()
+    bad.loc[bad.index[:2], "C"] = 1  # the first persons are in period 2000
+    bad.to_csv(d / "draw2.csv", index=False)
+    rr = estimate_strata(data, by="region,period", structural_zeros=sz, replicates=d, replicate_kind="linkage",
+                         search="none", reps=20, seed=1, n_jobs=1)
+    assert rr.counts["replicates"] == 1
+    assert any("'draw2.csv' left out: structural zero declared for list 'C'" in w for w in rr.warnings)
+    # the command line
+    f, zf = tmp_path / "d.csv", tmp_path / "sz.csv"
+    data.to_csv(f, index=False)
+    sz.to_csv(zf, index=False)
+    cli(["strata", str(f), "--by", "region,period", "--structural-zeros", str(zf), "--search", "none", "--reps", "20",
+         "--jobs", "1", "--out", str(tmp_path / "o")], code=0, says=["12 estimated"])
+    assert pd.read_csv(tmp_path / "o" / "strata.csv")["warnings"].str.contains("structural zero").sum() == 4
+    cli(["strata", str(f), "--by", "region", "--structural-zeros", str(zf)], code=2,
+        says=["'period' is not a --by column"])

@@ -49,6 +49,12 @@ def strata(
         str, typer.Option("--combine", help="How replicates combine: auto (Rubin's rules for loglinear, pooled draws "
                           "for lcmcr), rubin, pooled.")
     ] = "auto",
+    structural_zeros: Annotated[
+        Path | None,
+        typer.Option("--structural-zeros", help="CSV with columns list,covariate,level (as estimate reads it): the "
+                     "list cannot register that level of a --by column and is left out of those strata's fits. A "
+                     "covariate that is not a --by column is refused (add it to --by)."),
+    ] = None,
     model: ModelOpt = None,
     search: Annotated[
         str, typer.Option("--search", help="Log-linear model search per stratum: auto (default, as in estimate: "
@@ -95,14 +101,15 @@ def strata(
     from ..strata import estimate_strata
 
     _check_jobs(jobs)
-    inputs = _data_inputs(data, replicates)
+    inputs = _data_inputs(data, replicates, structural_zeros)
     _preflight("strata", out, overwrite=overwrite, inputs=inputs, what="the strata table")
     if cache is None and out is not None:
         cache = out / ".strata-cache"
     try:
         res = estimate_strata(
             data, by, method=method, lists=_split(lists), count=count, replicates=replicates,
-            replicate_kind=replicate_kind, combine_by=combine, on_empty_list="drop" if drop_empty_lists else "error", model=model, search=search, ci=ci, reps=reps, K=k,
+            replicate_kind=replicate_kind, combine_by=combine, on_empty_list="drop" if drop_empty_lists else "error",
+            structural_zeros=structural_zeros, model=model, search=search, ci=ci, reps=reps, K=k,
             burnin=burnin, samples=samples, thinning=thinning, chains=chains, min_observed=min_observed,
             max_ratio=max_ratio, level=level, total_bias=total_bias, seed=seed, engine=engine, n_jobs=jobs, cache=cache, progress=True,
         )
