@@ -6,8 +6,9 @@ a ``link`` run, exactly as the linkage correction of ``estimate`` draws them
 (:func:`darkfigure.linkage.uncertainty.linkage_uncertainty`, partition sampler): partitions
 of the registrations by :func:`~darkfigure.linkage.partition_draws.draw_partitions` (Sadinle
 2014, 2018) started from the as-linked persons, plus a draw of the matches blocking never
-compared (:func:`~darkfigure.linkage.link_run.add_unblocked_matches`), with the same seeds:
-``seed`` S gives the draws ``estimate --linkage-draws K --seed S`` uses. ``darkfigure strata
+compared (:func:`~darkfigure.linkage.link_run.add_unblocked_matches`), seeded the same way
+(one stream for the partitions, one per draw for the unblocked matches, both spawned from
+``seed``), so a given seed always writes the same files. ``darkfigure strata
 histories.csv --by ... --replicates DRAWS --replicate-kind linkage`` then estimates every
 stratum on every draw and combines them (the persons differ between draws).
 """
