@@ -363,10 +363,13 @@ def test_poor_fit_is_counted_and_the_default_searches_a_model():
     text = " ".join(fixed.warnings)
     assert "2 of 2 estimated strata fit the model poorly" in text and "--search" in text
     assert fixed.settings["method_settings"]["ci"] == "parametric"
+    # print() shows the run's warnings, as print(dfg.estimate(...)) does
+    assert "\n  warning: 2 of 2 estimated strata fit the model poorly" in str(fixed)
     default = estimate_strata(data, by="region", reps=100, seed=1, n_jobs=1)
     assert default.settings["method_settings"]["search"] == "auto"
     assert default.settings["method_settings"]["ci"] == "averaged"
     assert "fit the model poorly" not in " ".join(default.warnings)
+    assert 'search="auto"' in estimate_strata.__doc__ and "main-effects model by default" not in estimate_strata.__doc__
     # A-B referrals make the main-effects N̂ too small; the searched model brings it back towards the truth
     assert fixed.nhat < 0.9 * truth
     assert abs(default.nhat - truth) < abs(fixed.nhat - truth)
@@ -425,3 +428,108 @@ def test_cli_strata_exit_code_and_empty_lists(tmp_path, cli):
     # no stratum estimable: exit 3 (the data cannot identify N), as estimate
     cli(["strata", str(f), "--by", "pid", "--reps", "20", "--jobs", "1", "--drop-empty-lists"], code=3,
         says=["could not be estimated"])
+
+
+def test_non_data_files_in_a_replicate_folder_are_ignored_with_a_note(sim, tmp_path):
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=2, seed=1)
+    d = tmp_path / "reps"
+    d.mkdir()
+    for i, f in enumerate(reps):
+        f.to_csv(d / f"imp{i}.csv", index=False)
+    (d / "notes.txt").write_text("notes")
+    (d / "README").write_text("two imputations of region\n")
+    (d / ".DS_Store").write_bytes(b"\x00\x01")
+    r = estimate_strata(data, by="period", replicates=d, reps=20, seed=1, n_jobs=1)
+    assert r.counts["replicates"] == 2
+    text = " ".join(r.warnings)
+    assert "'README', 'notes.txt' ignored (not a data file" in text
+    assert "left out" not in text and "DS_Store" not in text
+
+
+def test_cli_names_the_row_of_unknown_by_values_unknown_not_nan(sim, tmp_path, cli):
+    data, _ = impute_replicates(sim.persons, sim.lists, missing_share=0.1, replicates=1, seed=1)
+    f = tmp_path / "d.csv"
+    data.to_csv(f, index=False)
+    out = cli(["strata", str(f), "--by", "region", "--search", "none", "--reps", "20", "--jobs", "1",
+               "--out", str(tmp_path / "o")], code=0, says=["region=(unknown)"])
+    assert "region=nan" not in out and "region=<NA>" not in out
+    t = pd.read_csv(tmp_path / "o" / "strata.csv")
+    assert t["region"].isna().sum() == 1  # the same row: an empty key in strata.csv
+
+
+def test_ctrl_c_says_what_the_cache_keeps_and_exits_130(sim, tmp_path, cli, monkeypatch):
+    import darkfigure.strata.core as core
+
+    def two_then_ctrl_c(units, on_result, n_jobs=1):
+        from darkfigure.strata.units import run_unit
+
+        for u in units[:2]:
+            on_result(u, run_unit(u))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "run_local", two_then_ctrl_c)
+    data = tmp_path / "d.csv"
+    sim.persons.to_csv(data, index=False)
+    out = tmp_path / "out"
+    args = ["strata", str(data), "--by", "region,period", "--search", "none", "--reps", "20", "--jobs", "1",
+            "--out", str(out)]
+    cli(args, code=130, says=["interrupted: 2 of 12 strata kept in the cache; rerun the same command to resume"])
+    assert not (out / "strata.csv").exists()
+    monkeypatch.undo()
+    cli(args, code=0, says=["10 unit(s) computed, 2 from the cache"])
+    with pytest.raises(KeyboardInterrupt) as e:  # the API: a KeyboardInterrupt that says the same
+        monkeypatch.setattr(core, "run_local", two_then_ctrl_c)
+        estimate_strata(sim.persons, by="region,period", search="none", reps=20, n_jobs=1, seed=9)
+    assert e.value.done == 2 and e.value.total == 12 and "nothing is kept" in e.value.message
+
+
+# ----------------------------------------------------------------------------- structural zeros
+def _zero_data(sim):
+    """List C did not exist in period 2000: its registrations there are removed (persons seen by C alone go)."""
+    p = sim.persons.copy()
+    p.loc[p["period"] == 2000, "C"] = 0
+    return p[p[["A", "B", "C"]].sum(axis=1) > 0].reset_index(drop=True)
+
+
+def test_structural_zeros_leave_the_list_out_of_the_strata_with_that_level(sim, tmp_path, cli):
+    data = _zero_data(sim)
+    sz = pd.DataFrame({"list": ["C"], "covariate": ["period"], "level": ["2000"]})
+    r = estimate_strata(data, by="region,period", structural_zeros=sz, search="none", reps=30, seed=1, n_jobs=1)
+    assert r.settings["structural_zeros"] == [["C", "period", 2000]]
+    t = r.table
+    in2000 = t["period"] == 2000
+    assert in2000.sum() == 4 and (t.loc[in2000, "lists_used"] == "A,B").all()
+    assert t.loc[in2000, "warnings"].str.contains("list C cannot register period = 2000 (structural zero)", regex=False).all()
+    assert (t.loc[~in2000, "lists_used"] == "A,B,C").all()
+    assert not t.loc[~in2000, "warnings"].str.contains("structural zero").any()
+    # the strata of 2000 are fitted on A and B alone: the same N̂ as a two-list run of those strata
+    two = estimate_strata(data[data["period"] == 2000].drop(columns="C"), by="region,period", search="none",
+                          reps=30, seed=1, n_jobs=1)
+    np.testing.assert_allclose(t.loc[in2000, "nhat"].to_numpy(), two.table["nhat"].to_numpy(), rtol=1e-9)
+    # a declaration the data contradict, or on a column that is not a --by column: refused, naming what to do
+    with pytest.raises(DataError, match="observed person"):
+        estimate_strata(sim.persons, by="region,period", structural_zeros=sz, reps=20, n_jobs=1)
+    with pytest.raises(DataError, match="'period' is not a --by column.*add period to --by"):
+        estimate_strata(data, by="region", structural_zeros=sz, reps=20, n_jobs=1)
+    with pytest.raises(DataError, match="unknown level"):
+        estimate_strata(data, by="region,period", structural_zeros=[("C", "period", 1999)], reps=20, n_jobs=1)
+    # a replicate (here a linkage draw) with persons in the declared cells is left out, the others are used
+    d = tmp_path / "draws"
+    d.mkdir()
+    data.to_csv(d / "draw1.csv", index=False)
+    bad = data.copy()
+    bad.loc[bad.index[:2], "C"] = 1  # the first persons are in period 2000
+    bad.to_csv(d / "draw2.csv", index=False)
+    rr = estimate_strata(data, by="region,period", structural_zeros=sz, replicates=d, replicate_kind="linkage",
+                         search="none", reps=20, seed=1, n_jobs=1)
+    assert rr.counts["replicates"] == 1
+    assert any("'draw2.csv' left out: structural zero declared for list 'C'" in w for w in rr.warnings)
+    # the command line
+    f, zf = tmp_path / "d.csv", tmp_path / "sz.csv"
+    data.to_csv(f, index=False)
+    sz.to_csv(zf, index=False)
+    cli(["strata", str(f), "--by", "region,period", "--structural-zeros", str(zf), "--search", "none", "--reps", "20",
+         "--jobs", "1", "--out", str(tmp_path / "o")], code=0, says=["12 estimated"])
+    assert pd.read_csv(tmp_path / "o" / "strata.csv")["warnings"].str.contains("structural zero").sum() == 4
+    cli(["strata", str(f), "--by", "region", "--structural-zeros", str(zf)], code=2,
+        says=["'period' is not a --by column"])

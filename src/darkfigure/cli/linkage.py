@@ -108,6 +108,12 @@ def link(
     ] = 2e6,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads / Spark local cores (default: all cores).")] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 3GB.")] = None,
+    write_draws: Annotated[
+        int | None,
+        typer.Option("--write-draws", min=1, help="Also write this many linkage draws from the match probabilities "
+                     "(seeded by --seed) as OUT/draws/draw_001.csv, ...: replicates for `darkfigure strata "
+                     "OUT/histories.csv --replicates OUT/draws --replicate-kind linkage`."),
+    ] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
@@ -135,8 +141,22 @@ def link(
             )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
-    files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])),
-                          command="link", what="the linkage")
+    writer = res.write
+    if write_draws:
+        from ..linkage.draw_files import DRAWS_FOLDER, write_linkage_draws
+        from ..linkage.link_run import LinkRun
+
+        def writer(folder):
+            """The link's files, then the draws in their subfolder (one atomic write of the whole folder)."""
+            files = res.write(folder)
+            with console.status(f"writing {write_draws} linkage draws…"):
+                return files + write_linkage_draws(LinkRun.from_result(res), folder / DRAWS_FOLDER, write_draws, seed)
+
+    try:
+        files, _ = _write_out(out, writer, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])),
+                              command="link", what="the linkage")
+    except (DataError, ValueError) as e:  # e.g. no scored pairs to draw from
+        _fail(str(e))
     console.print(escape(str(res)))
     sizes = res.histories.list_sizes()
     console.print("persons per organisation: " + escape(", ".join(f"{k} {v:,}" for k, v in sizes.items())))
@@ -155,4 +175,6 @@ def link(
         console.print(t)
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
-    console.print("Wrote " + ", ".join(str(f) for f in files))
+    drawn = [f for f in files if f.parent.name == "draws"]  # one line for the draws, not one name each
+    console.print("Wrote " + ", ".join(str(f) for f in files if f not in drawn)
+                  + (f"; {len(drawn)} linkage draws in {drawn[0].parent}" if drawn else ""))

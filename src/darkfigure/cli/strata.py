@@ -49,6 +49,12 @@ def strata(
         str, typer.Option("--combine", help="How replicates combine: auto (Rubin's rules for loglinear, pooled draws "
                           "for lcmcr), rubin, pooled.")
     ] = "auto",
+    structural_zeros: Annotated[
+        Path | None,
+        typer.Option("--structural-zeros", help="CSV with columns list,covariate,level (as estimate reads it): the "
+                     "list cannot register that level of a --by column and is left out of those strata's fits. A "
+                     "covariate that is not a --by column is refused (add it to --by)."),
+    ] = None,
     model: ModelOpt = None,
     search: Annotated[
         str, typer.Option("--search", help="Log-linear model search per stratum: auto (default, as in estimate: "
@@ -89,24 +95,32 @@ def strata(
 ) -> None:
     """Estimate per stratum (and per replicate), say which strata cannot be estimated and why, and add them up.
 
-    Exit codes: 0 a total, 2 bad input, 3 no stratum could be estimated (no total).
+    Exit codes: 0 a total, 2 bad input, 3 no stratum could be estimated (no total), 130 interrupted (Ctrl-C;
+    finished strata stay in the cache and a rerun resumes).
     """
     from ..strata import estimate_strata
 
     _check_jobs(jobs)
-    inputs = _data_inputs(data, replicates)
+    inputs = _data_inputs(data, replicates, structural_zeros)
     _preflight("strata", out, overwrite=overwrite, inputs=inputs, what="the strata table")
     if cache is None and out is not None:
         cache = out / ".strata-cache"
     try:
         res = estimate_strata(
             data, by, method=method, lists=_split(lists), count=count, replicates=replicates,
-            replicate_kind=replicate_kind, combine_by=combine, on_empty_list="drop" if drop_empty_lists else "error", model=model, search=search, ci=ci, reps=reps, K=k,
+            replicate_kind=replicate_kind, combine_by=combine, on_empty_list="drop" if drop_empty_lists else "error",
+            structural_zeros=structural_zeros, model=model, search=search, ci=ci, reps=reps, K=k,
             burnin=burnin, samples=samples, thinning=thinning, chains=chains, min_observed=min_observed,
             max_ratio=max_ratio, level=level, total_bias=total_bias, seed=seed, engine=engine, n_jobs=jobs, cache=cache, progress=True,
         )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
+    except KeyboardInterrupt as e:  # Ctrl-C: say what the cache keeps, exit as a shell does on SIGINT
+        from ..strata.core import StrataInterrupted
+
+        msg = e.message if isinstance(e, StrataInterrupted) else "interrupted before any stratum was computed"
+        console.print(f"[yellow]{escape(msg)}[/yellow]")
+        raise typer.Exit(code=130) from None
     c = res.counts
     console.print(f"{c['strata']:,} strata x {c['replicates']:,} replicate(s): {c['estimated']:,} estimated, "
                   f"{c['not_estimable']:,} not; {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache "
@@ -126,9 +140,12 @@ def strata(
         console.print(f"Totals are corrected for the strata's summed small-sample bias (total: "
                       f"{-tot['bootstrap_bias']:+,.0f} from the plain sum {_fmt(tot['nhat_uncorrected'])}); "
                       "--total-bias report keeps the plain sums.")
+    from pandas import isna
+
     bad = res.table[res.table["status"] != "estimated"]
     for _, r in bad.head(10).iterrows():
-        key = ", ".join(f"{b}={r[b]}" for b in res.settings["by"])
+        # the row of persons with an unknown --by value: an empty cell in strata.csv, "(unknown)" here (never "nan")
+        key = ", ".join(f"{b}={'(unknown)' if isna(r[b]) else r[b]}" for b in res.settings["by"])
         console.print(f"[yellow]{escape(r['status'])}:[/yellow] {escape(key)}: {escape(str(r['reason']))}")
     if len(bad) > 10:
         console.print(f"… and {len(bad) - 10:,} more (strata.csv has every stratum's status and reason)")

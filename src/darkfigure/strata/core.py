@@ -40,8 +40,9 @@ from .engines import ENGINES, Progress, run_local, run_spark
 from .reading import _histories, _plain, _read_frame, read_replicates
 from .result import StrataResult
 from .units import METHODS, Unit, derive_seed, quick_verdict
+from .zeros import zero_lists
 
-__all__ = ["StrataResult", "estimate_strata", "combine", "read_replicates", "COMBINE"]
+__all__ = ["StrataResult", "StrataInterrupted", "estimate_strata", "combine", "read_replicates", "COMBINE"]
 
 #: a --by column with more levels than this share of the persons is most likely an identifier
 _ID_LIKE_SHARE = 0.5
@@ -88,6 +89,27 @@ def _dropped_lists(frame: pd.DataFrame, ref, lists, by, count: str) -> list[str]
     return [str(c) for c in cand if str(c) not in map(str, ref.lists) and str(c) not in map(str, ref.covariates)]
 
 
+class StrataInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`estimate_strata`: `done` of `total` strata were complete (in the cache when `cached`).
+
+    A KeyboardInterrupt, so code that does not know it stops as before; the CLI prints
+    :attr:`message` and exits 130.
+    """
+
+    def __init__(self, done: int, total: int, cached: bool) -> None:
+        super().__init__(done, total, cached)
+        self.done, self.total, self.cached = done, total, cached
+
+    @property
+    def message(self) -> str:
+        """One line for the user: what is kept and how to resume."""
+        if not self.cached:
+            return (f"interrupted: {self.done:,} of {self.total:,} strata were done, but without --out or --cache "
+                    "nothing is kept; a rerun starts over")
+        return (f"interrupted: {self.done:,} of {self.total:,} strata kept in the cache; rerun the same command "
+                "to resume")
+
+
 # ----------------------------------------------------------------------------- front door
 def estimate_strata(
     data,
@@ -100,6 +122,7 @@ def estimate_strata(
     replicate_kind: str = "imputation",
     combine_by: str = "auto",
     on_empty_list: str = "error",
+    structural_zeros=None,
     model: str | None = None,
     search: str = "auto",
     ci: str | None = None,
@@ -132,9 +155,9 @@ def estimate_strata(
     by : list of str or comma-separated str
         Stratum columns (e.g. ``["region", "period"]``).
     method : {"loglinear", "lcmcr"}
-        Poisson log-linear model with a bootstrap interval (a fixed `model`, the main-effects
-        model by default, or a `search`), or the Bayesian latent-class model
-        (:func:`darkfigure.bayes.lcmcr.lcmcr`).
+        Poisson log-linear model with a bootstrap interval (by default a model searched per
+        stratum, ``search="auto"``; ``search="none"`` fits the main-effects model, `model` a
+        fixed one), or the Bayesian latent-class model (:func:`darkfigure.bayes.lcmcr.lcmcr`).
     lists : list of str, optional
         List columns (default: the 0/1 columns).
     replicates : path, optional
@@ -147,6 +170,12 @@ def estimate_strata(
         A list that registered nobody in the whole data: refused (``error``, default) or left out
         of every stratum (``drop``, ``--drop-empty-lists``; said in the warnings). A list empty in
         some strata only is always left out of those strata's fits.
+    structural_zeros : path, DataFrame or iterable of (list, covariate, level), optional
+        Lists that cannot register a level of a ``by`` column (``--structural-zeros``, as
+        ``estimate`` reads it): the list is left out of the fit of every stratum with that level
+        (said in the stratum's warnings). A covariate that is not a ``by`` column is refused:
+        each stratum is fitted on its lists alone and cannot leave a list out for part of its
+        persons (:mod:`darkfigure.strata.zeros` says why; add the column to `by`).
     model, search, ci, reps, criterion
         Log-linear settings as in :func:`darkfigure.estimation.estimate`. ``search`` defaults to
         ``auto`` (as ``estimate``; Cruyff's search in a stratum, which has no covariates) and ``ci``
@@ -267,12 +296,30 @@ def estimate_strata(
         dropped = _dropped_lists(frame, ref, lists, by, count)
         if dropped:
             warnings.append(f"list(s) {', '.join(dropped)} registered nobody and were left out (--drop-empty-lists)")
+    zeros = None
+    if structural_zeros is not None:
+        from .zeros import resolve_strata_zeros
+
+        zeros = resolve_strata_zeros(structural_zeros, ref, by)
     reps_h = [ref]
     rep_names = [name]
     if replicates is not None:
         reps_h, rep_names, left = read_replicates(replicates, ref, by, count=count, kind=replicate_kind,
                                                   ignore=dropped)
         warnings += left
+        if zeros is not None:  # a linkage draw may join a person into a declared structural zero
+            from .zeros import check_replicate_zeros
+
+            keep = []
+            for h_r, n_r in zip(reps_h, rep_names, strict=True):
+                try:
+                    check_replicate_zeros(h_r, zeros, n_r)
+                    keep.append((h_r, n_r))
+                except DataError as e:
+                    warnings.append(f"replicate file {n_r!r} left out: {e}")
+            if not keep:
+                raise DataError("no file in --replicates agrees with --structural-zeros: " + warnings[-1])
+            reps_h, rep_names = [k[0] for k in keep], [k[1] for k in keep]
     M = len(reps_h)
     lists_all = tuple(ref.lists)
 
@@ -289,12 +336,24 @@ def estimate_strata(
             )
     units: list[Unit] = []
     unit_of: dict[tuple[int, int], Unit] = {}
+    zero_note: dict[int, str] = {}
     for si, key in enumerate(keys):
+        # lists declared unable to register this stratum's level of a --by column leave its fit (.zeros)
+        gone = {} if zeros is None else zero_lists(zeros, by, key)
+        if gone:
+            zero_note[si] = "; ".join(f"list {a} cannot register {why} (structural zero) and was left out of this "
+                                      "stratum's fit" for a, why in gone.items())
+        keep_idx = [i for i, a in enumerate(lists_all) if a not in gone]
+        lists_u = tuple(lists_all[i] for i in keep_idx)
         for r, sp in enumerate(splits):
             cells, counts = sp.get(key, (np.zeros((0, len(lists_all)), np.int8), np.zeros(0, np.int64)))
+            if gone:
+                cells = cells[:, keep_idx]
+                seen = cells.any(axis=1)  # checked: nobody is seen only by a structurally absent list
+                cells, counts = cells[seen], counts[seen]
             s = derive_seed(seed, key, r)
-            k = unit_key(lists_all, cells, counts, method, msettings, s, __version__)
-            u = Unit(si, r, lists_all, cells, counts, method, msettings, s, k)
+            k = unit_key(lists_u, cells, counts, method, msettings, s, __version__)
+            u = Unit(si, r, lists_u, cells, counts, method, msettings, s, k)
             units.append(u)
             unit_of[(si, r)] = u
 
@@ -336,6 +395,10 @@ def estimate_strata(
             run_spark(todo, on_result, n_jobs=jobs, spark=spark)
         else:
             run_local(todo, on_result, n_jobs=min(jobs, max(len(todo), 1)))
+    except KeyboardInterrupt as e:
+        # Ctrl-C: every finished unit is in the cache already; say how much a rerun will find there
+        done = sum(all((si, r) in results for r in range(M)) for si in range(len(keys)))
+        raise StrataInterrupted(done, len(keys), cache is not None) from e
     finally:
         bar.close()
 
@@ -358,6 +421,8 @@ def estimate_strata(
             for w in x.get("warnings") or []:
                 if w not in wl:
                     wl.append(w)
+        if si in zero_note:
+            wl.insert(0, zero_note[si])
         row["warnings"] = " | ".join(wl)
         gkeys = [(g, None if i is None else key[i]) for g, i in groups]
         if len(est) == M:
@@ -476,7 +541,9 @@ def estimate_strata(
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
                 "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B,
-                "total_bias": total_bias if method == "loglinear" else None}
+                "total_bias": total_bias if method == "loglinear" else None,
+                "structural_zeros": None if zeros is None else [[str(a), str(c), _plain(v)] for a, c, v in
+                                                                zeros.itertuples(index=False)]}
     counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),
               "estimated": n_est, "not_estimable": n_not, "replicates": M}
     return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,

@@ -97,7 +97,9 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
     ----------
     folder : path
         Files (CSV/TSV/Parquet/Excel), one replicate each (e.g. one multiple imputation of
-        missing covariates, or one linkage draw), read in sorted name order.
+        missing covariates, or one linkage draw), read in sorted name order. Hidden files are
+        skipped; other files (README, notes.txt: not CSV/TSV/Parquet/Excel, or a ``.txt`` with no
+        list or ``--by`` column) are ignored, named in one note of the returned messages.
     reference : CaptureHistories
         The data (DATA): its lists are the lists every replicate must have.
     by : list of str
@@ -124,7 +126,11 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"--replicates {str(folder)!r} is not a folder: give a folder of replicate files")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
+    # hidden files (.darkfigure-outputs.json, .DS_Store) are never data; other non-data files (README, notes) are
+    # named in one note so that a replicate the user meant to give is not missed silently
+    every = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [p for p in every if p.suffix.lower() in _DATA_SUFFIXES]
+    not_data = [p.name for p in every if p.suffix.lower() not in _DATA_SUFFIXES]
     if not files:
         raise DataError(f"--replicates {str(folder)!r} holds no CSV/Parquet/Excel file")
     ref_lists = list(reference.lists)
@@ -133,6 +139,16 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
     for p in files:
         try:
             frame = _read_frame(p, count)
+        except DataError:
+            if p.suffix.lower() == ".txt":  # a .txt that is no table (notes): not a data file, not a bad replicate
+                not_data.append(p.name)
+                continue
+            raise
+        if p.suffix.lower() == ".txt" and not any(str(c) in map(str, ref_lists) or str(c) in by
+                                                  for c in frame.columns):
+            not_data.append(p.name)  # text without any list or --by column: notes, not a replicate
+            continue
+        try:
             extra = [c for c in frame.columns if c not in ref_lists and c not in by and c != count
                      and _binary(frame[c]) and str(c) not in map(str, reference.covariates) and str(c) not in ignore]
             absent = [a for a in ref_lists if a not in frame.columns]
@@ -165,6 +181,9 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
             names.append(p.name)
         except DataError as e:
             left.append(f"replicate file {p.name!r} left out: {e}")
+    if not_data:
+        left.insert(0, f"--replicates {folder.name!r}: {', '.join(repr(n) for n in not_data)} ignored (not a data "
+                       "file: no list or --by column, or not CSV/TSV/Parquet/Excel)")
     if not ok:
         raise DataError(f"no file in --replicates {str(folder)!r} agrees with DATA: " + "; ".join(left[:3]))
     return ok, names, left

@@ -153,9 +153,11 @@ class StrataResult:
         c = self.counts
         if not c["estimated"]:
             return f"{c['strata']:,} strata, none estimable: no total" + "".join(f"\n  warning: {w}" for w in self.warnings)
+        # the run's warnings (strata that fit poorly, did not converge, ...) as print(dfg.estimate(...)) shows them
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
                 f"estimated N̂ = {t['nhat']:,.0f} ({self.settings['level']:.0%} interval {t['lower']:,.0f} – "
-                f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache")
+                f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache"
+                + "".join(f"\n  warning: {w}" for w in self.warnings))
 
 
 RULE_TEXT = (
