@@ -275,6 +275,10 @@ def estimate(
         )
         warnings += said
         seconds["identifying_assumption"] = time.perf_counter() - t4
+    lower, upper = iv.lower, iv.upper
+    if link_est is not None:
+        # one headline per run: the corrected N̂ and the interval with linkage uncertainty everywhere
+        lower, upper = link_est.lower, link_est.upper
     result = Estimate(
         histories=h,
         table=fitted_table,
@@ -282,8 +286,8 @@ def estimate(
         search=srch,
         ci_method=ci if not ci.startswith("nonparametric") else f"{ci}-{'bca' if bca else 'percentile'}",
         level=level,
-        lower=iv.lower,
-        upper=iv.upper,
+        lower=lower,
+        upper=upper,
         estimates=est,
         bootstrap=iv.bootstrap,
         profile=iv.profile,

@@ -3,6 +3,7 @@ sensitivity of N̂ to the identifying assumption."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,72 @@ from ..loglinear.design import CompleteTable
 from ..loglinear.fit import LogLinearFit
 from .interval import Interval, point_table
 
-__all__ = ["linkage_step", "pooling_step", "identifying_step"]
+__all__ = ["check_link_run", "linkage_step", "shared_persons", "pooling_step", "identifying_step"]
+
+
+def shared_persons(h: CaptureHistories) -> pd.DataFrame:
+    """Persons registered by both lists of every pair of lists (organisations).
+
+    Returns
+    -------
+    DataFrame
+        ``list_a, list_b, persons``: one row per pair, in the order of ``h.lists``.
+    """
+    t = h.table
+    lists = list(h.lists)
+    cols = t[lists].to_numpy(dtype=np.int64)
+    n = t["count"].to_numpy(dtype=float) if "count" in t.columns else np.ones(len(t))
+    both = cols.T[:, None, :] * cols.T[None, :, :]  # (L, L, rows)
+    m = (both * n).sum(axis=2)
+    rows = [(lists[i], lists[j], int(round(m[i, j]))) for i in range(len(lists)) for j in range(i + 1, len(lists))]
+    return pd.DataFrame(rows, columns=["list_a", "list_b", "persons"])
+
+
+def check_link_run(run: Any, h: CaptureHistories, missing: str) -> None:
+    """Refuse a linkage correction the data cannot support, before any draw is made.
+
+    Parameters
+    ----------
+    run : LinkRun
+    h : CaptureHistories
+        The as-linked histories the estimate was fitted to.
+    missing : {"error", "em", "drop"}
+        What the estimate did with persons whose covariate value is unknown (``"drop"`` may
+        leave fewer persons than the run has).
+
+    Raises
+    ------
+    DataError
+        Organisations that share nobody (every one and every pair without a shared person
+        named: their overlaps, which N̂ and its correction rest on, are absent); histories
+        whose persons are not those of the run (edited or filtered since ``link``).
+    """
+    pairs = shared_persons(h)
+    none = pairs[pairs["persons"] == 0]
+    if len(none):
+        lists = list(h.lists)
+        alone = [a for a in lists if not ((pairs["persons"] > 0) & ((pairs["list_a"] == a) | (pairs["list_b"] == a))).any()]
+        what = (f"organisation(s) {', '.join(alone)} share no person with any other organisation; " if alone else "")
+        few = pairs[(pairs["persons"] > 0) & (pairs["persons"] < 5)]
+        if len(few):
+            what += ("pairs sharing fewer than 5 persons (likely false links): "
+                     + "; ".join(f"{a} & {b} ({n})" for a, b, n in few.to_numpy()) + "; ")
+        if alone:
+            raise DataError(
+                f"{what}the pairs {'; '.join(f'{a} & {b}' for a, b in none[['list_a', 'list_b']].to_numpy())} share "
+                "nobody in the linked data: the overlaps that N̂ and its linkage correction rest on are absent, so no "
+                "corrected N̂ is estimated. Check their registrations (another key, another period?) or leave them "
+                "out (link again without them)"
+            )
+    persons = int(run.histories().n_observed)
+    if h.n_observed > persons or (h.n_observed != persons and missing != "drop"):
+        raise DataError(
+            f"the capture histories hold {h.n_observed:,} persons, but the link run's records and pairs "
+            f"({run.source or 'the link folder'}) give {persons:,} at its threshold: the histories were edited, "
+            "filtered or come from another run, so the linkage draws would correct a different population. Give the "
+            "unchanged link output folder (re-run `darkfigure link` after changing the registrations), or estimate "
+            "from the edited histories with --linkage none"
+        )
 
 
 def linkage_step(
@@ -66,24 +132,151 @@ def linkage_step(
     """
     from ..linkage.uncertainty import correct_estimate
 
-    warnings = []
-    est, avg = interval.estimates, interval.averaged
-    if avg is not None and len(avg.fits) > 1:
-        # the draws refit the chosen model: compare them with the chosen model's N̂ as linked, not with the
-        # model average, or the difference between the two estimators would pass for a linkage correction
-        point = point_table(fit, groups).set_index(["group", "level"])["nhat"]
-        est = est.copy()
-        est["nhat"] = point.reindex(pd.MultiIndex.from_frame(est[["group", "level"]])).to_numpy()
-        warnings.append(
-            "the linkage correction refits the chosen model on every linkage draw: N̂ as linked and corrected "
-            "are that model's, not the model average (whose interval is shown as linked)"
-        )
+    check_link_run(run, h, missing)
+    if interval.bootstrap is None:
+        reps = 0  # no interval was asked for (--ci none): the draws give N̂ corrected, no interval (said below)
+    avg = interval.averaged
+    if avg is not None and len(avg.fits) > 1 and interval.bootstrap is not None:
+        return _averaged_linkage(run, h, interval, draws=draws, seed=seed, level=level, year=year,
+                                 year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs,
+                                 missing=missing, progress=progress)
     link_est, est = correct_estimate(
-        run, h, fit, est, interval.bootstrap, draws=draws, reps=reps, seed=seed, level=level,
+        run, h, fit, interval.estimates, interval.bootstrap, draws=draws, reps=reps, seed=seed, level=level,
         year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing,
         progress=progress,
     )
-    return link_est, est, warnings + link_est.warnings
+    warnings = list(link_est.warnings)
+    if interval.bootstrap is None:
+        # --ci none: the spread of the draws alone is not the interval the user did not ask for either
+        link_est.lower = link_est.upper = link_est.share_linkage = float("nan")
+        for c in ("lower", "upper", "share_linkage"):
+            est[c] = np.nan
+            link_est.estimates[c] = np.nan
+    return link_est, est, warnings
+
+
+#: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval
+_MAX_POOLED = 20_000_000
+
+
+@dataclass
+class averaged_refit:  # noqa: N801 - a picklable function object, named as the function it stands for
+    """The model-averaged N̂ as a refit for :func:`darkfigure.linkage.uncertainty.linkage_uncertainty`.
+
+    Each drawn linkage is collapsed to `covariates`, every candidate model of the as-linked
+    average is fitted to it (point estimates only) and N̂ of every group cell is averaged
+    with smoothed weights of `criterion` recomputed on that draw (Buckland, Burnham &
+    Augustin 1997, eq. 2): the averaged estimator, with its candidate set fixed, on each draw.
+
+    The draw's points come back twice: as `points` (shape (G,)) and as one "replicate"
+    (shape (1, G)), so that the caller reads every draw's points from
+    ``LinkageEstimate.replicates`` (shape (D, G)).
+
+    Parameters
+    ----------
+    models : list of list of str
+        Interactions of each candidate (``[]``: main effects).
+    covariates : list of str
+    criterion : {"aic", "bic", "aicc"}
+    year, year_degree, structural_zeros, level, missing :
+        As :func:`darkfigure.estimation.estimate`.
+    """
+
+    models: list[list[str]]
+    covariates: list[str]
+    criterion: str = "aic"
+    year: str | None = None
+    year_degree: int | None = None
+    structural_zeros: Any = None
+    level: float = 0.95
+    missing: str = "em"
+
+    def __call__(self, h: CaptureHistories, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        from ..loglinear.averaging import smoothed_weights
+        from ..loglinear.bootstrap import default_groups
+        from ..loglinear.fit import fit_model
+        from ..loglinear.terms import LogLinearModel, parse_terms
+        from .table import table_step
+
+        hk = h.collapse([c for c in self.covariates if c in h.covariates])
+        if self.missing == "drop" and hk.n_incomplete:
+            hk = hk.drop_incomplete()
+        lost = [c for c in self.covariates if c not in hk.covariates]
+        if lost:
+            raise DataError(f"covariate(s) {lost} have a single level in this linkage draw")
+        if hk.n_incomplete:
+            raise DataError("the model-averaged linkage correction is not built for unknown covariate values (EM)")
+        table, _ = table_step(hk, year=self.year, year_degree=self.year_degree,
+                              structural_zeros=self.structural_zeros)
+        groups = default_groups(table, self.year)
+        labels, points, crit = None, [], []
+        for m in self.models:
+            f = fit_model(table, LogLinearModel.make(table.variables, parse_terms(m or None)))
+            t = point_table(f, groups)
+            if labels is None:
+                labels = t[["group", "level", "observed"]]
+            ok = f.identified and len(t) == len(labels)
+            points.append(t["nhat"].to_numpy(float) if ok else np.full(len(labels), np.nan))
+            crit.append(float(getattr(f, self.criterion)) if ok else np.inf)
+        w = smoothed_weights(crit)  # ValueError when no candidate is identified: the draw is left out
+        pts = np.nansum(np.asarray(points) * w[:, None], axis=0)
+        return labels, pts, pts[None, :].copy()
+
+
+def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draws: int, seed: int | None,
+                      level: float, year: str | None, year_degree: int | None, structural_zeros: Any,
+                      n_jobs: int | None, missing: str, progress: bool) -> tuple[Any, pd.DataFrame, list[str]]:
+    """The linkage correction of the model-averaged estimate (the default interval): one estimator throughout.
+
+    N̂ corrected is the mean over the linkage draws of the averaged N̂ on each draw
+    (:class:`averaged_refit`: every candidate model refitted, weights recomputed; Sadinle
+    2018's linkage averaging). The interval pools, for every draw d, the as-linked averaged
+    bootstrap replicates (which redo the model selection, so they carry its uncertainty)
+    scaled by the draw's ratio ``N̂_d / N̂_as_linked`` per group cell: the mixture over
+    linkages of the averaged estimator's sampling distribution, assuming its coefficient of
+    variation is the same under every drawn linkage (the draws differ from the as-linked
+    persons by a few percent of the links). The variance is split as in
+    :func:`darkfigure.linkage.combine.combine_draws` (law of total variance). Cost: one fit
+    per candidate model per draw, instead of a bootstrap per draw.
+
+    Returns and raises as :func:`linkage_step`.
+    """
+    from ..linkage.combine import combine_draws
+    from ..linkage.uncertainty import linkage_uncertainty
+
+    avg, boot = interval.averaged, interval.bootstrap
+    models = [[":".join(t) for t in f.model.terms if len(t) > 1] for f in avg.fits]
+    table = interval.estimates
+    refit = averaged_refit(models, list(h.covariates), criterion=avg.criterion, year=year, year_degree=year_degree,
+                           structural_zeros=structural_zeros, level=level, missing=missing)
+    labels = table[["group", "level", "observed"]].reset_index(drop=True)
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", RuntimeWarning)  # one "replicate" per draw: its within-draw variance is undefined
+        le = linkage_uncertainty(run, refit, draws=draws, seed=seed, level=level, n_jobs=n_jobs, progress=progress,
+                                 as_linked=(labels, table["nhat"].to_numpy(float), None))
+    est = table.copy()
+    est["nhat_as_linked"], est["lower_as_linked"], est["upper_as_linked"] = est["nhat"], est["lower"], est["upper"]
+    pts = np.asarray(le.replicates, float)  # (D, G): the averaged N̂ of every draw (see averaged_refit)
+    a = np.asarray(boot.replicates, float)  # (B, G): the as-linked averaged bootstrap
+    base = table["nhat"].to_numpy(float)
+    step = max(1, int(np.ceil(pts.size * a.shape[0] / _MAX_POOLED)))
+    a = a[::step]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(base > 0, pts / base, np.nan)  # (D, G)
+    pooled = a[None, :, :] * ratio[:, None, :]  # (D, B, G)
+    comb = combine_draws(pts, pooled, level)
+    for c, v in (("nhat", comb.point), ("lower", comb.lower), ("upper", comb.upper),
+                 ("share_linkage", comb.share_linkage)):
+        est[c] = v
+        le.estimates[c] = v
+    le.nhat_corrected, le.lower, le.upper = float(comb.point[0]), float(comb.lower[0]), float(comb.upper[0])
+    le.share_linkage = float(comb.share_linkage[0])
+    le.reps_per_draw = int(a.shape[0])
+    le.replicates = pooled.reshape(-1, pooled.shape[2])
+    le.bootstrap = le.corrected_bootstrap(boot)
+    return le, est, list(le.warnings)
 
 
 def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple[str, ...]]) -> tuple[Any, list[str]]:  # noqa: A002

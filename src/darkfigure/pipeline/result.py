@@ -96,7 +96,10 @@ class Estimate:
 
     @property
     def nhat(self) -> float:
-        """Estimated population size (observed + dark figure); model-averaged with ``ci="averaged"``."""
+        """Estimated population size (observed + dark figure); model-averaged with ``ci="averaged"``;
+        corrected for linkage error when the data was a link run (``linkage``)."""
+        if self.linkage is not None:
+            return float(self.linkage.nhat_corrected)  # one headline: corrected for linkage error
         if self.averaged is not None and self.bootstrap is not None:
             return float(self.bootstrap.estimate[0])
         return self.fit.nhat
@@ -150,6 +153,7 @@ class Estimate:
             "interval": {
                 "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
                 "conditional_on_chosen_model": self.conditional,
+                "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
             },
             "averaging": None
             if self.averaged is None
@@ -180,12 +184,44 @@ class Estimate:
             "warnings": list(self.warnings),
             "checks": [c.to_dict() for c in self.checks],
             "to_publish": self.to_publish(),
-            **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
+            **self._linkage_block(),
             "identifying_assumption": None if self.identifying is None else self.identifying.to_dict(),
             **({"pooling": self.pooling.to_dict()} if self.pooling is not None else {}),
             "seconds": self.seconds,
         }
         return out
+
+    def _linkage_block(self) -> dict:
+        """The ``linkage`` entry of ``result.json``: the correction, or that the linkage was taken as error-free.
+
+        With a correction: the as-linked figures from the same estimator as the corrected ones
+        (``estimator``), and ``conditional_on_chosen_model`` (True when the interval holds the
+        chosen model fixed, so it lacks the model-selection uncertainty). Histories from a
+        ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true.
+        """
+        from ..results import _num
+
+        if self.linkage is not None:
+            d = self.linkage.to_dict()
+            t = self.estimates
+            d["corrected"], d["assumes_error_free_linkage"] = True, False
+            d["estimator"] = "model average" if self.averaged is not None and len(self.averaged.fits) > 1 \
+                else "chosen model"
+            d["conditional_on_chosen_model"] = self.conditional
+            if d["estimator"] == "model average":
+                d["method"] = ("linkage draws from the match probabilities; the model average refitted on each draw "
+                               "(its candidates, weights recomputed) x the as-linked averaged bootstrap, which redoes "
+                               "the model selection, scaled by each draw's N̂ (pooled percentiles)")
+            for c in ("lower_as_linked", "upper_as_linked"):
+                d[c] = _num(t[c].iloc[0]) if c in t.columns else None
+            return {"linkage": d}
+        if self.settings.get("linkage_source"):
+            return {"linkage": {
+                "corrected": False, "assumes_error_free_linkage": True, "source": self.settings["linkage_source"],
+                "note": "the persons come from a record linkage, taken here as error-free: N̂ and its interval carry "
+                        "no linkage error (--linkage correct on the link output folder carries it)",
+            }}
+        return {}
 
     def to_publish(self) -> dict:
         """What to publish, from this estimate and its checks (:func:`darkfigure.headline.publish_statement`)."""

@@ -1,0 +1,113 @@
+"""One headline per run with a linkage correction (tester report 5: H1, H2, M1, M2, L13)."""
+
+import json
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.errors import DataError
+from darkfigure.estimation import estimate
+from darkfigure.linkage.synthetic import simulate_registrations
+from darkfigure.linkage.uncertainty import LinkRun
+
+
+@pytest.fixture(scope="module")
+def shaky_run():
+    """Registrations whose true pairs have p = 0.9 and random false pairs p = 0.3 (synthetic, no Splink)."""
+    rs = simulate_registrations("clearing_house", seed=5, population=3000)
+    regs = rs.registrations.reset_index(drop=True)
+    truth = regs["true_person_id"].astype(str).to_numpy()
+    groups = pd.Series(np.arange(len(regs))).groupby(truth).apply(list)
+    pl = [(a, b) for g in groups if len(g) > 1 for a, b in combinations(sorted(g), 2)]
+    left, right = np.array(pl).T
+    rng = np.random.default_rng(0)
+    fl, fr = rng.integers(0, len(regs), 300), rng.integers(0, len(regs), 300)
+    keep = (truth[fl] != truth[fr]) & (fl < fr)
+    records = pd.DataFrame({
+        "organisation": regs["organisation"].astype(str), "record_id": regs["record_id"].astype(str),
+        "registration_date": regs["registration_date"].astype(str),
+        "has_date_of_birth": regs["date_of_birth"].notna().to_numpy(),
+        "sex": regs["sex"].astype(str).str[0].str.lower(),
+    })
+    pairs = pd.DataFrame({"record_l": np.r_[left, fl[keep]], "record_r": np.r_[right, fr[keep]],
+                          "match_probability": np.r_[np.full(left.size, 0.9), np.full(keep.sum(), 0.3)]})
+    return LinkRun(records, pairs, 0.5)
+
+
+def test_averaged_interval_is_corrected_as_one_estimator(shaky_run, tmp_path):
+    run = shaky_run
+    h = run.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=run, ci="averaged", reps=200, seed=1, linkage_draws=6, n_jobs=1, missing="drop")
+    assert e.averaged is not None and len(e.averaged.fits) > 1
+    lk, t = e.linkage, e.estimates
+    # one headline: nhat, interval, estimates.csv and the linkage block agree
+    assert e.nhat == pytest.approx(lk.nhat_corrected) == pytest.approx(t.loc[0, "nhat"])
+    assert (e.lower, e.upper) == pytest.approx((lk.lower, lk.upper))
+    assert (t.loc[0, "lower"], t.loc[0, "upper"]) == pytest.approx((lk.lower, lk.upper))
+    # the as-linked columns are the model average's point and interval (one estimator per row)
+    assert t.loc[0, "nhat_as_linked"] == pytest.approx(float(e.bootstrap.estimate[0]))
+    assert t.loc[0, "lower_as_linked"] <= t.loc[0, "nhat_as_linked"] <= t.loc[0, "upper_as_linked"]
+    # subgroups corrected too, and the total is the mean of the draws' averaged N̂
+    assert t["nhat"].notna().all() and t["upper"].gt(t["lower"]).all()
+    assert lk.nhat_corrected == pytest.approx(np.nanmean(lk.draw_nhat))
+    # the interval keeps the model-selection uncertainty: its within-draw spread is the averaged bootstrap's
+    width_as_linked = t.loc[0, "upper_as_linked"] - t.loc[0, "lower_as_linked"]
+    assert lk.upper - lk.lower > 0.9 * width_as_linked * lk.nhat_corrected / lk.nhat_as_linked
+    d = e.to_dict()
+    assert d["nhat"] == pytest.approx(lk.nhat_corrected)
+    assert d["linkage"]["estimator"] == "model average" and d["linkage"]["conditional_on_chosen_model"] is False
+    assert d["interval"]["with_linkage_uncertainty"] is True
+    assert d["to_publish"] is not None
+    e.write(tmp_path / "o")
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    res = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert est.loc[0, "nhat"] == pytest.approx(res["nhat"])
+
+
+def test_chosen_model_correction_is_flagged_conditional(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=2, linkage_draws=4,
+                 linkage_reps=20, n_jobs=1)
+    d = e.to_dict()["linkage"]
+    assert d["estimator"] == "chosen model" and d["conditional_on_chosen_model"] is True
+    assert e.nhat == pytest.approx(d["nhat_corrected"])
+
+
+def test_ci_none_writes_no_linkage_interval(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    e = estimate(h, linkage_run=run, search="none", ci="none", seed=2, linkage_draws=3, n_jobs=1)
+    assert np.isnan(e.linkage.lower) and np.isnan(e.estimates.loc[0, "upper"])
+    assert np.isfinite(e.linkage.nhat_corrected)
+    assert e.to_dict()["linkage"]["lower"] is None
+
+
+def test_organisations_sharing_nobody_are_all_named(shaky_run):
+    run = shaky_run
+    orgs = run.records["organisation"].to_numpy()
+    lt, r = run.pairs["record_l"].to_numpy(), run.pairs["record_r"].to_numpy()
+    a, b = "police", "kmar"
+    cut = (np.isin(orgs[lt], [a, b]) | np.isin(orgs[r], [a, b])) & (orgs[lt] != orgs[r])
+    lone = LinkRun(run.records, run.pairs[~cut].reset_index(drop=True), 0.5)
+    h = lone.histories().collapse([])
+    with pytest.raises(DataError) as ei:
+        estimate(h, linkage_run=lone, search="none", ci="none", linkage_draws=3)
+    msg = str(ei.value)
+    assert "police, kmar share no person" in msg and "police & kmar" in msg and "kmar & shelters" in msg
+
+
+def test_histories_that_are_not_the_runs_are_refused(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    t = h.to_frame()
+    t["count"] *= 2
+    from darkfigure.histories import CaptureHistories
+
+    h2 = CaptureHistories.from_frame(t) if hasattr(CaptureHistories, "from_frame") else None
+    if h2 is None:
+        pytest.skip("no CaptureHistories.from_frame")
+    with pytest.raises(DataError, match="edited, filtered or come from another run"):
+        estimate(h2, linkage_run=run, search="none", ci="none", linkage_draws=3)
