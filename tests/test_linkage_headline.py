@@ -111,3 +111,31 @@ def test_histories_that_are_not_the_runs_are_refused(shaky_run):
         pytest.skip("no CaptureHistories.from_frame")
     with pytest.raises(DataError, match="edited, filtered or come from another run"):
         estimate(h2, linkage_run=run, search="none", ci="none", linkage_draws=3)
+
+
+def test_not_identified_run_writes_no_bare_nhat(tmp_path):
+    # tester report 5, H2: three lists of ~1,000 that share 1 person pairwise: N̂ ~ 1e6 is not an estimate
+    t = pd.DataFrame({"A": [1, 0, 1, 0, 1, 0], "B": [0, 1, 1, 0, 0, 1], "C": [0, 0, 0, 1, 1, 1],
+                      "count": [1000, 1000, 1, 1000, 1, 1]})
+    e = estimate(t, lists=["A", "B", "C"], ci="none", assumption_range=None)
+    assert e.status == "not identified"
+    e.write(tmp_path / "o")
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert est.loc[0, "status"] == "not identified" and np.isnan(est.loc[0, "nhat"])
+    res = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert res["status"] == "not identified" and res["nhat"] is None and res["dark_figure"] is None
+    assert res["model"]["nhat"] > 1e5  # the model's own figure stays, labelled as the model's
+    ok = estimate(t.assign(count=[1000, 1000, 300, 1000, 300, 300]), lists=["A", "B", "C"], ci="none",
+                  assumption_range=None)
+    assert ok.status == "ok" and "status" not in ok.estimates_to_write().columns
+
+
+def test_few_pooled_replicates_and_a_narrower_interval_are_said(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=3, linkage_draws=3,
+                 linkage_reps=20, n_jobs=1)
+    assert any("pools 3 linkage draws x 20 bootstrap replicates = 60" in w for w in e.warnings)
+    t = e.estimates
+    narrower = e.linkage.upper - e.linkage.lower < t.loc[0, "upper_as_linked"] - t.loc[0, "lower_as_linked"]
+    assert narrower == any("is narrower than the interval as linked" in w for w in e.warnings)

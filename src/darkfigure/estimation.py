@@ -279,6 +279,14 @@ def estimate(
     if link_est is not None:
         # one headline per run: the corrected N̂ and the interval with linkage uncertainty everywhere
         lower, upper = link_est.lower, link_est.upper
+        if conditional is False and not (iv.averaged is not None and len(iv.averaged.fits) > 1):
+            # the draws refit the chosen model: the interval lost the selection uncertainty the as-linked one had
+            conditional = True
+            warnings.append(
+                "the interval with linkage uncertainty refits the chosen model on every linkage draw: it is "
+                "conditional on that model and lacks the model-selection uncertainty of the interval as linked "
+                "(in estimates.csv as lower_as_linked/upper_as_linked); use the default averaged interval "
+                "(--ci averaged) to keep it")
     result = Estimate(
         histories=h,
         table=fitted_table,

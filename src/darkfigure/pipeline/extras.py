@@ -137,9 +137,10 @@ def linkage_step(
         reps = 0  # no interval was asked for (--ci none): the draws give N̂ corrected, no interval (said below)
     avg = interval.averaged
     if avg is not None and len(avg.fits) > 1 and interval.bootstrap is not None:
-        return _averaged_linkage(run, h, interval, draws=draws, seed=seed, level=level, year=year,
-                                 year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs,
-                                 missing=missing, progress=progress)
+        link_est, est, warnings = _averaged_linkage(
+            run, h, interval, draws=draws, seed=seed, level=level, year=year, year_degree=year_degree,
+            structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing, progress=progress)
+        return link_est, est, warnings + _interval_warnings(link_est, est, interval, draws, None)
     link_est, est = correct_estimate(
         run, h, fit, interval.estimates, interval.bootstrap, draws=draws, reps=reps, seed=seed, level=level,
         year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing,
@@ -152,7 +153,45 @@ def linkage_step(
         for c in ("lower", "upper", "share_linkage"):
             est[c] = np.nan
             link_est.estimates[c] = np.nan
-    return link_est, est, warnings
+        return link_est, est, warnings
+    return link_est, est, warnings + _interval_warnings(link_est, est, interval, draws, reps)
+
+
+def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, draws: int,
+                       reps: int | None) -> list[str]:
+    """What the user must know about the interval with linkage uncertainty (tester report 5, M4).
+
+    Few pooled replicates (draws x replicates per draw below the as-linked bootstrap's); an
+    interval narrower than the as-linked one, with the reasons that can make it so.
+    """
+    out = []
+    boot = interval.bootstrap
+    b = int(getattr(boot, "n_replicates", 0) or 0)
+    if reps is not None and reps and b and draws * reps < b:
+        out.append(
+            f"the interval with linkage uncertainty pools {draws} linkage draws x {reps} bootstrap replicates = "
+            f"{draws * reps:,} replicates, against {b:,} for the interval as linked: its ends carry more Monte-Carlo "
+            "error (raise --linkage-draws or --linkage-reps)")
+    if reps == 0 and interval.bootstrap is not None:
+        out.append("--linkage-reps 0: the interval with linkage uncertainty is the spread of the linkage draws "
+                   "alone, without the estimator's sampling uncertainty")
+    lo, hi = float(link_est.lower), float(link_est.upper)
+    lo0 = float(est["lower_as_linked"].iloc[0]) if "lower_as_linked" in est.columns else np.nan
+    hi0 = float(est["upper_as_linked"].iloc[0]) if "upper_as_linked" in est.columns else np.nan
+    if np.isfinite([lo, hi, lo0, hi0]).all() and hi - lo < hi0 - lo0:
+        why = []
+        if reps is not None and reps and b and draws * reps < b:
+            why.append("it rests on fewer replicates (Monte-Carlo error)")
+        r = link_est.nhat_corrected / link_est.nhat_as_linked if link_est.nhat_as_linked else 1.0
+        if r < 1:
+            why.append(f"the draws' N̂ is {1 - r:.1%} lower, and the interval scales with N̂")
+        if not why:
+            why.append("Monte-Carlo error of the draws and replicates")
+        out.append(
+            f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as linked "
+            f"({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. Read the wider of the two "
+            "as the honest one")
+    return out
 
 
 #: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval

@@ -105,6 +105,40 @@ class Estimate:
         return self.fit.nhat
 
     @property
+    def status(self) -> str:
+        """``"ok"``, or ``"not identified"`` when the data do not identify N (the model's N̂ is not identified,
+        or is one the data do not bound: :func:`darkfigure.pipeline.checks.unidentified_reason`)."""
+        from .checks import unidentified_reason
+
+        if not self.fit.identified:
+            return "not identified"
+        why = unidentified_reason(self.nhat, self.upper, self.n_observed, ci_method=self.ci_method)
+        return "ok" if why is None else "not identified"
+
+    def estimates_to_write(self) -> pd.DataFrame:
+        """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate, and then a ``status`` column.
+
+        When any row is not an estimate, a ``status`` column (``ok``/``not identified``) is added. A row is ``not identified`` when the run is, or when its N̂ is more than
+        :data:`~darkfigure.pipeline.checks.MAX_RATIO` times its observed count; its ``nhat``,
+        ``lower`` and ``upper`` (and ``*_as_linked``) are left empty, never a bare number.
+        """
+        from .checks import MAX_RATIO
+
+        t = self.estimates.copy()
+        nh = pd.to_numeric(t["nhat"], errors="coerce").to_numpy(float)
+        obs = pd.to_numeric(t.get("observed", pd.Series(np.nan, index=t.index)), errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(nh) | (nh > MAX_RATIO * np.maximum(obs, 1))
+        if self.status != "ok":
+            bad[:] = True
+        if not bad.any():
+            return t  # every row an estimate: the columns as always (the API's to_frame is the same table)
+        t["status"] = np.where(bad, "not identified", "ok")
+        cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
+        t.loc[bad, cols] = np.nan
+        return t
+
+    @property
     def n_observed(self) -> int:
         """Persons observed by at least one list."""
         return self.histories.n_observed
@@ -148,8 +182,10 @@ class Estimate:
                 "bic": _num(f.bic),
                 "existence": None if f.existence is None else f.existence.message(),
             },
-            "nhat": _num(self.nhat),
-            "dark_figure": _num(self.dark_figure),
+            "status": self.status,
+            # an N̂ the data do not identify is not written as one (the model block keeps the model's figure)
+            "nhat": _num(self.nhat) if self.status == "ok" else None,
+            "dark_figure": _num(self.dark_figure) if self.status == "ok" else None,
             "interval": {
                 "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
                 "conditional_on_chosen_model": self.conditional,
@@ -207,7 +243,8 @@ class Estimate:
             d["corrected"], d["assumes_error_free_linkage"] = True, False
             d["estimator"] = "model average" if self.averaged is not None and len(self.averaged.fits) > 1 \
                 else "chosen model"
-            d["conditional_on_chosen_model"] = self.conditional
+            d["conditional_on_chosen_model"] = (False if d["estimator"] == "model average"
+                                                else None if self.conditional is None else True)
             if d["estimator"] == "model average":
                 d["method"] = ("linkage draws from the match probabilities; the model average refitted on each draw "
                                "(its candidates, weights recomputed) x the as-linked averaged bootstrap, which redoes "
@@ -253,7 +290,7 @@ class Estimate:
         out.mkdir(parents=True, exist_ok=True)
         files = []
         p = out / "estimates.csv"
-        self.estimates.to_csv(p, index=False)
+        self.estimates_to_write().to_csv(p, index=False)
         files.append(p)
         d = self.to_dict()
         d["run_date"] = datetime.now(UTC).isoformat(timespec="seconds")
