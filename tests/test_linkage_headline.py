@@ -139,3 +139,43 @@ def test_few_pooled_replicates_and_a_narrower_interval_are_said(shaky_run):
     t = e.estimates
     narrower = e.linkage.upper - e.linkage.lower < t.loc[0, "upper_as_linked"] - t.loc[0, "lower_as_linked"]
     assert narrower == any("is narrower than the interval as linked" in w for w in e.warnings)
+
+
+def _link_folder(run, folder):
+    """A link output folder without Splink: records, pairs, links.csv, and histories.csv through outputs (manifest)."""
+    from darkfigure.outputs import write_file
+
+    folder.mkdir()
+    run.records.to_parquet(folder / "records.parquet")
+    run.pairs.to_parquet(folder / "pairs.parquet")
+    pd.DataFrame({"record_l": [], "record_r": []}).to_csv(folder / "links.csv", index=False)
+    h = run.histories().collapse([])
+    write_file(folder / "histories.csv", lambda p: h.to_frame().to_csv(p, index=False), command="link")
+    return folder
+
+
+def test_edited_histories_in_a_link_folder_are_refused(shaky_run, tmp_path):
+    # tester report 5, M1: histories.csv doubled after link -> refused, naming the file and the way out
+    f = _link_folder(shaky_run, tmp_path / "lk")
+    t = pd.read_csv(f / "histories.csv")
+    t["count"] *= 2
+    t.to_csv(f / "histories.csv", index=False)
+    with pytest.raises(DataError, match="histories.csv changed since `darkfigure link`.*--linkage none"):
+        estimate(f, search="none", ci="none", linkage_draws=3)
+    e = estimate(f, search="none", ci="none", linkage="none")  # the edited file, as it is, is the user's call
+    assert e.linkage is None and e.to_dict()["linkage"]["assumes_error_free_linkage"] is True
+
+
+def test_linkage_none_on_link_histories_says_error_free(shaky_run, tmp_path):
+    # tester report 5, M2: --linkage none on the folder, or its histories.csv read directly
+    f = _link_folder(shaky_run, tmp_path / "lk")
+    for data, kw in ((f, {"linkage": "none"}), (f / "histories.csv", {})):
+        e = estimate(data, search="none", ci="none", **kw)
+        assert any("taken here as error-free" in w for w in e.warnings), data
+        d = e.to_dict()["linkage"]
+        assert d["corrected"] is False and d["assumes_error_free_linkage"] is True
+    # histories made elsewhere: nothing to say
+    other = tmp_path / "h.csv"
+    pd.read_csv(f / "histories.csv").to_csv(other, index=False)
+    e = estimate(other, search="none", ci="none")
+    assert not any("error-free" in w for w in e.warnings) and "linkage" not in e.to_dict()

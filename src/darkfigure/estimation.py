@@ -40,6 +40,7 @@ from .pipeline.options import (
     settings_record,
 )
 from .pipeline.reading import (
+    linkage_none_warning,
     read_step,
     require_year,
     with_year,  # noqa: F401 - imported from here (cli, monitoring)
@@ -214,6 +215,7 @@ def estimate(
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
     h, warnings = reading.histories, list(reading.warnings)
+    warnings += linkage_none_warning(reading.linkage_run, reading.linkage)
     em_mode = h.n_incomplete > 0
     _check_data_and_options(h, opts, em_mode, year=year, year_degree=year_degree, n_jobs=n_jobs)
     # table: the complete table, structural zeros out of the likelihood
@@ -263,6 +265,8 @@ def estimate(
         structural_zeros=sz, coarse=sel.coarse, bootstrap=iv.bootstrap, conditional=conditional,
         linkage=reading.linkage,
     )
+    if reading.linkage == "none" and reading.linkage_run is not None:
+        settings["linkage_source"] = reading.linkage_run.source or "a darkfigure link run"
     fitted_table = fit.table if em_mode else table
     ident = None
     if opts.assumption_range is not None and fit.identified:
