@@ -179,3 +179,16 @@ def test_linkage_none_on_link_histories_says_error_free(shaky_run, tmp_path):
     pd.read_csv(f / "histories.csv").to_csv(other, index=False)
     e = estimate(other, search="none", ci="none")
     assert not any("error-free" in w for w in e.warnings) and "linkage" not in e.to_dict()
+
+
+def test_phases_are_said_when_stderr_is_not_a_terminal(shaky_run, capsys):
+    # tester report 5, M3: a log file gets one line per phase, and the linkage correction's cost up front
+    run = shaky_run
+    h = run.histories().collapse([])
+    estimate(h, linkage_run=run, search="cruyff", ci="parametric", reps=40, seed=3, linkage_draws=2,
+             linkage_reps=20, n_jobs=1, progress=True, assumption_range=None)
+    err = capsys.readouterr().err
+    assert "model search (cruyff)…" in err and "model search (cruyff): done in" in err
+    assert "parametric bootstrap: 40 to run…" in err or "bootstrap: 40 to run…" in err
+    assert "linkage correction: 2 linkage draws x (20 bootstrap replicates + 1) = 42 refits" in err
+    assert "expected about" in err and "linkage draws: done in" in err

@@ -23,7 +23,7 @@ from ._blas import single_threaded
 from .histories import CaptureHistories, DataError
 from .loglinear.bootstrap import default_groups
 from .pipeline.checks import checks_step, data_warnings, fit_warnings, unidentified_warnings, wide_interval_warnings
-from .pipeline.extras import identifying_step, linkage_step, pooling_step
+from .pipeline.extras import identifying_step, linkage_cost, linkage_step, pooling_step
 from .pipeline.interval import (
     conditional_interval,
     interval_kind,
@@ -39,6 +39,7 @@ from .pipeline.options import (
     check_options,
     settings_record,
 )
+from .pipeline.phases import phase, say
 from .pipeline.reading import (
     linkage_none_warning,
     read_step,
@@ -224,7 +225,8 @@ def estimate(
     warnings += data_warnings(h, sz)
     # search and fit (by EM with unknown covariate values)
     t1 = time.perf_counter()
-    sel = search_step(table, h, plan, pthresh)
+    with phase(progress, f"model search ({plan.method})"):
+        sel = search_step(table, h, plan, pthresh)
     seconds["search"] = time.perf_counter() - t1
     fit, srch = sel.fit, sel.search
     warnings += sel.warnings + fit_warnings(fit, srch)
@@ -244,6 +246,8 @@ def estimate(
     link_est = None
     if reading.linkage == "correct" and fit.identified:
         t3 = time.perf_counter()
+        say(progress, linkage_cost(iv, opts.linkage_draws, opts.linkage_reps, seconds["interval"], n_jobs),
+            terminal=True)
         link_est, est, said = linkage_step(
             reading.linkage_run, h, fit, iv, groups, draws=opts.linkage_draws, reps=opts.linkage_reps, seed=seed,
             level=level, year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs,
@@ -271,6 +275,7 @@ def estimate(
     ident = None
     if opts.assumption_range is not None and fit.identified:
         t4 = time.perf_counter()
+        say(progress, "sensitivity to the identifying assumption…")
         ident, said = identifying_step(
             Estimate(histories=h, table=fitted_table, fit=fit, search=srch, ci_method=ci, level=level,
                      lower=iv.lower, upper=iv.upper, estimates=est, bootstrap=iv.bootstrap, settings=settings,

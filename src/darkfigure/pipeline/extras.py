@@ -14,7 +14,7 @@ from ..loglinear.design import CompleteTable
 from ..loglinear.fit import LogLinearFit
 from .interval import Interval, point_table
 
-__all__ = ["check_link_run", "linkage_step", "shared_persons", "pooling_step", "identifying_step"]
+__all__ = ["check_link_run", "linkage_cost", "linkage_step", "shared_persons", "pooling_step", "identifying_step"]
 
 
 def shared_persons(h: CaptureHistories) -> pd.DataFrame:
@@ -80,6 +80,34 @@ def check_link_run(run: Any, h: CaptureHistories, missing: str) -> None:
             "unchanged link output folder (re-run `darkfigure link` after changing the registrations), or estimate "
             "from the edited histories with --linkage none"
         )
+
+
+def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: float, n_jobs: int | None) -> str:
+    """The expected cost of the linkage correction, said before it starts (one line).
+
+    Estimated from the interval just computed: its seconds per bootstrap replicate times the
+    fits the draws will make (``draws x (reps + 1)`` refits of the chosen model, or ``draws x
+    models`` fits for the model average), over the worker processes. A rough guide only
+    (the machine's load changes it).
+    """
+    import os
+
+    boot = interval.bootstrap
+    b = int(getattr(boot, "n_replicates", 0) or 0)
+    avg = interval.averaged
+    jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), draws))
+    if avg is not None and len(avg.fits) > 1 and boot is not None:
+        fits = draws * len(avg.fits)
+        what = f"{draws} linkage draws x {len(avg.fits)} averaged models = {fits:,} fits"
+    else:
+        r = reps if boot is not None else 0
+        fits = draws * (r + 1)
+        what = f"{draws} linkage draws x ({r} bootstrap replicates + 1) = {fits:,} refits of the chosen model"
+    if b and interval_seconds > 0:
+        est = fits * interval_seconds / b / jobs
+        return (f"linkage correction: {what}; expected about {est / 60:,.1f} min on {jobs} process(es) "
+                "(from the interval's time per replicate; --linkage-draws and --linkage-reps set it)")
+    return f"linkage correction: {what} (--linkage-draws and --linkage-reps set it)"
 
 
 def linkage_step(
