@@ -192,3 +192,12 @@ def test_phases_are_said_when_stderr_is_not_a_terminal(shaky_run, capsys):
     assert "parametric bootstrap: 40 to run…" in err or "bootstrap: 40 to run…" in err
     assert "linkage correction: 2 linkage draws x (20 bootstrap replicates + 1) = 42 refits" in err
     assert "expected about" in err and "linkage draws: done in" in err
+
+
+def test_help_names_a_link_output_folder():
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    r = CliRunner().invoke(app, ["estimate", "--help"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0 and "`darkfigure link` output folder" in " ".join(r.output.split())
