@@ -64,6 +64,16 @@ def test_averaged_interval_is_corrected_as_one_estimator(shaky_run, tmp_path):
     est = pd.read_csv(tmp_path / "o" / "estimates.csv")
     res = json.loads((tmp_path / "o" / "result.json").read_text())
     assert est.loc[0, "nhat"] == pytest.approx(res["nhat"])
+    # per-pair error rates, and both intervals in the report (tester report 5, L4)
+    bp = pd.DataFrame(res["linkage"]["by_pair"])
+    assert bp["false_links"].sum() == pytest.approx(lk.false_links)
+    assert ((bp["false_link_rate"].dropna() >= 0) & (bp["false_link_rate"].dropna() <= 1)).all()
+    from darkfigure.report import build_report
+
+    html = build_report(tmp_path / "o").read_text(encoding="utf-8")
+    assert "Estimated linkage errors by pair of organisations" in html
+    assert "interval as linked (linkage taken as error-free)" in html and "interval with linkage uncertainty" in html
+    assert "the model average, refitted on every linkage draw" in html
 
 
 def test_chosen_model_correction_is_flagged_conditional(shaky_run):

@@ -14,7 +14,7 @@ from ..loglinear.design import CompleteTable
 from ..loglinear.fit import LogLinearFit
 from .interval import Interval, point_table
 
-__all__ = ["check_link_run", "linkage_cost", "linkage_step", "shared_persons", "pooling_step", "identifying_step"]
+__all__ = ["check_link_run", "link_errors_by_pair", "linkage_cost", "linkage_step", "shared_persons", "pooling_step", "identifying_step"]
 
 
 def shared_persons(h: CaptureHistories) -> pd.DataFrame:
@@ -161,6 +161,52 @@ def linkage_step(
     from ..linkage.uncertainty import correct_estimate
 
     check_link_run(run, h, missing)
+    link_est, est, warnings = _linkage_step(run, h, fit, interval, draws=draws, reps=reps, seed=seed, level=level,
+                                            year=year, year_degree=year_degree, structural_zeros=structural_zeros,
+                                            n_jobs=n_jobs, missing=missing, progress=progress)
+    link_est.by_pair = link_errors_by_pair(run)  # read by Estimate's linkage block (result.json, the report)
+    return link_est, est, warnings
+
+
+def link_errors_by_pair(run: Any) -> pd.DataFrame:
+    """Expected linkage errors and their rates per pair of organisations, for the as-linked persons.
+
+    :func:`darkfigure.linkage.quality.expected_link_errors` (what ``linkage_errors.csv`` holds;
+    Di Consiglio & Tuoto 2015 with the Fellegi–Sunter posteriors), with the matches blocking
+    never compared (``run.unblocked``) added to the missed links, and the rates
+    ``false_link_rate = false_links / links`` and ``missed_link_rate = missed_links /
+    expected_matches``.
+
+    Returns
+    -------
+    DataFrame
+        ``organisation_l, organisation_r, links, false_links, missed_links, expected_matches,
+        false_link_rate, missed_link_rate``: one row per unordered pair (a pair of the same
+        organisation: its duplicates).
+    """
+    from ..linkage.quality import expected_link_errors
+
+    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, run.labels()).copy()
+    if run.unblocked is not None and len(run.unblocked):
+        u = run.unblocked.set_index(["organisation_l", "organisation_r"])["unblocked_matches"]
+        key = pd.MultiIndex.from_frame(e[["organisation_l", "organisation_r"]].astype(str))
+        add = u.reindex(key).fillna(0.0).to_numpy(float)
+        e["missed_links"] = e["missed_links"].to_numpy(float) + add
+        e["expected_matches"] = e["expected_matches"].to_numpy(float) + add
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e["false_link_rate"] = e["false_links"] / e["links"].where(e["links"] > 0)
+        e["missed_link_rate"] = e["missed_links"] / e["expected_matches"].where(e["expected_matches"] > 0)
+    keep = ["organisation_l", "organisation_r", "links", "false_links", "missed_links", "expected_matches",
+            "false_link_rate", "missed_link_rate"]
+    return e[[c for c in keep if c in e.columns]].reset_index(drop=True)
+
+
+def _linkage_step(run: Any, h: CaptureHistories, fit: LogLinearFit, interval: Interval, *, draws: int, reps: int,
+                  seed: int | None, level: float, year: str | None, year_degree: int | None, structural_zeros: Any,
+                  n_jobs: int | None, missing: str, progress: bool) -> tuple[Any, pd.DataFrame, list[str]]:
+    """:func:`linkage_step` after its checks: the averaged or the chosen-model correction."""
+    from ..linkage.uncertainty import correct_estimate
+
     if interval.bootstrap is None:
         reps = 0  # no interval was asked for (--ci none): the draws give N̂ corrected, no interval (said below)
     avg = interval.averaged

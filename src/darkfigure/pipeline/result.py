@@ -251,6 +251,10 @@ class Estimate:
                                "the model selection, scaled by each draw's N̂ (pooled percentiles)")
             for c in ("lower_as_linked", "upper_as_linked"):
                 d[c] = _num(t[c].iloc[0]) if c in t.columns else None
+            bp = getattr(self.linkage, "by_pair", None)
+            if bp is not None:
+                d["by_pair"] = [{k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()}
+                                for r in bp.to_dict(orient="records")]
             return {"linkage": d}
         if self.settings.get("linkage_source"):
             return {"linkage": {
