@@ -158,7 +158,6 @@ def linkage_step(
         An organisation that shares nobody with the others, or lists or covariates the link run
         cannot reproduce (:func:`darkfigure.linkage.uncertainty.correct_estimate`).
     """
-    from ..linkage.uncertainty import correct_estimate
 
     check_link_run(run, h, missing)
     link_est, est, warnings = _linkage_step(run, h, fit, interval, draws=draws, reps=reps, seed=seed, level=level,
