@@ -293,6 +293,20 @@ class _progress:
 
             self._t0 = time.perf_counter()
             print(f"{self.label}: {self.total:,} to run…", file=sys.stderr, flush=True)
+            done, said = [0], [0]
+
+            def advance(n: int) -> None:
+                """A line at every further tenth done, with the time left at the rate so far."""
+                done[0] += n
+                tenth = 10 * done[0] // max(self.total, 1)
+                if tenth > said[0] and done[0] < self.total:
+                    said[0] = tenth
+                    t = time.perf_counter() - self._t0
+                    left = t / done[0] * (self.total - done[0])
+                    print(f"{self.label}: {done[0]:,} of {self.total:,} done, about {left:,.0f} s left",
+                          file=sys.stderr, flush=True)
+
+            return advance
         if not self.show:
             return lambda n: None
         from rich.progress import Progress

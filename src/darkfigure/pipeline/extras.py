@@ -104,10 +104,17 @@ def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: fl
         fits = draws * (r + 1)
         what = f"{draws} linkage draws x ({r} bootstrap replicates + 1) = {fits:,} refits of the chosen model"
     if b and interval_seconds > 0:
+        # a lower bound: each draw also rebuilds the persons and the table, and with EM refits by EM
         est = fits * interval_seconds / b / jobs
-        return (f"linkage correction: {what}; expected about {est / 60:,.1f} min on {jobs} process(es) "
-                "(from the interval's time per replicate; --linkage-draws and --linkage-reps set it)")
-    return f"linkage correction: {what} (--linkage-draws and --linkage-reps set it)"
+        return (f"linkage correction: {what} on {jobs} process(es); at least {_duration(est)} (the interval's time "
+                "per replicate times the fits; the time left is said as the draws finish; --linkage-draws and "
+                "--linkage-reps set the cost)")
+    return f"linkage correction: {what} (--linkage-draws and --linkage-reps set the cost)"
+
+
+def _duration(seconds: float) -> str:
+    """``"40 s"``, ``"3.5 min"``."""
+    return f"{seconds:,.0f} s" if seconds < 90 else f"{seconds / 60:,.1f} min"
 
 
 def linkage_step(
