@@ -212,3 +212,25 @@ def test_help_names_a_link_output_folder():
 
     r = CliRunner().invoke(app, ["estimate", "--help"], env={"COLUMNS": "300"})
     assert r.exit_code == 0 and "`darkfigure link` output folder" in " ".join(r.output.split())
+
+
+def test_averaged_refit_reproduces_the_model_average_and_certain_links_change_nothing(shaky_run):
+    run = shaky_run
+    sure = LinkRun(run.records, run.pairs.assign(match_probability=np.where(run.pairs["match_probability"] > 0.5,
+                                                                            1.0, 0.0)), 0.5)
+    h = sure.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=sure, ci="averaged", reps=200, seed=4, linkage_draws=4, n_jobs=1, missing="drop")
+    assert len(e.averaged.fits) > 1
+    from darkfigure.pipeline.extras import averaged_refit
+
+    models = [[":".join(t) for t in f.model.terms if len(t) > 1] for f in e.averaged.fits]
+    _, pts, _ = averaged_refit(models, ["sex"], criterion=e.averaged.criterion, missing="drop")(sure.histories(), 0)
+    # the refit on the as-linked persons is the as-linked model average (same candidates, same weights)
+    assert pts[0] == pytest.approx(e.averaged.nhat, rel=1e-6)
+    assert pts[0] == pytest.approx(e.estimates.loc[0, "nhat_as_linked"], rel=1e-6)
+    # certain links: every draw is the as-linked linkage, so nothing moves
+    t = e.estimates
+    assert e.linkage.nhat_corrected == pytest.approx(e.linkage.nhat_as_linked, rel=1e-6)
+    assert e.linkage.share_linkage == pytest.approx(0.0, abs=1e-9)
+    assert (t.loc[0, "lower"], t.loc[0, "upper"]) == pytest.approx((t.loc[0, "lower_as_linked"],
+                                                                    t.loc[0, "upper_as_linked"]), rel=1e-6)
