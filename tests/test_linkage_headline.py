@@ -234,3 +234,18 @@ def test_averaged_refit_reproduces_the_model_average_and_certain_links_change_no
     assert e.linkage.share_linkage == pytest.approx(0.0, abs=1e-9)
     assert (t.loc[0, "lower"], t.loc[0, "upper"]) == pytest.approx((t.loc[0, "lower_as_linked"],
                                                                     t.loc[0, "upper_as_linked"]), rel=1e-6)
+
+
+def test_linkage_warnings_have_plain_words():
+    from darkfigure.report.explain import explain
+
+    for w, key in (
+            ("the interval with linkage uncertainty pools 5 linkage draws x 20 bootstrap replicates = 100",
+             "linkage-few-replicates"),
+            ("the interval with linkage uncertainty (1 – 2) is narrower than the interval as linked (1 – 3)",
+             "linkage-narrower"),
+            ("the interval with linkage uncertainty refits the chosen model on every linkage draw: it is",
+             "linkage-conditional"),
+            ("the persons come from a record linkage (lk) taken here as error-free (--linkage none)",
+             "linkage-error-free")):
+        assert explain(w).key == key, w
