@@ -385,7 +385,9 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(base > 0, pts / base, np.nan)  # (D, G)
     pooled = a[None, :, :] * ratio[:, None, :]  # (D, B, G)
-    comb = combine_draws(pts, pooled, level)
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", RuntimeWarning)  # a cell with N̂ 0 as linked has no ratio: NaN, said by its row
+        comb = combine_draws(pts, pooled, level)
     for c, v in (("nhat", comb.point), ("lower", comb.lower), ("upper", comb.upper),
                  ("share_linkage", comb.share_linkage)):
         est[c] = v
