@@ -103,13 +103,14 @@ def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: fl
         r = reps if boot is not None else 0
         fits = draws * (r + 1)
         what = f"{draws} linkage draws x ({r} bootstrap replicates + 1) = {fits:,} refits of the chosen model"
-    if b and interval_seconds > 0:
+    if b and interval_seconds > 0 and fits * interval_seconds / b / jobs >= 5:
         # a lower bound: each draw also rebuilds the persons and the table, and with EM refits by EM
         est = fits * interval_seconds / b / jobs
         return (f"linkage correction: {what} on {jobs} process(es); at least {_duration(est)} (the interval's time "
                 "per replicate times the fits; the time left is said as the draws finish; --linkage-draws and "
                 "--linkage-reps set the cost)")
-    return f"linkage correction: {what} (--linkage-draws and --linkage-reps set the cost)"
+    return (f"linkage correction: {what} on {jobs} process(es) (the time left is said as the draws finish; "
+            "--linkage-draws and --linkage-reps set the cost)")
 
 
 def _duration(seconds: float) -> str:
