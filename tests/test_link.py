@@ -7,6 +7,7 @@ the full clearing-house population are in test_link_quality.py.
 from __future__ import annotations
 
 import base64
+import json
 
 import duckdb
 import numpy as np
@@ -261,7 +262,7 @@ def test_pairs_records_and_reclustering(tmp_path, sim, linked):
     assert back.equals(pairs)
 
 
-def test_names_without_letters_are_counted_and_reported(sim):
+def test_names_without_letters_are_counted_and_reported(sim, tmp_path):
     # issue 11, bad input: names made only of symbols or emoji are said, not silently treated as missing
     files = {k: v.copy() for k, v in sim.files().items()}
     org = next(iter(files))
@@ -271,3 +272,7 @@ def test_names_without_letters_are_counted_and_reported(sim):
     said = " ".join(res.notes)
     assert "3 registration(s) have a first_name with no letters" in said and "'😀😀'" in said
     assert "2 registration(s) have a surname with no letters" in said and "'###'" in said
+    # and kept past the terminal (tester report 5, L3)
+    res.write(tmp_path / "lk", plot=False)
+    settings = json.loads((tmp_path / "lk" / "linkage_settings.json").read_text())
+    assert settings["names_without_letters"] == {"first_name": 3, "surname": 2}

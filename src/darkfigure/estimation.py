@@ -23,7 +23,7 @@ from ._blas import single_threaded
 from .histories import CaptureHistories, DataError
 from .loglinear.bootstrap import default_groups
 from .pipeline.checks import checks_step, data_warnings, fit_warnings, unidentified_warnings, wide_interval_warnings
-from .pipeline.extras import identifying_step, linkage_step, pooling_step
+from .pipeline.extras import identifying_step, linkage_cost, linkage_step, pooling_step
 from .pipeline.interval import (
     conditional_interval,
     interval_kind,
@@ -39,7 +39,9 @@ from .pipeline.options import (
     check_options,
     settings_record,
 )
+from .pipeline.phases import phase, say
 from .pipeline.reading import (
+    linkage_none_warning,
     read_step,
     require_year,
     with_year,  # noqa: F401 - imported from here (cli, monitoring)
@@ -214,6 +216,7 @@ def estimate(
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
     h, warnings = reading.histories, list(reading.warnings)
+    warnings += linkage_none_warning(reading.linkage_run, reading.linkage)
     em_mode = h.n_incomplete > 0
     _check_data_and_options(h, opts, em_mode, year=year, year_degree=year_degree, n_jobs=n_jobs)
     # table: the complete table, structural zeros out of the likelihood
@@ -222,7 +225,8 @@ def estimate(
     warnings += data_warnings(h, sz)
     # search and fit (by EM with unknown covariate values)
     t1 = time.perf_counter()
-    sel = search_step(table, h, plan, pthresh)
+    with phase(progress, f"model search ({plan.method})"):
+        sel = search_step(table, h, plan, pthresh)
     seconds["search"] = time.perf_counter() - t1
     fit, srch = sel.fit, sel.search
     warnings += sel.warnings + fit_warnings(fit, srch)
@@ -242,6 +246,8 @@ def estimate(
     link_est = None
     if reading.linkage == "correct" and fit.identified:
         t3 = time.perf_counter()
+        say(progress, linkage_cost(iv, opts.linkage_draws, opts.linkage_reps, seconds["interval"], n_jobs),
+            terminal=True)
         link_est, est, said = linkage_step(
             reading.linkage_run, h, fit, iv, groups, draws=opts.linkage_draws, reps=opts.linkage_reps, seed=seed,
             level=level, year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs,
@@ -263,10 +269,13 @@ def estimate(
         structural_zeros=sz, coarse=sel.coarse, bootstrap=iv.bootstrap, conditional=conditional,
         linkage=reading.linkage,
     )
+    if reading.linkage == "none" and reading.linkage_run is not None:
+        settings["linkage_source"] = reading.linkage_run.source or "a darkfigure link run"
     fitted_table = fit.table if em_mode else table
     ident = None
     if opts.assumption_range is not None and fit.identified:
         t4 = time.perf_counter()
+        say(progress, "sensitivity to the identifying assumption…")
         ident, said = identifying_step(
             Estimate(histories=h, table=fitted_table, fit=fit, search=srch, ci_method=ci, level=level,
                      lower=iv.lower, upper=iv.upper, estimates=est, bootstrap=iv.bootstrap, settings=settings,
@@ -275,6 +284,18 @@ def estimate(
         )
         warnings += said
         seconds["identifying_assumption"] = time.perf_counter() - t4
+    lower, upper = iv.lower, iv.upper
+    if link_est is not None:
+        # one headline per run: the corrected N̂ and the interval with linkage uncertainty everywhere
+        lower, upper = link_est.lower, link_est.upper
+        if conditional is False and not (iv.averaged is not None and len(iv.averaged.fits) > 1):
+            # the draws refit the chosen model: the interval lost the selection uncertainty the as-linked one had
+            conditional = True
+            warnings.append(
+                "the interval with linkage uncertainty refits the chosen model on every linkage draw: it is "
+                "conditional on that model and lacks the model-selection uncertainty of the interval as linked "
+                "(in estimates.csv as lower_as_linked/upper_as_linked); use the default averaged interval "
+                "(--ci averaged) to keep it")
     result = Estimate(
         histories=h,
         table=fitted_table,
@@ -282,8 +303,8 @@ def estimate(
         search=srch,
         ci_method=ci if not ci.startswith("nonparametric") else f"{ci}-{'bca' if bca else 'percentile'}",
         level=level,
-        lower=iv.lower,
-        upper=iv.upper,
+        lower=lower,
+        upper=upper,
         estimates=est,
         bootstrap=iv.bootstrap,
         profile=iv.profile,

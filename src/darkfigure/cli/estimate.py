@@ -141,7 +141,7 @@ def estimate(
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_result(res)
-    _print_linkage(res.linkage)
+    _print_linkage(res.linkage, res)
     _print_pooling(res.pooling)
     if out is not None:
         inputs = _data_inputs(data, structural_zeros)
@@ -193,6 +193,10 @@ def _print_result(res) -> None:
             conditional = getattr(res, "conditional", None)
             if conditional is not None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
+            if getattr(res, "linkage", None) is not None:
+                ci_text += "; with linkage uncertainty"
+        if getattr(res, "linkage", None) is not None:
+            ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
         if why is not None:  # the house rule: never show such an N̂ as an estimate
             head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; the model's "
@@ -278,15 +282,29 @@ def _print_pooling(pool) -> None:
     console.print(f"pooling: standard deviations of the list x covariate effects (log scale): {escape(comps)}")
 
 
-def _print_linkage(lk) -> None:
-    """The linkage block: N̂ as linked, corrected, and the interval with linkage uncertainty."""
+def _print_linkage(lk, res=None) -> None:
+    """The linkage block: N̂ as linked (with its interval), corrected, and the interval with linkage uncertainty
+    (none with --ci none); which estimator both come from."""
     if lk is None:
         return
     t = Table.grid(padding=(0, 2))
-    t.add_row("N̂ as linked", _fmt(lk.nhat_as_linked))
-    t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
-              f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
-              f"{lk.width_share_linkage:.0%} of its width from linkage)")
+    est = getattr(res, "estimates", None)
+    as_linked = _fmt(lk.nhat_as_linked)
+    if est is not None and "lower_as_linked" in est.columns and math.isfinite(float(est["lower_as_linked"].iloc[0])):
+        as_linked += (f"  ({lk.level:.0%} interval {_fmt(est['lower_as_linked'].iloc[0])} – "
+                      f"{_fmt(est['upper_as_linked'].iloc[0])}, taking the linkage as error-free)")
+    t.add_row("N̂ as linked", as_linked)
+    if math.isfinite(lk.lower):
+        t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
+                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
+                  f"{lk.width_share_linkage:.0%} of its width from linkage)")
+    else:
+        t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  (no interval: --ci none)")
+    if res is not None:
+        avg = getattr(res, "averaged", None)
+        t.add_row("estimator", "the model average, refitted on every linkage draw (its interval keeps the "
+                  "model-selection uncertainty)" if avg is not None and len(avg.fits) > 1 else
+                  "the chosen model, refitted on every linkage draw (conditional on that model)")
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
               f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws")

@@ -131,7 +131,7 @@ def monitor(
     except (DataError, ValueError) as e:
         _fail(str(e))
     _print_monitor(res)
-    _print_linkage(res.estimate.linkage)
+    _print_linkage(res.estimate.linkage, res.estimate)
     if not res.estimate.fit.identified:
         raise typer.Exit(code=3)
     inputs = _data_inputs(data, structural_zeros, population)

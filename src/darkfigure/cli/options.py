@@ -12,7 +12,9 @@ from typing import Annotated
 import typer
 
 # ---------------------------------------------------------------- reading DATA (estimate, compare, validate, monitor)
-DataArg = Annotated[str, typer.Argument(help="CSV/Parquet/Excel file, or a bundled dataset name (see `darkfigure datasets`).")]
+DataArg = Annotated[str, typer.Argument(help=(
+    "CSV/Parquet/Excel file of capture histories, a `darkfigure link` output folder (N̂ then corrected for linkage "
+    "error: see --linkage), or a bundled dataset name (see `darkfigure datasets`)."))]
 ListsOpt = Annotated[str | None, typer.Option("--lists", help="List columns, comma-separated (default: every 0/1 column).")]
 CovariatesOpt = Annotated[
     str | None,
@@ -89,7 +91,10 @@ LinkageOpt = Annotated[
     ),
 ]
 LinkageDrawsOpt = Annotated[int, typer.Option(help="Linkage draws from the match probabilities.")]
-LinkageRepsOpt = Annotated[int, typer.Option(help="Parametric bootstrap replicates per linkage draw.")]
+LinkageRepsOpt = Annotated[int, typer.Option(help=(
+    "Parametric bootstrap replicates per linkage draw, when the chosen model is refitted on each draw (--ci "
+    "parametric, or --missing em); the default averaged interval refits the average on each draw and scales its "
+    "own bootstrap instead."))]
 
 # ---------------------------------------------------------------- outputs
 ReportOpt = Annotated[

@@ -282,18 +282,17 @@ def _read_file(p: Path) -> pd.DataFrame:
     kind = _READERS.get(p.suffix.lower())
     if kind is None:
         raise RegistrationError(f"cannot read {p.name!r}: use a .csv, .tsv, .parquet or .xlsx registration file")
+    sep = None
     try:
-        if kind == "csv":
+        if kind in ("csv", "tsv"):
+            sep = "\t" if kind == "tsv" else _separator(p)
+            _refuse_duplicate_columns(p, _header(p, sep))
             # every column as text: record ids keep leading zeros, empty cells stay empty strings
-            df = pd.read_csv(p, dtype=str, keep_default_na=False)
-            if df.shape[1] == 1 and ";" in str(df.columns[0]):
-                # European spreadsheet exports separate columns with ';'
-                df = pd.read_csv(p, sep=";", dtype=str, keep_default_na=False)
-            return df
-        if kind == "tsv":
-            return pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
+            return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
         if kind == "parquet":
             return pd.read_parquet(p)
+        if kind == "excel":
+            _refuse_duplicate_columns(p, [str(c).strip() for c in pd.read_excel(p, header=None, nrows=1).iloc[0].tolist()])
         return pd.read_excel(p)
     except UnicodeDecodeError as e:
         raise RegistrationError(
@@ -302,8 +301,54 @@ def _read_file(p: Path) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise RegistrationError(f"registration file {p.name!r} is empty") from None
+    except RegistrationError:
+        raise
     except (ValueError, OSError, ImportError) as e:
+        if sep == "," and isinstance(e, pd.errors.ParserError):
+            try:
+                semi = _header(p, ",").__len__() == 1 and ";" in open(p, encoding="utf-8-sig").readline()
+            except (OSError, UnicodeDecodeError):
+                semi = False
+            if semi:
+                raise RegistrationError(
+                    f"registration file {p.name!r} looks semicolon-separated (its header has ';' between the column "
+                    f"names) but some rows have commas too ({e}): save it as comma-separated UTF-8 CSV (in Excel: "
+                    "'CSV UTF-8 (comma delimited)'), or quote the cells that hold commas") from None
         raise RegistrationError(f"cannot read registration file {p.name!r}: {e}") from None
+
+
+def _header(p: Path, sep: str) -> list[str]:
+    """The column names of a delimited text file, as written (pandas would rename a repeated one ``sex.1``)."""
+    import csv
+
+    with open(p, newline="", encoding="utf-8-sig") as f:
+        return [c.strip() for c in next(csv.reader(f, delimiter=sep), [])]
+
+
+def _separator(p: Path) -> str:
+    """``;`` when the header line has more semicolons than commas (European spreadsheet exports), else ``,``."""
+    with open(p, encoding="utf-8-sig") as f:
+        line = f.readline()
+    return ";" if line.count(";") > line.count(",") else ","
+
+
+def _refuse_duplicate_columns(p: Path, header: list[str]) -> None:
+    """Refuse a file whose header names a column twice (which value would be the person's?).
+
+    Raises
+    ------
+    RegistrationError
+        Naming the column(s) and the file.
+    """
+    seen, dup = set(), []
+    for c in header:
+        if c and c in seen and c not in dup:
+            dup.append(c)
+        seen.add(c)
+    if dup:
+        names = ", ".join(repr(c) for c in dup)
+        raise RegistrationError(
+            f"column {names} appears twice in {p.name}: keep one (or rename the other) and run link again")
 
 
 def _as_text(s: pd.Series) -> pd.Series:

@@ -157,7 +157,10 @@ class LinkageResult:
             # what re-clustering the pairs needs (the linkage correction reads it; no threshold to infer)
             settings = {"threshold": self.threshold, "covariate_rule": self.covariate_rule,
                         "encoding": self.encoding, "engine": self.engine, "lists": list(self.lists),
-                        "covariates": list(self.covariates)}
+                        "covariates": list(self.covariates),
+                        # names made only of symbols, digits or emoji, compared as missing: kept past the terminal
+                        "names_without_letters": _letterless_counts(self.notes),
+                        "notes": list(self.notes)}
             (tmp / "linkage_settings.json").write_text(json.dumps(settings, indent=1))
             names.append("linkage_settings.json")
             out.mkdir(parents=True, exist_ok=True)
@@ -173,3 +176,16 @@ class LinkageResult:
             f"{regs:,} registrations from {len(self.lists)} organisations linked into {self.n_persons:,} persons "
             f"({self.encoding}, {self.engine}, threshold {self.threshold:g})"
         )
+
+
+def _letterless_counts(notes: list[str]) -> dict[str, int]:
+    """``{"first_name": n, "surname": m}``: registrations whose name has no letters, from link's notes
+    (:func:`darkfigure.linkage.prepare._letterless_names` says them; 0 when not said)."""
+    import re
+
+    out = {"first_name": 0, "surname": 0}
+    for n in notes:
+        m = re.match(r"([\d,]+) registration\(s\) have a (first_name|surname) with no letters", n)
+        if m:
+            out[m.group(2)] = int(m.group(1).replace(",", ""))
+    return out

@@ -279,13 +279,34 @@ def _n_jobs(n_jobs: int | None, reps: int) -> int:
 
 
 class _progress:
-    """A rich progress bar on a terminal; silent otherwise."""
+    """A rich progress bar on a terminal; otherwise (a log file, a pipe) one line as the phase starts and one as it
+    ends, on stderr, so that a long run is never silent (tester report 5, M3)."""
 
     def __init__(self, show: bool, total: int, label: str):
+        self.lines = show and not sys.stderr.isatty()
         self.show = show and sys.stderr.isatty()
         self.total, self.label = total, label
 
     def __enter__(self):
+        if self.lines:
+            import time
+
+            self._t0 = time.perf_counter()
+            print(f"{self.label}: {self.total:,} to run…", file=sys.stderr, flush=True)
+            done, said = [0], [0]
+
+            def advance(n: int) -> None:
+                """A line at every further tenth done, with the time left at the rate so far."""
+                done[0] += n
+                tenth = 10 * done[0] // max(self.total, 1)
+                if tenth > said[0] and done[0] < self.total:
+                    said[0] = tenth
+                    t = time.perf_counter() - self._t0
+                    left = t / done[0] * (self.total - done[0])
+                    print(f"{self.label}: {done[0]:,} of {self.total:,} done, about {left:,.0f} s left",
+                          file=sys.stderr, flush=True)
+
+            return advance
         if not self.show:
             return lambda n: None
         from rich.progress import Progress
@@ -298,6 +319,10 @@ class _progress:
     def __exit__(self, *exc):
         if self.show:
             self._p.__exit__(*exc)
+        if self.lines and exc[0] is None:
+            import time
+
+            print(f"{self.label}: done in {time.perf_counter() - self._t0:,.0f} s", file=sys.stderr, flush=True)
         return False
 
 

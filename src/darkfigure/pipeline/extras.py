@@ -3,6 +3,7 @@ sensitivity of N̂ to the identifying assumption."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,108 @@ from ..loglinear.design import CompleteTable
 from ..loglinear.fit import LogLinearFit
 from .interval import Interval, point_table
 
-__all__ = ["linkage_step", "pooling_step", "identifying_step"]
+__all__ = ["check_link_run", "link_errors_by_pair", "linkage_cost", "linkage_step", "shared_persons", "pooling_step", "identifying_step"]
+
+
+def shared_persons(h: CaptureHistories) -> pd.DataFrame:
+    """Persons registered by both lists of every pair of lists (organisations).
+
+    Returns
+    -------
+    DataFrame
+        ``list_a, list_b, persons``: one row per pair, in the order of ``h.lists``.
+    """
+    t = h.table
+    lists = list(h.lists)
+    cols = t[lists].to_numpy(dtype=np.int64)
+    n = t["count"].to_numpy(dtype=float) if "count" in t.columns else np.ones(len(t))
+    both = cols.T[:, None, :] * cols.T[None, :, :]  # (L, L, rows)
+    m = (both * n).sum(axis=2)
+    rows = [(lists[i], lists[j], int(round(m[i, j]))) for i in range(len(lists)) for j in range(i + 1, len(lists))]
+    return pd.DataFrame(rows, columns=["list_a", "list_b", "persons"])
+
+
+def check_link_run(run: Any, h: CaptureHistories, missing: str) -> None:
+    """Refuse a linkage correction the data cannot support, before any draw is made.
+
+    Parameters
+    ----------
+    run : LinkRun
+    h : CaptureHistories
+        The as-linked histories the estimate was fitted to.
+    missing : {"error", "em", "drop"}
+        What the estimate did with persons whose covariate value is unknown (``"drop"`` may
+        leave fewer persons than the run has).
+
+    Raises
+    ------
+    DataError
+        Organisations that share nobody (every one and every pair without a shared person
+        named: their overlaps, which N̂ and its correction rest on, are absent); histories
+        whose persons are not those of the run (edited or filtered since ``link``).
+    """
+    pairs = shared_persons(h)
+    none = pairs[pairs["persons"] == 0]
+    if len(none):
+        lists = list(h.lists)
+        alone = [a for a in lists if not ((pairs["persons"] > 0) & ((pairs["list_a"] == a) | (pairs["list_b"] == a))).any()]
+        what = (f"organisation(s) {', '.join(alone)} share no person with any other organisation; " if alone else "")
+        few = pairs[(pairs["persons"] > 0) & (pairs["persons"] < 5)]
+        if len(few):
+            what += ("pairs sharing fewer than 5 persons (likely false links): "
+                     + "; ".join(f"{a} & {b} ({n})" for a, b, n in few.to_numpy()) + "; ")
+        if alone:
+            raise DataError(
+                f"{what}the pairs {'; '.join(f'{a} & {b}' for a, b in none[['list_a', 'list_b']].to_numpy())} share "
+                "nobody in the linked data: the overlaps that N̂ and its linkage correction rest on are absent, so no "
+                "corrected N̂ is estimated. Check their registrations (another key, another period?) or leave them "
+                "out (link again without them)"
+            )
+    persons = int(run.histories().n_observed)
+    if h.n_observed > persons or (h.n_observed != persons and missing != "drop"):
+        raise DataError(
+            f"the capture histories hold {h.n_observed:,} persons, but the link run's records and pairs "
+            f"({run.source or 'the link folder'}) give {persons:,} at its threshold: the histories were edited, "
+            "filtered or come from another run, so the linkage draws would correct a different population. Give the "
+            "unchanged link output folder (re-run `darkfigure link` after changing the registrations), or estimate "
+            "from the edited histories with --linkage none"
+        )
+
+
+def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: float, n_jobs: int | None) -> str:
+    """The expected cost of the linkage correction, said before it starts (one line).
+
+    Estimated from the interval just computed: its seconds per bootstrap replicate times the
+    fits the draws will make (``draws x (reps + 1)`` refits of the chosen model, or ``draws x
+    models`` fits for the model average), over the worker processes. A rough guide only
+    (the machine's load changes it).
+    """
+    import os
+
+    boot = interval.bootstrap
+    b = int(getattr(boot, "n_replicates", 0) or 0)
+    avg = interval.averaged
+    jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), draws))
+    if avg is not None and len(avg.fits) > 1 and boot is not None:
+        fits = draws * len(avg.fits)
+        what = f"{draws} linkage draws x {len(avg.fits)} averaged models = {fits:,} fits"
+    else:
+        r = reps if boot is not None else 0
+        fits = draws * (r + 1)
+        what = f"{draws} linkage draws x ({r} bootstrap replicates + 1) = {fits:,} refits of the chosen model"
+    if b and interval_seconds > 0 and fits * interval_seconds / b / jobs >= 5:
+        # a lower bound: each draw also rebuilds the persons and the table, and with EM refits by EM
+        est = fits * interval_seconds / b / jobs
+        return (f"linkage correction: {what} on {jobs} process(es); at least {_duration(est)} (the interval's time "
+                "per replicate times the fits; the time left is said as the draws finish; --linkage-draws and "
+                "--linkage-reps set the cost)")
+    return (f"linkage correction: {what} on {jobs} process(es) (the time left is said as the draws finish; "
+            "--linkage-draws and --linkage-reps set the cost)")
+
+
+def _duration(seconds: float) -> str:
+    """``"40 s"``, ``"3.5 min"``."""
+    return f"{seconds:,.0f} s" if seconds < 90 else f"{seconds / 60:,.1f} min"
 
 
 def linkage_step(
@@ -64,26 +166,239 @@ def linkage_step(
         An organisation that shares nobody with the others, or lists or covariates the link run
         cannot reproduce (:func:`darkfigure.linkage.uncertainty.correct_estimate`).
     """
+
+    check_link_run(run, h, missing)
+    link_est, est, warnings = _linkage_step(run, h, fit, interval, draws=draws, reps=reps, seed=seed, level=level,
+                                            year=year, year_degree=year_degree, structural_zeros=structural_zeros,
+                                            n_jobs=n_jobs, missing=missing, progress=progress)
+    link_est.by_pair = link_errors_by_pair(run)  # read by Estimate's linkage block (result.json, the report)
+    return link_est, est, warnings
+
+
+def link_errors_by_pair(run: Any) -> pd.DataFrame:
+    """Expected linkage errors and their rates per pair of organisations, for the as-linked persons.
+
+    :func:`darkfigure.linkage.quality.expected_link_errors` (what ``linkage_errors.csv`` holds;
+    Di Consiglio & Tuoto 2015 with the Fellegi–Sunter posteriors), with the matches blocking
+    never compared (``run.unblocked``) added to the missed links, and the rates
+    ``false_link_rate = false_links / links`` and ``missed_link_rate = missed_links /
+    expected_matches``.
+
+    Returns
+    -------
+    DataFrame
+        ``organisation_l, organisation_r, links, false_links, missed_links, expected_matches,
+        false_link_rate, missed_link_rate``: one row per unordered pair (a pair of the same
+        organisation: its duplicates).
+    """
+    from ..linkage.quality import expected_link_errors
+
+    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, run.labels()).copy()
+    if run.unblocked is not None and len(run.unblocked):
+        u = run.unblocked.set_index(["organisation_l", "organisation_r"])["unblocked_matches"]
+        key = pd.MultiIndex.from_frame(e[["organisation_l", "organisation_r"]].astype(str))
+        add = u.reindex(key).fillna(0.0).to_numpy(float)
+        e["missed_links"] = e["missed_links"].to_numpy(float) + add
+        e["expected_matches"] = e["expected_matches"].to_numpy(float) + add
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e["false_link_rate"] = e["false_links"] / e["links"].where(e["links"] > 0)
+        e["missed_link_rate"] = e["missed_links"] / e["expected_matches"].where(e["expected_matches"] > 0)
+    keep = ["organisation_l", "organisation_r", "links", "false_links", "missed_links", "expected_matches",
+            "false_link_rate", "missed_link_rate"]
+    return e[[c for c in keep if c in e.columns]].reset_index(drop=True)
+
+
+def _linkage_step(run: Any, h: CaptureHistories, fit: LogLinearFit, interval: Interval, *, draws: int, reps: int,
+                  seed: int | None, level: float, year: str | None, year_degree: int | None, structural_zeros: Any,
+                  n_jobs: int | None, missing: str, progress: bool) -> tuple[Any, pd.DataFrame, list[str]]:
+    """:func:`linkage_step` after its checks: the averaged or the chosen-model correction."""
     from ..linkage.uncertainty import correct_estimate
 
-    warnings = []
-    est, avg = interval.estimates, interval.averaged
-    if avg is not None and len(avg.fits) > 1:
-        # the draws refit the chosen model: compare them with the chosen model's N̂ as linked, not with the
-        # model average, or the difference between the two estimators would pass for a linkage correction
-        point = point_table(fit, groups).set_index(["group", "level"])["nhat"]
-        est = est.copy()
-        est["nhat"] = point.reindex(pd.MultiIndex.from_frame(est[["group", "level"]])).to_numpy()
-        warnings.append(
-            "the linkage correction refits the chosen model on every linkage draw: N̂ as linked and corrected "
-            "are that model's, not the model average (whose interval is shown as linked)"
-        )
+    if interval.bootstrap is None:
+        reps = 0  # no interval was asked for (--ci none): the draws give N̂ corrected, no interval (said below)
+    avg = interval.averaged
+    if avg is not None and len(avg.fits) > 1 and interval.bootstrap is not None:
+        link_est, est, warnings = _averaged_linkage(
+            run, h, interval, draws=draws, seed=seed, level=level, year=year, year_degree=year_degree,
+            structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing, progress=progress)
+        return link_est, est, warnings + _interval_warnings(link_est, est, interval, draws, None)
     link_est, est = correct_estimate(
-        run, h, fit, est, interval.bootstrap, draws=draws, reps=reps, seed=seed, level=level,
+        run, h, fit, interval.estimates, interval.bootstrap, draws=draws, reps=reps, seed=seed, level=level,
         year=year, year_degree=year_degree, structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing,
         progress=progress,
     )
-    return link_est, est, warnings + link_est.warnings
+    warnings = list(link_est.warnings)
+    if interval.bootstrap is None:
+        # --ci none: the spread of the draws alone is not the interval the user did not ask for either
+        link_est.lower = link_est.upper = link_est.share_linkage = float("nan")
+        for c in ("lower", "upper", "share_linkage"):
+            est[c] = np.nan
+            link_est.estimates[c] = np.nan
+        return link_est, est, warnings
+    return link_est, est, warnings + _interval_warnings(link_est, est, interval, draws, reps)
+
+
+def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, draws: int,
+                       reps: int | None) -> list[str]:
+    """What the user must know about the interval with linkage uncertainty (tester report 5, M4).
+
+    Few pooled replicates (draws x replicates per draw below the as-linked bootstrap's); an
+    interval narrower than the as-linked one, with the reasons that can make it so.
+    """
+    out = []
+    boot = interval.bootstrap
+    b = int(getattr(boot, "n_replicates", 0) or 0)
+    if reps is not None and reps and b and draws * reps < b:
+        out.append(
+            f"the interval with linkage uncertainty pools {draws} linkage draws x {reps} bootstrap replicates = "
+            f"{draws * reps:,} replicates, against {b:,} for the interval as linked: its ends carry more Monte-Carlo "
+            "error (raise --linkage-draws or --linkage-reps)")
+    if reps == 0 and interval.bootstrap is not None:
+        out.append("--linkage-reps 0: the interval with linkage uncertainty is the spread of the linkage draws "
+                   "alone, without the estimator's sampling uncertainty")
+    lo, hi = float(link_est.lower), float(link_est.upper)
+    lo0 = float(est["lower_as_linked"].iloc[0]) if "lower_as_linked" in est.columns else np.nan
+    hi0 = float(est["upper_as_linked"].iloc[0]) if "upper_as_linked" in est.columns else np.nan
+    if np.isfinite([lo, hi, lo0, hi0]).all() and hi - lo < hi0 - lo0:
+        why = []
+        if reps is not None and reps and b and draws * reps < b:
+            why.append("it rests on fewer replicates (Monte-Carlo error)")
+        r = link_est.nhat_corrected / link_est.nhat_as_linked if link_est.nhat_as_linked else 1.0
+        if r < 1:
+            why.append(f"the draws' N̂ is {1 - r:.1%} lower, and the interval scales with N̂")
+        if not why:
+            why.append("Monte-Carlo error of the draws and replicates")
+        out.append(
+            f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as linked "
+            f"({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. Read the wider of the two "
+            "as the honest one")
+    return out
+
+
+#: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval
+_MAX_POOLED = 20_000_000
+
+
+@dataclass
+class averaged_refit:  # noqa: N801 - a picklable function object, named as the function it stands for
+    """The model-averaged N̂ as a refit for :func:`darkfigure.linkage.uncertainty.linkage_uncertainty`.
+
+    Each drawn linkage is collapsed to `covariates`, every candidate model of the as-linked
+    average is fitted to it (point estimates only) and N̂ of every group cell is averaged
+    with smoothed weights of `criterion` recomputed on that draw (Buckland, Burnham &
+    Augustin 1997, eq. 2): the averaged estimator, with its candidate set fixed, on each draw.
+
+    The draw's points come back twice: as `points` (shape (G,)) and as one "replicate"
+    (shape (1, G)), so that the caller reads every draw's points from
+    ``LinkageEstimate.replicates`` (shape (D, G)).
+
+    Parameters
+    ----------
+    models : list of list of str
+        Interactions of each candidate (``[]``: main effects).
+    covariates : list of str
+    criterion : {"aic", "bic", "aicc"}
+    year, year_degree, structural_zeros, level, missing :
+        As :func:`darkfigure.estimation.estimate`.
+    """
+
+    models: list[list[str]]
+    covariates: list[str]
+    criterion: str = "aic"
+    year: str | None = None
+    year_degree: int | None = None
+    structural_zeros: Any = None
+    level: float = 0.95
+    missing: str = "em"
+
+    def __call__(self, h: CaptureHistories, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        from ..loglinear.averaging import smoothed_weights
+        from ..loglinear.bootstrap import default_groups
+        from ..loglinear.fit import fit_model
+        from ..loglinear.terms import LogLinearModel, parse_terms
+        from .table import table_step
+
+        hk = h.collapse([c for c in self.covariates if c in h.covariates])
+        if self.missing == "drop" and hk.n_incomplete:
+            hk = hk.drop_incomplete()
+        lost = [c for c in self.covariates if c not in hk.covariates]
+        if lost:
+            raise DataError(f"covariate(s) {lost} have a single level in this linkage draw")
+        if hk.n_incomplete:
+            raise DataError("the model-averaged linkage correction is not built for unknown covariate values (EM)")
+        table, _ = table_step(hk, year=self.year, year_degree=self.year_degree,
+                              structural_zeros=self.structural_zeros)
+        groups = default_groups(table, self.year)
+        labels, points, crit = None, [], []
+        for m in self.models:
+            f = fit_model(table, LogLinearModel.make(table.variables, parse_terms(m or None)))
+            t = point_table(f, groups)
+            if labels is None:
+                labels = t[["group", "level", "observed"]]
+            ok = f.identified and len(t) == len(labels)
+            points.append(t["nhat"].to_numpy(float) if ok else np.full(len(labels), np.nan))
+            crit.append(float(getattr(f, self.criterion)) if ok else np.inf)
+        w = smoothed_weights(crit)  # ValueError when no candidate is identified: the draw is left out
+        pts = np.nansum(np.asarray(points) * w[:, None], axis=0)
+        return labels, pts, pts[None, :].copy()
+
+
+def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draws: int, seed: int | None,
+                      level: float, year: str | None, year_degree: int | None, structural_zeros: Any,
+                      n_jobs: int | None, missing: str, progress: bool) -> tuple[Any, pd.DataFrame, list[str]]:
+    """The linkage correction of the model-averaged estimate (the default interval): one estimator throughout.
+
+    N̂ corrected is the mean over the linkage draws of the averaged N̂ on each draw
+    (:class:`averaged_refit`: every candidate model refitted, weights recomputed; Sadinle
+    2018's linkage averaging). The interval pools, for every draw d, the as-linked averaged
+    bootstrap replicates (which redo the model selection, so they carry its uncertainty)
+    scaled by the draw's ratio ``N̂_d / N̂_as_linked`` per group cell: the mixture over
+    linkages of the averaged estimator's sampling distribution, assuming its coefficient of
+    variation is the same under every drawn linkage (the draws differ from the as-linked
+    persons by a few percent of the links). The variance is split as in
+    :func:`darkfigure.linkage.combine.combine_draws` (law of total variance). Cost: one fit
+    per candidate model per draw, instead of a bootstrap per draw.
+
+    Returns and raises as :func:`linkage_step`.
+    """
+    from ..linkage.combine import combine_draws
+    from ..linkage.uncertainty import linkage_uncertainty
+
+    avg, boot = interval.averaged, interval.bootstrap
+    models = [[":".join(t) for t in f.model.terms if len(t) > 1] for f in avg.fits]
+    table = interval.estimates
+    refit = averaged_refit(models, list(h.covariates), criterion=avg.criterion, year=year, year_degree=year_degree,
+                           structural_zeros=structural_zeros, level=level, missing=missing)
+    labels = table[["group", "level", "observed"]].reset_index(drop=True)
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", RuntimeWarning)  # one "replicate" per draw: its within-draw variance is undefined
+        le = linkage_uncertainty(run, refit, draws=draws, seed=seed, level=level, n_jobs=n_jobs, progress=progress,
+                                 as_linked=(labels, table["nhat"].to_numpy(float), None))
+    est = table.copy()
+    est["nhat_as_linked"], est["lower_as_linked"], est["upper_as_linked"] = est["nhat"], est["lower"], est["upper"]
+    pts = np.asarray(le.replicates, float)  # (D, G): the averaged N̂ of every draw (see averaged_refit)
+    a = np.asarray(boot.replicates, float)  # (B, G): the as-linked averaged bootstrap
+    base = table["nhat"].to_numpy(float)
+    step = max(1, int(np.ceil(pts.size * a.shape[0] / _MAX_POOLED)))
+    a = a[::step]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(base > 0, pts / base, np.nan)  # (D, G)
+    pooled = a[None, :, :] * ratio[:, None, :]  # (D, B, G)
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", RuntimeWarning)  # a cell with N̂ 0 as linked has no ratio: NaN, said by its row
+        comb = combine_draws(pts, pooled, level)
+    for c, v in (("nhat", comb.point), ("lower", comb.lower), ("upper", comb.upper),
+                 ("share_linkage", comb.share_linkage)):
+        est[c] = v
+        le.estimates[c] = v
+    le.nhat_corrected, le.lower, le.upper = float(comb.point[0]), float(comb.lower[0]), float(comb.upper[0])
+    le.share_linkage = float(comb.share_linkage[0])
+    le.reps_per_draw = int(a.shape[0])
+    le.replicates = pooled.reshape(-1, pooled.shape[2])
+    le.bootstrap = le.corrected_bootstrap(boot)
+    return le, est, list(le.warnings)
 
 
 def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple[str, ...]]) -> tuple[Any, list[str]]:  # noqa: A002

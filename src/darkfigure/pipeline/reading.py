@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..histories import CaptureHistories, DataError
 from ..io import read_histories
 
-__all__ = ["Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
+__all__ = ["resolve_link_data", "linkage_none_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
 
 
 @dataclass
@@ -78,15 +79,76 @@ def read_step(
         ``linkage="correct"`` without match probabilities (each message names the column,
         row, list or option).
     """
-    from ..linkage.uncertainty import resolve_linkage
-
-    data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
+    data, linkage_run, linkage = resolve_link_data(data, linkage_run, linkage)
     h = read_histories(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep",
     )
     h, warnings = drop_incomplete(h, missing)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
+
+
+def resolve_link_data(data: Any, run: Any, linkage: str | None) -> tuple[Any, Any, str]:
+    """:func:`darkfigure.linkage.uncertainty.resolve_linkage`, with the checks of a link folder's histories.
+
+    A ``darkfigure link`` output folder, or its ``histories.csv`` given directly, is
+    recognised. With ``linkage="correct"`` its histories.csv must be the file ``link`` wrote
+    (its SHA-256 in the folder's manifest, :mod:`darkfigure.outputs`): an edited or filtered
+    file would be "corrected" with draws of another population. With ``linkage="none"`` (or
+    the histories file read directly) the run is still returned, so that ``estimate`` says
+    that N̂ takes the linkage as error-free.
+
+    Returns
+    -------
+    (data, run, linkage) : as :func:`~darkfigure.linkage.uncertainty.resolve_linkage`.
+
+    Raises
+    ------
+    DataError
+        As :func:`~darkfigure.linkage.uncertainty.resolve_linkage`; a link folder whose
+        histories.csv changed since ``link`` wrote it, with ``linkage="correct"``.
+    """
+    from ..linkage.link_run import HISTORIES_FILE, is_link_folder, read_link_run
+    from ..linkage.uncertainty import resolve_linkage
+
+    folder = None
+    if run is None and isinstance(data, (str, Path)):
+        p = Path(data)
+        if p.is_dir() and is_link_folder(p):
+            folder = p
+        elif p.is_file() and p.name == HISTORIES_FILE and is_link_folder(p.parent):
+            folder = p.parent
+    direct = folder is not None and not Path(data).is_dir()
+    data, run, linkage = resolve_linkage(data, run, linkage)
+    if folder is None:
+        return data, run, linkage
+    if linkage == "correct":
+        from ..outputs import read_manifest, sha256
+
+        entry = read_manifest(folder).get(HISTORIES_FILE)
+        if entry is not None and entry.get("sha256") != sha256(folder / HISTORIES_FILE):
+            raise DataError(
+                f"{folder / HISTORIES_FILE} changed since `darkfigure link` wrote it (its SHA-256 differs from the "
+                f"one in {folder.name}/.darkfigure-outputs.json): the linkage draws are made from the folder's "
+                "records.parquet and pairs.parquet, so they would correct a different population. Re-run "
+                "`darkfigure link` on the registrations you mean, or estimate from the edited histories with "
+                "--linkage none (no linkage correction)")
+    if direct and run is None:
+        try:
+            run = read_link_run(folder)  # only to say that the linkage is taken as error-free
+        except DataError:
+            run = None
+    return data, run, linkage
+
+
+def linkage_none_warning(run: Any, linkage: str | None) -> list[str]:
+    """The warning that N̂ and its interval take the linkage as error-free (histories of a link run, no correction)."""
+    if run is None or linkage != "none":
+        return []
+    src = getattr(run, "source", "") or "a `darkfigure link` run"
+    return [f"the persons come from a record linkage ({src}) taken here as error-free (--linkage none): N̂ and its "
+            "interval carry no linkage error (missed links raise N̂, false links lower it). Give the link output "
+            "folder with --linkage correct to carry it"]
 
 
 def drop_incomplete(h: CaptureHistories, missing: str) -> tuple[CaptureHistories, list[str]]:

@@ -96,10 +96,47 @@ class Estimate:
 
     @property
     def nhat(self) -> float:
-        """Estimated population size (observed + dark figure); model-averaged with ``ci="averaged"``."""
+        """Estimated population size (observed + dark figure); model-averaged with ``ci="averaged"``;
+        corrected for linkage error when the data was a link run (``linkage``)."""
+        if self.linkage is not None:
+            return float(self.linkage.nhat_corrected)  # one headline: corrected for linkage error
         if self.averaged is not None and self.bootstrap is not None:
             return float(self.bootstrap.estimate[0])
         return self.fit.nhat
+
+    @property
+    def status(self) -> str:
+        """``"ok"``, or ``"not identified"`` when the data do not identify N (the model's N̂ is not identified,
+        or is one the data do not bound: :func:`darkfigure.pipeline.checks.unidentified_reason`)."""
+        from .checks import unidentified_reason
+
+        if not self.fit.identified:
+            return "not identified"
+        why = unidentified_reason(self.nhat, self.upper, self.n_observed, ci_method=self.ci_method)
+        return "ok" if why is None else "not identified"
+
+    def estimates_to_write(self) -> pd.DataFrame:
+        """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate, and then a ``status`` column.
+
+        When any row is not an estimate, a ``status`` column (``ok``/``not identified``) is added. A row is ``not identified`` when the run is, or when its N̂ is more than
+        :data:`~darkfigure.pipeline.checks.MAX_RATIO` times its observed count; its ``nhat``,
+        ``lower`` and ``upper`` (and ``*_as_linked``) are left empty, never a bare number.
+        """
+        from .checks import MAX_RATIO
+
+        t = self.estimates.copy()
+        nh = pd.to_numeric(t["nhat"], errors="coerce").to_numpy(float)
+        obs = pd.to_numeric(t.get("observed", pd.Series(np.nan, index=t.index)), errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(nh) | (nh > MAX_RATIO * np.maximum(obs, 1))
+        if self.status != "ok":
+            bad[:] = True
+        if not bad.any():
+            return t  # every row an estimate: the columns as always (the API's to_frame is the same table)
+        t["status"] = np.where(bad, "not identified", "ok")
+        cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
+        t.loc[bad, cols] = np.nan
+        return t
 
     @property
     def n_observed(self) -> int:
@@ -145,11 +182,14 @@ class Estimate:
                 "bic": _num(f.bic),
                 "existence": None if f.existence is None else f.existence.message(),
             },
-            "nhat": _num(self.nhat),
-            "dark_figure": _num(self.dark_figure),
+            "status": self.status,
+            # an N̂ the data do not identify is not written as one (the model block keeps the model's figure)
+            "nhat": _num(self.nhat) if self.status == "ok" else None,
+            "dark_figure": _num(self.dark_figure) if self.status == "ok" else None,
             "interval": {
                 "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
                 "conditional_on_chosen_model": self.conditional,
+                "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
             },
             "averaging": None
             if self.averaged is None
@@ -180,12 +220,49 @@ class Estimate:
             "warnings": list(self.warnings),
             "checks": [c.to_dict() for c in self.checks],
             "to_publish": self.to_publish(),
-            **({"linkage": self.linkage.to_dict()} if self.linkage is not None else {}),
+            **self._linkage_block(),
             "identifying_assumption": None if self.identifying is None else self.identifying.to_dict(),
             **({"pooling": self.pooling.to_dict()} if self.pooling is not None else {}),
             "seconds": self.seconds,
         }
         return out
+
+    def _linkage_block(self) -> dict:
+        """The ``linkage`` entry of ``result.json``: the correction, or that the linkage was taken as error-free.
+
+        With a correction: the as-linked figures from the same estimator as the corrected ones
+        (``estimator``), and ``conditional_on_chosen_model`` (True when the interval holds the
+        chosen model fixed, so it lacks the model-selection uncertainty). Histories from a
+        ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true.
+        """
+        from ..results import _num
+
+        if self.linkage is not None:
+            d = self.linkage.to_dict()
+            t = self.estimates
+            d["corrected"], d["assumes_error_free_linkage"] = True, False
+            d["estimator"] = "model average" if self.averaged is not None and len(self.averaged.fits) > 1 \
+                else "chosen model"
+            d["conditional_on_chosen_model"] = (False if d["estimator"] == "model average"
+                                                else None if self.conditional is None else True)
+            if d["estimator"] == "model average":
+                d["method"] = ("linkage draws from the match probabilities; the model average refitted on each draw "
+                               "(its candidates, weights recomputed) x the as-linked averaged bootstrap, which redoes "
+                               "the model selection, scaled by each draw's N̂ (pooled percentiles)")
+            for c in ("lower_as_linked", "upper_as_linked"):
+                d[c] = _num(t[c].iloc[0]) if c in t.columns else None
+            bp = getattr(self.linkage, "by_pair", None)
+            if bp is not None:
+                d["by_pair"] = [{k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()}
+                                for r in bp.to_dict(orient="records")]
+            return {"linkage": d}
+        if self.settings.get("linkage_source"):
+            return {"linkage": {
+                "corrected": False, "assumes_error_free_linkage": True, "source": self.settings["linkage_source"],
+                "note": "the persons come from a record linkage, taken here as error-free: N̂ and its interval carry "
+                        "no linkage error (--linkage correct on the link output folder carries it)",
+            }}
+        return {}
 
     def to_publish(self) -> dict:
         """What to publish, from this estimate and its checks (:func:`darkfigure.headline.publish_statement`)."""
@@ -217,7 +294,7 @@ class Estimate:
         out.mkdir(parents=True, exist_ok=True)
         files = []
         p = out / "estimates.csv"
-        self.estimates.to_csv(p, index=False)
+        self.estimates_to_write().to_csv(p, index=False)
         files.append(p)
         d = self.to_dict()
         d["run_date"] = datetime.now(UTC).isoformat(timespec="seconds")

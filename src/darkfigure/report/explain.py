@@ -443,6 +443,39 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "This method stopped with an error on these data; it gives no estimate.",
         "Read the message; the other methods are unaffected.",
     ),
+    # the linkage correction (estimate/monitor on a link output folder; darkfigure.pipeline.extras)
+    Explanation(
+        "linkage-few-replicates",
+        r"the interval with linkage uncertainty pools \d+ linkage draws",
+        "Interval with linkage uncertainty rests on few replicates",
+        "Its ends are percentiles of linkage draws x bootstrap replicates; with fewer of them than the interval as "
+        "linked used, they move by chance (Monte-Carlo error) and may even come out narrower.",
+        "Raise --linkage-draws (and --linkage-reps) for a figure you publish.",
+    ),
+    Explanation(
+        "linkage-narrower",
+        r"is narrower than the interval as linked",
+        "Interval with linkage uncertainty narrower than without it",
+        "Adding the linkage's uncertainty cannot make N̂ more certain: a narrower interval comes from chance in the "
+        "draws and replicates, or from a lower corrected N̂ (the interval scales with N̂).",
+        "Read the wider of the two intervals as the honest one, and raise --linkage-draws/--linkage-reps.",
+    ),
+    Explanation(
+        "linkage-conditional",
+        r"refits the chosen model on every linkage draw",
+        "Interval with linkage uncertainty is conditional on the chosen model",
+        "The linkage draws refit the model the search chose, so the interval leaves out the uncertainty of the "
+        "model choice that the interval as linked carried.",
+        "Use the default averaged interval (--ci averaged), whose linkage correction keeps it.",
+    ),
+    Explanation(
+        "linkage-error-free",
+        r"taken here as error-free",
+        "Linkage taken as error-free",
+        "The persons come from a record linkage, but N̂ and its interval treat every link as right: missed links "
+        "raise N̂, false links lower it, and the interval does not carry either.",
+        "Give the link output folder with --linkage correct for N̂ corrected for linkage error.",
+    ),
     Explanation(
         "lists-guessed",
         r"lists taken to be the 0/1 columns",

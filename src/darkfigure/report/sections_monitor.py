@@ -198,14 +198,30 @@ def _linkage_section(run: Run) -> dict | None:
         level = _f(lk.get("level", 0.95))
         out["facts"] += [
             ("N̂ as linked", fmt_count(lk.get("nhat_as_linked"))),
+            (f"{level:.0%} interval as linked (linkage taken as error-free)",
+             fmt_interval(lk.get("lower_as_linked"), lk.get("upper_as_linked"))),
             ("N̂ corrected for linkage error", fmt_count(lk.get("nhat_corrected"))),
             (f"{level:.0%} interval with linkage uncertainty", fmt_interval(lk.get("lower"), lk.get("upper"))),
+            ("estimator", {"model average": "the model average, refitted on every linkage draw",
+                           "chosen model": "the chosen model, refitted on every linkage draw (conditional on it)"}
+             .get(lk.get("estimator"), "-")),
             ("share of its variance / width from linkage",
              f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"),
             ("expected false / missed links (compared pairs)",
              f"{fmt_num(lk.get('false_links'))} / {fmt_num(lk.get('missed_links'))}"),
             ("linkage draws", fmt_count(lk.get("draws"))),
         ]
+    if lk and lk.get("by_pair"):
+        bp = pd.DataFrame(lk["by_pair"])
+        out["errors"] = _view(
+            "linkage-errors",
+            pd.DataFrame({"organisations": bp["organisation_l"].astype(str) + " & " + bp["organisation_r"].astype(str),
+                          "links": bp["links"].map(fmt_num), "expected false links": bp["false_links"].map(fmt_num),
+                          "expected missed links": bp["missed_links"].map(fmt_num),
+                          "false-link rate": bp["false_link_rate"].map(fmt_pct),
+                          "missed-link rate": bp["missed_link_rate"].map(fmt_pct)}),
+            bp, "linkage_errors_by_pair.csv", numeric=["links", "expected false links", "expected missed links"],
+        )
     if run.links is not None:
         # links.csv holds one row per registration (organisation, record_id, person_id), not pairs
         out["facts"].append(("registrations assigned to a person (links.csv)", fmt_count(len(run.links))))

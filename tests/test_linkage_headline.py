@@ -1,0 +1,251 @@
+"""One headline per run with a linkage correction (tester report 5: H1, H2, M1, M2, L13)."""
+
+import json
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.errors import DataError
+from darkfigure.estimation import estimate
+from darkfigure.linkage.synthetic import simulate_registrations
+from darkfigure.linkage.uncertainty import LinkRun
+
+
+@pytest.fixture(scope="module")
+def shaky_run():
+    """Registrations whose true pairs have p = 0.9 and random false pairs p = 0.3 (synthetic, no Splink)."""
+    rs = simulate_registrations("clearing_house", seed=5, population=3000)
+    regs = rs.registrations.reset_index(drop=True)
+    truth = regs["true_person_id"].astype(str).to_numpy()
+    groups = pd.Series(np.arange(len(regs))).groupby(truth).apply(list)
+    pl = [(a, b) for g in groups if len(g) > 1 for a, b in combinations(sorted(g), 2)]
+    left, right = np.array(pl).T
+    rng = np.random.default_rng(0)
+    fl, fr = rng.integers(0, len(regs), 300), rng.integers(0, len(regs), 300)
+    keep = (truth[fl] != truth[fr]) & (fl < fr)
+    records = pd.DataFrame({
+        "organisation": regs["organisation"].astype(str), "record_id": regs["record_id"].astype(str),
+        "registration_date": regs["registration_date"].astype(str),
+        "has_date_of_birth": regs["date_of_birth"].notna().to_numpy(),
+        "sex": regs["sex"].astype(str).str[0].str.lower(),
+    })
+    pairs = pd.DataFrame({"record_l": np.r_[left, fl[keep]], "record_r": np.r_[right, fr[keep]],
+                          "match_probability": np.r_[np.full(left.size, 0.9), np.full(keep.sum(), 0.3)]})
+    return LinkRun(records, pairs, 0.5)
+
+
+def test_averaged_interval_is_corrected_as_one_estimator(shaky_run, tmp_path):
+    run = shaky_run
+    h = run.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=run, ci="averaged", reps=200, seed=1, linkage_draws=6, n_jobs=1, missing="drop")
+    assert e.averaged is not None and len(e.averaged.fits) > 1
+    lk, t = e.linkage, e.estimates
+    # one headline: nhat, interval, estimates.csv and the linkage block agree
+    assert e.nhat == pytest.approx(lk.nhat_corrected) == pytest.approx(t.loc[0, "nhat"])
+    assert (e.lower, e.upper) == pytest.approx((lk.lower, lk.upper))
+    assert (t.loc[0, "lower"], t.loc[0, "upper"]) == pytest.approx((lk.lower, lk.upper))
+    # the as-linked columns are the model average's point and interval (one estimator per row)
+    assert t.loc[0, "nhat_as_linked"] == pytest.approx(float(e.bootstrap.estimate[0]))
+    assert t.loc[0, "lower_as_linked"] <= t.loc[0, "nhat_as_linked"] <= t.loc[0, "upper_as_linked"]
+    # subgroups corrected too, and the total is the mean of the draws' averaged N̂
+    assert t["nhat"].notna().all() and t["upper"].gt(t["lower"]).all()
+    assert lk.nhat_corrected == pytest.approx(np.nanmean(lk.draw_nhat))
+    # the interval keeps the model-selection uncertainty: its within-draw spread is the averaged bootstrap's
+    width_as_linked = t.loc[0, "upper_as_linked"] - t.loc[0, "lower_as_linked"]
+    assert lk.upper - lk.lower > 0.9 * width_as_linked * lk.nhat_corrected / lk.nhat_as_linked
+    d = e.to_dict()
+    assert d["nhat"] == pytest.approx(lk.nhat_corrected)
+    assert d["linkage"]["estimator"] == "model average" and d["linkage"]["conditional_on_chosen_model"] is False
+    assert d["interval"]["with_linkage_uncertainty"] is True
+    assert d["to_publish"] is not None
+    e.write(tmp_path / "o")
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    res = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert est.loc[0, "nhat"] == pytest.approx(res["nhat"])
+    # per-pair error rates, and both intervals in the report (tester report 5, L4)
+    bp = pd.DataFrame(res["linkage"]["by_pair"])
+    assert bp["false_links"].sum() == pytest.approx(lk.false_links)
+    assert ((bp["false_link_rate"].dropna() >= 0) & (bp["false_link_rate"].dropna() <= 1)).all()
+    from darkfigure.report import build_report
+
+    html = build_report(tmp_path / "o").read_text(encoding="utf-8")
+    assert "Estimated linkage errors by pair of organisations" in html
+    assert "interval as linked (linkage taken as error-free)" in html and "interval with linkage uncertainty" in html
+    assert "the model average, refitted on every linkage draw" in html
+
+
+def test_chosen_model_correction_is_flagged_conditional(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=2, linkage_draws=4,
+                 linkage_reps=20, n_jobs=1)
+    d = e.to_dict()["linkage"]
+    assert d["estimator"] == "chosen model" and d["conditional_on_chosen_model"] is True
+    assert e.nhat == pytest.approx(d["nhat_corrected"])
+
+
+def test_ci_none_writes_no_linkage_interval(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    e = estimate(h, linkage_run=run, search="none", ci="none", seed=2, linkage_draws=3, n_jobs=1)
+    assert np.isnan(e.linkage.lower) and np.isnan(e.estimates.loc[0, "upper"])
+    assert np.isfinite(e.linkage.nhat_corrected)
+    assert e.to_dict()["linkage"]["lower"] is None
+
+
+def test_organisations_sharing_nobody_are_all_named(shaky_run):
+    run = shaky_run
+    orgs = run.records["organisation"].to_numpy()
+    lt, r = run.pairs["record_l"].to_numpy(), run.pairs["record_r"].to_numpy()
+    a, b = "police", "kmar"
+    cut = (np.isin(orgs[lt], [a, b]) | np.isin(orgs[r], [a, b])) & (orgs[lt] != orgs[r])
+    lone = LinkRun(run.records, run.pairs[~cut].reset_index(drop=True), 0.5)
+    h = lone.histories().collapse([])
+    with pytest.raises(DataError) as ei:
+        estimate(h, linkage_run=lone, search="none", ci="none", linkage_draws=3)
+    msg = str(ei.value)
+    assert "police, kmar share no person" in msg and "police & kmar" in msg and "kmar & shelters" in msg
+
+
+def test_histories_that_are_not_the_runs_are_refused(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    t = h.to_frame()
+    t["count"] *= 2
+    from darkfigure.histories import CaptureHistories
+
+    h2 = CaptureHistories.from_frame(t) if hasattr(CaptureHistories, "from_frame") else None
+    if h2 is None:
+        pytest.skip("no CaptureHistories.from_frame")
+    with pytest.raises(DataError, match="edited, filtered or come from another run"):
+        estimate(h2, linkage_run=run, search="none", ci="none", linkage_draws=3)
+
+
+def test_not_identified_run_writes_no_bare_nhat(tmp_path):
+    # tester report 5, H2: three lists of ~1,000 that share 1 person pairwise: N̂ ~ 1e6 is not an estimate
+    t = pd.DataFrame({"A": [1, 0, 1, 0, 1, 0], "B": [0, 1, 1, 0, 0, 1], "C": [0, 0, 0, 1, 1, 1],
+                      "count": [1000, 1000, 1, 1000, 1, 1]})
+    e = estimate(t, lists=["A", "B", "C"], ci="none", assumption_range=None)
+    assert e.status == "not identified"
+    e.write(tmp_path / "o")
+    est = pd.read_csv(tmp_path / "o" / "estimates.csv")
+    assert est.loc[0, "status"] == "not identified" and np.isnan(est.loc[0, "nhat"])
+    res = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert res["status"] == "not identified" and res["nhat"] is None and res["dark_figure"] is None
+    assert res["model"]["nhat"] > 1e5  # the model's own figure stays, labelled as the model's
+    ok = estimate(t.assign(count=[1000, 1000, 300, 1000, 300, 300]), lists=["A", "B", "C"], ci="none",
+                  assumption_range=None)
+    assert ok.status == "ok" and "status" not in ok.estimates_to_write().columns
+
+
+def test_few_pooled_replicates_and_a_narrower_interval_are_said(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse([])
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=3, linkage_draws=3,
+                 linkage_reps=20, n_jobs=1)
+    assert any("pools 3 linkage draws x 20 bootstrap replicates = 60" in w for w in e.warnings)
+    t = e.estimates
+    narrower = e.linkage.upper - e.linkage.lower < t.loc[0, "upper_as_linked"] - t.loc[0, "lower_as_linked"]
+    assert narrower == any("is narrower than the interval as linked" in w for w in e.warnings)
+
+
+def _link_folder(run, folder):
+    """A link output folder without Splink: records, pairs, links.csv, and histories.csv through outputs (manifest)."""
+    from darkfigure.outputs import write_file
+
+    folder.mkdir()
+    run.records.to_parquet(folder / "records.parquet")
+    run.pairs.to_parquet(folder / "pairs.parquet")
+    pd.DataFrame({"record_l": [], "record_r": []}).to_csv(folder / "links.csv", index=False)
+    h = run.histories().collapse([])
+    write_file(folder / "histories.csv", lambda p: h.to_frame().to_csv(p, index=False), command="link")
+    return folder
+
+
+def test_edited_histories_in_a_link_folder_are_refused(shaky_run, tmp_path):
+    # tester report 5, M1: histories.csv doubled after link -> refused, naming the file and the way out
+    f = _link_folder(shaky_run, tmp_path / "lk")
+    t = pd.read_csv(f / "histories.csv")
+    t["count"] *= 2
+    t.to_csv(f / "histories.csv", index=False)
+    with pytest.raises(DataError, match="histories.csv changed since `darkfigure link`.*--linkage none"):
+        estimate(f, search="none", ci="none", linkage_draws=3)
+    e = estimate(f, search="none", ci="none", linkage="none")  # the edited file, as it is, is the user's call
+    assert e.linkage is None and e.to_dict()["linkage"]["assumes_error_free_linkage"] is True
+
+
+def test_linkage_none_on_link_histories_says_error_free(shaky_run, tmp_path):
+    # tester report 5, M2: --linkage none on the folder, or its histories.csv read directly
+    f = _link_folder(shaky_run, tmp_path / "lk")
+    for data, kw in ((f, {"linkage": "none"}), (f / "histories.csv", {})):
+        e = estimate(data, search="none", ci="none", **kw)
+        assert any("taken here as error-free" in w for w in e.warnings), data
+        d = e.to_dict()["linkage"]
+        assert d["corrected"] is False and d["assumes_error_free_linkage"] is True
+    # histories made elsewhere: nothing to say
+    other = tmp_path / "h.csv"
+    pd.read_csv(f / "histories.csv").to_csv(other, index=False)
+    e = estimate(other, search="none", ci="none")
+    assert not any("error-free" in w for w in e.warnings) and "linkage" not in e.to_dict()
+
+
+def test_phases_are_said_when_stderr_is_not_a_terminal(shaky_run, capsys):
+    # tester report 5, M3: a log file gets one line per phase, and the linkage correction's cost up front
+    run = shaky_run
+    h = run.histories().collapse([])
+    estimate(h, linkage_run=run, search="cruyff", ci="parametric", reps=40, seed=3, linkage_draws=2,
+             linkage_reps=20, n_jobs=1, progress=True, assumption_range=None)
+    err = capsys.readouterr().err
+    assert "model search (cruyff)…" in err and "model search (cruyff): done in" in err
+    assert "parametric bootstrap: 40 to run…" in err or "bootstrap: 40 to run…" in err
+    assert "linkage correction: 2 linkage draws x (20 bootstrap replicates + 1) = 42 refits" in err
+    assert "linkage draws: done in" in err
+    assert "linkage draws: 1 of 2 done, about" in err
+
+
+def test_help_names_a_link_output_folder():
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    r = CliRunner().invoke(app, ["estimate", "--help"], env={"COLUMNS": "300"})
+    assert r.exit_code == 0 and "`darkfigure link` output folder" in " ".join(r.output.split())
+
+
+def test_averaged_refit_reproduces_the_model_average_and_certain_links_change_nothing(shaky_run):
+    run = shaky_run
+    sure = LinkRun(run.records, run.pairs.assign(match_probability=np.where(run.pairs["match_probability"] > 0.5,
+                                                                            1.0, 0.0)), 0.5)
+    h = sure.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=sure, ci="averaged", reps=200, seed=4, linkage_draws=4, n_jobs=1, missing="drop")
+    assert len(e.averaged.fits) > 1
+    from darkfigure.pipeline.extras import averaged_refit
+
+    models = [[":".join(t) for t in f.model.terms if len(t) > 1] for f in e.averaged.fits]
+    _, pts, _ = averaged_refit(models, ["sex"], criterion=e.averaged.criterion, missing="drop")(sure.histories(), 0)
+    # the refit on the as-linked persons is the as-linked model average (same candidates, same weights)
+    assert pts[0] == pytest.approx(e.averaged.nhat, rel=1e-6)
+    assert pts[0] == pytest.approx(e.estimates.loc[0, "nhat_as_linked"], rel=1e-6)
+    # certain links: every draw is the as-linked linkage, so nothing moves
+    t = e.estimates
+    assert e.linkage.nhat_corrected == pytest.approx(e.linkage.nhat_as_linked, rel=1e-6)
+    assert e.linkage.share_linkage == pytest.approx(0.0, abs=1e-9)
+    assert (t.loc[0, "lower"], t.loc[0, "upper"]) == pytest.approx((t.loc[0, "lower_as_linked"],
+                                                                    t.loc[0, "upper_as_linked"]), rel=1e-6)
+
+
+def test_linkage_warnings_have_plain_words():
+    from darkfigure.report.explain import explain
+
+    for w, key in (
+            ("the interval with linkage uncertainty pools 5 linkage draws x 20 bootstrap replicates = 100",
+             "linkage-few-replicates"),
+            ("the interval with linkage uncertainty (1 – 2) is narrower than the interval as linked (1 – 3)",
+             "linkage-narrower"),
+            ("the interval with linkage uncertainty refits the chosen model on every linkage draw: it is",
+             "linkage-conditional"),
+            ("the persons come from a record linkage (lk) taken here as error-free (--linkage none)",
+             "linkage-error-free")):
+        assert explain(w).key == key, w
