@@ -348,9 +348,10 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
                       n_jobs: int | None, missing: str, progress: bool) -> tuple[Any, pd.DataFrame, list[str]]:
     """The linkage correction of the model-averaged estimate (the default interval): one estimator throughout.
 
-    N̂ corrected is the mean over the linkage draws of the averaged N̂ on each draw
-    (:class:`averaged_refit`: every candidate model refitted, weights recomputed; Sadinle
-    2018's linkage averaging). The interval pools, for every draw d, the as-linked averaged
+    The averaged N̂ is recomputed on each linkage draw (:class:`averaged_refit`: every candidate
+    model refitted, weights recomputed; Sadinle 2018's linkage averaging) and N̂ corrected is
+    the as-linked averaged N̂ minus the bias the draws show (mean over draws minus as linked;
+    Chipperfield & Chambers 2015, as :func:`darkfigure.linkage.combine.combine_draws`). The interval pools, for every draw d, the as-linked averaged
     bootstrap replicates (which redo the model selection, so they carry its uncertainty)
     scaled by the draw's ratio ``N̂_d / N̂_as_linked`` per group cell: the mixture over
     linkages of the averaged estimator's sampling distribution, assuming its coefficient of
@@ -388,7 +389,9 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
     pooled = a[None, :, :] * ratio[:, None, :]  # (D, B, G)
     with _w.catch_warnings():
         _w.simplefilter("ignore", RuntimeWarning)  # a cell with N̂ 0 as linked has no ratio: NaN, said by its row
-        comb = combine_draws(pts, pooled, level)
+        # the bias correction, as for the chosen model (combine_draws): the plain mean over draws is pulled
+        # beyond the as-linked N̂ by every draw's own random linkage errors
+        comb = combine_draws(pts, pooled, level, as_linked=base if le.correction == "bias" else None)
     for c, v in (("nhat", comb.point), ("lower", comb.lower), ("upper", comb.upper),
                  ("share_linkage", comb.share_linkage)):
         est[c] = v
