@@ -327,3 +327,16 @@ def test_the_api_modules_are_fully_typed():
                          capture_output=True, text=True, env={"PYTHONPATH": str(SRC), "PATH": ""})
     assert out.returncode == 0, out.stdout + out.stderr
     assert (SRC / "darkfigure" / "py.typed").exists()
+
+
+def test_estimate_lists_every_keyword_and_refuses_a_misspelt_one():
+    import inspect
+
+    import darkfigure as dfg
+    from darkfigure.estimation import estimate as run
+
+    names = [p for p in inspect.signature(run).parameters if p != "data"]
+    for n in names:  # help(dfg.estimate) names every option of the function it calls
+        assert f"``{n}``" in dfg.estimate.__doc__, n
+    with pytest.raises(TypeError, match=r"'serch' \(did you mean 'search'\?\).*valid keywords: lists"):
+        dfg.estimate("uk2013", serch="none")

@@ -30,9 +30,13 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, **options
         Capture histories, aggregated (0/1 list columns, covariates, ``count``) or one
         row per person.
     **options
-        Any keyword of :func:`darkfigure.estimation.estimate` (``lists``, ``covariates``,
-        ``search``, ``ci``, ``reps``, ``seed``, ``level``, ``year``, ``model``, ...), with
-        the same defaults as ``darkfigure estimate`` on the command line.
+        Any keyword of :func:`darkfigure.estimation.estimate` (its docstring gives each one's
+        meaning), with the same defaults as ``darkfigure estimate`` on the command line:
+        ``lists``, ``covariates``, ``count``, ``year``, ``year_degree``, ``search``,
+        ``criterion``, ``model``, ``ci``, ``reps``, ``seed``, ``level``, ``pthresh``, ``bca``,
+        ``n_jobs``, ``progress``, ``on_empty_list``, ``structural_zeros``, ``missing``,
+        ``max_order``, ``average_criterion``, ``linkage``, ``linkage_draws``, ``linkage_reps``,
+        ``linkage_run``, ``assumption_range``, ``pooling``.
 
     Returns
     -------
@@ -45,10 +49,24 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, **options
     ------
     DataError
         Invalid data or options (the message names the column, list or option).
+    TypeError
+        A keyword that :func:`darkfigure.estimation.estimate` does not take (the message
+        suggests the nearest names and lists the valid ones).
     """
+    import difflib
+    import inspect
+
     from .estimation import estimate as run
     from .results import from_estimate
 
+    valid = [p for p in inspect.signature(run).parameters if p != "data"]
+    unknown = [k for k in options if k not in valid]
+    if unknown:
+        hints = "; ".join(
+            f"{k!r}" + (f" (did you mean {', '.join(repr(m) for m in near)}?)"
+                        if (near := difflib.get_close_matches(k, valid, n=2, cutoff=0.6)) else "")
+            for k in unknown)
+        raise TypeError(f"dfg.estimate() got unknown keyword(s) {hints}; valid keywords: {', '.join(valid)}")
     return from_estimate(run(data, **options))
 
 
