@@ -340,3 +340,14 @@ def test_estimate_lists_every_keyword_and_refuses_a_misspelt_one():
         assert f"``{n}``" in dfg.estimate.__doc__, n
     with pytest.raises(TypeError, match=r"'serch' \(did you mean 'search'\?\).*valid keywords: lists"):
         dfg.estimate("uk2013", serch="none")
+
+
+def test_missing_covariate_message_counts_persons_in_aggregated_rows():
+    import pandas as pd
+
+    import darkfigure as dfg
+    from darkfigure.errors import DataError
+
+    d = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "sex": ["f", None, None], "count": [3, 4, 5]})
+    with pytest.raises(DataError, match=r"'sex' is missing for 9 person\(s\) in 2 row\(s\), the first in row 2"):
+        dfg.estimate(d)

@@ -233,8 +233,14 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     f"column {c!r} holds only {s.dropna().iloc[0]!r} and empty cells: if it is a list (marked = "
                     "registered), recode it 1/0; if it is a covariate, fill the empty cells with a level"
                 )
+            nrow = int(s.isna().sum())
+            cnt = next((x for x in exclude if x in data.columns), None)  # aggregated rows: say persons, not rows
+            persons = None if cnt is None else pd.to_numeric(data.loc[s.isna(), cnt], errors="coerce").sum()
+            what = (f"is missing for {int(persons):,} person(s) in {nrow:,} row(s)"
+                    if persons is not None and np.isfinite(persons) and int(persons) != nrow
+                    else f"has {nrow} missing value(s)")
             raise DataError(
-                f"covariate {c!r} has {int(s.isna().sum())} missing value(s), the first in row {row + 1}; "
+                f"covariate {c!r} {what}, the first in row {row + 1}; "
                 "impute them by EM (missing='em', --missing em), drop those persons "
                 "(--missing drop), fill "
                 "them with an explicit level such as 'unknown', or leave the covariate out"
