@@ -316,7 +316,9 @@ def _final(table: CompleteTable, f: LogLinearFit) -> LogLinearFit:
     those need the linear program to find the facial set and whether N̂ is identified.
     """
     if f.existence is None and f.status not in ("ok",):
-        return fit_model(table, f.model, mu_start=_observable_mu(f), check=True)
+        # empty margins explain most boundaries of a search path: their facial set without linear programs
+        # (the same check, facial set, parameters and N̂ as the LPs': tests/test_batch_refit.py)
+        return fit_model(table, f.model, mu_start=_observable_mu(f), check=True, quick_boundary=True)
     # candidates were fitted to R's tolerance; polish the accepted model (1-2 Newton steps)
     return fit_model(table, f.model, mu_start=_observable_mu(f), check="auto")
 
