@@ -557,7 +557,15 @@ class _SelectJob:
         """Re-select on every row of `y_cells` (B, n_cells) in lockstep (``select.batch``); rows it hands back
         are re-selected one by one (:meth:`__call__`). Returns (group totals (B, n_group_cells), statuses)."""
         cache = self.__dict__.setdefault("_batch_cache", {})
-        fitted, status = self.select.batch(self.table, y_cells, cache)
+        seen, handed = cache.get("rows", 0), cache.get("handed back", 0)
+        if seen >= 100 and handed > 0.5 * seen:
+            # most rows needed the one-by-one search (e.g. boundaries that only linear programs settle):
+            # the lockstep pass would be wasted work on the rest of the replicates
+            fitted, status = np.full((y_cells.shape[0], self.n_cells), np.nan), [None] * y_cells.shape[0]
+        else:
+            fitted, status = self.select.batch(self.table, y_cells, cache)
+            cache["rows"] = seen + len(status)
+            cache["handed back"] = handed + sum(s is None for s in status)
         out = np.full((y_cells.shape[0], self.gmat.shape[0]), np.nan)
         lost = ((y_cells @ self.lists) == 0).any(axis=1)
         hid = self.table.hidden
