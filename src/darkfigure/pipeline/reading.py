@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,9 +79,13 @@ def read_step(
         ``linkage="correct"`` without match probabilities (each message names the column,
         row, list or option).
     """
-    from ..linkage.uncertainty import resolve_linkage
+    plain = linkage_run is None and (linkage is None or str(linkage).lower() == "none")
+    if plain and not (isinstance(data, (str, os.PathLike)) and os.path.isdir(data)):
+        linkage = "none"  # what resolve_linkage returns here, without importing the linkage package (~0.1 s)
+    else:
+        from ..linkage.uncertainty import resolve_linkage
 
-    data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
+        data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
     h = read_histories(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep",
