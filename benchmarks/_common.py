@@ -47,9 +47,19 @@ def darkfigure_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "darkfigure.cli", *args]
 
 
+# CPU seconds (user + system) of the last process _run ran: on a busy machine it moves far less with the
+# load than wall time, so the ratio of CPU medians is printed beside the wall-time ratio
+LAST_CPU = [0.0]
+
+
 def _run(argv: list[str]) -> tuple[float, str, int]:
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(argv, capture_output=True, text=True, env=os.environ.copy())
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     return time.perf_counter() - t0, p.stdout + p.stderr, p.returncode
 
 
@@ -65,6 +75,7 @@ def side_by_side(title: str, jobs: dict[str, list[str]], runs: int = 3, show=Non
     for name, argv in jobs.items():
         print(f"  {name}: {' '.join(str(a) for a in argv)}")
     times: dict[str, list[float]] = {k: [] for k in jobs}
+    cpus: dict[str, list[float]] = {k: [] for k in jobs}
     loads: list[float] = []
     for i in range(runs):
         for name, argv in jobs.items():
@@ -72,19 +83,24 @@ def side_by_side(title: str, jobs: dict[str, list[str]], runs: int = 3, show=Non
             loads.append(la)
             sec, out, rc = _run(argv)
             times[name].append(sec)
+            cpus[name].append(LAST_CPU[0])
             lines = [ln for ln in out.strip().splitlines() if ln.strip()]
             msg = show(name, out) if show else (lines[-1] if lines else "")
-            print(f"  run {i + 1} {name:>11}: {sec:8.2f} s  (load before {la:.2f}){'' if rc == 0 else f'  EXIT {rc}'}  {msg}",
-                  flush=True)
+            print(f"  run {i + 1} {name:>11}: {sec:8.2f} s  cpu {LAST_CPU[0]:7.2f} s  (load before {la:.2f})"
+                  f"{'' if rc == 0 else f'  EXIT {rc}'}  {msg}", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     names = list(jobs)
     for k in names:
-        print(f"  median {k:>11}: {med[k]:8.2f} s  (runs {', '.join(f'{t:.2f}' for t in times[k])})")
+        print(f"  median {k:>11}: {med[k]:8.2f} s  (runs {', '.join(f'{t:.2f}' for t in times[k])}); "
+              f"cpu median {statistics.median(cpus[k]):.2f} s")
     load_txt = f"load {min(loads):.1f}-{max(loads):.1f} (1-min average before each run) on {os.cpu_count()} cores"
     print(f"  ({load_txt})")
     for k in names[1:] if ratios else []:
         print(f"RATIO {title}: {names[0]} / {k} = {med[names[0]] / med[k]:.1f}x "
               f"(medians {med[names[0]]:.1f} s / {med[k]:.2f} s; {load_txt})")
+        c0, c1 = statistics.median(cpus[names[0]]), statistics.median(cpus[k])
+        if c1 > 0:
+            print(f"CPU RATIO {title}: {names[0]} / {k} = {c0 / c1:.1f}x (CPU medians {c0:.1f} s / {c1:.2f} s)")
     return med
 
 

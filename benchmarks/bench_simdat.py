@@ -3,6 +3,7 @@
 Whole processes, alternating with the R job (../shared/peers/jobs/a_mse.R: ``model_search`` +
 ``boot_mse(rep = 1000, seed = 1)``) when R is present, 3 runs each, medians, machine load printed,
 ratio last. ``--inner`` adds the in-process figures (search and replicates timed inside one process).
+``--reps N`` runs both sides with N replicates instead of 1,000 (R needs 5-40 minutes per run at 1,000).
 Run: python benchmarks/bench_simdat.py [runs] [--inner]
 """
 
@@ -45,6 +46,10 @@ def main(runs: int = 3) -> None:
 
 
 if __name__ == "__main__":
+    if "--reps" in sys.argv:
+        i = sys.argv.index("--reps")
+        REPS = int(sys.argv[i + 1])
+        del sys.argv[i:i + 2]
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--inner" in sys.argv:
         inner()

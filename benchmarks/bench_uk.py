@@ -4,6 +4,7 @@ Whole processes, alternating with the R job (../shared/peers/jobs/b_sparsemse.R:
 ``estimatepopulation(UKdat, nboot = 1000, pthresh = 0.02)``) when R is present, 3 runs each,
 medians, machine load printed, ratio last. ``--inner`` adds the in-process figure.
 Reference: SparseMSE 11,418 [9,267, 14,307] (BCa, its own random numbers).
+``--reps N`` runs both sides with N replicates instead of 1,000 (R needs 5-40 minutes per run at 1,000).
 Run: python benchmarks/bench_uk.py [runs] [--inner]
 """
 
@@ -41,6 +42,10 @@ def main(runs: int = 3) -> None:
 
 
 if __name__ == "__main__":
+    if "--reps" in sys.argv:
+        i = sys.argv.index("--reps")
+        REPS = int(sys.argv[i + 1])
+        del sys.argv[i:i + 2]
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--inner" in sys.argv:
         inner()

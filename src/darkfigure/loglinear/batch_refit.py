@@ -240,11 +240,16 @@ def _draw(kind: str, payload, rng: np.random.Generator, n_cells: int) -> np.ndar
     return y
 
 
+def _batched(job) -> bool:
+    """Whether a replicate job refits a whole chunk at once (``job.batch``; its ``batchable`` says when it can)."""
+    return bool(getattr(job, "batchable", hasattr(job, "batch")))
+
+
 @single_threaded
 def _run_chunk(args):
     """One chunk of replicates in a worker: ``args = (job, kind, seeds, payload)``; (estimates, statuses)."""
     job, kind, seeds, payload = args
-    if hasattr(job, "batch"):  # one vectorised refit of the whole chunk
+    if _batched(job):  # one vectorised refit of the whole chunk
         ys = np.stack([_draw(kind, payload, np.random.default_rng(s), job.n_cells) for s in seeds])
         return job.batch(ys)
     out = np.empty((len(seeds), job.gmat.shape[0]))

@@ -40,7 +40,7 @@ from .. import _dist as stats  # scipy.stats costs 0.4-0.9 s to import
 from .._blas import single_threaded
 
 # The batched refits live in their own module; re-exported so old imports keep working.
-from .batch_refit import _draw, _fixed_context, _FixedModelRefit, _run_chunk  # noqa: F401
+from .batch_refit import _batched, _draw, _fixed_context, _FixedModelRefit, _run_chunk  # noqa: F401
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
 
@@ -246,7 +246,7 @@ _BATCH = 250
 def _map_replicates(job, kind: str, payload, seed: int | None, reps: int, n_jobs: int | None, progress: bool):
     ss = np.random.SeedSequence(seed)
     seeds = ss.spawn(reps)
-    if hasattr(job, "batch"):
+    if _batched(job):
         chunks = [np.arange(lo, min(lo + _BATCH, reps)) for lo in range(0, reps, _BATCH)]
         n_jobs = 1 if n_jobs is None else min(int(n_jobs), len(chunks))
     else:
@@ -572,6 +572,45 @@ class _SelectJob:
         # 0/1 list indicators of every cell, once (not per replicate)
         self.lists = self.table.cells[list(self.table.histories.lists)].to_numpy(dtype=float)
 
+    @property
+    def batchable(self) -> bool:
+        """Whether the selection runs on a whole chunk of replicates at once (``select.batch``)."""
+        can = getattr(self.select, "can_batch", None)
+        return bool(can is not None and can(self.table))
+
+    def batch(self, y_cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Re-select on every row of `y_cells` (B, n_cells) in lockstep (``select.batch``); rows it hands back
+        are re-selected one by one (:meth:`__call__`). Returns (group totals (B, n_group_cells), statuses)."""
+        cache = self.__dict__.setdefault("_batch_cache", {})
+        seen, handed = cache.get("rows", 0), cache.get("handed back", 0)
+        if seen >= 100 and handed > 0.5 * seen:
+            # most rows needed the one-by-one search (e.g. boundaries that only linear programs settle):
+            # the lockstep pass would be wasted work on the rest of the replicates
+            fitted, status = np.full((y_cells.shape[0], self.n_cells), np.nan), [None] * y_cells.shape[0]
+        else:
+            fitted, status = self.select.batch(self.table, y_cells, cache)
+            cache["rows"] = seen + len(status)
+            cache["handed back"] = handed + sum(s is None for s in status)
+        out = np.full((y_cells.shape[0], self.gmat.shape[0]), np.nan)
+        lost = ((y_cells @ self.lists) == 0).any(axis=1)
+        hid = self.table.hidden
+        vals = np.where(np.isfinite(fitted), fitted, 0.0) @ self.gmat.T
+        st: list[str] = []
+        for i, s in enumerate(status):
+            if s is None:
+                out[i], s2 = self(y_cells[i])
+                st.append(s2)
+                continue
+            flags = "+lost list" if lost[i] else ""
+            if s not in ("ok", "extended") or not np.isfinite(fitted[i]).all():
+                st.append("not identified" + flags)
+                continue
+            if (fitted[i, hid] < 1e-6).any():
+                flags += "+unseen fitted 0"
+            out[i] = vals[i]
+            st.append(s + flags)
+        return out, st
+
     def __call__(self, y: np.ndarray) -> tuple[np.ndarray, str]:
         flags = "+lost list" if (self.lists.T @ y == 0).any() else ""
         nan = np.full(self.gmat.shape[0], np.nan)
@@ -600,6 +639,8 @@ def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int
         y = t.y.copy()
         y[c] -= 1
         ys.append(y)
+    if _batched(job):  # the deletions re-selected in lockstep, as the replicates
+        return job.batch(np.stack(ys))[0][:, 0], t.y[cells].astype(float)
     n_jobs = _n_jobs(n_jobs, len(ys) * 10)
     if n_jobs > 1:
         with ProcessPoolExecutor(max_workers=n_jobs) as ex:

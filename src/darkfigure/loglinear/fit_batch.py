@@ -76,6 +76,7 @@ def irls_poisson_batch(
     tol: float = 1e-10,
     max_iter: int = 100,
     gram: GramProducts | None = None,
+    n_iter: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`irls_poisson` for many count vectors on one full-rank design, vectorised over them.
 
@@ -98,6 +99,8 @@ def irls_poisson_batch(
         As :func:`irls_poisson`.
     gram : GramProducts, optional
         Of `x`, when already built.
+    n_iter : ndarray of int, shape (B,), optional
+        Filled with the Newton iterations each row took (callers that distrust long iterations).
 
     Returns
     -------
@@ -144,6 +147,8 @@ def irls_poisson_batch(
         done = (change < tol) & (it > 0)
         broken = ~np.isfinite(dev_new) | ~np.isfinite(bnew).all(axis=1)
         conv[active[done & ~broken]] = True
+        if n_iter is not None:
+            n_iter[active] = it + 1
         active = active[~done & ~broken]
     return beta, mu, dev, conv
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,12 @@ def read_step(
         ``linkage="correct"`` without match probabilities (each message names the column,
         row, list or option).
     """
-    data, linkage_run, linkage = resolve_link_data(data, linkage_run, linkage)
+    plain = linkage_run is None and (linkage is None or str(linkage).lower() == "none")
+    maybe_link = isinstance(data, (str, os.PathLike)) and (os.path.isdir(data) or Path(data).name == "histories.csv")
+    if plain and not maybe_link:
+        linkage = "none"  # what resolve_link_data returns here, without importing the linkage package (~0.1 s)
+    else:
+        data, linkage_run, linkage = resolve_link_data(data, linkage_run, linkage)
     h = read_histories(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep",

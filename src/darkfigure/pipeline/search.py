@@ -96,6 +96,27 @@ class ModelSelector:
         return select_model(t, self.method, self.criterion, self.pthresh, self.model, details=False,
                             max_order=self.max_order)[0]
 
+    def can_batch(self, table: CompleteTable) -> bool:
+        """Whether :meth:`batch` can run this search on many tables at once: SparseMSE's p-value search over
+        pairs of lists (``pvalue-pairs``, or ``pvalue`` without covariates), threshold below 1."""
+        pairs_only = self.method == "pvalue-pairs" or (self.method == "pvalue" and not table.histories.covariates)
+        return pairs_only and 0 <= self.pthresh < 1
+
+    def batch(self, table: CompleteTable, y_cells: np.ndarray, cache: dict | None = None):
+        """The search on every row of `y_cells` (B, n_cells) in lockstep
+        (:func:`darkfigure.loglinear.pvalue_batch.pvalue_search_batch`; only when :meth:`can_batch`).
+
+        Returns (fitted values (B, n_cells), statuses); a status None marks a row to re-select one by one
+        (``self(table, row)``). `cache` keeps the designs between calls on the same table.
+        """
+        from ..loglinear.pvalue_batch import BatchFitter, pvalue_search_batch
+
+        cache = {} if cache is None else cache
+        if "fitter" not in cache:
+            cache["fitter"] = BatchFitter(table)
+        fitter = cache["fitter"]
+        return pvalue_search_batch(table, y_cells, pthresh=self.pthresh, fitter=fitter)
+
 
 def select_model(
     table: CompleteTable, method: str, criterion: str, pthresh: float, model: LogLinearModel | None,
