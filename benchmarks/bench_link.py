@@ -28,7 +28,7 @@ of the 1M run's: the name blocks grow with the square of their size); wall time 
 time by the pairs gives about 10 CPU-minutes at 1M, i.e. 5 minutes or more on 2 idle cores: the 3-minute
 target is not in reach with these blocking rules.
 
-Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB]
+Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 """
 
 from __future__ import annotations
@@ -67,16 +67,19 @@ def _data(scale: float) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
-def _child(files: list[str], threads: int, memory_limit: str | None) -> None:
+def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None) -> None:
     from darkfigure.linkage import link
 
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0)
+    res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0, max_block=max_block)
     wall = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rss_kb = ru.ru_maxrss  # kilobytes on Linux
     q = res.quality.iloc[0]
     print(json.dumps({
-        "wall": wall, "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
+        "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "load": (load0 + os.getloadavg()[0]) / 2,
+        "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
         "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
         "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds,
         "false_links_est": float(res.linkage_errors["false_links"].sum()),
@@ -90,20 +93,26 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=SCALE)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory-limit", default="2GB")
+    ap.add_argument("--max-block", type=int, default=None,
+                    help="largest block of a cut blocking rule (default: link's MAX_BLOCK; 0: no cut)")
     ap.add_argument("--child", nargs="*")
     a = ap.parse_args()
     if a.child is not None:
-        _child(a.child, a.threads, a.memory_limit)
+        from darkfigure.linkage.engines import MAX_BLOCK
+
+        mb = MAX_BLOCK if a.max_block is None else (a.max_block or None)
+        _child(a.child, a.threads, a.memory_limit, mb)
         return
     files = _data(a.scale)
     runs = []
     for _ in range(a.repeat):
         cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
-               "--child", *map(str, files)]
+               *(["--max-block", str(a.max_block)] if a.max_block is not None else []), "--child", *map(str, files)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]
-        print(f"run: {r['wall']:.1f} s, peak {r['peak_gb']:.2f} GB; stages "
+        print(f"run: {r['wall']:.1f} s wall, {r['cpu']:.1f} CPU-s (load average {r['load']:.1f}), "
+              f"peak {r['peak_gb']:.2f} GB; stages (wall) "
               + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items()))
     r = runs[-1]
     walls = [x["wall"] for x in runs]
