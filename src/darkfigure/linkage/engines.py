@@ -98,8 +98,8 @@ def _register(db_api, engine: str, frame: pd.DataFrame, workdir: Path, name: str
 #: a blocking rule whose blocks hold more record pairs than this (upper bound, see _pair_count) has its largest blocks
 #: cut by :func:`cap_blocks`; below it the rule is left as it is (registers of a few thousand persons: no rule is cut)
 CAP_RULE_PAIRS = 1e6
-#: largest block (registrations sharing one key value) that a cut rule still compares: MAX_BLOCK (MAX_BLOCK - 1) / 2
-#: record pairs, i.e. at most MAX_BLOCK - 1 comparisons per registration and rule
+#: largest block (registrations sharing one key value, on either side of the join) that a cut rule still compares:
+#: at most MAX_BLOCK comparisons per registration and rule
 MAX_BLOCK = 60
 
 _TERM = re.compile(r'^\s*\(*\s*([lr])\."?(\w+)"?\s*(=\s*([lr])\."?(\w+)"?|is\s+null)\s*\)*\s*$', re.IGNORECASE)
@@ -174,8 +174,10 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
     column). With names that recur (one first name + surname carried by hundreds of
     persons in a million registrations) a rule on names alone grows with the square of
     the register: 20M pairs for the pair of names at 1M registrations. When a rule's
-    count exceeds `budget`, the key values whose blocks hold more than
-    ``max_block (max_block - 1) / 2`` pairs are dropped from it: the rule is rewritten to
+    count exceeds `budget`, the key values carried by more than `max_block` registrations
+    (on either side of the join; with a null filter, the side of all registrations) are
+    dropped from it, so that no registration meets more than `max_block` candidates in
+    one rule: the rule is rewritten to
     join on integer codes of its key tuple (one column per side, added to `p`), null for
     the dropped values. Pairs in those blocks are then compared only when another rule
     brings them together (the rules with parts of the date of birth, whose blocks stay
@@ -206,7 +208,6 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
     """
     if max_block < 2:
         raise ValueError(f"max_block must be at least 2 registrations, not {max_block}")
-    limit = max_block * (max_block - 1) / 2.0
     out: list = []
     cut: list[str] = []
     added: dict[str, pd.api.extensions.ExtensionArray] = {}
@@ -229,7 +230,9 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
         if pairs.sum() <= budget:
             out.append(rule)
             continue
-        drop = pairs > limit
+        # the candidates a registration meets in the block: all of it, or the other side's registrations (with
+        # a null filter, all registrations that carry the value face each one lacking the filtered column)
+        drop = (nl if symmetric else np.maximum(nl, nr)) > max_block
         i = len(added) // 2
         for side, c in (("l", cl), ("r", cr)):
             keep = (c >= 0) & ~drop[np.maximum(c, 0)]
