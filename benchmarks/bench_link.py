@@ -13,20 +13,29 @@ is its own; the wall time covers reading and validating the files, training, sco
 clustering, match-weight histogram, persons, capture histories and the linkage-error
 estimates (not writing them).
 
-Measured (shared 2-core machine with a load average of about 11 from other jobs, one
-run): 1,022,521 registrations -> 628,730 persons (635,710 true); 49.6M pairs scored;
-wall time 466 s (prepare 38, train 24, predict 314, cluster 57, assemble 21); peak memory
-4.51 GB; pairwise precision 0.507, recall 0.801. Far from the target: with names this
-concentrated the blocking rules on a name yield 20M pairs (name pair) and more, and
-namesakes chain into large clusters. (The earlier setting, packaged name frequencies and
-the default errors: 1,003,064 registrations, 62.8 s, 2.68 GB, precision 0.767, recall 0.925.)
+Before the large-register blocking (shared 2-core machine with a load average of about 11, one run): 1,022,521
+registrations -> 628,730 persons (635,710 true); 49.6M pairs scored; wall time 466 s (prepare 38, train 24, predict
+314, cluster 57, assemble 21); peak memory 4.51 GB; pairwise precision 0.507, recall 0.801. With names this
+concentrated the rule on the pair of names alone yields 20M pairs, the rules for a missing date of birth 10M each,
+and namesakes chain into large clusters. At a fifth of the size (``--scale 25``): 200,197 registrations, 5.83M
+pairs, 67 CPU-s, peak 1.71 GB, precision 0.884, recall 0.907.
 
-At a fifth of the size (``--scale 25``, 2026-12-05, covariate evidence with estimated m; load average about 20,
-the run got 7% of a core): 200,197 registrations -> 126,984 persons (124,711 true); 5.83M pairs scored (1/8.5
-of the 1M run's: the name blocks grow with the square of their size); wall time 790 s but only 68 s of CPU
-(``/usr/bin/time -v``); peak memory 1.71 GB (max RSS 1.80 GB); precision 0.884, recall 0.907. Scaling the CPU
-time by the pairs gives about 10 CPU-minutes at 1M, i.e. 5 minutes or more on 2 idle cores: the 3-minute
-target is not in reach with these blocking rules.
+With ``engines.cap_blocks`` (a rule of more than 1M pairs drops its blocks of more than ``max_block=60``
+registrations) and the name normalisation no longer copying an Arrow column per ``van`` name (2026-12-05, load
+average 15-23 from other jobs, so CPU seconds are the figure to read; one run each, seed 1):
+
+- 200,197 registrations (``--scale 25``): 4.30M pairs scored; precision 0.885, recall 0.907; 49 CPU-s
+  (prepare 8, train 10, predict 24, cluster 3, assemble 2); peak 1.72 GB.
+- 1,022,521 registrations (default scale), blocks cut by their pair count (an earlier form of the cut, commit
+  163a217): 22.3M pairs scored; precision 0.840, recall 0.821 (673,548 persons for 635,710); 196 CPU-s (prepare
+  43 single-threaded, train 27, predict 90, cluster 18, assemble 12); peak 4.28 GB (DuckDB memory_limit 2GB).
+  On 2 idle cores that is between 98 s (everything on two threads) and 196 s (nothing in parallel); the
+  single-threaded Python stages alone take 76 s, DuckDB's 117 CPU-s about 60-70 s on two threads: about 2.5
+  minutes, not measured idle.
+
+Still short of the target: precision and recall 0.84/0.82 against 0.95/0.95 (false links between namesakes born in
+one year, registrations without a date of birth attached to a namesake; the pairs the cut drops are mostly such
+registrations, which stay unlinked and count as missed), and the peak memory is 0.3 GB over 4 GB.
 
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 """
