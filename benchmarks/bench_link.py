@@ -26,16 +26,17 @@ average 15-23 from other jobs, so CPU seconds are the figure to read; one run ea
 
 - 200,197 registrations (``--scale 25``): 4.30M pairs scored; precision 0.885, recall 0.907; 49 CPU-s
   (prepare 8, train 10, predict 24, cluster 3, assemble 2); peak 1.72 GB.
-- 1,022,521 registrations (default scale), blocks cut by their pair count (an earlier form of the cut, commit
-  163a217): 22.3M pairs scored; precision 0.840, recall 0.821 (673,548 persons for 635,710); 196 CPU-s (prepare
-  43 single-threaded, train 27, predict 90, cluster 18, assemble 12); peak 4.28 GB (DuckDB memory_limit 2GB).
-  On 2 idle cores that is between 98 s (everything on two threads) and 196 s (nothing in parallel); the
-  single-threaded Python stages alone take 76 s, DuckDB's 117 CPU-s about 60-70 s on two threads: about 2.5
-  minutes, not measured idle.
+- 1,022,521 registrations (default scale): 20.6M pairs scored; precision 0.857, recall 0.818 (676,772 persons for
+  635,710); 180 CPU-s (prepare 44 single-threaded, of which about 16 normalising, 7 sizing the coarse rules, 10
+  cutting the blocks; train 25, predict 79, cluster 17, assemble 10); wall 928 s at load 10-17; peak 4.20 GB
+  (DuckDB memory_limit 2GB). On 2 idle cores that is between 90 s (everything on two threads) and 180 s (nothing
+  in parallel): the single-threaded Python stages take about 74 s, DuckDB's 104 CPU-s about 55-65 s on two
+  threads, so about 2.2 minutes, not measured idle. (The earlier form of the cut, by pairs per block, commit
+  163a217: 22.3M pairs, precision 0.840, recall 0.821, 196 CPU-s, 4.28 GB.)
 
-Still short of the target: precision and recall 0.84/0.82 against 0.95/0.95 (false links between namesakes born in
+Still short of the target: precision and recall 0.86/0.82 against 0.95/0.95 (false links between namesakes born in
 one year, registrations without a date of birth attached to a namesake; the pairs the cut drops are mostly such
-registrations, which stay unlinked and count as missed), and the peak memory is 0.3 GB over 4 GB.
+registrations, which stay unlinked and count as missed), and the peak memory is 0.2 GB over 4 GB.
 
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 """
