@@ -13,22 +13,32 @@ is its own; the wall time covers reading and validating the files, training, sco
 clustering, match-weight histogram, persons, capture histories and the linkage-error
 estimates (not writing them).
 
-Measured (shared 2-core machine with a load average of about 11 from other jobs, one
-run): 1,022,521 registrations -> 628,730 persons (635,710 true); 49.6M pairs scored;
-wall time 466 s (prepare 38, train 24, predict 314, cluster 57, assemble 21); peak memory
-4.51 GB; pairwise precision 0.507, recall 0.801. Far from the target: with names this
-concentrated the blocking rules on a name yield 20M pairs (name pair) and more, and
-namesakes chain into large clusters. (The earlier setting, packaged name frequencies and
-the default errors: 1,003,064 registrations, 62.8 s, 2.68 GB, precision 0.767, recall 0.925.)
+Before the large-register blocking (shared 2-core machine with a load average of about 11, one run): 1,022,521
+registrations -> 628,730 persons (635,710 true); 49.6M pairs scored; wall time 466 s (prepare 38, train 24, predict
+314, cluster 57, assemble 21); peak memory 4.51 GB; pairwise precision 0.507, recall 0.801. With names this
+concentrated the rule on the pair of names alone yields 20M pairs, the rules for a missing date of birth 10M each,
+and namesakes chain into large clusters. At a fifth of the size (``--scale 25``): 200,197 registrations, 5.83M
+pairs, 67 CPU-s, peak 1.71 GB, precision 0.884, recall 0.907.
 
-At a fifth of the size (``--scale 25``, 2026-12-05, covariate evidence with estimated m; load average about 20,
-the run got 7% of a core): 200,197 registrations -> 126,984 persons (124,711 true); 5.83M pairs scored (1/8.5
-of the 1M run's: the name blocks grow with the square of their size); wall time 790 s but only 68 s of CPU
-(``/usr/bin/time -v``); peak memory 1.71 GB (max RSS 1.80 GB); precision 0.884, recall 0.907. Scaling the CPU
-time by the pairs gives about 10 CPU-minutes at 1M, i.e. 5 minutes or more on 2 idle cores: the 3-minute
-target is not in reach with these blocking rules.
+With ``engines.cap_blocks`` (a rule of more than 1M pairs drops its blocks of more than ``max_block=60``
+registrations) and the name normalisation no longer copying an Arrow column per ``van`` name (2026-12-05, load
+average 15-23 from other jobs, so CPU seconds are the figure to read; one run each, seed 1):
 
-Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB]
+- 200,197 registrations (``--scale 25``): 4.30M pairs scored; precision 0.885, recall 0.907; 49 CPU-s
+  (prepare 8, train 10, predict 24, cluster 3, assemble 2); peak 1.72 GB.
+- 1,022,521 registrations (default scale): 20.6M pairs scored; precision 0.857, recall 0.818 (676,772 persons for
+  635,710); 180 CPU-s (prepare 44 single-threaded, of which about 16 normalising, 7 sizing the coarse rules, 10
+  cutting the blocks; train 25, predict 79, cluster 17, assemble 10); wall 928 s at load 10-17; peak 4.20 GB
+  (DuckDB memory_limit 2GB). On 2 idle cores that is between 90 s (everything on two threads) and 180 s (nothing
+  in parallel): the single-threaded Python stages take about 74 s, DuckDB's 104 CPU-s about 55-65 s on two
+  threads, so about 2.2 minutes, not measured idle. (The earlier form of the cut, by pairs per block, commit
+  163a217: 22.3M pairs, precision 0.840, recall 0.821, 196 CPU-s, 4.28 GB.)
+
+Still short of the target: precision and recall 0.86/0.82 against 0.95/0.95 (false links between namesakes born in
+one year, registrations without a date of birth attached to a namesake; the pairs the cut drops are mostly such
+registrations, which stay unlinked and count as missed), and the peak memory is 0.2 GB over 4 GB.
+
+Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 """
 
 from __future__ import annotations
@@ -67,16 +77,19 @@ def _data(scale: float) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
-def _child(files: list[str], threads: int, memory_limit: str | None) -> None:
+def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None) -> None:
     from darkfigure.linkage import link
 
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0)
+    res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0, max_block=max_block)
     wall = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    rss_kb = ru.ru_maxrss  # kilobytes on Linux
     q = res.quality.iloc[0]
     print(json.dumps({
-        "wall": wall, "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
+        "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "load": (load0 + os.getloadavg()[0]) / 2,
+        "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
         "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
         "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds,
         "false_links_est": float(res.linkage_errors["false_links"].sum()),
@@ -90,20 +103,26 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=SCALE)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory-limit", default="2GB")
+    ap.add_argument("--max-block", type=int, default=None,
+                    help="largest block of a cut blocking rule (default: link's MAX_BLOCK; 0: no cut)")
     ap.add_argument("--child", nargs="*")
     a = ap.parse_args()
     if a.child is not None:
-        _child(a.child, a.threads, a.memory_limit)
+        from darkfigure.linkage.engines import MAX_BLOCK
+
+        mb = MAX_BLOCK if a.max_block is None else (a.max_block or None)
+        _child(a.child, a.threads, a.memory_limit, mb)
         return
     files = _data(a.scale)
     runs = []
     for _ in range(a.repeat):
         cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
-               "--child", *map(str, files)]
+               *(["--max-block", str(a.max_block)] if a.max_block is not None else []), "--child", *map(str, files)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]
-        print(f"run: {r['wall']:.1f} s, peak {r['peak_gb']:.2f} GB; stages "
+        print(f"run: {r['wall']:.1f} s wall, {r['cpu']:.1f} CPU-s (load average {r['load']:.1f}), "
+              f"peak {r['peak_gb']:.2f} GB; stages (wall) "
               + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items()))
     r = runs[-1]
     walls = [x["wall"] for x in runs]

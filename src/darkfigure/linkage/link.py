@@ -118,7 +118,7 @@ from .clustering import (
     cluster_links,
     compete_missing_dates,
 )
-from .engines import _db_api, _register, spark_session  # noqa: F401 - spark_session is still importable from here
+from .engines import MAX_BLOCK, _db_api, _register, cap_blocks, spark_session  # noqa: F401 - spark_session: importable here
 from .persons import (
     COVARIATE_RULES,
     _assemble,
@@ -178,6 +178,7 @@ def link(
     prior_recall: float = 0.7,
     refit_prior: bool = True,
     broad_pairs: float = 2e6,
+    max_block: int | None = MAX_BLOCK,
     weights: bool = True,
     calibration: bool = True,
     covariate_evidence: bool = True,
@@ -235,6 +236,10 @@ def link(
     broad_pairs : float
         Also block on the date of birth, the surname and the first name alone, each when
         it yields at most this many record pairs (small registers; see ``_broad_rules``).
+    max_block : int or None
+        In a blocking rule that would generate more than a million record pairs, blocks of
+        more than this many registrations are dropped (large registers with recurring
+        names; :func:`~darkfigure.linkage.engines.cap_blocks`). None: never.
     weights : bool
         Compute the match-weight histogram of all scored pairs.
     calibration : bool
@@ -333,6 +338,9 @@ def link(
         identity = ["tok_first_name", "tok_surname", "tok_date_of_birth"]
     broad = ["dob", "sn", "fn"] if encoding == "plaintext" else ["tok_date_of_birth", "tok_surname", "tok_first_name"]
     rules = rules + _broad_rules(prep, broad, broad_pairs)
+    if max_block is not None:
+        prep, rules, more = cap_blocks(prep, rules, max_block=max_block)
+        notes += more
     # a person is taken to be a distinct (first name, surname, date of birth)
     tf = _tf_tables(prep, tf_cols, *_identity_key(prep, identity))
     df = _normalise_covariates(df)

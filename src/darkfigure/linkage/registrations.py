@@ -202,8 +202,15 @@ def normalise_names(values: pd.Series, surname: bool = False, others: pd.Series 
     out = values.map({v: normalise_name(v, surname) for v in u}).fillna("")
     if surname and others is not None:
         has_van = values.astype(str).str.contains(r"(?i)(?:^|[^\w])van(?:$|[^\w])", regex=True).fillna(False).to_numpy(bool)
-        for i in np.flatnonzero(has_van):
-            out.iat[i] = normalise_name(values.iat[i], surname, others.iat[i])
+        idx = np.flatnonzero(has_van)
+        if idx.size:
+            # one assignment, each distinct (name, other name) once: item by item into an Arrow-backed column
+            # copies the column every time (minutes at a million registrations)
+            memo: dict = {}
+            arr = out.to_numpy(dtype=object, copy=True)
+            arr[idx] = [memo[k] if k in memo else memo.setdefault(k, normalise_name(k[0], surname, k[1]))
+                        for k in zip(values.iloc[idx], others.iloc[idx])]
+            out = pd.Series(arr, index=out.index, dtype=object)
     return out
 
 

@@ -1,0 +1,100 @@
+"""Blocking in large registers: engines.cap_blocks cuts the largest blocks of the rules that grow quadratically."""
+
+from __future__ import annotations
+
+import itertools
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.linkage.engines import _parse_rule, cap_blocks
+
+
+def _frame(seed: int = 0) -> pd.DataFrame:
+    """Registrations with one very common name (80 records), a few common ones and rare ones; 20% without a date."""
+    rng = np.random.default_rng(seed)
+    names = ["nguyen"] * 80 + [f"common{i}" for i in range(4) for _ in range(12)] + [f"rare{i}" for i in range(60)]
+    n = len(names)
+    dob = pd.Series([f"19{rng.integers(70, 99)}-0{rng.integers(1, 9)}-1{rng.integers(0, 9)}" for _ in range(n)])
+    dob[rng.random(n) < 0.2] = None
+    fn = pd.Series(rng.choice(["anh", "linh", "mai"], n))
+    return pd.DataFrame({"uid": np.arange(n), "sn": pd.Series(names, dtype="string[pyarrow]"),
+                         "fn": fn.astype("string[pyarrow]"), "dob": dob.astype("string[pyarrow]"),
+                         # the same surnames in another column: a rule across two columns (as swapped names are)
+                         "sn2": pd.Series(names, dtype="string[pyarrow]")})
+
+
+def _pairs(p: pd.DataFrame, rule: str) -> set[tuple[int, int]]:
+    """The record pairs (uid_l < uid_r) that a blocking rule joins, by DuckDB."""
+    con = duckdb.connect()
+    con.register("t", p)
+    got = con.execute(f"select l.uid, r.uid from t as l join t as r on {rule} where l.uid < r.uid").fetchall()
+    return set(got)
+
+
+def _brute(p: pd.DataFrame, keys, null=None) -> set[tuple[int, int]]:
+    """The same pairs by a loop over all pairs (keys: (a, b) column pairs, l.a = r.b; null: (side, column))."""
+    out = set()
+    rows = p.to_dict("records")
+    for x, y in itertools.permutations(rows, 2):
+        if x["uid"] >= y["uid"]:
+            continue
+        if all(pd.notna(x[a]) and pd.notna(y[b]) and x[a] == y[b] for a, b in keys) and (
+                null is None or pd.isna((x if null[0] == "l" else y)[null[1]])):
+            out.add((x["uid"], y["uid"]))
+    return out
+
+
+def test_parse_rule_reads_keys_and_null_filters():
+    assert _parse_rule('(l."dob" = r."dob") AND (l."ini" = r."ini")') == ([("dob", "dob"), ("ini", "ini")], None)
+    assert _parse_rule("r.dob is null and l.fn = r.sn and r.fn_p2 = l.sn_p2") == (
+        [("fn", "sn"), ("sn_p2", "fn_p2")], ("r", "dob"))
+    # anything else is left alone
+    assert _parse_rule("levenshtein(l.sn, r.sn) <= 1") is None
+    assert _parse_rule("l.dob = r.dob or l.sn = r.sn") is None
+
+
+def test_small_rules_are_untouched():
+    p = _frame()
+    q, rules, notes = cap_blocks(p, ["l.sn = r.sn", "l.dob is null and l.sn = r.sn"], budget=1e9, max_block=10)
+    assert rules == ["l.sn = r.sn", "l.dob is null and l.sn = r.sn"] and notes == [] and q.shape == p.shape
+
+
+@pytest.mark.parametrize("rule,keys,null", [
+    ("l.sn = r.sn", [("sn", "sn")], None),
+    ("l.sn = r.sn and l.fn = r.fn", [("sn", "sn"), ("fn", "fn")], None),
+    ("l.dob is null and l.sn = r.sn", [("sn", "sn")], ("l", "dob")),
+    ("r.dob is null and l.sn = r.sn", [("sn", "sn")], ("r", "dob")),
+    ("l.sn = r.sn2 and l.fn = r.fn", [("sn", "sn2"), ("fn", "fn")], None),
+])
+def test_cut_rule_joins_exactly_the_pairs_of_the_small_blocks(rule, keys, null):
+    p = _frame()
+    max_block = 15
+    q, (new,), notes = cap_blocks(p, [rule], budget=0, max_block=max_block)
+    assert new != rule and "blkl0" in new and len(notes) == 1
+    full = _brute(p, keys, null)
+    got = _pairs(q, new)
+    assert got <= full
+    # a pair is dropped exactly when its block (records sharing the key tuple, one side each) is too large
+    left = p[[a for a, _ in keys]].astype(object).apply(tuple, axis=1)
+    right = p[[b for _, b in keys]].astype(object).apply(tuple, axis=1)
+    ml = p["dob"].isna() if null is not None and null[0] == "l" else pd.Series(True, index=p.index)
+    mr = p["dob"].isna() if null is not None and null[0] == "r" else pd.Series(True, index=p.index)
+    nl, nr = left[ml].value_counts(), right[mr].value_counts()
+    symmetric = null is None and all(a == b for a, b in keys)
+
+    def block(v):
+        return nl.get(v, 0) if symmetric else max(nl.get(v, 0), nr.get(v, 0))
+
+    # the pair's key tuple: the left record's left keys (= the right record's right keys)
+    assert got == {(i, j) for i, j in full if block(left[i]) <= max_block}
+    # the common name's block was cut; something was kept
+    assert any(p.loc[i, "sn"] == "nguyen" for i, _ in full) and not any(p.loc[i, "sn"] == "nguyen" for i, _ in got)
+    assert got
+
+
+def test_max_block_must_allow_a_pair():
+    with pytest.raises(ValueError, match="max_block"):
+        cap_blocks(_frame(), ["l.sn = r.sn"], max_block=1)
