@@ -78,15 +78,25 @@ def read_step(
         ``linkage="correct"`` without match probabilities (each message names the column,
         row, list or option).
     """
-    from ..linkage.uncertainty import resolve_linkage
+    if (linkage is None or str(linkage).lower() == "none") and linkage_run is None and not _is_dir(data):
+        linkage = "none"  # resolve_linkage's answer, without importing the linkage package (0.1 s)
+    else:
+        from ..linkage.uncertainty import resolve_linkage
 
-    data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
+        data, linkage_run, linkage = resolve_linkage(data, linkage_run, linkage)
     h = read_histories(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep",
     )
     h, warnings = drop_incomplete(h, missing)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
+
+
+def _is_dir(data: Any) -> bool:
+    """Whether `data` names a folder (a `darkfigure link` output, read by ``resolve_linkage``)."""
+    from pathlib import Path
+
+    return isinstance(data, (str, Path)) and Path(data).is_dir()
 
 
 def drop_incomplete(h: CaptureHistories, missing: str) -> tuple[CaptureHistories, list[str]]:
