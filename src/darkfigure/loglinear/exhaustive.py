@@ -330,29 +330,50 @@ def _boundary_batch(
     fit = _batch_poisson(x, y, icols, face)
     up = np.zeros(m, dtype=bool)
     pos = ~zero
-    for i in np.flatnonzero(fit[3] & fit[5]):
-        xi = x[:, cols[i]]
+    # directions of recession found so far (full coordinates, 0 outside their model's columns): one whose
+    # columns are among model i's and that meets model i's conditions proves its outside set with no LP
+    # (the LPs' solutions meet their constraints to HiGHS's feasibility tolerance, 1e-7)
+    dirs: list[np.ndarray] = []
+    d_of = np.zeros((x.shape[0], 0))
+    for i in sorted(np.flatnonzero(fit[3] & fit[5]), key=lambda j: int(cols[j].sum())):
         out = ~face[i]
         zin = zero & face[i]
-        a_eq, b_eq = xi[pos], np.zeros(int(pos.sum()))
-        res = solve_lp(np.zeros(xi.shape[1]), np.vstack([xi[zin], xi[out]]),
-                       np.concatenate([np.zeros(int(zin.sum())), -np.ones(int(out.sum()))]), a_eq, b_eq, lb=None, ub=None)
-        if res.status != 0:
-            continue
-        if not in_row[i]:
-            # can a direction of recession send the unobserved cell up? (max e_0.b with -1 <= d <= 0 on the
-            # zero cells and e_0.b <= 1: the optimum is 0 or 1, a cone). If not, every direction of recession
-            # inside the facial set's null space sends it down (the cone is full-dimensional there and e_0 is
-            # not orthogonal to it): check_existence's "zero", N̂ = n; else "infinite", not identified
-            c = np.zeros(xi.shape[1])
-            c[0] = -1.0
-            res = solve_lp(c, np.vstack([xi[zero], -xi[zero], -c[None, :]]),
-                           np.concatenate([np.zeros(int(zero.sum())), np.ones(int(zero.sum())), [1.0]]),
-                           a_eq, b_eq, lb=None, ub=None)
-            if res.status != 0 or not (res.fun > -1e-6 or res.fun < -1 + 1e-6):
+        within = ~np.any(np.stack(dirs)[:, ~cols[i]] != 0, axis=1) if dirs else np.zeros(0, dtype=bool)
+        meets = (within & np.all(np.abs(d_of[pos]) <= 1e-7, axis=0) & np.all(d_of[zin] <= 1e-7, axis=0)
+                 & np.all(d_of[out] <= -1 + 1e-7, axis=0))
+        if not meets.any():
+            xi = x[:, cols[i]]
+            res = solve_lp(np.zeros(xi.shape[1]), np.vstack([xi[zin], xi[out]]),
+                           np.concatenate([np.zeros(int(zin.sum())), -np.ones(int(out.sum()))]), xi[pos],
+                           np.zeros(int(pos.sum())), lb=None, ub=None)
+            if res.status != 0:
                 continue
-            up[i] = res.fun < -0.5
+            b = np.zeros(x.shape[1])
+            b[cols[i]] = res.x
+            dirs.append(b)
+            d_of = np.column_stack([d_of, x @ b])
         proved[i] = True
+    # can a direction of recession send the unobserved cell up? (max e_0.b with -1 <= d <= 0 on the zero
+    # cells and e_0.b <= 1: the optimum is 0 or 1, a cone). If not, every direction of recession inside the
+    # facial set's null space sends it down (the cone is full-dimensional there and e_0 is not orthogonal
+    # to it): check_existence's "zero", N̂ = n; else "infinite", not identified. Recession cones grow with
+    # the columns: no way up for a model means none for its sub-models (largest models first)
+    no_up: list[np.ndarray] = []
+    for i in sorted(np.flatnonzero(proved & ~in_row), key=lambda j: -int(cols[j].sum())):
+        if any(np.all(cols[i] <= c) for c in no_up):
+            continue
+        xi = x[:, cols[i]]
+        c = np.zeros(xi.shape[1])
+        c[0] = -1.0
+        res = solve_lp(c, np.vstack([xi[zero], -xi[zero], -c[None, :]]),
+                       np.concatenate([np.zeros(int(zero.sum())), np.ones(int(zero.sum())), [1.0]]),
+                       xi[pos], np.zeros(int(pos.sum())), lb=None, ub=None)
+        if res.status != 0 or not (res.fun > -1e-6 or res.fun < -1 + 1e-6):
+            proved[i] = False
+            continue
+        up[i] = res.fun < -0.5
+        if not up[i]:
+            no_up.append(cols[i])
     lgy = gammaln(y + 1)
     with np.errstate(divide="ignore"):
         ll = np.sum(np.where(fit[1] > 0, y * np.log(np.where(fit[1] > 0, fit[1], 1.0)), 0.0) - fit[1] - lgy, axis=1)
