@@ -75,6 +75,7 @@ def _batch_poisson(
     max_iter: int = 60,
     chunk: int = 4096,
     glm: bool = False,
+    mu0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Poisson log-linear fits of many models on one table at once (Newton/IRLS, vectorised).
 
@@ -101,6 +102,9 @@ def _batch_poisson(
         Models per block (memory ~ chunk · C · P · 8 bytes).
     glm : bool
         Emulate R's ``glm.fit`` (use with ``tol=1e-8, max_iter=200`` as Rcapture).
+    mu0 : ndarray of shape (M, C), optional
+        Starting fitted values (positive on each model's cells; rows of NaN: glm's start), e.g. a
+        fit of the model on more cells heading to the same MLE. Not with ``glm=True``.
 
     Returns
     -------
@@ -153,6 +157,10 @@ def _batch_poisson(
             xm = np.ascontiguousarray(x[:, idx].transpose(1, 0, 2))  # (m, C, r)
             keep = cells[ids].astype(float)
             mu = (y + 0.1)[None, :] * keep
+            if mu0 is not None:
+                start = mu0[ids]
+                warm = np.all(np.isfinite(start), axis=1)
+                mu[warm] = np.maximum(start[warm], 1e-300) * keep[warm]
             eta = np.log(np.where(keep > 0, mu, 1.0))
             dev = deviance(mu, keep)
             beta = np.zeros((m, r))
@@ -581,7 +589,19 @@ def exhaustive_search(
     # proves that its MLE exists (checkident's LP would succeed), so LPs are solved only for
     # the models heading to the boundary
     fr = rank_bit == 0
-    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr])
+    # Rcapture fits the models whose MLE does not exist (here: those with empty-overlap terms) with glm
+    # on the full table, so its bias there is taken where glm stops (it warns, infoFit != 0, when glm
+    # does not converge in 200 iterations or fitted values fall below 10 eps: bias NaN there). Those
+    # glm fits go first: where glm stops, the other cells are near the extended MLE, a warm start
+    ext_all = fr & ~cells.all(axis=1)
+    glm_fit = None
+    if ext_all.any():
+        glm_fit = _batch_poisson(x, y, cols[ext_all], np.ones((int(ext_all.sum()), x.shape[0]), dtype=bool),
+                                 tol=1e-8, max_iter=200, glm=True)
+    mu0 = np.full((n_models, x.shape[0]), np.nan)
+    if glm_fit is not None:
+        mu0[ext_all] = glm_fit[1]
+    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr], mu0=mu0[fr])
     interior = np.zeros(n_models, dtype=bool)
     interior[fr] = fr_fit[5]
     ierr = np.full(n_models, -1)
@@ -608,14 +628,12 @@ def exhaustive_search(
     beta, mu, dev, conv, bias = (a[sel] for a in fr_fit[:5])
     fr_row = np.cumsum(fr) - 1  # row of model i in the full-rank batch
     mu_fr = fr_fit[1]
-    # Rcapture fits the models whose MLE does not exist with glm on the full table, so its
-    # bias there is taken where glm stops (it warns, infoFit != 0, when glm does not
-    # converge in 200 iterations or fitted values fall below 10 eps: bias NaN here)
+    # the bias of the models with empty-overlap terms: glm's on the full table (above)
     ext = ~cells[ok].all(axis=1)
     if ext.any():
-        _, mu_r, _, conv_r, bias_r, _ = _batch_poisson(
-            x, y, cols[ok][ext], np.ones((int(ext.sum()), x.shape[0]), dtype=bool), tol=1e-8, max_iter=200, glm=True
-        )
+        g_row = np.cumsum(ext_all) - 1  # row of model i in the glm batch
+        rows = g_row[np.flatnonzero(ok)[ext]]
+        mu_r, conv_r, bias_r = glm_fit[1][rows], glm_fit[3][rows], glm_fit[4][rows]
         warned = ~conv_r | (mu_r.min(axis=1) < 10 * np.finfo(float).eps)
         bias[ext] = np.where(warned, np.nan, bias_r)
     bi = np.cumsum(ok) - 1  # row of model i in the batch
