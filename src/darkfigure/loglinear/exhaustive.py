@@ -130,8 +130,9 @@ def _batch_poisson(
 
     def deviance(mu, keep):
         """Poisson deviance of a batch of fits."""
-        lm = np.log(np.where(keep > 0, mu, 1.0))
-        return 2.0 * np.sum(keep * (ylogy - y * lm - (y - mu)), axis=1)
+        with np.errstate(divide="ignore"):  # a fitted value underflowed to 0: y log(mu) is 0 for y = 0, -inf else
+            lm = np.log(np.where(keep > 0, mu, 1.0))
+        return 2.0 * np.sum(keep * (ylogy - np.where(y > 0, y * lm, 0.0) - (y - mu)), axis=1)
 
     def information(mu, xm):
         """Fisher information X'WX of a batch of fits (each on its own columns)."""
