@@ -77,9 +77,13 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
     Returns (data: the file or dataset the histories came from, the CaptureHistories, and the linkage settings of
     the fit as keyword arguments: linkage, linkage_run, linkage_draws, linkage_reps).
     """
-    from ..pipeline.reading import resolve_link_data
+    if (linkage is None or str(linkage).lower() == "none") and not Path(data).is_dir() \
+            and Path(data).name != "histories.csv":
+        link_run, linkage = None, "none"  # resolve_link_data's answer, without importing the linkage package
+    else:
+        from ..pipeline.reading import resolve_link_data
 
-    data, link_run, linkage = resolve_link_data(data, None, linkage)
+        data, link_run, linkage = resolve_link_data(data, None, linkage)
     h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
     _announce_size(h, search)
     return data, h, {"linkage": linkage, "linkage_run": link_run, "linkage_draws": linkage_draws,

@@ -32,11 +32,44 @@ class LPResult(NamedTuple):
 _CORE = None  # the bundled HiGHS module, resolved on first use (False: not usable)
 
 
+def _load_core():
+    """scipy's bundled HiGHS extension module, loaded from its file without running
+    ``scipy/optimize/__init__.py`` (which imports scipy.linalg, sparse, spatial, fft...: about
+    0.3 s of CPU per process, for a module that takes 0.02 s). It is registered under its own
+    name, so a later ``import scipy.optimize`` uses this same module (a pybind11 module must not
+    be loaded twice). Falls back to the ordinary import."""
+    import sys
+
+    name = "scipy.optimize._highspy._core"
+    if name not in sys.modules:
+        try:
+            import importlib.machinery
+            import importlib.util
+            import os
+
+            import scipy
+
+            folder = os.path.join(os.path.dirname(scipy.__file__), "optimize", "_highspy")
+            files = [f for f in os.listdir(folder)
+                     if f.startswith("_core.") and f.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))]
+            spec = importlib.util.spec_from_file_location(name, os.path.join(folder, files[0]))
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            sys.modules[name] = mod
+        except Exception:  # noqa: BLE001 - any trouble: the ordinary import below
+            sys.modules.pop(name, None)
+    if name in sys.modules:
+        return sys.modules[name]
+    from scipy.optimize._highspy import _core as h
+
+    return h
+
+
 def _core():
     global _CORE
     if _CORE is None:
         try:
-            from scipy.optimize._highspy import _core as h
+            h = _load_core()
 
             h._Highs, h.HighsLp, h.HighsOptions, h.MatrixFormat.kColwise, h.HighsModelStatus.kOptimal  # noqa: B018
             h.simplex_constants.SimplexStrategy.kSimplexStrategyDual  # noqa: B018

@@ -75,6 +75,7 @@ def _batch_poisson(
     max_iter: int = 60,
     chunk: int = 4096,
     glm: bool = False,
+    mu0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Poisson log-linear fits of many models on one table at once (Newton/IRLS, vectorised).
 
@@ -101,6 +102,9 @@ def _batch_poisson(
         Models per block (memory ~ chunk · C · P · 8 bytes).
     glm : bool
         Emulate R's ``glm.fit`` (use with ``tol=1e-8, max_iter=200`` as Rcapture).
+    mu0 : ndarray of shape (M, C), optional
+        Starting fitted values (positive on each model's cells; rows of NaN: glm's start), e.g. a
+        fit of the model on more cells heading to the same MLE. Not with ``glm=True``.
 
     Returns
     -------
@@ -126,8 +130,9 @@ def _batch_poisson(
 
     def deviance(mu, keep):
         """Poisson deviance of a batch of fits."""
-        lm = np.log(np.where(keep > 0, mu, 1.0))
-        return 2.0 * np.sum(keep * (ylogy - y * lm - (y - mu)), axis=1)
+        with np.errstate(divide="ignore"):  # a fitted value underflowed to 0: y log(mu) is 0 for y = 0, -inf else
+            lm = np.log(np.where(keep > 0, mu, 1.0))
+        return 2.0 * np.sum(keep * (ylogy - np.where(y > 0, y * lm, 0.0) - (y - mu)), axis=1)
 
     def information(mu, xm):
         """Fisher information X'WX of a batch of fits (each on its own columns)."""
@@ -153,6 +158,10 @@ def _batch_poisson(
             xm = np.ascontiguousarray(x[:, idx].transpose(1, 0, 2))  # (m, C, r)
             keep = cells[ids].astype(float)
             mu = (y + 0.1)[None, :] * keep
+            if mu0 is not None:
+                start = mu0[ids]
+                warm = np.all(np.isfinite(start), axis=1)
+                mu[warm] = np.maximum(start[warm], 1e-300) * keep[warm]
             eta = np.log(np.where(keep > 0, mu, 1.0))
             dev = deviance(mu, keep)
             beta = np.zeros((m, r))
@@ -186,8 +195,13 @@ def _batch_poisson(
                 done = (change < tol) & (it > 0)
                 conv[active[done]] = True
                 active = active[~done]
-            # Rcapture's asymptotic bias at the fit
-            inv = np.linalg.pinv(last_info if glm else information(mu, xm), hermitian=True)
+            # Rcapture's asymptotic bias at the fit. With glm=True the caller discards the fits where
+            # glm warns (no convergence, fitted values below 10 eps): no inverse is computed for them
+            need = np.ones(m, dtype=bool)
+            if glm:
+                need = conv & (np.where(keep > 0, mu, np.inf).min(axis=1) >= 10 * np.finfo(float).eps)
+            inv = np.full((m, r, r), np.nan)
+            inv[need] = _inverse(last_info[need] if glm else information(mu, xm))
             xi = -0.5 * np.sum(np.matmul(xm, inv) * xm, axis=2)  # x_c' I^-1 x_c for every cell
             psi = -2.0 * t_times(xm, mu * xi)
             psi[:, 0] -= 1.0
@@ -202,6 +216,29 @@ def _batch_poisson(
             np.put_along_axis(full, idx, beta, axis=1)
             for o, v in zip(out, (full, mu, dev, conv, bias, interior)):
                 o[ids] = v
+    return out
+
+
+def _inverse(a: np.ndarray) -> np.ndarray:
+    """``np.linalg.pinv(a, hermitian=True)`` of a batch of symmetric matrices (M, P, P), by LU where that
+    is as good (condition number below 1e8, bounded by P·max|a|·max|a⁻¹|: far from pinv's cut-off at
+    1/(P eps), so the two agree to about 1e-8 relative) and by the eigen-decomposition for the rest
+    (fits near the boundary, whose tiny eigenvalues pinv truncates)."""
+    out = np.empty_like(a)
+    if a.shape[0] == 0:
+        return out
+    eye = np.eye(a.shape[1])
+    try:
+        inv = np.linalg.inv(a)
+        cond = a.shape[1] * np.abs(a).max(axis=(1, 2)) * np.abs(inv).max(axis=(1, 2))
+        res = np.abs(np.matmul(a, inv) - eye).max(axis=(1, 2))
+        good = np.isfinite(cond) & (cond < 1e8) & (res < 1e-10)
+    except np.linalg.LinAlgError:
+        inv, good = None, np.zeros(a.shape[0], dtype=bool)
+    if inv is not None:
+        out[good] = inv[good]
+    if not good.all():
+        out[~good] = np.linalg.pinv(a[~good], hermitian=True)
     return out
 
 
@@ -242,6 +279,154 @@ def _full_rank(x: np.ndarray, cols: np.ndarray) -> np.ndarray:
         tol = sv.max(axis=1, keepdims=True) * max(x.shape[0], int(r)) * np.finfo(sv.dtype).eps
         out[grp] = (sv > tol).sum(axis=1) >= r
     return out
+
+
+def _boundary_batch(
+    x: np.ndarray, y: np.ndarray, cols: np.ndarray, cells: np.ndarray, mu: np.ndarray, *, tiny: float = 1e-6
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Extended MLEs of many full-rank models whose MLE does not exist, with their facial sets proved.
+
+    The facial set F of a model (Fienberg & Rinaldo 2012) is guessed from a fit heading to the
+    boundary (`mu`): its cells fitted below ``tiny`` with y = 0 (and the cells already removed)
+    are taken to lie outside. The guess is proved in two halves, as :func:`.existence.check_existence`
+    would find it by its repeated LPs: (1) one feasibility LP finds a direction of recession d = Xb
+    with d = 0 on the positive cells, d <= 0 on the zero cells of F and d <= -1 on every guessed
+    outside cell, so no guessed cell is in F; (2) the fit on F with its non-vanishing columns
+    converges with full column rank and the interior certificate of :func:`_batch_poisson`
+    (Haberman 1974), so no direction of recession touches F and F is the whole facial set.
+    When the unobserved cell's row (the intercept's, e_0) lies in the row space of the design on F,
+    N̂ = n + exp(b0) is identified; when not, one more LP asks whether a direction of recession sends
+    that cell up (N not identified, NaN) or else down (fitted as 0, N̂ = n), as ``check_existence``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (C, P)
+        Design of the largest model over the observable cells.
+    y : ndarray of shape (C,)
+    cols, cells : ndarray of bool, shapes (M, P) and (M, C)
+        Each model's columns and the cells left after its empty overlaps.
+    mu : ndarray of shape (M, C)
+        The batch fits of the models (heading to the boundary).
+    tiny : float
+        Fitted values below which a zero cell is guessed outside the facial set.
+
+    Returns
+    -------
+    proved : ndarray of bool, shape (M,)
+        Facial set proved (and the unobserved cell classified); the other outputs hold for these only
+        (the rest go through :func:`fit_model`).
+    deviance, loglik, hidden : ndarray of shape (M,)
+        Deviance and log-likelihood of the extended MLE; the fitted unobserved cell (exp(b0), 0, or
+        NaN when it is not identified).
+    df_residual : ndarray of int, shape (M,)
+        Cells of F minus the rank of the design on F (glm on the reduced table).
+    """
+    from ._lp import solve_lp
+
+    m = cols.shape[0]
+    zero = y == 0
+    face = cells & ~(zero[None, :] & (mu < tiny))
+    fcols = cols & ((face.astype(float) @ (x != 0)) > 0)
+    proved = np.zeros(m, dtype=bool)
+    if m == 0:
+        return proved, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=int)
+    # a basis of the design on F (columns aliased there dropped, as glm), and whether the unobserved
+    # cell's row e_0 is in its row space: rank of [X_F; e_0] equals rank of X_F
+    icols = _independent_batch(x, fcols, face)
+    e0 = np.zeros((1, x.shape[1]))
+    e0[0, 0] = 1.0
+    in_row = _ranks(np.vstack([x, e0]), fcols, np.hstack([face, np.ones((m, 1), dtype=bool)])) == icols.sum(axis=1)
+    fit = _batch_poisson(x, y, icols, face)
+    up = np.zeros(m, dtype=bool)
+    pos = ~zero
+    # directions of recession found so far (full coordinates, 0 outside their model's columns): one whose
+    # columns are among model i's and that meets model i's conditions proves its outside set with no LP
+    # (the LPs' solutions meet their constraints to HiGHS's feasibility tolerance, 1e-7)
+    dirs: list[np.ndarray] = []
+    d_of = np.zeros((x.shape[0], 0))
+    for i in sorted(np.flatnonzero(fit[3] & fit[5]), key=lambda j: int(cols[j].sum())):
+        out = ~face[i]
+        zin = zero & face[i]
+        within = ~np.any(np.stack(dirs)[:, ~cols[i]] != 0, axis=1) if dirs else np.zeros(0, dtype=bool)
+        meets = (within & np.all(np.abs(d_of[pos]) <= 1e-7, axis=0) & np.all(d_of[zin] <= 1e-7, axis=0)
+                 & np.all(d_of[out] <= -1 + 1e-7, axis=0))
+        if not meets.any():
+            xi = x[:, cols[i]]
+            res = solve_lp(np.zeros(xi.shape[1]), np.vstack([xi[zin], xi[out]]),
+                           np.concatenate([np.zeros(int(zin.sum())), -np.ones(int(out.sum()))]), xi[pos],
+                           np.zeros(int(pos.sum())), lb=None, ub=None)
+            if res.status != 0:
+                continue
+            b = np.zeros(x.shape[1])
+            b[cols[i]] = res.x
+            dirs.append(b)
+            d_of = np.column_stack([d_of, x @ b])
+        proved[i] = True
+    # can a direction of recession send the unobserved cell up? (max e_0.b with -1 <= d <= 0 on the zero
+    # cells and e_0.b <= 1: the optimum is 0 or 1, a cone). If not, every direction of recession inside the
+    # facial set's null space sends it down (the cone is full-dimensional there and e_0 is not orthogonal
+    # to it): check_existence's "zero", N̂ = n; else "infinite", not identified. Recession cones grow with
+    # the columns: no way up for a model means none for its sub-models (largest models first)
+    no_up: list[np.ndarray] = []
+    for i in sorted(np.flatnonzero(proved & ~in_row), key=lambda j: -int(cols[j].sum())):
+        if any(np.all(cols[i] <= c) for c in no_up):
+            continue
+        xi = x[:, cols[i]]
+        c = np.zeros(xi.shape[1])
+        c[0] = -1.0
+        res = solve_lp(c, np.vstack([xi[zero], -xi[zero], -c[None, :]]),
+                       np.concatenate([np.zeros(int(zero.sum())), np.ones(int(zero.sum())), [1.0]]),
+                       xi[pos], np.zeros(int(pos.sum())), lb=None, ub=None)
+        if res.status != 0 or not (res.fun > -1e-6 or res.fun < -1 + 1e-6):
+            proved[i] = False
+            continue
+        up[i] = res.fun < -0.5
+        if not up[i]:
+            no_up.append(cols[i])
+    lgy = gammaln(y + 1)
+    with np.errstate(divide="ignore"):
+        ll = np.sum(np.where(fit[1] > 0, y * np.log(np.where(fit[1] > 0, fit[1], 1.0)), 0.0) - fit[1] - lgy, axis=1)
+    hid = np.where(in_row, np.exp(fit[0][:, 0]), np.where(up, np.nan, 0.0))
+    df = face.sum(axis=1) - icols.sum(axis=1)
+    return proved, fit[2], ll, hid, df
+
+
+def _ranks(x: np.ndarray, cols: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Rank of ``x[cells[m]][:, cols[m]]`` for every m (``np.linalg.matrix_rank``'s tolerance), the SVDs
+    batched by column count. x : (C, P); cols : bool (M, P); cells : bool (M, C). Returns int (M,)."""
+    out = np.zeros(cols.shape[0], dtype=int)
+    ncol = cols.sum(axis=1)
+    for r in np.unique(ncol):
+        grp = np.flatnonzero(ncol == r)
+        idx = np.nonzero(cols[grp])[1].reshape(grp.size, r)
+        xm = x[:, idx].transpose(1, 0, 2) * cells[grp][:, :, None]  # rows outside a model's cells zeroed
+        sv = np.linalg.svd(xm, compute_uv=False)
+        tol = sv.max(axis=1, keepdims=True) * max(x.shape[0], int(r)) * np.finfo(sv.dtype).eps
+        out[grp] = (sv > tol).sum(axis=1)
+    return out
+
+
+def _independent_batch(x: np.ndarray, cols: np.ndarray, cells: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """A maximal independent subset of each model's columns on its cells, earlier columns kept (as glm).
+
+    Batched Gram-Schmidt (twice, for orthogonality) over the columns in order: column j is kept
+    when its distance to the span of the kept ones exceeds `tol` times its norm.
+    x : (C, P); cols : bool (M, P); cells : bool (M, C). Returns bool (M, P), a subset of `cols`.
+    """
+    m, p = cols.shape
+    q = np.zeros((m, x.shape[0], p))
+    keep = np.zeros((m, p), dtype=bool)
+    cf = cells.astype(float)
+    for j in range(p):
+        v = cf * x[:, j][None, :]
+        ref = np.sqrt(np.einsum("mc,mc->m", v, v))
+        for _ in range(2):
+            v = v - np.einsum("mck,mk->mc", q, np.einsum("mck,mc->mk", q, v))
+        nrm = np.sqrt(np.einsum("mc,mc->m", v, v))
+        kj = cols[:, j] & (nrm > tol * np.maximum(ref, 1e-300))
+        q[kj, :, j] = v[kj] / nrm[kj, None]
+        keep[:, j] = kj
+    return keep
 
 
 class _ExhaustiveFits(Sequence):
@@ -405,7 +590,19 @@ def exhaustive_search(
     # proves that its MLE exists (checkident's LP would succeed), so LPs are solved only for
     # the models heading to the boundary
     fr = rank_bit == 0
-    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr])
+    # Rcapture fits the models whose MLE does not exist (here: those with empty-overlap terms) with glm
+    # on the full table, so its bias there is taken where glm stops (it warns, infoFit != 0, when glm
+    # does not converge in 200 iterations or fitted values fall below 10 eps: bias NaN there). Those
+    # glm fits go first: where glm stops, the other cells are near the extended MLE, a warm start
+    ext_all = fr & ~cells.all(axis=1)
+    glm_fit = None
+    if ext_all.any():
+        glm_fit = _batch_poisson(x, y, cols[ext_all], np.ones((int(ext_all.sum()), x.shape[0]), dtype=bool),
+                                 tol=1e-8, max_iter=200, glm=True)
+    mu0 = np.full((n_models, x.shape[0]), np.nan)
+    if glm_fit is not None:
+        mu0[ext_all] = glm_fit[1]
+    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr], mu0=mu0[fr])
     interior = np.zeros(n_models, dtype=bool)
     interior[fr] = fr_fit[5]
     ierr = np.full(n_models, -1)
@@ -432,14 +629,12 @@ def exhaustive_search(
     beta, mu, dev, conv, bias = (a[sel] for a in fr_fit[:5])
     fr_row = np.cumsum(fr) - 1  # row of model i in the full-rank batch
     mu_fr = fr_fit[1]
-    # Rcapture fits the models whose MLE does not exist with glm on the full table, so its
-    # bias there is taken where glm stops (it warns, infoFit != 0, when glm does not
-    # converge in 200 iterations or fitted values fall below 10 eps: bias NaN here)
+    # the bias of the models with empty-overlap terms: glm's on the full table (above)
     ext = ~cells[ok].all(axis=1)
     if ext.any():
-        _, mu_r, _, conv_r, bias_r, _ = _batch_poisson(
-            x, y, cols[ok][ext], np.ones((int(ext.sum()), x.shape[0]), dtype=bool), tol=1e-8, max_iter=200, glm=True
-        )
+        g_row = np.cumsum(ext_all) - 1  # row of model i in the glm batch
+        rows = g_row[np.flatnonzero(ok)[ext]]
+        mu_r, conv_r, bias_r = glm_fit[1][rows], glm_fit[3][rows], glm_fit[4][rows]
         warned = ~conv_r | (mu_r.min(axis=1) < 10 * np.finfo(float).eps)
         bias[ext] = np.where(warned, np.nan, bias_r)
     bi = np.cumsum(ok) - 1  # row of model i in the batch
@@ -458,17 +653,34 @@ def exhaustive_search(
         """The LogLinearModel of model index i."""
         return LogLinearModel.make(table.variables, [tuple(lists[j] for j in t) for t in models[i]])
 
+    # the full-rank models failing checkident: extended MLEs with a proved facial set in one batch;
+    # the others (rank deficient, or not proved) are fitted one by one with the full existence check
+    bnd = np.flatnonzero(fr & ~ok)
+    proved, dev_x, ll_x, hid_x, df_x = _boundary_batch(x, y, cols[bnd], cells[bnd], mu_fr[fr_row[bnd]])
+    fast = dict(zip(bnd[proved].tolist(), np.flatnonzero(proved).tolist()))
+
+    def slow_fit(i: int) -> LogLinearFit:
+        """Model i (failing checkident) by fit_model with the full existence check."""
+        if i not in slow:
+            with np.errstate(divide="ignore", invalid="ignore"):  # fits heading to the boundary
+                # warm start where the batch went (a fit heading to the boundary: it stops at once)
+                start = np.maximum(mu_fr[fr_row[i]], 1e-10) if fr[i] else None
+                slow[i] = fit_model(table, model_of(i), check=True, mu_start=start)
+        return slow[i]
+
     for i in range(n_models):
-        if ok[i]:
+        if i in fast:
+            j = fast[i]
+            stat["deviance"][i], stat["loglik"][i], stat["nhat"][i] = dev_x[j], ll_x[j], n + hid_x[j]
+            status[i] = "extended" if np.isfinite(hid_x[j]) else "not identified"
+            df_res[i] = df_x[j]
+        elif ok[i]:
             b = bi[i]
             stat["deviance"][i], stat["loglik"][i] = dev[b], ll_b[b]
             stat["nhat"][i], stat["bias"][i] = n + np.exp(beta[b, 0]), bias[b]
             status[i] = ("extended" if any(t in zero_terms for t in models[i]) else "ok") if conv[b] else "not converged"
         else:
-            with np.errstate(divide="ignore", invalid="ignore"):  # fits heading to the boundary
-                # warm start where the batch went (a fit heading to the boundary: it stops at once)
-                start = np.maximum(mu_fr[fr_row[i]], 1e-10) if fr[i] else None
-                f = slow[i] = fit_model(table, model_of(i), check=True, mu_start=start)
+            f = slow_fit(i)
             stat["deviance"][i], stat["loglik"][i] = f.deviance, f.loglik
             stat["nhat"][i] = f.nhat if f.identified else np.nan
             status[i] = f.status
@@ -510,8 +722,8 @@ def exhaustive_search(
 
     def make(i: int) -> LogLinearFit:
         """Refit model i in full (lazily, on access)."""
-        if i in slow:
-            return slow[i]
+        if not ok[i]:
+            return slow_fit(i)
         b = bi[i]
         fitted = np.zeros(table.n_cells)
         fitted[obs] = mu[b]
