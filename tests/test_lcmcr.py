@@ -328,7 +328,7 @@ def test_random_numbers_follow_their_distributions():
 
     from darkfigure.bayes import lcmcr as mod
 
-    for n, p in [(30, 0.2), (17, 0.9), (40, 0.5), (1000, 0.3), (300, 0.7), (5000, 0.002)]:
+    for n, p in [(30, 0.2), (17, 0.9), (40, 0.5), (1000, 0.3), (300, 0.7), (5000, 0.002), (400, 0.02)]:
         x = _draws(mod._binomial, n, p)
         assert _chi2_p(x, stats.binom.pmf(np.arange(n + 1), n, p)) > 1e-4, (n, p)
     for lam in [3.0, 15.0, 1e5]:
@@ -353,7 +353,7 @@ def test_random_numbers_follow_their_distributions():
             x[i], y[i] = mod._beta_pair(s, a, b)
         return x, y
 
-    for a, b in [(0, 5), (5, 0), (3, 40), (0, 100_000)]:
+    for a, b in [(0, 0), (0, 5), (5, 0), (3, 40), (0, 100_000)]:
         x, y = betas(mod._rng_state(np.random.SeedSequence(1)), a, b, 100_000)
         assert stats.kstest(x, stats.beta(1 + a, 1 + b).cdf).pvalue > 1e-4, (a, b)
         np.testing.assert_allclose(x + y, 1.0, atol=1e-15)

@@ -185,8 +185,11 @@ def _gamma_int_r(st, m):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _beta_pair_r(st, a, b):  # pragma: no cover - compiled
     """``(X, 1 - X, st)`` for X ~ Beta(1 + a, 1 + b), a, b whole numbers >= 0, each computed directly
-    (no 1 - X cancellation). With a = 0 (or b = 0) by inversion, ``1 - X = U^(1/(1 + b))``; else as
-    ``G_a / (G_a + G_b)`` of two gamma variates."""
+    (no 1 - X cancellation). With a = b = 0 (an empty latent class) X = U; with a = 0 (or b = 0) by
+    inversion, ``1 - X = U^(1/(1 + b))``; else as ``G_a / (G_a + G_b)`` of two gamma variates."""
+    if a == 0 and b == 0:  # Beta(1, 1); 1 - U is exact on the 2^-53 grid
+        u, st = _uniform_r(st)
+        return u, 1.0 - u, st
     if a == 0:
         u, st = _uniform_r(st)
         t = math.log(1.0 - u) / (1.0 + b)
@@ -212,6 +215,10 @@ def _log_gamma_variate_r(st, shape):  # pragma: no cover - compiled
     return math.log(g), st
 
 
+#: 1 / k for k < 256 (k = 0 unused): the steps of the binomial inversion
+_INV = np.concatenate([[0.0], 1.0 / np.arange(1, 256)])
+
+
 @njit(cache=True, nogil=True)
 def _binomial_r(st, n, p):  # pragma: no cover - compiled
     """Binomial(n, p) for n >= 0: inversion when min(p, 1 - p) n < 10, else Hoermann's BTRS
@@ -225,8 +232,11 @@ def _binomial_r(st, n, p):  # pragma: no cover - compiled
     q = 1.0 - p if flip else p  # success probability used, <= 1/2
     k = np.int64(0)
     if n * q < 10.0:
-        # inversion from 0 (numpy's algorithm): expected n q + 1 steps
+        # inversion from 0 (numpy's algorithm): expected n q + 1 steps; the ratio of successive
+        # probabilities (n - k + 1) q / (k r) as a / k - s with 1 / k from a table (no division per step)
         r = 1.0 - q
+        sr = q / r
+        a1 = (n + 1) * sr
         qn = math.exp(n * math.log1p(-q))
         bound = min(float(n), n * q + 10.0 * math.sqrt(n * q * r + 1.0))
         px = qn
@@ -239,7 +249,7 @@ def _binomial_r(st, n, p):  # pragma: no cover - compiled
                 u, st = _uniform_r(st)
             else:
                 u -= px
-                px = ((n - k + 1) * q * px) / (k * r)
+                px *= (a1 * _INV[k] if k < 256 else a1 / k) - sr
     else:
         spq = math.sqrt(n * q * (1.0 - q))
         b = 1.15 + 2.53 * spq

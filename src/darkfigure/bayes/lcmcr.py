@@ -37,7 +37,7 @@ on N (as in the R package). Multinomial counts of a pattern with at most 16 pers
 person by person (categorical draws); larger counts as a chain of binomials over the classes in
 decreasing probability, switching to categorical draws once at most 16 persons remain (the same
 distribution, fewer calls). A list probability whose class has nobody on (or nobody off) the
-list is a Beta(1, b) draw, taken by inversion.
+list is a Beta(1, b) draw, taken by inversion; in an empty class a uniform.
 
 Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
 iterations with ``alpha = 0.3 / K`` held fixed; classes then reordered by decreasing weight;
