@@ -23,7 +23,7 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
    "not on list j" for every j.
 3. **Class weights.** ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)`` for ``k < K``, with
    ``n_k`` the observed and augmented persons in class k (drawn on the log scale, as log-gamma
-   variates, for small shapes).
+   variates, for small shapes; for an empty class, ``n_k = 0``, by inversion).
 4. **Unobserved count.** With ``p0 = sum_k pi_k prod_j (1 - lambda_jk)`` the probability of
    being missed by every list, ``n0 ~ NegativeBinomial(n, 1 - p0)`` (failures before n
    successes); this is the conditional of ``n0`` under ``p(N) ∝ 1/N`` with the classes of the
@@ -300,6 +300,15 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
         for k in range(K - 1):
             nk = tot[k] + count0[k]
             rest -= nk
+            if nk == 0:
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
+                u, st = _uniform_r(st)
+                l1m = math.log(1.0 - u) / (alpha + rest)
+                v = -math.expm1(l1m)
+                log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                acc += l1m
+                nu[k] = math.exp(log_nu[k])
+                continue
             lg1, st = _log_gamma_variate_r(st, 1.0 + nk)
             lg2, st = _log_gamma_variate_r(st, alpha + rest)
             mx = max(lg1, lg2)
