@@ -231,8 +231,13 @@ def test_matches_r_reference(reference, name, samples):
     assert r.ci_low == pytest.approx(ref[("ci_low", "mean")], rel=0.08)
     # HIV's upper bound: with its sticky excursions (bulk ESS 30-130 in 16,000 draws at seeds 2024 and 7)
     # it moved by +11% and +8% against R's one chain; pooled over 5 seeds x 4 chains the old (NumPy
-    # PCG64) and new (xoshiro256++) samplers gave 14,305 and 13,852 (R: 13,148)
-    assert r.ci_high == pytest.approx(ref[("ci_high", "mean")], rel=0.12 if name == "HIV" else 0.08)
+    # PCG64) and new (xoshiro256++) samplers gave 14,305 and 13,852 (R: 13,148); the register-state
+    # sampler's seed 2024 gives 14,913 (+13%).
+    # Artificial_3 (n = 96): our upper bound sits ~5% above R's two seeds (799, 786) with either sampler:
+    # 8 seeds x 4 chains gave 832.5 (sd 19 between seeds) before and 829.8 (sd 7) after the register-state
+    # change, so a single seed can land 8% above R's mean.
+    tol = {"HIV": 0.15, "Artificial_3": 0.10}.get(name, 0.08)
+    assert r.ci_high == pytest.approx(ref[("ci_high", "mean")], rel=tol)
 
 
 @pytest.mark.slow
@@ -253,14 +258,16 @@ def test_netherlands_multimodal_and_r_truncation(reference):
     """Netherlands: R's one chain (seed 123) gives 142,450 [104,520, 170,601], its upper bound
     pressed against R's cap of 21 x 8,234 = 172,914. The posterior has (at least) a mode near
     50,000 (where Ned_5 sits) and one near 140,000; chains stay in one for long stretches.
-    Without a cap the chains must reach beyond 21 x observed; R-hat must flag the disagreement."""
+    Without a cap the chains must reach beyond 21 x observed; R-hat must flag the disagreement.
+    Eight chains, so that at least one visits the upper mode (with 4, seed 2024 of the register-state
+    sampler kept all four near 50,000; with 8 two reach the upper mode)."""
     h = load_r("Ned")
-    r = lcmcr(h, seed=2024, **REF_SETTINGS)
+    r = lcmcr(h, seed=2024, **{**REF_SETTINGS, "chains": 8})
     assert r.draws.max() > 21 * h.n_observed
     spread = r.chain_medians.max() / r.chain_medians.min()
     if spread > 1.2:
         assert r.rhat > 1.01 and any("R-hat" in w for w in r.warnings)
-    capped = lcmcr(h, seed=2024, n_max_factor=21, **REF_SETTINGS)
+    capped = lcmcr(h, seed=2024, n_max_factor=21, **{**REF_SETTINGS, "chains": 8})
     assert capped.draws.max() <= 21 * h.n_observed
     # the chains in the upper mode reproduce R's seed-123 chain
     top = capped.draws[np.argmax(capped.chain_medians)]
