@@ -2,8 +2,14 @@
 
 xoshiro256++ (Blackman & Vigna 2021) with the exact distributions named at each function: ziggurat
 normal and Marsaglia-Tsang gamma (2000), Hoermann's BTRS binomial and PTRS Poisson (1993), Beta by
-inversion or a ratio of gammas. Moved here from ``lcmcr.py`` unchanged; ``lcmcr`` imports them at module level so
-its jitted sampler calls them (numba ``cache=True`` on both sides).
+inversion or a ratio of gammas. ``lcmcr`` imports them at module level so its jitted sampler calls them (numba
+``cache=True`` on both sides).
+
+Every generator comes twice. ``_xxx_r(st, ...)`` takes the xoshiro256++ state as a tuple of four uint64 words and
+returns ``(value, st)``: the sampler threads that tuple through its loops, so the state stays in registers (numba
+inlines the small generators); a state kept in an array is loaded and stored around every draw, which made a gamma
+variate cost ~34 ns instead of ~7 ns. ``_xxx(s, ...)`` is the same draw on a state array ``s`` (uint64, shape (4,)),
+updated in place, for tests and callers outside the sampler; both give the same numbers from the same state.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ _N0_MAX = 2**62
 
 # ----------------------------------------------------------------------------- random numbers
 # xoshiro256++ (Blackman & Vigna 2021, ACM TOMS 47(4):36) inlined in the sampler: a call through
-# NumPy's Generator costs an indirect call per number (~12 ns), this ~1-2 ns. Its 4 x 64-bit state
+# NumPy's Generator costs an indirect call per number (~12 ns), this ~1 ns. Its 4 x 64-bit state
 # is seeded from a numpy.random.SeedSequence (``generate_state``), so every chain is reproducible.
 # The distributions below are the standard exact algorithms named at each function.
 _U64_1 = np.uint64(1)
@@ -37,9 +43,21 @@ def _rng_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _next_u64(s):  # pragma: no cover - compiled
-    """xoshiro256++: the next 64 random bits; `s` (uint64, shape (4,)) updated in place."""
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+def _load(s):  # pragma: no cover - compiled
+    """The state tuple of a state array."""
+    return (s[0], s[1], s[2], s[3])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _store(s, st):  # pragma: no cover - compiled
+    """Write the state tuple back into the state array."""
+    s[0], s[1], s[2], s[3] = st[0], st[1], st[2], st[3]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_r(st):  # pragma: no cover - compiled
+    """xoshiro256++: ``(64 random bits, next state)``."""
+    s0, s1, s2, s3 = st
     x = s0 + s3
     result = ((x << np.uint64(23)) | (x >> np.uint64(41))) + s0
     t = s1 << np.uint64(17)
@@ -49,14 +67,14 @@ def _next_u64(s):  # pragma: no cover - compiled
     s0 ^= s3
     s2 ^= t
     s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-    return result
+    return result, (s0, s1, s2, s3)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _uniform(s):  # pragma: no cover - compiled
+def _uniform_r(st):  # pragma: no cover - compiled
     """U(0, 1) on the 2^53 grid [0, 1)."""
-    return np.float64(_next_u64(s) >> np.uint64(11)) * _TWO_M53
+    r, st = _next_r(st)
+    return np.float64(r >> np.uint64(11)) * _TWO_M53, st
 
 
 def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -89,10 +107,26 @@ _ZIG_KI, _ZIG_WI, _ZIG_FI = _ziggurat_tables()
 
 
 @njit(cache=True, nogil=True)
-def _normal(s):  # pragma: no cover - compiled
+def _normal_slow_r(st, idx, neg, x):  # pragma: no cover - compiled
+    """The ziggurat's rare branches (~1% of draws): ``(accepted, value, st)``; not inlined, to keep the
+    inlined fast path small."""
+    if idx == 0:  # the tail beyond r (Marsaglia 1964)
+        while True:
+            u, st = _uniform_r(st)
+            xx = -math.log1p(-u) / _ZIG_R
+            u, st = _uniform_r(st)
+            yy = -math.log1p(-u)
+            if yy + yy > xx * xx:
+                return True, (-(_ZIG_R + xx) if neg else _ZIG_R + xx), st
+    u, st = _uniform_r(st)
+    return (_ZIG_FI[idx - 1] - _ZIG_FI[idx]) * u + _ZIG_FI[idx] < math.exp(-0.5 * x * x), x, st
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _normal_r(st):  # pragma: no cover - compiled
     """N(0, 1) by the ziggurat (Marsaglia & Tsang 2000; one 64-bit number 99% of the time)."""
     while True:
-        r = _next_u64(s)
+        r, st = _next_r(st)
         idx = np.int64(r & np.uint64(0xFF))
         r >>= np.uint64(8)
         neg = (r & _U64_1) != 0
@@ -101,120 +135,136 @@ def _normal(s):  # pragma: no cover - compiled
         if neg:
             x = -x
         if rabs < _ZIG_KI[idx]:
-            return x
-        if idx == 0:  # the tail beyond r (Marsaglia 1964)
-            while True:
-                xx = -math.log1p(-_uniform(s)) / _ZIG_R
-                yy = -math.log1p(-_uniform(s))
-                if yy + yy > xx * xx:
-                    return -(_ZIG_R + xx) if neg else _ZIG_R + xx
-        elif (_ZIG_FI[idx - 1] - _ZIG_FI[idx]) * _uniform(s) + _ZIG_FI[idx] < math.exp(-0.5 * x * x):
-            return x
+            return x, st
+        ok, x, st = _normal_slow_r(st, idx, neg, x)
+        if ok:
+            return x, st
 
 
-@njit(cache=True, nogil=True)
-def _gamma_mt(s, d, c):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, inline="always")
+def _gamma_mt_r(st, d, c):  # pragma: no cover - compiled
     """Gamma(d + 1/3, 1) by Marsaglia & Tsang (2000, ACM TOMS 26:363); ``c = 1 / sqrt(9 d)``."""
     while True:
-        x = _normal(s)
+        x, st = _normal_r(st)
         v = 1.0 + c * x
         if v <= 0.0:
             continue
         v = v * v * v
-        u = _uniform(s)
+        u, st = _uniform_r(st)
         x2 = x * x
         if u < 1.0 - 0.0331 * x2 * x2:
-            return d * v
+            return d * v, st
         if math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-            return d * v
+            return d * v, st
 
 
 @njit(cache=True, nogil=True)
-def _gamma(s, shape):  # pragma: no cover - compiled
+def _gamma_r(st, shape):  # pragma: no cover - compiled
     """Gamma(shape, 1): Marsaglia & Tsang for shape >= 1; below 1 as Gamma(1 + shape) U^(1/shape)."""
     if shape < 1.0:
-        return _gamma(s, shape + 1.0) * (1.0 - _uniform(s)) ** (1.0 / shape)
+        d = shape + 1.0 - 1.0 / 3.0
+        g, st = _gamma_mt_r(st, d, 1.0 / math.sqrt(9.0 * d))
+        u, st = _uniform_r(st)
+        return g * (1.0 - u) ** (1.0 / shape), st
     d = shape - 1.0 / 3.0
-    return _gamma_mt(s, d, 1.0 / math.sqrt(9.0 * d))
+    return _gamma_mt_r(st, d, 1.0 / math.sqrt(9.0 * d))
 
 
 #: 1 / sqrt(9 (m - 1/3)) for whole shapes m < 4096 (m = 0 unused): the list probabilities' shapes
 _MT_C = np.concatenate([[0.0], 1.0 / np.sqrt(9.0 * (np.arange(1, 4096) - 1.0 / 3.0))])
 
 
-@njit(cache=True, nogil=True)
-def _gamma_int(s, m):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, inline="always")
+def _gamma_int_r(st, m):  # pragma: no cover - compiled
     """Gamma(m, 1) for a whole number m >= 1 (Marsaglia & Tsang, its constant from a table)."""
     d = m - 1.0 / 3.0
     c = _MT_C[m] if m < 4096 else 1.0 / math.sqrt(9.0 * d)
-    return _gamma_mt(s, d, c)
+    return _gamma_mt_r(st, d, c)
 
 
 @njit(cache=True, nogil=True)
-def _beta_pair(s, a, b):  # pragma: no cover - compiled
-    """``(X, 1 - X)`` for X ~ Beta(1 + a, 1 + b), a, b whole numbers >= 0, each computed directly (no
-    1 - X cancellation). With a = 0 (or b = 0) by inversion, ``1 - X = U^(1/(1 + b))``; else as
-    ``G_a / (G_a + G_b)`` of two gamma variates."""
+def _beta_pair_r(st, a, b):  # pragma: no cover - compiled
+    """``(X, 1 - X, st)`` for X ~ Beta(1 + a, 1 + b), a, b whole numbers >= 0, each computed directly
+    (no 1 - X cancellation). With a = b = 0 (an empty latent class) X = U; with a = 0 (or b = 0) by
+    inversion, ``1 - X = U^(1/(1 + b))``; else as ``G_a / (G_a + G_b)`` of two gamma variates."""
+    if a == 0 and b == 0:  # Beta(1, 1); 1 - U is exact on the 2^-53 grid
+        u, st = _uniform_r(st)
+        return u, 1.0 - u, st
     if a == 0:
-        t = math.log(1.0 - _uniform(s)) / (1.0 + b)
-        return -math.expm1(t), math.exp(t)
+        u, st = _uniform_r(st)
+        t = math.log(1.0 - u) / (1.0 + b)
+        return -math.expm1(t), math.exp(t), st
     if b == 0:
-        t = math.log(1.0 - _uniform(s)) / (1.0 + a)
-        return math.exp(t), -math.expm1(t)
-    x = _gamma_int(s, 1 + a)
-    y = _gamma_int(s, 1 + b)
-    return x / (x + y), y / (x + y)
+        u, st = _uniform_r(st)
+        t = math.log(1.0 - u) / (1.0 + a)
+        return math.exp(t), -math.expm1(t), st
+    x, st = _gamma_int_r(st, 1 + a)
+    y, st = _gamma_int_r(st, 1 + b)
+    return x / (x + y), y / (x + y), st
 
 
 @njit(cache=True, nogil=True)
-def _log_gamma_variate(s, shape):  # pragma: no cover - compiled
+def _log_gamma_variate_r(st, shape):  # pragma: no cover - compiled
     """log of a Gamma(shape, 1) variate; below shape 1 as log Gamma(1 + shape) + log(U) / shape,
     which keeps tiny shapes (alpha + 0 persons) from underflowing to log(0)."""
     if shape < 1.0:
-        return math.log(_gamma(s, shape + 1.0)) + math.log(1.0 - _uniform(s)) / shape
-    return math.log(_gamma(s, shape))
+        g, st = _gamma_r(st, shape + 1.0)
+        u, st = _uniform_r(st)
+        return math.log(g) + math.log(1.0 - u) / shape, st
+    g, st = _gamma_r(st, shape)
+    return math.log(g), st
+
+
+#: 1 / k for k < 256 (k = 0 unused): the steps of the binomial inversion
+_INV = np.concatenate([[0.0], 1.0 / np.arange(1, 256)])
 
 
 @njit(cache=True, nogil=True)
-def _binomial(s, n, p):  # pragma: no cover - compiled
+def _binomial_r(st, n, p):  # pragma: no cover - compiled
     """Binomial(n, p) for n >= 0: inversion when min(p, 1 - p) n < 10, else Hoermann's BTRS
-    (1993, J. Comput. Appl. Math. 46:101, transformed rejection with squeeze)."""
+    (1993, J. Comput. Appl. Math. 46:101, transformed rejection with squeeze; the constants of the
+    slow test are computed only when a draw reaches it)."""
     if n <= 0 or p <= 0.0:
-        return 0
+        return np.int64(0), st
     if p >= 1.0:
-        return n
+        return np.int64(n), st
     flip = p > 0.5
     q = 1.0 - p if flip else p  # success probability used, <= 1/2
+    k = np.int64(0)
     if n * q < 10.0:
-        # inversion from 0 (numpy's algorithm): expected n q + 1 steps
+        # inversion from 0 (numpy's algorithm): expected n q + 1 steps; the ratio of successive
+        # probabilities (n - k + 1) q / (k r) as a / k - s with 1 / k from a table (no division per step)
         r = 1.0 - q
+        sr = q / r
+        a1 = (n + 1) * sr
         qn = math.exp(n * math.log1p(-q))
         bound = min(float(n), n * q + 10.0 * math.sqrt(n * q * r + 1.0))
-        k = 0
         px = qn
-        u = _uniform(s)
+        u, st = _uniform_r(st)
         while u > px:
             k += 1
             if k > bound:
                 k = 0
                 px = qn
-                u = _uniform(s)
+                u, st = _uniform_r(st)
             else:
                 u -= px
-                px = ((n - k + 1) * q * px) / (k * r)
+                px *= (a1 * _INV[k] if k < 256 else a1 / k) - sr
     else:
         spq = math.sqrt(n * q * (1.0 - q))
         b = 1.15 + 2.53 * spq
         a = -0.0873 + 0.0248 * b + 0.01 * q
         c = n * q + 0.5
         vr = 0.92 - 4.2 / b
-        alpha = (2.83 + 5.1 / b) * spq
-        lpq = math.log(q / (1.0 - q))
-        m = math.floor((n + 1) * q)
-        h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
+        alpha = 0.0
+        lpq = 0.0
+        m = 0.0
+        h = 0.0
+        ready = False
         while True:
-            u = _uniform(s) - 0.5
-            v = _uniform(s)
+            u, st = _uniform_r(st)
+            u -= 0.5
+            v, st = _uniform_r(st)
             us = 0.5 - abs(u)
             kf = math.floor((2.0 * a / us + b) * u + c)
             if us >= 0.07 and v <= vr:
@@ -222,33 +272,41 @@ def _binomial(s, n, p):  # pragma: no cover - compiled
                 break
             if kf < 0 or kf > n:
                 continue
+            if not ready:  # the constants of Hoermann's step 3, once per call and only when needed
+                alpha = (2.83 + 5.1 / b) * spq
+                lpq = math.log(q / (1.0 - q))
+                m = math.floor((n + 1) * q)
+                h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
+                ready = True
             # log f(k) / f(m) against the hat (Hoermann's step 3)
             v = v * alpha / (a / (us * us) + b)
             if v > 0.0 and math.log(v) <= h - math.lgamma(kf + 1.0) - math.lgamma(n - kf + 1.0) + (kf - m) * lpq:
                 k = np.int64(kf)
                 break
-    return n - k if flip else k
+    return (n - k if flip else k), st
 
 
 @njit(cache=True, nogil=True)
-def _poisson(s, lam):  # pragma: no cover - compiled
+def _poisson_r(st, lam):  # pragma: no cover - compiled
     """Poisson(lam): multiplication below 10, Hoermann's PTRS (1993, Insurance Math. Econom.
     12:39) up to 1e12, the normal approximation above (relative error ~1e-6)."""
     if lam <= 0.0:
-        return np.int64(0)
+        return np.int64(0), st
     if lam < 10.0:
         enlam = math.exp(-lam)
         k = 0
         prod = 1.0
         while True:
-            prod *= _uniform(s)
+            u, st = _uniform_r(st)
+            prod *= u
             if prod > enlam:
                 k += 1
             else:
-                return np.int64(k)
+                return np.int64(k), st
     if lam >= _POISSON_NORMAL:
-        v = lam + math.sqrt(lam) * _normal(s)
-        return _N0_MAX if v >= _N0_MAX else np.int64(round(v))
+        z, st = _normal_r(st)
+        v = lam + math.sqrt(lam) * z
+        return (_N0_MAX if v >= _N0_MAX else np.int64(round(v))), st
     slam = math.sqrt(lam)
     loglam = math.log(lam)
     b = 0.931 + 2.53 * slam
@@ -256,14 +314,97 @@ def _poisson(s, lam):  # pragma: no cover - compiled
     invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2.0)
     while True:
-        u = _uniform(s) - 0.5
-        v = _uniform(s)
+        u, st = _uniform_r(st)
+        u -= 0.5
+        v, st = _uniform_r(st)
         us = 0.5 - abs(u)
         kf = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
-            return np.int64(kf)
+            return np.int64(kf), st
         if kf < 0.0 or (us < 0.013 and v > us):
             continue
         if v > 0.0 and (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
                         <= -lam + kf * loglam - math.lgamma(kf + 1.0)):
-            return np.int64(kf)
+            return np.int64(kf), st
+
+
+# ----------------------------------------------------------------------------- on a state array
+# The same draws on a state array s (uint64, shape (4,)) updated in place, for tests and other callers.
+@njit(cache=True, nogil=True)
+def _next_u64(s):  # pragma: no cover - compiled
+    """xoshiro256++: the next 64 random bits; `s` (uint64, shape (4,)) updated in place."""
+    r, st = _next_r(_load(s))
+    _store(s, st)
+    return r
+
+
+@njit(cache=True, nogil=True)
+def _uniform(s):  # pragma: no cover - compiled
+    """U(0, 1) on the 2^53 grid [0, 1)."""
+    x, st = _uniform_r(_load(s))
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _normal(s):  # pragma: no cover - compiled
+    """N(0, 1) by the ziggurat (:func:`_normal_r`)."""
+    x, st = _normal_r(_load(s))
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _gamma_mt(s, d, c):  # pragma: no cover - compiled
+    """Gamma(d + 1/3, 1) by Marsaglia & Tsang (:func:`_gamma_mt_r`)."""
+    x, st = _gamma_mt_r(_load(s), d, c)
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _gamma(s, shape):  # pragma: no cover - compiled
+    """Gamma(shape, 1) (:func:`_gamma_r`)."""
+    x, st = _gamma_r(_load(s), shape)
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _gamma_int(s, m):  # pragma: no cover - compiled
+    """Gamma(m, 1) for a whole number m >= 1 (:func:`_gamma_int_r`)."""
+    x, st = _gamma_int_r(_load(s), m)
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _beta_pair(s, a, b):  # pragma: no cover - compiled
+    """``(X, 1 - X)`` for X ~ Beta(1 + a, 1 + b) (:func:`_beta_pair_r`)."""
+    x, y, st = _beta_pair_r(_load(s), a, b)
+    _store(s, st)
+    return x, y
+
+
+@njit(cache=True, nogil=True)
+def _log_gamma_variate(s, shape):  # pragma: no cover - compiled
+    """log of a Gamma(shape, 1) variate (:func:`_log_gamma_variate_r`)."""
+    x, st = _log_gamma_variate_r(_load(s), shape)
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _binomial(s, n, p):  # pragma: no cover - compiled
+    """Binomial(n, p) (:func:`_binomial_r`)."""
+    x, st = _binomial_r(_load(s), n, p)
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _poisson(s, lam):  # pragma: no cover - compiled
+    """Poisson(lam) (:func:`_poisson_r`)."""
+    x, st = _poisson_r(_load(s), lam)
+    _store(s, st)
+    return x

@@ -23,7 +23,7 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
    "not on list j" for every j.
 3. **Class weights.** ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)`` for ``k < K``, with
    ``n_k`` the observed and augmented persons in class k (drawn on the log scale, as log-gamma
-   variates, for small shapes).
+   variates, for small shapes; for an empty class, ``n_k = 0``, by inversion).
 4. **Unobserved count.** With ``p0 = sum_k pi_k prod_j (1 - lambda_jk)`` the probability of
    being missed by every list, ``n0 ~ NegativeBinomial(n, 1 - p0)`` (failures before n
    successes); this is the conditional of ``n0`` under ``p(N) ∝ 1/N`` with the classes of the
@@ -37,7 +37,7 @@ on N (as in the R package). Multinomial counts of a pattern with at most 16 pers
 person by person (categorical draws); larger counts as a chain of binomials over the classes in
 decreasing probability, switching to categorical draws once at most 16 persons remain (the same
 distribution, fewer calls). A list probability whose class has nobody on (or nobody off) the
-list is a Beta(1, b) draw, taken by inversion.
+list is a Beta(1, b) draw, taken by inversion; in an empty class a uniform.
 
 Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
 iterations with ``alpha = 0.3 / K`` held fixed; classes then reordered by decreasing weight;
@@ -79,16 +79,24 @@ from ._random import (  # noqa: F401 - re-exported (tests draw from lcmcr._binom
     _N0_MAX,
     _POISSON_NORMAL,
     _beta_pair,
+    _beta_pair_r,
     _binomial,
+    _binomial_r,
     _gamma,
     _gamma_int,
     _gamma_mt,
+    _gamma_r,
+    _load,
     _log_gamma_variate,
+    _log_gamma_variate_r,
     _next_u64,
     _normal,
     _poisson,
+    _poisson_r,
     _rng_state,
+    _store,
     _uniform,
+    _uniform_r,
 )
 from .diagnostics import ess_bulk, rhat
 
@@ -108,15 +116,16 @@ _MAX_REJECTIONS = 100_000
 
 # ----------------------------------------------------------------------------- sampler
 @njit(cache=True, nogil=True)
-def _categorical_counts(s, n, p, total, out):  # pragma: no cover - compiled
+def _categorical_counts_r(st, n, p, total, out):  # pragma: no cover - compiled
     """Add ``Multinomial(n, p / total)`` to `out` by n categorical draws (inverse CDF over p in the
-    given order; the last class with p > 0 takes any rounding remainder)."""
+    given order; the last class with p > 0 takes any rounding remainder); return the random state."""
     K = p.shape[0]
     last = K - 1
     while last > 0 and p[last] <= 0.0:
         last -= 1
     for _ in range(n):
-        u = _uniform(s) * total
+        u, st = _uniform_r(st)
+        u *= total
         c = 0.0
         chosen = last
         for t in range(last):
@@ -125,11 +134,13 @@ def _categorical_counts(s, n, p, total, out):  # pragma: no cover - compiled
                 chosen = t
                 break
         out[chosen] += 1
+    return st
 
 
 @njit(cache=True, nogil=True)
-def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
-    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place (p non-negative, sum > 0).
+def _multinomial_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place (p non-negative, sum > 0); return the random
+    state (the tuple of :mod:`._random`).
 
     At most ``_SMALL`` persons: one categorical draw each. More: binomials over the classes in
     decreasing p (the conditional of each count given those before), until few persons remain."""
@@ -140,8 +151,7 @@ def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
         tot = 0.0
         for i in range(K):
             tot += p[i]
-        _categorical_counts(s, n, p, tot, out)
-        return
+        return _categorical_counts_r(st, n, p, tot, out)
     for i in range(K):
         order[i] = i
     for i in range(1, K):  # insertion sort, decreasing p
@@ -159,10 +169,11 @@ def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
     remaining = n
     for i in range(K - 1):
         if remaining == 0:
-            return
+            return st
         if remaining <= _SMALL:
             for _ in range(remaining):
-                u = _uniform(s) * suffix[i]
+                u, st = _uniform_r(st)
+                u *= suffix[i]
                 c = 0.0
                 chosen = -1
                 for t in range(i, K):
@@ -176,14 +187,21 @@ def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
                         t -= 1
                     chosen = order[t]
                 out[chosen] += 1
-            return
+            return st
         if suffix[i] <= 0.0:
             break
         k = order[i]
-        x = _binomial(s, remaining, p[k] / suffix[i])
+        x, st = _binomial_r(st, remaining, p[k] / suffix[i])
         out[k] = x
         remaining -= x
     out[order[K - 1]] += remaining
+    return st
+
+
+@njit(cache=True, nogil=True)
+def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """:func:`_multinomial_r` on a random state array `s` (uint64, shape (4,)), updated in place."""
+    _store(s, _multinomial_r(_load(s), n, p, order, suffix, out))
 
 
 @njit(cache=True, nogil=True)
@@ -213,6 +231,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
     kstar_trace = np.empty(samples, dtype=np.int64)
     diverged = 0
     capped = 0
+    st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
 
     # start (as LCMCR's Initializes): marginal frequencies, alpha = 0.3 / K, weights 0.9 / 0.1
     for j in range(J):
@@ -264,7 +283,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
                         mx = lp
                 for k in range(K):
                     prob[k] = math.exp(logp[k] - mx)
-            _multinomial(s, freq[m], prob, order, suffix, outk)
+            st = _multinomial_r(st, freq[m], prob, order, suffix, outk)
             for k in range(K):
                 tot[k] += outk[k]
             for j in range(J):
@@ -274,15 +293,24 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
         # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
         for j in range(J):
             for k in range(K):
-                tab[j, 1, k], tab[j, 0, k] = _beta_pair(s, ones[j, k], tot[k] - ones[j, k] + count0[k])
+                tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, ones[j, k], tot[k] - ones[j, k] + count0[k])
         # 3. class weights by stick-breaking (log scale)
         rest = n + n0
         acc = 0.0
         for k in range(K - 1):
             nk = tot[k] + count0[k]
             rest -= nk
-            lg1 = _log_gamma_variate(s, 1.0 + nk)
-            lg2 = _log_gamma_variate(s, alpha + rest)
+            if nk == 0:
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
+                u, st = _uniform_r(st)
+                l1m = math.log(1.0 - u) / (alpha + rest)
+                v = -math.expm1(l1m)
+                log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                acc += l1m
+                nu[k] = math.exp(log_nu[k])
+                continue
+            lg1, st = _log_gamma_variate_r(st, 1.0 + nk)
+            lg2, st = _log_gamma_variate_r(st, alpha + rest)
             mx = max(lg1, lg2)
             ls = mx + math.log(math.exp(lg1 - mx) + math.exp(lg2 - mx))
             log_nu[k] = lg1 - ls + acc
@@ -309,7 +337,8 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             diverged = 1
         else:
             for _ in range(_MAX_REJECTIONS):
-                n0 = _poisson(s, _gamma(s, float(n)) * (p0 / q))
+                g, st = _gamma_r(st, float(n))
+                n0, st = _poisson_r(st, g * (p0 / q))
                 if n0_cap < 0 or n0 <= n0_cap:
                     break
             if n0_cap >= 0 and n0 > n0_cap:
@@ -319,13 +348,14 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
                 diverged = 1
         # 5. classes of the unobserved
         if n0 > 0:
-            _multinomial(s, n0, p0k, order, suffix, count0)
+            st = _multinomial_r(st, n0, p0k, order, suffix, count0)
         else:
             for k in range(K):
                 count0[k] = 0
         # 6. concentration (held fixed during the warm-up)
         if it >= warmup:
-            alpha = _gamma(s, a_alpha + K - 1.0) / (b_alpha - log_nu[K - 1])
+            g, st = _gamma_r(st, a_alpha + K - 1.0)
+            alpha = g / (b_alpha - log_nu[K - 1])
         elif it == warmup - 1:
             # reorder the classes by decreasing weight (LCMCR's permute_latent_classes_by_nu)
             for i in range(K):
@@ -352,6 +382,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             alpha_trace[kept] = alpha
             kstar_trace[kept] = ks
             kept += 1
+    _store(s, st)
     return n0_trace, alpha_trace, kstar_trace, diverged, capped
 
 
