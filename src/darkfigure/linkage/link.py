@@ -106,7 +106,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import DataError
-from .bloom_calibration import calibrate_masked_pseudonymised
+from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
 from .clustering import (
     CALIBRATION_SHIFT,
     MASKED_FLOOR,
@@ -410,11 +410,17 @@ def link(
         if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
+            shift = CALIBRATION_SHIFT if encoding == "plaintext" else PSEUDO_CALIBRATION_SHIFT
             how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
-                   "dates hidden" if np.isfinite(a) else f"without: shifted by {CALIBRATION_SHIFT[1]:g}")
+                   "dates hidden" if np.isfinite(a) else f"without: shifted by {shift[1]:g}")
             notes.append("match probabilities corrected for over-confidence (logit shifted by "
-                         f"{CALIBRATION_SHIFT[0]:g} with dates of birth; {how})")
+                         f"{shift[0]:g} with dates of birth; {how})")
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
+        # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
+        # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:
+        # 5 persons apart when the split saw the dropped pairs)
+        kept = edges[2] >= floor
+        edges = (edges[0][kept], edges[1][kept], edges[2][kept])
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
     finally:
