@@ -285,7 +285,9 @@ def link(
     and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
     0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (encoding version 2, held out,
     seeds 11-13, before the cluster split): ``typos`` 0.986/0.983, ``dob_errors``
-    0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980. Namesakes of
+    0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980; with the split and
+    the pseudonymised calibration shift, seeds 11-12: ``typos`` 0.992/0.982, ``no_dob``
+    0.974/0.969, ``dob_errors`` (11) 0.988/0.981. Namesakes of
     whom one registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
