@@ -6,11 +6,12 @@ import pytest
 
 from darkfigure.linkage import pseudonymise
 from darkfigure.linkage.bloom_calibration import (
+    PSEUDO_CALIBRATION_SHIFT,
     PSEUDO_DOB_LEVELS,
     calibrate_masked_pseudonymised,
     pseudonymised_date_log_bf,
 )
-from darkfigure.linkage.clustering import CALIBRATION_SHIFT, date_of_birth_log_bf
+from darkfigure.linkage.clustering import date_of_birth_log_bf
 from darkfigure.linkage.prepare import _prepare_pseudo
 
 KEY = b"0123456789abcdef0123456789abcdef"
@@ -69,7 +70,8 @@ def test_calibration_falls_back_to_the_fixed_shift_without_date_tokens():
     p = np.array([0.9, 0.8, 0.7])
     q, (a, b) = calibrate_masked_pseudonymised(left, right, p, has, prep.drop(columns=["tok_dob_swap"]), _model())
     assert np.isnan(a) and np.isnan(b)
-    assert q == pytest.approx(expit(logit(p) + np.array([CALIBRATION_SHIFT[0], *[CALIBRATION_SHIFT[1]] * 2])))
+    shift = PSEUDO_CALIBRATION_SHIFT  # not the plaintext shift: no namesake u for pseudonymised files
+    assert q == pytest.approx(expit(logit(p) + np.array([shift[0], *[shift[1]] * 2])))
 
 
 def test_masked_calibration_learns_from_dated_pairs():

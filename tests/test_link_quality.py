@@ -92,6 +92,10 @@ def test_clearing_house_bloom_quality():
     assert res.encoding == "pseudonymised"
     q = res.quality.iloc[0]
     assert q["precision"] >= 0.93 and q["recall"] >= 0.93, q.to_dict()
+    # the saved pairs re-cluster to link's persons (what the correction and the draws start from)
+    from darkfigure.linkage import persons_from_pairs
+
+    assert persons_from_pairs(res.records, res.pairs, res.threshold)[1].equals(res.persons)
     e_true, e_link, e_fixed = _nhat_check(sim, res)
     # Bloom filters lose a few more links than plaintext (no edit distance, no date-masked calibration):
     # N̂ is inflated a little more than with plaintext, but stays within 6 % of the true-link N̂

@@ -20,7 +20,14 @@ import pandas as pd
 from .clustering import calibrate, masked_date_calibration
 from .registrations import DOB_PART_COLUMNS
 
-__all__ = ["PSEUDO_DOB_LEVELS", "calibrate_masked_pseudonymised", "pseudonymised_date_log_bf"]
+__all__ = ["PSEUDO_CALIBRATION_SHIFT", "PSEUDO_DOB_LEVELS", "calibrate_masked_pseudonymised", "pseudonymised_date_log_bf"]
+
+#: logit shifts of pseudonymised pairs (with both dates of birth, without): the plaintext shifts as they were
+#: before sex and nationality were weighed by their agreement among namesakes. Pseudonymised files keep u from
+#: random pairs, so their dated pairs stay over-confident; the plaintext refit (+1.95,
+#: :data:`.clustering.CALIBRATION_SHIFT`) raised their odds 7-fold and cut Bloom precision (typos seed 11, before
+#: the cluster split: 0.986 with this shift -> 0.963 with +1.95; benchmarks/linkage_quality_study.py).
+PSEUDO_CALIBRATION_SHIFT = (-0.35, -0.70)
 
 #: the levels of the pseudonymised date-of-birth comparison, in order, as (label, token columns: any equal)
 PSEUDO_DOB_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -107,7 +114,7 @@ def calibrate_masked_pseudonymised(left: np.ndarray, right: np.ndarray, probabil
                                    tf_dob: np.ndarray | None = None) -> tuple[np.ndarray, tuple[float, float]]:
     """Calibrated match probabilities of pseudonymised pairs (as :func:`.clustering.calibrate_masked`).
 
-    Dated pairs get the fixed logit shift of :func:`.clustering.calibrate`; the others
+    Dated pairs get the fixed logit shift :data:`PSEUDO_CALIBRATION_SHIFT` (:func:`.clustering.calibrate`); the others
     ``expit(a + b logit p)`` with (a, b) from :func:`.clustering.masked_date_calibration`
     on the dated pairs with their date evidence (:func:`pseudonymised_date_log_bf`)
     removed; without the date-part tokens (files of encoding version 1) or too few
@@ -131,7 +138,7 @@ def calibrate_masked_pseudonymised(left: np.ndarray, right: np.ndarray, probabil
 
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = has_dob[left] & has_dob[right]
-    q = calibrate(probability, both)
+    q = calibrate(probability, both, PSEUDO_CALIBRATION_SHIFT)
     needed = {c for _, cols in PSEUDO_DOB_LEVELS for c in cols} | set(DOB_PART_COLUMNS)
     if not needed <= set(prep.columns):
         return q, (float("nan"), float("nan"))

@@ -106,7 +106,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import DataError
-from .bloom_calibration import calibrate_masked_pseudonymised
+from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
 from .clustering import (
     CALIBRATION_SHIFT,
     MASKED_FLOOR,
@@ -290,7 +290,9 @@ def link(
     and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
     0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (encoding version 2, held out,
     seeds 11-13, before the cluster split): ``typos`` 0.986/0.983, ``dob_errors``
-    0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980. Namesakes of
+    0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980; with the split and
+    the pseudonymised calibration shift, seeds 11-12: ``typos`` 0.992/0.982, ``no_dob``
+    0.974/0.969, ``dob_errors`` (11) 0.988/0.981. Namesakes of
     whom one registration has no date of birth are the main source of false links.
     """
     if engine not in ENGINES:
@@ -418,11 +420,17 @@ def link(
         if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
+            shift = CALIBRATION_SHIFT if encoding == "plaintext" else PSEUDO_CALIBRATION_SHIFT
             how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
-                   "dates hidden" if np.isfinite(a) else f"without: shifted by {CALIBRATION_SHIFT[1]:g}")
+                   "dates hidden" if np.isfinite(a) else f"without: shifted by {shift[1]:g}")
             notes.append("match probabilities corrected for over-confidence (logit shifted by "
-                         f"{CALIBRATION_SHIFT[0]:g} with dates of birth; {how})")
+                         f"{shift[0]:g} with dates of birth; {how})")
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
+        # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
+        # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:
+        # 5 persons apart when the split saw the dropped pairs)
+        kept = edges[2] >= floor
+        edges = (edges[0][kept], edges[1][kept], edges[2][kept])
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
     finally:
