@@ -51,7 +51,7 @@ def test_all_bundled_datasets_load():
         (agg(GOOD), {"covariates": ["nope"]}, r"unknown covariate column 'nope'"),
         (agg([(1, 0, 0, 3), (0, 1, 0, 2)]).assign(C=[0, 0]), {}, r"list\(s\) \['C'\] registered nobody"),
         (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", "f"], "count": [3, 4]}), {}, r"covariate 'sex' has a single level"),
-        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", None], "count": [3, 4]}), {}, r"covariate 'sex' has 1 missing value\(s\), the first in row 2"),
+        (pd.DataFrame({"A": [1, 0], "B": [0, 1], "sex": ["f", None], "count": [3, 4]}), {}, r"covariate 'sex' is missing for 4 person\(s\) in 1 row\(s\), the first in row 2"),
         (pd.DataFrame(columns=["A", "B", "count"]), {}, r"empty"),
         (agg([(1, 0, 0, "x"), (0, 1, 0, 8)]), {}, r"must be numeric; row 1"),
     ],
