@@ -533,3 +533,12 @@ def test_structural_zeros_leave_the_list_out_of_the_strata_with_that_level(sim, 
     assert pd.read_csv(tmp_path / "o" / "strata.csv")["warnings"].str.contains("structural zero").sum() == 4
     cli(["strata", str(f), "--by", "region", "--structural-zeros", str(zf)], code=2,
         says=["'period' is not a --by column"])
+
+
+def test_a_search_in_many_small_strata_is_warned_about():
+    sim = simulate_strata(5, 4, lists=3, size=(40, 80), capture=(0.3, 0.5), seed=11)
+    r = estimate_strata(sim.persons, by="region,period", reps=20, seed=1, n_jobs=1, search="cruyff", ci="parametric")
+    assert r.counts["estimated"] >= 20
+    assert any("small strata" in w and "biased upwards" in w for w in r.warnings)
+    fixed = estimate_strata(sim.persons, by="region,period", reps=20, seed=1, n_jobs=1, search="none")
+    assert not any("small strata" in w for w in fixed.warnings)

@@ -72,6 +72,8 @@ def _sort_keys(keys):
 _LOGLINEAR_ONLY = {"model": None, "search": "auto", "ci": None, "reps": 500, "criterion": None,
                    "total_bias": "correct"}
 _LCMCR_ONLY = {"K": None, "burnin": 10000, "samples": 1000, "thinning": 100, "chains": 2}
+#: a search in at least this many strata whose median observed count is below _SMALL_STRATUM is warned about
+_SMALL_SEARCHED_STRATA, _SMALL_STRATUM = 20, 200
 _OPTION_NAMES = {"K": "--K", "total_bias": "--total-bias"}
 
 
@@ -527,6 +529,16 @@ def estimate_strata(
                   "--method lcmcr")
         warnings.append(f"{poor:,} of {n_est:,} estimated strata fit the model poorly (deviance test p < 0.001): "
                         f"their N̂, and so the totals, may be far off; {advice}")
+    searched = method == "loglinear" and not model and msettings.get("search") not in (None, "none")
+    est_obs = pd.to_numeric(table.loc[table["status"].eq("estimated"), "observed"], errors="coerce")
+    if searched and n_est >= _SMALL_SEARCHED_STRATA and float(est_obs.median()) < _SMALL_STRATUM:
+        # measured (benchmarks/strata_bias_study.py small --search auto): a search per small stratum adds terms that
+        # raise N̂ more often than they lower it, and the bias adds up over the strata
+        warnings.append(
+            f"a model is searched in each of {n_est:,} small strata (median {est_obs.median():,.0f} persons observed): "
+            "the totals may be biased upwards (in simulations with 100 strata of 30-150 persons and independent "
+            "lists, +6% after the bias correction, the truth covered in 8 of 12); where the lists are independent "
+            "within strata use a fixed model (--search none or --model), or fewer, larger strata")
     if method == "lcmcr":
         est_w = table.loc[table["status"].eq("estimated"), "warnings"].astype(str)
         unconverged = int(est_w.str.contains("R-hat", regex=False).sum())
