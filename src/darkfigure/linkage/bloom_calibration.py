@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .clustering import calibrate, masked_date_calibration
+from .clustering import calibrate, level_log_bf, masked_date_calibration
 from .registrations import DOB_PART_COLUMNS
 
 __all__ = ["PSEUDO_CALIBRATION_SHIFT", "PSEUDO_DOB_LEVELS", "calibrate_masked_pseudonymised", "pseudonymised_date_log_bf"]
@@ -92,21 +92,8 @@ def pseudonymised_date_log_bf(left: np.ndarray, right: np.ndarray, prep: pd.Data
             c = _codes(prep[col])
             hit |= (c[a] == c[b]) & (c[a] >= 0)
         level[hit & both] = k
-    u_exact = lev.get("exact", {}).get("u_probability")
-    else_level = next((c for c in comp["comparison_levels"] if c.get("sql_condition", "").strip().upper() == "ELSE"
-                       or c.get("label_for_charts") == "All other comparisons"), None)
-    for k, label in enumerate([*(lab for lab, _ in PSEUDO_DOB_LEVELS), None]):
-        c = lev.get(label) if label is not None else else_level
-        m = both & (level == k)
-        if c is None or not m.any() or c.get("m_probability") is None or c.get("u_probability") is None:
-            continue
-        out[m] = np.log(c["m_probability"] / c["u_probability"])
-        if c.get("tf_adjustment_column") and tf_dob is not None and u_exact:
-            tf = np.maximum(tf_dob[a[m]], tf_dob[b[m]])
-            ok = np.isfinite(tf) & (tf > 0)
-            out[np.flatnonzero(m)[ok]] += float(c.get("tf_adjustment_weight", 1.0)) * (np.log(u_exact) - np.log(tf[ok]))
-    out[~both] = 0.0
-    return out
+    labels = [*(lab for lab, _ in PSEUDO_DOB_LEVELS), None]
+    return level_log_bf(comp, lev, labels, level, both, a, b, tf_dob, out)
 
 
 def calibrate_masked_pseudonymised(left: np.ndarray, right: np.ndarray, probability: np.ndarray,
