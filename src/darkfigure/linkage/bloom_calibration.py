@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .clustering import calibrate, level_log_bf, masked_date_calibration
+from ._dob_evidence import level_log_bf
+from .clustering import calibrate, masked_date_calibration
 from .registrations import DOB_PART_COLUMNS
 
 __all__ = ["PSEUDO_CALIBRATION_SHIFT", "PSEUDO_DOB_LEVELS", "calibrate_masked_pseudonymised", "pseudonymised_date_log_bf"]

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._dob_evidence import level_log_bf
+
 
 def _records(df: pd.DataFrame, has_dob: np.ndarray, covs: Sequence[str]) -> pd.DataFrame:
     """The registrations without personal data: what re-clustering needs (see LinkageResult.records)."""
@@ -515,48 +517,6 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
     for k in range(len(conds) - 1, -1, -1):
         level[conds[k] & both] = k
     return level_log_bf(comp, lev, [*_DOB_LEVELS, None], level, both, a, b, tf_dob, out)
-
-
-def level_log_bf(comp: dict, lev: dict, labels: list, level: np.ndarray, both: np.ndarray, a: np.ndarray,
-                 b: np.ndarray, tf_dob: np.ndarray | None, out: np.ndarray) -> np.ndarray:
-    """Log Bayes factor log(m/u) of each pair's date-of-birth comparison level, with Splink's term-frequency term.
-
-    Shared by the plaintext and the pseudonymised date comparisons (their levels are found differently).
-
-    Parameters
-    ----------
-    comp : dict
-        The model's ``date_of_birth`` comparison (Splink settings, m and u per level).
-    lev : dict
-        Its levels by ``label_for_charts``.
-    labels : list of str or None, length L + 1
-        Label of level k (``level == k``); None for the ELSE level.
-    level : int array, shape (m,)
-    both : bool array, shape (m,)
-        Both records of the pair have a date; others get 0.
-    a, b : int arrays, shape (m,)
-        Record numbers of the pairs (rows of `tf_dob`).
-    tf_dob : float array, shape (n,), optional
-        Term frequency of each record's date; the exact level is adjusted by log(u_exact / tf)
-        (Splink's term-frequency adjustment, Fellegi-Sunter with value-specific u).
-    out : float array, shape (m,)
-        Filled in place (nan stays where the model has no m or u for a level) and returned.
-    """
-    u_exact = lev.get("exact", {}).get("u_probability")
-    else_level = next((c for c in comp["comparison_levels"] if c.get("sql_condition", "").strip().upper() == "ELSE"
-                       or c.get("label_for_charts") == "All other comparisons"), None)
-    for k, label in enumerate(labels):
-        c = lev.get(label) if label is not None else else_level
-        m = both & (level == k)
-        if c is None or not m.any() or c.get("m_probability") is None or c.get("u_probability") is None:
-            continue
-        out[m] = np.log(c["m_probability"] / c["u_probability"])
-        if c.get("tf_adjustment_column") and tf_dob is not None and u_exact:
-            tf = np.maximum(tf_dob[a[m]], tf_dob[b[m]])
-            ok = np.isfinite(tf) & (tf > 0)
-            out[np.flatnonzero(m)[ok]] += float(c.get("tf_adjustment_weight", 1.0)) * (np.log(u_exact) - np.log(tf[ok]))
-    out[~both] = 0.0
-    return out
 
 
 def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target: np.ndarray,
