@@ -493,6 +493,7 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     if set(DOB_PART_COLUMNS) <= has and "tok_date_of_birth" in has:
         # partial agreement from keyed tokens of the date's parts (encoding version 2), as the plaintext levels
         def anyeq(cols: Sequence[str]) -> str:
+            """SQL condition: the pair agrees on any of the token columns `cols` (``c_l = c_r``, or-ed)."""
             return "(" + " or ".join(f"{c}_l = {c}_r" for c in cols) + ")"
 
         dlev += [
