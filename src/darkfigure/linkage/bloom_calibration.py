@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._dob_evidence import level_log_bf
-from .clustering import calibrate, masked_date_calibration
+from .clustering import apply_masked_calibration, calibrate
 from .registrations import DOB_PART_COLUMNS
 
 __all__ = ["PSEUDO_CALIBRATION_SHIFT", "PSEUDO_DOB_LEVELS", "calibrate_masked_pseudonymised", "pseudonymised_date_log_bf"]
@@ -122,7 +122,6 @@ def calibrate_masked_pseudonymised(left: np.ndarray, right: np.ndarray, probabil
     -------
     (probabilities, shape (m,); (a, b), nan when the fixed shift was used)
     """
-    from scipy.special import expit, logit
 
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = has_dob[left] & has_dob[right]
@@ -130,9 +129,5 @@ def calibrate_masked_pseudonymised(left: np.ndarray, right: np.ndarray, probabil
     needed = {c for _, cols in PSEUDO_DOB_LEVELS for c in cols} | set(DOB_PART_COLUMNS)
     if not needed <= set(prep.columns):
         return q, (float("nan"), float("nan"))
-    lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
-    a, b = masked_date_calibration(lp[both], pseudonymised_date_log_bf(left[both], right[both], prep, model, tf_dob),
-                                   q[both])
-    if np.isfinite(a):
-        q = np.where(both, q, expit(a + b * lp))
-    return q, (a, b)
+    return apply_masked_calibration(probability, both, q,
+                                    pseudonymised_date_log_bf(left[both], right[both], prep, model, tf_dob))

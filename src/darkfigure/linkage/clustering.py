@@ -146,14 +146,39 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     -------
     (probabilities, shape (m,); (a, b), nan when the fallback was used)
     """
-    from scipy.special import expit, logit
 
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = has_dob[left] & has_dob[right]
     q = calibrate(probability, both)
+    return apply_masked_calibration(probability, both, q,
+                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob))
+
+
+def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,
+                             log_bf_dob: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+    """Undated pairs' probabilities from the calibration learnt on dated pairs with their dates hidden.
+
+    Parameters
+    ----------
+    probability : float array, shape (m,)
+        The model's match probabilities.
+    both : bool array, shape (m,)
+        Both records of the pair have a date of birth.
+    q : float array, shape (m,)
+        The dated pairs' calibrated probabilities (undated entries are replaced).
+    log_bf_dob : float array, shape (both.sum(),)
+        The date-of-birth log Bayes factor of every dated pair.
+
+    Returns
+    -------
+    (float array of shape (m,), (a, b))
+        Probabilities with undated pairs at expit(a + b logit p), and the fitted (a, b) of
+        :func:`masked_date_calibration` (NaN when it could not be fitted; q unchanged then).
+    """
+    from scipy.special import expit, logit
+
     lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
-    a, b = masked_date_calibration(lp[both], date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob),
-                                   q[both])
+    a, b = masked_date_calibration(lp[both], log_bf_dob, q[both])
     if np.isfinite(a):
         q = np.where(both, q, expit(a + b * lp))
     return q, (a, b)
