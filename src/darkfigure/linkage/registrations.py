@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import base64
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,195 +86,17 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
-# ----------------------------------------------------------------------------- normalisation
-#: name particles (Dutch tussenvoegsels and their Romance/German/Arabic relatives) left out of surnames, so that
-#: "van der Berg", "Van der Berg", "Berg, van der" and "Berg" compare equal
-PARTICLES = frozenset(
-    "van von vom de der den des het t s ter ten te in op uit aan bij la le l d du da das dos do di del della el al "
-    # Arabic and Malay name particles (son of, father of): "Ben Ali", "bin Rashid" are filed under the main name
-    "zu y ben bin ibn bint abu".split()
+from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
+    PARTICLES,
+    VIETNAMESE_SURNAMES,
+    fold_ascii,
+    normalise_date,
+    normalise_name,
+    normalise_names,
+    normalise_nationality,
+    normalise_sex,
+    vietnamese_context,
 )
-# letters that NFKD does not decompose into a base letter + accent
-_SPECIAL = str.maketrans({
-    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ß": "ss", "æ": "ae",
-    "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "TH", "ħ": "h", "Ħ": "H",
-    "ɛ": "e", "Ɛ": "E", "ɔ": "o", "Ɔ": "O",
-})
-_NON_LETTERS = re.compile(r"[^a-z]+")
-
-
-def fold_ascii(s: str) -> str:
-    """Drop accents and fold special Latin letters to ASCII (``"Łukasz Wiśniewski"`` -> ``"Lukasz Wisniewski"``).
-
-    Unicode NFKD decomposition, combining marks removed; ł, ø, đ, ß, æ, œ, ı, þ mapped
-    by hand (NFKD leaves them). Characters of other scripts pass unchanged.
-    """
-    s = unicodedata.normalize("NFKD", str(s).translate(_SPECIAL))
-    return "".join(ch for ch in s if not unicodedata.combining(ch))
-
-
-#: the commonest Vietnamese surnames (about 90% of Vietnamese persons), in their normalised forms: beside one of
-#: them "Van" is the Vietnamese middle name Văn (written without its breve), not the Dutch particle
-VIETNAMESE_SURNAMES = frozenset(
-    "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh truong lam trinh dao doan luong".split()
-)
-_LETTER_RUNS = re.compile(r"[^\W\d_]+")
-
-
-def _words(value: Any) -> list[tuple[str, bool]]:
-    """The normalised words of a name, each with whether it was written with diacritics (``Văn`` -> (van, True))."""
-    out = []
-    for token in _LETTER_RUNS.findall(unicodedata.normalize("NFC", str(value))):
-        folded = fold_ascii(token)
-        accented = folded != token
-        out += [(w, accented) for w in _NON_LETTERS.sub(" ", folded.lower()).split()]
-    return out
-
-
-def vietnamese_context(other: Any) -> bool:
-    """True when `other` (the registration's other name) is a common Vietnamese surname (:data:`VIETNAMESE_SURNAMES`)."""
-    if other is None or (isinstance(other, float) and np.isnan(other)):
-        return False
-    return "".join(w for w, _ in _words(other)) in VIETNAMESE_SURNAMES
-
-
-def normalise_name(value: Any, surname: bool = False, other: Any = None) -> str:
-    """The comparable form of a first name or surname: ASCII, lower case, letters only, single spaces.
-
-    Steps: :func:`fold_ascii`; lower case; every run of non-letters (hyphen, apostrophe,
-    comma, digits) becomes one space; with ``surname=True`` the particles of
-    :data:`PARTICLES` are dropped as long as another word remains (``"Berg, van der"``,
-    ``"van der Berg"`` -> ``"berg"``; ``"De"`` alone stays ``"de"``). Missing values
-    (None, NaN) give ``""``. Encoders remove the spaces as well (``"Jan-Willem"`` and
-    ``"Janwillem"`` encode alike).
-
-    A word is a particle only as written in the languages that have them: a word written
-    with diacritics never is (Vietnamese ``"Văn Anh"`` -> ``"van anh"``, ``"Đỗ"``,
-    ``"Lê"``), and ``van`` is not one in a Vietnamese name, i.e. when `other` (the
-    registration's other name field) is a common Vietnamese surname
-    (:func:`vietnamese_context`: ``"Van Anh"`` beside ``"Nguyen"`` stays ``"van anh"``;
-    beside ``"Jan"`` it reads ``"anh"``). Without this, every Văn Anh would compare
-    equal to every Anh.
-
-    Parameters
-    ----------
-    value : the name (str; None or NaN for missing).
-    surname : drop particles (also used on first names by ``link``, to undo swapped names).
-    other : the registration's other name (surname when `value` is a first name and the
-        reverse), optional: the context that tells the Vietnamese "Van" from the Dutch one.
-
-    Returns
-    -------
-    str
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    words = _words(value)
-    if surname:
-        keep_van = vietnamese_context(other)
-        # a "van" followed by another particle ("van der", "van den") is Dutch in any context
-        nxt = [w for w, _ in words[1:]] + [""]
-        kept = [w for (w, accented), after in zip(words, nxt)
-                if accented or w not in PARTICLES or (w == "van" and keep_van and after not in PARTICLES)]
-        if kept:
-            return " ".join(kept)
-    return " ".join(w for w, _ in words)
-
-
-def normalise_names(values: pd.Series, surname: bool = False, others: pd.Series | None = None) -> pd.Series:
-    """:func:`normalise_name` of a column, with the registration's other name as context, each distinct value once.
-
-    Only the values holding the word ``van`` need their context (`others`, same index);
-    the rest are mapped once per distinct value. Missing values give ``""``.
-
-    Parameters
-    ----------
-    values : Series of names, shape (n,); others : Series of the other names, shape (n,), optional.
-
-    Returns
-    -------
-    Series of str, shape (n,).
-    """
-    values = values.astype(object)
-    u = pd.unique(values.dropna())
-    out = values.map({v: normalise_name(v, surname) for v in u}).fillna("")
-    if surname and others is not None:
-        has_van = values.astype(str).str.contains(r"(?i)(?:^|[^\w])van(?:$|[^\w])", regex=True).fillna(False).to_numpy(bool)
-        idx = np.flatnonzero(has_van)
-        if idx.size:
-            # one assignment, each distinct (name, other name) once: item by item into an Arrow-backed column
-            # copies the column every time (minutes at a million registrations)
-            memo: dict = {}
-            arr = out.to_numpy(dtype=object, copy=True)
-            arr[idx] = [memo[k] if k in memo else memo.setdefault(k, normalise_name(k[0], surname, k[1]))
-                        for k in zip(values.iloc[idx], others.iloc[idx])]
-            out = pd.Series(arr, index=out.index, dtype=object)
-    return out
-
-
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
-
-
-def normalise_date(value: Any) -> str:
-    """An ISO date string ``YYYY-MM-DD`` from an ISO string, a date/datetime or a pandas Timestamp; ``""`` if empty.
-
-    Strings must be ``YYYY-MM-DD`` (a midnight time such as ``T00:00:00``, as Excel
-    exports write, is accepted): ``03-04-2021`` is refused because day and month
-    cannot be told apart.
-
-    Raises
-    ------
-    ValueError
-        A value that is not a valid ISO date (e.g. ``2021-02-30``, ``17/05/1990``).
-    """
-    if value is None or value is pd.NaT:
-        return ""
-    if isinstance(value, float) and np.isnan(value):
-        return ""
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    s = str(value).strip()
-    if not s:
-        return ""
-    m = _ISO.match(s)
-    if not m:
-        raise ValueError(s)
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        raise ValueError(s) from None
-
-
-_SEX = {
-    "f": "f", "female": "f", "v": "f", "vrouw": "f", "vrouwelijk": "f", "w": "f", "woman": "f", "fem": "f",
-    "m": "m", "male": "m", "man": "m", "mannelijk": "m", "masc": "m",
-    "unknown": "", "onbekend": "", "u": "", "?": "", "na": "", "n a": "",
-}
-
-
-def normalise_sex(value: Any) -> str:
-    """``"f"``, ``"m"``, ``""`` (missing or unknown) or the folded lower-case value for anything else (e.g. ``"x"``).
-
-    Recognises English and Dutch spellings (female/vrouw/V, male/man/M, unknown/onbekend).
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    s = " ".join(_NON_LETTERS.sub(" ", fold_ascii(str(value)).lower()).split()) or str(value).strip()
-    return _SEX.get(s, s)
-
-
-def normalise_nationality(value: Any) -> str:
-    """Folded, lower-case, single-spaced nationality (``"NL"`` -> ``"nl"``); ``""`` if missing.
-
-    No mapping between country names and codes is attempted: organisations should use
-    the same coding (ISO 3166-1 alpha-2 in the synthetic files).
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return " ".join(fold_ascii(str(value)).lower().split())
-
 
 # ----------------------------------------------------------------------------- reading
 _READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
