@@ -249,3 +249,18 @@ def test_linkage_warnings_have_plain_words():
             ("the persons come from a record linkage (lk) taken here as error-free (--linkage none)",
              "linkage-error-free")):
         assert explain(w).key == key, w
+
+
+def test_identifying_assumption_section_says_it_rests_on_the_histories_as_linked(tmp_path):
+    # the sensitivity curve is refitted on the as-linked histories; under a corrected headline the report says so
+    from darkfigure.report.run import Run
+    from darkfigure.report.sections_fit import _assumption_section
+
+    ia = {"grid": [{"psi": 0.5, "nhat": 900.0}, {"psi": 1.0, "nhat": 1000.0}, {"psi": 2.0, "nhat": 1200.0}],
+          "range": [0.5, 2.0], "nhat": 1000.0, "low": 900.0, "high": 1200.0, "parameter": "odds ratio"}
+    base = {"data": {"observed": 600}, "identifying_assumption": ia}
+    plain = _assumption_section(Run(folder=tmp_path, result=dict(base)))
+    assert not any(k == "histories used" for k, _ in plain["facts"])
+    linked = dict(base, linkage={"nhat_as_linked": 1000.0, "nhat_corrected": 1040.0})
+    facts = dict(_assumption_section(Run(folder=tmp_path, result=linked))["facts"])
+    assert "as linked (N̂ 1,000)" in facts["histories used"] and "1,040" in facts["histories used"]

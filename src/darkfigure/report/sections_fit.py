@@ -324,6 +324,12 @@ def _assumption_section(run: Run) -> dict | None:
         (f"{lev} bounds (Sun et al. 2020)", fmt_interval(*conf) if conf[0] is not None else "not computed"),
         ("what ψ is", str(ia.get("parameter") or "")),
     ]
+    lk = run.result.get("linkage") or {}
+    if lk.get("nhat_corrected") is not None:
+        # the curve is refitted on the histories as linked; the headline carries the linkage correction
+        out["facts"].append(("histories used", f"as linked (N̂ {fmt_count(lk.get('nhat_as_linked'))}); the headline "
+                             f"N̂ {fmt_count(lk.get('nhat_corrected'))} is corrected for linkage error, this curve "
+                             "is not"))
     try:
         out["plot"] = plots.assumption_plot(psi, nh, usual=_f(ia.get("nhat")), observed=obs if math.isfinite(obs)
                                             else None, bounds=[_f(v) for v in conf] if conf[0] is not None else None,
