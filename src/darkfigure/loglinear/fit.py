@@ -146,14 +146,14 @@ def irls_poisson(
             # weights of cells heading to 0 (MLE on the boundary) make X'WX near-singular
             bnew = np.linalg.lstsq(a, b, rcond=1e-13)[0]
         eta_new = xs @ bnew
-        mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
+        mu_new = np.exp(np.clip(eta_new, -700.0, 300.0))  # never 0 (z finite); ≤ 1e130 (X'Wz finite)
         dev_new = dev_of(mu_new)
         # step-halving keeps Newton from overshooting (deviance must not increase)
         step = 0
         while (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-12) + 1e-12) and it > 0 and step < 30:
             bnew = 0.5 * (bnew + bsmall)
             eta_new = xs @ bnew
-            mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
+            mu_new = np.exp(np.clip(eta_new, -700.0, 300.0))
             dev_new = dev_of(mu_new)
             step += 1
         change = abs(dev_new - dev) / (abs(dev_new) + 0.1)
