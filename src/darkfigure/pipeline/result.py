@@ -44,6 +44,9 @@ class Estimate:
         ``group, level, observed, nhat, lower, upper``: total, every covariate level
         and every pair of levels (and with a year column each level by year).
     bootstrap : BootstrapResult or None
+        The estimator's own bootstrap on the histories as given. With a linkage correction
+        these are the *as-linked* replicates (``result.json`` ``bootstrap`` describes them);
+        the pooled replicates behind the corrected interval are ``linkage.bootstrap``.
     profile : object or None
         The profile-likelihood interval, when computed.
     warnings : list of str
