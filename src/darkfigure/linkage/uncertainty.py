@@ -135,12 +135,9 @@ class LinkageEstimate:
         is that of the as-linked persons.
     draw_nhat : ndarray, shape (D,)
         N̂ of each draw.
-    replicates : ndarray or None
-        The pooled replicates (draws x replicates per draw) behind the interval.
-    bootstrap : BootstrapResult or None
-        The estimator's bootstrap carried onto the corrected scale (its replicates are the
-        pooled ones), for the checks that read a bootstrap; the as-linked one stays on
-        the estimate (``Estimate.bootstrap``).
+    replicates, bootstrap : ndarray / BootstrapResult or None
+        The pooled replicates (draws x replicates per draw) behind the interval, and the
+        bootstrap carried onto them; the as-linked one is ``Estimate.bootstrap``.
     seed : int or None
     seconds : float
     warnings : list of str
