@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,27 +10,14 @@ from darkfigure.linkage import simulate_registrations
 from darkfigure.linkage.draw_files import linkage_draw_histories, write_linkage_draws
 from darkfigure.linkage.link_run import LinkRun
 from darkfigure.strata import estimate_strata
+from synthetic_pairs import true_pairs
 
 
 @pytest.fixture(scope="module")
 def run():
     """A link run without Splink: every true pair scored 0.8, and random false pairs scored 0.3."""
-    rs = simulate_registrations("clearing_house", seed=3, population=1500)
-    regs = rs.registrations.reset_index(drop=True)
-    truth = regs["true_person_id"].astype(str).to_numpy()
-    groups = pd.Series(np.arange(len(regs))).groupby(truth).apply(list)
-    left, right = np.array([(a, b) for g in groups if len(g) > 1 for a, b in combinations(sorted(g), 2)]).T
-    rng = np.random.default_rng(0)
-    fl, fr = rng.integers(0, len(regs), 200), rng.integers(0, len(regs), 200)
-    keep = (truth[fl] != truth[fr]) & (fl < fr)
-    records = pd.DataFrame({
-        "organisation": regs["organisation"].astype(str), "record_id": regs["record_id"].astype(str),
-        "registration_date": regs["registration_date"].astype(str),
-        "has_date_of_birth": regs["date_of_birth"].notna().to_numpy(), "sex": regs["sex"],
-    })
-    pairs = pd.DataFrame({"record_l": np.r_[left, fl[keep]], "record_r": np.r_[right, fr[keep]],
-                          "match_probability": np.r_[np.full(left.size, 0.8), np.full(int(keep.sum()), 0.3)]})
-    return LinkRun(records, pairs, 0.5)
+    tp = true_pairs(3, 1500, 200)
+    return LinkRun(tp.records, tp.pairs(0.8, 0.3), 0.5)
 
 
 def test_draws_are_seeded_histories_that_differ_from_each_other(run):

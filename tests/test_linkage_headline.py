@@ -1,7 +1,6 @@
 """One headline per run with a linkage correction (tester report 5: H1, H2, M1, M2, L13)."""
 
 import json
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -9,31 +8,15 @@ import pytest
 
 from darkfigure.errors import DataError
 from darkfigure.estimation import estimate
-from darkfigure.linkage.synthetic import simulate_registrations
 from darkfigure.linkage.uncertainty import LinkRun
+from synthetic_pairs import true_pairs
 
 
 @pytest.fixture(scope="module")
 def shaky_run():
     """Registrations whose true pairs have p = 0.9 and random false pairs p = 0.3 (synthetic, no Splink)."""
-    rs = simulate_registrations("clearing_house", seed=5, population=3000)
-    regs = rs.registrations.reset_index(drop=True)
-    truth = regs["true_person_id"].astype(str).to_numpy()
-    groups = pd.Series(np.arange(len(regs))).groupby(truth).apply(list)
-    pl = [(a, b) for g in groups if len(g) > 1 for a, b in combinations(sorted(g), 2)]
-    left, right = np.array(pl).T
-    rng = np.random.default_rng(0)
-    fl, fr = rng.integers(0, len(regs), 300), rng.integers(0, len(regs), 300)
-    keep = (truth[fl] != truth[fr]) & (fl < fr)
-    records = pd.DataFrame({
-        "organisation": regs["organisation"].astype(str), "record_id": regs["record_id"].astype(str),
-        "registration_date": regs["registration_date"].astype(str),
-        "has_date_of_birth": regs["date_of_birth"].notna().to_numpy(),
-        "sex": regs["sex"].astype(str).str[0].str.lower(),
-    })
-    pairs = pd.DataFrame({"record_l": np.r_[left, fl[keep]], "record_r": np.r_[right, fr[keep]],
-                          "match_probability": np.r_[np.full(left.size, 0.9), np.full(keep.sum(), 0.3)]})
-    return LinkRun(records, pairs, 0.5)
+    tp = true_pairs(5, 3000, 300, sex=lambda s: s.astype(str).str[0].str.lower())
+    return LinkRun(tp.records, tp.pairs(0.9, 0.3), 0.5)
 
 
 def test_averaged_interval_is_corrected_as_one_estimator(shaky_run, tmp_path):

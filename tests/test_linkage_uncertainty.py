@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from darkfigure.linkage.uncertainty import (
     expected_link_errors_total,
     resolve_linkage,
 )
+from synthetic_pairs import true_pairs
 
 
 # ----------------------------------------------------------------------------- pure statistics
@@ -113,24 +113,11 @@ def test_calibration_table_bins():
 @pytest.fixture(scope="module")
 def known_run():
     """Registrations with their true links as scored pairs: p = 1 for every true pair, and false pairs."""
-    rs = simulate_registrations("clearing_house", seed=5, population=3000)
-    regs = rs.registrations.reset_index(drop=True)
-    truth = regs["true_person_id"].astype(str).to_numpy()
-    groups = pd.Series(np.arange(len(regs))).groupby(truth).apply(list)
-    pl = [(a, b) for g in groups if len(g) > 1 for a, b in combinations(sorted(g), 2)]
-    left, right = np.array(pl).T
-    rng = np.random.default_rng(0)
-    fl = rng.integers(0, len(regs), 300)
-    fr = rng.integers(0, len(regs), 300)
-    keep = (truth[fl] != truth[fr]) & (fl < fr)
-    records = pd.DataFrame({
-        "organisation": regs["organisation"].astype(str), "record_id": regs["record_id"].astype(str),
-        "registration_date": regs["registration_date"].astype(str),
-        "has_date_of_birth": regs["date_of_birth"].notna().to_numpy(), "sex": regs["sex"],
-    })
+    tp = true_pairs(5, 3000, 300)
+    regs = tp.regs
     plain = regs.drop(columns=["first_name", "surname", "date_of_birth"])
     _, ht = persons_from_links(plain, regs["true_person_id"], covariates=["sex"])
-    return records, left, right, fl[keep], fr[keep], ht
+    return tp.records, tp.left, tp.right, tp.false_l, tp.false_r, ht
 
 
 def _run(known_run, p_true, p_false):
