@@ -69,9 +69,34 @@ def side_by_side(title: str, jobs: dict[str, list[str]], runs: int = 3, show=Non
     Prints each run with the machine load before it, the medians, and last the ratio of
     the first job's median to every other's (the first is the R peer; ``ratios=False``: none). `show(name, output)`
     picks what to print of a run's output (default: the last line). Returns the medians.
-    Nothing is asserted: a failing run is printed with its exit code.
+    Nothing is asserted: a failing run is printed with its exit code. With the environment
+    variable ``DARKFIGURE_BENCH_BUSY=N``, N CPU-bound processes run throughout (the loaded goal
+    of issue 13: two other CPU-bound processes on the machine), and every line says so.
     """
-    print(f"== {title}: whole process, {runs} runs each, alternating ({load()} at start)")
+    busy = _start_busy()
+    try:
+        return _side_by_side(title, jobs, runs, show, ratios, busy)
+    finally:
+        for b in busy:
+            b.kill()
+
+
+# the issue's loaded goal: "with two other CPU-bound processes running" (DARKFIGURE_BENCH_BUSY=2)
+_BURN = "while True: pass"
+
+
+def _start_busy() -> list[subprocess.Popen]:
+    """Start ``DARKFIGURE_BENCH_BUSY`` CPU-bound Python processes (default 0) for the duration of a comparison."""
+    n = int(os.environ.get("DARKFIGURE_BENCH_BUSY", "0") or 0)
+    return [subprocess.Popen([sys.executable, "-c", _BURN]) for _ in range(n)]
+
+
+def _side_by_side(title, jobs, runs, show, ratios, busy) -> dict[str, float]:
+    """:func:`side_by_side`'s body, with `busy` CPU-bound processes running beside it."""
+    extra = f"; {len(busy)} other CPU-bound processes running" if busy else ""
+    if busy:
+        time.sleep(2.0)  # let the burners take their share before the first run
+    print(f"== {title}: whole process, {runs} runs each, alternating ({load()} at start{extra})")
     for name, argv in jobs.items():
         print(f"  {name}: {' '.join(str(a) for a in argv)}")
     times: dict[str, list[float]] = {k: [] for k in jobs}
@@ -93,7 +118,8 @@ def side_by_side(title: str, jobs: dict[str, list[str]], runs: int = 3, show=Non
     for k in names:
         print(f"  median {k:>11}: {med[k]:8.2f} s  (runs {', '.join(f'{t:.2f}' for t in times[k])}); "
               f"cpu median {statistics.median(cpus[k]):.2f} s")
-    load_txt = f"load {min(loads):.1f}-{max(loads):.1f} (1-min average before each run) on {os.cpu_count()} cores"
+    load_txt = (f"load {min(loads):.1f}-{max(loads):.1f} (1-min average before each run) on {os.cpu_count()} cores"
+                f"{extra}")
     print(f"  ({load_txt})")
     for k in names[1:] if ratios else []:
         print(f"RATIO {title}: {names[0]} / {k} = {med[names[0]] / med[k]:.1f}x "
