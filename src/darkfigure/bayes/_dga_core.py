@@ -190,32 +190,37 @@ class Plan:
         self.exact = np.concatenate(exact) if exact else np.zeros(0, dtype=np.int64)
         xs = [nm[self.exact].astype(float)]
         ws = [widths[self.exact]]
-        self.blocks = []
         t = np.cos(np.pi * np.arange(NODES) / (NODES - 1))[::-1]  # Chebyshev-Lobatto on [-1, 1], increasing
         bw = np.ones(NODES)
         bw[1::2] = -1
         bw[[0, -1]] *= 0.5  # barycentric weights of the Lobatto points (Berrut & Trefethen 2004)
         first = self.exact.shape[0]
-        for a, b in spans:
-            lo, hi = float(nm[a]), float(nm[b - 1])
-            xs.append(lo + (t + 1) * 0.5 * (hi - lo))
-            ws.append(np.full(NODES, widths[a]))
-            u = (nm[a:b].astype(float) - lo) / (hi - lo) * 2 - 1
-            d = u[:, None] - t[None, :]
-            on = d == 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                c = bw / d
-                c /= c.sum(axis=1, keepdims=True)
-            hit = on.any(axis=1)
-            c[hit] = on[hit]
-            self.blocks.append((a, b, first, c))
-            first += NODES
+        nb = len(spans)
+        starts = np.array([a for a, _ in spans], dtype=np.int64)
+        stops = np.array([b for _, b in spans], dtype=np.int64)
+        lo, hi = nm[starts].astype(float) if nb else np.zeros(0), nm[stops - 1].astype(float) if nb else np.zeros(0)
+        xs.append((lo[:, None] + (t + 1)[None, :] * 0.5 * (hi - lo)[:, None]).ravel())
+        ws.append(np.repeat(widths[starts], NODES))
+        # every block's points at once: position u in [-1, 1] within its block, then the cardinal functions
+        lens = stops - starts
+        blk = np.repeat(np.arange(nb), lens)
+        pts = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(starts, lens)
+        u = (nm[pts] - lo[blk]) / (hi - lo)[blk] * 2 - 1
+        d = u[:, None] - t[None, :]
+        on = d == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = bw / d
+            c /= c.sum(axis=1, keepdims=True)
+        hit = on.any(axis=1)
+        c[hit] = on[hit]
+        offs = np.concatenate([[0], np.cumsum(lens)])
+        self.blocks = [(int(starts[i]), int(stops[i]), first + i * NODES, c[offs[i]:offs[i + 1]]) for i in range(nb)]
         self.x = np.concatenate(xs)
         self.w = np.concatenate(ws)
         # quadrature: the sum over a block's points of a function interpolated from its nodes
         self.q = np.ones(self.x.shape[0])
-        for _a, _b, f, c in self.blocks:
-            self.q[f:f + NODES] = c.sum(axis=0)
+        if nb:
+            self.q[first:] = np.add.reduceat(c, offs[:-1], axis=0).ravel()
 
     @staticmethod
     def _blocks_of_run(nm, s, e, exact, spans) -> None:
