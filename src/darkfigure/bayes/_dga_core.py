@@ -15,8 +15,9 @@ grid point (822 graphs x 40,000 points for 5 lists):
   singularity is at least ``1/RATIO`` half-lengths away, so Chebyshev interpolation of degree
   ``NODES - 1`` converges like ``rho^-NODES`` with ``rho >= 2/RATIO + 1 = 9`` (here ~1e-15 relative;
   Trefethen 2013, *Approximation Theory and Approximation Practice*, thm 8.2).
-  The points where such a block would hold fewer than ``2 * NODES`` grid points (small ``m``) are
-  evaluated one by one.
+  Block lengths are ``MIN_BLOCK = 4 * NODES`` grid points times powers of sqrt(2) (so that blocks
+  share their interpolation matrices); where no block is allowed that long (small ``m``) the points
+  are evaluated one by one.
 * The graphs are evaluated at the Chebyshev (Lobatto) nodes of every block only (a sparse product
   of the ``(n_graphs, 2^k)`` clique/separator coefficient matrix and the ``(2^k, n_nodes)`` matrix of
   per-subset log terms); the model-averaged log posterior ``log sum_g exp(l_g)`` is then interpolated
@@ -163,18 +164,44 @@ class Model:
 
 
 # ---------------------------------------------------------------------------- interpolation plan
+_T = np.cos(np.pi * np.arange(NODES) / (NODES - 1))[::-1]  # Chebyshev-Lobatto points on [-1, 1], increasing
+_BW = np.where(np.arange(NODES) % 2, -1.0, 1.0) * np.where((np.arange(NODES) % (NODES - 1)) == 0, 0.5, 1.0)
+#: shortest block (grid points): from 3 NODES on, every node's quadrature weight (_cardinal) is positive
+MIN_BLOCK = 4 * NODES
+#: block lengths used: MIN_BLOCK times powers of sqrt(2), so that blocks share their cardinal matrices
+_LENGTHS = np.unique(np.round(MIN_BLOCK * 2 ** (np.arange(60) / 2))).astype(np.int64)
+_CARDINAL: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _cardinal(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cardinal functions of the Chebyshev-Lobatto nodes at p equispaced points of [-1, 1], shape (p, NODES)
+    (barycentric formula, Berrut & Trefethen 2004), and their sums over the points, shape (NODES,)."""
+    if p not in _CARDINAL:
+        u = np.linspace(-1.0, 1.0, p)
+        d = u[:, None] - _T[None, :]
+        on = d == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = _BW / d
+            c /= c.sum(axis=1, keepdims=True)
+        hit = on.any(axis=1)
+        c[hit] = on[hit]
+        _CARDINAL[p] = (c, c.sum(axis=0))
+    return _CARDINAL[p]
+
+
 class Plan:
     """Where the graphs are evaluated on a grid: the points taken one by one and the interpolation blocks.
 
-    Attributes: ``x`` (node positions in m, shape (n_nodes,)) with their ``w`` (widths); ``exact`` (grid
-    indices evaluated directly, their nodes first in ``x``); ``blocks``: list of (grid start, grid stop,
-    first node, cardinal matrix of shape (stop - start, NODES)).
+    Attributes: ``exact`` (grid indices evaluated directly); ``blocks`` (list of (grid start, grid stop));
+    ``keys`` (per block: first and last m, width: blocks with equal keys have equal nodes); ``x`` and ``w``
+    (positions in m and widths of the nodes: the exact points first, then NODES per block).
     """
 
     def __init__(self, nm: np.ndarray, widths: np.ndarray, smooth: bool):
         m_total = nm.shape[0]
+        self.size = m_total
         exact: list[np.ndarray] = []
-        spans: list[tuple[int, int]] = []
+        self.blocks: list[tuple[int, int]] = []
         if not smooth:
             exact.append(np.arange(m_total))
         else:
@@ -185,70 +212,45 @@ class Plan:
                     h = nm[e] - nm[s]
                     stop = np.flatnonzero((np.diff(nm[s:]) != h) | (widths[s + 1:] != widths[s]))
                     e = s + 1 + (int(stop[0]) if stop.size else m_total - s - 1)
-                self._blocks_of_run(nm, s, e, exact, spans)
+                self._blocks_of_run(nm, s, e, exact, self.blocks)
                 s = e
         self.exact = np.concatenate(exact) if exact else np.zeros(0, dtype=np.int64)
-        xs = [nm[self.exact].astype(float)]
-        ws = [widths[self.exact]]
-        t = np.cos(np.pi * np.arange(NODES) / (NODES - 1))[::-1]  # Chebyshev-Lobatto on [-1, 1], increasing
-        bw = np.ones(NODES)
-        bw[1::2] = -1
-        bw[[0, -1]] *= 0.5  # barycentric weights of the Lobatto points (Berrut & Trefethen 2004)
-        first = self.exact.shape[0]
-        nb = len(spans)
-        starts = np.array([a for a, _ in spans], dtype=np.int64)
-        stops = np.array([b for _, b in spans], dtype=np.int64)
-        lo, hi = nm[starts].astype(float) if nb else np.zeros(0), nm[stops - 1].astype(float) if nb else np.zeros(0)
-        xs.append((lo[:, None] + (t + 1)[None, :] * 0.5 * (hi - lo)[:, None]).ravel())
-        ws.append(np.repeat(widths[starts], NODES))
-        # every block's points at once: position u in [-1, 1] within its block, then the cardinal functions
-        lens = stops - starts
-        blk = np.repeat(np.arange(nb), lens)
-        pts = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(starts, lens)
-        u = (nm[pts] - lo[blk]) / (hi - lo)[blk] * 2 - 1
-        d = u[:, None] - t[None, :]
-        on = d == 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            c = bw / d
-            c /= c.sum(axis=1, keepdims=True)
-        hit = on.any(axis=1)
-        c[hit] = on[hit]
-        offs = np.concatenate([[0], np.cumsum(lens)])
-        self.blocks = [(int(starts[i]), int(stops[i]), first + i * NODES, c[offs[i]:offs[i + 1]]) for i in range(nb)]
-        self.x = np.concatenate(xs)
-        self.w = np.concatenate(ws)
-        # quadrature: the sum over a block's points of a function interpolated from its nodes
-        self.q = np.ones(self.x.shape[0])
-        if nb:
-            self.q[first:] = np.add.reduceat(c, offs[:-1], axis=0).ravel()
+        a = np.array([blk[0] for blk in self.blocks], dtype=np.int64)
+        b = np.array([blk[1] for blk in self.blocks], dtype=np.int64)
+        lo, hi = nm[a].astype(float), nm[b - 1].astype(float)
+        self.keys = list(zip(lo.tolist(), hi.tolist(), widths[a].tolist()))
+        self.x = np.concatenate([nm[self.exact].astype(float),
+                                 (lo[:, None] + (_T + 1)[None, :] * 0.5 * (hi - lo)[:, None]).ravel()])
+        self.w = np.concatenate([widths[self.exact], np.repeat(widths[a], NODES)])
 
     @staticmethod
-    def _blocks_of_run(nm, s, e, exact, spans) -> None:
+    def _blocks_of_run(nm, s, e, exact, blocks) -> None:
         h = int(nm[s + 1] - nm[s]) if e - s > 1 else 1
         i = s
         while i < e:
-            p = int(RATIO * nm[i] // h) + 1  # points in a block starting at nm[i]
-            if p < 2 * NODES:
+            allowed = int(RATIO * nm[i] // h) + 1  # the longest block starting at nm[i] (module docstring)
+            if allowed < MIN_BLOCK:
                 # too close to m = 0 to interpolate: points one by one up to where blocks are long enough
-                j = min(e, i + max(1, int(math.ceil((2 * NODES * h / RATIO - nm[i]) / h))))
+                j = min(e, i + max(1, int(math.ceil((MIN_BLOCK * h / RATIO - nm[i]) / h))))
                 exact.append(np.arange(i, j))
                 i = j
                 continue
+            p = int(_LENGTHS[np.searchsorted(_LENGTHS, allowed, side="right") - 1])
             j = min(e, i + p)
-            if j - i < 2 * NODES:
+            if j - i < MIN_BLOCK:
                 exact.append(np.arange(i, j))
             else:
-                spans.append((i, j))
+                blocks.append((i, j))
             i = j
 
     def interpolate(self, values: np.ndarray) -> np.ndarray:
         """Values at the nodes, shape (R, n_nodes), to every grid point, shape (R, M)."""
-        m_total = sum(b - a for a, b, _, _ in self.blocks) + self.exact.shape[0]
-        out = np.empty((values.shape[0], m_total))
+        out = np.empty((values.shape[0], self.size))
         ne = self.exact.shape[0]
         out[:, self.exact] = values[:, :ne]
-        for a, b, f, c in self.blocks:
-            out[:, a:b] = values[:, f:f + NODES] @ c.T
+        for i, (a, b) in enumerate(self.blocks):
+            f = ne + i * NODES
+            out[:, a:b] = values[:, f:f + NODES] @ _cardinal(b - a)[0].T
         return out
 
 
@@ -262,27 +264,57 @@ def logsumexp(a: np.ndarray, axis: int | None = None):
     return float(s.reshape(())) if axis is None else np.squeeze(s, axis=axis)
 
 
-def evaluate(model: Model, nm: np.ndarray, widths: np.ndarray, chunk: int = 4096):
+def _at_nodes(model: Model, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All graphs at the nodes x (widths w): ``exp(l - colmax)`` of shape (G, n), colmax (n,), and the log of
+    the sum over the graphs (n,)."""
+    lw = model.coef @ model.components(x)
+    lw += model.common(x, w)[None, :]
+    colmax = lw.max(axis=0)
+    colmax[~np.isfinite(colmax)] = 0.0  # a node where the prior is zero stays -inf
+    lw -= colmax
+    np.exp(lw, out=lw)  # one exponential per graph and node: the sums over graphs and over nodes share it
+    with np.errstate(divide="ignore"):
+        return lw, colmax, colmax + np.log(lw.sum(axis=0))
+
+
+def _weighted_log_sums(e: np.ndarray, colmax: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """log of sum_j q_j exp(l_gj) per graph, from :func:`_at_nodes`' pieces."""
+    top = colmax.max()
+    with np.errstate(divide="ignore"):
+        return np.log(e @ (q * np.exp(colmax - top))) + top
+
+
+def evaluate(model: Model, nm: np.ndarray, widths: np.ndarray, cache: dict | None = None, chunk: int = 4096):
     """Log posterior (unnormalised) summed over the graphs per grid point, shape (M,), and summed over the
-    grid per graph, shape (G,); and the :class:`Plan` used (its node values of every graph are not kept)."""
+    grid per graph, shape (G,); and the :class:`Plan` used.
+
+    `cache` (a dict kept by the caller while the automatic grid widens) holds each block's node values and
+    per-graph sums by the block's key, so that the blocks a wider grid shares with the last one (its exact
+    part) are not evaluated again.
+    """
     plan = Plan(nm, widths, model.smooth)
-    g = model.coef.shape[0]
-    log_node = np.empty(plan.x.shape[0])
-    log_pg = np.full(g, -np.inf)
-    for s in range(0, plan.x.shape[0], chunk):
-        x, w = plan.x[s:s + chunk], plan.w[s:s + chunk]
-        lw = model.coef @ model.components(x)
-        lw += model.common(x, w)[None, :]
-        colmax = lw.max(axis=0)
-        colmax[~np.isfinite(colmax)] = 0.0  # a node where the prior is zero stays -inf
-        lw -= colmax
-        np.exp(lw, out=lw)  # one exponential per graph and node: the sums over graphs and over nodes share it
-        top = colmax.max()
-        with np.errstate(divide="ignore"):
-            log_node[s:s + chunk] = colmax + np.log(lw.sum(axis=0))
-            log_pg = np.logaddexp(log_pg, top + np.log(lw @ (plan.q[s:s + chunk] * np.exp(colmax - top))))
-    log_pn = plan.interpolate(log_node[None, :])[0]
-    return log_pn, log_pg, plan
+    cache = {} if cache is None else cache
+    ne = plan.exact.shape[0]
+    log_exact = np.empty(ne)
+    log_pg = np.full(model.coef.shape[0], -np.inf)
+    for s in range(0, ne, chunk):  # the points taken one by one
+        t = min(ne, s + chunk)
+        e, colmax, log_exact[s:t] = _at_nodes(model, plan.x[s:t], plan.w[s:t])
+        log_pg = np.logaddexp(log_pg, _weighted_log_sums(e, colmax, np.ones(colmax.shape[0])))
+    todo = [i for i, key in enumerate(plan.keys) if key not in cache]
+    per = max(1, chunk // NODES)
+    for s in range(0, len(todo), per):  # the blocks not met on a narrower grid, several at a time
+        group = todo[s:s + per]
+        idx = np.concatenate([ne + i * NODES + np.arange(NODES) for i in group])
+        e, colmax, log_node = _at_nodes(model, plan.x[idx], plan.w[idx])
+        for j, i in enumerate(group):
+            sl = slice(j * NODES, (j + 1) * NODES)
+            a, b = plan.blocks[i]
+            cache[plan.keys[i]] = (log_node[sl].copy(), _weighted_log_sums(e[:, sl], colmax[sl], _cardinal(b - a)[1]))
+    node_vals = np.concatenate([log_exact, *(cache[key][0] for key in plan.keys)])
+    for key in plan.keys:
+        log_pg = np.logaddexp(log_pg, cache[key][1])
+    return plan.interpolate(node_vals[None, :])[0], log_pg, plan
 
 
 def auto_grid(top: int, max_points: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -360,9 +392,10 @@ def posterior(model: Model, nmissing: np.ndarray | None, *, level: float, n_top:
         log_pn, log_pg, plan = evaluate(model, nm, widths)
     else:
         top = max(2000, 20 * int(round(model.n)))
+        cache: dict = {}
         while True:
             nm, widths, step = auto_grid(top, int(max_points))
-            log_pn, log_pg, plan = evaluate(model, nm, widths)
+            log_pn, log_pg, plan = evaluate(model, nm, widths, cache)
             total = logsumexp(log_pn)
             if not np.isfinite(total):
                 break
