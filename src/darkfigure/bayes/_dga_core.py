@@ -108,8 +108,9 @@ def pattern_counts(codes: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
 class Model:
     """Graph-independent pieces of the log posterior for counts y (shape (2^k,)) and delta.
 
-    ``log_prior`` is a function of N (ndarray) or None for dga's default ``-log N``; ``smooth`` says
-    whether the prior may be interpolated (the built-in ones; a user's function is evaluated at every point).
+    ``log_prior`` is a function of N (ndarray of floats) returning the log prior (:func:`log_prior_fn`);
+    ``smooth`` says whether it may be interpolated between nodes (the built-in priors; a user's function is
+    evaluated at every grid point).
     """
 
     def __init__(self, y: np.ndarray, k: int, delta: float, log_prior: Callable[[np.ndarray], np.ndarray],

@@ -126,7 +126,7 @@ def estimate(
 
     Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate, or an N̂ the data do not bound).
     """
-    if method != "loglinear":
+    if method.strip().lower() != "loglinear":
         from .common import _read
         from .lean import estimate_method
 

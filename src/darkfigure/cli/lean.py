@@ -229,7 +229,7 @@ def estimate_method(method: str, level: float, read, unused: dict[str, bool]) ->
     from .common import _fail
 
     m = method.strip().lower()
-    if m not in METHODS:
+    if m not in METHODS or m == "loglinear":
         _fail(f"--method must be one of {', '.join(METHODS)}, not {method!r}")
     given = [k for k, v in unused.items() if v]
     if given:
