@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 import sys
 
+# first: answers `estimate FILE.csv --method dga` before typer loads (see cli/lean.py)
+from . import lean as _lean  # noqa: F401
+
+# isort: split
 import typer
 from rich.markup import escape
 

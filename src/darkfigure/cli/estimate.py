@@ -54,6 +54,11 @@ from .report import _write_report
 
 def estimate(
     data: DataArg,
+    method: Annotated[
+        str,
+        typer.Option(help="loglinear (log-linear models: the search, --model, --ci) or dga (Bayesian model averaging "
+                     "over decomposable graphs, 3-5 lists: posterior median and credible interval, as R's dga)."),
+    ] = "loglinear",
     lists: ListsOpt = None,
     covariates: CovariatesOpt = None,
     count: CountOpt = "count",
@@ -121,6 +126,21 @@ def estimate(
 
     Exit codes: 0 an estimate, 2 bad input, 3 the data cannot identify N (no estimate, or an N̂ the data do not bound).
     """
+    if method.strip().lower() != "loglinear":
+        from .common import _read
+        from .lean import estimate_method
+
+        estimate_method(method, level, lambda: _read(data, lists, covariates, count, drop_empty_lists, missing, sheet),
+                        {"--year": year is not None, "--year-degree": year_degree is not None,
+                         "--search": search is not None, "--criterion": criterion is not None,
+                         "--max-order": max_order is not None, "--model": model is not None, "--ci": ci != "averaged",
+                         "--reps": reps is not None, "--seed": seed is not None, "--pthresh": pthresh is not None,
+                         "--percentile": percentile, "--jobs": jobs is not None,
+                         "--structural-zeros": structural_zeros is not None, "--missing em": missing.lower() == "em",
+                         "--linkage": linkage is not None, "--linkage-draws": linkage_draws != 50,
+                         "--linkage-reps": linkage_reps != 20, "--assumption-range": assumption_range != "0.5,2",
+                         "--pooling": pooling != "none", "--out": out is not None, "--report": report,
+                         "--overwrite": overwrite})
     from ..estimation import estimate as run
 
     _check_year_degree(year, year_degree)
