@@ -69,6 +69,9 @@ class StrataResult:
         if self.settings["method"] == "loglinear":
             how = ms.get("ci") or "parametric"
             model = ms.get("model") or ("main effects" if ms.get("search") == "none" else f"search {ms.get('search')}")
+            joint = self.settings.get("model_search")
+            if joint:  # one model chosen across strata (pooled.py), fitted per stratum
+                model = " / ".join(dict.fromkeys(str(m) for m in joint["models"] if m)) + " (chosen jointly across strata)"
         else:
             how, model = "credible", "latent classes"
         groups = self.totals[list(FRAME_COLUMNS)].copy() if len(self.totals) else None
