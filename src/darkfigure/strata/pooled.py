@@ -12,7 +12,8 @@ all of them instead. Here:
   ``max_order``, 2 by default as Cruyff's scope); the chosen one is fitted in every stratum on
   that stratum's own table with **stratum-specific parameters** (so the strength of an
   interaction may differ between strata, its presence may not); lists with no record in a
-  stratum (left out of its fit, or structural zeros) drop out of that stratum's terms;
+  stratum (left out of its fit, or structural zeros) drop out of that stratum's terms, and a
+  stratum left with two lists gets main effects (the only two-list model that identifies N̂);
 * a candidate's score (``scoring="joint"``, the default) is the BIC of the one log-linear model
   of all strata that the monitor fits: stratum-specific intercepts and list main effects (list x
   stratum terms) and the candidate's interactions **common** to all strata, penalty log(n) per
@@ -90,8 +91,8 @@ class PooledChoice:
         return self.model.label()
 
     def terms_for(self, lists: Sequence[str]) -> str | None:
-        """The chosen interactions among `lists` as a ``--model`` string (``"A:B,B:C"``), None for main effects."""
-        return restrict_terms(self.model, lists)
+        """The chosen model in a stratum that fits `lists` (:func:`stratum_terms`), as a ``--model`` string."""
+        return stratum_terms(self.model, lists)
 
 
 def restrict_terms(model: LogLinearModel, lists: Sequence[str]) -> str | None:
@@ -104,6 +105,16 @@ def restrict_terms(model: LogLinearModel, lists: Sequence[str]) -> str | None:
     order = {v: i for i, v in enumerate(model.variables)}
     terms = sorted((t for t in model.interactions if set(t) <= keep), key=lambda t: (len(t), [order[v] for v in t]))
     return ",".join(":".join(t) for t in terms) or None
+
+
+def stratum_terms(model: LogLinearModel, lists: Sequence[str]) -> str | None:
+    """The model a stratum that fits `lists` gets from the jointly chosen `model` (None: main effects).
+
+    Its interactions among `lists` (:func:`restrict_terms`); a stratum with two lists (the others
+    registered nobody there, or cannot) gets main effects, the only model of two lists that
+    identifies N̂.
+    """
+    return restrict_terms(model, lists) if len(lists) >= 3 else None
 
 
 def stratum_table(lists: Sequence[str], cells: np.ndarray, counts: np.ndarray) -> tuple[list[str], CompleteTable]:
@@ -275,7 +286,7 @@ def pooled_search(
 
     def stratum_score(i: int, model: LogLinearModel) -> tuple[float, bool]:
         used, table, n = tables[i]
-        terms = restrict_terms(model, used)
+        terms = stratum_terms(model, used)
         got = memo.get((i, terms))
         if got is None:
             from ..loglinear.terms import parse_terms

@@ -337,7 +337,7 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
     elif pooled:
         joint = s.get("pooled_model")
         warns.append(f"model: {fit.model.label()} (chosen jointly across strata"
-                     + ("" if joint == fit.model.label() else f" as {joint}, without the lists not fitted here") + ")")
+                     + ("" if joint == fit.model.label() else f" as {joint}, restricted to this stratum's lists") + ")")
     p = goodness_of_fit_p(fit)
     if p is not None and p < 0.001:
         warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
