@@ -328,16 +328,21 @@ def pooled_search(
         dev, n_par = joint_deviance(y, mask, bits, zc)
         return dev + pen * n_par
 
-    def score(model: LogLinearModel) -> float:
+    def score(model: LogLinearModel, bound: float = np.inf) -> float:
+        """The candidate's score, inf when it is not admissible; a joint score at or above `bound` (it cannot be
+        chosen) is returned without the identification check (one fit per stratum: the search's main cost)."""
         nonlocal tried
         tried += 1
+        j = joint(model) if scoring == "joint" else None
+        if j is not None and j >= bound:
+            return j
         total = 0.0
         for i in base:
             s, ok = stratum_score(i, model)
             if not ok:
                 return np.inf  # not admissible: it would leave a stratum without N̂
             total += s
-        return total if scoring == "summed" else joint(model)
+        return total if j is None else j
 
     cur, cur_s = start, score(start)
     rows = [{"step": 0, "move": "start", "model": cur.label(), "score": cur_s}]
@@ -347,7 +352,7 @@ def pooled_search(
         moves += [("-", t, cur.drop(t)) for t in cur.droppable()]
         best = None
         for sign, t, m in moves:
-            s = score(m)
+            s = score(m, cur_s if best is None else min(cur_s, best[0]))
             if s < cur_s - 1e-9 and (best is None or s < best[0]):
                 best = (s, sign, t, m)
         if best is None:
