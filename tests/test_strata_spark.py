@@ -37,7 +37,9 @@ def test_spark_same_table_as_local(tmp_path):
         f.to_csv(d / f"imp{i}.csv", index=False)
     small = sim.persons[sim.persons["region"] != "r003"]
     small = pd.concat([small, sim.persons[sim.persons["region"] == "r003"].head(6)])  # a stratum too small
-    for kw in ({"data": small, "reps": 100}, {"data": data, "replicates": d, "reps": 100},
+    # search="pooled": the model is chosen on the driver (per replicate), the strata fit it on the workers
+    for kw in ({"data": small, "reps": 100}, {"data": data, "replicates": d, "reps": 50, "search": "pooled"},
+               {"data": data, "replicates": d, "reps": 100},
                {"data": data, "replicates": d, "method": "lcmcr", "burnin": 200, "samples": 50, "thinning": 5}):
         loc = estimate_strata(by="region,period", seed=7, n_jobs=2, **kw)
         spk = estimate_strata(by="region,period", seed=7, n_jobs=2, engine="spark", cache=tmp_path / "c", **kw)

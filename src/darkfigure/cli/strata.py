@@ -57,8 +57,10 @@ def strata(
     ] = None,
     model: ModelOpt = None,
     search: Annotated[
-        str, typer.Option("--search", help="Log-linear model search per stratum: auto (default, as in estimate: "
-                          "Cruyff's search in a stratum), cruyff, pvalue, exhaustive; none: main effects or --model.")
+        str, typer.Option("--search", help="Log-linear model search: pooled (one model for all strata, chosen by "
+                          "the BIC of one model with interactions common to the strata), cruyff, pvalue, exhaustive "
+                          "(a search in each stratum), auto (default: pooled when the median stratum has under 200 "
+                          "persons observed, else Cruyff's search per stratum); none: main effects or --model.")
     ] = "auto",
     ci: Annotated[
         str | None, typer.Option("--ci", help="Log-linear interval: parametric (default with a fixed model) or "
@@ -134,6 +136,11 @@ def strata(
                   _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), share,
                   f"{r['strata_left_out']:,}")
     console.print(t)
+    ms = res.settings.get("model_search")
+    if ms:  # one model chosen across strata: say which, and why (auto's rule)
+        models = " / ".join(dict.fromkeys(str(m) for m in ms["models"] if m)) or "none (no stratum to fit)"
+        console.print(f"Model of every stratum, chosen jointly across {max(ms['strata_searched']):,} strata "
+                      f"({escape(ms['why'])}): {escape(models)}")
     tot = res.totals.iloc[0] if len(res.totals) else None
     if (tot is not None and res.settings.get("total_bias") == "correct"
             and tot.get("bootstrap_bias") == tot.get("bootstrap_bias")):

@@ -26,6 +26,7 @@ the draws and ``T = W + (1 + 1/M) B`` (on the N scale).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,11 @@ def _sort_keys(keys):
 _LOGLINEAR_ONLY = {"model": None, "search": "auto", "ci": None, "reps": 500, "criterion": None,
                    "total_bias": "correct"}
 _LCMCR_ONLY = {"K": None, "burnin": 10000, "samples": 1000, "thinning": 100, "chains": 2}
-#: a search in at least this many strata whose median observed count is below _SMALL_STRATUM is warned about
+#: a search per stratum in at least this many strata whose median observed count is below _SMALL_STRATUM is warned
+#: about; ``--search auto`` chooses one model jointly across strata (pooled.py) when the median is below _SMALL_STRATUM
 _SMALL_SEARCHED_STRATA, _SMALL_STRATUM = 20, 200
+#: --search values of the log-linear model in strata: estimate's, and "pooled" (one model across strata)
+_SEARCHES = ("auto", "pooled", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none")
 _OPTION_NAMES = {"K": "--K", "total_bias": "--total-bias"}
 
 
@@ -110,6 +114,58 @@ class StrataInterrupted(KeyboardInterrupt):
                     "nothing is kept; a rerun starts over")
         return (f"interrupted: {self.done:,} of {self.total:,} strata kept in the cache; rerun the same command "
                 "to resume")
+
+
+def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: str | None, lists_all: tuple, M: int,
+                   criterion: str | None, max_ratio: float) -> tuple[list[Unit], dict, dict | None]:
+    """Decide whether one model is chosen across strata, choose it per replicate of the data, and give every unit it.
+
+    The rule of ``--search auto``: one model across strata (:func:`~darkfigure.strata.pooled.pooled_search`)
+    when at least 2 strata can be fitted (rules 1-3 of :mod:`darkfigure.strata.units`) and their median
+    observed count is below ``_SMALL_STRATUM`` (200), unless ``--ci averaged`` asks for the per-stratum
+    search's model-averaged interval; otherwise Cruyff's search in each stratum, as before.
+
+    Returns the units (with the chosen model, restricted to each unit's lists with records, in their
+    settings and cache keys), the run's method settings and a description for ``settings["model_search"]``
+    (None when each stratum searches its own model).
+    """
+    from .pooled import pooled_search, stratum_terms
+
+    fittable = [u for u in units if quick_verdict(u) is None]
+    sizes = [int(np.sum(u.counts)) for u in fittable]
+    n_strata = len({u.stratum for u in fittable})
+    med = float(np.median(sizes)) if sizes else float("nan")
+    if search == "pooled":
+        why = "--search pooled"
+    elif ci_given != "averaged" and n_strata >= 2 and med < _SMALL_STRATUM:
+        why = (f"--search auto: the median of the {n_strata:,} strata to fit has {med:,.0f} persons observed, under "
+               f"{_SMALL_STRATUM}, where a search in each stratum on its own biases the totals upwards")
+    else:
+        return units, msettings, None
+    msettings = {**msettings, "search": "pooled", "ci": ci_given or "parametric"}
+    crit = (criterion or "bic").lower()
+    choices = []
+    for r in range(M):
+        mine = [u for u in fittable if u.replicate == r]
+        choices.append(pooled_search([(u.lists, u.cells, u.counts) for u in mine], lists_all, criterion=crit,
+                                     max_ratio=max_ratio) if mine else None)
+    out = []
+    for u in units:
+        ch = choices[u.replicate]
+        per_list = (np.asarray(u.cells, dtype=np.int64) * np.asarray(u.counts)[:, None]).sum(axis=0)
+        used = [a for a, c in zip(u.lists, per_list, strict=True) if c > 0]
+        st = {**msettings, "model": None if ch is None else stratum_terms(ch.model, used),
+              "pooled_model": None if ch is None else ch.label}
+        out.append(replace(u, settings=st, key=unit_key(u.lists, u.cells, u.counts, u.method, st, u.seed,
+                                                         __version__)))
+    labels = [None if c is None else c.label for c in choices]
+    info = {"search": "pooled", "why": why, "criterion": crit, "models": labels,
+            "strata_searched": [0 if c is None else c.strata for c in choices],
+            "rule": ("one log-linear model structure for all strata, with stratum-specific parameters: the "
+                     f"stepwise search from main effects that minimises the sum over strata of each stratum's "
+                     f"{crit.upper()}, among models that identify N̂ in every stratum; --search auto does this when "
+                     f"the median stratum to fit has under {_SMALL_STRATUM} persons observed")}
+    return out, msettings, info
 
 
 # ----------------------------------------------------------------------------- front door
@@ -179,12 +235,20 @@ def estimate_strata(
         each stratum is fitted on its lists alone and cannot leave a list out for part of its
         persons (:mod:`darkfigure.strata.zeros` says why; add the column to `by`).
     model, search, ci, reps, criterion
-        Log-linear settings as in :func:`darkfigure.estimation.estimate`. ``search`` defaults to
-        ``auto`` (as ``estimate``; Cruyff's search in a stratum, which has no covariates) and ``ci``
-        to ``averaged`` after a search (the model-averaged bootstrap, which repeats the choice of
-        model in every replicate) and ``parametric`` for a fixed `model` or ``search="none"`` (the
-        main-effects model: cheaper, but N̂ is biased in strata where the lists interact; poorly
-        fitting strata are counted in the warnings); 500 replicates.
+        Log-linear settings as in :func:`darkfigure.estimation.estimate`, and ``search="pooled"``:
+        one model structure for all strata (:func:`darkfigure.strata.pooled.pooled_search`: the
+        stepwise search minimising the BIC of one model of all strata with stratum-specific main
+        effects and interactions common to them), fitted in each stratum with its own parameters
+        and its parametric bootstrap (``ci="parametric"``). ``search`` defaults to ``auto``:
+        ``pooled`` when at least 2 strata can be fitted and their median observed count is under
+        200 (a search in each small stratum on its own biased the totals upwards: +6% over 100
+        strata of 30-150), unless ``ci="averaged"`` is given; otherwise Cruyff's search in each
+        stratum (as ``estimate``'s ``auto`` without covariates). ``settings["model_search"]`` says
+        which model was chosen and why. ``ci`` defaults to ``averaged`` after a per-stratum search
+        (the model-averaged bootstrap, which repeats the choice of model in every replicate) and
+        ``parametric`` for a pooled search, a fixed `model` or ``search="none"`` (the main-effects
+        model: cheaper, but N̂ is biased in strata where the lists interact; poorly fitting strata
+        are counted in the warnings); 500 replicates.
     K, burnin, samples, thinning, chains
         LCMCR settings (K default min(2^J - 1, 15), as verdata).
     min_observed, max_ratio : int, float
@@ -269,7 +333,15 @@ def estimate_strata(
     if method == "loglinear":
         if reps < 20:
             raise ValueError(f"reps (--reps) {reps} is far too few for a bootstrap interval; use 500–1,000")
-        ci = ci or ("parametric" if (model or search == "none") else "averaged")
+        search = (search or "auto").lower()
+        if search not in _SEARCHES:
+            raise ValueError(f"search (--search) must be one of {_SEARCHES}, not {search!r}")
+        if search == "pooled" and not model and ci == "averaged":
+            raise ValueError("--ci averaged repeats a search in every bootstrap replicate of a stratum; --search pooled "
+                             "chooses one model across the strata and gives each stratum the parametric bootstrap of "
+                             "that model (--ci parametric, its default)")
+        ci_given = ci
+        ci = ci or ("parametric" if (model or search in ("none", "pooled")) else "averaged")
         if ci not in ("parametric", "averaged"):
             raise ValueError("ci (--ci) for strata must be 'parametric' or 'averaged' (an interval with draws "
                              "that add up over strata)")
@@ -359,7 +431,14 @@ def estimate_strata(
             units.append(u)
             unit_of[(si, r)] = u
 
-    # ---- run what the cache lacks
+    # ---- one model structure across strata (--search pooled, or auto with small strata): chosen before any fit
+    model_search = None
+    if method == "loglinear" and not model and search in ("auto", "pooled"):
+        units, msettings, model_search = _choose_pooled(units, msettings, search, ci_given, lists_all, M,
+                                                        criterion, max_ratio)
+        if model_search is not None:
+            ci = msettings["ci"]
+
     store = MemoryCache() if cache is None else ResultCache(cache)
     results: dict[tuple[int, int], dict] = {}
     todo = []
@@ -529,7 +608,7 @@ def estimate_strata(
                   "--method lcmcr")
         warnings.append(f"{poor:,} of {n_est:,} estimated strata fit the model poorly (deviance test p < 0.001): "
                         f"their N̂, and so the totals, may be far off; {advice}")
-    searched = method == "loglinear" and not model and msettings.get("search") not in (None, "none")
+    searched = method == "loglinear" and not model and msettings.get("search") not in (None, "none", "pooled")
     est_obs = pd.to_numeric(table.loc[table["status"].eq("estimated"), "observed"], errors="coerce")
     if searched and n_est >= _SMALL_SEARCHED_STRATA and float(est_obs.median()) < _SMALL_STRATUM:
         # measured (benchmarks/strata_bias_study.py small --search auto): a search per small stratum adds terms that
@@ -537,8 +616,9 @@ def estimate_strata(
         warnings.append(
             f"a model is searched in each of {n_est:,} small strata (median {est_obs.median():,.0f} persons observed): "
             "the totals may be biased upwards (in simulations with 100 strata of 30-150 persons and independent "
-            "lists, +6% after the bias correction, the truth covered in 8 of 12); where the lists are independent "
-            "within strata use a fixed model (--search none or --model), or fewer, larger strata")
+            "lists, +6% after the bias correction, the truth covered in 8 of 12); choose one model across the "
+            "strata (--search pooled, which --search auto uses here unless --ci averaged is given), a fixed model "
+            "(--search none or --model), or fewer, larger strata")
     if method == "lcmcr":
         est_w = table.loc[table["status"].eq("estimated"), "warnings"].astype(str)
         unconverged = int(est_w.str.contains("R-hat", regex=False).sum())
@@ -553,7 +633,7 @@ def estimate_strata(
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
                 "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B,
-                "total_bias": total_bias if method == "loglinear" else None,
+                "total_bias": total_bias if method == "loglinear" else None, "model_search": model_search,
                 "structural_zeros": None if zeros is None else [[str(a), str(c), _plain(v)] for a, c, v in
                                                                 zeros.itertuples(index=False)]}
     counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),

@@ -69,6 +69,9 @@ class StrataResult:
         if self.settings["method"] == "loglinear":
             how = ms.get("ci") or "parametric"
             model = ms.get("model") or ("main effects" if ms.get("search") == "none" else f"search {ms.get('search')}")
+            joint = self.settings.get("model_search")
+            if joint:  # one model chosen across strata (pooled.py), fitted per stratum
+                model = " / ".join(dict.fromkeys(str(m) for m in joint["models"] if m)) + " (chosen jointly across strata)"
         else:
             how, model = "credible", "latent classes"
         groups = self.totals[list(FRAME_COLUMNS)].copy() if len(self.totals) else None
@@ -157,7 +160,15 @@ class StrataResult:
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
                 f"estimated N̂ = {t['nhat']:,.0f} ({self.settings['level']:.0%} interval {t['lower']:,.0f} – "
                 f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache"
-                + "".join(f"\n  warning: {w}" for w in self.warnings))
+                + self._model_line() + "".join(f"\n  warning: {w}" for w in self.warnings))
+
+    def _model_line(self) -> str:
+        """The model chosen jointly across strata and why (``--search pooled`` or auto's rule), or ''."""
+        ms = self.settings.get("model_search")
+        if not ms:
+            return ""
+        models = " / ".join(dict.fromkeys(str(m) for m in ms["models"] if m))
+        return f"\n  model of every stratum, chosen jointly across strata ({ms['why']}): {models}"
 
 
 RULE_TEXT = (

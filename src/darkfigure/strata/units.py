@@ -323,7 +323,8 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
     table = CompleteTable(h)
     model = s.get("model")
     fixed = LogLinearModel.make(table.variables, parse_terms(model)) if model else None
-    search = "none" if model else (s.get("search") or "none")
+    pooled = s.get("search") == "pooled"  # the model was chosen jointly across strata (pooled.py): fit it
+    search = "none" if (model or pooled) else (s.get("search") or "none")
     if search in ("auto", "stratified"):
         search = "cruyff"  # a stratum has no covariates: estimate's "auto" is Cruyff's search there
     criterion = (s.get("criterion") or "bic").lower()
@@ -333,6 +334,10 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
         return _NOT_IDENTIFIED
     if srch is not None:
         warns.append(f"model: {fit.model.label()}")
+    elif pooled:
+        joint = s.get("pooled_model")
+        warns.append(f"model: {fit.model.label()} (chosen jointly across strata"
+                     + ("" if joint == fit.model.label() else f" as {joint}, restricted to this stratum's lists") + ")")
     p = goodness_of_fit_p(fit)
     if p is not None and p < 0.001:
         warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
