@@ -293,10 +293,15 @@ def _plain_settings(p: pd.DataFrame):
 
     def related(a: str, b: str) -> str:
         """SQL: names a (left) and b (right) each misspelt once or twice over: two edits apart, the same letters
-        (two transpositions: "cornelai" / "corenlia"), three edits apart in names of 6+ letters, or one part of
-        the other."""
+        (two transpositions: "cornelai" / "corenlia"), three edits apart in names of 6+ letters, one part of
+        the other, or a name of 3 letters that begins or ends the other."""
+        # a first name of 3 letters may be the end of a Vietnamese one ("Thi Hai" / "Hai") or the start of the
+        # full form ("Ben" / "Benjamin"): prefix or suffix only (as an infix "anh" is part of "thithanh" by chance)
+        affix = (f"((length({b}_r) = 3 and (instr({a}_l, {b}_r) = 1 or instr({a}_l, {b}_r) = length({a}_l) - 2)) or "
+                 f"(length({a}_l) = 3 and (instr({b}_r, {a}_l) = 1 or instr({b}_r, {a}_l) = length({b}_r) - 2)))")
         return (f"({two(a, b)} or ({a}_srt_l = {b}_srt_r and length({a}_l) >= 4) or "
-                f"(levenshtein({a}_l, {b}_r) <= 3 and length({a}_l) >= 6 and length({b}_r) >= 6) or {part(a, b)})")
+                f"(levenshtein({a}_l, {b}_r) <= 3 and length({a}_l) >= 6 and length({b}_r) >= 6) or {part(a, b)} or "
+                f"{affix})")
 
     name = cl.CustomComparison(
         output_column_name="name",
