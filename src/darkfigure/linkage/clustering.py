@@ -475,7 +475,8 @@ def _contract_heap(k: int, li: np.ndarray, lj: np.ndarray, w: np.ndarray) -> np.
 
 #: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
 _DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
-               "day off by 1-2", "month off by 1", "same year, one is 1 January", "same year")
+               "day off by 1-2", "month off by 1", "two parts off a little", "same year, one is 1 January",
+               "same year")
 
 
 _BF_CHUNK = 2_000_000
@@ -535,6 +536,7 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
         (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
         (ya == yb) & (ma == mb) & (np.abs(da - db) <= 2),
         (ya == yb) & (da == db) & (np.abs(ma - mb) == 1),
+        (np.abs(ya - yb) <= 2) & (((np.abs(ma - mb) <= 1) & (np.abs(da - db) <= 2)) | ((ma == db) & (da == mb))),
         (ya == yb) & (jan1[a] | jan1[b]),
         ya == yb,
     ]

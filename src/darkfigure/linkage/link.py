@@ -60,9 +60,12 @@ Plaintext comparisons (after the normalisation that pseudonymisation also applie
 ASCII, lower case, letters only, surname particles dropped): the two names together,
 exact, swapped, one exact and the other close (one edit in 5+ letters, or a
 transposition) or similar (one edit; two in names of 6+ letters), both close, both
-similar, one close and the other similar, both within two edits, one exact (both wholly
+similar, one close and the other similar, both within two edits, swapped with one of them
+misspelt, both misspelt in both registrations (two transpositions, three edits in 6+ letters,
+a compound part), one exact (both wholly
 different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day and month
-swapped, year off by one or two, day off by one or two, same year (m fixed at 0.3%, as
+swapped, year off by one or two, day off by one or two, two parts off a little (both
+registrations wrong), same year (m fixed at 0.3%, as
 for wholly different dates; 1 January dates exact apart: a stand-in for an unknown day);
 sex and nationality exact (u among namesakes: a name says the sex and the origin); days between the registrations (within 30, 180, 365 days; more: m
 fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal

@@ -286,6 +286,23 @@ def _plain_settings(p: pd.DataFrame):
         """SQL: names a and b at most two edits apart, both of 3+ letters."""
         return f"(levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 3 and length({b}_r) >= 3)"
 
+    def part(a: str, b: str) -> str:
+        """SQL: the shorter of a (left) and b (right), 4+ letters, is part of the other, and they differ."""
+        return (f"({a}_l <> {b}_r and ((length({b}_r) >= 4 and instr({a}_l, {b}_r) > 0) or "
+                f"(length({a}_l) >= 4 and instr({b}_r, {a}_l) > 0)))")
+
+    def related(a: str, b: str) -> str:
+        """SQL: names a (left) and b (right) each misspelt once or twice over: two edits apart, the same letters
+        (two transpositions: "cornelai" / "corenlia"), three edits apart in names of 6+ letters, one part of
+        the other, or a name of 3 letters that begins or ends the other."""
+        # a first name of 3 letters may be the end of a Vietnamese one ("Thi Hai" / "Hai") or the start of the
+        # full form ("Ben" / "Benjamin"): prefix or suffix only (as an infix "anh" is part of "thithanh" by chance)
+        affix = (f"((length({b}_r) = 3 and (instr({a}_l, {b}_r) = 1 or instr({a}_l, {b}_r) = length({a}_l) - 2)) or "
+                 f"(length({a}_l) = 3 and (instr({b}_r, {a}_l) = 1 or instr({b}_r, {a}_l) = length({b}_r) - 2)))")
+        return (f"({two(a, b)} or ({a}_srt_l = {b}_srt_r and length({a}_l) >= 4) or "
+                f"(levenshtein({a}_l, {b}_r) <= 3 and length({a}_l) >= 6 and length({b}_r) >= 6) or {part(a, b)} or "
+                f"{affix})")
+
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_description="first name and surname",
@@ -329,6 +346,17 @@ def _plain_settings(p: pd.DataFrame):
             # (neither exact: one exact name is weighed by its frequency in the levels below, "Fang Li" / "Jing Li")
             cll.CustomLevel(f"fn_l <> fn_r and sn_l <> sn_r and (({two('fn', 'fn')} and {two('sn', 'sn')}) or "
                             f"({two('fn', 'sn')} and {two('sn', 'fn')}))", label_for_charts="both within two edits"),
+            # swapped names with a typo or a compound part in one of them ("Eftime Puscasu" / "Puscasu Fftimie",
+            # "Marcos Santos Monteiro" / "Monteiro Marcos"): fell through to "both wholly different"
+            cll.CustomLevel(f"(fn_l = sn_r and ({two('sn', 'fn')} or {part('sn', 'fn')})) or "
+                            f"(sn_l = fn_r and ({two('fn', 'sn')} or {part('fn', 'sn')}))",
+                            label_for_charts="swapped, one exact and the other misspelt"),
+            # both names misspelt in both registrations (each up to two typos apart, or a compound part): with 15 %
+            # typos per name field 2 % of the true matches are here, and with m fixed at NAME_GROSS_ERROR (the else
+            # level) they scored 0.005-0.02 with an exact date of birth. Its m is left to EM
+            cll.CustomLevel(f"fn_l <> fn_r and sn_l <> sn_r and (({related('fn', 'fn')} and {related('sn', 'sn')}) or "
+                            f"({related('fn', 'sn')} and {related('sn', 'fn')}))",
+                            label_for_charts="both misspelt twice over"),
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
@@ -363,6 +391,14 @@ def _plain_settings(p: pd.DataFrame):
             cll.CustomLevel(
                 "dob_y_l = dob_y_r and dob_d_l = dob_d_r and abs(cast(dob_m_l as int) - cast(dob_m_r as int)) = 1",
                 label_for_charts="month off by 1",
+            ),
+            # two parts off a little (year off by one and day off by one, a day/month swap with the year off): both
+            # registrations carry a date error; these fell to "wholly different" (m fixed at 0.3 %)
+            cll.CustomLevel(
+                "abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= 2 and ((abs(cast(dob_m_l as int) - "
+                "cast(dob_m_r as int)) <= 1 and abs(cast(dob_d_l as int) - cast(dob_d_r as int)) <= 2) or "
+                "(dob_m_l = dob_d_r and dob_d_l = dob_m_r))",
+                label_for_charts="two parts off a little",
             ),
             # 1 January stands in for an unknown day and month
             cll.CustomLevel("dob_y_l = dob_y_r and (dob_md_l = '01-01' or dob_md_r = '01-01')",
