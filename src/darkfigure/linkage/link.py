@@ -64,8 +64,12 @@ similar, one close and the other similar, both within two edits, one exact (both
 different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day and month
 swapped, year off by one or two, day off by one or two, same year (m fixed at 0.3%, as
 for wholly different dates; 1 January dates exact apart: a stand-in for an unknown day);
-sex and nationality exact (u among namesakes: a name says the sex and the origin); days between the registrations (within 30, 180, 365 days; more: m
-fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
+sex and nationality exact (u among namesakes: a name says the sex and the origin; m of a disagreement
+estimated from the pairs agreeing exactly on name and date of birth, at least 0.5%:
+:func:`~darkfigure.linkage.splink_model.sex_nat_disagreement`); days between the registrations (within
+30, 90, 180, 270, 365 days; more: m estimated from the same pairs, at least 1%, a person may be registered
+again years later: :func:`~darkfigure.linkage.splink_model.registration_gap_else`); registered by one
+organisation or two (m by EM). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of
 :mod:`darkfigure.linkage.pseudonymise` (see :mod:`darkfigure.linkage.bloom_sql`), also

@@ -333,7 +333,7 @@ def registration_gap_else(p: pd.DataFrame) -> tuple[float, int]:
 
 
 def _registration_gap(p: pd.DataFrame | None = None):
-    """Days between the two registrations: within 30, 180, 365 days, or more (m of the last estimated).
+    """Days between the two registrations: within 30, 90, 180, 270, 365 days, or more (m of the last estimated).
 
     The organisations that register one person mostly do so around one case (police,
     shelter and coordinators within months), while namesakes are registered at unrelated
@@ -350,10 +350,30 @@ def _registration_gap(p: pd.DataFrame | None = None):
     return cl.CustomComparison(output_column_name="registration_gap", comparison_levels=[
         cll.NullLevel("reg_day"),
         cll.CustomLevel(f"{gap} <= 30", label_for_charts="within 30 days"),
+        cll.CustomLevel(f"{gap} <= 90", label_for_charts="within 90 days"),
         cll.CustomLevel(f"{gap} <= 180", label_for_charts="within 180 days"),
+        cll.CustomLevel(f"{gap} <= 270", label_for_charts="within 270 days"),
         cll.CustomLevel(f"{gap} <= {REGISTRATION_GAP_YEAR}", label_for_charts="within a year"),
         cll.ElseLevel().configure(m_probability=m_else, fix_m_probability=True),
     ])
+
+
+def _same_organisation():
+    """Registered by one organisation or by two: m by EM, u from random pairs.
+
+    Two registrations of one person by one organisation are duplicates, which are rarer
+    (or, in some registers, commoner) than the overlap between organisations that the
+    estimate rests on; namesakes are registered by one organisation as often as two random
+    registrations are. Neither rate is fixed: EM estimates m on the training blocks and u
+    comes from Splink's random pairs, so a register whose organisations keep many
+    duplicates gets the weaker evidence.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(output_column_name="same_organisation", comparison_levels=[
+        cll.NullLevel("org"), cll.ExactMatchLevel("org").configure(label_for_charts="same organisation"),
+        cll.ElseLevel()])
 
 
 def _plain_settings(p: pd.DataFrame):
@@ -487,6 +507,8 @@ def _plain_settings(p: pd.DataFrame):
     comparisons += _evidence(p)
     if "reg_day" in p.columns:
         comparisons.append(_registration_gap(p))
+    if "org" in p.columns:
+        comparisons.append(_same_organisation())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
@@ -626,6 +648,8 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     comparisons += _evidence(p)
     if "reg_day" in has:
         comparisons.append(_registration_gap(p))
+    if "org" in has:
+        comparisons.append(_same_organisation())
     # the coarse keys (two letters or Soundex codes of both names) only where their blocks are small
     rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))
              if c not in _COARSE_TOKENS or _rule_pairs(p, [(c, c)], None) <= COARSE_RULE_PAIRS]
