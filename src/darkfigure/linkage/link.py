@@ -292,7 +292,10 @@ def link(
     birth, 10% duplicates, skewed names) 0.980/0.978, ``recurring_names`` 0.986/0.984,
     ``inconsistent_covariates`` 0.975/0.964 (before the cluster split, the namesake u of sex
     and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
-    0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (encoding version 2, held out,
+    0.970/0.980 and, seeds 1-3, 0.947/0.965); with sex, nationality and the registration gap's
+    "more than a year" m estimated and the same-organisation comparison: ``inconsistent_covariates``
+    0.979/0.966, ``no_dob`` 0.980/0.980, ``recurring_names`` 0.986/0.985, ``typos`` 0.997/0.987,
+    ``dob_errors`` 0.994/0.986. Bloom filters (encoding version 2, held out,
     seeds 11-13, before the cluster split): ``typos`` 0.986/0.983, ``dob_errors``
     0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980; with the split and
     the pseudonymised calibration shift, seeds 11-12: ``typos`` 0.992/0.982, ``no_dob``
