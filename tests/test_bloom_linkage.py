@@ -61,6 +61,13 @@ def test_model_has_the_version_2_levels(linked):
     assert "swapped, both Dice >= 0.8" in labels["name"]
     assert {"day/month swapped", "year off by 1-2", "day off by 1-2", "month off by 1"} <= set(labels["date_of_birth"])
     assert "registration_gap" in labels
+    # registered by one organisation or two: m by EM; the "more than a year apart" m estimated, within its bounds
+    from darkfigure.linkage import splink_model
+
+    assert "same organisation" in labels["same_organisation"]
+    gap = next(c for c in res.model["comparisons"] if c["output_column_name"] == "registration_gap")
+    lo, hi = splink_model.REGISTRATION_GAP_BOUNDS
+    assert lo <= gap["comparison_levels"][-1]["m_probability"] <= hi
     # undated pairs were calibrated from the dated ones (the note of link)
     assert any("dates hidden" in n or "shifted by" in n for n in res.notes)
     assert np.isfinite(res.pairs["match_probability"]).all()

@@ -336,6 +336,43 @@ def test_covariate_disagreement_estimated_from_confident_matches():
     assert covariate_disagreement(p[["fn", "sn", "dob"]]) == {}
 
 
+def test_sex_nationality_disagreement_and_registration_gap_estimated_from_confident_matches():
+    from darkfigure.linkage import splink_model
+    from darkfigure.linkage.splink_model import registration_gap_else, sex_nat_disagreement
+
+    rng = np.random.default_rng(7)
+    # 500 persons registered twice with a unique name and date; the nationality recorded differently in 10% of
+    # registrations (of two values), the sex never; 15% registered again 400-700 days later, the others within
+    # 200 days
+    n = 500
+    pid = np.repeat(np.arange(n), 2)
+    nat = np.where(rng.random(2 * n) < 0.1, "XX", "NL").astype(object)
+    sex = np.array(["f", "m"], dtype=object)[pid % 2]
+    sex[rng.random(2 * n) < 0.05] = None  # missing: no evidence
+    day = 19000 + rng.integers(0, 200, 2 * n)
+    late = np.repeat(rng.random(n) < 0.15, 2) & (np.arange(2 * n) % 2 == 1)
+    day[late] += rng.integers(400, 700, late.sum())
+    p = pd.DataFrame({"fn": [f"a{i}" for i in pid], "sn": "b", "dob": "1990-05-05", "sex": sex, "nat": nat,
+                      "reg_day": pd.array(day, dtype="Int64")})
+    est = sex_nat_disagreement(p, ["sex", "nat", "absent"])
+    assert set(est) == {"sex", "nat"}
+    # two registrations disagree when exactly one was changed: 2 * 0.1 * 0.9
+    assert est["nat"][0] == pytest.approx(0.18, abs=0.05) and est["nat"][1] == n
+    # never disagreeing: the floor, not an absolute veto; pairs with a missing sex not counted
+    assert est["sex"][0] == splink_model.SEX_NAT_M_BOUNDS[0] and 400 < est["sex"][1] < n
+    m, pairs = registration_gap_else(p)
+    assert pairs == n and m == pytest.approx(0.15, abs=0.05)
+    assert registration_gap_else(p.assign(reg_day=19000))[0] == splink_model.REGISTRATION_GAP_BOUNDS[0]
+    # no confident matches (no dates of birth), or no registration dates: the prior guesses
+    assert registration_gap_else(p.assign(dob=None)) == (splink_model.REGISTRATION_GAP_ELSE, 0)
+    assert registration_gap_else(p.drop(columns="reg_day")) == (splink_model.REGISTRATION_GAP_ELSE, 0)
+    assert sex_nat_disagreement(p.assign(dob=None), ["nat"])["nat"] == (splink_model.SEX_NAT_DISAGREEMENT, 0)
+    # a name and date shared by more registrations than one person has (a placeholder date) is not confident
+    big = pd.DataFrame({"fn": "x", "sn": "y", "dob": "1900-01-01", "nat": ["NL", "XX"] * 15,
+                        "reg_day": pd.array(np.arange(30) * 100, dtype="Int64")})
+    assert sex_nat_disagreement(big, ["nat"])["nat"][1] == 0 and registration_gap_else(big)[1] == 0
+
+
 def test_covariate_agreement_among_namesakes():
     from darkfigure.linkage.splink_model import covariate_agreement_among_namesakes
 

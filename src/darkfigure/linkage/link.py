@@ -67,8 +67,12 @@ different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day 
 swapped, year off by one or two, day off by one or two, two parts off a little (both
 registrations wrong), same year (m fixed at 0.3%, as
 for wholly different dates; 1 January dates exact apart: a stand-in for an unknown day);
-sex and nationality exact (u among namesakes: a name says the sex and the origin); days between the registrations (within 30, 180, 365 days; more: m
-fixed at 5%, a person may be registered again years later). Pseudonymised comparisons: equal
+sex and nationality exact (u among namesakes: a name says the sex and the origin; m of a disagreement
+estimated from the pairs agreeing exactly on name and date of birth, at least 0.5%:
+:func:`~darkfigure.linkage.splink_model.sex_nat_disagreement`); days between the registrations (within
+30, 90, 180, 270, 365 days; more: m estimated from the same pairs, at least 1%, a person may be registered
+again years later: :func:`~darkfigure.linkage.splink_model.registration_gap_else`); registered by one
+organisation or two (m by EM). Pseudonymised comparisons: equal
 keyed HMAC tokens and Dice similarity of the bigram Bloom filters (Schnell, Bachteler &
 Reiher 2009) at thresholds set for the hardened filters of
 :mod:`darkfigure.linkage.pseudonymise` (see :mod:`darkfigure.linkage.bloom_sql`), also
@@ -291,7 +295,10 @@ def link(
     birth, 10% duplicates, skewed names) 0.980/0.978, ``recurring_names`` 0.986/0.984,
     ``inconsistent_covariates`` 0.975/0.964 (before the cluster split, the namesake u of sex
     and nationality and the new name levels: 0.986/0.980, 0.981/0.988, 0.958/0.975,
-    0.970/0.980 and, seeds 1-3, 0.947/0.965). Bloom filters (encoding version 2, held out,
+    0.970/0.980 and, seeds 1-3, 0.947/0.965); with sex, nationality and the registration gap's
+    "more than a year" m estimated and the same-organisation comparison: ``inconsistent_covariates``
+    0.979/0.966, ``no_dob`` 0.980/0.980, ``recurring_names`` 0.986/0.985, ``typos`` 0.997/0.987,
+    ``dob_errors`` 0.994/0.986. Bloom filters (encoding version 2, held out,
     seeds 11-13, before the cluster split): ``typos`` 0.986/0.983, ``dob_errors``
     0.984/0.983, ``no_dob`` 0.956/0.972, ``recurring_names`` 0.964/0.980; with the split and
     the pseudonymised calibration shift, seeds 11-12: ``typos`` 0.992/0.982, ``no_dob``

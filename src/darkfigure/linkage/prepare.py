@@ -138,6 +138,7 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     # registration date as a day number: one person's registrations by several organisations follow one case
     reg = pd.to_datetime(df["registration_date"], errors="coerce", format="%Y-%m-%d")
     p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
+    p["org"] = df["organisation"].astype(str).to_numpy()  # registered by one organisation or two (same_organisation)
     return _compact(p)
 
 
@@ -205,6 +206,7 @@ def _prepare_pseudo(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     # the registration date is kept in clear: compared as for plaintext (registration_gap)
     reg = pd.to_datetime(df["registration_date"].reset_index(drop=True), errors="coerce", format="%Y-%m-%d")
     p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
+    p["org"] = df["organisation"].astype(str).to_numpy()  # as for plaintext (same_organisation)
     return _compact(p), widths
 
 

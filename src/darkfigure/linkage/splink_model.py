@@ -41,38 +41,6 @@ def _dob_else():
     return cll.ElseLevel().configure(m_probability=DOB_GROSS_ERROR, fix_m_probability=True)
 
 
-def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat"), namesakes: bool = True) -> list:
-    """Exact comparisons of sex and nationality, with m of disagreement fixed at 1 % and u among namesakes.
-
-    Synthetic or not, a true match can disagree on sex or nationality (a recording
-    error, a second nationality); EM on clean training blocks would put m at ~0 and
-    make one disagreement an absolute veto. u is that of namesakes born in different
-    years (:func:`namesake_agreement`) where there are enough of them: a first name says
-    the sex and a name the origin, so two persons who share a name agree on both far more
-    often than two random persons do, and taking u from random pairs counts the name's
-    evidence again (about 4 bits: a pair that agrees on name, sex and nationality got
-    the sex's 1 bit and the nationality's 3 on top of the name's). Otherwise u comes from
-    Splink's random pairs. With `namesakes` False (pseudonymised files: their probabilities
-    are not recalibrated, and the weaker evidence cost recall 0.95 -> 0.88 on ``typos``),
-    u always comes from random pairs.
-    """
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-
-    cols = [c for c in columns if c in p.columns]
-    u = namesake_agreement(p, cols) if namesakes else {}
-    out = []
-    for c in cols:
-        agree: dict = {}
-        differ: dict = {"m_probability": 0.01, "fix_m_probability": True}
-        if c in u:
-            agree = {"u_probability": u[c][0], "fix_u_probability": True}
-            differ |= {"u_probability": 1 - u[c][0], "fix_u_probability": True}
-        out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
-            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), cll.ElseLevel().configure(**differ)]))
-    return out
-
-
 #: prior guess of m of disagreement on a person-level covariate (age group, form of exploitation) among true
 #: matches, and its weight in pseudo-pairs: :func:`covariate_disagreement` shrinks the rate seen among confident
 #: matches towards it
@@ -114,21 +82,114 @@ def covariate_disagreement(p: pd.DataFrame) -> dict[str, tuple[float, int]]:
         ``{"ev0": (m, n_pairs), ...}``: the m of disagreement and the number of confident
         pairs with both values present. Empty when `p` has no evidence columns.
     """
-    cols = _evidence_cols(p)
+    return _confident_disagreement(p, _evidence_cols(p), COVARIATE_DISAGREEMENT, COVARIATE_M_BOUNDS)
+
+
+#: largest group of registrations agreeing exactly on name and date of birth whose pairs count as confident matches
+#: (a larger group is a placeholder date shared by namesakes rather than one person)
+CONFIDENT_MAX_GROUP = 20
+
+
+def _confident_groups(p: pd.DataFrame, cols: Sequence[str]) -> tuple[list[str] | None, pd.DataFrame]:
+    """The identifying columns and the registrations (with `cols`) whose exact name and date recur 2-20 times."""
     ident = next((list(k) for k in _CONFIDENT if set(k) <= set(p.columns)), None)
-    lo, hi = COVARIATE_M_BOUNDS
+    if ident is None:
+        return None, pd.DataFrame()
+    q = p.loc[p[ident].notna().all(axis=1), ident + [c for c in cols if c not in ident]]
+    k = q.groupby(ident, sort=False)[ident[0]].transform("size")
+    return ident, q[(k >= 2) & (k <= CONFIDENT_MAX_GROUP)]
+
+
+def _confident_disagreement(p: pd.DataFrame, cols: Sequence[str], prior: float, bounds: tuple[float, float]
+                            ) -> dict[str, tuple[float, int]]:
+    """Shrunk share of the confident pairs (both values present) that disagree on each of `cols`.
+
+    ``(disagreeing + COVARIATE_PRIOR_PAIRS * prior) / (pairs + COVARIATE_PRIOR_PAIRS)``
+    (the posterior mean under a Beta prior), clipped to `bounds`; see
+    :func:`covariate_disagreement`.
+    """
+    ident, q = _confident_groups(p, cols)
+    lo, hi = bounds
     out: dict[str, tuple[float, int]] = {}
     for c in cols:
         dis, pairs = 0.0, 0
         if ident is not None:
-            q = p.loc[p[ident + [c]].notna().all(axis=1), ident + [c]]
-            if len(q):
-                k = q.groupby(ident, sort=False).size()
-                pairs = int((k * (k - 1) // 2).sum())
-                kv = q.groupby([*ident, c], sort=False).size()
-                dis = float(pairs - (kv * (kv - 1) // 2).sum())
-        m = (dis + COVARIATE_PRIOR_PAIRS * COVARIATE_DISAGREEMENT) / (pairs + COVARIATE_PRIOR_PAIRS)
+            qc = q.loc[q[c].notna(), ident + [c]]
+            if len(qc):
+                pairs = int(_pairs(qc, ident))
+                dis = float(pairs - _pairs(qc, [*ident, c]))
+        m = (dis + COVARIATE_PRIOR_PAIRS * prior) / (pairs + COVARIATE_PRIOR_PAIRS)
         out[c] = (float(min(max(m, lo), hi)), pairs)
+    return out
+
+
+#: prior guess of m of disagreement on sex or nationality among true matches (a recording error, a second
+#: nationality), its weight in pseudo-pairs and the bounds of the estimate (:func:`sex_nat_disagreement`)
+SEX_NAT_DISAGREEMENT = 0.01
+SEX_NAT_M_BOUNDS = (0.005, 0.5)
+
+
+def sex_nat_disagreement(p: pd.DataFrame, columns: Sequence[str]) -> dict[str, tuple[float, int]]:
+    """m of disagreement on sex and nationality, estimated from confident matches.
+
+    As :func:`covariate_disagreement` (pairs agreeing exactly on first name, surname and
+    date of birth; a missing value is no evidence), shrunk towards
+    :data:`SEX_NAT_DISAGREEMENT` with :data:`COVARIATE_PRIOR_PAIRS` pseudo-pairs and kept
+    within :data:`SEX_NAT_M_BOUNDS`: where organisations record sex or nationality
+    differently (a second nationality, sex unknown recorded as one of the two) the
+    disagreement weighs less, where they never disagree it weighs more than the 1 % guess.
+    The lower bound stays above what error-free registrations show: the confident
+    matches are the registrations without name or date errors, whose other fields are
+    likely cleaner too.
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n_registrations, ...)
+        Prepared registrations with the identifying columns and `columns` (missing as null).
+    columns : sequence of str
+        The columns compared (``sex``, ``nat`` or their keyed tokens).
+
+    Returns
+    -------
+    dict
+        ``{column: (m, n_pairs)}`` for the columns of `columns` present in `p`.
+    """
+    return _confident_disagreement(p, [c for c in columns if c in p.columns], SEX_NAT_DISAGREEMENT,
+                                   SEX_NAT_M_BOUNDS)
+
+
+def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat"), namesakes: bool = True) -> list:
+    """Exact comparisons of sex and nationality, with m of disagreement estimated and u among namesakes.
+
+    Synthetic or not, a true match can disagree on sex or nationality (a recording
+    error, a second nationality); EM on clean training blocks would put m at ~0 and
+    make one disagreement an absolute veto, and a fixed guess is wrong wherever
+    organisations record them differently: m comes from the confident matches
+    (:func:`sex_nat_disagreement`). u is that of namesakes born in different
+    years (:func:`namesake_agreement`) where there are enough of them: a first name says
+    the sex and a name the origin, so two persons who share a name agree on both far more
+    often than two random persons do, and taking u from random pairs counts the name's
+    evidence again (about 4 bits: a pair that agrees on name, sex and nationality got
+    the sex's 1 bit and the nationality's 3 on top of the name's). Otherwise u comes from
+    Splink's random pairs. With `namesakes` False (pseudonymised files: their probabilities
+    are not recalibrated, and the weaker evidence cost recall 0.95 -> 0.88 on ``typos``),
+    u always comes from random pairs.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    cols = [c for c in columns if c in p.columns]
+    u = namesake_agreement(p, cols) if namesakes else {}
+    m = sex_nat_disagreement(p, cols)
+    out = []
+    for c in cols:
+        agree: dict = {"m_probability": 1 - m[c][0], "fix_m_probability": True}
+        differ: dict = {"m_probability": m[c][0], "fix_m_probability": True}
+        if c in u:
+            agree |= {"u_probability": u[c][0], "fix_u_probability": True}
+            differ |= {"u_probability": 1 - u[c][0], "fix_u_probability": True}
+        out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
+            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), cll.ElseLevel().configure(**differ)]))
     return out
 
 
@@ -222,30 +283,97 @@ def _evidence(p: pd.DataFrame) -> list:
     return out
 
 
-#: m of "registered more than a year apart" among true matches, fixed: a person can be registered again years
-#: later (re-victimisation), which the EM training blocks would not show
+#: prior guess of m of "registered more than a year apart" among true matches (a person registered again years
+#: later: re-victimisation, which the EM training blocks would not show) and the bounds of its estimate
+#: (:func:`registration_gap_else`)
 REGISTRATION_GAP_ELSE = 0.05
+REGISTRATION_GAP_BOUNDS = (0.01, 0.5)
+#: the gap (days) beyond which two registrations are "more than a year apart"
+REGISTRATION_GAP_YEAR = 365
 
 
-def _registration_gap():
-    """Days between the two registrations: within 30, 180, 365 days, or more (m fixed at REGISTRATION_GAP_ELSE).
+def registration_gap_else(p: pd.DataFrame) -> tuple[float, int]:
+    """m of "registered more than a year apart" among true matches, estimated from confident matches.
+
+    How often one person is registered again more than a year later depends on the
+    register (re-victimisation, a case followed for years); no fixed value fits, and the
+    EM training blocks do not show it (m fixed there). The confident matches of
+    :func:`covariate_disagreement` (exact first name, surname and date of birth: nearly
+    all one person) show it directly: the share of their pairs registered more than
+    :data:`REGISTRATION_GAP_YEAR` days apart, shrunk towards
+    :data:`REGISTRATION_GAP_ELSE` with :data:`COVARIATE_PRIOR_PAIRS` pseudo-pairs (a
+    Beta prior) and kept within :data:`REGISTRATION_GAP_BOUNDS` (never an absolute veto).
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n_registrations, ...)
+        Prepared registrations with the identifying columns and ``reg_day`` (days since
+        1970-01-01, missing as null).
+
+    Returns
+    -------
+    (m, n_pairs) : the estimate and the number of confident pairs with both dates
+    (``(REGISTRATION_GAP_ELSE, 0)`` without ``reg_day`` or identifying columns).
+    """
+    import numpy as np
+
+    far, pairs = 0, 0
+    ident, q = _confident_groups(p, ["reg_day"]) if "reg_day" in p.columns else (None, pd.DataFrame())
+    if ident is not None and len(q):
+        q = q.loc[q["reg_day"].notna(), ident + ["reg_day"]]
+        q = q.assign(_g=q.groupby(ident, sort=False).ngroup().to_numpy(), _i=np.arange(len(q)))
+        j = q[["_g", "_i", "reg_day"]].merge(q[["_g", "_i", "reg_day"]], on="_g", suffixes=("_l", "_r"))
+        j = j[j["_i_l"] < j["_i_r"]]
+        pairs = len(j)
+        gap = (j["reg_day_l"].astype("float64") - j["reg_day_r"].astype("float64")).abs()
+        far = int((gap > REGISTRATION_GAP_YEAR).sum())
+    m = (far + COVARIATE_PRIOR_PAIRS * REGISTRATION_GAP_ELSE) / (pairs + COVARIATE_PRIOR_PAIRS)
+    lo, hi = REGISTRATION_GAP_BOUNDS
+    return float(min(max(m, lo), hi)), int(pairs)
+
+
+def _registration_gap(p: pd.DataFrame | None = None):
+    """Days between the two registrations: within 30, 90, 180, 270, 365 days, or more (m of the last estimated).
 
     The organisations that register one person mostly do so around one case (police,
     shelter and coordinators within months), while namesakes are registered at unrelated
     times: for pairs without a date of birth this is the evidence that separates a
-    person's second registration from a namesake's.
+    person's second registration from a namesake's. m of "more than a year apart" is
+    fixed at :func:`registration_gap_else` (at :data:`REGISTRATION_GAP_ELSE` without `p`);
+    EM estimates the other levels.
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    m_else = registration_gap_else(p)[0] if p is not None else REGISTRATION_GAP_ELSE
     gap = "abs(reg_day_l - reg_day_r)"
     return cl.CustomComparison(output_column_name="registration_gap", comparison_levels=[
         cll.NullLevel("reg_day"),
         cll.CustomLevel(f"{gap} <= 30", label_for_charts="within 30 days"),
+        cll.CustomLevel(f"{gap} <= 90", label_for_charts="within 90 days"),
         cll.CustomLevel(f"{gap} <= 180", label_for_charts="within 180 days"),
-        cll.CustomLevel(f"{gap} <= 365", label_for_charts="within a year"),
-        cll.ElseLevel().configure(m_probability=REGISTRATION_GAP_ELSE, fix_m_probability=True),
+        cll.CustomLevel(f"{gap} <= 270", label_for_charts="within 270 days"),
+        cll.CustomLevel(f"{gap} <= {REGISTRATION_GAP_YEAR}", label_for_charts="within a year"),
+        cll.ElseLevel().configure(m_probability=m_else, fix_m_probability=True),
     ])
+
+
+def _same_organisation():
+    """Registered by one organisation or by two: m by EM, u from random pairs.
+
+    Two registrations of one person by one organisation are duplicates, which are rarer
+    (or, in some registers, commoner) than the overlap between organisations that the
+    estimate rests on; namesakes are registered by one organisation as often as two random
+    registrations are. Neither rate is fixed: EM estimates m on the training blocks and u
+    comes from Splink's random pairs, so a register whose organisations keep many
+    duplicates gets the weaker evidence.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(output_column_name="same_organisation", comparison_levels=[
+        cll.NullLevel("org"), cll.ExactMatchLevel("org").configure(label_for_charts="same organisation"),
+        cll.ElseLevel()])
 
 
 def _plain_settings(p: pd.DataFrame):
@@ -414,7 +542,9 @@ def _plain_settings(p: pd.DataFrame):
     comparisons += _sex_nat(p)
     comparisons += _evidence(p)
     if "reg_day" in p.columns:
-        comparisons.append(_registration_gap())
+        comparisons.append(_registration_gap(p))
+    if "org" in p.columns:
+        comparisons.append(_same_organisation())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
@@ -553,7 +683,9 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
             comparisons += _sex_nat(p, [tok], namesakes=False)
     comparisons += _evidence(p)
     if "reg_day" in has:
-        comparisons.append(_registration_gap())
+        comparisons.append(_registration_gap(p))
+    if "org" in has:
+        comparisons.append(_same_organisation())
     # the coarse keys (two letters or Soundex codes of both names) only where their blocks are small
     rules = [block_on(c) for c in sorted(c for c in has if c.startswith("tok_block_"))
              if c not in _COARSE_TOKENS or _rule_pairs(p, [(c, c)], None) <= COARSE_RULE_PAIRS]
