@@ -50,11 +50,29 @@ def main() -> None:
     Python's finalisation (clearing pandas', scipy's and numpy's modules) cost 0.2 s of CPU at the end of every
     command; the exit handlers still run (temporary files, worker pools, Spark) and the output is flushed.
     """
+    _keep_freed_memory()
     try:
         _main()
     except SystemExit as e:
         _exit(e.code)
     _exit(0)
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed blocks up to 32 MB for reuse instead of returning them to the system.
+
+    The batched fits allocate and free arrays of 1-12 MB at every Newton step; above glibc's default
+    threshold each is a fresh mmap whose pages fault in zeroed again (130,000 page faults, 0.2-0.3 s of
+    system time in the simdat job; 32,000 with this). Other C libraries: nothing is changed.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: keep up to 64 MB of free heap
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MB come from the heap
+    except (OSError, AttributeError):
+        pass
 
 
 def _exit(code) -> None:
