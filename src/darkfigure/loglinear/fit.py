@@ -137,19 +137,20 @@ def irls_poisson(
         return 2.0 * (float(yp @ np.log(yp / m[pos])) - float(np.sum(y - m)))
 
     dev = dev_of(mu)
-    potrf, potrs = _lapack_cholesky()
+    potrf, potrs, syrk = _lapack_cholesky()
     bsmall = np.zeros(xs.shape[1])
     converged = False
     for it in range(max_iter):
-        xw = xs * mu[:, None]
-        a = xs.T @ xw
-        b = xw.T @ eta + xs.T @ (y - mu)  # X'W z with z = eta + (y - mu) / mu
+        # X'WX's lower triangle by a rank-k update of W^(1/2) X (half a full matrix product's work)
+        a = syrk(1.0, (xs * np.sqrt(mu)[:, None]).T, lower=1)
+        b = (mu * eta + y - mu) @ xs  # X'W z with z = eta + (y - mu) / mu
         # LAPACK's Cholesky directly: numpy's linalg wrappers cost more than the solve at these sizes
         c, info = potrf(a, lower=1)
         if info == 0:
             bnew = potrs(c, b, lower=1)[0]
         else:
             # weights of cells heading to 0 (MLE on the boundary) make X'WX near-singular
+            a = np.tril(a) + np.tril(a, -1).T
             bnew = np.linalg.lstsq(a, b, rcond=1e-13)[0]
         eta_new = xs @ bnew
         mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))  # never exactly 0: keeps z finite
@@ -223,10 +224,12 @@ def _zero_margin_existence(
 
 
 def _lapack_cholesky():
-    """LAPACK's dpotrf/dpotrs (scipy.linalg, imported on first use: the estimate path loads it anyway)."""
+    """LAPACK's dpotrf/dpotrs and BLAS's dsyrk (scipy.linalg, imported on first use: the estimate path loads it
+    anyway)."""
+    from scipy.linalg.blas import dsyrk
     from scipy.linalg.lapack import dpotrf, dpotrs
 
-    return dpotrf, dpotrs
+    return dpotrf, dpotrs, dsyrk
 
 
 def _fast_independent(x: np.ndarray) -> np.ndarray:
