@@ -49,7 +49,58 @@ app.callback()(_misc._main_options)
 
 
 def main() -> None:
-    """Entry point of the ``darkfigure`` command."""
+    """Entry point of the ``darkfigure`` command: runs it, then ends the process without the interpreter's teardown.
+
+    Python's finalisation (clearing pandas', scipy's and numpy's modules) cost 0.2 s of CPU at the end of every
+    command; the exit handlers still run (temporary files, worker pools, Spark) and the output is flushed.
+    """
+    _keep_freed_memory()
+    try:
+        _main()
+    except SystemExit as e:
+        _exit(e.code)
+    _exit(0)
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed blocks up to 32 MB for reuse instead of returning them to the system.
+
+    The batched fits allocate and free arrays of 1-12 MB at every Newton step; above glibc's default
+    threshold each is a fresh mmap whose pages fault in zeroed again (130,000 page faults, 0.2-0.3 s of
+    system time in the simdat job; 32,000 with this). Other C libraries: nothing is changed.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: keep up to 64 MB of free heap
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MB come from the heap
+    except (OSError, AttributeError):
+        pass
+
+
+def _exit(code) -> None:
+    """``sys.exit(code)`` as the process's end: exit handlers, flushed output, then ``os._exit`` (no teardown).
+    With other threads still running (they would be killed), an ordinary ``sys.exit``."""
+    import atexit
+    import threading
+
+    if threading.active_count() > 1 or sys.flags.interactive:
+        sys.exit(code)
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more to say
+            pass
+    os._exit(code or 0)
+
+
+def _main() -> None:
+    """The command, with a clear line for the user on interrupts, memory and bugs."""
     try:
         app()
     except KeyboardInterrupt:

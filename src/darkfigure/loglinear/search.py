@@ -184,8 +184,9 @@ def step(
                 break
             label, m = cands[i]
             start = mu0 if i < len(drops) else _zero_margin_start(table, adds[i - len(drops)], mu0)
-            # R's glm tolerance (1e-8) for candidates, as step() fits them
-            f = fit(table, m, mu_start=start, check=False, tol=1e-8)
+            # R's glm tolerance (1e-8) for candidates, as step() fits them; the parent's cells near 0 kept
+            # near 0 (floor 1e-300: lifted to 1e-10 the first Newton step throws them far off)
+            f = fit(table, m, mu_start=start, check=False, tol=1e-8, floor=1e-300)
             v = _crit(f)
             # the first minimum in R's candidate order wins ties
             if v < best_val or (best is not None and v == best_val and i < best_i):
@@ -318,9 +319,9 @@ def _final(table: CompleteTable, f: LogLinearFit) -> LogLinearFit:
     if f.existence is None and f.status not in ("ok",):
         # empty margins explain most boundaries of a search path: their facial set without linear programs
         # (the same check, facial set, parameters and N̂ as the LPs': tests/test_batch_refit.py)
-        return fit_model(table, f.model, mu_start=_observable_mu(f), check=True, quick_boundary=True)
+        return fit_model(table, f.model, mu_start=_observable_mu(f), check=True, quick_boundary=True, floor=1e-300)
     # candidates were fitted to R's tolerance; polish the accepted model (1-2 Newton steps)
-    return fit_model(table, f.model, mu_start=_observable_mu(f), check="auto")
+    return fit_model(table, f.model, mu_start=_observable_mu(f), check="auto", floor=1e-300)
 
 
 def _log_poisson_tail_series(k: int, lam: float, upper: bool) -> float:
