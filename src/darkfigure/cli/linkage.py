@@ -175,6 +175,8 @@ def link(
         console.print(t)
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
+    for w in res.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
     drawn = [f for f in files if f.parent.name == "draws"]  # one line for the draws, not one name each
     console.print("Wrote " + ", ".join(str(f) for f in files if f not in drawn)
                   + (f"; {len(drawn)} linkage draws in {drawn[0].parent}" if drawn else ""))

@@ -54,6 +54,7 @@ __all__ = [
     "read_registration_files",
     "read_registrations",
     "registration_kind",
+    "unify_organisations",
 ]
 
 #: columns every plaintext registration file has
@@ -285,7 +286,10 @@ def read_registrations(
         raise RegistrationError(f"registrations must be a file path or a pandas DataFrame, not {type(data).__name__}")
     df.columns = [str(c).strip() for c in df.columns]
     if df.shape[0] == 0:
-        raise RegistrationError(f"{src}: the registration file has a header but no rows")
+        raise RegistrationError(
+            f"{src}: the registration file has a header but no rows. An organisation with no registrations carries "
+            "no information about N (it adds no list): leave the file out and run again, or, if the organisation "
+            "did register persons, export its file again")
     if len(set(df.columns)) < len(df.columns):
         dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
         raise RegistrationError(f"{src}: column(s) {dup} appear twice; give every column its own name")
@@ -450,10 +454,15 @@ def read_registration_files(
     today : date, optional
         See :func:`read_registrations`.
 
+    Organisation names are then unified across the files (:func:`unify_organisations`):
+    spellings that differ only in case, spacing or accents become one organisation.
+
     Returns
     -------
     list of DataFrame
-        One validated frame per input, in order (``attrs`` as in :func:`read_registrations`).
+        One validated frame per input, in order (``attrs`` as in :func:`read_registrations`,
+        plus ``set_notes`` and ``set_warnings``: the messages of :func:`unify_organisations`
+        about the whole set, the same lists on every frame).
 
     Raises
     ------
@@ -493,6 +502,9 @@ def read_registration_files(
                 f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
                 "file with the same darkfigure settings"
             )
+    notes, warnings = unify_organisations(frames)
+    for f in frames:
+        f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
         # record ids are unique within a file (checked), so a repeated pair spans two files
         allk = pd.DataFrame({
@@ -510,3 +522,110 @@ def read_registration_files(
                 f"{' and '.join(srcs)}: a file was given twice, or two files of one organisation reuse ids"
             )
     return frames
+
+
+def _organisation_key(name: str) -> str:
+    """The form of an organisation name that ignores case, spacing and accents (``" Politié "`` -> ``"politie"``)."""
+    return " ".join(fold_ascii(name).casefold().split())
+
+
+#: two organisation names whose keys are at least this similar (difflib ratio) look like spellings of one
+SIMILAR_ORGANISATIONS = 0.75
+
+
+def _look_alike(a: str, b: str) -> bool:
+    """True when two organisation keys look like spellings of one name: one holds the other, or they are similar
+    (difflib ratio >= :data:`SIMILAR_ORGANISATIONS`; ``police``/``politie`` 0.92, ``kmar``/``police`` 0.2)."""
+    from difflib import SequenceMatcher
+
+    a2, b2 = a.replace(" ", ""), b.replace(" ", "")
+    if min(len(a2), len(b2)) >= 3 and (a2 in b2 or b2 in a2):
+        return True
+    return SequenceMatcher(None, a2, b2).ratio() >= SIMILAR_ORGANISATIONS
+
+
+def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list[str]]:
+    """Make every organisation one list: merge spellings that differ only in case, spacing or accents, and warn
+    about names that look like variants of each other or files that hold several organisations.
+
+    An organisation is a list of multiple systems estimation. Written two ways (``police``,
+    ``POLICE``) it would become two lists, each holding part of the same registrations:
+    two strongly dependent lists, and every N̂ from them is wrong. So names equal after
+    folding accents, case and spacing (:func:`fold_ascii`, casefold, single spaces) are
+    merged into their commonest spelling (ties: the first seen), with a note naming the
+    spellings. Names that still differ but look alike (one holds the other, or difflib
+    ratio >= :data:`SIMILAR_ORGANISATIONS`: ``police``/``Politie``) cannot be merged
+    safely and get a warning with their counts and files; so does a file that holds
+    several organisations (a combined export is fine, a data-entry variant is not).
+
+    Parameters
+    ----------
+    frames : sequence of DataFrame
+        Validated registration frames (``organisation`` as stripped text, ``attrs["source"]``);
+        their ``organisation`` column is rewritten in place.
+
+    Returns
+    -------
+    (notes, warnings) : two lists of str.
+    """
+    names = pd.concat([f["organisation"] for f in frames], ignore_index=True)
+    counts = names.value_counts(sort=False)  # first-seen order
+    key_of = {v: _organisation_key(v) for v in counts.index}
+    groups: dict[str, list[str]] = {}
+    for v in counts.index:
+        groups.setdefault(key_of[v], []).append(v)
+    rename, notes = {}, []
+    for spellings in groups.values():
+        if len(spellings) < 2:
+            continue
+        keep = max(spellings, key=lambda v: counts[v])  # max keeps the first seen among ties
+        rename.update({v: keep for v in spellings if v != keep})
+        listed = ", ".join(f"{v!r} ({counts[v]:,})" for v in spellings)
+        notes.append(f"organisation names that differ only in case, spacing or accents taken as one organisation "
+                     f"{keep!r}: {listed}")
+    if rename:
+        for f in frames:
+            f["organisation"] = f["organisation"].replace(rename)
+    canon = list(dict.fromkeys(rename.get(v, v) for v in counts.index))
+    total = {c: int(sum(counts[v] for v in counts.index if rename.get(v, v) == c)) for c in canon}
+    files = {c: [f.attrs.get("source", "registrations") for f in frames if (f["organisation"] == c).any()]
+             for c in canon}
+    warnings = []
+    # look-alike names anywhere in the set (one file or two): components of the look-alike graph
+    alike: dict[str, set[str]] = {}
+    for i, a in enumerate(canon):
+        for b in canon[i + 1:]:
+            if _look_alike(_organisation_key(a), _organisation_key(b)):
+                alike.setdefault(a, {a}).add(b)
+                alike.setdefault(b, {b}).add(a)
+    seen: set[str] = set()
+    flagged: set[str] = set()
+    for c in canon:
+        if c not in alike or c in seen:
+            continue
+        comp, todo = set(), [c]
+        while todo:
+            x = todo.pop()
+            if x not in comp:
+                comp.add(x)
+                todo += list(alike[x])
+        seen |= comp
+        members = [x for x in canon if x in comp]
+        flagged |= comp
+        listed = "; ".join(f"{x!r}: {total[x]:,} registration(s) in {', '.join(files[x])}" for x in members)
+        warnings.append(
+            f"organisation names that look like spellings of one organisation: {listed}. They are linked as "
+            f"{len(members)} separate lists; if they are one organisation, one list split in parts makes every N̂ "
+            "wrong: write one name in the 'organisation' column of every file (the same spelling throughout) and "
+            "run link again")
+    for f in frames:
+        vals = pd.unique(f["organisation"])
+        if len(vals) < 2 or set(vals) <= flagged:
+            continue
+        vc = f["organisation"].value_counts(sort=False)
+        listed = ", ".join(f"{v!r} ({vc[v]:,})" for v in vals)
+        warnings.append(
+            f"{f.attrs.get('source', 'registrations')} holds {len(vals)} organisations in column 'organisation' "
+            f"({listed}); each becomes its own list. If the file is one organisation's export, write its one name "
+            "in every row and run link again; if it combines several organisations, this is as intended")
+    return notes, warnings
