@@ -112,6 +112,14 @@ def test_organisation_without_usable_names_warns_in_terminal_and_settings(files,
     by_org = settings["names_unusable_by_organisation"]
     assert by_org["police"]["share"] == 1.0 and by_org["police"]["given_without_letters"] == len(police)
     assert by_org["kmar"]["without_names"] == 0
+    # and in the report of the link folder: the linkage section and the warnings list
+    from darkfigure.report import build_report
+
+    page = build_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
+    linkage = page[page.index('<section id="linkage">'):]
+    linkage = linkage[:linkage.index("</section>")]
+    assert "have no usable name" in linkage and "police" in linkage
+    assert 'data-kind="link-no-usable-names"' in page
 
 
 def test_few_unusable_names_stay_a_note(files):
