@@ -91,6 +91,23 @@ def test_link_merges_capitalised_organisation_and_warns_about_variant(files, tmp
     assert any("'Politie'" in w for w in settings["warnings"])
 
 
+def test_rename_organisations_maps_a_variant_and_refuses_unknown_names(files, tmp_path):
+    police, kmar, shelters = _three(files)
+    police.loc[police.index[::3], "organisation"] = "Politie"
+    frames = read_registration_files([police, kmar, shelters], today=TODAY,
+                                     rename_organisations={"Politie": "police"})
+    assert set(frames[0]["organisation"]) == {"police"} and frames[0].attrs["set_warnings"] == []
+    assert any("'Politie' renamed 'police'" in n for n in frames[0].attrs["set_notes"])
+    with pytest.raises(RegistrationError, match=r"'Polizei'.*in no registration file.*'Politie'"):
+        read_registration_files([police, kmar, shelters], today=TODAY, rename_organisations={"Polizei": "police"})
+    paths = []
+    for name, f in (("police.csv", police), ("kmar.csv", kmar)):
+        f.to_csv(tmp_path / name, index=False)
+        paths.append(str(tmp_path / name))
+    r = CliRunner().invoke(app, ["link", *paths, "--out", str(tmp_path / "o"), "--rename-organisations", "Politie"])
+    assert r.exit_code == 2 and "OLD=NEW" in r.output and not (tmp_path / "o").exists()
+
+
 # ------------------------------------------------------------------ M7: an organisation without usable names
 def test_organisation_without_usable_names_warns_in_terminal_and_settings(files, tmp_path):
     police, kmar, shelters = _three(files)

@@ -188,6 +188,7 @@ def link(
     refit_prior: bool = True,
     broad_pairs: float = 2e6,
     max_block: int | None = MAX_BLOCK,
+    rename_organisations: dict[str, str] | None = None,
     weights: bool = True,
     calibration: bool = True,
     covariate_evidence: bool = True,
@@ -249,6 +250,11 @@ def link(
         In a blocking rule that would generate more than a million record pairs, blocks of
         more than this many registrations are dropped (large registers with recurring
         names; :func:`~darkfigure.linkage.engines.cap_blocks`). None: never.
+    rename_organisations : dict, optional
+        ``{organisation as written: name to use}``, applied before linkage (e.g.
+        ``{"Politie": "police"}``: one organisation spelt two ways would otherwise be two
+        lists). Names that differ only in case, spacing or accents are merged without it
+        (:func:`~darkfigure.linkage.registrations.unify_organisations`).
     weights : bool
         Compute the match-weight histogram of all scored pairs.
     calibration : bool
@@ -282,7 +288,8 @@ def link(
     DataError
         No files; missing identifier columns; unparseable dates; plaintext mixed with
         pseudonymised files; files pseudonymised with different keys; a single
-        organisation; duplicate record ids; an unknown covariate or truth column.
+        organisation; duplicate record ids; an unknown covariate or truth column; an
+        organisation in `rename_organisations` that no file holds.
     ValueError
         Unknown engine or covariate rule; threshold outside (0, 1).
     RuntimeError
@@ -317,7 +324,7 @@ def link(
             raise ValueError(f"a match-probability threshold must be between 0 and 1, not {t}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    df, encoding = _read_inputs(files_or_frames)
+    df, encoding = _read_inputs(files_or_frames, rename_organisations)
     set_notes, warnings = list(df.attrs.get("notes", [])), list(df.attrs.get("warnings", []))
     df = df.reset_index(drop=True)
     orgs = tuple(pd.unique(df["organisation"].astype(str)))

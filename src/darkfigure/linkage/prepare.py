@@ -27,7 +27,7 @@ PLACEHOLDER_BEFORE = pd.Timestamp("1905-01-01")
 
 
 # ---------------------------------------------------------------------------- input
-def _read_inputs(files_or_frames) -> tuple[pd.DataFrame, str]:
+def _read_inputs(files_or_frames, rename_organisations=None) -> tuple[pd.DataFrame, str]:
     """Read and validate registration files; return the stacked frame and its encoding.
 
     The frame's ``attrs`` hold ``notes`` and ``warnings`` about the set of files
@@ -37,7 +37,7 @@ def _read_inputs(files_or_frames) -> tuple[pd.DataFrame, str]:
 
     if isinstance(files_or_frames, (str, Path, pd.DataFrame)):
         files_or_frames = [files_or_frames]
-    frames = read_registration_files(list(files_or_frames))
+    frames = read_registration_files(list(files_or_frames), rename_organisations=rename_organisations)
     kind = frames[0].attrs["kind"]
     df = pd.concat([f.assign() for f in frames], ignore_index=True)
     # what read_registration_files found about the set (organisation spellings): link passes them on

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -439,7 +439,8 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
 
 
 def read_registration_files(
-    paths: Iterable[str | Path | pd.DataFrame], *, today: date | None = None
+    paths: Iterable[str | Path | pd.DataFrame], *, today: date | None = None,
+    rename_organisations: Mapping[str, str] | None = None,
 ) -> list[pd.DataFrame]:
     """Read and validate several registration files that are to be linked together.
 
@@ -448,14 +449,18 @@ def read_registration_files(
     (same ``key_id``) and the same Bloom filter length, and no (organisation,
     record_id) pair in two files.
 
+    Organisation names are then unified across the files (:func:`unify_organisations`):
+    spellings that differ only in case, spacing or accents become one organisation.
+
     Parameters
     ----------
     paths : iterable of path or DataFrame
     today : date, optional
         See :func:`read_registrations`.
-
-    Organisation names are then unified across the files (:func:`unify_organisations`):
-    spellings that differ only in case, spacing or accents become one organisation.
+    rename_organisations : mapping, optional
+        ``{name as written: name to use}``, applied to every file before the names are
+        unified (e.g. ``{"Politie": "police"}`` for a variant that
+        :func:`unify_organisations` warns about).
 
     Returns
     -------
@@ -469,7 +474,8 @@ def read_registration_files(
     RegistrationError
         No input; an invalid file; mixed kinds (the message lists which files are
         plaintext and which pseudonymised); different keys (files listed per key_id);
-        different Bloom filter lengths; an (organisation, record_id) pair in two files.
+        different Bloom filter lengths; an (organisation, record_id) pair in two files; a
+        name in `rename_organisations` that no file holds.
     """
     frames = []
     for i, p in enumerate(paths):
@@ -502,7 +508,9 @@ def read_registration_files(
                 f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
                 "file with the same darkfigure settings"
             )
+    renamed = _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
+    notes = renamed + notes
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
@@ -522,6 +530,36 @@ def read_registration_files(
                 f"{' and '.join(srcs)}: a file was given twice, or two files of one organisation reuse ids"
             )
     return frames
+
+
+def _rename_organisations(frames: Sequence[pd.DataFrame], rename: Mapping[str, str] | None) -> list[str]:
+    """Apply ``{old: new}`` organisation names to every frame in place; return a note per name mapped.
+
+    Raises
+    ------
+    RegistrationError
+        An old or new name that is empty, or an old name that no file holds (a typo would
+        otherwise pass silently).
+    """
+    if not rename:
+        return []
+    rename = {str(k).strip(): str(v).strip() for k, v in rename.items()}
+    if any(not k or not v for k, v in rename.items()):
+        raise RegistrationError("an organisation name to rename (or its new name) is empty: write OLD=NEW, e.g. "
+                                "--rename-organisations 'Politie=police'")
+    present = set().union(*(set(pd.unique(f["organisation"])) for f in frames))
+    absent = [k for k in rename if k not in present]
+    if absent:
+        raise RegistrationError(
+            f"organisation(s) {', '.join(map(repr, absent))} to rename are in no registration file; the files hold "
+            f"{', '.join(map(repr, sorted(present)))} (names as written, case and spacing included)")
+    notes = []
+    for k, v in rename.items():
+        n = int(sum((f["organisation"] == k).sum() for f in frames))
+        notes.append(f"organisation {k!r} renamed {v!r} as asked ({n:,} registration(s))")
+    for f in frames:
+        f["organisation"] = f["organisation"].replace(rename)
+    return notes
 
 
 def _organisation_key(name: str) -> str:
@@ -616,8 +654,8 @@ def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list
         warnings.append(
             f"organisation names that look like spellings of one organisation: {listed}. They are linked as "
             f"{len(members)} separate lists; if they are one organisation, one list split in parts makes every N̂ "
-            "wrong: write one name in the 'organisation' column of every file (the same spelling throughout) and "
-            "run link again")
+            "wrong: map them onto one name (--rename-organisations 'OLD=NEW'; in Python rename_organisations=) or "
+            "write one name in the 'organisation' column of every file, and run link again")
     for f in frames:
         vals = pd.unique(f["organisation"])
         if len(vals) < 2 or set(vals) <= flagged:
@@ -626,6 +664,7 @@ def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list
         listed = ", ".join(f"{v!r} ({vc[v]:,})" for v in vals)
         warnings.append(
             f"{f.attrs.get('source', 'registrations')} holds {len(vals)} organisations in column 'organisation' "
-            f"({listed}); each becomes its own list. If the file is one organisation's export, write its one name "
-            "in every row and run link again; if it combines several organisations, this is as intended")
+            f"({listed}); each becomes its own list. If the file is one organisation's export, map the names onto "
+            "one (--rename-organisations 'OLD=NEW') or write its one name in every row, and run link again; if it "
+            "combines several organisations, this is as intended")
     return notes, warnings
