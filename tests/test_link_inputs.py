@@ -56,7 +56,7 @@ def test_look_alike_organisations_in_one_file_warn_with_counts(files):
     w = warnings[0]
     n_politie = len(idx[::3])
     assert "'Politie'" in w and f"{n_politie:,} registration" in w and "'police'" in w
-    assert "organisation" in w and "run link again" in w
+    assert "organisation" in w and "run link again" in w and "--rename-organisations 'Politie=police" in w
     # kmar and shelters do not look like police
     assert "kmar" not in w and "shelters" not in w
 
@@ -106,6 +106,15 @@ def test_rename_organisations_maps_a_variant_and_refuses_unknown_names(files, tm
         paths.append(str(tmp_path / name))
     r = CliRunner().invoke(app, ["link", *paths, "--out", str(tmp_path / "o"), "--rename-organisations", "Politie"])
     assert r.exit_code == 2 and "OLD=NEW" in r.output and not (tmp_path / "o").exists()
+
+
+def test_record_ids_shared_by_two_organisations_get_a_note(files):
+    police, kmar, shelters = _three(files)
+    shelters.loc[shelters.index[:2], "record_id"] = police["record_id"].iloc[:2].to_numpy()
+    frames = read_registration_files([police, kmar, shelters], today=TODAY)
+    said = " ".join(frames[0].attrs["set_notes"])
+    assert "2 record_id(s) are used by more than one organisation" in said and "'police', 'shelters'" in said
+    assert " ".join(read_registration_files([police, kmar], today=TODAY)[0].attrs["set_notes"]) == ""
 
 
 # ------------------------------------------------------------------ M7: an organisation without usable names

@@ -142,14 +142,14 @@ def _nameless_warnings(table: pd.DataFrame) -> list[str]:
             continue
         why = (f", {r.given_without_letters:,} of them written without letters (emoji, symbols or digits only)"
                if r.given_without_letters else "")
-        cause = ("a broken export (wrong encoding or column) or names removed on purpose"
+        cause = ("every name is missing: a wrong encoding or column, or names removed on purpose"
                  if r.share >= 0.99 else "names left empty or unreadable")
         out.append(
             f"organisation {r.organisation!r}: {r.without_names:,} of its {r.registrations:,} registrations "
             f"({r.share:.0%}) have no usable name (first name and surname both empty or without letters{why}). Their "
             "linkage rests on the date of birth, sex, nationality, registration date and covariates only: links to "
-            f"and from {r.organisation!r} are missed or false far more often, and N̂ is biased. Check {r.organisation}'s "
-            f"export ({cause}) and run link again with the names")
+            f"and from {r.organisation!r} are missed or false far more often, and N̂ is biased. Check the export of "
+            f"{r.organisation!r} ({cause}) and run link again with the names")
     return out
 
 

@@ -510,7 +510,7 @@ def read_registration_files(
             )
     renamed = _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
-    notes = renamed + notes
+    notes = renamed + notes + _shared_ids_note(frames)
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
@@ -560,6 +560,21 @@ def _rename_organisations(frames: Sequence[pd.DataFrame], rename: Mapping[str, s
     for f in frames:
         f["organisation"] = f["organisation"].replace(rename)
     return notes
+
+
+def _shared_ids_note(frames: Sequence[pd.DataFrame]) -> list[str]:
+    """A note when one record_id is used by two organisations: harmless (ids are per organisation) but said, since
+    it may mean one organisation's rows were exported under another's name."""
+    ids = pd.concat([f[["organisation", "record_id"]] for f in frames], ignore_index=True).drop_duplicates()
+    n_org = ids.groupby("record_id", sort=False)["organisation"].nunique()
+    shared = n_org[n_org > 1]
+    if shared.empty:
+        return []
+    first = shared.index[0]
+    orgs = ", ".join(map(repr, pd.unique(ids.loc[ids["record_id"] == first, "organisation"])))
+    return [f"{len(shared):,} record_id(s) are used by more than one organisation (e.g. {first!r} by {orgs}); ids "
+            "are read per organisation, so these stay separate registrations: check that no file holds another "
+            "organisation's rows"]
 
 
 def _organisation_key(name: str) -> str:
@@ -651,11 +666,14 @@ def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list
         members = [x for x in canon if x in comp]
         flagged |= comp
         listed = "; ".join(f"{x!r}: {total[x]:,} registration(s) in {', '.join(files[x])}" for x in members)
+        most = max(members, key=lambda x: total[x])
+        mapping = ",".join(f"{x}={most}" for x in members if x != most)
         warnings.append(
             f"organisation names that look like spellings of one organisation: {listed}. They are linked as "
             f"{len(members)} separate lists; if they are one organisation, one list split in parts makes every N̂ "
-            "wrong: map them onto one name (--rename-organisations 'OLD=NEW'; in Python rename_organisations=) or "
-            "write one name in the 'organisation' column of every file, and run link again")
+            f"wrong: map them onto one name (e.g. --rename-organisations '{mapping}'; in Python "
+            "rename_organisations=) or write one name in the 'organisation' column of every file, and run link "
+            "again")
     for f in frames:
         vals = pd.unique(f["organisation"])
         if len(vals) < 2 or set(vals) <= flagged:
