@@ -69,6 +69,14 @@ def test_file_with_several_unrelated_organisations_warns(files):
     assert "registrations #1 holds 2 organisations" in w and f"'kmar' ({len(kmar):,})" in w
 
 
+def test_look_alike_rule():
+    from darkfigure.linkage.registrations import _look_alike
+
+    assert _look_alike("police", "politie") and _look_alike("police", "police nl") and _look_alike("kmar", "k mar")
+    assert not _look_alike("police", "kmar") and not _look_alike("org1", "org2") and not _look_alike("a", "b")
+    assert not _look_alike("inspectorate", "coordinators") and not _look_alike("shelters", "fairwork")
+
+
 def test_unify_organisations_leaves_distinct_names_alone(files):
     frames = [f.copy() for f in _three(files)]
     for i, f in enumerate(frames):

@@ -588,10 +588,15 @@ SIMILAR_ORGANISATIONS = 0.75
 
 def _look_alike(a: str, b: str) -> bool:
     """True when two organisation keys look like spellings of one name: one holds the other, or they are similar
-    (difflib ratio >= :data:`SIMILAR_ORGANISATIONS`; ``police``/``politie`` 0.92, ``kmar``/``police`` 0.2)."""
+    (difflib ratio >= :data:`SIMILAR_ORGANISATIONS`; ``police``/``politie`` 0.92, ``kmar``/``police`` 0.2); not when
+    they differ only in their numbers (``org1``/``org2``)."""
     from difflib import SequenceMatcher
 
     a2, b2 = a.replace(" ", ""), b.replace(" ", "")
+    if a2 == b2:
+        return True  # apart only in their spaces ("KMar", "K Mar")
+    if re.sub(r"\d+", "", a2) == re.sub(r"\d+", "", b2):
+        return False  # a numbered series (org1, org2; region 3, region 4) is named so on purpose
     if min(len(a2), len(b2)) >= 3 and (a2 in b2 or b2 in a2):
         return True
     return SequenceMatcher(None, a2, b2).ratio() >= SIMILAR_ORGANISATIONS
