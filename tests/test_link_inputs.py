@@ -178,3 +178,16 @@ def test_header_only_file_says_to_leave_it_out(files, tmp_path):
     r = CliRunner().invoke(app, ["link", *map(str, paths), "--out", str(tmp_path / "o")])
     assert r.exit_code == 2
     assert "empty_org.csv" in r.output and "leave" in r.output
+
+
+def test_nameless_table_and_threshold_on_pseudonymised_columns():
+    from darkfigure.linkage.prepare import _nameless_by_organisation, _nameless_warnings
+
+    df = pd.DataFrame({"organisation": ["a"] * 4 + ["b"] * 5})
+    prep = pd.DataFrame({"tok_first_name": [None, None, "x", "y", None, "x", "x", "x", "x"],
+                         "tok_surname": [None, None, None, "y", None, "x", "x", "x", "x"]})
+    t = _nameless_by_organisation(df, prep, ("tok_first_name", "tok_surname")).set_index("organisation")
+    assert t.loc["a", "without_names"] == 2 and t.loc["b", "without_names"] == 1
+    assert t["given_without_letters"].sum() == 0  # no clear names in a pseudonymised file
+    said = _nameless_warnings(t.reset_index())
+    assert len(said) == 2 and "'a': 2 of its 4 registrations (50%)" in said[0] and "(20%)" in said[1]
