@@ -114,6 +114,11 @@ def link(
                      "(seeded by --seed) as OUT/draws/draw_001.csv, ...: replicates for `darkfigure strata "
                      "OUT/histories.csv --replicates OUT/draws --replicate-kind linkage`."),
     ] = None,
+    rename_organisations: Annotated[
+        str | None,
+        typer.Option(help="Organisation names to map onto one, comma-separated OLD=NEW (e.g. 'Politie=police'): one "
+                     "organisation spelt two ways would be two lists. Case, spacing and accents are merged anyway."),
+    ] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
@@ -131,13 +136,20 @@ def link(
     if not 0 < max_pairs <= MAX_PAIRS:
         _fail(f"--max-pairs must be between 1 and {MAX_PAIRS:,.0f} random pairs (2,000,000 is plenty to estimate u); "
               f"got {max_pairs:g}")
+    renames = None
+    if rename_organisations is not None:
+        pairs = [p.split("=") for p in _split(rename_organisations) or []]
+        if not pairs or any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+            _fail(f"--rename-organisations must be OLD=NEW pairs separated by commas (e.g. 'Politie=police'), not "
+                  f"{rename_organisations!r}")
+        renames = {a.strip(): b.strip() for a, b in pairs}
     _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     try:
         with console.status("linking…"):
             res = run(
                 list(registrations or []), engine=engine, threshold=threshold, seed=seed, truth=truth,
                 sensitivity=sens, covariates=_split(covariates), covariate_rule=covariate_rule,
-                max_pairs=max_pairs, threads=threads, memory_limit=memory_limit,
+                max_pairs=max_pairs, threads=threads, memory_limit=memory_limit, rename_organisations=renames,
             )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))
@@ -175,6 +187,8 @@ def link(
         console.print(t)
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
+    for w in res.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
     drawn = [f for f in files if f.parent.name == "draws"]  # one line for the draws, not one name each
     console.print("Wrote " + ", ".join(str(f) for f in files if f not in drawn)
                   + (f"; {len(drawn)} linkage draws in {drawn[0].parent}" if drawn else ""))

@@ -144,6 +144,8 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
     _good_turing,
     _identity_key,
     _letterless_names,
+    _nameless_by_organisation,
+    _nameless_warnings,
     _prepare_plain,
     _prepare_pseudo,
     _read_inputs,
@@ -186,6 +188,7 @@ def link(
     refit_prior: bool = True,
     broad_pairs: float = 2e6,
     max_block: int | None = MAX_BLOCK,
+    rename_organisations: dict[str, str] | None = None,
     weights: bool = True,
     calibration: bool = True,
     covariate_evidence: bool = True,
@@ -247,6 +250,11 @@ def link(
         In a blocking rule that would generate more than a million record pairs, blocks of
         more than this many registrations are dropped (large registers with recurring
         names; :func:`~darkfigure.linkage.engines.cap_blocks`). None: never.
+    rename_organisations : dict, optional
+        ``{organisation as written: name to use}``, applied before linkage (e.g.
+        ``{"Politie": "police"}``: one organisation spelt two ways would otherwise be two
+        lists). Names that differ only in case, spacing or accents are merged without it
+        (:func:`~darkfigure.linkage.registrations.unify_organisations`).
     weights : bool
         Compute the match-weight histogram of all scored pairs.
     calibration : bool
@@ -280,7 +288,8 @@ def link(
     DataError
         No files; missing identifier columns; unparseable dates; plaintext mixed with
         pseudonymised files; files pseudonymised with different keys; a single
-        organisation; duplicate record ids; an unknown covariate or truth column.
+        organisation; duplicate record ids; an unknown covariate or truth column; an
+        organisation in `rename_organisations` that no file holds.
     ValueError
         Unknown engine or covariate rule; threshold outside (0, 1).
     RuntimeError
@@ -315,7 +324,8 @@ def link(
             raise ValueError(f"a match-probability threshold must be between 0 and 1, not {t}")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    df, encoding = _read_inputs(files_or_frames)
+    df, encoding = _read_inputs(files_or_frames, rename_organisations)
+    set_notes, warnings = list(df.attrs.get("notes", [])), list(df.attrs.get("warnings", []))
     df = df.reset_index(drop=True)
     orgs = tuple(pd.unique(df["organisation"].astype(str)))
     if len(orgs) < 2:
@@ -326,6 +336,7 @@ def link(
     if truth is not None and truth not in df.columns:
         raise DataError(f"truth column {truth!r} not found; the columns are {list(df.columns)}")
     covs, notes = _covariate_columns(df, covariates, truth, orgs)
+    notes = set_notes + notes
     seconds["read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -335,6 +346,7 @@ def link(
     if encoding == "plaintext":
         prep = _prepare_plain(df)
         notes += _letterless_names(df, prep)
+        nameless = _nameless_by_organisation(df, prep, ("fn", "sn"))
         if ev_names:
             prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
         comparisons, rules, training, deterministic = _plain_settings(prep)
@@ -342,12 +354,14 @@ def link(
         tf_cols, identity = ["full_name", "sn", "fn", "dob"], ["fn", "sn", "dob"]
     else:
         prep, widths = _prepare_pseudo(df)
+        nameless = _nameless_by_organisation(df, prep, ("tok_first_name", "tok_surname"))
         if ev_names:
             prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
         comparisons, rules, training, deterministic = _pseudo_settings(prep, widths)
         notes += _evidence_note(prep, ev_names)
         tf_cols = ["tok_full", "tok_surname", "tok_first_name", "tok_date_of_birth"]
         identity = ["tok_first_name", "tok_surname", "tok_date_of_birth"]
+    warnings += _nameless_warnings(nameless)
     broad = ["dob", "sn", "fn"] if encoding == "plaintext" else ["tok_date_of_birth", "tok_surname", "tok_first_name"]
     rules = rules + _broad_rules(prep, broad, broad_pairs)
     if max_block is not None:
@@ -491,6 +505,8 @@ def link(
         sensitivity=sens,
         model=model,
         notes=notes,
+        warnings=warnings,
+        nameless=nameless,
         seconds=seconds,
         pairs=pairs,
         records=records,

@@ -27,16 +27,22 @@ PLACEHOLDER_BEFORE = pd.Timestamp("1905-01-01")
 
 
 # ---------------------------------------------------------------------------- input
-def _read_inputs(files_or_frames) -> tuple[pd.DataFrame, str]:
-    """Read and validate registration files; return the stacked frame and its encoding."""
+def _read_inputs(files_or_frames, rename_organisations=None) -> tuple[pd.DataFrame, str]:
+    """Read and validate registration files; return the stacked frame and its encoding.
+
+    The frame's ``attrs`` hold ``notes`` and ``warnings`` about the set of files
+    (:func:`~darkfigure.linkage.registrations.unify_organisations`).
+    """
     from .registrations import read_registration_files
 
     if isinstance(files_or_frames, (str, Path, pd.DataFrame)):
         files_or_frames = [files_or_frames]
-    frames = read_registration_files(list(files_or_frames))
+    frames = read_registration_files(list(files_or_frames), rename_organisations=rename_organisations)
     kind = frames[0].attrs["kind"]
     df = pd.concat([f.assign() for f in frames], ignore_index=True)
-    df.attrs = {}
+    # what read_registration_files found about the set (organisation spellings): link passes them on
+    df.attrs = {"notes": list(frames[0].attrs.get("set_notes", [])),
+                "warnings": list(frames[0].attrs.get("set_warnings", []))}
     return df, kind
 
 
@@ -88,6 +94,62 @@ def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
                 f"record {df['record_id'].iloc[i]!r} of {org}); compared as a missing {col}, which weakens their "
                 "linkage: check the export of those files"
             )
+    return out
+
+
+#: share of an organisation's registrations without a usable name above which link warns (not only notes)
+NAMELESS_WARNING_SHARE = 0.2
+
+
+def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
+    """Per organisation, the registrations without a usable name: no first name and no surname after normalisation.
+
+    Parameters
+    ----------
+    df : the registrations, shape (n, ...), with ``organisation`` (and, plaintext, ``first_name``/``surname``).
+    prep : the prepared registrations in the same order, shape (n, ...).
+    fields : the two prepared name columns (``fn``, ``sn``; pseudonymised: ``tok_first_name``, ``tok_surname``).
+
+    Returns
+    -------
+    DataFrame, one row per organisation (first-seen order)
+        ``organisation``, ``registrations``, ``without_names`` (neither name usable),
+        ``given_without_letters`` (of those, a name was written but had no letters: emoji,
+        ``###``; plaintext only, else 0) and ``share`` (without_names / registrations).
+    """
+    none = np.ones(len(prep), dtype=bool)
+    for c in fields:
+        if c in prep.columns:
+            none &= prep[c].isna().to_numpy()
+    given = np.zeros(len(prep), dtype=bool)
+    for c in ("first_name", "surname"):
+        if c in df.columns:
+            given |= df[c].astype(object).map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy(dtype=bool)
+    org = df["organisation"].astype(str).to_numpy()
+    t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
+                      "given_without_letters": (none & given).astype(int)})
+    t = t.groupby("organisation", sort=False).sum().reset_index()
+    t["share"] = t["without_names"] / t["registrations"]
+    return t
+
+
+def _nameless_warnings(table: pd.DataFrame) -> list[str]:
+    """Warnings for the organisations of which at least :data:`NAMELESS_WARNING_SHARE` of the registrations have no
+    usable name (:func:`_nameless_by_organisation`): their linkage rests on the other fields alone."""
+    out = []
+    for r in table.itertuples(index=False):
+        if r.without_names == 0 or r.share < NAMELESS_WARNING_SHARE:
+            continue
+        why = (f", {r.given_without_letters:,} of them written without letters (emoji, symbols or digits only)"
+               if r.given_without_letters else "")
+        cause = ("every name is missing: a wrong encoding or column, or names removed on purpose"
+                 if r.share >= 0.99 else "names left empty or unreadable")
+        out.append(
+            f"organisation {r.organisation!r}: {r.without_names:,} of its {r.registrations:,} registrations "
+            f"({r.share:.0%}) have no usable name (first name and surname both empty or without letters{why}). Their "
+            "linkage rests on the date of birth, sex, nationality, registration date and covariates only: links to "
+            f"and from {r.organisation!r} are missed or false far more often, and N̂ is biased. Check the export of "
+            f"{r.organisation!r} ({cause}) and run link again with the names")
     return out
 
 

@@ -55,6 +55,13 @@ class LinkageResult:
         The trained Splink model (settings with m and u), JSON-able.
     notes : list of str
         What was done to the data (covariates left out, missing values filled).
+    warnings : list of str
+        What may make the persons wrong and needs the user's action: organisation names
+        that look like spellings of one organisation, a file holding several
+        organisations, an organisation whose registrations mostly lack usable names.
+    nameless : DataFrame or None
+        Per organisation: ``organisation, registrations, without_names,
+        given_without_letters, share`` (registrations with neither name usable).
     seconds : dict
         Wall time of each stage.
     pairs : DataFrame or None, shape (n_pairs, 3)
@@ -90,6 +97,8 @@ class LinkageResult:
     sensitivity: pd.DataFrame | None = None
     model: dict = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    nameless: pd.DataFrame | None = field(default=None, repr=False)
     seconds: dict = field(default_factory=dict)
     pairs: pd.DataFrame | None = field(default=None, repr=False)
     records: pd.DataFrame | None = field(default=None, repr=False)
@@ -160,7 +169,10 @@ class LinkageResult:
                         "covariates": list(self.covariates),
                         # names made only of symbols, digits or emoji, compared as missing: kept past the terminal
                         "names_without_letters": _letterless_counts(self.notes),
-                        "notes": list(self.notes)}
+                        "notes": list(self.notes),
+                        # what may make the persons wrong (organisation spellings, organisations without names)
+                        "warnings": list(self.warnings),
+                        "names_unusable_by_organisation": _nameless_dict(self.nameless)}
             (tmp / "linkage_settings.json").write_text(json.dumps(settings, indent=1))
             names.append("linkage_settings.json")
             out.mkdir(parents=True, exist_ok=True)
@@ -189,3 +201,13 @@ def _letterless_counts(notes: list[str]) -> dict[str, int]:
         if m:
             out[m.group(2)] = int(m.group(1).replace(",", ""))
     return out
+
+
+def _nameless_dict(table: pd.DataFrame | None) -> dict[str, dict]:
+    """``{organisation: {registrations, without_names, given_without_letters, share}}`` (JSON-able; {} for None)."""
+    if table is None:
+        return {}
+    return {str(r.organisation): {"registrations": int(r.registrations), "without_names": int(r.without_names),
+                                  "given_without_letters": int(r.given_without_letters),
+                                  "share": round(float(r.share), 4)}
+            for r in table.itertuples(index=False)}

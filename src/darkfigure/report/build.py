@@ -75,6 +75,8 @@ def _messages(run: Run) -> list[Message]:
             for part in str(w).split(" | "):
                 if part.strip():
                     add(f"compare: {m}", part.strip())
+    for w in (run.linkage_settings or {}).get("warnings") or []:
+        add("link", w)
     for n in (run.revictimisation_info or {}).get("notes") or []:
         add("repeat victimisation", n)
     for p in run.problems:

@@ -51,6 +51,32 @@ class Explanation:
 
 # Order matters: the first match wins, so specific patterns come before general ones.
 EXPLANATIONS: tuple[Explanation, ...] = (
+    # darkfigure link (linkage_settings.json's warnings)
+    Explanation(
+        "link-organisation-variants",
+        r"organisation names that look like spellings of one organisation",
+        "Organisation names that may be one organisation",
+        "Each organisation name is a list. If these names are one organisation written two ways, its registrations "
+        "were split over two lists that overlap strongly, and every N̂ from these histories is wrong.",
+        "Write one name in the 'organisation' column of every file and run link again; leave them if they really "
+        "are different organisations.",
+    ),
+    Explanation(
+        "link-file-several-organisations",
+        r"holds \d+ organisations in column 'organisation'",
+        "One file holds several organisations",
+        "Each organisation name in the file became its own list. That is right for a combined export and wrong "
+        "when one organisation's file has a second name in some rows.",
+        "If the file is one organisation's export, write its one name in every row and run link again.",
+    ),
+    Explanation(
+        "link-no-usable-names",
+        r"have no usable name \(first name and surname",
+        "An organisation's registrations lack usable names",
+        "Without names, these registrations were linked on dates of birth, sex, nationality and registration "
+        "dates alone: more links to and from this organisation are missed or false, which biases N̂.",
+        "Check the organisation's export (encoding, column order) and run link again with its names.",
+    ),
     # partial pooling (estimate --pooling partial; darkfigure.loglinear.pooling)
     Explanation(
         "pooling-no-variation",

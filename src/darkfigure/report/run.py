@@ -71,6 +71,8 @@ class Run:
         ``monitor.csv``, ``monitor_published.csv`` (as text) and ``years.csv``.
     links, persons, linkage_quality, linkage_weights, linkage_sensitivity : DataFrame or None
         The outputs of ``darkfigure link``.
+    linkage_settings : dict or None
+        ``linkage_settings.json`` of ``darkfigure link`` (its ``warnings`` are shown).
     revictimisation, revictimisation_curve, revictimisation_first : DataFrame or None
         ``revictimisation.csv``, ``revictimisation_curve.csv`` and
         ``revictimisation_first_offence.csv``.
@@ -96,6 +98,7 @@ class Run:
     linkage_quality: pd.DataFrame | None = None
     linkage_weights: pd.DataFrame | None = None
     linkage_sensitivity: pd.DataFrame | None = None
+    linkage_settings: dict | None = None
     revictimisation: pd.DataFrame | None = None
     revictimisation_curve: pd.DataFrame | None = None
     revictimisation_first: pd.DataFrame | None = None
@@ -214,6 +217,7 @@ def load_run(run_dir: str | Path) -> Run:
         run.linkage_quality = _read_csv(run, "linkage_quality.csv")
         run.linkage_weights = _read_csv(run, "linkage_weights.csv")
         run.linkage_sensitivity = _read_csv(run, "linkage_sensitivity.csv", columns=_SENSITIVITY_COLUMNS)
+        run.linkage_settings = _read_json(run, "linkage_settings.json", required=False)
     run.revictimisation = _read_csv(run, "revictimisation.csv", columns=_REVICT_COLUMNS)
     run.revictimisation_curve = _read_csv(run, "revictimisation_curve.csv", columns=_CURVE_COLUMNS)
     run.revictimisation_first = _read_csv(run, "revictimisation_first_offence.csv", columns=_FIRST_COLUMNS)

@@ -193,6 +193,8 @@ def _linkage_section(run: Run) -> dict | None:
     if all(x is None for x in parts) and not lk:
         return None
     out: dict[str, Any] = {"facts": []}
+    # link's own warnings (organisation spellings, organisations without usable names): also in the warnings list
+    out["warnings"] = [str(w) for w in ((run.linkage_settings or {}).get("warnings") or [])]
     if lk:
         # N̂ corrected for linkage error (darkfigure.linkage.uncertainty): result.json's linkage block
         level = _f(lk.get("level", 0.95))
