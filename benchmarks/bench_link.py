@@ -51,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -81,9 +82,28 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
     from darkfigure.linkage import link
 
     load0 = os.getloadavg()[0]
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        """Resident memory (GB) every 0.1 s, to say which stage reaches the peak."""
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not done.wait(0.1):
+            with open("/proc/self/statm") as f:
+                samples.append((time.perf_counter(), int(f.read().split()[1]) * page / 1024**3))
+
+    sampler = threading.Thread(target=sample, daemon=True)
     t0 = time.perf_counter()
+    sampler.start()
     res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0, max_block=max_block)
     wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    # the stages of link() follow one another in the order of res.seconds: the largest sample within each
+    stage_peak, start = {}, t0
+    for k, v in res.seconds.items():
+        stage_peak[k] = max((g for t, g in samples if start <= t < start + v), default=float("nan"))
+        start += v
     ru = resource.getrusage(resource.RUSAGE_SELF)
     rss_kb = ru.ru_maxrss  # kilobytes on Linux
     q = res.quality.iloc[0]
@@ -91,7 +111,7 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
         "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "load": (load0 + os.getloadavg()[0]) / 2,
         "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
         "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
-        "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds,
+        "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds, "stage_peak_gb": stage_peak,
         "false_links_est": float(res.linkage_errors["false_links"].sum()),
         "missed_links_est": float(res.linkage_errors["missed_links"].sum()),
     }))
@@ -123,7 +143,8 @@ def main() -> None:
         r = runs[-1]
         print(f"run: {r['wall']:.1f} s wall, {r['cpu']:.1f} CPU-s (load average {r['load']:.1f}), "
               f"peak {r['peak_gb']:.2f} GB; stages (wall) "
-              + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items()))
+              + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items())
+              + "; peak per stage (GB) " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_peak_gb"].items()))
     r = runs[-1]
     walls = [x["wall"] for x in runs]
     print(f"{r['registrations']:,} registrations -> {r['persons']:,} persons ({r['true_persons']:,} true); "
