@@ -38,6 +38,27 @@ Still short of the target: precision and recall 0.86/0.82 against 0.95/0.95 (fal
 one year, registrations without a date of birth attached to a namesake; the pairs the cut drops are mostly such
 registrations, which stay unlinked and count as missed), and the peak memory is 0.2 GB over 4 GB.
 
+With the cluster split (``clustering.split_clusters``) and, in the second run, the blocking rules for a day/month
+swap with a typo and for swapped names with a wrong year plus the leaner ``clustering._edges`` (2026-12-05, seed 1,
+load 13-20 from other jobs, one run each; ``benchmarks/link_scale_diagnosis.py`` says where the pairs are lost):
+
+- before the new rules (diagnosis run, one process): 1,022,521 registrations -> 700,607 persons; precision 0.976,
+  recall 0.795. The split took precision from 0.857 to 0.976 and cost recall 0.818 -> 0.795.
+- with them: 22.2M pairs scored (20.6M before); precision 0.9762, recall 0.7968 (699,945 persons for 635,710);
+  252 CPU-s at load 13.6 (wall 1,258 s: read 21, prepare 309, train 187, predict 620, cluster 63, assemble 46);
+  peak 4.26 GB, reached in the clustering (peak by stage: prepare 2.28, train 3.24, predict 3.35, cluster 4.26,
+  assemble 4.07 GB), while DuckDB still holds the table of scored pairs (dropping it after ``_edges`` did not
+  lower the resident peak of the clustering at 200k: 1.22 against 1.07 GB, so it was not kept). At 200k: 4.47M
+  pairs, precision 0.966, recall 0.899, 67-68 CPU-s, peak 1.96-1.98 GB (in predict).
+
+Recall is what misses the target at 1M: of 524,024 true pairs 107,290 are missed, 37,023 of them never compared
+(19,432 by no rule even uncut, mostly registrations without a date of birth with a typo, whose coarse rules are
+left out at this size; 17,591 only in blocks the cut drops: undated registrations with common names) and 66,300
+compared but scored 0.001-0.5 (44,017 with one date of birth missing: a name shared by many persons, with the
+covariates and the registration date as the only other evidence). Re-clustering the scored pairs at 200k moves
+along F1 0.93 (threshold 0.3: 0.930/0.925; 0.7: 0.983/0.865), so the clustering is not the lever: the evidence
+for undated registrations is.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 """
 
@@ -51,6 +72,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -81,9 +103,28 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
     from darkfigure.linkage import link
 
     load0 = os.getloadavg()[0]
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        """Resident memory (GB) every 0.1 s, to say which stage reaches the peak."""
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not done.wait(0.1):
+            with open("/proc/self/statm") as f:
+                samples.append((time.perf_counter(), int(f.read().split()[1]) * page / 1024**3))
+
+    sampler = threading.Thread(target=sample, daemon=True)
     t0 = time.perf_counter()
+    sampler.start()
     res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0, max_block=max_block)
     wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    # the stages of link() follow one another in the order of res.seconds: the largest sample within each
+    stage_peak, start = {}, t0
+    for k, v in res.seconds.items():
+        stage_peak[k] = max((g for t, g in samples if start <= t < start + v), default=float("nan"))
+        start += v
     ru = resource.getrusage(resource.RUSAGE_SELF)
     rss_kb = ru.ru_maxrss  # kilobytes on Linux
     q = res.quality.iloc[0]
@@ -91,7 +132,7 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
         "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "load": (load0 + os.getloadavg()[0]) / 2,
         "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
         "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
-        "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds,
+        "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds, "stage_peak_gb": stage_peak,
         "false_links_est": float(res.linkage_errors["false_links"].sum()),
         "missed_links_est": float(res.linkage_errors["missed_links"].sum()),
     }))
@@ -123,7 +164,8 @@ def main() -> None:
         r = runs[-1]
         print(f"run: {r['wall']:.1f} s wall, {r['cpu']:.1f} CPU-s (load average {r['load']:.1f}), "
               f"peak {r['peak_gb']:.2f} GB; stages (wall) "
-              + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items()))
+              + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items())
+              + "; peak per stage (GB) " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_peak_gb"].items()))
     r = runs[-1]
     walls = [x["wall"] for x in runs]
     print(f"{r['registrations']:,} registrations -> {r['persons']:,} persons ({r['true_persons']:,} true); "

@@ -98,3 +98,30 @@ def test_cut_rule_joins_exactly_the_pairs_of_the_small_blocks(rule, keys, null):
 def test_max_block_must_allow_a_pair():
     with pytest.raises(ValueError, match="max_block"):
         cap_blocks(_frame(), ["l.sn = r.sn"], max_block=1)
+
+
+def test_plaintext_rules_catch_a_day_month_swap_with_a_typo_and_swapped_names_with_a_wrong_year(monkeypatch):
+    """Pairs with errors in two fields that the rules of a large register used to miss are joined.
+
+    A day/month swap with a typo in the first name ("Angelina Haan 1999-01-10" / "Anfelina Haan 1999-10-01")
+    and swapped names with a typo and the year off ("Vannhat Nguyen 1992-10-19" / "Vannhat Gnuyen 1991-10-19"),
+    with the coarse rules (two letters of both names) left out as they are at a million registrations.
+    """
+    import darkfigure.linkage.splink_model as sm
+    from darkfigure.linkage.prepare import _prepare_plain
+
+    monkeypatch.setattr(sm, "COARSE_RULE_PAIRS", -1.0)
+    regs = pd.DataFrame({
+        "first_name": ["Angelina", "Anfelina", "Angelina", "Vannhat", "Gnuyen"],
+        "surname": ["Haan", "Haan", "Haan", "Nguyen", "Vannhat"],
+        "date_of_birth": ["1999-01-10", "1999-10-01", "1999-03-12", "1992-10-19", "1991-10-19"],
+        "registration_date": ["2023-01-01"] * 5,
+    })
+    p = _prepare_plain(regs)
+    assert p["dob_mdx"].iloc[0] == p["dob_mdx"].iloc[1] == "01-10"
+    _, rules, _, _ = sm._plain_settings(p)
+    sql = [r if isinstance(r, str) else r.get_blocking_rule("duckdb").blocking_rule_sql for r in rules]
+    joined = set().union(*(_pairs(p, r) for r in sql))
+    assert (0, 1) in joined and (3, 4) in joined
+    # a first-name typo with another day and month of the same year is not joined
+    assert (1, 2) not in joined

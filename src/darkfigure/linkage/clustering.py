@@ -64,25 +64,35 @@ def _edges(db_api, pred, threshold: float, lam0: float, n: int, refit: bool
 
     base = float(logit(lam0) / np.log(2.0))
     floor = float(logit(1e-7) / np.log(2.0)) if refit else float(logit(threshold) / np.log(2.0))
-    sql = (f"select uid_l, uid_r, match_weight from {pred.physical_name} "
+    # record numbers as 32-bit integers when they fit: a million registrations give tens of millions of scored
+    # pairs, and these arrays sit beside the engine's own tables (peak memory)
+    uid = "cast(uid_l as integer) as uid_l, cast(uid_r as integer) as uid_r" if n < 2**31 - 1 else "uid_l, uid_r"
+    sql = (f"select {uid}, match_weight from {pred.physical_name} "
            f"where match_weight >= {floor!r} order by uid_l, uid_r")
     e = db_api.query_sql(sql, output_type="pandas")
+    left, right = e["uid_l"].to_numpy(), e["uid_r"].to_numpy()
     bits = e["match_weight"].to_numpy(dtype=float) - base
+    del e
     lam = lam0
+    ln2 = np.log(2.0)
     if refit and len(bits) and n > 1:
         total = n * (n - 1) / 2.0
-        ln_bf = bits * np.log(2.0)
         for _ in range(500):
-            new = float(expit(logit(lam) + ln_bf).sum() / total)
-            new = min(max(new, 1e-12), 0.5)
+            # in chunks: no temporary as long as all the pairs
+            new = sum(float(expit(logit(lam) + bits[i:i + _CHUNK] * ln2).sum()) for i in range(0, bits.size, _CHUNK))
+            new = min(max(new / total, 1e-12), 0.5)
             if abs(new - lam) <= 1e-7 * lam:
                 lam = new
                 break
             lam = new
-    p = expit(logit(lam) + bits * np.log(2.0))
-    keep = p >= threshold
-    return ((e["uid_l"].to_numpy(dtype=np.int64)[keep], e["uid_r"].to_numpy(dtype=np.int64)[keep], p[keep]),
-            float(lam))
+    # p >= threshold, without the probabilities of all pairs
+    keep = np.flatnonzero(bits >= (logit(threshold) - logit(lam)) / ln2)
+    p = expit(logit(lam) + bits[keep] * ln2)
+    return (left[keep].astype(np.int64), right[keep].astype(np.int64), p), float(lam)
+
+
+#: pairs per chunk in the prior's fixed-point iteration of :func:`_edges`
+_CHUNK = 4_000_000
 
 
 #: Platt-type correction of the plaintext match probabilities: logit p is shifted by these amounts for pairs

@@ -186,6 +186,10 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     p["dob_m"] = iso.str[5:7].where(dob.notna(), None).to_numpy()
     p["dob_d"] = iso.str[8:10].where(dob.notna(), None).to_numpy()
     p["dob_md"] = iso.str[5:10].where(dob.notna(), None).to_numpy()
+    # month and day in either order ("01-10" for both 10 January and 1 October): a blocking key that survives a
+    # day/month swap
+    mo, dy = iso.str[5:7], iso.str[8:10]
+    p["dob_mdx"] = mo.where(mo <= dy, dy).str.cat(dy.where(mo <= dy, mo), sep="-").where(dob.notna(), None).to_numpy()
     # first and last two letters: blocking keys that survive a typo at the other end of the name
     for c, v in (("fn", fn), ("sn", sn)):
         p[f"{c}_p2"] = v.str[:2].to_numpy()

@@ -567,6 +567,16 @@ def _plain_settings(p: pd.DataFrame):
         block_on("fn", "dob_y", "dob_m"),
         block_on("sn", "dob_y", "dob_d"),
         block_on("fn", "dob_y", "dob_d"),
+        # a day/month swap with a typo in the other name (one name and the year with month and day in either order);
+        # swapped names with the year or the month and day wrong; Soundex codes of both names with the year
+        block_on("sn", "dob_y", "dob_mdx"),
+        block_on("fn", "dob_y", "dob_mdx"),
+        "l.fn = r.sn and l.dob_md = r.dob_md",
+        "l.sn = r.fn and l.dob_md = r.dob_md",
+        "l.fn = r.sn and l.dob_y = r.dob_y",
+        "l.sn = r.fn and l.dob_y = r.dob_y",
+        block_on("fn_sx", "sn_sx", "dob_y"),
+        block_on("fn_sx", "sn_sx", "dob_mdx"),
     ]
     # the rules for a missing date filter one side (l or r) so that DuckDB joins only the registrations
     # without a date against the rest: "(l.dob is null or r.dob is null)" would be applied after the full join.

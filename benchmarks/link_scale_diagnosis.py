@@ -1,0 +1,213 @@
+"""Where pairwise precision and recall are lost when linking a large register with recurring names.
+
+Links the registrations of ``bench_link.py`` (``simulate_registrations("clearing_house",
+scale=S, errors="recurring_names")``, cached in the temporary folder) once in this process
+and compares the persons found with the true ones, pair by pair:
+
+- missed matches (true pairs not in one found person): never compared by any blocking
+  rule (and whether a rule cut by ``engines.cap_blocks`` would have compared them),
+  compared but scored below the stored floor (0.001), scored in [0.001, 0.5), or scored
+  at or above 0.5 and still apart (the competition of registrations without a date of
+  birth, the cluster split); each by whether the two registrations have a date of birth;
+- false links (found pairs of two persons): linked directly (a scored pair at or above
+  0.5) or only through others (chaining), by agreement pattern (names exact, date of
+  birth equal / missing / different) and by the size of the found person;
+- the blocking rules: true pairs each rule compares, and those only it compares.
+
+It prints tables; nothing is asserted. Timings here are not the benchmark's (one process,
+with the diagnosis), see ``bench_link.py`` for those.
+
+Measured 2026-12-05 (seed 1, code of commit 787871c: with the cluster split, before the blocking rules for a
+day/month swap with a typo and for swapped names with a wrong year):
+
+- 200,197 registrations (``--scale 25``): precision 0.966, recall 0.897. Of 102,191 true pairs 10,558 missed:
+  1,239 never compared by any rule (644 dated pairs whose dates differ, 557 with one date missing; 1,660 true
+  pairs in all, some joined through others), 30 only in blocks the cut dropped, 259 compared and scored below 0.001, 8,462 scored 0.001-0.5
+  (7,282 with one date of birth missing: 3,927 of them with both names exact, among 2 to hundreds of namesakes)
+  and 568 scored at or above 0.5 but kept apart (competition of undated registrations, the split). 3,231 false
+  pairs of 94,864 found: 2,681 linked directly at >= 0.5 (1,664 with one date missing, 626 with different dates,
+  248 same date), the rest through chains; no found person above 10 registrations. Re-clustering the same
+  scored pairs: without the split 0.947/0.906, without the competition 0.947/0.908, threshold 0.3 0.930/0.925,
+  0.7 0.983/0.865, the undated pairs' odds x e (+1 logit) 0.950/0.917, dated pairs alone 0.986/0.775: the
+  trade-off runs along F1 0.93, set by the undated pairs' evidence, not by the clustering.
+- 1,022,521 registrations (default ``--scale 127``): precision 0.976, recall 0.795 (700,607 persons for
+  635,710; before the split 0.857/0.818). Of 524,024 true pairs 107,290 missed: 19,432 never compared by any
+  rule even uncut (13,798 with one date missing: the coarse rules for a missing date, a name and two letters
+  of the other, are left out at this size; 3,922 with different dates; 897 both undated), 17,591 only in
+  blocks the cut dropped (15,999 with one date missing, common names), 1,116 scored below 0.001, 66,300 scored
+  0.001-0.5 (44,017 with one date missing, 14,870 with different dates, 4,584 same date) and 2,851 at or above
+  0.5 but apart. So blocking costs 0.071 of recall at 1M against 0.012 at 200k. 10,227 false pairs of 426,961
+  (8,545 direct: 4,835 with one date missing, 1,846 different dates, 1,438 same date).
+
+Run: python benchmarks/link_scale_diagnosis.py [--scale 25] [--max-block B] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _pairs_of_groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i < j) of records with the same label, as two int arrays."""
+    order = np.argsort(labels, kind="stable")
+    lab = labels[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    sizes = np.diff(np.r_[starts, lab.size])
+    a_out, b_out = [], []
+    for k in np.unique(sizes[sizes >= 2]):
+        st = starts[sizes == k]
+        idx = order[st[:, None] + np.arange(k)[None, :]]  # (groups, k)
+        iu, ju = np.triu_indices(k, 1)
+        a, b = idx[:, iu].ravel(), idx[:, ju].ravel()
+        a_out.append(np.minimum(a, b))
+        b_out.append(np.maximum(a, b))
+    if not a_out:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(a_out).astype(np.int64), np.concatenate(b_out).astype(np.int64)
+
+
+def _rule_cover(p: pd.DataFrame, rules, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """For each blocking rule (by its SQL), whether it compares each pair (a < b: a is Splink's left record)."""
+    from darkfigure.linkage.engines import _parse_rule, _rule_sql, _side_codes
+
+    cache: dict = {}
+    out = {}
+    for r in rules:
+        sql = _rule_sql(r)
+        parsed = _parse_rule(sql)
+        if parsed is None:
+            out[sql] = np.zeros(a.size, bool)
+            continue
+        keys, null = parsed
+        cl, cr = _side_codes(p, keys, cache)
+        hit = (cl[a] >= 0) & (cl[a] == cr[b])
+        if null is not None:
+            miss = p[null[1]].isna().to_numpy()
+            hit &= miss[a] if null[0] == "l" else miss[b]
+        out[sql] = hit
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=25.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--memory-limit", default="2GB")
+    ap.add_argument("--max-block", type=int, default=None)
+    ap.add_argument("--examples", type=int, default=0, help="print this many missed pairs")
+    a = ap.parse_args()
+
+    import bench_link
+
+    from darkfigure.linkage import link
+    from darkfigure.linkage.engines import MAX_BLOCK, cap_blocks
+    from darkfigure.linkage.prepare import _broad_rules, _prepare_plain, _read_inputs
+    from darkfigure.linkage.splink_model import _plain_settings
+
+    files = bench_link._data(a.scale)
+    mb = MAX_BLOCK if a.max_block is None else (a.max_block or None)
+    t0 = time.perf_counter()
+    res = link(files, threads=a.threads, memory_limit=a.memory_limit, truth="true_person_id", seed=0, max_block=mb)
+    print(f"link: {time.perf_counter() - t0:.0f} s; stages " + ", ".join(f"{k} {v:.0f}" for k, v in res.seconds.items()))
+    q = res.quality.iloc[0]
+    print(f"precision {q['precision']:.4f}, recall {q['recall']:.4f}; persons {res.n_persons:,} "
+          f"(true {int(q['true_persons']):,}); true pairs {int(q['true_pairs']):,}, found {int(q['found_pairs']):,}, "
+          f"correct {int(q['correct_pairs']):,}")
+    for n in res.notes:
+        if "cut" in n or "prior" in n:
+            print("note:", n[:600])
+
+    df, _ = _read_inputs(files)
+    df = df.reset_index(drop=True)
+    prep = _prepare_plain(df)
+    _, rules, _, _ = _plain_settings(prep)
+    rules = rules + _broad_rules(prep, ["dob", "sn", "fn"], 2e6)
+    prep_cut, rules_cut, _ = cap_blocks(prep, rules, max_block=mb) if mb else (prep, rules, [])
+    truth = pd.factorize(df["true_person_id"])[0]
+    found = pd.factorize(res.links["person_id"])[0]
+    n = len(df)
+    has_dob = prep["dob"].notna().to_numpy()
+    pairs = res.pairs
+    key = pairs["record_l"].to_numpy(np.int64) * n + pairs["record_r"].to_numpy(np.int64)
+    prob = pd.Series(pairs["match_probability"].to_numpy(), index=key)
+    prob = prob[~prob.index.duplicated()]
+
+    def describe(a_, b_) -> pd.DataFrame:
+        """Agreement pattern of pairs a_ < b_."""
+        fn, sn, dob = (prep[c].to_numpy(dtype=object) for c in ("fn", "sn", "dob"))
+        names = np.where((fn[a_] == fn[b_]) & (sn[a_] == sn[b_]), "names exact",
+                         np.where((fn[a_] == sn[b_]) & (sn[a_] == fn[b_]), "swapped",
+                                  np.where((fn[a_] == fn[b_]) | (sn[a_] == sn[b_]), "one name exact", "names differ")))
+        dd = np.where(~has_dob[a_] & ~has_dob[b_], "no dob", np.where(~has_dob[a_] | ~has_dob[b_], "one dob missing",
+                      np.where(dob[a_] == dob[b_], "dob equal", "dob differs")))
+        return pd.DataFrame({"names": names, "dob": dd})
+
+    # ---- missed matches
+    ta, tb = _pairs_of_groups(truth)
+    hit = found[ta] == found[tb]
+    ma, mb_ = ta[~hit], tb[~hit]
+    p_m = prob.reindex(ma * n + mb_).to_numpy()
+    cover_cut = _rule_cover(prep_cut, rules_cut, ma, mb_)
+    cover_full = _rule_cover(prep, rules, ma, mb_)
+    any_cut = np.any(np.column_stack(list(cover_cut.values())), axis=1)
+    any_full = np.any(np.column_stack(list(cover_full.values())), axis=1)
+    cat = np.select(
+        [~any_full, ~any_cut, np.isnan(p_m), p_m < 0.5],
+        ["never blocked (no rule)", "blocked only by a cut block", "compared, scored < 0.001", "scored 0.001-0.5"],
+        "scored >= 0.5, apart")
+    d = describe(ma, mb_).assign(cause=cat)
+    print(f"\nmissed matches: {ma.size:,} of {ta.size:,} true pairs (recall {hit.mean():.4f})")
+    print(d.groupby(["cause", "dob"]).size().unstack(fill_value=0).to_string())
+    print(d.groupby(["cause", "names"]).size().unstack(fill_value=0).to_string())
+    if a.examples:
+        c2 = pd.Series(prep["fn"].astype(str) + "|" + prep["sn"].astype(str))
+        ns = pd.DataFrame({"k": c2, "t": truth}).drop_duplicates().groupby("k").size().reindex(c2).to_numpy()
+        ex = np.flatnonzero((cat == "scored 0.001-0.5") & (d["names"] == "names exact").to_numpy()
+                            & (d["dob"] == "one dob missing").to_numpy())
+        print("namesakes (persons) of missed exact-name pairs with one date missing:",
+              pd.Series(np.minimum(ns[ma[ex]], 20)).value_counts().sort_index().to_dict())
+        cols = ["organisation", "registration_date", "first_name", "surname", "date_of_birth", "sex", "nationality",
+                "age", "exploitation", "true_person_id"]
+        for i in ex[:: max(1, ex.size // a.examples)][: a.examples]:
+            print(f"p={p_m[i]:.3f} namesakes {ns[ma[i]]}, found persons {found[ma[i]]}/{found[mb_[i]]}")
+            print(df.loc[[ma[i], mb_[i]], cols].to_string(header=False))
+    # a true person split: how many pieces, and the pieces' sizes
+    per = pd.DataFrame({"t": truth, "f": found}).drop_duplicates().groupby("t").size()
+    print(f"true persons split into 2+ found persons: {(per >= 2).sum():,}; pieces: "
+          + ", ".join(f"{k}: {v:,}" for k, v in per[per >= 2].value_counts().sort_index().items()))
+
+    # ---- false links
+    fa, fb = _pairs_of_groups(found)
+    wrong = truth[fa] != truth[fb]
+    wa, wb = fa[wrong], fb[wrong]
+    p_w = prob.reindex(wa * n + wb).to_numpy()
+    size = np.bincount(found)[found[wa]]
+    d = describe(wa, wb).assign(
+        link=np.where(p_w >= 0.5, "direct >= 0.5", np.where(np.isnan(p_w), "not scored (chain)", "scored < 0.5 (chain)")),
+        size=pd.cut(size, [1, 2, 3, 5, 10, 30, 100, 10**9], labels=["2", "3", "4-5", "6-10", "11-30", "31-100", ">100"]))
+    print(f"\nfalse links: {wa.size:,} of {fa.size:,} found pairs (precision {1 - wrong.mean():.4f})")
+    print(d.groupby(["link", "dob"]).size().unstack(fill_value=0).to_string())
+    print(d.groupby(["names", "dob"]).size().unstack(fill_value=0).to_string())
+    print(d.groupby("size", observed=True).size().to_string())
+    print("largest found persons:", np.sort(np.bincount(found))[-10:].tolist())
+
+    # ---- blocking rules: true pairs compared by each, and by it alone
+    cov = _rule_cover(prep_cut, rules_cut, ta, tb)
+    m = np.column_stack(list(cov.values()))
+    only = m & (m.sum(axis=1) == 1)[:, None]
+    t = pd.DataFrame({"rule": list(cov), "true pairs": m.sum(axis=0), "only this rule": only.sum(axis=0)})
+    print(f"\nblocking: {m.any(axis=1).mean():.4f} of true pairs compared by some rule "
+          f"({(~m.any(axis=1)).sum():,} never)")
+    print(t.to_string(index=False, max_colwidth=90))
+
+
+if __name__ == "__main__":
+    main()
