@@ -247,3 +247,33 @@ def test_identifying_assumption_section_says_it_rests_on_the_histories_as_linked
     linked = dict(base, linkage={"nhat_as_linked": 1000.0, "nhat_corrected": 1040.0})
     facts = dict(_assumption_section(Run(folder=tmp_path, result=linked))["facts"])
     assert "as linked (N̂ 1,000)" in facts["histories used"] and "1,040" in facts["histories used"]
+
+
+def test_narrower_subgroup_intervals_are_counted_and_named():
+    """Tester report 6, M2: subgroup rows narrower than as linked are warned about, not only the total."""
+    from darkfigure.pipeline.extras import _narrower_subgroups
+
+    est = pd.DataFrame({
+        "group": ["total", "sex", "sex", "age", "age"], "level": ["", "f", "m", "adult", "minor"],
+        "lower": [90.0, 40.0, 30.0, 50.0, 10.0], "upper": [130.0, 60.0, 60.0, 70.0, np.nan],
+        "lower_as_linked": [95.0, 38.0, 35.0, 45.0, 9.0], "upper_as_linked": [120.0, 63.0, 55.0, 80.0, 20.0],
+    })
+    w = _narrower_subgroups(est, 20, 20)
+    assert w is not None and w.startswith("in 2 of 3 subgroup rows of estimates.csv (sex=f, age=adult)")
+    assert "--linkage-reps" in w and "--linkage-draws" in w and "20 bootstrap replicates per draw x 20 draws" in w
+    wide = est.assign(lower=est["lower_as_linked"] - 1, upper=est["upper_as_linked"] + 1)
+    assert _narrower_subgroups(wide, 20, 20) is None
+    assert _narrower_subgroups(est.iloc[:1], 20, 20) is None
+
+
+def test_narrower_subgroup_warning_reaches_the_run(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=3, linkage_draws=3,
+                 linkage_reps=20, n_jobs=1, missing="drop", assumption_range=None)
+    t = e.estimates.iloc[1:]
+    k = int(((t["upper"] - t["lower"]) < (t["upper_as_linked"] - t["lower_as_linked"])).sum())
+    said = [w for w in e.warnings if "subgroup rows of estimates.csv" in w]
+    assert bool(said) == (k > 0)
+    if k:
+        assert said[0].startswith(f"in {k} of ")
