@@ -57,6 +57,10 @@ def test_averaged_interval_is_corrected_as_one_estimator(shaky_run, tmp_path):
     assert "Estimated linkage errors by pair of organisations" in html
     assert "interval as linked (linkage taken as error-free)" in html and "interval with linkage uncertainty" in html
     assert "the model average, refitted on every linkage draw" in html
+    # what the figures count, and the persons beside the links (tester report 6, M3)
+    assert "count pairs of registrations (among the pairs the linkage compared), not persons" in html
+    assert f"{res['linkage']['persons_as_linked']:,} as linked" in html
+    assert "persons as linked / on average over the draws" in html
 
 
 def test_chosen_model_correction_is_flagged_conditional(shaky_run):
@@ -277,3 +281,18 @@ def test_narrower_subgroup_warning_reaches_the_run(shaky_run):
     assert bool(said) == (k > 0)
     if k:
         assert said[0].startswith(f"in {k} of ")
+
+
+def test_linkage_note_says_pairs_not_persons_and_which_way():
+    """Tester report 6, M3: the report explains false/missed links (pairs) against the persons drawn."""
+    from darkfigure.report.sections_monitor import _linkage_note
+
+    lk = {"persons_as_linked": 5011, "persons_drawn": 5012.0, "nhat_as_linked": 8200.4, "nhat_corrected": 8195.2,
+          "false_links": 12.1, "missed_links": 21.3}
+    t = _linkage_note(lk)
+    assert "count pairs of registrations" in t and "misses 2 pairs" in t and "adds 3 false pairs" in t
+    assert "5,012.0 persons on average, more persons than the 5,011 as linked" in t
+    assert "N̂ corrected for linkage error is 8,195 against 8,200 as linked" in t
+    fewer = _linkage_note({**lk, "persons_drawn": 5001.0})
+    assert "fewer persons than the 5,011 as linked" in fewer
+    assert "persons on average" not in _linkage_note({})
