@@ -130,3 +130,14 @@ def test_too_few_replicates_refused():
 def test_version_flag():
     r = runner.invoke(app, ["--version"])
     assert r.exit_code == 0 and r.output.strip()
+
+
+def test_help_columns_are_not_squeezed_or_cut():
+    """Tester report 6, L4: compare's option names whole, no cut docs path, no misleading --count default."""
+    env = {"COLUMNS": "80", "TERMINAL_WIDTH": "80"}
+    c = runner.invoke(app, ["compare", "--help"], env=env).output
+    assert "--drop-empty-lists" in c and "--drop-empty-lis…" not in c and "--no-validation" in c
+    e = runner.invoke(app, ["estimate", "--help"], env=env).output
+    assert "[default: count]" not in e and "identifying_assumption.…" not in e
+    r = runner.invoke(app, ["compare", "hiv_rome", "--methods", "Mt", "--validation"], env=env)
+    assert "No such option" not in r.output
