@@ -574,3 +574,13 @@ def test_strata_run_says_its_strata_warnings(sim):
     assert bool(said) == bool(flagged)
     if flagged:
         assert said[0].startswith(f"{len(flagged)} of {len(r.table)} strata") and said[0] in r.to_dict()["warnings"]
+
+
+def test_the_stratum_model_has_its_own_column(sim):
+    r = estimate_strata(sim.persons, by="region,period", reps=30, seed=2, n_jobs=1)
+    t = r.table
+    assert list(t.columns).index("model") == list(t.columns).index("warnings") - 1
+    est = t["status"].eq("estimated")
+    assert (t.loc[est, "model"].str.len() > 0).all()
+    parts = [p.strip() for w in t["warnings"].astype(str) for p in w.split(" | ")]
+    assert not any(p.startswith("model: ") for p in parts)

@@ -496,7 +496,8 @@ def estimate_strata(
         obs = np.array([x["observed"] for x in res], dtype=float)
         row.update(observed=float(obs.mean()) if M > 1 else int(obs[0]), nhat=np.nan, lower=np.nan, upper=np.nan,
                    status="estimated", reason="", replicates=len(est), var_share_replicates=np.nan,
-                   lists_used=res[0]["lists_used"], warnings="", seconds=float(sum(x["seconds"] for x in res)))
+                   lists_used=res[0]["lists_used"], model="", warnings="",
+                   seconds=float(sum(x["seconds"] for x in res)))
         wl = []
         for x in res:
             for w in x.get("warnings") or []:
@@ -504,7 +505,9 @@ def estimate_strata(
                     wl.append(w)
         if si in zero_note:
             wl.insert(0, zero_note[si])
-        row["warnings"] = " | ".join(wl)
+        # the stratum's chosen model in its own column, the warnings apart (tester report 6, M4)
+        row["model"] = " | ".join(w[len("model: "):] for w in wl if w.startswith("model: "))
+        row["warnings"] = " | ".join(w for w in wl if not w.startswith("model: "))
         gkeys = [(g, None if i is None else key[i]) for g, i in groups]
         if len(est) == M:
             pts = np.array([x["nhat"] for x in est], dtype=float)
@@ -546,7 +549,7 @@ def estimate_strata(
                      "status": "not estimable",
                      "reason": f"{nmiss:,} person(s) with an unknown value of {unknown}: they belong to no stratum; "
                                "give imputations of them with --replicates",
-                     "replicates": 0, "var_share_replicates": np.nan, "lists_used": "", "warnings": "",
+                     "replicates": 0, "var_share_replicates": np.nan, "lists_used": "", "model": "", "warnings": "",
                      "seconds": 0.0})
         left_out.setdefault(("total", None), []).append(float(nmiss))
         warnings.append(f"{nmiss:,} person(s) have an unknown value of {unknown} and are in no stratum (nor in the "
