@@ -16,7 +16,11 @@ def test_estimate_bundled_dataset_writes_outputs(tmp_path):
     assert r.exit_code == 0, r.output
     assert "N̂" in r.output
     est = pd.read_csv(tmp_path / "estimates.csv")
-    assert list(est.columns) == ["group", "level", "observed", "nhat", "lower", "upper"]
+    assert list(est.columns) == ["group", "level", "observed", "nhat", "lower", "upper", "dark_figure",
+                                 "dark_figure_lower", "dark_figure_upper"]
+    # the dark figure and its interval: N̂ and its limits minus the persons registered (tester report 6, L1)
+    assert est[["dark_figure", "dark_figure_lower", "dark_figure_upper"]].to_numpy() == pytest.approx(
+        est[["nhat", "lower", "upper"]].to_numpy() - est[["observed"]].to_numpy())
     assert est.loc[0, "group"] == "total" and est.loc[0, "observed"] == 1896
     # main effects is chosen on HIV (every peer agrees): 11,124.6
     assert est.loc[0, "nhat"] == pytest.approx(11124.58, rel=1e-6)
@@ -130,3 +134,14 @@ def test_too_few_replicates_refused():
 def test_version_flag():
     r = runner.invoke(app, ["--version"])
     assert r.exit_code == 0 and r.output.strip()
+
+
+def test_help_columns_are_not_squeezed_or_cut():
+    """Tester report 6, L4: compare's option names whole, no cut docs path, no misleading --count default."""
+    env = {"COLUMNS": "80", "TERMINAL_WIDTH": "80"}
+    c = runner.invoke(app, ["compare", "--help"], env=env).output
+    assert "--drop-empty-lists" in c and "--drop-empty-lis…" not in c and "--no-validation" in c
+    e = runner.invoke(app, ["estimate", "--help"], env=env).output
+    assert "[default: count]" not in e and "identifying_assumption.…" not in e
+    r = runner.invoke(app, ["compare", "hiv_rome", "--methods", "Mt", "--validation"], env=env)
+    assert "No such option" not in r.output

@@ -103,3 +103,32 @@ def test_empty_list_in_a_stratum_is_reported():
     df.loc[4, "A"] = 1
     h = CaptureHistories.from_table(df)
     assert h.empty_list_strata() == [("B", "year", 2011)]
+
+
+def test_a_list_that_registered_everybody_is_flagged_by_name():
+    """Tester report 6, M5: a column 1 in every row, taken as a list, forces N̂ = n; say so, naming it."""
+    from darkfigure.estimation import estimate
+
+    t = pd.DataFrame({
+        "A": [1, 0, 1, 0, 1, 0, 1], "B": [0, 1, 1, 0, 0, 1, 1], "C": [0, 0, 0, 1, 1, 1, 1],
+        "sex": [1] * 7, "count": [50, 40, 12, 45, 10, 8, 3],
+    })
+    h = CaptureHistories.from_table(t)
+    assert h.full_lists() == ["sex"]
+    assert any("'sex' are 1 in every row" in n for n in h.notes)
+    e = estimate(h, ci="none", assumption_range=None)
+    said = [w for w in e.warnings if "'sex' registered every observed person (168)" in w]
+    assert said and "zero width" in said[0] and "--lists" in said[0]
+    assert e.nhat == pytest.approx(h.n_observed, abs=1e-6)
+    # the same data with the lists named: no such warning
+    h2 = CaptureHistories.from_table(t.drop(columns="sex"))
+    assert h2.full_lists() == [] and not any("every row" in n for n in h2.notes)
+    assert not any("registered every observed person" in w for w in estimate(h2, ci="none",
+                                                                               assumption_range=None).warnings)
+
+
+def test_the_full_list_warning_is_explained():
+    from darkfigure.report import explain
+
+    assert explain("list(s) 'sex' registered every observed person (168): nobody").key == "full-list"
+    assert explain("list(s) 'sex' are 1 in every row: they registered all 168 observed persons").key == "full-list"

@@ -57,6 +57,10 @@ def test_averaged_interval_is_corrected_as_one_estimator(shaky_run, tmp_path):
     assert "Estimated linkage errors by pair of organisations" in html
     assert "interval as linked (linkage taken as error-free)" in html and "interval with linkage uncertainty" in html
     assert "the model average, refitted on every linkage draw" in html
+    # what the figures count, and the persons beside the links (tester report 6, M3)
+    assert "count pairs of registrations (among the pairs the linkage compared), not persons" in html
+    assert f"{res['linkage']['persons_as_linked']:,} as linked" in html
+    assert "persons as linked / on average over the draws" in html
 
 
 def test_chosen_model_correction_is_flagged_conditional(shaky_run):
@@ -247,3 +251,48 @@ def test_identifying_assumption_section_says_it_rests_on_the_histories_as_linked
     linked = dict(base, linkage={"nhat_as_linked": 1000.0, "nhat_corrected": 1040.0})
     facts = dict(_assumption_section(Run(folder=tmp_path, result=linked))["facts"])
     assert "as linked (N̂ 1,000)" in facts["histories used"] and "1,040" in facts["histories used"]
+
+
+def test_narrower_subgroup_intervals_are_counted_and_named():
+    """Tester report 6, M2: subgroup rows narrower than as linked are warned about, not only the total."""
+    from darkfigure.pipeline.extras import _narrower_subgroups
+
+    est = pd.DataFrame({
+        "group": ["total", "sex", "sex", "age", "age"], "level": ["", "f", "m", "adult", "minor"],
+        "lower": [90.0, 40.0, 30.0, 50.0, 10.0], "upper": [130.0, 60.0, 60.0, 70.0, np.nan],
+        "lower_as_linked": [95.0, 38.0, 35.0, 45.0, 9.0], "upper_as_linked": [120.0, 63.0, 55.0, 80.0, 20.0],
+    })
+    w = _narrower_subgroups(est, 20, 20)
+    assert w is not None and w.startswith("in 2 of 3 subgroup rows of estimates.csv (sex=f, age=adult)")
+    assert "--linkage-reps" in w and "--linkage-draws" in w and "20 bootstrap replicates per draw x 20 draws" in w
+    wide = est.assign(lower=est["lower_as_linked"] - 1, upper=est["upper_as_linked"] + 1)
+    assert _narrower_subgroups(wide, 20, 20) is None
+    assert _narrower_subgroups(est.iloc[:1], 20, 20) is None
+
+
+def test_narrower_subgroup_warning_reaches_the_run(shaky_run):
+    run = shaky_run
+    h = run.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=3, linkage_draws=3,
+                 linkage_reps=20, n_jobs=1, missing="drop", assumption_range=None)
+    t = e.estimates.iloc[1:]
+    k = int(((t["upper"] - t["lower"]) < (t["upper_as_linked"] - t["lower_as_linked"])).sum())
+    said = [w for w in e.warnings if "subgroup rows of estimates.csv" in w]
+    assert bool(said) == (k > 0)
+    if k:
+        assert said[0].startswith(f"in {k} of ")
+
+
+def test_linkage_note_says_pairs_not_persons_and_which_way():
+    """Tester report 6, M3: the report explains false/missed links (pairs) against the persons drawn."""
+    from darkfigure.report.sections_monitor import _linkage_note
+
+    lk = {"persons_as_linked": 5011, "persons_drawn": 5012.0, "nhat_as_linked": 8200.4, "nhat_corrected": 8195.2,
+          "false_links": 12.1, "missed_links": 21.3}
+    t = _linkage_note(lk)
+    assert "count pairs of registrations" in t and "misses 2 pairs" in t and "adds 3 false pairs" in t
+    assert "5,012.0 persons on average, more persons than the 5,011 as linked" in t
+    assert "N̂ corrected for linkage error is 8,195 against 8,200 as linked" in t
+    fewer = _linkage_note({**lk, "persons_drawn": 5001.0})
+    assert "fewer persons than the 5,011 as linked" in fewer
+    assert "persons on average" not in _linkage_note({})

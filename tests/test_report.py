@@ -666,3 +666,18 @@ def test_about_shows_missing_setting_and_structural_zeros(runs, tmp_path):
                                                                               structural_zeros=None))
     about = page.text("about")
     assert "unknown covariate values drop" in about and "structural zeros" not in about
+
+
+def test_summary_carries_to_publish_and_the_model_averaging(runs, est_page):
+    """Tester report 6, M1: the run's own advice on what to publish, and that N̂ is a model average."""
+    res = json.loads((runs["estimate"] / "result.json").read_text())
+    summary = " ".join(est_page.text("summary").split())
+    statement = " ".join(res["to_publish"]["statement"].split())
+    assert "To publish:" in summary and html.unescape(statement) in summary
+    k = len(res["averaging"]["models"])
+    assert k > 1  # the default netherlands run averages several models
+    said = f"model average of {k} log-linear models (AIC weights); the chosen model alone: N̂ {_count(res['model']['nhat'])}"
+    assert said in summary
+    rows = est_page.tables["averaging"][1:]
+    assert [r[0] for r in rows] == [m["model"] for m in res["averaging"]["models"]]
+    assert [r[2] for r in rows] == [_count(m["nhat"]) for m in res["averaging"]["models"]]

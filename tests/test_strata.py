@@ -542,3 +542,45 @@ def test_a_search_in_many_small_strata_is_warned_about():
     assert any("small strata" in w and "biased upwards" in w for w in r.warnings)
     fixed = estimate_strata(sim.persons, by="region,period", reps=20, seed=1, n_jobs=1, search="none")
     assert not any("small strata" in w for w in fixed.warnings)
+
+
+def test_per_stratum_warnings_are_summarised_by_kind():
+    """Tester report 6, M4: flagged checks and lists left out in single strata reach the run's warnings."""
+    from darkfigure.strata.core import stratum_warning_summary
+
+    table = pd.DataFrame({
+        "year": [2015, 2015, 2017, 2018, 2019], "sex": ["f", "m", "m", "m", "m"],
+        "warnings": [
+            "list(s) coordinators registered nobody in this stratum and were left out of its fit | model: a:b",
+            "list(s) coordinators registered nobody in this stratum and were left out of its fit",
+            "Chao's lower bound under heterogeneity (Mth Chao) is 1,878 (se 120); the chosen model's N̂ ...",
+            "goodness of fit: deviance 37.7 on 24 df (p = 0.037); the model does not describe ... | model: x",
+            "model: main effects",
+        ],
+    })
+    w = stratum_warning_summary(table, ["year", "sex"])
+    assert w.startswith("4 of 5 strata carry warnings (year/sex): ")
+    assert "list(s) left out (registered nobody there): 2 (2015/f, 2015/m)" in w
+    assert "model does not fit (goodness of fit): 1 (2018/m)" in w and "N̂ below Chao's lower bound: 1 (2017/m)" in w
+    assert "2019/m" not in w and w.endswith("strata.csv, column warnings")
+    assert stratum_warning_summary(table.iloc[4:], ["year", "sex"]) is None
+
+
+def test_strata_run_says_its_strata_warnings(sim):
+    r = estimate_strata(sim.persons, by="region,period", reps=50, seed=1, n_jobs=1)
+    flagged = [s for s in r.table["warnings"].astype(str) if any(
+        p.strip() and not p.strip().startswith("model:") for p in s.split(" | "))]
+    said = [w for w in r.warnings if "strata carry warnings" in w]
+    assert bool(said) == bool(flagged)
+    if flagged:
+        assert said[0].startswith(f"{len(flagged)} of {len(r.table)} strata") and said[0] in r.to_dict()["warnings"]
+
+
+def test_the_stratum_model_has_its_own_column(sim):
+    r = estimate_strata(sim.persons, by="region,period", reps=30, seed=2, n_jobs=1)
+    t = r.table
+    assert list(t.columns).index("model") == list(t.columns).index("warnings") - 1
+    est = t["status"].eq("estimated")
+    assert (t.loc[est, "model"].str.len() > 0).all()
+    parts = [p.strip() for w in t["warnings"].astype(str) for p in w.split(" | ")]
+    assert not any(p.startswith("model: ") for p in parts)

@@ -100,7 +100,7 @@ def test_auto_chooses_one_model_across_small_strata_and_says_why(tmp_path, cli):
     ms = r.settings["model_search"]
     assert r.settings["method_settings"]["search"] == "pooled" and r.settings["method_settings"]["ci"] == "parametric"
     assert ms["models"] == ["A:B"] and ms["strata_searched"] == [24] and "median" in ms["why"] and "200" in ms["why"]
-    assert r.table["warnings"].str.contains("model: A:B (chosen jointly across strata)", regex=False).all()
+    assert r.table["model"].str.contains("A:B (chosen jointly across strata)", regex=False).all()
     assert "chosen jointly across strata" in r.as_result().model
     fixed = estimate_strata(data, by="region,period", reps=30, seed=1, n_jobs=1, search="none")
     assert fixed.nhat < 0.9 * truth
@@ -167,7 +167,7 @@ def test_pooled_model_leaves_out_a_structurally_absent_list_per_stratum():
     two = t["period"] == 2
     assert (t.loc[two, "lists_used"] == "A,B").all() and (t.loc[~two, "lists_used"] == "A,B,C").all()
     assert t.loc[two, "warnings"].str.contains("structural zero", regex=False).all()
-    assert t.loc[~two, "warnings"].str.contains("model: A:B (chosen jointly across strata)", regex=False).all()
-    assert t.loc[two, "warnings"].str.contains("model: main effects (chosen jointly across strata as A:B, restricted",
+    assert t.loc[~two, "model"].str.contains("A:B (chosen jointly across strata)", regex=False).all()
+    assert t.loc[two, "model"].str.contains("main effects (chosen jointly across strata as A:B, restricted",
                                                regex=False).all()
     assert (t["status"] == "estimated").all()

@@ -336,6 +336,15 @@ class CaptureHistories:
                     "information and makes its parameters infinite. Drop it (on_empty_list='drop', "
                     "or --drop-empty-lists on the command line) or check the data."
                 )
+        full = [c for c in lists if per_list[c] == frame["count"].sum()]
+        if full:
+            # a list that registered everybody leaves nobody seen off it: every log-linear model (and the
+            # Bayesian ones) then put N̂ at the number registered (tester report 6, M5)
+            notes.append(
+                f"list(s) {', '.join(map(repr, full))} are 1 in every row: they registered all "
+                f"{int(frame['count'].sum()):,} observed persons, so N̂ will equal the number registered with an "
+                "interval of zero width; that is not evidence that nobody was missed. If such a column is a "
+                "covariate or an export error, name the lists (lists=[...], --lists)")
         levels = {}
         for c in covariates:
             col = frame[c]
@@ -426,6 +435,17 @@ class CaptureHistories:
         """Number of persons on each list, shape (k,)."""
         t = self._all_rows()
         return t[list(self.lists)].mul(t["count"], axis=0).sum().astype(np.int64)
+
+    def full_lists(self) -> list[str]:
+        """Lists that registered every observed person (each list's size equals :attr:`n_observed`).
+
+        Nobody is seen off such a list, so the cells where it is 0 are all empty and every
+        log-linear model fits the unobserved cell as 0: N̂ equals the number registered and
+        its interval has zero width, whatever the other lists' overlaps say.
+        """
+        sizes = self.list_sizes()
+        n = self.n_observed
+        return [c for c in self.lists if n > 0 and int(sizes[c]) == n]
 
     def pairwise_overlaps(self) -> pd.DataFrame:
         """Persons on both lists i and j, DataFrame of shape (k, k) (diagonal: list sizes)."""

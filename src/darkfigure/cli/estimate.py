@@ -108,7 +108,7 @@ def estimate(
         typer.Option(
             help="Range 'lo,hi' of ψ, the odds ratio among the unobserved relative to the model's (its k-list "
             "interaction), over which N̂ is recomputed with the untestable identifying assumption relaxed, with "
-            "bounds (docs/identifying_assumption.md); 'off' skips it."
+            "bounds (the docs page 'Identifying assumption'); 'off' skips it."
         ),
     ] = "0.5,2",
     pooling: Annotated[

@@ -24,6 +24,7 @@ CountOpt = Annotated[
     str,
     typer.Option(
         "--count",
+        show_default=False,
         help="Column with the number of persons per row (default: a column named count, Freq, n, ...; "
         "without one, each row is a person).",
     ),

@@ -41,6 +41,15 @@ def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = N
     list of str
     """
     warnings = []
+    full = h.full_lists()
+    if full:
+        names = ", ".join(map(repr, full))
+        warnings.append(
+            f"list(s) {names} registered every observed person ({h.n_observed:,}): nobody is seen off them, so "
+            "every log-linear model puts N̂ at the number registered, with an interval of zero width. That is "
+            "not evidence that nobody was missed: capture-recapture cannot tell how many such a list missed "
+            "(N̂ = registered is forced by the data, not estimated). If the column is a covariate or an export error, name the "
+            "lists with --lists")
     empties = h.empty_overlaps()
     if empties:
         warnings.append(

@@ -272,7 +272,40 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
             f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as linked "
             f"({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. Read the wider of the two "
             "as the honest one")
+    sub = _narrower_subgroups(est, draws, reps)
+    if sub:
+        out.append(sub)
     return out
+
+
+def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None) -> str | None:
+    """A warning naming the subgroup rows whose interval with linkage uncertainty is narrower than as linked.
+
+    Adding the linkage's uncertainty cannot make a subgroup's N̂ more certain; a narrower
+    interval there is Monte-Carlo error of the few replicates per linkage draw (tester report 6,
+    M2). `est` is the estimates table (``lower, upper, lower_as_linked, upper_as_linked``; its
+    first row the total, which :func:`_interval_warnings` judges on its own). Returns None when
+    no subgroup row is narrower.
+    """
+    need = {"group", "level", "lower", "upper", "lower_as_linked", "upper_as_linked"}
+    if len(est) < 2 or not need <= set(est.columns):
+        return None
+    sub = est.iloc[1:]
+    w = sub["upper"].to_numpy(float) - sub["lower"].to_numpy(float)
+    w0 = sub["upper_as_linked"].to_numpy(float) - sub["lower_as_linked"].to_numpy(float)
+    ok = np.isfinite(w) & np.isfinite(w0)
+    narrow = ok & (w < w0)
+    k = int(narrow.sum())
+    if not k:
+        return None
+    rows = sub[narrow]
+    names = [f"{g}={lv}" for g, lv in zip(rows["group"].astype(str), rows["level"].astype(str))]
+    shown = ", ".join(names[:3]) + (", ..." if k > 3 else "")
+    per = f"{reps} bootstrap replicates per draw x {draws} draws" if reps else f"{draws} linkage draws"
+    return (f"in {k:,} of {int(ok.sum()):,} subgroup rows of estimates.csv ({shown}) the interval with linkage "
+            f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked) although "
+            f"it adds an uncertainty: Monte-Carlo error of {per} (or a lower N̂ in the draws: the interval scales with N̂). Read the wider of the two as the honest one, or "
+            "raise --linkage-reps and --linkage-draws")
 
 
 #: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval

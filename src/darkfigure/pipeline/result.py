@@ -123,7 +123,9 @@ class Estimate:
 
         When any row is not an estimate, a ``status`` column (``ok``/``not identified``) is added. A row is ``not identified`` when the run is, or when its N̂ is more than
         :data:`~darkfigure.pipeline.checks.MAX_RATIO` times its observed count; its ``nhat``,
-        ``lower`` and ``upper`` (and ``*_as_linked``) are left empty, never a bare number.
+        ``lower`` and ``upper`` (and ``*_as_linked``) are left empty, never a bare number. After
+        ``upper`` come ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` (N̂ and its
+        interval minus the persons registered).
         """
         from .checks import MAX_RATIO
 
@@ -134,12 +136,11 @@ class Estimate:
             bad = ~np.isfinite(nh) | (nh > MAX_RATIO * np.maximum(obs, 1))
         if self.status != "ok":
             bad[:] = True
-        if not bad.any():
-            return t  # every row an estimate: the columns as always (the API's to_frame is the same table)
-        t["status"] = np.where(bad, "not identified", "ok")
-        cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
-        t.loc[bad, cols] = np.nan
-        return t
+        if bad.any():
+            t["status"] = np.where(bad, "not identified", "ok")
+            cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
+            t.loc[bad, cols] = np.nan
+        return _with_dark_figure(t)
 
     @property
     def n_observed(self) -> int:
@@ -331,3 +332,21 @@ class Estimate:
             f"N̂ = {self.nhat:,.0f} ({self.level:.0%} {self.ci_method} interval {lo} – {hi}{cond}); "
             f"observed {self.n_observed:,}; {model}"
         )
+
+
+def _with_dark_figure(t: pd.DataFrame) -> pd.DataFrame:
+    """`t` with ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` added (tester report 6, L1).
+
+    The dark figure is N̂ minus the persons registered, and its interval the interval of N̂
+    minus them (the number registered is known, so it carries N̂'s uncertainty unchanged);
+    empty where N̂ or its interval is. Placed after ``upper`` (before any ``*_as_linked``,
+    ``share_linkage`` or ``status`` columns).
+    """
+    if not {"nhat", "lower", "upper", "observed"} <= set(t.columns):
+        return t
+    obs = pd.to_numeric(t["observed"], errors="coerce")
+    at = list(t.columns).index("upper") + 1
+    for i, (name, col) in enumerate((("dark_figure", "nhat"), ("dark_figure_lower", "lower"),
+                                     ("dark_figure_upper", "upper"))):
+        t.insert(at + i, name, pd.to_numeric(t[col], errors="coerce") - obs)
+    return t

@@ -469,6 +469,16 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "This method stopped with an error on these data; it gives no estimate.",
         "Read the message; the other methods are unaffected.",
     ),
+    Explanation(
+        "full-list",
+        r"registered every observed person|are 1 in every row: they registered all",
+        "A list registered every person",
+        "Nobody is seen off this list, so capture-recapture cannot tell how many persons it missed: every model puts "
+        "N̂ at the number registered, with an interval of zero width. Such a column is most often a covariate or an "
+        "export error.",
+        "Check the column; if it is not a list, name the lists (--lists). If it is one, N cannot be estimated from "
+        "these lists: report the number registered as a minimum.",
+    ),
     # the linkage correction (estimate/monitor on a link output folder; darkfigure.pipeline.extras)
     Explanation(
         "linkage-few-replicates",

@@ -279,6 +279,10 @@ def _estimate_section(run: Run) -> dict | None:
         "method": "Poisson log-linear model (multiple systems estimation)",
         "interval_kind": kind,
     }
+    # the run's own advice on what to publish (tester report 6, M1): beside the headline, not only in the terminal
+    tp = res.get("to_publish")
+    out["to_publish"] = str(tp.get("statement") or "") if isinstance(tp, dict) else ""
+    out.update(_averaging_view(res))
     b = res.get("bootstrap") or {}
     settings = res.get("settings") or {}
     out["details"] = [
@@ -289,6 +293,8 @@ def _estimate_section(run: Run) -> dict | None:
     ]
     if b.get("status_counts"):
         out["details"].append(("replicate outcomes", ", ".join(f"{k}: {v:,}" for k, v in b["status_counts"].items())))
+    if out["averaging"]:
+        out["details"].append(("model averaging", out["averaging"]))
     est = run.estimates
     if est is not None and len(est) > 1:
         single = est[(est["group"] == "total") | _single_level(est["level"])]
@@ -302,6 +308,33 @@ def _estimate_section(run: Run) -> dict | None:
                              note="pairs of levels are in the download (estimates.csv)"
                              if len(single) < len(est) else None)
     return out
+
+
+def _averaging_view(res: dict) -> dict[str, Any]:
+    """The model averaging behind N̂ in plain words, and its table (result.json ``averaging``; tester report 6, M1).
+
+    When N̂ is an average over K > 1 log-linear models (Buckland, Burnham & Augustin 1997),
+    the chosen model's own N̂ (``model.nhat``, shown in the model sections) differs from the
+    headline; ``averaging`` says so ("model average of K models ...; the chosen model alone:
+    N̂ X"), ``averaging_table`` lists the models with their weights. Both empty otherwise.
+    """
+    avg = res.get("averaging")
+    models = (avg.get("models") or []) if isinstance(avg, dict) else []
+    if len(models) < 2:
+        return {"averaging": "", "averaging_table": None}
+    crit = {"aic": "AIC", "bic": "BIC", "aicc": "AICc"}.get(str(avg.get("criterion")), str(avg.get("criterion")))
+    chosen = _f((res.get("model") or {}).get("nhat"))
+    text = f"N̂ is the model average of {len(models)} log-linear models ({crit} weights)"
+    if math.isfinite(chosen):
+        text += f"; the chosen model alone: N̂ {fmt_count(chosen)}"
+    lk = res.get("linkage") or {}
+    if lk.get("nhat_corrected") is not None:
+        text += " (before the linkage correction)"
+    raw = pd.DataFrame(models)
+    shown = pd.DataFrame({"model": raw["model"].astype(str), "weight": raw["weight"].map(lambda w: fmt_pct(w, 1)),
+                          "N̂": raw["nhat"].map(fmt_count)})
+    return {"averaging": text, "averaging_table": _view("averaging", shown, raw, "averaging.csv",
+                                                        numeric=["weight", "N̂"])}
 
 
 def _assumption_section(run: Run) -> dict | None:

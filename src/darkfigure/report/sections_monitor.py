@@ -213,12 +213,16 @@ def _linkage_section(run: Run) -> dict | None:
              f"{fmt_num(lk.get('false_links'))} / {fmt_num(lk.get('missed_links'))}"),
             ("linkage draws", fmt_count(lk.get("draws"))),
         ]
+        if lk.get("persons_as_linked") is not None:
+            out["facts"].append(("persons as linked / on average over the draws",
+                                 f"{fmt_count(lk.get('persons_as_linked'))} / {fmt_num(lk.get('persons_drawn'))}"))
+        out["note"] = _linkage_note(lk)
     if lk and lk.get("by_pair"):
         bp = pd.DataFrame(lk["by_pair"])
         out["errors"] = _view(
             "linkage-errors",
             pd.DataFrame({"organisations": bp["organisation_l"].astype(str) + " & " + bp["organisation_r"].astype(str),
-                          "links": bp["links"].map(fmt_num), "expected false links": bp["false_links"].map(fmt_num),
+                          "links": bp["links"].map(fmt_count), "expected false links": bp["false_links"].map(fmt_num),
                           "expected missed links": bp["missed_links"].map(fmt_num),
                           "false-link rate": bp["false_link_rate"].map(fmt_pct),
                           "missed-link rate": bp["missed_link_rate"].map(fmt_pct)}),
@@ -253,6 +257,35 @@ def _linkage_section(run: Run) -> dict | None:
                 observed_label="linked persons",
             )
     return out
+
+
+def _linkage_note(lk: dict) -> str:
+    """What the linkage figures count, in plain words (tester report 6, M3): pairs, not persons.
+
+    Expected false and missed links count pairs of registrations, among the pairs the linkage
+    compared (missed links also hold the true matches blocking never compared); the persons
+    in the draws, not the pair counts, say which way linkage error moves N̂. No new statistic:
+    the sentence reads result.json's ``linkage`` block (persons as linked and drawn, N̂ as
+    linked and corrected).
+    """
+    text = ("How to read these figures: expected false and missed links count pairs of registrations (among the "
+            "pairs the linkage compared), not persons. A missed link splits a person only when nothing else joins "
+            "the two registrations, and splitting one registration off a person registered 3 times misses 2 pairs "
+            "at once; one false link that merges a registration into a person registered 3 times adds 3 false "
+            "pairs but removes only one person. So more missed than false links does not mean the linkage "
+            "counts too many persons.")
+    pa, pd_ = _f(lk.get("persons_as_linked")), _f(lk.get("persons_drawn"))
+    n0, n1 = _f(lk.get("nhat_as_linked")), _f(lk.get("nhat_corrected"))
+    if math.isfinite(pa) and math.isfinite(pd_):
+        d = pd_ - pa
+        way = "about as many persons as" if abs(d) < 0.5 else ("more persons than" if d > 0 else "fewer persons than")
+        text += (f" The persons say which way linkage error moves N̂: the draws from the match probabilities hold "
+                 f"{fmt_num(pd_)} persons on average, {way} the {fmt_count(pa)} as linked")
+        if math.isfinite(n0) and math.isfinite(n1):
+            text += (f", and N̂ corrected for linkage error is {fmt_count(n1)} against {fmt_count(n0)} as linked "
+                     "(N̂ moves with the persons and with how they spread over the lists)")
+        text += "."
+    return text
 
 
 def _pooling_section(run: Run) -> dict | None:

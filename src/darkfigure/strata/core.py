@@ -496,7 +496,8 @@ def estimate_strata(
         obs = np.array([x["observed"] for x in res], dtype=float)
         row.update(observed=float(obs.mean()) if M > 1 else int(obs[0]), nhat=np.nan, lower=np.nan, upper=np.nan,
                    status="estimated", reason="", replicates=len(est), var_share_replicates=np.nan,
-                   lists_used=res[0]["lists_used"], warnings="", seconds=float(sum(x["seconds"] for x in res)))
+                   lists_used=res[0]["lists_used"], model="", warnings="",
+                   seconds=float(sum(x["seconds"] for x in res)))
         wl = []
         for x in res:
             for w in x.get("warnings") or []:
@@ -504,7 +505,9 @@ def estimate_strata(
                     wl.append(w)
         if si in zero_note:
             wl.insert(0, zero_note[si])
-        row["warnings"] = " | ".join(wl)
+        # the stratum's chosen model in its own column, the warnings apart (tester report 6, M4)
+        row["model"] = " | ".join(w[len("model: "):] for w in wl if w.startswith("model: "))
+        row["warnings"] = " | ".join(w for w in wl if not w.startswith("model: "))
         gkeys = [(g, None if i is None else key[i]) for g, i in groups]
         if len(est) == M:
             pts = np.array([x["nhat"] for x in est], dtype=float)
@@ -546,7 +549,7 @@ def estimate_strata(
                      "status": "not estimable",
                      "reason": f"{nmiss:,} person(s) with an unknown value of {unknown}: they belong to no stratum; "
                                "give imputations of them with --replicates",
-                     "replicates": 0, "var_share_replicates": np.nan, "lists_used": "", "warnings": "",
+                     "replicates": 0, "var_share_replicates": np.nan, "lists_used": "", "model": "", "warnings": "",
                      "seconds": 0.0})
         left_out.setdefault(("total", None), []).append(float(nmiss))
         warnings.append(f"{nmiss:,} person(s) have an unknown value of {unknown} and are in no stratum (nor in the "
@@ -629,6 +632,9 @@ def estimate_strata(
             warnings.append(
                 f"of {n_est:,} estimated strata, {' and '.join(parts)}: their N̂, and so the totals, are not "
                 "reliable yet; run longer (--burnin, --samples, --thinning) before using them")
+    summary = stratum_warning_summary(table, by)
+    if summary:
+        warnings.append(summary)
     settings = {"by": by, "method": method, "lists": list(lists_all), "replicates": rep_names if replicates else None,
                 "replicate_kind": replicate_kind if replicates else None, "combine": how if M > 1 else None,
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
@@ -640,3 +646,58 @@ def estimate_strata(
               "estimated": n_est, "not_estimable": n_not, "replicates": M}
     return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,
                         seconds=time.perf_counter() - t0)
+
+
+#: kinds of per-stratum warnings summarised for the terminal and strata.json: (pattern, plain name)
+_STRATUM_WARNING_KINDS = (
+    ("registered nobody in this stratum", "list(s) left out (registered nobody there)"),
+    ("goodness of fit", "model does not fit (goodness of fit)"),
+    ("Chao's lower bound", "N̂ below Chao's lower bound"),
+    ("heterogeneity:", "heterogeneity flagged"),
+    ("residuals by number of lists", "residuals by number of lists"),
+)
+
+
+def stratum_warning_summary(table: pd.DataFrame, by: list[str], *, shown: int = 3) -> str | None:
+    """One warning summarising the per-stratum warnings of ``strata.csv`` (tester report 6, M4).
+
+    The model checks a stratum flags and the lists left out of its fit are in that stratum's
+    ``warnings`` cell (entries joined by " | "); this counts the strata by kind of warning and
+    names the first `shown` of each, so that the terminal and ``strata.json`` say them too.
+    Entries ``model: ...`` (the stratum's chosen model) are information, not warnings.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The per-stratum table (the `by` columns and ``warnings``), one row per stratum.
+    by : list of str
+        The stratifying columns (they name a stratum, e.g. ``2017/male``).
+
+    Returns
+    -------
+    str or None
+        None when no stratum carries a warning.
+    """
+    if "warnings" not in table.columns or not len(table):
+        return None
+    hits: dict[str, list[str]] = {}
+    flagged = 0
+    for _, row in table.iterrows():
+        parts = [p.strip() for p in str(row["warnings"] or "").split(" | ")]
+        parts = [p for p in parts if p and p != "nan" and not p.startswith("model:")]
+        if not parts:
+            continue
+        flagged += 1
+        name = "/".join(str(row[c]) for c in by)
+        for p in parts:
+            kind = next((k for pat, k in _STRATUM_WARNING_KINDS if pat in p), "other warnings")
+            names = hits.setdefault(kind, [])
+            if name not in names:
+                names.append(name)
+    if not flagged:
+        return None
+    order = [k for _, k in _STRATUM_WARNING_KINDS] + ["other warnings"]
+    said = "; ".join(f"{k}: {len(hits[k]):,} ({', '.join(hits[k][:shown])}{', ...' if len(hits[k]) > shown else ''})"
+                     for k in order if k in hits)
+    return (f"{flagged:,} of {len(table):,} strata carry warnings ({'/'.join(by)}): {said}. Each stratum's "
+            "warnings are in strata.csv, column warnings")

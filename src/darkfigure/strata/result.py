@@ -31,7 +31,7 @@ class StrataResult:
         One row per stratum: the ``by`` columns, ``observed`` (mean over replicates), ``nhat``,
         ``lower``, ``upper``, ``status`` (``estimated`` / ``not estimable`` / ``failed``),
         ``reason``, ``replicates`` (estimated in how many), ``var_share_replicates``,
-        ``lists_used``, ``warnings``, ``seconds`` (summed over replicates).
+        ``lists_used``, ``model`` (the chosen model), ``warnings``, ``seconds`` (summed over replicates).
     totals : DataFrame
         ``group`` (``total`` or a ``by`` column), ``level``, ``strata`` (estimable strata
         added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
