@@ -15,6 +15,7 @@ from ._random import (
     _N0_MAX,
     _beta_pair_r,
     _binomial_r,
+    _gamma_int_r,
     _gamma_r,
     _load,
     _log_gamma_variate_r,
@@ -121,6 +122,47 @@ def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place, visiting the classes in `order`; return the random
+    state. `suffix`: scratch of length K + 1.
+
+    Any order gives the same distribution (each count is drawn from its conditional given those before);
+    the largest p first is fastest. While more than ``_SMALL`` persons remain: a binomial per class;
+    then one categorical draw per person, by inverse CDF on the suffix sums (summed from the smallest p, no
+    cancellation): a person with ``w = S_i (1 - U)`` goes to the first class t with ``S_{t+1} < w``, which
+    never picks a class with p = 0 since w > 0."""
+    K = p.shape[0]
+    acc = 0.0
+    suffix[K] = 0.0
+    for i in range(K - 1, -1, -1):
+        out[i] = 0
+        acc += p[order[i]]
+        suffix[i] = acc
+    remaining = n
+    for i in range(K - 1):
+        if remaining == 0:
+            return st
+        if remaining <= _SMALL:
+            si = suffix[i]
+            for _ in range(remaining):
+                u, st = _uniform_r(st)
+                w = si * (1.0 - u)
+                t = i
+                while w <= suffix[t + 1]:
+                    t += 1
+                out[order[t]] += 1
+            return st
+        if suffix[i] <= 0.0:
+            break
+        k = order[i]
+        x, st = _binomial_r(st, remaining, p[k] / suffix[i])
+        out[k] = x
+        remaining -= x
+    out[order[K - 1]] += remaining
+    return st
+
+
+@njit(cache=True, nogil=True)
 def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s):  # pragma: no cover
     """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
     how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
@@ -140,7 +182,8 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
     logp = np.empty(K)
     p0k = np.empty(K)
     order = np.empty(K, dtype=np.int64)
-    suffix = np.empty(K)
+    suffix = np.empty(K + 1)
+    haslog = np.ones(K, dtype=np.bool_)  # log_nu[k] is set (else only nu[k], which is then far from underflow)
     outk = np.empty(K, dtype=np.int64)
     n0_trace = np.empty(samples, dtype=np.int64)
     alpha_trace = np.empty(samples)
@@ -191,7 +234,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             if not tot_p > 1e-280:  # underflow: redo on the log scale
                 mx = -np.inf
                 for k in range(K):
-                    lp = log_nu[k]
+                    lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
                     for j in range(J):
                         lp += math.log(tab[j, 1 if cells[m, j] != 0 else 0, k])
                     logp[k] = lp
@@ -199,7 +242,19 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
                         mx = lp
                 for k in range(K):
                     prob[k] = math.exp(logp[k] - mx)
-            st = _multinomial_r(st, freq[m], prob, order, suffix, outk)
+            # the most probable class first, then the class order (which the stick-breaking prior keeps
+            # roughly decreasing): a full sort per pattern cost more than it saved
+            best = 0
+            for k in range(1, K):
+                if prob[k] > prob[best]:
+                    best = k
+            order[0] = best
+            i = 1
+            for k in range(K):
+                if k != best:
+                    order[i] = k
+                    i += 1
+            st = _multinomial_ordered_r(st, freq[m], prob, order, suffix, outk)
             for k in range(K):
                 tot[k] += outk[k]
             for j in range(J):
@@ -210,12 +265,35 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
         for j in range(J):
             for k in range(K):
                 tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, ones[j, k], tot[k] - ones[j, k] + count0[k])
-        # 3. class weights by stick-breaking (log scale)
+        # 3. class weights by stick-breaking: on the linear scale while what is left of the stick,
+        #    R = prod_{l<k} (1 - V_l), is above 1e-250 and the second shape alpha + rest is >= 1 (then
+        #    1 - V >= ~1e-16 and nothing underflows); on the log scale from there on (tiny alpha, rest = 0)
         rest = n + n0
         acc = 0.0
+        R = 1.0
+        linear = True
         for k in range(K - 1):
             nk = tot[k] + count0[k]
             rest -= nk
+            b = alpha + rest
+            if linear and (R < 1e-250 or b < 1.0):
+                linear = False
+                acc = math.log(R)
+            if linear:
+                haslog[k] = False
+                if nk == 0:  # V_k ~ Beta(1, b) by inversion: 1 - V = U^(1/b)
+                    u, st = _uniform_r(st)
+                    l1m = math.log(1.0 - u) / b
+                    nu[k] = -math.expm1(l1m) * R
+                    R *= math.exp(l1m)
+                else:  # V_k = G1 / (G1 + G2), G1 ~ Gamma(1 + nk), G2 ~ Gamma(b)
+                    g1, st = _gamma_int_r(st, 1 + nk)
+                    g2, st = _gamma_r(st, b)
+                    sg = g1 + g2
+                    nu[k] = g1 / sg * R
+                    R *= g2 / sg
+                continue
+            haslog[k] = True
             if nk == 0:
                 # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
                 u, st = _uniform_r(st)
@@ -232,8 +310,13 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             log_nu[k] = lg1 - ls + acc
             acc += lg2 - ls
             nu[k] = math.exp(log_nu[k])
-        log_nu[K - 1] = acc
-        nu[K - 1] = math.exp(acc)
+        if linear:
+            nu[K - 1] = R
+            log_nu[K - 1] = math.log(R)
+        else:
+            log_nu[K - 1] = acc
+            nu[K - 1] = math.exp(acc)
+        haslog[K - 1] = True
         # 4. probability of being missed by every list, and the number missed
         p0 = 0.0
         q = 0.0
@@ -264,7 +347,9 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
                 diverged = 1
         # 5. classes of the unobserved
         if n0 > 0:
-            st = _multinomial_r(st, n0, p0k, order, suffix, count0)
+            for k in range(K):
+                order[k] = k
+            st = _multinomial_ordered_r(st, n0, p0k, order, suffix, count0)
         else:
             for k in range(K):
                 count0[k] = 0
@@ -286,6 +371,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             tab[:, :, :] = tab[:, :, order]
             nu[:] = nu[order]
             log_nu[:] = log_nu[order]
+            haslog[:] = haslog[order]
             count0[:] = count0[order]
         # keep
         done = it + 1 - warmup - burnin
