@@ -183,6 +183,23 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
     p0k = np.empty(K)
     order = np.empty(K, dtype=np.int64)
     suffix = np.empty(K + 1)
+    # patterns visited in lexicographic order, so that consecutive ones share a prefix of lists and the
+    # products over that prefix (pref[j] = nu * prod_{l<j} P(x_l | class)) are reused; common[i]: the shared length
+    visit = np.arange(M)
+    if J <= 62:
+        key = np.zeros(M, dtype=np.int64)
+        for m in range(M):
+            for j in range(J):
+                key[m] = 2 * key[m] + (1 if cells[m, j] != 0 else 0)
+        visit = np.argsort(key, kind="mergesort")
+    common = np.zeros(M, dtype=np.int64)
+    for i in range(1, M):
+        a, b = visit[i - 1], visit[i]
+        c = 0
+        while c < J and (cells[a, c] != 0) == (cells[b, c] != 0):
+            c += 1
+        common[i] = c
+    pref = np.empty((J + 1, K))
     haslog = np.ones(K, dtype=np.bool_)  # log_nu[k] is set (else only nu[k], which is then far from underflow)
     outk = np.empty(K, dtype=np.int64)
     n0_trace = np.empty(samples, dtype=np.int64)
@@ -221,13 +238,16 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             tot[k] = 0
             for j in range(J):
                 ones[j, k] = 0
-        for m in range(M):
-            for k in range(K):
-                prob[k] = nu[k]
-            for j in range(J):
+        for k in range(K):
+            pref[0, k] = nu[k]
+        for i in range(M):
+            m = visit[i]
+            for j in range(common[i] if i > 0 else 0, J):
                 x = 1 if cells[m, j] != 0 else 0
                 for k in range(K):
-                    prob[k] *= tab[j, x, k]
+                    pref[j + 1, k] = pref[j, k] * tab[j, x, k]
+            for k in range(K):
+                prob[k] = pref[J, k]
             tot_p = 0.0
             for k in range(K):
                 tot_p += prob[k]
