@@ -163,6 +163,12 @@ def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - 
 
 
 @njit(cache=True, nogil=True)
+def _multinomial_ordered(s, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """:func:`_multinomial_ordered_r` on a random state array `s` (uint64, shape (4,)), updated in place."""
+    _store(s, _multinomial_ordered_r(_load(s), n, p, order, suffix, out))
+
+
+@njit(cache=True, nogil=True)
 def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s):  # pragma: no cover
     """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
     how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.

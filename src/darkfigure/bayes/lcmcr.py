@@ -22,8 +22,9 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
    1 + #{in class k, not on list j})``, the unobserved persons of class k counting as
    "not on list j" for every j.
 3. **Class weights.** ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)`` for ``k < K``, with
-   ``n_k`` the observed and augmented persons in class k (drawn on the log scale, as log-gamma
-   variates, for small shapes; for an empty class, ``n_k = 0``, by inversion).
+   ``n_k`` the observed and augmented persons in class k (as a ratio of two gamma variates; for an
+   empty class, ``n_k = 0``, by inversion; on the linear scale while nothing can underflow, on the
+   log scale, as log-gamma variates, once the second shape is below 1 or the stick left below 1e-250).
 4. **Unobserved count.** With ``p0 = sum_k pi_k prod_j (1 - lambda_jk)`` the probability of
    being missed by every list, ``n0 ~ NegativeBinomial(n, 1 - p0)`` (failures before n
    successes); this is the conditional of ``n0`` under ``p(N) ∝ 1/N`` with the classes of the
@@ -33,10 +34,11 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
 
 Everything is done on counts per (pattern, class) and per class, never person by person, so
 the cost of an iteration depends on the number of observed patterns, lists and classes but not
-on N (as in the R package). Multinomial counts of a pattern with at most 16 persons are drawn
-person by person (categorical draws); larger counts as a chain of binomials over the classes in
-decreasing probability, switching to categorical draws once at most 16 persons remain (the same
-distribution, fewer calls). A list probability whose class has nobody on (or nobody off) the
+on N (as in the R package). The counts of a pattern are a chain of binomials over the classes (each
+count from its conditional given those before: the same distribution in any order), the pattern's most
+probable class first and then the class order, switching to categorical draws (inverse CDF on suffix
+sums) once at most 16 persons remain. Patterns are visited in lexicographic order so that the products
+over a shared prefix of lists are reused. A list probability whose class has nobody on (or nobody off) the
 list is a Beta(1, b) draw, taken by inversion; in an empty class a uniform.
 
 Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
