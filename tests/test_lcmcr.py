@@ -393,6 +393,38 @@ def test_multinomial_counts_have_the_multinomial_moments():
         assert c02 == pytest.approx(-n * p[0] * p[2], rel=0.1), n
 
 
+def test_ordered_multinomial_has_the_multinomial_moments_in_any_class_order():
+    """The sampler's class counts (binomials in a given class order, categorical draws by suffix sums for
+    the last 16 persons): means n p and covariances -n p_k p_l within 5 standard errors, whichever order the
+    classes are visited in (the largest first, a class with p = 0 first, reversed), and never a count in a
+    class with p = 0."""
+    from numba import njit
+
+    from darkfigure.bayes import _lcmcr_sampler as smp
+    from darkfigure.bayes._random import _rng_state
+
+    @njit
+    def many(s, n, p, order, size):
+        K = p.shape[0]
+        out = np.zeros((size, K), np.int64)
+        suffix, o = np.empty(K + 1), np.empty(K, np.int64)
+        for i in range(size):
+            smp._multinomial_ordered(s, n, p, order, suffix, o)
+            out[i] = o
+        return out
+
+    p = np.array([0.5, 0.01, 0.2, 0.0, 0.29])
+    for order in ([0, 4, 2, 1, 3], [3, 1, 2, 4, 0], [4, 3, 2, 1, 0]):
+        for n in [1, 5, 16, 17, 60, 1000]:
+            x = many(_rng_state(np.random.SeedSequence(n)), n, p, np.array(order, np.int64), 40_000)
+            assert (x.sum(axis=1) == n).all() and (x[:, 3] == 0).all(), (order, n)
+            se = np.sqrt(n * p * (1 - p) / len(x))
+            assert (np.abs(x.mean(axis=0) - n * p) <= 5 * se + 1e-12).all(), (order, n)
+            if n > 1:
+                c02 = np.cov(x[:, 0], x[:, 2])[0, 1]
+                assert c02 == pytest.approx(-n * p[0] * p[2], rel=0.15), (order, n)
+
+
 def test_vectorised_normal_quantiles_equal_as241_of_the_standard_library():
     """The rank-normalisation's Phi^-1 (vectorised AS241) against ``statistics.NormalDist.inv_cdf``
     (the same algorithm, one value at a time) in all three regions, to 1e-15 relative."""

@@ -22,8 +22,9 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
    1 + #{in class k, not on list j})``, the unobserved persons of class k counting as
    "not on list j" for every j.
 3. **Class weights.** ``V_k ~ Beta(1 + n_k, alpha + sum_{l>k} n_l)`` for ``k < K``, with
-   ``n_k`` the observed and augmented persons in class k (drawn on the log scale, as log-gamma
-   variates, for small shapes; for an empty class, ``n_k = 0``, by inversion).
+   ``n_k`` the observed and augmented persons in class k (as a ratio of two gamma variates; for an
+   empty class, ``n_k = 0``, by inversion; on the linear scale while nothing can underflow, on the
+   log scale, as log-gamma variates, once the second shape is below 1 or the stick left below 1e-250).
 4. **Unobserved count.** With ``p0 = sum_k pi_k prod_j (1 - lambda_jk)`` the probability of
    being missed by every list, ``n0 ~ NegativeBinomial(n, 1 - p0)`` (failures before n
    successes); this is the conditional of ``n0`` under ``p(N) ∝ 1/N`` with the classes of the
@@ -33,10 +34,11 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
 
 Everything is done on counts per (pattern, class) and per class, never person by person, so
 the cost of an iteration depends on the number of observed patterns, lists and classes but not
-on N (as in the R package). Multinomial counts of a pattern with at most 16 persons are drawn
-person by person (categorical draws); larger counts as a chain of binomials over the classes in
-decreasing probability, switching to categorical draws once at most 16 persons remain (the same
-distribution, fewer calls). A list probability whose class has nobody on (or nobody off) the
+on N (as in the R package). The counts of a pattern are a chain of binomials over the classes (each
+count from its conditional given those before: the same distribution in any order), the pattern's most
+probable class first and then the class order, switching to categorical draws (inverse CDF on suffix
+sums) once at most 16 persons remain. Patterns are visited in lexicographic order so that the products
+over a shared prefix of lists are reused. A list probability whose class has nobody on (or nobody off) the
 list is a Beta(1, b) draw, taken by inversion; in an empty class a uniform.
 
 Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
@@ -69,12 +71,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from ..histories import CaptureHistories
 
-# The random numbers and the R-hat/ESS diagnostics live in their own modules; imported here at module
-# level so the jitted sampler calls the compiled generators, and re-exported so old imports keep working.
+# The compiled sampler, its random numbers and the R-hat/ESS diagnostics live in their own modules;
+# re-exported here so old imports keep working.
+from ._lcmcr_sampler import (  # noqa: F401 - re-exported (tests call lcmcr._multinomial)
+    _MAX_REJECTIONS,
+    _SMALL,
+    _categorical_counts_r,
+    _multinomial,
+    _multinomial_r,
+    _run_chain,
+    warm_up,
+)
 from ._random import (  # noqa: F401 - re-exported (tests draw from lcmcr._binomial etc.)
     _N0_MAX,
     _POISSON_NORMAL,
@@ -108,291 +118,6 @@ WARMUP = 500
 RHAT_LIMIT = 1.01
 #: Warn when the bulk effective sample size is below this (Vehtari et al. 2021).
 ESS_LIMIT = 400.0
-#: Persons left to place below which a multinomial switches to categorical draws.
-_SMALL = 16
-#: Redraws of n0 allowed by the optional R-style cap before giving up (R: 100,000, then an error).
-_MAX_REJECTIONS = 100_000
-
-
-# ----------------------------------------------------------------------------- sampler
-@njit(cache=True, nogil=True)
-def _categorical_counts_r(st, n, p, total, out):  # pragma: no cover - compiled
-    """Add ``Multinomial(n, p / total)`` to `out` by n categorical draws (inverse CDF over p in the
-    given order; the last class with p > 0 takes any rounding remainder); return the random state."""
-    K = p.shape[0]
-    last = K - 1
-    while last > 0 and p[last] <= 0.0:
-        last -= 1
-    for _ in range(n):
-        u, st = _uniform_r(st)
-        u *= total
-        c = 0.0
-        chosen = last
-        for t in range(last):
-            c += p[t]
-            if u < c:
-                chosen = t
-                break
-        out[chosen] += 1
-    return st
-
-
-@njit(cache=True, nogil=True)
-def _multinomial_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
-    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place (p non-negative, sum > 0); return the random
-    state (the tuple of :mod:`._random`).
-
-    At most ``_SMALL`` persons: one categorical draw each. More: binomials over the classes in
-    decreasing p (the conditional of each count given those before), until few persons remain."""
-    K = p.shape[0]
-    for i in range(K):
-        out[i] = 0
-    if n <= _SMALL:
-        tot = 0.0
-        for i in range(K):
-            tot += p[i]
-        return _categorical_counts_r(st, n, p, tot, out)
-    for i in range(K):
-        order[i] = i
-    for i in range(1, K):  # insertion sort, decreasing p
-        key = order[i]
-        pk = p[key]
-        j = i - 1
-        while j >= 0 and p[order[j]] < pk:
-            order[j + 1] = order[j]
-            j -= 1
-        order[j + 1] = key
-    acc = 0.0
-    for i in range(K - 1, -1, -1):  # suffix sums from the smallest: no cancellation
-        acc += p[order[i]]
-        suffix[i] = acc
-    remaining = n
-    for i in range(K - 1):
-        if remaining == 0:
-            return st
-        if remaining <= _SMALL:
-            for _ in range(remaining):
-                u, st = _uniform_r(st)
-                u *= suffix[i]
-                c = 0.0
-                chosen = -1
-                for t in range(i, K):
-                    c += p[order[t]]
-                    if u < c:
-                        chosen = order[t]
-                        break
-                if chosen < 0:  # rounding: the last class with p > 0
-                    t = K - 1
-                    while t > i and p[order[t]] <= 0.0:
-                        t -= 1
-                    chosen = order[t]
-                out[chosen] += 1
-            return st
-        if suffix[i] <= 0.0:
-            break
-        k = order[i]
-        x, st = _binomial_r(st, remaining, p[k] / suffix[i])
-        out[k] = x
-        remaining -= x
-    out[order[K - 1]] += remaining
-    return st
-
-
-@njit(cache=True, nogil=True)
-def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
-    """:func:`_multinomial_r` on a random state array `s` (uint64, shape (4,)), updated in place."""
-    _store(s, _multinomial_r(_load(s), n, p, order, suffix, out))
-
-
-@njit(cache=True, nogil=True)
-def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s):  # pragma: no cover
-    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
-    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
-    `s`: the chain's random-number state (:func:`_rng_state`), advanced in place."""
-    M, J = cells.shape
-    n = 0
-    for m in range(M):
-        n += freq[m]
-    # tab[j, x, k]: P(x on list j | class k), x = 0 (1 - lambda, drawn directly for accuracy near 1) or 1
-    tab = np.empty((J, 2, K))
-    nu = np.empty(K)
-    log_nu = np.empty(K)
-    count0 = np.zeros(K, dtype=np.int64)
-    ones = np.zeros((J, K), dtype=np.int64)
-    tot = np.zeros(K, dtype=np.int64)
-    prob = np.empty(K)
-    logp = np.empty(K)
-    p0k = np.empty(K)
-    order = np.empty(K, dtype=np.int64)
-    suffix = np.empty(K)
-    outk = np.empty(K, dtype=np.int64)
-    n0_trace = np.empty(samples, dtype=np.int64)
-    alpha_trace = np.empty(samples)
-    kstar_trace = np.empty(samples, dtype=np.int64)
-    diverged = 0
-    capped = 0
-    st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
-
-    # start (as LCMCR's Initializes): marginal frequencies, alpha = 0.3 / K, weights 0.9 / 0.1
-    for j in range(J):
-        c = 0
-        for m in range(M):
-            if cells[m, j] != 0:
-                c += freq[m]
-        pj = c / n
-        for k in range(K):
-            tab[j, 1, k] = pj
-            tab[j, 0, k] = 1.0 - pj
-    if K > 4:
-        for k in range(K):
-            nu[k] = 0.225 if k < 4 else 0.1 / (K - 4)
-    else:
-        for k in range(K):
-            nu[k] = 1.0 / K
-    for k in range(K):
-        log_nu[k] = math.log(nu[k])
-    alpha = 0.3 / K
-    n0 = 0
-
-    total_iter = warmup + burnin + samples * thinning
-    kept = 0
-    for it in range(total_iter):
-        # 1. classes of the observed, per pattern
-        for k in range(K):
-            tot[k] = 0
-            for j in range(J):
-                ones[j, k] = 0
-        for m in range(M):
-            for k in range(K):
-                prob[k] = nu[k]
-            for j in range(J):
-                x = 1 if cells[m, j] != 0 else 0
-                for k in range(K):
-                    prob[k] *= tab[j, x, k]
-            tot_p = 0.0
-            for k in range(K):
-                tot_p += prob[k]
-            if not tot_p > 1e-280:  # underflow: redo on the log scale
-                mx = -np.inf
-                for k in range(K):
-                    lp = log_nu[k]
-                    for j in range(J):
-                        lp += math.log(tab[j, 1 if cells[m, j] != 0 else 0, k])
-                    logp[k] = lp
-                    if lp > mx:
-                        mx = lp
-                for k in range(K):
-                    prob[k] = math.exp(logp[k] - mx)
-            st = _multinomial_r(st, freq[m], prob, order, suffix, outk)
-            for k in range(K):
-                tot[k] += outk[k]
-            for j in range(J):
-                if cells[m, j] != 0:
-                    for k in range(K):
-                        ones[j, k] += outk[k]
-        # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
-        for j in range(J):
-            for k in range(K):
-                tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, ones[j, k], tot[k] - ones[j, k] + count0[k])
-        # 3. class weights by stick-breaking (log scale)
-        rest = n + n0
-        acc = 0.0
-        for k in range(K - 1):
-            nk = tot[k] + count0[k]
-            rest -= nk
-            if nk == 0:
-                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
-                u, st = _uniform_r(st)
-                l1m = math.log(1.0 - u) / (alpha + rest)
-                v = -math.expm1(l1m)
-                log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
-                acc += l1m
-                nu[k] = math.exp(log_nu[k])
-                continue
-            lg1, st = _log_gamma_variate_r(st, 1.0 + nk)
-            lg2, st = _log_gamma_variate_r(st, alpha + rest)
-            mx = max(lg1, lg2)
-            ls = mx + math.log(math.exp(lg1 - mx) + math.exp(lg2 - mx))
-            log_nu[k] = lg1 - ls + acc
-            acc += lg2 - ls
-            nu[k] = math.exp(log_nu[k])
-        log_nu[K - 1] = acc
-        nu[K - 1] = math.exp(acc)
-        # 4. probability of being missed by every list, and the number missed
-        p0 = 0.0
-        q = 0.0
-        for k in range(K):
-            pr = 1.0
-            qk = 0.0  # 1 - pr without cancellation: 1 - prod_{l<=j}(1 - lambda_l) = q_{j-1} + lambda_j prod_{l<j}
-            for j in range(J):
-                qk += tab[j, 1, k] * pr
-                pr *= tab[j, 0, k]
-            p0k[k] = nu[k] * pr
-            p0 += p0k[k]
-            q += nu[k] * qk
-        if p0 <= 0.0:
-            n0 = 0
-        elif q <= 0.0:
-            n0 = _N0_MAX
-            diverged = 1
-        else:
-            for _ in range(_MAX_REJECTIONS):
-                g, st = _gamma_r(st, float(n))
-                n0, st = _poisson_r(st, g * (p0 / q))
-                if n0_cap < 0 or n0 <= n0_cap:
-                    break
-            if n0_cap >= 0 and n0 > n0_cap:
-                n0 = n0_cap
-                capped += 1
-            if n0 >= _N0_MAX:
-                diverged = 1
-        # 5. classes of the unobserved
-        if n0 > 0:
-            st = _multinomial_r(st, n0, p0k, order, suffix, count0)
-        else:
-            for k in range(K):
-                count0[k] = 0
-        # 6. concentration (held fixed during the warm-up)
-        if it >= warmup:
-            g, st = _gamma_r(st, a_alpha + K - 1.0)
-            alpha = g / (b_alpha - log_nu[K - 1])
-        elif it == warmup - 1:
-            # reorder the classes by decreasing weight (LCMCR's permute_latent_classes_by_nu)
-            for i in range(K):
-                order[i] = i
-            for i in range(1, K):
-                key = order[i]
-                j = i - 1
-                while j >= 0 and nu[order[j]] < nu[key]:
-                    order[j + 1] = order[j]
-                    j -= 1
-                order[j + 1] = key
-            tab[:, :, :] = tab[:, :, order]
-            nu[:] = nu[order]
-            log_nu[:] = log_nu[order]
-            count0[:] = count0[order]
-        # keep
-        done = it + 1 - warmup - burnin
-        if done > 0 and done % thinning == 0:
-            ks = 0
-            for k in range(K):
-                if tot[k] + count0[k] > 0:
-                    ks += 1
-            n0_trace[kept] = n0
-            alpha_trace[kept] = alpha
-            kstar_trace[kept] = ks
-            kept += 1
-    _store(s, st)
-    return n0_trace, alpha_trace, kstar_trace, diverged, capped
-
-
-def warm_up() -> None:
-    """Compile the sampler, or load it from numba's cache, in this process (a 4-iteration run on a
-    2-list table). Call it before forking worker processes so that they inherit the compiled code
-    instead of each loading it (~0.3 s of CPU per process)."""
-    cells = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
-    _run_chain(cells, np.array([5, 5, 2], dtype=np.int64), 2, 0.25, 0.25, 0, 0, 4, 1, -1,
-               _rng_state(np.random.SeedSequence(0)))
 
 
 # ----------------------------------------------------------------------------- result

@@ -1,0 +1,423 @@
+"""The compiled Gibbs sampler of LCMCR (:mod:`darkfigure.bayes.lcmcr`): one chain, on counts per capture pattern.
+
+The steps of an iteration and the model are described in :mod:`darkfigure.bayes.lcmcr`'s docstring; the
+random numbers come from :mod:`._random` (imported at module level so numba compiles the calls).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._random import (
+    _N0_MAX,
+    _beta_pair_r,
+    _binomial_r,
+    _gamma_int_r,
+    _gamma_r,
+    _load,
+    _log_gamma_variate_r,
+    _poisson_r,
+    _rng_state,
+    _store,
+    _uniform_r,
+)
+
+#: Persons left to place below which a multinomial switches to categorical draws.
+_SMALL = 16
+#: Redraws of n0 allowed by the optional R-style cap before giving up (R: 100,000, then an error).
+_MAX_REJECTIONS = 100_000
+
+
+# ----------------------------------------------------------------------------- sampler
+@njit(cache=True, nogil=True)
+def _categorical_counts_r(st, n, p, total, out):  # pragma: no cover - compiled
+    """Add ``Multinomial(n, p / total)`` to `out` by n categorical draws (inverse CDF over p in the
+    given order; the last class with p > 0 takes any rounding remainder); return the random state."""
+    K = p.shape[0]
+    last = K - 1
+    while last > 0 and p[last] <= 0.0:
+        last -= 1
+    for _ in range(n):
+        u, st = _uniform_r(st)
+        u *= total
+        c = 0.0
+        chosen = last
+        for t in range(last):
+            c += p[t]
+            if u < c:
+                chosen = t
+                break
+        out[chosen] += 1
+    return st
+
+
+@njit(cache=True, nogil=True)
+def _multinomial_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place (p non-negative, sum > 0); return the random
+    state (the tuple of :mod:`._random`).
+
+    At most ``_SMALL`` persons: one categorical draw each. More: binomials over the classes in
+    decreasing p (the conditional of each count given those before), until few persons remain."""
+    K = p.shape[0]
+    for i in range(K):
+        out[i] = 0
+    if n <= _SMALL:
+        tot = 0.0
+        for i in range(K):
+            tot += p[i]
+        return _categorical_counts_r(st, n, p, tot, out)
+    for i in range(K):
+        order[i] = i
+    for i in range(1, K):  # insertion sort, decreasing p
+        key = order[i]
+        pk = p[key]
+        j = i - 1
+        while j >= 0 and p[order[j]] < pk:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = key
+    acc = 0.0
+    for i in range(K - 1, -1, -1):  # suffix sums from the smallest: no cancellation
+        acc += p[order[i]]
+        suffix[i] = acc
+    remaining = n
+    for i in range(K - 1):
+        if remaining == 0:
+            return st
+        if remaining <= _SMALL:
+            for _ in range(remaining):
+                u, st = _uniform_r(st)
+                u *= suffix[i]
+                c = 0.0
+                chosen = -1
+                for t in range(i, K):
+                    c += p[order[t]]
+                    if u < c:
+                        chosen = order[t]
+                        break
+                if chosen < 0:  # rounding: the last class with p > 0
+                    t = K - 1
+                    while t > i and p[order[t]] <= 0.0:
+                        t -= 1
+                    chosen = order[t]
+                out[chosen] += 1
+            return st
+        if suffix[i] <= 0.0:
+            break
+        k = order[i]
+        x, st = _binomial_r(st, remaining, p[k] / suffix[i])
+        out[k] = x
+        remaining -= x
+    out[order[K - 1]] += remaining
+    return st
+
+
+@njit(cache=True, nogil=True)
+def _multinomial(s, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """:func:`_multinomial_r` on a random state array `s` (uint64, shape (4,)), updated in place."""
+    _store(s, _multinomial_r(_load(s), n, p, order, suffix, out))
+
+
+@njit(cache=True, nogil=True)
+def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """Draw ``out ~ Multinomial(n, p / sum(p))`` in place, visiting the classes in `order`; return the random
+    state. `suffix`: scratch of length K + 1.
+
+    Any order gives the same distribution (each count is drawn from its conditional given those before);
+    the largest p first is fastest. While more than ``_SMALL`` persons remain: a binomial per class;
+    then one categorical draw per person, by inverse CDF on the suffix sums (summed from the smallest p, no
+    cancellation): a person with ``w = S_i (1 - U)`` goes to the first class t with ``S_{t+1} < w``, which
+    never picks a class with p = 0 since w > 0."""
+    K = p.shape[0]
+    acc = 0.0
+    suffix[K] = 0.0
+    for i in range(K - 1, -1, -1):
+        out[i] = 0
+        acc += p[order[i]]
+        suffix[i] = acc
+    remaining = n
+    for i in range(K - 1):
+        if remaining == 0:
+            return st
+        if remaining <= _SMALL:
+            si = suffix[i]
+            for _ in range(remaining):
+                u, st = _uniform_r(st)
+                w = si * (1.0 - u)
+                t = i
+                while w <= suffix[t + 1]:
+                    t += 1
+                out[order[t]] += 1
+            return st
+        if suffix[i] <= 0.0:
+            break
+        k = order[i]
+        x, st = _binomial_r(st, remaining, p[k] / suffix[i])
+        out[k] = x
+        remaining -= x
+    out[order[K - 1]] += remaining
+    return st
+
+
+@njit(cache=True, nogil=True)
+def _multinomial_ordered(s, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """:func:`_multinomial_ordered_r` on a random state array `s` (uint64, shape (4,)), updated in place."""
+    _store(s, _multinomial_ordered_r(_load(s), n, p, order, suffix, out))
+
+
+@njit(cache=True, nogil=True)
+def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s):  # pragma: no cover
+    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
+    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
+    `s`: the chain's random-number state (:func:`_rng_state`), advanced in place."""
+    M, J = cells.shape
+    n = 0
+    for m in range(M):
+        n += freq[m]
+    # tab[j, x, k]: P(x on list j | class k), x = 0 (1 - lambda, drawn directly for accuracy near 1) or 1
+    tab = np.empty((J, 2, K))
+    nu = np.empty(K)
+    log_nu = np.empty(K)
+    count0 = np.zeros(K, dtype=np.int64)
+    ones = np.zeros((J, K), dtype=np.int64)
+    tot = np.zeros(K, dtype=np.int64)
+    prob = np.empty(K)
+    logp = np.empty(K)
+    p0k = np.empty(K)
+    order = np.empty(K, dtype=np.int64)
+    suffix = np.empty(K + 1)
+    # patterns visited in lexicographic order, so that consecutive ones share a prefix of lists and the
+    # products over that prefix (pref[j] = nu * prod_{l<j} P(x_l | class)) are reused; common[i]: the shared length
+    visit = np.arange(M)
+    if J <= 62:
+        key = np.zeros(M, dtype=np.int64)
+        for m in range(M):
+            for j in range(J):
+                key[m] = 2 * key[m] + (1 if cells[m, j] != 0 else 0)
+        visit = np.argsort(key, kind="mergesort")
+    common = np.zeros(M, dtype=np.int64)
+    for i in range(1, M):
+        a, b = visit[i - 1], visit[i]
+        c = 0
+        while c < J and (cells[a, c] != 0) == (cells[b, c] != 0):
+            c += 1
+        common[i] = c
+    pref = np.empty((J + 1, K))
+    haslog = np.ones(K, dtype=np.bool_)  # log_nu[k] is set (else only nu[k], which is then far from underflow)
+    outk = np.empty(K, dtype=np.int64)
+    n0_trace = np.empty(samples, dtype=np.int64)
+    alpha_trace = np.empty(samples)
+    kstar_trace = np.empty(samples, dtype=np.int64)
+    diverged = 0
+    capped = 0
+    st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
+
+    # start (as LCMCR's Initializes): marginal frequencies, alpha = 0.3 / K, weights 0.9 / 0.1
+    for j in range(J):
+        c = 0
+        for m in range(M):
+            if cells[m, j] != 0:
+                c += freq[m]
+        pj = c / n
+        for k in range(K):
+            tab[j, 1, k] = pj
+            tab[j, 0, k] = 1.0 - pj
+    if K > 4:
+        for k in range(K):
+            nu[k] = 0.225 if k < 4 else 0.1 / (K - 4)
+    else:
+        for k in range(K):
+            nu[k] = 1.0 / K
+    for k in range(K):
+        log_nu[k] = math.log(nu[k])
+    alpha = 0.3 / K
+    n0 = 0
+
+    total_iter = warmup + burnin + samples * thinning
+    kept = 0
+    for it in range(total_iter):
+        # 1. classes of the observed, per pattern
+        for k in range(K):
+            tot[k] = 0
+            for j in range(J):
+                ones[j, k] = 0
+        for k in range(K):
+            pref[0, k] = nu[k]
+        for i in range(M):
+            m = visit[i]
+            for j in range(common[i] if i > 0 else 0, J):
+                x = 1 if cells[m, j] != 0 else 0
+                for k in range(K):
+                    pref[j + 1, k] = pref[j, k] * tab[j, x, k]
+            for k in range(K):
+                prob[k] = pref[J, k]
+            tot_p = 0.0
+            for k in range(K):
+                tot_p += prob[k]
+            if not tot_p > 1e-280:  # underflow: redo on the log scale
+                mx = -np.inf
+                for k in range(K):
+                    lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
+                    for j in range(J):
+                        lp += math.log(tab[j, 1 if cells[m, j] != 0 else 0, k])
+                    logp[k] = lp
+                    if lp > mx:
+                        mx = lp
+                for k in range(K):
+                    prob[k] = math.exp(logp[k] - mx)
+            # the most probable class first, then the class order (which the stick-breaking prior keeps
+            # roughly decreasing): a full sort per pattern cost more than it saved
+            best = 0
+            for k in range(1, K):
+                if prob[k] > prob[best]:
+                    best = k
+            order[0] = best
+            i = 1
+            for k in range(K):
+                if k != best:
+                    order[i] = k
+                    i += 1
+            st = _multinomial_ordered_r(st, freq[m], prob, order, suffix, outk)
+            for k in range(K):
+                tot[k] += outk[k]
+            for j in range(J):
+                if cells[m, j] != 0:
+                    for k in range(K):
+                        ones[j, k] += outk[k]
+        # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
+        for j in range(J):
+            for k in range(K):
+                tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, ones[j, k], tot[k] - ones[j, k] + count0[k])
+        # 3. class weights by stick-breaking: on the linear scale while what is left of the stick,
+        #    R = prod_{l<k} (1 - V_l), is above 1e-250 and the second shape alpha + rest is >= 1 (then
+        #    1 - V >= ~1e-16 and nothing underflows); on the log scale from there on (tiny alpha, rest = 0)
+        rest = n + n0
+        acc = 0.0
+        R = 1.0
+        linear = True
+        for k in range(K - 1):
+            nk = tot[k] + count0[k]
+            rest -= nk
+            b = alpha + rest
+            if linear and (R < 1e-250 or b < 1.0):
+                linear = False
+                acc = math.log(R)
+            if linear:
+                haslog[k] = False
+                if nk == 0:  # V_k ~ Beta(1, b) by inversion: 1 - V = U^(1/b)
+                    u, st = _uniform_r(st)
+                    l1m = math.log(1.0 - u) / b
+                    nu[k] = -math.expm1(l1m) * R
+                    R *= math.exp(l1m)
+                else:  # V_k = G1 / (G1 + G2), G1 ~ Gamma(1 + nk), G2 ~ Gamma(b)
+                    g1, st = _gamma_int_r(st, 1 + nk)
+                    g2, st = _gamma_r(st, b)
+                    sg = g1 + g2
+                    nu[k] = g1 / sg * R
+                    R *= g2 / sg
+                continue
+            haslog[k] = True
+            if nk == 0:
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
+                u, st = _uniform_r(st)
+                l1m = math.log(1.0 - u) / (alpha + rest)
+                v = -math.expm1(l1m)
+                log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                acc += l1m
+                nu[k] = math.exp(log_nu[k])
+                continue
+            lg1, st = _log_gamma_variate_r(st, 1.0 + nk)
+            lg2, st = _log_gamma_variate_r(st, alpha + rest)
+            mx = max(lg1, lg2)
+            ls = mx + math.log(math.exp(lg1 - mx) + math.exp(lg2 - mx))
+            log_nu[k] = lg1 - ls + acc
+            acc += lg2 - ls
+            nu[k] = math.exp(log_nu[k])
+        if linear:
+            nu[K - 1] = R
+            log_nu[K - 1] = math.log(R)
+        else:
+            log_nu[K - 1] = acc
+            nu[K - 1] = math.exp(acc)
+        haslog[K - 1] = True
+        # 4. probability of being missed by every list, and the number missed
+        p0 = 0.0
+        q = 0.0
+        for k in range(K):
+            pr = 1.0
+            qk = 0.0  # 1 - pr without cancellation: 1 - prod_{l<=j}(1 - lambda_l) = q_{j-1} + lambda_j prod_{l<j}
+            for j in range(J):
+                qk += tab[j, 1, k] * pr
+                pr *= tab[j, 0, k]
+            p0k[k] = nu[k] * pr
+            p0 += p0k[k]
+            q += nu[k] * qk
+        if p0 <= 0.0:
+            n0 = 0
+        elif q <= 0.0:
+            n0 = _N0_MAX
+            diverged = 1
+        else:
+            for _ in range(_MAX_REJECTIONS):
+                g, st = _gamma_r(st, float(n))
+                n0, st = _poisson_r(st, g * (p0 / q))
+                if n0_cap < 0 or n0 <= n0_cap:
+                    break
+            if n0_cap >= 0 and n0 > n0_cap:
+                n0 = n0_cap
+                capped += 1
+            if n0 >= _N0_MAX:
+                diverged = 1
+        # 5. classes of the unobserved
+        if n0 > 0:
+            for k in range(K):
+                order[k] = k
+            st = _multinomial_ordered_r(st, n0, p0k, order, suffix, count0)
+        else:
+            for k in range(K):
+                count0[k] = 0
+        # 6. concentration (held fixed during the warm-up)
+        if it >= warmup:
+            g, st = _gamma_r(st, a_alpha + K - 1.0)
+            alpha = g / (b_alpha - log_nu[K - 1])
+        elif it == warmup - 1:
+            # reorder the classes by decreasing weight (LCMCR's permute_latent_classes_by_nu)
+            for i in range(K):
+                order[i] = i
+            for i in range(1, K):
+                key = order[i]
+                j = i - 1
+                while j >= 0 and nu[order[j]] < nu[key]:
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = key
+            tab[:, :, :] = tab[:, :, order]
+            nu[:] = nu[order]
+            log_nu[:] = log_nu[order]
+            haslog[:] = haslog[order]
+            count0[:] = count0[order]
+        # keep
+        done = it + 1 - warmup - burnin
+        if done > 0 and done % thinning == 0:
+            ks = 0
+            for k in range(K):
+                if tot[k] + count0[k] > 0:
+                    ks += 1
+            n0_trace[kept] = n0
+            alpha_trace[kept] = alpha
+            kstar_trace[kept] = ks
+            kept += 1
+    _store(s, st)
+    return n0_trace, alpha_trace, kstar_trace, diverged, capped
+
+
+def warm_up() -> None:
+    """Compile the sampler, or load it from numba's cache, in this process (a 4-iteration run on a
+    2-list table). Call it before forking worker processes so that they inherit the compiled code
+    instead of each loading it (~0.3 s of CPU per process)."""
+    cells = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
+    _run_chain(cells, np.array([5, 5, 2], dtype=np.int64), 2, 0.25, 0.25, 0, 0, 4, 1, -1,
+               _rng_state(np.random.SeedSequence(0)))
