@@ -122,6 +122,10 @@ class DGAResult:
         summed over.
     seconds : float
         Wall time of the computation.
+    unidentified : str or None
+        Why the posterior does not identify N (:func:`darkfigure.bayes._dga_core.unidentified_reason`: it
+        does not vanish within the grid, or its upper limit is more than 50 times n), None when it does.
+        When set, ``median`` and the interval are not an estimate of N; ``identified`` is False.
     """
 
     n_observed: int
@@ -144,6 +148,12 @@ class DGAResult:
     widenings: int
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    unidentified: str | None = None
+
+    @property
+    def identified(self) -> bool:
+        """False when the posterior does not identify N (see ``unidentified``)."""
+        return self.unidentified is None
 
     @property
     def k(self) -> int:
@@ -175,29 +185,36 @@ class DGAResult:
         return core.quantile(self.N, np.cumsum(self.probabilities), q)
 
     def summary(self) -> pd.DataFrame:
-        """One-row table: method, N-hat (median), interval, mean, top graph and its weight."""
+        """One-row table: method, N-hat (median; NaN when not identified), interval, mean, top graph and its weight,
+        status ("ok" or "not identified") and warnings (the reason first when not identified)."""
         top = self.graphs.iloc[0] if len(self.graphs) else None
+        why = [] if self.identified else [f"N is not identified by these data: {self.unidentified}"]
         return pd.DataFrame(
             {
                 "method": ["dga"],
-                "nhat": [self.median],
+                "nhat": [self.median if self.identified else np.nan],
                 "lower": [self.ci_low],
                 "upper": [self.ci_high],
                 "interval": [f"{self.level:.0%} equal-tailed credible"],
                 "mean": [self.mean],
                 "top_graph": [None if top is None else top["cliques"]],
                 "top_weight": [None if top is None else top["weight"]],
-                "warnings": ["; ".join(self.warnings)],
+                "status": ["ok" if self.identified else "not identified"],
+                "warnings": ["; ".join([*why, *self.warnings])],
             }
         )
 
     def __str__(self) -> str:
         w = "".join(f"\n  warning: {m}" for m in self.warnings)
         top = self.graphs.iloc[0]
+        if self.identified:
+            nhat = (f"N median {self.median:,.0f}, {self.level:.0%} CrI [{self.ci_low:,.0f}, {self.ci_high:,.0f}], "
+                    f"mean {self.mean:,.1f}")
+        else:  # never a number that is not an estimate
+            nhat = f"N not identified by these data: {self.unidentified}"
         return (
             f"dga (Madigan & York BMA over {len(self.graph_weights)} decomposable graphs, delta={self.delta:g}, "
-            f"prior {self.prior}): N median {self.median:,.0f}, {self.level:.0%} CrI "
-            f"[{self.ci_low:,.0f}, {self.ci_high:,.0f}], mean {self.mean:,.1f}; n = {self.n_observed:,}; "
+            f"prior {self.prior}): {nhat}; n = {self.n_observed:,}; "
             f"top graph {top['cliques']} ({top['weight']:.3f}){w}"
         )
 
@@ -353,4 +370,5 @@ def dga(
         widenings=post.widenings,
         warnings=tuple(warns),
         seconds=time.perf_counter() - t0,
+        unidentified=core.unidentified_reason(n, post.hi, post.truncated),
     )
