@@ -203,8 +203,8 @@ def answer_early() -> None:
 
 
 # ---------------------------------------------------------------------------- the usual path
-def run_full(h, level: float) -> int:
-    """``estimate --method dga`` on CaptureHistories read by the usual readers: print, return the exit code."""
+def run_full(h, level: float):
+    """``estimate --method dga`` on CaptureHistories read by the usual readers: print; return (exit code, result)."""
     from ..bayes import _dga_core as core
     from ..bayes.dga import dga
     from .common import console
@@ -221,30 +221,60 @@ def run_full(h, level: float) -> int:
                           warnings=r.warnings, unidentified=r.unidentified)
     for ln in lines:
         console.print(ln, markup=False, highlight=False, soft_wrap=True)
-    return 0 if ok else 3
+    return (0 if ok else 3), r
 
 
-def estimate_method(method: str, level: float, read, unused: dict[str, bool]) -> None:
+#: the files ``estimate --method dga --out DIR`` writes (bayes.dga.DGAResult.write)
+DGA_FILES = ["result.json", "estimates.csv", "posterior.csv", "graphs.csv"]
+
+
+def estimate_method(method: str, level: float, read, unused: dict[str, bool], *, out=None, overwrite: bool = False,
+                    seed: int | None = None, inputs=()) -> None:
     """``estimate --method M`` for M other than loglinear (the typer command's way in): refuse the options that
-    do not apply (`unused`: option -> given), read DATA with `read()`, print, exit with the code."""
+    do not apply (`unused`: option -> given), read DATA with `read()`, print, write `out` (the files of
+    :meth:`darkfigure.bayes.dga.DGAResult.write`, through :mod:`darkfigure.outputs`), exit with the code.
+    `seed` is accepted and unused (dga is deterministic), as in ``compare``; a note says so."""
     import typer
 
     from ..errors import DataError
-    from .common import _fail
+    from .common import _fail, _write_out, console
 
     m = method.strip().lower()
     if m not in METHODS or m == "loglinear":
         _fail(f"--method must be one of {', '.join(METHODS)}, not {method!r}")
+    if unused.pop("--report", False):
+        _fail("--report is not available with --method dga (the report is built from the log-linear result); for a "
+              "report that includes dga run `darkfigure compare DATA --methods dga --out DIR --report`")
     given = [k for k, v in unused.items() if v]
     if given:
-        _fail(f"{', '.join(given)} do(es) not apply to --method {m} (Bayesian model averaging over decomposable "
-              "graphs: no search, bootstrap or model options); leave them out. To compare dga with the other methods, "
-              "and to write its results, use `darkfigure compare DATA --methods dga,...`")
+        _fail(f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to --method {m} (Bayesian model "
+              "averaging over decomposable graphs, an exact posterior: it has no model search, interval method, "
+              "bootstrap, linkage or year options); leave "
+              f"{'it' if len(given) == 1 else 'them'} out, or compare dga with the other methods with "
+              "`darkfigure compare DATA --methods dga,...`")
+    if overwrite and out is None:
+        _fail("--overwrite needs --out (the folder whose files it may replace)")
+    if out is not None:
+        from ..outputs import preflight
+
+        try:
+            preflight(out, DGA_FILES, overwrite=overwrite, inputs=inputs)
+        except DataError as e:
+            _fail(str(e))
+        except OSError as e:
+            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
     try:
         h = read()
-        code = run_full(h, level)
+        code, r = run_full(h, level)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if seed is not None:
+        console.print(f"note: --seed {seed} is not used: dga is deterministic (an exact posterior on a grid, no "
+                      "sampling)", markup=False, highlight=False, soft_wrap=True)
+    if out is not None:
+        files, _ = _write_out(out, lambda d: r.write(d, name=h.name, seed=seed), overwrite=overwrite,
+                              inputs=inputs, command="estimate", what="the results")
+        console.print("Wrote " + ", ".join(str(f) for f in files), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=code)
 
 
