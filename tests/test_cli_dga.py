@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -74,7 +75,7 @@ def test_tables_the_lean_reader_leaves_to_the_usual_path(tmp_path):
 def test_options_that_do_not_apply_and_bad_data_are_refused(tmp_path):
     f = _csv(tmp_path / "five.csv")
     r = _in_process("estimate", str(f), "--method", "dga", "--ci", "profile", "--seed", "3")
-    assert r.exit_code == 2 and "--ci, --seed do(es) not apply to --method dga" in " ".join(r.output.split())
+    assert r.exit_code == 2 and "--ci does not apply to --method dga" in " ".join(r.output.split())
     r = _in_process("estimate", str(f), "--method", "bayes")
     assert r.exit_code == 2 and "--method must be one of loglinear, dga" in " ".join(r.output.split())
     six = _process("estimate", "uk_2013", "--method", "dga")
@@ -94,3 +95,84 @@ def test_lean_arguments(argv):
                   ["compare", "x.csv", "--method", "dga"], ["estimate", "x.csv", "--method", "dga", "--level", "1.5"],
                   ["estimate", "x.csv", "y.csv", "--method", "dga"]):
         assert _lean_args(other) is None
+
+
+# ---------------------------------------------------------------- one identifiability rule (tester report 6, H1/H2)
+def test_estimate_and_compare_agree_when_dga_does_not_identify_n(tmp_path):
+    """artificial_3: dga's upper credible limit 5,277 is 55 times the 96 observed. The lean path (plain CSV),
+    the usual path (dataset name) and compare all say "not identified" and exit 3; no N̂ is printed."""
+    f = _csv(tmp_path / "a3.csv", "artificial_3")
+    lean = _process("estimate", str(f), "--method", "dga")
+    usual = _in_process("estimate", "artificial_3", "--method", "dga")
+    for code, text in ((lean.returncode, lean.stdout), (usual.exit_code, usual.output)):
+        flat = " ".join(text.split())
+        assert code == 3, text
+        assert "N̂ not identified by these data: the upper credible limit (5,277) is 55 times the 96 persons" in flat
+        assert "292" not in flat and "dark figure" not in flat  # the median is not shown as an estimate
+    assert lean.stdout.splitlines()[2:5] == usual.output.splitlines()[2:5]
+    comp = _in_process("compare", "artificial_3", "--methods", "dga", "--no-validation")
+    assert comp.exit_code == 3, comp.output
+    assert "not identified" in comp.output and "292" not in comp.output
+
+
+def test_estimate_dga_writes_out_and_notes_an_unused_seed(tmp_path):
+    out = tmp_path / "res"
+    r = _in_process("estimate", "kosovo_1999", "--method", "dga", "--out", str(out), "--seed", "1")
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    assert "--seed 1 is not used: dga is deterministic" in flat and "Wrote" in flat
+    import json
+
+    info = json.loads((out / "result.json").read_text())
+    ref = dga(load("kosovo_1999"))
+    assert info["method"] == "dga" and info["status"] == "ok"
+    assert (info["nhat"], info["lower"], info["upper"]) == (ref.median, ref.ci_low, ref.ci_high)
+    assert info["seed"]["used"] is False
+    assert (out / ".darkfigure-outputs.json").exists()  # written through darkfigure.outputs
+    import pandas as pd
+
+    post = pd.read_csv(out / "posterior.csv")
+    assert post["probability"].sum() == pytest.approx(1.0)
+    # a second run into the same folder replaces darkfigure's own files; a stranger's file is refused
+    assert _in_process("estimate", "kosovo_1999", "--method", "dga", "--out", str(out)).exit_code == 0
+    (out / "posterior.csv").unlink()
+    (out / "posterior.csv").write_text("mine\n")
+    again = _in_process("estimate", "kosovo_1999", "--method", "dga", "--out", str(out))
+    assert again.exit_code == 2 and "posterior.csv" in again.output
+    rep = _in_process("estimate", "kosovo_1999", "--method", "dga", "--out", str(out), "--report")
+    assert rep.exit_code == 2 and "compare DATA --methods dga --out DIR --report" in " ".join(rep.output.split())
+
+
+def test_estimate_dga_out_when_not_identified_has_no_nhat(tmp_path):
+    out = tmp_path / "res"
+    r = _in_process("estimate", "artificial_3", "--method", "dga", "--out", str(out))
+    assert r.exit_code == 3, r.output
+    import json
+
+    info = json.loads((out / "result.json").read_text())
+    assert info["status"] == "not identified" and info["nhat"] is None and info["upper"] is None
+    assert "55 times" in info["unidentified"]
+    assert "292" not in (out / "estimates.csv").read_text()
+
+
+@pytest.mark.slow
+def test_huge_count_is_not_identified_by_estimate_compare_or_the_api(tmp_path):
+    """Tester report 6, H1: kosovo_1999 with 3,000,000,000 persons seen by HRW alone. The posterior does not vanish
+    within the widest grid: every way in says "not identified", none prints its 58 billion median."""
+    import darkfigure as dfg
+
+    t = load("kosovo_1999").table
+    t = t[[*load("kosovo_1999").lists, "count"]].copy()
+    only_hrw = (t[["EXH", "ABA", "OSCE"]].sum(axis=1) == 0) & (t["HRW"] == 1)
+    t.loc[only_hrw, "count"] = 3_000_000_000
+    f = tmp_path / "countbig.csv"
+    t.to_csv(f, index=False)
+    est = _process("estimate", str(f), "--method", "dga")
+    assert est.returncode == 3 and "does not vanish within the grid" in est.stdout
+    comp = _process("compare", str(f), "--methods", "dga", "--no-validation")
+    assert comp.returncode == 3, comp.stdout
+    assert "RuntimeWarning" not in comp.stderr
+    for text in (est.stdout, comp.stdout):
+        assert "58,066" not in text and "62,830" not in text
+    m = dfg.DGA().fit(str(f))
+    assert m.result_.status == "not identified" and np.isnan(m.nhat)

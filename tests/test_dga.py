@@ -341,3 +341,70 @@ def test_interpolated_posterior_on_simulated_tables():
         np.testing.assert_allclose(fast.prob, prob, rtol=0, atol=5e-9 * prob.max())
         N = y.sum() + fast.nm
         assert (fast.lo, fast.median, fast.hi) == tuple(core.quantile(N, np.cumsum(prob), [0.025, 0.5, 0.975]))
+
+
+# ---------------------------------------------------------------- identifiability (tester report 6, H1/H2)
+def test_identifiability_rule_is_the_documented_one():
+    """The 50-times threshold is the headline's rule 2 (docs/headline_rules.md), kept in step by hand because
+    the lean path must not import pandas."""
+    from darkfigure.bayes import _dga_core as core
+    from darkfigure.evidence import BARELY_IDENTIFIED
+
+    assert core.BARELY_IDENTIFIED == BARELY_IDENTIFIED
+    assert core.unidentified_reason(100, 5_000, False) is None
+    assert "51 times the 100 persons" in core.unidentified_reason(100, 5_100, False)
+    assert "does not vanish" in core.unidentified_reason(100, 300, True)
+    assert core.unidentified_reason(100, np.inf, False) is not None
+
+
+def test_not_identified_posterior_gives_no_nhat_anywhere():
+    """artificial_3 (upper limit 5,277 for 96 observed) and a posterior truncated where its grid had to stop:
+    DGAResult, the result protocol, dfg.DGA, dfg.estimate(method='dga') and compare's row agree."""
+    import darkfigure as dfg
+    from darkfigure.comparison import compare
+    from darkfigure.results import from_dga
+
+    wide = dga(load("artificial_3"))
+    assert not wide.identified and "5,277" in wide.unidentified and "55 times the 96" in wide.unidentified
+    truncated = dga(load("artificial_3"), max_nmissing=50_000)
+    assert not truncated.identified and "does not vanish" in truncated.unidentified
+    for r in (wide, truncated):
+        p = from_dga(r)
+        assert p.status == "not identified" and np.isnan(p.nhat) and np.isnan(p.confidence_interval.high)
+        assert p.warnings[0].startswith("N is not identified by these data")
+        s = r.summary()
+        assert np.isnan(s.nhat[0]) and s.status[0] == "not identified"
+        assert f"{r.median:,.0f}" not in str(r) and "not identified" in str(r)
+    assert dga(load("kosovo_1999")).identified
+    m = dfg.DGA().fit("artificial_3")
+    assert m.result_.status == "not identified" and np.isnan(m.nhat)
+    api = dfg.estimate("artificial_3", method="dga")
+    assert api.status == "not identified" and np.isnan(api.nhat)
+    row = compare(load("artificial_3"), ["dga"]).iloc[0]
+    assert row["status"] == "not identified" and np.isnan(row["nhat"]) and np.isnan(row["upper"])
+    assert "55 times the 96" in row["warnings"]
+
+
+def test_estimate_api_takes_method_dga():
+    import darkfigure as dfg
+
+    r = dfg.estimate("kosovo_1999", method="dga", level=0.9, seed=1)
+    ref = dga(load("kosovo_1999"), level=0.9)
+    assert r.method == "dga" and r.status == "ok"
+    assert (r.nhat, r.confidence_interval.low, r.confidence_interval.high) == (ref.median, ref.ci_low, ref.ci_high)
+    with pytest.raises(TypeError, match=r"dfg\.DGA"):
+        dfg.estimate("kosovo_1999", method="dga", ci="profile")
+    with pytest.raises(ValueError, match="method must be 'loglinear' or 'dga'"):
+        dfg.estimate("kosovo_1999", method="lcmcr")
+
+
+def test_write_files(tmp_path):
+    import json
+
+    res = dga(load("dga_example_3list"))
+    files = res.write(tmp_path, name="ex")
+    assert sorted(f.name for f in files) == ["estimates.csv", "graphs.csv", "posterior.csv", "result.json"]
+    info = json.loads((tmp_path / "result.json").read_text())
+    assert info["nhat"] == 731 and info["status"] == "ok" and info["data"] == "ex"
+    est = pd.read_csv(tmp_path / "estimates.csv")
+    assert est.loc[0, "nhat"] == 731 and est.loc[0, "observed"] == res.n_observed

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["estimate", "compare"]
 
 
-def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, **options: Any) -> Result:
+def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: str = "loglinear",
+             **options: Any) -> Result:
     """Population size by Poisson log-linear models: :func:`darkfigure.estimation.estimate` under the result protocol.
 
     Parameters
@@ -29,6 +30,11 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, **options
     data : CaptureHistories, pandas or polars DataFrame, path or bundled dataset name
         Capture histories, aggregated (0/1 list columns, covariates, ``count``) or one
         row per person.
+    method : {"loglinear", "dga"}
+        As ``darkfigure estimate --method``. ``"dga"``: Bayesian model averaging over decomposable
+        graphs (:class:`darkfigure.DGA`, 3-5 lists); it takes only ``lists``, ``covariates``,
+        ``count``, ``on_empty_list`` and ``level`` (``seed`` is accepted and unused: dga is
+        deterministic); N̂ is NaN with status "not identified" when the posterior does not identify N.
     **options
         Any keyword of :func:`darkfigure.estimation.estimate` (its docstring gives each one's
         meaning), with the same defaults as ``darkfigure estimate`` on the command line:
@@ -59,6 +65,22 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, **options
     from .estimation import estimate as run
     from .results import from_estimate
 
+    m = str(method).strip().lower()
+    if m == "dga":
+        from .estimators import DGA
+
+        read = ("lists", "covariates", "count", "on_empty_list")
+        bad = [k for k in options if k not in (*read, "level", "seed")]
+        if bad:
+            raise TypeError(f"dfg.estimate(method='dga') takes lists, covariates, count, on_empty_list, level and seed, "
+                            f"not {', '.join(repr(k) for k in bad)}; for dga's own settings (delta, prior) use "
+                            "dfg.DGA(...).fit(data), and to compare dga with other methods dfg.compare(data, "
+                            "methods=['dga', ...])")
+        return DGA(level=options.get("level", 0.95)).fit(data, **{k: options[k] for k in read if k in options}).result_
+    if m != "loglinear":
+        raise ValueError(f"method must be 'loglinear' or 'dga' (as darkfigure estimate --method), not {method!r}; "
+                         "every other method is in dfg.compare(data, methods=[...]) or its estimator object "
+                         "(dfg.DGA, dfg.LCMCR, ...)")
     valid = [p for p in inspect.signature(run).parameters if p != "data"]
     unknown = [k for k in options if k not in valid]
     if unknown:

@@ -169,9 +169,11 @@ def _dga(h: CaptureHistories):
 
     r = dga(h.collapse())
     top = r.graphs.iloc[0] if len(r.graphs) else None
-    return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), "model average" + (
-        f" (top graph weight {top['weight']:.2f})" if top is not None and "weight" in top else ""
-    ), "ok", {"raw": r}
+    model = "model average" + (f" (top graph weight {top['weight']:.2f})" if top is not None and "weight" in top else "")
+    if not r.identified:  # the rule of `estimate --method dga` (bayes._dga_core.unidentified_reason): no N̂ shown
+        return (None, None, None, "credible", [f"not identified: {r.unidentified}", *r.warnings], model,
+                "not identified", {"raw": r})
+    return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model, "ok", {"raw": r}
 
 
 def _applicable(h: CaptureHistories, method: str) -> str | None:

@@ -399,18 +399,27 @@ def from_lcmcr(r: LCMCRResult) -> Result:
 
 
 def from_dga(r: DGAResult) -> Result:
-    """The protocol view of a :class:`~darkfigure.bayes.dga.DGAResult`: N̂ the posterior median."""
+    """The protocol view of a :class:`~darkfigure.bayes.dga.DGAResult`: N̂ the posterior median.
+
+    When the posterior does not identify N (``r.unidentified``), N̂ and the interval are NaN, ``status`` is
+    ``"not identified"`` and the first warning says why; ``raw`` and ``distribution`` keep the posterior.
+    """
     top = r.graphs.iloc[0] if len(r.graphs) else None
     model = "model average" + (f" (top graph weight {top['weight']:.2f})" if top is not None and "weight" in top
                                else "")
     # the grid's posterior mass, spread over the integers each grid point stands for
     weights = np.asarray(r.probabilities, dtype=float) / np.asarray(r.widths, dtype=float)
+    # not identified (bayes._dga_core.unidentified_reason, the rule of `estimate --method dga` and compare): no N̂
+    ok = getattr(r, "unidentified", None) is None
+    why = () if ok else (f"N is not identified by these data: {r.unidentified}",)
     return Result(
         method="dga",
-        nhat=float(r.median),
+        nhat=float(r.median) if ok else float("nan"),
         n_observed=int(r.n_observed),
-        confidence_interval=ConfidenceInterval(float(r.ci_low), float(r.ci_high), "credible", float(r.level)),
-        warnings=tuple(r.warnings),
+        confidence_interval=ConfidenceInterval(float(r.ci_low) if ok else float("nan"),
+                                               float(r.ci_high) if ok else float("nan"), "credible", float(r.level)),
+        warnings=(*why, *r.warnings),
+        status="ok" if ok else "not identified",
         model=model,
         raw=r,
         distribution=(np.asarray(r.N, dtype=float), weights),

@@ -478,4 +478,52 @@ def posterior(model: Model, nmissing: np.ndarray | None, *, level: float, n_top:
         p = np.exp(lw - logsumexp(lw))
         top.append((int(g), float(weights[g]), quantile(N, np.cumsum(p), 0.5), float(np.dot(N, p))))
     return Posterior(nm=nm, widths=widths, step=int(step), widenings=widenings, prob=prob, weights=weights,
-                     edge=edge, median=med, lo=lo, hi=hi, mean=float(np.dot(N, prob)), top=top, warnings=warns)
+                     edge=edge, median=med, lo=lo, hi=hi, mean=float(np.dot(N, prob)), top=top, warnings=warns,
+                     truncated=bool(edge >= tail_tol))
+
+
+#: an upper credible limit above this many times the persons observed: the data barely identify N. The
+#: threshold of rule 2 of the headline (docs/headline_rules.md, ``darkfigure.evidence.BARELY_IDENTIFIED``,
+#: not imported here to keep the lean path free of pandas; tests/test_dga.py checks that the two agree).
+BARELY_IDENTIFIED = 50.0
+
+
+def unidentified_reason(n_observed: float, upper: float, truncated: bool) -> str | None:
+    """Why dga's posterior does not identify N, or None when it does: THE rule for dga everywhere.
+
+    ``darkfigure estimate --method dga`` (both its lean path and the usual one), ``darkfigure compare``,
+    :func:`darkfigure.bayes.dga.dga` (``DGAResult.unidentified``) and ``dfg.DGA`` all ask this function.
+    N is not identified when
+
+    * the posterior of N does not vanish within the widest grid (mass in its top 1% at or above the
+      tolerance): it is truncated there, possibly improper, and its median and limits only say where the
+      grid stopped -- the Bayesian counterpart of a profile-likelihood interval with no finite upper
+      limit (``pipeline.checks.unidentified_reason``); or
+    * the upper credible limit is more than :data:`BARELY_IDENTIFIED` (50) times the persons observed:
+      the data barely identify N (docs/headline_rules.md, rule 2 ``not-identified``). As the posterior
+      median is below the upper limit, this also covers the house rule "N̂ above 100 times n is not an
+      estimate".
+
+    Parameters
+    ----------
+    n_observed : float
+        Persons registered by at least one list, n.
+    upper : float
+        Upper limit of the equal-tailed credible interval of N (persons).
+    truncated : bool
+        Whether the posterior mass in the grid's top 1% reached the tolerance (``Posterior.truncated``).
+
+    Returns
+    -------
+    str or None
+        A plain clause for messages, e.g. "the upper credible limit (5,277) is 55 times the 96 persons
+        observed, more than 50".
+    """
+    n = max(float(n_observed), 1.0)
+    if truncated:
+        return ("the posterior of N does not vanish within the grid (it is truncated where the grid stops, and may "
+                "be improper), so its median and limits say only where the grid ended")
+    if not np.isfinite(upper) or upper > BARELY_IDENTIFIED * n:
+        return (f"the upper credible limit ({upper:,.0f}) is {upper / n:,.0f} times the {n_observed:,.0f} persons "
+                f"observed, more than {BARELY_IDENTIFIED:g}: the data barely identify N")
+    return None

@@ -55,6 +55,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -122,6 +123,10 @@ class DGAResult:
         summed over.
     seconds : float
         Wall time of the computation.
+    unidentified : str or None
+        Why the posterior does not identify N (:func:`darkfigure.bayes._dga_core.unidentified_reason`: it
+        does not vanish within the grid, or its upper limit is more than 50 times n), None when it does.
+        When set, ``median`` and the interval are not an estimate of N; ``identified`` is False.
     """
 
     n_observed: int
@@ -144,6 +149,12 @@ class DGAResult:
     widenings: int
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    unidentified: str | None = None
+
+    @property
+    def identified(self) -> bool:
+        """False when the posterior does not identify N (see ``unidentified``)."""
+        return self.unidentified is None
 
     @property
     def k(self) -> int:
@@ -175,29 +186,108 @@ class DGAResult:
         return core.quantile(self.N, np.cumsum(self.probabilities), q)
 
     def summary(self) -> pd.DataFrame:
-        """One-row table: method, N-hat (median), interval, mean, top graph and its weight."""
+        """One-row table: method, N-hat (median; NaN when not identified), interval, mean, top graph and its weight,
+        status ("ok" or "not identified") and warnings (the reason first when not identified)."""
         top = self.graphs.iloc[0] if len(self.graphs) else None
+        why = [] if self.identified else [f"N is not identified by these data: {self.unidentified}"]
         return pd.DataFrame(
             {
                 "method": ["dga"],
-                "nhat": [self.median],
+                "nhat": [self.median if self.identified else np.nan],
                 "lower": [self.ci_low],
                 "upper": [self.ci_high],
                 "interval": [f"{self.level:.0%} equal-tailed credible"],
                 "mean": [self.mean],
                 "top_graph": [None if top is None else top["cliques"]],
                 "top_weight": [None if top is None else top["weight"]],
-                "warnings": ["; ".join(self.warnings)],
+                "status": ["ok" if self.identified else "not identified"],
+                "warnings": ["; ".join([*why, *self.warnings])],
             }
         )
+
+    def write(self, folder: str | Path, *, name: str | None = None, seed: int | None = None) -> list[Path]:
+        """Write ``result.json``, ``estimates.csv``, ``posterior.csv`` and ``graphs.csv`` into `folder`.
+
+        The files of ``darkfigure estimate DATA --method dga --out DIR`` (written through
+        :mod:`darkfigure.outputs` by the command; call it through ``outputs.write_folder`` too).
+        ``result.json``: darkfigure version, date written (UTC), data `name`, method, n, lists, N̂ (the
+        posterior median; null when not identified, with ``status`` "not identified" and the
+        ``unidentified`` reason), interval, level, mean, delta, prior, grid, warnings, the top graphs;
+        ``estimates.csv``: one row (group total) as ``darkfigure estimate``'s, N̂ and limits empty when
+        not identified; ``posterior.csv``: ``N``, ``probability``, ``width`` over the grid (shape (M, 3));
+        ``graphs.csv``: :attr:`graphs`. `seed` is recorded as unused (dga is deterministic).
+
+        Returns
+        -------
+        list of Path
+            The files written.
+
+        Raises
+        ------
+        OSError
+            If the folder cannot be written.
+        """
+        import datetime
+        import json
+
+        from .. import __version__
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        ok = self.identified
+
+        def num(v: float) -> float | None:
+            return float(v) if ok and np.isfinite(v) else None
+
+        info = {
+            "darkfigure_version": __version__,
+            "written_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "data": name,
+            "method": "dga",
+            "status": "ok" if ok else "not identified",
+            "unidentified": self.unidentified,
+            "n_observed": int(self.n_observed),
+            "lists": list(self.lists),
+            "nhat": num(self.median),
+            "dark_figure": num(self.median - self.n_observed),
+            "lower": num(self.ci_low),
+            "upper": num(self.ci_high),
+            "interval": f"{self.level:.0%} equal-tailed credible (posterior median and quantiles)",
+            "level": float(self.level),
+            "mean": num(self.mean),
+            "delta": float(self.delta),
+            "prior": self.prior,
+            "grid": {"nmissing_max": int(self.grid_limit), "coarse_step": int(self.grid_step),
+                     "mass_top_1pct": float(self.edge_mass), "widenings": int(self.widenings)},
+            "warnings": list(self.warnings),
+            "top_graphs": [{"cliques": r["cliques"], "weight": float(r["weight"]),
+                            "nhat": float(r["median"]) if ok else None} for _, r in self.graphs.iterrows()],
+            "seed": {"given": seed, "used": False, "why": "dga is deterministic (exact posterior on a grid)"},
+        }
+        files = [folder / "result.json", folder / "estimates.csv", folder / "posterior.csv", folder / "graphs.csv"]
+        files[0].write_text(json.dumps(info, indent=2), encoding="utf-8")
+        pd.DataFrame({"group": ["total"], "level": ["all"], "observed": [int(self.n_observed)],
+                      "nhat": [num(self.median)], "lower": [num(self.ci_low)], "upper": [num(self.ci_high)],
+                      "status": [info["status"]]}).to_csv(files[1], index=False)
+        pd.DataFrame({"N": self.N, "probability": self.probabilities, "width": self.widths}).to_csv(files[2],
+                                                                                                   index=False)
+        g = self.graphs.copy()
+        if not ok:  # a truncated posterior's per-graph N̂ is not an estimate either
+            g[["median", "mean"]] = np.nan
+        g.to_csv(files[3], index=False)
+        return files
 
     def __str__(self) -> str:
         w = "".join(f"\n  warning: {m}" for m in self.warnings)
         top = self.graphs.iloc[0]
+        if self.identified:
+            nhat = (f"N median {self.median:,.0f}, {self.level:.0%} CrI [{self.ci_low:,.0f}, {self.ci_high:,.0f}], "
+                    f"mean {self.mean:,.1f}")
+        else:  # never a number that is not an estimate
+            nhat = f"N not identified by these data: {self.unidentified}"
         return (
             f"dga (Madigan & York BMA over {len(self.graph_weights)} decomposable graphs, delta={self.delta:g}, "
-            f"prior {self.prior}): N median {self.median:,.0f}, {self.level:.0%} CrI "
-            f"[{self.ci_low:,.0f}, {self.ci_high:,.0f}], mean {self.mean:,.1f}; n = {self.n_observed:,}; "
+            f"prior {self.prior}): {nhat}; n = {self.n_observed:,}; "
             f"top graph {top['cliques']} ({top['weight']:.3f}){w}"
         )
 
@@ -353,4 +443,5 @@ def dga(
         widenings=post.widenings,
         warnings=tuple(warns),
         seconds=time.perf_counter() - t0,
+        unidentified=core.unidentified_reason(n, post.hi, post.truncated),
     )

@@ -134,13 +134,13 @@ def estimate(
                         {"--year": year is not None, "--year-degree": year_degree is not None,
                          "--search": search is not None, "--criterion": criterion is not None,
                          "--max-order": max_order is not None, "--model": model is not None, "--ci": ci != "averaged",
-                         "--reps": reps is not None, "--seed": seed is not None, "--pthresh": pthresh is not None,
+                         "--reps": reps is not None, "--pthresh": pthresh is not None,
                          "--percentile": percentile, "--jobs": jobs is not None,
                          "--structural-zeros": structural_zeros is not None, "--missing em": missing.lower() == "em",
                          "--linkage": linkage is not None, "--linkage-draws": linkage_draws != 50,
                          "--linkage-reps": linkage_reps != 20, "--assumption-range": assumption_range != "0.5,2",
-                         "--pooling": pooling != "none", "--out": out is not None, "--report": report,
-                         "--overwrite": overwrite})
+                         "--pooling": pooling != "none", "--report": report},
+                        out=out, overwrite=overwrite, seed=seed, inputs=_data_inputs(data, structural_zeros))
     from ..estimation import estimate as run
 
     _check_year_degree(year, year_degree)

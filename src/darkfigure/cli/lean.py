@@ -30,12 +30,14 @@ def _num(v: float, digits: int = 0) -> str:
 
 def dga_lines(name: str | None, lists: tuple[str, ...], sizes: list[int], post, *, delta: float, prior: str,
               level: float, n_graphs: int, labels: list[str], notes: tuple[str, ...] = (),
-              warnings: tuple[str, ...] = ()) -> tuple[list[str], bool]:
+              warnings: tuple[str, ...] = (), unidentified: str | None = None) -> tuple[list[str], bool]:
     """The printout of ``estimate --method dga``: lines of text, and whether N is identified.
 
     `post` is a :class:`darkfigure.bayes._dga_core.Posterior`; `labels` the cliques of its top graphs in list
-    names; `sizes` the persons on each list. Not identified: the posterior's mass at the widest grid's edge
-    is above the tolerance (a posterior that does not vanish: its median is not an estimate).
+    names; `sizes` the persons on each list. `unidentified` is why the posterior does not identify N, from
+    :func:`darkfigure.bayes._dga_core.unidentified_reason` (the one rule of estimate, compare and ``dfg.DGA``),
+    None when it does; then no number is printed as N̂ (the median, mean and the graphs' N̂ of a truncated
+    posterior only say where the grid stopped), and the second value returned is False (exit 3).
     """
     from .. import __version__
 
@@ -44,29 +46,30 @@ def dga_lines(name: str | None, lists: tuple[str, ...], sizes: list[int], post, 
              "(Madigan & York 1997; R's dga bma.cr)"]
     rows = [("data", f"{name or ''}: {n:,} persons on {len(lists)} lists"),
             ("lists", ", ".join(f"{a} ({s:,})" for a, s in zip(lists, sizes)))]
-    truncated = any("top 1%" in w for w in warnings)
     interval = f"{level:.0%} credible interval {_num(post.lo)} – {_num(post.hi)}; posterior median"
-    if truncated:
-        rows.append(("N̂", f"not identified by these data: the posterior of N does not vanish within the grid "
-                            f"(see the warning); its median {_num(post.median)} ({interval}) is not an estimate"))
+    if unidentified is not None:
+        rows.append(("N̂", f"not identified by these data: {unidentified}. No estimate of N: report only that it is "
+                            f"at least the {n:,} persons observed, and run `darkfigure compare` for methods that may "
+                            "bound it"))
     else:
         rows.append(("N̂", f"{_num(post.median)}  ({interval})"))
         share = n / post.median if post.median > 0 else float("nan")
         visible = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
         rows.append(("dark figure", f"{_num(post.median - n)} never registered ({visible} visible)"))
-    rows.append(("mean", _num(post.mean, 1)))
+        rows.append(("mean", _num(post.mean, 1)))
     grid = f"Nmissing 0 – {_num(post.nm[-1])}"
     if post.step > 1:
         exact = int(post.nm[post.widths == 1][-1])
         grid += f" (step 1 to {_num(exact)}, then {post.step})"
     rows.append(("prior", f"delta {delta:g} per cell, {prior} on N; grid {grid}, mass in its top 1% {post.edge:.2g}"))
-    top = "; ".join(f"{lab} {w:.3f} (N̂ {_num(med)})" for lab, (_, w, med, _) in zip(labels, post.top))
+    top = "; ".join(f"{lab} {w:.3f}" + (f" (N̂ {_num(med)})" if unidentified is None else "")
+                    for lab, (_, w, med, _) in zip(labels, post.top))
     rows.append(("top graphs", top))
     # "N̂" is two code points (N and a combining circumflex) in one column: pad by columns, not code points
     lines += [f"{a:<{12 + len(a) - len(a.replace(chr(0x302), ''))}} {b}" for a, b in rows]
     lines += [f"note: {t}" for t in notes]
     lines += [f"warning: {t}" for t in warnings]
-    return lines, not truncated
+    return lines, unidentified is None
 
 
 def _labels(k_cliques: list[tuple[int, ...]], lists: tuple[str, ...]) -> list[str]:
@@ -192,15 +195,16 @@ def answer_early() -> None:
              "name the lists explicitly (lists=[...], --lists)",)
     lines, ok = dga_lines(os.path.basename(data), lists, sizes, post, delta=delta, prior="1/N", level=level,
                           n_graphs=coef.shape[0], labels=_labels([cliques[g] for g, *_ in post.top], lists),
-                          notes=notes, warnings=tuple(post.warnings))
+                          notes=notes, warnings=tuple(post.warnings),
+                          unidentified=core.unidentified_reason(model.n, post.hi, post.truncated))
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
     sys.exit(0 if ok else 3)
 
 
 # ---------------------------------------------------------------------------- the usual path
-def run_full(h, level: float) -> int:
-    """``estimate --method dga`` on CaptureHistories read by the usual readers: print, return the exit code."""
+def run_full(h, level: float):
+    """``estimate --method dga`` on CaptureHistories read by the usual readers: print; return (exit code, result)."""
     from ..bayes import _dga_core as core
     from ..bayes.dga import dga
     from .common import console
@@ -214,33 +218,63 @@ def run_full(h, level: float) -> int:
     sizes = [int(v) for v in hc.list_sizes().values]
     lines, ok = dga_lines(h.name, tuple(h.lists), sizes, post, delta=r.delta, prior=r.prior, level=level,
                           n_graphs=len(r.graph_weights), labels=list(r.graphs["cliques"]), notes=tuple(h.notes),
-                          warnings=r.warnings)
+                          warnings=r.warnings, unidentified=r.unidentified)
     for ln in lines:
         console.print(ln, markup=False, highlight=False, soft_wrap=True)
-    return 0 if ok else 3
+    return (0 if ok else 3), r
 
 
-def estimate_method(method: str, level: float, read, unused: dict[str, bool]) -> None:
+#: the files ``estimate --method dga --out DIR`` writes (bayes.dga.DGAResult.write)
+DGA_FILES = ["result.json", "estimates.csv", "posterior.csv", "graphs.csv"]
+
+
+def estimate_method(method: str, level: float, read, unused: dict[str, bool], *, out=None, overwrite: bool = False,
+                    seed: int | None = None, inputs=()) -> None:
     """``estimate --method M`` for M other than loglinear (the typer command's way in): refuse the options that
-    do not apply (`unused`: option -> given), read DATA with `read()`, print, exit with the code."""
+    do not apply (`unused`: option -> given), read DATA with `read()`, print, write `out` (the files of
+    :meth:`darkfigure.bayes.dga.DGAResult.write`, through :mod:`darkfigure.outputs`), exit with the code.
+    `seed` is accepted and unused (dga is deterministic), as in ``compare``; a note says so."""
     import typer
 
     from ..errors import DataError
-    from .common import _fail
+    from .common import _fail, _write_out, console
 
     m = method.strip().lower()
     if m not in METHODS or m == "loglinear":
         _fail(f"--method must be one of {', '.join(METHODS)}, not {method!r}")
+    if unused.pop("--report", False):
+        _fail("--report is not available with --method dga (the report is built from the log-linear result); for a "
+              "report that includes dga run `darkfigure compare DATA --methods dga --out DIR --report`")
     given = [k for k, v in unused.items() if v]
     if given:
-        _fail(f"{', '.join(given)} do(es) not apply to --method {m} (Bayesian model averaging over decomposable "
-              "graphs: no search, bootstrap or model options); leave them out. To compare dga with the other methods, "
-              "and to write its results, use `darkfigure compare DATA --methods dga,...`")
+        _fail(f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to --method {m} (Bayesian model "
+              "averaging over decomposable graphs, an exact posterior: it has no model search, interval method, "
+              "bootstrap, linkage or year options); leave "
+              f"{'it' if len(given) == 1 else 'them'} out, or compare dga with the other methods with "
+              "`darkfigure compare DATA --methods dga,...`")
+    if overwrite and out is None:
+        _fail("--overwrite needs --out (the folder whose files it may replace)")
+    if out is not None:
+        from ..outputs import preflight
+
+        try:
+            preflight(out, DGA_FILES, overwrite=overwrite, inputs=inputs)
+        except DataError as e:
+            _fail(str(e))
+        except OSError as e:
+            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
     try:
         h = read()
-        code = run_full(h, level)
+        code, r = run_full(h, level)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if seed is not None:
+        console.print(f"note: --seed {seed} is not used: dga is deterministic (an exact posterior on a grid, no "
+                      "sampling)", markup=False, highlight=False, soft_wrap=True)
+    if out is not None:
+        files, _ = _write_out(out, lambda d: r.write(d, name=h.name, seed=seed), overwrite=overwrite,
+                              inputs=inputs, command="estimate", what="the results")
+        console.print("Wrote " + ", ".join(str(f) for f in files), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=code)
 
 

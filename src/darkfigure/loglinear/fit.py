@@ -134,7 +134,8 @@ def irls_poisson(
 
     def dev_of(m: np.ndarray) -> float:
         """Poisson deviance of fitted means m (shape (cells,)) against the counts y; 0·log 0 = 0."""
-        return 2.0 * (float(yp @ np.log(yp / m[pos])) - float(np.sum(y - m)))
+        with np.errstate(over="ignore"):  # y/m beyond 1e308 (a count of 3e9 against a clipped mean): deviance inf
+            return 2.0 * (float(yp @ np.log(yp / m[pos])) - float(np.sum(y - m)))
 
     dev = dev_of(mu)
     potrf, potrs, syrk = _lapack_cholesky()
