@@ -176,3 +176,12 @@ def test_huge_count_is_not_identified_by_estimate_compare_or_the_api(tmp_path):
         assert "58,066" not in text and "62,830" not in text
     m = dfg.DGA().fit(str(f))
     assert m.result_.status == "not identified" and np.isnan(m.nhat)
+
+
+def test_a_list_that_registered_everyone_is_noted_on_the_lean_path_too(tmp_path):
+    # tester report 6, M5: the plain-CSV path leaves such a file to the usual reader, which names the list
+    rows = ["a,b,c,count", "1,0,1,40", "1,1,0,30", "1,1,1,20", "1,0,0,50"]
+    f = tmp_path / "full.csv"
+    f.write_text("\n".join(rows) + "\n")
+    out = _process("estimate", str(f), "--method", "dga")
+    assert "list(s) 'a' are 1 in every row" in out.stdout, out.stdout + out.stderr

@@ -159,6 +159,8 @@ def _read_plain_csv(path: str):
     k = len(lists)
     if not counts or sum(counts) > 10**9 or any(not any(c >> b & 1 for c in codes) for b in range(k)):
         return None
+    if any(all(c >> b & 1 for c in codes) for b in range(k)):  # a list that registered everyone: the reader notes it
+        return None
     return lists, codes, counts
 
 
