@@ -246,7 +246,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from darkfigure.linkage import link, pseudonymise, simulate_registrations, splink_model
+from darkfigure.linkage import link, pseudonymise, simulate_registrations, splink_estimates
 from darkfigure.linkage.clustering import cluster_links
 from darkfigure.linkage.quality import pairwise_quality, true_link_errors
 from darkfigure.linkage.synthetic import REGISTRATION_SCENARIOS
@@ -260,13 +260,13 @@ def run(setting: str, seed: int, encoding: str, scale: float, evidence: str = "o
     if encoding == "bloom":
         files = [pseudonymise(f, KEY) for f in files]  # true_person_id is kept as a covariate-like column
     t0 = time.perf_counter()
-    bounds = splink_model.COVARIATE_M_BOUNDS
+    bounds = splink_estimates.COVARIATE_M_BOUNDS
     if evidence == "fixed":
-        splink_model.COVARIATE_M_BOUNDS = (fixed_m, fixed_m)
+        splink_estimates.COVARIATE_M_BOUNDS = (fixed_m, fixed_m)
     try:
         res = link(files, truth="true_person_id", seed=0, weights=False, covariate_evidence=evidence != "off")
     finally:
-        splink_model.COVARIATE_M_BOUNDS = bounds
+        splink_estimates.COVARIATE_M_BOUNDS = bounds
     secs = time.perf_counter() - t0
     q = res.quality.iloc[0]
     truth = sim.registrations.set_index(["organisation", "record_id"]).loc[

@@ -14,7 +14,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._dob_evidence import level_log_bf
+# calibration of the match probabilities, re-exported here so imports from this module keep working
+from .calibration import (  # noqa: F401
+    _BF_CHUNK,
+    _DOB_LEVELS,
+    CALIBRATION_SHIFT,
+    MASKED_FLOOR,
+    apply_masked_calibration,
+    calibrate,
+    calibrate_masked,
+    date_of_birth_log_bf,
+    masked_date_calibration,
+)
 
 
 def _records(df: pd.DataFrame, has_dob: np.ndarray, covs: Sequence[str]) -> pd.DataFrame:
@@ -93,105 +104,6 @@ def _edges(db_api, pred, threshold: float, lam0: float, n: int, refit: bool
 
 #: pairs per chunk in the prior's fixed-point iteration of :func:`_edges`
 _CHUNK = 4_000_000
-
-
-#: Platt-type correction of the plaintext match probabilities: logit p is shifted by these amounts for pairs
-#: where both registrations have a date of birth, and for the others. Fitted by logistic regression of the true
-#: match indicator on logit p (slope 1) over the scored pairs of the tuning settings ("standard", "messy"; seeds
-#: 1-2, about 5,000 persons each) of darkfigure.linkage.synthetic. Fellegi-Sunter posteriors are over-confident
-#: because the comparisons are not independent given the match status (names say sex and origin; a namesake
-#: born in the same year agrees on more than random pairs do); the shifts took the odds down by a factor 1.4
-#: (2 without a date of birth). Since sex and nationality are weighed by their agreement among namesakes (which
-#: removed that double counting) the dated pairs are under-confident instead: refitted on the same settings and
-#: seeds (13,419 pairs with both dates; +2.31 on the old -0.35, +2.04 to +2.06 when fitted on the pairs between
-#: 0.01 and 0.99 only) the shift raises their odds by a factor 7. The second value is not used when the dated
-#: pairs can teach the undated ones (calibrate_masked). benchmarks/linkage_quality_study.py reports the effect.
-CALIBRATION_SHIFT = (1.95, -0.70)
-
-
-def calibrate(probability: np.ndarray, has_dob_pair: np.ndarray, shift: tuple[float, float] = CALIBRATION_SHIFT
-              ) -> np.ndarray:
-    """Match probabilities corrected for the Fellegi-Sunter model's over-confidence (Platt 1999 scaling, slope 1).
-
-    ``p' = expit(logit(p) + shift[0])`` for pairs where both registrations have a date of
-    birth (`has_dob_pair` True), ``shift[1]`` for the others; see
-    :data:`CALIBRATION_SHIFT` for where the shifts come from.
-
-    Parameters
-    ----------
-    probability : float array, shape (m,); has_dob_pair : bool array, shape (m,);
-    shift : (float, float), logit shifts (0, 0: no correction).
-
-    Returns
-    -------
-    float array, shape (m,), in (0, 1).
-    """
-    from scipy.special import expit, logit
-
-    p = np.clip(np.asarray(probability, dtype=float), 1e-12, 1 - 1e-12)
-    return expit(logit(p) + np.where(np.asarray(has_dob_pair, dtype=bool), shift[0], shift[1]))
-
-
-#: lowest match probability (before calibration) of the scored pairs that :func:`calibrate_masked` learns from
-MASKED_FLOOR = 1e-7
-
-
-def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
-                     dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, tuple[float, float]]:
-    """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
-
-    Pairs where both registrations have a date of birth get the fixed shift
-    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p)`` with (a, b) learnt on
-    this register's dated pairs with their dates hidden (falling back to the shift
-    ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
-
-    Parameters
-    ----------
-    left, right, probability : arrays, shape (m,): the scored pairs and their match probabilities.
-    has_dob : bool array, shape (n,); dob : object array, shape (n,) (ISO dates, None when missing).
-    model : dict: the linkage model (m and u of the date comparison); tf_dob : float array, shape (n,), optional.
-
-    Returns
-    -------
-    (probabilities, shape (m,); (a, b), nan when the fallback was used)
-    """
-
-    left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
-    both = has_dob[left] & has_dob[right]
-    q = calibrate(probability, both)
-    return apply_masked_calibration(probability, both, q,
-                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob))
-
-
-def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,
-                             log_bf_dob: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
-    """Undated pairs' probabilities from the calibration learnt on dated pairs with their dates hidden.
-
-    Parameters
-    ----------
-    probability : float array, shape (m,)
-        The model's match probabilities.
-    both : bool array, shape (m,)
-        Both records of the pair have a date of birth.
-    q : float array, shape (m,)
-        The dated pairs' calibrated probabilities (undated entries are replaced).
-    log_bf_dob : float array, shape (both.sum(),)
-        The date-of-birth log Bayes factor of every dated pair.
-
-    Returns
-    -------
-    (float array of shape (m,), (a, b))
-        Probabilities with undated pairs at expit(a + b logit p), and the fitted (a, b) of
-        :func:`masked_date_calibration` (NaN when it could not be fitted; q unchanged then).
-    """
-    from scipy.special import expit, logit
-
-    lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
-    a, b = masked_date_calibration(lp[both], log_bf_dob, q[both])
-    if np.isfinite(a):
-        q = np.where(both, q, expit(a + b * lp))
-    return q, (a, b)
 
 
 def compete_missing_dates(
@@ -481,126 +393,3 @@ def _contract_heap(k: int, li: np.ndarray, lj: np.ndarray, w: np.ndarray) -> np.
             r = parent[r]
         out[i] = r
     return out
-
-
-#: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
-_DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
-               "day off by 1-2", "month off by 1", "two parts off a little", "same year, one is 1 January",
-               "same year")
-
-
-_BF_CHUNK = 2_000_000
-
-
-def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, model: dict,
-                         tf_dob: np.ndarray | None = None) -> np.ndarray:
-    """Natural log of the date-of-birth Bayes factor ``m/u`` (with Splink's term-frequency adjustment) of pairs.
-
-    Recomputes, for the scored pairs, the contribution of the plaintext date-of-birth
-    comparison (levels of ``splink_model._plain_settings``, first level that applies) to
-    the match weight: ``log(m_k / u_k)`` for level k, plus for the levels adjusted by the
-    date's term frequency ``log(u_exact) - log(max(tf_l, tf_r))`` (Splink 4's
-    ``_tf_adjustment_sql``; Winkler 1989). A pair where a date is missing contributes 0
-    (Splink's null level).
-
-    Parameters
-    ----------
-    left, right : int arrays, shape (m,): record numbers of the pairs.
-    dob : object array, shape (n,): ISO dates of birth (``YYYY-MM-DD``, None when missing).
-    model : dict: the linkage model (``LinkageResult.model``, Splink's settings with m and u).
-    tf_dob : float array, shape (n,), optional: the term frequency of each record's date.
-
-    Returns
-    -------
-    float array, shape (m,): the log Bayes factors (nan where the model has no m or u for the level).
-    """
-    if left.size > _BF_CHUNK:  # bounded memory: (pairs, 10) byte matrices per chunk
-        return np.concatenate([date_of_birth_log_bf(left[i:i + _BF_CHUNK], right[i:i + _BF_CHUNK], dob, model, tf_dob)
-                               for i in range(0, left.size, _BF_CHUNK)])
-    comp = next((c for c in model.get("comparisons", []) if c.get("output_column_name") == "date_of_birth"), None)
-    out = np.full(left.size, np.nan)
-    if comp is None:
-        return out
-    lev = {c.get("label_for_charts"): c for c in comp["comparison_levels"]}
-    d = pd.Series(dob, dtype=object)
-    have = d.notna().to_numpy()
-    # the dates as a (n, 10) byte matrix: parts and character differences without a Python loop over pairs
-    raw = np.frombuffer(d.fillna("0000-00-00").astype(str).to_numpy().astype("S10").tobytes(), dtype=np.uint8)
-    chars = raw.reshape(-1, 10) if raw.size else np.zeros((0, 10), np.uint8)
-    dig = chars.astype(np.int64) - 48
-    y = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
-    mo = dig[:, 5] * 10 + dig[:, 6]
-    dd = dig[:, 8] * 10 + dig[:, 9]
-    jan1 = (mo == 1) & (dd == 1)
-    a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
-    both = have[a] & have[b]
-    exact = both & (chars[a] == chars[b]).all(axis=1)
-    # Levenshtein <= 1 between two 10-character dates is one substituted character
-    hamming1 = (chars[a] != chars[b]).sum(axis=1) == 1
-    ya, yb, ma, mb, da, db = y[a], y[b], mo[a], mo[b], dd[a], dd[b]
-    conds = [
-        exact & jan1[a],
-        exact,
-        hamming1 & ~jan1[a] & ~jan1[b],
-        (ya == yb) & (ma == db) & (da == mb),
-        (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
-        (ya == yb) & (ma == mb) & (np.abs(da - db) <= 2),
-        (ya == yb) & (da == db) & (np.abs(ma - mb) == 1),
-        (np.abs(ya - yb) <= 2) & (((np.abs(ma - mb) <= 1) & (np.abs(da - db) <= 2)) | ((ma == db) & (da == mb))),
-        (ya == yb) & (jan1[a] | jan1[b]),
-        ya == yb,
-    ]
-    level = np.full(a.size, len(conds), dtype=np.int64)  # the else level
-    for k in range(len(conds) - 1, -1, -1):
-        level[conds[k] & both] = k
-    return level_log_bf(comp, lev, [*_DOB_LEVELS, None], level, both, a, b, tf_dob, out)
-
-
-def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target: np.ndarray,
-                            min_probability: float = 0.01) -> tuple[float, float]:
-    """Calibration of match probabilities without a date of birth, learnt by hiding the dates of dated pairs.
-
-    A pair of which one registration lacks a date of birth is judged on names, sex,
-    nationality and registration dates alone, and how much a shared name says depends on
-    how many namesakes the register holds — which differs between registers and which
-    the Fellegi–Sunter model (conditional independence, term frequencies from few
-    counts) gets wrong. The pairs where both dates are known show it: with the date's
-    contribution removed, ``x = logit p - log BF_dob`` is the evidence such a pair would
-    have had without dates, and its match probability with the dates (`target`, taken
-    as the truth) says how often that evidence belongs to one person. A logistic
-    regression ``target ~ expit(a + b x)`` (soft labels, maximum likelihood) over the
-    dated pairs with ``expit(x) >= min_probability`` gives (a, b); undated pairs then
-    get ``expit(a + b logit p)``. This is Platt (1999) scaling fitted on the register
-    itself, with the known dates as the labels.
-
-    Parameters
-    ----------
-    logit_p : float array, shape (m,): logit of the dated pairs' match probabilities (before calibration).
-    log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
-    target : float array, shape (m,): their match probabilities with the dates (calibrated).
-    min_probability : float: pairs whose probability without the date is below this are left out.
-
-    Returns
-    -------
-    (a, b) : floats; (nan, nan) when fewer than 20 pairs, or fewer than 5 matches or non-matches, qualify.
-    """
-    from scipy.optimize import minimize
-    from scipy.special import expit, log_expit, logit
-
-    x = np.asarray(logit_p, float) - np.asarray(log_bf_dob, float)
-    t = np.clip(np.asarray(target, float), 0.0, 1.0)
-    keep = np.isfinite(x) & np.isfinite(t) & (x >= logit(min_probability))
-    x, t = x[keep], t[keep]
-    if x.size < 20 or t.sum() < 5 or (1 - t).sum() < 5:
-        return float("nan"), float("nan")
-
-    def nll(theta):
-        """Negative log-likelihood of the logistic calibration and its gradient, theta = (intercept, slope)."""
-        z = theta[0] + theta[1] * x
-        ll = t * log_expit(z) + (1 - t) * log_expit(-z)
-        r = t - expit(z)
-        return -ll.sum(), -np.array([r.sum(), (r * x).sum()])
-
-    res = minimize(nll, np.array([0.0, 1.0]), jac=True, method="L-BFGS-B",
-                   bounds=[(-20, 20), (0.05, 5.0)])
-    return float(res.x[0]), float(res.x[1])
