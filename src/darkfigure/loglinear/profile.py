@@ -82,7 +82,7 @@ from .profile_search import (  # noqa: F401
     make_interval,
 )
 
-__all__ = ["ProfileInterval", "profile_interval", "profile_interval_design", "profile_loglik"]
+__all__ = ["ProfileInterval", "make_interval", "profile_interval", "profile_interval_design", "profile_loglik"]
 
 # ----------------------------------------------------------------------------------------
 # preparing the design
