@@ -115,7 +115,7 @@ def test_plaintext_rules_catch_a_day_month_swap_with_a_typo_and_swapped_names_wi
         "first_name": ["Angelina", "Anfelina", "Angelina", "Vannhat", "Gnuyen"],
         "surname": ["Haan", "Haan", "Haan", "Nguyen", "Vannhat"],
         "date_of_birth": ["1999-01-10", "1999-10-01", "1999-03-12", "1992-10-19", "1991-10-19"],
-        "registration_date": ["2023-01-01"] * 5,
+        "registration_date": ["2023-01-01"] * 5, "organisation": ["police", "shelters"] * 2 + ["police"],
     })
     p = _prepare_plain(regs)
     assert p["dob_mdx"].iloc[0] == p["dob_mdx"].iloc[1] == "01-10"
