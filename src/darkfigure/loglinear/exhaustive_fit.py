@@ -1,0 +1,227 @@
+"""Vectorised Poisson log-linear fits of many models on one table, for the exhaustive search.
+
+:func:`_batch_poisson` fits a batch of models (each on its own columns and cells) by Newton/IRLS, or
+emulates R's ``glm.fit`` for the models whose MLE does not exist (Rcapture's fits, whose numbers depend
+on where glm stops); :func:`_full_rank` tests the rank of many designs at once. Split out of
+:mod:`darkfigure.loglinear.exhaustive`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _batch_poisson(
+    x: np.ndarray,
+    y: np.ndarray,
+    cols: np.ndarray,
+    cells: np.ndarray,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 60,
+    chunk: int = 4096,
+    glm: bool = False,
+    mu0: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson log-linear fits of many models on one table at once (Newton/IRLS, vectorised).
+
+    Model m uses the columns ``cols[m]`` of `x` on the cells ``cells[m]``; its design must
+    have full rank there (checked beforehand). Each fit starts as R's glm (mu = y + 0.1)
+    and stops when the relative change of deviance is below `tol` (McCullagh & Nelder
+    1989, sec. 2.5); a step that raises the deviance is halved. With ``glm=True`` it is
+    R's ``glm.fit`` instead (no halving; the information of the bias is from the weights
+    of the last iteration, as ``vcov``), for models whose MLE does not exist, where R's
+    numbers depend on where its iteration stops.
+    Also returns the asymptotic bias of N̂ that Rcapture reports (``closedp.fitone``):
+    0.5·exp(b0)·v_0 with v = -I⁻¹ψ, ψ = -2 Xᵀ(μ ⊙ ξ) - e_0, ξ_c = -0.5 x_cᵀ I⁻¹ x_c and
+    I = XᵀWX the Fisher information: the second-order bias of the GLM coefficients
+    (Cordeiro & McCullagh 1991, JRSS B 53:629-643) carried to exp(b0).
+
+    Parameters
+    ----------
+    x : ndarray of shape (C, P)
+    y : ndarray of shape (C,)
+    cols : ndarray of bool, shape (M, P)
+    cells : ndarray of bool, shape (M, C)
+    tol, max_iter : float, int
+    chunk : int
+        Models per block (memory ~ chunk · C · P · 8 bytes).
+    glm : bool
+        Emulate R's ``glm.fit`` (use with ``tol=1e-8, max_iter=200`` as Rcapture).
+    mu0 : ndarray of shape (M, C), optional
+        Starting fitted values (positive on each model's cells; rows of NaN: glm's start), e.g. a
+        fit of the model on more cells heading to the same MLE. Not with ``glm=True``.
+
+    Returns
+    -------
+    beta : ndarray of shape (M, P)
+        0 outside each model's columns.
+    mu : ndarray of shape (M, C)
+        0 outside each model's cells.
+    deviance : ndarray of shape (M,)
+    converged : ndarray of bool, shape (M,)
+    bias : ndarray of shape (M,)
+        Rcapture's asymptotic bias of N̂.
+    interior : ndarray of bool, shape (M,)
+        The MLE provably exists (a cheap certificate, as
+        :func:`.existence.interior_certificate`): one more Newton step s from the converged
+        fit gives mu' = mu (1 + X s) with the observed margins, positive when every cell's
+        X s > -0.5 (Haberman 1974, Thm 2.3). Cells fitted below 1e-10 n are not certified.
+    """
+    n_models, p = cols.shape
+    out = (np.zeros((n_models, p)), np.zeros((n_models, x.shape[0])), np.zeros(n_models),
+           np.zeros(n_models, dtype=bool), np.zeros(n_models), np.zeros(n_models, dtype=bool))
+    ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+    n_obs = max(float(y.sum()), 1.0)
+
+    def deviance(mu, keep):
+        """Poisson deviance of a batch of fits."""
+        with np.errstate(divide="ignore"):  # a fitted value underflowed to 0: y log(mu) is 0 for y = 0, -inf else
+            lm = np.log(np.where(keep > 0, mu, 1.0))
+        return 2.0 * np.sum(keep * (ylogy - np.where(y > 0, y * lm, 0.0) - (y - mu)), axis=1)
+
+    def information(mu, xm):
+        """Fisher information X'WX of a batch of fits (each on its own columns)."""
+        return np.matmul((xm * mu[:, :, None]).transpose(0, 2, 1), xm)
+
+    def times(xm, v):
+        """X b for every fit of a batch: (m, C, r) x (m, r) -> (m, C)."""
+        return np.matmul(xm, v[:, :, None])[:, :, 0]
+
+    def t_times(xm, v):
+        """X'v for every fit of a batch: (m, C, r) x (m, C) -> (m, r)."""
+        return np.matmul(v[:, None, :], xm)[:, 0, :]
+
+    # models are fitted in blocks of equal column count on their own columns (compact
+    # systems: r x r instead of P x P with identity padding)
+    ncol = cols.sum(axis=1)
+    for r in np.unique(ncol):
+        grp = np.flatnonzero(ncol == r)
+        for lo in range(0, grp.size, chunk):
+            ids = grp[lo: lo + chunk]
+            m = ids.size
+            idx = np.nonzero(cols[ids])[1].reshape(m, r)  # each model's columns, intercept first
+            xm = np.ascontiguousarray(x[:, idx].transpose(1, 0, 2))  # (m, C, r)
+            keep = cells[ids].astype(float)
+            mu = (y + 0.1)[None, :] * keep
+            if mu0 is not None:
+                start = mu0[ids]
+                warm = np.all(np.isfinite(start), axis=1)
+                mu[warm] = np.maximum(start[warm], 1e-300) * keep[warm]
+            eta = np.log(np.where(keep > 0, mu, 1.0))
+            dev = deviance(mu, keep)
+            beta = np.zeros((m, r))
+            conv = np.zeros(m, dtype=bool)
+            active = np.arange(m)
+            last_info = information(mu, xm) if glm else None
+            for it in range(max_iter):
+                if active.size == 0:
+                    break
+                ka, mua, xa = keep[active], mu[active], xm[active]
+                z = eta[active] + ka * (y - mua) / np.where(mua > 0, mua, 1.0)
+                info = information(mua, xa)
+                if glm:
+                    last_info[active] = info
+                bnew = _solve_batch(info, t_times(xa, mua * z))
+                lin = times(xa, bnew)
+                mun = np.exp(np.minimum(lin, 700.0)) * ka
+                devn = deviance(mun, ka)
+                bad = (devn > dev[active] * (1 + 1e-12) + 1e-12) & (it > 0) & (not glm)
+                for _ in range(30):  # step-halving (rarely needed from glm's start)
+                    if not bad.any():
+                        break
+                    bnew[bad] = 0.5 * (bnew[bad] + beta[active[bad]])
+                    lin[bad] = times(xa[bad], bnew[bad])
+                    mun[bad] = np.exp(np.minimum(lin[bad], 700.0)) * ka[bad]
+                    devn[bad] = deviance(mun[bad], ka[bad])
+                    bad = devn > dev[active] * (1 + 1e-12) + 1e-12
+                change = np.abs(devn - dev[active]) / (np.abs(devn) + 0.1)
+                beta[active], mu[active], dev[active] = bnew, mun, devn
+                eta[active] = np.where(ka > 0, lin, 0.0)
+                done = (change < tol) & (it > 0)
+                conv[active[done]] = True
+                active = active[~done]
+            # Rcapture's asymptotic bias at the fit. With glm=True the caller discards the fits where
+            # glm warns (no convergence, fitted values below 10 eps): no inverse is computed for them
+            need = np.ones(m, dtype=bool)
+            if glm:
+                need = conv & (np.where(keep > 0, mu, np.inf).min(axis=1) >= 10 * np.finfo(float).eps)
+            inv = np.full((m, r, r), np.nan)
+            inv[need] = _inverse(last_info[need] if glm else information(mu, xm))
+            xi = -0.5 * np.sum(np.matmul(xm, inv) * xm, axis=2)  # x_c' I^-1 x_c for every cell
+            psi = -2.0 * t_times(xm, mu * xi)
+            psi[:, 0] -= 1.0
+            v0 = -np.einsum("mq,mq->m", inv[:, 0, :], psi)
+            bias = 0.5 * np.exp(beta[:, 0]) * v0
+            # interior certificate: the Newton step from the fit keeps every kept cell positive
+            step = np.matmul(inv, t_times(xm, (y - mu) * keep)[:, :, None])[:, :, 0]
+            d = np.where(keep > 0, times(xm, step), np.inf)
+            tiny = np.where(keep > 0, mu, np.inf).min(axis=1) <= 1e-10 * n_obs
+            interior = conv & ~tiny & (d.min(axis=1) > -0.5) & np.all(np.isfinite(step), axis=1)
+            full = np.zeros((m, p))
+            np.put_along_axis(full, idx, beta, axis=1)
+            for o, v in zip(out, (full, mu, dev, conv, bias, interior)):
+                o[ids] = v
+    return out
+
+
+def _inverse(a: np.ndarray) -> np.ndarray:
+    """``np.linalg.pinv(a, hermitian=True)`` of a batch of symmetric matrices (M, P, P), by LU where that
+    is as good (condition number below 1e8, bounded by P·max|a|·max|a⁻¹|: far from pinv's cut-off at
+    1/(P eps), so the two agree to about 1e-8 relative) and by the eigen-decomposition for the rest
+    (fits near the boundary, whose tiny eigenvalues pinv truncates)."""
+    out = np.empty_like(a)
+    if a.shape[0] == 0:
+        return out
+    eye = np.eye(a.shape[1])
+    try:
+        inv = np.linalg.inv(a)
+        cond = a.shape[1] * np.abs(a).max(axis=(1, 2)) * np.abs(inv).max(axis=(1, 2))
+        res = np.abs(np.matmul(a, inv) - eye).max(axis=(1, 2))
+        good = np.isfinite(cond) & (cond < 1e8) & (res < 1e-10)
+    except np.linalg.LinAlgError:
+        inv, good = None, np.zeros(a.shape[0], dtype=bool)
+    if inv is not None:
+        out[good] = inv[good]
+    if not good.all():
+        out[~good] = np.linalg.pinv(a[~good], hermitian=True)
+    return out
+
+
+def _solve_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve a[m] z = b[m] for every m, shapes (M, P, P) and (M, P); least squares for the
+    (numerically) singular systems of fits heading to the boundary."""
+    try:
+        return np.linalg.solve(a, b[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        if a.shape[0] > 8:
+            # find the singular systems by halving the batch (the same LU per system, so a fit's
+            # steps do not depend on its batch), not by solving every system one by one
+            h = a.shape[0] // 2
+            return np.concatenate([_solve_batch(a[:h], b[:h]), _solve_batch(a[h:], b[h:])])
+        out = np.empty_like(b)
+        for i, (ai, bi) in enumerate(zip(a, b)):
+            try:
+                out[i] = np.linalg.solve(ai, bi)
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(ai, bi, rcond=1e-13)[0]
+        return out
+
+
+def _full_rank(x: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether ``x[:, cols[m]]`` has full column rank, for every m: ``np.linalg.matrix_rank``'s test
+    (singular values above ``S.max() * max(shape) * eps``), with the SVDs batched by column count.
+
+    x : ndarray of shape (C, P); cols : ndarray of bool, shape (M, P). Returns bool, shape (M,).
+    """
+    out = np.zeros(cols.shape[0], dtype=bool)
+    ncol = cols.sum(axis=1)
+    for r in np.unique(ncol):
+        grp = np.flatnonzero(ncol == r)
+        if r > x.shape[0]:
+            continue
+        idx = np.nonzero(cols[grp])[1].reshape(grp.size, r)
+        sv = np.linalg.svd(x[:, idx].transpose(1, 0, 2), compute_uv=False)  # (m, r)
+        tol = sv.max(axis=1, keepdims=True) * max(x.shape[0], int(r)) * np.finfo(sv.dtype).eps
+        out[grp] = (sv > tol).sum(axis=1) >= r
+    return out
