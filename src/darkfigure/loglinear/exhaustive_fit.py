@@ -50,7 +50,8 @@ def _batch_poisson(
         Emulate R's ``glm.fit`` (use with ``tol=1e-8, max_iter=200`` as Rcapture).
     mu0 : ndarray of shape (M, C), optional
         Starting fitted values (positive on each model's cells; rows of NaN: glm's start), e.g. a
-        fit of the model on more cells heading to the same MLE. Not with ``glm=True``.
+        fit of the model on more cells heading to the same MLE (a warm-started fit that does not
+        converge or goes non-finite is refitted from glm's start). Not with ``glm=True``.
 
     Returns
     -------
@@ -68,17 +69,14 @@ def _batch_poisson(
         fit gives mu' = mu (1 + X s) with the observed margins, positive when every cell's
         X s > -0.5 (Haberman 1974, Thm 2.3). Cells fitted below 1e-10 n are not certified.
     """
+    from ._exhaustive_kernel import irls_batch  # numba loads only when a batch is fitted
+
     n_models, p = cols.shape
+    x, y = np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(y, dtype=float)
     out = (np.zeros((n_models, p)), np.zeros((n_models, x.shape[0])), np.zeros(n_models),
            np.zeros(n_models, dtype=bool), np.zeros(n_models), np.zeros(n_models, dtype=bool))
-    ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
     n_obs = max(float(y.sum()), 1.0)
-
-    def deviance(mu, keep):
-        """Poisson deviance of a batch of fits."""
-        with np.errstate(divide="ignore"):  # a fitted value underflowed to 0: y log(mu) is 0 for y = 0, -inf else
-            lm = np.log(np.where(keep > 0, mu, 1.0))
-        return 2.0 * np.sum(keep * (ylogy - np.where(y > 0, y * lm, 0.0) - (y - mu)), axis=1)
+    lattice = _lattice(x)
 
     def information(mu, xm):
         """Fisher information X'WX of a batch of fits (each on its own columns)."""
@@ -104,43 +102,13 @@ def _batch_poisson(
             xm = np.ascontiguousarray(x[:, idx].transpose(1, 0, 2))  # (m, C, r)
             keep = cells[ids].astype(float)
             mu = (y + 0.1)[None, :] * keep
+            warm = np.zeros(m, dtype=bool)
             if mu0 is not None:
                 start = mu0[ids]
                 warm = np.all(np.isfinite(start), axis=1)
                 mu[warm] = np.maximum(start[warm], 1e-300) * keep[warm]
-            eta = np.log(np.where(keep > 0, mu, 1.0))
-            dev = deviance(mu, keep)
-            beta = np.zeros((m, r))
-            conv = np.zeros(m, dtype=bool)
-            active = np.arange(m)
-            last_info = information(mu, xm) if glm else None
-            for it in range(max_iter):
-                if active.size == 0:
-                    break
-                ka, mua, xa = keep[active], mu[active], xm[active]
-                z = eta[active] + ka * (y - mua) / np.where(mua > 0, mua, 1.0)
-                info = information(mua, xa)
-                if glm:
-                    last_info[active] = info
-                bnew = _solve_batch(info, t_times(xa, mua * z))
-                lin = times(xa, bnew)
-                mun = np.exp(np.minimum(lin, 700.0)) * ka
-                devn = deviance(mun, ka)
-                bad = (devn > dev[active] * (1 + 1e-12) + 1e-12) & (it > 0) & (not glm)
-                for _ in range(30):  # step-halving (rarely needed from glm's start)
-                    if not bad.any():
-                        break
-                    bnew[bad] = 0.5 * (bnew[bad] + beta[active[bad]])
-                    lin[bad] = times(xa[bad], bnew[bad])
-                    mun[bad] = np.exp(np.minimum(lin[bad], 700.0)) * ka[bad]
-                    devn[bad] = deviance(mun[bad], ka[bad])
-                    bad = devn > dev[active] * (1 + 1e-12) + 1e-12
-                change = np.abs(devn - dev[active]) / (np.abs(devn) + 0.1)
-                beta[active], mu[active], dev[active] = bnew, mun, devn
-                eta[active] = np.where(ka > 0, lin, 0.0)
-                done = (change < tol) & (it > 0)
-                conv[active[done]] = True
-                active = active[~done]
+            # the Newton/IRLS loop, model by model, compiled (numba)
+            beta, mu, dev, conv, last_info = irls_batch(x, y, idx, keep, mu, warm, glm, tol, max_iter, *lattice)
             # Rcapture's asymptotic bias at the fit. With glm=True the caller discards the fits where
             # glm warns (no convergence, fitted values below 10 eps): no inverse is computed for them
             need = np.ones(m, dtype=bool)
@@ -165,12 +133,33 @@ def _batch_poisson(
     return out
 
 
+def _lattice(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The bit masks of a 0/1 design on the 2^k - 1 observable cells of k lists whose column j is the
+    indicator that a cell's lists include a term T_j (intercept: T = {}; mains; interactions), as the
+    exhaustive search's: ``(term_mask (P,), cell_mask (C,), k)``, cell c's lists read off the main-effect
+    columns 1..k. ``(zeros, zeros, 0)`` when `x` is not such a design (the fits then use `x` itself)."""
+    c, p = x.shape
+    k = int(c + 1).bit_length() - 1
+    none = (np.zeros(p, dtype=np.int64), np.zeros(c, dtype=np.int64), 0)
+    if c != (1 << k) - 1 or p < 1 + k or not np.isin(x, (0.0, 1.0)).all():
+        return none
+    cell_mask = (x[:, 1: 1 + k].astype(np.int64) << np.arange(k)).sum(axis=1)
+    if np.unique(cell_mask).size != c or cell_mask.min() == 0:
+        return none
+    # T_j: the lists shared by every cell of column j (the intercept's: none)
+    term_mask = np.array([np.bitwise_and.reduce(cell_mask[x[:, j] > 0]) if x[:, j].any() else -1 for j in range(p)])
+    if (term_mask < 0).any() or not np.array_equal(x > 0, (cell_mask[:, None] & term_mask) == term_mask):
+        return none
+    return term_mask.astype(np.int64), cell_mask.astype(np.int64), k
+
+
 def _inverse(a: np.ndarray) -> np.ndarray:
     """``np.linalg.pinv(a, hermitian=True)`` of a batch of symmetric matrices (M, P, P), by LU where that
     is as good (condition number below 1e8, bounded by P·max|a|·max|a⁻¹|: far from pinv's cut-off at
     1/(P eps), so the two agree to about 1e-8 relative) and by the eigen-decomposition for the rest
-    (fits near the boundary, whose tiny eigenvalues pinv truncates)."""
-    out = np.empty_like(a)
+    (fits near the boundary, whose tiny eigenvalues pinv truncates). A matrix with a non-finite entry
+    (a fit that diverged) gets NaN."""
+    out = np.full_like(a, np.nan)
     if a.shape[0] == 0:
         return out
     eye = np.eye(a.shape[1])
@@ -183,8 +172,9 @@ def _inverse(a: np.ndarray) -> np.ndarray:
         inv, good = None, np.zeros(a.shape[0], dtype=bool)
     if inv is not None:
         out[good] = inv[good]
-    if not good.all():
-        out[~good] = np.linalg.pinv(a[~good], hermitian=True)
+    rest = ~good & np.isfinite(a).all(axis=(1, 2))
+    if rest.any():
+        out[rest] = np.linalg.pinv(a[rest], hermitian=True)
     return out
 
 
