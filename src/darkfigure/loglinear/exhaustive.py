@@ -53,13 +53,16 @@ def hierarchical_models(k: int, max_order: int = 2) -> list[list[tuple[int, ...]
     if not 1 <= max_order <= k - 1:
         raise ValueError(f"max_order must be between 1 and {k - 1} for {k} lists, not {max_order}")
     out: list[list[tuple[int, ...]]] = []
+    # the terms of each order with their (r-1)-margins (a term is allowed when all its margins are chosen)
+    faces = {r: [(t, frozenset(combinations(t, r - 1))) for t in combinations(range(k), r)]
+             for r in range(2, max_order + 1)}
 
     def _extend(chosen: list[tuple[int, ...]], prev: set, r: int) -> None:
         # every model with the terms `chosen` of order < r, whose order-(r-1) terms are `prev`
         out.append(chosen)
         if r > max_order:
             return
-        allowed = [t for t in combinations(range(k), r) if all(f in prev for f in combinations(t, r - 1))]
+        allowed = [t for t, f in faces[r] if f <= prev]
         for size in range(1, len(allowed) + 1):
             for pick in combinations(allowed, size):
                 _extend(chosen + list(pick), set(pick), r + 1)
@@ -214,7 +217,13 @@ def exhaustive_search(
     for g, members in groups.items():
         top = max(members, key=lambda i: int(nonzero[i].sum()))
         members_order[g] = [top] + [j for j in shuffle.permutation(members) if j != top]
-        full_rank = _full_rank(x[cells[members[0]]], nonzero[members])  # the group's models share their cells
+        xg = x[cells[members[0]]]  # the group's models share their cells
+        # the union of their columns with full rank there gives every member full rank (its singular values
+        # interlace the union's, and matrix_rank's cut-off only shrinks): one SVD instead of one per model
+        if _full_rank(xg, nonzero[members].any(axis=0)[None, :])[0]:
+            full_rank = np.ones(len(members), dtype=bool)
+        else:
+            full_rank = _full_rank(xg, nonzero[members])
         fr_of = dict(zip(members, full_rank))
         rank_fail = np.zeros(0, dtype=np.uint64)
         for i in members_order[g]:
