@@ -178,7 +178,70 @@ def _fit_one(xm, tm, cm, k, y, ylogy, ka, mu_start, glm, tol, max_iter):  # prag
 
 
 @njit(cache=True)
-def irls_batch(x, y, idx, keep, mu_start, warm, glm, tol, max_iter, term_mask, cell_mask, k):  # pragma: no cover
+def _inverse(a):  # pragma: no cover - compiled
+    """``np.linalg.pinv(a, hermitian=True)`` (rcond 1e-15) of a symmetric matrix, by LU where that is as good
+    (condition number, bounded by r·max|a|·max|a⁻¹|, below 1e8 and residual below 1e-10) and by the
+    eigen-decomposition for the rest (fits near the boundary); NaN for a matrix with a non-finite entry."""
+    r = a.shape[0]
+    if not np.all(np.isfinite(a)):
+        return np.full((r, r), np.nan)
+    try:
+        inv = np.linalg.inv(a)
+        cond = r * np.max(np.abs(a)) * np.max(np.abs(inv))
+        res = np.max(np.abs(np.dot(a, inv) - np.eye(r)))
+        if np.isfinite(cond) and cond < 1e8 and res < 1e-10:
+            return inv
+    except Exception:  # singular to machine precision
+        pass
+    w, v = np.linalg.eigh(a)
+    cutoff = 1e-15 * np.max(np.abs(w))
+    out = np.zeros((r, r))
+    for q in range(r - 1, -1, -1):  # largest |w| first, as pinv sums them
+        if abs(w[q]) > cutoff:
+            f = 1.0 / w[q]
+            for i in range(r):
+                for j in range(r):
+                    out[i, j] += v[i, q] * f * v[j, q]
+    return out
+
+
+@njit(cache=True)
+def _bias_interior(xm, y, ka, mu, beta0, info, conv, need, want_bias, n_obs):  # pragma: no cover - compiled
+    """Rcapture's asymptotic bias of N̂ at a fit and its interior certificate (see ``_batch_poisson``):
+    0.5 exp(b0) v_0 with v = -I⁻¹ψ, ψ = -2 X'(μ ⊙ ξ) - e_0, ξ_c = -0.5 x_c' I⁻¹ x_c; and whether one more
+    Newton step s keeps every kept cell positive (X s > -0.5, no cell fitted below 1e-10 n).
+    `need` False: nothing (bias NaN, not certified); `want_bias` False: the certificate only, its Newton
+    step by a solve instead of the inverse."""
+    n_cells, r = xm.shape
+    if not need:
+        return np.nan, False
+    bias = np.nan
+    g = np.dot((y - mu) * ka, xm)
+    if want_bias:
+        inv = _inverse(info)
+        xi = np.empty(n_cells)
+        for c in range(n_cells):
+            xi[c] = -0.5 * np.dot(np.dot(xm[c], inv), xm[c])
+        psi = -2.0 * np.dot(mu * xi, xm)
+        psi[0] -= 1.0
+        v0 = -np.dot(inv[0], psi)
+        bias = 0.5 * np.exp(beta0) * v0
+        step = np.dot(inv, g)
+    else:
+        step = _solve(info, g)
+    interior = conv and np.all(np.isfinite(step))
+    if interior:
+        d = np.dot(xm, step)
+        for c in range(n_cells):
+            if ka[c] > 0 and (mu[c] <= 1e-10 * n_obs or not d[c] > -0.5):
+                interior = False
+                break
+    return bias, interior
+
+
+@njit(cache=True)
+def irls_batch(x, y, idx, keep, mu_start, warm, glm, tol, max_iter, term_mask, cell_mask, k, n_obs,
+               want_bias):  # pragma: no cover - compiled
     """Poisson fits of m models by Newton/IRLS (R's glm start and stopping rule; step-halving unless `glm`).
 
     x : (C, P) float; y : (C,) float; idx : (m, r) int, each model's columns (intercept first);
@@ -186,7 +249,10 @@ def irls_batch(x, y, idx, keep, mu_start, warm, glm, tol, max_iter, term_mask, c
     kept cells); warm : (m,) bool, `mu_start` is a warm start (else glm's, y + 0.1): a warm-started
     fit that does not converge or goes non-finite is refitted from glm's start. Returns beta (m, r),
     mu (m, C), deviance (m,), converged (m,) bool and the information at the fitted values the last
-    iteration weighted with (m, r, r; only with `glm`, as R's ``vcov`` of a glm fit).
+    iteration weighted with (m, r, r; only with `glm`, as R's ``vcov`` of a glm fit), and for each fit
+    Rcapture's bias of N̂ and the interior certificate (:func:`_bias_interior`; with `glm` only for the
+    fits glm does not warn on: converged, every fitted value at least 10 eps; bias NaN where
+    want_bias[i] is False).
     With k > 0, `x` is the 0/1 lattice design of k lists (see :func:`_fit_one`): column j is the indicator
     that a cell's lists include the term with bit mask term_mask[j], cell_mask (C,) the cells' masks.
     """
@@ -201,15 +267,17 @@ def irls_batch(x, y, idx, keep, mu_start, warm, glm, tol, max_iter, term_mask, c
     dev_o = np.zeros(m)
     conv_o = np.zeros(m, dtype=np.bool_)
     info_o = np.zeros((m if glm else 0, r, r))
+    bias_o = np.full(m, np.nan)
+    int_o = np.zeros(m, dtype=np.bool_)
+    eps10 = 10 * np.finfo(np.float64).eps
     xm = np.empty((n_cells, r))
     tm = np.empty(r, dtype=np.int64)
     for i in range(m):
         for j in range(r):
             tm[j] = term_mask[idx[i, j]]
-        if k == 0:
-            for c in range(n_cells):
-                for j in range(r):
-                    xm[c, j] = x[c, idx[i, j]]
+        for c in range(n_cells):
+            for j in range(r):
+                xm[c, j] = x[c, idx[i, j]]
         ka = keep[i]
         beta, mu, dev, conv, info = _fit_one(xm, tm, cell_mask, k, y, ylogy, ka, mu_start[i], glm, tol, max_iter)
         if warm[i] and not (conv and np.all(np.isfinite(mu))):
@@ -219,6 +287,14 @@ def irls_batch(x, y, idx, keep, mu_start, warm, glm, tol, max_iter, term_mask, c
         mu_o[i] = mu
         dev_o[i] = dev
         conv_o[i] = conv
+        need = True
         if glm:
             info_o[i] = info
-    return beta_o, mu_o, dev_o, conv_o, info_o
+            for c in range(n_cells):
+                if ka[c] > 0 and mu[c] < eps10:
+                    need = False
+            need = need and conv
+        else:
+            info = _lattice_info(tm, cell_mask, mu, 1 << k, k) if k > 0 else _information(xm, mu)
+        bias_o[i], int_o[i] = _bias_interior(xm, y, ka, mu, beta[0], info, conv, need, want_bias[i], n_obs)
+    return beta_o, mu_o, dev_o, conv_o, info_o, bias_o, int_o

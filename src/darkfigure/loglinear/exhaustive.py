@@ -250,7 +250,8 @@ def exhaustive_search(
     mu0 = np.full((n_models, x.shape[0]), np.nan)
     if glm_fit is not None:
         mu0[ext_all] = glm_fit[1]
-    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr], mu0=mu0[fr])
+    # (the bias of the models with empty overlaps is glm's, above: none computed here)
+    fr_fit = _batch_poisson(x, y, nonzero[fr], cells[fr], mu0=mu0[fr], bias=cells[fr].all(axis=1))
     interior = np.zeros(n_models, dtype=bool)
     interior[fr] = fr_fit[5]
     ierr = np.full(n_models, -1)

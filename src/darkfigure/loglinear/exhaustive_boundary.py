@@ -66,7 +66,7 @@ def _boundary_batch(
     e0 = np.zeros((1, x.shape[1]))
     e0[0, 0] = 1.0
     in_row = _ranks(np.vstack([x, e0]), fcols, np.hstack([face, np.ones((m, 1), dtype=bool)])) == icols.sum(axis=1)
-    fit = _batch_poisson(x, y, icols, face)
+    fit = _batch_poisson(x, y, icols, face, bias=np.zeros(m, dtype=bool))  # its bias is not used
     up = np.zeros(m, dtype=bool)
     pos = ~zero
     # directions of recession found so far (full coordinates, 0 outside their model's columns): one whose

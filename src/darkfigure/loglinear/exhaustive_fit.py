@@ -22,6 +22,7 @@ def _batch_poisson(
     chunk: int = 4096,
     glm: bool = False,
     mu0: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Poisson log-linear fits of many models on one table at once (Newton/IRLS, vectorised).
 
@@ -52,6 +53,8 @@ def _batch_poisson(
         Starting fitted values (positive on each model's cells; rows of NaN: glm's start), e.g. a
         fit of the model on more cells heading to the same MLE (a warm-started fit that does not
         converge or goes non-finite is refitted from glm's start). Not with ``glm=True``.
+    bias : ndarray of bool, shape (M,), optional
+        The models whose bias is wanted (default all; the others get NaN and skip the inverse).
 
     Returns
     -------
@@ -62,7 +65,7 @@ def _batch_poisson(
     deviance : ndarray of shape (M,)
     converged : ndarray of bool, shape (M,)
     bias : ndarray of shape (M,)
-        Rcapture's asymptotic bias of N̂.
+        Rcapture's asymptotic bias of N̂ (NaN for the models whose bias is not wanted).
     interior : ndarray of bool, shape (M,)
         The MLE provably exists (a cheap certificate, as
         :func:`.existence.interior_certificate`): one more Newton step s from the converged
@@ -77,18 +80,7 @@ def _batch_poisson(
            np.zeros(n_models, dtype=bool), np.zeros(n_models), np.zeros(n_models, dtype=bool))
     n_obs = max(float(y.sum()), 1.0)
     lattice = _lattice(x)
-
-    def information(mu, xm):
-        """Fisher information X'WX of a batch of fits (each on its own columns)."""
-        return np.matmul((xm * mu[:, :, None]).transpose(0, 2, 1), xm)
-
-    def times(xm, v):
-        """X b for every fit of a batch: (m, C, r) x (m, r) -> (m, C)."""
-        return np.matmul(xm, v[:, :, None])[:, :, 0]
-
-    def t_times(xm, v):
-        """X'v for every fit of a batch: (m, C, r) x (m, C) -> (m, r)."""
-        return np.matmul(v[:, None, :], xm)[:, 0, :]
+    want = np.ones(n_models, dtype=bool) if bias is None else np.asarray(bias, dtype=bool)
 
     # models are fitted in blocks of equal column count on their own columns (compact
     # systems: r x r instead of P x P with identity padding)
@@ -99,7 +91,6 @@ def _batch_poisson(
             ids = grp[lo: lo + chunk]
             m = ids.size
             idx = np.nonzero(cols[ids])[1].reshape(m, r)  # each model's columns, intercept first
-            xm = np.ascontiguousarray(x[:, idx].transpose(1, 0, 2))  # (m, C, r)
             keep = cells[ids].astype(float)
             mu = (y + 0.1)[None, :] * keep
             warm = np.zeros(m, dtype=bool)
@@ -107,25 +98,10 @@ def _batch_poisson(
                 start = mu0[ids]
                 warm = np.all(np.isfinite(start), axis=1)
                 mu[warm] = np.maximum(start[warm], 1e-300) * keep[warm]
-            # the Newton/IRLS loop, model by model, compiled (numba)
-            beta, mu, dev, conv, last_info = irls_batch(x, y, idx, keep, mu, warm, glm, tol, max_iter, *lattice)
-            # Rcapture's asymptotic bias at the fit. With glm=True the caller discards the fits where
-            # glm warns (no convergence, fitted values below 10 eps): no inverse is computed for them
-            need = np.ones(m, dtype=bool)
-            if glm:
-                need = conv & (np.where(keep > 0, mu, np.inf).min(axis=1) >= 10 * np.finfo(float).eps)
-            inv = np.full((m, r, r), np.nan)
-            inv[need] = _inverse(last_info[need] if glm else information(mu, xm))
-            xi = -0.5 * np.sum(np.matmul(xm, inv) * xm, axis=2)  # x_c' I^-1 x_c for every cell
-            psi = -2.0 * t_times(xm, mu * xi)
-            psi[:, 0] -= 1.0
-            v0 = -np.einsum("mq,mq->m", inv[:, 0, :], psi)
-            bias = 0.5 * np.exp(beta[:, 0]) * v0
-            # interior certificate: the Newton step from the fit keeps every kept cell positive
-            step = np.matmul(inv, t_times(xm, (y - mu) * keep)[:, :, None])[:, :, 0]
-            d = np.where(keep > 0, times(xm, step), np.inf)
-            tiny = np.where(keep > 0, mu, np.inf).min(axis=1) <= 1e-10 * n_obs
-            interior = conv & ~tiny & (d.min(axis=1) > -0.5) & np.all(np.isfinite(step), axis=1)
+            # the Newton/IRLS loop and Rcapture's bias, model by model, compiled (numba). With glm=True the
+            # caller discards the fits where glm warns (no convergence, fitted values below 10 eps): no bias
+            beta, mu, dev, conv, _, bias, interior = irls_batch(x, y, idx, keep, mu, warm, glm, tol, max_iter,
+                                                                *lattice, n_obs, want[ids])
             full = np.zeros((m, p))
             np.put_along_axis(full, idx, beta, axis=1)
             for o, v in zip(out, (full, mu, dev, conv, bias, interior)):
@@ -151,31 +127,6 @@ def _lattice(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     if (term_mask < 0).any() or not np.array_equal(x > 0, (cell_mask[:, None] & term_mask) == term_mask):
         return none
     return term_mask.astype(np.int64), cell_mask.astype(np.int64), k
-
-
-def _inverse(a: np.ndarray) -> np.ndarray:
-    """``np.linalg.pinv(a, hermitian=True)`` of a batch of symmetric matrices (M, P, P), by LU where that
-    is as good (condition number below 1e8, bounded by P·max|a|·max|a⁻¹|: far from pinv's cut-off at
-    1/(P eps), so the two agree to about 1e-8 relative) and by the eigen-decomposition for the rest
-    (fits near the boundary, whose tiny eigenvalues pinv truncates). A matrix with a non-finite entry
-    (a fit that diverged) gets NaN."""
-    out = np.full_like(a, np.nan)
-    if a.shape[0] == 0:
-        return out
-    eye = np.eye(a.shape[1])
-    try:
-        inv = np.linalg.inv(a)
-        cond = a.shape[1] * np.abs(a).max(axis=(1, 2)) * np.abs(inv).max(axis=(1, 2))
-        res = np.abs(np.matmul(a, inv) - eye).max(axis=(1, 2))
-        good = np.isfinite(cond) & (cond < 1e8) & (res < 1e-10)
-    except np.linalg.LinAlgError:
-        inv, good = None, np.zeros(a.shape[0], dtype=bool)
-    if inv is not None:
-        out[good] = inv[good]
-    rest = ~good & np.isfinite(a).all(axis=(1, 2))
-    if rest.any():
-        out[rest] = np.linalg.pinv(a[rest], hermitian=True)
-    return out
 
 
 def _solve_batch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
