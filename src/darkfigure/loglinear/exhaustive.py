@@ -113,8 +113,8 @@ def exhaustive_search(
     ``checkident`` when a larger model of the group does (a positive solution of the
     existence LP of Fienberg & Rinaldo 2012 for a model solves it for its sub-models, and
     dropping columns keeps full rank), so few linear programs are solved. Every
-    full-rank model is first fitted at once by a vectorised Newton iteration (blocks of
-    equal column count, each model on its own columns); a converged fit with an interior
+    full-rank model is first fitted by a compiled Newton iteration (each model on its own
+    columns; :mod:`.exhaustive_fit`); a converged fit with an interior
     certificate (one more Newton step keeps every cell positive, Haberman 1974) proves
     the LP would pass, so LPs are solved only for the models heading to the boundary
     (1,279 → 310 on UK 2013 with 5 lists and order 4). The models failing checkident

@@ -1,6 +1,7 @@
-"""Vectorised Poisson log-linear fits of many models on one table, for the exhaustive search.
+"""Poisson log-linear fits of many models on one table, for the exhaustive search.
 
-:func:`_batch_poisson` fits a batch of models (each on its own columns and cells) by Newton/IRLS, or
+:func:`_batch_poisson` fits a batch of models (each on its own columns and cells) by Newton/IRLS
+(compiled, model by model: :mod:`._exhaustive_kernel`), or
 emulates R's ``glm.fit`` for the models whose MLE does not exist (Rcapture's fits, whose numbers depend
 on where glm stops); :func:`_full_rank` tests the rank of many designs at once. Split out of
 :mod:`darkfigure.loglinear.exhaustive`.
@@ -24,7 +25,7 @@ def _batch_poisson(
     mu0: np.ndarray | None = None,
     bias: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Poisson log-linear fits of many models on one table at once (Newton/IRLS, vectorised).
+    """Poisson log-linear fits of many models on one table (Newton/IRLS, compiled: :mod:`._exhaustive_kernel`).
 
     Model m uses the columns ``cols[m]`` of `x` on the cells ``cells[m]``; its design must
     have full rank there (checked beforehand). Each fit starts as R's glm (mu = y + 0.1)
@@ -46,7 +47,7 @@ def _batch_poisson(
     cells : ndarray of bool, shape (M, C)
     tol, max_iter : float, int
     chunk : int
-        Models per block (memory ~ chunk · C · P · 8 bytes).
+        Models per block (memory ~ chunk · C · 8 bytes per output).
     glm : bool
         Emulate R's ``glm.fit`` (use with ``tol=1e-8, max_iter=200`` as Rcapture).
     mu0 : ndarray of shape (M, C), optional
