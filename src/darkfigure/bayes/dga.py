@@ -237,6 +237,7 @@ class DGAResult:
         ok = self.identified
 
         def num(v: float) -> float | None:
+            """A JSON number, or None when N is not identified or `v` is not finite."""
             return float(v) if ok and np.isfinite(v) else None
 
         info = {

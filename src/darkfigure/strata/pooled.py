@@ -186,6 +186,7 @@ def joint_deviance(y: np.ndarray, mask: np.ndarray, bits: np.ndarray, z: np.ndar
     w_ok = m.astype(float)
 
     def dev_of(mu):
+        """Poisson deviance of fitted means `mu` (shape of y) against the stacked strata's counts y."""
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
         return float(2 * np.sum(t * w_ok))
@@ -285,6 +286,7 @@ def pooled_search(
     memo: dict[tuple[int, str | None], tuple[float, bool]] = {}
 
     def stratum_score(i: int, model: LogLinearModel) -> tuple[float, bool]:
+        """(BIC/AIC, finite N̂) of `model` restricted to stratum i's lists, fitted on that stratum alone (memoised)."""
         used, table, n = tables[i]
         terms = stratum_terms(model, used)
         got = memo.get((i, terms))
@@ -322,6 +324,7 @@ def pooled_search(
     pen = np.log(max(float(sum(tables[i][2] for i in base)), 2.0)) if criterion == "bic" else 2.0
 
     def joint(model: LogLinearModel) -> float:
+        """Criterion of `model` fitted jointly: interactions shared by all strata, each stratum's own main effects."""
         order = {v: j for j, v in enumerate(lists)}
         cols = [np.prod(bits[:, [order[v] for v in t]], axis=1) for t in sorted(model.interactions)]
         zc = np.column_stack(cols).astype(float) if cols else np.zeros((len(bits), 0))
