@@ -218,7 +218,7 @@ def _bias_interior(xm, y, ka, mu, beta0, info, conv, need, want_bias, n_obs):  #
     bias = np.nan
     g = np.dot((y - mu) * ka, xm)
     if want_bias:
-        inv = _inverse(info)
+        inv = np.ascontiguousarray(_inverse(info))  # typed 'A' by its branches: one copy, BLAS dots after
         xi = np.empty(n_cells)
         for c in range(n_cells):
             xi[c] = -0.5 * np.dot(np.dot(xm[c], inv), xm[c])
