@@ -242,7 +242,7 @@ class DGAResult:
 
         info = {
             "darkfigure_version": __version__,
-            "written_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "run_date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "data": name,
             "method": "dga",
             "status": "ok" if ok else "not identified",
