@@ -144,7 +144,7 @@ def test_organisation_without_usable_names_warns_in_terminal_and_settings(files,
     settings = json.loads((out / "linkage_settings.json").read_text())
     assert any("'police'" in w and "(100%)" in w for w in settings["warnings"])
     by_org = settings["names_unusable_by_organisation"]
-    assert by_org["police"]["share"] == 1.0 and by_org["police"]["given_without_letters"] == len(police)
+    assert by_org["police"]["share"] == pytest.approx(1.0) and by_org["police"]["given_without_letters"] == len(police)
     assert by_org["kmar"]["without_names"] == 0
     # and in the report of the link folder: the linkage section and the warnings list
     from darkfigure.report import build_report
