@@ -367,19 +367,19 @@ def test_random_numbers_follow_their_distributions():
 
 
 def test_multinomial_counts_have_the_multinomial_moments():
-    """The class counts of a pattern (categorical draws up to 16 persons, binomials beyond): means
-    n p and covariances -n p_k p_l within 5 standard errors."""
+    """The class counts of a pattern as the sampler draws them (most probable class first; categorical draws for
+    the last 16 persons, binomials before): means n p and covariances -n p_k p_l within 5 standard errors."""
     from numba import njit
 
-    from darkfigure.bayes import lcmcr as mod
+    from darkfigure.bayes import _lcmcr_sampler as mod
 
     @njit
     def many(s, n, p, size):
         K = p.shape[0]
         out = np.zeros((size, K), np.int64)
-        order, suffix, o = np.empty(K, np.int64), np.empty(K), np.empty(K, np.int64)
+        order, suffix, o = np.argsort(-p), np.empty(K + 1), np.empty(K, np.int64)
         for i in range(size):
-            mod._multinomial(s, n, p, order, suffix, o)
+            mod._multinomial_ordered(s, n, p, order, suffix, o)
             out[i] = o
         return out
 

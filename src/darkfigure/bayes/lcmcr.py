@@ -76,12 +76,9 @@ from ..histories import CaptureHistories
 
 # The compiled sampler, its random numbers and the R-hat/ESS diagnostics live in their own modules;
 # re-exported here so old imports keep working.
-from ._lcmcr_sampler import (  # noqa: F401 - re-exported (tests call lcmcr._multinomial)
+from ._lcmcr_sampler import (  # noqa: F401 - re-exported
     _MAX_REJECTIONS,
     _SMALL,
-    _categorical_counts_r,
-    _multinomial,
-    _multinomial_r,
     _run_chain,
     warm_up,
 )
