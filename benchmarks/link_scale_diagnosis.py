@@ -56,22 +56,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _pairs_of_groups(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i < j) of records with the same label, as two int arrays."""
-    order = np.argsort(labels, kind="stable")
-    lab = labels[order]
-    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-    sizes = np.diff(np.r_[starts, lab.size])
-    a_out, b_out = [], []
-    for k in np.unique(sizes[sizes >= 2]):
-        st = starts[sizes == k]
-        idx = order[st[:, None] + np.arange(k)[None, :]]  # (groups, k)
-        iu, ju = np.triu_indices(k, 1)
-        a, b = idx[:, iu].ravel(), idx[:, ju].ravel()
-        a_out.append(np.minimum(a, b))
-        b_out.append(np.maximum(a, b))
-    if not a_out:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(a_out).astype(np.int64), np.concatenate(b_out).astype(np.int64)
+    """All pairs (i < j) of records with the same label, as two int arrays (:func:`darkfigure.linkage.quality._cluster_pairs`)."""
+    from darkfigure.linkage.quality import _cluster_pairs
+
+    return _cluster_pairs(labels)
 
 
 def _rule_cover(p: pd.DataFrame, rules, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
