@@ -237,7 +237,8 @@ def compare(
         Bootstrap replicates where a bootstrap is used (log-linear with covariates,
         ``bic-exhaustive`` and ``downhill``).
     progress : callable, optional
-        Called with each method's name before it runs.
+        Called with each method's name before it runs, and with a label starting ``validation``
+        before the held-out-list validation.
     model : str, optional
         A fixed log-linear model's interactions (``"A:B,B:C"``): adds the row
         ``loglinear-model`` (first) with that model.
@@ -351,6 +352,8 @@ def compare(
         val = None
         if validation:
             ran = [m for m in table.loc[table["status"] == "ok", "method"] if m != "loglinear-model"]
+            if progress:
+                progress("validation: every method rerun with each list held out")
             val = run_validation(h, ran, seed=seed, reps=reps, year=year, year_degree=year_degree,
                                  **({"model": model} if model is not None else {}))
         hl = make_headline(table, h, checks=ref, validation=val)

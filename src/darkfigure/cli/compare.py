@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import DataError
+from ..pipeline.phases import say
 from .common import (
     _check_year_degree,
     _data_inputs,
@@ -103,8 +104,14 @@ def compare(
             done = []
 
             def _progress(m: str) -> None:
-                done.append(m)
-                st.update(f"running {m} ({len(done)} of {len(to_run) + len(skipped)})…")
+                if m.startswith("validation"):
+                    msg = f"{m}…"
+                else:
+                    done.append(m)
+                    msg = f"running {m} ({len(done)} of {len(to_run) + len(skipped)})…"
+                st.update(msg)
+                # in a log or a pipe the spinner shows nothing: one line per method instead
+                say(True, msg)
 
             table = run(h, _split(methods), seed=seed, reps=reps, progress=_progress, model=model, year=year,
                         year_degree=year_degree, validation=validation_on or not no_validation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import DataError
+from ..pipeline.phases import say
 from .common import (
     MAX_PAIRS,
     _data_inputs,
@@ -145,11 +147,19 @@ def link(
         renames = {a.strip(): b.strip() for a, b in pairs}
     _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     try:
-        with console.status("linking…"):
+        with console.status("linking…") as st:
+            t_start = time.perf_counter()
+
+            def _phase(message: str) -> None:
+                # the spinner on a terminal; one line per phase in a log or a pipe (where the spinner shows nothing)
+                st.update(f"linking: {message}…")
+                say(True, f"link: {message}… ({time.perf_counter() - t_start:,.0f} s so far)")
+
             res = run(
                 list(registrations or []), engine=engine, threshold=threshold, seed=seed, truth=truth,
                 sensitivity=sens, covariates=_split(covariates), covariate_rule=covariate_rule,
                 max_pairs=max_pairs, threads=threads, memory_limit=memory_limit, rename_organisations=renames,
+                progress=_phase,
             )
     except (DataError, ValueError, RuntimeError) as e:
         _fail(str(e))

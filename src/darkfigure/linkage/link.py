@@ -105,7 +105,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -196,6 +196,7 @@ def link(
     threads: int | None = None,
     memory_limit: str | None = None,
     spark=None,
+    progress: Callable[[str], None] | None = None,
 ) -> LinkageResult:
     """Link registrations of several organisations into persons and capture histories.
 
@@ -278,6 +279,9 @@ def link(
         number of local cores.
     spark : SparkSession, optional
         Session for ``engine="spark"`` (default: :func:`spark_session`).
+    progress : callable, optional
+        Called with a short description as each phase starts (loading, training, scoring,
+        clustering, histories); ``darkfigure link`` shows them.
 
     Returns
     -------
@@ -383,6 +387,8 @@ def link(
         retain_intermediate_calculation_columns=False,
         max_iterations=25,
     )
+    step = progress or (lambda message: None)
+    step(f"loading {len(prep):,} registrations into {engine}")
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="darkfigure-link-"))  # name ends in a random part
     try:
@@ -408,6 +414,7 @@ def link(
                 linker.training.estimate_probability_two_random_records_match(deterministic, recall=prior_recall)
             except ValueError:
                 pass  # more exact matches than the assumed recall allows: keep Splink's default prior
+        step("training the Fellegi-Sunter model (u by random sampling, m by EM)")
         # all chunks, no early stop: the u estimate is then the same on every engine
         linker.training.estimate_u_using_random_sampling(
             max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
@@ -418,9 +425,11 @@ def link(
             )
         seconds["train"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        step("scoring the blocked record pairs")
         pred = linker.inference.predict(warning_mode="never")
         seconds["predict"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        step("calibrating match probabilities and clustering registrations into persons")
         hist = _weight_counts(db_api, pred) if weights else None
         model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
         lam0 = float(model.get("probability_two_random_records_match", 1e-4))
@@ -462,6 +471,7 @@ def link(
         _close(db_api, engine)
         shutil.rmtree(workdir, ignore_errors=True)
 
+    step("building capture histories and estimating linkage errors")
     t0 = time.perf_counter()
     links, persons, h, more = _assemble(df, clusters[float(threshold)], orgs, covs, covariate_rule)
     notes += more
@@ -486,6 +496,7 @@ def link(
         quality = pd.DataFrame([{"threshold": float(threshold), **q}])
     sens = None
     if sensitivity:
+        step(f"re-estimating N̂ at {len(sensitivity)} thresholds")
         t0 = time.perf_counter()
         sens = _sensitivity(df, clusters, sorted({float(x) for x in sensitivity}), orgs, covs, covariate_rule,
                             truth, estimate_options, seed)

@@ -233,6 +233,20 @@ class LinkageEstimate:
                 f"{self.share_linkage:.0%} of its variance from linkage; {self.draws} linkage draws)")
 
 
+_WORKER: dict = {}
+
+
+def _draw_worker_init(run: LinkRun, refit: Refit) -> None:
+    """Pool initializer: the link run and the refit sent once per worker, not with every draw."""
+    _WORKER["run"], _WORKER["refit"] = run, refit
+
+
+def _draw_task_worker(args):
+    """Worker side of :func:`_draw_task` with the run and refit of :func:`_draw_worker_init`."""
+    masks, seeds = args
+    return _draw_task((_WORKER["run"], masks, _WORKER["refit"], seeds))
+
+
 def _draw_task(args):
     """Worker: re-cluster and refit a chunk of draws. Returns [(labels, points, reps) or None]."""
     run, masks, refit, seeds = args
@@ -334,23 +348,25 @@ def linkage_uncertainty(
     from ..loglinear.bootstrap import _progress
 
     jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), draws))
-    # a few draws per task: the progress bar moves, and the workers stay busy to the end
-    chunks = [c for c in np.array_split(np.arange(draws), min(draws, 4 * jobs)) if c.size]
-    tasks = [(run, masks[c], refit, boot_seeds[c]) for c in chunks]
+    # one draw per task (the run and refit go to each worker once): progress moves with every draw, which can
+    # take tens of seconds on a large table, and the workers stay busy to the end
+    chunks = [np.array([d]) for d in range(draws)]
     results = []
     with _progress(progress, draws, "linkage draws") as advance:
         if jobs == 1:
-            for t in tasks:
-                results += _draw_task(t)
-                advance(len(t[3]))
+            for c in chunks:
+                results += _draw_task((run, masks[c], refit, boot_seeds[c]))
+                advance(len(c))
         else:
             import multiprocessing
 
+            tasks = [(masks[c], boot_seeds[c]) for c in chunks]
             # forkserver: the caller may hold DuckDB/Splink threads, which a fork would copy mid-flight
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver")) as ex:
-                for t, rs in zip(tasks, ex.map(_draw_task, tasks), strict=True):
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"),
+                                     initializer=_draw_worker_init, initargs=(run, refit)) as ex:
+                for c, rs in zip(chunks, ex.map(_draw_task_worker, tasks), strict=True):
                     results += rs
-                    advance(len(t[3]))
+                    advance(len(c))
     G = len(labels0)
     pts = np.full((draws, G), np.nan)
     B = max((r[2].shape[0] for r in results if r is not None and r[2] is not None), default=0)

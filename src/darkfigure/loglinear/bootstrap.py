@@ -258,7 +258,9 @@ def _map_replicates(job, kind: str, payload, seed: int | None, reps: int, n_jobs
         n_jobs = 1 if n_jobs is None else min(int(n_jobs), len(chunks))
     else:
         n_jobs = _n_jobs(n_jobs, reps)
-        chunks = np.array_split(np.arange(reps), max(1, n_jobs * 4)) if n_jobs > 1 else [np.arange(reps)]
+        # replicates fitted one by one: about 40 chunks, so that progress is reported every few percent (each
+        # replicate has its own seed, so the chunking does not change the results)
+        chunks = np.array_split(np.arange(reps), max(1, min(reps, max(n_jobs * 4, 40))))
     tasks = [(job, kind, [seeds[i] for i in c], payload) for c in chunks if len(c)]
     results = []
     with _progress(progress, reps, f"{kind} bootstrap") as advance:
@@ -294,13 +296,17 @@ class _progress:
             print(f"{self.label}: {self.total:,} to run…", file=sys.stderr, flush=True)
             done, said = [0], [0]
 
+            last = [self._t0]
+
             def advance(n: int) -> None:
-                """A line at every further tenth done, with the time left at the rate so far."""
+                """A line at every further tenth done, or after 20 s without one, with the time left at the rate
+                so far (a log of a slow run is never silent for minutes)."""
                 done[0] += n
                 tenth = 10 * done[0] // max(self.total, 1)
-                if tenth > said[0] and done[0] < self.total:
-                    said[0] = tenth
-                    t = time.perf_counter() - self._t0
+                now = time.perf_counter()
+                if (tenth > said[0] or now - last[0] >= 20) and done[0] < self.total:
+                    said[0], last[0] = tenth, now
+                    t = now - self._t0
                     left = t / done[0] * (self.total - done[0])
                     print(f"{self.label}: {done[0]:,} of {self.total:,} done, about {left:,.0f} s left",
                           file=sys.stderr, flush=True)
