@@ -223,6 +223,12 @@ def estimate(
     table, sz = table_step(h, year=year, year_degree=year_degree, structural_zeros=structural_zeros)
     plan = plan_search(table, opts.search, opts.criterion, opts.max_order, opts.model)
     warnings += data_warnings(h, sz)
+    # the interval's kind is known now: said before the search, not only in the final banner (tester 7, 3)
+    ci_asked = ci
+    ci, ci_said = interval_kind(ci, em_mode, opts.reps)
+    if ci != ci_asked:
+        say(progress, f"interval: {ci} bootstrap of the chosen model, not {ci_asked} (unknown covariate values are "
+            "fitted by EM, which allows no model average)", terminal=True)
     # search and fit (by EM with unknown covariate values)
     t1 = time.perf_counter()
     with phase(progress, f"model search ({plan.method})"):
@@ -234,8 +240,7 @@ def estimate(
     checks, said = checks_step(fit, h, srch, structural_zeros=sz is not None, imputed=em_mode)
     warnings += said
     # interval: N̂ of the total and every subgroup with its interval
-    ci, said = interval_kind(ci, em_mode, opts.reps)
-    warnings += said
+    warnings += ci_said
     groups = default_groups(table, year)
     t2 = time.perf_counter()
     iv = interval_step(sel, table, plan, ci, groups=groups, reps=opts.reps, seed=seed, level=level, bca=bca,
