@@ -255,6 +255,21 @@ def test_keys(tmp_path, monkeypatch):
         pseudonymise(pd.DataFrame(), b"short")
 
 
+def test_key_file_with_byte_order_mark_or_utf16_is_the_same_key(tmp_path):
+    # tester report 7, 16: the same key saved by Notepad (BOM + CRLF, or "Unicode" = UTF-16) must give the same key id
+    hexkey = "0123456789abcdef" * 4
+    plain, bom, utf16 = tmp_path / "plain.txt", tmp_path / "bom.txt", tmp_path / "utf16.txt"
+    plain.write_text(hexkey + "\n")
+    bom.write_bytes(b"\xef\xbb\xbf" + hexkey.encode() + b"\r\n")
+    utf16.write_bytes((hexkey + "\r\n").encode("utf-16"))  # with its byte-order mark
+    assert load_key(bom) == load_key(plain) == hexkey.encode()
+    assert load_key(utf16) == hexkey.encode()
+    assert key_id(load_key(bom)) == key_id(load_key(plain))
+    binary = tmp_path / "binary.key"
+    binary.write_bytes(b"\xff\xfe\x00\xd8" + bytes(range(1, 20)))  # UTF-16 BOM then an unpaired surrogate: raw bytes
+    assert load_key(binary) == (b"\xff\xfe\x00\xd8" + bytes(range(1, 20))).strip()
+
+
 def test_refuses_pseudonymised_input_and_missing_columns(regs):
     p = pseudonymise(regs, KEY)
     with pytest.raises(PseudonymisationError, match="already pseudonymised"):

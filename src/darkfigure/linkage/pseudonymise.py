@@ -199,7 +199,9 @@ def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
     """The secret key from `key_file` or, without one, from the environment variable `env`.
 
     Surrounding white space (a trailing newline) is stripped, so ``secrets.token_hex(32)``
-    written to a file works as it is.
+    written to a file works as it is; so is a byte-order mark, and a file saved as UTF-16
+    (Windows Notepad's "Unicode") is read as its text, so that the same key typed into two
+    editors gives the same key id (tester report 7, 16).
 
     Returns
     -------
@@ -215,7 +217,7 @@ def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
     if key_file is not None:
         p = Path(key_file)
         try:
-            key = p.read_bytes().strip()
+            key = _text_key(p.read_bytes())
         except FileNotFoundError:
             raise PseudonymisationError(f"key file {str(p)!r} not found") from None
         except OSError as e:
@@ -236,6 +238,18 @@ def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
             "(e.g. 64 hex characters from secrets.token_hex(32))"
         )
     return key
+
+
+def _text_key(raw: bytes) -> bytes:
+    """A key file's bytes without a byte-order mark (UTF-16 files as their UTF-8 text) or surrounding white space."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not text after all: the bytes are the key
+    elif raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    return raw.strip()
 
 
 def key_id(key: bytes) -> str:
