@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 import darkfigure as dfg
 from darkfigure.cli import app
+from darkfigure.datasets import load_frame
 from darkfigure.results import FRAME_COLUMNS, SUMMARY_COLUMNS, ConfidenceInterval, Result
 
 runner = CliRunner()
@@ -353,3 +354,27 @@ def test_missing_covariate_message_counts_persons_in_aggregated_rows():
     d = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "sex": ["f", None, None], "count": [3, 4, 5]})
     with pytest.raises(DataError, match=r"'sex' is missing for 9 person\(s\) in 2 row\(s\), the first in row 2"):
         dfg.estimate(d)
+
+
+def test_level_must_be_whole_percent_and_tails_need_replicates():
+    # tester 7, 14: 0.999999 was labelled a "100%" interval resting on the extreme replicates
+    df = load_frame("kosovo_1999")
+    with pytest.raises(ValueError, match="level \\(--level\\) must be a whole percentage"):
+        dfg.estimate(df, ci="profile", level=0.999999)
+    e = dfg.estimate(df, ci="parametric", level=0.99, reps=1000, seed=1)
+    assert any("only 5 of 1,000 bootstrap replicates lie beyond each end of the 99% interval" in w for w in e.warnings)
+    e = dfg.estimate(df, ci="parametric", level=0.95, reps=1000, seed=1)
+    assert not any("lie beyond each end" in w for w in e.warnings)
+
+
+def test_polars_lazyframe_and_a_list_in_the_index():
+    # tester 7, 15: a LazyFrame is collected; a list moved into the index is refused, not silently dropped
+    pl = pytest.importorskip("polars")
+    df = load_frame("kosovo_1999")
+    want = dfg.estimate(df, ci="profile").nhat
+    assert dfg.estimate(pl.from_pandas(df).lazy(), ci="profile").nhat == pytest.approx(want, rel=1e-12)
+    with pytest.raises(dfg.DataError, match="column 'EXH' is in the data frame's index.*reset_index"):
+        dfg.estimate(df.set_index("EXH"), ci="profile")
+    # an index that is not a list (a name) is not read and not refused
+    named = df.assign(region=[f"r{i}" for i in range(len(df))]).set_index("region")
+    assert dfg.estimate(named, ci="profile").nhat == pytest.approx(want, rel=1e-12)

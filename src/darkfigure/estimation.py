@@ -225,7 +225,7 @@ def estimate(
     warnings += data_warnings(h, sz)
     # the interval's kind is known now: said before the search, not only in the final banner (tester 7, 3)
     ci_asked = ci
-    ci, ci_said = interval_kind(ci, em_mode, opts.reps)
+    ci, ci_said = interval_kind(ci, em_mode, opts.reps, level)
     if ci != ci_asked:
         say(progress, f"interval: {ci} bootstrap of the chosen model, not {ci_asked} (unknown covariate values are "
             "fitted by EM, which allows no model average)", terminal=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import datasets
+from ._history_checks import _as_pandas
 from .histories import CaptureHistories, DataError
 
 __all__ = ["read_table", "read_histories"]
@@ -118,6 +119,21 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
     return df
 
 
+def _refuse_list_in_index(df: pd.DataFrame, lists, count: str) -> None:
+    """A named index level that holds a list (0/1 values), a named list or the count is refused: the index is not
+    read, so the table would silently lose that column (tester 7, 15: ``df.set_index("EXH")``)."""
+    for i, name in enumerate(df.index.names):
+        if name is None:
+            continue
+        vals = df.index.get_level_values(i)
+        as_list = name in (lists or []) or name == count
+        if not as_list and not pd.api.types.is_bool_dtype(vals) and pd.api.types.is_numeric_dtype(vals):
+            as_list = bool(len(vals)) and bool(pd.Series(vals).isin([0, 1]).all())
+        if as_list:
+            raise DataError(f"column {name!r} is in the data frame's index, which is not read: call .reset_index() "
+                            "(or pass it as a column)")
+
+
 def read_histories(
     data: CaptureHistories | pd.DataFrame | str | Path,
     *,
@@ -156,10 +172,10 @@ def read_histories(
             df, name = datasets.load_frame(s), s
         else:
             df, name = read_table(s, sheet=sheet), Path(s).name
-    elif hasattr(data, "to_pandas") and not isinstance(data, pd.DataFrame):
-        df = data.to_pandas()
     else:
-        df = pd.DataFrame(data)
+        # pandas or polars (a LazyFrame collected first; tester 7, 15)
+        df = _as_pandas(data)
+        _refuse_list_in_index(df, lists, count)
     sheets: list[str] = []
     which = None
     if isinstance(data, (str, Path)) and Path(str(data)).suffix.lower() in (".xlsx", ".xls") and Path(str(data)).exists():

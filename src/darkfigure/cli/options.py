@@ -62,7 +62,7 @@ SearchOpt = Annotated[
     typer.Option(
         "--search",
         help="Model search: auto (estimate's default: stratified with covariates, cruyff without), cruyff (stepwise "
-        "BIC then AIC, Cruyff's mse; the monitor's default), stratified (every list x covariate term kept, stepwise "
+        "BIC then AIC, Cruyff's mse; the monitor's default only with a one-model interval or --missing em), stratified (every list x covariate term kept, stepwise "
         "over list interactions), pvalue (SparseMSE stepwise plus list x covariate terms), pvalue-pairs (exactly "
         "SparseMSE: pairs of lists only), exhaustive (all hierarchical list models up to --max-order), none (main "
         "effects or --model).",

@@ -9,6 +9,7 @@ likelihood, or none (:mod:`darkfigure.loglinear.bootstrap`, :mod:`darkfigure.log
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ __all__ = [
 _AVERAGING: dict = {"draw": "mixture", "bias": "none", "reselect": True, "reselect_from": "component"}
 
 
-def interval_kind(ci: str, em_mode: bool, reps: int) -> tuple[str, list[str]]:
+def interval_kind(ci: str, em_mode: bool, reps: int, level: float = 0.95) -> tuple[str, list[str]]:
     """The interval that will be computed, once the data are read: EM allows no model average.
 
     Parameters
@@ -42,6 +43,8 @@ def interval_kind(ci: str, em_mode: bool, reps: int) -> tuple[str, list[str]]:
         the parametric bootstrap that redoes the EM for the chosen model).
     reps : int
         Bootstrap replicates.
+    level : float
+        Interval level (a warning when fewer than 10 replicates lie beyond each end).
 
     Returns
     -------
@@ -66,6 +69,11 @@ def interval_kind(ci: str, em_mode: bool, reps: int) -> tuple[str, list[str]]:
             raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
         if reps < 200:
             warnings.append(f"only {reps} bootstrap replicates: the interval's ends are rough; use 1,000")
+        elif (1 - level) / 2 * reps < 10:
+            # a percentile end rests on the replicates beyond it (tester 7, 14)
+            tail = int((1 - level) / 2 * reps)
+            warnings.append(f"only {tail} of {reps:,} bootstrap replicates lie beyond each end of the {level:.0%} "
+                            f"interval: its ends are rough; use at least {math.ceil(20 / (1 - level)):,} replicates")
     return ci, warnings
 
 

@@ -91,7 +91,7 @@ def check_options(
     Raises
     ------
     ValueError
-        An unknown option value, a level outside (0, 1), a seed or replicate count that is not a
+        An unknown option value, a level outside (0, 1) or not a whole percentage, a seed or replicate count that is not a
         non-negative whole number, more than :data:`MAX_REPS` replicates, too few linkage draws
         or replicates, a `max_order` below 2 (or above 2 with the p-value search), a fixed
         model together with a search.
@@ -108,6 +108,9 @@ def check_options(
         raise ValueError(f"criterion (--criterion) must be 'bic' or 'aic', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError(f"level (--level) must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    if abs(level * 100 - round(level * 100)) > 1e-9:
+        # every label says the level in whole percent: 0.999999 would be shown as a "100%" interval (tester 7, 14)
+        raise ValueError(f"level (--level) must be a whole percentage, such as 0.90, 0.95 or 0.99, not {level!r}")
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer):
         raise ValueError(f"reps (--reps) must be a whole number of bootstrap replicates, not {reps!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
