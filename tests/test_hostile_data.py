@@ -103,6 +103,12 @@ CASES = {
                                             2, ["'C'", "only 'x' and empty cells"]),
     "--lists in the wrong case": ("a.csv", _kos(), ["--lists", "exh,ABA,OSCE"], 2, ["'exh'", "did you mean 'EXH'"]),
     "--covariates misspelt": ("a.csv", _persons(), ["--covariates", "sexe"], 2, ["'sexe'", "did you mean 'sex'"]),
+    "one row per person with a column n (lists per person)": (
+        "a.csv", _persons().assign(n=lambda d: d[["L1", "L2", "L3"]].sum(axis=1)), [], 2,
+        ["column 'n' was taken as the count", "one row per person", "--count n"]),
+    "one row per person with n, --count n taken as said": (
+        "a.csv", _persons().assign(n=lambda d: d[["L1", "L2", "L3"]].sum(axis=1)), ["--count", "n", "--ci", "none"], 0,
+        ["N̂"]),
     "list coded 1/2 (SPSS) is named in a note": (
         "a.csv", _persons(600).assign(L4=lambda d: np.where(np.arange(len(d)) % 3 == 0, 1, 2)), ["--ci", "none"], 0,
         ["L4", "coded 1/2", "recoded"]),

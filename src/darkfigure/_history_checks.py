@@ -279,3 +279,28 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
             f"such counts either (limit {MAX_TOTAL_COUNT:.0e} in total). Check the column or name another with --count"
         )
     return v.astype(np.int64)
+
+
+def _refuse_count_of_person_rows(data: pd.DataFrame, count: str) -> None:
+    """A column taken as the count by its name alone (``n``, ``freq``...) in a file that looks like one row per person.
+
+    An aggregated table has one row per capture pattern (and covariate values); when most rows repeat
+    the pattern and every other column of an earlier row, the rows are persons and the "count" is
+    something else about them (tester 7, 23: ``n`` = the number of lists a person is on, read as a count,
+    gave 5,909 persons for 4,400). ``--count NAME`` given explicitly is taken as it is.
+
+    Raises
+    ------
+    DataError
+        More than half of at least 20 rows repeat an earlier row's other columns.
+    """
+    rows = data.shape[0]
+    if rows < 20:
+        return
+    repeated = int(data.drop(columns=[count]).duplicated().sum())
+    if repeated * 2 > rows:
+        raise DataError(
+            f"column {count!r} was taken as the count by its name, but {repeated:,} of {rows:,} rows repeat another "
+            "row in every other column, as a file with one row per person does. If each row is one person, rename "
+            f"or drop column {count!r}; if {count!r} is the count, say so with --count {count} (count={count!r})"
+        )

@@ -28,6 +28,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     _as_pandas,
     _blanks_to_missing,
     _is_binary,
+    _refuse_count_of_person_rows,
     _refuse_hidden_count,
     _resolve_columns,
     _sorted_levels,
@@ -230,6 +231,7 @@ class CaptureHistories:
             found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES]
             if len(found) == 1:
                 count = found[0]
+                _refuse_count_of_person_rows(data, count)
             elif len(found) > 1:
                 raise DataError(
                     f"several columns could be the count: {found}; name it with count=... (--count on the command line)"
