@@ -165,3 +165,24 @@ def test_rewriting_one_report_keeps_the_other_reports(tmp_path):
     write_folder(tmp_path, _writes(**{"report.html": "<p>2"}), command="report", notify=notes.append,
                  inputs=[tmp_path / "result.json"])
     assert notes == [] and (tmp_path / "report_public_en.html").is_file()
+
+
+def test_report_refuses_a_result_file_edited_after_the_run(tmp_path, cli):
+    # tester 7, 18: an edited result.json or estimates.csv was rendered (N̂ outside its own interval) without a word
+    out = tmp_path / "run"
+    cli(["estimate", "hiv_rome", "--ci", "none", "--out", out], code=0)
+    result = json.loads((out / "result.json").read_text())
+    result["nhat"] = 99999.9
+    (out / "result.json").write_text(json.dumps(result))
+    with pytest.raises(RunFolderError, match="result.json in .* changed since darkfigure wrote it"):
+        load_run(out)
+    cli(["report", out], code=2, says=["result.json", "changed since darkfigure wrote it", "SHA-256"])
+    assert not (out / "report.html").exists()
+    # copied without the hidden manifest: reported, with the report saying it cannot check the files
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    cli(["estimate", "hiv_rome", "--ci", "none", "--out", out, "--overwrite"], code=0)
+    for f in out.iterdir():
+        if f.name != MANIFEST:
+            (copy / f.name).write_bytes(f.read_bytes())
+    assert any("no darkfigure manifest" in p for p in load_run(copy).problems)

@@ -529,6 +529,15 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "note",
     ),
     Explanation(
+        "no-manifest",
+        r"no darkfigure manifest",
+        "Files not confirmed",
+        "The folder has no record of the files darkfigure wrote (.darkfigure-outputs.json), so the report cannot "
+        "check that its results were not edited or mixed from several runs.",
+        "Report the folder the run wrote, or copy it with its hidden files (cp -r).",
+        "note",
+    ),
+    Explanation(
         "duplicate-rows",
         r"duplicate pattern row",
         "Duplicate rows summed",

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..histories import DataError
-from ..outputs import read_manifest, run_of
+from ..outputs import read_manifest, run_of, sha256
 from .views import _as_label
 
 #: The files a run folder may hold, and the command that writes each; a report needs at least one.
@@ -247,8 +247,19 @@ def _check_one_run(run: Run) -> None:
     """
     manifest = read_manifest(run.folder)
     if not manifest:
+        run.problems.append("the folder has no darkfigure manifest (.darkfigure-outputs.json, e.g. copied without "
+                            "hidden files): the report cannot confirm that its files are the ones darkfigure wrote")
         return
     loaded = set(run.files)
+    # a file edited after darkfigure wrote it: the report would show numbers no run computed (tester 7, 18)
+    edited = sorted(f for f in loaded if f in manifest and manifest[f].get("sha256")
+                    and sha256(run.folder / f) != manifest[f]["sha256"])
+    if edited:
+        raise RunFolderError(
+            f"{', '.join(edited)} in {str(run.folder)!r} changed since darkfigure wrote {'them' if len(edited) > 1 else 'it'} "
+            "(its SHA-256 differs from the one in .darkfigure-outputs.json): a report would show numbers no run "
+            "computed. Run the command again with --out to rewrite the results, and report that folder"
+        )
     for files in WRITTEN_TOGETHER.values():
         runs: dict[str, list[str]] = {}
         for f in files:
