@@ -219,8 +219,9 @@ def _print_result(res) -> None:
             ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
         if why is not None:  # the house rule: never show such an N̂ as an estimate
-            head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; the model's "
-                         f"N̂ {_fmt(res.nhat)} ({ci_text}) is not an estimate: see 'to publish' below")
+            # no number that reads as an estimate (tester 7, 17): result.json and estimates.csv hold none either
+            head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; see 'to publish' "
+                         "below")
         else:
             head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
@@ -238,8 +239,14 @@ def _print_result(res) -> None:
                 f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
                 "of that model"
             )
-        head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
-        if getattr(res, "identifying", None) is not None:
+        if why is not None:
+            low = res.lower - h.n_observed if math.isfinite(res.lower) else math.nan
+            head.add_row("dark figure", "not identified" + (
+                f" (at least {_fmt(low)} by the interval's lower limit)" if math.isfinite(low) and low > 0 else ""))
+        else:
+            head.add_row("dark figure",
+                         f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
+        if getattr(res, "identifying", None) is not None and why is None:
             head.add_row("assumption", escape(res.identifying.summary_line()))
     else:
         head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")
