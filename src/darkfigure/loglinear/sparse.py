@@ -121,7 +121,30 @@ def _lp_positive_margin(m: np.ndarray, counts: np.ndarray) -> float:
     The value is 0 exactly when the sufficient statistics lie on the boundary of the
     marginal cone, i.e. the (extended) MLE does not exist (Fienberg & Rinaldo 2012,
     Ann. Statist. 40:996-1023). Solved by HiGHS.
+
+    The same LP comes back many times (the exhaustive search on the UK's 5 lists asks 310 times for
+    49 distinct ones), so up to 256 distinct values are kept, keyed by a digest of `m` and `counts`
+    as float64: the same inputs give the same value, as the solver is deterministic.
     """
+    import hashlib
+
+    m = np.ascontiguousarray(m, dtype=float)
+    counts = np.ascontiguousarray(counts, dtype=float)
+    key = (m.shape, counts.shape, hashlib.blake2b(m.tobytes() + b"|" + counts.tobytes(), digest_size=20).digest())
+    value = _LP_MEMO.get(key)
+    if value is None:
+        if len(_LP_MEMO) >= 256:
+            _LP_MEMO.clear()
+        value = _LP_MEMO[key] = _solve_positive_margin(m, counts)
+    return value
+
+
+#: digest of (m, counts) -> the LP's optimal value (see _lp_positive_margin)
+_LP_MEMO: dict[tuple, float] = {}
+
+
+def _solve_positive_margin(m: np.ndarray, counts: np.ndarray) -> float:
+    """:func:`_lp_positive_margin` without the memo."""
     c_cells, p = m.shape
     if c_cells == 0:
         return 0.0
