@@ -22,7 +22,6 @@ from rich.markup import escape
 
 from . import compare as _compare
 from . import estimate as _estimate
-from . import front as _front
 from . import linkage as _linkage
 from . import misc as _misc
 from . import monitor as _monitor
@@ -103,9 +102,7 @@ def _exit(code) -> None:
 def _main() -> None:
     """The command, with a clear line for the user on interrupts, memory and bugs."""
     try:
-        # `estimate` with plain options: the command without typer's parser (pydantic); else typer (cli/front.py)
-        if not _front.answer(sys.argv[1:]):
-            app()
+        app()
     except KeyboardInterrupt:
         sys.exit(130)
     except MemoryError:
