@@ -206,6 +206,21 @@ def test_bad_inputs(sim):
         monitor(sim.histories, year="year", population=POP[POP["year"] != 2019], reps=50, n_jobs=1)
 
 
+def test_population_table_checked_before_any_fit(sim, monkeypatch):
+    # tester 7, 30: a population table without 'sex' was refused only after the whole bootstrap
+    import darkfigure.estimation as estimation
+
+    def no_fit(*a, **k):
+        raise AssertionError("the model was fitted before the population table was checked")
+
+    monkeypatch.setattr(estimation, "estimate", no_fit)
+    with pytest.raises(DataError, match="no 'sex' column, needed for the rates by sex"):
+        monitor(sim.histories, year="year", population=POP.drop(columns="sex"), reps=50, n_jobs=1)
+    pop = POP[~((POP["year"] == 2018) & (POP["sex"] == "male"))]
+    with pytest.raises(DataError, match="sex = male in year 2018"):
+        monitor(sim.histories, year="year", population=pop, reps=50, n_jobs=1)
+
+
 def test_population_missing_level(res):
     pop = POP[~((POP["year"] == 2018) & (POP["sex"] == "male"))]
     with pytest.raises(DataError, match="sex = male in year 2018"):

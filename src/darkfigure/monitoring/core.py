@@ -195,7 +195,7 @@ def monitor(
         )
     pop = None
     if population is not None:
-        from .sdg import read_population
+        from .sdg import check_population, read_population
 
         pop = read_population(population)  # fail early, before the bootstrap
         years = [str(y) for y in h.levels[year]]
@@ -203,6 +203,7 @@ def monitor(
         miss = [y for y in years if y not in have]
         if miss:
             raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
+        check_population(pop, {c: list(h.levels[c]) for c in h.covariates}, year)
     ci = ci.lower()
     if ci not in MONITOR_CI:
         raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")

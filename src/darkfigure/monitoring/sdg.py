@@ -160,6 +160,43 @@ def population_for(
     return total
 
 
+def check_population(pop: pd.DataFrame, covariate_levels: dict[str, list], year: str,
+                     dimensions: tuple[str, ...] = SDG_DIMENSIONS) -> None:
+    """Check a population table against the data before any fitting (tester 7, 30: refused after the bootstrap).
+
+    Parameters
+    ----------
+    pop : DataFrame
+        As returned by :func:`read_population`.
+    covariate_levels : dict covariate -> list of levels
+        The data's covariates and their levels (`year` among them).
+    year : str
+        The data's year covariate.
+    dimensions : tuple of str
+        As :func:`add_rates`.
+
+    Raises
+    ------
+    DataError
+        As :func:`add_rates` would raise later: a covariate of `dimensions` with no column in
+        the table, a year of the data absent, or a year without a row for a level (or a
+        combination of levels of the matched columns).
+    """
+    for c in dimensions:
+        if c in covariate_levels and c not in pop.columns:
+            raise DataError(
+                f"the population table has no {c!r} column, needed for the rates by {c} (the data has a "
+                f"covariate {c!r}); its columns are {list(pop.columns)}"
+            )
+    matched = [c for c in covariate_levels if c != year and c in pop.columns]
+    years = list(covariate_levels[year])
+    for y in years:
+        population_for(pop, {}, y, years)
+        for c in matched:
+            for lv in covariate_levels[c]:
+                population_for(pop, {c: lv}, y, years)
+
+
 def add_rates(
     mt: MonitorTable,
     population: str | Path | pd.DataFrame,
