@@ -517,6 +517,12 @@ def resolve_linkage(data: Any, run: LinkRun | None, linkage: str | None) -> tupl
     if linkage is None:
         linkage = "correct" if run is not None else "none"
     if linkage == "correct" and run is None:
+        if isinstance(data, (str, Path)) and Path(data).is_file() and is_link_folder(Path(data).parent):
+            # the histories of a link folder given as a file (tester 7, 22): name the folder to give instead
+            raise DataError(
+                f"--linkage correct reads the match probabilities beside the histories: give the link output folder "
+                f"{str(Path(data).parent)!r} as DATA, not its file {Path(data).name!r}"
+            )
         raise DataError(
             "--linkage correct needs the match probabilities of a `darkfigure link` run (pairs.parquet and "
             "records.parquet in its output folder); these capture histories carry none (made elsewhere, or by an "
