@@ -18,13 +18,19 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/darkfigure estimate netherlands_2010_2015 --seed 1 --out out/netherlands_2010_2015 --report
 
-# the fast set (< 5 min on 2 cores); the slow statistical checks run with `make test-slow`
+# the fast set (< 5 min on 2 cores); the slow statistical checks run with `make test-slow`.
+# One pytest worker per core (pytest-xdist); --dist loadfile keeps each test file on one worker, so a
+# module's shared fixtures are computed once; files are handed out in collection order (the longest first:
+# tests/conftest.py), not by their number of tests. Tests write only under their tmp_path; numba's cache
+# writes are atomic renames (two workers may compile the same kernel once each).
+PYTEST_JOBS ?= auto
+PYTEST_PAR := -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder
 test: setup
 	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_PAR)
 
 test-slow: setup
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -m slow $(PYTEST_PAR)
 
 # the documentation site, offline, warnings as errors (tutorials execute while it builds) -> site/index.html
 DOCS_STAMP := $(VENV)/.installed-docs

@@ -120,3 +120,17 @@ def pytest_sessionfinish(session, exitstatus):
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     if os.environ.get("DARKFIGURE_REQUIRE_BROWSER") and tr is not None and _tool_skips(tr) and exitstatus == 0:
         session.exitstatus = 1
+
+
+# ----------------------------------------------------------------------------- order: longest files first
+#: the test files that run the most (README's commands as written, the docs site with its executed tutorials,
+#: the whole demo, the coverage studies of 200 and 100 populations with bootstrap intervals): run first, so
+#: that with pytest-xdist (make test: one worker per core, whole files per worker, in this order) they overlap
+#: the many shorter files instead of ending the run on one busy core
+LONGEST_FIRST = ("test_readme.py", "test_docs.py", "test_demo.py", "test_simulate.py", "test_structural_zeros.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Move the files of :data:`LONGEST_FIRST` to the front (a stable sort: the order within a file is kept)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -265,3 +265,24 @@ def test_refuses_covariates_and_too_many_lists():
         exhaustive_search(_table("UKdat"), max_order=3)
     with pytest.raises(ValueError, match="criterion"):
         exhaustive_search(_table("HIV"), criterion="dic")
+
+
+def test_kernel_compiled_reads_numbas_cache_index(monkeypatch, cli):
+    """The one-time compile note: said when numba's cache has no entry for this kernel, not once it has."""
+    from darkfigure.loglinear import exhaustive_fit
+    from darkfigure.loglinear._exhaustive_kernel import irls_batch
+
+    exhaustive_search(CompleteTable(datasets.load("kosovo_1999").collapse()), max_order=2)  # compiled (or loaded)
+    assert exhaustive_fit.kernel_compiled() is True
+    # as a fresh process would see it: nothing compiled in-process; the on-disk index is what decides
+    monkeypatch.setattr(irls_batch, "overloads", {})
+    cache_file = irls_batch._cache._cache_file
+    assert exhaustive_fit.kernel_compiled() is True  # numba saved the kernel's entry when it compiled
+    monkeypatch.setattr(cache_file, "_source_stamp", ("edited", 0))  # the kernel's source changed since
+    assert exhaustive_fit.kernel_compiled() is False
+    # the command line says so (stderr is not a terminal here: the note comes with the phase lines)
+    out = cli(["estimate", "kosovo_1999", "--search", "exhaustive", "--ci", "none"], code=0)
+    assert exhaustive_fit.COMPILE_NOTE in out
+    monkeypatch.undo()
+    assert exhaustive_fit.COMPILE_NOTE not in cli(["estimate", "kosovo_1999", "--search", "exhaustive", "--ci", "none"],
+                                                  code=0)

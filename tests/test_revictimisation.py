@@ -201,7 +201,9 @@ def test_write_files_and_cli(tmp_path):
     files = res.write(tmp_path / "out")
     assert [f.name for f in files] == ["revictimisation.csv", "revictimisation_curve.csv",
                                       "revictimisation_first_offence.csv", "revictimisation.json"]
-    assert not list((tmp_path / "out").glob("*.tmp")) and not list((tmp_path / "out").glob(".*"))
+    # no temporary file left; the only hidden file is darkfigure's manifest of what it wrote
+    assert not list((tmp_path / "out").glob("*.tmp"))
+    assert [p.name for p in (tmp_path / "out").glob(".*")] == [".darkfigure-outputs.json"]
     # the notes and settings are kept beside the tables (the report shows them)
     info = json.loads(files[3].read_text(encoding="utf-8"))
     assert info["notes"] == res.notes and any("follow-up shorter than 5 years" in n for n in info["notes"])

@@ -455,6 +455,7 @@ def write(
     *,
     seed: int | None = None,
     reps: int | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write a :func:`compare` table and what a report needs into folder `out`.
 
@@ -468,11 +469,27 @@ def write(
     list of Path
         The files written.
 
+    Written through :func:`darkfigure.outputs.write_result` (as ``darkfigure compare --out``): atomic,
+    listed in the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+    `overwrite` (writing again into the same folder is fine).
+
     Raises
     ------
+    darkfigure.outputs.OutputError
+        A file in `out` that darkfigure did not write would be replaced (the message names it and
+        ``overwrite=True``); nothing is written then.
     OSError
         When the folder cannot be created or written.
     """
+    from .outputs import write_result
+
+    return write_result(out, lambda d: _write_files(table, data, d, seed=seed, reps=reps), overwrite=overwrite,
+                        command="compare")
+
+
+def _write_files(table: pd.DataFrame, data: CaptureHistories, out: Path, *, seed: int | None,
+                 reps: int | None) -> list[Path]:
+    """Write the files of :func:`write` into `out` directly."""
     import json
     from datetime import UTC, datetime
 

@@ -232,6 +232,11 @@ def estimate(
     # search and fit (by EM with unknown covariate values)
     t1 = time.perf_counter()
     with phase(progress, f"model search ({plan.method})"):
+        if progress and plan.method == "exhaustive":  # the first exhaustive search after installing compiles
+            from .loglinear.exhaustive_fit import COMPILE_NOTE, kernel_compiled
+
+            if kernel_compiled() is False:
+                say(progress, COMPILE_NOTE, terminal=True)
         sel = search_step(table, h, plan, pthresh)
     seconds["search"] = time.perf_counter() - t1
     fit, srch = sel.fit, sel.search

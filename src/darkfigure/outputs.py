@@ -40,6 +40,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,11 +48,13 @@ from typing import Any
 from .histories import DataError
 
 __all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "preflight", "sha256", "read_manifest",
-           "write_atomic", "run_of"]
+           "write_atomic", "run_of", "write_result"]
 
 #: Name of the manifest of darkfigure's own outputs, one per output folder.
 MANIFEST = ".darkfigure-outputs.json"
 _STAGE_PREFIX = ".darkfigure-staging-"
+#: staging folders whose writer is running: a write into one of them is part of that write (checked at its commit)
+_ACTIVE_STAGES: ContextVar[tuple[Path, ...]] = ContextVar("darkfigure_active_stages", default=())
 
 
 class OutputError(DataError):
@@ -139,7 +142,8 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check(dest: Path, rel: str, manifest: dict, overwrite: bool, inputs: list[Path], option: str) -> None:
+def _check(dest: Path, rel: str, manifest: dict, overwrite: bool, inputs: list[Path], option: str,
+           force: str = "--overwrite") -> None:
     for i in inputs:
         if _same_file(dest, i):
             raise OutputError(
@@ -158,7 +162,7 @@ def _check(dest: Path, rel: str, manifest: dict, overwrite: bool, inputs: list[P
     why = "was not written by darkfigure" if entry is None else "was changed since darkfigure wrote it"
     raise OutputError(
         f"{str(dest)!r} already exists and {why}; darkfigure does not overwrite it. Choose another {option}, "
-        "move the file away, or pass --overwrite to replace it"
+        f"move the file away, or pass {force} to replace it"
     )
 
 
@@ -169,7 +173,7 @@ def _stage_dir(parent: Path) -> Path:
 
 def _commit(stage: Path, dest_root: Path, produced: list[Path], *, overwrite: bool, inputs: list[Path],
             command: str, option: str, keep: Iterable[str] = (),
-            notify: Callable[[str], None] | None = None) -> dict[Path, Path]:
+            notify: Callable[[str], None] | None = None, force: str = "--overwrite") -> dict[Path, Path]:
     """Check every staged file against its destination, then move them all; returns {staged: final}.
 
     Then the files of the runs this one supersedes (see the module docstring) are removed, except
@@ -182,7 +186,7 @@ def _commit(stage: Path, dest_root: Path, produced: list[Path], *, overwrite: bo
         if rel == MANIFEST:
             continue
         dest = dest_root / rel
-        _check(dest, rel, manifest, overwrite, inputs, option)
+        _check(dest, rel, manifest, overwrite, inputs, option, force)
         plan.append((p, dest, rel))
     now = datetime.now(UTC).isoformat(timespec="seconds")
     run_id = f"{now}-{uuid.uuid4().hex[:8]}"
@@ -316,6 +320,7 @@ def write_folder(
     option: str = "--out folder",
     keep: Iterable[str] = (),
     notify: Callable[[str], None] | None = None,
+    force: str = "--overwrite",
 ) -> tuple[list[Path], Any]:
     """Run ``writer(folder)`` into a staging folder, then move its files into `out` if all are safe to write.
 
@@ -339,12 +344,20 @@ def write_folder(
     notify : callable, optional
         Called with a one-line message for every earlier run whose files were removed or
         kept as stale (see the module docstring); a :class:`UserWarning` when None.
+    force : str
+        How the user asks for `overwrite`, for messages (``--overwrite``; ``overwrite=True`` in Python).
 
     Returns
     -------
     (list of Path, object)
         The files written in `out` (sorted) and what `writer` returned, with paths
         inside the staging folder mapped to their final place.
+
+    Notes
+    -----
+    A write into the staging folder of a write in progress (a result's public ``.write`` called
+    by the writer of a command) writes there directly: the enclosing write checks and commits
+    its files, once.
 
     Raises
     ------
@@ -360,12 +373,15 @@ def write_folder(
     for i in ins:
         if _same_file(out, i):
             raise OutputError(f"{str(out)!r} is an input of this run; choose another {option}")
+    if _staged(out):
+        result = writer(out)
+        return sorted(p for p in out.rglob("*") if p.is_file() and not p.is_symlink()), result
     stage = _stage_dir(out)
     try:
-        result = writer(stage)
+        result = _run_staged(stage, writer, stage)
         produced = sorted(p for p in stage.rglob("*") if p.is_file() and not p.is_symlink())
         moved = _commit(stage, out, produced, overwrite=overwrite, inputs=ins, command=command, option=option,
-                        keep=keep, notify=notify)
+                        keep=keep, notify=notify, force=force)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return sorted(moved.values()), _remap(result, stage, out)
@@ -394,7 +410,7 @@ def write_file(
     stage = _stage_dir(parent)
     try:
         tmp = stage / path.name
-        result = writer(tmp)
+        result = _run_staged(stage, writer, tmp)
         if not tmp.is_file():
             raise OSError(f"nothing was written to {str(path)!r}")
         _commit(stage, parent, [tmp], overwrite=overwrite, inputs=ins, command=command, option=option,
@@ -402,6 +418,53 @@ def write_file(
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return _remap(result, stage, parent)
+
+
+def _staged(path: Path) -> bool:
+    """Whether `path` is (inside) the staging folder of a write in progress in this context."""
+    stages = _ACTIVE_STAGES.get()
+    if not stages:
+        return False
+    try:
+        p = path.resolve()
+    except OSError:
+        return False
+    return any(p == s or s in p.parents for s in stages)
+
+
+def _run_staged(stage: Path, writer: Callable[[Path], Any], arg: Path) -> Any:
+    """``writer(arg)`` with `stage` marked as a staging folder in progress (see :func:`_staged`)."""
+    token = _ACTIVE_STAGES.set((*_ACTIVE_STAGES.get(), stage.resolve()))
+    try:
+        return writer(arg)
+    finally:
+        _ACTIVE_STAGES.reset(token)
+
+
+def write_result(out: str | Path, writer: Callable[[Path], list[Path]], *, overwrite: bool = False,
+                 command: str) -> list[Path]:
+    """The public ``.write(out)`` of a result object: :func:`write_folder` with the Python API's wording.
+
+    `writer` writes the result's files into the folder it is given and returns them; they are
+    moved into `out` only if none overwrites a file darkfigure did not write (or changed since),
+    unless `overwrite`; the folder's manifest records them, so writing again into `out` is fine.
+
+    Returns
+    -------
+    list of Path
+        What `writer` returned, mapped to `out` (same order).
+
+    Raises
+    ------
+    OutputError
+        A file in `out` that darkfigure did not write would be replaced (the message names it
+        and ``overwrite=True``); nothing is written then.
+    OSError
+        `out` cannot be written (NotADirectoryError: it is a file).
+    """
+    _, files = write_folder(out, writer, overwrite=overwrite, command=command, option="folder (out)",
+                            force="overwrite=True")
+    return files
 
 
 def _remap(obj: Any, stage: Path, final: Path) -> Any:

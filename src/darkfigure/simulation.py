@@ -193,14 +193,20 @@ class Simulation:
         rows.insert(0, "person", np.arange(1, len(rows) + 1))
         return rows
 
-    def write(self, out: str | Path, persons: bool = False) -> list[Path]:
+    def write(self, out: str | Path, persons: bool = False, *, overwrite: bool = False) -> list[Path]:
         """Write ``histories.csv``, ``truth.csv`` and (if any) ``structural_zeros.csv`` into folder `out`.
+
+        Written through :func:`darkfigure.outputs.write_result` (as the command line writes): atomic, listed in
+        the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+        `overwrite` (writing again into the same folder is fine).
 
         Parameters
         ----------
         out : path
         persons : bool
             Also write ``persons.csv`` (one row per registered person).
+        overwrite : bool
+            Replace files in `out` that darkfigure did not write.
 
         Returns
         -------
@@ -209,9 +215,18 @@ class Simulation:
 
         Raises
         ------
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (the message names it and
+            ``overwrite=True``); nothing is written then.
         OSError
             When the folder cannot be created or written.
         """
+        from .outputs import write_result
+
+        return write_result(out, lambda d: self._write_files(d, persons), overwrite=overwrite, command="simulate")
+
+    def _write_files(self, out: Path, persons: bool) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = [out / "histories.csv", out / "truth.csv"]

@@ -205,11 +205,13 @@ class DGAResult:
             }
         )
 
-    def write(self, folder: str | Path, *, name: str | None = None, seed: int | None = None) -> list[Path]:
+    def write(self, folder: str | Path, *, name: str | None = None, seed: int | None = None,
+              overwrite: bool = False) -> list[Path]:
         """Write ``result.json``, ``estimates.csv``, ``posterior.csv`` and ``graphs.csv`` into `folder`.
 
-        The files of ``darkfigure estimate DATA --method dga --out DIR`` (written through
-        :mod:`darkfigure.outputs` by the command; call it through ``outputs.write_folder`` too).
+        The files of ``darkfigure estimate DATA --method dga --out DIR``, written the same way
+        (:func:`darkfigure.outputs.write_result`): atomic, listed in ``.darkfigure-outputs.json``, and never
+        over a file darkfigure did not write unless `overwrite` (writing again into `folder` is fine).
         ``result.json``: darkfigure version, date written (UTC), data `name`, method, n, lists, N̂ (the
         posterior median; null when not identified, with ``status`` "not identified" and the
         ``unidentified`` reason), interval, level, mean, delta, prior, grid, warnings, the top graphs;
@@ -224,9 +226,18 @@ class DGAResult:
 
         Raises
         ------
+        darkfigure.outputs.OutputError
+            A file in `folder` that darkfigure did not write would be replaced (nothing is written).
         OSError
             If the folder cannot be written.
         """
+        from ..outputs import write_result
+
+        return write_result(folder, lambda d: self._write_files(d, name=name, seed=seed), overwrite=overwrite,
+                            command="estimate")
+
+    def _write_files(self, folder: Path, *, name: str | None, seed: int | None) -> list[Path]:
+        """Write the files of :meth:`write` into `folder` directly."""
         import datetime
         import json
 

@@ -118,17 +118,27 @@ class LinkageResult:
             t[c] = t[c].astype(object)  # unknown values stay empty cells
         return t
 
-    def write(self, out: str | Path, *, plot: bool = True) -> list[Path]:
+    def write(self, out: str | Path, *, plot: bool = True, overwrite: bool = False) -> list[Path]:
         """Write links.csv, persons.csv, histories.csv and, when computed, linkage_quality.csv,
         linkage_weights.csv (+ .png), linkage_sensitivity.csv, linkage_model.json, linkage_errors.csv,
         linkage_settings.json (threshold, covariate rule, encoding, engine, lists, covariates), pairs.parquet
         and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
 
-        Files are first written to a temporary folder next to `out` and moved into place
-        only when all are complete, so a failure leaves nothing half-written.
+        Written through :func:`darkfigure.outputs.write_result` (as ``darkfigure link --out``): files are
+        moved into place only when all are complete, so a failure leaves nothing half-written; they are
+        listed in the folder's ``.darkfigure-outputs.json``, and a file darkfigure did not write is never
+        replaced unless `overwrite` (writing again into the same folder is fine).
 
-        Returns the paths written. Raises OSError when the folder cannot be written.
+        Returns the paths written. Raises :class:`darkfigure.outputs.OutputError` (naming the file and
+        ``overwrite=True``; nothing is written) for a file in `out` darkfigure did not write, OSError when
+        the folder cannot be written.
         """
+        from ..outputs import write_result
+
+        return write_result(out, lambda d: self._write_files(d, plot=plot), overwrite=overwrite, command="link")
+
+    def _write_files(self, out: Path, *, plot: bool) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         import json
 
         out = Path(out)

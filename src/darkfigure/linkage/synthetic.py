@@ -286,8 +286,12 @@ class RegistrationSimulation:
         r = self.registrations
         return {o: r[r["organisation"] == o].reset_index(drop=True) for o in self.organisations}
 
-    def write(self, out: str | Path, fmt: str = "csv") -> list[Path]:
+    def write(self, out: str | Path, fmt: str = "csv", *, overwrite: bool = False) -> list[Path]:
         """Write ``registrations/<organisation>.csv``, ``persons_truth.csv`` and ``registration_errors.csv``.
+
+        Written through :func:`darkfigure.outputs.write_result` (as the command line writes): atomic, listed in
+        the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+        `overwrite` (writing again into the same folder is fine).
 
         Parameters
         ----------
@@ -295,6 +299,8 @@ class RegistrationSimulation:
             Folder (created if needed).
         fmt : {"csv", "parquet"}
             Format of the registration files (the truth files are always CSV).
+        overwrite : bool
+            Replace files in `out` that darkfigure did not write.
 
         Returns
         -------
@@ -306,11 +312,20 @@ class RegistrationSimulation:
         ------
         ValueError
             Unknown `fmt`.
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (the message names it and
+            ``overwrite=True``); nothing is written then.
         OSError
             The folder cannot be created or written.
         """
         if fmt not in ("csv", "parquet"):
             raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
+        from ..outputs import write_result
+
+        return write_result(out, lambda d: self._write_files(d, fmt), overwrite=overwrite, command="simulate")
+
+    def _write_files(self, out: Path, fmt: str) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         out = Path(out)
         reg_dir = out / "registrations"
         reg_dir.mkdir(parents=True, exist_ok=True)

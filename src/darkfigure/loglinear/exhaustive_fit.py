@@ -11,6 +11,33 @@ from __future__ import annotations
 
 import numpy as np
 
+#: what the terminal says before an exhaustive search whose compiled kernel is not in numba's cache yet
+COMPILE_NOTE = "compiling the exhaustive-search kernel once (~20 s; later runs reuse it)"
+
+
+def kernel_compiled() -> bool | None:
+    """Whether the exhaustive search's numba kernel is ready without compiling (in this process or numba's cache).
+
+    Reads numba's cache index of :func:`._exhaustive_kernel.irls_batch` (a small pickle beside the
+    module, ``__pycache__/*.nbi``): True when this process compiled it already or the index holds
+    an entry for this source file, numba version, CPU and bytecode (what numba's own lookup
+    requires, `numba.core.caching.Cache._index_key`); False when a call would compile (a fresh
+    installation, an edited kernel, a new numba). None when it cannot be told (numba's private
+    cache API changed): callers then say nothing. Costs a file read; numba is imported, as the
+    search does next anyway.
+    """
+    try:
+        from ._exhaustive_kernel import irls_batch
+
+        if irls_batch.overloads:
+            return True
+        cache = irls_batch._cache
+        index = cache._cache_file._load_index()
+        codegen = irls_batch.targetctx.codegen()
+        return any(key[1:] == cache._index_key(key[0], codegen)[1:] for key in index)
+    except Exception:  # noqa: BLE001 - a hint only; never let it stop an estimate
+        return None
+
 
 def _batch_poisson(
     x: np.ndarray,

@@ -73,7 +73,7 @@ class MonitorResult:
     monitor: MonitorTable | None = field(default=None, repr=False)
     years: YearlyComparison | None = field(default=None, repr=False)
 
-    def write(self, out: str | Path) -> list[Path]:
+    def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
         """Write ``monitor.csv``, ``monitor_published.csv`` (and ``years.csv``) into folder `out`.
 
         ``years.csv`` (with ``separate_years=True``) is not disclosure-controlled: it
@@ -83,15 +83,28 @@ class MonitorResult:
         ``capture_histories.csv``, ``search_path.csv``) are written too, for
         ``darkfigure report``.
 
+        Written through :func:`darkfigure.outputs.write_result` (as the command line writes): atomic, listed in
+        the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+        `overwrite` (writing again into the same folder is fine).
+
         Returns
         -------
         list of Path
 
         Raises
         ------
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (the message names it and
+            ``overwrite=True``); nothing is written then.
         OSError
             When the folder cannot be created or written.
         """
+        from ..outputs import write_result
+
+        return write_result(out, self._write_files, overwrite=overwrite, command="monitor")
+
+    def _write_files(self, out: Path) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly (the estimate's files too)."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         a, b = out / "monitor.csv", out / "monitor_published.csv"

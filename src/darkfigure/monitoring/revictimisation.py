@@ -158,12 +158,14 @@ class RevictimisationResult:
             "notes": list(self.notes),
         }
 
-    def write(self, out: str | Path) -> list[Path]:
+    def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
         """Write ``revictimisation.csv``, ``revictimisation_curve.csv``, ``revictimisation_first_offence.csv``
         and ``revictimisation.json`` (notes and settings, :meth:`to_dict`; ``darkfigure report`` shows them).
 
-        Every file is written to a temporary file in `out` first and renamed when all of
-        them are written, so a failure leaves no half-written file.
+        Written through :func:`darkfigure.outputs.write_result` (as the command line writes): atomic, listed in
+        the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+        `overwrite` (writing again into the same folder is fine).
+        A failure leaves no half-written file.
 
         Returns
         -------
@@ -171,9 +173,18 @@ class RevictimisationResult:
 
         Raises
         ------
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (the message names it and
+            ``overwrite=True``); nothing is written then.
         OSError
             When the folder cannot be created or written.
         """
+        from ..outputs import write_result
+
+        return write_result(out, self._write_files, overwrite=overwrite, command="revictimisation")
+
+    def _write_files(self, out: Path) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         frames = {

@@ -56,8 +56,27 @@ class SimulatedRevictimisation:
     first_offence_truth: pd.DataFrame
     end_of_followup: str
 
-    def write(self, out: str | Path) -> list[Path]:
-        """Write ``victims.csv``, ``later.csv`` and ``truth.csv`` into folder `out`."""
+    def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Write ``victims.csv``, ``later.csv`` and ``truth.csv`` into folder `out`; returns the files written.
+
+        Written through :func:`darkfigure.outputs.write_result` (as the command line writes): atomic, listed in
+        the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+        `overwrite` (writing again into the same folder is fine).
+
+        Raises
+        ------
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (the message names it and
+            ``overwrite=True``); nothing is written then.
+        OSError
+            When the folder cannot be created or written.
+        """
+        from ..outputs import write_result
+
+        return write_result(out, self._write_files, overwrite=overwrite, command="simulate")
+
+    def _write_files(self, out: Path) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = [out / "victims.csv", out / "later.csv", out / "truth.csv"]

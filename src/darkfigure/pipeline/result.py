@@ -274,13 +274,16 @@ class Estimate:
 
         return publish_statement(self)
 
-    def write(self, out: str | Path, *, extra: dict | None = None) -> list[Path]:
+    def write(self, out: str | Path, *, extra: dict | None = None, overwrite: bool = False) -> list[Path]:
         """Write ``estimates.csv``, ``result.json``, ``capture_histories.csv`` (and ``search_path.csv``) into `out`.
 
         ``capture_histories.csv`` is the aggregated table the model was fitted to (list
         columns, covariates, ``count``; persons with an unknown covariate value follow
         with that cell empty), so that ``darkfigure report`` can describe the data;
         ``result.json`` also records the date the results were written (``run_date``, UTC).
+        Written through :func:`darkfigure.outputs.write_result` (as the command line writes): atomic, listed in
+        the folder's ``.darkfigure-outputs.json``, never over a file darkfigure did not write unless
+        `overwrite` (writing again into the same folder is fine).
 
         Parameters
         ----------
@@ -288,12 +291,28 @@ class Estimate:
             Folder (created when missing).
         extra : dict, optional
             More top-level entries of ``result.json`` (the monitor adds its settings).
+        overwrite : bool
+            Replace files in `out` that darkfigure did not write.
 
         Returns
         -------
         list of Path
             The files written.
+
+        Raises
+        ------
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (the message names it and
+            ``overwrite=True``); nothing is written then.
+        OSError
+            When the folder cannot be created or written.
         """
+        from ..outputs import write_result
+
+        return write_result(out, lambda d: self._write_files(d, extra), overwrite=overwrite, command="estimate")
+
+    def _write_files(self, out: Path, extra: dict | None) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = []

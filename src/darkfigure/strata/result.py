@@ -140,9 +140,30 @@ class StrataResult:
             "seconds": self.seconds,
         }
 
-    def write(self, out: str | Path) -> list[Path]:
-        """Write ``strata.csv``, ``totals.csv`` and ``strata.json`` into `out` (called through
-        :func:`darkfigure.outputs.write_folder`, which makes the writes safe and atomic)."""
+    def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Write ``strata.csv``, ``totals.csv`` and ``strata.json`` into folder `out` (created when missing).
+
+        Through :func:`darkfigure.outputs.write_result` (as ``darkfigure strata --out``): atomic, listed in
+        ``.darkfigure-outputs.json``, and never over a file darkfigure did not write unless `overwrite`.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+
+        Raises
+        ------
+        darkfigure.outputs.OutputError
+            A file in `out` that darkfigure did not write would be replaced (nothing is written).
+        OSError
+            The folder cannot be written.
+        """
+        from ..outputs import write_result
+
+        return write_result(out, self._write_files, overwrite=overwrite, command="strata")
+
+    def _write_files(self, out: Path) -> list[Path]:
+        """Write the files of :meth:`write` into `out` directly."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         files = [out / "strata.csv", out / "totals.csv", out / "strata.json"]
