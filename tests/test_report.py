@@ -22,6 +22,7 @@ from darkfigure.comparison import write as write_compare
 from darkfigure.estimation import estimate
 from darkfigure.io import read_histories
 from darkfigure.monitoring import monitor
+from darkfigure.outputs import MANIFEST
 from darkfigure.report import EXPLANATIONS, RunFolderError, build_report, explain
 from darkfigure.simulation import simulate
 
@@ -464,6 +465,7 @@ def test_unknown_warning_is_shown_verbatim(runs, tmp_path):
 
     d = tmp_path / "run"
     shutil.copytree(runs["estimate"], d)
+    (d / MANIFEST).unlink()  # a hand-edited result.json is refused when the manifest records the original
     res = json.loads((d / "result.json").read_text())
     res["warnings"].append("a <new> warning nobody has explained")
     (d / "result.json").write_text(json.dumps(res))
@@ -566,7 +568,7 @@ def test_result_json_without_an_estimate_is_an_error(tmp_path, content):
     with pytest.raises(RunFolderError, match="does not hold the result of darkfigure estimate or monitor"):
         build_report(tmp_path)
     r = runner.invoke(app, ["report", str(tmp_path)])
-    out = " ".join(r.output.split())
+    out = "".join(r.output.split())  # a long path wraps anywhere
     assert r.exit_code == 2 and "result.json" in out and "lacks" in out, out
     assert not list(tmp_path.glob("*.html"))
 
@@ -612,6 +614,7 @@ def _with_result(runs, tmp_path, change) -> _Page:
 
     d = tmp_path / "run"
     shutil.copytree(runs["estimate"], d)
+    (d / MANIFEST).unlink()  # a hand-edited result.json is refused when the manifest records the original
     res = json.loads((d / "result.json").read_text())
     change(res)
     (d / "result.json").write_text(json.dumps(res))
