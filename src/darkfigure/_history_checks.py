@@ -191,6 +191,10 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     f"column with count=... (--count), or remove the column"
                 )
     covariates = list(dict.fromkeys(covariates))
+    for c in lists + covariates:
+        if ":" in str(c):  # ':' joins the columns of an interaction term (EXH:ABA), so it cannot be in a name
+            raise DataError(f"column name {str(c)!r} contains ':', which joins the names in a model term "
+                            f"(EXH:ABA); rename the column (e.g. {str(c).replace(':', '_')!r})")
     overlap = set(lists) & set(covariates)
     if overlap:
         c = sorted(overlap, key=str)[0]
@@ -207,7 +211,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     "are lists, recode them 1 (registered) / 0 (not, not blank).")
         raise DataError(
             f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
-            f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists." + hint
+            f"({lists}) among the columns read, {[str(c) for c in cols]}. List columns must be coded 0/1; name "
+            "them with lists=[...] / --lists." + hint
         )
     for c in lists:
         s = data[c]
