@@ -9,7 +9,7 @@ from darkfigure.outputs import preflight
 
 @pytest.mark.parametrize("args", [
     ["estimate", "kosovo_1999", "--ci", "profile"],
-    ["compare", "kosovo_1999", "--methods", "loglinear"],
+    ["compare", "kosovo_1999", "--methods", "loglinear-bic"],
     ["simulate", "kosovo"],
     ["strata", "netherlands_2010_2015", "--by", "region"],
     ["monitor", "netherlands_2010_2015", "--year", "year"],

@@ -313,7 +313,8 @@ def estimate(
         warnings=list(dict.fromkeys(warnings)),  # each said once, in the order first said
         settings=settings,
         seconds=seconds,
-        notes=list(dict.fromkeys(h.notes)),
+        # a list that registered everyone: the reader's note says what the data warning says (one message, not two)
+        notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)],
         checks=checks,
         averaged=iv.averaged,
         conditional=conditional,
