@@ -61,6 +61,11 @@ def test_full_list_gives_no_compare_headline(everyone):
     assert hl["low"] is None and hl["high"] is None and "N is not bounded above" in hl["reasons"][0]
 
 
+def test_full_list_compare_exits_3(cli, everyone):
+    cli(["compare", everyone, "--methods", "loglinear-bic,Mt", "--reps", "50", "--no-validation"], code=3,
+        says=["headline: no range", "List(s) 'EXH' registered every observed person"])
+
+
 def test_low_power_heterogeneity_check_is_said_in_to_publish():
     e = estimate("uk_2013", ci="profile")
     het = next(c for c in e.checks if c.name == "heterogeneity")

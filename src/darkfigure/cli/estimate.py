@@ -222,9 +222,9 @@ def _print_result(res) -> None:
         full = res.histories.full_lists()
         if why is not None and full:  # N̂ = n forced by a list that registered everyone: no figure at all
             head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}")
-        elif why is not None:  # the house rule: never show such an N̂ as an estimate
+        elif why is not None:  # the house rule: never show such an N̂ (nor its upper limit) as an estimate
             head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; the model's "
-                         f"N̂ {_fmt(res.nhat)} ({ci_text}) is not an estimate: see 'to publish' below")
+                         f"N̂ {_fmt(res.nhat)} is not an estimate: see 'to publish' below")
         else:
             head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
@@ -242,9 +242,13 @@ def _print_result(res) -> None:
                 f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
                 "of that model"
             )
-        if not full:
+        if why is None:
             head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
-        if getattr(res, "identifying", None) is not None and not full:
+        elif not full:  # a figure the run says does not exist is not printed (tester report 7, 17): a floor at most
+            floor = (f" (at least {_fmt(res.lower - h.n_observed)} by the interval's lower limit)"
+                     if math.isfinite(res.lower) and res.lower > h.n_observed else "")
+            head.add_row("dark figure", f"not identified{floor}")
+        if getattr(res, "identifying", None) is not None and why is None:
             head.add_row("assumption", escape(res.identifying.summary_line()))
     else:
         head.add_row("[bold]N̂[/]", "[bold red]not identified[/]: this model cannot estimate N")
