@@ -80,3 +80,21 @@ def test_no_list_found_names_the_columns_read(tmp_path):
     d = pd.DataFrame({"x": ["a", "b"], "count": [3, 4]})
     with pytest.raises(DataError, match=r"found 0 \(\[\]\) among the columns read, \['x'\]"):
         read_histories(d)
+
+
+def test_per_person_file_with_a_column_n_is_not_read_as_counts(tmp_path):
+    # tester report 7, 23: 'n' = number of lists each person is on, in a one-row-per-person file
+    persons = KOSOVO.loc[KOSOVO.index.repeat(KOSOVO["count"])].drop(columns="count")
+    persons["n"] = persons[["EXH", "ABA", "OSCE", "HRW"]].sum(axis=1)
+    f = tmp_path / "persons_n.csv"
+    persons.to_csv(f, index=False)
+    with pytest.raises(DataError, match=r"column 'n' would be taken as the count .* by its name alone, but 4,385 of "
+                                        r"its 4,400 rows repeat another row and in every row it equals the number of "
+                                        r"lists .*rename or drop column 'n'.*--count n"):
+        read_histories(f)
+    assert read_histories(persons.drop(columns="n")).n_observed == 4400
+    assert read_histories(f, covariates=["n"]).n_observed == 4400  # named a covariate: not the count
+    assert read_histories(f, count="n").n_observed == int(persons["n"].sum())  # the user's explicit choice
+    # an aggregated table whose count is called 'Freq' or 'n' is still read as counts
+    agg = KOSOVO.rename(columns={"count": "n"})
+    assert read_histories(agg).n_observed == int(KOSOVO["count"].sum())

@@ -40,6 +40,37 @@ from .errors import DataError  # re-exported: darkfigure.histories.DataError
 __all__ = ["CaptureHistories", "DataError"]
 
 
+def _refuse_per_person_count(data: pd.DataFrame, count) -> None:
+    """Refuse a column taken as the count by its name alone (``n``, ``number``, ...) in what looks like one row per
+    person: most rows repeat another row, or the "count" is each row's number of lists (tester report 7, 23).
+
+    Raises
+    ------
+    DataError
+        Naming the column, what makes it doubtful and the two ways out (--count NAME, or rename/drop it).
+    """
+    others = [c for c in data.columns if c != count]
+    if len(data) < 5 or not others:
+        return
+    ndup = int(data.duplicated(subset=others).sum())
+    binary = [c for c in others if data[c].dropna().isin([0, 1]).all() and data[c].notna().all()]
+    cnt = pd.to_numeric(data[count], errors="coerce")
+    on_lists = len(binary) >= 2 and bool((data[binary].sum(axis=1) == cnt).all())
+    if ndup <= len(data) // 2 and not on_lists:
+        return
+    why = []
+    if ndup > len(data) // 2:
+        why.append(f"{ndup:,} of its {len(data):,} rows repeat another row")
+    if on_lists:
+        why.append(f"in every row it equals the number of lists ({', '.join(map(str, binary))}) the row is on")
+    raise DataError(
+        f"column {str(count)!r} would be taken as the count (the persons each row stands for) by its name alone, but "
+        f"{' and '.join(why)}: the file looks like one row per person. If so, rename or drop column {str(count)!r} "
+        f"(or name the covariates with --covariates, covariates=[...]); if {str(count)!r} is the count, say so with "
+        f"--count {count} (count=...)"
+    )
+
+
 @dataclass(frozen=True)
 class CaptureHistories:
     """Counts of persons per capture pattern and covariate stratum.
@@ -227,9 +258,11 @@ class CaptureHistories:
             )
         if count not in data.columns and count == "count":
             # common spellings of the count column (R's table() writes Freq)
-            found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES]
+            named = set(lists or ()) | set(covariates or ())  # a column named as a covariate is not the count
+            found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES and c not in named]
             if len(found) == 1:
                 count = found[0]
+                _refuse_per_person_count(data, count)
             elif len(found) > 1:
                 raise DataError(
                     f"several columns could be the count: {found}; name it with count=... (--count on the command line)"
