@@ -198,8 +198,9 @@ SETTINGS = BloomSettings()
 def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
     """The secret key from `key_file` or, without one, from the environment variable `env`.
 
-    Surrounding white space (a trailing newline) is stripped, so ``secrets.token_hex(32)``
-    written to a file works as it is.
+    Surrounding white space (a trailing newline) and a byte-order mark (UTF-8 or UTF-16, as
+    Windows Notepad saves) are stripped, so ``secrets.token_hex(32)`` written to a file works as
+    it is, and the same key gives the same key id however the file was saved.
 
     Returns
     -------
@@ -215,7 +216,11 @@ def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
     if key_file is not None:
         p = Path(key_file)
         try:
-            key = p.read_bytes().strip()
+            raw = p.read_bytes()
+            # Windows editors write a byte-order mark: the same key saved by Notepad must give the same key id
+            if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                raw = raw.decode("utf-16").encode("utf-8")
+            key = raw.removeprefix(b"\xef\xbb\xbf").strip()
         except FileNotFoundError:
             raise PseudonymisationError(f"key file {str(p)!r} not found") from None
         except OSError as e:
@@ -228,7 +233,7 @@ def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
                 f"no key: set the environment variable {env} or give --key-file FILE (a key is never taken from "
                 "the command line); make one with: python -c \"import secrets; print(secrets.token_hex(32))\" > key.txt"
             )
-        key = val.strip().encode("utf-8")
+        key = val.strip().removeprefix("\ufeff").strip().encode("utf-8")
         where = f"environment variable {env}"
     if len(key) < MIN_KEY_BYTES:
         raise PseudonymisationError(
