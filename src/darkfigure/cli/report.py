@@ -78,6 +78,7 @@ def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: 
         run = load_run(run_dir)
     except DataError as e:
         _fail(str(e))
+    _warn_edited(run)
     from ..report.public import unknown_label_keys
 
     unknown = unknown_label_keys(run, user)
@@ -117,6 +118,15 @@ def _write_pdf(html: Path, *, overwrite: bool) -> None:
     console.print(f"Wrote {pdf}")
 
 
+def _warn_edited(run) -> None:
+    """Say (stderr) which result files were edited since darkfigure wrote them (report.run.CHANGED_AFTER_WRITE)."""
+    from ..report.run import CHANGED_AFTER_WRITE
+
+    for p in run.problems:
+        if CHANGED_AFTER_WRITE in p:
+            err.print(f"[yellow]warning:[/] {escape(p)}")
+
+
 def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = False, inputs=()) -> Path:
     """Build the report of `run_dir` (through :func:`darkfigure.outputs.write_file`).
 
@@ -130,7 +140,7 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
     from ..report.build import load_run
 
     try:
-        load_run(run_dir)  # a missing or empty run folder is reported before anything is created
+        _warn_edited(load_run(run_dir))  # a missing or empty run folder is reported before anything is created
     except DataError as e:
         _fail(str(e))
     reads = list(inputs)

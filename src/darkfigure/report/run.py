@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..histories import DataError
-from ..outputs import read_manifest, run_of
+from ..outputs import read_manifest, run_of, sha256
 from .views import _as_label
 
 #: The files a run folder may hold, and the command that writes each; a report needs at least one.
@@ -231,6 +231,10 @@ def load_run(run_dir: str | Path) -> Run:
     return run
 
 
+#: the words of the problem a hand-edited result file raises (``darkfigure report`` prints these as warnings)
+CHANGED_AFTER_WRITE = "was changed after darkfigure wrote it"
+
+
 def _check_one_run(run: Run) -> None:
     """Refuse a folder whose result files come from different darkfigure runs (a report would mix them).
 
@@ -249,6 +253,13 @@ def _check_one_run(run: Run) -> None:
     if not manifest:
         return
     loaded = set(run.files)
+    for f in sorted(loaded):  # hand-edited results: said in the report and by `darkfigure report` (tester 7, 18)
+        entry = manifest.get(f)
+        if entry is not None and entry.get("sha256") and entry["sha256"] != sha256(run.folder / f):
+            run.problems.append(
+                f"{f} {CHANGED_AFTER_WRITE} (its SHA-256 differs from the one in .darkfigure-outputs.json): this "
+                "report shows the edited figures, not the run's. Run the command again with --out to get the run's "
+                "own results")
     for files in WRITTEN_TOGETHER.values():
         runs: dict[str, list[str]] = {}
         for f in files:
