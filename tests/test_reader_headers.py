@@ -98,3 +98,18 @@ def test_per_person_file_with_a_column_n_is_not_read_as_counts(tmp_path):
     # an aggregated table whose count is called 'Freq' or 'n' is still read as counts
     agg = KOSOVO.rename(columns={"count": "n"})
     assert read_histories(agg).n_observed == int(KOSOVO["count"].sum())
+
+
+def test_aggregated_table_pasted_twice_is_refused(tmp_path):
+    # tester report 7, 28: every pattern and count repeated would double N̂
+    f = tmp_path / "k_twice.csv"
+    pd.concat([KOSOVO, KOSOVO]).to_csv(f, index=False)
+    with pytest.raises(DataError, match=r"15 of the table's 30 rows repeat an earlier row exactly .*rows 1 and 16 both "
+                                        r"hold pattern 1,1,1,1, count 27\): the table seems pasted or exported twice"):
+        read_histories(f)
+    # a few repeated patterns are summed, and the note names them
+    h = read_histories(pd.concat([KOSOVO, KOSOVO.head(2)]))
+    assert any("summed 2 duplicate pattern row(s) (e.g. rows 1 and 16 both hold pattern 1,1,1,1)" in n for n in h.notes)
+    # one row per person written with a count of 1: repeats are expected
+    persons = KOSOVO.loc[KOSOVO.index.repeat(KOSOVO["count"])].assign(count=1)
+    assert read_histories(persons).n_observed == int(KOSOVO["count"].sum())
