@@ -194,8 +194,15 @@ def _print_monitor(res) -> None:
         console.print(yt)
         for n in res.years.notes:
             console.print(f"[dim]note: {escape(n)}[/]")
+    if e.checks:  # as estimate prints them: monitor's tables are the ones published (tester report 7, 19)
+        marks = [f"{c.label} " + ("[red]flagged[/]" if c.flagged else "[green]passed[/]" if c.computed else
+                                  "not applicable" if c.message.startswith("not applicable") else "not computed")
+                 for c in e.checks]
+        console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
     for w in e.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    if hasattr(e, "to_publish"):
+        console.print(f"[bold]to publish:[/] {escape(e.to_publish()['statement'])}")
 
 
 def revictimisation(
