@@ -149,6 +149,22 @@ def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:
             )
 
 
+#: 0/1 column names that describe the person (tester report 7, 24): never taken as a list unless named in --lists
+_PERSON_WORDS = {
+    "sex", "gender", "female", "male", "woman", "women", "man", "men", "girl", "boy", "minor", "adult", "child",
+    "juvenile", "foreign", "foreigner", "citizen", "national", "married", "urban", "rural", "employed", "vrouw",
+    "meisje", "jongen", "minderjarig", "geslacht",
+}
+
+
+def _reads_like_covariate(name) -> bool:
+    """True when a column name reads like a property of the person (``female``, ``is_minor``, ``Sex``)."""
+    n = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    for prefix in ("is_", "has_"):
+        n = n.removeprefix(prefix)
+    return n in _PERSON_WORDS
+
+
 def _resolve_columns(data, lists, covariates, exclude, missing="error"):
     """The list and covariate columns of `data` (tuples of names): those given, checked, or found (0/1
     columns are lists, the others covariates), leaving out `exclude`. DataError naming the column when a
@@ -179,6 +195,16 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     f"typo? It would be read as a covariate and N̂ would come from the other lists. Fix that "
                     f"value, or name the lists (--lists) and covariates (--covariates) explicitly"
                 )
+        person = [c for c in lists if _reads_like_covariate(c)]
+        if person:
+            c = person[0]
+            raise DataError(
+                f"column {c!r} is coded 0/1 and would be taken as a list, but its name reads like a property of the "
+                f"person (a covariate), not an organisation that registered them; a covariate taken as a list "
+                f"changes N̂ completely. Name the lists (--lists A,B,C; lists=[...]): {c!r} is then read as a "
+                f"covariate (or name the covariates with --covariates). If {c!r} really is a list, name it in "
+                "--lists with the others"
+            )
     lists = list(dict.fromkeys(lists))
     if covariates is None:
         covariates = [c for c in cols if c not in set(lists)]
