@@ -113,3 +113,14 @@ def test_aggregated_table_pasted_twice_is_refused(tmp_path):
     # one row per person written with a count of 1: repeats are expected
     persons = KOSOVO.loc[KOSOVO.index.repeat(KOSOVO["count"])].assign(count=1)
     assert read_histories(persons).n_observed == int(KOSOVO["count"].sum())
+
+
+def test_covariate_levels_differing_only_in_case_are_warned_of():
+    # tester report 7, 29
+    from darkfigure.estimation import estimate
+
+    d = KOSOVO.assign(sex=["female", "Female", "FEMALE ", "male"] * 3 + ["female", "male", "male"])
+    e = estimate(d, ci="none", assumption_range=None, search="none")
+    said = [w for w in e.warnings if w.startswith("covariate 'sex' has levels that differ only in case or spaces")]
+    assert len(said) == 1, e.warnings
+    assert "levels that differ only in case or spaces: 'FEMALE '/'Female'/'female': each is estimated" in said[0]

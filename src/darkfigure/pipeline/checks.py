@@ -53,6 +53,16 @@ def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = N
             "width, forced by the data, not estimated). Report only that at least "
             f"{h.n_observed:,} persons were registered. If the column is a covariate or an export error, name the "
             "lists with --lists")
+    for c in h.covariates:  # "female"/"Female"/"FEMALE ": one level typed three ways becomes three subgroups
+        spelt: dict[str, list[str]] = {}
+        for lv in h.levels[c]:
+            spelt.setdefault(" ".join(str(lv).split()).casefold(), []).append(str(lv))
+        same = [v for v in spelt.values() if len(v) > 1]
+        if same:
+            warnings.append(
+                f"covariate {c!r} has levels that differ only in case or spaces: "
+                + "; ".join("/".join(map(repr, v)) for v in same)
+                + ": each is estimated as a subgroup of its own; recode them to one spelling if they are the same")
     empties = h.empty_overlaps()
     if empties:
         warnings.append(
