@@ -70,7 +70,8 @@ def monitor(
         typer.Option(
             help="CSV with columns year, population and columns named like covariates of the data (e.g. "
             "year,sex,age_group,population) for the SDG 16.2.2 rates per 100,000: covariates are matched to "
-            "population columns of the same name; the population is summed over the others."
+            "population columns of the same name; the population is summed over the others. A covariate sex or "
+            "age_group of the data must be a column of the table (checked before any fitting)."
         ),
     ] = None,
     suppress_below: Annotated[

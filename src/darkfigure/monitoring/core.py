@@ -203,6 +203,15 @@ def monitor(
         miss = [y for y in years if y not in have]
         if miss:
             raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
+        from .sdg import SDG_DIMENSIONS
+
+        for c in SDG_DIMENSIONS:  # as add_rates requires, but before the bootstrap (tester report 7, 30)
+            if c in h.covariates and c not in pop.columns:
+                raise DataError(
+                    f"the population table has no {c!r} column, needed for the rates by {c} (the data has a "
+                    f"covariate {c!r}); its columns are {list(pop.columns)}. Add the population by {c}, or leave "
+                    "--population out"
+                )
     ci = ci.lower()
     if ci not in MONITOR_CI:
         raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")
