@@ -229,7 +229,9 @@ def test_publish_statement_on_the_demo_run():
 def test_publish_statement_fit_and_clean():
     res = estimate("uk_2013", ci="profile")
     p = publish_statement(res)
-    assert p["rules"] == ["agree"] and p["publish_interval"] and p["statement"].startswith("Publish N̂")
+    # the heterogeneity check has 8% power here: said in the statement (tester report 7, 9)
+    assert p["rules"] == ["agree", "heterogeneity-low-power"] and p["publish_interval"]
+    assert p["statement"].startswith("Publish N̂") and "only 8% power" in p["statement"]
     res = estimate("kosovo_1999", ci="profile")
     p = publish_statement(res)
     assert p["rules"] == ["poor-fit"] and "does not fit" in p["statement"]
@@ -316,12 +318,14 @@ def test_publish_a_sparse_tables_rejection_within_the_leniency_is_a_caveat():
 
 
 def test_publish_refuses_n_hat_equal_to_the_persons_observed():
-    # everyone on all three lists: N̂ = n = 50 and interval 50-50
+    # everyone on all three lists: N̂ = n = 50 and interval 50-50; lists that registered everyone leave N unbounded
+    # (tester report 7, 8), so no N̂ is quoted
     t = pd.DataFrame({"A": [1], "B": [1], "C": [1], "count": [50]})
     res = estimate(t, seed=1, reps=50)
     p = res.to_publish()
-    assert p["rules"] == ["degenerate"] and not p["publish_interval"] and p["high"] is None and p["low"] == pytest.approx(50)
-    assert p["statement"].startswith("Do not publish N̂ 50") and "nobody was missed" in p["statement"]
+    assert p["rules"] == ["not-identified"] and not p["publish_interval"] and p["high"] is None
+    assert p["low"] == pytest.approx(50)
+    assert p["statement"].startswith("Do not publish an N̂: list(s) 'A', 'B', 'C' registered every observed person")
     assert "Publish N̂" not in p["statement"]
 
 

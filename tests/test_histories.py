@@ -111,17 +111,19 @@ def test_a_list_that_registered_everybody_is_flagged_by_name():
 
     t = pd.DataFrame({
         "A": [1, 0, 1, 0, 1, 0, 1], "B": [0, 1, 1, 0, 0, 1, 1], "C": [0, 0, 0, 1, 1, 1, 1],
-        "sex": [1] * 7, "count": [50, 40, 12, 45, 10, 8, 3],
+        "S": [1] * 7, "count": [50, 40, 12, 45, 10, 8, 3],
     })
+    with pytest.raises(DataError, match="column 'sex' is coded 0/1 and would be taken as a list, but its name reads"):
+        CaptureHistories.from_table(t.rename(columns={"S": "sex"}))  # tester report 7, 24: a covariate's name
     h = CaptureHistories.from_table(t)
-    assert h.full_lists() == ["sex"]
-    assert any("'sex' are 1 in every row" in n for n in h.notes)
+    assert h.full_lists() == ["S"]
+    assert any("'S' are 1 in every row" in n for n in h.notes)
     e = estimate(h, ci="none", assumption_range=None)
-    said = [w for w in e.warnings if "'sex' registered every observed person (168)" in w]
+    said = [w for w in e.warnings if "'S' registered every observed person (168)" in w]
     assert said and "zero width" in said[0] and "--lists" in said[0]
     assert e.nhat == pytest.approx(h.n_observed, abs=1e-6)
     # the same data with the lists named: no such warning
-    h2 = CaptureHistories.from_table(t.drop(columns="sex"))
+    h2 = CaptureHistories.from_table(t.drop(columns="S"))
     assert h2.full_lists() == [] and not any("every row" in n for n in h2.notes)
     assert not any("registered every observed person" in w for w in estimate(h2, ci="none",
                                                                                assumption_range=None).warnings)

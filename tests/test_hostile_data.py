@@ -105,7 +105,7 @@ CASES = {
     "--covariates misspelt": ("a.csv", _persons(), ["--covariates", "sexe"], 2, ["'sexe'", "did you mean 'sex'"]),
     "one row per person with a column n (lists per person)": (
         "a.csv", _persons().assign(n=lambda d: d[["L1", "L2", "L3"]].sum(axis=1)), [], 2,
-        ["column 'n' was taken as the count", "one row per person", "--count n"]),
+        ["column 'n' would be taken as the count", "one row per person", "--count n"]),
     "one row per person with n, --count n taken as said": (
         "a.csv", _persons().assign(n=lambda d: d[["L1", "L2", "L3"]].sum(axis=1)), ["--count", "n", "--ci", "none"], 0,
         ["N̂"]),

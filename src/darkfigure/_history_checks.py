@@ -149,6 +149,22 @@ def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:
             )
 
 
+#: 0/1 column names that describe the person (tester report 7, 24): never taken as a list unless named in --lists
+_PERSON_WORDS = {
+    "sex", "gender", "female", "male", "woman", "women", "man", "men", "girl", "boy", "minor", "adult", "child",
+    "juvenile", "foreign", "foreigner", "citizen", "national", "married", "urban", "rural", "employed", "vrouw",
+    "meisje", "jongen", "minderjarig", "geslacht",
+}
+
+
+def _reads_like_covariate(name) -> bool:
+    """True when a column name reads like a property of the person (``female``, ``is_minor``, ``Sex``)."""
+    n = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    for prefix in ("is_", "has_"):
+        n = n.removeprefix(prefix)
+    return n in _PERSON_WORDS
+
+
 def _resolve_columns(data, lists, covariates, exclude, missing="error"):
     """The list and covariate columns of `data` (tuples of names): those given, checked, or found (0/1
     columns are lists, the others covariates), leaving out `exclude`. DataError naming the column when a
@@ -179,6 +195,16 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     f"typo? It would be read as a covariate and N̂ would come from the other lists. Fix that "
                     f"value, or name the lists (--lists) and covariates (--covariates) explicitly"
                 )
+        person = [c for c in lists if _reads_like_covariate(c)]
+        if person:
+            c = person[0]
+            raise DataError(
+                f"column {c!r} is coded 0/1 and would be taken as a list, but its name reads like a property of the "
+                f"person (a covariate), not an organisation that registered them; a covariate taken as a list "
+                f"changes N̂ completely. Name the lists (--lists A,B,C; lists=[...]): {c!r} is then read as a "
+                f"covariate (or name the covariates with --covariates). If {c!r} really is a list, name it in "
+                "--lists with the others"
+            )
     lists = list(dict.fromkeys(lists))
     if covariates is None:
         covariates = [c for c in cols if c not in set(lists)]
@@ -191,6 +217,10 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     f"column with count=... (--count), or remove the column"
                 )
     covariates = list(dict.fromkeys(covariates))
+    for c in lists + covariates:
+        if ":" in str(c):  # ':' joins the columns of an interaction term (EXH:ABA), so it cannot be in a name
+            raise DataError(f"column name {str(c)!r} contains ':', which joins the names in a model term "
+                            f"(EXH:ABA); rename the column (e.g. {str(c).replace(':', '_')!r})")
     overlap = set(lists) & set(covariates)
     if overlap:
         c = sorted(overlap, key=str)[0]
@@ -207,7 +237,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     "are lists, recode them 1 (registered) / 0 (not, not blank).")
         raise DataError(
             f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
-            f"({lists}). List columns must be coded 0/1; name them with lists=[...] / --lists." + hint
+            f"({lists}) among the columns read, {[str(c) for c in cols]}. List columns must be coded 0/1; name "
+            "them with lists=[...] / --lists." + hint
         )
     for c in lists:
         s = data[c]
@@ -280,27 +311,3 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
         )
     return v.astype(np.int64)
 
-
-def _refuse_count_of_person_rows(data: pd.DataFrame, count: str) -> None:
-    """A column taken as the count by its name alone (``n``, ``freq``...) in a file that looks like one row per person.
-
-    An aggregated table has one row per capture pattern (and covariate values); when most rows repeat
-    the pattern and every other column of an earlier row, the rows are persons and the "count" is
-    something else about them (tester 7, 23: ``n`` = the number of lists a person is on, read as a count,
-    gave 5,909 persons for 4,400). ``--count NAME`` given explicitly is taken as it is.
-
-    Raises
-    ------
-    DataError
-        More than half of at least 20 rows repeat an earlier row's other columns.
-    """
-    rows = data.shape[0]
-    if rows < 20:
-        return
-    repeated = int(data.drop(columns=[count]).duplicated().sum())
-    if repeated * 2 > rows:
-        raise DataError(
-            f"column {count!r} was taken as the count by its name, but {repeated:,} of {rows:,} rows repeat another "
-            "row in every other column, as a file with one row per person does. If each row is one person, rename "
-            f"or drop column {count!r}; if {count!r} is the count, say so with --count {count} (count={count!r})"
-        )

@@ -23,7 +23,7 @@ from ._blas import single_threaded
 from .histories import CaptureHistories, DataError
 from .loglinear.bootstrap import default_groups
 from .pipeline.checks import checks_step, data_warnings, fit_warnings, unidentified_warnings, wide_interval_warnings
-from .pipeline.extras import identifying_step, linkage_cost, linkage_step, pooling_step
+from .pipeline.extras import check_link_histories, identifying_step, linkage_cost, linkage_step, pooling_step
 from .pipeline.interval import (
     conditional_interval,
     interval_kind,
@@ -217,6 +217,8 @@ def estimate(
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
     h, warnings = reading.histories, list(reading.warnings)
     warnings += linkage_none_warning(reading.linkage_run, reading.linkage)
+    if reading.linkage == "correct" and reading.linkage_run is not None:
+        check_link_histories(reading.linkage_run, h, opts.missing)  # edited histories refused before the work, not after
     em_mode = h.n_incomplete > 0
     _check_data_and_options(h, opts, em_mode, year=year, year_degree=year_degree, n_jobs=n_jobs)
     # table: the complete table, structural zeros out of the likelihood
@@ -321,7 +323,8 @@ def estimate(
         warnings=list(dict.fromkeys(warnings)),  # each said once, in the order first said
         settings=settings,
         seconds=seconds,
-        notes=list(dict.fromkeys(h.notes)),
+        # a list that registered everyone: the reader's note says what the data warning says (one message, not two)
+        notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)],
         checks=checks,
         averaged=iv.averaged,
         conditional=conditional,

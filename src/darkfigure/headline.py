@@ -238,6 +238,14 @@ def headline(
         """True when v is a finite real number (None, NaN, ±inf and strings are not)."""
         return v is not None and isinstance(v, (int, float, np.floating)) and bool(np.isfinite(v))
 
+    full = h.full_lists()
+    if full:  # N̂ = n is forced for every method (pipeline.checks.unidentified_reason): no range to report
+        why = (f"List(s) {', '.join(map(repr, full))} registered every observed person, so the other lists carry no "
+               "information about the persons no list saw: N is not bounded above and every method's N̂ equals the "
+               f"{n_obs:,} persons registered by force, not by estimate. Report only that at least {n_obs:,} persons "
+               "were registered.")
+        return Headline(None, None, [why], ["none-kept"], [], {m: "not identified: a list registered everyone"
+                                                               for m in rows}, False, ev)
     # 1. no estimate
     none = [m for m, r in rows.items() if str(r.get("status", "ok")) != "ok" or not finite(r["nhat"])]
     for m in none:

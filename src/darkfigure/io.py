@@ -33,17 +33,96 @@ def _excel_sheets(p: Path) -> list[str]:
 
 def _header(p: Path, reader, sep: str | None, sheet) -> list:
     """The header row as written in the file (pandas renames a repeated name 'A' to 'A.1')."""
+    rows = _head_rows(p, sep, sheet, 1)
+    return [x for x in rows[0] if isinstance(x, str)] if rows else []
+
+
+def _head_rows(p: Path, sep: str | None, sheet, nrows: int) -> list[list]:
+    """The first `nrows` rows of a CSV/TSV/Excel file as written (no header row; empty cells are None)."""
     suffix = p.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            row = pd.read_csv(p, sep=sep or ("\t" if suffix == ".tsv" else ","), header=None, nrows=1, dtype=str)
+            # python engine: title rows with fewer cells than the table would stop the C parser
+            frame = pd.read_csv(p, sep=sep or ("\t" if suffix == ".tsv" else ","), header=None, nrows=nrows, dtype=str,
+                                skip_blank_lines=False, engine="python", names=range(_width(p, sep, suffix)))
         elif suffix in (".xlsx", ".xls"):
-            row = pd.read_excel(p, header=None, nrows=1, dtype=str, sheet_name=0 if sheet is None else sheet)
+            frame = pd.read_excel(p, header=None, nrows=nrows, dtype=str, sheet_name=0 if sheet is None else sheet)
         else:
             return []
     except (ValueError, OSError, ImportError, UnicodeDecodeError, pd.errors.ParserError):
         return []
-    return [x for x in row.iloc[0].tolist() if isinstance(x, str)] if len(row) else []
+    out = []
+    for row in frame.itertuples(index=False):
+        cells = [x if isinstance(x, str) and x.strip() else None for x in row]
+        while cells and cells[-1] is None:
+            cells.pop()
+        out.append(cells)
+    return out
+
+
+def _width(p: Path, sep: str | None, suffix: str) -> int:
+    """The largest number of cells in a row among the first lines of a text table."""
+    s = sep or ("\t" if suffix == ".tsv" else ",")
+    with open(p, encoding="utf-8-sig", errors="replace") as f:
+        lines = [f.readline() for _ in range(50)]
+    return max(1, *(line.count(s) + 1 for line in lines if line))
+
+
+def _separator(p: Path) -> str | None:
+    """The separator of a text table whose first line holds no comma: ';', tab or '|' (the most frequent)."""
+    with open(p, encoding="utf-8-sig", errors="replace") as f:
+        first = f.readline()
+    counts = {s: first.count(s) for s in (";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
+
+
+def _is_number(x: str) -> bool:
+    try:
+        float(x.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_header(p: Path, df: pd.DataFrame, sep: str | None, sheet) -> None:
+    """Refuse a header with empty cells (title rows above it?) or made of numbers only (no header row).
+
+    Raises
+    ------
+    DataError
+        Naming the column without a name, the row that looks like the real header, or the first row's values.
+    """
+    rows = _head_rows(p, sep, sheet, 20)
+    if not rows or not rows[0]:
+        return
+    width = max(df.shape[1], *(len(r) for r in rows))
+    head = rows[0] + [None] * (width - len(rows[0]))
+    cells = [x for x in head if x is not None]
+    if cells and all(_is_number(x) for x in cells) and len(cells) == len(head):
+        shown = ",".join(cells[:8])
+        raise DataError(
+            f"the first row of {p.name!r} is all numbers ({shown}): the file seems to have no header row; add one "
+            "naming the columns (the lists, any covariates and the count)"
+        )
+    empty = [i for i, x in enumerate(head) if x is None]
+    if not empty:
+        return
+    for r, row in enumerate(rows[1:], start=2):
+        named = [x for x in row if x is not None]
+        if len(row) >= 2 and len(named) == len(row) and len(row) >= len(cells) and not all(map(_is_number, named)):
+            raise DataError(
+                f"the header row of {p.name!r} ({', '.join(cells) or 'empty'}) has empty cells; the header seems "
+                f"to be on row {r} ({', '.join(named[:8])}): remove the title rows above it"
+            )
+        if named and all(map(_is_number, named)):
+            break  # data rows reached: no later header
+    i = empty[0]
+    if i < df.shape[1] and df.iloc[:, i].isna().all():
+        raise DataError(f"column {i + 1} of {p.name!r} has no name in the header and no values: remove it")
+    raise DataError(
+        f"column {i + 1} of {p.name!r} has no name in the header; name it (a list's or covariate's name)"
+    )
 
 
 def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -85,10 +164,10 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
             df = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
         else:
             df = reader(p)
-        if p.suffix.lower() in (".csv", ".txt") and df.shape[1] == 1 and ";" in str(df.columns[0]):
-            # European spreadsheet exports separate columns with ';'
-            df = pd.read_csv(p, sep=";")
-            sep = ";"
+        if p.suffix.lower() in (".csv", ".txt") and df.shape[1] == 1 and _separator(p):
+            # European spreadsheet exports separate columns with ';'; others with tabs or '|'
+            sep = _separator(p)
+            df = pd.read_csv(p, sep=sep)
     except UnicodeDecodeError as e:
         raise DataError(
             f"file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}): "
@@ -107,6 +186,7 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
         )
     if df.shape[0] == 0:
         raise DataError(f"file {p.name!r} has a header but no rows")
+    _check_header(p, df, sep, sheet)
     head = _header(p, reader, sep, sheet)
     seen = set()
     for name in head:

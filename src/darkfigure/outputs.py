@@ -274,6 +274,27 @@ def _as_inputs(inputs: Iterable[str | Path] | None) -> list[Path]:
     return out
 
 
+def _try_write(out: Path) -> None:
+    """Create `out` (and missing parents) and write and remove a test file in it, then remove what was created:
+    an unwritable folder should stop a command before its work, not after it. OSError when that fails."""
+    missing = []
+    p = out
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".darkfigure-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    finally:
+        for d in missing:  # innermost first; leave no empty folder behind if the run fails later
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+
 def preflight(
     out: str | Path,
     names: Iterable[str],
@@ -300,6 +321,7 @@ def preflight(
     for i in ins:
         if _same_file(out, i):
             raise OutputError(f"{str(out)!r} is an input of this run; choose another {option}")
+    _try_write(out)
     if not out.is_dir():
         return
     manifest = read_manifest(out)

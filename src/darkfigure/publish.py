@@ -85,6 +85,14 @@ def publish_statement(est) -> dict:
         return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
                 "publish_interval": bool(publish and has_ci and not cs), "statement": statement}
 
+    full = h.full_lists()
+    if full:  # N̂ = n forced by a list that registered everyone: no N̂ to quote (pipeline.checks.unidentified_reason)
+        from .pipeline.checks import unidentified_reason
+
+        why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None), full_lists=full)
+        return out(float(n_obs), None, ["not-identified"], False,
+                   f"Do not publish an N̂: {why}. Report only that at least {n_obs:,} persons were registered.",
+                   cav=False)
     # degenerate: the model fits the unseen cell as 0 (N̂ = n), e.g. everybody on every list
     hidden0 = False
     t = getattr(fit, "table", None)
@@ -164,6 +172,9 @@ def publish_statement(est) -> dict:
     ran = [_CHECK_WORDS[n] for n in _CHECK_WORDS if n in flags]
     found = ("the checks find no heterogeneity it misses" if "heterogeneity" in flags
              else f"the checks that could be run ({', '.join(ran)}) find nothing it misses")
+    weak = _weak_heterogeneity_check(est.checks, has_ci)
+    if weak:
+        found = weak
     why = f"{found} (the identifying assumption — no highest-order interaction — remains untested)"
     fits = "the model fits and " if "goodness_of_fit" in flags else ""
     if hidden0:
@@ -175,4 +186,36 @@ def publish_statement(est) -> dict:
     if failed:
         return out(low_, high_, ["agree"], False, f"Publish N̂ {_fmt(nh)} only with the caveat that its interval "
                    f"{rng} is too narrow: {fits}{why}.")
-    return out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}.")
+    res = out(low_, high_, ["agree"], True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}.")
+    if weak:
+        res["rules"].append("heterogeneity-low-power")
+    return res
+
+
+#: below this power against the reference alternative (30% hard to reach), "to publish" says what the heterogeneity
+#: check could not see instead of "the checks find no heterogeneity it misses" (README, "model checks")
+LOW_POWER = 0.5
+
+
+def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
+    """The words for an unflagged heterogeneity check whose power on this table is below :data:`LOW_POWER`, or None.
+
+    `checks`: the run's :class:`~darkfigure.diagnostics.Check` list; the power and the N̂ error are the check's
+    ``power_hard_to_reach`` and ``nhat_error_hard_to_reach`` (:func:`darkfigure.diagnostics.heterogeneity_check`).
+    """
+    from .diagnostics_heterogeneity import HARD_SHARE
+
+    for c in checks:
+        details = getattr(c, "details", None) or {}
+        if c.name != "heterogeneity" or not c.computed or c.flagged or "power_hard_to_reach" not in details:
+            continue
+        power = float(details["power_hard_to_reach"])
+        if not np.isfinite(power) or power >= LOW_POWER:
+            return None
+        bias = float(details.get("nhat_error_hard_to_reach", np.nan))
+        moved = (f", who would make N̂ about {abs(bias):.0%} {'too low' if bias < 0 else 'too high'}"
+                 if np.isfinite(bias) else "")
+        what = "the interval does not cover" if has_ci else "N̂ does not allow for"
+        return (f"the heterogeneity check finds none, but it has only {power:.0%} power against {HARD_SHARE:.0%} of "
+                f"persons hard to reach{moved}, so {what} heterogeneity the check cannot detect")
+    return None

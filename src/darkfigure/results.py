@@ -330,9 +330,10 @@ def from_estimate(est: Estimate, method: str = "loglinear") -> Result:
     """The protocol view of a log-linear :class:`~darkfigure.estimation.Estimate`.
 
     N̂ is the estimate's (model-averaged with ``ci="averaged"``), NaN when the chosen
-    model does not identify N; ``groups`` is the estimate's table by covariate level.
+    model does not identify N or the data do not bound it (``Estimate.status``, e.g. a list
+    that registered everyone); ``groups`` is the estimate's table by covariate level.
     """
-    identified = bool(est.fit.identified)
+    identified = bool(est.fit.identified) and est.status == "ok"  # the house rule of estimate's own status
     nhat = float(est.nhat) if identified else math.nan
     dist = None
     if est.bootstrap is not None and est.bootstrap.replicates is not None:

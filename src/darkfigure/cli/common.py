@@ -225,7 +225,8 @@ def _preflight(command: str, out: Path | None, *, overwrite: bool, inputs=(), re
     except DataError as e:
         _fail(str(e))
     except OSError as e:
-        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}")
+        _fail(f"cannot write {what} to {str(out)!r}: {e.strerror or e}. Nothing was computed: choose a folder you "
+              "can create and write (--out)")
 
 
 def _split(s: str | None) -> list[str] | None:

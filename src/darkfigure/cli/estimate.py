@@ -179,7 +179,8 @@ def _unidentified(res) -> str | None:
 
     if not res.fit.identified:
         return None
-    return unidentified_reason(res.nhat, res.upper, res.n_observed, ci_method=res.ci_method)
+    return unidentified_reason(res.nhat, res.upper, res.n_observed, ci_method=res.ci_method,
+                               full_lists=res.histories.full_lists())
 
 
 def _visible(n_observed: int, nhat: float) -> str:
@@ -218,7 +219,10 @@ def _print_result(res) -> None:
         if getattr(res, "linkage", None) is not None:
             ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
-        if why is not None:  # the house rule: never show such an N̂ as an estimate
+        full = res.histories.full_lists()
+        if why is not None and full:  # N̂ = n forced by a list that registered everyone: no figure at all
+            head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}")
+        elif why is not None:  # the house rule: never show such an N̂ (nor its upper limit) as an estimate
             # no number that reads as an estimate (tester 7, 17): result.json and estimates.csv hold none either
             head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; see 'to publish' "
                          "below")
@@ -239,13 +243,12 @@ def _print_result(res) -> None:
                 f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
                 "of that model"
             )
-        if why is not None:
-            low = res.lower - h.n_observed if math.isfinite(res.lower) else math.nan
-            head.add_row("dark figure", "not identified" + (
-                f" (at least {_fmt(low)} by the interval's lower limit)" if math.isfinite(low) and low > 0 else ""))
-        else:
-            head.add_row("dark figure",
-                         f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
+        if why is None:
+            head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
+        elif not full:  # a figure the run says does not exist is not printed (tester report 7, 17): a floor at most
+            floor = (f" (at least {_fmt(res.lower - h.n_observed)} by the interval's lower limit)"
+                     if math.isfinite(res.lower) and res.lower > h.n_observed else "")
+            head.add_row("dark figure", f"not identified{floor}")
         if getattr(res, "identifying", None) is not None and why is None:
             head.add_row("assumption", escape(res.identifying.summary_line()))
     else:
@@ -273,7 +276,9 @@ def _print_result(res) -> None:
     if res.checks:
         marks = []
         for c in res.checks:
-            state = "[red]flagged[/]" if c.flagged else ("not computed" if not c.computed else "[green]passed[/]")
+            state = "[red]flagged[/]" if c.flagged else ("[green]passed[/]" if c.computed else
+                                                         "not applicable" if c.message.startswith("not applicable")
+                                                         else "not computed")
             marks.append(f"{c.label} {state}")
         console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
     for n in res.notes:

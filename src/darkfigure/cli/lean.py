@@ -264,7 +264,8 @@ def estimate_method(method: str, level: float, read, unused: dict[str, bool], *,
         except DataError as e:
             _fail(str(e))
         except OSError as e:
-            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}")
+            _fail(f"cannot write the results to {str(out)!r}: {e.strerror or e}. Nothing was computed: choose a "
+                  "folder you can create and write (--out)")
     try:
         h = read()
         code, r = run_full(h, level)

@@ -70,7 +70,8 @@ def monitor(
         typer.Option(
             help="CSV with columns year, population and columns named like covariates of the data (e.g. "
             "year,sex,age_group,population) for the SDG 16.2.2 rates per 100,000: covariates are matched to "
-            "population columns of the same name; the population is summed over the others."
+            "population columns of the same name; the population is summed over the others. A covariate sex or "
+            "age_group of the data must be a column of the table (checked before any fitting)."
         ),
     ] = None,
     suppress_below: Annotated[
@@ -194,8 +195,15 @@ def _print_monitor(res) -> None:
         console.print(yt)
         for n in res.years.notes:
             console.print(f"[dim]note: {escape(n)}[/]")
+    if e.checks:  # as estimate prints them: monitor's tables are the ones published (tester report 7, 19)
+        marks = [f"{c.label} " + ("[red]flagged[/]" if c.flagged else "[green]passed[/]" if c.computed else
+                                  "not applicable" if c.message.startswith("not applicable") else "not computed")
+                 for c in e.checks]
+        console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
     for w in e.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    if hasattr(e, "to_publish"):
+        console.print(f"[bold]to publish:[/] {escape(e.to_publish()['statement'])}")
 
 
 def revictimisation(

@@ -130,7 +130,7 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
     from ..report.build import load_run
 
     try:
-        load_run(run_dir)  # a missing or empty run folder is reported before anything is created
+        load_run(run_dir)  # a missing, empty or edited run folder is reported before anything is created
     except DataError as e:
         _fail(str(e))
     reads = list(inputs)

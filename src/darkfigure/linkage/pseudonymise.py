@@ -230,7 +230,7 @@ def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
                 f"no key: set the environment variable {env} or give --key-file FILE (a key is never taken from "
                 "the command line); make one with: python -c \"import secrets; print(secrets.token_hex(32))\" > key.txt"
             )
-        key = val.strip().encode("utf-8")
+        key = val.strip().removeprefix("\ufeff").strip().encode("utf-8")
         where = f"environment variable {env}"
     if len(key) < MIN_KEY_BYTES:
         raise PseudonymisationError(

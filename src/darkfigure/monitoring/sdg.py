@@ -186,7 +186,8 @@ def check_population(pop: pd.DataFrame, covariate_levels: dict[str, list], year:
         if c in covariate_levels and c not in pop.columns:
             raise DataError(
                 f"the population table has no {c!r} column, needed for the rates by {c} (the data has a "
-                f"covariate {c!r}); its columns are {list(pop.columns)}"
+                f"covariate {c!r}); its columns are {list(pop.columns)}. Add the population by {c}, or leave "
+                "--population out"
             )
     matched = [c for c in covariate_levels if c != year and c in pop.columns]
     years = list(covariate_levels[year])

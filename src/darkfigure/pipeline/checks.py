@@ -6,6 +6,8 @@ Warnings are plain sentences for the user (``Estimate.warnings``); the model che
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -46,10 +48,21 @@ def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = N
         names = ", ".join(map(repr, full))
         warnings.append(
             f"list(s) {names} registered every observed person ({h.n_observed:,}): nobody is seen off them, so "
-            "every log-linear model puts N̂ at the number registered, with an interval of zero width. That is "
-            "not evidence that nobody was missed: capture-recapture cannot tell how many such a list missed "
-            "(N̂ = registered is forced by the data, not estimated). If the column is a covariate or an export error, name the "
+            "the other lists carry no information about the persons no list saw and N is not bounded above: no "
+            "N̂ is given (every log-linear model would put it at the number registered, with an interval of zero "
+            "width, forced by the data, not estimated). Report only that at least "
+            f"{h.n_observed:,} persons were registered. If the column is a covariate or an export error, name the "
             "lists with --lists")
+    for c in h.covariates:  # "female"/"Female"/"FEMALE ": one level typed three ways becomes three subgroups
+        spelt: dict[str, list[str]] = {}
+        for lv in h.levels[c]:
+            spelt.setdefault(" ".join(str(lv).split()).casefold(), []).append(str(lv))
+        same = [v for v in spelt.values() if len(v) > 1]
+        if same:
+            warnings.append(
+                f"covariate {c!r} has levels that differ only in case or spaces: "
+                + "; ".join("/".join(map(repr, v)) for v in same)
+                + ": each is estimated as a subgroup of its own; recode them to one spelling if they are the same")
     empties = h.empty_overlaps()
     if empties:
         warnings.append(
@@ -139,6 +152,15 @@ def checks_step(
     """
     from ..diagnostics import heterogeneity_reference, model_checks
 
+    full = h.full_lists()
+    if full:  # N is not bounded (unidentified_reason): a check of the model's N̂ would read as a verdict on nothing
+        from ..diagnostics import Check
+
+        why = (f"not applicable: list(s) {', '.join(map(repr, full))} registered every observed person, so no N̂ "
+               "is given to check")
+        names = (("goodness_of_fit", "p_value"), ("residuals_by_number_of_lists", "pearson_residual"),
+                 ("chao_lower_bound", "z_below_chao_bound"), ("heterogeneity", "z_heterogeneity"))
+        return [Check(n, float("nan"), False, why, sn, computed=False) for n, sn in names], []
     checks = model_checks(fit, h, structural_zeros=structural_zeros, imputed=imputed,
                           reference=heterogeneity_reference(fit, search))
     warnings = [c.message for c in checks
@@ -156,7 +178,8 @@ def wide_interval_warnings(fit: LogLinearFit, upper: float, n_observed: int) -> 
     return []
 
 
-def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method: str | None) -> str | None:
+def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method: str | None,
+                        full_lists: Sequence[str] = ()) -> str | None:
     """Why the data do not identify N although the model gave a finite N̂, or None when they do.
 
     The house rule (docs/headline_rules.md): N̂ above :data:`MAX_RATIO` times the number observed,
@@ -172,6 +195,10 @@ def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method
     ci_method : str or None
         The interval's method (``"profile"`` makes an infinite upper limit a proof of non-identification;
         a bootstrap's infinite limit is said by :func:`wide_interval_warnings` and the publish rules).
+    full_lists : sequence of str
+        Lists that registered every observed person (:meth:`CaptureHistories.full_lists`): nobody is
+        seen off them, so the others carry no information about the unobserved and every model's
+        N̂ is the number registered with a zero-width interval, forced rather than estimated.
 
     Returns
     -------
@@ -179,6 +206,9 @@ def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method
         A plain clause ("N̂ (1,003,670) is 334 times the 3,003 observed, …").
     """
     n = max(int(n_observed), 1)
+    if len(full_lists):
+        return (f"list(s) {', '.join(map(repr, full_lists))} registered every observed person, so the other lists "
+                "carry no information about the persons no list saw: N is not bounded above")
     if np.isfinite(nhat) and nhat > MAX_RATIO * n:
         return (f"N̂ ({nhat:,.0f}) is {nhat / n:,.0f} times the {n_observed:,} persons observed, more than the "
                 f"{MAX_RATIO:g} times any credible estimate reaches")

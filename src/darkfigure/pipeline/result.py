@@ -115,7 +115,8 @@ class Estimate:
 
         if not self.fit.identified:
             return "not identified"
-        why = unidentified_reason(self.nhat, self.upper, self.n_observed, ci_method=self.ci_method)
+        why = unidentified_reason(self.nhat, self.upper, self.n_observed, ci_method=self.ci_method,
+                                  full_lists=self.histories.full_lists())
         return "ok" if why is None else "not identified"
 
     def estimates_to_write(self) -> pd.DataFrame:

@@ -231,6 +231,7 @@ def load_run(run_dir: str | Path) -> Run:
     return run
 
 
+
 def _check_one_run(run: Run) -> None:
     """Refuse a folder whose result files come from different darkfigure runs (a report would mix them).
 
