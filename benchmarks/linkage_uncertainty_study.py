@@ -153,6 +153,7 @@ import pandas as pd
 
 from darkfigure.estimation import estimate
 from darkfigure.linkage import link, persons_from_links, simulate_registrations
+from darkfigure.linkage.partition_draws import expected_link_errors_total
 from darkfigure.linkage.uncertainty import LinkRun, linkage_uncertainty, loglinear_refit
 
 SETTINGS = ("standard", "typos", "no_dob", "recurring_names")
@@ -220,6 +221,54 @@ def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_j
         "expected_matches_scored": float(p.sum()), "matches_scored": int(same.sum()), "matches_all": true_pairs,
         "seconds_link": t_link, "seconds_linkage_interval": t_unc, "model": " + ".join(model) or "independence",
     }
+
+
+def link_errors_only(setting: str, seed: int, n_jobs: int = 2) -> dict:
+    """The estimated and true false and missed links of one population, without N̂ or draws (``--errors-only``).
+
+    The counts of :func:`one_population` (same linkage, same definitions), for checking the
+    estimated link errors when N̂ and its interval are not in question: they do not read them.
+    """
+    t0 = time.perf_counter()
+    regs = simulate_registrations("clearing_house", seed=seed, errors=setting).registrations
+    res = link(regs, truth="true_person_id", seed=seed, threads=n_jobs)
+    run = LinkRun.from_result(res)
+    false_est, missed_est = expected_link_errors_total(run)
+    truth = regs["true_person_id"].astype(str).to_numpy()
+    left, right = run.pairs["record_l"].to_numpy(), run.pairs["record_r"].to_numpy()
+    same = truth[left] == truth[right]
+    lab = res.links["person_id"].to_numpy()
+    joined = lab[left] == lab[right]
+    true_pairs = sum(k * (k - 1) // 2 for k in Counter(truth).values())
+    q = res.quality.iloc[0]
+    return {
+        "setting": setting, "seed": seed, "registrations": len(regs),
+        "precision": float(q["precision"]), "recall": float(q["recall"]),
+        "false_links_est": false_est, "false_links_true": int((joined & ~same).sum()),
+        "false_links_true_all": int(_joined_pairs(lab) - _joined_pairs(lab, truth)),
+        "missed_links_est": missed_est, "missed_links_true_compared": int((~joined & same).sum()),
+        "missed_links_true_all": int(true_pairs - _joined_pairs(lab, truth)),
+        "seconds_link": time.perf_counter() - t0,
+    }
+
+
+def summarise_errors(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per setting (and 'all'): estimated / true link errors and the within-25 % counts."""
+    out = []
+    for name, g in [*df.groupby("setting", sort=False), ("all", df)]:
+        out.append({
+            "setting": name, "populations": len(g),
+            "precision": g["precision"].mean(), "recall": g["recall"].mean(),
+            "false est/true": g["false_links_est"].sum() / max(g["false_links_true"].sum(), 1),
+            "missed est/true compared": g["missed_links_est"].sum() / max(g["missed_links_true_compared"].sum(), 1),
+            "missed est/true all": g["missed_links_est"].sum() / max(g["missed_links_true_all"].sum(), 1),
+            "false within 25%": _within(g["false_links_est"], g["false_links_true"]),
+            "missed within 25% (compared)": _within(g["missed_links_est"], g["missed_links_true_compared"]),
+            "missed within 25% (all)": _within(g["missed_links_est"], g["missed_links_true_all"]),
+            "false within 25% if calibrated": _attainable(g["false_links_est"]),
+            "missed within 25% if calibrated": _attainable(g["missed_links_est"]),
+        })
+    return pd.DataFrame(out)
 
 
 def _joined_pairs(labels: np.ndarray, truth: np.ndarray | None = None) -> int:
@@ -295,8 +344,22 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--first-seed", type=int, default=1000)
     ap.add_argument("--out", default="linkage_uncertainty_study.csv")
+    ap.add_argument("--errors-only", action="store_true",
+                    help="only the estimated and true false/missed links (no N̂, no draws)")
     a = ap.parse_args()
     rows = []
+    if a.errors_only:
+        for setting in a.settings.split(","):
+            for i in range(a.per_setting):
+                r = link_errors_only(setting, a.first_seed + i, a.jobs)
+                rows.append(r)
+                print(f"{setting} seed {r['seed']}: false {r['false_links_est']:.1f}/{r['false_links_true']} "
+                      f"missed {r['missed_links_est']:.1f}/{r['missed_links_true_compared']} "
+                      f"(all {r['missed_links_true_all']}), {r['seconds_link']:.0f} s", flush=True)
+                pd.DataFrame(rows).to_csv(a.out, index=False)
+        with pd.option_context("display.width", 250, "display.max_columns", 30):
+            print(summarise_errors(pd.DataFrame(rows)).round(3).to_string(index=False))
+        return
     for setting in a.settings.split(","):
         for i in range(a.per_setting):
             try:
