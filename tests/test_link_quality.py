@@ -232,6 +232,35 @@ def test_joined_probability_of_a_pair_joined_against_its_own_score_takes_its_cha
     assert e["false_links"].sum() == pytest.approx(0.01 + 0.02 + 1 - 0.99 * 0.98)
 
 
+
+def test_apart_probability_of_a_pair_split_off_above_the_threshold_takes_its_persons_odds():
+    from scipy.special import expit, logit
+
+    from darkfigure.linkage.quality import _apart_probability, expected_link_errors
+
+    # persons {0, 1} and {2}: 1-2 scored 0.8 (above 0.5) but 0-2 scored 0.05, so the clustering kept 2 apart;
+    # {3} and {4}: a lone pair at 0.3 (below the threshold) keeps its p
+    lo, hi = np.array([0, 1, 0, 3]), np.array([1, 2, 2, 4])
+    p = np.array([0.99, 0.8, 0.05, 0.3])
+    labels = np.array([0, 0, 2, 3, 4])
+    inside = labels[lo] == labels[hi]
+    q = _apart_probability(labels, lo, hi, p, inside, 0.5)
+    odds = expit(logit(0.8) + logit(0.05))  # odds 4 x 1/19: the two persons are one with p 4/23
+    assert q[1] == pytest.approx(odds) and q[1] == pytest.approx(4 / 23)
+    assert q[2] == pytest.approx(0.05) and q[3] == pytest.approx(0.3) and q[0] == pytest.approx(0.99)
+    # without a threshold (or with a single scored pair between the persons) each pair keeps its own p
+    assert _apart_probability(labels, lo, hi, p, inside, None) == pytest.approx(p)
+    q2 = _apart_probability(labels, lo[[0, 1, 3]], hi[[0, 1, 3]], p[[0, 1, 3]], inside[[0, 1, 3]], 0.5)
+    assert q2 == pytest.approx([0.99, 0.8, 0.3])
+    # the persons' odds never raise a pair above its own p: 0-2 at 0.9 makes the product 36 > odds 4 of 1-2
+    q3 = _apart_probability(labels, lo, hi, np.array([0.99, 0.8, 0.9, 0.3]), inside, 0.5)
+    assert q3[1] == pytest.approx(0.8)
+    pairs = pd.DataFrame({"record_l": lo, "record_r": hi, "match_probability": p})
+    e = expected_link_errors(np.array(["a", "b", "c", "a", "b"]), pairs, labels, 0.5)
+    assert e["missed_links"].sum() == pytest.approx(4 / 23 + 0.05 + 0.3)
+    assert expected_link_errors(np.array(["a", "b", "c", "a", "b"]), pairs, labels, None)[
+        "missed_links"].sum() == pytest.approx(0.8 + 0.05 + 0.3)
+
 def test_masked_date_calibration_recovers_a_known_logistic_curve():
     from scipy.special import expit
 
