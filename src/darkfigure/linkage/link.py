@@ -158,7 +158,13 @@ from .quality import (
     weight_histogram,
 )
 from .result import LinkageResult
-from .splink_model import _plain_settings, _pseudo_settings, covariate_disagreement
+from .splink_model import (
+    _plain_settings,
+    _pseudo_settings,
+    covariate_disagreement,
+    fill_unobserved_u,
+    floor_collapsed_m,
+)
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
            "ENGINES", "COVARIATE_RULES", "PAIR_FLOOR"]
@@ -412,10 +418,16 @@ def link(
         linker.training.estimate_u_using_random_sampling(
             max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
         )
+        unseen = fill_unobserved_u(linker, min(float(max_pairs), len(prep) * (len(prep) - 1) / 2.0))
+        if unseen:
+            notes.append(f"u of levels no random pair reached set to 1 / random pairs: {'; '.join(unseen)}")
         for br in training:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 br, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
             )
+        raised = floor_collapsed_m(linker)
+        if raised:
+            notes.append(f"m raised to weigh no more against a match than total disagreement: {'; '.join(raised)}")
         seconds["train"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         pred = linker.inference.predict(warning_mode="never")
