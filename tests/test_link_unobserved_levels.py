@@ -126,3 +126,6 @@ def test_collapsed_m_raised_to_weigh_as_total_disagreement():
     # a level whose m is fixed (a deliberate choice, e.g. the gross-error levels) is left alone
     one_edit.m_probability, one_edit._fix_m_probability = 1e-12, True
     assert floor_collapsed_m(linker) == [] and one_edit.m_probability == 1e-12
+    # and so is a comparison not named as ordered (registered by one organisation or two: no order of similarity)
+    one_edit._fix_m_probability = False
+    assert floor_collapsed_m(linker, comparisons=("date_of_birth",)) == [] and one_edit.m_probability == 1e-12

@@ -93,7 +93,12 @@ def fill_unobserved_u(linker, n_pairs: float) -> list[str]:
     return filled
 
 
-def floor_collapsed_m(linker) -> list[str]:
+#: comparisons whose levels are ordered by similarity down to "nothing agrees" (:func:`floor_collapsed_m`); not
+#: ``same_organisation``, whose last level (two organisations) is no disagreement
+ORDERED_COMPARISONS = ("name", "date_of_birth")
+
+
+def floor_collapsed_m(linker, comparisons: Sequence[str] = ORDERED_COMPARISONS) -> list[str]:
     """m of a level raised where EM made it stronger evidence against one person than total disagreement.
 
     A level of partial agreement (both names within two edits, one close and the other
@@ -110,6 +115,10 @@ def floor_collapsed_m(linker) -> list[str]:
     ----------
     linker : splink.Linker
         The trained linker whose settings are changed in place.
+    comparisons : sequence of str
+        Output column names of the comparisons whose levels are ordered by similarity
+        (default :data:`ORDERED_COMPARISONS`): the constraint is wrong elsewhere (registered
+        by one organisation weighs against a match, two organisations slightly for it).
 
     Returns
     -------
@@ -117,6 +126,8 @@ def floor_collapsed_m(linker) -> list[str]:
     """
     raised = []
     for cc in linker._settings_obj.comparisons:
+        if cc.output_column_name not in comparisons:
+            continue
         levels = cc._comparison_levels_excluding_null
         last = levels[-1] if levels else None
         if last is None or not last._is_else_level:
