@@ -19,8 +19,11 @@ same person may be registered by several organisations, and more than once by on
    64:1183-1210): per identifier a comparison with ordered agreement levels, m
    (probability of the level among true matches) and u (among non-matches); the match
    weight is ``log2(prior odds) + sum log2(m/u)``. u is estimated by comparing random
-   record pairs (``max_pairs``, seeded), m by expectation–maximisation within blocks
-   (Winkler 1988; one session blocked on the date of birth, one on the names), the
+   record pairs (``max_pairs``, seeded; a level that none of them reaches gets 1 / pairs,
+   :func:`~darkfigure.linkage.splink_model.fill_unobserved_u`), m by expectation–maximisation
+   within blocks (Winkler 1988; one session blocked on the date of birth, one on the names;
+   a name or date level never weighs less than "nothing agrees",
+   :func:`~darkfigure.linkage.splink_model.floor_collapsed_m`), the
    prior odds from exact agreement on name and date of birth with an assumed recall.
    Exact agreement on a common value counts less than on a rare one (term-frequency
    adjustment, Winkler 1989; frequencies over distinct identities, see ``_tf_tables``).
