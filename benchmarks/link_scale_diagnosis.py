@@ -84,6 +84,40 @@ def _rule_cover(p: pd.DataFrame, rules, a: np.ndarray, b: np.ndarray) -> dict[st
     return out
 
 
+def namesake_bound(df: pd.DataFrame) -> dict[str, float]:
+    """An upper bound on pairwise recall where registrations without a date of birth meet indistinguishable namesakes.
+
+    A registration without a date of birth whose recorded names, sex, nationality,
+    covariates and registration year are shared by k persons (its own counted when
+    another of its registrations records the same) can be given to the right one of them
+    with probability at most 1/k, whatever the linkage: its true pairs are counted as
+    found with that probability, pairs of two dated registrations as found. The
+    registration year stands in for the registration date here because the synthetic
+    clearing house registers each person within one calendar year. Errors in the dated
+    pairs are ignored, so the bound is loose above and the pairs of undated registrations
+    with a typo make it loose below (their k is that of the misspelt name).
+
+    Returns the share of true pairs with an undated registration and the bound.
+    """
+    from darkfigure.linkage.quality import _cluster_pairs
+
+    cov = [c for c in ("sex", "nationality", "age", "exploitation") if c in df.columns]
+    key = df["first_name"].astype(str).str.lower().str.replace(" ", "") + "|" + \
+        df["surname"].astype(str).str.lower().str.replace(" ", "")
+    for c in cov:
+        key = key + "|" + df[c].astype(str)
+    key = key + "|" + df["registration_date"].astype(str).str[:4]
+    kc = pd.factorize(key)[0]
+    t = pd.factorize(df["true_person_id"])[0]
+    k = pd.DataFrame({"k": kc, "t": t}).drop_duplicates().groupby("k").size().reindex(kc).to_numpy()
+    und = df["date_of_birth"].isna().to_numpy() | (df["date_of_birth"].astype(str).str.strip() == "").to_numpy()
+    a, b = _cluster_pairs(t)
+    kk = np.where(und[a] & und[b], np.maximum(k[a], k[b]), np.where(und[a], k[a], np.where(und[b], k[b], 1)))
+    dated = ~und[a] & ~und[b]
+    return {"undated_share": float((~dated).mean()),
+            "bound": float((dated.sum() + (1.0 / kk[~dated]).sum()) / a.size)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=25.0)
@@ -91,9 +125,18 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--max-block", type=int, default=None)
     ap.add_argument("--examples", type=int, default=0, help="print this many missed pairs")
+    ap.add_argument("--bound-only", action="store_true", help="print the namesake bound on recall and stop")
     a = ap.parse_args()
 
     import bench_link
+
+    from darkfigure.linkage.prepare import _read_inputs as _read
+
+    bound = namesake_bound(_read(bench_link._data(a.scale))[0].reset_index(drop=True))
+    print(f"true pairs with a registration without a date of birth: {bound['undated_share']:.3f}; recall bound "
+          f"(undated among k indistinguishable namesake persons found with probability 1/k): {bound['bound']:.4f}")
+    if a.bound_only:
+        return
 
     from darkfigure.linkage import link
     from darkfigure.linkage.engines import MAX_BLOCK, cap_blocks
