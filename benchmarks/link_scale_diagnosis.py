@@ -94,8 +94,9 @@ def namesake_bound(df: pd.DataFrame) -> dict[str, float]:
     found with that probability, pairs of two dated registrations as found. The
     registration year stands in for the registration date here because the synthetic
     clearing house registers each person within one calendar year. Errors in the dated
-    pairs are ignored, so the bound is loose above and the pairs of undated registrations
-    with a typo make it loose below (their k is that of the misspelt name).
+    pairs are ignored (counted as found), and an undated registration with a typo or a
+    covariate recorded differently gets the small k of its misspelt key: both make the
+    bound looser, never tighter than what a linkage can reach.
 
     Returns the share of true pairs with an undated registration and the bound.
     """
