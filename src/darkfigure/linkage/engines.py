@@ -253,10 +253,15 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
         place = np.arange(n, dtype=np.int64)
 
     def new_column(codes_l: np.ndarray, codes_r: np.ndarray) -> int:
-        """Add the side columns (codes, -1 as null) and return their number."""
+        """Add the side columns (codes, -1 as null; 32-bit: a million registrations carry dozens) and return their
+        number."""
+        if max(codes_l.max(initial=-1), codes_r.max(initial=-1)) >= 2**31 - 1:
+            both, _ = pd.factorize(np.r_[codes_l, codes_r])  # -1 stays -1 (na sentinel only for NaN): re-marked
+            both = np.where(np.r_[codes_l, codes_r] >= 0, both, -1)
+            codes_l, codes_r = both[:n], both[n:]
         i = len(added) // 2
         for side, c in (("l", codes_l), ("r", codes_r)):
-            added[f"blk{side}{i}"] = pd.arrays.IntegerArray(np.maximum(c, 0), c < 0)
+            added[f"blk{side}{i}"] = pd.arrays.IntegerArray(np.maximum(c, 0).astype(np.int32), c < 0)
         return i
 
     def block_pairs(codes_l: np.ndarray, codes_r: np.ndarray, symmetric: bool) -> float:

@@ -429,8 +429,10 @@ def link(
         # the date-masked calibration learns from dated pairs far below the floor (their dates decided them)
         edges, lam = _edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior)
         if engine == "duckdb":
-            # the engine is done: its buffers (up to memory_limit) are freed before the clustering's arrays
+            # the engine is done: its buffers (up to memory_limit) and the blocking codes only it joined on are freed
+            # before the clustering's arrays
             _close(db_api, engine)
+            prep = prep.drop(columns=[c for c in prep.columns if c.startswith("blk")])
         if refit_prior:
             model["probability_two_random_records_match"] = lam
             notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
