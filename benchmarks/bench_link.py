@@ -99,8 +99,17 @@ def _data(scale: float) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
-def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None) -> None:
+def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None,
+           windows: bool = True) -> None:
     from darkfigure.linkage import link
+
+    if not windows:
+        import functools
+
+        import darkfigure.linkage.link as link_module
+        from darkfigure.linkage.engines import cap_blocks
+
+        link_module.cap_blocks = functools.partial(cap_blocks, windows=False)
 
     load0 = os.getloadavg()[0]
     samples: list[tuple[float, float]] = []
@@ -146,19 +155,23 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--max-block", type=int, default=None,
                     help="largest block of a cut blocking rule (default: link's MAX_BLOCK; 0: no cut)")
+    ap.add_argument("--no-windows", action="store_true",
+                    help="drop the large blocks of the rules for a missing date of birth instead of comparing them "
+                         "in sorted windows (engines.cap_blocks windows=False)")
     ap.add_argument("--child", nargs="*")
     a = ap.parse_args()
     if a.child is not None:
         from darkfigure.linkage.engines import MAX_BLOCK
 
         mb = MAX_BLOCK if a.max_block is None else (a.max_block or None)
-        _child(a.child, a.threads, a.memory_limit, mb)
+        _child(a.child, a.threads, a.memory_limit, mb, not a.no_windows)
         return
     files = _data(a.scale)
     runs = []
     for _ in range(a.repeat):
         cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
-               *(["--max-block", str(a.max_block)] if a.max_block is not None else []), "--child", *map(str, files)]
+               *(["--max-block", str(a.max_block)] if a.max_block is not None else []),
+               *(["--no-windows"] if a.no_windows else []), "--child", *map(str, files)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]
