@@ -248,8 +248,10 @@ def link(
         it yields at most this many record pairs (small registers; see ``_broad_rules``).
     max_block : int or None
         In a blocking rule that would generate more than a million record pairs, blocks of
-        more than this many registrations are dropped (large registers with recurring
-        names; :func:`~darkfigure.linkage.engines.cap_blocks`). None: never.
+        more than this many registrations are dropped, or, in the rules for a missing date
+        of birth, compared in windows of this many registrations sorted by registration
+        date (large registers with recurring names; :func:`~darkfigure.linkage.engines.cap_blocks`).
+        None: never.
     rename_organisations : dict, optional
         ``{organisation as written: name to use}``, applied before linkage (e.g.
         ``{"Politie": "police"}``: one organisation spelt two ways would otherwise be two
