@@ -59,7 +59,31 @@ covariates and the registration date as the only other evidence). Re-clustering 
 along F1 0.93 (threshold 0.3: 0.930/0.925; 0.7: 0.983/0.865), so the clustering is not the lever: the evidence
 for undated registrations is.
 
+With the large blocks of the rules for a missing date of birth compared in windows of 60 registrations sorted by
+registration day (two shifts) instead of dropped, and DuckDB closed before the clustering (2026-12-05, seed 1, one
+run at load 14.7, from ``/usr/bin/time -v``): 24.98M pairs scored (22.2M before); precision 0.9729, recall 0.8065
+(696,185 persons for 635,710); 600 CPU-s (531 user, 70 system) and wall 2,530 s (read 31, prepare 327, train 154,
+predict 1,908, cluster 65, assemble 38); peak 3.75 GB (3.94 GB maxrss from ``time``), now reached in predict
+(prepare 2.89, train 3.55, predict 3.75, cluster 3.68, assemble 3.29 GB): closing DuckDB took the clustering from
+4.26 to 3.68 GB. The windows gained 0.010 of recall for 0.003 of precision; the CPU seconds more than doubled, most
+of it in predict, where DuckDB wrote about 40 GB to its temporary folder (``time``: 78.8M blocks written) at
+memory_limit 2GB. Second run, the same code with the blocking codes as 32-bit integers and dropped with DuckDB before
+the clustering (load 12.2): the same linkage (24,983,639 pairs, 0.9729/0.8065); 456 CPU-s, wall 1,887 s (prepare 230,
+train 181, predict 1,367, cluster 52, assemble 29); peak 3.34 GB (train 3.19, predict 3.34, cluster 3.25 GB);
+DuckDB wrote about 15.6 GB to its temporary folder by the 29th minute. The windows' share of the CPU seconds is not
+separated from the machine's load (``--no-windows`` runs the dropped form; not run: its first attempt patched the
+wrong object and ran the windows).
+
+What bounds recall here (``link_scale_diagnosis.py --bound-only``): 19.1% of the true pairs have a registration
+without a date of birth; giving each such registration to the right one of the k persons who share its recorded
+names, sex, nationality, covariates and registration year with probability 1/k, and every dated pair as found, gives
+recall at most 0.964 at 1M (0.985 at 200k). Recall 0.95 at 1M thus needs nearly every dated pair and nearly every
+undated registration whose name and covariates are unique (72,367 of the 100,026 undated true pairs have k = 1);
+the 44,017 undated pairs scored 0.001-0.5 (how many of them have k = 1 was not measured) point to the evidence of
+covariates and registration date for undated pairs as the lever, more than blocking.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
+[--no-windows]
 """
 
 from __future__ import annotations
@@ -99,8 +123,18 @@ def _data(scale: float) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
-def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None) -> None:
+def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None,
+           windows: bool = True) -> None:
     from darkfigure.linkage import link
+
+    if not windows:
+        import functools
+
+        from darkfigure.linkage.engines import cap_blocks
+
+        # the module, not the function darkfigure.linkage exports under the same name
+        link_module = sys.modules["darkfigure.linkage.link"]
+        link_module.cap_blocks = functools.partial(cap_blocks, windows=False)
 
     load0 = os.getloadavg()[0]
     samples: list[tuple[float, float]] = []
@@ -146,19 +180,23 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--max-block", type=int, default=None,
                     help="largest block of a cut blocking rule (default: link's MAX_BLOCK; 0: no cut)")
+    ap.add_argument("--no-windows", action="store_true",
+                    help="drop the large blocks of the rules for a missing date of birth instead of comparing them "
+                         "in sorted windows (engines.cap_blocks windows=False)")
     ap.add_argument("--child", nargs="*")
     a = ap.parse_args()
     if a.child is not None:
         from darkfigure.linkage.engines import MAX_BLOCK
 
         mb = MAX_BLOCK if a.max_block is None else (a.max_block or None)
-        _child(a.child, a.threads, a.memory_limit, mb)
+        _child(a.child, a.threads, a.memory_limit, mb, not a.no_windows)
         return
     files = _data(a.scale)
     runs = []
     for _ in range(a.repeat):
         cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
-               *(["--max-block", str(a.max_block)] if a.max_block is not None else []), "--child", *map(str, files)]
+               *(["--max-block", str(a.max_block)] if a.max_block is not None else []),
+               *(["--no-windows"] if a.no_windows else []), "--child", *map(str, files)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]

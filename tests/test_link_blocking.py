@@ -72,7 +72,7 @@ def test_small_rules_are_untouched():
 def test_cut_rule_joins_exactly_the_pairs_of_the_small_blocks(rule, keys, null):
     p = _frame()
     max_block = 15
-    q, (new,), notes = cap_blocks(p, [rule], budget=0, max_block=max_block)
+    q, (new,), notes = cap_blocks(p, [rule], budget=0, max_block=max_block, windows=False)
     assert new != rule and "blkl0" in new and len(notes) == 1
     full = _brute(p, keys, null)
     got = _pairs(q, new)
@@ -93,6 +93,38 @@ def test_cut_rule_joins_exactly_the_pairs_of_the_small_blocks(rule, keys, null):
     # the common name's block was cut; something was kept
     assert any(p.loc[i, "sn"] == "nguyen" for i, _ in full) and not any(p.loc[i, "sn"] == "nguyen" for i, _ in got)
     assert got
+
+
+@pytest.mark.parametrize("rule,keys,null", [
+    ("l.dob is null and l.sn = r.sn", [("sn", "sn")], ("l", "dob")),
+    ("r.dob is null and l.sn = r.sn", [("sn", "sn")], ("r", "dob")),
+    ("l.dob is null and l.sn = r.sn2 and l.fn = r.fn", [("sn", "sn2"), ("fn", "fn")], ("l", "dob")),
+])
+def test_large_blocks_of_rules_for_a_missing_date_are_compared_in_sorted_windows(rule, keys, null):
+    """Rules with a null filter: small blocks whole; in a large block every pair at most max_block / 2 apart in
+    registration day, no more than 2 (max_block - 1) candidates per registration, nothing the uncut rule would not
+    join. A rule without a null filter is purged as before (one rule)."""
+    p = _frame().assign(reg_day=pd.array(np.random.default_rng(5).permutation(len(_frame())), dtype="Int64"))
+    max_block = 10
+    q, new, notes = cap_blocks(p, [rule], budget=0, max_block=max_block)
+    assert len(new) == 2 and len(notes) == 1 and "sorted windows" in notes[0]
+    full = _brute(p, keys, null)
+    got = _pairs(q, new[0]) | _pairs(q, new[1])
+    assert got <= full
+    q0, (purged,), _ = cap_blocks(p, [rule], budget=0, max_block=max_block, windows=False)
+    assert _pairs(q0, purged) <= got  # the small blocks are still compared whole
+    # the pairs of the common surname (a block of 80): the close ones in registration order are all joined
+    day = p["reg_day"].to_numpy(dtype=int)
+    ng = p.index[p["sn"] == "nguyen"].to_numpy()
+    rank = {i: k for k, i in enumerate(ng[np.argsort(day[ng])])}
+    close = {(i, j) for i, j in full if i in rank and j in rank and abs(rank[i] - rank[j]) <= max_block // 2}
+    if keys == [("sn", "sn")]:
+        close = {(i, j) for i, j in close if pd.isna(p.loc[i if null[0] == "l" else j, "dob"])}
+        assert close and close <= got
+        assert len(got & {(i, j) for i, j in full if i in rank and j in rank}) < len(close) * 3
+    per = pd.Series([x for pr in got for x in pr]).value_counts()
+    assert per.max() <= 2 * (max_block - 1)
+    assert len(cap_blocks(p, ["l.sn = r.sn"], budget=0, max_block=max_block)[1]) == 1
 
 
 def test_max_block_must_allow_a_pair():

@@ -164,9 +164,25 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
     return cl, cr
 
 
-def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAIRS, max_block: int = MAX_BLOCK
-               ) -> tuple[pd.DataFrame, list, list[str]]:
-    """Blocking rules with their largest blocks cut, so that the pairs they generate grow linearly with the register.
+def _window_ranks(codes: np.ndarray, member: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rank of each member entry within its block (codes) when the block is sorted by `order`; -1 for the others.
+
+    codes : int array (m,), the block of each entry (0 <= code < m + 1); member : bool (m,), the entries to rank;
+    order : int array (m,), distinct values in [0, m) (the entries' rank in the sort order over all entries).
+    """
+    idx = np.flatnonzero(member)
+    srt = idx[np.argsort(codes[idx].astype(np.int64) * (codes.size + 1) + order[idx])]
+    c = codes[srt]
+    start = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1] if srt.size else np.zeros(0, np.int64)
+    pos = np.arange(srt.size) - np.repeat(start, np.diff(np.r_[start, srt.size]))
+    out = np.full(codes.size, -1, dtype=np.int64)
+    out[srt] = pos
+    return out
+
+
+def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAIRS, max_block: int = MAX_BLOCK,
+               windows: bool = True, order: str | None = "reg_day") -> tuple[pd.DataFrame, list, list[str]]:
+    """Blocking rules with their largest blocks cut or windowed, so that their pairs grow linearly with the register.
 
     A rule that joins on keys (``l.a = r.b and ...``, optionally with ``l.c is null``)
     generates ``sum_v n_l(v) n_r(v)`` record pairs over its key values v (n_l, n_r: the
@@ -174,32 +190,47 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
     column). With names that recur (one first name + surname carried by hundreds of
     persons in a million registrations) a rule on names alone grows with the square of
     the register: 20M pairs for the pair of names at 1M registrations. When a rule's
-    count exceeds `budget`, the key values carried by more than `max_block` registrations
+    count exceeds `budget`, its key values carried by more than `max_block` registrations
     (on either side of the join; with a null filter, the side of all registrations) are
-    dropped from it, so that no registration meets more than `max_block` candidates in
-    one rule: the rule is rewritten to
-    join on integer codes of its key tuple (one column per side, added to `p`), null for
-    the dropped values. Pairs in those blocks are then compared only when another rule
-    brings them together (the rules with parts of the date of birth, whose blocks stay
-    small). What is lost is mostly registrations without a date of birth whose name is
-    carried by more than `max_block` registrations: these could not be linked with
-    confidence anyway (a one-to-one match among that many namesakes; see
-    :func:`~darkfigure.linkage.clustering.compete_missing_dates`); they stay separate and
-    count as missed links (estimated by ``unblocked_matches``). This is the "maximum
-    block size" device of large-scale blocking (Christen 2012, *Data Matching*, ch. 4.4;
-    Papadakis et al. 2020, ACM Comput. Surv. 53:31, "block purging").
+    not compared whole:
+
+    - a rule without a null filter drops them ("block purging", Papadakis et al. 2020,
+      ACM Comput. Surv. 53:31): its pairs there have a date of birth or both names, and
+      the other rules (parts of the date of birth, whose blocks stay small) compare them;
+    - a rule with a null filter (the rules for a registration without a date of birth,
+      the only ones that compare it) compares them in sorted windows when `windows` is
+      True: each large block is sorted by the column `order` (the registration day: one
+      person's registrations by several organisations mostly follow one case, namesakes'
+      do not) and cut into consecutive windows of `max_block` registrations, twice, the
+      second time shifted by half a window. Two registrations of one block at most
+      ``max_block / 2`` places apart in that order are always compared, farther ones
+      sometimes, and no registration meets more than ``2 (max_block - 1)`` candidates in
+      the rule (the sorted-neighbourhood method, Hernández & Stolfo 1995, *SIGMOD Record*
+      24:127-138, with fixed windows; Christen 2012, *Data Matching*, ch. 4.4).
+
+    The pairs left out are mostly of registrations without a date of birth whose name is
+    carried by far more than `max_block` registrations and that were registered far
+    apart: these could not be linked with confidence anyway (a one-to-one match among
+    that many namesakes; see :func:`~darkfigure.linkage.clustering.compete_missing_dates`);
+    they count as missed links (estimated by ``unblocked_matches``). A cut rule is
+    rewritten to join on integer codes of its key tuple (and window; one column per side,
+    added to `p`, null where the rule does not apply), a windowed one followed by a second
+    rule on the shifted windows.
 
     Parameters
     ----------
     p : DataFrame, shape (n_registrations, ...): the prepared registrations.
     rules : blocking rules (SQL strings or Splink ``block_on`` objects).
     budget : record pairs of a rule (upper bound) above which it is cut.
-    max_block : the largest block kept in a cut rule, in registrations.
+    max_block : the largest block compared whole in a cut rule, and the window's length, in registrations.
+    windows : compare the large blocks of rules with a null filter in sorted windows (True) or drop them (False).
+    order : column of `p` (numeric, nulls last) that sorts a large block; None or absent: the registration order.
 
     Returns
     -------
-    (p with the key-code columns ``blkl{i}``, ``blkr{i}`` added; the rules, cut ones rewritten, SQL strings or the
-    objects given; notes saying which rules were cut and how many pairs that removed)
+    (p with the key-code columns ``blkl{i}``, ``blkr{i}`` added; the rules, cut ones rewritten (with `windows`,
+    followed by their shifted-window rule), SQL strings or the objects given; notes saying which rules were cut and
+    how many pairs that left)
 
     Raises
     ------
@@ -212,6 +243,35 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
     cut: list[str] = []
     added: dict[str, pd.api.extensions.ExtensionArray] = {}
     cache: dict = {}
+    n = len(p)
+    # each registration's place in the sort order (nulls last, ties by registration order)
+    if order is not None and order in p.columns:
+        o = pd.to_numeric(p[order], errors="coerce").astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+        place = np.empty(n, dtype=np.int64)
+        place[np.argsort(o, kind="stable")] = np.arange(n)
+    else:
+        place = np.arange(n, dtype=np.int64)
+
+    def new_column(codes_l: np.ndarray, codes_r: np.ndarray) -> int:
+        """Add the side columns (codes, -1 as null; 32-bit: a million registrations carry dozens) and return their
+        number."""
+        if max(codes_l.max(initial=-1), codes_r.max(initial=-1)) >= 2**31 - 1:
+            both, _ = pd.factorize(np.r_[codes_l, codes_r])  # -1 stays -1 (na sentinel only for NaN): re-marked
+            both = np.where(np.r_[codes_l, codes_r] >= 0, both, -1)
+            codes_l, codes_r = both[:n], both[n:]
+        i = len(added) // 2
+        for side, c in (("l", codes_l), ("r", codes_r)):
+            added[f"blk{side}{i}"] = pd.arrays.IntegerArray(np.maximum(c, 0).astype(np.int32), c < 0)
+        return i
+
+    def block_pairs(codes_l: np.ndarray, codes_r: np.ndarray, symmetric: bool) -> float:
+        """Record pairs of a join on codes (-1: none), as _pair counts above."""
+        a = pd.Series(codes_l[codes_l >= 0]).value_counts()
+        if symmetric:
+            return float((a * (a - 1) / 2).sum())
+        b = pd.Series(codes_r[codes_r >= 0]).value_counts()
+        return float((a * b.reindex(a.index, fill_value=0)).sum())
+
     for rule in rules:
         sql = _rule_sql(rule)
         parsed = _parse_rule(sql)
@@ -220,8 +280,8 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
             continue
         keys, null = parsed
         cl, cr = _side_codes(p, keys, cache)
-        ml = np.ones(len(p), dtype=bool) if null is None or null[0] == "r" else p[null[1]].isna().to_numpy()
-        mr = np.ones(len(p), dtype=bool) if null is None or null[0] == "l" else p[null[1]].isna().to_numpy()
+        ml = np.ones(n, dtype=bool) if null is None or null[0] == "r" else p[null[1]].isna().to_numpy()
+        mr = np.ones(n, dtype=bool) if null is None or null[0] == "l" else p[null[1]].isna().to_numpy()
         size = int(max(cl.max(initial=-1), cr.max(initial=-1))) + 1
         nl = np.bincount(cl[ml & (cl >= 0)], minlength=size).astype(float)
         nr = np.bincount(cr[mr & (cr >= 0)], minlength=size).astype(float)
@@ -233,17 +293,41 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
         # the candidates a registration meets in the block: all of it, or the other side's registrations (with
         # a null filter, all registrations that carry the value face each one lacking the filtered column)
         drop = (nl if symmetric else np.maximum(nl, nr)) > max_block
-        i = len(added) // 2
-        for side, c in (("l", cl), ("r", cr)):
-            keep = (c >= 0) & ~drop[np.maximum(c, 0)]
-            added[f"blk{side}{i}"] = pd.arrays.IntegerArray(np.where(keep, c, 0), ~keep)
+        sl = np.where(ml & (cl >= 0), cl, -1)
+        sr = np.where(mr & (cr >= 0), cr, -1)
+        big_l, big_r = (sl >= 0) & drop[np.maximum(sl, 0)], (sr >= 0) & drop[np.maximum(sr, 0)]
         filt = f"{null[0]}.{null[1]} is null and " if null is not None else ""
-        out.append(f"{filt}l.blkl{i} = r.blkr{i}")
-        cut.append(f"{sql} ({pairs.sum():,.0f} -> {pairs[~drop].sum():,.0f} pairs, {int(drop.sum()):,} blocks "
-                   f"of more than {max_block} registrations dropped)")
+        if not windows or null is None:
+            i = new_column(np.where(big_l, -1, sl), np.where(big_r, -1, sr))
+            out.append(f"{filt}l.blkl{i} = r.blkr{i}")
+            cut.append(f"{sql} ({pairs.sum():,.0f} -> {pairs[~drop].sum():,.0f} pairs, {int(drop.sum()):,} blocks "
+                       f"of more than {max_block} registrations dropped)")
+            continue
+        # rank the registrations of each large block by `order`: over the registrations themselves when both sides
+        # are one set of columns (a registration's left and right entries are one), else over all entries
+        if all(a == b for a, b in keys):
+            r = _window_ranks(np.maximum(cl, 0), big_l | big_r, place)
+            rl, rr = np.where(big_l, r, -1), np.where(big_r, r, -1)
+        else:
+            r = _window_ranks(np.r_[np.maximum(cl, 0), np.maximum(cr, 0)], np.r_[big_l, big_r],
+                              np.r_[2 * place, 2 * place + 1])
+            rl, rr = r[:n], r[n:]
+        new = []
+        for shift in (0, max_block // 2):
+            # (block, window) as one code: small blocks whole in the unshifted rule, absent from the shifted one
+            wl = np.where(big_l, (rl + shift) // max_block, 0 if shift == 0 else -1)
+            wr = np.where(big_r, (rr + shift) // max_block, 0 if shift == 0 else -1)
+            ckl = np.where((sl >= 0) & (wl >= 0), sl.astype(np.int64) * (n + 1) + np.maximum(wl, 0), -1)
+            ckr = np.where((sr >= 0) & (wr >= 0), sr.astype(np.int64) * (n + 1) + np.maximum(wr, 0), -1)
+            i = new_column(ckl, ckr)
+            out.append(f"{filt}l.blkl{i} = r.blkr{i}")
+            new.append(block_pairs(ckl, ckr, symmetric))
+        cut.append(f"{sql} ({pairs.sum():,.0f} -> {pairs[~drop].sum():,.0f} pairs in whole blocks + "
+                   f"{sum(new) - pairs[~drop].sum():,.0f} in sorted windows of {int(drop.sum()):,} blocks "
+                   f"of more than {max_block} registrations)")
     notes = []
     if cut:
         p = p.assign(**added)
-        notes.append(f"blocking rules cut to blocks of at most {max_block} registrations (large register): "
-                     + "; ".join(cut))
+        notes.append(f"blocking rules cut to blocks of at most {max_block} registrations (large register; "
+                     "larger ones dropped, or compared in windows sorted by registration date): " + "; ".join(cut))
     return p, out, notes

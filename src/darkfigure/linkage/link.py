@@ -258,8 +258,10 @@ def link(
         it yields at most this many record pairs (small registers; see ``_broad_rules``).
     max_block : int or None
         In a blocking rule that would generate more than a million record pairs, blocks of
-        more than this many registrations are dropped (large registers with recurring
-        names; :func:`~darkfigure.linkage.engines.cap_blocks`). None: never.
+        more than this many registrations are dropped, or, in the rules for a missing date
+        of birth, compared in windows of this many registrations sorted by registration
+        date (large registers with recurring names; :func:`~darkfigure.linkage.engines.cap_blocks`).
+        None: never.
     rename_organisations : dict, optional
         ``{organisation as written: name to use}``, applied before linkage (e.g.
         ``{"Politie": "police"}``: one organisation spelt two ways would otherwise be two
@@ -456,6 +458,11 @@ def link(
         masked = calibration
         # the date-masked calibration learns from dated pairs far below the floor (their dates decided them)
         edges, lam = _edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior)
+        if engine == "duckdb":
+            # the engine is done: its buffers (up to memory_limit) and the blocking codes only it joined on are freed
+            # before the clustering's arrays
+            _close(db_api, engine)
+            prep = prep.drop(columns=[c for c in prep.columns if c.startswith("blk")])
         if refit_prior:
             model["probability_two_random_records_match"] = lam
             notes.append(f"prior match probability re-estimated over all record pairs: {lam0:.3g} -> {lam:.3g}")
