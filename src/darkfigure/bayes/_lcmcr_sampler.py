@@ -286,18 +286,14 @@ def _chain_kernel(
                 linear = False
                 acc = math.log(R)
             if linear:
+                # V_k = G1 / (G1 + G2), G1 ~ Gamma(1 + nk), G2 ~ Gamma(b), also for an empty class (nk = 0):
+                # Marsaglia-Tsang needs no logarithm on its fast path, inversion a log, an exp and an expm1
                 haslog[k] = False
-                if nk == 0:  # V_k ~ Beta(1, b) by inversion: 1 - V = U^(1/b)
-                    u, st = _uniform_r(st)
-                    l1m = math.log(1.0 - u) / b
-                    nu[k] = -math.expm1(l1m) * R
-                    R *= math.exp(l1m)
-                else:  # V_k = G1 / (G1 + G2), G1 ~ Gamma(1 + nk), G2 ~ Gamma(b)
-                    g1, st = _gamma_int_r(st, 1 + nk)
-                    g2, st = _gamma_r(st, b)
-                    sg = g1 + g2
-                    nu[k] = g1 / sg * R
-                    R *= g2 / sg
+                g1, st = _gamma_int_r(st, 1 + nk)
+                g2, st = _gamma_r(st, b)
+                sg = g1 + g2
+                nu[k] = g1 / sg * R
+                R *= g2 / sg
                 continue
             haslog[k] = True
             if nk == 0:
