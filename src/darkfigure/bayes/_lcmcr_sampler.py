@@ -295,22 +295,33 @@ def _chain_kernel(
                 nu[k] = g1 / sg * R
                 R *= g2 / sg
                 continue
-            haslog[k] = True
             if nk == 0:
-                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest).
+                # R = exp(acc) is carried along: while it is above 1e-250, nu_k = V R (and V >= ~1e-16) is a
+                # normal number, so log nu_k is left to be taken where needed (haslog False); 1 - V = exp(l1m)
+                # gives V = 1 - exp(l1m) without cancellation below l1m = -log 2, expm1 above
                 u, st = _uniform_r(st)
                 l1m = math.log(1.0 - u) / (alpha + rest)
-                v = -math.expm1(l1m)
-                log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                e = math.exp(l1m)
+                v = 1.0 - e if l1m < -0.6931471805599453 else -math.expm1(l1m)
+                if R > 1e-250:
+                    haslog[k] = False
+                    nu[k] = v * R
+                else:
+                    haslog[k] = True
+                    log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                    nu[k] = math.exp(log_nu[k])
                 acc += l1m
-                nu[k] = math.exp(log_nu[k])
+                R *= e
                 continue
+            haslog[k] = True
             lg1, st = _log_gamma_variate_r(st, 1.0 + nk)
             lg2, st = _log_gamma_variate_r(st, alpha + rest)
             mx = max(lg1, lg2)
             ls = mx + math.log(math.exp(lg1 - mx) + math.exp(lg2 - mx))
             log_nu[k] = lg1 - ls + acc
             acc += lg2 - ls
+            R = math.exp(acc)
             nu[k] = math.exp(log_nu[k])
         if linear:
             nu[K - 1] = R
