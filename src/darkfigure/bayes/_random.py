@@ -1,8 +1,8 @@
 """Random numbers for the LCMCR sampler (:mod:`darkfigure.bayes.lcmcr`), compiled with numba.
 
 xoshiro256++ (Blackman & Vigna 2021) with the exact distributions named at each function: ziggurat
-normal and Marsaglia-Tsang gamma (2000), Hoermann's BTRS binomial and PTRS Poisson (1993), Beta by
-inversion or a ratio of gammas. ``lcmcr`` imports them at module level so its jitted sampler calls them (numba
+normal and Marsaglia-Tsang gamma (2000), Hoermann's BTRS binomial and PTRS Poisson (1993), Beta as a
+ratio of gammas. ``lcmcr`` imports them at module level so its jitted sampler calls them (numba
 ``cache=True`` on both sides).
 
 Every generator comes twice. ``_xxx_r(st, ...)`` takes the xoshiro256++ state as a tuple of four uint64 words and
