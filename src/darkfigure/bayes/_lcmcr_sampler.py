@@ -32,7 +32,7 @@ _MAX_REJECTIONS = 100_000
 
 
 # ----------------------------------------------------------------------------- sampler
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
     """Draw ``out ~ Multinomial(n, p / sum(p))`` in place, visiting the classes in `order`; return the random
     state. `suffix`: scratch of length K + 1.
@@ -41,7 +41,8 @@ def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - 
     the largest p first is fastest. While more than ``_SMALL`` persons remain: a binomial per class;
     then one categorical draw per person, by inverse CDF on the suffix sums (summed from the smallest p, no
     cancellation): a person with ``w = S_i (1 - U)`` goes to the first class t with ``S_{t+1} < w``, which
-    never picks a class with p = 0 since w > 0."""
+    never picks a class with p = 0 since w > 0. The suffix sums do not increase, so t - i is the number of
+    ``S_l >= w`` for l > i: counted without branches (a search loop's exit is a mispredicted branch per person)."""
     K = p.shape[0]
     acc = 0.0
     suffix[K] = 0.0
@@ -59,8 +60,8 @@ def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - 
                 u, st = _uniform_r(st)
                 w = si * (1.0 - u)
                 t = i
-                while w <= suffix[t + 1]:
-                    t += 1
+                for q in range(i + 1, K):
+                    t += suffix[q] >= w
                 out[order[t]] += 1
             return st
         if suffix[i] <= 0.0:
@@ -117,15 +118,34 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             c += 1
         common[i] = c
     pref = np.empty((J + 1, K))
+    # bit[m, j]: 1 if pattern m is on list j; the lists of pattern m: on_idx[on_ptr[m]:on_ptr[m + 1]]
+    bit = np.zeros((M, J), dtype=np.int64)
+    on_ptr = np.zeros(M + 1, dtype=np.int64)
+    for m in range(M):
+        on_ptr[m + 1] = on_ptr[m]
+        for j in range(J):
+            if cells[m, j] != 0:
+                bit[m, j] = 1
+                on_ptr[m + 1] += 1
+    on_idx = np.empty(on_ptr[M], dtype=np.int64)
+    for m in range(M):
+        c = on_ptr[m]
+        for j in range(J):
+            if cells[m, j] != 0:
+                on_idx[c] = j
+                c += 1
+    # cnt[m, k]: persons of pattern m in class k this iteration; the totals per class and list are summed
+    # from it once per iteration (rows of K, vectorised) rather than per pattern and list
+    cnt = np.zeros((M, K), dtype=np.int64)
+    outk = np.zeros(K, dtype=np.int64)
     haslog = np.ones(K, dtype=np.bool_)  # log_nu[k] is set (else only nu[k], which is then far from underflow)
-    outk = np.empty(K, dtype=np.int64)
     n0_trace = np.empty(samples, dtype=np.int64)
     alpha_trace = np.empty(samples)
     kstar_trace = np.empty(samples, dtype=np.int64)
-    diverged = 0
-    capped = 0
-    st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
-
+    scratch_tab = np.empty((J, 2, K))
+    scratch_f = np.empty(K)
+    scratch_i = np.empty(K, dtype=np.int64)
+    scratch_b = np.empty(K, dtype=np.bool_)
     # start (as LCMCR's Initializes): marginal frequencies, alpha = 0.3 / K, weights 0.9 / 0.1
     for j in range(J):
         c = 0
@@ -145,59 +165,108 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
     for k in range(K):
         log_nu[k] = math.log(nu[k])
     alpha = 0.3 / K
+
+    diverged, capped = _chain_kernel(
+        freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, n, alpha, tab, nu, log_nu,
+        count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk,
+        haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b)
+    return n0_trace, alpha_trace, kstar_trace, diverged, capped
+
+
+# no reference counting in the kernel (_nrt=False): the arrays are the caller's, allocated once; numba otherwise
+# increments and decrements (atomically) an array's count around helper calls inside the loops
+@njit(cache=True, nogil=True, _nrt=False)
+def _chain_kernel(
+    freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, n, alpha, tab, nu, log_nu, count0,
+    ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk, haslog,
+    n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b
+):  # pragma: no cover - compiled
+    """The iterations of :func:`_run_chain` on its arrays (every one allocated there); return the divergence flag
+    and the number of capped draws. `n`: persons observed; `alpha`: the starting concentration."""
+    M = freq.shape[0]
+    J = tab.shape[0]
+    diverged = 0
+    capped = 0
     n0 = 0
+    st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
 
     total_iter = warmup + burnin + samples * thinning
     kept = 0
     for it in range(total_iter):
         # 1. classes of the observed, per pattern
         for k in range(K):
-            tot[k] = 0
-            for j in range(J):
-                ones[j, k] = 0
-        for k in range(K):
             pref[0, k] = nu[k]
         for i in range(M):
             m = visit[i]
             for j in range(common[i] if i > 0 else 0, J):
-                x = 1 if cells[m, j] != 0 else 0
+                x = bit[m, j]
                 for k in range(K):
                     pref[j + 1, k] = pref[j, k] * tab[j, x, k]
-            for k in range(K):
-                prob[k] = pref[J, k]
+            # the most probable class first (the first of equal ones), then the class order (which the
+            # stick-breaking prior keeps roughly decreasing): a full sort per pattern cost more than it saved
             tot_p = 0.0
+            best = 0
+            pb = -1.0
             for k in range(K):
-                tot_p += prob[k]
+                v = pref[J, k]
+                prob[k] = v
+                tot_p += v
+                if v > pb:
+                    pb = v
+                    best = k
             if not tot_p > 1e-280:  # underflow: redo on the log scale
                 mx = -np.inf
                 for k in range(K):
                     lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
                     for j in range(J):
-                        lp += math.log(tab[j, 1 if cells[m, j] != 0 else 0, k])
+                        lp += math.log(tab[j, bit[m, j], k])
                     logp[k] = lp
                     if lp > mx:
                         mx = lp
                 for k in range(K):
                     prob[k] = math.exp(logp[k] - mx)
-            # the most probable class first, then the class order (which the stick-breaking prior keeps
-            # roughly decreasing): a full sort per pattern cost more than it saved
-            best = 0
-            for k in range(1, K):
-                if prob[k] > prob[best]:
-                    best = k
+                best = 0
+                for k in range(1, K):
+                    if prob[k] > prob[best]:
+                        best = k
+            c = freq[m]
+            if c <= _SMALL:
+                # few persons: one categorical draw each, in the class order (no binomials, so no ordering)
+                acc = 0.0
+                suffix[K] = 0.0
+                for k in range(K - 1, -1, -1):
+                    cnt[m, k] = 0
+                    acc += prob[k]
+                    suffix[k] = acc
+                for _ in range(c):
+                    u, st = _uniform_r(st)
+                    w = acc * (1.0 - u)
+                    t = 0
+                    for q in range(1, K):
+                        t += suffix[q] >= w
+                    cnt[m, t] += 1
+                continue
             order[0] = best
-            i = 1
+            i2 = 1
             for k in range(K):
                 if k != best:
-                    order[i] = k
-                    i += 1
-            st = _multinomial_ordered_r(st, freq[m], prob, order, suffix, outk)
+                    order[i2] = k
+                    i2 += 1
+            st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
             for k in range(K):
-                tot[k] += outk[k]
-            for j in range(J):
-                if cells[m, j] != 0:
-                    for k in range(K):
-                        ones[j, k] += outk[k]
+                cnt[m, k] = outk[k]
+        for k in range(K):
+            tot[k] = 0
+        for j in range(J):
+            for k in range(K):
+                ones[j, k] = 0
+        for m in range(M):
+            for k in range(K):
+                tot[k] += cnt[m, k]
+            for c in range(on_ptr[m], on_ptr[m + 1]):
+                j = on_idx[c]
+                for k in range(K):
+                    ones[j, k] += cnt[m, k]
         # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
         for j in range(J):
             for k in range(K):
@@ -217,35 +286,42 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
                 linear = False
                 acc = math.log(R)
             if linear:
+                # V_k = G1 / (G1 + G2), G1 ~ Gamma(1 + nk), G2 ~ Gamma(b), also for an empty class (nk = 0):
+                # Marsaglia-Tsang needs no logarithm on its fast path, inversion a log, an exp and an expm1
                 haslog[k] = False
-                if nk == 0:  # V_k ~ Beta(1, b) by inversion: 1 - V = U^(1/b)
-                    u, st = _uniform_r(st)
-                    l1m = math.log(1.0 - u) / b
-                    nu[k] = -math.expm1(l1m) * R
-                    R *= math.exp(l1m)
-                else:  # V_k = G1 / (G1 + G2), G1 ~ Gamma(1 + nk), G2 ~ Gamma(b)
-                    g1, st = _gamma_int_r(st, 1 + nk)
-                    g2, st = _gamma_r(st, b)
-                    sg = g1 + g2
-                    nu[k] = g1 / sg * R
-                    R *= g2 / sg
+                g1, st = _gamma_int_r(st, 1 + nk)
+                g2, st = _gamma_r(st, b)
+                sg = g1 + g2
+                nu[k] = g1 / sg * R
+                R *= g2 / sg
                 continue
-            haslog[k] = True
             if nk == 0:
-                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest)
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest).
+                # R = exp(acc) is carried along: while it is above 1e-250, nu_k = V R (and V >= ~1e-16) is a
+                # normal number, so log nu_k is left to be taken where needed (haslog False); 1 - V = exp(l1m)
+                # gives V = 1 - exp(l1m) without cancellation below l1m = -log 2, expm1 above
                 u, st = _uniform_r(st)
                 l1m = math.log(1.0 - u) / (alpha + rest)
-                v = -math.expm1(l1m)
-                log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                e = math.exp(l1m)
+                v = 1.0 - e if l1m < -0.6931471805599453 else -math.expm1(l1m)
+                if R > 1e-250:
+                    haslog[k] = False
+                    nu[k] = v * R
+                else:
+                    haslog[k] = True
+                    log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
+                    nu[k] = math.exp(log_nu[k])
                 acc += l1m
-                nu[k] = math.exp(log_nu[k])
+                R *= e
                 continue
+            haslog[k] = True
             lg1, st = _log_gamma_variate_r(st, 1.0 + nk)
             lg2, st = _log_gamma_variate_r(st, alpha + rest)
             mx = max(lg1, lg2)
             ls = mx + math.log(math.exp(lg1 - mx) + math.exp(lg2 - mx))
             log_nu[k] = lg1 - ls + acc
             acc += lg2 - ls
+            R = math.exp(acc)
             nu[k] = math.exp(log_nu[k])
         if linear:
             nu[K - 1] = R
@@ -305,11 +381,28 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
                     order[j + 1] = order[j]
                     j -= 1
                 order[j + 1] = key
-            tab[:, :, :] = tab[:, :, order]
-            nu[:] = nu[order]
-            log_nu[:] = log_nu[order]
-            haslog[:] = haslog[order]
-            count0[:] = count0[order]
+            for j in range(J):
+                for x in range(2):
+                    for k in range(K):
+                        scratch_tab[j, x, k] = tab[j, x, order[k]]
+                    for k in range(K):
+                        tab[j, x, k] = scratch_tab[j, x, k]
+            for k in range(K):
+                scratch_f[k] = nu[order[k]]
+            for k in range(K):
+                nu[k] = scratch_f[k]
+            for k in range(K):
+                scratch_f[k] = log_nu[order[k]]
+            for k in range(K):
+                log_nu[k] = scratch_f[k]
+            for k in range(K):
+                scratch_b[k] = haslog[order[k]]
+            for k in range(K):
+                haslog[k] = scratch_b[k]
+            for k in range(K):
+                scratch_i[k] = count0[order[k]]
+            for k in range(K):
+                count0[k] = scratch_i[k]
         # keep
         done = it + 1 - warmup - burnin
         if done > 0 and done % thinning == 0:
@@ -322,7 +415,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             kstar_trace[kept] = ks
             kept += 1
     _store(s, st)
-    return n0_trace, alpha_trace, kstar_trace, diverged, capped
+    return diverged, capped
 
 
 def warm_up() -> None:

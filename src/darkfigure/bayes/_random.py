@@ -1,8 +1,8 @@
 """Random numbers for the LCMCR sampler (:mod:`darkfigure.bayes.lcmcr`), compiled with numba.
 
 xoshiro256++ (Blackman & Vigna 2021) with the exact distributions named at each function: ziggurat
-normal and Marsaglia-Tsang gamma (2000), Hoermann's BTRS binomial and PTRS Poisson (1993), Beta by
-inversion or a ratio of gammas. ``lcmcr`` imports them at module level so its jitted sampler calls them (numba
+normal and Marsaglia-Tsang gamma (2000), Hoermann's BTRS binomial and PTRS Poisson (1993), Beta as a
+ratio of gammas. ``lcmcr`` imports them at module level so its jitted sampler calls them (numba
 ``cache=True`` on both sides).
 
 Every generator comes twice. ``_xxx_r(st, ...)`` takes the xoshiro256++ state as a tuple of four uint64 words and
@@ -185,19 +185,12 @@ def _gamma_int_r(st, m):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _beta_pair_r(st, a, b):  # pragma: no cover - compiled
     """``(X, 1 - X, st)`` for X ~ Beta(1 + a, 1 + b), a, b whole numbers >= 0, each computed directly
-    (no 1 - X cancellation). With a = b = 0 (an empty latent class) X = U; with a = 0 (or b = 0) by
-    inversion, ``1 - X = U^(1/(1 + b))``; else as ``G_a / (G_a + G_b)`` of two gamma variates."""
+    (no 1 - X cancellation). With a = b = 0 (an empty latent class) X = U; else as ``G_a / (G_a + G_b)``
+    of two gamma variates (Marsaglia-Tsang, no logarithm on its fast path: an inversion
+    ``1 - X = U^(1/(1 + b))`` for a = 0 needs a log, an exp and an expm1, which cost twice as much)."""
     if a == 0 and b == 0:  # Beta(1, 1); 1 - U is exact on the 2^-53 grid
         u, st = _uniform_r(st)
         return u, 1.0 - u, st
-    if a == 0:
-        u, st = _uniform_r(st)
-        t = math.log(1.0 - u) / (1.0 + b)
-        return -math.expm1(t), math.exp(t), st
-    if b == 0:
-        u, st = _uniform_r(st)
-        t = math.log(1.0 - u) / (1.0 + a)
-        return math.exp(t), -math.expm1(t), st
     x, st = _gamma_int_r(st, 1 + a)
     y, st = _gamma_int_r(st, 1 + b)
     return x / (x + y), y / (x + y), st
@@ -217,13 +210,27 @@ def _log_gamma_variate_r(st, shape):  # pragma: no cover - compiled
 
 #: 1 / k for k < 256 (k = 0 unused): the steps of the binomial inversion
 _INV = np.concatenate([[0.0], 1.0 / np.arange(1, 256)])
+#: log k! for k < 256, exact (math.lgamma); above, Stirling's series (:func:`_log_factorial`)
+_LOG_FACT = np.array([math.lgamma(k + 1.0) for k in range(256)])
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
+def _log_factorial(k):  # pragma: no cover - compiled
+    """log k! for a whole number k >= 0 (float): a table below 256, else Stirling's series to the k^-5 term
+    (truncation error below 1 / (1260 k^5) < 1e-15 at k = 256), one log instead of an lgamma call."""
+    if k < 256.0:
+        return _LOG_FACT[np.int64(k)]
+    x = k + 1.0
+    r = 1.0 / (x * x)
+    return (x - 0.5) * math.log(x) - x + _HALF_LOG_2PI + (1.0 / 12.0 - (1.0 / 360.0 - r / 1260.0) * r) / x
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _binomial_r(st, n, p):  # pragma: no cover - compiled
     """Binomial(n, p) for n >= 0: inversion when min(p, 1 - p) n < 10, else Hoermann's BTRS
     (1993, J. Comput. Appl. Math. 46:101, transformed rejection with squeeze; the constants of the
-    slow test are computed only when a draw reaches it)."""
+    slow test are computed only when a draw reaches it, its log-factorials by :func:`_log_factorial`)."""
     if n <= 0 or p <= 0.0:
         return np.int64(0), st
     if p >= 1.0:
@@ -231,16 +238,22 @@ def _binomial_r(st, n, p):  # pragma: no cover - compiled
     flip = p > 0.5
     q = 1.0 - p if flip else p  # success probability used, <= 1/2
     k = np.int64(0)
-    if n * q < 10.0:
+    nq = n * q
+    if nq < 10.0:
         # inversion from 0 (numpy's algorithm): expected n q + 1 steps; the ratio of successive
-        # probabilities (n - k + 1) q / (k r) as a / k - s with 1 / k from a table (no division per step)
+        # probabilities (n - k + 1) q / (k r) as a / k - s with 1 / k from a table (no division per step).
+        # P(0) = (1 - q)^n >= 1 - n q (Bernoulli's inequality), so u < 1 - n q is a 0 without computing P(0).
+        u, st = _uniform_r(st)
+        if u < 1.0 - nq:
+            return (n if flip else np.int64(0)), st
         r = 1.0 - q
         sr = q / r
         a1 = (n + 1) * sr
         qn = math.exp(n * math.log1p(-q))
-        bound = min(float(n), n * q + 10.0 * math.sqrt(n * q * r + 1.0))
+        bound = float(n)
+        if bound > 30.0:  # a guard against rounding; only steps beyond n q + 10 sd ever test it
+            bound = min(bound, nq + 10.0 * math.sqrt(nq * r + 1.0))
         px = qn
-        u, st = _uniform_r(st)
         while u > px:
             k += 1
             if k > bound:
@@ -251,10 +264,10 @@ def _binomial_r(st, n, p):  # pragma: no cover - compiled
                 u -= px
                 px *= (a1 * _INV[k] if k < 256 else a1 / k) - sr
     else:
-        spq = math.sqrt(n * q * (1.0 - q))
+        spq = math.sqrt(nq * (1.0 - q))
         b = 1.15 + 2.53 * spq
         a = -0.0873 + 0.0248 * b + 0.01 * q
-        c = n * q + 0.5
+        c = nq + 0.5
         vr = 0.92 - 4.2 / b
         alpha = 0.0
         lpq = 0.0
@@ -276,11 +289,11 @@ def _binomial_r(st, n, p):  # pragma: no cover - compiled
                 alpha = (2.83 + 5.1 / b) * spq
                 lpq = math.log(q / (1.0 - q))
                 m = math.floor((n + 1) * q)
-                h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
+                h = _log_factorial(m) + _log_factorial(n - m)
                 ready = True
             # log f(k) / f(m) against the hat (Hoermann's step 3)
             v = v * alpha / (a / (us * us) + b)
-            if v > 0.0 and math.log(v) <= h - math.lgamma(kf + 1.0) - math.lgamma(n - kf + 1.0) + (kf - m) * lpq:
+            if v > 0.0 and math.log(v) <= h - _log_factorial(kf) - _log_factorial(n - kf) + (kf - m) * lpq:
                 k = np.int64(kf)
                 break
     return (n - k if flip else k), st

@@ -37,9 +37,9 @@ the cost of an iteration depends on the number of observed patterns, lists and c
 on N (as in the R package). The counts of a pattern are a chain of binomials over the classes (each
 count from its conditional given those before: the same distribution in any order), the pattern's most
 probable class first and then the class order, switching to categorical draws (inverse CDF on suffix
-sums) once at most 16 persons remain. Patterns are visited in lexicographic order so that the products
-over a shared prefix of lists are reused. A list probability whose class has nobody on (or nobody off) the
-list is a Beta(1, b) draw, taken by inversion; in an empty class a uniform.
+sums) once at most 16 persons remain (a pattern of at most 16 persons is drawn that way from the start).
+Patterns are visited in lexicographic order so that the products over a shared prefix of lists are reused.
+A list probability is a ratio of two gamma variates; in an empty class a uniform.
 
 Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
 iterations with ``alpha = 0.3 / K`` held fixed; classes then reordered by decreasing weight;
