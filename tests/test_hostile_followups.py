@@ -69,12 +69,15 @@ def test_a_dark_figure_of_minus_zero_prints_as_zero():
     assert _fmt(1234.4) == "1,234"
 
 
-def test_everyone_on_every_list_gives_n_hat_equal_to_the_observed_without_a_false_warning(tmp_path, cli):
+def test_everyone_on_every_list_is_not_identified_without_a_false_warning(tmp_path, cli):
+    # every list registered every observed person: N̂ = n is forced by the model, not estimated (tester 7, 8),
+    # so the run says not identified (exit 3, no N̂ in estimates.csv) and no rounding noise is reported as N̂ < n
     data = _table(tmp_path / "all.csv", ["1,1,1,500"])
-    out = cli(["estimate", data, "--ci", "none", "--out", tmp_path / "o"], code=0)
+    out = cli(["estimate", data, "--ci", "none", "--out", tmp_path / "o"], code=3,
+              says=["registered every observed person"])
     assert "-0" not in out
     est = pd.read_csv(tmp_path / "o" / "estimates.csv")
-    assert est.loc[0, "nhat"] >= 500  # rounding error of the fit is not reported as N̂ < n
+    assert pd.isna(est.loc[0, "nhat"]) and est.loc[0, "status"] == "not identified"
     assert "below the number observed" not in out
 
 
