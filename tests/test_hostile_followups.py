@@ -118,3 +118,18 @@ def test_year_named_apart_from_the_covariates_as_mse_does(cli):
     e = estimate("cruyff_simdat", covariates=["X1", "X2", "X3", "X4"], year="Y", year_degree=2, search="cruyff",
                  ci="none")
     assert "Y" in e.histories.covariates
+
+
+def test_two_identical_lists_are_named(tmp_path, cli):
+    # tester 7, 27: a list exported twice was left to the MLE-existence warning
+    from darkfigure.datasets import load_frame
+    from darkfigure.report import explain
+
+    d = load_frame("kosovo_1999")
+    d["HRW2"] = d["HRW"]
+    d.to_csv(tmp_path / "twice.csv", index=False)
+    cli(["estimate", tmp_path / "twice.csv", "--ci", "profile"], code=None,
+        says=["lists 'HRW' and 'HRW2' registered exactly the same 685 persons", "--lists"])
+    w = "lists 'HRW' and 'HRW2' registered exactly the same 685 persons: one is probably a copy of the other"
+    assert explain(w).key == "identical-lists"
+    assert explain("covariate 'sex' has levels that differ only in case or spaces: 'f'/'F'").key == "levels-differ-in-case"

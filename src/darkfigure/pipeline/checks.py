@@ -63,6 +63,15 @@ def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = N
                 f"covariate {c!r} has levels that differ only in case or spaces: "
                 + "; ".join("/".join(map(repr, v)) for v in same)
                 + ": each is estimated as a subgroup of its own; recode them to one spelling if they are the same")
+    ov = h.pairwise_overlaps().to_numpy(dtype=float)
+    lists = list(h.lists)
+    twins = [(lists[i], lists[j], int(ov[i, i])) for i in range(len(lists)) for j in range(i + 1, len(lists))
+             if ov[i, i] > 0 and ov[i, i] == ov[j, j] == ov[i, j]]
+    for a, b, n in twins:  # a list exported twice (tester 7, 27): named, not left to an MLE-existence warning
+        warnings.append(
+            f"lists {a!r} and {b!r} registered exactly the same {n:,} persons: one is probably a copy of the "
+            "other (or two names of one organisation); as two lists they look perfectly dependent. Leave one out "
+            "(--lists) unless they truly are two sources")
     empties = h.empty_overlaps()
     if empties:
         warnings.append(

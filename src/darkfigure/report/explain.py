@@ -529,6 +529,24 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "note",
     ),
     Explanation(
+        "levels-differ-in-case",
+        r"has levels that differ only in case or spaces",
+        "One covariate value spelt several ways",
+        "Values such as female, Female and FEMALE are read as different levels, so each becomes a subgroup of its "
+        "own with its own N̂.",
+        "Recode the covariate to one spelling per value and estimate again.",
+        "warning",
+    ),
+    Explanation(
+        "identical-lists",
+        r"registered exactly the same",
+        "Two lists hold the same persons",
+        "Two lists registered exactly the same persons, as a list exported twice (or one organisation under two "
+        "names) would. As two lists they look perfectly dependent, which distorts every model of their overlap.",
+        "Leave one of them out (--lists) unless they truly are two sources.",
+        "warning",
+    ),
+    Explanation(
         "no-manifest",
         r"no darkfigure manifest",
         "Files not confirmed",
