@@ -7,6 +7,7 @@ these functions). Errors name the column and row and say what to do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -290,13 +291,19 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
     except (TypeError, ValueError):
         bad = pd.to_numeric(s, errors="coerce").isna().to_numpy()
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"count column {name!r} must be numeric; row {row + 1} has {s.iloc[row]!r}") from None
+        val = str(s.iloc[row])
+        hint = ""
+        if re.fullmatch(r"\s*\d{1,3}([,.' ]\d{3})+\s*", val):
+            hint = ": it looks like a number with thousands separators; save the file without them"
+        elif re.fullmatch(r"\s*\d+,\d+\s*", val):
+            hint = ": it looks like a decimal comma; counts are whole numbers written without separators"
+        raise DataError(f"count column {name!r} must be numeric; row {row + 1} has {val!r}{hint}") from None
     if (v < 0).any():
         row = int(np.flatnonzero(v < 0)[0])
         raise DataError(f"count column {name!r} must be non-negative; row {row + 1} has {v[row]:g}")
     if not np.isfinite(v).all() or (v > 2**53).any():
         row = int(np.flatnonzero(~np.isfinite(v) | (v > 2**53))[0])
-        raise DataError(f"count column {name!r} has an impossible count in row {row + 1}: {s.iloc[row]!r}")
+        raise DataError(f"count column {name!r} has an impossible count in row {row + 1}: {str(s.iloc[row])!r}")
     if (v != np.round(v)).any():
         row = int(np.flatnonzero(v != np.round(v))[0])
         raise DataError(
