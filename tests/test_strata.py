@@ -584,3 +584,20 @@ def test_the_stratum_model_has_its_own_column(sim):
     assert (t.loc[est, "model"].str.len() > 0).all()
     parts = [p.strip() for w in t["warnings"].astype(str) for p in w.split(" | ")]
     assert not any(p.startswith("model: ") for p in parts)
+
+
+def test_by_the_count_or_a_named_list_is_refused_plainly():
+    # tester 7, 25: --by count gave pandas' "cannot insert count, already exists"; --by a list gave advice about
+    # options the user had not used
+    from darkfigure.datasets import load_frame
+    from darkfigure.strata.reading import _histories
+
+    k = load_frame("kosovo_1999")
+    with pytest.raises(DataError, match="--by count: 'count' is the count column of k.csv"):
+        _histories(k, None, ["count"], "count", "k.csv")
+    with pytest.raises(DataError, match="--by EXH: 'EXH' is a list of k.csv"):
+        _histories(k, ["EXH", "ABA", "OSCE", "HRW"], ["EXH"], "count", "k.csv")
+    # a 0/1 covariate stays a valid stratum
+    k["minor"] = [0, 1] * 7 + [0]
+    h = _histories(k, None, ["minor"], "count", "k.csv")
+    assert h.covariates == ("minor",) and "minor" not in h.lists

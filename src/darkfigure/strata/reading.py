@@ -45,6 +45,14 @@ def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_l
     missing = [c for c in by if c not in frame.columns]
     if missing:
         raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}")
+    # the count and the lists are not strata (tester 7, 25: a pandas message / advice about unused options)
+    if count in by and count in frame.columns:
+        raise DataError(f"--by {count}: {count!r} is the count column of {name} (persons per row); stratify by a "
+                        "covariate such as region, period or sex")
+    as_list = [c for c in by if lists and c in lists]  # without --lists a 0/1 --by column (minor) is a covariate
+    if as_list:
+        raise DataError(f"--by {','.join(as_list)}: {as_list[0]!r} is a list of {name} (0/1: registered or not); "
+                        "stratify by a covariate such as region, period or sex")
     if lists:
         gone = [a for a in lists if a not in frame.columns]
         if gone:
