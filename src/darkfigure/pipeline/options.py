@@ -105,7 +105,7 @@ def check_options(
     if ci not in CI_METHODS:
         raise ValueError(f"ci (--ci) must be one of {CI_METHODS}, not {ci!r}")
     if criterion is not None and criterion.lower() not in ("bic", "aic", "aicc"):
-        raise ValueError(f"criterion (--criterion) must be 'bic' or 'aic', not {criterion!r}")
+        raise ValueError(f"criterion (--criterion) must be 'bic', 'aic' or 'aicc', not {criterion!r}")
     if not 0 < level < 1:
         raise ValueError(f"level (--level) must be between 0 and 1 (e.g. 0.95), not {level!r}")
     if abs(level * 100 - round(level * 100)) > 1e-9:
