@@ -318,3 +318,66 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
         )
     return v.astype(np.int64)
 
+
+def _repeated_rows(frame: pd.DataFrame, key: list, lists) -> str | None:
+    """In an aggregated table: refuse one pasted twice, else the words naming the first repeated pattern.
+
+    Rows that repeat an earlier row exactly (pattern, covariates and count) in half the table or more are a
+    paste or export error, not separate counts (tester report 7, 28).
+
+    Raises
+    ------
+    DataError
+        Naming two such rows and the fix.
+    """
+    frame = frame.reset_index(drop=True)  # positions: row numbers as the user counts them (1 = first data row)
+    same_pattern = frame.duplicated(subset=key, keep=False)
+    if not same_pattern.any():
+        return None
+    # count 1 in every row is one row per person written with a count column: repeats are then expected
+    exact = frame.duplicated(subset=[*key, "count"], keep="first") & (pd.to_numeric(frame["count"]) > 1)
+    first = frame.index[frame.duplicated(subset=key, keep="first")][0]
+    row = frame.loc[first]
+    group = frame.groupby(key, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    twin = int(np.flatnonzero(group == group[first])[0])
+    pattern = ",".join(str(int(row[c])) for c in lists)
+    both = f"rows {twin + 1} and {first + 1} both hold pattern {pattern}"
+    if int(exact.sum()) >= max(2, len(frame) // 2):
+        raise DataError(
+            f"{int(exact.sum()):,} of the table's {len(frame):,} rows repeat an earlier row exactly (pattern, "
+            f"covariates and count; e.g. {both}, count {int(row['count']):,}): the table seems pasted or exported "
+            "twice, which would double N̂. Remove the repeated rows; if they are separate counts of the same pattern "
+            "(e.g. from two regions), add the column that tells them apart"
+        )
+    return f" (e.g. {both}); if that is not meant, remove the repeated rows"
+
+
+def _refuse_per_person_count(data: pd.DataFrame, count) -> None:
+    """Refuse a column taken as the count by its name alone (``n``, ``number``, ...) in what looks like one row per
+    person: most rows repeat another row, or the "count" is each row's number of lists (tester report 7, 23).
+
+    Raises
+    ------
+    DataError
+        Naming the column, what makes it doubtful and the two ways out (--count NAME, or rename/drop it).
+    """
+    others = [c for c in data.columns if c != count]
+    if len(data) < 5 or not others:
+        return
+    ndup = int(data.duplicated(subset=others).sum())
+    binary = [c for c in others if data[c].dropna().isin([0, 1]).all() and data[c].notna().all()]
+    cnt = pd.to_numeric(data[count], errors="coerce")
+    on_lists = len(binary) >= 2 and bool((data[binary].sum(axis=1) == cnt).all())
+    if ndup <= len(data) // 2 and not on_lists:
+        return
+    why = []
+    if ndup > len(data) // 2:
+        why.append(f"{ndup:,} of its {len(data):,} rows repeat another row")
+    if on_lists:
+        why.append(f"in every row it equals the number of lists ({', '.join(map(str, binary))}) the row is on")
+    raise DataError(
+        f"column {str(count)!r} would be taken as the count (the persons each row stands for) by its name alone, but "
+        f"{' and '.join(why)}: the file looks like one row per person. If so, rename or drop column {str(count)!r} "
+        f"(or name the covariates with --covariates, covariates=[...]); if {str(count)!r} is the count, say so with "
+        f"--count {count} (count=...)"
+    )

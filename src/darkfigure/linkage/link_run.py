@@ -231,3 +231,62 @@ def add_unblocked_matches(labels: np.ndarray, organisations: np.ndarray, unblock
     g = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(m, m))
     _, comp = connected_components(g, directed=False)
     return comp[lab]
+
+
+# ----------------------------------------------------------------------------- front-door helpers
+def resolve_linkage(data: Any, run: LinkRun | None, linkage: str | None) -> tuple[Any, LinkRun | None, str]:
+    """What ``estimate``/``monitor`` do with their DATA and ``--linkage`` option (one place for both).
+
+    A ``darkfigure link`` output folder is read as its capture histories
+    (``histories.csv``) and its linkage run (:func:`read_link_run`). `linkage` defaults
+    to ``"correct"`` when a run with match probabilities is there, else ``"none"``.
+
+    Returns
+    -------
+    (data, run, linkage) : the data to read histories from, the run (or None), the mode.
+
+    Raises
+    ------
+    ValueError
+        `linkage` not ``correct``/``none``.
+    DataError
+        ``linkage="correct"`` without match probabilities (histories made elsewhere):
+        refused, never an uncorrected N̂ labelled corrected; a folder that is not a link output.
+    """
+    if linkage is not None:
+        linkage = str(linkage).lower()
+        if linkage not in LINKAGE_MODES:
+            raise ValueError(f"linkage must be one of {LINKAGE_MODES}, not {linkage!r}")
+    if run is None and isinstance(data, (str, Path)) and Path(data).is_dir():
+        if not is_link_folder(data):
+            raise DataError(f"{data} is a folder but not the output of `darkfigure link` (no histories.csv and "
+                            "links.csv): give a capture-history file or a link output folder")
+        run = read_link_run(data)
+        data = Path(data) / HISTORIES_FILE
+    if linkage is None:
+        linkage = "correct" if run is not None else "none"
+    if linkage == "correct" and run is None:
+        if isinstance(data, (str, Path)) and Path(data).is_file() and is_link_folder(Path(data).parent):
+            # the histories of a link folder given as a file (tester 7, 22): name the folder to give instead
+            raise DataError(
+                f"--linkage correct reads the match probabilities beside the histories: give the link output folder "
+                f"{str(Path(data).parent)!r} as DATA, not its file {Path(data).name!r}"
+            )
+        raise DataError(
+            "--linkage correct needs the match probabilities of a `darkfigure link` run (pairs.parquet and "
+            "records.parquet in its output folder); these capture histories carry none (made elsewhere, or by an "
+            "older version of link), so N̂ cannot be corrected for linkage error. Give the link output folder as "
+            "DATA, or use --linkage none to estimate from the histories as they are, without a linkage correction"
+        )
+    return data, run, linkage
+
+
+def isolated_lists(h: CaptureHistories) -> list[str]:
+    """Lists (organisations) that share no person with any other list."""
+    t = h.table
+    lists = list(h.lists)
+    cols = t[lists].to_numpy(dtype=np.int64)
+    n = t["count"].to_numpy(dtype=float) if "count" in t.columns else np.ones(len(t))
+    multi = cols.sum(axis=1) >= 2
+    shared = (cols[multi] * n[multi, None]).sum(axis=0)
+    return [a for a, v in zip(lists, shared) if v == 0]

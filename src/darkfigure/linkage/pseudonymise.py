@@ -128,6 +128,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, load_key  # noqa: F401 - re-exported
 from .prepare import PLACEHOLDER_BEFORE, _soundex
 from .registrations import (
     BLOCK_COLUMNS,
@@ -135,7 +136,6 @@ from .registrations import (
     DOB_PART_COLUMNS,
     IDENTIFIER_COLUMNS,
     TOKEN_COLUMNS,
-    RegistrationError,
     normalise_name,
     normalise_names,
     normalise_nationality,
@@ -157,19 +157,13 @@ __all__ = [
     "pseudonymise_file",
 ]
 
-KEY_ENV = "DARKFIGURE_KEY"
 #: version of the encoding contract in the module docstring
 ENCODING_VERSION = 2
 #: sub-key label shared by the two name filters (version 2): a bigram sets the same bits in either, so that
 #: swapped first name and surname can be compared (Dice of one's first-name filter with the other's surname filter)
 NAME_FILTER_LABEL = "bf_name"
-MIN_KEY_BYTES = 16
 _TOKEN_HEX = 32
 _KEY_ID_LABEL = b"darkfigure key id"
-
-
-class PseudonymisationError(RegistrationError):
-    """Pseudonymisation cannot run (no key, a short key, bad or already pseudonymised input); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -195,63 +189,6 @@ SETTINGS = BloomSettings()
 
 
 # ----------------------------------------------------------------------------- keys
-def load_key(key_file: str | Path | None = None, env: str = KEY_ENV) -> bytes:
-    """The secret key from `key_file` or, without one, from the environment variable `env`.
-
-    Surrounding white space (a trailing newline) is stripped, so ``secrets.token_hex(32)``
-    written to a file works as it is; so is a byte-order mark, and a file saved as UTF-16
-    (Windows Notepad's "Unicode") is read as its text, so that the same key typed into two
-    editors gives the same key id (tester report 7, 16).
-
-    Returns
-    -------
-    bytes
-        At least :data:`MIN_KEY_BYTES` (16) bytes.
-
-    Raises
-    ------
-    PseudonymisationError
-        Key file missing or unreadable; no key file and `env` unset or empty; a key
-        shorter than 16 bytes. The key itself never appears in a message.
-    """
-    if key_file is not None:
-        p = Path(key_file)
-        try:
-            key = _text_key(p.read_bytes())
-        except FileNotFoundError:
-            raise PseudonymisationError(f"key file {str(p)!r} not found") from None
-        except OSError as e:
-            raise PseudonymisationError(f"cannot read key file {str(p)!r}: {e.strerror or e}") from None
-        where = f"key file {p.name!r}"
-    else:
-        val = os.environ.get(env, "")
-        if not val.strip():
-            raise PseudonymisationError(
-                f"no key: set the environment variable {env} or give --key-file FILE (a key is never taken from "
-                "the command line); make one with: python -c \"import secrets; print(secrets.token_hex(32))\" > key.txt"
-            )
-        key = val.strip().removeprefix("\ufeff").strip().encode("utf-8")
-        where = f"environment variable {env}"
-    if len(key) < MIN_KEY_BYTES:
-        raise PseudonymisationError(
-            f"the key in the {where} is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed "
-            "(e.g. 64 hex characters from secrets.token_hex(32))"
-        )
-    return key
-
-
-def _text_key(raw: bytes) -> bytes:
-    """A key file's bytes without a byte-order mark (UTF-16 files as their UTF-8 text) or surrounding white space."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            raw = raw.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            pass  # not text after all: the bytes are the key
-    elif raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    return raw.strip()
-
-
 def key_id(key: bytes) -> str:
     """16 hex characters identifying the key (``HMAC-SHA256(key, "darkfigure key id")``), not revealing it."""
     return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
