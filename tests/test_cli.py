@@ -145,3 +145,10 @@ def test_help_columns_are_not_squeezed_or_cut():
     assert "[default: count]" not in e and "identifying_assumption.…" not in e
     r = runner.invoke(app, ["compare", "hiv_rome", "--methods", "Mt", "--validation"], env=env)
     assert "No such option" not in r.output
+
+
+def test_a_sparse_tables_deviance_test_is_not_said_to_pass(cli):
+    # tester 7, 21: "goodness of fit passed" beside a to-publish sentence saying the deviance test rejects the model
+    out = cli(["estimate", "cruyff_simdat", "--year", "Y", "--year-degree", "2", "--seed", "1", "--reps", "200"],
+              code=0, says=["goodness of fit not used (sparse table)"])
+    assert "goodness of fit passed" not in " ".join(out.split())

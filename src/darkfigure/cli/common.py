@@ -236,6 +236,26 @@ def _split(s: str | None) -> list[str] | None:
     return out or None
 
 
+def _check_marks(checks) -> str:
+    """The one-line summary of the model checks that ``estimate`` and ``monitor`` print.
+
+    A check computed but not used to flag (the deviance test of a sparse table) is "not used", not "passed": the
+    to-publish sentence may then say the deviance test rejects the model (tester 7, 21).
+    """
+    marks = []
+    for c in checks:
+        if c.flagged:
+            state = "[red]flagged[/]"
+        elif c.computed and "is not used" in c.message:
+            state = "not used (sparse table)"
+        elif c.computed:
+            state = "[green]passed[/]"
+        else:
+            state = "not applicable" if c.message.startswith("not applicable") else "not computed"
+        marks.append(f"{c.label} {state}")
+    return "model checks: " + "; ".join(marks) + " (details in result.json and the report)"
+
+
 def _fmt(v, digits: int = 0) -> str:
     if v is None:
         return "–"

@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import DataError
 from .common import (
     _check_jobs,
+    _check_marks,
     _check_year_degree,
     _data_inputs,
     _fail,
@@ -274,13 +275,7 @@ def _print_result(res) -> None:
         if res.ci_method == "profile" and len(shown) > 1:
             console.print("(the profile-likelihood interval is for the total only; use --ci parametric for subgroups)")
     if res.checks:
-        marks = []
-        for c in res.checks:
-            state = "[red]flagged[/]" if c.flagged else ("[green]passed[/]" if c.computed else
-                                                         "not applicable" if c.message.startswith("not applicable")
-                                                         else "not computed")
-            marks.append(f"{c.label} {state}")
-        console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
+        console.print(_check_marks(res.checks))
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:

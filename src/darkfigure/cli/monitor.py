@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import DataError
 from .common import (
     _check_jobs,
+    _check_marks,
     _data_inputs,
     _fail,
     _fmt,
@@ -196,10 +197,7 @@ def _print_monitor(res) -> None:
         for n in res.years.notes:
             console.print(f"[dim]note: {escape(n)}[/]")
     if e.checks:  # as estimate prints them: monitor's tables are the ones published (tester report 7, 19)
-        marks = [f"{c.label} " + ("[red]flagged[/]" if c.flagged else "[green]passed[/]" if c.computed else
-                                  "not applicable" if c.message.startswith("not applicable") else "not computed")
-                 for c in e.checks]
-        console.print("model checks: " + "; ".join(marks) + " (details in result.json and the report)")
+        console.print(_check_marks(e.checks))
     for w in e.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(e, "to_publish"):
