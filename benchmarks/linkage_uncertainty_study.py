@@ -280,16 +280,25 @@ def summarise_errors(df: pd.DataFrame) -> pd.DataFrame:
         out.append({
             "setting": name, "populations": len(g),
             "precision": g["precision"].mean(), "recall": g["recall"].mean(),
-            "false est/true": g["false_links_est"].sum() / max(g["false_links_true"].sum(), 1),
-            "missed est/true compared": g["missed_links_est"].sum() / max(g["missed_links_true_compared"].sum(), 1),
-            "missed est/true all": g["missed_links_est"].sum() / max(g["missed_links_true_all"].sum(), 1),
-            "false within 25%": _within(g["false_links_est"], g["false_links_true"]),
-            "missed within 25% (compared)": _within(g["missed_links_est"], g["missed_links_true_compared"]),
-            "missed within 25% (all)": _within(g["missed_links_est"], g["missed_links_true_all"]),
-            "false within 25% if calibrated": _attainable(g["false_links_est"]),
-            "missed within 25% if calibrated": _attainable(g["missed_links_est"]),
+            **_error_count_summary(g),
         })
     return pd.DataFrame(out)
+
+
+def _error_count_summary(g: pd.DataFrame) -> dict:
+    """Estimated / true false and missed links of populations `g` summed, and the populations whose estimate is
+    within 25% of the true count (missed: among the compared pairs, and all), beside how many would be if the
+    estimate were the exact expectation of a Poisson count (:func:`_attainable`)."""
+    return {
+        "false est/true": g["false_links_est"].sum() / max(g["false_links_true"].sum(), 1),
+        "missed est/true compared": g["missed_links_est"].sum() / max(g["missed_links_true_compared"].sum(), 1),
+        "missed est/true all": g["missed_links_est"].sum() / max(g["missed_links_true_all"].sum(), 1),
+        "false within 25%": _within(g["false_links_est"], g["false_links_true"]),
+        "missed within 25% (compared)": _within(g["missed_links_est"], g["missed_links_true_compared"]),
+        "missed within 25% (all)": _within(g["missed_links_est"], g["missed_links_true_all"]),
+        "false within 25% if calibrated": _attainable(g["false_links_est"]),
+        "missed within 25% if calibrated": _attainable(g["missed_links_est"]),
+    }
 
 
 def _joined_pairs(labels: np.ndarray, truth: np.ndarray | None = None) -> int:
@@ -340,17 +349,8 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
             "share_linkage": g["share_linkage"].mean(),
             "exp/true matches scored": g["expected_matches_scored"].sum() / g["matches_scored"].sum(),
             "matches scored/all": g["matches_scored"].sum() / g["matches_all"].sum(),
-            "false est/true": g["false_links_est"].sum() / max(g["false_links_true"].sum(), 1),
             "false est/true all": g["false_links_est"].sum() / max(g["false_links_true_all"].sum(), 1),
-            "missed est/true compared": g["missed_links_est"].sum() / max(g["missed_links_true_compared"].sum(), 1),
-            "missed est/true all": g["missed_links_est"].sum() / max(g["missed_links_true_all"].sum(), 1),
-            # populations whose estimated count is within 25 % of the true one (missed: among the compared pairs,
-            # and all), and how many would be if the estimate were the exact expectation of a Poisson count
-            "false within 25%": _within(g["false_links_est"], g["false_links_true"]),
-            "missed within 25% (compared)": _within(g["missed_links_est"], g["missed_links_true_compared"]),
-            "missed within 25% (all)": _within(g["missed_links_est"], g["missed_links_true_all"]),
-            "false within 25% if calibrated": _attainable(g["false_links_est"]),
-            "missed within 25% if calibrated": _attainable(g["missed_links_est"]),
+            **_error_count_summary(g),
             "seconds_interval": g["seconds_linkage_interval"].mean(),
         })
     return pd.DataFrame(out)
