@@ -53,13 +53,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._pool import map_ordered
 from ..histories import CaptureHistories, DataError
 from .combine import CombinedDraws, combine_draws
 
@@ -363,11 +363,13 @@ def linkage_uncertainty(
 
             tasks = [(masks[c], boot_seeds[c]) for c in chunks]
             # forkserver: the caller may hold DuckDB/Splink threads, which a fork would copy mid-flight
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"),
-                                     initializer=_draw_worker_init, initargs=(run, refit)) as ex:
-                for c, rs in zip(chunks, ex.map(_draw_task_worker, tasks), strict=True):
-                    results += rs
-                    advance(len(c))
+            done = map_ordered(_draw_task_worker, tasks, jobs, what="linkage draws",
+                               mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_draw_worker_init, initargs=(run, refit),
+                               local=lambda i: _draw_task((run, masks[chunks[i]], refit, boot_seeds[chunks[i]])))
+            for c, rs in zip(chunks, done, strict=True):
+                results += rs
+                advance(len(c))
     G = len(labels0)
     pts = np.full((draws, G), np.nan)
     B = max((r[2].shape[0] for r in results if r is not None and r[2] is not None), default=0)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -37,6 +36,7 @@ import pandas as pd
 
 from .. import _dist as stats  # scipy.stats costs 0.4-0.9 s to import
 from .._blas import single_threaded
+from .._pool import map_ordered
 
 # The batched refits live in their own module; re-exported so old imports keep working.
 from .batch_refit import _batched, _draw, _fixed_context, _FixedModelRefit, _run_chunk  # noqa: F401
@@ -265,10 +265,10 @@ def _map_replicates(job, kind: str, payload, seed: int | None, reps: int, n_jobs
     results = []
     with _progress(progress, reps, f"{kind} bootstrap") as advance:
         if n_jobs > 1:
-            with ProcessPoolExecutor(max_workers=n_jobs) as ex:
-                for r in ex.map(_run_chunk, tasks):
-                    results.append(r)
-                    advance(len(r[1]))
+            # a worker killed mid-run (out of memory, a signal) costs time, never the run: see _pool
+            for r in map_ordered(_run_chunk, tasks, n_jobs, what="bootstrap chunks"):
+                results.append(r)
+                advance(len(r[1]))
         else:
             for t in tasks:
                 r = _run_chunk(t)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._blas import single_threaded
+from .._pool import map_ordered
 from .batch_refit import _batched
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
@@ -126,8 +126,8 @@ def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int
         return job.batch(np.stack(ys))[0][:, 0], t.y[cells].astype(float)
     n_jobs = _n_jobs(n_jobs, len(ys) * 10)
     if n_jobs > 1:
-        with ProcessPoolExecutor(max_workers=n_jobs) as ex:
-            jack = np.array(list(ex.map(_jackknife_task, [(job, y) for y in ys], chunksize=4)))
+        jack = np.array(list(map_ordered(_jackknife_task, [(job, y) for y in ys], n_jobs, chunksize=4,
+                                         what="jackknife deletions")))
     else:
         jack = np.array([_jackknife_task((job, y)) for y in ys])
     return jack, t.y[cells].astype(float)

@@ -87,6 +87,7 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     # fork is cheap and shares the imported modules; spawn where fork is unavailable
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
@@ -95,10 +96,23 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
 
         warm_up()  # load the compiled sampler once; the forked workers inherit it
     pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
+    delivered: set[int] = set()
     try:
-        futures = {pool.submit(run_unit, u): u for u in units}
+        futures = {pool.submit(run_unit, u): i for i, u in enumerate(units)}
         for f in as_completed(futures):
-            on_result(futures[f], f.result())
+            i = futures[f]
+            on_result(units[i], f.result())
+            delivered.add(i)
+    except BrokenProcessPool:
+        # a worker killed (out of memory, a signal): the units not yet returned run here; each has its own seed,
+        # so the results are those the workers would have given (see darkfigure._pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+        left = [i for i in range(len(units)) if i not in delivered]
+        print(f"note: a worker process ended abruptly (out of memory, or killed); the {len(left):,} unit(s) left "
+              "run in this process instead (the same results), more slowly", file=sys.stderr, flush=True)
+        for i in left:
+            on_result(units[i], run_unit(units[i]))
+        return
     except BaseException:
         # Ctrl-C or an error: drop the queued units at once (what is done is in the cache already)
         pool.shutdown(wait=False, cancel_futures=True)
