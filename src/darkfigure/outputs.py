@@ -48,7 +48,7 @@ from typing import Any
 from .histories import DataError
 
 __all__ = ["MANIFEST", "OutputError", "write_folder", "write_file", "preflight", "sha256", "read_manifest",
-           "write_atomic", "run_of", "write_result"]
+           "write_atomic", "run_of", "write_result", "hold_folder"]
 
 #: Name of the manifest of darkfigure's own outputs, one per output folder.
 MANIFEST = ".darkfigure-outputs.json"
@@ -322,6 +322,7 @@ def preflight(
         if _same_file(out, i):
             raise OutputError(f"{str(out)!r} is an input of this run; choose another {option}")
     _try_write(out)
+    hold_folder(out, option)
     if not out.is_dir():
         return
     manifest = read_manifest(out)
@@ -330,6 +331,42 @@ def preflight(
         _check(out / name, Path(name).as_posix(), manifest, True, ins, option)
     for name in names:
         _check(out / name, Path(name).as_posix(), manifest, overwrite, ins, option)
+
+
+#: folder locks this process holds (kept until it ends; the system frees them if it is killed)
+_HELD: dict[str, Any] = {}
+
+
+def hold_folder(out: str | Path, option: str = "--out folder") -> None:
+    """Claim `out` for this process's run, or refuse because another darkfigure run is writing there now.
+
+    Two runs into one folder at once end consistent (each commit is atomic and supersedes the other's files),
+    but one user's results silently vanish (tester report 7, 13). The claim is an advisory lock (``filelock``:
+    ``flock`` on POSIX) on a file in the temporary folder named by the folder's resolved path, so nothing is
+    added to `out`; the operating system releases it when the process ends, however it ends. A process that
+    already holds the folder may claim it again.
+
+    Raises
+    ------
+    OutputError
+        Another live process holds the folder.
+    """
+    from filelock import FileLock, Timeout
+
+    key = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:32]
+    if key in _HELD:
+        return
+    folder = Path(tempfile.gettempdir()) / "darkfigure-locks"
+    folder.mkdir(exist_ok=True)
+    lock = FileLock(str(folder / f"{key}.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OutputError(
+            f"another darkfigure run is writing to {str(out)!r} now; wait until it has finished, or choose another "
+            f"{option}"
+        ) from None
+    _HELD[key] = lock
 
 
 def write_folder(

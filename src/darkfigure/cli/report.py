@@ -26,7 +26,8 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file to write (default: RUN_DIR/report.html; public: RUN_DIR/report_public_LANG.html)."),
+        typer.Option(help="HTML file to write (.html), or a folder to write the report into, as every command's "
+                     "--out (default: RUN_DIR/report.html; public: RUN_DIR/report_public_LANG.html)."),
     ] = None,
     audience: Annotated[
         str,
@@ -54,6 +55,10 @@ def report(
     if out is not None and Path(out).suffix.lower() == ".pdf":
         _fail(f"--out {str(out)!r}: --out names the HTML report, not the PDF; give a .html file (--pdf prints the PDF "
               f"beside it, here {str(Path(out).with_suffix('.html'))!r} and {str(out)!r})")
+    if out is not None and Path(out).suffix.lower() not in (".html", ".htm"):
+        # a folder, as --out of every other command (tester report 7, 26): the report under its usual name there
+        out = Path(out) / ("report.html" if audience == "analyst" else f"report_public_{(lang or 'en').strip().lower()}.html")
+    _claim(out.parent if out is not None else run_dir)
     if audience == "public":
         path = _write_public_report(run_dir, out, lang=(lang or "en").strip().lower(), labels=labels,
                                     overwrite=overwrite)
@@ -62,6 +67,16 @@ def report(
     console.print(f"Wrote {path}")
     if pdf:
         _write_pdf(path, overwrite=overwrite)
+
+
+def _claim(folder: Path) -> None:
+    """Refuse (exit 2) when another darkfigure run is writing into `folder` now (see outputs.hold_folder)."""
+    from ..outputs import hold_folder
+
+    try:
+        hold_folder(folder)
+    except DataError as e:
+        _fail(str(e))
 
 
 def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: Path | None,
