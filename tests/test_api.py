@@ -378,3 +378,12 @@ def test_polars_lazyframe_and_a_list_in_the_index():
     # an index that is not a list (a name) is not read and not refused
     named = df.assign(region=[f"r{i}" for i in range(len(df))]).set_index("region")
     assert dfg.estimate(named, ci="profile").nhat == pytest.approx(want, rel=1e-12)
+
+
+def test_heterogeneity_model_name_checked_at_construction():
+    with pytest.raises(ValueError, match="unknown heterogeneity model 'Mh-nonsense'; available models: M0"):
+        dfg.Heterogeneity("Mh-nonsense")
+    with pytest.raises(ValueError, match="capture order"):
+        dfg.Heterogeneity("Mb")
+    with pytest.raises(ValueError, match="correction"):
+        dfg.Heterogeneity("Mt", correction="none")

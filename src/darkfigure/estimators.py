@@ -291,12 +291,23 @@ class Heterogeneity(Estimator):
     are summed over. Mh and Mth need 3 or more lists. Fitted raw result:
     :class:`~darkfigure.heterogeneity.HeterogeneityFit`; its status says when the MLE
     does not exist (then N̂ is not an estimate).
+
+    Raises
+    ------
+    ValueError
+        At construction: an unknown model name (the message lists the available ones), or Mb/Mbh, or an
+        unknown ``correction``.
     """
 
     _params = ("model", "level", "interval", "neg", "correction")
 
     def __init__(self, model: str = "Mh-darroch", *, level: float = 0.95, interval: bool = True, neg: bool = True,
                  correction: Literal["rcapture", "exact"] = "rcapture") -> None:
+        from .heterogeneity_models import model_spec
+
+        model_spec(model)  # an unknown name is refused here, not at fit time (tester report 7, 26)
+        if correction not in ("rcapture", "exact"):
+            raise ValueError(f"correction must be 'rcapture' or 'exact', not {correction!r}")
         self.model, self.level, self.interval, self.neg, self.correction = model, level, interval, neg, correction
 
     @property
