@@ -383,7 +383,7 @@ def test_polars_lazyframe_and_a_list_in_the_index():
 def test_heterogeneity_model_name_checked_at_construction():
     with pytest.raises(ValueError, match="unknown heterogeneity model 'Mh-nonsense'; available models: M0"):
         dfg.Heterogeneity("Mh-nonsense")
-    with pytest.raises(ValueError, match="capture order"):
+    with pytest.raises(ValueError, match="time order of the capture occasions"):
         dfg.Heterogeneity("Mb")
     with pytest.raises(ValueError, match="correction"):
         dfg.Heterogeneity("Mt", correction="none")
