@@ -240,6 +240,10 @@ def estimate(
             if kernel_compiled() is False:
                 say(progress, COMPILE_NOTE, terminal=True)
         sel = search_step(table, h, plan, pthresh)
+    if sel.search is not None and sel.search.method != plan.method:
+        # the progress line named the search asked for; say which one ran (tester 7, 21; the reason is a warning)
+        say(progress, f"model search: the {plan.method} search fell back to the {sel.search.method} search "
+            f"({sel.search.criterion.upper()}); the warnings say why", terminal=True)
     seconds["search"] = time.perf_counter() - t1
     fit, srch = sel.fit, sel.search
     warnings += sel.warnings + fit_warnings(fit, srch)
