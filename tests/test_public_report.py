@@ -197,9 +197,11 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
     A figure "v (lo–hi)" may carry digits down to the first digit of its half-width
     (hi − lo) / 2 and no further, or down to the first digit of v or of lo when that is
     smaller (the value keeps a significant digit; a positive lower end is never rounded
-    to 0); v, lo and hi must all be multiples of that unit. The half-width, v and lo are
-    read rounded: rounding may have raised each by up to 5% (half a unit of a number
-    with at least two digits above it), hence / 1.05.
+    to 0); v, lo and hi must all be multiples of that unit. The figures are read rounded:
+    rounding the value may have raised it by up to 5% (half a unit of a number with at
+    least two digits above it), hence / 1.05; the ends go outward by less than a unit u each,
+    and u is at most the computed half-width, so the read half-width is under twice the
+    computed one, hence / 2.
     """
     bad = []
     for f in figs:
@@ -212,7 +214,7 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
         if hw <= 0:
             bad.append(f"{f}: empty interval")
             continue
-        allowed = 10.0 ** math.floor(math.log10(hw / 1.05))
+        allowed = 10.0 ** math.floor(math.log10(hw / 2))
         for x in (v, lo):
             if x > 0:
                 allowed = min(allowed, 10.0 ** math.floor(math.log10(x / 1.05)))
@@ -225,15 +227,16 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- the rounding rule
 @pytest.mark.parametrize("value, lower, upper, smallest, text", [
-    (5123, 4012, 7345, 1, "5,000 (4,000–7,000)"),   # the issue's example
-    (8291.2, 7998.4, 8645.7, 1, "8,300 (8,000–8,600)"),  # half-width 324: hundreds
+    (5123, 4012, 6845, 1, "5,000 (4,000–7,000)"),   # the issue's example
+    (5123, 4012, 7345, 1, "5,000 (4,000–8,000)"),   # the ends outward: the published interval holds the computed one
+    (8291.2, 7998.4, 8645.7, 1, "8,300 (7,900–8,700)"),  # half-width 324: hundreds
     (42199.5, 36005.5, 49671.2, 1, "42,000 (36,000–50,000)"),
     (8250, 8100, 8400, 1, "8,300 (8,100–8,400)"),    # half up, not to even
     (900, 300, 2500, 1, "900 (300–2,500)"),          # the value keeps a significant digit
     (1200, 40, 2400, 1, "1,200 (40–2,400)"),          # a positive lower end is not rounded to 0
     (12345, 7400, 27000, 1, "12,000 (7,000–27,000)"),  # nor loses its first digit
     (12.4, 12.1, 12.6, 1, "12 (12–13)"),              # counts: never finer than whole persons
-    (15.543, 14.994, 16.208, 0.01, "15.5 (15.0–16.2)"),  # a rate per 100,000
+    (15.543, 14.994, 16.208, 0.01, "15.5 (14.9–16.3)"),  # a rate per 100,000
     (60.78, 58.28, 63.0, 0.1, "61 (58–63)"),         # a percentage
 ])
 def test_rounding_to_the_precision_the_interval_supports(value, lower, upper, smallest, text):
@@ -260,8 +263,10 @@ def test_rounding_rule_on_random_intervals():
         assert e == round(e) and u >= 1
         assert u <= (hi - lo) / 2 + 1e-9  # never coarser than the half-width
         f = round_figure(v, lo, hi)
-        for raw, r in ((v, f.value), (lo, f.lower), (hi, f.upper)):
-            assert abs(raw - r) <= u / 2 + 1e-6 and abs(r / u - round(r / u)) < 1e-9
+        assert abs(v - f.value) <= u / 2 + 1e-6  # the value to the nearest unit
+        assert f.lower <= lo < f.lower + u and f.upper - u < hi <= f.upper  # the ends outward, by less than a unit
+        for r in (f.value, f.lower, f.upper):
+            assert abs(r / u - round(r / u)) < 1e-9
         assert f.lower > 0 and f.lower <= f.value <= f.upper
         assert u <= 10 ** math.floor(math.log10(lo))  # every number keeps its first digit
         assert precision_violations([f"{f.text} ({f.lower_text}–{f.upper_text})"], "en") == []

@@ -4,7 +4,8 @@ Beside the analyst report (:mod:`darkfigure.report.build`), one offline HTML pag
 publication, built from the same run folder (``estimate``, ``monitor`` or ``compare``):
 
 * **Rounded figures.** Every estimate is rounded to the precision its interval supports
-  (:func:`rounding_unit`): "about 5,000 (4,000–7,000)", never "5,123 (4,012–7,345)".
+  (:func:`rounding_unit`): "about 5,000 (4,000–7,000)", never "5,123 (4,012–6,845)"; the
+  interval's ends are rounded outward, so the published interval holds the computed one.
 * **The trend by year** with its band, **visibility by subgroup** (registered ÷ estimated)
   with intervals, **SDG 16.2.2 rates** per 100,000 inhabitants (when the run has a
   population table; otherwise omitted with a note).

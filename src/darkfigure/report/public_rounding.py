@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 
 # ----------------------------------------------------------------------------- rounding
@@ -14,14 +14,17 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
     Rule: the unit is the largest power of ten not above half the interval's width,
     ``10 ** floor(log10((upper - lower) / 2))`` — the figure and its interval ends keep
     the digits down to the first significant digit of the half-width (the "±" of the
-    interval) and no more. So 5,123 (4,012–7,345), half-width 1,667, is rounded to
-    thousands: "5,000 (4,000–7,000)"; 8,291 (7,998–8,646), half-width 324, to hundreds.
+    interval) and no more. So 5,123 (4,012–6,845), half-width 1,417, is rounded to
+    thousands: "5,000 (4,000–7,000)"; 8,291 (7,998–8,646), half-width 324, to hundreds:
+    "8,300 (7,900–8,700)". :func:`round_figure` rounds the value to the nearest unit and the
+    interval's ends outward (lower down, upper up), so that the published interval contains
+    the computed one.
 
     Then guards, so that no number loses its first digit:
 
     * the value and a positive lower end keep at least one significant digit
       (unit <= 10 ** floor(log10(x)) for x = value, lower): 12,345 (7,400–27,000),
-      half-width 9,800, is "12,000 (7,000–27,000)", not "10,000 (10,000–30,000)";
+      half-width 9,800, is "12,000 (7,000–27,000)", not "10,000 (0–30,000)";
     * the unit is at least `smallest` (1 for counts of persons, 0.1 for percentages,
       0.01 for rates per 100,000), which wins over the guard above.
 
@@ -69,11 +72,12 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
     return 10.0 ** max(e, smallest_e)
 
 
-def _round(x: float, e: int) -> float:
-    """`x` rounded half away from zero to a multiple of 10**e (exact decimal arithmetic)."""
+def _round(x: float, e: int, rounding: str = ROUND_HALF_UP) -> float:
+    """`x` rounded to a multiple of 10**e (exact decimal arithmetic): half away from zero by default, or down
+    (``ROUND_FLOOR``) / up (``ROUND_CEILING``) for the ends of an interval."""
     if not math.isfinite(x):
         return x
-    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(e), rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(e), rounding=rounding))
 
 
 @dataclass
@@ -132,6 +136,10 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
                  scale: float = 1.0, suffix: str = "") -> Figure:
     """Round a figure and its interval together (:func:`rounding_unit`) and format them.
 
+    The value goes to the nearest multiple of the unit (half away from zero); the interval's ends go outward
+    (the lower end down, the upper end up), so the published interval contains the computed one and keeps at
+    least its coverage.
+
     Parameters
     ----------
     value, lower, upper : float
@@ -152,6 +160,8 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
     v, lo, hi = (float(x) * scale if x is not None else float("nan") for x in (value, lower, upper))
     u = rounding_unit(lo, hi, v, smallest=smallest)
     e = round(math.log10(u))
-    rv, rlo, rhi = _round(v, e), _round(lo, e), _round(hi, e)
+    # the ends outward (lower down, upper up): a rounded interval never claims more precision than the computed
+    # one, so its coverage is at least the stated level (rounding 9,829-16,378 to 10,000-16,000 would narrow it)
+    rv, rlo, rhi = _round(v, e), _round(lo, e, ROUND_FLOOR), _round(hi, e, ROUND_CEILING)
     return Figure(rv, rlo, rhi, u, format_number(rv, u, lang), format_number(rlo, u, lang),
                   format_number(rhi, u, lang), suffix)
