@@ -24,6 +24,8 @@ import pickle
 import sys
 import threading
 
+import numpy as np
+
 __all__ = ["start", "call", "compiled_status", "running"]
 
 
@@ -197,6 +199,9 @@ def _serve(req_fd: int, res_fd: int) -> None:
 
     _warm()  # load the compiled code from numba's cache now, while the command is still importing
     fit = single_threaded(_batch_poisson)  # as in the command: exhaustive_search runs single-threaded
+    # a second helper forked from this one (the loaded kernel shared, copied on write): while the command
+    # waits for a batch, the two fit half of its models each, on the two cores the command leaves idle
+    sub = _fork_sub(fit, (req_fd, res_fd))
 
     while True:
         try:
@@ -204,7 +209,83 @@ def _serve(req_fd: int, res_fd: int) -> None:
         except EOFError:
             return
         try:
-            out = ("ok", fit(*args, **kwargs))
+            out = ("ok", _split(fit, sub, args, kwargs))
         except Exception as e:  # noqa: BLE001 - reported; the command refits in its own process
             out = ("error", repr(e))
         send(out)
+
+
+def _fork_sub(fit, close: tuple[int, ...]):
+    """Fork the second helper: ``(request file, result file)`` of its pipes, or None when it cannot run. It fits
+    the batches it is sent with `fit` until end of file; `close`: the first helper's pipe ends to the command."""
+    req_r, req_w = os.pipe()
+    res_r, res_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in (req_r, req_w, res_r, res_w):
+            os.close(fd)
+        return None
+    if pid == 0:
+        code = 0
+        try:
+            for fd in (*close, req_w, res_r):  # the command sees the end of its pipe only when the first helper ends
+                os.close(fd)
+            rd, wr = os.fdopen(req_r, "rb"), os.fdopen(res_w, "wb")
+            while True:
+                try:
+                    args, kwargs = pickle.load(rd)
+                except EOFError:
+                    break
+                pickle.dump(fit(*args, **kwargs), wr, protocol=pickle.HIGHEST_PROTOCOL)
+                wr.flush()
+        except BaseException:  # noqa: BLE001 - the first helper then fits the whole batch itself
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(req_r)
+    os.close(res_w)
+    return [os.fdopen(req_w, "wb"), os.fdopen(res_r, "rb")]
+
+
+#: batches below this many models are fitted by one helper (the exchange would cost more than it saves)
+_SPLIT_MIN = 64
+
+
+def _split(fit, sub, args: tuple, kwargs: dict) -> tuple:
+    """:func:`.exhaustive_fit._batch_poisson` ``(*args, **kwargs)`` with every other model fitted by the second
+    helper: the same numbers (each model is fitted on its own, whatever else is in its batch), in half the
+    time on an idle core. Fitted here alone when there is no second helper, the batch is small, or it fails."""
+    x, y, cols, cells = args
+    m = cols.shape[0]
+    if not sub or m < _SPLIT_MIN:
+        return fit(*args, **kwargs)
+    mine, theirs = np.arange(0, m, 2), np.arange(1, m, 2)
+
+    def part(rows):
+        kw = dict(kwargs)
+        for key in ("mu0", "bias"):
+            if kw.get(key) is not None:
+                kw[key] = np.asarray(kw[key])[rows]
+        return (x, y, cols[rows], cells[rows]), kw
+
+    try:
+        pickle.dump(part(theirs), sub[0], protocol=pickle.HIGHEST_PROTOCOL)
+        sub[0].flush()
+    except OSError:
+        sub.clear()
+        return fit(*args, **kwargs)
+    args_a, kw_a = part(mine)
+    a = fit(*args_a, **kw_a)
+    try:
+        b = pickle.load(sub[1])
+    except Exception:  # noqa: BLE001 - the second helper died: its half is fitted here
+        sub.clear()
+        args_b, kw_b = part(theirs)
+        b = fit(*args_b, **kw_b)
+    out = []
+    for oa, ob in zip(a, b):
+        o = np.empty((m, *oa.shape[1:]), dtype=oa.dtype)
+        o[mine], o[theirs] = oa, ob
+        out.append(o)
+    return tuple(out)
