@@ -21,8 +21,9 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 _SCRIPT = """
 import json, sys
 sys.argv = ["darkfigure", "estimate", "kosovo_1999", "--search", "exhaustive", "--ci", "none"]
-import darkfigure.cli.lean  # starts the helper (before typer, as darkfigure.cli does)
 from darkfigure.loglinear import _kernel_server
+_kernel_server._SPLIT_MIN = 2  # every batch split between the two helpers (4 lists make small batches)
+import darkfigure.cli.lean  # starts the helper (before typer, as darkfigure.cli does)
 from darkfigure import datasets
 from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.exhaustive import exhaustive_search
