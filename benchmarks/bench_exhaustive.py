@@ -5,10 +5,10 @@
 R's job (../shared/peers/jobs/c_rcapture.R) when R is present. 6 lists (UK 2013): all 32,768
 graphical two-way models (Rcapture was not run there: ~343 s per the reference probe).
 
-darkfigure forks a helper that loads the compiled kernel (numba) while the command starts, only when a core
-is idle (1-minute load average below the cores minus half a core; ``darkfigure.loglinear._kernel_server``):
-on a busy machine the runs are without it. ``--helper`` adds both forms as separate jobs
-(``DARKFIGURE_KERNEL_HELPER=0`` and ``=1``), measured alternating with the others.
+darkfigure forks a helper that loads the compiled kernel (numba) while the command starts, where a second
+core may run it (``darkfigure.loglinear._kernel_server``). ``--helper`` adds the runs with it forced off and
+on as separate jobs (``DARKFIGURE_KERNEL_HELPER=0`` and ``=1``), measured alternating with the others. The
+cpu figures count the command's process only, not its helpers (they outlive it by a moment, reparented).
 Run: python benchmarks/bench_exhaustive.py [runs] [--helper]
 """
 
