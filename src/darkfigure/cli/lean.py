@@ -281,5 +281,20 @@ def estimate_method(method: str, level: float, read, unused: dict[str, bool], *,
     raise typer.Exit(code=code)
 
 
+def start_kernel_helper() -> None:
+    """``darkfigure estimate ... --search exhaustive``: fork the helper that loads the exhaustive search's compiled
+    kernel (numba, ~0.55 s of CPU) on the other core while this process loads typer, pandas and SciPy
+    (:mod:`darkfigure.loglinear._kernel_server`). Only as the command line, never when a program imports the CLI."""
+    args = sys.argv[1:]
+    if not (args and args[0] == "estimate" and _invoked_as_cli()):
+        return
+    if not any(a == "--search=exhaustive" or (a == "--search" and b == "exhaustive") for a, b in zip(args, args[1:] + [""])):
+        return
+    from ..loglinear import _kernel_server
+
+    _kernel_server.start()
+
+
 # imported by darkfigure.cli's __init__ before typer: a plain `estimate FILE.csv --method dga` ends here
 answer_early()
+start_kernel_helper()

@@ -32,15 +32,15 @@ class LPResult(NamedTuple):
 _CORE = None  # the bundled HiGHS module, resolved on first use (False: not usable)
 
 
-def _load_core():
-    """scipy's bundled HiGHS extension module, loaded from its file without running
-    ``scipy/optimize/__init__.py`` (which imports scipy.linalg, sparse, spatial, fft...: about
-    0.3 s of CPU per process, for a module that takes 0.02 s). It is registered under its own
-    name, so a later ``import scipy.optimize`` uses this same module (a pybind11 module must not
-    be loaded twice). Falls back to the ordinary import."""
+def load_scipy_extension(name: str):
+    """SciPy's compiled module `name` (e.g. ``scipy.linalg._flapack``), loaded from its file without running its
+    package's ``__init__.py`` when the module needs nothing of it: ``scipy/optimize/__init__.py`` imports
+    scipy.linalg, sparse, spatial, fft... (about 0.3 s of CPU per process, for a module that takes 0.02 s);
+    ``scipy/linalg/__init__.py`` costs 0.045 s. It is registered under its own name, so a later ordinary import
+    of the package uses this same module (a compiled module must not be loaded twice). Falls back to the
+    ordinary import."""
     import sys
 
-    name = "scipy.optimize._highspy._core"
     if name not in sys.modules:
         try:
             import importlib.machinery
@@ -49,9 +49,10 @@ def _load_core():
 
             import scipy
 
-            folder = os.path.join(os.path.dirname(scipy.__file__), "optimize", "_highspy")
+            *folders, base = name.split(".")[1:]
+            folder = os.path.join(os.path.dirname(scipy.__file__), *folders)
             files = [f for f in os.listdir(folder)
-                     if f.startswith("_core.") and f.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))]
+                     if f.startswith(base + ".") and f.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))]
             spec = importlib.util.spec_from_file_location(name, os.path.join(folder, files[0]))
             mod = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(mod)
@@ -60,9 +61,14 @@ def _load_core():
             sys.modules.pop(name, None)
     if name in sys.modules:
         return sys.modules[name]
-    from scipy.optimize._highspy import _core as h
+    from importlib import import_module
 
-    return h
+    return import_module(name)
+
+
+def _load_core():
+    """scipy's bundled HiGHS extension module, without ``scipy.optimize`` (:func:`load_scipy_extension`)."""
+    return load_scipy_extension("scipy.optimize._highspy._core")
 
 
 def _core():

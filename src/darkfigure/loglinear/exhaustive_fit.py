@@ -24,8 +24,14 @@ def kernel_compiled() -> bool | None:
     requires, `numba.core.caching.Cache._index_key`); False when a call would compile (a fresh
     installation, an edited kernel, a new numba). None when it cannot be told (numba's private
     cache API changed): callers then say nothing. Costs a file read; numba is imported, as the
-    search does next anyway.
+    search does next anyway. With the command line's helper process (:mod:`._kernel_server`) running,
+    its answer (it loads the kernel, not this process).
     """
+    from . import _kernel_server
+
+    helper = _kernel_server.compiled_status()
+    if helper is not None or _kernel_server.running():
+        return helper
     try:
         from ._exhaustive_kernel import irls_batch
 
@@ -100,6 +106,13 @@ def _batch_poisson(
         fit gives mu' = mu (1 + X s) with the observed margins, positive when every cell's
         X s > -0.5 (Haberman 1974, Thm 2.3). Cells fitted below 1e-10 n are not certified.
     """
+    from . import _kernel_server
+
+    # in the command line's helper process when one runs (numba loaded there while the command started)
+    done = _kernel_server.call((x, y, cols, cells), dict(tol=tol, max_iter=max_iter, chunk=chunk, glm=glm, mu0=mu0,
+                                                         bias=bias))
+    if done is not None:
+        return done
     from ._exhaustive_kernel import irls_batch  # numba loads only when a batch is fitted
 
     n_models, p = cols.shape
@@ -135,6 +148,16 @@ def _batch_poisson(
             for o, v in zip(out, (full, mu, dev, conv, bias, interior)):
                 o[ids] = v
     return out
+
+
+def _warm() -> None:
+    """Load the kernel (numba's import and its cached machine code) by a tiny batch: two lists, two models of
+    three columns, called as the search calls it (the same argument types and layouts, so the same compiled
+    version; with one model the column index would be a contiguous array, typed apart)."""
+    x = np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    y = np.array([5.0, 7.0, 3.0])
+    cols = np.array([[True, True, True, False], [True, True, False, True]])
+    _batch_poisson(x, y, cols, np.ones((2, 3), dtype=bool))
 
 
 def _lattice(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -225,12 +225,12 @@ def _zero_margin_existence(
 
 
 def _lapack_cholesky():
-    """LAPACK's dpotrf/dpotrs and BLAS's dsyrk (scipy.linalg, imported on first use: the estimate path loads it
-    anyway)."""
-    from scipy.linalg.blas import dsyrk
-    from scipy.linalg.lapack import dpotrf, dpotrs
+    """LAPACK's dpotrf/dpotrs and BLAS's dsyrk: the very functions of scipy.linalg.lapack and .blas, from SciPy's
+    compiled modules loaded on first use without the rest of scipy.linalg (0.045 s of CPU per process)."""
+    from ._lp import load_scipy_extension
 
-    return dpotrf, dpotrs, dsyrk
+    flapack = load_scipy_extension("scipy.linalg._flapack")
+    return flapack.dpotrf, flapack.dpotrs, load_scipy_extension("scipy.linalg._fblas").dsyrk
 
 
 def _fast_independent(x: np.ndarray) -> np.ndarray:

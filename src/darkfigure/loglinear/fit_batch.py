@@ -31,7 +31,8 @@ class GramProducts:
     def __init__(self, x: np.ndarray):
         c, p = x.shape
         iu, ju = np.triu_indices(p)
-        zt = np.ascontiguousarray((x[:, iu] * x[:, ju]).T)  # (P(P+1)/2, C)
+        xt = np.ascontiguousarray(x.T)
+        zt = xt[iu] * xt[ju]  # (P(P+1)/2, C): the products formed in this layout (no transposed copy)
         first: dict[bytes, int] = {}
         inv = np.array([first.setdefault(r.tobytes(), len(first)) for r in zt], dtype=np.int64)
         keep = np.unique(inv, return_index=True)[1]  # the first column of each distinct product
@@ -124,7 +125,10 @@ def irls_poisson_batch(
     for it in range(max_iter):
         if active.size == 0:
             break
-        ya, ma, ea, la = y[active], mu[active], eta[active], ylogy[active]
+        if active.size == nb:  # every row still iterating: the arrays themselves, not copies
+            ya, ma, ea, la = y, mu, eta, ylogy
+        else:
+            ya, ma, ea, la = y[active], mu[active], eta[active], ylogy[active]
         rhs = (ma * ea + ya - ma) @ x  # X'W z with z = eta + (y - mu) / mu
         bnew = _solve_rows(gram(ma), rhs)
         eta_new = bnew @ x.T

@@ -12,10 +12,43 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 from scipy.special import gammaln, polygamma, psi, xlogy
 
+from ._lp import load_scipy_extension
 from .fit import irls_poisson
+
+
+def cho_factor(a: np.ndarray, check_finite: bool = False) -> tuple[np.ndarray, bool]:
+    """``scipy.linalg.cho_factor(a, check_finite=False)``: the same LAPACK call (dpotrf, upper, not cleaned) on a
+    square float64 array, without importing scipy.linalg (0.045 s of CPU per process; other input: scipy's own).
+
+    Raises numpy.linalg.LinAlgError when `a` is not positive definite, as scipy does."""
+    a1 = np.asarray(a)
+    if check_finite or a1.dtype != np.float64 or a1.ndim != 2 or a1.shape[0] != a1.shape[1] or a1.size == 0:
+        from scipy.linalg import cho_factor as scipy_cho_factor
+
+        return scipy_cho_factor(a, check_finite=check_finite)
+    c, info = load_scipy_extension("scipy.linalg._flapack").dpotrf(a1, lower=False, overwrite_a=False, clean=False)
+    if info > 0:
+        raise np.linalg.LinAlgError(f"{info}-th leading minor of the array is not positive definite")
+    if info < 0:
+        raise ValueError(f'LAPACK reported an illegal value in {-info}-th argument on entry to "POTRF".')
+    return c, False
+
+
+def cho_solve(c_and_lower: tuple[np.ndarray, bool], b: np.ndarray, check_finite: bool = False) -> np.ndarray:
+    """``scipy.linalg.cho_solve(c_and_lower, b, check_finite=False)`` by the same LAPACK call (dpotrs) for
+    float64 `b` of shape (P,) or (P, m), without importing scipy.linalg (other input: scipy's own)."""
+    c, lower = c_and_lower
+    b1 = np.asarray(b)
+    if check_finite or b1.dtype != np.float64 or b1.ndim not in (1, 2) or b1.size == 0 or c.shape[1] != b1.shape[0]:
+        from scipy.linalg import cho_solve as scipy_cho_solve
+
+        return scipy_cho_solve(c_and_lower, b, check_finite=check_finite)
+    x, info = load_scipy_extension("scipy.linalg._flapack").dpotrs(c, b1, lower=lower, overwrite_b=b1 is not b)
+    if info != 0:
+        raise ValueError(f"illegal value in {-info}th argument of internal potrs")
+    return x
 
 # ----------------------------------------------------------------------------------------
 # profile evaluation
