@@ -329,13 +329,13 @@ def test_publish_refuses_n_hat_equal_to_the_persons_observed():
     assert "Publish N̂" not in p["statement"]
 
 
-def test_publish_says_the_interval_understates_when_replicates_failed():
-    # '13 of 50 replicates gave no finite N̂ ... the interval understates the uncertainty'
+def test_publish_says_when_replicates_failed():
+    # '13 of 50 replicates gave no finite N̂ ...': counted as unbounded at the top of the interval (tester 8, F2)
     fake = _fake(load("hiv_rome"), [Check("goodness_of_fit", 0.5, False, ""), Check("heterogeneity", 0.5, False, "")])
     fake.bootstrap = SimpleNamespace(status_counts={"not identified": 13, "ok": 37}, n_replicates=50)
     p = publish_statement(fake)
     assert p["rules"] == ["agree", "failed-replicates"] and not p["publish_interval"]
-    assert "13 of 50 bootstrap replicates" in p["statement"] and "understates the uncertainty" in p["statement"]
+    assert "13 of 50 bootstrap replicates" in p["statement"] and "count as unbounded" in p["statement"]
     assert not p["statement"].startswith("Publish N̂ 5,000 with its interval")
 
 

@@ -416,8 +416,8 @@ def test_cli_report_flags(tmp_path):
          "share-nobody"),
         ("36 of 100 bootstrap replicates have an MLE on the boundary (some cells fitted as 0, e.g. lists sharing "
          "nobody in the replicate); N̂ stays identified in them and they are kept", "boundary-replicates"),
-        ("3 of 100 replicates gave no finite N̂ and are left out of the interval: the interval understates the "
-         "uncertainty", "replicates-no-n"),
+        ("3 of 100 replicates gave no finite N̂ (unbounded): they count as N̂* = ∞ at the top of the interval, "
+         "whose upper end is therefore infinite when they are more than 2.5% of the replicates", "replicates-no-n"),
         ("the MLE does not exist and the unobserved cell is not identified (parameters going to infinity: A:B): "
          "this model cannot estimate N", "not-identified"),
         ("the model drives the unobserved cell of 2 of 6 stratum(s) to 0 (MLE on the boundary): it claims nobody "

@@ -61,7 +61,7 @@ def publish_statement(est) -> dict:
     failed = int(counts.get("not identified", 0) or 0)
     if failed and has_ci:
         caveats.append(("failed-replicates", f"{failed} of {boot.n_replicates} bootstrap replicates gave no finite "
-                        "N̂ and are left out, so the interval understates the uncertainty"))
+                        "N̂ (the data identify N only weakly); they count as unbounded at the top of the interval"))
     if not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))

@@ -334,8 +334,10 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "replicates-no-n",
         r"replicates gave no finite|replicates had no admissible model|no admissible model for some deletion",
         "Bootstrap samples without an estimate",
-        "Some bootstrap samples gave no estimate and were left out: the interval understates the uncertainty.",
-        "Treat the interval as too narrow; prefer a simpler model or another interval method.",
+        "Some bootstrap samples gave no finite estimate (N̂ unbounded in them): the data identify N only weakly. "
+        "They count at the top of the interval, whose upper end is infinite when they are more than its tail.",
+        "Publish at most a lower limit when the upper end is infinite; otherwise say that the upper end is fragile, "
+        "or prefer a simpler model.",
     ),
     Explanation(
         "lost-list",
