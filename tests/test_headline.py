@@ -554,3 +554,17 @@ def test_well_identified_table_keeps_a_closed_headline():
     assert not {"no-interval", "not-identified", "no-upper-limit"} & set(hl["rules"])
     kept = t[t["verdict"] == "kept"]
     assert hl["high"] == pytest.approx(kept["upper"].max()) and hl["low"] == pytest.approx(kept["lower"].min())
+
+
+def test_two_lists_that_barely_overlap_give_only_a_lower_limit():
+    # A 500, B 400, both 3 (tester 8, F2's two_low.csv): Lincoln-Petersen 67,570 (26,278-269,732); before: no range
+    h = CaptureHistories.from_table(pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [500, 400, 3]}),
+                                    lists=["A", "B"])
+    t = pd.DataFrame([_row("loglinear-bic", 67570.0, 26278.3, 269731.6), _row("Mt", 67570.0, 26278.3, 269731.6),
+                      _row("M0", 68403.0, 26599.7, 273082.5, deviance=12.0, df=1)])
+    hl = headline(t, h, chao=None)
+    assert hl.upper_open and hl.low == pytest.approx(26278.3) and hl.high is None and hl.kept == []
+    assert hl.dropped["M0"] == "not identified: the data barely identify N under its model"  # contradicted: no opening
+    assert "(upper limit 269,732)" in hl.reasons[-1] and "at least 26,278, with no upper limit" in hl.reasons[-1]
+    assert hl.reasons[-1].endswith("With 2 lists no check of the identifying assumption is possible, and this lower "
+                                   "limit rests on it alone.")

@@ -499,8 +499,8 @@ def headline(
         fin = sorted(float(rows[m]["upper"]) for m in opening if finite(rows[m]["upper"]))
         inf = [m for m in opening if not finite(rows[m]["upper"])]
         lim = "; ".join(
-            ([f"upper limit{'s' if len(fin) > 1 else ''} {_fmt(fin[0])}"
-              + (f"–{_fmt(fin[-1])}" if _fmt(fin[-1]) != _fmt(fin[0]) else "")] if fin else [])
+            ([f"upper limit {_fmt(fin[0])}" if _fmt(fin[-1]) == _fmt(fin[0]) else
+              f"upper limits {_fmt(fin[0])}–{_fmt(fin[-1])}"] if fin else [])
             + ([f"no finite upper limit{' for ' + _names(inf) if fin else ''}"] if inf else []))
         reasons.append(
             f"The data do not contradict {_names(opening)}, and under "
@@ -509,7 +509,9 @@ def headline(
             + (f"the narrower intervals of {_names(live)} hold only under their own assumptions, which the data do "
                f"not favour over {'that one' if len(opening) == 1 else 'those'}, so " if live else "")
             + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support. Publish at "
-            "most a lower limit.")
+            "most a lower limit."
+            + (" With 2 lists no check of the identifying assumption is possible, and this lower limit rests on it "
+               "alone." if h.k == 2 and "two-lists" not in rules else ""))
     return Headline(low, high, reasons, rules, live, dropped, can_choose, ev, upper_open=bool(opening))
 
 
