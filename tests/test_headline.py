@@ -23,6 +23,7 @@ from darkfigure.headline import (
     headline,
     negative_dependence,
     publish_statement,
+    range_text,
 )
 from darkfigure.histories import CaptureHistories
 
@@ -157,6 +158,7 @@ def test_headline_on_bundled_real_tables(name, methods):
     t = compare(name, methods, seed=1, reps=100)
     hl = t.attrs["headline"]
     assert hl["low"] is not None and load(name).n_observed <= hl["low"] <= hl["high"]
+    assert not hl["upper_open"] and "no-upper-limit" not in hl["rules"]
     assert hl["reasons"] and all(isinstance(r, str) and r.endswith(".") for r in hl["reasons"])
     assert hl["rules"][-1] in ("agree", "cannot-choose", "none-kept", "chao-raise")
     assert set(hl["kept"]) | set(hl["dropped"]) == set(methods)
@@ -172,7 +174,7 @@ def test_kosovo_headline_drops_the_misfitting_models():
     t = compare("kosovo_1999", ["loglinear-bic", "M0", "Mt", "Mth-chao", "bic-exhaustive", "dga"], seed=1, reps=100)
     hl = t.attrs["headline"]
     assert set(hl["dropped"]) == {"loglinear-bic", "M0", "Mt", "Mth-chao"} and hl["rules"][0] == "poor-fit"
-    assert hl["kept"] == ["bic-exhaustive", "dga"] and hl["data_can_choose"]
+    assert hl["kept"] == ["bic-exhaustive", "dga"] and hl["data_can_choose"] and not hl["upper_open"]
     # the published estimate 10,356 (Ball et al. 2002) lies inside
     assert hl["low"] < 10356 < hl["high"]
 
@@ -274,15 +276,17 @@ def test_headline_covers_the_truth_on_simulated_populations():
 
     sc = tomllib.loads(resources.files("darkfigure.scenarios").joinpath("heterogeneous.toml").read_text())
     sc.pop("heterogeneity")
-    hits = 0
+    hits = opened = 0
     for seed in range(101, 121):
         sim = simulate(sc, seed=seed)
         n = float(sim.truth.query("group == 'total'")["N"].iloc[0])
         h = CaptureHistories.from_table(sim.histories, lists=list("ABCD"), covariates=[])
         hl = compare(h, ["loglinear-bic", "Mt", "Mth-chao", "Mth-poisson2", "Mth-darroch", "dga"], seed=seed,
                      reps=100).attrs["headline"]
-        hits += hl["low"] <= n <= hl["high"]
+        opened += hl["upper_open"]
+        hits += hl["low"] <= n and (hl["high"] is None or n <= hl["high"])
     assert hits >= 15, hits
+    assert opened == 0, opened  # 3,000 persons on 4 lists identify N: the rule no-upper-limit must not fire
 
 
 # ----------------------------------------------------------------------------- the statement follows the run's warnings
@@ -427,3 +431,142 @@ def test_averaged_line_says_the_search_visited_several_models():
     out = re.sub(r"[│\s]+", " ", r.output)  # the summary panel wraps its lines
     assert "the search visited 6 models, but all the weight fell on the chosen one" in out
     assert "no search, or the search visited one model" not in out
+
+
+# ----------------------------------------------------------------------------- barely identified data (tester 8, F11)
+# 13 persons on 3 lists: A only 5, B only 3, C only 4, A and B 1, nobody else. The log-linear, M0/Mt and Chao models fit
+# (deviance 2.2-2.8 on 3-5 df) but their profile intervals reach 879-902, 68 times the persons observed; the
+# bootstrap searches give N̂ 62 with no interval; LCMCR's and dga's priors give 14-68 and 13-217.
+SPARSE3 = pd.DataFrame({"A": [1, 0, 0, 1, 1, 0, 1], "B": [0, 1, 0, 1, 0, 1, 1], "C": [0, 0, 1, 0, 1, 1, 1],
+                        "count": [5, 3, 4, 1, 0, 0, 0]})
+H3 = CaptureHistories.from_table(SPARSE3, lists=list("ABC"))
+
+
+def _sparse3_rows(*, inf_bootstrap: bool = False) -> list[dict]:
+    """The rows `darkfigure compare sparse3.csv --seed 1 --reps 200` gave (compare.csv, rounded)."""
+    boot = (13.0, np.inf) if inf_bootstrap else (np.nan, np.nan)  # the bootstrap with non-finite replicates as +inf
+    return [_row("loglinear-bic", 62.46, 17.78, 879.37, deviance=2.2, df=3, sparse=True),
+            _row("M0", 63.74, 18.02, 902.23, deviance=2.8, df=5, sparse=True),
+            _row("Mt", 62.46, 17.78, 879.37, deviance=2.2, df=3, sparse=True),
+            _row("Mth-chao", 62.46, 17.78, 879.37, deviance=2.2, df=3, sparse=True),
+            _row("Mh-darroch", 13.0, 13.0, 28.9, status="no MLE: boundary"),
+            _row("bic-exhaustive", 62.46, *boot, deviance=2.2, df=3, sparse=True),
+            _row("downhill", 62.46, *boot, deviance=2.2, df=3, sparse=True),
+            _row("lcmcr", 24.0, 14.0, 68.0), _row("dga", 29.0, 13.0, 217.0)]
+
+
+def test_barely_identified_data_leave_the_headline_open_above():
+    # before: bic-exhaustive and downhill (no interval) were kept and "agreed" (intervals sharing 62-62), the models
+    # whose intervals reach 879-902 were left out, and the headline ended at dga's 217
+    hl = headline(pd.DataFrame(_sparse3_rows()), H3)
+    assert hl.upper_open and hl.high is None and hl.low == 13 and not hl.data_can_choose
+    assert hl.rules == ["no-estimate", "no-interval", "not-identified", "agree", "no-upper-limit"]
+    assert hl.kept == ["lcmcr", "dga"]
+    assert {"bic-exhaustive", "downhill"}.isdisjoint(hl.kept)
+    assert hl.dropped["bic-exhaustive"].startswith("no interval") and hl.dropped["downhill"].startswith("no interval")
+    assert "62–62" not in " ".join(hl.reasons)
+    assert "bic-exhaustive and downhill give an N̂ but no interval here" in hl.reasons[1]
+    assert "neither count toward the agreement" in hl.reasons[1]
+    assert hl.reasons[2].endswith("but the data do not contradict them, so the headline has no upper end (see the last "
+                                  "reason).")
+    assert "together they span 13–217." in hl.reasons[3] and "headline spans" not in hl.reasons[3]
+    assert "(upper limits 879–902)" in hl.reasons[4]
+    assert hl.reasons[4].endswith("the headline has no upper end: at least 13, with no upper limit the data support. "
+                                  "Publish at most a lower limit.")
+    assert str(hl).startswith("headline: at least 13, no upper limit the data support\n")
+    assert range_text(hl.to_dict()) == "at least 13, no upper limit the data support"
+    assert hl.to_dict()["upper_open"] is True and hl.to_dict()["high"] is None
+    a = annotate(pd.DataFrame(_sparse3_rows()), hl).set_index("method")
+    assert a.loc["bic-exhaustive", "evidence"].endswith("no interval (an N̂ alone)")
+    assert a.loc["loglinear-bic", "verdict"].endswith("the data do not contradict it, so the headline has no upper end")
+    # the bootstrap counting replicates without a finite N̂ as +inf: an open interval, judged by not-identified
+    hl = headline(pd.DataFrame(_sparse3_rows(inf_bootstrap=True)), H3)
+    assert hl.upper_open and hl.high is None and "no-interval" not in hl.rules
+    assert hl.dropped["bic-exhaustive"].startswith("not identified")
+    assert "bic-exhaustive's upper limit is infinite" in hl.reasons[1]
+
+
+def test_when_only_methods_without_an_interval_would_be_kept_the_headline_is_open_or_absent():
+    rows = [r for r in _sparse3_rows() if r["method"] not in ("lcmcr", "dga")]
+    hl = headline(pd.DataFrame(rows), H3)
+    assert hl.kept == [] and hl.upper_open and hl.high is None
+    assert hl.low == pytest.approx(17.78)  # the smallest lower limit of the open models (not their N̂ 62)
+    assert hl.rules == ["no-estimate", "no-interval", "not-identified", "no-upper-limit"]
+    assert "narrower intervals" not in hl.reasons[-1] and "at least 18, with no upper limit" in hl.reasons[-1]
+    # nothing but N̂s without an interval: no range (before: "agree", 62-62)
+    rows = [r for r in _sparse3_rows() if r["method"] in ("bic-exhaustive", "downhill")]
+    hl = headline(pd.DataFrame(rows), H3)
+    assert hl.low is None and hl.high is None and hl.kept == [] and hl.rules == ["no-interval", "none-kept"]
+    assert "the methods with an N̂ give no interval, and a range needs each one's uncertainty" in hl.reasons[-1]
+
+
+def test_only_an_uncontradicted_barely_identified_model_of_the_table_opens_the_range():
+    rows = _sparse3_rows()
+    # a log-linear model that the data contradict says nothing about N, however wide its interval
+    misfit = [dict(r, deviance=60.0, p_value=goodness_of_fit(60.0, 3, None)["p_value"], sparse=False)
+              if r["method"] in ("loglinear-bic", "M0", "Mt", "Mth-chao") else r for r in rows]
+    hl = headline(pd.DataFrame(misfit), H3)
+    assert not hl.upper_open and "no-upper-limit" not in hl.rules and (hl.low, hl.high) == (13, 217)
+    # a heterogeneity mixture's or latent classes' width comes from the mixing form chosen (Link 2003): no opening
+    t = pd.DataFrame([_row("Mt", 5000, 4500, 5600), _row("Mh-darroch", 7000, 5000, np.inf),
+                      _row("lcmcr", 9000, 5000, 60 * H.n_observed)])
+    hl = headline(t, H, chao=None)
+    assert not hl.upper_open and (hl.low, hl.high) == (4500, 5600)
+    # a well-identified log-linear model beside a barely identified richer one the data do not contradict: open
+    t = pd.DataFrame([_row("loglinear-bic", 5000, 4500, 5600), _row("loglinear-aic", 9000, 5000, 60 * H.n_observed)])
+    hl = headline(t, H, chao=None)
+    assert hl.upper_open and hl.low == 4500 and hl.kept == ["loglinear-bic"]
+    assert "the narrower intervals of loglinear-bic hold only under their own assumptions" in hl.reasons[-1]
+
+
+def test_compare_on_barely_identified_data_writes_an_open_headline(tmp_path):
+    """The CLI, compare.json, compare.csv and the public report say the same: at least L, no upper limit."""
+    f = tmp_path / "sparse3.csv"
+    SPARSE3.to_csv(f, index=False)
+    out = tmp_path / "cmp"
+    r = CliRunner().invoke(app, ["compare", str(f), "--methods", "loglinear-bic,Mt,Mth-chao,bic-exhaustive,downhill,dga",
+                                 "--seed", "1", "--reps", "50", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    assert "headline: at least 13, no upper limit the data support (publish at most a lower limit)" in flat
+    hl = json.loads((out / "compare.json").read_text())["headline"]
+    assert hl["low"] == 13 and hl["high"] is None and hl["upper_open"] and "no-upper-limit" in hl["rules"]
+    assert hl["kept"] == ["dga"] and {"bic-exhaustive", "downhill"} <= set(hl["dropped"])
+    t = pd.read_csv(out / "compare.csv").set_index("method")
+    assert t.loc["dga", "verdict"] == "kept" and t.loc["dga", "upper"] == pytest.approx(217, rel=0.3)
+    assert t.loc["loglinear-bic", "upper"] > 50 * 13
+    assert t.loc["loglinear-bic", "verdict"].endswith("so the headline has no upper end")
+    assert not t.loc[["bic-exhaustive", "downhill"], "verdict"].eq("kept").any()
+    r = CliRunner().invoke(app, ["report", str(out), "--audience", "public"])
+    assert r.exit_code == 0, r.output
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "report_public_en.html").read_text()))
+    assert "At least about 13 victims." in page
+    assert "The registers overlap too little to set an upper limit: only a lower limit can be published." in page
+    assert "Between about" not in page
+
+
+def test_well_identified_table_keeps_a_closed_headline():
+    # a table with a known truth: the expected counts of N = 2,000 persons on 3 independent lists (p = .3, .4, .5)
+    p = np.array([0.3, 0.4, 0.5])
+    rows = [dict(zip("ABC", c, strict=True), count=round(2000 * np.prod(np.where(c, p, 1 - p))))
+            for c in product([0, 1], repeat=3) if sum(c)]
+    t = compare(pd.DataFrame(rows), ["loglinear-bic", "Mt", "Mth-chao", "dga"], seed=1, reps=50)
+    hl = t.attrs["headline"]
+    assert not hl["upper_open"] and hl["high"] is not None and hl["low"] < 2000 < hl["high"]
+    assert not {"no-interval", "not-identified", "no-upper-limit"} & set(hl["rules"])
+    kept = t[t["verdict"] == "kept"]
+    assert hl["high"] == pytest.approx(kept["upper"].max()) and hl["low"] == pytest.approx(kept["lower"].min())
+
+
+def test_two_lists_that_barely_overlap_give_only_a_lower_limit():
+    # A 500, B 400, both 3 (tester 8, F2's two_low.csv): Lincoln-Petersen 67,570 (26,278-269,732); before: no range
+    h = CaptureHistories.from_table(pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [500, 400, 3]}),
+                                    lists=["A", "B"])
+    t = pd.DataFrame([_row("loglinear-bic", 67570.0, 26278.3, 269731.6), _row("Mt", 67570.0, 26278.3, 269731.6),
+                      _row("M0", 68403.0, 26599.7, 273082.5, deviance=12.0, df=1)])
+    hl = headline(t, h, chao=None)
+    assert hl.upper_open and hl.low == pytest.approx(26278.3) and hl.high is None and hl.kept == []
+    assert hl.dropped["M0"] == "not identified: the data barely identify N under its model"  # contradicted: no opening
+    assert "(upper limit 269,732)" in hl.reasons[-1] and "at least 26,278, with no upper limit" in hl.reasons[-1]
+    assert hl.reasons[-1].endswith("With 2 lists no check of the identifying assumption is possible, and this lower "
+                                   "limit rests on it alone.")

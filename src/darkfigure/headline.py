@@ -9,8 +9,13 @@ headline range. Explicit rules, applied in a fixed order, each writing one plain
 when it fires — never a vote, never a weighting the reader cannot see:
 
 1. ``no-estimate`` — a method without a finite N̂ (failed, not applicable, no MLE) is left out.
+   ``no-interval`` — a method with an N̂ but no interval cannot show how far N may lie from it:
+   it never counts toward agreement nor sets an end of the range.
 2. ``not-identified`` — an interval with no finite upper limit, or one more than
-   ``BARELY_IDENTIFIED`` times the persons observed, cannot narrow a range: left out.
+   ``BARELY_IDENTIFIED`` times the persons observed, cannot narrow a range: left out. When
+   such a method's model bounds N only through the data (``OPENS_UPPER``) and the data do not
+   contradict it (no poor fit, no failed validation), ``no-upper-limit`` fires after rule 7:
+   the headline has no upper end ("at least L"), as ``estimate`` then publishes at most a lower limit.
 3. ``poor-fit`` — a model whose deviance rejects it (p < ``GOF_ALPHA`` on a table that is not
    sparse) is contradicted by the data: dropped.
 4. ``failed-validation`` — a method whose intervals miss the known list size in most
@@ -61,6 +66,7 @@ __all__ = [
     "ASSUMPTIONS",
     "Headline",
     "headline",
+    "range_text",
     "annotate",
     "goodness_of_fit",
     "chao_bound",
@@ -110,6 +116,11 @@ ASSUMPTIONS: dict[str, str] = {
 
 #: methods whose model has no individual heterogeneity of catchability (Chao's bound can contradict them)
 HOMOGENEOUS = (*_LOGLINEAR, "M0", "Mt", "dga")
+#: methods whose barely identified interval means the table itself sets no upper limit to N: the log-linear
+#: family (M0 and Mt are log-linear models), Chao's lower bounds (N lies above the bound) and dga's average of
+#: log-linear graphs. Not the heterogeneity mixtures (Mh/Mth Poisson, Darroch, gamma) or latent classes: their N is
+#: not identified by construction, the width follows from the mixing form chosen (Link 2003), not from the data.
+OPENS_UPPER = (*_LOGLINEAR, "M0", "Mt", "Mh-chao", "Mth-chao", "dga")
 
 
 
@@ -125,7 +136,8 @@ class Headline:
     Attributes
     ----------
     low, high : float or None
-        The range to report (persons); None when no method gives an estimate.
+        The range to report (persons); both None when no method gives an estimate; ``high``
+        None alone when the data set no upper limit (``upper_open``).
     reasons : list of str
         One sentence per rule that fired, in the order the rules apply.
     rules : list of str
@@ -139,6 +151,9 @@ class Headline:
         dependence cannot be told apart, or there are only 2 lists (no check is possible).
     evidence : dict
         The shared checks: Chao's bound, heterogeneity flags, negative dependence, validation summary.
+    upper_open : bool
+        True when a method the data do not contradict is barely identified (rule ``no-upper-limit``):
+        the headline is "at least ``low``" with no upper limit the data support.
     """
 
     low: float | None
@@ -149,16 +164,29 @@ class Headline:
     dropped: dict = field(default_factory=dict)
     data_can_choose: bool = True
     evidence: dict = field(default_factory=dict)
+    upper_open: bool = False
 
     def to_dict(self) -> dict:
         """Plain JSON-able form: what ``compare.json`` holds under ``headline``."""
         return {"low": self.low, "high": self.high, "reasons": list(self.reasons), "rules": list(self.rules),
                 "kept": list(self.kept), "dropped": dict(self.dropped), "data_can_choose": bool(self.data_can_choose),
-                "evidence": self.evidence}
+                "evidence": self.evidence, "upper_open": bool(self.upper_open)}
 
     def __str__(self) -> str:
-        rng = "no range" if self.low is None else f"{_fmt(self.low)} – {_fmt(self.high)}"
-        return f"headline: {rng}\n" + "\n".join(f"- {r}" for r in self.reasons)
+        return f"headline: {range_text(self)}\n" + "\n".join(f"- {r}" for r in self.reasons)
+
+
+def range_text(hl: Headline | dict) -> str:
+    """The headline range as printed: ``"L – U"``, ``"at least L, no upper limit the data support"`` or ``"no range"``.
+
+    `hl` is a :class:`Headline` or its :meth:`Headline.to_dict` (``compare.json`` → ``headline``).
+    """
+    d = hl.to_dict() if isinstance(hl, Headline) else hl
+    if d.get("low") is None:
+        return "no range"
+    if d.get("high") is None or d.get("upper_open"):
+        return f"at least {_fmt(d['low'])}, no upper limit the data support"
+    return f"{_fmt(d['low'])} – {_fmt(d['high'])}"
 
 
 def _validation_summary(v: pd.DataFrame) -> dict[str, dict]:
@@ -255,22 +283,28 @@ def headline(
         reasons.append(f"{_names(none)} gave no estimate here (not applicable, failed, or no MLE), so "
                        f"{'it is' if len(none) == 1 else 'they are'} left out.")
     live = [m for m in rows if m not in dropped]
-    # 2. not identified: no finite upper limit, or one beyond BARELY_IDENTIFIED x observed
-    weak = [m for m in live if not finite(rows[m]["upper"]) and not np.isnan(rows[m]["upper"])
-            or finite(rows[m]["upper"]) and rows[m]["upper"] > BARELY_IDENTIFIED * max(n_obs, 1)]
-    for m in weak:
-        dropped[m] = "not identified: the data barely identify N under its model"
-    if weak:
-        rules.append("not-identified")
+
+    def missing(v) -> bool:
+        """True when v is no number at all (None or NaN; ±inf is a number: an open end)."""
+        return v is None or not isinstance(v, (int, float, np.floating)) or bool(np.isnan(v))
+
+    # 1b. no interval: an N̂ alone cannot show agreement or set an end of the range (an upper end of +inf is an
+    # interval, open above: rule 2 judges it)
+    no_iv = [m for m in live if missing(rows[m]["upper"]) or missing(rows[m]["lower"]) and finite(rows[m]["upper"])]
+    for m in no_iv:
+        dropped[m] = "no interval: an N̂ alone cannot count toward agreement or set the range"
+    if no_iv:
+        rules.append("no-interval")
+        one = len(no_iv) == 1
         reasons.append(
-            f"The data barely identify N under {_names(weak)}: "
-            + "; ".join(f"{m}'s upper limit is {_fmt(rows[m]['upper']) if finite(rows[m]['upper']) else 'infinite'}"
-                        for m in weak)
-            + f" (more than {BARELY_IDENTIFIED:g} times the {n_obs:,} persons observed, or none), so "
-            f"{'it' if len(weak) == 1 else 'they'} cannot narrow the range and {'is' if len(weak) == 1 else 'are'} "
-            "left out.")
+            f"{_names(no_iv)} {'gives' if one else 'give'} an N̂ but no interval here (" + "; ".join(
+                f"{m} N̂ {_fmt(rows[m]['nhat'])}" for m in no_iv) + "), so "
+            + ("it cannot show" if one else "they cannot show") + " how far N may lie from "
+            + ("its" if one else "their") + " N̂: " + ("it neither counts" if one else "they neither count")
+            + " toward the agreement of the methods nor " + ("sets" if one else "set") + " an end of the range, and "
+            + ("is" if one else "are") + " left out.")
     live = [m for m in live if m not in dropped]
-    # 3. poor fit
+
     def misfit(r) -> bool:
         """True when row r's deviance test rejects its model (gross-misfit rule on sparse tables; docs/headline_rules.md)."""
         if not ("p_value" in r and finite(r["p_value"]) and finite(r["deviance"])):
@@ -278,6 +312,37 @@ def headline(
         crit = float(stats.chi2.ppf(1 - GOF_ALPHA, int(r["df"])))
         return r["p_value"] < GOF_ALPHA and (not bool(r.get("sparse", False)) or r["deviance"] > SPARSE_FACTOR * crit)
 
+    def fails_validation(m) -> bool:
+        """True when method m's held-out-list intervals mostly miss, by a wide margin (rule 4)."""
+        s = val.get(m)
+        if not s or s["with_interval"] < 3 or s["median_abs_log_ratio"] is None:
+            return False
+        return s["covered"] < VALIDATION_COVERAGE * s["with_interval"] and s["median_abs_log_ratio"] > VALIDATION_LOG_RATIO
+
+    # 2. not identified: no finite upper limit, or one beyond BARELY_IDENTIFIED x observed
+    weak = [m for m in live if not finite(rows[m]["upper"]) and not np.isnan(rows[m]["upper"])
+            or finite(rows[m]["upper"]) and rows[m]["upper"] > BARELY_IDENTIFIED * max(n_obs, 1)]
+    # ... of which those whose model the data do not contradict and whose width is the table's, not a mixing form's:
+    # under their assumption the data set no upper limit, so the headline may not end below it (no-upper-limit)
+    opening = [m for m in weak if m in OPENS_UPPER and not misfit(rows[m]) and not fails_validation(m)]
+    for m in weak:
+        dropped[m] = "not identified: the data barely identify N under its model" + (
+            "; the data do not contradict it, so the headline has no upper end" if m in opening else "")
+    if weak:
+        rules.append("not-identified")
+        one = len(weak) == 1
+        reasons.append(
+            f"The data barely identify N under {_names(weak)}: "
+            + "; ".join(f"{m}'s upper limit is {_fmt(rows[m]['upper']) if finite(rows[m]['upper']) else 'infinite'}"
+                        for m in weak)
+            + f" (more than {BARELY_IDENTIFIED:g} times the {n_obs:,} persons observed, or none), so "
+            f"{'it' if one else 'they'} cannot narrow the range and {'is' if one else 'are'} left out"
+            + ("." if not opening else
+               " of the agreement; but the data do not contradict "
+               + (('it' if one else 'them') if opening == weak else _names(opening))
+               + ", so the headline has no upper end (see the last reason)."))
+    live = [m for m in live if m not in dropped]
+    # 3. poor fit
     bad = [m for m in live if misfit(rows[m])]
     for m in bad:
         # the deviance itself is in the method's evidence; the verdict does not repeat it
@@ -304,15 +369,11 @@ def headline(
             + (" (each method's deviance is in its evidence)." if len(bad) > 3 else "."))
     live = [m for m in live if m not in dropped]
     # 4. leave-one-list-out validation
-    failed = []
-    for m in live:
-        s = val.get(m)
-        if not s or s["with_interval"] < 3 or s["median_abs_log_ratio"] is None:
-            continue
-        if s["covered"] < VALIDATION_COVERAGE * s["with_interval"] and s["median_abs_log_ratio"] > VALIDATION_LOG_RATIO:
-            failed.append(m)
-            dropped[m] = (f"failed validation (covered {s['covered']} of {s['with_interval']} held-out lists; "
-                          f"typically off by a factor {np.exp(s['median_abs_log_ratio']):.2f})")
+    failed = [m for m in live if fails_validation(m)]
+    for m in failed:
+        s = val[m]
+        dropped[m] = (f"failed validation (covered {s['covered']} of {s['with_interval']} held-out lists; "
+                      f"typically off by a factor {np.exp(s['median_abs_log_ratio']):.2f})")
     if failed:
         rules.append("failed-validation")
         reasons.append(
@@ -361,11 +422,11 @@ def headline(
     live = [m for m in live if m not in dropped]
     # 7. the range
     def span(ms):
-        """Lower and upper limits (N̂ where a limit is missing) of methods ms: two lists of persons."""
-        lo = [rows[m]["lower"] if finite(rows[m]["lower"]) else rows[m]["nhat"] for m in ms]
-        hi = [rows[m]["upper"] if finite(rows[m]["upper"]) else rows[m]["nhat"] for m in ms]
-        return lo, hi
+        """Lower and upper limits of methods ms (each has an interval: rule 1b): two lists of persons."""
+        return [rows[m]["lower"] for m in ms], [rows[m]["upper"] for m in ms]
 
+    # with an open upper end (no-upper-limit below) the kept methods' span is not the headline: say "they span"
+    spans = "together they span" if opening else "the headline spans"
     if live:
         lo, hi = span(live)
         low, high = float(min(lo)), float(max(hi))
@@ -377,13 +438,14 @@ def headline(
                 f"With 2 lists the methods left ({_names(live)}) are essentially the same 2-list model (the two "
                 "lists independent" + (" within each covariate stratum" if h.covariates else "")
                 + "), so their agreement means nothing: no check of the identifying assumption is possible with 2 "
-                f"lists, and the headline {_fmt(low)}–{_fmt(high)} rests on that assumption alone.")
+                f"lists, and {'their span' if opening else 'the headline'} {_fmt(low)}–{_fmt(high)} rests on that "
+                "assumption alone.")
         elif max(lo) <= min(hi):
             rules.append("agree")
             reasons.append(
                 f"{'The one method left' if len(live) == 1 else f'The {len(live)} methods left'} ({_names(live)}) "
                 + ("gives" if len(live) == 1 else f"agree: their intervals share {_fmt(max(lo))}–{_fmt(min(hi))}, "
-                   "and the headline spans") + f" {_fmt(low)}–{_fmt(high)}.")
+                   f"and {spans}") + f" {_fmt(low)}–{_fmt(high)}.")
         else:
             can_choose = False
             rules.append("cannot-choose")
@@ -393,15 +455,19 @@ def headline(
                 f"The data cannot choose: {a} ({ASSUMPTIONS.get(a, a)}; N̂ {_fmt(rows[a]['nhat'])}, "
                 f"{_fmt(rows[a]['lower'])}–{_fmt(rows[a]['upper'])}) and {b} ({ASSUMPTIONS.get(b, b)}; N̂ "
                 f"{_fmt(rows[b]['nhat'])}, {_fmt(rows[b]['lower'])}–{_fmt(rows[b]['upper'])}) both survive the checks "
-                f"but their intervals do not overlap, so the headline is the wide range they all span, "
-                f"{_fmt(low)}–{_fmt(high)}.")
+                "but their intervals do not overlap, so "
+                + ("they span" if opening else "the headline is the wide range they all span,")
+                + f" {_fmt(low)}–{_fmt(high)}.")
+    elif opening:
+        low, high = np.inf, np.nan  # the range is the open methods' alone (below)
     else:
-        pool = [m for m in rows if m not in none and m not in weak]
+        pool = [m for m in rows if m not in none and m not in weak and m not in no_iv]
         if not pool:
             rules.append("none-kept")
-            return Headline(None, None, reasons + ["No method gives an identified estimate, so there is no range to "
-                                                   "report: the data do not identify N."], rules, [], dropped,
-                            False, ev)
+            why = ("No method gives an identified estimate with an interval, so there is no range to report: "
+                   + ("the methods with an N̂ give no interval, and a range needs each one's uncertainty."
+                      if no_iv else "the data do not identify N."))
+            return Headline(None, None, reasons + [why], rules, [], dropped, False, ev)
         can_choose = False
         lo, hi = span(pool)
         low, high = float(min(lo)), float(max(hi))
@@ -410,17 +476,43 @@ def headline(
             f"Every method's assumption is contradicted by some check, so the data cannot choose: the headline "
             f"falls back to the range spanned by every identified method ({_names(pool)}), {_fmt(low)}–"
             f"{_fmt(high)}, and is not fit to publish without a closer look.")
+    if opening:
+        # the low end also holds under the open methods' assumption: the smallest lower limit of both
+        low = float(min([low, *(rows[m]["lower"] for m in opening if finite(rows[m]["lower"]))]))
+        if not np.isfinite(low):
+            low = float(n_obs)
+        high = None
     if chao and "chao-vs-negative-dependence" in rules:
-        low, high = min(low, chao["low"]), max(high, chao["high"])
+        low = min(low, chao["low"])
+        high = None if high is None else max(high, chao["high"])
     if chao_raise and chao["low"] > low:
         rules.append("chao-raise")
         reasons.append(
             f"Under the heterogeneity the checks detect, N is at least Chao's lower bound: the low end is raised from "
             f"{_fmt(low)} to the bound's lower limit {_fmt(chao['low'])}.")
         low = float(chao["low"])
-        high = max(high, low)
+        high = None if high is None else max(high, low)
     low = max(low, float(n_obs))
-    return Headline(low, high, reasons, rules, live, dropped, can_choose, ev)
+    if opening:
+        can_choose = False
+        rules.append("no-upper-limit")
+        fin = sorted(float(rows[m]["upper"]) for m in opening if finite(rows[m]["upper"]))
+        inf = [m for m in opening if not finite(rows[m]["upper"])]
+        lim = "; ".join(
+            ([f"upper limit {_fmt(fin[0])}" if _fmt(fin[-1]) == _fmt(fin[0]) else
+              f"upper limits {_fmt(fin[0])}–{_fmt(fin[-1])}"] if fin else [])
+            + ([f"no finite upper limit{' for ' + _names(inf) if fin else ''}"] if inf else []))
+        reasons.append(
+            f"The data do not contradict {_names(opening)}, and under "
+            + ("its assumption" if len(opening) == 1 else "their assumptions")
+            + f" the data set no upper limit to N ({lim}): "
+            + (f"the narrower intervals of {_names(live)} hold only under their own assumptions, which the data do "
+               f"not favour over {'that one' if len(opening) == 1 else 'those'}, so " if live else "")
+            + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support. Publish at "
+            "most a lower limit."
+            + (" With 2 lists no check of the identifying assumption is possible, and this lower limit rests on it "
+               "alone." if h.k == 2 and "two-lists" not in rules else ""))
+    return Headline(low, high, reasons, rules, live, dropped, can_choose, ev, upper_open=bool(opening))
 
 
 def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
@@ -458,6 +550,8 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
             parts.append(f"interval: upper limit {r['upper'] / r['lower']:.2f} times the lower")
         elif np.isfinite(r["nhat"]) and not np.isnan(r["upper"]) and not np.isfinite(r["upper"]):
             parts.append("no finite upper limit")
+        elif np.isfinite(r["nhat"]) and str(r.get("status", "ok")) == "ok":
+            parts.append("no interval (an N̂ alone)")
         ev.append("; ".join(parts))
         verdict.append("kept" if m in hl.kept else "dropped: " + hl.dropped.get(m, "not used"))
     t["assumption"] = [ASSUMPTIONS.get(str(m), "") for m in t["method"]]

@@ -163,9 +163,11 @@ def _print_headline(table) -> None:
         if str(r.get("verdict", "")).startswith("dropped: no estimate"):
             continue
         console.print(f"  {escape(str(r['method']))}: {escape(str(r['verdict']))} — {escape(str(r['evidence']))}")
-    rng = "no range" if hl["low"] is None else f"{_fmt(hl['low'])} – {_fmt(hl['high'])}"
-    note = ("" if hl["data_can_choose"] else " (2 lists: no check is possible)" if "two-lists" in hl.get("rules", [])
-            else " (the data cannot choose)")
+    from ..headline import range_text
+
+    rng = range_text(hl)  # "at least L, no upper limit the data support" when the upper end is open
+    note = ("" if hl["data_can_choose"] else " (publish at most a lower limit)" if hl.get("upper_open")
+            else " (2 lists: no check is possible)" if "two-lists" in hl.get("rules", []) else " (the data cannot choose)")
     console.print(f"[bold]headline: {rng}[/]" + note)
     for reason in hl["reasons"]:
         console.print(f"  - {escape(reason)}")

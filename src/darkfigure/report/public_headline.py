@@ -58,6 +58,16 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
                "reasoned": True}
         out.update(_headline_reasons(c, run, hl))
         return out
+    if isinstance(hl, dict) and math.isfinite(_f(hl.get("low"))) and (hl.get("upper_open") or hl.get("high") is None):
+        # rule no-upper-limit (darkfigure.headline): "at least low" as estimate's "publish at most a lower limit",
+        # the floor rounded down so the page never claims more than the computed lower limit
+        lo = _f(hl["low"])
+        out = {"observed": c.count(obs), "reasoned": True}
+        out.update(_headline_reasons(c, run, hl))
+        out.update({"kind": "publish-floor", "low": round_figure(lo, lo, float("nan"), lang=c.lang).lower_text,
+                    "why": _("The registers overlap too little to set an upper limit: only a lower limit can be "
+                             "published.")})
+        return out
     cmp_ = run.compare
     if cmp_ is not None and len(cmp_):
         n = pd.to_numeric(cmp_["nhat"], errors="coerce")
