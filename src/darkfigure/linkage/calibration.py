@@ -9,6 +9,8 @@ and the date-of-birth Bayes factor it removes (:func:`date_of_birth_log_bf`). Us
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -56,13 +58,14 @@ MASKED_FLOOR = 1e-7
 
 
 def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
-                     dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, tuple[float, float]]:
+                     dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None,
+                     names: pd.DataFrame | None = None) -> tuple[np.ndarray, tuple[float, float]]:
     """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
 
     Pairs where both registrations have a date of birth get the fixed shift
-    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p)`` with (a, b) learnt on
-    this register's dated pairs with their dates hidden (falling back to the shift
+    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p + c . z)`` with (a, b, c)
+    learnt on this register's dated pairs with their dates hidden, z the pair's
+    :func:`name_frequency_features` when `names` is given (falling back to the shift
     ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
 
     Parameters
@@ -70,6 +73,8 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     left, right, probability : arrays, shape (m,): the scored pairs and their match probabilities.
     has_dob : bool array, shape (n,); dob : object array, shape (n,) (ISO dates, None when missing).
     model : dict: the linkage model (m and u of the date comparison); tf_dob : float array, shape (n,), optional.
+    names : DataFrame, shape (n, 2), optional: each registration's normalised first name and surname (columns
+        ``fn`` and ``sn``, None when missing); without it the curve uses logit p alone.
 
     Returns
     -------
@@ -79,12 +84,21 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = has_dob[left] & has_dob[right]
     q = calibrate(probability, both)
+    z = None
+    if names is not None:
+        codes = _name_codes(names["fn"], names["sn"])
+
+        def z(idx: np.ndarray) -> np.ndarray:
+            """Name-frequency features of the pairs idx."""
+            return _name_features(left[idx], right[idx], codes)
+
     return apply_masked_calibration(probability, both, q,
-                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob))
+                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z)
 
 
 def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,
-                             log_bf_dob: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+                             log_bf_dob: np.ndarray, features: Callable[[np.ndarray], np.ndarray] | None = None
+                             ) -> tuple[np.ndarray, tuple[float, float]]:
     """Undated pairs' probabilities from the calibration learnt on dated pairs with their dates hidden.
 
     Parameters
@@ -97,19 +111,37 @@ def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.nd
         The dated pairs' calibrated probabilities (undated entries are replaced).
     log_bf_dob : float array, shape (both.sum(),)
         The date-of-birth log Bayes factor of every dated pair.
+    features : callable, optional
+        ``features(idx)`` gives further evidence of the pairs ``idx`` (int array, shape (j,)) as
+        a float array of shape (j, k) that the curve weighs (:func:`name_frequency_features`);
+        called for the dated pairs that teach the curve and for the undated pairs only, so
+        that a million registrations' tens of millions of pairs need no (m, k) matrix.
 
     Returns
     -------
     (float array of shape (m,), (a, b))
-        Probabilities with undated pairs at expit(a + b logit p), and the fitted (a, b) of
-        :func:`masked_date_calibration` (NaN when it could not be fitted; q unchanged then).
+        Probabilities with undated pairs at expit(a + b logit p + c . features), and the
+        fitted (a, b) of :func:`masked_date_calibration` (NaN when it could not be fitted;
+        q unchanged then).
     """
     from scipy.special import expit, logit
 
     lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
-    a, b = masked_date_calibration(lp[both], log_bf_dob, q[both])
+    dated, undated = np.flatnonzero(both), np.flatnonzero(~both)
+    if features is None:
+        a, b, *c = masked_date_calibration(lp[dated], log_bf_dob, q[dated])
+    else:
+        # only the dated pairs that can qualify (masked_date_calibration's own filter, repeated) get features
+        x = lp[dated] - np.asarray(log_bf_dob, float)
+        fit = np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY))
+        a, b, *c = masked_date_calibration(lp[dated][fit], np.asarray(log_bf_dob, float)[fit], q[dated][fit],
+                                           features=features(dated[fit]))
     if np.isfinite(a):
-        q = np.where(both, q, expit(a + b * lp))
+        q = q.copy()
+        z = lp[undated] * b + a
+        if c:
+            z += np.asarray(features(undated), float) @ np.asarray(c)
+        q[undated] = expit(z)
     return q, (a, b)
 
 
@@ -186,8 +218,13 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
     return level_log_bf(comp, lev, [*_DOB_LEVELS, None], level, both, a, b, tf_dob, out)
 
 
+#: pairs whose match probability without the date of birth is below this do not teach :func:`masked_date_calibration`
+MASKED_MIN_PROBABILITY = 0.01
+
+
 def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target: np.ndarray,
-                            min_probability: float = 0.01) -> tuple[float, float]:
+                            min_probability: float = MASKED_MIN_PROBABILITY, features: np.ndarray | None = None
+                            ) -> tuple[float, ...]:
     """Calibration of match probabilities without a date of birth, learnt by hiding the dates of dated pairs.
 
     A pair of which one registration lacks a date of birth is judged on names, sex,
@@ -203,34 +240,117 @@ def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target:
     get ``expit(a + b logit p)``. This is Platt (1999) scaling fitted on the register
     itself, with the known dates as the labels.
 
+    With `features` (columns z, e.g. :func:`name_frequency_features`) the curve is
+    ``expit(a + b x + c . z)``: evidence the Fellegi–Sunter model weighs wrongly for the
+    register at hand (how common a misspelt name is) is re-weighed by the same dated
+    pairs. The coefficients c carry a weak ridge penalty (``c^2 / 2``: one pair's worth)
+    and lie in [-5, 5], so that a feature the qualifying pairs never vary stays at 0.
+
     Parameters
     ----------
     logit_p : float array, shape (m,): logit of the dated pairs' match probabilities (before calibration).
     log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
     target : float array, shape (m,): their match probabilities with the dates (calibrated).
     min_probability : float: pairs whose probability without the date is below this are left out.
+    features : float array, shape (m, k), optional: further evidence of the pairs (finite).
 
     Returns
     -------
-    (a, b) : floats; (nan, nan) when fewer than 20 pairs, or fewer than 5 matches or non-matches, qualify.
+    (a, b, c_1, ..., c_k) : floats; all nan when fewer than 20 pairs, or fewer than 5 matches or non-matches,
+    qualify (k = 0 without `features`).
+
+    Raises
+    ------
+    ValueError
+        `features` has another number of rows than `logit_p`, or values that are not finite.
     """
     from scipy.optimize import minimize
     from scipy.special import expit, log_expit, logit
 
     x = np.asarray(logit_p, float) - np.asarray(log_bf_dob, float)
     t = np.clip(np.asarray(target, float), 0.0, 1.0)
+    z = np.zeros((x.size, 0)) if features is None else np.asarray(features, float).reshape(x.size, -1)
+    if not np.isfinite(z).all():
+        raise ValueError("the calibration features must be finite")
+    k = z.shape[1]
     keep = np.isfinite(x) & np.isfinite(t) & (x >= logit(min_probability))
-    x, t = x[keep], t[keep]
+    x, t, z = x[keep], t[keep], z[keep]
     if x.size < 20 or t.sum() < 5 or (1 - t).sum() < 5:
-        return float("nan"), float("nan")
+        return (float("nan"),) * (2 + k)
+    X = np.column_stack([np.ones_like(x), x, z])
+    ridge = np.r_[0.0, 0.0, np.ones(k)]
 
     def nll(theta):
-        """Negative log-likelihood of the logistic calibration and its gradient, theta = (intercept, slope)."""
-        z = theta[0] + theta[1] * x
-        ll = t * log_expit(z) + (1 - t) * log_expit(-z)
-        r = t - expit(z)
-        return -ll.sum(), -np.array([r.sum(), (r * x).sum()])
+        """Penalised negative log-likelihood of the logistic calibration and its gradient, theta = (a, b, c)."""
+        s = X @ theta
+        ll = t * log_expit(s) + (1 - t) * log_expit(-s)
+        r = t - expit(s)
+        return -ll.sum() + 0.5 * (ridge * theta ** 2).sum(), -(X.T @ r) + ridge * theta
 
-    res = minimize(nll, np.array([0.0, 1.0]), jac=True, method="L-BFGS-B",
-                   bounds=[(-20, 20), (0.05, 5.0)])
-    return float(res.x[0]), float(res.x[1])
+    res = minimize(nll, np.r_[0.0, 1.0, np.zeros(k)], jac=True, method="L-BFGS-B",
+                   bounds=[(-20, 20), (0.05, 5.0), *([(-5.0, 5.0)] * k)])
+    return tuple(float(v) for v in res.x)
+
+
+#: the columns of :func:`name_frequency_features`
+NAME_FEATURES = ("names misspelt", "names misspelt x log surname count", "names misspelt x log first name count",
+                 "names exact x log full name count")
+
+
+def name_frequency_features(left: np.ndarray, right: np.ndarray, first: pd.Series | np.ndarray,
+                            surname: pd.Series | np.ndarray) -> np.ndarray:
+    """How common the pair's names are in the register, for the date-masked calibration (:data:`NAME_FEATURES`).
+
+    The Fellegi–Sunter name comparison weighs exact agreement by the name's frequency
+    (Winkler 1989) but a misspelt pair at the average u of its level: "Isbael
+    Nascimentoalmeiad" / "Isabel Nascimentoalmeida" counts as little as "Le Wang" /
+    "Li Wang", although a random other person comes close to a rare name far less
+    often than to a common one (the u of a misspelling is value-specific too). Without
+    a date of birth that evidence decides. Columns, per pair:
+
+    0. the names differ (not equal, nor equal with first name and surname swapped): 1, else 0;
+    1. column 0 times log of the larger number of registrations carrying either record's surname;
+    2. the same for the first name;
+    3. the names equal (or swapped) times log of the number of registrations carrying the full name
+       (a name shared by many registrations is shared by namesakes more than its term frequency over
+       distinct identities says, and the other way round for a name one person carries).
+
+    Counts are registrations in the register (a typo's count is 1, so the larger of the two
+    sides is the correctly spelt name's). A pair with a missing name gets zeros. The weights
+    are learnt by :func:`masked_date_calibration` from the register's dated pairs.
+
+    Parameters
+    ----------
+    left, right : int arrays, shape (m,): record numbers of the pairs.
+    first, surname : arrays, shape (n,): each registration's normalised first name and surname (None if missing).
+
+    Returns
+    -------
+    float array, shape (m, 4).
+    """
+    return _name_features(np.asarray(left, np.int64), np.asarray(right, np.int64), _name_codes(first, surname))
+
+
+def _name_codes(first, surname) -> dict[str, np.ndarray]:
+    """Per registration: codes of the first name and surname (-1 missing), log counts of the three name values."""
+    fn, sn = pd.Series(np.asarray(first, dtype=object)), pd.Series(np.asarray(surname, dtype=object))
+    out: dict[str, np.ndarray] = {"ok": (fn.notna() & sn.notna()).to_numpy()}
+    # the swapped comparison needs first names and surnames in one code space
+    c, uniq = pd.factorize(pd.concat([fn, sn], ignore_index=True), use_na_sentinel=True)
+    out["fn"], out["sn"] = c[:fn.size], c[fn.size:]
+    for key, v in (("fn", fn), ("sn", sn), ("full", fn.str.cat(sn, sep="|"))):
+        k, u = pd.factorize(v, use_na_sentinel=True)
+        cnt = np.bincount(k[k >= 0], minlength=len(u)).astype(float)
+        out[f"log_{key}"] = np.log(np.where(k >= 0, cnt[np.maximum(k, 0)], 1.0))
+    return out
+
+
+def _name_features(a: np.ndarray, b: np.ndarray, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`name_frequency_features` of pairs (a, b) from the registrations' :func:`_name_codes`."""
+    cf, cs = codes["fn"], codes["sn"]
+    both = codes["ok"][a] & codes["ok"][b]
+    exact = both & (((cf[a] == cf[b]) & (cs[a] == cs[b])) | ((cf[a] == cs[b]) & (cs[a] == cf[b])))
+    differ = (both & ~exact).astype(float)
+    ls, lf, lfull = codes["log_sn"], codes["log_fn"], codes["log_full"]
+    return np.column_stack([differ, differ * np.maximum(ls[a], ls[b]), differ * np.maximum(lf[a], lf[b]),
+                            exact * np.maximum(lfull[a], lfull[b])])

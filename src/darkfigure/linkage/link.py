@@ -475,7 +475,7 @@ def link(
         elif masked:
             dob = prep["dob"].to_numpy(dtype=object)
             tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
-            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob)
+            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob, names=prep[["fn", "sn"]])
         if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
