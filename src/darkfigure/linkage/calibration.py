@@ -294,7 +294,8 @@ def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target:
 
 #: the columns of :func:`name_frequency_features`
 NAME_FEATURES = ("names misspelt", "names misspelt x log surname count", "names misspelt x log first name count",
-                 "names exact x log full name count")
+                 "names exact x log full name count", "first names differ x log count of the rarer",
+                 "surnames differ x log count of the rarer")
 
 
 def name_frequency_features(left: np.ndarray, right: np.ndarray, first: pd.Series | np.ndarray,
@@ -313,7 +314,12 @@ def name_frequency_features(left: np.ndarray, right: np.ndarray, first: pd.Serie
     2. the same for the first name;
     3. the names equal (or swapped) times log of the number of registrations carrying the full name
        (a name shared by many registrations is shared by namesakes more than its term frequency over
-       distinct identities says, and the other way round for a name one person carries).
+       distinct identities says, and the other way round for a name one person carries);
+    4. the first names differ (names not equal nor swapped) times log of the count of the rarer of the
+       two first names: a typo makes a spelling nobody else carries (count 1, log 0), while two first
+       names that several registrations carry each ("Monica" / "Sinica", "Nelu" / "Relu") are more
+       often two persons;
+    5. the same for the surnames.
 
     Counts are registrations in the register (a typo's count is 1, so the larger of the two
     sides is the correctly spelt name's). A pair with a missing name gets zeros. The weights
@@ -326,7 +332,7 @@ def name_frequency_features(left: np.ndarray, right: np.ndarray, first: pd.Serie
 
     Returns
     -------
-    float array, shape (m, 4).
+    float array, shape (m, 6).
     """
     return _name_features(np.asarray(left, np.int64), np.asarray(right, np.int64), _name_codes(first, surname))
 
@@ -350,7 +356,9 @@ def _name_features(a: np.ndarray, b: np.ndarray, codes: dict[str, np.ndarray]) -
     cf, cs = codes["fn"], codes["sn"]
     both = codes["ok"][a] & codes["ok"][b]
     exact = both & (((cf[a] == cf[b]) & (cs[a] == cs[b])) | ((cf[a] == cs[b]) & (cs[a] == cf[b])))
-    differ = (both & ~exact).astype(float)
+    differ = both & ~exact
     ls, lf, lfull = codes["log_sn"], codes["log_fn"], codes["log_full"]
+    fn_differs, sn_differs = differ & (cf[a] != cf[b]), differ & (cs[a] != cs[b])
     return np.column_stack([differ, differ * np.maximum(ls[a], ls[b]), differ * np.maximum(lf[a], lf[b]),
-                            exact * np.maximum(lfull[a], lfull[b])])
+                            exact * np.maximum(lfull[a], lfull[b]), fn_differs * np.minimum(lf[a], lf[b]),
+                            sn_differs * np.minimum(ls[a], ls[b])]).astype(float)
