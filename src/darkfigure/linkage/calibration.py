@@ -2,7 +2,8 @@
 
 The logit shift of pairs with and without a date of birth (:func:`calibrate`), the
 logistic recalibration of pairs without a date taught by the dated pairs with their
-date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`)
+date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`),
+which also weighs how common the pair's names are in the register (:func:`name_frequency_features`),
 and the date-of-birth Bayes factor it removes (:func:`date_of_birth_log_bf`). Used by
 :func:`darkfigure.linkage.link.link` and :mod:`darkfigure.linkage.clustering`.
 """

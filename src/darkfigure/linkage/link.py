@@ -40,7 +40,9 @@ same person may be registered by several organisations, and more than once by on
    (:func:`~darkfigure.linkage.clustering.calibrate`), the others by a logistic curve
    learnt on this register's dated pairs with their dates hidden
    (:func:`~darkfigure.linkage.clustering.masked_date_calibration`: how often a shared
-   name is one person depends on how many namesakes the register holds).
+   name is one person depends on how many namesakes the register holds), which also weighs
+   how common the pair's names are: a misspelt rare name, a typo nobody else carries
+   (:func:`~darkfigure.linkage.calibration.name_frequency_features`).
 4. A registration without a date of birth is one person at most: its match
    probabilities are shared among the persons it could be (:func:`compete_missing_dates`).
    Pairs with match probability at or above ``threshold`` are joined, and persons are
