@@ -298,21 +298,24 @@ def test_masked_date_calibration_with_features_recovers_their_weights():
 def test_name_frequency_features_by_hand():
     from darkfigure.linkage.calibration import NAME_FEATURES, name_frequency_features
 
-    fn = np.array(["monica", "sinica", "monica", "sinica", "isabel", "isbael", "jan", "smit", "jan", None])
-    sn = np.array(["popa", "popa", "popa", "popa", "almeida", "almeida", "smit", "jan", "smit", "smit"])
-    left, right = np.array([0, 4, 6, 6, 0]), np.array([1, 5, 7, 8, 9])
+    fn = np.array(["monica", "monika", "monica", "monika", "isabel", "isbael", "jan", "smit", "jan", None, "jolijn",
+                   "jolijn"])
+    sn = np.array(["popa", "popa", "popa", "popa", "almeida", "almeida", "smit", "jan", "smit", "smit", "volcke",
+                   "rite"])
+    left, right = np.array([0, 4, 6, 6, 0, 10]), np.array([1, 5, 7, 8, 9, 11])
     z = name_frequency_features(left, right, fn, sn)
-    assert z.shape == (5, len(NAME_FEATURES))
+    assert z.shape == (6, len(NAME_FEATURES))
     ln = np.log
-    # Monica / Sinica Popa: misspelt, popa 4x, monica and sinica 2x each (the rarer: 2)
+    # Monica / Monika Popa: misspelt (5 of 6 letters shared), popa 4x, monica and monika 2x each (the rarer: 2)
     assert z[0] == pytest.approx([1, ln(4), ln(2), 0, ln(2), 0])
     # Isabel / Isbael Almeida: a typo nobody else carries (the rarer first name: count 1, log 0)
     assert z[1] == pytest.approx([1, ln(2), ln(1), 0, 0, 0])
     # Jan Smit / Smit Jan: swapped, exact; full name "jan|smit" carried twice
     assert z[2] == pytest.approx([0, 0, 0, ln(2), 0, 0])
     assert z[3] == pytest.approx([0, 0, 0, ln(2), 0, 0])
-    # a missing first name: no name evidence
+    # a missing first name, and a surname wholly different (another person's name, not a typo): no features
     assert z[4] == pytest.approx(np.zeros(6))
+    assert z[5] == pytest.approx(np.zeros(6))
 
 
 def test_masked_calibration_weighs_the_name_features_of_undated_pairs():
