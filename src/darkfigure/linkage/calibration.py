@@ -315,13 +315,15 @@ def name_frequency_features(left: np.ndarray, right: np.ndarray, first: pd.Serie
     often than to a common one (the u of a misspelling is value-specific too). Without
     a date of birth that evidence decides. Columns, per pair:
 
-    0. the names differ (not equal, nor equal with first name and surname swapped): 1, else 0;
+    0. the names misspelt: not equal (nor equal with first name and surname swapped), but each
+       name shares at least :data:`CLOSE_LETTERS` of its letters with its counterpart (in the
+       same or the swapped field): 1, else 0 (one name wholly different is no misspelling);
     1. column 0 times log of the larger number of registrations carrying either record's surname;
     2. the same for the first name;
     3. the names equal (or swapped) times log of the number of registrations carrying the full name
        (a name shared by many registrations is shared by namesakes more than its term frequency over
        distinct identities says, and the other way round for a name one person carries);
-    4. the first names differ (names not equal nor swapped) times log of the count of the rarer of the
+    4. the first names differ (names misspelt) times log of the count of the rarer of the
        two first names: a typo makes a spelling nobody else carries (count 1, log 0), while two first
        names that several registrations carry each ("Monica" / "Sinica", "Nelu" / "Relu") are more
        often two persons;
