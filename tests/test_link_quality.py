@@ -567,3 +567,13 @@ def test_split_clusters_dense_kernel_and_heap_agree(monkeypatch):
     assert np.array_equal(dense, heap) and np.unique(dense).size > np.unique(lab).size
     # a refinement: records of one output cluster share their input cluster
     assert (pd.Series(lab).groupby(dense).nunique() == 1).all()
+
+
+def test_misspelt_names_blocked_needs_the_two_letter_rule_on_both_names():
+    from splink import block_on
+
+    from darkfigure.linkage.splink_model import MISSPELT_NAMES_RULE, misspelt_names_blocked
+
+    assert misspelt_names_blocked([block_on("dob"), "l.dob is null and l.fn = r.fn", MISSPELT_NAMES_RULE])
+    # at 200,000 registrations with recurring names the rule is left out: the name features are then not learnt
+    assert not misspelt_names_blocked([block_on("dob"), block_on("name_pair"), "l.fn_p2 = r.sn_p2 and l.sn = r.sn"])

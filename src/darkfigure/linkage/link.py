@@ -169,6 +169,7 @@ from .splink_model import (
     covariate_disagreement,
     fill_unobserved_u,
     floor_collapsed_m,
+    misspelt_names_blocked,
 )
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
@@ -371,6 +372,8 @@ def link(
         if ev_names:
             prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
         comparisons, rules, training, deterministic = _plain_settings(prep)
+        # the dated pairs teach the weights of misspelt names only if such pairs were compared on their names alone
+        name_features = misspelt_names_blocked(rules)
         notes += _evidence_note(prep, ev_names)
         tf_cols, identity = ["full_name", "sn", "fn", "dob"], ["fn", "sn", "dob"]
     else:
@@ -477,7 +480,8 @@ def link(
         elif masked:
             dob = prep["dob"].to_numpy(dtype=object)
             tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
-            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob, names=prep[["fn", "sn"]])
+            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob,
+                                         names=prep[["fn", "sn"]] if name_features else None)
         if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
