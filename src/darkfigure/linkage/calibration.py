@@ -66,16 +66,18 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     Pairs where both registrations have a date of birth get the fixed shift
     ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p + c . z)`` with (a, b, c)
     learnt on this register's dated pairs with their dates hidden, z the pair's
-    :func:`name_frequency_features` when `names` is given (falling back to the shift
-    ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
+    :func:`name_frequency_features` and :func:`registration_features` when `names` is given
+    (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
 
     Parameters
     ----------
     left, right, probability : arrays, shape (m,): the scored pairs and their match probabilities.
     has_dob : bool array, shape (n,); dob : object array, shape (n,) (ISO dates, None when missing).
     model : dict: the linkage model (m and u of the date comparison); tf_dob : float array, shape (n,), optional.
-    names : DataFrame, shape (n, 2), optional: each registration's normalised first name and surname (columns
-        ``fn`` and ``sn``, None when missing); without it the curve uses logit p alone.
+    names : DataFrame, shape (n, k), optional: each registration's normalised first name and surname (columns
+        ``fn`` and ``sn``, None when missing) and, where present, registration day ``reg_day``, organisation
+        ``org`` and covariates compared as evidence ``ev0, ev1, ...`` (:func:`registration_features`); without
+        it the curve uses logit p alone.
 
     Returns
     -------
@@ -88,10 +90,12 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     z = None
     if names is not None:
         codes = _name_codes(names["fn"], names["sn"])
+        reg = _registration_codes(names)
 
         def z(idx: np.ndarray) -> np.ndarray:
-            """Name-frequency features of the pairs idx."""
-            return _name_features(left[idx], right[idx], codes)
+            """Name-frequency and registration features of the pairs idx."""
+            a, b = left[idx], right[idx]
+            return np.column_stack([_name_features(a, b, codes), _registration_features(a, b, reg)])
 
     return apply_masked_calibration(probability, both, q,
                                     date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z)
@@ -291,6 +295,65 @@ def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target:
     res = minimize(nll, np.r_[0.0, 1.0, np.zeros(k)], jac=True, method="L-BFGS-B",
                    bounds=[(-20, 20), (0.05, 5.0), *([(-5.0, 5.0)] * k)])
     return tuple(float(v) for v in res.x)
+
+
+#: the columns of :func:`registration_features` (one disagreement column per covariate compared as evidence)
+REGISTRATION_FEATURES = ("log(1 + days between the registrations)", "registered by one organisation",
+                         "covariate ev<k> recorded differently")
+
+
+def registration_features(left: np.ndarray, right: np.ndarray, records: pd.DataFrame) -> np.ndarray:
+    """What the registrations say beside names, for the date-masked calibration (:data:`REGISTRATION_FEATURES`).
+
+    The Fellegi–Sunter model weighs the days between two registrations, one organisation
+    or two, and a covariate recorded differently with m and u from the whole register
+    (and conditional independence); how much they say when the date of birth cannot, and
+    alongside how common the names are, is what :func:`masked_date_calibration` re-weighs
+    on the dated pairs with their dates hidden. None of them chooses which pairs are
+    compared (the blocking rules use names and dates), so the dated pairs that teach the
+    weights are selected as the undated pairs are. Columns, per pair: ``log(1 + |days
+    between the registrations|)`` (0 where a date is missing); 1 when both come from one
+    organisation; per covariate column ``ev0, ev1, ...`` 1 when both have a value and the
+    values differ. Columns of `records` that are absent give no column (registration
+    gap, organisation) or none at all (covariates).
+
+    Parameters
+    ----------
+    left, right : int arrays, shape (m,): record numbers of the pairs.
+    records : DataFrame, shape (n, ...): ``reg_day`` (days, nullable), ``org``, ``ev0, ev1, ...`` (optional).
+
+    Returns
+    -------
+    float array, shape (m, k).
+    """
+    return _registration_features(np.asarray(left, np.int64), np.asarray(right, np.int64),
+                                  _registration_codes(records))
+
+
+def _registration_codes(records: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per registration: day number (nan when unknown), organisation and covariate codes (-1 when missing)."""
+    out: dict[str, np.ndarray] = {}
+    if "reg_day" in records.columns:
+        out["reg_day"] = pd.to_numeric(records["reg_day"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if "org" in records.columns:
+        out["org"] = pd.factorize(records["org"], use_na_sentinel=True)[0]
+    for c in sorted(c for c in records.columns if c.startswith("ev") and c[2:].isdigit()):
+        out[c] = pd.factorize(records[c], use_na_sentinel=True)[0]
+    return out
+
+
+def _registration_features(a: np.ndarray, b: np.ndarray, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`registration_features` of pairs (a, b) from the registrations' :func:`_registration_codes`."""
+    cols = []
+    if "reg_day" in codes:
+        gap = np.abs(codes["reg_day"][a] - codes["reg_day"][b])
+        cols.append(np.log1p(np.where(np.isfinite(gap), gap, 0.0)))
+    if "org" in codes:
+        cols.append(((codes["org"][a] == codes["org"][b]) & (codes["org"][a] >= 0)).astype(float))
+    for c in (k for k in codes if k.startswith("ev")):
+        x, y = codes[c][a], codes[c][b]
+        cols.append(((x >= 0) & (y >= 0) & (x != y)).astype(float))
+    return np.column_stack(cols) if cols else np.zeros((a.size, 0))
 
 
 #: share of the longer name's letters (as a multiset) that two names must share to count as one name misspelt

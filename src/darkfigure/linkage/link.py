@@ -486,7 +486,7 @@ def link(
             dob = prep["dob"].to_numpy(dtype=object)
             tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
             q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob,
-                                         names=prep[["fn", "sn"]] if name_features else None)
+                                         names=prep if name_features else None)
         if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
