@@ -577,3 +577,18 @@ def test_misspelt_names_blocked_needs_the_two_letter_rule_on_both_names():
     assert misspelt_names_blocked([block_on("dob"), "l.dob is null and l.fn = r.fn", MISSPELT_NAMES_RULE])
     # at 200,000 registrations with recurring names the rule is left out: the name features are then not learnt
     assert not misspelt_names_blocked([block_on("dob"), block_on("name_pair"), "l.fn_p2 = r.sn_p2 and l.sn = r.sn"])
+
+
+def test_registration_features_by_hand():
+    from darkfigure.linkage.calibration import registration_features
+
+    records = pd.DataFrame({"reg_day": pd.array([100, 130, None, 100], dtype="Int64"),
+                            "org": ["police", "police", "shelter", "ngo"],
+                            "ev0": ["adult", "minor", None, "adult"], "ev1": ["sexual", "sexual", "labour", None]})
+    z = registration_features(np.array([0, 0, 1]), np.array([1, 2, 3]), records)
+    # log(1 + days apart) (0 where a date is missing), one organisation, ev0 and ev1 recorded differently
+    assert z == pytest.approx(np.array([[np.log(31), 1, 1, 0],
+                                        [0, 0, 0, 1],
+                                        [np.log(31), 0, 1, 0]]))
+    # no such columns: no features
+    assert registration_features(np.array([0]), np.array([1]), records[[]]).shape == (1, 0)
