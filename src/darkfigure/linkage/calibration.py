@@ -60,24 +60,29 @@ MASKED_FLOOR = 1e-7
 
 def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
                      dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None,
-                     names: pd.DataFrame | None = None) -> tuple[np.ndarray, tuple[float, float]]:
+                     records: pd.DataFrame | None = None, name_frequencies: bool = True
+                     ) -> tuple[np.ndarray, tuple[float, float]]:
     """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
 
     Pairs where both registrations have a date of birth get the fixed shift
     ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p + c . z)`` with (a, b, c)
     learnt on this register's dated pairs with their dates hidden, z the pair's
-    :func:`name_frequency_features` and :func:`registration_features` when `names` is given
-    (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
+    :func:`name_frequency_features` (with `name_frequencies`) and :func:`registration_features`
+    when `records` is given (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few
+    dated pairs qualify).
 
     Parameters
     ----------
     left, right, probability : arrays, shape (m,): the scored pairs and their match probabilities.
     has_dob : bool array, shape (n,); dob : object array, shape (n,) (ISO dates, None when missing).
     model : dict: the linkage model (m and u of the date comparison); tf_dob : float array, shape (n,), optional.
-    names : DataFrame, shape (n, k), optional: each registration's normalised first name and surname (columns
+    records : DataFrame, shape (n, k), optional: each registration's normalised first name and surname (columns
         ``fn`` and ``sn``, None when missing) and, where present, registration day ``reg_day``, organisation
         ``org`` and covariates compared as evidence ``ev0, ev1, ...`` (:func:`registration_features`); without
         it the curve uses logit p alone.
+    name_frequencies : bool: weigh :func:`name_frequency_features` too (needs ``fn`` and ``sn``); False where the
+        dated pairs with misspelt names were compared because of their dates
+        (:func:`~darkfigure.linkage.splink_model.misspelt_names_blocked`).
 
     Returns
     -------
@@ -88,22 +93,24 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     both = has_dob[left] & has_dob[right]
     q = calibrate(probability, both)
     z = None
-    if names is not None:
-        codes = _name_codes(names["fn"], names["sn"])
-        reg = _registration_codes(names)
+    if records is not None:
+        codes = _name_codes(records["fn"], records["sn"]) if name_frequencies else None
+        reg = _registration_codes(records)
 
         def z(idx: np.ndarray) -> np.ndarray:
             """Name-frequency and registration features of the pairs idx."""
             a, b = left[idx], right[idx]
-            return np.column_stack([_name_features(a, b, codes), _registration_features(a, b, reg)])
+            names = _name_features(a, b, codes) if codes is not None else np.zeros((a.size, 0))
+            return np.column_stack([names, _registration_features(a, b, reg)])
 
+    order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
     return apply_masked_calibration(probability, both, q,
-                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z)
+                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z, order)
 
 
 def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,
-                             log_bf_dob: np.ndarray, features: Callable[[np.ndarray], np.ndarray] | None = None
-                             ) -> tuple[np.ndarray, tuple[float, float]]:
+                             log_bf_dob: np.ndarray, features: Callable[[np.ndarray], np.ndarray] | None = None,
+                             order: np.ndarray | None = None) -> tuple[np.ndarray, tuple[float, float]]:
     """Undated pairs' probabilities from the calibration learnt on dated pairs with their dates hidden.
 
     Parameters
@@ -121,6 +128,10 @@ def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.nd
         a float array of shape (j, k) that the curve weighs (:func:`name_frequency_features`);
         called for the dated pairs that teach the curve and for the undated pairs only, so
         that a million registrations' tens of millions of pairs need no (m, k) matrix.
+    order : int array, shape (m,), optional
+        A key that orders the pairs whatever order they came in (e.g. ``left * n + right``);
+        with it, more than :data:`MASKED_FIT_MAX` qualifying dated pairs are thinned to every
+        k-th in that order before the fit (without it all are used).
 
     Returns
     -------
@@ -133,14 +144,16 @@ def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.nd
 
     lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
     dated, undated = np.flatnonzero(both), np.flatnonzero(~both)
-    if features is None:
-        a, b, *c = masked_date_calibration(lp[dated], log_bf_dob, q[dated])
-    else:
-        # only the dated pairs that can qualify (masked_date_calibration's own filter, repeated) get features
-        x = lp[dated] - np.asarray(log_bf_dob, float)
-        fit = np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY))
-        a, b, *c = masked_date_calibration(lp[dated][fit], np.asarray(log_bf_dob, float)[fit], q[dated][fit],
-                                           features=features(dated[fit]))
+    # only the dated pairs that can qualify (masked_date_calibration's own filter, repeated) get features; beyond
+    # MASKED_FIT_MAX of them every k-th in the order of `order` (reproducible whatever order the engine returned the
+    # pairs in) is enough for a handful of coefficients
+    x = lp[dated] - np.asarray(log_bf_dob, float)
+    fit = np.flatnonzero(np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY)))
+    if order is not None and fit.size > MASKED_FIT_MAX:
+        fit = fit[np.argsort(np.asarray(order)[dated[fit]], kind="stable")][::-(-fit.size // MASKED_FIT_MAX)]
+    bf = np.asarray(log_bf_dob, float)[fit]
+    a, b, *c = masked_date_calibration(lp[dated][fit], bf, q[dated][fit],
+                                       features=None if features is None else features(dated[fit]))
     if np.isfinite(a):
         q = q.copy()
         z = lp[undated] * b + a
@@ -225,6 +238,9 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
 
 #: pairs whose match probability without the date of birth is below this do not teach :func:`masked_date_calibration`
 MASKED_MIN_PROBABILITY = 0.01
+#: most dated pairs that teach :func:`apply_masked_calibration` when it can order them (197,229 qualify at 200,000
+#: registrations with recurring names, about five times as many at 1M: every k-th is used, which bounds the fit)
+MASKED_FIT_MAX = 200_000
 
 
 def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target: np.ndarray,

@@ -485,8 +485,8 @@ def link(
         elif masked:
             dob = prep["dob"].to_numpy(dtype=object)
             tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
-            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob,
-                                         names=prep if name_features else None)
+            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob, records=prep,
+                                         name_frequencies=name_features)
         if masked:
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
