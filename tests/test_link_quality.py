@@ -592,3 +592,32 @@ def test_registration_features_by_hand():
                                         [np.log(31), 0, 1, 0]]))
     # no such columns: no features
     assert registration_features(np.array([0]), np.array([1]), records[[]]).shape == (1, 0)
+
+
+def test_masked_calibration_thinned_fit_does_not_depend_on_pair_order(monkeypatch):
+    from scipy.special import expit
+
+    import darkfigure.linkage.calibration as cal
+
+    monkeypatch.setattr(cal, "MASKED_FIT_MAX", 500)
+    rng = np.random.default_rng(11)
+    m = 4000
+    lp = rng.normal(0.0, 3.0, m)
+    both = rng.random(m) < 0.7
+    log_bf = rng.normal(0.0, 4.0, int(both.sum()))
+    p = expit(lp)
+    p[both] = expit(lp[both] + log_bf)
+    q = np.full(m, 0.5)
+    q[both] = expit(-0.5 + 1.2 * lp[both])
+    order = rng.permutation(m)  # e.g. left * n + right
+    out, ab = cal.apply_masked_calibration(p, both, q, log_bf, None, order)
+    perm = rng.permutation(m)
+    inv = np.argsort(perm)
+    bperm = both[perm]
+    # the dated pairs' log Bayes factors follow their pairs
+    bf_full = np.full(m, np.nan)
+    bf_full[both] = log_bf
+    out2, ab2 = cal.apply_masked_calibration(p[perm], bperm, q[perm], bf_full[perm][bperm], None, order[perm])
+    assert ab2 == pytest.approx(ab, rel=1e-6)
+    assert out2[inv] == pytest.approx(out, rel=1e-6)
+    assert ab == pytest.approx((-0.5, 1.2), abs=0.1)
