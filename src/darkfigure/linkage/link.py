@@ -338,7 +338,7 @@ def link(
     With the names' frequencies in the date-masked calibration (plaintext, held out, seeds 11-13,
     ``typos`` and ``dob_errors`` 11-12), before -> after: ``inconsistent_covariates`` 0.979/0.969
     -> 0.978/0.976, ``no_dob`` 0.980/0.985 -> 0.984/0.986, ``recurring_names`` 0.985/0.987 ->
-    0.987/0.990, ``typos`` 0.996/0.992 -> 0.996/0.993, ``dob_errors`` 0.994/0.991 -> 0.994/0.991;
+    0.986/0.990, ``typos`` 0.996/0.992 -> 0.996/0.993, ``dob_errors`` 0.994/0.991 -> 0.994/0.991;
     with the registrations' gap, organisation and covariates re-weighed there too. At 200,000
     registrations (``recurring_names``) only the latter (``splink_model.misspelt_names_blocked``):
     0.960/0.908 -> 0.960/0.911.
