@@ -341,7 +341,7 @@ def link(
     0.986/0.990, ``typos`` 0.996/0.992 -> 0.996/0.993, ``dob_errors`` 0.994/0.991 -> 0.994/0.991;
     with the registrations' gap, organisation and covariates re-weighed there too. At 200,000
     registrations (``recurring_names``) only the latter (``splink_model.misspelt_names_blocked``):
-    0.960/0.908 -> 0.960/0.911.
+    0.965/0.904 -> 0.965/0.909 (``bench_link.py 1 --scale 25``).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
