@@ -276,6 +276,77 @@ def test_masked_date_calibration_recovers_a_known_logistic_curve():
     assert np.isnan(masked_date_calibration(x[:10], log_bf[:10], target[:10])[0])
 
 
+def test_masked_date_calibration_with_features_recovers_their_weights():
+    from scipy.special import expit
+
+    from darkfigure.linkage.clustering import masked_date_calibration
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.0, 3.0, 6000)
+    log_bf = rng.normal(0.0, 4.0, 6000)
+    z = np.column_stack([rng.integers(0, 2, 6000), rng.exponential(1.0, 6000)])
+    target = expit(-1.0 + 1.1 * x + 2.0 * z[:, 0] - 0.7 * z[:, 1])
+    a, b, c0, c1 = masked_date_calibration(x + log_bf, log_bf, target, min_probability=1e-6, features=z)
+    assert (a, b, c0, c1) == pytest.approx((-1.0, 1.1, 2.0, -0.7), abs=0.03)
+    # without features the old two coefficients; too few pairs: nan for every coefficient
+    assert len(masked_date_calibration(x + log_bf, log_bf, target, min_probability=1e-6)) == 2
+    assert np.isnan(masked_date_calibration(x[:10], log_bf[:10], target[:10], features=z[:10])).all()
+    with pytest.raises(ValueError, match="finite"):
+        masked_date_calibration(x, log_bf, target, features=np.full((6000, 1), np.nan))
+
+
+def test_name_frequency_features_by_hand():
+    from darkfigure.linkage.calibration import NAME_FEATURES, name_frequency_features
+
+    fn = np.array(["monica", "monika", "monica", "monika", "isabel", "isbael", "jan", "smit", "jan", None, "jolijn",
+                   "jolijn"])
+    sn = np.array(["popa", "popa", "popa", "popa", "almeida", "almeida", "smit", "jan", "smit", "smit", "volcke",
+                   "rite"])
+    left, right = np.array([0, 4, 6, 6, 0, 10]), np.array([1, 5, 7, 8, 9, 11])
+    z = name_frequency_features(left, right, fn, sn)
+    assert z.shape == (6, len(NAME_FEATURES))
+    ln = np.log
+    # Monica / Monika Popa: misspelt (5 of 6 letters shared), popa 4x, monica and monika 2x each (the rarer: 2)
+    assert z[0] == pytest.approx([1, ln(4), ln(2), 0, ln(2), 0])
+    # Isabel / Isbael Almeida: a typo nobody else carries (the rarer first name: count 1, log 0)
+    assert z[1] == pytest.approx([1, ln(2), ln(1), 0, 0, 0])
+    # Jan Smit / Smit Jan: swapped, exact; full name "jan|smit" carried twice
+    assert z[2] == pytest.approx([0, 0, 0, ln(2), 0, 0])
+    assert z[3] == pytest.approx([0, 0, 0, ln(2), 0, 0])
+    # a missing first name, and a surname wholly different (another person's name, not a typo): no features
+    assert z[4] == pytest.approx(np.zeros(6))
+    assert z[5] == pytest.approx(np.zeros(6))
+
+
+def test_masked_calibration_weighs_the_name_features_of_undated_pairs():
+    from scipy.special import expit, logit
+
+    from darkfigure.linkage.calibration import apply_masked_calibration
+
+    rng = np.random.default_rng(7)
+    m = 5000
+    lp = rng.normal(0.0, 3.0, m)
+    both = np.arange(m) >= 1000  # the first 1,000 pairs lack a date
+    log_bf = rng.normal(0.0, 4.0, int(both.sum()))
+    z = rng.integers(0, 2, (m, 1)).astype(float)
+    p = expit(lp)
+    p[both] = expit(lp[both] + log_bf)  # the dated pairs' model probabilities include their date's evidence
+    q = np.full(m, 0.5)
+    q[both] = expit(-0.5 + 1.2 * lp[both] + 1.5 * z[both, 0])  # how often their evidence without the date is one person
+    seen = []
+
+    def features(idx):
+        seen.append(idx.size)
+        return z[idx]
+
+    out, (a, b) = apply_masked_calibration(p, both, q, log_bf, features)
+    assert (a, b) == pytest.approx((-0.5, 1.2), abs=0.05)
+    assert logit(out[~both]) == pytest.approx(-0.5 + 1.2 * lp[~both] + 1.5 * z[~both, 0], abs=0.1)
+    assert np.array_equal(out[both], q[both])
+    # features asked for the dated pairs that qualify and for the undated ones only
+    assert seen[1] == 1000 and seen[0] <= int(both.sum())
+
+
 def test_date_of_birth_log_bf_levels():
     from darkfigure.linkage.clustering import date_of_birth_log_bf
 
@@ -496,3 +567,57 @@ def test_split_clusters_dense_kernel_and_heap_agree(monkeypatch):
     assert np.array_equal(dense, heap) and np.unique(dense).size > np.unique(lab).size
     # a refinement: records of one output cluster share their input cluster
     assert (pd.Series(lab).groupby(dense).nunique() == 1).all()
+
+
+def test_misspelt_names_blocked_needs_the_two_letter_rule_on_both_names():
+    from splink import block_on
+
+    from darkfigure.linkage.splink_model import MISSPELT_NAMES_RULE, misspelt_names_blocked
+
+    assert misspelt_names_blocked([block_on("dob"), "l.dob is null and l.fn = r.fn", MISSPELT_NAMES_RULE])
+    # at 200,000 registrations with recurring names the rule is left out: the name features are then not learnt
+    assert not misspelt_names_blocked([block_on("dob"), block_on("name_pair"), "l.fn_p2 = r.sn_p2 and l.sn = r.sn"])
+
+
+def test_registration_features_by_hand():
+    from darkfigure.linkage.calibration import registration_features
+
+    records = pd.DataFrame({"reg_day": pd.array([100, 130, None, 100], dtype="Int64"),
+                            "org": ["police", "police", "shelter", "ngo"],
+                            "ev0": ["adult", "minor", None, "adult"], "ev1": ["sexual", "sexual", "labour", None]})
+    z = registration_features(np.array([0, 0, 1]), np.array([1, 2, 3]), records)
+    # log(1 + days apart) (0 where a date is missing), one organisation, ev0 and ev1 recorded differently
+    assert z == pytest.approx(np.array([[np.log(31), 1, 1, 0],
+                                        [0, 0, 0, 1],
+                                        [np.log(31), 0, 1, 0]]))
+    # no such columns: no features
+    assert registration_features(np.array([0]), np.array([1]), records[[]]).shape == (1, 0)
+
+
+def test_masked_calibration_thinned_fit_does_not_depend_on_pair_order(monkeypatch):
+    from scipy.special import expit
+
+    import darkfigure.linkage.calibration as cal
+
+    monkeypatch.setattr(cal, "MASKED_FIT_MAX", 500)
+    rng = np.random.default_rng(11)
+    m = 4000
+    lp = rng.normal(0.0, 3.0, m)
+    both = rng.random(m) < 0.7
+    log_bf = rng.normal(0.0, 4.0, int(both.sum()))
+    p = expit(lp)
+    p[both] = expit(lp[both] + log_bf)
+    q = np.full(m, 0.5)
+    q[both] = expit(-0.5 + 1.2 * lp[both])
+    order = rng.permutation(m)  # e.g. left * n + right
+    out, ab = cal.apply_masked_calibration(p, both, q, log_bf, None, order)
+    perm = rng.permutation(m)
+    inv = np.argsort(perm)
+    bperm = both[perm]
+    # the dated pairs' log Bayes factors follow their pairs
+    bf_full = np.full(m, np.nan)
+    bf_full[both] = log_bf
+    out2, ab2 = cal.apply_masked_calibration(p[perm], bperm, q[perm], bf_full[perm][bperm], None, order[perm])
+    assert ab2 == pytest.approx(ab, rel=1e-6)
+    assert out2[inv] == pytest.approx(out, rel=1e-6)
+    assert ab == pytest.approx((-0.5, 1.2), abs=0.1)

@@ -2,12 +2,15 @@
 
 The logit shift of pairs with and without a date of birth (:func:`calibrate`), the
 logistic recalibration of pairs without a date taught by the dated pairs with their
-date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`)
+date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`),
+which also weighs how common the pair's names are in the register (:func:`name_frequency_features`),
 and the date-of-birth Bayes factor it removes (:func:`date_of_birth_log_bf`). Used by
 :func:`darkfigure.linkage.link.link` and :mod:`darkfigure.linkage.clustering`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -56,20 +59,30 @@ MASKED_FLOOR = 1e-7
 
 
 def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
-                     dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None
+                     dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None,
+                     records: pd.DataFrame | None = None, name_frequencies: bool = True
                      ) -> tuple[np.ndarray, tuple[float, float]]:
     """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
 
     Pairs where both registrations have a date of birth get the fixed shift
-    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p)`` with (a, b) learnt on
-    this register's dated pairs with their dates hidden (falling back to the shift
-    ``CALIBRATION_SHIFT[1]`` when too few dated pairs qualify).
+    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p + c . z)`` with (a, b, c)
+    learnt on this register's dated pairs with their dates hidden, z the pair's
+    :func:`name_frequency_features` (with `name_frequencies`) and :func:`registration_features`
+    when `records` is given (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few
+    dated pairs qualify).
 
     Parameters
     ----------
     left, right, probability : arrays, shape (m,): the scored pairs and their match probabilities.
     has_dob : bool array, shape (n,); dob : object array, shape (n,) (ISO dates, None when missing).
     model : dict: the linkage model (m and u of the date comparison); tf_dob : float array, shape (n,), optional.
+    records : DataFrame, shape (n, k), optional: each registration's normalised first name and surname (columns
+        ``fn`` and ``sn``, None when missing) and, where present, registration day ``reg_day``, organisation
+        ``org`` and covariates compared as evidence ``ev0, ev1, ...`` (:func:`registration_features`); without
+        it the curve uses logit p alone.
+    name_frequencies : bool: weigh :func:`name_frequency_features` too (needs ``fn`` and ``sn``); False where the
+        dated pairs with misspelt names were compared because of their dates
+        (:func:`~darkfigure.linkage.splink_model.misspelt_names_blocked`).
 
     Returns
     -------
@@ -79,12 +92,25 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = has_dob[left] & has_dob[right]
     q = calibrate(probability, both)
+    z = None
+    if records is not None:
+        codes = _name_codes(records["fn"], records["sn"]) if name_frequencies else None
+        reg = _registration_codes(records)
+
+        def z(idx: np.ndarray) -> np.ndarray:
+            """Name-frequency and registration features of the pairs idx."""
+            a, b = left[idx], right[idx]
+            names = _name_features(a, b, codes) if codes is not None else np.zeros((a.size, 0))
+            return np.column_stack([names, _registration_features(a, b, reg)])
+
+    order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
     return apply_masked_calibration(probability, both, q,
-                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob))
+                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z, order)
 
 
 def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,
-                             log_bf_dob: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+                             log_bf_dob: np.ndarray, features: Callable[[np.ndarray], np.ndarray] | None = None,
+                             order: np.ndarray | None = None) -> tuple[np.ndarray, tuple[float, float]]:
     """Undated pairs' probabilities from the calibration learnt on dated pairs with their dates hidden.
 
     Parameters
@@ -97,19 +123,43 @@ def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.nd
         The dated pairs' calibrated probabilities (undated entries are replaced).
     log_bf_dob : float array, shape (both.sum(),)
         The date-of-birth log Bayes factor of every dated pair.
+    features : callable, optional
+        ``features(idx)`` gives further evidence of the pairs ``idx`` (int array, shape (j,)) as
+        a float array of shape (j, k) that the curve weighs (:func:`name_frequency_features`);
+        called for the dated pairs that teach the curve and for the undated pairs only, so
+        that a million registrations' tens of millions of pairs need no (m, k) matrix.
+    order : int array, shape (m,), optional
+        A key that orders the pairs whatever order they came in (e.g. ``left * n + right``);
+        with it, more than :data:`MASKED_FIT_MAX` qualifying dated pairs are thinned to every
+        k-th in that order before the fit (without it all are used).
 
     Returns
     -------
     (float array of shape (m,), (a, b))
-        Probabilities with undated pairs at expit(a + b logit p), and the fitted (a, b) of
-        :func:`masked_date_calibration` (NaN when it could not be fitted; q unchanged then).
+        Probabilities with undated pairs at expit(a + b logit p + c . features), and the
+        fitted (a, b) of :func:`masked_date_calibration` (NaN when it could not be fitted;
+        q unchanged then).
     """
     from scipy.special import expit, logit
 
     lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
-    a, b = masked_date_calibration(lp[both], log_bf_dob, q[both])
+    dated, undated = np.flatnonzero(both), np.flatnonzero(~both)
+    # only the dated pairs that can qualify (masked_date_calibration's own filter, repeated) get features; beyond
+    # MASKED_FIT_MAX of them every k-th in the order of `order` (reproducible whatever order the engine returned the
+    # pairs in) is enough for a handful of coefficients
+    x = lp[dated] - np.asarray(log_bf_dob, float)
+    fit = np.flatnonzero(np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY)))
+    if order is not None and fit.size > MASKED_FIT_MAX:
+        fit = fit[np.argsort(np.asarray(order)[dated[fit]], kind="stable")][::-(-fit.size // MASKED_FIT_MAX)]
+    bf = np.asarray(log_bf_dob, float)[fit]
+    a, b, *c = masked_date_calibration(lp[dated][fit], bf, q[dated][fit],
+                                       features=None if features is None else features(dated[fit]))
     if np.isfinite(a):
-        q = np.where(both, q, expit(a + b * lp))
+        q = q.copy()
+        z = lp[undated] * b + a
+        if c:
+            z += np.asarray(features(undated), float) @ np.asarray(c)
+        q[undated] = expit(z)
     return q, (a, b)
 
 
@@ -186,8 +236,16 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
     return level_log_bf(comp, lev, [*_DOB_LEVELS, None], level, both, a, b, tf_dob, out)
 
 
+#: pairs whose match probability without the date of birth is below this do not teach :func:`masked_date_calibration`
+MASKED_MIN_PROBABILITY = 0.01
+#: most dated pairs that teach :func:`apply_masked_calibration` when it can order them (197,229 qualify at 200,000
+#: registrations with recurring names, about five times as many at 1M: every k-th is used, which bounds the fit)
+MASKED_FIT_MAX = 200_000
+
+
 def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target: np.ndarray,
-                            min_probability: float = 0.01) -> tuple[float, float]:
+                            min_probability: float = MASKED_MIN_PROBABILITY, features: np.ndarray | None = None
+                            ) -> tuple[float, ...]:
     """Calibration of match probabilities without a date of birth, learnt by hiding the dates of dated pairs.
 
     A pair of which one registration lacks a date of birth is judged on names, sex,
@@ -203,34 +261,214 @@ def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target:
     get ``expit(a + b logit p)``. This is Platt (1999) scaling fitted on the register
     itself, with the known dates as the labels.
 
+    With `features` (columns z, e.g. :func:`name_frequency_features`) the curve is
+    ``expit(a + b x + c . z)``: evidence the Fellegi–Sunter model weighs wrongly for the
+    register at hand (how common a misspelt name is) is re-weighed by the same dated
+    pairs. The coefficients c carry a weak ridge penalty (``c^2 / 2``: one pair's worth)
+    and lie in [-5, 5], so that a feature the qualifying pairs never vary stays at 0.
+
     Parameters
     ----------
     logit_p : float array, shape (m,): logit of the dated pairs' match probabilities (before calibration).
     log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
     target : float array, shape (m,): their match probabilities with the dates (calibrated).
     min_probability : float: pairs whose probability without the date is below this are left out.
+    features : float array, shape (m, k), optional: further evidence of the pairs (finite).
 
     Returns
     -------
-    (a, b) : floats; (nan, nan) when fewer than 20 pairs, or fewer than 5 matches or non-matches, qualify.
+    (a, b, c_1, ..., c_k) : floats; all nan when fewer than 20 pairs, or fewer than 5 matches or non-matches,
+    qualify (k = 0 without `features`).
+
+    Raises
+    ------
+    ValueError
+        `features` has another number of rows than `logit_p`, or values that are not finite.
     """
     from scipy.optimize import minimize
     from scipy.special import expit, log_expit, logit
 
     x = np.asarray(logit_p, float) - np.asarray(log_bf_dob, float)
     t = np.clip(np.asarray(target, float), 0.0, 1.0)
+    z = np.zeros((x.size, 0)) if features is None else np.asarray(features, float).reshape(x.size, -1)
+    if not np.isfinite(z).all():
+        raise ValueError("the calibration features must be finite")
+    k = z.shape[1]
     keep = np.isfinite(x) & np.isfinite(t) & (x >= logit(min_probability))
-    x, t = x[keep], t[keep]
+    x, t, z = x[keep], t[keep], z[keep]
     if x.size < 20 or t.sum() < 5 or (1 - t).sum() < 5:
-        return float("nan"), float("nan")
+        return (float("nan"),) * (2 + k)
+    X = np.column_stack([np.ones_like(x), x, z])
+    ridge = np.r_[0.0, 0.0, np.ones(k)]
 
     def nll(theta):
-        """Negative log-likelihood of the logistic calibration and its gradient, theta = (intercept, slope)."""
-        z = theta[0] + theta[1] * x
-        ll = t * log_expit(z) + (1 - t) * log_expit(-z)
-        r = t - expit(z)
-        return -ll.sum(), -np.array([r.sum(), (r * x).sum()])
+        """Penalised negative log-likelihood of the logistic calibration and its gradient, theta = (a, b, c)."""
+        s = X @ theta
+        ll = t * log_expit(s) + (1 - t) * log_expit(-s)
+        r = t - expit(s)
+        return -ll.sum() + 0.5 * (ridge * theta ** 2).sum(), -(X.T @ r) + ridge * theta
 
-    res = minimize(nll, np.array([0.0, 1.0]), jac=True, method="L-BFGS-B",
-                   bounds=[(-20, 20), (0.05, 5.0)])
-    return float(res.x[0]), float(res.x[1])
+    res = minimize(nll, np.r_[0.0, 1.0, np.zeros(k)], jac=True, method="L-BFGS-B",
+                   bounds=[(-20, 20), (0.05, 5.0), *([(-5.0, 5.0)] * k)])
+    return tuple(float(v) for v in res.x)
+
+
+#: the columns of :func:`registration_features` (one disagreement column per covariate compared as evidence)
+REGISTRATION_FEATURES = ("log(1 + days between the registrations)", "registered by one organisation",
+                         "covariate ev<k> recorded differently")
+
+
+def registration_features(left: np.ndarray, right: np.ndarray, records: pd.DataFrame) -> np.ndarray:
+    """What the registrations say beside names, for the date-masked calibration (:data:`REGISTRATION_FEATURES`).
+
+    The Fellegi–Sunter model weighs the days between two registrations, one organisation
+    or two, and a covariate recorded differently with m and u from the whole register
+    (and conditional independence); how much they say when the date of birth cannot, and
+    alongside how common the names are, is what :func:`masked_date_calibration` re-weighs
+    on the dated pairs with their dates hidden. None of them chooses which pairs are
+    compared (the blocking rules use names and dates), so the dated pairs that teach the
+    weights are selected as the undated pairs are. Columns, per pair: ``log(1 + |days
+    between the registrations|)`` (0 where a date is missing); 1 when both come from one
+    organisation; per covariate column ``ev0, ev1, ...`` 1 when both have a value and the
+    values differ. Columns of `records` that are absent give no column (registration
+    gap, organisation) or none at all (covariates).
+
+    Parameters
+    ----------
+    left, right : int arrays, shape (m,): record numbers of the pairs.
+    records : DataFrame, shape (n, ...): ``reg_day`` (days, nullable), ``org``, ``ev0, ev1, ...`` (optional).
+
+    Returns
+    -------
+    float array, shape (m, k).
+    """
+    return _registration_features(np.asarray(left, np.int64), np.asarray(right, np.int64),
+                                  _registration_codes(records))
+
+
+def _registration_codes(records: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per registration: day number (nan when unknown), organisation and covariate codes (-1 when missing)."""
+    out: dict[str, np.ndarray] = {}
+    if "reg_day" in records.columns:
+        out["reg_day"] = pd.to_numeric(records["reg_day"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if "org" in records.columns:
+        out["org"] = pd.factorize(records["org"], use_na_sentinel=True)[0]
+    for c in sorted(c for c in records.columns if c.startswith("ev") and c[2:].isdigit()):
+        out[c] = pd.factorize(records[c], use_na_sentinel=True)[0]
+    return out
+
+
+def _registration_features(a: np.ndarray, b: np.ndarray, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`registration_features` of pairs (a, b) from the registrations' :func:`_registration_codes`."""
+    cols = []
+    if "reg_day" in codes:
+        gap = np.abs(codes["reg_day"][a] - codes["reg_day"][b])
+        cols.append(np.log1p(np.where(np.isfinite(gap), gap, 0.0)))
+    if "org" in codes:
+        cols.append(((codes["org"][a] == codes["org"][b]) & (codes["org"][a] >= 0)).astype(float))
+    for c in (k for k in codes if k.startswith("ev")):
+        x, y = codes[c][a], codes[c][b]
+        cols.append(((x >= 0) & (y >= 0) & (x != y)).astype(float))
+    return np.column_stack(cols) if cols else np.zeros((a.size, 0))
+
+
+#: share of the longer name's letters (as a multiset) that two names must share to count as one name misspelt
+#: (:func:`name_frequency_features`): one or two typos in a name of 6+ letters keep 0.7 of them, "Merel" / "Eline"
+#: 0.6, "Volcke" / "Rite" 0.33
+CLOSE_LETTERS = 0.7
+
+#: the columns of :func:`name_frequency_features`
+NAME_FEATURES = ("names misspelt", "names misspelt x log surname count", "names misspelt x log first name count",
+                 "names exact x log full name count", "first names differ x log count of the rarer",
+                 "surnames differ x log count of the rarer")
+
+
+def name_frequency_features(left: np.ndarray, right: np.ndarray, first: pd.Series | np.ndarray,
+                            surname: pd.Series | np.ndarray) -> np.ndarray:
+    """How common the pair's names are in the register, for the date-masked calibration (:data:`NAME_FEATURES`).
+
+    The Fellegi–Sunter name comparison weighs exact agreement by the name's frequency
+    (Winkler 1989) but a misspelt pair at the average u of its level: "Isbael
+    Nascimentoalmeiad" / "Isabel Nascimentoalmeida" counts as little as "Le Wang" /
+    "Li Wang", although a random other person comes close to a rare name far less
+    often than to a common one (the u of a misspelling is value-specific too). Without
+    a date of birth that evidence decides. Columns, per pair:
+
+    0. the names misspelt: not equal (nor equal with first name and surname swapped), but each
+       name shares at least :data:`CLOSE_LETTERS` of its letters with its counterpart (in the
+       same or the swapped field): 1, else 0 (one name wholly different is no misspelling);
+    1. column 0 times log of the larger number of registrations carrying either record's surname;
+    2. the same for the first name;
+    3. the names equal (or swapped) times log of the number of registrations carrying the full name
+       (a name shared by many registrations is shared by namesakes more than its term frequency over
+       distinct identities says, and the other way round for a name one person carries);
+    4. the first names differ (names misspelt) times log of the count of the rarer of the
+       two first names: a typo makes a spelling nobody else carries (count 1, log 0), while two first
+       names that several registrations carry each ("Monica" / "Sinica", "Nelu" / "Relu") are more
+       often two persons;
+    5. the same for the surnames.
+
+    Counts are registrations in the register (a typo's count is 1, so the larger of the two
+    sides is the correctly spelt name's). A pair with a missing name gets zeros. The weights
+    are learnt by :func:`masked_date_calibration` from the register's dated pairs.
+
+    Parameters
+    ----------
+    left, right : int arrays, shape (m,): record numbers of the pairs.
+    first, surname : arrays, shape (n,): each registration's normalised first name and surname (None if missing).
+
+    Returns
+    -------
+    float array, shape (m, 6).
+    """
+    return _name_features(np.asarray(left, np.int64), np.asarray(right, np.int64), _name_codes(first, surname))
+
+
+def _name_codes(first, surname) -> dict[str, np.ndarray]:
+    """Per registration: codes of the first name and surname (-1 missing), log counts of the three name values."""
+    fn, sn = pd.Series(np.asarray(first, dtype=object)), pd.Series(np.asarray(surname, dtype=object))
+    out: dict[str, np.ndarray] = {"ok": (fn.notna() & sn.notna()).to_numpy()}
+    # the swapped comparison needs first names and surnames in one code space
+    c, uniq = pd.factorize(pd.concat([fn, sn], ignore_index=True), use_na_sentinel=True)
+    out["fn"], out["sn"] = c[:fn.size], c[fn.size:]
+    # letters a-z of each distinct name (other characters ignored), for the letter overlap of two names
+    letters = np.zeros((len(uniq), 26), np.uint8)
+    for i, v in enumerate(uniq):
+        k = np.frombuffer(str(v).encode("ascii", "ignore"), np.uint8).astype(np.int64) - 97
+        k = k[(k >= 0) & (k < 26)]
+        np.add.at(letters[i], k, 1)
+    out["letters"] = letters
+    for key, v in (("fn", fn), ("sn", sn), ("full", fn.str.cat(sn, sep="|"))):
+        k, u = pd.factorize(v, use_na_sentinel=True)
+        cnt = np.bincount(k[k >= 0], minlength=len(u)).astype(float)
+        out[f"log_{key}"] = np.log(np.where(k >= 0, cnt[np.maximum(k, 0)], 1.0))
+    return out
+
+
+def _name_features(a: np.ndarray, b: np.ndarray, codes: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`name_frequency_features` of pairs (a, b) from the registrations' :func:`_name_codes`."""
+    cf, cs = codes["fn"], codes["sn"]
+    both = codes["ok"][a] & codes["ok"][b]
+    exact = both & (((cf[a] == cf[b]) & (cs[a] == cs[b])) | ((cf[a] == cs[b]) & (cs[a] == cf[b])))
+    # misspelt: each name close to its counterpart (in the same or in swapped fields); one name wholly different
+    # ("Jolijn Volcke" / "Jolijn Rite") is another person's name, not a typo, and gets no features
+    def close(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Names x and y (codes) share at least :data:`CLOSE_LETTERS` of the longer one's letters."""
+        out = np.zeros(x.size, bool)
+        for i in range(0, x.size, 1_000_000):  # bounded memory: (chunk, 26) letter counts
+            lx, ly = codes["letters"][x[i:i + 1_000_000]], codes["letters"][y[i:i + 1_000_000]]
+            common = np.minimum(lx, ly).sum(axis=1, dtype=np.int64)
+            longer = np.maximum(lx.sum(axis=1, dtype=np.int64), ly.sum(axis=1, dtype=np.int64))
+            out[i:i + 1_000_000] = common >= CLOSE_LETTERS * np.maximum(longer, 1)
+        return out
+
+    m = np.flatnonzero(both & ~exact)
+    differ = np.zeros(a.size, bool)
+    if m.size:
+        am, bm = a[m], b[m]
+        differ[m] = (close(cf[am], cf[bm]) & close(cs[am], cs[bm])) | (close(cf[am], cs[bm]) & close(cs[am], cf[bm]))
+    ls, lf, lfull = codes["log_sn"], codes["log_fn"], codes["log_full"]
+    fn_differs, sn_differs = differ & (cf[a] != cf[b]), differ & (cs[a] != cs[b])
+    return np.column_stack([differ, differ * np.maximum(ls[a], ls[b]), differ * np.maximum(lf[a], lf[b]),
+                            exact * np.maximum(lfull[a], lfull[b]), fn_differs * np.minimum(lf[a], lf[b]),
+                            sn_differs * np.minimum(ls[a], ls[b])]).astype(float)
