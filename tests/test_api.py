@@ -387,3 +387,8 @@ def test_heterogeneity_model_name_checked_at_construction():
         dfg.Heterogeneity("Mb")
     with pytest.raises(ValueError, match="correction"):
         dfg.Heterogeneity("Mt", correction="none")
+
+
+def test_n_jobs_minus_one_is_refused_with_the_way_to_all_cores():
+    with pytest.raises(ValueError, match=r"at least 1 \(got -1\); n_jobs=None uses every core"):
+        dfg.estimate("kosovo_1999", seed=1, reps=200, n_jobs=-1)

@@ -369,5 +369,6 @@ def _check_data_and_options(h: CaptureHistories, opts: EstimateOptions, em_mode:
     if year_degree is not None and year_degree < 1:
         raise ValueError(f"the year polynomial degree must be at least 1 (got {year_degree})")
     if n_jobs is not None and n_jobs < 1:
-        raise ValueError(f"the number of worker processes must be at least 1 (got {n_jobs})")
+        raise ValueError(f"the number of worker processes must be at least 1 (got {n_jobs}); n_jobs=None uses every "
+                         "core (there is no -1 for that, as in joblib)")
     require_year(h, year)
