@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from darkfigure.histories import DataError
@@ -21,3 +22,13 @@ def test_not_utf8_says_what_to_do(tmp_path):
     f.write_bytes("A,B,nationality,count\n1,0,Belgi\u00eb,5\n0,1,NL,7\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8.*save it as UTF-8"):
         read_table(f)
+
+
+def test_columns_left_out_by_explicit_covariates_are_named(tmp_path):
+    # tester 8, F5: --covariates sex on a file with region and year summed over them without a word
+    d = pd.DataFrame({"A": [1, 0, 1, 1], "B": [0, 1, 1, 0], "sex": ["f", "m", "f", "m"], "region": ["n", "s", "n", "s"],
+                      "year": [2020, 2021, 2020, 2021]})
+    h = read_histories(d, lists=["A", "B"], covariates=["sex"])
+    assert any("column(s) region, year not used: persons are counted over them" in n for n in h.notes)
+    h = read_histories(d, lists=["A", "B"], covariates=["sex", "region", "year"])
+    assert not any("not used" in n for n in h.notes)

@@ -276,4 +276,13 @@ def read_histories(
     if len(sheets) > 1:
         note = f"read sheet {which!r} of the workbook's {len(sheets)} sheets ({', '.join(sheets)}); --sheet chooses"
         h = dataclasses.replace(h, notes=h.notes + (note,))
+    if covariates is not None:
+        # columns left out by an explicit covariate list are summed over: said, not silent (tester 8, F5)
+        used = {*h.lists, *h.covariates, count}
+        unused = [str(c) for c in df.columns if str(c) not in used]
+        if unused:
+            shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
+            note = (f"column(s) {shown} not used: persons are counted over them (name them with the covariates, "
+                    "--covariates, to estimate by them)")
+            h = dataclasses.replace(h, notes=h.notes + (note,))
     return h
