@@ -112,8 +112,9 @@ def compare(
     """Run every method that applies and keep each one's :class:`~darkfigure.results.Result`.
 
     The methods run through :func:`darkfigure.comparison.compare` (the loop of ``darkfigure
-    compare``, so the table, its headline and its settings are the CLI's); each method's own result
-    object is wrapped in the result protocol beside its row.
+    compare``, so the table, its headline and its settings are the CLI's, except that the
+    held-out-list validation is off unless ``validation=True``, where the CLI runs it unless
+    ``--no-validation``); each method's own result object is wrapped in the result protocol beside its row.
 
     Parameters
     ----------
@@ -140,7 +141,9 @@ def compare(
     headline, validation : bool
         As in :func:`darkfigure.comparison.compare`: the per-method assumption, evidence and
         verdict and the headline range with its reasons (``table.attrs["headline"]``), with
-        leave-one-list-out validation as evidence when ``validation`` (costs about as much again).
+        leave-one-list-out validation as evidence when ``validation`` (costs about as much again;
+        off by default here, on by default in ``darkfigure compare``: pass ``validation=True`` for the
+        CLI's headline).
 
     Returns
     -------
