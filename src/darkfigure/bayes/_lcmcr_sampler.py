@@ -81,10 +81,10 @@ def _multinomial_ordered(s, n, p, order, suffix, out):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True)
-def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s):  # pragma: no cover
-    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
-    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
-    `s`: the chain's random-number state (:func:`_rng_state`), advanced in place."""
+def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
+    """The arrays of one chain at its start (as LCMCR's Initializes), in the order :func:`_chain_kernel` takes them
+    after its first ten arguments, with the scalar state ``istate = [n0, kept, diverged, capped]`` (int64) and
+    ``fstate = [alpha]`` (float) last."""
     M, J = cells.shape
     n = 0
     for m in range(M):
@@ -164,35 +164,74 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             nu[k] = 1.0 / K
     for k in range(K):
         log_nu[k] = math.log(nu[k])
-    alpha = 0.3 / K
+    istate = np.zeros(4, dtype=np.int64)
+    fstate = np.full(1, 0.3 / K)
+    return (n, tab, nu, log_nu, count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr,
+            on_idx, cnt, outk, haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i,
+            scratch_b, istate, fstate)
 
-    diverged, capped = _chain_kernel(
-        freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, n, alpha, tab, nu, log_nu,
-        count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk,
-        haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b)
-    return n0_trace, alpha_trace, kstar_trace, diverged, capped
+
+#: Iterations of the first block of a chain; later blocks are sized to take about ``_BLOCK_SECONDS`` each.
+_FIRST_BLOCK = 2000
+#: Wall time aimed at per block: Python handles signals (Ctrl-C, SIGTERM handlers) and stop requests between blocks.
+_BLOCK_SECONDS = 0.15
+
+
+def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, block=None, stop=None):
+    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
+    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
+
+    `s`: the chain's random-number state (:func:`_rng_state`), advanced in place. The compiled loop runs in blocks
+    of iterations, so that a signal (Ctrl-C) is acted on within a block (~0.15 s by default; `block`: a fixed
+    number of iterations per block) and `stop` (a callable, checked between blocks) can end the chain early by
+    returning True, which raises :class:`ChainStopped`. The random state and every array are carried from block
+    to block, so the draws do not depend on the block size (the same seed gives the same draws)."""
+    import time
+
+    arrs = _prepare_chain(cells, freq, K, samples)
+    total = warmup + burnin + samples * thinning
+    it = 0
+    size = _FIRST_BLOCK if block is None else max(1, int(block))
+    while it < total:
+        end = min(total, it + size)
+        t0 = time.perf_counter()
+        _chain_kernel(freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, it, end, *arrs)
+        if block is None:  # aim at _BLOCK_SECONDS per block whatever the table's cost per iteration
+            dt = time.perf_counter() - t0
+            size = int(min(max(size * _BLOCK_SECONDS / max(dt, 1e-6), 100), 4 * size))
+        it = end
+        if stop is not None and it < total and stop():
+            raise ChainStopped(f"chain stopped after {it:,} of {total:,} iterations")
+    istate = arrs[-2]
+    n0_trace, alpha_trace, kstar_trace = arrs[21], arrs[22], arrs[23]
+    return n0_trace, alpha_trace, kstar_trace, int(istate[2]), int(istate[3])
+
+
+class ChainStopped(Exception):
+    """A chain ended early at the request of its `stop` callable (another chain was interrupted)."""
 
 
 # no reference counting in the kernel (_nrt=False): the arrays are the caller's, allocated once; numba otherwise
 # increments and decrements (atomically) an array's count around helper calls inside the loops
 @njit(cache=True, nogil=True, _nrt=False)
 def _chain_kernel(
-    freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, n, alpha, tab, nu, log_nu, count0,
+    freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, it0, it1, n, tab, nu, log_nu, count0,
     ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk, haslog,
-    n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b
+    n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b, istate, fstate
 ):  # pragma: no cover - compiled
-    """The iterations of :func:`_run_chain` on its arrays (every one allocated there); return the divergence flag
-    and the number of capped draws. `n`: persons observed; `alpha`: the starting concentration."""
+    """Iterations ``it0 .. it1 - 1`` of :func:`_run_chain` on the arrays of :func:`_prepare_chain` (every one
+    allocated there). `n`: persons observed; the scalars carried between blocks are in ``istate = [n0, kept,
+    diverged, capped]`` and ``fstate = [alpha]``, the random state in `s`, all updated in place."""
     M = freq.shape[0]
     J = tab.shape[0]
-    diverged = 0
-    capped = 0
-    n0 = 0
+    n0 = istate[0]
+    kept = istate[1]
+    diverged = istate[2]
+    capped = istate[3]
+    alpha = fstate[0]
     st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
 
-    total_iter = warmup + burnin + samples * thinning
-    kept = 0
-    for it in range(total_iter):
+    for it in range(it0, it1):
         # 1. classes of the observed, per pattern
         for k in range(K):
             pref[0, k] = nu[k]
@@ -415,7 +454,11 @@ def _chain_kernel(
             kstar_trace[kept] = ks
             kept += 1
     _store(s, st)
-    return diverged, capped
+    istate[0] = n0
+    istate[1] = kept
+    istate[2] = diverged
+    istate[3] = capped
+    fstate[0] = alpha
 
 
 def warm_up() -> None:

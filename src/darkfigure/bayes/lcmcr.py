@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -347,17 +348,26 @@ def lcmcr(
     ]
     states = [_rng_state(c) for c in children]
 
+    # the chains run in blocks of iterations (_run_chain): Ctrl-C reaches the main thread within a block, and the
+    # chains in worker threads stop at their next block once it has (else the pool would wait for them to finish)
+    stopping = threading.Event()
+
     def one(state):
         """Run one chain."""
         t1 = time.perf_counter()
-        out = _run_chain(cells, freq, K, a_alpha, b_alpha, WARMUP, burnin, samples, thinning, n0_cap, state)
+        out = _run_chain(cells, freq, K, a_alpha, b_alpha, WARMUP, burnin, samples, thinning, n0_cap, state,
+                         stop=stopping.is_set)
         return out, time.perf_counter() - t1
 
     if n_jobs == 1 or chains == 1:
         runs = [one(st) for st in states]
     else:
         with ThreadPoolExecutor(max_workers=min(n_jobs, chains)) as pool:
-            runs = list(pool.map(one, states))
+            try:
+                runs = list(pool.map(one, states))
+            except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler: stop the other chains
+                stopping.set()
+                raise
 
     n0 = np.stack([r[0][0] for r in runs])
     draws = n0 + n
