@@ -250,9 +250,9 @@ def _chain_kernel(
                 v = pref[J, k]
                 prob[k] = v
                 tot_p += v
-                if v > pb:
-                    pb = v
-                    best = k
+                gt = v > pb  # branch-free (select): which class is largest is not predictable
+                pb = v if gt else pb
+                best = k if gt else best
             if not tot_p > 1e-280:  # underflow: redo on the log scale
                 mx = -np.inf
                 for k in range(K):
@@ -309,7 +309,14 @@ def _chain_kernel(
         # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
         for j in range(J):
             for k in range(K):
-                tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, ones[j, k], tot[k] - ones[j, k] + count0[k])
+                a = ones[j, k]
+                b = tot[k] - a + count0[k]
+                if a == 0 and b == 0:  # an empty class: Beta(1, 1), as _beta_pair_r draws it, without the call
+                    u, st = _uniform_r(st)
+                    tab[j, 1, k] = u
+                    tab[j, 0, k] = 1.0 - u
+                else:
+                    tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, a, b)
         # 3. class weights by stick-breaking: on the linear scale while what is left of the stick,
         #    R = prod_{l<k} (1 - V_l), is above 1e-250 and the second shape alpha + rest is >= 1 (then
         #    1 - V >= ~1e-16 and nothing underflows); on the log scale from there on (tiny alpha, rest = 0)
@@ -339,17 +346,19 @@ def _chain_kernel(
                 # R = exp(acc) is carried along: while it is above 1e-250, nu_k = V R (and V >= ~1e-16) is a
                 # normal number, so log nu_k is left to be taken where needed (haslog False); 1 - V = exp(l1m)
                 # gives V = 1 - exp(l1m) without cancellation below l1m = -log 2, expm1 above
+                # exp(x) is exactly 0 below x = -746 and log(1) = 0: those calls are skipped (the same numbers)
                 u, st = _uniform_r(st)
                 l1m = math.log(1.0 - u) / (alpha + rest)
-                e = math.exp(l1m)
+                e = math.exp(l1m) if l1m > -746.0 else 0.0
                 v = 1.0 - e if l1m < -0.6931471805599453 else -math.expm1(l1m)
                 if R > 1e-250:
                     haslog[k] = False
                     nu[k] = v * R
                 else:
                     haslog[k] = True
-                    log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
-                    nu[k] = math.exp(log_nu[k])
+                    lv = acc + (0.0 if v == 1.0 else (math.log(v) if v > 0.0 else -np.inf))
+                    log_nu[k] = lv
+                    nu[k] = math.exp(lv) if lv > -746.0 else 0.0
                 acc += l1m
                 R *= e
                 continue
