@@ -134,9 +134,6 @@ def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
             if cells[m, j] != 0:
                 on_idx[c] = j
                 c += 1
-    # cnt[m, k]: persons of pattern m in class k this iteration; the totals per class and list are summed
-    # from it once per iteration (rows of K, vectorised) rather than per pattern and list
-    cnt = np.zeros((M, K), dtype=np.int64)
     outk = np.zeros(K, dtype=np.int64)
     haslog = np.ones(K, dtype=np.bool_)  # log_nu[k] is set (else only nu[k], which is then far from underflow)
     n0_trace = np.empty(samples, dtype=np.int64)
@@ -167,7 +164,7 @@ def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
     istate = np.zeros(4, dtype=np.int64)
     fstate = np.full(1, 0.3 / K)
     return (n, tab, nu, log_nu, count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr,
-            on_idx, cnt, outk, haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i,
+            on_idx, outk, haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i,
             scratch_b, istate, fstate)
 
 
@@ -203,7 +200,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
         if stop is not None and it < total and stop():
             raise ChainStopped(f"chain stopped after {it:,} of {total:,} iterations")
     istate = arrs[-2]
-    n0_trace, alpha_trace, kstar_trace = arrs[21], arrs[22], arrs[23]
+    n0_trace, alpha_trace, kstar_trace = arrs[20], arrs[21], arrs[22]
     return n0_trace, alpha_trace, kstar_trace, int(istate[2]), int(istate[3])
 
 
@@ -216,7 +213,7 @@ class ChainStopped(Exception):
 @njit(cache=True, nogil=True, _nrt=False)
 def _chain_kernel(
     freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, it0, it1, n, tab, nu, log_nu, count0,
-    ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk, haslog,
+    ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, outk, haslog,
     n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b, istate, fstate
 ):  # pragma: no cover - compiled
     """Iterations ``it0 .. it1 - 1`` of :func:`_run_chain` on the arrays of :func:`_prepare_chain` (every one
@@ -232,9 +229,13 @@ def _chain_kernel(
     st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
 
     for it in range(it0, it1):
-        # 1. classes of the observed, per pattern
+        # 1. classes of the observed, per pattern, and their totals per class (tot) and per list and class (ones)
         for k in range(K):
             pref[0, k] = nu[k]
+            tot[k] = 0
+        for j in range(J):
+            for k in range(K):
+                ones[j, k] = 0
         for i in range(M):
             m = visit[i]
             for j in range(common[i] if i > 0 else 0, J):
@@ -274,7 +275,7 @@ def _chain_kernel(
                 acc = 0.0
                 suffix[K] = 0.0
                 for k in range(K - 1, -1, -1):
-                    cnt[m, k] = 0
+                    outk[k] = 0
                     acc += prob[k]
                     suffix[k] = acc
                 for _ in range(c):
@@ -283,29 +284,22 @@ def _chain_kernel(
                     t = 0
                     for q in range(1, K):
                         t += suffix[q] >= w
-                    cnt[m, t] += 1
-                continue
-            order[0] = best
-            i2 = 1
+                    outk[t] += 1
+            else:
+                order[0] = best
+                i2 = 1
+                for k in range(K):
+                    if k != best:
+                        order[i2] = k
+                        i2 += 1
+                st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
+            # the pattern's counts added to the totals per class and per (list, class) while they are at hand
             for k in range(K):
-                if k != best:
-                    order[i2] = k
-                    i2 += 1
-            st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
-            for k in range(K):
-                cnt[m, k] = outk[k]
-        for k in range(K):
-            tot[k] = 0
-        for j in range(J):
-            for k in range(K):
-                ones[j, k] = 0
-        for m in range(M):
-            for k in range(K):
-                tot[k] += cnt[m, k]
+                tot[k] += outk[k]
             for c in range(on_ptr[m], on_ptr[m + 1]):
                 j = on_idx[c]
                 for k in range(K):
-                    ones[j, k] += cnt[m, k]
+                    ones[j, k] += outk[k]
         # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
         for j in range(J):
             for k in range(K):
