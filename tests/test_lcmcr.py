@@ -464,3 +464,80 @@ def test_vectorised_normal_quantiles_equal_as241_of_the_standard_library():
     p = np.concatenate([np.linspace(1e-6, 1 - 1e-6, 5001), np.logspace(-300, -2, 300), 1 - np.logspace(-15, -2, 100)])
     ref = np.array([NormalDist().inv_cdf(float(v)) for v in p])
     np.testing.assert_allclose(_phi_inv(p), ref, rtol=1e-15, atol=1e-300)
+
+
+# ---------------------------------------------------------------------------- blocks of iterations
+def test_blocks_of_iterations_give_the_draws_of_one_long_run():
+    """The chain runs in blocks of iterations (so that Ctrl-C is acted on between them), carrying the random state
+    and every array from block to block: any block size, and the adaptive default, give the same draws from the
+    same seed, including across the warm-up's class reordering and the first kept draw."""
+    from darkfigure.bayes._lcmcr_sampler import _run_chain
+    from darkfigure.bayes._random import _rng_state
+
+    h = load_r("Western")
+    t = h.table
+    cells = np.ascontiguousarray(t[list(h.lists)].to_numpy(dtype=np.int8))
+    freq = np.ascontiguousarray(t["count"].to_numpy(dtype=np.int64))
+    runs = []
+    for block in (None, 1, 7, 500, 10**9):
+        s = _rng_state(np.random.SeedSequence(5))
+        runs.append((_run_chain(cells, freq, 6, 0.25, 0.25, 50, 40, 60, 3, -1, s, block=block), s.copy()))
+    (n0, alpha, kstar, div, cap), s_end = runs[0]
+    assert n0.shape == (60,) and len(np.unique(n0)) > 5
+    for (n0b, alphab, kstarb, divb, capb), sb in runs[1:]:
+        np.testing.assert_array_equal(n0b, n0)
+        np.testing.assert_array_equal(alphab, alpha)
+        np.testing.assert_array_equal(kstarb, kstar)
+        np.testing.assert_array_equal(sb, s_end)  # the random state is left where one long run leaves it
+        assert (divb, capb) == (div, cap)
+    # and the front door's draws do not depend on the threads either
+    a = lcmcr(h, seed=3, n_jobs=1, **SHORT)
+    b = lcmcr(h, seed=3, n_jobs=2, **SHORT)
+    np.testing.assert_array_equal(a.draws, b.draws)
+
+
+def test_a_stop_request_ends_the_chain_between_blocks():
+    """`stop` (checked between blocks) ends a chain early with ChainStopped; never checked after the last block."""
+    from darkfigure.bayes._lcmcr_sampler import ChainStopped, _run_chain
+    from darkfigure.bayes._random import _rng_state
+
+    cells = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
+    freq = np.array([50, 40, 20], dtype=np.int64)
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) >= 3
+
+    with pytest.raises(ChainStopped, match="after 300 of 1,000 iterations"):
+        _run_chain(cells, freq, 3, 0.25, 0.25, 100, 100, 200, 4, -1, _rng_state(np.random.SeedSequence(1)),
+                   block=100, stop=stop)
+    calls.clear()
+    out = _run_chain(cells, freq, 3, 0.25, 0.25, 100, 100, 200, 4, -1, _rng_state(np.random.SeedSequence(1)),
+                     block=1000, stop=lambda: calls.append(1) or True)
+    assert out[0].shape == (200,) and calls == []
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_stops_a_long_chain_within_a_block(n_jobs):
+    """SIGINT during a chain of 10^8 iterations (minutes) raises KeyboardInterrupt between two blocks of ~0.15 s,
+    in one thread or with the chains in worker threads (which stop at their next block); the bound (30 s) is two
+    orders of magnitude above a block so that a busy machine cannot fail it, and far below the chain's length."""
+    import signal
+    import threading
+
+    h = load_r("Western")
+    lcmcr(h, burnin=0, samples=4, thinning=1, chains=1)  # compiled before the clock starts
+    main = threading.get_ident()
+    before = threading.active_count()
+    timer = threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT))
+    t0 = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lcmcr(h, burnin=0, samples=1000, thinning=100_000, chains=2, n_jobs=n_jobs, seed=1)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t0 < 30.0
+    timer.join()
+    assert threading.active_count() <= before  # no chain left running in a worker thread

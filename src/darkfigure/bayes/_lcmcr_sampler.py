@@ -81,10 +81,10 @@ def _multinomial_ordered(s, n, p, order, suffix, out):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True)
-def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s):  # pragma: no cover
-    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
-    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
-    `s`: the chain's random-number state (:func:`_rng_state`), advanced in place."""
+def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
+    """The arrays of one chain at its start (as LCMCR's Initializes), in the order :func:`_chain_kernel` takes them
+    after its first ten arguments, with the scalar state ``istate = [n0, kept, diverged, capped]`` (int64) and
+    ``fstate = [alpha]`` (float) last."""
     M, J = cells.shape
     n = 0
     for m in range(M):
@@ -134,9 +134,6 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             if cells[m, j] != 0:
                 on_idx[c] = j
                 c += 1
-    # cnt[m, k]: persons of pattern m in class k this iteration; the totals per class and list are summed
-    # from it once per iteration (rows of K, vectorised) rather than per pattern and list
-    cnt = np.zeros((M, K), dtype=np.int64)
     outk = np.zeros(K, dtype=np.int64)
     haslog = np.ones(K, dtype=np.bool_)  # log_nu[k] is set (else only nu[k], which is then far from underflow)
     n0_trace = np.empty(samples, dtype=np.int64)
@@ -164,38 +161,81 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
             nu[k] = 1.0 / K
     for k in range(K):
         log_nu[k] = math.log(nu[k])
-    alpha = 0.3 / K
+    istate = np.zeros(4, dtype=np.int64)
+    fstate = np.full(1, 0.3 / K)
+    return (n, tab, nu, log_nu, count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr,
+            on_idx, outk, haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i,
+            scratch_b, istate, fstate)
 
-    diverged, capped = _chain_kernel(
-        freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, n, alpha, tab, nu, log_nu,
-        count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk,
-        haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b)
-    return n0_trace, alpha_trace, kstar_trace, diverged, capped
+
+#: Iterations of the first block of a chain; later blocks are sized to take about ``_BLOCK_SECONDS`` each.
+_FIRST_BLOCK = 2000
+#: Wall time aimed at per block: Python handles signals (Ctrl-C, SIGTERM handlers) and stop requests between blocks.
+_BLOCK_SECONDS = 0.15
+
+
+def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, block=None, stop=None):
+    """Run one chain; return the kept n0, alpha and occupied-class counts, a divergence flag and
+    how often the optional cap ``n0 <= n0_cap`` (``n0_cap < 0``: none) could not be met.
+
+    `s`: the chain's random-number state (:func:`_rng_state`), advanced in place. The compiled loop runs in blocks
+    of iterations, so that a signal (Ctrl-C) is acted on within a block (~0.15 s by default; `block`: a fixed
+    number of iterations per block) and `stop` (a callable, checked between blocks) can end the chain early by
+    returning True, which raises :class:`ChainStopped`. The random state and every array are carried from block
+    to block, so the draws do not depend on the block size (the same seed gives the same draws)."""
+    import time
+
+    arrs = _prepare_chain(cells, freq, K, samples)
+    total = warmup + burnin + samples * thinning
+    it = 0
+    size = _FIRST_BLOCK if block is None else max(1, int(block))
+    while it < total:
+        end = min(total, it + size)
+        t0 = time.perf_counter()
+        _chain_kernel(freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, it, end, *arrs)
+        if block is None:  # aim at _BLOCK_SECONDS per block whatever the table's cost per iteration
+            dt = time.perf_counter() - t0
+            size = int(min(max(size * _BLOCK_SECONDS / max(dt, 1e-6), 100), 4 * size))
+        it = end
+        if stop is not None and it < total and stop():
+            raise ChainStopped(f"chain stopped after {it:,} of {total:,} iterations")
+    istate = arrs[-2]
+    n0_trace, alpha_trace, kstar_trace = arrs[20], arrs[21], arrs[22]
+    return n0_trace, alpha_trace, kstar_trace, int(istate[2]), int(istate[3])
+
+
+class ChainStopped(Exception):
+    """A chain ended early at the request of its `stop` callable (another chain was interrupted)."""
 
 
 # no reference counting in the kernel (_nrt=False): the arrays are the caller's, allocated once; numba otherwise
 # increments and decrements (atomically) an array's count around helper calls inside the loops
 @njit(cache=True, nogil=True, _nrt=False)
 def _chain_kernel(
-    freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, n, alpha, tab, nu, log_nu, count0,
-    ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, cnt, outk, haslog,
-    n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b
+    freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, it0, it1, n, tab, nu, log_nu, count0,
+    ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, outk, haslog,
+    n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b, istate, fstate
 ):  # pragma: no cover - compiled
-    """The iterations of :func:`_run_chain` on its arrays (every one allocated there); return the divergence flag
-    and the number of capped draws. `n`: persons observed; `alpha`: the starting concentration."""
+    """Iterations ``it0 .. it1 - 1`` of :func:`_run_chain` on the arrays of :func:`_prepare_chain` (every one
+    allocated there). `n`: persons observed; the scalars carried between blocks are in ``istate = [n0, kept,
+    diverged, capped]`` and ``fstate = [alpha]``, the random state in `s`, all updated in place."""
     M = freq.shape[0]
     J = tab.shape[0]
-    diverged = 0
-    capped = 0
-    n0 = 0
+    n0 = istate[0]
+    kept = istate[1]
+    diverged = istate[2]
+    capped = istate[3]
+    alpha = fstate[0]
     st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
 
-    total_iter = warmup + burnin + samples * thinning
-    kept = 0
-    for it in range(total_iter):
-        # 1. classes of the observed, per pattern
+    for it in range(it0, it1):
+        # 1. classes of the observed, per pattern, and their totals per class (tot) and per list and class (ones)
         for k in range(K):
             pref[0, k] = nu[k]
+            tot[k] = 0
+        for j in range(J):
+            for k in range(K):
+                ones[j, k] = 0
         for i in range(M):
             m = visit[i]
             for j in range(common[i] if i > 0 else 0, J):
@@ -211,9 +251,9 @@ def _chain_kernel(
                 v = pref[J, k]
                 prob[k] = v
                 tot_p += v
-                if v > pb:
-                    pb = v
-                    best = k
+                gt = v > pb  # branch-free (select): which class is largest is not predictable
+                pb = v if gt else pb
+                best = k if gt else best
             if not tot_p > 1e-280:  # underflow: redo on the log scale
                 mx = -np.inf
                 for k in range(K):
@@ -235,7 +275,7 @@ def _chain_kernel(
                 acc = 0.0
                 suffix[K] = 0.0
                 for k in range(K - 1, -1, -1):
-                    cnt[m, k] = 0
+                    outk[k] = 0
                     acc += prob[k]
                     suffix[k] = acc
                 for _ in range(c):
@@ -244,33 +284,33 @@ def _chain_kernel(
                     t = 0
                     for q in range(1, K):
                         t += suffix[q] >= w
-                    cnt[m, t] += 1
-                continue
-            order[0] = best
-            i2 = 1
+                    outk[t] += 1
+            else:
+                order[0] = best
+                i2 = 1
+                for k in range(K):
+                    if k != best:
+                        order[i2] = k
+                        i2 += 1
+                st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
+            # the pattern's counts added to the totals per class and per (list, class) while they are at hand
             for k in range(K):
-                if k != best:
-                    order[i2] = k
-                    i2 += 1
-            st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
-            for k in range(K):
-                cnt[m, k] = outk[k]
-        for k in range(K):
-            tot[k] = 0
-        for j in range(J):
-            for k in range(K):
-                ones[j, k] = 0
-        for m in range(M):
-            for k in range(K):
-                tot[k] += cnt[m, k]
+                tot[k] += outk[k]
             for c in range(on_ptr[m], on_ptr[m + 1]):
                 j = on_idx[c]
                 for k in range(K):
-                    ones[j, k] += cnt[m, k]
+                    ones[j, k] += outk[k]
         # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
         for j in range(J):
             for k in range(K):
-                tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, ones[j, k], tot[k] - ones[j, k] + count0[k])
+                a = ones[j, k]
+                b = tot[k] - a + count0[k]
+                if a == 0 and b == 0:  # an empty class: Beta(1, 1), as _beta_pair_r draws it, without the call
+                    u, st = _uniform_r(st)
+                    tab[j, 1, k] = u
+                    tab[j, 0, k] = 1.0 - u
+                else:
+                    tab[j, 1, k], tab[j, 0, k], st = _beta_pair_r(st, a, b)
         # 3. class weights by stick-breaking: on the linear scale while what is left of the stick,
         #    R = prod_{l<k} (1 - V_l), is above 1e-250 and the second shape alpha + rest is >= 1 (then
         #    1 - V >= ~1e-16 and nothing underflows); on the log scale from there on (tiny alpha, rest = 0)
@@ -300,17 +340,19 @@ def _chain_kernel(
                 # R = exp(acc) is carried along: while it is above 1e-250, nu_k = V R (and V >= ~1e-16) is a
                 # normal number, so log nu_k is left to be taken where needed (haslog False); 1 - V = exp(l1m)
                 # gives V = 1 - exp(l1m) without cancellation below l1m = -log 2, expm1 above
+                # exp(x) is exactly 0 below x = -746 and log(1) = 0: those calls are skipped (the same numbers)
                 u, st = _uniform_r(st)
                 l1m = math.log(1.0 - u) / (alpha + rest)
-                e = math.exp(l1m)
+                e = math.exp(l1m) if l1m > -746.0 else 0.0
                 v = 1.0 - e if l1m < -0.6931471805599453 else -math.expm1(l1m)
                 if R > 1e-250:
                     haslog[k] = False
                     nu[k] = v * R
                 else:
                     haslog[k] = True
-                    log_nu[k] = (math.log(v) if v > 0.0 else -np.inf) + acc
-                    nu[k] = math.exp(log_nu[k])
+                    lv = acc + (0.0 if v == 1.0 else (math.log(v) if v > 0.0 else -np.inf))
+                    log_nu[k] = lv
+                    nu[k] = math.exp(lv) if lv > -746.0 else 0.0
                 acc += l1m
                 R *= e
                 continue
@@ -415,7 +457,11 @@ def _chain_kernel(
             kstar_trace[kept] = ks
             kept += 1
     _store(s, st)
-    return diverged, capped
+    istate[0] = n0
+    istate[1] = kept
+    istate[2] = diverged
+    istate[3] = capped
+    fstate[0] = alpha
 
 
 def warm_up() -> None:
