@@ -32,3 +32,9 @@ def test_columns_left_out_by_explicit_covariates_are_named(tmp_path):
     assert any("column(s) region, year not used: persons are counted over them" in n for n in h.notes)
     h = read_histories(d, lists=["A", "B"], covariates=["sex", "region", "year"])
     assert not any("not used" in n for n in h.notes)
+
+
+def test_a_subset_of_the_lists_is_explained():
+    # tester 8, F10: --lists naming some of the lists left a message about covariates only
+    with pytest.raises(DataError, match="to estimate from a subset of the lists, first keep only the persons"):
+        read_histories("kosovo_1999", lists=["EXH", "ABA"])

@@ -288,7 +288,9 @@ class CaptureHistories:
                 raise DataError(
                     f"row {row + 1} is registered by none of the lists {', '.join(map(str, lists))}, but covariate(s) "
                     f"{', '.join(map(str, zero_one))} are coded 0/1 like a list: if one of them is a list, name it "
-                    "with the lists (--lists), not as a covariate (--covariates)"
+                    "with the lists (--lists), not as a covariate (--covariates); to estimate from a subset of the "
+                    "lists, first keep only the persons on at least one of them (those on none are not observed by "
+                    "that subset) and leave the other lists out of the file"
                 )
             elif auto_lists and covariates:
                 stray = _stray_values(frame, covariates)
