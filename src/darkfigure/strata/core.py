@@ -328,9 +328,10 @@ def estimate_strata(
     model_search = None
     if method == "loglinear" and not model and search in ("auto", "pooled"):
         units, msettings, model_search = _choose_pooled(units, msettings, search, ci_given, lists_all, M,
-                                                        criterion, max_ratio)
+                                                        criterion, max_ratio, keys=keys, by=by)
         if model_search is not None:
             ci = msettings["ci"]
+            warnings += model_search.pop("warnings", [])
 
     store = MemoryCache() if cache is None else ResultCache(cache)
     results: dict[tuple[int, int], dict] = {}

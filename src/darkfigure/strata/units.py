@@ -336,8 +336,11 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
         warns.append(f"model: {fit.model.label()}")
     elif pooled:
         joint = s.get("pooled_model")
+        gone = s.get("pooled_dropped") or []
         warns.append(f"model: {fit.model.label()} (chosen jointly across strata"
-                     + ("" if joint == fit.model.label() else f" as {joint}, restricted to this stratum's lists") + ")")
+                     + ("" if joint == fit.model.label() else f" as {joint}, restricted to this stratum's lists")
+                     + (f"; {', '.join(gone)} left out here: with it N̂ is not identified in this stratum"
+                        if gone else "") + ")")
     p = goodness_of_fit_p(fit)
     if p is not None and p < 0.001:
         warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
