@@ -80,12 +80,12 @@ def derive_seed(run_seed: int | None, key: tuple, replicate: int) -> int:
 
 
 def _model_lists(model: str | None) -> set[str]:
+    """The lists a fixed model names, read as ``estimate --model`` reads it (``A:B,B:C`` or ``A:B + B:C``)."""
     if not model:
         return set()
-    out = set()
-    for term in str(model).replace(";", ",").split(","):
-        out.update(x.strip() for x in term.split(":") if x.strip())
-    return out
+    from ..loglinear.terms import parse_terms
+
+    return {v for t in parse_terms(str(model).replace(";", ",")) for v in t}
 
 
 def estimability(lists, counts_per_list: np.ndarray, n: int, method: str, settings: dict) -> tuple[bool, str, list]:
