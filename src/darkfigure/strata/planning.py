@@ -113,7 +113,7 @@ def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: st
     the strata that leave a term out), ``collapsed`` (the collapsed table's model and the totals) and
     ``warnings`` (for the run's warnings).
     """
-    from .pooled import CONDITIONAL_NOTE, _stratum_fit, collapsed_search, pooled_search, stratum_terms
+    from .pooled import CONDITIONAL_NOTE, _stratum_fit, collapsed_search, pooled_search, restrict_terms, stratum_terms
 
     fittable = [u for u in units if quick_verdict(u) is None]
     sizes = [int(np.sum(u.counts)) for u in fittable]
@@ -172,6 +172,20 @@ def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: st
                          f"{shown}) where with it N̂ is not identified (e.g. nobody on both lists): there N̂ "
                          "assumes no such dependence (each stratum's model is in strata.csv)"
                          + (" (first replicate of the data)" if M > 1 else ""))
+    two: dict[str, list[str]] = {}
+    for u in mine_by_rep[0]:
+        per_list = (np.asarray(u.cells, dtype=np.int64) * np.asarray(u.counts)[:, None]).sum(axis=0)
+        used = [a for a, c in zip(u.lists, per_list, strict=True) if c > 0]
+        lost = restrict_terms(choices[0].model, used) if choices[0] is not None and len(used) == 2 else None
+        if lost:
+            two.setdefault(lost, []).append(name(u.stratum))
+    for t, names in two.items():
+        # measured: labour_zeros by year x sex x form, the sexual strata fitted on police and ngo only, -20%
+        warns.append(f"{len(names):,} strata are fitted on two lists only ({', '.join(names[:3])}"
+                     f"{', ...' if len(names) > 3 else ''}) although the joint model has {t}: with two lists N̂ can "
+                     "only assume them independent, so these strata's N̂ are too low if the lists depend positively "
+                     "there as elsewhere (a model of all strata with the --by columns as covariates, darkfigure estimate, "
+                     "can carry the dependence over to them)")
     collapsed = None
     if keys is not None and by and choices[0] is not None and len(choices[0].searched) >= 2:
         ch0, mine = choices[0], mine_by_rep[0]
