@@ -275,7 +275,7 @@ def pooled_search(
     max_ratio: float = 100.0,
     scoring: str = "joint",
 ) -> PooledChoice:
-    """Choose one log-linear model structure for all `strata` by their summed BIC (module docstring).
+    """Choose one log-linear model structure for all `strata` by the BIC of one model of them all (module docstring).
 
     Parameters
     ----------
@@ -289,8 +289,12 @@ def pooled_search(
     max_order : int
         Highest order of interaction a candidate may contain (2: pairs of lists).
     max_ratio : float
-        A candidate whose N̂ exceeds this many times a stratum's observed count counts as not
-        identifying N there (the estimability rule 4 of :mod:`darkfigure.strata.units`).
+        A model whose N̂ exceeds this many times a stratum's observed count counts as not
+        identifying N there (the estimability rule 4 of :mod:`darkfigure.strata.units`): strata
+        whose main-effects model does not are left out of the search; with ``scoring="summed"`` a
+        candidate must identify N̂ in every stratum searched (with ``joint``, admissibility is
+        judged on the pooled likelihood and :func:`stratum_model` adapts the strata that cannot
+        fit the choice).
     scoring : {"joint", "summed"}
         ``joint`` (default): the criterion of one model of all strata with the candidate's
         interactions common to them (:func:`joint_deviance`); ``summed``: the sum of the strata's
