@@ -52,6 +52,8 @@ _SMALL_SEARCHED_STRATA, _SMALL_STRATUM = 20, 200
 #: --search values of the log-linear model in strata: estimate's, and "pooled" (one model across strata)
 _SEARCHES = ("auto", "pooled", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none")
 _OPTION_NAMES = {"K": "--K", "total_bias": "--total-bias"}
+#: the collapsed-table comparison (pooled.collapsed_search) is skipped beyond this many list x covariate columns
+_COLLAPSED_MAX_COLUMNS = 600
 
 
 def _ignored_options(method: str, **given) -> list[str]:
@@ -187,7 +189,11 @@ def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: st
                      "there as elsewhere (a model of all strata with the --by columns as covariates, darkfigure estimate, "
                      "can carry the dependence over to them)")
     collapsed = None
-    if keys is not None and by and choices[0] is not None and len(choices[0].searched) >= 2:
+    n_nuis = 0 if keys is None or not by else len(lists_all) * (1 + sum(
+        len({str(keys[u.stratum][c]) for u in mine_by_rep[0]}) - 1 for c in range(len(by))))
+    if n_nuis > _COLLAPSED_MAX_COLUMNS:  # a q x q solve per IRLS step: a --by column with thousands of levels
+        collapsed = {"skipped": f"{n_nuis:,} list x covariate columns (more than {_COLLAPSED_MAX_COLUMNS:,})"}
+    elif keys is not None and by and choices[0] is not None and len(choices[0].searched) >= 2:
         ch0, mine = choices[0], mine_by_rep[0]
         sel = [mine[i] for i in ch0.searched]
         cc = collapsed_search([(u.lists, u.cells, u.counts) for u in sel], lists_all,
