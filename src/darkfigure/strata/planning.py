@@ -171,7 +171,7 @@ def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: st
             shown = ", ".join(x["stratum"] for x in xs[:3]) + (", ..." if len(xs) > 3 else "")
             warns.append(f"{t}, chosen jointly across strata, is left out of the fits of {len(xs):,} of "
                          f"{len(mine_by_rep[0]):,} strata ({sum(x['observed'] for x in xs):,} persons observed; "
-                         f"{shown}) where with it N̂ is not identified (e.g. nobody on both lists): there N̂ "
+                         f"{shown}) where with it N̂ is not identified (their overlaps are too sparse): there N̂ "
                          "assumes no such dependence (each stratum's model is in strata.csv)"
                          + (" (first replicate of the data)" if M > 1 else ""))
     two: dict[str, list[str]] = {}
