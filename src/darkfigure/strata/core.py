@@ -128,7 +128,8 @@ def estimate_strata(
         each stratum is fitted on its lists alone and cannot leave a list out for part of its
         persons (:mod:`darkfigure.strata.zeros` says why; add the column to `by`).
     model, search, ci, reps, criterion
-        Log-linear settings as in :func:`darkfigure.estimation.estimate`, and ``search="pooled"``:
+        Log-linear settings as in :func:`darkfigure.estimation.estimate` (`model` read by its parser:
+        ``"A:B,B:C"`` or ``"A:B + B:C"``; every name must be a list of the data), and ``search="pooled"``:
         one model structure for all strata (:func:`darkfigure.strata.pooled.pooled_search`: the
         stepwise search minimising the BIC of one model of all strata with stratum-specific main
         effects and interactions common to them), fitted in each stratum with its own parameters
@@ -182,7 +183,8 @@ def estimate_strata(
     ------
     DataError
         Unreadable data, a ``by`` column missing, an unusable replicate folder, a list with no
-        record (with ``on_empty_list="error"``).
+        record (with ``on_empty_list="error"``), a `model` term that cannot be read or names
+        something that is not a list of the data (a ``by`` column, an unknown name).
     ValueError
         Unknown option values.
 
