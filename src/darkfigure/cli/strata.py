@@ -141,6 +141,9 @@ def strata(
         models = " / ".join(dict.fromkeys(str(m) for m in ms["models"] if m)) or "none (no stratum to fit)"
         console.print(f"Model of every stratum, chosen jointly across {max(ms['strata_searched']):,} strata "
                       f"({escape(ms['why'])}): {escape(models)}")
+    note = res.settings.get("interval_note")
+    if note:  # what the intervals carry about the model (conditional on it, or averaged over the choice)
+        console.print(f"Intervals are {escape(note)}.")
     tot = res.totals.iloc[0] if len(res.totals) else None
     if (tot is not None and res.settings.get("total_bias") == "correct"
             and tot.get("bootstrap_bias") == tot.get("bootstrap_bias")):

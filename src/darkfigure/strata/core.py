@@ -128,7 +128,8 @@ def estimate_strata(
         each stratum is fitted on its lists alone and cannot leave a list out for part of its
         persons (:mod:`darkfigure.strata.zeros` says why; add the column to `by`).
     model, search, ci, reps, criterion
-        Log-linear settings as in :func:`darkfigure.estimation.estimate`, and ``search="pooled"``:
+        Log-linear settings as in :func:`darkfigure.estimation.estimate` (`model` read by its parser:
+        ``"A:B,B:C"`` or ``"A:B + B:C"``; every name must be a list of the data), and ``search="pooled"``:
         one model structure for all strata (:func:`darkfigure.strata.pooled.pooled_search`: the
         stepwise search minimising the BIC of one model of all strata with stratum-specific main
         effects and interactions common to them), fitted in each stratum with its own parameters
@@ -182,7 +183,8 @@ def estimate_strata(
     ------
     DataError
         Unreadable data, a ``by`` column missing, an unusable replicate folder, a list with no
-        record (with ``on_empty_list="error"``).
+        record (with ``on_empty_list="error"``), a `model` term that cannot be read or names
+        something that is not a list of the data (a ``by`` column, an unknown name).
     ValueError
         Unknown option values.
 
@@ -289,6 +291,9 @@ def estimate_strata(
             reps_h, rep_names = [k[0] for k in keep], [k[1] for k in keep]
     M = len(reps_h)
     lists_all = tuple(ref.lists)
+    if method == "loglinear" and model:
+        model = _check_model(model, lists_all, by, dropped)
+        msettings["model"] = model
 
     # ---- strata
     splits = [_split(h, by) for h in reps_h]
@@ -328,9 +333,10 @@ def estimate_strata(
     model_search = None
     if method == "loglinear" and not model and search in ("auto", "pooled"):
         units, msettings, model_search = _choose_pooled(units, msettings, search, ci_given, lists_all, M,
-                                                        criterion, max_ratio)
+                                                        criterion, max_ratio, keys=keys, by=by)
         if model_search is not None:
             ci = msettings["ci"]
+            warnings += model_search.pop("warnings", [])
 
     store = MemoryCache() if cache is None else ResultCache(cache)
     results: dict[tuple[int, int], dict] = {}
@@ -487,6 +493,9 @@ def estimate_strata(
                         "interval may be too narrow (or off-centre) by that much (totals.csv: bootstrap_bias)")
         tot_rows.append(r)
     totals = pd.DataFrame(tot_rows)
+    note = _interval_note(method, msettings, model, model_search, M)
+    if note is not None and len(totals):
+        totals["interval"] = note  # what the intervals carry, in the file that is read without strata.json
     n_est = int((table["status"] == "estimated").sum())
     n_not = len(table) - n_est
     if n_not:
@@ -533,12 +542,81 @@ def estimate_strata(
                 "seed": seed, "engine": engine, "level": level, "min_observed": int(min_observed),
                 "max_ratio": float(max_ratio), "method_settings": msettings, "draws_per_unit": B,
                 "total_bias": total_bias if method == "loglinear" else None, "model_search": model_search,
+                "interval_note": note,
                 "structural_zeros": None if zeros is None else [[str(a), str(c), _plain(v)] for a, c, v in
                                                                 zeros.itertuples(index=False)]}
     counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),
               "estimated": n_est, "not_estimable": n_not, "replicates": M}
     return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,
                         seconds=time.perf_counter() - t0)
+
+
+def _check_model(model: str, lists: tuple, by: list[str], dropped: list[str]) -> str:
+    """The fixed ``--model`` read as ``estimate --model`` reads it, checked against the data's lists.
+
+    Both ``A:B,B:C`` and ``A:B + B:C`` (:func:`darkfigure.loglinear.terms.parse_terms`, the parser of
+    ``estimate``). Each stratum is fitted on its lists alone, so every name must be a list of the
+    data; a list that has records in the data but none in some strata is handled per stratum
+    (rule 3 of :mod:`darkfigure.strata.units`).
+
+    Returns
+    -------
+    str
+        The model as ``A:B,B:C`` (the form the units and the cache keys carry).
+
+    Raises
+    ------
+    DataError
+        A term that cannot be read, or a name that is not a list of the data (a ``--by`` column, a
+        list dropped with ``--drop-empty-lists``, or a name the data do not have), naming the token.
+    """
+    from ..loglinear.terms import parse_terms
+
+    try:
+        terms = parse_terms(model)
+    except ValueError as e:
+        raise DataError(f"--model {model!r}: {e}") from None
+    for t in terms:
+        for name in t:
+            if name in lists:
+                continue
+            if name in by:
+                why = (f"{name!r} is a --by column: it is constant within each stratum, whose lists are fitted with "
+                       "their own main effects there (the list x stratum terms); give interactions of lists only")
+            elif name in dropped:
+                why = f"list {name!r} registered nobody and was left out (--drop-empty-lists)"
+            else:
+                why = f"{name!r} is not a list of the data"
+            raise DataError(f"--model {model!r}, term {':'.join(t)}: {why} (lists: {', '.join(lists)})")
+    if not terms:
+        raise DataError(f"--model {model!r} names no interaction; give e.g. 'A:B,B:C' or use --search none")
+    return ",".join(":".join(t) for t in terms)
+
+
+def _interval_note(method: str, msettings: dict, model: str | None, model_search: dict | None, M: int) -> str | None:
+    """What the log-linear intervals carry about the model (``settings["interval_note"]``, ``totals.csv``'s
+    ``interval``, the terminal); None for LCMCR (a posterior over the latent classes, no model choice).
+
+    A parametric bootstrap of a chosen or given model is conditional on it: the uncertainty of the
+    choice is not in the interval (tester report 8, F6); the model-averaged bootstrap repeats each
+    stratum's search in every replicate (Buckland, Burnham & Augustin 1997) and includes it.
+    """
+    if method != "loglinear":
+        return None
+    if model_search is not None:
+        from .pooled import CONDITIONAL_NOTE
+
+        return CONDITIONAL_NOTE + ("; with replicates of the data the model is chosen on each, and the combined "
+                                   "interval includes the variation of the choice between them" if M > 1 else "")
+    if model:
+        return f"conditional on the given model ({model}): the uncertainty of the model is not in the intervals"
+    if msettings.get("search") == "none":
+        return "conditional on the main-effects model (--search none): the uncertainty of the model is not in them"
+    if msettings.get("ci") == "averaged":
+        return ("model-averaged: each stratum's interval repeats its model search in every bootstrap replicate, "
+                "so the uncertainty of the choice is in the intervals")
+    return ("conditional on each stratum's chosen model (--ci parametric): the uncertainty of choosing it is not in "
+            "the intervals")
 
 
 #: kinds of per-stratum warnings summarised for the terminal and strata.json: (pattern, plain name)

@@ -52,6 +52,8 @@ _SMALL_SEARCHED_STRATA, _SMALL_STRATUM = 20, 200
 #: --search values of the log-linear model in strata: estimate's, and "pooled" (one model across strata)
 _SEARCHES = ("auto", "pooled", "cruyff", "stratified", "pvalue", "pvalue-pairs", "exhaustive", "none")
 _OPTION_NAMES = {"K": "--K", "total_bias": "--total-bias"}
+#: the collapsed-table comparison (pooled.collapsed_search) is skipped beyond this many list x covariate columns
+_COLLAPSED_MAX_COLUMNS = 600
 
 
 def _ignored_options(method: str, **given) -> list[str]:
@@ -90,7 +92,8 @@ class StrataInterrupted(KeyboardInterrupt):
 
 
 def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: str | None, lists_all: tuple, M: int,
-                   criterion: str | None, max_ratio: float) -> tuple[list[Unit], dict, dict | None]:
+                   criterion: str | None, max_ratio: float, keys: list | None = None, by: list[str] | None = None
+                   ) -> tuple[list[Unit], dict, dict | None]:
     """Decide whether one model is chosen across strata, choose it per replicate of the data, and give every unit it.
 
     The rule of ``--search auto``: one model across strata (:func:`~darkfigure.strata.pooled.pooled_search`)
@@ -98,11 +101,21 @@ def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: st
     observed count is below ``_SMALL_STRATUM`` (200), unless ``--ci averaged`` asks for the per-stratum
     search's model-averaged interval; otherwise Cruyff's search in each stratum, as before.
 
-    Returns the units (with the chosen model, restricted to each unit's lists with records, in their
-    settings and cache keys), the run's method settings and a description for ``settings["model_search"]``
-    (None when each stratum searches its own model).
+    Each unit gets the chosen model restricted to its lists with records, less the interactions its
+    own table cannot fit (:func:`~darkfigure.strata.pooled.stratum_model`: with them N̂ would not be
+    identified there), in its settings (``model``, ``pooled_model``, ``pooled_dropped``) and cache key.
+    With `keys` and `by` (the strata's keys, indexed by ``Unit.stratum``, and the stratifying columns)
+    the same search is also run on the table collapsed over strata (lists x `by`,
+    :func:`~darkfigure.strata.pooled.collapsed_search`, on the first replicate of the data) and a
+    warning says when its interactions differ, which terms, and how far the strata's summed N̂ moves.
+
+    Returns the units, the run's method settings and a description for ``settings["model_search"]``
+    (None when each stratum searches its own model): ``models``, ``strata_searched``, ``why``, ``rule``,
+    ``interval`` (:data:`~darkfigure.strata.pooled.CONDITIONAL_NOTE`), ``left_out`` (per replicate,
+    the strata that leave a term out), ``collapsed`` (the collapsed table's model and the totals) and
+    ``warnings`` (for the run's warnings).
     """
-    from .pooled import pooled_search, stratum_terms
+    from .pooled import CONDITIONAL_NOTE, _stratum_fit, collapsed_search, pooled_search, restrict_terms, stratum_terms
 
     fittable = [u for u in units if quick_verdict(u) is None]
     sizes = [int(np.sum(u.counts)) for u in fittable]
@@ -118,24 +131,102 @@ def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: st
     msettings = {**msettings, "search": "pooled", "ci": ci_given or "parametric"}
     crit = (criterion or "bic").lower()
     choices = []
+    mine_by_rep = []
     for r in range(M):
         mine = [u for u in fittable if u.replicate == r]
+        mine_by_rep.append(mine)
         choices.append(pooled_search([(u.lists, u.cells, u.counts) for u in mine], lists_all, criterion=crit,
                                      max_ratio=max_ratio) if mine else None)
+    fit_of: dict[tuple[int, int], tuple] = {}
+    for u in fittable:
+        ch = choices[u.replicate]
+        if ch is not None:
+            fit_of[(u.stratum, u.replicate)] = _stratum_fit(ch.model, u.lists, u.cells, u.counts, max_ratio)
     out = []
+    left_out: list[list[dict]] = [[] for _ in range(M)]
+    name = (lambda si: "/".join(str(k) for k in keys[si])) if keys is not None else str
     for u in units:
         ch = choices[u.replicate]
         per_list = (np.asarray(u.cells, dtype=np.int64) * np.asarray(u.counts)[:, None]).sum(axis=0)
         used = [a for a, c in zip(u.lists, per_list, strict=True) if c > 0]
-        st = {**msettings, "model": None if ch is None else stratum_terms(ch.model, used),
-              "pooled_model": None if ch is None else ch.label}
+        got = fit_of.get((u.stratum, u.replicate))
+        terms, dropped = (got[0], got[1]) if got is not None else (
+            None if ch is None else stratum_terms(ch.model, used), [])
+        st = {**msettings, "model": terms, "pooled_model": None if ch is None else ch.label}
+        if dropped:
+            st["pooled_dropped"] = list(dropped)
+            left_out[u.replicate].append({"stratum": name(u.stratum), "terms": list(dropped),
+                                          "observed": int(np.sum(u.counts))})
         out.append(replace(u, settings=st, key=unit_key(u.lists, u.cells, u.counts, u.method, st, u.seed,
                                                          __version__)))
     labels = [None if c is None else c.label for c in choices]
+    warns: list[str] = []
+    lo = left_out[0]
+    if lo:
+        terms_n: dict[str, list[dict]] = {}
+        for x in lo:
+            for t in x["terms"]:
+                terms_n.setdefault(t, []).append(x)
+        for t, xs in terms_n.items():
+            shown = ", ".join(x["stratum"] for x in xs[:3]) + (", ..." if len(xs) > 3 else "")
+            warns.append(f"{t}, chosen jointly across strata, is left out of the fits of {len(xs):,} of "
+                         f"{len(mine_by_rep[0]):,} strata ({sum(x['observed'] for x in xs):,} persons observed; "
+                         f"{shown}) where with it N̂ is not identified (their overlaps are too sparse): there N̂ "
+                         "assumes no such dependence (each stratum's model is in strata.csv)"
+                         + (" (first replicate of the data)" if M > 1 else ""))
+    two: dict[str, list[str]] = {}
+    for u in mine_by_rep[0]:
+        per_list = (np.asarray(u.cells, dtype=np.int64) * np.asarray(u.counts)[:, None]).sum(axis=0)
+        used = [a for a, c in zip(u.lists, per_list, strict=True) if c > 0]
+        lost = restrict_terms(choices[0].model, used) if choices[0] is not None and len(used) == 2 else None
+        if lost:
+            two.setdefault(lost, []).append(name(u.stratum))
+    for t, names in two.items():
+        # measured: labour_zeros by year x sex x form, the sexual strata fitted on police and ngo only, -20%
+        warns.append(f"{len(names):,} strata are fitted on two lists only ({', '.join(names[:3])}"
+                     f"{', ...' if len(names) > 3 else ''}) although the joint model has {t}: with two lists N̂ can "
+                     "only assume them independent, so these strata's N̂ are too low if the lists depend positively "
+                     "there as elsewhere (a model of all strata with the --by columns as covariates, darkfigure estimate, "
+                     "can carry the dependence over to them)")
+    collapsed = None
+    n_nuis = 0 if keys is None or not by else len(lists_all) * (1 + sum(
+        len({str(keys[u.stratum][c]) for u in mine_by_rep[0]}) - 1 for c in range(len(by))))
+    if n_nuis > _COLLAPSED_MAX_COLUMNS:  # a q x q solve per IRLS step: a --by column with thousands of levels
+        collapsed = {"skipped": f"{n_nuis:,} list x covariate columns (more than {_COLLAPSED_MAX_COLUMNS:,})"}
+    elif keys is not None and by and choices[0] is not None and len(choices[0].searched) >= 2:
+        ch0, mine = choices[0], mine_by_rep[0]
+        sel = [mine[i] for i in ch0.searched]
+        cc = collapsed_search([(u.lists, u.cells, u.counts) for u in sel], lists_all,
+                              [keys[u.stratum] for u in sel], criterion=crit)
+        a, b = set(ch0.model.interactions), set(cc.model.interactions)
+        collapsed = {"model": cc.label, "same": a == b}
+        if a != b:
+            nh_joint = np.array([fit_of[(u.stratum, 0)][2] for u in sel], dtype=float)
+            nh_coll = np.array([_stratum_fit(cc.model, u.lists, u.cells, u.counts, max_ratio)[2] for u in sel],
+                               dtype=float)
+            ok = np.isfinite(nh_joint) & np.isfinite(nh_coll)
+            tj, tc = float(nh_joint[ok].sum()), float(nh_coll[ok].sum())
+            collapsed.update(total_joint=tj, total_collapsed=tc, strata_compared=int(ok.sum()))
+            only_j = sorted(":".join(t) for t in a - b)
+            only_c = sorted(":".join(t) for t in b - a)
+            diff = "; ".join(p for p in (
+                f"the table collapsed over strata also has {', '.join(only_c)}" if only_c else "",
+                f"the joint model also has {', '.join(only_j)}" if only_j else "") if p)
+            warns.append(
+                f"the model chosen jointly across strata ({ch0.label}) differs in its list x list terms from the one "
+                f"the same search picks on the table collapsed over strata (lists x {', '.join(by)}, one list x "
+                f"covariate effect per level): {cc.label} — {diff}. With the collapsed table's terms the strata's "
+                f"N̂ would add up to {tc:,.0f} instead of {tj:,.0f} ({(tc - tj) / tj:+.1%}; plain sums over "
+                f"{int(ok.sum()):,} strata, before the bias correction). The totals' intervals do not include this "
+                "choice; compare " + (f"--model '{','.join(':'.join(t) for t in sorted(b))}'" if b else
+                                      "--search none") + " or fewer, larger strata")
     info = {"search": "pooled", "why": why, "criterion": crit, "models": labels,
             "strata_searched": [0 if c is None else c.strata for c in choices],
             "rule": ("one log-linear model structure for all strata, with stratum-specific parameters: the "
-                     f"stepwise search from main effects that minimises the sum over strata of each stratum's "
-                     f"{crit.upper()}, among models that identify N̂ in every stratum; --search auto does this when "
-                     f"the median stratum to fit has under {_SMALL_STRATUM} persons observed")}
+                     f"stepwise search from main effects that minimises the {crit.upper()} of one model of all "
+                     "strata (stratum-specific list main effects, interactions common to the strata), among models "
+                     "whose common interactions have a finite MLE; a stratum whose own table cannot fit an "
+                     "interaction (N̂ not identified with it) leaves it out and says so; --search auto does this "
+                     f"when the median stratum to fit has under {_SMALL_STRATUM} persons observed"),
+            "interval": CONDITIONAL_NOTE, "left_out": left_out, "collapsed": collapsed, "warnings": warns}
     return out, msettings, info

@@ -39,7 +39,9 @@ class StrataResult:
         ``bootstrap_bias`` (log-linear: mean of the summed bootstrap draws minus the summed N̂, the
         bootstrap's estimate of the summed small-sample bias), ``nhat_uncorrected`` (log-linear: the
         plain sum of the strata's N̂; ``nhat`` is ``nhat_uncorrected - bootstrap_bias`` when the
-        totals are bias-corrected, see `total_bias` of :func:`estimate_strata`).
+        totals are bias-corrected, see `total_bias` of :func:`estimate_strata`), ``interval``
+        (log-linear: what the intervals carry about the model, e.g. conditional on the jointly
+        chosen model; ``settings["interval_note"]``).
     settings : dict
     warnings : list of str
         About the run as a whole (identifier-like columns, replicate files left out, strata that fit
@@ -130,6 +132,7 @@ class StrataResult:
             **{k: v for k, v in res.to_dict().items() if k not in ("details", "to_publish", "identifying_assumption")},
             "darkfigure_version": __version__,
             "settings": self.settings,
+            "interval_note": self.settings.get("interval_note"),
             "estimability_rule": RULE_TEXT.format(**self.settings),
             "counts": self.counts,
             "warnings": self.warnings,
@@ -189,7 +192,9 @@ class StrataResult:
         if not ms:
             return ""
         models = " / ".join(dict.fromkeys(str(m) for m in ms["models"] if m))
-        return f"\n  model of every stratum, chosen jointly across strata ({ms['why']}): {models}"
+        note = self.settings.get("interval_note")
+        return (f"\n  model of every stratum, chosen jointly across strata ({ms['why']}): {models}"
+                + (f"\n  intervals: {note}" if note else ""))
 
 
 RULE_TEXT = (

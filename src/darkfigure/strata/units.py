@@ -80,12 +80,12 @@ def derive_seed(run_seed: int | None, key: tuple, replicate: int) -> int:
 
 
 def _model_lists(model: str | None) -> set[str]:
+    """The lists a fixed model names, read as ``estimate --model`` reads it (``A:B,B:C`` or ``A:B + B:C``)."""
     if not model:
         return set()
-    out = set()
-    for term in str(model).replace(";", ",").split(","):
-        out.update(x.strip() for x in term.split(":") if x.strip())
-    return out
+    from ..loglinear.terms import parse_terms
+
+    return {v for t in parse_terms(str(model).replace(";", ",")) for v in t}
 
 
 def estimability(lists, counts_per_list: np.ndarray, n: int, method: str, settings: dict) -> tuple[bool, str, list]:
@@ -336,8 +336,11 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
         warns.append(f"model: {fit.model.label()}")
     elif pooled:
         joint = s.get("pooled_model")
+        gone = s.get("pooled_dropped") or []
         warns.append(f"model: {fit.model.label()} (chosen jointly across strata"
-                     + ("" if joint == fit.model.label() else f" as {joint}, restricted to this stratum's lists") + ")")
+                     + ("" if joint == fit.model.label() else f" as {joint}, restricted to this stratum's lists")
+                     + (f"; {', '.join(gone)} left out here: with it N̂ is not identified in this stratum"
+                        if gone else "") + ")")
     p = goodness_of_fit_p(fit)
     if p is not None and p < 0.001:
         warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
