@@ -752,6 +752,30 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
                                          "statement": "Publish with a caveat"})
         p = _page(d / "report_public_en.html")
         assert about in p.all and says in p.all
+    # publish N̂ only with the caveats (publish_interval false): the figure with one sentence per caveat, in both
+    # languages, never "advises against" (tester 8, F1: rules agree + checks-not-run on a linked, EM-imputed run)
+    for rules, says, nl_says in [
+            (["agree", "checks-not-run"], "Some checks of the model could not be run", "konden op deze gegevens niet"),
+            (["agree", "fit-unclear"], "cannot be judged reliably", "niet betrouwbaar te beoordelen"),
+            (["agree", "failed-replicates"], "the interval is too narrow", "het interval is te smal"),
+            (["no-checks", "failed-replicates"], "rests on its model alone", "berust alleen op het model"),
+            (["agree"], "nobody was missed in some group", "niemand is gemist")]:
+        dd = tmp_path / "-".join(rules)
+        dd.mkdir()
+        d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": rules, "publish_interval": False,
+                                         "statement": "Publish N̂ only with the caveats below"})
+        en, nl = _page(d / "report_public_en.html"), _page(d / "report_public_nl.html")
+        assert about in en.all and says in en.all and "advises against" not in en.all
+        assert "Between about" not in en.all
+        assert nl_says in nl.all
+    # a rule that withholds N̂ keeps its caveats beside its own sentence
+    dd = tmp_path / "het-fit"
+    dd.mkdir()
+    d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": ["heterogeneity", "fit-unclear"],
+                                     "publish_interval": False, "statement": "likely too low"})
+    p = _page(d / "report_public_en.html")
+    assert "At least about" in p.all and "likely too low" in p.all and "cannot be judged reliably" in p.all
+    assert about not in p.all
     # nothing to publish
     d3 = tmp_path / "none"
     d3.mkdir()
