@@ -418,7 +418,9 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     d = tmp_path / "run"
     shutil.copytree(runs["estimate"], d)
     res = json.loads((d / "result.json").read_text())
-    res["linkage"] = {"nhat_as_linked": 42199.5, "nhat_corrected": 40123.0, "lower": 35000.0, "upper": 46000.0}
+    res["linkage"] = {"nhat_as_linked": 42199.5, "nhat_corrected": 40123.0, "lower": 35000.0, "upper": 46000.0,
+                      "draws": 10, "reps_per_draw": 20}
+    res["interval"]["with_linkage_uncertainty"] = True
     res["identifying_assumption"] = {"grid": [{"odds_ratio": x, "nhat": 42000 * x ** 0.3} for x in (0.5, 1, 2)],
                                      "low": 34100.0, "high": 51700.0, "explanation": "Relaxed from 1/2 to 2."}
     _hand_edit(d / "result.json", res)
@@ -428,6 +430,8 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     p = _page(d / "report_public_en.html")
     assert "About 40,000 (35,000–46,000) victims" in p.all
     assert "corrected for errors in linking" in p.all
+    # the replicates that make the pooled interval, not the as-linked bootstrap's (tester 8, F8)
+    assert "with 20 replicates on each of 10 draws of the record linkage" in p.all
     assert "between about 34,000 and 52,000" in p.all
     assert "Relaxed from 1/2 to 2." not in p.all  # the analyst's English explanation stays in the analyst report
     assert "between 0.5 and 2 times as strong" in p.all  # written from the grid, in the page's language
