@@ -707,3 +707,25 @@ def test_linkage_corrected_interval_labelled_as_in_the_terminal(runs, tmp_path, 
     assert "replicates 200 (10 linkage draws × 20 bootstrap replicates each), pooled" in estimates
     assert "as-linked bootstrap 200 replicates; interval 7,750 – 8,445 around N̂ as linked 8,097" in estimates
     assert "replicates 200 (" not in " ".join(est_page.text("estimates").split())  # a run without linkage: as before
+
+
+def test_identifying_assumption_subgroups_registered_as_in_estimates_csv(runs, tmp_path):
+    """Tester 8, F10: the subgroup table's registered counts are estimates.csv's (2,796 vs 2,797 with EM shares)."""
+    import shutil
+
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    (d / MANIFEST).unlink()
+    est = pd.read_csv(d / "estimates.csv", keep_default_na=False)
+    total = est.iloc[0]
+    sub = total.copy()
+    sub["group"], sub["level"], sub["observed"] = "sex", "f", 2797
+    pd.concat([est, sub.to_frame().T], ignore_index=True).to_csv(d / "estimates.csv", index=False)
+    res = json.loads((d / "result.json").read_text())
+    ia = res["identifying_assumption"]
+    # EM-imputed shares truncated in result.json (2,796.8 -> 2,796), rounded in estimates.csv (2,797)
+    ia["subgroups"] = [ia["subgroups"][0], {**ia["subgroups"][0], "group": "sex", "level": "f", "observed": 2796}]
+    (d / "result.json").write_text(json.dumps(res))
+    page = _page(build_report(d))
+    rows = page.tables["identifying-assumption-subgroups"][1:]
+    assert next(x for x in rows if x[:2] == ["sex", "f"])[2] == "2,797"
