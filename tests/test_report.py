@@ -729,3 +729,19 @@ def test_identifying_assumption_subgroups_registered_as_in_estimates_csv(runs, t
     page = _page(build_report(d))
     rows = page.tables["identifying-assumption-subgroups"][1:]
     assert next(x for x in rows if x[:2] == ["sex", "f"])[2] == "2,797"
+
+
+def test_characters_the_plot_font_lacks_are_noted_once_not_warned(tmp_path):
+    """Tester 8, F4: CJK/emoji list names: no matplotlib "Glyph missing" warning leaks; the report says so once."""
+    import warnings
+
+    t = pd.DataFrame({"警察": [1, 0, 1, 1, 0, 1, 0], "ONG 🙂": [0, 1, 1, 0, 1, 1, 0], "Сербия": [1, 1, 0, 0, 0, 1, 1],
+                      "count": [30, 25, 8, 40, 35, 12, 50]})
+    estimate(t, lists=["警察", "ONG 🙂", "Сербия"], ci="none").write(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = _page(build_report(tmp_path))
+    assert not [w for w in caught if "Glyph" in str(w.message)], [str(w.message) for w in caught]
+    text = page.text("warnings")
+    assert text.count("cannot be drawn with the plots' font") == 1 and "警" in text and "🙂" in text
+    assert "Some characters are not drawn in the plots" in text
