@@ -201,12 +201,16 @@ def answer_early() -> None:
                           unidentified=core.unidentified_reason(model.n, post.hi, post.truncated))
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
-    if ok:  # the figure is out; its "to publish" needs the checks of the top graph's log-linear model (tester 8, F3)
+    if ok and post.top:  # the figure is out; its "to publish" needs the checks of the top graph's log-linear model (tester 8, F3)
+        from ..errors import DataError
         from ..io import read_histories
         from ..publish import dga_to_publish
 
-        pub = dga_to_publish(read_histories(data, lists=list(lists)), post.top[0][0], post.median, post.lo, post.hi,
-                             level)
+        try:
+            pub = dga_to_publish(read_histories(data, lists=list(lists)), post.top[0][0], post.median, post.lo,
+                                 post.hi, level)
+        except (DataError, ValueError):  # the usual reader refuses what the lean one took: no statement to add
+            pub = None
         if pub is not None:
             sys.stdout.write(f"to publish: {pub['statement']}\n")
     sys.exit(0 if ok else 3)
