@@ -761,7 +761,7 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
     for rules, says, nl_says in [
             (["agree", "checks-not-run"], "Some checks of the model could not be run", "konden op deze gegevens niet"),
             (["agree", "fit-unclear"], "cannot be judged reliably", "niet betrouwbaar te beoordelen"),
-            (["agree", "failed-replicates"], "the interval is too narrow", "het interval is te smal"),
+            (["agree", "failed-replicates"], "the upper end of the interval is fragile", "bovengrens van het interval"),
             (["no-checks", "failed-replicates"], "rests on its model alone", "berust alleen op het model"),
             (["agree"], "nobody was missed in some group", "niemand is gemist")]:
         dd = tmp_path / "-".join(rules)

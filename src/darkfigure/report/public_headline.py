@@ -241,8 +241,9 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
                          "victims fall in some combinations of registers; publish the figure only with that caveat."),
         "checks-not-run": _("Some checks of the model could not be run on these data (for example where missing "
                             "values were filled in by the model); publish the figure only with that caveat."),
-        "failed-replicates": _("Some of the repeated calculations behind the interval gave no figure and are left "
-                               "out, so the interval is too narrow: the uncertainty is larger than it shows."),
+        "failed-replicates": _("Some of the repeated calculations behind the interval set no upper limit to the "
+                               "number of victims: the data pin it down only weakly, and the upper end of the "
+                               "interval is fragile."),
         "no-interval": _("No interval was computed for this figure, and a published figure needs one: the analysis "
                          "has to be run again with an interval before the figure is published."),
         "heterogeneity-low-power": _("The check for victims who differ in how likely they are to be registered has "
