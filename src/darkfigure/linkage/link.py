@@ -568,7 +568,7 @@ def sensitivity_scope(kept: Sequence[str], summed: Sequence[str]) -> str:
     with its covariates (and ``--missing em``) gives the figure, which may differ.
     """
     what = ("lists only" if not kept else "lists and " + ", ".join(kept)) + (
-        f", {', '.join(summed)} summed over" if summed else "")
+        f" ({', '.join(summed)} summed over)" if summed else "")
     return f"{what}; for the shape across thresholds, not a figure: darkfigure estimate LINKFOLDER gives the figure"
 
 
