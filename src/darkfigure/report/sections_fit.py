@@ -271,7 +271,7 @@ def _estimate_section(run: Run) -> dict | None:
     draws, per_draw = (int(v) if linked and math.isfinite(v := _f(lk.get(k))) else 0 for k in ("draws", "reps_per_draw"))
     if linked and draws > 0 and per_draw > 0:
         # the interval shown is pooled over linkage draws (result.json linkage), not the as-linked bootstrap (F8)
-        kind = f"{draws:,} linkage draws × {per_draw:,} replicates each of the {kind}, pooled percentiles"
+        kind = f"pooled percentiles of {draws:,} linkage draws × {per_draw:,} replicates each of the {kind}"
     out: dict[str, Any] = {
         "identified": math.isfinite(nhat),
         "nhat": fmt_count(nhat),
