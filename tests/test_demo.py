@@ -29,6 +29,9 @@ def test_demo_end_to_end(tmp_path):
     assert "8,200" in r.output
     # the linkage correction beside the truth: N̂ as linked, from the true links, corrected with its interval
     assert "N̂ corrected for linkage error" in r.output and "(true links)" in r.output
+    # the interval labelled as estimate labels it, and the run's advice on publishing (tester 8, F10)
+    flat = " ".join(r.output.split())
+    assert "conditional on the chosen model; with linkage uncertainty" in flat and "to publish: " in flat
     import json
 
     lk = json.loads((out / "result.json").read_text())["linkage"]

@@ -81,6 +81,8 @@ def test_threshold_and_sensitivity(sim, linked):
     assert s["persons"].iloc[0] <= linked.n_persons <= s["persons"].iloc[1]
     assert (s["nhat"] >= s["persons"]).all()
     assert {"precision", "recall"} <= set(s.columns)
+    # the table says which model its N̂ comes from: lists only here, not estimate's (tester 8, F9)
+    assert s["scope"].str.startswith("lists only").all() and s["scope"].str.contains("darkfigure estimate").all()
 
 
 def test_cluster_links_attaches_missing_dates_to_best_match():
@@ -152,6 +154,8 @@ def test_cli_link(tmp_path, sim):
     q = pd.read_csv(out / "linkage_quality.csv")
     assert q["threshold"].iloc[0] == 0.8 and q["precision"].iloc[0] > 0.9
     assert pd.read_csv(out / "linkage_sensitivity.csv")["threshold"].tolist() == [0.6, 0.95]
+    out_flat = " ".join(r.output.split())
+    assert "model on lists only" in out_flat and f"darkfigure estimate {out} gives the figure" in out_flat
 
 
 def test_pseudonymised_plumbing(sim, linked):

@@ -418,7 +418,9 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     d = tmp_path / "run"
     shutil.copytree(runs["estimate"], d)
     res = json.loads((d / "result.json").read_text())
-    res["linkage"] = {"nhat_as_linked": 42199.5, "nhat_corrected": 40123.0, "lower": 35000.0, "upper": 46000.0}
+    res["linkage"] = {"nhat_as_linked": 42199.5, "nhat_corrected": 40123.0, "lower": 35000.0, "upper": 46000.0,
+                      "draws": 10, "reps_per_draw": 20}
+    res["interval"]["with_linkage_uncertainty"] = True
     res["identifying_assumption"] = {"grid": [{"odds_ratio": x, "nhat": 42000 * x ** 0.3} for x in (0.5, 1, 2)],
                                      "low": 34100.0, "high": 51700.0, "explanation": "Relaxed from 1/2 to 2."}
     _hand_edit(d / "result.json", res)
@@ -428,6 +430,8 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     p = _page(d / "report_public_en.html")
     assert "About 40,000 (35,000–46,000) victims" in p.all
     assert "corrected for errors in linking" in p.all
+    # the replicates that make the pooled interval, not the as-linked bootstrap's (tester 8, F8)
+    assert "with 20 replicates on each of 10 draws of the record linkage" in p.all
     assert "between about 34,000 and 52,000" in p.all
     assert "Relaxed from 1/2 to 2." not in p.all  # the analyst's English explanation stays in the analyst report
     assert "between 0.5 and 2 times as strong" in p.all  # written from the grid, in the page's language
@@ -752,6 +756,30 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
                                          "statement": "Publish with a caveat"})
         p = _page(d / "report_public_en.html")
         assert about in p.all and says in p.all
+    # publish N̂ only with the caveats (publish_interval false): the figure with one sentence per caveat, in both
+    # languages, never "advises against" (tester 8, F1: rules agree + checks-not-run on a linked, EM-imputed run)
+    for rules, says, nl_says in [
+            (["agree", "checks-not-run"], "Some checks of the model could not be run", "konden op deze gegevens niet"),
+            (["agree", "fit-unclear"], "cannot be judged reliably", "niet betrouwbaar te beoordelen"),
+            (["agree", "failed-replicates"], "the upper end of the interval is fragile", "bovengrens van het interval"),
+            (["no-checks", "failed-replicates"], "rests on its model alone", "berust alleen op het model"),
+            (["agree"], "nobody was missed in some group", "niemand is gemist")]:
+        dd = tmp_path / "-".join(rules)
+        dd.mkdir()
+        d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": rules, "publish_interval": False,
+                                         "statement": "Publish N̂ only with the caveats below"})
+        en, nl = _page(d / "report_public_en.html"), _page(d / "report_public_nl.html")
+        assert about in en.all and says in en.all and "advises against" not in en.all
+        assert "Between about" not in en.all
+        assert nl_says in nl.all
+    # a rule that withholds N̂ keeps its caveats beside its own sentence
+    dd = tmp_path / "het-fit"
+    dd.mkdir()
+    d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": ["heterogeneity", "fit-unclear"],
+                                     "publish_interval": False, "statement": "likely too low"})
+    p = _page(d / "report_public_en.html")
+    assert "At least about" in p.all and "likely too low" in p.all and "cannot be judged reliably" in p.all
+    assert about not in p.all
     # nothing to publish
     d3 = tmp_path / "none"
     d3.mkdir()

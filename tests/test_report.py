@@ -338,6 +338,7 @@ def test_linkage_and_revictimisation_sections_from_their_files(runs, tmp_path):
     sens = page.tables["linkage-sensitivity"]
     assert [r[:3] for r in sens[1:]] == [["0.5", "980", "2,601"], ["0.9", "1,000", "2,702"], ["0.99", "1,045", "2,891"]]
     assert sens[3][3] == "2,650 – 3,150"
+    assert "from a model on the lists only (covariates summed over)" in page.text("linkage")  # file without scope
     assert "registrations assigned to a person (links.csv) 3" in page.text("linkage")
     rv = page.tables["revictimisation-table"]
     assert rv[1][:3] == ["total", "", "any"] and rv[1][7:] == ["45.2%", "41.0% – 50.0%", "37.5%"]
@@ -684,3 +685,63 @@ def test_summary_carries_to_publish_and_the_model_averaging(runs, est_page):
     rows = est_page.tables["averaging"][1:]
     assert [r[0] for r in rows] == [m["model"] for m in res["averaging"]["models"]]
     assert [r[2] for r in rows] == [_count(m["nhat"]) for m in res["averaging"]["models"]]
+
+
+def test_linkage_corrected_interval_labelled_as_in_the_terminal(runs, tmp_path, est_page):
+    """Tester 8, F8: the pooled interval with linkage uncertainty says what it carries and which replicates make it."""
+
+    def change(res):
+        res["nhat"] = 8099.0
+        res["interval"].update(method="parametric", lower=7804.0, upper=8470.0, conditional_on_chosen_model=True,
+                               with_linkage_uncertainty=True)
+        res["linkage"] = {"corrected": True, "nhat_as_linked": 8097.0, "nhat_corrected": 8099.0, "lower": 7804.0,
+                          "upper": 8470.0, "lower_as_linked": 7750.0, "upper_as_linked": 8445.0, "draws": 10,
+                          "reps_per_draw": 20, "level": 0.95}
+        res["bootstrap"]["replicates"] = 200
+
+    page = _with_result(runs, tmp_path, change)
+    carries = "conditional on the chosen model; with linkage uncertainty; N̂ corrected for linkage error"
+    summary, estimates = (" ".join(page.text(s).split()) for s in ("summary", "estimates"))
+    assert carries in summary and "10 linkage draws × 20 replicates each of the parametric bootstrap" in summary
+    assert f"N̂ 8,099 (95% interval 7,804 – 8,470; {carries})" in estimates
+    assert "replicates 200 (10 linkage draws × 20 bootstrap replicates each), pooled" in estimates
+    assert "as-linked bootstrap 200 replicates; interval 7,750 – 8,445 around N̂ as linked 8,097" in estimates
+    assert "replicates 200 (" not in " ".join(est_page.text("estimates").split())  # a run without linkage: as before
+
+
+def test_identifying_assumption_subgroups_registered_as_in_estimates_csv(runs, tmp_path):
+    """Tester 8, F10: the subgroup table's registered counts are estimates.csv's (2,796 vs 2,797 with EM shares)."""
+    import shutil
+
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    (d / MANIFEST).unlink()
+    est = pd.read_csv(d / "estimates.csv", keep_default_na=False)
+    total = est.iloc[0]
+    sub = total.copy()
+    sub["group"], sub["level"], sub["observed"] = "sex", "f", 2797
+    pd.concat([est, sub.to_frame().T], ignore_index=True).to_csv(d / "estimates.csv", index=False)
+    res = json.loads((d / "result.json").read_text())
+    ia = res["identifying_assumption"]
+    # EM-imputed shares truncated in result.json (2,796.8 -> 2,796), rounded in estimates.csv (2,797)
+    ia["subgroups"] = [ia["subgroups"][0], {**ia["subgroups"][0], "group": "sex", "level": "f", "observed": 2796}]
+    (d / "result.json").write_text(json.dumps(res))
+    page = _page(build_report(d))
+    rows = page.tables["identifying-assumption-subgroups"][1:]
+    assert next(x for x in rows if x[:2] == ["sex", "f"])[2] == "2,797"
+
+
+def test_characters_the_plot_font_lacks_are_noted_once_not_warned(tmp_path):
+    """Tester 8, F4: CJK/emoji list names: no matplotlib "Glyph missing" warning leaks; the report says so once."""
+    import warnings
+
+    t = pd.DataFrame({"警察": [1, 0, 1, 1, 0, 1, 0], "ONG 🙂": [0, 1, 1, 0, 1, 1, 0], "Сербия": [1, 1, 0, 0, 0, 1, 1],
+                      "count": [30, 25, 8, 40, 35, 12, 50]})
+    estimate(t, lists=["警察", "ONG 🙂", "Сербия"], ci="none").write(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = _page(build_report(tmp_path))
+    assert not [w for w in caught if "Glyph" in str(w.message)], [str(w.message) for w in caught]
+    text = page.text("warnings")
+    assert text.count("cannot be drawn with the plots' font") == 1 and "警" in text and "🙂" in text
+    assert "Some characters are not drawn in the plots" in text

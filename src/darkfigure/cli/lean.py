@@ -201,6 +201,18 @@ def answer_early() -> None:
                           unidentified=core.unidentified_reason(model.n, post.hi, post.truncated))
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
+    if ok and post.top:  # the figure is out; its "to publish" needs the checks of the top graph's log-linear model (tester 8, F3)
+        from ..errors import DataError
+        from ..io import read_histories
+        from ..publish import dga_to_publish
+
+        try:
+            pub = dga_to_publish(read_histories(data, lists=list(lists)), post.top[0][0], post.median, post.lo,
+                                 post.hi, level)
+        except (DataError, ValueError):  # the usual reader refuses what the lean one took: no statement to add
+            pub = None
+        if pub is not None:
+            sys.stdout.write(f"to publish: {pub['statement']}\n")
     sys.exit(0 if ok else 3)
 
 
@@ -223,6 +235,12 @@ def run_full(h, level: float):
                           warnings=r.warnings, unidentified=r.unidentified)
     for ln in lines:
         console.print(ln, markup=False, highlight=False, soft_wrap=True)
+    if ok and post.top:  # the checks of dga's top graph, read as estimate's "to publish" (tester 8, F3)
+        from ..publish import dga_to_publish
+
+        pub = dga_to_publish(h, post.top[0][0], r.median, r.ci_low, r.ci_high, level)
+        if pub is not None:
+            console.print(f"to publish: {pub['statement']}", markup=False, highlight=False, soft_wrap=True)
     return (0 if ok else 3), r
 
 

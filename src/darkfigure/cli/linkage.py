@@ -189,12 +189,16 @@ def link(
             f"F1 {q['f1']:.3f}; {int(q['found_persons']):,} persons found, {int(q['true_persons']):,} true"
         )
     if res.sensitivity is not None:
+        scope = res.sensitivity["scope"].iloc[0] if "scope" in res.sensitivity.columns and len(res.sensitivity) \
+            else "lists only"
         t = Table(title="N̂ by match threshold (false matches shrink N̂, missed matches inflate it)")
         for c in ("threshold", "persons", "N̂", "lower", "upper"):
             t.add_column(c, justify="right")
         for _, r in res.sensitivity.iterrows():
             t.add_row(f"{r['threshold']:g}", _fmt(r["persons"]), _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]))
         console.print(t)
+        # the table is not estimate's figure (tester 8, F9): its model, beneath it, unwrapped by the table's width
+        console.print(escape(f"N̂ above: model on {scope}.".replace("LINKFOLDER", str(out))))
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:

@@ -154,8 +154,12 @@ def demo(
         f"{r.revictimised_truth:.1%}",
     )
     console.print(t)
+    if r.interval:  # beneath the table, whose columns it would squeeze (tester 8, F10)
+        console.print(f"N̂ intervals in brackets: {escape(r.interval)}")
     for w in r.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+    if r.to_publish:
+        console.print(f"[bold]to publish:[/] {escape(r.to_publish)}")
     secs = ", ".join(f"{k} {v:.1f} s" for k, v in r.seconds.items())
     console.print(f"Stages: {secs}")
     console.print(f"Report: {r.report.resolve()}")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from . import plots
 from .explain import explain
 from .run import LINKAGE_FILES, RESULT_FILES, RESULT_KEYS, Run, RunFolderError, load_run
 from .sections_fit import (
@@ -106,6 +107,7 @@ _SECTIONS = [
 
 def _context(run: Run) -> dict:
     h = _histories(run)
+    plots.take_missing_glyphs()  # only this report's plots count
     res = run.result or {}
     ctx: dict[str, Any] = {
         "data": _data_section(run, h),
@@ -122,6 +124,10 @@ def _context(run: Run) -> dict:
         "linkage": _linkage_section(run),
         "revictimisation": _revictimisation_section(run),
     }
+    missing = plots.take_missing_glyphs()
+    if missing:  # said once, instead of matplotlib's warnings on the terminal (tester 8, F4)
+        run.problems.append(f"some characters of the names ({' '.join(missing[:12])}{' …' if len(missing) > 12 else ''}) "
+                            "cannot be drawn with the plots' font and show as boxes in the plots; the tables show them")
     ctx["holds"] = [what for key, what in (("linkage", "record linkage results"), ("trend", "monitor tables"),
                                            ("revictimisation", "repeat-victimisation tables")) if ctx.get(key)]
     msgs = _messages(run)

@@ -565,6 +565,15 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "Nothing needs doing if the input was meant to be aggregated.",
         "note",
     ),
+    Explanation(
+        "plot-missing-glyphs",
+        r"cannot be drawn with the plots' font",
+        "Some characters are not drawn in the plots",
+        "The plots' font has no glyph for some characters of the list or category names (e.g. Chinese characters "
+        "or emoji); they show as boxes in the plots. The numbers are unaffected, and the tables show the names.",
+        "Nothing needs doing: the tables, the CSV files and result.json carry the names as written.",
+        "note",
+    ),
 )
 
 _COMPILED = [(e, re.compile(e.pattern, re.IGNORECASE)) for e in EXPLANATIONS]

@@ -8,7 +8,10 @@ PNG at a modest resolution keeps the report small (a few tens of kB per plot).
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,12 +26,49 @@ __all__ = [
     "to_data_uri",
     "weight_histogram_plot",
     "assumption_plot",
+    "take_missing_glyphs",
 ]
 
 _DPI = 100
 _BLUE = "#1f4e79"
 _LIGHT = "#9fb7d3"
 _GREY = "#6b6b6b"
+
+
+#: characters matplotlib's font could not draw since the last :func:`take_missing_glyphs` (e.g. CJK or emoji in
+#: list names: they show as boxes in the plots; the HTML tables show them)
+_MISSING: set[str] = set()
+_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
+
+
+def _quiet_glyphs(fn):
+    """Run a plot function with matplotlib's "Glyph ... missing from font" UserWarnings kept off the terminal.
+
+    The characters are collected for :func:`take_missing_glyphs` (the report says once that some could not be
+    drawn); every other warning is shown as it would have been.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.filterwarnings("always", message=r"Glyph \d+ .* missing from font")
+            out = fn(*args, **kwargs)
+        for w in caught:
+            m = _GLYPH.search(str(w.message))
+            if m:
+                _MISSING.add(chr(int(m.group(1))))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        return out
+
+    return wrapper
+
+
+def take_missing_glyphs() -> list[str]:
+    """The characters the plots drawn since the last call could not draw (sorted), and forget them."""
+    out = sorted(_MISSING)
+    _MISSING.clear()
+    return out
 
 
 def _plt():
@@ -50,6 +90,7 @@ def to_data_uri(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+@_quiet_glyphs
 def upset_plot(patterns: pd.Series, list_sizes: pd.Series, *, max_patterns: int = 40) -> str:
     """UpSet plot of capture patterns: persons per pattern, which lists make it, list sizes.
 
@@ -158,6 +199,7 @@ def _finish(fig, ax, *, legend: str | None = None, grid: str = "both") -> str:
     return to_data_uri(fig)
 
 
+@_quiet_glyphs
 def band_plot(
     x: Sequence,
     y: Sequence[float],
@@ -234,6 +276,7 @@ def band_plot(
     return _finish(fig, ax, legend="best")
 
 
+@_quiet_glyphs
 def interval_plot(
     labels: Sequence[str],
     value: Sequence[float],
@@ -297,6 +340,7 @@ def interval_plot(
     return _finish(fig, ax, grid="x")
 
 
+@_quiet_glyphs
 def forest_plot(table: pd.DataFrame, *, observed: int | None = None, title: str | None = None) -> str:
     """The forest plot of a ``compare.csv`` table (:func:`darkfigure.comparison.forest_plot`) as a data URI.
 
@@ -315,6 +359,7 @@ def forest_plot(table: pd.DataFrame, *, observed: int | None = None, title: str 
         return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 
+@_quiet_glyphs
 def step_curves_plot(curves: Sequence[tuple[str, pd.DataFrame]], *, k_years: float | None = None) -> str:
     """Cumulative incidence curves (Kaplan-Meier steps) with interval bands.
 
@@ -355,6 +400,7 @@ def step_curves_plot(curves: Sequence[tuple[str, pd.DataFrame]], *, k_years: flo
     return _finish(fig, ax, legend="upper left")
 
 
+@_quiet_glyphs
 def weight_histogram_plot(table: pd.DataFrame, *, threshold: float | None = None) -> str:
     """Match-weight histogram of a linkage (``linkage_weights.csv``): scored pairs per weight bin.
 
@@ -392,6 +438,7 @@ def weight_histogram_plot(table: pd.DataFrame, *, threshold: float | None = None
     return to_data_uri(fig)
 
 
+@_quiet_glyphs
 def assumption_plot(
     psi: Sequence[float],
     nhat: Sequence[float],

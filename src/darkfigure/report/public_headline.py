@@ -235,27 +235,56 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
     return {"verdict": verdict, "reasons": reasons, "status": status, "other_reasons": other}
 
 
+def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str]:
+    """One translated sentence per caveat of ``to_publish`` (darkfigure.publish.publish_statement) that keeps N̂.
+
+    The caveats are ``no-checks``, ``fit-unclear``, ``checks-not-run``, ``failed-replicates``,
+    ``no-interval`` and ``heterogeneity-low-power`` (docs/headline_rules.md); ``agree`` alone with
+    ``publish_interval`` false is the statement's "only with care" (the model fits some unseen cell
+    as 0). A rule this page has no sentence for gives one generic sentence pointing to the analyst report.
+    """
+    _ = c._
+    said = {
+        "no-checks": _("No check of how the registers overlap can be run on these data (with two registers none "
+                       "can), so the figure rests on its model alone; publish it only with that caveat."),
+        "fit-unclear": _("Whether the model fits how the registers overlap cannot be judged reliably, because few "
+                         "victims fall in some combinations of registers; publish the figure only with that caveat."),
+        "checks-not-run": _("Some checks of the model could not be run on these data (for example where missing "
+                            "values were filled in by the model); publish the figure only with that caveat."),
+        "failed-replicates": _("Some of the repeated calculations behind the interval set no upper limit to the "
+                               "number of victims: the data pin it down only weakly, and the upper end of the "
+                               "interval is fragile."),
+        "no-interval": _("No interval was computed for this figure, and a published figure needs one: the analysis "
+                         "has to be run again with an interval before the figure is published."),
+        "heterogeneity-low-power": _("The check for victims who differ in how likely they are to be registered has "
+                                     "little power on these data; if they do differ, the figure is too low and the "
+                                     "interval does not allow for it."),
+    }
+    known = set(said) | {"agree", "poor-fit", "not-identified", "heterogeneity", "below-chao", "chao-raise",
+                         "chao-vs-negative-dependence", "none-kept", "degenerate"}
+    texts = [said[r] for r in rules if r in said]
+    if rules == ["agree"] and not publish_interval:
+        texts.append(_("The model claims that nobody was missed in some group of victims, which the data cannot "
+                       "support; publish the figure only with care."))
+    if set(rules) - known:  # a rule this page has no sentence for: say that there is a caveat
+        texts.append(_("The analysis publishes this figure with a caveat; the analyst report says which."))
+    return list(dict.fromkeys(texts))
+
+
 def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
     """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
 
-    When the run says not to publish N̂ with its interval (``publish_interval`` false), the page
-    shows what it may publish instead: the range ``low``–``high``, or "at least ``low``" when
-    ``high`` is null, with one translated sentence per rule; with no ``low`` at all, no figure.
-    Returns the keys to update the headline dict with (``kind`` ``publish-range``,
-    ``publish-floor`` or ``none``, ``low``, ``high``, ``why``; ``publish_note`` for a caveat
-    that keeps the point estimate).
+    When a rule withholds N̂ (``poor-fit``, ``not-identified``, ``heterogeneity``, ``below-chao``,
+    ``chao-vs-negative-dependence``, ``degenerate``, ``none-kept``), the page shows what it may
+    publish instead: the range ``low``–``high``, or "at least ``low``" when ``high`` is null, with
+    one translated sentence per rule and caveat; with no ``low`` at all, no figure. When only
+    caveats apply (``publish_interval`` false or true), N̂ stays with one sentence per caveat
+    (:func:`_caveat_texts`), never "advises against". Returns the keys to update the headline dict
+    with (``kind`` ``publish-range``, ``publish-floor`` or ``none``, ``low``, ``high``, ``why``;
+    ``publish_note`` for caveats that keep the point estimate).
     """
     _ = c._
     rules = [str(r) for r in tp.get("rules") or []]
-    if tp.get("publish_interval") is True:
-        if "no-checks" in rules:
-            return {"publish_note": _("No check of how the registers overlap can be run on these data (with two "
-                                      "registers none can), so the figure rests on its model alone; publish it only "
-                                      "with that caveat.")}
-        if set(rules) - {"agree"}:  # a rule this page has no sentence for: say that there is a caveat
-            return {"publish_note": _("The analysis publishes this figure with a caveat; the analyst report says "
-                                      "which.")}
-        return {}
     why = {
         "poor-fit": _("The model does not fit how the registers overlap, so its single figure is not published; "
                       "only the range is. A comparison of several methods (darkfigure compare) gives a "
@@ -270,11 +299,14 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
                                          "registered or whether some registers tend to miss each other's victims, "
                                          "so only a lower limit is published."),
         "none-kept": _("The data do not determine the number of victims under the model."),
+        "degenerate": _("The model says that nobody was missed, which the data cannot support: only the number "
+                        "registered is published, as a floor."),
     }
-    texts = [why[r] for r in rules if r in why]
-    if not texts:
-        texts = [_("The analysis advises against publishing the model's single figure; the analyst report says "
-                   "why.")]
+    withheld = [why[r] for r in rules if r in why]
+    caveats = _caveat_texts(c, rules, tp.get("publish_interval") is True)
+    if tp.get("publish_interval") is True or not withheld:
+        return {"publish_note": " ".join(caveats)} if caveats else {}
+    texts = withheld + caveats
     lo, hi = _f(tp.get("low")), _f(tp.get("high"))
     if not math.isfinite(lo):
         return {"kind": "none", "why": texts[0]}

@@ -397,13 +397,20 @@ def _methods_note(c: _Ctx, run: Run) -> list[str]:
                  "nonparametric-percentile": _("nonparametric bootstrap"), "profile": _("profile likelihood")}
         kind = kinds.get(str(iv.get("method")), str(iv.get("method") or ""))
         level = f"{_f(iv.get('level', 0.95)):.0%}"
-        if b.get("replicates"):
+        lk = res.get("linkage") or {}
+        draws, per_draw = _f(lk.get("draws")), _f(lk.get("reps_per_draw"))
+        if iv.get("with_linkage_uncertainty") and draws > 0 and per_draw > 0:
+            # the interval shown is pooled over the linkage draws, not the as-linked bootstrap (tester 8, F8)
+            out.append(_("The intervals are {level} intervals from a {kind} with {reps} replicates on each of {draws} "
+                         "draws of the record linkage (random seed {seed}).").format(
+                level=level, kind=kind, reps=format_number(per_draw, 1, c.lang),
+                draws=format_number(draws, 1, c.lang), seed=settings.get("seed")))
+        elif b.get("replicates"):
             out.append(_("The intervals are {level} intervals from a {kind} with {reps} replicates (random seed "
                          "{seed}).").format(level=level, kind=kind, reps=format_number(b["replicates"], 1, c.lang),
                                             seed=settings.get("seed")))
         elif iv.get("method") and iv.get("method") != "none":
             out.append(_("The intervals are {level} intervals ({kind}).").format(level=level, kind=kind))
-        lk = res.get("linkage") or {}
         if lk.get("nhat_corrected") is not None:
             out.append(_("Records of the same person in different registers were linked by probabilistic record "
                          "linkage; the figures are corrected for linkage errors and their intervals include the "

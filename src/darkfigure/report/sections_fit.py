@@ -266,6 +266,12 @@ def _estimate_section(run: Run) -> dict | None:
         "profile": "profile likelihood",
         "none": "no interval computed",
     }.get(method, method)
+    lk = res.get("linkage") or {}
+    linked = bool(lk.get("corrected")) and bool(iv.get("with_linkage_uncertainty"))
+    draws, per_draw = (int(v) if linked and math.isfinite(v := _f(lk.get(k))) else 0 for k in ("draws", "reps_per_draw"))
+    if linked and draws > 0 and per_draw > 0:
+        # the interval shown is pooled over linkage draws (result.json linkage), not the as-linked bootstrap (F8)
+        kind = f"pooled percentiles of {draws:,} linkage draws × {per_draw:,} replicates each of the {kind}"
     out: dict[str, Any] = {
         "identified": math.isfinite(nhat),
         "nhat": fmt_count(nhat),
@@ -278,6 +284,7 @@ def _estimate_section(run: Run) -> dict | None:
         "visible": fmt_pct(obs / nhat, 0) if math.isfinite(nhat) and nhat > 0 else "–",
         "method": "Poisson log-linear model (multiple systems estimation)",
         "interval_kind": kind,
+        "carries": _interval_carries(iv, lk, method),
     }
     # the run's own advice on what to publish (tester report 6, M1): beside the headline, not only in the terminal
     tp = res.get("to_publish")
@@ -291,8 +298,19 @@ def _estimate_section(run: Run) -> dict | None:
         ("seed", str(settings.get("seed") if settings.get("seed") is not None else "none (not reproducible)")),
         ("replicates", fmt_count(b.get("replicates")) if b else "–"),
     ]
+    as_linked = ""
+    if linked and draws > 0 and per_draw > 0:
+        out["details"][-1] = ("replicates", f"{draws * per_draw:,} ({draws:,} linkage draws × {per_draw:,} bootstrap "
+                                            "replicates each), pooled")
+        if b:
+            as_linked = "as-linked bootstrap "
+            out["details"].append(("as-linked bootstrap", f"{fmt_count(b.get('replicates'))} replicates; interval "
+                                   f"{fmt_interval(_f(lk.get('lower_as_linked')), _f(lk.get('upper_as_linked')))} "
+                                   f"around N̂ as linked {fmt_count(_f(lk.get('nhat_as_linked')))} (not the interval "
+                                   "above)"))
     if b.get("status_counts"):
-        out["details"].append(("replicate outcomes", ", ".join(f"{k}: {v:,}" for k, v in b["status_counts"].items())))
+        out["details"].append((f"{as_linked}replicate outcomes",
+                               ", ".join(f"{k}: {v:,}" for k, v in b["status_counts"].items())))
     if out["averaging"]:
         out["details"].append(("model averaging", out["averaging"]))
     est = run.estimates
@@ -308,6 +326,25 @@ def _estimate_section(run: Run) -> dict | None:
                              note="pairs of levels are in the download (estimates.csv)"
                              if len(single) < len(est) else None)
     return out
+
+
+def _interval_carries(iv: dict, lk: dict, method: str) -> str:
+    """What the headline interval carries and what not, in the terminal's words (cli/estimate.py ``_print_result``).
+
+    From ``result.json`` ``interval`` (``conditional_on_chosen_model``, ``with_linkage_uncertainty``) and
+    ``linkage`` (``corrected``): e.g. "conditional on the chosen model; with linkage uncertainty; N̂ corrected
+    for linkage error". Empty without an interval (and without either flag).
+    """
+    parts = []
+    if method != "none" and math.isfinite(_f(iv.get("lower"))):
+        cond = iv.get("conditional_on_chosen_model")
+        if cond is not None:
+            parts.append("conditional on the chosen model" if cond else "includes model-selection uncertainty")
+        if iv.get("with_linkage_uncertainty"):
+            parts.append("with linkage uncertainty")
+    if lk.get("corrected"):
+        parts.append("N̂ corrected for linkage error")
+    return "; ".join(parts)
 
 
 def _averaging_view(res: dict) -> dict[str, Any]:
@@ -379,9 +416,17 @@ def _assumption_section(run: Run) -> dict | None:
     if len(sub) > 1:
         sub = sub[(sub["group"] == "total") | _single_level(sub["level"])]
         lo, hi = (ia.get("range") or [None, None])[:2]
+        registered = sub["observed"]
+        est = run.estimates
+        if est is not None and {"group", "level", "observed"} <= set(est.columns):
+            # the registered counts of estimates.csv (EM-imputed shares rounded there; tester 8, F10: 2,796 vs 2,797)
+            known = {(str(g), "" if pd.isna(lv) else str(lv)): v
+                     for g, lv, v in zip(est["group"], est["level"], est["observed"])}
+            registered = pd.Series([known.get((str(g), str(lv)), v)
+                                    for g, lv, v in zip(sub["group"], sub["level"], sub["observed"])], index=sub.index)
         shown = pd.DataFrame({
             "group": sub["group"].astype(str), "level": sub["level"].astype(str),
-            "registered": sub["observed"].map(fmt_count), "N̂": sub["nhat"].map(fmt_count),
+            "registered": registered.map(fmt_count), "N̂": sub["nhat"].map(fmt_count),
             f"N̂ over ψ {lo:g}–{hi:g}": [fmt_interval(a, c) for a, c in zip(sub["low"], sub["high"])],
         })
         out["subgroups"] = _view("identifying-assumption-subgroups", shown, pd.DataFrame(ia["subgroups"]),

@@ -250,6 +250,12 @@ def _linkage_section(run: Run) -> dict | None:
                           "interval": [fmt_interval(a, b) for a, b in zip(s["lower"], s["upper"])]}),
             run.linkage_sensitivity, "linkage_sensitivity.csv", numeric=["persons", "N̂"],
         )
+        # which model the table's N̂ comes from (tester 8, F9): a file without the column is from the lists-only default
+        scope = next((str(v) for v in s.get("scope", pd.Series(dtype=object)).dropna()), "")
+        out["sensitivity_scope"] = (
+            f"The N̂ in this table is from a model on {scope.replace('estimate LINKFOLDER', 'estimate on the link folder')}"
+            if scope else "The N̂ in this table is from a model on the lists only (covariates summed over); for the "
+            "shape across thresholds, not a figure: darkfigure estimate on the link folder gives the figure")
         if np.isfinite(pd.to_numeric(s["nhat"], errors="coerce")).any():
             out["sensitivity_plot"] = plots.band_plot(
                 s["threshold"].tolist(), s["nhat"], s["lower"], s["upper"], observed=s["persons"],
