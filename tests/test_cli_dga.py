@@ -43,8 +43,7 @@ def test_lean_path_prints_what_the_usual_path_prints_without_typer(tmp_path):
     lean = _process("estimate", str(f), "--method", "dga", "--level", "0.9", importtime=True)
     assert lean.returncode == 0, lean.stderr
     loaded = {ln.split("|")[-1].strip().split(".")[0] for ln in lean.stderr.splitlines() if ln.startswith("import time")}
-    # pandas and SciPy load only after the figure is printed, for the checks behind "to publish" (tester 8, F3)
-    assert not loaded & {"typer", "rich", "numba", "matplotlib"}, loaded
+    assert not loaded & {"typer", "rich", "pandas", "scipy", "numba", "matplotlib"}, loaded
     usual = _in_process("estimate", str(f), "--method", "dga", "--level", "0.9")
     assert usual.exit_code == 0, usual.output
     assert lean.stdout.splitlines() == usual.output.splitlines()
@@ -52,7 +51,7 @@ def test_lean_path_prints_what_the_usual_path_prints_without_typer(tmp_path):
     r = dga(load("dga_example_5list"), level=0.9)
     assert f"N̂            {r.median:,.0f}  (90% credible interval {r.ci_low:,.0f} – {r.ci_high:,.0f}" in lean.stdout
     assert "822 decomposable graphs" in lean.stdout and "note: lists taken to be the 0/1 columns" in lean.stdout
-    assert "to publish: " in lean.stdout and "the heterogeneity check on dga's most probable graph" in lean.stdout
+    assert "to publish: " in lean.stdout and "only with the caveat that dga checks nothing" in lean.stdout
 
 
 def test_tables_the_lean_reader_leaves_to_the_usual_path(tmp_path):
@@ -189,22 +188,11 @@ def test_a_list_that_registered_everyone_is_noted_on_the_lean_path_too(tmp_path)
     assert "list(s) 'a' are 1 in every row" in out.stdout, out.stdout + out.stderr
 
 
-def test_credible_statement_reads_the_top_graphs_heterogeneity_check():
-    """Tester 8, F3: dga's "to publish" follows the heterogeneity check of its top graph's log-linear model."""
-    from darkfigure.diagnostics import Check
-    from darkfigure.publish import credible_statement
+def test_dga_statement_points_to_the_checks():
+    """Tester 8, F3: dga's "to publish" says it checks nothing and where the heterogeneity check is."""
+    from darkfigure.publish import dga_statement
 
-    def het(flagged, power, computed=True):
-        return Check(name="heterogeneity", statistic=1.0, statistic_name="z", flagged=flagged, computed=computed,
-                     message="heterogeneity", details={"power_hard_to_reach": power, "nhat_error_hard_to_reach": -0.15})
-
-    weak = credible_statement(2400.0, 2304.0, 2511.0, 0.95, [het(False, 0.27)], "main effects")
-    assert weak["rules"] == ["agree", "heterogeneity-low-power"]
-    assert "only 27% power" in weak["statement"] and "about 15% too low" in weak["statement"]
-    assert "credible interval does not cover" in weak["statement"] and "2,304–2,511" in weak["statement"]
-    strong = credible_statement(2400.0, 2304.0, 2511.0, 0.95, [het(False, 0.9)], "main effects")
-    assert strong["rules"] == ["agree"] and "finds none" in strong["statement"] and "power" not in strong["statement"]
-    flagged = credible_statement(2400.0, 2304.0, 2511.0, 0.95, [het(True, 0.9)], "main effects")
-    assert flagged["rules"] == ["heterogeneity"] and flagged["high"] is None and "likely too low" in flagged["statement"]
-    none = credible_statement(2400.0, 2304.0, 2511.0, 0.95, [het(False, np.nan, computed=False)], "main effects")
-    assert "checks-not-run" in none["rules"] and none["publish_interval"] is False
+    p = dga_statement(2400.0, 2304.0, 2511.0, 0.95)
+    assert p["rules"] == ["agree", "checks-not-run"] and p["publish_interval"] is False
+    assert p["statement"].startswith("Publish N̂ 2,400 (95% credible interval 2,304–2,511) only with the caveat")
+    assert "darkfigure compare DATA" in p["statement"]

@@ -19,7 +19,9 @@ from .evidence import (
     negative_dependence,
 )
 
-__all__ = ["credible_statement", "dga_to_publish", "publish_statement"]
+__all__ = ["dga_statement", "publish_statement"]
+
+from .publish_dga import dga_statement  # noqa: E402 - light module (the dga lean path imports it without SciPy)
 
 
 def publish_statement(est) -> dict:
@@ -190,77 +192,6 @@ def publish_statement(est) -> dict:
     if weak:
         res["rules"].append("heterogeneity-low-power")
     return res
-
-
-def credible_statement(nhat: float, lower: float, upper: float, level: float, checks, model: str) -> dict:
-    """What to publish from a Bayesian N̂ with a credible interval (``estimate --method dga``), by the checks of one model.
-
-    dga averages over decomposable graphs and has no checks of its own; `checks` are those of the
-    log-linear model of its most probable graph, `model` (:func:`darkfigure.estimation.estimate`
-    with that model fixed), read with the rules of :func:`publish_statement`: a flagged heterogeneity
-    check (``heterogeneity``: N̂ likely too low, its lower limit a floor), an unflagged one with low
-    power (``heterogeneity-low-power``: the same words as the log-linear statement), or neither
-    (``agree``); ``checks-not-run`` when the heterogeneity check could not be run.
-
-    Parameters
-    ----------
-    nhat, lower, upper : float
-        Posterior median and credible limits (persons).
-    level : float
-        Credible level, e.g. 0.95.
-    checks : list of darkfigure.diagnostics.Check
-    model : str
-        The checked model's label, named in the statement.
-
-    Returns
-    -------
-    dict with ``low``, ``high``, ``rules``, ``publish_interval`` and ``statement``, as :func:`publish_statement`.
-    """
-    rng = f"{_fmt(lower)}–{_fmt(upper)}"
-    het = next((c for c in checks if c.name == "heterogeneity"), None)
-    on = f"on dga's most probable graph (log-linear model {model})"
-    if het is None or not het.computed:
-        return {"low": lower, "high": upper, "rules": ["agree", "checks-not-run"], "publish_interval": False,
-                "statement": f"Publish N̂ {_fmt(nhat)} ({rng}) only with the caveat that no heterogeneity check could "
-                "be run " + on + ", and the credible interval does not cover persons who differ in how likely they "
-                "are to be registered (darkfigure compare weighs dga against models of heterogeneity)."}
-    if het.flagged:
-        return {"low": lower, "high": None, "rules": ["heterogeneity"], "publish_interval": False,
-                "statement": f"N̂ {_fmt(nhat)} ({rng}) is likely too low: the heterogeneity check {on} flags; "
-                f"publish its lower limit {_fmt(lower)} as a floor and take the range from darkfigure compare."}
-    weak = _weak_heterogeneity_check(checks, True)
-    text = (weak or "the heterogeneity check finds none").replace("the heterogeneity check", f"the heterogeneity "
-                                                                     f"check {on}", 1)
-    why = (text.replace("the interval does not cover", "the credible interval does not cover")
-           + " (the identifying assumption — no highest-order interaction — remains untested)")
-    if weak:
-        return {"low": lower, "high": upper, "rules": ["agree", "heterogeneity-low-power"], "publish_interval": True,
-                "statement": f"Publish N̂ {_fmt(nhat)} with its {level:.0%} credible interval {rng}: {why}."}
-    return {"low": lower, "high": upper, "rules": ["agree"], "publish_interval": True,
-            "statement": f"Publish N̂ {_fmt(nhat)} with its {level:.0%} credible interval {rng}: {why}."}
-
-
-def dga_to_publish(h, graph: int, median: float, lower: float, upper: float, level: float) -> dict | None:
-    """:func:`credible_statement` for dga's posterior on the histories `h` (``estimate --method dga``).
-
-    `graph` is dga's most probable graph (an index into :func:`darkfigure.bayes.dga.decomposable_graphs`
-    of ``len(h.lists)``); `median`, `lower`, `upper` the posterior median and credible limits at `level`.
-    Fits that graph's log-linear model (its cliques as interactions; covariates summed over, as dga does)
-    with no search and no interval, to run the model checks on it; None when it cannot be fitted. Call it
-    only when dga identifies N (its printout says when it does not).
-    """
-    from .bayes.dga import decomposable_graphs
-    from .errors import DataError
-    from .estimation import estimate
-
-    hc = h.collapse() if h.covariates else h
-    g = decomposable_graphs(len(hc.lists))[int(graph)]
-    terms = [":".join(hc.lists[v] for v in c) for c in g.cliques if len(c) > 1]
-    try:
-        e = estimate(hc, model=", ".join(terms) if terms else None, search="none", ci="none")
-    except (DataError, ValueError):
-        return None
-    return credible_statement(median, lower, upper, level, e.checks, e.fit.model.label())
 
 
 #: below this power against the reference alternative (30% hard to reach), "to publish" says what the heterogeneity

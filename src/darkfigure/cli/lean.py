@@ -201,18 +201,10 @@ def answer_early() -> None:
                           unidentified=core.unidentified_reason(model.n, post.hi, post.truncated))
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
-    if ok and post.top:  # the figure is out; its "to publish" needs the checks of the top graph's log-linear model (tester 8, F3)
-        from ..errors import DataError
-        from ..io import read_histories
-        from ..publish import dga_to_publish
+    if ok:  # what the figure can be published with (tester 8, F3); no checks here: they would cost the speed
+        from ..publish_dga import dga_statement
 
-        try:
-            pub = dga_to_publish(read_histories(data, lists=list(lists)), post.top[0][0], post.median, post.lo,
-                                 post.hi, level)
-        except (DataError, ValueError):  # the usual reader refuses what the lean one took: no statement to add
-            pub = None
-        if pub is not None:
-            sys.stdout.write(f"to publish: {pub['statement']}\n")
+        sys.stdout.write(f"to publish: {dga_statement(post.median, post.lo, post.hi, level)['statement']}\n")
     sys.exit(0 if ok else 3)
 
 
@@ -235,12 +227,11 @@ def run_full(h, level: float):
                           warnings=r.warnings, unidentified=r.unidentified)
     for ln in lines:
         console.print(ln, markup=False, highlight=False, soft_wrap=True)
-    if ok and post.top:  # the checks of dga's top graph, read as estimate's "to publish" (tester 8, F3)
-        from ..publish import dga_to_publish
+    if ok:  # as the lean path: the caveat dga cannot check (tester 8, F3)
+        from ..publish_dga import dga_statement
 
-        pub = dga_to_publish(h, post.top[0][0], r.median, r.ci_low, r.ci_high, level)
-        if pub is not None:
-            console.print(f"to publish: {pub['statement']}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"to publish: {dga_statement(r.median, r.ci_low, r.ci_high, level)['statement']}", markup=False,
+                      highlight=False, soft_wrap=True)
     return (0 if ok else 3), r
 
 
