@@ -1,8 +1,8 @@
 """What :func:`~darkfigure.strata.core.estimate_strata` settles before it dispatches the units.
 
 The split of the histories into strata and the order of their keys, the checks of options
-one method ignores and of lists that registered nobody, the choice of one log-linear model
-across strata (``--search auto``/``pooled``) and :class:`StrataInterrupted`, raised on
+one method ignores, of the fixed ``--model`` and of lists that registered nobody, the choice of
+one log-linear model across strata (``--search auto``/``pooled``) and :class:`StrataInterrupted`, raised on
 Ctrl-C with the count of strata done.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..errors import DataError
 from .cache import unit_key
 from .reading import _plain
 from .units import Unit, quick_verdict
@@ -89,6 +90,49 @@ class StrataInterrupted(KeyboardInterrupt):
                     "nothing is kept; a rerun starts over")
         return (f"interrupted: {self.done:,} of {self.total:,} strata kept in the cache; rerun the same command "
                 "to resume")
+
+
+def _check_model(model: str, lists: tuple, by: list[str], dropped: list[str]) -> str:
+    """The fixed ``--model`` read as ``estimate --model`` reads it, checked against the data's lists.
+
+    Both ``A:B,B:C`` and ``A:B + B:C`` (:func:`darkfigure.loglinear.terms.parse_terms`, the parser of
+    ``estimate``). Each stratum is fitted on its lists alone, so every name must be a list of the
+    data; a list that has records in the data but none in some strata is handled per stratum
+    (rule 3 of :mod:`darkfigure.strata.units`).
+
+    Returns
+    -------
+    str
+        The model as ``A:B,B:C`` (the form the units and the cache keys carry).
+
+    Raises
+    ------
+    DataError
+        A term that cannot be read, or a name that is not a list of the data (a ``--by`` column, a
+        list dropped with ``--drop-empty-lists``, or a name the data do not have), naming the token.
+    """
+    from ..loglinear.terms import parse_terms
+
+    try:
+        terms = parse_terms(model)
+    except ValueError as e:
+        raise DataError(f"--model {model!r}: {e}") from None
+    for t in terms:
+        for name in t:
+            if name in lists:
+                continue
+            if name in by:
+                why = (f"{name!r} is a --by column: it is constant within each stratum, whose lists are fitted with "
+                       "their own main effects there (the list x stratum terms); give interactions of lists only")
+            elif name in dropped:
+                why = f"list {name!r} registered nobody and was left out (--drop-empty-lists)"
+            else:
+                why = f"{name!r} is not a list of the data"
+            raise DataError(f"--model {model!r}, term {':'.join(t)}: {why} (lists: {', '.join(lists)})")
+    if not terms:
+        raise DataError(f"--model {model!r} names no interaction; give e.g. 'A:B,B:C' or use --search none")
+    return ",".join(":".join(t) for t in terms)
+
 
 
 def _choose_pooled(units: list[Unit], msettings: dict, search: str, ci_given: str | None, lists_all: tuple, M: int,
