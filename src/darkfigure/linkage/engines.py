@@ -60,8 +60,59 @@ def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
     )
 
 
+_EXACT_MATCH_CACHE: dict[tuple[str, str], tuple[bool, list[str] | None]] = {}
+
+
+def _cache_exact_match_detection() -> None:
+    """Make Splink parse each comparison level's SQL once per process to tell whether it is an exact match.
+
+    Splink finds the u of the exact-match level behind a term-frequency adjustment by
+    parsing the SQL of every level of the comparison with sqlglot and normalising it to
+    conjunctive normal form (``ComparisonLevel._is_exact_match``), each time it writes the
+    SQL of a training session or of the scoring. On the nested name levels of
+    :mod:`~darkfigure.linkage.splink_model` (Levenshtein distances or-ed and and-ed) that
+    normalisation took 25-30 s of one thread per link, whatever the size of the register.
+    The answer depends on the level's SQL and dialect only, so it is cached by them; the
+    results are Splink's own. Nothing is changed when Splink's internals differ from the
+    ones this was written for (Splink 5).
+    """
+    try:
+        from splink.internals.comparison_level import ComparisonLevel
+    except ImportError:  # pragma: no cover - other Splink layout: left as it is
+        return
+    if getattr(ComparisonLevel, "_darkfigure_cached", False):
+        return
+    is_exact, colnames = ComparisonLevel.__dict__.get("_is_exact_match"), ComparisonLevel.__dict__.get(
+        "_exact_match_colnames")
+    if not isinstance(is_exact, property) or not isinstance(colnames, property):  # pragma: no cover
+        return
+
+    def lookup(level) -> tuple[bool, list[str] | None]:
+        key = (str(level.sql_condition), str(level.sqlglot_dialect))
+        hit = _EXACT_MATCH_CACHE.get(key)
+        if hit is None:
+            exact = bool(is_exact.fget(level))
+            hit = (exact, list(colnames.fget(level)) if exact else None)
+            _EXACT_MATCH_CACHE[key] = hit
+        return hit
+
+    def cached_is_exact(level) -> bool:
+        return False if level._is_else_level else lookup(level)[0]
+
+    def cached_colnames(level) -> list[str]:
+        exact, cols = lookup(level)
+        if not exact:
+            raise ValueError("sql_cond not an exact match so can't get exact match column name")
+        return list(cols or [])
+
+    ComparisonLevel._is_exact_match = property(cached_is_exact)
+    ComparisonLevel._exact_match_colnames = property(cached_colnames)
+    ComparisonLevel._darkfigure_cached = True
+
+
 def _db_api(engine: str, spark, threads: int | None, memory_limit: str | None, workdir: Path):
     """Splink's database API for `engine` ("duckdb" or "spark"), with temporary files under `workdir`."""
+    _cache_exact_match_detection()
     if engine == "duckdb":
         import duckdb
         from splink import DuckDBAPI
