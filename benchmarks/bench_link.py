@@ -123,6 +123,18 @@ def _data(scale: float) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
+def _folder_gb(folder: Path) -> float:
+    """Size of the files under `folder` (GB); files deleted while it counts are skipped."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total / 1024**3
+
+
 def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None,
            windows: bool = True) -> None:
     from darkfigure.linkage import link
@@ -137,27 +149,37 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
         link_module.cap_blocks = functools.partial(cap_blocks, windows=False)
 
     load0 = os.getloadavg()[0]
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []
     done = threading.Event()
 
+    spill = [0.0]
+
     def sample() -> None:
-        """Resident memory (GB) every 0.1 s, to say which stage reaches the peak."""
+        """Resident memory (GB) and CPU seconds of the process every 0.1 s, to say which stage reaches the peak and
+        where the CPU seconds go; every second the size of the temporary folder (DuckDB's spilled buffers: the
+        parent gives this process a temporary folder of its own)."""
         page = os.sysconf("SC_PAGE_SIZE")
+        tick = 0
         while not done.wait(0.1):
             with open("/proc/self/statm") as f:
-                samples.append((time.perf_counter(), int(f.read().split()[1]) * page / 1024**3))
+                samples.append((time.perf_counter(), int(f.read().split()[1]) * page / 1024**3, time.process_time()))
+            tick += 1
+            if tick % 10 == 0:
+                spill[0] = max(spill[0], _folder_gb(Path(tempfile.gettempdir())))
 
     sampler = threading.Thread(target=sample, daemon=True)
-    t0 = time.perf_counter()
+    t0, cpu_start = time.perf_counter(), time.process_time()
     sampler.start()
     res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0, max_block=max_block)
     wall = time.perf_counter() - t0
     done.set()
     sampler.join()
     # the stages of link() follow one another in the order of res.seconds: the largest sample within each
-    stage_peak, start = {}, t0
+    stage_peak, stage_cpu, start, cpu0 = {}, {}, t0, cpu_start
     for k, v in res.seconds.items():
-        stage_peak[k] = max((g for t, g in samples if start <= t < start + v), default=float("nan"))
+        stage_peak[k] = max((g for t, g, _ in samples if start <= t < start + v), default=float("nan"))
+        cpu1 = max((c for t, _, c in samples if t < start + v), default=cpu0)
+        stage_cpu[k], cpu0 = cpu1 - cpu0, cpu1
         start += v
     ru = resource.getrusage(resource.RUSAGE_SELF)
     rss_kb = ru.ru_maxrss  # kilobytes on Linux
@@ -167,6 +189,7 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
         "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
         "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
         "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds, "stage_peak_gb": stage_peak,
+        "stage_cpu": stage_cpu, "spill_gb": spill[0],
         "false_links_est": float(res.linkage_errors["false_links"].sum()),
         "missed_links_est": float(res.linkage_errors["missed_links"].sum()),
     }))
@@ -197,12 +220,14 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
                *(["--max-block", str(a.max_block)] if a.max_block is not None else []),
                *(["--no-windows"] if a.no_windows else []), "--child", *map(str, files)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
+        with tempfile.TemporaryDirectory(prefix="darkfigure_bench_tmp_") as tmp:
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "TMPDIR": tmp})
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]
         print(f"run: {r['wall']:.1f} s wall, {r['cpu']:.1f} CPU-s (load average {r['load']:.1f}), "
-              f"peak {r['peak_gb']:.2f} GB; stages (wall) "
+              f"peak {r['peak_gb']:.2f} GB, temporary files up to {r['spill_gb']:.2f} GB; stages (wall) "
               + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items())
+              + "; CPU-s per stage " + ", ".join(f"{k} {v:.1f}" for k, v in r["stage_cpu"].items())
               + "; peak per stage (GB) " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_peak_gb"].items()))
     r = runs[-1]
     walls = [x["wall"] for x in runs]

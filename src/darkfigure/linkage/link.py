@@ -128,7 +128,17 @@ from .clustering import (
     cluster_links,
     compete_missing_dates,
 )
-from .engines import MAX_BLOCK, _db_api, _register, cap_blocks, spark_session  # noqa: F401 - spark_session: importable here
+from .engines import (  # noqa: F401 - spark_session: importable here
+    MAX_BLOCK,
+    _db_api,
+    _register,
+    _rule_sql,
+    blocked_pairs,
+    cap_blocks,
+    comparison_columns,
+    rule_codes,
+    spark_session,
+)
 from .persons import (
     COVARIATE_RULES,
     _assemble,
@@ -383,9 +393,13 @@ def link(
     warnings += _nameless_warnings(nameless)
     broad = ["dob", "sn", "fn"] if encoding == "plaintext" else ["tok_date_of_birth", "tok_surname", "tok_first_name"]
     rules = rules + _broad_rules(prep, broad, broad_pairs)
+    codes_cache: dict = {}
     if max_block is not None:
-        prep, rules, more = cap_blocks(prep, rules, max_block=max_block)
+        prep, rules, more = cap_blocks(prep, rules, max_block=max_block, cache=codes_cache)
         notes += more
+    # DuckDB: the blocked pairs from integer codes of the rules (engines.blocked_pairs), not Splink's joins on text
+    codes = rule_codes(prep, rules, codes_cache) if engine == "duckdb" else None
+    del codes_cache
     # a person is taken to be a distinct (first name, surname, date of birth)
     tf = _tf_tables(prep, tf_cols, *_identity_key(prep, identity))
     df = _normalise_covariates(df)
@@ -397,27 +411,43 @@ def link(
         link_type="dedupe_only",
         unique_id_column_name="uid",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
+        blocking_rules_to_generate_predictions=rules if codes is None else [],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         max_iterations=25,
     )
+    loaded = prep
+    if codes is not None:
+        # the keys used only for blocking are in `codes`: Splink's tables get the compared columns alone
+        prep = prep.drop(columns=[c for c in prep.columns if c.startswith("blk")])
+        named = {"settings": settings.create_settings_dict(engine),
+                 "rules": [_rule_sql(r) for r in (*training, *deterministic)]}
+        loaded = prep[["uid", *comparison_columns(named, [c for c in prep.columns if c != "uid"])]]
     step = progress or (lambda message: None)
     step(f"loading {len(prep):,} registrations into {engine}")
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="darkfigure-link-"))  # name ends in a random part
     try:
         db_api = _db_api(engine, spark, threads, memory_limit, workdir)
-        sdf = _register(db_api, engine, prep, workdir, "registrations")
+        sdf = _register(db_api, engine, loaded, workdir, "registrations")
         linker = Linker(sdf, settings, log_level=None)
         for c, table in tf.items():
             linker.table_management.register_term_frequency_lookup(
                 _register(db_api, engine, table, workdir, f"tf_{c}"), c
             )
+        seconds["load"] = time.perf_counter() - t0
+        if codes is not None:
+            step(f"blocking: the record pairs of {len(rules)} rules")
+            t0 = time.perf_counter()
+            linker.table_management.register_blocked_pairs_for_predict(
+                blocked_pairs(db_api, codes, f"darkfigure_pairs_{workdir.name.rsplit('-', 1)[-1]}"))
+            del codes
+            seconds["block"] = time.perf_counter() - t0
     except BaseException:
+        if "db_api" in locals():
+            _close(db_api, engine)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    seconds["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     splink_log = logging.getLogger("splink")
