@@ -199,8 +199,11 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
     if rule_key in cache:
         return cache[rule_key]
     n = len(p)
-    cl = np.zeros(n, dtype=np.int64)
-    cr = np.zeros(n, dtype=np.int64)
+    # each key's code + 1 (0: missing) as one digit of a mixed-radix number over the left and the right entries;
+    # factorised once at the end (only in between if the number would overflow): the labels are those of the
+    # distinct key tuples in order of first appearance, as factorising after every key gives
+    code = np.zeros(2 * n, dtype=np.int64)
+    span = 1
     miss = np.zeros(2 * n, dtype=bool)
     for a, b in keys:
         if (a, b) not in cache:
@@ -210,10 +213,17 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
             cache[(a, b)] = (codes, codes) if a == b else (codes[:n], codes[n:])
             cache[(a, b, "k")] = len(uniq) + 1
         ka, kb = cache[(a, b)]
-        miss |= np.concatenate([ka < 0, kb < 0])
-        # mixed radix, re-factorised after each key so that the codes never overflow
-        both, _ = pd.factorize(np.concatenate([cl * cache[(a, b, "k")] + ka, cr * cache[(a, b, "k")] + kb]))
-        cl, cr = both[:n].astype(np.int64), both[n:].astype(np.int64)
+        k = cache[(a, b, "k")]
+        digit = np.concatenate([ka, kb]) + 1
+        miss |= digit == 0
+        if span * k >= 2**62:
+            code, _ = pd.factorize(code)
+            code = code.astype(np.int64)
+            span = int(code.max(initial=0)) + 1
+        code = code * k + digit
+        span *= k
+    both, _ = pd.factorize(code)
+    cl, cr = both[:n].astype(np.int64), both[n:].astype(np.int64)
     cl[miss[:n]] = -1
     cr[miss[n:]] = -1
     cache[rule_key] = (cl, cr)
