@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -188,7 +189,7 @@ def _parse_rule(sql: str) -> tuple[list[tuple[str, str]], tuple[str, str] | None
 
 def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of each registration's left key tuple and right key tuple, in one value space (-1: a key missing).
+    """Integer codes (int32) of each registration's left and right key tuple, in one value space (-1: a key missing).
 
     Each key pair (a, b) is factorised over the values of both columns (cached in `cache`, since rules share
     columns), and the tuples of codes are factorised again: no strings are hashed twice. The result is cached
@@ -209,12 +210,12 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
         if (a, b) not in cache:
             vals = p[a] if a == b else pd.concat([p[a], p[b]], ignore_index=True)
             codes, uniq = pd.factorize(vals, use_na_sentinel=True)
-            codes = codes.astype(np.int64)
+            codes = codes.astype(np.int32)  # 32-bit: a million registrations, dozens of cached columns
             cache[(a, b)] = (codes, codes) if a == b else (codes[:n], codes[n:])
             cache[(a, b, "k")] = len(uniq) + 1
         ka, kb = cache[(a, b)]
         k = cache[(a, b, "k")]
-        digit = np.concatenate([ka, kb]) + 1
+        digit = np.concatenate([ka, kb]).astype(np.int64) + 1
         miss |= digit == 0
         if span * k >= 2**62:
             code, _ = pd.factorize(code)
@@ -223,9 +224,9 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
         code = code * k + digit
         span *= k
     both, _ = pd.factorize(code)
-    cl, cr = both[:n].astype(np.int64), both[n:].astype(np.int64)
-    cl[miss[:n]] = -1
-    cr[miss[n:]] = -1
+    del code
+    both[miss] = -1
+    cl, cr = both[:n].astype(np.int32), both[n:].astype(np.int32)  # fewer codes than 2 n entries
     cache[rule_key] = (cl, cr)
     return cl, cr
 
@@ -451,10 +452,24 @@ def rule_codes(p: pd.DataFrame, rules: Sequence, cache: dict | None = None) -> p
                 return None
             specs.append(parsed)
     cache = {} if cache is None else cache
+    # the cache (from cap_blocks) holds every rule's codes: each entry is dropped once no rule left needs it
+    rules_left = Counter(tuple(keys) for keys, _ in specs)
+    columns_left = Counter(pair for keys, _ in specs for pair in keys)
+    for key in list(cache):
+        if (key[1] not in rules_left) if key[0] == "rule" else (tuple(key[:2]) not in columns_left):
+            del cache[key]
     n = len(p)
     out: dict[str, np.ndarray] = {"uid": p["uid"].to_numpy(dtype=np.int64)}
     for i, (keys, null) in enumerate(specs):
         cl, cr = _side_codes(p, keys, cache)
+        rules_left[tuple(keys)] -= 1
+        if not rules_left[tuple(keys)]:
+            cache.pop(("rule", tuple(keys)), None)
+        for pair in keys:
+            columns_left[pair] -= 1
+            if not columns_left[pair]:
+                cache.pop(pair, None)
+                cache.pop((*pair, "k"), None)
         okl, okr = cl >= 0, cr >= 0
         if null is not None:
             lacks = p[null[1]].isna().to_numpy()
@@ -493,20 +508,25 @@ def blocked_pairs(db_api, codes: pd.DataFrame, name: str):
     ``linker.table_management.register_blocked_pairs_for_predict``.
     """
     con = db_api.duckdb_con
-    view = f"{name}_codes"
+    view, table = f"{name}_frame", f"{name}_codes"
+    # copied once into a DuckDB table: scanning the frame again for every rule cost 4 times as much
     con.register(view, codes)
+    try:
+        con.execute(f"create table {table} as select * from {view}")
+    finally:
+        con.unregister(view)
     try:
         k = (codes.shape[1] - 1) // 2
         con.execute(f"create table {name} (match_key integer, join_key_l bigint, join_key_r bigint)")
         for i in range(k):
             earlier = " or ".join(f"l.l{j} = r.r{j}" for j in range(i))
             con.execute(
-                f"insert into {name} select {i}, l.uid, r.uid from (select * from {view} where l{i} >= 0) as l "
-                f"join (select * from {view} where r{i} >= 0) as r on l.l{i} = r.r{i} where l.uid < r.uid"
+                f"insert into {name} select {i}, l.uid, r.uid from (select * from {table} where l{i} >= 0) as l "
+                f"join (select * from {table} where r{i} >= 0) as r on l.l{i} = r.r{i} where l.uid < r.uid"
                 + (f" and not ({earlier})" if earlier else "")
             )
     finally:
-        con.unregister(view)
+        con.execute(f"drop table if exists {table}")
     return db_api.register(name, table_name=f"{name}_splink")
 
 
