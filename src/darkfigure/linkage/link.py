@@ -12,7 +12,9 @@ same person may be registered by several organisations, and more than once by on
    of the date of birth; for a missing date, one name with the Soundex code of the
    other; when their blocks are small, keys that survive typos in both names: the
    first or last two letters of both, a Soundex code with the other's initial). Each
-   rule survives errors in the fields it does not use. On pseudonymised
+   rule survives errors in the fields it does not use. With DuckDB the pairs of all rules are
+   generated once, as joins on integer codes of the rules' keys
+   (:func:`~darkfigure.linkage.engines.blocked_pairs`), and Splink scores them. On pseudonymised
    files: the keyed blocking tokens (the same keys, hashed), and one name token with sex
    and nationality when a date is missing.
 3. Each pair is scored by the Fellegi–Sunter model (Fellegi & Sunter 1969, JASA
@@ -486,6 +488,10 @@ def link(
         step("calibrating match probabilities and clustering registrations into persons")
         hist = _weight_counts(db_api, pred) if weights else None
         model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
+        if model and not model.get("blocking_rules_to_generate_predictions"):
+            # blocked by engines.blocked_pairs: the model still records the rules (as Splink writes them)
+            model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": _rule_sql(r), "sql_dialect": engine}
+                                                                for r in rules]
         lam0 = float(model.get("probability_two_random_records_match", 1e-4))
         floor = min(PAIR_FLOOR, *(float(x) for x in thresholds))
         masked = calibration
