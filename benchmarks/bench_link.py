@@ -82,6 +82,40 @@ undated registration whose name and covariates are unique (72,367 of the 100,026
 the 44,017 undated pairs scored 0.001-0.5 (how many of them have k = 1 was not measured) point to the evidence of
 covariates and registration date for undated pairs as the lever, more than blocking.
 
+Where the CPU seconds went, and the pipeline made cheaper without changing the linkage (2026-12-05, seed 1; CPU-s
+per stage now printed, from the process's CPU time sampled at the stage boundaries; one 1M run each, the second
+at a load of 3.9): at 1M registrations 456 CPU-s were prepare ~60 (single-threaded Python), Splink's blocking
+(each rule joined on text columns, every earlier rule's SQL evaluated on each pair to drop duplicates), Splink's
+exact-match detection (sqlglot normalising each name level's SQL to CNF, 25-30 s of one thread per link at any
+size), training, and predict spilling to disk. Changes: the blocked pairs are generated on integer codes of the
+rules' keys (``engines.rule_codes``/``blocked_pairs``: one DuckDB join per rule, earlier rules' codes compared as
+integers) and registered with Splink, which then loads only the compared columns; the exact-match detection is
+cached per level SQL; the plaintext columns are built on Arrow arrays; the blocking codes are int32 and freed as
+used; EM samples 2M pairs per session (was 5M). The same pairs and match probabilities at 8k and 200k
+registrations (plaintext and Bloom checked pair by pair; ``linkage_quality_study.py --settings
+inconsistent_covariates --seeds 11``: P 0.9781 R 0.9694 before and after, 38 -> 11 s per link).
+
+- 200,197 registrations (``--scale 25``): 70.0 -> 60.9 CPU-s (prepare 8.8 -> 7.1; blocking 17 (in predict) -> 3.2;
+  train 18.8; predict 22.4 -> 24.0 without the blocking: the name comparison's CASE is 12.4 of it, joining the
+  pairs to their columns 6.2); peak 2.01 -> 1.55 GB; 4,547,058 pairs, precision 0.9645, recall 0.9043 unchanged.
+- 1,022,521 registrations: 456 -> 227 CPU-s (read 4.2, prepare 40.7, block 12.6, train 22.3, predict 120.4,
+  cluster 14.6, assemble 9.9); wall 1,887 s at load 12 -> 323 s at load 3.9 (prepare 65, block 23, train 36,
+  predict 159, cluster 17, assemble 16); peak 3.34 -> 3.16 GB (in predict; prepare 2.78); DuckDB's temporary
+  files at most 1.43 GB (15-40 GB before); 24,983,639 pairs (the same), precision 0.9729, recall 0.8065. A first
+  run with the code blocking but the old preparation and EM on 5M pairs (load 9.4): 270.5 CPU-s, prepare 60.3,
+  train 40.2, peak 4.42 GB in prepare (the codes cached as int64, fixed since), precision 0.9730, recall 0.8069:
+  EM's sample of 2M pairs moved the linkage by 0.0004 of recall.
+
+On 2 idle cores this is about 2.5 minutes, not measured idle: the single-threaded Python stages take about 70 s
+(read, prepare, cluster, assemble), DuckDB's 155 CPU-s (block, train, predict) about 80 s on two threads. The
+rest of the time is the name comparison itself (predict: 5 CPU-microseconds per pair, 25M pairs), whose levels
+are not this benchmark's to change. Recall at 1M is mostly not a blocking problem: the 24,983,639 pairs hold
+502,740 of the 524,024 true pairs (blocking recall 0.959; by the first rule that generates a pair, the four
+rules on a name with the year and the month or day of birth add 4.8M pairs and 2,053 true pairs, the rules on
+the date of birth with one initial or two letters after the one with both initials 5.4M and 19,400), so 0.15 of
+recall is lost in the scoring and clustering of compared pairs (mostly registrations without a date of birth
+among namesakes), 0.04 in blocking.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
