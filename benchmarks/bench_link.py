@@ -95,9 +95,11 @@ used; EM samples 2M pairs per session (was 5M). The same pairs and match probabi
 registrations (plaintext and Bloom checked pair by pair; ``linkage_quality_study.py --settings
 inconsistent_covariates --seeds 11``: P 0.9781 R 0.9694 before and after, 38 -> 11 s per link).
 
-- 200,197 registrations (``--scale 25``): 70.0 -> 60.9 CPU-s (prepare 8.8 -> 7.1; blocking 17 (in predict) -> 3.2;
-  train 18.8; predict 22.4 -> 24.0 without the blocking: the name comparison's CASE is 12.4 of it, joining the
-  pairs to their columns 6.2); peak 2.01 -> 1.55 GB; 4,547,058 pairs, precision 0.9645, recall 0.9043 unchanged.
+- 200,197 registrations (``--scale 25``): 70.0 -> 54.6 CPU-s (Splink's blocking took about 17 CPU-s of predict,
+  the code blocking 2.8; after: read 0.6, prepare 6.1, block 2.8, train 18.1, predict 21.9 of which the name
+  comparison's CASE is about 12 and joining the pairs to their columns 6, cluster 2.6, assemble 1.5); wall 169.6 s
+  at load 5.0 -> 100.1 s at load 4.3; peak 2.01 -> 1.59 GB; 4,547,058 pairs, precision 0.9645, recall 0.9043
+  unchanged.
 - 1,022,521 registrations: 456 -> 227 CPU-s (read 4.2, prepare 40.7, block 12.6, train 22.3, predict 120.4,
   cluster 14.6, assemble 9.9); wall 1,887 s at load 12 -> 323 s at load 3.9 (prepare 65, block 23, train 36,
   predict 159, cluster 17, assemble 16); peak 3.34 -> 3.16 GB (in predict; prepare 2.78); DuckDB's temporary
