@@ -82,6 +82,42 @@ undated registration whose name and covariates are unique (72,367 of the 100,026
 the 44,017 undated pairs scored 0.001-0.5 (how many of them have k = 1 was not measured) point to the evidence of
 covariates and registration date for undated pairs as the lever, more than blocking.
 
+Where the CPU seconds went, and the pipeline made cheaper without changing the linkage (2026-12-05, seed 1; CPU-s
+per stage now printed, from the process's CPU time sampled at the stage boundaries; one 1M run each, the second
+at a load of 3.9): at 1M registrations 456 CPU-s were prepare ~60 (single-threaded Python), Splink's blocking
+(each rule joined on text columns, every earlier rule's SQL evaluated on each pair to drop duplicates), Splink's
+exact-match detection (sqlglot normalising each name level's SQL to CNF, 25-30 s of one thread per link at any
+size), training, and predict spilling to disk. Changes: the blocked pairs are generated on integer codes of the
+rules' keys (``engines.rule_codes``/``blocked_pairs``: one DuckDB join per rule, earlier rules' codes compared as
+integers) and registered with Splink, which then loads only the compared columns; the exact-match detection is
+cached per level SQL; the plaintext columns are built on Arrow arrays; the blocking codes are int32 and freed as
+used; EM samples 2M pairs per session (was 5M). The same pairs and match probabilities at 8k and 200k
+registrations (plaintext and Bloom checked pair by pair; ``linkage_quality_study.py --settings
+inconsistent_covariates --seeds 11``: P 0.9781 R 0.9694 before and after, 38 -> 11 s per link).
+
+- 200,197 registrations (``--scale 25``): 70.0 -> 54.6 CPU-s (Splink's blocking took about 17 CPU-s of predict,
+  the code blocking 2.8; after: read 0.6, prepare 6.1, block 2.8, train 18.1, predict 21.9 of which the name
+  comparison's CASE is about 12 and joining the pairs to their columns 6, cluster 2.6, assemble 1.5); wall 169.6 s
+  at load 5.0 -> 100.1 s at load 4.3; peak 2.01 -> 1.59 GB; 4,547,058 pairs, precision 0.9645, recall 0.9043
+  unchanged.
+- 1,022,521 registrations: 456 -> 227 CPU-s (read 4.2, prepare 40.7, block 12.6, train 22.3, predict 120.4,
+  cluster 14.6, assemble 9.9); wall 1,887 s at load 12 -> 323 s at load 3.9 (prepare 65, block 23, train 36,
+  predict 159, cluster 17, assemble 16); peak 3.34 -> 3.16 GB (in predict; prepare 2.78); DuckDB's temporary
+  files at most 1.43 GB (15-40 GB before); 24,983,639 pairs (the same), precision 0.9729, recall 0.8065. A first
+  run with the code blocking but the old preparation and EM on 5M pairs (load 9.4): 270.5 CPU-s, prepare 60.3,
+  train 40.2, peak 4.42 GB in prepare (the codes cached as int64, fixed since), precision 0.9730, recall 0.8069:
+  EM's sample of 2M pairs moved the linkage by 0.0004 of recall.
+
+On 2 idle cores this is about 2.5 minutes, not measured idle: the single-threaded Python stages take about 70 s
+(read, prepare, cluster, assemble), DuckDB's 155 CPU-s (block, train, predict) about 80 s on two threads. The
+rest of the time is the name comparison itself (predict: 5 CPU-microseconds per pair, 25M pairs), whose levels
+are not this benchmark's to change. Recall at 1M is mostly not a blocking problem: the 24,983,639 pairs hold
+502,740 of the 524,024 true pairs (blocking recall 0.959; by the first rule that generates a pair, the four
+rules on a name with the year and the month or day of birth add 4.8M pairs and 2,053 true pairs, the rules on
+the date of birth with one initial or two letters after the one with both initials 5.4M and 19,400), so 0.15 of
+recall is lost in the scoring and clustering of compared pairs (mostly registrations without a date of birth
+among namesakes), 0.04 in blocking.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
@@ -123,6 +159,18 @@ def _data(scale: float) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
+def _folder_gb(folder: Path) -> float:
+    """Size of the files under `folder` (GB); files deleted while it counts are skipped."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total / 1024**3
+
+
 def _child(files: list[str], threads: int, memory_limit: str | None, max_block: int | None,
            windows: bool = True) -> None:
     from darkfigure.linkage import link
@@ -137,27 +185,37 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
         link_module.cap_blocks = functools.partial(cap_blocks, windows=False)
 
     load0 = os.getloadavg()[0]
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []
     done = threading.Event()
 
+    spill = [0.0]
+
     def sample() -> None:
-        """Resident memory (GB) every 0.1 s, to say which stage reaches the peak."""
+        """Resident memory (GB) and CPU seconds of the process every 0.1 s, to say which stage reaches the peak and
+        where the CPU seconds go; every second the size of the temporary folder (DuckDB's spilled buffers: the
+        parent gives this process a temporary folder of its own)."""
         page = os.sysconf("SC_PAGE_SIZE")
+        tick = 0
         while not done.wait(0.1):
             with open("/proc/self/statm") as f:
-                samples.append((time.perf_counter(), int(f.read().split()[1]) * page / 1024**3))
+                samples.append((time.perf_counter(), int(f.read().split()[1]) * page / 1024**3, time.process_time()))
+            tick += 1
+            if tick % 10 == 0:
+                spill[0] = max(spill[0], _folder_gb(Path(tempfile.gettempdir())))
 
     sampler = threading.Thread(target=sample, daemon=True)
-    t0 = time.perf_counter()
+    t0, cpu_start = time.perf_counter(), time.process_time()
     sampler.start()
     res = link(files, threads=threads, memory_limit=memory_limit, truth="true_person_id", seed=0, max_block=max_block)
     wall = time.perf_counter() - t0
     done.set()
     sampler.join()
     # the stages of link() follow one another in the order of res.seconds: the largest sample within each
-    stage_peak, start = {}, t0
+    stage_peak, stage_cpu, start, cpu0 = {}, {}, t0, cpu_start
     for k, v in res.seconds.items():
-        stage_peak[k] = max((g for t, g in samples if start <= t < start + v), default=float("nan"))
+        stage_peak[k] = max((g for t, g, _ in samples if start <= t < start + v), default=float("nan"))
+        cpu1 = max((c for t, _, c in samples if t < start + v), default=cpu0)
+        stage_cpu[k], cpu0 = cpu1 - cpu0, cpu1
         start += v
     ru = resource.getrusage(resource.RUSAGE_SELF)
     rss_kb = ru.ru_maxrss  # kilobytes on Linux
@@ -167,6 +225,7 @@ def _child(files: list[str], threads: int, memory_limit: str | None, max_block: 
         "peak_gb": rss_kb / 1024**2, "registrations": len(res.links), "persons": res.n_persons,
         "true_persons": int(q["true_persons"]), "precision": float(q["precision"]), "recall": float(q["recall"]),
         "scored_pairs": int(res.weights["pairs"].sum()), "seconds": res.seconds, "stage_peak_gb": stage_peak,
+        "stage_cpu": stage_cpu, "spill_gb": spill[0],
         "false_links_est": float(res.linkage_errors["false_links"].sum()),
         "missed_links_est": float(res.linkage_errors["missed_links"].sum()),
     }))
@@ -197,12 +256,14 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--threads", str(a.threads), "--memory-limit", a.memory_limit,
                *(["--max-block", str(a.max_block)] if a.max_block is not None else []),
                *(["--no-windows"] if a.no_windows else []), "--child", *map(str, files)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ})
+        with tempfile.TemporaryDirectory(prefix="darkfigure_bench_tmp_") as tmp:
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "TMPDIR": tmp})
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = runs[-1]
         print(f"run: {r['wall']:.1f} s wall, {r['cpu']:.1f} CPU-s (load average {r['load']:.1f}), "
-              f"peak {r['peak_gb']:.2f} GB; stages (wall) "
+              f"peak {r['peak_gb']:.2f} GB, temporary files up to {r['spill_gb']:.2f} GB; stages (wall) "
               + ", ".join(f"{k} {v:.1f}" for k, v in r["seconds"].items())
+              + "; CPU-s per stage " + ", ".join(f"{k} {v:.1f}" for k, v in r["stage_cpu"].items())
               + "; peak per stage (GB) " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_peak_gb"].items()))
     r = runs[-1]
     walls = [x["wall"] for x in runs]

@@ -157,3 +157,89 @@ def test_plaintext_rules_catch_a_day_month_swap_with_a_typo_and_swapped_names_wi
     assert (0, 1) in joined and (3, 4) in joined
     # a first-name typo with another day and month of the same year is not joined
     assert (1, 2) not in joined
+
+
+def _splink_pairs(p: pd.DataFrame, rules: list[str]) -> dict[tuple[int, int], int]:
+    """The pairs of a list of rules as Splink blocks them: each pair once, with the first rule that joins it."""
+    out: dict[tuple[int, int], int] = {}
+    for k, rule in enumerate(rules):
+        for pair in sorted(_pairs(p, rule)):
+            out.setdefault(pair, k)
+    return out
+
+
+def test_blocked_pairs_on_integer_codes_are_splinks_pairs():
+    """engines.rule_codes + blocked_pairs: the same pairs as the rules joined on their columns, each once, with the
+    number of the first (one-sided) rule that joins it; a filter on either side's missing date is two rules."""
+    from splink import DuckDBAPI
+
+    from darkfigure.linkage.engines import _one_sided, blocked_pairs, rule_codes
+
+    p = _frame(3)
+    rules = ["l.sn = r.sn and l.fn = r.fn", "l.dob = r.dob", "l.sn = r.sn2 and l.dob is null",
+             "l.fn = r.fn and l.sn2 = r.sn and (l.dob is null or r.dob is null)", "r.dob is null and l.fn = r.fn"]
+    assert _one_sided(rules[3]) == ["l.fn = r.fn and l.sn2 = r.sn and l.dob is null",
+                                    "l.fn = r.fn and l.sn2 = r.sn and r.dob is null"]
+    one_sided = [s for r in rules for s in _one_sided(r)]
+    codes = rule_codes(p, rules)
+    assert codes.shape == (len(p), 1 + 2 * len(one_sided)) and codes["l0"].dtype == np.int32
+    db = DuckDBAPI(connection=duckdb.connect())
+    table = blocked_pairs(db, codes, "pairs_test")
+    got = db.duckdb_con.execute(f"select join_key_l, join_key_r, match_key from {table.physical_name}").fetchall()
+    assert len(got) == len({(i, j) for i, j, _ in got})  # each pair once
+    want = _splink_pairs(p, one_sided)
+    assert {(i, j): k for i, j, k in got} == want
+    # the union of the either-side rule is the pairs where one of the two lacks a date
+    either = _pairs(p, "l.fn = r.fn and l.sn2 = r.sn and (l.dob is null or r.dob is null)")
+    assert either and either <= set(want)
+    # a rule of another form: no codes (Splink blocks)
+    assert rule_codes(p, [*rules, "levenshtein(l.sn, r.sn) <= 1"]) is None
+
+
+def test_rule_codes_reuse_and_empty_the_cache_of_cap_blocks():
+    """The codes cap_blocks computed are reused and the cache is emptied as the rules are coded; the pairs of the cut
+    rules are those of their rewritten SQL."""
+    from splink import DuckDBAPI
+
+    from darkfigure.linkage.engines import blocked_pairs, rule_codes
+
+    p = _frame(4)
+    p = p.assign(reg_day=pd.array(np.arange(len(p)) % 37, dtype="Int64"))
+    rules = ["l.sn = r.sn", "l.dob is null and l.sn = r.sn", "l.fn = r.fn and l.dob = r.dob"]
+    cache: dict = {}
+    q, new, _ = cap_blocks(p, rules, budget=0, max_block=12, cache=cache)
+    assert cache
+    codes = rule_codes(q, new, cache)
+    assert cache == {}
+    db = DuckDBAPI(connection=duckdb.connect())
+    table = blocked_pairs(db, codes, "pairs_cut")
+    got = set(db.duckdb_con.execute(f"select join_key_l, join_key_r from {table.physical_name}").fetchall())
+    assert got == set(_splink_pairs(q, new))
+    pd.testing.assert_frame_equal(codes, rule_codes(q, new))  # the same codes without the cache
+
+
+def test_comparison_columns_keep_what_the_settings_name():
+    from darkfigure.linkage.engines import comparison_columns
+
+    settings = {"comparisons": [{"comparison_levels": [{"sql_condition": '"fn_l" = "fn_r"'},
+                                                       {"sql_condition": "levenshtein(sn_l, sn_r) <= 1",
+                                                        "tf_adjustment_column": "full_name"}]}],
+                "rules": ['l."dob" = r."dob"']}
+    assert comparison_columns(settings, ["fn", "sn", "full_name", "dob", "fn_p2", "sn_s2", "blkl0"]) == [
+        "fn", "sn", "full_name", "dob"]
+
+
+def test_exact_match_detection_is_cached_with_splinks_answers():
+    """engines._cache_exact_match_detection: Splink's own answers (exact-match level and its column), once per SQL."""
+    import splink.comparison_level_library as cll
+
+    from darkfigure.linkage import engines
+
+    engines._cache_exact_match_detection()
+    exact = cll.ExactMatchLevel("sn").get_comparison_level("duckdb")
+    custom = cll.CustomLevel("levenshtein(sn_l, sn_r) <= 1 and fn_l = fn_r").get_comparison_level("duckdb")
+    assert exact._is_exact_match and exact._exact_match_colnames == ["sn"]
+    assert not custom._is_exact_match
+    with pytest.raises(ValueError, match="not an exact match"):
+        _ = custom._exact_match_colnames
+    assert (str(exact.sql_condition), str(exact.sqlglot_dialect)) in engines._EXACT_MATCH_CACHE

@@ -10,13 +10,14 @@ import os
 import re
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["spark_session", "cap_blocks"]
+__all__ = ["spark_session", "cap_blocks", "rule_codes", "blocked_pairs", "comparison_columns"]
 
 
 # ---------------------------------------------------------------------------- engines
@@ -60,8 +61,59 @@ def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
     )
 
 
+_EXACT_MATCH_CACHE: dict[tuple[str, str], tuple[bool, list[str] | None]] = {}
+
+
+def _cache_exact_match_detection() -> None:
+    """Make Splink parse each comparison level's SQL once per process to tell whether it is an exact match.
+
+    Splink finds the u of the exact-match level behind a term-frequency adjustment by
+    parsing the SQL of every level of the comparison with sqlglot and normalising it to
+    conjunctive normal form (``ComparisonLevel._is_exact_match``), each time it writes the
+    SQL of a training session or of the scoring. On the nested name levels of
+    :mod:`~darkfigure.linkage.splink_model` (Levenshtein distances or-ed and and-ed) that
+    normalisation took 25-30 s of one thread per link, whatever the size of the register.
+    The answer depends on the level's SQL and dialect only, so it is cached by them; the
+    results are Splink's own. Nothing is changed when Splink's internals differ from the
+    ones this was written for (Splink 5).
+    """
+    try:
+        from splink.internals.comparison_level import ComparisonLevel
+    except ImportError:  # pragma: no cover - other Splink layout: left as it is
+        return
+    if getattr(ComparisonLevel, "_darkfigure_cached", False):
+        return
+    is_exact, colnames = ComparisonLevel.__dict__.get("_is_exact_match"), ComparisonLevel.__dict__.get(
+        "_exact_match_colnames")
+    if not isinstance(is_exact, property) or not isinstance(colnames, property):  # pragma: no cover
+        return
+
+    def lookup(level) -> tuple[bool, list[str] | None]:
+        key = (str(level.sql_condition), str(level.sqlglot_dialect))
+        hit = _EXACT_MATCH_CACHE.get(key)
+        if hit is None:
+            exact = bool(is_exact.fget(level))
+            hit = (exact, list(colnames.fget(level)) if exact else None)
+            _EXACT_MATCH_CACHE[key] = hit
+        return hit
+
+    def cached_is_exact(level) -> bool:
+        return False if level._is_else_level else lookup(level)[0]
+
+    def cached_colnames(level) -> list[str]:
+        exact, cols = lookup(level)
+        if not exact:
+            raise ValueError("sql_cond not an exact match so can't get exact match column name")
+        return list(cols or [])
+
+    ComparisonLevel._is_exact_match = property(cached_is_exact)
+    ComparisonLevel._exact_match_colnames = property(cached_colnames)
+    ComparisonLevel._darkfigure_cached = True
+
+
 def _db_api(engine: str, spark, threads: int | None, memory_limit: str | None, workdir: Path):
     """Splink's database API for `engine` ("duckdb" or "spark"), with temporary files under `workdir`."""
+    _cache_exact_match_detection()
     if engine == "duckdb":
         import duckdb
         from splink import DuckDBAPI
@@ -137,30 +189,45 @@ def _parse_rule(sql: str) -> tuple[list[tuple[str, str]], tuple[str, str] | None
 
 def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of each registration's left key tuple and right key tuple, in one value space (-1: a key missing).
+    """Integer codes (int32) of each registration's left and right key tuple, in one value space (-1: a key missing).
 
     Each key pair (a, b) is factorised over the values of both columns (cached in `cache`, since rules share
-    columns), and the tuples of codes are factorised again: no strings are hashed twice.
+    columns), and the tuples of codes are factorised again: no strings are hashed twice. The result is cached
+    too (by `keys`: :func:`cap_blocks` and :func:`rule_codes` ask for the same rules; do not change `p` between calls).
     """
     cache = {} if cache is None else cache
+    rule_key = ("rule", tuple(keys))
+    if rule_key in cache:
+        return cache[rule_key]
     n = len(p)
-    cl = np.zeros(n, dtype=np.int64)
-    cr = np.zeros(n, dtype=np.int64)
+    # each key's code + 1 (0: missing) as one digit of a mixed-radix number over the left and the right entries;
+    # factorised once at the end (only in between if the number would overflow): the labels are those of the
+    # distinct key tuples in order of first appearance, as factorising after every key gives
+    code = np.zeros(2 * n, dtype=np.int64)
+    span = 1
     miss = np.zeros(2 * n, dtype=bool)
     for a, b in keys:
         if (a, b) not in cache:
             vals = p[a] if a == b else pd.concat([p[a], p[b]], ignore_index=True)
             codes, uniq = pd.factorize(vals, use_na_sentinel=True)
-            codes = codes.astype(np.int64)
+            codes = codes.astype(np.int32)  # 32-bit: a million registrations, dozens of cached columns
             cache[(a, b)] = (codes, codes) if a == b else (codes[:n], codes[n:])
             cache[(a, b, "k")] = len(uniq) + 1
         ka, kb = cache[(a, b)]
-        miss |= np.concatenate([ka < 0, kb < 0])
-        # mixed radix, re-factorised after each key so that the codes never overflow
-        both, _ = pd.factorize(np.concatenate([cl * cache[(a, b, "k")] + ka, cr * cache[(a, b, "k")] + kb]))
-        cl, cr = both[:n].astype(np.int64), both[n:].astype(np.int64)
-    cl[miss[:n]] = -1
-    cr[miss[n:]] = -1
+        k = cache[(a, b, "k")]
+        digit = np.concatenate([ka, kb]).astype(np.int64) + 1
+        miss |= digit == 0
+        if span * k >= 2**62:
+            code, _ = pd.factorize(code)
+            code = code.astype(np.int64)
+            span = int(code.max(initial=0)) + 1
+        code = code * k + digit
+        span *= k
+    both, _ = pd.factorize(code)
+    del code
+    both[miss] = -1
+    cl, cr = both[:n].astype(np.int32), both[n:].astype(np.int32)  # fewer codes than 2 n entries
+    cache[rule_key] = (cl, cr)
     return cl, cr
 
 
@@ -181,7 +248,8 @@ def _window_ranks(codes: np.ndarray, member: np.ndarray, order: np.ndarray) -> n
 
 
 def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAIRS, max_block: int = MAX_BLOCK,
-               windows: bool = True, order: str | None = "reg_day") -> tuple[pd.DataFrame, list, list[str]]:
+               windows: bool = True, order: str | None = "reg_day", cache: dict | None = None
+               ) -> tuple[pd.DataFrame, list, list[str]]:
     """Blocking rules with their largest blocks cut or windowed, so that their pairs grow linearly with the register.
 
     A rule that joins on keys (``l.a = r.b and ...``, optionally with ``l.c is null``)
@@ -225,6 +293,8 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
     max_block : the largest block compared whole in a cut rule, and the window's length, in registrations.
     windows : compare the large blocks of rules with a null filter in sorted windows (True) or drop them (False).
     order : column of `p` (numeric, nulls last) that sorts a large block; None or absent: the registration order.
+    cache : dict, optional: the integer codes of the key columns and rules (:func:`_side_codes`), to share with
+        :func:`rule_codes` on the same `p`.
 
     Returns
     -------
@@ -242,7 +312,7 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
     out: list = []
     cut: list[str] = []
     added: dict[str, pd.api.extensions.ExtensionArray] = {}
-    cache: dict = {}
+    cache = {} if cache is None else cache
     n = len(p)
     # each registration's place in the sort order (nulls last, ties by registration order)
     if order is not None and order in p.columns:
@@ -331,3 +401,142 @@ def cap_blocks(p: pd.DataFrame, rules: Sequence, *, budget: float = CAP_RULE_PAI
         notes.append(f"blocking rules cut to blocks of at most {max_block} registrations (large register; "
                      "larger ones dropped, or compared in windows sorted by registration date): " + "; ".join(cut))
     return p, out, notes
+
+
+# ---------------------------------------------------------------------------- blocking on integer codes (DuckDB)
+#: a registration without a rule's key (or excluded by its null filter), on the left and on the right of the join:
+#: two values that never equal each other nor a code (codes are >= 0)
+_NONE_L, _NONE_R = -1, -2
+
+_EITHER_NULL = re.compile(r"\(\s*l\.\"?(\w+)\"?\s+is\s+null\s+or\s+r\.\"?\1\"?\s+is\s+null\s*\)", re.IGNORECASE)
+
+
+def _one_sided(sql: str) -> list[str]:
+    """A rule ``... and (l.c is null or r.c is null)`` as its two one-sided rules (``l.c is null and ...``, ``r.c ...``).
+
+    The union of their pairs is the rule's; any other rule is returned as it is.
+    """
+    m = _EITHER_NULL.search(sql)
+    if m is None:
+        return [sql]
+    return [sql[:m.start()] + f"{side}.{m.group(1)} is null" + sql[m.end():] for side in ("l", "r")]
+
+
+def rule_codes(p: pd.DataFrame, rules: Sequence, cache: dict | None = None) -> pd.DataFrame | None:
+    """Each blocking rule as an integer code per registration and side, for :func:`blocked_pairs`.
+
+    A rule ``l.a = r.b and ... [and l.c is null]`` (:func:`_parse_rule`; a filter
+    ``(l.c is null or r.c is null)`` counts as two rules, one per side) compares the
+    registrations i (left) and j (right) exactly when ``left_i == right_j``: the left code
+    is the registration's tuple of left key values (:func:`_side_codes`), the right code its
+    tuple of right key values, in one value space; a missing key or a null filter that
+    excludes the registration gives ``-1`` on the left and ``-2`` on the right, which match
+    nothing.
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n, ...): the prepared registrations, with ``uid`` (0..n-1 in order).
+    rules : blocking rules (SQL strings or Splink ``block_on`` objects), in Splink's order.
+    cache : dict, optional: shared with :func:`cap_blocks` (the same `p` before it added its code columns).
+
+    Returns
+    -------
+    DataFrame, shape (n, 1 + 2 k) for k one-sided rules: ``uid`` (int64), then ``l0, r0, l1, r1, ...`` (int32);
+    None when a rule has another form (Splink then blocks itself).
+    """
+    specs = []
+    for rule in rules:
+        for sql in _one_sided(_rule_sql(rule)):
+            parsed = _parse_rule(sql)
+            if parsed is None:
+                return None
+            specs.append(parsed)
+    cache = {} if cache is None else cache
+    # the cache (from cap_blocks) holds every rule's codes: each entry is dropped once no rule left needs it
+    rules_left = Counter(tuple(keys) for keys, _ in specs)
+    columns_left = Counter(pair for keys, _ in specs for pair in keys)
+    for key in list(cache):
+        if (key[1] not in rules_left) if key[0] == "rule" else (tuple(key[:2]) not in columns_left):
+            del cache[key]
+    n = len(p)
+    out: dict[str, np.ndarray] = {"uid": p["uid"].to_numpy(dtype=np.int64)}
+    for i, (keys, null) in enumerate(specs):
+        cl, cr = _side_codes(p, keys, cache)
+        rules_left[tuple(keys)] -= 1
+        if not rules_left[tuple(keys)]:
+            cache.pop(("rule", tuple(keys)), None)
+        for pair in keys:
+            columns_left[pair] -= 1
+            if not columns_left[pair]:
+                cache.pop(pair, None)
+                cache.pop((*pair, "k"), None)
+        okl, okr = cl >= 0, cr >= 0
+        if null is not None:
+            lacks = p[null[1]].isna().to_numpy()
+            if null[0] == "l":
+                okl = okl & lacks
+            else:
+                okr = okr & lacks
+        if max(cl.max(initial=-1), cr.max(initial=-1)) >= 2**31 - 1:  # pragma: no cover - codes are below 2n
+            both, _ = pd.factorize(np.r_[cl, cr])
+            cl, cr = both[:n], both[n:]
+        out[f"l{i}"] = np.where(okl, cl, _NONE_L).astype(np.int32)
+        out[f"r{i}"] = np.where(okr, cr, _NONE_R).astype(np.int32)
+    return pd.DataFrame(out)
+
+
+def blocked_pairs(db_api, codes: pd.DataFrame, name: str):
+    """The record pairs of the blocking rules, each once, as Splink's blocked-pairs table (DuckDB).
+
+    Splink joins the registrations once per rule on their text keys and drops the pairs
+    that an earlier rule generated by evaluating every earlier rule's SQL on each pair
+    (and, in a million registrations with dozens of rules, spills the joins' tables of
+    text columns to disk). Here each rule joins the integer codes of :func:`rule_codes`:
+    rule k yields the pairs ``uid_l < uid_r`` with ``l_k(left) = r_k(right)`` and no
+    earlier rule's codes equal: the same pairs, each with the number of the first rule that
+    generates it (Splink's ``match_key``), one rule at a time.
+
+    Parameters
+    ----------
+    db_api : Splink's DuckDBAPI.
+    codes : DataFrame from :func:`rule_codes`.
+    name : name of the DuckDB table to create (unique within the connection).
+
+    Returns
+    -------
+    Splink table ``match_key`` (int32), ``join_key_l``, ``join_key_r`` (the uids, int64), to register with
+    ``linker.table_management.register_blocked_pairs_for_predict``.
+    """
+    con = db_api.duckdb_con
+    view, table = f"{name}_frame", f"{name}_codes"
+    # copied once into a DuckDB table: scanning the frame again for every rule cost 4 times as much
+    con.register(view, codes)
+    try:
+        con.execute(f"create table {table} as select * from {view}")
+    finally:
+        con.unregister(view)
+    try:
+        k = (codes.shape[1] - 1) // 2
+        con.execute(f"create table {name} (match_key integer, join_key_l bigint, join_key_r bigint)")
+        for i in range(k):
+            earlier = " or ".join(f"l.l{j} = r.r{j}" for j in range(i))
+            con.execute(
+                f"insert into {name} select {i}, l.uid, r.uid from (select * from {table} where l{i} >= 0) as l "
+                f"join (select * from {table} where r{i} >= 0) as r on l.l{i} = r.r{i} where l.uid < r.uid"
+                + (f" and not ({earlier})" if earlier else "")
+            )
+    finally:
+        con.execute(f"drop table if exists {table}")
+    return db_api.register(name, table_name=f"{name}_splink")
+
+
+def comparison_columns(settings_dict: dict, columns: Sequence[str]) -> list[str]:
+    """The `columns` that a Splink settings dictionary names anywhere (comparison levels, term frequencies,
+    training rules), as ``c``, ``c_l`` or ``c_r``; the others (keys used only for blocking) need not be loaded.
+
+    Conservative: a column whose name appears as a word in the settings' text is kept.
+    """
+    import json
+
+    text = json.dumps(settings_dict)
+    return [c for c in columns if re.search(rf"\b{re.escape(str(c))}(_[lr])?\b", text)]

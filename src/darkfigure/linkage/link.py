@@ -12,7 +12,9 @@ same person may be registered by several organisations, and more than once by on
    of the date of birth; for a missing date, one name with the Soundex code of the
    other; when their blocks are small, keys that survive typos in both names: the
    first or last two letters of both, a Soundex code with the other's initial). Each
-   rule survives errors in the fields it does not use. On pseudonymised
+   rule survives errors in the fields it does not use. With DuckDB the pairs of all rules are
+   generated once, as joins on integer codes of the rules' keys
+   (:func:`~darkfigure.linkage.engines.blocked_pairs`), and Splink scores them. On pseudonymised
    files: the keyed blocking tokens (the same keys, hashed), and one name token with sex
    and nationality when a date is missing.
 3. Each pair is scored by the Fellegi–Sunter model (Fellegi & Sunter 1969, JASA
@@ -130,7 +132,17 @@ from .clustering import (
     cluster_links,
     compete_missing_dates,
 )
-from .engines import MAX_BLOCK, _db_api, _register, cap_blocks, spark_session  # noqa: F401 - spark_session: importable here
+from .engines import (  # noqa: F401 - spark_session: importable here
+    MAX_BLOCK,
+    _db_api,
+    _register,
+    _rule_sql,
+    blocked_pairs,
+    cap_blocks,
+    comparison_columns,
+    rule_codes,
+    spark_session,
+)
 from .persons import (
     COVARIATE_RULES,
     _assemble,
@@ -195,7 +207,7 @@ def link(
     truth: str | None = None,
     sensitivity: Sequence[float] | None = None,
     max_pairs: float = 2e6,
-    em_max_pairs: float | None = 5e6,
+    em_max_pairs: float | None = 2e6,
     prior_recall: float = 0.7,
     refit_prior: bool = True,
     broad_pairs: float = 2e6,
@@ -248,7 +260,10 @@ def link(
     max_pairs : float
         Random record pairs compared to estimate u.
     em_max_pairs : float or None
-        Cap on the blocked pairs used by each EM training session (None: all).
+        Cap on the blocked pairs used by each EM training session (None: all); above it Splink samples the
+        registrations. 2M pairs hold tens of thousands of matches, plenty for the m probabilities; the cap was
+        5M, which cost the training at 1M registrations about twice the CPU (registers up to 200,000: no sampling
+        at either cap, the same model).
     prior_recall : float
         Assumed share of true matches that agree exactly on name and date of birth;
         sets the starting prior probability that two records match.
@@ -395,9 +410,13 @@ def link(
     warnings += _nameless_warnings(nameless)
     broad = ["dob", "sn", "fn"] if encoding == "plaintext" else ["tok_date_of_birth", "tok_surname", "tok_first_name"]
     rules = rules + _broad_rules(prep, broad, broad_pairs)
+    codes_cache: dict = {}
     if max_block is not None:
-        prep, rules, more = cap_blocks(prep, rules, max_block=max_block)
+        prep, rules, more = cap_blocks(prep, rules, max_block=max_block, cache=codes_cache)
         notes += more
+    # DuckDB: the blocked pairs from integer codes of the rules (engines.blocked_pairs), not Splink's joins on text
+    codes = rule_codes(prep, rules, codes_cache) if engine == "duckdb" else None
+    del codes_cache
     # a person is taken to be a distinct (first name, surname, date of birth)
     tf = _tf_tables(prep, tf_cols, *_identity_key(prep, identity))
     df = _normalise_covariates(df)
@@ -409,27 +428,43 @@ def link(
         link_type="dedupe_only",
         unique_id_column_name="uid",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
+        blocking_rules_to_generate_predictions=rules if codes is None else [],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         max_iterations=25,
     )
+    loaded = prep
+    if codes is not None:
+        # the keys used only for blocking are in `codes`: Splink's tables get the compared columns alone
+        prep = prep.drop(columns=[c for c in prep.columns if c.startswith("blk")])
+        named = {"settings": settings.create_settings_dict(engine),
+                 "rules": [_rule_sql(r) for r in (*training, *deterministic)]}
+        loaded = prep[["uid", *comparison_columns(named, [c for c in prep.columns if c != "uid"])]]
     step = progress or (lambda message: None)
     step(f"loading {len(prep):,} registrations into {engine}")
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="darkfigure-link-"))  # name ends in a random part
     try:
         db_api = _db_api(engine, spark, threads, memory_limit, workdir)
-        sdf = _register(db_api, engine, prep, workdir, "registrations")
+        sdf = _register(db_api, engine, loaded, workdir, "registrations")
         linker = Linker(sdf, settings, log_level=None)
         for c, table in tf.items():
             linker.table_management.register_term_frequency_lookup(
                 _register(db_api, engine, table, workdir, f"tf_{c}"), c
             )
+        seconds["load"] = time.perf_counter() - t0
+        if codes is not None:
+            step(f"blocking: the record pairs of {len(rules)} rules")
+            t0 = time.perf_counter()
+            linker.table_management.register_blocked_pairs_for_predict(
+                blocked_pairs(db_api, codes, f"darkfigure_pairs_{workdir.name.rsplit('-', 1)[-1]}"))
+            del codes
+            seconds["block"] = time.perf_counter() - t0
     except BaseException:
+        if "db_api" in locals():
+            _close(db_api, engine)
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    seconds["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     splink_log = logging.getLogger("splink")
@@ -465,6 +500,10 @@ def link(
         step("calibrating match probabilities and clustering registrations into persons")
         hist = _weight_counts(db_api, pred) if weights else None
         model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
+        if model and not model.get("blocking_rules_to_generate_predictions"):
+            # blocked by engines.blocked_pairs: the model still records the rules (as Splink writes them)
+            model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": _rule_sql(r), "sql_dialect": engine}
+                                                                for r in rules]
         lam0 = float(model.get("probability_two_random_records_match", 1e-4))
         floor = min(PAIR_FLOOR, *(float(x) for x in thresholds))
         masked = calibration
