@@ -70,7 +70,6 @@ CASES = {
     "link --max-pairs 1e12": (["link", "two.csv", "--max-pairs", "1e12", "--out", "l"], 2, ["--max-pairs"]),
     "monitor --suppress-below -5": (["monitor", "cruyff_simdat", "--year", "Y", "--out", "m", "--suppress-below", "-5",
                                      "--reps", "20"], 2, ["--suppress-below", "-5"]),
-    "report --out a folder": (["report", "r", "--out", "r"], 2, ["'r'", "folder"]),
     "estimate --out the input file": (["estimate", "two.csv", "--out", "two.csv", "--ci", "none"], 2,
                                       ["'two.csv'", "not a folder"]),
     "structural zeros file is the data": (["estimate", "two.csv", "--structural-zeros", "two.csv"], 2,
@@ -82,8 +81,6 @@ CASES = {
 def test_conflicting_or_absurd_options_are_refused(case, tmp_path, cli, untouched, monkeypatch):
     monkeypatch.delenv("DARKFIGURE_KEY", raising=False)
     pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [100, 80, 20]}).to_csv(tmp_path / "two.csv", index=False)
-    if case == "report --out a folder":
-        cli(["estimate", "hiv_rome", "--ci", "none", "--out", tmp_path / "r"], code=0)
     check = untouched(tmp_path)
     args, code, says = CASES[case]
     cli(args, code=code, says=says, cwd=tmp_path)

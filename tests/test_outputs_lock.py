@@ -62,3 +62,4 @@ def test_report_out_may_be_a_folder(tmp_path, cli):
     assert (tmp_path / "reports" / "report_public_en.html").exists()
     cli(["report", run, "--out", tmp_path / "one.html"], code=0)
     assert (tmp_path / "one.html").exists()
+    cli(["report", run, "--out", run], code=0, says=["report.html"])  # the run folder itself: the default file

@@ -26,8 +26,8 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file to write (.html), or a folder to write the report into, as every command's "
-                     "--out (default: RUN_DIR/report.html; public: RUN_DIR/report_public_LANG.html)."),
+        typer.Option(help="HTML file to write, or a folder (an existing one, or a new name without an extension) "
+                     "to write it into (default: RUN_DIR/report.html; public: RUN_DIR/report_public_LANG.html)."),
     ] = None,
     audience: Annotated[
         str,
@@ -55,8 +55,9 @@ def report(
     if out is not None and Path(out).suffix.lower() == ".pdf":
         _fail(f"--out {str(out)!r}: --out names the HTML report, not the PDF; give a .html file (--pdf prints the PDF "
               f"beside it, here {str(Path(out).with_suffix('.html'))!r} and {str(out)!r})")
-    if out is not None and Path(out).suffix.lower() not in (".html", ".htm"):
-        # a folder, as --out of every other command (tester report 7, 26): the report under its usual name there
+    if out is not None and (Path(out).is_dir() or (not Path(out).exists() and not Path(out).suffix)):
+        # a folder (an existing one, or a new name without an extension), as --out of every other command (tester
+        # report 7, 26): the report under its usual name there; any other name is the HTML file itself
         out = Path(out) / ("report.html" if audience == "analyst" else f"report_public_{(lang or 'en').strip().lower()}.html")
     _claim(out.parent if out is not None else run_dir)
     if audience == "public":
