@@ -89,6 +89,7 @@ def _cache_exact_match_detection() -> None:
         return
 
     def lookup(level) -> tuple[bool, list[str] | None]:
+        """(exact match?, its columns) of a comparison level, from the cache or Splink's own detection."""
         key = (str(level.sql_condition), str(level.sqlglot_dialect))
         hit = _EXACT_MATCH_CACHE.get(key)
         if hit is None:
@@ -98,9 +99,11 @@ def _cache_exact_match_detection() -> None:
         return hit
 
     def cached_is_exact(level) -> bool:
+        """Splink's ``_is_exact_match``, cached per level SQL."""
         return False if level._is_else_level else lookup(level)[0]
 
     def cached_colnames(level) -> list[str]:
+        """Splink's exact-match column names, cached per level SQL."""
         exact, cols = lookup(level)
         if not exact:
             raise ValueError("sql_cond not an exact match so can't get exact match column name")

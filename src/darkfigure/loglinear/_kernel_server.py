@@ -42,9 +42,11 @@ class _Server:
         self.dead = False
 
     def usable(self) -> bool:
+        """Whether this process (its main thread, not a fork) may still call the helper."""
         return not self.dead and os.getpid() == self.owner and threading.current_thread() is threading.main_thread()
 
     def read_status(self) -> None:
+        """Read the helper's first message (whether the kernel was compiled) once."""
         if self.status is None:
             msg = pickle.load(self.res)
             if not (isinstance(msg, tuple) and msg and msg[0] == "status"):
@@ -52,6 +54,7 @@ class _Server:
             self.status = msg
 
     def close(self) -> None:
+        """Close both pipe ends; the helper ends when it reads end-of-file."""
         self.dead = True
         for f in (self.req, self.res):
             try:
@@ -199,6 +202,7 @@ def _serve(req_fd: int, res_fd: int) -> None:
     wr = os.fdopen(res_fd, "wb")
 
     def send(obj) -> None:
+        """Pickle `obj` to the caller through the result pipe."""
         pickle.dump(obj, wr, protocol=pickle.HIGHEST_PROTOCOL)
         wr.flush()
 
@@ -273,6 +277,7 @@ def _split(fit, sub, args: tuple, kwargs: dict) -> tuple:
     mine, theirs = np.arange(0, m, 2), np.arange(1, m, 2)
 
     def part(rows):
+        """The batch arguments (and per-row keyword arrays) restricted to the models in rows `rows`."""
         kw = dict(kwargs)
         for key in ("mu0", "bias"):
             if kw.get(key) is not None:

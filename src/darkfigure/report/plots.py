@@ -50,6 +50,7 @@ def _quiet_glyphs(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        """The plot, with matplotlib's missing-glyph warnings collected instead of printed."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.filterwarnings("always", message=r"Glyph \d+ .* missing from font")
             out = fn(*args, **kwargs)

@@ -111,6 +111,7 @@ def _stratum_fit(model: LogLinearModel, lists, cells, counts, max_ratio: float) 
     full = parse_terms(terms) if terms else []
 
     def fits(ts) -> tuple[bool, float, float]:
+        """(identified with N̂ at most max_ratio × n, BIC, N̂) of the stratum table with interactions `ts`."""
         f = fit_model(table, LogLinearModel.make(table.variables, list(ts)))
         return bool(f.identified and np.isfinite(f.nhat) and f.nhat <= max_ratio * n), float(f.bic), float(f.nhat)
 
