@@ -16,37 +16,10 @@ that matches nothing is shown verbatim with a general explanation, never dropped
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from .explanation import Explanation
 
 __all__ = ["Explanation", "EXPLANATIONS", "explain"]
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """A kind of warning and its plain-words explanation.
-
-    Attributes
-    ----------
-    key : str
-        Short identifier (stable; used in tests and as an HTML anchor).
-    pattern : str
-        Regular expression (case-insensitive, searched anywhere in the text).
-    title : str
-        A few words naming the problem.
-    meaning : str
-        What it means for the estimate.
-    action : str
-        What to do.
-    severity : str
-        ``"warning"`` (the numbers may mislead) or ``"note"`` (for information).
-    """
-
-    key: str
-    pattern: str
-    title: str
-    meaning: str
-    action: str
-    severity: str = "warning"
 
 
 # Order matters: the first match wins, so specific patterns come before general ones.
