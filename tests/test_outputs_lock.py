@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -36,10 +35,8 @@ def test_a_folder_held_by_another_run_is_refused_then_free_once_it_ends(tmp_path
     finally:
         p.kill()
         p.wait()
-    t0 = time.time()
     preflight(out, ["result.json"])  # the system released the killed process's claim
     hold_folder(out)  # a process may claim its own folder again
-    assert time.time() - t0 < 30
 
 
 def test_cli_refuses_a_folder_in_use(tmp_path, cli):
