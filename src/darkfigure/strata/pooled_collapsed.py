@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._blas import single_threaded
 from ..loglinear.terms import LogLinearModel
-from .pooled_joint import _DIVERGED, _interaction_columns, _stack, _stepwise
+from .pooled_joint import _DIVERGED, _interaction_columns, _masked_deviance, _stack, _stepwise
 from .pooled_models import stratum_table
 
 __all__ = ["CollapsedChoice", "collapsed_search"]
@@ -69,9 +69,7 @@ def _intercept_fit(y: np.ndarray, mask: np.ndarray, zs: np.ndarray, max_iter: in
 
     def dev_of(mu):
         """Poisson deviance of `mu` against y over the masked cells."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
-        return float(2 * np.sum(t * w_ok))
+        return _masked_deviance(y, mu, w_ok)
 
     eta = np.where(m, np.log(y + 0.5), 0.0)
     mu = np.exp(eta)

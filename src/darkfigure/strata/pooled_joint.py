@@ -22,6 +22,13 @@ __all__ = ["joint_deviance"]
 _DIVERGED = 15.0
 
 
+def _masked_deviance(y: np.ndarray, mu: np.ndarray, w_ok: np.ndarray) -> float:
+    """Poisson deviance 2 Σ w [y log(y/μ) − (y − μ)] over the cells with weight `w_ok` 1 (the others 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
+    return float(2 * np.sum(t * w_ok))
+
+
 def joint_deviance(y: np.ndarray, mask: np.ndarray, bits: np.ndarray, z: np.ndarray, max_iter: int = 100,
                    tol: float = 1e-10) -> tuple[float, int]:
     """Deviance of the Poisson log-linear model of S strata with stratum-specific main effects and common interactions.
@@ -74,9 +81,7 @@ def _joint_fit(y: np.ndarray, mask: np.ndarray, bits: np.ndarray, z: np.ndarray,
 
     def dev_of(mu):
         """Poisson deviance of fitted means `mu` (shape of y) against the stacked strata's counts y."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
-        return float(2 * np.sum(t * w_ok))
+        return _masked_deviance(y, mu, w_ok)
 
     eta = np.where(m, np.log(y + 0.5), 0.0)
     mu = np.exp(eta)
