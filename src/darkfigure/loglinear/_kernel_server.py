@@ -107,14 +107,10 @@ def start() -> bool:
     # objects alive now are never collected (modules); frozen, the collector does not write to their pages,
     # which after the fork each process would copy (copy-on-write)
     gc.freeze()
-    req_r, req_w = os.pipe()
-    res_r, res_w = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        for fd in (req_r, req_w, res_r, res_w):
-            os.close(fd)
+    forked = _fork_with_pipes()
+    if forked is None:
         return False
+    pid, req_r, req_w, res_r, res_w = forked
     if pid == 0:  # the helper
         code = 0
         try:
@@ -229,9 +225,9 @@ def _serve(req_fd: int, res_fd: int) -> None:
         send(out)
 
 
-def _fork_sub(fit, close: tuple[int, ...]):
-    """Fork the second helper: ``(request file, result file)`` of its pipes, or None when it cannot run. It fits
-    the batches it is sent with `fit` until end of file; `close`: the first helper's pipe ends to the command."""
+def _fork_with_pipes() -> tuple[int, int, int, int, int] | None:
+    """A request pipe and a result pipe, then ``os.fork()``: ``(pid, req_r, req_w, res_r, res_w)`` (pid 0 in the
+    child), or None with the pipes closed when the fork fails."""
     req_r, req_w = os.pipe()
     res_r, res_w = os.pipe()
     try:
@@ -240,6 +236,16 @@ def _fork_sub(fit, close: tuple[int, ...]):
         for fd in (req_r, req_w, res_r, res_w):
             os.close(fd)
         return None
+    return pid, req_r, req_w, res_r, res_w
+
+
+def _fork_sub(fit, close: tuple[int, ...]):
+    """Fork the second helper: ``(request file, result file)`` of its pipes, or None when it cannot run. It fits
+    the batches it is sent with `fit` until end of file; `close`: the first helper's pipe ends to the command."""
+    forked = _fork_with_pipes()
+    if forked is None:
+        return None
+    pid, req_r, req_w, res_r, res_w = forked
     if pid == 0:
         code = 0
         try:
