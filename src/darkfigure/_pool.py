@@ -16,7 +16,17 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-__all__ = ["map_ordered"]
+__all__ = ["map_ordered", "note_broken_pool"]
+
+
+def note_broken_pool(left: int, what: str) -> None:
+    """Say on stderr that a worker died and the `left` tasks (`what`: "strata", ...) run in this process."""
+    print(
+        f"note: a worker process ended abruptly (out of memory, or killed); the {left:,} {what} left run in "
+        "this process instead (the same results: each has its own seed), more slowly",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def map_ordered(
@@ -73,12 +83,6 @@ def map_ordered(
         except BrokenProcessPool:
             broken = True
     if broken:
-        left = len(tasks) - done
-        print(
-            f"note: a worker process ended abruptly (out of memory, or killed); the {left:,} {what} left run in "
-            "this process instead (the same results: each has its own seed), more slowly",
-            file=sys.stderr,
-            flush=True,
-        )
+        note_broken_pool(len(tasks) - done, what)
         for i in range(done, len(tasks)):
             yield run_here(i)

@@ -89,6 +89,8 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    from .._pool import note_broken_pool
+
     # fork is cheap and shares the imported modules; spawn where fork is unavailable
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     if ctx.get_start_method() == "fork" and any(u.method == "lcmcr" for u in units):
@@ -108,8 +110,7 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
         # so the results are those the workers would have given (see darkfigure._pool)
         pool.shutdown(wait=False, cancel_futures=True)
         left = [i for i in range(len(units)) if i not in delivered]
-        print(f"note: a worker process ended abruptly (out of memory, or killed); the {len(left):,} unit(s) left "
-              "run in this process instead (the same results), more slowly", file=sys.stderr, flush=True)
+        note_broken_pool(len(left), "unit(s)")
         for i in left:
             on_result(units[i], run_unit(units[i]))
         return
