@@ -334,8 +334,15 @@ def estimate_strata(
     # ---- one model structure across strata (--search pooled, or auto with small strata): chosen before any fit
     model_search = None
     if method == "loglinear" and not model and search in ("auto", "pooled"):
+        from ..pipeline.phases import say
+
+        # the joint search (and its comparison with the collapsed table) runs before the strata's progress bar:
+        # seconds to a minute on hundreds of strata, said rather than silent
+        t_joint = time.perf_counter()
+        say(progress, f"choosing one model for all {len(keys):,} strata (joint search)…", terminal=True)
         units, msettings, model_search = _choose_pooled(units, msettings, search, ci_given, lists_all, M,
                                                         criterion, max_ratio, keys=keys, by=by)
+        say(progress, f"joint model search: done in {time.perf_counter() - t_joint:,.0f} s", terminal=True)
         if model_search is not None:
             ci = msettings["ci"]
             warnings += model_search.pop("warnings", [])
