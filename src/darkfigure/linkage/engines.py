@@ -21,7 +21,7 @@ __all__ = ["spark_session", "cap_blocks", "rule_codes", "blocked_pairs", "compar
 
 
 # ---------------------------------------------------------------------------- engines
-def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
+def spark_session(*, memory: str | None = None, cores: int = 2, partitions: int = 4):
     """A local SparkSession sized for a small machine, with Splink's similarity functions.
 
     An existing session is reused (``getOrCreate``); Splink's jar of string-similarity
@@ -29,7 +29,9 @@ def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
 
     Parameters
     ----------
-    memory : driver memory (local mode runs everything in the driver), e.g. ``"1g"``.
+    memory : driver memory (local mode runs everything in the driver), e.g. ``"4g"``; default
+        ``DARKFIGURE_SPARK_MEMORY`` or ``"4g"``: with 2g, Splink's blocking of ~2,000 registrations
+        once failed on a loaded CI runner ("Could not allocate memory to grow BytesToBytesMap").
     cores : worker threads (``local[cores]``).
     partitions : shuffle partitions (Spark's default of 200 is far too many locally).
 
@@ -48,6 +50,7 @@ def spark_session(*, memory: str = "2g", cores: int = 2, partitions: int = 4):
     # Python workers (darkfigure strata's tasks) must run this interpreter, where darkfigure is
     # installed, not the first python3 on PATH; set before the session (and its workers) exists
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    memory = memory or os.environ.get("DARKFIGURE_SPARK_MEMORY") or "4g"
     return (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("darkfigure-link")
