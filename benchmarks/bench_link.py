@@ -118,6 +118,16 @@ the date of birth with one initial or two letters after the one with both initia
 recall is lost in the scoring and clustering of compared pairs (mostly registrations without a date of birth
 among namesakes), 0.04 in blocking.
 
+Remeasured 2026-12-05 (seed 1, code of commit f718a75, one run of ``link`` in one process that also kept the scored
+pairs for ``link_scale_diagnosis.py``, at load 10-14 from other jobs): 1,022,521 registrations -> 693,911 persons
+(635,710 true); precision 0.9728, recall 0.8123 (changes elsewhere since the run above moved recall by 0.006);
+274 CPU-s (user + system), wall 767 s (read 20, prepare 147, block 32, train 60, predict 437, cluster 43, assemble
+23); peak 3.12 GB. Where recall goes (``link_scale_diagnosis.py``): the dated pairs keep 0.947 of theirs (0.992 at
+100k), the pairs with one undated registration 0.307 (0.756 at 100k), and half of these are among six or more
+persons who carry the same exact name. Re-clustering the scored pairs with other cuts stays on F1 0.885-0.896, and
+the namesake bound without the simulator's calendar year is 0.944: recall 0.95 at 1M on this setting is above what
+its registrations identify, whatever the clustering.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """

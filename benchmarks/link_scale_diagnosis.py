@@ -43,7 +43,50 @@ The namesake bound on recall (:func:`namesake_bound`, printed first; ``--bound-o
 (19.3% of the true pairs with an undated registration), 0.9635 at 1M (19.1%; 72,367 of the 100,026 undated pairs
 among k = 1 persons, 10,284 among 2, 447 among 50 or more).
 
+By evidence (2026-12-05, code of commit f718a75, seed 1; the tables ``evidence_table`` prints, ``--frontier``; the 1M
+figures from one run of ``link`` that kept the probabilities before the competition, 274 CPU-s, wall 767 s at load
+10-14, peak 3.12 GB with the copies of the scored pairs):
+
+    registrations          100,712           200,197           1,022,521
+    precision / recall     0.9635 / 0.9425   0.9647 / 0.9085   0.9728 / 0.8123
+    namesake bound         0.9904            0.9849            0.9635
+      without the year     0.9807            0.9717            0.9440
+    true pairs: both dated 41,043 (0.992)    80,635 (0.987)    414,293 (0.947)
+      one undated          10,164 (0.756)    20,278 (0.619)    103,398 (0.307)
+      both undated         634 (0.752)       1,278 (0.569)     6,333 (0.285)
+
+(recall of each kind in brackets). Recall falls with size for two reasons. (1) Pairs with an undated registration:
+their recall follows the number of true persons who carry the pair's exact first name + surname (at 200k, exact
+names: 1 person 0.999, 2 0.91, 3-5 0.73, 6-20 0.22, 21-100 0.001; misspelt names about 0.6 of that), and that
+number grows with the register: at 1M 53,191 of the 103,398 one-undated true pairs are among 6 or more namesake
+persons (recall 0.11 or less), 24,073 among one (0.68). Of the 71,690 one-undated pairs missed at 1M 15,915 were
+never scored, 45,432 scored below 0.5 by the model and the rest were pushed below by the competition or kept apart;
+at 100k: 237 never scored, 1,289 scored below 0.5, 750 competed below 0.5, 203 scored at or above 0.5 and apart.
+(2) Dated pairs: 0.992 at 100k, 0.947 at 1M (22,147 missed, 0.042 of recall: 3,349 never scored, 17,516 scored
+0.001-0.5, 13,419 of them 0.1-0.5, 1,282 at or above 0.5 and apart): at 1M dated pairs in 0.3-0.5 are 47-56%
+true (under-confident; at 200k 18-30%, over-confident), so the fixed shift of the dated pairs
+(``CALIBRATION_SHIFT``, fitted at 5,000 persons) does not carry to a million; cutting them at 0.3 instead gains
+0.016 of recall for 0.015 of precision there.
+
+None of the cuts moves the trade-off: re-clustering the same scored pairs with the undated pairs cut at 0.2-0.5
+and the dated at 0.3 or 0.5 stays on one F1 (100k: 0.948-0.954; 200k: 0.932-0.939, undated at 0.3: 0.9517/0.9264;
+1M: 0.885-0.896, undated and dated at 0.3: 0.9427/0.8537). At 200k neither the competition's form (a group's odds
+as the mean of its log-odds 0.9650/0.9060, a penalty x0.2 when the group already holds a registration of the undated
+one's organisation 0.9666/0.9029, weight 0.5 for "a new person" 0.9613/0.9122) nor an oracle recalibration of the
+undated pairs on the truth itself (logistic, in-sample, with the name-frequency and registration features and the
+count of the full name: 0.9684/0.9082) nor a free slope for the dated pairs (fitted on the tuning settings standard
+1-2 and messy 1: a = 1.52, b = 1.05; 0.9693/0.9057, and 0.9838/0.9763, 0.9790/0.9694 on inconsistent_covariates
+seeds 1-2 against 0.9833/0.9772, 0.9790/0.9698) leaves F1 0.934-0.939: the pairwise evidence is used up.
+After the competition the undated pairs are under-confident at 1M (0.4-0.5: 58% true, 0.3-0.4: 44%) and about
+right at 200k (0.4-0.5: 53%).
+
+So the target of recall 0.95 at 1M on ``recurring_names`` lies above what the registrations identify: the namesake
+bound without the simulator's calendar year (every person's registrations fall in one year, which real registers
+do not promise) is 0.944, and it counts every dated pair as found, every undated registration as having a match,
+and no false link.
+
 Run: python benchmarks/link_scale_diagnosis.py [--scale 25] [--max-block B] [--threads 2] [--bound-only]
+[--frontier]
 """
 
 from __future__ import annotations
@@ -88,7 +131,7 @@ def _rule_cover(p: pd.DataFrame, rules, a: np.ndarray, b: np.ndarray) -> dict[st
     return out
 
 
-def namesake_bound(df: pd.DataFrame) -> dict[str, float]:
+def namesake_bound(df: pd.DataFrame, registration_year: bool = True) -> dict[str, float]:
     """An upper bound on pairwise recall where registrations without a date of birth meet indistinguishable namesakes.
 
     A registration without a date of birth whose recorded names, sex, nationality,
@@ -102,6 +145,12 @@ def namesake_bound(df: pd.DataFrame) -> dict[str, float]:
     covariate recorded differently gets the small k of its misspelt key: both make the
     bound looser, never tighter than what a linkage can reach.
 
+    With `registration_year` False the year is left out of the key: the synthetic clearing
+    house's rule that a person's registrations fall in one calendar year is an artefact of
+    the simulator (real registers re-register a person across the turn of a year), so a
+    linkage that does not exploit it is bounded by this smaller figure (less the little
+    that the days between two registrations say about the year).
+
     Returns the share of true pairs with an undated registration and the bound.
     """
     from darkfigure.linkage.quality import _cluster_pairs
@@ -111,7 +160,8 @@ def namesake_bound(df: pd.DataFrame) -> dict[str, float]:
         df["surname"].astype(str).str.lower().str.replace(" ", "")
     for c in cov:
         key = key + "|" + df[c].astype(str)
-    key = key + "|" + df["registration_date"].astype(str).str[:4]
+    if registration_year:
+        key = key + "|" + df["registration_date"].astype(str).str[:4]
     kc = pd.factorize(key)[0]
     t = pd.factorize(df["true_person_id"])[0]
     k = pd.DataFrame({"k": kc, "t": t}).drop_duplicates().groupby("k").size().reindex(kc).to_numpy()
@@ -123,6 +173,86 @@ def namesake_bound(df: pd.DataFrame) -> dict[str, float]:
             "bound": float((dated.sum() + (1.0 / kk[~dated]).sum()) / a.size)}
 
 
+def _pr(truth: np.ndarray, labels: np.ndarray, true_pairs: int) -> tuple[float, float]:
+    """Pairwise precision and recall of the clustering `labels` against `truth` (true_pairs: pairs within truth)."""
+    fa, fb = _pairs_of_groups(labels)
+    ok = int((truth[fa] == truth[fb]).sum())
+    return ok / max(fa.size, 1), ok / max(true_pairs, 1)
+
+
+def evidence_table(df: pd.DataFrame, prep: pd.DataFrame, truth: np.ndarray, found: np.ndarray, has_dob: np.ndarray,
+                   left: np.ndarray, right: np.ndarray, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
+    """Recall of the true pairs by their evidence, and where the scoring, the competition and the clustering lose them.
+
+    One row per true pair (a < b) with: ``dob`` (both dated, one undated, both undated),
+    ``namesakes`` (true persons who carry the pair's normalised first name + surname, the larger
+    of the two records': the truth describes, it does not choose), ``names`` (exact or not),
+    ``organisations`` (one or two), ``stage``: where the pair ended — ``not scored`` (no
+    blocking rule, a cut block, or below the stored floor), ``scored < 0.5`` (the model's
+    calibrated probability before the competition of undated registrations), ``competed < 0.5``
+    (pushed below by :func:`~darkfigure.linkage.clustering.compete_missing_dates`), ``>= 0.5``
+    (scored a link) — and ``found`` (the two records in one found person).
+
+    Parameters
+    ----------
+    df : the registrations (``organisation``); prep : their normalised fields (``fn``, ``sn``);
+    truth, found : int arrays, shape (n,): true and found person of each record;
+    has_dob : bool array, shape (n,); left, right : int arrays, shape (m,): the scored pairs;
+    before, after : float arrays, shape (m,): their probabilities before and after the competition.
+    """
+    n = truth.size
+    fn, sn = prep["fn"].astype(str).to_numpy(), prep["sn"].astype(str).to_numpy()
+    full = pd.Series(fn) + "|" + pd.Series(sn)
+    k = pd.DataFrame({"k": full, "t": truth}).drop_duplicates().groupby("k").size().reindex(full).to_numpy()
+    ta, tb = _pairs_of_groups(truth)
+    key = np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)
+    pb = pd.Series(before, index=key)
+    pa = pd.Series(after, index=key)
+    tk = ta.astype(np.int64) * n + tb
+    b_ = pb[~pb.index.duplicated()].reindex(tk).to_numpy()
+    a_ = pa[~pa.index.duplicated()].reindex(tk).to_numpy()
+    org = df["organisation"].to_numpy()
+    return pd.DataFrame({
+        "dob": np.where(has_dob[ta] & has_dob[tb], "both dated",
+                        np.where(has_dob[ta] | has_dob[tb], "one undated", "both undated")),
+        "namesakes": pd.cut(np.maximum(k[ta], k[tb]), [0, 1, 2, 5, 20, 100, 10**9],
+                            labels=["1", "2", "3-5", "6-20", "21-100", ">100"]),
+        "names": np.where((fn[ta] == fn[tb]) & (sn[ta] == sn[tb]), "exact", "not exact"),
+        "organisations": np.where(org[ta] == org[tb], "one", "two"),
+        "stage": np.select([np.isnan(b_), b_ < 0.5, a_ < 0.5], ["not scored", "scored < 0.5", "competed < 0.5"],
+                           ">= 0.5"),
+        "found": found[ta] == found[tb],
+    })
+
+
+def frontier(truth: np.ndarray, has_dob: np.ndarray, left: np.ndarray, right: np.ndarray, before: np.ndarray,
+             thresholds: tuple[float, ...] = (0.5, 0.4, 0.3, 0.2)) -> pd.DataFrame:
+    """Precision and recall when the pairs with an undated registration, and the dated pairs, are cut elsewhere.
+
+    The scored pairs' probabilities (before the competition) are shifted in logit so that the
+    threshold t of their kind maps to 0.5, then competed and clustered as ``link`` does
+    (:func:`~darkfigure.linkage.clustering.compete_missing_dates`, :func:`cluster_links` at 0.5).
+    Tells whether moving the cut trades precision for recall along one F1 or gains both.
+    """
+    from scipy.special import expit, logit
+
+    from darkfigure.linkage.clustering import cluster_links, compete_missing_dates
+
+    n = truth.size
+    ta, _ = _pairs_of_groups(truth)
+    und = ~(has_dob[left] & has_dob[right])
+    lp = logit(np.clip(before, 1e-12, 1 - 1e-12))
+    rows = []
+    for tu in thresholds:
+        for td in (0.5, 0.3):
+            q = expit(lp - np.where(und, logit(tu), logit(td)))
+            q = compete_missing_dates(n, left, right, q, has_dob, 0.5)
+            p_, r_ = _pr(truth, cluster_links(n, left, right, q, has_dob, 0.5), ta.size)
+            rows.append({"undated threshold": tu, "dated threshold": td, "precision": p_, "recall": r_,
+                         "f1": 2 * p_ * r_ / (p_ + r_)})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=25.0)
@@ -131,15 +261,20 @@ def main() -> None:
     ap.add_argument("--max-block", type=int, default=None)
     ap.add_argument("--examples", type=int, default=0, help="print this many missed pairs")
     ap.add_argument("--bound-only", action="store_true", help="print the namesake bound on recall and stop")
+    ap.add_argument("--frontier", action="store_true",
+                    help="re-cluster the scored pairs with other cuts for undated and dated pairs (frontier())")
     a = ap.parse_args()
 
     import bench_link
 
     from darkfigure.linkage.prepare import _read_inputs as _read
 
-    bound = namesake_bound(_read(bench_link._data(a.scale))[0].reset_index(drop=True))
+    regs = _read(bench_link._data(a.scale))[0].reset_index(drop=True)
+    bound = namesake_bound(regs)
     print(f"true pairs with a registration without a date of birth: {bound['undated_share']:.3f}; recall bound "
-          f"(undated among k indistinguishable namesake persons found with probability 1/k): {bound['bound']:.4f}")
+          f"(undated among k indistinguishable namesake persons found with probability 1/k): {bound['bound']:.4f}; "
+          f"without the registration year in the key: {namesake_bound(regs, registration_year=False)['bound']:.4f}")
+    del regs
     if a.bound_only:
         return
 
@@ -150,6 +285,17 @@ def main() -> None:
 
     files = bench_link._data(a.scale)
     mb = MAX_BLOCK if a.max_block is None else (a.max_block or None)
+    # the scored pairs before the competition of undated registrations (link keeps them only after it)
+    link_module = sys.modules["darkfigure.linkage.link"]
+    compete, captured = link_module.compete_missing_dates, {}
+
+    def capture(n_, left, right, p, has_dob_, threshold):
+        """compete_missing_dates, keeping its input and output."""
+        out = compete(n_, left, right, p, has_dob_, threshold)
+        captured.update(left=left.copy(), right=right.copy(), before=p.copy(), after=out.copy())
+        return out
+
+    link_module.compete_missing_dates = capture
     t0 = time.perf_counter()
     res = link(files, threads=a.threads, memory_limit=a.memory_limit, truth="true_person_id", seed=0, max_block=mb)
     print(f"link: {time.perf_counter() - t0:.0f} s; stages " + ", ".join(f"{k} {v:.0f}" for k, v in res.seconds.items()))
@@ -215,6 +361,21 @@ def main() -> None:
         for i in ex[:: max(1, ex.size // a.examples)][: a.examples]:
             print(f"p={p_m[i]:.3f} namesakes {ns[ma[i]]}, found persons {found[ma[i]]}/{found[mb_[i]]}")
             print(df.loc[[ma[i], mb_[i]], cols].to_string(header=False))
+    # ---- the true pairs by their evidence: where scoring, competition and clustering lose them
+    ev = evidence_table(df, prep, truth, found, has_dob, captured["left"], captured["right"], captured["before"],
+                        captured["after"])
+    agg = {"pairs": ("found", "size"), "recall": ("found", "mean")}
+    print("\ntrue pairs by evidence (recall = share found together)")
+    print(ev.groupby("dob").agg(**agg).to_string())
+    print(ev.groupby(["dob", "names", "namesakes"], observed=True).agg(**agg).to_string())
+    print(ev.groupby(["dob", "organisations"]).agg(**agg).to_string())
+    print(pd.crosstab([ev["dob"], ev["stage"]], ev["found"]).to_string())
+    if a.frontier:
+        print("\nre-clustered with other cuts (probabilities before the competition shifted, then competed):")
+        print(frontier(truth, has_dob, captured["left"], captured["right"], captured["before"]).to_string(
+            index=False, float_format=lambda v: f"{v:.4f}"))
+    del ev
+    captured.clear()
     # a true person split: how many pieces, and the pieces' sizes
     per = pd.DataFrame({"t": truth, "f": found}).drop_duplicates().groupby("t").size()
     print(f"true persons split into 2+ found persons: {(per >= 2).sum():,}; pieces: "
