@@ -22,7 +22,7 @@ import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["fork_worth_it", "run_split"]
+__all__ = ["core_free", "fork_worth_it", "run_split"]
 
 #: give chunks to a child only when they would take at least this long here (fork, copy-on-write, pipe)
 _MIN_SECONDS = 0.08
@@ -33,14 +33,19 @@ def fork_worth_it(n_rest: int, seconds_per_chunk: float) -> bool:
     forced = os.environ.get("DARKFIGURE_BOOTSTRAP_FORK", "")
     if forced in ("0", "1"):
         return forced == "1" and n_rest >= 2 and hasattr(os, "fork")
-    cores = os.cpu_count() or 1
-    if n_rest < 2 or cores < 2 or not hasattr(os, "fork"):
+    if n_rest < 2 or not hasattr(os, "fork"):
         return False
+    return seconds_per_chunk * (n_rest // 2) >= _MIN_SECONDS and core_free()
+
+
+def core_free() -> bool:
+    """At least two cores and the 1-minute load average below cores - 0.5: a second process would not only
+    compete for a core (module docstring)."""
+    cores = os.cpu_count() or 1
     try:
-        busy = os.getloadavg()[0] >= cores - 0.5
+        return cores >= 2 and os.getloadavg()[0] < cores - 0.5
     except OSError:
-        busy = True
-    return not busy and seconds_per_chunk * (n_rest // 2) >= _MIN_SECONDS
+        return False
 
 
 def run_split(run: Callable[[Any], Any], tasks: Sequence[Any], advance: Callable[[int], None],
