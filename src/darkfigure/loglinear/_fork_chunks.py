@@ -10,7 +10,8 @@ so the replicates are bit for bit those of one process.
 
 Only where ``os.fork`` exists, with at least two cores and the 1-minute load average below cores - 0.5 (on a
 busy machine the child would only compete for a core; round 5 measured 1.5-1.9 s in one process against 2.6 s
-with two workers at load 9), and when the chunks given away take long enough to pay for the fork.
+with two workers at load 9), not in a pool's worker process, and when the chunks given away take long enough
+to pay for the fork.
 ``DARKFIGURE_BOOTSTRAP_FORK=0|1`` forces it off or on (tests, benchmarks). If the child fails in any way, its
 chunks are refitted in the process (same results, more slowly).
 """
@@ -39,8 +40,12 @@ def fork_worth_it(n_rest: int, seconds_per_chunk: float) -> bool:
 
 
 def core_free() -> bool:
-    """At least two cores and the 1-minute load average below cores - 0.5: a second process would not only
-    compete for a core (module docstring)."""
+    """At least two cores, the 1-minute load average below cores - 0.5 (a second process would not only compete
+    for a core: module docstring), and not a pool's worker process (its siblings have the other cores)."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:
+        return False
     cores = os.cpu_count() or 1
     try:
         return cores >= 2 and os.getloadavg()[0] < cores - 0.5

@@ -11,7 +11,8 @@ the path is bit for bit the one-process path (tests/test_search_helper.py).
 
 Used only where ``os.fork`` exists, with at least two cores, the 1-minute load average below cores - 0.5 (see
 :func:`._fork_chunks.core_free`) and a table large enough for a fit to outweigh a round trip through a pipe
-(:data:`MIN_WORK` observable cells x design columns). ``DARKFIGURE_SEARCH_FORK=0|1`` forces it off or on. If
+(:data:`MIN_WORK` observable cells x design columns), and never in a pool's worker process (strata, bootstrap
+replicates with re-selection: the pool has the cores). ``DARKFIGURE_SEARCH_FORK=0|1`` forces it off or on. If
 the helper fails, the candidates are fitted here.
 """
 
