@@ -76,3 +76,35 @@ def test_sparse_deviance_is_the_dense_one_exactly():
     rows = np.array([0, 3, 17, 39])  # a subset of rows still iterating
     np.testing.assert_array_equal(_deviance_sparse(mu[rows], pos.of(rows, 40)), _deviance_rows(y[rows], ylogy[rows],
                                                                                                mu[rows]))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_a_stuck_child_is_killed_and_replaced(monkeypatch):
+    import time
+
+    pid = os.getpid()
+
+    def run(t):
+        if os.getpid() != pid:
+            time.sleep(60)  # stuck (e.g. on a lock another thread held at the fork)
+        return t
+
+    monkeypatch.setattr(_fork_chunks, "wait_readable", lambda fd, p, s: _real_wait(fd, p, 0.5))
+    assert _fork_chunks.run_split(run, [1, 2, 3], lambda n: None, lambda r: 1) == [1, 2, 3]
+
+
+_real_wait = _fork_chunks.wait_readable
+
+
+def test_no_fork_beside_other_threads():
+    import threading
+
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not _fork_chunks.only_safe_threads()
+        assert not _fork_chunks.core_free()
+    finally:
+        stop.set()
+        t.join()

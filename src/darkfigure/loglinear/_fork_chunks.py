@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["core_free", "fork_worth_it", "run_split"]
+__all__ = ["core_free", "fork_worth_it", "only_safe_threads", "run_split", "wait_readable"]
 
 #: give chunks to a child only when they would take at least this long here (fork, copy-on-write, pipe)
 _MIN_SECONDS = 0.08
@@ -44,13 +45,37 @@ def core_free() -> bool:
     for a core: module docstring), and not a pool's worker process (its siblings have the other cores)."""
     import multiprocessing
 
-    if multiprocessing.parent_process() is not None:
+    if multiprocessing.parent_process() is not None or not only_safe_threads():
         return False
     cores = os.cpu_count() or 1
     try:
         return cores >= 2 and os.getloadavg()[0] < cores - 0.5
     except OSError:
         return False
+
+
+def only_safe_threads() -> bool:
+    """Whether this process runs no thread but this one and rich's progress-bar refresher: a thread caught
+    holding a lock at the fork (in a notebook, a web server) could leave the child waiting on it for ever."""
+    import threading
+
+    me = threading.current_thread()
+    return all(t is me or type(t).__name__ == "_RefreshThread" for t in threading.enumerate())
+
+
+def wait_readable(fd: int, pid: int, seconds: float) -> bool:
+    """Wait up to `seconds` for the child `pid` to write to `fd`; past that, kill it and return False."""
+    import select
+    import signal
+
+    ready, _, _ = select.select([fd], [], [], seconds)
+    if ready:
+        return True
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    return False
 
 
 def run_split(run: Callable[[Any], Any], tasks: Sequence[Any], advance: Callable[[int], None],
@@ -90,16 +115,23 @@ def run_split(run: Callable[[Any], Any], tasks: Sequence[Any], advance: Callable
             os._exit(code)
     os.close(w_fd)
     out = []
+    t0 = time.perf_counter()
     for t in mine:
         out.append(run(t))
         advance(size(out[-1]))
+    # the child has as many chunks as this process, or one fewer: far past that time it is stuck (killed)
+    patience = 10.0 + 20.0 * (time.perf_counter() - t0)
     chunks = []
-    with os.fdopen(r_fd, "rb") as f:
-        while True:
-            b = f.read(1 << 20)
+    try:
+        while wait_readable(r_fd, pid, patience):
+            b = os.read(r_fd, 1 << 20)
             if not b:
                 break
             chunks.append(b)
+        else:  # killed as stuck: its chunks are computed here
+            chunks = []
+    finally:
+        os.close(r_fd)
     _, status = os.waitpid(pid, 0)
     try:
         got = pickle.loads(b"".join(chunks)) if status == 0 else None

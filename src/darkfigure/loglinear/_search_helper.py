@@ -25,7 +25,7 @@ import struct
 
 import numpy as np
 
-from ._fork_chunks import core_free
+from ._fork_chunks import core_free, wait_readable
 
 __all__ = ["CandidateHelper", "start_helper"]
 
@@ -40,7 +40,10 @@ def _send(fd: int, obj) -> None:
         view = view[os.write(fd, view):]
 
 
-def _recv(fd: int):
+def _recv(fd: int, pid: int = 0, seconds: float = 0.0):
+    """The next message on `fd`; with `pid`, None when child `pid` sends nothing for `seconds` (it is killed)."""
+    if pid and not wait_readable(fd, pid, seconds):
+        return None
     head = _read_exact(fd, 8)
     if head is None:
         return None
@@ -91,7 +94,8 @@ class CandidateHelper:
         """The fit of `tag` (results of earlier tags not asked for are dropped), or None when the child failed."""
         while self.alive and tag in self.pending:
             try:
-                got = _recv(self.from_child)
+                # a candidate fit takes milliseconds: a helper silent for a minute is stuck
+                got = _recv(self.from_child, self.pid, 60.0)
             except (OSError, pickle.UnpicklingError, EOFError, ValueError):
                 got = None
             if got is None:
