@@ -189,12 +189,14 @@ def step(
             return mu0 if i < len(drops) else _zero_margin_start(table, adds[i - len(drops)], mu0)
 
         for pos, i in enumerate(order):
-            if best is not None and approx[i] > best_val + 2.0 + 0.25 * max(c0 - approx[i], 0.0):
+            if best is not None and _beyond(approx[i], best_val, c0):
                 break
             label, m = cands[i]
             f = helper.result(i) if helper is not None and i in helper.pending else None
             if f is None:
-                if helper is not None and pos + 1 < len(order):  # the next in the order, fitted beside this one
+                # the next in the order, fitted beside this one, unless already beyond reach (best_val only falls)
+                if helper is not None and pos + 1 < len(order) and not (
+                        best is not None and _beyond(approx[order[pos + 1]], best_val, c0)):
                     j = order[pos + 1]
                     helper.submit(j, cands[j][1], _start(j))
                 # R's glm tolerance (1e-8) for candidates, as step() fits them; the parent's cells near 0 kept
@@ -211,6 +213,12 @@ def step(
         out.append(best)
         cur = best[1]
     return out
+
+
+def _beyond(approx: float, best_val: float, c0: float) -> bool:
+    """Whether a candidate approximated at `approx` cannot come near the best exact value `best_val` (current
+    model's `c0`): the margin of :func:`step` (2 + a quarter of the approximated improvement)."""
+    return approx > best_val + 2.0 + 0.25 * max(c0 - approx, 0.0)
 
 
 def _zero_margin_start(table: CompleteTable, term: Term, mu0: np.ndarray) -> np.ndarray:
