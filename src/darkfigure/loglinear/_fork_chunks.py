@@ -41,11 +41,14 @@ def fork_worth_it(n_rest: int, seconds_per_chunk: float) -> bool:
 
 
 def core_free() -> bool:
-    """At least two cores, the 1-minute load average below cores - 0.5 (a second process would not only compete
-    for a core: module docstring), and not a pool's worker process (its siblings have the other cores)."""
+    """Linux, at least two cores, the 1-minute load average below cores - 0.5 (a second process would not only
+    compete for a core: module docstring), no other thread (:func:`only_safe_threads`), and not a pool's worker
+    process (its siblings have the other cores)."""
     import multiprocessing
+    import sys
 
-    if multiprocessing.parent_process() is not None or not only_safe_threads():
+    # Linux only: on macOS a forked child may not use some system frameworks (why multiprocessing spawns there)
+    if not sys.platform.startswith("linux") or multiprocessing.parent_process() is not None or not only_safe_threads():
         return False
     cores = os.cpu_count() or 1
     try:
