@@ -4,7 +4,10 @@ Whole processes, alternating with the R job (../shared/peers/jobs/a_mse.R: ``mod
 ``boot_mse(rep = 1000, seed = 1)``) when R is present, 3 runs each, medians, machine load printed,
 ratio last. ``--inner`` adds the in-process figures (search and replicates timed inside one process).
 ``--reps N`` runs both sides with N replicates instead of 1,000 (R needs 5-40 minutes per run at 1,000).
-Run: python benchmarks/bench_simdat.py [runs] [--inner]
+``--against SRC`` adds the same command run from another source tree (``PYTHONPATH=SRC``, e.g. a copy of
+main's ``src`` before a change), alternating with this one, so that a change is measured as whole processes
+in one run; ``--no-r`` leaves R out (then the ratio printed is SRC's median over this tree's).
+Run: python benchmarks/bench_simdat.py [runs] [--inner] [--against SRC] [--no-r]
 """
 
 from __future__ import annotations
@@ -35,13 +38,20 @@ def inner(repeat: int = 3) -> None:
           f"median {mb:.2f} s (runs {', '.join(f'{t:.2f}' for t in tb)}); outcomes {boot.status_counts}")
 
 
-def main(runs: int = 3) -> None:
+def main(runs: int = 3, against: str | None = None, with_r: bool = True) -> None:
     jobs = {}
-    r = r_job("a_mse.R")
+    r = r_job("a_mse.R") if with_r else None
     if r:
         jobs["R mse"] = ["Rscript", str(r), str(DATASETS), str(REPS)]
-    jobs["darkfigure"] = darkfigure_argv("estimate", "cruyff_simdat", "--year", "Y", "--year-degree", "2", "--search",
-                                         "cruyff", "--ci", "parametric", "--reps", str(REPS), "--seed", "1")
+    args = ("estimate", "cruyff_simdat", "--year", "Y", "--year-degree", "2", "--search", "cruyff", "--ci",
+            "parametric", "--reps", str(REPS), "--seed", "1")
+    if against:
+        import compileall
+
+        # its bytecode compiled first, as for this tree (darkfigure_argv), so neither side pays compiling
+        compileall.compile_dir(os.path.join(against, "darkfigure"), quiet=1)
+        jobs["base"] = ["env", f"PYTHONPATH={against}", sys.executable, "-m", "darkfigure.cli", *args]
+    jobs["darkfigure"] = darkfigure_argv(*args)
     side_by_side(f"simdat: Cruyff search + {REPS:,} parametric replicates", jobs, runs, show=result_line)
 
 
@@ -50,7 +60,12 @@ if __name__ == "__main__":
         i = sys.argv.index("--reps")
         REPS = int(sys.argv[i + 1])
         del sys.argv[i:i + 2]
+    against = None
+    if "--against" in sys.argv:
+        i = sys.argv.index("--against")
+        against = os.path.abspath(sys.argv[i + 1])
+        del sys.argv[i:i + 2]
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     if "--inner" in sys.argv:
         inner()
-    main(int(args[0]) if args else 3)
+    main(int(args[0]) if args else 3, against=against, with_r="--no-r" not in sys.argv)

@@ -8,6 +8,7 @@ importable from there).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,19 @@ class _FixedModelRefit:
     n_cells: int
     gmat: np.ndarray  # (n_group_cells, n_cells)
     n_obs: float
+
+    def snapshot(self) -> _FixedModelRefit:
+        """A copy that refits as this job would from its present state, without changing it.
+
+        What a refit learns goes into the containers ``_cache``, ``_faces`` and ``_face_grams`` (entries are
+        added, never changed): the copy gets its own containers holding the same entries; the arrays, the
+        Gram products and the existence checks are shared, as nothing writes to them.
+        """
+        new = copy.copy(self)
+        for name in ("_cache", "_faces", "_face_grams"):
+            if name in self.__dict__:
+                new.__dict__[name] = copy.copy(self.__dict__[name])
+        return new
 
     def existence(self, y: np.ndarray, mu: np.ndarray) -> tuple[ExistenceCheck, tuple | None]:
         """The LP existence check of the model for counts `y` (fit `mu`), cached; and the fit on

@@ -38,6 +38,7 @@ import pandas as pd
 
 from .._blas import single_threaded
 from .._pool import map_ordered
+from ._fork_chunks import fork_worth_it, run_split
 from .batch_refit import _batched, _draw, _fixed_context, _FixedModelRefit, _run_chunk  # noqa: F401
 from .bootstrap_reselect import (  # noqa: F401 - the re-selection job and jackknife, moved (still importable here)
     _acceleration,
@@ -271,6 +272,14 @@ def _run_chunk_from_state(args):
     return _run_chunk((pickle.loads(state), kind, seeds, payload))
 
 
+def _warm_copy(job):
+    """A copy of `job` as it is now, for one chunk in this process: its own ``snapshot()`` when it has one (fresh
+    caches, the large arrays shared: the pickle round trip of :func:`_run_chunk_from_state` copied ~10 MB of
+    arrays per chunk for nothing), else a pickled copy. Either way the chunk starts from the same state."""
+    snap = getattr(job, "snapshot", None)
+    return snap() if snap is not None else pickle.loads(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def _map_batched(job, kind: str, payload, seeds, reps: int, n_jobs: int | None, progress: bool):
     """The batched refits: chunk 0 in this process, then every other chunk from a copy of the job as chunk 0 left it.
 
@@ -286,13 +295,21 @@ def _map_batched(job, kind: str, payload, seeds, reps: int, n_jobs: int | None, 
         results.append(_run_chunk((job, kind, [seeds[i] for i in chunks[0]], payload)))
         advance(len(chunks[0]))
         if len(chunks) > 1:
-            state = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            rest = [(state, kind, [seeds[i] for i in c], payload) for c in chunks[1:]]
+            rest = [[seeds[i] for i in c] for c in chunks[1:]]
+            explicit_jobs = n_jobs
             n_jobs = 1 if n_jobs is None else min(int(n_jobs), len(rest))
-            if n_jobs > 1 and (time.perf_counter() - t0) * len(rest) > _POOL_MIN_SECONDS:
-                done = map_ordered(_run_chunk_from_state, rest, n_jobs, what="bootstrap chunks")
+            first = time.perf_counter() - t0
+            if n_jobs > 1 and first * len(rest) > _POOL_MIN_SECONDS:
+                state = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+                done = map_ordered(_run_chunk_from_state, [(state, kind, s, payload) for s in rest], n_jobs,
+                                   what="bootstrap chunks")
+            elif explicit_jobs is None and fork_worth_it(len(rest), first):
+                # default --jobs: the other core, when free, refits half the chunks beside this process
+                results += run_split(lambda s: _run_chunk((_warm_copy(job), kind, s, payload)), rest, advance,
+                                     lambda r: len(r[1]))
+                done = ()
             else:
-                done = map(_run_chunk_from_state, rest)
+                done = (_run_chunk((_warm_copy(job), kind, s, payload)) for s in rest)
             for r in done:
                 results.append(r)
                 advance(len(r[1]))

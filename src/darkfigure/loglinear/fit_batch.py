@@ -55,6 +55,49 @@ def _deviance_rows(y: np.ndarray, ylogy: np.ndarray, mu: np.ndarray) -> np.ndarr
     return 2.0 * np.sum(t - (y - mu), axis=1)
 
 
+class _PositiveCells:
+    """The cells with a positive count of the rows of `y` still iterating, for :func:`_deviance_sparse`.
+
+    Bootstrap replicates are sparse (about 15% of simdat's cells hold a person): the logarithms of the
+    deviance are taken on those cells only. Built once per batch; :meth:`of` re-indexes them for a subset of
+    rows (the rows not yet converged) in a few vector operations.
+    """
+
+    def __init__(self, y: np.ndarray, ylogy: np.ndarray):
+        self.n_cols = y.shape[1]
+        self.rows, self.cols = np.nonzero(y)
+        self.y = y[self.rows, self.cols]
+        self.ylogy = ylogy[self.rows, self.cols]
+        self._key: int | None = None
+
+    def of(self, active: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(flat positions in the (len(active), C) array of those rows, their y, their y log y)."""
+        if self._key != active.size:  # rows only ever leave `active`: its size identifies it
+            where = np.full(n_rows, -1, dtype=np.int64)
+            where[active] = np.arange(active.size)
+            r = where[self.rows]
+            keep = r >= 0
+            self._cur = (r[keep] * self.n_cols + self.cols[keep], self.y[keep], self.ylogy[keep])
+            self._key = active.size
+        return self._cur
+
+
+def _deviance_sparse(mu: np.ndarray, pos: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """:func:`_deviance_rows` with logarithms on the positive cells only (`pos` from :class:`_PositiveCells`).
+
+    Bit for bit the same numbers: a cell with y = 0 contributes 0 - (0 - mu) = mu exactly, and the terms are
+    summed over the same (B, C) layout in the same order.
+    """
+    idx, yp, ylp = pos
+    t = mu.copy()
+    flat = t.reshape(-1)
+    m = flat[idx]
+    v = ylp - yp * np.log(m)
+    v -= yp - m
+    flat[idx] = v
+    return 2.0 * np.sum(t, axis=1)
+
+
 def _solve_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve a[i] z = b[i] for every i (shapes (B, P, P), (B, P)); least squares where singular."""
     try:
@@ -118,42 +161,54 @@ def irls_poisson_batch(
     eta = np.log(mu)
     with np.errstate(divide="ignore", invalid="ignore"):
         ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
-    dev = _deviance_rows(y, ylogy, mu)
+    positive = _PositiveCells(y, ylogy)
+    dev = _deviance_sparse(mu, positive.of(np.arange(nb), nb))
     beta = np.zeros((nb, p))
     conv = np.zeros(nb, dtype=bool)
     active = np.arange(nb)
+    # the rows still iterating, compacted: counts, fitted values, linear predictors, coefficients, deviances
+    # (written back to the full arrays only as rows stop: no gather and scatter of every array at every step)
+    ya, ma, ea, ba, da = y, mu, eta, beta, dev
     for it in range(max_iter):
         if active.size == 0:
             break
-        if active.size == nb:  # every row still iterating: the arrays themselves, not copies
-            ya, ma, ea, la = y, mu, eta, ylogy
-        else:
-            ya, ma, ea, la = y[active], mu[active], eta[active], ylogy[active]
-        rhs = (ma * ea + ya - ma) @ x  # X'W z with z = eta + (y - mu) / mu
-        bnew = _solve_rows(gram(ma), rhs)
+        z = ma * ea  # X'W z with z = eta + (y - mu) / mu: (mu * eta + y - mu) @ X, in place
+        z += ya
+        z -= ma
+        bnew = _solve_rows(gram(ma), z @ x)
         eta_new = bnew @ x.T
         with np.errstate(over="ignore", invalid="ignore"):
-            mu_new = np.exp(np.clip(eta_new, -700.0, 700.0))
-            dev_new = _deviance_rows(ya, la, mu_new)
+            mu_new = np.clip(eta_new, -700.0, 700.0)
+            np.exp(mu_new, out=mu_new)
+            dev_new = _deviance_sparse(mu_new, positive.of(active, nb))
             if it > 0:
-                bad = ~np.isfinite(dev_new) | (dev_new > dev[active] * (1 + 1e-12) + 1e-12)
-                bsmall = beta[active]
+                bad = ~np.isfinite(dev_new) | (dev_new > da * (1 + 1e-12) + 1e-12)
                 for _ in range(30):  # step-halving, row by row as irls_poisson
                     if not bad.any():
                         break
-                    bnew[bad] = 0.5 * (bnew[bad] + bsmall[bad])
+                    bnew[bad] = 0.5 * (bnew[bad] + ba[bad])
                     eta_new[bad] = bnew[bad] @ x.T
                     mu_new[bad] = np.exp(np.clip(eta_new[bad], -700.0, 700.0))
-                    dev_new[bad] = _deviance_rows(ya[bad], la[bad], mu_new[bad])
-                    bad &= ~np.isfinite(dev_new) | (dev_new > dev[active] * (1 + 1e-12) + 1e-12)
-            change = np.abs(dev_new - dev[active]) / (np.abs(dev_new) + 0.1)
-        beta[active], mu[active], eta[active], dev[active] = bnew, mu_new, eta_new, dev_new
+                    rows = active[bad]
+                    dev_new[bad] = _deviance_rows(y[rows], ylogy[rows], mu_new[bad])
+                    bad &= ~np.isfinite(dev_new) | (dev_new > da * (1 + 1e-12) + 1e-12)
+            change = np.abs(dev_new - da) / (np.abs(dev_new) + 0.1)
         done = (change < tol) & (it > 0)
         broken = ~np.isfinite(dev_new) | ~np.isfinite(bnew).all(axis=1)
         conv[active[done & ~broken]] = True
         if n_iter is not None:
             n_iter[active] = it + 1
-        active = active[~done & ~broken]
+        stay = ~done & ~broken
+        if stay.all():
+            ma, ea, ba, da = mu_new, eta_new, bnew, dev_new
+            continue
+        leave = ~stay
+        rows = active[leave]
+        beta[rows], mu[rows], dev[rows] = bnew[leave], mu_new[leave], dev_new[leave]
+        active = active[stay]
+        ya, ma, ea, ba, da = ya[stay], mu_new[stay], eta_new[stay], bnew[stay], dev_new[stay]
+    if active.size:  # max_iter reached: the last iterates
+        beta[active], mu[active], dev[active] = ba, ma, da
     return beta, mu, dev, conv
 
 

@@ -31,6 +31,7 @@ from scipy.special import gammaln, pdtr, pdtrc
 
 from .._blas import single_threaded
 from .._dist import chi2
+from ._search_helper import start_helper
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
 from .screen import approximate_criteria
@@ -117,6 +118,7 @@ def step(
     fit: Callable[..., LogLinearFit] = fit_model,
     max_steps: int = 1000,
     exact: bool = False,
+    helper=None,
 ) -> list[tuple[str, LogLinearFit]]:
     """R's ``step(direction = "both")`` with penalty `k` per parameter.
 
@@ -146,6 +148,9 @@ def step(
         Restrict added terms to these variables.
     exact : bool
         Refit every candidate (slower, no approximation involved).
+    helper : CandidateHelper, optional
+        A forked process that fits the next candidate in the order while this one fits the current one
+        (:mod:`._search_helper`; the same fits, so the same path).
 
     Returns
     -------
@@ -179,23 +184,41 @@ def step(
             approx = np.concatenate([drop_c, add_c])
             order = np.argsort(approx, kind="stable")
         best_val, best_i, best = c0, -1, None
-        for i in order:
-            if best is not None and approx[i] > best_val + 2.0 + 0.25 * max(c0 - approx[i], 0.0):
+
+        def _start(i, mu0=mu0, drops=drops, adds=adds):
+            return mu0 if i < len(drops) else _zero_margin_start(table, adds[i - len(drops)], mu0)
+
+        for pos, i in enumerate(order):
+            if best is not None and _beyond(approx[i], best_val, c0):
                 break
             label, m = cands[i]
-            start = mu0 if i < len(drops) else _zero_margin_start(table, adds[i - len(drops)], mu0)
-            # R's glm tolerance (1e-8) for candidates, as step() fits them; the parent's cells near 0 kept
-            # near 0 (floor 1e-300: lifted to 1e-10 the first Newton step throws them far off)
-            f = fit(table, m, mu_start=start, check=False, tol=1e-8, floor=1e-300)
+            f = helper.result(i) if helper is not None and i in helper.pending else None
+            if f is None:
+                # the next in the order, fitted beside this one, unless already beyond reach (best_val only falls)
+                if helper is not None and pos + 1 < len(order) and not (
+                        best is not None and _beyond(approx[order[pos + 1]], best_val, c0)):
+                    j = order[pos + 1]
+                    helper.submit(j, cands[j][1], _start(j))
+                # R's glm tolerance (1e-8) for candidates, as step() fits them; the parent's cells near 0 kept
+                # near 0 (floor 1e-300: lifted to 1e-10 the first Newton step throws them far off)
+                f = fit(table, m, mu_start=_start(i), check=False, tol=1e-8, floor=1e-300)
             v = _crit(f)
             # the first minimum in R's candidate order wins ties
             if v < best_val or (best is not None and v == best_val and i < best_i):
                 best_val, best_i, best = v, i, (label, f)
+        if helper is not None:
+            helper.drop()
         if best is None or best_val >= c0 - 1e-7:
             break
         out.append(best)
         cur = best[1]
     return out
+
+
+def _beyond(approx: float, best_val: float, c0: float) -> bool:
+    """Whether a candidate approximated at `approx` cannot come near the best exact value `best_val` (current
+    model's `c0`): the margin of :func:`step` (2 + a quarter of the approximated improvement)."""
+    return approx > best_val + 2.0 + 0.25 * max(c0 - approx, 0.0)
 
 
 def _zero_margin_start(table: CompleteTable, term: Term, mu0: np.ndarray) -> np.ndarray:
@@ -288,13 +311,18 @@ def cruyff_search(
     fits = [f0]
     cur = f0
     lower = None  # phase 1 may drop any interaction; later phases only add (lower = previous model)
-    for phase, k in (("bic", np.log(n)), ("aic", 2.0), ("k=1", 1.0)):
-        for label, f in step(table, cur, k, max_order=max_order, lower=lower, exact=exact):
-            f = _final(table, f)
-            rows.append(_row(phase, label, f, cur))
-            fits.append(f)
-            cur = f
-        lower = cur.model
+    helper = start_helper(table, fit_model)  # None unless the second core is free and the fits are large
+    try:
+        for phase, k in (("bic", np.log(n)), ("aic", 2.0), ("k=1", 1.0)):
+            for label, f in step(table, cur, k, max_order=max_order, lower=lower, exact=exact, helper=helper):
+                f = _final(table, f)
+                rows.append(_row(phase, label, f, cur))
+                fits.append(f)
+                cur = f
+            lower = cur.model
+    finally:
+        if helper is not None:
+            helper.close()
     path = pd.DataFrame(rows)
     i = _choose(fits, lambda f: getattr(f, criterion), allow_unidentified)
     warnings = []
