@@ -371,6 +371,16 @@ def test_html_from_the_data_is_escaped(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "B&lt;i&gt;" in page
 
 
+def test_strata_folder_is_named_as_such(tmp_path):
+    # tester 9, F9: a strata run's folder is not "no darkfigure results"
+    (tmp_path / "strata.json").write_text("{}")
+    (tmp_path / "totals.csv").write_text("stratum,nhat\n")
+    with pytest.raises(RunFolderError, match="darkfigure strata") as e:
+        build_report(tmp_path)
+    assert "totals.csv" in str(e.value) and "no darkfigure results" not in str(e.value)
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_folder_without_results_is_a_clear_error(tmp_path):
     (tmp_path / "notes.txt").write_text("nothing here")
     with pytest.raises(RunFolderError, match="no darkfigure results") as e:

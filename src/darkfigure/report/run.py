@@ -186,6 +186,12 @@ def load_run(run_dir: str | Path) -> Run:
         if (folder / "histories.csv").is_file() and (folder / "truth.csv").is_file():
             hint = (f"This looks like the output of `darkfigure simulate` (histories.csv, truth.csv): estimate from "
                     f"it with `darkfigure estimate {folder / 'histories.csv'} --out DIR --report`")
+        elif (folder / "strata.json").is_file() or (folder / "totals.csv").is_file():
+            # a strata run: its tables are the results; say so rather than "no results" (tester 9, F9)
+            raise RunFolderError(
+                f"{str(folder)!r} holds a `darkfigure strata` run: `report` does not cover strata runs yet. Its "
+                "results are strata.csv (one row per stratum), totals.csv (sums over strata with intervals) and "
+                "strata.json (settings, warnings); to report one stratum, run `darkfigure estimate` on its histories")
         raise RunFolderError(f"no darkfigure results in {str(folder)!r}: expected {expected}. {hint}")
     run = Run(folder)
     run.result = _read_json(run, "result.json", required=True)
