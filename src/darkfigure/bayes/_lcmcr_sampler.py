@@ -467,7 +467,15 @@ def _chain_kernel(
 def warm_up() -> None:
     """Compile the sampler, or load it from numba's cache, in this process (a 4-iteration run on a
     2-list table). Call it before forking worker processes so that they inherit the compiled code
-    instead of each loading it (~0.3 s of CPU per process)."""
+    instead of each loading it (~0.3 s of CPU per process). Once done, later calls return at once (a
+    stratum's chain calls it too, and forked workers inherit the flag with the code)."""
+    if _WARM:
+        return
     cells = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
     _run_chain(cells, np.array([5, 5, 2], dtype=np.int64), 2, 0.25, 0.25, 0, 0, 4, 1, -1,
                _rng_state(np.random.SeedSequence(0)))
+    _WARM.append(True)
+
+
+#: non-empty once :func:`warm_up` ran in this process
+_WARM: list = []
