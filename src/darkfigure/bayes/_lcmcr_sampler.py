@@ -244,17 +244,21 @@ def _chain_kernel(
                     pref[j + 1, k] = pref[j, k] * tab[j, x, k]
             # the most probable class first (the first of equal ones), then the class order (which the
             # stick-breaking prior keeps roughly decreasing): a full sort per pattern cost more than it saved
-            tot_p = 0.0
-            best = 0
+            # from the last class down: the suffix sums S_k = sum_{l>=k} p_l for the categorical draws below come
+            # with the same pass (summed from the smallest classes, no cancellation), and `best` is the first of
+            # equal largest ones (>=, going down)
+            acc = 0.0
+            best = K - 1
             pb = -1.0
-            for k in range(K):
+            for k in range(K - 1, -1, -1):
                 v = pref[J, k]
                 prob[k] = v
-                tot_p += v
-                gt = v > pb  # branch-free (select): which class is largest is not predictable
-                pb = v if gt else pb
-                best = k if gt else best
-            if not tot_p > 1e-280:  # underflow: redo on the log scale
+                acc += v
+                suffix[k] = acc
+                ge = v >= pb  # branch-free (select): which class is largest is not predictable
+                pb = v if ge else pb
+                best = k if ge else best
+            if not acc > 1e-280:  # underflow: redo on the log scale
                 mx = -np.inf
                 for k in range(K):
                     lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
@@ -269,15 +273,15 @@ def _chain_kernel(
                 for k in range(1, K):
                     if prob[k] > prob[best]:
                         best = k
+                acc = 0.0
+                for k in range(K - 1, -1, -1):
+                    acc += prob[k]
+                    suffix[k] = acc
             c = freq[m]
             if c <= _SMALL:
                 # few persons: one categorical draw each, in the class order (no binomials, so no ordering)
-                acc = 0.0
-                suffix[K] = 0.0
-                for k in range(K - 1, -1, -1):
+                for k in range(K):
                     outk[k] = 0
-                    acc += prob[k]
-                    suffix[k] = acc
                 for _ in range(c):
                     u, st = _uniform_r(st)
                     w = acc * (1.0 - u)
