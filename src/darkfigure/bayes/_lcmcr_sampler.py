@@ -50,6 +50,14 @@ def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - 
         out[i] = 0
         acc += p[order[i]]
         suffix[i] = acc
+    return _multinomial_suffix_r(st, n, p, order, suffix, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _multinomial_suffix_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """:func:`_multinomial_ordered_r` once its suffix sums ``suffix[i] = sum_{l>=i} p[order[l]]`` are in `suffix`
+    and `out` is zero (the sampler has them at hand when a pattern's largest class is the first)."""
+    K = p.shape[0]
     remaining = n
     for i in range(K - 1):
         if remaining == 0:
@@ -289,6 +297,12 @@ def _chain_kernel(
                     for q in range(1, K):
                         t += suffix[q] >= w
                     outk[t] += 1
+            elif best == 0:
+                # the class order is the order the binomials take: its suffix sums are those of the pass above
+                for k in range(K):
+                    order[k] = k
+                    outk[k] = 0
+                st = _multinomial_suffix_r(st, c, prob, order, suffix, outk)
             else:
                 order[0] = best
                 i2 = 1
