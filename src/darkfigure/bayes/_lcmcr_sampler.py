@@ -287,16 +287,18 @@ def _chain_kernel(
                     suffix[k] = acc
             c = freq[m]
             if c <= _SMALL:
-                # few persons: one categorical draw each, in the class order (no binomials, so no ordering)
-                for k in range(K):
-                    outk[k] = 0
+                # few persons: one categorical draw each, in the class order (no binomials, so no ordering), each
+                # added to the totals at once (a few scalar increments instead of whole rows of counts)
                 for _ in range(c):
                     u, st = _uniform_r(st)
                     w = acc * (1.0 - u)
                     t = 0
                     for q in range(1, K):
                         t += suffix[q] >= w
-                    outk[t] += 1
+                    tot[t] += 1
+                    for c2 in range(on_ptr[m], on_ptr[m + 1]):
+                        ones[on_idx[c2], t] += 1
+                continue
             elif best == 0:
                 # the class order is the order the binomials take: its suffix sums are those of the pass above
                 for k in range(K):
