@@ -10,7 +10,8 @@ Setting: simulated strata (:func:`darkfigure.strata.simulate_strata`, 4 lists, s
   10,000 samples thinned by 500 = 5 million iterations per stratum, are far too long to time here).
 
 Each is timed with 1 and 2 worker processes; R (one process, as verdata) and darkfigure alternate,
-medians of `repeat` runs; the load average is printed before each run (the machine is shared).
+medians of `repeat` runs; the load average is printed before each run (the machine is shared), and the CPU
+time of the 1-worker runs (all in this process) per stratum beside.
 R and LCMCR are needed for the comparison (R_LIBS=/root/Rpeers); without them it is skipped.
 Run: nice -n 10 python benchmarks/bench_strata.py [repeat] [strata] [methods, e.g. lcmcr]
 """
@@ -104,7 +105,7 @@ def main(repeat: int = 3, strata: int = 40, methods: str = "loglinear,lcmcr") ->
         script = d / "strata.R"
         script.write_text(R_SCRIPT)
         env = {**os.environ, "R_LIBS": os.environ.get("R_LIBS", "/root/Rpeers")}
-        r_times, df1, df2 = [], [], []
+        r_times, df1, df2, cpu1 = [], [], [], []
         for _ in range(repeat):
             print(f"  [R] {_load()}")
             out = subprocess.run(["Rscript", str(script), str(d / "tables"), str(LCMCR["K"]), str(LCMCR["burnin"]),
@@ -114,14 +115,18 @@ def main(repeat: int = 3, strata: int = 40, methods: str = "loglinear,lcmcr") ->
             r_times.append(float(line.split("seconds=")[1]))
             for jobs, acc in ((1, df1), (2, df2)):
                 print(f"  [darkfigure, {jobs} worker(s)] {_load()}")
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 estimate_strata(sim.persons, by="region,period", method="lcmcr", n_jobs=jobs, seed=1, **LCMCR)
                 acc.append(time.perf_counter() - t0)
+                if jobs == 1:  # one worker runs in this process: its CPU time is the whole run's
+                    cpu1.append(time.process_time() - c0)
         rm, m1, m2 = statistics.median(r_times), statistics.median(df1), statistics.median(df2)
         print(f"LCMCR per stratum (K={LCMCR['K']}, burn-in {LCMCR['burnin']}, {LCMCR['samples']} draws x "
               f"{LCMCR['thinning']}, 1 chain): R {rm / S * 1000:.0f} ms (sampler time only, R start-up excluded); "
               f"darkfigure {m1 / S * 1000:.0f} ms with 1 worker ({rm / m1:.1f}x), {m2 / S * 1000:.0f} ms with 2 "
               f"({rm / m2:.1f}x; whole run: splitting, hashing, combining included)")
+        print(f"  darkfigure, 1 worker: {statistics.median(cpu1) / S * 1000:.0f} ms CPU per stratum (whole run, "
+              "in this process; less sensitive to the load than the wall time)")
         print(f"  R runs {', '.join(f'{t:.1f}' for t in r_times)} s; darkfigure 1 worker "
               f"{', '.join(f'{t:.1f}' for t in df1)} s, 2 workers {', '.join(f'{t:.1f}' for t in df2)} s")
 

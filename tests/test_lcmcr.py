@@ -540,3 +540,32 @@ def test_ctrl_c_stops_a_long_chain_within_a_block():
         timer.cancel()
     timer.join()
     assert threading.active_count() <= before  # no chain left running in a worker thread
+
+
+def test_patterns_as_arrays_give_the_draws_of_the_front_door():
+    """lcmcr_patterns (a stratum's table as arrays, no data frame) gives lcmcr's draws on the same table and seed;
+    rows repeated after a list was dropped are summed by the strata's _lcmcr_patterns into the distinct patterns
+    and counts of the data-frame path; bad shapes are named."""
+    from darkfigure.bayes.lcmcr import lcmcr_patterns
+    from darkfigure.strata.units import _lcmcr_patterns
+
+    h = load_r("Western")
+    t = h.table
+    cells = t[list(h.lists)].to_numpy(dtype=np.int8)
+    freq = t["count"].to_numpy(dtype=np.int64)
+    a = lcmcr(h, seed=11, **SHORT)
+    b = lcmcr_patterns(cells, freq, tuple(h.lists), seed=11, **SHORT)
+    np.testing.assert_array_equal(a.draws, b.draws)
+    assert b.lists == a.lists and b.n_observed == a.n_observed
+    # the last list dropped: repeated rows summed, lexicographic order, as the data-frame collapse
+    sub = cells[:, :-1]
+    keep = sub.any(axis=1)
+    pc, pf = _lcmcr_patterns(sub[keep], freq[keep])
+    g = pd.DataFrame(sub[keep], columns=list(h.lists[:-1])).assign(count=freq[keep])
+    g = g.groupby(list(h.lists[:-1]), as_index=False, sort=True)["count"].sum()
+    np.testing.assert_array_equal(pc, g[list(h.lists[:-1])].to_numpy())
+    np.testing.assert_array_equal(pf, g["count"].to_numpy())
+    with pytest.raises(ValueError, match="cells must have shape"):
+        lcmcr_patterns(cells[:, :2], freq, tuple(h.lists), **SHORT)
+    with pytest.raises(ValueError, match="counts must be"):
+        lcmcr_patterns(cells, -freq, tuple(h.lists), **SHORT)

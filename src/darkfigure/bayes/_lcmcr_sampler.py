@@ -50,6 +50,14 @@ def _multinomial_ordered_r(st, n, p, order, suffix, out):  # pragma: no cover - 
         out[i] = 0
         acc += p[order[i]]
         suffix[i] = acc
+    return _multinomial_suffix_r(st, n, p, order, suffix, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _multinomial_suffix_r(st, n, p, order, suffix, out):  # pragma: no cover - compiled
+    """:func:`_multinomial_ordered_r` once its suffix sums ``suffix[i] = sum_{l>=i} p[order[l]]`` are in `suffix`
+    and `out` is zero (the sampler has them at hand when a pattern's largest class is the first)."""
+    K = p.shape[0]
     remaining = n
     for i in range(K - 1):
         if remaining == 0:
@@ -244,17 +252,21 @@ def _chain_kernel(
                     pref[j + 1, k] = pref[j, k] * tab[j, x, k]
             # the most probable class first (the first of equal ones), then the class order (which the
             # stick-breaking prior keeps roughly decreasing): a full sort per pattern cost more than it saved
-            tot_p = 0.0
-            best = 0
+            # from the last class down: the suffix sums S_k = sum_{l>=k} p_l for the categorical draws below come
+            # with the same pass (summed from the smallest classes, no cancellation), and `best` is the first of
+            # equal largest ones (>=, going down)
+            acc = 0.0
+            best = K - 1
             pb = -1.0
-            for k in range(K):
+            for k in range(K - 1, -1, -1):
                 v = pref[J, k]
                 prob[k] = v
-                tot_p += v
-                gt = v > pb  # branch-free (select): which class is largest is not predictable
-                pb = v if gt else pb
-                best = k if gt else best
-            if not tot_p > 1e-280:  # underflow: redo on the log scale
+                acc += v
+                suffix[k] = acc
+                ge = v >= pb  # branch-free (select): which class is largest is not predictable
+                pb = v if ge else pb
+                best = k if ge else best
+            if not acc > 1e-280:  # underflow: redo on the log scale
                 mx = -np.inf
                 for k in range(K):
                     lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
@@ -269,22 +281,30 @@ def _chain_kernel(
                 for k in range(1, K):
                     if prob[k] > prob[best]:
                         best = k
-            c = freq[m]
-            if c <= _SMALL:
-                # few persons: one categorical draw each, in the class order (no binomials, so no ordering)
                 acc = 0.0
-                suffix[K] = 0.0
                 for k in range(K - 1, -1, -1):
-                    outk[k] = 0
                     acc += prob[k]
                     suffix[k] = acc
+            c = freq[m]
+            if c <= _SMALL:
+                # few persons: one categorical draw each, in the class order (no binomials, so no ordering), each
+                # added to the totals at once (a few scalar increments instead of whole rows of counts)
                 for _ in range(c):
                     u, st = _uniform_r(st)
                     w = acc * (1.0 - u)
                     t = 0
                     for q in range(1, K):
                         t += suffix[q] >= w
-                    outk[t] += 1
+                    tot[t] += 1
+                    for c2 in range(on_ptr[m], on_ptr[m + 1]):
+                        ones[on_idx[c2], t] += 1
+                continue
+            elif best == 0:
+                # the class order is the order the binomials take: its suffix sums are those of the pass above
+                for k in range(K):
+                    order[k] = k
+                    outk[k] = 0
+                st = _multinomial_suffix_r(st, c, prob, order, suffix, outk)
             else:
                 order[0] = best
                 i2 = 1
@@ -467,7 +487,15 @@ def _chain_kernel(
 def warm_up() -> None:
     """Compile the sampler, or load it from numba's cache, in this process (a 4-iteration run on a
     2-list table). Call it before forking worker processes so that they inherit the compiled code
-    instead of each loading it (~0.3 s of CPU per process)."""
+    instead of each loading it (~0.3 s of CPU per process). Once done, later calls return at once (a
+    stratum's chain calls it too, and forked workers inherit the flag with the code)."""
+    if _WARM:
+        return
     cells = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.int8)
     _run_chain(cells, np.array([5, 5, 2], dtype=np.int64), 2, 0.25, 0.25, 0, 0, 4, 1, -1,
                _rng_state(np.random.SeedSequence(0)))
+    _WARM.append(True)
+
+
+#: non-empty once :func:`warm_up` ran in this process
+_WARM: list = []

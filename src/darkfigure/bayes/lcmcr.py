@@ -108,7 +108,7 @@ from ._random import (  # noqa: F401 - re-exported (tests draw from lcmcr._binom
 )
 from .diagnostics import ess_bulk, rhat
 
-__all__ = ["LCMCRResult", "lcmcr", "rhat", "ess_bulk", "warm_up"]
+__all__ = ["LCMCRResult", "lcmcr", "lcmcr_patterns", "rhat", "ess_bulk", "warm_up"]
 
 #: Warm-up iterations before the burn-in, with alpha held at 0.3 / K (as the R package).
 WARMUP = 500
@@ -307,6 +307,75 @@ def lcmcr(
     t0 = time.perf_counter()
     if not isinstance(histories, CaptureHistories):
         raise TypeError(f"histories must be a CaptureHistories, got {type(histories).__name__}")
+    warns: list[str] = []
+    if histories.covariates:
+        warns.append(
+            f"covariates {', '.join(histories.covariates)} summed over: LCMCR uses the list table only"
+        )
+        histories = histories.collapse()
+    t = histories.table
+    return lcmcr_patterns(t[list(histories.lists)].to_numpy(dtype=np.int8), t["count"].to_numpy(dtype=np.int64),
+                          tuple(histories.lists), K, a_alpha, b_alpha, burnin, samples, thinning, chains, seed,
+                          level=level, n_jobs=n_jobs, n_max_factor=n_max_factor, _warnings=warns, _t0=t0)
+
+
+def lcmcr_patterns(
+    cells: np.ndarray,
+    counts: np.ndarray,
+    lists: tuple[str, ...],
+    K: int = 10,
+    a_alpha: float = 0.25,
+    b_alpha: float = 0.25,
+    burnin: int = 10000,
+    samples: int = 1000,
+    thinning: int = 100,
+    chains: int = 4,
+    seed=None,
+    *,
+    level: float = 0.95,
+    n_jobs: int | None = None,
+    n_max_factor: float | None = None,
+    _warnings: list[str] | None = None,
+    _t0: float | None = None,
+) -> LCMCRResult:
+    """:func:`lcmcr` on a list table given as arrays (no :class:`CaptureHistories`, no data frame).
+
+    Parameters
+    ----------
+    cells : array_like of 0/1, shape (P, J)
+        Observed capture patterns (1 = on the list). Rows need not be distinct (the sampler then
+        visits a pattern once per row: the same posterior, other draws than with the rows summed).
+    counts : array_like of int, shape (P,)
+        Persons per pattern; rows with 0 are left out.
+    lists : tuple of str, length J
+        The list names (kept in the result).
+    K, a_alpha, b_alpha, burnin, samples, thinning, chains, seed, level, n_jobs, n_max_factor
+        As :func:`lcmcr`.
+
+    Returns
+    -------
+    LCMCRResult
+        As :func:`lcmcr`; the same draws as :func:`lcmcr` on the same table and seed.
+
+    Raises
+    ------
+    ValueError
+        `cells` not of shape (P, J) with J = len(lists), `counts` not of shape (P,) or negative,
+        nobody observed, or a setting out of range (as :func:`lcmcr`).
+
+    Notes
+    -----
+    Manrique-Vallier (2016); the model and the sampler steps are in this module's docstring. Used by
+    :func:`darkfigure.strata.units.run_unit`, where a stratum's table is already a pair of arrays.
+    """
+    t0 = time.perf_counter() if _t0 is None else _t0
+    cells = np.asarray(cells, dtype=np.int8)
+    counts = np.asarray(counts, dtype=np.int64)
+    if cells.ndim != 2 or cells.shape[1] != len(lists):
+        raise ValueError(f"cells must have shape (patterns, {len(lists)} lists), got {cells.shape}")
+    if counts.shape != (cells.shape[0],) or (counts < 0).any():
+        raise ValueError(f"counts must be {cells.shape[0]} non-negative whole numbers (one per pattern), "
+                         f"got shape {counts.shape}")
     K = _positive_int("K", K, 1)
     burnin = _positive_int("burnin", burnin, 0)
     samples = _positive_int("samples", samples, 4)
@@ -323,18 +392,20 @@ def lcmcr(
         n_max_factor = _positive_float("n_max_factor", n_max_factor)
         if n_max_factor <= 1:
             raise ValueError(f"n_max_factor must be above 1 (N <= n_max_factor * n), got {n_max_factor!r}")
+    return _lcmcr_table(cells, counts, tuple(lists), K, a_alpha, b_alpha, burnin, samples, thinning, chains, seed,
+                        level, n_jobs, n_max_factor, list(_warnings or []), t0)
 
-    warns: list[str] = []
-    if histories.covariates:
-        warns.append(
-            f"covariates {', '.join(histories.covariates)} summed over: LCMCR uses the list table only"
-        )
-        histories = histories.collapse()
-    t = histories.table
-    cells = np.ascontiguousarray(t[list(histories.lists)].to_numpy(dtype=np.int8))
-    freq = np.ascontiguousarray(t["count"].to_numpy(dtype=np.int64))
+
+def _lcmcr_table(cells, freq, lists, K, a_alpha, b_alpha, burnin, samples, thinning, chains, seed, level, n_jobs,
+                 n_max_factor, warns, t0) -> LCMCRResult:
+    """:func:`lcmcr` on its table as arrays, the arguments checked: `cells` (P, J) capture patterns (0/1),
+    `freq` (P,) persons per pattern (rows with 0 are dropped; the patterns need not be distinct), `lists` the J
+    names, `warns` the warnings so far, `t0` the call's start (``time.perf_counter()``). Strata call it directly
+    (:func:`darkfigure.strata.units.run_unit`): a stratum's table costs no data frame."""
+    cells = np.asarray(cells, dtype=np.int8)
+    freq = np.asarray(freq, dtype=np.int64)
     keep = freq > 0
-    cells, freq = cells[keep], freq[keep]
+    cells, freq = np.ascontiguousarray(cells[keep]), np.ascontiguousarray(freq[keep])
     n = int(freq.sum())
     if n <= 0:
         raise ValueError("nobody was observed: the table has no positive count")
@@ -425,7 +496,7 @@ def lcmcr(
     }
     return LCMCRResult(
         n_observed=n,
-        lists=tuple(histories.lists),
+        lists=tuple(lists),
         draws=draws,
         alpha_draws=alpha,
         occupied_draws=occupied,

@@ -210,8 +210,9 @@ def run_unit(u: Unit) -> dict:
     idx = [list(u.lists).index(a) for a in used]
     sub = cells[:, idx]
     keep = sub.any(axis=1)
-    h = _histories(used, sub[keep], counts[keep])
-    h = _collapse_rows(h)
+    if u.method != "lcmcr":  # LCMCR takes the arrays (_lcmcr_patterns): no data frame per stratum
+        h = _histories(used, sub[keep], counts[keep])
+        h = _collapse_rows(h)
     level = float(s.get("level", 0.95))
     try:
         if u.method == "loglinear" and s.get("ci", "parametric") == "parametric":
@@ -240,15 +241,16 @@ def run_unit(u: Unit) -> dict:
             if e.search is not None or e.averaged is not None:
                 warns.append(f"model: {e.fit.model.label()}")
         elif u.method == "lcmcr":
-            from ..bayes.lcmcr import lcmcr
+            from ..bayes.lcmcr import lcmcr_patterns
 
             K = s.get("K")
             if K is None:  # as verdata: at most 2^J - 1 classes, and 15
                 K = min(2 ** len(used) - 1, 15)
-            r = lcmcr(h, K=int(K), a_alpha=float(s.get("a_alpha", 0.25)), b_alpha=float(s.get("b_alpha", 0.25)),
-                      burnin=int(s.get("burnin", 10000)), samples=int(s.get("samples", 1000)),
-                      thinning=int(s.get("thinning", 100)), chains=int(s.get("chains", 2)), seed=u.seed,
-                      level=level, n_jobs=1)
+            pc, pf = _lcmcr_patterns(sub[keep], counts[keep])
+            r = lcmcr_patterns(pc, pf, tuple(used), K=int(K), a_alpha=float(s.get("a_alpha", 0.25)),
+                               b_alpha=float(s.get("b_alpha", 0.25)), burnin=int(s.get("burnin", 10000)),
+                               samples=int(s.get("samples", 1000)), thinning=int(s.get("thinning", 100)),
+                               chains=int(s.get("chains", 2)), seed=u.seed, level=level, n_jobs=1)
             if any("diverged" in w for w in r.warnings):
                 out["reason"] = "the LCMCR chains diverged (N ran away): the data do not bound N in this stratum"
                 out["seconds"] = time.perf_counter() - t0
@@ -348,6 +350,15 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
     boot = parametric_bootstrap(fit, reps=int(s.get("reps", 1000)), seed=seed, level=level, groups=[()], n_jobs=1,
                                 progress=False)
     return float(fit.nhat), np.asarray(boot.replicates[:, 0], dtype=float), warns
+
+
+def _lcmcr_patterns(cells: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct capture patterns (P', k) and their summed counts (P',) of `cells` (P, k) and `counts` (P,), in
+    lexicographic order, as :func:`_collapse_rows` sums them (rows repeat once lists were dropped)."""
+    if len(cells) == 0:
+        return cells, counts
+    uniq, inv = np.unique(cells, axis=0, return_inverse=True)
+    return uniq, np.bincount(inv.ravel(), weights=counts, minlength=len(uniq)).astype(np.int64)
 
 
 def _collapse_rows(h):
