@@ -214,7 +214,7 @@ class StrataResult:
             if np.isfinite(t.get("upper_bounded", np.nan)):
                 ci += (f"; over the strata with bounded intervals N̂ = {t['nhat_bounded']:,.0f}, "
                        f"{t['lower_bounded']:,.0f} – {t['upper_bounded']:,.0f}, {t['strata_unbounded']:,} "
-                       f"stratum/strata left out")
+                       f"{'stratum' if t['strata_unbounded'] == 1 else 'strata'} left out")
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
                 f"estimated N̂ = {t['nhat']:,.0f} ({ci}); {c['computed']:,} unit(s) computed, "
                 f"{c['from_cache']:,} from the cache"
