@@ -180,3 +180,24 @@ def test_no_unbounded_replicate_no_change():
     assert tot["strata_unbounded"].eq(0).all() and tot[["nhat_bounded", "lower_bounded", "upper_bounded"]].isna().all().all()
     assert not r.unbounded_totals and not any("finite" in w for w in r.warnings)
     assert r.to_dict()["unbounded_totals"] == [] and r.to_dict()["unbounded_strata"] == []
+
+
+def test_replicates_of_the_data_with_unbounded_draws(tmp_path):
+    """Multiple imputations: a stratum with infinite draws is combined by pooled draws (Rubin's rules need a finite
+    within variance), its upper end unbounded when they reach the tail; strata without them keep Rubin's rules."""
+    from darkfigure.strata import impute_replicates
+
+    sim = simulate_strata(4, 3, lists=3, size=(20, 300), capture=(0.08, 0.3), seed=4)
+    data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=3, seed=5)
+    for i, f in enumerate(reps):
+        f.to_csv(tmp_path / f"imp{i}.csv", index=False)
+    r = estimate_strata(data, by="region,period", replicates=tmp_path, reps=100, search="none", seed=4, n_jobs=1)
+    t = r.table[r.table["status"] == "estimated"]
+    unb = t[np.isinf(t["upper"])]
+    assert len(unb) >= 1 and unb["draws_unbounded"].gt(0.025 * 300).all()
+    assert unb["warnings"].str.contains("over the 3 replicates of the data", regex=False).all()
+    assert unb["var_share_replicates"].isna().all()  # undefined: the within variance is infinite
+    fin = t[t["draws_unbounded"].eq(0)]
+    assert len(fin) >= 1 and fin["var_share_replicates"].notna().all() and np.isfinite(fin["upper"]).all()
+    tot = r.totals.iloc[0]
+    assert math.isinf(tot["upper"]) and tot["lower_bounded"] <= tot["nhat_bounded"] <= tot["upper_bounded"] < math.inf

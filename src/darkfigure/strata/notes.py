@@ -122,7 +122,8 @@ def unbounded_total_warnings(unbounded: list[dict], level: float, *, shown: int 
         left = u["left_out"]
         own = sum(x["interval_unbounded"] for x in left)
         why = (f"{own:,} estimated {'stratum has' if own == 1 else 'strata have'} so many bootstrap replicates "
-               "without a finite N̂ that their own upper limits are unbounded" if own else
+               f"without a finite N̂ that {'its own upper limit is' if own == 1 else 'their own upper limits are'} "
+               "unbounded" if own else
                "bootstrap replicates without a finite N̂ in several strata add up")
         if u["strata_bounded"] and np.isfinite(u["upper_bounded"]):
             sub = (f"over the {u['strata_bounded']:,} strata with bounded intervals the total is N̂ = "
