@@ -16,7 +16,11 @@ replicates, on worker processes or Spark, with a content-keyed cache:
    mixture of the replicates' posteriors, whose variance is the law of total variance).
 4. Totals over strata (overall, and by each ``by`` column) add, replicate by replicate, draw b
    of every estimable stratum (the strata are independent, so the sum of draws is a draw of the
-   sum) and the point estimates, then combine replicates as in 3 — never by adding limits.
+   sum) and the point estimates, then combine replicates as in 3 — never by adding limits. A bootstrap
+   replicate without a finite N̂ is +inf (never redrawn), so it makes that draw of every total it enters
+   infinite; a total left without a finite upper end is given with the total over the strata with
+   bounded intervals beside it (:func:`~darkfigure.strata.combining.bounded_subtotal`), the strata left
+   out named with their observed counts.
 
 The share of the variance due to the replicates is ``(1 + 1/M) B / T`` with ``B`` the
 between-replicate variance of the point estimates, ``W`` the mean within-replicate variance of
