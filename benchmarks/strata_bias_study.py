@@ -70,7 +70,7 @@ def run(setting: str, populations: int, reps: int, seed0: int = 20261205, search
     "auto" (darkfigure's default), "pooled" (one model across strata) or "cruyff" (Cruyff's search per stratum
     with the model-averaged interval, what "auto" did before "pooled" existed). Population p has seed seed0 + p.
     """
-    out = {m: {"cover": [], "rel": [], "width": []} for m in ("correct", "report")}
+    out = {m: {"cover": [], "rel": [], "width": [], "unbounded": 0} for m in ("correct", "report")}
     models: dict[str, int] = {}
     t0 = time.perf_counter()
     for p in range(populations):
@@ -88,12 +88,14 @@ def run(setting: str, populations: int, reps: int, seed0: int = 20261205, search
             out[m]["cover"].append(tot["lower"] <= truth <= tot["upper"])
             out[m]["rel"].append(tot["nhat"] / truth - 1)
             out[m]["width"].append((tot["upper"] - tot["lower"]) / truth)
+            # bootstrap replicates without a finite N̂ count as inf: a total can have no finite upper end (inf width)
+            out[m]["unbounded"] += int(not np.isfinite(tot["upper"]))
         cache.cleanup()
     res = {"setting": setting, "search": search, "populations": populations, "seconds": time.perf_counter() - t0,
            "models": models}
     for m, v in out.items():
         res[m] = {"coverage": float(np.mean(v["cover"])), "mean_rel_bias": float(np.mean(v["rel"])),
-                  "median_rel_width": float(np.median(v["width"]))}
+                  "median_rel_width": float(np.median(v["width"])), "unbounded": v["unbounded"]}
     return res
 
 
@@ -115,7 +117,8 @@ def main() -> None:
         for m in ("correct", "report"):
             v = r[m]
             print(f"   {m:8s} coverage {v['coverage']:.2f}  bias {100 * v['mean_rel_bias']:+.2f}%  "
-                  f"median width {100 * v['median_rel_width']:.1f}%", flush=True)
+                  f"median width {100 * v['median_rel_width']:.1f}%  no finite upper end in {v['unbounded']}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -136,6 +136,7 @@ def strata(
                   _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), share,
                   f"{r['strata_left_out']:,}")
     console.print(t)
+    _print_unbounded(res)
     ms = res.settings.get("model_search")
     if ms:  # one model chosen across strata: say which, and why (auto's rule)
         models = " / ".join(dict.fromkeys(str(m) for m in ms["models"] if m)) or "none (no stratum to fit)"
@@ -167,3 +168,32 @@ def strata(
         console.print("Wrote " + ", ".join(str(f) for f in files))
     if not c["estimated"]:
         raise typer.Exit(code=3)  # as estimate: the data cannot identify N (here: in any stratum)
+
+
+def _print_unbounded(res) -> None:
+    """Totals with no finite upper limit (``∞`` in the table): what to publish, and the total over the bounded strata.
+
+    Bootstrap replicates without a finite N̂ count as N̂* = ∞ in each stratum and in every sum of draws; a total
+    they leave unbounded above is shown as "at least L", with the total over the strata with bounded intervals
+    beside it (totals.csv: ``nhat_bounded``, ``lower_bounded``, ``upper_bounded``). The run's warnings name the
+    strata left out.
+    """
+    t = res.totals
+    if "upper_bounded" not in t.columns:
+        return
+    lev = res.settings["level"]
+    import math
+
+    rows = t[t["upper"].astype(float).eq(math.inf) & t["strata"].gt(0)]
+    for _, r in rows.head(10).iterrows():
+        what = "total" if r["group"] == "total" else f"{r['group']}={r['level']}"
+        line = f"{what}: no finite upper limit ({lev:.0%}); publish at least {_fmt(r['lower'])} (N̂ {_fmt(r['nhat'])})"
+        if math.isfinite(float(r["upper_bounded"])):
+            line += (f"; over its strata with bounded intervals N̂ {_fmt(r['nhat_bounded'])} "
+                     f"({_fmt(r['lower_bounded'])} – {_fmt(r['upper_bounded'])}), leaving out "
+                     f"{int(r['strata_unbounded']):,} {'stratum' if int(r['strata_unbounded']) == 1 else 'strata'} "
+                     f"with {_fmt(r['observed_unbounded'])} observed")
+        console.print(f"[yellow]{escape(line)}[/yellow]")
+    if len(rows) > 10:
+        console.print(f"… and {len(rows) - 10:,} more totals with no finite upper limit (totals.csv: upper = inf, "
+                      "nhat_bounded, lower_bounded, upper_bounded)")

@@ -30,8 +30,9 @@ __all__ = ["ResultCache", "MemoryCache", "unit_key", "MARKER"]
 MARKER = ".darkfigure-strata-cache"
 
 
-#: bumped when a unit's result gains or changes a field (2: ``bias``), so older results are recomputed
-_FORMAT = 2
+#: bumped when a unit's result gains or changes a field (2: ``bias``; 3: bootstrap replicates without a finite N̂ are
+#: +inf in ``draws``, no longer redrawn from the others), so older results are recomputed
+_FORMAT = 3
 
 
 def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings: dict, seed: int,

@@ -16,7 +16,11 @@ replicates, on worker processes or Spark, with a content-keyed cache:
    mixture of the replicates' posteriors, whose variance is the law of total variance).
 4. Totals over strata (overall, and by each ``by`` column) add, replicate by replicate, draw b
    of every estimable stratum (the strata are independent, so the sum of draws is a draw of the
-   sum) and the point estimates, then combine replicates as in 3 — never by adding limits.
+   sum) and the point estimates, then combine replicates as in 3 — never by adding limits. A bootstrap
+   replicate without a finite N̂ is +inf (never redrawn), so it makes that draw of every total it enters
+   infinite; a total left without a finite upper end is given with the total over the strata with
+   bounded intervals beside it (:func:`~darkfigure.strata.combining.bounded_subtotal`), the strata left
+   out named with their observed counts.
 
 The share of the variance due to the replicates is ``(1 + 1/M) B / T`` with ``B`` the
 between-replicate variance of the point estimates, ``W`` the mean within-replicate variance of
@@ -35,9 +39,9 @@ import pandas as pd
 from .. import __version__
 from ..errors import DataError
 from .cache import MemoryCache, ResultCache, unit_key
-from .combining import COMBINE, combine
+from .combining import COMBINE, bounded_subtotal, combine, unbounded_stratum_note
 from .engines import ENGINES, Progress, run_local, run_spark
-from .notes import _STRATUM_WARNING_KINDS, _interval_note, stratum_warning_summary  # noqa: F401 - moved
+from .notes import _STRATUM_WARNING_KINDS, _interval_note, stratum_warning_summary, unbounded_total_warnings  # noqa: F401 - moved
 
 # splitting, option checks and the pooled model choice, re-exported here so imports from this module keep working
 from .planning import (  # noqa: F401
@@ -404,7 +408,7 @@ def estimate_strata(
         obs = np.array([x["observed"] for x in res], dtype=float)
         row.update(observed=float(obs.mean()) if M > 1 else int(obs[0]), nhat=np.nan, lower=np.nan, upper=np.nan,
                    status="estimated", reason="", replicates=len(est), var_share_replicates=np.nan,
-                   lists_used=res[0]["lists_used"], model="", warnings="",
+                   draws_unbounded=0, lists_used=res[0]["lists_used"], model="", warnings="",
                    seconds=float(sum(x["seconds"] for x in res)))
         wl = []
         for x in res:
@@ -422,20 +426,33 @@ def estimate_strata(
             dr = np.vstack([np.asarray(x["draws"], dtype=float) for x in est])
             if B is None:
                 B = dr.shape[1]
+            dr = np.where(np.isfinite(dr), dr, np.inf)  # a replicate without a finite N̂ is N̂* = +inf (units.py)
             c = combine(pts, dr, obs, how, level)
             row.update(nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
-                       var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+                       var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan,
+                       draws_unbounded=c["draws_unbounded"])
+            name = "/".join(str(k) for k in key)
+            if c["draws_unbounded"]:
+                note = unbounded_stratum_note(c["draws_unbounded"], dr.size, M, c["lower"], c["upper"], level)
+                row["warnings"] = " | ".join(w for w in (row["warnings"], note) if w)
+            bias_s = np.array([x.get("bias", np.nan) for x in est], dtype=float)
             for gk in gkeys:
                 a = acc.setdefault(gk, {"points": np.zeros(M), "draws": np.zeros((M, dr.shape[1])),
-                                        "observed": np.zeros(M), "bias": np.zeros(M), "strata": 0})
+                                        "observed": np.zeros(M), "bias": np.zeros(M), "strata": 0, "inf": []})
                 if a["draws"].shape != dr.shape:
                     raise RuntimeError("strata have different numbers of draws; cannot add them")  # pragma: no cover
                 a["points"] += pts
                 # the chosen model's small-sample bias (units.py); draws' mean minus N̂ for older results
-                a["bias"] += np.array([x.get("bias", np.nan) for x in est], dtype=float)
-                a["draws"] += dr
+                a["bias"] += bias_s
                 a["observed"] += obs
                 a["strata"] += 1
+                if c["draws_unbounded"]:
+                    # kept apart (few strata): the total over the strata with bounded intervals leaves them out
+                    a["inf"].append({"name": name, "points": pts, "draws": dr, "bias": bias_s, "observed": obs,
+                                     "unbounded": not np.isfinite(c["upper"]),
+                                     "share": c["draws_unbounded"] / dr.size, "n_inf": c["draws_unbounded"]})
+                else:
+                    a["draws"] += dr
         else:
             failed = any(x["status"] == "failed" for x in res)
             row["status"] = "failed" if failed else "not estimable"
@@ -469,25 +486,41 @@ def estimate_strata(
                 and (v.dropna() == v.dropna().round()).all():
             table[c] = v.astype("Int64")
     tot_rows = []
+    unbounded_totals: list[dict] = []
     all_groups = [("total", None)] + sorted(
         {gk for gk in set(acc) | set(left_out) if gk[0] != "total"}, key=lambda g: (by.index(g[0]), str(g[1])))
+
+    def _total(points, draws, bias_m, obs_m):
+        """N̂, lower, upper of a sum over strata (bias-corrected as `total_bias` says) and :func:`combine`'s dict."""
+        if method == "loglinear" and total_bias == "correct":
+            # bias-corrected bootstrap: point minus b; draws (centred on N̂ + b) shifted by 2b to centre on it
+            points, draws = points - bias_m, draws - 2 * bias_m[:, None]
+        c = combine(points, draws, obs_m, how, level)
+        nhat = max(c["nhat"], float(obs_m.mean()))
+        return nhat, min(c["lower"], nhat), max(c["upper"], nhat), c
+
     for gk in all_groups:
         a = acc.get(gk)
         lo_list = left_out.get(gk, [])
         r = {"group": gk[0], "level": "" if gk[1] is None else gk[1], "strata": 0 if a is None else a["strata"],
              "observed": np.nan, "nhat": np.nan, "lower": np.nan, "upper": np.nan, "var_share_replicates": np.nan,
              "strata_left_out": len(lo_list), "observed_left_out": float(sum(lo_list)), "bootstrap_bias": np.nan,
-             "nhat_uncorrected": np.nan}
+             "nhat_uncorrected": np.nan, "strata_unbounded": 0, "observed_unbounded": 0.0, "nhat_bounded": np.nan,
+             "lower_bounded": np.nan, "upper_bounded": np.nan}
         if a is not None:
-            points, draws = a["points"], a["draws"]
+            # draw b of the total adds draw b of every stratum: an infinite draw (no finite N̂) makes it infinite
+            draws = a["draws"] + sum((x["draws"] for x in a["inf"]), np.zeros_like(a["draws"]))
             bias_m = a["bias"]  # per replicate of the data, shape (M,): summed small-sample bias of the MLEs
-            if method == "loglinear" and total_bias == "correct":
-                # bias-corrected bootstrap: point minus b; draws (centred on N̂ + b) shifted by 2b to centre on it
-                points, draws = points - bias_m, draws - 2 * bias_m[:, None]
-            c = combine(points, draws, a["observed"], how, level)
-            nhat = max(c["nhat"], float(a["observed"].mean()))
-            r.update(observed=float(a["observed"].mean()), nhat=nhat, lower=min(c["lower"], nhat),
-                     upper=max(c["upper"], nhat), var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            nhat, lower, upper, c = _total(a["points"], draws, bias_m, a["observed"])
+            r.update(observed=float(a["observed"].mean()), nhat=nhat, lower=lower, upper=upper,
+                     var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
+            if not np.isfinite(upper):
+                # no finite upper end: say so, and give beside it the total over the strata with bounded intervals
+                sub = bounded_subtotal(a, _total)
+                r.update({k: sub[k] for k in ("strata_unbounded", "observed_unbounded", "nhat_bounded",
+                                              "lower_bounded", "upper_bounded")})
+                unbounded_totals.append({"group": gk[0], "level": "" if gk[1] is None else _plain(gk[1]),
+                                         "nhat": nhat, "lower": lower, "upper": "inf", "strata": a["strata"], **sub})
             if method == "loglinear":
                 # the parametric bootstrap's estimate of the summed small-sample bias of the strata's MLEs: tiny per
                 # stratum, it adds up over many strata while the total's standard error grows as their square root
@@ -495,13 +528,14 @@ def estimate_strata(
                 r["bootstrap_bias"] = bias
                 r["nhat_uncorrected"] = float(a["points"].mean())
                 sd = float(np.sqrt(c["within_var"] + (1 + 1 / M) * c["between_var"]))
-                if total_bias == "report" and gk[0] == "total" and sd > 0 and abs(bias) > 0.5 * sd:
+                if total_bias == "report" and gk[0] == "total" and np.isfinite(sd) and sd > 0 and abs(bias) > 0.5 * sd:
                     warnings.append(
                         f"the strata's bootstrap puts the summed small-sample bias of their N̂ at {bias:+,.0f}, "
                         f"{abs(bias) / sd:.1f} standard errors of the total: with many small strata the total's "
                         "interval may be too narrow (or off-centre) by that much (totals.csv: bootstrap_bias)")
         tot_rows.append(r)
     totals = pd.DataFrame(tot_rows)
+    warnings += unbounded_total_warnings(unbounded_totals, level)
     note = _interval_note(method, msettings, model, model_search, M)
     if note is not None and len(totals):
         totals["interval"] = note  # what the intervals carry, in the file that is read without strata.json
@@ -557,4 +591,4 @@ def estimate_strata(
     counts = {"units": len(units), "computed": len(todo), "from_cache": from_cache, "strata": len(table),
               "estimated": n_est, "not_estimable": n_not, "replicates": M}
     return StrataResult(table=table, totals=totals, settings=settings, warnings=warnings, counts=counts,
-                        seconds=time.perf_counter() - t0)
+                        seconds=time.perf_counter() - t0, unbounded_totals=unbounded_totals)

@@ -3,9 +3,10 @@ of the per-stratum warnings for the terminal and ``strata.json``."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["stratum_warning_summary"]
+__all__ = ["stratum_warning_summary", "unbounded_total_warnings"]
 
 
 def _interval_note(method: str, msettings: dict, model: str | None, model_search: dict | None, M: int) -> str | None:
@@ -41,6 +42,7 @@ _STRATUM_WARNING_KINDS = (
     ("Chao's lower bound", "N̂ below Chao's lower bound"),
     ("heterogeneity:", "heterogeneity flagged"),
     ("residuals by number of lists", "residuals by number of lists"),
+    ("had no finite N̂", "bootstrap replicates without a finite N̂ (counted as ∞)"),
 )
 
 
@@ -87,3 +89,58 @@ def stratum_warning_summary(table: pd.DataFrame, by: list[str], *, shown: int = 
                      for k in order if k in hits)
     return (f"{flagged:,} of {len(table):,} strata carry warnings ({'/'.join(by)}): {said}. Each stratum's "
             "warnings are in strata.csv, column warnings")
+
+
+def _names(left: list[dict], shown: int) -> str:
+    """``name (observed n), ...`` of the first `shown` left-out strata."""
+    out = ", ".join(f"{x['stratum']} ({x['observed']:,.0f} observed)" for x in left[:shown])
+    return out + (f", and {len(left) - shown:,} more" if len(left) > shown else "")
+
+
+def unbounded_total_warnings(unbounded: list[dict], level: float, *, shown: int = 5) -> list[str]:
+    """Warnings for totals whose interval has no finite upper end (bootstrap replicates without a finite N̂).
+
+    Parameters
+    ----------
+    unbounded : list of dict
+        One per total with an infinite upper end, as ``estimate_strata`` collects them: ``group``,
+        ``level``, ``nhat``, ``lower``, ``strata`` and :func:`~darkfigure.strata.combining.bounded_subtotal`'s keys.
+    level : float
+        The intervals' level.
+
+    Returns
+    -------
+    list of str
+        For the overall total: that it has no finite upper end (publish at least the lower limit), and
+        the total over the strata with bounded intervals, naming the strata left out with their observed
+        counts; for the totals by a ``by`` column: how many have no finite upper end, named.
+    """
+    out = []
+    for u in unbounded:
+        if u["group"] != "total":
+            continue
+        left = u["left_out"]
+        own = sum(x["interval_unbounded"] for x in left)
+        why = (f"{own:,} estimated {'stratum has' if own == 1 else 'strata have'} so many bootstrap replicates "
+               f"without a finite N̂ that {'its own upper limit is' if own == 1 else 'their own upper limits are'} "
+               "unbounded" if own else
+               "bootstrap replicates without a finite N̂ in several strata add up")
+        if u["strata_bounded"] and np.isfinite(u["upper_bounded"]):
+            sub = (f"over the {u['strata_bounded']:,} strata with bounded intervals the total is N̂ = "
+                   f"{u['nhat_bounded']:,.0f} ({level:.0%} interval {u['lower_bounded']:,.0f} – "
+                   f"{u['upper_bounded']:,.0f}), leaving out {len(left):,} "
+                   f"{'stratum' if len(left) == 1 else 'strata'} with {u['observed_unbounded']:,.0f} persons observed: ")
+        else:
+            sub = "no stratum has a bounded interval, so there is no bounded total; the strata: "
+        out.append(f"the total's {level:.0%} interval has no finite upper end (unbounded): {why}. Publish at most a "
+                   f"lower limit: N̂ = {u['nhat']:,.0f}, at least {u['lower']:,.0f}. Beside it, {sub}"
+                   f"{_names(left, shown)} (totals.csv: nhat_bounded, lower_bounded, upper_bounded; strata.json: "
+                   "unbounded_totals)")
+    groups = [u for u in unbounded if u["group"] != "total"]
+    if groups:
+        named = ", ".join(f"{u['group']}={u['level']}" for u in groups[:shown])
+        more = f", and {len(groups) - shown:,} more" if len(groups) > shown else ""
+        out.append(f"{len(groups):,} total(s) by a --by column have no finite upper end ({named}{more}): beside "
+                   "each, totals.csv gives the total over its strata with bounded intervals (nhat_bounded, "
+                   "lower_bounded, upper_bounded; strata_unbounded and observed_unbounded count those left out)")
+    return out

@@ -29,9 +29,14 @@ class StrataResult:
     ----------
     table : DataFrame
         One row per stratum: the ``by`` columns, ``observed`` (mean over replicates), ``nhat``,
-        ``lower``, ``upper``, ``status`` (``estimated`` / ``not estimable`` / ``failed``),
-        ``reason``, ``replicates`` (estimated in how many), ``var_share_replicates``,
-        ``lists_used``, ``model`` (the chosen model), ``warnings``, ``seconds`` (summed over replicates).
+        ``lower``, ``upper`` (+inf, written ``inf`` as in ``estimates.csv``, when the stratum's bootstrap
+        replicates without a finite N̂ reach the upper quantile: N is not bounded above there),
+        ``status`` (``estimated`` / ``not estimable`` / ``failed``),
+        ``reason``, ``replicates`` (estimated in how many), ``var_share_replicates`` (empty with
+        replicates without a finite N̂: the within variance is infinite), ``draws_unbounded``
+        (bootstrap replicates without a finite N̂, counted as N̂* = +inf, over every replicate of the
+        data; 0 for LCMCR), ``lists_used``, ``model`` (the chosen model), ``warnings``, ``seconds``
+        (summed over replicates).
     totals : DataFrame
         ``group`` (``total`` or a ``by`` column), ``level``, ``strata`` (estimable strata
         added), ``observed``, ``nhat``, ``lower``, ``upper``, ``var_share_replicates``,
@@ -41,7 +46,15 @@ class StrataResult:
         plain sum of the strata's N̂; ``nhat`` is ``nhat_uncorrected - bootstrap_bias`` when the
         totals are bias-corrected, see `total_bias` of :func:`estimate_strata`), ``interval``
         (log-linear: what the intervals carry about the model, e.g. conditional on the jointly
-        chosen model; ``settings["interval_note"]``).
+        chosen model; ``settings["interval_note"]``). ``upper`` is +inf (``inf``) when a draw of the
+        total, which adds draw b of every stratum, is infinite beyond the upper quantile; then
+        ``nhat_bounded``, ``lower_bounded``, ``upper_bounded`` give the total over the strata with
+        bounded intervals, and ``strata_unbounded``, ``observed_unbounded`` count the estimated
+        strata left out of it and their persons (0 and empty when ``upper`` is finite).
+    unbounded_totals : list of dict
+        One per total with an infinite upper end: ``group``, ``level``, ``nhat``, ``lower``, ``strata``,
+        the bounded total (``nhat_bounded``, ...) and ``left_out`` (the strata left out of it, with
+        their observed counts and replicates without a finite N̂); ``strata.json`` holds it.
     settings : dict
     warnings : list of str
         About the run as a whole (identifier-like columns, replicate files left out, strata that fit
@@ -57,6 +70,7 @@ class StrataResult:
     warnings: list[str] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    unbounded_totals: list = field(default_factory=list)
 
     def as_result(self):
         """The total over the estimated strata as a :class:`~darkfigure.results.Result` (NaN when none is).
@@ -125,6 +139,8 @@ class StrataResult:
     def to_dict(self) -> dict:
         """JSON-able summary (``strata.json``): the result protocol's keys for the total, then settings, rule,
         counts, warnings, not-estimable strata."""
+        from ..results import _jsonable
+
         bad = self.table[self.table["status"] != "estimated"]
         by = self.settings["by"]
         res = self.as_result()
@@ -140,6 +156,15 @@ class StrataResult:
                 {**{c: _plain(r[c]) for c in by}, "status": r["status"], "reason": r["reason"]}
                 for _, r in bad.iterrows()
             ],
+            # strata reported with no finite upper limit, and the totals that are unbounded with the total over
+            # the strata with bounded intervals beside them (N̂* = inf for replicates without a finite N̂)
+            "unbounded_strata": _jsonable([
+                {**{c: _plain(r[c]) for c in by}, "observed": r["observed"], "nhat": r["nhat"], "lower": r["lower"],
+                 "upper": r["upper"], "draws_unbounded": r.get("draws_unbounded", 0)}
+                for _, r in self.table.iterrows()
+                if r["status"] == "estimated" and not np.isfinite(float(r["upper"]))
+            ]),
+            "unbounded_totals": _jsonable(self.unbounded_totals),
             "seconds": self.seconds,
         }
 
@@ -181,9 +206,18 @@ class StrataResult:
         if not c["estimated"]:
             return f"{c['strata']:,} strata, none estimable: no total" + "".join(f"\n  warning: {w}" for w in self.warnings)
         # the run's warnings (strata that fit poorly, did not converge, ...) as print(dfg.estimate(...)) shows them
+        lev = self.settings["level"]
+        if np.isfinite(t["upper"]):
+            ci = f"{lev:.0%} interval {t['lower']:,.0f} – {t['upper']:,.0f}"
+        else:  # never a number for the upper limit the data do not give (the warnings say why, and the bounded total)
+            ci = f"{lev:.0%} interval: at least {t['lower']:,.0f}, no finite upper limit"
+            if np.isfinite(t.get("upper_bounded", np.nan)):
+                ci += (f"; over the strata with bounded intervals N̂ = {t['nhat_bounded']:,.0f}, "
+                       f"{t['lower_bounded']:,.0f} – {t['upper_bounded']:,.0f}, {t['strata_unbounded']:,} "
+                       f"{'stratum' if t['strata_unbounded'] == 1 else 'strata'} left out")
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
-                f"estimated N̂ = {t['nhat']:,.0f} ({self.settings['level']:.0%} interval {t['lower']:,.0f} – "
-                f"{t['upper']:,.0f}); {c['computed']:,} unit(s) computed, {c['from_cache']:,} from the cache"
+                f"estimated N̂ = {t['nhat']:,.0f} ({ci}); {c['computed']:,} unit(s) computed, "
+                f"{c['from_cache']:,} from the cache"
                 + self._model_line() + "".join(f"\n  warning: {w}" for w in self.warnings))
 
     def _model_line(self) -> str:
@@ -201,6 +235,9 @@ RULE_TEXT = (
     "a stratum is estimable when (1) at least {min_observed} persons are observed in it; (2) at least 2 lists "
     "(log-linear) or 3 lists (LCMCR) have records in it (lists with none are left out of its fit); (3) a fixed "
     "model names no list without records; (4) the fit identifies N (a finite MLE / chains that did not diverge) "
-    "and N̂ is at most {max_ratio} times the observed. With replicates, a stratum must be estimable in every "
+    "and N̂ is at most {max_ratio} times the observed, and (log-linear) not nearly every bootstrap replicate lacks "
+    "a finite N̂ (then not even the lower limit is bounded; replicates without one count as N̂* = inf, and above "
+    "(1 - level) / 2 of them the stratum is reported with no finite upper limit). With replicates, a stratum must be "
+    "estimable in every "
     "replicate"
 )

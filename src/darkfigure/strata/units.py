@@ -14,7 +14,12 @@ The estimability rule (:func:`estimability`), applied before any fit and stated 
 3. a fixed log-linear model may not name a list with no record in the stratum;
 4. after the fit: N̂ must be identified (the log-linear MLE or its extended form gives a finite
    N̂; the LCMCR chains did not diverge), and N̂ at most ``max_ratio`` (default 100) times the
-   observed — beyond that the data do not bound N and no number is given.
+   observed — beyond that the data do not bound N and no number is given; nor when so many bootstrap
+   replicates have no finite N̂ (more than (1 + level) / 2) that even the lower limit is unbounded.
+
+A bootstrap replicate without a finite N̂ counts as N̂* = +inf (never redrawn): when they are more
+than (1 - level) / 2 of the replicates, the stratum's interval has no finite upper end, and the
+stratum is reported with its N̂ and lower limit only (:func:`_unbounded_as_inf`).
 """
 
 from __future__ import annotations
@@ -123,20 +128,31 @@ def estimability(lists, counts_per_list: np.ndarray, n: int, method: str, settin
     return True, "", used
 
 
-def _fill_failed(draws: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
-    """Replace NaN draws (bootstrap replicates whose refit had no N̂) by draws from the finite ones.
+def _unbounded_as_inf(draws: np.ndarray) -> tuple[np.ndarray, int]:
+    """Count bootstrap replicates whose refit had no finite N̂ as N̂* = +inf; return the draws and their number.
 
-    Totals add draw b of every stratum, so every stratum needs the same number of finite draws;
-    resampling the finite ones keeps the distribution (seeded, so reproducible).
+    A replicate without a finite N̂ is one in which the data did not bound N: it belongs at the top of the
+    ordered replicates, as ``estimate`` counts it (:func:`darkfigure.loglinear.percentiles.quantile_with_inf`).
+    Redrawing it from the finite replicates (as this module did before) cut the upper tail and gave tiny strata
+    narrow, confident-looking intervals. Totals add draw b of every stratum, so an infinite draw makes that draw
+    of the total infinite too.
+
+    Parameters
+    ----------
+    draws : ndarray of float, shape (B,)
+        Bootstrap replicates of N̂ (NaN or inf where the refit had no finite N̂).
+
+    Returns
+    -------
+    (ndarray of float, shape (B,), int)
+        The draws with every non-finite value set to +inf, and how many there are.
     """
+    draws = np.asarray(draws, dtype=float)
     bad = ~np.isfinite(draws)
     k = int(bad.sum())
-    if k == 0 or k == len(draws):
-        return draws, k
-    rng = np.random.default_rng(seed)
-    out = draws.copy()
-    out[bad] = rng.choice(draws[~bad], size=k, replace=True)
-    return out, k
+    if k == 0:
+        return draws, 0
+    return np.where(bad, np.inf, draws), k
 
 
 def _histories(lists, cells, counts):
@@ -183,8 +199,9 @@ def run_unit(u: Unit) -> dict:
         ``status`` (``estimated``, ``not estimable`` or ``failed``), ``reason``, ``observed``,
         ``nhat``, ``lower``, ``upper`` (the method's own interval), ``lists_used``,
         ``warnings`` (list of str), ``seconds``, ``draws`` (ndarray of float, shape (B,): bootstrap
-        replicates of N̂ for the log-linear model, posterior draws of N for LCMCR; None when not
-        estimated), ``bias`` (log-linear: the chosen model's small-sample bias of N̂ from its own
+        replicates of N̂ for the log-linear model, +inf for a replicate whose refit had no finite N̂
+        (:func:`_unbounded_as_inf`; ``upper`` is then +inf when they are more than (1 - level) / 2 of
+        them); posterior draws of N for LCMCR; None when not estimated), ``bias`` (log-linear: the chosen model's small-sample bias of N̂ from its own
         parametric bootstrap, :func:`_fixed_model_bias`; NaN for LCMCR).
     """
     from ..errors import DataError
@@ -266,22 +283,29 @@ def run_unit(u: Unit) -> dict:
         out["reason"] = f"{type(ex).__name__}: {ex}"
         out["seconds"] = time.perf_counter() - t0
         return out
-    draws, nbad = _fill_failed(draws, u.seed)
+    draws, nbad = _unbounded_as_inf(draws)
     if nbad == len(draws):
         out["reason"] = "no bootstrap replicate gave a finite N̂"
         out["seconds"] = time.perf_counter() - t0
         return out
-    if nbad:
-        warns.append(f"{nbad} of {len(draws)} bootstrap replicate(s) had no N̂ and were redrawn from the others")
     ratio = float(s.get("max_ratio", 100))
     if not np.isfinite(point) or point > ratio * n:
         out["reason"] = (f"N̂ = {point:,.0f} is more than max_ratio={ratio:g} times the {n} observed: the data do "
                          "not bound N in this stratum")
         out["seconds"] = time.perf_counter() - t0
         return out
-    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
-    if bias is None:
-        bias = float(np.mean(draws) - point)
+    from ..loglinear.percentiles import quantile_with_inf
+
+    # replicates without a finite N̂ count as +inf (never redrawn): above a share of (1 - level) / 2 of them the
+    # upper end is unbounded; the stratum is still reported (N̂, lower limit), its row says how many (core.py)
+    lo, hi = quantile_with_inf(draws, [(1 - level) / 2, (1 + level) / 2])
+    if not np.isfinite(lo):
+        out["reason"] = (f"{nbad} of {len(draws)} bootstrap replicates gave no finite N̂ (more than "
+                         f"{(1 + level) / 2:.1%}): the data do not bound N in this stratum")
+        out["seconds"] = time.perf_counter() - t0
+        return out
+    if bias is None:  # over the replicates with a finite N̂ (as _fixed_model_bias): the mean of the others is inf
+        bias = float(np.mean(draws[np.isfinite(draws)]) - point)
     out.update(status="estimated", nhat=point, lower=float(max(lo, n)), upper=float(hi), warnings=warns,
                draws=draws, bias=bias, seconds=time.perf_counter() - t0)
     return out
