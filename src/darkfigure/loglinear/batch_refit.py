@@ -136,8 +136,11 @@ class _FixedModelRefit:
         met before has no MLE (that face's recession direction is one for it too): it is fitted
         on the face, with the other replicates of that face, and when that fit is certified
         interior the face is its facial set (as :meth:`existence`, without the diverging full
-        fit). The rest (not converged, not certified, new faces) go through :meth:`__call__`,
-        whose linear programs add the faces they find.
+        fit). The existence check depends on the facial set alone, so a replicate certified on a
+        face whose N is not identified is "not identified" too (N̂* unbounded, +inf in the
+        interval), never "extended" with the hidden cell of the face's aliased coefficients
+        (tester report 9, F4). The rest (not converged, not certified, new faces) go through
+        :meth:`__call__`, whose linear programs add the faces they find.
         """
         nb = y_cells.shape[0]
         y = y_cells[:, self.cell_index]
