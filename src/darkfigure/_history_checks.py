@@ -298,16 +298,22 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
         elif re.fullmatch(r"\s*\d+,\d+\s*", val):
             hint = ": it looks like a decimal comma; counts are whole numbers written without separators"
         raise DataError(f"count column {name!r} must be numeric; row {row + 1} has {val!r}{hint}") from None
+    def as_read(row: int) -> str:
+        # the value as the file holds it: ':g' showed 1131.0000000001 as "1131" (tester report 9, F12)
+        raw = s.iloc[row]
+        return raw.strip() if isinstance(raw, str) else repr(float(v[row])).removesuffix(".0")
+
     if (v < 0).any():
         row = int(np.flatnonzero(v < 0)[0])
-        raise DataError(f"count column {name!r} must be non-negative; row {row + 1} has {v[row]:g}")
+        raise DataError(f"count column {name!r} must be non-negative; row {row + 1} has {as_read(row)}")
     if not np.isfinite(v).all() or (v > 2**53).any():
         row = int(np.flatnonzero(~np.isfinite(v) | (v > 2**53))[0])
         raise DataError(f"count column {name!r} has an impossible count in row {row + 1}: {str(s.iloc[row])!r}")
     if (v != np.round(v)).any():
         row = int(np.flatnonzero(v != np.round(v))[0])
         raise DataError(
-            f"count column {name!r} must hold whole numbers of persons; row {row + 1} has {v[row]:g}"
+            f"count column {name!r} must hold whole numbers of persons; row {row + 1} has {as_read(row)}, "
+            "which is not a whole number"
         )
     if v.sum() > MAX_TOTAL_COUNT:
         row = int(np.argmax(v))

@@ -444,7 +444,10 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
         "nhat_common_pairwise": n_q,
         "nhat_chao_columns": n_c,
         "power_hard_to_reach": power,
-        "nhat_error_hard_to_reach": bias_alt,
+        "nhat_error_hard_to_reach": bias_alt,  # NaN (null in result.json) when it cannot be computed
+        # why the error is missing although the power is there (tester report 9, F11: a diverged fit gave 1e301)
+        "nhat_error_hard_to_reach_reason": (
+            "the alternative does not identify N̂" if np.isfinite(power) and not np.isfinite(bias_alt) else None),
         "hard_to_reach": {"share": HARD_SHARE, "factor": HARD_FACTOR},
     }
     if not zs:
@@ -484,10 +487,12 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
             "latent-class and heterogeneity models (darkfigure compare)"
         )
     if np.isfinite(power):
+        err = (f"this model's N̂ would be {abs(bias_alt):.0%} {'too low' if bias_alt < 0 else 'too high'}"
+               if np.isfinite(bias_alt) else
+               f"the error of this model's N̂ could not be computed ({details['nhat_error_hard_to_reach_reason']})")
         msg += (
             f". Power: if {HARD_SHARE:.0%} of the population were hard to reach (capture probability "
-            f"/{HARD_FACTOR:g} on every list), this model's N̂ would be {abs(bias_alt):.0%} "
-            f"{'too low' if bias_alt < 0 else 'too high'} and this check would flag it about {power:.0%} of the time"
+            f"/{HARD_FACTOR:g} on every list), {err} and this check would flag it about {power:.0%} of the time"
         )
         if not flag and power < 0.5:
             msg += "; not flagging says little here"

@@ -164,7 +164,8 @@ def _power_hard_to_reach(fit, zcols: np.ndarray, threshold: float, share: float 
     limit: N̂ of the model fitted to the expected table against the alternative's N).
 
     `zcols`: (n_cells, m) score columns. Returns (power, expected z per column (m,), relative
-    error of N̂); NaNs when k > 10 or the fit to the alternative fails.
+    error of N̂); NaNs when k > 10 or the fit to the alternative fails, and the error alone NaN when the chosen
+    model does not identify N̂ on the alternative (:func:`_identified_on`: an unseen cell sent to +inf).
     """
     from .loglinear.fit import irls_poisson
 
@@ -195,6 +196,28 @@ def _power_hard_to_reach(fit, zcols: np.ndarray, threshold: float, share: float 
     if not np.any(np.isfinite(ez)):
         return nan
     # the model's N̂ on the alternative against the alternative's N (same scale)
-    nhat_alt = e1.sum() + float(np.exp(np.minimum(xa[t.hidden] @ beta, 700.0)).sum())
+    power = float(stats.norm.cdf(np.nanmax(ez) - threshold))
+    if not _identified_on(x, e1, mu1, xa[t.hidden]):
+        return power, ez, float("nan")
+    with np.errstate(over="ignore"):
+        hid = np.exp(np.minimum(xa[t.hidden] @ beta, 700.0))
+    nhat_alt = e1.sum() + float(hid.sum())
+    if not np.isfinite(nhat_alt) or nhat_alt > 1e6 * max(e1.sum(), 1.0):  # the bootstrap's rule of a diverged N̂
+        return power, ez, float("nan")
     rel = nhat_alt / (alt.sum() * scale) - 1.0
-    return float(stats.norm.cdf(np.nanmax(ez) - threshold)), ez, float(rel)
+    return power, ez, float(rel)
+
+
+def _identified_on(x: np.ndarray, y: np.ndarray, mu: np.ndarray, x_hidden: np.ndarray) -> bool:
+    """Whether the model (design `x`, shape (n, p)) identifies the hidden cells (rows `x_hidden`) for the expected
+    table `y` (n,), given its fit `mu`: the interior certificate of a table with empty cells, else the linear
+    programs of :func:`darkfigure.loglinear.existence.check_existence` (Fienberg & Rinaldo 2012). An alternative
+    with cells the chosen model fits as 0 (an extended MLE; e.g. a covariate with one level per row) can send the
+    unseen cell of some stratum to +inf, where the converged IRLS stops at an arbitrary huge value (tester report 9,
+    F11: "N̂ would be 1087…(300 digits)% too high")."""
+    from .loglinear.existence import _row_space_mask, check_existence, interior_certificate
+    from .loglinear.fit import _fast_independent
+
+    if not (y == 0).any() or interior_certificate(x[:, _fast_independent(x)], y, mu):
+        return bool(_row_space_mask(x, x_hidden).all())  # the MLE exists: N̂ is identified where the rows are estimable
+    return bool(check_existence(x, y, x_hidden).identified)

@@ -136,8 +136,11 @@ class _FixedModelRefit:
         met before has no MLE (that face's recession direction is one for it too): it is fitted
         on the face, with the other replicates of that face, and when that fit is certified
         interior the face is its facial set (as :meth:`existence`, without the diverging full
-        fit). The rest (not converged, not certified, new faces) go through :meth:`__call__`,
-        whose linear programs add the faces they find.
+        fit). The existence check depends on the facial set alone, so a replicate certified on a
+        face whose N is not identified is "not identified" too (N̂* unbounded, +inf in the
+        interval), never "extended" with the hidden cell of the face's aliased coefficients
+        (tester report 9, F4). The rest (not converged, not certified, new faces) go through
+        :meth:`__call__`, whose linear programs add the faces they find.
         """
         nb = y_cells.shape[0]
         y = y_cells[:, self.cell_index]
@@ -180,6 +183,15 @@ class _FixedModelRefit:
             b_f, mu_f, _, conv = irls_poisson_batch(xf, y[rows][:, fs], self.mu0[fs], tol=1e-8, gram=grams[k])
             cert = np.zeros(rows.size, dtype=bool)
             cert[conv] = interior_certificate_batch(xf, y[rows][conv][:, fs], mu_f[conv], gram=grams[k])
+            if not ex.identified:
+                # a certified fit on F makes F the replicate's facial set, and the check (hidden cells' states
+                # included) depends on F alone: N̂* is unbounded, as in the replicate that found F (tester report 9,
+                # F4: these were finished as "extended" with the hidden cell from the face's coefficients, N̂* ≈ n*)
+                for i in rows[cert]:
+                    status[i] = "not identified" + ("+lost list" if (self.list_cols.T @ y[i] == 0).any() else "")
+                for i in rows[~cert]:
+                    out[i], status[i] = self(y_cells[i])
+                continue
             beta = np.zeros((int(cert.sum()), self.x_obs.shape[1]))
             beta[:, used_f] = b_f[cert]
             mu = np.zeros((int(cert.sum()), y.shape[1]))
