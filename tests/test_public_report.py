@@ -23,6 +23,7 @@ from darkfigure.io import read_histories
 from darkfigure.monitoring import monitor
 from darkfigure.report.labels import LabelCatalogue, humanise, load_labels
 from darkfigure.report.public import LOCALE_DIR, format_number, round_figure, rounding_unit
+from darkfigure.report.public_rounding import round_range
 from darkfigure.simulation import simulate
 
 runner = CliRunner()
@@ -197,7 +198,8 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
     A figure "v (lo–hi)" may carry digits down to the first digit of its half-width
     (hi − lo) / 2 and no further, or down to the first digit of v or of lo when that is
     smaller (the value keeps a significant digit; a positive lower end is never rounded
-    to 0); v, lo and hi must all be multiples of that unit. The figures are read rounded:
+    to 0), or one digit further when the lower end is below ten such units (rounding it outward could
+    move it by a tenth of itself: ``MAX_END_MOVE``); v, lo and hi must all be multiples of that unit. The figures are read rounded:
     rounding the value may have raised it by up to 5% (half a unit of a number with at
     least two digits above it), hence / 1.05; the ends go outward by less than a unit u each,
     and u is at most the computed half-width, so the read half-width is under twice the
@@ -218,6 +220,8 @@ def precision_violations(figs: list[str], lang: str) -> list[str]:
         for x in (v, lo):
             if x > 0:
                 allowed = min(allowed, 10.0 ** math.floor(math.log10(x / 1.05)))
+        if 0 < lo < 10 * allowed:
+            allowed /= 10  # an end below ten units may move by a tenth of itself: it keeps one more digit
         for x in (v, lo, hi):
             q = x / allowed
             if abs(q - round(q)) > 1e-6:
@@ -269,6 +273,8 @@ def test_rounding_rule_on_random_intervals():
             assert abs(r / u - round(r / u)) < 1e-9
         assert f.lower > 0 and f.lower <= f.value <= f.upper
         assert u <= 10 ** math.floor(math.log10(lo))  # every number keeps its first digit
+        # no end moves by a tenth of itself (F13), unless the unit is already whole persons
+        assert u == 1 or (lo - f.lower < 0.1 * lo and f.upper - hi < 0.1 * hi)
         assert precision_violations([f"{f.text} ({f.lower_text}–{f.upper_text})"], "en") == []
 
 
@@ -652,7 +658,7 @@ def test_compare_headline_follows_its_rules_in_translated_sentences(runs, tmp_pa
         # the overlap of the kept intervals, rounded, in the sentence of the "agree" rule
         a, b = max(t.loc[["Mt", "Mh-darroch"], "lower"]), min(t.loc[["Mt", "Mh-darroch"], "upper"])
         if a <= b:
-            f = round_figure((a + b) / 2, a, b)
+            f = round_range(a, b)
             assert f"their intervals overlap between about {f.lower_text} and {f.upper_text}" in en.all
     else:
         assert "disagree and the data cannot choose between them" in verdict_en and " agree;" not in verdict_en
@@ -734,11 +740,11 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
     # poor fit: the interval as a range, never the point estimate
     d, _ = _estimate_with(runs, tmp_path, {"low": lo, "high": hi, "rules": ["poor-fit"], "publish_interval": False,
                                            "statement": "Do not publish N̂ on its own"})
-    f = round_figure((lo + hi) / 2, lo, hi)
+    f = round_range(lo, hi)
     en, nl = _page(d / "report_public_en.html"), _page(d / "report_public_nl.html")
     assert f"Between about {f.lower_text} and {f.upper_text} victims." in en.all and about not in en.all
     assert "its single figure is not published" in en.all
-    g = round_figure((lo + hi) / 2, lo, hi, lang="nl")
+    g = round_range(lo, hi, lang="nl")
     assert f"Tussen ongeveer {g.lower_text} en {g.upper_text} slachtoffers." in nl.all
     assert f"Ongeveer {g.text} (" not in nl.all
     # allowed: the point estimate as before
@@ -809,10 +815,10 @@ def test_identifying_assumption_in_plain_rounded_words_in_both_languages(runs):
     for raw in ("ψ", "profile-likelihood", "N̂", f"{ia['nhat']:,.0f}", f"{ia['low']:,.0f}", f"{ia['high']:,.0f}"):
         assert raw not in en.all, raw
     lo, hi = ia["bounds"]["confidence"]
-    f = round_figure((lo + hi) / 2, lo, hi)
+    f = round_range(lo, hi)
     assert "the data cannot check this" in en.all and "between 0.5 and 2 times as strong" in en.all
     assert f"Allowing for chance as well, it lies between about {f.lower_text} and {f.upper_text}." in en.all
-    g = round_figure((lo + hi) / 2, lo, hi, lang="nl")
+    g = round_range(lo, hi, lang="nl")
     assert "tussen 0,5 en 2 keer zo sterk" in nl.all and f"tussen ongeveer {g.lower_text} en {g.upper_text}" in nl.all
 
     def section(html: str) -> str:

@@ -151,7 +151,13 @@ def _print_monitor(res) -> None:
     h = e.histories
     head.add_row("data", f"{escape(h.name or '')}: {h.n_observed:,} persons on {h.k} lists")
     head.add_row("model", escape(e.fit.model.label()))
-    head.add_row("interval", f"{e.level:.0%} {e.ci_method} bootstrap")
+    ci_text = f"{e.level:.0%} {e.ci_method} bootstrap"
+    conditional = getattr(e, "conditional", None)
+    if conditional is not None:  # as estimate's panel (tester report 9, F8)
+        ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
+    if getattr(e, "linkage", None) is not None:
+        ci_text += "; with linkage uncertainty"
+    head.add_row("interval", ci_text)
     n_sup = int((res.suppressed == 1).sum())
     n_sec = int((res.suppressed == 2).sum())
     head.add_row("published", f"{n_sup} rows with fewer than {res.threshold} observed shown as <{res.threshold}; "
@@ -175,13 +181,16 @@ def _print_monitor(res) -> None:
     for _, r in shown.iterrows():
         row = [
             escape(str(r["group"])), escape(str(r["level"])), escape(str(r["year"]) or "all"), _fmt(r["observed"]),
-            f"{_fmt(r['nhat'])} ({_fmt(r['lower'])}–{_fmt(r['upper'])})",
+            f"{_fmt(r['nhat'])} ({_range(r['lower'], r['upper'])})",
             f"{r['visibility']:.0%} ({r['visibility_lower']:.0%}–{r['visibility_upper']:.0%})",
         ]
         if rates:
-            row += [f"{_fmt(r['rate_per_100k'], 2)} ({_fmt(r['rate_lower'], 2)}–{_fmt(r['rate_upper'], 2)})"]
+            row += [f"{_fmt(r['rate_per_100k'], 2)} ({_range(r['rate_lower'], r['rate_upper'], 2)})"]
         tab.add_row(*row)
     console.print(tab)
+    if any(_open(v) for v in shown["upper"]):
+        console.print("[dim]note: 'at least L': the interval has no upper limit (inf in monitor.csv and "
+                      "estimates.csv); its visibility interval starts at 0%[/]")
     if res.years is not None:
         yt = Table(title="Per year: one joint model (year as covariate) vs a separate model per year")
         for c in ("year", "observed", "joint N̂ (interval)", "separate N̂ (interval)", "separate model"):
@@ -202,6 +211,19 @@ def _print_monitor(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(e, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(e.to_publish()['statement'])}")
+
+
+def _open(hi) -> bool:
+    """Whether an upper limit is +inf (the interval has no upper limit)."""
+    try:
+        return math.isinf(float(hi))
+    except (TypeError, ValueError):
+        return False
+
+
+def _range(lo, hi, digits: int = 0) -> str:
+    """``lo–hi`` of one monitor row; with no upper limit (inf in monitor.csv, as in estimates.csv) ``at least lo``."""
+    return f"at least {_fmt(lo, digits)}" if _open(hi) else f"{_fmt(lo, digits)}–{_fmt(hi, digits)}"
 
 
 def revictimisation(

@@ -17,6 +17,13 @@ from .yearly import YearlyComparison, compare_years
 __all__ = ["MonitorResult", "monitor", "monitor_search", "RATE_COLUMNS", "MONITOR_CI"]
 
 RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
+#: the note when unknown covariate values fitted by EM turn the default (averaged) interval into the chosen model's
+#: parametric bootstrap: the same words as estimate's (darkfigure.pipeline.interval)
+EM_CONDITIONAL_WARNING = (
+    "with unknown covariate values fitted by EM the interval is the parametric bootstrap of the chosen model "
+    "(redoing the EM): it is conditional on that model and too narrow by the model-selection uncertainty; every "
+    "row of the monitor tables has this interval"
+)
 #: intervals the monitor offers (every group needs one): the first is the default
 MONITOR_CI = ("averaged", "parametric", "nonparametric", "nonparametric-conditional")
 
@@ -223,9 +230,13 @@ def monitor(
     missing = kwargs.get("missing", "error")
     # the conditional Cruyff form (boot_mse) goes with Cruyff's search; the default takes estimate's search
     kwargs.setdefault("search", monitor_search(ci, missing))
-    if ci == "averaged" and str(missing).lower() == "em":
+    switched = ci == "averaged" and str(missing).lower() == "em"
+    if switched:
         ci = "parametric"  # the EM bootstrap redoes the imputation for one model (estimate would switch too)
     est = estimate(h, year=year, ci=ci, linkage=linkage, linkage_run=run, **kwargs)
+    if switched and est.bootstrap is not None:
+        # estimate says so when it switches itself; here the switch happened before it (tester report 9, F8)
+        est.warnings.append(EM_CONDITIONAL_WARNING)
     lk = est.linkage
     if lk is not None and lk.bootstrap is not None:
         # the tables carry the linkage correction: corrected N̂, intervals from the linkage draws' replicates

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import DataError
+from ..loglinear.percentiles import quantile_with_inf
 
 __all__ = ["MONITOR_COLUMNS", "MonitorTable", "monitor_table"]
 
@@ -160,9 +161,7 @@ def monitor_table(est, year: str) -> MonitorTable:
                 yr = str(r[year]) if with_year else ""
                 lv = tuple(r[c] for c in rest)
                 if rep is not None:
-                    v = rep[:, i]
-                    v = v[np.isfinite(v)]
-                    lo, hi = np.quantile(v, [alpha, 1 - alpha]) if v.size >= 2 else (np.nan, np.nan)
+                    lo, hi = _percentiles(rep[:, i], alpha)
                     reps.append(rep[:, i])
                 else:
                     lo = hi = np.nan
@@ -191,6 +190,21 @@ def monitor_table(est, year: str) -> MonitorTable:
     table = _truncate(est, table)
     rep_arr = np.column_stack(reps) if reps and len(reps) == len(rows) else None
     return MonitorTable(table, rep_arr, groups, levels, year=year, level=est.level)
+
+
+def _percentiles(v: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Percentile interval of one row's replicates, an unbounded replicate counted as N̂* = +inf.
+
+    As :meth:`~darkfigure.loglinear.bootstrap.BootstrapResult.intervals` (which gives estimates.csv): a
+    replicate without a finite N̂ is placed at the top of the ordered replicates, not dropped, so the
+    upper end is +inf when more than alpha of them are unbounded (tester report 9, F10: dropping them gave
+    the year rows finite limits where estimates.csv of the same run had none). NaN with fewer than 2
+    finite replicates. With every replicate finite this is :func:`numpy.quantile` (type 7), as before.
+    """
+    if np.isfinite(v).sum() < 2:
+        return float("nan"), float("nan")
+    lo, hi = quantile_with_inf(np.where(np.isfinite(v), v, np.inf), [alpha, 1 - alpha], method="linear")
+    return float(lo), float(hi)
 
 
 def _truncate(est, table: pd.DataFrame) -> pd.DataFrame:

@@ -97,13 +97,17 @@ def _check_result(res: dict, folder: Path) -> None:
     ------
     DataError
         ``nhat`` is neither a number nor null, ``interval`` is missing while N̂ is a number,
-        or one of its ends is neither a number nor null (the message names the field).
+        or one of its ends is neither a number, null nor "inf"/"-inf" (the message names the field).
     """
     where = f"{str(Path(folder) / 'result.json')!r}"
 
     def num(v) -> bool:
-        """True for None or a real number (bool excluded): what result.json may hold for a figure."""
-        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+        """True for None, a real number (bool excluded) or "inf"/"-inf": what result.json may hold for a figure.
+
+        darkfigure writes an infinite limit as the string "inf" (``darkfigure.results._num``: JSON has no
+        infinity); an interval with no upper limit is an honest result, not damage (tester report 9, F6).
+        """
+        return v is None or v in ("inf", "-inf") or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
     if "nhat" not in res:
         return  # a monitor's result.json: the figures are in monitor.csv
@@ -154,6 +158,8 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
     ctx["comparison"] = _compare(c, run, (ctx["headline"] or {}).get("status"))
     shown_years = [r for r in (ctx["trend"] or {}).get("rows", []) if not r["hidden"]]
     ctx["latest"] = shown_years[-1] if len(shown_years) > 1 else None  # the sentence a yearly publication needs
+    if ctx["latest"] is not None and ctx["latest"]["fig"].bound:
+        ctx["latest"] = None  # "about N̂" is not to be published for a year with no upper limit: the table says it
     if ctx["latest"] is not None:
         ctx["latest"] = {**ctx["latest"], "coded": not _calendar_year(ctx["latest"]["year"])}
     ctx["sdg_missing"] = ctx["sdg"] is None and t is not None

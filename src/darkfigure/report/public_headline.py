@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .public_context import _Ctx, _f
-from .public_rounding import round_figure
+from .public_rounding import round_figure, round_range
 from .public_sections import _method_label
 from .run import Run
 
@@ -53,7 +53,7 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
     hl = info.get("headline")
     if isinstance(hl, dict) and math.isfinite(_f(hl.get("low"))) and math.isfinite(_f(hl.get("high"))):
         lo, hi = _f(hl["low"]), _f(hl["high"])
-        f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
+        f = round_range(lo, hi, lang=c.lang)  # each end at its own precision (tester 9, F13)
         out = {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
                "reasoned": True}
         out.update(_headline_reasons(c, run, hl))
@@ -73,7 +73,7 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         n = pd.to_numeric(cmp_["nhat"], errors="coerce")
         n = n[np.isfinite(n)]
         if len(n):
-            f = round_figure(float(n.median()), float(n.min()), float(n.max()), lang=c.lang)
+            f = round_range(float(n.min()), float(n.max()), lang=c.lang)
             return {"kind": "range", "low": f.lower_text, "high": f.upper_text, "observed": c.count(obs),
                     "reasons": [], "reasoned": False, "missing_headline": run.compare_info is not None
                     or run.result is None}
@@ -210,7 +210,7 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
                     methods=_families(c, kept)))
             elif live:
                 a, b = max(_f(rows[m]["lower"]) for m in live), min(_f(rows[m]["upper"]) for m in live)
-                f = round_figure((a + b) / 2, a, b, lang=c.lang)
+                f = round_range(a, b, lang=c.lang)
                 reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap between about "
                                  "{low} and {high}. The range spans all their intervals.").format(
                     n=len(kept), methods=_families(c, kept), low=f.lower_text, high=f.upper_text))
@@ -313,7 +313,7 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
     if "heterogeneity" in rules:
         hi = float("nan")  # the statement publishes the lower limit as a floor
     if math.isfinite(hi) and hi > lo:
-        f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
+        f = round_range(lo, hi, lang=c.lang)
         return {"kind": "publish-range", "low": f.lower_text, "high": f.upper_text, "why": " ".join(dict.fromkeys(texts))}
     f = round_figure(lo, float("nan"), float("nan"), lang=c.lang)
     return {"kind": "publish-floor", "low": f.text, "why": " ".join(dict.fromkeys(texts))}

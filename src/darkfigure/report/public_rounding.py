@@ -25,8 +25,11 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
     * the value and a positive lower end keep at least one significant digit
       (unit <= 10 ** floor(log10(x)) for x = value, lower): 12,345 (7,400–27,000),
       half-width 9,800, is "12,000 (7,000–27,000)", not "10,000 (0–30,000)";
+    * no end of the interval moves by a tenth of itself (:data:`MAX_END_MOVE`) or more when
+      rounded outward; otherwise the unit is one power of ten finer: 30,000 (19,613–48,033),
+      half-width 14,210, is "30,000 (19,000–49,000)", not "30,000 (10,000–50,000)";
     * the unit is at least `smallest` (1 for counts of persons, 0.1 for percentages,
-      0.01 for rates per 100,000), which wins over the guard above.
+      0.01 for rates per 100,000), which wins over the guards above.
 
     With an open upper end (inf) the half-width is ``value - lower``; without an interval
     (NaN ends) the value is given to two significant digits.
@@ -69,7 +72,25 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
     for x in (v, lo):
         if math.isfinite(x) and x > 0:
             e = min(e, math.floor(math.log10(x)))
-    return 10.0 ** max(e, smallest_e)
+    e = max(e, smallest_e)
+    # no end moves by a tenth of itself or more: 30,000 (19,613-48,033) is "30,000 (19,000-49,000)", not
+    # "30,000 (10,000-50,000)" (tester report 9, F13). One step finer suffices: the lower end is at least one unit.
+    while e > smallest_e and any(_moves_too_far(x, e, r) for x, r in ((lo, ROUND_FLOOR), (hi, ROUND_CEILING))):
+        e -= 1
+    return 10.0 ** e
+
+
+#: the largest share of itself an interval end may move when rounded outward (one more digit is kept otherwise)
+MAX_END_MOVE = 0.10
+#: the same for the ends of a range without a point estimate (:func:`round_range`), which are the figure itself
+RANGE_END_MOVE = 0.05
+
+
+def _moves_too_far(x: float, e: int, rounding: str) -> bool:
+    """Whether rounding `x` outward to a multiple of 10**e moves it by :data:`MAX_END_MOVE` of itself or more."""
+    if not (math.isfinite(x) and x > 0):
+        return False
+    return abs(_round(x, e, rounding) - x) >= MAX_END_MOVE * x
 
 
 def _round(x: float, e: int, rounding: str = ROUND_HALF_UP) -> float:
@@ -94,6 +115,9 @@ class Figure:
         Formatted in the report's language (thousands separators, decimal mark).
     suffix : str
         "%" for percentages, else "".
+    bound : str
+        "" (the figure with its interval), "at-least" (only the lower end is published: the interval has no
+        upper limit) or "at-most" (only the upper end: a share registered whose N̂ has no upper limit).
     """
 
     value: float
@@ -104,6 +128,7 @@ class Figure:
     lower_text: str = ""
     upper_text: str = ""
     suffix: str = ""
+    bound: str = ""
 
     @property
     def ok(self) -> bool:
@@ -165,3 +190,49 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
     rv, rlo, rhi = _round(v, e), _round(lo, e, ROUND_FLOOR), _round(hi, e, ROUND_CEILING)
     return Figure(rv, rlo, rhi, u, format_number(rv, u, lang), format_number(rlo, u, lang),
                   format_number(rhi, u, lang), suffix)
+
+
+def round_range(low: float, high: float, *, smallest: float = 1.0, lang: str = "en") -> Figure:
+    """Round a range without a point estimate ("between about L and H"): each end outward at its own precision.
+
+    Each end goes outward (the low end down, the high end up) to a multiple of its own unit: the range's
+    precision ``10 ** floor(log10((high - low) / 2))``, at most the end's first digit, and one power of ten finer
+    while rounding would move the end by :data:`RANGE_END_MOVE` (5%) of itself or more; never finer than
+    `smallest`. So 7,234–9,876 is "7,000 and 10,000", 19,613–48,033 "19,000 and 50,000", 18,685–51,836
+    "18,000 and 52,000" and 186–42,662 "180 and 43,000". The ends are the whole figure here, so they may move
+    less than an interval's ends beside a point estimate (:func:`round_figure`: a tenth). Rounding both ends to
+    the unit of the midpoint's figure published 19,613–48,033 as "10,000 and 50,000", moving the low end by
+    half (tester report 9, F13). The published range holds the computed one.
+
+    Parameters
+    ----------
+    low, high : float
+        The range (high may be inf: no upper limit); NaN for a missing end.
+    smallest : float
+        A power of ten: the finest unit allowed.
+    lang : str
+        Language of the number format.
+
+    Returns
+    -------
+    Figure
+        ``value`` NaN (no point estimate), ``lower``/``upper`` and their texts rounded outward; ``unit`` the
+        finer of the two ends' units.
+    """
+    lo, hi = float(low), float(high)
+    smallest_e = round(math.log10(smallest))
+    width_e = math.floor(math.log10((hi - lo) / 2)) if math.isfinite(lo) and math.isfinite(hi) and hi > lo else None
+
+    def end(x: float, rounding: str) -> tuple[float, float]:
+        """`x` rounded outward to its unit, and the unit."""
+        if not math.isfinite(x):
+            return x, 10.0 ** smallest_e
+        first = math.floor(math.log10(abs(x))) if x != 0 else smallest_e
+        e = max(min(first if width_e is None else width_e, first), smallest_e)
+        while e > smallest_e and x > 0 and abs(_round(x, e, rounding) - x) >= RANGE_END_MOVE * x:
+            e -= 1
+        return _round(x, e, rounding), 10.0 ** e
+
+    (rlo, ulo), (rhi, uhi) = end(lo, ROUND_FLOOR), end(hi, ROUND_CEILING)
+    return Figure(float("nan"), rlo, rhi, min(ulo, uhi), "", format_number(rlo, ulo, lang),
+                  format_number(rhi, uhi, lang))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from .. import __version__
 from . import plots
 from .explain import explain
 from .public_context import _Ctx, _f, _grid_points, _level_text
-from .public_rounding import _round, format_number, round_figure, rounding_unit
+from .public_rounding import Figure, _round, format_number, round_range, rounding_unit
 from .run import Run
 from .sections_fit import _single_level
 
@@ -58,9 +59,7 @@ def _trend(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None)
         if hidden[i]:
             rows.append({"year": year, "hidden": True, "observed": c.hidden_count(r["observed"])})
             continue
-        rows.append({"year": year, "hidden": False, "observed": c.count(r["observed"]),
-                     "fig": c.fig(r["nhat"], r["lower"], r["upper"]),
-                     "visibility": c.pct(r["visibility"], r["visibility_lower"], r["visibility_upper"])})
+        rows.append({"year": year, "hidden": False, "observed": c.count(r["observed"]), **_row_figures(c, r)})
     sub = t.iloc[idx]
     keep = ~hidden[idx]
     nan = np.nan
@@ -75,6 +74,20 @@ def _trend(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None)
         decimal_comma=c.lang == "nl",
     )
     return {"rows": rows, "plot": plot}
+
+
+def _row_figures(c: _Ctx, r) -> dict[str, Figure]:
+    """N̂ and the share registered of one table row; with no upper limit (inf) "at least L" and "at most V".
+
+    An interval without an upper end publishes its lower limit only, as the run's to-publish statement does for
+    the total (tester report 9, F6/F10): not N̂, nor the share registered observed ÷ N̂ that rests on it.
+    """
+    fig = c.fig(r["nhat"], r["lower"], r["upper"])
+    vis = c.pct(r["visibility"], r["visibility_lower"], r["visibility_upper"])
+    if fig.open_upper and fig.has_interval:
+        fig = replace(round_range(_f(r["lower"]), float("inf"), lang=c.lang), bound="at-least")
+        vis = replace(vis, bound="at-most") if math.isfinite(vis.upper) else vis
+    return {"fig": fig, "visibility": vis}
 
 
 def _visibility(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None) -> dict | None:
@@ -97,8 +110,7 @@ def _visibility(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | 
         if hidden[i]:
             row["observed"] = c.hidden_count(r["observed"])
         else:
-            row.update(observed=c.count(r["observed"]), fig=c.fig(r["nhat"], r["lower"], r["upper"]),
-                       visibility=c.pct(r["visibility"], r["visibility_lower"], r["visibility_upper"]))
+            row.update(observed=c.count(r["observed"]), **_row_figures(c, r))
         rows.append(row)
     shown = [i for i in idx if not hidden[i]]
     plot = None
@@ -137,6 +149,9 @@ def _sdg(c: _Ctx, run: Run, t: pd.DataFrame | None, hidden: np.ndarray | None) -
             if not math.isfinite(_f(r["rate_per_100k"])):
                 continue
             row["fig"] = c.rate(r["rate_per_100k"], r.get("rate_lower"), r.get("rate_upper"))
+            if row["fig"].open_upper and row["fig"].has_interval:  # only the lower limit, as N̂ (F6/F10)
+                row["fig"] = replace(round_range(_f(r.get("rate_lower")), float("inf"), smallest=0.01, lang=c.lang),
+                                     bound="at-least")
         rows.append(row)
     return {"rows": rows} if rows else None
 
@@ -193,7 +208,7 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
     lo, hi = _f(ia.get("low")), _f(ia.get("high"))
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
-    f = round_figure((lo + hi) / 2, lo, hi, lang=c.lang)
+    f = round_range(lo, hi, lang=c.lang)  # each end at its own precision, never moved by half (tester 9, F13)
     out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": _assumption_text(c, ia)}
     pts = _grid_points(ia.get("grid"))
     if len(pts) >= 2:
@@ -236,7 +251,7 @@ def _assumption_text(c: _Ctx, ia: dict) -> str:
     conf = (ia.get("bounds") or {}).get("confidence")
     if isinstance(conf, (list, tuple)) and len(conf) == 2 and all(math.isfinite(_f(x)) for x in conf):
         a, b = _f(conf[0]), _f(conf[1])
-        g = round_figure((a + b) / 2, a, b, lang=c.lang)
+        g = round_range(a, b, lang=c.lang)
         text += " " + _("Allowing for chance as well, it lies between about {low} and {high}.").format(
             low=g.lower_text, high=g.upper_text)
     return text

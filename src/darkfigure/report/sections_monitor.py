@@ -40,7 +40,7 @@ def _trend_section(run: Run) -> dict | None:
         "registered": rows["observed"].map(fmt_count),
         "N̂": rows["nhat"].map(fmt_count),
         "lower": rows["lower"].map(fmt_count),
-        "upper": rows["upper"].map(fmt_count),
+        "upper": rows["upper"].map(lambda v: "no upper limit" if _f(v) == math.inf else fmt_count(v)),
         "dark figure": (rows["nhat"] - rows["observed"]).map(fmt_count),
         "visible": [f"{fmt_pct(v, 1)} ({fmt_interval(a, b, lambda x: fmt_pct(x, 1))})" for v, a, b in
                     zip(rows["visibility"], rows["visibility_lower"], rows["visibility_upper"])],
@@ -156,16 +156,24 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
         "year": [str(y) if str(y) not in ("", "nan") else "all" for y in col("year")],
         "observed": col("observed").map(count),
         "N̂": col("nhat").map(count),
-        "N̂ interval": [f"{count(a)}–{count(b)}" if count(a) != "x" else "x" for a, b in zip(col("lower"), col("upper"))],
+        "N̂ interval": [_published_range(count(a), count(b)) for a, b in zip(col("lower"), col("upper"))],
         "visible": col("visibility").map(pct),
         "visible interval": [f"{pct(a)}–{pct(b)}" if pct(a) != "x" else "x"
                              for a, b in zip(col("visibility_lower"), col("visibility_upper"))],
     })
     if "rate_per_100k" in p.columns:
         out["per 100,000"] = p["rate_per_100k"].map(rate)
-        out["per 100,000 interval"] = [f"{rate(a)}–{rate(b)}" if rate(a) != "x" else "x"
+        out["per 100,000 interval"] = [_published_range(rate(a), rate(b))
                                        for a, b in zip(col("rate_lower"), col("rate_upper"))]
     return out
+
+
+def _published_range(a: str, b: str) -> str:
+    """Two formatted ends as one interval cell: 'x' when hidden, 'a – no upper limit' when the upper end is inf
+    (``monitor_published.csv`` writes ``inf``, as estimates.csv; tester report 9, F10)."""
+    if a == "x":
+        return "x"
+    return f"{a} – no upper limit" if b == "∞" else f"{a}–{b}"
 
 
 def _published_section(run: Run) -> dict | None:
