@@ -96,6 +96,7 @@ def test_a_narrower_interval_is_published_as_the_union_everywhere(run, monkeypat
 
     html = build_report(tmp_path / "o").read_text(encoding="utf-8")
     assert WIDENED.replace("'", "&#39;") in html or WIDENED in html
+    assert "the union is published" in html  # the linkage section beside both raw intervals
 
 
 def test_an_interval_not_narrower_is_published_as_drawn(run, monkeypatch):
