@@ -114,7 +114,89 @@ def _as_pandas(data) -> pd.DataFrame:
         if hasattr(data, "collect") and not hasattr(data, "to_pandas"):
             data = data.collect()
         return data.to_pandas()
-    return pd.DataFrame(data)
+    if isinstance(data, (str, bytes, int, float, bool, type(None))) or np.isscalar(data):
+        raise DataError(f"the data must be a data frame (pandas or polars), a file path, a bundled dataset name or "
+                        f"CaptureHistories, not {type(data).__name__} {data!r:.60}; e.g. dfg.estimate(df) or "
+                        "dfg.estimate('histories.csv')")
+    try:
+        return pd.DataFrame(data)
+    except (ValueError, TypeError) as e:
+        raise DataError(f"the data ({type(data).__name__}) cannot be read as a table ({e}); give a data frame "
+                        "(pandas or polars), a file path, a bundled dataset name or CaptureHistories") from None
+
+
+#: characters that split or join the names in a model term (``A:B``, ``A*B``, ``A:B + C:D``, ``A:B, C:D``) or
+#: a formula (``Freq ~ A + B``): a list or covariate named with one cannot be written in --model or a formula
+_TERM_CHARS = (":", "+", ",", "*", "~")
+#: names the formulas use themselves (R's ``Freq ~ ...`` response and ``(Intercept)``)
+_FORMULA_WORDS = {"Freq", "(Intercept)"}
+
+
+def as_names(value, option: str) -> list | None:
+    """A names argument as a list: ``"sex"`` -> ``["sex"]``, ``"A,B,C"`` -> ``["A", "B", "C"]`` (tester 9, F7).
+
+    The one normaliser of the Python API's list-like name arguments (``lists``,
+    ``covariates``, ``methods``, ``by``, ...), read as the command line reads them
+    (comma-separated, blanks around names dropped). A list, tuple, set or pandas Index is
+    returned as a list; None as None.
+
+    Parameters
+    ----------
+    value : str, iterable of names, or None
+    option : str
+        The argument's name, for the message (``"lists"``).
+
+    Raises
+    ------
+    DataError
+        A value that is neither a string nor an iterable of names (e.g. ``lists=5``); an
+        empty string.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        names = [s.strip() for s in value.split(",") if s.strip()]
+        if not names:
+            raise DataError(f"{option}={value!r} names no column: give names, e.g. {option}=['A', 'B'] or 'A,B'")
+        return names
+    if isinstance(value, (bytes, int, float, bool)) or not isinstance(value, Iterable):
+        raise DataError(f"{option} must be a list of names or a comma-separated string ({option}='A,B'), "
+                        f"not {type(value).__name__} {value!r:.60}")
+    return list(value)
+
+
+def _check_names(data: pd.DataFrame) -> None:
+    """Column names must be text: numbers as names cannot be told from values in --model or the outputs."""
+    bad = [c for c in data.columns if not isinstance(c, str)]
+    if bad:
+        raise DataError(
+            f"column name(s) {bad[:6]} of the data are not text ({type(bad[0]).__name__}): a data frame made from an "
+            "array has numbers as names. Name the columns, e.g. df.columns = ['police', 'ngo', 'health', 'count'] "
+            "(the lists, covariates and the count), or df.columns = df.columns.astype(str)")
+
+
+def _check_term_names(lists, covariates, count) -> None:
+    """Refuse list and covariate names that break model terms or formulas, naming the column (tester 9, F17)."""
+    for role, names in (("list", lists), ("covariate", covariates)):
+        for c in names:
+            s = str(c)
+            bad = [ch for ch in _TERM_CHARS if ch in s]
+            if bad:
+                why = ("which joins the names in a model term (EXH:ABA)" if bad[0] in ":*" else
+                       "which separates names in --lists/--covariates and model terms (EXH:ABA, ABA:OSCE)"
+                       if bad[0] == "," else "which separates the terms of a model or formula (EXH:ABA + ABA:OSCE)"
+                       if bad[0] == "+" else "which separates the response of a formula from its terms")
+                fix = s
+                for ch in _TERM_CHARS:
+                    fix = fix.replace(ch, "_")
+                raise DataError(f"{role} column name {s!r} contains {bad[0]!r}, {why}; rename the column "
+                                f"(e.g. {fix!r})")
+            if s in _FORMULA_WORDS or s == str(count):
+                what = ("the count column's name" if s == str(count) else
+                        "the response of the model formulas (Freq ~ ...)" if s == "Freq" else
+                        "the formulas' intercept")
+                raise DataError(f"{role} column name {s!r} is {what}, so formulas and model terms with it would be "
+                                f"ambiguous; rename the column (e.g. {s.strip('()') + '_list'!r})")
 
 
 def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:
@@ -172,6 +254,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
     name is unknown, a list is not 0/1, or a covariate has missing values (unless ``missing="keep"``)."""
     if missing not in ("error", "keep"):
         raise ValueError(f"missing must be 'error' or 'keep', not {missing!r}")
+    _check_names(data)
+    lists, covariates = as_names(lists, "lists"), as_names(covariates, "covariates")
     cols = [c for c in data.columns if c not in exclude]
     for role, given in (("list", lists), ("covariate", covariates)):
         for c in given or ():
@@ -218,10 +302,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                     f"column with count=... (--count), or remove the column"
                 )
     covariates = list(dict.fromkeys(covariates))
-    for c in lists + covariates:
-        if ":" in str(c):  # ':' joins the columns of an interaction term (EXH:ABA), so it cannot be in a name
-            raise DataError(f"column name {str(c)!r} contains ':', which joins the names in a model term "
-                            f"(EXH:ABA); rename the column (e.g. {str(c).replace(':', '_')!r})")
+    # ':' joins the columns of an interaction term (EXH:ABA), '+' and ',' separate terms: none can be in a name
+    _check_term_names(lists, covariates, next(iter(exclude), "count"))
     overlap = set(lists) & set(covariates)
     if overlap:
         c = sorted(overlap, key=str)[0]

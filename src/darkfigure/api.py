@@ -37,7 +37,8 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
         deterministic); N̂ is NaN with status "not identified" when the posterior does not identify N.
     **options
         Any keyword of :func:`darkfigure.estimation.estimate` (its docstring gives each one's
-        meaning), with the same defaults as ``darkfigure estimate`` on the command line:
+        meaning), with the same defaults as ``darkfigure estimate`` on the command line
+        (``lists`` and ``covariates`` also as one comma-separated string, ``"EXH,ABA,OSCE"``):
         ``lists``, ``covariates``, ``count``, ``year``, ``year_degree``, ``search``,
         ``criterion``, ``model``, ``ci``, ``reps``, ``seed``, ``level``, ``pthresh``, ``bca``,
         ``n_jobs``, ``progress``, ``on_empty_list``, ``structural_zeros``, ``missing``,
@@ -81,6 +82,12 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
         raise ValueError(f"method must be 'loglinear' or 'dga' (as darkfigure estimate --method), not {method!r}; "
                          "every other method is in dfg.compare(data, methods=[...]) or its estimator object "
                          "(dfg.DGA, dfg.LCMCR, ...)")
+    from ._history_checks import as_names
+
+    # "sex" or "EXH,ABA,OSCE" as on the command line, never split into characters (tester 9, F7)
+    for k in ("lists", "covariates"):
+        if k in options:
+            options[k] = as_names(options[k], k)
     valid = [p for p in inspect.signature(run).parameters if p != "data"]
     unknown = [k for k in options if k not in valid]
     if unknown:
@@ -119,9 +126,9 @@ def compare(
     Parameters
     ----------
     data : CaptureHistories, pandas or polars DataFrame, path or bundled dataset name
-    methods : sequence of str, optional
+    methods : sequence of str or comma-separated str, optional
         Subset of :data:`darkfigure.comparison.METHODS` (default: all that apply).
-    lists, covariates : list of str, optional
+    lists, covariates : list of str or comma-separated str, optional
         The list and covariate columns of a table (``--lists``, ``--covariates``; default: the
         0/1 columns are the lists).
     count : str
@@ -160,12 +167,16 @@ def compare(
     DataError
         Invalid data.
     """
+    from ._history_checks import as_names
     from .comparison import _HETEROGENEITY
     from .comparison import compare as table_compare
     from .io import read_histories
     from .results import from_dga, from_estimate, from_heterogeneity, from_lcmcr, from_selection_bootstrap
 
-    h = read_histories(data, lists=lists, covariates=covariates, count=count, on_empty_list=on_empty_list)
+    # "lcmcr,dga" as the CLI's --methods (the one normaliser of name arguments; tester 9, F7)
+    methods = as_names(methods, "methods")
+    h = read_histories(data, lists=as_names(lists, "lists"), covariates=as_names(covariates, "covariates"),
+                       count=count, on_empty_list=on_empty_list)
     # one loop for the CLI and the API: the table (with the headline) is darkfigure compare's, and
     # each method's own result object comes back beside it
     raw: dict[str, Any] = {}

@@ -218,6 +218,10 @@ def run_demo(
         carries.append("conditional on the chosen model" if est.conditional else "includes model-selection uncertainty")
     if est.linkage is not None and math.isfinite(est.upper):
         carries.append("with linkage uncertainty")
+        if getattr(est.linkage, "widened", False):
+            from .linkage.combine import WIDENED
+
+            carries.append(WIDENED)
     return DemoResult(
         interval="; ".join(carries),
         to_publish=str(est.to_publish().get("statement") or ""),

@@ -27,6 +27,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     _almost_binary,
     _as_pandas,
     _blanks_to_missing,
+    _check_names,
     _is_binary,
     _refuse_hidden_count,
     _refuse_per_person_count,
@@ -36,6 +37,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     _stray_values,
     _validate_counts,
     _whole_nonnegative,
+    as_names,
 )
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
@@ -258,6 +260,8 @@ class CaptureHistories:
         See :meth:`from_table` and :meth:`from_records` for parameters and errors.
         """
         data = _as_pandas(data)
+        _check_names(data)  # names that are numbers, and "A,B" for ["A", "B"] (tester 9, F7)
+        lists, covariates = as_names(lists, "lists"), as_names(covariates, "covariates")
         dup = data.columns[data.columns.duplicated()]
         if len(dup):
             raise DataError(

@@ -217,6 +217,10 @@ def _print_result(res) -> None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
             if getattr(res, "linkage", None) is not None:
                 ci_text += "; with linkage uncertainty"
+                if getattr(res.linkage, "widened", False):
+                    from ..linkage.combine import WIDENED
+
+                    ci_text += f"; {WIDENED}"
         if getattr(res, "linkage", None) is not None:
             ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
@@ -325,6 +329,11 @@ def _print_linkage(lk, res=None) -> None:
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
                   f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
                   f"{lk.width_share_linkage:.0%} of its width from linkage)")
+        if getattr(lk, "widened", False):
+            from ..linkage.combine import WIDENED
+
+            t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)} came out narrower "
+                      f"than the interval as linked: {WIDENED} (their union is published)")
     else:
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  (no interval: --ci none)")
     if res is not None:

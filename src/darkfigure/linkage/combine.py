@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CombinedDraws", "combine_draws"]
+__all__ = ["CombinedDraws", "WIDENED", "combine_draws", "widen_to_as_linked"]
 
 
 # ----------------------------------------------------------------------------- combination
@@ -131,3 +131,42 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
         # the interval keeps its width and moves with the point (a shift of the pooled replicates by -2 bias)
         point, lo, hi = point - 2 * bias, lo - 2 * bias, hi - 2 * bias
     return CombinedDraws(point, lo, hi, var_between, var_within, share, int(ok.sum()), bias)
+
+
+# ----------------------------------------------------------------------------- the published interval
+#: how a widened interval is labelled (terminal, result.json, estimates.csv, the monitor's note, the report)
+WIDENED = "widened to the as-linked interval where the draws' Monte-Carlo error made it narrower"
+
+
+def widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The interval to publish: the interval with linkage uncertainty, or the union with the as-linked one.
+
+    Adding the linkage's uncertainty cannot make N̂ more certain, so an interval with linkage
+    uncertainty narrower than the interval as linked comes from Monte-Carlo error of few
+    linkage draws x bootstrap replicates (tester report 9, F19). Where it is narrower (width
+    ``upper - lower`` below ``upper_as_linked - lower_as_linked``) the published interval is
+    the union of the two, ``[min(lower, lower_as_linked), max(upper, upper_as_linked)]``;
+    elsewhere it is left as it is (a shift of an interval at least as wide is the bias
+    correction of :func:`combine_draws`, not Monte-Carlo error). Cells where any of the four
+    ends is not finite are left as they are.
+
+    Parameters
+    ----------
+    lower, upper : array_like, shape (G,)
+        The interval with linkage uncertainty (pooled percentiles), per group cell.
+    lower_as_linked, upper_as_linked : array_like, shape (G,)
+        The interval as linked (linkage taken as error-free), per group cell.
+
+    Returns
+    -------
+    (lower, upper, widened) : ndarray, ndarray, ndarray of bool, each shape (G,)
+        The interval to publish and where it was widened.
+    """
+    lo, hi = np.array(lower, float, ndmin=1), np.array(upper, float, ndmin=1)
+    lo0, hi0 = np.asarray(lower_as_linked, float).reshape(lo.shape), np.asarray(upper_as_linked, float).reshape(lo.shape)
+    ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(lo0) & np.isfinite(hi0)
+    with np.errstate(invalid="ignore"):
+        widened = ok & (hi - lo < hi0 - lo0)
+    lo[widened] = np.minimum(lo[widened], lo0[widened])
+    hi[widened] = np.maximum(hi[widened], hi0[widened])
+    return lo, hi, widened

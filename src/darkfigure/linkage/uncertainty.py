@@ -61,7 +61,7 @@ import pandas as pd
 
 from .._pool import map_ordered
 from ..histories import CaptureHistories, DataError
-from .combine import CombinedDraws, combine_draws
+from .combine import WIDENED, CombinedDraws, combine_draws
 
 # Reading a link folder and drawing linkages live in their own modules; re-exported here so
 # existing imports keep working.
@@ -116,7 +116,9 @@ class LinkageEstimate:
         N̂ corrected for linkage error: the as-linked N̂ minus the bias the linkage draws show
         (``correction="bias"``), or the mean N̂ over the draws (``"mean"``).
     lower, upper : float
-        Interval for N with linkage uncertainty (draws × bootstrap).
+        Interval for N with linkage uncertainty (draws × bootstrap); after the pipeline's
+        :func:`~darkfigure.linkage.combine.widen_to_as_linked`, the interval published
+        (the union with the interval as linked where the draws' one came out narrower).
     level : float
     share_linkage : float
         Share of the interval's variance due to linkage (law of total variance); its
@@ -166,6 +168,11 @@ class LinkageEstimate:
     sampler: str = "partition"
     #: "bias" (as-linked N̂ minus the draws' bias) or "mean" (mean over draws); see :func:`linkage_uncertainty`
     correction: str = "bias"
+    #: the interval of the draws as pooled (before any widening; NaN: not yet set, then ``lower``/``upper`` are it)
+    lower_draws: float = float("nan")
+    upper_draws: float = float("nan")
+    #: True when ``lower``/``upper`` were widened to the as-linked interval (tester report 9, F19)
+    widened: bool = False
 
     @property
     def width_share_linkage(self) -> float:
@@ -223,6 +230,12 @@ class LinkageEstimate:
             "persons_drawn": num(self.persons_drawn),
             "draws": int(self.draws),
             "reps_per_draw": int(self.reps_per_draw),
+            # both raw intervals stay readable: the draws' as pooled, and whether the published one was widened
+            "lower_draws": num(self.lower if not np.isfinite(self.lower_draws) else self.lower_draws),
+            "upper_draws": num(self.upper if not np.isfinite(self.upper_draws) else self.upper_draws),
+            "widened_to_as_linked": bool(self.widened),
+            "interval_note": (f"with linkage uncertainty; {WIDENED}" if self.widened
+                              else "with linkage uncertainty"),
             "seed": self.seed,
             "seconds": round(self.seconds, 2),
             "warnings": list(self.warnings),
@@ -231,7 +244,8 @@ class LinkageEstimate:
     def __str__(self) -> str:
         return (f"N̂ as linked {self.nhat_as_linked:,.0f}; corrected for linkage error {self.nhat_corrected:,.0f} "
                 f"({self.level:.0%} interval with linkage uncertainty {self.lower:,.0f} – {self.upper:,.0f}, "
-                f"{self.share_linkage:.0%} of its variance from linkage; {self.draws} linkage draws)")
+                f"{self.share_linkage:.0%} of its variance from linkage; {self.draws} linkage draws"
+                + (f"; {WIDENED}" if self.widened else "") + ")")
 
 
 _WORKER: dict = {}

@@ -243,6 +243,10 @@ def monitor(
         from dataclasses import replace
 
         mt = monitor_table(replace(est, bootstrap=lk.bootstrap, lower=lk.lower, upper=lk.upper), year)
+        said = list(est.warnings)
+        as_linked = monitor_table(est, year).table  # its own truncation note is not the published rows': dropped
+        est.warnings[:] = said
+        _widen_rows(mt, as_linked, est)
     else:
         mt = monitor_table(est, year)
     table = mt.table
@@ -257,3 +261,36 @@ def monitor(
             h, year, structural_zeros=kwargs.get("structural_zeros"), seed=kwargs.get("seed"), joint=est, ci=ci, **kw
         )
     return MonitorResult(est, table, published, suppress(table, suppress_below), suppress_below, mt, years)
+
+
+def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
+    """Rows whose interval with linkage uncertainty is narrower than as linked publish the union (in place).
+
+    :func:`darkfigure.linkage.combine.widen_to_as_linked`, as estimate's rows (tester report 9,
+    F19); `as_linked` is the monitor table of the as-linked bootstrap, row for row. The rows
+    widened are named in a warning of `est`.
+    """
+    import numpy as np
+
+    from ..linkage.combine import WIDENED, widen_to_as_linked
+
+    t = mt.table
+    if len(as_linked) != len(t):
+        return
+    lo, hi, wid = widen_to_as_linked(t["lower"], t["upper"], as_linked["lower"], as_linked["upper"])
+    if not wid.any():
+        return
+    t["lower"], t["upper"] = lo, hi
+    # visibility = observed / N: its interval is the union of the two visibility intervals
+    for c, f in (("visibility_lower", np.fmin), ("visibility_upper", np.fmax)):
+        v = t[c].to_numpy(float).copy()
+        v[wid] = f(v[wid], as_linked[c].to_numpy(float)[wid])
+        t[c] = v
+    names = [("total" if g == "total" else f"{g}={lv}") + (f" in {y}" if y else "")
+             for g, lv, y in zip(t["group"][wid], t["level"][wid], t["year"][wid])]
+    k = len(names)
+    est.warnings.append(
+        f"monitor: in {k:,} of {len(t):,} rows ({', '.join(names[:3])}{', ...' if k > 3 else ''}) the interval with "
+        f"linkage uncertainty came out narrower than the interval as linked (Monte-Carlo error of the linkage draws "
+        f"x replicates): those rows publish the union of the two ({WIDENED}); raise --linkage-draws and "
+        "--linkage-reps for intervals of their own")

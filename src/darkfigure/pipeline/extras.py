@@ -157,6 +157,7 @@ def _linkage_step(run: Any, h: CaptureHistories, fit: LogLinearFit, interval: In
         link_est, est, warnings = _averaged_linkage(
             run, h, interval, draws=draws, seed=seed, level=level, year=year, year_degree=year_degree,
             structural_zeros=structural_zeros, n_jobs=n_jobs, missing=missing, progress=progress)
+        _widen(link_est, est)
         return link_est, est, warnings + _interval_warnings(link_est, est, interval, draws, None)
     link_est, est = correct_estimate(
         run, h, fit, interval.estimates, interval.bootstrap, draws=draws, reps=reps, seed=seed, level=level,
@@ -171,7 +172,36 @@ def _linkage_step(run: Any, h: CaptureHistories, fit: LogLinearFit, interval: In
             est[c] = np.nan
             link_est.estimates[c] = np.nan
         return link_est, est, warnings
+    _widen(link_est, est)
     return link_est, est, warnings + _interval_warnings(link_est, est, interval, draws, reps)
+
+
+def _widen(link_est: Any, est: pd.DataFrame) -> None:
+    """The interval published: the union with the as-linked one where the draws' came out narrower (in place).
+
+    :func:`darkfigure.linkage.combine.widen_to_as_linked` on every row of `est` (total first;
+    ``lower, upper`` and ``lower_as_linked, upper_as_linked``), the one place both corrections
+    (chosen model, model average) pass (tester report 9, F19). `est` keeps the draws' interval
+    as ``lower_draws, upper_draws`` and says per row ``interval_widened``; `link_est` (its
+    ``lower, upper``, ``estimates`` and ``lower_draws, upper_draws, widened``) follows the total.
+    The pooled replicates (``link_est.bootstrap``) are not changed: the monitor widens its rows
+    with the same function.
+    """
+    from ..linkage.combine import widen_to_as_linked
+
+    link_est.lower_draws, link_est.upper_draws = float(link_est.lower), float(link_est.upper)
+    if not {"lower", "upper", "lower_as_linked", "upper_as_linked"} <= set(est.columns):
+        return
+    lo_d, hi_d = est["lower"].to_numpy(float), est["upper"].to_numpy(float)
+    lo, hi, wid = widen_to_as_linked(lo_d, hi_d, est["lower_as_linked"], est["upper_as_linked"])
+    at = list(est.columns).index("upper_as_linked") + 1
+    for i, (c, v) in enumerate((("lower_draws", lo_d), ("upper_draws", hi_d), ("interval_widened", wid))):
+        est.insert(at + i, c, v)
+    est["lower"], est["upper"] = lo, hi
+    le = link_est.estimates
+    if len(le) == len(est):
+        le["lower"], le["upper"] = lo, hi
+    link_est.lower, link_est.upper, link_est.widened = float(lo[0]), float(hi[0]), bool(wid[0])
 
 
 def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, draws: int,
@@ -181,6 +211,8 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     Few pooled replicates (draws x replicates per draw below the as-linked bootstrap's); an
     interval narrower than the as-linked one, with the reasons that can make it so.
     """
+    from ..linkage.combine import WIDENED
+
     out = []
     boot = interval.bootstrap
     b = int(getattr(boot, "n_replicates", 0) or 0)
@@ -192,22 +224,24 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     if reps == 0 and interval.bootstrap is not None:
         out.append("--linkage-reps 0: the interval with linkage uncertainty is the spread of the linkage draws "
                    "alone, without the estimator's sampling uncertainty")
-    lo, hi = float(link_est.lower), float(link_est.upper)
+    lo, hi = float(link_est.lower_draws), float(link_est.upper_draws)
     lo0 = float(est["lower_as_linked"].iloc[0]) if "lower_as_linked" in est.columns else np.nan
     hi0 = float(est["upper_as_linked"].iloc[0]) if "upper_as_linked" in est.columns else np.nan
-    if np.isfinite([lo, hi, lo0, hi0]).all() and hi - lo < hi0 - lo0:
+    if link_est.widened:
         why = []
         if reps is not None and reps and b and draws * reps < b:
             why.append("it rests on fewer replicates (Monte-Carlo error)")
         r = link_est.nhat_corrected / link_est.nhat_as_linked if link_est.nhat_as_linked else 1.0
-        if r < 1:
+        if round(1 - r, 3) > 0 and r * (hi0 - lo0) <= hi - lo:
+            # a reason only when the scaling accounts for the narrowing (never "0.0% lower" beside a 17% shortfall)
             why.append(f"the draws' N̂ is {1 - r:.1%} lower, and the interval scales with N̂")
         if not why:
             why.append("Monte-Carlo error of the draws and replicates")
         out.append(
             f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as linked "
-            f"({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. Read the wider of the two "
-            "as the honest one")
+            f"({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. The interval published "
+            f"is the union of the two, {link_est.lower:,.0f} – {link_est.upper:,.0f} ({WIDENED}; result.json's "
+            "linkage block keeps both); raise --linkage-draws and --linkage-reps for an interval of its own")
     sub = _narrower_subgroups(est, draws, reps)
     if sub:
         out.append(sub)
@@ -223,11 +257,15 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None) -> str 
     first row the total, which :func:`_interval_warnings` judges on its own). Returns None when
     no subgroup row is narrower.
     """
+    from ..linkage.combine import WIDENED
+
     need = {"group", "level", "lower", "upper", "lower_as_linked", "upper_as_linked"}
     if len(est) < 2 or not need <= set(est.columns):
         return None
     sub = est.iloc[1:]
-    w = sub["upper"].to_numpy(float) - sub["lower"].to_numpy(float)
+    # the draws' interval as pooled, before _widen published the union
+    lo_c, hi_c = ("lower_draws", "upper_draws") if "lower_draws" in est.columns else ("lower", "upper")
+    w = sub[hi_c].to_numpy(float) - sub[lo_c].to_numpy(float)
     w0 = sub["upper_as_linked"].to_numpy(float) - sub["lower_as_linked"].to_numpy(float)
     ok = np.isfinite(w) & np.isfinite(w0)
     narrow = ok & (w < w0)
@@ -240,8 +278,9 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None) -> str 
     per = f"{reps} bootstrap replicates per draw x {draws} draws" if reps else f"{draws} linkage draws"
     return (f"in {k:,} of {int(ok.sum()):,} subgroup rows of estimates.csv ({shown}) the interval with linkage "
             f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked) although "
-            f"it adds an uncertainty: Monte-Carlo error of {per} (or a lower N̂ in the draws: the interval scales with N̂). Read the wider of the two as the honest one, or "
-            "raise --linkage-reps and --linkage-draws")
+            f"it adds an uncertainty: Monte-Carlo error of {per}. Those rows publish the union of the two ({WIDENED}; "
+            "columns interval_widened, lower_draws, upper_draws); raise --linkage-reps and --linkage-draws for "
+            "intervals of their own")
 
 
 #: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval

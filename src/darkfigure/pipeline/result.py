@@ -195,6 +195,8 @@ class Estimate:
                 "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
                 "conditional_on_chosen_model": self.conditional,
                 "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
+                # the union with the as-linked interval where the draws' came out narrower (tester report 9, F19)
+                "widened_to_as_linked": bool(getattr(self.linkage, "widened", False)),
             },
             "averaging": None
             if self.averaged is None

@@ -468,8 +468,9 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         r"is narrower than the interval as linked",
         "Interval with linkage uncertainty narrower than without it",
         "Adding the linkage's uncertainty cannot make N̂ more certain: a narrower interval comes from chance in the "
-        "draws and replicates, or from a lower corrected N̂ (the interval scales with N̂).",
-        "Read the wider of the two intervals as the honest one, and raise --linkage-draws/--linkage-reps.",
+        "few draws and replicates. darkfigure then publishes the union of the two intervals (widened to the "
+        "as-linked interval), so the figure published is never narrower than the one without linkage error.",
+        "Raise --linkage-draws and --linkage-reps for an interval with linkage uncertainty of its own.",
     ),
     Explanation(
         "linkage-conditional",

@@ -342,6 +342,10 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
             parts.append("conditional on the chosen model" if cond else "includes model-selection uncertainty")
         if iv.get("with_linkage_uncertainty"):
             parts.append("with linkage uncertainty")
+            if iv.get("widened_to_as_linked"):
+                from ..linkage.combine import WIDENED
+
+                parts.append(WIDENED)
     if lk.get("corrected"):
         parts.append("N̂ corrected for linkage error")
     return "; ".join(parts)

@@ -211,7 +211,10 @@ def _linkage_section(run: Run) -> dict | None:
             (f"{level:.0%} interval as linked (linkage taken as error-free)",
              fmt_interval(lk.get("lower_as_linked"), lk.get("upper_as_linked"))),
             ("N̂ corrected for linkage error", fmt_count(lk.get("nhat_corrected"))),
-            (f"{level:.0%} interval with linkage uncertainty", fmt_interval(lk.get("lower"), lk.get("upper"))),
+            (f"{level:.0%} interval with linkage uncertainty", fmt_interval(lk.get("lower"), lk.get("upper"))
+             + (f" ({lk.get('interval_note', '').removeprefix('with linkage uncertainty; ')}: the draws' own "
+                f"{fmt_interval(lk.get('lower_draws'), lk.get('upper_draws'))} came out narrower; the union is "
+                "published)" if lk.get("widened_to_as_linked") else "")),
             ("estimator", {"model average": "the model average, refitted on every linkage draw",
                            "chosen model": "the chosen model, refitted on every linkage draw (conditional on it)"}
              .get(lk.get("estimator"), "-")),
