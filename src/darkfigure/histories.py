@@ -128,11 +128,11 @@ class CaptureHistories:
         if counts.size and (~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts))).any():
             row = int(np.flatnonzero(~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts)))[0])
             raise DataError(f"CaptureHistories: count must hold whole numbers >= 0; row {row} has "
-                            f"{t['count'].iloc[row]!r}; {hint}")
+                            f"{t['count'].iloc[row]}; {hint}")
         if cells.size and ((cells.sum(axis=1) == 0) & (counts > 0)).any():
             row = int(np.flatnonzero((cells.sum(axis=1) == 0) & (counts > 0))[0])
             raise DataError(f"CaptureHistories: row {row} has the all-zero pattern (nobody's list) with count "
-                            f"{t['count'].iloc[row]!r}; persons no list saw are what is estimated, not data. Drop "
+                            f"{t['count'].iloc[row]}; persons no list saw are what is estimated, not data. Drop "
                             f"those rows or {hint}")
 
     # ------------------------------------------------------------------ builders
