@@ -199,7 +199,9 @@ def estimate_strata(
     log-linear model) are named in the warnings when they differ from their defaults.
     """
     t0 = time.perf_counter()
-    by = [c.strip() for c in by.split(",")] if isinstance(by, str) else list(by)
+    from .._history_checks import as_names
+
+    by = [str(c).strip() for c in (as_names(by, "by") or [])]  # by=None / by=5: a DataError naming `by`
     by = [c for c in by if c]
     if not by:
         raise ValueError("by (--by) needs at least one column to stratify by")
@@ -343,10 +345,18 @@ def estimate_strata(
         # the joint search (and its comparison with the collapsed table) runs before the strata's progress bar:
         # seconds to a minute on hundreds of strata, said rather than silent
         t_joint = time.perf_counter()
-        say(progress, f"choosing one model for all {len(keys):,} strata (joint search)…", terminal=True)
+        # auto decides inside _choose_pooled whether a joint search runs: say what is decided, not what may not
+        # happen (tester 9, F20)
+        say(progress, f"choosing one model for all {len(keys):,} strata (joint search)…" if search == "pooled" else
+            f"--search auto: one model for all {len(keys):,} strata if they are small, else a search in each…",
+            terminal=True)
         units, msettings, model_search = _choose_pooled(units, msettings, search, ci_given, lists_all, M,
                                                         criterion, max_ratio, keys=keys, by=by)
-        say(progress, f"joint model search: done in {time.perf_counter() - t_joint:,.0f} s", terminal=True)
+        if model_search is not None:
+            say(progress, f"joint model search (one model for all strata): done in "
+                f"{time.perf_counter() - t_joint:,.0f} s", terminal=True)
+        else:
+            say(progress, "--search auto: the strata are large enough for a model search in each", terminal=True)
         if model_search is not None:
             ci = msettings["ci"]
             warnings += model_search.pop("warnings", [])

@@ -37,6 +37,9 @@ def _interval_note(method: str, msettings: dict, model: str | None, model_search
 
 #: kinds of per-stratum warnings summarised for the terminal and strata.json: (pattern, plain name)
 _STRATUM_WARNING_KINDS = (
+    # first: such a stratum enters the totals at its observed count with no uncertainty (tester 9, F15)
+    ("claims nobody there was missed", "N̂ = observed: the model claims nobody was missed, which the data cannot "
+     "support (zero-width interval; in the totals at the observed count, adding no uncertainty)"),
     ("registered nobody in this stratum", "list(s) left out (registered nobody there)"),
     ("goodness of fit", "model does not fit (goodness of fit)"),
     ("Chao's lower bound", "N̂ below Chao's lower bound"),
