@@ -45,3 +45,12 @@ def test_validate_cli(tmp_path):
     t = pd.read_csv(tmp_path / "validate.csv")
     assert list(t["list"]) == ["c1", "c2", "c3", "c4"]
     assert {"size", "log_ratio", "covered"} <= set(t.columns)
+
+
+def test_validate_cli_says_why_a_list_has_no_estimate():
+    # tester 9, F24: rows without an estimate carried their reason only in validate.csv
+    r = CliRunner().invoke(app, ["validate", "artificial_3", "--methods", "Mt"])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "no held-out list could be re-estimated" in text
+    assert "list C" in text and "nothing to validate" in text

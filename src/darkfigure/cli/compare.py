@@ -227,6 +227,18 @@ def validate(
         summ = ok.groupby("method").agg(mean_abs_log_ratio=("log_ratio", lambda v: float(v.abs().mean())),
                                         covered=("covered", lambda v: f"{int((v == True).sum())}/{len(v)}"))  # noqa: E712
         console.print(summ.sort_values("mean_abs_log_ratio").to_string())
+    else:
+        console.print("[yellow]warning:[/] no held-out list could be re-estimated from the others (reasons below)")
+    # a row without an estimate says why on the terminal, not only in validate.csv (tester 9, F24)
+    if "warnings" in table.columns:
+        for _, r in table[table["nhat"].isna()].iterrows():
+            why = str(r["warnings"] or "").strip()
+            if why and why != "nan":
+                method = f" ({r['method']})" if str(r["method"] or "").strip() not in ("", "nan", "None") else ""
+                from rich.markup import escape
+
+                console.print(f"[yellow]warning:[/] list {escape(str(r['list']))}{escape(method)}: no estimate: "
+                              f"{escape(why)}", highlight=False)
     if out is not None:
 
         def _write(d: Path) -> list[Path]:
