@@ -99,9 +99,10 @@ class _Ctx:
         totals cannot be differenced back to a small count (secondary suppression)."""
         return f"<{self.threshold}" if _f(v) < self.threshold else "x"
 
-    def fig(self, value, lower, upper) -> Figure:
-        """A count with its interval, rounded (an end below the threshold is not shown as such)."""
-        return round_figure(value, lower, upper, lang=self.lang)
+    def fig(self, value, lower, upper, floor: float | None = None) -> Figure:
+        """A count with its interval, rounded (an end below the threshold is not shown as such); `floor`
+        (the registered count) bounds the rounded lower end from below."""
+        return round_figure(value, lower, upper, lang=self.lang, floor=floor)
 
     def pct(self, value, lower, upper) -> Figure:
         """A share of 1 as a percentage with its interval."""

@@ -158,7 +158,7 @@ def format_number(x: float, unit: float, lang: str = "en") -> str:
 
 
 def round_figure(value: float, lower: float, upper: float, *, smallest: float = 1.0, lang: str = "en",
-                 scale: float = 1.0, suffix: str = "") -> Figure:
+                 scale: float = 1.0, suffix: str = "", floor: float | None = None) -> Figure:
     """Round a figure and its interval together (:func:`rounding_unit`) and format them.
 
     The value goes to the nearest multiple of the unit (half away from zero); the interval's ends go outward
@@ -177,6 +177,9 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
         Multiply first (100 for shares shown as percentages).
     suffix : str
         Appended to each formatted number ("%").
+    floor : float, optional
+        The number registered (after `scale`): a lower end rounded down below it, while the computed lower end
+        is not, is shown as that number itself (13 registered, 17.8 -> "13", not "10").
 
     Returns
     -------
@@ -188,8 +191,10 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
     # the ends outward (lower down, upper up): a rounded interval never claims more precision than the computed
     # one, so its coverage is at least the stated level (rounding 9,829-16,378 to 10,000-16,000 would narrow it)
     rv, rlo, rhi = _round(v, e), _round(lo, e, ROUND_FLOOR), _round(hi, e, ROUND_CEILING)
-    return Figure(rv, rlo, rhi, u, format_number(rv, u, lang), format_number(rlo, u, lang),
-                  format_number(rhi, u, lang), suffix)
+    lo_text = format_number(rlo, u, lang)
+    if floor is not None and math.isfinite(floor) and rlo < floor <= lo:
+        rlo, lo_text = float(floor), format_number(float(floor), rounding_unit(floor, floor, floor), lang)
+    return Figure(rv, rlo, rhi, u, format_number(rv, u, lang), lo_text, format_number(rhi, u, lang), suffix)
 
 
 def round_range(low: float, high: float, *, smallest: float = 1.0, lang: str = "en") -> Figure:

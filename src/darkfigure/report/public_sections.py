@@ -189,12 +189,17 @@ def _compare(c: _Ctx, run: Run, status: dict | None = None) -> dict | None:
     if cmp_ is None or not len(cmp_):
         return None
     status = status or {}
+    # the registered count floors every rounded lower end: "60 (10–880)" with 13 registered reads as if fewer than
+    # were seen could be the truth (tester 9, F22)
+    registered = _f(((run.compare_info or {}).get("data") or {}).get("observed"))
     rows = []
     for _i, r in cmp_.iterrows():
         n = _f(r["nhat"])
-        row = {"method": _method_label(c, r["method"]), "ok": math.isfinite(n)}
-        if math.isfinite(n):
-            row["fig"] = c.fig(n, r["lower"], r["upper"])
+        # a method whose fit has no estimate (status other than ok, e.g. "no MLE: boundary") shows no figure
+        has = math.isfinite(n) and str(r.get("status", "ok") or "ok").strip().lower() in ("ok", "nan", "")
+        row = {"method": _method_label(c, r["method"]), "ok": has}
+        if has:
+            row["fig"] = c.fig(n, r["lower"], r["upper"], floor=registered)
         row["status"] = status.get(str(r["method"]), "")
         rows.append(row)
     return {"rows": rows, "has_status": bool(status)}
