@@ -119,12 +119,12 @@ def test_batched_replicates_do_not_depend_on_the_workers(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- workers never outlive the run
-_CHILD = """
+_CHILD = r"""
 import os, sys, time
 from darkfigure import _pool
 
 def report_and_sleep(t):
-    print(os.getpid(), flush=True)  # the worker's pid, on the pipe the test reads
+    os.write(1, f"{os.getpid()}\n".encode())  # the worker's pid, in one write (print may write twice)
     time.sleep(t)
     return t
 
@@ -134,6 +134,30 @@ if __name__ == "__main__":
     for _ in _pool.map_ordered(report_and_sleep, [120.0] * 4, 2, mp_context=ctx):
         pass
 """
+
+
+def _read_pids(proc: subprocess.Popen, n: int, timeout: float = 60.0) -> list[int]:
+    """Up to `n` pids, one a line, from `proc`'s stdout, waiting at most `timeout` seconds in all."""
+    import selectors
+
+    pids: list[int] = []
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while len(pids) < n and time.monotonic() < deadline:
+        if not sel.select(timeout=max(deadline - time.monotonic(), 0.0)):
+            break
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            assert line.strip().isdigit(), f"not a worker's pid: {line!r}"
+            pids.append(int(line))
+    sel.close()
+    return pids
 
 
 def _gone(pid: int) -> bool:
@@ -153,16 +177,10 @@ def test_workers_end_when_the_run_is_killed(tmp_path, method):
     script.write_text(_CHILD)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(_pool.__file__).parents[1]),
                                                         os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.Popen([sys.executable, str(script), method], stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen([sys.executable, str(script), method], stdout=subprocess.PIPE, env=env)
     workers: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-        while len(workers) < 2 and time.monotonic() < deadline:
-            line = child.stdout.readline()
-            if not line:
-                break
-            assert line.strip().isdigit(), f"not a worker's pid: {line!r}"
-            workers.append(int(line))
+        workers = _read_pids(child, 2)
         assert len(workers) == 2 and child.pid not in workers
         assert not any(_gone(w) for w in workers)
         os.kill(child.pid, signal.SIGKILL)
@@ -190,17 +208,19 @@ def test_the_watchdog_ends_a_worker_whose_parent_changed(tmp_path):
         "if pid == 0:\n"
         "    _pool.sys.platform = 'darwin'  # no prctl: the watchdog alone\n"
         "    _pool._die_with_parent(os.getppid())\n"
-        "    print(os.getpid(), flush=True)\n"
+        "    os.write(1, f'{os.getpid()}\\n'.encode())\n"
         "    time.sleep(60)\n"
         "    os._exit(0)\n"
         "time.sleep(120)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(_pool.__file__).parents[1]),
                                                         os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
     orphan = None
     try:
-        orphan = int(child.stdout.readline())
+        got = _read_pids(child, 1, timeout=30)
+        assert len(got) == 1
+        orphan = got[0]
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
         deadline = time.monotonic() + 5
