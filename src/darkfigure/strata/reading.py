@@ -45,28 +45,30 @@ def _numeric_levels(frame: pd.DataFrame, by, name: str, notes: list | None) -> p
     out = frame
     for c in by:
         s = frame[c]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            s = s.astype(object)
-        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+        if not (isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
             continue
+        s = s.astype(object)
         known = s[s.notna()]
-        if known.empty or known.map(lambda v: isinstance(v, bool)).any():
+        # the distinct values only: a column of a million rows has a handful of levels
+        uniq = pd.unique(known.to_numpy(dtype=object))
+        if not len(uniq) or any(isinstance(v, (bool, np.bool_)) for v in uniq):
             continue
-        num = pd.to_numeric(known.astype(str), errors="coerce")
+        text = pd.Series([str(v) for v in uniq], dtype=object)
+        num = pd.to_numeric(text, errors="coerce")
         if num.isna().any() or not np.isfinite(num.to_numpy(dtype=float)).all():
             continue  # some text that is no number (or inf): the levels stay text, as a CSV reader keeps them
-        raw = known.astype(str)
-        spellings = raw.groupby(num.to_numpy()).unique()
+        spellings = text.groupby(num.to_numpy()).unique()
         merged = spellings[spellings.map(len) > 1]
         if len(merged) and notes is not None:
-            ex = "; ".join(" and ".join(repr(v) for v in sorted(vs)) + f" -> {_plain(n)}"
+            ex = "; ".join(" and ".join(repr(v) for v in sorted(vs)) + f" -> {int(n) if float(n).is_integer() else n}"
                            for n, vs in list(merged.items())[:3])
             notes.append(f"--by {c!r} in {name}: values that differ only in how the number is written were taken as "
                          f"one level ({ex}{'; ...' if len(merged) > 3 else ''}), as a CSV file's reader takes them")
         if out is frame:
             out = frame.copy()
-        # whole numbers stay integers unless a cell is empty (then floats, as read_csv gives them)
-        out[c] = pd.to_numeric(s.map(lambda v: str(v) if pd.notna(v) else np.nan))
+        # integers when every value is a whole number written as one, else floats (NaN for an empty cell), as
+        # read_csv gives them
+        out[c] = pd.to_numeric(s.map(dict(zip(uniq, num.tolist(), strict=True))))
     return out
 
 
