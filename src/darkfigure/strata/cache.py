@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import DataError
 from ..outputs import write_atomic
 
-__all__ = ["ResultCache", "MemoryCache", "unit_key", "MARKER"]
+__all__ = ["ResultCache", "MemoryCache", "unit_key", "check_cache_folder", "MARKER"]
 
 #: file that marks a folder as a darkfigure strata cache
 MARKER = ".darkfigure-strata-cache"
@@ -77,6 +77,41 @@ def _decode(data: bytes) -> dict:
     return out
 
 
+def _unwritable(folder: Path, e: OSError) -> str:
+    return (f"cannot write the strata cache to {str(folder)!r}: {e.strerror or e}. Nothing was computed: choose a "
+            "folder you can create and write (--cache)")
+
+
+def check_cache_folder(folder: str | Path) -> None:
+    """Refuse a cache folder before any work: a file, a folder darkfigure did not create, or one it cannot write.
+
+    Leaves nothing behind: a folder created to test that it can be written is removed again
+    (:class:`ResultCache` creates it when the run starts computing).
+
+    Raises
+    ------
+    DataError
+        `folder` is a file; it exists, is not empty and has no marker file (not a darkfigure strata
+        cache); or it (or a missing parent) cannot be created or written (a read-only file system, no
+        permission), naming the folder and the system's reason (tester 9, F14: an ``OSError`` after the
+        joint model search before).
+    """
+    from ..outputs import _try_write
+
+    folder = Path(folder)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"--cache {str(folder)!r} is a file; give a folder for the strata cache")
+        if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).exists():
+            raise DataError(
+                f"--cache {str(folder)!r} is a folder that darkfigure did not create (no {MARKER} in it): "
+                "darkfigure writes its cache only into an empty or its own folder; choose another --cache"
+            )
+        _try_write(folder)
+    except OSError as e:
+        raise DataError(_unwritable(folder, e)) from None
+
+
 class MemoryCache:
     """A cache in memory (no folder given): same interface as :class:`ResultCache`."""
 
@@ -110,22 +145,21 @@ class ResultCache(MemoryCache):
     Raises
     ------
     DataError
-        `folder` exists, is not empty and is not a darkfigure strata cache (no marker file), or is a file.
+        `folder` exists, is not empty and is not a darkfigure strata cache (no marker file), is a file,
+        or cannot be written (:func:`check_cache_folder`).
     """
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise DataError(f"--cache {str(self.folder)!r} is a file; give a folder for the strata cache")
-        if self.folder.is_dir() and any(self.folder.iterdir()) and not (self.folder / MARKER).exists():
-            raise DataError(
-                f"--cache {str(self.folder)!r} is a folder that darkfigure did not create (no {MARKER} in it): "
-                "darkfigure writes its cache only into an empty or its own folder; choose another --cache"
-            )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if not (self.folder / MARKER).exists():
-            write_atomic(self.folder / MARKER,
-                         b"darkfigure strata result cache: one file per stratum x replicate, named by content hash\n")
+        check_cache_folder(self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if not (self.folder / MARKER).exists():
+                write_atomic(self.folder / MARKER,
+                             b"darkfigure strata result cache: one file per stratum x replicate, named by content "
+                             b"hash\n")
+        except OSError as e:
+            raise DataError(_unwritable(self.folder, e)) from None
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"

@@ -255,6 +255,11 @@ def estimate_strata(
                      "a_alpha": 0.25, "b_alpha": 0.25}
     msettings.update(min_observed=int(min_observed), max_ratio=float(max_ratio), level=float(level))
 
+    if cache is not None:  # an unwritable or foreign cache folder is refused before any work (tester 9, F14)
+        from .cache import check_cache_folder
+
+        check_cache_folder(cache)
+
     # ---- data and replicates
     from ..histories import CaptureHistories
 
@@ -269,7 +274,7 @@ def estimate_strata(
     else:
         frame = _read_frame(data, count)
         name = "data" if frame is data or not isinstance(data, (str, Path)) else Path(str(data)).name
-        ref = _histories(frame, lists, by, count, name, on_empty_list=on_empty_list)
+        ref = _histories(frame, lists, by, count, name, on_empty_list=on_empty_list, notes=warnings)
         dropped = _dropped_lists(frame, ref, lists, by, count)
         if dropped:
             warnings.append(f"list(s) {', '.join(dropped)} registered nobody and were left out (--drop-empty-lists)")
@@ -467,8 +472,15 @@ def estimate_strata(
             failed = any(x["status"] == "failed" for x in res)
             row["status"] = "failed" if failed else "not estimable"
             reasons = []
-            for x in res:
-                if x["status"] != "estimated" and x["reason"] not in reasons:
+            # a stratum no person of a replicate falls in is absent from it: said so, not "only 0 person(s)
+            # observed" (tester 9, F1)
+            gone = [rep_names[r] for r in range(M) if M > 1 and key not in splits[r]]
+            if gone:
+                reasons.append(", ".join(f"{b}={v}" for b, v in zip(by, key, strict=True)) + " is absent from "
+                               + ("replicate " if len(gone) == 1 else f"{len(gone):,} replicates: ")
+                               + ", ".join(map(repr, gone[:3])) + (", ..." if len(gone) > 3 else ""))
+            for r, x in enumerate(res):
+                if x["status"] != "estimated" and x["reason"] not in reasons and not (gone and key not in splits[r]):
                     reasons.append(x["reason"])
             row["reason"] = ("; ".join(reasons[:3]) if M == 1 or not est
                              else f"estimable in {len(est)} of {M} replicates only: " + "; ".join(reasons[:3]))

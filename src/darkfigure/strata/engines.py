@@ -86,10 +86,10 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
             on_result(u, run_unit(u))
         return
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from .._pool import note_broken_pool
+    from .._pool import note_broken_pool, worker_pool
 
     # fork is cheap and shares the imported modules; spawn where fork is unavailable
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
@@ -97,7 +97,7 @@ def run_local(units: Sequence[Unit], on_result: Callable[[Unit, dict], None], n_
         from ..bayes.lcmcr import warm_up
 
         warm_up()  # load the compiled sampler once; the forked workers inherit it
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx)
+    pool = worker_pool(n_jobs, mp_context=ctx)  # its workers end when this process dies (kill -9: tester 9, F3)
     delivered: set[int] = set()
     try:
         futures = {pool.submit(run_unit, u): i for i, u in enumerate(units)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -31,8 +32,52 @@ def _read_frame(path, count: str):
     return read_table(path)
 
 
-def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_list: str = "error"):
+def _numeric_levels(frame: pd.DataFrame, by, name: str, notes: list | None) -> pd.DataFrame:
+    """`frame` with every ``--by`` column of text whose known values all read as numbers read as numbers.
+
+    A CSV file's reader does this already ("2015" and "2015.0" in one column are both the number 2015);
+    a pandas frame handed in from Python keeps the text, and two spellings of one number would become
+    two strata with the same label in strata.csv (tester 9, F16). Here both ways give the same strata,
+    and a data frame of text codes agrees with replicate files read from CSV. Values that differ only in
+    how the number is written (merged into one level) are named in `notes`; the caller's frame is not
+    changed (a copy is returned when a column is converted).
+    """
+    out = frame
+    for c in by:
+        s = frame[c]
+        if not (isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        s = s.astype(object)
+        known = s[s.notna()]
+        # the distinct values only: a column of a million rows has a handful of levels
+        uniq = pd.unique(known.to_numpy(dtype=object))
+        if not len(uniq) or any(isinstance(v, (bool, np.bool_)) for v in uniq):
+            continue
+        text = pd.Series([str(v) for v in uniq], dtype=object)
+        num = pd.to_numeric(text, errors="coerce")
+        if num.isna().any() or not np.isfinite(num.to_numpy(dtype=float)).all():
+            continue  # some text that is no number (or inf): the levels stay text, as a CSV reader keeps them
+        spellings = text.groupby(num.to_numpy()).unique()
+        merged = spellings[spellings.map(len) > 1]
+        if len(merged) and notes is not None:
+            ex = "; ".join(" and ".join(repr(v) for v in sorted(vs)) + f" -> {int(n) if float(n).is_integer() else n}"
+                           for n, vs in list(merged.items())[:3])
+            notes.append(f"--by {c!r} in {name}: values that differ only in how the number is written were taken as "
+                         f"one level ({ex}{'; ...' if len(merged) > 3 else ''}), as a CSV file's reader takes them")
+        if out is frame:
+            out = frame.copy()
+        # integers when every value is a whole number written as one, else floats (NaN for an empty cell), as
+        # read_csv gives them
+        out[c] = pd.to_numeric(s.map(dict(zip(uniq, num.tolist(), strict=True))))
+    return out
+
+
+def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_list: str = "error",
+               notes: list | None = None):
     """Capture histories of `frame` with the `by` columns as covariates (a one-level column kept as a constant).
+
+    ``--by`` columns of text that all read as numbers are read as numbers first (:func:`_numeric_levels`,
+    as a CSV file's reader does; what it merges is appended to `notes`).
 
     Raises DataError naming the file (`name`) for a missing ``--by`` or list column, or a one-level
     column with unknown values.
@@ -45,6 +90,7 @@ def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_l
     missing = [c for c in by if c not in frame.columns]
     if missing:
         raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}")
+    frame = _numeric_levels(frame, by, name, notes)
     # the count and the lists are not strata (tester 7, 25: a pandas message / advice about unused options)
     if count in by and count in frame.columns:
         raise DataError(f"--by {count}: {count!r} is the count column of {name} (persons per row); stratify by a "
@@ -90,6 +136,27 @@ def _binary(s: pd.Series) -> bool:
     return bool(v.notna().all() and v.isin([0, 1]).all())
 
 
+def _check_levels(h, reference, by) -> None:
+    """Raise DataError when a replicate's ``--by`` values are not levels of DATA (`reference`).
+
+    A replicate coded otherwise (regions 100-105 where DATA has 0-5) passes the checks of persons and
+    capture histories, but would make strata of its own and leave DATA's strata empty in it: every
+    stratum would then be "not estimable" for want of persons (tester 9, F1). Imputations fill DATA's
+    unknown values with its levels, and linkage draws take their covariates from DATA's records, so a
+    value DATA does not have is a coding that disagrees. Levels compare as the strata's keys do
+    (2015 == 2015.0; the text "2015" is read as a number by :func:`_numeric_levels` on both sides).
+    """
+    for c in by:
+        ref_lv = [_plain(v) for v in reference.levels.get(c, ())]
+        known = set(ref_lv)
+        new = [_plain(v) for v in h.levels.get(c, ()) if _plain(v) not in known]
+        if new:
+            def show(vals):
+                return ", ".join(map(str, vals[:6])) + (f", ... ({len(vals):,} in all)" if len(vals) > 6 else "")
+            raise DataError(f"its --by column {c!r} has value(s) that DATA does not have: {show(new)} (DATA's levels: "
+                            f"{show(ref_lv)}); a replicate must code the --by columns as DATA does")
+
+
 def _pattern_counts(h) -> pd.Series:
     """Persons per capture pattern (``"0101"``...), complete and incomplete rows together."""
     t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
@@ -111,7 +178,8 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
     reference : CaptureHistories
         The data (DATA): its lists are the lists every replicate must have.
     by : list of str
-        Stratum columns: every replicate needs them, with no unknown value.
+        Stratum columns: every replicate needs them, with no unknown value and no value that is not
+        a level of DATA (a file coded otherwise is left out, naming the values).
     kind : {"imputation", "linkage"}
         ``imputation``: every file holds the same persons with the same capture histories (only
         covariates differ), checked as the same count of every capture pattern as DATA;
@@ -124,7 +192,7 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
     -------
     (list of CaptureHistories, list of str, list of str)
         The agreeing replicates, their file names, and one message per file left out (the run goes
-        on without it).
+        on without it; an empty or unreadable file too).
 
     Raises
     ------
@@ -144,14 +212,17 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
     ref_lists = list(reference.lists)
     ref_patterns = _pattern_counts(reference) if kind == "imputation" else None
     ok, names, left = [], [], []
+    merged: list[str] = []  # --by values spelled two ways (2015, 2015.0), merged as in DATA
     for p in files:
         try:
             frame = _read_frame(p, count)
-        except DataError:
+        except DataError as e:
             if p.suffix.lower() == ".txt":  # a .txt that is no table (notes): not a data file, not a bad replicate
                 not_data.append(p.name)
                 continue
-            raise
+            # an empty or unreadable file is one bad replicate, left out as any other (tester 9, F2)
+            left.append(f"replicate file {p.name!r} left out: {e}")
+            continue
         if p.suffix.lower() == ".txt" and not any(str(c) in map(str, ref_lists) or str(c) in by
                                                   for c in frame.columns):
             not_data.append(p.name)  # text without any list or --by column: notes, not a replicate
@@ -166,7 +237,8 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
                     + (f" missing {', '.join(map(str, absent))}" if absent else "")
                     + (f" extra 0/1 column(s) {', '.join(map(str, extra))}" if extra else "")
                 )
-            h = _histories(frame, ref_lists, by, count, p.name)
+            h = _histories(frame, ref_lists, by, count, p.name, notes=merged)
+            _check_levels(h, reference, by)
             if h.n_incomplete:
                 nmiss = {c: n for c, n in h.missing_values().items() if n}
                 raise DataError(f"{h.n_incomplete:,} person(s) with unknown values ({nmiss}): a replicate must fill "
@@ -189,6 +261,8 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
             names.append(p.name)
         except DataError as e:
             left.append(f"replicate file {p.name!r} left out: {e}")
+    if merged:
+        left.append(merged[0] + (f" (and in {len(merged) - 1:,} more replicate file(s))" if len(merged) > 1 else ""))
     if not_data:
         left.insert(0, f"--replicates {folder.name!r}: {', '.join(repr(n) for n in not_data)} ignored (not a data "
                        "file: no list or --by column, or not CSV/TSV/Parquet/Excel)")
