@@ -178,3 +178,32 @@ def test_cli_unwritable_cache_exits_2_before_computing(imputed, tmp_path, cli):
     out = cli(["strata", f, "--by", "period", "--search", "none", "--reps", "20", "--jobs", "1",
                "--cache", blocker / "cache"], code=2, says=["cannot write the strata cache", "Nothing was computed"])
     assert "internal error" not in out and "joint" not in out
+
+
+def test_cache_created_by_a_run_started_together_is_accepted(tmp_path):
+    # tester 9, F25: the other run's folder holds its atomic write's temporary file before the marker
+    import threading
+
+    from darkfigure.strata.cache import MARKER, check_cache_folder
+
+    folder = tmp_path / "shared_cache"
+    folder.mkdir()
+    (folder / ".tmp-marker-being-written").write_text("x")
+    t = threading.Timer(0.3, lambda: (folder / MARKER).write_text("darkfigure strata result cache\n"))
+    t.start()
+    try:
+        check_cache_folder(folder)  # waits for the marker instead of refusing
+    finally:
+        t.join()
+
+
+def test_identical_replicate_files_are_named(imputed, tmp_path):
+    # tester 9, F21: three copies of one imputation gave a between-replicate variance of 0 without a word
+    data, reps = imputed
+    d = _folder(tmp_path / "reps", [reps[0], reps[0], reps[1]])
+    r = estimate_strata(data, by="region", replicates=d, **FAST)
+    text = " ".join(r.warnings)
+    assert "identical contents: 'imp0.csv', 'imp1.csv'" in text and "imp2.csv" not in text.split("identical")[1][:40]
+    distinct = _folder(tmp_path / "distinct", reps)
+    assert not any("identical contents" in w for w in estimate_strata(data, by="region", replicates=distinct,
+                                                                       **FAST).warnings)

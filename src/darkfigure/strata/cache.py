@@ -82,6 +82,24 @@ def _unwritable(folder: Path, e: OSError) -> str:
             "folder you can create and write (--cache)")
 
 
+def _marker_appears(folder: Path, wait: float = 2.0) -> bool:
+    """Whether the marker is there, or appears within `wait` seconds.
+
+    Another run that has just created the folder writes its marker a moment later (the
+    atomic write's temporary file is already in the folder): two runs started together
+    with one new --cache must both be accepted (tester 9, F25).
+    """
+    import time
+
+    end = time.monotonic() + wait
+    while True:
+        if (folder / MARKER).exists():
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.05)
+
+
 def check_cache_folder(folder: str | Path) -> None:
     """Refuse a cache folder before any work: a file, a folder darkfigure did not create, or one it cannot write.
 
@@ -102,7 +120,7 @@ def check_cache_folder(folder: str | Path) -> None:
     try:
         if folder.exists() and not folder.is_dir():
             raise DataError(f"--cache {str(folder)!r} is a file; give a folder for the strata cache")
-        if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).exists():
+        if folder.is_dir() and any(folder.iterdir()) and not _marker_appears(folder):
             raise DataError(
                 f"--cache {str(folder)!r} is a folder that darkfigure did not create (no {MARKER} in it): "
                 "darkfigure writes its cache only into an empty or its own folder; choose another --cache"

@@ -261,6 +261,24 @@ def read_replicates(folder: str | Path, reference, by, count: str = "count", kin
             names.append(p.name)
         except DataError as e:
             left.append(f"replicate file {p.name!r} left out: {e}")
+    if len(ok) > 1:
+        # copies of one replicate add no between-replicate variance: the combined interval would look as if the
+        # imputation (or linkage) uncertainty were in it (tester 9, F21); said, not refused
+        import hashlib
+
+        def _digest(h) -> str:
+            t = h.table.sort_values(list(h.table.columns[:-1])).reset_index(drop=True)
+            return hashlib.sha1(pd.util.hash_pandas_object(t.astype(str), index=False).to_numpy().tobytes()).hexdigest()
+
+        groups: dict[str, list[str]] = {}
+        for h, n in zip(ok, names, strict=True):
+            groups.setdefault(_digest(h), []).append(n)
+        same = [g for g in groups.values() if len(g) > 1]
+        if same:
+            shown = "; ".join(", ".join(repr(n) for n in g[:4]) + (", ..." if len(g) > 4 else "") for g in same[:3])
+            left.append(f"replicate files with identical contents: {shown}. Replicates must be drawn independently "
+                        "(each imputation or linkage draw its own); copies add no between-replicate variance, so the "
+                        "combined intervals understate that uncertainty")
     if merged:
         left.append(merged[0] + (f" (and in {len(merged) - 1:,} more replicate file(s))" if len(merged) > 1 else ""))
     if not_data:
