@@ -104,8 +104,106 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
             return np.column_stack([names, _registration_features(a, b, reg)])
 
     order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
-    return apply_masked_calibration(probability, both, q,
-                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z, order)
+    log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob)
+    if DATED_SELF_CALIBRATION:
+        q = apply_dated_calibration(probability, both, q, log_bf, order)
+    return apply_masked_calibration(probability, both, q, log_bf, z, order)
+
+
+#: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift
+DATED_SELF_CALIBRATION = True
+
+
+def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray, log_bf_dob: np.ndarray,
+                            order: np.ndarray | None = None) -> np.ndarray:
+    """Dated pairs' probabilities from :func:`dated_date_calibration` fitted on this register's dated pairs.
+
+    Parameters
+    ----------
+    probability : float array, shape (m,): the model's match probabilities.
+    both : bool array, shape (m,): both records of the pair have a date of birth.
+    q : float array, shape (m,): the probabilities so far (the fixed shift :func:`calibrate`); kept where the
+        curve cannot be fitted, and for the undated pairs.
+    log_bf_dob : float array, shape (both.sum(),): the dated pairs' date-of-birth log Bayes factors.
+    order : int array, shape (m,), optional: as in :func:`apply_masked_calibration` (thinning to
+        :data:`MASKED_FIT_MAX` pairs, reproducible whatever order the pairs came in).
+
+    Returns
+    -------
+    float array, shape (m,): `q` with the dated pairs at ``expit(a + b (logit p - log BF) + log BF)``.
+    """
+    from scipy.special import expit, logit
+
+    lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
+    dated = np.flatnonzero(both)
+    bf = np.asarray(log_bf_dob, float)
+    x = lp[dated] - bf
+    fit = np.flatnonzero(np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY)))
+    if order is not None and fit.size > MASKED_FIT_MAX:
+        fit = fit[np.argsort(np.asarray(order)[dated[fit]], kind="stable")][::-(-fit.size // MASKED_FIT_MAX)]
+    a, b = dated_date_calibration(x[fit], bf[fit])
+    if not np.isfinite(a):
+        return q
+    q = q.copy()
+    ok = np.isfinite(x)
+    q[dated[ok]] = expit(a + b * x[ok] + bf[ok])
+    return q
+
+
+def dated_date_calibration(x: np.ndarray, log_bf_dob: np.ndarray) -> tuple[float, float]:
+    """Calibration of the dated pairs' evidence beside the date of birth, identified by the dates themselves.
+
+    For a pair of registrations that both record a date of birth, ``x = logit p - log BF_dob``
+    is the evidence of everything but the date (names, sex, nationality, registrations,
+    and the prior odds). How often that evidence belongs to one person depends on the
+    register (how many namesakes it holds, how the model's conditional independence errs
+    there), so a fixed correction fitted on other registers does not carry over. The
+    dates tell it without the truth: given the match status, the date-of-birth comparison
+    is nearly independent of the other evidence (two namesakes are born in the same year
+    no more often than two random persons), so the pairs' observed date levels are a
+    mixture ``pi(x) m_k + (1 - pi(x)) u_k`` with known ``m_k / u_k = BF`` (the model's m,
+    and u from random pairs). With ``pi(x) = expit(a + b x)`` the likelihood of the date
+    levels, up to a factor without (a, b), is ``prod_i (pi_i BF_i + 1 - pi_i)``; its maximum
+    gives (a, b), and a pair's match probability is the posterior
+    ``expit(a + b x + log BF)``. The label-free counterpart of :func:`masked_date_calibration`
+    (the date is the label there too); cf. the EM fit of a mixture with one known
+    component ratio (Winkler 1988).
+
+    Only pairs with ``expit(x) >= MASKED_MIN_PROBABILITY`` are used: the blocking compares
+    pairs with little name evidence only when their dates agree, which would make
+    agreeing dates look more common than they are among such pairs.
+
+    Parameters
+    ----------
+    x : float array, shape (m,): logit p minus the date-of-birth log Bayes factor of the qualifying dated pairs.
+    log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
+
+    Returns
+    -------
+    (a, b) : floats; nan when fewer than 50 pairs qualify or the dates cannot tell (fewer than 10 pairs with a
+    date level for and 10 against a match).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    x, bf = np.asarray(x, float), np.asarray(log_bf_dob, float)
+    keep = np.isfinite(x) & np.isfinite(bf)
+    x, bf = x[keep], bf[keep]
+    if x.size < 50 or (bf > 0).sum() < 10 or (bf < 0).sum() < 10:
+        return float("nan"), float("nan")
+    X = np.column_stack([np.ones_like(x), x])
+
+    def nll(theta):
+        """Negative log-likelihood of the date levels, -sum log(pi BF + 1 - pi), and its gradient."""
+        s = X @ theta
+        lm, ln = log_expit(s) + bf, log_expit(-s)
+        ll = np.logaddexp(lm, ln)
+        # d/ds log(pi BF + 1 - pi) = pi (1 - pi) (BF - 1) / (pi BF + 1 - pi) = post - pi, post the posterior
+        r = np.exp(lm - ll) - expit(s)
+        return -ll.sum(), -(X.T @ r)
+
+    res = minimize(nll, np.r_[0.0, 1.0], jac=True, method="L-BFGS-B", bounds=[(-20, 20), (0.05, 5.0)])
+    return float(res.x[0]), float(res.x[1])
 
 
 def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,
