@@ -640,7 +640,9 @@ def test_dated_calibration_is_identified_by_the_dates():
     level = np.where(match, rng.choice(3, m, p=mk), rng.choice(3, m, p=uk))
     bf = np.log(mk / uk)[level]
     a, b = dated_date_calibration(x, bf)
-    assert (a, b) == pytest.approx((0.8, 0.7), abs=0.1)
+    assert dated_date_calibration(x, bf, free_slope=True) == pytest.approx((0.8, 0.7), abs=0.1)
+    # b = 1 by default: a logit shift
+    assert b == 1.0 and -1.0 < a < 2.0
     # the posterior it gives the pairs
     p = expit(x + bf)
     both = np.ones(m, bool)

@@ -1,6 +1,7 @@
 """Calibration of the plaintext match probabilities before clustering.
 
-The logit shift of pairs with and without a date of birth (:func:`calibrate`), the
+The logit shift of pairs with and without a date of birth (:func:`calibrate`; for dated pairs fitted
+on the register from their date levels, :func:`dated_date_calibration`), the
 logistic recalibration of pairs without a date taught by the dated pairs with their
 date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`),
 which also weighs how common the pair's names are in the register (:func:`name_frequency_features`),
@@ -28,6 +29,9 @@ from ._dob_evidence import level_log_bf
 #: seeds (13,419 pairs with both dates; +2.31 on the old -0.35, +2.04 to +2.06 when fitted on the pairs between
 #: 0.01 and 0.99 only) the shift raises their odds by a factor 7. The second value is not used when the dated
 #: pairs can teach the undated ones (calibrate_masked). benchmarks/linkage_quality_study.py reports the effect.
+#: The first value is now only the fallback of calibrate_masked too: the shift that calibrates dated pairs differs
+#: by register (+1.3 on recurring_names at 8,000 registrations, +0.8 at 20,000, +1.0 at 100,000, fitted on the truth;
+#: benchmarks/link_scale_diagnosis.py), and dated_date_calibration fits it on each register from its date levels.
 CALIBRATION_SHIFT = (1.95, -0.70)
 
 
@@ -60,12 +64,14 @@ MASKED_FLOOR = 1e-7
 
 def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
                      dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None,
-                     records: pd.DataFrame | None = None, name_frequencies: bool = True
-                     ) -> tuple[np.ndarray, tuple[float, float]]:
-    """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
+                     records: pd.DataFrame | None = None, name_frequencies: bool = True,
+                     fitted: dict | None = None) -> tuple[np.ndarray, tuple[float, float]]:
+    """Calibrated match probabilities: :func:`dated_date_calibration` for dated pairs, :func:`masked_date_calibration` for the rest.
 
-    Pairs where both registrations have a date of birth get the fixed shift
-    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p + c . z)`` with (a, b, c)
+    Pairs where both registrations have a date of birth get the curve of
+    :func:`dated_date_calibration`, fitted on this register's dated pairs by their date
+    levels (the fixed shift ``CALIBRATION_SHIFT[0]`` when it cannot be fitted, or with
+    :data:`DATED_SELF_CALIBRATION` off); the others ``expit(a + b logit p + c . z)`` with (a, b, c)
     learnt on this register's dated pairs with their dates hidden, z the pair's
     :func:`name_frequency_features` (with `name_frequencies`) and :func:`registration_features`
     when `records` is given (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few
@@ -83,6 +89,7 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     name_frequencies : bool: weigh :func:`name_frequency_features` too (needs ``fn`` and ``sn``); False where the
         dated pairs with misspelt names were compared because of their dates
         (:func:`~darkfigure.linkage.splink_model.misspelt_names_blocked`).
+    fitted : dict, optional: filled with ``"dated": (a, b)`` of :func:`dated_date_calibration` (nan: the shift).
 
     Returns
     -------
@@ -106,7 +113,7 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
     log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob)
     if DATED_SELF_CALIBRATION:
-        q = apply_dated_calibration(probability, both, q, log_bf, order)
+        q = apply_dated_calibration(probability, both, q, log_bf, order, fitted)
     return apply_masked_calibration(probability, both, q, log_bf, z, order)
 
 
@@ -115,7 +122,7 @@ DATED_SELF_CALIBRATION = True
 
 
 def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray, log_bf_dob: np.ndarray,
-                            order: np.ndarray | None = None) -> np.ndarray:
+                            order: np.ndarray | None = None, fitted: dict | None = None) -> np.ndarray:
     """Dated pairs' probabilities from :func:`dated_date_calibration` fitted on this register's dated pairs.
 
     Parameters
@@ -127,6 +134,7 @@ def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.nda
     log_bf_dob : float array, shape (both.sum(),): the dated pairs' date-of-birth log Bayes factors.
     order : int array, shape (m,), optional: as in :func:`apply_masked_calibration` (thinning to
         :data:`MASKED_FIT_MAX` pairs, reproducible whatever order the pairs came in).
+    fitted : dict, optional: filled with ``"dated": (a, b)``.
 
     Returns
     -------
@@ -142,6 +150,8 @@ def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.nda
     if order is not None and fit.size > MASKED_FIT_MAX:
         fit = fit[np.argsort(np.asarray(order)[dated[fit]], kind="stable")][::-(-fit.size // MASKED_FIT_MAX)]
     a, b = dated_date_calibration(x[fit], bf[fit])
+    if fitted is not None:
+        fitted["dated"] = (a, b)
     if not np.isfinite(a):
         return q
     q = q.copy()
@@ -150,7 +160,7 @@ def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.nda
     return q
 
 
-def dated_date_calibration(x: np.ndarray, log_bf_dob: np.ndarray) -> tuple[float, float]:
+def dated_date_calibration(x: np.ndarray, log_bf_dob: np.ndarray, free_slope: bool = False) -> tuple[float, float]:
     """Calibration of the dated pairs' evidence beside the date of birth, identified by the dates themselves.
 
     For a pair of registrations that both record a date of birth, ``x = logit p - log BF_dob``
@@ -177,6 +187,7 @@ def dated_date_calibration(x: np.ndarray, log_bf_dob: np.ndarray) -> tuple[float
     ----------
     x : float array, shape (m,): logit p minus the date-of-birth log Bayes factor of the qualifying dated pairs.
     log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
+    free_slope : bool: fit b too (default: b = 1, a logit shift of the evidence beside the date).
 
     Returns
     -------
@@ -202,7 +213,10 @@ def dated_date_calibration(x: np.ndarray, log_bf_dob: np.ndarray) -> tuple[float
         r = np.exp(lm - ll) - expit(s)
         return -ll.sum(), -(X.T @ r)
 
-    res = minimize(nll, np.r_[0.0, 1.0], jac=True, method="L-BFGS-B", bounds=[(-20, 20), (0.05, 5.0)])
+    # slope 1 (a logit shift, as the fixed one it replaces) unless `free_slope`: at 5,000 persons the free slope
+    # (1.35 on recurring_names) cost held-out recall (misspelt names with an agreeing date pushed down)
+    slope = (0.05, 5.0) if free_slope else (1.0, 1.0)
+    res = minimize(nll, np.r_[0.0, 1.0], jac=True, method="L-BFGS-B", bounds=[(-20, 20), slope])
     return float(res.x[0]), float(res.x[1])
 
 
