@@ -1,7 +1,7 @@
 """Calibration of the plaintext match probabilities before clustering.
 
-The logit shift of pairs with and without a date of birth (:func:`calibrate`; for dated pairs fitted
-on the register from their date levels, :func:`dated_date_calibration`), the
+The logit shift of pairs with and without a date of birth (:func:`calibrate`; for dated pairs optionally
+fitted on the register from their date levels, :func:`dated_date_calibration`), the
 logistic recalibration of pairs without a date taught by the dated pairs with their
 date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`),
 which also weighs how common the pair's names are in the register (:func:`name_frequency_features`),
@@ -29,9 +29,9 @@ from ._dob_evidence import level_log_bf
 #: seeds (13,419 pairs with both dates; +2.31 on the old -0.35, +2.04 to +2.06 when fitted on the pairs between
 #: 0.01 and 0.99 only) the shift raises their odds by a factor 7. The second value is not used when the dated
 #: pairs can teach the undated ones (calibrate_masked). benchmarks/linkage_quality_study.py reports the effect.
-#: The first value is now only the fallback of calibrate_masked too: the shift that calibrates dated pairs differs
-#: by register (+1.3 on recurring_names at 8,000 registrations, +0.8 at 20,000, +1.0 at 100,000, fitted on the truth;
-#: benchmarks/link_scale_diagnosis.py), and dated_date_calibration fits it on each register from its date levels.
+#: The shift that calibrates dated pairs differs by register (+1.3 on recurring_names at 8,000 registrations, +0.8 at
+#: 20,000, +1.0 at 100,000, +2.3 at 1M, fitted on the truth; benchmarks/link_scale_diagnosis.py);
+#: dated_date_calibration fits it on each register from its date levels (DATED_SELF_CALIBRATION, off).
 CALIBRATION_SHIFT = (1.95, -0.70)
 
 
@@ -66,12 +66,12 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
                      dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None,
                      records: pd.DataFrame | None = None, name_frequencies: bool = True,
                      fitted: dict | None = None) -> tuple[np.ndarray, tuple[float, float]]:
-    """Calibrated match probabilities: :func:`dated_date_calibration` for dated pairs, :func:`masked_date_calibration` for the rest.
+    """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
 
-    Pairs where both registrations have a date of birth get the curve of
+    Pairs where both registrations have a date of birth get the fixed shift
+    ``CALIBRATION_SHIFT[0]`` (with :data:`DATED_SELF_CALIBRATION` the shift of
     :func:`dated_date_calibration`, fitted on this register's dated pairs by their date
-    levels (the fixed shift ``CALIBRATION_SHIFT[0]`` when it cannot be fitted, or with
-    :data:`DATED_SELF_CALIBRATION` off); the others ``expit(a + b logit p + c . z)`` with (a, b, c)
+    levels, where it can be fitted); the others ``expit(a + b logit p + c . z)`` with (a, b, c)
     learnt on this register's dated pairs with their dates hidden, z the pair's
     :func:`name_frequency_features` (with `name_frequencies`) and :func:`registration_features`
     when `records` is given (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few
@@ -117,8 +117,12 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     return apply_masked_calibration(probability, both, q, log_bf, z, order)
 
 
-#: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift
-DATED_SELF_CALIBRATION = True
+#: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift.
+#: Off: it calibrates them at 20,000-100,000 registrations with recurring names (the shift fitted on the date levels
+#: 0.71 and 0.87 against 0.83 and 0.95 fitted on the truth) and raises precision there and at 5,000 persons, but
+#: costs recall 0.001 held out at 5,000 persons and 0.016 at 1M, where it fits +1.27 against the +2.31 the truth
+#: asks (the fixed +1.95 is closer there): benchmarks/link_scale_diagnosis.py.
+DATED_SELF_CALIBRATION = False
 
 
 def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray, log_bf_dob: np.ndarray,
