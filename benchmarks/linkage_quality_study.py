@@ -367,7 +367,8 @@ nor does a free slope for the dated pairs' calibration fitted on ``standard`` 1-
 most between two persons of one exact name, e.g. "Adedayo Ayandokun" born 1999 and an undated "Adedayo
 Ayanddokun" of another person registered only once, at 0.998).
 
-Then (2026-12-05, late; the dated pairs' logit shift fitted on each register from their date levels,
+Then (2026-12-05, late; not adopted, ``calibration.DATED_SELF_CALIBRATION`` off: at 1M it cost recall, see
+``link_scale_diagnosis.py``; the dated pairs' logit shift fitted on each register from their date levels,
 ``calibration.dated_date_calibration``, instead of the fixed +1.95 fitted here on ``standard`` / ``messy``; plaintext,
 one ``link`` per population, load 6-13, 64-257 s each): held out, seeds 11-13, precision / recall, before (the
 "after" rows above) -> after::
