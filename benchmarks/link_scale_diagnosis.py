@@ -130,6 +130,25 @@ the needed shift varies with x among the dated pairs at 1M, and whether the mode
 sampled pairs) differs there. So ``calibration.DATED_SELF_CALIBRATION`` is off and the fixed +1.95 stays (closer at
 1M than the fitted shift; 1.0 too high at 20k-100k).
 
+The model itself scores true dated pairs lower at 1M. The shift each band of the uncalibrated logit p needs (logit of
+the share true minus the band's mean logit p; dated pairs):
+
+    logit p band        -6..-5  -5..-4  -4..-3  -3..-2  -2..-1  -1..0   0..2
+    100k: pairs         4,542   1,741   835     670     481     507     2,167
+          share true    0.004   0.020   0.030   0.110   0.360   0.679   0.908
+          shift needed  +0.07   +0.75   +0.03   +0.43   +0.93   +1.20   +1.14
+    1M:   pairs         74,535  33,141  20,826  18,795  16,130  19,760  69,768
+          share true    0.016   0.077   0.247   0.492   0.701   0.912   0.987
+          shift needed  +1.41   +2.08   +2.41   +2.49   +2.36   +2.81   +3.14
+
+At ten times the registrations the bands hold 10-40 times the pairs, mostly true: 19,766 pairs with exact names and
+an exact date of birth sit at logit p between -4 and 2 (mean 0.93, i.e. p 0.72) and are 95% true; 32,643 with exact
+names and the same birth year (mean -1.53) 53% true; 38,159 with one name exact and the date exact 94% true. Up to
+100k such pairs score near 1. The prior explains 0.23 of the 2-3 logits; the rest is the model trained at 1M
+(m by EM on 2M sampled pairs of blocks that are far larger there, u by 2M random pairs, term frequencies of names
+that recur more). No calibration fitted on pairs the model already separates can see this; the trained m, u and
+term frequencies at 100k and 1M are the next thing to compare.
+
 Run: python benchmarks/link_scale_diagnosis.py [--scale 25] [--max-block B] [--threads 2] [--bound-only]
 [--frontier]
 """
