@@ -128,6 +128,12 @@ persons who carry the same exact name. Re-clustering the scored pairs with other
 the namesake bound without the simulator's calendar year is 0.944: recall 0.95 at 1M on this setting is above what
 its registrations identify, whatever the clustering.
 
+With the dated pairs' logit shift fitted on the register from their date levels
+(``calibration.DATED_SELF_CALIBRATION`` on, not the default; one run in one process that also kept the scored pairs,
+load 3-13, 2026-12-05): precision 0.9803, recall 0.7959 (against 0.9728 / 0.8123), 286 CPU-s (255 user, 31 system),
+wall 651 s, peak 3.37 GB. It fitted +1.27 where the truth asks +2.31: at 1M the model scores true dated pairs 2-3
+logits too low in every band (``link_scale_diagnosis.py``), which no fit on the pairs it separates sees.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """

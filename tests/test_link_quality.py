@@ -621,3 +621,32 @@ def test_masked_calibration_thinned_fit_does_not_depend_on_pair_order(monkeypatc
     assert ab2 == pytest.approx(ab, rel=1e-6)
     assert out2[inv] == pytest.approx(out, rel=1e-6)
     assert ab == pytest.approx((-0.5, 1.2), abs=0.1)
+
+
+def test_dated_calibration_is_identified_by_the_dates():
+    """dated_date_calibration recovers how often the evidence beside the date is one person, from the date levels."""
+    from scipy.special import expit, logit
+
+    from darkfigure.linkage.calibration import apply_dated_calibration, dated_date_calibration
+
+    rng = np.random.default_rng(3)
+    m = 40_000
+    x = rng.normal(0.0, 2.5, m)  # evidence without the date (model's logit, prior included)
+    x = x[x >= logit(0.01)]  # the pairs that qualify for the fit (apply_dated_calibration's filter)
+    m = x.size
+    match = rng.random(m) < expit(0.8 + 0.7 * x)  # the truth: the model's x is off by a = 0.8, b = 0.7
+    # date levels: exact (m 0.9, u 0.001), year off (m 0.07, u 0.05), else (m 0.03, u 0.949)
+    mk, uk = np.array([0.9, 0.07, 0.03]), np.array([0.001, 0.05, 0.949])
+    level = np.where(match, rng.choice(3, m, p=mk), rng.choice(3, m, p=uk))
+    bf = np.log(mk / uk)[level]
+    a, b = dated_date_calibration(x, bf)
+    assert dated_date_calibration(x, bf, free_slope=True) == pytest.approx((0.8, 0.7), abs=0.1)
+    # b = 1 by default: a logit shift
+    assert b == 1.0 and -1.0 < a < 2.0
+    # the posterior it gives the pairs
+    p = expit(x + bf)
+    both = np.ones(m, bool)
+    q = apply_dated_calibration(p, both, np.full(m, 0.5), bf)
+    assert logit(q) == pytest.approx(a + b * x + bf, abs=1e-6)
+    # where the dates cannot tell (no level against a match) nothing is fitted and q is kept
+    assert np.isnan(dated_date_calibration(x[:100], np.abs(bf[:100]))[0])

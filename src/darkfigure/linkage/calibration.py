@@ -1,6 +1,7 @@
 """Calibration of the plaintext match probabilities before clustering.
 
-The logit shift of pairs with and without a date of birth (:func:`calibrate`), the
+The logit shift of pairs with and without a date of birth (:func:`calibrate`; for dated pairs optionally
+fitted on the register from their date levels, :func:`dated_date_calibration`), the
 logistic recalibration of pairs without a date taught by the dated pairs with their
 date-of-birth evidence masked (:func:`calibrate_masked`, :func:`masked_date_calibration`),
 which also weighs how common the pair's names are in the register (:func:`name_frequency_features`),
@@ -28,6 +29,9 @@ from ._dob_evidence import level_log_bf
 #: seeds (13,419 pairs with both dates; +2.31 on the old -0.35, +2.04 to +2.06 when fitted on the pairs between
 #: 0.01 and 0.99 only) the shift raises their odds by a factor 7. The second value is not used when the dated
 #: pairs can teach the undated ones (calibrate_masked). benchmarks/linkage_quality_study.py reports the effect.
+#: The shift that calibrates dated pairs differs by register (+1.3 on recurring_names at 8,000 registrations, +0.8 at
+#: 20,000, +1.0 at 100,000, +2.3 at 1M, fitted on the truth; benchmarks/link_scale_diagnosis.py);
+#: dated_date_calibration fits it on each register from its date levels (DATED_SELF_CALIBRATION, off).
 CALIBRATION_SHIFT = (1.95, -0.70)
 
 
@@ -60,12 +64,14 @@ MASKED_FLOOR = 1e-7
 
 def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarray, has_dob: np.ndarray,
                      dob: np.ndarray, model: dict, tf_dob: np.ndarray | None = None,
-                     records: pd.DataFrame | None = None, name_frequencies: bool = True
-                     ) -> tuple[np.ndarray, tuple[float, float]]:
+                     records: pd.DataFrame | None = None, name_frequencies: bool = True,
+                     fitted: dict | None = None) -> tuple[np.ndarray, tuple[float, float]]:
     """Calibrated match probabilities: :func:`calibrate` for dated pairs, :func:`masked_date_calibration` for the rest.
 
     Pairs where both registrations have a date of birth get the fixed shift
-    ``CALIBRATION_SHIFT[0]``; the others ``expit(a + b logit p + c . z)`` with (a, b, c)
+    ``CALIBRATION_SHIFT[0]`` (with :data:`DATED_SELF_CALIBRATION` the shift of
+    :func:`dated_date_calibration`, fitted on this register's dated pairs by their date
+    levels, where it can be fitted); the others ``expit(a + b logit p + c . z)`` with (a, b, c)
     learnt on this register's dated pairs with their dates hidden, z the pair's
     :func:`name_frequency_features` (with `name_frequencies`) and :func:`registration_features`
     when `records` is given (falling back to the shift ``CALIBRATION_SHIFT[1]`` when too few
@@ -83,6 +89,7 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     name_frequencies : bool: weigh :func:`name_frequency_features` too (needs ``fn`` and ``sn``); False where the
         dated pairs with misspelt names were compared because of their dates
         (:func:`~darkfigure.linkage.splink_model.misspelt_names_blocked`).
+    fitted : dict, optional: filled with ``"dated": (a, b)`` of :func:`dated_date_calibration` (nan: the shift).
 
     Returns
     -------
@@ -104,8 +111,117 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
             return np.column_stack([names, _registration_features(a, b, reg)])
 
     order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
-    return apply_masked_calibration(probability, both, q,
-                                    date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob), z, order)
+    log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob)
+    if DATED_SELF_CALIBRATION:
+        q = apply_dated_calibration(probability, both, q, log_bf, order, fitted)
+    return apply_masked_calibration(probability, both, q, log_bf, z, order)
+
+
+#: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift.
+#: Off: it calibrates them at 20,000-100,000 registrations with recurring names (the shift fitted on the date levels
+#: 0.71 and 0.87 against 0.83 and 0.95 fitted on the truth) and raises precision there and at 5,000 persons, but
+#: costs recall 0.001 held out at 5,000 persons and 0.016 at 1M, where it fits +1.27 against the +2.31 the truth
+#: asks (the fixed +1.95 is closer there): benchmarks/link_scale_diagnosis.py.
+DATED_SELF_CALIBRATION = False
+
+
+def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray, log_bf_dob: np.ndarray,
+                            order: np.ndarray | None = None, fitted: dict | None = None) -> np.ndarray:
+    """Dated pairs' probabilities from :func:`dated_date_calibration` fitted on this register's dated pairs.
+
+    Parameters
+    ----------
+    probability : float array, shape (m,): the model's match probabilities.
+    both : bool array, shape (m,): both records of the pair have a date of birth.
+    q : float array, shape (m,): the probabilities so far (the fixed shift :func:`calibrate`); kept where the
+        curve cannot be fitted, and for the undated pairs.
+    log_bf_dob : float array, shape (both.sum(),): the dated pairs' date-of-birth log Bayes factors.
+    order : int array, shape (m,), optional: as in :func:`apply_masked_calibration` (thinning to
+        :data:`MASKED_FIT_MAX` pairs, reproducible whatever order the pairs came in).
+    fitted : dict, optional: filled with ``"dated": (a, b)``.
+
+    Returns
+    -------
+    float array, shape (m,): `q` with the dated pairs at ``expit(a + b (logit p - log BF) + log BF)``.
+    """
+    from scipy.special import expit, logit
+
+    lp = logit(np.clip(np.asarray(probability, float), 1e-12, 1 - 1e-12))
+    dated = np.flatnonzero(both)
+    bf = np.asarray(log_bf_dob, float)
+    x = lp[dated] - bf
+    fit = np.flatnonzero(np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY)))
+    if order is not None and fit.size > MASKED_FIT_MAX:
+        fit = fit[np.argsort(np.asarray(order)[dated[fit]], kind="stable")][::-(-fit.size // MASKED_FIT_MAX)]
+    a, b = dated_date_calibration(x[fit], bf[fit])
+    if fitted is not None:
+        fitted["dated"] = (a, b)
+    if not np.isfinite(a):
+        return q
+    q = q.copy()
+    ok = np.isfinite(x)
+    q[dated[ok]] = expit(a + b * x[ok] + bf[ok])
+    return q
+
+
+def dated_date_calibration(x: np.ndarray, log_bf_dob: np.ndarray, free_slope: bool = False) -> tuple[float, float]:
+    """Calibration of the dated pairs' evidence beside the date of birth, identified by the dates themselves.
+
+    For a pair of registrations that both record a date of birth, ``x = logit p - log BF_dob``
+    is the evidence of everything but the date (names, sex, nationality, registrations,
+    and the prior odds). How often that evidence belongs to one person depends on the
+    register (how many namesakes it holds, how the model's conditional independence errs
+    there), so a fixed correction fitted on other registers does not carry over. The
+    dates tell it without the truth: given the match status, the date-of-birth comparison
+    is nearly independent of the other evidence (two namesakes are born in the same year
+    no more often than two random persons), so the pairs' observed date levels are a
+    mixture ``pi(x) m_k + (1 - pi(x)) u_k`` with known ``m_k / u_k = BF`` (the model's m,
+    and u from random pairs). With ``pi(x) = expit(a + b x)`` the likelihood of the date
+    levels, up to a factor without (a, b), is ``prod_i (pi_i BF_i + 1 - pi_i)``; its maximum
+    gives (a, b), and a pair's match probability is the posterior
+    ``expit(a + b x + log BF)``. The label-free counterpart of :func:`masked_date_calibration`
+    (the date is the label there too); cf. the EM fit of a mixture with one known
+    component ratio (Winkler 1988).
+
+    Only pairs with ``expit(x) >= MASKED_MIN_PROBABILITY`` are used: the blocking compares
+    pairs with little name evidence only when their dates agree, which would make
+    agreeing dates look more common than they are among such pairs.
+
+    Parameters
+    ----------
+    x : float array, shape (m,): logit p minus the date-of-birth log Bayes factor of the qualifying dated pairs.
+    log_bf_dob : float array, shape (m,): their date-of-birth log Bayes factors (:func:`date_of_birth_log_bf`).
+    free_slope : bool: fit b too (default: b = 1, a logit shift of the evidence beside the date).
+
+    Returns
+    -------
+    (a, b) : floats; nan when fewer than 50 pairs qualify or the dates cannot tell (fewer than 10 pairs with a
+    date level for and 10 against a match).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    x, bf = np.asarray(x, float), np.asarray(log_bf_dob, float)
+    keep = np.isfinite(x) & np.isfinite(bf)
+    x, bf = x[keep], bf[keep]
+    if x.size < 50 or (bf > 0).sum() < 10 or (bf < 0).sum() < 10:
+        return float("nan"), float("nan")
+    X = np.column_stack([np.ones_like(x), x])
+
+    def nll(theta):
+        """Negative log-likelihood of the date levels, -sum log(pi BF + 1 - pi), and its gradient."""
+        s = X @ theta
+        lm, ln = log_expit(s) + bf, log_expit(-s)
+        ll = np.logaddexp(lm, ln)
+        # d/ds log(pi BF + 1 - pi) = pi (1 - pi) (BF - 1) / (pi BF + 1 - pi) = post - pi, post the posterior
+        r = np.exp(lm - ll) - expit(s)
+        return -ll.sum(), -(X.T @ r)
+
+    # slope 1 (a logit shift, as the fixed one it replaces) unless `free_slope`: at 5,000 persons the free slope
+    # (1.35 on recurring_names) cost held-out recall (misspelt names with an agreeing date pushed down)
+    slope = (0.05, 5.0) if free_slope else (1.0, 1.0)
+    res = minimize(nll, np.r_[0.0, 1.0], jac=True, method="L-BFGS-B", bounds=[(-20, 20), slope])
+    return float(res.x[0]), float(res.x[1])
 
 
 def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray,

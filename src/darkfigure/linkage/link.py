@@ -502,6 +502,7 @@ def link(
         lam0 = float(model.get("probability_two_random_records_match", 1e-4))
         floor = min(PAIR_FLOOR, *(float(x) for x in thresholds))
         masked = calibration
+        fitted: dict = {}
         # the date-masked calibration learns from dated pairs far below the floor (their dates decided them)
         edges, lam = _edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior)
         if engine == "duckdb":
@@ -521,7 +522,7 @@ def link(
         elif masked:
             dob = prep["dob"].to_numpy(dtype=object)
             tf_dob = prep["dob"].map(tf["dob"].set_index("dob")["tf_dob"]).to_numpy(dtype=float) if "dob" in tf else None
-            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob, records=prep,
+            q, (a, b) = calibrate_masked(*edges, has_dob, dob, model, tf_dob, records=prep, fitted=fitted,
                                          name_frequencies=name_features)
         if masked:
             keep = q >= floor
@@ -529,8 +530,11 @@ def link(
             shift = CALIBRATION_SHIFT if encoding == "plaintext" else PSEUDO_CALIBRATION_SHIFT
             how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
                    "dates hidden" if np.isfinite(a) else f"without: shifted by {shift[1]:g}")
-            notes.append("match probabilities corrected for over-confidence (logit shifted by "
-                         f"{shift[0]:g} with dates of birth; {how})")
+            ad, bd = fitted.get("dated", (float("nan"), float("nan")))
+            with_dob = (f"with dates of birth: logit a + b x + log BF_dob, x = logit p - log BF_dob, a = {ad:.2f}, "
+                        f"b = {bd:.2f}, fitted on their date levels" if np.isfinite(ad)
+                        else f"logit shifted by {shift[0]:g} with dates of birth")
+            notes.append(f"match probabilities corrected for over-confidence ({with_dob}; {how})")
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
         # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:
