@@ -201,3 +201,27 @@ def test_replicates_of_the_data_with_unbounded_draws(tmp_path):
     assert len(fin) >= 1 and fin["var_share_replicates"].notna().all() and np.isfinite(fin["upper"]).all()
     tot = r.totals.iloc[0]
     assert math.isinf(tot["upper"]) and tot["lower_bounded"] <= tot["nhat_bounded"] <= tot["upper_bounded"] < math.inf
+
+
+def test_lower_end_with_inf_draws_is_the_smaller_of_inf_and_redrawn():
+    # many strata with a few +inf draws each: the total's draws are infinite in most replicates, which pushed the
+    # lower percentile to a high percentile of the all-finite draws (above N̂ on dutch_like by year x sex x form x
+    # age); the lower end now is the smaller of that and the one with each stratum's +inf draws redrawn
+    from darkfigure.strata.combining import combine, finite_redraw
+
+    rng = np.random.default_rng(3)
+    B, S = 200, 15
+    strata = [rng.normal(100.0, 10.0, size=(1, B)) for _ in range(S)]
+    for d in strata:
+        d[0, rng.choice(B, size=14, replace=False)] = np.inf  # 7% each: the sum is infinite in ~2/3 of draws
+    total = sum(strata)
+    low = sum(finite_redraw(d, f"s{i}") for i, d in enumerate(strata))
+    plain = combine(np.array([1500.0]), total, np.array([300.0]), "pooled", 0.95)
+    both = combine(np.array([1500.0]), total, np.array([300.0]), "pooled", 0.95, draws_low=low)
+    assert math.isinf(both["upper"]) and math.isinf(plain["upper"])
+    assert both["lower"] == pytest.approx(min(plain["lower"], np.quantile(low.ravel(), 0.025)))
+    assert both["lower"] < plain["lower"]
+    # redrawn values come from the same row's finite draws, reproducibly
+    r1, r2 = finite_redraw(strata[0], "a"), finite_redraw(strata[0], "a")
+    assert np.array_equal(r1, r2) and np.isfinite(r1).all()
+    assert set(r1.ravel()) <= set(strata[0][np.isfinite(strata[0])].ravel())

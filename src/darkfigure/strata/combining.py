@@ -1,8 +1,10 @@
 """Combining M replicates of the data (multiple imputations, linkage draws) of one estimand.
 
 Rubin's rules on the log scale or pooled draws (the law of total variance); see :func:`combine`.
-Bootstrap replicates without a finite N̂ are +inf throughout (never redrawn); a total whose upper end
-they make unbounded is also given over the strata with bounded intervals (:func:`bounded_subtotal`).
+Bootstrap replicates without a finite N̂ are +inf for the upper end (never redrawn there); the lower end is
+the smaller of that and the lower end with them redrawn from the finite ones (:func:`finite_redraw`,
+conservative); a total whose upper end they make unbounded is also given over the strata with bounded
+intervals (:func:`bounded_subtotal`).
 """
 
 from __future__ import annotations
@@ -10,12 +12,44 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["COMBINE", "combine", "bounded_subtotal", "unbounded_stratum_note"]
+__all__ = ["COMBINE", "combine", "bounded_subtotal", "finite_redraw", "unbounded_stratum_note"]
 
 COMBINE = ("auto", "rubin", "pooled")
 
 
-def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: str, level: float) -> dict:
+def finite_redraw(draws: np.ndarray, key: str) -> np.ndarray:
+    """Draws with each non-finite replicate replaced by a finite one of the same row, drawn at random.
+
+    Only for the LOWER end of an interval (:func:`combine`'s `draws_low`): +inf draws are right for the
+    upper end, but they also take probability from the bottom, so the lower percentile of a total over
+    many strata (each with a few +inf draws) is a high percentile of the draws in which every stratum
+    happened to be finite, and can exceed N̂ itself (dutch_like by year x sex x form x age: lower = N̂ =
+    29,712 for a truth of 28,489). A finite draw in place of +inf can only lower the lower percentile,
+    so the lower end taken as the smaller of the two is conservative. Seeded by `key` (the stratum's
+    name): reproducible. A row without any finite draw is left as it is.
+
+    Parameters
+    ----------
+    draws : ndarray of float, shape (M, B)
+    key : str
+
+    Returns
+    -------
+    ndarray of float, shape (M, B)
+    """
+    import zlib
+
+    d = np.atleast_2d(np.asarray(draws, dtype=float)).copy()
+    rng = np.random.default_rng(zlib.crc32(str(key).encode("utf-8")))
+    for row in d:
+        bad = ~np.isfinite(row)
+        if bad.any() and not bad.all():
+            row[bad] = rng.choice(row[~bad], size=int(bad.sum()), replace=True)
+    return d
+
+
+def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: str, level: float,
+            draws_low: np.ndarray | None = None) -> dict:
     """Combine M replicates of one estimand (a stratum or a total).
 
     Parameters
@@ -40,6 +74,9 @@ def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: st
         is E[Var] + Var[E], the law of total variance). With M = 1 both are the percentiles of
         the draws (R quantile type 7).
     level : float
+    draws_low : ndarray of float, shape (M, B), optional
+        The same draws with the +inf ones replaced by finite ones (:func:`finite_redraw`, per stratum
+        before a total is summed): the lower end is the smaller of the two lower ends (conservative).
 
     Returns
     -------
@@ -82,6 +119,10 @@ def combine(points: np.ndarray, draws: np.ndarray, observed: np.ndarray, how: st
         else:
             t = float(stats.norm.ppf(1 - a))
         lo, hi = float(np.exp(q.mean() - t * np.sqrt(Tq))), float(np.exp(q.mean() + t * np.sqrt(Tq)))
+    if n_inf and draws_low is not None:
+        low = np.atleast_2d(np.asarray(draws_low, dtype=float))
+        if np.isfinite(low).all():
+            lo = min(float(lo), float(combine(points, low, observed, how, level)["lower"]))
     return {"nhat": nhat, "lower": float(max(lo, obs)), "upper": float(max(hi, obs)), "var_share_replicates": share,
             "within_var": W, "between_var": B, "draws_unbounded": n_inf, "combined_by": used}
 

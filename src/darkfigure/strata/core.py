@@ -39,7 +39,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import DataError
 from .cache import MemoryCache, ResultCache, unit_key
-from .combining import COMBINE, bounded_subtotal, combine, unbounded_stratum_note
+from .combining import COMBINE, bounded_subtotal, combine, finite_redraw, unbounded_stratum_note
 from .engines import ENGINES, Progress, run_local, run_spark
 from .notes import _STRATUM_WARNING_KINDS, _interval_note, stratum_warning_summary, unbounded_total_warnings  # noqa: F401 - moved
 
@@ -442,11 +442,12 @@ def estimate_strata(
             if B is None:
                 B = dr.shape[1]
             dr = np.where(np.isfinite(dr), dr, np.inf)  # a replicate without a finite N̂ is N̂* = +inf (units.py)
-            c = combine(pts, dr, obs, how, level)
+            name = "/".join(str(k) for k in key)
+            dr_low = finite_redraw(dr, name) if not np.isfinite(dr).all() else None  # lower end only (combining)
+            c = combine(pts, dr, obs, how, level, draws_low=dr_low)
             row.update(nhat=c["nhat"], lower=c["lower"], upper=c["upper"],
                        var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan,
                        draws_unbounded=c["draws_unbounded"])
-            name = "/".join(str(k) for k in key)
             if c["draws_unbounded"]:
                 note = unbounded_stratum_note(c["draws_unbounded"], dr.size, M, c["lower"], c["upper"], level)
                 row["warnings"] = " | ".join(w for w in (row["warnings"], note) if w)
@@ -463,7 +464,8 @@ def estimate_strata(
                 a["strata"] += 1
                 if c["draws_unbounded"]:
                     # kept apart (few strata): the total over the strata with bounded intervals leaves them out
-                    a["inf"].append({"name": name, "points": pts, "draws": dr, "bias": bias_s, "observed": obs,
+                    a["inf"].append({"name": name, "points": pts, "draws": dr, "draws_low": dr_low, "bias": bias_s,
+                                     "observed": obs,
                                      "unbounded": not np.isfinite(c["upper"]),
                                      "share": c["draws_unbounded"] / dr.size, "n_inf": c["draws_unbounded"]})
                 else:
@@ -512,12 +514,15 @@ def estimate_strata(
     all_groups = [("total", None)] + sorted(
         {gk for gk in set(acc) | set(left_out) if gk[0] != "total"}, key=lambda g: (by.index(g[0]), str(g[1])))
 
-    def _total(points, draws, bias_m, obs_m):
-        """N̂, lower, upper of a sum over strata (bias-corrected as `total_bias` says) and :func:`combine`'s dict."""
+    def _total(points, draws, bias_m, obs_m, draws_low=None):
+        """N̂, lower, upper of a sum over strata (bias-corrected as `total_bias` says) and :func:`combine`'s dict;
+        `draws_low`: the draws with each stratum's +inf ones redrawn from its finite ones (for the lower end)."""
         if method == "loglinear" and total_bias == "correct":
             # bias-corrected bootstrap: point minus b; draws (centred on N̂ + b) shifted by 2b to centre on it
             points, draws = points - bias_m, draws - 2 * bias_m[:, None]
-        c = combine(points, draws, obs_m, how, level)
+            if draws_low is not None:
+                draws_low = draws_low - 2 * bias_m[:, None]
+        c = combine(points, draws, obs_m, how, level, draws_low=draws_low)
         nhat = max(c["nhat"], float(obs_m.mean()))
         return nhat, min(c["lower"], nhat), max(c["upper"], nhat), c
 
@@ -532,8 +537,11 @@ def estimate_strata(
         if a is not None:
             # draw b of the total adds draw b of every stratum: an infinite draw (no finite N̂) makes it infinite
             draws = a["draws"] + sum((x["draws"] for x in a["inf"]), np.zeros_like(a["draws"]))
+            # for the lower end: each stratum's +inf draws redrawn from its finite ones (combining.finite_redraw)
+            draws_low = (a["draws"] + sum((x["draws_low"] if x.get("draws_low") is not None else x["draws"]
+                                           for x in a["inf"]), np.zeros_like(a["draws"]))) if a["inf"] else None
             bias_m = a["bias"]  # per replicate of the data, shape (M,): summed small-sample bias of the MLEs
-            nhat, lower, upper, c = _total(a["points"], draws, bias_m, a["observed"])
+            nhat, lower, upper, c = _total(a["points"], draws, bias_m, a["observed"], draws_low)
             r.update(observed=float(a["observed"].mean()), nhat=nhat, lower=lower, upper=upper,
                      var_share_replicates=c["var_share_replicates"] if M > 1 else np.nan)
             if not np.isfinite(upper):
