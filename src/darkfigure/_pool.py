@@ -68,6 +68,7 @@ def _die_with_parent(creator: int) -> None:
         os._exit(1)  # the run ended before this worker started
 
     def watch() -> None:
+        """End this worker once its parent is gone (re-parented) or the run's process `creator` has died."""
         while True:
             time.sleep(_WATCH_SECONDS)
             if os.getppid() != parent or (creator != parent and not _alive(creator)):

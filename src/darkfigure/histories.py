@@ -38,6 +38,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     _validate_counts,
     _whole_nonnegative,
     as_names,
+    check_direct,
 )
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
@@ -89,51 +90,8 @@ class CaptureHistories:
     incomplete: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        """Check the documented invariants when the class is built directly (tester 9, F23).
-
-        :meth:`from_table` and :meth:`from_records` establish them with messages that name
-        rows; a direct construction used to give a wrong dark figure (all-zero rows counted
-        as observed) or a raw KeyError/LinAlgError. The checks are vectorised (well under a
-        millisecond on tables of a few thousand rows).
-
-        Raises
-        ------
-        DataError
-            `lists`/`covariates` not tuples of names, `levels` not matching `covariates`,
-            `table` not a data frame with those columns and ``count``, a list column with
-            values other than 0/1, a negative or fractional count, or a row with the
-            all-zero pattern and a positive count.
-        """
-        hint = "build it with CaptureHistories.from_table(frame, lists=[...]) or from_records(...)"
-        for what in ("lists", "covariates"):
-            v = getattr(self, what)
-            if isinstance(v, str) or not isinstance(v, tuple) or not all(isinstance(x, str) for x in v):
-                raise DataError(f"CaptureHistories: {what} must be a tuple of column names (str), got {v!r}; {hint}")
-        if len(self.lists) < 2:
-            raise DataError(f"CaptureHistories: at least 2 lists are needed, got {list(self.lists)}; {hint}")
-        if not isinstance(self.levels, dict) or not set(self.covariates) <= set(self.levels):
-            raise DataError(f"CaptureHistories: levels must be a dict with an entry for every covariate "
-                            f"{list(self.covariates)}, got keys {list(self.levels) if isinstance(self.levels, dict) else self.levels!r}; {hint}")
-        t = self.table
-        if not isinstance(t, pd.DataFrame):
-            raise DataError(f"CaptureHistories: table must be a pandas DataFrame, got {type(t).__name__}; {hint}")
-        gone = [c for c in (*self.lists, *self.covariates, "count") if c not in t.columns]
-        if gone:
-            raise DataError(f"CaptureHistories: table has no column(s) {gone} (columns: {list(t.columns)}); {hint}")
-        cells = t[list(self.lists)].to_numpy()
-        if cells.size and not np.isin(cells, (0, 1)).all():
-            bad = [c for c in self.lists if not t[c].isin((0, 1)).all()]
-            raise DataError(f"CaptureHistories: list column(s) {bad} hold values other than 0/1; {hint}")
-        counts = pd.to_numeric(t["count"], errors="coerce").to_numpy(dtype=float)
-        if counts.size and (~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts))).any():
-            row = int(np.flatnonzero(~np.isfinite(counts) | (counts < 0) | (counts != np.round(counts)))[0])
-            raise DataError(f"CaptureHistories: count must hold whole numbers >= 0; row {row} has "
-                            f"{t['count'].iloc[row]}; {hint}")
-        if cells.size and ((cells.sum(axis=1) == 0) & (counts > 0)).any():
-            row = int(np.flatnonzero((cells.sum(axis=1) == 0) & (counts > 0))[0])
-            raise DataError(f"CaptureHistories: row {row} has the all-zero pattern (nobody's list) with count "
-                            f"{t['count'].iloc[row]}; persons no list saw are what is estimated, not data. Drop "
-                            f"those rows or {hint}")
+        """Check the documented invariants when built directly: DataError if not (``_history_checks.check_direct``)."""
+        check_direct(self)
 
     # ------------------------------------------------------------------ builders
     @classmethod

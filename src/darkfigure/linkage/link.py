@@ -116,11 +116,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from ..histories import DataError
 from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
+from .calibration import calibration_note
 from .clustering import (
     CALIBRATION_SHIFT,
     MASKED_FLOOR,
@@ -528,13 +528,7 @@ def link(
             keep = q >= floor
             edges = (edges[0][keep], edges[1][keep], q[keep])
             shift = CALIBRATION_SHIFT if encoding == "plaintext" else PSEUDO_CALIBRATION_SHIFT
-            how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
-                   "dates hidden" if np.isfinite(a) else f"without: shifted by {shift[1]:g}")
-            ad, bd = fitted.get("dated", (float("nan"), float("nan")))
-            with_dob = (f"with dates of birth: logit a + b x + log BF_dob, x = logit p - log BF_dob, a = {ad:.2f}, "
-                        f"b = {bd:.2f}, fitted on their date levels" if np.isfinite(ad)
-                        else f"logit shifted by {shift[0]:g} with dates of birth")
-            notes.append(f"match probabilities corrected for over-confidence ({with_dob}; {how})")
+            notes.append(calibration_note(fitted, a, b, shift))
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
         # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:

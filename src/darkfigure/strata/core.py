@@ -41,7 +41,13 @@ from ..errors import DataError
 from .cache import MemoryCache, ResultCache, unit_key
 from .combining import COMBINE, bounded_subtotal, combine, finite_redraw, unbounded_stratum_note
 from .engines import ENGINES, Progress, run_local, run_spark
-from .notes import _STRATUM_WARNING_KINDS, _interval_note, stratum_warning_summary, unbounded_total_warnings  # noqa: F401 - moved
+from .notes import (  # noqa: F401 - moved
+    _STRATUM_WARNING_KINDS,
+    _interval_note,
+    stratum_warning_summary,
+    table_warnings,
+    unbounded_total_warnings,
+)
 
 # splitting, option checks and the pooled model choice, re-exported here so imports from this module keep working
 from .planning import (  # noqa: F401
@@ -571,42 +577,7 @@ def estimate_strata(
         totals["interval"] = note  # what the intervals carry, in the file that is read without strata.json
     n_est = int((table["status"] == "estimated").sum())
     n_not = len(table) - n_est
-    if n_not:
-        small = int(table["reason"].str.contains("person\\(s\\) observed").sum())
-        warnings.append(f"{n_not:,} of {len(table):,} strata could not be estimated"
-                        + (f" ({small:,} with fewer than {min_observed} persons)" if small else "")
-                        + ": see their status and reason; the totals add the estimated strata only "
-                        "(observed_left_out counts the persons left out)")
-    poor = int((table["status"].eq("estimated") & table["warnings"].str.contains("poorly", regex=False)).sum())
-    if poor:
-        fixed = method == "loglinear" and (model or msettings.get("search") == "none")
-        advice = ("search a model per stratum (--search auto, the default, or cruyff) or give --model with the "
-                  "interactions the lists need" if fixed else
-                  "their N̂ assume a model the data reject; see their warnings in strata.csv and compare "
-                  "--method lcmcr")
-        warnings.append(f"{poor:,} of {n_est:,} estimated strata fit the model poorly (deviance test p < 0.001): "
-                        f"their N̂, and so the totals, may be far off; {advice}")
-    searched = method == "loglinear" and not model and msettings.get("search") not in (None, "none", "pooled")
-    est_obs = pd.to_numeric(table.loc[table["status"].eq("estimated"), "observed"], errors="coerce")
-    if searched and n_est >= _SMALL_SEARCHED_STRATA and float(est_obs.median()) < _SMALL_STRATUM:
-        # measured (benchmarks/strata_bias_study.py small --search auto): a search per small stratum adds terms that
-        # raise N̂ more often than they lower it, and the bias adds up over the strata
-        warnings.append(
-            f"a model is searched in each of {n_est:,} small strata (median {est_obs.median():,.0f} persons observed): "
-            "the totals may be biased upwards (in simulations with 100 strata of 30-150 persons and independent "
-            "lists, +6% after the bias correction, the truth covered in 8 of 12); choose one model across the "
-            "strata (--search pooled, which --search auto uses here unless --ci averaged is given), a fixed model "
-            "(--search none or --model), or fewer, larger strata")
-    if method == "lcmcr":
-        est_w = table.loc[table["status"].eq("estimated"), "warnings"].astype(str)
-        unconverged = int(est_w.str.contains("R-hat", regex=False).sum())
-        few = int(est_w.str.contains("bulk ESS", regex=False).sum())
-        if unconverged or few:
-            parts = ([f"{unconverged:,} have chains that disagree (R-hat > 1.01)"] if unconverged else []) + (
-                [f"{few:,} too few effective draws (bulk ESS < 400)"] if few else [])
-            warnings.append(
-                f"of {n_est:,} estimated strata, {' and '.join(parts)}: their N̂, and so the totals, are not "
-                "reliable yet; run longer (--burnin, --samples, --thinning) before using them")
+    warnings += table_warnings(table, method, model, msettings, min_observed)
     summary = stratum_warning_summary(table, by)
     if summary:
         warnings.append(summary)

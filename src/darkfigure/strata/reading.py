@@ -152,6 +152,7 @@ def _check_levels(h, reference, by) -> None:
         new = [_plain(v) for v in h.levels.get(c, ()) if _plain(v) not in known]
         if new:
             def show(vals):
+                """The first six values and how many there are in all."""
                 return ", ".join(map(str, vals[:6])) + (f", ... ({len(vals):,} in all)" if len(vals) > 6 else "")
             raise DataError(f"its --by column {c!r} has value(s) that DATA does not have: {show(new)} (DATA's levels: "
                             f"{show(ref_lv)}); a replicate must code the --by columns as DATA does")
