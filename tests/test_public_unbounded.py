@@ -56,9 +56,10 @@ def test_public_report_of_an_unbounded_interval_shows_the_lower_limit(lp1, cli):
     res = json.loads((lp1 / "result.json").read_text())
     assert res["interval"]["upper"] == "inf"  # how darkfigure writes it (JSON has no infinity)
     low = res["to_publish"]["low"]
-    floor = round_figure(low, float("nan"), float("nan"))
-    for lang, says in (("en", f"At least about {floor.text} victims."),
-                       ("nl", f"Minstens ongeveer {floor.text.replace(',', '.')} slachtoffers.")):
+    floor = round_range(low, float("inf"))  # a published floor is rounded down (386 -> 380), never up
+    assert floor.lower <= low
+    for lang, says in (("en", f"At least about {floor.lower_text} victims."),
+                       ("nl", f"Minstens ongeveer {floor.lower_text.replace(',', '.')} slachtoffers.")):
         out = cli(["report", lp1, "--audience", "public", "--lang", lang, "--out", lp1 / f"p_{lang}.html"], code=0)
         assert "edited or damaged" not in out
         page = _text(lp1 / f"p_{lang}.html")

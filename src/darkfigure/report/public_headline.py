@@ -315,5 +315,6 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
     if math.isfinite(hi) and hi > lo:
         f = round_range(lo, hi, lang=c.lang)
         return {"kind": "publish-range", "low": f.lower_text, "high": f.upper_text, "why": " ".join(dict.fromkeys(texts))}
-    f = round_figure(lo, float("nan"), float("nan"), lang=c.lang)
-    return {"kind": "publish-floor", "low": f.text, "why": " ".join(dict.fromkeys(texts))}
+    # a floor is rounded down, as every published lower end (386 -> "at least about 380", never "390")
+    f = round_range(lo, float("inf"), lang=c.lang)
+    return {"kind": "publish-floor", "low": f.lower_text, "why": " ".join(dict.fromkeys(texts))}
