@@ -191,3 +191,17 @@ def test_nameless_table_and_threshold_on_pseudonymised_columns():
     assert t["given_without_letters"].sum() == 0  # no clear names in a pseudonymised file
     said = _nameless_warnings(t.reset_index())
     assert len(said) == 2 and "'a': 2 of its 4 registrations (50%)" in said[0] and "(20%)" in said[1]
+
+
+@pytest.mark.parametrize("name, why", [("police+kmar", "contains '+'"), ("A:B", "contains ':'"),
+                                       ("Freq", "word of the model formulas")])
+def test_organisation_names_that_break_model_terms_are_refused_before_linking(files, name, why):
+    # tester 9, F17: such a name became a list name that `estimate` refuses, after the whole linkage
+    police, kmar, shelters = _three(files)
+    police["organisation"] = name
+    import re
+
+    with pytest.raises(RegistrationError, match=re.escape(why) + ".*--rename-organisations"):
+        read_registration_files([police, kmar, shelters], today=TODAY)
+    ok = read_registration_files([police, kmar, shelters], today=TODAY, rename_organisations={name: "police_kmar"})
+    assert set(ok[0]["organisation"]) == {"police_kmar"}

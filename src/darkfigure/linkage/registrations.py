@@ -520,6 +520,7 @@ def read_registration_files(
             )
     renamed = _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
+    _refuse_term_breaking_organisations(frames)
     notes = renamed + notes + _shared_ids_note(frames)
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
@@ -540,3 +541,34 @@ def read_registration_files(
                 f"{' and '.join(srcs)}: a file was given twice, or two files of one organisation reuse ids"
             )
     return frames
+
+
+def _refuse_term_breaking_organisations(frames) -> None:
+    """Refuse, before linking, an organisation name that `estimate` would refuse as a list name.
+
+    The organisations become the lists of the capture histories; a name with ``:``, ``+``, ``,``, ``*`` or
+    ``~`` (or ``Freq``, ``(Intercept)``, ``count``) breaks model terms and formulas (tester 9, F17), and
+    refusing it only when `estimate` reads the link folder would waste the linkage.
+
+    Raises
+    ------
+    RegistrationError
+        Naming the organisation and the ``--rename-organisations OLD=NEW`` remedy.
+    """
+    from .._history_checks import _FORMULA_WORDS, _TERM_CHARS
+
+    for f in frames:
+        for name in pd.unique(f["organisation"]):
+            s = str(name)
+            bad = [ch for ch in _TERM_CHARS if ch in s]
+            if bad or s in _FORMULA_WORDS or s == "count":
+                fix = s
+                for ch in _TERM_CHARS:
+                    fix = fix.replace(ch, "_")
+                fix = fix if fix not in _FORMULA_WORDS and fix != "count" else fix.strip("()") + "_org"
+                raise RegistrationError(
+                    f"organisation {s!r} ({f.attrs.get('source', 'a registration file')}) "
+                    + (f"contains {bad[0]!r}, which joins or separates the lists in model terms" if bad else
+                       "is a word of the model formulas")
+                    + f": it becomes a list name of the capture histories; rename it, e.g. "
+                    f"--rename-organisations '{s}={fix}'")
