@@ -119,6 +119,20 @@ def _superseded(manifest: dict, replaced: Iterable[str]) -> set[str]:
         runs |= more
 
 
+def _as_created(fd: int) -> None:
+    """Give a file made by ``tempfile.mkstemp`` (mode 600) the mode a plain ``open`` would: 666 less the umask.
+
+    The manifest and atomically written files were readable by their owner only, unlike the run's other
+    outputs, which a shared folder's readers could not then check.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    try:
+        os.fchmod(fd, 0o666 & ~mask)
+    except (AttributeError, OSError):  # no fchmod (Windows) or a file system without modes: leave it
+        pass
+
+
 def _write_manifest(folder: Path, files: dict[str, dict]) -> None:
     d = {
         "about": "files written by darkfigure (name, SHA-256, the run that wrote it and the runs it was made from); "
@@ -126,6 +140,7 @@ def _write_manifest(folder: Path, files: dict[str, dict]) -> None:
         "files": dict(sorted(files.items())),
     }
     fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=folder)
+    _as_created(fd)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(d, f, indent=1)
@@ -560,6 +575,7 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    _as_created(fd)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
