@@ -588,24 +588,3 @@ def _name_features(a: np.ndarray, b: np.ndarray, codes: dict[str, np.ndarray]) -
     return np.column_stack([differ, differ * np.maximum(ls[a], ls[b]), differ * np.maximum(lf[a], lf[b]),
                             exact * np.maximum(lfull[a], lfull[b]), fn_differs * np.minimum(lf[a], lf[b]),
                             sn_differs * np.minimum(ls[a], ls[b])]).astype(float)
-
-
-def calibration_note(fitted: dict, a: float, b: float, shift: tuple[float, float]) -> str:
-    """The link note saying how the match probabilities were corrected for over-confidence.
-
-    Parameters
-    ----------
-    fitted : dict
-        ``calibrate_masked``'s ``fitted`` (``"dated"``: the dated pairs' (a, b) when fitted on the register).
-    a, b : float
-        The undated pairs' calibration, learnt from the dated pairs with their dates hidden (NaN: not learnt).
-    shift : (float, float)
-        The fixed logit shifts (with, without a date of birth) used where nothing was fitted.
-    """
-    ad, bd = fitted.get("dated", (float("nan"), float("nan")))
-    with_dob = (f"with dates of birth: logit a + b x + log BF_dob, x = logit p - log BF_dob, a = {ad:.2f}, "
-                f"b = {bd:.2f}, fitted on their date levels" if np.isfinite(ad)
-                else f"logit shifted by {shift[0]:g} with dates of birth")
-    how = (f"without: logit a + b logit p, a = {a:.2f}, b = {b:.2f}, learnt from the dated pairs with their "
-           "dates hidden" if np.isfinite(a) else f"without: shifted by {shift[1]:g}")
-    return f"match probabilities corrected for over-confidence ({with_dob}; {how})"

@@ -120,7 +120,6 @@ import pandas as pd
 
 from ..histories import DataError
 from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
-from .calibration import calibration_note
 from .clustering import (
     CALIBRATION_SHIFT,
     MASKED_FLOOR,
@@ -129,6 +128,7 @@ from .clustering import (
     _records,
     _weight_counts,
     calibrate_masked,
+    calibration_note,
     cluster_links,
     compete_missing_dates,
 )
