@@ -5,9 +5,10 @@ Lincoln-Petersen table with overlap 1 the finite interval 85 - 1,696 instead of 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.test_batch_refit import _replicates  # the parametric replicates and a fresh refit job
 
 from darkfigure.io import read_histories
-from darkfigure.loglinear.bootstrap import _draw, _fixed_context, _prepare, parametric_bootstrap
+from darkfigure.loglinear.bootstrap import parametric_bootstrap
 from darkfigure.loglinear.design import CompleteTable
 from darkfigure.loglinear.fit import fit_model
 from darkfigure.loglinear.terms import LogLinearModel
@@ -17,17 +18,6 @@ def _fit(rows: list[tuple], lists: list[str], terms=()):
     d = pd.DataFrame(rows, columns=[*lists, "count"])
     t = CompleteTable(read_histories(d, lists=lists))
     return t, fit_model(t, LogLinearModel.make(t.variables, list(terms)), check=True)
-
-
-def _replicates(fit, reps: int, seed: int):
-    """The parametric bootstrap's replicate tables (complete, hidden cells included) and a fresh refit job."""
-    _, gmat, _ = _prepare(fit, reps, 0.95, None)
-    job = _fixed_context(fit, gmat)
-    size = int(np.floor(round(fit.nhat, 1)))
-    prob = fit.fitted / fit.fitted.sum()
-    ys = np.stack([_draw("parametric", (size, prob), np.random.default_rng(s), job.n_cells)
-                   for s in np.random.SeedSequence(seed).spawn(reps)])
-    return job, ys
 
 
 LP1 = [(1, 0, 40), (0, 1, 30), (1, 1, 1)]  # Lincoln-Petersen, overlap 1: N̂ = 41 * 31 / 1 = 1,271
