@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._blas import single_threaded
 from ..loglinear.terms import LogLinearModel
-from .pooled_joint import _DIVERGED, _interaction_columns, _masked_deviance, _stack, _stepwise
+from .pooled_joint import _DIVERGED, _halved_step, _interaction_columns, _masked_deviance, _stack, _stepwise
 from .pooled_models import stratum_table
 
 __all__ = ["CollapsedChoice", "collapsed_search"]
@@ -88,12 +88,7 @@ def _intercept_fit(y: np.ndarray, mask: np.ndarray, zs: np.ndarray, max_iter: in
         g = np.linalg.lstsq(sch, rhs, rcond=None)[0]
         a = (swz - zw @ g) / sw
         new = np.where(m, np.clip(a[:, None] + zs @ g, -40.0, 40.0), 0.0)
-        for _h in range(30):
-            mu_new = np.exp(new)
-            d = dev_of(mu_new)
-            if d <= dev + 1e-9 * (1 + abs(dev)):
-                break
-            new = (new + eta) / 2
+        new, mu_new, d = _halved_step(new, eta, dev, dev_of)
         done = np.isfinite(dev) and abs(dev - d) <= tol * (1 + abs(d))
         eta, mu, dev, gamma = new, mu_new, d, g
         if done:

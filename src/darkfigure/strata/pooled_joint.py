@@ -29,6 +29,18 @@ def _masked_deviance(y: np.ndarray, mu: np.ndarray, w_ok: np.ndarray) -> float:
     return float(2 * np.sum(t * w_ok))
 
 
+def _halved_step(new: np.ndarray, eta: np.ndarray, dev: float, dev_of) -> tuple[np.ndarray, np.ndarray, float]:
+    """Step halving of an IRLS step (linear predictor `new` from `eta`): halve towards `eta` until the
+    deviance no longer rises (at most 30 times). Returns the step, its fitted means and deviance."""
+    for _h in range(30):
+        mu_new = np.exp(new)
+        d = dev_of(mu_new)
+        if d <= dev + 1e-9 * (1 + abs(dev)):
+            break
+        new = (new + eta) / 2
+    return new, mu_new, d
+
+
 def joint_deviance(y: np.ndarray, mask: np.ndarray, bits: np.ndarray, z: np.ndarray, max_iter: int = 100,
                    tol: float = 1e-10) -> tuple[float, int]:
     """Deviance of the Poisson log-linear model of S strata with stratum-specific main effects and common interactions.
@@ -104,12 +116,7 @@ def _joint_fit(y: np.ndarray, mask: np.ndarray, bits: np.ndarray, z: np.ndarray,
         else:
             new = np.linalg.solve(a, r1[..., None])[..., 0] @ x0.T
         new = np.where(m, np.clip(new, -40.0, 40.0), 0.0)
-        for _h in range(30):  # step halving: the deviance of an IRLS step must not rise
-            mu_new = np.exp(new)
-            d = dev_of(mu_new)
-            if d <= dev + 1e-9 * (1 + abs(dev)):
-                break
-            new = (new + eta) / 2
+        new, mu_new, d = _halved_step(new, eta, dev, dev_of)
         done = np.isfinite(dev) and abs(dev - d) <= tol * (1 + abs(d))
         eta, mu, dev = new, mu_new, d
         if done:
