@@ -129,3 +129,13 @@ def test_monitor_rows_publish_the_union(run, monkeypatch):
     assert (tab["visibility_lower"] <= as_linked["visibility_lower"] + 1e-12).all()
     said = [w for w in res.estimate.warnings if w.startswith("monitor: in ")]
     assert said and WIDENED in said[0] and "0.0%" not in " ".join(res.estimate.warnings)
+
+
+def test_unbounded_as_linked_upper_end_is_kept():
+    # a finite interval with linkage uncertainty beside an unbounded as-linked one would publish an upper end
+    # that the as-linked bootstrap could not give
+    from darkfigure.linkage.combine import widen_to_as_linked
+
+    lo, hi, w = widen_to_as_linked([100.0, 100.0], [200.0, np.inf], [90.0, 90.0], [np.inf, np.inf])
+    assert list(w) == [True, False]
+    assert lo[0] == pytest.approx(90.0) and np.isinf(hi[0]) and np.isinf(hi[1]) and lo[1] == pytest.approx(100.0)

@@ -147,8 +147,9 @@ def widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked) -> tuple[
     ``upper - lower`` below ``upper_as_linked - lower_as_linked``) the published interval is
     the union of the two, ``[min(lower, lower_as_linked), max(upper, upper_as_linked)]``;
     elsewhere it is left as it is (a shift of an interval at least as wide is the bias
-    correction of :func:`combine_draws`, not Monte-Carlo error). Cells where any of the four
-    ends is not finite are left as they are.
+    correction of :func:`combine_draws`, not Monte-Carlo error). An unbounded as-linked upper end
+    counts as an infinite width (the published upper end is then unbounded too); cells with a NaN end
+    or an unbounded lower end are left as they are.
 
     Parameters
     ----------
@@ -164,9 +165,11 @@ def widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked) -> tuple[
     """
     lo, hi = np.array(lower, float, ndmin=1), np.array(upper, float, ndmin=1)
     lo0, hi0 = np.asarray(lower_as_linked, float).reshape(lo.shape), np.asarray(upper_as_linked, float).reshape(lo.shape)
-    ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(lo0) & np.isfinite(hi0)
+    # an unbounded as-linked upper end is an infinite width: a finite interval with linkage uncertainty is then
+    # narrower and is widened to it (publishing a finite upper end the as-linked bootstrap could not give)
+    ok = np.isfinite(lo) & np.isfinite(lo0) & ~np.isnan(hi) & ~np.isnan(hi0)
     with np.errstate(invalid="ignore"):
-        widened = ok & (hi - lo < hi0 - lo0)
+        widened = ok & np.isfinite(hi) & (hi - lo < hi0 - lo0)
     lo[widened] = np.minimum(lo[widened], lo0[widened])
     hi[widened] = np.maximum(hi[widened], hi0[widened])
     return lo, hi, widened
