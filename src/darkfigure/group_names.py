@@ -2,7 +2,8 @@
 
 A row of these tables belongs to a *group*: ``total``, one covariate (``sex``) or a pair
 of covariates, named by joining the two names with ``:`` (``sex:age``) as its ``level``
-joins their levels (``female:adult``) and as R writes an interaction (``sex:age``).
+joins their levels (``female:adult``) and as R writes an interaction (``sex:age``); a
+pair by year in estimates.csv is ``sex:age:year``.
 Covariate names cannot contain ``:`` (``_history_checks._check_term_names`` refuses
 them), so the name of a pair splits back into its covariates without ambiguity.
 
@@ -42,44 +43,57 @@ def group_name(covariates: Iterable[str]) -> str:
     return "total" if not names else PAIR_SEPARATOR.join(names)
 
 
-def split_group_name(name: str, covariates: Iterable[str]) -> tuple[str, ...] | None:
+def split_group_name(name: str, covariates: Iterable[str], parts: int | None = None) -> tuple[str, ...] | None:
     """The covariates a ``group`` name stands for, given the table's single covariates.
 
     Parameters
     ----------
     name : str
-        ``total``, a covariate, ``A:B``, or the old form ``AxB``.
+        ``total``, a covariate, ``A:B`` (``A:B:Y`` for a pair by year), or the old form ``AxB``
+        (``AxBxY``).
     covariates : iterable of str
         The single covariates of the table (the groups whose levels hold no ``:``).
+    parts : int, optional
+        How many covariates the group has (the number of ``:``-separated parts of its
+        levels), when known: an old name must split into that many.
 
     Returns
     -------
     tuple of str or None
         ``()`` for the total, ``(name,)`` for a covariate, ``(A, B)`` for a pair; None when
-        `name` is neither, or is an old ``AxB`` name that splits into two covariates of
+        `name` is neither, or is an old ``AxB`` name that splits into distinct covariates of
         `covariates` in no way or in more than one (``sexxage`` with covariates ``sex``,
         ``sexx``, ``age``, ``xage``).
     """
     name = str(name)
-    known = {str(c) for c in covariates}
+    known = frozenset(str(c) for c in covariates)
     if name == "total":
         return ()
-    if name in known:
+    if name in known and parts in (None, 1):
         return (name,)
-    parts = name.split(PAIR_SEPARATOR)
-    if len(parts) == 2 and all(p in known for p in parts) and parts[0] != parts[1]:
-        return (parts[0], parts[1])
-    splits = [(a, name[len(a) + 1:]) for a in known
-              if name.startswith(a + LEGACY_PAIR_SEPARATOR) and name[len(a) + 1:] in known - {a}]
-    return splits[0] if len(splits) == 1 else None
+    split = tuple(name.split(PAIR_SEPARATOR))
+    if len(split) >= 2 and set(split) <= known and len(set(split)) == len(split) and parts in (None, len(split)):
+        return split
+    ways = [w for w in _legacy_splits(name, known) if len(w) >= 2 and parts in (None, len(w))]
+    return ways[0] if len(ways) == 1 else None
+
+
+def _legacy_splits(name: str, known: frozenset) -> list[tuple[str, ...]]:
+    """Every way to write `name` as distinct names of `known` joined by ``x`` (the old group names)."""
+    out = [(name,)] if name in known else []
+    for a in known:
+        if name.startswith(a + LEGACY_PAIR_SEPARATOR):
+            out += [(a, *rest) for rest in _legacy_splits(name[len(a) + 1:], known - {a})]
+    return out
 
 
 def modernise_group_names(group: pd.Series, level: pd.Series) -> pd.Series:
     """`group` with old pair names (``sexxage``) rewritten as ``sex:age`` where that is unambiguous.
 
     The single covariates are the table's own groups whose levels hold no ``:``; a group
-    whose levels do hold one and whose name splits in exactly one way into two of them
-    (:func:`split_group_name`) gets the new name. Everything else is returned as it is.
+    whose levels do hold one and whose name splits in exactly one way into as many of them
+    as its levels have parts (:func:`split_group_name`; ``X1xX2xY`` of estimates.csv too)
+    gets the new name. Everything else is returned as it is.
 
     Parameters
     ----------
@@ -92,12 +106,14 @@ def modernise_group_names(group: pd.Series, level: pd.Series) -> pd.Series:
         The ``group`` column, same index.
     """
     g = group.astype(str)
-    pair_level = level.astype(str).str.contains(PAIR_SEPARATOR, regex=False).to_numpy()
+    lv = level.astype(str)
+    n_parts = (lv.str.count(PAIR_SEPARATOR) + 1).to_numpy()
+    pair_level = n_parts >= 2
     singles = set(g[~pair_level]) - {"total"}
     rename = {}
-    for name in set(g[pair_level]):
-        parts = split_group_name(name, singles)
-        if parts is not None and len(parts) == 2:
+    for name, k in set(zip(g[pair_level], n_parts[pair_level])):
+        parts = split_group_name(name, singles, int(k))
+        if parts is not None and len(parts) >= 2:
             rename[name] = group_name(parts)
     if not rename:
         return group

@@ -69,7 +69,7 @@ def relations(table: pd.DataFrame) -> list[tuple[int, list[int]]]:
     # written before the ':' names, when it splits one way only) is split into the two it names
     singles = {g for g in set(grp) if g != "total"} - {g for g, lv in zip(grp, lvl) if ":" in lv}
     pairs = {g: p for g in {g for g, lv in zip(grp, lvl) if ":" in lv}
-             if (p := split_group_name(g, singles)) is not None and len(p) == 2}
+             if (p := split_group_name(g, singles, 2)) is not None}
     rel: dict[tuple, list[int]] = defaultdict(list)
     for i, (g, lv, y) in enumerate(zip(grp, lvl, yrs)):
         if g in pairs and ":" in lv:
