@@ -7,10 +7,10 @@ pair by year in estimates.csv is ``sex:age:year``.
 Covariate names cannot contain ``:`` (``_history_checks._check_term_names`` refuses
 them), so the name of a pair splits back into its covariates without ambiguity.
 
-Tables written before this convention joined a pair with ``x`` (``sexxage``; a covariate
-named ``sexx`` made that ambiguous). :func:`modernise_group_names` reads that old form
-back wherever it splits in exactly one way into two covariates of the same table, so an
-old run folder still reports.
+Tables written before this convention joined a pair with ``x`` (``sexxage``: unreadable, and
+ambiguous when covariates are named ``sexx`` and ``xage``: ``sexxxage``).
+:func:`modernise_group_names` reads that old form back wherever it splits in exactly one
+way into covariates of the same table, so an old run folder still reports.
 """
 
 from __future__ import annotations
