@@ -64,7 +64,7 @@ def test_total_and_years(boot, reference):
 @pytest.mark.parametrize("cov", ["X1", "X2", "X3", "X4"])
 def test_covariate_by_year(boot, reference, cov):
     ref = pd.read_csv(reference / "cruyff_mse" / f"cruyff_mse_simdat_boot1000_{cov}.csv")
-    _compare(boot, boot.table(), f"{cov}xY", ref, lambda r: f"{r['key']}:{int(r['Year'])}", min_share=0.9)
+    _compare(boot, boot.table(), f"{cov}:Y", ref, lambda r: f"{r['key']}:{int(r['Year'])}", min_share=0.9)
 
 
 @pytest.mark.parametrize("pair", ["X1xX2", "X1xX3", "X2xX4", "X3xX4"])
@@ -72,7 +72,7 @@ def test_pairs_by_year(boot, reference, pair):
     ref = pd.read_csv(reference / "cruyff_mse" / f"cruyff_mse_simdat_boot1000_{pair}.csv")
     # cells of a few persons: the percentile's resampling SE understates its Monte-Carlo spread
     # (seeds differ by up to ~10% there), so 90% of bounds within 4 SE and all within 25%
-    _compare(boot, boot.table(), f"{pair}xY", ref, lambda r: f"{r['key']}:{int(r['Year'])}", min_share=0.9)
+    _compare(boot, boot.table(), f"{pair.replace('x', ':')}:Y", ref, lambda r: f"{r['key']}:{int(r['Year'])}", min_share=0.9)
 
 
 def test_seed_reproducible_and_independent_of_workers():

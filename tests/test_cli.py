@@ -46,7 +46,7 @@ def test_estimate_file_with_year_and_covariates(tmp_path):
     assert est.loc[0, "nhat"] == pytest.approx(11406.42, abs=0.01)
     years = est[est["group"] == "Y"]
     assert years["nhat"].round().tolist() == [5661, 2249, 1667, 1829]  # boot_mse's table
-    assert set(est["group"]) >= {"total", "Y", "X1", "X1xX2", "X1xY"}
+    assert set(est["group"]) >= {"total", "Y", "X1", "X1:X2", "X1:Y"}
 
 
 def test_help_explains_every_option():

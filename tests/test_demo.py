@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from darkfigure.cli import app
+from darkfigure.demo import demo_data as darkfigure_demo_data
 
 
 @pytest.mark.slow
@@ -26,6 +27,15 @@ def test_demo_end_to_end(tmp_path):
     m = pd.read_csv(out / "monitor.csv", keep_default_na=False)
     tot = m[(m["group"] == "total") & (m["year"].astype(str) == "")].iloc[0]
     assert abs(float(tot["nhat"]) / 8200 - 1) < 0.1
+    # the histories keep the registrations' spelling of sex (female/male, not f/m), and the monitor's groups
+    # (pairs named sex:age) are the truth's, so each row can be set beside its true N
+    persons = pd.read_csv(out / "persons.csv", keep_default_na=False)
+    assert set(persons["sex"]) - {""} == {"female", "male"}
+    truth = pd.read_csv(darkfigure_demo_data() / "truth.csv", keep_default_na=False)
+    rows = m[m["group"] != "year"]
+    assert rows["group"].str.contains(":").any() and set(rows["group"]) <= set(truth["group"])
+    key = set(zip(truth["group"], truth["level"].astype(str), truth["year"].astype(str)))
+    assert all((g, str(lv), str(y)) in key for g, lv, y in zip(rows["group"], rows["level"], rows["year"]))
     assert "8,200" in r.output
     # the linkage correction beside the truth: N̂ as linked, from the true links, corrected with its interval
     assert "N̂ corrected for linkage error" in r.output and "(true links)" in r.output

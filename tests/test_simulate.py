@@ -145,13 +145,13 @@ def test_truth_sums_are_consistent():
         assert g[g["year"].isna()]["N"].sum() == total
         for y in sim.scenario.years:
             assert g[g["year"] == y]["N"].sum() == years[years["year"] == y]["N"].iloc[0]
-    # pairs: every AxB level adds up to the A margin
-    pair = t[(t["group"] == "sexxform") & t["year"].isna()]
+    # pairs: every A:B level adds up to the A margin
+    pair = t[(t["group"] == "sex:form") & t["year"].isna()]
     assert len(pair) == 2 * 4
     by_sex = pair.assign(sex=pair["level"].str.split(":").str[0]).groupby("sex")["N"].sum()
     for lv in ("female", "male"):
         assert by_sex[lv] == sim.true_n(sex=lv)
-    assert t[(t["group"] == "sexxform") & (t["level"] == "male:labour") & (t["year"] == 2017)]["N"].iloc[0] == sim.true_n(
+    assert t[(t["group"] == "sex:form") & (t["level"] == "male:labour") & (t["year"] == 2017)]["N"].iloc[0] == sim.true_n(
         sex="male", form="labour", year=2017
     )
 

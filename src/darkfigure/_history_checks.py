@@ -182,7 +182,9 @@ def _check_term_names(lists, covariates, count) -> None:
             s = str(c)
             bad = [ch for ch in _TERM_CHARS if ch in s]
             if bad:
-                why = ("which joins the names in a model term (EXH:ABA)" if bad[0] in ":*" else
+                why = ("which joins the names in a model term (EXH:ABA)"
+                       + (" and the two covariates of a pair in the output tables (sex:age)"
+                          if role == "covariate" and bad[0] == ":" else "") if bad[0] in ":*" else
                        "which separates names in --lists/--covariates and model terms (EXH:ABA, ABA:OSCE)"
                        if bad[0] == "," else "which separates the terms of a model or formula (EXH:ABA + ABA:OSCE)"
                        if bad[0] == "+" else "which separates the response of a formula from its terms")
@@ -488,7 +490,8 @@ def check_direct(h) -> None:
     Raises
     ------
     DataError
-        Any of the above not so; a list column with values other than 0/1; a negative, fractional or
+        Any of the above not so; a covariate name with ``:`` (or another character of model
+        terms, as :func:`_check_term_names`); a list column with values other than 0/1; a negative, fractional or
         non-finite count; a row with the all-zero pattern and a positive count.
     """
     hint = "build it with CaptureHistories.from_table(frame, lists=[...]) or from_records(...)"
@@ -498,6 +501,8 @@ def check_direct(h) -> None:
             raise DataError(f"CaptureHistories: {what} must be a tuple of column names (str), got {v!r}; {hint}")
     if len(h.lists) < 2:
         raise DataError(f"CaptureHistories: at least 2 lists are needed, got {list(h.lists)}; {hint}")
+    # a covariate named "a:b" would read as the pair a:b in the group names of the outputs (sex:age)
+    _check_term_names((), h.covariates, "count")
     if not isinstance(h.levels, dict) or not set(h.covariates) <= set(h.levels):
         raise DataError(f"CaptureHistories: levels must be a dict with an entry for every covariate "
                         f"{list(h.covariates)}, got keys {list(h.levels) if isinstance(h.levels, dict) else h.levels!r}; {hint}")

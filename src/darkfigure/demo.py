@@ -145,7 +145,7 @@ def run_demo(
     hist = linked.histories
     pop = pd.read_csv(data / "population.csv")
     if "sex" in hist.levels:
-        # the linkage may code sex as f/m: name the population's rows the same way
+        # the population file may spell sex otherwise than the registrations (F, female): name its rows as they do
         first = {str(v)[:1].lower(): v for v in hist.levels["sex"]}
         pop["sex"] = pop["sex"].map(lambda v: first.get(str(v)[:1].lower(), v))
     from .linkage.uncertainty import LinkRun

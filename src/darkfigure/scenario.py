@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._history_checks import _check_term_names
 from .histories import DataError
 
 __all__ = [
@@ -261,6 +262,10 @@ class Scenario:
         clash = (set(names) & cov_names) | (set(names) & {year_col}) | ((set(names) | cov_names) & _RESERVED)
         if clash:
             raise ScenarioError(f"name(s) {sorted(clash)} used twice (lists, covariates, year column and 'count' must differ)")
+        try:  # refused here, not when the simulated histories are read: truth.csv names a pair of covariates a:b
+            _check_term_names(names, [*cov_names, year_col], "count")
+        except DataError as e:
+            raise ScenarioError(f"scenario: {str(e).replace('the column', 'it in the scenario')}") from None
         deps = tuple(_dependence(x, names) for x in _as_list(d.get("dependence", []), "dependence"))
         pairs = [tuple(sorted(x.lists)) for x in deps]
         if len(set(pairs)) < len(pairs):

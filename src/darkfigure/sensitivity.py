@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .group_names import group_name
 
 # checking tools, re-exported here so imports from this module keep working
 from .sensitivity_checking import kway_contrast, simulate_kway
@@ -384,7 +385,7 @@ def sensitivity(
         for i in np.arange(len(d)):
             r = d.iloc[int(i)]
             rows.append({
-                "group": "total" if not g else "x".join(g),
+                "group": group_name(g),
                 "level": "" if not g else ":".join(str(r[c]) for c in g),
                 "observed": int(r["observed"]),
                 "nhat": float(a[i]),

@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .group_names import group_name
 from .histories import CaptureHistories
 from .scenario import (
     CovariateSpec,
@@ -106,7 +107,7 @@ class Simulation:
         pattern that is not all zero; the year column only when there is more than
         one year. ``darkfigure estimate`` reads it as it is.
     truth : DataFrame, shape (n_rows, 4)
-        True N: columns ``group`` (``total``, a covariate, or ``AxB`` for a pair of
+        True N: columns ``group`` (``total``, a covariate, or ``A:B`` for a pair of
         covariates), ``level`` (empty for the total, ``a:b`` for a pair), ``year``
         (nullable integer; missing for all years together) and ``N``.
     """
@@ -412,7 +413,7 @@ def _truth(sc: Scenario, strata: np.ndarray, n_ts: np.ndarray) -> pd.DataFrame:
             key = frame[list(g)].astype(str).agg(":".join, axis=1).to_numpy()
         else:
             levels, key = [()], np.full(len(frame), "")
-        gname = "total" if not g else "x".join(g)
+        gname = group_name(g)
         for yi in [None, *range(len(sc.years))]:
             n = n_ts.sum(axis=0) if yi is None else n_ts[yi]
             for lv in levels:

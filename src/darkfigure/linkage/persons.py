@@ -3,7 +3,9 @@
 :func:`persons_from_links` (a person id per registration) and :func:`persons_from_pairs`
 (scored pairs, clustered at a threshold) give the persons table and the capture
 histories of :class:`~darkfigure.linkage.link.LinkageResult`; a covariate registered
-differently by two organisations is resolved by ``covariate_rule``.
+differently by two organisations is resolved by ``covariate_rule``. Sex and nationality are
+compared in a normalised form (``female``, ``V`` -> ``f``) but written in the organisations'
+own spelling: the most common one of each value in the whole file (:func:`_normalise_covariates`).
 """
 
 from __future__ import annotations
@@ -55,12 +57,62 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
 
 
 def _normalise_covariates(df: pd.DataFrame) -> pd.DataFrame:
-    # sex and nationality as covariates in their normalised spelling ("F", "female" -> "f"; "NL" -> "nl")
+    """`df` with ``sex`` and ``nationality`` in one spelling per value: the organisations' own, not ``f``/``m``.
+
+    Linkage compares the normalised values (:func:`~darkfigure.linkage.names.normalise_sex`: ``F``,
+    ``female``, ``V``, ``vrouw`` -> ``f``; ``NL`` -> ``nl``), but the persons and capture histories keep
+    the user's coding: each normalised value is written as its most common original spelling among all
+    registrations (surrounding blanks dropped; ties: the spelling met first in input order). So the levels
+    are those of the registration files (``female``/``male``, or ``V``/``M``), two spellings of one value
+    (``V`` at one organisation, ``female`` at another) still count as one value when a person's covariate
+    is resolved (:func:`_resolve`), and every person with that value gets the same spelling. If the
+    organisations use two codings, each value gets its own most common spelling (``female`` and ``M`` when
+    those are the commoner). Values that normalise to nothing (blank, ``unknown``, ``onbekend``) become
+    missing, as before.
+
+    Parameters
+    ----------
+    df : DataFrame, shape (n, ...)
+        Registrations; columns other than ``sex`` and ``nationality`` are returned as they are.
+
+    Returns
+    -------
+    DataFrame, shape (n, ...)
+        A copy.
+    """
     df = df.copy()
     for c, f in (("sex", normalise_sex), ("nationality", normalise_nationality)):
         if c in df.columns:
-            df[c] = _map_unique(df[c].astype(object), lambda v, f=f: f(v) or None).to_numpy()
+            df[c] = _usual_spelling(df[c], f)
     return df
+
+
+def _usual_spelling(values: pd.Series, normalise) -> np.ndarray:
+    """Each value as the most common original spelling of its normalised value, shape (n,); None if missing.
+
+    `normalise` maps a value to its compared form ("" for missing or unknown). Ties between spellings
+    of one normalised value go to the spelling met first in `values`' order.
+    """
+    obj = values.reset_index(drop=True).astype(object)
+    norm = _map_unique(obj, lambda v: normalise(v) or None)
+    ok = norm.notna().to_numpy()
+    out = np.full(len(obj), None, dtype=object)
+    if not ok.any():
+        return out
+    orig = _map_unique(obj[ok], lambda v: v.strip() if isinstance(v, str) else v)
+    n_code, n_uniq = pd.factorize(norm[ok])
+    o_code, o_uniq = pd.factorize(orig)
+    key = n_code.astype(np.int64) * len(o_uniq) + o_code
+    uk, first, count = np.unique(key, return_index=True, return_counts=True)
+    value = uk // len(o_uniq)
+    # per normalised value: the commonest spelling, then the one met first
+    order = np.lexsort((first, -count, value))
+    best = np.ones(order.size, dtype=bool)
+    best[1:] = value[order][1:] != value[order][:-1]
+    spelling = np.empty(len(n_uniq), dtype=object)
+    spelling[value[order][best]] = np.asarray(o_uniq, dtype=object)[(uk % len(o_uniq))[order][best]]
+    out[ok] = spelling[n_code]
+    return out
 
 
 def persons_from_links(

@@ -38,6 +38,7 @@ import pandas as pd
 
 from .._blas import single_threaded
 from .._pool import map_ordered
+from ..group_names import group_name
 from ._fork_chunks import fork_worth_it, run_split
 from .batch_refit import _batched, _draw, _fixed_context, _FixedModelRefit, _run_chunk  # noqa: F401
 from .bootstrap_reselect import (  # noqa: F401 - the re-selection job and jackknife, moved (still importable here)
@@ -214,7 +215,7 @@ class BootstrapResult:
             for _, r in lab.astype(object).iterrows():
                 rows.append(
                     {
-                        "group": "total" if not g else "x".join(g),
+                        "group": group_name(g),
                         "level": "" if not g else ":".join(str(r[c]) for c in g),
                         "observed": int(round(self.observed[j])),
                         "nhat": self.estimate[j],

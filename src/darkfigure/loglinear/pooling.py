@@ -54,6 +54,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .._blas import single_threaded
+from ..group_names import group_name
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
 from .pooling_design import (
@@ -354,7 +355,7 @@ def _group_rows(fit: PooledFit, groups) -> tuple[list[dict], np.ndarray]:
         mats.append((idx[None, :] == np.arange(len(lab))[:, None]).astype(float))
         obs = np.bincount(idx, weights=t.y, minlength=len(lab))
         for i, (_, r) in enumerate(lab.astype(object).iterrows()):
-            rows.append({"group": "total" if not g else "x".join(g),
+            rows.append({"group": group_name(g),
                          "level": "" if not g else ":".join(str(r[c]) for c in g),
                          "observed": int(round(obs[i]))})
     return rows, np.vstack(mats)

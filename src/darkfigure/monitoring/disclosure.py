@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import null_space
 
+from ..group_names import split_group_name
+
 __all__ = ["relations", "suppress", "recoverable", "publish"]
 
 COUNT_COLUMNS = ("observed", "nhat", "lower", "upper")
@@ -63,10 +65,11 @@ def relations(table: pd.DataFrame) -> list[tuple[int, list[int]]]:
     lvl = t["level"].astype(str).to_numpy()
     yrs = t["year"].astype(str).to_numpy()
     key = {(g, lv, y): i for i, (g, lv, y) in enumerate(zip(grp, lvl, yrs))}
-    # single covariates: groups whose levels hold no ':'; a pair "AxB" is split at the
-    # pair of single covariates that spells it (covariate names may contain an x)
+    # single covariates: groups whose levels hold no ':'; a pair "A:B" (or the old "AxB" of tables
+    # written before the ':' names, when it splits one way only) is split into the two it names
     singles = {g for g in set(grp) if g != "total"} - {g for g, lv in zip(grp, lvl) if ":" in lv}
-    pairs = {a + "x" + b: (a, b) for a in singles for b in singles if a != b}
+    pairs = {g: p for g in {g for g, lv in zip(grp, lvl) if ":" in lv}
+             if (p := split_group_name(g, singles, 2)) is not None}
     rel: dict[tuple, list[int]] = defaultdict(list)
     for i, (g, lv, y) in enumerate(zip(grp, lvl, yrs)):
         if g in pairs and ":" in lv:

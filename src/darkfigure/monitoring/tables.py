@@ -30,6 +30,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from ..group_names import group_name
 from ..histories import DataError
 from ..loglinear.percentiles import quantile_with_inf
 
@@ -57,7 +58,7 @@ class MonitorTable:
     ----------
     table : DataFrame of shape (n_rows, 10)
         Columns :data:`MONITOR_COLUMNS`. ``group`` is ``total``, a covariate or
-        ``AxB`` for a pair; ``level`` is empty for the total and ``a:b`` for a pair;
+        ``A:B`` for a pair; ``level`` is empty for the total and ``a:b`` for a pair;
         ``year`` is empty for all years together.
     replicates : ndarray of shape (B, n_rows) or None
         Bootstrap N̂ of every row (NaN for failed replicates); None without a
@@ -172,7 +173,7 @@ def monitor_table(est, year: str) -> MonitorTable:
                 n = float(nh[i])
                 rows.append(
                     {
-                        "group": "total" if not rest else "x".join(rest),
+                        "group": group_name(rest),
                         "level": ":".join(str(x) for x in lv),
                         "year": yr,
                         "observed": int(round(o)),

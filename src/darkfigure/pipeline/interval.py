@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..group_names import group_name
 from ..loglinear.bootstrap import BootstrapResult, nonparametric_bootstrap, parametric_bootstrap
 from ..loglinear.design import CompleteTable
 from ..loglinear.fit import LogLinearFit
@@ -315,7 +316,7 @@ def point_table(fit: LogLinearFit, groups: list[tuple[str, ...]]) -> pd.DataFram
     -------
     DataFrame
         ``group, level, observed, nhat, lower, upper`` (lower/upper NaN); ``group`` is ``total``
-        or the covariates joined by ``x``, ``level`` their levels joined by ``:``.
+        or the covariates joined by ``:`` (``sex:age``), ``level`` their levels joined by ``:``.
     """
     rows = []
     for g in groups:
@@ -323,7 +324,7 @@ def point_table(fit: LogLinearFit, groups: list[tuple[str, ...]]) -> pd.DataFram
         for _, r in d.astype(object).iterrows():
             rows.append(
                 {
-                    "group": "total" if not g else "x".join(g),
+                    "group": group_name(g),
                     "level": "" if not g else ":".join(str(r[c]) for c in g),
                     "observed": int(r["observed"]),
                     "nhat": float(r["nhat"]),

@@ -114,5 +114,5 @@ class _Ctx:
 
 
 def _level_text(c: _Ctx, group: str, level: str) -> tuple[str, str]:
-    """(covariate label, level label) of a row; a pair of levels ``a:b`` of group ``AxB`` is joined."""
+    """(covariate label, level label) of a row; a pair of levels ``a:b`` of group ``A:B`` is joined."""
     return c.labels.covariate_label(group), c.labels.level_label(group, level)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..group_names import modernise_group_names
 from ..histories import DataError
 from ..outputs import read_manifest, run_of, sha256
 from .views import _as_label
@@ -125,6 +126,9 @@ def _read_csv(run: Run, name: str, *, columns: list[str] | None = None, text: bo
                 "its section is left out"
             )
             return None
+    if {"group", "level"} <= set(df.columns):
+        # a folder written before pairs were named "sex:age" says "sexxage": read it as the new name
+        df["group"] = modernise_group_names(df["group"], df["level"])
     run.files.append(name)
     return df
 
