@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from .design import CompleteTable
 from .existence import ExistenceCheck, _row_space_mask, check_existence
 from .fit_batch import (  # noqa: F401 - all still importable from here

@@ -51,9 +51,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
 from .pooling_design import (
