@@ -211,11 +211,14 @@ class BootstrapResult:
         ci = self.intervals()
         rows, j = [], 0
         for g, lab in self.labels:
-            for _, r in lab.astype(object).iterrows():
+            # the labels' values as Python objects, column by column (what iterrows of lab.astype(object) gave,
+            # without building a Series per row: 15 ms of simdat's 22 groups)
+            cols = [lab[c].astype(object).tolist() for c in g]
+            for i in range(len(lab)):
                 rows.append(
                     {
                         "group": "total" if not g else "x".join(g),
-                        "level": "" if not g else ":".join(str(r[c]) for c in g),
+                        "level": "" if not g else ":".join(str(col[i]) for col in cols),
                         "observed": int(round(self.observed[j])),
                         "nhat": self.estimate[j],
                         "lower": ci[j, 0],
