@@ -6,7 +6,8 @@ used on the estimate path — chi-square tail and quantile, normal quantile and 
 function, Poisson log-probability — are thin wrappers of ``scipy.special`` ufuncs in
 scipy.stats itself (``chi2._sf = chdtrc``, ``chi2._ppf = 2 gammaincinv(df/2, p)``,
 ``norm._ppf = ndtri``, ``norm._cdf = ndtr``, ``poisson._logpmf = xlogy(k, mu) - gammaln(k + 1) - mu``),
-so these give the same numbers. Use as ``from darkfigure import _dist as stats`` and call
+so these give the same numbers (the ufuncs come through :mod:`darkfigure._special`, which skips
+``scipy.special``'s costly ``__init__``). Use as ``from darkfigure import _dist as stats`` and call
 ``stats.chi2.sf(x, df)`` as with scipy.stats; outside the support they return what
 scipy.stats returns (NaN for invalid parameters).
 """
@@ -16,7 +17,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import special as sc
+
+from . import _special as sc
 
 __all__ = ["chi2", "norm", "poisson"]
 

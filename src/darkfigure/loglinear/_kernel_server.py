@@ -100,9 +100,10 @@ def start() -> bool:
     if wanted == "0" or (wanted != "1" and not _second_core()):
         return False
     # loaded before the fork, paid once: both processes need NumPy and SciPy's common base (the search uses
-    # scipy.special; numba loads scipy.linalg's BLAS): 0.2 s of CPU the helper would otherwise repeat
+    # scipy.special's ufuncs; numba loads scipy.linalg's BLAS): 0.2 s of CPU the helper would otherwise repeat
     import numpy  # noqa: F401
-    import scipy.special  # noqa: F401
+
+    from .. import _special  # noqa: F401 - the ufuncs without scipy.special's __init__ (see _special)
 
     # objects alive now are never collected (modules); frozen, the collector does not write to their pages,
     # which after the fork each process would copy (copy-on-write)

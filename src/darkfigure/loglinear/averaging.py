@@ -59,9 +59,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from .bootstrap import BootstrapResult, GroupSpec, _counts, _fixed_context, _group_matrix, _progress, default_groups
 from .fit import LogLinearFit, _fast_independent, fit_model, irls_poisson
 from .reselect import _Reselect

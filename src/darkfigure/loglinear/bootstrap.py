@@ -196,7 +196,14 @@ class BootstrapResult:
         """
         alpha = (1 - self.level) / 2
         out = np.full((self.replicates.shape[1], 2), np.nan)
-        for j in range(self.replicates.shape[1]):
+        # the columns without an unbounded or failed replicate at once: numpy's type 7 quantiles along the axis are
+        # the very numbers of one column at a time (quantile_with_inf of finite values is np.quantile)
+        bca0 = self.interval_method == "bca" and self.acceleration is not None
+        easy = np.isfinite(self.replicates).all(axis=0) & (self.replicates.shape[0] >= 2)
+        easy[:1] &= not bca0
+        if easy.any():
+            out[easy] = np.quantile(self.replicates[:, easy], [alpha, 1 - alpha], axis=0, method="linear").T
+        for j in np.flatnonzero(~easy):
             v = self.replicates[:, j]
             if np.isfinite(v).sum() < 2:
                 continue
@@ -212,11 +219,14 @@ class BootstrapResult:
         ci = self.intervals()
         rows, j = [], 0
         for g, lab in self.labels:
-            for _, r in lab.astype(object).iterrows():
+            # the labels' values as Python objects, column by column (what iterrows of lab.astype(object) gave,
+            # without building a Series per row: 15 ms of simdat's 22 groups)
+            cols = [lab[c].astype(object).tolist() for c in g]
+            for i in range(len(lab)):
                 rows.append(
                     {
                         "group": group_name(g),
-                        "level": "" if not g else ":".join(str(r[c]) for c in g),
+                        "level": "" if not g else ":".join(str(col[i]) for col in cols),
                         "observed": int(round(self.observed[j])),
                         "nhat": self.estimate[j],
                         "lower": ci[j, 0],

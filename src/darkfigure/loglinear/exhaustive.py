@@ -14,9 +14,9 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from .design import CompleteTable
 from .exhaustive_boundary import _boundary_batch
 from .exhaustive_fit import _batch_poisson, _full_rank, _solve_batch  # noqa: F401 (_solve_batch: re-exported)

@@ -6,8 +6,8 @@ Split out of :mod:`darkfigure.loglinear.exhaustive`: :func:`_boundary_batch` and
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
 
+from .._special import gammaln
 from .exhaustive_fit import _batch_poisson
 
 

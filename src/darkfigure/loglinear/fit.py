@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from .design import CompleteTable
 from .existence import ExistenceCheck, _row_space_mask, check_existence
 from .fit_batch import (  # noqa: F401 - all still importable from here
@@ -224,13 +224,20 @@ def _zero_margin_existence(
     )
 
 
+_LAPACK: tuple = ()
+
+
 def _lapack_cholesky():
     """LAPACK's dpotrf/dpotrs and BLAS's dsyrk: the very functions of scipy.linalg.lapack and .blas, from SciPy's
-    compiled modules loaded on first use without the rest of scipy.linalg (0.045 s of CPU per process)."""
-    from ._lp import load_scipy_extension
+    compiled modules loaded on first use without the rest of scipy.linalg (0.045 s of CPU per process); looked
+    up once (every fit asks)."""
+    global _LAPACK
+    if not _LAPACK:
+        from ._lp import load_scipy_extension
 
-    flapack = load_scipy_extension("scipy.linalg._flapack")
-    return flapack.dpotrf, flapack.dpotrs, load_scipy_extension("scipy.linalg._fblas").dsyrk
+        flapack = load_scipy_extension("scipy.linalg._flapack")
+        _LAPACK = (flapack.dpotrf, flapack.dpotrs, load_scipy_extension("scipy.linalg._fblas").dsyrk)
+    return _LAPACK
 
 
 def _fast_independent(x: np.ndarray) -> np.ndarray:

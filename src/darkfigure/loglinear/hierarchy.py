@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from .design import CompleteTable
 from .fit import irls_poisson
 from .sparse import _lp_positive_margin

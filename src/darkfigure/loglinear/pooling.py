@@ -51,9 +51,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from .._blas import single_threaded
+from .._special import gammaln
 from ..group_names import group_name
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import gammaln, polygamma, psi, xlogy
 
+from .._special import gammaln, polygamma, psi, xlogy
 from ._lp import load_scipy_extension
 from .fit import irls_poisson
 

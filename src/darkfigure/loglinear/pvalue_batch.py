@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import pdtr, pdtrc
 
+from .._special import pdtr, pdtrc
 from .design import CompleteTable
 from .existence import _row_space_mask
 from .fit import _fast_independent

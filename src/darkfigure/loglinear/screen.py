@@ -20,6 +20,17 @@ from .terms import Term
 
 __all__ = ["approximate_criteria"]
 
+_ONE = np.ones((1, 1))
+
+
+def _eigh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.linalg.eigh(a)`` of a symmetric (w, w) array; for w = 1 without the call (most terms of two binary
+    variables: ~40 calls a step). LAPACK's syevd returns a 1 x 1 matrix's entry and the vector 1 without any
+    arithmetic, so these are its very numbers."""
+    if a.shape == (1, 1):
+        return a.reshape(1).astype(float), _ONE.copy()
+    return np.linalg.eigh(a)
+
 
 def approximate_criteria(
     table: CompleteTable,
@@ -74,7 +85,7 @@ def approximate_criteria(
         for i, wd in enumerate(widths):
             sl = slice(j, j + wd)
             v = bwb[sl, sl] - corr[sl, sl]
-            ev, evec = np.linalg.eigh(v)
+            ev, evec = _eigh(v)
             keep = ev > 1e-9 * max(ev.max(initial=0.0), 1.0)
             df = int(keep.sum())
             if zero_margin[sl].any():
@@ -99,7 +110,7 @@ def approximate_criteria(
                 drop_crit[i] = -np.inf
                 continue
             cov = inv[sl, sl]
-            ev, evec = np.linalg.eigh(cov)
+            ev, evec = _eigh(cov)
             keep = ev > 1e-12 * max(ev.max(initial=0.0), 1e-300)
             df = int(keep.sum())
             if df == 0:

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, pdtr, pdtrc
 
 from .._blas import single_threaded
 from .._dist import chi2
+from .._special import gammaln, pdtr, pdtrc
 from ._search_helper import start_helper
 from .design import CompleteTable
 from .fit import LogLinearFit, fit_model
