@@ -59,3 +59,40 @@ def test_demo_data_is_bundled():
     regs = pd.concat(pd.read_csv(f) for f in (d / "registrations").glob("*.csv"))
     assert {"record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth"} <= set(regs.columns)
     assert (d / "population.csv").exists() and (d / "revictimisation" / "victims.csv").exists()
+
+
+def test_demo_folds_the_warnings_of_its_own_settings_into_one_note():
+    # the real warnings: too few replicates (interval_kind), subgroup rows narrower than as linked (estimate)
+    # and the monitor's rows widened to the union (tester report 10, F11)
+    from types import SimpleNamespace
+
+    from darkfigure.demo import LINKAGE_DRAWS, LINKAGE_REPS, demo_warnings
+    from darkfigure.monitoring.core import _widen_rows
+    from darkfigure.pipeline.extras import _narrower_subgroups
+    from darkfigure.pipeline.interval import interval_kind
+
+    _, few = interval_kind("parametric", False, 200)
+    assert len(few) == 1 and "lie beyond each end" in few[0]
+    est = pd.DataFrame({"group": ["total", "sex", "sex"], "level": ["", "f", "m"], "lower": [90.0, 40, 41],
+                        "upper": [110.0, 60, 70], "lower_as_linked": [90.0, 38, 40],
+                        "upper_as_linked": [110.0, 62, 69]})
+    sub = _narrower_subgroups(est, LINKAGE_DRAWS, LINKAGE_REPS)
+    assert sub is not None and "in 1 of 2 subgroup rows" in sub
+    table = pd.DataFrame({"group": ["total", "total", "sex"], "level": ["", "", "f"], "year": ["", "2020", ""],
+                          "lower": [90.0, 40, 40], "upper": [110.0, 60, 60], "visibility_lower": [0.5, 0.5, 0.5],
+                          "visibility_upper": [0.6, 0.6, 0.6]})
+    as_linked = table.assign(lower=[85.0, 38, 41], upper=[115.0, 62, 59])
+    holder = SimpleNamespace(warnings=[])
+    _widen_rows(SimpleNamespace(table=table), as_linked, holder)
+    assert len(holder.warnings) == 1 and "in 2 of 3 rows" in holder.warnings[0]
+    other = "31 person(s) had unknown covariate values"
+    out = demo_warnings([other, *few, sub, *holder.warnings], 200)
+    assert out[0] == other and len(out) == 2
+    note = out[1]
+    assert note.startswith("demo: 200 bootstrap replicates and 10 linkage draws x 20 replicates are deliberately few")
+    assert "rough" in note and "in 2 of 3 rows" in note and "--reps 1000" in note
+    # nothing to fold: the warnings as they are
+    assert demo_warnings([other], 200) == [other]
+    # fewer replicates than 200 give the other wording of the same warning
+    _, few50 = interval_kind("parametric", False, 50)
+    assert demo_warnings(few50, 50)[0].startswith("demo: 50 bootstrap replicates")

@@ -209,6 +209,9 @@ class IdentifyingAssumption:
         Whether N̂ is a model average (each model's unobserved cells scaled alike).
     explanation : str
         One plain sentence for a reader.
+    as_linked : bool
+        Whether the run corrected N̂ for linkage error: this range is then computed on the histories as linked
+        (N̂ at psi = 1 is the as-linked N̂, not the corrected headline), and says so (tester report 10, F10).
     """
 
     k: int
@@ -222,6 +225,7 @@ class IdentifyingAssumption:
     bounds: dict = field(default_factory=dict)
     averaged: bool = False
     explanation: str = ""
+    as_linked: bool = False
 
     parameter: str = (
         "ψ = exp((-1)^k λ), λ the k-way list interaction (lists coded 0/1): the odds ratio between any two lists "
@@ -247,7 +251,8 @@ class IdentifyingAssumption:
         )
         return (
             f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ) goes from "
-            f"{_fmt_psi(lo)} to {_fmt_psi(hi)} times what the model assumes (ψ = 1: {self.nhat:,.0f}){c}"
+            f"{_fmt_psi(lo)} to {_fmt_psi(hi)} times what the model assumes "
+            f"(ψ = 1: {self.nhat:,.0f}{' as linked, before the linkage correction' if self.as_linked else ''}){c}"
         )
 
     def to_dict(self) -> dict:
@@ -270,6 +275,7 @@ class IdentifyingAssumption:
             "low": num(self.low),
             "high": num(self.high),
             "averaged": self.averaged,
+            "as_linked": self.as_linked,
             "subgroups": [
                 {"group": str(r.group), "level": str(r.level), "observed": int(r.observed), "nhat": num(r.nhat),
                  "unobserved": num(r.unobserved), "low": num(r.low), "high": num(r.high)}

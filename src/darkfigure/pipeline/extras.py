@@ -428,14 +428,23 @@ def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple
     Returns
     -------
     (IdentifyingAssumption or None, list of str)
-        None, with a warning saying why, when it cannot be computed.
+        None, with a warning saying why, when it cannot be computed. When the run corrected for linkage error
+        (`result.estimates` has ``nhat_as_linked``), the range is the as-linked one and is marked so
+        (``as_linked``; its summary line and explanation say "as linked").
     """
     from ..sensitivity import identifying_assumption
 
     try:
-        return identifying_assumption(result, range=range, groups=groups), []
+        ident = identifying_assumption(result, range=range, groups=groups)
     except (DataError, ValueError) as e:
         return None, [f"the sensitivity to the identifying assumption could not be computed: {e}"]
+    est = getattr(result, "estimates", None)
+    if est is not None and "nhat_as_linked" in getattr(est, "columns", ()):
+        # the curve is fitted on the histories as linked, the headline N̂ is corrected for linkage error: the line
+        # and its sentence say which N̂ sits at psi = 1, so one box never shows two N̂ at psi = 1 (tester 10, F10)
+        ident.as_linked = True
+        ident.explanation = "For the histories as linked (before the linkage correction): " + ident.explanation
+    return ident, []
 
 
 def pooling_step(

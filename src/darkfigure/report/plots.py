@@ -448,6 +448,7 @@ def assumption_plot(
     observed: float | None = None,
     bounds: Sequence[float] | None = None,
     level: str = "95%",
+    as_linked: bool = False,
 ) -> str:
     """N̂ against psi (log axis) as the identifying assumption is relaxed (:mod:`darkfigure.sensitivity`).
 
@@ -463,6 +464,9 @@ def assumption_plot(
         Sun et al.'s confidence bounds over the range, drawn as dashed lines (an infinite upper one is left out).
     level : str
         Label of the bounds' level.
+    as_linked : bool
+        Whether the curve is for the histories as linked while the run's headline N̂ is corrected for linkage
+        error: the marked N̂ is then labelled "as linked".
 
     Returns
     -------
@@ -474,7 +478,7 @@ def assumption_plot(
     y = np.asarray(nhat, dtype=float)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     ax.plot(x, y, color=_BLUE, lw=2, marker="o", ms=4, label="N̂(ψ)")
-    ax.plot([1.0], [usual], marker="D", ms=9, color="#c0392b", ls="none", label=f"usual N̂ (ψ = 1): {usual:,.0f}")
+    ax.plot([1.0], [usual], marker="D", ms=9, color="#c0392b", ls="none", label=f"usual N̂ (ψ = 1){' as linked' if as_linked else ''}: {usual:,.0f}")
     if bounds is not None:
         for j, b in enumerate(bounds):
             if b is not None and np.isfinite(b):

@@ -105,12 +105,26 @@ class _Ctx:
         return round_figure(value, lower, upper, lang=self.lang, floor=floor)
 
     def pct(self, value, lower, upper) -> Figure:
-        """A share of 1 as a percentage with its interval."""
-        return round_figure(value, lower, upper, smallest=0.1, lang=self.lang, scale=100, suffix="%")
+        """A share of 1 as a percentage with its interval, read as the published table gives it.
+
+        Each share is first rounded to three decimals as ``monitor_published.csv`` writes it (0.1%), then to
+        the unit its interval supports, to the nearest (not outward, as counts): 0.3186–0.3812 is 0.319–0.381
+        in the table and "32%–38%" here, where outward rounding of the same shares gave "31%–39%" and two
+        published tables of one run disagreed (tester report 10, F9). A share's interval follows from N̂'s
+        (registered ÷ N̂), whose published interval is the one rounded outward.
+        """
+        q = [_share3(x) for x in (value, lower, upper)]
+        return round_figure(*q, smallest=0.1, lang=self.lang, scale=100, suffix="%", outward=False)
 
     def rate(self, value, lower, upper) -> Figure:
         """A rate per 100,000 with its interval."""
         return round_figure(value, lower, upper, smallest=0.01, lang=self.lang)
+
+
+def _share3(x) -> float:
+    """A share rounded to three decimals exactly as ``monitor_published.csv`` writes it (``f"{x:.3f}"``)."""
+    v = _f(x)
+    return float(f"{v:.3f}") if math.isfinite(v) else v
 
 
 def _level_text(c: _Ctx, group: str, level: str) -> tuple[str, str]:

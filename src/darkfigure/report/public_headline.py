@@ -35,8 +35,11 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         out: dict[str, Any] = {"kind": "estimate", "fig": c.fig(nhat, lo, hi), "observed": c.count(obs),
                                "corrected": lk.get("nhat_corrected") is not None}
         if obs >= c.threshold and nhat > 0:
-            out["visibility"] = c.pct(obs / nhat, obs / hi if hi > 0 else float("nan"),
-                                      obs / lo if lo > 0 else float("nan"))
+            vis = (obs / nhat, obs / hi if hi > 0 else float("nan"), obs / lo if lo > 0 else float("nan"))
+            if total is not None and len(total) and {"visibility", "visibility_lower", "visibility_upper"} <= set(t):
+                # the published table's own shares (monitor_published.csv), so page and table never disagree
+                vis = tuple(_f(total.iloc[0][k]) for k in ("visibility", "visibility_lower", "visibility_upper"))
+            out["visibility"] = c.pct(*vis)
             out["ratio"] = round_figure(nhat / obs, lo / obs, hi / obs, smallest=0.01, lang=c.lang)
         iv = res.get("interval") or {}
         out["level"] = f"{_f(iv.get('level', 0.95)):.0%}"

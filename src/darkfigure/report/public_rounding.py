@@ -82,8 +82,6 @@ def rounding_unit(lower: float, upper: float, value: float | None = None, *, sma
 
 #: the largest share of itself an interval end may move when rounded outward (one more digit is kept otherwise)
 MAX_END_MOVE = 0.10
-#: the same for the ends of a range without a point estimate (:func:`round_range`), which are the figure itself
-RANGE_END_MOVE = 0.05
 
 
 def _moves_too_far(x: float, e: int, rounding: str) -> bool:
@@ -158,7 +156,7 @@ def format_number(x: float, unit: float, lang: str = "en") -> str:
 
 
 def round_figure(value: float, lower: float, upper: float, *, smallest: float = 1.0, lang: str = "en",
-                 scale: float = 1.0, suffix: str = "", floor: float | None = None) -> Figure:
+                 scale: float = 1.0, suffix: str = "", floor: float | None = None, outward: bool = True) -> Figure:
     """Round a figure and its interval together (:func:`rounding_unit`) and format them.
 
     The value goes to the nearest multiple of the unit (half away from zero); the interval's ends go outward
@@ -180,6 +178,9 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
     floor : float, optional
         The number registered (after `scale`): a lower end rounded down below it, while the computed lower end
         is not, is shown as that number itself (13 registered, 17.8 -> "13", not "10").
+    outward : bool
+        False: the ends go to the nearest multiple of the unit too (shares, which the published tables give
+        rounded to the nearest 0.1%: see ``_Ctx.pct`` in :mod:`darkfigure.report.public_context`).
 
     Returns
     -------
@@ -190,7 +191,10 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
     e = round(math.log10(u))
     # the ends outward (lower down, upper up): a rounded interval never claims more precision than the computed
     # one, so its coverage is at least the stated level (rounding 9,829-16,378 to 10,000-16,000 would narrow it)
-    rv, rlo, rhi = _round(v, e), _round(lo, e, ROUND_FLOOR), _round(hi, e, ROUND_CEILING)
+    if outward:
+        rv, rlo, rhi = _round(v, e), _round(lo, e, ROUND_FLOOR), _round(hi, e, ROUND_CEILING)
+    else:
+        rv, rlo, rhi = _round(v, e), _round(lo, e), _round(hi, e)
     lo_text = format_number(rlo, u, lang)
     if floor is not None and math.isfinite(floor) and rlo < floor <= lo:
         rlo, lo_text = float(floor), format_number(float(floor), rounding_unit(floor, floor, floor), lang)
@@ -198,21 +202,23 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
 
 
 def round_range(low: float, high: float, *, smallest: float = 1.0, lang: str = "en") -> Figure:
-    """Round a range without a point estimate ("between about L and H"): each end outward at its own precision.
+    """Round a range without a point estimate ("between about L and H"): two significant digits per end, outward.
 
-    Each end goes outward (the low end down, the high end up) to a multiple of its own unit: the range's
-    precision ``10 ** floor(log10((high - low) / 2))``, at most the end's first digit, and one power of ten finer
-    while rounding would move the end by :data:`RANGE_END_MOVE` (5%) of itself or more; never finer than
-    `smallest`. So 7,234–9,876 is "7,000 and 10,000", 19,613–48,033 "19,000 and 50,000", 18,685–51,836
-    "18,000 and 52,000" and 186–42,662 "180 and 43,000". The ends are the whole figure here, so they may move
-    less than an interval's ends beside a point estimate (:func:`round_figure`: a tenth). Rounding both ends to
-    the unit of the midpoint's figure published 19,613–48,033 as "10,000 and 50,000", moving the low end by
-    half (tester report 9, F13). The published range holds the computed one.
+    One rule for every published range (tester report 10, F9): each end goes outward (the low end down, the high
+    end up) to two significant digits of itself, ``10 ** (floor(log10(x)) - 1)``; where the range is narrower
+    than that, both ends go to the same finer step, the first digit of the half-width
+    ``10 ** floor(log10((high - low) / 2))``, so the range keeps its digits; never finer than `smallest`. Ends of
+    one order of magnitude therefore share one step. So 19,613–48,033 is "19,000 and 49,000", 18,685–51,836
+    "18,000 and 52,000", 7,076–19,033 "7,000 and 20,000", 186–42,662 "180 and 43,000", 7,234–9,876 "7,200 and
+    9,900" and 8,150–8,170 "8,150 and 8,170". An end moves by less than a tenth of itself (at most one unit in
+    its second digit), as the ends of a figure's interval (:data:`MAX_END_MOVE`). Earlier rules rounded one end
+    to two digits and the other to one or three (19,613–48,033 as "19,000 and 50,000", 7,076–19,033 as "7,000
+    and 19,100"). The published range holds the computed one.
 
     Parameters
     ----------
     low, high : float
-        The range (high may be inf: no upper limit); NaN for a missing end.
+        The range (high may be inf: no upper limit, e.g. a floor "at least about 380"); NaN for a missing end.
     smallest : float
         A power of ten: the finest unit allowed.
     lang : str
@@ -229,13 +235,13 @@ def round_range(low: float, high: float, *, smallest: float = 1.0, lang: str = "
     width_e = math.floor(math.log10((hi - lo) / 2)) if math.isfinite(lo) and math.isfinite(hi) and hi > lo else None
 
     def end(x: float, rounding: str) -> tuple[float, float]:
-        """`x` rounded outward to its unit, and the unit."""
-        if not math.isfinite(x):
+        """`x` rounded outward to two significant digits (or the range's finer step), and the unit."""
+        if not math.isfinite(x) or x == 0:
             return x, 10.0 ** smallest_e
-        first = math.floor(math.log10(abs(x))) if x != 0 else smallest_e
-        e = max(min(first if width_e is None else width_e, first), smallest_e)
-        while e > smallest_e and x > 0 and abs(_round(x, e, rounding) - x) >= RANGE_END_MOVE * x:
-            e -= 1
+        e = math.floor(math.log10(abs(x))) - 1
+        if width_e is not None:
+            e = min(e, width_e)
+        e = max(e, smallest_e)
         return _round(x, e, rounding), 10.0 ** e
 
     (rlo, ulo), (rhi, uhi) = end(lo, ROUND_FLOOR), end(hi, ROUND_CEILING)

@@ -391,14 +391,16 @@ def _assumption_section(run: Run) -> dict | None:
     level = _f(b.get("level"))
     lev = f"{level:.0%}" if math.isfinite(level) else ""
     out: dict[str, Any] = {"explanation": str(ia.get("explanation") or ""), "level": lev}
+    lk = run.result.get("linkage") or {}
+    # the curve is fitted on the histories as linked; a corrected headline N̂ is not the one at ψ = 1 (tester 10, F10)
+    as_linked = bool(ia.get("as_linked")) or lk.get("nhat_corrected") is not None
     out["facts"] = [
         ("ψ range", " to ".join(f"{_f(v):g}" for v in ia.get("range") or [])),
         ("N̂ over the range", fmt_interval(ia.get("low"), ia.get("high"))),
-        ("usual N̂ (ψ = 1)", fmt_count(ia.get("nhat"))),
+        ("usual N̂ (ψ = 1), as linked" if as_linked else "usual N̂ (ψ = 1)", fmt_count(ia.get("nhat"))),
         (f"{lev} bounds (Sun et al. 2020)", fmt_interval(*conf) if conf[0] is not None else "not computed"),
         ("what ψ is", str(ia.get("parameter") or "")),
     ]
-    lk = run.result.get("linkage") or {}
     if lk.get("nhat_corrected") is not None:
         # the curve is refitted on the histories as linked; the headline carries the linkage correction
         out["facts"].append(("histories used", f"as linked (N̂ {fmt_count(lk.get('nhat_as_linked'))}); the headline "
@@ -407,7 +409,7 @@ def _assumption_section(run: Run) -> dict | None:
     try:
         out["plot"] = plots.assumption_plot(psi, nh, usual=_f(ia.get("nhat")), observed=obs if math.isfinite(obs)
                                             else None, bounds=[_f(v) for v in conf] if conf[0] is not None else None,
-                                            level=lev)
+                                            level=lev, as_linked=as_linked)
     except Exception as e:  # noqa: BLE001 - a plot must never stop the report
         run.problems.append(f"the identifying-assumption plot could not be drawn ({e})")
     shown = pd.DataFrame({
