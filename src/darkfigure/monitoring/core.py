@@ -215,7 +215,7 @@ def monitor(
         )
     pop = None
     if population is not None:
-        from .sdg import check_population, read_population
+        from .sdg import check_observed, check_population, read_population
 
         pop = read_population(population)  # fail early, before the bootstrap
         years = [str(y) for y in h.levels[year]]
@@ -224,6 +224,7 @@ def monitor(
         if miss:
             raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
         check_population(pop, {c: list(h.levels[c]) for c in h.covariates}, year)
+        check_observed(pop, h, year)  # a population below the persons observed: refused before the bootstrap
     ci = ci.lower()
     if ci not in MONITOR_CI:
         raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")
@@ -251,7 +252,7 @@ def monitor(
         mt = monitor_table(est, year)
     table = mt.table
     if pop is not None:
-        table = add_rates(mt, pop, years=list(h.levels[year]))
+        table = add_rates(mt, pop, years=list(h.levels[year]), warnings=est.warnings)
     table = table[MONITOR_COLUMNS + (RATE_COLUMNS if pop is not None else [])]
     published = publish(table, suppress_below)
     years = None
