@@ -336,7 +336,7 @@ def _check_denominators(t: pd.DataFrame, denoms: np.ndarray) -> list[str]:
     return out
 
 
-def check_observed(pop: pd.DataFrame, h, year: str) -> None:
+def check_observed(pop: pd.DataFrame, h, year: str, one_year=None) -> None:
     """Refuse, before any fitting, a population smaller than the persons observed in its cell (tester 10, F2).
 
     The cells are those of the monitor's rows that the population can tell apart: each
@@ -351,6 +351,8 @@ def check_observed(pop: pd.DataFrame, h, year: str) -> None:
         The data (persons with unknown covariate values are not counted here).
     year : str
         The year covariate of `h`.
+    one_year : optional
+        The data's only year when `h` was read without its year column.
 
     Raises
     ------
@@ -359,8 +361,8 @@ def check_observed(pop: pd.DataFrame, h, year: str) -> None:
     """
     from itertools import combinations
 
-    t = h.table
-    years = list(h.levels[year])
+    t = h.table if one_year is None else h.table.assign(**{year: one_year})
+    years = list(h.levels[year]) if one_year is None else [one_year]
     matched = [c for c in h.covariates if c != year and c in pop.columns]
     rows, denoms = [], []
     for g in [()] + [(c,) for c in matched] + [tuple(p) for p in combinations(matched, 2)]:
