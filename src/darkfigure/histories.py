@@ -28,11 +28,9 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     _as_pandas,
     _blanks_to_missing,
     _check_names,
-    _choose_count,
     _is_binary,
     _refuse_hidden_count,
     _refuse_per_person_count,
-    _refuse_repeated_header,
     _repeated_rows,
     _resolve_columns,
     _sorted_levels,
@@ -42,6 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
+from ._reading_checks import _choose_count, _refuse_repeated_header
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
 __all__ = ["CaptureHistories", "DataError"]
