@@ -57,7 +57,8 @@ from .report import _write_report
 
 def monitor(
     data: DataArg,
-    year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
+    year: Annotated[str, typer.Option(help="Covariate that holds the year (required; data of one year: the year labels every row and "
+                                      "is no covariate of the model).")],
     out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
     lists: ListsOpt = None,
     covariates: Annotated[
@@ -129,8 +130,8 @@ def monitor(
         data, h, linked, one_year = _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, sheet,
                                                   year, search=search, linkage=linkage, linkage_draws=linkage_draws,
                                                   linkage_reps=linkage_reps)
-        res = run(h, year=year, one_year=one_year, population=population, suppress_below=suppress_below, ci=ci, year_degree=year_degree,
-                  search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
+        res = run(h, year=year, one_year=one_year, population=population, suppress_below=suppress_below, ci=ci,
+                  year_degree=year_degree, search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, separate_years=separate_years,
                   missing=missing, **linked)
     except (DataError, ValueError) as e:

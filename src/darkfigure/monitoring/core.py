@@ -197,8 +197,9 @@ def monitor(
     ------
     DataError
         The year column is missing from the data; population table problems (a
-        missing column, a year of the data or a level it lacks); bad data as
-        ``estimate``.
+        missing column, a year of the data or a level it lacks, a population below the
+        persons observed in its cell); bad data as ``estimate``; with one year,
+        ``year_degree``, ``separate_years`` or a linkage correction.
     ValueError
         A negative threshold or unknown options.
 
