@@ -24,8 +24,8 @@ def _refuse_repeated_header(data: pd.DataFrame) -> None:
     DataError
         Naming the first such row (counted from 1 without the header, and as the file's line).
     """
-    if data.shape[1] < 2 or data.shape[0] < 2:
-        return
+    if data.shape[1] < 2 or data.shape[0] < 2 or data.columns.duplicated().any():
+        return  # a name used twice is refused on its own
     hit = None
     for c in data.columns:
         s = data[c]
@@ -85,5 +85,7 @@ def _choose_count(data: pd.DataFrame, count: str, lists, covariates) -> tuple[st
         raise DataError(f"several columns could be the count: {found}; name it with count=... (--count on the "
                         "command line)")
     # named covariates leave the others unused anyway (read_histories says so)
-    spare = [c for c in countish if c != count] if count in data.columns and covariates is None else []
+    # a 0/1 "count" is a list named as the count: from_table explains that, naming the real count column
+    spare = [c for c in countish if c != count] \
+        if count in data.columns and covariates is None and not _is_binary(data[count]) else []
     return count, spare
