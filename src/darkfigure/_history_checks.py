@@ -193,8 +193,9 @@ def _check_term_names(lists, covariates, count) -> None:
                     fix = fix.replace(ch, "_")
                 raise DataError(f"{role} column name {s!r} contains {bad[0]!r}, {why}; rename the column "
                                 f"(e.g. {fix!r})")
-            if s in _FORMULA_WORDS or s == str(count):
-                what = ("the count column's name" if s == str(count) else
+            if s in _FORMULA_WORDS or s in (str(count), "count"):
+                # "count" is also the name of the counts in the histories darkfigure builds and writes
+                what = ("the count column's name" if s in (str(count), "count") else
                         "the response of the model formulas (Freq ~ ...)" if s == "Freq" else
                         "the formulas' intercept")
                 raise DataError(f"{role} column name {s!r} is {what}, so formulas and model terms with it would be "

@@ -40,6 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
+from ._reading_checks import _choose_count, _refuse_repeated_header
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
 __all__ = ["CaptureHistories", "DataError"]
@@ -219,6 +220,7 @@ class CaptureHistories:
         """
         data = _as_pandas(data)
         _check_names(data)  # names that are numbers, and "A,B" for ["A", "B"] (tester 9, F7)
+        _refuse_repeated_header(data)  # a table pasted twice, header and all (tester 10, F5)
         lists, covariates = as_names(lists, "lists"), as_names(covariates, "covariates")
         dup = data.columns[data.columns.duplicated()]
         if len(dup):
@@ -231,24 +233,13 @@ class CaptureHistories:
             if seen:
                 opt = "--lists" if role == "list" else "--covariates"
                 raise DataError(f"{role} {seen[0]!r} is named twice ({role}s={list(given)}, {opt}): name each once")
-        if count not in data.columns and count != "count":
-            raise DataError(
-                f"no count column {count!r} (count=..., --count); the columns are {list(map(str, data.columns))}. "
-                "Leave --count out when each row is one person"
-            )
-        if count not in data.columns and count == "count":
-            # common spellings of the count column (R's table() writes Freq)
-            named = set(lists or ()) | set(covariates or ())  # a column named as a covariate is not the count
-            found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES and c not in named]
-            if len(found) == 1:
-                count = found[0]
-                _refuse_per_person_count(data, count)
-            elif len(found) > 1:
-                raise DataError(
-                    f"several columns could be the count: {found}; name it with count=... (--count on the command line)"
-                )
+        # common spellings of the count column (R's table() writes Freq); two of them refused (tester 10, F6)
+        count, spare = _choose_count(data, count, lists, covariates)
         if count in data.columns:
-            return cls.from_table(data, lists, covariates, count, **kwargs)
+            h = cls.from_table(data.drop(columns=spare), lists, covariates, count, **kwargs)
+            said = (f"column(s) {', '.join(map(str, spare))} not used: the counts are read from {str(count)!r} "
+                    "(--count)")
+            return dataclasses.replace(h, notes=h.notes + (said,)) if spare else h
         cls._refuse_hidden_count(data, lists, covariates)
         return cls.from_records(data, lists, covariates, **kwargs)
 

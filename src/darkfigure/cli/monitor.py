@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Annotated
@@ -14,12 +15,14 @@ from rich.table import Table
 from .. import __version__
 from ..errors import DataError
 from .common import (
+    _announce_size,
     _check_jobs,
     _check_marks,
     _data_inputs,
     _fail,
     _fmt,
     _preflight,
+    _read,
     _read_for_fit,
     _resolve_model_options,
     _split,
@@ -54,7 +57,8 @@ from .report import _write_report
 
 def monitor(
     data: DataArg,
-    year: Annotated[str, typer.Option(help="Covariate that holds the year (required).")],
+    year: Annotated[str, typer.Option(help="Covariate that holds the year (required; data of one year: the year labels every row and "
+                                      "is no covariate of the model).")],
     out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
     lists: ListsOpt = None,
     covariates: Annotated[
@@ -123,11 +127,11 @@ def monitor(
     _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
                report=report, what="the monitor tables")
     try:
-        data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
-                                        search=search, linkage=linkage, linkage_draws=linkage_draws,
-                                        linkage_reps=linkage_reps)
-        res = run(h, year=year, population=population, suppress_below=suppress_below, ci=ci, year_degree=year_degree,
-                  search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
+        data, h, linked, one_year = _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, sheet,
+                                                  year, search=search, linkage=linkage, linkage_draws=linkage_draws,
+                                                  linkage_reps=linkage_reps)
+        res = run(h, year=year, one_year=one_year, population=population, suppress_below=suppress_below, ci=ci,
+                  year_degree=year_degree, search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, separate_years=separate_years,
                   missing=missing, **linked)
     except (DataError, ValueError) as e:
@@ -144,7 +148,34 @@ def monitor(
         console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
 
 
+def _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, **kw):
+    """:func:`_read_for_fit`, and for data of one year the table read without its year column (tester 10, F7).
+
+    Returns (data, histories, linkage settings, the one year or None). The year of a one-year table cannot be a
+    covariate (it has a single level): it becomes the label of every row of the monitor.
+    """
+    try:
+        return (*_read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, **kw), None)
+    except DataError:
+        from ..monitoring.one_year import single_year
+
+        plain = kw.get("linkage") is None or str(kw["linkage"]).lower() == "none"
+        one = single_year(data, year, sheet) if plain else None
+        if one is None:
+            raise
+    frame, value = one
+    rest = ",".join(c for c in _split(covariates) or [] if c != year) if covariates is not None else None
+    h = _read(frame, lists, rest, count, drop_empty_lists, missing, None)
+    h = dataclasses.replace(h, name=Path(str(data)).name)
+    _announce_size(h, kw["search"])
+    linked = {"linkage": "none", "linkage_run": None, "linkage_draws": kw["linkage_draws"],
+              "linkage_reps": kw["linkage_reps"]}
+    return data, h, linked, value
+
+
 def _print_monitor(res) -> None:
+    from ..monitoring.one_year import ONE_YEAR
+
     e = res.estimate
     t = res.table
     head = Table.grid(padding=(0, 2))
@@ -163,6 +194,9 @@ def _print_monitor(res) -> None:
     head.add_row("published", f"{n_sup} rows with fewer than {res.threshold} observed shown as <{res.threshold}; "
                  f"{n_sec} more hidden (x) so that totals cannot be differenced back to them")
     console.print(Panel(head, title=f"darkfigure {__version__} monitor", expand=False))
+    for n in e.notes:
+        if n.startswith(ONE_YEAR):
+            console.print(f"[dim]note: {escape(n)}[/]")
     rates = "rate_per_100k" in t.columns
     tab = Table(title="Total, years and levels (every row, pairs too: monitor.csv)")
     cols = ["group", "level", "year", "observed", "N̂ (interval)", "visible (interval)"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .._history_checks import as_names
 from ..histories import DataError
 from .disclosure import publish, suppress
+from .one_year import ONE_YEAR, one_year_note, refuse_one_year_options, single_year
 from .sdg import add_rates
 from .tables import MONITOR_COLUMNS, MonitorTable, monitor_table
 from .yearly import YearlyComparison, compare_years
@@ -127,7 +130,9 @@ class MonitorResult:
             "suppressed_primary": int((self.suppressed == 1).sum()),
             "suppressed_secondary": int((self.suppressed == 2).sum()),
             "rates": all(c in self.table.columns for c in RATE_COLUMNS),
-            "years_notes": [] if self.years is None else list(self.years.notes),
+            # the one-year note too: the report prints these (tester 10, F7)
+            "years_notes": ([] if self.years is None else list(self.years.notes))
+            + [n for n in self.estimate.notes if n.startswith(ONE_YEAR)],
         }
         files += self.estimate.write(out, extra={"monitor": info})
         return files
@@ -141,6 +146,7 @@ def monitor(
     suppress_below: int = 10,
     ci: str = "averaged",
     separate_years: bool = False,
+    one_year=None,
     **kwargs,
 ) -> MonitorResult:
     """Estimate with year as covariate and build the monitor tables.
@@ -172,6 +178,12 @@ def monitor(
     separate_years : bool
         Also fit a separate model to each year and set the per-year N̂ of both side by
         side (:func:`~darkfigure.monitoring.yearly.compare_years`).
+    one_year : optional
+        The data's only year, when `data` are capture histories read without their year
+        column (the command line passes it). A table whose `year` column holds one value is
+        found by itself. The year then labels every row and is not a covariate of the model
+        (:mod:`darkfigure.monitoring.one_year`); ``year_degree`` and ``separate_years`` are
+        refused.
     **kwargs
         Passed to :func:`~darkfigure.estimation.estimate` (``lists``, ``covariates``,
         ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
@@ -185,8 +197,9 @@ def monitor(
     ------
     DataError
         The year column is missing from the data; population table problems (a
-        missing column, a year of the data or a level it lacks); bad data as
-        ``estimate``.
+        missing column, a year of the data or a level it lacks, a population below the
+        persons observed in its cell); bad data as ``estimate``; with one year,
+        ``year_degree``, ``separate_years`` or a linkage correction.
     ValueError
         A negative threshold or unknown options.
 
@@ -205,25 +218,42 @@ def monitor(
     # a `darkfigure link` output folder: its histories, and its match probabilities for the linkage correction;
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
-    reading = read_step(data, year=year, missing="error" if kwargs.get("missing", "error") == "error" else "keep",
-                        linkage_run=kwargs.pop("linkage_run", None), linkage=kwargs.pop("linkage", None), **read_kw)
+    read_missing = "error" if kwargs.get("missing", "error") == "error" else "keep"
+    run_in, link_in = kwargs.pop("linkage_run", None), kwargs.pop("linkage", None)
+    try:
+        reading = read_step(data, year=year, missing=read_missing, linkage_run=run_in, linkage=link_in, **read_kw)
+    except DataError:
+        # one year only: it cannot be a covariate; read without it, the year labels the rows (tester 10, F7)
+        one = single_year(data, year) if one_year is None else None
+        if one is None:
+            raise
+        source, (data, one_year) = data, one
+        if read_kw.get("covariates") is not None:
+            read_kw["covariates"] = [c for c in as_names(read_kw["covariates"], "covariates") if c != year]
+        reading = read_step(data, missing=read_missing, linkage_run=run_in, linkage=link_in, **read_kw)
+        if isinstance(source, (str, Path)):  # the file's name, as read_step gives it (a frame has none)
+            reading.histories = dc_replace(reading.histories, name=Path(str(source)).name)
     h, run, linkage = reading.histories, reading.linkage_run, reading.linkage
-    if year not in h.covariates:
+    if one_year is not None:
+        refuse_one_year_options(one_year, year_degree=kwargs.get("year_degree"), separate_years=separate_years,
+                                linkage_run=run)
+    if year not in h.covariates and one_year is None:
         raise DataError(
             f"year column {year!r} is not among the covariates of the data {list(h.covariates)}; "
             "name the column that holds the year with --year"
         )
     pop = None
     if population is not None:
-        from .sdg import check_population, read_population
+        from .sdg import check_observed, check_population, read_population
 
         pop = read_population(population)  # fail early, before the bootstrap
-        years = [str(y) for y in h.levels[year]]
+        years = [str(y) for y in (h.levels[year] if one_year is None else [one_year])]
         have = set(pop["year"])
         miss = [y for y in years if y not in have]
         if miss:
             raise DataError(f"year {miss[0]} of the data is absent from the population table (its years: {sorted(have)})")
-        check_population(pop, {c: list(h.levels[c]) for c in h.covariates}, year)
+        check_population(pop, {**{c: list(h.levels[c]) for c in h.covariates}, **_one(year, one_year)}, year)
+        check_observed(pop, h, year, one_year)  # a population below the persons observed: refused before the bootstrap
     ci = ci.lower()
     if ci not in MONITOR_CI:
         raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")
@@ -233,7 +263,9 @@ def monitor(
     switched = ci == "averaged" and str(missing).lower() == "em"
     if switched:
         ci = "parametric"  # the EM bootstrap redoes the imputation for one model (estimate would switch too)
-    est = estimate(h, year=year, ci=ci, linkage=linkage, linkage_run=run, **kwargs)
+    est = estimate(h, year=year if one_year is None else None, ci=ci, linkage=linkage, linkage_run=run, **kwargs)
+    if one_year is not None:
+        est.notes.append(one_year_note(year, one_year))
     if switched and est.bootstrap is not None:
         # estimate says so when it switches itself; here the switch happened before it (tester report 9, F8)
         est.warnings.append(EM_CONDITIONAL_WARNING)
@@ -242,16 +274,17 @@ def monitor(
         # the tables carry the linkage correction: corrected N̂, intervals from the linkage draws' replicates
         from dataclasses import replace
 
-        mt = monitor_table(replace(est, bootstrap=lk.bootstrap, lower=lk.lower, upper=lk.upper), year)
+        mt = monitor_table(replace(est, bootstrap=lk.bootstrap, lower=lk.lower, upper=lk.upper), year, one_year)
         said = list(est.warnings)
-        as_linked = monitor_table(est, year).table  # its own truncation note is not the published rows': dropped
+        as_linked = monitor_table(est, year, one_year).table  # its own truncation note is not the published rows': dropped
         est.warnings[:] = said
         _widen_rows(mt, as_linked, est)
     else:
-        mt = monitor_table(est, year)
+        mt = monitor_table(est, year, one_year)
     table = mt.table
     if pop is not None:
-        table = add_rates(mt, pop, years=list(h.levels[year]))
+        table = add_rates(mt, pop, years=list(h.levels[year]) if one_year is None else [one_year],
+                          warnings=est.warnings)
     table = table[MONITOR_COLUMNS + (RATE_COLUMNS if pop is not None else [])]
     published = publish(table, suppress_below)
     years = None
@@ -294,3 +327,8 @@ def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
         f"linkage uncertainty came out narrower than the interval as linked (Monte-Carlo error of the linkage draws "
         f"x replicates): those rows publish the union of the two ({WIDENED}); raise --linkage-draws and "
         "--linkage-reps for intervals of their own")
+
+
+def _one(year: str, one_year) -> dict:
+    """``{year: [one_year]}`` for a one-year monitor (its year is no covariate of the data), else ``{}``."""
+    return {} if one_year is None else {year: [one_year]}

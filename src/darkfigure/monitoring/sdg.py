@@ -130,6 +130,8 @@ def population_for(
     Returns
     -------
     float
+        NaN for all years together when one of the years has a population of 0 (the
+        sum would be a partial denominator).
 
     Raises
     ------
@@ -139,6 +141,7 @@ def population_for(
     """
     want = [year] if year is not None else list(years)
     total = 0.0
+    parts = []
     for y in want:
         yt = _year_text(y)
         d = population[population["year"] == yt]
@@ -156,7 +159,11 @@ def population_for(
                     f"the population table has no row for {c} = {lv!s} in year {yt} (column {c!r} has "
                     f"{sorted(population.loc[population['year'] == yt, c].unique())})"
                 )
-        total += float(d["population"].sum())
+        parts.append(float(d["population"].sum()))
+        total += parts[-1]
+    if len(parts) > 1 and min(parts) <= 0:
+        # a year without population would leave the other years' N̂ over a partial denominator (tester 10, F2)
+        return float("nan")
     return total
 
 
@@ -203,6 +210,7 @@ def add_rates(
     population: str | Path | pd.DataFrame,
     years: list[object] | None = None,
     dimensions: tuple[str, ...] = SDG_DIMENSIONS,
+    warnings: list[str] | None = None,
 ) -> pd.DataFrame:
     """Add ``rate_per_100k``, ``rate_lower``, ``rate_upper`` (SDG 16.2.2) to a monitor table.
 
@@ -218,19 +226,25 @@ def add_rates(
         Population dimensions (default ``sex``, ``age_group``): each of them that is a
         covariate of the data must be a column of the population table, so that a
         rate by sex is never divided by the population of both sexes.
+    warnings : list of str, optional
+        Receives what the user must know (tester 10, F2): rows left blank for want of a
+        population (0 in a year, or one year of several without one), and populations
+        smaller than N̂ or its upper limit (a rate above 100,000 per 100,000).
 
     Returns
     -------
     DataFrame of shape (n_rows, 13)
         The monitor table with the three rate columns; rate = N̂ / population ×
         100,000, interval = N̂ interval / population × 100,000; NaN where the
-        population is 0.
+        population is 0 and for all years together when a year's population is 0.
 
     Raises
     ------
     DataError
         As :func:`read_population` and :func:`population_for`; a covariate of the
-        data listed in `dimensions` that is not a column of the population table.
+        data listed in `dimensions` that is not a column of the population table; a
+        population smaller than the persons observed in its row (impossible: the
+        message names the row).
     """
     pop = read_population(population)
     covs = {c for g in mt.groups for c in g}
@@ -246,9 +260,122 @@ def add_rates(
     denoms = np.empty(len(t))
     for i, (g, lv, y) in enumerate(zip(mt.groups, mt.levels, t["year"])):
         denoms[i] = population_for(pop, dict(zip(g, lv)), y if y != "" else None, years)
+    said = _check_denominators(t, denoms)
+    if warnings is not None:
+        warnings.extend(w for w in said if w not in warnings)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(denoms > 0, PER / denoms, np.nan)
     t["rate_per_100k"] = t["nhat"].to_numpy(dtype=float) * scale
     t["rate_lower"] = t["lower"].to_numpy(dtype=float) * scale
     t["rate_upper"] = t["upper"].to_numpy(dtype=float) * scale
     return t
+
+
+def _row_label(r) -> str:
+    """``total in 2021``, ``sex=female (all years)``: a monitor row as the messages name it."""
+    g = "total" if r["group"] == "total" else f"{r['group']}={r['level']}"
+    return g + (f" in {r['year']}" if r["year"] != "" else " (all years)")
+
+
+def _check_denominators(t: pd.DataFrame, denoms: np.ndarray) -> list[str]:
+    """Refuse a population below the persons observed in its row; say which rates are blank or above N̂'s population.
+
+    Parameters
+    ----------
+    t : DataFrame
+        The monitor table (``group``, ``level``, ``year``, ``observed``, ``nhat``, ``upper``).
+    denoms : ndarray of shape (n_rows,)
+        Each row's population (NaN: all years together with a year lacking a population).
+
+    Returns
+    -------
+    list of str
+        Warnings (tester 10, F2): rows without population (rate blank), rows whose
+        population is smaller than N̂ or its upper limit.
+
+    Raises
+    ------
+    DataError
+        A population smaller than the observed count of its row (the row, the population
+        and the count named).
+    """
+    obs = t["observed"].to_numpy(dtype=float)
+    nhat = t["nhat"].to_numpy(dtype=float)
+    upper = t["upper"].to_numpy(dtype=float)
+    rows = [r for _, r in t.iterrows()]
+    bad = np.flatnonzero(np.isfinite(denoms) & (denoms < obs))
+    if len(bad):
+        i = int(bad[0])
+        raise DataError(
+            f"population table: the population of {_row_label(rows[i])} is {denoms[i]:,.0f}, fewer than the "
+            f"{obs[i]:,.0f} persons observed there: impossible. The population column must hold the number of "
+            "inhabitants (not thousands, not a share); correct the table, or leave --population out"
+        )
+    out = []
+    none = [i for i in range(len(t)) if not denoms[i] > 0]
+    if none:
+        names = [_row_label(rows[i]) for i in none]
+        out.append(
+            f"SDG rates: {len(none):,} row(s) have no population ({', '.join(names[:4])}"
+            f"{', ...' if len(names) > 4 else ''}): a population of 0 in the population table, or, for all years "
+            "together, a year with population 0 (the other years' population alone would be a partial "
+            "denominator). Their rates are left blank; give every year's population to have them"
+        )
+    # an open upper end (inf, "at least") says nothing about the population
+    above = [i for i in range(len(t))
+             if denoms[i] > 0 and (nhat[i] > denoms[i] or (np.isfinite(upper[i]) and upper[i] > denoms[i]))]
+    if above:
+        i = above[0]
+        what = "N̂" if nhat[i] > denoms[i] else "the upper limit of N̂"
+        out.append(
+            f"SDG rates: in {len(above):,} row(s) {what} exceeds the population (e.g. {_row_label(rows[i])}: "
+            f"N̂ {nhat[i]:,.0f}, upper limit {upper[i]:,.0f}, population {denoms[i]:,.0f}): a rate above 100,000 "
+            "per 100,000 means more victims than inhabitants. Check the population table (the number of "
+            "inhabitants, not thousands) before publishing these rates"
+        )
+    return out
+
+
+def check_observed(pop: pd.DataFrame, h, year: str, one_year=None) -> None:
+    """Refuse, before any fitting, a population smaller than the persons observed in its cell (tester 10, F2).
+
+    The cells are those of the monitor's rows that the population can tell apart: each
+    year and all years together, by each population column that is a covariate of the data
+    and by each pair of them (other covariates leave the denominator at the whole population).
+
+    Parameters
+    ----------
+    pop : DataFrame
+        As returned by :func:`read_population` (checked by :func:`check_population`).
+    h : CaptureHistories
+        The data (persons with unknown covariate values are not counted here).
+    year : str
+        The year covariate of `h`.
+    one_year : optional
+        The data's only year when `h` was read without its year column.
+
+    Raises
+    ------
+    DataError
+        As :func:`_check_denominators`: the first such cell named.
+    """
+    from itertools import combinations
+
+    t = h.table if one_year is None else h.table.assign(**{year: one_year})
+    years = list(h.levels[year]) if one_year is None else [one_year]
+    matched = [c for c in h.covariates if c != year and c in pop.columns]
+    rows, denoms = [], []
+    for g in [()] + [(c,) for c in matched] + [tuple(p) for p in combinations(matched, 2)]:
+        for with_year in (True, False):  # a year's row first: the population table's own row
+            key = list(g) + ([year] if with_year else [])
+            cells = t.groupby(key, observed=True)["count"].sum() if key else pd.Series({(): t["count"].sum()})
+            for lv, n in cells.items():
+                lv = lv if isinstance(lv, tuple) else (lv,)
+                y = lv[-1] if with_year else None
+                levels = dict(zip(g, lv))
+                rows.append({"group": ":".join(g) or "total", "level": ":".join(map(str, lv[:len(g)])),
+                             "year": "" if y is None else _year_text(y), "observed": n, "nhat": np.nan,
+                             "upper": np.nan})
+                denoms.append(population_for(pop, levels, y, years))
+    if rows:
+        _check_denominators(pd.DataFrame(rows), np.asarray(denoms, dtype=float))

@@ -113,7 +113,7 @@ def _point_values(est, g: tuple):
     return tuple(g), lab.reset_index(drop=True), nh, obs, None
 
 
-def monitor_table(est, year: str) -> MonitorTable:
+def monitor_table(est, year: str, one_year=None) -> MonitorTable:
     """Build the monitor table from an :class:`~darkfigure.estimation.Estimate`.
 
     Parameters
@@ -124,6 +124,10 @@ def monitor_table(est, year: str) -> MonitorTable:
         bootstrap the intervals are NaN.
     year : str
         The year column.
+    one_year : optional
+        The data's only year when they hold one (read without the year column,
+        :mod:`darkfigure.monitoring.one_year`): the per-year rows carry it as their label
+        and repeat the rows for all years.
 
     Returns
     -------
@@ -142,7 +146,7 @@ def monitor_table(est, year: str) -> MonitorTable:
     year); Cruyff, van Dijk & van der Heijden (2017), Chance 30(3):41-49.
     """
     h = est.histories
-    if year not in h.covariates:
+    if year not in h.covariates and one_year is None:
         raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
     others = [c for c in h.covariates if c != year]
     specs = [()] + [(c,) for c in others] + [tuple(p) for p in combinations(others, 2)]
@@ -152,21 +156,21 @@ def monitor_table(est, year: str) -> MonitorTable:
     boot_iv = est.bootstrap
     for rest in specs:
         for with_year in (False, True):
-            g = rest + ((year,) if with_year else ())
+            g = rest + ((year,) if with_year and one_year is None else ())
             vals = have.get(frozenset(g))
             if vals is None:
                 vals = _point_values(est, g)
             _, lab, nh, obs, rep = vals
             for i in range(len(lab)):
                 r = lab.iloc[i]
-                yr = str(r[year]) if with_year else ""
+                yr = ("" if not with_year else str(r[year]) if one_year is None else str(one_year))
                 lv = tuple(r[c] for c in rest)
                 if rep is not None:
                     lo, hi = _percentiles(rep[:, i], alpha)
                     reps.append(rep[:, i])
                 else:
                     lo = hi = np.nan
-                if not rest and not with_year and boot_iv is not None:
+                if not rest and (not with_year or one_year is not None) and boot_iv is not None:
                     # the total's interval exactly as estimate() reports it (BCa for the nonparametric bootstrap)
                     lo, hi = est.lower, est.upper
                 o = float(obs[i])

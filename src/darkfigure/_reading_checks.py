@@ -1,0 +1,91 @@
+"""Checks of a table as read, before its columns get roles: a repeated header, two count columns (tester report 10).
+
+Split from :mod:`darkfigure._history_checks` (kept under 600 lines); used by
+:meth:`darkfigure.histories.CaptureHistories.from_frame`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._history_checks import _COUNT_NAMES, _is_binary, _refuse_per_person_count
+from .errors import DataError
+
+
+def _refuse_repeated_header(data: pd.DataFrame) -> None:
+    """Refuse a row that repeats the header: a table pasted twice, header and all (tester report 10, F5).
+
+    Checked on the cells as read (text), before any column is taken as a list or the count: such a row
+    turns every column into text and the lists are no longer 0/1, which hid the cause.
+
+    Raises
+    ------
+    DataError
+        Naming the first such row (counted from 1 without the header, and as the file's line).
+    """
+    if data.shape[1] < 2 or data.shape[0] < 2 or data.columns.duplicated().any():
+        return  # a name used twice is refused on its own
+    hit = None
+    for c in data.columns:
+        s = data[c]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            return  # a column of numbers cannot hold its own name
+        m = s.astype(str).str.strip().str.lower().eq(str(c).strip().lower()).to_numpy()
+        hit = m if hit is None else hit & m
+        if not hit.any():
+            return
+    i = int(np.flatnonzero(hit)[0])
+    raise DataError(
+        f"row {i + 1} of the table (line {i + 2} of a file whose header is line 1) repeats the header "
+        f"({', '.join(map(str, data.columns[:8]))}): the table seems pasted twice; remove the repeated part "
+        f"(row {i + 1} onwards, if it repeats the rows above it)"
+    )
+
+
+def _choose_count(data: pd.DataFrame, count: str, lists, covariates) -> tuple[str, list]:
+    """The count column and the other count-named columns to leave out (tester report 10, F6).
+
+    `count` left at its default ``"count"``: the column ``count``, else the one column with
+    a count's name (``Freq``, ``n``, ...). Two or more such columns are refused unless the
+    covariates are named (an unnamed one would silently become a covariate). A `count` given
+    by name (``--count Freq``) leaves the other count-named columns out (returned, for a note).
+
+    Returns
+    -------
+    (count, spare) : the count column (possibly absent from `data`: one row per person) and
+        the count-named columns to drop.
+
+    Raises
+    ------
+    DataError
+        A named count column that is not in `data`; two count columns without a choice;
+        a column taken as the count by its name in a table of persons.
+    """
+    if count not in data.columns and count != "count":
+        raise DataError(
+            f"no count column {count!r} (count=..., --count); the columns are {list(map(str, data.columns))}. "
+            "Leave --count out when each row is one person"
+        )
+    named = set(lists or ()) | set(covariates or ())  # a column named as a list or covariate is not the count
+    found = [c for c in data.columns if str(c).strip().lower() in _COUNT_NAMES and c not in named]
+    # a 0/1 column with a count's name is a list (or a covariate), not a second count
+    countish = [c for c in found if not _is_binary(data[c])]
+    if count == "count" and count in countish and len(countish) > 1 and covariates is None:
+        other = next(str(c) for c in countish if c != "count")
+        raise DataError(
+            f"two count columns ({', '.join(map(str, countish))}): say which holds the counts with --count NAME "
+            f"(count=... in Python), e.g. --count {other}; the other is then left out. To read 'count', which is "
+            f"also the default name, drop or rename {other!r}"
+        )
+    if count not in data.columns and len(found) == 1:
+        count = found[0]
+        _refuse_per_person_count(data, count)
+    elif count not in data.columns and len(found) > 1:
+        raise DataError(f"several columns could be the count: {found}; name it with count=... (--count on the "
+                        "command line)")
+    # named covariates leave the others unused anyway (read_histories says so)
+    # a 0/1 "count" is a list named as the count: from_table explains that, naming the real count column
+    spare = [c for c in countish if c != count] \
+        if count in data.columns and covariates is None and not _is_binary(data[count]) else []
+    return count, spare
