@@ -64,6 +64,7 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
     return {
         "method": method,
         "nhat": float(nhat) if nhat is not None else np.nan,
+        "nhat_not_identified": np.nan,  # set by _not_an_estimate: a number that is not an estimate
         "lower": float(lower) if lower is not None else np.nan,
         "upper": float(upper) if upper is not None else np.nan,
         "interval": interval,
@@ -72,6 +73,30 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
         "model": model,
         "status": status,
     }
+
+
+def _not_an_estimate(r: dict, h: CaptureHistories) -> None:
+    """Move a row's N̂ that is not an estimate out of ``nhat`` into ``nhat_not_identified`` (in place).
+
+    A row whose status is ``ok`` but whose N̂ the house rule calls not identified
+    (:func:`darkfigure.pipeline.checks.unidentified_reason`: N̂ above 100 times the persons observed, a profile
+    interval with no upper limit, a list that registered everyone; what ``darkfigure estimate`` leaves blank)
+    gets the status ``not identified`` and that reason first in its warnings. Such rows and those whose MLE does
+    not exist (``no MLE: ...``) keep the number only in ``nhat_not_identified``, never in ``nhat`` (tester 10,
+    F4). Their ``lower`` stays: a lower limit is what may be published then.
+    """
+    from .pipeline.checks import unidentified_reason
+
+    if not np.isfinite(r["nhat"]):
+        return
+    if r["status"] == "ok":
+        why = unidentified_reason(r["nhat"], r["upper"], h.n_observed, ci_method=r["interval"] or None,
+                                  full_lists=h.full_lists())
+        if why is None:
+            return
+        r["status"] = "not identified"
+        r["warnings"] = " | ".join(w for w in (f"not identified: {why}", r["warnings"]) if w)
+    r["nhat_not_identified"], r["nhat"] = r["nhat"], np.nan
 
 
 def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed: int | None, **kw):
@@ -158,9 +183,14 @@ def _model_text(b) -> str:
 
 def _lcmcr(h: CaptureHistories, seed: int | None):
     from .bayes.lcmcr import lcmcr
+    from .lcmcr_rules import histories_reason
 
     r = lcmcr(h.collapse(), seed=seed)
     model = f"K = {r.settings.get('K', 10)} latent classes; R-hat {r.rhat:.3f}, ESS {r.ess:,.0f}"
+    why = histories_reason(h, r.ci_high)
+    if why is not None:  # the rule of dfg.LCMCR and strata --method lcmcr (lcmcr_rules): no N̂ shown
+        return (None, None, None, "credible", [f"not identified: {why}", *r.warnings], model, "not identified",
+                {"raw": r})
     return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model, "ok", {"raw": r}
 
 
@@ -183,8 +213,9 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
     if method == "dga" and not 3 <= h.k <= 5:
         return "dga handles 3 to 5 lists"
     if method == "lcmcr" and h.k < 3:
-        return ("a latent-class model is not identified from two lists (it has more parameters than the 3 "
-                "observed cells); use 3 or more lists")
+        from .lcmcr_rules import two_lists_reason
+
+        return two_lists_reason(h.k)
     if method in ("Mh-chao", "Mh-poisson2", "Mh-darroch", "Mh-gamma3.5", "Mth-chao", "Mth-poisson2", "Mth-darroch",
                   "Mth-gamma3.5") and h.k < 3:
         return "heterogeneity models Mh and Mth need at least 3 lists"
@@ -331,6 +362,7 @@ def compare(
         r.update({k: gof.get(k) for k in ("deviance", "df", "p_value", "sparse")})
         if "checks" in extra and m == "loglinear-bic":
             checks[m] = extra["checks"]
+        _not_an_estimate(r, h)
         if np.isfinite(r["lower"]) and r["lower"] < h.n_observed:
             # N cannot be below the persons registered (see estimate.truncate_at_observed)
             r["warnings"] = " | ".join(w for w in (r["warnings"], (
