@@ -16,7 +16,6 @@ import pytest
 import darkfigure as dfg
 from darkfigure.bayes._dga_core import BARELY_IDENTIFIED
 from darkfigure.bayes._dga_core import unidentified_reason as dga_reason
-from darkfigure.comparison import compare
 from darkfigure.lcmcr_rules import isolated_lists, unidentified_reason
 from darkfigure.strata import estimate_strata
 

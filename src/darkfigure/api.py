@@ -194,15 +194,12 @@ def compare(
             results[m] = from_lcmcr(r)
         else:
             results[m] = from_dga(r)
-    # a row compare.csv calls not identified (lcmcr_rules; the house rule on N̂ / its upper limit) is never an N̂
-    # in the results either (tester 10, F1/F4)
-    for row in table.itertuples():
-        res = results.get(str(row.method))
-        if res is not None and row.status == "not identified" and res.status == "ok":
-            from .lcmcr_rules import mark_not_identified
+    # an N̂ compare.csv refuses (not identified, no MLE) is never an N̂ in the results either (tester 10, F1/F4)
+    from .comparison import align_result
 
-            why = str(row.warnings).split(" | ")[0].removeprefix("not identified: ")
-            results[str(row.method)] = mark_not_identified(res, why)
+    for row in table.itertuples():
+        if str(row.method) in results:
+            results[str(row.method)] = align_result(results[str(row.method)], row)
     skipped = {str(row.method): str(row.warnings) for row in table.itertuples()
                if row.method not in results and row.status in ("not applicable", "failed")}
     hl = table.attrs.get("headline")

@@ -19,7 +19,7 @@ import pandas as pd
 from .histories import CaptureHistories
 from .io import read_histories
 
-__all__ = ["METHODS", "compare", "forest_plot", "write", "plan"]
+__all__ = ["METHODS", "compare", "forest_plot", "write", "plan", "align_result"]
 
 _HETEROGENEITY = (
     "M0",
@@ -64,7 +64,6 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
     return {
         "method": method,
         "nhat": float(nhat) if nhat is not None else np.nan,
-        "nhat_not_identified": np.nan,  # set by _not_an_estimate: a number that is not an estimate
         "lower": float(lower) if lower is not None else np.nan,
         "upper": float(upper) if upper is not None else np.nan,
         "interval": interval,
@@ -72,6 +71,7 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
         "warnings": " | ".join(w for w in warnings if w),
         "model": model,
         "status": status,
+        "nhat_not_identified": np.nan,  # set by _not_an_estimate: a number that is not an estimate
     }
 
 
@@ -231,6 +231,27 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
     return None
 
 
+def align_result(res: Any, row: Any) -> Any:
+    """A method's :class:`~darkfigure.results.Result` made to say what its row of the compare table says.
+
+    When the row's N̂ is not an estimate (``nhat`` empty, see :func:`_not_an_estimate`) the result's N̂ is NaN
+    too, its status and interval are the row's and the row's first warning leads its warnings; otherwise `res`
+    is returned as it is (tester 10, F1/F4: ``dfg.compare(...)["lcmcr"]`` gave the N̂ compare.csv refused).
+    """
+    import dataclasses
+
+    from .results import ConfidenceInterval
+
+    if np.isfinite(float(row.nhat)) or not np.isfinite(float(res.nhat)):
+        return res
+    why = str(row.warnings).split(" | ")[0]
+    ci = res.confidence_interval
+    return dataclasses.replace(
+        res, nhat=float("nan"), status=str(row.status),
+        confidence_interval=ConfidenceInterval(float(row.lower), float(row.upper), ci.method, ci.level),
+        warnings=tuple(dict.fromkeys((why, *res.warnings))) if why else res.warnings)
+
+
 def plan(h: CaptureHistories, methods: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
     """The methods that will run on `h` and, for the others, why not: (to_run, {method: reason})."""
     methods = list(methods) if methods else list(METHODS)
@@ -290,11 +311,13 @@ def compare(
     Returns
     -------
     DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model, status``,
-        ``deviance, df, p_value, sparse`` (the deviance test of the model, where one is defined)
-        and, with `headline`, ``assumption, evidence, verdict``
-        (``status``: ``ok``; ``no MLE: boundary`` etc. for a heterogeneity fit whose MLE does
-        not exist, whose N̂ is shown but is not an estimate and is not drawn; ``not applicable``;
-        ``failed``):
+        ``nhat_not_identified``, ``deviance, df, p_value, sparse`` (the deviance test of the model, where one is
+        defined) and, with `headline`, ``assumption, evidence, verdict``
+        (``status``: ``ok``; ``not identified`` when the house rule says the data do not identify N
+        (:func:`darkfigure.pipeline.checks.unidentified_reason`, dga's and LCMCR's rules), as ``estimate``
+        does; ``no MLE: boundary`` etc. for a heterogeneity fit whose MLE does not exist; ``not applicable``;
+        ``failed``; the N̂ of a row that is not identified or has no MLE is never in ``nhat``: it is in
+        ``nhat_not_identified``, not an estimate, and is not drawn; such a row keeps its ``lower`` limit):
         ``interval`` is the kind (``profile``, ``parametric``, ``credible`` = equal-tailed
         posterior interval around the posterior median, ``bca`` = bootstrap BCa interval
         that repeats the model choice in every replicate, as MultipleSystemsEstimation:

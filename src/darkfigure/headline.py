@@ -520,10 +520,11 @@ def headline(
             + f" the data set no upper limit to N ({lim}): "
             + (f"the narrower intervals of {_names(live)} hold only under their own assumptions, which the data do "
                f"not favour over {'that one' if len(opening) == 1 else 'those'}, so " if live else "")
-            + f"the headline has no upper end: at least {_fmt(low)}"
-            + (f" (the lower end of {low_from}'s {_interval_words(rows[low_from].get('interval'))})"
+            + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support"
+            + (f" ({_fmt(low)} is the lower end of {low_from}'s {_interval_words(rows[low_from].get('interval'))}; "
+               "darkfigure estimate may quote another interval's)"
                if low_from is not None and rows[low_from]["lower"] == low else "")
-            + ", with no upper limit the data support. Publish at most a lower limit."
+            + ". Publish at most a lower limit."
             + (" With 2 lists no check of the identifying assumption is possible, and this lower limit rests on it "
                "alone." if h.k == 2 and "two-lists" not in rules else ""))
     return Headline(low, high, reasons, rules, live, dropped, can_choose, ev, upper_open=bool(opening))
