@@ -213,7 +213,7 @@ def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
     `checks`: the run's :class:`~darkfigure.diagnostics.Check` list; the power and the N̂ error are the check's
     ``power_hard_to_reach`` and ``nhat_error_hard_to_reach`` (:func:`darkfigure.diagnostics.heterogeneity_check`).
     """
-    from .diagnostics_heterogeneity import HARD_SHARE
+    from .diagnostics_heterogeneity import HARD_FACTOR, HARD_SHARE
 
     for c in checks:
         details = getattr(c, "details", None) or {}
@@ -223,9 +223,12 @@ def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
         if not np.isfinite(power) or power >= LOW_POWER:
             return None
         bias = float(details.get("nhat_error_hard_to_reach", np.nan))
-        moved = (f", who would make N̂ about {abs(bias):.0%} {'too low' if bias < 0 else 'too high'}"
+        # the error under the one alternative the power is stated for, not a bound on the bias (tester 10, F16)
+        moved = (f"; that one alternative would make N̂ about {abs(bias):.0%} {'too low' if bias < 0 else 'too high'}, "
+                 "and stronger or other heterogeneity more (the figure is an example, not a bound)"
                  if np.isfinite(bias) else "")
         what = "the interval does not cover" if has_ci else "N̂ does not allow for"
         return (f"the heterogeneity check finds none, but it has only {power:.0%} power against {HARD_SHARE:.0%} of "
-                f"persons hard to reach{moved}, so {what} heterogeneity the check cannot detect")
+                f"persons hard to reach (registered by every list with 1/{HARD_FACTOR:g} of the others' probability)"
+                f"{moved}, so {what} heterogeneity the check cannot detect")
     return None
