@@ -125,7 +125,7 @@ def test_strata_total_says_what_it_covers_and_bounds_n_over_all_strata(tmp_path)
     assert left == 200 and tot["observed_left_out"] == pytest.approx(left)
     assert tot["covers"] == "estimated strata only"
     assert tot["lower_all_strata"] == pytest.approx(tot["lower"] + left)
-    assert any("covers the 1 estimated strata only" in w and f"{tot['lower'] + left:,.0f}" in w for w in r.warnings)
+    assert any("covers the estimated stratum only" in w and f"{tot['lower'] + left:,.0f}" in w for w in r.warnings)
     assert "only" in str(r) and f"at least {tot['lower'] + left:,.0f}" in str(r)
     d = r.to_dict()
     assert d["total_covers"] == "estimated strata only" and d["lower_all_strata"] == pytest.approx(tot["lower"] + left)

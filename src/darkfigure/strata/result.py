@@ -97,15 +97,17 @@ class StrataResult:
         t.loc[~some & lower.isna(), "lower_all_strata"] = np.nan
         r = t.iloc[0]
         if bool(some.iloc[0]) and int(r["strata"]) > 0 and np.isfinite(float(r["nhat"])):
+            k, k_left = int(r["strata"]), int(r["strata_left_out"])
+            covered = "estimated stratum" if k == 1 else f"{k:,} estimated strata"
+            gone = "stratum" if k_left == 1 else f"{k_left:,} strata"
             self.warnings.append(
-                f"the total N̂ {float(r['nhat']):,.0f} ({float(r['lower']):,.0f} – {float(r['upper']):,.0f}) covers the "
-                f"{int(r['strata']):,} estimated strata only, not the population: the {float(r['observed_left_out']):,.0f}"
-                f" persons observed in the "
-                + ("stratum" if int(r["strata_left_out"]) == 1 else f"{int(r['strata_left_out']):,} strata")
-                + f" left out are not in it. Over all strata, N is "
-                f"at least {float(r['lower_all_strata']):,.0f} (the total's lower limit plus those persons; totals.csv: "
-                "covers, lower_all_strata); with no estimate for the strata left out, that lower limit is all that can "
-                "be said of the whole")
+                f"the total N̂ {float(r['nhat']):,.0f} ({float(r['lower']):,.0f} – "
+                + (f"{float(r['upper']):,.0f}" if np.isfinite(float(r["upper"])) else "no finite upper limit")
+                + ") covers the "
+                f"{covered} only, not the population: the {float(r['observed_left_out']):,.0f} persons observed in the "
+                f"{gone} left out are not in it. Over all strata, N is at least {float(r['lower_all_strata']):,.0f} (the "
+                "total's lower limit plus those persons; totals.csv: covers, lower_all_strata); with no estimate for "
+                "the strata left out, that lower limit is all that can be said of the whole")
 
     def as_result(self):
         """The total over the estimated strata as a :class:`~darkfigure.results.Result` (NaN when none is).
