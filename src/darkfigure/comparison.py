@@ -457,7 +457,11 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
         # an N̂ where the MLE does not exist (e.g. a boundary fit's artefact) is not drawn as an estimate
         real &= ~table["status"].astype(str).str.startswith("no MLE").to_numpy()
     t = table[real].iloc[::-1]
-    skipped = [str(m) for m in table.loc[~real & np.isfinite(table["nhat"].to_numpy(dtype=float)), "method"]]
+    # an N̂ that is not an estimate (no MLE, not identified: _not_an_estimate keeps it in nhat_not_identified)
+    shown_nowhere = np.isfinite(table["nhat"].to_numpy(dtype=float))
+    if "nhat_not_identified" in table.columns:
+        shown_nowhere |= np.isfinite(pd.to_numeric(table["nhat_not_identified"], errors="coerce").to_numpy(dtype=float))
+    skipped = [str(m) for m in table.loc[~real & shown_nowhere, "method"]]
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(t), 3) + 1.2))
     y = np.arange(len(t))
     lo = t["lower"].to_numpy()
@@ -483,7 +487,7 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
     ax.set_yticks(y)
     ax.set_yticklabels(t["method"])
     ax.set_xlabel("estimated population size N̂ (95% interval)" + (
-        f"\nnot drawn (the MLE does not exist): {', '.join(skipped)}" if skipped else ""))
+        f"\nnot drawn (no MLE or not identified: not an estimate): {', '.join(skipped)}" if skipped else ""))
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
