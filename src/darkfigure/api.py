@@ -194,6 +194,12 @@ def compare(
             results[m] = from_lcmcr(r)
         else:
             results[m] = from_dga(r)
+    # an N̂ compare.csv refuses (not identified, no MLE) is never an N̂ in the results either (tester 10, F1/F4)
+    from .comparison import align_result
+
+    for row in table.itertuples():
+        if str(row.method) in results:
+            results[str(row.method)] = align_result(results[str(row.method)], row)
     skipped = {str(row.method): str(row.warnings) for row in table.itertuples()
                if row.method not in results and row.status in ("not applicable", "failed")}
     hl = table.attrs.get("headline")

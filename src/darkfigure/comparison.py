@@ -19,7 +19,7 @@ import pandas as pd
 from .histories import CaptureHistories
 from .io import read_histories
 
-__all__ = ["METHODS", "compare", "forest_plot", "write", "plan"]
+__all__ = ["METHODS", "compare", "forest_plot", "write", "plan", "align_result"]
 
 _HETEROGENEITY = (
     "M0",
@@ -71,7 +71,32 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
         "warnings": " | ".join(w for w in warnings if w),
         "model": model,
         "status": status,
+        "nhat_not_identified": np.nan,  # set by _not_an_estimate: a number that is not an estimate
     }
+
+
+def _not_an_estimate(r: dict, h: CaptureHistories) -> None:
+    """Move a row's N̂ that is not an estimate out of ``nhat`` into ``nhat_not_identified`` (in place).
+
+    A row whose status is ``ok`` but whose N̂ the house rule calls not identified
+    (:func:`darkfigure.pipeline.checks.unidentified_reason`: N̂ above 100 times the persons observed, a profile
+    interval with no upper limit, a list that registered everyone; what ``darkfigure estimate`` leaves blank)
+    gets the status ``not identified`` and that reason first in its warnings. Such rows and those whose MLE does
+    not exist (``no MLE: ...``) keep the number only in ``nhat_not_identified``, never in ``nhat`` (tester 10,
+    F4). Their ``lower`` stays: a lower limit is what may be published then.
+    """
+    from .pipeline.checks import unidentified_reason
+
+    if not np.isfinite(r["nhat"]):
+        return
+    if r["status"] == "ok":
+        why = unidentified_reason(r["nhat"], r["upper"], h.n_observed, ci_method=r["interval"] or None,
+                                  full_lists=h.full_lists())
+        if why is None:
+            return
+        r["status"] = "not identified"
+        r["warnings"] = " | ".join(w for w in (f"not identified: {why}", r["warnings"]) if w)
+    r["nhat_not_identified"], r["nhat"] = r["nhat"], np.nan
 
 
 def _loglinear(h: CaptureHistories, search: str, criterion: str, reps: int, seed: int | None, **kw):
@@ -158,9 +183,14 @@ def _model_text(b) -> str:
 
 def _lcmcr(h: CaptureHistories, seed: int | None):
     from .bayes.lcmcr import lcmcr
+    from .lcmcr_rules import histories_reason
 
     r = lcmcr(h.collapse(), seed=seed)
     model = f"K = {r.settings.get('K', 10)} latent classes; R-hat {r.rhat:.3f}, ESS {r.ess:,.0f}"
+    why = histories_reason(h, r.ci_high)
+    if why is not None:  # the rule of dfg.LCMCR and strata --method lcmcr (lcmcr_rules): no N̂ shown
+        return (None, None, None, "credible", [f"not identified: {why}", *r.warnings], model, "not identified",
+                {"raw": r})
     return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model, "ok", {"raw": r}
 
 
@@ -183,8 +213,9 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
     if method == "dga" and not 3 <= h.k <= 5:
         return "dga handles 3 to 5 lists"
     if method == "lcmcr" and h.k < 3:
-        return ("a latent-class model is not identified from two lists (it has more parameters than the 3 "
-                "observed cells); use 3 or more lists")
+        from .lcmcr_rules import two_lists_reason
+
+        return two_lists_reason(h.k)
     if method in ("Mh-chao", "Mh-poisson2", "Mh-darroch", "Mh-gamma3.5", "Mth-chao", "Mth-poisson2", "Mth-darroch",
                   "Mth-gamma3.5") and h.k < 3:
         return "heterogeneity models Mh and Mth need at least 3 lists"
@@ -198,6 +229,27 @@ def _applicable(h: CaptureHistories, method: str) -> str | None:
         return (f"the stepwise log-linear search cannot finish on {h.k} lists ({2 ** h.k - 1:,} cells; limit "
                 f"{MAX_LISTS_LOGLINEAR}): merge or drop lists")
     return None
+
+
+def align_result(res: Any, row: Any) -> Any:
+    """A method's :class:`~darkfigure.results.Result` made to say what its row of the compare table says.
+
+    When the row's N̂ is not an estimate (``nhat`` empty, see :func:`_not_an_estimate`) the result's N̂ is NaN
+    too, its status and interval are the row's and the row's first warning leads its warnings; otherwise `res`
+    is returned as it is (tester 10, F1/F4: ``dfg.compare(...)["lcmcr"]`` gave the N̂ compare.csv refused).
+    """
+    import dataclasses
+
+    from .results import ConfidenceInterval
+
+    if np.isfinite(float(row.nhat)) or not np.isfinite(float(res.nhat)):
+        return res
+    why = str(row.warnings).split(" | ")[0]
+    ci = res.confidence_interval
+    return dataclasses.replace(
+        res, nhat=float("nan"), status=str(row.status),
+        confidence_interval=ConfidenceInterval(float(row.lower), float(row.upper), ci.method, ci.level),
+        warnings=tuple(dict.fromkeys((why, *res.warnings))) if why else res.warnings)
 
 
 def plan(h: CaptureHistories, methods: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
@@ -259,11 +311,13 @@ def compare(
     Returns
     -------
     DataFrame with columns ``method, nhat, lower, upper, interval, seconds, warnings, model, status``,
-        ``deviance, df, p_value, sparse`` (the deviance test of the model, where one is defined)
-        and, with `headline`, ``assumption, evidence, verdict``
-        (``status``: ``ok``; ``no MLE: boundary`` etc. for a heterogeneity fit whose MLE does
-        not exist, whose N̂ is shown but is not an estimate and is not drawn; ``not applicable``;
-        ``failed``):
+        ``nhat_not_identified``, ``deviance, df, p_value, sparse`` (the deviance test of the model, where one is
+        defined) and, with `headline`, ``assumption, evidence, verdict``
+        (``status``: ``ok``; ``not identified`` when the house rule says the data do not identify N
+        (:func:`darkfigure.pipeline.checks.unidentified_reason`, dga's and LCMCR's rules), as ``estimate``
+        does; ``no MLE: boundary`` etc. for a heterogeneity fit whose MLE does not exist; ``not applicable``;
+        ``failed``; the N̂ of a row that is not identified or has no MLE is never in ``nhat``: it is in
+        ``nhat_not_identified``, not an estimate, and is not drawn; such a row keeps its ``lower`` limit):
         ``interval`` is the kind (``profile``, ``parametric``, ``credible`` = equal-tailed
         posterior interval around the posterior median, ``bca`` = bootstrap BCa interval
         that repeats the model choice in every replicate, as MultipleSystemsEstimation:
@@ -331,6 +385,7 @@ def compare(
         r.update({k: gof.get(k) for k in ("deviance", "df", "p_value", "sparse")})
         if "checks" in extra and m == "loglinear-bic":
             checks[m] = extra["checks"]
+        _not_an_estimate(r, h)
         if np.isfinite(r["lower"]) and r["lower"] < h.n_observed:
             # N cannot be below the persons registered (see estimate.truncate_at_observed)
             r["warnings"] = " | ".join(w for w in (r["warnings"], (
@@ -402,7 +457,11 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
         # an N̂ where the MLE does not exist (e.g. a boundary fit's artefact) is not drawn as an estimate
         real &= ~table["status"].astype(str).str.startswith("no MLE").to_numpy()
     t = table[real].iloc[::-1]
-    skipped = [str(m) for m in table.loc[~real & np.isfinite(table["nhat"].to_numpy(dtype=float)), "method"]]
+    # an N̂ that is not an estimate (no MLE, not identified: _not_an_estimate keeps it in nhat_not_identified)
+    shown_nowhere = np.isfinite(table["nhat"].to_numpy(dtype=float))
+    if "nhat_not_identified" in table.columns:
+        shown_nowhere |= np.isfinite(pd.to_numeric(table["nhat_not_identified"], errors="coerce").to_numpy(dtype=float))
+    skipped = [str(m) for m in table.loc[~real & shown_nowhere, "method"]]
     fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(t), 3) + 1.2))
     y = np.arange(len(t))
     lo = t["lower"].to_numpy()
@@ -428,7 +487,7 @@ def forest_plot(table: pd.DataFrame, path: str | Path, *, title: str | None = No
     ax.set_yticks(y)
     ax.set_yticklabels(t["method"])
     ax.set_xlabel("estimated population size N̂ (95% interval)" + (
-        f"\nnot drawn (the MLE does not exist): {', '.join(skipped)}" if skipped else ""))
+        f"\nnot drawn (no MLE or not identified: not an estimate): {', '.join(skipped)}" if skipped else ""))
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)

@@ -331,6 +331,17 @@ class LCMCR(Estimator):
     Gamma(``a_alpha``, ``b_alpha``) prior of the stick-breaking concentration, ``burnin``,
     ``samples``, ``thinning``, ``chains`` and their ``seed``. N̂ is the posterior median,
     the interval the equal-tailed credible interval at ``level``. Covariates are summed over.
+
+    When the data do not identify N under the model (:mod:`darkfigure.lcmcr_rules`: a list that shares nobody with
+    any other list, or an upper credible limit above 50 times the persons observed, dga's rule), N̂ and the
+    interval are NaN, ``status`` is ``"not identified"`` and the first warning says why, as ``darkfigure compare``
+    reports it; ``raw`` keeps the posterior.
+
+    Raises
+    ------
+    ValueError
+        At ``fit``: fewer than 3 lists (a latent-class model is not identified from two lists), as ``DGA`` and
+        ``Heterogeneity("Mh-chao")`` refuse them.
     """
 
     method = "lcmcr"
@@ -345,11 +356,16 @@ class LCMCR(Estimator):
 
     def _fit(self, data: Any) -> Result:
         from .bayes.lcmcr import lcmcr
+        from .lcmcr_rules import histories_reason, mark_not_identified, require_lists
         from .results import from_lcmcr
 
         p = self.get_params()
         level, n_jobs = p.pop("level"), p.pop("n_jobs")
-        return from_lcmcr(lcmcr(_histories(data, self._read).collapse(), **p, level=level, n_jobs=n_jobs))
+        h = _histories(data, self._read).collapse()
+        require_lists(h.k, h.lists)  # before sampling: two lists never identify a latent-class model
+        r = from_lcmcr(lcmcr(h, **p, level=level, n_jobs=n_jobs))
+        why = histories_reason(h, r.confidence_interval.high)
+        return r if why is None else mark_not_identified(r, why)
 
 
 class DGA(Estimator):

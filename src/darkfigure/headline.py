@@ -274,8 +274,18 @@ def headline(
                "were registered.")
         return Headline(None, None, [why], ["none-kept"], [], {m: "not identified: a list registered everyone"
                                                                for m in rows}, False, ev)
+    def lower_only(r) -> bool:
+        """True for a row whose N̂ is not identified but whose interval has a lower limit and an upper one beyond
+        BARELY_IDENTIFIED x observed (or none): rule 2 judges it (its lower limit may still end the range), never
+        as an N̂ (comparison._not_an_estimate leaves its nhat empty; tester 10, F4)."""
+        up = r["upper"]
+        return (str(r.get("status", "ok")) == "not identified" and finite(r["lower"])
+                and isinstance(up, (int, float, np.floating)) and not np.isnan(up)
+                and (np.isinf(up) or up > BARELY_IDENTIFIED * max(n_obs, 1)))
+
     # 1. no estimate
-    none = [m for m, r in rows.items() if str(r.get("status", "ok")) != "ok" or not finite(r["nhat"])]
+    none = [m for m, r in rows.items()
+            if (str(r.get("status", "ok")) != "ok" or not finite(r["nhat"])) and not lower_only(r)]
     for m in none:
         dropped[m] = "no estimate (" + str(rows[m].get("status", "not identified")) + ")"
     if none:
@@ -482,6 +492,8 @@ def headline(
         if not np.isfinite(low):
             low = float(n_obs)
         high = None
+    # which interval's lower end the "at least" is: estimate's own may differ (another interval; tester 10, F4)
+    low_from = next((m for m in (*live, *opening) if finite(rows[m]["lower"]) and rows[m]["lower"] == low), None)
     if chao and "chao-vs-negative-dependence" in rules:
         low = min(low, chao["low"])
         high = None if high is None else max(high, chao["high"])
@@ -508,11 +520,20 @@ def headline(
             + f" the data set no upper limit to N ({lim}): "
             + (f"the narrower intervals of {_names(live)} hold only under their own assumptions, which the data do "
                f"not favour over {'that one' if len(opening) == 1 else 'those'}, so " if live else "")
-            + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support. Publish at "
-            "most a lower limit."
+            + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support"
+            + (f" ({_fmt(low)} is the lower end of {low_from}'s {_interval_words(rows[low_from].get('interval'))}; "
+               "darkfigure estimate may quote another interval's)"
+               if low_from is not None and rows[low_from]["lower"] == low else "")
+            + ". Publish at most a lower limit."
             + (" With 2 lists no check of the identifying assumption is possible, and this lower limit rests on it "
                "alone." if h.k == 2 and "two-lists" not in rules else ""))
     return Headline(low, high, reasons, rules, live, dropped, can_choose, ev, upper_open=bool(opening))
+
+
+def _interval_words(kind) -> str:
+    """A compare row's interval kind (``profile``, ``parametric``, ``bca``, ``credible``) in words."""
+    return {"profile": "profile-likelihood interval", "parametric": "parametric-bootstrap interval",
+            "bca": "bootstrap (BCa) interval", "credible": "credible interval"}.get(str(kind), "interval")
 
 
 def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
@@ -548,7 +569,8 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
             parts.append("extended MLE (some cells fitted as 0; N̂ still identified)")
         if np.isfinite(r["lower"]) and np.isfinite(r["upper"]) and r["lower"] > 0:
             parts.append(f"interval: upper limit {r['upper'] / r['lower']:.2f} times the lower")
-        elif np.isfinite(r["nhat"]) and not np.isnan(r["upper"]) and not np.isfinite(r["upper"]):
+        elif (np.isfinite(r["nhat"]) or np.isfinite(r["lower"])) and not np.isnan(r["upper"]) \
+                and not np.isfinite(r["upper"]):
             parts.append("no finite upper limit")
         elif np.isfinite(r["nhat"]) and str(r.get("status", "ok")) == "ok":
             parts.append("no interval (an N̂ alone)")

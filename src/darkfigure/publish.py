@@ -23,6 +23,11 @@ __all__ = ["dga_statement", "publish_statement"]
 
 from .publish_dga import dga_statement  # noqa: E402 - light module (the dga lean path imports it without SciPy)
 
+#: an Estimate's ``ci_method`` in words, to name the interval whose lower end a statement quotes
+_CI_WORDS = {"averaged": "model-averaged parametric-bootstrap interval", "parametric": "parametric-bootstrap interval",
+             "nonparametric": "nonparametric-bootstrap interval",
+             "nonparametric-conditional": "nonparametric-bootstrap interval", "profile": "profile-likelihood interval"}
+
 
 def publish_statement(est) -> dict:
     """What to publish from one :class:`~darkfigure.estimation.Estimate`: the headline rules on it and its checks.
@@ -113,10 +118,13 @@ def publish_statement(est) -> dict:
     why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
     if why is not None:
         floor = lo if np.isfinite(lo) and lo >= n_obs else float(n_obs)
+        # say which interval's lower end it is: compare's headline may quote another one (tester 10, F4)
+        whose = (f"the lower end of this run's {_CI_WORDS.get(str(getattr(est, 'ci_method', '')), 'interval')}"
+                 if floor == lo else "the persons registered")
         return out(floor, None, ["not-identified"], False,
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
-                   f"limit, at least {_fmt(floor)} persons (run darkfigure compare for methods that may bound N).",
-                   cav=False)
+                   f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
+                   "bound N).", cav=False)
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
         return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
                    f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
@@ -205,7 +213,7 @@ def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
     `checks`: the run's :class:`~darkfigure.diagnostics.Check` list; the power and the N̂ error are the check's
     ``power_hard_to_reach`` and ``nhat_error_hard_to_reach`` (:func:`darkfigure.diagnostics.heterogeneity_check`).
     """
-    from .diagnostics_heterogeneity import HARD_SHARE
+    from .diagnostics_heterogeneity import HARD_FACTOR, HARD_SHARE
 
     for c in checks:
         details = getattr(c, "details", None) or {}
@@ -215,9 +223,12 @@ def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
         if not np.isfinite(power) or power >= LOW_POWER:
             return None
         bias = float(details.get("nhat_error_hard_to_reach", np.nan))
-        moved = (f", who would make N̂ about {abs(bias):.0%} {'too low' if bias < 0 else 'too high'}"
+        # the error under the one alternative the power is stated for, not a bound on the bias (tester 10, F16)
+        moved = (f"; that one alternative would make N̂ about {abs(bias):.0%} {'too low' if bias < 0 else 'too high'}, "
+                 "and stronger or other heterogeneity more (the figure is an example, not a bound)"
                  if np.isfinite(bias) else "")
         what = "the interval does not cover" if has_ci else "N̂ does not allow for"
         return (f"the heterogeneity check finds none, but it has only {power:.0%} power against {HARD_SHARE:.0%} of "
-                f"persons hard to reach{moved}, so {what} heterogeneity the check cannot detect")
+                f"persons hard to reach (registered by every list with 1/{HARD_FACTOR:g} of the others' probability)"
+                f"{moved}, so {what} heterogeneity the check cannot detect")
     return None

@@ -386,7 +386,7 @@ def dga(
         raise ValueError(
             f"dga averages over decomposable graphs of 3 to 5 lists; these data have {k} lists "
             f"({', '.join(histories.lists)}). For {'more' if k > 5 else 'fewer'} lists use the log-linear "
-            "search (darkfigure.loglinear), LCMCR, or "
+            f"search (darkfigure.loglinear), {'LCMCR, ' if k > 5 else ''}or "
             + ("merge or drop lists (CaptureHistories.drop_lists) to reach 5." if k > 5 else "Mt/M0.")
         )
     warns: list[str] = []

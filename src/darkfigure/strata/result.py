@@ -51,6 +51,11 @@ class StrataResult:
         ``nhat_bounded``, ``lower_bounded``, ``upper_bounded`` give the total over the strata with
         bounded intervals, and ``strata_unbounded``, ``observed_unbounded`` count the estimated
         strata left out of it and their persons (0 and empty when ``upper`` is finite).
+        ``covers`` says what a row's N̂ counts: ``all strata``, or ``estimated strata only`` when strata
+        that could not be estimated were left out (their persons are in ``observed_left_out``, not in N̂);
+        ``lower_all_strata`` is then the lower limit of N over all strata of the row, ``lower`` plus
+        ``observed_left_out`` (those persons were registered, so N cannot be below it; equal to ``lower``
+        when nothing was left out). Added by :meth:`__post_init__` (tester 10, F15).
     unbounded_totals : list of dict
         One per total with an infinite upper end: ``group``, ``level``, ``nhat``, ``lower``, ``strata``,
         the bounded total (``nhat_bounded``, ...) and ``left_out`` (the strata left out of it, with
@@ -71,6 +76,38 @@ class StrataResult:
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
     unbounded_totals: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Say what each total covers and bound N over all strata (``covers``, ``lower_all_strata``; tester 10, F15).
+
+        A total adds the estimated strata only; named ``total`` with the persons of the strata left out in a
+        column apart, it read as the population. Each row now says whether it covers every stratum, and its
+        lower end over all strata adds the left-out persons; the run's warnings say it for the overall total.
+        """
+        t = self.totals
+        if not len(t) or "observed_left_out" not in t.columns or "covers" in t.columns:
+            return
+        left = pd.to_numeric(t["observed_left_out"], errors="coerce").fillna(0.0)
+        n_left = pd.to_numeric(t["strata_left_out"], errors="coerce").fillna(0).astype(int)
+        some = (left > 0) | (n_left > 0)
+        t["covers"] = np.where(some, "estimated strata only", "all strata")
+        lower = pd.to_numeric(t["lower"], errors="coerce")
+        # no estimated stratum: the persons registered are still a lower limit of N
+        t["lower_all_strata"] = lower.fillna(0.0).where(pd.to_numeric(t["strata"], errors="coerce") > 0, 0.0) + left
+        t.loc[~some & lower.isna(), "lower_all_strata"] = np.nan
+        r = t.iloc[0]
+        if bool(some.iloc[0]) and int(r["strata"]) > 0 and np.isfinite(float(r["nhat"])):
+            k, k_left = int(r["strata"]), int(r["strata_left_out"])
+            covered = "estimated stratum" if k == 1 else f"{k:,} estimated strata"
+            gone = "stratum" if k_left == 1 else f"{k_left:,} strata"
+            self.warnings.append(
+                f"the total N̂ {float(r['nhat']):,.0f} ({float(r['lower']):,.0f} – "
+                + (f"{float(r['upper']):,.0f}" if np.isfinite(float(r["upper"])) else "no finite upper limit")
+                + ") covers the "
+                f"{covered} only, not the population: the {float(r['observed_left_out']):,.0f} persons observed in the "
+                f"{gone} left out are not in it. Over all strata, N is at least {float(r['lower_all_strata']):,.0f} (the "
+                "total's lower limit plus those persons; totals.csv: covers, lower_all_strata); with no estimate for "
+                "the strata left out, that lower limit is all that can be said of the whole")
 
     def as_result(self):
         """The total over the estimated strata as a :class:`~darkfigure.results.Result` (NaN when none is).
@@ -150,6 +187,10 @@ class StrataResult:
             "settings": self.settings,
             "interval_note": self.settings.get("interval_note"),
             "estimability_rule": RULE_TEXT.format(**self.settings),
+            # what the total's N̂ counts and the lower limit of N over all strata (tester 10, F15)
+            "total_covers": None if not len(self.totals) else str(self.totals.iloc[0].get("covers", "all strata")),
+            "lower_all_strata": None if not len(self.totals) else _jsonable(
+                float(self.totals.iloc[0].get("lower_all_strata", np.nan))),
             "counts": self.counts,
             "warnings": self.warnings,
             "not_estimable": [
@@ -215,8 +256,12 @@ class StrataResult:
                 ci += (f"; over the strata with bounded intervals N̂ = {t['nhat_bounded']:,.0f}, "
                        f"{t['lower_bounded']:,.0f} – {t['upper_bounded']:,.0f}, {t['strata_unbounded']:,} "
                        f"{'stratum' if t['strata_unbounded'] == 1 else 'strata'} left out")
+        over_all = ""
+        if t.get("covers", "all strata") != "all strata" and np.isfinite(float(t.get("lower_all_strata", np.nan))):
+            over_all = (f"; over all strata (with the {float(t['observed_left_out']):,.0f} persons of the strata not "
+                        f"estimated) at least {float(t['lower_all_strata']):,.0f}")
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
-                f"estimated N̂ = {t['nhat']:,.0f} ({ci}); {c['computed']:,} unit(s) computed, "
+                f"estimated strata{' only' if over_all else ''} N̂ = {t['nhat']:,.0f} ({ci}){over_all}; {c['computed']:,} unit(s) computed, "
                 f"{c['from_cache']:,} from the cache"
                 + self._model_line() + "".join(f"\n  warning: {w}" for w in self.warnings))
 

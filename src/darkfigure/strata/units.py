@@ -263,13 +263,25 @@ def run_unit(u: Unit) -> dict:
             K = s.get("K")
             if K is None:  # as verdata: at most 2^J - 1 classes, and 15
                 K = min(2 ** len(used) - 1, 15)
+            from ..lcmcr_rules import unidentified_reason
+
             pc, pf = _lcmcr_patterns(sub[keep], counts[keep])
+            why = unidentified_reason(pc, pf, used, None)  # structural: no sampler run needed
+            if why is not None:
+                out["reason"] = f"not identified: {why}"
+                out["seconds"] = time.perf_counter() - t0
+                return out
             r = lcmcr_patterns(pc, pf, tuple(used), K=int(K), a_alpha=float(s.get("a_alpha", 0.25)),
                                b_alpha=float(s.get("b_alpha", 0.25)), burnin=int(s.get("burnin", 10000)),
                                samples=int(s.get("samples", 1000)), thinning=int(s.get("thinning", 100)),
                                chains=int(s.get("chains", 2)), seed=u.seed, level=level, n_jobs=1)
             if any("diverged" in w for w in r.warnings):
                 out["reason"] = "the LCMCR chains diverged (N ran away): the data do not bound N in this stratum"
+                out["seconds"] = time.perf_counter() - t0
+                return out
+            why = unidentified_reason(pc, pf, used, r.ci_high)  # dga's rule, as dfg.LCMCR and compare
+            if why is not None:
+                out["reason"] = f"not identified: {why}"
                 out["seconds"] = time.perf_counter() - t0
                 return out
             point = float(r.median)
