@@ -10,9 +10,11 @@ extended MLE and the parameters along d go to -inf.
 We find them by linear programming (scipy's HiGHS, through :func:`._lp.solve_lp`): maximise sum(-d_i) over the
 zero cells subject to X_pos b = 0 and -1 <= X_zero b <= 0, repeated until no new
 cell is found. The equality constraints are removed by writing b = N z with N a
-basis of the null space of X_pos, which leaves a small LP in z. The population size is still identified when every hidden cell's
-row x0 lies in the row space of X restricted to the facial set: then the diverging
-parameters do not touch the hidden cells. This is how SparseMSE treats lists that
+basis of the null space of X_pos, which leaves a small LP in z (should HiGHS fail on it, the
+directions with X b = 0, which a rank-deficient X adds to that basis, are dropped and the LP
+solved again). The population size is still identified when every hidden cell's row x0
+lies in the row space of X restricted to the facial set: then the diverging parameters do
+not touch the hidden cells. This is how SparseMSE treats lists that
 do not overlap (Chan, Silverman & Vincent 2021, JASA 116:1297-1306): an empty
 overlap A∩B fitted with an A:B term only removes the cells where A = B = 1.
 """
@@ -222,7 +224,7 @@ def check_existence(
         target = zero[~outside[zero]]
         if target.size == 0 or nb.shape[1] == 0 or a_ub is None:
             break
-        res = _solve_recession(xs, target, nb, a_ub, b_ub)
+        res = _solve_recession(xs, target, nb, a_ub, b_ub, bounded=reduced)
         if res.status != 0 and not reduced:
             # A rank-deficient design (the bootstrap's refits keep the model's dependent columns) leaves
             # directions with X b = 0 in the basis: free in the LP, so the rounding dust of c along them made
