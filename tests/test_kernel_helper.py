@@ -75,3 +75,37 @@ def test_without_a_helper_the_search_fits_in_its_own_process():
 
     assert not _kernel_server.running()  # imported, never started: a library user's process is not forked
     assert _kernel_server.call((), {}) is None and _kernel_server.compiled_status() is None
+
+
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has ended (absent, or a zombie waiting for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_helper_ends_with_the_command_while_compiling(tmp_path):
+    """A command that ends while the helper compiles the kernel on a cold numba cache (a refused option) takes the
+    helper with it (tester report 10, F8: it ran on for ~2 minutes, re-parented to init)."""
+    import time
+
+    code = ("import os, sys, time; sys.argv = ['darkfigure', 'estimate', 'x.csv', '--search', 'exhaustive']\n"
+            "import darkfigure.cli.lean\nfrom darkfigure.loglinear import _kernel_server\n"
+            "s = _kernel_server._SERVER; s.read_status(); print(s.pid, s.status[1], flush=True)\n"
+            "time.sleep(0.5); os._exit(2)")  # the helper is compiling now; os._exit: no atexit, as kill -9
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), DARKFIGURE_KERNEL_HELPER="1",
+               NUMBA_CACHE_DIR=str(tmp_path))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 2, p.stderr[-2000:]
+    pid, compiled = p.stdout.split()
+    assert compiled == "False"  # the cache was cold: the helper was compiling when the command ended
+    for _ in range(100):  # the signal is immediate; allow a loaded machine to schedule the kill
+        if _gone(int(pid)):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(int(pid), 9)
+        pytest.fail("the kernel helper outlived its command")

@@ -371,8 +371,9 @@ class CaptureHistories:
         for c in covariates:
             lv = _sorted_levels(frame[c])
             if len(lv) < 2:
+                first = lv[0].item() if hasattr(lv[0], "item") else lv[0]  # 2021, not np.int64(2021)
                 raise DataError(
-                    f"covariate {c!r} has a single level ({lv[0]!r}) among observed persons; "
+                    f"covariate {c!r} has a single level ({first!r}) among observed persons; "
                     "it cannot stratify anything. Leave it out."
                 )
             levels[c] = lv

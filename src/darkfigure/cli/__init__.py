@@ -99,12 +99,27 @@ def _exit(code) -> None:
     os._exit(code or 0)
 
 
+def _say_interrupted() -> None:
+    """One line on stderr after Ctrl-C: what the command had written (tester report 10, F12)."""
+    from .common import interrupt_message
+
+    err.print(f"[yellow]{escape(interrupt_message())}[/yellow]")
+
+
 def _main() -> None:
     """The command, with a clear line for the user on interrupts, memory and bugs."""
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: one line on what was written, exit as a shell does on SIGINT
+        _say_interrupted()
         sys.exit(130)
+    except SystemExit as e:
+        # typer turns Ctrl-C into exit 130 (`raise Exit(130) from` the KeyboardInterrupt) without a word; a command
+        # with its own message (strata) raises Exit(130) from None
+        cause = getattr(e.__context__, "__cause__", None)
+        if e.code == 130 and isinstance(cause, KeyboardInterrupt):
+            _say_interrupted()
+        raise
     except MemoryError:
         err.print("[bold red]error:[/] ran out of memory: use a smaller problem (fewer lists, --reps, --jobs 1)")
         sys.exit(1)

@@ -178,6 +178,34 @@ def _note_outputs(msg: str) -> None:
     err.print(f"[yellow]note:[/] {escape(msg)}")
 
 
+#: what this command has written, for the line printed on Ctrl-C (:func:`interrupt_message`): the files written,
+#: and the destination of a write in progress (None when none is)
+WRITES: dict = {"done": [], "current": None}
+
+
+def _tracked(dest, write):
+    """``write()`` (a call of :func:`darkfigure.outputs.write_folder` or ``write_file`` to `dest`), noted in
+    :data:`WRITES`; `dest` stays noted as in progress when it is interrupted. Returns what ``write()`` returned."""
+    WRITES["current"] = str(dest)
+    out = write()
+    WRITES["current"] = None
+    files = out[0] if isinstance(out, tuple) else [dest]
+    WRITES["done"].extend(str(f) for f in files)
+    return out
+
+
+def interrupt_message() -> str:
+    """The line said when the user interrupts a command (Ctrl-C): what was written (tester report 10, F12)."""
+    if WRITES["current"] is not None:
+        return (f"interrupted while writing to {WRITES['current']}: some of its files may be missing or from an "
+                "earlier run; run the command again")
+    done = WRITES["done"]
+    if not done:
+        return "interrupted: nothing written"
+    names = ", ".join(done[:6]) + (f" and {len(done) - 6} more" if len(done) > 6 else "")
+    return f"interrupted: {names} had been written; nothing after that"
+
+
 def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what: str, keep=()):
     """Every folder a command writes goes through here (:func:`darkfigure.outputs.write_folder`).
 
@@ -187,8 +215,8 @@ def _write_out(out: Path, writer, *, overwrite: bool, inputs, command: str, what
     from ..outputs import write_folder
 
     try:
-        return write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command, keep=keep,
-                            notify=_note_outputs)
+        return _tracked(out, lambda: write_folder(out, writer, overwrite=overwrite, inputs=inputs, command=command,
+                                                  keep=keep, notify=_note_outputs))
     except DataError as e:
         _fail(str(e))
     except OSError as e:

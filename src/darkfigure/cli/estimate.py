@@ -204,7 +204,8 @@ def _print_result(res) -> None:
         head.add_row("structural zeros", escape("; ".join(f"{a} cannot register {c} = {lv}" for a, c, lv in sz)))
     head.add_row("model", escape(f.model.label()))
     head.add_row(
-        "fit", f"deviance {f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
+        # a saturated fit's deviance is 0 up to rounding, which printed as "-0.0"
+        "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
     )
     if f.identified:
         if res.ci_method == "none" or math.isnan(res.lower):
@@ -235,12 +236,13 @@ def _print_result(res) -> None:
             head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
             visited = 0 if res.search is None else len({f.model.label() for f in res.search.fits})
+            shown = why is None and res.ci_method != "none" and not math.isnan(res.lower)  # an interval is shown
             head.add_row("averaged", (
-                "one model only (no search)" if visited == 0 else "one model only (the search visited one model)"
+                "one model only (no search)" if visited == 0 else "one model only (the search kept one model)"
                 if visited == 1 else f"one model only: the search visited {visited} models, but all the weight "
                 f"fell on the chosen one (the others' {res.averaged.criterion.upper()} weights are below 0.1%, or "
                 "their N̂ is not identified)")
-                + ": the interval is that model's parametric bootstrap")
+                + (": the interval is that model's parametric bootstrap" if shown else ""))
         elif getattr(res, "averaged", None) is not None:
             a = res.averaged
             head.add_row(

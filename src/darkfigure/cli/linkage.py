@@ -19,6 +19,7 @@ from .common import (
     _fmt,
     _preflight,
     _split,
+    _tracked,
     _write_out,
     console,
     err,
@@ -56,10 +57,10 @@ def pseudonymise(
 
     try:
         key = load_key(key_file)
-        df = write_file(
+        df = _tracked(out, lambda: write_file(
             out, lambda p: pseudonymise_file(registrations, p, key, encode_all=encode_all), overwrite=overwrite,
             inputs=_data_inputs(registrations, key_file), command="pseudonymise",
-        )
+        ))
     except (DataError, ValueError) as e:
         _fail(str(e))
     except OSError as e:

@@ -12,6 +12,7 @@ from ..errors import DataError
 from .common import (
     _fail,
     _note_outputs,
+    _tracked,
     console,
     err,
 )
@@ -104,10 +105,10 @@ def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: 
     reads = [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix not in (".html", ".pdf")
              and p.name != MANIFEST] + ([labels] if labels is not None else [])
     try:
-        return write_file(
+        return _tracked(target, lambda: write_file(
             target, lambda p: build_public_report(run_dir, p, lang=lang, labels=user), overwrite=overwrite,
             inputs=reads, command="report", notify=_note_outputs, option="--out file" if out is not None else "run folder",
-        )
+        ))
     except DataError as e:
         _fail(str(e))
     except OSError as e:
@@ -121,8 +122,9 @@ def _write_pdf(html: Path, *, overwrite: bool) -> None:
     from ..report.pdf import ChromiumMissing, print_pdf
 
     try:
-        pdf = write_file(html.with_suffix(".pdf"), lambda p: print_pdf(html, p), overwrite=overwrite,
-                         inputs=[html], command="report", option="--out file")
+        pdf = _tracked(html.with_suffix(".pdf"), lambda: write_file(
+            html.with_suffix(".pdf"), lambda p: print_pdf(html, p), overwrite=overwrite, inputs=[html],
+            command="report", option="--out file"))
     except ChromiumMissing as e:
         err.print(f"[yellow]warning:[/] PDF skipped: {escape(str(e))}")
         return
@@ -153,10 +155,10 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
     if Path(run_dir).is_dir():
         reads += [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix != ".html" and p.name != MANIFEST]
     try:
-        return write_file(
+        return _tracked(target, lambda: write_file(
             target, lambda p: build_report(run_dir, p), overwrite=overwrite, inputs=reads, command="report", notify=_note_outputs,
             option="--out file" if out is not None else "run folder",
-        )
+        ))
     except DataError as e:
         _fail(str(e))
     except OSError as e:

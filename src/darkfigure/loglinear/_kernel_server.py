@@ -14,7 +14,8 @@ forks, the batches copied through pipes), which a CPU quota of one core would ma
 Anything unusual — no ``os.fork`` (Windows), a helper that died or failed, a call from a thread or
 from a process forked later (bootstrap workers) — makes :func:`call` return None, and the caller fits
 in its own process as before. The helper closes its standard streams (the caller's pipes are not held
-open), ignores Ctrl-C, and ends when the command closes the pipe at exit (or when it dies).
+open), ignores Ctrl-C, and ends when the command closes the pipe at exit, or at once when the command's process
+ends (a parent-death signal: also while numba compiles the kernel on a cold cache).
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def start() -> bool:
     # objects alive now are never collected (modules); frozen, the collector does not write to their pages,
     # which after the fork each process would copy (copy-on-write)
     gc.freeze()
+    owner = os.getpid()
     forked = _fork_with_pipes()
     if forked is None:
         return False
@@ -117,6 +119,7 @@ def start() -> bool:
         try:
             os.close(req_w)
             os.close(res_r)
+            _tie_to_parent(owner)
             _serve(req_r, res_w)
         except BaseException:  # noqa: BLE001 - the helper must never return into the command
             code = 1
@@ -186,6 +189,17 @@ def call(args: tuple, kwargs: dict) -> tuple | None:
     return out
 
 
+def _tie_to_parent(owner: int) -> None:
+    """In a helper: end it when its parent (pid `owner`) ends, even in the middle of compiling the kernel.
+
+    It otherwise ends only when it reads the end of its pipe, which it does not while numba compiles the kernel
+    on a cold cache (~2 minutes): a command refused at once left it running, re-parented to init (tester report
+    10, F8). The parent-death signal of :func:`darkfigure._pool.worker_pool`'s workers, and its watchdog."""
+    from .._pool import _die_with_parent
+
+    _die_with_parent(owner)
+
+
 def _serve(req_fd: int, res_fd: int) -> None:
     """The helper: say whether the kernel is cached, load it, then fit each batch it is sent until end of file."""
     import signal
@@ -243,6 +257,7 @@ def _fork_with_pipes() -> tuple[int, int, int, int, int] | None:
 def _fork_sub(fit, close: tuple[int, ...]):
     """Fork the second helper: ``(request file, result file)`` of its pipes, or None when it cannot run. It fits
     the batches it is sent with `fit` until end of file; `close`: the first helper's pipe ends to the command."""
+    owner = os.getpid()
     forked = _fork_with_pipes()
     if forked is None:
         return None
@@ -250,6 +265,7 @@ def _fork_sub(fit, close: tuple[int, ...]):
     if pid == 0:
         code = 0
         try:
+            _tie_to_parent(owner)
             for fd in (*close, req_w, res_r):  # the command sees the end of its pipe only when the first helper ends
                 os.close(fd)
             rd, wr = os.fdopen(req_r, "rb"), os.fdopen(res_w, "wb")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._blas import single_threaded
-from .existence import ExistenceCheck, check_existence, interior_certificate
+from .existence import ExistenceCheck, ExistenceLPError, check_existence, interior_certificate
 from .fit import (
     GramProducts,
     LogLinearFit,
@@ -100,7 +100,10 @@ class _FixedModelRefit:
         # Screen: one more Newton step proves an interior MLE (interior_certificate) in most
         # replicates; otherwise the LP decides (cached per zero pattern)
         if zero.any() and not (conv and interior_certificate(self.x_obs[:, self.used], y, mu)):
-            ex, refit = self.existence(y, mu)
+            try:
+                ex, refit = self.existence(y, mu)
+            except ExistenceLPError:  # counted in the bootstrap's statuses, N̂* = ∞ as unbounded ones; not a crash
+                return nan, "existence check failed" + flags
             if not ex.identified:
                 return nan, "not identified" + flags
             if not ex.mle_exists:

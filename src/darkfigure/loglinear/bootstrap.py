@@ -260,6 +260,11 @@ class BootstrapResult:
                 "the top of the interval, whose upper end is therefore infinite when they are more than "
                 f"{(1 - self.level) / 2:.1%} of the replicates"
             )
+        if c.get("existence check failed"):
+            parts.append(
+                f"{c['existence check failed']} of {b} replicates could not be classified (the linear program of the "
+                "existence check failed): they count as N̂* = ∞, as unbounded ones"
+            )
         if self.jackknife_failures:
             n_j = 0 if self.jackknife is None else len(self.jackknife)
             parts.append(

@@ -181,10 +181,16 @@ def require_year(h: CaptureHistories, year: str | None) -> None:
     Raises
     ------
     DataError
-        Naming the year column and the covariates there are.
+        Naming the year column and the columns there are (a list named as the year is said to be one).
     """
-    if year is not None and year not in h.covariates:
-        raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
+    if year is None or year in h.covariates:
+        return
+    if year in h.lists:
+        raise DataError(f"year column {year!r} was read as a list (a 0/1 column of registrations), not a covariate: "
+                        "give the column that holds the year, or name the lists (--lists, lists=[...])")
+    cols = ", ".join([*h.lists, *h.covariates])
+    raise DataError(f"no column {year!r} in the data (columns: {cols}, and the count): --year (year=...) names "
+                    "the column that holds the year")
 
 
 def with_year(covariates: list[str] | None, year: str | None) -> list[str] | None:
