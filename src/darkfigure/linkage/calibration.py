@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ._dob_evidence import level_log_bf
+from .dob_levels import DOB_LEVELS as _DOB_LEVELS
+from .dob_levels import dob_levels
 
 #: Platt-type correction of the plaintext match probabilities: logit p is shifted by these amounts for pairs
 #: where both registrations have a date of birth, and for the others. Fitted by logistic regression of the true
@@ -113,20 +115,50 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
     log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob)
     if DATED_SELF_CALIBRATION:
-        q = apply_dated_calibration(probability, both, q, log_bf, order, fitted)
+        eligible = None
+        if records is not None and not name_frequencies:
+            eligible = _uncut_namesakes(left[both], right[both], records)
+        q = apply_dated_calibration(probability, both, q, log_bf, order, fitted, eligible)
     return apply_masked_calibration(probability, both, q, log_bf, z, order)
 
 
-#: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift.
-#: Off: it calibrates them at 20,000-100,000 registrations with recurring names (the shift fitted on the date levels
-#: 0.71 and 0.87 against 0.83 and 0.95 fitted on the truth) and raises precision there and at 5,000 persons, but
-#: costs recall 0.001 held out at 5,000 persons and 0.016 at 1M, where it fits +1.27 against the +2.31 the truth
-#: asks (the fixed +1.95 is closer there): benchmarks/link_scale_diagnosis.py.
-DATED_SELF_CALIBRATION = False
+#: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift. On
+#: since the m of the date levels come from namesake pairs (dob_levels.dob_level_m; EM's fell 2-7 fold at 1M, so the
+#: date levels misled the fit): the dated pairs then need +1.1 to +2.5 at 5,000 persons and about 0 at 200,000 and 1M
+#: registrations with recurring names (fitted on the truth), which no fixed shift gives; the fit, on the pairs whose
+#: dates blocking did not select (_uncut_namesakes), gives +0.37 at 200k: benchmarks/link_scale_diagnosis.py.
+DATED_SELF_CALIBRATION = True
+
+
+#: most registrations with one exact first name and surname whose dated pairs teach the dated calibration when the
+#: coarse name rules are left out (:func:`_uncut_namesakes`): below the blocks engines.cap_blocks keeps (MAX_BLOCK 60)
+UNCUT_NAME_GROUP = 40
+
+
+def _uncut_namesakes(left: np.ndarray, right: np.ndarray, records: pd.DataFrame) -> np.ndarray:
+    """Pairs (left, right) with one exact first name and surname carried by at most UNCUT_NAME_GROUP registrations.
+
+    Every such pair is compared by the rule on the pair of names whatever its dates say
+    (its blocks are small enough to be kept whole), so the dates of these pairs are not
+    selected by the blocking. Where the rules on two letters of both names are left out
+    (large registers) the other pairs with strong name evidence are compared only when
+    their dates partly agree (a name with the day and month or the year of birth), which
+    makes agreeing dates look commoner among them than among the pairs' matches and
+    non-matches alike and biased :func:`dated_date_calibration` up by 1.0-1.3 logits at
+    200,000 and 1M registrations (``benchmarks/link_scale_diagnosis.py``).
+    """
+    fn, sn = records["fn"].to_numpy(dtype=object), records["sn"].to_numpy(dtype=object)
+    code = pd.MultiIndex.from_arrays([fn, sn]).factorize()[0] if fn.size else np.zeros(0, np.int64)
+    code = np.where(pd.isna(fn) | pd.isna(sn), -1, code)
+    count = np.bincount(code[code >= 0], minlength=int(code.max(initial=-1)) + 1) if code.size else np.zeros(0)
+    a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    same = (code[a] >= 0) & (code[a] == code[b])
+    return same & (count[np.maximum(code[a], 0)] <= UNCUT_NAME_GROUP) if count.size else same
 
 
 def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.ndarray, log_bf_dob: np.ndarray,
-                            order: np.ndarray | None = None, fitted: dict | None = None) -> np.ndarray:
+                            order: np.ndarray | None = None, fitted: dict | None = None,
+                            eligible: np.ndarray | None = None) -> np.ndarray:
     """Dated pairs' probabilities from :func:`dated_date_calibration` fitted on this register's dated pairs.
 
     Parameters
@@ -139,6 +171,8 @@ def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.nda
     order : int array, shape (m,), optional: as in :func:`apply_masked_calibration` (thinning to
         :data:`MASKED_FIT_MAX` pairs, reproducible whatever order the pairs came in).
     fitted : dict, optional: filled with ``"dated": (a, b)``.
+    eligible : bool array, shape (both.sum(),), optional: the dated pairs that may teach the curve (default all;
+        :func:`_uncut_namesakes`).
 
     Returns
     -------
@@ -150,7 +184,8 @@ def apply_dated_calibration(probability: np.ndarray, both: np.ndarray, q: np.nda
     dated = np.flatnonzero(both)
     bf = np.asarray(log_bf_dob, float)
     x = lp[dated] - bf
-    fit = np.flatnonzero(np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY)))
+    fit = np.isfinite(x) & (x >= logit(MASKED_MIN_PROBABILITY))
+    fit = np.flatnonzero(fit if eligible is None else fit & np.asarray(eligible, bool))
     if order is not None and fit.size > MASKED_FIT_MAX:
         fit = fit[np.argsort(np.asarray(order)[dated[fit]], kind="stable")][::-(-fit.size // MASKED_FIT_MAX)]
     a, b = dated_date_calibration(x[fit], bf[fit])
@@ -279,12 +314,6 @@ def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.nd
     return q, (a, b)
 
 
-#: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
-_DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
-               "day off by 1-2", "month off by 1", "two parts off a little", "same year, one is 1 January",
-               "same year")
-
-
 _BF_CHUNK = 2_000_000
 
 
@@ -318,37 +347,9 @@ def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, m
     if comp is None:
         return out
     lev = {c.get("label_for_charts"): c for c in comp["comparison_levels"]}
-    d = pd.Series(dob, dtype=object)
-    have = d.notna().to_numpy()
-    # the dates as a (n, 10) byte matrix: parts and character differences without a Python loop over pairs
-    raw = np.frombuffer(d.fillna("0000-00-00").astype(str).to_numpy().astype("S10").tobytes(), dtype=np.uint8)
-    chars = raw.reshape(-1, 10) if raw.size else np.zeros((0, 10), np.uint8)
-    dig = chars.astype(np.int64) - 48
-    y = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
-    mo = dig[:, 5] * 10 + dig[:, 6]
-    dd = dig[:, 8] * 10 + dig[:, 9]
-    jan1 = (mo == 1) & (dd == 1)
     a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
-    both = have[a] & have[b]
-    exact = both & (chars[a] == chars[b]).all(axis=1)
-    # Levenshtein <= 1 between two 10-character dates is one substituted character
-    hamming1 = (chars[a] != chars[b]).sum(axis=1) == 1
-    ya, yb, ma, mb, da, db = y[a], y[b], mo[a], mo[b], dd[a], dd[b]
-    conds = [
-        exact & jan1[a],
-        exact,
-        hamming1 & ~jan1[a] & ~jan1[b],
-        (ya == yb) & (ma == db) & (da == mb),
-        (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
-        (ya == yb) & (ma == mb) & (np.abs(da - db) <= 2),
-        (ya == yb) & (da == db) & (np.abs(ma - mb) == 1),
-        (np.abs(ya - yb) <= 2) & (((np.abs(ma - mb) <= 1) & (np.abs(da - db) <= 2)) | ((ma == db) & (da == mb))),
-        (ya == yb) & (jan1[a] | jan1[b]),
-        ya == yb,
-    ]
-    level = np.full(a.size, len(conds), dtype=np.int64)  # the else level
-    for k in range(len(conds) - 1, -1, -1):
-        level[conds[k] & both] = k
+    level = dob_levels(a, b, dob)
+    both = level >= 0
     return level_log_bf(comp, lev, [*_DOB_LEVELS, None], level, both, a, b, tf_dob, out)
 
 

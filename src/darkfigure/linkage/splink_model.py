@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..histories import DataError
 from .bloom_sql import dice_sql
+from .dob_levels import dob_level_m
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 from .registrations import DOB_PART_COLUMNS
 
@@ -52,6 +53,8 @@ DOB_GROSS_ERROR = 0.003
 #: m of "both names wholly different" among true matches (plaintext), fixed rather than trained: EM gave it 0.9 %
 #: from pairs of different persons born on one day, which made every such pair a 0.1 match
 NAME_GROSS_ERROR = 0.001
+#: estimate the m of the plaintext date levels from namesake pairs (dob_levels.dob_level_m) instead of by EM
+DOB_M_FROM_NAMESAKES = True
 
 
 def _dob_else():
@@ -290,6 +293,14 @@ def _plain_settings(p: pd.DataFrame):
             cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True),
         ],
     )
+    # m of the date levels from the namesake pairs' mixture (dob_levels.dob_level_m), not EM: at 1M registrations
+    # the name-blocked EM session is mostly namesakes and gave "exact" m 0.02 (0.85 true). Empty: EM trains them
+    dob_m = dob_level_m(p, DOB_GROSS_ERROR) if DOB_M_FROM_NAMESAKES else {}
+
+    def fix(label: str) -> dict:
+        """Settings of the date level `label`: its estimated m, fixed (none when not estimated)."""
+        return {"m_probability": dob_m[label][0], "fix_m_probability": True} if label in dob_m else {}
+
     dob = cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_description="date of birth",
@@ -297,28 +308,28 @@ def _plain_settings(p: pd.DataFrame):
             cll.NullLevel("dob"),
             # 1 January is what many systems record when only the year is known: two persons born in one year
             # share it far more often than any other date
-            cll.CustomLevel("dob_l = dob_r and dob_md_l = '01-01'", label_for_charts="exact, 1 January"),
-            cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob"),
+            cll.CustomLevel("dob_l = dob_r and dob_md_l = '01-01'", label_for_charts="exact, 1 January").configure(**fix("exact, 1 January")),
+            cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob", **fix("exact")),
             # near misses of a common date (1 January, given when the real date is unknown) say little: term
             # frequencies of the dates
             # (not for 1 January, which stands in for an unknown date: 2002-01-01 and 2009-01-01 are unrelated)
             cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1 and dob_md_l <> '01-01' and dob_md_r <> '01-01'").configure(
-                label_for_charts="one digit differs", tf_adjustment_column="dob"),
+                label_for_charts="one digit differs", tf_adjustment_column="dob", **fix("one digit differs")),
             cll.CustomLevel(
                 "dob_y_l = dob_y_r and dob_m_l = dob_d_r and dob_d_l = dob_m_r", label_for_charts="day/month swapped"
-            ),
+            ).configure(**fix("day/month swapped")),
             cll.CustomLevel(
                 "dob_m_l = dob_m_r and dob_d_l = dob_d_r and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= 2",
                 label_for_charts="year off by 1-2",
-            ).configure(tf_adjustment_column="dob"),
+            ).configure(tf_adjustment_column="dob", **fix("year off by 1-2")),
             cll.CustomLevel(
                 "dob_y_l = dob_y_r and dob_m_l = dob_m_r and abs(cast(dob_d_l as int) - cast(dob_d_r as int)) <= 2",
                 label_for_charts="day off by 1-2",
-            ),
+            ).configure(**fix("day off by 1-2")),
             cll.CustomLevel(
                 "dob_y_l = dob_y_r and dob_d_l = dob_d_r and abs(cast(dob_m_l as int) - cast(dob_m_r as int)) = 1",
                 label_for_charts="month off by 1",
-            ),
+            ).configure(**fix("month off by 1")),
             # two parts off a little (year off by one and day off by one, a day/month swap with the year off): both
             # registrations carry a date error; these fell to "wholly different" (m fixed at 0.3 %)
             cll.CustomLevel(
@@ -326,10 +337,11 @@ def _plain_settings(p: pd.DataFrame):
                 "cast(dob_m_r as int)) <= 1 and abs(cast(dob_d_l as int) - cast(dob_d_r as int)) <= 2) or "
                 "(dob_m_l = dob_d_r and dob_d_l = dob_m_r))",
                 label_for_charts="two parts off a little",
-            ),
+            ).configure(**fix("two parts off a little")),
             # 1 January stands in for an unknown day and month
             cll.CustomLevel("dob_y_l = dob_y_r and (dob_md_l = '01-01' or dob_md_r = '01-01')",
-                            label_for_charts="same year, one is 1 January"),
+                            label_for_charts="same year, one is 1 January").configure(
+                                **fix("same year, one is 1 January")),
             # month and day both wrong but the year right: as rare among true matches as a wholly wrong date, and
             # fixed for the same reason (EM takes namesakes born in one year for true matches: m of 1 % there)
             cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year", m_probability=DOB_GROSS_ERROR,
