@@ -24,6 +24,7 @@ from ._random import (
     _N0_MAX,
     _beta_pair_r,
     _binomial_r,
+    _exponential_r,
     _gamma_int_r,
     _gamma_r,
     _load,
@@ -306,13 +307,14 @@ def _chain_kernel(
                 R *= g2 / sg
                 continue
             if nk == 0:
-                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest).
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = -E / (alpha + rest) with
+                # E = -log(U) ~ Exp(1) drawn by the ziggurat (no logarithm).
                 # R = exp(acc) is carried along: while it is above 1e-250, nu_k = V R (and V >= ~1e-16) is a
                 # normal number, so log nu_k is left to be taken where needed (haslog False); 1 - V = exp(l1m)
                 # gives V = 1 - exp(l1m) without cancellation below l1m = -log 2, expm1 above
                 # exp(x) is exactly 0 below x = -746 and log(1) = 0: those calls are skipped (the same numbers)
-                u, st = _uniform_r(st)
-                l1m = math.log(1.0 - u) / (alpha + rest)
+                ex, st = _exponential_r(st)
+                l1m = -ex / (alpha + rest)
                 e = math.exp(l1m) if l1m > -746.0 else 0.0
                 v = 1.0 - e if l1m < -0.6931471805599453 else -math.expm1(l1m)
                 if R > 1e-250:
