@@ -11,10 +11,20 @@ import math
 import numpy as np
 from numba import njit
 
+from ._lcmcr_classes import (
+    _SMALL,
+    _active_classes,
+    _best_suffix,
+    _log_column,
+    _others_r,
+    _pattern_counts_r,
+    _split_best_r,
+)
 from ._random import (
     _N0_MAX,
     _beta_pair_r,
     _binomial_r,
+    _exponential_r,
     _gamma_int_r,
     _gamma_r,
     _load,
@@ -25,8 +35,8 @@ from ._random import (
     _uniform_r,
 )
 
-#: Persons left to place below which a multinomial switches to categorical draws.
-_SMALL = 16
+#: Most lists for which step 1 draws by rejection over the inactive classes (see _chain_kernel).
+_REJECTION_MAX_LISTS = 4
 #: Redraws of n0 allowed by the optional R-style cap before giving up (R: 100,000, then an error).
 _MAX_REJECTIONS = 100_000
 
@@ -104,8 +114,8 @@ def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
     count0 = np.zeros(K, dtype=np.int64)
     ones = np.zeros((J, K), dtype=np.int64)
     tot = np.zeros(K, dtype=np.int64)
-    prob = np.empty(K)
     logp = np.empty(K)
+    prob = np.empty(K)
     p0k = np.empty(K)
     order = np.empty(K, dtype=np.int64)
     suffix = np.empty(K + 1)
@@ -126,6 +136,18 @@ def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
             c += 1
         common[i] = c
     pref = np.empty((J + 1, K))
+    # active and other classes (_active_classes) and the scratch of _pattern_counts_r
+    act = np.zeros(K, dtype=np.int64)
+    emp = np.zeros(K, dtype=np.int64)
+    cum_e = np.zeros(K)
+    pa = np.zeros(K)
+    sxa = np.zeros(K + 1)
+    cnt_a = np.zeros(K, dtype=np.int64)
+    # an underflowing pattern on the log scale (_log_column): its class probabilities, best class, suffix sums
+    pk = np.zeros((K, M))
+    pbest = np.zeros(M)
+    best = np.zeros(M, dtype=np.int64)
+    sx = np.zeros((K + 1, M))
     # bit[m, j]: 1 if pattern m is on list j; the lists of pattern m: on_idx[on_ptr[m]:on_ptr[m + 1]]
     bit = np.zeros((M, J), dtype=np.int64)
     on_ptr = np.zeros(M + 1, dtype=np.int64)
@@ -171,9 +193,9 @@ def _prepare_chain(cells, freq, K, samples):  # pragma: no cover - compiled
         log_nu[k] = math.log(nu[k])
     istate = np.zeros(4, dtype=np.int64)
     fstate = np.full(1, 0.3 / K)
-    return (n, tab, nu, log_nu, count0, ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr,
-            on_idx, outk, haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i,
-            scratch_b, istate, fstate)
+    return (n, tab, nu, log_nu, count0, ones, tot, logp, prob, p0k, order, suffix, visit, common, pref, act, emp,
+            cum_e, pa, sxa, cnt_a, pk, pbest, best, sx, bit, on_ptr, on_idx, outk, haslog, n0_trace, alpha_trace,
+            kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b, istate, fstate)
 
 
 #: Iterations of the first block of a chain; later blocks are sized to take about ``_BLOCK_SECONDS`` each.
@@ -208,7 +230,7 @@ def _run_chain(cells, freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinni
         if stop is not None and it < total and stop():
             raise ChainStopped(f"chain stopped after {it:,} of {total:,} iterations")
     istate = arrs[-2]
-    n0_trace, alpha_trace, kstar_trace = arrs[20], arrs[21], arrs[22]
+    n0_trace, alpha_trace, kstar_trace = arrs[30], arrs[31], arrs[32]
     return n0_trace, alpha_trace, kstar_trace, int(istate[2]), int(istate[3])
 
 
@@ -221,8 +243,8 @@ class ChainStopped(Exception):
 @njit(cache=True, nogil=True, _nrt=False)
 def _chain_kernel(
     freq, K, a_alpha, b_alpha, warmup, burnin, samples, thinning, n0_cap, s, it0, it1, n, tab, nu, log_nu, count0,
-    ones, tot, prob, logp, p0k, order, suffix, visit, common, pref, bit, on_ptr, on_idx, outk, haslog,
-    n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b, istate, fstate
+    ones, tot, logp, prob, p0k, order, suffix, visit, common, pref, act, emp, cum_e, pa, sxa, cnt_a, pk, pbest, best,
+    sx, bit, on_ptr, on_idx, outk, haslog, n0_trace, alpha_trace, kstar_trace, scratch_tab, scratch_f, scratch_i, scratch_b, istate, fstate
 ):  # pragma: no cover - compiled
     """Iterations ``it0 .. it1 - 1`` of :func:`_run_chain` on the arrays of :func:`_prepare_chain` (every one
     allocated there). `n`: persons observed; the scalars carried between blocks are in ``istate = [n0, kept,
@@ -235,91 +257,129 @@ def _chain_kernel(
     capped = istate[3]
     alpha = fstate[0]
     st = _load(s)  # the random state, kept in registers (a tuple) and written back at the end
+    # step 1 by rejection over the inactive classes (_lcmcr_classes) up to 4 lists (verdata's strata: ~1.2x
+    # faster), else every class of every pattern (6 lists, the Netherlands: ~1.25x faster that way); both exact
+    rejection = J <= _REJECTION_MAX_LISTS
 
     for it in range(it0, it1):
-        # 1. classes of the observed, per pattern, and their totals per class (tot) and per list and class (ones)
-        for k in range(K):
-            pref[0, k] = nu[k]
-            tot[k] = 0
-        for j in range(J):
+        if rejection:
+            # 1. classes of the observed, per pattern, and their totals per class (tot) and per list and class (ones):
+            #    only the active classes' probabilities computed, the others by rejection (_pattern_counts_r)
+            na, ne, nu_e = _active_classes(nu, n, act, emp, cum_e)
             for k in range(K):
-                ones[j, k] = 0
-        for i in range(M):
-            m = visit[i]
-            for j in range(common[i] if i > 0 else 0, J):
-                x = bit[m, j]
+                tot[k] = 0
+            for j in range(J):
                 for k in range(K):
-                    pref[j + 1, k] = pref[j, k] * tab[j, x, k]
-            # the most probable class first (the first of equal ones), then the class order (which the
-            # stick-breaking prior keeps roughly decreasing): a full sort per pattern cost more than it saved
-            # from the last class down: the suffix sums S_k = sum_{l>=k} p_l for the categorical draws below come
-            # with the same pass (summed from the smallest classes, no cancellation), and `best` is the first of
-            # equal largest ones (>=, going down)
-            acc = 0.0
-            best = K - 1
-            pb = -1.0
-            for k in range(K - 1, -1, -1):
-                v = pref[J, k]
-                prob[k] = v
-                acc += v
-                suffix[k] = acc
-                ge = v >= pb  # branch-free (select): which class is largest is not predictable
-                pb = v if ge else pb
-                best = k if ge else best
-            if not acc > 1e-280:  # underflow: redo on the log scale
-                mx = -np.inf
-                for k in range(K):
-                    lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
-                    for j in range(J):
-                        lp += math.log(tab[j, bit[m, j], k])
-                    logp[k] = lp
-                    if lp > mx:
-                        mx = lp
-                for k in range(K):
-                    prob[k] = math.exp(logp[k] - mx)
-                best = 0
-                for k in range(1, K):
-                    if prob[k] > prob[best]:
-                        best = k
-                acc = 0.0
-                for k in range(K - 1, -1, -1):
-                    acc += prob[k]
-                    suffix[k] = acc
-            c = freq[m]
-            if c <= _SMALL:
-                # few persons: one categorical draw each, in the class order (no binomials, so no ordering), each
-                # added to the totals at once (a few scalar increments instead of whole rows of counts)
-                for _ in range(c):
-                    u, st = _uniform_r(st)
-                    w = acc * (1.0 - u)
-                    t = 0
-                    for q in range(1, K):
-                        t += suffix[q] >= w
-                    tot[t] += 1
+                    ones[j, k] = 0
+            for m in range(M):
+                c = freq[m]
+                st, ok, bc, x, more = _pattern_counts_r(st, m, c, nu, tab, bit, act, na, emp, ne, cum_e, nu_e, pa, sxa,
+                                                        cnt_a, outk)
+                if not ok:  # underflow: the pattern on the log scale, every class, most probable first
+                    _log_column(m, nu, log_nu, haslog, tab, bit, pk, pbest, best, sx, logp)
+                    bc = best[m]
+                    r, st = _split_best_r(st, c, pbest[m], sx[0, m])
+                    x = c - r
+                    more = r > 0
+                    if more:
+                        st = _others_r(st, r, pk[:, m], sx[:, m], bc, outk)
+                tot[bc] += x
+                for c2 in range(on_ptr[m], on_ptr[m + 1]):
+                    ones[on_idx[c2], bc] += x
+                if more:
+                    for k in range(K):
+                        tot[k] += outk[k]
                     for c2 in range(on_ptr[m], on_ptr[m + 1]):
-                        ones[on_idx[c2], t] += 1
-                continue
-            elif best == 0:
-                # the class order is the order the binomials take: its suffix sums are those of the pass above
-                for k in range(K):
-                    order[k] = k
-                    outk[k] = 0
-                st = _multinomial_suffix_r(st, c, prob, order, suffix, outk)
-            else:
-                order[0] = best
-                i2 = 1
-                for k in range(K):
-                    if k != best:
-                        order[i2] = k
-                        i2 += 1
-                st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
-            # the pattern's counts added to the totals per class and per (list, class) while they are at hand
+                        j = on_idx[c2]
+                        for k in range(K):
+                            ones[j, k] += outk[k]
+                    for k in range(K):
+                        outk[k] = 0
+        else:  # as before the rejection scheme: every class of every pattern, lists' products shared along
+            # the lexicographic order (more lists and persons per pattern: J > 4, as the Netherlands' 6, ran faster)
+            # 1. classes of the observed, per pattern, and their totals per class (tot) and per list and class (ones)
             for k in range(K):
-                tot[k] += outk[k]
-            for c in range(on_ptr[m], on_ptr[m + 1]):
-                j = on_idx[c]
+                pref[0, k] = nu[k]
+                tot[k] = 0
+            for j in range(J):
                 for k in range(K):
-                    ones[j, k] += outk[k]
+                    ones[j, k] = 0
+            for i in range(M):
+                m = visit[i]
+                for j in range(common[i] if i > 0 else 0, J):
+                    x = bit[m, j]
+                    for k in range(K):
+                        pref[j + 1, k] = pref[j, k] * tab[j, x, k]
+                # the most probable class first (the first of equal ones), then the class order (which the
+                # stick-breaking prior keeps roughly decreasing): a full sort per pattern cost more than it saved
+                # from the last class down: the suffix sums S_k = sum_{l>=k} p_l for the categorical draws below come
+                # with the same pass (summed from the smallest classes, no cancellation), and `bk` is the first of
+                # equal largest ones (>=, going down)
+                acc = 0.0
+                bk = K - 1
+                pb = -1.0
+                for k in range(K - 1, -1, -1):
+                    v = pref[J, k]
+                    prob[k] = v
+                    acc += v
+                    suffix[k] = acc
+                    ge = v >= pb  # branch-free (select): which class is largest is not predictable
+                    pb = v if ge else pb
+                    bk = k if ge else bk
+                if not acc > 1e-280:  # underflow: redo on the log scale
+                    mx = -np.inf
+                    for k in range(K):
+                        lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
+                        for j in range(J):
+                            lp += math.log(tab[j, bit[m, j], k])
+                        logp[k] = lp
+                        if lp > mx:
+                            mx = lp
+                    for k in range(K):
+                        prob[k] = math.exp(logp[k] - mx)
+                    bk = 0
+                    for k in range(1, K):
+                        if prob[k] > prob[bk]:
+                            bk = k
+                    acc = 0.0
+                    for k in range(K - 1, -1, -1):
+                        acc += prob[k]
+                        suffix[k] = acc
+                c = freq[m]
+                if c <= _SMALL:
+                    # few persons: one categorical draw each, in the class order (no binomials, so no ordering), each
+                    # added to the totals at once (a few scalar increments instead of whole rows of counts)
+                    for _ in range(c):
+                        u, st = _uniform_r(st)
+                        w = acc * (1.0 - u)
+                        t = 0
+                        for q in range(1, K):
+                            t += suffix[q] >= w
+                        tot[t] += 1
+                        for c2 in range(on_ptr[m], on_ptr[m + 1]):
+                            ones[on_idx[c2], t] += 1
+                    continue
+                elif bk == 0:
+                    # the class order is the order the binomials take: its suffix sums are those of the pass above
+                    for k in range(K):
+                        order[k] = k
+                        outk[k] = 0
+                    st = _multinomial_suffix_r(st, c, prob, order, suffix, outk)
+                else:
+                    order[0] = bk
+                    i2 = 1
+                    for k in range(K):
+                        if k != bk:
+                            order[i2] = k
+                            i2 += 1
+                    st = _multinomial_ordered_r(st, c, prob, order, suffix, outk)
+                # the pattern's counts added to the totals per class and per (list, class) while they are at hand
+                for k in range(K):
+                    tot[k] += outk[k]
+                for c in range(on_ptr[m], on_ptr[m + 1]):
+                    j = on_idx[c]
+                    for k in range(K):
+                        ones[j, k] += outk[k]
         # 2. list probabilities: Beta(1 + on list, 1 + not on list incl. the unobserved)
         for j in range(J):
             for k in range(K):
@@ -356,13 +416,14 @@ def _chain_kernel(
                 R *= g2 / sg
                 continue
             if nk == 0:
-                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = log(U) / (alpha + rest).
+                # an empty class: V_k ~ Beta(1, alpha + rest) by inversion, log(1 - V) = -E / (alpha + rest) with
+                # E = -log(U) ~ Exp(1) drawn by the ziggurat (no logarithm).
                 # R = exp(acc) is carried along: while it is above 1e-250, nu_k = V R (and V >= ~1e-16) is a
                 # normal number, so log nu_k is left to be taken where needed (haslog False); 1 - V = exp(l1m)
                 # gives V = 1 - exp(l1m) without cancellation below l1m = -log 2, expm1 above
                 # exp(x) is exactly 0 below x = -746 and log(1) = 0: those calls are skipped (the same numbers)
-                u, st = _uniform_r(st)
-                l1m = math.log(1.0 - u) / (alpha + rest)
+                ex, st = _exponential_r(st)
+                l1m = -ex / (alpha + rest)
                 e = math.exp(l1m) if l1m > -746.0 else 0.0
                 v = 1.0 - e if l1m < -0.6931471805599453 else -math.expm1(l1m)
                 if R > 1e-250:
@@ -420,14 +481,15 @@ def _chain_kernel(
                 capped += 1
             if n0 >= _N0_MAX:
                 diverged = 1
-        # 5. classes of the unobserved
+        # 5. classes of the unobserved, most probable class first as in step 1
+        for k in range(K):
+            count0[k] = 0
         if n0 > 0:
-            for k in range(K):
-                order[k] = k
-            st = _multinomial_ordered_r(st, n0, p0k, order, suffix, count0)
-        else:
-            for k in range(K):
-                count0[k] = 0
+            bc = _best_suffix(p0k, suffix)
+            r, st = _split_best_r(st, n0, p0k[bc], suffix[0])
+            count0[bc] = n0 - r
+            if r > 0:
+                st = _others_r(st, r, p0k, suffix, bc, count0)
         # 6. concentration (held fixed during the warm-up)
         if it >= warmup:
             g, st = _gamma_r(st, a_alpha + K - 1.0)

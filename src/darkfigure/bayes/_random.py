@@ -141,6 +141,61 @@ def _normal_r(st):  # pragma: no cover - compiled
             return x, st
 
 
+def _exp_ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tables of the 256-layer ziggurat for Exp(1) (Marsaglia & Tsang 2000, J. Stat. Softw. 5(8); the layout of
+    NumPy's ``random_standard_exponential``): thresholds ke (uint64, on the 2^53 grid), widths we and
+    densities fe (float), shape (256,) each."""
+    de = _ZIGE_R
+    ve = math.exp(-de) * (de + 1.0)  # area of a layer: the base rectangle and the tail beyond r
+    m2 = 2.0**53
+    ke = np.zeros(256, dtype=np.uint64)
+    we = np.zeros(256)
+    fe = np.zeros(256)
+    q = ve / math.exp(-de)
+    ke[0] = np.uint64((de / q) * m2)
+    we[0], we[255] = q / m2, de / m2
+    fe[0], fe[255] = 1.0, math.exp(-de)
+    te = de
+    for i in range(254, 0, -1):
+        de = -math.log(ve / de + math.exp(-de))
+        ke[i + 1] = np.uint64((de / te) * m2)
+        te = de
+        fe[i] = math.exp(-de)
+        we[i] = de / m2
+    return ke, we, fe
+
+
+#: start of the exponential ziggurat's tail (256 layers)
+_ZIGE_R = 7.69711747013104972
+_ZIGE_KE, _ZIGE_WE, _ZIGE_FE = _exp_ziggurat_tables()
+
+
+@njit(cache=True, nogil=True)
+def _exponential_slow_r(st, idx, x):  # pragma: no cover - compiled
+    """The exponential ziggurat's rare branches (~1.5% of draws): ``(accepted, value, st)``."""
+    u, st = _uniform_r(st)
+    if idx == 0:  # the tail beyond r: r + Exp(1) (memoryless), 1 - U so that log never sees 0
+        return True, _ZIGE_R - math.log1p(-u), st
+    return (_ZIGE_FE[idx - 1] - _ZIGE_FE[idx]) * u + _ZIGE_FE[idx] < math.exp(-x), x, st
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exponential_r(st):  # pragma: no cover - compiled
+    """Exp(1) by the ziggurat (Marsaglia & Tsang 2000; NumPy's algorithm): one 64-bit number and no logarithm
+    ~98.5% of the time, where ``-log(1 - U)`` costs a logarithm per draw."""
+    while True:
+        r, st = _next_r(st)
+        r >>= np.uint64(3)
+        idx = np.int64(r & np.uint64(0xFF))
+        r >>= np.uint64(8)
+        x = np.float64(r) * _ZIGE_WE[idx]
+        if r < _ZIGE_KE[idx]:
+            return x, st
+        ok, x, st = _exponential_slow_r(st, idx, x)
+        if ok:
+            return x, st
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _gamma_mt_r(st, d, c):  # pragma: no cover - compiled
     """Gamma(d + 1/3, 1) by Marsaglia & Tsang (2000, ACM TOMS 26:363); ``c = 1 / sqrt(9 d)``."""
@@ -363,6 +418,14 @@ def _uniform(s):  # pragma: no cover - compiled
 def _normal(s):  # pragma: no cover - compiled
     """N(0, 1) by the ziggurat (:func:`_normal_r`)."""
     x, st = _normal_r(_load(s))
+    _store(s, st)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _exponential(s):  # pragma: no cover - compiled
+    """Exp(1) by the ziggurat (:func:`_exponential_r`)."""
+    x, st = _exponential_r(_load(s))
     _store(s, st)
     return x
 

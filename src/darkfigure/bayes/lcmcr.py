@@ -29,17 +29,24 @@ The Gibbs sampler of the paper, in the form of the R package's C++ sampler
    being missed by every list, ``n0 ~ NegativeBinomial(n, 1 - p0)`` (failures before n
    successes); this is the conditional of ``n0`` under ``p(N) ∝ 1/N`` with the classes of the
    unobserved integrated out.
-5. **Classes of the unobserved.** ``Multinomial(n0, pi_k prod_j (1 - lambda_jk) / p0)``.
+5. **Classes of the unobserved.** ``Multinomial(n0, pi_k prod_j (1 - lambda_jk) / p0)``, the most
+   probable class first (as in step 1).
 6. **Concentration.** ``alpha ~ Gamma(a_alpha + K - 1, rate = b_alpha - log pi_K)``.
 
 Everything is done on counts per (pattern, class) and per class, never person by person, so
 the cost of an iteration depends on the number of observed patterns, lists and classes but not
-on N (as in the R package). The counts of a pattern are a chain of binomials over the classes (each
-count from its conditional given those before: the same distribution in any order), the pattern's most
-probable class first and then the class order, switching to categorical draws (inverse CDF on suffix
-sums) once at most 16 persons remain (a pattern of at most 16 persons is drawn that way from the start).
-Patterns are visited in lexicographic order so that the products over a shared prefix of lists are reused.
-A list probability is a ratio of two gamma variates; in an empty class a uniform.
+on N (as in the R package). With at most 4 lists (verdata's strata), in step 1 only the *active* classes (weight ``pi_k >= 1e-3 / n``; the
+posterior leaves most of the K classes nearly empty) get their probabilities computed per pattern; a
+person proposes one of the others with probability proportional to ``pi_k`` (an upper bound of its
+``q_mk``) and keeps it with probability ``prod_j P(x_mj | k)``, else proposes again: rejection sampling,
+so the counts follow the multinomial of step 1 exactly (:mod:`._lcmcr_classes`); with more lists every
+class of every pattern is computed, the products over a shared prefix of lists reused along the
+lexicographic order of the patterns (faster there, e.g. 6 lists and 63 patterns). The counts are drawn
+most probable class first: the persons leaving it by one binomial (nearly always 0), then the others by a
+chain of binomials over the classes (each count from its conditional given those before: the same
+distribution in any order), switching to categorical draws (inverse CDF on suffix sums) once at most 16
+persons remain. A list probability is a ratio of two gamma variates; in an empty class a uniform; an empty
+class's stick-breaking weight uses an exponential variate by the ziggurat instead of ``-log U``.
 
 Start, as the R package: list probabilities at the observed marginal frequencies; 500 warm-up
 iterations with ``alpha = 0.3 / K`` held fixed; classes then reordered by decreasing weight;
@@ -57,7 +64,7 @@ just under 21 x 8,234 = 172,914), which truncates the posterior where it is wide
 ``n_max_factor=21`` reproduces that on request, with a warning. Poisson draws with a mean
 above 1e12 use the normal approximation (relative error ~1e-6). The random numbers are
 xoshiro256++ (Blackman & Vigna 2021) inlined in the compiled sampler and seeded from a NumPy
-SeedSequence, with exact standard algorithms: ziggurat normals (Marsaglia & Tsang 2000),
+SeedSequence, with exact standard algorithms: ziggurat normals and exponentials (Marsaglia & Tsang 2000),
 Marsaglia-Tsang gammas, Hoermann's BTRS binomials and PTRS Poisson draws (1993), inversion
 for small means. Draws agree with R's in distribution, not one by one.
 """
