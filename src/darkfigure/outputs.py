@@ -356,10 +356,9 @@ def hold_folder(out: str | Path, option: str = "--out folder") -> None:
     """Claim `out` for this process's run, or refuse because another darkfigure run is writing there now.
 
     Two runs into one folder at once end consistent (each commit is atomic and supersedes the other's files),
-    but one user's results silently vanish (tester report 7, 13). The claim is an advisory lock (``flock`` on
-    POSIX, :mod:`darkfigure._flock`; ``filelock`` where that cannot be used) on a file in the temporary folder
-    named by the folder's resolved path, so nothing is added to `out`; the operating system releases it when the
-    process ends, however it ends. A process that already holds the folder may claim it again.
+    but one user's results silently vanish (tester report 7, 13). The claim is an advisory lock (``filelock``:
+    ``flock`` on POSIX) on a file in the temporary folder named by the folder's resolved path, so nothing is
+    added to `out`; the operating system releases it when the process ends, however it ends. A process that already holds the folder may claim it again.
 
     Raises
     ------
@@ -371,24 +370,18 @@ def hold_folder(out: str | Path, option: str = "--out folder") -> None:
         return
     folder = Path(tempfile.gettempdir()) / "darkfigure-locks"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{key}.lock"
-    from ._flock import flock
+    from filelock import FileLock, Timeout
 
-    held = flock(path)
-    if held is None:  # flock not usable here (another system, file system or owner): filelock's fallbacks
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(path), timeout=0)
-        try:
-            lock.acquire()
-            held = lock
-        except Timeout:
-            held = False
+    held: Any = FileLock(str(folder / f"{key}.lock"), timeout=0)
+    try:
+        held.acquire()
+    except Timeout:
+        held = False
     if held is False:
         raise OutputError(
             f"another darkfigure run is writing to {str(out)!r} now; wait until it has finished, or choose another "
             f"{option}"
-        )
+        ) from None
     _HELD[key] = held
 
 
