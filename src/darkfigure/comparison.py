@@ -247,7 +247,7 @@ def align_result(res: Any, row: Any) -> Any:
     why = str(row.warnings).split(" | ")[0]
     ci = res.confidence_interval
     return dataclasses.replace(
-        res, nhat=float("nan"), status=str(row.status),
+        res, nhat=float("nan"), status=str(row.status), nhat_not_identified=float(res.nhat),
         confidence_interval=ConfidenceInterval(float(row.lower), float(row.upper), ci.method, ci.level),
         warnings=tuple(dict.fromkeys((why, *res.warnings))) if why else res.warnings)
 

@@ -142,6 +142,11 @@ class Estimator:
         return self.result.nhat
 
     @property
+    def nhat_not_identified(self) -> float:
+        """The model's N̂ when it is not an estimate (``nhat`` NaN), for diagnosis only; else NaN."""
+        return self.result.nhat_not_identified
+
+    @property
     def dark_figure(self) -> float:
         """N̂ - n, persons no list registered."""
         return self.result.dark_figure
@@ -290,7 +295,10 @@ class Heterogeneity(Estimator):
     1993); the interval is the multinomial profile likelihood at ``level``. Covariates
     are summed over. Mh and Mth need 3 or more lists. Fitted raw result:
     :class:`~darkfigure.heterogeneity.HeterogeneityFit`; its status says when the MLE
-    does not exist (then N̂ is not an estimate).
+    does not exist (then N̂ is NaN: not an estimate). When the data do not identify N by the house rule of
+    ``darkfigure estimate`` (:func:`darkfigure.results.apply_house_rule`: N̂ above 100 times the persons observed,
+    a profile interval with no upper limit, a list that registered everyone), N̂ is NaN, ``status`` is
+    ``"not identified"``, the first warning says why and the model's number is in ``nhat_not_identified``.
 
     Raises
     ------
@@ -319,9 +327,11 @@ class Heterogeneity(Estimator):
         from .heterogeneity import fit_heterogeneity
         from .results import from_heterogeneity
 
-        f = fit_heterogeneity(_histories(data, self._read).collapse(), self.model, interval=self.interval, level=self.level,
-                              neg=self.neg, correction=self.correction)
-        return from_heterogeneity(f, level=self.level)
+        h = _histories(data, self._read).collapse()
+        f = fit_heterogeneity(h, self.model, interval=self.interval, level=self.level, neg=self.neg,
+                              correction=self.correction)
+        # the house rule of `darkfigure estimate` and compare (N̂ > 100x observed, ...): NaN, never a huge N̂
+        return from_heterogeneity(f, level=self.level, full_lists=h.full_lists())
 
 
 class LCMCR(Estimator):
@@ -365,7 +375,12 @@ class LCMCR(Estimator):
         require_lists(h.k, h.lists)  # before sampling: two lists never identify a latent-class model
         r = from_lcmcr(lcmcr(h, **p, level=level, n_jobs=n_jobs))
         why = histories_reason(h, r.confidence_interval.high)
-        return r if why is None else mark_not_identified(r, why)
+        if why is None:
+            return r
+        import dataclasses
+
+        # the posterior median is kept for diagnosis under the name every result uses (results.apply_house_rule)
+        return dataclasses.replace(mark_not_identified(r, why), nhat_not_identified=r.nhat)
 
 
 class DGA(Estimator):
@@ -401,7 +416,8 @@ class _SelectionBootstrapEstimator(Estimator):
         from .results import from_selection_bootstrap
 
         h = _histories(data, self._read)
-        return from_selection_bootstrap(self._run(lists_table(h)), h.n_observed, self.method)
+        return from_selection_bootstrap(self._run(lists_table(h)), h.n_observed, self.method,
+                                        full_lists=h.full_lists())
 
 
 class Downhill(_SelectionBootstrapEstimator):
@@ -410,7 +426,7 @@ class Downhill(_SelectionBootstrapEstimator):
     Silverman, Chan & Vincent (2024), Statistics and Computing 34:44, sec. 5.2. Settings as
     :func:`darkfigure.loglinear.selection_bootstrap.downhill_bootstrap`; ``condition_on_n=True``
     resamples the n observed persons as the package does (the comparison's form).
-    Covariates are summed over.
+    Covariates are summed over. N̂ is NaN when the data do not identify N (as :class:`Heterogeneity`).
     """
 
     method = "downhill"
@@ -433,7 +449,7 @@ class BICExhaustive(_SelectionBootstrapEstimator):
     Every hierarchical model up to ``max_order`` is fitted and ranked by BIC; each replicate
     repeats the choice among the ``ntop`` best (Silverman, Chan & Vincent 2024, secs. 3-4).
     Settings as :func:`darkfigure.loglinear.selection_bootstrap.bic_bootstrap`. At most 6 lists;
-    covariates are summed over.
+    covariates are summed over. N̂ is NaN when the data do not identify N (as :class:`Heterogeneity`).
     """
 
     method = "bic-exhaustive"

@@ -66,9 +66,16 @@ def publish_statement(est) -> dict:
     boot = getattr(est, "bootstrap", None)
     counts = (getattr(boot, "status_counts", None) or {}) if boot is not None else {}
     failed = int(counts.get("not identified", 0) or 0)
-    if failed and has_ci:
-        caveats.append(("failed-replicates", f"{failed} of {boot.n_replicates} bootstrap replicates gave no finite "
-                        "N̂ (the data identify N only weakly); they count as unbounded at the top of the interval"))
+    # replicates whose existence LP failed count as unbounded too (bootstrap.describe_failures), so they are said
+    unclassified = int(counts.get("existence check failed", 0) or 0)
+    if (failed or unclassified) and has_ci:
+        said = [f"{failed} of {boot.n_replicates} bootstrap replicates gave no finite N̂ (the data identify N only "
+                "weakly)"] if failed else []
+        if unclassified:
+            said.append(f"{unclassified} of {boot.n_replicates} {'' if failed else 'bootstrap '}replicates could not "
+                        "be classified (the linear program of the existence check failed)")
+        caveats.append(("failed-replicates", " and ".join(said) + "; they count as unbounded at the top of the "
+                        "interval"))
     if not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))

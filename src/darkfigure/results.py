@@ -9,14 +9,16 @@ can put the methods side by side: ``nhat``, ``dark_figure``, ``n_observed``,
 ``warnings``, ``summary`` (a one-row DataFrame with the same columns for every method),
 ``to_frame()``, ``to_dict()``, ``plot()`` and ``_repr_html_`` for notebooks.
 
-An N̂ that the data cannot identify is NaN here, never a huge number.
+An N̂ that the data cannot identify is NaN here, never a huge number: every adapter applies the house rule of
+``darkfigure estimate`` and ``compare`` (:func:`apply_house_rule`), and the number the model gave is kept only in
+``nhat_not_identified`` (tester report 10, F4).
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +45,13 @@ __all__ = [
     "from_lcmcr",
     "from_dga",
     "from_selection_bootstrap",
+    "apply_house_rule",
 ]
 
 #: Columns of :attr:`Result.summary`, the same for every method.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "method", "model", "n_observed", "nhat", "dark_figure", "lower", "upper", "interval", "level", "status",
-    "warnings",
+    "warnings", "nhat_not_identified",
 )
 #: Columns of :meth:`Result.to_frame`: the total and, where the method estimates them, subgroups.
 FRAME_COLUMNS: tuple[str, ...] = ("group", "level", "observed", "nhat", "lower", "upper")
@@ -143,13 +146,14 @@ class Result:
     n_observed : int
         Persons registered by at least one list, n.
     confidence_interval : ConfidenceInterval
+        Kept when N is not identified: its lower limit is what may be published then.
     warnings : tuple of str
         Everything the user must know to trust (or not) the number.
     model : str
         The model chosen or fitted, in words.
     status : str
-        ``"ok"``; ``"not identified"``; ``"no MLE: boundary"`` etc. for a heterogeneity
-        fit whose MLE does not exist (its N̂ is shown but is not an estimate).
+        ``"ok"``; ``"not identified"`` (the house rule, :func:`apply_house_rule`); ``"no MLE: boundary"`` etc.
+        for a heterogeneity fit whose MLE does not exist. In both cases ``nhat`` is NaN.
     raw : object
         The method's own result (``Estimate``, ``HeterogeneityFit``, ``LCMCRResult``,
         ``DGAResult`` or ``SelectionBootstrap``) with every detail.
@@ -158,6 +162,9 @@ class Result:
     distribution : tuple of (ndarray, ndarray) or None
         ``(values of N, weights)``: posterior draws or grid, or bootstrap replicates,
         shape (m,) each; drawn by :meth:`plot`.
+    nhat_not_identified : float
+        The N̂ the model gave when it is not an estimate (status not ok; as ``compare.csv``'s column of that
+        name), for diagnosis only, never to publish; NaN when ``nhat`` is the estimate.
     """
 
     method: str
@@ -170,6 +177,7 @@ class Result:
     raw: Any = field(default=None, repr=False)
     groups: pd.DataFrame | None = field(default=None, repr=False)
     distribution: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    nhat_not_identified: float = math.nan
 
     @property
     def dark_figure(self) -> float:
@@ -184,7 +192,7 @@ class Result:
             "method": self.method, "model": self.model, "n_observed": int(self.n_observed),
             "nhat": float(self.nhat), "dark_figure": float(self.dark_figure), "lower": float(ci.low),
             "upper": float(ci.high), "interval": ci.method, "level": float(ci.level), "status": self.status,
-            "warnings": " | ".join(self.warnings),
+            "warnings": " | ".join(self.warnings), "nhat_not_identified": float(self.nhat_not_identified),
         }
         return pd.DataFrame([row], columns=list(SUMMARY_COLUMNS))
 
@@ -250,6 +258,7 @@ class Result:
             "dark_figure": _num(self.dark_figure),
             "confidence_interval": self.confidence_interval.to_dict(),
             "warnings": list(self.warnings),
+            "nhat_not_identified": _num(self.nhat_not_identified),
             "to_publish": _jsonable(self.to_publish()),
             "identifying_assumption": self.identifying_assumption,
             "groups": None if self.groups is None else _jsonable(self.groups),
@@ -346,20 +355,24 @@ def from_estimate(est: Estimate, method: str = "loglinear") -> Result:
         nhat=nhat,
         n_observed=int(est.n_observed),
         confidence_interval=ConfidenceInterval(float(est.lower), float(est.upper), est.ci_method, float(est.level)),
-        warnings=tuple(est.warnings),
+        # the reason N is not identified first, as every other adapter puts it
+        warnings=tuple(sorted(est.warnings, key=lambda w: not w.startswith("N is not identified"))),
         model=est.fit.model.label(),
         status="ok" if identified and np.isfinite(nhat) else "not identified",
         raw=est,
         groups=groups,
         distribution=dist,
+        nhat_not_identified=math.nan if identified else float(est.nhat),
     )
 
 
-def from_heterogeneity(fit: HeterogeneityFit, level: float = 0.95) -> Result:
+def from_heterogeneity(fit: HeterogeneityFit, level: float = 0.95, full_lists: Sequence[str] = ()) -> Result:
     """The protocol view of a :class:`~darkfigure.heterogeneity.HeterogeneityFit` (M0, Mt, Mh, Mth).
 
-    A fit whose MLE does not exist (status boundary, not identified, not converged) keeps
-    its N̂ but gets the status ``"no MLE: <status>"`` and a warning that it is not an estimate.
+    A fit whose MLE does not exist (status boundary, not identified, not converged) gets N̂ NaN (its number in
+    ``nhat_not_identified``), the status ``"no MLE: <status>"`` and a warning that it is not an estimate, as
+    ``compare.csv``; a fit the house rule calls not identified (:func:`apply_house_rule`, with `full_lists`: the
+    lists that registered every observed person, :meth:`CaptureHistories.full_lists`) is marked so.
     """
     w = list(fit.warnings)
     if fit.status == "ok":
@@ -372,16 +385,18 @@ def from_heterogeneity(fit: HeterogeneityFit, level: float = 0.95) -> Result:
         status = fit.status
         w.append(f"status {fit.status}")
     lvl = fit.interval.level if fit.interval is not None else level
-    return Result(
+    estimate = fit.status not in _NOT_AN_ESTIMATE  # "extended": N is identified although some cells fit as 0
+    return apply_house_rule(Result(
         method=fit.model,
-        nhat=float(fit.nhat),
+        nhat=float(fit.nhat) if estimate else math.nan,
         n_observed=int(fit.n_observed),
         confidence_interval=ConfidenceInterval(float(fit.low), float(fit.high), "profile", float(lvl)),
         warnings=tuple(w),
         model=fit.model,
         status=status,
         raw=fit,
-    )
+        nhat_not_identified=math.nan if estimate else float(fit.nhat),
+    ), full_lists)
 
 
 def from_lcmcr(r: LCMCRResult) -> Result:
@@ -424,18 +439,21 @@ def from_dga(r: DGAResult) -> Result:
         model=model,
         raw=r,
         distribution=(np.asarray(r.N, dtype=float), weights),
+        nhat_not_identified=math.nan if ok else float(r.median),
     )
 
 
-def from_selection_bootstrap(b: SelectionBootstrap, n_observed: int, method: str | None = None) -> Result:
+def from_selection_bootstrap(b: SelectionBootstrap, n_observed: int, method: str | None = None,
+                             full_lists: Sequence[str] = ()) -> Result:
     """The protocol view of a :class:`~darkfigure.loglinear.selection_bootstrap.SelectionBootstrap` (downhill, BIC).
 
     `n_observed` is the persons of the table bootstrapped; `method` defaults to ``"downhill"`` or ``"bic-exhaustive"`` after ``b.method``.
+    The house rule applies (:func:`apply_house_rule`; `full_lists` as for :func:`from_heterogeneity`).
     """
     from .comparison import _model_text
 
     reps = np.asarray(b.replicates, dtype=float)
-    return Result(
+    return apply_house_rule(Result(
         method=method or ("downhill" if b.method == "downhill" else "bic-exhaustive"),
         nhat=float(b.nhat),
         n_observed=int(n_observed),
@@ -445,7 +463,35 @@ def from_selection_bootstrap(b: SelectionBootstrap, n_observed: int, method: str
         model=_model_text(b),
         raw=b,
         distribution=(reps, np.ones_like(reps)),
-    )
+    ), full_lists)
+
+
+def apply_house_rule(result: Result, full_lists: Sequence[str] = ()) -> Result:
+    """`result` as it is when the data identify N; otherwise marked not identified, as ``darkfigure estimate`` does.
+
+    The rule is :func:`darkfigure.pipeline.checks.unidentified_reason` (reused, not copied; docs/headline_rules.md):
+    N̂ above ``MAX_RATIO`` (100) times the persons observed, a profile interval with no upper limit, or a list in
+    `full_lists` (those that registered every observed person). Every result with a finite N̂ is judged (status
+    ``"ok"``, or a heterogeneity fit's ``"extended"``, whose N̂ is otherwise an estimate). A marked result has N̂ NaN, the model's number in ``nhat_not_identified``, status
+    ``"not identified"`` and a first warning saying why; its interval is kept, as ``compare.csv`` keeps a row's
+    lower limit: that is what may be published (tester report 10: ``Heterogeneity('M0')`` gave 1,002,001 with
+    status ok for 2,001 persons observed, which ``estimate`` and ``compare`` call not identified).
+    """
+    import dataclasses
+
+    from .pipeline.checks import unidentified_reason
+
+    ci = result.confidence_interval
+    if not np.isfinite(result.nhat):
+        return result
+    why = unidentified_reason(result.nhat, ci.high, result.n_observed, ci_method=ci.method, full_lists=full_lists)
+    if why is None:
+        return result
+    low = f"; report only a lower limit, at least {ci.low:,.0f} persons" if np.isfinite(ci.low) else ""
+    warn = (f"N is not identified by these data: {why}. N̂ is not an estimate of N (nhat is NaN; the model's "
+            f"number is in nhat_not_identified, not to be published){low}")
+    return dataclasses.replace(result, nhat=math.nan, status="not identified", nhat_not_identified=float(result.nhat),
+                               warnings=(warn, *result.warnings))
 
 
 # ------------------------------------------------------------------------------------- comparison

@@ -132,7 +132,8 @@ def strata(
         t.add_column(col, justify="left" if col in ("group", "level") else "right")
     for _, r in res.totals.head(40).iterrows():
         share = "" if r["var_share_replicates"] != r["var_share_replicates"] else f"{r['var_share_replicates']:.0%}"
-        t.add_row(escape(str(r["group"])), escape(str(r["level"])), f"{r['strata']:,}", _fmt(r["observed"]),
+        group, level = _labels(r)
+        t.add_row(escape(group), escape(level), f"{r['strata']:,}", _fmt(r["observed"]),
                   _fmt(r["nhat"]), _fmt(r["lower"]), _fmt(r["upper"]), share,
                   f"{r['strata_left_out']:,}")
     console.print(t)
@@ -170,6 +171,20 @@ def strata(
         raise typer.Exit(code=3)  # as estimate: the data cannot identify N (here: in any stratum)
 
 
+def _labels(r) -> tuple[str, str]:
+    """The (group, level) labels of a totals.csv row `r`, saying when it covers the estimated strata only.
+
+    A total over some strata, labelled plainly ``total``, read as the population (tester 10, F15): the row's
+    ``covers`` (:class:`~darkfigure.strata.result.StrataResult`) goes into its label, "total (estimated strata
+    only)" or the level's "f (estimated strata only)"; a row covering all strata keeps its plain label.
+    """
+    group, level = str(r["group"]), str(r["level"])
+    covers = str(r.get("covers", "all strata"))
+    if covers in ("all strata", "nan", ""):
+        return group, level
+    return (f"{group} ({covers})", level) if group == "total" else (group, f"{level} ({covers})")
+
+
 def _print_unbounded(res) -> None:
     """Totals with no finite upper limit (``∞`` in the table): what to publish, and the total over the bounded strata.
 
@@ -186,7 +201,8 @@ def _print_unbounded(res) -> None:
 
     rows = t[t["upper"].astype(float).eq(math.inf) & t["strata"].gt(0)]
     for _, r in rows.head(10).iterrows():
-        what = "total" if r["group"] == "total" else f"{r['group']}={r['level']}"
+        group, level = _labels(r)
+        what = group if r["group"] == "total" else f"{group}={level}"
         line = f"{what}: no finite upper limit ({lev:.0%}); publish at least {_fmt(r['lower'])} (N̂ {_fmt(r['nhat'])})"
         if math.isfinite(float(r["upper_bounded"])):
             line += (f"; over its strata with bounded intervals N̂ {_fmt(r['nhat_bounded'])} "

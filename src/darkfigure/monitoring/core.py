@@ -211,7 +211,7 @@ def monitor(
     metadata; Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley.
     """
     from ..estimation import estimate
-    from ..pipeline.reading import read_step
+    from ..pipeline.reading import read_step, require_year
 
     if suppress_below < 0:
         raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
@@ -237,11 +237,8 @@ def monitor(
     if one_year is not None:
         refuse_one_year_options(one_year, year_degree=kwargs.get("year_degree"), separate_years=separate_years,
                                 linkage_run=run)
-    if year not in h.covariates and one_year is None:
-        raise DataError(
-            f"year column {year!r} is not among the covariates of the data {list(h.covariates)}; "
-            "name the column that holds the year with --year"
-        )
+    if one_year is None:  # "no column 'Q' in the data (columns: ...)", as estimate says it (tester 10, F13)
+        require_year(h, year)
     pop = None
     if population is not None:
         from .sdg import check_observed, check_population, read_population

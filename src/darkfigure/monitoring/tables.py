@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from ..group_names import group_name
-from ..histories import DataError
 from ..loglinear.percentiles import quantile_with_inf
 
 __all__ = ["MONITOR_COLUMNS", "MonitorTable", "monitor_table"]
@@ -138,7 +137,7 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
     Raises
     ------
     DataError
-        If `year` is not a covariate of the estimate's data.
+        If `year` is not a covariate of the estimate's data (no such column, or a list).
 
     References
     ----------
@@ -146,8 +145,10 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
     year); Cruyff, van Dijk & van der Heijden (2017), Chance 30(3):41-49.
     """
     h = est.histories
-    if year not in h.covariates and one_year is None:
-        raise DataError(f"year column {year!r} is not among the covariates {list(h.covariates)}")
+    if one_year is None:  # the message of estimate's --year: no such column, or a list named as the year
+        from ..pipeline.reading import require_year
+
+        require_year(h, year)
     others = [c for c in h.covariates if c != year]
     specs = [()] + [(c,) for c in others] + [tuple(p) for p in combinations(others, 2)]
     have = _group_values(est)

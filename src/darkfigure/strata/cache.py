@@ -2,7 +2,8 @@
 
 The key hashes everything the result depends on: the stratum's capture histories (the lists
 used and the count of every observed capture pattern, in a canonical order), the method and all
-its settings, the estimability rule, the unit's seed and the darkfigure version. A rerun, or a run
+its settings, the estimability rule, the unit's seed, the darkfigure version and :data:`RULES` (the
+result rules of this code, which can change between commits of one version). A rerun, or a run
 killed and restarted, finds every unit already computed and computes only what is missing;
 changing the data of one stratum, a setting or the version recomputes exactly what it touches.
 
@@ -24,7 +25,7 @@ import numpy as np
 from ..errors import DataError
 from ..outputs import write_atomic
 
-__all__ = ["ResultCache", "MemoryCache", "unit_key", "check_cache_folder", "MARKER"]
+__all__ = ["ResultCache", "MemoryCache", "unit_key", "check_cache_folder", "MARKER", "RULES"]
 
 #: file that marks a folder as a darkfigure strata cache
 MARKER = ".darkfigure-strata-cache"
@@ -33,6 +34,12 @@ MARKER = ".darkfigure-strata-cache"
 #: bumped when a unit's result gains or changes a field (2: ``bias``; 3: bootstrap replicates without a finite N̂ are
 #: +inf in ``draws``, no longer redrawn from the others), so older results are recomputed
 _FORMAT = 3
+
+#: the rules that decide a stratum's result (estimable or not, not identified, its N̂ and interval); part of every key.
+#: Bump it whenever such a rule changes, even within one darkfigure version (the version alone left stale results:
+#: a cache filled before a rule change kept serving them). 1: before the key held it; 2: LCMCR not identified when a
+#: list shares nobody or the upper credible limit exceeds 50 times the observed (tester report 10, F1).
+RULES = 2
 
 
 def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings: dict, seed: int,
@@ -48,7 +55,7 @@ def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings
     counts : ndarray of int64, shape (P,)
         Persons per pattern (rows with 0 are ignored).
     method, settings, seed, version
-        What else the result depends on (settings must be JSON-able).
+        What else the result depends on (settings must be JSON-able); :data:`RULES` is added here.
 
     The patterns are sorted, so the order of rows in the input file does not change the key.
     """
@@ -56,7 +63,7 @@ def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings
     rows = sorted(("".join(map(str, map(int, c))), int(n)) for c, n in zip(np.asarray(cells)[keep],
                                                                           np.asarray(counts)[keep], strict=True))
     doc = {"lists": [str(x) for x in lists], "patterns": rows, "method": method, "settings": settings,
-           "seed": int(seed), "version": version, "format": _FORMAT}
+           "seed": int(seed), "version": version, "format": _FORMAT, "rules": RULES}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

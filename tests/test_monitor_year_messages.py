@@ -1,0 +1,43 @@
+"""A year column that does not exist is named as such by monitor and its tables (tester report 10, F13 follow-up).
+
+They said "year column 'Q' is not among the covariates [...]" where ``estimate`` now says "no column 'Q' in the
+data (columns: ...)" (:func:`darkfigure.pipeline.reading.require_year`, reused).
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.estimation import estimate
+from darkfigure.histories import DataError
+from darkfigure.monitoring import monitor
+from darkfigure.monitoring.tables import monitor_table
+
+
+@pytest.fixture(scope="module")
+def table():
+    """Synthetic counts of 3 lists by year (2021, 2022), Poisson cells, seeded."""
+    rng = np.random.default_rng(11)
+    rows = [(a, b, c, y, int(rng.poisson(300)) + 1)
+            for y in (2021, 2022) for a, b, c in product((0, 1), repeat=3) if a + b + c]
+    return pd.DataFrame(rows, columns=["A", "B", "C", "year", "count"])
+
+
+def test_monitor_names_a_year_column_that_does_not_exist(table):
+    with pytest.raises(DataError, match=r"no column 'Q' in the data \(columns: A, B, C, year, and the count\)") as e:
+        monitor(table, year="Q", search="none", ci="none")
+    assert "not among the covariates" not in str(e.value)
+
+
+def test_monitor_table_names_a_missing_column_and_a_list():
+    t = pd.DataFrame({"A": [1, 0, 1, 1, 0, 1], "B": [0, 1, 1, 0, 1, 1], "sex": list("ffmmmf"),
+                      "count": [30, 20, 8, 25, 18, 6]})
+    est = estimate(t, search="none", ci="none")
+    with pytest.raises(DataError, match=r"no column 'Q' in the data \(columns: A, B, sex, and the count\)"):
+        monitor_table(est, "Q")
+    with pytest.raises(DataError, match=r"year column 'A' was read as a list"):
+        monitor_table(est, "A")
