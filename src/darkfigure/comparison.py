@@ -78,7 +78,8 @@ def _row(method, nhat, lower, upper, interval, seconds, warnings, model="", stat
 def _not_an_estimate(r: dict, h: CaptureHistories) -> None:
     """Move a row's N̂ that is not an estimate out of ``nhat`` into ``nhat_not_identified`` (in place).
 
-    A row whose status is ``ok`` but whose N̂ the house rule calls not identified
+    A row whose status is ``ok`` (or a heterogeneity fit's ``extended``, whose N̂ is an estimate as the
+    estimators' results have it) but whose N̂ the house rule calls not identified
     (:func:`darkfigure.pipeline.checks.unidentified_reason`: N̂ above 100 times the persons observed, a profile
     interval with no upper limit, a list that registered everyone; what ``darkfigure estimate`` leaves blank)
     gets the status ``not identified`` and that reason first in its warnings. Such rows and those whose MLE does
@@ -89,7 +90,7 @@ def _not_an_estimate(r: dict, h: CaptureHistories) -> None:
 
     if not np.isfinite(r["nhat"]):
         return
-    if r["status"] == "ok":
+    if r["status"] in ("ok", "extended"):  # "extended": a heterogeneity fit with cells at 0 whose N is identified
         why = unidentified_reason(r["nhat"], r["upper"], h.n_observed, ci_method=r["interval"] or None,
                                   full_lists=h.full_lists())
         if why is None:
