@@ -123,9 +123,9 @@ def main(repeat: int = 3, strata: int = 40, methods: str = "loglinear,lcmcr") ->
         rm, m1, m2 = statistics.median(r_times), statistics.median(df1), statistics.median(df2)
         print(f"LCMCR per stratum (K={LCMCR['K']}, burn-in {LCMCR['burnin']}, {LCMCR['samples']} draws x "
               f"{LCMCR['thinning']}, 1 chain): R {rm / S * 1000:.0f} ms (sampler time only, R start-up excluded); "
-              f"darkfigure {m1 / S * 1000:.0f} ms with 1 worker ({rm / m1:.1f}x), {m2 / S * 1000:.0f} ms with 2 "
+              f"darkfigure {m1 / S * 1000:.1f} ms with 1 worker ({rm / m1:.1f}x), {m2 / S * 1000:.1f} ms with 2 "
               f"({rm / m2:.1f}x; whole run: splitting, hashing, combining included)")
-        print(f"  darkfigure, 1 worker: {statistics.median(cpu1) / S * 1000:.0f} ms CPU per stratum (whole run, "
+        print(f"  darkfigure, 1 worker: {statistics.median(cpu1) / S * 1000:.1f} ms CPU per stratum (whole run, "
               "in this process; less sensitive to the load than the wall time)")
         print(f"  R runs {', '.join(f'{t:.1f}' for t in r_times)} s; darkfigure 1 worker "
               f"{', '.join(f'{t:.1f}' for t in df1)} s, 2 workers {', '.join(f'{t:.1f}' for t in df2)} s")

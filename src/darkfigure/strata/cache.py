@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +69,21 @@ def unit_key(lists, cells: np.ndarray, counts: np.ndarray, method: str, settings
 
 
 def _encode(result: dict) -> bytes:
+    """`result` as the bytes of one ``.npz`` entry: ``meta`` (JSON of all but the draws) and ``draws`` (float).
+
+    As ``np.savez_compressed`` writes it, but deflated at level 1: ~2.3 KB per 1,000 LCMCR draws (2.1 KB at
+    savez_compressed's level 6, 8.7 KB stored) in a third of the time (~0.2 ms a unit less, issue #16); np.load
+    reads either.
+    """
     meta = {k: v for k, v in result.items() if k != "draws"}
     draws = result.get("draws")
+    arrays = {"meta": np.array(json.dumps(meta, default=float)),
+              "draws": np.asarray([] if draws is None else draws, dtype=float)}
     buf = io.BytesIO()
-    np.savez_compressed(buf, meta=np.array(json.dumps(meta, default=float)),
-                        draws=np.asarray([] if draws is None else draws, dtype=float))
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, a in arrays.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, a, allow_pickle=False)
     return buf.getvalue()
 
 
@@ -141,19 +152,21 @@ class MemoryCache:
     """A cache in memory (no folder given): same interface as :class:`ResultCache`."""
 
     def __init__(self) -> None:
-        self._d: dict[str, bytes] = {}
+        self._d: dict[str, dict] = {}
 
     def __contains__(self, key: str) -> bool:
         return key in self._d
 
     def get(self, key: str) -> dict | None:
-        """The stored result, or None."""
-        b = self._d.get(key)
-        return None if b is None else _decode(b)
+        """The stored result, or None; as a folder returns it (encoded and decoded again)."""
+        r = self._d.get(key)
+        return None if r is None else _decode(_encode(r))
 
     def put(self, key: str, result: dict) -> None:
         """Store `result` (a dict of JSON-able values and an optional ``draws`` array)."""
-        self._d[key] = _encode(result)
+        # a copy, encoded only if read back: a run without --cache never reads it, so it pays nothing per unit
+        self._d[key] = {k: list(v) if isinstance(v, list) else np.array(v) if isinstance(v, np.ndarray) else v
+                        for k, v in result.items()}
 
     def __len__(self) -> int:
         return len(self._d)

@@ -30,9 +30,12 @@ def _split(h, by) -> dict:
     out = {}
     if t.empty:
         return out
-    for key, g in t.groupby(list(by), sort=True, observed=True, dropna=True):
+    # the rows of each stratum taken from two arrays, not a data frame per stratum (~10x faster, issue #16)
+    cells = t[lists].to_numpy(dtype=np.int8)
+    counts = t["count"].to_numpy(dtype=np.int64)
+    for key, idx in t.groupby(list(by), sort=True, observed=True, dropna=True).indices.items():
         key = key if isinstance(key, tuple) else (key,)
-        out[tuple(_plain(k) for k in key)] = (g[lists].to_numpy(dtype=np.int8), g["count"].to_numpy(dtype=np.int64))
+        out[tuple(_plain(k) for k in key)] = (cells[idx], counts[idx])
     return out
 
 
