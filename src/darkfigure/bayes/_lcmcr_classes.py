@@ -122,12 +122,12 @@ def _pattern_counts_r(st, m, c, nu, tab, bit, act, na, emp, ne, cum_e, nu_e, pa,
     return st, True, kb, xb, more
 
 
-@njit(cache=True, nogil=True)
-def _log_column(m, nu, log_nu, haslog, tab, bit, pk, pbest, best, sx, logp):  # pragma: no cover - compiled
-    """Pattern m's column of :func:`_pattern_probs` again on the log scale, when its probabilities underflowed
-    (their sum below 1e-280): ``pk[:, m]`` rescaled so that its largest is 1, with its best class and suffix
-    sums. `log_nu[k]` is used where ``haslog[k]`` (else log of `nu[k]`); `logp`: scratch of length >= K."""
-    K = pk.shape[0]
+@njit(cache=True, nogil=True, inline="always")
+def _pattern_logp(m, nu, log_nu, haslog, tab, bit, logp):  # pragma: no cover - compiled
+    """Log-probabilities of pattern m's persons in each class into `logp` (K,): log of the class weight
+    (`log_nu[k]` where ``haslog[k]``, else log of `nu[k]`) plus the lists' log-probabilities; returns their
+    largest (for rescaling when the probabilities underflow)."""
+    K = logp.shape[0]
     J = tab.shape[0]
     mx = -np.inf
     for k in range(K):
@@ -137,6 +137,16 @@ def _log_column(m, nu, log_nu, haslog, tab, bit, pk, pbest, best, sx, logp):  # 
         logp[k] = lp
         if lp > mx:
             mx = lp
+    return mx
+
+
+@njit(cache=True, nogil=True)
+def _log_column(m, nu, log_nu, haslog, tab, bit, pk, pbest, best, sx, logp):  # pragma: no cover - compiled
+    """Pattern m's column of :func:`_pattern_probs` again on the log scale, when its probabilities underflowed
+    (their sum below 1e-280): ``pk[:, m]`` rescaled so that its largest is 1, with its best class and suffix
+    sums. `log_nu[k]` is used where ``haslog[k]`` (else log of `nu[k]`); `logp`: scratch of length >= K."""
+    K = pk.shape[0]
+    mx = _pattern_logp(m, nu, log_nu, haslog, tab, bit, logp[:K])
     b = 0
     for k in range(K):
         pk[k, m] = math.exp(logp[k] - mx)

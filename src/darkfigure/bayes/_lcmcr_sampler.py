@@ -18,6 +18,7 @@ from ._lcmcr_classes import (
     _log_column,
     _others_r,
     _pattern_counts_r,
+    _pattern_logp,
     _split_best_r,
 )
 from ._random import (
@@ -327,14 +328,7 @@ def _chain_kernel(
                     pb = v if ge else pb
                     bk = k if ge else bk
                 if not acc > 1e-280:  # underflow: redo on the log scale
-                    mx = -np.inf
-                    for k in range(K):
-                        lp = log_nu[k] if haslog[k] else (math.log(nu[k]) if nu[k] > 0.0 else -np.inf)
-                        for j in range(J):
-                            lp += math.log(tab[j, bit[m, j], k])
-                        logp[k] = lp
-                        if lp > mx:
-                            mx = lp
+                    mx = _pattern_logp(m, nu, log_nu, haslog, tab, bit, logp[:K])
                     for k in range(K):
                         prob[k] = math.exp(logp[k] - mx)
                     bk = 0
