@@ -33,7 +33,7 @@ from .dob_levels import dob_levels
 #: pairs can teach the undated ones (calibrate_masked). benchmarks/linkage_quality_study.py reports the effect.
 #: The shift that calibrates dated pairs differs by register (+1.3 on recurring_names at 8,000 registrations, +0.8 at
 #: 20,000, +1.0 at 100,000, +2.3 at 1M, fitted on the truth; benchmarks/link_scale_diagnosis.py);
-#: dated_date_calibration fits it on each register from its date levels (DATED_SELF_CALIBRATION, off).
+#: dated_date_calibration fits it on each register from its date levels (DATED_SELF_CALIBRATION, on since 6 December).
 CALIBRATION_SHIFT = (1.95, -0.70)
 
 
