@@ -254,7 +254,8 @@ def _reads_like_covariate(name) -> bool:
 def _resolve_columns(data, lists, covariates, exclude, missing="error"):
     """The list and covariate columns of `data` (tuples of names): those given, checked, or found (0/1
     columns are lists, the others covariates), leaving out `exclude`. DataError naming the column when a
-    name is unknown, a list is not 0/1, or a covariate has missing values (unless ``missing="keep"``)."""
+    name is unknown, a list is not 0/1, a covariate level holds ``:`` (:func:`_refuse_separator_in_levels`), or a
+    covariate has missing values (unless ``missing="keep"``)."""
     if missing not in ("error", "keep"):
         raise ValueError(f"missing must be 'error' or 'keep', not {missing!r}")
     _check_names(data)
@@ -340,6 +341,7 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                 f"list column {c!r} must be coded 0/1 (1 = registered by this list); "
                 f"row {row + 1} has {val!r}. Recode it, or pass it as a covariate."
             )
+    _refuse_separator_in_levels(data, covariates)
     for c in covariates:
         s = data[c]
         if s.isna().any() and missing == "error":
@@ -363,6 +365,43 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                 "them with an explicit level such as 'unknown', or leave the covariate out"
             )
     return tuple(lists), tuple(covariates)
+
+
+def _refuse_separator_in_levels(data: pd.DataFrame, covariates) -> None:
+    """Refuse a covariate level holding ``:``, which joins the levels of a pair (``female:adult``; S11).
+
+    The group and level columns of the output tables join a pair's covariates and levels with
+    :data:`darkfigure.group_names.PAIR_SEPARATOR`, so a level ``a:b`` of ``region`` would read as two
+    levels in ``sex:region``. Only text levels are checked; numbers cannot hold ``:``. Vectorised over
+    the distinct values, so a table of millions of persons costs one ``unique`` per covariate.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table as read (rows counted from 1 in the message, the header not counted).
+    covariates : iterable of str
+        The covariate columns of `data`.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the level, the first row holding it and the fix (replace ``:`` e.g. by ``-``).
+    """
+    for c in covariates:
+        if c not in data.columns:
+            continue
+        s = data[c]
+        bad = [v for v in pd.unique(s.dropna()) if isinstance(v, str) and ":" in v]
+        if not bad:
+            continue
+        level = bad[0]
+        row = int(np.flatnonzero((s == level).to_numpy())[0])
+        raise DataError(
+            f"covariate {str(c)!r} has the level {level!r} (row {row + 1}), which contains ':'; ':' joins the levels "
+            f"of two covariates in the output tables (sex:age, female:adult), so this level would be ambiguous. "
+            f"Replace ':' in the level, e.g. by '-' ({level.replace(':', '-')!r})"
+            + (f"; {len(bad) - 1} other level(s) of {str(c)!r} hold ':' too" if len(bad) > 1 else "")
+        )
 
 
 def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
@@ -492,8 +531,8 @@ def check_direct(h) -> None:
     ------
     DataError
         Any of the above not so; a covariate name with ``:`` (or another character of model
-        terms, as :func:`_check_term_names`); a list column with values other than 0/1; a negative, fractional or
-        non-finite count; a row with the all-zero pattern and a positive count.
+        terms, as :func:`_check_term_names`); a covariate level with ``:``; a list column with values
+        other than 0/1; a negative, fractional or non-finite count; a row with the all-zero pattern and a positive count.
     """
     hint = "build it with CaptureHistories.from_table(frame, lists=[...]) or from_records(...)"
     for what in ("lists", "covariates"):
@@ -507,6 +546,12 @@ def check_direct(h) -> None:
     if not isinstance(h.levels, dict) or not set(h.covariates) <= set(h.levels):
         raise DataError(f"CaptureHistories: levels must be a dict with an entry for every covariate "
                         f"{list(h.covariates)}, got keys {list(h.levels) if isinstance(h.levels, dict) else h.levels!r}; {hint}")
+    for c in h.covariates:  # a level "a:b" would read as a pair's level in the outputs (female:adult)
+        bad = [v for v in h.levels[c] if isinstance(v, str) and ":" in v]
+        if bad:
+            raise DataError(f"CaptureHistories: covariate {c!r} has the level {bad[0]!r}, which contains ':' (it "
+                            f"joins the levels of a pair in the outputs, female:adult); replace ':' in the level, "
+                            f"e.g. by '-' ({bad[0].replace(':', '-')!r})")
     t = h.table
     if not isinstance(t, pd.DataFrame):
         raise DataError(f"CaptureHistories: table must be a pandas DataFrame, got {type(t).__name__}; {hint}")

@@ -5,7 +5,9 @@ of covariates, named by joining the two names with ``:`` (``sex:age``) as its ``
 joins their levels (``female:adult``) and as R writes an interaction (``sex:age``); a
 pair by year in estimates.csv is ``sex:age:year``.
 Covariate names cannot contain ``:`` (``_history_checks._check_term_names`` refuses
-them), so the name of a pair splits back into its covariates without ambiguity.
+them), so the name of a pair splits back into its covariates without ambiguity; nor can
+covariate levels (``_history_checks._refuse_separator_in_levels``), so a pair's level
+splits back into its covariates' levels.
 
 Tables written before this convention joined a pair with ``x`` (``sexxage``: unreadable, and
 ambiguous when covariates are named ``sexx`` and ``xage``: ``sexxxage``).

@@ -235,7 +235,7 @@ class Scenario:
             Unknown key, missing ``years``/``population``/``lists``, probabilities that
             are negative or do not sum to 1, a baseline outside (0, 1), an effect or
             structural zero naming an unknown covariate, level, list or year, a list
-            that can register nobody, fewer than 2 lists.
+            that can register nobody, fewer than 2 lists, a covariate level holding ``:``.
         """
         known = {
             "name", "description", "years", "year_column", "population", "covariates", "lists", "dependence",
@@ -389,6 +389,10 @@ def _covariates(d) -> tuple[CovariateSpec, ...]:
         levels = tuple(str(x) for x in _as_list(spec.get("levels", []), f"levels of {name!r}"))
         if len(levels) < 2 or len(set(levels)) < len(levels):
             raise ScenarioError(f"covariate {name!r} needs at least 2 distinct levels, got {list(levels)}")
+        colon = [x for x in levels if ":" in x]  # joins a pair's levels in truth.csv (female:adult)
+        if colon:
+            raise ScenarioError(f"covariate {name!r}: level {colon[0]!r} contains ':', which joins the levels of a "
+                                f"pair in the outputs; replace it, e.g. by '-' ({colon[0].replace(':', '-')!r})")
         if "probabilities" not in spec:
             raise ScenarioError(f"covariate {name!r} needs probabilities")
         given = spec.get("given")

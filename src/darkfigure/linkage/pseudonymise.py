@@ -27,7 +27,8 @@ case, letters only; particles such as "van der" dropped from surnames, and from 
 name of several words that holds one of :data:`SWAPPED_SURNAME_PARTICLES`: a surname in
 the first-name field) with the spaces then removed; dates as ISO ``YYYY-MM-DD``, dates before 1905-01-01 (1900-01-01 and other
 placeholders for "unknown") as empty, as ``link`` treats them in plaintext; sex as
-``f``/``m``/``""``; nationality folded to lower case.
+``f``/``m``/``""`` and nationality folded to lower case in their tokens (the columns in
+clear keep the organisation's spelling).
 
 Tokens (``tok_*``): ``HMAC-SHA256(K_c, value)`` as hex, truncated to 32 characters;
 ``""`` when the value is empty. ``tok_first_name``, ``tok_surname`` (normalised
@@ -93,9 +94,15 @@ value, not a Dice of 0.
 
 Columns kept in clear: ``record_id``, ``organisation``, ``registration_date``, every
 covariate, and ``sex`` and ``nationality``, because the estimates use them as
-covariates (``--encode-all`` drops these two; their tokens remain). ``first_name``,
-``surname`` and ``date_of_birth`` never appear in the output except as tokens and
-filters.
+covariates (``--encode-all`` drops these two; their tokens remain). They are kept as
+the organisation wrote them (surrounding blanks dropped): only the tokens ``tok_sex``
+and ``tok_nationality`` are normalised, so ``link`` compares ``V`` and ``female`` as one
+value and writes each value in the organisations' most common spelling, as for
+plaintext files (:func:`darkfigure.linkage.persons._normalise_covariates`). Keeping the
+spelling reveals nothing the clear value does not (the organisation, whose coding it
+is, is in clear too) and leaves the tokens, hence this contract's version, unchanged.
+``first_name``, ``surname`` and ``date_of_birth`` never appear in the output except as
+tokens and filters.
 
 What the encoding reveals to the clearing house (without the key): which registrations
 share a value, for every token, so the frequency distribution of each field and of
@@ -375,7 +382,7 @@ def pseudonymise(
     Returns
     -------
     DataFrame, shape (n_registrations, ...)
-        ``record_id, organisation, registration_date``, [``sex, nationality``], the
+        ``record_id, organisation, registration_date``, [``sex, nationality`` as given], the
         covariates in their original order, then ``bf_first_name, bf_surname,
         bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens and
         ``key_id`` (the contract in the module docstring).

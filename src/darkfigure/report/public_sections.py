@@ -206,6 +206,13 @@ def _compare(c: _Ctx, run: Run, status: dict | None = None) -> dict | None:
 
 
 def _sensitivity(c: _Ctx, run: Run) -> dict | None:
+    """The section on the identifying assumption (``result.json`` ``identifying_assumption``), or None without one.
+
+    Returns the rounded range of N̂ (``low``, ``high``), the plain explanation, the curve over the
+    grid (``plot``, ``range``) and ``as_linked``: True when the range is the histories' as linked
+    while the key figure is corrected for linkage error (the block's ``as_linked``, or a
+    ``linkage.nhat_corrected`` in the run), so that the page labels it "as linked".
+    """
     _ = c._
     ia = (run.result or {}).get("identifying_assumption")
     if not isinstance(ia, dict):
@@ -214,7 +221,11 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     f = round_range(lo, hi, lang=c.lang)  # each end at its own precision, never moved by half (tester 9, F13)
-    out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": _assumption_text(c, ia)}
+    # the range is refitted on the histories as linked while the key figure is corrected for linkage error:
+    # said so, as in the analyst report (sections_fit; tester 10, F10)
+    as_linked = bool(ia.get("as_linked")) or ((run.result or {}).get("linkage") or {}).get("nhat_corrected") is not None
+    out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": _assumption_text(c, ia),
+                           "as_linked": as_linked}
     pts = _grid_points(ia.get("grid"))
     if len(pts) >= 2:
         xs, ys = zip(*sorted(pts))
@@ -222,7 +233,8 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
                         f"{format_number(xs[-1], rounding_unit(xs[-1], xs[-1], xs[-1], smallest=0.01), c.lang)}")
         out["plot"] = plots.band_plot(
             list(xs), ys, [lo] * len(ys), [hi] * len(ys), xlabel=_("assumed dependence among the unregistered"),
-            ylabel=_("number of victims"), label=_("estimated"), band_label=_("range"),
+            ylabel=_("number of victims"), label=_("estimated as linked") if as_linked else _("estimated"),
+            band_label=_("range"),
             title=_("The estimate as the untestable assumption is relaxed"), decimal_comma=c.lang == "nl",
         )
     return out
