@@ -66,6 +66,8 @@ def pseudonymise(
     except OSError as e:
         _fail(f"cannot write {str(out)!r}: {e.strerror or e}")
     console.print(f"{len(df):,} registrations pseudonymised (key id {df['key_id'].iloc[0]}); wrote {escape(str(out))}")
+    for w in df.attrs.get("warnings", []):  # names the organisation can still fix: nobody sees them after encoding
+        err.print(f"[yellow]warning:[/] {escape(w)}")
     from ..linkage.registrations import covariate_columns
 
     clear = [c for c in covariate_columns(df) if c not in ("sex", "nationality")]

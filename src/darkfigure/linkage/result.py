@@ -214,10 +214,11 @@ def _letterless_counts(notes: list[str]) -> dict[str, int]:
 
 
 def _nameless_dict(table: pd.DataFrame | None) -> dict[str, dict]:
-    """``{organisation: {registrations, without_names, given_without_letters, share}}`` (JSON-able; {} for None)."""
+    """``{organisation: {registrations, without_names, given_without_letters, placeholders, share}}`` (JSON-able; {} for None)."""
     if table is None:
         return {}
     return {str(r.organisation): {"registrations": int(r.registrations), "without_names": int(r.without_names),
                                   "given_without_letters": int(r.given_without_letters),
+                                  "placeholders": int(getattr(r, "placeholders", 0)),
                                   "share": round(float(r.share), 4)}
             for r in table.itertuples(index=False)}
