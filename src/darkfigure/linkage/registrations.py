@@ -99,6 +99,8 @@ from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defi
     vietnamese_context,
 )
 
+from .input_checks import refuse_long_names, sheet_hint  # noqa: E402
+
 # organisation-name unification, re-exported here so imports from this module keep working
 from .organisations import (  # noqa: E402,F401
     SIMILAR_ORGANISATIONS,
@@ -313,10 +315,12 @@ def read_registrations(
         else:
             hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
                     "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
-        raise RegistrationError(f"{src}: missing column(s) {', '.join(missing)}; {hint}")
+        where = sheet_hint(Path(data), None) if isinstance(data, (str, Path)) else ""
+        raise RegistrationError(f"{src}{where}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
         df[c] = _as_text(df[c])
+    refuse_long_names(df, src)  # before anything compares them: a 2,000,000-character name hangs link
     _check_core(df, src, today or date.today(), kind)
     df.attrs = {"kind": kind, "source": src}
     if kind == "pseudonymised":
