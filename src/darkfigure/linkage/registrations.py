@@ -87,6 +87,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
+from .input_checks import refuse_long_names, sheet_hint  # noqa: E402
 from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
     PARTICLES,
     VIETNAMESE_SURNAMES,
@@ -98,8 +99,6 @@ from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defi
     normalise_sex,
     vietnamese_context,
 )
-
-from .input_checks import refuse_long_names, sheet_hint  # noqa: E402
 
 # organisation-name unification, re-exported here so imports from this module keep working
 from .organisations import (  # noqa: E402,F401
