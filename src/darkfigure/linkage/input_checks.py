@@ -72,3 +72,79 @@ def sheet_hint(p: Path, sheet: str | int | None) -> str:
     read = names[sheet] if isinstance(sheet, int) and 0 <= sheet < len(names) else (sheet or names[0])
     return (f" (read sheet {read!r}; the workbook's sheets are {', '.join(map(repr, names))}: choose the sheet with "
             "the registrations with --sheet, or move it first)")
+
+
+def old_dates_of_birth_note(frames) -> list[str]:
+    """A note counting plaintext dates of birth before 1905 (``1900-01-01``, ``1850-01-01``: a system's "unknown").
+
+    The linkage already compares them as missing, as for pseudonymised files
+    (:data:`darkfigure.linkage.prepare.PLACEHOLDER_BEFORE`); the note says so, per organisation.
+
+    Parameters
+    ----------
+    frames : validated plaintext registration frames (dates as ISO text, missing as ``""``).
+
+    Returns
+    -------
+    list of str (empty, or one note)
+    """
+    from .prepare import PLACEHOLDER_BEFORE
+
+    cut = PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")
+    parts = []
+    for f in frames:
+        if "date_of_birth" not in f.columns:
+            continue
+        d = f["date_of_birth"].astype(str)
+        old = ((d != "") & (d < cut)).to_numpy()
+        if old.any():
+            top = d[old].value_counts()
+            parts.append(f"{int(old.sum()):,} in {f.attrs.get('source', 'registrations')} (e.g. {top.index[0]!r} "
+                         f"x {int(top.iloc[0]):,})")
+    if not parts:
+        return []
+    return [f"dates of birth before {cut[:4]} are read as placeholders for an unknown date and compared as missing "
+            f"(as for pseudonymised files): {'; '.join(parts)}"]
+
+
+def missing_truth_error(df: pd.DataFrame, truth: str) -> str | None:
+    """The message for a ``--truth`` column with empty cells (naming organisation and record_id), or None.
+
+    Parameters
+    ----------
+    df : the stacked registrations with ``organisation``, ``record_id`` and the `truth` column.
+    truth : the column holding the true person (synthetic data).
+    """
+    t = df[truth]
+    empty = (t.isna() | (t.astype(str).str.strip() == "")).to_numpy()
+    if not empty.any():
+        return None
+    i = int(np.flatnonzero(empty)[0])
+    return (f"the truth column {truth!r} is empty for {int(empty.sum()):,} registration(s), e.g. organisation "
+            f"{df['organisation'].iloc[i]!r} record_id {df['record_id'].iloc[i]!r}: give every registration its true "
+            "person, or leave out --truth")
+
+
+def disjoint_lists_warnings(histories) -> list[str]:
+    """Warnings for pairs of organisations that share no person in the linked capture histories.
+
+    Two lists with no person in common say nothing about their overlap: a model with
+    their interaction is not identified, and without it N̂ rests on the assumption that
+    they are independent. Often it means the two organisations write names or dates of
+    birth differently, or cover different periods.
+
+    Parameters
+    ----------
+    histories : :class:`darkfigure.histories.CaptureHistories` (its ``empty_overlaps``).
+
+    Returns
+    -------
+    list of str (empty, or one warning naming the pairs)
+    """
+    none = [f"{a!r} and {b!r}" for a, b in histories.empty_overlaps()]
+    if not none:
+        return []
+    return [f"no person was registered by both {'; by both '.join(none)}: their overlap carries no information: a "
+            "model with their interaction is not identified, and without it N̂ rests on assuming them independent "
+            "(with two organisations estimate refuses). Check that these "
+            "organisations write names and dates of birth alike and cover the same period"]

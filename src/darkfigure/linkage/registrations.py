@@ -87,7 +87,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
-from .input_checks import refuse_long_names, sheet_hint  # noqa: E402
+from .input_checks import ROWS_COUNTED, old_dates_of_birth_note, refuse_long_names, sheet_hint  # noqa: E402
 from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
     PARTICLES,
     VIETNAMESE_SURNAMES,
@@ -215,7 +215,7 @@ def _row_text(rows: Sequence[int], values: Sequence | None = None) -> str:
     else:
         txt = ", ".join(f"{r} ({v!r})" for r, v in zip(shown, values))
     more = len(rows) - len(shown)
-    return txt + (f" and {more} more" if more > 0 else "")
+    return txt + (f" and {more} more" if more > 0 else "") + f" ({ROWS_COUNTED})"
 
 
 def registration_kind(df: pd.DataFrame) -> str:
@@ -524,7 +524,7 @@ def read_registration_files(
     renamed = _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
-    notes = renamed + notes + _shared_ids_note(frames)
+    notes = renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:

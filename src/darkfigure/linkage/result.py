@@ -104,6 +104,13 @@ class LinkageResult:
     records: pd.DataFrame | None = field(default=None, repr=False)
     linkage_errors: pd.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        """Add the warning for organisations that share no person (tester 11): link said nothing, estimate refused."""
+        from .input_checks import disjoint_lists_warnings
+
+        self.warnings = list(self.warnings)
+        self.warnings += [w for w in disjoint_lists_warnings(self.histories) if w not in self.warnings]
+
     @property
     def n_persons(self) -> int:
         """Number of distinct persons found."""
