@@ -48,3 +48,28 @@ def test_excel_on_the_wrong_sheet_names_the_sheet_read_and_the_sheets(police, tm
         read_registrations(path, today=TODAY)
     msg = str(e.value)
     assert "read sheet 'readme'" in msg and "'readme', 'data'" in msg and "--sheet" in msg
+
+
+def test_link_sheet_reads_the_registrations_from_the_named_sheet(tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    f = simulate_registrations("clearing_house", seed=3, scale=0.03).files()
+    path = tmp_path / "police.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"about": ["registrations are on the next sheet"]}).to_excel(w, sheet_name="readme", index=False)
+        f["police"].to_excel(w, sheet_name="data", index=False)
+    paths = [str(path)]
+    for k in ("kmar", "shelters"):
+        f[k].to_csv(tmp_path / f"{k}.csv", index=False)
+        paths.append(str(tmp_path / f"{k}.csv"))
+    run = CliRunner().invoke
+    r = run(app, ["link", *paths, "--out", str(tmp_path / "no"), "--max-pairs", "100000"])
+    assert r.exit_code == 2 and "read sheet 'readme'" in " ".join(r.output.split())
+    r = run(app, ["link", *paths, "--out", str(tmp_path / "bad"), "--sheet", "nope", "--max-pairs", "100000"])
+    assert r.exit_code == 2 and "'readme', 'data'" in " ".join(r.output.split())
+    r = run(app, ["link", *paths, "--out", str(tmp_path / "lk"), "--sheet", "data", "--max-pairs", "100000"])
+    assert r.exit_code == 0, r.output
+    links = pd.read_csv(tmp_path / "lk" / "links.csv")
+    assert (links["organisation"] == "police").sum() == len(f["police"])

@@ -148,3 +148,31 @@ def disjoint_lists_warnings(histories) -> list[str]:
             "model with their interaction is not identified, and without it N̂ rests on assuming them independent "
             "(with two organisations estimate refuses). Check that these "
             "organisations write names and dates of birth alike and cover the same period"]
+
+
+def read_excel_sheet(p: Path, sheet: str | int) -> pd.DataFrame:
+    """One sheet of an Excel registration file, for ``link --sheet`` (name, or 0-based position as digits).
+
+    Returns
+    -------
+    DataFrame with ``attrs["source"]`` = ``"<file> (sheet '<name>')"``, the name messages use.
+
+    Raises
+    ------
+    RegistrationError
+        An unknown sheet (naming the workbook's sheets) or a column named twice.
+    """
+    from .registrations import RegistrationError, _refuse_duplicate_columns
+
+    names = excel_sheets(p)
+    if isinstance(sheet, str) and sheet.isdigit() and sheet not in names:
+        sheet = int(sheet)
+    if (isinstance(sheet, int) and not 0 <= sheet < len(names)) or (isinstance(sheet, str) and sheet not in names):
+        raise RegistrationError(f"workbook {p.name!r} has no sheet {sheet!r}; its sheets are "
+                                f"{', '.join(map(repr, names))}")
+    name = names[sheet] if isinstance(sheet, int) else sheet
+    _refuse_duplicate_columns(p, [str(c).strip() for c in
+                                  pd.read_excel(p, sheet_name=name, header=None, nrows=1).iloc[0].tolist()])
+    df = pd.read_excel(p, sheet_name=name)
+    df.attrs["source"] = f"{p.name} (sheet {name!r})"
+    return df

@@ -492,7 +492,7 @@ def read_registration_files(
     """
     frames = []
     for i, p in enumerate(paths):
-        name = None if not isinstance(p, pd.DataFrame) else f"registrations #{i + 1}"
+        name = None if not isinstance(p, pd.DataFrame) else p.attrs.get("source") or f"registrations #{i + 1}"
         frames.append(read_registrations(p, name=name, today=today))
     if not frames:
         raise RegistrationError("no registration files given")
