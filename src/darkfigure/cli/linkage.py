@@ -26,6 +26,7 @@ from .common import (
 )
 from .options import (
     OverwriteOpt,
+    SheetOpt,
 )
 
 
@@ -66,6 +67,8 @@ def pseudonymise(
     except OSError as e:
         _fail(f"cannot write {str(out)!r}: {e.strerror or e}")
     console.print(f"{len(df):,} registrations pseudonymised (key id {df['key_id'].iloc[0]}); wrote {escape(str(out))}")
+    for w in df.attrs.get("warnings", []):  # names the organisation can still fix: nobody sees them after encoding
+        err.print(f"[yellow]warning:[/] {escape(w)}")
     from ..linkage.registrations import covariate_columns
 
     clear = [c for c in covariate_columns(df) if c not in ("sex", "nationality")]
@@ -122,6 +125,7 @@ def link(
         typer.Option(help="Organisation names to map onto one, comma-separated OLD=NEW (e.g. 'Politie=police'): one "
                      "organisation spelt two ways would be two lists. Case, spacing and accents are merged anyway."),
     ] = None,
+    sheet: SheetOpt = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Link the organisations' registrations into persons (Fellegi–Sunter, Splink) and write capture histories.
@@ -147,6 +151,18 @@ def link(
                   f"{rename_organisations!r}")
         renames = {a.strip(): b.strip() for a, b in pairs}
     _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
+    inputs: list = list(registrations or [])
+    if sheet is not None:
+        # the sheet of every Excel file (CSV and Parquet files alongside are read as they are)
+        from ..linkage.input_checks import read_excel_sheet
+
+        excel = [p for p in inputs if Path(p).suffix.lower() in (".xlsx", ".xls")]
+        if not excel:
+            _fail("--sheet applies to Excel workbooks only; none of the registration files is one")
+        try:
+            inputs = [read_excel_sheet(Path(p), sheet) if p in excel else p for p in inputs]
+        except (DataError, ValueError, OSError) as e:
+            _fail(str(e))
     try:
         with console.status("linking…") as st:
             t_start = time.perf_counter()
@@ -157,7 +173,7 @@ def link(
                 say(True, f"link: {message}… ({time.perf_counter() - t_start:,.0f} s so far)")
 
             res = run(
-                list(registrations or []), engine=engine, threshold=threshold, seed=seed, truth=truth,
+                inputs, engine=engine, threshold=threshold, seed=seed, truth=truth,
                 sensitivity=sens, covariates=_split(covariates), covariate_rule=covariate_rule,
                 max_pairs=max_pairs, threads=threads, memory_limit=memory_limit, rename_organisations=renames,
                 progress=_phase,

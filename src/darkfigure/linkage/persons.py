@@ -26,6 +26,15 @@ COVARIATE_RULES = ("most_frequent", "earliest")
 
 # ---------------------------------------------------------------------------- persons
 def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str]]:
+    """The covariate columns to carry to the persons and notes on those left out.
+
+    Raises DataError for an unknown or identifying covariate, a name clash, or a `truth` column with empty cells
+    (checked here, before the linkage runs).
+    """
+    from .input_checks import missing_truth_error
+
+    if truth is not None and truth in df.columns and (msg := missing_truth_error(df, truth)):
+        raise DataError(msg)
     skip = set(IDENTIFIERS) | {"key_id", truth}
     notes: list[str] = []
     if covariates is not None:

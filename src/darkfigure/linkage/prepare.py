@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .bloom_sql import decode_bloom_column
+from .placeholder_names import blank_placeholders, frequent_name_warnings, placeholder_mask, placeholder_warnings
 from .registrations import normalise_names, normalise_nationality, normalise_sex
 
 #: columns that identify a person or a registration (never covariates)
@@ -96,7 +97,7 @@ def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
     """
     out = []
     for col, key in (("first_name", "fn"), ("surname", "sn")):
-        bad = _written(df[col]) & pd.isna(prep[key]).to_numpy()
+        bad = _written(df[col]) & pd.isna(prep[key]).to_numpy() & ~placeholder_mask(df[col])  # placeholders: warned
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             org = df["organisation"].iloc[i] if "organisation" in df.columns else "?"
@@ -126,33 +127,42 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
     DataFrame, one row per organisation (first-seen order)
         ``organisation``, ``registrations``, ``without_names`` (neither name usable),
         ``given_without_letters`` (of those, a name was written but had no letters: emoji,
-        ``###``; plaintext only, else 0) and ``share`` (without_names / registrations).
+        ``###``; plaintext only, else 0), ``placeholders`` (registrations with a placeholder name such as
+        "Unknown", read as missing: :mod:`.placeholder_names`; plaintext only) and ``share`` (without_names /
+        registrations). ``attrs["warnings"]``: the placeholders and over-frequent names per organisation.
     """
     none = np.ones(len(prep), dtype=bool)
     for c in fields:
         if c in prep.columns:
             none &= prep[c].isna().to_numpy()
-    given = np.zeros(len(prep), dtype=bool)
+    given, held = np.zeros(len(prep), dtype=bool), np.zeros(len(prep), dtype=bool)
     for c in ("first_name", "surname"):
         if c in df.columns:
             given |= _written(df[c])
+            held |= placeholder_mask(df[c])
     org = df["organisation"].astype(str).to_numpy()
     t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
-                      "given_without_letters": (none & given).astype(int)})
+                      "given_without_letters": (none & given & ~held).astype(int), "placeholders": held.astype(int)})
     t = t.groupby("organisation", sort=False).sum().reset_index()
     t["share"] = t["without_names"] / t["registrations"]
+    full, dob = ("full_name", "dob") if "full_name" in prep.columns else ("tok_full", "tok_date_of_birth")
+    shown = (df["first_name"].astype(str) + " " + df["surname"].astype(str)).to_numpy() if "surname" in df else None
+    t.attrs["warnings"] = placeholder_warnings(df) + (frequent_name_warnings(
+        org, prep[full].to_numpy(dtype=object), prep[dob].to_numpy(dtype=object) if dob in prep else None, shown)
+        if full in prep.columns else [])
     return t
 
 
 def _nameless_warnings(table: pd.DataFrame) -> list[str]:
     """Warnings for the organisations of which at least :data:`NAMELESS_WARNING_SHARE` of the registrations have no
     usable name (:func:`_nameless_by_organisation`): their linkage rests on the other fields alone."""
-    out = []
+    out = list(table.attrs.get("warnings", []))
     for r in table.itertuples(index=False):
         if r.without_names == 0 or r.share < NAMELESS_WARNING_SHARE:
             continue
         why = (f", {r.given_without_letters:,} of them written without letters (emoji, symbols or digits only)"
                if r.given_without_letters else "")
+        why += f", or a placeholder such as 'Unknown' ({r.placeholders:,} registrations)" if r.placeholders else ""
         cause = ("every name is missing: a wrong encoding or column, or names removed on purpose"
                  if r.share >= 0.99 else "names left empty or unreadable")
         out.append(
@@ -200,7 +210,7 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     # (spaces dropped as the encoders drop them: "Jan-Willem" = "Janwillem")
     # particles are dropped from first names too: a swapped "van der Berg" then still reads "berg"
     # the other name tells the Vietnamese middle name "Van" from the Dutch particle (normalise_name)
-    first, last = df["first_name"].astype(object), df["surname"].astype(object)
+    first, last = blank_placeholders(df["first_name"]), blank_placeholders(df["surname"])  # "Unknown": missing
     fn = _arrow_strings(pc.replace_substring(_arrow_strings(normalise_names(first, True, last)), " ", ""))
     sn = _arrow_strings(pc.replace_substring(_arrow_strings(normalise_names(last, True, first)), " ", ""))
     fn_sx, sn_sx = _arrow_map(fn, _soundex), _arrow_map(sn, _soundex)

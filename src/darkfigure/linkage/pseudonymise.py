@@ -136,6 +136,7 @@ import numpy as np
 import pandas as pd
 
 from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, load_key  # noqa: F401 - re-exported
+from .placeholder_names import placeholder_mask, source_name_warnings
 from .prepare import PLACEHOLDER_BEFORE, _soundex
 from .registrations import (
     BLOCK_COLUMNS,
@@ -385,7 +386,8 @@ def pseudonymise(
         ``record_id, organisation, registration_date``, [``sex, nationality`` as given], the
         covariates in their original order, then ``bf_first_name, bf_surname,
         bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens and
-        ``key_id`` (the contract in the module docstring).
+        ``key_id`` (the contract in the module docstring). ``attrs["warnings"]``: placeholder names ("Unknown",
+        encoded as missing) and names without letters, for the organisation to fix at the source.
 
     Raises
     ------
@@ -406,8 +408,10 @@ def pseudonymise(
     if regs.attrs["kind"] == "pseudonymised":
         raise PseudonymisationError(f"{src} is already pseudonymised (it has key_id and encodings, no names)")
 
-    fn = _map_unique(regs["first_name"], _first_name_form)
-    sn = normalise_names(regs["surname"], True, regs["first_name"]).str.replace(" ", "", regex=False)
+    # "Unknown", "NN", "XXX" encoded as missing names, as link reads them in plaintext (placeholder_names)
+    first, last = (regs[c].where(~placeholder_mask(regs[c]), "") for c in ("first_name", "surname"))
+    fn = _map_unique(first, _first_name_form)
+    sn = normalise_names(last, True, first).str.replace(" ", "", regex=False)
     dob = regs["date_of_birth"].astype(str)
     # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
     dob = dob.where((dob == "") | (dob >= PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")), "")
@@ -494,7 +498,8 @@ def pseudonymise(
     out["key_id"] = key_id(key)
     assert all(c in out for c in BLOOM_COLUMNS)
     res = pd.DataFrame(out)
-    res.attrs = {"kind": "pseudonymised", "source": src, "key_id": key_id(key), "bloom_bits": settings.m}
+    res.attrs = {"kind": "pseudonymised", "source": src, "key_id": key_id(key), "bloom_bits": settings.m,
+                 "warnings": source_name_warnings(regs)}
     return res
 
 

@@ -87,6 +87,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
+from .input_checks import ROWS_COUNTED, old_dates_of_birth_note, refuse_long_names, sheet_hint  # noqa: E402
 from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
     PARTICLES,
     VIETNAMESE_SURNAMES,
@@ -214,7 +215,7 @@ def _row_text(rows: Sequence[int], values: Sequence | None = None) -> str:
     else:
         txt = ", ".join(f"{r} ({v!r})" for r, v in zip(shown, values))
     more = len(rows) - len(shown)
-    return txt + (f" and {more} more" if more > 0 else "")
+    return txt + (f" and {more} more" if more > 0 else "") + f" ({ROWS_COUNTED})"
 
 
 def registration_kind(df: pd.DataFrame) -> str:
@@ -313,10 +314,12 @@ def read_registrations(
         else:
             hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
                     "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
-        raise RegistrationError(f"{src}: missing column(s) {', '.join(missing)}; {hint}")
+        where = sheet_hint(Path(data), None) if isinstance(data, (str, Path)) else ""
+        raise RegistrationError(f"{src}{where}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
         df[c] = _as_text(df[c])
+    refuse_long_names(df, src)  # before anything compares them: a 2,000,000-character name hangs link
     _check_core(df, src, today or date.today(), kind)
     df.attrs = {"kind": kind, "source": src}
     if kind == "pseudonymised":
@@ -489,7 +492,7 @@ def read_registration_files(
     """
     frames = []
     for i, p in enumerate(paths):
-        name = None if not isinstance(p, pd.DataFrame) else f"registrations #{i + 1}"
+        name = None if not isinstance(p, pd.DataFrame) else p.attrs.get("source") or f"registrations #{i + 1}"
         frames.append(read_registrations(p, name=name, today=today))
     if not frames:
         raise RegistrationError("no registration files given")
@@ -521,7 +524,7 @@ def read_registration_files(
     renamed = _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
-    notes = renamed + notes + _shared_ids_note(frames)
+    notes = renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:

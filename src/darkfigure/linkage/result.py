@@ -104,6 +104,13 @@ class LinkageResult:
     records: pd.DataFrame | None = field(default=None, repr=False)
     linkage_errors: pd.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        """Add the warning for organisations that share no person (tester 11): link said nothing, estimate refused."""
+        from .input_checks import disjoint_lists_warnings
+
+        self.warnings = list(self.warnings)
+        self.warnings += [w for w in disjoint_lists_warnings(self.histories) if w not in self.warnings]
+
     @property
     def n_persons(self) -> int:
         """Number of distinct persons found."""
@@ -214,10 +221,11 @@ def _letterless_counts(notes: list[str]) -> dict[str, int]:
 
 
 def _nameless_dict(table: pd.DataFrame | None) -> dict[str, dict]:
-    """``{organisation: {registrations, without_names, given_without_letters, share}}`` (JSON-able; {} for None)."""
+    """``{organisation: {registrations, without_names, given_without_letters, placeholders, share}}`` (JSON-able; {} for None)."""
     if table is None:
         return {}
     return {str(r.organisation): {"registrations": int(r.registrations), "without_names": int(r.without_names),
                                   "given_without_letters": int(r.given_without_letters),
+                                  "placeholders": int(getattr(r, "placeholders", 0)),
                                   "share": round(float(r.share), 4)}
             for r in table.itertuples(index=False)}

@@ -1,0 +1,178 @@
+"""Checks on registration files beyond the format: corrupt name cells and the sheet an Excel file was read from.
+
+Split out of :mod:`darkfigure.linkage.registrations` (which calls them) to keep that module short.
+A name of millions of characters (notes or a whole export pasted into one cell) made ``link``
+hang: string comparisons are quadratic in the length (tester 11, finding 4). An Excel file
+whose registrations are on another sheet than the first gave only "missing columns"
+(finding 10).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: longest first name or surname accepted, in characters: real names, even long compound Spanish, Arabic or
+#: Portuguese ones, stay well under 100; a longer cell is notes or several fields pasted together
+MAX_NAME_CHARS = 200
+#: how rows are numbered in error messages
+ROWS_COUNTED = "rows count from the first data row: row 1 = the line under the header, Excel's row 2"
+
+
+def refuse_long_names(df: pd.DataFrame, src: str) -> None:
+    """Refuse a ``first_name`` or ``surname`` longer than :data:`MAX_NAME_CHARS` characters.
+
+    Parameters
+    ----------
+    df : registrations with names as text, shape (n, ...).
+    src : the file's name, for the message.
+
+    Raises
+    ------
+    RegistrationError
+        Naming the file, the column, the row(s), the record_id and the length, and what to do.
+    """
+    from .registrations import RegistrationError
+
+    for c in ("first_name", "surname"):
+        if c not in df.columns:
+            continue
+        n = df[c].astype(str).str.len().to_numpy()
+        long = np.flatnonzero(n > MAX_NAME_CHARS)
+        if long.size:
+            i = int(long[0])
+            more = f" and {long.size - 1:,} more row(s)" if long.size > 1 else ""
+            raise RegistrationError(
+                f"{src}: column {c!r} holds {int(n[i]):,} characters in row {i + 1} (record "
+                f"{df['record_id'].iloc[i]!r}){more}; {ROWS_COUNTED}. A name is at most {MAX_NAME_CHARS} characters: "
+                "this cell holds something else (notes, or several fields pasted together). Correct it, or leave "
+                "the name empty, and run again")
+
+
+def excel_sheets(p: Path) -> list[str]:
+    """The sheet names of an Excel file, in order ([] if they cannot be read)."""
+    try:
+        return [str(s) for s in pd.ExcelFile(p).sheet_names]
+    except (ValueError, OSError, ImportError):
+        return []
+
+
+def sheet_hint(p: Path, sheet: str | int | None) -> str:
+    """For a 'missing columns' message on an Excel file: the sheet read, the sheets that exist, and ``--sheet``.
+
+    Returns "" for other files and for a workbook of one sheet.
+    """
+    if p.suffix.lower() not in (".xlsx", ".xls"):
+        return ""
+    names = excel_sheets(p)
+    if len(names) < 2:
+        return ""
+    read = names[sheet] if isinstance(sheet, int) and 0 <= sheet < len(names) else (sheet or names[0])
+    return (f" (read sheet {read!r}; the workbook's sheets are {', '.join(map(repr, names))}: choose the sheet with "
+            "the registrations with --sheet, or move it first)")
+
+
+def old_dates_of_birth_note(frames) -> list[str]:
+    """A note counting plaintext dates of birth before 1905 (``1900-01-01``, ``1850-01-01``: a system's "unknown").
+
+    The linkage already compares them as missing, as for pseudonymised files
+    (:data:`darkfigure.linkage.prepare.PLACEHOLDER_BEFORE`); the note says so, per organisation.
+
+    Parameters
+    ----------
+    frames : validated plaintext registration frames (dates as ISO text, missing as ``""``).
+
+    Returns
+    -------
+    list of str (empty, or one note)
+    """
+    from .prepare import PLACEHOLDER_BEFORE
+
+    cut = PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")
+    parts = []
+    for f in frames:
+        if "date_of_birth" not in f.columns:
+            continue
+        d = f["date_of_birth"].astype(str)
+        old = ((d != "") & (d < cut)).to_numpy()
+        if old.any():
+            top = d[old].value_counts()
+            parts.append(f"{int(old.sum()):,} in {f.attrs.get('source', 'registrations')} (e.g. {top.index[0]!r} "
+                         f"x {int(top.iloc[0]):,})")
+    if not parts:
+        return []
+    return [f"dates of birth before {cut[:4]} are read as placeholders for an unknown date and compared as missing "
+            f"(as for pseudonymised files): {'; '.join(parts)}"]
+
+
+def missing_truth_error(df: pd.DataFrame, truth: str) -> str | None:
+    """The message for a ``--truth`` column with empty cells (naming organisation and record_id), or None.
+
+    Parameters
+    ----------
+    df : the stacked registrations with ``organisation``, ``record_id`` and the `truth` column.
+    truth : the column holding the true person (synthetic data).
+    """
+    t = df[truth]
+    empty = (t.isna() | (t.astype(str).str.strip() == "")).to_numpy()
+    if not empty.any():
+        return None
+    i = int(np.flatnonzero(empty)[0])
+    return (f"the truth column {truth!r} is empty for {int(empty.sum()):,} registration(s), e.g. organisation "
+            f"{df['organisation'].iloc[i]!r} record_id {df['record_id'].iloc[i]!r}: give every registration its true "
+            "person, or leave out --truth")
+
+
+def disjoint_lists_warnings(histories) -> list[str]:
+    """Warnings for pairs of organisations that share no person in the linked capture histories.
+
+    Two lists with no person in common say nothing about their overlap: a model with
+    their interaction is not identified, and without it N̂ rests on the assumption that
+    they are independent. Often it means the two organisations write names or dates of
+    birth differently, or cover different periods.
+
+    Parameters
+    ----------
+    histories : :class:`darkfigure.histories.CaptureHistories` (its ``empty_overlaps``).
+
+    Returns
+    -------
+    list of str (empty, or one warning naming the pairs)
+    """
+    none = [f"{a!r} and {b!r}" for a, b in histories.empty_overlaps()]
+    if not none:
+        return []
+    return [f"no person was registered by both {'; by both '.join(none)}: their overlap carries no information: a "
+            "model with their interaction is not identified, and without it N̂ rests on assuming them independent "
+            "(with two organisations estimate refuses). Check that these "
+            "organisations write names and dates of birth alike and cover the same period"]
+
+
+def read_excel_sheet(p: Path, sheet: str | int) -> pd.DataFrame:
+    """One sheet of an Excel registration file, for ``link --sheet`` (name, or 0-based position as digits).
+
+    Returns
+    -------
+    DataFrame with ``attrs["source"]`` = ``"<file> (sheet '<name>')"``, the name messages use.
+
+    Raises
+    ------
+    RegistrationError
+        An unknown sheet (naming the workbook's sheets) or a column named twice.
+    """
+    from .registrations import RegistrationError, _refuse_duplicate_columns
+
+    names = excel_sheets(p)
+    if isinstance(sheet, str) and sheet.isdigit() and sheet not in names:
+        sheet = int(sheet)
+    if (isinstance(sheet, int) and not 0 <= sheet < len(names)) or (isinstance(sheet, str) and sheet not in names):
+        raise RegistrationError(f"workbook {p.name!r} has no sheet {sheet!r}; its sheets are "
+                                f"{', '.join(map(repr, names))}")
+    name = names[sheet] if isinstance(sheet, int) else sheet
+    _refuse_duplicate_columns(p, [str(c).strip() for c in
+                                  pd.read_excel(p, sheet_name=name, header=None, nrows=1).iloc[0].tolist()])
+    df = pd.read_excel(p, sheet_name=name)
+    df.attrs["source"] = f"{p.name} (sheet {name!r})"
+    return df
