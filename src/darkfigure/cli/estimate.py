@@ -161,6 +161,10 @@ def estimate(
                   assumption_range=assumption_range, pooling=pooling)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
+        from ..linkage.link_warnings import add_link_warnings
+
+        add_link_warnings(res.warnings, data)
     _print_result(res)
     _print_linkage(res.linkage, res)
     _print_pooling(res.pooling)

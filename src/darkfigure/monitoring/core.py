@@ -261,6 +261,10 @@ def monitor(
     if switched:
         ci = "parametric"  # the EM bootstrap redoes the imputation for one model (estimate would switch too)
     est = estimate(h, year=year if one_year is None else None, ci=ci, linkage=linkage, linkage_run=run, **kwargs)
+    if run is not None:  # a link folder or LinkageResult: what link warned about (tester 11, finding 3)
+        from ..linkage.link_warnings import add_link_warnings
+
+        add_link_warnings(est.warnings, data)
     if one_year is not None:
         est.notes.append(one_year_note(year, one_year))
     if switched and est.bootstrap is not None:
