@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthetic_pairs import true_pairs
-
 from darkfigure.linkage import LinkageResult, persons_from_pairs
+from synthetic_pairs import true_pairs
 
 #: the warning the synthetic run carries, as `link` words such a warning
 WARNING = ("organisation 'police': 30 of its 300 registrations (10%) have no usable name (first name and surname "

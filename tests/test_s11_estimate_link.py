@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from s11_link_folder import WARNING, small_folder
 from typer.testing import CliRunner
 
 from darkfigure.cli import app
 from darkfigure.linkage.link_warnings import LINK_PREFIX, link_warnings
+from s11_link_folder import WARNING, small_folder
 
 QUICK = ["--covariates", "", "--search", "cruyff", "--ci", "parametric", "--reps", "100", "--linkage-draws", "3",
          "--linkage-reps", "0", "--seed", "1", "--jobs", "1"]

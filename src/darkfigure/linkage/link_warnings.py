@@ -53,7 +53,7 @@ def link_warnings(data: Any) -> list[str]:
         settings file is missing or unreadable (an older link folder).
     """
     if hasattr(data, "records") and hasattr(data, "histories") and hasattr(data, "warnings"):
-        said = list(getattr(data, "warnings") or [])
+        said = list(data.warnings or [])
     else:
         folder = _folder_of(data)
         if folder is None or not (folder / "linkage_settings.json").is_file():
