@@ -50,3 +50,17 @@ def test_monitor_on_a_link_folder_repeats_links_warnings(folder, tmp_path):
     assert "link: organisation 'police'" in " ".join(r.output.split())
     said = json.loads((out / "result.json").read_text())["warnings"]
     assert said.count(LINK_PREFIX + WARNING) == 1
+
+
+def test_profile_interval_with_the_linkage_correction_refused_at_the_start(folder):
+    """--ci profile cannot pool over the linkage draws: refused before the search, naming what to use (F5)."""
+    r = CliRunner().invoke(app, ["estimate", str(folder), "--covariates", "", "--ci", "profile",
+                                 "--linkage-draws", "3"])
+    assert r.exit_code == 2, r.output
+    flat = " ".join(r.output.split())
+    assert "--ci parametric" in flat and "--linkage none" in flat
+    assert "model search" not in flat  # before the work
+    # with --linkage none the profile interval of the histories as linked is given
+    r = CliRunner().invoke(app, ["estimate", str(folder), "--covariates", "", "--ci", "profile", "--linkage", "none"])
+    assert r.exit_code == 0, r.output
+    assert "profile interval" in " ".join(r.output.split())

@@ -95,7 +95,9 @@ def estimate(
     data : CaptureHistories, DataFrame, path or bundled dataset name
         Capture histories: aggregated (0/1 list columns, covariates, ``count``) or
         one row per person; a CSV/Parquet/Excel file; or a name from
-        ``darkfigure.datasets.names()``.
+        ``darkfigure.datasets.names()``. A ``darkfigure link`` output folder: its
+        persons, corrected for linkage error (`linkage`), with the warnings of ``link``
+        repeated, prefixed ``"link: "``.
     lists, covariates : list of str, optional
         Columns (default: 0/1 columns are lists, the rest covariates).
     count : str
@@ -212,11 +214,24 @@ def estimate(
     ci = opts.ci
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    link_said: list[str] = []
     # read: histories (a link run folder's too), persons with unknown covariate values kept or dropped
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
     h, warnings = reading.histories, list(reading.warnings)
     warnings += linkage_none_warning(reading.linkage_run, reading.linkage)
+    if reading.linkage_run is not None and not link_said:  # a link folder or its histories.csv
+        from .linkage.link_warnings import link_warnings
+
+        link_said = link_warnings(data)
+    warnings += link_said  # what `darkfigure link` warned about the persons (tester 11, finding 3)
+    if reading.linkage == "correct" and ci == "profile":
+        # the correction pools bootstrap replicates over the draws; a profile interval has none (tester 11, F5)
+        raise ValueError(
+            "the profile-likelihood interval (--ci profile) cannot carry the linkage correction: the correction "
+            "pools bootstrap replicates over the linkage draws, and the profile likelihood has none. With a link "
+            "output use --ci parametric, nonparametric or averaged (the default), or --linkage none (linkage="
+            "'none') for the profile interval of the histories as linked, taken as error-free")
     if reading.linkage == "correct" and reading.linkage_run is not None:
         check_link_histories(reading.linkage_run, h, opts.missing)  # edited histories refused before the work, not after
     em_mode = h.n_incomplete > 0
