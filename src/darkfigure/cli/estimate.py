@@ -341,7 +341,8 @@ def _print_linkage(lk, res=None) -> None:
             t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)} came out narrower "
                       f"than the interval as linked: {WIDENED} (their union is published)")
     else:
-        t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  (no interval: --ci none)")
+        why = "--ci none" if getattr(res, "ci_method", "none") == "none" else "see the warnings"
+        t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  (no interval: {why})")
     if res is not None:
         avg = getattr(res, "averaged", None)
         t.add_row("estimator", "the model average, refitted on every linkage draw (its interval keeps the "
@@ -351,8 +352,21 @@ def _print_linkage(lk, res=None) -> None:
               f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws")
     console.print(Panel(t, title="linkage error", expand=False))
-    console.print("[dim]estimates.csv holds the corrected figures; true matches never compared (not blocked "
-                  "together) are not corrected[/]")
+    console.print(f"[dim]estimates.csv holds the corrected figures; {unblocked_text(lk)}[/]")
+
+
+def unblocked_text(lk) -> str:
+    """What the correction did about true matches never compared (``LinkageEstimate.unblocked_added``), in words.
+
+    Each draw adds the expected number of them (``link_run.add_unblocked_matches``; tester 11, finding 7).
+    """
+    added = getattr(lk, "unblocked_added", None)
+    if added is None:
+        return ("true matches never compared (not blocked together) are not added to the draws: none are expected, "
+                "or their number cannot be estimated (pseudonymised files)")
+    return (f"true matches never compared (not blocked together; {added:,.1f} expected) are added to each draw by "
+            "their expected number (capture-recapture on the identifiers), which under-counts matches with errors "
+            "in several fields")
 
 
 def _print_path(res) -> None:

@@ -173,6 +173,8 @@ class LinkageEstimate:
     upper_draws: float = float("nan")
     #: True when ``lower``/``upper`` were widened to the as-linked interval (tester report 9, F19)
     widened: bool = False
+    #: expected true matches never compared that each draw adds (:func:`add_unblocked_matches`); None: none added
+    unblocked_added: float | None = None
 
     @property
     def width_share_linkage(self) -> float:
@@ -439,6 +441,7 @@ def linkage_uncertainty(
         warnings=warnings,
         sampler=sampler,
         correction=correction,
+        unblocked_added=None if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum()),
     )
 
 
