@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from s11_link_folder import small_result
 
 from darkfigure.cli.estimate import unblocked_text
 from darkfigure.estimation import estimate
 from darkfigure.linkage.link_run import LinkRun
+from s11_link_folder import small_result
 
 
 @pytest.mark.parametrize("unblocked", [None, 2.5])
