@@ -95,9 +95,10 @@ def estimate(
     data : CaptureHistories, DataFrame, path or bundled dataset name
         Capture histories: aggregated (0/1 list columns, covariates, ``count``) or
         one row per person; a CSV/Parquet/Excel file; or a name from
-        ``darkfigure.datasets.names()``. A ``darkfigure link`` output folder: its
-        persons, corrected for linkage error (`linkage`), with the warnings of ``link``
-        repeated, prefixed ``"link: "``.
+        ``darkfigure.datasets.names()``. A ``darkfigure link`` output folder or a
+        :class:`~darkfigure.linkage.LinkageResult` (``estimate(link(registrations))``):
+        its persons, corrected for linkage error (`linkage`), with the warnings of
+        ``link`` repeated, prefixed ``"link: "``.
     lists, covariates : list of str, optional
         Columns (default: 0/1 columns are lists, the rest covariates).
     count : str
@@ -214,7 +215,7 @@ def estimate(
     ci = opts.ci
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    link_said: list[str] = []
+    data, lists, linkage_run, link_said = _linkage_result_data(data, lists, linkage_run, linkage)
     # read: histories (a link run folder's too), persons with unknown covariate values kept or dropped
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
@@ -355,6 +356,38 @@ def estimate(
     said = unidentified_warnings(fit, result.nhat, result.upper, result.lower, h.n_observed, ci_method=ci)
     result.warnings += [w for w in said if w not in result.warnings]
     return result
+
+
+def _linkage_result_data(data: Any, lists: list[str] | None, linkage_run: Any,
+                         linkage: str | None) -> tuple[Any, list[str] | None, Any, list[str]]:
+    """A :class:`~darkfigure.linkage.LinkageResult` given as `data`: ``(histories table, lists, run, warnings)``.
+
+    The same as giving its output folder (tester 11, finding 6): its histories as its
+    ``histories.csv`` holds them (so that `covariates` may be chosen; the lists default to its
+    organisations), the run (:meth:`~darkfigure.linkage.link_run.LinkRun.from_result`, needed
+    for ``linkage="correct"``, the default) and the warnings of ``link``
+    (:func:`darkfigure.linkage.link_warnings.link_warnings`). Anything else is returned
+    unchanged with no warnings.
+
+    Raises
+    ------
+    DataError
+        The result has no match probabilities and the linkage correction was asked for
+        (``linkage`` None or ``"correct"``); use ``linkage="none"`` to take it as error-free.
+    """
+    if not all(hasattr(data, a) for a in ("records", "pairs", "histories", "threshold")) \
+            or isinstance(data, (CaptureHistories, pd.DataFrame)):
+        return data, lists, linkage_run, []
+    from .linkage.link_run import LinkRun
+    from .linkage.link_warnings import link_warnings
+
+    if linkage_run is None:
+        try:  # with linkage="none" too: the run is what says that the linkage is taken as error-free
+            linkage_run = LinkRun.from_result(data)
+        except DataError:
+            if str(linkage or "correct").lower() != "none":
+                raise
+    return data.histories_table(), lists or list(data.lists), linkage_run, link_warnings(data)
 
 
 def _check_data_and_options(h: CaptureHistories, opts: EstimateOptions, em_mode: bool, *, year: str | None,
