@@ -344,7 +344,8 @@ def estimate(
         settings=settings,
         seconds=seconds,
         # a list that registered everyone: the reader's note says what the data warning says (one message, not two)
-        notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)],
+        notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)]
+        + list(getattr(link_est, "notes", None) or []),  # a narrowing within Monte-Carlo noise (tester 11, F8)
         checks=checks,
         averaged=iv.averaged,
         conditional=conditional,

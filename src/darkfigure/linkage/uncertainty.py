@@ -174,6 +174,8 @@ class LinkageEstimate:
     upper_draws: float = float("nan")
     #: True when ``lower``/``upper`` were widened to the as-linked interval (tester report 9, F19)
     widened: bool = False
+    #: what the reader should know that is no warning (a narrowing within Monte-Carlo noise: tester 11, F8)
+    notes: list[str] = field(default_factory=list)
     #: expected true matches never compared that each draw adds (:func:`add_unblocked_matches`); None: none added
     unblocked_added: float | None = None
 
@@ -242,6 +244,7 @@ class LinkageEstimate:
             "seed": self.seed,
             "seconds": round(self.seconds, 2),
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
     def __str__(self) -> str:
