@@ -131,7 +131,8 @@ def estimate(
         from .common import _read
         from .lean import estimate_method
 
-        estimate_method(method, level, lambda: _read(data, lists, covariates, count, drop_empty_lists, missing, sheet),
+        estimate_method(method, level, lambda: _read(data, lists, covariates, count, drop_empty_lists, missing, sheet,
+                                                          command=f"estimate --method {method}"),
                         {"--year": year is not None, "--year-degree": year_degree is not None,
                          "--search": search is not None, "--criterion": criterion is not None,
                          "--max-order": max_order is not None, "--model": model is not None, "--ci": ci != "averaged",
@@ -333,8 +334,8 @@ def _print_linkage(lk, res=None) -> None:
     t.add_row("N̂ as linked", as_linked)
     if math.isfinite(lk.lower):
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
-                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
-                  f"{lk.width_share_linkage:.0%} of its width from linkage)")
+                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {_share(lk.share_linkage)} of its variance and "
+                  f"{_share(lk.width_share_linkage)} of its width from linkage)")
         if getattr(lk, "widened", False):
             from ..linkage.combine import WIDENED
 
@@ -353,6 +354,13 @@ def _print_linkage(lk, res=None) -> None:
               f"on average over {lk.draws} draws")
     console.print(Panel(t, title="linkage error", expand=False))
     console.print(f"[dim]estimates.csv holds the corrected figures; {unblocked_text(lk)}[/]")
+
+
+def _share(x: float) -> str:
+    """A share as the report writes it (``report.views.fmt_pct``: one decimal, "0.4%", never "0%"; tester 11, F14)."""
+    from ..report.views import fmt_pct
+
+    return fmt_pct(x)
 
 
 def unblocked_text(lk) -> str:
