@@ -279,10 +279,14 @@ def test_narrower_subgroup_warning_reaches_the_run(shaky_run):
                  linkage_reps=20, n_jobs=1, missing="drop", assumption_range=None)
     t = e.estimates.iloc[1:]
     k = int(((t["upper_draws"] - t["lower_draws"]) < (t["upper_as_linked"] - t["lower_as_linked"])).sum())
+    # beyond Monte-Carlo noise a warning naming the rows, within it a note counting them (tester 11, F8)
     said = [w for w in e.warnings if "subgroup rows of estimates.csv" in w]
-    assert bool(said) == (k > 0)
-    if k:
-        assert said[0].startswith(f"in {k} of ")
+    noted = [n for n in e.notes if "subgroup rows of estimates.csv" in n]
+    assert bool(said or noted) == (k > 0)
+    if said:
+        assert said[0].startswith("in ") and "Monte-Carlo noise" in said[0]
+    if noted:
+        assert "Monte-Carlo noise" in noted[0]
 
 
 def test_linkage_note_says_pairs_not_persons_and_which_way():

@@ -27,9 +27,12 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
 
     Parameters
     ----------
-    data : CaptureHistories, pandas or polars DataFrame, path or bundled dataset name
+    data : CaptureHistories, pandas or polars DataFrame, path, bundled dataset name or LinkageResult
         Capture histories, aggregated (0/1 list columns, covariates, ``count``) or one
-        row per person.
+        row per person. A :class:`~darkfigure.linkage.LinkageResult` (``dfg.estimate(dfg.link(regs))``)
+        or its output folder: its persons with N̂ corrected for linkage error (``linkage="none"``:
+        taken as error-free), as ``darkfigure estimate LINKFOLDER``; its ``histories`` alone
+        carry no match probabilities and are taken as error-free, with a warning.
     method : {"loglinear", "dga"}
         As ``darkfigure estimate --method``. ``"dga"``: Bayesian model averaging over decomposable
         graphs (:class:`darkfigure.DGA`, 3-5 lists); it takes only ``lists``, ``covariates``,
@@ -96,7 +99,29 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
                         if (near := difflib.get_close_matches(k, valid, n=2, cutoff=0.6)) else "")
             for k in unknown)
         raise TypeError(f"dfg.estimate() got unknown keyword(s) {hints}; valid keywords: {', '.join(valid)}")
-    return from_estimate(run(data, **options))
+    est = run(data, **options)
+    est.warnings += [w for w in _linked_histories_warning(data, options) if w not in est.warnings]
+    return from_estimate(est)
+
+
+#: the name :func:`darkfigure.linkage.persons_from_pairs` gives the histories of a linkage
+_LINKED = "linked registrations"
+
+
+def _linked_histories_warning(data: Any, options: dict) -> list[str]:
+    """The warning that N̂ takes the linkage as error-free, for ``dfg.estimate(link_result.histories)``.
+
+    As the command line says it for a link folder's ``histories.csv`` (tester 11, finding 6):
+    histories of a :class:`~darkfigure.linkage.LinkageResult` carry no match probabilities, so
+    no linkage correction is made unless `options` give a ``linkage_run``.
+    """
+    from .histories import CaptureHistories
+
+    if not isinstance(data, CaptureHistories) or data.name != _LINKED or options.get("linkage_run") is not None:
+        return []
+    return ["the persons come from a record linkage (the histories of a LinkageResult) taken here as error-free: "
+            "N̂ and its interval carry no linkage error (missed links raise N̂, false links lower it). Give the "
+            "LinkageResult itself, dfg.estimate(result), to correct N̂ for linkage error"]
 
 
 def compare(

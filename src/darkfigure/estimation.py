@@ -95,7 +95,10 @@ def estimate(
     data : CaptureHistories, DataFrame, path or bundled dataset name
         Capture histories: aggregated (0/1 list columns, covariates, ``count``) or
         one row per person; a CSV/Parquet/Excel file; or a name from
-        ``darkfigure.datasets.names()``.
+        ``darkfigure.datasets.names()``. A ``darkfigure link`` output folder or a
+        :class:`~darkfigure.linkage.LinkageResult` (``estimate(link(registrations))``):
+        its persons, corrected for linkage error (`linkage`), with the warnings of
+        ``link`` repeated, prefixed ``"link: "``.
     lists, covariates : list of str, optional
         Columns (default: 0/1 columns are lists, the rest covariates).
     count : str
@@ -212,11 +215,24 @@ def estimate(
     ci = opts.ci
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
+    data, lists, linkage_run, link_said = _linkage_result_data(data, lists, linkage_run, linkage)
     # read: histories (a link run folder's too), persons with unknown covariate values kept or dropped
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
     h, warnings = reading.histories, list(reading.warnings)
     warnings += linkage_none_warning(reading.linkage_run, reading.linkage)
+    if reading.linkage_run is not None and not link_said:  # a link folder or its histories.csv
+        from .linkage.link_warnings import link_warnings
+
+        link_said = link_warnings(data)
+    warnings += link_said  # what `darkfigure link` warned about the persons (tester 11, finding 3)
+    if reading.linkage == "correct" and ci == "profile":
+        # the correction pools bootstrap replicates over the draws; a profile interval has none (tester 11, F5)
+        raise ValueError(
+            "the profile-likelihood interval (--ci profile) cannot carry the linkage correction: the correction "
+            "pools bootstrap replicates over the linkage draws, and the profile likelihood has none. With a link "
+            "output use --ci parametric, nonparametric or averaged (the default), or --linkage none (linkage="
+            "'none') for the profile interval of the histories as linked, taken as error-free")
     if reading.linkage == "correct" and reading.linkage_run is not None:
         check_link_histories(reading.linkage_run, h, opts.missing)  # edited histories refused before the work, not after
     em_mode = h.n_incomplete > 0
@@ -328,7 +344,8 @@ def estimate(
         settings=settings,
         seconds=seconds,
         # a list that registered everyone: the reader's note says what the data warning says (one message, not two)
-        notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)],
+        notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)]
+        + list(getattr(link_est, "notes", None) or []),  # a narrowing within Monte-Carlo noise (tester 11, F8)
         checks=checks,
         averaged=iv.averaged,
         conditional=conditional,
@@ -340,6 +357,38 @@ def estimate(
     said = unidentified_warnings(fit, result.nhat, result.upper, result.lower, h.n_observed, ci_method=ci)
     result.warnings += [w for w in said if w not in result.warnings]
     return result
+
+
+def _linkage_result_data(data: Any, lists: list[str] | None, linkage_run: Any,
+                         linkage: str | None) -> tuple[Any, list[str] | None, Any, list[str]]:
+    """A :class:`~darkfigure.linkage.LinkageResult` given as `data`: ``(histories table, lists, run, warnings)``.
+
+    The same as giving its output folder (tester 11, finding 6): its histories as its
+    ``histories.csv`` holds them (so that `covariates` may be chosen; the lists default to its
+    organisations), the run (:meth:`~darkfigure.linkage.link_run.LinkRun.from_result`, needed
+    for ``linkage="correct"``, the default) and the warnings of ``link``
+    (:func:`darkfigure.linkage.link_warnings.link_warnings`). Anything else is returned
+    unchanged with no warnings.
+
+    Raises
+    ------
+    DataError
+        The result has no match probabilities and the linkage correction was asked for
+        (``linkage`` None or ``"correct"``); use ``linkage="none"`` to take it as error-free.
+    """
+    if not all(hasattr(data, a) for a in ("records", "pairs", "histories", "threshold")) \
+            or isinstance(data, (CaptureHistories, pd.DataFrame)):
+        return data, lists, linkage_run, []
+    from .linkage.link_run import LinkRun
+    from .linkage.link_warnings import link_warnings
+
+    if linkage_run is None:
+        try:  # with linkage="none" too: the run is what says that the linkage is taken as error-free
+            linkage_run = LinkRun.from_result(data)
+        except DataError:
+            if str(linkage or "correct").lower() != "none":
+                raise
+    return data.histories_table(), lists or list(data.lists), linkage_run, link_warnings(data)
 
 
 def _check_data_and_options(h: CaptureHistories, opts: EstimateOptions, em_mode: bool, *, year: str | None,

@@ -76,6 +76,12 @@ def publish_statement(est) -> dict:
                         "be classified (the linear program of the existence check failed)")
         caveats.append(("failed-replicates", " and ".join(said) + "; they count as unbounded at the top of the "
                         "interval"))
+    link_said = [str(w)[6:] for w in (getattr(est, "warnings", None) or []) if str(w).startswith("link: ")]
+    if link_said:  # `darkfigure link` warned about the persons (tester 11, finding 3): N̂ may be biased by it
+        first = link_said[0].split(". ")[0]
+        caveats.append(("linkage-warnings", f"the record linkage behind these persons warned that N̂ may be biased "
+                        f"({first}{'; and ' + str(len(link_said) - 1) + ' more' if len(link_said) > 1 else ''}: "
+                        "see the warnings); resolve it and link again before publishing"))
     if not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))

@@ -45,15 +45,17 @@ def _covariates_with_year(covariates: str | None, year: str | None) -> list[str]
 
 
 def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year=None, *,
-          complete: bool = False):
+          complete: bool = False, command: str = "this command"):
     """Read DATA with the shared data options (--lists, --covariates, --count, --drop-empty-lists, --missing, --sheet).
 
     --year may name a column apart from --covariates (as Cruyff's ``mse``): it is read as a covariate too.
     complete: with --missing drop, drop the persons with an unknown covariate value here (compare and validate,
-    whose methods take no --missing of their own).
+    whose methods take no --missing of their own). A ``darkfigure link`` output folder is refused with what
+    to give instead (`command` names the command in that message; tester 11, finding 9).
     """
     from ..io import read_histories
 
+    _refuse_link_folder(data, command)
     m = missing.lower()
     if m not in ("error", "em", "drop"):
         _fail(f"--missing must be error, em or drop, not {missing!r}")
@@ -67,6 +69,22 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
         sheet=sheet,
     )
     return h.drop_incomplete() if complete and m == "drop" else h
+
+
+def _refuse_link_folder(data, command: str) -> None:
+    """Refuse a ``darkfigure link`` output folder as DATA of a command without the linkage correction (exit 2)."""
+    try:
+        is_dir = Path(data).is_dir()
+    except (TypeError, OSError):
+        return
+    if not is_dir:
+        return
+    from ..linkage.link_run import is_link_folder
+
+    if is_link_folder(data):
+        _fail(f"{data} is a `darkfigure link` output folder: {command} does not take the linkage correction. Give "
+              f"{Path(data) / 'histories.csv'} to take the linkage as error-free, or use `darkfigure estimate {data}` "
+              "(or monitor) for N̂ corrected for linkage error")
 
 
 def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year, *,
@@ -240,6 +258,10 @@ _OUTPUT_FILES = {
 }
 
 
+#: commands whose results never go into a `darkfigure link` output folder (one folder, one run)
+_RESULT_COMMANDS = ("estimate", "monitor", "compare", "validate", "strata")
+
+
 def _preflight(command: str, out: Path | None, *, overwrite: bool, inputs=(), report: bool = False,
                what: str = "the results") -> None:
     """Refuse at once (exit 2) when --out holds a file this command would write but must not."""
@@ -247,6 +269,13 @@ def _preflight(command: str, out: Path | None, *, overwrite: bool, inputs=(), re
 
     if out is None:
         return
+    if command in _RESULT_COMMANDS and Path(out).is_dir():
+        from ..linkage.link_run import is_link_folder
+
+        if is_link_folder(out):  # one folder, one run: `report` would mix the link's and the estimate's (tester 11)
+            _fail(f"--out {out} is a `darkfigure link` output folder: {command} writes its results into a folder of "
+                  f"their own (e.g. --out {Path(out).parent / (Path(out).name + '_' + command)}), so that the "
+                  "folder keeps one run and its report describes that run")
     names = _OUTPUT_FILES[command] + (["report.html"] if report else [])
     try:
         preflight(out, names, overwrite=overwrite, inputs=inputs)

@@ -94,7 +94,8 @@ def compare(
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
     try:
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True)
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True,
+                  command="compare")
         to_run, skipped = plan(h, (["loglinear-model"] if model else []) + (_split(methods) or []) or None)
         console.print(
             f"{h.k} lists, {2 ** h.k - 1:,} observable capture patterns, {h.n_observed:,} persons: running "
@@ -204,7 +205,8 @@ def validate(
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("validate", out, overwrite=overwrite, inputs=_data_inputs(data), what="the validation")
     try:
-        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True)
+        h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True,
+                  command="validate")
         if h.k < 3:
             raise DataError(f"validation needs at least 3 lists (2 remain when one is held out); the data have {h.k}")
         console.print(f"{h.k} lists: each held out in turn, {h.k} comparisons of {h.k - 1} lists each")

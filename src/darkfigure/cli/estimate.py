@@ -131,7 +131,8 @@ def estimate(
         from .common import _read
         from .lean import estimate_method
 
-        estimate_method(method, level, lambda: _read(data, lists, covariates, count, drop_empty_lists, missing, sheet),
+        estimate_method(method, level, lambda: _read(data, lists, covariates, count, drop_empty_lists, missing, sheet,
+                                                          command=f"estimate --method {method}"),
                         {"--year": year is not None, "--year-degree": year_degree is not None,
                          "--search": search is not None, "--criterion": criterion is not None,
                          "--max-order": max_order is not None, "--model": model is not None, "--ci": ci != "averaged",
@@ -161,6 +162,10 @@ def estimate(
                   assumption_range=assumption_range, pooling=pooling)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
+        from ..linkage.link_warnings import add_link_warnings
+
+        add_link_warnings(res.warnings, data)
     _print_result(res)
     _print_linkage(res.linkage, res)
     _print_pooling(res.pooling)
@@ -329,15 +334,16 @@ def _print_linkage(lk, res=None) -> None:
     t.add_row("N̂ as linked", as_linked)
     if math.isfinite(lk.lower):
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
-                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {lk.share_linkage:.0%} of its variance and "
-                  f"{lk.width_share_linkage:.0%} of its width from linkage)")
+                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {_share(lk.share_linkage)} of its variance and "
+                  f"{_share(lk.width_share_linkage)} of its width from linkage)")
         if getattr(lk, "widened", False):
             from ..linkage.combine import WIDENED
 
             t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)} came out narrower "
                       f"than the interval as linked: {WIDENED} (their union is published)")
     else:
-        t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  (no interval: --ci none)")
+        why = "--ci none" if getattr(res, "ci_method", "none") == "none" else "see the warnings"
+        t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  (no interval: {why})")
     if res is not None:
         avg = getattr(res, "averaged", None)
         t.add_row("estimator", "the model average, refitted on every linkage draw (its interval keeps the "
@@ -347,8 +353,28 @@ def _print_linkage(lk, res=None) -> None:
               f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws")
     console.print(Panel(t, title="linkage error", expand=False))
-    console.print("[dim]estimates.csv holds the corrected figures; true matches never compared (not blocked "
-                  "together) are not corrected[/]")
+    console.print(f"[dim]estimates.csv holds the corrected figures; {unblocked_text(lk)}[/]")
+
+
+def _share(x: float) -> str:
+    """A share as the report writes it (``report.views.fmt_pct``: one decimal, "0.4%", never "0%"; tester 11, F14)."""
+    from ..report.views import fmt_pct
+
+    return fmt_pct(x)
+
+
+def unblocked_text(lk) -> str:
+    """What the correction did about true matches never compared (``LinkageEstimate.unblocked_added``), in words.
+
+    Each draw adds the expected number of them (``link_run.add_unblocked_matches``; tester 11, finding 7).
+    """
+    added = getattr(lk, "unblocked_added", None)
+    if added is None:
+        return ("true matches never compared (not blocked together) are not added to the draws: none are expected, "
+                "or their number cannot be estimated (pseudonymised files)")
+    return (f"true matches never compared (not blocked together; {added:,.1f} expected) are added to each draw by "
+            "their expected number (capture-recapture on the identifiers), which under-counts matches with errors "
+            "in several fields")
 
 
 def _print_path(res) -> None:

@@ -136,6 +136,10 @@ def monitor(
                   missing=missing, **linked)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
+        from ..linkage.link_warnings import add_link_warnings
+
+        add_link_warnings(res.estimate.warnings, data)
     _print_monitor(res)
     _print_linkage(res.estimate.linkage, res.estimate)
     if not res.estimate.fit.identified:

@@ -65,6 +65,7 @@ from .combine import WIDENED, CombinedDraws, combine_draws
 
 # Reading a link folder and drawing linkages live in their own modules; re-exported here so
 # existing imports keep working.
+from .draw_pool import draw_context
 from .link_run import (  # noqa: F401 - re-exported
     HISTORIES_FILE,
     LINKAGE_MODES,
@@ -173,6 +174,10 @@ class LinkageEstimate:
     upper_draws: float = float("nan")
     #: True when ``lower``/``upper`` were widened to the as-linked interval (tester report 9, F19)
     widened: bool = False
+    #: what the reader should know that is no warning (a narrowing within Monte-Carlo noise: tester 11, F8)
+    notes: list[str] = field(default_factory=list)
+    #: expected true matches never compared that each draw adds (:func:`add_unblocked_matches`); None: none added
+    unblocked_added: float | None = None
 
     @property
     def width_share_linkage(self) -> float:
@@ -239,6 +244,7 @@ class LinkageEstimate:
             "seed": self.seed,
             "seconds": round(self.seconds, 2),
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
     def __str__(self) -> str:
@@ -363,6 +369,7 @@ def linkage_uncertainty(
     from ..loglinear.bootstrap import _progress
 
     jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), draws))
+    jobs, context = draw_context(jobs)  # forkserver; fork for a script without a main guard (draw_pool)
     # one draw per task (the run and refit go to each worker once): progress moves with every draw, which can
     # take tens of seconds on a large table, and the workers stay busy to the end
     chunks = [np.array([d]) for d in range(draws)]
@@ -373,12 +380,8 @@ def linkage_uncertainty(
                 results += _draw_task((run, masks[c], refit, boot_seeds[c]))
                 advance(len(c))
         else:
-            import multiprocessing
-
             tasks = [(masks[c], boot_seeds[c]) for c in chunks]
-            # forkserver: the caller may hold DuckDB/Splink threads, which a fork would copy mid-flight
-            done = map_ordered(_draw_task_worker, tasks, jobs, what="linkage draws",
-                               mp_context=multiprocessing.get_context("forkserver"),
+            done = map_ordered(_draw_task_worker, tasks, jobs, what="linkage draws", mp_context=context,
                                initializer=_draw_worker_init, initargs=(run, refit),
                                local=lambda i: _draw_task((run, masks[chunks[i]], refit, boot_seeds[chunks[i]])))
             for c, rs in zip(chunks, done, strict=True):
@@ -439,6 +442,7 @@ def linkage_uncertainty(
         warnings=warnings,
         sampler=sampler,
         correction=correction,
+        unblocked_added=None if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum()),
     )
 
 

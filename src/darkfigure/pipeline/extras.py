@@ -209,9 +209,11 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     """What the user must know about the interval with linkage uncertainty (tester report 5, M4).
 
     Few pooled replicates (draws x replicates per draw below the as-linked bootstrap's); an
-    interval narrower than the as-linked one, with the reasons that can make it so.
+    interval narrower than the as-linked one, with the reasons that can make it so: a warning
+    when it is narrower beyond Monte-Carlo noise (:func:`~darkfigure.linkage.combine.narrower_tolerance`),
+    else a note in ``link_est.notes`` (tester 11, finding 8).
     """
-    from ..linkage.combine import WIDENED
+    from ..linkage.combine import WIDENED, narrower_tolerance, shortfall
 
     out = []
     boot = interval.bootstrap
@@ -227,7 +229,11 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     lo, hi = float(link_est.lower_draws), float(link_est.upper_draws)
     lo0 = float(est["lower_as_linked"].iloc[0]) if "lower_as_linked" in est.columns else np.nan
     hi0 = float(est["upper_as_linked"].iloc[0]) if "upper_as_linked" in est.columns else np.nan
+    pooled = getattr(link_est, "replicates", None)
+    tol = narrower_tolerance(pooled.shape[0] if pooled is not None else draws, b, link_est.level)
+    notes = link_est.notes if isinstance(getattr(link_est, "notes", None), list) else []
     if link_est.widened:
+        short = float(shortfall(lo, hi, lo0, hi0)[0])
         why = []
         if reps is not None and reps and b and draws * reps < b:
             why.append("it rests on fewer replicates (Monte-Carlo error)")
@@ -237,28 +243,26 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
             why.append(f"the draws' N̂ is {1 - r:.1%} lower, and the interval scales with N̂")
         if not why:
             why.append("Monte-Carlo error of the draws and replicates")
-        out.append(
-            f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as linked "
-            f"({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. The interval published "
-            f"is the union of the two, {link_est.lower:,.0f} – {link_est.upper:,.0f} ({WIDENED}; result.json's "
-            "linkage block keeps both); raise --linkage-draws and --linkage-reps for an interval of its own")
-    sub = _narrower_subgroups(est, draws, reps)
+        said = (f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as "
+                f"linked ({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. The interval "
+                f"published is the union of the two, {link_est.lower:,.0f} – {link_est.upper:,.0f} ({WIDENED}; "
+                "result.json's linkage block keeps both)")
+        if short > tol:
+            out.append(f"{said}; it is {short:.0%} narrower, beyond the {tol:.0%} Monte-Carlo noise allows: raise "
+                       "--linkage-draws and --linkage-reps for an interval of its own")
+        else:
+            notes.append(f"{said}; {short:.1%} narrower, within the {tol:.0%} Monte-Carlo noise of the replicates")
+    sub, note = _narrower_subgroups(est, draws, reps, tol), _narrower_note(est, tol)
     if sub:
         out.append(sub)
+    if note:
+        notes.append(note)
     return out
 
 
-def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None) -> str | None:
-    """A warning naming the subgroup rows whose interval with linkage uncertainty is narrower than as linked.
-
-    Adding the linkage's uncertainty cannot make a subgroup's N̂ more certain; a narrower
-    interval there is Monte-Carlo error of the few replicates per linkage draw (tester report 6,
-    M2). `est` is the estimates table (``lower, upper, lower_as_linked, upper_as_linked``; its
-    first row the total, which :func:`_interval_warnings` judges on its own). Returns None when
-    no subgroup row is narrower.
-    """
-    from ..linkage.combine import WIDENED
-
+def _narrower_rows(est: pd.DataFrame, tol: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The subgroup rows of `est` (all but the total), which have both widths, which are narrower than as
+    linked, and which by more than `tol` of the as-linked width; None without the columns or subgroups."""
     need = {"group", "level", "lower", "upper", "lower_as_linked", "upper_as_linked"}
     if len(est) < 2 or not need <= set(est.columns):
         return None
@@ -269,18 +273,53 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None) -> str 
     w0 = sub["upper_as_linked"].to_numpy(float) - sub["lower_as_linked"].to_numpy(float)
     ok = np.isfinite(w) & np.isfinite(w0)
     narrow = ok & (w < w0)
-    k = int(narrow.sum())
-    if not k:
+    return sub, ok, narrow, narrow & (w < (1 - tol) * w0)
+
+
+def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None, tol: float = 0.0) -> str | None:
+    """A warning naming the subgroup rows whose interval with linkage uncertainty is narrower than as linked
+    by more than `tol` of the as-linked width (:func:`~darkfigure.linkage.combine.narrower_tolerance`).
+
+    Adding the linkage's uncertainty cannot make a subgroup's N̂ more certain; a narrower
+    interval there is Monte-Carlo error of the few replicates per linkage draw (tester report 6,
+    M2), which within `tol` is only a note (:func:`_narrower_note`; tester report 11, F8). `est`
+    is the estimates table (``lower, upper, lower_as_linked, upper_as_linked``; its first row the
+    total, which :func:`_interval_warnings` judges on its own). Returns None when no subgroup row
+    is narrower by more than `tol`.
+    """
+    from ..linkage.combine import WIDENED
+
+    rows = _narrower_rows(est, tol)
+    if rows is None or not rows[3].any():
         return None
-    rows = sub[narrow]
-    names = [f"{g}={lv}" for g, lv in zip(rows["group"].astype(str), rows["level"].astype(str))]
+    sub, ok, _, beyond = rows
+    k = int(beyond.sum())
+    picked = sub[beyond]
+    names = [f"{g}={lv}" for g, lv in zip(picked["group"].astype(str), picked["level"].astype(str))]
     shown = ", ".join(names[:3]) + (", ..." if k > 3 else "")
     per = f"{reps} bootstrap replicates per draw x {draws} draws" if reps else f"{draws} linkage draws"
+    noise = f" by more than the {tol:.0%} that Monte-Carlo noise allows" if tol > 0 else ""
     return (f"in {k:,} of {int(ok.sum()):,} subgroup rows of estimates.csv ({shown}) the interval with linkage "
-            f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked) although "
-            f"it adds an uncertainty: Monte-Carlo error of {per}. Those rows publish the union of the two ({WIDENED}; "
-            "columns interval_widened, lower_draws, upper_draws); raise --linkage-reps and --linkage-draws for "
-            "intervals of their own")
+            f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked){noise} "
+            f"although it adds an uncertainty: Monte-Carlo error of {per}. Those rows publish the union of the two "
+            f"({WIDENED}; columns interval_widened, lower_draws, upper_draws); raise --linkage-reps and "
+            "--linkage-draws for intervals of their own")
+
+
+def _narrower_note(est: pd.DataFrame, tol: float) -> str | None:
+    """A note counting the subgroup rows narrower than as linked by no more than `tol` (Monte-Carlo noise)."""
+    from ..linkage.combine import WIDENED
+
+    rows = _narrower_rows(est, tol)
+    if rows is None:
+        return None
+    _, ok, narrow, beyond = rows
+    within = int((narrow & ~beyond).sum())
+    if not within:
+        return None
+    return (f"{within:,} of {int(ok.sum()):,} subgroup rows of estimates.csv came out narrower with linkage "
+            f"uncertainty than as linked, by no more than the {tol:.0%} Monte-Carlo noise of the replicates allows; "
+            f"they publish the union of the two ({WIDENED}; columns interval_widened, lower_draws, upper_draws)")
 
 
 #: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval
