@@ -80,6 +80,26 @@ def pseudonymise(
         )
 
 
+def _refuse_link_outputs(paths: list) -> None:
+    """Refuse a ``darkfigure link`` output (its folder or a file in it) given to ``link`` as registrations (exit 2).
+
+    Without this the folder was "cannot read" and its histories.csv "missing columns ... rename yours", neither of
+    which says that the file is already linked (tester 11, finding 9).
+    """
+    from ..linkage.link_run import is_link_folder
+
+    for p in paths:
+        try:
+            path = Path(p)
+            folder = path if path.is_dir() else path.parent
+        except (TypeError, OSError):
+            continue
+        if is_link_folder(folder):
+            _fail(f"{p} is an output of `darkfigure link` (already linked), not an organisation's registrations. Give "
+                  f"the folder to `darkfigure estimate {folder}` or `darkfigure monitor {folder}` for N̂ corrected for "
+                  "linkage error; `link` reads the registration files the organisations sent")
+
+
 def link(
     out: Annotated[Path, typer.Option(help="Folder for links.csv, persons.csv, histories.csv and the quality files.")],
     registrations: Annotated[
@@ -150,6 +170,7 @@ def link(
             _fail(f"--rename-organisations must be OLD=NEW pairs separated by commas (e.g. 'Politie=police'), not "
                   f"{rename_organisations!r}")
         renames = {a.strip(): b.strip() for a, b in pairs}
+    _refuse_link_outputs(list(registrations or []))
     _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     inputs: list = list(registrations or [])
     if sheet is not None:
