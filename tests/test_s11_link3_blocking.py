@@ -30,12 +30,13 @@ def _regs() -> pd.DataFrame:
 
 
 def test_coarse_undated_rules_kept_when_windowed_however_large(monkeypatch):
-    """With `windowed` the rule on one name and two letters of the other joins the misspelt undated pair even when
+    """With `windowed` (and COARSE_WINDOWED on) the rule on one name and two letters of the other joins the misspelt undated pair even when
     the coarse rules count as too large; without it they are left out and the pair is not joined."""
     import darkfigure.linkage.splink_model as sm
     from darkfigure.linkage.prepare import _prepare_plain
 
     monkeypatch.setattr(sm, "COARSE_RULE_PAIRS", -1.0)
+    monkeypatch.setattr(sm, "COARSE_WINDOWED", True)
     p = _prepare_plain(_regs())
     assert p["fn_sx"].iloc[0] != p["fn_sx"].iloc[1]
     _, rules, _, _ = sm._plain_settings(p, windowed=True)
