@@ -152,6 +152,27 @@ to uncut name blocks, +1.95 fixed before).
 Still short of recall 0.95 at 1M: what is lost now is mostly pairs with an undated registration among namesakes
 (the namesake bound is 0.964 with the simulator's calendar year, 0.944 without; ``link_scale_diagnosis.py``).
 
+Issue 11 on ``large_register`` (2026-12-06, seed 1, one run each; main at 05e7332: 18.26M pairs, precision 0.9629,
+recall 0.9007, 168 CPU-s, wall 147 s at load 2.1, peak 3.34 GB):
+
+- the coarse rules for a missing date of birth (one name exact, two letters of the other) kept at 1M and compared in
+  windows of registration dates (``_plain_settings(windowed=True)``; they were left out): 23.30M pairs, 0.9648 /
+  0.9008, 232 CPU-s (wall 359 s at load 4.5), 3.40 GB. The pairs they add score below 0.5 without better evidence.
+- plus a teaching sample (``linkage._masked_teach``: a quarter of the registrations also compared on those keys,
+  dates ignored) whose dated pairs, with the uncut namesakes, teach the date-masked calibration with the name
+  features: for every undated pair, 24.45M pairs, 0.9607 / 0.9027 (one-undated misspelt names, one true person
+  0.478 -> 0.627; but exact names among 3-5 persons 0.734 -> 0.658, among 6-20 0.307 -> 0.099); for the undated
+  pairs with misspelt names only: 0.9605 / 0.9107, 264-272 CPU-s, wall 271 s at load 2.8 (486 s at
+  4.6), peak 3.57-3.60 GB (in the clustering: the second calibration's features). Over the 180 s target.
+- the default now (``splink_model.COARSE_WINDOWED`` off: the teaching sample and the second curve, without the
+  windowed coarse rules): 19.46M pairs, precision 0.9601, recall 0.9069 (658,155 persons), 205 CPU-s, wall 149 s at
+  load 1.4, peak 3.40 GB. Still short of recall 0.95: what is left is mostly undated pairs among namesakes.
+- quality at 5,000 persons (``linkage_quality_study.py``, held out seeds 11-13, tuning standard/messy 1-2): unchanged
+  by construction (the rule on two letters of both names is kept there, so no teaching sample, and the coarse rules
+  are small): typos 0.9970 / 0.9927, dob_errors 0.9935 / 0.9918, no_dob 0.9848 / 0.9849, recurring_names 0.9885 /
+  0.9882, inconsistent_covariates 0.9787 / 0.9752, standard 0.9969 / 0.9988, messy 0.9922 / 0.9914; main at e6fb09f
+  gives the same but for no_dob recall 0.9848 (seed 12: its placeholder dates of birth, not this change).
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._dob_evidence import level_log_bf
+from ._masked_teach import masked_misspelt, taught_pairs
 from .dob_levels import DOB_LEVELS as _DOB_LEVELS
 from .dob_levels import dob_levels
 
@@ -101,8 +102,10 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = has_dob[left] & has_dob[right]
     q = calibrate(probability, both)
-    z = None
+    z = taught = None
     if records is not None:
+        # no name rules for misspelt names: learn from the pairs no date chose (_masked_teach), with name features
+        taught = None if name_frequencies else taught_pairs(left[both], right[both], records)
         codes = _name_codes(records["fn"], records["sn"]) if name_frequencies else None
         reg = _registration_codes(records)
 
@@ -114,12 +117,13 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
 
     order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
     log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob)
+    uncut = _uncut_namesakes(left[both], right[both], records) if records is not None and not name_frequencies else None
     if DATED_SELF_CALIBRATION:
-        eligible = None
-        if records is not None and not name_frequencies:
-            eligible = _uncut_namesakes(left[both], right[both], records)
-        q = apply_dated_calibration(probability, both, q, log_bf, order, fitted, eligible)
-    return apply_masked_calibration(probability, both, q, log_bf, z, order)
+        q = apply_dated_calibration(probability, both, q, log_bf, order, fitted, uncut)
+    out, ab = apply_masked_calibration(probability, both, q, log_bf, z, order)
+    if taught is not None:  # misspelt undated pairs: a second fit on the pairs no date chose (_masked_teach)
+        out = masked_misspelt(probability, both, q, out, np.where(taught | uncut, log_bf, np.nan), left, right, records)
+    return out, ab
 
 
 #: calibrate the dated pairs on the register itself (:func:`dated_date_calibration`) instead of the fixed shift. On

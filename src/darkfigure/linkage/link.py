@@ -388,7 +388,7 @@ def link(
         nameless = _nameless_by_organisation(df, prep, ("fn", "sn"))
         if ev_names:
             prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
-        comparisons, rules, training, deterministic = _plain_settings(prep)
+        comparisons, rules, training, deterministic = _plain_settings(prep, windowed=max_block is not None)
         # the dated pairs teach the weights of misspelt names only if such pairs were compared on their names alone
         name_features = misspelt_names_blocked(rules)
         notes += _evidence_note(prep, ev_names)
