@@ -567,10 +567,11 @@ def link(
         quality = pd.DataFrame([{"threshold": float(threshold), **q}])
     sens = None
     if sensitivity:
-        step(f"re-estimating N̂ at {len(sensitivity)} thresholds")
+        # the run's own threshold in the table too, so the curve shows where the reported linkage sits (tester 11)
+        at = sorted({float(threshold), *(float(x) for x in sensitivity)})
+        step(f"re-estimating N̂ at {len(at)} thresholds")
         t0 = time.perf_counter()
-        sens = _sensitivity(df, clusters, sorted({float(x) for x in sensitivity}), orgs, covs, covariate_rule,
-                            truth, estimate_options, seed)
+        sens = _sensitivity(df, clusters, at, orgs, covs, covariate_rule, truth, estimate_options, seed)
         seconds["sensitivity"] = time.perf_counter() - t0
     return LinkageResult(
         links=links,
