@@ -47,7 +47,10 @@ def test_histories_of_a_linkage_result_are_said_to_be_taken_as_error_free(result
     assert not any("error-free" in w for w in plain.warnings)
 
 
-def test_a_script_without_main_guard_can_ask_for_the_linkage_correction(tmp_path):
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_a_script_without_main_guard_can_ask_for_the_linkage_correction(tmp_path, how):
+    """A script file without a main guard, and one read from standard input (`python - < script.py`, whose path
+    '<stdin>' forkserver could not run again: BrokenPipeError), both get their draws."""
     script = tmp_path / "unguarded.py"
     script.write_text(textwrap.dedent(f"""
         import sys
@@ -59,8 +62,10 @@ def test_a_script_without_main_guard_can_ask_for_the_linkage_correction(tmp_path
                          linkage_reps=0, n_jobs=2)
         print("NHAT", r.nhat, r.raw.linkage.draws)
     """))
-    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                       env={**__import__("os").environ, "PYTHONPATH": str(SRC)}, cwd=tmp_path)
+    args = [sys.executable, str(script)] if how == "file" else [sys.executable, "-"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       input=None if how == "file" else script.read_text(),
+                       env={**__import__("os").environ, "PYTHONPATH": str(SRC)})
     assert p.returncode == 0, p.stderr[-3000:]
     assert "RuntimeError" not in p.stderr and "NHAT" in p.stdout
     assert p.stdout.split("NHAT")[1].split()[1] == "2"

@@ -29,7 +29,8 @@ def main_script_unguarded() -> bool:
     """True when a new ``spawn``/``forkserver`` process would run the main script's top level again.
 
     That is a script (``python script.py``, or ``python -m module`` for a module that is not
-    a package's ``__main__``) whose source has no ``__name__ == "__main__"`` test. An
+    a package's ``__main__``) whose source has no ``__name__ == "__main__"`` test, or a script
+    read from standard input (``python - < script.py``: its path ``<stdin>`` is no file). An
     interactive session, a notebook, ``python -c`` and ``python -m package`` are not re-run
     (multiprocessing's ``spawn.prepare`` skips them).
     """
@@ -38,6 +39,10 @@ def main_script_unguarded() -> bool:
     spec_name = getattr(getattr(main, "__spec__", None), "name", None)
     if not path or (spec_name is not None and (spec_name == "__main__" or spec_name.endswith(".__main__"))):
         return False
+    if not Path(path).is_file():
+        # `python - < script.py` ('<stdin>'): a new spawn/forkserver process would try to run that path and fail
+        # (FileNotFoundError in the server, BrokenPipeError here), so it is treated as a script to re-run
+        return True
     try:
         source = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
