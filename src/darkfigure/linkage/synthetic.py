@@ -199,6 +199,12 @@ class RegistrationScenario:
     role: str = "held_out"
 
 
+#: moderate errors with 10% missing dates of birth: the errors of the two settings for a million registrations
+#: (``recurring_names``, ``large_register``), which differ in how often names recur
+_LARGE_REGISTER_ERRORS = ErrorRates(name_variant=0.06, typo_first_name=0.08, typo_surname=0.08, swap_names=0.03,
+                                    dob_missing=0.10, dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.03,
+                                    nationality_missing=0.05, duplicate=0.05)
+
 #: Named registration settings. The linkage was tuned on the "tuning" ones; the "held_out" ones are for reporting.
 REGISTRATION_SCENARIOS: dict[str, RegistrationScenario] = {
     s.name: s
@@ -231,15 +237,11 @@ REGISTRATION_SCENARIOS: dict[str, RegistrationScenario] = {
             particles=0.05),
         RegistrationScenario(
             "recurring_names", "names much more concentrated (exponent 1.6) with moderate errors: for 1M registrations",
-            ErrorRates(name_variant=0.06, typo_first_name=0.08, typo_surname=0.08, swap_names=0.03, dob_missing=0.10,
-                       dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.03, nationality_missing=0.05,
-                       duplicate=0.05),
+            _LARGE_REGISTER_ERRORS,
             name_skew=1.6, particles=0.10),
         RegistrationScenario(
             "large_register", "the errors of recurring_names with the packaged name frequencies: for 1M registrations",
-            ErrorRates(name_variant=0.06, typo_first_name=0.08, typo_surname=0.08, swap_names=0.03, dob_missing=0.10,
-                       dob_wrong=0.05, dob_placeholder=0.02, sex_missing=0.03, nationality_missing=0.05,
-                       duplicate=0.05),
+            _LARGE_REGISTER_ERRORS,
             particles=0.10),
         RegistrationScenario(
             "inconsistent_covariates", "covariates recorded differently: 20% of registrations with another form of "
