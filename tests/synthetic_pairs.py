@@ -52,3 +52,17 @@ def true_pairs(seed: int, population: int, n_false: int, sex=None) -> TruePairs:
         "sex": regs["sex"] if sex is None else sex(regs["sex"]),
     })
     return TruePairs(regs, records, left, right, fl[keep], fr[keep])
+
+
+def write_link_folder(run, folder):
+    """A `darkfigure link` output folder without Splink for `run` (a LinkRun): records, pairs, an empty links.csv and
+    histories.csv written through darkfigure.outputs (so the manifest vouches for it). Returns `folder`."""
+    from darkfigure.outputs import write_file
+
+    folder.mkdir()
+    run.records.to_parquet(folder / "records.parquet")
+    run.pairs.to_parquet(folder / "pairs.parquet")
+    pd.DataFrame({"record_l": [], "record_r": []}).to_csv(folder / "links.csv", index=False)
+    h = run.histories().collapse([])
+    write_file(folder / "histories.csv", lambda p: h.to_frame().to_csv(p, index=False), command="link")
+    return folder

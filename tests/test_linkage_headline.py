@@ -9,7 +9,7 @@ import pytest
 from darkfigure.errors import DataError
 from darkfigure.estimation import estimate
 from darkfigure.linkage.uncertainty import LinkRun
-from synthetic_pairs import true_pairs
+from synthetic_pairs import true_pairs, write_link_folder
 
 
 @pytest.fixture(scope="module")
@@ -141,16 +141,8 @@ def test_few_pooled_replicates_and_a_narrower_interval_are_said(shaky_run):
 
 
 def _link_folder(run, folder):
-    """A link output folder without Splink: records, pairs, links.csv, and histories.csv through outputs (manifest)."""
-    from darkfigure.outputs import write_file
-
-    folder.mkdir()
-    run.records.to_parquet(folder / "records.parquet")
-    run.pairs.to_parquet(folder / "pairs.parquet")
-    pd.DataFrame({"record_l": [], "record_r": []}).to_csv(folder / "links.csv", index=False)
-    h = run.histories().collapse([])
-    write_file(folder / "histories.csv", lambda p: h.to_frame().to_csv(p, index=False), command="link")
-    return folder
+    """A link output folder without Splink (tests/synthetic_pairs.write_link_folder)."""
+    return write_link_folder(run, folder)
 
 
 def test_edited_histories_in_a_link_folder_are_refused(shaky_run, tmp_path):

@@ -13,13 +13,12 @@ import re
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from darkfigure.linkage.uncertainty import LinkRun
 from darkfigure.report.labels import LANGUAGES
 from darkfigure.report.public import translations
-from synthetic_pairs import true_pairs
+from synthetic_pairs import true_pairs, write_link_folder
 
 SENTENCE = ("If the assumption about the victims that no register found is relaxed over the range studied, the "
             "estimate as linked lies between about %(low)s and %(high)s.")
@@ -31,17 +30,8 @@ AS_LINKED = {"en": "as linked", "nl": "zoals gekoppeld"}
 
 def _link_folder(folder: Path) -> Path:
     """A link output folder without Splink (records, pairs, links.csv, histories.csv with the manifest)."""
-    from darkfigure.outputs import write_file
-
     tp = true_pairs(5, 3000, 300, sex=lambda s: s.astype(str).str[0].str.lower())
-    run = LinkRun(tp.records, tp.pairs(0.9, 0.3), 0.5)
-    folder.mkdir()
-    run.records.to_parquet(folder / "records.parquet")
-    run.pairs.to_parquet(folder / "pairs.parquet")
-    pd.DataFrame({"record_l": [], "record_r": []}).to_csv(folder / "links.csv", index=False)
-    h = run.histories().collapse([])
-    write_file(folder / "histories.csv", lambda p: h.to_frame().to_csv(p, index=False), command="link")
-    return folder
+    return write_link_folder(LinkRun(tp.records, tp.pairs(0.9, 0.3), 0.5), folder)
 
 
 def _sensitivity(page: Path) -> str:
