@@ -30,7 +30,18 @@ RECORD_COLUMNS = ("organisation", "record_id", "registration_date", "has_date_of
 # ----------------------------------------------------------------------------- the link run
 @dataclass
 class LinkRun:
-    """A record-linkage run as the estimators need it.
+    """A record-linkage run as the estimators need it: the registrations and their scored pairs.
+
+    The linkage correction of ``estimate``/``monitor`` redraws the persons from the match
+    probabilities of a run (:mod:`darkfigure.linkage.uncertainty`); a ``LinkRun`` holds what
+    that needs, without personal data. Get one from an output folder of ``darkfigure link``
+    with :func:`read_link_run` (``read_link_run("lk")``) or from a
+    :class:`~darkfigure.linkage.LinkageResult` with :meth:`from_result`. Give it to
+    :func:`darkfigure.estimate` / :func:`darkfigure.monitor` as ``linkage_run=`` together
+    with histories of the same run (for instance the folder's ``histories.csv`` read with
+    other options), or to :func:`darkfigure.linkage.draw_files.write_linkage_draws` to write
+    linkage draws for ``darkfigure strata --replicates``. Giving the folder or the
+    ``LinkageResult`` itself as the data does the same without a ``LinkRun``.
 
     Attributes
     ----------
@@ -64,6 +75,17 @@ class LinkRun:
     def from_result(cls, result) -> LinkRun:
         """From a :class:`~darkfigure.linkage.LinkageResult` (needs its ``pairs`` and ``records``).
 
+        Parameters
+        ----------
+        result : LinkageResult
+            The result of :func:`darkfigure.linkage.link`.
+
+        Returns
+        -------
+        LinkRun
+            Its records, pairs, threshold and covariate rule, with ``source="linkage result"``
+            and the unblocked matches of its ``linkage_errors``.
+
         Raises
         ------
         DataError
@@ -77,9 +99,18 @@ class LinkRun:
     def histories(self, accept: float | np.ndarray | None = None) -> CaptureHistories:
         """Capture histories of one clustering.
 
-        `accept`: None (the run's threshold), another threshold, a bool mask of accepted
-        pairs (re-clustered by ``link``'s rules), or an int array of shape
-        (n_registrations,) giving the person of every registration (a drawn partition).
+        Parameters
+        ----------
+        accept : None, float, bool array of shape (n_pairs,) or int array of shape (n_registrations,)
+            None (the run's threshold), another threshold, a mask of accepted pairs
+            (re-clustered by ``link``'s rules), or the person of every registration (a drawn
+            partition).
+
+        Returns
+        -------
+        CaptureHistories
+            One row per person: the organisations as lists, the covariates chosen by
+            :attr:`covariate_rule`.
         """
         from .link import persons_from_links, persons_from_pairs
 
