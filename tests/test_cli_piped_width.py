@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from darkfigure.cli.common import PIPED_WIDTH, _Console
 from darkfigure.simulation import simulate
@@ -54,7 +53,6 @@ def test_console_is_wide_off_a_terminal_and_keeps_a_terminals_width():
     assert _Console(file=io.StringIO(), _environ={"COLUMNS": "90"}).width == 90
 
 
-@pytest.mark.slow
 def test_redirected_monitor_and_estimate_show_every_interval_whole(tmp_path):
     h = simulate(SCENARIO, seed=3).histories
     h.to_csv(tmp_path / "histories.csv", index=False)
@@ -72,3 +70,13 @@ def test_redirected_monitor_and_estimate_show_every_interval_whole(tmp_path):
     text = _piped(["estimate", "histories.csv", "--lists", "police,ngo,inspect", "--covariates", "sex,form",
                    "--reps", "60", "--seed", "1", "--jobs", "1"], tmp_path)
     assert "…" not in text, text
+
+
+def test_nothing_is_padded_out_to_the_wide_width():
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    r = CliRunner().invoke(app, ["datasets"])
+    assert r.exit_code == 0, r.output
+    assert "source:" in r.output and max(len(ln) for ln in r.output.splitlines()) < 1000
