@@ -64,7 +64,9 @@ def test_two_link_runs_write_the_same_bytes(tmp_path):
     for k in ("a", "b"):
         r = runner.invoke(app, ["link", *files, "--truth", "true_person_id", "--out", str(tmp_path / k)])
         assert r.exit_code == 0, r.output
-    names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "b").iterdir()) and "pairs.parquet" in names
+    # the outputs; not the hidden manifest .darkfigure-outputs.json, which records when and by which run each was written
+    names = sorted(p.name for p in (tmp_path / "a").iterdir() if not p.name.startswith("."))
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir() if not p.name.startswith("."))
+    assert "pairs.parquet" in names and "linkage_model.json" in names
     differ = [n for n in names if (tmp_path / "a" / n).read_bytes() != (tmp_path / "b" / n).read_bytes()]
     assert differ == []
