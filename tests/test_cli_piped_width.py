@@ -46,11 +46,16 @@ def _piped(args: list[str], tmp_path: Path) -> str:
 
 
 def test_console_is_wide_off_a_terminal_and_keeps_a_terminals_width():
-    assert _Console(file=io.StringIO()).width == PIPED_WIDTH
+    # the environment given explicitly: the test session's own (COLUMNS, FORCE_COLOR) must not decide
+    assert _Console(file=io.StringIO(), _environ={}).width == PIPED_WIDTH
     # a terminal keeps its own width (rich's: the terminal's size, else 80)
-    assert _Console(file=io.StringIO(), force_terminal=True).width < PIPED_WIDTH
-    assert _Console(file=io.StringIO(), width=100).width == 100  # an explicit width is kept
-    assert _Console(file=io.StringIO(), _environ={"COLUMNS": "90"}).width == 90
+    assert _Console(file=io.StringIO(), force_terminal=True, _environ={}).width < PIPED_WIDTH
+    assert _Console(file=io.StringIO(), width=100, _environ={}).width == 100  # an explicit width is kept
+    env = {"COLUMNS": "90"}
+    c = _Console(file=io.StringIO(), _environ=env)
+    assert c.width == 90
+    env.pop("COLUMNS")  # read when asked, not fixed when the console was made
+    assert c.width == PIPED_WIDTH
 
 
 def test_redirected_monitor_and_estimate_show_every_interval_whole(tmp_path):

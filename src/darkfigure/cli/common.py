@@ -41,8 +41,15 @@ class _Console(Console):
 
     A terminal keeps its own width. Output that is not a terminal gets :data:`PIPED_WIDTH`
     columns, unless a width was given when constructing the console or the ``COLUMNS``
-    environment variable sets one (both are honoured as rich honours them).
+    environment variable sets one when the width is asked (read then, not when the console is made: this
+    module's consoles are made at import, and a COLUMNS set around one command must not fix every later one).
     """
+
+    def __init__(self, *args, **kwargs):
+        """As rich's Console; a width not given here is left to :meth:`_size` (COLUMNS read when asked)."""
+        super().__init__(*args, **kwargs)
+        if kwargs.get("width") is None and not self.is_jupyter:
+            self._width = None
 
     def _size(self):
         """The console's dimensions: rich's, with :data:`PIPED_WIDTH` columns when the output is not a terminal."""
