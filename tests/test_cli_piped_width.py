@@ -45,11 +45,21 @@ def _piped(args: list[str], tmp_path: Path) -> str:
     return text
 
 
+class _Tty(io.StringIO):
+    """A text buffer that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        """True: a terminal."""
+        return True
+
+
 def test_console_is_wide_off_a_terminal_and_keeps_a_terminals_width():
     # the environment given explicitly: the test session's own (COLUMNS, FORCE_COLOR) must not decide
     assert _Console(file=io.StringIO(), _environ={}).width == PIPED_WIDTH
+    # colour forced (FORCE_COLOR in CI) on a pipe: still wide
+    assert _Console(file=io.StringIO(), force_terminal=True, _environ={"FORCE_COLOR": "1"}).width == PIPED_WIDTH
     # a terminal keeps its own width (rich's: the terminal's size, else 80)
-    assert _Console(file=io.StringIO(), force_terminal=True, _environ={}).width < PIPED_WIDTH
+    assert _Console(file=_Tty(), _environ={}).width < PIPED_WIDTH
     assert _Console(file=io.StringIO(), width=100, _environ={}).width == 100  # an explicit width is kept
     env = {"COLUMNS": "90"}
     c = _Console(file=io.StringIO(), _environ=env)

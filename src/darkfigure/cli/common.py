@@ -36,10 +36,19 @@ def _no_type_for_flags() -> None:
 PIPED_WIDTH = 10_000
 
 
+def _is_tty(file) -> bool:
+    """Whether `file` is a terminal (False for a pipe, a file, a closed stream or an object without isatty)."""
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class _Console(Console):
     """A rich Console that does not wrap or cut what goes to a pipe or a file.
 
-    A terminal keeps its own width. Output that is not a terminal gets :data:`PIPED_WIDTH`
+    A terminal keeps its own width. Output that is not a terminal (its file is no TTY, even when
+    ``FORCE_COLOR`` asks for colour, as CI services set it) gets :data:`PIPED_WIDTH`
     columns, unless a width was given when constructing the console or the ``COLUMNS``
     environment variable sets one when the width is asked (read then, not when the console is made: this
     module's consoles are made at import, and a COLUMNS set around one command must not fix every later one).
@@ -55,7 +64,7 @@ class _Console(Console):
         """The console's dimensions: rich's, with :data:`PIPED_WIDTH` columns when the output is not a terminal."""
         size = Console.size.fget(self)
         columns = self._environ.get("COLUMNS")
-        if self._width is None and not (columns and columns.isdigit()) and not self.is_terminal:
+        if self._width is None and not (columns and columns.isdigit()) and not _is_tty(self.file):
             return size._replace(width=PIPED_WIDTH)
         return size
 
