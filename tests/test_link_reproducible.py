@@ -70,3 +70,11 @@ def test_two_link_runs_write_the_same_bytes(tmp_path):
     assert "pairs.parquet" in names and "linkage_model.json" in names
     differ = [n for n in names if (tmp_path / "a" / n).read_bytes() != (tmp_path / "b" / n).read_bytes()]
     assert differ == []
+
+
+def test_the_random_cache_name_is_left_out_of_the_saved_model():
+    from darkfigure.linkage._reproducible import without_linker_uid
+
+    model = {"linker_uid": "swtqpend", "probability_two_random_records_match": 1e-4}
+    assert without_linker_uid(model) == {"probability_two_random_records_match": 1e-4}
+    assert without_linker_uid({}) == {}

@@ -14,7 +14,7 @@ moves a parameter by at most 5e-13 of itself, far below its sampling error.
 
 from __future__ import annotations
 
-__all__ = ["SIGNIFICANT_DIGITS", "round_significant", "round_trained_parameters"]
+__all__ = ["SIGNIFICANT_DIGITS", "round_significant", "round_trained_parameters", "without_linker_uid"]
 
 #: significant digits kept of each trained m, u and of the prior (:func:`round_trained_parameters`)
 SIGNIFICANT_DIGITS = 12
@@ -83,3 +83,13 @@ def round_trained_parameters(linker, digits: int = SIGNIFICANT_DIGITS) -> int:
         settings._probability_two_random_records_match = round_significant(prior, digits)
         changed += 1
     return changed
+
+
+def without_linker_uid(model: dict) -> dict:
+    """Splink's saved model (``linker.misc.save_model_to_json()``) without ``linker_uid``, in place and returned.
+
+    ``linker_uid`` is a random name Splink gives its table cache on every run: kept in
+    ``linkage_model.json`` it would make two runs on the same input differ. Nothing reads it back.
+    """
+    model.pop("linker_uid", None)
+    return model

@@ -119,7 +119,7 @@ from typing import Literal
 import pandas as pd
 
 from ..histories import DataError
-from ._reproducible import round_trained_parameters
+from ._reproducible import round_trained_parameters, without_linker_uid
 from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
 from .clustering import (
     CALIBRATION_SHIFT,
@@ -496,8 +496,7 @@ def link(
         t0 = time.perf_counter()
         step("calibrating match probabilities and clustering registrations into persons")
         hist = _weight_counts(db_api, pred) if weights else None
-        model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
-        model.pop("linker_uid", None)  # a random name of Splink's table cache: two runs would differ
+        model = without_linker_uid(linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {})
         if model and not model.get("blocking_rules_to_generate_predictions"):
             # blocked by engines.blocked_pairs: the model still records the rules (as Splink writes them)
             model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": _rule_sql(r), "sql_dialect": engine}
