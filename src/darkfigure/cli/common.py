@@ -31,8 +31,48 @@ def _no_type_for_flags() -> None:
     TyperOption.display_type_rich = display_type_rich
 
 
-console = Console(emoji=False)
-err = Console(stderr=True, emoji=False)
+#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer): wide enough that no
+#: table cell is cut and no line wrapped (rich otherwise assumes 80 columns there and cuts the interval columns)
+PIPED_WIDTH = 10_000
+
+
+def _is_tty(file) -> bool:
+    """Whether `file` is a terminal (False for a pipe, a file, a closed stream or an object without isatty)."""
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _Console(Console):
+    """A rich Console that does not wrap or cut what goes to a pipe or a file.
+
+    A terminal keeps its own width. Output that is not a terminal (its file is no TTY, even when
+    ``FORCE_COLOR`` asks for colour, as CI services set it) gets :data:`PIPED_WIDTH`
+    columns, unless a width was given when constructing the console or the ``COLUMNS``
+    environment variable sets one when the width is asked (read then, not when the console is made: this
+    module's consoles are made at import, and a COLUMNS set around one command must not fix every later one).
+    """
+
+    def __init__(self, *args, **kwargs):
+        """As rich's Console; a width not given here is left to :meth:`_size` (COLUMNS read when asked)."""
+        super().__init__(*args, **kwargs)
+        if kwargs.get("width") is None and not self.is_jupyter:
+            self._width = None
+
+    def _size(self):
+        """The console's dimensions: rich's, with :data:`PIPED_WIDTH` columns when the output is not a terminal."""
+        size = Console.size.fget(self)
+        columns = self._environ.get("COLUMNS")
+        if self._width is None and not (columns and columns.isdigit()) and not _is_tty(self.file):
+            return size._replace(width=PIPED_WIDTH)
+        return size
+
+    size = property(_size, Console.size.fset)
+
+
+console = _Console(emoji=False)
+err = _Console(stderr=True, emoji=False)
 
 
 def _covariates_with_year(covariates: str | None, year: str | None) -> list[str] | None:

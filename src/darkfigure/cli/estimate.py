@@ -322,8 +322,15 @@ def _print_pooling(pool) -> None:
 
 def _print_linkage(lk, res=None) -> None:
     """The linkage block: N̂ as linked (with its interval), corrected, and the interval with linkage uncertainty
-    (none with --ci none); which estimator both come from."""
+    (none with --ci none); which estimator both come from; the linkage quality against the truth given to
+    ``link --truth``, when the run had one (also without the correction)."""
+    truth = (getattr(res, "settings", None) or {}).get("linkage_quality_against_truth")
+    q = {"precision": float("nan"), "recall": float("nan"), "f1": float("nan"), **(truth or {})}
+    said = (f"pairwise precision {q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}, measured "
+            "against the truth column given to `darkfigure link --truth`")
     if lk is None:
+        if truth:
+            console.print(f"linkage quality: {escape(said)}")
         return
     t = Table.grid(padding=(0, 2))
     est = getattr(res, "estimates", None)
@@ -352,6 +359,8 @@ def _print_linkage(lk, res=None) -> None:
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
               f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws")
+    if truth:
+        t.add_row("against truth", escape(said))
     console.print(Panel(t, title="linkage error", expand=False))
     console.print(f"[dim]estimates.csv holds the corrected figures; {unblocked_text(lk)}[/]")
 

@@ -24,7 +24,7 @@ def list_datasets() -> None:
         h = datasets.load(name)
         info = datasets.DATASETS[name]
         console.print(f"\n[bold]{escape(name)}[/]: {h.k} lists, {h.n_observed:,} persons observed")
-        console.print(Padding(f"{escape(info.description)}\n[dim]source: {escape(info.source)}[/]", (0, 0, 0, 2)))
+        console.print(Padding(f"{escape(info.description)}\n[dim]source: {escape(info.source)}[/]", (0, 0, 0, 2), expand=False))
 
 
 def version() -> None:

@@ -3,10 +3,13 @@
 Registrations (one row per registration of a person by an organisation) are read and
 validated by :mod:`.registrations`, pseudonymised at the source by :mod:`.pseudonymise`
 (keyed tokens and hardened Bloom filters), and simulated with a known truth by
-:mod:`.synthetic`.
+:mod:`.synthetic`. :func:`link` links them into persons (a :class:`LinkageResult`);
+:func:`read_link_run` reads a ``darkfigure link`` output folder back as a :class:`LinkRun`, the run
+that the linkage correction of ``estimate`` and ``monitor`` draws its persons from.
 """
 
 from .link import LinkageResult, link, persons_from_links, persons_from_pairs
+from .link_run import LinkRun, read_link_run
 from .pseudonymise import PseudonymisationError, bloom_dice, decode_bloom, load_key, pseudonymise, pseudonymise_file
 from .registrations import (
     RegistrationError,
@@ -23,6 +26,7 @@ from .synthetic import ErrorRates, RegistrationSimulation, simulate_registration
 __all__ = [
     "ErrorRates",
     "LinkageResult",
+    "LinkRun",
     "link",
     "persons_from_links",
     "persons_from_pairs",
@@ -39,6 +43,7 @@ __all__ = [
     "pseudonymise",
     "pseudonymise_file",
     "read_registration_files",
+    "read_link_run",
     "read_registrations",
     "registration_kind",
     "simulate_registrations",

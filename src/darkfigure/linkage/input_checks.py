@@ -4,12 +4,15 @@ Split out of :mod:`darkfigure.linkage.registrations` (which calls them) to keep 
 A name of millions of characters (notes or a whole export pasted into one cell) made ``link``
 hang: string comparisons are quadratic in the length (tester 11, finding 4). An Excel file
 whose registrations are on another sheet than the first gave only "missing columns"
-(finding 10).
+(finding 10). Dates with a time of day (:func:`date_and_time`).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -176,3 +179,51 @@ def read_excel_sheet(p: Path, sheet: str | int) -> pd.DataFrame:
     df = pd.read_excel(p, sheet_name=name)
     df.attrs["source"] = f"{p.name} (sheet {name!r})"
     return df
+
+
+# ----------------------------------------------------------------------------- dates with a time of day
+#: ``YYYY-MM-DD``, optionally with a time of day (``T`` or a space, ``HH:MM[:SS[.fff]]``) and a zone (``Z``, ``+01:00``)
+_DATE_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})"
+                        r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$")
+
+
+def date_and_time(value: Any) -> tuple[str, bool]:
+    """The ISO date of a registration file's date cell, and whether any time of day it carries is midnight.
+
+    Accepts ``YYYY-MM-DD``, with or without a time of day as exports write it
+    (``2020-03-01 00:00:00``, ``2020-03-01T00:00:00``, ``2020-03-01 00:00``, ``...00:00:00.000``,
+    a zone such as ``Z`` or ``+01:00``: the date is taken as written, not converted), and
+    ``date``/``datetime``/pandas ``Timestamp`` values (Excel date-time cells). Day and month
+    orders other than year-month-day (``03-04-2021``) are refused: they cannot be told apart.
+
+    Parameters
+    ----------
+    value : str, date, datetime or Timestamp
+        One non-empty cell.
+
+    Returns
+    -------
+    (str, bool)
+        ``("YYYY-MM-DD", midnight)``: `midnight` is False when a time of day other than
+        00:00:00 was given (the caller decides whether the date alone may be kept).
+
+    Raises
+    ------
+    ValueError
+        Not a valid date (``2021-02-30``, ``17/05/1990``) or not a valid time (``25:00``).
+    """
+    if isinstance(value, datetime):  # Timestamp too
+        return value.date().isoformat(), value.time() == time(0)
+    if isinstance(value, date):
+        return value.isoformat(), True
+    s = str(value).strip()
+    m = _DATE_TIME.match(s)
+    if not m:
+        raise ValueError(s)
+    hh, mm, ss, frac = m.group(4, 5, 6, 7)
+    try:
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        clock = time(int(hh or 0), int(mm or 0), int(ss or 0))  # raises for 25:00 or 12:61
+    except ValueError:
+        raise ValueError(s) from None
+    return day.isoformat(), clock == time(0) and not (frac or "").strip("0")

@@ -119,6 +119,7 @@ from typing import Literal
 import pandas as pd
 
 from ..histories import DataError
+from ._reproducible import round_trained_parameters, without_linker_uid
 from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
 from .clustering import (
     CALIBRATION_SHIFT,
@@ -486,6 +487,7 @@ def link(
         raised = floor_collapsed_m(linker)
         if raised:
             notes.append(f"m raised to weigh no more against a match than total disagreement: {'; '.join(raised)}")
+        round_trained_parameters(linker)  # DuckDB's parallel sums differ between runs in the last bits of m
         seconds["train"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         step("scoring the blocked record pairs")
@@ -494,7 +496,7 @@ def link(
         t0 = time.perf_counter()
         step("calibrating match probabilities and clustering registrations into persons")
         hist = _weight_counts(db_api, pred) if weights else None
-        model = linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {}
+        model = without_linker_uid(linker.misc.save_model_to_json() if hasattr(linker.misc, "save_model_to_json") else {})
         if model and not model.get("blocking_rules_to_generate_predictions"):
             # blocked by engines.blocked_pairs: the model still records the rules (as Splink writes them)
             model["blocking_rules_to_generate_predictions"] = [{"blocking_rule": _rule_sql(r), "sql_dialect": engine}

@@ -23,6 +23,12 @@ LINKAGE_MODES = ("correct", "none")
 #: files of a ``darkfigure link`` output folder that the correction needs
 PAIRS_FILE, RECORDS_FILE, HISTORIES_FILE = "pairs.parquet", "records.parquet", "histories.csv"
 
+#: the linkage measured against a truth column (``darkfigure link --truth``), when the run had one
+QUALITY_FILE = "linkage_quality.csv"
+#: what :meth:`LinkRun.truth_quality` is measured against, as result.json and the report say it
+TRUTH_MEASURE = ("the true persons of the column given to `darkfigure link --truth` (known only for synthetic or "
+                 "clerically reviewed data)")
+
 #: columns of records.parquet that are not covariates
 RECORD_COLUMNS = ("organisation", "record_id", "registration_date", "has_date_of_birth")
 
@@ -30,7 +36,18 @@ RECORD_COLUMNS = ("organisation", "record_id", "registration_date", "has_date_of
 # ----------------------------------------------------------------------------- the link run
 @dataclass
 class LinkRun:
-    """A record-linkage run as the estimators need it.
+    """A record-linkage run as the estimators need it: the registrations and their scored pairs.
+
+    The linkage correction of ``estimate``/``monitor`` redraws the persons from the match
+    probabilities of a run (:mod:`darkfigure.linkage.uncertainty`); a ``LinkRun`` holds what
+    that needs, without personal data. Get one from an output folder of ``darkfigure link``
+    with :func:`read_link_run` (``read_link_run("lk")``) or from a
+    :class:`~darkfigure.linkage.LinkageResult` with :meth:`from_result`. Give it to
+    :func:`darkfigure.estimate` / :func:`darkfigure.monitor` as ``linkage_run=`` together
+    with histories of the same run (for instance the folder's ``histories.csv`` read with
+    other options), or to :func:`darkfigure.linkage.draw_files.write_linkage_draws` to write
+    linkage draws for ``darkfigure strata --replicates``. Giving the folder or the
+    ``LinkageResult`` itself as the data does the same without a ``LinkRun``.
 
     Attributes
     ----------
@@ -51,6 +68,10 @@ class LinkRun:
         (:func:`~darkfigure.linkage.quality.unblocked_matches`; ``linkage_errors.csv``).
         Every draw adds that many links at random (:func:`add_unblocked_matches`);
         None: not estimated (pseudonymised files), none added.
+    quality : DataFrame or None
+        The linkage measured against a known truth (``darkfigure link --truth COLUMN``:
+        ``linkage_quality.csv``, :func:`~darkfigure.linkage.quality.pairwise_quality`, one row
+        per threshold); None when the run had no truth column. See :meth:`truth_quality`.
     """
 
     records: pd.DataFrame
@@ -59,10 +80,22 @@ class LinkRun:
     covariate_rule: str = "most_frequent"
     source: str = ""
     unblocked: pd.DataFrame | None = None
+    quality: pd.DataFrame | None = None
 
     @classmethod
     def from_result(cls, result) -> LinkRun:
         """From a :class:`~darkfigure.linkage.LinkageResult` (needs its ``pairs`` and ``records``).
+
+        Parameters
+        ----------
+        result : LinkageResult
+            The result of :func:`darkfigure.linkage.link`.
+
+        Returns
+        -------
+        LinkRun
+            Its records, pairs, threshold and covariate rule, with ``source="linkage result"``
+            and the unblocked matches of its ``linkage_errors``.
 
         Raises
         ------
@@ -72,14 +105,51 @@ class LinkRun:
         if getattr(result, "pairs", None) is None or getattr(result, "records", None) is None:
             raise DataError("this linkage result has no match probabilities (pairs/records); re-run `darkfigure link`")
         return cls(result.records, result.pairs, float(result.threshold), result.covariate_rule, "linkage result",
-                   _unblocked_table(getattr(result, "linkage_errors", None)))
+                   _unblocked_table(getattr(result, "linkage_errors", None)), getattr(result, "quality", None))
+
+    def truth_quality(self) -> dict | None:
+        """The run's linkage quality against the truth given to ``link`` (``--truth``), for result.json and the report.
+
+        Returns
+        -------
+        dict or None
+            ``measured_against`` (what the figures are measured against), ``threshold`` and
+            the pairwise ``precision``, ``recall`` and ``f1`` (shares of the linked record
+            pairs that are true matches, of the true matching pairs that were linked, and
+            their harmonic mean), ``true_persons``, ``found_persons``, ``true_pairs``,
+            ``found_pairs``, ``correct_pairs`` and the B-cubed measures where present
+            (:func:`~darkfigure.linkage.quality.pairwise_quality`), at the run's threshold (the
+            row nearest to it); None when the run had no truth column.
+        """
+        q = self.quality
+        if q is None or not len(q) or "precision" not in q.columns:
+            return None
+        row = q.iloc[int(np.argmin(np.abs(q["threshold"].to_numpy(float) - self.threshold)))] \
+            if "threshold" in q.columns else q.iloc[0]
+        out: dict[str, Any] = {"measured_against": TRUTH_MEASURE}
+        for k in ("threshold", "precision", "recall", "f1", "bcubed_precision", "bcubed_recall", "bcubed_f1"):
+            if k in row.index and np.isfinite(float(row[k])):
+                out[k] = float(row[k])
+        for k in ("records", "true_persons", "found_persons", "true_pairs", "found_pairs", "correct_pairs"):
+            if k in row.index and np.isfinite(float(row[k])):
+                out[k] = int(row[k])
+        return out
 
     def histories(self, accept: float | np.ndarray | None = None) -> CaptureHistories:
         """Capture histories of one clustering.
 
-        `accept`: None (the run's threshold), another threshold, a bool mask of accepted
-        pairs (re-clustered by ``link``'s rules), or an int array of shape
-        (n_registrations,) giving the person of every registration (a drawn partition).
+        Parameters
+        ----------
+        accept : None, float, bool array of shape (n_pairs,) or int array of shape (n_registrations,)
+            None (the run's threshold), another threshold, a mask of accepted pairs
+            (re-clustered by ``link``'s rules), or the person of every registration (a drawn
+            partition).
+
+        Returns
+        -------
+        CaptureHistories
+            One row per person: the organisations as lists, the covariates chosen by
+            :attr:`covariate_rule`.
         """
         from .link import persons_from_links, persons_from_pairs
 
@@ -145,8 +215,9 @@ def read_link_run(folder: str | Path) -> LinkRun | None:
         s = json.loads(settings.read_text())
         threshold, rule = s.get("threshold"), s.get("covariate_rule", rule)
     errors = pd.read_csv(folder / "linkage_errors.csv") if (folder / "linkage_errors.csv").is_file() else None
+    quality = pd.read_csv(folder / QUALITY_FILE) if (folder / QUALITY_FILE).is_file() else None
     run = LinkRun(records, pairs, 0.5 if threshold is None else float(threshold), rule, folder.name,
-                  _unblocked_table(errors))
+                  _unblocked_table(errors), quality)
     if threshold is None and (folder / "persons.csv").is_file():
         n_persons = sum(1 for _ in open(folder / "persons.csv", encoding="utf-8")) - 1
         from .link import cluster_links

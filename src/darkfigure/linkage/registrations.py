@@ -87,7 +87,13 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
-from .input_checks import ROWS_COUNTED, old_dates_of_birth_note, refuse_long_names, sheet_hint  # noqa: E402
+from .input_checks import (  # noqa: E402
+    ROWS_COUNTED,
+    date_and_time,
+    old_dates_of_birth_note,
+    refuse_long_names,
+    sheet_hint,
+)
 from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
     PARTICLES,
     VIETNAMESE_SURNAMES,
@@ -272,7 +278,10 @@ def read_registrations(
     -------
     DataFrame, shape (n_registrations, n_columns)
         The registrations with every format column as text (missing -> ``""``), dates as
-        ISO strings, covariates unchanged. ``attrs``: ``kind`` (``"plaintext"`` or
+        ISO strings (a time of day is dropped: ``2021-03-17 00:00:00``, ``2021-03-17T00:00``
+        and Excel date-time cells at midnight give ``2021-03-17``; a ``registration_date``
+        at another time is reduced to its date, a ``date_of_birth`` at another time is
+        refused), covariates unchanged. ``attrs``: ``kind`` (``"plaintext"`` or
         ``"pseudonymised"``), ``source`` (the name), ``key_id`` (pseudonymised only),
         ``bloom_bits`` (pseudonymised only: m, the length of the Bloom filters).
 
@@ -281,8 +290,8 @@ def read_registrations(
     RegistrationError
         Missing file; no rows; missing columns; plaintext and encodings mixed; empty or
         duplicated ``record_id``; empty ``organisation``; empty, unparseable or future
-        ``registration_date``; unparseable ``date_of_birth`` or one after the registration
-        date; for pseudonymised files: a ``key_id`` that is missing, malformed or not the
+        ``registration_date``; unparseable ``date_of_birth``, one with a time of day other
+        than midnight, or one after the registration date; for pseudonymised files: a ``key_id`` that is missing, malformed or not the
         same on every row, malformed Bloom filters or tokens. Rows are numbered from 1
         (the first data row under the header).
     """
@@ -379,19 +388,28 @@ def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.
     ok_fast = (iso.notna() & (txt.str.len() == 10)).to_numpy()
     out = np.where(ok_fast, txt.to_numpy(dtype=object), "").astype(object)
     blank = (txt.str.strip() == "").to_numpy()
-    bad_rows, bad_vals = [], []
+    bad_rows, bad_vals, timed_rows, timed_vals = [], [], [], []
     values = s.to_numpy(dtype=object)
-    for i in np.flatnonzero(~ok_fast & ~blank):  # Excel dates, midnight times, and errors
+    for i in np.flatnonzero(~ok_fast & ~blank):  # Excel dates, dates with a time of day, and errors
         try:
-            out[i] = normalise_date(values[i])
+            out[i], midnight = date_and_time(values[i])
         except ValueError:
             bad_rows.append(i + 1)
             bad_vals.append(str(values[i]))
+            continue
+        if not midnight:
+            timed_rows.append(i + 1)
+            timed_vals.append(str(values[i]))
     if bad_rows:
         raise RegistrationError(
             f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
             f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17"
         )
+    if timed_rows and col == "date_of_birth":  # a registration date keeps its day; a birth at 12:30 is a wrong column
+        raise RegistrationError(
+            f"{src}: column 'date_of_birth' has a time of day other than midnight in row(s) "
+            f"{_row_text(timed_rows, timed_vals)}; a date of birth is a day: export it without the time "
+            "(1990-03-17), and check that the column holds the date of birth and not another date-time")
     df[col] = out
     empty = out == ""
     if empty.any() and not allow_empty:

@@ -153,8 +153,11 @@ def monitor(
 
     Parameters
     ----------
-    data : CaptureHistories, DataFrame, path or dataset name
-        As :func:`darkfigure.estimation.estimate`.
+    data : CaptureHistories, DataFrame, path, dataset name or LinkageResult
+        As :func:`darkfigure.estimation.estimate`. A :class:`~darkfigure.linkage.LinkageResult`
+        (``monitor(link(registrations), year="year")``) is taken as its output folder is
+        (``darkfigure monitor LINKFOLDER``): its persons, with N̂ corrected for linkage error
+        (``linkage="none"``: taken as error-free), and ``link``'s warnings repeated.
     year : str
         The year column; must be a covariate of the data.
     population : path or DataFrame, optional
@@ -210,7 +213,7 @@ def monitor(
     McCrea (2021), Biometrics 77:1409-1420 (``mse``/``boot_mse``); UNODC, SDG indicator 16.2.2
     metadata; Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley.
     """
-    from ..estimation import estimate
+    from ..estimation import _linkage_result_data, estimate
     from ..pipeline.reading import read_step, require_year
 
     if suppress_below < 0:
@@ -220,6 +223,10 @@ def monitor(
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
     read_missing = "error" if kwargs.get("missing", "error") == "error" else "keep"
     run_in, link_in = kwargs.pop("linkage_run", None), kwargs.pop("linkage", None)
+    linked = data  # a LinkageResult: its histories table and run, as estimate takes it; its warnings said below
+    data, lists, run_in, _ = _linkage_result_data(data, read_kw.get("lists"), run_in, link_in)
+    if lists is not None:
+        read_kw["lists"] = lists
     try:
         reading = read_step(data, year=year, missing=read_missing, linkage_run=run_in, linkage=link_in, **read_kw)
     except DataError:
@@ -264,7 +271,7 @@ def monitor(
     if run is not None:  # a link folder or LinkageResult: what link warned about (tester 11, finding 3)
         from ..linkage.link_warnings import add_link_warnings
 
-        add_link_warnings(est.warnings, data)
+        add_link_warnings(est.warnings, linked)
     if one_year is not None:
         est.notes.append(one_year_note(year, one_year))
     if switched and est.bootstrap is not None:

@@ -240,7 +240,8 @@ class Estimate:
         With a correction: the as-linked figures from the same estimator as the corrected ones
         (``estimator``), and ``conditional_on_chosen_model`` (True when the interval holds the
         chosen model fixed, so it lacks the model-selection uncertainty). Histories from a
-        ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true.
+        ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true. A run
+        linked with ``--truth``: ``quality_against_truth`` (``LinkRun.truth_quality``) in either.
         """
         from ..results import _num
 
@@ -262,12 +263,15 @@ class Estimate:
             if bp is not None:
                 d["by_pair"] = [{k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()}
                                 for r in bp.to_dict(orient="records")]
-            return {"linkage": d}
+            truth = self.settings.get("linkage_quality_against_truth")  # `darkfigure link --truth` (LinkRun)
+            return {"linkage": {**d, **({"quality_against_truth": truth} if truth else {})}}
         if self.settings.get("linkage_source"):
+            truth = self.settings.get("linkage_quality_against_truth")
             return {"linkage": {
                 "corrected": False, "assumes_error_free_linkage": True, "source": self.settings["linkage_source"],
                 "note": "the persons come from a record linkage, taken here as error-free: N̂ and its interval carry "
                         "no linkage error (--linkage correct on the link output folder carries it)",
+                **({"quality_against_truth": truth} if truth else {}),
             }}
         return {}
 

@@ -195,6 +195,27 @@ def _published_section(run: Run) -> dict | None:
     }
 
 
+def truth_facts(q: dict) -> list[tuple[str, str]]:
+    """Report rows of the linkage quality measured against the truth given to ``darkfigure link --truth``.
+
+    `q` is result.json's ``linkage.quality_against_truth``
+    (:meth:`darkfigure.linkage.link_run.LinkRun.truth_quality`); the labels say that the
+    figures are measured against that supplied truth, not estimated.
+    """
+    said = "measured against the supplied truth (link --truth)"
+    rows = [(f"linkage quality, {said}", str(q.get("measured_against", "the truth column given to link --truth"))),
+            ("pairwise precision / recall / F1 against the truth",
+             " / ".join(fmt_num(q.get(k), 3) if q.get(k) is not None else "-" for k in ("precision", "recall", "f1")))]
+    if q.get("true_persons") is not None:
+        rows.append(("persons found by the linkage / true persons (truth)",
+                     f"{fmt_count(q.get('found_persons'))} / {fmt_count(q.get('true_persons'))}"))
+    if q.get("correct_pairs") is not None:
+        rows.append(("linked record pairs: correct / linked / true (truth)",
+                     f"{fmt_count(q.get('correct_pairs'))} / {fmt_count(q.get('found_pairs'))} / "
+                     f"{fmt_count(q.get('true_pairs'))}"))
+    return rows
+
+
 def _linkage_section(run: Run) -> dict | None:
     parts = [run.links, run.persons, run.linkage_quality, run.linkage_weights, run.linkage_sensitivity]
     lk = (run.result or {}).get("linkage") if isinstance(run.result, dict) else None
@@ -228,6 +249,8 @@ def _linkage_section(run: Run) -> dict | None:
             out["facts"].append(("persons as linked / on average over the draws",
                                  f"{fmt_count(lk.get('persons_as_linked'))} / {fmt_num(lk.get('persons_drawn'))}"))
         out["note"] = _linkage_note(lk)
+    if lk and lk.get("quality_against_truth"):
+        out["facts"] += truth_facts(lk["quality_against_truth"])
     if lk and lk.get("by_pair"):
         bp = pd.DataFrame(lk["by_pair"])
         out["errors"] = _view(
