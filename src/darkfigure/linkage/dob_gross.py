@@ -165,7 +165,7 @@ def dob_gross_error(p: pd.DataFrame, floor: float, seed: int = 0) -> tuple[float
     matches = pi * n.sum()
     if matches < DOB_M_MIN_MATCHES or sep < GROSS_MIN_SEPARATION:
         return floor, floor, (f"not identified ({matches:,.0f} expected matches among {int(n.sum()):,} pairs with one "
-                              f"name; registration gaps of matches {sep:.2f} from random pairs')")
+                              f"name; registration gaps of matches {sep:.2f} from random pairs)")
     # the one-sided lower bound over bootstrap tables: the share of matches in "else" is the difference of two
     # large counts (all "else" pairs less the namesakes' expected share), so an error of 2 % in pi moves it by
     # 0.02 at 5,000 persons; the fixed floor is left only where the register shows gross errors
