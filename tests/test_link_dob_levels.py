@@ -16,8 +16,9 @@ def test_dob_levels_follow_the_model_order():
     left = np.zeros(11, np.int64)
     right = np.arange(1, 12)
     got = dob_levels(left, right, dob)
+    # 1990-05-17 / 1990-05-20: three days apart, a date a little off ("within 62 days")
     want = [DOB_LEVELS.index(x) for x in ("exact", "one digit differs", "day/month swapped", "one digit differs",
-                                           "same year", "one digit differs", "two parts off a little",
+                                           "within 62 days", "one digit differs", "two parts off a little",
                                            "same year, one is 1 January", "same year")]
     assert got[:9].tolist() == want
     assert got[9] == len(DOB_LEVELS)  # else

@@ -353,7 +353,8 @@ def test_date_of_birth_log_bf_levels():
     levels = [{"sql_condition": "dob_l IS NULL OR dob_r IS NULL", "label_for_charts": "null", "is_null_level": True}]
     mu = {"exact, 1 January": (0.05, 0.01), "exact": (0.8, 0.001), "one digit differs": (0.05, 0.01),
           "day/month swapped": (0.02, 0.0001), "year off by 1-2": (0.02, 0.001), "day off by 1-2": (0.01, 0.001),
-          "month off by 1": (0.01, 0.001), "same year, one is 1 January": (0.01, 0.002), "same year": (0.01, 0.02)}
+          "month off by 1": (0.01, 0.001), "same year, one is 1 January": (0.01, 0.002),
+          "one is 1 January, year off by 1": (0.02, 0.003), "within 62 days": (0.02, 0.007), "same year": (0.01, 0.02)}
     for k, (m, u) in mu.items():
         levels.append({"sql_condition": k, "label_for_charts": k, "m_probability": m, "u_probability": u,
                        **({"tf_adjustment_column": "dob", "tf_adjustment_weight": 1.0} if k == "exact" else {})})
@@ -361,12 +362,14 @@ def test_date_of_birth_log_bf_levels():
                    "m_probability": 0.003, "u_probability": 0.95})
     model = {"comparisons": [{"output_column_name": "date_of_birth", "comparison_levels": levels}]}
     dob = np.array(["1990-05-07", "1990-05-07", "1990-07-05", "1991-05-07", "1990-05-08", "1990-01-01",
-                    "1990-01-01", "1970-02-02", None, "1988-05-07", "1990-08-30", "1990-05-10", "1990-05-08"],
-                   dtype=object)
+                    "1990-01-01", "1970-02-02", None, "1988-05-07", "1990-08-30", "1990-05-10", "1990-05-08",
+                    "1990-06-20", "1989-12-20", "1990-01-15"], dtype=object)
     pairs = [(0, 1, "exact"), (0, 2, "day/month swapped"), (0, 3, "one digit differs"),
              (0, 4, "one digit differs"), (5, 6, "exact, 1 January"), (0, 7, None), (0, 8, "null"),
              (0, 9, "year off by 1-2"), (0, 10, "same year"), (11, 12, "day off by 1-2"),
-             (5, 0, "same year, one is 1 January"), (3, 5, None)]
+             (5, 0, "same year, one is 1 January"), (3, 5, "one is 1 January, year off by 1"),
+             # 44 days apart (month and day both differ), and 26 days across a new year
+             (0, 13, "within 62 days"), (14, 15, "within 62 days"), (9, 5, None)]
     got = date_of_birth_log_bf(np.array([a for a, _, _ in pairs]), np.array([b for _, b, _ in pairs]), dob, model)
     want = [0.0 if k == "null" else np.log(0.003 / 0.95) if k is None else np.log(mu[k][0] / mu[k][1])
             for _, _, k in pairs]

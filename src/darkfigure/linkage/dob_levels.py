@@ -16,7 +16,7 @@ import pandas as pd
 #: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
 DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
               "day off by 1-2", "month off by 1", "two parts off a little", "same year, one is 1 January",
-              "same year")
+              "one is 1 January, year off by 1", "within 62 days", "same year")
 #: the levels whose m is fixed in the model rather than estimated ("same year" and the else level, m DOB_GROSS_ERROR)
 FIXED_LEVELS = ("same year", None)
 
@@ -30,6 +30,20 @@ def _date_parts(dob: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray, np
     dig = chars.astype(np.int64) - 48
     y = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
     return chars, y, dig[:, 5] * 10 + dig[:, 6], dig[:, 8] * 10 + dig[:, 9], have
+
+
+def _day_number(y: np.ndarray, mo: np.ndarray, dd: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of valid Gregorian dates (year, month, day int arrays; arbitrary where invalid).
+
+    The days-from-civil algorithm of Hinnant's algorithm ("chrono-compatible low-level date algorithms"), vectorised;
+    the same number as ``prepare``'s ``dob_day`` column that the Splink comparison uses.
+    """
+    yy = y - (mo <= 2)
+    era = np.floor_divide(yy, 400)
+    yoe = yy - era * 400
+    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + dd - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
 
 
 def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series, parts=None) -> np.ndarray:
@@ -67,6 +81,8 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
         (ya == yb) & (da == db) & (np.abs(ma - mb) == 1),
         (np.abs(ya - yb) <= 2) & (((np.abs(ma - mb) <= 1) & (np.abs(da - db) <= 2)) | ((ma == db) & (da == mb))),
         (ya == yb) & (jan1[a] | jan1[b]),
+        (np.abs(ya - yb) == 1) & (jan1[a] | jan1[b]),
+        np.abs(_day_number(ya, ma, da) - _day_number(yb, mb, db)) <= 62,
         ya == yb,
     ]
     level = np.full(a.size, len(conds), dtype=np.int64)  # the else level
@@ -87,7 +103,7 @@ DOB_M_MIN_MATCHES = 200.0
 DOB_M_FLOOR = 1e-4
 
 
-def dob_level_m(p: pd.DataFrame, m_fixed: float, seed: int = 0) -> dict[str, tuple[float, float]]:
+def dob_level_m(p: pd.DataFrame, m_fixed: float | tuple[float, float], seed: int = 0) -> dict[str, tuple[float, float]]:
     """m of the date-of-birth levels, estimated from pairs of registrations with one exact first name and surname.
 
     Expectation–maximisation in Splink's session blocked on the names cannot tell a
@@ -111,8 +127,8 @@ def dob_level_m(p: pd.DataFrame, m_fixed: float, seed: int = 0) -> dict[str, tup
     ----------
     p : DataFrame, shape (n_registrations, ...)
         Prepared plaintext registrations with ``fn``, ``sn`` and ``dob`` (ISO dates; missing as null).
-    m_fixed : float
-        The fixed m of each of the levels "same year" and "else".
+    m_fixed : float or (float, float)
+        The fixed m of each of the levels "same year" and "else" (one value for both, or one each).
     seed : int
         Seed of the random pairs and of the sample of namesake pairs.
 
@@ -126,10 +142,48 @@ def dob_level_m(p: pd.DataFrame, m_fixed: float, seed: int = 0) -> dict[str, tup
     if not {"fn", "sn", "dob"} <= set(p.columns):
         return {}
     rng = np.random.default_rng(seed)
+    pairs = namesake_pairs(p, rng)
+    if pairs is None:
+        return {}
+    a, b, dated, parts = pairs
+    n_lev = len(DOB_LEVELS) + 1
+    f = np.bincount(dob_levels(a, b, None, parts), minlength=n_lev) / a.size
+    ra, rb = rng.choice(dated, DOB_M_RANDOM_PAIRS), rng.choice(dated, DOB_M_RANDOM_PAIRS)
+    ok = ra != rb
+    u = np.bincount(dob_levels(ra[ok], rb[ok], None, parts), minlength=n_lev) / ok.sum()
+    tail = [DOB_LEVELS.index("same year"), n_lev - 1]
+    big_u, big_f = u[tail].sum(), f[tail].sum()
+    fixed_sum = 2 * m_fixed if np.isscalar(m_fixed) else float(sum(m_fixed))
+    pi = (big_u - big_f) / (big_u - fixed_sum)
+    if not pi * a.size >= DOB_M_MIN_MATCHES:
+        return {}
+    pi = min(pi, 1.0)
+    m = np.maximum((f - (1 - pi) * u) / pi, DOB_M_FLOOR)
+    return {lab: (float(m[k]), float(pi * a.size)) for k, lab in enumerate(DOB_LEVELS) if lab != "same year"}
+
+
+def namesake_pairs(p: pd.DataFrame, rng: np.random.Generator):
+    """Pairs of dated registrations sharing one exact first name and surname, in groups of at most DOB_M_MAX_GROUP.
+
+    Nothing selects these pairs on their dates (or on their registration dates), so the
+    dates' agreement among them is a mixture of the matches' and the namesakes'
+    distributions: what :func:`dob_level_m` and :func:`darkfigure.linkage.dob_gross.dob_gross_error`
+    take apart. At most :data:`DOB_M_MAX_PAIRS` (a sample drawn with `rng` beyond).
+
+    Parameters
+    ----------
+    p : DataFrame, shape (n_registrations, ...): prepared registrations with ``fn``, ``sn`` and ``dob``.
+    rng : numpy Generator: draws the sample when there are more pairs.
+
+    Returns
+    -------
+    ``(a, b, dated, parts)``: int arrays of shape (m,) (record numbers of the pairs), the record numbers of all
+    dated registrations with both names, and ``_date_parts(p["dob"])``; None when there are no such pairs.
+    """
     parts = _date_parts(p["dob"])
     dated = np.flatnonzero(parts[4] & p["fn"].notna().to_numpy() & p["sn"].notna().to_numpy())
     if dated.size < 3:
-        return {}
+        return None
     g = p.iloc[dated].groupby(["fn", "sn"], sort=False).ngroup().to_numpy()
     size = np.bincount(g)
     keep = (size[g] >= 2) & (size[g] <= DOB_M_MAX_GROUP)
@@ -145,21 +199,9 @@ def dob_level_m(p: pd.DataFrame, m_fixed: float, seed: int = 0) -> dict[str, tup
         left.append(rec[:-off][same])
         right.append(rec[off:][same])
     if not left:
-        return {}
+        return None
     a, b = np.concatenate(left), np.concatenate(right)
     if a.size > DOB_M_MAX_PAIRS:
         pick = rng.choice(a.size, DOB_M_MAX_PAIRS, replace=False)
         a, b = a[pick], b[pick]
-    n_lev = len(DOB_LEVELS) + 1
-    f = np.bincount(dob_levels(a, b, None, parts), minlength=n_lev) / a.size
-    ra, rb = rng.choice(dated, DOB_M_RANDOM_PAIRS), rng.choice(dated, DOB_M_RANDOM_PAIRS)
-    ok = ra != rb
-    u = np.bincount(dob_levels(ra[ok], rb[ok], None, parts), minlength=n_lev) / ok.sum()
-    tail = [DOB_LEVELS.index("same year"), n_lev - 1]
-    big_u, big_f = u[tail].sum(), f[tail].sum()
-    pi = (big_u - big_f) / (big_u - 2 * m_fixed)
-    if not pi * a.size >= DOB_M_MIN_MATCHES:
-        return {}
-    pi = min(pi, 1.0)
-    m = np.maximum((f - (1 - pi) * u) / pi, DOB_M_FLOOR)
-    return {lab: (float(m[k]), float(pi * a.size)) for k, lab in enumerate(DOB_LEVELS) if lab != "same year"}
+    return a, b, dated, parts

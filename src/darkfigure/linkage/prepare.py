@@ -254,6 +254,8 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     reg = pd.to_datetime(df["registration_date"], errors="coerce", format="%Y-%m-%d")
     p["reg_day"] = pd.array((reg - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
     p["org"] = df["organisation"].astype(str).to_numpy()  # registered by one organisation or two (same_organisation)
+    # date of birth as a day number: the "within 62 days" date level (an approximate date a few weeks off)
+    p["dob_day"] = pd.array((dob - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float), dtype="Int64")
     return _compact(p)
 
 

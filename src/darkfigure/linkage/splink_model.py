@@ -16,6 +16,7 @@ import pandas as pd
 from ..histories import DataError
 from ._masked_teach import TEACH_COLUMN, teach_rules, teach_sample
 from .bloom_sql import dice_sql
+from .dob_gross import dob_gross_error
 from .dob_levels import dob_level_m
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 from .registrations import DOB_PART_COLUMNS
@@ -56,21 +57,25 @@ DOB_GROSS_ERROR = 0.003
 NAME_GROSS_ERROR = 0.001
 #: estimate the m of the plaintext date levels from namesake pairs (dob_levels.dob_level_m) instead of by EM
 DOB_M_FROM_NAMESAKES = True
+#: estimate the m of "same year" and "wholly different" dates from the register (dob_gross.dob_gross_error: a one-sided
+#: lower bound, never below DOB_GROSS_ERROR) instead of fixing both at DOB_GROSS_ERROR
+DOB_GROSS_FROM_REGISTER = True
 
 
-def _dob_else():
-    """The last level of the date-of-birth comparison, with m fixed at DOB_GROSS_ERROR.
+def _dob_else(m: float | None = None):
+    """The last level of the date-of-birth comparison, with m fixed at `m` (default DOB_GROSS_ERROR).
 
     EM cannot tell a person recorded with a wholly wrong date of birth from two persons
     who share a name (homonyms are common: a few hundred surnames cover most persons of
     one origin), so in the name-blocked training session it would give this level an m
     of 10-20 % and all but remove the penalty for different dates. The common errors
     (typo, day/month swap, year or day off) have levels of their own; a gross error is
-    taken to affect 1 % of true matches.
+    taken to affect 0.3 % of true matches unless the register shows more
+    (:func:`~darkfigure.linkage.dob_gross.dob_gross_error`, plaintext).
     """
     import splink.comparison_level_library as cll
 
-    return cll.ElseLevel().configure(m_probability=DOB_GROSS_ERROR, fix_m_probability=True)
+    return cll.ElseLevel().configure(m_probability=DOB_GROSS_ERROR if m is None else m, fix_m_probability=True)
 
 
 def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat"), namesakes: bool = True) -> list:
@@ -312,7 +317,9 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
     )
     # m of the date levels from the namesake pairs' mixture (dob_levels.dob_level_m), not EM: at 1M registrations
     # the name-blocked EM session is mostly namesakes and gave "exact" m 0.02 (0.85 true). Empty: EM trains them
-    dob_m = dob_level_m(p, DOB_GROSS_ERROR) if DOB_M_FROM_NAMESAKES else {}
+    # m of "same year" and "wholly different" from the register where it shows more gross errors than the floor
+    gross_sy, gross_else = dob_gross_error(p, DOB_GROSS_ERROR)[:2] if DOB_GROSS_FROM_REGISTER else (DOB_GROSS_ERROR,) * 2
+    dob_m = dob_level_m(p, (gross_sy, gross_else)) if DOB_M_FROM_NAMESAKES else {}
 
     def fix(label: str) -> dict:
         """Settings of the date level `label`: its estimated m, fixed (none when not estimated)."""
@@ -359,11 +366,20 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             cll.CustomLevel("dob_y_l = dob_y_r and (dob_md_l = '01-01' or dob_md_r = '01-01')",
                             label_for_charts="same year, one is 1 January").configure(
                                 **fix("same year, one is 1 January")),
+            # an age turned into 1 January of a birth year, which is off by one for most of the year ("35" given in
+            # March 2023 is 1988-01-01 for a person born in October 1987), and a date a few weeks off (an
+            # approximate date, a date of entry): both fell to "same year" or "wholly different"
+            cll.CustomLevel("abs(cast(dob_y_l as int) - cast(dob_y_r as int)) = 1 and "
+                            "(dob_md_l = '01-01' or dob_md_r = '01-01')",
+                            label_for_charts="one is 1 January, year off by 1").configure(
+                                **fix("one is 1 January, year off by 1")),
+            cll.CustomLevel("abs(dob_day_l - dob_day_r) <= 62", label_for_charts="within 62 days").configure(
+                **fix("within 62 days")),
             # month and day both wrong but the year right: as rare among true matches as a wholly wrong date, and
             # fixed for the same reason (EM takes namesakes born in one year for true matches: m of 1 % there)
-            cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year", m_probability=DOB_GROSS_ERROR,
+            cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year", m_probability=gross_sy,
                                                    fix_m_probability=True),
-            _dob_else(),
+            _dob_else(gross_else),
         ],
     )
     comparisons = [name, dob]
