@@ -165,7 +165,8 @@ def read_excel_sheet(p: Path, sheet: str | int) -> pd.DataFrame:
     RegistrationError
         An unknown sheet (naming the workbook's sheets) or a column named twice.
     """
-    from .registrations import RegistrationError, _refuse_duplicate_columns
+    from .registration_files import _refuse_duplicate_columns
+    from .registrations import RegistrationError
 
     names = excel_sheets(p)
     if isinstance(sheet, str) and sheet.isdigit() and sheet not in names:

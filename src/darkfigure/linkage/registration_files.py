@@ -1,0 +1,151 @@
+"""Reading registration files (CSV/TSV/Parquet/Excel) and their date columns.
+
+Split out of :mod:`darkfigure.linkage.registrations` (which re-exports these) to keep that module short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .input_checks import ROWS_COUNTED, date_and_time
+from .registrations import RegistrationError
+
+_MAX_SHOWN = 5
+
+
+_READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
+            ".xlsx": "excel", ".xls": "excel"}
+
+
+def _read_file(p: Path) -> pd.DataFrame:
+    if not p.exists():
+        raise RegistrationError(f"registration file {str(p)!r} not found")
+    kind = _READERS.get(p.suffix.lower())
+    if kind is None:
+        raise RegistrationError(f"cannot read {p.name!r}: use a .csv, .tsv, .parquet or .xlsx registration file")
+    sep = None
+    try:
+        if kind in ("csv", "tsv"):
+            sep = "\t" if kind == "tsv" else _separator(p)
+            _refuse_duplicate_columns(p, _header(p, sep))
+            # every column as text: record ids keep leading zeros, empty cells stay empty strings
+            return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
+        if kind == "parquet":
+            return pd.read_parquet(p)
+        if kind == "excel":
+            _refuse_duplicate_columns(p, [str(c).strip() for c in pd.read_excel(p, header=None, nrows=1).iloc[0].tolist()])
+        return pd.read_excel(p)
+    except UnicodeDecodeError as e:
+        raise RegistrationError(
+            f"registration file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position "
+            f"{e.start}): save it as UTF-8 (in Excel: 'CSV UTF-8')"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise RegistrationError(f"registration file {p.name!r} is empty") from None
+    except RegistrationError:
+        raise
+    except (ValueError, OSError, ImportError) as e:
+        if sep == "," and isinstance(e, pd.errors.ParserError):
+            try:
+                semi = _header(p, ",").__len__() == 1 and ";" in open(p, encoding="utf-8-sig").readline()
+            except (OSError, UnicodeDecodeError):
+                semi = False
+            if semi:
+                raise RegistrationError(
+                    f"registration file {p.name!r} looks semicolon-separated (its header has ';' between the column "
+                    f"names) but some rows have commas too ({e}): save it as comma-separated UTF-8 CSV (in Excel: "
+                    "'CSV UTF-8 (comma delimited)'), or quote the cells that hold commas") from None
+        raise RegistrationError(f"cannot read registration file {p.name!r}: {e}") from None
+
+
+def _header(p: Path, sep: str) -> list[str]:
+    """The column names of a delimited text file, as written (pandas would rename a repeated one ``sex.1``)."""
+    import csv
+
+    with open(p, newline="", encoding="utf-8-sig") as f:
+        return [c.strip() for c in next(csv.reader(f, delimiter=sep), [])]
+
+
+def _separator(p: Path) -> str:
+    """``;`` when the header line has more semicolons than commas (European spreadsheet exports), else ``,``."""
+    with open(p, encoding="utf-8-sig") as f:
+        line = f.readline()
+    return ";" if line.count(";") > line.count(",") else ","
+
+
+def _refuse_duplicate_columns(p: Path, header: list[str]) -> None:
+    """Refuse a file whose header names a column twice (which value would be the person's?).
+
+    Raises
+    ------
+    RegistrationError
+        Naming the column(s) and the file.
+    """
+    seen, dup = set(), []
+    for c in header:
+        if c and c in seen and c not in dup:
+            dup.append(c)
+        seen.add(c)
+    if dup:
+        names = ", ".join(repr(c) for c in dup)
+        raise RegistrationError(
+            f"column {names} appears twice in {p.name}: keep one (or rename the other) and run link again")
+
+
+def _rows(mask: np.ndarray) -> list[int]:
+    return (np.flatnonzero(mask) + 1).tolist()
+
+
+def _row_text(rows: Sequence[int], values: Sequence | None = None) -> str:
+    shown = list(rows[:_MAX_SHOWN])
+    if values is None:
+        txt = ", ".join(str(r) for r in shown)
+    else:
+        txt = ", ".join(f"{r} ({v!r})" for r, v in zip(shown, values))
+    more = len(rows) - len(shown)
+    return txt + (f" and {more} more" if more > 0 else "") + f" ({ROWS_COUNTED})"
+
+
+def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.ndarray:
+    """Normalise column `col` to ISO strings in place; return datetime64[D] (NaT where empty)."""
+    s = df[col]
+    iso = pd.Series(pd.to_datetime(s, format="%Y-%m-%d", errors="coerce"), index=s.index)
+    txt = s.astype(str)
+    ok_fast = (iso.notna() & (txt.str.len() == 10)).to_numpy()
+    out = np.where(ok_fast, txt.to_numpy(dtype=object), "").astype(object)
+    blank = (txt.str.strip() == "").to_numpy()
+    bad_rows, bad_vals, timed_rows, timed_vals = [], [], [], []
+    values = s.to_numpy(dtype=object)
+    for i in np.flatnonzero(~ok_fast & ~blank):  # Excel dates, dates with a time of day, and errors
+        try:
+            out[i], midnight = date_and_time(values[i])
+        except ValueError:
+            bad_rows.append(i + 1)
+            bad_vals.append(str(values[i]))
+            continue
+        if not midnight:
+            timed_rows.append(i + 1)
+            timed_vals.append(str(values[i]))
+    if bad_rows:
+        raise RegistrationError(
+            f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
+            f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17"
+        )
+    if timed_rows and col == "date_of_birth":  # a registration date keeps its day; a birth at 12:30 is a wrong column
+        raise RegistrationError(
+            f"{src}: column 'date_of_birth' has a time of day other than midnight in row(s) "
+            f"{_row_text(timed_rows, timed_vals)}; a date of birth is a day: export it without the time "
+            "(1990-03-17), and check that the column holds the date of birth and not another date-time")
+    df[col] = out
+    empty = out == ""
+    if empty.any() and not allow_empty:
+        raise RegistrationError(
+            f"{src}: column {col!r} is empty in row(s) {_row_text(_rows(empty))}; every registration needs its date"
+        )
+    vals = out.copy()
+    vals[empty] = "NaT"
+    return vals.astype("datetime64[D]")
