@@ -89,6 +89,7 @@ class RegistrationError(DataError):
 from .input_checks import (  # noqa: E402
     old_dates_of_birth_note,
     refuse_long_names,
+    refuse_repeated_registrations,
     sheet_hint,
 )
 from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
@@ -208,7 +209,8 @@ def read_registrations(
         Missing file; no rows; missing columns; plaintext and encodings mixed; empty or
         duplicated ``record_id``; empty ``organisation``; empty, unparseable or future
         ``registration_date``; unparseable ``date_of_birth``, one with a time of day other
-        than midnight, or one after the registration date; for pseudonymised files: a ``key_id`` that is missing, malformed or not the
+        than midnight, or one after the registration date; a registration repeated more than
+        :data:`~.input_checks.MAX_COPIES` times (every column but ``record_id`` the same); for pseudonymised files: a ``key_id`` that is missing, malformed or not the
         same on every row, malformed Bloom filters or tokens. Rows are numbered from 1
         (the first data row under the header).
     """
@@ -247,6 +249,7 @@ def read_registrations(
         df[c] = _as_text(df[c])
     refuse_long_names(df, src)  # before anything compares them: a 2,000,000-character name hangs link
     _check_core(df, src, today or date.today(), kind)
+    refuse_repeated_registrations(df, src)  # before linking: 1,300 copies of one row ended in a numpy error
     df.attrs = {"kind": kind, "source": src}
     if kind == "pseudonymised":
         df.attrs.update(_check_encodings(df, src))
