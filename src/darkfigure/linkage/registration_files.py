@@ -110,14 +110,33 @@ def _row_text(rows: Sequence[int], values: Sequence | None = None) -> str:
     return txt + (f" and {more} more" if more > 0 else "") + f" ({ROWS_COUNTED})"
 
 
-def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.ndarray:
-    """Normalise column `col` to ISO strings in place; return datetime64[D] (NaT where empty)."""
+#: date cells read as missing, compared in lower case without surrounding spaces: the words database and
+#: spreadsheet exports write for "no value" (as ``sex`` reads "NA", "N/A", "unknown" and names read "NULL", "n/a")
+MISSING_DATES = frozenset({"na", "n/a", "n.a.", "n.a", "nan", "nat", "null", "none", "nil", "unknown", "onbekend",
+                           "nvt", "n.v.t.", "?", "-", "--", "."})
+
+
+def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool,
+                 problems: list[str] | None = None) -> np.ndarray:
+    """Normalise column `col` to ISO strings in place; return datetime64[D] (NaT where empty).
+
+    Cells in :data:`MISSING_DATES` ("NA", "N/A", "NULL", ...) are read as empty. With `problems` a list, a
+    column that cannot be read appends its message there (the column left as it is, all NaT returned) instead of
+    raising, so that every bad date column of a file is reported at once (tester 12, L1).
+
+    Raises
+    ------
+    RegistrationError
+        (without `problems`) values that are not dates, a date of birth with a time of day, or an empty date where
+        `allow_empty` is False; rows and values named.
+    """
     s = df[col]
     iso = pd.Series(pd.to_datetime(s, format="%Y-%m-%d", errors="coerce"), index=s.index)
     txt = s.astype(str)
     ok_fast = (iso.notna() & (txt.str.len() == 10)).to_numpy()
     out = np.where(ok_fast, txt.to_numpy(dtype=object), "").astype(object)
-    blank = (txt.str.strip() == "").to_numpy()
+    stripped = txt.str.strip()
+    blank = ((stripped == "") | stripped.str.lower().isin(MISSING_DATES)).to_numpy()
     bad_rows, bad_vals, timed_rows, timed_vals = [], [], [], []
     values = s.to_numpy(dtype=object)
     for i in np.flatnonzero(~ok_fast & ~blank):  # Excel dates, dates with a time of day, and errors
@@ -130,22 +149,23 @@ def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.
         if not midnight:
             timed_rows.append(i + 1)
             timed_vals.append(str(values[i]))
-    if bad_rows:
-        raise RegistrationError(
-            f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
-            f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17"
-        )
-    if timed_rows and col == "date_of_birth":  # a registration date keeps its day; a birth at 12:30 is a wrong column
-        raise RegistrationError(
-            f"{src}: column 'date_of_birth' has a time of day other than midnight in row(s) "
-            f"{_row_text(timed_rows, timed_vals)}; a date of birth is a day: export it without the time "
-            "(1990-03-17), and check that the column holds the date of birth and not another date-time")
-    df[col] = out
     empty = out == ""
-    if empty.any() and not allow_empty:
-        raise RegistrationError(
-            f"{src}: column {col!r} is empty in row(s) {_row_text(_rows(empty))}; every registration needs its date"
-        )
+    msg = None
+    if bad_rows:
+        msg = (f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
+               f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17")
+    elif timed_rows and col == "date_of_birth":  # a registration date keeps its day; a birth at 12:30 is a wrong column
+        msg = (f"{src}: column 'date_of_birth' has a time of day other than midnight in row(s) "
+               f"{_row_text(timed_rows, timed_vals)}; a date of birth is a day: export it without the time "
+               "(1990-03-17), and check that the column holds the date of birth and not another date-time")
+    elif empty.any() and not allow_empty:
+        msg = f"{src}: column {col!r} is empty in row(s) {_row_text(_rows(empty))}; every registration needs its date"
+    if msg is not None:
+        if problems is None:
+            raise RegistrationError(msg)
+        problems.append(msg)
+        return np.full(len(s), np.datetime64("NaT"), dtype="datetime64[D]")
+    df[col] = out
     vals = out.copy()
     vals[empty] = "NaT"
     return vals.astype("datetime64[D]")

@@ -279,7 +279,11 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
             f"{src}: column 'organisation' is empty in row(s) {_row_text(_rows(org_empty))}; "
             "name the organisation (list) that registered each person"
         )
-    reg = _parse_dates(df, "registration_date", src, allow_empty=False)
+    problems: list[str] = []  # every bad date column at once (tester 12, L1)
+    reg = _parse_dates(df, "registration_date", src, allow_empty=False, problems=problems)
+    dob = _parse_dates(df, "date_of_birth", src, allow_empty=True, problems=problems) if kind == "plaintext" else None
+    if problems:
+        raise RegistrationError(" Also ".join([problems[0]] + [p.removeprefix(f"{src}: ") for p in problems[1:]]))
     future = reg > np.datetime64(today, "D")
     if future.any():
         rows = _rows(future)
@@ -288,8 +292,7 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
             f"{src}: column 'registration_date' lies in the future (after {today.isoformat()}) in row(s) "
             f"{_row_text(rows, vals)}; correct the dates"
         )
-    if kind == "plaintext":
-        dob = _parse_dates(df, "date_of_birth", src, allow_empty=True)
+    if dob is not None:
         late = ~np.isnat(dob) & (dob > reg)
         if late.any():
             rows = _rows(late)
