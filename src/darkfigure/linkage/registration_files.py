@@ -37,7 +37,8 @@ def _read_file(p: Path) -> pd.DataFrame:
         if kind == "parquet":
             return pd.read_parquet(p)
         if kind == "excel":
-            _refuse_duplicate_columns(p, [str(c).strip() for c in pd.read_excel(p, header=None, nrows=1).iloc[0].tolist()])
+            first = pd.read_excel(p, header=None, nrows=1).iloc[0]
+            _refuse_duplicate_columns(p, [str(c).strip() for c in first[first.notna()].tolist()])  # empty: no name
         return pd.read_excel(p)
     except UnicodeDecodeError as e:
         raise RegistrationError(
@@ -169,3 +170,58 @@ def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool,
     vals = out.copy()
     vals[empty] = "NaT"
     return vals.astype("datetime64[D]")
+
+
+def title_row_message(p: Path, src: str) -> str | None:
+    """The message for a registration file with title line(s) above its header; None when it has none.
+
+    Reuses the estimate reader's test for a header row below the first (:func:`darkfigure.io._later_header`); the
+    later row must also hold ``record_id`` (any case), so that a file whose columns are merely misnamed still gets
+    the "missing column(s)" message.
+    """
+    from ..io import _head_rows, _later_header
+
+    suffix = p.suffix.lower()
+    if _READERS.get(suffix) not in ("csv", "tsv", "excel"):
+        return None
+    try:
+        sep = None if suffix in (".xlsx", ".xls") else ("\t" if suffix == ".tsv" else _separator(p))
+    except (OSError, UnicodeDecodeError):
+        return None
+    rows = _head_rows(p, sep, None, 20)
+    if len(rows) < 2:
+        return None
+    first = [x for x in rows[0] if x is not None]
+    later = _later_header(rows, len(first))
+    if later is None or "record_id" not in {x.strip().casefold() for x in later[1]}:
+        return None
+    r, named = later
+    lines = "line 1 looks like a title" if r == 2 else f"lines 1 to {r - 1} look like a title"
+    shown = " ".join(first)[:60]
+    return (f"{src}: {lines} ({shown!r}); the header is on line {r} ({', '.join(named[:4])}, ...). Remove the "
+            "line(s) above the header and run link again")
+
+
+def match_column_case(df: pd.DataFrame, names: Sequence[str], src: str) -> pd.DataFrame:
+    """Rename columns that differ from a format column only in case (``RECORD_ID``, ``Organisation``) to it.
+
+    Surrounding spaces are already stripped. A column already named exactly is left alone.
+
+    Raises
+    ------
+    RegistrationError
+        Two columns that would both become one format column (``record_id`` and ``Record_ID``), named.
+    """
+    want = {n.casefold(): n for n in names}
+    hits: dict[str, list[str]] = {}
+    for c in df.columns:
+        n = want.get(str(c).casefold())
+        if n is not None:
+            hits.setdefault(n, []).append(str(c))
+    for n, cols in hits.items():
+        if len(cols) > 1:
+            raise RegistrationError(
+                f"{src}: columns {' and '.join(map(repr, cols))} both read as {n!r} (names are read whatever their "
+                "case): keep one of them, or rename the other, and run link again")
+    rename = {cols[0]: n for n, cols in hits.items() if cols[0] != n}
+    return df.rename(columns=rename) if rename else df

@@ -125,6 +125,8 @@ from .registration_files import (  # noqa: E402,F401
     _row_text,
     _rows,
     _separator,
+    match_column_case,
+    title_row_message,
 )
 
 
@@ -232,6 +234,7 @@ def read_registrations(
     if len(set(df.columns)) < len(df.columns):
         dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
         raise RegistrationError(f"{src}: column(s) {dup} appear twice; give every column its own name")
+    df = match_column_case(df, (*REQUIRED_COLUMNS, *PSEUDONYMISED_COLUMNS), src)  # RECORD_ID, Organisation
     kind = registration_kind(df)
     required = REQUIRED_COLUMNS if kind == "plaintext" else PSEUDONYMISED_COLUMNS
     missing = [c for c in required if c not in df.columns]
@@ -243,6 +246,9 @@ def read_registrations(
             hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
                     "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
         where = sheet_hint(Path(data), None) if isinstance(data, (str, Path)) else ""
+        title = title_row_message(Path(data), src) if isinstance(data, (str, Path)) else None
+        if title:
+            raise RegistrationError(title)
         raise RegistrationError(f"{src}{where}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
