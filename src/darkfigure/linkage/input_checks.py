@@ -115,9 +115,15 @@ def missing_truth_error(df: pd.DataFrame, truth: str) -> str | None:
 
     Parameters
     ----------
-    df : the stacked registrations with ``organisation``, ``record_id`` and the `truth` column.
+    df : the stacked registrations with ``organisation``, ``record_id`` and the `truth` column; ``attrs
+        ["absent_columns"]`` (``{column: [file, ...]}``), when present, names the files without the column.
     truth : the column holding the true person (synthetic data).
     """
+    lacking = df.attrs.get("absent_columns", {}).get(truth)
+    if lacking:
+        return (f"{' and '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} no column {truth!r} (the truth "
+                "column given by --truth): give every file the true person of each registration, or leave out "
+                "--truth")
     t = df[truth]
     empty = (t.isna() | (t.astype(str).str.strip() == "")).to_numpy()
     if not empty.any():
