@@ -80,6 +80,10 @@ def pseudonymise(
         )
 
 
+#: fewest random pairs --max-pairs may ask for to estimate u (the Python API is left free, for tests on tiny data)
+MIN_PAIRS = 1e4
+
+
 def _written_by_link(path: Path, folder: Path) -> bool:
     """True when `path` (a file in the link folder `folder`) is one of link's outputs.
 
@@ -183,9 +187,14 @@ def link(
             sens = [float(x) for x in _split(sensitivity) or []]
         except ValueError:
             _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
-    if not 0 < max_pairs <= MAX_PAIRS:
-        _fail(f"--max-pairs must be between 1 and {MAX_PAIRS:,.0f} random pairs (2,000,000 is plenty to estimate u); "
-              f"got {max_pairs:g}")
+    if not MIN_PAIRS <= max_pairs <= MAX_PAIRS:
+        _fail(f"--max-pairs must be between {MIN_PAIRS:,.0f} and {MAX_PAIRS:,.0f} random pairs; got {max_pairs:g}. "
+              "u (how often two different persons agree by chance) is estimated from that many random pairs: "
+              f"with fewer than {MIN_PAIRS:,.0f} the rare agreements (same name, same date of birth) are never seen "
+              "and the match probabilities are guesses; 2,000,000 (the default) is plenty")
+    if threads is not None and threads < 1:
+        _fail(f"--threads must be at least 1 (the DuckDB threads or Spark cores to use), not {threads}; leave it out "
+              "to use all cores")
     renames = None
     if rename_organisations is not None:
         pairs = [p.split("=") for p in _split(rename_organisations) or []]
