@@ -5,7 +5,11 @@ A *plaintext* registration file (CSV, Parquet or Excel) has at least the columns
     record_id, organisation, registration_date, first_name, surname, date_of_birth, sex, nationality
 
 ``registration_date`` and ``date_of_birth`` are ISO dates (``YYYY-MM-DD``; the date of
-birth may be empty). Every other column is a *covariate* (form of exploitation, ...)
+birth may be empty, or ``NA``/``N/A``/``NULL``). Column names are read whatever their case
+(``RECORD_ID``); ``sex`` in two codings across the files (``Male``/``M``) is read as ``F``/``M``
+(:mod:`darkfigure.linkage.sex_coding`). A file of UTF-8 text with the header on its first line,
+one row per registration: copies of one row repeated more than
+:data:`~darkfigure.linkage.input_checks.MAX_COPIES` times are refused. Every other column is a *covariate* (form of exploitation, ...)
 and passes through linkage to the capture histories. A *pseudonymised* file (written
 by ``darkfigure pseudonymise``) has ``first_name``, ``surname`` and ``date_of_birth``
 replaced by their encodings (``bf_*`` Bloom filters, ``tok_*`` keyed tokens and a
