@@ -57,3 +57,14 @@ def test_two_columns_of_one_name_in_different_case_are_refused(police):
     with pytest.raises(RegistrationError) as e:
         read_registrations(df, name="two.csv", today=TODAY)
     assert "'record_id' and 'RECORD_ID'" in str(e.value) and "two.csv" in str(e.value)
+
+
+def test_a_covariate_in_another_case_in_another_file_is_one_covariate(police):
+    from darkfigure.linkage import read_registration_files
+
+    other = simulate_registrations("clearing_house", seed=5, scale=0.02).files()["shelters"]
+    upper = police.rename(columns={"exploitation": "EXPLOITATION"})
+    assert "exploitation" in other.columns
+    frames = read_registration_files([upper, other], today=TODAY)  # a tie: the lower-case spelling wins
+    assert "exploitation" in frames[0].columns and "EXPLOITATION" not in frames[0].columns
+    assert any("'EXPLOITATION' as 'exploitation'" in n for n in frames[0].attrs["set_notes"])

@@ -253,3 +253,39 @@ def match_column_case(df: pd.DataFrame, names: Sequence[str], src: str) -> pd.Da
                 "case): keep one of them, or rename the other, and run link again")
     rename = {cols[0]: n for n, cols in hits.items() if cols[0] != n}
     return df.rename(columns=rename) if rename else df
+
+
+def match_covariate_case(frames: Sequence[pd.DataFrame]) -> list[str]:
+    """Give a covariate the same name in every frame when the files differ only in its case (in place).
+
+    ``EXPLOITATION`` in one file and ``exploitation`` in another would be two covariates, each empty for the other
+    file's registrations; the spelling most files use is used (ties: the lower-case one, else the first met). Within one file, two columns of one name in
+    different cases are refused by :func:`match_column_case` (for the format's columns) or kept apart (covariates).
+
+    Returns
+    -------
+    list of str : a note per renamed column.
+    """
+    spellings: dict[str, list[str]] = {}
+    for f in frames:
+        for c in f.columns:
+            spellings.setdefault(str(c).casefold(), []).append(str(c))
+    # the spelling most files use; ties: the lower-case one (as the format's columns), else the first met
+    first = {k: max(dict.fromkeys(v), key=lambda x: (v.count(x), x == x.lower())) for k, v in spellings.items()}
+    notes = []
+    for f in frames:
+        own = pd.Series([str(c).casefold() for c in f.columns])
+        rename = {}
+        for c in f.columns:
+            key = str(c).casefold()
+            if (own == key).sum() > 1:
+                continue  # two spellings in one file: not ours to merge
+            name = first[key]
+            if name != c:
+                rename[c] = name
+        if rename:
+            f.columns = [rename.get(c, c) for c in f.columns]
+            listed = ", ".join(f"{a!r} as {b!r}" for a, b in rename.items())
+            notes.append(f"{f.attrs.get('source', 'registrations')}: column(s) read as in the other files, which "
+                         f"write them in another case: {listed}")
+    return notes

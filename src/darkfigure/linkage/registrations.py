@@ -130,6 +130,7 @@ from .registration_files import (  # noqa: E402,F401
     _rows,
     _separator,
     match_column_case,
+    match_covariate_case,
     title_row_message,
 )
 
@@ -431,7 +432,7 @@ def read_registration_files(
                 f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
                 "file with the same darkfigure settings"
             )
-    renamed = _rename_organisations(frames, rename_organisations)
+    renamed = match_covariate_case(frames) + _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
     from .sex_coding import unify_sex_coding
