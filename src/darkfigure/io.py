@@ -85,6 +85,22 @@ def _is_number(x: str) -> bool:
     return True
 
 
+def _later_header(rows: list[list], n_first: int) -> tuple[int, list[str]] | None:
+    """The row (1-based) below the first that looks like the real header, and its cells; None if none does.
+
+    A header row has every cell filled, at least two, at least as many as the first row's filled cells, and not
+    all numbers; the search stops at the first all-number row (data reached). `rows` as :func:`_head_rows` gives
+    them. Used for title rows above the header (here and in :mod:`darkfigure.linkage.registration_files`).
+    """
+    for r, row in enumerate(rows[1:], start=2):
+        named = [x for x in row if x is not None]
+        if len(row) >= 2 and len(named) == len(row) and len(row) >= n_first and not all(map(_is_number, named)):
+            return r, named
+        if named and all(map(_is_number, named)):
+            break  # data rows reached: no later header
+    return None
+
+
 def _check_header(p: Path, df: pd.DataFrame, sep: str | None, sheet) -> None:
     """Refuse a header with empty cells (title rows above it?) or made of numbers only (no header row).
 
@@ -108,15 +124,13 @@ def _check_header(p: Path, df: pd.DataFrame, sep: str | None, sheet) -> None:
     empty = [i for i, x in enumerate(head) if x is None]
     if not empty:
         return
-    for r, row in enumerate(rows[1:], start=2):
-        named = [x for x in row if x is not None]
-        if len(row) >= 2 and len(named) == len(row) and len(row) >= len(cells) and not all(map(_is_number, named)):
-            raise DataError(
-                f"the header row of {p.name!r} ({', '.join(cells) or 'empty'}) has empty cells; the header seems "
-                f"to be on row {r} ({', '.join(named[:8])}): remove the title rows above it"
-            )
-        if named and all(map(_is_number, named)):
-            break  # data rows reached: no later header
+    later = _later_header(rows, len(cells))
+    if later is not None:
+        r, named = later
+        raise DataError(
+            f"the header row of {p.name!r} ({', '.join(cells) or 'empty'}) has empty cells; the header seems "
+            f"to be on row {r} ({', '.join(named[:8])}): remove the title rows above it"
+        )
     i = empty[0]
     if i < df.shape[1] and df.iloc[:, i].isna().all():
         raise DataError(f"column {i + 1} of {p.name!r} has no name in the header and no values: remove it")

@@ -80,11 +80,33 @@ def pseudonymise(
         )
 
 
-def _refuse_link_outputs(paths: list) -> None:
-    """Refuse a ``darkfigure link`` output (its folder or a file in it) given to ``link`` as registrations (exit 2).
+#: fewest random pairs --max-pairs may ask for to estimate u (the Python API is left free, for tests on tiny data)
+MIN_PAIRS = 1e4
+
+
+def _written_by_link(path: Path, folder: Path) -> bool:
+    """True when `path` (a file in the link folder `folder`) is one of link's outputs.
+
+    The folder's manifest names the files darkfigure wrote; an organisation's file that merely sits in the same
+    folder is not an output (tester 12, M2). Without a manifest (older versions), link's own file names count.
+    """
+    from ..linkage.link_run import HISTORIES_FILE, PAIRS_FILE, RECORDS_FILE
+    from ..outputs import read_manifest
+
+    manifest = read_manifest(folder)
+    if manifest:
+        entry = manifest.get(path.name)
+        return isinstance(entry, dict) and entry.get("command") == "link"
+    return path.name in {HISTORIES_FILE, "links.csv", "persons.csv", PAIRS_FILE, RECORDS_FILE, "linkage_errors.csv"}
+
+
+def _refuse_link_outputs(paths: list, out: Path | None = None) -> None:
+    """Refuse a ``darkfigure link`` output (its folder or a file it wrote) given to ``link`` as registrations, and an
+    ``--out`` folder that holds a registration file (exit 2).
 
     Without this the folder was "cannot read" and its histories.csv "missing columns ... rename yours", neither of
-    which says that the file is already linked (tester 11, finding 9).
+    which says that the file is already linked (tester 11, finding 9). ``--out`` set to the inputs' folder wrote
+    link's outputs beside the organisations' files (tester 12, M2).
     """
     from ..linkage.link_run import is_link_folder
 
@@ -92,9 +114,14 @@ def _refuse_link_outputs(paths: list) -> None:
         try:
             path = Path(p)
             folder = path if path.is_dir() else path.parent
+            same = out is not None and not path.is_dir() and folder.resolve() == Path(out).resolve()
         except (TypeError, OSError):
             continue
-        if is_link_folder(folder):
+        if same:
+            _fail(f"--out {out} is the folder that holds the registration file {p}: link would write its outputs "
+                  "beside the organisations' files. Pick another folder for --out (a new one, e.g. "
+                  f"--out {Path(out).parent / (Path(out).name + '_link')})")
+        if is_link_folder(folder) and (path.is_dir() or _written_by_link(path, folder)):
             _fail(f"{p} is an output of `darkfigure link` (already linked), not an organisation's registrations. Give "
                   f"the folder to `darkfigure estimate {folder}` or `darkfigure monitor {folder}` for N̂ corrected for "
                   "linkage error; `link` reads the registration files the organisations sent")
@@ -160,9 +187,14 @@ def link(
             sens = [float(x) for x in _split(sensitivity) or []]
         except ValueError:
             _fail(f"--sensitivity must be numbers separated by commas, not {sensitivity!r}")
-    if not 0 < max_pairs <= MAX_PAIRS:
-        _fail(f"--max-pairs must be between 1 and {MAX_PAIRS:,.0f} random pairs (2,000,000 is plenty to estimate u); "
-              f"got {max_pairs:g}")
+    if not MIN_PAIRS <= max_pairs <= MAX_PAIRS:
+        _fail(f"--max-pairs must be between {MIN_PAIRS:,.0f} and {MAX_PAIRS:,.0f} random pairs; got {max_pairs:g}. "
+              "u (how often two different persons agree by chance) is estimated from that many random pairs: "
+              f"with fewer than {MIN_PAIRS:,.0f} the rare agreements (same name, same date of birth) are never seen "
+              "and the match probabilities are guesses; 2,000,000 (the default) is plenty")
+    if threads is not None and threads < 1:
+        _fail(f"--threads must be at least 1 (the DuckDB threads or Spark cores to use), not {threads}; leave it out "
+              "to use all cores")
     renames = None
     if rename_organisations is not None:
         pairs = [p.split("=") for p in _split(rename_organisations) or []]
@@ -170,7 +202,7 @@ def link(
             _fail(f"--rename-organisations must be OLD=NEW pairs separated by commas (e.g. 'Politie=police'), not "
                   f"{rename_organisations!r}")
         renames = {a.strip(): b.strip() for a, b in pairs}
-    _refuse_link_outputs(list(registrations or []))
+    _refuse_link_outputs(list(registrations or []), out)
     _preflight("link", out, overwrite=overwrite, inputs=_data_inputs(list(registrations or [])), what="the linkage")
     inputs: list = list(registrations or [])
     if sheet is not None:

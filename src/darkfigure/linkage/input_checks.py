@@ -115,9 +115,15 @@ def missing_truth_error(df: pd.DataFrame, truth: str) -> str | None:
 
     Parameters
     ----------
-    df : the stacked registrations with ``organisation``, ``record_id`` and the `truth` column.
+    df : the stacked registrations with ``organisation``, ``record_id`` and the `truth` column; ``attrs
+        ["absent_columns"]`` (``{column: [file, ...]}``), when present, names the files without the column.
     truth : the column holding the true person (synthetic data).
     """
+    lacking = df.attrs.get("absent_columns", {}).get(truth)
+    if lacking:
+        return (f"{' and '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} no column {truth!r} (the truth "
+                "column given by --truth): give every file the true person of each registration, or leave out "
+                "--truth")
     t = df[truth]
     empty = (t.isna() | (t.astype(str).str.strip() == "")).to_numpy()
     if not empty.any():
@@ -165,7 +171,8 @@ def read_excel_sheet(p: Path, sheet: str | int) -> pd.DataFrame:
     RegistrationError
         An unknown sheet (naming the workbook's sheets) or a column named twice.
     """
-    from .registrations import RegistrationError, _refuse_duplicate_columns
+    from .registration_files import _refuse_duplicate_columns
+    from .registrations import RegistrationError
 
     names = excel_sheets(p)
     if isinstance(sheet, str) and sheet.isdigit() and sheet not in names:
@@ -227,3 +234,51 @@ def date_and_time(value: Any) -> tuple[str, bool]:
     except ValueError:
         raise ValueError(s) from None
     return day.isoformat(), clock == time(0) and not (frac or "").strip("0")
+
+
+#: most copies of one registration (every column but record_id the same) a file may hold: a person registered
+#: twice on one day is a duplicate to link; hundreds of copies are rows an export repeated, whose names become so
+#: common that they carry no evidence, whose blocks are cut, and whose date calibration has no pairs left to learn
+#: from (tester 12, M3: 226 registrations x 1,300 copies ended in a numpy error)
+MAX_COPIES = 50
+
+
+def refuse_repeated_registrations(df: pd.DataFrame, src: str) -> None:
+    """Refuse a file in which one registration (with a name or date of birth) appears more than :data:`MAX_COPIES`
+    times, identical in every column but ``record_id``.
+
+    Parameters
+    ----------
+    df : registrations as text, shape (n, ...), with ``record_id``.
+    src : the file's name, for the message.
+
+    Raises
+    ------
+    RegistrationError
+        Naming the file, how many registrations are repeated and how often, the rows of the commonest one, and what
+        to do (keep one row per registration).
+    """
+    from .registrations import RegistrationError
+
+    if len(df) <= MAX_COPIES:
+        return
+    ident = [c for c in ("first_name", "surname", "date_of_birth", "tok_first_name", "tok_surname",
+                         "tok_date_of_birth") if c in df.columns]
+    if not ident:
+        return
+    # rows without a name or date of birth (anonymous registrations) may legitimately look alike
+    has_id = (df[ident].astype(str) != "").any(axis=1).to_numpy()
+    rest = df.drop(columns=["record_id"]).astype(str)
+    h = pd.util.hash_pandas_object(rest, index=False).to_numpy()
+    counts = pd.Series(h[has_id]).value_counts()
+    many = counts[counts > MAX_COPIES]
+    if many.empty:
+        return
+    rows = np.flatnonzero(has_id & (h == many.index[0])) + 1
+    shown = ", ".join(str(r) for r in rows[:5])
+    raise RegistrationError(
+        f"{src}: {len(many):,} registration(s) appear more than {MAX_COPIES} times each, identical in every column "
+        f"but record_id ({int(many.sum()):,} rows; the commonest {int(many.iloc[0]):,} times, rows {shown}, ...; "
+        f"{ROWS_COUNTED}). Rows repeated by an export cannot be linked: their names become so common that they "
+        "carry no evidence. Keep one row per registration (a person registered twice keeps two rows with their "
+        "own dates) and run link again")

@@ -180,7 +180,7 @@ def normalise_date(value: Any) -> str:
 _SEX = {
     "f": "f", "female": "f", "v": "f", "vrouw": "f", "vrouwelijk": "f", "w": "f", "woman": "f", "fem": "f",
     "m": "m", "male": "m", "man": "m", "mannelijk": "m", "masc": "m",
-    "unknown": "", "onbekend": "", "u": "", "?": "", "na": "", "n a": "",
+    "unknown": "", "onbekend": "", "u": "", "?": "", "na": "", "n a": "", "null": "", "none": "", "nan": "", "nil": "",
 }
 
 

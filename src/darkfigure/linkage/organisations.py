@@ -71,19 +71,31 @@ def _organisation_key(name: str) -> str:
 SIMILAR_ORGANISATIONS = 0.75
 
 
+#: one organisation name holding another plus at most this many letters is a spelling of it (``shelter``/
+#: ``shelters``, ``police``/``police nl``); plus a word (``border police``, ``Grenspolitie``) it is another organisation
+SPELLING_EXTRA = 2
+
+
 def _look_alike(a: str, b: str) -> bool:
-    """True when two organisation keys look like spellings of one name: one holds the other, or they are similar
-    (difflib ratio >= :data:`SIMILAR_ORGANISATIONS`; ``police``/``politie`` 0.92, ``kmar``/``police`` 0.2); not when
-    they differ only in their numbers (``org1``/``org2``)."""
+    """True when two organisation keys look like spellings of one name.
+
+    Compared without spaces, underscores and hyphens (``FairWork``/``fair_work`` alike): when one holds the
+    other, they are alike only if the longer adds at most :data:`SPELLING_EXTRA` characters (a plural, a country
+    code); a name that adds a word is another organisation (``border_police``/``police``,
+    ``grenspolitie``/``politie``), whatever its similarity. Otherwise alike when similar (difflib ratio >=
+    :data:`SIMILAR_ORGANISATIONS`; ``police``/``politie`` 0.92, ``kmar``/``police`` 0.2); never when they differ
+    only in their numbers (``org1``/``org2``)."""
     from difflib import SequenceMatcher
 
-    a2, b2 = a.replace(" ", ""), b.replace(" ", "")
+    a2, b2 = re.sub(r"[\s_\-]+", "", a), re.sub(r"[\s_\-]+", "", b)
     if a2 == b2:
-        return True  # apart only in their spaces ("KMar", "K Mar")
+        return True  # apart only in their spaces or separators ("KMar", "K Mar", "k_mar")
     if re.sub(r"\d+", "", a2) == re.sub(r"\d+", "", b2):
         return False  # a numbered series (org1, org2; region 3, region 4) is named so on purpose
-    if min(len(a2), len(b2)) >= 3 and (a2 in b2 or b2 in a2):
-        return True
+    short, long_ = sorted((a2, b2), key=len)
+    if short and short in long_:
+        # a qualifier word makes another organisation (border police, youth care); a plural or code does not
+        return len(short) >= 3 and len(long_) - len(short) <= SPELLING_EXTRA
     return SequenceMatcher(None, a2, b2).ratio() >= SIMILAR_ORGANISATIONS
 
 
@@ -96,8 +108,9 @@ def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list
     two strongly dependent lists, and every N̂ from them is wrong. So names equal after
     folding accents, case and spacing (:func:`fold_ascii`, casefold, single spaces) are
     merged into their commonest spelling (ties: the first seen), with a note naming the
-    spellings. Names that still differ but look alike (one holds the other, or difflib
-    ratio >= :data:`SIMILAR_ORGANISATIONS`: ``police``/``Politie``) cannot be merged
+    spellings. Names that still differ but look alike (one holds the other plus at most a
+    plural or code, :func:`_look_alike`; or difflib ratio >= :data:`SIMILAR_ORGANISATIONS`:
+    ``police``/``Politie``; not ``border_police``/``police``) cannot be merged
     safely and get a warning with their counts and files; so does a file that holds
     several organisations (a combined export is fine, a data-entry variant is not).
 

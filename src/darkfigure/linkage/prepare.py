@@ -45,7 +45,10 @@ def _read_inputs(files_or_frames, rename_organisations=None) -> tuple[pd.DataFra
     df = pd.concat([f.assign() for f in frames], ignore_index=True)
     # what read_registration_files found about the set (organisation spellings): link passes them on
     df.attrs = {"notes": list(frames[0].attrs.get("set_notes", [])),
-                "warnings": list(frames[0].attrs.get("set_warnings", []))}
+                "warnings": list(frames[0].attrs.get("set_warnings", [])),
+                # columns some files lack ({column: [file, ...]}): "police.csv has no column X" beats "X is empty"
+                "absent_columns": {c: [f.attrs.get("source", "registrations") for f in frames if c not in f.columns]
+                                   for c in df.columns if any(c not in f.columns for f in frames)}}
     return df, kind
 
 

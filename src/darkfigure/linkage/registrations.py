@@ -5,7 +5,11 @@ A *plaintext* registration file (CSV, Parquet or Excel) has at least the columns
     record_id, organisation, registration_date, first_name, surname, date_of_birth, sex, nationality
 
 ``registration_date`` and ``date_of_birth`` are ISO dates (``YYYY-MM-DD``; the date of
-birth may be empty). Every other column is a *covariate* (form of exploitation, ...)
+birth may be empty, or ``NA``/``N/A``/``NULL``). Column names are read whatever their case
+(``RECORD_ID``); ``sex`` in two codings across the files (``Male``/``M``) is read as ``F``/``M``
+(:mod:`darkfigure.linkage.sex_coding`). A file of UTF-8 text with the header on its first line,
+one row per registration: copies of one row repeated more than
+:data:`~darkfigure.linkage.input_checks.MAX_COPIES` times are refused. Every other column is a *covariate* (form of exploitation, ...)
 and passes through linkage to the capture histories. A *pseudonymised* file (written
 by ``darkfigure pseudonymise``) has ``first_name``, ``surname`` and ``date_of_birth``
 replaced by their encodings (``bf_*`` Bloom filters, ``tok_*`` keyed tokens and a
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -80,7 +84,6 @@ PSEUDONYMISED_COLUMNS = ("record_id", "organisation", "registration_date", *BLOO
                          *BLOCK_COLUMNS, *DOB_PART_COLUMNS, "key_id")
 _CORE = ("record_id", "organisation", "registration_date")
 _ENCODED = set(BLOOM_COLUMNS) | set(TOKEN_COLUMNS) | set(BLOCK_COLUMNS) | set(DOB_PART_COLUMNS) | {"key_id"}
-_MAX_SHOWN = 5
 
 
 class RegistrationError(DataError):
@@ -88,10 +91,9 @@ class RegistrationError(DataError):
 
 
 from .input_checks import (  # noqa: E402
-    ROWS_COUNTED,
-    date_and_time,
     old_dates_of_birth_note,
     refuse_long_names,
+    refuse_repeated_registrations,
     sheet_hint,
 )
 from .names import (  # noqa: E402,F401 - re-exported: the normalisers were defined here
@@ -116,84 +118,21 @@ from .organisations import (  # noqa: E402,F401
     unify_organisations,
 )
 
-# ----------------------------------------------------------------------------- reading
-_READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
-            ".xlsx": "excel", ".xls": "excel"}
-
-
-def _read_file(p: Path) -> pd.DataFrame:
-    if not p.exists():
-        raise RegistrationError(f"registration file {str(p)!r} not found")
-    kind = _READERS.get(p.suffix.lower())
-    if kind is None:
-        raise RegistrationError(f"cannot read {p.name!r}: use a .csv, .tsv, .parquet or .xlsx registration file")
-    sep = None
-    try:
-        if kind in ("csv", "tsv"):
-            sep = "\t" if kind == "tsv" else _separator(p)
-            _refuse_duplicate_columns(p, _header(p, sep))
-            # every column as text: record ids keep leading zeros, empty cells stay empty strings
-            return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
-        if kind == "parquet":
-            return pd.read_parquet(p)
-        if kind == "excel":
-            _refuse_duplicate_columns(p, [str(c).strip() for c in pd.read_excel(p, header=None, nrows=1).iloc[0].tolist()])
-        return pd.read_excel(p)
-    except UnicodeDecodeError as e:
-        raise RegistrationError(
-            f"registration file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position "
-            f"{e.start}): save it as UTF-8 (in Excel: 'CSV UTF-8')"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise RegistrationError(f"registration file {p.name!r} is empty") from None
-    except RegistrationError:
-        raise
-    except (ValueError, OSError, ImportError) as e:
-        if sep == "," and isinstance(e, pd.errors.ParserError):
-            try:
-                semi = _header(p, ",").__len__() == 1 and ";" in open(p, encoding="utf-8-sig").readline()
-            except (OSError, UnicodeDecodeError):
-                semi = False
-            if semi:
-                raise RegistrationError(
-                    f"registration file {p.name!r} looks semicolon-separated (its header has ';' between the column "
-                    f"names) but some rows have commas too ({e}): save it as comma-separated UTF-8 CSV (in Excel: "
-                    "'CSV UTF-8 (comma delimited)'), or quote the cells that hold commas") from None
-        raise RegistrationError(f"cannot read registration file {p.name!r}: {e}") from None
-
-
-def _header(p: Path, sep: str) -> list[str]:
-    """The column names of a delimited text file, as written (pandas would rename a repeated one ``sex.1``)."""
-    import csv
-
-    with open(p, newline="", encoding="utf-8-sig") as f:
-        return [c.strip() for c in next(csv.reader(f, delimiter=sep), [])]
-
-
-def _separator(p: Path) -> str:
-    """``;`` when the header line has more semicolons than commas (European spreadsheet exports), else ``,``."""
-    with open(p, encoding="utf-8-sig") as f:
-        line = f.readline()
-    return ";" if line.count(";") > line.count(",") else ","
-
-
-def _refuse_duplicate_columns(p: Path, header: list[str]) -> None:
-    """Refuse a file whose header names a column twice (which value would be the person's?).
-
-    Raises
-    ------
-    RegistrationError
-        Naming the column(s) and the file.
-    """
-    seen, dup = set(), []
-    for c in header:
-        if c and c in seen and c not in dup:
-            dup.append(c)
-        seen.add(c)
-    if dup:
-        names = ", ".join(repr(c) for c in dup)
-        raise RegistrationError(
-            f"column {names} appears twice in {p.name}: keep one (or rename the other) and run link again")
+# reading files and dates, split out to keep this module short; re-exported for the imports of older code
+from .registration_files import (  # noqa: E402,F401
+    _MAX_SHOWN,
+    _READERS,
+    _header,
+    _parse_dates,
+    _read_file,
+    _refuse_duplicate_columns,
+    _row_text,
+    _rows,
+    _separator,
+    match_column_case,
+    match_covariate_case,
+    title_row_message,
+)
 
 
 def _as_text(s: pd.Series) -> pd.Series:
@@ -208,20 +147,6 @@ def _as_text(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
         return s.fillna("").astype(str).str.strip()
     return s.map(one).astype(str)
-
-
-def _rows(mask: np.ndarray) -> list[int]:
-    return (np.flatnonzero(mask) + 1).tolist()
-
-
-def _row_text(rows: Sequence[int], values: Sequence | None = None) -> str:
-    shown = list(rows[:_MAX_SHOWN])
-    if values is None:
-        txt = ", ".join(str(r) for r in shown)
-    else:
-        txt = ", ".join(f"{r} ({v!r})" for r, v in zip(shown, values))
-    more = len(rows) - len(shown)
-    return txt + (f" and {more} more" if more > 0 else "") + f" ({ROWS_COUNTED})"
 
 
 def registration_kind(df: pd.DataFrame) -> str:
@@ -291,7 +216,8 @@ def read_registrations(
         Missing file; no rows; missing columns; plaintext and encodings mixed; empty or
         duplicated ``record_id``; empty ``organisation``; empty, unparseable or future
         ``registration_date``; unparseable ``date_of_birth``, one with a time of day other
-        than midnight, or one after the registration date; for pseudonymised files: a ``key_id`` that is missing, malformed or not the
+        than midnight, or one after the registration date; a registration repeated more than
+        :data:`~.input_checks.MAX_COPIES` times (every column but ``record_id`` the same); for pseudonymised files: a ``key_id`` that is missing, malformed or not the
         same on every row, malformed Bloom filters or tokens. Rows are numbered from 1
         (the first data row under the header).
     """
@@ -313,6 +239,7 @@ def read_registrations(
     if len(set(df.columns)) < len(df.columns):
         dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
         raise RegistrationError(f"{src}: column(s) {dup} appear twice; give every column its own name")
+    df = match_column_case(df, (*REQUIRED_COLUMNS, *PSEUDONYMISED_COLUMNS), src)  # RECORD_ID, Organisation
     kind = registration_kind(df)
     required = REQUIRED_COLUMNS if kind == "plaintext" else PSEUDONYMISED_COLUMNS
     missing = [c for c in required if c not in df.columns]
@@ -324,12 +251,16 @@ def read_registrations(
             hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
                     "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
         where = sheet_hint(Path(data), None) if isinstance(data, (str, Path)) else ""
+        title = title_row_message(Path(data), src) if isinstance(data, (str, Path)) else None
+        if title:
+            raise RegistrationError(title)
         raise RegistrationError(f"{src}{where}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
         df[c] = _as_text(df[c])
     refuse_long_names(df, src)  # before anything compares them: a 2,000,000-character name hangs link
     _check_core(df, src, today or date.today(), kind)
+    refuse_repeated_registrations(df, src)  # before linking: 1,300 copies of one row ended in a numpy error
     df.attrs = {"kind": kind, "source": src}
     if kind == "pseudonymised":
         df.attrs.update(_check_encodings(df, src))
@@ -359,7 +290,11 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
             f"{src}: column 'organisation' is empty in row(s) {_row_text(_rows(org_empty))}; "
             "name the organisation (list) that registered each person"
         )
-    reg = _parse_dates(df, "registration_date", src, allow_empty=False)
+    problems: list[str] = []  # every bad date column at once (tester 12, L1)
+    reg = _parse_dates(df, "registration_date", src, allow_empty=False, problems=problems)
+    dob = _parse_dates(df, "date_of_birth", src, allow_empty=True, problems=problems) if kind == "plaintext" else None
+    if problems:
+        raise RegistrationError(" Also ".join([problems[0]] + [p.removeprefix(f"{src}: ") for p in problems[1:]]))
     future = reg > np.datetime64(today, "D")
     if future.any():
         rows = _rows(future)
@@ -368,8 +303,7 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
             f"{src}: column 'registration_date' lies in the future (after {today.isoformat()}) in row(s) "
             f"{_row_text(rows, vals)}; correct the dates"
         )
-    if kind == "plaintext":
-        dob = _parse_dates(df, "date_of_birth", src, allow_empty=True)
+    if dob is not None:
         late = ~np.isnat(dob) & (dob > reg)
         if late.any():
             rows = _rows(late)
@@ -378,47 +312,6 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
                 f"{src}: column 'date_of_birth' is after the registration date in row(s) {_row_text(rows, vals)}; "
                 "correct the date of birth or leave it empty"
             )
-
-
-def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool) -> np.ndarray:
-    """Normalise column `col` to ISO strings in place; return datetime64[D] (NaT where empty)."""
-    s = df[col]
-    iso = pd.Series(pd.to_datetime(s, format="%Y-%m-%d", errors="coerce"), index=s.index)
-    txt = s.astype(str)
-    ok_fast = (iso.notna() & (txt.str.len() == 10)).to_numpy()
-    out = np.where(ok_fast, txt.to_numpy(dtype=object), "").astype(object)
-    blank = (txt.str.strip() == "").to_numpy()
-    bad_rows, bad_vals, timed_rows, timed_vals = [], [], [], []
-    values = s.to_numpy(dtype=object)
-    for i in np.flatnonzero(~ok_fast & ~blank):  # Excel dates, dates with a time of day, and errors
-        try:
-            out[i], midnight = date_and_time(values[i])
-        except ValueError:
-            bad_rows.append(i + 1)
-            bad_vals.append(str(values[i]))
-            continue
-        if not midnight:
-            timed_rows.append(i + 1)
-            timed_vals.append(str(values[i]))
-    if bad_rows:
-        raise RegistrationError(
-            f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
-            f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17"
-        )
-    if timed_rows and col == "date_of_birth":  # a registration date keeps its day; a birth at 12:30 is a wrong column
-        raise RegistrationError(
-            f"{src}: column 'date_of_birth' has a time of day other than midnight in row(s) "
-            f"{_row_text(timed_rows, timed_vals)}; a date of birth is a day: export it without the time "
-            "(1990-03-17), and check that the column holds the date of birth and not another date-time")
-    df[col] = out
-    empty = out == ""
-    if empty.any() and not allow_empty:
-        raise RegistrationError(
-            f"{src}: column {col!r} is empty in row(s) {_row_text(_rows(empty))}; every registration needs its date"
-        )
-    vals = out.copy()
-    vals[empty] = "NaT"
-    return vals.astype("datetime64[D]")
 
 
 _B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
@@ -539,10 +432,12 @@ def read_registration_files(
                 f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
                 "file with the same darkfigure settings"
             )
-    renamed = _rename_organisations(frames, rename_organisations)
+    renamed = match_covariate_case(frames) + _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
-    notes = renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
+    from .sex_coding import unify_sex_coding
+
+    notes = renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames) + unify_sex_coding(frames)
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
