@@ -653,3 +653,13 @@ def test_dated_calibration_is_identified_by_the_dates():
     assert logit(q) == pytest.approx(a + b * x + bf, abs=1e-6)
     # where the dates cannot tell (no level against a match) nothing is fitted and q is kept
     assert np.isnan(dated_date_calibration(x[:100], np.abs(bf[:100]))[0])
+
+
+def test_masked_calibration_without_pairs_returns_nan():
+    """No qualifying pair (every dated pair below the minimum probability): nan, not a reshape error."""
+    from darkfigure.linkage.calibration import masked_date_calibration
+
+    empty = np.zeros(0)
+    got = masked_date_calibration(empty, empty, empty, features=np.zeros((0, 3)))
+    assert len(got) == 5 and np.isnan(got).all()
+    assert np.isnan(masked_date_calibration(empty, empty, empty, features=empty)).all()

@@ -411,7 +411,10 @@ def masked_date_calibration(logit_p: np.ndarray, log_bf_dob: np.ndarray, target:
 
     x = np.asarray(logit_p, float) - np.asarray(log_bf_dob, float)
     t = np.clip(np.asarray(target, float), 0.0, 1.0)
-    z = np.zeros((x.size, 0)) if features is None else np.asarray(features, float).reshape(x.size, -1)
+    f = None if features is None else np.asarray(features, float)
+    # no pairs (a register whose every dated pair is below min_probability): reshape(0, -1) cannot infer k
+    z = (np.zeros((x.size, 0)) if f is None else f.reshape(x.size, -1) if f.size
+         else np.zeros((x.size, f.shape[-1] if f.ndim == 2 else 0)))
     if not np.isfinite(z).all():
         raise ValueError("the calibration features must be finite")
     k = z.shape[1]
