@@ -22,7 +22,7 @@ summary: mean relative difference as linked / corrected and coverage.
 
 Held out: do not tune the linkage or the correction on these populations without saying so.
 Already said: the date-of-birth levels of s12-dob (baba782, merged in bbf9772) were designed after tester report 12
-and checked against the truth of the tester's own runs (``/work/notes/s12/dob/``: chk.py, nhat.sh on seeds 101,
+and checked against the truth of the tester's own runs (seeds 101,
 201-204, 301-303), so on those seeds — the defaults below included — current main is no longer held out. Held-out
 figures need fresh seeds (e.g. 211, 311 below).
 
