@@ -1,6 +1,6 @@
 """An independent generator of organisations' registrations: the held-out check of ``darkfigure link``.
 
-Written by a tester on 2026-12-06 (tester report 12, ``/work/notes/tester_report12.md``) WITHOUT
+Written by a tester on 2026-12-06 (tester report 12) WITHOUT
 reading or using darkfigure's own registration simulator (:mod:`darkfigure.linkage.synthetic`,
 which was used to tune the linkage). It is therefore held out: never tune the linkage or the
 estimation on it without saying so in the commit and in the figures that cite it
