@@ -138,6 +138,18 @@ def publish_statement(est) -> dict:
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
                    f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
                    "bound N).", cav=False)
+    subs = _unbounded(boot, hi)
+    if subs:  # one small subgroup, not the registers as a whole, leaves the total unbounded (tester 12b, H1)
+        res = out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified", "unbounded-subgroup"], False,
+                  f"Publish at most a lower limit, at least {_fmt(lo)}: the total has no upper limit because subgroup "
+                  + ", ".join(f"{s['label']} ({s['observed']:,} person{'' if s['observed'] == 1 else 's'} observed)"
+                             for s in subs)
+                  + " is too small to bound from above (subgroups without it keep finite intervals)"
+                  + _without_words(subs[0]) + ". Merge that level "
+                  "with another or drop its persons and rerun (declare a structural zero if a list could not "
+                  "register it) to bound the total.", cav=False)
+        res["unbounded_subgroups"] = subs
+        return res
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
         return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
                    f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
@@ -213,6 +225,22 @@ def publish_statement(est) -> dict:
     if weak:
         res["rules"].append("heterogeneity-low-power")
     return res
+
+
+def _unbounded(boot, hi: float) -> list[dict]:
+    """The subgroups that make the total's upper limit infinite (:func:`.loglinear.unbounded.unbounded_subgroups`)."""
+    if boot is None or np.isfinite(hi) or np.isnan(hi) or not hasattr(boot, "labels"):
+        return []
+    from .loglinear.unbounded import unbounded_subgroups
+
+    return unbounded_subgroups(boot)
+
+
+def _without_words(sub: dict) -> str:
+    """'; without it the total is N̂ (L–U)' (:func:`.loglinear.unbounded._without_words`)."""
+    from .loglinear.unbounded import _without_words as words
+
+    return words(sub)
 
 
 #: below this power against the reference alternative (30% hard to reach), "to publish" says what the heterogeneity

@@ -264,7 +264,7 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
                                      "interval does not allow for it."),
     }
     known = set(said) | {"agree", "poor-fit", "not-identified", "heterogeneity", "below-chao", "chao-raise",
-                         "chao-vs-negative-dependence", "none-kept", "degenerate"}
+                         "chao-vs-negative-dependence", "none-kept", "degenerate", "unbounded-subgroup"}
     texts = [said[r] for r in rules if r in said]
     if rules == ["agree"] and not publish_interval:
         texts.append(_("The model claims that nobody was missed in some group of victims, which the data cannot "
@@ -305,6 +305,12 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
         "degenerate": _("The model says that nobody was missed, which the data cannot support: only the number "
                         "registered is published, as a floor."),
     }
+    subs = [x for x in tp.get("unbounded_subgroups") or [] if isinstance(x, dict)]
+    if "unbounded-subgroup" in rules and subs:
+        # the true reason: one small subgroup cannot be bounded, not the registers as a whole (tester 12b, H1)
+        why["not-identified"] = _("One group of victims ({group}, {n} registered) is too small to set an upper limit "
+                                  "for, so the total has none either: only a lower limit can be published.").format(
+            group=", ".join(str(x.get("label", "")) for x in subs), n=c.count(_f(subs[0].get("observed"))))
     withheld = [why[r] for r in rules if r in why]
     caveats = _caveat_texts(c, rules, tp.get("publish_interval") is True)
     if tp.get("publish_interval") is True or not withheld:
