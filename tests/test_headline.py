@@ -80,7 +80,7 @@ def test_poor_fit_drops_and_sparse_tables_need_a_gross_misfit():
     t = pd.DataFrame([
         _row("Mt", 5000, 4500, 5600, deviance=40.0, df=5),  # p ~ 1e-7
         _row("Mth-chao", 6000, 5500, 6600, deviance=14.0, df=5, sparse=True),  # p = 0.016 but within 2x critical
-        _row("M0", 3000, 2900, 3100, deviance=30.0, df=5, sparse=True),  # beyond 2 x 11.07
+        _row("M0", 3200, 3100, 3300, deviance=30.0, df=5, sparse=True),  # beyond 2 x 11.07
         _row("lcmcr", 6100, 5200, 7000),
     ])
     hl = headline(t, H, chao=None)

@@ -314,6 +314,18 @@ def headline(
             + " toward the agreement of the methods nor " + ("sets" if one else "set") + " an end of the range, and "
             + ("is" if one else "are") + " left out.")
     live = [m for m in live if m not in dropped]
+    # 1c. on the boundary: N̂ = n or a zero-width interval says nobody was missed, which no data can show; such a
+    # row agrees with anything at n and may not be kept (tester 12b, M4; publish.publish_statement's "degenerate")
+    edge = [m for m in live if finite(rows[m]["nhat"]) and rows[m]["nhat"] - n_obs < 0.5
+            or finite(rows[m]["lower"]) and finite(rows[m]["upper"]) and rows[m]["upper"] - rows[m]["lower"] < 0.5]
+    for m in edge:
+        dropped[m] = "not identified: on the boundary (N̂ = the persons observed or a zero-width interval: nobody missed)"
+    if edge:
+        rules.append("boundary")
+        reasons.append(f"{_names(edge)} {'says' if len(edge) == 1 else 'say'} that nobody was missed (N̂ equal to the "
+                       f"{n_obs:,} persons observed, or an interval of no width), which the data cannot support, so "
+                       f"{'it is' if len(edge) == 1 else 'they are'} left out.")
+    live = [m for m in live if m not in dropped]
 
     def misfit(r) -> bool:
         """True when row r's deviance test rejects its model (gross-misfit rule on sparse tables; docs/headline_rules.md)."""
@@ -471,7 +483,7 @@ def headline(
     elif opening:
         low, high = np.inf, np.nan  # the range is the open methods' alone (below)
     else:
-        pool = [m for m in rows if m not in none and m not in weak and m not in no_iv]
+        pool = [m for m in rows if m not in none and m not in weak and m not in no_iv and m not in edge]
         if not pool:
             rules.append("none-kept")
             why = ("No method gives an identified estimate with an interval, so there is no range to report: "

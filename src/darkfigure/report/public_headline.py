@@ -84,7 +84,8 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
 
 
 #: The headline's reasons for dropping a method (``compare.json`` headline ``dropped``), by the start of the text.
-_DROP_KINDS = (("no estimate", "no-estimate"), ("not identified", "not-identified"), ("poor fit", "poor-fit"),
+_DROP_KINDS = (("no estimate", "no-estimate"), ("not identified: on the boundary", "boundary"),
+               ("not identified", "not-identified"), ("poor fit", "poor-fit"),
                ("failed validation", "failed-validation"), ("below chao", "below-chao"))
 
 
@@ -99,6 +100,7 @@ def _drop_phrase(c: _Ctx, reason: str) -> str:
     _ = c._
     return {"no-estimate": _("left out: no estimate"),
             "not-identified": _("left out: the data do not bound it"),
+            "boundary": _("left out: says nobody was missed"),
             "poor-fit": _("left out: does not fit the data"),
             "failed-validation": _("left out: failed the hold-out test"),
             "below-chao": _("left out: too low for victims who differ in visibility")}.get(
@@ -110,7 +112,9 @@ def _method_family(c: _Ctx, method: str) -> str:
     _ = c._
     low = str(method).lower()
     if low.startswith("loglinear-"):
-        return _("the log-linear model chosen by a stepwise search")
+        # one name per criterion: BIC's and AIC's rows are two methods, one may be kept and another left out
+        crit = {"bic": "BIC", "aic": "AIC", "pvalue": _("significance tests")}.get(low.split("-", 1)[1], low.split("-", 1)[1])
+        return _("the log-linear model chosen by a stepwise search ({criterion})").format(criterion=crit)
     if low in ("bic-exhaustive", "exhaustive", "downhill"):
         return _("the log-linear models whose choice is repeated in every resample")
     if low.startswith("mth"):
@@ -132,11 +136,18 @@ def _upper_first(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _families(c: _Ctx, methods) -> str:
-    """Methods as a readable enumeration of their families, each family once ("a, b and c")."""
+def _families(c: _Ctx, methods, avoid=()) -> str:
+    """Methods as a readable enumeration of their families, each family once ("a, b and c").
+
+    A method whose family is also that of a method in `avoid` (those on the other side: kept against left out) is
+    named by its own label, so that no name appears among both the kept and the left-out methods (tester 12b, M4).
+    """
+    other = {_method_family(c, a) for a in avoid}
     names: list[str] = []
     for m in methods:
         f = _method_family(c, m)
+        if f in other:
+            f = _method_label(c, m)
         if f not in names:
             names.append(f)
     if len(names) <= 1:
@@ -179,23 +190,26 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
         ms = by_rule.get(rule, [])
         if rule == "no-estimate":
             reasons.append(_("{methods} gave no estimate on these data and are left out.").format(
-                methods=_upper_first(_families(c, ms)) if ms else _("Some methods")))
+                methods=_upper_first(_families(c, ms, kept)) if ms else _("Some methods")))
+        elif rule == "boundary":
+            reasons.append(_("{methods} say that nobody was missed, which the data cannot support, and are left "
+                             "out.").format(methods=_upper_first(_families(c, ms, kept)) if ms else _("Some methods")))
         elif rule == "not-identified":
             reasons.append(_("The data set no upper limit to the number of victims under {methods}, which are "
-                             "therefore left out.").format(methods=_families(c, ms) or _("some methods")))
+                             "therefore left out.").format(methods=_families(c, ms, kept) or _("some methods")))
         elif rule == "poor-fit":
             reasons.append(_("These methods describe the overlap between the registers in a way the data "
                              "contradict, and are left out: {methods}.").format(
-                methods=_families(c, ms) or _("some methods")))
+                methods=_families(c, ms, kept) or _("some methods")))
         elif rule == "failed-validation":
             reasons.append(_("Leaving out one register at a time and estimating its known size from the others, "
                              "{methods} missed by a wide margin; they are left out.").format(
-                methods=_families(c, ms) or _("some methods")))
+                methods=_families(c, ms, kept) or _("some methods")))
         elif rule == "below-chao":
             if ms:
                 reasons.append(_("Victims differ in how likely they are to be registered, so the true number is at "
                                  "least a known minimum; {methods} lie clearly below it and are left out.").format(
-                    methods=_families(c, ms)))
+                    methods=_families(c, ms, kept)))
             else:
                 reasons.append(_("Victims differ in how likely they are to be registered; none of the remaining "
                                  "methods lies below the minimum this implies."))
@@ -210,20 +224,20 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
                     and math.isfinite(_f(rows[m]["upper"]))]
             if len(kept) == 1:
                 reasons.append(_("One method is left, {methods}; the range is its interval.").format(
-                    methods=_families(c, kept)))
+                    methods=_families(c, kept, dropped)))
             elif live:
                 a, b = max(_f(rows[m]["lower"]) for m in live), min(_f(rows[m]["upper"]) for m in live)
                 f = round_range(a, b, lang=c.lang)
                 reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap between about "
                                  "{low} and {high}. The range spans all their intervals.").format(
-                    n=len(kept), methods=_families(c, kept), low=f.lower_text, high=f.upper_text))
+                    n=len(kept), methods=_families(c, kept, dropped), low=f.lower_text, high=f.upper_text))
             else:
                 reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap.").format(
-                    n=len(kept), methods=_families(c, kept)))
+                    n=len(kept), methods=_families(c, kept, dropped)))
         elif rule == "cannot-choose":
             reasons.append(_("The {n} methods left ({methods}) give figures whose intervals do not all overlap, "
                              "and the data cannot tell which is right; the range spans them all.").format(
-                n=len(kept), methods=_families(c, kept)))
+                n=len(kept), methods=_families(c, kept, dropped)))
         elif rule == "none-kept":
             reasons.append(_("Every method is contradicted by some check of the data: the range spans every method "
                              "that gives an estimate and needs a closer look before it is published."))
