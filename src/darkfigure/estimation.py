@@ -357,6 +357,10 @@ def estimate(
     )
     # the house rule: an N̂ the data cannot identify (boundary MLE, no upper limit) is said, never printed as an estimate
     said = unidentified_warnings(fit, result.nhat, result.upper, result.lower, h.n_observed, ci_method=ci)
+    if said:  # the floor the warning quotes is the one 'to publish' gives (publish_floor; tester 12b, M6)
+        floor = result.to_publish().get("low")
+        if floor is not None:
+            said = unidentified_warnings(fit, result.nhat, result.upper, float(floor), h.n_observed, ci_method=ci)
     result.warnings += [w for w in said if w not in result.warnings]
     return result
 

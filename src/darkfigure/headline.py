@@ -499,10 +499,12 @@ def headline(
             f"falls back to the range spanned by every identified method ({_names(pool)}), {_fmt(low)}–"
             f"{_fmt(high)}, and is not fit to publish without a closer look.")
     if opening:
-        # the low end also holds under the open methods' assumption: the smallest lower limit of both
-        low = float(min([low, *(rows[m]["lower"] for m in opening if finite(rows[m]["lower"]))]))
-        if not np.isfinite(low):
-            low = float(n_obs)
+        # the low end holds under the open methods' assumption too: the one rule estimate's 'to publish' uses
+        # (publish_floor.unbounded_floor: smallest of these lower limits and Chao's; raised below; tester 12b, M6)
+        from .publish_floor import unbounded_floor
+
+        low = unbounded_floor(n_obs, {m: rows[m]["lower"] for m in (*live, *opening) if finite(rows[m]["lower"])},
+                              chao or None)[0]
         high = None
     # which interval's lower end the "at least" is: estimate's own may differ (another interval; tester 10, F4)
     low_from = next((m for m in (*live, *opening) if finite(rows[m]["lower"]) and rows[m]["lower"] == low), None)
@@ -535,7 +537,9 @@ def headline(
             + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support"
             + (f" ({_fmt(low)} is the lower end of {low_from}'s {_interval_words(rows[low_from].get('interval'))}; "
                "darkfigure estimate may quote another interval's)"
-               if low_from is not None and rows[low_from]["lower"] == low else "")
+               if low_from is not None and rows[low_from]["lower"] == low else
+               f" ({_fmt(low)} is the lower end of the interval of Chao's lower bound)"
+               if chao and low == chao["low"] and low > n_obs else "")
             + ". Publish at most a lower limit."
             + (" With 2 lists no check of the identifying assumption is possible, and this lower limit rests on it "
                "alone." if h.k == 2 and "two-lists" not in rules else ""))

@@ -130,18 +130,18 @@ def publish_statement(est) -> dict:
 
     why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
     if why is not None:
-        floor = lo if np.isfinite(lo) and lo >= n_obs else float(n_obs)
-        # say which interval's lower end it is: compare's headline may quote another one (tester 10, F4)
-        whose = (f"the lower end of this run's {_CI_WORDS.get(str(getattr(est, 'ci_method', '')), 'interval')}"
-                 if floor == lo else "the persons registered")
+        # the one rule compare's headline uses too (publish_floor; tester 12b, M6), naming its source
+        floor, whose = _floor(est, h, lo, flags, checks)
         return out(floor, None, ["not-identified"], False,
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
                    f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
                    "bound N).", cav=False)
     subs = _unbounded(boot, hi)
     if subs:  # one small subgroup, not the registers as a whole, leaves the total unbounded (tester 12b, H1)
-        res = out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified", "unbounded-subgroup"], False,
-                  f"Publish at most a lower limit, at least {_fmt(lo)}: the total has no upper limit because subgroup "
+        floor, whose = _floor(est, h, lo, flags, checks)
+        res = out(floor, None, ["not-identified", "unbounded-subgroup"], False,
+                  f"Publish at most a lower limit, at least {_fmt(floor)} ({whose}): the total has no upper limit "
+                  "because subgroup "
                   + ", ".join(f"{s['label']} ({s['observed']:,} person{'' if s['observed'] == 1 else 's'} observed)"
                              for s in subs)
                   + " is too small to bound from above (subgroups without it keep finite intervals)"
@@ -151,9 +151,10 @@ def publish_statement(est) -> dict:
         res["unbounded_subgroups"] = subs
         return res
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
-        return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
-                   f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
-                   "above under this model (run darkfigure compare for methods that may).", cav=False)
+        floor, whose = _floor(est, h, lo, flags, checks)
+        return out(floor, None, ["not-identified"], False,
+                   f"Publish at most a lower limit, at least {_fmt(floor)} ({whose}): the data barely identify N "
+                   "from above under this model (run darkfigure compare for methods that may).", cav=False)
     if flags.get("goodness_of_fit") or (gof is not None and gof["flagged"]):
         return out(low_, high_, ["poor-fit"], False,
                    f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
@@ -225,6 +226,25 @@ def publish_statement(est) -> dict:
     if weak:
         res["rules"].append("heterogeneity-low-power")
     return res
+
+
+def _floor(est, h, lo: float, flags: dict, checks: list[dict]) -> tuple[float, str]:
+    """The lower limit to publish when N has no upper limit (:func:`.publish_floor.unbounded_floor`) and its source.
+
+    The candidates are this run's interval's lower end and Chao's lower bound; raised to the bound when the checks
+    detect heterogeneity without negative dependence, as compare's headline does.
+    """
+    from .publish_floor import unbounded_floor
+
+    chao = chao_bound(h)
+    detected = any(flags.get(n) for n in _CHECK_WORDS)
+    neg = bool(negative_dependence(h, chao["nhat"], checks)) if chao and detected else False
+    mine = f"the lower end of this run's {_CI_WORDS.get(str(getattr(est, 'ci_method', '')), 'interval')}"
+    floor, src = unbounded_floor(int(h.n_observed), {mine: lo if np.isfinite(lo) and lo >= h.n_observed else None},
+                                 chao, heterogeneity=detected, negative_dependence=neg)
+    if src == "Chao's lower bound":
+        src = f"the lower end of the interval of Chao's lower bound {_fmt(chao['nhat'])}"
+    return floor, src
 
 
 def _unbounded(boot, hi: float) -> list[dict]:
