@@ -122,7 +122,8 @@ class Estimate:
     def estimates_to_write(self) -> pd.DataFrame:
         """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate; always a ``status`` column.
 
-        The ``status`` column (``ok``/``not identified``) is always written (the same columns in every run). When the
+        The ``status`` column (``ok``/``not identified``/``N̂ floored at observed``: a subgroup whose fitted N̂ lay
+        below its persons registered, written as that number with dark figure 0) is always written (the same columns in every run). When the
         run's N̂ is not an estimate, the total's ``lower`` holds the lower limit 'to publish' gives (and
         ``dark_figure_lower`` that minus the persons registered). A row is ``not identified`` when the run is, or when its N̂ is more than
         :data:`~darkfigure.pipeline.checks.MAX_RATIO` times its observed count; its ``nhat``,
@@ -142,6 +143,8 @@ class Estimate:
         # the same columns in every run (tester 12b, M6): status always; the total's published lower limit (what
         # 'to publish' says, publish_floor) stays in `lower` when N̂ is not an estimate
         t["status"] = np.where(bad, "not identified", "ok")
+        floored = [i for i in self.estimates.attrs.get("nhat_floored", []) if i < len(t) and not bad[i]]
+        t.loc[t.index[floored], "status"] = "N̂ floored at observed"  # fitted below the registered (tester 12b, L1)
         if bad.any():
             cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
             t.loc[bad, cols] = np.nan
