@@ -99,7 +99,7 @@ def publish_statement(est) -> dict:
 
     def out(low, high, rules, publish, statement, cav=True):
         """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
-        cs = caveats if cav else [c for c in caveats if c[0] == "no-interval"]
+        cs = caveats if cav is True else [c for c in caveats if c[0] == "no-interval"] if cav is False else []
         if cs:
             statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
         return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
@@ -112,7 +112,7 @@ def publish_statement(est) -> dict:
         why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None), full_lists=full)
         return out(float(n_obs), None, ["not-identified"], False,
                    f"Do not publish an N̂: {why}. Report only that at least {n_obs:,} persons were registered.",
-                   cav=False)
+                   cav=None)  # nothing to compute an interval for: no 'no-interval' caveat (12b, L3)
     # degenerate: the model fits the unseen cell as 0 (N̂ = n), e.g. everybody on every list
     hidden0 = False
     t = getattr(fit, "table", None)
