@@ -359,6 +359,11 @@ def estimate(
     # the house rule: an N̂ the data cannot identify (boundary MLE, no upper limit) is said, never printed as an estimate
     said = [] if h.full_lists() else unidentified_warnings(fit, result.nhat, result.upper, result.lower,
                                                             h.n_observed, ci_method=ci)
+    from .publish import implausible_warning
+
+    big = implausible_warning(result.nhat, result.upper)
+    if big:  # as the input check refuses such counts (tester 12b, L16)
+        result.warnings.append(big)
     if result.status != "ok":  # no 'the unobserved cell is still identified' beside 'not identified' (12b, L3)
         cut = "; the unobserved cell is still identified"
         result.warnings = [w.split(cut)[0] if cut in w else w for w in result.warnings]

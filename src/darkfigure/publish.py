@@ -61,6 +61,10 @@ def publish_statement(est) -> dict:
     if not fit.identified or not np.isfinite(nh):
         return {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
                 "statement": "Nothing to publish: the data do not identify N under the chosen model."}
+    implausible = implausible_warning(nh, hi)
+    if implausible:  # the output check matching the input's (tester 12b, L16): no figure beyond the world's people
+        return {"low": None, "high": None, "rules": ["implausible", "none-kept"], "publish_interval": False,
+                "statement": f"Nothing to publish: {implausible}."}
     # caveats the run's own warnings raise, said in every statement that keeps N̂
     caveats: list[tuple[str, str]] = []
     boot = getattr(est, "bootstrap", None)
@@ -226,6 +230,22 @@ def publish_statement(est) -> dict:
     if weak:
         res["rules"].append("heterogeneity-low-power")
     return res
+
+
+def implausible_warning(nhat: float, upper: float = float("nan")) -> str | None:
+    """A sentence when N̂ or its upper limit exceeds the input check's limit (more persons than live on Earth), else None.
+
+    The input check (``_history_checks.MAX_TOTAL_COUNT``, 1e10 persons) refuses counts beyond it; an estimate beyond
+    it is as implausible (a misread count column, or a model far off), so it is said and never published.
+    """
+    from ._history_checks import MAX_TOTAL_COUNT
+
+    big = [f"{what} {_fmt(v)}" for what, v in (("N̂", nhat), ("its upper limit", upper))
+           if v is not None and np.isfinite(v) and v > MAX_TOTAL_COUNT]
+    if not big:
+        return None
+    return (f"{' and '.join(big)} exceed{'s' if len(big) == 1 else ''} {MAX_TOTAL_COUNT:.0e} persons, more than live on "
+            "Earth: check the count column (an identifier, a sum, a misplaced decimal?) before reading any figure")
 
 
 def _floor(est, h, lo: float, flags: dict, checks: list[dict]) -> tuple[float, str]:

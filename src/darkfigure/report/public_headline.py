@@ -278,7 +278,8 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
                                      "interval does not allow for it."),
     }
     known = set(said) | {"agree", "poor-fit", "not-identified", "heterogeneity", "below-chao", "chao-raise",
-                         "chao-vs-negative-dependence", "none-kept", "degenerate", "unbounded-subgroup"}
+                         "chao-vs-negative-dependence", "none-kept", "degenerate", "unbounded-subgroup",
+                         "implausible"}
     texts = [said[r] for r in rules if r in said]
     if rules == ["agree"] and not publish_interval:
         texts.append(_("The model claims that nobody was missed in some group of victims, which the data cannot "
