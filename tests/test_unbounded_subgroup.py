@@ -75,3 +75,19 @@ def test_public_page_gives_the_true_reason(tmp_path, cli):
         page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / f"p_{lang}.html").read_text(encoding="utf-8")))
         assert says in page
         assert "overlap too little" not in page and "overlappen te weinig" not in page
+
+
+def test_compare_public_page_names_the_subgroup_that_opens_the_upper_end():
+    from types import SimpleNamespace
+
+    from darkfigure.loglinear.unbounded import describe_unbounded
+    from darkfigure.report.public_headline import _open_subgroups
+
+    said = describe_unbounded([{"label": "eth=other", "observed": 2, "unbounded": 599, "replicates": 1000}])
+    cmp_ = pd.DataFrame({"method": ["loglinear-aic", "dga"], "warnings": [f"x | {said}", ""]})
+    hl = {"dropped": {"loglinear-aic": "not identified: the data barely identify N under its model; the data do not "
+                                       "contradict it, so the headline has no upper end"}}
+    assert _open_subgroups(SimpleNamespace(compare=cmp_), hl) == [("eth=other", 2.0)]
+    # a method that opens the upper end for another reason: the registers' overlap stays the reason
+    hl["dropped"]["dga"] = hl["dropped"]["loglinear-aic"]
+    assert _open_subgroups(SimpleNamespace(compare=cmp_), hl) == []

@@ -67,9 +67,13 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         lo = _f(hl["low"])
         out = {"observed": c.count(obs), "reasoned": True}
         out.update(_headline_reasons(c, run, hl))
+        subs = _open_subgroups(run, hl)
+        why = (_("One group of victims ({group}, {n} registered) is too small to set an upper limit for, so the "
+                 "total has none either: only a lower limit can be published.").format(
+                   group=", ".join(g for g, _n in subs), n=c.count(subs[0][1])) if subs else
+               _("The registers overlap too little to set an upper limit: only a lower limit can be published."))
         out.update({"kind": "publish-floor", "low": round_figure(lo, lo, float("nan"), lang=c.lang).lower_text,
-                    "why": _("The registers overlap too little to set an upper limit: only a lower limit can be "
-                             "published.")})
+                    "why": why})
         return out
     cmp_ = run.compare
     if cmp_ is not None and len(cmp_):
@@ -81,6 +85,30 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
                     "reasons": [], "reasoned": False, "missing_headline": run.compare_info is not None
                     or run.result is None}
     return None
+
+
+def _open_subgroups(run: Run, hl: dict) -> list[tuple[str, float]]:
+    """The subgroups (label, persons observed) that leave the upper end open in every method that opens it, or [].
+
+    A compare headline with no upper end (rule ``no-upper-limit``) is blamed on the registers' overlap unless each
+    method that opens it says in its warnings that one small subgroup does (the bootstrap's
+    :func:`darkfigure.loglinear.unbounded.describe_unbounded` sentence, "because of subgroup eth=other (2
+    observed"); then the page names that subgroup instead (tester 12b, H1).
+    """
+    import re
+
+    if run.compare is None or "warnings" not in run.compare.columns:
+        return []
+    opening = [str(m) for m, why in (hl.get("dropped") or {}).items() if "has no upper end" in str(why)]
+    found: list[tuple[str, float]] = []
+    for m in opening:
+        rows = run.compare[run.compare["method"].astype(str) == m]
+        hit = re.search(r"because of subgroup (\S+) \(([\d,]+) observed", str(rows["warnings"].iloc[0])) \
+            if len(rows) else None
+        if hit is None:
+            return []
+        found.append((hit.group(1), float(hit.group(2).replace(",", ""))))
+    return list(dict.fromkeys(found))
 
 
 #: The headline's reasons for dropping a method (``compare.json`` headline ``dropped``), by the start of the text.
