@@ -91,3 +91,24 @@ def test_compare_public_page_names_the_subgroup_that_opens_the_upper_end():
     # a method that opens the upper end for another reason: the registers' overlap stays the reason
     hl["dropped"]["dga"] = hl["dropped"]["loglinear-aic"]
     assert _open_subgroups(SimpleNamespace(compare=cmp_), hl) == []
+
+
+def test_partial_refit_with_an_empty_facial_set_is_unbounded_not_a_crash():
+    # cruyff_simdat's averaged bootstrap met a replicate whose facial set was empty: the refit crashed in LAPACK
+    from types import SimpleNamespace
+
+    from darkfigure.histories import CaptureHistories
+    from darkfigure.loglinear.batch_refit import _fixed_context
+    from darkfigure.loglinear.bootstrap import _group_matrix, default_groups
+    from darkfigure.loglinear.design import CompleteTable
+    from darkfigure.loglinear.fit import fit_model
+    from darkfigure.loglinear.terms import LogLinearModel
+
+    t = CompleteTable(CaptureHistories.from_table(_table(), covariates=["g"]))
+    f = fit_model(t, LogLinearModel.make(t.variables, []), check=True)
+    gmat, _ = _group_matrix(t, default_groups(t))
+    job = _fixed_context(f, gmat)
+    n = job.x_obs.shape[0]
+    ex = SimpleNamespace(facial_set=np.zeros(n, dtype=bool), hidden_state=np.array(["infinite"] * 3, dtype=object))
+    vals, status = job._partial(job.mu0.copy(), job.mu0.copy(), ex, None, "")
+    assert status == "not identified" and not np.isfinite(vals).any()

@@ -142,8 +142,13 @@ class _FixedModelRefit:
         """
         nan = np.full(self.gmat.shape[0], np.nan)
         fs = ex.facial_set
+        if not fs.any():  # nothing left to fit (every cell off the facial set): no subgroup to keep finite
+            return nan, "not identified" + flags
         if refit is None:
-            beta, mu_f, _, _, conv, _ = irls_poisson(self.x_obs[fs], y[fs], np.maximum(mu[fs], 1e-8), tol=1e-8)
+            try:
+                beta, mu_f, _, _, conv, _ = irls_poisson(self.x_obs[fs], y[fs], np.maximum(mu[fs], 1e-8), tol=1e-8)
+            except Exception:  # noqa: BLE001 - LAPACK (f2py) errors too; as before, the whole replicate unbounded
+                return nan, "not identified" + flags
         else:
             beta, mu_f, conv = refit
         state = ex.hidden_state
