@@ -17,7 +17,7 @@ def test_estimate_bundled_dataset_writes_outputs(tmp_path):
     assert "N̂" in r.output
     est = pd.read_csv(tmp_path / "estimates.csv")
     assert list(est.columns) == ["group", "level", "observed", "nhat", "lower", "upper", "dark_figure",
-                                 "dark_figure_lower", "dark_figure_upper"]
+                                 "dark_figure_lower", "dark_figure_upper", "status"]
     # the dark figure and its interval: N̂ and its limits minus the persons registered (tester report 6, L1)
     assert est[["dark_figure", "dark_figure_lower", "dark_figure_upper"]].to_numpy() == pytest.approx(
         est[["nhat", "lower", "upper"]].to_numpy() - est[["observed"]].to_numpy())

@@ -80,7 +80,7 @@ def test_poor_fit_drops_and_sparse_tables_need_a_gross_misfit():
     t = pd.DataFrame([
         _row("Mt", 5000, 4500, 5600, deviance=40.0, df=5),  # p ~ 1e-7
         _row("Mth-chao", 6000, 5500, 6600, deviance=14.0, df=5, sparse=True),  # p = 0.016 but within 2x critical
-        _row("M0", 3000, 2900, 3100, deviance=30.0, df=5, sparse=True),  # beyond 2 x 11.07
+        _row("M0", 3200, 3100, 3300, deviance=30.0, df=5, sparse=True),  # beyond 2 x 11.07
         _row("lcmcr", 6100, 5200, 7000),
     ])
     hl = headline(t, H, chao=None)
@@ -491,7 +491,10 @@ def test_when_only_methods_without_an_interval_would_be_kept_the_headline_is_ope
     rows = [r for r in _sparse3_rows() if r["method"] not in ("lcmcr", "dga")]
     hl = headline(pd.DataFrame(rows), H3)
     assert hl.kept == [] and hl.upper_open and hl.high is None
-    assert hl.low == pytest.approx(17.78)  # the smallest lower limit of the open models (not their N̂ 62)
+    from darkfigure.evidence import chao_bound
+
+    # the smallest lower limit of the open models (not their N̂ 62) and of Chao's bound (publish_floor, 12b M6)
+    assert hl.low == pytest.approx(min(17.78, chao_bound(H3)["low"]))
     assert hl.rules == ["no-estimate", "no-interval", "not-identified", "no-upper-limit"]
     assert "narrower intervals" not in hl.reasons[-1] and "at least 18, with no upper limit" in hl.reasons[-1]
     # nothing but N̂s without an interval: no range (before: "agree", 62-62)

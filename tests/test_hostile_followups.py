@@ -85,7 +85,7 @@ def test_subgroup_n_hat_below_the_observed_is_said_not_hidden():
     t = pd.DataFrame({"group": ["total", "X"], "level": ["", "a"], "observed": [100, 2],
                       "nhat": [150.0, 1.67], "lower": [120.0, 1.0], "upper": [190.0, 5.9]})
     out, note = truncate_at_observed(t)
-    assert out.loc[1, "lower"] == 2 and out.loc[1, "nhat"] == pytest.approx(1.67)
+    assert out.loc[1, "lower"] == 2 and out.loc[1, "nhat"] == pytest.approx(2.0)  # floored at observed (12b, L1)
     assert "X=a" in note and "below the number observed" in note and "margin" in note
     # float noise below n is set to n silently
     t2 = pd.DataFrame({"group": ["total"], "level": [""], "observed": [500], "nhat": [499.9999999999994],

@@ -91,7 +91,7 @@ def test_files_and_terminal_agree(sparse, tmp_path, cli):
                tmp_path / "o"], code=None)
     flat = " ".join(out.split())
     # each row reads "N̂ (at least L)" (rich may wrap the cell inside the table's borders)
-    assert flat.count("(at least") == 3 and "(at least 626)" in flat and "(at least 560)" in flat
+    assert flat.count("(at least") == 3 and "(at least 600)" in flat and "(at least 560)" in flat
     assert "4,808" not in flat and "–∞" not in flat and "the interval has no upper limit" in flat
 
 

@@ -357,8 +357,10 @@ def test_no_raw_column_name(runs, lang):
 
 def test_unknown_column_gets_a_humanised_label_and_a_note(tmp_path):
     d = tmp_path / "run"
-    h = pd.DataFrame({"A": [1, 0, 1, 1, 0, 1], "B": [0, 1, 1, 0, 1, 1], "C": [1, 1, 0, 1, 1, 1],
-                      "drug_use": ["yes", "no", "yes", "no", "yes", "no"], "count": [60, 55, 30, 40, 45, 25]})
+    # every pattern in both levels (a sparser table fits the unseen cells as 0: N̂ = n, exit 3 since tester 12b L2)
+    pats = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 1)]
+    h = pd.DataFrame([(*p, lv, n) for lv, ns in (("yes", [60, 55, 50, 30, 25, 20, 10]), ("no", [50, 45, 40, 25, 20, 15, 8]))
+                      for p, n in zip(pats, ns)], columns=["A", "B", "C", "drug_use", "count"])
     src = tmp_path / "h.csv"
     h.to_csv(src, index=False)
     _cli(["estimate", src, "--covariates", "drug_use", "--ci", "profile", "--out", d])

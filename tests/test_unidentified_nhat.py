@@ -33,7 +33,10 @@ def test_estimate_says_n_is_not_identified_and_publish_refuses():
 
 
 def test_a_well_identified_estimate_is_not_touched():
-    res = estimate(_absurd(overlap=300), lists=["A", "B", "C"], ci="profile", assumption_range=None)
+    # with persons on all three lists: without them the model fits the unseen cell as 0 (N̂ = n: not identified
+    # since tester 12b, L2)
+    t = pd.concat([_absurd(overlap=300), pd.DataFrame({"A": [1], "B": [1], "C": [1], "count": [100]})])
+    res = estimate(t, lists=["A", "B", "C"], ci="profile", assumption_range=None)
     assert res.nhat < 10 * res.n_observed
     assert not any("not identified by these data" in w for w in res.warnings)
     assert res.to_publish()["rules"] != ["not-identified"]

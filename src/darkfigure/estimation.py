@@ -270,7 +270,8 @@ def estimate(
     warnings += ci_said
     groups = default_groups(table, year)
     t2 = time.perf_counter()
-    iv = interval_step(sel, table, plan, ci, groups=groups, reps=opts.reps, seed=seed, level=level, bca=bca,
+    iv = interval_step(sel, table, plan, "none" if h.full_lists() else ci, groups=groups, reps=opts.reps, seed=seed,
+                       level=level, bca=bca,
                        pthresh=pthresh, average_criterion=opts.average_criterion, n_jobs=n_jobs, progress=progress)
     seconds["interval"] = time.perf_counter() - t2
     warnings += iv.warnings
@@ -356,7 +357,20 @@ def estimate(
         pooling=pool,
     )
     # the house rule: an N̂ the data cannot identify (boundary MLE, no upper limit) is said, never printed as an estimate
-    said = unidentified_warnings(fit, result.nhat, result.upper, result.lower, h.n_observed, ci_method=ci)
+    said = [] if h.full_lists() else unidentified_warnings(fit, result.nhat, result.upper, result.lower,
+                                                            h.n_observed, ci_method=ci)
+    from .publish import implausible_warning
+
+    big = implausible_warning(result.nhat, result.upper)
+    if big:  # as the input check refuses such counts (tester 12b, L16)
+        result.warnings.append(big)
+    if result.status != "ok":  # no 'the unobserved cell is still identified' beside 'not identified' (12b, L3)
+        cut = "; the unobserved cell is still identified"
+        result.warnings = [w.split(cut)[0] if cut in w else w for w in result.warnings]
+    if said:  # the floor the warning quotes is the one 'to publish' gives (publish_floor; tester 12b, M6)
+        floor = result.to_publish().get("low")
+        if floor is not None:
+            said = unidentified_warnings(fit, result.nhat, result.upper, float(floor), h.n_observed, ci_method=ci)
     result.warnings += [w for w in said if w not in result.warnings]
     return result
 

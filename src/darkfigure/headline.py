@@ -314,6 +314,18 @@ def headline(
             + " toward the agreement of the methods nor " + ("sets" if one else "set") + " an end of the range, and "
             + ("is" if one else "are") + " left out.")
     live = [m for m in live if m not in dropped]
+    # 1c. on the boundary: N̂ = n or a zero-width interval says nobody was missed, which no data can show; such a
+    # row agrees with anything at n and may not be kept (tester 12b, M4; publish.publish_statement's "degenerate")
+    edge = [m for m in live if finite(rows[m]["nhat"]) and rows[m]["nhat"] - n_obs < 0.5
+            or finite(rows[m]["lower"]) and finite(rows[m]["upper"]) and rows[m]["upper"] - rows[m]["lower"] < 0.5]
+    for m in edge:
+        dropped[m] = "not identified: on the boundary (N̂ = the persons observed or a zero-width interval: nobody missed)"
+    if edge:
+        rules.append("boundary")
+        reasons.append(f"{_names(edge)} {'says' if len(edge) == 1 else 'say'} that nobody was missed (N̂ equal to the "
+                       f"{n_obs:,} persons observed, or an interval of no width), which the data cannot support, so "
+                       f"{'it is' if len(edge) == 1 else 'they are'} left out.")
+    live = [m for m in live if m not in dropped]
 
     def misfit(r) -> bool:
         """True when row r's deviance test rejects its model (gross-misfit rule on sparse tables; docs/headline_rules.md)."""
@@ -471,7 +483,7 @@ def headline(
     elif opening:
         low, high = np.inf, np.nan  # the range is the open methods' alone (below)
     else:
-        pool = [m for m in rows if m not in none and m not in weak and m not in no_iv]
+        pool = [m for m in rows if m not in none and m not in weak and m not in no_iv and m not in edge]
         if not pool:
             rules.append("none-kept")
             why = ("No method gives an identified estimate with an interval, so there is no range to report: "
@@ -487,10 +499,12 @@ def headline(
             f"falls back to the range spanned by every identified method ({_names(pool)}), {_fmt(low)}–"
             f"{_fmt(high)}, and is not fit to publish without a closer look.")
     if opening:
-        # the low end also holds under the open methods' assumption: the smallest lower limit of both
-        low = float(min([low, *(rows[m]["lower"] for m in opening if finite(rows[m]["lower"]))]))
-        if not np.isfinite(low):
-            low = float(n_obs)
+        # the low end holds under the open methods' assumption too: the one rule estimate's 'to publish' uses
+        # (publish_floor.unbounded_floor: smallest of these lower limits and Chao's; raised below; tester 12b, M6)
+        from .publish_floor import unbounded_floor
+
+        low = unbounded_floor(n_obs, {m: rows[m]["lower"] for m in (*live, *opening) if finite(rows[m]["lower"])},
+                              chao or None)[0]
         high = None
     # which interval's lower end the "at least" is: estimate's own may differ (another interval; tester 10, F4)
     low_from = next((m for m in (*live, *opening) if finite(rows[m]["lower"]) and rows[m]["lower"] == low), None)
@@ -523,7 +537,9 @@ def headline(
             + f"the headline has no upper end: at least {_fmt(low)}, with no upper limit the data support"
             + (f" ({_fmt(low)} is the lower end of {low_from}'s {_interval_words(rows[low_from].get('interval'))}; "
                "darkfigure estimate may quote another interval's)"
-               if low_from is not None and rows[low_from]["lower"] == low else "")
+               if low_from is not None and rows[low_from]["lower"] == low else
+               f" ({_fmt(low)} is the lower end of the interval of Chao's lower bound)"
+               if chao and low == chao["low"] and low > n_obs else "")
             + ". Publish at most a lower limit."
             + (" With 2 lists no check of the identifying assumption is possible, and this lower limit rests on it "
                "alone." if h.k == 2 and "two-lists" not in rules else ""))

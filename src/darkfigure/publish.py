@@ -61,6 +61,10 @@ def publish_statement(est) -> dict:
     if not fit.identified or not np.isfinite(nh):
         return {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
                 "statement": "Nothing to publish: the data do not identify N under the chosen model."}
+    implausible = implausible_warning(nh, hi)
+    if implausible:  # the output check matching the input's (tester 12b, L16): no figure beyond the world's people
+        return {"low": None, "high": None, "rules": ["implausible", "none-kept"], "publish_interval": False,
+                "statement": f"Nothing to publish: {implausible}."}
     # caveats the run's own warnings raise, said in every statement that keeps N̂
     caveats: list[tuple[str, str]] = []
     boot = getattr(est, "bootstrap", None)
@@ -99,7 +103,7 @@ def publish_statement(est) -> dict:
 
     def out(low, high, rules, publish, statement, cav=True):
         """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
-        cs = caveats if cav else [c for c in caveats if c[0] == "no-interval"]
+        cs = caveats if cav is True else [c for c in caveats if c[0] == "no-interval"] if cav is False else []
         if cs:
             statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
         return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
@@ -112,7 +116,7 @@ def publish_statement(est) -> dict:
         why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None), full_lists=full)
         return out(float(n_obs), None, ["not-identified"], False,
                    f"Do not publish an N̂: {why}. Report only that at least {n_obs:,} persons were registered.",
-                   cav=False)
+                   cav=None)  # nothing to compute an interval for: no 'no-interval' caveat (12b, L3)
     # degenerate: the model fits the unseen cell as 0 (N̂ = n), e.g. everybody on every list
     hidden0 = False
     t = getattr(fit, "table", None)
@@ -130,18 +134,31 @@ def publish_statement(est) -> dict:
 
     why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
     if why is not None:
-        floor = lo if np.isfinite(lo) and lo >= n_obs else float(n_obs)
-        # say which interval's lower end it is: compare's headline may quote another one (tester 10, F4)
-        whose = (f"the lower end of this run's {_CI_WORDS.get(str(getattr(est, 'ci_method', '')), 'interval')}"
-                 if floor == lo else "the persons registered")
+        # the one rule compare's headline uses too (publish_floor; tester 12b, M6), naming its source
+        floor, whose = _floor(est, h, lo, flags, checks)
         return out(floor, None, ["not-identified"], False,
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
                    f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
                    "bound N).", cav=False)
+    subs = _unbounded(boot, hi)
+    if subs:  # one small subgroup, not the registers as a whole, leaves the total unbounded (tester 12b, H1)
+        floor, whose = _floor(est, h, lo, flags, checks)
+        res = out(floor, None, ["not-identified", "unbounded-subgroup"], False,
+                  f"Publish at most a lower limit, at least {_fmt(floor)} ({whose}): the total has no upper limit "
+                  "because subgroup "
+                  + ", ".join(f"{s['label']} ({s['observed']:,} person{'' if s['observed'] == 1 else 's'} observed)"
+                             for s in subs)
+                  + " is too small to bound from above (subgroups without it keep finite intervals)"
+                  + _without_words(subs[0]) + ". Merge that level "
+                  "with another or drop its persons and rerun (declare a structural zero if a list could not "
+                  "register it) to bound the total.", cav=False)
+        res["unbounded_subgroups"] = subs
+        return res
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
-        return out(lo if np.isfinite(lo) else float(n_obs), None, ["not-identified"], False,
-                   f"Publish at most a lower limit, at least {_fmt(lo)}: the data barely identify N from "
-                   "above under this model (run darkfigure compare for methods that may).", cav=False)
+        floor, whose = _floor(est, h, lo, flags, checks)
+        return out(floor, None, ["not-identified"], False,
+                   f"Publish at most a lower limit, at least {_fmt(floor)} ({whose}): the data barely identify N "
+                   "from above under this model (run darkfigure compare for methods that may).", cav=False)
     if flags.get("goodness_of_fit") or (gof is not None and gof["flagged"]):
         return out(low_, high_, ["poor-fit"], False,
                    f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
@@ -213,6 +230,57 @@ def publish_statement(est) -> dict:
     if weak:
         res["rules"].append("heterogeneity-low-power")
     return res
+
+
+def implausible_warning(nhat: float, upper: float = float("nan")) -> str | None:
+    """A sentence when N̂ or its upper limit exceeds the input check's limit (more persons than live on Earth), else None.
+
+    The input check (``_history_checks.MAX_TOTAL_COUNT``, 1e10 persons) refuses counts beyond it; an estimate beyond
+    it is as implausible (a misread count column, or a model far off), so it is said and never published.
+    """
+    from ._history_checks import MAX_TOTAL_COUNT
+
+    big = [f"{what} {_fmt(v)}" for what, v in (("N̂", nhat), ("its upper limit", upper))
+           if v is not None and np.isfinite(v) and v > MAX_TOTAL_COUNT]
+    if not big:
+        return None
+    return (f"{' and '.join(big)} exceed{'s' if len(big) == 1 else ''} {MAX_TOTAL_COUNT:.0e} persons, more than live on "
+            "Earth: check the count column (an identifier, a sum, a misplaced decimal?) before reading any figure")
+
+
+def _floor(est, h, lo: float, flags: dict, checks: list[dict]) -> tuple[float, str]:
+    """The lower limit to publish when N has no upper limit (:func:`.publish_floor.unbounded_floor`) and its source.
+
+    The candidates are this run's interval's lower end and Chao's lower bound; raised to the bound when the checks
+    detect heterogeneity without negative dependence, as compare's headline does.
+    """
+    from .publish_floor import unbounded_floor
+
+    chao = chao_bound(h)
+    detected = any(flags.get(n) for n in _CHECK_WORDS)
+    neg = bool(negative_dependence(h, chao["nhat"], checks)) if chao and detected else False
+    mine = f"the lower end of this run's {_CI_WORDS.get(str(getattr(est, 'ci_method', '')), 'interval')}"
+    floor, src = unbounded_floor(int(h.n_observed), {mine: lo if np.isfinite(lo) and lo >= h.n_observed else None},
+                                 chao, heterogeneity=detected, negative_dependence=neg)
+    if src == "Chao's lower bound":
+        src = f"the lower end of the interval of Chao's lower bound {_fmt(chao['nhat'])}"
+    return floor, src
+
+
+def _unbounded(boot, hi: float) -> list[dict]:
+    """The subgroups that make the total's upper limit infinite (:func:`.loglinear.unbounded.unbounded_subgroups`)."""
+    if boot is None or np.isfinite(hi) or np.isnan(hi) or not hasattr(boot, "labels"):
+        return []
+    from .loglinear.unbounded import unbounded_subgroups
+
+    return unbounded_subgroups(boot)
+
+
+def _without_words(sub: dict) -> str:
+    """'; without it the total is N̂ (L–U)' (:func:`.loglinear.unbounded._without_words`)."""
+    from .loglinear.unbounded import _without_words as words
+
+    return words(sub)
 
 
 #: below this power against the reference alternative (30% hard to reach), "to publish" says what the heterogeneity

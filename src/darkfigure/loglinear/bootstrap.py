@@ -27,7 +27,6 @@ jackknife behind the BCa acceleration.
 from __future__ import annotations
 
 import pickle
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ from .fit import LogLinearFit
 
 # The batched refits live in their own module; re-exported so old imports keep working.
 from .percentiles import bca_interval, quantile_with_inf  # noqa: F401 - moved (still importable here)
+from .progress import _progress  # noqa: F401 - moved (still importable here)
 
 __all__ = [
     "BootstrapResult",
@@ -265,6 +265,12 @@ class BootstrapResult:
                 f"{c['existence check failed']} of {b} replicates could not be classified (the linear program of the "
                 "existence check failed): they count as N̂* = ∞, as unbounded ones"
             )
+        if c.get("not identified"):
+            from .unbounded import describe_unbounded, unbounded_subgroups
+
+            cause = describe_unbounded(unbounded_subgroups(self))
+            if cause:
+                parts.append(cause)
         if self.jackknife_failures:
             n_j = 0 if self.jackknife is None else len(self.jackknife)
             parts.append(
@@ -357,58 +363,6 @@ def _map_replicates(job, kind: str, payload, seed: int | None, reps: int, n_jobs
     reps_arr = np.vstack([r[0] for r in results])
     status = [s for r in results for s in r[1]]
     return reps_arr, status
-
-
-class _progress:
-    """A rich progress bar on a terminal; otherwise (a log file, a pipe) one line as the phase starts and one as it
-    ends, on stderr, so that a long run is never silent (tester report 5, M3)."""
-
-    def __init__(self, show: bool, total: int, label: str):
-        self.lines = show and not sys.stderr.isatty()
-        self.show = show and sys.stderr.isatty()
-        self.total, self.label = total, label
-
-    def __enter__(self):
-        if self.lines:
-            import time
-
-            self._t0 = time.perf_counter()
-            print(f"{self.label}: {self.total:,} to run…", file=sys.stderr, flush=True)
-            done, said = [0], [0]
-
-            last = [self._t0]
-
-            def advance(n: int) -> None:
-                """A line at every further tenth done, or after 20 s without one, with the time left at the rate
-                so far (a log of a slow run is never silent for minutes)."""
-                done[0] += n
-                tenth = 10 * done[0] // max(self.total, 1)
-                now = time.perf_counter()
-                if (tenth > said[0] or now - last[0] >= 20) and done[0] < self.total:
-                    said[0], last[0] = tenth, now
-                    t = now - self._t0
-                    left = t / done[0] * (self.total - done[0])
-                    print(f"{self.label}: {done[0]:,} of {self.total:,} done, about {left:,.0f} s left",
-                          file=sys.stderr, flush=True)
-
-            return advance
-        if not self.show:
-            return lambda n: None
-        from rich.progress import Progress
-
-        self._p = Progress(transient=True)
-        self._p.__enter__()
-        task = self._p.add_task(self.label, total=self.total)
-        return lambda n: self._p.advance(task, n)
-
-    def __exit__(self, *exc):
-        if self.show:
-            self._p.__exit__(*exc)
-        if self.lines and exc[0] is None:
-            import time
-
-            print(f"{self.label}: done in {time.perf_counter() - self._t0:,.0f} s", file=sys.stderr, flush=True)
-        return False
 
 
 def _prepare(fit: LogLinearFit, reps: int, level: float, groups):

@@ -210,6 +210,7 @@ def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method
     """Why the data do not identify N although the model gave a finite N̂, or None when they do.
 
     The house rule (docs/headline_rules.md): N̂ above :data:`MAX_RATIO` times the number observed,
+    N̂ equal to the number observed with an upper limit there too (or no interval: the unseen cell fitted as 0),
     or a profile-likelihood interval with no finite upper limit (the likelihood does not fall off
     as N grows: Cormack 1992; Fienberg, Johnson & Junker 1999), is not an estimate of N.
 
@@ -241,6 +242,10 @@ def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method
                 f"{MAX_RATIO:g} times any credible estimate reaches")
     if ci_method == "profile" and np.isinf(upper):
         return "the profile-likelihood interval has no finite upper limit"
+    if np.isfinite(nhat) and nhat - n_observed < 0.5 and (np.isnan(upper) or upper - n_observed < 0.5):
+        # N̂ = n with no room above it: the model fits the unseen cell as 0 (tester 12b, L2: exit 3 as all-1 lists)
+        return (f"N̂ equals the {n_observed:,} persons observed with no room above it: the model fits the unobserved "
+                "cell as 0, saying nobody was missed, which the data cannot support")
     return None
 
 
@@ -267,6 +272,7 @@ def unidentified_warnings(fit: LogLinearFit, nhat: float, upper: float, lower: f
     if why is None:
         return []
     floor = lower if np.isfinite(lower) and lower >= n_observed else float(n_observed)
-    return [f"N is not identified by these data: {why}. N̂ is not an estimate of N (the lists overlap too little "
-            f"to bound it from above); report only a lower limit, at least {floor:,.0f} persons, and run darkfigure "
+    cause = ("it sits on the boundary, N = n" if "nobody was missed" in why
+             else "the lists overlap too little to bound it from above")
+    return [f"N is not identified by these data: {why}. N̂ is not an estimate of N ({cause}); report only a lower limit, at least {floor:,.0f} persons, and run darkfigure "
             "compare for methods that may bound it"]

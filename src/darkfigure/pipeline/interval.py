@@ -270,21 +270,28 @@ def truncate_at_observed(
         noise = np.isfinite(v) & np.isfinite(obs) & (v < obs) & (v >= obs - tol)
         bad = np.isfinite(v) & np.isfinite(obs) & (v < obs - tol)
         if col == "nhat":
-            bad[:] = False  # N̂ itself is reported as fitted (see the note below), never moved
+            # N̂ below the persons registered is floored at them (a negative dark figure is no count; tester 12b,
+            # L1); the rows are named in the note below and in t.attrs["nhat_floored"] (estimates.csv's status)
+            floored = bad.copy()
+            bad[:] = False
+            v = np.where(floored, obs, v)
+            t[col] = v
         if noise.any() or bad.any():
             t[col] = np.where(noise | bad, obs, v)
             changed |= bad
     notes = []
     if "nhat" in t.columns:
-        nh = pd.to_numeric(t["nhat"], errors="coerce").to_numpy(dtype=float)
+        nh = pd.to_numeric(table["nhat"], errors="coerce").to_numpy(dtype=float)
         low = np.isfinite(nh) & np.isfinite(obs) & (nh < obs - tol)
+        t.attrs["nhat_floored"] = [int(i) for i in np.flatnonzero(low)]
         if low.any():
             k = int(low.sum())
             notes.append(
                 f"in {k} row(s) N̂ is below the number observed (e.g. {_row_name(table.iloc[int(np.flatnonzero(low)[0])], label)}"
                 f": {nh[low][0]:,.1f} for {obs[low][0]:,.0f}): N̂ of a subgroup is the sum of the model's fitted values "
-                "(Cruyff's definition), and the model does not hold that subgroup's margin; read such rows as "
-                "'at least the number observed', or add the subgroup's interaction to the model"
+                "(Cruyff's definition), and the model does not hold that subgroup's margin; such rows are written with "
+                "N̂ set to the number observed (dark figure 0; status 'N̂ floored at observed' in estimates.csv): read "
+                "them as 'at least the number observed', or add the subgroup's interaction to the model"
             )
     if not changed.any():
         return t, ("; ".join(notes) or None)

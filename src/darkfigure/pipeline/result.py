@@ -120,9 +120,12 @@ class Estimate:
         return "ok" if why is None else "not identified"
 
     def estimates_to_write(self) -> pd.DataFrame:
-        """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate, and then a ``status`` column.
+        """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate; always a ``status`` column.
 
-        When any row is not an estimate, a ``status`` column (``ok``/``not identified``) is added. A row is ``not identified`` when the run is, or when its N̂ is more than
+        The ``status`` column (``ok``/``not identified``/``N̂ floored at observed``: a subgroup whose fitted N̂ lay
+        below its persons registered, written as that number with dark figure 0) is always written (the same columns in every run). When the
+        run's N̂ is not an estimate, the total's ``lower`` holds the lower limit 'to publish' gives (and
+        ``dark_figure_lower`` that minus the persons registered). A row is ``not identified`` when the run is, or when its N̂ is more than
         :data:`~darkfigure.pipeline.checks.MAX_RATIO` times its observed count; its ``nhat``,
         ``lower`` and ``upper`` (and ``*_as_linked``) are left empty, never a bare number. After
         ``upper`` come ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` (N̂ and its
@@ -137,10 +140,17 @@ class Estimate:
             bad = ~np.isfinite(nh) | (nh > MAX_RATIO * np.maximum(obs, 1))
         if self.status != "ok":
             bad[:] = True
+        # the same columns in every run (tester 12b, M6): status always; the total's published lower limit (what
+        # 'to publish' says, publish_floor) stays in `lower` when N̂ is not an estimate
+        t["status"] = np.where(bad, "not identified", "ok")
+        floored = [i for i in self.estimates.attrs.get("nhat_floored", []) if i < len(t) and not bad[i]]
+        t.loc[t.index[floored], "status"] = "N̂ floored at observed"  # fitted below the registered (tester 12b, L1)
         if bad.any():
-            t["status"] = np.where(bad, "not identified", "ok")
             cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
             t.loc[bad, cols] = np.nan
+            floor = self.to_publish().get("low") if bad[0] and self.status != "ok" else None
+            if floor is not None and "lower" in t.columns:
+                t.loc[t.index[0], "lower"] = float(floor)
         return _with_dark_figure(t)
 
     @property

@@ -67,9 +67,13 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         lo = _f(hl["low"])
         out = {"observed": c.count(obs), "reasoned": True}
         out.update(_headline_reasons(c, run, hl))
+        subs = _open_subgroups(run, hl)
+        why = (_("One group of victims ({group}, {n} registered) is too small to set an upper limit for, so the "
+                 "total has none either: only a lower limit can be published.").format(
+                   group=", ".join(g for g, _n in subs), n=c.count(subs[0][1])) if subs else
+               _("The registers overlap too little to set an upper limit: only a lower limit can be published."))
         out.update({"kind": "publish-floor", "low": round_figure(lo, lo, float("nan"), lang=c.lang).lower_text,
-                    "why": _("The registers overlap too little to set an upper limit: only a lower limit can be "
-                             "published.")})
+                    "why": why})
         return out
     cmp_ = run.compare
     if cmp_ is not None and len(cmp_):
@@ -83,8 +87,33 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
     return None
 
 
+def _open_subgroups(run: Run, hl: dict) -> list[tuple[str, float]]:
+    """The subgroups (label, persons observed) that leave the upper end open in every method that opens it, or [].
+
+    A compare headline with no upper end (rule ``no-upper-limit``) is blamed on the registers' overlap unless each
+    method that opens it says in its warnings that one small subgroup does (the bootstrap's
+    :func:`darkfigure.loglinear.unbounded.describe_unbounded` sentence, "because of subgroup eth=other (2
+    observed"); then the page names that subgroup instead (tester 12b, H1).
+    """
+    import re
+
+    if run.compare is None or "warnings" not in run.compare.columns:
+        return []
+    opening = [str(m) for m, why in (hl.get("dropped") or {}).items() if "has no upper end" in str(why)]
+    found: list[tuple[str, float]] = []
+    for m in opening:
+        rows = run.compare[run.compare["method"].astype(str) == m]
+        hit = re.search(r"because of subgroup (\S+) \(([\d,]+) observed", str(rows["warnings"].iloc[0])) \
+            if len(rows) else None
+        if hit is None:
+            return []
+        found.append((hit.group(1), float(hit.group(2).replace(",", ""))))
+    return list(dict.fromkeys(found))
+
+
 #: The headline's reasons for dropping a method (``compare.json`` headline ``dropped``), by the start of the text.
-_DROP_KINDS = (("no estimate", "no-estimate"), ("not identified", "not-identified"), ("poor fit", "poor-fit"),
+_DROP_KINDS = (("no estimate", "no-estimate"), ("not identified: on the boundary", "boundary"),
+               ("not identified", "not-identified"), ("poor fit", "poor-fit"),
                ("failed validation", "failed-validation"), ("below chao", "below-chao"))
 
 
@@ -99,6 +128,7 @@ def _drop_phrase(c: _Ctx, reason: str) -> str:
     _ = c._
     return {"no-estimate": _("left out: no estimate"),
             "not-identified": _("left out: the data do not bound it"),
+            "boundary": _("left out: says nobody was missed"),
             "poor-fit": _("left out: does not fit the data"),
             "failed-validation": _("left out: failed the hold-out test"),
             "below-chao": _("left out: too low for victims who differ in visibility")}.get(
@@ -110,7 +140,9 @@ def _method_family(c: _Ctx, method: str) -> str:
     _ = c._
     low = str(method).lower()
     if low.startswith("loglinear-"):
-        return _("the log-linear model chosen by a stepwise search")
+        # one name per criterion: BIC's and AIC's rows are two methods, one may be kept and another left out
+        crit = {"bic": "BIC", "aic": "AIC", "pvalue": _("significance tests")}.get(low.split("-", 1)[1], low.split("-", 1)[1])
+        return _("the log-linear model chosen by a stepwise search ({criterion})").format(criterion=crit)
     if low in ("bic-exhaustive", "exhaustive", "downhill"):
         return _("the log-linear models whose choice is repeated in every resample")
     if low.startswith("mth"):
@@ -132,11 +164,18 @@ def _upper_first(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _families(c: _Ctx, methods) -> str:
-    """Methods as a readable enumeration of their families, each family once ("a, b and c")."""
+def _families(c: _Ctx, methods, avoid=()) -> str:
+    """Methods as a readable enumeration of their families, each family once ("a, b and c").
+
+    A method whose family is also that of a method in `avoid` (those on the other side: kept against left out) is
+    named by its own label, so that no name appears among both the kept and the left-out methods (tester 12b, M4).
+    """
+    other = {_method_family(c, a) for a in avoid}
     names: list[str] = []
     for m in methods:
         f = _method_family(c, m)
+        if f in other:
+            f = _method_label(c, m)
         if f not in names:
             names.append(f)
     if len(names) <= 1:
@@ -179,23 +218,26 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
         ms = by_rule.get(rule, [])
         if rule == "no-estimate":
             reasons.append(_("{methods} gave no estimate on these data and are left out.").format(
-                methods=_upper_first(_families(c, ms)) if ms else _("Some methods")))
+                methods=_upper_first(_families(c, ms, kept)) if ms else _("Some methods")))
+        elif rule == "boundary":
+            reasons.append(_("{methods} say that nobody was missed, which the data cannot support, and are left "
+                             "out.").format(methods=_upper_first(_families(c, ms, kept)) if ms else _("Some methods")))
         elif rule == "not-identified":
             reasons.append(_("The data set no upper limit to the number of victims under {methods}, which are "
-                             "therefore left out.").format(methods=_families(c, ms) or _("some methods")))
+                             "therefore left out.").format(methods=_families(c, ms, kept) or _("some methods")))
         elif rule == "poor-fit":
             reasons.append(_("These methods describe the overlap between the registers in a way the data "
                              "contradict, and are left out: {methods}.").format(
-                methods=_families(c, ms) or _("some methods")))
+                methods=_families(c, ms, kept) or _("some methods")))
         elif rule == "failed-validation":
             reasons.append(_("Leaving out one register at a time and estimating its known size from the others, "
                              "{methods} missed by a wide margin; they are left out.").format(
-                methods=_families(c, ms) or _("some methods")))
+                methods=_families(c, ms, kept) or _("some methods")))
         elif rule == "below-chao":
             if ms:
                 reasons.append(_("Victims differ in how likely they are to be registered, so the true number is at "
                                  "least a known minimum; {methods} lie clearly below it and are left out.").format(
-                    methods=_families(c, ms)))
+                    methods=_families(c, ms, kept)))
             else:
                 reasons.append(_("Victims differ in how likely they are to be registered; none of the remaining "
                                  "methods lies below the minimum this implies."))
@@ -210,20 +252,20 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
                     and math.isfinite(_f(rows[m]["upper"]))]
             if len(kept) == 1:
                 reasons.append(_("One method is left, {methods}; the range is its interval.").format(
-                    methods=_families(c, kept)))
+                    methods=_families(c, kept, dropped)))
             elif live:
                 a, b = max(_f(rows[m]["lower"]) for m in live), min(_f(rows[m]["upper"]) for m in live)
                 f = round_range(a, b, lang=c.lang)
                 reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap between about "
                                  "{low} and {high}. The range spans all their intervals.").format(
-                    n=len(kept), methods=_families(c, kept), low=f.lower_text, high=f.upper_text))
+                    n=len(kept), methods=_families(c, kept, dropped), low=f.lower_text, high=f.upper_text))
             else:
                 reasons.append(_("The {n} methods left ({methods}) agree: their intervals overlap.").format(
-                    n=len(kept), methods=_families(c, kept)))
+                    n=len(kept), methods=_families(c, kept, dropped)))
         elif rule == "cannot-choose":
             reasons.append(_("The {n} methods left ({methods}) give figures whose intervals do not all overlap, "
                              "and the data cannot tell which is right; the range spans them all.").format(
-                n=len(kept), methods=_families(c, kept)))
+                n=len(kept), methods=_families(c, kept, dropped)))
         elif rule == "none-kept":
             reasons.append(_("Every method is contradicted by some check of the data: the range spans every method "
                              "that gives an estimate and needs a closer look before it is published."))
@@ -264,7 +306,8 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
                                      "interval does not allow for it."),
     }
     known = set(said) | {"agree", "poor-fit", "not-identified", "heterogeneity", "below-chao", "chao-raise",
-                         "chao-vs-negative-dependence", "none-kept", "degenerate"}
+                         "chao-vs-negative-dependence", "none-kept", "degenerate", "unbounded-subgroup",
+                         "implausible"}
     texts = [said[r] for r in rules if r in said]
     if rules == ["agree"] and not publish_interval:
         texts.append(_("The model claims that nobody was missed in some group of victims, which the data cannot "
@@ -305,6 +348,12 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
         "degenerate": _("The model says that nobody was missed, which the data cannot support: only the number "
                         "registered is published, as a floor."),
     }
+    subs = [x for x in tp.get("unbounded_subgroups") or [] if isinstance(x, dict)]
+    if "unbounded-subgroup" in rules and subs:
+        # the true reason: one small subgroup cannot be bounded, not the registers as a whole (tester 12b, H1)
+        why["not-identified"] = _("One group of victims ({group}, {n} registered) is too small to set an upper limit "
+                                  "for, so the total has none either: only a lower limit can be published.").format(
+            group=", ".join(str(x.get("label", "")) for x in subs), n=c.count(_f(subs[0].get("observed"))))
     withheld = [why[r] for r in rules if r in why]
     caveats = _caveat_texts(c, rules, tp.get("publish_interval") is True)
     if tp.get("publish_interval") is True or not withheld:

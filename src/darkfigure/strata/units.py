@@ -252,7 +252,10 @@ def run_unit(u: Unit) -> dict:
                 out["seconds"] = time.perf_counter() - t0
                 return out
             point = float(e.nhat)
-            draws = np.asarray(e.bootstrap.replicates[:, 0], dtype=float)
+            # a list that registered everyone: estimate runs no bootstrap (N = n forced; tester 12b, L3), and every
+            # replicate would draw the n persons on observable cells only, so each N̂* is n: the draws it would give
+            draws = (np.asarray(e.bootstrap.replicates[:, 0], dtype=float) if e.bootstrap is not None
+                     else np.full(int(s.get("reps", 1000)), point))
             bias = _fixed_model_bias(e.fit, s, u.seed, level)
             warns += [w for w in e.warnings if not w.startswith("only ")]
             if e.search is not None or e.averaged is not None:
