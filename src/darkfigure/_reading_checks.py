@@ -89,3 +89,42 @@ def _choose_count(data: pd.DataFrame, count: str, lists, covariates) -> tuple[st
     spare = [c for c in countish if c != count] \
         if count in data.columns and covariates is None and not _is_binary(data[count]) else []
     return count, spare
+
+
+_THOUSANDS = r"\s*-?\d{1,3}(\.\d{3})+\s*"  # 1.000, 12.500, 1.000.000
+
+
+def _refuse_dot_thousands(raw: pd.DataFrame, name: str) -> None:
+    """Refuse a column of a ``;``-separated file whose numbers with a point all look like Dutch/German thousands.
+
+    Spreadsheets in those locales export ``;``-separated files and may write 1000 as ``1.000``, which is read
+    as 1 (the result is whole, so the fractional-count check does not see it): a silent wrong N̂ (tester 12b, M7).
+    A column is refused when every value holding a point has groups of three digits after it and at least one
+    ends in ``.000``.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The file read with every cell as text (``dtype=str``).
+    name : str
+        The file's name, for the message.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the first such row (1 = first data row), its value and the fix.
+    """
+    for c in raw.columns:
+        s = raw[c].dropna().astype(str)
+        dotted = s[s.str.contains(".", regex=False)]
+        if dotted.empty or not dotted.str.fullmatch(_THOUSANDS).all() or not dotted.str.strip().str.endswith(
+                ".000").any():
+            continue
+        row = int(raw.index.get_loc(dotted.index[0]))
+        val = dotted.iloc[0].strip()
+        raise DataError(
+            f"column {str(c)!r} of {name!r} has {val!r} in row {row + 1} ({len(dotted):,} value(s) like it): in a "
+            f"';'-separated file (a Dutch or German spreadsheet export) that is {val.replace('.', '')} written with "
+            f"a thousands separator, but it would be read as {float(val):g}. Save the file without thousands "
+            "separators (format the cells as plain numbers, e.g. 1000), or as a ','-separated CSV"
+        )

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import datasets
 from ._history_checks import _as_pandas
+from ._reading_checks import _refuse_dot_thousands
 from .histories import CaptureHistories, DataError
 
 __all__ = ["read_table", "read_histories"]
@@ -158,7 +159,7 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
             sheet = int(sheet)
         if (isinstance(sheet, int) and not 0 <= sheet < len(sheets)) or (isinstance(sheet, str) and sheet not in sheets):
             raise DataError(f"workbook {p.name!r} has no sheet {sheet!r}; its sheets are {sheets}")
-    sep = None
+    sep, raw = None, None
     try:
         if excel:
             df = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
@@ -168,6 +169,7 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
             # European spreadsheet exports separate columns with ';'; others with tabs or '|'
             sep = _separator(p)
             df = pd.read_csv(p, sep=sep)
+            raw = pd.read_csv(p, sep=sep, dtype=str) if sep == ";" else None
     except UnicodeDecodeError as e:
         raise DataError(
             f"file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}): "
@@ -186,6 +188,8 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
         )
     if df.shape[0] == 0:
         raise DataError(f"file {p.name!r} has a header but no rows")
+    if raw is not None:  # in a ';'-file 1.000 is one thousand, not 1 (tester 12b, M7)
+        _refuse_dot_thousands(raw, p.name)
     _check_header(p, df, sep, sheet)
     head = _header(p, reader, sep, sheet)
     seen = set()
