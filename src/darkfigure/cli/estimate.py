@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .. import __version__
+from .._seeds import draw_seed, seed_note
 from ..errors import DataError
 from .common import (
     _check_jobs,
@@ -25,6 +26,7 @@ from .common import (
     _resolve_model_options,
     _write_out,
     console,
+    err,
 )
 from .options import (
     CountOpt,
@@ -152,6 +154,10 @@ def estimate(
                                                               default_search="auto")
     _check_jobs(jobs)
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
+    drawn = seed is None
+    seed = draw_seed(seed, ci, pooling)  # recorded in result.json's settings and said (tester 12b, M5)
+    if drawn and seed is not None:
+        err.print(seed_note(seed))
     try:
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
@@ -162,6 +168,9 @@ def estimate(
                   assumption_range=assumption_range, pooling=pooling)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if drawn and seed is not None:
+        res.notes.append(seed_note(seed))
+        res.settings["seed_drawn"] = True
     if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
         from ..linkage.link_warnings import add_link_warnings
 
