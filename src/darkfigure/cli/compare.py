@@ -113,6 +113,8 @@ def compare(
                 st.update(msg)
                 # in a log or a pipe the spinner shows nothing: one line per method instead
                 say(True, msg)
+                if m == "lcmcr":  # the first run after installing compiles the sampler (~85 s; tester 12b, M3)
+                    _say_lcmcr_compile(st)
 
             table = run(h, _split(methods), seed=seed, reps=reps, progress=_progress, model=model, year=year,
                         year_degree=year_degree, validation=validation_on or not no_validation)
@@ -144,6 +146,15 @@ def compare(
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
     if _nothing_estimated(table):
         raise typer.Exit(code=3)
+
+
+def _say_lcmcr_compile(status) -> None:
+    """Say (a line on stderr, and in the spinner) that LCMCR compiles first, when numba's cache lacks it."""
+    from ..bayes._lcmcr_compile import COMPILE_NOTE, sampler_compiled
+
+    if sampler_compiled() is False:
+        status.update(f"{COMPILE_NOTE}…")
+        say(True, COMPILE_NOTE, terminal=True)
 
 
 def _nothing_estimated(table) -> bool:
