@@ -162,6 +162,7 @@ def estimate(
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
+        _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked)
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
@@ -302,6 +303,22 @@ def _print_result(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(res, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
+
+
+def _refuse_ignored(h, max_order, seed, ci, pooling, linked) -> None:
+    """Refuse --max-order beyond the lists' interactions and --seed where nothing is random (tester 12b, L4).
+
+    README: options that would be ignored are refused. With k lists interactions go up to k - 1 lists
+    (the k-list term is not identified; with 2 lists there is no interaction to search); --ci none draws
+    no bootstrap, and without --pooling partial or a linkage correction nothing else is random.
+    """
+    if max_order is not None and (max_order > h.k or h.k == 2):
+        top = "no interaction can be searched" if h.k == 2 else f"interactions go up to {h.k - 1} lists"
+        _fail(f"--max-order {max_order} would be ignored: with {h.k} lists {top} (the {h.k}-list term is not "
+              "identified). Leave --max-order out")
+    if seed is not None and str(ci).lower() == "none" and pooling == "none" and linked.get("linkage_run") is None:
+        _fail(f"--seed {seed} would be ignored: --ci none draws no bootstrap and nothing else in this run is random. "
+              "Leave --seed out, or ask for a bootstrap interval (--ci averaged, parametric or nonparametric)")
 
 
 def _print_pooling(pool) -> None:
