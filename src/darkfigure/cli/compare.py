@@ -261,3 +261,5 @@ def validate(
         files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(data), command="validate",
                               what="the validation")
         console.print("Wrote " + ", ".join(str(f) for f in files))
+    if not len(ok):  # nothing validated is no pass: exit 3, as estimate's "cannot identify" (tester 12b, L10)
+        raise typer.Exit(code=3)
