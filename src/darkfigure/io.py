@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -271,11 +272,15 @@ def read_histories(
             df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
         )
     except DataError as e:
+        if sheets:  # "row 8" is the 8th row under the header: in the sheet it is row 9 (tester 12b, L13)
+            e = DataError(_sheet_rows(str(e)))
         if len(sheets) > 1:
             raise DataError(
                 f"{e} (This was sheet {which!r} of {name!r}; the workbook's sheets are {sheets}: "
                 "choose the one with the data with --sheet NAME.)"
             ) from None
+        if sheets:
+            raise e from None
         raise
     if len(sheets) > 1:
         note = f"read sheet {which!r} of the workbook's {len(sheets)} sheets ({', '.join(sheets)}); --sheet chooses"
@@ -290,3 +295,14 @@ def read_histories(
                     "--covariates, to estimate by them)")
             h = dataclasses.replace(h, notes=h.notes + (note,))
     return h
+
+
+def _sheet_rows(message: str) -> str:
+    """`message` with each "row N" (N-th row under the header) followed by the row number Excel shows, N + 1."""
+    def said(m: re.Match) -> str:
+        """One "row N" or "rows N and M" with the sheet's numbers added."""
+        nums = [int(x) for x in re.findall(r"\d+", m.group(0))]
+        sheet = " and ".join(str(n + 1) for n in nums)
+        return f"{m.group(0)} (row{'s' if len(nums) > 1 else ''} {sheet} of the sheet)"
+
+    return re.sub(r"\brows? \d+(?: and \d+)?\b(?! of )", said, message)
