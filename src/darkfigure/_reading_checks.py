@@ -128,3 +128,44 @@ def _refuse_dot_thousands(raw: pd.DataFrame, name: str) -> None:
             f"a thousands separator, but it would be read as {float(val):g}. Save the file without thousands "
             "separators (format the cells as plain numbers, e.g. 1000), or as a ','-separated CSV"
         )
+
+
+#: a numeric covariate with at least this many levels looks continuous (an age in years, an amount)
+CONTINUOUS_LEVELS = 20
+
+
+def continuous_warnings(frame: pd.DataFrame, levels: dict) -> list[str]:
+    """Warnings for numeric covariates with many levels: each level becomes a subgroup of its own (tester 12b, L6).
+
+    An age 0-89 read as a covariate gives 90 subgroups of a few persons each, whose intervals are clamped to
+    the registered count. Not said for years (whole numbers 1800-2200), nor when most levels sit on one row
+    (the identifier warning says that).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The aggregated rows (covariate columns and ``count``).
+    levels : dict str -> sequence
+        The observed levels of each covariate.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for c, lv in levels.items():
+        values = pd.to_numeric(pd.Series(list(lv), dtype=object), errors="coerce")
+        if len(lv) < CONTINUOUS_LEVELS or values.isna().any():
+            continue
+        if ((values >= 1800) & (values <= 2200) & (values == values.round())).all():
+            continue  # years: a long series of yearly subgroups is what a monitor estimates
+        rows = frame.groupby(c, observed=True).size()
+        if (rows == 1).mean() >= 0.9:  # an identifier: said by the identifier check
+            continue
+        out.append(
+            f"covariate {str(c)!r} has {len(lv):,} numeric levels ({values.min():g} to {values.max():g}): it looks "
+            "continuous (an age, an amount), and each value is estimated as a subgroup of its own, with few persons "
+            "and wide or clamped intervals. Group it into a few bands (e.g. ages 0-17, 18-29, 30-49, 50+) before "
+            "estimating, or leave it out of the covariates"
+        )
+    return out

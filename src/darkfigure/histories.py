@@ -40,7 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
-from ._reading_checks import _choose_count, _refuse_repeated_header
+from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
 __all__ = ["CaptureHistories", "DataError"]
@@ -398,9 +398,10 @@ class CaptureHistories:
         for c in covariates:
             frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
         frame["count"] = frame["count"].astype(np.int64)
+        said = ([warned] if warned else []) + continuous_warnings(frame, levels)  # tester 12b, M1 and L6
         return cls(
             tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes), incomplete,
-            (warned,) if warned else (),
+            tuple(said),
         )
 
     # ------------------------------------------------------------------ views
