@@ -34,3 +34,12 @@ def test_api_estimate_records_the_drawn_seed_and_draws_none_without_a_bootstrap(
     assert abs(again.confidence_interval.low - r.confidence_interval.low) < 1e-9
     assert abs(again.confidence_interval.high - r.confidence_interval.high) < 1e-9
     assert dfg.estimate(T, ci="none", search="none").raw.settings["seed"] is None  # nothing random, nothing drawn
+
+
+def test_cli_compare_draws_says_and_records_a_seed(tmp_path, cli):
+    f = tmp_path / "t.csv"
+    T.to_csv(f, index=False)
+    out = cli(["compare", f, "--methods", "loglinear-bic,Mt", "--no-validation", "--out", tmp_path / "c"], code=None)
+    said = re.search(r"seed (\d+) \(none given, so one was drawn\): pass --seed (\d+) to reproduce", out)
+    assert said and said.group(1) == said.group(2), out
+    assert json.loads((tmp_path / "c" / "compare.json").read_text())["seed"] == int(said.group(1))

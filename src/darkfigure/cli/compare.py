@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .._seeds import draw_seed, seed_note
 from ..errors import DataError
 from ..pipeline.phases import say
 from .common import (
@@ -23,6 +24,7 @@ from .common import (
     _split,
     _write_out,
     console,
+    err,
 )
 from .options import (
     CountOpt,
@@ -93,6 +95,9 @@ def compare(
     _check_year_degree(year, year_degree)
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
+    if seed is None:  # samplers and bootstraps: a drawn seed, said and written to compare's result (tester 12b, M5)
+        seed = draw_seed(None)
+        err.print(seed_note(seed))
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True,
                   command="compare")
