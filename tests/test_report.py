@@ -269,7 +269,7 @@ def test_published_section_shows_only_the_disclosure_controlled_table(runs, mon_
     for i, r in pub.iterrows():
         if r["nhat"] not in ("x", "") and not r["nhat"].startswith("<"):
             assert rows[1 + i][4] == f"{float(r['nhat']):,.0f}"
-            assert rows[1 + i][6] == f"{100 * float(r['visibility']):.0f}%"
+            assert rows[1 + i][6] == f"{100 * float(r['visibility']):.1f}%"  # as written (12b, M2)
     assert pd.DataFrame(_csv_of(mon_page.downloads["monitor_published.csv"])).equals(pub)
     hidden = pub["observed"].str.startswith("<") | (pub["observed"] == "x")
     assert hidden.sum() > 0  # threshold 150 hides small cells

@@ -89,3 +89,83 @@ def _choose_count(data: pd.DataFrame, count: str, lists, covariates) -> tuple[st
     spare = [c for c in countish if c != count] \
         if count in data.columns and covariates is None and not _is_binary(data[count]) else []
     return count, spare
+
+
+_THOUSANDS = r"\s*-?\d{1,3}(\.\d{3})+\s*"  # 1.000, 12.500, 1.000.000
+
+
+def _refuse_dot_thousands(raw: pd.DataFrame, name: str) -> None:
+    """Refuse a column of a ``;``-separated file whose numbers with a point all look like Dutch/German thousands.
+
+    Spreadsheets in those locales export ``;``-separated files and may write 1000 as ``1.000``, which is read
+    as 1 (the result is whole, so the fractional-count check does not see it): a silent wrong N̂ (tester 12b, M7).
+    A column is refused when every value holding a point has groups of three digits after it and at least one
+    ends in ``.000``.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The file read with every cell as text (``dtype=str``).
+    name : str
+        The file's name, for the message.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the first such row (1 = first data row), its value and the fix.
+    """
+    for c in raw.columns:
+        s = raw[c].dropna().astype(str)
+        dotted = s[s.str.contains(".", regex=False)]
+        if dotted.empty or not dotted.str.fullmatch(_THOUSANDS).all() or not dotted.str.strip().str.endswith(
+                ".000").any():
+            continue
+        row = int(raw.index.get_loc(dotted.index[0]))
+        val = dotted.iloc[0].strip()
+        raise DataError(
+            f"column {str(c)!r} of {name!r} has {val!r} in row {row + 1} ({len(dotted):,} value(s) like it): in a "
+            f"';'-separated file (a Dutch or German spreadsheet export) that is {val.replace('.', '')} written with "
+            f"a thousands separator, but it would be read as {float(val):g}. Save the file without thousands "
+            "separators (format the cells as plain numbers, e.g. 1000), or as a ','-separated CSV"
+        )
+
+
+#: a numeric covariate with at least this many levels looks continuous (an age in years, an amount)
+CONTINUOUS_LEVELS = 20
+
+
+def continuous_warnings(frame: pd.DataFrame, levels: dict) -> list[str]:
+    """Warnings for numeric covariates with many levels: each level becomes a subgroup of its own (tester 12b, L6).
+
+    An age 0-89 read as a covariate gives 90 subgroups of a few persons each, whose intervals are clamped to
+    the registered count. Not said for years (whole numbers 1800-2200), nor when most levels sit on one row
+    (the identifier warning says that).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The aggregated rows (covariate columns and ``count``).
+    levels : dict str -> sequence
+        The observed levels of each covariate.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for c, lv in levels.items():
+        values = pd.to_numeric(pd.Series(list(lv), dtype=object), errors="coerce")
+        if len(lv) < CONTINUOUS_LEVELS or values.isna().any():
+            continue
+        if ((values >= 1800) & (values <= 2200) & (values == values.round())).all():
+            continue  # years: a long series of yearly subgroups is what a monitor estimates
+        rows = frame.groupby(c, observed=True).size()
+        if (rows == 1).mean() >= 0.9:  # an identifier: said by the identifier check
+            continue
+        out.append(
+            f"covariate {str(c)!r} has {len(lv):,} numeric levels ({values.min():g} to {values.max():g}): it looks "
+            "continuous (an age, an amount), and each value is estimated as a subgroup of its own, with few persons "
+            "and wide or clamped intervals. Group it into a few bands (e.g. ages 0-17, 18-29, 30-49, 50+) before "
+            "estimating, or leave it out of the covariates"
+        )
+    return out

@@ -53,7 +53,9 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
     Result
         N̂ (NaN when the data do not identify it), the interval, warnings, estimates by
         subgroup (``to_frame()``); ``result.raw`` is the full
-        :class:`~darkfigure.estimation.Estimate` (``raw.write(folder)`` writes result.json).
+        :class:`~darkfigure.estimation.Estimate` (``raw.write(folder)`` writes result.json). Without
+        a ``seed`` a bootstrap interval runs with a drawn one, kept in ``result.raw.settings["seed"]``
+        and said in ``result.raw.notes``, so that the run can be repeated.
 
     Raises
     ------
@@ -66,6 +68,7 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
     import difflib
     import inspect
 
+    from ._seeds import draw_seed, seed_note
     from .estimation import estimate as run
     from .results import from_estimate
 
@@ -99,8 +102,13 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
                         if (near := difflib.get_close_matches(k, valid, n=2, cutoff=0.6)) else "")
             for k in unknown)
         raise TypeError(f"dfg.estimate() got unknown keyword(s) {hints}; valid keywords: {', '.join(valid)}")
+    drawn = options.get("seed") is None
+    options["seed"] = draw_seed(options.get("seed"), options.get("ci"), options.get("pooling"))  # 12b, M5
     est = run(data, **options)
     est.warnings += [w for w in _linked_histories_warning(data, options) if w not in est.warnings]
+    if drawn and options["seed"] is not None:  # recorded (raw.settings["seed"], result.json) and said
+        est.notes.append(seed_note(options["seed"], "seed="))
+        est.settings["seed_drawn"] = True
     return from_estimate(est)
 
 

@@ -40,7 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
-from ._reading_checks import _choose_count, _refuse_repeated_header
+from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
 __all__ = ["CaptureHistories", "DataError"]
@@ -74,6 +74,8 @@ class CaptureHistories:
         aggregated like `table` (unknown values are NaN; categories as in `levels`).
         `table` then holds the persons whose covariates are all known. The estimators
         use them through the EM algorithm (:mod:`darkfigure.loglinear.em`).
+    warnings : tuple of str
+        What the reader warns of (rows repeating a pattern, summed), passed on to the result's warnings.
 
     Notes
     -----
@@ -89,6 +91,7 @@ class CaptureHistories:
     name: str | None = None
     notes: tuple[str, ...] = ()
     incomplete: pd.DataFrame | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = field(default=(), repr=False)  # e.g. repeated patterns summed (tester 12b, M1)
 
     def __post_init__(self) -> None:
         """Check the documented invariants when built directly: DataError if not (``_history_checks.check_direct``)."""
@@ -388,15 +391,17 @@ class CaptureHistories:
             incomplete = inc
             frame = frame[~unknown]
         n_before = frame.shape[0]
-        example = _repeated_rows(frame, key, lists) if note_sums else None
+        example, warned = _repeated_rows(frame, key, lists) if note_sums else (None, None)
         frame = frame.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
         if note_sums and frame.shape[0] < n_before:
             notes.append(f"summed {n_before - frame.shape[0]} duplicate pattern row(s)" + (example or ""))
         for c in covariates:
             frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
         frame["count"] = frame["count"].astype(np.int64)
+        said = ([warned] if warned else []) + continuous_warnings(frame, levels)  # tester 12b, M1 and L6
         return cls(
-            tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes), incomplete
+            tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes), incomplete,
+            tuple(said),
         )
 
     # ------------------------------------------------------------------ views

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from . import datasets
 from ._history_checks import _as_pandas
+from ._reading_checks import _refuse_dot_thousands
 from .histories import CaptureHistories, DataError
 
 __all__ = ["read_table", "read_histories"]
@@ -172,7 +174,7 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
             sheet = int(sheet)
         if (isinstance(sheet, int) and not 0 <= sheet < len(sheets)) or (isinstance(sheet, str) and sheet not in sheets):
             raise DataError(f"workbook {p.name!r} has no sheet {sheet!r}; its sheets are {sheets}")
-    sep = None
+    sep, raw = None, None
     try:
         if excel:
             df = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
@@ -182,6 +184,7 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
             # European spreadsheet exports separate columns with ';'; others with tabs or '|'
             sep = _separator(p)
             df = pd.read_csv(p, sep=sep)
+            raw = pd.read_csv(p, sep=sep, dtype=str) if sep == ";" else None
     except UnicodeDecodeError as e:
         raise DataError(
             f"file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} at position {e.start}): "
@@ -200,6 +203,8 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
         )
     if df.shape[0] == 0:
         raise DataError(f"file {p.name!r} has a header but no rows")
+    if raw is not None:  # in a ';'-file 1.000 is one thousand, not 1 (tester 12b, M7)
+        _refuse_dot_thousands(raw, p.name)
     _check_header(p, df, sep, sheet)
     head = _header(p, reader, sep, sheet)
     seen = set()
@@ -281,11 +286,15 @@ def read_histories(
             df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
         )
     except DataError as e:
+        if sheets:  # "row 8" is the 8th row under the header: in the sheet it is row 9 (tester 12b, L13)
+            e = DataError(_sheet_rows(str(e)))
         if len(sheets) > 1:
             raise DataError(
                 f"{e} (This was sheet {which!r} of {name!r}; the workbook's sheets are {sheets}: "
                 "choose the one with the data with --sheet NAME.)"
             ) from None
+        if sheets:
+            raise e from None
         raise
     if len(sheets) > 1:
         note = f"read sheet {which!r} of the workbook's {len(sheets)} sheets ({', '.join(sheets)}); --sheet chooses"
@@ -300,3 +309,14 @@ def read_histories(
                     "--covariates, to estimate by them)")
             h = dataclasses.replace(h, notes=h.notes + (note,))
     return h
+
+
+def _sheet_rows(message: str) -> str:
+    """`message` with each "row N" (N-th row under the header) followed by the row number Excel shows, N + 1."""
+    def said(m: re.Match) -> str:
+        """One "row N" or "rows N and M" with the sheet's numbers added."""
+        nums = [int(x) for x in re.findall(r"\d+", m.group(0))]
+        sheet = " and ".join(str(n + 1) for n in nums)
+        return f"{m.group(0)} (row{'s' if len(nums) > 1 else ''} {sheet} of the sheet)"
+
+    return re.sub(r"\brows? \d+(?: and \d+)?\b(?! of )", said, message)

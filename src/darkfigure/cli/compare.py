@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .._seeds import draw_seed, seed_note
 from ..errors import DataError
 from ..pipeline.phases import say
 from .common import (
@@ -23,6 +24,7 @@ from .common import (
     _split,
     _write_out,
     console,
+    err,
 )
 from .options import (
     CountOpt,
@@ -93,6 +95,9 @@ def compare(
     _check_year_degree(year, year_degree)
     _, _, _, reps = _resolve_model_options(None, None, None, None, reps=reps)
     _preflight("compare", out, overwrite=overwrite, inputs=_data_inputs(data), report=report, what="the comparison")
+    if seed is None:  # samplers and bootstraps: a drawn seed, said and written to compare's result (tester 12b, M5)
+        seed = draw_seed(None)
+        err.print(seed_note(seed))
     try:
         h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year, complete=True,
                   command="compare")
@@ -113,6 +118,8 @@ def compare(
                 st.update(msg)
                 # in a log or a pipe the spinner shows nothing: one line per method instead
                 say(True, msg)
+                if m == "lcmcr":  # the first run after installing compiles the sampler (~85 s; tester 12b, M3)
+                    _say_lcmcr_compile(st)
 
             table = run(h, _split(methods), seed=seed, reps=reps, progress=_progress, model=model, year=year,
                         year_degree=year_degree, validation=validation_on or not no_validation)
@@ -144,6 +151,15 @@ def compare(
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
     if _nothing_estimated(table):
         raise typer.Exit(code=3)
+
+
+def _say_lcmcr_compile(status) -> None:
+    """Say (a line on stderr, and in the spinner) that LCMCR compiles first, when numba's cache lacks it."""
+    from ..bayes._lcmcr_compile import COMPILE_NOTE, sampler_compiled
+
+    if sampler_compiled() is False:
+        status.update(f"{COMPILE_NOTE}…")
+        say(True, COMPILE_NOTE, terminal=True)
 
 
 def _nothing_estimated(table) -> bool:
@@ -250,3 +266,5 @@ def validate(
         files, _ = _write_out(out, _write, overwrite=overwrite, inputs=_data_inputs(data), command="validate",
                               what="the validation")
         console.print("Wrote " + ", ".join(str(f) for f in files))
+    if not len(ok):  # nothing validated is no pass: exit 3, as estimate's "cannot identify" (tester 12b, L10)
+        raise typer.Exit(code=3)

@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .. import __version__
+from .._seeds import draw_seed, seed_note
 from ..errors import DataError
 from .common import (
     _check_jobs,
@@ -25,6 +26,7 @@ from .common import (
     _resolve_model_options,
     _write_out,
     console,
+    err,
 )
 from .options import (
     CountOpt,
@@ -152,16 +154,24 @@ def estimate(
                                                               default_search="auto")
     _check_jobs(jobs)
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
+    drawn = seed is None
+    seed = draw_seed(seed, ci, pooling)  # recorded in result.json's settings and said (tester 12b, M5)
+    if drawn and seed is not None:
+        err.print(seed_note(seed))
     try:
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
+        _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked)
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
                   assumption_range=assumption_range, pooling=pooling)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if drawn and seed is not None:
+        res.notes.append(seed_note(seed))
+        res.settings["seed_drawn"] = True
     if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
         from ..linkage.link_warnings import add_link_warnings
 
@@ -293,6 +303,22 @@ def _print_result(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(res, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
+
+
+def _refuse_ignored(h, max_order, seed, ci, pooling, linked) -> None:
+    """Refuse --max-order beyond the lists' interactions and --seed where nothing is random (tester 12b, L4).
+
+    README: options that would be ignored are refused. With k lists interactions go up to k - 1 lists
+    (the k-list term is not identified; with 2 lists there is no interaction to search); --ci none draws
+    no bootstrap, and without --pooling partial or a linkage correction nothing else is random.
+    """
+    if max_order is not None and (max_order > h.k or h.k == 2):
+        top = "no interaction can be searched" if h.k == 2 else f"interactions go up to {h.k - 1} lists"
+        _fail(f"--max-order {max_order} would be ignored: with {h.k} lists {top} (the {h.k}-list term is not "
+              "identified). Leave --max-order out")
+    if seed is not None and str(ci).lower() == "none" and pooling == "none" and linked.get("linkage_run") is None:
+        _fail(f"--seed {seed} would be ignored: --ci none draws no bootstrap and nothing else in this run is random. "
+              "Leave --seed out, or ask for a bootstrap interval (--ci averaged, parametric or nonparametric)")
 
 
 def _print_pooling(pool) -> None:

@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from .. import __version__
+from .._seeds import draw_seed, seed_note
 from ..errors import DataError
 from .common import (
     _announce_size,
@@ -28,6 +29,7 @@ from .common import (
     _split,
     _write_out,
     console,
+    err,
 )
 from .estimate import _print_linkage
 from .options import (
@@ -126,6 +128,10 @@ def monitor(
     _check_jobs(jobs)
     _preflight("monitor", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros, population),
                report=report, what="the monitor tables")
+    drawn = seed is None
+    seed = draw_seed(seed, ci)  # every monitor interval is a bootstrap: recorded and said (tester 12b, M5)
+    if drawn and seed is not None:
+        err.print(seed_note(seed))
     try:
         data, h, linked, one_year = _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, sheet,
                                                   year, search=search, linkage=linkage, linkage_draws=linkage_draws,
@@ -136,6 +142,9 @@ def monitor(
                   missing=missing, **linked)
     except (DataError, ValueError) as e:
         _fail(str(e))
+    if drawn and seed is not None:
+        res.estimate.notes.append(seed_note(seed))
+        res.estimate.settings["seed_drawn"] = True
     if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
         from ..linkage.link_warnings import add_link_warnings
 

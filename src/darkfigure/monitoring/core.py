@@ -221,6 +221,9 @@ def monitor(
     # a `darkfigure link` output folder: its histories, and its match probabilities for the linkage correction;
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}
+    for k in ("lists", "covariates"):  # "sex" is one name, not three letters (tester 12b, L12)
+        if read_kw.get(k) is not None:
+            read_kw[k] = as_names(read_kw[k], k)
     read_missing = "error" if kwargs.get("missing", "error") == "error" else "keep"
     run_in, link_in = kwargs.pop("linkage_run", None), kwargs.pop("linkage", None)
     linked = data  # a LinkageResult: its histories table and run, as estimate takes it; its warnings said below

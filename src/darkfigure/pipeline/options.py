@@ -106,6 +106,10 @@ def check_options(
         raise ValueError(f"ci (--ci) must be one of {CI_METHODS}, not {ci!r}")
     if criterion is not None and criterion.lower() not in ("bic", "aic", "aicc"):
         raise ValueError(f"criterion (--criterion) must be 'bic', 'aic' or 'aicc', not {criterion!r}")
+    if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating):
+        # '95%' or '0.95' gave a raw "'<' not supported between 'int' and 'str'" (tester 12b, L5)
+        raise ValueError(f"level (--level) must be a number between 0 and 1, such as 0.95 for a 95% interval, "
+                         f"not {level!r} ({type(level).__name__})")
     if not 0 < level < 1:
         raise ValueError(f"level (--level) must be between 0 and 1 (e.g. 0.95), not {level!r}")
     if abs(level * 100 - round(level * 100)) > 1e-9:

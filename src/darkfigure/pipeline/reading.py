@@ -91,6 +91,7 @@ def read_step(
         missing="error" if missing == "error" else "keep",
     )
     h, warnings = drop_incomplete(h, missing)
+    warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
 
 

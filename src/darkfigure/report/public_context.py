@@ -105,26 +105,19 @@ class _Ctx:
         return round_figure(value, lower, upper, lang=self.lang, floor=floor)
 
     def pct(self, value, lower, upper) -> Figure:
-        """A share of 1 as a percentage with its interval, read as the published table gives it.
+        """A share of 1 as a percentage with its interval, rounded once from the stored value.
 
-        Each share is first rounded to three decimals as ``monitor_published.csv`` writes it (0.1%), then to
-        the unit its interval supports, to the nearest (not outward, as counts): 0.3186–0.3812 is 0.319–0.381
-        in the table and "32%–38%" here, where outward rounding of the same shares gave "31%–39%" and two
-        published tables of one run disagreed (tester report 10, F9). A share's interval follows from N̂'s
-        (registered ÷ N̂), whose published interval is the one rounded outward.
+        The unit its interval supports, to the nearest (not outward, as counts): 0.3186–0.3812 is "32%–38%",
+        where outward rounding gave "31%–39%" (tester report 10, F9). Rounded once from the stored share, as the
+        terminal does: first to 0.1% (as ``monitor_published.csv`` writes it) and then to 1% turned 0.33476 into
+        33.5% and then 34% while monitor.csv and the terminal said 33% (tester 12b, M2). A share's interval
+        follows from N̂'s (registered ÷ N̂), whose published interval is the one rounded outward.
         """
-        q = [_share3(x) for x in (value, lower, upper)]
-        return round_figure(*q, smallest=0.1, lang=self.lang, scale=100, suffix="%", outward=False)
+        return round_figure(value, lower, upper, smallest=0.1, lang=self.lang, scale=100, suffix="%", outward=False)
 
     def rate(self, value, lower, upper) -> Figure:
         """A rate per 100,000 with its interval."""
         return round_figure(value, lower, upper, smallest=0.01, lang=self.lang)
-
-
-def _share3(x) -> float:
-    """A share rounded to three decimals exactly as ``monitor_published.csv`` writes it (``f"{x:.3f}"``)."""
-    v = _f(x)
-    return float(f"{v:.3f}") if math.isfinite(v) else v
 
 
 def _level_text(c: _Ctx, group: str, level: str) -> tuple[str, str]:

@@ -420,6 +420,8 @@ def _assumption_section(run: Run) -> dict | None:
                          numeric=["ψ", "N̂", "dark figure", "visible"], marked=[v == 1.0 for v in psi])
     sub = pd.DataFrame(ia.get("subgroups") or [])
     if len(sub) > 1:
+        # a year read back from JSON beside the total's empty level is a float: 2015, not "2015.0" (tester 12b, L14)
+        sub["level"] = [_level_text(v) for v in sub["level"]]
         sub = sub[(sub["group"] == "total") | _single_level(sub["level"])]
         lo, hi = (ia.get("range") or [None, None])[:2]
         registered = sub["observed"]
@@ -464,3 +466,12 @@ def _compare_section(run: Run, observed: int | None) -> dict | None:
     rng = f"{fmt_count(ok['nhat'].min())} to {fmt_count(ok['nhat'].max())}" if len(ok) else "–"
     return {"table": _view("compare-table", shown, run.compare, "compare.csv", numeric=["N̂", "seconds"]),
             "plot": plot, "range": rng, "n": len(ok), "n_all": len(t)}
+
+
+def _level_text(v) -> str:
+    """A covariate level as written in the data: "" for none, a whole float without ".0" (2015.0 -> "2015")."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)

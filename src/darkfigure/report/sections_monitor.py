@@ -139,8 +139,9 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
         return cell(v, fmt_count)
 
     def pct(v):
-        """A share as a whole percentage."""
-        return cell(v, lambda x: fmt_pct(x, 0))
+        """A share as a percentage with the file's precision (0.335 is 33.5%: rounded again to 34% it disagreed
+        with the visibility table and the terminal, tester 12b, M2)."""
+        return cell(v, lambda x: fmt_pct(x, 1))
 
     def rate(v):
         """A rate per 100,000 with two decimals."""

@@ -1,0 +1,44 @@
+"""An aggregated table with repeated capture patterns: pasted twice refused, a few repeats warned of (tester 12b, M1)."""
+import pandas as pd
+import pytest
+
+from darkfigure.errors import DataError
+from darkfigure.estimation import estimate
+from darkfigure.io import read_histories
+
+# a small synthetic 3-list table; its last row has a count of 1 (that hid the paste before)
+T = pd.DataFrame({"A": [1, 0, 0, 1, 1, 0, 1], "B": [0, 1, 0, 1, 0, 1, 1], "C": [0, 0, 1, 0, 1, 1, 1],
+                  "count": [50, 40, 30, 5, 4, 3, 1]})
+
+
+def test_table_pasted_twice_without_header_is_refused(tmp_path):
+    f = tmp_path / "twice.csv"
+    f.write_text(T.to_csv(index=False, sep=";") + T.to_csv(index=False, sep=";", header=False))
+    with pytest.raises(DataError, match=r"7 of the table's 14 rows repeat an earlier row exactly .*rows 1 and 8 both "
+                                        r"hold pattern 1,0,0, count 50\): the table seems pasted or exported twice"):
+        read_histories(f)
+    with pytest.raises(DataError, match="pasted or exported twice"):  # the API's way in
+        estimate(pd.concat([T, T]), ci="none", assumption_range=None, search="none")
+
+
+def test_one_repeated_row_is_summed_with_a_warning_naming_both_rows():
+    h = read_histories(pd.concat([T, T.iloc[[3]]]))
+    assert h.n_observed == int(T["count"].sum()) + 5
+    assert len(h.warnings) == 1
+    assert "rows 4 and 8 both hold pattern 1,1,0, counts 5 and 5. They were summed (10)" in h.warnings[0]
+    assert "separate counts of the same pattern" in h.warnings[0]
+    e = estimate(pd.concat([T, T.iloc[[3]]]), ci="none", assumption_range=None, search="none")
+    assert any("rows 4 and 8 both hold pattern 1,1,0" in w for w in e.warnings)
+
+
+def test_repeated_pattern_with_another_count_is_warned_and_per_person_rows_are_not():
+    other = T.iloc[[0]].assign(count=7)
+    h = read_histories(pd.concat([T, other]))
+    assert "repeat an earlier row in its capture pattern: rows 1 and 8 both hold pattern 1,0,0, counts 50 and 7" \
+        in h.warnings[0]
+    # a covariate tells the rows apart: no repeat
+    cov = pd.concat([T.assign(region="north"), T.assign(region="south")])
+    assert read_histories(cov).warnings == ()
+    # one row per person written with a count of 1: repeats expected, no warning
+    persons = T.loc[T.index.repeat(T["count"])].assign(count=1)
+    assert read_histories(persons).warnings == ()
