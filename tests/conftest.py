@@ -101,8 +101,24 @@ def _tool_skips(terminalreporter) -> list[str]:
     return out
 
 
+def _reference_skips(terminalreporter) -> int:
+    """How many tests skipped because the R peers' reference results (../shared/reference) are not there."""
+    n = 0
+    for rep in terminalreporter.stats.get("skipped", []):
+        reason = str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        n += "reference results not found" in reason or "got empty parameter set" in reason
+    return n
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Tests skipped for a missing Chromium or Java are announced in a banner, not buried in the summary."""
+    """Tests skipped for a missing Chromium or Java, or for missing reference results, are announced in a banner,
+    not buried in the summary (the checks against the R peers then did not run: a fresh-clone check, 2026-12-06)."""
+    n_ref = _reference_skips(terminalreporter)
+    if n_ref:
+        terminalreporter.write_sep("!", f"{n_ref} TESTS AGAINST THE R PEERS' REFERENCE RESULTS SKIPPED", red=True,
+                                   bold=True)
+        terminalreporter.write_line(f"{REFERENCE} was not found: clone the repository beside the shared folder "
+                                    "(../shared/reference) to check darkfigure against the peers.", red=True)
     skipped = _tool_skips(terminalreporter)
     if skipped:
         tr = terminalreporter

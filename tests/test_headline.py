@@ -574,3 +574,14 @@ def test_two_lists_that_barely_overlap_give_only_a_lower_limit():
     assert "(upper limit 269,732)" in hl.reasons[-1] and "at least 26,278, with no upper limit" in hl.reasons[-1]
     assert hl.reasons[-1].endswith("With 2 lists no check of the identifying assumption is possible, and this lower "
                                    "limit rests on it alone.")
+
+
+def test_publish_says_a_bootstrap_that_gave_no_interval_ran():
+    # a bootstrap ran (e.g. 20 replicates, too few for BCa) and gave no interval: not "no uncertainty computed"
+    fake = _fake(load("hiv_rome"), [Check("goodness_of_fit", 0.5, False, ""), Check("heterogeneity", 0.5, False, "")])
+    fake.lower, fake.upper = float("nan"), float("nan")
+    fake.bootstrap = SimpleNamespace(status_counts={"ok": 20}, n_replicates=20)
+    p = publish_statement(fake)
+    assert "no-interval" in p["rules"] and not p["publish_interval"]
+    assert "bootstrap (20 replicates) gave no interval" in p["statement"]
+    assert "computed no uncertainty" not in p["statement"]

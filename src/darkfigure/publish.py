@@ -86,7 +86,12 @@ def publish_statement(est) -> dict:
         caveats.append(("linkage-warnings", f"the record linkage behind these persons warned that N̂ may be biased "
                         f"({first}{'; and ' + str(len(link_said) - 1) + ' more' if len(link_said) > 1 else ''}: "
                         "see the warnings); resolve it and link again before publishing"))
-    if not has_ci:
+    if not has_ci and boot is not None and int(getattr(boot, "n_replicates", 0) or 0) > 0:
+        # a bootstrap ran but no interval came of it (e.g. BCa from a handful of replicates): not "no uncertainty"
+        caveats.append(("no-interval", f"this run's bootstrap ({int(boot.n_replicates):,} replicates) gave no "
+                        "interval for N̂, which a published figure needs: run it again with more replicates "
+                        "(1,000) or the profile likelihood"))
+    elif not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))
     gof = None

@@ -6,6 +6,8 @@ recompiles the sampler (~85 s).
 
 from __future__ import annotations
 
+from .._numba_cache import dispatcher_compiled
+
 #: what the terminal says before an LCMCR run whose compiled sampler is not in numba's cache yet
 COMPILE_NOTE = "compiling the LCMCR sampler once (about 1-2 minutes; later runs reuse it)"
 
@@ -20,12 +22,6 @@ def sampler_compiled() -> bool | None:
     """
     try:
         from ._lcmcr_sampler import _WARM, _chain_kernel
-
-        if _WARM or _chain_kernel.overloads:
-            return True
-        cache = _chain_kernel._cache
-        index = cache._cache_file._load_index()
-        codegen = _chain_kernel.targetctx.codegen()
-        return any(key[1:] == cache._index_key(key[0], codegen)[1:] for key in index)
     except Exception:  # noqa: BLE001 - a hint only; never let it stop a run
         return None
+    return True if _WARM else dispatcher_compiled(_chain_kernel)

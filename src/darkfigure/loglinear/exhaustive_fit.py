@@ -32,17 +32,13 @@ def kernel_compiled() -> bool | None:
     helper = _kernel_server.compiled_status()
     if helper is not None or _kernel_server.running():
         return helper
+    from .._numba_cache import dispatcher_compiled
+
     try:
         from ._exhaustive_kernel import irls_batch
-
-        if irls_batch.overloads:
-            return True
-        cache = irls_batch._cache
-        index = cache._cache_file._load_index()
-        codegen = irls_batch.targetctx.codegen()
-        return any(key[1:] == cache._index_key(key[0], codegen)[1:] for key in index)
     except Exception:  # noqa: BLE001 - a hint only; never let it stop an estimate
         return None
+    return dispatcher_compiled(irls_batch)
 
 
 def _batch_poisson(
