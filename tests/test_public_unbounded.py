@@ -168,3 +168,24 @@ def test_public_page_rounds_the_assumption_range_at_its_precision(lp1, cli, tmp_
     assert "Allowing for chance as well, it lies between about 18,000 and 52,000" in en
     assert "tussen ongeveer 19.000 en 49.000" in nl and "tussen ongeveer 18.000 en 52.000" in nl
     assert "10,000 and" not in en
+
+
+def test_public_lower_limit_beside_an_assumption_range_reaching_below_it(lp1, cli, tmp_path):
+    # tester 12b, L15: "at least about 35,000" beside "between about 25,000 and 77,000" read as a contradiction
+    import shutil
+
+    for published_high, says in ((None, True), (60000.0, False)):
+        d = tmp_path / f"ia_{published_high}"
+        shutil.copytree(lp1, d)
+        res = json.loads((d / "result.json").read_text())
+        res["identifying_assumption"]["low"], res["identifying_assumption"]["high"] = 19612.5, 48033.1
+        res["identifying_assumption"]["bounds"]["confidence"] = [18684.9, 51835.6]
+        res["to_publish"] = {**(res.get("to_publish") or {}), "low": 30000.0, "high": published_high}
+        (d / "result.json").write_text(json.dumps(res))
+        (d / ".darkfigure-outputs.json").unlink(missing_ok=True)
+        for lang in ("en", "nl"):
+            cli(["report", d, "--audience", "public", "--lang", lang, "--out", d / f"p_{lang}.html", "--overwrite"],
+                code=0)
+        en, nl = _text(d / "p_en.html"), _text(d / "p_nl.html")
+        assert ("the key figure's lower limit holds only under the model's own assumption" in en) is says
+        assert ("De ondergrens van het kerncijfer geldt dus alleen onder de eigen aanname" in nl) is says

@@ -224,7 +224,16 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
     # the range is refitted on the histories as linked while the key figure is corrected for linkage error:
     # said so, as in the analyst report (sections_fit; tester 10, F10)
     as_linked = bool(ia.get("as_linked")) or ((run.result or {}).get("linkage") or {}).get("nhat_corrected") is not None
-    out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": _assumption_text(c, ia),
+    explanation = _assumption_text(c, ia)
+    # a key figure published as a lower limit only ("at least ...") beside an assumption range reaching below it
+    # read as a contradiction (tester 12b, L15): the lower limit holds under the model's own assumption
+    tp = (run.result or {}).get("to_publish") or {}
+    conf = (ia.get("bounds") or {}).get("confidence")
+    reach = _f(conf[0]) if isinstance(conf, (list, tuple)) and len(conf) == 2 else lo
+    if tp.get("high") is None and math.isfinite(_f(tp.get("low"))) and reach < _f(tp.get("low")):
+        explanation += " " + _("So the key figure's lower limit holds only under the model's own assumption about "
+                               "the victims no register found.")
+    out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": explanation,
                            "as_linked": as_linked}
     pts = _grid_points(ia.get("grid"))
     if len(pts) >= 2:
