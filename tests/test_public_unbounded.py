@@ -187,5 +187,5 @@ def test_public_lower_limit_beside_an_assumption_range_reaching_below_it(lp1, cl
             cli(["report", d, "--audience", "public", "--lang", lang, "--out", d / f"p_{lang}.html", "--overwrite"],
                 code=0)
         en, nl = _text(d / "p_en.html"), _text(d / "p_nl.html")
-        assert ("the key figure's lower limit holds only under the model's own assumption" in en) is says
+        assert ("the lower limit of the key figure holds only under the assumption the model itself makes" in en) is says
         assert ("De ondergrens van het kerncijfer geldt dus alleen onder de eigen aanname" in nl) is says

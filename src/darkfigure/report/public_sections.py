@@ -231,8 +231,8 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
     conf = (ia.get("bounds") or {}).get("confidence")
     reach = _f(conf[0]) if isinstance(conf, (list, tuple)) and len(conf) == 2 else lo
     if tp.get("high") is None and math.isfinite(_f(tp.get("low"))) and reach < _f(tp.get("low")):
-        explanation += " " + _("So the key figure's lower limit holds only under the model's own assumption about "
-                               "the victims no register found.")
+        explanation += " " + _("So the lower limit of the key figure holds only under the assumption the model "
+                               "itself makes about the victims no register found.")
     out: dict[str, Any] = {"low": f.lower_text, "high": f.upper_text, "explanation": explanation,
                            "as_linked": as_linked}
     pts = _grid_points(ia.get("grid"))
