@@ -45,6 +45,13 @@ persons 2,811/2,800, as linked 4,037, corrected 4,008 (3,867-4,156), true links 
 false 66/90, missed 74/78; heavy 311: 0.942/0.940, 2,879/2,837, 4,163, 4,129 (3,987-4,268), 4,007, covers,
 +3.89% / +3.04%, false 127/153, missed 127/157.
 
+Final code of the session (2026-12-06 07:02 UTC, the gross date-error estimate switched off, nothing else running but
+tests; ``--settings moderate,moderate,moderate,heavy,heavy,heavy --seeds 212,213,214,312,313,314 --persons
+4500,6000,3000,4500,6000,3000``, fresh seeds): P/R 0.965/0.976, 0.966/0.970, 0.966/0.979, 0.950/0.952, 0.934/0.936,
+0.959/0.959; corrected interval covers the true-link N̂ in 6 of 6; mean relative difference as linked / corrected:
+moderate +1.01% / -0.34%, heavy +3.04% / +1.46%, all +2.02% / +0.56%; estimated / true false links 64/80, 125/105,
+38/50, 140/137, 203/212, 79/69, missed 51/54, 114/93, 31/30, 130/131, 182/206, 73/68.
+
 For comparison, tester report 12 (main of 04:54 UTC, before the date-of-birth levels of s12-dob) had
 moderate 202: P/R 0.974/0.938, as linked 4,260, corrected 4,249 (4,095-4,379), true links 4,022; heavy 302:
 0.968/0.889, 4,598, 4,542 (4,362-4,713), 4,036.
