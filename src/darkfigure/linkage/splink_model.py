@@ -57,12 +57,9 @@ DOB_GROSS_ERROR = 0.003
 NAME_GROSS_ERROR = 0.001
 #: estimate the m of the plaintext date levels from namesake pairs (dob_levels.dob_level_m) instead of by EM
 DOB_M_FROM_NAMESAKES = True
-#: estimate the m of "same year" and "wholly different" dates from the register (dob_gross.dob_gross_error: a one-sided
-#: lower bound, never below DOB_GROSS_ERROR) instead of fixing both at DOB_GROSS_ERROR. Off: with the date levels for
-#: 1 January a year off and "within 62 days" the independent generator's registers (benchmarks/
-#: independent_registrations) estimate the floor anyway, while ours with recurring names (no gross errors) gave
-#: 0.009-0.03 (namesakes' registration gaps are not quite the random pairs'), which doubled the expected missed links
-#: of recurring_names seed 2003 (11.2 against 5 true; tests/test_linkage_error_estimates.py)
+#: m of "same year" / "wholly different" from the register (dob_gross.dob_gross_error) instead of DOB_GROSS_ERROR. Off:
+#: the floor on the independent registers (with the 1 January and 62-day levels), 0.009-0.03 on ours without gross
+#: errors, which doubled the expected missed links of recurring_names seed 2003 (test_linkage_error_estimates.py)
 DOB_GROSS_FROM_REGISTER = False
 
 
