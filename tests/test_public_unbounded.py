@@ -150,20 +150,27 @@ def test_figures_with_a_point_keep_their_ends_within_a_tenth():
     assert (f.text, f.lower_text, f.upper_text, f.unit) == ("10.100", "9.000", "11.000", 100.0)
 
 
-def test_public_page_rounds_the_assumption_range_at_its_precision(lp1, cli, tmp_path):
+def _assumption_pages(lp1, cli, d, to_publish: dict | None = None) -> tuple[str, str]:
+    """lp1's run copied to `d` with an assumption range of 19,612-48,033 (chance: 18,685-51,836) and, when given,
+    `to_publish` merged into its result; its public pages in English and Dutch, as text."""
     import shutil
 
-    d = tmp_path / "ia"
     shutil.copytree(lp1, d)
     res = json.loads((d / "result.json").read_text())
     res["identifying_assumption"]["low"], res["identifying_assumption"]["high"] = 19612.5, 48033.1
     res["identifying_assumption"]["bounds"]["confidence"] = [18684.9, 51835.6]
+    if to_publish is not None:
+        res["to_publish"] = {**(res.get("to_publish") or {}), **to_publish}
     (d / "result.json").write_text(json.dumps(res))
     (d / ".darkfigure-outputs.json").unlink(missing_ok=True)
     for lang in ("en", "nl"):
         cli(["report", d, "--audience", "public", "--lang", lang, "--out", d / f"p_{lang}.html", "--overwrite"],
             code=0)
-    en, nl = _text(d / "p_en.html"), _text(d / "p_nl.html")
+    return _text(d / "p_en.html"), _text(d / "p_nl.html")
+
+
+def test_public_page_rounds_the_assumption_range_at_its_precision(lp1, cli, tmp_path):
+    en, nl = _assumption_pages(lp1, cli, tmp_path / "ia")
     assert "the estimate lies between about 19,000 and 49,000" in en  # one rule for both ends (tester 10, F9)
     assert "Allowing for chance as well, it lies between about 18,000 and 52,000" in en
     assert "tussen ongeveer 19.000 en 49.000" in nl and "tussen ongeveer 18.000 en 52.000" in nl
@@ -172,20 +179,7 @@ def test_public_page_rounds_the_assumption_range_at_its_precision(lp1, cli, tmp_
 
 def test_public_lower_limit_beside_an_assumption_range_reaching_below_it(lp1, cli, tmp_path):
     # tester 12b, L15: "at least about 35,000" beside "between about 25,000 and 77,000" read as a contradiction
-    import shutil
-
     for published_high, says in ((None, True), (60000.0, False)):
-        d = tmp_path / f"ia_{published_high}"
-        shutil.copytree(lp1, d)
-        res = json.loads((d / "result.json").read_text())
-        res["identifying_assumption"]["low"], res["identifying_assumption"]["high"] = 19612.5, 48033.1
-        res["identifying_assumption"]["bounds"]["confidence"] = [18684.9, 51835.6]
-        res["to_publish"] = {**(res.get("to_publish") or {}), "low": 30000.0, "high": published_high}
-        (d / "result.json").write_text(json.dumps(res))
-        (d / ".darkfigure-outputs.json").unlink(missing_ok=True)
-        for lang in ("en", "nl"):
-            cli(["report", d, "--audience", "public", "--lang", lang, "--out", d / f"p_{lang}.html", "--overwrite"],
-                code=0)
-        en, nl = _text(d / "p_en.html"), _text(d / "p_nl.html")
+        en, nl = _assumption_pages(lp1, cli, tmp_path / f"ia_{published_high}", {"low": 30000.0, "high": published_high})
         assert ("the lower limit of the key figure holds only under the assumption the model itself makes" in en) is says
         assert ("De ondergrens van het kerncijfer geldt dus alleen onder de eigen aanname" in nl) is says
