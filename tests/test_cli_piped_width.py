@@ -9,27 +9,14 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from tests.test_monitor import SCENARIO as MONITOR_SCENARIO
 
 from darkfigure.cli.common import PIPED_WIDTH, _Console
 from darkfigure.simulation import simulate
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
-SCENARIO = {
-    "name": "piped_monitor",
-    "years": [2017, 2018, 2019],
-    "year_column": "year",
-    "population": {"size": [3000, 3300, 3600]},
-    "covariates": {
-        "sex": {"levels": ["female", "male"], "probabilities": [0.6, 0.4]},
-        "form": {"levels": ["sexual", "labour", "other"], "probabilities": [0.5, 0.3, 0.2]},
-    },
-    "lists": {
-        "police": {"baseline": 0.15, "effects": {"form": {"labour": -0.5}}},
-        "ngo": {"baseline": 0.1, "effects": {"sex": {"male": -0.5}}},
-        "inspect": {"baseline": 0.08, "effects": {"form": {"labour": 1.5}}},
-    },
-}
+SCENARIO = {**MONITOR_SCENARIO, "name": "piped_monitor"}  # test_monitor's three years, sex and form
 
 
 def _piped(args: list[str], tmp_path: Path) -> str:
