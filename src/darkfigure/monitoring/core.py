@@ -83,6 +83,23 @@ class MonitorResult:
     monitor: MonitorTable | None = field(default=None, repr=False)
     years: YearlyComparison | None = field(default=None, repr=False)
 
+    def to_frame(self) -> pd.DataFrame:
+        """``monitor.csv`` (:attr:`table`) with ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` after
+        ``upper`` (N̂ and its interval minus the persons observed, as estimates.csv has them; tester 12b, L7).
+
+        Always a pandas DataFrame, also when the data came as a polars frame (:meth:`to_polars`). The joint
+        model's own table (``estimates.csv``) is ``estimate.estimates_to_write()``.
+        """
+        from .._frames import with_dark_figure
+
+        return with_dark_figure(self.table)
+
+    def to_polars(self):
+        """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
+        from .._frames import to_polars
+
+        return to_polars(self.to_frame())
+
     def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
         """Write ``monitor.csv``, ``monitor_published.csv`` (and ``years.csv``) into folder `out`.
 
