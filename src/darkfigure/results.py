@@ -35,17 +35,8 @@ if TYPE_CHECKING:
     from .loglinear.selection_bootstrap import SelectionBootstrap
 
 __all__ = [
-    "SUMMARY_COLUMNS",
-    "FRAME_COLUMNS",
-    "ConfidenceInterval",
-    "Result",
-    "Comparison",
-    "from_estimate",
-    "from_heterogeneity",
-    "from_lcmcr",
-    "from_dga",
-    "from_selection_bootstrap",
-    "apply_house_rule",
+    "SUMMARY_COLUMNS", "FRAME_COLUMNS", "ConfidenceInterval", "Result", "Comparison", "from_estimate",
+    "from_heterogeneity", "from_lcmcr", "from_dga", "from_selection_bootstrap", "apply_house_rule",
 ]
 
 #: Columns of :attr:`Result.summary`, the same for every method.
@@ -521,6 +512,10 @@ class Comparison:
         The headline range with its reasons, rules, kept and dropped methods
         (:class:`darkfigure.headline.Headline`, as ``compare.json`` → ``headline``); None with
         ``headline=False``.
+    seed : int or None
+        The seed the samplers and bootstraps ran with: drawn when none was given (tester 12b, M5).
+    notes : tuple of str
+        What the reader should know beside the table: a drawn seed and how to repeat the run with it.
     """
 
     results: dict[str, Result]
@@ -528,6 +523,8 @@ class Comparison:
     n_observed: int
     skipped: dict[str, str] = field(default_factory=dict)
     headline: Any = None
+    seed: int | None = None
+    notes: tuple[str, ...] = ()
 
     def __getitem__(self, method: str) -> Result:
         return self.results[method]
@@ -559,7 +556,7 @@ class Comparison:
 
         ``headline`` is :meth:`darkfigure.headline.Headline.to_dict` (None without a headline).
         """
-        return {"n_observed": int(self.n_observed),
+        return {"n_observed": int(self.n_observed), "seed": self.seed, "notes": list(self.notes),
                 "methods": {m: r.to_dict() for m, r in self.results.items()},
                 "skipped": dict(self.skipped),
                 "headline": None if self.headline is None else _jsonable(self.headline.to_dict())}
@@ -588,7 +585,7 @@ class Comparison:
         return ax
 
     def __str__(self) -> str:
-        return self.table.drop(columns=["warnings"]).to_string(index=False)
+        return self.table.drop(columns=["warnings"]).to_string(index=False) + "".join(f"\nnote: {n}" for n in self.notes)
 
     def _repr_html_(self) -> str:
         """Notebook display: the comparison table."""

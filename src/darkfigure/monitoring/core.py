@@ -207,7 +207,8 @@ def monitor(
     **kwargs
         Passed to :func:`~darkfigure.estimation.estimate` (``lists``, ``covariates``,
         ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
-        ``seed``, ``n_jobs``, ``progress``, ``missing``, ...).
+        ``seed``, ``n_jobs``, ``progress``, ``missing``, ...). Without ``seed`` one is drawn, as
+        :func:`darkfigure.estimate` does: kept in ``estimate.settings["seed"]`` and said in ``estimate.notes``.
 
     Returns
     -------
@@ -281,6 +282,11 @@ def monitor(
     ci = ci.lower()
     if ci not in MONITOR_CI:
         raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")
+    from .._seeds import draw_seed, seed_note
+
+    # every monitor interval is a bootstrap: without a seed one is drawn, kept and said, as estimate does (12b, M5)
+    drawn = kwargs.get("seed") is None
+    kwargs["seed"] = draw_seed(kwargs.get("seed"), ci)
     missing = kwargs.get("missing", "error")
     # the conditional Cruyff form (boot_mse) goes with Cruyff's search; the default takes estimate's search
     kwargs.setdefault("search", monitor_search(ci, missing))
@@ -292,6 +298,9 @@ def monitor(
         from ..linkage.link_warnings import add_link_warnings
 
         add_link_warnings(est.warnings, linked)
+    if drawn and kwargs["seed"] is not None:  # recorded (estimate.settings["seed"], result.json) and said
+        est.notes.append(seed_note(kwargs["seed"], "seed="))
+        est.settings["seed_drawn"] = True
     if one_year is not None:
         est.notes.append(one_year_note(year, one_year))
     if switched and est.bootstrap is not None:
