@@ -202,12 +202,11 @@ def compare(
         Invalid data.
     """
     from ._history_checks import as_names
+    from ._seeds import draw_seed, seed_note
     from .comparison import _HETEROGENEITY
     from .comparison import compare as table_compare
     from .io import read_histories
     from .results import from_dga, from_estimate, from_heterogeneity, from_lcmcr, from_selection_bootstrap
-
-    from ._seeds import draw_seed, seed_note
 
     # "lcmcr,dga" as the CLI's --methods (the one normaliser of name arguments; tester 9, F7)
     methods = as_names(methods, "methods")
