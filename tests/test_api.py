@@ -43,8 +43,7 @@ def test_estimate_gives_the_cli_nhat(tmp_path):
         (cli["interval"]["lower"], cli["interval"]["upper"]), rel=1e-12)
     assert res.confidence_interval.method == cli["interval"]["method"] == "parametric"
     est = pd.read_csv(tmp_path / "estimates.csv", keep_default_na=False)
-    # estimates.csv adds the dark figure and its interval (N̂ minus the registered) to the frame's columns
-    est = est.drop(columns=["dark_figure", "dark_figure_lower", "dark_figure_upper", "status"])  # status: 12b M6
+    # to_frame holds estimates.csv, the dark figure and status included (tester 12b, L7)
     pd.testing.assert_frame_equal(res.to_frame().reset_index(drop=True), est, check_dtype=False, rtol=1e-9)
 
 
@@ -240,7 +239,7 @@ def test_every_estimator_satisfies_the_result_protocol(make, data):
         assert isinstance(s, pd.DataFrame) and list(s.columns) == list(SUMMARY_COLUMNS) and len(s) == 1
         assert s["nhat"].iloc[0] == pytest.approx(obj.nhat)
         f = obj.to_frame()
-        assert list(f.columns) == list(FRAME_COLUMNS) and f["group"].iloc[0] == "total"
+        assert set(FRAME_COLUMNS) | {"dark_figure", "status"} <= set(f.columns) and f["group"].iloc[0] == "total"
         assert f["nhat"].iloc[0] == pytest.approx(obj.nhat)
         d = obj.to_dict()
         json.dumps(d)  # plain JSON types throughout

@@ -398,7 +398,7 @@ def test_strata_result_answers_the_result_protocol():
     assert isinstance(ci, ConfidenceInterval) and tuple(ci) == pytest.approx((tot["lower"], tot["upper"]))
     assert ci.method == "parametric" and ci.level == pytest.approx(0.95)
     assert list(r.summary.columns) == list(SUMMARY_COLUMNS) and r.summary.loc[0, "status"] == "ok"
-    assert list(r.to_frame().columns) == list(FRAME_COLUMNS) and r.to_frame().iloc[0]["group"] == "total"
+    assert set(FRAME_COLUMNS) | {"dark_figure"} <= set(r.to_frame().columns) and r.to_frame().iloc[0]["group"] == "total"
     d = json.loads(json.dumps(r.to_dict()))
     assert d["nhat"] == pytest.approx(tot["nhat"]) and d["confidence_interval"]["method"] == "parametric"
     assert d["counts"]["strata"] == 2 and "estimability_rule" in d

@@ -169,7 +169,8 @@ def compare(
     on_empty_list : {"error", "drop"}
         A list that registered nobody: refuse (default) or drop it (``--drop-empty-lists``).
     seed : int, optional
-        Seed of the samplers and bootstraps.
+        Seed of the samplers and bootstraps. Without one a seed is drawn, as :func:`estimate` does: kept in
+        the result's ``seed`` and said in its ``notes`` (``seed=...`` repeats the run).
     reps : int
         Bootstrap replicates where a bootstrap is used.
     progress : callable, optional
@@ -201,6 +202,7 @@ def compare(
         Invalid data.
     """
     from ._history_checks import as_names
+    from ._seeds import draw_seed, seed_note
     from .comparison import _HETEROGENEITY
     from .comparison import compare as table_compare
     from .io import read_histories
@@ -208,6 +210,8 @@ def compare(
 
     # "lcmcr,dga" as the CLI's --methods (the one normaliser of name arguments; tester 9, F7)
     methods = as_names(methods, "methods")
+    drawn = seed is None
+    seed = draw_seed(seed)  # the samplers and bootstraps are random: a drawn seed is kept and said (12b, M5)
     h = read_histories(data, lists=as_names(lists, "lists"), covariates=as_names(covariates, "covariates"),
                        count=count, on_empty_list=on_empty_list)
     # one loop for the CLI and the API: the table (with the headline) is darkfigure compare's, and
@@ -240,5 +244,6 @@ def compare(
         from .headline import Headline
 
         hl = Headline(**hl)
-    return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped, headline=hl)
+    return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped, headline=hl,
+                      seed=seed, notes=(seed_note(seed, "seed="),) if drawn else ())
 

@@ -230,9 +230,13 @@ def run_demo(
     mon.write(out)
     seconds["monitor"] = time.perf_counter() - t
 
+    from .pipeline.phases import phase  # the stages after the monitor: a spinner on a terminal (tester 12b, L11)
+
     t = time.perf_counter()
     rdir = data / "revictimisation"
-    rv = revictimisation(rdir / "victims.csv", rdir / "later.csv", end_of_followup="2024-12-31", k_years=5)
+    with phase(progress, "repeat victimisation"):
+        rv = revictimisation(
+            rdir / "victims.csv", rdir / "later.csv", end_of_followup="2024-12-31", k_years=5)
     rv.notes.insert(
         0,
         "demo: repeat victimisation is measured on a separate synthetic victim register (3,000 persons, "
@@ -242,7 +246,8 @@ def run_demo(
     seconds["revictimisation"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    report = build_report(out)
+    with phase(progress, "report"):
+        report = build_report(out)
     seconds["report"] = time.perf_counter() - t
 
     truth = pd.read_csv(data / "truth.csv", keep_default_na=False)
@@ -270,8 +275,9 @@ def run_demo(
         ht = ht.collapse([c for c in est.histories.covariates if c in ht.covariates])
         terms = [":".join(t) for t in est.fit.model.terms if len(t) > 1]
         try:
-            et = _estimate(ht, model=terms or None, search="none", ci="none", year="year",
-                           missing="em" if ht.n_incomplete else "error")
+            with phase(progress, "N̂ of the same model on the true links (the linkage correction's reference)"):
+                et = _estimate(ht, model=terms or None, search="none", ci="none", year="year",
+                               missing="em" if ht.n_incomplete else "error")
             true_links = float(et.nhat)
         except (ValueError, DataError):
             true_links = float("nan")

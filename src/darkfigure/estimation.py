@@ -270,7 +270,10 @@ def estimate(
     warnings += ci_said
     groups = default_groups(table, year)
     t2 = time.perf_counter()
-    iv = interval_step(sel, table, plan, "none" if h.full_lists() else ci, groups=groups, reps=opts.reps, seed=seed,
+    # N̂ = n forced (a list with everyone, or nobody on one list and the unseen cell fitted 0): every replicate
+    # would repeat it, so no bootstrap runs and the run says 'not identified' at once (tester 12b, L2/L3)
+    forced = bool(h.full_lists()) or _no_room_above(h, fit)
+    iv = interval_step(sel, table, plan, "none" if forced else ci, groups=groups, reps=opts.reps, seed=seed,
                        level=level, bca=bca,
                        pthresh=pthresh, average_criterion=opts.average_criterion, n_jobs=n_jobs, progress=progress)
     seconds["interval"] = time.perf_counter() - t2
@@ -373,6 +376,23 @@ def estimate(
             said = unidentified_warnings(fit, result.nhat, result.upper, float(floor), h.n_observed, ci_method=ci)
     result.warnings += [w for w in said if w not in result.warnings]
     return result
+
+
+def _no_room_above(h: CaptureHistories, fit: Any) -> bool:
+    """Whether N̂ = n is forced before any bootstrap: nobody on exactly one list, unseen cell fitted as 0.
+
+    With no person on exactly one list the chosen (boundary) model fits the singletons and the unseen cell as 0,
+    so each parametric replicate draws the same zeros and gives N̂* = n again; the house rule
+    (:func:`darkfigure.pipeline.checks.unidentified_reason`) then calls N not identified, bootstrap or not
+    (tester 12b: the ``nosingle`` table ran 1,000 replicates before exiting 3).
+    """
+    import numpy as np
+
+    if not fit.identified or not np.isfinite(fit.nhat) or fit.nhat - h.n_observed >= 0.5:
+        return False
+    t = h._all_rows()
+    singles = (t[list(h.lists)].to_numpy().sum(axis=1) == 1) & (t["count"].to_numpy() > 0)
+    return not bool(singles.any())
 
 
 def _linkage_result_data(data: Any, lists: list[str] | None, linkage_run: Any,

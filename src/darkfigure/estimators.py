@@ -3,7 +3,7 @@
 Settings go in the constructor; ``fit(histories)`` runs the method and returns the
 estimator itself, which then answers the result protocol of :class:`darkfigure.results.Result`
 (``nhat``, ``dark_figure``, ``n_observed``, ``confidence_interval``, ``warnings``,
-``summary``, ``to_frame()``, ``to_dict()``, ``plot()``, ``_repr_html_``); the full result
+``summary``, ``to_frame()``, ``to_polars()``, ``to_dict()``, ``plot()``, ``_repr_html_``); the full result
 is ``result_`` and the method's own result type ``result_.raw``::
 
     import darkfigure as dfg
@@ -172,8 +172,12 @@ class Estimator:
         return self.result.summary
 
     def to_frame(self) -> pd.DataFrame:
-        """Estimates by group (see :meth:`Result.to_frame`)."""
+        """Estimates by group with the figures of estimates.csv (see :meth:`Result.to_frame`; pandas, also for polars input)."""
         return self.result.to_frame()
+
+    def to_polars(self):
+        """:meth:`to_frame` as a polars DataFrame (see :meth:`Result.to_polars`)."""
+        return self.result.to_polars()
 
     def to_dict(self) -> dict[str, Any]:
         """Everything in JSON types (see :meth:`Result.to_dict`)."""

@@ -40,6 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
+from ._list_checks import shadow_list_warnings
 from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
@@ -399,6 +400,7 @@ class CaptureHistories:
             frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
         frame["count"] = frame["count"].astype(np.int64)
         said = ([warned] if warned else []) + continuous_warnings(frame, levels)  # tester 12b, M1 and L6
+        said += shadow_list_warnings(frame, lists) if auto_lists else []  # a 0/1 covariate taken as a list (L9)
         return cls(
             tuple(lists), tuple(covariates), levels, frame.reset_index(drop=True), name, tuple(notes), incomplete,
             tuple(said),

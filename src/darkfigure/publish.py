@@ -133,7 +133,9 @@ def publish_statement(est) -> dict:
                    "observed"
                    + (", its interval has no width" if has_ci else "") + "), which the data cannot support; they do "
                    "not tell how many persons no list saw, so report only that at least "
-                   f"{n_obs:,} persons were registered.", cav=False)
+                   f"{n_obs:,} persons were registered.",
+                   # a bootstrap skipped because N̂ = n was forced (estimation._no_room_above): no interval to ask for
+                   cav=None if boot is None and getattr(est, "ci_method", "none") != "none" else False)
     # the house rule: N̂ far above the observed, or a profile interval with no upper limit, is not an estimate
     from .pipeline.checks import unidentified_reason
 

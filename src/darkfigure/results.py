@@ -7,7 +7,7 @@ Each estimator keeps its own detailed result type (:class:`~darkfigure.estimatio
 can put the methods side by side: ``nhat``, ``dark_figure``, ``n_observed``,
 ``confidence_interval`` (``low``, ``high``, ``method``, ``level``, as scipy.stats results),
 ``warnings``, ``summary`` (a one-row DataFrame with the same columns for every method),
-``to_frame()``, ``to_dict()``, ``plot()`` and ``_repr_html_`` for notebooks.
+``to_frame()`` (``to_polars()``), ``to_dict()``, ``plot()`` and ``_repr_html_`` for notebooks.
 
 An N̂ that the data cannot identify is NaN here, never a huge number: every adapter applies the house rule of
 ``darkfigure estimate`` and ``compare`` (:func:`apply_house_rule`), and the number the model gave is kept only in
@@ -35,17 +35,8 @@ if TYPE_CHECKING:
     from .loglinear.selection_bootstrap import SelectionBootstrap
 
 __all__ = [
-    "SUMMARY_COLUMNS",
-    "FRAME_COLUMNS",
-    "ConfidenceInterval",
-    "Result",
-    "Comparison",
-    "from_estimate",
-    "from_heterogeneity",
-    "from_lcmcr",
-    "from_dga",
-    "from_selection_bootstrap",
-    "apply_house_rule",
+    "SUMMARY_COLUMNS", "FRAME_COLUMNS", "ConfidenceInterval", "Result", "Comparison", "from_estimate",
+    "from_heterogeneity", "from_lcmcr", "from_dga", "from_selection_bootstrap", "apply_house_rule",
 ]
 
 #: Columns of :attr:`Result.summary`, the same for every method.
@@ -53,7 +44,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "method", "model", "n_observed", "nhat", "dark_figure", "lower", "upper", "interval", "level", "status",
     "warnings", "nhat_not_identified",
 )
-#: Columns of :meth:`Result.to_frame`: the total and, where the method estimates them, subgroups.
+#: Columns every :meth:`Result.to_frame` starts with (then the dark figure's and ``status``, as estimates.csv).
 FRAME_COLUMNS: tuple[str, ...] = ("group", "level", "observed", "nhat", "lower", "upper")
 
 #: heterogeneity fits whose N̂ is not an estimate (the MLE does not exist); as darkfigure.comparison
@@ -197,15 +188,21 @@ class Result:
         return pd.DataFrame([row], columns=list(SUMMARY_COLUMNS))
 
     def to_frame(self) -> pd.DataFrame:
-        """Estimates by group (columns :data:`FRAME_COLUMNS`): the total first, then subgroups where estimated."""
-        if self.groups is not None:
-            return self.groups.copy()
-        ci = self.confidence_interval
-        return pd.DataFrame(
-            [{"group": "total", "level": "", "observed": int(self.n_observed), "nhat": float(self.nhat),
-              "lower": float(ci.low), "upper": float(ci.high)}],
-            columns=list(FRAME_COLUMNS),
-        )
+        """Estimates by group, the total first, with the figures of ``estimates.csv`` (:func:`._frames.result_frame`).
+
+        :data:`FRAME_COLUMNS`, ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` and ``status``; a
+        log-linear result is its ``estimates.csv`` exactly. Always a pandas DataFrame, also when the data came
+        as a polars frame: :meth:`to_polars` gives the same table in polars.
+        """
+        from ._frames import result_frame
+
+        return result_frame(self)
+
+    def to_polars(self):
+        """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
+        from ._frames import to_polars
+
+        return to_polars(self.to_frame())
 
     def to_publish(self) -> dict | None:
         """What to publish from this result (log-linear :func:`darkfigure.estimate` results; None for the others).
@@ -515,6 +512,10 @@ class Comparison:
         The headline range with its reasons, rules, kept and dropped methods
         (:class:`darkfigure.headline.Headline`, as ``compare.json`` → ``headline``); None with
         ``headline=False``.
+    seed : int or None
+        The seed the samplers and bootstraps ran with: drawn when none was given (tester 12b, M5).
+    notes : tuple of str
+        What the reader should know beside the table: a drawn seed and how to repeat the run with it.
     """
 
     results: dict[str, Result]
@@ -522,6 +523,8 @@ class Comparison:
     n_observed: int
     skipped: dict[str, str] = field(default_factory=dict)
     headline: Any = None
+    seed: int | None = None
+    notes: tuple[str, ...] = ()
 
     def __getitem__(self, method: str) -> Result:
         return self.results[method]
@@ -539,15 +542,21 @@ class Comparison:
         return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(SUMMARY_COLUMNS))
 
     def to_frame(self) -> pd.DataFrame:
-        """The comparison table (a copy of :attr:`table`)."""
+        """The comparison table (a copy of :attr:`table`, as ``compare.csv``); pandas also for polars input."""
         return self.table.copy()
+
+    def to_polars(self):
+        """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
+        from ._frames import to_polars
+
+        return to_polars(self.to_frame())
 
     def to_dict(self) -> dict[str, Any]:
         """``{"n_observed", "methods": {name: Result.to_dict()}, "skipped": {...}, "headline": {...}}`` in JSON types.
 
         ``headline`` is :meth:`darkfigure.headline.Headline.to_dict` (None without a headline).
         """
-        return {"n_observed": int(self.n_observed),
+        return {"n_observed": int(self.n_observed), "seed": self.seed, "notes": list(self.notes),
                 "methods": {m: r.to_dict() for m, r in self.results.items()},
                 "skipped": dict(self.skipped),
                 "headline": None if self.headline is None else _jsonable(self.headline.to_dict())}
@@ -576,7 +585,7 @@ class Comparison:
         return ax
 
     def __str__(self) -> str:
-        return self.table.drop(columns=["warnings"]).to_string(index=False)
+        return self.table.drop(columns=["warnings"]).to_string(index=False) + "".join(f"\nnote: {n}" for n in self.notes)
 
     def _repr_html_(self) -> str:
         """Notebook display: the comparison table."""

@@ -372,3 +372,15 @@ def _fmt(v, digits: int = 0) -> str:
 def _fail(msg: str) -> None:
     err.print(f"[bold red]error:[/] {escape(msg)}")
     raise typer.Exit(code=2)
+
+
+def _say_lcmcr_compile(status=None) -> None:
+    """Say (a line on stderr, and in `status`'s spinner when given) that LCMCR compiles first, when numba's cache
+    lacks it (tester 12b, M3): ``compare`` and ``strata --method lcmcr`` (moved here from cli/compare.py)."""
+    from ..bayes._lcmcr_compile import COMPILE_NOTE, sampler_compiled
+    from ..pipeline.phases import say
+
+    if sampler_compiled() is False:
+        if status is not None:
+            status.update(f"{COMPILE_NOTE}…")
+        say(True, COMPILE_NOTE, terminal=True)

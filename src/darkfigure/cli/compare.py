@@ -21,6 +21,7 @@ from .common import (
     _preflight,
     _read,
     _resolve_model_options,
+    _say_lcmcr_compile,
     _split,
     _write_out,
     console,
@@ -151,15 +152,6 @@ def compare(
             console.print(f"Wrote {_write_report(out, overwrite=overwrite, inputs=inputs)}")
     if _nothing_estimated(table):
         raise typer.Exit(code=3)
-
-
-def _say_lcmcr_compile(status) -> None:
-    """Say (a line on stderr, and in the spinner) that LCMCR compiles first, when numba's cache lacks it."""
-    from ..bayes._lcmcr_compile import COMPILE_NOTE, sampler_compiled
-
-    if sampler_compiled() is False:
-        status.update(f"{COMPILE_NOTE}…")
-        say(True, COMPILE_NOTE, terminal=True)
 
 
 def _nothing_estimated(table) -> bool:

@@ -268,8 +268,12 @@ def _print_result(res) -> None:
         if why is None:
             head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
         elif not full:  # a figure the run says does not exist is not printed (tester report 7, 17): a floor at most
-            floor = (f" (at least {_fmt(res.lower - h.n_observed)} by the interval's lower limit)"
-                     if math.isfinite(res.lower) and res.lower > h.n_observed else "")
+            # the published lower limit (publish_floor), as estimates.csv's dark_figure_lower and the report: not
+            # the interval's own lower end, which can lie above it (tester 12b, M6)
+            low = (res.to_publish() or {}).get("low") if hasattr(res, "to_publish") else None
+            low = float("nan") if low is None else float(low)
+            floor = (f" (at least {_fmt(low - h.n_observed)}, by the lower limit to publish below)"
+                     if math.isfinite(low) and low > h.n_observed else "")
             head.add_row("dark figure", f"not identified{floor}")
         if getattr(res, "identifying", None) is not None and why is None:
             head.add_row("assumption", escape(res.identifying.summary_line()))

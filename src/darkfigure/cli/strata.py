@@ -16,6 +16,7 @@ from .common import (
     _fail,
     _fmt,
     _preflight,
+    _say_lcmcr_compile,
     _split,
     _write_out,
     console,
@@ -107,6 +108,8 @@ def strata(
     _preflight("strata", out, overwrite=overwrite, inputs=inputs, what="the strata table")
     if cache is None and out is not None:
         cache = out / ".strata-cache"
+    if method.strip().lower() == "lcmcr":  # the first run after installing compiles the sampler (as compare says)
+        _say_lcmcr_compile()
     try:
         res = estimate_strata(
             data, by, method=method, lists=_split(lists), count=count, replicates=replicates,

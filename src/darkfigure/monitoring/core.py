@@ -83,6 +83,23 @@ class MonitorResult:
     monitor: MonitorTable | None = field(default=None, repr=False)
     years: YearlyComparison | None = field(default=None, repr=False)
 
+    def to_frame(self) -> pd.DataFrame:
+        """``monitor.csv`` (:attr:`table`) with ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` after
+        ``upper`` (N̂ and its interval minus the persons observed, as estimates.csv has them; tester 12b, L7).
+
+        Always a pandas DataFrame, also when the data came as a polars frame (:meth:`to_polars`). The joint
+        model's own table (``estimates.csv``) is ``estimate.estimates_to_write()``.
+        """
+        from .._frames import with_dark_figure
+
+        return with_dark_figure(self.table)
+
+    def to_polars(self):
+        """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
+        from .._frames import to_polars
+
+        return to_polars(self.to_frame())
+
     def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
         """Write ``monitor.csv``, ``monitor_published.csv`` (and ``years.csv``) into folder `out`.
 
@@ -190,7 +207,8 @@ def monitor(
     **kwargs
         Passed to :func:`~darkfigure.estimation.estimate` (``lists``, ``covariates``,
         ``structural_zeros``, ``search``, ``criterion``, ``year_degree``, ``reps``,
-        ``seed``, ``n_jobs``, ``progress``, ``missing``, ...).
+        ``seed``, ``n_jobs``, ``progress``, ``missing``, ...). Without ``seed`` one is drawn, as
+        :func:`darkfigure.estimate` does: kept in ``estimate.settings["seed"]`` and said in ``estimate.notes``.
 
     Returns
     -------
@@ -264,6 +282,11 @@ def monitor(
     ci = ci.lower()
     if ci not in MONITOR_CI:
         raise ValueError(f"ci must be one of {MONITOR_CI} for the monitor (every group needs an interval), not {ci!r}")
+    from .._seeds import draw_seed, seed_note
+
+    # every monitor interval is a bootstrap: without a seed one is drawn, kept and said, as estimate does (12b, M5)
+    drawn = kwargs.get("seed") is None
+    kwargs["seed"] = draw_seed(kwargs.get("seed"), ci)
     missing = kwargs.get("missing", "error")
     # the conditional Cruyff form (boot_mse) goes with Cruyff's search; the default takes estimate's search
     kwargs.setdefault("search", monitor_search(ci, missing))
@@ -275,6 +298,9 @@ def monitor(
         from ..linkage.link_warnings import add_link_warnings
 
         add_link_warnings(est.warnings, linked)
+    if drawn and kwargs["seed"] is not None:  # recorded (estimate.settings["seed"], result.json) and said
+        est.notes.append(seed_note(kwargs["seed"], "seed="))
+        est.settings["seed_drawn"] = True
     if one_year is not None:
         est.notes.append(one_year_note(year, one_year))
     if switched and est.bootstrap is not None:

@@ -1,8 +1,10 @@
-"""One line per phase of ``estimate`` on stderr when it is not a terminal (a log file, a pipe).
+"""One line per phase of ``estimate`` on stderr when it is not a terminal (a log file, a pipe); a spinner on one.
 
 On a terminal the bootstraps and the linkage draws show progress bars; in a log nothing
 would be written for the whole run (tester report 5, M3: 49 silent minutes). The lines
-are written only when the caller asked for progress (the CLI does).
+are written only when the caller asked for progress (the CLI does). A phase without a bar of
+its own (the model search: ~24 s in ``darkfigure demo``, tester 12b, L11) shows a rich spinner
+on a terminal, which leaves nothing behind in the output.
 """
 
 from __future__ import annotations
@@ -21,10 +23,22 @@ def say(progress: bool, message: str, *, terminal: bool = False) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _status(label: str):
+    """A transient rich spinner reading `label` on stderr (a context manager)."""
+    from rich.console import Console
+
+    return Console(stderr=True).status(label)
+
+
 @contextmanager
 def phase(progress: bool, label: str) -> Iterator[None]:
-    """``label…`` as the phase starts and ``label: done in N s`` as it ends (see :func:`say`)."""
+    """``label…`` as the phase starts and ``label: done in N s`` as it ends (see :func:`say`); on a terminal a
+    spinner reading ``label…`` while it runs instead."""
     t0 = time.perf_counter()
     say(progress, f"{label}…")
-    yield
+    if progress and sys.stderr.isatty():
+        with _status(f"{label}…"):
+            yield
+    else:
+        yield
     say(progress, f"{label}: done in {time.perf_counter() - t0:,.0f} s")

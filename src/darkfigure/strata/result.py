@@ -22,7 +22,7 @@ class StrataResult:
     The total over the estimated strata also answers the result protocol of
     :mod:`darkfigure.results` (through :meth:`as_result`, a :class:`~darkfigure.results.Result`):
     ``nhat``, ``dark_figure``, ``n_observed`` (persons in the estimated strata),
-    ``confidence_interval``, ``summary``, ``to_frame()`` (the rows of ``totals``), ``_repr_html_``;
+    ``confidence_interval``, ``summary``, ``to_frame()`` (``totals`` with the dark figure; ``to_polars()``), ``_repr_html_``;
     ``to_dict()`` carries the protocol's keys beside those of ``strata.json``.
 
     Attributes
@@ -164,8 +164,18 @@ class StrataResult:
         return self.as_result().summary
 
     def to_frame(self) -> pd.DataFrame:
-        """The totals (overall, then by each ``by`` column) with the columns :data:`~darkfigure.results.FRAME_COLUMNS`."""
-        return self.as_result().to_frame()
+        """``totals.csv`` (overall, then by each ``by`` column) with ``dark_figure``, ``dark_figure_lower``,
+        ``dark_figure_upper`` after ``upper`` (N̂ and its interval minus the persons observed), as estimates.csv
+        has them. Always pandas, also for polars input (:meth:`to_polars`)."""
+        from .._frames import with_dark_figure
+
+        return with_dark_figure(self.totals)
+
+    def to_polars(self):
+        """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
+        from .._frames import to_polars
+
+        return to_polars(self.to_frame())
 
     def _repr_html_(self) -> str:
         """Notebook display: the total as every result shows it, then the strata counts."""
