@@ -385,7 +385,7 @@ def include_estimate(table: pd.DataFrame, why: str = "", label=None) -> tuple[pd
     more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
     note = (
         f"N̂ lies outside its own interval in {len(idx)} row(s): {shown}{more}. "
-        + (why + ". " if why else "")
+        + (why[:1].upper() + why[1:] + ". " if why else "")
         + "Those intervals were widened to include N̂ (status 'interval widened to include N̂' in estimates.csv): "
         "read them as the range between the estimate and the bootstrap interval, and treat the figures as "
         "unstable (a fixed-model interval, --ci parametric or profile, shows the uncertainty given the chosen model)"
