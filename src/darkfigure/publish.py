@@ -94,6 +94,10 @@ def publish_statement(est) -> dict:
     elif not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))
+    widened = (getattr(getattr(est, "estimates", None), "attrs", None) or {}).get("nhat_outside", {})
+    if has_ci and 0 in widened:  # the interval excluded N̂ and was widened to it (pipeline.interval.include_estimate)
+        caveats.append(("interval-widened", f"the interval ({_fmt(widened[0][0])}–{_fmt(widened[0][1])}) excluded N̂ "
+                        "itself and was widened to include it: the model search is unstable on these data"))
     gof = None
     dev, df = getattr(fit, "deviance", None), getattr(fit, "df_residual", None)
     if dev is not None and df is not None and int(df) > 0 and "goodness_of_fit" in flags:

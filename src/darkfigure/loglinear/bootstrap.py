@@ -208,11 +208,25 @@ class BootstrapResult:
             if np.isfinite(v).sum() < 2:
                 continue
             v = np.where(np.isfinite(v), v, np.inf)
-            if self.interval_method == "bca" and j == 0 and self.acceleration is not None:
+            if self.interval_method == "bca" and j == 0 and self.acceleration is not None and not self.bca_undefined:
                 out[j] = bca_interval(v, self.estimate[j], self.acceleration, (alpha, 1 - alpha))
-            else:
+            else:  # percentile; also the total's when BCa is undefined (every replicate on one side of N̂)
                 out[j] = quantile_with_inf(v, [alpha, 1 - alpha], method="linear")
         return out
+
+    @property
+    def bca_undefined(self) -> bool:
+        """Whether the total's BCa interval cannot be formed: every replicate on one side of N̂ makes the bias
+        correction z0 = Phi^-1(share below N̂) infinite (Efron & Tibshirani 1993, sec. 14.3; R's ``boot.ci``
+        stops there). :meth:`intervals` then gives the total the percentile interval, said by
+        :meth:`describe_failures`, and the estimate step widens it to include N̂
+        (:func:`darkfigure.pipeline.interval.include_estimate`)."""
+        if self.interval_method != "bca" or self.acceleration is None:
+            return False
+        v = self.replicates[:, 0]
+        v = np.where(np.isnan(v), np.inf, v)  # failed replicates count as unbounded, above N̂ (as intervals())
+        prop = float(np.mean(v < self.estimate[0])) if v.size else 0.5
+        return bool(np.isfinite(v).sum() >= 2 and (prop <= 0 or prop >= 1))
 
     def table(self) -> pd.DataFrame:
         """Long table: ``group, level, observed, nhat, lower, upper`` (one row per group cell)."""
@@ -271,6 +285,12 @@ class BootstrapResult:
             cause = describe_unbounded(unbounded_subgroups(self))
             if cause:
                 parts.append(cause)
+        if self.bca_undefined:
+            side = "below" if np.nanmax(self.replicates[:, 0]) < self.estimate[0] else "above"
+            parts.append(
+                f"all {b} replicates of the total lie {side} N̂, so its BCa interval is undefined (infinite bias "
+                "correction): the total has the percentile interval instead"
+            )
         if self.jackknife_failures:
             n_j = 0 if self.jackknife is None else len(self.jackknife)
             parts.append(
@@ -531,7 +551,7 @@ def nonparametric_bootstrap(
     jack = weights = None
     jack_fail = 0
     if interval == "bca":
-        jack, weights = _jackknife(job, t, cells, n_jobs)
+        jack, weights = _jackknife(job, t, cells, n_jobs, progress)
         jack_fail = int((~np.isfinite(jack)).sum())
         accel = _acceleration(jack, weights)
     counts, per_rep = _counts(status)

@@ -116,7 +116,10 @@ def _jackknife_task(args):
     return job(y)[0][0]
 
 
-def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int | None):
+def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int | None, progress: bool = False):
+    """N̂ of the total with one person deleted from each cell of `cells` (one re-selection each) and the persons in
+    those cells, shapes (len(cells),). Each deletion costs a replicate's whole search (simdat: 117 cells, about
+    1 CPU-s each), so a bar (or log lines) shows them as it does the replicates."""
     ys = []
     for c in cells:
         y = t.y.copy()
@@ -124,13 +127,19 @@ def _jackknife(job: _SelectJob, t: CompleteTable, cells: np.ndarray, n_jobs: int
         ys.append(y)
     if _batched(job):  # the deletions re-selected in lockstep, as the replicates
         return job.batch(np.stack(ys))[0][:, 0], t.y[cells].astype(float)
+    from .progress import _progress
+
     n_jobs = _n_jobs(n_jobs, len(ys) * 10)
-    if n_jobs > 1:
-        jack = np.array(list(map_ordered(_jackknife_task, [(job, y) for y in ys], n_jobs, chunksize=4,
-                                         what="jackknife deletions")))
-    else:
-        jack = np.array([_jackknife_task((job, y)) for y in ys])
-    return jack, t.y[cells].astype(float)
+    with _progress(progress, len(ys), "jackknife for the BCa acceleration") as advance:
+        if n_jobs > 1:
+            done = map_ordered(_jackknife_task, [(job, y) for y in ys], n_jobs, chunksize=4, what="jackknife deletions")
+        else:
+            done = (_jackknife_task((job, y)) for y in ys)
+        jack = []
+        for v in done:
+            jack.append(v)
+            advance(1)
+    return np.array(jack, dtype=float), t.y[cells].astype(float)
 
 
 def _acceleration(jack: np.ndarray, w: np.ndarray) -> float:

@@ -232,6 +232,17 @@ def _truncate(est, table: pd.DataFrame) -> pd.DataFrame:
         # the total's own note (from estimate) names the total; this one names the monitor's rows
         if note not in est.warnings:
             est.warnings.append("monitor: " + note)
+    # an interval that excludes its own N̂ (a re-selecting bootstrap on an unstable search) is widened to it and
+    # said, never printed silently (pipeline.interval.include_estimate)
+    from ..pipeline.interval import _INCLUDE_WHY, include_estimate
+
+    t, wide = include_estimate(t, _INCLUDE_WHY.get(str(getattr(est, "ci_method", "")).rsplit("-", 1)[0], ""),
+                               label=_label)
+    if wide:
+        obs = t["observed"].to_numpy(dtype=float)
+        t["visibility_lower"] = [_ratio(o, hi) for o, hi in zip(obs, t["upper"].to_numpy(dtype=float))]
+        t["visibility_upper"] = [_ratio(o, lo) for o, lo in zip(obs, t["lower"].to_numpy(dtype=float))]
+        est.warnings.append("monitor: " + wide)
     # a visibility is a share of the population: never above 1 (observed counts are rounded to persons)
     for c in ("visibility", "visibility_lower", "visibility_upper"):
         t[c] = np.minimum(t[c].to_numpy(dtype=float), 1.0)

@@ -25,7 +25,8 @@ from .options import BOOTSTRAP_CI, CONDITIONAL_CI
 from .search import ModelSelector, SearchPlan, Selection
 
 __all__ = [
-    "Interval", "interval_kind", "interval_step", "conditional_interval", "point_table", "truncate_at_observed",
+    "Interval", "interval_kind", "interval_step", "conditional_interval", "include_estimate", "point_table",
+    "truncate_at_observed",
 ]
 
 # how the default interval averages (chosen on the tuning settings of benchmarks/coverage_study.py)
@@ -195,6 +196,9 @@ def interval_step(
         est, note = truncate_at_observed(est)
         if note:
             warnings.append(note)
+        est, note = include_estimate(est, _INCLUDE_WHY.get(ci, ""))
+        if note:
+            warnings.append(note)
         lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
         msg = boot.describe_failures()
         if msg:
@@ -212,6 +216,11 @@ def interval_step(
         est, note = truncate_at_observed(est)
         if note:
             warnings.append(note)
+        est, note = include_estimate(est, _INCLUDE_WHY.get(ci, ""))
+        if note:
+            warnings.append(note)
+        if 0 in est.attrs.get("nhat_outside", {}):
+            lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
     return Interval(estimates=est, lower=lower, upper=upper, bootstrap=boot, profile=prof, averaged=avg,
                     warnings=warnings)
 
@@ -306,6 +315,82 @@ def truncate_at_observed(
         "redraws the observed count too, which dominates where the dark figure is estimated near 0"
     ))
     return t, "; ".join(notes)
+
+
+#: why a row's N̂ can lie outside its own interval, per interval method (the sentence after the rows are named)
+_INCLUDE_WHY = {
+    "nonparametric": "the bootstrap redoes the model search in every replicate, and where the search is unstable "
+    "the replicates' models (and their N̂*) differ from the one chosen on the data, so N̂ can lie beyond the "
+    "2.5% or 97.5% point of its own replicates (Efron 2014): N̂ then rests on a model the resampled data rarely "
+    "choose",
+    "averaged": "the model-averaged bootstrap redoes the model search in every replicate, and the replicates' "
+    "models (and their N̂*) can differ from those weighted on the data (Efron 2014)",
+}
+_INCLUDE_WHY["nonparametric-conditional"] = _INCLUDE_WHY["nonparametric"]
+
+
+def include_estimate(table: pd.DataFrame, why: str = "", label=None) -> tuple[pd.DataFrame, str | None]:
+    """Widen every interval that excludes its own N̂ to include it (the union of the interval and N̂), and say so.
+
+    Why: a percentile (or BCa) interval of bootstrap replicates excludes the point estimate when more than
+    1 - alpha/2 of the replicates fall on one side of it. Under model re-selection this is genuine, not a
+    slip: the replicate distribution is that of the whole select-then-estimate procedure, which can sit far
+    from the estimate of the model chosen on the data when the selection is unstable (Efron 2014, JASA
+    109:991-1007, secs. 1-3; Buckland, Burnham & Augustin 1997, Biometrics 53:603-618, sec. 3.2). Efron &
+    Tibshirani (1993, An Introduction to the Bootstrap, ch. 13-14) note that percentile intervals are poor
+    when the estimator is this biased, and BCa's bias correction z0 = Phi^-1(share of replicates below N̂)
+    is infinite when all replicates fall on one side. An interval printed beside an N̂ it excludes reads as
+    a contradiction, and the truth is not known to be on the replicates' side rather than the estimate's:
+    the union [min(lower, N̂), max(upper, N̂)] contains the bootstrap interval, so its coverage is at
+    least that interval's (conservative), and it is flagged, never silent (as the linkage correction's union
+    with the as-linked interval, ``widened_to_as_linked``). The original limits are in the warning and in
+    ``table.attrs["nhat_outside"]``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with ``nhat``, ``lower``, ``upper`` (and ``group``/``level`` or `label` for the message);
+        NaN limits (no interval) are left alone, an infinite upper limit always includes N̂.
+    why : str
+        The sentence saying why it happens for this interval method (appended to the warning).
+    label : callable, optional
+        Row -> text naming the row (default ``group=level``, as :func:`truncate_at_observed`).
+
+    Returns
+    -------
+    (DataFrame, str or None)
+        A copy with the limits widened, ``attrs["nhat_outside"]`` a dict row position -> (lower, upper)
+        before widening (empty when none was), and a warning naming the rows (None when none was widened).
+    """
+    if table.empty or not {"nhat", "lower", "upper"} <= set(table.columns):
+        return table, None
+    t = table.copy()
+    nh = pd.to_numeric(t["nhat"], errors="coerce").to_numpy(dtype=float)
+    lo = pd.to_numeric(t["lower"], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(t["upper"], errors="coerce").to_numpy(dtype=float)
+    # rounding of the refits (1e-7 relative) is no exclusion
+    tol = 1e-7 * np.maximum(np.abs(nh), 1.0)
+    with np.errstate(invalid="ignore"):
+        below = np.isfinite(nh) & np.isfinite(lo) & (nh < lo - tol)
+        above = np.isfinite(nh) & np.isfinite(hi) & (nh > hi + tol)
+    out = below | above
+    t.attrs["nhat_outside"] = {int(i): (float(lo[i]), float(hi[i])) for i in np.flatnonzero(out)}
+    if not out.any():
+        return t, None
+    t["lower"] = np.where(below, nh, lo)
+    t["upper"] = np.where(above, nh, hi)
+    idx = np.flatnonzero(out)
+    shown = ", ".join(f"{_row_name(table.iloc[i], label)} (N̂ {nh[i]:,.0f}, interval {lo[i]:,.0f}–{hi[i]:,.0f})"
+                      for i in idx[:5])
+    more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
+    note = (
+        f"N̂ lies outside its own interval in {len(idx)} row(s): {shown}{more}. "
+        + (why[:1].upper() + why[1:] + ". " if why else "")
+        + "Those intervals were widened to include N̂ (status 'interval widened to include N̂' in estimates.csv): "
+        "read them as the range between the estimate and the bootstrap interval, and treat the figures as "
+        "unstable (a fixed-model interval, --ci parametric or profile, shows the uncertainty given the chosen model)"
+    )
+    return t, note
 
 
 def _row_name(r, label=None) -> str:

@@ -20,6 +20,9 @@ from ..loglinear.search import SearchResult
 
 __all__ = ["Estimate"]
 
+#: estimates.csv's status of a row whose interval excluded its own N̂ and was widened to include it
+_WIDENED = "interval widened to include N̂"
+
 
 @dataclass
 class Estimate:
@@ -123,7 +126,9 @@ class Estimate:
         """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate; always a ``status`` column.
 
         The ``status`` column (``ok``/``not identified``/``N̂ floored at observed``: a subgroup whose fitted N̂ lay
-        below its persons registered, written as that number with dark figure 0) is always written (the same columns in every run). When the
+        below its persons registered, written as that number with dark figure 0; ``interval widened to include
+        N̂``: the interval excluded its own N̂, :func:`darkfigure.pipeline.interval.include_estimate`) is always
+        written (the same columns in every run). When the
         run's N̂ is not an estimate, the total's ``lower`` holds the lower limit 'to publish' gives (and
         ``dark_figure_lower`` that minus the persons registered). A row is ``not identified`` when the run is, or when its N̂ is more than
         :data:`~darkfigure.pipeline.checks.MAX_RATIO` times its observed count; its ``nhat``,
@@ -145,6 +150,11 @@ class Estimate:
         t["status"] = np.where(bad, "not identified", "ok")
         floored = [i for i in self.estimates.attrs.get("nhat_floored", []) if i < len(t) and not bad[i]]
         t.loc[t.index[floored], "status"] = "N̂ floored at observed"  # fitted below the registered (tester 12b, L1)
+        for i in self.estimates.attrs.get("nhat_outside", {}):
+            # the interval excluded N̂ and was widened to include it (pipeline.interval.include_estimate)
+            if i < len(t) and not bad[i]:
+                st = t.at[t.index[i], "status"]
+                t.at[t.index[i], "status"] = _WIDENED if st == "ok" else f"{st}; {_WIDENED}"
         if bad.any():
             cols = [c for c in t.columns if c.startswith(("nhat", "lower", "upper"))]
             t.loc[bad, cols] = np.nan
@@ -207,6 +217,8 @@ class Estimate:
                 "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
                 # the union with the as-linked interval where the draws' came out narrower (tester report 9, F19)
                 "widened_to_as_linked": bool(getattr(self.linkage, "widened", False)),
+                # rows whose interval excluded their own N̂, with the limits before widening (include_estimate)
+                "widened_to_include_nhat": self._outside_rows(),
             },
             "averaging": None
             if self.averaged is None
@@ -243,6 +255,19 @@ class Estimate:
             "seconds": self.seconds,
         }
         return out
+
+    def _outside_rows(self) -> list[dict]:
+        """Rows whose interval excluded their own N̂ (``estimates.attrs["nhat_outside"]``): group, level, N̂ and
+        the limits before they were widened to include it (:func:`darkfigure.pipeline.interval.include_estimate`)."""
+        from ..results import _num
+
+        t, rows = self.estimates, []
+        for i, (lo, hi) in sorted(t.attrs.get("nhat_outside", {}).items()):
+            if i < len(t):
+                r = t.iloc[i]
+                rows.append({"group": str(r.get("group", "")), "level": str(r.get("level", "")),
+                             "nhat": _num(float(r["nhat"])), "lower": _num(lo), "upper": _num(hi)})
+        return rows
 
     def _linkage_block(self) -> dict:
         """The ``linkage`` entry of ``result.json``: the correction, or that the linkage was taken as error-free.
