@@ -133,6 +133,7 @@ from .clustering import (
     cluster_links,
     compete_missing_dates,
 )
+from .date_conflicts import model_checks as _model_checks
 from .engines import (  # noqa: F401 - spark_session: importable here
     MAX_BLOCK,
     _db_api,
@@ -184,8 +185,7 @@ __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "p
            "ENGINES", "COVARIATE_RULES", "PAIR_FLOOR"]
 
 ENGINES = ("duckdb", "spark")
-#: scored pairs with a match probability at or above this floor are kept in LinkageResult.pairs (pairs.parquet);
-#: below it a pair contributes less than 0.001 expected links and is left out
+#: pairs scored at or above this floor are kept in LinkageResult.pairs (pairs.parquet): below, < 0.001 expected links
 PAIR_FLOOR = 0.001
 
 logger = logging.getLogger(__name__)
@@ -563,10 +563,11 @@ def link(
         linkage_errors["missed_links"] += linkage_errors["unblocked_matches"]
         linkage_errors["expected_matches"] += linkage_errors["unblocked_matches"]
     seconds["assemble"] = time.perf_counter() - t0
-    quality = None
-    if truth is not None:
-        q = pairwise_quality(df[truth].astype(str), links["person_id"])
-        quality = pd.DataFrame([{"threshold": float(threshold), **q}])
+    quality = None if truth is None else pd.DataFrame([{"threshold": float(threshold), **pairwise_quality(
+        df[truth].astype(str), links["person_id"])}])
+    checked = _model_checks(prep if encoding == "plaintext" else None, clusters[float(threshold)], linkage_errors,
+                            None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)))
+    warnings, notes = warnings + checked[0], notes + checked[1]
     sens = None
     if sensitivity:
         # the run's own threshold in the table too, so the curve shows where the reported linkage sits (tester 11)

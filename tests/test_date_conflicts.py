@@ -1,0 +1,89 @@
+"""The date-of-birth conflict check and the error-count check of ``link`` (linkage/date_conflicts.py)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.linkage.date_conflicts import _gross, date_conflict_check, error_count_check
+
+
+def _day(s: str) -> float:
+    return float((pd.Timestamp(s) - pd.Timestamp("1970-01-01")).days)
+
+
+def _frame(rows):
+    """Prepared registrations (fn, sn, sex, nat, dob_day) from (fn, sn, date) rows."""
+    return pd.DataFrame({"fn": [r[0] for r in rows], "sn": [r[1] for r in rows], "sex": "f", "nat": "nl",
+                         "dob_day": [_day(r[2]) if r[2] else np.nan for r in rows]})
+
+
+@pytest.mark.parametrize("a, b, gross", [
+    ("1980-05-17", "1980-05-17", False),   # equal
+    ("1980-05-17", "1981-05-17", False),   # year off by one, same day
+    ("1980-05-07", "1980-07-05", False),   # day and month swapped
+    ("1980-01-01", "1981-08-30", False),   # an age turned into 1 January, year off by one
+    ("1980-05-17", "1980-06-30", False),   # within two months
+    ("1980-05-17", "1990-05-17", False),   # one digit
+    ("1972-07-12", "1973-06-01", True),    # tester 13b: months apart, another year
+    ("1980-02-10", "1980-10-16", True),    # same year, eight months apart
+    ("1960-03-03", "1975-11-20", True),
+])
+def test_gross_levels(a, b, gross):
+    assert bool(_gross(np.array([_day(a)]), np.array([_day(b)]))[0]) is gross
+
+
+def _unique_names(n, rng):
+    syll = np.array(["ka", "lo", "mi", "ver", "tun", "sa", "rel", "dor", "qui", "zan", "pe", "hul"])
+    return ["".join(rng.choice(syll, 3)).title() for _ in range(n)]
+
+
+def test_far_apart_dates_of_unique_names_are_warned():
+    rng = np.random.default_rng(1)
+    fn, sn = _unique_names(400, rng), _unique_names(400, rng)
+    dob = pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 40 * 365, 400), "D")
+    rows = [(f, s, d.strftime("%Y-%m-%d")) for f, s, d in zip(fn, sn, dob)]
+    # 30 persons registered again under a date months or years off; 10 again with a near miss (not gross)
+    far = [(fn[i], sn[i], (dob[i] + pd.Timedelta(days=200 + 3 * i)).strftime("%Y-%m-%d")) for i in range(30)]
+    near = [(fn[i], sn[i], (dob[i] + pd.DateOffset(years=1)).strftime("%Y-%m-%d")) for i in range(30, 40)]
+    prep = _frame(rows + far + near)
+    labels = np.r_[np.arange(400), np.arange(400, 430), np.arange(30, 40)]  # the far ones apart, the near ones joined
+    out = date_conflict_check(prep, labels, 0.003)
+    assert out["observed"] == 30
+    assert out["apart"] == 30
+    assert out["expected"] < 3
+    assert out["warning"] and "30 pairs" in out["warning"] and "0.3%" in out["warning"]
+    # the same registrations, the far ones linked: counted, none apart, no warning
+    joined = date_conflict_check(prep, np.r_[np.arange(400), np.arange(30), np.arange(30, 40)], 0.003)
+    assert joined["observed"] == 30 and joined["apart"] == 0 and joined["warning"] is None
+
+
+def test_namesakes_drawn_independently_are_not_warned():
+    rng = np.random.default_rng(2)
+    first, last = _unique_names(25, rng), _unique_names(25, rng)
+    n = 3000
+    dob = pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 40 * 365, n), "D")
+    rows = [(first[a], last[b], d.strftime("%Y-%m-%d"))
+            for a, b, d in zip(rng.integers(0, 25, n), rng.integers(0, 25, n), dob)]
+    out = date_conflict_check(_frame(rows), np.arange(n), 0.003)
+    # 3000 persons over 625 names: about 7,000 namesake pairs, nearly all with far-apart dates
+    assert out["observed"] > 1000
+    assert out["observed"] == pytest.approx(out["expected"], rel=0.1)
+    assert out["warning"] is None
+
+
+def test_no_names_or_dates_gives_nothing():
+    prep = _frame([("A", "B", None), ("A", "B", None)])
+    assert date_conflict_check(prep, np.arange(2), 0.003)["observed"] == 0
+    with pytest.raises(ValueError, match="one value per registration"):
+        date_conflict_check(prep, np.arange(3), 0.003)
+
+
+def test_error_count_check_says_which_way():
+    est = pd.DataFrame({"false_links": [10.0, 3.1], "missed_links": [1.0, 1.5]})
+    true = pd.DataFrame({"false_links": [1.0, 1.0], "missed_links": [20.0, 25.0]})
+    out = error_count_check(est, true)
+    assert len(out) == 2
+    assert "13.1 false links" in out[0] and "more false links than there are" in out[0]
+    assert "2.5 missed links" in out[1] and "under-state" in out[1]
+    # within a factor 2, or fewer than 10 apart: nothing
+    assert error_count_check(est, pd.DataFrame({"false_links": [8.0, 2.0], "missed_links": [3.0, 4.0]})) == []
