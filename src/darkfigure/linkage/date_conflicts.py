@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["FAR_DAYS", "date_conflict_check", "error_count_check", "model_checks"]
+__all__ = ["FAR_DAYS", "conflict_counts", "date_conflict_check", "error_count_check", "model_checks", "significant"]
 
 #: dates of birth further apart than this (days) are "wholly different" (the model's "within 62 days" level is nearer)
 FAR_DAYS = 62
@@ -102,39 +102,10 @@ def _group_pairs(group: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, n
 GROUP_CAP = 50
 
 
-def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assumed: float) -> dict:
-    """Same-name pairs of identities whose dates of birth lie more than :data:`FAR_DAYS` apart, against namesakes.
-
-    Parameters
-    ----------
-    prep : DataFrame, shape (n_registrations, ...)
-        Prepared plaintext registrations (:mod:`darkfigure.linkage.prepare`): ``fn``, ``sn``,
-        ``dob_day`` (days since 1970, null when missing), and ``sex``/``nat`` where present.
-    labels : array of shape (n_registrations,)
-        The found person of each registration (the clustering at the run's threshold).
-    assumed : float
-        The model's assumed share of true matches with wholly different dates (for the message).
-
-    Returns
-    -------
-    dict with ``observed`` (pairs of distinct identities with one first name, surname, sex and
-    nationality and dates of birth more than FAR_DAYS apart), ``expected`` (namesake pairs under
-    independence of first name and surname within sex × nationality, times the random pairs'
-    share of far-apart dates), ``apart`` (observed pairs whose registrations were left in
-    different found persons), ``warning`` (str, or None when the excess is below
-    :data:`MIN_EXCESS` (or 3 sqrt(expected)) or :data:`MIN_RATIO`). All zero and no warning without names or dates.
-
-    Raises
-    ------
-    ValueError
-        `labels` not one per registration.
-    """
-    labels = np.asarray(labels)
-    if labels.shape != (len(prep),):
-        raise ValueError(f"labels must have one value per registration ({len(prep)}), not shape {labels.shape}")
-    none = {"observed": 0, "expected": 0.0, "apart": 0, "warning": None}
+def _frame(prep: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame | None:
+    """Dated registrations with both names as integer codes (fn, sn, sex, nat, name), day and person; None if none."""
     if not {"fn", "sn", "dob_day"} <= set(prep.columns):
-        return none
+        return None
     day = pd.to_numeric(prep["dob_day"], errors="coerce").to_numpy(dtype=float)
     # integer codes from the start (a missing sex or nationality is a value of its own: -1)
     code = {c: pd.factorize(prep[c].to_numpy())[0] if c in prep else np.zeros(len(prep), np.int64)
@@ -142,21 +113,42 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
     d = pd.DataFrame({**code, "day": day, "person": labels})
     d = d[(d["fn"].to_numpy() >= 0) & (d["sn"].to_numpy() >= 0) & np.isfinite(day)]
     if d.empty:
-        return none
+        return None
     # identities: one per distinct (name, sex, nationality, date)
-    name = _codes(d, ["fn", "sn", "sex", "nat"])
-    d = d.assign(name=name)
+    return d.assign(name=_codes(d, ["fn", "sn", "sex", "nat"]))
+
+
+def significant(observed: float, expected: float) -> bool:
+    """True when `observed` same-name far-date pairs exceed the namesakes' `expected` by at least
+    :data:`MIN_EXCESS` and 3 Poisson standard deviations, and by the factor :data:`MIN_RATIO`."""
+    return observed - expected >= max(MIN_EXCESS, 3.0 * np.sqrt(expected)) and observed >= MIN_RATIO * expected
+
+
+def conflict_counts(prep: pd.DataFrame) -> dict:
+    """Same-name pairs of identities at the model's gross date levels, and what namesakes would give.
+
+    Parameters
+    ----------
+    prep : DataFrame, shape (n_registrations, ...)
+        Prepared plaintext registrations (:mod:`darkfigure.linkage.prepare`): ``fn``, ``sn``,
+        ``dob_day`` (days since 1970, null when missing), and ``sex``/``nat`` where present.
+
+    Returns
+    -------
+    dict with ``observed`` (pairs of distinct identities — first name, surname, sex, nationality,
+    date of birth — with one name, sex and nationality and dates at the gross levels, :func:`_gross`,
+    in name groups of at most :data:`GROUP_CAP` identities), ``expected`` (namesake pairs under
+    independence of first name and surname within sex × nationality, times the random pairs'
+    share of gross dates, the larger name groups left out) and ``significant``
+    (:func:`significant`). Zeros without names or dates.
+    """
+    d = _frame(prep, np.zeros(len(prep), dtype=np.int64))
+    if d is None:
+        return {"observed": 0, "expected": 0.0, "significant": False}
     ident = d.drop_duplicates(["name", "day"]).reset_index(drop=True)
     i, j, big = _group_pairs(ident["name"].to_numpy(), GROUP_CAP)
     day_i = ident["day"].to_numpy()
-    gross = _gross(day_i[i], day_i[j])
-    observed = int(gross.sum())
-    # pairs already joined: two identities of one name within one found person (persons hold few registrations)
-    inside = d.drop_duplicates(["person", "name", "day"])
-    key = _codes(inside, ["person", "name"])
-    ii, jj, _ = _group_pairs(key, GROUP_CAP)
-    day_p = inside["day"].to_numpy()
-    apart = max(observed - int(_gross(day_p[ii], day_p[jj]).sum()), 0)
+    observed = int(_gross(day_i[i], day_i[j]).sum())
     # namesakes: within a sex x nationality, pairs sharing a first name times the share sharing a surname
     expected = 0.0
     for _, g in ident.groupby(["sex", "nat"], sort=False):
@@ -172,9 +164,51 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
     share = float(np.mean(_gross(day_i[a[keep]], day_i[b[keep]]))) if keep.any() else 1.0
     # the common names left out count as namesakes on both sides
     expected = max(expected - float(_pairs(big).sum()), 0.0) * share
-    out = {"observed": observed, "expected": expected, "apart": apart, "warning": None}
-    excess = observed - expected
-    if excess >= max(MIN_EXCESS, 3.0 * np.sqrt(expected)) and observed >= MIN_RATIO * expected and apart > 0:
+    return {"observed": observed, "expected": expected, "significant": significant(observed, expected)}
+
+
+def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assumed: float,
+                        counts: dict | None = None) -> dict:
+    """Same-name pairs of identities whose dates of birth fall in the model's gross levels, against namesakes, and
+    how many of them the clustering left apart.
+
+    Parameters
+    ----------
+    prep : DataFrame, shape (n_registrations, ...)
+        As :func:`conflict_counts`.
+    labels : array of shape (n_registrations,)
+        The found person of each registration (the clustering at the run's threshold).
+    assumed : float
+        The model's share of true matches with wholly different dates (for the message).
+    counts : dict, optional
+        :func:`conflict_counts` of `prep`, when already computed.
+
+    Returns
+    -------
+    dict with ``observed``, ``expected``, ``significant`` (:func:`conflict_counts`), ``apart``
+    (observed pairs whose registrations were left in different found persons) and ``warning``
+    (str, or None unless significant and some are apart).
+
+    Raises
+    ------
+    ValueError
+        `labels` not one per registration.
+    """
+    labels = np.asarray(labels)
+    if labels.shape != (len(prep),):
+        raise ValueError(f"labels must have one value per registration ({len(prep)}), not shape {labels.shape}")
+    counts = conflict_counts(prep) if counts is None else counts
+    observed, expected = counts["observed"], counts["expected"]
+    d = _frame(prep, labels)
+    apart = 0
+    if d is not None and observed:
+        # pairs already joined: two identities of one name within one found person (persons hold few registrations)
+        inside = d.drop_duplicates(["person", "name", "day"])
+        ii, jj, _ = _group_pairs(_codes(inside, ["person", "name"]), GROUP_CAP)
+        day_p = inside["day"].to_numpy()
+        apart = max(observed - int(_gross(day_p[ii], day_p[jj]).sum()), 0)
+    out = {**counts, "apart": apart, "warning": None}
+    if counts["significant"] and apart > 0:
         out["warning"] = (
             f"{observed:,} pairs of registrations share first name, surname, sex and nationality but have dates of "
             f"birth more than two months apart, where namesakes would give about {expected:,.0f}; {apart:,} of them "
@@ -221,7 +255,7 @@ def error_count_check(estimated: pd.DataFrame, true: pd.DataFrame, factor: float
 
 
 def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: pd.DataFrame,
-                 truth: tuple[np.ndarray, Sequence] | None) -> tuple[list[str], list[str]]:
+                 truth: tuple[np.ndarray, Sequence] | None, counts: dict | None = None) -> tuple[list[str], list[str]]:
     """The warnings of :func:`date_conflict_check` and (with a truth) :func:`error_count_check` for ``link``, and a
     note of the date check's counts.
 
@@ -235,6 +269,8 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
         The run's expected link errors per pair of organisations.
     truth : (organisations, true person ids) or None
         Both of shape (n_registrations,), in the order of `labels`.
+    counts : dict, optional
+        :func:`conflict_counts` of `prep`, when already computed.
 
     Returns
     -------
@@ -245,7 +281,7 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
 
     out, notes = [], []
     if prep is not None:
-        c = date_conflict_check(prep, labels, DOB_GROSS_ERROR)
+        c = date_conflict_check(prep, labels, DOB_GROSS_ERROR * (counts or {}).get("factor", 1.0), counts)
         out += [c["warning"]] if c["warning"] else []
         if c["observed"]:
             notes.append(f"registrations with one first name, surname, sex and nationality and dates of birth more than "

@@ -54,26 +54,23 @@ same person may be registered by several organisations, and more than once by on
    persons (greedy additive edge contraction,
    :func:`~darkfigure.linkage.clustering.split_clusters`): a registration that matches
    one of a person's registrations well and the others not at all is not that person.
-5. Every scored pair with probability >= 0.001 is kept (:attr:`LinkageResult.pairs`)
-   with the registrations stripped of names and dates (:attr:`LinkageResult.records`):
-   :func:`persons_from_pairs` re-clusters them (e.g. linkages drawn from the
-   probabilities), and the expected numbers of false and missed links per pair of
-   organisations are estimated from them
-   (:func:`~darkfigure.linkage.quality.expected_link_errors`, ``linkage_errors.csv``), with
-   the matches blocking never compared estimated by capture-recapture on the identifiers
-   (:func:`~darkfigure.linkage.quality.unblocked_matches`; plaintext only).
+5. Every scored pair with probability >= 0.001 is kept (:attr:`LinkageResult.pairs`) with the registrations
+   stripped of names and dates (:attr:`LinkageResult.records`): :func:`persons_from_pairs` re-clusters them (e.g.
+   linkages drawn from the probabilities), and the expected numbers of false and missed links per pair of
+   organisations are estimated from them (:func:`~darkfigure.linkage.quality.expected_link_errors`,
+   ``linkage_errors.csv``), with the matches blocking never compared estimated by capture-recapture on the
+   identifiers (:func:`~darkfigure.linkage.quality.unblocked_matches`; plaintext only).
 
 Plaintext comparisons (after the normalisation that pseudonymisation also applies:
 ASCII, lower case, letters only, surname particles dropped): the two names together,
 exact, swapped, one exact and the other close (one edit in 5+ letters, or a
 transposition) or similar (one edit; two in names of 6+ letters), both close, both
-similar, one close and the other similar, both within two edits, swapped with one of them
-misspelt, both misspelt in both registrations (two transpositions, three edits in 6+ letters,
-a compound part), one exact (both wholly
-different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day and month
-swapped, year off by one or two, day off by one or two, two parts off a little (both
-registrations wrong), same year (m fixed at 0.3%, as
-for wholly different dates; 1 January dates exact apart: a stand-in for an unknown day);
+similar, one close and the other similar, both within two edits, swapped with one of them misspelt, both
+misspelt in both registrations (two transpositions, three edits in 6+ letters, a compound part), one exact (both
+wholly different: m fixed at 0.1%); date of birth exact, one typo (Levenshtein 1), day and month swapped, year off
+by one or two, day off by one or two, two parts off a little (both registrations wrong), same year (m 0.3%, as for
+wholly different dates, raised where same-name pairs show more: :mod:`~darkfigure.linkage.dob_recalibration`;
+1 January dates exact apart: a stand-in for an unknown day);
 sex and nationality exact (u among namesakes: a name says the sex and the origin; m of a disagreement
 estimated from the pairs agreeing exactly on name and date of birth, at least 0.5%:
 :func:`~darkfigure.linkage.splink_model.sex_nat_disagreement`); days between the registrations (within
@@ -134,6 +131,7 @@ from .clustering import (
     compete_missing_dates,
 )
 from .date_conflicts import model_checks as _model_checks
+from .dob_recalibration import recalibrate_gross_dates
 from .engines import (  # noqa: F401 - spark_session: importable here
     MAX_BLOCK,
     _db_api,
@@ -174,6 +172,7 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
 from .quality import expected_link_errors, pairwise_quality, unblocked_matches, weight_histogram
 from .result import LinkageResult
 from .splink_model import (
+    DOB_GROSS_ERROR,
     _plain_settings,
     _pseudo_settings,
     fill_unobserved_u,
@@ -531,6 +530,7 @@ def link(
             edges = (edges[0][keep], edges[1][keep], q[keep])
             shift = CALIBRATION_SHIFT if encoding == "plaintext" else PSEUDO_CALIBRATION_SHIFT
             notes.append(calibration_note(fitted, a, b, shift))
+        edges, dates = recalibrate_gross_dates(prep if encoding == "plaintext" else None, edges, notes, DOB_GROSS_ERROR)
         edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
         # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
         # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:
@@ -566,7 +566,7 @@ def link(
     quality = None if truth is None else pd.DataFrame([{"threshold": float(threshold), **pairwise_quality(
         df[truth].astype(str), links["person_id"])}])
     checked = _model_checks(prep if encoding == "plaintext" else None, clusters[float(threshold)], linkage_errors,
-                            None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)))
+                            None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates)
     warnings, notes = warnings + checked[0], notes + checked[1]
     sens = None
     if sensitivity:
