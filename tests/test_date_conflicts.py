@@ -87,3 +87,55 @@ def test_error_count_check_says_which_way():
     assert "2.5 missed links" in out[1] and "under-state" in out[1]
     # within a factor 2, or fewer than 10 apart: nothing
     assert error_count_check(est, pd.DataFrame({"false_links": [8.0, 2.0], "missed_links": [3.0, 4.0]})) == []
+
+
+def _registrations(n_persons, gross_share, rng, namesakes=False):
+    """Prepared registrations of persons registered twice, a share of them under a second date far off; names
+    unique per person (or drawn from small pools, `namesakes`)."""
+    if namesakes:
+        first, last = _unique_names(25, rng), _unique_names(25, rng)
+        fn = [first[i] for i in rng.integers(0, 25, n_persons)]
+        sn = [last[i] for i in rng.integers(0, 25, n_persons)]
+    else:
+        fn, sn = _unique_names(n_persons, rng), _unique_names(n_persons, rng)
+    dob = pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 40 * 365, n_persons), "D")
+    far = rng.random(n_persons) < gross_share
+    second = [d + pd.Timedelta(days=int(400 + rng.integers(0, 2000))) if f else d for d, f in zip(dob, far)]
+    rows = [(f, s, d.strftime("%Y-%m-%d")) for f, s, d in zip(fn + fn, sn + sn, list(dob) + second)]
+    return _frame(rows), far
+
+
+def test_gross_date_m_estimated_from_the_excess():
+    from darkfigure.linkage.dob_recalibration import recalibrate_gross_dates
+
+    rng = np.random.default_rng(3)
+    prep, far = _registrations(600, 0.1, rng)
+    n = len(far)
+    a, b = np.arange(n), np.arange(n) + n
+    q = np.where(far, 0.02, 0.99)  # the model: the far-dated pairs scored low, the others linked
+    notes: list[str] = []
+    (a2, b2, q2), counts = recalibrate_gross_dates(prep, (a, b, q), notes, 0.003)
+    assert counts["significant"]
+    # m = excess / (linked + excess): about the share of persons with a far second date
+    assert counts["m"] == pytest.approx(far.mean(), abs=0.02)
+    k = counts["factor"]
+    assert k == pytest.approx(counts["m"] / 0.003, rel=1e-9)
+    raised = np.isclose(q2[far], k * 0.02 / (0.98 + k * 0.02))
+    # a far date can still land on a near-miss level (a 1 January, one digit): those pairs keep their score
+    assert raised.mean() > 0.9 and np.allclose(q2[far][~raised], 0.02)
+    assert np.array_equal(q2[~far], q[~far]) and "raised from 0.3%" in notes[0]
+
+
+def test_gross_date_m_unchanged_without_an_excess():
+    from darkfigure.linkage.dob_recalibration import recalibrate_gross_dates
+
+    rng = np.random.default_rng(4)
+    prep, far = _registrations(1500, 0.0, rng, namesakes=True)
+    n = len(far)
+    q = np.full(n, 0.99)
+    edges = (np.arange(n), np.arange(n) + n, q)
+    notes: list[str] = []
+    out, counts = recalibrate_gross_dates(prep, edges, notes, 0.003)
+    assert not counts["significant"] and counts["factor"] == 1.0
+    assert out[2] is q and notes == []
+    assert recalibrate_gross_dates(None, edges, notes, 0.003) == (edges, None)
