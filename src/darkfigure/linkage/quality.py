@@ -265,60 +265,6 @@ def _joined_probability(n: int, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, i
     return np.where(below, np.fmax(own, q), np.where(above, np.fmax(own, chain), q))
 
 
-#: the probability a cross pair of two persons that was never scored counts with in :func:`_split_bound`
-#: (the floor of the pair table: pairs scored below it are not kept)
-UNSCORED_CROSS_PAIR = 0.001
-
-
-def _split_bound(n: int, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, inside: np.ndarray,
-                 ca: np.ndarray, cb: np.ndarray, qj: np.ndarray) -> np.ndarray:
-    """Upper bound on the probability that a pair left apart is one person, from the members of both persons.
-
-    If i and j are one person and i and k are, then k and j are (transitivity), so
-    ``P(i~j) <= P(k~j) + 1 - P(i~k)`` for every k in i's person, and likewise for every k in
-    j's (the Fréchet bound of P(i~j and i~k)). P(i~k) is the pair's probability inside its
-    person (`qj`, from :func:`_joined_probability`); P(k~j) its scored p, or
-    :data:`UNSCORED_CROSS_PAIR` when it was not scored. Applied to pairs whose two persons
-    both have several registrations (persons that each hold together but were not joined:
-    a cross pair never scored between them is evidence against). A lone registration's
-    missing comparisons are not: it may be the registration with errors that blocking did not
-    pair with the others. On 12 tuning populations (four settings of
-    darkfigure.linkage.synthetic, seeds 5000-5002) the pairs apart between two persons of
-    several registrations carried 146 expected missed links with their own p (99 after
-    :func:`_apart_probability`) where 29 were true; 35 with this bound.
-
-    Parameters
-    ----------
-    n : number of registrations; labels : int array (n,), person of each registration.
-    lo, hi, p, inside : arrays (m,): the scored pairs (lo < hi), their probability, same person or not.
-    ca, cb, qj : arrays (c,): the pairs inside persons and their probability (:func:`_joined_probability`).
-
-    Returns
-    -------
-    float array (m,): the bound (1 where it does not apply; all 1 when the pairs of members to
-    look at would exceed :data:`TWO_STEP_ROWS`).
-    """
-    bound = np.ones(p.size)
-    size = np.bincount(labels, minlength=int(labels.max()) + 1 if labels.size else 0)
-    sel = np.flatnonzero(~inside & (size[labels[lo]] > 1) & (size[labels[hi]] > 1))
-    if not sel.size or float((size[labels[lo[sel]]] + size[labels[hi[sel]]]).sum()) > TWO_STEP_ROWS:
-        return bound
-    scored = pd.Series(p, index=lo * n + hi)
-    scored = scored[~scored.index.duplicated()]
-    members = pd.DataFrame({"u": np.r_[ca, cb], "k": np.r_[cb, ca], "q": np.r_[qj, qj]})
-    apart = pd.DataFrame({"i": lo[sel], "j": hi[sel], "row": sel})
-    for me, other in (("i", "j"), ("j", "i")):
-        r = apart.merge(members, left_on=me, right_on="u")
-        o, k = r[other].to_numpy(np.int64), r["k"].to_numpy(np.int64)
-        pk = scored.reindex(np.minimum(o, k) * n + np.maximum(o, k)).to_numpy(dtype=float)
-        b = pd.Series(np.fmin(np.nan_to_num(pk, nan=UNSCORED_CROSS_PAIR) + 1 - r["q"].to_numpy(), 1.0)).groupby(
-            r["row"].to_numpy()).min()
-        rows = b.index.to_numpy()
-        bound[rows] = np.minimum(bound[rows], b.to_numpy())
-    return bound
-
-
-
 def _apart_probability(labels: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: np.ndarray, inside: np.ndarray,
                        threshold: float | None) -> np.ndarray:
     """Probability that each scored pair is one person, for pairs left in different persons (transitivity).
@@ -389,9 +335,7 @@ def expected_link_errors(
       below the threshold carry most of it); a pair scored at or above `threshold` that the
       clustering left apart counts with the probability that its two persons are one
       (the product of the odds of all scored pairs between them, :func:`_apart_probability`),
-      not its own p; a pair between two persons that both have several registrations counts
-      with at most ``P(k~j) + 1 - P(i~k)`` for every k in either person (transitivity,
-      :func:`_split_bound`). Pairs never compared (not blocked together)
+      not its own p. Pairs never compared (not blocked together)
       or scored below the floor of the pair table (0.001) are not counted, so this is a
       lower bound when blocking misses true matches.
 
@@ -446,8 +390,6 @@ def expected_link_errors(
     q = _joined_probability(n, lo, hi, p, inside, ca, cb, threshold)
     links = _org_pair_frame(orgs, ca, cb, {"links": np.ones(ca.size), "false_links": 1.0 - q}, names)
     apart = _apart_probability(lab, lo, hi, p, inside, threshold)
-    if threshold is not None:
-        apart = np.minimum(apart, _split_bound(n, lab, lo, hi, p, inside, ca, cb, q))
     other = _org_pair_frame(orgs, lo, hi, {"missed_links": np.where(~inside, apart, 0.0),
                                            "uncertain_pairs": ((p >= 0.05) & (p <= 0.95)).astype(float)}, names)
     res = links.merge(other, on=["organisation_l", "organisation_r"])
