@@ -139,3 +139,23 @@ def test_gross_date_m_unchanged_without_an_excess():
     assert not counts["significant"] and counts["factor"] == 1.0
     assert out[2] is q and notes == []
     assert recalibrate_gross_dates(None, edges, notes, 0.003) == (edges, None)
+
+
+def test_term_frequencies_count_one_person_under_two_dates_once():
+    from darkfigure.linkage.prepare import _identity_key, _tf_tables
+
+    rng = np.random.default_rng(5)
+    prep, far = _registrations(600, 0.1, rng)
+    prep["full_name"] = prep["fn"] + " " + prep["sn"]
+    prep["dob"] = pd.to_datetime(prep["dob_day"], unit="D").dt.strftime("%Y-%m-%d")
+    tf = _tf_tables(prep, ["full_name"], *_identity_key(prep, ["fn", "sn", "dob"]))["full_name"].set_index("full_name")
+    u = tf["tf_full_name"]
+    names = (prep["fn"] + " " + prep["sn"]).to_numpy()[:600]
+    # a unique name under two far-apart dates counts as one person, not two: its u is a unique name's
+    assert np.allclose(u[names[far]], u[names[~far][0]], rtol=0.05)
+    # without the excess (dates of one person always equal) nothing is taken off: every name is carried once
+    prep2, _ = _registrations(600, 0.0, np.random.default_rng(5))
+    prep2["full_name"] = prep2["fn"] + " " + prep2["sn"]
+    prep2["dob"] = pd.to_datetime(prep2["dob_day"], unit="D").dt.strftime("%Y-%m-%d")
+    u2 = _tf_tables(prep2, ["full_name"], *_identity_key(prep2, ["fn", "sn", "dob"]))["full_name"]["tf_full_name"]
+    assert u2.nunique() == 1

@@ -124,7 +124,7 @@ def significant(observed: float, expected: float) -> bool:
     return observed - expected >= max(MIN_EXCESS, 3.0 * np.sqrt(expected)) and observed >= MIN_RATIO * expected
 
 
-def conflict_counts(prep: pd.DataFrame) -> dict:
+def conflict_counts(prep: pd.DataFrame, pairs: bool = False) -> dict:
     """Same-name pairs of identities at the model's gross date levels, and what namesakes would give.
 
     Parameters
@@ -140,15 +140,33 @@ def conflict_counts(prep: pd.DataFrame) -> dict:
     in name groups of at most :data:`GROUP_CAP` identities), ``expected`` (namesake pairs under
     independence of first name and surname within sex × nationality, times the random pairs'
     share of gross dates, the larger name groups left out) and ``significant``
-    (:func:`significant`). Zeros without names or dates.
+    (:func:`significant`); with `pairs`, also ``rows``: the row position in `prep` of one
+    registration of each such identity pair (int array, shape (observed,)) and ``one_person``: the
+    share of the pair's name group's gross pairs beyond its namesakes' expectation (float array,
+    shape (observed,)). Zeros without names or dates.
     """
+    memo = prep.attrs.get(_MEMO)
+    if memo is not None and memo.get("n") == len(prep) and ("rows" in memo or not pairs):
+        return {k: v for k, v in memo.items() if k != "n"}  # link asks twice: term frequencies, then the m
+    out = _conflict_counts(prep, pairs)
+    prep.attrs[_MEMO] = {**out, "n": len(prep)}
+    return out
+
+
+#: key of :func:`conflict_counts`'s result in the prepared frame's ``attrs`` (a million registrations: ~5 s each)
+_MEMO = "darkfigure_conflict_counts"
+
+
+def _conflict_counts(prep: pd.DataFrame, pairs: bool) -> dict:
+    """:func:`conflict_counts` computed."""
     d = _frame(prep, np.zeros(len(prep), dtype=np.int64))
     if d is None:
-        return {"observed": 0, "expected": 0.0, "significant": False}
-    ident = d.drop_duplicates(["name", "day"]).reset_index(drop=True)
+        return {"observed": 0, "expected": 0.0, "significant": False, **({"rows": np.zeros(0, np.int64)} if pairs else {})}
+    ident = d.assign(row=d.index.to_numpy()).drop_duplicates(["name", "day"]).reset_index(drop=True)
     i, j, big = _group_pairs(ident["name"].to_numpy(), GROUP_CAP)
     day_i = ident["day"].to_numpy()
-    observed = int(_gross(day_i[i], day_i[j]).sum())
+    gross = _gross(day_i[i], day_i[j])
+    observed = int(gross.sum())
     # namesakes: within a sex x nationality, pairs sharing a first name times the share sharing a surname
     expected = 0.0
     for _, g in ident.groupby(["sex", "nat"], sort=False):
@@ -164,7 +182,21 @@ def conflict_counts(prep: pd.DataFrame) -> dict:
     share = float(np.mean(_gross(day_i[a[keep]], day_i[b[keep]]))) if keep.any() else 1.0
     # the common names left out count as namesakes on both sides
     expected = max(expected - float(_pairs(big).sum()), 0.0) * share
-    return {"observed": observed, "expected": expected, "significant": significant(observed, expected)}
+    out = {"observed": observed, "expected": expected, "significant": significant(observed, expected)}
+    if pairs:
+        out["rows"] = ident["row"].to_numpy(dtype=np.int64)[i[gross]]
+        # per pair, the share that is one person: 1 - the namesake pairs expected in its name group (first name
+        # and surname independent within sex x nationality: mu identities expected to carry the name, and
+        # E[K (K - 1) / 2 | K >= 1] = (mu^2 / 2) / (1 - exp(-mu)) for a Poisson K) over the group's gross pairs
+        st = ident.groupby(["sex", "nat"], sort=False)["fn"].transform("size").to_numpy(dtype=float)
+        nf = ident.groupby(["sex", "nat", "fn"], sort=False)["fn"].transform("size").to_numpy(dtype=float)
+        ns = ident.groupby(["sex", "nat", "sn"], sort=False)["sn"].transform("size").to_numpy(dtype=float)
+        mu = nf * ns / st
+        pairs_exp = share * 0.5 * mu ** 2 / -np.expm1(-mu)
+        g = ident["name"].to_numpy()[i[gross]]
+        per_group = np.bincount(g, minlength=int(ident["name"].max()) + 1)
+        out["one_person"] = np.clip(1.0 - pairs_exp[i[gross]] / per_group[g], 0.0, 1.0)
+    return out
 
 
 def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assumed: float,

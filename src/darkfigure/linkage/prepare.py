@@ -342,7 +342,7 @@ def _identity_key(p: pd.DataFrame, identity: Sequence[str]) -> tuple[np.ndarray,
     return key.to_numpy(dtype=object), complete
 
 
-def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
+def _good_turing(r: np.ndarray, upto: int = 5, table: bool = False) -> np.ndarray:
     """Expected population count of values seen r times: Good's (1953) r* = (r + 1) n_{r+1} / n_r for small r.
 
     n_r is the number of values seen exactly r times (here: carried by r distinct
@@ -350,6 +350,7 @@ def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
     the population than 1 per N (Good 1953, Biometrika 40:237-264): its expected count
     is 2 n_2 / n_1. Used for r <= `upto` where n_r and n_{r+1} are both positive, clipped
     to [0.05, r] and made non-decreasing in r, and at least r - 1/2 for r >= 2; otherwise r* = r - 1/2.
+    With `table`, the array of r* for r = 0 .. max(r) + 1 (index = r) instead of r* per value.
     """
     r = np.asarray(r, dtype=np.int64)
     nr = np.bincount(r, minlength=upto + 3).astype(float)
@@ -361,7 +362,7 @@ def _good_turing(r: np.ndarray, upto: int = 5) -> np.ndarray:
     # a value seen r >= 2 times is carried by at least r - 1 other persons beside any one of them: (r + 1) n_{r+1}
     # / n_r is too noisy there when few values are seen r + 1 times
     star[2:] = np.maximum(star[2:], np.arange(2, star.size) - 0.5)
-    return star[r]
+    return star if table else star[r]
 
 
 def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complete: np.ndarray) -> dict[str, pd.DataFrame]:
@@ -379,17 +380,40 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
     ``u_v = n_v* / N`` with n_v* the Good–Turing expected count of a value seen n_v
     times (:func:`_good_turing`): a name carried by one person is rarer than 1/N.
 
+    A person registered under two dates of birth far apart is two identities: their name
+    counts twice. Where the registers show more such same-name pairs than namesakes explain
+    (:func:`~darkfigure.linkage.date_conflicts.conflict_counts`, significant), each pair
+    counts as ``1 - s`` extra persons of its values instead of 1, with s the estimated chance
+    that the pair is one person: 1 - the namesake pairs its name group would hold (first name
+    and surname independent within sex × nationality) over the group's such pairs (counts
+    rounded before Good–Turing's frequencies of frequencies, interpolated after).
+
     Returns {column: DataFrame(column, tf_column)} for Splink's
     ``register_term_frequency_lookup``.
     """
+    from .date_conflicts import conflict_counts
+
     total = max(int(pd.unique(key[complete]).size), 1)
+    split = conflict_counts(p, pairs=True) if {"fn", "sn", "dob_day"} <= set(p.columns) else None
+    use = split is not None and split["significant"] and split["observed"] > 0
     out = {}
     for c in columns:
         d = pd.DataFrame({c: p[c].to_numpy(), "k": key, "ok": complete}).dropna(subset=[c])
         n = d[d["ok"]].drop_duplicates([c, "k"]).groupby(c, sort=False).size()
-        n = n.reindex(pd.unique(d[c]), fill_value=0).clip(lower=1)
-        out[c] = pd.DataFrame({c: n.index.to_numpy(dtype=object),
-                               f"tf_{c}": _good_turing(n.to_numpy(dtype=np.int64)) / total})
+        n = n.reindex(pd.unique(d[c]), fill_value=0).clip(lower=1).astype(float)
+        if use:
+            v = pd.Series(split["one_person"], index=p[c].to_numpy()[split["rows"]])
+            extra = v[v.index.notna()].groupby(level=0, sort=False).sum()
+            n = (n - extra.reindex(n.index, fill_value=0.0)).clip(lower=1.0)
+        r = n.to_numpy(dtype=float)
+        lo = np.floor(r).astype(np.int64)
+        star = _good_turing(np.rint(r).astype(np.int64), table=True)
+        top = star.size - 1
+        # a count between two integers: the Good-Turing value interpolated (exact at integer counts)
+        frac = r - lo
+        val = (1 - frac) * star[np.minimum(lo, top)] + frac * star[np.minimum(lo + 1, top)]
+        val = np.where(lo >= top, r - 0.5, val)
+        out[c] = pd.DataFrame({c: n.index.to_numpy(dtype=object), f"tf_{c}": val / total})
     return out
 
 
