@@ -135,6 +135,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .frame_input import as_registration_frame
 from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, load_key  # noqa: F401 - re-exported
 from .placeholder_names import placeholder_mask, source_name_warnings
 from .prepare import PLACEHOLDER_BEFORE, _soundex
@@ -399,6 +400,7 @@ def pseudonymise(
     if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
         raise PseudonymisationError(f"the key must be at least {MIN_KEY_BYTES} bytes (see load_key)")
     key = bytes(key)
+    data = as_registration_frame(data)  # polars too (tester 13b, M2)
     if isinstance(data, pd.DataFrame) and set(IDENTIFIER_COLUMNS).isdisjoint(data.columns) and (
         "key_id" in data.columns or any(str(c).startswith(("bf_", "tok_")) for c in data.columns)
     ):

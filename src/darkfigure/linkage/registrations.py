@@ -90,6 +90,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
+from .frame_input import as_registration_frame  # noqa: E402
 from .input_checks import (  # noqa: E402
     old_dates_of_birth_note,
     refuse_long_names,
@@ -221,6 +222,7 @@ def read_registrations(
         same on every row, malformed Bloom filters or tokens. Rows are numbered from 1
         (the first data row under the header).
     """
+    data = as_registration_frame(data)  # polars, eager or lazy, as the rest of the API takes it
     if isinstance(data, (str, Path)):
         p = Path(data)
         src = name or p.name
@@ -229,7 +231,8 @@ def read_registrations(
         src = name or "registrations"
         df = data.copy()
     else:
-        raise RegistrationError(f"registrations must be a file path or a pandas DataFrame, not {type(data).__name__}")
+        raise RegistrationError(f"registrations must be a file path or a data frame (pandas or polars), not "
+                                f"{type(data).__name__}")
     df.columns = [str(c).strip() for c in df.columns]
     if df.shape[0] == 0:
         raise RegistrationError(
@@ -403,6 +406,7 @@ def read_registration_files(
     """
     frames = []
     for i, p in enumerate(paths):
+        p = as_registration_frame(p)
         name = None if not isinstance(p, pd.DataFrame) else p.attrs.get("source") or f"registrations #{i + 1}"
         frames.append(read_registrations(p, name=name, today=today))
     if not frames:
