@@ -84,6 +84,9 @@ Because the two name filters share a sub-key, ``link`` compares a first-name fil
 the other registration's surname filter (level "swapped, both Dice >= t"); the date
 filter and all tokens stay field-salted.
 
+Settings: ``bf_settings`` holds ``"m=1000 k=20 t=3"`` (m, k, t as used) on every row; ``link`` refuses files
+made with different settings (:mod:`.bloom_settings_check`; a file without the column is read as the defaults).
+
 Storage: the m = 1000 output bits, packed with ``numpy.packbits`` (big-endian bit
 order: bit 0 is the most significant bit of byte 0) into 125 bytes, as standard
 base64 (168 characters). ``""`` when the field is empty (no element).
@@ -137,6 +140,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bloom_settings_check import SETTINGS_COLUMN, settings_text
 from .clear_columns import (
     PseudonymisationWarning,
     clear_column_warnings,
@@ -400,8 +404,8 @@ def pseudonymise(
     DataFrame, shape (n_registrations, ...)
         ``record_id, organisation, registration_date``, [``sex, nationality`` as given], the
         covariates in their original order, then ``bf_first_name, bf_surname,
-        bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens and
-        ``key_id`` (the contract in the module docstring). ``attrs["warnings"]``: placeholder names ("Unknown",
+        bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens,
+        ``key_id`` and ``bf_settings`` (the contract in the module docstring). ``attrs["warnings"]``: placeholder names ("Unknown",
         encoded as missing) and names without letters, for the organisation to fix at the source; covariates
         kept in clear, named as free text or identifier-like where they look so
         (:func:`.clear_columns.clear_column_warnings`). Each is also raised as a
@@ -522,12 +526,14 @@ def pseudonymise(
     for c, v in plain_tokens.items():
         out[c] = _tokens(v, key, c)
     out["key_id"] = key_id(key)
+    out[SETTINGS_COLUMN] = settings_text(settings.m, settings.k, settings.diffusion)  # link refuses a mixture
     assert all(c in out for c in BLOOM_COLUMNS)
     res = pd.DataFrame(out)
     covariates = [c for c in clear if c not in ("record_id", "organisation", "registration_date", "sex",
                                                 "nationality")]
     said = source_name_warnings(regs) + clear_column_warnings(regs, covariates, kept)
     res.attrs = {"kind": "pseudonymised", "source": src, "key_id": key_id(key), "bloom_bits": settings.m,
+                 "bloom_settings": res[SETTINGS_COLUMN].iloc[0] if len(res) else None,
                  "warnings": said}
     for w in said:  # a notebook shows Python warnings; attrs alone went unseen (tester 13b, H1)
         warnings.warn(w, PseudonymisationWarning, stacklevel=2)

@@ -362,7 +362,9 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
                 f"{src}: column {c!r} is not a hex token (or empty) in row(s) {_row_text(_rows(bad))}; "
                 "pseudonymise the plaintext file again"
             )
-    return {"key_id": str(ids[0]), "bloom_bits": m}
+    from .bloom_settings_check import file_settings
+
+    return {"key_id": str(ids[0]), "bloom_bits": m, "bloom_settings": file_settings(df, src)}
 
 
 def read_registration_files(
@@ -436,6 +438,9 @@ def read_registration_files(
                 f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
                 "file with the same darkfigure settings"
             )
+        from .bloom_settings_check import refuse_mixed_settings
+
+        refuse_mixed_settings(frames)  # k and diffusion too (tester 13b, M3)
     renamed = match_covariate_case(frames) + _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
