@@ -1,0 +1,31 @@
+"""Low findings of tester report 13b: option errors as DataError (L1), ..."""
+
+from __future__ import annotations
+
+import pytest
+
+import darkfigure as dfg
+from darkfigure.errors import DataError
+
+
+@pytest.mark.parametrize("options", [{"seed": 1.5}, {"level": 95}, {"ci": "bayes"}, {"reps": 5}])
+def test_invalid_options_raise_the_documented_data_error(options) -> None:
+    """``dfg.estimate``'s docstring promises DataError (a ValueError) for invalid options (L1)."""
+    with pytest.raises(DataError):
+        dfg.estimate("uk_2013", **options)
+
+
+@pytest.mark.parametrize("year", [None, "", 3])
+def test_monitor_without_a_year_column_name_says_so(year) -> None:
+    """``dfg.monitor(f, year=None)`` raised ``KeyError: None`` from deep inside (L2)."""
+    with pytest.raises(DataError, match="year must name"):
+        dfg.monitor(dfg.load_dataset("cruyff_simdat"), year=year, reps=50, seed=1)
+
+
+def test_two_list_hint_does_not_call_0_1_columns_not_0_1() -> None:
+    """With one list named, the other 0/1 columns are offered as lists, not called "not 0/1" (L3)."""
+    with pytest.raises(DataError) as e:
+        dfg.estimate("kosovo_1999", lists=["EXH"])
+    msg = str(e.value)
+    assert "not 0/1" not in msg
+    assert "coded 0/1 but not taken as lists" in msg and "'ABA'" in msg
