@@ -29,3 +29,15 @@ def test_two_list_hint_does_not_call_0_1_columns_not_0_1() -> None:
     msg = str(e.value)
     assert "not 0/1" not in msg
     assert "coded 0/1 but not taken as lists" in msg and "'ABA'" in msg
+
+
+@pytest.mark.parametrize(("key", "said"), [
+    ("0123456789abcdef0123456789abcdef", "load_key"), ("key.txt", "load_key"), (None, "no key given"),
+    (b"short", "at least 16 bytes, not 5"), (12345, "not int")])
+def test_a_key_that_is_not_bytes_is_told_what_a_key_is(key, said) -> None:
+    """A hex string, a file name or None got "the key must be at least 16 bytes" (L4)."""
+    from darkfigure.linkage.keys import PseudonymisationError
+
+    frame = dfg.datasets.load_frame("uk_2013")  # never read: the key is checked first
+    with pytest.raises(PseudonymisationError, match=said):
+        dfg.pseudonymise(frame, key)

@@ -150,7 +150,7 @@ from .clear_columns import (
     resolve_keep,
 )
 from .frame_input import as_registration_frame
-from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, load_key  # noqa: F401 - re-exported
+from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, check_key, load_key  # noqa: F401 - re-exported
 from .placeholder_names import placeholder_mask, source_name_warnings
 from .prepare import PLACEHOLDER_BEFORE, _soundex
 from .registrations import (
@@ -414,16 +414,15 @@ def pseudonymise(
     Raises
     ------
     PseudonymisationError
-        Key shorter than 16 bytes; input already pseudonymised; a clear column (``record_id`` included) that
+        A key that is not bytes, or shorter than 16 bytes (:func:`.keys.check_key`); input already
+        pseudonymised; a clear column (``record_id`` included) that
         holds the row's own first name, surname or date of birth on at least 5% and 3 of the rows
         (:func:`.clear_columns.identifying_columns`), unless named in `keep`; a `keep` name that is not a
         clear column.
     RegistrationError
         Invalid registrations (missing columns, bad dates, ...).
     """
-    if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
-        raise PseudonymisationError(f"the key must be at least {MIN_KEY_BYTES} bytes (see load_key)")
-    key = bytes(key)
+    key = check_key(key)  # bytes of 16 or more; text, a file name or None told what to do (tester 13b, L4)
     data = as_registration_frame(data)  # polars too (tester 13b, M2)
     if isinstance(data, pd.DataFrame) and set(IDENTIFIER_COLUMNS).isdisjoint(data.columns) and (
         "key_id" in data.columns or any(str(c).startswith(("bf_", "tok_")) for c in data.columns)
