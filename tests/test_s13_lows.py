@@ -41,3 +41,30 @@ def test_a_key_that_is_not_bytes_is_told_what_a_key_is(key, said) -> None:
     frame = dfg.datasets.load_frame("uk_2013")  # never read: the key is checked first
     with pytest.raises(PseudonymisationError, match=said):
         dfg.pseudonymise(frame, key)
+
+
+def test_categorical_covariate_with_unused_categories_raises_no_pandas_warning() -> None:
+    """A pandas categorical covariate with an unused category gave pandas' deprecation warning (L8)."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({c: rng.integers(0, 2, 300) for c in "ABC"})
+    d = d[d.sum(axis=1) > 0].copy()
+    d["sex"] = pd.Series(rng.choice(["F", "M"], len(d)), index=d.index).astype(pd.CategoricalDtype(["F", "M", "X"]))
+    plain = dfg.estimate(d.assign(sex=d["sex"].astype(str)), lists=["A", "B", "C"], covariates=["sex"],
+                         search="none", ci="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = dfg.estimate(d, lists=["A", "B", "C"], covariates=["sex"], search="none", ci="none")
+    assert r.nhat == pytest.approx(plain.nhat, rel=1e-9)
+
+
+def test_print_shows_the_drawn_seed() -> None:
+    """Without a seed, ``print(result)`` says which seed was drawn and how to repeat the run (L9)."""
+    r = dfg.estimate("uk_2013", search="none", ci="parametric", reps=50)
+    seed = r.raw.settings["seed"]
+    assert seed is not None and f"pass seed={seed}" in str(r)
+    assert "so one was drawn" not in str(dfg.estimate("uk_2013", search="none", ci="parametric", reps=50, seed=3))

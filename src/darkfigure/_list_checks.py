@@ -93,3 +93,14 @@ def two_value_hint(data: pd.DataFrame, columns: Sequence[str]) -> str:
         hint += (f" Columns with one or two values (blank cells aside) that are not 0/1: {shown(other)}: if they "
                  "are lists, recode them 1 (registered) / 0 (not, not blank).")
     return hint
+
+
+def _plain_values(s: pd.Series) -> pd.Series:
+    """A categorical column as its plain values (object), any other column as it is (tester 13b, L8).
+
+    ``pd.Categorical(column, categories=levels)`` of a categorical column whose dtype holds categories not among
+    `levels` (unused ones, such as a polars Enum's) raised pandas' deprecation warning "Constructing a
+    Categorical with a dtype and values containing non-null entries not in that dtype's categories", which a
+    future pandas turns into an error; the plain values are recoded without it.
+    """
+    return s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s

@@ -6,7 +6,8 @@ the as-linked figure hid in the assumption line. The command line prints a "link
 content for :class:`~darkfigure.results.Result`: :func:`interval_method` names the interval
 (``"parametric with linkage draws"``), :func:`linkage_lines` and :func:`linkage_html` give the panel's lines
 (N̂ as linked and its interval, N̂ corrected, the share of the variance from linkage, the expected false and
-missed links, the quality against the truth when ``link`` had one).
+missed links, the quality against the truth when ``link`` had one). The same lines carry the seed drawn when
+none was given (:func:`seed_sentence`; tester 13b, L9).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import html
 import math
 from typing import Any
 
-__all__ = ["interval_method", "linkage_html", "linkage_lines", "linkage_sentences"]
+__all__ = ["interval_method", "linkage_html", "linkage_lines", "linkage_sentences", "seed_sentence"]
 
 
 def _fmt(v: Any, digits: int = 0) -> str:
@@ -69,12 +70,21 @@ def linkage_sentences(result: Any) -> list[str]:
     return out
 
 
+def seed_sentence(result: Any) -> list[str]:
+    """The note that a seed was drawn (``raw.notes``, :func:`darkfigure._seeds.seed_note`), as a list of 0 or 1.
+
+    ``print(dfg.estimate(h))`` without a seed hid the drawn seed in ``result.raw.notes`` (tester 13b, L9).
+    """
+    notes = getattr(getattr(result, "raw", None), "notes", None) or []
+    return [str(n) for n in notes if "so one was drawn" in str(n)][:1]
+
+
 def linkage_lines(result: Any) -> str:
-    """:func:`linkage_sentences` as indented lines for ``str(result)`` (``""`` without a linkage correction)."""
-    return "".join(f"\n  {s}" for s in linkage_sentences(result))
+    """:func:`linkage_sentences` and :func:`seed_sentence` as indented lines for ``str(result)`` (``""`` if none)."""
+    return "".join(f"\n  {s}" for s in linkage_sentences(result) + seed_sentence(result))
 
 
 def linkage_html(result: Any) -> str:
-    """:func:`linkage_sentences` as an HTML paragraph for ``result._repr_html_()`` (``""`` without one)."""
-    said = linkage_sentences(result)
+    """:func:`linkage_sentences` and :func:`seed_sentence` as an HTML paragraph for ``_repr_html_`` (``""`` if none)."""
+    said = linkage_sentences(result) + seed_sentence(result)
     return f"<p>{'<br>'.join(html.escape(s) for s in said)}</p>" if said else ""
