@@ -317,11 +317,9 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
         )
     if len(lists) < 2:
         two = [c for c in cols if c not in lists and 1 <= data[c].nunique(dropna=True) <= 2]
-        hint = ""
-        if two:
-            shown = "; ".join(f"{c!r} ({', '.join(map(str, pd.unique(data[c].dropna())[:2]))})" for c in two[:6])
-            hint = (f" Columns with one or two values (blank cells aside) that are not 0/1: {shown}: if they "
-                    "are lists, recode them 1 (registered) / 0 (not, not blank).")
+        from ._list_checks import two_value_hint
+
+        hint = two_value_hint(data, two)  # 0/1 columns apart from the others (tester 13b, L3)
         raise DataError(
             f"multiple systems estimation needs at least 2 lists; found {len(lists)} "
             f"({lists}) among the columns read, {[str(c) for c in cols]}. List columns must be coded 0/1; name "

@@ -69,3 +69,38 @@ def shadow_list_warnings(frame: pd.DataFrame, lists: Sequence[str], count: str =
             "of another list)"
         )
     return out
+
+
+def two_value_hint(data: pd.DataFrame, columns: Sequence[str]) -> str:
+    """The hint after "needs at least 2 lists": the columns with one or two values, 0/1 ones apart (13b, L3).
+
+    The hint called every such column "not 0/1", also ``'ABA' (0, 1)``. A 0/1 column is now named as a list that
+    was not chosen (name it in ``lists=``); another two-valued column as one to recode 1/0. ``""`` when none.
+    """
+    from ._history_checks import _is_binary
+
+    def shown(cols: Sequence[str]) -> str:
+        """Up to six columns with their first two values, e.g. ``'sex' (F, M)``."""
+        return "; ".join(f"{c!r} ({', '.join(map(str, pd.unique(data[c].dropna())[:2]))})" for c in cols[:6])
+
+    binary = [c for c in columns if _is_binary(data[c])]
+    other = [c for c in columns if c not in binary]
+    hint = ""
+    if binary:
+        hint += (f" Columns coded 0/1 but not taken as lists: {shown(binary)}: if they are lists, name them in "
+                 "lists=[...] / --lists.")
+    if other:
+        hint += (f" Columns with one or two values (blank cells aside) that are not 0/1: {shown(other)}: if they "
+                 "are lists, recode them 1 (registered) / 0 (not, not blank).")
+    return hint
+
+
+def _plain_values(s: pd.Series) -> pd.Series:
+    """A categorical column as its plain values (object), any other column as it is (tester 13b, L8).
+
+    ``pd.Categorical(column, categories=levels)`` of a categorical column whose dtype holds categories not among
+    `levels` (unused ones, such as a polars Enum's) raised pandas' deprecation warning "Constructing a
+    Categorical with a dtype and values containing non-null entries not in that dtype's categories", which a
+    future pandas turns into an error; the plain values are recoded without it.
+    """
+    return s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s

@@ -15,6 +15,8 @@ init (tester 9, F3). :func:`worker_pool` gives every worker a death signal tied 
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 import sys
 import threading
@@ -77,8 +79,16 @@ def _die_with_parent(creator: int) -> None:
     threading.Thread(target=watch, name="darkfigure-parent-watch", daemon=True).start()
 
 
-def _init_worker(creator: int, initializer: Callable[..., None] | None, initargs: tuple) -> None:
-    """The initializer of every worker of :func:`worker_pool`: tie it to its parent, then the caller's own."""
+def _init_worker(creator: int, initializer: Callable[..., None] | None, initargs: tuple, forked: bool = False) -> None:
+    """The initializer of every worker of :func:`worker_pool`: tie it to its parent, then the caller's own.
+
+    A `forked` worker (start method ``fork``) first freezes the objects it inherited (``gc.freeze``): the
+    garbage collector must never finalise them here. A DuckDB connection left in a reference cycle by Splink
+    (``dfg.link`` earlier in the script) crashed the worker with a segmentation fault when finalised in the
+    child (tester 13b, M4: "a worker process ended abruptly" after link, in scripts without a main guard).
+    """
+    if forked:
+        gc.freeze()
     _die_with_parent(creator)
     if initializer is not None:
         initializer(*initargs)
@@ -93,14 +103,18 @@ def worker_pool(max_workers: int, mp_context=None, initializer: Callable[..., No
     processes (:func:`map_ordered` does), so that a run killed with ``kill -9`` or by the out-of-memory killer
     leaves no worker behind.
     """
+    method = (mp_context or multiprocessing).get_start_method()
+    if method == "fork":
+        gc.collect()  # garbage such as a dead DuckDB connection is finalised here, safely, not in the workers
     return ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=_init_worker,
-                               initargs=(os.getpid(), initializer, tuple(initargs)))
+                               initargs=(os.getpid(), initializer, tuple(initargs), method == "fork"))
 
 
 def note_broken_pool(left: int, what: str) -> None:
     """Say on stderr that a worker died and the `left` tasks (`what`: "strata", ...) run in this process."""
     print(
-        f"note: a worker process ended abruptly (out of memory, or killed); the {left:,} {what} left run in "
+        f"note: a worker process ended abruptly (killed by a signal: out of memory, killed, or a crash); the "
+        f"{left:,} {what} left run in "
         "this process instead (the same results: each has its own seed), more slowly",
         file=sys.stderr,
         flush=True,

@@ -40,7 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
-from ._list_checks import shadow_list_warnings
+from ._list_checks import _plain_values, shadow_list_warnings
 from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
@@ -387,7 +387,7 @@ class CaptureHistories:
             inc = frame[unknown]
             inc = inc.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
             for c in covariates:
-                inc[c] = pd.Categorical(inc[c], categories=list(levels[c]))
+                inc[c] = pd.Categorical(_plain_values(inc[c]), categories=list(levels[c]))
             inc["count"] = inc["count"].astype(np.int64)
             incomplete = inc
             frame = frame[~unknown]
@@ -397,7 +397,7 @@ class CaptureHistories:
         if note_sums and frame.shape[0] < n_before:
             notes.append(f"summed {n_before - frame.shape[0]} duplicate pattern row(s)" + (example or ""))
         for c in covariates:
-            frame[c] = pd.Categorical(frame[c], categories=list(levels[c]))
+            frame[c] = pd.Categorical(_plain_values(frame[c]), categories=list(levels[c]))  # 13b, L8
         frame["count"] = frame["count"].astype(np.int64)
         said = ([warned] if warned else []) + continuous_warnings(frame, levels)  # tester 12b, M1 and L6
         said += shadow_list_warnings(frame, lists) if auto_lists else []  # a 0/1 covariate taken as a list (L9)

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .result_linkage import interval_method, linkage_html, linkage_lines
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -307,6 +309,7 @@ class Result:
             head += f"; model {self.model}"
         if self.status != "ok":
             head += f" [{self.status}]"
+        head += linkage_lines(self)  # as linked, corrected, linkage errors (the CLI's panel; tester 13b, M7)
         ident = self.identifying_assumption
         if ident is not None and ident.get("summary"):
             head += f"\n  assumption: {ident['summary']}"
@@ -327,7 +330,7 @@ class Result:
                   else "")
         pub = self.to_publish()
         publish = f"<p><b>to publish:</b> {html.escape(pub['statement'])}</p>" if pub else ""
-        return (f'<div class="darkfigure-result">{head}{table}{assume}' + (f"<ul>{warn}</ul>" if warn else "")
+        return (f'<div class="darkfigure-result">{head}{linkage_html(self)}{table}{assume}' + (f"<ul>{warn}</ul>" if warn else "")
                 + publish + "</div>")
 
 
@@ -351,7 +354,7 @@ def from_estimate(est: Estimate, method: str = "loglinear") -> Result:
         method=method,
         nhat=nhat,
         n_observed=int(est.n_observed),
-        confidence_interval=ConfidenceInterval(float(est.lower), float(est.upper), est.ci_method, float(est.level)),
+        confidence_interval=ConfidenceInterval(float(est.lower), float(est.upper), interval_method(est), float(est.level)),
         # the reason N is not identified first, as every other adapter puts it
         warnings=tuple(sorted(est.warnings, key=lambda w: not w.startswith("N is not identified"))),
         model=est.fit.model.label(),

@@ -47,37 +47,43 @@ def pseudonymise(
             help="Also drop sex and nationality in clear (kept by default: the estimates use them as covariates).",
         ),
     ] = False,
+    keep_clear: Annotated[
+        str | None,
+        typer.Option(
+            "--keep-clear",
+            help="Comma-separated columns you vouch for: kept in clear without the checks that refuse a column "
+            "holding the person's name or date of birth, or warn about free text and identifier-like columns.",
+        ),
+    ] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Replace names and dates of birth by keyed tokens and hardened Bloom filters (run by each organisation).
 
-    Exit codes: 0 written, 2 bad input or key (nothing written).
+    Exit codes: 0 written, 2 bad input or key, or a clear column holding names or dates of birth (nothing
+    written).
     """
+    import warnings
+
+    from ..linkage.clear_columns import PseudonymisationWarning
     from ..linkage.pseudonymise import load_key, pseudonymise_file
     from ..outputs import write_file
 
     try:
         key = load_key(key_file)
-        df = _tracked(out, lambda: write_file(
-            out, lambda p: pseudonymise_file(registrations, p, key, encode_all=encode_all), overwrite=overwrite,
-            inputs=_data_inputs(registrations, key_file), command="pseudonymise",
-        ))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PseudonymisationWarning)  # printed below from attrs, as the API's
+            df = _tracked(out, lambda: write_file(
+                out, lambda p: pseudonymise_file(registrations, p, key, encode_all=encode_all, keep=keep_clear),
+                overwrite=overwrite, inputs=_data_inputs(registrations, key_file), command="pseudonymise",
+            ))
     except (DataError, ValueError) as e:
         _fail(str(e))
     except OSError as e:
         _fail(f"cannot write {str(out)!r}: {e.strerror or e}")
     console.print(f"{len(df):,} registrations pseudonymised (key id {df['key_id'].iloc[0]}); wrote {escape(str(out))}")
-    for w in df.attrs.get("warnings", []):  # names the organisation can still fix: nobody sees them after encoding
+    # names the organisation can still fix, and what stays in clear (linkage/clear_columns.py): the API's warnings
+    for w in df.attrs.get("warnings", []):
         err.print(f"[yellow]warning:[/] {escape(w)}")
-    from ..linkage.registrations import covariate_columns
-
-    clear = [c for c in covariate_columns(df) if c not in ("sex", "nationality")]
-    if clear:
-        # everything outside the format passes through as a covariate: say so, an export may hold more
-        err.print(
-            f"[yellow]warning:[/] column(s) kept in clear as covariates: {escape(', '.join(clear))}. Remove any that "
-            "identify a person (phone, address, ...) before sending the file"
-        )
 
 
 #: fewest random pairs --max-pairs may ask for to estimate u (the Python API is left free, for tests on tiny data)

@@ -8,8 +8,10 @@ draws, and multiprocessing stops it with "RuntimeError: An attempt has been made
 new process before the current process has finished its bootstrapping phase" (tester
 report 11, finding 6; README's Python examples have no such guard). For such a script the
 draws use ``fork`` where the platform has it (the workers run only numpy/pandas/scipy
-code, never DuckDB: the draws re-cluster stored match probabilities), and otherwise run in
-this one process with a note on stderr.
+code, never DuckDB: the draws re-cluster stored match probabilities; the DuckDB connection ``dfg.link``
+leaves as garbage is collected before the fork and never finalised in a worker, where it crashed them:
+:func:`darkfigure._pool.worker_pool`, tester 13b, M4), and otherwise run in this one process with a note on
+stderr.
 """
 
 from __future__ import annotations

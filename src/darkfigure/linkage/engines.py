@@ -130,6 +130,8 @@ def _db_api(engine: str, spark, threads: int | None, memory_limit: str | None, w
             con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{workdir / 'duckdb'}'")
         con.execute("SET preserve_insertion_order = false")
+        # DuckDB draws its own progress bar where it thinks the session is interactive (python -c, Jupyter)
+        con.execute("SET enable_progress_bar = false")
         return DuckDBAPI(connection=con)
     from splink import SparkAPI
 

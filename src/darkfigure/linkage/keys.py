@@ -74,3 +74,32 @@ def _text_key(raw: bytes) -> bytes:
     elif raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     return raw.strip()
+
+
+def check_key(key: object) -> bytes:
+    """`key` as the bytes ``pseudonymise`` uses, or a message that says what a key is (tester 13b, L4).
+
+    A key is bytes (at least :data:`MIN_KEY_BYTES`), as :func:`load_key` returns them. A hex string, a key file's
+    name or None all got "the key must be at least 16 bytes"; each now gets what to do. A string is not taken as
+    the key: it may be a file name, and ``bytes.fromhex`` of the text would give another key (and key id) than
+    the command line, which uses the key file's text itself.
+
+    Raises
+    ------
+    PseudonymisationError
+        None, a string, another type, or fewer than 16 bytes. The key itself never appears in a message.
+    """
+    if isinstance(key, (bytes, bytearray)):
+        if len(key) < MIN_KEY_BYTES:
+            raise PseudonymisationError(f"the key must be at least {MIN_KEY_BYTES} bytes, not {len(key)} (make one "
+                                        "with secrets.token_hex(32) into a key file, read it with load_key)")
+        return bytes(key)
+    if key is None:
+        raise PseudonymisationError("no key given: read the shared key with darkfigure.linkage.load_key('key.txt') "
+                                    f"(or load_key() for the environment variable {KEY_ENV}) and pass it as key=")
+    if isinstance(key, (str, Path)):
+        raise PseudonymisationError(
+            "the key must be bytes, not text: read it with darkfigure.linkage.load_key('key.txt') (the key file's "
+            "text, as the command line reads it, so that the key id matches the other organisations'); a key held "
+            "as text is key.encode() (not bytes.fromhex, which gives another key than the command line)")
+    raise PseudonymisationError(f"the key must be bytes (see darkfigure.linkage.load_key), not {type(key).__name__}")

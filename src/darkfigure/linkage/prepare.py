@@ -10,7 +10,6 @@ smoothing, and the blocking rules sized to a pair budget.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,11 +35,10 @@ def _read_inputs(files_or_frames, rename_organisations=None) -> tuple[pd.DataFra
     The frame's ``attrs`` hold ``notes`` and ``warnings`` about the set of files
     (:func:`~darkfigure.linkage.registrations.unify_organisations`).
     """
+    from .frame_input import registration_inputs
     from .registrations import read_registration_files
 
-    if isinstance(files_or_frames, (str, Path, pd.DataFrame)):
-        files_or_frames = [files_or_frames]
-    frames = read_registration_files(list(files_or_frames), rename_organisations=rename_organisations)
+    frames = read_registration_files(registration_inputs(files_or_frames), rename_organisations=rename_organisations)
     kind = frames[0].attrs["kind"]
     df = pd.concat([f.assign() for f in frames], ignore_index=True)
     # what read_registration_files found about the set (organisation spellings): link passes them on

@@ -84,6 +84,9 @@ Because the two name filters share a sub-key, ``link`` compares a first-name fil
 the other registration's surname filter (level "swapped, both Dice >= t"); the date
 filter and all tokens stay field-salted.
 
+Settings: ``bf_settings`` holds ``"m=1000 k=20 t=3"`` (m, k, t as used) on every row; ``link`` refuses files
+made with different settings (:mod:`.bloom_settings_check`; a file without the column is read as the defaults).
+
 Storage: the m = 1000 output bits, packed with ``numpy.packbits`` (big-endian bit
 order: bit 0 is the most significant bit of byte 0) into 125 bytes, as standard
 base64 (168 characters). ``""`` when the field is empty (no element).
@@ -92,7 +95,8 @@ How the linker compares two filters: decode base64, unpack (or popcount the byte
 Dice = 2 |a AND b| / (|a| + |b|) over the 1000 bits; a ``""`` filter is a missing
 value, not a Dice of 0.
 
-Columns kept in clear: ``record_id``, ``organisation``, ``registration_date``, every
+Columns kept in clear (checked first, :mod:`.clear_columns`: one holding the row's own name or date of birth is
+refused unless named in ``keep=``): ``record_id``, ``organisation``, ``registration_date``, every
 covariate, and ``sex`` and ``nationality``, because the estimates use them as
 covariates (``--encode-all`` drops these two; their tokens remain). They are kept as
 the organisation wrote them (surrounding blanks dropped): only the tokens ``tok_sex``
@@ -127,6 +131,7 @@ import hashlib
 import hmac
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -135,7 +140,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, load_key  # noqa: F401 - re-exported
+from .bloom_settings_check import SETTINGS_COLUMN, settings_text
+from .clear_columns import (
+    PseudonymisationWarning,
+    clear_column_warnings,
+    clear_columns_of,
+    identifying_columns,
+    refuse_identifying_columns,
+    resolve_keep,
+)
+from .frame_input import as_registration_frame
+from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, check_key, load_key  # noqa: F401 - re-exported
 from .placeholder_names import placeholder_mask, source_name_warnings
 from .prepare import PLACEHOLDER_BEFORE, _soundex
 from .registrations import (
@@ -365,7 +380,8 @@ def _map_unique(values: pd.Series, fn) -> pd.Series:
 
 
 def pseudonymise(
-    data: str | Path | pd.DataFrame, key: bytes, *, encode_all: bool = False, settings: BloomSettings = SETTINGS
+    data: str | Path | pd.DataFrame, key: bytes, *, encode_all: bool = False, settings: BloomSettings = SETTINGS,
+    keep: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
     """Replace the identifying fields of plaintext registrations by keyed tokens and hardened Bloom filters.
 
@@ -379,26 +395,35 @@ def pseudonymise(
         Also drop ``sex`` and ``nationality`` in clear (their tokens remain).
     settings : BloomSettings
         Leave the default: every organisation must encode alike.
+    keep : sequence of str or comma-separated str, optional
+        Clear columns you vouch for (``--keep-clear``): not refused or warned about by the checks of
+        :mod:`.clear_columns`.
 
     Returns
     -------
     DataFrame, shape (n_registrations, ...)
         ``record_id, organisation, registration_date``, [``sex, nationality`` as given], the
         covariates in their original order, then ``bf_first_name, bf_surname,
-        bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens and
-        ``key_id`` (the contract in the module docstring). ``attrs["warnings"]``: placeholder names ("Unknown",
-        encoded as missing) and names without letters, for the organisation to fix at the source.
+        bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens,
+        ``key_id`` and ``bf_settings`` (the contract in the module docstring). ``attrs["warnings"]``: placeholder names ("Unknown",
+        encoded as missing) and names without letters, for the organisation to fix at the source; covariates
+        kept in clear, named as free text or identifier-like where they look so
+        (:func:`.clear_columns.clear_column_warnings`). Each is also raised as a
+        :class:`.clear_columns.PseudonymisationWarning` (a ``UserWarning``).
 
     Raises
     ------
     PseudonymisationError
-        Key shorter than 16 bytes; input already pseudonymised.
+        A key that is not bytes, or shorter than 16 bytes (:func:`.keys.check_key`); input already
+        pseudonymised; a clear column (``record_id`` included) that
+        holds the row's own first name, surname or date of birth on at least 5% and 3 of the rows
+        (:func:`.clear_columns.identifying_columns`), unless named in `keep`; a `keep` name that is not a
+        clear column.
     RegistrationError
         Invalid registrations (missing columns, bad dates, ...).
     """
-    if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
-        raise PseudonymisationError(f"the key must be at least {MIN_KEY_BYTES} bytes (see load_key)")
-    key = bytes(key)
+    key = check_key(key)  # bytes of 16 or more; text, a file name or None told what to do (tester 13b, L4)
+    data = as_registration_frame(data)  # polars too (tester 13b, M2)
     if isinstance(data, pd.DataFrame) and set(IDENTIFIER_COLUMNS).isdisjoint(data.columns) and (
         "key_id" in data.columns or any(str(c).startswith(("bf_", "tok_")) for c in data.columns)
     ):
@@ -416,6 +441,10 @@ def pseudonymise(
     # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
     dob = dob.where((dob == "") | (dob >= PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")), "")
     year = dob.str[:4]
+    # nothing identifying may stay in clear: refused before any encoding (tester 13b, H1)
+    clear = clear_columns_of(regs, encode_all)
+    kept = resolve_keep(keep, clear)
+    refuse_identifying_columns(identifying_columns(regs, [c for c in clear if c not in kept], fn, sn, dob))
     sex = _map_unique(regs["sex"], normalise_sex)
     nat = _map_unique(regs["nationality"], normalise_nationality)
 
@@ -496,20 +525,30 @@ def pseudonymise(
     for c, v in plain_tokens.items():
         out[c] = _tokens(v, key, c)
     out["key_id"] = key_id(key)
+    out[SETTINGS_COLUMN] = settings_text(settings.m, settings.k, settings.diffusion)  # link refuses a mixture
     assert all(c in out for c in BLOOM_COLUMNS)
     res = pd.DataFrame(out)
+    covariates = [c for c in clear if c not in ("record_id", "organisation", "registration_date", "sex",
+                                                "nationality")]
+    said = source_name_warnings(regs) + clear_column_warnings(regs, covariates, kept)
     res.attrs = {"kind": "pseudonymised", "source": src, "key_id": key_id(key), "bloom_bits": settings.m,
-                 "warnings": source_name_warnings(regs)}
+                 "bloom_settings": res[SETTINGS_COLUMN].iloc[0] if len(res) else None,
+                 "warnings": said}
+    for w in said:  # a notebook shows Python warnings; attrs alone went unseen (tester 13b, H1)
+        warnings.warn(w, PseudonymisationWarning, stacklevel=2)
     return res
 
 
 def pseudonymise_file(
-    src: str | Path, out: str | Path, key: bytes, *, encode_all: bool = False
+    src: str | Path, out: str | Path, key: bytes, *, encode_all: bool = False,
+    keep: Sequence[str] | str | None = None,
 ) -> pd.DataFrame:
     """Pseudonymise registration file `src` into `out` (CSV or Parquet by its suffix), atomically.
 
     The output is written to a temporary file in the same folder and renamed, so a
     failure leaves nothing half-written (and an existing `out` untouched).
+
+    `keep` is :func:`pseudonymise`'s (``--keep-clear``).
 
     Returns
     -------
@@ -530,7 +569,7 @@ def pseudonymise_file(
         raise PseudonymisationError(f"--out must end in .csv or .parquet, not {out.name!r}")
     if out.exists() and Path(src).exists() and out.resolve() == Path(src).resolve():
         raise PseudonymisationError("--out is the input file: write the pseudonymised registrations to a new file")
-    res = pseudonymise(src, key, encode_all=encode_all)
+    res = pseudonymise(src, key, encode_all=encode_all, keep=keep)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)

@@ -90,6 +90,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
+from .frame_input import as_registration_frame  # noqa: E402
 from .input_checks import (  # noqa: E402
     old_dates_of_birth_note,
     refuse_long_names,
@@ -221,6 +222,7 @@ def read_registrations(
         same on every row, malformed Bloom filters or tokens. Rows are numbered from 1
         (the first data row under the header).
     """
+    data = as_registration_frame(data)  # polars, eager or lazy, as the rest of the API takes it
     if isinstance(data, (str, Path)):
         p = Path(data)
         src = name or p.name
@@ -229,7 +231,8 @@ def read_registrations(
         src = name or "registrations"
         df = data.copy()
     else:
-        raise RegistrationError(f"registrations must be a file path or a pandas DataFrame, not {type(data).__name__}")
+        raise RegistrationError(f"registrations must be a file path or a data frame (pandas or polars), not "
+                                f"{type(data).__name__}")
     df.columns = [str(c).strip() for c in df.columns]
     if df.shape[0] == 0:
         raise RegistrationError(
@@ -359,7 +362,9 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
                 f"{src}: column {c!r} is not a hex token (or empty) in row(s) {_row_text(_rows(bad))}; "
                 "pseudonymise the plaintext file again"
             )
-    return {"key_id": str(ids[0]), "bloom_bits": m}
+    from .bloom_settings_check import file_settings
+
+    return {"key_id": str(ids[0]), "bloom_bits": m, "bloom_settings": file_settings(df, src)}
 
 
 def read_registration_files(
@@ -403,6 +408,7 @@ def read_registration_files(
     """
     frames = []
     for i, p in enumerate(paths):
+        p = as_registration_frame(p)
         name = None if not isinstance(p, pd.DataFrame) else p.attrs.get("source") or f"registrations #{i + 1}"
         frames.append(read_registrations(p, name=name, today=today))
     if not frames:
@@ -432,6 +438,9 @@ def read_registration_files(
                 f"the Bloom filters of the files have different lengths ({sorted(ms)} bits): pseudonymise every "
                 "file with the same darkfigure settings"
             )
+        from .bloom_settings_check import refuse_mixed_settings
+
+        refuse_mixed_settings(frames)  # k and diffusion too (tester 13b, M3)
     renamed = match_covariate_case(frames) + _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)

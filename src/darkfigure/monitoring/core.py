@@ -236,6 +236,9 @@ def monitor(
 
     if suppress_below < 0:
         raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
+    if not isinstance(year, str) or not year.strip():  # year=None ended in a KeyError 7 frames deep (13b, L2)
+        raise DataError(f"year must name the data's year column (a string, e.g. year=\"year\"), not {year!r}; "
+                        "for one year's data use dfg.estimate")
     # a `darkfigure link` output folder: its histories, and its match probabilities for the linkage correction;
     # persons with unknown covariate values are kept apart for estimate(missing="em"/"drop")
     read_kw = {k: kwargs.pop(k) for k in ("lists", "covariates", "count", "on_empty_list") if k in kwargs}

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from ..group_names import group_name
 from ..loglinear.bootstrap import BootstrapResult, nonparametric_bootstrap, parametric_bootstrap
 from ..loglinear.design import CompleteTable
@@ -68,7 +69,7 @@ def interval_kind(ci: str, em_mode: bool, reps: int, level: float = 0.95) -> tup
         )
     if ci in BOOTSTRAP_CI:
         if reps < 20:
-            raise ValueError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
+            raise DataError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
         if reps < 200:
             warnings.append(f"only {reps} bootstrap replicates: the interval's ends are rough; use 1,000")
         elif (1 - level) / 2 * reps < 10:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import DataError
+
 __all__ = [
     "SEARCH_METHODS",
     "CI_METHODS",
@@ -90,8 +92,8 @@ def check_options(
 
     Raises
     ------
-    ValueError
-        An unknown option value, a level outside (0, 1) or not a whole percentage, a seed or replicate count that is not a
+    DataError
+        (a ValueError) An unknown option value, a level outside (0, 1) or not a whole percentage, a seed or replicate count that is not a
         non-negative whole number, more than :data:`MAX_REPS` replicates, too few linkage draws
         or replicates, a `max_order` below 2 (or above 2 with the p-value search), a fixed
         model together with a search.
@@ -101,41 +103,41 @@ def check_options(
     """
     search, ci = search.lower(), ci.lower()
     if search not in SEARCH_METHODS:
-        raise ValueError(f"search (--search) must be one of {SEARCH_METHODS}, not {search!r}")
+        raise DataError(f"search (--search) must be one of {SEARCH_METHODS}, not {search!r}")
     if ci not in CI_METHODS:
-        raise ValueError(f"ci (--ci) must be one of {CI_METHODS}, not {ci!r}")
+        raise DataError(f"ci (--ci) must be one of {CI_METHODS}, not {ci!r}")
     if criterion is not None and criterion.lower() not in ("bic", "aic", "aicc"):
-        raise ValueError(f"criterion (--criterion) must be 'bic', 'aic' or 'aicc', not {criterion!r}")
+        raise DataError(f"criterion (--criterion) must be 'bic', 'aic' or 'aicc', not {criterion!r}")
     if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating):
         # '95%' or '0.95' gave a raw "'<' not supported between 'int' and 'str'" (tester 12b, L5)
-        raise ValueError(f"level (--level) must be a number between 0 and 1, such as 0.95 for a 95% interval, "
+        raise DataError(f"level (--level) must be a number between 0 and 1, such as 0.95 for a 95% interval, "
                          f"not {level!r} ({type(level).__name__})")
     if not 0 < level < 1:
-        raise ValueError(f"level (--level) must be between 0 and 1 (e.g. 0.95), not {level!r}")
+        raise DataError(f"level (--level) must be between 0 and 1 (e.g. 0.95), not {level!r}")
     if abs(level * 100 - round(level * 100)) > 1e-9:
         # every label says the level in whole percent: 0.999999 would be shown as a "100%" interval (tester 7, 14)
-        raise ValueError(f"level (--level) must be a whole percentage, such as 0.90, 0.95 or 0.99, not {level!r}")
+        raise DataError(f"level (--level) must be a whole percentage, such as 0.90, 0.95 or 0.99, not {level!r}")
     if isinstance(reps, bool) or not isinstance(reps, int | np.integer):
-        raise ValueError(f"reps (--reps) must be a whole number of bootstrap replicates, not {reps!r}")
+        raise DataError(f"reps (--reps) must be a whole number of bootstrap replicates, not {reps!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
-        raise ValueError(f"seed (--seed) must be a non-negative whole number, not {seed!r}")
+        raise DataError(f"seed (--seed) must be a non-negative whole number, not {seed!r}")
     if linkage_reps and linkage_reps < 20:
-        raise ValueError(f"linkage_reps (--linkage-reps) must be 0 (linkage uncertainty only) or at least 20 "
+        raise DataError(f"linkage_reps (--linkage-reps) must be 0 (linkage uncertainty only) or at least 20 "
                          f"bootstrap replicates per linkage draw, not {linkage_reps}")
     if linkage_draws < 2:
-        raise ValueError(f"linkage_draws (--linkage-draws) must be at least 2 (50 is the default), not {linkage_draws}")
+        raise DataError(f"linkage_draws (--linkage-draws) must be at least 2 (50 is the default), not {linkage_draws}")
     average_criterion = average_criterion.lower()
     if average_criterion not in ("aic", "bic"):
-        raise ValueError(f"average_criterion must be 'aic' or 'bic', not {average_criterion!r}")
+        raise DataError(f"average_criterion must be 'aic' or 'bic', not {average_criterion!r}")
     if max_order is not None and (not isinstance(max_order, int | np.integer) or max_order < 2):
-        raise ValueError(f"max_order (--max-order) must be an integer of at least 2 (got {max_order!r})")
+        raise DataError(f"max_order (--max-order) must be an integer of at least 2 (got {max_order!r})")
     if max_order is not None and max_order > 2 and search in ("pvalue", "pvalue-pairs"):
-        raise ValueError("the p-value search adds pairs of lists (and list x covariate terms) only; "
+        raise DataError("the p-value search adds pairs of lists (and list x covariate terms) only; "
                          "for higher-order terms use search='cruyff' or 'exhaustive' with max_order")
     if model is not None and search in ("pvalue", "pvalue-pairs", "exhaustive", "stratified"):
-        raise ValueError(f"a fixed model (model=..., --model) and search={search!r} conflict: give one of them")
+        raise DataError(f"a fixed model (model=..., --model) and search={search!r} conflict: give one of them")
     if ci in BOOTSTRAP_CI and reps > MAX_REPS:
-        raise ValueError(
+        raise DataError(
             f"reps={reps:,} is above the cap of {MAX_REPS:,} (each replicate refits the model): 1,000 is the standard, "
             "10,000 pins the interval's ends down to about 1%"
         )
@@ -144,10 +146,10 @@ def check_options(
     assumption_range = parse_range(assumption_range)
     pooling = str(pooling).lower()
     if pooling not in ("none", "partial"):
-        raise ValueError(f"pooling (--pooling) must be 'none' or 'partial', not {pooling!r}")
+        raise DataError(f"pooling (--pooling) must be 'none' or 'partial', not {pooling!r}")
     missing = missing.lower()
     if missing not in ("error", "em", "drop"):
-        raise ValueError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
+        raise DataError(f"missing must be 'error', 'em' or 'drop', not {missing!r}")
     return EstimateOptions(
         search=search, ci=ci, criterion=criterion, level=level, reps=reps, seed=seed,
         average_criterion=average_criterion, max_order=max_order, model=model, assumption_range=assumption_range,

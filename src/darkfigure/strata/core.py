@@ -150,7 +150,8 @@ def estimate_strata(
         200 (a search in each small stratum on its own biased the totals upwards: +6% over 100
         strata of 30-150), unless ``ci="averaged"`` is given; otherwise Cruyff's search in each
         stratum (as ``estimate``'s ``auto`` without covariates). ``settings["model_search"]`` says
-        which model was chosen and why. ``ci`` defaults to ``averaged`` after a per-stratum search
+        which model was chosen jointly and why (None after a search in each stratum or with a fixed model: see
+        ``table.model``). ``ci`` defaults to ``averaged`` after a per-stratum search
         (the model-averaged bootstrap, which repeats the choice of model in every replicate) and
         ``parametric`` for a pooled search, a fixed `model` or ``search="none"`` (the main-effects
         model: cheaper, but N̂ is biased in strata where the lists interact; poorly fitting strata

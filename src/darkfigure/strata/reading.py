@@ -29,6 +29,10 @@ def _read_frame(path, count: str):
         from ..histories import _as_pandas
 
         return _as_pandas(path)
+    from .. import datasets
+
+    if str(path) in datasets.DATASETS and not Path(str(path)).exists():  # a bundled dataset, as estimate takes it
+        return datasets.load_frame(str(path))
     return read_table(path)
 
 

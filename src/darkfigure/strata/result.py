@@ -87,6 +87,9 @@ class StrataResult:
         t = self.totals
         if not len(t) or "observed_left_out" not in t.columns or "covers" in t.columns:
             return
+        from .bias_note import bias_warnings
+
+        self.warnings.extend(bias_warnings(t, self.settings, self.table))  # a large correction said (tester 13b, M8)
         left = pd.to_numeric(t["observed_left_out"], errors="coerce").fillna(0.0)
         n_left = pd.to_numeric(t["strata_left_out"], errors="coerce").fillna(0).astype(int)
         some = (left > 0) | (n_left > 0)
@@ -252,6 +255,8 @@ class StrataResult:
         return files
 
     def __str__(self) -> str:
+        from .bias_note import bias_line
+
         t = self.totals.iloc[0]
         c = self.counts
         if not c["estimated"]:
@@ -272,7 +277,7 @@ class StrataResult:
                         f"estimated) at least {float(t['lower_all_strata']):,.0f}")
         return (f"{c['strata']:,} strata: {c['estimated']:,} estimated, {c['not_estimable']:,} not; total over the "
                 f"estimated strata{' only' if over_all else ''} N̂ = {t['nhat']:,.0f} ({ci}){over_all}; {c['computed']:,} unit(s) computed, "
-                f"{c['from_cache']:,} from the cache"
+                f"{c['from_cache']:,} from the cache" + bias_line(self.totals, self.settings)
                 + self._model_line() + "".join(f"\n  warning: {w}" for w in self.warnings))
 
     def _model_line(self) -> str:
