@@ -394,6 +394,9 @@ def test_estimate_api_takes_method_dga():
     assert (r.nhat, r.confidence_interval.low, r.confidence_interval.high) == (ref.median, ref.ci_low, ref.ci_high)
     with pytest.raises(TypeError, match=r"dfg\.DGA"):
         dfg.estimate("kosovo_1999", method="dga", ci="profile")
+    # the keywords the default method takes for running, accepted so a loop over methods needs no special case
+    same = dfg.estimate("kosovo_1999", method="dga", level=0.9, seed=1, n_jobs=2, progress=False)
+    assert (same.nhat, same.confidence_interval.low) == (r.nhat, r.confidence_interval.low)
     with pytest.raises(ValueError, match="method must be 'loglinear' or 'dga'"):
         dfg.estimate("kosovo_1999", method="lcmcr")
 

@@ -231,9 +231,12 @@ def test_publish_statement_on_the_demo_run():
 def test_publish_statement_fit_and_clean():
     res = estimate("uk_2013", ci="profile")
     p = publish_statement(res)
-    # the heterogeneity check has 8% power here: said in the statement (tester report 7, 9)
-    assert p["rules"] == ["agree", "heterogeneity-low-power"] and p["publish_interval"]
+    # the heterogeneity check has 8% power here: said in the statement (tester report 7, 9), which then publishes
+    # the sensitivity range beside the interval (tester 13a, F1); the profile interval after a search is conditional
+    assert p["rules"] == ["agree", "heterogeneity-low-power", "sensitivity-range", "conditional-interval"]
+    assert not p["publish_interval"]
     assert p["statement"].startswith("Publish N̂") and "only 8% power" in p["statement"]
+    assert "only together with the sensitivity range" in p["statement"]
     res = estimate("kosovo_1999", ci="profile")
     p = publish_statement(res)
     assert p["rules"] == ["poor-fit"] and "does not fit" in p["statement"]

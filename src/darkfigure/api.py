@@ -37,7 +37,8 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
         As ``darkfigure estimate --method``. ``"dga"``: Bayesian model averaging over decomposable
         graphs (:class:`darkfigure.DGA`, 3-5 lists); it takes only ``lists``, ``covariates``,
         ``count``, ``on_empty_list`` and ``level`` (``seed`` is accepted and unused: dga is
-        deterministic); N̂ is NaN with status "not identified" when the posterior does not identify N.
+        deterministic; ``n_jobs`` is accepted and unused: one exact computation; ``progress`` says
+        on stderr that dga runs); N̂ is NaN with status "not identified" when the posterior does not identify N.
     **options
         Any keyword of :func:`darkfigure.estimation.estimate` (its docstring gives each one's
         meaning), with the same defaults as ``darkfigure estimate`` on the command line
@@ -77,12 +78,18 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
         from .estimators import DGA
 
         read = ("lists", "covariates", "count", "on_empty_list")
-        bad = [k for k in options if k not in (*read, "level", "seed")]
+        # n_jobs and progress are accepted as for the default method, so a loop over methods needs no special case
+        # (tester 13a, F6.2): dga is one exact sum over graphs, with nothing to spread over processes
+        bad = [k for k in options if k not in (*read, "level", "seed", "n_jobs", "progress")]
         if bad:
-            raise TypeError(f"dfg.estimate(method='dga') takes lists, covariates, count, on_empty_list, level and seed, "
-                            f"not {', '.join(repr(k) for k in bad)}; for dga's own settings (delta, prior) use "
-                            "dfg.DGA(...).fit(data), and to compare dga with other methods dfg.compare(data, "
-                            "methods=['dga', ...])")
+            raise TypeError(f"dfg.estimate(method='dga') takes lists, covariates, count, on_empty_list, level, seed, "
+                            f"n_jobs and progress, not {', '.join(repr(k) for k in bad)}; for dga's own settings "
+                            "(delta, prior) use dfg.DGA(...).fit(data), and to compare dga with other methods "
+                            "dfg.compare(data, methods=['dga', ...])")
+        from .pipeline.phases import say
+
+        say(bool(options.get("progress")), "dga: model averaging over decomposable graphs (one process; n_jobs "
+            "is not used)…")
         return DGA(level=options.get("level", 0.95)).fit(data, **{k: options[k] for k in read if k in options}).result_
     if m != "loglinear":
         raise ValueError(f"method must be 'loglinear' or 'dga' (as darkfigure estimate --method), not {method!r}; "

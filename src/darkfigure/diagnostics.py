@@ -241,7 +241,7 @@ def model_checks(
                 f"{row['observed']:,.0f} vs fitted {row['fitted']:,.1f} (Pearson residual {r:+.1f})"
                 + (
                     "; more persons on many lists than the model expects is the mark of unmodelled heterogeneity "
-                    "(a hard-to-reach group): N̂ is then too low"
+                    "(a hard-to-reach group): the chosen model's N̂ is then too low"
                     if flag
                     else ""
                 ),
@@ -272,7 +272,7 @@ def model_checks(
                     f"the chosen model's N̂ {fit.nhat:,.0f} is {abs(z):.1f} standard errors {'below' if z > 0 else 'above'} it"
                     + (
                         ": the model has not captured heterogeneity of registration (or lists are negatively "
-                        "dependent), so N̂ is likely too low; compare heterogeneity models and latent class "
+                        "dependent), so its N̂ is likely too low; compare heterogeneity models and latent class "
                         "models (darkfigure compare)"
                         if flag
                         else ""
@@ -294,7 +294,7 @@ def model_checks(
     elif histories.k >= 3:
         c = heterogeneity_check(reference)
         c.details["reference_model"] = reference.model.label()
-        c.message = c.message.replace(f"N̂ {reference.nhat:,.0f}; with a heterogeneity term on the chosen model",
+        c.message = c.message.replace(f"the chosen model's N̂ {reference.nhat:,.0f}; with a heterogeneity term on it",
                                       f"the tested model's N̂ {reference.nhat:,.0f}; with a heterogeneity term on it")
         c.message = c.message.replace(
             "heterogeneity: ",
@@ -473,7 +473,7 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
         + (f"{z2:+.2f}" if np.isfinite(z2) else "– (the model with every pair of lists has no finite MLE)")
     )
     moved = (
-        f"N̂ {fit.nhat:,.0f}; with a heterogeneity term on the chosen model: "
+        f"the chosen model's N̂ {fit.nhat:,.0f}; with a heterogeneity term on it: "
         + _moved(n_q, "Darroch's Mh term")
         + "; "
         + _moved(n_c, "Chao's lower-bound terms")
@@ -487,9 +487,9 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
             "latent-class and heterogeneity models (darkfigure compare)"
         )
     if np.isfinite(power):
-        err = (f"this model's N̂ would be {abs(bias_alt):.0%} {'too low' if bias_alt < 0 else 'too high'}"
+        err = (f"the tested model's N̂ would be {abs(bias_alt):.0%} {'too low' if bias_alt < 0 else 'too high'}"
                if np.isfinite(bias_alt) else
-               f"the error of this model's N̂ could not be computed ({details['nhat_error_hard_to_reach_reason']})")
+               f"the error of the tested model's N̂ could not be computed ({details['nhat_error_hard_to_reach_reason']})")
         msg += (
             f". Power: if {HARD_SHARE:.0%} of the population were hard to reach (capture probability "
             f"/{HARD_FACTOR:g} on every list), {err} and this check would flag it about {power:.0%} of the time"

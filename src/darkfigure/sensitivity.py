@@ -57,9 +57,11 @@ of the multinomial profile-likelihood intervals (Cormack 1992, as
 :func:`darkfigure.loglinear.profile.profile_interval`) of the chosen model with the
 offset log psi, taken at the two ends of the range: each limit moves monotonically
 with psi, so the union over the range is the span from the lower end's lower limit to
-the upper end's upper limit. These intervals are conditional on the chosen model
-(not on the model average). Sun et al.'s other assumption (bounds on pairwise
-capture probabilities) is not implemented.
+the upper end's upper limit. These intervals are conditional on the chosen model.
+For a model average the bounds are instead the averaged interval moved by psi, on the
+basis of the range and the headline (:mod:`darkfigure.sensitivity_bounds`; the chosen
+model's stay in ``bounds["chosen_model"]``). Sun et al.'s other assumption (bounds on
+pairwise capture probabilities) is not implemented.
 """
 
 from __future__ import annotations
@@ -248,6 +250,7 @@ class IdentifyingAssumption:
         c = "" if not conf else (
             f"; {self.bounds['level']:.0%} bounds {conf[0]:,.0f} – "
             + ("no upper limit" if not np.isfinite(conf[1]) else f"{conf[1]:,.0f}")
+            + _basis_words(self.bounds)
         )
         return (
             f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ) goes from "
@@ -266,6 +269,13 @@ class IdentifyingAssumption:
                 b[key] = [num(v) for v in b[key]]
         if b.get("ends"):
             b["ends"] = [{kk: num(vv) if isinstance(vv, float) else vv for kk, vv in e.items()} for e in b["ends"]]
+        if b.get("chosen_model"):
+            cm = dict(b["chosen_model"])
+            cm["nhat"] = num(cm.get("nhat"))
+            cm["confidence"] = None if cm.get("confidence") is None else [num(v) for v in cm["confidence"]]
+            cm["ends"] = [{kk: num(vv) if isinstance(vv, float) else vv for kk, vv in e.items()}
+                          for e in cm.get("ends") or []]
+            b["chosen_model"] = cm
         return {
             "parameter": self.parameter,
             "lists": self.k,
@@ -284,6 +294,17 @@ class IdentifyingAssumption:
             "bounds": b,
             "explanation": self.explanation,
         }
+
+
+def _basis_words(bounds: dict) -> str:
+    """Which estimate the bounds are for, when a model average could leave it unclear (tester report 13a, F2)."""
+    basis, chosen = bounds.get("basis"), bounds.get("chosen_model") or {}
+    if basis == "headline interval":
+        return " (the averaged interval moved alike)"
+    if basis == "chosen model, widened":
+        return (f" (the chosen model {chosen.get('model')}'s, N̂ {chosen.get('nhat', float('nan')):,.0f}, widened to "
+                "contain the range)")
+    return ""
 
 
 def _fmt_psi(p: float) -> str:
@@ -316,6 +337,7 @@ def sensitivity(
     level: float = 0.95,
     profile: bool = True,
     nhat: float | None = None,
+    interval: tuple[float, float] | None = None,
 ) -> IdentifyingAssumption:
     """N̂ over a range of psi for a fitted log-linear model (or a weighted average of several).
 
@@ -340,6 +362,12 @@ def sensitivity(
     nhat : float, optional
         The usual N̂ to check against (e.g. an ``Estimate``'s N̂); a mismatch beyond 1e-6
         relative raises, so that psi = 1 always reproduces the number reported.
+    interval : (float, float), optional
+        The headline interval of a model average (persons). With several `fits` the bounds
+        are then this interval moved by psi (:func:`darkfigure.sensitivity_bounds.averaged_bounds`),
+        on the same basis as the range; the chosen model's profile bounds stay in
+        ``bounds["chosen_model"]``. Without it, a model average's bounds are the chosen
+        model's, widened to contain the range and N̂, and labelled so.
 
     Returns
     -------
@@ -421,6 +449,8 @@ def sensitivity(
     }
     if profile:
         bounds.update(_profile_bounds(fits[0], lo, hi, level))
+        if len(fits) > 1:
+            _average_basis(bounds, fits[0], interval, n, lo, hi, low, high, n_hat)
     sizes = f"{low:,.0f} and {high:,.0f}"
     expl = (
         f"N̂ = {n_hat:,.0f} assumes that the {k} lists depend on each other among the persons no list registered "
@@ -431,12 +461,41 @@ def sensitivity(
     conf = bounds.get("confidence")
     if conf is not None:
         top = "no upper limit" if not np.isfinite(conf[1]) else f"{conf[1]:,.0f}"
-        expl += f", and with sampling error between {conf[0]:,.0f} and {top} ({level:.0%} profile-likelihood bounds)"
+        basis = {"headline interval": f"{level:.0%} bounds: the model-averaged interval moved alike",
+                 "chosen model, widened": f"{level:.0%} bounds: the chosen model's profile likelihood, widened to "
+                 "contain the range"}.get(bounds.get("basis", ""), f"{level:.0%} profile-likelihood bounds")
+        expl += f", and with sampling error between {conf[0]:,.0f} and {top} ({basis})"
     expl += "."
     return IdentifyingAssumption(
         k=k, range=(float(lo), float(hi)), grid=gtab, nhat=n_hat, n_observed=int(n), low=low, high=high,
         subgroups=sub, bounds=bounds, averaged=len(fits) > 1, explanation=expl,
     )
+
+
+def _average_basis(bounds: dict, chosen, interval, n: int, lo: float, hi: float, low: float, high: float,
+                   n_hat: float) -> None:
+    """Put a model average's bounds on the headline's basis, in place (tester report 13a, F2).
+
+    The chosen model's profile bounds move to ``bounds["chosen_model"]``; ``confidence`` becomes the
+    headline `interval` moved by psi (:func:`.sensitivity_bounds.averaged_bounds`), or without one the chosen
+    model's bounds widened to contain the range ``[low, high]`` and N̂ (``basis`` says which).
+    """
+    from .sensitivity_bounds import averaged_bounds, contain_range
+
+    bounds["chosen_model"] = {"model": chosen.model.label(), "nhat": float(chosen.nhat),
+                              "confidence": bounds.get("confidence"), "ends": bounds.get("ends", [])}
+    avg = averaged_bounds(*interval, n, lo, hi) if interval is not None else None
+    if avg is not None:
+        bounds.update(
+            confidence=contain_range(avg, low, high, n_hat), ends=[], basis="headline interval",
+            conditional_on_chosen_model=False,
+            method="Sun, Van Baelen, Plettinckx & Crawford (2020): highest-order interaction bounded to psi in the "
+            "range; estimate = identification region [N̂(psi_lo), N̂(psi_hi)] of the model average; confidence = "
+            "the model-averaged interval [L, U] moved alike, [n + psi_lo (L - n), n + psi_hi (U - n)] (each "
+            "replicate's unobserved count scaled by psi); the chosen model's profile-likelihood bounds are in "
+            "chosen_model")
+    elif bounds.get("confidence") is not None:
+        bounds.update(confidence=contain_range(bounds["confidence"], low, high, n_hat), basis="chosen model, widened")
 
 
 def _profile_bounds(fit, lo: float, hi: float, level: float) -> dict:
@@ -521,5 +580,6 @@ def identifying_assumption(
         from .loglinear.bootstrap import default_groups
 
         groups = default_groups(fit.table, result.settings.get("year") if isinstance(result.settings, dict) else None)
+    interval = (float(result.lower), float(result.upper)) if len(fits) > 1 else None
     return sensitivity(fits, weights, range=range, points=points, groups=groups, level=result.level,
-                       profile=profile, nhat=result.nhat)
+                       profile=profile, nhat=result.nhat, interval=interval)

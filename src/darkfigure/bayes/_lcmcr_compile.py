@@ -9,7 +9,8 @@ from __future__ import annotations
 from .._numba_cache import dispatcher_compiled
 
 #: what the terminal says before an LCMCR run whose compiled sampler is not in numba's cache yet
-COMPILE_NOTE = "compiling the LCMCR sampler once (about 1-2 minutes; later runs reuse it)"
+COMPILE_NOTE = ("compiling the LCMCR sampler once (1-2 minutes on an idle machine, a few minutes on a busy one; "
+                "later runs reuse it)")
 
 
 def sampler_compiled() -> bool | None:

@@ -175,7 +175,8 @@ class Estimate:
 
     def to_dict(self) -> dict:
         """Everything in plain JSON-able types (what ``result.json`` holds)."""
-        from ..results import _num  # None for NaN, "inf"/"-inf" for infinities: as every result.json
+        from ..result_json import interval_limits
+        from ..results import _num  # None for NaN, "inf"/"-inf" for infinities (not the interval: result_json)
 
         path = None
         if self.search is not None:
@@ -212,7 +213,8 @@ class Estimate:
             "nhat": _num(self.nhat) if self.status == "ok" else None,
             "dark_figure": _num(self.dark_figure) if self.status == "ok" else None,
             "interval": {
-                "method": self.ci_method, "level": self.level, "lower": _num(self.lower), "upper": _num(self.upper),
+                # an infinite upper limit is null + upper_unbounded, never the string "inf" (tester 13a, F6.1)
+                "method": self.ci_method, "level": self.level, **interval_limits(self.lower, self.upper),
                 "conditional_on_chosen_model": self.conditional,
                 "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
                 # the union with the as-linked interval where the draws' came out narrower (tester report 9, F19)

@@ -304,10 +304,14 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
         "heterogeneity-low-power": _("The check for victims who differ in how likely they are to be registered has "
                                      "little power on these data; if they do differ, the figure is too low and the "
                                      "interval does not allow for it."),
+        "conditional-interval": _("The interval takes the model chosen from several as given, so it leaves out the "
+                                  "uncertainty of that choice and is too narrow."),
     }
+    if "sensitivity-range" in rules:  # the published range already allows for it (tester 13a, F1)
+        said.pop("heterogeneity-low-power")
     known = set(said) | {"agree", "poor-fit", "not-identified", "heterogeneity", "below-chao", "chao-raise",
                          "chao-vs-negative-dependence", "none-kept", "degenerate", "unbounded-subgroup",
-                         "implausible"}
+                         "implausible", "heterogeneity-low-power", "sensitivity-range"}
     texts = [said[r] for r in rules if r in said]
     if rules == ["agree"] and not publish_interval:
         texts.append(_("The model claims that nobody was missed in some group of victims, which the data cannot "
@@ -356,10 +360,18 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
             group=", ".join(str(x.get("label", "")) for x in subs), n=c.count(_f(subs[0].get("observed"))))
     withheld = [why[r] for r in rules if r in why]
     caveats = _caveat_texts(c, rules, tp.get("publish_interval") is True)
+    lo, hi = _f(tp.get("low")), _f(tp.get("high"))
+    if "sensitivity-range" in rules and math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+        # the figure stays, with the wider range to publish beside it (tester 13a, F1; docs/headline_rules.md)
+        f = round_range(lo, hi, lang=c.lang)
+        caveats.insert(0, _("The check for victims who differ in how likely they are to be registered has little "
+                            "power on these data, and such differences would make the figure too low. Allowing also "
+                            "for the assumption about the victims no register found, which the data cannot check, "
+                            "the number lies between about {low} and {high}: publish that range with the "
+                            "figure.").format(low=f.lower_text, high=f.upper_text))
     if tp.get("publish_interval") is True or not withheld:
         return {"publish_note": " ".join(caveats)} if caveats else {}
     texts = withheld + caveats
-    lo, hi = _f(tp.get("low")), _f(tp.get("high"))
     if not math.isfinite(lo):
         return {"kind": "none", "why": texts[0]}
     if "heterogeneity" in rules:

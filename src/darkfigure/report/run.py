@@ -12,6 +12,7 @@ import pandas as pd
 from ..group_names import modernise_group_names
 from ..histories import DataError
 from ..outputs import read_manifest, run_of, sha256
+from ..result_json import legacy_interval
 from .views import _as_label
 
 #: The files a run folder may hold, and the command that writes each; a report needs at least one.
@@ -198,7 +199,8 @@ def load_run(run_dir: str | Path) -> Run:
                 "strata.json (settings, warnings); to report one stratum, run `darkfigure estimate` on its histories")
         raise RunFolderError(f"no darkfigure results in {str(folder)!r}: expected {expected}. {hint}")
     run = Run(folder)
-    run.result = _read_json(run, "result.json", required=True)
+    # interval.upper null + upper_unbounded (darkfigure.result_json): as "inf" for the report's readers
+    run.result = legacy_interval(_read_json(run, "result.json", required=True))
     if run.result is not None:
         lacking = [k for k in RESULT_KEYS if k not in run.result]
         if lacking:
