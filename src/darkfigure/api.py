@@ -252,5 +252,5 @@ def compare(
 
         hl = Headline(**hl)
     return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped, headline=hl,
-                      seed=seed, notes=(seed_note(seed, "seed="),) if drawn else ())
+                      seed=seed, notes=(seed_note(int(seed), "seed="),) if drawn and seed is not None else ())
 

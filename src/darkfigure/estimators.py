@@ -175,7 +175,7 @@ class Estimator:
         """Estimates by group with the figures of estimates.csv (see :meth:`Result.to_frame`; pandas, also for polars input)."""
         return self.result.to_frame()
 
-    def to_polars(self):
+    def to_polars(self) -> Any:
         """:meth:`to_frame` as a polars DataFrame (see :meth:`Result.to_polars`)."""
         return self.result.to_polars()
 

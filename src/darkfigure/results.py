@@ -200,7 +200,7 @@ class Result:
 
         return result_frame(self)
 
-    def to_polars(self):
+    def to_polars(self) -> Any:
         """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
         from ._frames import to_polars
 
@@ -548,7 +548,7 @@ class Comparison:
         """The comparison table (a copy of :attr:`table`, as ``compare.csv``); pandas also for polars input."""
         return self.table.copy()
 
-    def to_polars(self):
+    def to_polars(self) -> Any:
         """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
         from ._frames import to_polars
 

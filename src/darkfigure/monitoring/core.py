@@ -94,7 +94,7 @@ class MonitorResult:
 
         return with_dark_figure(self.table)
 
-    def to_polars(self):
+    def to_polars(self) -> Any:
         """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
         from .._frames import to_polars
 

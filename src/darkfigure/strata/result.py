@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,7 @@ class StrataResult:
 
         return with_dark_figure(self.totals)
 
-    def to_polars(self):
+    def to_polars(self) -> Any:
         """:meth:`to_frame` as a polars DataFrame (ImportError naming ``darkfigure[polars]`` without polars)."""
         from .._frames import to_polars
 
