@@ -71,8 +71,8 @@ def _gross(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     differ = np.zeros(va.shape, dtype=np.int8)
     for p10 in 10 ** np.arange(8):
         differ += (va // p10 % 10 != vb // p10 % 10)
-    one_digit = differ <= 1
     jan = ((ma == 1) & (dd_a == 1)) | ((mb == 1) & (dd_b == 1))
+    one_digit = (differ <= 1) & ~jan  # as dob_levels: a 1 January is no typo (1990-01-01 vs 1980-01-01 is gross)
     near = ((np.abs(da - db) <= FAR_DAYS) | one_digit | ((dy == 0) & swap) | ((ma == mb) & (dd_a == dd_b) & (dy <= 2))
             | ((dy <= 2) & (((np.abs(ma - mb) <= 1) & (np.abs(dd_a - dd_b) <= 2)) | swap)) | (jan & (dy <= 1)))
     return ~near
@@ -149,8 +149,9 @@ def conflict_counts(prep: pd.DataFrame, pairs: bool = False) -> dict:
     # reads (a million registrations: ~5 s to count, ~0.5 s to fingerprint); not in prep.attrs, which pandas copies
     # into every derived frame and writes into parquet metadata
     cols = [c for c in ("fn", "sn", "sex", "nat", "dob_day") if c in prep.columns]
-    key = (len(prep), tuple(cols), int(pd.util.hash_pandas_object(prep[cols], index=False).to_numpy().sum())
-           if cols else 0)
+    h = pd.util.hash_pandas_object(prep[cols], index=False).to_numpy() if cols else np.zeros(0, np.uint64)
+    # row positions mixed in: the answer holds row positions (a reordered frame is another question)
+    key = (len(prep), tuple(cols), int((h ^ (np.arange(h.size, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))).sum()))
     memo = _MEMO.get(key)
     if memo is None or (pairs and "rows" not in memo):
         memo = _conflict_counts(prep, pairs)
@@ -168,7 +169,10 @@ def _conflict_counts(prep: pd.DataFrame, pairs: bool) -> dict:
     d = _frame(prep, np.zeros(len(prep), dtype=np.int64))
     if d is None:
         return {"observed": 0, "expected": 0.0, "significant": False, **({"rows": np.zeros(0, np.int64)} if pairs else {})}
-    ident = d.assign(row=d.index.to_numpy()).drop_duplicates(["name", "day"]).reset_index(drop=True)
+    # identities with their number of registrations (the m of the model is a share of registration pairs)
+    ident = (d.assign(row=d.index.to_numpy(), regs=1).groupby(["name", "day"], sort=False)
+             .agg(row=("row", "first"), regs=("regs", "size"), fn=("fn", "first"), sn=("sn", "first"),
+                  sex=("sex", "first"), nat=("nat", "first")).reset_index())
     i, j, big = _group_pairs(ident["name"].to_numpy(), GROUP_CAP)
     day_i = ident["day"].to_numpy()
     gross = _gross(day_i[i], day_i[j])
@@ -188,7 +192,10 @@ def _conflict_counts(prep: pd.DataFrame, pairs: bool) -> dict:
     share = float(np.mean(_gross(day_i[a[keep]], day_i[b[keep]]))) if keep.any() else 1.0
     # the common names left out count as namesakes on both sides
     expected = max(expected - float(_pairs(big).sum()), 0.0) * share
-    out = {"observed": observed, "expected": expected, "significant": significant(observed, expected)}
+    regs = ident["regs"].to_numpy(dtype=float)
+    per_pair = float((regs[i[gross]] * regs[j[gross]]).mean()) if observed else 1.0
+    out = {"observed": observed, "expected": expected, "significant": significant(observed, expected),
+           "registration_pairs_per_pair": per_pair}
     if pairs:
         out["rows"] = ident["row"].to_numpy(dtype=np.int64)[i[gross]]
         # per pair, the share that is one person: 1 - the namesake pairs expected in its name group (first name
@@ -241,7 +248,8 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
     apart = 0
     if d is not None and observed:
         # pairs already joined: two identities of one name within one found person (persons hold few registrations)
-        inside = d.drop_duplicates(["person", "name", "day"])
+        small = d.drop_duplicates(["name", "day"])["name"].value_counts()
+        inside = d[d["name"].isin(small.index[small.to_numpy() <= GROUP_CAP])].drop_duplicates(["person", "name", "day"])
         ii, jj, _ = _group_pairs(_codes(inside, ["person", "name"]), GROUP_CAP)
         day_p = inside["day"].to_numpy()
         apart = max(observed - int(_gross(day_p[ii], day_p[jj]).sum()), 0)
@@ -251,7 +259,7 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
             f"{observed:,} pairs of registrations share first name, surname, sex and nationality but have dates of "
             f"birth more than two months apart, where namesakes would give about {expected:,.0f}; {apart:,} of them "
             f"were kept apart as different persons. If most are one person under two dates (false documents, a date "
-            f"guessed from an age), the model, which assumes such dates in {assumed:.1%} of true matches, misses "
+            f"guessed from an age), the model, which assumes such dates in {assumed:.1%} of true matches (same year and wholly different together), misses "
             f"these links: N̂ is then too high and the expected missed links under-count them. If the names recur as "
             f"whole names (families, common names), they are namesakes. Check a sample of these pairs by hand.")
     return out
@@ -319,7 +327,7 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
 
     out, notes = [], []
     if prep is not None:
-        c = date_conflict_check(prep, labels, DOB_GROSS_ERROR * (counts or {}).get("factor", 1.0), counts)
+        c = date_conflict_check(prep, labels, 2 * DOB_GROSS_ERROR * (counts or {}).get("factor", 1.0), counts)
         out += [c["warning"]] if c["warning"] else []
         if c["observed"]:
             notes.append(f"registrations with one first name, surname, sex and nationality and dates of birth more than "

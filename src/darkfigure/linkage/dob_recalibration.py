@@ -51,7 +51,8 @@ def recalibrate_gross_dates(
     notes : list of str
         The run's notes; a note is appended when the probabilities are changed (in place).
     floor_m : float
-        The model's m of the gross date levels (the factor k is reported as m = k * floor_m).
+        The model's m of each of the two gross date levels (together 2 floor_m; the factor k is
+        m / (2 floor_m), both levels' m multiplied by it).
 
     Returns
     -------
@@ -77,18 +78,21 @@ def recalibrate_gross_dates(
     ok = frame["fn"].notna().to_numpy() & frame["sn"].notna().to_numpy()
     # m = the share of true matches with one name whose dates are gross: the excess (identity pairs that are one
     # person under two dates) over the matches among one-name dated pairs (those linked, plus the excess)
-    excess = counts["observed"] - counts["expected"]
+    # the excess as a one-sided 90% lower bound (observed is a Poisson count), in registration pairs
+    excess = max(counts["observed"] - counts["expected"] - 1.2816 * np.sqrt(counts["observed"]), 0.0)
+    excess *= counts.get("registration_pairs_per_pair", 1.0)
     linked = int((ok[a] & (name[a] == name[b]) & dated & (q >= 0.5) & ~gross).sum())
-    m = excess / (linked + excess)
-    k = float(np.clip(m / floor_m, 1.0, GROSS_M_MAX / floor_m))
+    m = excess / (linked + excess) if linked + excess > 0 else 0.0
+    # floor_m is the m of each of the two gross levels: together 2 floor_m, which m replaces
+    k = float(np.clip(m / (2.0 * floor_m), 1.0, GROSS_M_MAX / (2.0 * floor_m)))
     counts["m"] = m
     if k <= 1.0:
         return edges, counts
     q = q.copy()
     q[gross] = _raise_odds(q[gross], k)
     counts["factor"] = k
-    notes.append(f"m of dates of birth at the gross levels (same year, wholly different) raised from {floor_m:.1%} to "
-                 f"{k * floor_m:.1%}: {counts['observed']:,} pairs of one name with such dates where namesakes would give about "
+    notes.append(f"m of dates of birth at the gross levels (same year and wholly different together) raised from "
+                 f"{2 * floor_m:.1%} to {2 * k * floor_m:.1%}: {counts['observed']:,} pairs of one name with such dates where namesakes would give about "
                  f"{counts['expected']:,.0f}; the excess taken as one person under two dates, against {linked:,} "
                  f"linked pairs of one name with dates at the other levels")
     return (a, b, q), counts

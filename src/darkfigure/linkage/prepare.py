@@ -399,7 +399,7 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
         d = pd.DataFrame({c: p[c].to_numpy(), "k": key, "ok": complete}).dropna(subset=[c])
         n = d[d["ok"]].drop_duplicates([c, "k"]).groupby(c, sort=False).size()
         n = n.reindex(pd.unique(d[c]), fill_value=0).clip(lower=1).astype(float)
-        if use:
+        if use and c in ("fn", "sn", "full_name"):  # a date is not counted twice: the person's two dates differ
             v = pd.Series(split["one_person"], index=p[c].to_numpy()[split["rows"]])
             extra = v[v.index.notna()].groupby(level=0, sort=False).sum()
             n = (n - extra.reindex(n.index, fill_value=0.0)).clip(lower=1.0)
@@ -410,7 +410,6 @@ def _tf_tables(p: pd.DataFrame, columns: Sequence[str], key: np.ndarray, complet
         # a count between two integers: the Good-Turing value interpolated (exact at integer counts)
         frac = r - lo
         val = (1 - frac) * star[np.minimum(lo, top)] + frac * star[np.minimum(lo + 1, top)]
-        val = np.where(lo >= top, r - 0.5, val)
         out[c] = pd.DataFrame({c: n.index.to_numpy(dtype=object), f"tf_{c}": val / total})
     return out
 
