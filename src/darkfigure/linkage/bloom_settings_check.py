@@ -44,7 +44,9 @@ def file_settings(df: pd.DataFrame, src: str) -> str | None:
 
     if SETTINGS_COLUMN not in df.columns:
         return None
-    values = pd.unique(df[SETTINGS_COLUMN].astype(str))
+    # rows of an older export (no column: the defaults) concatenated with a newer one read as the defaults, not "nan"
+    values = pd.unique(df[SETTINGS_COLUMN].astype(object).where(df[SETTINGS_COLUMN].notna(), _default_text())
+                       .astype(str))
     if len(values) > 1:
         raise RegistrationError(
             f"{src}: column {SETTINGS_COLUMN!r} is not the same on every row ({', '.join(values[:3])}): the file "
