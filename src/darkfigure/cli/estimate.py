@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.panel import Panel
@@ -178,7 +179,7 @@ def estimate(
         add_link_warnings(res.warnings, data)
     _print_result(res)
     _print_linkage(res.linkage, res)
-    _print_pooling(res.pooling)
+    _print_pooling(res.pooling, res.estimates)
     if out is not None:
         inputs = _data_inputs(data, structural_zeros)
         files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
@@ -325,20 +326,32 @@ def _refuse_ignored(h, max_order, seed, ci, pooling, linked) -> None:
               "Leave --seed out, or ask for a bootstrap interval (--ci averaged, parametric or nonparametric)")
 
 
-def _print_pooling(pool) -> None:
-    """Pooled beside unpooled subgroup N̂ (``--pooling partial``)."""
+def _print_pooling(pool, est=None) -> None:
+    """Pooled beside unpooled subgroup N̂ (``--pooling partial``).
+
+    The run's own figure of each row (the "Estimates by group" table, `est`) is repeated here with its interval,
+    beside each stratum's own fit (``nhat_stratified``, every list x stratum term free), so that the two tables
+    never call one estimate by two names (tester 13a, F4: "222 (83 – ∞)" above, "not identified" here, for two
+    different fits under one word "stratified"); a closing line says which figure to read.
+    """
     if pool is None:
         return
-    t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
-    for c in ("group", "level", "observed", "N̂ stratified", "N̂ pooled", "lower", "upper"):
-        t.add_column(c, justify="right" if c not in ("group", "level") else "left")
     tab = pool.table
+    if est is not None and {"nhat", "lower", "upper"} <= set(est.columns):
+        tab = tab.merge(est[["group", "level", "nhat", "lower", "upper"]], on=["group", "level"], how="left")
+    above = "nhat" in tab.columns
+    t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
+    cols = ["group", "level", "observed", *(["N̂ as above (interval)"] if above else []), "N̂ each stratum alone",
+            "N̂ pooled", "lower", "upper"]
+    for c in cols:
+        t.add_column(c, justify="right" if c not in ("group", "level") else "left")
     # as the unpooled table: past 40 rows only the total and the one-way margins (the rest is in estimates.csv)
     singles = tab["group"].isin(["total", *pool.fit.design.table.histories.covariates])
     shown = tab[singles] if len(tab) > 40 else tab
     for _, r in shown.iterrows():
-        t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]),
-                  _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified",
+        own = _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified"
+        first = [f"{_fmt(r['nhat'])} ({_fmt(r['lower'])} – {_fmt(r['upper'])})"] if above else []
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]), *first, own,
                   _fmt(r["nhat_pooled"]), _fmt(r["lower_pooled"]), _fmt(r["upper_pooled"]))
     console.print(t)
     if len(shown) < len(tab):
@@ -348,6 +361,33 @@ def _print_pooling(pool) -> None:
     comps = ", ".join(f"{n} {math.sqrt(v):.2f}" + (f" [{few[n]} levels]" if n in few else "")
                       for n, v in zip(f.design.component_names, f.variances))
     console.print(f"pooling: standard deviations of the list x covariate effects (log scale): {escape(comps)}")
+    console.print(escape(_pooling_legend(tab if above else None)))
+
+
+def _pooling_legend(tab) -> str:
+    """What the pooled table's N̂ columns are, and which to read: the run's figure, unless its upper limit is
+    infinite where the pooled one is finite (then the pooled figure, with the assumption it rests on).
+
+    `tab` is the pooled table merged with the run's ``nhat, lower, upper`` (None without them).
+    """
+    text = ("pooling: 'N̂ as above' is this run's estimate (the 'Estimates by group' table, its model fitted to all "
+            "strata together, in estimates.csv's nhat); 'each stratum alone' fits every list x stratum term freely "
+            "(estimates.csv's nhat_stratified; 'not identified' where a stratum is too small for its own list "
+            "effects, and in every sum over such a stratum); 'pooled' shrinks the list effects of each stratum "
+            "toward their mean across strata. ")
+    if tab is None:
+        return text + "Read the run's figures unless they are unbounded where the pooled ones are not."
+    up, pup = tab["upper"].to_numpy(dtype=float), tab["upper_pooled"].to_numpy(dtype=float)
+    rescued = tab[(~np.isfinite(up) & ~np.isnan(up)) & np.isfinite(pup)]
+    if rescued.empty:
+        return text + ("Which to read: this run's figures (those 'to publish' speaks of); the pooled ones are a "
+                       "check on the small subgroups.")
+    names = [f"{g}={lv}" if lv else str(g) for g, lv in zip(rescued["group"], rescued["level"])]
+    named = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return text + (f"Which to read: this run's figures, except where their upper limit is infinite and the pooled "
+                   f"one is not ({named}): there only the pooled figure has an interval, and it rests on the pooling "
+                   "assumption (that subgroup registered like the others, up to a normal random list effect; see "
+                   "the warnings on variances from few levels), so publish it only with that assumption said.")
 
 
 def _print_linkage(lk, res=None) -> None:
