@@ -28,3 +28,52 @@ def test_frames_with_different_keys_are_named_by_number_and_organisation(regs):
     assert ": registrations," not in msg and ": registrations;" not in msg
 
 
+@pytest.fixture(scope="module")
+def mon():
+    """The monitor of the bundled simulated data (Cruyff's simdat), a small bootstrap."""
+    import darkfigure as dfg
+
+    return dfg.monitor("cruyff_simdat", year="Y", seed=1, reps=30, progress=False)
+
+
+def test_monitor_result_displays_briefly_and_round_trips_json(mon):
+    # L6: no __str__, _repr_html_ or to_dict, and an 18 KB repr (the whole estimate)
+    import json
+
+    r = repr(mon)
+    assert r.startswith("MonitorResult(year='Y'") and len(r) < 300
+    text = str(mon)
+    assert text != r and "N̂ over all years" in text and f"{mon.estimate.nhat:,.0f}" in text
+    years = mon.table[(mon.table["group"] == "total") & (mon.table["year"].astype(str) != "")]
+    assert len(years) > 1
+    for y, n in zip(years["year"], years["nhat"]):  # one line per year with its N̂
+        assert any(ln.split()[:1] == [str(y)] and f"{n:,.0f}" in ln for ln in text.splitlines())
+    page = mon._repr_html_()
+    assert page.startswith("<div>") and "<table" in page and f"{mon.estimate.nhat:,.0f}" in page
+    d = json.loads(json.dumps(mon.to_dict(), allow_nan=False))
+    assert d["year"] == "Y" and len(d["table"]) == len(mon.table)
+    assert d["estimate"]["nhat"] == pytest.approx(mon.estimate.nhat)
+    assert len(mon.to_frame()) == len(mon.table)
+
+
+def test_linkage_result_repr_is_one_line():
+    # L6: the dataclass repr printed every table (4.7 KB); built directly (a link run takes half a minute here)
+    import pandas as pd
+
+    from darkfigure import CaptureHistories
+    from darkfigure.linkage import LinkageResult
+
+    persons = pd.DataFrame({"person_id": range(60), "A": [1, 1, 0] * 20, "B": [0, 1, 1] * 20})
+    links = pd.DataFrame({"organisation": ["A"] * 40 + ["B"] * 40, "record_id": range(80),
+                          "person_id": [p for p in range(60) if p % 3 != 2] + [p for p in range(60) if p % 3 != 0]})
+    h = CaptureHistories.from_records(persons[["A", "B"]], lists=["A", "B"])
+    res = LinkageResult(links=links, persons=persons, histories=h, lists=("A", "B"), covariates=(),
+                        encoding="plaintext", engine="duckdb", threshold=0.5, covariate_rule="most_frequent",
+                        notes=["n"] * 200, weights=pd.DataFrame({"weight": range(500)}))
+    r = repr(res)
+    assert r.startswith("LinkageResult(persons=60, registrations=80, lists=('A', 'B')") and "\n" not in r
+    assert len(r) < 300
+    page = res._repr_html_()
+    assert "60 persons" in page and "<td>40</td>" in page
+
+
