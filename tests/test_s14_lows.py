@@ -77,3 +77,22 @@ def test_linkage_result_repr_is_one_line():
     assert "60 persons" in page and "<td>40</td>" in page
 
 
+def test_capture_histories_compare_and_hash_by_their_data():
+    # L7: h == h2 raised "The truth value of a DataFrame is ambiguous", hash(h) "unhashable type: 'dict'"
+    import pandas as pd
+
+    from darkfigure import CaptureHistories
+
+    df = pd.DataFrame({"A": [1, 0, 1, 1], "B": [0, 1, 1, 1], "sex": ["f", "m", "f", "m"], "count": [5, 7, 3, 2]})
+    h = CaptureHistories.from_table(df, lists=["A", "B"], covariates=["sex"], count="count", name="one")
+    same = CaptureHistories.from_table(df.iloc[::-1], lists=["A", "B"], covariates=["sex"], count="count",
+                                       name="other name")  # rows in another order, another name
+    more = CaptureHistories.from_table(df.assign(count=[5, 7, 3, 3]), lists=["A", "B"], covariates=["sex"],
+                                       count="count")
+    assert h == same and hash(h) == hash(same) and len({h, same}) == 1
+    assert h != more and not (h == more)
+    assert h != "not histories"
+    swapped = CaptureHistories.from_table(df, lists=["B", "A"], covariates=["sex"], count="count")
+    assert h != swapped  # the lists' order is part of the data
+
+
