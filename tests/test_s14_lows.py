@@ -96,3 +96,13 @@ def test_capture_histories_compare_and_hash_by_their_data():
     assert h != swapped  # the lists' order is part of the data
 
 
+def test_dir_of_the_package_shows_its_public_names_only():
+    # L10: dir(darkfigure) listed Any and TYPE_CHECKING
+    import darkfigure as dfg
+    import darkfigure.linkage  # noqa: F401  (a loaded subpackage stays reachable by tab completion)
+
+    names = dir(dfg)
+    assert "Any" not in names and "TYPE_CHECKING" not in names and "_LAZY" not in names
+    assert set(dfg.__all__) <= set(names) and "linkage" in names
+
+
