@@ -106,3 +106,22 @@ def test_dir_of_the_package_shows_its_public_names_only():
     assert set(dfg.__all__) <= set(names) and "linkage" in names
 
 
+def test_note_on_matches_never_compared_says_which_case_applies(tmp_path):
+    # L11: "none are expected, or their number cannot be estimated (pseudonymised files)" read as ambiguous on a
+    # plaintext link folder
+    import json
+    from types import SimpleNamespace
+
+    from darkfigure.cli.estimate import link_encoding, unblocked_text
+
+    lk = SimpleNamespace(unblocked_added=None)
+    for enc in ("plaintext", "pseudonymised"):
+        folder = tmp_path / enc
+        folder.mkdir()
+        (folder / "linkage_settings.json").write_text(json.dumps({"encoding": enc, "threshold": 0.5}))
+        assert link_encoding(folder) == enc
+    plain, pseudo = unblocked_text(lk, "plaintext"), unblocked_text(lk, "pseudonymised")
+    assert "expects none" in plain and "pseudonymised" not in plain and " or " not in plain
+    assert "cannot be estimated from pseudonymised files" in pseudo and "expect" not in pseudo
+    assert link_encoding(tmp_path / "nowhere") is None and "(plaintext files)" in unblocked_text(lk, None)
+    assert "2.5 expected" in unblocked_text(SimpleNamespace(unblocked_added=2.5), "plaintext")

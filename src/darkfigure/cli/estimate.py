@@ -178,7 +178,7 @@ def estimate(
 
         add_link_warnings(res.warnings, data)
     _print_result(res)
-    _print_linkage(res.linkage, res)
+    _print_linkage(res.linkage, res, link_encoding(data) if linked["linkage_run"] is not None else None)
     _print_pooling(res.pooling, res.estimates)
     if out is not None:
         inputs = _data_inputs(data, structural_zeros)
@@ -390,10 +390,11 @@ def _pooling_legend(tab) -> str:
                    "the warnings on variances from few levels), so publish it only with that assumption said.")
 
 
-def _print_linkage(lk, res=None) -> None:
+def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     """The linkage block: N̂ as linked (with its interval), corrected, and the interval with linkage uncertainty
     (none with --ci none); which estimator both come from; the linkage quality against the truth given to
-    ``link --truth``, when the run had one (also without the correction)."""
+    ``link --truth``, when the run had one (also without the correction). `encoding`: the link run's
+    (:func:`link_encoding`), for what the correction did about matches never compared."""
     truth = (getattr(res, "settings", None) or {}).get("linkage_quality_against_truth")
     q = {"precision": float("nan"), "recall": float("nan"), "f1": float("nan"), **(truth or {})}
     said = (f"pairwise precision {q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}, measured "
@@ -432,7 +433,7 @@ def _print_linkage(lk, res=None) -> None:
     if truth:
         t.add_row("against truth", escape(said))
     console.print(Panel(t, title="linkage error", expand=False))
-    console.print(f"[dim]estimates.csv holds the corrected figures; {unblocked_text(lk)}[/]")
+    console.print(f"[dim]estimates.csv holds the corrected figures; {escape(unblocked_text(lk, encoding))}[/]")
 
 
 def _share(x: float) -> str:
@@ -442,15 +443,36 @@ def _share(x: float) -> str:
     return fmt_pct(x)
 
 
-def unblocked_text(lk) -> str:
+def link_encoding(data) -> str | None:
+    """``"plaintext"`` or ``"pseudonymised"``: the encoding a link folder's ``linkage_settings.json`` records; None
+    for anything else (no folder, no file, an older file without it)."""
+    import json
+
+    try:
+        p = Path(str(data)) / "linkage_settings.json"
+        enc = json.loads(p.read_text(encoding="utf-8")).get("encoding") if p.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return enc if enc in ("plaintext", "pseudonymised") else None
+
+
+def unblocked_text(lk, encoding: str | None = None) -> str:
     """What the correction did about true matches never compared (``LinkageEstimate.unblocked_added``), in words.
 
-    Each draw adds the expected number of them (``link_run.add_unblocked_matches``; tester 11, finding 7).
+    Each draw adds the expected number of them (``link_run.add_unblocked_matches``; tester 11, finding 7). When
+    none were added, `encoding` (of the link run: :func:`link_encoding`) says which reason holds: plaintext
+    files expect none, pseudonymised ones cannot count them (tester 13b, L11: the either-or read as ambiguous).
     """
     added = getattr(lk, "unblocked_added", None)
     if added is None:
-        return ("true matches never compared (not blocked together) are not added to the draws: none are expected, "
-                "or their number cannot be estimated (pseudonymised files)")
+        head = "true matches never compared (not blocked together) are not added to the draws: "
+        if encoding == "plaintext":
+            return head + ("capture-recapture on the identifiers of these plaintext files expects none")
+        if encoding == "pseudonymised":
+            return head + ("their number cannot be estimated from pseudonymised files (no identifiers to count them "
+                           "on), so the missed links may be under-counted")
+        return head + ("none are expected (plaintext files), or their number cannot be estimated (pseudonymised "
+                       "files)")
     return (f"true matches never compared (not blocked together; {added:,.1f} expected) are added to each draw by "
             "their expected number (capture-recapture on the identifiers), which under-counts matches with errors "
             "in several fields")
