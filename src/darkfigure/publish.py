@@ -95,9 +95,13 @@ def publish_statement(est) -> dict:
     elif not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))
-    widened = (getattr(getattr(est, "estimates", None), "attrs", None) or {}).get("nhat_outside", {})
-    if has_ci and 0 in widened:  # the interval excluded N̂ and was widened to it (pipeline.interval.include_estimate)
-        caveats.append(("interval-widened", f"the interval ({_fmt(widened[0][0])}–{_fmt(widened[0][1])}) excluded N̂ "
+    tab, widened = getattr(est, "estimates", None), None
+    if (getattr(tab, "attrs", None) or {}).get("nhat_outside"):
+        from .pipeline.interval import outside_limits  # only then: the dga lean path imports this module
+
+        widened = outside_limits(tab, 0)
+    if has_ci and widened is not None:  # the interval excluded N̂ and was widened to it (pipeline.interval)
+        caveats.append(("interval-widened", f"the interval ({_fmt(widened[0])}–{_fmt(widened[1])}) excluded N̂ "
                         "itself and was widened to include it: the model search is unstable on these data"))
     cond = conditional_caveat(est)
     if cond is not None and has_ci:  # --ci parametric/profile after a search (tester 13a, F3)
