@@ -244,6 +244,12 @@ def publish_statement(est) -> dict:
         # a check that would miss the heterogeneity of tester 13a's c1 4 times in 5: never a bare "Publish" (F1)
         untested = "(the identifying assumption — no highest-order interaction — remains untested)"
         wl, wh, more, text = low_power_statement(est, nh, lo, hi, weak, fits, untested)
+        if failed:  # the too-narrow interval is said too (review): the stronger statement first
+            narrow = (f"its interval {rng} is too narrow: {failed:,} of {boot.n_replicates:,} bootstrap replicates "
+                      "gave no finite N̂ (the data identify N only weakly)")
+            # the sensitivity range replaces the interval (the stronger); without it the known fault leads
+            text = (f"{text} Moreover, {narrow}." if "sensitivity-range" in more
+                    else f"{narrow[0].upper()}{narrow[1:]}. {text}")
         return out(wl, wh, ["agree", *more], False, text)
     if any(c[0] in ("fit-unclear", "checks-not-run", "conditional-interval") for c in caveats):
         return out(low_, high_, ["agree"], False, f"Publish {nhr} only with the caveats below: {why}.")
