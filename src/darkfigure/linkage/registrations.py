@@ -323,11 +323,14 @@ _KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _label(frame: pd.DataFrame) -> str:
-    """A file or frame in a message about several: its name (file name, or ``registrations #i`` for the i-th frame
+    """A file or frame in a message about several: a file by its name, a frame by ``registrations #i`` (the i-th
     given) and its organisations, e.g. ``"registrations #2 (police)"`` (tester 13b, L5)."""
+    src = frame.attrs.get("source", "registrations")
+    if not src.startswith("registrations"):  # a file name (or a frame's own source) says enough
+        return src
     orgs = [str(v) for v in pd.unique(frame["organisation"].astype(str))] if "organisation" in frame.columns else []
     shown = ", ".join(orgs[:3]) + (f" and {len(orgs) - 3} more" if len(orgs) > 3 else "")
-    return frame.attrs.get("source", "registrations") + (f" ({shown})" if shown else "")
+    return src + (f" ({shown})" if shown else "")
 
 
 def _check_encodings(df: pd.DataFrame, src: str) -> dict:
