@@ -33,7 +33,8 @@ def mon():
     """The monitor of the bundled simulated data (Cruyff's simdat), a small bootstrap."""
     import darkfigure as dfg
 
-    return dfg.monitor("cruyff_simdat", year="Y", seed=1, reps=30, progress=False)
+    # one model, a parametric bootstrap of 20: seconds (the default search and averaged bootstrap take 15+ s here)
+    return dfg.monitor("cruyff_simdat", year="Y", seed=1, reps=20, ci="parametric", search="none", progress=False)
 
 
 def test_monitor_result_displays_briefly_and_round_trips_json(mon):
