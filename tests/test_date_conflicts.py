@@ -161,3 +161,49 @@ def test_term_frequencies_count_one_person_under_two_dates_once():
     prep2["dob"] = pd.to_datetime(prep2["dob_day"], unit="D").dt.strftime("%Y-%m-%d")
     u2 = _tf_tables(prep2, ["full_name"], *_identity_key(prep2, ["fn", "sn", "dob"]))["full_name"]["tf_full_name"]
     assert u2.nunique() == 1
+
+
+def test_gross_runs_in_bounded_chunks_with_the_same_answer(monkeypatch):
+    """Review: the digit loop ran over all dated edges at once (gigabytes at a million registrations)."""
+    import darkfigure.linkage.date_conflicts as dc
+
+    rng = np.random.default_rng(5)
+    da = rng.integers(-3000, 15000, 2_503).astype(float)
+    db = np.where(rng.random(da.size) < 0.5, da + rng.integers(-90, 90, da.size), rng.integers(-3000, 15000, da.size))
+    whole = dc._gross_chunk(da, db)
+    seen = []
+    real = dc._gross_chunk
+
+    def spy(a, b):
+        """Record each chunk's length and compute it."""
+        seen.append(a.size)
+        return real(a, b)
+
+    monkeypatch.setattr(dc, "GROSS_CHUNK", 1_000)
+    monkeypatch.setattr(dc, "_gross_chunk", spy)
+    np.testing.assert_array_equal(dc._gross(da, db), whole)
+    assert seen == [1_000, 1_000, 503] and whole.any() and not whole.all()
+
+
+def test_the_name_frame_is_built_once_per_link(monkeypatch):
+    """Review: conflict_counts and date_conflict_check each built the frame of names and dates."""
+    import darkfigure.linkage.date_conflicts as dc
+
+    prep, far = _registrations(300, 0.2, np.random.default_rng(8))
+    calls = []
+    real = dc._frame
+
+    def spy(p):
+        """Count the builds."""
+        calls.append(len(p))
+        return real(p)
+
+    monkeypatch.setattr(dc, "_frame", spy)
+    dc._MEMO.clear()
+    dc._FRAMES.clear()
+    counts = dc.conflict_counts(prep)
+    out = dc.date_conflict_check(prep, np.arange(len(prep)) % 300, 0.003, counts)  # each person's two rows joined
+    assert calls == [len(prep)] and out["observed"] > 0 and out["apart"] == 0
+    assert dc._FRAMES == {}  # not kept past its last use
+    apart = dc.date_conflict_check(prep, np.arange(len(prep)), 0.003, counts)  # every row its own person
+    assert apart["apart"] == apart["observed"] >= far.sum() * 0.9

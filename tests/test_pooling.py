@@ -378,3 +378,41 @@ def test_variance_on_few_levels_is_warned_about():
     # 8 strata and no 2-level covariate: no such warning
     plain = estimate(pop.histories, model="A:B", ci="none", reps=20, seed=2, pooling="partial")
     assert plain.pooling.few_levels() == {} and not any("fewer than 5 levels" in x for x in plain.warnings)
+
+
+def test_pooled_table_repeats_the_runs_figure_and_names_the_own_fit_apart(cli, tmp_path):
+    # tester 13a, F4: the main table gave sex=m an N̂ while the pooled table called "the stratified N̂" of the
+    # same row "not identified" (two different fits under one name)
+    p = tmp_path / "rare.csv"
+    _rare_frame().to_csv(p, index=False)
+    out = cli(["estimate", p, "--covariates", "sex", "--search", "none", "--ci", "parametric", "--reps", "20",
+               "--seed", "1", "--pooling", "partial", "--out", tmp_path / "run"], code=0)
+    est = pd.read_csv(tmp_path / "run" / "estimates.csv").set_index(["group", "level"])
+    m = est.loc[("sex", "m")]
+    assert np.isnan(m["nhat_stratified"]) and np.isfinite(m["nhat"])  # the case the tester met
+    pooled = out[out.index("partially pooled"):]
+    lines = pooled.splitlines()
+    k = next(i for i, ln in enumerate(lines) if re.search(r"^[\s│┃|]*sex[\s│┃|]+m[\s│┃|]", ln))
+    # the row's cells, with the lines a narrow terminal wraps them onto (group and level empty there)
+    rows = [[c.strip() for c in re.split(r"[│┃|]", ln)] for ln in lines[k:k + 4]]
+    rows = [rows[0]] + [r for r in rows[1:] if len(r) == len(rows[0]) and not r[1] and not r[2]]
+    cells = [" ".join(p for p in col if p) for col in zip(*rows)]
+    # the run's own figure with its interval, as the table above prints it, beside the own-fit "not identified"
+    # (a narrow terminal may cut the words with "…")
+    own = cells[5].rstrip("…")
+    assert cells[4] == f"{m['nhat']:,.0f} ({m['lower']:,.0f} – {m['upper']:,.0f})"
+    assert len(own) >= 3 and "not identified".startswith(own)
+    squashed = "".join(pooled.split())  # as the cli fixture's says=: rich wraps lines at the terminal's width
+    assert "'eachstratumalone'fitseverylist" in squashed and "N̂stratified" not in squashed
+    assert "Whichtoread" in squashed
+
+
+def test_pooling_legend_names_the_rows_only_the_pooled_fit_bounds():
+    from darkfigure.cli.estimate import _pooling_legend
+
+    tab = pd.DataFrame({"group": ["total", "nat", "nat"], "level": ["", "NL", "other"],
+                        "upper": [np.inf, 900.0, np.inf], "upper_pooled": [3400.0, 950.0, np.nan]})
+    text = _pooling_legend(tab)
+    assert "except where their upper limit is infinite and the pooled one is not (total)" in text
+    assert "nat=NL" not in text and "nat=other" not in text  # bounded above, or unbounded in both
+    assert "except where" not in _pooling_legend(tab.assign(upper=900.0))

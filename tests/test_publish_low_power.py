@@ -82,3 +82,24 @@ def test_monitor_parametric_publish_line_has_the_caveat():
     e = m.estimate
     assert not p["statement"].startswith(f"Publish N̂ {e.nhat:,.0f} with its interval {e.lower:,.0f}–{e.upper:,.0f}:")
     assert "leaves out the uncertainty of that choice" in p["statement"]
+
+
+@pytest.mark.parametrize("bounds", [True, False])
+def test_weak_check_does_not_hide_a_too_narrow_interval(c1, bounds):
+    """Review: the low-power branch came before the 'interval too narrow' one, which was then never said."""
+    from dataclasses import replace
+
+    kw = {} if bounds else {"assumption_range": None}
+    e = estimate(c1, count="count", seed=1008, n_jobs=1, **kw)
+    assert _weak(e)
+    n = e.bootstrap.n_replicates
+    e.bootstrap = replace(e.bootstrap, status_counts={**(e.bootstrap.status_counts or {}), "not identified": 7})
+    p = e.to_publish()
+    s = p["statement"]
+    narrow = f"too narrow: 7 of {n:,} bootstrap replicates gave no finite N̂"
+    assert narrow in s and "heterogeneity-low-power" in p["rules"] and "failed-replicates" in p["rules"]
+    if bounds:  # the sensitivity range (which replaces the interval) first, the too-narrow interval after
+        assert s.index("only together with the sensitivity range") < s.index(narrow)
+    else:  # no range: the interval's known fault first, then the equal-catchability condition
+        assert s.startswith(f"Its interval {e.lower:,.0f}–{e.upper:,.0f} is {narrow}")
+        assert s.index(narrow) < s.index("holds only if persons are equally likely")

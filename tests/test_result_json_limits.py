@@ -44,3 +44,43 @@ def test_result_json_of_an_unbounded_run(tmp_path):
     assert iv["lower"] == pytest.approx(e.lower)
     run = load_run(tmp_path / "o")
     assert run.result["interval"]["upper"] == "inf"  # the report's readers see the form they were written for
+
+
+def _strings_inf(x, path="") -> list[str]:
+    """Paths of every "inf"/"-inf"/"nan" string in a parsed JSON document."""
+    if isinstance(x, dict):
+        return [p for k, v in x.items() for p in _strings_inf(v, f"{path}.{k}")]
+    if isinstance(x, list):
+        return [p for i, v in enumerate(x) for p in _strings_inf(v, f"{path}[{i}]")]
+    return [path] if isinstance(x, str) and x.strip().lower() in ("inf", "-inf", "+inf", "nan") else []
+
+
+def test_jsonable_writes_null_and_flags_an_infinity_beside_it():
+    """Every JSON-ish output: numbers or null, never "inf"; the flag says which nulls are infinite (review of 13a)."""
+    from darkfigure.result_json import _jsonable, _num
+
+    assert _num(math.inf) is None and _num(-math.inf) is None and _num(math.nan) is None and _num(2) == 2.0
+    frame = pd.DataFrame({"group": ["total", "x"], "lower": [5.0, 1.0], "upper": [math.inf, 9.0]})
+    d = _jsonable({"rows": frame, "confidence": [5.0, math.inf], "low": -math.inf, "gone": math.nan})
+    assert d["rows"][0] == {"group": "total", "lower": 5.0, "upper": None, "upper_unbounded": True}
+    assert d["rows"][1] == {"group": "x", "lower": 1.0, "upper": 9.0}
+    assert d["confidence"] == [5.0, None] and d["confidence_unbounded"] == [False, True]
+    assert d["low"] is None and d["low_unbounded_below"] is True
+    assert d["gone"] is None and "gone_unbounded" not in d  # a missing figure is a plain null
+    back = legacy_interval(d)  # the report's readers: "inf" where the flag says so, the input untouched
+    assert back["rows"][0]["upper"] == "inf" and back["confidence"] == [5.0, "inf"] and back["low"] == "-inf"
+    assert d["confidence"] == [5.0, None]
+
+
+def test_result_to_dict_of_an_unbounded_run_has_no_inf_string():
+    """Result.to_dict() (the API's) wrote the interval's high as "inf"; now null with high_unbounded."""
+    import darkfigure as dfg
+
+    t = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [40, 30, 1]})
+    r = dfg.estimate(t, count="count", ci="averaged", reps=200, seed=1, n_jobs=1)
+    assert math.isinf(r.confidence_interval.high)
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert _strings_inf(d) == []
+    ci = d["confidence_interval"]
+    assert ci["high"] is None and ci["high_unbounded"] is True and ci["low"] == pytest.approx(r.confidence_interval.low)
+    assert d["details"]["interval"]["upper_unbounded"] is True

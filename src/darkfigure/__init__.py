@@ -79,4 +79,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public names (:data:`__all__`) and the subpackages already imported (``darkfigure.linkage``), for tab
+    completion: not the typing helpers and private names of this module (tester 13b, L10)."""
+    from types import ModuleType
+
+    loaded = {n for n, v in globals().items() if isinstance(v, ModuleType) and not n.startswith("_")}
+    return sorted(set(__all__) | loaded)

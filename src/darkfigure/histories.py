@@ -40,6 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     as_names,
     check_direct,
 )
+from ._history_eq import histories_eq, histories_hash
 from ._list_checks import _plain_values, shadow_list_warnings
 from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
@@ -47,7 +48,7 @@ from .errors import DataError  # re-exported: darkfigure.histories.DataError
 __all__ = ["CaptureHistories", "DataError"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # == and hash compare the data (_history_eq; tester 13b, L7)
 class CaptureHistories:
     """Counts of persons per capture pattern and covariate stratum.
 
@@ -93,6 +94,8 @@ class CaptureHistories:
     notes: tuple[str, ...] = ()
     incomplete: pd.DataFrame | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = field(default=(), repr=False)  # e.g. repeated patterns summed (tester 12b, M1)
+
+    __eq__, __hash__ = histories_eq, histories_hash
 
     def __post_init__(self) -> None:
         """Check the documented invariants when built directly: DataError if not (``_history_checks.check_direct``)."""

@@ -95,9 +95,13 @@ def publish_statement(est) -> dict:
     elif not has_ci:
         caveats.append(("no-interval", "this run computed no uncertainty for N̂, which a published figure needs: "
                         "run it again with a bootstrap or the profile likelihood"))
-    widened = (getattr(getattr(est, "estimates", None), "attrs", None) or {}).get("nhat_outside", {})
-    if has_ci and 0 in widened:  # the interval excluded N̂ and was widened to it (pipeline.interval.include_estimate)
-        caveats.append(("interval-widened", f"the interval ({_fmt(widened[0][0])}–{_fmt(widened[0][1])}) excluded N̂ "
+    tab, widened = getattr(est, "estimates", None), None
+    if (getattr(tab, "attrs", None) or {}).get("nhat_outside"):
+        from .pipeline.interval import outside_limits  # only then: the dga lean path imports this module
+
+        widened = outside_limits(tab, 0)
+    if has_ci and widened is not None:  # the interval excluded N̂ and was widened to it (pipeline.interval)
+        caveats.append(("interval-widened", f"the interval ({_fmt(widened[0])}–{_fmt(widened[1])}) excluded N̂ "
                         "itself and was widened to include it: the model search is unstable on these data"))
     cond = conditional_caveat(est)
     if cond is not None and has_ci:  # --ci parametric/profile after a search (tester 13a, F3)
@@ -240,6 +244,12 @@ def publish_statement(est) -> dict:
         # a check that would miss the heterogeneity of tester 13a's c1 4 times in 5: never a bare "Publish" (F1)
         untested = "(the identifying assumption — no highest-order interaction — remains untested)"
         wl, wh, more, text = low_power_statement(est, nh, lo, hi, weak, fits, untested)
+        if failed:  # the too-narrow interval is said too (review): the stronger statement first
+            narrow = (f"its interval {rng} is too narrow: {failed:,} of {boot.n_replicates:,} bootstrap replicates "
+                      "gave no finite N̂ (the data identify N only weakly)")
+            # the sensitivity range replaces the interval (the stronger); without it the known fault leads
+            text = (f"{text} Moreover, {narrow}." if "sensitivity-range" in more
+                    else f"{narrow[0].upper()}{narrow[1:]}. {text}")
         return out(wl, wh, ["agree", *more], False, text)
     if any(c[0] in ("fit-unclear", "checks-not-run", "conditional-interval") for c in caveats):
         return out(low_, high_, ["agree"], False, f"Publish {nhr} only with the caveats below: {why}.")

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .result_json import _jsonable, _num, _sign_inf  # noqa: F401  (_num: imported from here by other modules)
 from .result_linkage import interval_method, linkage_html, linkage_lines
 
 if TYPE_CHECKING:
@@ -51,39 +52,6 @@ FRAME_COLUMNS: tuple[str, ...] = ("group", "level", "observed", "nhat", "lower",
 
 #: heterogeneity fits whose N̂ is not an estimate (the MLE does not exist); as darkfigure.comparison
 _NOT_AN_ESTIMATE = ("boundary", "not identified", "not converged")
-
-
-def _num(v: Any) -> float | str | None:
-    """A float for JSON: None for NaN/None, "inf"/"-inf" for infinities."""
-    if v is None:
-        return None
-    v = float(v)
-    if np.isnan(v):
-        return None
-    return v if np.isfinite(v) else ("inf" if v > 0 else "-inf")
-
-
-def _jsonable(x: Any) -> Any:
-    """Plain JSON types from numpy scalars/arrays, frames and nested containers."""
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, pd.DataFrame):
-        return [_jsonable(r) for r in x.to_dict(orient="records")]
-    if isinstance(x, pd.Series):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, np.ndarray):
-        return [_jsonable(v) for v in x.tolist()]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return _num(x)
-    if x is None or isinstance(x, str):
-        return x
-    return str(x)
 
 
 @dataclass(frozen=True)
@@ -114,8 +82,10 @@ class ConfidenceInterval:
         return iter((self.low, self.high))
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"low", "high", "method", "level"}`` in JSON types (None for NaN, "inf" for infinity)."""
-        return {"low": _num(self.low), "high": _num(self.high), "method": self.method, "level": float(self.level)}
+        """``{"low", "high", "high_unbounded", "method", "level"}`` in JSON types: a missing limit (NaN) is None, an
+        infinite ``high`` None with ``high_unbounded`` true (as result.json's interval, darkfigure.result_json)."""
+        return {"low": _num(self.low), "high": _num(self.high), "high_unbounded": _sign_inf(float(self.high)) > 0,
+                "method": self.method, "level": float(self.level)}
 
 
 def _fmt(v: float) -> str:

@@ -261,21 +261,12 @@ class IdentifyingAssumption:
     def to_dict(self) -> dict:
         """Plain JSON types: what ``result.json`` holds under ``identifying_assumption``."""
 
-        from .results import _num as num  # None for NaN, "inf"/"-inf" for infinities: as every result.json
+        # None for NaN and infinities; an infinite bound flagged beside it (confidence_unbounded: one boolean per
+        # end), as every result.json (darkfigure.result_json)
+        from .result_json import _jsonable
+        from .result_json import _num as num
 
-        b = dict(self.bounds)
-        for key in ("estimate", "confidence"):
-            if b.get(key) is not None:
-                b[key] = [num(v) for v in b[key]]
-        if b.get("ends"):
-            b["ends"] = [{kk: num(vv) if isinstance(vv, float) else vv for kk, vv in e.items()} for e in b["ends"]]
-        if b.get("chosen_model"):
-            cm = dict(b["chosen_model"])
-            cm["nhat"] = num(cm.get("nhat"))
-            cm["confidence"] = None if cm.get("confidence") is None else [num(v) for v in cm["confidence"]]
-            cm["ends"] = [{kk: num(vv) if isinstance(vv, float) else vv for kk, vv in e.items()}
-                          for e in cm.get("ends") or []]
-            b["chosen_model"] = cm
+        b = _jsonable(dict(self.bounds))
         return {
             "parameter": self.parameter,
             "lists": self.k,

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.panel import Panel
@@ -177,8 +178,8 @@ def estimate(
 
         add_link_warnings(res.warnings, data)
     _print_result(res)
-    _print_linkage(res.linkage, res)
-    _print_pooling(res.pooling)
+    _print_linkage(res.linkage, res, link_encoding(data) if linked["linkage_run"] is not None else None)
+    _print_pooling(res.pooling, res.estimates)
     if out is not None:
         inputs = _data_inputs(data, structural_zeros)
         files, _ = _write_out(out, res.write, overwrite=overwrite, inputs=inputs, command="estimate",
@@ -325,20 +326,32 @@ def _refuse_ignored(h, max_order, seed, ci, pooling, linked) -> None:
               "Leave --seed out, or ask for a bootstrap interval (--ci averaged, parametric or nonparametric)")
 
 
-def _print_pooling(pool) -> None:
-    """Pooled beside unpooled subgroup N̂ (``--pooling partial``)."""
+def _print_pooling(pool, est=None) -> None:
+    """Pooled beside unpooled subgroup N̂ (``--pooling partial``).
+
+    The run's own figure of each row (the "Estimates by group" table, `est`) is repeated here with its interval,
+    beside each stratum's own fit (``nhat_stratified``, every list x stratum term free), so that the two tables
+    never call one estimate by two names (tester 13a, F4: "222 (83 – ∞)" above, "not identified" here, for two
+    different fits under one word "stratified"); a closing line says which figure to read.
+    """
     if pool is None:
         return
-    t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
-    for c in ("group", "level", "observed", "N̂ stratified", "N̂ pooled", "lower", "upper"):
-        t.add_column(c, justify="right" if c not in ("group", "level") else "left")
     tab = pool.table
+    if est is not None and {"nhat", "lower", "upper"} <= set(est.columns):
+        tab = tab.merge(est[["group", "level", "nhat", "lower", "upper"]], on=["group", "level"], how="left")
+    above = "nhat" in tab.columns
+    t = Table(title="Subgroups: unpooled and partially pooled (mixed-effects log-linear model)")
+    cols = ["group", "level", "observed", *(["N̂ as above (interval)"] if above else []), "N̂ each stratum alone",
+            "N̂ pooled", "lower", "upper"]
+    for c in cols:
+        t.add_column(c, justify="right" if c not in ("group", "level") else "left")
     # as the unpooled table: past 40 rows only the total and the one-way margins (the rest is in estimates.csv)
     singles = tab["group"].isin(["total", *pool.fit.design.table.histories.covariates])
     shown = tab[singles] if len(tab) > 40 else tab
     for _, r in shown.iterrows():
-        t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]),
-                  _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified",
+        own = _fmt(r["nhat_stratified"]) if math.isfinite(r["nhat_stratified"]) else "not identified"
+        first = [f"{_fmt(r['nhat'])} ({_fmt(r['lower'])} – {_fmt(r['upper'])})"] if above else []
+        t.add_row(escape(str(r["group"])), escape(str(r["level"])), _fmt(r["observed"]), *first, own,
                   _fmt(r["nhat_pooled"]), _fmt(r["lower_pooled"]), _fmt(r["upper_pooled"]))
     console.print(t)
     if len(shown) < len(tab):
@@ -348,12 +361,40 @@ def _print_pooling(pool) -> None:
     comps = ", ".join(f"{n} {math.sqrt(v):.2f}" + (f" [{few[n]} levels]" if n in few else "")
                       for n, v in zip(f.design.component_names, f.variances))
     console.print(f"pooling: standard deviations of the list x covariate effects (log scale): {escape(comps)}")
+    console.print(escape(_pooling_legend(tab if above else None)))
 
 
-def _print_linkage(lk, res=None) -> None:
+def _pooling_legend(tab) -> str:
+    """What the pooled table's N̂ columns are, and which to read: the run's figure, unless its upper limit is
+    infinite where the pooled one is finite (then the pooled figure, with the assumption it rests on).
+
+    `tab` is the pooled table merged with the run's ``nhat, lower, upper`` (None without them).
+    """
+    text = ("pooling: 'N̂ as above' is this run's estimate (the 'Estimates by group' table, its model fitted to all "
+            "strata together, in estimates.csv's nhat); 'each stratum alone' fits every list x stratum term freely "
+            "(estimates.csv's nhat_stratified; 'not identified' where a stratum is too small for its own list "
+            "effects, and in every sum over such a stratum); 'pooled' shrinks the list effects of each stratum "
+            "toward their mean across strata. ")
+    if tab is None:
+        return text + "Read the run's figures unless they are unbounded where the pooled ones are not."
+    up, pup = tab["upper"].to_numpy(dtype=float), tab["upper_pooled"].to_numpy(dtype=float)
+    rescued = tab[(~np.isfinite(up) & ~np.isnan(up)) & np.isfinite(pup)]
+    if rescued.empty:
+        return text + ("Which to read: this run's figures (those 'to publish' speaks of); the pooled ones are a "
+                       "check on the small subgroups.")
+    names = [f"{g}={lv}" if lv else str(g) for g, lv in zip(rescued["group"], rescued["level"])]
+    named = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return text + (f"Which to read: this run's figures, except where their upper limit is infinite and the pooled "
+                   f"one is not ({named}): there only the pooled figure has an interval, and it rests on the pooling "
+                   "assumption (that subgroup registered like the others, up to a normal random list effect; see "
+                   "the warnings on variances from few levels), so publish it only with that assumption said.")
+
+
+def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     """The linkage block: N̂ as linked (with its interval), corrected, and the interval with linkage uncertainty
     (none with --ci none); which estimator both come from; the linkage quality against the truth given to
-    ``link --truth``, when the run had one (also without the correction)."""
+    ``link --truth``, when the run had one (also without the correction). `encoding`: the link run's
+    (:func:`link_encoding`), for what the correction did about matches never compared."""
     truth = (getattr(res, "settings", None) or {}).get("linkage_quality_against_truth")
     q = {"precision": float("nan"), "recall": float("nan"), "f1": float("nan"), **(truth or {})}
     said = (f"pairwise precision {q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}, measured "
@@ -392,7 +433,7 @@ def _print_linkage(lk, res=None) -> None:
     if truth:
         t.add_row("against truth", escape(said))
     console.print(Panel(t, title="linkage error", expand=False))
-    console.print(f"[dim]estimates.csv holds the corrected figures; {unblocked_text(lk)}[/]")
+    console.print(f"[dim]estimates.csv holds the corrected figures; {escape(unblocked_text(lk, encoding))}[/]")
 
 
 def _share(x: float) -> str:
@@ -402,15 +443,36 @@ def _share(x: float) -> str:
     return fmt_pct(x)
 
 
-def unblocked_text(lk) -> str:
+def link_encoding(data) -> str | None:
+    """``"plaintext"`` or ``"pseudonymised"``: the encoding a link folder's ``linkage_settings.json`` records; None
+    for anything else (no folder, no file, an older file without it)."""
+    import json
+
+    try:
+        p = Path(str(data)) / "linkage_settings.json"
+        enc = json.loads(p.read_text(encoding="utf-8")).get("encoding") if p.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return enc if enc in ("plaintext", "pseudonymised") else None
+
+
+def unblocked_text(lk, encoding: str | None = None) -> str:
     """What the correction did about true matches never compared (``LinkageEstimate.unblocked_added``), in words.
 
-    Each draw adds the expected number of them (``link_run.add_unblocked_matches``; tester 11, finding 7).
+    Each draw adds the expected number of them (``link_run.add_unblocked_matches``; tester 11, finding 7). When
+    none were added, `encoding` (of the link run: :func:`link_encoding`) says which reason holds: plaintext
+    files expect none, pseudonymised ones cannot count them (tester 13b, L11: the either-or read as ambiguous).
     """
     added = getattr(lk, "unblocked_added", None)
     if added is None:
-        return ("true matches never compared (not blocked together) are not added to the draws: none are expected, "
-                "or their number cannot be estimated (pseudonymised files)")
+        head = "true matches never compared (not blocked together) are not added to the draws: "
+        if encoding == "plaintext":
+            return head + ("capture-recapture on the identifiers of these plaintext files expects none")
+        if encoding == "pseudonymised":
+            return head + ("their number cannot be estimated from pseudonymised files (no identifiers to count them "
+                           "on), so the missed links may be under-counted")
+        return head + ("none are expected (plaintext files), or their number cannot be estimated (pseudonymised "
+                       "files)")
     return (f"true matches never compared (not blocked together; {added:,.1f} expected) are added to each draw by "
             "their expected number (capture-recapture on the identifiers), which under-counts matches with errors "
             "in several fields")

@@ -31,7 +31,7 @@ from .common import (
     console,
     err,
 )
-from .estimate import _print_linkage
+from .estimate import _print_linkage, link_encoding
 from .options import (
     CountOpt,
     CriterionOpt,
@@ -150,7 +150,8 @@ def monitor(
 
         add_link_warnings(res.estimate.warnings, data)
     _print_monitor(res)
-    _print_linkage(res.estimate.linkage, res.estimate)
+    _print_linkage(res.estimate.linkage, res.estimate,
+                   link_encoding(data) if linked["linkage_run"] is not None else None)
     if not res.estimate.fit.identified:
         raise typer.Exit(code=3)
     inputs = _data_inputs(data, structural_zeros, population)

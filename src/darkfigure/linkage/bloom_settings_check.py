@@ -64,14 +64,14 @@ def refuse_mixed_settings(frames: Sequence[pd.DataFrame]) -> None:
     RegistrationError
         Two settings among the frames; the message lists the files per setting.
     """
-    from .registrations import RegistrationError
+    from .registrations import RegistrationError, _label
 
     default = _default_text()
     by: dict[str, list[str]] = {}
     for f in frames:
         recorded = f.attrs.get("bloom_settings")
         label = recorded or default
-        by.setdefault(label, []).append(f.attrs.get("source", "registrations")
+        by.setdefault(label, []).append(_label(f)
                                          + ("" if recorded else " (not recorded: read as the defaults)"))
     if len(by) > 1:
         parts = "; ".join(f"{s}: {', '.join(v)}" for s, v in by.items())

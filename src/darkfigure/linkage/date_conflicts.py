@@ -54,11 +54,31 @@ def _codes(d: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return key
 
 
+#: pairs of dates compared at a time by :func:`_gross` (each chunk holds about 15 arrays of this length: ~120 MB)
+GROSS_CHUNK = 1_000_000
+
+
 def _gross(da: np.ndarray, db: np.ndarray) -> np.ndarray:
-    """True where two dates of birth (days since 1970, arrays of one shape) fall in the model's "same year" or
+    """True where two dates of birth (days since 1970, 1-d arrays of one shape) fall in the model's "same year" or
     "wholly different" levels: none of its near-miss levels (:data:`~darkfigure.linkage.dob_levels.DOB_LEVELS`:
     within FAR_DAYS, one digit, day/month swapped, year off by 1-2 on the same day, two parts off a little, a
-    1 January with the year off by at most one)."""
+    1 January with the year off by at most one).
+
+    In chunks of :data:`GROSS_CHUNK` pairs (:func:`_gross_chunk`): the scored pairs of a million registrations
+    (dob_recalibration passes all dated ones) number tens of millions, and the digit loop's temporaries would
+    take gigabytes at once (review after 13b).
+    """
+    da, db = np.asarray(da), np.asarray(db)
+    if da.size <= GROSS_CHUNK:
+        return _gross_chunk(da, db)
+    out = np.empty(da.shape, dtype=bool)
+    for s in range(0, da.size, GROSS_CHUNK):
+        out[s:s + GROSS_CHUNK] = _gross_chunk(da[s:s + GROSS_CHUNK], db[s:s + GROSS_CHUNK])
+    return out
+
+
+def _gross_chunk(da: np.ndarray, db: np.ndarray) -> np.ndarray:
+    """:func:`_gross` of one chunk (all pairs at once)."""
     ta = pd.to_datetime(da, unit="D", origin="unix")
     tb = pd.to_datetime(db, unit="D", origin="unix")
     ya, ma, dd_a = ta.year.to_numpy(), ta.month.to_numpy(), ta.day.to_numpy()
@@ -102,15 +122,16 @@ def _group_pairs(group: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, n
 GROUP_CAP = 50
 
 
-def _frame(prep: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame | None:
-    """Dated registrations with both names as integer codes (fn, sn, sex, nat, name), day and person; None if none."""
+def _frame(prep: pd.DataFrame) -> pd.DataFrame | None:
+    """Dated registrations with both names as integer codes (fn, sn, sex, nat, name) and day, indexed by their row
+    position in `prep`; None if none."""
     if not {"fn", "sn", "dob_day"} <= set(prep.columns):
         return None
     day = pd.to_numeric(prep["dob_day"], errors="coerce").to_numpy(dtype=float)
     # integer codes from the start (a missing sex or nationality is a value of its own: -1)
     code = {c: pd.factorize(prep[c].to_numpy())[0] if c in prep else np.zeros(len(prep), np.int64)
             for c in ("fn", "sn", "sex", "nat")}
-    d = pd.DataFrame({**code, "day": day, "person": labels})
+    d = pd.DataFrame({**code, "day": day})
     d = d[(d["fn"].to_numpy() >= 0) & (d["sn"].to_numpy() >= 0) & np.isfinite(day)]
     if d.empty:
         return None
@@ -148,25 +169,41 @@ def conflict_counts(prep: pd.DataFrame, pairs: bool = False) -> dict:
     # link asks twice (term frequencies, then the m): the last answer is kept under a fingerprint of the columns it
     # reads (a million registrations: ~5 s to count, ~0.5 s to fingerprint); not in prep.attrs, which pandas copies
     # into every derived frame and writes into parquet metadata
-    cols = [c for c in ("fn", "sn", "sex", "nat", "dob_day") if c in prep.columns]
-    h = pd.util.hash_pandas_object(prep[cols], index=False).to_numpy() if cols else np.zeros(0, np.uint64)
-    # row positions mixed in: the answer holds row positions (a reordered frame is another question)
-    key = (len(prep), tuple(cols), int((h ^ (np.arange(h.size, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))).sum()))
+    key = _fingerprint(prep)
     memo = _MEMO.get(key)
     if memo is None or (pairs and "rows" not in memo):
-        memo = _conflict_counts(prep, pairs)
+        memo = _conflict_counts(prep, pairs, key)
         _MEMO.clear()
         _MEMO[key] = memo
     return dict(memo)
 
 
+def _fingerprint(prep: pd.DataFrame) -> tuple:
+    """A key of the columns :func:`conflict_counts` reads, row positions mixed in (the answer holds row positions:
+    a reordered frame is another question)."""
+    cols = [c for c in ("fn", "sn", "sex", "nat", "dob_day") if c in prep.columns]
+    h = pd.util.hash_pandas_object(prep[cols], index=False).to_numpy() if cols else np.zeros(0, np.uint64)
+    return (len(prep), tuple(cols), int((h ^ (np.arange(h.size, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))).sum()))
+
+
 #: the last :func:`conflict_counts` answer, keyed by a fingerprint of the registrations it counted
 _MEMO: dict = {}
+#: the :func:`_frame` of the last count, under the same key, until :func:`date_conflict_check` takes it (the frame
+#: was built twice per link: review after 13b)
+_FRAMES: dict = {}
 
 
-def _conflict_counts(prep: pd.DataFrame, pairs: bool) -> dict:
-    """:func:`conflict_counts` computed."""
-    d = _frame(prep, np.zeros(len(prep), dtype=np.int64))
+def _frame_of(prep: pd.DataFrame, key: tuple) -> pd.DataFrame | None:
+    """:func:`_frame` of `prep`, built once per fingerprint `key` (kept for :func:`date_conflict_check`)."""
+    if key not in _FRAMES:
+        _FRAMES.clear()
+        _FRAMES[key] = _frame(prep)
+    return _FRAMES[key]
+
+
+def _conflict_counts(prep: pd.DataFrame, pairs: bool, key: tuple | None = None) -> dict:
+    """:func:`conflict_counts` computed (`key`: the fingerprint of `prep`, :func:`_fingerprint`)."""
+    d = _frame_of(prep, _fingerprint(prep) if key is None else key)
     if d is None:
         return {"observed": 0, "expected": 0.0, "significant": False, **({"rows": np.zeros(0, np.int64)} if pairs else {})}
     # identities with their number of registrations (the m of the model is a share of registration pairs)
@@ -244,9 +281,11 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
         raise ValueError(f"labels must have one value per registration ({len(prep)}), not shape {labels.shape}")
     counts = conflict_counts(prep) if counts is None else counts
     observed, expected = counts["observed"], counts["expected"]
-    d = _frame(prep, labels)
     apart = 0
+    d = _frame_of(prep, _fingerprint(prep)) if observed else None
+    _FRAMES.clear()  # its last use: not kept past the link (a million registrations: tens of MB)
     if d is not None and observed:
+        d = d.assign(person=labels[d.index.to_numpy()])
         # pairs already joined: two identities of one name within one found person (persons hold few registrations)
         small = d.drop_duplicates(["name", "day"])["name"].value_counts()
         inside = d[d["name"].isin(small.index[small.to_numpy() <= GROUP_CAP])].drop_duplicates(["person", "name", "day"])

@@ -322,6 +322,17 @@ _HEX = re.compile(r"^[0-9a-f]{16,64}$")
 _KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
+def _label(frame: pd.DataFrame) -> str:
+    """A file or frame in a message about several: a file by its name, a frame by ``registrations #i`` (the i-th
+    given) and its organisations, e.g. ``"registrations #2 (police)"`` (tester 13b, L5)."""
+    src = frame.attrs.get("source", "registrations")
+    if not src.startswith("registrations"):  # a file name (or a frame's own source) says enough
+        return src
+    orgs = [str(v) for v in pd.unique(frame["organisation"].astype(str))] if "organisation" in frame.columns else []
+    shown = ", ".join(orgs[:3]) + (f" and {len(orgs) - 3} more" if len(orgs) > 3 else "")
+    return src + (f" ({shown})" if shown else "")
+
+
 def _check_encodings(df: pd.DataFrame, src: str) -> dict:
     kid = df["key_id"]
     ids = pd.unique(kid)
@@ -409,13 +420,17 @@ def read_registration_files(
     frames = []
     for i, p in enumerate(paths):
         p = as_registration_frame(p)
-        name = None if not isinstance(p, pd.DataFrame) else p.attrs.get("source") or f"registrations #{i + 1}"
+        # a frame is named by its place in the call: pseudonymise's output carries the generic name "registrations",
+        # and four frames called that made "different keys (... registrations, registrations)" useless (13b, L5)
+        given = p.attrs.get("source") if isinstance(p, pd.DataFrame) else None
+        name = None if not isinstance(p, pd.DataFrame) else (
+            given if given and given != "registrations" else f"registrations #{i + 1}")
         frames.append(read_registrations(p, name=name, today=today))
     if not frames:
         raise RegistrationError("no registration files given")
     by_kind: dict[str, list[str]] = {}
     for f in frames:
-        by_kind.setdefault(f.attrs["kind"], []).append(f.attrs["source"])
+        by_kind.setdefault(f.attrs["kind"], []).append(_label(f))
     if len(by_kind) > 1:
         raise RegistrationError(
             "the registration files mix plaintext (" + ", ".join(by_kind["plaintext"]) + ") and pseudonymised ("
@@ -425,7 +440,7 @@ def read_registration_files(
     if "pseudonymised" in by_kind:
         by_key: dict[str, list[str]] = {}
         for f in frames:
-            by_key.setdefault(f.attrs["key_id"], []).append(f.attrs["source"])
+            by_key.setdefault(f.attrs["key_id"], []).append(_label(f))
         if len(by_key) > 1:
             parts = "; ".join(f"key id {k}: {', '.join(v)}" for k, v in by_key.items())
             raise RegistrationError(

@@ -402,8 +402,10 @@ class PoolingResult:
         return {n: int(k) for n, k in zip(d.component_names, lv) if k < FEW_LEVELS}
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``pooling`` section of ``result.json`` (non-finite figures as :func:`darkfigure.results._num` writes them)."""
-        from ..results import _num as num
+        """The ``pooling`` section of ``result.json`` (NaN and infinities null, an infinity flagged beside it:
+        :func:`darkfigure.result_json._jsonable`)."""
+        from ..result_json import _jsonable
+        from ..result_json import _num as num
 
         f = self.fit
         return {
@@ -420,8 +422,7 @@ class PoolingResult:
             "interval": {"method": "parametric bootstrap of the prediction error (random effects redrawn, "
                                    "variances re-estimated per replicate)", "level": self.level,
                          "reps": self.reps, "seed": self.seed, "replicates_not_converged": self.failed},
-            "subgroups": [{k: (num(v) if isinstance(v, float) else v) for k, v in r.items()}
-                          for r in self.table.to_dict(orient="records")],
+            "subgroups": _jsonable(self.table),
         }
 
 

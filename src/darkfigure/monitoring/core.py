@@ -83,6 +83,31 @@ class MonitorResult:
     monitor: MonitorTable | None = field(default=None, repr=False)
     years: YearlyComparison | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        """One line (the dataclass repr printed the whole estimate, 18 KB; tester 13b, L6)."""
+        from .display import monitor_repr
+
+        return monitor_repr(self)
+
+    def __str__(self) -> str:
+        """N̂ over all years and the totals per year as a plain-text table, and where the rest is."""
+        from .display import monitor_text
+
+        return monitor_text(self)
+
+    def _repr_html_(self) -> str:
+        """:meth:`__str__` as HTML, for notebooks."""
+        from .display import monitor_html
+
+        return monitor_html(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: year column, disclosure threshold and suppressed cells, ``table``, ``published``, ``years``
+        and the joint ``estimate`` (its ``result.json`` dict); numbers or null, never "inf"."""
+        from .display import monitor_dict
+
+        return monitor_dict(self)
+
     def to_frame(self) -> pd.DataFrame:
         """``monitor.csv`` (:attr:`table`) with ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` after
         ``upper`` (N̂ and its interval minus the persons observed, as estimates.csv has them; tester 12b, L7).

@@ -220,7 +220,7 @@ def interval_step(
         est, note = include_estimate(est, _INCLUDE_WHY.get(ci, ""))
         if note:
             warnings.append(note)
-        if 0 in est.attrs.get("nhat_outside", {}):
+        if outside_limits(est, 0) is not None:
             lower, upper = float(est.iloc[0]["lower"]), float(est.iloc[0]["upper"])
     return Interval(estimates=est, lower=lower, upper=upper, bootstrap=boot, profile=prof, averaged=avg,
                     warnings=warnings)
@@ -360,8 +360,9 @@ def include_estimate(table: pd.DataFrame, why: str = "", label=None) -> tuple[pd
     Returns
     -------
     (DataFrame, str or None)
-        A copy with the limits widened, ``attrs["nhat_outside"]`` a dict row position -> (lower, upper)
-        before widening (empty when none was), and a warning naming the rows (None when none was widened).
+        A copy with the limits widened, ``attrs["nhat_outside"]`` a dict row name (``group=level``, ``total``
+        or `label`'s) -> (lower, upper) before widening (empty when none was; read a row's with
+        :func:`outside_limits`), and a warning naming the rows (None when none was widened).
     """
     if table.empty or not {"nhat", "lower", "upper"} <= set(table.columns):
         return table, None
@@ -375,7 +376,8 @@ def include_estimate(table: pd.DataFrame, why: str = "", label=None) -> tuple[pd
         below = np.isfinite(nh) & np.isfinite(lo) & (nh < lo - tol)
         above = np.isfinite(nh) & np.isfinite(hi) & (nh > hi + tol)
     out = below | above
-    t.attrs["nhat_outside"] = {int(i): (float(lo[i]), float(hi[i])) for i in np.flatnonzero(out)}
+    # keyed by the row's name, not its position: the key survives a JSON round trip (string keys) and a reordering
+    t.attrs["nhat_outside"] = {_row_name(table.iloc[i], label): (float(lo[i]), float(hi[i])) for i in np.flatnonzero(out)}
     if not out.any():
         return t, None
     t["lower"] = np.where(below, nh, lo)
@@ -392,6 +394,19 @@ def include_estimate(table: pd.DataFrame, why: str = "", label=None) -> tuple[pd
         "unstable (a fixed-model interval, --ci parametric or profile, shows the uncertainty given the chosen model)"
     )
     return t, note
+
+
+def outside_limits(table: pd.DataFrame, i: int, label=None) -> tuple[float, float] | None:
+    """Row `i`'s interval before :func:`include_estimate` widened it to N̂, or None when it held N̂.
+
+    Looked up by the row's name in ``table.attrs["nhat_outside"]`` (not by position: a review found the
+    position-keyed flag lost after a JSON round trip, whose keys are strings, and wrong after a reordering).
+    """
+    d = table.attrs.get("nhat_outside") or {}
+    if not d or not 0 <= i < len(table):
+        return None
+    v = d.get(_row_name(table.iloc[i], label))
+    return None if v is None else (float(v[0]), float(v[1]))
 
 
 def _row_name(r, label=None) -> str:

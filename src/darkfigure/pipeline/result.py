@@ -150,9 +150,11 @@ class Estimate:
         t["status"] = np.where(bad, "not identified", "ok")
         floored = [i for i in self.estimates.attrs.get("nhat_floored", []) if i < len(t) and not bad[i]]
         t.loc[t.index[floored], "status"] = "N̂ floored at observed"  # fitted below the registered (tester 12b, L1)
-        for i in self.estimates.attrs.get("nhat_outside", {}):
+        from .interval import outside_limits
+
+        for i in range(len(t)):
             # the interval excluded N̂ and was widened to include it (pipeline.interval.include_estimate)
-            if i < len(t) and not bad[i]:
+            if outside_limits(self.estimates, i) is not None and not bad[i]:
                 st = t.at[t.index[i], "status"]
                 t.at[t.index[i], "status"] = _WIDENED if st == "ok" else f"{st}; {_WIDENED}"
         if bad.any():
@@ -262,13 +264,15 @@ class Estimate:
         """Rows whose interval excluded their own N̂ (``estimates.attrs["nhat_outside"]``): group, level, N̂ and
         the limits before they were widened to include it (:func:`darkfigure.pipeline.interval.include_estimate`)."""
         from ..results import _num
+        from .interval import outside_limits
 
         t, rows = self.estimates, []
-        for i, (lo, hi) in sorted(t.attrs.get("nhat_outside", {}).items()):
-            if i < len(t):
+        for i in range(len(t)):
+            lim = outside_limits(t, i)
+            if lim is not None:
                 r = t.iloc[i]
                 rows.append({"group": str(r.get("group", "")), "level": str(r.get("level", "")),
-                             "nhat": _num(float(r["nhat"])), "lower": _num(lo), "upper": _num(hi)})
+                             "nhat": _num(float(r["nhat"])), "lower": _num(lim[0]), "upper": _num(lim[1])})
         return rows
 
     def _linkage_block(self) -> dict:

@@ -557,7 +557,7 @@ def estimate_strata(
                 r.update({k: sub[k] for k in ("strata_unbounded", "observed_unbounded", "nhat_bounded",
                                               "lower_bounded", "upper_bounded")})
                 unbounded_totals.append({"group": gk[0], "level": "" if gk[1] is None else _plain(gk[1]),
-                                         "nhat": nhat, "lower": lower, "upper": "inf", "strata": a["strata"], **sub})
+                                         "nhat": nhat, "lower": lower, "upper": np.inf, "strata": a["strata"], **sub})
             if method == "loglinear":
                 # the parametric bootstrap's estimate of the summed small-sample bias of the strata's MLEs: tiny per
                 # stratum, it adds up over many strata while the total's standard error grows as their square root
