@@ -267,7 +267,7 @@ def test_report_shows_pooled_beside_unpooled(cli, tmp_path):
     res.write(tmp_path)
     page = build_report(tmp_path).read_text(encoding="utf-8")
     assert '<section id="pooling">' in page and "Small subgroups: partial pooling" in page
-    assert "N̂ pooled" in page and "N̂ stratified" in page and "stratum = s00" in page
+    assert "N̂ pooled" in page and "N̂ each stratum alone" in page and "N̂ stratified" not in page and "stratum = s00" in page
     plain = tmp_path / "plain"
     estimate(pop.histories, model="A:B", ci="none").write(plain)
     assert '<section id="pooling">' not in build_report(plain).read_text(encoding="utf-8")

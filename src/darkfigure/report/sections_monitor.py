@@ -346,7 +346,7 @@ def _pooling_section(run: Run) -> dict | None:
         "subgroup": [("all" if g == "total" else f"{g} = {lv}") for g, lv in zip(t["group"], t["level"])],
         "registered": t["observed"].map(fmt_count),
         "N̂ (this run)": ["–" if v is None else fmt_count(v) for v in (run_nhat or [None] * len(t))],
-        "N̂ stratified": t["nhat_stratified"].map(lambda v: fmt_count(v) if np.isfinite(v) else "not identified"),
+        "N̂ each stratum alone": t["nhat_stratified"].map(lambda v: fmt_count(v) if np.isfinite(v) else "not identified"),
         "N̂ pooled": t["nhat_pooled"].map(fmt_count),
         "pooled interval": [fmt_interval(a, b) for a, b in zip(t["lower_pooled"], t["upper_pooled"])],
     })
@@ -362,7 +362,7 @@ def _pooling_section(run: Run) -> dict | None:
     ]
     return {"facts": facts,
             "table": _view("pooling", shown, t, "pooling.csv", numeric=["registered", "N̂ (this run)",
-                                                                        "N̂ stratified", "N̂ pooled"])}
+                                                                        "N̂ each stratum alone", "N̂ pooled"])}
 
 
 def _km_table(t: pd.DataFrame, *, offence: str, events: str, censored: bool, naive: bool) -> pd.DataFrame:
