@@ -151,7 +151,8 @@ def publish_statement(est) -> dict:
     # the house rule: N̂ far above the observed, or a profile interval with no upper limit, is not an estimate
     from .pipeline.checks import unidentified_reason
 
-    why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
+    strata = est.full_strata() if hasattr(est, "full_strata") else []  # a stratum unbounded (tester 14b, H1)
+    why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None), full_strata=strata)
     if why is not None:
         # the one rule compare's headline uses too (publish_floor; tester 12b, M6), naming its source
         floor, whose = _floor(est, h, lo, flags, checks)

@@ -197,7 +197,7 @@ def _unidentified(res) -> str | None:
     if not res.fit.identified:
         return None
     return unidentified_reason(res.nhat, res.upper, res.n_observed, ci_method=res.ci_method,
-                               full_lists=res.histories.full_lists())
+                               full_lists=res.histories.full_lists(), full_strata=res.full_strata())
 
 
 def _visible(n_observed: int, nhat: float) -> str:
@@ -283,7 +283,8 @@ def _print_result(res) -> None:
     console.print(Panel(head, title=f"darkfigure {__version__}", expand=False))
     if res.search is not None and res.search.method != "exhaustive":
         _print_path(res)
-    est = res.estimates
+    # as estimates.csv: no N̂ where the row is not an estimate (a stratum unbounded above: tester 14b, H1)
+    est = res.estimates_to_write() if hasattr(res, "estimates_to_write") else res.estimates
     if len(est) > 1:
         t = Table(title="Estimates by group", show_lines=False)
         for c in ("group", "level", "observed", "N̂", "lower", "upper"):

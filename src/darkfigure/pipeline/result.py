@@ -119,8 +119,15 @@ class Estimate:
         if not self.fit.identified:
             return "not identified"
         why = unidentified_reason(self.nhat, self.upper, self.n_observed, ci_method=self.ci_method,
-                                  full_lists=self.histories.full_lists())
+                                  full_lists=self.histories.full_lists(), full_strata=self.full_strata())
         return "ok" if why is None else "not identified"
+
+    def full_strata(self) -> list[dict]:
+        """Strata where a list registered every person observed there (:mod:`darkfigure.pipeline.full_strata`):
+        N is not bounded above there, so the total is a lower bound only (tester 14b, H1)."""
+        from .full_strata import full_list_strata
+
+        return full_list_strata(self.histories)
 
     def estimates_to_write(self) -> pd.DataFrame:
         """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate; always a ``status`` column.
@@ -144,7 +151,11 @@ class Estimate:
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(nh) | (nh > MAX_RATIO * np.maximum(obs, 1))
         if self.status != "ok":
-            bad[:] = True
+            from .full_strata import unbounded_rows
+
+            strata = self.full_strata()  # only the rows holding such a stratum's persons (tester 14b, H1)
+            rows = unbounded_rows(t, strata) if strata and self.fit.identified else range(len(t))
+            bad[list(rows)] = True
         # the same columns in every run (tester 12b, M6): status always; the total's published lower limit (what
         # 'to publish' says, publish_floor) stays in `lower` when N̂ is not an estimate
         t["status"] = np.where(bad, "not identified", "ok")
