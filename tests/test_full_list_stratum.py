@@ -40,27 +40,30 @@ def persons_all_a_year(seed: int = 1) -> pd.DataFrame:
 
 def test_estimate_marks_the_stratum_and_the_total(stratum_all_a):
     e = estimate(stratum_all_a, ci="none")
-    assert e.status == "not identified" and e.to_dict()["nhat"] is None
     t = e.estimates_to_write().set_index(["group", "level"])
     assert t.loc[("region", "south"), "status"] == "not identified"
     assert np.isnan(t.loc[("region", "south"), "nhat"])
     assert t.loc[("region", "north"), "status"] == "ok" and t.loc[("region", "north"), "nhat"] > 330
-    total = t.loc[("total", "")] if ("total", "") in t.index else t.iloc[0]
-    assert total["status"] == "not identified" and np.isnan(total["nhat"])
-    st = e.to_publish()["statement"]
-    assert "region=south" in st and not st.startswith("Publish")
+    total = t.iloc[0]
+    assert total["status"].startswith("lower bound: region=south")
+    tp = e.to_publish()
+    assert "region=south" in tp["statement"] and not tp["statement"].startswith("Publish")
+    assert tp["high"] is None and "unbounded-stratum" in tp["rules"]
+    assert any("region=south" in w and "not bounded above" in w for w in e.warnings)
     # the extended-MLE note would say the unobserved cell is identified: false for south
     assert not any("is still identified" in w for w in e.warnings)
+    assert e.to_dict()["to_publish"]["high"] is None
 
 
-def test_estimate_cli_exits_3_and_names_the_stratum(cli, stratum_all_a, tmp_path):
-    out = cli(["estimate", stratum_all_a, "--ci", "none", "--out", tmp_path / "o"], code=3,
-              says=["not identified by these data", "region=south"])
-    assert "Publish N̂" not in out and "still identified" not in out
+def test_estimate_cli_names_the_stratum(cli, stratum_all_a, tmp_path):
+    out = cli(["estimate", stratum_all_a, "--ci", "none", "--out", tmp_path / "o"], code=0,
+              says=["a lower bound", "region=south", "to publish: Do not publish N̂"])
+    assert "still identified" not in out
     t = pd.read_csv(tmp_path / "o" / "estimates.csv", keep_default_na=False)
     assert t.loc[t["level"] == "south", "status"].item() == "not identified"
     assert t.loc[t["level"] == "south", "nhat"].item() == ""
-    assert json.loads((tmp_path / "o" / "result.json").read_text())["status"] == "not identified"
+    res = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert res["to_publish"]["high"] is None and any("region=south" in w for w in res["warnings"])
 
 
 def test_estimate_by_year_keeps_the_other_years():
@@ -69,7 +72,7 @@ def test_estimate_by_year_keeps_the_other_years():
     by = {(str(g), str(lv)): r for g, lv, r in zip(t["group"], t["level"], t.to_dict("records"))}
     assert by[("year", "2022")]["status"] == "not identified"
     assert by[("year", "2019")]["status"] == "ok" and np.isfinite(by[("year", "2019")]["nhat"])
-    assert by[("sex", "f")]["status"] == "not identified"  # holds 2022's persons
+    assert by[("sex", "f")]["status"].startswith("lower bound")  # holds 2022's persons
     assert by[("year:sex", "2019:f")]["status"] == "ok" and by[("year:sex", "2022:m")]["status"] == "not identified"
 
 
@@ -88,8 +91,7 @@ def test_monitor_leaves_the_year_without_an_estimate():
     t = res.table
     y22 = t[(t["group"] == "total") & (t["year"] == "2022")].iloc[0]
     assert np.isnan(y22["nhat"]) and np.isnan(y22["upper"])
-    tot = t[(t["group"] == "total") & (t["year"] == "")].iloc[0]
-    assert np.isnan(tot["nhat"])  # the total holds 2022's persons: a lower bound only
+    assert any("monitor: " in w and "year=2022" in w for w in res.estimate.warnings)
     y19 = t[(t["group"] == "total") & (t["year"] == "2019")].iloc[0]
     assert np.isfinite(y19["nhat"]) and np.isfinite(y19["upper"])
     m22 = t[(t["group"] == "sex") & (t["level"] == "m") & (t["year"] == "2022")].iloc[0]

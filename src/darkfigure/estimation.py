@@ -367,7 +367,12 @@ def estimate(
     big = implausible_warning(result.nhat, result.upper)
     if big:  # as the input check refuses such counts (tester 12b, L16)
         result.warnings.append(big)
-    if result.status != "ok":  # no 'the unobserved cell is still identified' beside 'not identified' (12b, L3)
+    from .pipeline.full_strata import stratum_warning
+
+    forced = stratum_warning(result.full_strata())  # a stratum where a list registered everyone (tester 14b, H1)
+    if forced:
+        result.warnings.append(forced)
+    if result.status != "ok" or forced:  # never 'the unobserved cell is still identified' where not (12b L3, 14b H1)
         cut = "; the unobserved cell is still identified"
         result.warnings = [w.split(cut)[0] if cut in w else w for w in result.warnings]
     if said:  # the floor the warning quotes is the one 'to publish' gives (publish_floor; tester 12b, M6)

@@ -151,8 +151,7 @@ def publish_statement(est) -> dict:
     # the house rule: N̂ far above the observed, or a profile interval with no upper limit, is not an estimate
     from .pipeline.checks import unidentified_reason
 
-    strata = est.full_strata() if hasattr(est, "full_strata") else []  # a stratum unbounded (tester 14b, H1)
-    why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None), full_strata=strata)
+    why = unidentified_reason(nh, hi, n_obs, ci_method=getattr(est, "ci_method", None))
     if why is not None:
         # the one rule compare's headline uses too (publish_floor; tester 12b, M6), naming its source
         floor, whose = _floor(est, h, lo, flags, checks)
@@ -160,6 +159,11 @@ def publish_statement(est) -> dict:
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
                    f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
                    "bound N).", cav=False)
+    strata = est.full_strata() if hasattr(est, "full_strata") else []
+    if strata:  # a stratum not bounded above (a list registered everyone there): the total is a lower bound only
+        from .pipeline.full_strata import stratum_statement
+
+        return out(*stratum_statement(strata, nh, lo, has_ci))  # the interval's caveats: its lower end is quoted
     subs = _unbounded(boot, hi)
     if subs:  # one small subgroup, not the registers as a whole, leaves the total unbounded (tester 12b, H1)
         floor, whose = _floor(est, h, lo, flags, checks)

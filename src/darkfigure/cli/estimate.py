@@ -197,7 +197,7 @@ def _unidentified(res) -> str | None:
     if not res.fit.identified:
         return None
     return unidentified_reason(res.nhat, res.upper, res.n_observed, ci_method=res.ci_method,
-                               full_lists=res.histories.full_lists(), full_strata=res.full_strata())
+                               full_lists=res.histories.full_lists())
 
 
 def _visible(n_observed: int, nhat: float) -> str:
@@ -249,7 +249,9 @@ def _print_result(res) -> None:
             head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; see 'to publish' "
                          "below")
         else:
-            head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
+            low = ", ".join(f"{s['covariate']}={s['level']}" for s in getattr(res, "full_strata", list)())
+            low = f"; [bold red]a lower bound[/]: {escape(low)} not bounded above (see the warnings)" if low else ""
+            head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text}){low}")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
             visited = 0 if res.search is None else len({f.model.label() for f in res.search.fits})
             shown = why is None and res.ci_method != "none" and not math.isnan(res.lower)  # an interval is shown

@@ -206,7 +206,7 @@ def wide_interval_warnings(fit: LogLinearFit, upper: float, n_observed: int) -> 
 
 
 def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method: str | None,
-                        full_lists: Sequence[str] = (), full_strata: Sequence[dict] = ()) -> str | None:
+                        full_lists: Sequence[str] = ()) -> str | None:
     """Why the data do not identify N although the model gave a finite N̂, or None when they do.
 
     The house rule (docs/headline_rules.md): N̂ above :data:`MAX_RATIO` times the number observed,
@@ -227,9 +227,6 @@ def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method
         Lists that registered every observed person (:meth:`CaptureHistories.full_lists`): nobody is
         seen off them, so the others carry no information about the unobserved and every model's
         N̂ is the number registered with a zero-width interval, forced rather than estimated.
-    full_strata : sequence of dict
-        The same within a stratum (:func:`darkfigure.pipeline.full_strata.full_list_strata`): the total is a
-        lower bound only.
 
     Returns
     -------
@@ -240,10 +237,6 @@ def unidentified_reason(nhat: float, upper: float, n_observed: int, *, ci_method
     if len(full_lists):
         return (f"list(s) {', '.join(map(repr, full_lists))} registered every observed person, so the other lists "
                 "carry no information about the persons no list saw: N is not bounded above")
-    if len(full_strata):
-        from .full_strata import stratum_reason
-
-        return stratum_reason(full_strata)
     if np.isfinite(nhat) and nhat > MAX_RATIO * n:
         return (f"N̂ ({nhat:,.0f}) is {nhat / n:,.0f} times the {n_observed:,} persons observed, more than the "
                 f"{MAX_RATIO:g} times any credible estimate reaches")
