@@ -110,3 +110,16 @@ def test_strata_marks_the_stratum_not_estimable():
     assert row["status"] != "estimated" and "registered every one" in row["reason"]
     tot = r.totals[r.totals["group"] == "total"].iloc[0]
     assert tot["covers"] != "all strata" and tot["strata"] == 3
+
+
+def test_a_small_stratum_under_main_effects_is_not_forced(tmp_path):
+    """A stratum of 2 persons, all on A, under a model with no A x stratum term: its dark figure is small, not 0,
+    an estimate through the other strata's parameters; it is not flagged."""
+    # north: three lists with capture probability 0.7 each (dark figure about 3% of those seen)
+    north = [(1, 0, 0, 63), (0, 1, 0, 63), (0, 0, 1, 63), (1, 1, 0, 147), (1, 0, 1, 147), (0, 1, 1, 147),
+             (1, 1, 1, 343)]
+    rows = [(*r[:3], "north", r[3]) for r in north] + [(1, 0, 0, "tiny", 1), (1, 1, 0, "tiny", 1)]
+    f = tmp_path / "tiny.csv"
+    pd.DataFrame(rows, columns=["A", "B", "C", "region", "count"]).to_csv(f, index=False)
+    e = estimate(f, search="none", ci="none")
+    assert e.full_strata() == [] and (e.estimates_to_write()["status"] == "ok").all()

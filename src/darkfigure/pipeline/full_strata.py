@@ -63,6 +63,12 @@ def stratum_words(s: dict) -> str:
     return f"{s['covariate']}={s['level']}"
 
 
+def _named(strata: Sequence[dict], shown: int = 5) -> str:
+    """The strata's names, the first `shown` of them and how many more."""
+    more = len(strata) - shown
+    return ", ".join(stratum_words(s) for s in strata[:shown]) + (f" and {more:,} more" if more > 0 else "")
+
+
 def forced_strata(h, estimates: pd.DataFrame) -> list[dict]:
     """The strata of :func:`full_list_strata` whose row in `estimates` (``group``, ``level``, ``observed``,
     ``nhat``) has N̂ at its persons registered (within half a person, or no finite N̂): the model fitted their
@@ -75,7 +81,9 @@ def forced_strata(h, estimates: pd.DataFrame) -> list[dict]:
         if hit.empty:
             continue
         nh, obs = float(hit["nhat"].iloc[0]), float(hit["observed"].iloc[0])
-        if not np.isfinite(nh) or nh - obs < 0.5:
+        # fitted as 0 (an A:stratum term at the boundary), not merely small: a stratum of 2 persons under main
+        # effects has a dark figure of 0.3, an estimate through the other strata's parameters
+        if not np.isfinite(nh) or nh - obs <= 1e-6 * max(obs, 1.0):
             out.append(s)
     return out
 
@@ -85,7 +93,9 @@ def stratum_warning(strata: Sequence[dict]) -> str | None:
     if not strata:
         return None
     said = "; ".join(f"in {stratum_words(s)} list(s) {', '.join(map(repr, s['lists']))} registered every one of "
-                     f"the {s['observed']:,} persons observed there" for s in strata)
+                     f"the {s['observed']:,} persons observed there" for s in strata[:5])
+    if len(strata) > 5:
+        said += f" (and so in {len(strata) - 5:,} more strata: {_named(strata[5:], 10)})"
     return (f"{said}: nobody there is seen off that list, so the other lists carry no information about the persons "
             "no list saw there and N is not bounded above in that stratum (the model's N̂ there is the number "
             "registered, forced, not estimated; no N̂ is given for it). The total, and every row holding those "
@@ -100,7 +110,7 @@ def stratum_statement(strata: Sequence[dict], nhat: float, lower: float, has_ci:
 
     The lower limit is the total's interval's lower end (the stratum at its persons registered), or N̂ itself
     without an interval (said so)."""
-    words = ", ".join(stratum_words(s) for s in strata)
+    words = _named(strata)
     n_in = sum(int(s["observed"]) for s in strata)
     low = float(lower) if has_ci and np.isfinite(lower) else float(nhat)
     src = "the lower end of the total's interval" if has_ci and np.isfinite(lower) else \
@@ -134,7 +144,7 @@ def stratum_rows(estimates: pd.DataFrame, strata: Sequence[dict]) -> tuple[list[
     if not strata:
         return [], [], ""
     own, holding = _rows([str(g) for g in estimates["group"]], list(estimates["level"]), strata)
-    words = ", ".join(stratum_words(s) for s in strata)
+    words = _named(strata, 3)
     return own, holding, f"lower bound: {words} counted at its persons registered (N not bounded above there)"
 
 
@@ -162,7 +172,7 @@ def blank_monitor_rows(table: pd.DataFrame, strata: Sequence[dict], year: str) -
     cols = [c for c in ("nhat", "lower", "upper", "visibility", "visibility_lower", "visibility_upper")
             if c in t.columns]
     t.loc[t.index[own], cols] = np.nan
-    return t, (f"{len(own)} row(s) of {', '.join(stratum_words(s) for s in strata)}, where a list registered every "
+    return t, (f"{len(own)} row(s) of {_named(strata)}, where a list registered every "
                f"person observed, have no N̂ (N is not bounded above there); {len(holding)} row(s) holding those "
                "persons (the total among them) count them at their number registered: lower bounds, covering the "
                "other strata only")
