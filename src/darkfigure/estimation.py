@@ -240,6 +240,13 @@ def estimate(
     # table: the complete table, structural zeros out of the likelihood
     table, sz = table_step(h, year=year, year_degree=year_degree, structural_zeros=structural_zeros)
     plan = plan_search(table, opts.search, opts.criterion, opts.max_order, opts.model)
+    from .pipeline.size import job_size
+
+    refuse, long_job = job_size(h.k, int(table.n_cells), {c: len(h.levels[c]) for c in h.covariates}, plan.method)
+    if refuse:  # never a silent hang (tester 14b, M1/M2)
+        raise DataError(refuse)
+    if long_job:
+        say(progress, long_job, terminal=True)
     warnings += data_warnings(h, sz)
     # the interval's kind is known now: said before the search, not only in the final banner (tester 7, 3)
     ci_asked = ci
