@@ -52,6 +52,7 @@ from .options import (
     SheetOpt,
     YearDegreeOpt,
     YearOpt,
+    out_path,
 )
 from .report import _write_report
 
@@ -122,7 +123,7 @@ def estimate(
             "pooled subgroup N̂ with a bootstrap interval (--reps, --seed) beside the unpooled ones; none (default)."
         ),
     ] = "none",
-    out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
+    out: Annotated[Path | None, typer.Option(parser=out_path, help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
     report: ReportOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:

@@ -18,6 +18,7 @@ from .common import (
 )
 from .options import (
     OverwriteOpt,
+    out_path,
 )
 
 
@@ -27,7 +28,7 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file to write, or a folder (an existing one, or a new name without an extension) "
+        typer.Option(parser=out_path, help="HTML file to write, or a folder (an existing one, or a new name without an extension) "
                      "to write it into (default: RUN_DIR/report.html; public: RUN_DIR/report_public_LANG.html)."),
     ] = None,
     audience: Annotated[
