@@ -23,3 +23,14 @@ def test_compare_refuses_an_empty_method_list():
         dfg.compare(TABLE, [], seed=1)
     with pytest.raises(DataError, match=r"methods=\[\] names no method"):
         dfg.compare(TABLE, (m for m in []), seed=1)
+
+
+def test_compare_gives_no_limits_when_a_list_registered_everyone():
+    """L4: 'not identified' rows carried M0's interval (238.7-330.5) for an N that is not bounded above."""
+    from darkfigure.comparison import compare
+
+    allones = TABLE[TABLE["A"] == 1]
+    t = compare(allones, ["M0", "Mh-chao", "Mt"], seed=1)
+    assert (t["status"] != "ok").all()
+    assert t["lower"].isna().all() and t["upper"].isna().all()
+    assert t["nhat_not_identified"].notna().any()  # the number is kept where it is not an estimate
