@@ -34,3 +34,11 @@ def test_compare_gives_no_limits_when_a_list_registered_everyone():
     assert (t["status"] != "ok").all()
     assert t["lower"].isna().all() and t["upper"].isna().all()
     assert t["nhat_not_identified"].notna().any()  # the number is kept where it is not an estimate
+
+
+def test_hundreds_of_millions_registered_are_questioned():
+    """L6: 3.3e9 registered persons ran as an ordinary estimate."""
+    big = TABLE.assign(count=TABLE["count"] * 10**7)
+    e = dfg.estimate(big, ci="none")
+    assert any("misplaced decimal" in w for w in e.warnings)
+    assert not any("misplaced decimal" in w for w in dfg.estimate(TABLE, ci="none").warnings)
