@@ -164,7 +164,10 @@ def estimate(
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
-        _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked)
+        _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked, search=search, model=model,
+                        jobs=jobs, linkage_options=[f for f, given in (("--linkage", linkage is not None),
+                                                                      ("--linkage-draws", linkage_draws != 50),
+                                                                      ("--linkage-reps", linkage_reps != 20)) if given])
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
@@ -314,13 +317,26 @@ def _print_result(res) -> None:
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
 
 
-def _refuse_ignored(h, max_order, seed, ci, pooling, linked) -> None:
-    """Refuse --max-order beyond the lists' interactions and --seed where nothing is random (tester 12b, L4).
+def _refuse_ignored(h, max_order, seed, ci, pooling, linked, *, search: str = "auto", model=None, jobs=None,
+                    linkage_options=()) -> None:
+    """Refuse options that would be ignored (README; tester 12b, L4; tester 14b, L8).
 
-    README: options that would be ignored are refused. With k lists interactions go up to k - 1 lists
-    (the k-list term is not identified; with 2 lists there is no interaction to search); --ci none draws
-    no bootstrap, and without --pooling partial or a linkage correction nothing else is random.
+    --max-order beyond the lists' interactions (with k lists they go up to k - 1 lists; the k-list term is not
+    identified; with 2 lists there is no interaction to search), or with one model (--model, --search none);
+    --seed and --jobs where nothing is random or parallel (--ci none draws no bootstrap; without --pooling
+    partial or a linkage correction nothing else is); --linkage, --linkage-draws, --linkage-reps on data that
+    are not a link folder. --level stays: with --ci none it still sets the identifying assumption's bounds.
     """
+    if max_order is not None and (model is not None or str(search).lower() == "none"):
+        _fail(f"--max-order {max_order} would be ignored: it bounds a model search, and {'--model' if model else '--search none'} "
+              "fits one model. Leave --max-order out")
+    plain = linked.get("linkage_run") is None
+    if linkage_options and plain:
+        _fail(f"{', '.join(linkage_options)} would be ignored: the data are not a `darkfigure link` output folder, so "
+              "there is no linkage to correct for. Leave them out")
+    if jobs is not None and str(ci).lower() == "none" and pooling == "none" and plain:
+        _fail(f"--jobs {jobs} would be ignored: --ci none runs no bootstrap, the only part spread over worker "
+              "processes here. Leave --jobs out, or ask for a bootstrap interval")
     if max_order is not None and (max_order > h.k or h.k == 2):
         top = "no interaction can be searched" if h.k == 2 else f"interactions go up to {h.k - 1} lists"
         _fail(f"--max-order {max_order} would be ignored: with {h.k} lists {top} (the {h.k}-list term is not "
