@@ -32,3 +32,13 @@ def test_cli_says_no_correction_was_possible(cli, fake):
 def test_a_plain_file_gets_no_such_warning(fake):
     e = estimate(fake / "histories.csv", ci="none")
     assert not any("no linkage correction was possible" in w for w in e.warnings)
+
+
+def test_row_numbers_say_how_they_count(tmp_path):
+    """L7 (tester 14b): 'row 2' in estimate's messages is the second line under the header, said as link says it."""
+    from darkfigure.errors import DataError
+
+    f = tmp_path / "neg.csv"
+    f.write_text("A,B,C,count\n1,0,0,5\n0,1,0,-3\n")
+    with pytest.raises(DataError, match=r"row 2 has -3 .*row 1 = the line under the header"):
+        estimate(f, ci="none")
