@@ -159,11 +159,6 @@ def publish_statement(est) -> dict:
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
                    f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
                    "bound N).", cav=False)
-    strata = est.full_strata() if hasattr(est, "full_strata") else []
-    if strata:  # a stratum not bounded above (a list registered everyone there): the total is a lower bound only
-        from .pipeline.full_strata import stratum_statement
-
-        return out(*stratum_statement(strata, nh, lo, has_ci))  # the interval's caveats: its lower end is quoted
     subs = _unbounded(boot, hi)
     if subs:  # one small subgroup, not the registers as a whole, leaves the total unbounded (tester 12b, H1)
         floor, whose = _floor(est, h, lo, flags, checks)
@@ -178,6 +173,12 @@ def publish_statement(est) -> dict:
                   "register it) to bound the total.", cav=False)
         res["unbounded_subgroups"] = subs
         return res
+    # after the bootstrap's own finding (the subgroup that opens the upper end), which names the remedy
+    strata = est.full_strata() if hasattr(est, "full_strata") else []
+    if strata:  # a stratum not bounded above (a list registered everyone there): the total is a lower bound only
+        from .pipeline.full_strata import stratum_statement
+
+        return out(*stratum_statement(strata, nh, lo, has_ci))  # the interval's caveats: its lower end is quoted
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
         floor, whose = _floor(est, h, lo, flags, checks)
         return out(floor, None, ["not-identified"], False,
