@@ -165,9 +165,11 @@ def estimate(
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
         _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked, search=search, model=model,
-                        jobs=jobs, linkage_options=[f for f, given in (("--linkage", linkage is not None),
-                                                                      ("--linkage-draws", linkage_draws != 50),
-                                                                      ("--linkage-reps", linkage_reps != 20)) if given])
+                        jobs=jobs, linkage_options=[  # a bad value is said by its own check, not as ignored
+                            f for f, given in (("--linkage", linkage is not None),
+                                               ("--linkage-draws", linkage_draws != 50 and linkage_draws >= 2),
+                                               ("--linkage-reps", linkage_reps not in (20,) and
+                                                (linkage_reps == 0 or linkage_reps >= 20))) if given])
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
