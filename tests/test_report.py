@@ -331,7 +331,7 @@ def test_linkage_and_revictimisation_sections_from_their_files(runs, tmp_path):
 
     shutil.copytree(runs["monitor"], d)
     files = _write_linkage_and_revictimisation(d)
-    page = _page(build_report(d))
+    page = _page(build_report(d, overwrite=True))
     assert page.h2 == MONITOR_SECTIONS[:-2] + ["Record linkage", "Repeat victimisation"] + MONITOR_SECTIONS[-2:]
     q = page.tables["linkage-quality"]
     assert q[0] == list(files["quality"].columns) and q[1][:3] == ["0.981", "0.954", "0.967"]
@@ -355,7 +355,7 @@ def test_malformed_optional_file_is_reported_not_silent(runs, tmp_path):
     shutil.copytree(runs["estimate"], d)
     pd.DataFrame({"group": ["total"], "level": [""], "k_years": [5], "cumulative": [0.4]}).to_csv(
         d / "revictimisation.csv", index=False)
-    page = _page(build_report(d))
+    page = _page(build_report(d, overwrite=True))
     assert "Repeat victimisation" not in page.h2
     text = page.text("warnings")
     assert "revictimisation.csv lacks the column(s) offence, persons, events, censored, lower, upper, naive" in text
@@ -480,7 +480,7 @@ def test_unknown_warning_is_shown_verbatim(runs, tmp_path):
     res = json.loads((d / "result.json").read_text())
     res["warnings"].append("a <new> warning nobody has explained")
     (d / "result.json").write_text(json.dumps(res))
-    page = build_report(d).read_text(encoding="utf-8")
+    page = build_report(d, overwrite=True).read_text(encoding="utf-8")
     assert html.escape("a <new> warning nobody has explained", quote=False) in page
     assert 'data-kind="unknown"' in page
 
@@ -629,7 +629,7 @@ def _with_result(runs, tmp_path, change) -> _Page:
     res = json.loads((d / "result.json").read_text())
     change(res)
     (d / "result.json").write_text(json.dumps(res))
-    return _page(build_report(d))
+    return _page(build_report(d, overwrite=True))  # a copied report.html is not this folder's
 
 
 def test_model_checks_name_their_status_once(runs, tmp_path):
@@ -736,7 +736,7 @@ def test_identifying_assumption_subgroups_registered_as_in_estimates_csv(runs, t
     # EM-imputed shares truncated in result.json (2,796.8 -> 2,796), rounded in estimates.csv (2,797)
     ia["subgroups"] = [ia["subgroups"][0], {**ia["subgroups"][0], "group": "sex", "level": "f", "observed": 2796}]
     (d / "result.json").write_text(json.dumps(res))
-    page = _page(build_report(d))
+    page = _page(build_report(d, overwrite=True))
     rows = page.tables["identifying-assumption-subgroups"][1:]
     assert next(x for x in rows if x[:2] == ["sex", "f"])[2] == "2,797"
 

@@ -206,16 +206,23 @@ def compare(
     ValueError
         An unknown method name (the message lists the known ones).
     DataError
-        Invalid data.
+        Invalid data; ``methods=[]`` (no method named: None runs them all).
     """
     from ._history_checks import as_names
     from ._seeds import draw_seed, seed_note
     from .comparison import _HETEROGENEITY
     from .comparison import compare as table_compare
+    from .errors import DataError
     from .io import read_histories
     from .results import from_dga, from_estimate, from_heterogeneity, from_lcmcr, from_selection_bootstrap
 
     # "lcmcr,dga" as the CLI's --methods (the one normaliser of name arguments; tester 9, F7)
+    if methods is not None and not isinstance(methods, str) and hasattr(methods, "__iter__"):
+        methods = list(methods)  # a generator is read once
+    if isinstance(methods, list) and not methods:
+        # an empty list ran every method silently (tester 14b, L2)
+        raise DataError("methods=[] names no method: give some (e.g. methods=['loglinear-bic', 'Mh-darroch']), or "
+                        "methods=None for every method that applies")
     methods = as_names(methods, "methods")
     drawn = seed is None
     seed = draw_seed(seed)  # the samplers and bootstraps are random: a drawn seed is kept and said (12b, M5)

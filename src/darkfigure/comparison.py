@@ -84,12 +84,16 @@ def _not_an_estimate(r: dict, h: CaptureHistories) -> None:
     interval with no upper limit, a list that registered everyone; what ``darkfigure estimate`` leaves blank)
     gets the status ``not identified`` and that reason first in its warnings. Such rows and those whose MLE does
     not exist (``no MLE: ...``) keep the number only in ``nhat_not_identified``, never in ``nhat`` (tester 10,
-    F4). Their ``lower`` stays: a lower limit is what may be published then.
+    F4). Their ``lower`` stays: a lower limit is what may be published then; except when a list registered
+    everyone, where no method's limits mean anything (N is only at least the persons registered): both are emptied
+    (tester 14b, L4: M0 gave 238.7-330.5 for an unbounded N).
     """
     from .pipeline.checks import unidentified_reason
 
     if not np.isfinite(r["nhat"]):
         return
+    if h.full_lists():
+        r["lower"] = r["upper"] = np.nan
     if r["status"] in ("ok", "extended"):  # "extended": a heterogeneity fit with cells at 0 whose N is identified
         why = unidentified_reason(r["nhat"], r["upper"], h.n_observed, ci_method=r["interval"] or None,
                                   full_lists=h.full_lists())

@@ -240,6 +240,13 @@ def estimate(
     # table: the complete table, structural zeros out of the likelihood
     table, sz = table_step(h, year=year, year_degree=year_degree, structural_zeros=structural_zeros)
     plan = plan_search(table, opts.search, opts.criterion, opts.max_order, opts.model)
+    from .pipeline.size import job_size
+
+    refuse, long_job = job_size(h.k, int(table.n_cells), {c: len(h.levels[c]) for c in h.covariates}, plan.method)
+    if refuse:  # never a silent hang (tester 14b, M1/M2)
+        raise DataError(refuse)
+    if long_job:
+        say(progress, long_job, terminal=True)
     warnings += data_warnings(h, sz)
     # the interval's kind is known now: said before the search, not only in the final banner (tester 7, 3)
     ci_asked = ci
@@ -367,7 +374,12 @@ def estimate(
     big = implausible_warning(result.nhat, result.upper)
     if big:  # as the input check refuses such counts (tester 12b, L16)
         result.warnings.append(big)
-    if result.status != "ok":  # no 'the unobserved cell is still identified' beside 'not identified' (12b, L3)
+    from .pipeline.full_strata import stratum_warning
+
+    forced = stratum_warning(result.full_strata())  # a stratum where a list registered everyone (tester 14b, H1)
+    if forced:
+        result.warnings.append(forced)
+    if result.status != "ok" or forced:  # never 'the unobserved cell is still identified' where not (12b L3, 14b H1)
         cut = "; the unobserved cell is still identified"
         result.warnings = [w.split(cut)[0] if cut in w else w for w in result.warnings]
     if said:  # the floor the warning quotes is the one 'to publish' gives (publish_floor; tester 12b, M6)

@@ -295,6 +295,9 @@ def read_histories(
             ) from None
         if sheets:
             raise e from None
+        if name is not None and Path(str(data)).is_file() and re.search(r"\brows? \d+", str(e)) \
+                and "header" not in str(e):  # as link says it (tester 14b, L7)
+            raise DataError(f"{e} ({ROWS_COUNTED})") from None
         raise
     if len(sheets) > 1:
         note = f"read sheet {which!r} of the workbook's {len(sheets)} sheets ({', '.join(sheets)}); --sheet chooses"
@@ -309,6 +312,10 @@ def read_histories(
                     "--covariates, to estimate by them)")
             h = dataclasses.replace(h, notes=h.notes + (note,))
     return h
+
+
+#: how a file's rows are numbered in messages (the linkage input checks' words)
+ROWS_COUNTED = "rows count from the first data row: row 1 = the line under the header, Excel's row 2"
 
 
 def _sheet_rows(message: str) -> str:

@@ -471,6 +471,7 @@ def write_file(
     command: str = "",
     option: str = "--out file",
     notify: Callable[[str], None] | None = None,
+    force: str = "--overwrite",
 ) -> Any:
     """Run ``writer(tmp_path)`` (same file name, in a staging folder), then move it to `path` if safe.
 
@@ -489,7 +490,7 @@ def write_file(
         if not tmp.is_file():
             raise OSError(f"nothing was written to {str(path)!r}")
         _commit(stage, parent, [tmp], overwrite=overwrite, inputs=ins, command=command, option=option,
-                notify=notify)
+                notify=notify, force=force)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return _remap(result, stage, parent)

@@ -173,6 +173,12 @@ def publish_statement(est) -> dict:
                   "register it) to bound the total.", cav=False)
         res["unbounded_subgroups"] = subs
         return res
+    # after the bootstrap's own finding (the subgroup that opens the upper end), which names the remedy
+    strata = est.full_strata() if hasattr(est, "full_strata") else []
+    if strata:  # a stratum not bounded above (a list registered everyone there): the total is a lower bound only
+        from .pipeline.full_strata import stratum_statement
+
+        return out(*stratum_statement(strata, nh, lo, has_ci))  # the interval's caveats: its lower end is quoted
     if not np.isnan(hi) and (not np.isfinite(hi) or hi > BARELY_IDENTIFIED * max(n_obs, 1)):
         floor, whose = _floor(est, h, lo, flags, checks)
         return out(floor, None, ["not-identified"], False,

@@ -135,6 +135,7 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
     Returns (data: the file or dataset the histories came from, the CaptureHistories, and the linkage settings of
     the fit as keyword arguments: linkage, linkage_run, linkage_draws, linkage_reps).
     """
+    folder = data  # DATA as given: a link folder before it resolves to its histories.csv
     if (linkage is None or str(linkage).lower() == "none") and not Path(data).is_dir() \
             and Path(data).name != "histories.csv":
         link_run, linkage = None, "none"  # resolve_link_data's answer, without importing the linkage package
@@ -143,6 +144,12 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
 
         data, link_run, linkage = resolve_link_data(data, None, linkage)
     h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
+    if link_run is None and Path(folder).is_dir():  # a link folder with no match probabilities (tester 14b, L9)
+        from dataclasses import replace
+
+        from ..pipeline.reading import no_probabilities_warning
+
+        h = replace(h, warnings=(*h.warnings, *no_probabilities_warning(folder, None)))
     _announce_size(h, search)
     return data, h, {"linkage": linkage, "linkage_run": link_run, "linkage_draws": linkage_draws,
                      "linkage_reps": linkage_reps}

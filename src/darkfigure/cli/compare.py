@@ -39,6 +39,7 @@ from .options import (
     SheetOpt,
     YearDegreeOpt,
     YearOpt,
+    out_path,
 )
 from .report import _write_report
 
@@ -71,7 +72,7 @@ def compare(
         typer.Option("--reps", help="Bootstrap replicates (log-linear with covariates, bic-exhaustive, downhill; "
                      "default 1,000, at most 100,000)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for compare.csv and forest.png/.svg.")] = None,
+    out: Annotated[Path | None, typer.Option(parser=out_path, help="Folder for compare.csv and forest.png/.svg.")] = None,
     report: ReportOpt = False,
     overwrite: OverwriteOpt = False,
     # one visible flag: a --validation/--no-validation pair gives the help a second name column that squeezes
@@ -203,7 +204,7 @@ def validate(
     reps: Annotated[
         int | None, typer.Option("--reps", help="Bootstrap replicates where a method uses them (default 1,000).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for validate.csv.")] = None,
+    out: Annotated[Path | None, typer.Option(parser=out_path, help="Folder for validate.csv.")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Hold out each list in turn and re-estimate its size from the others (Binette & Steorts 2022)."""

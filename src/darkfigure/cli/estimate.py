@@ -52,6 +52,7 @@ from .options import (
     SheetOpt,
     YearDegreeOpt,
     YearOpt,
+    out_path,
 )
 from .report import _write_report
 
@@ -122,7 +123,7 @@ def estimate(
             "pooled subgroup N̂ with a bootstrap interval (--reps, --seed) beside the unpooled ones; none (default)."
         ),
     ] = "none",
-    out: Annotated[Path | None, typer.Option(help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
+    out: Annotated[Path | None, typer.Option(parser=out_path, help="Folder for estimates.csv, result.json and search_path.csv.")] = None,
     report: ReportOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
@@ -163,7 +164,12 @@ def estimate(
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
-        _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked)
+        _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked, search=search, model=model,
+                        jobs=jobs, linkage_options=[  # a bad value is said by its own check, not as ignored
+                            f for f, given in (("--linkage", linkage is not None),
+                                               ("--linkage-draws", linkage_draws != 50 and linkage_draws >= 2),
+                                               ("--linkage-reps", linkage_reps not in (20,) and
+                                                (linkage_reps == 0 or linkage_reps >= 20))) if given])
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
@@ -249,7 +255,9 @@ def _print_result(res) -> None:
             head.add_row("[bold]N̂[/]", f"[bold red]not identified by these data[/]: {escape(why)}; see 'to publish' "
                          "below")
         else:
-            head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text})")
+            low = ", ".join(f"{s['covariate']}={s['level']}" for s in getattr(res, "full_strata", list)())
+            low = f"; [bold red]a lower bound[/]: {escape(low)} not bounded above (see the warnings)" if low else ""
+            head.add_row("[bold]N̂[/]", f"[bold]{_fmt(res.nhat)}[/]  ({ci_text}){low}")
         if getattr(res, "averaged", None) is not None and len(res.averaged.fits) == 1:
             visited = 0 if res.search is None else len({f.model.label() for f in res.search.fits})
             shown = why is None and res.ci_method != "none" and not math.isnan(res.lower)  # an interval is shown
@@ -283,7 +291,8 @@ def _print_result(res) -> None:
     console.print(Panel(head, title=f"darkfigure {__version__}", expand=False))
     if res.search is not None and res.search.method != "exhaustive":
         _print_path(res)
-    est = res.estimates
+    # as estimates.csv: no N̂ where the row is not an estimate (a stratum unbounded above: tester 14b, H1)
+    est = res.estimates_to_write() if hasattr(res, "estimates_to_write") else res.estimates
     if len(est) > 1:
         t = Table(title="Estimates by group", show_lines=False)
         for c in ("group", "level", "observed", "N̂", "lower", "upper"):
@@ -310,13 +319,26 @@ def _print_result(res) -> None:
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
 
 
-def _refuse_ignored(h, max_order, seed, ci, pooling, linked) -> None:
-    """Refuse --max-order beyond the lists' interactions and --seed where nothing is random (tester 12b, L4).
+def _refuse_ignored(h, max_order, seed, ci, pooling, linked, *, search: str = "auto", model=None, jobs=None,
+                    linkage_options=()) -> None:
+    """Refuse options that would be ignored (README; tester 12b, L4; tester 14b, L8).
 
-    README: options that would be ignored are refused. With k lists interactions go up to k - 1 lists
-    (the k-list term is not identified; with 2 lists there is no interaction to search); --ci none draws
-    no bootstrap, and without --pooling partial or a linkage correction nothing else is random.
+    --max-order beyond the lists' interactions (with k lists they go up to k - 1 lists; the k-list term is not
+    identified; with 2 lists there is no interaction to search), or with one model (--model, --search none);
+    --seed and --jobs where nothing is random or parallel (--ci none draws no bootstrap; without --pooling
+    partial or a linkage correction nothing else is); --linkage, --linkage-draws, --linkage-reps on data that
+    are not a link folder. --level stays: with --ci none it still sets the identifying assumption's bounds.
     """
+    if max_order is not None and (model is not None or str(search).lower() == "none"):
+        _fail(f"--max-order {max_order} would be ignored: it bounds a model search, and {'--model' if model else '--search none'} "
+              "fits one model. Leave --max-order out")
+    plain = linked.get("linkage_run") is None
+    if linkage_options and plain:
+        _fail(f"{', '.join(linkage_options)} would be ignored: the data are not a `darkfigure link` output folder, so "
+              "there is no linkage to correct for. Leave them out")
+    if jobs is not None and str(ci).lower() == "none" and pooling == "none" and plain:
+        _fail(f"--jobs {jobs} would be ignored: --ci none runs no bootstrap, the only part spread over worker "
+              "processes here. Leave --jobs out, or ask for a bootstrap interval")
     if max_order is not None and (max_order > h.k or h.k == 2):
         top = "no interaction can be searched" if h.k == 2 else f"interactions go up to {h.k - 1} lists"
         _fail(f"--max-order {max_order} would be ignored: with {h.k} lists {top} (the {h.k}-list term is not "

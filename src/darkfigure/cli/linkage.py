@@ -27,12 +27,13 @@ from .common import (
 from .options import (
     OverwriteOpt,
     SheetOpt,
+    out_path,
 )
 
 
 def pseudonymise(
     registrations: Annotated[Path, typer.Argument(help="Plaintext registration file (CSV, Parquet or Excel).")],
-    out: Annotated[Path, typer.Option(help="Pseudonymised registrations to write (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option(parser=out_path, help="Pseudonymised registrations to write (.csv or .parquet).")],
     key_file: Annotated[
         Path | None,
         typer.Option(
@@ -134,7 +135,7 @@ def _refuse_link_outputs(paths: list, out: Path | None = None) -> None:
 
 
 def link(
-    out: Annotated[Path, typer.Option(help="Folder for links.csv, persons.csv, histories.csv and the quality files.")],
+    out: Annotated[Path, typer.Option(parser=out_path, help="Folder for links.csv, persons.csv, histories.csv and the quality files.")],
     registrations: Annotated[
         list[Path] | None,
         typer.Argument(help="Registration files of the organisations (CSV, Parquet or Excel; all plaintext or all "

@@ -53,6 +53,7 @@ from .options import (
     SeedOpt,
     SheetOpt,
     YearDegreeOpt,
+    out_path,
 )
 from .report import _write_report
 
@@ -61,7 +62,7 @@ def monitor(
     data: DataArg,
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required; data of one year: the year labels every row and "
                                       "is no covariate of the model).")],
-    out: Annotated[Path, typer.Option(help="Folder for monitor.csv and monitor_published.csv.")],
+    out: Annotated[Path, typer.Option(parser=out_path, help="Folder for monitor.csv and monitor_published.csv.")],
     lists: ListsOpt = None,
     covariates: Annotated[
         str | None,
@@ -281,7 +282,7 @@ def revictimisation(
     later: Annotated[
         str, typer.Argument(help="Later victimisations of any offence (CSV/Parquet/Excel): id, date, offence; one row each.")
     ],
-    out: Annotated[Path, typer.Option(help="Folder for revictimisation.csv, revictimisation_curve.csv, revictimisation_first_offence.csv and revictimisation.json (notes and settings, for darkfigure report).")],
+    out: Annotated[Path, typer.Option(parser=out_path, help="Folder for revictimisation.csv, revictimisation_curve.csv, revictimisation_first_offence.csv and revictimisation.json (notes and settings, for darkfigure report).")],
     end_of_followup: Annotated[
         str | None,
         typer.Option(

@@ -112,3 +112,22 @@ OverwriteOpt = Annotated[
         help="Replace existing files that darkfigure did not write (or that were changed since). Never the input.",
     ),
 ]
+
+
+def out_path(value: str):
+    """The ``--out`` parser of every command: a blank path is refused (``--out ""`` wrote into the current folder:
+    tester 14b, L3); anything else as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    typer.BadParameter
+        `value` is empty or blank (exit 2, with the usage line).
+    """
+    from pathlib import Path
+
+    if isinstance(value, Path):
+        return value
+    if not str(value).strip():
+        raise typer.BadParameter("an empty path names no folder or file; give one (e.g. --out results), or leave "
+                                 "--out out where it is optional")
+    return Path(value)

@@ -18,6 +18,7 @@ from .common import (
 )
 from .options import (
     OverwriteOpt,
+    out_path,
 )
 
 
@@ -27,7 +28,7 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="HTML file to write, or a folder (an existing one, or a new name without an extension) "
+        typer.Option(parser=out_path, help="HTML file to write, or a folder (an existing one, or a new name without an extension) "
                      "to write it into (default: RUN_DIR/report.html; public: RUN_DIR/report_public_LANG.html)."),
     ] = None,
     audience: Annotated[
@@ -142,7 +143,7 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
     errors exit 2 with a one-line message.
     """
     from ..outputs import MANIFEST, write_file
-    from ..report import build_report
+    from ..report.build import write_report_html
 
     target = Path(out) if out is not None else Path(run_dir) / "report.html"
     from ..report.build import load_run
@@ -156,7 +157,7 @@ def _write_report(run_dir: Path, out: Path | None = None, *, overwrite: bool = F
         reads += [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix != ".html" and p.name != MANIFEST]
     try:
         return _tracked(target, lambda: write_file(
-            target, lambda p: build_report(run_dir, p), overwrite=overwrite, inputs=reads, command="report", notify=_note_outputs,
+            target, lambda p: write_report_html(run_dir, p), overwrite=overwrite, inputs=reads, command="report", notify=_note_outputs,
             option="--out file" if out is not None else "run folder",
         ))
     except DataError as e:

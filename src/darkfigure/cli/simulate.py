@@ -24,6 +24,7 @@ from .common import (
 from .options import (
     JobsOpt,
     OverwriteOpt,
+    out_path,
 )
 
 
@@ -31,7 +32,7 @@ def simulate(
     scenario: Annotated[
         str, typer.Argument(help="Scenario TOML file, or the name of a bundled scenario (dutch_like, labour_zeros, ...).")
     ],
-    out: Annotated[Path, typer.Option(help="Folder for histories.csv, truth.csv (and structural_zeros.csv).")],
+    out: Annotated[Path, typer.Option(parser=out_path, help="Folder for histories.csv, truth.csv (and structural_zeros.csv).")],
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed (the same seed gives the same population).")] = None,
     persons: Annotated[
         bool, typer.Option("--persons", help="Also write persons.csv: one row per registered person.")
@@ -102,7 +103,7 @@ def simulate(
     console.print("Wrote " + ", ".join(str(f) for f in files))
 
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for every output and report.html.")] = Path("darkfigure-demo"),
+    out: Annotated[Path, typer.Option(parser=out_path, help="Folder for every output and report.html.")] = Path("darkfigure-demo"),
     reps: Annotated[int, typer.Option(help="Bootstrap replicates of the monitor (1,000 for real work).")] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Random seed (linkage u sampling and bootstrap).")] = 1,
     engine: Annotated[str, typer.Option(help="Record-linkage backend: duckdb or spark.")] = "duckdb",

@@ -27,6 +27,7 @@ from .options import (
     ListsOpt,
     ModelOpt,
     OverwriteOpt,
+    out_path,
 )
 
 
@@ -93,7 +94,7 @@ def strata(
         typer.Option("--cache", help="Result cache folder (default: OUT/.strata-cache with --out); a rerun or a "
                      "restarted run computes only what is missing."),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for strata.csv, totals.csv and strata.json.")] = None,
+    out: Annotated[Path | None, typer.Option(parser=out_path, help="Folder for strata.csv, totals.csv and strata.json.")] = None,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Estimate per stratum (and per replicate), say which strata cannot be estimated and why, and add them up.

@@ -194,6 +194,12 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
                 levels.append(lv)
     table = pd.DataFrame(rows, columns=MONITOR_COLUMNS)
     table = _truncate(est, table)
+    if hasattr(est, "full_strata"):  # a year or level where a list registered everyone (tester 14b, H1)
+        from ..pipeline.full_strata import blank_monitor_rows
+
+        table, note = blank_monitor_rows(table, est.full_strata(), year)
+        if note and "monitor: " + note not in est.warnings:
+            est.warnings.append("monitor: " + note)
     rep_arr = np.column_stack(reps) if reps and len(reps) == len(rows) else None
     return MonitorTable(table, rep_arr, groups, levels, year=year, level=est.level)
 

@@ -26,6 +26,8 @@ WIDE_RATIO = 50
 #: N̂ above this multiple of the number observed is not an estimate: the data do not identify N (the
 #: likelihood runs to the boundary). The same rule as ``darkfigure strata`` (``--max-ratio``, default 100).
 MAX_RATIO = 100.0
+#: persons registered above which the data are said to look like a misread count (tester 14b, L6)
+HUGE_OBSERVED = 10**8
 
 
 def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = None) -> list[str]:
@@ -43,6 +45,11 @@ def data_warnings(h: CaptureHistories, structural_zeros: pd.DataFrame | None = N
     list of str
     """
     warnings = []
+    if h.n_observed > HUGE_OBSERVED:  # the input check refuses 1e10; a misplaced decimal shows far below (14b, L6)
+        warnings.append(
+            f"{h.n_observed:,} persons registered, more than {HUGE_OBSERVED:,.0f}: far more than any register of a "
+            "hidden population holds. Check the count column for a misplaced decimal or thousands separator, or a "
+            "column read as the count that is not one (--count)")
     full = h.full_lists()
     if full:
         names = ", ".join(map(repr, full))

@@ -69,7 +69,9 @@ def interval_kind(ci: str, em_mode: bool, reps: int, level: float = 0.95) -> tup
         )
     if ci in BOOTSTRAP_CI:
         if reps < 20:
-            raise DataError(f"--reps {reps} is far too few for a 95% bootstrap interval; use 1,000 (at least 200)")
+            # the API's reps= and the CLI's --reps alike (tester 14b, L1: it spoke of the flag only)
+            raise DataError(f"reps={reps} (--reps {reps}) is far too few for a {level:.0%} bootstrap interval: at "
+                            "least 20 replicates are needed; use 1,000 (at least 200)")
         if reps < 200:
             warnings.append(f"only {reps} bootstrap replicates: the interval's ends are rough; use 1,000")
         elif (1 - level) / 2 * reps < 10:

@@ -10,7 +10,7 @@ from typing import Any
 from ..histories import CaptureHistories, DataError
 from ..io import read_histories
 
-__all__ = ["resolve_link_data", "linkage_none_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
+__all__ = ["resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
 
 
 @dataclass
@@ -80,6 +80,7 @@ def read_step(
         ``linkage="correct"`` without match probabilities (each message names the column,
         row, list or option).
     """
+    folder = data  # before a link folder is resolved to its histories.csv
     plain = linkage_run is None and (linkage is None or str(linkage).lower() == "none")
     maybe_link = isinstance(data, (str, os.PathLike)) and (os.path.isdir(data) or Path(data).name == "histories.csv")
     if plain and not maybe_link:
@@ -92,6 +93,7 @@ def read_step(
     )
     h, warnings = drop_incomplete(h, missing)
     warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)
+    warnings += no_probabilities_warning(folder, linkage_run)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
 
 
@@ -146,6 +148,17 @@ def resolve_link_data(data: Any, run: Any, linkage: str | None) -> tuple[Any, An
         except DataError:
             run = None
     return data, run, linkage
+
+
+def no_probabilities_warning(data: Any, run: Any) -> list[str]:
+    """The warning for a folder read as a link output without its match probabilities (tester 14b, L9: a folder
+    of histories.csv and a junk links.csv was estimated without a word), or an empty list."""
+    if run is not None or not isinstance(data, (str, os.PathLike)) or not os.path.isdir(data):
+        return []
+    return [f"{str(data)!r} holds histories.csv and links.csv but no match probabilities of a `darkfigure link` run "
+            "(pairs.parquet and records.parquet): no linkage correction was possible, so N̂ and its interval take "
+            "the persons in histories.csv as linked without error. Re-run `darkfigure link` for a folder that "
+            "carries them, or give histories.csv itself to say that no linkage correction is meant"]
 
 
 def linkage_none_warning(run: Any, linkage: str | None) -> list[str]:

@@ -122,6 +122,14 @@ class Estimate:
                                   full_lists=self.histories.full_lists())
         return "ok" if why is None else "not identified"
 
+    def full_strata(self) -> list[dict]:
+        """Strata where a list registered every person observed there and the model put N̂ at those persons
+        (:func:`darkfigure.pipeline.full_strata.forced_strata`): N is not bounded above there, so the rows
+        holding their persons (the total) count them at their number registered only (tester 14b, H1)."""
+        from .full_strata import forced_strata
+
+        return forced_strata(self.histories, self.estimates)
+
     def estimates_to_write(self) -> pd.DataFrame:
         """``estimates`` as ``estimates.csv`` holds it: no N̂ where it is not an estimate; always a ``status`` column.
 
@@ -145,11 +153,16 @@ class Estimate:
             bad = ~np.isfinite(nh) | (nh > MAX_RATIO * np.maximum(obs, 1))
         if self.status != "ok":
             bad[:] = True
+        from .full_strata import stratum_rows
+
+        own, holding, said = stratum_rows(t, self.full_strata())  # a stratum not bounded above (tester 14b, H1)
+        bad[own] = True
         # the same columns in every run (tester 12b, M6): status always; the total's published lower limit (what
         # 'to publish' says, publish_floor) stays in `lower` when N̂ is not an estimate
         t["status"] = np.where(bad, "not identified", "ok")
         floored = [i for i in self.estimates.attrs.get("nhat_floored", []) if i < len(t) and not bad[i]]
         t.loc[t.index[floored], "status"] = "N̂ floored at observed"  # fitted below the registered (tester 12b, L1)
+        t.loc[t.index[[i for i in holding if not bad[i]]], "status"] = said
         from .interval import outside_limits
 
         for i in range(len(t)):

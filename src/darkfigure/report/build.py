@@ -47,7 +47,7 @@ from .sections_monitor import (
 )
 from .views import Message, _f, _split_message, _text, fmt_count
 
-__all__ = ["RunFolderError", "Run", "load_run", "build_report", "render_report", "RESULT_FILES", "LINKAGE_FILES",
+__all__ = ["RunFolderError", "Run", "load_run", "build_report", "write_report_html", "render_report", "RESULT_FILES", "LINKAGE_FILES",
            "RESULT_KEYS"]
 
 
@@ -201,8 +201,8 @@ def _umask() -> int:
     return mask
 
 
-def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write one self-contained HTML report of a run folder.
+def build_report(run_dir: str | Path, out: str | Path | None = None, *, overwrite: bool = False) -> Path:
+    """Write one self-contained HTML report of a run folder, with the output guards of ``darkfigure report``.
 
     Parameters
     ----------
@@ -212,24 +212,50 @@ def build_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         file present gets its section (:data:`RESULT_FILES`).
     out : path, optional
         The HTML file to write (default ``run_dir/report.html``).
+    overwrite : bool
+        Replace `out` even when darkfigure did not write it (or it changed since). A file of the run
+        itself (``result.json``, the CSVs) is never written over.
 
     Returns
     -------
     Path
-        The file written. It is written to a temporary file first and renamed, so a
-        failure leaves no half-written report.
+        The file written. It is written to a staging file first and moved, so a
+        failure leaves no half-written report; the folder's manifest records it.
 
     Raises
     ------
     RunFolderError
         The folder is missing or holds no results (the message names the expected
         files), or ``result.json`` is unreadable.
+    darkfigure.outputs.OutputError
+        `out` is a file of the run, or a file darkfigure did not write (pass ``overwrite=True``);
+        nothing is written then (tester 14b, H2: the report replaced result.json and a user's CSV).
+    OSError
+        The report cannot be written.
+    """
+    from ..outputs import MANIFEST, write_file
+
+    load_run(run_dir)  # a missing, empty or edited run folder is said before anything is created
+    target = Path(out) if out is not None else Path(run_dir) / "report.html"
+    reads = [p for p in Path(run_dir).iterdir() if p.is_file() and p.suffix != ".html" and p.name != MANIFEST]
+    return write_file(target, lambda p: write_report_html(run_dir, p), overwrite=overwrite, inputs=reads,
+                      command="report", option="out", force="overwrite=True")
+
+
+def write_report_html(run_dir: str | Path, target: str | Path) -> Path:
+    """Render the report of `run_dir` and write it to `target` without any output guard (the guarded callers,
+    :func:`build_report` and ``darkfigure report``, stage it first); returns `target` as a Path.
+
+    Raises
+    ------
+    RunFolderError
+        As :func:`build_report`.
     OSError
         The report cannot be written.
     """
     run = load_run(run_dir)
     html = render_report(run)
-    target = Path(out) if out is not None else run.folder / "report.html"
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
     try:

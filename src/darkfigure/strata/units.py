@@ -11,7 +11,8 @@ The estimability rule (:func:`estimability`), applied before any fit and stated 
 2. lists with no record in the stratum are left out of its fit (said in its warnings); at least
    2 lists with records must remain for the log-linear model, 3 for LCMCR (as HRDAG's verdata:
    with 2 lists the latent classes are not identified beyond the prior);
-3. a fixed log-linear model may not name a list with no record in the stratum;
+3. a fixed log-linear model may not name a list with no record in the stratum; no list may have registered
+   every person observed in the stratum (nobody is seen off it: N is not bounded above there);
 4. after the fit: N̂ must be identified (the log-linear MLE or its extended form gives a finite
    N̂; the LCMCR chains did not diverge), and N̂ at most ``max_ratio`` (default 100) times the
    observed — beyond that the data do not bound N and no number is given; nor when so many bootstrap
@@ -125,6 +126,11 @@ def estimability(lists, counts_per_list: np.ndarray, n: int, method: str, settin
     gone = sorted(named - set(used))
     if gone:
         return False, f"the fixed model names list(s) {', '.join(gone)} with no record in this stratum", used
+    full = [str(a) for a, c in zip(lists, counts_per_list, strict=True) if n > 0 and c == n]
+    if full:  # every model would give N̂ = n with no width, forced, not estimated (tester 14b, H1)
+        return False, (f"not identified: list(s) {', '.join(map(repr, full))} registered every one of the {n:,} "
+                       "persons observed in this stratum, so the other lists carry no information about the persons "
+                       "no list saw: N is not bounded above here"), used
     return True, "", used
 
 
