@@ -420,8 +420,18 @@ class _SelectionBootstrapEstimator(Estimator):
         from .results import from_selection_bootstrap
 
         h = _histories(data, self._read)
-        return from_selection_bootstrap(self._run(lists_table(h)), h.n_observed, self.method,
-                                        full_lists=h.full_lists())
+        try:
+            run = self._run(lists_table(h))
+        except RuntimeError as e:  # "no admissible model": where a list holds everyone, say why (tester 14b H3)
+            from .lcmcr_rules import full_lists_reason
+
+            why = full_lists_reason(h.full_lists())
+            if why is None:
+                raise
+            from .errors import DataError
+
+            raise DataError(f"N is not identified by these data: {why}") from e
+        return from_selection_bootstrap(run, h.n_observed, self.method, full_lists=h.full_lists())
 
 
 class Downhill(_SelectionBootstrapEstimator):

@@ -11,6 +11,9 @@ this module (tester report 10, F1). Three cases:
   without changing the likelihood of the observed cells, so the data set no upper limit to N. The sampler then
   returns whatever its prior makes of the ridge (tester 10: 56,393 for 750 persons on three lists that share
   nobody, with good R-hat).
+* **a list that registered every observed person** (structural, tester 14b H3): nobody is seen off it, so the
+  other lists say nothing about the persons no list saw; the posterior only repeats the prior's belief that the
+  list misses nobody (dga printed 175 (175-209) for 175 persons, LCMCR 176), where the log-linear path exits 3.
 * **an upper credible limit above 50 times the persons observed** (or not finite): dga's rule
   (:func:`darkfigure.bayes._dga_core.unidentified_reason`, threshold ``BARELY_IDENTIFIED``, rule 2 of
   docs/headline_rules.md), reused here, not copied.
@@ -25,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_LISTS", "require_lists", "two_lists_reason", "isolated_lists", "unidentified_reason",
-           "histories_reason", "mark_not_identified"]
+__all__ = ["MIN_LISTS", "require_lists", "two_lists_reason", "isolated_lists", "full_lists_reason",
+           "unidentified_reason", "histories_reason", "mark_not_identified"]
 
 #: lists a latent-class model needs (with 2 lists it has more parameters than the 3 observed cells)
 MIN_LISTS = 3
@@ -83,6 +86,28 @@ def isolated_lists(cells: np.ndarray, counts: np.ndarray, lists: Sequence[str]) 
     return [str(a) for a, o, s in zip(lists, on, shared, strict=True) if o > 0 and s == 0]
 
 
+def full_lists_reason(full: Sequence[str], *, posterior: bool = False) -> str | None:
+    """The clause for lists that registered every observed person (``CaptureHistories.full_lists``), or None.
+
+    Parameters
+    ----------
+    full : sequence of str
+        The lists with every observed person on them (empty: none).
+    posterior : bool
+        Add that a posterior there only repeats its prior (dga, LCMCR).
+
+    Returns
+    -------
+    str or None
+        The wording of ``pipeline.checks.unidentified_reason`` for the same case, so every method says it alike.
+    """
+    if not len(full):
+        return None
+    return (f"list(s) {', '.join(map(repr, full))} registered every observed person, so the other lists carry no "
+            "information about the persons no list saw: N is not bounded above"
+            + (" (a posterior there only repeats the prior's belief that the list misses nobody)" if posterior else ""))
+
+
 def unidentified_reason(cells: np.ndarray, counts: np.ndarray, lists: Sequence[str], upper: float | None) -> str | None:
     """Why LCMCR's posterior does not identify N on these patterns, or None when it does.
 
@@ -105,6 +130,13 @@ def unidentified_reason(cells: np.ndarray, counts: np.ndarray, lists: Sequence[s
         return (f"list{'' if one else 's'} {', '.join(alone)} share{'s' if one else ''} nobody with any other list: "
                 "the persons seen only there may come from a latent class that only that list registers, whose size "
                 "the data do not bound, so N has no upper limit under the latent-class model")
+    x = np.asarray(cells, dtype=np.int64).reshape(-1, len(lists))
+    w = np.asarray(counts, dtype=np.int64)
+    total = int(w.sum())
+    full = full_lists_reason([str(a) for a, o in zip(lists, (x * w[:, None]).sum(axis=0), strict=True)
+                              if total > 0 and o == total], posterior=True)
+    if full:
+        return full
     if upper is None:
         return None
     from .bayes._dga_core import unidentified_reason as dga_reason  # dga's threshold, one definition

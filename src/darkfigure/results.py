@@ -444,7 +444,8 @@ def apply_house_rule(result: Result, full_lists: Sequence[str] = ()) -> Result:
     `full_lists` (those that registered every observed person). Every result with a finite N̂ is judged (status
     ``"ok"``, or a heterogeneity fit's ``"extended"``, whose N̂ is otherwise an estimate). A marked result has N̂ NaN, the model's number in ``nhat_not_identified``, status
     ``"not identified"`` and a first warning saying why; its interval is kept, as ``compare.csv`` keeps a row's
-    lower limit: that is what may be published (tester report 10: ``Heterogeneity('M0')`` gave 1,002,001 with
+    lower limit: that is what may be published (not where a list holds everyone: the limits are forced there and
+    both are NaN) (tester report 10: ``Heterogeneity('M0')`` gave 1,002,001 with
     status ok for 2,001 persons observed, which ``estimate`` and ``compare`` call not identified).
     """
     import dataclasses
@@ -453,15 +454,22 @@ def apply_house_rule(result: Result, full_lists: Sequence[str] = ()) -> Result:
 
     ci = result.confidence_interval
     if not np.isfinite(result.nhat):
+        if len(full_lists) and np.isfinite([ci.low, ci.high]).any():  # forced limits are no interval either
+            return dataclasses.replace(result, confidence_interval=ConfidenceInterval(math.nan, math.nan, ci.method,
+                                                                                      ci.level))
         return result
     why = unidentified_reason(result.nhat, ci.high, result.n_observed, ci_method=ci.method, full_lists=full_lists)
     if why is None:
         return result
-    low = f"; report only a lower limit, at least {ci.low:,.0f} persons" if np.isfinite(ci.low) else ""
+    if len(full_lists):  # the model's limits are forced there, not estimated (tester 14b L4): no interval at all
+        ci = ConfidenceInterval(math.nan, math.nan, ci.method, ci.level)
+        low = f"; report only that {result.n_observed:,} persons were registered"
+    else:
+        low = f"; report only a lower limit, at least {ci.low:,.0f} persons" if np.isfinite(ci.low) else ""
     warn = (f"N is not identified by these data: {why}. N̂ is not an estimate of N (nhat is NaN; the model's "
             f"number is in nhat_not_identified, not to be published){low}")
     return dataclasses.replace(result, nhat=math.nan, status="not identified", nhat_not_identified=float(result.nhat),
-                               warnings=(warn, *result.warnings))
+                               confidence_interval=ci, warnings=(warn, *result.warnings))
 
 
 # ------------------------------------------------------------------------------------- comparison

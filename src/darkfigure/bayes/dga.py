@@ -62,6 +62,7 @@ import pandas as pd
 
 from .._blas import single_threaded
 from ..histories import CaptureHistories
+from ..lcmcr_rules import full_lists_reason
 from . import _dga_core as core
 from ._dga_core import MAX_POINTS
 from ._dga_core import Model as _Model
@@ -455,5 +456,6 @@ def dga(
         widenings=post.widenings,
         warnings=tuple(warns),
         seconds=time.perf_counter() - t0,
-        unidentified=core.unidentified_reason(n, post.hi, post.truncated),
+        # a list holding everyone leaves N unbounded whatever the posterior says (lcmcr_rules, tester 14b H3)
+        unidentified=full_lists_reason(histories.full_lists(), posterior=True) or core.unidentified_reason(n, post.hi, post.truncated),
     )

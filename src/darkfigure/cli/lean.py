@@ -183,6 +183,7 @@ def answer_early() -> None:
     import numpy as np
 
     from ..bayes import _dga_core as core
+    from ..lcmcr_rules import full_lists_reason  # a list holding everyone: as dga() and the log-linear path
 
     k = len(lists)
     y = core.pattern_counts(np.array(codes), np.array(counts), k)
@@ -198,7 +199,9 @@ def answer_early() -> None:
     lines, ok = dga_lines(os.path.basename(data), lists, sizes, post, delta=delta, prior="1/N", level=level,
                           n_graphs=coef.shape[0], labels=_labels([cliques[g] for g, *_ in post.top], lists),
                           notes=notes, warnings=tuple(post.warnings),
-                          unidentified=core.unidentified_reason(model.n, post.hi, post.truncated))
+                          unidentified=full_lists_reason([a for a, s in zip(lists, sizes) if s == model.n],
+                                                         posterior=True)
+                          or core.unidentified_reason(model.n, post.hi, post.truncated))
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
     if ok:  # what the figure can be published with (tester 8, F3); no checks here: they would cost the speed
