@@ -62,9 +62,11 @@ def test_unblocked_matches_by_hand():
 
 
 def test_unblocked_matches_without_dates_takes_the_two_names_as_lists():
-    # 8 pairs agree on both names, 4 on the first name only, 2 on the surname only, none on neither:
-    # Lincoln-Petersen 4 * 2 / 8 = 1
-    rows = [[("x", "anna", "jansen", None), ("y", "anna", "jansen", None)]] * 8
+    # 8 pairs agree on both names (4 of them swapped), 4 on the first name only, 2 on the surname only, none on
+    # neither: Lincoln-Petersen 4 * 2 / 8 = 1 (until 2026-12-06 the swapped names counted as caught by neither list
+    # and were subtracted: 4 * 2 / 4 - 4 = 0)
+    rows = [[("x", "anna", "jansen", None), ("y", "anna", "jansen", None)]] * 4
+    rows += [[("x", "anna", "jansen", None), ("y", "jansen", "anna", None)]] * 4
     rows += [[("x", "anna", "jansen", None), ("y", "anna", "pietersen", None)]] * 4
     rows += [[("x", "anna", "jansen", None), ("y", "bea", "jansen", None)]] * 2
     f, pairs, labels = _frame(rows)
@@ -72,6 +74,29 @@ def test_unblocked_matches_without_dates_takes_the_two_names_as_lists():
     assert u["unblocked_matches"].sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="fn, sn, dob"):
         unblocked_matches(f["org"].to_numpy(), f[["fn", "sn"]], pairs, labels)
+
+
+def test_unblocked_matches_takes_the_larger_of_the_two_estimates():
+    from darkfigure.linkage.unblocked import _by_exact_agreement, _by_name_keys
+
+    same, near, other = ("anna", "jansen"), ("anne", "janssen"), ("pieter", "vries")
+    # equal dates: 10 with equal names, 1 with no name key in common (odds 0.1); different dates: 10 with names
+    # equal, 10 with both names misspelt (caught by the name keys, not by exact agreement)
+    rows = [[("x", *same, "2000-01-01"), ("y", *same, "2000-01-01")]] * 10
+    rows += [[("x", *same, "2000-01-01"), ("y", *other, "2000-01-01")]]
+    rows += [[("x", *same, "2000-01-01"), ("y", *same, "2001-02-02")]] * 10
+    rows += [[("x", *same, "2000-01-01"), ("y", *near, "2001-02-02")]] * 10
+    f, pairs, labels = _frame(rows)
+    args = (f["org"].to_numpy(), f[["fn", "sn", "dob"]], pairs, labels)
+    # name keys: 0.1 * 20 = 2; exact agreement (dates D, a name equal N): n10 n01 / n11 - n00 = 1 * 10 / 10 - 10 < 0
+    u = unblocked_matches(*args)["unblocked_matches"].sum()
+    assert u == pytest.approx(2.0)
+    from darkfigure.linkage.unblocked import _codes, _name_codes
+
+    c, dob = _name_codes(f), _codes(f["dob"])
+    pa, pb, w = pairs["record_l"].to_numpy(), pairs["record_r"].to_numpy(), np.ones(len(pairs))
+    assert _by_name_keys(c, dob, pa, pb, w).sum() == pytest.approx(2.0)
+    assert _by_exact_agreement(c, dob, pa, pb, w).sum() == pytest.approx(0.0)
 
 
 def _two_lists():

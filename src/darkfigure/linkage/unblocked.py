@@ -28,7 +28,7 @@ def _codes(values: pd.Series) -> np.ndarray:
     v = values.astype(object)
     v = v.where(v.map(lambda x: isinstance(x, str) and x != ""), None)
     k, _ = pd.factorize(v)
-    return np.where(v.isna().to_numpy(), -1, k)
+    return np.where(v.isna().to_numpy(), -1, k).astype(np.int32)
 
 
 def _name_codes(fields: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -104,29 +104,36 @@ def unblocked_matches(
 
     Blocking compares only pairs that agree on some key; a true match with errors in
     every key is never scored, and :func:`~darkfigure.linkage.quality.expected_link_errors`
-    cannot count it. The matching pairs are weighted by their match probability p: the
-    scored pairs, and the pairs joined in one person without being scored (p = the chain's,
-    :func:`~darkfigure.linkage.quality._joined_probability`). Two "lists" catch a matching
-    pair: N, its names agree on a key of the name-only blocking rules
-    (:func:`name_keys_agree`: first or last two letters of both names, their Soundex codes,
-    ...), and D, its dates of birth are equal. A pair with equal dates is compared whatever
-    its names (the date rules need little more than an initial), so among those the odds
-    ``o = n(D, not N) / n(D, N)`` of names that no name key catches are seen. Assuming name
-    errors independent of date errors (Lincoln-Petersen, with the dependence between the
-    two names kept: N is one list for both), the pairs whose dates differ or are missing hold
-    ``o * n(N)`` matches outside N, of which the compared ones (``n(not N)``, p-weighted) are
-    in the pair table; the rest, never compared, is ``max(o n(N) - n(not N), 0)``, for the
-    dated pairs with different dates and the pairs with a missing date separately. Each
-    total is shared among the pairs of organisations in proportion to the p-weighted pairs
-    of its kind caught by N.
+    cannot count it. Its number is estimated by capture-recapture on the identifiers (the
+    agreement of an identifier acts as a list that "catches" a matching pair). The
+    matching pairs are weighted by their match probability p: the scored pairs, and the
+    pairs joined in one person without being scored (p = the chain's,
+    :func:`~darkfigure.linkage.quality._joined_probability`). Two estimates, the larger taken:
 
-    Before 2026-12-06 the lists were exact agreement of the date and of a name: most
-    matches with no exact name are compared through their Soundex codes or letters, so
-    the estimate was a small difference of two large numbers (14 never-compared matches
-    on 12 tuning populations, seeds 5000-5002 of four settings, where 78 were true).
-    Without any equal date (registers without dates of birth) the names' odds cannot be
-    seen; then the first name and the surname (exact, either order) are taken as two
-    independent lists among the pairs without a date, as before.
+    * **name keys** (:func:`_by_name_keys`): list N, the names agree on a key of the
+      name-only blocking rules (:func:`name_keys_agree`: first or last two letters of both
+      names, their Soundex codes, ...); list D, the dates of birth are equal. A pair with
+      equal dates is compared whatever its names, so among those the odds
+      ``o = n(D, not N) / n(D, N)`` of names that no name key catches are seen; with name
+      errors independent of date errors (the dependence between the two names is kept: N is
+      one list for both), the pairs whose dates differ, and those with a missing date, hold
+      ``o n(N)`` matches outside N, of which ``n(not N)`` were compared (p-weighted): the
+      rest, ``max(o n(N) - n(not N), 0)``, were not;
+    * **exact agreement** (:func:`_by_exact_agreement`, Lincoln-Petersen): for pairs with
+      both dates, D and "a name equal" (either order); for the others, the first name and
+      the surname (either order) as two independent lists; ``max(n10 n01 / n11 - n00, 0)``.
+
+    Both fall short where the compared pairs outside the lists are given too much
+    probability (their p-mass is subtracted): on 12 tuning populations (seeds 5000-5002 of
+    standard, typos, no_dob, recurring_names) the name keys' odds give 121 matches outside N
+    where 123 are, but the compared ones among them carry 109 expected matches where 66 are,
+    so 30 never-compared matches are found (78 true); the exact agreement finds 76; the
+    larger of the two 84. On six populations of tester 12's generator (seeds 201-203,
+    301-303) the name keys find 11, the exact agreement 122, of 133. Until 2026-12-06 the
+    swapped-name comparisons of the exact agreement compared codes of two separate
+    factorisations (first names, surnames), so swapped names never agreed and those pairs
+    were subtracted as caught by neither list: 14 found on the tuning populations, 24 on
+    the independent ones.
 
     Parameters
     ----------
@@ -170,29 +177,55 @@ def unblocked_matches(
     w = np.r_[p, _joined_probability(n, lo, hi, p, inside, ca[chain], cb[chain])]
     codes = _name_codes(fields)
     dob = _codes(fields["dob"])
+    by_keys, by_exact = _by_name_keys(codes, dob, pa, pb, w), _by_exact_agreement(codes, dob, pa, pb, w)
+    share = by_keys if by_keys.sum() > by_exact.sum() else by_exact  # both fall short: the larger
+    return _org_pair_frame(orgs, pa, pb, {"unblocked_matches": share}, names)
+
+
+def _by_name_keys(codes: dict[str, np.ndarray], dob: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+                  w: np.ndarray) -> np.ndarray:
+    """Never-compared matches by the names' odds from pairs with equal dates, shared over the pairs (shape (m,)).
+
+    Lists N (:func:`name_keys_agree`) and D (dates equal): odds ``o = n(D, not N) / n(D, N)``;
+    for the pairs with different dates and those with a missing date separately,
+    ``max(o n(N) - n(not N), 0)``, shared in proportion to the p-weighted pairs caught by N.
+    All zero without a pair with equal dates.
+    """
     dated = (dob[pa] >= 0) & (dob[pb] >= 0)
     same_date = _eq(dob[pa], dob[pb])
     caught = name_keys_agree(codes, pa, pb)
     share = np.zeros(w.size)
     base = w[same_date & caught].sum()
-    if base > 0:
-        odds = w[same_date & ~caught].sum() / base
-        for g in (dated & ~same_date, ~dated):
-            missed = max(odds * w[g & caught].sum() - w[g & ~caught].sum(), 0.0)
-            tot = w[g & caught].sum()
-            if tot > 0:
-                share[g & caught] = w[g & caught] * (missed / tot)
-    else:
-        # no equal dates: first name and surname as two independent lists (Lincoln-Petersen)
-        f_ok = _eq(codes["fn"][pa], codes["fn"][pb]) | _eq(codes["fn"][pa], codes["sn"][pb])
-        s_ok = _eq(codes["sn"][pa], codes["sn"][pb]) | _eq(codes["sn"][pa], codes["fn"][pb])
-        g = ~dated
-        n11, n10 = w[g & f_ok & s_ok].sum(), w[g & f_ok & ~s_ok].sum()
-        n01, n00 = w[g & ~f_ok & s_ok].sum(), w[g & ~f_ok & ~s_ok].sum()
+    if base <= 0:
+        return share
+    odds = w[same_date & ~caught].sum() / base
+    for g in (dated & ~same_date, ~dated):
+        tot = w[g & caught].sum()
+        if tot > 0:
+            share[g & caught] = w[g & caught] * (max(odds * tot - w[g & ~caught].sum(), 0.0) / tot)
+    return share
+
+
+def _by_exact_agreement(codes: dict[str, np.ndarray], dob: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+                        w: np.ndarray) -> np.ndarray:
+    """Never-compared matches by Lincoln-Petersen on exact agreement, shared over the pairs (shape (m,)).
+
+    Pairs with both dates: lists D (date equal) and N (first name or surname equal, either
+    order); the others: F (first name equal to the other's first name or surname) and S
+    (surname likewise). ``max(n10 n01 / n11 - n00, 0)`` per kind, shared in proportion to
+    the p-weighted pairs of that kind (the estimator used alone before 2026-12-06).
+    """
+    f_ok = _eq(codes["fn"][pa], codes["fn"][pb]) | _eq(codes["fn"][pa], codes["sn"][pb])
+    s_ok = _eq(codes["sn"][pa], codes["sn"][pb]) | _eq(codes["sn"][pa], codes["fn"][pb])
+    both = (dob[pa] >= 0) & (dob[pb] >= 0)
+    share = np.zeros(w.size)
+    for g, x, y in ((both, _eq(dob[pa], dob[pb]), f_ok | s_ok), (~both, f_ok, s_ok)):
+        n11, n10 = w[g & x & y].sum(), w[g & x & ~y].sum()
+        n01, n00 = w[g & ~x & y].sum(), w[g & ~x & ~y].sum()
         tot = w[g].sum()
         if n11 > 0 and tot > 0:
             share[g] = w[g] * (max(n10 * n01 / n11 - n00, 0.0) / tot)
-    return _org_pair_frame(orgs, pa, pb, {"unblocked_matches": share}, names)
+    return share
 
 
 def split_unblocked_matches(labels: np.ndarray, organisations: np.ndarray, unblocked: pd.DataFrame,
