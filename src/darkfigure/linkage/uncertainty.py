@@ -41,8 +41,8 @@ the Fellegi–Sunter posteriors in place of a clerical sample).
 
 True matches that were never compared (not blocked together) are missed in every
 draw; their expected number per pair of organisations (``unblocked_matches`` of
-``linkage_errors.csv``, estimated by capture-recapture on the identifiers) is added to
-each draw by merging persons at random (:func:`add_unblocked_matches`). What it cannot
+``linkage_errors.csv``) is split off at random in each draw of the bias correction, merged
+for the mean (:func:`~darkfigure.linkage.unblocked.draw_unblocked`). What it cannot
 see: matches scored below ``PAIR_FLOOR``; and it is as good as the calibration of the
 match probabilities (:func:`calibration_table` measures it on synthetic data).
 ``benchmarks/linkage_uncertainty_study.py`` measures what remains.
@@ -177,7 +177,7 @@ class LinkageEstimate:
     widened: bool = False
     #: what the reader should know that is no warning (a narrowing within Monte-Carlo noise: tester 11, F8)
     notes: list[str] = field(default_factory=list)
-    #: expected true matches never compared that each draw adds (:func:`add_unblocked_matches`); None: none added
+    #: expected true matches never compared that each draw splits off or adds (unblocked.draw_unblocked); None: none
     unblocked_added: float | None = None
 
     @property
