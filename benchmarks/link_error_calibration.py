@@ -20,6 +20,12 @@ tuning populations of the chains in ``quality._joined_probability``; the reporti
 ``linkage_uncertainty_study.py`` are 3000-3012): see docs/methods/linkage.md, "Expected false and
 missed links".
 
+The matches never compared (``unblocked_matches``, now ``darkfigure.linkage.unblocked``) were tuned on the same
+populations (2026-12-06, later): 84 estimated where 78 are (was 14: the swapped-name comparisons of its
+exact-agreement lists compared codes of two separate factorisations); by setting standard 13/3, typos 7/34, no_dob
+23/26, recurring_names 40/15. The missed links in all: 471 estimated, 480 true (was 401). Tester 12's seeds
+201-203 and 301-303 (``independent_linkage_check.py``) were used too: 122 where 133 are (was 24).
+
 Run: ``nice -n 10 python benchmarks/link_error_calibration.py --seeds 5000-5002`` (about 30 s a
 population on 2 cores).
 """

@@ -162,32 +162,6 @@ def test_missing_date_candidates_share_their_probability():
     assert star[:4] == pytest.approx([1.0] * 4) and star[4] == pytest.approx(1.5)
 
 
-def test_unblocked_matches_lincoln_petersen_by_hand():
-    from darkfigure.linkage.quality import unblocked_matches
-
-    # 14 matching pairs (2k, 2k + 1), all scored with p = 1: 8 agree on date of birth and a name, 4 on the
-    # date only, 2 on a name only -> caught by neither list: 4 * 2 / 8 = 1, none of them scored
-    rows = []
-    for k in range(14):
-        dob = "2000-01-01" if k < 12 else None
-        same_name = k < 8 or k >= 12
-        rows.append(("x", f"f{k}", f"s{k}", dob if dob else f"1990-01-{k:02d}"))
-        rows.append(("y", f"f{k}" if same_name else f"g{k}", f"s{k}" if same_name else f"t{k}",
-                     dob if dob else f"1991-02-{k:02d}"))
-    fields = pd.DataFrame(rows, columns=["org", "fn", "sn", "dob"])
-    pairs = pd.DataFrame({"record_l": np.arange(0, 28, 2), "record_r": np.arange(1, 28, 2),
-                          "match_probability": np.ones(14)})
-    labels = np.repeat(np.arange(14), 2)
-    u = unblocked_matches(fields["org"].to_numpy(), fields[["fn", "sn", "dob"]], pairs, labels)
-    u = u.set_index(["organisation_l", "organisation_r"])["unblocked_matches"]
-    assert u[("x", "y")] == pytest.approx(1.0) and u[("x", "x")] == 0 and u[("y", "y")] == 0
-    # one pair caught by neither but scored (e.g. by a Soundex rule) is no longer missed
-    fields.loc[1, ["fn", "sn", "dob"]] = ["h", "u", "1980-05-05"]
-    # now 7 / 4 / 2 / 1 observed: 4 * 2 / 7 - 1
-    u = unblocked_matches(fields["org"].to_numpy(), fields[["fn", "sn", "dob"]], pairs, labels)
-    assert u["unblocked_matches"].sum() == pytest.approx(8 / 7 - 1)
-
-
 def test_calibration_shifts_the_logit():
     from scipy.special import expit
 

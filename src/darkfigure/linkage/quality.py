@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["pairwise_quality", "weight_histogram", "plot_weight_histogram", "expected_link_errors", "true_link_errors"]
+from .unblocked import unblocked_matches  # noqa: F401 - moved there, re-exported
+
+__all__ = ["pairwise_quality", "weight_histogram", "plot_weight_histogram", "expected_link_errors", "true_link_errors",
+           "unblocked_matches"]
 
 
 def _pairs(n: np.ndarray) -> float:
@@ -423,87 +426,3 @@ def true_link_errors(organisations: Sequence[str] | np.ndarray, truth: Sequence,
     miss = _org_pair_frame(orgs, ta, tb, {"true_matches": np.ones(ta.size),
                                           "missed_links": (f[ta] != f[tb]).astype(float)}, names)
     return links.merge(miss, on=["organisation_l", "organisation_r"])
-
-
-def unblocked_matches(
-    organisations: Sequence[str] | np.ndarray,
-    fields: pd.DataFrame,
-    pairs: pd.DataFrame,
-    labels: Sequence[int] | np.ndarray,
-) -> pd.DataFrame:
-    """Expected numbers of matching record pairs never compared (missed by blocking), per pair of organisations.
-
-    Blocking compares only pairs that agree on some key; a true match with errors in
-    every key is never scored, and :func:`expected_link_errors` cannot count it. Its
-    number is estimated by capture-recapture on the identifiers (the agreement of each
-    identifier acts as a list that "catches" a matching pair; Lincoln-Petersen,
-    assuming errors in different identifiers independent among true matches). Matching
-    pairs are weighted by their match probability p: the scored pairs, and the pairs
-    joined in one person without being scored (p = p_a p_b as in
-    :func:`expected_link_errors`). For pairs where both registrations have a date of
-    birth the lists are D (date of birth equal) and N (first name or surname equal, in
-    either order); for the others, F (first name equal to the other's first name or
-    surname) and S (surname likewise). With the p-weighted counts n_11, n_10, n_01 and
-    n_00 (caught by both lists, by one, by neither) the matching pairs caught by neither
-    are ``n_10 n_01 / n_11``; those not among the compared ones are that minus n_00
-    (never negative). The total of each kind is shared among the pairs of organisations
-    in proportion to their p-weighted pairs of that kind.
-
-    Parameters
-    ----------
-    organisations : array of str, shape (n,)
-    fields : DataFrame, shape (n, 3)
-        ``fn, sn, dob`` of each registration (normalised strings; missing as null).
-    pairs : DataFrame
-        ``record_l, record_r, match_probability`` (the scored pairs).
-    labels : int array, shape (n,): the person of each registration.
-
-    Returns
-    -------
-    DataFrame: ``organisation_l, organisation_r, unblocked_matches`` (one row per unordered
-    pair of organisations, as :func:`expected_link_errors`).
-    """
-    orgs = np.asarray(organisations, dtype=object).astype(str)
-    names = list(pd.unique(orgs))
-    n = orgs.size
-    lab = pd.factorize(np.asarray(labels))[0]
-    a = pairs["record_l"].to_numpy(dtype=np.int64)
-    b = pairs["record_r"].to_numpy(dtype=np.int64)
-    p = pairs["match_probability"].to_numpy(dtype=float)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    inside = lab[lo] == lab[hi]
-    ca, cb = _cluster_pairs(lab)
-    seen = pd.Index(lo * n + hi)
-    chain = ~pd.Index(ca * n + cb).isin(seen)
-    # the scored pairs, and the pairs joined only through others
-    pa = np.r_[lo, ca[chain]]
-    pb = np.r_[hi, cb[chain]]
-    w = np.r_[p, _joined_probability(n, lo, hi, p, inside, ca[chain], cb[chain])]
-    codes = {}
-    for c in ("fn", "sn", "dob"):
-        v = fields[c].astype(object).to_numpy()
-        k, _ = pd.factorize(pd.Series(v))
-        codes[c] = np.where(pd.isna(v), -1, k)  # -1: missing, never equal
-    fn, sn, dob = codes["fn"], codes["sn"], codes["dob"]
-
-    def eq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Both present and equal."""
-        return (x >= 0) & (x == y)
-
-    f_ok = eq(fn[pa], fn[pb]) | eq(fn[pa], sn[pb])
-    s_ok = eq(sn[pa], sn[pb]) | eq(sn[pa], fn[pb])
-    both = (dob[pa] >= 0) & (dob[pb] >= 0)
-    groups = (
-        (both, eq(dob[pa], dob[pb]), f_ok | s_ok),
-        (~both, f_ok, s_ok),
-    )
-    share = np.zeros(w.size)
-    for g, x, y in groups:
-        n11, n10 = w[g & x & y].sum(), w[g & x & ~y].sum()
-        n01, n00 = w[g & ~x & y].sum(), w[g & ~x & ~y].sum()
-        tot = w[g].sum()
-        if n11 <= 0 or tot <= 0:
-            continue
-        missed = max(n10 * n01 / n11 - n00, 0.0)
-        share[g] = w[g] * (missed / tot)
-    return _org_pair_frame(orgs, pa, pb, {"unblocked_matches": share}, names)

@@ -41,8 +41,8 @@ the Fellegi–Sunter posteriors in place of a clerical sample).
 
 True matches that were never compared (not blocked together) are missed in every
 draw; their expected number per pair of organisations (``unblocked_matches`` of
-``linkage_errors.csv``, estimated by capture-recapture on the identifiers) is added to
-each draw by merging persons at random (:func:`add_unblocked_matches`). What it cannot
+``linkage_errors.csv``) is split off at random in each draw of the bias correction, merged
+for the mean (:func:`~darkfigure.linkage.unblocked.draw_unblocked`). What it cannot
 see: matches scored below ``PAIR_FLOOR``; and it is as good as the calibration of the
 match probabilities (:func:`calibration_table` measures it on synthetic data).
 ``benchmarks/linkage_uncertainty_study.py`` measures what remains.
@@ -80,6 +80,7 @@ from .link_run import (  # noqa: F401 - re-exported
     resolve_linkage,
 )
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
+from .unblocked import draw_unblocked, for_bias_correction
 
 __all__ = [
     "CombinedDraws",
@@ -176,7 +177,7 @@ class LinkageEstimate:
     widened: bool = False
     #: what the reader should know that is no warning (a narrowing within Monte-Carlo noise: tester 11, F8)
     notes: list[str] = field(default_factory=list)
-    #: expected true matches never compared that each draw adds (:func:`add_unblocked_matches`); None: none added
+    #: expected true matches never compared that each draw splits off or adds (unblocked.draw_unblocked); None: none
     unblocked_added: float | None = None
 
     @property
@@ -275,11 +276,8 @@ def _draw_task(args):
     for mask, s in zip(masks, seeds):
         try:
             if run.unblocked is not None:
-                # the matches never compared: a draw of them per linkage draw (its own stream of the draw's seed)
-                if np.asarray(mask).dtype == bool:
-                    mask = run.labels(mask)
-                mask = add_unblocked_matches(mask, run.records["organisation"].to_numpy(), run.unblocked,
-                                             np.random.default_rng([int(s), 7]))
+                # the matches never compared: a draw of them per linkage draw (merged, or split for the bias correction)
+                mask = draw_unblocked(run.labels(mask) if np.asarray(mask).dtype == bool else mask, run, int(s))
             h = run.histories(mask)
             out.append(refit(h, int(s)))
         except (DataError, ValueError, RuntimeError, np.linalg.LinAlgError):
@@ -350,6 +348,8 @@ def linkage_uncertainty(
         raise ValueError(f"correction must be 'bias' or 'mean', not {correction!r}")
     if len(run.pairs) == 0:
         raise DataError("the linkage run scored no record pairs: there is no linkage uncertainty to carry")
+    if correction == "bias":
+        run = for_bias_correction(run)  # the draws miss the never-compared matches as the linkage did (unblocked.py)
     ss = np.random.SeedSequence(seed)
     s_draw, s_boot = ss.spawn(2)
     p = run.pairs["match_probability"].to_numpy(float)
