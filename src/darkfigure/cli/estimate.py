@@ -369,6 +369,10 @@ def _print_linkage(lk, res=None) -> None:
         as_linked += (f"  ({lk.level:.0%} interval {_fmt(est['lower_as_linked'].iloc[0])} – "
                       f"{_fmt(est['upper_as_linked'].iloc[0])}, taking the linkage as error-free)")
     t.add_row("N̂ as linked", as_linked)
+    from ..linkage.combine import rule_block
+
+    rb = rule_block(lk)  # the mean over draws beside as linked, and the rule that made N̂ corrected (tester 14a, H1)
+    t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected: {rb['correction_rule']})")
     if math.isfinite(lk.lower):
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
                   f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {_share(lk.share_linkage)} of its variance and "
