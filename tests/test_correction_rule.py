@@ -100,3 +100,24 @@ def test_the_pipeline_says_the_linkage_decides_and_result_json_keeps_the_mean(be
     assert blk["nhat_mean_draws"] == pytest.approx(m) and blk["correction"] == "toward"
     assert blk["interval_shifted"] is True and SHIFTED in blk["interval_note"]
     assert bool(t.loc[0, "interval_shifted"])
+
+
+@pytest.mark.parametrize("rule", ["bias", "toward"])
+def test_the_averaged_interval_applies_the_rule_once(below_run, monkeypatch, rule):
+    # until 2026-12-06 the averaged path combined draws already moved by linkage_uncertainty, so the bias
+    # correction came out as the plain mean over draws there
+    from functools import partial
+
+    import darkfigure.linkage.uncertainty as unc
+    from darkfigure.estimation import estimate
+
+    monkeypatch.setattr(unc, "linkage_uncertainty", partial(unc.linkage_uncertainty, correction=rule))
+    h = below_run.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=below_run, ci="averaged", reps=100, seed=1, linkage_draws=4, n_jobs=1,
+                 missing="drop", assumption_range=None)
+    assert e.averaged is not None and len(e.averaged.fits) > 1
+    lk = e.linkage
+    a, m = lk.nhat_as_linked, float(np.nanmean(lk.draw_nhat))
+    assert m < a and lk.correction == rule
+    assert lk.nhat_corrected == pytest.approx(a - (m - a) if rule == "bias" else m)
+    assert e.estimates.loc[0, "nhat_mean_draws"] == pytest.approx(m)

@@ -64,11 +64,13 @@ class CombinedDraws:
 
 
 #: the rules that make N̂ corrected from the draws (:func:`correction_shift`), the default first
-RULES = ("toward", "bias", "mean")
+RULES = ("toward", "mixed", "bias", "mean")
 
 #: each rule in words (result.json's linkage block, the warnings)
 RULE_TEXT = {
     "toward": "the mean over the linkage draws where it lies below N̂ as linked, else N̂ as linked",
+    "mixed": "the mean over the linkage draws where it lies below N̂ as linked, else N̂ as linked minus the draws' "
+             "excess (mean over draws minus as linked)",
     "bias": "N̂ as linked minus the linkage bias the draws show (mean over draws minus as linked)",
     "mean": "the mean over the linkage draws",
 }
@@ -80,7 +82,8 @@ def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
     A = the as-linked N̂. ``"toward"`` (the default): M where M < A, else A (shift ``min(A - M, 0)``): the
     point moves only in the direction the draws move and never beyond them. ``"bias"``: ``A - (M - A)`` (shift
     ``2 (A - M)``), the bootstrap bias correction (Efron & Tibshirani 1993, sec. 10.6; Chipperfield & Chambers
-    2015, J. Off. Stat. 31:397-414) with the draws as the bootstrap world. ``"mean"``: M (shift 0), the
+    2015, J. Off. Stat. 31:397-414) with the draws as the bootstrap world. ``"mixed"``: M where M < A, else
+    ``A - (M - A)`` (always ``A - |M - A|``). ``"mean"``: M (shift 0), the
     linkage averaging of Sadinle (2018, Ann. Appl. Stat. 12:1013-1038). Cells where A or M is not finite: 0.
 
     Why "toward" (benchmarks/correction_rule_study.py, docs/methods/linkage.md "N̂ corrected"): draws that lie
@@ -100,7 +103,8 @@ def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
     m, a = np.asarray(mean_draws, float), np.asarray(as_linked, float)
     ok = np.isfinite(m) & np.isfinite(a)
     d = np.where(ok, a - m, 0.0)
-    return {"toward": np.minimum(d, 0.0), "bias": 2 * d, "mean": np.zeros_like(d)}[rule]
+    return {"toward": np.minimum(d, 0.0), "mixed": np.where(d > 0, 0.0, 2 * d), "bias": 2 * d,
+            "mean": np.zeros_like(d)}[rule]
 
 
 def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95,
@@ -137,7 +141,7 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
     as_linked : ndarray, shape (G,), optional
         N̂ of every group cell on the as-linked persons: the point and interval are
         corrected by `rule` (above; cells where it is not finite are not). None: the mean over draws.
-    rule : {"toward", "bias", "mean"}
+    rule : {"toward", "mixed", "bias", "mean"}
         :func:`correction_shift`; read only with `as_linked`.
 
     Returns

@@ -323,7 +323,7 @@ def linkage_uncertainty(
     progress : bool
         A progress bar of the draws on a terminal (each draw keeps its own seed, so the
         result does not depend on how draws are grouped into tasks).
-    correction : {"toward", "bias", "mean"}
+    correction : {"toward", "mixed", "bias", "mean"}
         The rule that makes N̂ corrected from the draws (:func:`~darkfigure.linkage.combine.correction_shift`;
         the interval is the pooled replicates moved with the point): ``"toward"`` (default) the mean over
         draws where it lies below the as-linked N̂, else the as-linked N̂; ``"bias"`` the as-linked N̂ minus

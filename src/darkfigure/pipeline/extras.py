@@ -457,7 +457,9 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
                                  as_linked=(labels, table["nhat"].to_numpy(float), None))
     est = table.copy()
     est["nhat_as_linked"], est["lower_as_linked"], est["upper_as_linked"] = est["nhat"], est["lower"], est["upper"]
-    pts = np.asarray(le.replicates, float)  # (D, G): the averaged N̂ of every draw (see averaged_refit)
+    # (D, G): the averaged N̂ of every draw (see averaged_refit), with linkage_uncertainty's move undone: moved
+    # twice, the bias correction gave the mean over draws here until 2026-12-06
+    pts = np.asarray(le.replicates, float) - (le.estimates["nhat"] - le.estimates["nhat_mean_draws"]).to_numpy(float)
     a = np.asarray(boot.replicates, float)  # (B, G): the as-linked averaged bootstrap
     base = table["nhat"].to_numpy(float)
     step = max(1, int(np.ceil(pts.size * a.shape[0] / _MAX_POOLED)))
@@ -470,10 +472,10 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
         # the rule of the chosen model's correction (combine_draws, correction_shift)
         comb = combine_draws(pts, pooled, level, None if le.correction == "mean" else base, le.correction)
     for c, v in (("nhat", comb.point), ("lower", comb.lower), ("upper", comb.upper),
-                 ("share_linkage", comb.share_linkage), ("nhat_mean_draws", comb.mean_draws),
-                 ("mc_se_draws", comb.mc_se)):
+                 ("share_linkage", comb.share_linkage)):
         est[c] = v
         le.estimates[c] = v
+    le.estimates["nhat_mean_draws"], le.estimates["mc_se_draws"] = comb.mean_draws, comb.mc_se  # read by _widen
     le.nhat_corrected, le.lower, le.upper = float(comb.point[0]), float(comb.lower[0]), float(comb.upper[0])
     le.share_linkage = float(comb.share_linkage[0])
     le.reps_per_draw = int(a.shape[0])
