@@ -50,7 +50,7 @@ def test_a_shift_beyond_monte_carlo_error_publishes_an_interval_covering_all_thr
                                               [60.0])
     assert shifted[0] and not wid[0]
     assert lo[0] <= 10081.0 and hi[0] >= 14331.0 and lo[0] <= 9000.0
-    # a small shift (within a quarter of the as-linked half-width) or within Monte-Carlo error: left as it is
+    # a small shift (within half the as-linked half-width) or within Monte-Carlo error: left as it is
     for m, se in ((13150.0, 5.0), (12500.0, 400.0)):
         lo, hi, _, shifted = published_interval([m - 1100], [m + 1100], [12143.0], [14331.0], [13096.0], [m], [se])
         assert not shifted[0] and (lo[0], hi[0]) == pytest.approx((m - 1100, m + 1100))

@@ -19,12 +19,11 @@ almost as plausible. This module
 2. **re-estimates** N̂ (and every subgroup and year total) on each drawn linkage with
    the estimator's own bootstrap (any estimator: a callable returning point estimates
    and bootstrap replicates per labelled group cell);
-3. **combines** both in one place (:func:`combine_draws`): the corrected N̂ is the
-   as-linked N̂ minus the bias that the draws show (mean over draws minus as-linked: the
-   bootstrap bias correction of Chipperfield & Chambers 2015, J. Off. Stat. 31:397-414,
-   with the draws as the bootstrap world; ``correction="mean"``: the mean over the draws,
-   the posterior mean under the linkage distribution, Sadinle 2018, sec. 4, which every
-   draw's own random errors pull beyond the as-linked N̂), the interval the percentiles of
+3. **combines** both in one place (:func:`combine_draws`): the corrected N̂ is the mean
+   over draws where it lies below the as-linked N̂, else the as-linked N̂ (``correction=
+   "toward"``, :func:`~darkfigure.linkage.combine.correction_shift`; ``"bias"``: the bootstrap
+   bias correction of Chipperfield & Chambers 2015, J. Off. Stat. 31:397-414; ``"mean"``: the
+   posterior mean, Sadinle 2018, sec. 4), the interval the percentiles of
    all replicates of all draws pooled, moved with the point
    (the mixture of the estimator's sampling distributions over the linkage
    distribution, as multiple imputations are pooled by HRDAG's verdata), and the share
@@ -115,8 +114,8 @@ class LinkageEstimate:
     nhat_as_linked : float
         N̂ from the persons of the linkage run (its threshold).
     nhat_corrected : float
-        N̂ corrected for linkage error: the as-linked N̂ minus the bias the linkage draws show
-        (``correction="bias"``), or the mean N̂ over the draws (``"mean"``).
+        N̂ corrected for linkage error by the rule ``correction``
+        (:func:`~darkfigure.linkage.combine.correction_shift`).
     lower, upper : float
         Interval for N with linkage uncertainty (draws × bootstrap); after the pipeline's
         :func:`~darkfigure.linkage.combine.widen_to_as_linked`, the interval published
@@ -168,8 +167,8 @@ class LinkageEstimate:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     sampler: str = "partition"
-    #: "bias" (as-linked N̂ minus the draws' bias) or "mean" (mean over draws); see :func:`linkage_uncertainty`
-    correction: str = "bias"
+    #: the rule of :func:`~darkfigure.linkage.combine.correction_shift` ("toward", "mixed", "bias", "mean")
+    correction: str = "toward"
     #: the interval of the draws as pooled (before any widening; NaN: not yet set, then ``lower``/``upper`` are it)
     lower_draws: float = float("nan")
     upper_draws: float = float("nan")
