@@ -377,7 +377,11 @@ def _print_linkage(lk, res=None) -> None:
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
                   f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {_share(lk.share_linkage)} of its variance and "
                   f"{_share(lk.width_share_linkage)} of its width from linkage)")
-        if getattr(lk, "widened", False):
+        if getattr(lk, "shifted", False):  # a shift of the draws, not their width (see the warning; tester 14a, M1)
+            from ..linkage.combine import SHIFTED
+
+            t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)}: {SHIFTED}")
+        elif getattr(lk, "widened", False):
             from ..linkage.combine import WIDENED
 
             t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)} came out narrower "
