@@ -46,7 +46,7 @@ def test_combine_draws_bias_correction_takes_the_draws_bias_off_the_as_linked_es
     pts = np.c_[105 + rng.normal(0, 1, 300), 55 + rng.normal(0, 1, 300)]
     reps = pts[:, None, :] + rng.normal(0, 2, (300, 200, 2))
     plain = combine_draws(pts, reps, 0.95)
-    c = combine_draws(pts, reps, 0.95, as_linked=np.array([100.0, np.nan]))
+    c = combine_draws(pts, reps, 0.95, as_linked=np.array([100.0, np.nan]), rule="bias")
     assert c.bias[0] == pytest.approx(plain.point[0] - 100) and c.bias[1] == 0.0
     assert c.point[0] == pytest.approx(100 - c.bias[0]) and c.point[0] == pytest.approx(95, abs=0.2)
     assert c.lower[0] == pytest.approx(plain.lower[0] - 2 * c.bias[0])
@@ -161,10 +161,10 @@ def test_uncertain_links_widen_the_interval_and_false_links_lower_nhat(known_run
     kw = dict(search="none", ci="parametric", reps=200, seed=2, linkage_draws=12, linkage_reps=20, n_jobs=1)
     a = estimate(h, linkage_run=sure, **kw).linkage
     b = estimate(h, linkage_run=shaky, **kw).linkage
-    # false pairs drawn as links: persons merge, overlaps grow, N̂ falls in the draws (the bias correction then
-    # puts the corrected N̂ above the as-linked one: test_bias_correction_mirrors_the_draws_around_...)
+    # false pairs drawn as links: persons merge, overlaps grow, N̂ falls in the draws (the default rule follows
+    # them down; the bias correction would mirror them above: test_bias_correction_mirrors_the_draws_around_...)
     assert np.nanmean(b.draw_nhat) < np.nanmean(a.draw_nhat)
-    assert b.nhat_corrected > a.nhat_corrected
+    assert b.nhat_corrected == pytest.approx(np.nanmean(b.draw_nhat)) and b.nhat_corrected <= b.nhat_as_linked
     assert b.persons_drawn < a.persons_drawn
     assert b.share_linkage > 0.05
     fl, ml = expected_link_errors_total(shaky)
@@ -179,9 +179,13 @@ def test_bias_correction_mirrors_the_draws_around_the_as_linked_estimate(known_r
     refit = loglinear_refit([], [], reps=0)
     kw = dict(draws=6, seed=3, n_jobs=1)
     mean = linkage_uncertainty(shaky, refit, correction="mean", **kw)
-    bias = linkage_uncertainty(shaky, refit, **kw)
-    assert mean.correction == "mean" and bias.to_dict()["correction"] == "bias"  # the default
+    bias = linkage_uncertainty(shaky, refit, correction="bias", **kw)
+    toward = linkage_uncertainty(shaky, refit, **kw)
+    assert mean.correction == "mean" and bias.to_dict()["correction"] == "bias"
+    assert toward.correction == "toward"  # the default (tester report 14a, H1)
     np.testing.assert_allclose(bias.draw_nhat, mean.draw_nhat)  # same draws, only the combination differs
+    # the draws lie below as linked: the default follows them, never mirrors them above
+    assert toward.nhat_corrected == pytest.approx(mean.nhat_corrected)
     # the drawn false links lower N̂: the mean over draws falls below the as-linked N̂, the bias correction rises above
     assert mean.nhat_corrected < mean.nhat_as_linked < bias.nhat_corrected
     assert bias.nhat_corrected == pytest.approx(2 * bias.nhat_as_linked - mean.nhat_corrected)

@@ -432,11 +432,19 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
         as_linked += (f"  ({lk.level:.0%} interval {_fmt(est['lower_as_linked'].iloc[0])} – "
                       f"{_fmt(est['upper_as_linked'].iloc[0])}, taking the linkage as error-free)")
     t.add_row("N̂ as linked", as_linked)
+    from ..linkage.combine import rule_block
+
+    rb = rule_block(lk)  # the mean over draws beside as linked, and the rule that made N̂ corrected (tester 14a, H1)
+    t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected: {rb['correction_rule']})")
     if math.isfinite(lk.lower):
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
                   f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {_share(lk.share_linkage)} of its variance and "
                   f"{_share(lk.width_share_linkage)} of its width from linkage)")
-        if getattr(lk, "widened", False):
+        if getattr(lk, "shifted", False):  # a shift of the draws, not their width (see the warning; tester 14a, M1)
+            from ..linkage.combine import SHIFTED
+
+            t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)}: {SHIFTED}")
+        elif getattr(lk, "widened", False):
             from ..linkage.combine import WIDENED
 
             t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)} came out narrower "

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CombinedDraws", "WIDENED", "combine_draws", "widen_to_as_linked", "narrower_tolerance", "shortfall"]
+__all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift", "published_interval",
+           "rule_block", "widen_to_as_linked", "narrower_tolerance", "shortfall"]
 
 
 # ----------------------------------------------------------------------------- combination
@@ -23,7 +24,7 @@ class CombinedDraws:
     Attributes
     ----------
     point : ndarray, shape (G,)
-        Mean over the draws of each group cell's N̂ (the corrected N̂; total first).
+        N̂ corrected of each group cell (total first): the mean over draws moved by `shift`.
     lower, upper : ndarray, shape (G,)
         Percentiles of all replicates of all draws pooled.
     var_linkage : ndarray, shape (G,)
@@ -36,8 +37,16 @@ class CombinedDraws:
     n_draws : int
         Draws with a finite estimate.
     bias : ndarray, shape (G,)
-        The linkage bias estimated from the draws, ``mean over draws - as-linked N̂``, that
-        was taken off the point and the interval (zeros when no as-linked N̂ was given).
+        The draws' shift from the as-linked N̂, ``mean over draws - as-linked N̂`` (zeros when no
+        as-linked N̂ was given).
+    mean_draws : ndarray, shape (G,)
+        The mean over the draws of each group cell's N̂.
+    mc_se : ndarray, shape (G,)
+        Monte-Carlo standard error of `mean_draws`: the draws' sd over the square root of their number.
+    shift : ndarray, shape (G,)
+        What the rule added to the mean over draws and to the pooled replicates (``point - mean_draws``).
+    rule : str
+        The rule of :func:`correction_shift` that made the point (``"mean"`` without an as-linked N̂).
     """
 
     point: np.ndarray
@@ -48,10 +57,58 @@ class CombinedDraws:
     share_linkage: np.ndarray
     n_draws: int
     bias: np.ndarray | None = None
+    mean_draws: np.ndarray | None = None
+    mc_se: np.ndarray | None = None
+    shift: np.ndarray | None = None
+    rule: str = "mean"
+
+
+#: the rules that make N̂ corrected from the draws (:func:`correction_shift`), the default first
+RULES = ("toward", "mixed", "bias", "mean")
+
+#: each rule in words (result.json's linkage block, the warnings)
+RULE_TEXT = {
+    "toward": "the mean over the linkage draws where it lies below N̂ as linked, else N̂ as linked",
+    "mixed": "the mean over the linkage draws where it lies below N̂ as linked, else N̂ as linked minus the draws' "
+             "excess (mean over draws minus as linked)",
+    "bias": "N̂ as linked minus the linkage bias the draws show (mean over draws minus as linked)",
+    "mean": "the mean over the linkage draws",
+}
+
+
+def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
+    """What a rule adds to the mean over the draws M to give N̂ corrected, per group cell (shape (G,)).
+
+    A = the as-linked N̂. ``"toward"`` (the default): M where M < A, else A (shift ``min(A - M, 0)``): the
+    point moves only in the direction the draws move and never beyond them. ``"bias"``: ``A - (M - A)`` (shift
+    ``2 (A - M)``), the bootstrap bias correction (Efron & Tibshirani 1993, sec. 10.6; Chipperfield & Chambers
+    2015, J. Off. Stat. 31:397-414) with the draws as the bootstrap world. ``"mixed"``: M where M < A, else
+    ``A - (M - A)`` (always ``A - |M - A|``). ``"mean"``: M (shift 0), the
+    linkage averaging of Sadinle (2018, Ann. Appl. Stat. 12:1013-1038). Cells where A or M is not finite: 0.
+
+    Why "toward" (benchmarks/correction_rule_study.py, docs/methods/linkage.md "N̂ corrected"): draws that lie
+    above A are pulled there by each draw's own random splits (a missed link moves N̂ more than a false one),
+    even under calibrated match probabilities, so their shift up says little about the truth; draws below A
+    join what the linkage left apart (namesakes under the threshold, tester report 14a), and their mean lay
+    toward the true-link N̂ where the bias correction mirrored it away (8 of 8 populations). The bias
+    correction's sign contradicts the draws whenever M < A; "toward" never does.
+
+    Raises
+    ------
+    ValueError
+        An unknown `rule`.
+    """
+    if rule not in RULES:
+        raise ValueError(f"correction must be one of {', '.join(RULES)}, not {rule!r}")
+    m, a = np.asarray(mean_draws, float), np.asarray(as_linked, float)
+    ok = np.isfinite(m) & np.isfinite(a)
+    d = np.where(ok, a - m, 0.0)
+    return {"toward": np.minimum(d, 0.0), "mixed": np.where(d > 0, 0.0, 2 * d), "bias": 2 * d,
+            "mean": np.zeros_like(d)}[rule]
 
 
 def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95,
-                  as_linked: np.ndarray | None = None) -> CombinedDraws:
+                  as_linked: np.ndarray | None = None, rule: str = "toward") -> CombinedDraws:
     """Combine point estimates per linkage draw with the estimator's bootstrap replicates per draw.
 
     The one place where linkage uncertainty and the estimator's own uncertainty meet
@@ -61,19 +118,16 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
     from the estimator's sampling distribution under a random linkage), and the
     variance is split by the law of total variance (Rubin 1987, eq. 3.1.5).
 
-    With `as_linked` (the estimator's N̂ on the as-linked persons) the draws estimate the
-    bias that linkage errors cause, and it is taken off: ``bias = mean_d N̂_d - N̂_as_linked``,
-    point ``N̂_as_linked - bias`` and the pooled replicates shifted by ``-2 bias`` (centred on
-    that point; width unchanged). This is the bootstrap bias correction (Efron & Tibshirani
-    1993, *An introduction to the bootstrap*, sec. 10.6) with the linkage draws as the
-    bootstrap world, as Chipperfield & Chambers (2015, "Using the bootstrap to account for
-    linkage errors when analysing probabilistically linked categorical data", J. Off. Stat.
-    31:397-414) correct for linkage error: a draw's errors around the as-linked persons
-    stand for the as-linked persons' errors around the truth. The plain mean over draws is
-    biased when N̂ responds unevenly to the two kinds of error (a missed link moves it more
-    than a false one): every draw carries its own random errors, so that even with
-    calibrated match probabilities the mean over draws lies beyond the as-linked N̂ in the
-    direction its errors already push it (benchmarks/linkage_uncertainty_study.py).
+    With `as_linked` (the estimator's N̂ on the as-linked persons) the point is made by `rule`
+    (:func:`correction_shift`): ``"toward"`` (default) the mean over draws where it lies below
+    the as-linked N̂, else the as-linked N̂; ``"bias"`` the bootstrap bias correction
+    ``N̂_as_linked - (mean_d N̂_d - N̂_as_linked)`` (Efron & Tibshirani 1993, *An introduction to
+    the bootstrap*, sec. 10.6; Chipperfield & Chambers 2015, J. Off. Stat. 31:397-414);
+    ``"mean"`` the mean over draws. The pooled replicates move with the point (width
+    unchanged). The plain mean over draws above the as-linked N̂ is pulled there by every
+    draw's own random errors (a missed link moves N̂ more than a false one); below it, the
+    draws join what the linkage left apart, and the bias correction then mirrors the point
+    away from them (tester report 14a; benchmarks/correction_rule_study.py).
 
     Parameters
     ----------
@@ -86,7 +140,9 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
     level : float in (0, 1)
     as_linked : ndarray, shape (G,), optional
         N̂ of every group cell on the as-linked persons: the point and interval are
-        bias-corrected (above; cells where it is not finite are not). None: the mean over draws.
+        corrected by `rule` (above; cells where it is not finite are not). None: the mean over draws.
+    rule : {"toward", "mixed", "bias", "mean"}
+        :func:`correction_shift`; read only with `as_linked`.
 
     Returns
     -------
@@ -95,8 +151,10 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
     Raises
     ------
     ValueError
-        Shapes that do not agree; fewer than 2 draws with a finite total.
+        Shapes that do not agree; fewer than 2 draws with a finite total; an unknown `rule`.
     """
+    if rule not in RULES:
+        raise ValueError(f"correction must be one of {', '.join(RULES)}, not {rule!r}")
     pts = np.asarray(points, float)
     if pts.ndim != 2:
         raise ValueError(f"points must have shape (draws, groups), not {pts.shape}")
@@ -122,18 +180,85 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
             var_within = np.nanmean(np.nanvar(reps, axis=1, ddof=1), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = var_between / (var_between + var_within)
-    bias = np.zeros_like(point)
+    mean, bias, shift = point, np.zeros_like(point), np.zeros_like(point)
+    with np.errstate(invalid="ignore"):
+        mc_se = np.sqrt(var_between / np.sum(np.isfinite(pts), axis=0).clip(1))
     if as_linked is not None:
         a = np.asarray(as_linked, float).reshape(-1)
         if a.size != point.size:
             raise ValueError(f"as_linked must have one N̂ per group cell ({point.size}), not {a.size}")
         bias = np.where(np.isfinite(a) & np.isfinite(point), point - a, 0.0)
-        # the interval keeps its width and moves with the point (a shift of the pooled replicates by -2 bias)
-        point, lo, hi = point - 2 * bias, lo - 2 * bias, hi - 2 * bias
-    return CombinedDraws(point, lo, hi, var_between, var_within, share, int(ok.sum()), bias)
+        shift = correction_shift(point, a, rule)
+        # the interval keeps its width and moves with the point (a shift of the pooled replicates)
+        point, lo, hi = point + shift, lo + shift, hi + shift
+    return CombinedDraws(point, lo, hi, var_between, var_within, share, int(ok.sum()), bias, mean, mc_se, shift,
+                         rule if as_linked is not None else "mean")
 
 
 # ----------------------------------------------------------------------------- the published interval
+#: how an interval is labelled that was widened because the draws' distribution is shifted from the as-linked one
+SHIFTED = ("widened to cover N̂ as linked, the mean over the linkage draws and N̂ corrected: the draws are shifted "
+           "from the as-linked N̂ beyond their Monte-Carlo error, so the linkage decides the answer")
+
+
+def rule_block(link_est) -> dict:
+    """result.json's linkage entries on the rule (tester report 14a): the mean over draws, the rule, the shift.
+
+    `link_est`: a :class:`~darkfigure.linkage.uncertainty.LinkageEstimate` (its ``draw_nhat``, ``correction``
+    and, after the pipeline's :func:`published_interval`, ``shifted``). Returns ``nhat_mean_draws`` (None when
+    not finite), ``correction_rule`` (in words) and ``interval_shifted``; with a shift, ``interval_note`` too.
+    """
+    m = float(getattr(link_est, "nhat_mean_draws", np.nan))
+    if not np.isfinite(m):
+        d = np.asarray(getattr(link_est, "draw_nhat", []), float)
+        m = float(np.nanmean(d)) if np.isfinite(d).any() else np.nan
+    rule = getattr(link_est, "correction", "mean")
+    out = {"nhat_mean_draws": m if np.isfinite(m) else None, "correction_rule": RULE_TEXT.get(rule, rule),
+           "interval_shifted": bool(getattr(link_est, "shifted", False))}
+    if out["interval_shifted"]:
+        out["interval_note"] = f"with linkage uncertainty; {SHIFTED}"
+    return out
+
+
+def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked, mean_draws, mc_se,
+                       k: float = 2.0, material: float = 0.5):
+    """The interval to publish, also when the draws are shifted from the as-linked N̂ (tester report 14a, M1).
+
+    First :func:`widen_to_as_linked` (the union with the as-linked interval where narrower). Then,
+    where the mean over the draws M lies further from the as-linked N̂ A than both `k` Monte-Carlo
+    standard errors of M (`mc_se`: the draws' sd over the square root of their number) and
+    `material` x the half-width of the as-linked interval, the draws' distribution is shifted, not
+    noisy: the linkage decides the answer, and the interval published is the hull of this
+    interval, the as-linked interval and the points A and M (so it covers as-linked, mean over
+    draws and corrected; heavy 201 of tester 14a had the draws' interval 15,318-16,888 and the
+    as-linked one 12,143-14,331, disjoint). `material` 0.5: on 25 populations of three generators
+    (benchmarks/correction_rule_study.py) the shift was 0.00-0.07 of the half-width where the draws
+    agree with the linkage, 0.74-1.39 where it errs systematically (tester 14a's undated namesakes,
+    over-linking at threshold 0.1), 0.15-0.54 on tester 12's registrations; 7 of 25 were flagged.
+    Arrays of shape (G,) in.
+
+    Returns
+    -------
+    (lower, upper, widened, shifted) : ndarray, ndarray, ndarray of bool, ndarray of bool, each shape (G,)
+        The interval to publish, where it was widened for width (:func:`widen_to_as_linked`) and where
+        for a shift.
+    """
+    lo, hi, widened = widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked)
+    a = np.asarray(as_linked, float).reshape(lo.shape)
+    m = np.asarray(mean_draws, float).reshape(lo.shape)
+    se = np.asarray(mc_se, float).reshape(lo.shape)
+    lo0 = np.asarray(lower_as_linked, float).reshape(lo.shape)
+    hi0 = np.asarray(upper_as_linked, float).reshape(lo.shape)
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(m - a)
+        half = np.where(np.isfinite(hi0 - lo0), (hi0 - lo0) / 2, np.inf)
+        shifted = np.isfinite(gap) & np.isfinite(lo) & ~np.isnan(hi) & (gap > k * np.nan_to_num(se)) & (
+            gap > material * half)
+    for arr, new in ((lo, np.fmin.reduce([lo, lo0, a, m])), (hi, np.fmax.reduce([hi, hi0, a, m]))):
+        arr[shifted] = new[shifted]
+    return lo, hi, widened, shifted
+
+
 #: how a widened interval is labelled (terminal, result.json, estimates.csv, the monitor's note, the report)
 WIDENED = "widened to the as-linked interval where the draws' Monte-Carlo error made it narrower"
 
@@ -146,8 +271,8 @@ def widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked) -> tuple[
     linkage draws x bootstrap replicates (tester report 9, F19). Where it is narrower (width
     ``upper - lower`` below ``upper_as_linked - lower_as_linked``) the published interval is
     the union of the two, ``[min(lower, lower_as_linked), max(upper, upper_as_linked)]``;
-    elsewhere it is left as it is (a shift of an interval at least as wide is the bias
-    correction of :func:`combine_draws`, not Monte-Carlo error). An unbounded as-linked upper end
+    elsewhere it is left as it is (a shift of an interval at least as wide is not Monte-Carlo
+    width error: :func:`published_interval` deals with it). An unbounded as-linked upper end
     counts as an infinite width (the published upper end is then unbounded too); cells with a NaN end
     or an unbounded lower end are left as they are.
 

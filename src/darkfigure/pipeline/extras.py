@@ -184,24 +184,33 @@ def _widen(link_est: Any, est: pd.DataFrame) -> None:
     (chosen model, model average) pass (tester report 9, F19). `est` keeps the draws' interval
     as ``lower_draws, upper_draws`` and says per row ``interval_widened``; `link_est` (its
     ``lower, upper``, ``estimates`` and ``lower_draws, upper_draws, widened``) follows the total.
-    The pooled replicates (``link_est.bootstrap``) are not changed: the monitor widens its rows
-    with the same function.
+    Where the draws' mean is shifted from the as-linked N̂ beyond their Monte-Carlo error
+    (:func:`~darkfigure.linkage.combine.published_interval`; tester report 14a, M1) the interval
+    published also covers N̂ as linked and the mean over draws (column ``interval_shifted``,
+    ``link_est.shifted``; ``nhat_mean_draws`` the mean per row). The pooled replicates
+    (``link_est.bootstrap``) are not changed: the monitor widens its rows with the same function.
     """
-    from ..linkage.combine import widen_to_as_linked
+    from ..linkage.combine import published_interval
 
     link_est.lower_draws, link_est.upper_draws = float(link_est.lower), float(link_est.upper)
     if not {"lower", "upper", "lower_as_linked", "upper_as_linked"} <= set(est.columns):
         return
+    le = link_est.estimates
     lo_d, hi_d = est["lower"].to_numpy(float), est["upper"].to_numpy(float)
-    lo, hi, wid = widen_to_as_linked(lo_d, hi_d, est["lower_as_linked"], est["upper_as_linked"])
+    same = len(le) == len(est) and "nhat_mean_draws" in le.columns
+    m = le["nhat_mean_draws"].to_numpy(float) if same else np.full(len(est), np.nan)
+    se = le["mc_se_draws"].to_numpy(float) if same else np.full(len(est), np.nan)
+    lo, hi, wid, shifted = published_interval(lo_d, hi_d, est["lower_as_linked"], est["upper_as_linked"],
+                                              est["nhat_as_linked"], m, se)
     at = list(est.columns).index("upper_as_linked") + 1
-    for i, (c, v) in enumerate((("lower_draws", lo_d), ("upper_draws", hi_d), ("interval_widened", wid))):
+    for i, (c, v) in enumerate((("lower_draws", lo_d), ("upper_draws", hi_d), ("interval_widened", wid),
+                                ("nhat_mean_draws", m), ("interval_shifted", shifted))):
         est.insert(at + i, c, v)
     est["lower"], est["upper"] = lo, hi
-    le = link_est.estimates
     if len(le) == len(est):
         le["lower"], le["upper"] = lo, hi
     link_est.lower, link_est.upper, link_est.widened = float(lo[0]), float(hi[0]), bool(wid[0])
+    link_est.shifted, link_est.nhat_mean_draws = bool(shifted[0]), float(m[0])
 
 
 def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, draws: int,
@@ -232,7 +241,9 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     pooled = getattr(link_est, "replicates", None)
     tol = narrower_tolerance(pooled.shape[0] if pooled is not None else draws, b, link_est.level)
     notes = link_est.notes if isinstance(getattr(link_est, "notes", None), list) else []
-    if link_est.widened:
+    if getattr(link_est, "shifted", False):
+        out.append(_shift_warning(link_est, est, lo, hi, lo0, hi0))
+    elif link_est.widened:
         short = float(shortfall(lo, hi, lo0, hi0)[0])
         why = []
         if reps is not None and reps and b and draws * reps < b:
@@ -260,6 +271,26 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     return out
 
 
+def _shift_warning(link_est: Any, est: pd.DataFrame, lo: float, hi: float, lo0: float, hi0: float) -> str:
+    """The warning that the linkage decides the answer: the draws' mean is shifted from N̂ as linked (tester 14a, M1).
+
+    Says N̂ as linked with its interval, the mean over the draws with the draws' interval, N̂ corrected and its
+    rule, and the interval published (the hull of all three: :func:`~darkfigure.linkage.combine.published_interval`),
+    with the number of subgroup rows shifted too. Before, a disjoint pair of intervals was called Monte-Carlo error.
+    """
+    from ..linkage.combine import RULE_TEXT, SHIFTED
+
+    a, m, c = float(link_est.nhat_as_linked), float(link_est.nhat_mean_draws), float(link_est.nhat_corrected)
+    rule = RULE_TEXT.get(link_est.correction, link_est.correction)
+    rows = est["interval_shifted"].iloc[1:] if "interval_shifted" in est.columns else pd.Series([], dtype=bool)
+    sub = f"; so are {int(rows.sum()):,} of {len(rows):,} subgroup rows (column interval_shifted)" if rows.any() else ""
+    return (f"the linkage decides the answer: N̂ as linked is {a:,.0f} ({lo0:,.0f} – {hi0:,.0f}), the mean over the "
+            f"{link_est.draws} linkage draws {m:,.0f} (their interval {lo - (c - m):,.0f} – {hi - (c - m):,.0f}), "
+            f"shifted by {m - a:+,.0f} ({(m - a) / a:+.1%}) beyond their Monte-Carlo error; N̂ corrected is {c:,.0f} "
+            f"({rule}). The interval published is {link_est.lower:,.0f} – {link_est.upper:,.0f}, {SHIFTED}{sub}. "
+            "Check the linkage (link --truth on a clerical sample, the threshold's sensitivity) before publishing")
+
+
 def _narrower_rows(est: pd.DataFrame, tol: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray] | None:
     """The subgroup rows of `est` (all but the total), which have both widths, which are narrower than as
     linked, and which by more than `tol` of the as-linked width; None without the columns or subgroups."""
@@ -272,7 +303,9 @@ def _narrower_rows(est: pd.DataFrame, tol: float) -> tuple[pd.DataFrame, np.ndar
     w = sub[hi_c].to_numpy(float) - sub[lo_c].to_numpy(float)
     w0 = sub["upper_as_linked"].to_numpy(float) - sub["lower_as_linked"].to_numpy(float)
     ok = np.isfinite(w) & np.isfinite(w0)
-    narrow = ok & (w < w0)
+    # rows whose draws are shifted are said by _shift_warning, not as Monte-Carlo error (tester 14a, M1)
+    shifted = sub["interval_shifted"].to_numpy(bool) if "interval_shifted" in sub.columns else np.zeros(len(sub), bool)
+    narrow = ok & (w < w0) & ~shifted
     return sub, ok, narrow, narrow & (w < (1 - tol) * w0)
 
 
@@ -396,9 +429,9 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
     """The linkage correction of the model-averaged estimate (the default interval): one estimator throughout.
 
     The averaged N̂ is recomputed on each linkage draw (:class:`averaged_refit`: every candidate
-    model refitted, weights recomputed; Sadinle 2018's linkage averaging) and N̂ corrected is
-    the as-linked averaged N̂ minus the bias the draws show (mean over draws minus as linked;
-    Chipperfield & Chambers 2015, as :func:`darkfigure.linkage.combine.combine_draws`). The interval pools, for every draw d, the as-linked averaged
+    model refitted, weights recomputed; Sadinle 2018's linkage averaging) and N̂ corrected is made by
+    the rule of the chosen model's correction (:func:`darkfigure.linkage.combine.combine_draws`: the mean
+    over draws where below the as-linked averaged N̂, else that N̂). The interval pools, for every draw d, the as-linked averaged
     bootstrap replicates (which redo the model selection, so they carry its uncertainty)
     scaled by the draw's ratio ``N̂_d / N̂_as_linked`` per group cell: the mixture over
     linkages of the averaged estimator's sampling distribution, assuming its coefficient of
@@ -426,7 +459,9 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
                                  as_linked=(labels, table["nhat"].to_numpy(float), None))
     est = table.copy()
     est["nhat_as_linked"], est["lower_as_linked"], est["upper_as_linked"] = est["nhat"], est["lower"], est["upper"]
-    pts = np.asarray(le.replicates, float)  # (D, G): the averaged N̂ of every draw (see averaged_refit)
+    # (D, G): the averaged N̂ of every draw (see averaged_refit), with linkage_uncertainty's move undone: moved
+    # twice, the bias correction gave the mean over draws here until 2026-12-06
+    pts = np.asarray(le.replicates, float) - (le.estimates["nhat"] - le.estimates["nhat_mean_draws"]).to_numpy(float)
     a = np.asarray(boot.replicates, float)  # (B, G): the as-linked averaged bootstrap
     base = table["nhat"].to_numpy(float)
     step = max(1, int(np.ceil(pts.size * a.shape[0] / _MAX_POOLED)))
@@ -436,17 +471,17 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
     pooled = a[None, :, :] * ratio[:, None, :]  # (D, B, G)
     with _w.catch_warnings():
         _w.simplefilter("ignore", RuntimeWarning)  # a cell with N̂ 0 as linked has no ratio: NaN, said by its row
-        # the bias correction, as for the chosen model (combine_draws): the plain mean over draws is pulled
-        # beyond the as-linked N̂ by every draw's own random linkage errors
-        comb = combine_draws(pts, pooled, level, as_linked=base if le.correction == "bias" else None)
+        # the rule of the chosen model's correction (combine_draws, correction_shift)
+        comb = combine_draws(pts, pooled, level, None if le.correction == "mean" else base, le.correction)
     for c, v in (("nhat", comb.point), ("lower", comb.lower), ("upper", comb.upper),
                  ("share_linkage", comb.share_linkage)):
         est[c] = v
         le.estimates[c] = v
+    le.estimates["nhat_mean_draws"], le.estimates["mc_se_draws"] = comb.mean_draws, comb.mc_se  # read by _widen
     le.nhat_corrected, le.lower, le.upper = float(comb.point[0]), float(comb.lower[0]), float(comb.upper[0])
     le.share_linkage = float(comb.share_linkage[0])
     le.reps_per_draw = int(a.shape[0])
-    le.replicates = pooled.reshape(-1, pooled.shape[2])
+    le.replicates = (pooled + comb.shift).reshape(-1, pooled.shape[2])  # moved with the point, as the chosen model's
     le.bootstrap = le.corrected_bootstrap(boot)
     return le, est, list(le.warnings)
 

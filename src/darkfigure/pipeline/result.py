@@ -297,6 +297,7 @@ class Estimate:
         ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true. A run
         linked with ``--truth``: ``quality_against_truth`` (``LinkRun.truth_quality``) in either.
         """
+        from ..linkage.combine import rule_block
         from ..results import _num
 
         if self.linkage is not None:
@@ -313,6 +314,7 @@ class Estimate:
                                "the model selection, scaled by each draw's N̂ (pooled percentiles)")
             for c in ("lower_as_linked", "upper_as_linked"):
                 d[c] = _num(t[c].iloc[0]) if c in t.columns else None
+            d.update(rule_block(self.linkage))  # the mean over draws and whether it decided the answer (14a)
             bp = getattr(self.linkage, "by_pair", None)
             if bp is not None:
                 d["by_pair"] = [{k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()}
