@@ -22,7 +22,11 @@ def test_draws_below_as_linked_never_raise_the_default_corrected_nhat():
     c = combine_draws(pts, reps, 0.95, a)
     assert c.rule == "toward"
     assert c.point[0] <= a[0] and c.point[0] == pytest.approx(m[0])  # follows the draws down, not beyond them
-    assert c.point[1] == pytest.approx(a[1])  # draws above: the as-linked N̂ (not mirrored below it)
+    # the side is the total's for every cell (min per cell is not additive): the mean over draws here too
+    assert c.point[1] == pytest.approx(m[1])
+    # draws above as linked in the total: the as-linked N̂ in every cell (not mirrored below it)
+    up = combine_draws(pts[:, ::-1], reps[:, :, ::-1], 0.95, np.array([100.0, 1000.0]))
+    assert up.point == pytest.approx([100.0, 1000.0])
     # the interval moves with the point, width unchanged
     plain = combine_draws(pts, reps, 0.95)
     assert (c.upper - c.lower) == pytest.approx(plain.upper - plain.lower)
@@ -31,6 +35,23 @@ def test_draws_below_as_linked_never_raise_the_default_corrected_nhat():
     assert c.mc_se == pytest.approx(pts.std(axis=0, ddof=1) / np.sqrt(20))
     # the bias correction (the old default) mirrors the draws: above as linked when they lie below
     assert combine_draws(pts, reps, 0.95, a, "bias").point[0] > a[0]
+
+
+def test_subgroup_rows_add_up_to_the_total_under_every_rule():
+    # review: the total's draws below as linked, one row's above: a per-cell min gave rows 969.4 for a total 989.3
+    rng = np.random.default_rng(3)
+    rows = np.c_[rng.normal(499.8, 5.0, 30), rng.normal(489.4, 5.0, 30)]
+    pts = np.c_[rows.sum(axis=1), rows]
+    a = np.array([1000.0, 480.0, 520.0])
+    for rule in ("toward", "mixed", "bias", "mean"):
+        c = combine_draws(pts, None, 0.95, a, rule)
+        assert c.point[0] == pytest.approx(c.point[1] + c.point[2]), rule
+
+
+def test_the_published_interval_contains_the_published_point():
+    lo, hi, _, shifted = published_interval([1000.0], [1339.2], [1000.0], [1339.2], [1000.0], [995.0], [1.0],
+                                            point=[990.4])
+    assert lo[0] <= 990.4 <= hi[0] and not shifted[0]
 
 
 @pytest.mark.parametrize("a, m", [(100.0, 90.0), (100.0, 110.0), (100.0, 100.0), (100.0, np.nan)])

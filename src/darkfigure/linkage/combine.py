@@ -80,7 +80,9 @@ def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
     """What a rule adds to the mean over the draws M to give N̂ corrected, per group cell (shape (G,)).
 
     A = the as-linked N̂. ``"toward"`` (the default): M where M < A, else A (shift ``min(A - M, 0)``): the
-    point moves only in the direction the draws move and never beyond them. ``"bias"``: ``A - (M - A)`` (shift
+    point moves only in the direction the draws move and never beyond them. For ``"toward"`` and ``"mixed"``
+    the side (M < A or not) is that of the total, the first cell, and every cell follows it, so that subgroup
+    rows still add up to the total. ``"bias"``: ``A - (M - A)`` (shift
     ``2 (A - M)``), the bootstrap bias correction (Efron & Tibshirani 1993, sec. 10.6; Chipperfield & Chambers
     2015, J. Off. Stat. 31:397-414) with the draws as the bootstrap world. ``"mixed"``: M where M < A, else
     ``A - (M - A)`` (always ``A - |M - A|``). ``"mean"``: M (shift 0), the
@@ -103,8 +105,11 @@ def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
     m, a = np.asarray(mean_draws, float), np.asarray(as_linked, float)
     ok = np.isfinite(m) & np.isfinite(a)
     d = np.where(ok, a - m, 0.0)
-    return {"toward": np.minimum(d, 0.0), "mixed": np.where(d > 0, 0.0, 2 * d), "bias": 2 * d,
-            "mean": np.zeros_like(d)}[rule]
+    # "toward" and "mixed" choose a side per cell by min/max, which is not additive: the subgroup rows would not
+    # sum to the total (review). The side is chosen once, on the total (the first cell), for every cell.
+    below = bool(d.reshape(-1)[0] > 0) if d.size else False
+    return {"toward": (np.zeros_like(d) if below else d), "mixed": (np.zeros_like(d) if below else 2 * d),
+            "bias": 2 * d, "mean": np.zeros_like(d)}[rule]
 
 
 def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95,
@@ -221,7 +226,7 @@ def rule_block(link_est) -> dict:
 
 
 def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked, mean_draws, mc_se,
-                       k: float = 2.0, material: float = 0.5):
+                       k: float = 2.0, material: float = 0.5, point=None):
     """The interval to publish, also when the draws are shifted from the as-linked N̂ (tester report 14a, M1).
 
     First :func:`widen_to_as_linked` (the union with the as-linked interval where narrower). Then,
@@ -235,7 +240,8 @@ def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked
     (benchmarks/correction_rule_study.py) the shift was 0.00-0.07 of the half-width where the draws
     agree with the linkage, 0.74-1.39 where it errs systematically (tester 14a's undated namesakes,
     over-linking at threshold 0.1), 0.15-0.54 on tester 12's registrations; 7 of 25 were flagged.
-    Arrays of shape (G,) in.
+    Arrays of shape (G,) in. `point` (N̂ corrected per cell, optional): in the hull of a shift, and every
+    interval is widened to contain it (an interval excluding its own published N̂ is never published; review).
 
     Returns
     -------
@@ -254,8 +260,11 @@ def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked
         half = np.where(np.isfinite(hi0 - lo0), (hi0 - lo0) / 2, np.inf)
         shifted = np.isfinite(gap) & np.isfinite(lo) & ~np.isnan(hi) & (gap > k * np.nan_to_num(se)) & (
             gap > material * half)
-    for arr, new in ((lo, np.fmin.reduce([lo, lo0, a, m])), (hi, np.fmax.reduce([hi, hi0, a, m]))):
+    p = np.full(lo.shape, np.nan) if point is None else np.asarray(point, float).reshape(lo.shape)
+    for arr, new in ((lo, np.fmin.reduce([lo, lo0, a, m, p])), (hi, np.fmax.reduce([hi, hi0, a, m, p]))):
         arr[shifted] = new[shifted]
+    fin = np.isfinite(p)
+    lo[fin], hi[fin] = np.fmin(lo[fin], p[fin]), np.fmax(hi[fin], p[fin])
     return lo, hi, widened, shifted
 
 

@@ -61,10 +61,7 @@ def linkage_step(
     interval: Interval,
     groups: list[tuple[str, ...]],
     *,
-    draws: int,
-    reps: int,
-    seed: int | None,
-    level: float,
+    draws: int, reps: int, seed: int | None, level: float,
     year: str | None,
     year_degree: int | None,
     structural_zeros: Any,
@@ -201,7 +198,8 @@ def _widen(link_est: Any, est: pd.DataFrame) -> None:
     m = le["nhat_mean_draws"].to_numpy(float) if same else np.full(len(est), np.nan)
     se = le["mc_se_draws"].to_numpy(float) if same else np.full(len(est), np.nan)
     lo, hi, wid, shifted = published_interval(lo_d, hi_d, est["lower_as_linked"], est["upper_as_linked"],
-                                              est["nhat_as_linked"], m, se)
+                                              est["nhat_as_linked"], m, se, point=est["nhat"])
+    est.attrs.pop("nhat_outside", None)  # the as-linked table's flag; the interval published contains N̂ (review)
     at = list(est.columns).index("upper_as_linked") + 1
     for i, (c, v) in enumerate((("lower_draws", lo_d), ("upper_draws", hi_d), ("interval_widened", wid),
                                 ("nhat_mean_draws", m), ("interval_shifted", shifted))):
