@@ -142,3 +142,16 @@ def test_the_averaged_interval_applies_the_rule_once(below_run, monkeypatch, rul
     assert m < a and lk.correction == rule
     assert lk.nhat_corrected == pytest.approx(a - (m - a) if rule == "bias" else m)
     assert e.estimates.loc[0, "nhat_mean_draws"] == pytest.approx(m)
+
+
+def test_rows_shifted_while_the_total_is_not_are_warned_and_named():
+    import pandas as pd
+
+    from darkfigure.linkage.combine import shifted_rows_warning
+
+    est = pd.DataFrame({"group": ["total", "year", "year"], "level": ["", 2021, 2022],
+                        "nhat_as_linked": [2000.0, 1092.0, 908.5], "nhat_mean_draws": [1990.0, 1150.0, 840.0],
+                        "interval_shifted": [False, False, True]})
+    w = shifted_rows_warning(est)
+    assert w is not None and "year = 2022" in w and "year = 2021" not in w and "908" in w
+    assert shifted_rows_warning(est.assign(interval_shifted=False)) is None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift", "published_interval",
+__all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift", "published_interval", "shifted_rows_warning",
            "rule_block", "widen_to_as_linked", "narrower_tolerance", "shortfall"]
 
 
@@ -266,6 +266,25 @@ def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked
     fin = np.isfinite(p)
     lo[fin], hi[fin] = np.fmin(lo[fin], p[fin]), np.fmax(hi[fin], p[fin])
     return lo, hi, widened, shifted
+
+
+def shifted_rows_warning(est) -> str | None:
+    """The warning for subgroup rows whose draws are shifted while the total's are not (review), or None.
+
+    `est`: the estimates table after :func:`published_interval` (column ``interval_shifted``, total first, with
+    ``group, level, nhat_as_linked, nhat_mean_draws``). Names at most five rows and says how many more.
+    """
+    if "interval_shifted" not in est.columns or len(est) < 2:
+        return None
+    rows = est.iloc[1:][est["interval_shifted"].iloc[1:].to_numpy(bool)]
+    if rows.empty:
+        return None
+    said = [f"{g} = {lv} (as linked {a:,.0f}, mean over draws {m:,.0f})" for g, lv, a, m in
+            zip(rows["group"], rows["level"], rows.get("nhat_as_linked", np.nan), rows.get("nhat_mean_draws", np.nan))]
+    more = f" and {len(said) - 5:,} more" if len(said) > 5 else ""
+    return (f"in {len(said):,} subgroup row(s) the linkage draws are shifted from the as-linked N̂ beyond their "
+            f"Monte-Carlo error, although the total's are not: {'; '.join(said[:5])}{more}. There the linkage "
+            f"decides the answer; their intervals are {SHIFTED.split(': ')[0]} (estimates.csv's interval_shifted)")
 
 
 #: how a widened interval is labelled (terminal, result.json, estimates.csv, the monitor's note, the report)

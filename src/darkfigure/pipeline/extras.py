@@ -220,7 +220,7 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     when it is narrower beyond Monte-Carlo noise (:func:`~darkfigure.linkage.combine.narrower_tolerance`),
     else a note in ``link_est.notes`` (tester 11, finding 8).
     """
-    from ..linkage.combine import WIDENED, narrower_tolerance, shortfall
+    from ..linkage.combine import WIDENED, narrower_tolerance, shifted_rows_warning, shortfall
 
     out = []
     boot = interval.bootstrap
@@ -239,6 +239,8 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     pooled = getattr(link_est, "replicates", None)
     tol = narrower_tolerance(pooled.shape[0] if pooled is not None else draws, b, link_est.level)
     notes = link_est.notes if isinstance(getattr(link_est, "notes", None), list) else []
+    if not getattr(link_est, "shifted", False) and (w := shifted_rows_warning(est)) is not None:
+        out.append(w)  # rows shifted while the total is not (review)
     if getattr(link_est, "shifted", False):
         out.append(_shift_warning(link_est, est, lo, hi, lo0, hi0))
     elif link_est.widened:
