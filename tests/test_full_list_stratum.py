@@ -64,6 +64,8 @@ def test_estimate_cli_names_the_stratum(cli, stratum_all_a, tmp_path):
     assert t.loc[t["level"] == "south", "nhat"].item() == ""
     res = json.loads((tmp_path / "o" / "result.json").read_text())
     assert res["to_publish"]["high"] is None and any("region=south" in w for w in res["warnings"])
+    assert res["nhat_lower_bound"] is True  # the total counts south at its registered persons (review)
+    assert [(s["covariate"], str(s["level"])) for s in res["strata_not_bounded"]] == [("region", "south")]
 
 
 def test_estimate_by_year_keeps_the_other_years():
@@ -82,6 +84,7 @@ def test_ordinary_strata_are_untouched(tmp_path):
     pd.DataFrame(rows, columns=["A", "B", "C", "region", "count"]).to_csv(f, index=False)
     e = estimate(f, ci="none")
     assert e.status == "ok" and (e.estimates_to_write()["status"] == "ok").all()
+    assert e.to_dict()["nhat_lower_bound"] is False and e.to_dict()["strata_not_bounded"] == []
 
 
 def test_monitor_leaves_the_year_without_an_estimate():

@@ -214,7 +214,7 @@ class LinkageEstimate:
             v = float(v)
             return v if np.isfinite(v) else None
 
-        return {
+        out = {
             "method": ("linkage draws from the match probabilities ("
                        + ("partitions, Gibbs sampler" if self.sampler == "partition" else "independent pairs")
                        + ") x the estimator's bootstrap per draw (pooled percentiles"
@@ -245,6 +245,11 @@ class LinkageEstimate:
             "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
+        from ..result_json import _flag  # an infinite limit is null with <key>_unbounded: true (review)
+
+        for k, v in (("upper", self.upper), ("upper_draws", self.upper_draws)):
+            _flag(out, k, v)
+        return out
 
     def __str__(self) -> str:
         return (f"N̂ as linked {self.nhat_as_linked:,.0f}; corrected for linkage error {self.nhat_corrected:,.0f} "

@@ -227,6 +227,9 @@ class Estimate:
             # an N̂ the data do not identify is not written as one (the model block keeps the model's figure)
             "nhat": _num(self.nhat) if self.status == "ok" else None,
             "dark_figure": _num(self.dark_figure) if self.status == "ok" else None,
+            # a stratum where a list holds everyone counts at its persons registered: the total is a lower bound
+            "nhat_lower_bound": bool(forced := self.full_strata()),
+            "strata_not_bounded": [{k: s.get(k) for k in ("covariate", "level", "observed")} for s in forced],
             "interval": {
                 # an infinite upper limit is null + upper_unbounded, never the string "inf" (tester 13a, F6.1)
                 "method": self.ci_method, "level": self.level, **interval_limits(self.lower, self.upper),
@@ -285,7 +288,8 @@ class Estimate:
             if lim is not None:
                 r = t.iloc[i]
                 rows.append({"group": str(r.get("group", "")), "level": str(r.get("level", "")),
-                             "nhat": _num(float(r["nhat"])), "lower": _num(lim[0]), "upper": _num(lim[1])})
+                             "nhat": _num(float(r["nhat"])), "lower": _num(lim[0]), "upper": _num(lim[1]),
+                             **({"upper_unbounded": True} if lim[1] == np.inf else {})})
         return rows
 
     def _linkage_block(self) -> dict:
@@ -312,8 +316,11 @@ class Estimate:
                 d["method"] = ("linkage draws from the match probabilities; the model average refitted on each draw "
                                "(its candidates, weights recomputed) x the as-linked averaged bootstrap, which redoes "
                                "the model selection, scaled by each draw's N̂ (pooled percentiles)")
+            from ..result_json import _flag
+
             for c in ("lower_as_linked", "upper_as_linked"):
                 d[c] = _num(t[c].iloc[0]) if c in t.columns else None
+                _flag(d, c, float(t[c].iloc[0]) if c in t.columns else None)  # null + <c>_unbounded (review)
             d.update(rule_block(self.linkage))  # the mean over draws and whether it decided the answer (14a)
             bp = getattr(self.linkage, "by_pair", None)
             if bp is not None:
