@@ -21,7 +21,7 @@ from .evidence import (
 
 __all__ = ["dga_statement", "publish_statement"]
 
-from .publish_caveats import conditional_caveat, low_power_statement  # noqa: E402
+from .publish_caveats import conditional_caveat, linkage_caveat, low_power_statement  # noqa: E402
 from .publish_dga import dga_statement  # noqa: E402 - light module (the dga lean path imports it without SciPy)
 
 #: an Estimate's ``ci_method`` in words, to name the interval whose lower end a statement quotes
@@ -87,6 +87,9 @@ def publish_statement(est) -> dict:
         caveats.append(("linkage-warnings", f"the record linkage behind these persons warned that N̂ may be biased "
                         f"({first}{'; and ' + str(len(link_said) - 1) + ' more' if len(link_said) > 1 else ''}: "
                         "see the warnings); resolve it and link again before publishing"))
+    shifted = linkage_caveat(est) if has_ci else None
+    if shifted is not None:  # the linkage draws moved N̂ beyond their Monte-Carlo error (tester 14a, M1)
+        caveats.append(shifted)
     if not has_ci and boot is not None and int(getattr(boot, "n_replicates", 0) or 0) > 0:
         # a bootstrap ran but no interval came of it (e.g. BCa from a handful of replicates): not "no uncertainty"
         caveats.append(("no-interval", f"this run's bootstrap ({int(boot.n_replicates):,} replicates) gave no "
@@ -120,7 +123,9 @@ def publish_statement(est) -> dict:
 
     def out(low, high, rules, publish, statement, cav=True):
         """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
-        cs = caveats if cav is True else [c for c in caveats if c[0] == "no-interval"] if cav is False else []
+        # cav False: the rule replaced the figure, but a missing interval and a linkage that decides still hold
+        cs = caveats if cav is True else [c for c in caveats if c[0] in ("no-interval", "linkage-decides")] \
+            if cav is False else []
         if cs:
             statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
         return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],

@@ -19,7 +19,25 @@ import numpy as np
 
 from .evidence import _fmt
 
-__all__ = ["conditional_caveat", "low_power_statement", "sensitivity_range"]
+
+def linkage_caveat(est) -> tuple[str, str] | None:
+    """The caveat ``linkage-decides`` when the linkage draws are shifted from N̂ as linked (tester report 14a, M1).
+
+    `est`: an Estimate whose ``linkage`` (:class:`~darkfigure.linkage.uncertainty.LinkageEstimate`) the pipeline
+    found ``shifted`` beyond the draws' Monte-Carlo error
+    (:func:`~darkfigure.linkage.combine.published_interval`). Returns (rule, clause) in the words of
+    :func:`~darkfigure.linkage.combine.decides_text` with the remedy; None without linkage or shift.
+    """
+    lk = getattr(est, "linkage", None)
+    if lk is None or not getattr(lk, "shifted", False):
+        return None
+    from .linkage.combine import decides_text
+
+    text = decides_text(lk.nhat_as_linked, getattr(lk, "nhat_mean_draws", np.nan), lk.nhat_corrected, est.lower,
+                        est.upper)
+    return "linkage-decides", f"{text}; check the linkage (link --truth on a clerical sample) before publishing"
+
+__all__ = ["conditional_caveat", "linkage_caveat", "low_power_statement", "sensitivity_range"]
 
 
 def sensitivity_range(est, lower: float, upper: float) -> tuple[float, float, dict] | None:

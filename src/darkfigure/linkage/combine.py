@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift", "published_interval", "shifted_rows_warning",
-           "rule_block", "widen_to_as_linked", "narrower_tolerance", "shortfall"]
+__all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift",
+           "decides_text", "published_interval", "shifted_rows_warning", "rule_block", "widen_to_as_linked",
+           "narrower_tolerance", "shortfall"]
 
 
 # ----------------------------------------------------------------------------- combination
@@ -204,6 +205,25 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
 #: how an interval is labelled that was widened because the draws' distribution is shifted from the as-linked one
 SHIFTED = ("widened to cover N̂ as linked, the mean over the linkage draws and N̂ corrected: the draws are shifted "
            "from the as-linked N̂ beyond their Monte-Carlo error, so the linkage decides the answer")
+
+
+def decides_text(as_linked, mean_draws, corrected, lower, upper) -> str:
+    """The words of "to publish" and report.html when the draws are shifted (tester report 14a, M1).
+
+    All arguments in persons (N̂ as linked, the mean over the linkage draws, N̂ corrected and the interval
+    published, which :func:`published_interval` made cover all three). Returns one clause, no capital, no stop:
+    "the linkage decides the answer: N̂ as linked 13,096, the mean over the linkage draws 10,081 and N̂ corrected
+    10,081 differ beyond the draws' Monte-Carlo error, and the interval 9,000–14,331 covers all three".
+    """
+
+    def f(v) -> str:
+        """A count as ``12,345`` ('–' when missing)."""
+        v = np.nan if v is None else float(v)
+        return f"{v:,.0f}" if np.isfinite(v) else "–"
+
+    return (f"the linkage decides the answer: N̂ as linked {f(as_linked)}, the mean over the linkage draws "
+            f"{f(mean_draws)} and N̂ corrected {f(corrected)} differ beyond the draws' Monte-Carlo error, and the "
+            f"interval {f(lower)}–{f(upper)} covers all three")
 
 
 def rule_block(link_est) -> dict:

@@ -12,6 +12,7 @@ import pandas as pd
 from .._history_checks import as_names
 from ..histories import DataError
 from .disclosure import publish, suppress
+from .linkage_rows import widen_rows
 from .one_year import ONE_YEAR, one_year_note, refuse_one_year_options, single_year
 from .sdg import add_rates
 from .tables import MONITOR_COLUMNS, MonitorTable, monitor_table
@@ -343,7 +344,7 @@ def monitor(
         said = list(est.warnings)
         as_linked = monitor_table(est, year, one_year).table  # its own truncation note is not the published rows': dropped
         est.warnings[:] = said
-        _widen_rows(mt, as_linked, est)
+        widen_rows(mt, as_linked, est)
     else:
         mt = monitor_table(est, year, one_year)
     table = mt.table
@@ -359,68 +360,6 @@ def monitor(
             h, year, structural_zeros=kwargs.get("structural_zeros"), seed=kwargs.get("seed"), joint=est, ci=ci, **kw
         )
     return MonitorResult(est, table, published, suppress(table, suppress_below), suppress_below, mt, years)
-
-
-def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
-    """Rows whose interval with linkage uncertainty is narrower than as linked publish the union (in place).
-
-    :func:`darkfigure.linkage.combine.widen_to_as_linked`, as estimate's rows (tester report 9,
-    F19); `as_linked` is the monitor table of the as-linked bootstrap, row for row. The rows
-    widened by more than Monte-Carlo noise allows (:func:`_monitor_tolerance`) are named in a
-    warning of `est`, the others counted in a note (tester report 11, F8).
-    """
-    import numpy as np
-
-    from ..linkage.combine import WIDENED, shortfall, widen_to_as_linked
-
-    t = mt.table
-    if len(as_linked) != len(t):
-        return
-    pre_lo, pre_hi = t["lower"].to_numpy(float), t["upper"].to_numpy(float)  # the draws' own, before the union
-    lo, hi, wid = widen_to_as_linked(t["lower"], t["upper"], as_linked["lower"], as_linked["upper"])
-    if not wid.any():
-        return
-    t["lower"], t["upper"] = lo, hi
-    # visibility = observed / N: its interval is the union of the two visibility intervals
-    for c, f in (("visibility_lower", np.fmin), ("visibility_upper", np.fmax)):
-        v = t[c].to_numpy(float).copy()
-        v[wid] = f(v[wid], as_linked[c].to_numpy(float)[wid])
-        t[c] = v
-    # said once, for the rows the monitor publishes: estimate's count of estimates.csv's subgroup rows is dropped
-    # (tester 11, F8: both were printed); beyond Monte-Carlo noise a warning, within it a note
-    for said in (getattr(est, "warnings", None), getattr(est, "notes", None)):
-        if isinstance(said, list):
-            said[:] = [w for w in said if "subgroup rows of estimates.csv" not in w]
-    tol = _monitor_tolerance(est)
-    short = shortfall(pre_lo, pre_hi, as_linked["lower"], as_linked["upper"])
-    beyond = wid & (short > tol)
-    names = [("total" if g == "total" else f"{g}={lv}") + (f" in {y}" if y else "")
-             for g, lv, y in zip(t["group"][beyond], t["level"][beyond], t["year"][beyond])]
-    k, within = len(names), int(wid.sum()) - len(names)
-    if k:
-        est.warnings.append(
-            f"monitor: in {k:,} of {len(t):,} rows ({', '.join(names[:3])}{', ...' if k > 3 else ''}) the interval "
-            f"with linkage uncertainty came out narrower than the interval as linked by more than the {tol:.0%} that "
-            f"Monte-Carlo noise of the linkage draws x replicates allows: those rows publish the union of the two "
-            f"({WIDENED}); raise --linkage-draws and --linkage-reps for intervals of their own")
-    if within and isinstance(getattr(est, "notes", None), list):
-        est.notes.append(
-            f"monitor: {within:,} of {len(t):,} rows came out narrower with linkage uncertainty than as linked, by no "
-            f"more than the {tol:.0%} Monte-Carlo noise of the replicates allows; they publish the union of the two "
-            f"({WIDENED})")
-
-
-def _monitor_tolerance(est) -> float:
-    """:func:`darkfigure.linkage.combine.narrower_tolerance` for the replicates behind `est`'s two intervals."""
-    from ..linkage.combine import narrower_tolerance
-
-    lk = getattr(est, "linkage", None)
-    pooled = getattr(lk, "replicates", None)
-    n_pooled = pooled.shape[0] if pooled is not None else int(getattr(lk, "draws", 0) or 0)
-    if not n_pooled:
-        return 0.0  # nothing known of the replicates: every narrower row is said
-    boot = getattr(est, "bootstrap", None)
-    return narrower_tolerance(n_pooled, int(getattr(boot, "n_replicates", 0) or 0), getattr(lk, "level", 0.95))
 
 
 def _one(year: str, one_year) -> dict:

@@ -70,6 +70,8 @@ class MonitorTable:
         Name of the year column in the data.
     level : float
         Confidence level of the intervals.
+    cells : list of int, length n_rows
+        The bootstrap's group cell (column of its ``estimate``) behind each row; -1 for a row without one.
     """
 
     table: pd.DataFrame
@@ -78,10 +80,11 @@ class MonitorTable:
     levels: list = field(repr=False)
     year: str = "year"
     level: float = 0.95
+    cells: list = field(default_factory=list, repr=False)
 
 
-def _group_values(est) -> dict[frozenset, tuple[tuple, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]]:
-    """For each set of covariates: (order, labels, estimate, observed, replicates)."""
+def _group_values(est) -> dict[frozenset, tuple]:
+    """For each set of covariates: (order, labels, estimate, observed, replicates, first bootstrap cell)."""
     out: dict = {}
     boot = est.bootstrap
     if boot is not None:
@@ -96,12 +99,14 @@ def _group_values(est) -> dict[frozenset, tuple[tuple, pd.DataFrame, np.ndarray,
                     boot.estimate[j : j + n],
                     boot.observed[j : j + n],
                     boot.replicates[:, j : j + n],
+                    j,
                 )
             j += n
     return out
 
 
 def _point_values(est, g: tuple):
+    """As :func:`_group_values` for one set of covariates the bootstrap lacks: the fitted N̂, no replicates."""
     t = est.table
     idx, lab = t.group_index(g)
     n = len(lab)
@@ -109,7 +114,7 @@ def _point_values(est, g: tuple):
     avg = getattr(est, "averaged", None)  # the model average's fitted table when N̂ is averaged
     fitted = np.nan_to_num(est.fit.fitted if avg is None else avg.fitted, nan=np.inf)
     nh = np.bincount(idx, weights=fitted, minlength=n)
-    return tuple(g), lab.reset_index(drop=True), nh, obs, None
+    return tuple(g), lab.reset_index(drop=True), nh, obs, None, None
 
 
 def monitor_table(est, year: str, one_year=None) -> MonitorTable:
@@ -153,7 +158,7 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
     specs = [()] + [(c,) for c in others] + [tuple(p) for p in combinations(others, 2)]
     have = _group_values(est)
     alpha = (1 - est.level) / 2
-    rows, reps, groups, levels = [], [], [], []
+    rows, reps, groups, levels, cells = [], [], [], [], []
     boot_iv = est.bootstrap
     for rest in specs:
         for with_year in (False, True):
@@ -161,7 +166,7 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
             vals = have.get(frozenset(g))
             if vals is None:
                 vals = _point_values(est, g)
-            _, lab, nh, obs, rep = vals
+            _, lab, nh, obs, rep, start = vals
             for i in range(len(lab)):
                 r = lab.iloc[i]
                 yr = ("" if not with_year else str(r[year]) if one_year is None else str(one_year))
@@ -192,6 +197,7 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
                 )
                 groups.append(rest)
                 levels.append(lv)
+                cells.append(-1 if start is None else start + i)
     table = pd.DataFrame(rows, columns=MONITOR_COLUMNS)
     table = _truncate(est, table)
     if hasattr(est, "full_strata"):  # a year or level where a list registered everyone (tester 14b, H1)
@@ -201,7 +207,7 @@ def monitor_table(est, year: str, one_year=None) -> MonitorTable:
         if note and "monitor: " + note not in est.warnings:
             est.warnings.append("monitor: " + note)
     rep_arr = np.column_stack(reps) if reps and len(reps) == len(rows) else None
-    return MonitorTable(table, rep_arr, groups, levels, year=year, level=est.level)
+    return MonitorTable(table, rep_arr, groups, levels, year=year, level=est.level, cells=cells)
 
 
 def _percentiles(v: np.ndarray, alpha: float) -> tuple[float, float]:

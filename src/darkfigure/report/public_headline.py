@@ -284,7 +284,8 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
     """One translated sentence per caveat of ``to_publish`` (darkfigure.publish.publish_statement) that keeps N̂.
 
     The caveats are ``no-checks``, ``fit-unclear``, ``checks-not-run``, ``failed-replicates``,
-    ``no-interval`` and ``heterogeneity-low-power`` (docs/headline_rules.md); ``agree`` alone with
+    ``no-interval``, ``heterogeneity-low-power``, ``conditional-interval`` and ``linkage-decides``
+    (docs/headline_rules.md); ``agree`` alone with
     ``publish_interval`` false is the statement's "only with care" (the model fits some unseen cell
     as 0). A rule this page has no sentence for gives one generic sentence pointing to the analyst report.
     """
@@ -306,6 +307,10 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
                                      "interval does not allow for it."),
         "conditional-interval": _("The interval takes the model chosen from several as given, so it leaves out the "
                                   "uncertainty of that choice and is too narrow."),
+        "linkage-decides": _("How the records were linked decides the figure: the estimate as linked, the average "
+                             "over the draws of the linkage and the corrected figure lie further apart than chance "
+                             "explains, and the interval covers all three; publish the figure only after the linkage "
+                             "has been checked."),
     }
     if "sensitivity-range" in rules:  # the published range already allows for it (tester 13a, F1)
         said.pop("heterogeneity-low-power")

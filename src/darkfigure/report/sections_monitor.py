@@ -232,11 +232,10 @@ def _linkage_section(run: Run) -> dict | None:
             ("N̂ as linked", fmt_count(lk.get("nhat_as_linked"))),
             (f"{level:.0%} interval as linked (linkage taken as error-free)",
              fmt_interval(lk.get("lower_as_linked"), lk.get("upper_as_linked"))),
+            ("mean over the linkage draws", fmt_count(lk.get("nhat_mean_draws"))),
             ("N̂ corrected for linkage error", fmt_count(lk.get("nhat_corrected"))),
             (f"{level:.0%} interval with linkage uncertainty", fmt_interval(lk.get("lower"), lk.get("upper"))
-             + (f" ({lk.get('interval_note', '').removeprefix('with linkage uncertainty; ')}: the draws' own "
-                f"{fmt_interval(lk.get('lower_draws'), lk.get('upper_draws'))} came out narrower; the union is "
-                "published)" if lk.get("widened_to_as_linked") else "")),
+             + _interval_said(lk)),
             ("estimator", {"model average": "the model average, refitted on every linkage draw",
                            "chosen model": "the chosen model, refitted on every linkage draw (conditional on it)"}
              .get(lk.get("estimator"), "-")),
@@ -250,6 +249,12 @@ def _linkage_section(run: Run) -> dict | None:
             out["facts"].append(("persons as linked / on average over the draws",
                                  f"{fmt_count(lk.get('persons_as_linked'))} / {fmt_num(lk.get('persons_drawn'))}"))
         out["note"] = _linkage_note(lk)
+        if lk.get("interval_shifted"):  # the words of "to publish" (tester 14a, M1)
+            from ..linkage.combine import decides_text
+
+            t = decides_text(*(lk.get(k) for k in ("nhat_as_linked", "nhat_mean_draws", "nhat_corrected", "lower",
+                                                  "upper")))
+            out["decides"] = f"{t[0].upper()}{t[1:]}; check the linkage (link --truth on a clerical sample) before publishing."
     if lk and lk.get("quality_against_truth"):
         out["facts"] += truth_facts(lk["quality_against_truth"])
     if lk and lk.get("by_pair"):
@@ -298,6 +303,17 @@ def _linkage_section(run: Run) -> dict | None:
                 observed_label="linked persons",
             )
     return out
+
+
+def _interval_said(lk: dict) -> str:
+    """What the published linkage interval is beside the draws' own (result.json's linkage block): '' as drawn."""
+    own = fmt_interval(lk.get("lower_draws"), lk.get("upper_draws"))
+    if lk.get("interval_shifted"):  # a shift of the draws, not their width (tester 14a, M1)
+        return f" (the draws' own {own}, {lk.get('interval_note', '').removeprefix('with linkage uncertainty; ')})"
+    if lk.get("widened_to_as_linked"):
+        return (f" ({lk.get('interval_note', '').removeprefix('with linkage uncertainty; ')}: the draws' own {own} "
+                "came out narrower; the union is published)")
+    return ""
 
 
 def _linkage_note(lk: dict) -> str:

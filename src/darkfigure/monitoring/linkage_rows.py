@@ -1,0 +1,133 @@
+"""The monitor's rows with linkage uncertainty: the interval each row publishes, as estimate's rows do.
+
+:func:`darkfigure.linkage.combine.published_interval` row by row (the union with the interval as linked
+where the draws' one came out narrower, tester report 9, F19; the hull of as linked, mean over the draws
+and N̂ corrected where the draws are shifted beyond their Monte-Carlo error, tester report 14a, M1), said
+in warnings naming the rows (per year label), as :mod:`darkfigure.pipeline.extras` says the total.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["widen_rows"]
+
+
+def _per_row(mt, lk, column: str) -> np.ndarray:
+    """`column` of the linkage estimates (one value per bootstrap cell) for each row of `mt`; NaN where unknown."""
+    cells = np.asarray(getattr(mt, "cells", []) or [], int)
+    out = np.full(len(mt.table), np.nan)
+    le = getattr(lk, "estimates", None)
+    if le is None or column not in le.columns or cells.size != out.size:
+        return out
+    v = le[column].to_numpy(float)
+    ok = (cells >= 0) & (cells < v.size)
+    out[ok] = v[cells[ok]]
+    return out
+
+
+def _label(g, lv, y) -> str:
+    """A row's name in the warnings: ``total``, ``sex=f``, with `` in 2019`` for a year row."""
+    return ("total" if g == "total" else f"{g}={lv}") + (f" in {y}" if y else "")
+
+
+def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
+    """Each row of the monitor table `mt` publishes the interval estimate's rows would (in place).
+
+    `as_linked` is the monitor table of the as-linked bootstrap, row for row; `est` the estimate
+    with its ``linkage`` (its ``estimates`` hold ``nhat_mean_draws`` and ``mc_se_draws`` per
+    bootstrap cell, mapped to the rows by ``mt.cells``). Rows widened for width only
+    (narrower than as linked) by more than Monte-Carlo noise allows (:func:`_monitor_tolerance`)
+    are named in a warning of `est`, the others counted in a note (tester report 11, F8). Rows
+    whose draws are shifted say that the linkage decides the answer: a warning per year's
+    total (N̂ as linked, mean over the draws, N̂ corrected, the interval published), and one
+    naming the other rows shifted. The visibility interval follows the interval published.
+    """
+    from ..linkage.combine import RULE_TEXT, SHIFTED, WIDENED, published_interval, shortfall
+    from .tables import _ratio
+
+    t = mt.table
+    if len(as_linked) != len(t):
+        return
+    lk = est.linkage
+    pre_lo, pre_hi = t["lower"].to_numpy(float), t["upper"].to_numpy(float)  # the draws' own, before the union
+    lo0, hi0 = as_linked["lower"].to_numpy(float), as_linked["upper"].to_numpy(float)
+    a, m = as_linked["nhat"].to_numpy(float), _per_row(mt, lk, "nhat_mean_draws")
+    lo, hi, wid, shifted = published_interval(pre_lo, pre_hi, lo0, hi0, a, m, _per_row(mt, lk, "mc_se_draws"),
+                                              point=t["nhat"].to_numpy(float))
+    if not (wid.any() or shifted.any()):
+        t["lower"], t["upper"] = lo, hi  # at most widened to contain the row's own N̂ (review)
+        return
+    t["lower"], t["upper"] = lo, hi
+    wid = wid & ~shifted  # a shifted row is said as such, not as Monte-Carlo error (as extras._narrower_rows)
+    # visibility = observed / N: the union of the two visibility intervals, or that of the hull published
+    obs = t["observed"].to_numpy(float)
+    for c, f, end in (("visibility_lower", np.fmin, hi), ("visibility_upper", np.fmax, lo)):
+        v = t[c].to_numpy(float).copy()
+        v[wid] = f(v[wid], as_linked[c].to_numpy(float)[wid])
+        v[shifted] = np.minimum([_ratio(o, e) for o, e in zip(obs[shifted], end[shifted])], 1.0)
+        t[c] = v
+    if shifted.any():
+        _say_shifted(t, shifted, a, lo0, hi0, m, est, RULE_TEXT.get(getattr(lk, "correction", ""), ""), SHIFTED)
+    if not wid.any():
+        return
+    # said once, for the rows the monitor publishes: estimate's count of estimates.csv's subgroup rows is dropped
+    # (tester 11, F8: both were printed); beyond Monte-Carlo noise a warning, within it a note
+    for said in (getattr(est, "warnings", None), getattr(est, "notes", None)):
+        if isinstance(said, list):
+            said[:] = [w for w in said if "subgroup rows of estimates.csv" not in w]
+    tol = _monitor_tolerance(est)
+    short = shortfall(pre_lo, pre_hi, lo0, hi0)
+    beyond = wid & (short > tol)
+    names = [_label(g, lv, y) for g, lv, y in zip(t["group"][beyond], t["level"][beyond], t["year"][beyond])]
+    k, within = len(names), int(wid.sum()) - len(names)
+    if k:
+        est.warnings.append(
+            f"monitor: in {k:,} of {len(t):,} rows ({', '.join(names[:3])}{', ...' if k > 3 else ''}) the interval "
+            f"with linkage uncertainty came out narrower than the interval as linked by more than the {tol:.0%} that "
+            f"Monte-Carlo noise of the linkage draws x replicates allows: those rows publish the union of the two "
+            f"({WIDENED}); raise --linkage-draws and --linkage-reps for intervals of their own")
+    if within and isinstance(getattr(est, "notes", None), list):
+        est.notes.append(
+            f"monitor: {within:,} of {len(t):,} rows came out narrower with linkage uncertainty than as linked, by no "
+            f"more than the {tol:.0%} Monte-Carlo noise of the replicates allows; they publish the union of the two "
+            f"({WIDENED})")
+
+
+def _say_shifted(t: pd.DataFrame, shifted, a, lo0, hi0, m, est, rule: str, label: str) -> None:
+    """The warnings that the linkage decides the answer in rows of the monitor (tester report 14a, M1).
+
+    One per year's total (its N̂ as linked with interval, the mean over the draws, N̂ corrected, the
+    interval published: the words of estimate's warning on the total), one naming the other rows
+    shifted (subgroups; the all-years total is said by estimate itself).
+    """
+    draws = int(getattr(est.linkage, "draws", 0) or 0)
+    c, lo, hi = t["nhat"].to_numpy(float), t["lower"].to_numpy(float), t["upper"].to_numpy(float)
+    total, yr = (t["group"] == "total").to_numpy(), t["year"].astype(str).to_numpy()
+    for i in np.flatnonzero(shifted & total & (yr != "")):
+        est.warnings.append(
+            f"monitor: the linkage decides the answer in {yr[i]}: N̂ as linked is {a[i]:,.0f} ({lo0[i]:,.0f} – "
+            f"{hi0[i]:,.0f}), the mean over the {draws} linkage draws {m[i]:,.0f}, shifted by {m[i] - a[i]:+,.0f} "
+            f"({(m[i] - a[i]) / a[i]:+.1%}) beyond their Monte-Carlo error; N̂ corrected is {c[i]:,.0f} ({rule}). "
+            f"The interval published is {lo[i]:,.0f} – {hi[i]:,.0f}, {label}")
+    rest = shifted & ~total
+    if rest.any():
+        names = [_label(g, lv, y) for g, lv, y in zip(t["group"][rest], t["level"][rest], t["year"][rest])]
+        k = len(names)
+        est.warnings.append(
+            f"monitor: the linkage decides the answer in {k:,} of {len(t):,} rows too ({', '.join(names[:3])}"
+            f"{', ...' if k > 3 else ''}): their interval is {label}")
+
+
+def _monitor_tolerance(est) -> float:
+    """:func:`darkfigure.linkage.combine.narrower_tolerance` for the replicates behind `est`'s two intervals."""
+    from ..linkage.combine import narrower_tolerance
+
+    lk = getattr(est, "linkage", None)
+    pooled = getattr(lk, "replicates", None)
+    n_pooled = pooled.shape[0] if pooled is not None else int(getattr(lk, "draws", 0) or 0)
+    if not n_pooled:
+        return 0.0  # nothing known of the replicates: every narrower row is said
+    boot = getattr(est, "bootstrap", None)
+    return narrower_tolerance(n_pooled, int(getattr(boot, "n_replicates", 0) or 0), getattr(lk, "level", 0.95))
