@@ -37,6 +37,7 @@ def test_coarse_undated_rules_kept_when_windowed_however_large(monkeypatch):
 
     monkeypatch.setattr(sm, "COARSE_RULE_PAIRS", -1.0)
     monkeypatch.setattr(sm, "COARSE_WINDOWED", True)
+    monkeypatch.setattr(sm, "RARE_BLOCKS", False)  # their small blocks alone would join the pair (test_link_rare_blocks)
     p = _prepare_plain(_regs())
     assert p["fn_sx"].iloc[0] != p["fn_sx"].iloc[1]
     _, rules, _, _ = sm._plain_settings(p, windowed=True)

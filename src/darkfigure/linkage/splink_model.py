@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..histories import DataError
 from ._masked_teach import TEACH_COLUMN, teach_rules, teach_sample
+from ._rare_blocks import RARE_BLOCKS, rare_block_rules
 from .bloom_sql import dice_sql
 from .dob_gross import dob_gross_error
 from .dob_levels import dob_level_m
@@ -114,7 +115,6 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat"), namesakes
     return out
 
 
-#: name columns and birth-year column of namesakes (plaintext, pseudonymised), and the fewest namesake pairs from
 def _evidence(p: pd.DataFrame) -> list:
     """Exact comparisons of the person-level covariates (columns ``ev0, ev1, ...`` of prepare._evidence_columns).
 
@@ -140,7 +140,6 @@ def _evidence(p: pd.DataFrame) -> list:
     return out
 
 
-#: prior guess of m of "registered more than a year apart" among true matches (a person registered again years
 def _registration_gap(p: pd.DataFrame | None = None):
     """Days between the two registrations: within 30, 90, 180, 270, 365 days, or more (m of the last estimated).
 
@@ -198,9 +197,9 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
     which compares the large blocks of a rule for a missing date of birth in windows sorted
     by registration date) the coarse rules for a missing date (one name exact, two letters
     of the other) are kept however large their blocks; otherwise only where they hold at
-    most :data:`~darkfigure.linkage.prepare.COARSE_RULE_PAIRS` pairs. Where the rule on two letters
-    of both names is left out, the rules of :func:`~darkfigure.linkage._masked_teach.teach_rules`
-    are added and `p` gets their sample column (``smp``, in place).
+    most :data:`~darkfigure.linkage.prepare.COARSE_RULE_PAIRS` pairs, the others on small blocks (``_rare_blocks``, a
+    column each added to `p`). Where the rule on two letters of both names is left out, the rules of
+    :func:`~darkfigure.linkage._masked_teach.teach_rules` are added and `p` gets their sample column (``smp``, in place).
     """
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -435,7 +434,9 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
               (("fn", "sn"), ("sn_p2", "fn_p2")), (("sn", "fn"), ("fn_p2", "sn_p2")),
               (("fn", "sn"), ("sn_s2", "fn_s2")), (("sn", "fn"), ("fn_s2", "sn_s2"))]
     # (windowed: 10,028 undated true pairs at 1M registrations were compared by no rule without them)
-    nodob_keys += [k for k in coarse if (windowed and COARSE_WINDOWED) or _rule_pairs(p, k, "dob") <= COARSE_RULE_PAIRS]
+    kept = [k for k in coarse if (windowed and COARSE_WINDOWED) or _rule_pairs(p, k, "dob") <= COARSE_RULE_PAIRS]
+    nodob_keys += kept
+    rules += rare_block_rules(p, [k for k in coarse if k not in kept]) if RARE_BLOCKS else []  # the others: small blocks
     # swapped names with a typo in the first letter of one, date of birth right (5M pairs at 1M registrations)
     for k in ((("dob", "dob"), ("fn1", "sn1")), (("dob", "dob"), ("sn1", "fn1"))):
         if _rule_pairs(p, k, None) <= COARSE_RULE_PAIRS:
