@@ -92,6 +92,7 @@ class RegistrationError(DataError):
 
 from .frame_input import as_registration_frame  # noqa: E402
 from .input_checks import (  # noqa: E402
+    control_characters_note,
     old_dates_of_birth_note,
     refuse_long_names,
     refuse_repeated_registrations,
@@ -460,7 +461,7 @@ def read_registration_files(
     from .sex_coding import unify_sex_coding
 
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
-             + frequent_dates_note(frames) + unify_sex_coding(frames))
+             + frequent_dates_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
