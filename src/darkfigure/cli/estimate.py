@@ -157,13 +157,13 @@ def estimate(
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     drawn = seed is None
     seed = draw_seed(seed, ci, pooling)  # recorded in result.json's settings and said (tester 12b, M5)
-    if drawn and seed is not None:
-        err.print(seed_note(seed))
     try:
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
                                         linkage_reps=linkage_reps)
         _refuse_ignored(h, max_order, seed if not drawn else None, ci, pooling, linked)
+        if drawn and seed is not None:  # said once the input is accepted: a refusal prints no seed (tester 14a, L4)
+            err.print(seed_note(seed))
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,
