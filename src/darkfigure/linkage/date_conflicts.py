@@ -380,8 +380,9 @@ def error_count_check(estimated: pd.DataFrame, true: pd.DataFrame, factor: float
 
 def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: pd.DataFrame,
                  truth: tuple[np.ndarray, Sequence] | None, counts: dict | None = None) -> tuple[list[str], list[str]]:
-    """The warnings of :func:`date_conflict_check` and (with a truth) :func:`error_count_check` for ``link``, and a
-    note of the date check's counts.
+    """The warnings of :func:`date_conflict_check`, of the undated registrations among namesakes
+    (:mod:`~darkfigure.linkage.undated_namesakes`) and (with a truth) of the precision and recall and of
+    :func:`error_count_check` for ``link``, and notes of the date check's and the undated registrations' counts.
 
     Parameters
     ----------
@@ -420,6 +421,14 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
                 f"about {counts['expected']:,.0f}): at or above {GROSS_M_MAX:.0%} this is implausible as date errors "
                 "and was not applied (the model keeps its own m). Likely the names of some organisations do not mix "
                 "with the others' (another population, or names written another way); check a sample of these pairs")
+    if prep is not None:
+        from .undated_namesakes import undated_namesake_messages, undated_namesakes
+
+        w, n = undated_namesake_messages(undated_namesakes(prep, labels))
+        out, notes = out + w, notes + n
     if truth is not None:
+        from .undated_namesakes import truth_quality_warnings
+
+        out += truth_quality_warnings(truth[1], labels)
         out += error_count_check(linkage_errors, true_link_errors(truth[0], truth[1], labels))
     return out, notes
