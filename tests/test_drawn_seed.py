@@ -43,3 +43,11 @@ def test_cli_compare_draws_says_and_records_a_seed(tmp_path, cli):
     said = re.search(r"seed (\d+) \(none given, so one was drawn\): pass --seed (\d+) to reproduce", out)
     assert said and said.group(1) == said.group(2), out
     assert json.loads((tmp_path / "c" / "compare.json").read_text())["seed"] == int(said.group(1))
+
+
+def test_cli_estimate_refuses_before_drawing_a_seed(tmp_path, cli):
+    # tester 14a, L4: histories made elsewhere with --linkage correct printed a drawn seed, then refused
+    f = tmp_path / "t.csv"
+    T.to_csv(f, index=False)
+    out = cli(["estimate", f, "--reps", "60", "--search", "none", "--linkage", "correct"], code=2)
+    assert "--linkage" in out and "none given, so one was drawn" not in out, out

@@ -158,8 +158,6 @@ def estimate(
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     drawn = seed is None
     seed = draw_seed(seed, ci, pooling)  # recorded in result.json's settings and said (tester 12b, M5)
-    if drawn and seed is not None:
-        err.print(seed_note(seed))
     try:
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
@@ -170,6 +168,8 @@ def estimate(
                                                ("--linkage-draws", linkage_draws != 50 and linkage_draws >= 2),
                                                ("--linkage-reps", linkage_reps not in (20,) and
                                                 (linkage_reps == 0 or linkage_reps >= 20))) if given])
+        if drawn and seed is not None:  # said once the input is accepted: a refusal prints no seed (tester 14a, L4)
+            err.print(seed_note(seed))
         res = run(h, year=year, year_degree=year_degree, search=search, criterion=criterion, model=model, ci=ci,
                   reps=reps, seed=seed, level=level, pthresh=pthresh, max_order=max_order, bca=not percentile,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, missing=missing, **linked,

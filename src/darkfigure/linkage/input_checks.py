@@ -282,3 +282,40 @@ def refuse_repeated_registrations(df: pd.DataFrame, src: str) -> None:
         f"{ROWS_COUNTED}). Rows repeated by an export cannot be linked: their names become so common that they "
         "carry no evidence. Keep one row per registration (a person registered twice keeps two rows with their "
         "own dates) and run link again")
+
+
+# ----------------------------------------------------------------------------- control characters
+#: C0 control characters (NUL, BEL, ..., tab and line breaks too) and DEL and the C1 controls: never part of a name
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+
+
+def control_characters_note(frames) -> list[str]:
+    """A note counting the cells of the identifying columns that hold control characters (tester 14a, L2).
+
+    A NUL byte (``Joy\\x00X``) or another control character inside a name is a broken export; the names are
+    compared with the character read as a space and then dropped (``joyx``), so it is noted, never silent.
+
+    Parameters
+    ----------
+    frames : validated registration frames (text columns).
+
+    Returns
+    -------
+    list of str (empty, or one note naming, per file and column, the count and the first record)
+    """
+    parts = []
+    for f in frames:
+        for c in ("first_name", "surname", "record_id", "date_of_birth", "sex", "nationality"):
+            if c not in f.columns:
+                continue
+            v = f[c].astype(str)
+            bad = v.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                parts.append(f"{int(bad.sum()):,} in column {c!r} of {f.attrs.get('source', 'registrations')} "
+                             f"(e.g. {v.iloc[i]!r}, row {i + 1}, record {f['record_id'].iloc[i]!r})")
+    if not parts:
+        return []
+    return [f"cells with control characters (NUL bytes and the like, never part of a name): {'; '.join(parts)}; "
+            f"{ROWS_COUNTED}. They are read as spaces and dropped when names are compared; check the export of "
+            "these files (a wrong encoding or a binary field)"]

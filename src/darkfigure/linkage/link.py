@@ -116,7 +116,7 @@ from typing import Literal
 import pandas as pd
 
 from ..histories import DataError
-from ._reproducible import round_trained_parameters, without_linker_uid
+from ._reproducible import in_pair_order, round_trained_parameters, without_linker_uid
 from .bloom_calibration import PSEUDO_CALIBRATION_SHIFT, calibrate_masked_pseudonymised
 from .clustering import (
     CALIBRATION_SHIFT,
@@ -505,7 +505,7 @@ def link(
         masked = calibration
         fitted: dict = {}
         # the date-masked calibration learns from dated pairs far below the floor (their dates decided them)
-        edges, lam = _edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior)
+        edges, lam = in_pair_order(*_edges(db_api, pred, MASKED_FLOOR if masked else floor, lam0, len(prep), refit_prior))
         if engine == "duckdb":
             # the engine is done: its buffers (up to memory_limit) and the blocking codes only it joined on are freed
             # before the clustering's arrays

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .bloom_sql import decode_bloom_column
+from .placeholder_dates import frequent_dates_mask
 from .placeholder_names import blank_placeholders, frequent_name_warnings, placeholder_mask, placeholder_warnings
 from .registrations import normalise_names, normalise_nationality, normalise_sex
 
@@ -224,8 +225,9 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
         "full_name": pc.binary_join_element_wise(fn, sn, "|"),
     }
     dob = pd.to_datetime(df["date_of_birth"], errors="coerce", format="%Y-%m-%d")
-    # 1900-01-01 and the like are a system's "unknown", not a date: compared as missing
-    dob = dob.where(dob >= PLACEHOLDER_BEFORE)
+    # 1900-01-01 and the like are a system's "unknown", not a date: compared as missing; so is a date given to an
+    # implausible share of one organisation's registrations (placeholder_dates)
+    dob = dob.where((dob >= PLACEHOLDER_BEFORE).to_numpy() & ~frequent_dates_mask(df))
     known = dob.notna().to_numpy()
     iso = np.datetime_as_string(dob.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), unit="D")
     iso = pa.array(iso.astype(object), type=pa.string(), mask=~known)

@@ -41,6 +41,12 @@ def _read_file(p: Path) -> pd.DataFrame:
             _refuse_duplicate_columns(p, [str(c).strip() for c in first[first.notna()].tolist()])  # empty: no name
         return pd.read_excel(p)
     except UnicodeDecodeError as e:
+        utf16 = _utf16(p)
+        if utf16:
+            raise RegistrationError(
+                f"registration file {p.name!r} is {utf16} text (it starts with the UTF-16 byte-order mark "
+                f"{e.object[:2]!r}), not UTF-8: save it as UTF-8 (in Excel: 'Save as' > 'CSV UTF-8 (comma delimited)'; "
+                "in Notepad: 'Save as' > Encoding 'UTF-8'; or iconv -f UTF-16 -t UTF-8) and run again") from None
         raise RegistrationError(
             f"registration file {p.name!r} is not UTF-8 text (byte {e.object[e.start:e.start + 1]!r} "
             f"{_where_not_utf8(p, sep) or f'at position {e.start}'}): save it as UTF-8 (in Excel: 'CSV UTF-8')"
@@ -61,6 +67,17 @@ def _read_file(p: Path) -> pd.DataFrame:
                     f"names) but some rows have commas too ({e}): save it as comma-separated UTF-8 CSV (in Excel: "
                     "'CSV UTF-8 (comma delimited)'), or quote the cells that hold commas") from None
         raise RegistrationError(f"cannot read registration file {p.name!r}: {e}") from None
+
+
+def _utf16(p: Path) -> str:
+    """``"UTF-16 (little-endian)"`` or ``"UTF-16 (big-endian)"`` when the file starts with a UTF-16 byte-order mark
+    (FF FE or FE FF: Excel's 'Unicode text' and many Windows tools), else "" (tester 14a, L3)."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        return ""
+    return {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}.get(head, "")
 
 
 def _where_not_utf8(p: Path, sep: str | None) -> str:

@@ -92,6 +92,7 @@ class RegistrationError(DataError):
 
 from .frame_input import as_registration_frame  # noqa: E402
 from .input_checks import (  # noqa: E402
+    control_characters_note,
     old_dates_of_birth_note,
     refuse_long_names,
     refuse_repeated_registrations,
@@ -459,9 +460,11 @@ def read_registration_files(
     renamed = match_covariate_case(frames) + _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
+    from .placeholder_dates import frequent_dates_note
     from .sex_coding import unify_sex_coding
 
-    notes = renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames) + unify_sex_coding(frames)
+    notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
+             + frequent_dates_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
