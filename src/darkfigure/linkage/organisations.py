@@ -112,7 +112,9 @@ def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list
     plural or code, :func:`_look_alike`; or difflib ratio >= :data:`SIMILAR_ORGANISATIONS`:
     ``police``/``Politie``; not ``border_police``/``police``) cannot be merged
     safely and get a warning with their counts and files; so does a file that holds
-    several organisations (a combined export is fine, a data-entry variant is not).
+    several organisations (a combined export is fine, a data-entry variant is not), and an
+    organisation whose registrations come from several files (per-year exports are fine, a file
+    whose 'organisation' column names another organisation is not).
 
     Parameters
     ----------
@@ -177,6 +179,15 @@ def unify_organisations(frames: Sequence[pd.DataFrame]) -> tuple[list[str], list
             f"wrong: map them onto one name (e.g. --rename-organisations '{mapping}'; in Python "
             "rename_organisations=) or write one name in the 'organisation' column of every file, and run link "
             "again")
+    for c in canon:  # one list from several files: right for one organisation's exports, wrong for a mislabelled
+        if len(files[c]) > 1 and c not in flagged:  # file (tester 14b, M3: two registers silently one list)
+            per = "; ".join(f"{src}: {int((f['organisation'] == c).sum()):,}" for f in frames
+                            if (src := f.attrs.get("source", "registrations")) in files[c])
+            warnings.append(
+                f"organisation {c!r} has registrations in {len(files[c])} files ({per}): they are linked as one "
+                "list. Right if they are one organisation's exports (e.g. one per year); if a file is another "
+                "organisation's export with a wrong 'organisation' column, correct it (or --rename-organisations "
+                "'OLD=NEW' after writing its own name), since two registers taken as one list make every N̂ wrong")
     for f in frames:
         vals = pd.unique(f["organisation"])
         if len(vals) < 2 or set(vals) <= flagged:
