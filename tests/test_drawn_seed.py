@@ -51,3 +51,11 @@ def test_cli_estimate_refuses_before_drawing_a_seed(tmp_path, cli):
     T.to_csv(f, index=False)
     out = cli(["estimate", f, "--reps", "60", "--search", "none", "--linkage", "correct"], code=2)
     assert "--linkage" in out and "none given, so one was drawn" not in out, out
+
+
+def test_cli_monitor_refuses_before_drawing_a_seed(tmp_path, cli):
+    # as estimate (tester 14a, L4): a refusal of the input prints no drawn seed first
+    f = tmp_path / "t.csv"
+    T.to_csv(f, index=False)
+    out = cli(["monitor", f, "--year", "no_such_column"], code=2)
+    assert "none given, so one was drawn" not in out, out

@@ -131,12 +131,12 @@ def monitor(
                report=report, what="the monitor tables")
     drawn = seed is None
     seed = draw_seed(seed, ci)  # every monitor interval is a bootstrap: recorded and said (tester 12b, M5)
-    if drawn and seed is not None:
-        err.print(seed_note(seed))
     try:
         data, h, linked, one_year = _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, sheet,
                                                   year, search=search, linkage=linkage, linkage_draws=linkage_draws,
                                                   linkage_reps=linkage_reps)
+        if drawn and seed is not None:  # said once the input is accepted, as estimate (tester 14a, L4)
+            err.print(seed_note(seed))
         res = run(h, year=year, one_year=one_year, population=population, suppress_below=suppress_below, ci=ci,
                   year_degree=year_degree, search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, separate_years=separate_years,
