@@ -56,6 +56,6 @@ def test_cli_estimate_refuses_before_drawing_a_seed(tmp_path, cli):
 def test_cli_monitor_refuses_before_drawing_a_seed(tmp_path, cli):
     # as estimate (tester 14a, L4): a refusal of the input prints no drawn seed first
     f = tmp_path / "t.csv"
-    T.to_csv(f, index=False)
-    out = cli(["monitor", f, "--year", "no_such_column"], code=2)
-    assert "none given, so one was drawn" not in out, out
+    pd.concat([T.assign(year=2020), T.assign(year=2021)]).to_csv(f, index=False)
+    out = cli(["monitor", f, "--year", "year", "--linkage", "correct", "--out", tmp_path / "o"], code=2)
+    assert "--linkage none" in out and "none given, so one was drawn" not in out, out
