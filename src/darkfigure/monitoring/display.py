@@ -17,14 +17,10 @@ __all__ = ["monitor_repr", "monitor_text", "monitor_html", "monitor_dict"]
 
 
 def _fmt(v: Any) -> str:
-    """A count as shown: ``12,237``, ``∞`` for an infinite limit, ``–`` for a missing one."""
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if math.isnan(v):
-        return "–"
-    return "∞" if math.isinf(v) else f"{v:,.0f}"
+    """A count as shown: ``12,237``, ``∞`` for an infinite limit, ``–`` for a missing one (the report's format)."""
+    from ..report.views import fmt_count  # lazily: the report package loads its templates
+
+    return fmt_count(v)
 
 
 def _year_totals(m) -> pd.DataFrame:
