@@ -61,3 +61,10 @@ def test_cli_dga_exits_3(tmp_path, out):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert p.returncode == 3, p.stdout + p.stderr
     assert "not identified" in p.stdout and "Publish" not in p.stdout
+
+
+def test_compare_says_not_identified_for_the_searches_too():
+    # review: bic-exhaustive and downhill came out "failed" (no admissible model) beside "not identified" elsewhere
+    c = dfg.compare(_table(), ["bic-exhaustive", "downhill", "dga"], reps=20, seed=1)
+    st = dict(zip(c.table["method"], c.table["status"]))
+    assert st == {"bic-exhaustive": "not identified", "downhill": "not identified", "dga": "not identified"}, st

@@ -379,7 +379,13 @@ def compare(
         except MemoryError:
             out = (None, None, None, "", ["failed: ran out of memory"], "", "failed")
         except Exception as e:  # one method failing must not take the comparison (or a traceback) with it
-            out = (None, None, None, "", [f"failed: {type(e).__name__}: {e}"], "", "failed")
+            if h.full_lists():  # a search with no admissible model there: not identified, as the others (review)
+                from .lcmcr_rules import full_lists_reason
+
+                out = (None, None, None, "", [f"not identified: {full_lists_reason(h.full_lists())}"], "",
+                       "not identified")
+            else:
+                out = (None, None, None, "", [f"failed: {type(e).__name__}: {e}"], "", "failed")
         status = out[6] if len(out) > 6 else "ok"
         rows.append(_row(m, *out[:4], time.perf_counter() - t0, out[4], out[5], status))
         r = rows[-1]
