@@ -155,3 +155,9 @@ def test_rows_shifted_while_the_total_is_not_are_warned_and_named():
     w = shifted_rows_warning(est)
     assert w is not None and "year = 2022" in w and "year = 2021" not in w and "908" in w
     assert shifted_rows_warning(est.assign(interval_shifted=False)) is None
+
+
+def test_no_shift_is_claimed_without_a_monte_carlo_error():
+    # review: one finite draw gives no Monte-Carlo error (NaN); it was read as 0, so any gap counted as a shift
+    _, _, _, shifted = published_interval([900.0], [1100.0], [950.0], [1050.0], [1000.0], [900.0], [np.nan])
+    assert not shifted[0]

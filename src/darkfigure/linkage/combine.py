@@ -278,7 +278,7 @@ def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked
     with np.errstate(invalid="ignore"):
         gap = np.abs(m - a)
         half = np.where(np.isfinite(hi0 - lo0), (hi0 - lo0) / 2, np.inf)
-        shifted = np.isfinite(gap) & np.isfinite(lo) & ~np.isnan(hi) & (gap > k * np.nan_to_num(se)) & (
+        shifted = np.isfinite(gap) & np.isfinite(lo) & ~np.isnan(hi) & (gap > k * np.where(np.isnan(se), np.inf, se)) & (
             gap > material * half)
     p = np.full(lo.shape, np.nan) if point is None else np.asarray(point, float).reshape(lo.shape)
     for arr, new in ((lo, np.fmin.reduce([lo, lo0, a, m, p])), (hi, np.fmax.reduce([hi, hi0, a, m, p]))):
