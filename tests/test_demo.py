@@ -67,7 +67,7 @@ def test_demo_folds_the_warnings_of_its_own_settings_into_one_note():
     from types import SimpleNamespace
 
     from darkfigure.demo import LINKAGE_DRAWS, LINKAGE_REPS, demo_warnings
-    from darkfigure.monitoring.core import _widen_rows
+    from darkfigure.monitoring.linkage_rows import widen_rows as _widen_rows
     from darkfigure.pipeline.extras import _narrower_subgroups
     from darkfigure.pipeline.interval import interval_kind
 
@@ -79,6 +79,7 @@ def test_demo_folds_the_warnings_of_its_own_settings_into_one_note():
     sub = _narrower_subgroups(est, LINKAGE_DRAWS, LINKAGE_REPS)
     assert sub is not None and "in 1 of 2 subgroup rows" in sub
     table = pd.DataFrame({"group": ["total", "total", "sex"], "level": ["", "", "f"], "year": ["", "2020", ""],
+                          "nhat": [100.0, 50, 50],
                           "lower": [90.0, 40, 40], "upper": [110.0, 60, 60], "visibility_lower": [0.5, 0.5, 0.5],
                           "visibility_upper": [0.6, 0.6, 0.6]})
     as_linked = table.assign(lower=[85.0, 38, 41], upper=[115.0, 62, 59])

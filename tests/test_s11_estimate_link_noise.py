@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from darkfigure.linkage.combine import narrower_tolerance, shortfall
-from darkfigure.monitoring.core import _widen_rows
+from darkfigure.monitoring.linkage_rows import widen_rows as _widen_rows
 from darkfigure.pipeline.extras import _narrower_note, _narrower_subgroups
 
 
@@ -42,8 +42,8 @@ def test_shortfall_and_the_subgroup_warning_or_note():
 
 def test_monitor_says_narrower_rows_once():
     table = pd.DataFrame({"group": ["total", "total", "sex"], "level": ["", "", "f"], "year": ["", "2020", ""],
-                          "lower": [90.0, 40, 40], "upper": [109.0, 50, 60], "visibility_lower": [0.5] * 3,
-                          "visibility_upper": [0.6] * 3})
+                          "nhat": [100.0, 45, 50], "lower": [90.0, 40, 40], "upper": [109.0, 50, 60],
+                          "visibility_lower": [0.5] * 3, "visibility_upper": [0.6] * 3})
     as_linked = table.assign(lower=[90.0, 40, 40], upper=[110.0, 60, 60.5])
     est = SimpleNamespace(
         warnings=["in 3 of 9 subgroup rows of estimates.csv (sex=f) the interval ...", "other"],

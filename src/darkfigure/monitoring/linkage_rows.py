@@ -50,7 +50,7 @@ def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     t = mt.table
     if len(as_linked) != len(t):
         return
-    lk = est.linkage
+    lk = getattr(est, "linkage", None)
     pre_lo, pre_hi = t["lower"].to_numpy(float), t["upper"].to_numpy(float)  # the draws' own, before the union
     lo0, hi0 = as_linked["lower"].to_numpy(float), as_linked["upper"].to_numpy(float)
     a, m = as_linked["nhat"].to_numpy(float), _per_row(mt, lk, "nhat_mean_draws")
@@ -62,7 +62,7 @@ def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     t["lower"], t["upper"] = lo, hi
     wid = wid & ~shifted  # a shifted row is said as such, not as Monte-Carlo error (as extras._narrower_rows)
     # visibility = observed / N: the union of the two visibility intervals, or that of the hull published
-    obs = t["observed"].to_numpy(float)
+    obs = t["observed"].to_numpy(float) if "observed" in t.columns else np.full(len(t), np.nan)
     for c, f, end in (("visibility_lower", np.fmin, hi), ("visibility_upper", np.fmax, lo)):
         v = t[c].to_numpy(float).copy()
         v[wid] = f(v[wid], as_linked[c].to_numpy(float)[wid])
@@ -102,7 +102,7 @@ def _say_shifted(t: pd.DataFrame, shifted, a, lo0, hi0, m, est, rule: str, label
     interval published: the words of estimate's warning on the total), one naming the other rows
     shifted (subgroups; the all-years total is said by estimate itself).
     """
-    draws = int(getattr(est.linkage, "draws", 0) or 0)
+    draws = int(getattr(getattr(est, "linkage", None), "draws", 0) or 0)
     c, lo, hi = t["nhat"].to_numpy(float), t["lower"].to_numpy(float), t["upper"].to_numpy(float)
     total, yr = (t["group"] == "total").to_numpy(), t["year"].astype(str).to_numpy()
     for i in np.flatnonzero(shifted & total & (yr != "")):
