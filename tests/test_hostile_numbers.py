@@ -74,7 +74,11 @@ def test_monitor_tables_have_no_visibility_above_one(tmp_path, cli):
     full = pd.read_csv(out / "monitor.csv", keep_default_na=False)
     _limits_ok(full)
     for c in ("visibility", "visibility_lower", "visibility_upper"):
-        assert (pd.to_numeric(full[c]) <= 1).all(), full[c]
+        v = pd.to_numeric(full[c], errors="coerce")
+        assert (v.isna() | (v <= 1)).all(), full[c]
+    # sex=F: every person there is on A, and A:sex fits its unseen cell as 0: no N̂, so no visibility (14b, H1)
+    f_rows = full[full["level"].astype(str) == "F"]
+    assert len(f_rows) and (f_rows["visibility"] == "").all(), f_rows
     pub = pd.read_csv(out / "monitor_published.csv", dtype=str, keep_default_na=False)
     for c in ("visibility", "visibility_lower", "visibility_upper"):
         v = pd.to_numeric(pub[c], errors="coerce")
