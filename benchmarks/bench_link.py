@@ -181,7 +181,10 @@ rules for a missing date of birth that are left out at 1M keep their blocks of a
 persons), 270.0 and 277.2 CPU-s in two runs at loads 6.8 and 9.3 (250.1 before, at load 8.4; block 12.8-13.3 against
 10.4, predict 111.5-112.5 against 105.4, cluster 43-47 against 36.5), peak 3.33-3.44 GB (3.27). Wall time not
 measured idle: scaled by the CPU seconds (+8-11%) from the 149-162 s measured idle before, about 165-180 s, at the
-edge of the 180 s target. Rules identical at 5,000 persons and at 200k (no coarse rule is left out there), so their quality is unchanged.
+edge of the 180 s target. Measured idle later (2026-12-06 13:25, main da0d4db, with the input checks of that day:
+placeholder dates, control characters, undated namesakes, pairs sorted): 181.3 s wall, 238.2 CPU-s at load 0.7, one
+run, peak 3.61 GB (prepare 59.9 s wall, block 5.9, train 13.6, predict 41.3, cluster 32.6, assemble 14.6): 1.3 s
+over the target. Rules identical at 5,000 persons and at 200k (no coarse rule is left out there), so their quality is unchanged.
 
 Tried and not kept (the same day): the undated pairs shifted so that their registrations have a dated match as often
 as the dated registrations do (an assumption the truth confirms: 0.606 of either at 1M, 0.602-0.603 at 200k; the
