@@ -20,11 +20,12 @@ def below_run(seed: int = 3, n: int = 2500, pairs_n: int = 300) -> LinkRun:
     return LinkRun(tp.records, pairs, 0.5)
 
 
-def shifted_monitor(**kw):
-    """``monitor`` on :func:`below_run` by year (parametric, 100 replicates, 4 draws x 20 replicates, seed 3)."""
+def shifted_monitor(covariates=("year",), **kw):
+    """``monitor`` on :func:`below_run` by year (parametric, 100 replicates, 4 draws x 20 replicates, seed 3); the
+    histories keep `covariates` (the records have ``year`` and ``sex``); `kw` replaces those options."""
     from darkfigure.monitoring import monitor
 
     run = below_run()
-    h = run.histories().collapse(["year"])
+    h = run.histories().collapse(list(covariates))
     opts = dict(search="none", ci="parametric", reps=100, seed=3, linkage_draws=4, linkage_reps=20, n_jobs=1)
     return monitor(h, year="year", linkage_run=run, **(opts | kw))
