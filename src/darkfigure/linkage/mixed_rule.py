@@ -20,8 +20,9 @@ compared; without them the two kinds of draws are the same and one set is made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -78,8 +78,8 @@ from .link_run import (  # noqa: F401 - re-exported
     read_link_run,
     resolve_linkage,
 )
-from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
+from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
 
 __all__ = [
