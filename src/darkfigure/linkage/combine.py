@@ -71,7 +71,8 @@ RULES = ("toward", "mixed", "bias", "mean")
 RULE_TEXT = {
     "toward": "the mean over the linkage draws where it lies below N̂ as linked, else N̂ as linked",
     "mixed": "the mean over the linkage draws where it lies below N̂ as linked, else N̂ as linked minus the draws' "
-             "excess (mean over draws minus as linked)",
+             "excess (mean over draws minus as linked; those draws split the matches never compared off, as for the "
+             "bias correction)",
     "bias": "N̂ as linked minus the linkage bias the draws show (mean over draws minus as linked)",
     "mean": "the mean over the linkage draws",
 }
@@ -86,7 +87,9 @@ def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
     rows still add up to the total. ``"bias"``: ``A - (M - A)`` (shift
     ``2 (A - M)``), the bootstrap bias correction (Efron & Tibshirani 1993, sec. 10.6; Chipperfield & Chambers
     2015, J. Off. Stat. 31:397-414) with the draws as the bootstrap world. ``"mixed"``: M where M < A, else
-    ``A - (M - A)`` (always ``A - |M - A|``). ``"mean"``: M (shift 0), the
+    ``A - (M - A)`` (always ``A - |M - A|``); :func:`~darkfigure.linkage.uncertainty.linkage_uncertainty` gives
+    that branch the M of draws that split the never-compared matches off, as for ``"bias"``
+    (:mod:`darkfigure.linkage.mixed_rule`). ``"mean"``: M (shift 0), the
     linkage averaging of Sadinle (2018, Ann. Appl. Stat. 12:1013-1038). Cells where A or M is not finite: 0.
 
     Why "toward" (benchmarks/correction_rule_study.py, docs/methods/linkage.md "N̂ corrected"): draws that lie

@@ -78,6 +78,7 @@ from .link_run import (  # noqa: F401 - re-exported
     read_link_run,
     resolve_linkage,
 )
+from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
 
@@ -332,7 +333,8 @@ def linkage_uncertainty(
         the interval is the pooled replicates moved with the point): ``"toward"`` (default) the mean over
         draws where it lies below the as-linked N̂, else the as-linked N̂; ``"bias"`` the as-linked N̂ minus
         ``mean over draws - as-linked`` (Chipperfield & Chambers 2015), whose sign contradicted the draws on
-        tester 14a's registrations; ``"mean"`` the mean over the draws (Sadinle 2018).
+        tester 14a's registrations; ``"mean"`` the mean over the draws (Sadinle 2018); ``"mixed"`` "toward" below
+        the as-linked N̂, else the bias correction from draws that split the never-compared matches off (mixed_rule.py).
         ``benchmarks/correction_rule_study.py`` compares them on three generators.
 
     Returns
@@ -349,6 +351,9 @@ def linkage_uncertainty(
         raise ValueError(f"correction must be one of {', '.join(RULES)}, not {correction!r}")
     if len(run.pairs) == 0:
         raise DataError("the linkage run scored no record pairs: there is no linkage uncertainty to carry")
+    if needs_two_draw_sets(run, correction):  # mixed: each branch on its own draws (mixed_rule.py)
+        return mixed_uncertainty(linkage_uncertainty, run, refit, draws=draws, seed=seed, level=level, n_jobs=n_jobs,
+                                 as_linked=as_linked, sampler=sampler, progress=progress)
     if correction == "bias":
         run = for_bias_correction(run)  # the draws miss the never-compared matches as the linkage did (unblocked.py)
     ss = np.random.SeedSequence(seed)

@@ -12,7 +12,7 @@ import pandas as pd
 from .._history_checks import as_names
 from ..histories import DataError
 from .disclosure import publish, suppress
-from .linkage_rows import widen_rows
+from .linkage_rows import LINKAGE_COLUMNS, widen_rows
 from .one_year import ONE_YEAR, one_year_note, refuse_one_year_options, single_year
 from .sdg import add_rates
 from .tables import MONITOR_COLUMNS, MonitorTable, monitor_table
@@ -21,6 +21,9 @@ from .yearly import YearlyComparison, compare_years
 __all__ = ["MonitorResult", "monitor", "monitor_search", "RATE_COLUMNS", "MONITOR_CI"]
 
 RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
+#: linkage columns of monitor.csv left out of monitor_published.csv (the working of the interval, not a figure
+#: to publish): the as-linked interval, the draws' own one, the widening flag, the share of the variance
+UNPUBLISHED = ("lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws", "interval_widened", "share_linkage")
 #: the note when unknown covariate values fitted by EM turn the default (averaged) interval into the chosen model's
 #: parametric bootstrap: the same words as estimate's (darkfigure.pipeline.interval)
 EM_CONDITIONAL_WARNING = (
@@ -62,11 +65,13 @@ class MonitorResult:
     ----------
     estimate : Estimate
         The joint model (year as covariate) with its bootstrap.
-    table : DataFrame of shape (n_rows, 10 or 13)
+    table : DataFrame of shape (n_rows, 10 to 23)
         :data:`~darkfigure.monitoring.tables.MONITOR_COLUMNS` (+ the rate columns with a
-        population table): what ``monitor.csv`` holds.
-    published : DataFrame of shape (n_rows, 10 or 13)
-        The same with disclosure control applied, as text (``monitor_published.csv``).
+        population table, + :data:`~darkfigure.monitoring.linkage_rows.LINKAGE_COLUMNS` when corrected for
+        linkage error): what ``monitor.csv`` holds.
+    published : DataFrame of shape (n_rows, 10 to 23)
+        The same with disclosure control applied, as text (``monitor_published.csv``); of the linkage columns
+        without :data:`UNPUBLISHED`.
     suppressed : ndarray of int8, shape (n_rows,)
         0 published, 1 primary, 2 secondary suppression.
     threshold : int
@@ -351,8 +356,11 @@ def monitor(
     if pop is not None:
         table = add_rates(mt, pop, years=list(h.levels[year]) if one_year is None else [one_year],
                           warnings=est.warnings)
-    table = table[MONITOR_COLUMNS + (RATE_COLUMNS if pop is not None else [])]
-    published = publish(table, suppress_below)
+    # a run corrected for linkage error: estimates.csv's linkage columns per row, after the others (widen_rows)
+    table = table[MONITOR_COLUMNS + (RATE_COLUMNS if pop is not None else [])
+                  + [c for c in LINKAGE_COLUMNS if c in table.columns]]
+    # published: N̂ as linked, the draws' mean, the shift flag and the width share; not the draws' own interval
+    published = publish(table[[c for c in table.columns if c not in UNPUBLISHED]], suppress_below)
     years = None
     if separate_years:
         kw = {k: v for k, v in kwargs.items() if k not in ("structural_zeros", "seed")}

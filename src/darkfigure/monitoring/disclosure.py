@@ -23,8 +23,10 @@ The rules
    show ``"x"``.
 3. A suppressed row hides all its numbers (``x``: N̂, interval, visibility, rate),
    since visibility × N̂ would give the observed count back. In the other rows a count
-   (observed, N̂, lower, upper) below K is shown as ``"<K"``. Counts are rounded to
-   whole persons, visibility to 3 decimals and rates to 2.
+   (observed, N̂, lower, upper; with a linkage correction also N̂ as linked and the mean over the
+   linkage draws) below K is shown as ``"<K"``. Counts are rounded to whole persons, visibility and the
+   shares due to linkage to 3 decimals and rates to 2; ``interval_shifted`` is ``True``/``False`` (``x``
+   in a suppressed row).
 
 The protection is against exact recovery from the published table through its
 additive relations (differencing); bounds from non-negativity (interval attacks) are
@@ -43,7 +45,10 @@ from ..group_names import split_group_name
 
 __all__ = ["relations", "suppress", "recoverable", "publish"]
 
-COUNT_COLUMNS = ("observed", "nhat", "lower", "upper")
+COUNT_COLUMNS = ("observed", "nhat", "lower", "upper", "nhat_as_linked", "lower_as_linked", "upper_as_linked",
+                 "lower_draws", "upper_draws", "nhat_mean_draws")
+#: columns of true/false (a run corrected for linkage error: monitoring.linkage_rows.LINKAGE_COLUMNS)
+FLAG_COLUMNS = ("interval_widened", "interval_shifted")
 
 
 def relations(table: pd.DataFrame) -> list[tuple[int, list[int]]]:
@@ -218,11 +223,13 @@ def publish(table: pd.DataFrame, threshold: int = 10) -> pd.DataFrame:
         for i, x in enumerate(v):
             if state[i]:
                 col.append(small if (c == "observed" and state[i] == 1) else "x")
+            elif c in FLAG_COLUMNS:
+                col.append("True" if x == 1 else "False")  # as monitor.csv and estimates.csv write them
             elif np.isnan(x):
                 col.append("")
             elif c in COUNT_COLUMNS:
                 col.append(small if x < threshold else ("inf" if np.isinf(x) else f"{x:.0f}"))
-            elif c.startswith("visibility"):
+            elif c.startswith("visibility") or c.endswith("share_linkage"):
                 col.append(f"{x:.3f}")
             else:
                 col.append(f"{x:.2f}")

@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["widen_rows"]
+__all__ = ["LINKAGE_COLUMNS", "widen_rows"]
+
+#: monitor.csv's columns of a run corrected for linkage error, after the others; the names of estimates.csv
+#: (``nhat`` is N̂ corrected there and here), with the share of the interval's width due to linkage beside
+#: that of its variance (result.json's linkage block: ``width_share_linkage = 1 - sqrt(1 - share_linkage)``)
+LINKAGE_COLUMNS = ["nhat_as_linked", "lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws",
+                   "interval_widened", "nhat_mean_draws", "interval_shifted", "share_linkage", "width_share_linkage"]
 
 
 def _per_row(mt, lk, column: str) -> np.ndarray:
@@ -56,6 +62,8 @@ def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     a, m = as_linked["nhat"].to_numpy(float), _per_row(mt, lk, "nhat_mean_draws")
     lo, hi, wid, shifted = published_interval(pre_lo, pre_hi, lo0, hi0, a, m, _per_row(mt, lk, "mc_se_draws"),
                                               point=t["nhat"].to_numpy(float))
+    _add_columns(t, *_total_as_estimated(mt, est, as_linked, pre_lo, pre_hi, wid), m, shifted,
+                 _per_row(mt, lk, "share_linkage"))
     if not (wid.any() or shifted.any()):
         t["lower"], t["upper"] = lo, hi  # at most widened to contain the row's own N̂ (review)
         return
@@ -93,6 +101,54 @@ def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
             f"monitor: {within:,} of {len(t):,} rows came out narrower with linkage uncertainty than as linked, by no "
             f"more than the {tol:.0%} Monte-Carlo noise of the replicates allows; they publish the union of the two "
             f"({WIDENED})")
+
+
+def _total_as_estimated(mt, est, as_linked: pd.DataFrame, lo_d, hi_d, wid):
+    """N̂ and interval as linked, the draws' own interval and the widening flag per row; the total's as estimate's.
+
+    The monitor's total row (bootstrap cell 0) carries the interval estimate published (``est.lower``) in both
+    monitor tables, already widened, so its interval as linked, its own interval and its flag are estimates.csv's
+    (``lower_as_linked, upper_as_linked`` of ``est.estimates``; the linkage estimate's ``lower_draws,
+    upper_draws, widened``, :func:`darkfigure.pipeline.extras`); the other rows keep theirs.
+    Returns copies (as-linked table with ``nhat, lower, upper``, lower, upper, widened), shape (rows,) each.
+    """
+    lk = getattr(est, "linkage", None)
+    al = as_linked[["nhat", "lower", "upper"]].reset_index(drop=True).astype(float)
+    lo_d, hi_d, wid = np.array(lo_d, float), np.array(hi_d, float), np.array(wid, bool)
+    cells = np.asarray(getattr(mt, "cells", []) or [], int)
+    if cells.size != lo_d.size:
+        return al, lo_d, hi_d, wid
+    tot = (cells == 0) & (mt.table["group"] == "total").to_numpy()
+    lo0, hi0 = float(getattr(lk, "lower_draws", np.nan)), float(getattr(lk, "upper_draws", np.nan))
+    if np.isfinite(lo0) and np.isfinite(hi0):
+        lo_d[tot], hi_d[tot], wid[tot] = lo0, hi0, bool(getattr(lk, "widened", False))
+    e = getattr(est, "estimates", None)
+    if isinstance(e, pd.DataFrame) and len(e) and {"lower_as_linked", "upper_as_linked"} <= set(e.columns):
+        al.loc[tot, "lower"], al.loc[tot, "upper"] = float(e["lower_as_linked"].iloc[0]), float(
+            e["upper_as_linked"].iloc[0])
+    return al, lo_d, hi_d, wid
+
+
+def _add_columns(t: pd.DataFrame, as_linked: pd.DataFrame, lo_d, hi_d, wid, m, shifted, share) -> None:
+    """The linkage columns of monitor.csv (:data:`LINKAGE_COLUMNS`) on `t`, row for row, in place.
+
+    N̂ and interval as linked (the as-linked monitor table), the draws' own interval before any widening
+    (`lo_d`, `hi_d`), whether the interval published was widened to the as-linked one (`wid`) or made to cover
+    as linked, the draws' mean and N̂ corrected (`shifted`; :func:`~darkfigure.linkage.combine.published_interval`),
+    the mean over the draws (`m`) and the share of the variance due to linkage (`share`, the law of total
+    variance per bootstrap cell) with the share of the width it implies. Arrays of shape (rows,); NaN where a row
+    has no bootstrap cell.
+    """
+    share = np.asarray(share, float)
+    with np.errstate(invalid="ignore"):
+        width = 1 - np.sqrt(np.clip(1 - share, 0.0, None))
+    for c, v in (("nhat_as_linked", as_linked["nhat"].to_numpy(float)),
+                 ("lower_as_linked", as_linked["lower"].to_numpy(float)),
+                 ("upper_as_linked", as_linked["upper"].to_numpy(float)), ("lower_draws", lo_d), ("upper_draws", hi_d),
+                 ("interval_widened", np.asarray(wid, bool)), ("nhat_mean_draws", m),
+                 ("interval_shifted", np.asarray(shifted, bool)), ("share_linkage", share),
+                 ("width_share_linkage", width)):
+        t[c] = v
 
 
 def _say_shifted(t: pd.DataFrame, shifted, a, lo0, hi0, m, est, rule: str, label: str) -> None:

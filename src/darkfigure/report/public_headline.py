@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .public_context import _Ctx, _f
-from .public_rounding import round_figure, round_range
+from .public_rounding import round_figure, round_range, round_to_unit
 from .public_sections import _method_label
 from .run import Run
 
@@ -45,7 +45,7 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         out["level"] = f"{_f(iv.get('level', 0.95)):.0%}"
         tp = res.get("to_publish")
         if isinstance(tp, dict):
-            pub = _to_publish(c, tp, out)
+            pub = _to_publish(c, tp, out, lk)
             if out["corrected"] and pub.get("why"):
                 # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it
                 pub = {"publish_note": pub["why"]}
@@ -280,12 +280,35 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
     return {"verdict": verdict, "reasons": reasons, "status": status, "other_reasons": other}
 
 
-def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str]:
+def _decides_figures(c: _Ctx, fig: Any, lk: dict | None) -> dict | None:
+    """The figures of the ``linkage-decides`` caveat as the page shows them (tester report 14a, M1), or None.
+
+    `fig` is the headline's :class:`~darkfigure.report.public_rounding.Figure` (N̂ corrected with its interval,
+    rounded), `lk` result.json's ``linkage`` block (``nhat_as_linked``, ``nhat_mean_draws``). N̂ as linked and the
+    mean over the linkage draws are rounded to the headline's unit (to the nearest, as its N̂), so the three
+    figures read alike; the interval is the headline's, rounded outward. None when a figure is missing.
+    """
+    if not isinstance(lk, dict) or fig is None or not getattr(fig, "ok", False) or not fig.has_interval:
+        return None
+    a, m = _f(lk.get("nhat_as_linked")), _f(lk.get("nhat_mean_draws"))
+    if not (math.isfinite(a) and math.isfinite(m)):
+        return None
+
+    def at_unit(x: float) -> str:
+        """`x` to the headline's unit in the page's language ('<K' below the disclosure threshold)."""
+        return f"<{c.threshold}" if x < c.threshold else round_to_unit(x, fig.unit, c.lang)
+
+    return {"as_linked": at_unit(a), "mean": at_unit(m), "corrected": fig.text, "low": fig.lower_text,
+            "high": fig.upper_text}
+
+
+def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool, decides: dict | None = None) -> list[str]:
     """One translated sentence per caveat of ``to_publish`` (darkfigure.publish.publish_statement) that keeps N̂.
 
     The caveats are ``no-checks``, ``fit-unclear``, ``checks-not-run``, ``failed-replicates``,
     ``no-interval``, ``heterogeneity-low-power``, ``conditional-interval`` and ``linkage-decides``
-    (docs/headline_rules.md); ``agree`` alone with
+    (docs/headline_rules.md); ``linkage-decides`` gives its three figures and the interval when `decides`
+    (:func:`_decides_figures`) has them; ``agree`` alone with
     ``publish_interval`` false is the statement's "only with care" (the model fits some unseen cell
     as 0). A rule this page has no sentence for gives one generic sentence pointing to the analyst report.
     """
@@ -312,6 +335,12 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
                              "explains, and the interval covers all three; publish the figure only after the linkage "
                              "has been checked."),
     }
+    if decides:  # the figures the caveat is about, rounded as the page rounds its headline
+        said["linkage-decides"] = _(
+            "How the records were linked decides the figure: the estimate as linked (about {as_linked}), the "
+            "average over the draws of the linkage (about {mean}) and the corrected figure (about {corrected}) lie "
+            "further apart than chance explains, and the interval, {low} to {high}, covers all three; publish the "
+            "figure only after the linkage has been checked.").format(**decides)
     if "sensitivity-range" in rules:  # the published range already allows for it (tester 13a, F1)
         said.pop("heterogeneity-low-power")
     known = set(said) | {"agree", "poor-fit", "not-identified", "heterogeneity", "below-chao", "chao-raise",
@@ -326,7 +355,7 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool) -> list[str
     return list(dict.fromkeys(texts))
 
 
-def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
+def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
 
     When a rule withholds N̂ (``poor-fit``, ``not-identified``, ``heterogeneity``, ``below-chao``,
@@ -336,7 +365,8 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
     caveats apply (``publish_interval`` false or true), N̂ stays with one sentence per caveat
     (:func:`_caveat_texts`), never "advises against". Returns the keys to update the headline dict
     with (``kind`` ``publish-range``, ``publish-floor`` or ``none``, ``low``, ``high``, ``why``;
-    ``publish_note`` for caveats that keep the point estimate).
+    ``publish_note`` for caveats that keep the point estimate). `lk`: result.json's ``linkage`` block, whose
+    as-linked N̂ and mean over the draws the ``linkage-decides`` caveat gives beside ``est["fig"]``.
     """
     _ = c._
     rules = [str(r) for r in tp.get("rules") or []]
@@ -364,7 +394,7 @@ def _to_publish(c: _Ctx, tp: dict, est: dict) -> dict:
                                   "for, so the total has none either: only a lower limit can be published.").format(
             group=", ".join(str(x.get("label", "")) for x in subs), n=c.count(_f(subs[0].get("observed"))))
     withheld = [why[r] for r in rules if r in why]
-    caveats = _caveat_texts(c, rules, tp.get("publish_interval") is True)
+    caveats = _caveat_texts(c, rules, tp.get("publish_interval") is True, _decides_figures(c, est.get("fig"), lk))
     lo, hi = _f(tp.get("low")), _f(tp.get("high"))
     if "sensitivity-range" in rules and math.isfinite(lo) and math.isfinite(hi) and hi > lo:
         # the figure stays, with the wider range to publish beside it (tester 13a, F1; docs/headline_rules.md)

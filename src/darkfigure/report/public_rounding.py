@@ -201,6 +201,16 @@ def round_figure(value: float, lower: float, upper: float, *, smallest: float = 
     return Figure(rv, rlo, rhi, u, format_number(rv, u, lang), lo_text, format_number(rhi, u, lang), suffix)
 
 
+def round_to_unit(value: float, unit: float, lang: str = "en") -> str:
+    """`value` rounded to the nearest multiple of `unit` (a power of ten, e.g. a :class:`Figure`'s), formatted.
+
+    For figures said beside a rounded one at its precision (the public page's ``linkage-decides`` caveat gives
+    N̂ as linked and the mean over the linkage draws at the unit of N̂ corrected). '–' for a missing value.
+    """
+    x = float(value)
+    return format_number(_round(x, round(math.log10(unit))), unit, lang) if math.isfinite(x) else "–"
+
+
 def round_range(low: float, high: float, *, smallest: float = 1.0, lang: str = "en") -> Figure:
     """Round a range without a point estimate ("between about L and H"): two significant digits per end, outward.
 

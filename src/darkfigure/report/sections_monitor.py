@@ -14,6 +14,36 @@ from .run import Run
 from .sections_fit import _single_level
 from .views import _as_label, _csv_uri, _f, _generic_view, _text, _view, fmt_count, fmt_interval, fmt_num, fmt_pct
 
+#: the mark of a monitor row whose linkage decides the answer, and the footnote under its table (tester 14a, M1)
+SHIFT_MARK = "†"
+SHIFT_NOTE = (f"{SHIFT_MARK} the linkage decides the answer in this row: the linkage draws are shifted from N̂ as "
+              "linked beyond their Monte-Carlo error, so N̂ as linked, the mean over the linkage draws and N̂ "
+              "corrected (shown) differ, and the interval is widened to cover all three (monitor.csv: "
+              "interval_shifted, nhat_as_linked, nhat_mean_draws); check the linkage (link --truth on a clerical "
+              "sample) before publishing it")
+
+
+def shifted_rows(rows: pd.DataFrame) -> list[bool]:
+    """Per row of a monitor table (monitor.csv as read, or monitor_published.csv as text): is its interval shifted?
+
+    Reads the column ``interval_shifted`` (True/False, or the text ``"True"``; ``"x"`` in a suppressed row is not
+    marked); all False without it (a run without linkage correction).
+    """
+    if "interval_shifted" not in rows.columns:
+        return [False] * len(rows)
+    return [bool(v) if isinstance(v, (bool, np.bool_)) else str(v).strip().lower() == "true"
+            for v in rows["interval_shifted"]]
+
+
+def _mark(cells: pd.Series, marks: list[bool]) -> pd.Series:
+    """`cells` (text) with :data:`SHIFT_MARK` after those of the marked rows."""
+    return pd.Series([f"{c} {SHIFT_MARK}" if m else c for c, m in zip(cells, marks)], index=cells.index)
+
+
+def _shift_note(marks: list[bool]) -> str | None:
+    """The footnote of a table with marked rows (:data:`SHIFT_NOTE`), None without."""
+    return SHIFT_NOTE if any(marks) else None
+
 
 def _trend_section(run: Run) -> dict | None:
     res = run.result or {}
@@ -49,8 +79,11 @@ def _trend_section(run: Run) -> dict | None:
     plot = plots.band_plot(rows["year"].tolist(), rows["nhat"], rows["lower"], rows["upper"],
                            observed=rows["observed"], band_label=f"{_f(lv):.0%} interval",
                            title="Estimated number per year (N̂) and number registered")
+    marks = shifted_rows(rows)
+    shown["N̂"] = _mark(shown["N̂"], marks)
     out = {"plot": plot, "table": _view("trend-table", shown, raw, "trend.csv",
-                                        numeric=["registered", "N̂", "lower", "upper", "dark figure", "visible"]),
+                                        numeric=["registered", "N̂", "lower", "upper", "dark figure", "visible"],
+                                        note=_shift_note(marks)),
            "source": src}
     if run.years is not None and {"year", "joint_nhat", "separate_nhat"} <= set(run.years.columns):
         out["years"] = _generic_view("years-table", run.years, "years.csv")
@@ -97,8 +130,10 @@ def _visibility_section(run: Run) -> dict | None:
     })
     raw = rows[["group", "level", "observed", "nhat", "lower", "upper", "visibility", "visibility_lower",
                 "visibility_upper"]]
+    marks = shifted_rows(rows)
+    shown["N̂"] = _mark(shown["N̂"], marks)
     return {"plot": plot, "table": _view("visibility-table", shown, raw, "visibility.csv",
-                                         numeric=["registered", "N̂", "visible"]),
+                                         numeric=["registered", "N̂", "visible"], note=_shift_note(marks)),
             "total": fmt_pct(ref) if ref is not None else "–", "source": src}
 
 
@@ -115,7 +150,10 @@ def _sdg_section(run: Run) -> dict | None:
                      zip(rows.get("rate_lower", np.nan), rows.get("rate_upper", np.nan))],
     })
     keep = ["group", "level", "year", "nhat", *[c for c in ("rate_per_100k", "rate_lower", "rate_upper") if c in rows]]
-    return {"table": _view("sdg-table", shown, rows[keep], "sdg_16_2_2.csv", numeric=["N̂", "per 100,000"])}
+    marks = shifted_rows(rows)
+    shown["N̂"] = _mark(shown["N̂"], marks)
+    return {"table": _view("sdg-table", shown, rows[keep], "sdg_16_2_2.csv", numeric=["N̂", "per 100,000"],
+                           note=_shift_note(marks))}
 
 
 def _published_view(p: pd.DataFrame) -> pd.DataFrame:
@@ -166,6 +204,10 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
         out["per 100,000"] = p["rate_per_100k"].map(rate)
         out["per 100,000 interval"] = [_published_range(rate(a), rate(b))
                                        for a, b in zip(col("rate_lower"), col("rate_upper"))]
+    if "nhat_as_linked" in p.columns:  # a run corrected for linkage error: N̂ corrected is "N̂"
+        out["N̂ as linked"] = p["nhat_as_linked"].map(count)
+        out["mean over the linkage draws"] = col("nhat_mean_draws").map(count)
+    out["N̂"] = _mark(out["N̂"], shifted_rows(p))
     return out
 
 
@@ -189,7 +231,8 @@ def _published_section(run: Run) -> dict | None:
     shown = _published_view(p)
     return {
         "table": _view("published-table", shown, p, "monitor_published.csv",
-                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")]),
+                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")],
+                       note=_shift_note(shifted_rows(p))),
         "threshold": k,
         "primary": info.get("suppressed_primary"),
         "secondary": info.get("suppressed_secondary"),
