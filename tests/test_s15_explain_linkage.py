@@ -20,6 +20,7 @@ from darkfigure.report import EXPLANATIONS, explain
     ("link: the model expected 1,226.7 missed links, the truth column shows 2,873", "link-error-count-vs-truth"),
     ("the linkage decides the answer: N̂ as linked is 15,551", "linkage-decides"),
     ("in 1 subgroup row(s) the linkage draws are shifted from the as-linked N̂", "linkage-decides-subgroups"),
+    ("column(s) sex not used: persons are counted over them (name them with the covariates)", "columns-not-used"),
     ("heterogeneity: tested on the BIC choice among the searched models, a:b", "heterogeneity-tested-on-bic"),
     ("only 5 of 200 bootstrap replicates lie beyond each end of the 95% interval", "bootstrap-few-tail-replicates"),
 ])

@@ -121,6 +121,16 @@ LINKAGE_EXPLANATIONS: tuple[Explanation, ...] = (
         "Add covariates that explain who is registered, and compare heterogeneity and latent-class models.",
     ),
     Explanation(
+        "columns-not-used",
+        r"not used: persons are counted over them",
+        "Columns summed over",
+        "The table has columns that were named neither as lists nor as covariates (a link folder's sex, when "
+        "estimating by other covariates): the persons are counted together over their values, and N̂ is not "
+        "broken down by them.",
+        "Nothing, unless you want N̂ by these columns too: then name them with --covariates.",
+        "note",
+    ),
+    Explanation(
         "bootstrap-few-tail-replicates",
         r"bootstrap replicates lie beyond each end",
         "Interval ends rough: few bootstrap replicates",
