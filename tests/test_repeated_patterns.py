@@ -42,3 +42,21 @@ def test_repeated_pattern_with_another_count_is_warned_and_per_person_rows_are_n
     # one row per person written with a count of 1: repeats expected, no warning
     persons = T.loc[T.index.repeat(T["count"])].assign(count=1)
     assert read_histories(persons).warnings == ()
+
+
+def test_rows_told_apart_by_a_column_left_out_are_summed_over_without_a_warning():
+    """A link folder's histories.csv holds sex strata; estimating by another covariate sums them (15a, M1)."""
+    region = ["north", "south"] * 3 + ["north"]
+    strata = pd.concat([T.assign(sex="F", region=region), T.assign(sex="M", region=region)])
+    h = read_histories(strata, covariates=["region"])
+    assert h.n_observed == 2 * int(T["count"].sum())
+    assert not any("repeat an earlier" in w for w in h.warnings)
+    assert any("differ only in the unused column(s) sex" in n for n in h.notes)
+    # the same with no covariate at all: not refused as a table pasted twice either
+    assert read_histories(strata.drop(columns="region"), covariates=[]).n_observed == 2 * int(T["count"].sum())
+    # a row really repeated (sex too) is still warned of, and the whole table twice still refused
+    again = pd.concat([strata, strata.iloc[[3]]])
+    assert any("rows 4 and 15 both hold pattern 1,1,0 (same region)" in w
+               for w in read_histories(again, covariates=["region"]).warnings)
+    with pytest.raises(DataError, match="pasted or exported twice"):
+        read_histories(pd.concat([strata, strata]), covariates=["region"])

@@ -33,13 +33,14 @@ def _with_placeholders(police: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("value", ["Unknown", "ONBEKEND", "N.N.", "nn", "XXX", "x", "n/a", "N.A.", "None", "NULL",
-                                   "unk", "FNU", "LNU", "Niet-bekend", "niet bekend", "Inconnu", "Desconocído",
+                                   "unk", "FNU", "LNU", "lnu", "L.N.U.", "NIL", "Niet-bekend", "niet bekend", "Inconnu", "Desconocído",
                                    "Unbekannt", " unknown "])
 def test_listed_placeholders_are_recognised(value):
     assert is_placeholder(value)
 
 
-@pytest.mark.parametrize("value", ["Na", "Jan", "Nguyen", "Xavier", "Nina", "-", "?", "", None, "Unknownson"])
+@pytest.mark.parametrize("value", ["Na", "Jan", "Nguyen", "Xavier", "Nina", "-", "?", "", None, "Unknownson",
+                                   "Lnu", "Nil", "Nn", " Fnu "])  # Lnu: a typo of Liu (tester 15a, L3)
 def test_names_and_letterless_values_are_not_placeholders(value):
     # "Na" is a Korean surname; "-" and "?" have no letters and are read as missing already
     assert not is_placeholder(value)

@@ -447,14 +447,15 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
     return v.astype(np.int64)
 
 
-def _repeated_rows(frame: pd.DataFrame, key: list, lists) -> tuple[str | None, str | None]:
+def _repeated_rows(frame: pd.DataFrame, key: list, lists, spread=()) -> tuple[str | None, str | None]:
     """In an aggregated table: refuse one pasted twice, else the note and the warning naming repeated patterns.
 
     Rows that repeat an earlier row exactly (pattern, covariates and count) in half the table or more are a
     paste or export error, not separate counts (tester report 7, 28), as is the whole table twice in a row
     (12b, M1: a count of 1 in some rows hid it). Fewer repeats are summed with a warning naming two rows, since
     separate counts of one pattern (two regions, two sources) are summed rightly. A table with a count of 1 in
-    most rows is one row per person written with a count column: its repeats are expected and only noted.
+    most rows is one row per person written with a count column: its repeats are expected and only noted. Rows
+    told apart only by columns left out (`spread`: a link folder's sex) are strata summed over, noted (15a, M1).
 
     Returns
     -------
@@ -468,14 +469,17 @@ def _repeated_rows(frame: pd.DataFrame, key: list, lists) -> tuple[str | None, s
         Naming two such rows and the fix.
     """
     frame = frame.reset_index(drop=True)  # positions: row numbers as the user counts them (1 = first data row)
-    repeats = frame.duplicated(subset=key, keep="first")
+    whole = [*key, *spread]
+    repeats = frame.duplicated(subset=whole, keep="first")
     if not repeats.any():
+        if spread and frame.duplicated(subset=key).any():
+            return f" (rows that differ only in the unused column(s) {', '.join(map(str, spread))})", None
         return None, None
     counts = pd.to_numeric(frame["count"])
-    exact = frame.duplicated(subset=[*key, "count"], keep="first")
+    exact = frame.duplicated(subset=[*whole, "count"], keep="first")
     first = int(frame.index[repeats][0])
     row = frame.loc[first]
-    group = frame.groupby(key, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    group = frame.groupby(whole, sort=False, observed=True, dropna=False).ngroup().to_numpy()
     twin = int(np.flatnonzero(group == group[first])[0])
     pattern = ",".join(str(int(row[c])) for c in lists)
     within = f" (same {', '.join(map(str, key[len(lists):]))})" if len(key) > len(lists) else ""

@@ -165,11 +165,12 @@ class CaptureHistories:
         data = _blanks_to_missing(data)
         lists, covariates = cls._resolve_columns(data, lists, covariates, exclude={count}, missing=missing)
         counts = cls._validate_counts(data[count], count)
-        frame = data[list(lists) + list(covariates)].copy()
+        spread = [c for c in data.columns if c != count and c not in {*lists, *covariates}]  # left out (15a, M1)
+        frame = data[list(lists) + list(covariates) + spread].copy()
         frame["count"] = counts
         return cls._build(
             frame, lists, covariates, name=name, on_empty_list=on_empty_list, note_sums=True, auto_lists=auto,
-            missing=missing,
+            missing=missing, spread=tuple(spread),
         )
 
     @classmethod
@@ -280,8 +281,8 @@ class CaptureHistories:
 
     @classmethod
     def _build(
-        cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False, auto_lists=False, missing="error"
-    ):
+        cls, frame, lists, covariates, *, name, on_empty_list, note_sums=False, auto_lists=False, missing="error",
+        spread=()):
         frame = frame.copy()
         for c in lists:
             frame[c] = frame[c].astype(float).astype(np.int8)
@@ -395,7 +396,7 @@ class CaptureHistories:
             incomplete = inc
             frame = frame[~unknown]
         n_before = frame.shape[0]
-        example, warned = _repeated_rows(frame, key, lists) if note_sums else (None, None)
+        example, warned = _repeated_rows(frame, key, lists, spread) if note_sums else (None, None)
         frame = frame.groupby(key, sort=True, observed=True, dropna=False)["count"].sum().reset_index()
         if note_sums and frame.shape[0] < n_before:
             notes.append(f"summed {n_before - frame.shape[0]} duplicate pattern row(s)" + (example or ""))

@@ -12,7 +12,10 @@ Belgian registers); "XXX" and "X" fillers; "n/a", "none", "null" from database e
 "FNU"/"LNU"/"NFN"/"NLN" (first/last name unknown, no first/last name: US police and
 immigration records). A field matches as a whole, whatever its case, accents, spaces
 and punctuation ("N.N." = "nn", "Niet-bekend" = "niet bekend"). "na" counts only when
-written with punctuation ("n/a", "N.A."): "Na" is a Korean surname.
+written with punctuation ("n/a", "N.A."): "Na" is a Korean surname. The short abbreviations
+(:data:`ABBREVIATIONS`: "NN", "FNU", "LNU", "UNK", "NIL", ...) count unless written as a name is, one capital
+and then small letters: "Lnu" is a typo of the surname Liu and "Nil" a given name (tester 15a, L3), while
+"LNU", "lnu", "L.N.U." and "N.N." stay placeholders.
 
 A placeholder that is not on the list is caught by :func:`frequent_name_warnings`: one
 first name + surname carried by a large share of one organisation's registrations.
@@ -41,6 +44,9 @@ PLACEHOLDER_NAMES = frozenset(
 )
 #: keys that are placeholders only when the field also holds punctuation ("n/a", "N.A."; "Na" is a surname)
 PUNCTUATED_ONLY = frozenset({"na"})
+#: short abbreviations that are placeholders unless written as a name ("Lnu": a typo of Liu; "Nil": a given name)
+ABBREVIATIONS = frozenset("nn fnu lnu nfn nln unk unkn onb nvt nil".split())
+_AS_A_NAME = re.compile(r"^\s*[A-Z][a-z]+\s*$")  # "Lnu", not "LNU", "lnu" or "L.N.U."
 _X_FILLER = re.compile(r"^x+$")  # "X", "XX", "XXX", "x x x"
 _NOT_LETTER = re.compile(r"[^a-z]+")
 
@@ -68,6 +74,8 @@ def is_placeholder(value: object) -> bool:
     """
     key = name_key(value)
     if not key:
+        return False
+    if key in ABBREVIATIONS and _AS_A_NAME.match(str(value)):
         return False
     if key in PLACEHOLDER_NAMES or _X_FILLER.match(key):
         return True

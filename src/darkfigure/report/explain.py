@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from .explain_linkage import LINKAGE_EXPLANATIONS
 from .explanation import Explanation
 
 __all__ = ["Explanation", "EXPLANATIONS", "explain"]
@@ -550,6 +551,7 @@ EXPLANATIONS: tuple[Explanation, ...] = (
     ),
 )
 
+EXPLANATIONS += LINKAGE_EXPLANATIONS  # entries the link-folder estimate needed (tester 15a, L2), after the others
 _COMPILED = [(e, re.compile(e.pattern, re.IGNORECASE)) for e in EXPLANATIONS]
 
 UNKNOWN = Explanation(
