@@ -81,6 +81,12 @@ def publish_statement(est) -> dict:
                         "be classified (the linear program of the existence check failed)")
         caveats.append(("failed-replicates", " and ".join(said) + "; they count as unbounded at the top of the "
                         "interval"))
+    if has_ci and boot is not None:  # replicates that claim nobody was missed, kept: the lower limit is theirs
+        from .pipeline.unseen_zero import unseen_zero_summary, unseen_zero_words
+
+        zero_said = unseen_zero_words(unseen_zero_summary(boot, lo, n_obs))
+        if zero_said:
+            caveats.append(("unseen-zero-replicates", zero_said))
     link_said = [str(w)[6:] for w in (getattr(est, "warnings", None) or []) if str(w).startswith("link: ")]
     if link_said:  # `darkfigure link` warned about the persons (tester 11, finding 3): N̂ may be biased by it
         first = link_said[0].split(". ")[0]
