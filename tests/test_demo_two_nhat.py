@@ -26,3 +26,12 @@ def test_estimate_names_the_averaged_and_the_chosen_n_hat(cli, tmp_path):
     assert f"N̂ {_f(avg)} is the average over {len(res['averaging']['models'])} models of the search path" in flat
     assert f"model checks of the chosen model (N̂ {_f(chosen)}; the headline N̂ {_f(avg)} is the average):" in flat
     assert f"the chosen model's N̂ {_f(chosen)}" in flat  # the Chao warning names it too
+
+
+def test_print_of_an_averaged_result_names_the_chosen_model_n_hat():
+    import darkfigure as dfg
+
+    r = dfg.estimate("netherlands_2010_2015", seed=1, reps=50)
+    chosen = r.raw.fit.nhat
+    assert f"(the search's choice, its own N̂ {_f(chosen)}; N̂ above is the average over" in str(r)
+    assert f"N̂ = {_f(r.nhat)}" in str(r) and _f(chosen) != _f(r.nhat)
