@@ -250,7 +250,8 @@ def publish_statement(est) -> dict:
              else f"the checks that could be run ({', '.join(ran)}) find nothing it misses")
     weak = _weak_heterogeneity_check(est.checks, has_ci)
     held = _held_by_interval(est.checks, nh, hi) if weak and has_ci else None
-    agree = ["agree", "heterogeneity-held-by-interval"] if held else ["agree"]
+    # (not beside hidden0's "only with care", which the public page reads from ["agree"] alone)
+    agree = ["agree", "heterogeneity-held-by-interval"] if held and not hidden0 else ["agree"]
     if held:  # the interval already holds the error the weak check is stated for: it is published alone (s15)
         found, weak = held, None
     elif weak:
