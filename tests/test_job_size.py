@@ -40,3 +40,24 @@ def test_limits_and_announcements():
     assert job_size(3, 8 * cols, {"region": cols}, "stratified")[0] is not None
     assert job_size(3, 8 * cols, {"region": cols}, "none")[0] is None
     assert MAX_CELLS == 2 ** 16
+
+
+def test_a_long_series_with_a_year_polynomial_is_not_refused():
+    """240 periods on 4 lists: 956 dummy columns (refused before the fix), 8 as a polynomial of degree 2."""
+    periods = 240
+    d = _persons(4, n=40 * periods, seed=3)
+    d["period"] = np.repeat(np.arange(2000, 2000 + periods), 40)
+    with pytest.raises(DataError, match="956 design columns"):  # as dummies the search is still refused
+        estimate(d, covariates=["period"], year="period", ci="none")
+    r = estimate(d, covariates=["period"], year="period", year_degree=2, ci="none")
+    assert np.isfinite(r.nhat) and r.nhat >= len(d)
+
+
+def test_forty_years_with_a_degree_count_degree_columns_not_levels():
+    """The columns rule alone (cells below the cell limit): 40 years beside a 200-level covariate on 4 lists."""
+    levels = {"year": 40, "region": 200}
+    cells = MAX_CELLS // 2
+    assert job_size(4, cells, levels, "stratified")[0] is not None  # 4 x (39 + 199) = 952 columns
+    assert job_size(4, cells, levels, "stratified", year="year", year_degree=2)[0] is None  # 4 x (2 + 199)
+    said = job_size(4, cells, {"year": 40, "region": 240}, "stratified", year="year", year_degree=2)[0]
+    assert said is not None and "a polynomial of degree 2" in said and "964 design columns" in said

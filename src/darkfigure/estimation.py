@@ -242,7 +242,8 @@ def estimate(
     plan = plan_search(table, opts.search, opts.criterion, opts.max_order, opts.model)
     from .pipeline.size import job_size
 
-    refuse, long_job = job_size(h.k, int(table.n_cells), {c: len(h.levels[c]) for c in h.covariates}, plan.method)
+    refuse, long_job = job_size(h.k, int(table.n_cells), {c: len(h.levels[c]) for c in h.covariates}, plan.method,
+                                year=year, year_degree=year_degree)
     if refuse:  # never a silent hang (tester 14b, M1/M2)
         raise DataError(refuse)
     if long_job:

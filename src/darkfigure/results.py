@@ -277,6 +277,11 @@ class Result:
                 f"{_fmt(ci.high)}); observed {self.n_observed:,}; dark figure {_fmt(self.dark_figure)}")
         if self.model:
             head += f"; model {self.model}"
+            avg, fit = getattr(self.raw, "averaged", None), getattr(self.raw, "fit", None)
+            if avg is not None and len(avg.fits) > 1 and fit is not None and np.isfinite(fit.nhat):
+                # the two N̂ of a model average named (s15, the demo): the warnings speak of the chosen model
+                head += (f" (the search's choice, its own N̂ {_fmt(fit.nhat)}; N̂ above is the average over "
+                         f"{len(avg.fits)} models of the search path)")
         if self.status != "ok":
             head += f" [{self.status}]"
         head += linkage_lines(self)  # as linked, corrected, linkage errors (the CLI's panel; tester 13b, M7)

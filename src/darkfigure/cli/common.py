@@ -340,11 +340,12 @@ def _split(s: str | None) -> list[str] | None:
     return out or None
 
 
-def _check_marks(checks) -> str:
+def _check_marks(checks, about: str | None = None) -> str:
     """The one-line summary of the model checks that ``estimate`` and ``monitor`` print.
 
     A check computed but not used to flag (the deviance test of a sparse table) is "not used", not "passed": the
-    to-publish sentence may then say the deviance test rejects the model (tester 7, 21).
+    to-publish sentence may then say the deviance test rejects the model (tester 7, 21). `about`: which model the
+    checks are of, said after "model checks" (estimate's model average: the chosen model, whose N̂ differs).
     """
     marks = []
     for c in checks:
@@ -357,7 +358,7 @@ def _check_marks(checks) -> str:
         else:
             state = "not applicable" if c.message.startswith("not applicable") else "not computed"
         marks.append(f"{c.label} {state}")
-    return "model checks: " + "; ".join(marks) + " (details in result.json and the report)"
+    return f"model checks{' ' + about if about else ''}: " + "; ".join(marks) + " (details in result.json and the report)"
 
 
 def _fmt(v, digits: int = 0) -> str:

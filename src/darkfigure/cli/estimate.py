@@ -224,7 +224,11 @@ def _print_result(res) -> None:
     sz = res.settings.get("structural_zeros")
     if sz:
         head.add_row("structural zeros", escape("; ".join(f"{a} cannot register {c} = {lv}" for a, c, lv in sz)))
-    head.add_row("model", escape(f.model.label()))
+    # with a model average the headline N̂ is not the chosen model's: name the chosen one's own N̂ (s15, the demo)
+    avg_many = getattr(res, "averaged", None) is not None and len(res.averaged.fits) > 1 and f.identified
+    chosen = (f" (the search's choice{' by ' + res.search.criterion.upper() if res.search is not None else ''}; "
+              f"its own N̂ {_fmt(f.nhat)})") if avg_many else ""
+    head.add_row("model", escape(f.model.label()) + chosen)
     head.add_row(
         # a saturated fit's deviance is 0 up to rounding, which printed as "-0.0"
         "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
@@ -270,9 +274,9 @@ def _print_result(res) -> None:
         elif getattr(res, "averaged", None) is not None:
             a = res.averaged
             head.add_row(
-                "averaged", f"N̂ is the average over {len(a.fits)} models ({a.criterion.upper()} weights; "
-                f"the heaviest {a.weights[0]:.0%}); 'model' above is the search's choice, and the checks below speak "
-                "of that model"
+                "averaged", f"N̂ {_fmt(res.nhat)} is the average over {len(a.fits)} models of the search path "
+                f"({a.criterion.upper()} weights; the heaviest {a.weights[0]:.0%}): the headline figure. The model "
+                f"checks and the warnings about the fit speak of the chosen model above (its own N̂ {_fmt(f.nhat)})"
             )
         if why is None:
             head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
@@ -310,7 +314,10 @@ def _print_result(res) -> None:
         if res.ci_method == "profile" and len(shown) > 1:
             console.print("(the profile-likelihood interval is for the total only; use --ci parametric for subgroups)")
     if res.checks:
-        console.print(_check_marks(res.checks))
+        avg = getattr(res, "averaged", None)
+        about = (f"of the chosen model (N̂ {_fmt(res.fit.nhat)}; the headline N̂ {_fmt(res.nhat)} is the average)"
+                 if avg is not None and len(avg.fits) > 1 and res.fit.identified else None)
+        console.print(_check_marks(res.checks, about))
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in res.warnings:

@@ -405,7 +405,8 @@ def pseudonymise(
         ``record_id, organisation, registration_date``, [``sex, nationality`` as given], the
         covariates in their original order, then ``bf_first_name, bf_surname,
         bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens,
-        ``key_id`` and ``bf_settings`` (the contract in the module docstring). ``attrs["warnings"]``: placeholder names ("Unknown",
+        ``key_id`` and ``bf_settings`` (the contract in the module docstring, which this function's name hides from
+        ``import``: ``help(sys.modules["darkfigure.linkage.pseudonymise"])``). ``attrs["warnings"]``: placeholder names ("Unknown",
         encoded as missing) and names without letters, for the organisation to fix at the source; covariates
         kept in clear, named as free text or identifier-like where they look so
         (:func:`.clear_columns.clear_column_warnings`). Each is also raised as a

@@ -206,6 +206,11 @@ def interval_step(
         msg = boot.describe_failures()
         if msg:
             warnings.append(msg)
+        from .unseen_zero import unseen_zero_summary, unseen_zero_words
+
+        said = unseen_zero_words(unseen_zero_summary(boot, lower, int(round(float(est.iloc[0]["observed"])))))
+        if said:  # kept in the interval, never silently (pipeline.unseen_zero)
+            warnings.append(said[0].upper() + said[1:])
     else:
         est = point_table(fit, groups)
         if fit.identified and ci == "profile":

@@ -17,6 +17,7 @@ from ..loglinear.bootstrap import BootstrapResult
 from ..loglinear.design import CompleteTable
 from ..loglinear.fit import LogLinearFit
 from ..loglinear.search import SearchResult
+from .unseen_zero import unseen_zero_summary
 
 __all__ = ["Estimate"]
 
@@ -262,6 +263,9 @@ class Estimate:
                 "jackknife_failures": self.bootstrap.jackknife_failures,
                 "unseen_fitted_0_replicates": None if self.bootstrap.unseen_zero is None
                 else np.flatnonzero(self.bootstrap.unseen_zero).tolist(),
+                # kept in the interval; how many and what they do to the lower limit (pipeline.unseen_zero)
+                "unseen_fitted_0": unseen_zero_summary(self.bootstrap, float(self.lower),
+                                                       int(self.histories.n_observed)),
             },
             "search": None
             if self.search is None

@@ -9,7 +9,9 @@ Measured on this project's 2-core test machine at load 8 (tester 14b, M1/M2; 400
 * columns: a stepwise search with covariates may add every list x covariate term, ``k x (levels - 1)`` design
   columns per covariate, each fit a dense QR (time ~ columns^3): 3 lists x 60 levels took 2.5 s, x 200 levels 24 s,
   x 476 levels more than 7 minutes without a word. Above :data:`MAX_SEARCH_COLUMNS` (900: about a minute and a half
-  by that rule) the search is refused; a fixed model (``--search none``, ``--model``) is not.
+  by that rule) the search is refused; a fixed model (``--search none``, ``--model``) is not. A year coded as a
+  polynomial (``--year-degree d``) adds ``k x d`` columns, not ``k x (years - 1)``: a long series is not refused for
+  its length.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ MAX_SEARCH_COLUMNS = 900
 ANNOUNCE_SEARCH_COLUMNS = 300
 
 
-def job_size(k: int, n_cells: int, levels: dict, search: str) -> tuple[str | None, str | None]:
+def job_size(k: int, n_cells: int, levels: dict, search: str, *, year: str | None = None,
+             year_degree: int | None = None) -> tuple[str | None, str | None]:
     """``(refusal, announcement)`` for a fit of `k` lists on a complete table of `n_cells` cells.
 
     Parameters
@@ -39,6 +42,9 @@ def job_size(k: int, n_cells: int, levels: dict, search: str) -> tuple[str | Non
         Covariate name -> number of levels.
     search : str
         The search method (``"none"`` fits one model; ``"exhaustive"`` takes no covariates).
+    year, year_degree : str or None, int or None
+        The year covariate and the degree of its polynomial (``--year-degree``): that covariate then adds
+        `year_degree` columns per list, not its levels - 1.
 
     Returns
     -------
@@ -51,9 +57,12 @@ def job_size(k: int, n_cells: int, levels: dict, search: str) -> tuple[str | Non
                 f"than the {MAX_CELLS:,} (16 lists) darkfigure fits in reasonable time: the model checks alone took "
                 "53 s on 16 lists and grow about as cells^1.6 (20 lists: about an hour). Merge or drop lists "
                 "(--lists), or use fewer covariate levels"), None
-    cols = k * sum(max(int(n) - 1, 0) for n in levels.values())
+    per = {c: (min(int(year_degree), max(int(n) - 1, 0)) if c == year and year_degree else max(int(n) - 1, 0))
+           for c, n in levels.items()}
+    cols = k * sum(per.values())
     if search not in ("none", "exhaustive") and cols > MAX_SEARCH_COLUMNS:
-        many = ", ".join(f"{c!r} ({n:,} levels)" for c, n in levels.items())
+        many = ", ".join(f"{c!r} ({n:,} levels)" if not (c == year and year_degree)
+                         else f"{c!r} (a polynomial of degree {per[c]})" for c, n in levels.items())
         return (f"the {search} search may add every list x covariate term: {k} lists x {many} make {cols:,} design "
                 f"columns, beyond the {MAX_SEARCH_COLUMNS:,} it searches in reasonable time (3 lists x 200 levels "
                 "took 24 s, x 476 levels more than 7 minutes). Merge the covariate's levels into fewer groups, "
