@@ -320,6 +320,8 @@ def estimate(
         structural_zeros=sz, coarse=sel.coarse, bootstrap=iv.bootstrap, conditional=conditional,
         linkage=reading.linkage,
     )
+    if em_unused:  # result.json says it too (its notes are the histories')
+        settings["missing_em_note"] = EM_UNUSED_NOTE.format(covs=", ".join(map(repr, h.covariates)) or "none")
     if reading.linkage == "none" and reading.linkage_run is not None:
         settings["linkage_source"] = reading.linkage_run.source or "a darkfigure link run"
     if reading.linkage_run is not None and (truth := reading.linkage_run.truth_quality()) is not None:
@@ -367,7 +369,7 @@ def estimate(
         # a list that registered everyone: the reader's note says what the data warning says (one message, not two)
         notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)]
         + list(getattr(link_est, "notes", None) or [])  # a narrowing within Monte-Carlo noise (tester 11, F8)
-        + ([EM_UNUSED_NOTE.format(covs=", ".join(map(repr, h.covariates)) or "none")] if em_unused else []),
+        + ([settings["missing_em_note"]] if em_unused else []),
         checks=checks,
         averaged=iv.averaged,
         conditional=conditional,
