@@ -303,12 +303,13 @@ def _linkage_says_too_high(link_said: list[str]) -> str | None:
     date-conflict warnings say "too high"; the truth check says the model expected fewer missed links than the
     truth shows (tester report 15a, H3).
     """
-    for w in link_said:
-        low = w.lower()
-        if "too high" in low or ("missed links, the truth column shows" in low and "under-state" in low):
-            first = w.split(". ")[0]
-            return first if len(first) <= 240 else first[:237] + "..."
-    return None
+    said = [s for w in link_said for s in w.split(". ") if "too high" in s.lower()]
+    said += [w.split(". ")[0] for w in link_said
+             if "missed links, the truth column shows" in w.lower() and "under-state" in w.lower()]
+    if not said:
+        return None
+    first = min(said, key=len)  # the plainest of them (the recall sentence, when the truth was given)
+    return first if len(first) <= 240 else first[:237] + "..."
 
 
 def implausible_warning(nhat: float, upper: float = float("nan")) -> str | None:
