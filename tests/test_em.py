@@ -232,16 +232,16 @@ def test_a_list_whose_persons_all_lack_one_covariate_is_not_an_empty_stratum():
     assert not [x for x in h.empty_list_strata() if x[0] == "C" and x[1] == "sex"]
 
 
-def test_publish_statement_does_not_claim_the_checks_em_skips():
-    # tester report 4, M1: with imputed covariates goodness of fit and heterogeneity are not computed, so the
-    # "to publish" statement must say so instead of "the model fits and the checks find no heterogeneity"
+def test_publish_statement_rests_on_the_complete_case_checks():
+    # tester report 4, M1 then 15b, H1: with imputed covariates the checks run on the complete cases (the chosen
+    # model refitted to them) and say so; the statement never claims a check on the EM-completed table
     rec, _ = _records(9)
     gone = _delete(rec, "nationality", 0.15, 4)
     res = estimate(gone, lists=LISTS, missing="em", reps=50, seed=2, n_jobs=1, assumption_range=None)
-    skipped = {c.name for c in res.checks if not c.computed}
-    assert {"goodness_of_fit", "heterogeneity"} <= skipped
+    run = {c.name: c for c in res.checks}
+    for name in ("goodness_of_fit", "heterogeneity"):
+        assert run[name].computed and run[name].details.get("complete_cases") is True
+        assert "covariate values are all known" in run[name].message
     p = res.to_publish()
-    s = p["statement"]
-    assert "the model fits" not in s and "find no heterogeneity" not in s, s
-    assert "goodness of fit and heterogeneity checks could not be run" in s and "imputed" in s, s
     assert not p["publish_interval"]
+    assert "--ci averaged" not in p["statement"]

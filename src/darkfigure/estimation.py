@@ -56,6 +56,11 @@ __all__ = ["Estimate", "estimate", "SEARCH_METHODS", "CI_METHODS"]
 _select = select_model
 
 
+#: the note when --missing em was asked for but no covariate used has an unknown value (tester 15a, H5)
+EM_UNUSED_NOTE = ("--missing em: no person has an unknown value of the covariates used ({covs}), so no value was "
+                  "imputed and the run is the same as without --missing em (its search and interval)")
+
+
 @single_threaded
 def estimate(
     data: CaptureHistories | pd.DataFrame | str | Path,
@@ -236,6 +241,7 @@ def estimate(
     if reading.linkage == "correct" and reading.linkage_run is not None:
         check_link_histories(reading.linkage_run, h, opts.missing)  # edited histories refused before the work, not after
     em_mode = h.n_incomplete > 0
+    em_unused = opts.missing == "em" and not em_mode  # said in the notes: the run is as without --missing em
     _check_data_and_options(h, opts, em_mode, year=year, year_degree=year_degree, n_jobs=n_jobs)
     # table: the complete table, structural zeros out of the likelihood
     table, sz = table_step(h, year=year, year_degree=year_degree, structural_zeros=structural_zeros)
@@ -272,7 +278,8 @@ def estimate(
     fit, srch = sel.fit, sel.search
     warnings += sel.warnings + fit_warnings(fit, srch)
     # checks: goodness of fit, residuals, Chao's bound, heterogeneity
-    checks, said = checks_step(fit, h, srch, structural_zeros=sz is not None, imputed=em_mode)
+    checks, said = checks_step(fit, h, srch, structural_zeros=sz is not None, imputed=em_mode,
+                               complete_table=table)
     warnings += said
     # interval: N̂ of the total and every subgroup with its interval
     warnings += ci_said
@@ -313,6 +320,8 @@ def estimate(
         structural_zeros=sz, coarse=sel.coarse, bootstrap=iv.bootstrap, conditional=conditional,
         linkage=reading.linkage,
     )
+    if em_unused:  # result.json says it too (its notes are the histories')
+        settings["missing_em_note"] = EM_UNUSED_NOTE.format(covs=", ".join(map(repr, h.covariates)) or "none")
     if reading.linkage == "none" and reading.linkage_run is not None:
         settings["linkage_source"] = reading.linkage_run.source or "a darkfigure link run"
     if reading.linkage_run is not None and (truth := reading.linkage_run.truth_quality()) is not None:
@@ -359,7 +368,8 @@ def estimate(
         seconds=seconds,
         # a list that registered everyone: the reader's note says what the data warning says (one message, not two)
         notes=[n for n in dict.fromkeys(h.notes) if not (h.full_lists() and "are 1 in every row" in n)]
-        + list(getattr(link_est, "notes", None) or []),  # a narrowing within Monte-Carlo noise (tester 11, F8)
+        + list(getattr(link_est, "notes", None) or [])  # a narrowing within Monte-Carlo noise (tester 11, F8)
+        + ([settings["missing_em_note"]] if em_unused else []),
         checks=checks,
         averaged=iv.averaged,
         conditional=conditional,

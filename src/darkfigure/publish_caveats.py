@@ -133,4 +133,7 @@ def conditional_caveat(est) -> tuple[str, str] | None:
     return ("conditional-interval",
             "the interval holds the model the search chose fixed, so it leaves out the uncertainty of that choice "
             "and is too narrow (such intervals covered N in 63–88% of simulated populations, not 95%: "
-            "docs/coverage_study.md); --ci averaged carries it")
+            "docs/coverage_study.md); " + (
+                "the model-averaged interval that carries it is not available when unknown covariate values are "
+                "fitted by EM" if getattr(getattr(est, "histories", None), "n_incomplete", 0) else
+                "--ci averaged carries it"))

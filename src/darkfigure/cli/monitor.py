@@ -124,6 +124,7 @@ def monitor(
 
     if ci.lower() not in MONITOR_CI:
         _fail(f"--ci must be one of {', '.join(MONITOR_CI)} for the monitor (every group needs an interval), not {ci!r}")
+    asked = (search, criterion, pthresh, reps)
     search, criterion, pthresh, reps = _resolve_model_options(search, model, criterion, pthresh, ci, False, reps,
                                                               default_search=monitor_search(ci, missing))
     _check_jobs(jobs)
@@ -137,6 +138,10 @@ def monitor(
                                                   linkage_reps=linkage_reps)
         if drawn and seed is not None:  # said once the input is accepted, as estimate (tester 14a, L4)
             err.print(seed_note(seed))
+        if asked[0] is None and missing.lower() == "em" and not h.n_incomplete:
+            # no unknown value among the covariates used: the defaults of a run without --missing em (15a, H5)
+            search, criterion, pthresh, reps = _resolve_model_options(*asked[:1], model, *asked[1:3], ci, False,
+                                                                      asked[3], default_search=monitor_search(ci))
         res = run(h, year=year, one_year=one_year, population=population, suppress_below=suppress_below, ci=ci,
                   year_degree=year_degree, search=search, criterion=criterion, model=model, reps=reps, seed=seed, level=level, pthresh=pthresh,
                   n_jobs=jobs, progress=True, structural_zeros=structural_zeros, separate_years=separate_years,
@@ -210,7 +215,7 @@ def _print_monitor(res) -> None:
                  f"{n_sec} more hidden (x) so that totals cannot be differenced back to them")
     console.print(Panel(head, title=f"darkfigure {__version__} monitor", expand=False))
     for n in e.notes:
-        if n.startswith(ONE_YEAR):
+        if n.startswith(ONE_YEAR) or n.startswith("--missing em:"):
             console.print(f"[dim]note: {escape(n)}[/]")
     rates = "rate_per_100k" in t.columns
     tab = Table(title="Total, years and levels (every row, pairs too: monitor.csv)")

@@ -321,7 +321,9 @@ def monitor(
     # every monitor interval is a bootstrap: without a seed one is drawn, kept and said, as estimate does (12b, M5)
     drawn = kwargs.get("seed") is None
     kwargs["seed"] = draw_seed(kwargs.get("seed"), ci)
-    missing = kwargs.get("missing", "error")
+    # EM engages only with an unknown value among the covariates used; else the run is as without --missing em
+    # (tester 15a, H5: the flag alone switched a link folder's monitor to one model's bootstrap)
+    missing = kwargs.get("missing", "error") if h.n_incomplete else "error"
     # the conditional Cruyff form (boot_mse) goes with Cruyff's search; the default takes estimate's search
     kwargs.setdefault("search", monitor_search(ci, missing))
     switched = ci == "averaged" and str(missing).lower() == "em"

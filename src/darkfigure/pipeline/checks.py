@@ -164,7 +164,8 @@ def fit_warnings(fit: LogLinearFit, search: SearchResult | None) -> list[str]:
 
 
 def checks_step(
-    fit: LogLinearFit, h: CaptureHistories, search: SearchResult | None, *, structural_zeros: bool, imputed: bool
+    fit: LogLinearFit, h: CaptureHistories, search: SearchResult | None, *, structural_zeros: bool, imputed: bool,
+    complete_table=None,
 ) -> tuple[list, list[str]]:
     """The model checks (goodness of fit, residuals by number of lists, Chao's bound, heterogeneity).
 
@@ -177,6 +178,11 @@ def checks_step(
         so the check tests the search's BIC choice (:func:`darkfigure.diagnostics.heterogeneity_reference`).
     structural_zeros, imputed : bool
         Declared structural zeros; covariate values imputed by EM (some checks do not apply).
+    complete_table : CompleteTable, optional
+        With `imputed`: the table of the persons whose covariate values are all known. The chosen
+        model (and the heterogeneity check's reference model) is refitted to it by ordinary maximum
+        likelihood and the goodness-of-fit and heterogeneity checks run on that fit
+        (:func:`complete_case_checks`); without it they are marked not computed.
 
     Returns
     -------
@@ -195,8 +201,14 @@ def checks_step(
         names = (("goodness_of_fit", "p_value"), ("residuals_by_number_of_lists", "pearson_residual"),
                  ("chao_lower_bound", "z_below_chao_bound"), ("heterogeneity", "z_heterogeneity"))
         return [Check(n, float("nan"), False, why, sn, computed=False) for n, sn in names], []
-    checks = model_checks(fit, h, structural_zeros=structural_zeros, imputed=imputed,
-                          reference=heterogeneity_reference(fit, search))
+    if imputed and complete_table is not None:
+        checks = complete_case_checks(fit, h, search, complete_table, structural_zeros=structural_zeros)
+    else:
+        checks = model_checks(fit, h, structural_zeros=structural_zeros, imputed=imputed,
+                              reference=heterogeneity_reference(fit, search))
+        for c in checks:
+            if imputed and not c.computed:
+                c.details["em"] = True  # publish_statement: a check EM kept from running counts against publishing
     warnings = [c.message for c in checks
                 if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < POOR_FIT_P)]  # said above
     return checks, warnings
@@ -283,3 +295,62 @@ def unidentified_warnings(fit: LogLinearFit, nhat: float, upper: float, lower: f
              else "the lists overlap too little to bound it from above")
     return [f"N is not identified by these data: {why}. N̂ is not an estimate of N ({cause}); report only a lower limit, at least {floor:,.0f} persons, and run darkfigure "
             "compare for methods that may bound it"]
+
+
+def complete_case_checks(fit: LogLinearFit, h: CaptureHistories, search: SearchResult | None, complete_table, *,
+                         structural_zeros: bool) -> list:
+    """The model checks of an EM fit, run on the complete cases (tester report 15b, H1).
+
+    The EM-completed table follows the chosen model by construction (the E-step shares the persons with
+    an unknown value out in the model's own proportions), so a deviance or score test on it is no test.
+    The complete-case table is observed data: the chosen model (and, for the heterogeneity check, the
+    reference model of :func:`darkfigure.diagnostics.heterogeneity_reference`) is refitted to it by
+    ordinary maximum likelihood and the four checks of :func:`darkfigure.diagnostics.model_checks` run
+    on that fit. Under the EM's own assumption (values missing at random given the lists and the known
+    covariates) the complete cases follow the same list-overlap structure when the share of unknown
+    values does not depend on the lists; when it does, the checks can flag or pass for that reason, which
+    each message says. A refit that does not identify N̂ leaves the checks not computed (``details["em"]``
+    True: counted against publishing).
+
+    Parameters
+    ----------
+    fit : LogLinearFit
+        The EM fit of the chosen model.
+    h : CaptureHistories
+        The histories (``h.incomplete`` the persons with an unknown value).
+    search : SearchResult or None
+    complete_table : CompleteTable
+        The table of the persons whose covariate values are all known.
+    structural_zeros : bool
+
+    Returns
+    -------
+    list of Check
+    """
+    from ..diagnostics import Check, heterogeneity_reference, model_checks
+    from ..loglinear.fit import fit_model
+
+    n_cc = int(round(float(np.sum(complete_table.y[complete_table.observable]))))
+    n_out = int(round(float(h.incomplete["count"].sum()))) if h.incomplete is not None else 0
+    ref = heterogeneity_reference(fit, search)
+    try:
+        cc_fit = fit_model(complete_table, fit.model)
+        cc_ref = cc_fit if ref is fit else fit_model(complete_table, ref.model)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        cc_fit = cc_ref = None
+    if cc_fit is None or not cc_fit.identified:
+        why = (f"not computed — with {n_out:,} person(s) whose covariate values were imputed by EM, the checks run on "
+               "the persons whose values are all known, and the chosen model does not identify N̂ on them")
+        names = (("goodness_of_fit", "p_value"), ("heterogeneity", "z_heterogeneity"))
+        return [Check(n, float("nan"), False, f"{n.replace('_', ' ')}: {why}", sn, computed=False,
+                      details={"em": True}) for n, sn in names if n == "goodness_of_fit" or h.k >= 3]
+    checks = model_checks(cc_fit, complete_table.histories, structural_zeros=structural_zeros,
+                          reference=cc_ref if cc_ref is not None and cc_ref.identified else None)
+    where = (f" (run on the {n_cc:,} persons whose covariate values are all known, the chosen model "
+             f"refitted to them; the {n_out:,} with an imputed value are left out, as the EM-completed table follows "
+             "the model by construction; a share of unknown values that differs between lists can move this check)")
+    for c in checks:
+        c.details["complete_cases"] = True
+        head, sep, rest = c.message.partition(": ")
+        c.message = f"{head}{where}{sep}{rest}"
+    return checks
