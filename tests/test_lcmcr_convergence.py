@@ -78,7 +78,7 @@ def test_lcmcr_estimator_with_too_few_draws_is_not_converged_and_not_to_publish(
 
 
 def test_lcmcr_estimator_with_converged_chains_stays_ok():
-    est = dfg.LCMCR(burnin=1000, samples=400, thinning=10, chains=2, seed=1).fit(load("kosovo_1999"))
+    est = dfg.LCMCR(burnin=2000, samples=500, thinning=50, chains=4, seed=1).fit(load("kosovo_1999"))
     r = est.result
     assert r.raw.rhat <= RHAT_FAIL and r.raw.ess >= ESS_FAIL, (r.raw.rhat, r.raw.ess)
     assert r.status == "ok" and math.isfinite(r.nhat) and r.to_publish() is None
