@@ -70,7 +70,7 @@ def test_no_estimate_and_not_identified_are_left_out():
                       _row("Mh-darroch", 7000, 5000, np.inf), _row("lcmcr", 9000, 5000, 60 * H.n_observed)])
     hl = headline(t, H, chao=None)
     assert hl.rules == ["no-estimate", "not-identified", "agree"] and hl.kept == ["Mt"]
-    assert hl.reasons[0] == "dga gave no estimate here (not applicable, failed, or no MLE), so it is left out."
+    assert hl.reasons[0] == "dga gave no estimate here (not applicable, failed, no MLE, or chains not converged), so it is left out."
     assert "The data barely identify N under Mh-darroch and lcmcr" in hl.reasons[1]
     assert "Mh-darroch's upper limit is infinite" in hl.reasons[1] and "cannot narrow the range" in hl.reasons[1]
     assert hl.dropped["dga"].startswith("no estimate") and hl.dropped["lcmcr"].startswith("not identified")

@@ -196,6 +196,9 @@ def _lcmcr(h: CaptureHistories, seed: int | None):
     if why is not None:  # the rule of dfg.LCMCR and strata --method lcmcr (lcmcr_rules): no N̂ shown
         return (None, None, None, "credible", [f"not identified: {why}", *r.warnings], model, "not identified",
                 {"raw": r})
+    if r.not_converged is not None:  # chains that disagree: the median goes to nhat_not_identified, out of the headline
+        return (r.median, None, None, "credible", [f"not converged: {r.not_converged}", *r.warnings], model,
+                "not converged", {"raw": r})
     return r.median, r.ci_low, r.ci_high, "credible", list(r.warnings), model, "ok", {"raw": r}
 
 

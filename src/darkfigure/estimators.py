@@ -370,7 +370,7 @@ class LCMCR(Estimator):
 
     def _fit(self, data: Any) -> Result:
         from .bayes.lcmcr import lcmcr
-        from .lcmcr_rules import histories_reason, mark_not_identified, require_lists
+        from .lcmcr_rules import histories_reason, mark_not_converged, mark_not_identified, require_lists
         from .results import from_lcmcr
 
         p = self.get_params()
@@ -380,7 +380,9 @@ class LCMCR(Estimator):
         r = from_lcmcr(lcmcr(h, **p, level=level, n_jobs=n_jobs))
         why = histories_reason(h, r.confidence_interval.high)
         if why is None:
-            return r
+            # chains that disagree (R-hat > 1.1, bulk ESS < 100): no estimate either (lcmcr_rules; tester 15b, M3)
+            bad = r.raw.not_converged
+            return r if bad is None else mark_not_converged(r, bad)
         import dataclasses
 
         # the posterior median is kept for diagnosis under the name every result uses (results.apply_house_rule)

@@ -286,11 +286,13 @@ def headline(
     # 1. no estimate
     none = [m for m, r in rows.items()
             if (str(r.get("status", "ok")) != "ok" or not finite(r["nhat"])) and not lower_only(r)]
-    for m in none:
-        dropped[m] = "no estimate (" + str(rows[m].get("status", "not identified")) + ")"
+    for m in none:  # a sampler whose chains disagree (comparison._lcmcr, tester 15b M3): said, not hidden as "no estimate"
+        st = str(rows[m].get("status", "not identified"))
+        dropped[m] = ("not converged: its chains disagree (see its warnings), so its N̂ is no estimate" if
+                      st == "not converged" else "no estimate (" + st + ")")
     if none:
         rules.append("no-estimate")
-        reasons.append(f"{_names(none)} gave no estimate here (not applicable, failed, or no MLE), so "
+        reasons.append(f"{_names(none)} gave no estimate here (not applicable, failed, no MLE, or chains not converged), so "
                        f"{'it is' if len(none) == 1 else 'they are'} left out.")
     live = [m for m in rows if m not in dropped]
 

@@ -19,6 +19,11 @@ this module (tester report 10, F1). Three cases:
   docs/headline_rules.md), reused here, not copied.
 
 Then N̂ and the interval are NaN, the status is ``"not identified"`` and the first warning says why.
+
+Apart from identification, **chains that have not converged** (R-hat > 1.1 or bulk ESS < 100:
+:func:`darkfigure.bayes.diagnostics.not_converged_reason`; the Netherlands' posterior has modes near 50,000 and
+140,000 and R's sampler, like ours, stays in one for long stretches, tester 15b M3): N̂ and the interval are NaN,
+the status is ``"not converged"`` (:func:`mark_not_converged`), ``compare`` leaves the row out of the headline.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["MIN_LISTS", "require_lists", "two_lists_reason", "isolated_lists", "full_lists_reason",
-           "unidentified_reason", "histories_reason", "mark_not_identified"]
+           "unidentified_reason", "histories_reason", "mark_not_identified", "mark_not_converged"]
 
 #: lists a latent-class model needs (with 2 lists it has more parameters than the 3 observed cells)
 MIN_LISTS = 3
@@ -164,3 +169,21 @@ def mark_not_identified(result: Any, why: str) -> Any:
         result, nhat=float("nan"), status="not identified",
         confidence_interval=ConfidenceInterval(float("nan"), float("nan"), ci.method, ci.level),
         warnings=(f"N is not identified by these data: {why}", *result.warnings))
+
+
+def mark_not_converged(result: Any, why: str) -> Any:
+    """A :class:`~darkfigure.results.Result` whose sampler's chains did not converge: N̂ and its interval NaN, the
+    posterior median kept in ``nhat_not_identified`` (a number that is not an estimate), status ``"not converged"``
+    and `why` (:func:`darkfigure.bayes.diagnostics.not_converged_reason`) first among the warnings.
+
+    ``raw`` and ``distribution`` keep the draws for diagnosis; ``to_publish`` (from ``raw``) says not to publish.
+    """
+    import dataclasses
+
+    from .results import ConfidenceInterval
+
+    ci = result.confidence_interval
+    return dataclasses.replace(
+        result, nhat=float("nan"), status="not converged", nhat_not_identified=float(result.nhat),
+        confidence_interval=ConfidenceInterval(float("nan"), float("nan"), ci.method, ci.level),
+        warnings=(f"not converged: {why}", *result.warnings))

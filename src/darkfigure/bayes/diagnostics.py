@@ -11,7 +11,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["rhat", "ess_bulk"]
+__all__ = ["rhat", "ess_bulk", "RHAT_FAIL", "ESS_FAIL", "not_converged_reason"]
+
+#: R-hat above which a posterior's chains have not converged: its median and interval are no estimate. Vehtari et al.
+#: (2021, sec. 4) ask for R-hat < 1.01 before using draws (the warning of bayes.lcmcr.RHAT_LIMIT); 1.1 is the older
+#: rule (Gelman & Rubin 1992; Gelman et al. 2013, BDA3) that they show still passes chains that have not mixed, so
+#: above it the chains certainly sample different things (the Netherlands: chains at ~50,000 and ~140,000, R-hat 1.5).
+RHAT_FAIL = 1.1
+#: Bulk ESS below which the draws are no estimate. Vehtari et al. (2021, sec. 4) ask for a bulk ESS of at least 100 per
+#: chain (400 for 4 chains: the warning of bayes.lcmcr.ESS_LIMIT) for R-hat and the quantiles' Monte-Carlo error to be
+#: trusted; below 100 in all the draws (25 per chain) the chains hold fewer independent draws than one chain should.
+ESS_FAIL = 100.0
 
 
 # ----------------------------------------------------------------------------- diagnostics
@@ -251,3 +261,40 @@ def ess_bulk(draws) -> float:
     if np.ptp(x) == 0:
         return float(x.size)
     return _ess(_rank_normalise(x))
+
+
+def not_converged_reason(rhat_value: float, ess_value: float, chain_medians=None) -> str | None:
+    """Why a posterior's draws are no estimate (chains that disagree or too few effective draws), or None.
+
+    Parameters
+    ----------
+    rhat_value : float
+        Rank-normalised split R-hat (:func:`rhat`); NaN (constant draws) passes.
+    ess_value : float
+        Bulk effective sample size (:func:`ess_bulk`), over all chains.
+    chain_medians : sequence of float, optional
+        Each chain's median of N, quoted in the clause.
+
+    Returns
+    -------
+    str or None
+        A plain clause for messages when ``R-hat > RHAT_FAIL`` or ``ESS < ESS_FAIL``, else None.
+
+    Notes
+    -----
+    Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), Bayesian Analysis 16(2):667-718, sec. 4: use the draws
+    only with R-hat < 1.01 and bulk ESS >= 100 per chain. Those stay warnings (``bayes.lcmcr.RHAT_LIMIT``,
+    ``ESS_LIMIT``); these looser limits (the traditional 1.1; 100 draws in all) mark a failure beyond doubt.
+    """
+    parts = []
+    if np.isfinite(rhat_value) and rhat_value > RHAT_FAIL:
+        meds = "" if chain_medians is None else (
+            " (chain medians " + ", ".join(f"{float(m):,.0f}" for m in chain_medians) + ")")
+        parts.append(f"R-hat {rhat_value:.3f} > {RHAT_FAIL}: the chains disagree{meds}")
+    if np.isfinite(ess_value) and ess_value < ESS_FAIL:
+        parts.append(f"bulk ESS {ess_value:.0f} < {ESS_FAIL:.0f} effective draws")
+    if not parts:
+        return None
+    return ("the sampler's chains have not converged: " + "; ".join(parts)
+            + " (Vehtari et al. 2021), so the posterior median and interval are no estimate; run longer "
+            "(more samples or thinning) and check that the chains agree, or use another method")

@@ -113,7 +113,7 @@ from ._random import (  # noqa: F401 - re-exported (tests draw from lcmcr._binom
     _uniform,
     _uniform_r,
 )
-from .diagnostics import ess_bulk, rhat
+from .diagnostics import ESS_FAIL, RHAT_FAIL, ess_bulk, not_converged_reason, rhat  # noqa: F401
 
 __all__ = ["LCMCRResult", "lcmcr", "lcmcr_patterns", "rhat", "ess_bulk", "warm_up"]
 
@@ -204,11 +204,36 @@ class LCMCRResult:
 
     @property
     def converged(self) -> bool:
-        """True when R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021)."""
+        """True when R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021's recommendation; below it: warnings)."""
         return bool(self.rhat <= RHAT_LIMIT and self.ess >= ESS_LIMIT)
 
+    @property
+    def not_converged(self) -> str | None:
+        """Why the chains have failed beyond doubt (R-hat > 1.1 or bulk ESS < 100: :data:`RHAT_FAIL`,
+        :data:`ESS_FAIL`), or None. Then the median and interval are no estimate: ``compare`` marks the row
+        "not converged" and leaves it out of the headline, and ``dfg.LCMCR`` gives status "not converged"
+        (:func:`darkfigure.bayes.diagnostics.not_converged_reason`)."""
+        return not_converged_reason(self.rhat, self.ess, self.chain_medians)
+
+    def to_publish(self) -> dict | None:
+        """What to publish when the chains have not converged (:attr:`not_converged`): nothing; else None (no
+        statement of its own, as for the other non-log-linear results).
+
+        Returns
+        -------
+        dict or None
+            ``low``, ``high`` (NaN), ``rules`` (``["not-converged"]``), ``publish_interval`` (False) and
+            ``statement``, the keys of :func:`darkfigure.headline.publish_statement`.
+        """
+        why = self.not_converged
+        if why is None:
+            return None
+        return {"low": float("nan"), "high": float("nan"), "rules": ["not-converged"], "publish_interval": False,
+                "statement": f"Do not publish LCMCR's N̂ or interval: {why}."}
+
     def summary(self) -> dict:
-        """One row for comparison tables: method, nhat (median), lower, upper, interval, rhat, ess."""
+        """One row for comparison tables: method, nhat (median), lower, upper, interval, rhat, ess, not_converged
+        (None or why the chains failed)."""
         return {
             "method": "lcmcr",
             "nhat": self.median,
@@ -218,6 +243,7 @@ class LCMCRResult:
             "mean": self.mean,
             "rhat": self.rhat,
             "ess": self.ess,
+            "not_converged": self.not_converged,
             "seconds": self.seconds,
             "warnings": "; ".join(self.warnings),
         }
