@@ -80,6 +80,7 @@ from .link_run import (  # noqa: F401 - re-exported
 )
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
+from .undated_draws import assign_undated_draws
 
 __all__ = [
     "CombinedDraws",
@@ -358,6 +359,8 @@ def linkage_uncertainty(
         masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
                                 int(s_draw.generate_state(1)[0]), start=run.labels())
+        if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
+            masks = assign_undated_draws(run.records, run.pairs, run.labels(), masks, int(s_draw.generate_state(2)[1]))
     elif sampler == "pairs":
         masks = draw_links(p, draws, int(s_draw.generate_state(1)[0]))
     else:
