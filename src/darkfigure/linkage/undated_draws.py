@@ -39,6 +39,8 @@ import pandas as pd
 
 __all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_draws"]
 
+#: weigh a candidate person by whether it already holds a dated registration of the unit's organisation
+SAME_ORGANISATION_FACTOR = True
 #: match probabilities are clipped to this distance from 0 and 1 before their odds are taken
 _P_CLIP = 1e-6
 
@@ -55,6 +57,9 @@ class UndatedModel:
     edge_p : float array, shape (m,): their match probabilities.
     kappa : float array, shape (n,): the prior weight of "nobody" of each registration's organisation.
     q : dict organisation -> float: the dated registrations' share with another dated registration in their person.
+    org : int array, shape (n,): the organisation code of each registration.
+    rho_in, rho_out : float arrays, shape (n_organisations,): the factor on a candidate's odds when the person
+        already holds a dated registration of the unit's organisation, and when not (:func:`undated_model`).
     """
 
     undated: np.ndarray
@@ -63,6 +68,9 @@ class UndatedModel:
     edge_p: np.ndarray
     kappa: np.ndarray
     q: dict
+    org: np.ndarray | None = None
+    rho_in: np.ndarray | None = None
+    rho_out: np.ndarray | None = None
 
 
 def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -83,7 +91,18 @@ def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFr
     e = pd.DataFrame({"unit": unit[model.edge_u], "person": labels[model.edge_d], "p": model.edge_p})
     g = e.groupby(["unit", "person"], sort=True)["p"].mean().reset_index()
     pc = np.clip(g["p"].to_numpy(float), _P_CLIP, 1 - _P_CLIP)
-    return g.assign(odds=pc / (1 - pc)).drop(columns="p"), unit
+    odds = pc / (1 - pc)
+    if model.rho_in is not None:
+        # the person already registered by the unit's organisation: a duplicate, rarer than a registration elsewhere
+        uorg = np.zeros(int(unit.max()) + 1, dtype=np.int64)
+        uorg[unit[unit >= 0]] = model.org[unit >= 0]
+        dated = ~model.undated
+        held = pd.Index(labels[dated] * (model.org.max() + 1) + model.org[dated]).unique()
+        pu = g["person"].to_numpy(np.int64)
+        ou = uorg[g["unit"].to_numpy(np.int64)]
+        inside = held.get_indexer(pu * (model.org.max() + 1) + ou) >= 0
+        odds = odds * np.where(inside, model.rho_in[ou], model.rho_out[ou])
+    return g.assign(odds=odds).drop(columns="p"), unit
 
 
 def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray) -> UndatedModel | None:
@@ -122,7 +141,26 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     dated_per_person = np.bincount(lab[dated], minlength=lab.max() + 1)
     other = dated_per_person[lab] - 1 >= 1
     q_all = float(other[dated].mean()) if dated.any() else 0.0
-    model = UndatedModel(undated, eu, ed, ep, np.full(lab.size, 1e-6), {})
+    org = pd.factorize(orgs)[0].astype(np.int64)
+    n_org = int(org.max()) + 1
+    model = UndatedModel(undated, eu, ed, ep, np.full(lab.size, 1e-6), {}, org)
+    if SAME_ORGANISATION_FACTOR:
+        # P(the matched person holds another dated registration of O) among O's matched dated registrations,
+        # against the share of dated persons that O registered (a namesake that is not the match)
+        key = lab[dated] * n_org + org[dated]
+        per = pd.Series(key).value_counts()
+        again = per.reindex(key).to_numpy() >= 2
+        persons_d = np.unique(lab[dated]).size
+        rin, rout = np.ones(n_org), np.ones(n_org)
+        for o in range(n_org):
+            m = dated & (org == o)
+            if not (m & other).any() or persons_d == 0:
+                continue
+            num = float(again[(org[dated] == o) & other[dated]].mean())
+            den = float(np.unique(lab[m]).size / persons_d)
+            num, den = min(max(num, 1e-3), 1 - 1e-3), min(max(den, 1e-3), 1 - 1e-3)
+            rin[o], rout[o] = num / den, (1 - num) / (1 - den)
+        model.rho_in, model.rho_out = rin, rout
     cand, unit = _unit_candidates(model, lab)
     s_unit = cand.groupby("unit")["odds"].sum()
     s = np.zeros(lab.size)
