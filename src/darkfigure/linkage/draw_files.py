@@ -5,7 +5,8 @@ organisation, the covariates, ``count``) of one linkage drawn from the match pro
 a ``link`` run, exactly as the linkage correction of ``estimate`` draws them
 (:func:`darkfigure.linkage.uncertainty.linkage_uncertainty`, partition sampler): partitions
 of the registrations by :func:`~darkfigure.linkage.partition_draws.draw_partitions` (Sadinle
-2014, 2018) started from the as-linked persons, plus a draw of the matches blocking never
+2014, 2018) started from the as-linked persons, the registrations without a date of birth assigned once
+per draw (:func:`~darkfigure.linkage.undated_draws.assign_undated_draws`), plus a draw of the matches blocking never
 compared (:func:`~darkfigure.linkage.link_run.add_unblocked_matches`), seeded the same way
 (one stream for the partitions, one per draw for the unblocked matches, both spawned from
 ``seed``), so a given seed always writes the same files. ``darkfigure strata

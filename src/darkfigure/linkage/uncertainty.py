@@ -12,7 +12,9 @@ almost as plausible. This module
    pairs with that person's members (:func:`draw_partitions`; a lone pair is joined with
    probability p, and weak pairs do not chain persons together), or, simpler, each pair
    independently with its probability and the accepted pairs re-clustered by the rules
-   of ``link`` (:func:`draw_links`). This is the linkage averaging of Sadinle (2018,
+   of ``link`` (:func:`draw_links`); in the partition draws every registration without a date of
+   birth is then assigned once per draw to one namesake person or to nobody, matched as often as the
+   dated registrations of its organisation (:mod:`~darkfigure.linkage.undated_draws`). This is the linkage averaging of Sadinle (2018,
    "Bayesian propagation of record linkage uncertainty into population size estimation
    of human rights violations", Ann. Appl. Stat. 12:1013-1038), with the Fellegi–Sunter
    posteriors of the linkage run in place of his model's;
