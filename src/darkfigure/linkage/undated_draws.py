@@ -22,8 +22,8 @@ draw):
   with k's dated members (the Fellegi-Sunter evidence: name agreement and frequency, sex, nationality,
   covariates), and ``P(k) = o_k / (kappa + S)``, ``P(nobody) = kappa / (kappa + S)``, ``S = sum o_k``: a
   one-to-one assignment with prior odds ``1 / kappa`` (Sadinle 2017, J. Amer. Statist. Assoc. 112:600-612,
-  bipartite matching, one record at a time). ``kappa`` is set per organisation so that the expected share
-  of its undated registrations matched, on the as-linked persons, equals ``q_O`` (:func:`undated_model`):
+  bipartite matching, one record at a time). ``kappa_O = c (1 - q_O) / q_O``, with one c set so that the expected
+  number of undated registrations matched, on the as-linked persons, is ``sum q_O`` (:func:`undated_model`):
   units with strong candidates are matched more often than those with weak ones, and in total as often
   as the dated registrations are.
 
@@ -121,10 +121,13 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     Notes
     -----
     Per organisation O, ``q_O`` is the share of its dated registrations whose person holds another dated
-    registration, and ``kappa_O`` solves ``mean_r S_r / (kappa + S_r) = q_O`` over O's undated registrations
-    (``S_r`` the summed odds of r's unit's candidates as linked, 0 without any), by bisection on log kappa in
-    [1e-6, 1e6]; where even kappa = 1e-6 falls short (too few undated registrations with a candidate),
-    kappa = 1e-6. An organisation without dated registrations takes the q of all dated registrations.
+    registration (an organisation without dated registrations takes the share of all of them), and
+    ``kappa_O = c (1 - q_O) / q_O``: the prior odds of a match ``q_O / (1 - q_O)`` against the pairwise odds'
+    one prior per pair, ``c``, common to all organisations. ``c`` solves ``sum_r S_r / (kappa_r + S_r) = sum_r
+    q_r`` over the undated registrations (``S_r`` the summed odds of r's unit's candidates as linked, 0 without
+    any), by bisection on log c in [1e-6, 1e6] (c = 1e-6 where even that falls short). One kappa per
+    organisation, each fitted on its own undated registrations, was noisy (0.003-2.7 on the project's no_dob
+    seed 6011, whose undated registrations were then over-joined).
     """
     lab = pd.factorize(np.asarray(labels))[0].astype(np.int64)
     dated = records["has_date_of_birth"].to_numpy(bool)
@@ -166,24 +169,29 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     s = np.zeros(lab.size)
     has = unit >= 0
     s[has] = s_unit.reindex(unit[has]).fillna(0.0).to_numpy()
+    # one scale c for all organisations, kappa_O = c (1 - q_O) / q_O: the prior odds of a match are q_O / (1 - q_O),
+    # the pairwise odds o_k carry the evidence times one constant prior per pair (c), fitted so that the undated
+    # registrations are matched, in total, as often as the dated ones of their organisations
+    qr = np.full(lab.size, q_all)
     for o in pd.unique(orgs):
         m = orgs == o
-        q = float(other[m & dated].mean()) if (m & dated).any() else q_all
-        model.q[o] = q
-        su = s[m & undated]
-        if su.size == 0:
-            continue
-        lo, hi = np.log(1e-6), np.log(1e6)
-        if np.mean(su / (1e-6 + su)) <= q:
-            model.kappa[m] = 1e-6
-            continue
-        for _ in range(60):  # the matched share falls as kappa grows: bisection
+        model.q[o] = float(other[m & dated].mean()) if (m & dated).any() else q_all
+        qr[m] = model.q[o]
+    qr = np.clip(qr, 1e-3, 1 - 1e-3)
+    w = (1 - qr) / qr
+    su, wu, target = s[undated], w[undated], float(qr[undated].sum())
+    lo, hi = np.log(1e-6), np.log(1e6)
+    if np.sum(su / (1e-6 * wu + su)) <= target:
+        c = 1e-6
+    else:
+        for _ in range(60):  # the matched share falls as c grows: bisection
             mid = (lo + hi) / 2
-            if np.mean(su / (np.exp(mid) + su)) > q:
+            if np.sum(su / (np.exp(mid) * wu + su)) > target:
                 lo = mid
             else:
                 hi = mid
-        model.kappa[m] = float(np.exp((lo + hi) / 2))
+        c = float(np.exp((lo + hi) / 2))
+    model.kappa = c * w
     return model
 
 
