@@ -48,6 +48,12 @@ default. Populations::
     t12:heavy:352:3000 t12:heavy:353:6000 t12:heavy:354:4500 t14a:mild:111:0 t14a:mild:112:0 t14a:mild:113:0
     t14a:mild:311:0.6 t14a:mild:312:0.6 t14a:mild:313:0.6
 
+With the undated registrations assigned once per draw (``linkage/undated_draws.py``, 2026-12-06 14:14-15:12 UTC,
+load 8-13; tuned on t14a:mild:131-133:0, t14a:mild:331-332:0.6), toward before -> after on fresh seeds
+t14a:mild:141-142:0 +19.6 -> +2.6% (covered 0 -> 2 of 2), t14a:mild:341-342:0.6 +4.1 -> +1.6% (0 -> 2),
+t14a:heavy:241-242:0 +47.8 -> +12.4% (0 -> 0), sim:{no_dob,recurring_names,typos,standard}:6011 +0.3 -> -0.3%
+(4 -> 4), t12:moderate:271-272:4500 +1.0 -> -0.4% (2 -> 2), t12:heavy:371-372:4500 +1.6 -> -2.0% (2 -> 2); per population in docs/methods/linkage.md, "Undated registrations in the draws".
+
 Run: ``nice python benchmarks/correction_rule_study.py sim:typos:6001 t12:heavy:351:4500 t14a:mild:111:0.6
 --out rules.csv`` (one population per argument; rows appended to --out as they finish).
 """

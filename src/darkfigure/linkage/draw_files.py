@@ -5,7 +5,8 @@ organisation, the covariates, ``count``) of one linkage drawn from the match pro
 a ``link`` run, exactly as the linkage correction of ``estimate`` draws them
 (:func:`darkfigure.linkage.uncertainty.linkage_uncertainty`, partition sampler): partitions
 of the registrations by :func:`~darkfigure.linkage.partition_draws.draw_partitions` (Sadinle
-2014, 2018) started from the as-linked persons, plus a draw of the matches blocking never
+2014, 2018) started from the as-linked persons, the registrations without a date of birth assigned once
+per draw (:func:`~darkfigure.linkage.undated_draws.assign_undated_draws`), plus a draw of the matches blocking never
 compared (:func:`~darkfigure.linkage.link_run.add_unblocked_matches`), seeded the same way
 (one stream for the partitions, one per draw for the unblocked matches, both spawned from
 ``seed``), so a given seed always writes the same files. ``darkfigure strata
@@ -22,6 +23,7 @@ import pandas as pd
 
 from .link_run import LinkRun, add_unblocked_matches
 from .partition_draws import draw_partitions
+from .undated_draws import assign_undated_draws
 
 __all__ = ["linkage_draw_histories", "write_linkage_draws", "DRAWS_FOLDER"]
 
@@ -65,6 +67,8 @@ def linkage_draw_histories(run: LinkRun, draws: int, seed: int | None) -> list[p
     labels = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                              run.pairs["record_r"].to_numpy(np.int64), run.pairs["match_probability"].to_numpy(float),
                              draws, int(s_draw.generate_state(1)[0]), start=run.labels())
+    # undated registrations among namesakes: one calibrated assignment per draw, as linkage_uncertainty does
+    labels = assign_undated_draws(run.records, run.pairs, run.labels(), labels, int(s_draw.generate_state(2)[1]))
     seeds = s_boot.generate_state(draws)
     out = []
     for lab, s in zip(labels, seeds, strict=True):

@@ -12,7 +12,9 @@ almost as plausible. This module
    pairs with that person's members (:func:`draw_partitions`; a lone pair is joined with
    probability p, and weak pairs do not chain persons together), or, simpler, each pair
    independently with its probability and the accepted pairs re-clustered by the rules
-   of ``link`` (:func:`draw_links`). This is the linkage averaging of Sadinle (2018,
+   of ``link`` (:func:`draw_links`); in the partition draws every registration without a date of
+   birth is then assigned once per draw to one namesake person or to nobody, matched as often as the
+   dated registrations of its organisation (:mod:`~darkfigure.linkage.undated_draws`). This is the linkage averaging of Sadinle (2018,
    "Bayesian propagation of record linkage uncertainty into population size estimation
    of human rights violations", Ann. Appl. Stat. 12:1013-1038), with the Fellegi–Sunter
    posteriors of the linkage run in place of his model's;
@@ -81,6 +83,7 @@ from .link_run import (  # noqa: F401 - re-exported
 from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
+from .undated_draws import assign_undated_draws
 
 __all__ = [
     "CombinedDraws",
@@ -363,6 +366,8 @@ def linkage_uncertainty(
         masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
                                 int(s_draw.generate_state(1)[0]), start=run.labels())
+        if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
+            masks = assign_undated_draws(run.records, run.pairs, run.labels(), masks, int(s_draw.generate_state(2)[1]))
     elif sampler == "pairs":
         masks = draw_links(p, draws, int(s_draw.generate_state(1)[0]))
     else:

@@ -1,0 +1,261 @@
+"""Registrations without a date of birth in the linkage draws: one calibrated assignment per draw (tester 14a, H2).
+
+An undated registration whose name several dated persons carry cannot be resolved by the point linkage, which
+rightly leaves it alone. The partition sampler (:func:`~darkfigure.linkage.partition_draws.draw_partitions`) then
+left it alone too in most draws: it weighs joining a person by the *product* of the odds of the registration's
+pairs with that person's members, so a person of two registrations each at p = 0.2 gets odds 0.0625, and the
+pairs of one undated registration with namesakes are individually weak (median p 0.18 for the true ones on
+tester 14a's mild seed 131). There 61% of the undated registrations stayed alone in the draws against 30% in
+truth, and the draws joined 12% of the missed true pairs.
+
+Here each undated registration (with the other undated registrations of its drawn person: a *unit*) is detached
+from the dated registrations in every draw and assigned afresh, once per draw, to one of the drawn persons with a
+dated registration it was scored against, or to nobody (a multinomial, so it never joins two namesakes in one
+draw):
+
+* the probability that it matches somebody is calibrated on the **dated** registrations of its organisation:
+  ``q_O`` = the share of them whose as-linked person holds another dated registration. Assumption: a missing
+  date of birth is unrelated to being registered again, given the organisation (on tester 14a's generator
+  q of the dated registrations as linked was 0.60-0.74 per organisation and the true share of the undated ones
+  0.60-0.74; a registry that leaves the date out mostly for one-off contacts breaks it);
+* the weight of candidate person k is the odds ``o_k`` of the mean match probability of the unit's scored pairs
+  with k's dated members (the Fellegi-Sunter evidence: name agreement and frequency, sex, nationality,
+  covariates), and ``P(k) = o_k / (kappa + S)``, ``P(nobody) = kappa / (kappa + S)``, ``S = sum o_k``: a
+  one-to-one assignment with prior odds ``1 / kappa`` (Sadinle 2017, J. Amer. Statist. Assoc. 112:600-612,
+  bipartite matching, one record at a time). ``kappa_O = c (1 - q_O) / q_O``, with one c set so that the expected
+  number of undated registrations matched, on the as-linked persons, is ``sum q_O`` (:func:`undated_model`):
+  units with strong candidates are matched more often than those with weak ones, and in total as often
+  as the dated registrations are.
+
+The point linkage is unchanged: only the draws (and so N̂ corrected and its interval) see this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_draws"]
+
+#: weigh a candidate person by whether it already holds a dated registration of the unit's organisation
+SAME_ORGANISATION_FACTOR = True
+#: match probabilities are clipped to this distance from 0 and 1 before their odds are taken
+_P_CLIP = 1e-6
+
+
+@dataclass
+class UndatedModel:
+    """What :func:`assign_undated` needs, computed once per link run by :func:`undated_model`.
+
+    Attributes
+    ----------
+    undated : bool array, shape (n,): registrations without a date of birth.
+    edge_u, edge_d : int arrays, shape (m,): the scored pairs of an undated registration (``edge_u``) with a dated
+        one (``edge_d``).
+    edge_p : float array, shape (m,): their match probabilities.
+    kappa : float array, shape (n,): the prior weight of "nobody" of each registration's organisation.
+    q : dict organisation -> float: the dated registrations' share with another dated registration in their person.
+    org : int array, shape (n,): the organisation code of each registration.
+    rho_in, rho_out : float arrays, shape (n_organisations,): the factor on a candidate's odds when the person
+        already holds a dated registration of the unit's organisation, and when not (:func:`undated_model`).
+    """
+
+    undated: np.ndarray
+    edge_u: np.ndarray
+    edge_d: np.ndarray
+    edge_p: np.ndarray
+    kappa: np.ndarray
+    q: dict
+    org: np.ndarray | None = None
+    rho_in: np.ndarray | None = None
+    rho_out: np.ndarray | None = None
+
+
+def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Units and their candidate persons under one partition `labels` (shape (n,)).
+
+    Returns ``(cand, unit)``: ``cand`` a DataFrame ``unit, person, odds`` (one row per unit and candidate person,
+    the odds of the mean p of the unit's scored pairs with that person's dated members), and ``unit`` an int array
+    of shape (n,) (-1: dated, or undated in a person that no scored pair ties to a dated registration).
+    """
+    n = labels.size
+    unit = np.full(n, -1, dtype=np.int64)
+    if model.edge_u.size == 0:
+        return pd.DataFrame({"unit": [], "person": [], "odds": []}), unit
+    # a unit: the undated registrations of one drawn person, when one of them was scored against a dated one
+    tied = np.unique(labels[model.edge_u])
+    und = model.undated & np.isin(labels, tied)
+    unit[und] = pd.factorize(labels[und])[0]
+    e = pd.DataFrame({"unit": unit[model.edge_u], "person": labels[model.edge_d], "p": model.edge_p})
+    g = e.groupby(["unit", "person"], sort=True)["p"].mean().reset_index()
+    pc = np.clip(g["p"].to_numpy(float), _P_CLIP, 1 - _P_CLIP)
+    odds = pc / (1 - pc)
+    if model.rho_in is not None:
+        # the person already registered by the unit's organisation: a duplicate, rarer than a registration elsewhere
+        uorg = np.zeros(int(unit.max()) + 1, dtype=np.int64)
+        uorg[unit[unit >= 0]] = model.org[unit >= 0]
+        dated = ~model.undated
+        held = pd.Index(labels[dated] * (model.org.max() + 1) + model.org[dated]).unique()
+        pu = g["person"].to_numpy(np.int64)
+        ou = uorg[g["unit"].to_numpy(np.int64)]
+        inside = held.get_indexer(pu * (model.org.max() + 1) + ou) >= 0
+        odds = odds * np.where(inside, model.rho_in[ou], model.rho_out[ou])
+    return g.assign(odds=odds).drop(columns="p"), unit
+
+
+def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray) -> UndatedModel | None:
+    """The assignment model of the undated registrations, calibrated on the as-linked persons.
+
+    Parameters
+    ----------
+    records : DataFrame, shape (n, ...) with ``organisation`` and ``has_date_of_birth``.
+    pairs : DataFrame ``record_l, record_r, match_probability`` (the scored pairs, 0-based positions).
+    labels : int array, shape (n,): the as-linked person of every registration.
+
+    Returns
+    -------
+    UndatedModel, or None when no undated registration was scored against a dated one (nothing to assign).
+
+    Notes
+    -----
+    Per organisation O, ``q_O`` is the share of its dated registrations whose person holds another dated
+    registration (an organisation without dated registrations takes the share of all of them), and
+    ``kappa_O = c (1 - q_O) / q_O``: the prior odds of a match ``q_O / (1 - q_O)`` against the pairwise odds'
+    one prior per pair, ``c``, common to all organisations. ``c`` solves ``sum_r S_r / (kappa_r + S_r) = sum_r
+    q_r`` over the undated registrations (``S_r`` the summed odds of r's unit's candidates as linked, 0 without
+    any), by bisection on log c in [1e-6, 1e6] (c = 1e-6 where even that falls short). One kappa per
+    organisation, each fitted on its own undated registrations, was noisy (0.003-2.7 on the project's no_dob
+    seed 6011, whose undated registrations were then over-joined).
+    """
+    lab = pd.factorize(np.asarray(labels))[0].astype(np.int64)
+    dated = records["has_date_of_birth"].to_numpy(bool)
+    undated = ~dated
+    a = pairs["record_l"].to_numpy(np.int64)
+    b = pairs["record_r"].to_numpy(np.int64)
+    p = pairs["match_probability"].to_numpy(float)
+    ab = undated[a] & dated[b]
+    ba = dated[a] & undated[b]
+    eu, ed, ep = np.r_[a[ab], b[ba]], np.r_[b[ab], a[ba]], np.r_[p[ab], p[ba]]
+    if eu.size == 0:
+        return None
+    orgs = records["organisation"].astype(str).to_numpy()
+    dated_per_person = np.bincount(lab[dated], minlength=lab.max() + 1)
+    other = dated_per_person[lab] - 1 >= 1
+    q_all = float(other[dated].mean()) if dated.any() else 0.0
+    org = pd.factorize(orgs)[0].astype(np.int64)
+    n_org = int(org.max()) + 1
+    model = UndatedModel(undated, eu, ed, ep, np.full(lab.size, 1e-6), {}, org)
+    if SAME_ORGANISATION_FACTOR:
+        # P(the matched person holds another dated registration of O) among O's matched dated registrations,
+        # against the share of dated persons that O registered (a namesake that is not the match)
+        key = lab[dated] * n_org + org[dated]
+        per = pd.Series(key).value_counts()
+        again = per.reindex(key).to_numpy() >= 2
+        persons_d = np.unique(lab[dated]).size
+        rin, rout = np.ones(n_org), np.ones(n_org)
+        for o in range(n_org):
+            m = dated & (org == o)
+            if not (m & other).any() or persons_d == 0:
+                continue
+            num = float(again[(org[dated] == o) & other[dated]].mean())
+            den = float(np.unique(lab[m]).size / persons_d)
+            num, den = min(max(num, 1e-3), 1 - 1e-3), min(max(den, 1e-3), 1 - 1e-3)
+            rin[o], rout[o] = num / den, (1 - num) / (1 - den)
+        model.rho_in, model.rho_out = rin, rout
+    cand, unit = _unit_candidates(model, lab)
+    s_unit = cand.groupby("unit")["odds"].sum()
+    s = np.zeros(lab.size)
+    has = unit >= 0
+    s[has] = s_unit.reindex(unit[has]).fillna(0.0).to_numpy()
+    # one scale c for all organisations, kappa_O = c (1 - q_O) / q_O: the prior odds of a match are q_O / (1 - q_O),
+    # the pairwise odds o_k carry the evidence times one constant prior per pair (c), fitted so that the undated
+    # registrations are matched, in total, as often as the dated ones of their organisations
+    qr = np.full(lab.size, q_all)
+    for o in pd.unique(orgs):
+        m = orgs == o
+        model.q[o] = float(other[m & dated].mean()) if (m & dated).any() else q_all
+        qr[m] = model.q[o]
+    qr = np.clip(qr, 1e-3, 1 - 1e-3)
+    w = (1 - qr) / qr
+    su, wu, target = s[undated], w[undated], float(qr[undated].sum())
+    lo, hi = np.log(1e-6), np.log(1e6)
+    if np.sum(su / (1e-6 * wu + su)) <= target:
+        c = 1e-6
+    else:
+        for _ in range(60):  # the matched share falls as c grows: bisection
+            mid = (lo + hi) / 2
+            if np.sum(su / (np.exp(mid) * wu + su)) > target:
+                lo = mid
+            else:
+                hi = mid
+        c = float(np.exp((lo + hi) / 2))
+    model.kappa = c * w
+    return model
+
+
+def assign_undated(labels: np.ndarray, model: UndatedModel, rng: np.random.Generator) -> np.ndarray:
+    """One draw of the undated registrations' persons, given a drawn partition of the others.
+
+    Parameters
+    ----------
+    labels : int array, shape (n,): one drawn partition (any labels).
+    model : UndatedModel of the same run (:func:`undated_model`).
+    rng : numpy Generator.
+
+    Returns
+    -------
+    int array, shape (n,): `labels` with every unit detached from its dated registrations and given to one
+    candidate person, or left a person of its own (new labels after the others), as the module docstring says.
+    """
+    lab = pd.factorize(np.asarray(labels))[0].astype(np.int64)
+    cand, unit = _unit_candidates(model, lab)
+    if not len(cand):
+        return lab
+    n_units = int(unit.max()) + 1
+    members = unit >= 0
+    kappa = np.bincount(unit[members], weights=model.kappa[members], minlength=n_units) / np.bincount(
+        unit[members], minlength=n_units)
+    u = cand["unit"].to_numpy(np.int64)
+    odds = cand["odds"].to_numpy(float)
+    total = kappa + np.bincount(u, weights=odds, minlength=n_units)
+    # one uniform per unit; the candidates of a unit are consecutive (sorted by unit): cumulative within unit
+    draw = rng.random(n_units) * total
+    start = np.r_[0, np.cumsum(np.bincount(u, minlength=n_units))[:-1]]
+    cum = np.cumsum(odds)
+    cum_in = cum - np.r_[0.0, cum][start[u]]
+    # the first candidate whose cumulative odds exceed the draw; beyond all of them: nobody
+    hit = cum_in > draw[u]
+    first = np.full(n_units, -1, dtype=np.int64)
+    rows = np.flatnonzero(hit)
+    units_hit, at = np.unique(u[rows], return_index=True)  # rows are in unit order: the first per unit
+    first[units_hit] = rows[at]
+    person = np.where(first >= 0, cand["person"].to_numpy(np.int64)[np.maximum(first, 0)], -1)
+    new = lab.copy()
+    target = person[unit[members]]
+    alone = lab.max() + 1 + unit[members]
+    new[members] = np.where(target >= 0, target, alone)
+    return pd.factorize(new)[0].astype(np.int64)
+
+
+def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.ndarray, draws: np.ndarray,
+                         seed: int | None) -> np.ndarray:
+    """:func:`assign_undated` applied to every drawn partition (rows of `draws`), seeded.
+
+    Parameters
+    ----------
+    records, pairs : as :func:`undated_model`.
+    start : int array, shape (n,): the as-linked persons (the calibration of q and kappa).
+    draws : int array, shape (D, n): partitions of :func:`~darkfigure.linkage.partition_draws.draw_partitions`.
+    seed : int or None: one stream for all draws (``default_rng([seed, 11])``).
+
+    Returns
+    -------
+    int array, shape (D, n). `draws` itself when no undated registration was scored against a dated one.
+    """
+    model = undated_model(records, pairs, start)
+    if model is None:
+        return draws
+    rng = np.random.default_rng([0 if seed is None else int(seed), 11])
+    return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])

@@ -1,0 +1,122 @@
+"""Undated registrations among namesakes in the linkage draws (linkage/undated_draws.py; tester report 14a, H2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.linkage.draw_files import linkage_draw_histories
+from darkfigure.linkage.link_run import LinkRun
+from darkfigure.linkage.partition_draws import draw_partitions
+from darkfigure.linkage.undated_draws import assign_undated, assign_undated_draws, undated_model
+
+
+def _namesakes(groups: int = 200, share: float = 0.6, p_namesake: float = 0.2, seed: int = 0):
+    """Known-truth registrations: `groups` names each carried by 3 dated persons (registered by A and B, pair
+    p 0.99); one undated registration of C per name, truly one of them in a `share` of the names (else a person
+    of its own), scored p_namesake against all six dated namesakes (nothing tells them apart). C also has 100
+    dated registrations, a `share` of them matched to a dated person of A (p 0.99): the calibration of q.
+
+    Returns (run, true person of every registration, positions of the undated registrations)."""
+    rng = np.random.default_rng(seed)
+    org, dated, truth, pairs = [], [], [], []
+
+    def add(o, d, t):
+        """Append one registration; its position."""
+        org.append(o)
+        dated.append(d)
+        truth.append(t)
+        return len(org) - 1
+
+    person = 0
+    undated_pos = []
+    matched = rng.permutation(groups) < round(share * groups)
+    for g in range(groups):
+        members = []
+        for _ in range(3):
+            a, b = add("A", True, person), add("B", True, person)
+            pairs.append((a, b, 0.99))
+            members.append((person, a, b))
+            person += 1
+        t = members[0][0] if matched[g] else person
+        person += 0 if matched[g] else 1
+        u = add("C", False, t)
+        undated_pos.append(u)
+        for _, a, b in members:
+            pairs += [(u, a, p_namesake), (u, b, p_namesake)]
+    for i in range(100):
+        c = add("C", True, person)
+        if i < round(share * 100):
+            pairs.append((c, add("A", True, person), 0.99))
+        person += 1
+    n = len(org)
+    records = pd.DataFrame({"organisation": org, "record_id": [f"R{i}" for i in range(n)],
+                            "registration_date": pd.Timestamp("2024-01-01"), "has_date_of_birth": dated})
+    pr = pd.DataFrame(pairs, columns=["record_l", "record_r", "match_probability"])
+    return LinkRun(records, pr, threshold=0.5), np.asarray(truth), np.asarray(undated_pos)
+
+
+def test_draws_hold_the_true_number_of_persons_where_the_old_draws_did_not():
+    """End to end (draw files): undated registrations are matched as often as the dated ones of their
+    organisation; the partition sampler alone left most of them persons of their own."""
+    run, truth, undated = _namesakes()
+    true_persons = np.unique(truth).size
+    drawn = [float(t["count"].sum()) for t in linkage_draw_histories(run, 20, seed=3)]
+    assert abs(np.mean(drawn) - true_persons) < 0.02 * true_persons
+    # the old draws (the partition sampler only) over-count the persons by the undated left alone
+    pr = run.pairs
+    old = draw_partitions(len(run.records), pr["record_l"].to_numpy(np.int64), pr["record_r"].to_numpy(np.int64),
+                          pr["match_probability"].to_numpy(float), 20, 3, start=run.labels())
+    old_persons = np.mean([np.unique(d).size for d in old])
+    assert old_persons - true_persons > 0.1 * len(undated)
+
+
+def test_one_candidate_per_draw_and_calibrated_share():
+    """Each undated registration joins at most one of its namesake persons per draw; the share matched over the
+    draws is q of the dated registrations of its organisation (0.6 here)."""
+    run, truth, undated = _namesakes(groups=300)
+    start = run.labels()
+    model = undated_model(run.records, run.pairs, start)
+    assert model.q["C"] == pytest.approx(0.6, abs=1e-9)
+    draws = assign_undated_draws(run.records, run.pairs, start, np.stack([start] * 30), seed=5)
+    joined = []
+    for d in draws:
+        for u in undated:
+            mates = np.flatnonzero(d == d[u])
+            mates = mates[mates != u]
+            # all its mates belong to one as-linked person (one namesake, never two)
+            assert np.unique(start[mates]).size <= 1
+            joined.append(mates.size > 0)
+    assert np.mean(joined) == pytest.approx(0.6, abs=0.04)
+
+
+def test_stronger_evidence_is_matched_more_often():
+    """The calibration keeps the total at q, and a registration with strong evidence for one candidate joins it
+    far more often than a registration with weak evidence joins anyone."""
+    run, _, undated = _namesakes(groups=200)
+    pr = run.pairs.copy()
+    strong = undated[:50]
+    first_pair = pr.groupby("record_l").head(1).index  # each undated registration's first namesake pair
+    bump = first_pair[pr.loc[first_pair, "record_l"].isin(strong)]
+    pr.loc[bump, "match_probability"] = 0.95
+    start = run.labels()
+    draws = assign_undated_draws(run.records, pr, start, np.stack([start] * 40), seed=1)
+    joined = np.array([[np.sum(d == d[u]) > 1 for u in undated] for d in draws]).mean(0)
+    assert joined[:50].mean() > joined[50:].mean() + 0.2
+    assert joined.mean() == pytest.approx(0.6, abs=0.05)
+
+
+def test_reproducible_and_untouched_without_undated():
+    """Same seed, same draws; a run without undated registrations leaves the draws as they were."""
+    run, _, _ = _namesakes(groups=50)
+    start = run.labels()
+    d = np.stack([start] * 3)
+    a = assign_undated_draws(run.records, run.pairs, start, d, seed=2)
+    b = assign_undated_draws(run.records, run.pairs, start, d, seed=2)
+    assert np.array_equal(a, b)
+    dated = run.records.assign(has_date_of_birth=True)
+    assert assign_undated_draws(dated, run.pairs, start, d, seed=2) is d
+    model = undated_model(run.records, run.pairs, start)
+    out = assign_undated(start, model, np.random.default_rng(0))
+    assert out.shape == start.shape
