@@ -193,6 +193,25 @@ so the undated pairs are under-confident on the whole): the shift, +0.65 at 1M a
 (1M: 0.9593 / 0.9117 -> 0.9508 / 0.9233; 200k: 0.9741 / 0.9646 -> 0.9708 / 0.9675), losing more than 0.003 of
 precision at 200k.
 
+Where the CPU seconds of the day's checks go, and the preparation made cheaper without changing the linkage
+(2026-12-06 afternoon, seed 1, loads 8-17 from other jobs: CPU seconds, not wall, are the figure; cProfile on the
+process's CPU clock, one 1M run of main 199953c at load 8.5, Python calls inflated by the profiler): placeholder dates
+4.6 CPU-s (two calls: the note when reading, the mask when preparing), control characters 0.4, undated namesakes 0.9,
+the truth check's second ``pairwise_quality`` 1.7, sorting the pairs 1.0, the rare-block rules 0.7 (their 0.88M pairs
+cost in block, predict and cluster); the matches never compared (``unblocked.unblocked_matches``, merged the same day)
+34.5, of which 31 coding names and their parts value by value (13M Python calls); the placeholder names, older, 20.8
+(each distinct name tested 8 times). Changed: placeholder dates counted on integer codes, each distinct name cleaned
+once (1.1 instead of 2.6-3.5 CPU-s a call at 1M); placeholder names tested once per distinct name
+(``prepare._name_cells``, remembered across the blanking, the letterless note and the nameless count;
+``placeholder_warnings`` only where one is held); ``engines._side_codes`` codes one side of a rule that joins each
+column with itself. Links, pairs, notes and warnings identical at 200k and 1M. Unprofiled 1M runs, one each: main
+309.9 CPU-s at load 10.6 (prepare 238 s wall, peak 3.51 GB) -> 270.4 at load 9.3 with the first two changes (prepare
+157 s wall, peak 3.41 GB) -> 305.6 at load 14.6 with all three (wall 1,255 s; CPU-s per stage read 8.4,
+prepare 59.7, block 14.6, train 25.4, predict 132.1, cluster 42.7, assemble 16.3; peak 3.41 GB): at these loads the
+CPU seconds grow with the load, so the three runs do not rank the last change; 200k: 65.8 CPU-s at load 10.6 ->
+60.5 at 8.4 -> 64.6 at 14.1. Not measured idle. ``unblocked``'s codes computed on distinct names (a patch, not
+applied: not this benchmark's file) took 7.3 -> 1.6 CPU-s at 1M, giving the same arrays.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """

@@ -208,12 +208,16 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
     if rule_key in cache:
         return cache[rule_key]
     n = len(p)
+    # a rule whose keys join each column with itself has equal left and right entries: the left half alone is
+    # coded (its first appearances are those of both halves) and repeated
+    half = all(a == b for a, b in keys)
+    m = n if half else 2 * n
     # each key's code + 1 (0: missing) as one digit of a mixed-radix number over the left and the right entries;
     # factorised once at the end (only in between if the number would overflow): the labels are those of the
     # distinct key tuples in order of first appearance, as factorising after every key gives
-    code = np.zeros(2 * n, dtype=np.int64)
+    code = np.zeros(m, dtype=np.int64)
     span = 1
-    miss = np.zeros(2 * n, dtype=bool)
+    miss = np.zeros(m, dtype=bool)
     for a, b in keys:
         if (a, b) not in cache:
             vals = p[a] if a == b else pd.concat([p[a], p[b]], ignore_index=True)
@@ -223,7 +227,7 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
             cache[(a, b, "k")] = len(uniq) + 1
         ka, kb = cache[(a, b)]
         k = cache[(a, b, "k")]
-        digit = np.concatenate([ka, kb]).astype(np.int64) + 1
+        digit = (ka if half else np.concatenate([ka, kb])).astype(np.int64) + 1
         miss |= digit == 0
         if span * k >= 2**62:
             code, _ = pd.factorize(code)
@@ -234,7 +238,11 @@ def _side_codes(p: pd.DataFrame, keys: Sequence[tuple[str, str]], cache: dict | 
     both, _ = pd.factorize(code)
     del code
     both[miss] = -1
-    cl, cr = both[:n].astype(np.int32), both[n:].astype(np.int32)  # fewer codes than 2 n entries
+    if half:
+        cl = both.astype(np.int32)
+        cr = cl.copy()  # two arrays, as before (a caller may change one)
+    else:
+        cl, cr = both[:n].astype(np.int32), both[n:].astype(np.int32)  # fewer codes than 2 n entries
     cache[rule_key] = (cl, cr)
     return cl, cr
 

@@ -10,6 +10,7 @@ smoothing, and the blocking rules sized to a pair budget.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 
 from .bloom_sql import decode_bloom_column
 from .placeholder_dates import frequent_dates_mask
-from .placeholder_names import blank_placeholders, frequent_name_warnings, placeholder_mask, placeholder_warnings
+from .placeholder_names import frequent_name_warnings, is_placeholder, placeholder_warnings
 from .registrations import normalise_names, normalise_nationality, normalise_sex
 
 #: columns that identify a person or a registration (never covariates)
@@ -83,12 +84,27 @@ def _map_unique(s: pd.Series, f) -> pd.Series:
 
 def _written(values: pd.Series) -> np.ndarray:
     """Whether each value is a string with something other than spaces (each distinct value tested once), shape (n,)."""
-    obj = values.astype(object)
-    known = obj.notna().to_numpy()
-    out = np.zeros(len(obj), dtype=bool)
-    if known.any():
-        out[known] = _map_unique(obj[known], lambda v: isinstance(v, str) and v.strip() != "").to_numpy(dtype=bool)
-    return out
+    return _name_cells(values)[1]
+
+
+@lru_cache(maxsize=1 << 18, typed=True)
+def _placeholder(value) -> bool:
+    """:func:`~darkfigure.linkage.placeholder_names.is_placeholder`, remembered: link asks it of every distinct name
+    three times (blanking, the letterless-name note, the nameless count), ~90,000 names per column at 1M
+    registrations, about a second each time. Emptied by :func:`_nameless_by_organisation`, the last to ask."""
+    return is_placeholder(value)
+
+
+def _name_cells(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(placeholder, written) of each cell of a name column, bool arrays of shape (n,), each distinct value tested once.
+
+    placeholder: :func:`~darkfigure.linkage.placeholder_names.placeholder_mask` ("Unknown", "XXX"); written: a string
+    with something other than spaces (:func:`_written`). Missing cells are neither.
+    """
+    codes, uniq = pd.factorize(values.astype(object), use_na_sentinel=True)
+    held = np.array([_placeholder(v) for v in uniq] + [False], dtype=bool)
+    given = np.array([isinstance(v, str) and v.strip() != "" for v in uniq] + [False], dtype=bool)
+    return held[codes], given[codes]  # code -1 (missing) takes the last, False
 
 
 def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
@@ -99,7 +115,8 @@ def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
     """
     out = []
     for col, key in (("first_name", "fn"), ("surname", "sn")):
-        bad = _written(df[col]) & pd.isna(prep[key]).to_numpy() & ~placeholder_mask(df[col])  # placeholders: warned
+        held, given = _name_cells(df[col])
+        bad = given & pd.isna(prep[key]).to_numpy() & ~held  # placeholders: warned
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             org = df["organisation"].iloc[i] if "organisation" in df.columns else "?"
@@ -140,8 +157,9 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
     given, held = np.zeros(len(prep), dtype=bool), np.zeros(len(prep), dtype=bool)
     for c in ("first_name", "surname"):
         if c in df.columns:
-            given |= _written(df[c])
-            held |= placeholder_mask(df[c])
+            h, g = _name_cells(df[c])
+            given |= g
+            held |= h
     org = df["organisation"].astype(str).to_numpy()
     t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
                       "given_without_letters": (none & given & ~held).astype(int), "placeholders": held.astype(int)})
@@ -149,9 +167,11 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
     t["share"] = t["without_names"] / t["registrations"]
     full, dob = ("full_name", "dob") if "full_name" in prep.columns else ("tok_full", "tok_date_of_birth")
     shown = (df["first_name"].astype(str) + " " + df["surname"].astype(str)).to_numpy() if "surname" in df else None
-    t.attrs["warnings"] = placeholder_warnings(df) + (frequent_name_warnings(
+    # placeholder_warnings tests every name again: only where a placeholder is held (it says nothing otherwise)
+    t.attrs["warnings"] = (placeholder_warnings(df) if held.any() else []) + (frequent_name_warnings(
         org, prep[full].to_numpy(dtype=object), prep[dob].to_numpy(dtype=object) if dob in prep else None, shown)
         if full in prep.columns else [])
+    _placeholder.cache_clear()  # the names it holds are not needed after the preparation
     return t
 
 
@@ -212,7 +232,8 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     # (spaces dropped as the encoders drop them: "Jan-Willem" = "Janwillem")
     # particles are dropped from first names too: a swapped "van der Berg" then still reads "berg"
     # the other name tells the Vietnamese middle name "Van" from the Dutch particle (normalise_name)
-    first, last = blank_placeholders(df["first_name"]), blank_placeholders(df["surname"])  # "Unknown": missing
+    # "Unknown" and the like: missing (placeholder_names.blank_placeholders)
+    first, last = (df[c].astype(object).where(~_name_cells(df[c])[0], None) for c in ("first_name", "surname"))
     fn = _arrow_strings(pc.replace_substring(_arrow_strings(normalise_names(first, True, last)), " ", ""))
     sn = _arrow_strings(pc.replace_substring(_arrow_strings(normalise_names(last, True, first)), " ", ""))
     fn_sx, sn_sx = _arrow_map(fn, _soundex), _arrow_map(sn, _soundex)
