@@ -24,11 +24,14 @@ _NAME_PARTS = ("p2", "s2", "sx", "sxt")
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    """Integer code of each value (-1: missing or empty), shape (n,)."""
-    v = values.astype(object)
-    v = v.where(v.map(lambda x: isinstance(x, str) and x != ""), None)
-    k, _ = pd.factorize(v)
-    return np.where(v.isna().to_numpy(), -1, k).astype(np.int32)
+    """Integer code of each value (-1: missing or empty), shape (n,); codes in order of first appearance."""
+    codes, uniq = pd.factorize(values.astype(object), use_na_sentinel=True)
+    # a value that is not a non-empty str counts as missing (tested once per distinct value)
+    ok = np.array([isinstance(x, str) and x != "" for x in uniq] + [False], dtype=bool)
+    keep = ok[codes]
+    out = np.full(len(codes), -1, dtype=np.int64)
+    out[keep], _ = pd.factorize(codes[keep])  # renumbered in order of first appearance, as before
+    return out.astype(np.int32)
 
 
 def _name_codes(fields: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -36,33 +39,44 @@ def _name_codes(fields: pd.DataFrame) -> dict[str, np.ndarray]:
 
     Keys ``fn, sn`` (the name), ``fn_p2`` (first two letters), ``fn_s2`` (last two), ``fn_sx``
     (Soundex), ``fn_sxt`` (Soundex without its first letter), ``fn_i1`` (initial), and the same
-    for ``sn``; int arrays of shape (n,), -1 where the name is missing.
+    for ``sn``; int arrays of shape (n,), -1 where the name is missing. Each distinct name is handled once.
     """
     from .prepare import _soundex
 
-    def part(s: pd.Series, how: str) -> pd.Series:
-        """The blocking part `how` of each name (each distinct name computed once)."""
-        uniq = pd.Series(s.dropna().unique())
+    def part(uniq: pd.Series, how: str) -> pd.Series:
+        """The blocking part `how` of each distinct name."""
         if how == "":
-            f = uniq
-        elif how == "p2":
-            f = uniq.str[:2]
-        elif how == "s2":
-            f = uniq.str[-2:]
-        elif how == "i1":
-            f = uniq.str[:1]
-        else:
-            sx = uniq.map(_soundex)
-            f = sx if how == "sx" else sx.str[1:]
-        return s.map(pd.Series(f.to_numpy(), index=uniq.to_numpy()))
+            return uniq
+        if how == "p2":
+            return uniq.str[:2]
+        if how == "s2":
+            return uniq.str[-2:]
+        if how == "i1":
+            return uniq.str[:1]
+        sx = uniq.map(_soundex)
+        return sx if how == "sx" else sx.str[1:]
 
     out = {}
     n = len(fields)
-    names = {c: fields[c].astype(object).where(fields[c].notna(), None).map(
-        lambda x: x if isinstance(x, str) and x else None) for c in ("fn", "sn")}
+    # each name column as codes into its distinct names (missing or not a non-empty str: -1)
+    cols = {}
+    for c in ("fn", "sn"):
+        v = fields[c].astype(object)
+        codes, uniq = pd.factorize(v, use_na_sentinel=True)
+        kept = np.flatnonzero([isinstance(x, str) and x != "" for x in uniq])
+        remap = np.full(len(uniq) + 1, -1, dtype=np.int64)  # the last entry: code -1 stays -1
+        remap[kept] = np.arange(kept.size)
+        cols[c] = (remap[codes], pd.Series(np.asarray(uniq, dtype=object)[kept], dtype=object))
     for how in ("", "i1", *_NAME_PARTS):
-        both = pd.concat([part(names["fn"], how), part(names["sn"], how)], ignore_index=True)
-        c = _codes(both)
+        # the part of each distinct name, coded over both columns' distinct names (None, "": missing), then per row
+        parts = [part(cols[c][1], how).to_numpy(dtype=object) for c in ("fn", "sn")]
+        joint = _codes(pd.Series(np.concatenate(parts), dtype=object)).astype(np.int64)
+        per_name = np.split(joint, [len(parts[0])])
+        rows = np.concatenate([np.append(per_name[i], -1)[cols[c][0]] for i, c in enumerate(("fn", "sn"))])
+        keep = rows >= 0
+        c = np.full(rows.size, -1, dtype=np.int64)
+        c[keep], _ = pd.factorize(rows[keep])  # numbered in order of first appearance over the rows, as before
+        c = c.astype(np.int32)
         suffix = f"_{how}" if how else ""
         out["fn" + suffix], out["sn" + suffix] = c[:n], c[n:]
     return out
