@@ -242,6 +242,7 @@ def read_histories(
     on_empty_list: str = "error",
     missing: str = "error",
     sheet: str | int | None = None,
+    year: str | None = None,
 ) -> CaptureHistories:
     """Turn a file, data frame, dataset name or CaptureHistories into CaptureHistories.
 
@@ -249,7 +250,8 @@ def read_histories(
     person. Polars data frames are accepted (converted with ``to_pandas``).
     ``missing="keep"`` keeps persons with unknown covariate values apart
     (:attr:`CaptureHistories.incomplete`) instead of refusing them. `sheet` chooses the
-    sheet of an Excel workbook (a note names the sheet read when there are several).
+    sheet of an Excel workbook (a note names the sheet read when there are several). `year` names the
+    year column (``--year``), which is then never taken as the count nor left out (tester 15b, M1).
 
     Raises
     ------
@@ -283,7 +285,7 @@ def read_histories(
             which = sheets[0] if sheet is None else (sheet if str(sheet) in sheets else sheets[int(sheet)])
     try:
         h = CaptureHistories.from_frame(
-            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
+            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing, year=year
         )
     except DataError as e:
         if sheets:  # "row 8" is the 8th row under the header: in the sheet it is row 9 (tester 12b, L13)
