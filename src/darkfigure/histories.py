@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._frame_roles import check_unique_names, set_aside
 from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories.MAX_TOTAL_COUNT etc.)
     _COUNT_LIKE,
     _COUNT_NAMES,
@@ -41,7 +42,6 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     check_direct,
 )
 from ._history_eq import histories_eq, histories_hash
-from ._frame_roles import check_unique_names, set_aside
 from ._list_checks import _plain_values, shadow_list_warnings
 from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
