@@ -52,7 +52,8 @@ def check_unique_names(data: pd.DataFrame, lists, covariates) -> None:
             raise DataError(f"{role} {seen[0]!r} is named twice ({role}s={list(given)}, {opt}): name each once")
 
 
-def set_aside(data: pd.DataFrame, lists, covariates, count: str, year=None) -> tuple[pd.DataFrame, list[str]]:
+def set_aside(data: pd.DataFrame, lists, covariates, count: str, year=None,
+              identifiers: str = "refuse") -> tuple[pd.DataFrame, list[str]]:
     """`data` with Excel-date years read as years and the identifier, constant and left-out columns and rows removed.
 
     Parameters
@@ -65,6 +66,9 @@ def set_aside(data: pd.DataFrame, lists, covariates, count: str, year=None) -> t
         The count column; absent from `data` for a table of persons (one row per person).
     year : str, optional
         The year column (``--year``): named by the user, so never left out.
+    identifiers : {"refuse", "keep"}
+        A named covariate that is an identifier: refused, or kept (``darkfigure strata --by`` reads such a column
+        to say, stratum by stratum, that one person cannot be estimated).
 
     Returns
     -------
@@ -84,7 +88,7 @@ def set_aside(data: pd.DataFrame, lists, covariates, count: str, year=None) -> t
     if persons:
         _refuse_decimal_comma(data, lists, covariates, named)
         ids = [c for c in data.columns if c not in set(lists or ()) and _identifier(data, c)]
-        bad = [c for c in ids if c in set(covariates or ())]
+        bad = [c for c in ids if c in set(covariates or ())] if identifiers == "refuse" else []
         if bad:
             c = bad[0]
             raise DataError(

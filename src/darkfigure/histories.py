@@ -218,15 +218,15 @@ class CaptureHistories:
         count: str = "count",
         *,
         year: str | None = None,
+        identifiers: Literal["refuse", "keep"] = "refuse",
         **kwargs,
     ) -> CaptureHistories:
         """Build from either layout: aggregated if a `count` column exists, else per person.
 
         A column named (in any case) count, counts, freq, frequency, n, number or persons
         is taken as the count when `count` is left at its default and there is no
-        ``count`` column. `year` (``--year``) names the year column: never the count nor left out.
-        Identifier and constant columns not named, Excel-date years and persons only on lists left out
-        are handled with a note (:func:`darkfigure._frame_roles.set_aside`).
+        ``count`` column. `year` (``--year``) is never the count nor left out. Identifiers, constant columns,
+        Excel-date years, lists left out: :func:`darkfigure._frame_roles.set_aside` (`identifiers` passed on).
 
         See :meth:`from_table` and :meth:`from_records` for parameters and errors.
         """
@@ -238,7 +238,7 @@ class CaptureHistories:
         # common spellings of the count column (R's table() writes Freq); two of them refused (tester 10, F6)
         count, spare = _choose_count(data, count, lists, covariates)
         # identifiers, constant columns, Excel-date years, lists left out (tester 15b): _frame_roles
-        data, said = set_aside(data.drop(columns=spare), lists, covariates, count, year)
+        data, said = set_aside(data.drop(columns=spare), lists, covariates, count, year, identifiers)
         if count in data.columns:
             h = cls.from_table(data, lists, covariates, count, **kwargs)
             said += [f"column(s) {', '.join(map(str, spare))} not used: the counts are read from {str(count)!r} "

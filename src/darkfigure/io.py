@@ -278,6 +278,7 @@ def read_histories(
     missing: str = "error",
     sheet: str | int | None = None,
     year: str | None = None,
+    identifiers: str = "refuse",
 ) -> CaptureHistories:
     """Turn a file, data frame, dataset name or CaptureHistories into CaptureHistories.
 
@@ -287,6 +288,8 @@ def read_histories(
     (:attr:`CaptureHistories.incomplete`) instead of refusing them. `sheet` chooses the
     sheet of an Excel workbook (a note names the sheet read when there are several). `year` names the
     year column (``--year``), which is then never taken as the count nor left out (tester 15b, M1).
+    ``identifiers="keep"`` reads a covariate with a different value in every row of a table of persons,
+    which is otherwise refused as an identifier (:func:`darkfigure._frame_roles.set_aside`).
 
     Raises
     ------
@@ -320,7 +323,8 @@ def read_histories(
             which = sheets[0] if sheet is None else (sheet if str(sheet) in sheets else sheets[int(sheet)])
     try:
         h = CaptureHistories.from_frame(
-            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing, year=year
+            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing, year=year,
+            identifiers=identifiers,
         )
     except DataError as e:
         if sheets:  # "row 8" is the 8th row under the header: in the sheet it is row 9 (tester 12b, L13)
