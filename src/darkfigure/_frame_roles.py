@@ -105,7 +105,7 @@ def set_aside(data: pd.DataFrame, lists, covariates, count: str, year=None,
     if covariates is None:
         data, said = _drop_constant(data, lists, count, named)
         notes += said
-    if lists is not None:
+    if lists is not None and len(lists) >= 2:  # one list: refused later, offering the other 0/1 columns
         data, said = _drop_left_out(data, list(lists), covariates, count, named)
         notes += said
     return data, notes
