@@ -87,10 +87,12 @@ CASES = {
     "all-zero row": ("a.csv", "A,B,C,count\n1,0,1,5\n0,0,0,3\n1,1,0,4\n0,1,1,2\n", [], 2, ["row 2", "all-zero"]),
     "list that registered nobody": ("a.csv", _persons().assign(L3=0).query("L1 + L2 > 0"), ["--lists", "L1,L2,L3"], 2,
                                     ["'L3'", "--drop-empty-lists"]),
-    "identifier column": ("a.csv", _persons().assign(pid=lambda d: np.arange(len(d)) * 7 + 1000), [], 2,
-                          ["'pid'", "distinct values"]),
-    "single-level covariate": ("a.csv", "A,B,C,sex,count\n1,0,1,M,5\n0,1,1,M,3\n1,1,0,M,4\n1,1,1,M,2\n", [], 2,
-                               ["'sex'", "single level"]),
+    # an identifier not named is left out with a note (tester 15b, M1); named as a covariate, it is refused
+    "identifier column": ("a.csv", _persons().assign(pid=lambda d: np.arange(len(d)) * 7 + 1000),
+                          ["--covariates", "sex,pid"], 2, ["'pid'", "identifier", "--covariates"]),
+    # a constant column not named is left out with a note (tester 15b, L10); named, it is refused
+    "single-level covariate": ("a.csv", "A,B,C,sex,count\n1,0,1,M,5\n0,1,1,M,3\n1,1,0,M,4\n1,1,1,M,2\n",
+                               ["--covariates", "sex"], 2, ["'sex'", "single level"]),
     "missing covariate values": ("a.csv", _persons().assign(sex=lambda d: d["sex"].where(d.index % 9 > 0)), [], 2,
                                  ["'sex'", "--missing em"]),
     "empty file": ("a.csv", "", [], 2, ["empty"]),

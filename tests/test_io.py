@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from darkfigure import datasets
 from darkfigure.histories import DataError
 from darkfigure.io import read_histories, read_table
 
@@ -35,6 +36,13 @@ def test_columns_left_out_by_explicit_covariates_are_named(tmp_path):
 
 
 def test_a_subset_of_the_lists_is_explained():
-    # tester 8, F10: --lists naming some of the lists left a message about covariates only
+    # tester 8, F10 and 15b, L7: persons only on the lists left out are dropped, with a note naming those lists
+    h = read_histories("kosovo_1999", lists=["EXH", "ABA"])
+    assert h.lists == ("EXH", "ABA") and h.covariates == ()
+    assert any("registered only on lists you left out (OSCE, HRW)" in n for n in h.notes)
+    t = datasets.load_frame("kosovo_1999")
+    assert h.n_observed == int(t.loc[(t["EXH"] + t["ABA"]) > 0, "count"].sum())
+    # a 0/1 column whose name reads like a person's property is not taken as a list left out: refused as before
+    d = t.rename(columns={"OSCE": "female"}).drop(columns="HRW")
     with pytest.raises(DataError, match="to estimate from a subset of the lists, first keep only the persons"):
-        read_histories("kosovo_1999", lists=["EXH", "ABA"])
+        read_histories(d, lists=["EXH", "ABA"])

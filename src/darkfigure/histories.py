@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._frame_roles import check_unique_names, set_aside
 from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories.MAX_TOTAL_COUNT etc.)
     _COUNT_LIKE,
     _COUNT_NAMES,
@@ -216,13 +217,17 @@ class CaptureHistories:
         lists: Sequence[str] | None = None,
         covariates: Sequence[str] | None = None,
         count: str = "count",
+        *,
+        year: str | None = None,
+        identifiers: Literal["refuse", "keep"] = "refuse",
         **kwargs,
     ) -> CaptureHistories:
         """Build from either layout: aggregated if a `count` column exists, else per person.
 
         A column named (in any case) count, counts, freq, frequency, n, number or persons
         is taken as the count when `count` is left at its default and there is no
-        ``count`` column.
+        ``count`` column. `year` (``--year``) is never the count nor left out. Identifiers, constant columns,
+        Excel-date years, lists left out: :func:`darkfigure._frame_roles.set_aside` (`identifiers` passed on).
 
         See :meth:`from_table` and :meth:`from_records` for parameters and errors.
         """
@@ -230,26 +235,21 @@ class CaptureHistories:
         _check_names(data)  # names that are numbers, and "A,B" for ["A", "B"] (tester 9, F7)
         _refuse_repeated_header(data)  # a table pasted twice, header and all (tester 10, F5)
         lists, covariates = as_names(lists, "lists"), as_names(covariates, "covariates")
-        dup = data.columns[data.columns.duplicated()]
-        if len(dup):
-            raise DataError(
-                f"column name {dup[0]!r} appears more than once in the header: rename the columns so that each name "
-                "is used once (a list or covariate cannot be told apart from its twin)"
-            )
-        for role, given in (("list", lists), ("covariate", covariates)):
-            seen = [c for i, c in enumerate(given or ()) if c in list(given)[:i]]
-            if seen:
-                opt = "--lists" if role == "list" else "--covariates"
-                raise DataError(f"{role} {seen[0]!r} is named twice ({role}s={list(given)}, {opt}): name each once")
+        check_unique_names(data, lists, covariates)
         # common spellings of the count column (R's table() writes Freq); two of them refused (tester 10, F6)
         count, spare = _choose_count(data, count, lists, covariates)
+        # identifiers, constant columns, Excel-date years, lists left out (tester 15b): _frame_roles
+        data, said = set_aside(data.drop(columns=spare), lists, covariates, count, year, identifiers)
         if count in data.columns:
-            h = cls.from_table(data.drop(columns=spare), lists, covariates, count, **kwargs)
-            said = (f"column(s) {', '.join(map(str, spare))} not used: the counts are read from {str(count)!r} "
-                    "(--count)")
-            return dataclasses.replace(h, notes=h.notes + (said,)) if spare else h
-        cls._refuse_hidden_count(data, lists, covariates)
-        return cls.from_records(data, lists, covariates, **kwargs)
+            h = cls.from_table(data, lists, covariates, count, **kwargs)
+            said += [f"column(s) {', '.join(map(str, spare))} not used: the counts are read from {str(count)!r} "
+                     "(--count)"] if spare else []
+            return dataclasses.replace(h, notes=h.notes + tuple(said)) if said else h
+        # a column named by --year is never the count (tester 15b, M1)
+        cls._refuse_hidden_count(data.drop(columns=[year]) if year in data.columns and covariates is None else data,
+                                 lists, covariates)
+        h = cls.from_records(data, lists, covariates, **kwargs)
+        return dataclasses.replace(h, notes=h.notes + tuple(said)) if said else h
 
     @classmethod
     def from_polars(cls, data, lists: Sequence[str] | None = None, covariates: Sequence[str] | None = None,

@@ -13,7 +13,7 @@ from ._history_checks import _as_pandas
 from ._reading_checks import _refuse_dot_thousands
 from .histories import CaptureHistories, DataError
 
-__all__ = ["read_table", "read_histories"]
+__all__ = ["read_table", "read_histories", "read_text_cells", "plain_numbers"]
 
 _READERS = {
     ".csv": pd.read_csv,
@@ -77,6 +77,41 @@ def _separator(p: Path) -> str | None:
     counts = {s: first.count(s) for s in (";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else None
+
+
+def read_text_cells(path: str | Path) -> pd.DataFrame:
+    """A CSV/TSV file with every cell as text (empty cells as ""), its separator found as :func:`read_table` finds it.
+
+    A file whose first line holds no comma is read with ';', tab or '|' (the most frequent in that line), as
+    European spreadsheets export; ``.attrs["separator"]`` holds the separator used. Used for side tables such as
+    the population table of :func:`darkfigure.monitoring.sdg.read_population` (tester 15b, L9).
+    """
+    p = Path(path)
+    sep = "\t" if p.suffix.lower() == ".tsv" else (_separator(p) if _first_line_has_no(p, ",") else None) or ","
+    df = pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.attrs["separator"] = sep
+    return df
+
+
+def _first_line_has_no(p: Path, sep: str) -> bool:
+    """True when the first line of text file `p` holds no `sep`."""
+    with open(p, encoding="utf-8-sig", errors="replace") as f:
+        return sep not in f.readline()
+
+
+def plain_numbers(s: pd.Series, separator: str | None = ",") -> pd.Series:
+    """Numbers written as text with thousands separators, as plain numbers' text ("8.800.000" -> "8800000").
+
+    In a ';'-separated file (a Dutch or German spreadsheet export) the point groups thousands and the comma is
+    the decimal mark ("8.800.000", "1,5"); otherwise the comma groups thousands ("8,800,000").
+    """
+    t = s.astype(str).str.strip()
+    if separator == ";":
+        return t.where(~t.str.fullmatch(_THOUSANDS_DOT), t.str.replace(".", "", regex=False)).str.replace(",", ".")
+    return t.str.replace(",", "", regex=False)
+
+
+_THOUSANDS_DOT = r"-?\d{1,3}(\.\d{3})+(,\d+)?"
 
 
 def _is_number(x: str) -> bool:
@@ -242,6 +277,8 @@ def read_histories(
     on_empty_list: str = "error",
     missing: str = "error",
     sheet: str | int | None = None,
+    year: str | None = None,
+    identifiers: str = "refuse",
 ) -> CaptureHistories:
     """Turn a file, data frame, dataset name or CaptureHistories into CaptureHistories.
 
@@ -249,7 +286,10 @@ def read_histories(
     person. Polars data frames are accepted (converted with ``to_pandas``).
     ``missing="keep"`` keeps persons with unknown covariate values apart
     (:attr:`CaptureHistories.incomplete`) instead of refusing them. `sheet` chooses the
-    sheet of an Excel workbook (a note names the sheet read when there are several).
+    sheet of an Excel workbook (a note names the sheet read when there are several). `year` names the
+    year column (``--year``), which is then never taken as the count nor left out (tester 15b, M1).
+    ``identifiers="keep"`` reads a covariate with a different value in every row of a table of persons,
+    which is otherwise refused as an identifier (:func:`darkfigure._frame_roles.set_aside`).
 
     Raises
     ------
@@ -283,7 +323,8 @@ def read_histories(
             which = sheets[0] if sheet is None else (sheet if str(sheet) in sheets else sheets[int(sheet)])
     try:
         h = CaptureHistories.from_frame(
-            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing
+            df, lists, covariates, count, name=name, on_empty_list=on_empty_list, missing=missing, year=year,
+            identifiers=identifiers,
         )
     except DataError as e:
         if sheets:  # "row 8" is the 8th row under the header: in the sheet it is row 9 (tester 12b, L13)

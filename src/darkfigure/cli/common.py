@@ -107,6 +107,7 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
         on_empty_list="drop" if drop_empty_lists else "error",
         missing="error" if m == "error" else "keep",
         sheet=sheet,
+        year=year,
     )
     return h.drop_incomplete() if complete and m == "drop" else h
 

@@ -73,7 +73,9 @@ def read_population(source: str | Path | pd.DataFrame) -> pd.DataFrame:
         p = Path(source)
         if not p.exists():
             raise DataError(f"population table {str(p)!r} does not exist")
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        from ..io import read_text_cells
+
+        df = read_text_cells(p)  # ";"-separated too, as the data files (tester 15b, L9)
     else:
         df = source.copy()
     df.columns = [str(c).strip().lower() for c in df.columns]
@@ -83,7 +85,9 @@ def read_population(source: str | Path | pd.DataFrame) -> pd.DataFrame:
                 f"the population table has no {c!r} column; it needs year, population and the dimensions "
                 f"(e.g. year,sex,age_group,population); it has {list(df.columns)}"
             )
-    pop = pd.to_numeric(df["population"].astype(str).str.replace(",", "").str.strip(), errors="coerce")
+    from ..io import plain_numbers
+
+    pop = pd.to_numeric(plain_numbers(df["population"], df.attrs.get("separator", ",")), errors="coerce")
     bad = pop.isna() | (pop < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])

@@ -89,7 +89,7 @@ def read_step(
         data, linkage_run, linkage = resolve_link_data(data, linkage_run, linkage)
     h = read_histories(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
-        missing="error" if missing == "error" else "keep",
+        missing="error" if missing == "error" else "keep", year=year,
     )
     h, warnings = drop_incomplete(h, missing)
     warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)

@@ -123,7 +123,8 @@ def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_l
     covs = [c for c in by if c not in const]
     if const:
         frame = frame.drop(columns=list(const))
-    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep", on_empty_list=on_empty_list)
+    h = read_histories(frame, lists=lists, covariates=covs, count=count, missing="keep", on_empty_list=on_empty_list,
+                       identifiers="keep")  # an identifier --by is said stratum by stratum
     if const:
         import dataclasses
 
