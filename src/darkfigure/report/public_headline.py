@@ -371,9 +371,8 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     _ = c._
     rules = [str(r) for r in tp.get("rules") or []]
     why = {
-        "poor-fit": _("The model does not fit how the registers overlap, so its single figure is not published; "
-                      "only the range is. A comparison of several methods (darkfigure compare) gives a "
-                      "better-founded range."),
+        "poor-fit": _("The model does not fit how the registers overlap, so no figure from it is published: an "
+                      "estimate needs a comparison of several methods."),
         "not-identified": _("The registers overlap too little to set an upper limit: only a lower limit can be "
                             "published."),
         "heterogeneity": _("Victims differ in how likely they are to be registered, so the model's figure is "
@@ -402,12 +401,12 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
         caveats.insert(0, _("The check for victims who differ in how likely they are to be registered has little "
                             "power on these data, and such differences would make the figure too low. Allowing also "
                             "for the assumption about the victims no register found, which the data cannot check, "
-                            "the number lies between about {low} and {high}: publish that range with the "
-                            "figure.").format(low=f.lower_text, high=f.upper_text))
+                            "the number lies between about {low} and {high}, a wider range than the "
+                            "figure's interval.").format(low=f.lower_text, high=f.upper_text))
     if tp.get("publish_interval") is True or not withheld:
         return {"publish_note": " ".join(caveats)} if caveats else {}
     texts = withheld + caveats
-    if not math.isfinite(lo):
+    if not math.isfinite(lo) or "poor-fit" in rules:  # a model the data reject gives no range either (15b, H2)
         return {"kind": "none", "why": texts[0]}
     if "heterogeneity" in rules:
         hi = float("nan")  # the statement publishes the lower limit as a floor
@@ -417,3 +416,40 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     # a floor is rounded down, as every published lower end (386 -> "at least about 380", never "390")
     f = round_range(lo, float("inf"), lang=c.lang)
     return {"kind": "publish-floor", "low": f.lower_text, "why": " ".join(dict.fromkeys(texts))}
+
+
+#: ``to_publish`` rules under which the run's verdict publishes no figure of its model at all (no point, no range,
+#: no floor): the model does not fit, no interval was computed, or no model of the search is fit to publish
+NO_FIGURE_RULES = {
+    "poor-fit": "the chosen model does not fit how the lists overlap, so neither its figure nor its interval is a "
+                "range for N",
+    "no-interval": "the run computed no interval, which a published figure needs (run it again with one, e.g. "
+                   "--ci averaged or --ci parametric)",
+    "none-kept": "no model of the search is fit to publish",
+}
+
+
+def withheld_reason(run: Run) -> str | None:
+    """Why the run's verdict (``result.json`` ``to_publish``) publishes no figure at all, in English; None otherwise.
+
+    A public page follows the verdict (tester 15b, H2): where it withholds every figure of the model (rules
+    :data:`NO_FIGURE_RULES`), every figure on the page (key figure, trend, groups, SDG rates) would come from a
+    model the verdict rejects, so
+    :func:`darkfigure.report.public.build_public_report` refuses the page, or uses the headline of ``compare`` when
+    the folder holds one. A compare folder (no ``result.json``) gives None; so does a run whose N̂ is not identified
+    (its page says that no estimate is given, and shows no figure) or whose verdict publishes a floor.
+    """
+    res = run.result or {}
+    if not res or "nhat" not in res:  # compare folder, or a monitor result.json without a total (older runs)
+        return None
+    tp = res.get("to_publish")
+    if not isinstance(tp, dict):
+        return None
+    said = [NO_FIGURE_RULES[r] for r in map(str, tp.get("rules") or []) if r in NO_FIGURE_RULES]
+    return "; ".join(said) or None
+
+
+def compare_headline_usable(run: Run) -> bool:
+    """True when the folder's ``compare.json`` holds a headline with a finite lower end (the page can use it)."""
+    hl = (run.compare_info or {}).get("headline")
+    return isinstance(hl, dict) and math.isfinite(_f(hl.get("low")))

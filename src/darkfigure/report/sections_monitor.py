@@ -283,7 +283,9 @@ def _linkage_section(run: Run) -> dict | None:
                            "chosen model": "the chosen model, refitted on every linkage draw (conditional on it)"}
              .get(lk.get("estimator"), "-")),
             ("share of its variance / width from linkage",
-             f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"),
+             f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"
+             if math.isfinite(_f(lk.get("share_linkage"))) else
+             "not computed (some replicates set no upper limit)"),  # tester 15a, L1
             ("expected false / missed links (compared pairs)",
              f"{fmt_num(lk.get('false_links'))} / {fmt_num(lk.get('missed_links'))}"),
             ("linkage draws", fmt_count(lk.get("draws"))),
