@@ -20,6 +20,7 @@ from darkfigure.monitoring import (
     relations,
     suppress,
 )
+from darkfigure.monitoring.disclosure import ROUNDED_COLUMNS
 from darkfigure.simulation import simulate
 
 # a small Dutch-monitor-like population: 3 years, sex and form, 3 lists with list x covariate
@@ -257,7 +258,8 @@ def test_cli_writes_both_files(sim, tmp_path):
     assert {"joint_nhat", "separate_nhat", "separate_lower", "separate_upper"} <= set(years.columns)
     assert "separate model" in r.output
     assert list(pd.read_csv(out2 / "monitor.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS
-    assert list(pd.read_csv(out2 / "monitor_published.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS
+    assert list(pd.read_csv(out2 / "monitor_published.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS + list(
+        ROUNDED_COLUMNS)
 
 
 def test_cli_bad_inputs(sim, tmp_path):

@@ -134,3 +134,29 @@ def test_dutch_labels_serve_a_dutch_page_only(est, tmp_path):
     assert "Eerste register" in (d / "report_public_nl.html").read_text()
     out = " ".join(_cli(["report", d, "--audience", "public", "--lang", "en", "--labels", lab], code=2).split())
     assert "no label in 'en'" in out
+
+
+def test_published_table_carries_the_page_rounding():
+    """15b M4: monitor_published.csv gave 29086 (26598-31820) where the page said about 29,000 (26,000-32,000); its
+    rounded columns now hold the page's figures (round_figure: the half-width's first digit, ends outward)."""
+    import numpy as np
+    import pandas as pd
+
+    from darkfigure.monitoring import publish
+    from darkfigure.report.public_rounding import round_figure
+
+    rng = np.random.default_rng(5)
+    n = rng.uniform(800, 40000, size=4)
+    half = n * rng.uniform(0.03, 0.4, size=4)
+    t = pd.DataFrame({"group": "total", "level": "", "year": ["", "2015", "2016", "2017"],
+                      "observed": [3000, 1000, 1200, 800], "nhat": n, "lower": n - 0.8 * half, "upper": n + half})
+    t.loc[3, "upper"] = np.inf
+    p = publish(t, 10)
+    for i in range(3):
+        f = round_figure(n[i], t["lower"][i], t["upper"][i])
+        assert [p[c][i] for c in ("nhat_rounded", "lower_rounded", "upper_rounded")] == [
+            f"{f.value:.0f}", f"{f.lower:.0f}", f"{f.upper:.0f}"]
+        assert float(p["lower_rounded"][i]) <= t["lower"][i] and float(p["upper_rounded"][i]) >= t["upper"][i]
+        assert p["nhat"][i] == f"{n[i]:.0f}"  # the unrounded columns stay
+    assert p["nhat_rounded"][3] == "" and p["upper_rounded"][3] == "inf"  # "at least", as the page
+    assert float(p["lower_rounded"][3]) <= t["lower"][3]
