@@ -21,7 +21,12 @@ publication, built from the same run folder (``estimate``, ``monitor`` or ``comp
   ``headline``: one translated sentence per rule that fired, the methods it left out marked
   in the "Estimates by method" table; the English reasons stay in the analyst report).
 * **The key figure follows the run's verdict** (``result.json`` ``to_publish``): when N̂ is
-  not to be published, the page shows the range or the lower limit that may be.
+  not to be published, the page shows the lower limit that may be; when the verdict publishes
+  no figure at all (a model that does not fit, no interval), no page is made
+  (:func:`_publishable`), or the page is that of a ``compare.json`` in the same folder.
+* **No instructions for the analyst** (command lines, options, "publish the range"): they stay
+  in the analyst report (tester 15b, M2). ``monitor_published.csv`` carries the page's rounded
+  figures (``nhat_rounded, lower_rounded, upper_rounded``; tester 15b, M4).
 * **Readable labels** for lists, covariates and levels (:mod:`darkfigure.report.labels`),
   **in English or Dutch** through a gettext catalogue (``report/locale/<lang>/LC_MESSAGES/
   darkfigure.po``, compiled to ``.mo`` by ``scripts/translations.py``) and jinja2's i18n

@@ -358,10 +358,12 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool, decides: di
 def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
 
-    When a rule withholds N̂ (``poor-fit``, ``not-identified``, ``heterogeneity``, ``below-chao``,
-    ``chao-vs-negative-dependence``, ``degenerate``, ``none-kept``), the page shows what it may
+    When a rule withholds N̂ (``not-identified``, ``heterogeneity``, ``below-chao``,
+    ``chao-vs-negative-dependence``, ``degenerate``), the page shows what it may
     publish instead: the range ``low``–``high``, or "at least ``low``" when ``high`` is null, with
-    one translated sentence per rule and caveat; with no ``low`` at all, no figure. When only
+    one translated sentence per rule and caveat; with no ``low`` at all, no figure. ``poor-fit`` gives no
+    figure and no range (a model the data reject bounds nothing; tester 15b, H2) — the page itself is refused
+    then (:data:`NO_FIGURE_RULES`), so this is for direct callers. When only
     caveats apply (``publish_interval`` false or true), N̂ stays with one sentence per caveat
     (:func:`_caveat_texts`), never "advises against". Returns the keys to update the headline dict
     with (``kind`` ``publish-range``, ``publish-floor`` or ``none``, ``low``, ``high``, ``why``;
