@@ -160,3 +160,22 @@ def test_published_table_carries_the_page_rounding():
         assert p["nhat"][i] == f"{n[i]:.0f}"  # the unrounded columns stay
     assert p["nhat_rounded"][3] == "" and p["upper_rounded"][3] == "inf"  # "at least", as the page
     assert float(p["lower_rounded"][3]) <= t["lower"][3]
+
+
+def test_corrected_figure_without_upper_limit_follows_the_floor(est, tmp_path):
+    """15a H2 on the page: N̂ corrected for linkage error whose interval has no upper limit printed "About 13,000
+    (10,000–no upper limit)" and "0%" registered; the verdict's floor is published instead."""
+    res = json.loads((est / "result.json").read_text())
+    lo = res["interval"]["lower"]
+    d = _with_verdict(est, tmp_path, {"low": 0.9 * lo, "high": None, "rules": ["not-identified"],
+                                      "publish_interval": False, "statement": "Publish at most a lower limit"},
+                      linkage={"nhat_corrected": res["nhat"], "lower": lo, "upper": None, "upper_unbounded": True})
+    e = (d / "estimates.csv").read_text().splitlines()
+    head, cells = e[0].split(","), e[1].split(",")
+    cells[head.index("upper")] = "inf"
+    (d / "estimates.csv").write_text("\n".join([e[0], ",".join(cells), *e[2:]]) + "\n")
+    _cli(["report", d, "--audience", "public", "--lang", "en"])
+    page = _flat((d / "report_public_en.html").read_text())
+    f = round_range(0.9 * lo, float("inf"))
+    assert f"At least about {f.lower_text} victims." in page
+    assert "no upper limit) victims" not in page and " 0% " not in page

@@ -46,8 +46,9 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         tp = res.get("to_publish")
         if isinstance(tp, dict):
             pub = _to_publish(c, tp, out, lk)
-            if out["corrected"] and pub.get("why"):
-                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it
+            if out["corrected"] and pub.get("why") and math.isfinite(hi):
+                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it,
+                # unless its interval has no upper limit either: then the verdict's floor (tester 15a, H2)
                 pub = {"publish_note": pub["why"]}
             out.update(pub)
         return out
