@@ -293,7 +293,8 @@ def build_public_report(run_dir: str | Path, out: str | Path | None = None, *, l
     ------
     DataError
         Unknown `lang`, a bad labels file, a folder without results
-        (:class:`~darkfigure.report.build.RunFolderError`).
+        (:class:`~darkfigure.report.build.RunFolderError`), or a run whose verdict (``to_publish``) publishes no
+        figure and whose folder holds no comparison (:func:`_publishable`; nothing is written then).
     """
     lang = str(lang).strip().lower()
     if lang not in LANGUAGES:
