@@ -144,9 +144,9 @@ def test_disclosure_no_small_number_and_no_differencing(res):
     for k in (10, 150, 400):
         pub = publish(t, k)
         state = suppress(t, k)
-        assert list(pub.columns) == list(t.columns)
-        # no published count below the threshold shows a number
-        for c in ("observed", "nhat", "lower", "upper"):
+        assert list(pub.columns) == list(t.columns) + list(ROUNDED_COLUMNS)
+        # no published count below the threshold shows a number (the page's rounded figures included)
+        for c in ("observed", "nhat", "lower", "upper", *ROUNDED_COLUMNS):
             for v in pub[c]:
                 if v not in ("", "x", f"<{k}"):
                     assert float(v) >= k, (k, c, v)
