@@ -49,7 +49,12 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
             if out["corrected"] and pub.get("why") and math.isfinite(hi):
                 # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it,
                 # unless its interval has no upper limit either: then the verdict's floor (tester 15a, H2)
-                pub = {"publish_note": pub["why"]}
+                why = pub["why"]
+                if "poor-fit" in (tp.get("rules") or []):  # the misfit was of the records as linked (15b, H2)
+                    why = why.replace(_WHY_POOR_FIT(c), _(
+                        "The model does not fit how the registers overlap as the records were linked; errors in "
+                        "that linkage, which the corrected figure allows for, can cause such a misfit."))
+                pub = {"publish_note": why}
             out.update(pub)
         return out
     info = run.compare_info or {}
@@ -86,6 +91,12 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
                     "reasons": [], "reasoned": False, "missing_headline": run.compare_info is not None
                     or run.result is None}
     return None
+
+
+def _WHY_POOR_FIT(c: _Ctx) -> str:  # noqa: N802 (a constant sentence, translated)
+    """The key figure's sentence for the ``poor-fit`` rule, in the page's language."""
+    return c._("The model does not fit how the registers overlap, so no figure from it is published: an estimate "
+               "needs a comparison of several methods.")
 
 
 def _open_subgroups(run: Run, hl: dict) -> list[tuple[str, float]]:
@@ -374,8 +385,7 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     _ = c._
     rules = [str(r) for r in tp.get("rules") or []]
     why = {
-        "poor-fit": _("The model does not fit how the registers overlap, so no figure from it is published: an "
-                      "estimate needs a comparison of several methods."),
+        "poor-fit": _WHY_POOR_FIT(c),
         "not-identified": _("The registers overlap too little to set an upper limit: only a lower limit can be "
                             "published."),
         "heterogeneity": _("Victims differ in how likely they are to be registered, so the model's figure is "
@@ -439,14 +449,18 @@ def withheld_reason(run: Run) -> str | None:
     :data:`NO_FIGURE_RULES`), every figure on the page (key figure, trend, groups, SDG rates) would come from a
     model the verdict rejects, so
     :func:`darkfigure.report.public.build_public_report` refuses the page, or uses the headline of ``compare`` when
-    the folder holds one. A compare folder (no ``result.json``) gives None; so does a run whose N̂ is not identified
+    the folder holds one. A compare folder (no ``result.json``) gives None; so do a run corrected for linkage error
+    (its verdict judged the persons as linked; the page gives the verdict beside the corrected figure), a run whose
+    N̂ is not identified
     (its page says that no estimate is given, and shows no figure) or whose verdict publishes a floor.
     """
     res = run.result or {}
     if not res or "nhat" not in res:  # compare folder, or a monitor result.json without a total (older runs)
         return None
     tp = res.get("to_publish")
-    if not isinstance(tp, dict):
+    if not isinstance(tp, dict) or (res.get("linkage") or {}).get("nhat_corrected") is not None:
+        # a run corrected for linkage error: to_publish judged the model on the persons as linked, whose linkage
+        # errors alone can make it fit poorly; the corrected figure stays with the verdict beside it (_headline)
         return None
     said = [NO_FIGURE_RULES[r] for r in map(str, tp.get("rules") or []) if r in NO_FIGURE_RULES]
     return "; ".join(said) or None
