@@ -420,7 +420,7 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
         return {"publish_note": " ".join(caveats)} if caveats else {}
     texts = withheld + caveats
     if not math.isfinite(lo) or "poor-fit" in rules:  # a model the data reject gives no range either (15b, H2)
-        return {"kind": "none", "why": texts[0]}
+        return {"kind": "none", "why": " ".join(dict.fromkeys(texts))}
     if "heterogeneity" in rules:
         hi = float("nan")  # the statement publishes the lower limit as a floor
     if math.isfinite(hi) and hi > lo:
