@@ -20,6 +20,7 @@ from darkfigure.monitoring import (
     relations,
     suppress,
 )
+from darkfigure.monitoring.disclosure import ROUNDED_COLUMNS
 from darkfigure.simulation import simulate
 
 # a small Dutch-monitor-like population: 3 years, sex and form, 3 lists with list x covariate
@@ -143,9 +144,9 @@ def test_disclosure_no_small_number_and_no_differencing(res):
     for k in (10, 150, 400):
         pub = publish(t, k)
         state = suppress(t, k)
-        assert list(pub.columns) == list(t.columns)
-        # no published count below the threshold shows a number
-        for c in ("observed", "nhat", "lower", "upper"):
+        assert list(pub.columns) == list(t.columns) + list(ROUNDED_COLUMNS)
+        # no published count below the threshold shows a number (the page's rounded figures included)
+        for c in ("observed", "nhat", "lower", "upper", *ROUNDED_COLUMNS):
             for v in pub[c]:
                 if v not in ("", "x", f"<{k}"):
                     assert float(v) >= k, (k, c, v)
@@ -242,7 +243,7 @@ def test_cli_writes_both_files(sim, tmp_path):
     a = pd.read_csv(out / "monitor.csv", keep_default_na=False)
     b = pd.read_csv(out / "monitor_published.csv", dtype=str, keep_default_na=False)
     assert list(a.columns) == MONITOR_COLUMNS
-    assert list(b.columns) == MONITOR_COLUMNS
+    assert list(b.columns) == MONITOR_COLUMNS + list(ROUNDED_COLUMNS)  # the page's rounding last (tester 15b, M4)
     assert "<150" in set(b["observed"])
     assert "visible" in r.output
     out2 = tmp_path / "out2"
@@ -257,7 +258,8 @@ def test_cli_writes_both_files(sim, tmp_path):
     assert {"joint_nhat", "separate_nhat", "separate_lower", "separate_upper"} <= set(years.columns)
     assert "separate model" in r.output
     assert list(pd.read_csv(out2 / "monitor.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS
-    assert list(pd.read_csv(out2 / "monitor_published.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS
+    assert list(pd.read_csv(out2 / "monitor_published.csv").columns) == MONITOR_COLUMNS + RATE_COLUMNS + list(
+        ROUNDED_COLUMNS)
 
 
 def test_cli_bad_inputs(sim, tmp_path):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from darkfigure.monitoring.core import UNPUBLISHED
-from darkfigure.monitoring.disclosure import publish
+from darkfigure.monitoring.disclosure import ROUNDED_COLUMNS, publish
 from darkfigure.monitoring.linkage_rows import LINKAGE_COLUMNS
 from darkfigure.monitoring.tables import MONITOR_COLUMNS
 from shifted_runs import shifted_monitor
@@ -64,7 +64,7 @@ def test_published_table_rounds_and_keeps_the_figures_to_publish(written):
     pub = _read(out / "monitor_published.csv", dtype=str)
     keep = [c for c in LINKAGE_COLUMNS if c not in UNPUBLISHED]
     assert keep == ["nhat_as_linked", "nhat_mean_draws", "interval_shifted", "width_share_linkage"]
-    assert list(pub.columns) == MONITOR_COLUMNS + keep
+    assert list(pub.columns) == MONITOR_COLUMNS + keep + list(ROUNDED_COLUMNS)
     t = res.table.reset_index(drop=True)
     for i in range(len(t)):
         for c in ("nhat_as_linked", "nhat_mean_draws"):

@@ -739,16 +739,7 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
     p = _page(runs["estimate"] / "report_public_en.html")
     assert about not in p.all
     assert re.search(r"At least about [\d,]+ victims\.", p.all)
-    # poor fit: the interval as a range, never the point estimate
-    d, _ = _estimate_with(runs, tmp_path, {"low": lo, "high": hi, "rules": ["poor-fit"], "publish_interval": False,
-                                           "statement": "Do not publish N̂ on its own"})
-    f = round_range(lo, hi)
-    en, nl = _page(d / "report_public_en.html"), _page(d / "report_public_nl.html")
-    assert f"Between about {f.lower_text} and {f.upper_text} victims." in en.all and about not in en.all
-    assert "its single figure is not published" in en.all
-    g = round_range(lo, hi, lang="nl")
-    assert f"Tussen ongeveer {g.lower_text} en {g.upper_text} slachtoffers." in nl.all
-    assert f"Ongeveer {g.text} (" not in nl.all
+    # poor fit: no page at all (tester 15b, H2; test_public_page_follows_a_verdict_that_publishes_nothing)
     # allowed: the point estimate as before
     d2 = tmp_path / "ok"
     d2.mkdir()
@@ -788,10 +779,10 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
     p = _page(d / "report_public_en.html")
     assert "At least about" in p.all and "likely too low" in p.all and "cannot be judged reliably" in p.all
     assert about not in p.all
-    # nothing to publish
+    # nothing to publish: a withholding rule with no lower limit gives no figure
     d3 = tmp_path / "none"
     d3.mkdir()
-    d, _ = _estimate_with(runs, d3, {"low": None, "high": None, "rules": ["none-kept"], "publish_interval": False,
+    d, _ = _estimate_with(runs, d3, {"low": None, "high": None, "rules": ["not-identified"], "publish_interval": False,
                                      "statement": "Nothing to publish"})
     p = _page(d / "report_public_en.html")
     assert "no estimate is given" in p.all and about not in p.all

@@ -58,8 +58,10 @@ def linkage_sentences(result: Any) -> list[str]:
         lo, hi = table["lower_as_linked"].iloc[0], table["upper_as_linked"].iloc[0]
         if math.isfinite(float(lo)):
             as_linked += f" ({lk.level:.0%} interval {_fmt(lo)} – {_fmt(hi)}, taking the linkage as error-free)"
-    out = [f"corrected for linkage error: {as_linked}; N̂ corrected {_fmt(lk.nhat_corrected)}; "
-           f"{lk.share_linkage:.1%} of the interval's variance from linkage ({lk.draws} linkage draws)",
+    out = [f"corrected for linkage error: {as_linked}; N̂ corrected {_fmt(lk.nhat_corrected)}; " +
+           (f"{lk.share_linkage:.1%} of the interval's variance from linkage" if math.isfinite(lk.share_linkage)
+            else "the share of the interval's variance from linkage not computed (some replicates set no upper "
+            "limit)") + f" ({lk.draws} linkage draws)",
            f"linkage errors: expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
            f"among the compared pairs; persons {lk.persons_as_linked:,} as linked, {_fmt(lk.persons_drawn)} on "
            "average over the draws"]

@@ -445,8 +445,10 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected: {rb['correction_rule']})")
     if math.isfinite(lk.lower):
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
-                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; {_share(lk.share_linkage)} of its variance and "
-                  f"{_share(lk.width_share_linkage)} of its width from linkage)")
+                  f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; " + (
+                      f"{_share(lk.share_linkage)} of its variance and {_share(lk.width_share_linkage)} of its width "
+                      "from linkage)" if math.isfinite(lk.share_linkage) else
+                      "share of its variance from linkage not computed: some replicates set no upper limit)"))
         if getattr(lk, "shifted", False):  # a shift of the draws, not their width (see the warning; tester 14a, M1)
             from ..linkage.combine import SHIFTED
 

@@ -92,7 +92,7 @@ def _write_public_report(run_dir: Path, out: Path | None, *, lang: str, labels: 
 
     try:
         translations(lang)  # an unknown language, or a missing catalogue, before anything is read
-        user = load_labels(labels) if labels is not None else None
+        user = load_labels(labels, lang=lang) if labels is not None else None
         run = load_run(run_dir)
     except DataError as e:
         _fail(str(e))

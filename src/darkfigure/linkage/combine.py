@@ -8,6 +8,7 @@ there. Method and references: the docstring of :mod:`darkfigure.linkage.uncertai
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,9 +185,16 @@ def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: floa
                              f"not {reps.shape}")
         reps = reps[ok]
         pooled = reps.reshape(-1, reps.shape[2])
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a cell whose replicates are all NaN or unbounded
             lo, hi = np.nanquantile(pooled, [alpha, 1 - alpha], axis=0)
             var_within = np.nanmean(np.nanvar(reps, axis=1, ddof=1), axis=0)
+        # replicates with no upper limit (+inf): the quantile interpolates inf - inf to NaN; when more than alpha of
+        # them are unbounded the interval has no upper limit (tester 15a, H2: it was NaN, then collapsed to N̂)
+        unbounded = np.mean(np.isposinf(pooled), axis=0) > alpha
+        hi = np.where(np.isnan(hi) & unbounded, np.inf, hi)
+        # the variance of unbounded replicates is not defined: no share of it is from linkage (tester 15a, L1)
+        var_within = np.where(np.isposinf(pooled).any(axis=0), np.nan, var_within)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = var_between / (var_between + var_within)
     mean, bias, shift = point, np.zeros_like(point), np.zeros_like(point)
@@ -286,8 +294,10 @@ def published_interval(lower, upper, lower_as_linked, upper_as_linked, as_linked
     p = np.full(lo.shape, np.nan) if point is None else np.asarray(point, float).reshape(lo.shape)
     for arr, new in ((lo, np.fmin.reduce([lo, lo0, a, m, p])), (hi, np.fmax.reduce([hi, hi0, a, m, p]))):
         arr[shifted] = new[shifted]
+    # an interval excluding its own N̂ is widened to it; a missing end stays missing (np.minimum/np.maximum keep
+    # NaN), never N̂ itself: fmax(NaN, N̂) gave "12,597 (10,548–12,597)" (tester 15a, H2)
     fin = np.isfinite(p)
-    lo[fin], hi[fin] = np.fmin(lo[fin], p[fin]), np.fmax(hi[fin], p[fin])
+    lo[fin], hi[fin] = np.minimum(lo[fin], p[fin]), np.maximum(hi[fin], p[fin])
     return lo, hi, widened, shifted
 
 
@@ -346,6 +356,11 @@ def widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked) -> tuple[
     ok = np.isfinite(lo) & np.isfinite(lo0) & ~np.isnan(hi) & ~np.isnan(hi0)
     with np.errstate(invalid="ignore"):
         widened = ok & np.isfinite(hi) & (hi - lo < hi0 - lo0)
+    # no upper end with linkage uncertainty (NaN: its replicates could not set one) where the as-linked upper end
+    # is unbounded: the published upper end is unbounded too, never a finite one (tester 15a, H2)
+    open_up = np.isnan(hi) & np.isposinf(hi0) & np.isfinite(lo) & np.isfinite(lo0)
+    widened = widened | open_up
+    hi = np.where(open_up, np.inf, hi)
     lo[widened] = np.minimum(lo[widened], lo0[widened])
     hi[widened] = np.maximum(hi[widened], hi0[widened])
     return lo, hi, widened

@@ -190,6 +190,8 @@ class LinkageEstimate:
         The interval without linkage uncertainty would be ``sqrt(E Var(N̂ | d) / Var(N̂))``
         times as wide (normal approximation).
         """
+        if not np.isfinite(self.share_linkage):  # unbounded replicates: not computed (tester 15a, L1), never 100%
+            return float("nan")
         return float(1 - np.sqrt(max(0.0, 1 - self.share_linkage)))
 
     def corrected_bootstrap(self, template):

@@ -204,7 +204,9 @@ def publish(table: pd.DataFrame, threshold: int = 10) -> pd.DataFrame:
     -------
     DataFrame of shape (n_rows, n_columns)
         Same columns, every value as text: ``"<K"`` for primary suppression and small
-        counts, ``"x"`` for hidden values, ``""`` for missing ones.
+        counts, ``"x"`` for hidden values, ``""`` for missing ones; then, when `table` has
+        ``nhat, lower, upper``, :data:`ROUNDED_COLUMNS`: the figures as the public page rounds
+        them (:func:`rounded_columns`).
 
     Raises
     ------
@@ -234,4 +236,48 @@ def publish(table: pd.DataFrame, threshold: int = 10) -> pd.DataFrame:
             else:
                 col.append(f"{x:.2f}")
         out[c] = col
+    if {"nhat", "lower", "upper"} <= set(t.columns):
+        for c, v in rounded_columns(t, state, threshold).items():
+            out[c] = v
     return out
+
+
+#: the columns of ``monitor_published.csv`` that give N̂ and its interval as the public page prints them
+ROUNDED_COLUMNS = ("nhat_rounded", "lower_rounded", "upper_rounded")
+
+
+def rounded_columns(table: pd.DataFrame, state: np.ndarray, threshold: int) -> dict[str, list[str]]:
+    """N̂ and its interval rounded by the public page's rule, per row, as text (tester 15b, M4).
+
+    The page (``darkfigure report --audience public``) rounds each figure to the precision its interval supports
+    (:func:`darkfigure.report.public_rounding.round_figure`: the half-width's first digit; N̂ to the nearest unit,
+    the ends outward); these columns hold the same numbers, so that a figure copied from ``monitor_published.csv``
+    and one quoted from the page agree. A row without an upper limit gives, as the page, only its lower limit
+    (``nhat_rounded`` empty, ``upper_rounded`` "inf"); a suppressed row "x"; a rounded count below `threshold`
+    "<K". `table`: the monitor table (columns ``nhat, lower, upper``); `state`: :func:`suppress` of it.
+    Returns {column: list of str} for :data:`ROUNDED_COLUMNS`, each of length ``len(table)``.
+    """
+    import math
+
+    from ..report.public_rounding import round_figure, round_range
+
+    def text(x: float) -> str:
+        """A rounded count as the published table writes counts."""
+        if not math.isfinite(x):
+            return "inf" if x == math.inf else ""
+        return f"<{threshold}" if x < threshold else f"{x:.0f}"
+
+    cols: dict[str, list[str]] = {c: [] for c in ROUNDED_COLUMNS}
+    for i, (v, lo, hi) in enumerate(zip(*(table[c].to_numpy(dtype=float) for c in ("nhat", "lower", "upper")))):
+        if state[i]:
+            got = ("x", "x", "x")
+        elif not math.isfinite(v):
+            got = ("", "", "")
+        elif hi == math.inf and math.isfinite(lo):
+            got = ("", text(round_range(lo, math.inf).lower), "inf")  # "at least L", as the page
+        else:
+            f = round_figure(v, lo, hi)
+            got = (text(f.value), text(f.lower), text(f.upper))
+        for c, g in zip(ROUNDED_COLUMNS, got):
+            cols[c].append(g)
+    return cols

@@ -100,13 +100,17 @@ def _entry(v: Any, where: str, lang: str) -> str:
                     f"not {v!r}")
 
 
-def load_labels(path: str | Path) -> dict[str, Any]:
+def load_labels(path: str | Path, lang: str | None = None) -> dict[str, Any]:
     """Read a user labels file (TOML ``.toml`` or YAML ``.yaml``/``.yml``).
 
     Parameters
     ----------
     path : path
         The file; sections ``lists``, ``covariates`` and ``levels`` (see the module notes).
+    lang : str, optional
+        The language of the report the labels are for: each entry must have a label in it (or in 'en', the
+        fallback). None: in every language of :data:`LANGUAGES`. A Dutch-only file serves a Dutch report
+        (tester 15b, L5).
 
     Returns
     -------
@@ -156,9 +160,10 @@ def load_labels(path: str | Path) -> dict[str, Any]:
     # report is built
     entries = [(f"{sec}.{k}", v) for sec in ("lists", "covariates") for k, v in (data.get(sec) or {}).items()]
     entries += [(f"levels.{cov}.{k}", v) for cov, lv in (data.get("levels") or {}).items() for k, v in lv.items()]
+    wanted = list(LANGUAGES) if lang is None else [str(lang).strip().lower()]
     for where, v in entries:
-        for lang in dict.fromkeys([*LANGUAGES, *(v if isinstance(v, dict) else {})]):
-            _entry(v, f"{p.name}: {where}", str(lang))
+        for one in dict.fromkeys([*wanted, *(v if isinstance(v, dict) else {})]):
+            _entry(v, f"{p.name}: {where}", str(one))
     return data
 
 

@@ -21,7 +21,12 @@ publication, built from the same run folder (``estimate``, ``monitor`` or ``comp
   ``headline``: one translated sentence per rule that fired, the methods it left out marked
   in the "Estimates by method" table; the English reasons stay in the analyst report).
 * **The key figure follows the run's verdict** (``result.json`` ``to_publish``): when N̂ is
-  not to be published, the page shows the range or the lower limit that may be.
+  not to be published, the page shows the lower limit that may be; when the verdict publishes
+  no figure at all (a model that does not fit, no interval), no page is made
+  (:func:`_publishable`), or the page is that of a ``compare.json`` in the same folder.
+* **No instructions for the analyst** (command lines, options, "publish the range"): they stay
+  in the analyst report (tester 15b, M2). ``monitor_published.csv`` carries the page's rounded
+  figures (``nhat_rounded, lower_rounded, upper_rounded``; tester 15b, M4).
 * **Readable labels** for lists, covariates and levels (:mod:`darkfigure.report.labels`),
   **in English or Dutch** through a gettext catalogue (``report/locale/<lang>/LC_MESSAGES/
   darkfigure.po``, compiled to ``.mo`` by ``scripts/translations.py``) and jinja2's i18n
@@ -43,7 +48,7 @@ from ..errors import DataError
 from .labels import LANGUAGES, LabelCatalogue, load_labels, unknown_keys
 from .pdf import ChromiumMissing, find_chromium, print_pdf
 from .public_context import DEFAULT_THRESHOLD, _Ctx, _rows_table, _threshold
-from .public_headline import _headline
+from .public_headline import NO_FIGURE_RULES, _headline, compare_headline_usable, withheld_reason
 from .public_rounding import Figure, format_number, round_figure, rounding_unit
 from .public_sections import (
     _calendar_year,
@@ -128,9 +133,41 @@ def _check_result(res: dict, folder: Path) -> None:
                                 "damaged — run darkfigure estimate again to rewrite it")
 
 
+def _publishable(run: Run) -> Run:
+    """`run` as the public page may show it: refused, or reduced to its comparison, when the verdict publishes nothing.
+
+    Where ``result.json``'s ``to_publish`` withholds every figure of the model (a poor fit, no interval, no N̂:
+    :func:`~darkfigure.report.public_headline.withheld_reason`), each figure of a public page would come from a model
+    the verdict rejects (tester 15b, H2: "between about 12,000 and 17,000" from a model that does not fit). With a
+    ``compare.json`` headline in the same folder the page is that comparison's (the estimate's tables left out);
+    otherwise no page is made.
+
+    Raises
+    ------
+    DataError
+        The verdict publishes no figure and the folder holds no comparison; the message says why and what to do.
+    """
+    import dataclasses
+
+    why = withheld_reason(run)
+    if why is None:
+        return run
+    if compare_headline_usable(run):
+        return dataclasses.replace(run, result=None, estimates=None, monitor=None, published=None)
+    todo = ("Run the estimate again with an interval and make the public page from that folder"
+            if why == NO_FIGURE_RULES["no-interval"] else
+            "Run darkfigure compare on the same data and make the public page from its folder (its headline weighs "
+            "the methods that fit the data)")
+    raise DataError(
+        f"{str(run.folder)!r}: no public page: the run's verdict (\"to publish\") is not to publish its figure: "
+        f"{why}. Every figure of a public page would come from that model. {todo}; the analyst report (darkfigure "
+        "report without --audience public) shows this run in full")
+
+
 def _context(run: Run, lang: str, labels: dict | None) -> dict:
     if run.result:
         _check_result(run.result, run.folder)
+    run = _publishable(run)
     tr = translations(lang)
     _ = tr.gettext
     res = run.result or {}
@@ -174,7 +211,7 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
         if names:
             what = _("registers") if kind == "list" else _("characteristics")
             c.notes.append(_("No readable label is on file for these {what}, so their names are shown as words: "
-                             "{names}. Give labels with --labels FILE.").format(what=what, names=", ".join(names)))
+                             "{names}.").format(what=what, names=", ".join(names)))
     ctx["caveats"] = c.caveats
     ctx["notes"] = c.notes
     name = info.get("name") or run.folder.name
@@ -256,12 +293,13 @@ def build_public_report(run_dir: str | Path, out: str | Path | None = None, *, l
     ------
     DataError
         Unknown `lang`, a bad labels file, a folder without results
-        (:class:`~darkfigure.report.build.RunFolderError`).
+        (:class:`~darkfigure.report.build.RunFolderError`), or a run whose verdict (``to_publish``) publishes no
+        figure and whose folder holds no comparison (:func:`_publishable`; nothing is written then).
     """
     lang = str(lang).strip().lower()
     if lang not in LANGUAGES:
         raise DataError(f"--lang {lang!r} is not available; choose one of {', '.join(LANGUAGES)}")
-    user = load_labels(labels) if isinstance(labels, (str, Path)) else labels
+    user = load_labels(labels, lang=lang) if isinstance(labels, (str, Path)) else labels
     run = load_run(run_dir)
     if run.result is None and run.compare is None:
         raise DataError(f"{str(run_dir)!r} holds no estimate (result.json) nor comparison (compare.csv): the public "

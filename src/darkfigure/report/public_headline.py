@@ -46,9 +46,15 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         tp = res.get("to_publish")
         if isinstance(tp, dict):
             pub = _to_publish(c, tp, out, lk)
-            if out["corrected"] and pub.get("why"):
-                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it
-                pub = {"publish_note": pub["why"]}
+            if out["corrected"] and pub.get("why") and math.isfinite(hi):
+                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it,
+                # unless its interval has no upper limit either: then the verdict's floor (tester 15a, H2)
+                why = pub["why"]
+                if "poor-fit" in (tp.get("rules") or []):  # the misfit was of the records as linked (15b, H2)
+                    why = why.replace(_WHY_POOR_FIT(c), _(
+                        "The model does not fit how the registers overlap as the records were linked; errors in "
+                        "that linkage, which the corrected figure allows for, can cause such a misfit."))
+                pub = {"publish_note": why}
             out.update(pub)
         return out
     info = run.compare_info or {}
@@ -85,6 +91,12 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
                     "reasons": [], "reasoned": False, "missing_headline": run.compare_info is not None
                     or run.result is None}
     return None
+
+
+def _WHY_POOR_FIT(c: _Ctx) -> str:  # noqa: N802 (a constant sentence, translated)
+    """The key figure's sentence for the ``poor-fit`` rule, in the page's language."""
+    return c._("The model does not fit how the registers overlap, so no figure from it is published: an estimate "
+               "needs a comparison of several methods.")
 
 
 def _open_subgroups(run: Run, hl: dict) -> list[tuple[str, float]]:
@@ -358,10 +370,12 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool, decides: di
 def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
 
-    When a rule withholds N̂ (``poor-fit``, ``not-identified``, ``heterogeneity``, ``below-chao``,
-    ``chao-vs-negative-dependence``, ``degenerate``, ``none-kept``), the page shows what it may
+    When a rule withholds N̂ (``not-identified``, ``heterogeneity``, ``below-chao``,
+    ``chao-vs-negative-dependence``, ``degenerate``), the page shows what it may
     publish instead: the range ``low``–``high``, or "at least ``low``" when ``high`` is null, with
-    one translated sentence per rule and caveat; with no ``low`` at all, no figure. When only
+    one translated sentence per rule and caveat; with no ``low`` at all, no figure. ``poor-fit`` gives no
+    figure and no range (a model the data reject bounds nothing; tester 15b, H2) — the page itself is refused
+    then (:data:`NO_FIGURE_RULES`), so this is for direct callers. When only
     caveats apply (``publish_interval`` false or true), N̂ stays with one sentence per caveat
     (:func:`_caveat_texts`), never "advises against". Returns the keys to update the headline dict
     with (``kind`` ``publish-range``, ``publish-floor`` or ``none``, ``low``, ``high``, ``why``;
@@ -371,9 +385,7 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     _ = c._
     rules = [str(r) for r in tp.get("rules") or []]
     why = {
-        "poor-fit": _("The model does not fit how the registers overlap, so its single figure is not published; "
-                      "only the range is. A comparison of several methods (darkfigure compare) gives a "
-                      "better-founded range."),
+        "poor-fit": _WHY_POOR_FIT(c),
         "not-identified": _("The registers overlap too little to set an upper limit: only a lower limit can be "
                             "published."),
         "heterogeneity": _("Victims differ in how likely they are to be registered, so the model's figure is "
@@ -402,13 +414,13 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
         caveats.insert(0, _("The check for victims who differ in how likely they are to be registered has little "
                             "power on these data, and such differences would make the figure too low. Allowing also "
                             "for the assumption about the victims no register found, which the data cannot check, "
-                            "the number lies between about {low} and {high}: publish that range with the "
-                            "figure.").format(low=f.lower_text, high=f.upper_text))
+                            "the number lies between about {low} and {high}, a wider range than the "
+                            "figure's interval.").format(low=f.lower_text, high=f.upper_text))
     if tp.get("publish_interval") is True or not withheld:
         return {"publish_note": " ".join(caveats)} if caveats else {}
     texts = withheld + caveats
-    if not math.isfinite(lo):
-        return {"kind": "none", "why": texts[0]}
+    if not math.isfinite(lo) or "poor-fit" in rules:  # a model the data reject gives no range either (15b, H2)
+        return {"kind": "none", "why": " ".join(dict.fromkeys(texts))}
     if "heterogeneity" in rules:
         hi = float("nan")  # the statement publishes the lower limit as a floor
     if math.isfinite(hi) and hi > lo:
@@ -417,3 +429,44 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     # a floor is rounded down, as every published lower end (386 -> "at least about 380", never "390")
     f = round_range(lo, float("inf"), lang=c.lang)
     return {"kind": "publish-floor", "low": f.lower_text, "why": " ".join(dict.fromkeys(texts))}
+
+
+#: ``to_publish`` rules under which the run's verdict publishes no figure of its model at all (no point, no range,
+#: no floor): the model does not fit, no interval was computed, or no model of the search is fit to publish
+NO_FIGURE_RULES = {
+    "poor-fit": "the chosen model does not fit how the lists overlap, so neither its figure nor its interval is a "
+                "range for N",
+    "no-interval": "the run computed no interval, which a published figure needs (run it again with one, e.g. "
+                   "--ci averaged or --ci parametric)",
+    "none-kept": "no model of the search is fit to publish",
+}
+
+
+def withheld_reason(run: Run) -> str | None:
+    """Why the run's verdict (``result.json`` ``to_publish``) publishes no figure at all, in English; None otherwise.
+
+    A public page follows the verdict (tester 15b, H2): where it withholds every figure of the model (rules
+    :data:`NO_FIGURE_RULES`), every figure on the page (key figure, trend, groups, SDG rates) would come from a
+    model the verdict rejects, so
+    :func:`darkfigure.report.public.build_public_report` refuses the page, or uses the headline of ``compare`` when
+    the folder holds one. A compare folder (no ``result.json``) gives None; so do a run corrected for linkage error
+    (its verdict judged the persons as linked; the page gives the verdict beside the corrected figure), a run whose
+    N̂ is not identified
+    (its page says that no estimate is given, and shows no figure) or whose verdict publishes a floor.
+    """
+    res = run.result or {}
+    if not res or "nhat" not in res:  # compare folder, or a monitor result.json without a total (older runs)
+        return None
+    tp = res.get("to_publish")
+    if not isinstance(tp, dict) or (res.get("linkage") or {}).get("nhat_corrected") is not None:
+        # a run corrected for linkage error: to_publish judged the model on the persons as linked, whose linkage
+        # errors alone can make it fit poorly; the corrected figure stays with the verdict beside it (_headline)
+        return None
+    said = [NO_FIGURE_RULES[r] for r in map(str, tp.get("rules") or []) if r in NO_FIGURE_RULES]
+    return "; ".join(said) or None
+
+
+def compare_headline_usable(run: Run) -> bool:
+    """True when the folder's ``compare.json`` holds a headline with a finite lower end (the page can use it)."""
+    hl = (run.compare_info or {}).get("headline")
+    return isinstance(hl, dict) and math.isfinite(_f(hl.get("low")))

@@ -311,8 +311,7 @@ def _caveat_texts(_) -> dict[str, tuple[str, str]]:
             "For some victims a characteristic (such as sex or age) was not recorded; it was filled in "
             "statistically from the other information, which adds uncertainty to the subgroup figures.")),
         "few-replicates": (_("The interval is approximate"), _(
-            "The interval was computed from few repetitions of the resampling, so its ends are rough. Compute it "
-            "again with more replicates before publishing.")),
+            "The interval was computed from few repetitions of the resampling, so its ends are rough.")),
         "unobserved-zero": (_("The model says nobody was missed"), _(
             "The model puts the number of unregistered victims at zero; that is rarely credible and the figure "
             "should not be published without expert review.")),
@@ -372,8 +371,7 @@ def _caveats(c: _Ctx, run: Run, t: pd.DataFrame | None) -> None:
             "data cannot check. The section on that assumption shows how much the estimate moves when it is "
             "relaxed.")})
     if other:
-        c.notes.append(c._("{n} further technical message(s) are explained in the analyst report "
-                           "(darkfigure report without --audience public).").format(n=other))
+        c.notes.append(c._("{n} further technical message(s) are explained in the analyst report.").format(n=other))
 
 
 def _model_terms(c: _Ctx, res: dict) -> tuple[list[str], list[str]]:

@@ -207,6 +207,11 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
     if "nhat_as_linked" in p.columns:  # a run corrected for linkage error: N̂ corrected is "N̂"
         out["N̂ as linked"] = p["nhat_as_linked"].map(count)
         out["mean over the linkage draws"] = col("nhat_mean_draws").map(count)
+    if "nhat_rounded" in p.columns:  # the figures as the public page rounds them (tester 15b, M4)
+        out["as the public page rounds it"] = [
+            n if n == "x" else (f"at least {count(lo)}" if n in ("", "nan") and str(hi) == "inf" else
+                                f"{count(n)} ({_published_range(count(lo), count(hi))})")
+            for n, lo, hi in zip(col("nhat_rounded").astype(str), col("lower_rounded"), col("upper_rounded"))]
     out["N̂"] = _mark(out["N̂"], shifted_rows(p))
     return out
 
@@ -283,7 +288,9 @@ def _linkage_section(run: Run) -> dict | None:
                            "chosen model": "the chosen model, refitted on every linkage draw (conditional on it)"}
              .get(lk.get("estimator"), "-")),
             ("share of its variance / width from linkage",
-             f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"),
+             f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"
+             if math.isfinite(_f(lk.get("share_linkage"))) else
+             "not computed (some replicates set no upper limit)"),  # tester 15a, L1
             ("expected false / missed links (compared pairs)",
              f"{fmt_num(lk.get('false_links'))} / {fmt_num(lk.get('missed_links'))}"),
             ("linkage draws", fmt_count(lk.get("draws"))),
