@@ -47,4 +47,6 @@ def test_spark_same_table_as_local(tmp_path):
         assert spk.counts["from_cache"] == 0 and spk.counts["computed"] == loc.counts["computed"] > 0
         _same(loc.table, spk.table)
         _same(loc.totals, spk.totals)
-    assert (loc.table["status"] == "estimated").all()
+    # LCMCR's short chains: a stratum is estimated or left out as not converged (R-hat > 1.1, bulk ESS < 100)
+    assert (loc.table["status"].eq("estimated") | loc.table["reason"].astype(str).str.startswith("not converged")).all()
+    assert loc.table["status"].eq("estimated").any()
