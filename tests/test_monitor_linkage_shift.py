@@ -59,3 +59,21 @@ def test_year_rows_publish_estimates_interval_and_say_the_linkage_decides(shifte
     res.write(tmp_path / "m")
     csv = pd.read_csv(tmp_path / "m" / "estimates.csv")
     assert {"nhat_mean_draws", "interval_shifted"} <= set(csv.columns)
+
+
+def test_interval_widened_in_the_monitor_is_estimates_csv_flag_also_on_shifted_rows(shifted_monitor):
+    # review s15-rv2: estimates.csv (pipeline/extras._widen) writes published_interval's `widened` unmasked, a shifted
+    # row keeping its own interval_shifted beside it; monitor.csv writes the same flag for the same year rows
+    from darkfigure.linkage.combine import widen_to_as_linked
+
+    res = shifted_monitor
+    est, tab = res.estimate.estimates, res.table
+    years = est[est["group"] == "year"]
+    assert years["interval_shifted"].astype(bool).any()
+    for _, r in years.iterrows():
+        row = tab[(tab["group"] == "total") & (tab["year"] == str(r["level"]))].iloc[0]
+        assert bool(row["interval_widened"]) == bool(r["interval_widened"])
+        assert bool(row["interval_shifted"]) == bool(r["interval_shifted"])
+    _, _, wid = widen_to_as_linked(tab["lower_draws"].to_numpy(float), tab["upper_draws"].to_numpy(float),
+                                   tab["lower_as_linked"].to_numpy(float), tab["upper_as_linked"].to_numpy(float))
+    assert np.array_equal(tab["interval_widened"].to_numpy(bool), np.asarray(wid, bool))

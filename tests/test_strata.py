@@ -192,7 +192,12 @@ def test_replicate_files_that_disagree_are_left_out_with_a_message(sim, tmp_path
         estimate_strata(data, by="period", replicates=e, reps=20, n_jobs=1)
 
 
-def test_lcmcr_pools_posterior_draws(sim, tmp_path):
+def test_lcmcr_pools_posterior_draws(sim, tmp_path, monkeypatch):
+    # short chains: the not-converged rule (R-hat > 1.1, bulk ESS < 100; tests/test_s15_rv2_review.py) is switched
+    # off (in this process: n_jobs=1; a unit's seed does not depend on where it runs), so that pooling is tested
+    from darkfigure.bayes import lcmcr
+
+    monkeypatch.setattr(lcmcr, "not_converged_reason", lambda *a, **k: None)
     data, reps = impute_replicates(sim.persons, sim.lists, missing_share=0.2, replicates=2, seed=3)
     d = tmp_path / "reps"
     d.mkdir()
@@ -200,7 +205,7 @@ def test_lcmcr_pools_posterior_draws(sim, tmp_path):
         f.to_csv(d / f"imp{i}.csv", index=False)
     cache = tmp_path / "cache"
     r = estimate_strata(data, by="region", replicates=d, method="lcmcr", burnin=200, samples=100, thinning=5,
-                        chains=2, seed=4, n_jobs=2, cache=cache)
+                        chains=2, seed=4, n_jobs=1, cache=cache)
     assert r.settings["combine"] == "pooled" and r.settings["draws_per_unit"] == 200
     assert (r.table["status"] == "estimated").all()
     truth = sim.truth.groupby("region")["N"].sum()
@@ -208,8 +213,13 @@ def test_lcmcr_pools_posterior_draws(sim, tmp_path):
     assert ((m["lower"] <= truth) & (truth <= m["upper"])).sum() >= 3
 
 
-def test_lcmcr_strata_that_did_not_converge_are_counted_for_the_run(sim):
-    # chains far too short to converge: every stratum says so, and the run says how many did
+def test_lcmcr_strata_that_did_not_converge_are_counted_for_the_run(sim, monkeypatch):
+    # chains far too short to converge: every stratum says so, and the run says how many did. The rule that leaves
+    # strata beyond doubt unestimated (R-hat > 1.1, bulk ESS < 100) is switched off here, so that these short chains
+    # stand for strata between the strict and the loose limits (tests/test_s15_rv2_review.py tests the rule)
+    from darkfigure.bayes import lcmcr
+
+    monkeypatch.setattr(lcmcr, "not_converged_reason", lambda *a, **k: None)
     r = estimate_strata(sim.persons, by="region", method="lcmcr", burnin=20, samples=30, thinning=1, chains=2,
                         seed=5, n_jobs=1)
     est = r.table[r.table["status"] == "estimated"]

@@ -47,4 +47,8 @@ def test_spark_same_table_as_local(tmp_path):
         assert spk.counts["from_cache"] == 0 and spk.counts["computed"] == loc.counts["computed"] > 0
         _same(loc.table, spk.table)
         _same(loc.totals, spk.totals)
-    assert (loc.table["status"] == "estimated").all()
+        if kw.get("replicates") and kw.get("search") != "pooled" and kw.get("method") != "lcmcr":
+            assert (loc.table["status"] == "estimated").all()
+    # LCMCR's short chains: strata left out as not converged (R-hat > 1.1, bulk ESS < 100) alike on both engines
+    assert not loc.table["status"].eq("failed").any() and loc.table["reason"].astype(str).str.contains(
+        "not converged").any()

@@ -272,6 +272,26 @@ def _frame_of(prep: pd.DataFrame, key: tuple) -> pd.DataFrame | None:
     return _FRAMES[key]
 
 
+def _name_mu(ident: pd.DataFrame) -> np.ndarray:
+    """Expected identities under independence per identity's name cell, ``mu = n_f n_s / n`` within name community
+    x sex x nationality (float array, shape (len(ident),)); `ident` has one row per (name, day) with ``pop``, ``sex``,
+    ``nat``, ``fn``, ``sn``. The one rule for which cells are counted (``mu <= COMMON_MU``)."""
+    st = ident.groupby(["pop", "sex", "nat"], sort=False)["fn"].transform("size").to_numpy(dtype=float)
+    nf = ident.groupby(["pop", "sex", "nat", "fn"], sort=False)["fn"].transform("size").to_numpy(dtype=float)
+    ns = ident.groupby(["pop", "sex", "nat", "sn"], sort=False)["sn"].transform("size").to_numpy(dtype=float)
+    return nf * ns / st
+
+
+def _cell_in(d: pd.DataFrame) -> np.ndarray:
+    """Per row of the :func:`_frame` `d`: whether its name cell is counted (:func:`_name_mu` at most
+    :data:`COMMON_MU`, the name's first identity deciding, as in :func:`_conflict_counts`); bool array, shape
+    (len(d),). Recomputed from `d`, not cached on it: a memoized count leaves no column behind (review s15-rv2)."""
+    ident = d.drop_duplicates(["name", "day"])  # in order of first appearance, as _conflict_counts' groupby
+    rare = _name_mu(ident) <= COMMON_MU
+    return pd.Series(rare, index=ident["name"].to_numpy()).groupby(level=0).first().reindex(
+        d["name"].to_numpy()).to_numpy(dtype=bool)
+
+
 def _conflict_counts(prep: pd.DataFrame, pairs: bool, key: tuple | None = None) -> dict:
     """:func:`conflict_counts` computed (`key`: the fingerprint of `prep`, :func:`_fingerprint`)."""
     d = _frame_of(prep, _fingerprint(prep) if key is None else key)
@@ -285,12 +305,8 @@ def _conflict_counts(prep: pd.DataFrame, pairs: bool, key: tuple | None = None) 
     # its sex x nationality at most COMMON_MU): chosen by the marginals, not by the count seen, so that the
     # common names' many pairs neither enter nor are subtracted (their subtraction left a small difference of two
     # large counts: tester 15a, M4, 12,000 of 27,000 expected pairs)
-    st = ident.groupby(["pop", "sex", "nat"], sort=False)["fn"].transform("size").to_numpy(dtype=float)
-    nf = ident.groupby(["pop", "sex", "nat", "fn"], sort=False)["fn"].transform("size").to_numpy(dtype=float)
-    ns = ident.groupby(["pop", "sex", "nat", "sn"], sort=False)["sn"].transform("size").to_numpy(dtype=float)
-    rare = nf * ns / st <= COMMON_MU
-    d["cell_in"] = pd.Series(rare, index=ident["name"].to_numpy()).groupby(level=0).first().reindex(
-        d["name"].to_numpy()).to_numpy()  # kept for date_conflict_check's pairs already joined
+    mu = _name_mu(ident)
+    rare = mu <= COMMON_MU
     i, j, big = _group_pairs(np.where(rare, ident["name"].to_numpy(), -1 - np.arange(len(ident))), GROUP_CAP)
     day_i = ident["day"].to_numpy()
     gross = _gross(day_i[i], day_i[j])
@@ -323,7 +339,6 @@ def _conflict_counts(prep: pd.DataFrame, pairs: bool, key: tuple | None = None) 
         # per pair, the share that is one person: 1 - the namesake pairs expected in its name group (first name
         # and surname independent within sex x nationality: mu identities expected to carry the name, and
         # E[K (K - 1) / 2 | K >= 1] = (mu^2 / 2) / (1 - exp(-mu)) for a Poisson K) over the group's gross pairs
-        mu = nf * ns / st
         pairs_exp = share * 0.5 * mu ** 2 / -np.expm1(-mu)
         g = ident["name"].to_numpy()[i[gross]]
         per_group = np.bincount(g, minlength=int(ident["name"].max()) + 1)
@@ -370,7 +385,7 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
         d = d.assign(person=labels[d.index.to_numpy()])
         # pairs already joined: two identities of one name within one found person (persons hold few registrations)
         small = d.drop_duplicates(["name", "day"])["name"].value_counts()
-        rare = d["cell_in"].to_numpy(dtype=bool) if "cell_in" in d else np.ones(len(d), bool)
+        rare = _cell_in(d)
         inside = d[d["name"].isin(small.index[small.to_numpy() <= GROUP_CAP]).to_numpy() & rare]
         inside = inside.drop_duplicates(["person", "name", "day"])
         ii, jj, _ = _group_pairs(_codes(inside, ["person", "name"]), GROUP_CAP)

@@ -82,7 +82,9 @@ def mixed_uncertainty(uncertainty: Callable[..., Any], run: Any, refit: Any, **k
         e = merged.estimates
         labels = e[[c for c in ("group", "level", "observed") if c in e.columns]].copy()
         kw["as_linked"] = (labels, e["nhat_as_linked"].to_numpy(float), None)  # not refitted: the same N̂ as linked
-    split = uncertainty(for_bias_correction(run), refit, correction="mixed", **kw)
+    # this branch is the bias correction by definition: "bias" on the split draws, not "mixed" again (whose side
+    # would follow the split draws' mean and could come out "toward" while the note says bias; review s15-rv2)
+    split = replace(uncertainty(for_bias_correction(run), refit, correction="bias", **kw), correction="mixed")
     split.seconds += merged.seconds
     split.notes = [*split.notes, (
         f"correction mixed: the mean over the draws with the matches never compared merged ({m:,.0f}) is not below "

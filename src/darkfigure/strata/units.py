@@ -288,6 +288,10 @@ def run_unit(u: Unit) -> dict:
                 out["reason"] = "the LCMCR chains diverged (N ran away): the data do not bound N in this stratum"
                 out["seconds"] = time.perf_counter() - t0
                 return out
+            if r.not_converged:  # R-hat > 1.1 or bulk ESS < 100: the median is no estimate (lcmcr_rules, compare)
+                out["reason"] = f"not converged: {r.not_converged}"
+                out["seconds"] = time.perf_counter() - t0
+                return out
             why = unidentified_reason(pc, pf, used, r.ci_high)  # dga's rule, as dfg.LCMCR and compare
             if why is not None:
                 out["reason"] = f"not identified: {why}"
