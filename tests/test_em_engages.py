@@ -130,3 +130,17 @@ def test_monitor_cli_without_unknown_used_values_keeps_the_default_search(data, 
     assert em["settings"]["search"] == plain["settings"]["search"] == "stratified"
     assert em["nhat"] == pytest.approx(plain["nhat"], rel=1e-9)
     assert "no value was imputed" in em["settings"]["missing_em_note"]
+
+
+def test_em_checks_not_run_and_nothing_else_computed_is_not_published_alone(data):
+    """A complete-case refit that identifies nothing leaves every check not computed (flags empty): the statement
+    is the EM rule, not "rests on its model alone … publish it only with that caveat" (reviewer s15 rv1, item 2)."""
+    est = estimate(_one_unknown(data), lists=LISTS, covariates=["sex"], year="year", missing="em", ci="parametric",
+                   reps=30, seed=1, n_jobs=1, assumption_range=None)
+    est.checks = [Check(n, float("nan"), False, f"{n}: not computed — test", s, computed=False, details={"em": True})
+                  for n, s in (("goodness_of_fit", "p_value"), ("residuals_by_number_of_lists", "pearson_residual"),
+                               ("chao_lower_bound", "z_below_chao_bound"), ("heterogeneity", "z_heterogeneity"))]
+    p = publish_statement(est)
+    assert p["rules"][0] == "checks-not-run" and "no-checks" not in p["rules"], p["rules"]
+    assert p["statement"].startswith("Do not publish") and "on its own" in p["statement"]
+    assert "rests on its model alone" not in p["statement"] and not p["publish_interval"]
