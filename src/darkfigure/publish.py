@@ -315,7 +315,11 @@ def _linkage_says_too_high(link_said: list[str]) -> str | None:
     date-conflict warnings say "too high"; the truth check says the model expected fewer missed links than the
     truth shows (tester report 15a, H3).
     """
-    said = [s for w in link_said for s in w.split(". ") if "too high" in s.lower()]
+    from .linkage.undated_namesakes import NHAT_TOO_HIGH, NHAT_TOO_LOW
+
+    # a sentence that says both ways (the truth check's "recall …: too high; precision …: too low") is no verdict
+    said = [s for w in link_said for s in w.split(". ")
+            if NHAT_TOO_HIGH in s.lower() and NHAT_TOO_LOW not in s.lower()]
     said += [w.split(". ")[0] for w in link_said
              if "missed links, the truth column shows" in w.lower() and "under-state" in w.lower()]
     if not said:
