@@ -109,3 +109,19 @@ def test_lower_without_them_uses_the_published_method():
     s = unseen_zero_summary(boot, 1000.0, 1000)
     assert s["lower_without_them"] == pytest.approx(want, rel=1e-9)
     assert abs(want - max(float(np.quantile(rest, 0.025)), 1000.0)) > 1.0  # the two methods differ here
+
+
+def test_one_stratums_unseen_cell_at_0_is_not_a_replicate_at_n_star():
+    """Two strata: a replicate whose unseen cell is 0 in one stratum only has N̂* > n* and is not flagged; one with
+    both at 0 (N̂* = n*) is (reviewer s15 rv1, item 1: the flag fed the lower-limit warning)."""
+    from darkfigure.loglinear.batch_refit import _FixedModelRefit
+
+    job = SimpleNamespace(x_hidden=np.eye(2), hidden_index=np.array([0, 3]), cell_index=np.array([1, 2, 4, 5]),
+                          n_cells=6, list_cols=np.ones((4, 2)), gmat=np.ones((1, 6)))
+    y = np.full((2, 4), 5.0)
+    beta = np.log(np.full((2, 2), 3.0))  # unseen cells 3 where not fitted as 0
+    hidden_zero = np.array([[True, False], [True, True]])
+    out, status = np.full((2, 1), np.nan), [None, None]
+    _FixedModelRefit._finish(job, np.arange(2), y, beta, y.copy(), hidden_zero, "extended", out, status)
+    assert status == ["extended", "extended+unseen fitted 0"]
+    assert out[:, 0] == pytest.approx([23.0, 20.0])  # n* = 20; 3 more where one stratum's cell is not 0
