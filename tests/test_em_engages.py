@@ -130,3 +130,42 @@ def test_monitor_cli_without_unknown_used_values_keeps_the_default_search(data, 
     assert em["settings"]["search"] == plain["settings"]["search"] == "stratified"
     assert em["nhat"] == pytest.approx(plain["nhat"], rel=1e-9)
     assert "no value was imputed" in em["settings"]["missing_em_note"]
+
+
+def test_em_checks_not_run_and_nothing_else_computed_is_not_published_alone(data):
+    """A complete-case refit that identifies nothing leaves every check not computed (flags empty): the statement
+    is the EM rule, not "rests on its model alone … publish it only with that caveat" (reviewer s15 rv1, item 2)."""
+    est = estimate(_one_unknown(data), lists=LISTS, covariates=["sex"], year="year", missing="em", ci="parametric",
+                   reps=30, seed=1, n_jobs=1, assumption_range=None)
+    est.checks = [Check(n, float("nan"), False, f"{n}: not computed — test", s, computed=False, details={"em": True})
+                  for n, s in (("goodness_of_fit", "p_value"), ("residuals_by_number_of_lists", "pearson_residual"),
+                               ("chao_lower_bound", "z_below_chao_bound"), ("heterogeneity", "z_heterogeneity"))]
+    p = publish_statement(est)
+    assert p["rules"][0] == "checks-not-run" and "no-checks" not in p["rules"], p["rules"]
+    assert p["statement"].startswith("Do not publish") and "on its own" in p["statement"]
+    assert "rests on its model alone" not in p["statement"] and not p["publish_interval"]
+
+
+def test_linkage_first_reads_the_real_link_warnings(data):
+    """The rule matches the phrases of the messages `darkfigure link` writes (linkage.undated_namesakes constants):
+    a truth check saying recall low (too high) and precision low (too low) in one sentence is no "too high"
+    (reviewer s15 rv1, item 4); recall low alone and the undated-namesake warning are."""
+    from darkfigure.linkage.undated_namesakes import truth_quality_warnings, undated_namesake_messages
+
+    est = estimate(data, lists=LISTS, covariates=["sex"], year="year", reps=30, seed=1, n_jobs=1,
+                   assumption_range=None)
+    for c in est.checks:
+        if c.name == "heterogeneity":
+            c.flagged = True
+    base = list(est.warnings)
+    truth = np.repeat(np.arange(40), 2)  # 40 persons of 2 registrations each
+    split = np.where(truth < 20, truth, 100 + np.arange(80))  # persons 20-39 split: recall 0.5, precision 1
+    both = np.where(truth < 20, truth // 2, split)  # and persons 0-19 merged in pairs: precision 1/3 too
+    for labels, fires in ((split, True), (both, False)):
+        said = truth_quality_warnings(truth, labels)
+        assert len(said) == 1
+        est.warnings = base + [f"link: {w}" for w in said]
+        assert (publish_statement(est)["rules"][0] == "linkage-first") is fires, said
+    warned, _ = undated_namesake_messages({"undated": 100, "among_namesakes": 50, "share": 0.5, "groups": 10})
+    est.warnings = base + [f"link: {w}" for w in warned]
+    assert publish_statement(est)["rules"][0] == "linkage-first"

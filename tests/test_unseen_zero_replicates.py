@@ -78,3 +78,50 @@ def test_simdat_nonparametric_says_it_in_warnings_json_and_publish(tmp_path):
     assert got["replicates"] == k and got["kept"] is True and got["decide_lower_limit"] is True
     assert got["lower_without_them"] > got["lower_limit"]
     assert "unseen-zero-replicates" in e.to_publish()["rules"]
+
+
+def _bca_boot(k: int, b: int = 40, n: int = 1000, seed: int = 3) -> SimpleNamespace:
+    """`b` BCa replicate totals: the first `k` at their n* (around n), the others skewed above 1.5 n; N̂ = 1.6 n."""
+    rng = np.random.default_rng(seed)
+    tot = np.r_[n + rng.integers(-20, 20, k).astype(float), 1.5 * n * np.exp(rng.normal(0.0, 0.4, b - k))]
+    return SimpleNamespace(replicates=tot[:, None], unseen_zero=np.arange(b) < k, level=0.95, n_replicates=b,
+                           interval_method="bca", acceleration=0.05, estimate=np.array([1.6 * n]),
+                           status_counts={"ok": b, "unseen fitted 0": k})
+
+
+def test_lower_limit_above_their_totals_does_not_rest_on_them():
+    """Cruyff's simdat (reviewer, 11 of 40): the published BCa lower limit lay far above every flagged total."""
+    boot = _bca_boot(11)
+    top = float(boot.replicates[:11, 0].max())
+    s = unseen_zero_summary(boot, 1.2 * top, 1000)
+    assert s["replicates"] == 11 and not s["decide_lower_limit"] and unseen_zero_words(s) is None
+    s = unseen_zero_summary(boot, top, 1000)  # at their largest total: it rests on them
+    assert s["decide_lower_limit"] and unseen_zero_words(s) is not None
+
+
+def test_lower_without_them_uses_the_published_method():
+    """BCa published limit: the limit without them is BCa of the others too, not a plain percentile."""
+    from darkfigure.loglinear.percentiles import bca_interval
+
+    boot = _bca_boot(11)
+    rest = boot.replicates[11:, 0]
+    want = max(float(bca_interval(rest, 1600.0, 0.05, (0.025,))[0]), 1000.0)
+    s = unseen_zero_summary(boot, 1000.0, 1000)
+    assert s["lower_without_them"] == pytest.approx(want, rel=1e-9)
+    assert abs(want - max(float(np.quantile(rest, 0.025)), 1000.0)) > 1.0  # the two methods differ here
+
+
+def test_one_stratums_unseen_cell_at_0_is_not_a_replicate_at_n_star():
+    """Two strata: a replicate whose unseen cell is 0 in one stratum only has N̂* > n* and is not flagged; one with
+    both at 0 (N̂* = n*) is (reviewer s15 rv1, item 1: the flag fed the lower-limit warning)."""
+    from darkfigure.loglinear.batch_refit import _FixedModelRefit
+
+    job = SimpleNamespace(x_hidden=np.eye(2), hidden_index=np.array([0, 3]), cell_index=np.array([1, 2, 4, 5]),
+                          n_cells=6, list_cols=np.ones((4, 2)), gmat=np.ones((1, 6)))
+    y = np.full((2, 4), 5.0)
+    beta = np.log(np.full((2, 2), 3.0))  # unseen cells 3 where not fitted as 0
+    hidden_zero = np.array([[True, False], [True, True]])
+    out, status = np.full((2, 1), np.nan), [None, None]
+    _FixedModelRefit._finish(job, np.arange(2), y, beta, y.copy(), hidden_zero, "extended", out, status)
+    assert status == ["extended", "extended+unseen fitted 0"]
+    assert out[:, 0] == pytest.approx([23.0, 20.0])  # n* = 20; 3 more where one stratum's cell is not 0

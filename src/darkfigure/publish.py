@@ -201,6 +201,18 @@ def publish_statement(est) -> dict:
                    "darkfigure compare, whose headline weighs the other methods.", cav=False)
     zero = (" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
             "which the data cannot support." if hidden0 else "")
+    detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
+    # a check the EM kept from running counts against publishing, never for it (tester 15b, H1); tested before
+    # "rests on its model alone", which an EM run whose complete-case refit identifies nothing would otherwise reach
+    em_not_run = [c for c in checks if not c.get("computed", True) and (c.get("details") or {}).get("em")
+                  and c["name"] in ("goodness_of_fit", "heterogeneity")]
+    em_words = (f"Do not publish {nhr} on its own: nothing shows that the chosen model describes how the lists "
+                "overlap, because the " + " and ".join(c["name"].replace("_", " ") for c in em_not_run)
+                + f" check{'s' if len(em_not_run) > 1 else ''} could not be run with the imputed covariate "
+                "values; run darkfigure compare, whose headline weighs the other methods." + zero)
+    if em_not_run and not detected:  # (with `detected` a rule below that says more returns first, as before)
+        _say_not_run(checks, caveats)
+        return out(low_, high_, ["checks-not-run"], False, em_words)
     if h.k == 2:
         return out(low_, high_, ["no-checks"], False,
                    f"{nhr} rests on its model alone: with 2 lists no check of the identifying assumption is "
@@ -212,7 +224,6 @@ def publish_statement(est) -> dict:
         return out(low_, high_, ["no-checks"], False,
                    f"{nhr} rests on its model alone: no check of how the lists overlap could be run on these "
                    "data, so publish it only with that caveat." + zero)
-    detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
     chao = chao_bound(h) if detected and "chao_lower_bound" in flags else None
     too_high = _linkage_says_too_high(link_said) if detected else None
     if too_high:  # split persons look like a hard-to-reach group: no floor from a linkage that inflates N̂ (15a, H3)
@@ -246,20 +257,7 @@ def publish_statement(est) -> dict:
         return out(low_, high_, ["heterogeneity"], False,
                    f"{nhr} is likely too low: the checks detect heterogeneity ({', '.join(detected)}); {floor} and "
                    "take the range from darkfigure compare." + zero)
-    # never claim a check that was not run (e.g. goodness of fit and heterogeneity with EM-imputed covariates)
-    not_run = [c for c in checks if not c.get("computed", True) and c["name"] in ("goodness_of_fit", "heterogeneity")]
-    if not_run:
-        names = " and ".join(c["name"].replace("_", " ") for c in not_run)
-        reasons = "; ".join(dict.fromkeys(c["message"].split(" — ", 1)[-1] for c in not_run))
-        caveats.append(("checks-not-run", f"the {names} check{'s' if len(not_run) > 1 else ''} could not be run "
-                        f"({reasons}), so this statement does not rest on {'them' if len(not_run) > 1 else 'it'}"))
-    em_not_run = [c for c in not_run if (c.get("details") or {}).get("em")]
-    if em_not_run:  # a check the EM kept from running counts against publishing, never for it (tester 15b, H1)
-        return out(low_, high_, ["checks-not-run"], False,
-                   f"Do not publish {nhr} on its own: nothing shows that the chosen model describes how the lists "
-                   "overlap, because the " + " and ".join(c["name"].replace("_", " ") for c in em_not_run)
-                   + f" check{'s' if len(em_not_run) > 1 else ''} could not be run with the imputed covariate "
-                   "values; run darkfigure compare, whose headline weighs the other methods." + zero)
+    _say_not_run(checks, caveats)
     ran = [_CHECK_WORDS[n] for n in _CHECK_WORDS if n in flags]
     found = ("the checks find no heterogeneity it misses" if "heterogeneity" in flags
              else f"the checks that could be run ({', '.join(ran)}) find nothing it misses")
@@ -296,6 +294,20 @@ def publish_statement(est) -> dict:
     return out(low_, high_, agree, True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}.")
 
 
+def _say_not_run(checks: list[dict], caveats: list[tuple[str, str]]) -> None:
+    """Append the ``checks-not-run`` caveat to `caveats` when goodness of fit or heterogeneity was not computed.
+
+    Never claim a check that was not run (e.g. both with EM-imputed covariates); `checks` are the result's checks
+    as dicts (``name``, ``computed``, ``message``).
+    """
+    not_run = [c for c in checks if not c.get("computed", True) and c["name"] in ("goodness_of_fit", "heterogeneity")]
+    if not_run:
+        names = " and ".join(c["name"].replace("_", " ") for c in not_run)
+        reasons = "; ".join(dict.fromkeys(c["message"].split(" — ", 1)[-1] for c in not_run))
+        caveats.append(("checks-not-run", f"the {names} check{'s' if len(not_run) > 1 else ''} could not be run "
+                        f"({reasons}), so this statement does not rest on {'them' if len(not_run) > 1 else 'it'}"))
+
+
 def _linkage_says_too_high(link_said: list[str]) -> str | None:
     """The first of `darkfigure link`'s warnings that says N̂ as linked is too high (missed links), else None.
 
@@ -303,7 +315,11 @@ def _linkage_says_too_high(link_said: list[str]) -> str | None:
     date-conflict warnings say "too high"; the truth check says the model expected fewer missed links than the
     truth shows (tester report 15a, H3).
     """
-    said = [s for w in link_said for s in w.split(". ") if "too high" in s.lower()]
+    from .linkage.undated_namesakes import NHAT_TOO_HIGH, NHAT_TOO_LOW
+
+    # a sentence that says both ways (the truth check's "recall …: too high; precision …: too low") is no verdict
+    said = [s for w in link_said for s in w.split(". ")
+            if NHAT_TOO_HIGH in s.lower() and NHAT_TOO_LOW not in s.lower()]
     said += [w.split(". ")[0] for w in link_said
              if "missed links, the truth column shows" in w.lower() and "under-state" in w.lower()]
     if not said:

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .undated_namesakes import NHAT_TOO_HIGH  # the phrase publish's "linkage-first" rule matches
+
 __all__ = ["FAR_DAYS", "conflict_counts", "date_conflict_check", "error_count_check", "model_checks", "significant"]
 
 #: dates of birth further apart than this (days) are "wholly different" (the model's "within 62 days" level is nearer)
@@ -398,7 +400,7 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
             f"birth more than two months apart, where namesakes would give about {expected:,.0f}; {apart:,} of them "
             f"were kept apart as different persons. If most are one person under two dates (false documents, a date "
             f"guessed from an age), the model, which assumes such dates in {assumed:.1%} of true matches (same year and wholly different together), misses "
-            f"these links: N̂ is then too high and the expected missed links under-count them. If the names recur as "
+            f"these links: N̂ is then {NHAT_TOO_HIGH} and the expected missed links under-count them. If the names recur as "
             f"whole names (families, common names), they are namesakes. Check a sample of these pairs by hand.")
     return out
 

@@ -18,6 +18,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+# The phrases by which the link warnings say which way N̂ as linked is off; publish's "linkage-first" rule matches
+# them (publish._linkage_says_too_high), so a rewording here must go through these names.
+NHAT_TOO_HIGH = "too high"
+NHAT_TOO_LOW = "too low"
+
 __all__ = ["QUALITY_TARGET", "UNDATED_AMONG_NAMESAKES_WARNING", "truth_quality_warnings", "undated_namesake_messages",
            "undated_namesakes"]
 
@@ -109,7 +114,8 @@ def undated_namesake_messages(counts: dict) -> tuple[list[str], list[str]]:
     return [f"{k:,} of the {u:,} registrations without a date of birth ({share:.0%}, above "
             f"{UNDATED_AMONG_NAMESAKES_WARNING:.0%}) carry a name that two or more persons with a date of birth "
             "carry too: the linkage can only guess which of them (if any) each is, from the registration date and "
-            "covariates. Such registrations are often left as persons of their own: N̂ as linked may be too high "
+            "covariates. Such registrations are often left as persons of their own: N̂ as linked may be "
+            f"{NHAT_TOO_HIGH} "
             "(on synthetic registrations with names this common, by 30-100%), and the expected missed links do not "
             "show it. Ask the organisations for the missing dates of birth, or check a sample of these "
             "registrations by hand"], [note]
@@ -135,9 +141,9 @@ def truth_quality_warnings(true_ids: Sequence, labels: Sequence | np.ndarray) ->
         return []
     what = []
     if r < QUALITY_TARGET:
-        what.append(f"recall {r:.3f}: true links missed, N̂ as linked too high")
+        what.append(f"recall {r:.3f}: true links missed, N̂ as linked {NHAT_TOO_HIGH}")
     if p < QUALITY_TARGET:
-        what.append(f"precision {p:.3f}: false links made, N̂ as linked too low")
+        what.append(f"precision {p:.3f}: false links made, N̂ as linked {NHAT_TOO_LOW}")
     return [f"against the truth column the linkage is below the target of {QUALITY_TARGET} (pairwise precision "
             f"{p:.3f}, recall {r:.3f}): {'; '.join(what)}. The linkage-corrected N̂ corrects only the errors its "
             "model expects"]

@@ -124,7 +124,7 @@ class _FixedModelRefit:
         nobs = y.sum()
         if not conv or not np.isfinite(fh).all() or fh.sum() > 1e6 * max(nobs, 1.0):
             return nan, "not identified" + flags
-        if (fh < 1e-6).any():
+        if (fh < 1e-6).all():  # every unseen cell 0: N̂* = n* (one stratum's alone is not)
             flags += "+unseen fitted 0"
         return self.gmat @ full, status + flags
 
@@ -262,7 +262,7 @@ class _FixedModelRefit:
         yi = y[rows]
         lost = ((yi @ self.list_cols) == 0).any(axis=1)
         bad = ~np.isfinite(fh).all(axis=1) | (fh.sum(axis=1) > 1e6 * np.maximum(yi.sum(axis=1), 1.0))
-        unseen0 = (fh < 1e-6).any(axis=1)
+        unseen0 = (fh < 1e-6).all(axis=1)  # N̂* = n*, not one stratum's cell alone
         vals = full @ self.gmat.T
         for j, i in enumerate(rows):
             flags = "+lost list" if lost[j] else ""

@@ -131,8 +131,8 @@ class BootstrapResult:
         exists), ``extended`` (it does not; the extended MLE identifies N̂),
         ``not identified`` (no finite N̂: excluded); these three add up to the
         replicates drawn. Then, among them: ``lost list`` (a list with no records in
-        the replicate) and ``unseen fitted 0`` (the unseen cell of the total or of some
-        stratum fitted as 0, i.e. N̂* = n* there).
+        the replicate) and ``unseen fitted 0`` (every unseen cell fitted as 0, i.e. N̂* = n*;
+        one stratum's unseen cell at 0 alone is not counted).
     seed : int or None
     acceleration : float or None
         BCa acceleration (nonparametric BCa only).
@@ -145,7 +145,7 @@ class BootstrapResult:
     replicate_status : ndarray of str, shape (B,)
         ``ok``, ``extended`` or ``not identified`` per replicate.
     unseen_zero : ndarray of bool, shape (B,)
-        Replicates whose unseen cell (of the total or of some stratum) is fitted as 0.
+        Replicates whose unseen cells are all fitted as 0 (N̂* = n*).
     lost_list : ndarray of bool, shape (B,)
         Replicates in which some list registered nobody.
     jackknife_failures : int
@@ -263,7 +263,7 @@ class BootstrapResult:
             )
         if c.get("unseen fitted 0"):
             parts.append(
-                f"{c['unseen fitted 0']} of {b} replicates fit the unseen cell (of the total or of a stratum) as 0, "
+                f"{c['unseen fitted 0']} of {b} replicates fit the unseen cell as 0, "
                 "claiming nobody was missed there (N̂* = n*); they are kept and pull the interval down"
             )
         if c.get("lost list"):

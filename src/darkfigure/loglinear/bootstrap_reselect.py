@@ -88,7 +88,7 @@ class _SelectJob:
             if s not in ("ok", "extended") or not np.isfinite(fitted[i]).all():
                 st.append("not identified" + flags)
                 continue
-            if (fitted[i, hid] < 1e-6).any():
+            if (fitted[i, hid] < 1e-6).all():  # every unseen cell 0: N̂* = n* (one stratum's alone is not)
                 flags += "+unseen fitted 0"
             out[i] = vals[i]
             st.append(s + flags)
@@ -105,7 +105,7 @@ class _SelectJob:
             return nan, "not identified" + flags
         if not f.identified or not np.isfinite(f.nhat):
             return nan, "not identified" + flags
-        if (f.fitted[self.table.hidden] < 1e-6).any():
+        if (f.fitted[self.table.hidden] < 1e-6).all():  # N̂* = n*, not one stratum's cell alone
             flags += "+unseen fitted 0"
         return self.gmat @ f.fitted, f.status + flags
 

@@ -209,8 +209,10 @@ def checks_step(
         for c in checks:
             if imputed and not c.computed:
                 c.details["em"] = True  # publish_statement: a check EM kept from running counts against publishing
+    # a poor fit of the fit itself was said above (fit_warnings); a complete-case refit's was not
     warnings = [c.message for c in checks
-                if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < POOR_FIT_P)]  # said above
+                if c.flagged and not (c.name == "goodness_of_fit" and c.statistic < POOR_FIT_P
+                                      and not c.details.get("complete_cases"))]
     return checks, warnings
 
 
@@ -341,7 +343,9 @@ def complete_case_checks(fit: LogLinearFit, h: CaptureHistories, search: SearchR
     if cc_fit is None or not cc_fit.identified:
         why = (f"not computed — with {n_out:,} person(s) whose covariate values were imputed by EM, the checks run on "
                "the persons whose values are all known, and the chosen model does not identify N̂ on them")
-        names = (("goodness_of_fit", "p_value"), ("heterogeneity", "z_heterogeneity"))
+        # all four kept as not-computed entries: an omitted check would read as one that did not apply
+        names = (("goodness_of_fit", "p_value"), ("residuals_by_number_of_lists", "pearson_residual"),
+                 ("chao_lower_bound", "z_below_chao_bound"), ("heterogeneity", "z_heterogeneity"))
         return [Check(n, float("nan"), False, f"{n.replace('_', ' ')}: {why}", sn, computed=False,
                       details={"em": True}) for n, sn in names if n == "goodness_of_fit" or h.k >= 3]
     checks = model_checks(cc_fit, complete_table.histories, structural_zeros=structural_zeros,

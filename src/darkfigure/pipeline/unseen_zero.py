@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..loglinear.percentiles import bca_interval, quantile_with_inf
+
 __all__ = ["unseen_zero_summary", "unseen_zero_words"]
 
 
@@ -42,9 +44,12 @@ def unseen_zero_summary(boot, lower: float, n_obs: int) -> dict | None:
     Returns
     -------
     dict with ``replicates`` (how many), ``of`` (B), ``kept`` (always True: the decision in the module docstring),
-    ``lower_limit`` (as published), ``lower_without_them`` (the percentile lower limit of the other replicates,
-    unbounded ones at +inf as in the interval, never below `n_obs`; None when fewer than 2 remain) and
-    ``decide_lower_limit`` (True when they are more than the lower tail's share, (1 - level)/2, of the replicates).
+    ``lower_limit`` (as published), ``lower_without_them`` (the lower limit of the other replicates by the same
+    method as the published one: BCa when `boot` has an acceleration and BCa is defined on them, else type 7
+    percentiles; unbounded ones at +inf as in the interval, never below `n_obs`; None when fewer than 2 remain) and
+    ``decide_lower_limit`` (True when they are more than the lower tail's share, (1 - level)/2, of the replicates
+    *and* the published lower limit is at or below the largest of their totals: otherwise it lies among the other
+    replicates and does not rest on them).
     """
     flags = getattr(boot, "unseen_zero", None) if boot is not None else None
     if flags is None:
@@ -54,15 +59,24 @@ def unseen_zero_summary(boot, lower: float, n_obs: int) -> dict | None:
     if k == 0 or b == 0:
         return None
     alpha = (1.0 - float(getattr(boot, "level", 0.95))) / 2.0
-    rest = np.asarray(boot.replicates, dtype=float)[~flags, 0]
+    tot = np.asarray(boot.replicates, dtype=float)[:, 0]
+    rest = tot[~flags]
     without = None
     if rest.size >= 2:
         # unbounded or failed replicates at the top, as BootstrapResult.intervals counts them
-        q = float(np.quantile(np.where(np.isfinite(rest), rest, np.inf), alpha, method="linear"))
+        v = np.where(np.isfinite(rest), rest, np.inf)
+        q = float("nan")
+        acc = getattr(boot, "acceleration", None)
+        if getattr(boot, "interval_method", "percentile") == "bca" and acc is not None:
+            q = float(bca_interval(v, float(np.asarray(boot.estimate)[0]), float(acc), (alpha,))[0])
+        if np.isnan(q):  # percentile, or BCa undefined on them (all on one side of N̂), as intervals() falls back
+            q = float(quantile_with_inf(v, [alpha], method="linear")[0])
         without = max(q, float(n_obs)) if np.isfinite(q) else None
-    return {"replicates": k, "of": b, "kept": True,
-            "lower_limit": float(lower) if np.isfinite(lower) else None,
-            "lower_without_them": without, "decide_lower_limit": bool(k / b > alpha)}
+    low = float(lower) if np.isfinite(lower) else None
+    top = float(np.max(tot[flags]))  # their totals are their n*: the largest of them, with a rounding tolerance
+    among = low is not None and np.isfinite(top) and low <= top + max(0.5, 1e-9 * abs(top))
+    return {"replicates": k, "of": b, "kept": True, "lower_limit": low,
+            "lower_without_them": without, "decide_lower_limit": bool(k / b > alpha and among)}
 
 
 def unseen_zero_words(summary: dict | None) -> str | None:
