@@ -55,7 +55,12 @@ def test_report_out_may_be_a_folder(tmp_path, cli):
     cli(["estimate", "kosovo_1999", "--ci", "profile", "--out", run], code=0)
     cli(["report", run, "--out", tmp_path / "reports"], code=0)
     assert (tmp_path / "reports" / "report.html").stat().st_size > 1000
-    cli(["report", run, "--audience", "public", "--out", tmp_path / "reports"], code=0)
+    # Kosovo's chosen model does not fit: its verdict publishes no figure, so no public page is written
+    cli(["report", run, "--audience", "public", "--out", tmp_path / "reports"], code=2, says=["no public page"])
+    assert not (tmp_path / "reports" / "report_public_en.html").exists()
+    uk = tmp_path / "uk"
+    cli(["estimate", "uk_2013", "--ci", "profile", "--out", uk], code=0)
+    cli(["report", uk, "--audience", "public", "--out", tmp_path / "reports"], code=0)
     assert (tmp_path / "reports" / "report_public_en.html").exists()
     cli(["report", run, "--out", tmp_path / "one.html"], code=0)
     assert (tmp_path / "one.html").exists()
