@@ -120,3 +120,19 @@ def test_reproducible_and_untouched_without_undated():
     model = undated_model(run.records, run.pairs, start)
     out = assign_undated(start, model, np.random.default_rng(0))
     assert out.shape == start.shape
+
+
+def test_a_nan_probability_is_left_out_not_spread():
+    """A pair with a NaN match probability is left out of the assignment; the other pairs keep their edges."""
+    import numpy as np
+    import pandas as pd
+
+    from darkfigure.linkage.undated_draws import undated_model
+
+    records = pd.DataFrame({"has_date_of_birth": [False, True, False, True],
+                            "organisation": ["a", "b", "a", "b"]})
+    pairs = pd.DataFrame({"record_l": [0, 2], "record_r": [1, 3], "match_probability": [np.nan, 0.4]})
+    model = undated_model(records, pairs, np.arange(4))
+    assert model is not None
+    assert np.isfinite(model.edge_p).all()
+    assert list(model.edge_u) == [2] and list(model.edge_d) == [3]

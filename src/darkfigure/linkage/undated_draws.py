@@ -135,8 +135,9 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     a = pairs["record_l"].to_numpy(np.int64)
     b = pairs["record_r"].to_numpy(np.int64)
     p = pairs["match_probability"].to_numpy(float)
-    ab = undated[a] & dated[b]
-    ba = dated[a] & undated[b]
+    finite = np.isfinite(p)  # a NaN probability would poison the cumulative sums of every later unit (review)
+    ab = undated[a] & dated[b] & finite
+    ba = dated[a] & undated[b] & finite
     eu, ed, ep = np.r_[a[ab], b[ba]], np.r_[b[ab], a[ba]], np.r_[p[ab], p[ba]]
     if eu.size == 0:
         return None
