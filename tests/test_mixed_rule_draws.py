@@ -62,12 +62,14 @@ def test_below_as_linked_mixed_is_toward_on_the_merged_draws():
     assert np.allclose(mixed.draw_nhat, toward.draw_nhat)
 
 
-def test_without_matches_never_compared_one_draw_set():
+def test_without_matches_never_compared_the_bias_branch_is_the_bias_rule():
+    # two draw sets on any run: the bias branch keeps the plain partition draws, as "bias" does (review s15)
     run = _run(None)
-    assert not needs_two_draw_sets(run, "mixed")
-    toward, mixed = _le(run, "toward"), _le(run, "mixed")
-    a, m = toward.nhat_as_linked, float(toward.estimates["nhat_mean_draws"].iloc[0])
+    assert needs_two_draw_sets(run, "mixed")
+    bias, mixed = _le(run, "bias"), _le(run, "mixed")
+    a, m = bias.nhat_as_linked, float(bias.estimates["nhat_mean_draws"].iloc[0])
     assert m >= a and mixed.nhat_corrected == pytest.approx(2 * a - m, rel=1e-9)
+    assert mixed.nhat_corrected == pytest.approx(bias.nhat_corrected, rel=1e-12)
 
 
 def test_needs_two_draw_sets(above):
@@ -78,7 +80,7 @@ def test_needs_two_draw_sets(above):
     assert not any(needs_two_draw_sets(run, r) for r in ("toward", "bias", "mean"))
     assert not needs_two_draw_sets(for_bias_correction(run), "mixed")  # the second set itself
     zero = LinkRun(run.records, run.pairs, 0.5, unblocked=run.unblocked.assign(unblocked_matches=0.0))
-    assert not needs_two_draw_sets(zero, "mixed")
+    assert needs_two_draw_sets(zero, "mixed")  # the undated assignment still differs between the branches
 
 
 def test_a_drawn_seed_is_shared_and_recorded(above):

@@ -30,16 +30,15 @@ __all__ = ["needs_two_draw_sets", "mixed_uncertainty"]
 
 
 def needs_two_draw_sets(run: Any, correction: str) -> bool:
-    """Whether :func:`mixed_uncertainty` is needed: rule ``"mixed"`` on a run with matches never compared.
+    """Whether :func:`mixed_uncertainty` is needed: rule ``"mixed"``, on any run.
 
-    `run`: a :class:`~darkfigure.linkage.link_run.LinkRun`. False for any other rule, for a run without
-    ``unblocked`` matches (or with none expected), and for a run already marked to split them (the second draw set
-    of :func:`mixed_uncertainty` itself).
+    `run`: a :class:`~darkfigure.linkage.link_run.LinkRun`. The two branches differ in their draws even without
+    matches never compared: the "toward" branch assigns the undated registrations (undated_draws.py), the bias
+    branch keeps the plain partition draws, as ``correction="bias"`` does (review: without never-compared matches
+    the bias branch used the assigned draws). False for any other rule and for a run already marked to split them.
     """
     table = getattr(run, "unblocked", None)
-    if correction != "mixed" or table is None or "split" in table.columns:
-        return False
-    return bool(float(table["unblocked_matches"].sum()) > 0)
+    return correction == "mixed" and not (table is not None and "split" in table.columns)
 
 
 def mixed_uncertainty(uncertainty: Callable[..., Any], run: Any, refit: Any, **kw) -> Any:
