@@ -212,7 +212,11 @@ to -0.011 on three of six), x2 (1M 0.9605 / 0.9134, 200k 0.9755 / 0.9635), only 
 -0.003 on two seeds), the target share counted only over units with a candidate (recall -0.017 at 200k). Missed at
 200k (3,632 of 102,422 true pairs): 2,808 with one undated registration (488 never scored, 1,194 scored below 0.5,
 827 pushed below 0.5 by the competition, 299 at or above 0.5 and apart), 640 dated (362 never scored), 184 both
-undated: the undated pairs' evidence, not the assignment rule, sets the trade-off.
+undated; at 1M (46,277 of 524,022): 37,279 with one undated registration (6,328 never scored, 19,188 below 0.5,
+9,060 pushed below by the competition, 2,703 at or above 0.5 and apart), 6,568 dated (2,193 never scored, 3,876
+below 0.5), 2,430 both undated. Of the 299 at 200k at or above 0.5 and apart, 184 are cut by the split; making the
+split's weights of undated-dated pairs never negative rejoins them but costs more (200k 0.9683 / 0.9683, tester 15a
+realistic-1 0.9842 / 0.9822). The undated pairs' evidence, not the assignment rule, sets the trade-off.
 
 Where the CPU seconds of the day's checks go, and the preparation made cheaper without changing the linkage
 (2026-12-06 afternoon, seed 1, loads 8-17 from other jobs: CPU seconds, not wall, are the figure; cProfile on the
