@@ -193,6 +193,31 @@ so the undated pairs are under-confident on the whole): the shift, +0.65 at 1M a
 (1M: 0.9593 / 0.9117 -> 0.9508 / 0.9233; 200k: 0.9741 / 0.9646 -> 0.9708 / 0.9675), losing more than 0.003 of
 precision at 200k.
 
+Tried and not kept (2026-12-06 evening, seed 1, code of eace685, loads 4-8 from other jobs): the point linkage of the
+undated registrations by the calibrated assignment of ``undated_draws`` (a unit joins its most probable person when
+``o_k / (kappa_O + S) > 1/2``; the posterior stored as the match probability of its pairs with that person's dated
+registrations, so re-clustering a saved folder gives the same persons; ``compete_missing_dates`` otherwise, pairs of
+two undated registrations unchanged). Measured from one link each, the old form re-clustered from the same scored
+pairs (which reproduces ``link``'s persons exactly): 200k 0.9741 / 0.9645 -> 0.9718 / 0.9684 (bench: 60.2 CPU-s at
+load 4.4 before, 65.4 at load 7.5 after; cluster 13.3 / 13.2); 1M 0.9593 / 0.9117 -> 0.9530 / 0.9244 (F1 0.9349 ->
+0.9385, but 0.0063 of precision lost; +3.8 CPU-s in the clustering, 4.7 against 0.9 for the competition). At 5,000
+persons the calibration of ``kappa`` is unstable (median 0.18-1.45 over no_dob and recurring_names seeds 11-13, with
+target share and truth agreeing: undated with a dated match 0.575 against q 0.602 on no_dob 11), and both means
+fall: precision 0.9859 -> 0.9851, recall 0.9870 -> 0.9858 (no_dob 11: 0.9845 / 0.9870 -> 0.9769 / 0.9884, 24 wrong
+and 9 right new joins; recurring_names 12: 0.9882 / 0.9879 -> 0.9895 / 0.9799, 18 right links dropped at kappa 1.45).
+Tester 15a (held out): realistic-1 0.9870 / 0.9790 -> 0.9834 / 0.9834, nodob20-1 0.9688 / 0.9558 -> 0.9614 / 0.9660.
+Variants on the same pairs all move along F1: kappa x1.5 (1M 0.9577 / 0.9190, 200k 0.9736 / 0.9658, 5k recall -0.006
+to -0.011 on three of six), x2 (1M 0.9605 / 0.9134, 200k 0.9755 / 0.9635), only units with one candidate person (1M
+0.9589 / 0.9142, 200k 0.9734 / 0.9658), that with the best pair and kappa at most 1 (1M 0.9587 / 0.9147; 5k precision
+-0.003 on two seeds), the target share counted only over units with a candidate (recall -0.017 at 200k). Missed at
+200k (3,632 of 102,422 true pairs): 2,808 with one undated registration (488 never scored, 1,194 scored below 0.5,
+827 pushed below 0.5 by the competition, 299 at or above 0.5 and apart), 640 dated (362 never scored), 184 both
+undated; at 1M (46,277 of 524,022): 37,279 with one undated registration (6,328 never scored, 19,188 below 0.5,
+9,060 pushed below by the competition, 2,703 at or above 0.5 and apart), 6,568 dated (2,193 never scored, 3,876
+below 0.5), 2,430 both undated. Of the 299 at 200k at or above 0.5 and apart, 184 are cut by the split; making the
+split's weights of undated-dated pairs never negative rejoins them but costs more (200k 0.9683 / 0.9683, tester 15a
+realistic-1 0.9842 / 0.9822). The undated pairs' evidence, not the assignment rule, sets the trade-off.
+
 Where the CPU seconds of the day's checks go, and the preparation made cheaper without changing the linkage
 (2026-12-06 afternoon, seed 1, loads 8-17 from other jobs: CPU seconds, not wall, are the figure; cProfile on the
 process's CPU clock, one 1M run of main 199953c at load 8.5, Python calls inflated by the profiler): placeholder dates
