@@ -142,7 +142,8 @@ _NOT_COMPUTED = re.compile(r"^\s*not computed\s*(?:[—–:-]\s*)?", re.I)
 
 
 def _check_view(c: dict) -> dict:
-    """One model check of result.json as "label — status: detail" (status passed, flagged or not computed).
+    """One model check of result.json as "label — status: detail" (status passed, flagged, not computed, or for a
+    heterogeneity check with power below 50% "not detected (power x% against 30% hard to reach)").
 
     A check is not computed when result.json says so (``computed: false``) or, for files
     without that key, when it has no statistic, is not flagged and its message says
@@ -158,7 +159,13 @@ def _check_view(c: dict) -> dict:
         not flagged and c.get("statistic") is None and _NOT_COMPUTED.match(detail) is not None)
     if not_computed:
         detail = _NOT_COMPUTED.sub("", detail, count=1)
-    status = "flagged" if flagged else ("not computed" if not_computed else "passed")
+    from ..diagnostics_heterogeneity import unflagged_state
+
+    # a weak heterogeneity check "did not detect", it did not pass (tester 15b, M5)
+    status = "flagged" if flagged else ("not computed" if not_computed else unflagged_state(
+        str(c.get("name") or ""), c.get("details") if isinstance(c.get("details"), dict) else None))
+    if status == "passed" and "is not used" in message:  # as the terminal: the sparse table's deviance test
+        status = "not used (sparse table)"
     return {"name": label, "status": status, "flagged": flagged, "detail": detail, "message": message}
 
 
