@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from darkfigure.cli import app
 from darkfigure.estimation import estimate
-from darkfigure.loglinear.mc_error import limit_mc_se, mc_error_line, quantile_mc_se
+from darkfigure.loglinear.mc_error import estimate_mc_line, limit_mc_se, mc_error_line, quantile_mc_se
 
 runner = CliRunner()
 
@@ -48,6 +48,9 @@ def test_limit_se_only_for_the_bootstraps_own_limits():
     assert limit_mc_se(None, res.lower, res.upper) is None
     d = res.to_dict()["interval"]["monte_carlo_se"]
     assert d["lower"] == pytest.approx(mc["lower"]) and d["upper"] == pytest.approx(mc["upper"])
+    # the line estimate and monitor print, from the Estimate itself
+    assert estimate_mc_line(res) == mc_error_line(res.lower, res.upper, mc)
+    assert estimate_mc_line(estimate("uk_2013", ci="profile")) is None
 
 
 def test_line_rounds_outward_to_the_errors_order():

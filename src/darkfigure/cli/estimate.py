@@ -324,12 +324,10 @@ def _print_result(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(res, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
-        if _unidentified(res) is None and res.fit.identified:  # the limits quoted to the unit (tester 15b, L2)
-            from ..loglinear.mc_error import limit_mc_se, mc_error_line
+        if _unidentified(res) is None:  # the limits are quoted to the unit (tester 15b, L2)
+            from ..loglinear.mc_error import estimate_mc_line
 
-            line = mc_error_line(res.lower, res.upper, limit_mc_se(getattr(res, "bootstrap", None), res.lower,
-                                                                   res.upper))
-            if line:
+            if line := estimate_mc_line(res):
                 console.print(escape(line))
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from .percentiles import quantile_with_inf
 
-__all__ = ["limit_mc_se", "mc_error_line", "quantile_mc_se"]
+__all__ = ["estimate_mc_line", "limit_mc_se", "mc_error_line", "quantile_mc_se"]
 
 #: what result.json says the figures are
 METHOD = ("order-statistic (binomial) standard error of each percentile limit: half the distance between the "
@@ -132,3 +132,16 @@ def mc_error_line(lower: float, upper: float, mc: dict | None) -> str | None:
     return (f"Monte-Carlo error of the interval's limits: {said} at {reps:,} bootstrap replicates (another --seed "
             "moves them about this much): " + (f"quote the interval as {quote}, or " if quote else "")
             + f"use --reps {4 * reps:,} to halve the error")
+
+
+def estimate_mc_line(est) -> str | None:
+    """:func:`mc_error_line` for an Estimate (``estimate`` and ``monitor`` print it after "to publish").
+
+    `est`: :class:`darkfigure.pipeline.result.Estimate` (``bootstrap``, ``lower``, ``upper``, ``fit``); None when N̂
+    is not identified, there is no bootstrap, or no limit's error exceeds one person.
+    """
+    fit = getattr(est, "fit", None)
+    if fit is None or not getattr(fit, "identified", False) or getattr(est, "status", "ok") != "ok":
+        return None
+    lo, hi = float(getattr(est, "lower", math.nan)), float(getattr(est, "upper", math.nan))
+    return mc_error_line(lo, hi, limit_mc_se(getattr(est, "bootstrap", None), lo, hi))
