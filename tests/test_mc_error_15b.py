@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from darkfigure.cli import app
 from darkfigure.estimation import estimate
 from darkfigure.loglinear.mc_error import estimate_mc_line, limit_mc_se, mc_error_line, quantile_mc_se
+from darkfigure.report.sections_fit import _interval_carries
 
 runner = CliRunner()
 
@@ -80,3 +81,7 @@ def test_cli_prints_the_error_and_result_json_stores_it(tmp_path):
     r = runner.invoke(app, ["estimate", "uk_2013", "--ci", "profile", "--out", str(tmp_path / "p")])
     assert r.exit_code == 0 and "Monte-Carlo error" not in r.output
     assert json.loads((tmp_path / "p" / "result.json").read_text())["interval"]["monte_carlo_se"] is None
+    # report.html says it beside the interval, read from result.json
+    assert f"Monte-Carlo error of the limits ±{mc['lower']:,.0f} (lower) and ±{mc['upper']:,.0f} (upper) at 200 " \
+        "replicates" in _interval_carries(iv, {}, iv["method"])
+    assert "Monte-Carlo" not in _interval_carries(iv | {"monte_carlo_se": None}, {}, iv["method"])

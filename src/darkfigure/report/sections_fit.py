@@ -340,7 +340,8 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
 
     From ``result.json`` ``interval`` (``conditional_on_chosen_model``, ``with_linkage_uncertainty``) and
     ``linkage`` (``corrected``): e.g. "conditional on the chosen model; with linkage uncertainty; N̂ corrected
-    for linkage error". Empty without an interval (and without either flag).
+    for linkage error", and the limits' Monte-Carlo error (``monte_carlo_se``) where it exceeds one person. Empty
+    without an interval (and without either flag).
     """
     parts = []
     if method != "none" and math.isfinite(_f(iv.get("lower"))):
@@ -355,6 +356,14 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
                 parts.append(WIDENED)
     if lk.get("corrected"):
         parts.append("N̂ corrected for linkage error")
+    mc = iv.get("monte_carlo_se") if isinstance(iv.get("monte_carlo_se"), dict) else {}
+    se = {k: _f(mc.get(k)) for k in ("lower", "upper")}
+    # as the terminal's line (tester 15b, L2); a pooled interval with linkage uncertainty is no bootstrap percentile
+    if method != "none" and not iv.get("with_linkage_uncertainty") and any(
+            math.isfinite(v) and v > 1 for v in se.values()):
+        parts.append("Monte-Carlo error of the limits " + " and ".join(
+            f"±{fmt_count(v)} ({k})" for k, v in se.items() if math.isfinite(v))
+            + f" at {int(mc.get('replicates') or 0):,} replicates (another seed moves them about this much)")
     return "; ".join(parts)
 
 
