@@ -60,3 +60,23 @@ def test_rows_told_apart_by_a_column_left_out_are_summed_over_without_a_warning(
                for w in read_histories(again, covariates=["region"]).warnings)
     with pytest.raises(DataError, match="pasted or exported twice"):
         read_histories(pd.concat([strata, strata]), covariates=["region"])
+
+
+def test_a_running_id_does_not_hide_a_table_pasted_twice():
+    """15b, L3: rows that differ only in a column unique per row (a running id) are repeats, not strata."""
+    twice = pd.concat([T, T]).reset_index(drop=True)
+    twice.insert(0, "id", range(1, len(twice) + 1))
+    with pytest.raises(DataError, match=r"pasted or exported twice.*column 'id' holds a different value in every "
+                                        r"row, like a row number"):
+        read_histories(twice, lists=["A", "B", "C"], covariates=[])
+    once_more = pd.concat([T, T.iloc[[3]]]).reset_index(drop=True)
+    once_more.insert(0, "id", range(1, len(once_more) + 1))
+    h = read_histories(once_more, lists=["A", "B", "C"], covariates=[])
+    assert len(h.warnings) == 1 and "rows 4 and 8 both hold pattern 1,1,0" in h.warnings[0]
+    assert "remove the repeat, as it makes N̂ too high (column 'id' holds" in h.warnings[0]
+    assert not any("unused column(s) id" in n for n in h.notes)
+    # strata in another column left out are still strata: the id is set aside, sex still tells the rows apart
+    strata = pd.concat([T.assign(sex="F"), T.assign(sex="M")]).reset_index(drop=True)
+    strata.insert(0, "id", range(1, len(strata) + 1))
+    h = read_histories(strata, lists=["A", "B", "C"], covariates=[])
+    assert h.warnings == () and any("differ only in the unused column(s) sex" in n for n in h.notes)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ._repeat_checks import _repeated_rows  # noqa: F401 - moved (still importable here)
 from .errors import DataError
 
 _COUNT_NAMES = {"count", "counts", "freq", "frequency", "n", "number", "persons"}
@@ -445,66 +446,6 @@ def _validate_counts(s: pd.Series, name: str) -> np.ndarray:
             f"such counts either (limit {MAX_TOTAL_COUNT:.0e} in total). Check the column or name another with --count"
         )
     return v.astype(np.int64)
-
-
-def _repeated_rows(frame: pd.DataFrame, key: list, lists, spread=()) -> tuple[str | None, str | None]:
-    """In an aggregated table: refuse one pasted twice, else the note and the warning naming repeated patterns.
-
-    Rows that repeat an earlier row exactly (pattern, covariates and count) in half the table or more are a
-    paste or export error, not separate counts (tester report 7, 28), as is the whole table twice in a row
-    (12b, M1: a count of 1 in some rows hid it). Fewer repeats are summed with a warning naming two rows, since
-    separate counts of one pattern (two regions, two sources) are summed rightly. A table with a count of 1 in
-    most rows is one row per person written with a count column: its repeats are expected and only noted. Rows
-    told apart only by columns left out (`spread`: a link folder's sex) are strata summed over, noted (15a, M1).
-
-    Returns
-    -------
-    (str or None, str or None)
-        The words naming the first repeat for the note ("summed ... rows"), and the warning (None when every
-        count is 1); both None when no pattern repeats.
-
-    Raises
-    ------
-    DataError
-        Naming two such rows and the fix.
-    """
-    frame = frame.reset_index(drop=True)  # positions: row numbers as the user counts them (1 = first data row)
-    whole = [*key, *spread]
-    repeats = frame.duplicated(subset=whole, keep="first")
-    if not repeats.any():
-        if spread and frame.duplicated(subset=key).any():
-            return f" (rows that differ only in the unused column(s) {', '.join(map(str, spread))})", None
-        return None, None
-    counts = pd.to_numeric(frame["count"])
-    exact = frame.duplicated(subset=[*whole, "count"], keep="first")
-    first = int(frame.index[repeats][0])
-    row = frame.loc[first]
-    group = frame.groupby(whole, sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    twin = int(np.flatnonzero(group == group[first])[0])
-    pattern = ",".join(str(int(row[c])) for c in lists)
-    within = f" (same {', '.join(map(str, key[len(lists):]))})" if len(key) > len(lists) else ""
-    both = f"rows {twin + 1} and {first + 1} both hold pattern {pattern}{within}"
-    if bool((counts == 1).mean() > 0.5):  # mostly persons, each with a count of 1: repeats expected
-        return f" (e.g. {both}); if that is not meant, remove the repeated rows", None
-    half = len(frame) // 2
-    block = len(frame) % 2 == 0 and frame.iloc[:half].reset_index(drop=True).equals(
-        frame.iloc[half:].reset_index(drop=True))  # the whole table twice, whatever its counts
-    if block or int((exact & (counts > 1)).sum()) >= max(2, half):
-        raise DataError(
-            f"{int(exact.sum()):,} of the table's {len(frame):,} rows repeat an earlier row exactly (pattern, "
-            f"covariates and count; e.g. {both}, count {int(row['count']):,}): the table seems pasted or exported "
-            "twice, which would double N̂. Remove the repeated rows; if they are separate counts of the same pattern "
-            "(e.g. from two regions), add the column that tells them apart"
-        )
-    n_rep = int(repeats.sum())
-    same = "exactly (count too)" if bool(exact.iloc[first]) else "in its capture pattern"
-    warning = (
-        f"{n_rep:,} row(s) of the table repeat an earlier row {same}: {both}, counts {int(counts.iloc[twin]):,} and "
-        f"{int(counts.iloc[first]):,}. They were summed ({int(counts.iloc[twin]) + int(counts.iloc[first]):,}), "
-        "which is right if they are separate counts of the same pattern (e.g. from two regions or sources); if a "
-        "row was entered or pasted twice, remove the repeat, as it makes N̂ too high"
-    )
-    return f" (e.g. {both})", warning
 
 
 def _refuse_per_person_count(data: pd.DataFrame, count) -> None:

@@ -56,12 +56,14 @@ from ._blas import single_threaded
 from .diagnostics_heterogeneity import (  # noqa: F401 - all still importable from here
     HARD_FACTOR,
     HARD_SHARE,
+    LOW_POWER,
     _nhat_chao,
     _nhat_with,
     _pairwise_pattern,
     _power_hard_to_reach,
     _score_z,
     _thinning_matrix,
+    unflagged_state,
 )
 
 __all__ = ["Check", "model_checks", "heterogeneity_check", "heterogeneity_reference"]

@@ -128,6 +128,27 @@ def _nhat_chao(fit, f: np.ndarray, cols: np.ndarray) -> float:
 HARD_SHARE = 0.3
 #: ... with every capture probability divided by this factor (issue 10's benchmark)
 HARD_FACTOR = 4.0
+#: below this power against the reference alternative an unflagged check says "not detected (power x%)", not
+#: "passed", and "to publish" says what it could not see (README, "model checks"; tester report 15b, M5)
+LOW_POWER = 0.5
+
+
+def unflagged_state(name: str, details: dict | None) -> str:
+    """The word for a computed, unflagged check: "passed", or "not detected (power 8% against 30% hard to reach)".
+
+    `name`: the check's name (``heterogeneity`` for the power rule); `details`: its details dict (result.json's
+    ``details``), whose ``power_hard_to_reach`` is the power against :data:`HARD_SHARE` of persons hard to reach.
+    A heterogeneity check with power below :data:`LOW_POWER` did not "pass": it could hardly have flagged, so it
+    only did not detect (tester report 15b, M5). Shared by the terminal line and report.html.
+    """
+    power = (details or {}).get("power_hard_to_reach") if name == "heterogeneity" else None
+    try:
+        power = float(power)
+    except (TypeError, ValueError):
+        return "passed"
+    if not np.isfinite(power) or power >= LOW_POWER:
+        return "passed"
+    return f"not detected (power {power:.0%} against {HARD_SHARE:.0%} hard to reach)"
 
 
 def _thinning_matrix(k: int, keep: float) -> np.ndarray:

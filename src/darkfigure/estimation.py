@@ -127,7 +127,8 @@ def estimate(
         ``cruyff`` without.
     criterion : {"bic", "aic"}, optional
         Which criterion picks the model on the path / among all models (default: AIC
-        for the stratified search, BIC for the others, as ``mse``).
+        for the stratified search, BIC for the others, as ``mse``, also for Cruyff's search
+        when the stratified search falls back to it; a criterion given applies to both).
     max_order : int, optional
         Highest order of interaction the search may add (default 2, as ``mse`` and
         SparseMSE; 3 reaches three-list terms, e.g. Kosovo's published 10,357 with the
@@ -274,8 +275,12 @@ def estimate(
     if sel.search is not None and sel.search.method != plan.method \
             and {sel.search.method, plan.method} != {"pvalue", "pvalue-pairs"}:
         # the progress line named the search asked for; say which one ran (tester 7, 21; the reason is a warning)
+        crit = sel.search.criterion.upper()
+        if plan.fallback_criterion and plan.fallback_criterion != plan.criterion:  # tester 15b, L8
+            crit += f", as --search {sel.search.method} chooses; the {plan.criterion.upper()} default is the " \
+                    f"{plan.method} search's"
         say(progress, f"model search: the {plan.method} search fell back to the {sel.search.method} search "
-            f"({sel.search.criterion.upper()}); the warnings say why", terminal=True)
+            f"({crit}); the warnings say why", terminal=True)
     seconds["search"] = time.perf_counter() - t1
     fit, srch = sel.fit, sel.search
     warnings += sel.warnings + fit_warnings(fit, srch)

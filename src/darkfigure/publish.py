@@ -409,8 +409,9 @@ def _held_by_interval(checks, nh: float, hi: float) -> str | None:
 
 
 #: below this power against the reference alternative (30% hard to reach), "to publish" says what the heterogeneity
-#: check could not see instead of "the checks find no heterogeneity it misses" (README, "model checks")
-LOW_POWER = 0.5
+#: check could not see instead of "the checks find no heterogeneity it misses" (README, "model checks"); defined
+#: beside the check, whose line then says "not detected", not "passed"
+from .diagnostics_heterogeneity import LOW_POWER  # noqa: E402
 
 
 def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:

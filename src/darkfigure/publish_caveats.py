@@ -5,7 +5,8 @@
   covered N in 18 of 100 populations while the statement led with "Publish N̂ … with its interval"; the
   identifying-assumption line's 95% bounds (psi from 1/2 to 2) covered 100 of 100. Heterogeneity that touches
   every list alike leaves its trace in the unobserved cell, where it acts much like a psi above 1, so the
-  statement now leads with N̂ *and* that range, the range to give for N (docs/headline_rules.md).
+  statement now leads with N̂ *and* that range, stated as what it is: the range N lies in *if* ψ lies within the
+  chosen ψ range (tester report 15b, M5; docs/headline_rules.md).
 * :func:`conditional_caveat` — the interval holds the model a search chose fixed (``--ci parametric`` or
   ``profile`` after a search), so it leaves out the choice's uncertainty; such intervals covered N in 0.63–0.88 of
   the project's simulated populations (docs/coverage_study.md) and 0.78 in tester report 13a (F3).
@@ -105,12 +106,14 @@ def low_power_statement(est, nh: float, lower: float, upper: float, weak: str, f
     low, high, ident = got
     level = float(ident.bounds.get("level", 0.95))
     a, b = ident.range
+    srng = f"{_fmt(low)}–{_fmt(high)}"
+    # conditional on the ψ range, which is a choice (--assumption-range), not a range N is known to lie in (15b, M5)
     return low, high, ["heterogeneity-low-power", "sensitivity-range"], (
-        f"Publish N̂ {_fmt(nh)} with its interval {rng} only together with the sensitivity range "
-        f"{_fmt(low)}–{_fmt(high)}, and give that range as the one N lies in: {fits}{weak}. The range is the "
-        f"{level:.0%} bounds of the assumption line (the dependence among the persons no list registered, ψ, from "
-        f"{_psi_words(a)} to {_psi_words(b)} times what the model assumes); heterogeneity that every list shares "
-        f"acts much like a ψ above 1 {untested}.")
+        f"Publish N̂ {_fmt(nh)} with its interval {rng} only together with the sensitivity range {srng}, stated as "
+        f"a condition: if the unobserved persons' dependence (ψ) lies within {_psi_words(a)}–{_psi_words(b)}× of "
+        f"what the model assumes, N lies in {srng}: {fits}{weak}. The range is the {level:.0%} bounds of the "
+        f"assumption line over that ψ range, a choice (--assumption-range), not a bound the data give; "
+        f"heterogeneity that every list shares acts much like a ψ above 1 {untested}.")
 
 
 def conditional_caveat(est) -> tuple[str, str] | None:

@@ -345,20 +345,26 @@ def _check_marks(checks, about: str | None = None) -> str:
     """The one-line summary of the model checks that ``estimate`` and ``monitor`` print.
 
     A check computed but not used to flag (the deviance test of a sparse table) is "not used", not "passed": the
-    to-publish sentence may then say the deviance test rejects the model (tester 7, 21). `about`: which model the
+    to-publish sentence may then say the deviance test rejects the model (tester 7, 21); an unflagged heterogeneity
+    check with power below 50% is "not detected (power x% …)" (:func:`~darkfigure.diagnostics.unflagged_state`). `about`: which model the
     checks are of, said after "model checks" (estimate's model average: the chosen model, whose N̂ differs).
     """
+    from ..diagnostics_heterogeneity import unflagged_state
+
     marks = []
     for c in checks:
+        label = c.label
         if c.flagged:
             state = "[red]flagged[/]"
         elif c.computed and "is not used" in c.message:
             state = "not used (sparse table)"
+        elif c.computed and (state := unflagged_state(c.name, c.details)) != "passed":
+            label = c.name.replace("_", " ")  # the state gives the power (tester 15b, M5: a weak check "passed")
         elif c.computed:
             state = "[green]passed[/]"
         else:
             state = "not applicable" if c.message.startswith("not applicable") else "not computed"
-        marks.append(f"{c.label} {state}")
+        marks.append(f"{label} {state}")
     return f"model checks{' ' + about if about else ''}: " + "; ".join(marks) + " (details in result.json and the report)"
 
 

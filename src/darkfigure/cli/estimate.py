@@ -324,6 +324,11 @@ def _print_result(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(res, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(res.to_publish()['statement'])}")
+        if _unidentified(res) is None:  # the limits are quoted to the unit (tester 15b, L2)
+            from ..loglinear.mc_error import estimate_mc_line
+
+            if line := estimate_mc_line(res):
+                console.print(escape(line))
 
 
 def _refuse_ignored(h, max_order, seed, ci, pooling, linked, *, search: str = "auto", model=None, jobs=None,

@@ -265,6 +265,10 @@ def _print_monitor(res) -> None:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     if hasattr(e, "to_publish"):
         console.print(f"[bold]to publish:[/] {escape(e.to_publish()['statement'])}")
+        from ..loglinear.mc_error import estimate_mc_line
+
+        if line := estimate_mc_line(e):  # the total's limits are quoted to the unit (tester 15b, L2)
+            console.print(escape(line))
 
 
 def _open(hi) -> bool:

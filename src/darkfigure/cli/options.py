@@ -70,7 +70,7 @@ SearchOpt = Annotated[
 ]
 CriterionOpt = Annotated[
     str | None,
-    typer.Option("--criterion", help="Criterion choosing the model on the search path: bic, aic or aicc (default: aic for the stratified search, bic otherwise)."),
+    typer.Option("--criterion", help="Criterion choosing the model on the search path: bic, aic or aicc (default: aic for the stratified search, bic otherwise, also when the stratified search falls back to Cruyff's search; a --criterion given applies to both)."),
 ]
 PthreshOpt = Annotated[
     float | None, typer.Option("--pthresh", help="p-value threshold of the pvalue search (default 0.02).")

@@ -182,7 +182,8 @@ def interval_step(
                 fit, reps=reps, seed=seed, level=level, groups=groups, n_jobs=n_jobs, progress=progress
             )
         else:
-            sel = ModelSelector(plan.method, plan.criterion, pthresh, plan.model, plan.max_order)
+            sel = ModelSelector(plan.method, plan.criterion, pthresh, plan.model, plan.max_order,
+                                plan.fallback_criterion)
             boot = nonparametric_bootstrap(
                 fit,
                 sel,

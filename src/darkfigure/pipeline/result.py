@@ -191,6 +191,7 @@ class Estimate:
 
     def to_dict(self) -> dict:
         """Everything in plain JSON-able types (what ``result.json`` holds)."""
+        from ..loglinear.mc_error import limit_mc_se
         from ..result_json import interval_limits
         from ..results import _num  # None for NaN, "inf"/"-inf" for infinities (not the interval: result_json)
 
@@ -234,6 +235,8 @@ class Estimate:
             "interval": {
                 # an infinite upper limit is null + upper_unbounded, never the string "inf" (tester 13a, F6.1)
                 "method": self.ci_method, "level": self.level, **interval_limits(self.lower, self.upper),
+                # how far another seed moves each bootstrap limit (tester 15b, L2); None where a rule set it
+                "monte_carlo_se": limit_mc_se(self.bootstrap, self.lower, self.upper),
                 "conditional_on_chosen_model": self.conditional,
                 "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
                 # the union with the as-linked interval where the draws' came out narrower (tester report 9, F19)

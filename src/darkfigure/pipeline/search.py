@@ -34,12 +34,16 @@ class SearchPlan:
         Highest order of interaction the search may add.
     model : LogLinearModel or None
         The fixed model (``method="none"``); None for the main-effects model or a search.
+    fallback_criterion : str or None
+        The criterion of Cruyff's search when the stratified search falls back to it: ``bic`` (Cruyff's default)
+        unless ``criterion`` was given explicitly (None: ``criterion``; tester report 15b, L8).
     """
 
     method: str
     criterion: str
     max_order: int
     model: LogLinearModel | None = None
+    fallback_criterion: str | None = None
 
 
 def plan_search(
@@ -49,7 +53,8 @@ def plan_search(
 
     A fixed `model` means no search. ``auto`` is the stratified search with covariates,
     Cruyff's search without. The criterion defaults to AIC for the stratified search and
-    BIC for the others (as ``mse``); `max_order` to 2, and for the exhaustive search on up
+    BIC for the others (as ``mse``), also for the stratified search's fallback to Cruyff's search
+    (:attr:`SearchPlan.fallback_criterion`; tester report 15b, L8); `max_order` to 2, and for the exhaustive search on up
     to 5 lists to every order up to k - 1 (Rcapture's ``closedpMS.t``).
 
     Parameters
@@ -78,23 +83,29 @@ def plan_search(
     h = table.histories
     if search == "auto":
         search = "stratified" if h.covariates else "cruyff"
+    # the stratified search's fallback (Cruyff's) keeps Cruyff's BIC unless a criterion was given (15b, L8)
+    fallback = "bic" if criterion is None and search == "stratified" else None
     criterion = criterion.lower() if criterion is not None else ("aic" if search == "stratified" else "bic")
     if max_order is None:  # exhaustive: every hierarchical model (all orders up to k - 1) where enumerable
         max_order = max(2, h.k - 1) if search == "exhaustive" and h.k <= 5 else 2
-    return SearchPlan(method=search, criterion=criterion, max_order=max_order, model=fixed)
+    return SearchPlan(method=search, criterion=criterion, max_order=max_order, model=fixed,
+                      fallback_criterion=fallback)
 
 
 class ModelSelector:
     """Picklable model selection for bootstrap replicates: (table, y) -> LogLinearFit (:func:`select_model`)."""
 
-    def __init__(self, method: str, criterion: str, pthresh: float, model: LogLinearModel | None, max_order: int = 2):
+    def __init__(self, method: str, criterion: str, pthresh: float, model: LogLinearModel | None, max_order: int = 2,
+                 fallback_criterion: str | None = None):
+        """As :func:`select_model`'s arguments (`fallback_criterion`: :attr:`SearchPlan.fallback_criterion`)."""
         self.method, self.criterion, self.pthresh, self.model = method, criterion, pthresh, model
-        self.max_order = max_order
+        self.max_order, self.fallback_criterion = max_order, fallback_criterion
 
     def __call__(self, table: CompleteTable, y: np.ndarray) -> LogLinearFit:
         t = table.with_counts(y)
         return select_model(t, self.method, self.criterion, self.pthresh, self.model, details=False,
-                            max_order=self.max_order)[0]
+                            max_order=self.max_order,
+                            fallback_criterion=getattr(self, "fallback_criterion", None))[0]
 
     def can_batch(self, table: CompleteTable) -> bool:
         """Whether :meth:`batch` can run this search on many tables at once: SparseMSE's p-value search over
@@ -120,7 +131,7 @@ class ModelSelector:
 
 def select_model(
     table: CompleteTable, method: str, criterion: str, pthresh: float, model: LogLinearModel | None,
-    details: bool = True, max_order: int = 2,
+    details: bool = True, max_order: int = 2, fallback_criterion: str | None = None,
 ) -> tuple[LogLinearFit, SearchResult | None]:
     """Run one model search on `table` (or fit the model given) and return the chosen fit.
 
@@ -141,6 +152,8 @@ def select_model(
         Keep the p-value search's details (False in bootstrap replicates).
     max_order : int
         Highest order of interaction the search may add.
+    fallback_criterion : str or None
+        The criterion of Cruyff's search when the stratified search falls back to it (None: `criterion`).
 
     Returns
     -------
@@ -155,7 +168,7 @@ def select_model(
         The exhaustive search on fewer than 3 lists.
     """
     try:
-        return _select_raw(table, method, criterion, pthresh, model, details, max_order)
+        return _select_raw(table, method, criterion, pthresh, model, details, max_order, fallback_criterion)
     except RuntimeError as e:
         # no model the search can reach identifies N (e.g. lists that share nobody): report the
         # main-effects fit, which says "not identified", instead of failing
@@ -164,7 +177,7 @@ def select_model(
         return f, None
 
 
-def _select_raw(table, method, criterion, pthresh, model, details=True, max_order=2):
+def _select_raw(table, method, criterion, pthresh, model, details=True, max_order=2, fallback_criterion=None):
     """:func:`select_model` without the fallback when no model identifies N̂ (RuntimeError then)."""
     if method == "exhaustive" and table.histories.k < 3:
         raise DataError("exhaustive search needs at least 3 lists; with 2 lists use --search none")
@@ -174,7 +187,8 @@ def _select_raw(table, method, criterion, pthresh, model, details=True, max_orde
     if method == "stratified":
         from ..loglinear.selection import stratified_search
 
-        s = stratified_search(table, criterion=criterion if criterion in ("aic", "bic") else "aic", max_order=max_order)
+        s = stratified_search(table, criterion=criterion if criterion in ("aic", "bic") else "aic", max_order=max_order,
+                              fallback_criterion=fallback_criterion)
         return s.best, s
     if method in ("pvalue", "pvalue-pairs"):
         # "pvalue" also offers list x covariate terms (with covariates); "pvalue-pairs" is SparseMSE's search
@@ -235,7 +249,8 @@ def search_step(table: CompleteTable, h: CaptureHistories, plan: SearchPlan, pth
         As :func:`select_model`.
     """
     if not h.n_incomplete:
-        fit, srch = select_model(table, plan.method, plan.criterion, pthresh, plan.model, max_order=plan.max_order)
+        fit, srch = select_model(table, plan.method, plan.criterion, pthresh, plan.model, max_order=plan.max_order,
+                                 fallback_criterion=plan.fallback_criterion)
         return Selection(fit=fit, search=srch)
     from ..loglinear.em import coarse_cells, em_fit, em_select
 
@@ -246,7 +261,8 @@ def search_step(table: CompleteTable, h: CaptureHistories, plan: SearchPlan, pth
     else:
         em, srch, rounds = em_select(
             table, cc,
-            lambda t: select_model(t, plan.method, plan.criterion, pthresh, plan.model, max_order=plan.max_order),
+            lambda t: select_model(t, plan.method, plan.criterion, pthresh, plan.model, max_order=plan.max_order,
+                                   fallback_criterion=plan.fallback_criterion),
         )
     imputed = ", ".join(f"{c}: {n:,}" for c, n in cc.missing_values.items() if n)
     warning = (

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .public_context import _Ctx, _f
 from .public_rounding import round_figure, round_range, round_to_unit
-from .public_sections import _method_label
+from .public_sections import _method_label, _ratio_text
 from .run import Run
 
 
@@ -45,7 +45,7 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         out["level"] = f"{_f(iv.get('level', 0.95)):.0%}"
         tp = res.get("to_publish")
         if isinstance(tp, dict):
-            pub = _to_publish(c, tp, out, lk)
+            pub = _to_publish(c, tp, out, lk, psi=(res.get("identifying_assumption") or {}).get("range"))
             if out["corrected"] and pub.get("why") and math.isfinite(hi):
                 # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it,
                 # unless its interval has no upper limit either: then the verdict's floor (tester 15a, H2)
@@ -367,7 +367,7 @@ def _caveat_texts(c: _Ctx, rules: list[str], publish_interval: bool, decides: di
     return list(dict.fromkeys(texts))
 
 
-def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
+def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None, psi=None) -> dict:
     """The key figure as ``result.json`` ``to_publish`` allows (darkfigure.headline.publish_statement).
 
     When a rule withholds N̂ (``not-identified``, ``heterogeneity``, ``below-chao``,
@@ -380,7 +380,9 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     (:func:`_caveat_texts`), never "advises against". Returns the keys to update the headline dict
     with (``kind`` ``publish-range``, ``publish-floor`` or ``none``, ``low``, ``high``, ``why``;
     ``publish_note`` for caveats that keep the point estimate). `lk`: result.json's ``linkage`` block, whose
-    as-linked N̂ and mean over the draws the ``linkage-decides`` caveat gives beside ``est["fig"]``.
+    as-linked N̂ and mean over the draws the ``linkage-decides`` caveat gives beside ``est["fig"]``. `psi`:
+    result.json's ``identifying_assumption.range`` ([a, b]), the condition under which the ``sensitivity-range``
+    holds N (said as a condition, never as the range N lies in; tester 15b, M5).
     """
     _ = c._
     rules = [str(r) for r in tp.get("rules") or []]
@@ -411,11 +413,20 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     if "sensitivity-range" in rules and math.isfinite(lo) and math.isfinite(hi) and hi > lo:
         # the figure stays, with the wider range to publish beside it (tester 13a, F1; docs/headline_rules.md)
         f = round_range(lo, hi, lang=c.lang)
-        caveats.insert(0, _("The check for victims who differ in how likely they are to be registered has little "
-                            "power on these data, and such differences would make the figure too low. Allowing also "
-                            "for the assumption about the victims no register found, which the data cannot check, "
-                            "the number lies between about {low} and {high}, a wider range than the "
-                            "figure's interval.").format(low=f.lower_text, high=f.upper_text))
+        a, b = _psi_pair(c, psi)
+        caveats.insert(0, (_(
+            "The check for victims who differ in how likely they are to be registered has little power on these "
+            "data, and such differences would make the figure too low. The figure also rests on an assumption the "
+            "data cannot check: how the registers depend on each other among the victims none of them found. If "
+            "that dependence is between {a} and {b} times as strong as the model assumes, the number lies between "
+            "about {low} and {high}, a wider range than the figure's interval; if not, it can lie outside it.")
+            if a else _(
+            "The check for victims who differ in how likely they are to be registered has little power on these "
+            "data, and such differences would make the figure too low. The figure also rests on an assumption the "
+            "data cannot check: how the registers depend on each other among the victims none of them found. If "
+            "that dependence is within the span the analysis allows for, the number lies between about {low} and "
+            "{high}, a wider range than the figure's interval; if not, it can lie outside it.")).format(
+            a=a, b=b, low=f.lower_text, high=f.upper_text))
     if tp.get("publish_interval") is True or not withheld:
         return {"publish_note": " ".join(caveats)} if caveats else {}
     texts = withheld + caveats
@@ -429,6 +440,22 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None) -> dict:
     # a floor is rounded down, as every published lower end (386 -> "at least about 380", never "390")
     f = round_range(lo, float("inf"), lang=c.lang)
     return {"kind": "publish-floor", "low": f.lower_text, "why": " ".join(dict.fromkeys(texts))}
+
+
+def _psi_pair(c: _Ctx, psi) -> tuple[str, str]:
+    """The ends of the identifying assumption's ψ range as the page's sensitivity section writes them ("0.5", "2";
+    nl "0,5"), or ("", "").
+
+    `psi`: result.json's ``identifying_assumption.range`` ([a, b]); anything else (an older result.json, no range)
+    gives empty words, and the page then names no figures for the span.
+    """
+    try:
+        ends = [float(x) for x in psi]
+    except (TypeError, ValueError):
+        return "", ""
+    if len(ends) != 2 or not all(math.isfinite(x) and x > 0 for x in ends):
+        return "", ""
+    return _ratio_text(c, ends[0]), _ratio_text(c, ends[1])
 
 
 #: ``to_publish`` rules under which the run's verdict publishes no figure of its model at all (no point, no range,

@@ -142,7 +142,8 @@ _NOT_COMPUTED = re.compile(r"^\s*not computed\s*(?:[—–:-]\s*)?", re.I)
 
 
 def _check_view(c: dict) -> dict:
-    """One model check of result.json as "label — status: detail" (status passed, flagged or not computed).
+    """One model check of result.json as "label — status: detail" (status passed, flagged, not computed, or for a
+    heterogeneity check with power below 50% "not detected (power x% against 30% hard to reach)").
 
     A check is not computed when result.json says so (``computed: false``) or, for files
     without that key, when it has no statistic, is not flagged and its message says
@@ -158,7 +159,13 @@ def _check_view(c: dict) -> dict:
         not flagged and c.get("statistic") is None and _NOT_COMPUTED.match(detail) is not None)
     if not_computed:
         detail = _NOT_COMPUTED.sub("", detail, count=1)
-    status = "flagged" if flagged else ("not computed" if not_computed else "passed")
+    from ..diagnostics_heterogeneity import unflagged_state
+
+    # a weak heterogeneity check "did not detect", it did not pass (tester 15b, M5)
+    status = "flagged" if flagged else ("not computed" if not_computed else unflagged_state(
+        str(c.get("name") or ""), c.get("details") if isinstance(c.get("details"), dict) else None))
+    if status == "passed" and "is not used" in message:  # as the terminal: the sparse table's deviance test
+        status = "not used (sparse table)"
     return {"name": label, "status": status, "flagged": flagged, "detail": detail, "message": message}
 
 
@@ -333,7 +340,8 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
 
     From ``result.json`` ``interval`` (``conditional_on_chosen_model``, ``with_linkage_uncertainty``) and
     ``linkage`` (``corrected``): e.g. "conditional on the chosen model; with linkage uncertainty; N̂ corrected
-    for linkage error". Empty without an interval (and without either flag).
+    for linkage error", and the limits' Monte-Carlo error (``monte_carlo_se``) where it exceeds one person. Empty
+    without an interval (and without either flag).
     """
     parts = []
     if method != "none" and math.isfinite(_f(iv.get("lower"))):
@@ -348,6 +356,14 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
                 parts.append(WIDENED)
     if lk.get("corrected"):
         parts.append("N̂ corrected for linkage error")
+    mc = iv.get("monte_carlo_se") if isinstance(iv.get("monte_carlo_se"), dict) else {}
+    se = {k: _f(mc.get(k)) for k in ("lower", "upper")}
+    # as the terminal's line (tester 15b, L2); a pooled interval with linkage uncertainty is no bootstrap percentile
+    if method != "none" and not iv.get("with_linkage_uncertainty") and any(
+            math.isfinite(v) and v > 1 for v in se.values()):
+        parts.append("Monte-Carlo error of the limits " + " and ".join(
+            f"±{fmt_count(v)} ({k})" for k, v in se.items() if math.isfinite(v))
+            + f" at {int(mc.get('replicates') or 0):,} replicates (another seed moves them about this much)")
     return "; ".join(parts)
 
 
