@@ -553,7 +553,7 @@ def link(
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
     linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)],
-                                          float(threshold))
+                                          float(threshold), records["has_date_of_birth"].to_numpy(bool))
     if encoding == "plaintext":
         # matches that blocking never compared, by capture-recapture on the identifiers (pseudonymised files:
         # not estimated, the keyed tokens of one field are compared only as blocking keys)

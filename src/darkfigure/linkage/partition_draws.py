@@ -225,8 +225,10 @@ def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -
     The totals of :func:`~darkfigure.linkage.quality.expected_link_errors` (what
     ``linkage_errors.csv`` holds per pair of organisations): false links ``sum(1 - p)``
     over the record pairs joined in one person, missed links ``sum(p)`` over the scored
-    pairs left in different persons, plus the matches blocking never compared
-    (``run.unblocked``, when estimated).
+    pairs left in different persons, except the pairs of an undated registration with a
+    dated one, counted by the assignment model of the undated registrations
+    (:func:`~darkfigure.linkage.undated_errors.undated_link_errors`), plus the matches
+    blocking never compared (``run.unblocked``, when estimated).
 
     Parameters
     ----------
@@ -241,6 +243,7 @@ def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -
     from .quality import expected_link_errors
 
     lab = run.labels() if labels is None else np.asarray(labels)
-    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab, run.threshold)
+    e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab, run.threshold,
+                             run.records["has_date_of_birth"].to_numpy(bool))
     unblocked = 0.0 if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum())
     return float(e["false_links"].sum()), float(e["missed_links"].sum()) + unblocked
