@@ -222,3 +222,25 @@ def test_without_a_seed_the_draws_differ():
     a = assign_undated_draws(run.records, run.pairs, start, d, seed=None)
     b = assign_undated_draws(run.records, run.pairs, start, d, seed=None)
     assert not np.array_equal(a, b)
+
+
+def test_q_counts_the_dated_links_the_linkage_missed():
+    """q_O takes a dated registration left alone by the linkage as matched with 1 - prod(1 - p) over its scored
+    dated pairs (the linked share alone was lower than the true one where dated links were missed)."""
+    # C: 10 dated registrations, 6 linked to a dated A one (p 0.99), 2 scored at p 0.5 against a dated A one of
+    # another person (left apart), 2 with no pair; one undated C registration scored against a dated A one
+    org, person, pairs = [], [], []
+    for i in range(10):
+        org += ["C", "A"]
+        person += [2 * i, 2 * i if i < 6 else 2 * i + 1]
+        if i < 6:
+            pairs.append((2 * i, 2 * i + 1, 0.99))
+        elif i < 8:
+            pairs.append((2 * i, 2 * i + 1, 0.5))
+    org.append("C")
+    person.append(100)
+    pairs.append((20, 1, 0.3))
+    records = pd.DataFrame({"organisation": org, "has_date_of_birth": [True] * 20 + [False]})
+    pr = pd.DataFrame(pairs, columns=["record_l", "record_r", "match_probability"])
+    model = undated_model(records, pr, np.asarray(person))
+    assert model.q["C"] == pytest.approx((6 + 2 * 0.5) / 10, abs=1e-9)
