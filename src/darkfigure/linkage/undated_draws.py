@@ -26,8 +26,8 @@ draw):
   covariates), and ``P(k) = o_k / (kappa + S)``, ``P(nobody) = kappa / (kappa + S)``, ``S = sum o_k``: a
   one-to-one assignment with prior odds ``1 / kappa`` (Sadinle 2017, J. Amer. Statist. Assoc. 112:600-612,
   bipartite matching, one record at a time). ``kappa_O = c (1 - q_O) / q_O``, with one c set so that the expected
-  number of undated registrations matched, on the as-linked persons, is ``sum q_O`` over those that have a
-  candidate (:func:`undated_model`): units with strong candidates are matched more often than those with weak
+  number of undated registrations matched, on the as-linked persons, is ``sum q_O`` over all of them (those
+  without a candidate are taken as unmatched; :func:`undated_model`): units with strong candidates are matched more often than those with weak
   ones, and in total as often as the dated registrations are;
 * ``o_k`` is multiplied by a factor for k already holding a dated registration of the unit's organisation (a
   duplicate; ``rho_in``/``rho_out``). A unit of registrations of several organisations takes the mean of its
@@ -141,10 +141,12 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     registration (an organisation without dated registrations takes the share of all of them), and
     ``kappa_O = c (1 - q_O) / q_O``: the prior odds of a match ``q_O / (1 - q_O)`` against the pairwise odds'
     one prior per pair, ``c``, common to all organisations. ``c`` solves ``sum_r S_r / (kappa_r + S_r) = sum_r
-    q_r`` over the undated registrations that have a candidate (``S_r`` the summed odds of r's unit's candidates
-    as linked; one without any can never be matched, and counting it in the target pushed c to its floor, where
-    every unit with a candidate joined one), by bisection on log c within ``_C_BOUNDS`` (c stopping at a bound is
-    recorded in ``c_bound`` and warned). With ``Q_FROM_PAIRS`` a dated registration the linkage left without
+    q_r`` over all undated registrations (``S_r`` the summed odds of r's unit's candidates as linked, 0 without
+    any: a registration compared with no dated one is almost always truly unmatched, so its organisation's share
+    falls on those with a candidate; counting only those under-joined on tester 15a's nodob20 seed 1), by
+    bisection on log c within ``_C_BOUNDS``. Where the target exceeds what joining every unit with a candidate
+    gives (many undated registrations without one, or a high q), c stops at the lower bound and every such unit
+    joins; that, or the upper bound, is recorded in ``c_bound`` and warned (it was silent). With ``Q_FROM_PAIRS`` a dated registration the linkage left without
     another dated one counts ``1 - prod(1 - p)`` over its scored pairs with dated registrations of other persons,
     not 0 (the linkage's missed dated links lower the linked share). One kappa per
     organisation, each fitted on its own undated registrations, was noisy (0.003-2.7 on the project's no_dob
@@ -210,9 +212,11 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
         qr[m] = model.q[o]
     qr = np.clip(qr, 1e-3, 1 - 1e-3)
     w = (1 - qr) / qr
-    # only registrations with a candidate can be matched: those without one would raise the target past reach
-    fit = undated & (s > 0)
-    su, wu, target = s[fit], w[fit], float(qr[fit].sum())
+    # the target counts every undated registration: one without a candidate was compared with no dated one, so it
+    # is almost always truly unmatched, and the share q of its organisation falls on those with a candidate
+    # (counting only those under-joined: t15a nodob20 seed 1, 1,454 of 1,760 with a candidate, N̂ +0.1 -> +8.0%);
+    # where even joining every one with a candidate falls short, c stops at its lower bound, recorded and warned
+    su, wu, target = s[undated], w[undated], float(qr[undated].sum())
     lo, hi = np.log(_C_BOUNDS[0]), np.log(_C_BOUNDS[1])
 
     def matched(log_c):
