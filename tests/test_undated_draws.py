@@ -136,3 +136,117 @@ def test_a_nan_probability_is_left_out_not_spread():
     assert model is not None
     assert np.isfinite(model.edge_p).all()
     assert list(model.edge_u) == [2] and list(model.edge_d) == [3]
+
+
+def _with_lone_undated(run: LinkRun, extra: int) -> LinkRun:
+    """`run` plus `extra` undated registrations of C that no pair scores (nothing to assign them to)."""
+    more = pd.DataFrame({"organisation": "C", "record_id": [f"X{i}" for i in range(extra)],
+                         "registration_date": pd.Timestamp("2024-01-01"), "has_date_of_birth": False})
+    return LinkRun(pd.concat([run.records, more], ignore_index=True), run.pairs, threshold=0.5)
+
+
+def test_calibration_out_of_reach_is_recorded_and_warned():
+    """Many undated registrations without any scored dated pair: their organisation's share q falls on those with
+    a candidate; where that exceeds them all, c stops at its lower bound, every such unit joins, and the run says
+    so (it was silent)."""
+    run, _, undated = _namesakes(groups=200)
+    run = _with_lone_undated(run, 600)  # target 0.6 x 800 = 480 matches, 200 registrations with a candidate
+    start = run.labels()
+    with pytest.warns(RuntimeWarning, match="lower bound"):
+        model = undated_model(run.records, run.pairs, start)
+    assert model.c_bound == "lower"
+    with pytest.warns(RuntimeWarning, match="lower bound"):
+        draws = assign_undated_draws(run.records, run.pairs, start, np.stack([start] * 10), seed=4)
+    joined = np.array([[np.sum(d == d[u]) > 1 for u in undated] for d in draws])
+    assert joined.mean() > 0.95
+
+
+def test_registrations_without_a_candidate_count_in_the_target():
+    """Some undated registrations without a candidate (taken as unmatched): those with one are matched more often
+    than q, so that the expected matches of the organisation's undated registrations stay q times all of them."""
+    run, _, undated = _namesakes(groups=300)
+    run = _with_lone_undated(run, 60)  # target 0.6 x 360 = 216 among 300 with a candidate: 0.72 of them
+    start = run.labels()
+    model = undated_model(run.records, run.pairs, start)
+    assert model.c_bound is None
+    draws = assign_undated_draws(run.records, run.pairs, start, np.stack([start] * 30), seed=4)
+    joined = np.array([[np.sum(d == d[u]) > 1 for u in undated] for d in draws])
+    assert joined.mean() == pytest.approx(0.72, abs=0.04)
+
+
+def test_a_unit_of_two_organisations_does_not_depend_on_the_order_of_its_registrations():
+    """A unit whose undated registrations come from two organisations weighs its candidates by the mean of its
+    members' factors, whatever the order of the registrations (it took whichever organisation came last)."""
+    from darkfigure.linkage.undated_draws import _unit_candidates
+
+    def build(order):
+        """Dated persons {A, B} (0), {B, D} (1), {A} (2), {C, C} (3), {A, A} (4), {C, D} (5), and one person of two
+        undated registrations (of A and of C) scored against persons 0 and 1; `order` places the undated two."""
+        org = ["A", "B", "B", "D", "A", "C", "C", "A", "A", "C", "D"]
+        person = [0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 5]
+        dated = [True] * len(org)
+        org += ["A", "C"] if order == 0 else ["C", "A"]
+        dated += [False, False]
+        person += [9, 9]
+        records = pd.DataFrame({"organisation": org, "has_date_of_birth": dated})
+        pairs = pd.DataFrame({"record_l": [11, 11, 12, 12], "record_r": [0, 2, 0, 2],
+                              "match_probability": [0.3, 0.3, 0.3, 0.3]})
+        model = undated_model(records, pairs, np.asarray(person))
+        cand, _ = _unit_candidates(model, pd.factorize(np.asarray(person))[0])
+        return cand.sort_values("person")["odds"].to_numpy()
+
+    a, b = build(0), build(1)
+    assert np.allclose(a, b, rtol=1e-9)
+    assert not np.allclose(a[0] / a[1], 1.0)  # the factors differ between the candidates
+
+
+def test_unit_choice_is_exact_after_many_units():
+    """A unit after many units with large odds still picks by its own odds (a global cumulative sum lost them)."""
+    from darkfigure.linkage.undated_draws import UndatedModel
+
+    k = 20000  # units with one candidate each at odds ~1e6, then one unit with two candidates at odds ~1e-6
+    n = 2 * k + 3
+    undated = np.zeros(n, bool)
+    undated[:k] = True
+    undated[2 * k] = True
+    eu = np.r_[np.arange(k), 2 * k, 2 * k]
+    ed = np.r_[np.arange(k, 2 * k), 2 * k + 1, 2 * k + 2]
+    ep = np.r_[np.full(k, 1 - 1e-6), 1e-6, 1e-6]
+    kappa = np.full(n, 1e-12)  # nobody is (almost) impossible: the last unit joins one of its two candidates
+    model = UndatedModel(undated, eu, ed, ep, kappa, {})
+    rng = np.random.default_rng(0)
+    joined = [assign_undated(np.arange(n), model, rng) for _ in range(20)]
+    last = [np.sum(j == j[2 * k]) for j in joined]
+    assert min(last) == 2
+
+
+def test_without_a_seed_the_draws_differ():
+    """seed=None takes fresh entropy (it was one fixed stream): two unseeded runs differ, seeded runs agree."""
+    run, _, _ = _namesakes(groups=100)
+    start = run.labels()
+    d = np.stack([start] * 2)
+    a = assign_undated_draws(run.records, run.pairs, start, d, seed=None)
+    b = assign_undated_draws(run.records, run.pairs, start, d, seed=None)
+    assert not np.array_equal(a, b)
+
+
+def test_q_counts_the_dated_links_the_linkage_missed():
+    """q_O takes a dated registration left alone by the linkage as matched with 1 - prod(1 - p) over its scored
+    dated pairs (the linked share alone was lower than the true one where dated links were missed)."""
+    # C: 10 dated registrations, 6 linked to a dated A one (p 0.99), 2 scored at p 0.5 against a dated A one of
+    # another person (left apart), 2 with no pair; one undated C registration scored against a dated A one
+    org, person, pairs = [], [], []
+    for i in range(10):
+        org += ["C", "A"]
+        person += [2 * i, 2 * i if i < 6 else 2 * i + 1]
+        if i < 6:
+            pairs.append((2 * i, 2 * i + 1, 0.99))
+        elif i < 8:
+            pairs.append((2 * i, 2 * i + 1, 0.5))
+    org.append("C")
+    person.append(100)
+    pairs.append((20, 1, 0.3))
+    records = pd.DataFrame({"organisation": org, "has_date_of_birth": [True] * 20 + [False]})
+    pr = pd.DataFrame(pairs, columns=["record_l", "record_r", "match_probability"])
+    model = undated_model(records, pr, np.asarray(person))
+    assert model.q["C"] == pytest.approx((6 + 2 * 0.5) / 10, abs=1e-9)

@@ -14,7 +14,10 @@ dated registration it was scored against, or to nobody (a multinomial, so it nev
 draw):
 
 * the probability that it matches somebody is calibrated on the **dated** registrations of its organisation:
-  ``q_O`` = the share of them whose as-linked person holds another dated registration. Assumption: a missing
+  ``q_O`` = the share of them whose as-linked person holds another dated registration, a registration the
+  linkage left alone counting ``1 - prod(1 - p)`` over its scored pairs with other dated ones (its missed
+  links; ``Q_FROM_PAIRS``: on tester 14a's heavy seed 241, q per organisation 0.55-0.67 linked only, 0.55-0.68
+  so, 0.55-0.69 true). Assumption: a missing
   date of birth is unrelated to being registered again, given the organisation (on tester 14a's generator
   q of the dated registrations as linked was 0.60-0.74 per organisation and the true share of the undated ones
   0.60-0.74; a registry that leaves the date out mostly for one-off contacts breaks it);
@@ -23,15 +26,19 @@ draw):
   covariates), and ``P(k) = o_k / (kappa + S)``, ``P(nobody) = kappa / (kappa + S)``, ``S = sum o_k``: a
   one-to-one assignment with prior odds ``1 / kappa`` (Sadinle 2017, J. Amer. Statist. Assoc. 112:600-612,
   bipartite matching, one record at a time). ``kappa_O = c (1 - q_O) / q_O``, with one c set so that the expected
-  number of undated registrations matched, on the as-linked persons, is ``sum q_O`` (:func:`undated_model`):
-  units with strong candidates are matched more often than those with weak ones, and in total as often
-  as the dated registrations are.
+  number of undated registrations matched, on the as-linked persons, is ``sum q_O`` over all of them (those
+  without a candidate are taken as unmatched; :func:`undated_model`): units with strong candidates are matched more often than those with weak
+  ones, and in total as often as the dated registrations are;
+* ``o_k`` is multiplied by a factor for k already holding a dated registration of the unit's organisation (a
+  duplicate; ``rho_in``/``rho_out``). A unit of registrations of several organisations takes the mean of its
+  members' kappa and the mean of their factors, each by its own organisation (it took whichever came last).
 
 The point linkage is unchanged: only the draws (and so N̂ corrected and its interval) see this.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +48,10 @@ __all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_dr
 
 #: weigh a candidate person by whether it already holds a dated registration of the unit's organisation
 SAME_ORGANISATION_FACTOR = True
+#: q_O from the expected share (linked, or 1 - prod(1 - p) over the scored dated pairs) instead of the linked share
+Q_FROM_PAIRS = True
+#: the range of the scale c of kappa (bisection on log c); c stopping at a bound is recorded and warned
+_C_BOUNDS = (1e-6, 1e6)
 #: match probabilities are clipped to this distance from 0 and 1 before their odds are taken
 _P_CLIP = 1e-6
 
@@ -60,6 +71,8 @@ class UndatedModel:
     org : int array, shape (n,): the organisation code of each registration.
     rho_in, rho_out : float arrays, shape (n_organisations,): the factor on a candidate's odds when the person
         already holds a dated registration of the unit's organisation, and when not (:func:`undated_model`).
+    c : the fitted scale of kappa (:func:`undated_model`).
+    c_bound : None, or ``"lower"``/``"upper"`` when c stopped at that bound of ``_C_BOUNDS`` (warned).
     """
 
     undated: np.ndarray
@@ -71,6 +84,8 @@ class UndatedModel:
     org: np.ndarray | None = None
     rho_in: np.ndarray | None = None
     rho_out: np.ndarray | None = None
+    c: float = float("nan")
+    c_bound: str | None = None
 
 
 def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -93,15 +108,17 @@ def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFr
     pc = np.clip(g["p"].to_numpy(float), _P_CLIP, 1 - _P_CLIP)
     odds = pc / (1 - pc)
     if model.rho_in is not None:
-        # the person already registered by the unit's organisation: a duplicate, rarer than a registration elsewhere
-        uorg = np.zeros(int(unit.max()) + 1, dtype=np.int64)
-        uorg[unit[unit >= 0]] = model.org[unit >= 0]
+        # the person already registered by a member's organisation: a duplicate, rarer than a registration
+        # elsewhere; a unit of several organisations takes the mean of its members' factors (each by its own)
         dated = ~model.undated
-        held = pd.Index(labels[dated] * (model.org.max() + 1) + model.org[dated]).unique()
-        pu = g["person"].to_numpy(np.int64)
-        ou = uorg[g["unit"].to_numpy(np.int64)]
-        inside = held.get_indexer(pu * (model.org.max() + 1) + ou) >= 0
-        odds = odds * np.where(inside, model.rho_in[ou], model.rho_out[ou])
+        n_org = int(model.org.max()) + 1
+        held = pd.Index(labels[dated] * n_org + model.org[dated]).unique()
+        mem = pd.DataFrame({"unit": unit[und], "org": model.org[und]})
+        rows = g[["unit", "person"]].reset_index().merge(mem, on="unit")
+        pu, ou = rows["person"].to_numpy(np.int64), rows["org"].to_numpy(np.int64)
+        inside = held.get_indexer(pu * n_org + ou) >= 0
+        f = pd.Series(np.where(inside, model.rho_in[ou], model.rho_out[ou])).groupby(rows["index"].to_numpy()).mean()
+        odds = odds * f.reindex(np.arange(len(g))).to_numpy()
     return g.assign(odds=odds).drop(columns="p"), unit
 
 
@@ -124,8 +141,14 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     registration (an organisation without dated registrations takes the share of all of them), and
     ``kappa_O = c (1 - q_O) / q_O``: the prior odds of a match ``q_O / (1 - q_O)`` against the pairwise odds'
     one prior per pair, ``c``, common to all organisations. ``c`` solves ``sum_r S_r / (kappa_r + S_r) = sum_r
-    q_r`` over the undated registrations (``S_r`` the summed odds of r's unit's candidates as linked, 0 without
-    any), by bisection on log c in [1e-6, 1e6] (c = 1e-6 where even that falls short). One kappa per
+    q_r`` over all undated registrations (``S_r`` the summed odds of r's unit's candidates as linked, 0 without
+    any: a registration compared with no dated one is almost always truly unmatched, so its organisation's share
+    falls on those with a candidate; counting only those under-joined on tester 15a's nodob20 seed 1), by
+    bisection on log c within ``_C_BOUNDS``. Where the target exceeds what joining every unit with a candidate
+    gives (many undated registrations without one, or a high q), c stops at the lower bound and every such unit
+    joins; that, or the upper bound, is recorded in ``c_bound`` and warned (it was silent). With ``Q_FROM_PAIRS`` a dated registration the linkage left without
+    another dated one counts ``1 - prod(1 - p)`` over its scored pairs with dated registrations of other persons,
+    not 0 (the linkage's missed dated links lower the linked share). One kappa per
     organisation, each fitted on its own undated registrations, was noisy (0.003-2.7 on the project's no_dob
     seed 6011, whose undated registrations were then over-joined).
     """
@@ -144,7 +167,16 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     orgs = records["organisation"].astype(str).to_numpy()
     dated_per_person = np.bincount(lab[dated], minlength=lab.max() + 1)
     other = dated_per_person[lab] - 1 >= 1
-    q_all = float(other[dated].mean()) if dated.any() else 0.0
+    q_reg = other.astype(float)
+    if Q_FROM_PAIRS:
+        # a dated registration the linkage left alone may still have its match among its scored dated pairs
+        dd = dated[a] & dated[b] & finite & (lab[a] != lab[b])
+        lone = np.zeros(lab.size)
+        pd_ = np.clip(p[dd], 0.0, 1 - _P_CLIP)
+        np.add.at(lone, a[dd], np.log1p(-pd_))
+        np.add.at(lone, b[dd], np.log1p(-pd_))
+        q_reg = np.where(other, 1.0, 1 - np.exp(lone))
+    q_all = float(q_reg[dated].mean()) if dated.any() else 0.0
     org = pd.factorize(orgs)[0].astype(np.int64)
     n_org = int(org.max()) + 1
     model = UndatedModel(undated, eu, ed, ep, np.full(lab.size, 1e-6), {}, org)
@@ -176,22 +208,39 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     qr = np.full(lab.size, q_all)
     for o in pd.unique(orgs):
         m = orgs == o
-        model.q[o] = float(other[m & dated].mean()) if (m & dated).any() else q_all
+        model.q[o] = float(q_reg[m & dated].mean()) if (m & dated).any() else q_all
         qr[m] = model.q[o]
     qr = np.clip(qr, 1e-3, 1 - 1e-3)
     w = (1 - qr) / qr
+    # the target counts every undated registration: one without a candidate was compared with no dated one, so it
+    # is almost always truly unmatched, and the share q of its organisation falls on those with a candidate
+    # (counting only those under-joined: t15a nodob20 seed 1, 1,454 of 1,760 with a candidate, N̂ +0.1 -> +8.0%);
+    # where even joining every one with a candidate falls short, c stops at its lower bound, recorded and warned
     su, wu, target = s[undated], w[undated], float(qr[undated].sum())
-    lo, hi = np.log(1e-6), np.log(1e6)
-    if np.sum(su / (1e-6 * wu + su)) <= target:
-        c = 1e-6
+    lo, hi = np.log(_C_BOUNDS[0]), np.log(_C_BOUNDS[1])
+
+    def matched(log_c):
+        """Expected undated registrations matched at c = exp(log_c) (falls as c grows)."""
+        return float(np.sum(su / (np.exp(log_c) * wu + su)))
+
+    if matched(lo) <= target:
+        c, model.c_bound = _C_BOUNDS[0], "lower"
+    elif matched(hi) >= target:
+        c, model.c_bound = _C_BOUNDS[1], "upper"
     else:
-        for _ in range(60):  # the matched share falls as c grows: bisection
+        for _ in range(60):  # bisection on log c
             mid = (lo + hi) / 2
-            if np.sum(su / (np.exp(mid) * wu + su)) > target:
+            if matched(mid) > target:
                 lo = mid
             else:
                 hi = mid
         c = float(np.exp((lo + hi) / 2))
+    if model.c_bound is not None:
+        warnings.warn(f"undated registrations in the linkage draws: the scale c of the prior of 'nobody' stopped at "
+                      f"its {model.c_bound} bound {c:g} (expected matches {matched(np.log(c)):.1f}, target "
+                      f"{target:.1f}); the undated registrations are matched {'more' if model.c_bound == 'lower' else 'less'}"
+                      f" often than the dated ones of their organisations", RuntimeWarning, stacklevel=2)
+    model.c = float(c)
     model.kappa = c * w
     return model
 
@@ -221,11 +270,10 @@ def assign_undated(labels: np.ndarray, model: UndatedModel, rng: np.random.Gener
     u = cand["unit"].to_numpy(np.int64)
     odds = cand["odds"].to_numpy(float)
     total = kappa + np.bincount(u, weights=odds, minlength=n_units)
-    # one uniform per unit; the candidates of a unit are consecutive (sorted by unit): cumulative within unit
+    # one uniform per unit; the candidates of a unit are consecutive (sorted by unit)
     draw = rng.random(n_units) * total
-    start = np.r_[0, np.cumsum(np.bincount(u, minlength=n_units))[:-1]]
-    cum = np.cumsum(odds)
-    cum_in = cum - np.r_[0.0, cum][start[u]]
+    # summed within each unit only: a running sum over all units loses a small unit's odds after many large ones
+    cum_in = pd.Series(odds).groupby(u, sort=False).cumsum().to_numpy()
     # the first candidate whose cumulative odds exceed the draw; beyond all of them: nobody
     hit = cum_in > draw[u]
     first = np.full(n_units, -1, dtype=np.int64)
@@ -249,7 +297,8 @@ def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.n
     records, pairs : as :func:`undated_model`.
     start : int array, shape (n,): the as-linked persons (the calibration of q and kappa).
     draws : int array, shape (D, n): partitions of :func:`~darkfigure.linkage.partition_draws.draw_partitions`.
-    seed : int or None: one stream for all draws (``default_rng([seed, 11])``).
+    seed : int or None: one stream for all draws (``default_rng([seed, 11])``); None draws fresh entropy from the
+        operating system (not repeatable; the callers pass a seed derived from the run's).
 
     Returns
     -------
@@ -258,5 +307,5 @@ def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.n
     model = undated_model(records, pairs, start)
     if model is None:
         return draws
-    rng = np.random.default_rng([0 if seed is None else int(seed), 11])
+    rng = np.random.default_rng(None if seed is None else [int(seed), 11])
     return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])
