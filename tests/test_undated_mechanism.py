@@ -24,10 +24,14 @@ from darkfigure.report.explain import explain
 ORG_RATE = {"a": 0.6, "b": 1.0, "c": 1.4, "d": 0.8}  # multipliers of the undated share per organisation
 
 
-def _prep(seed: int, undated: float, person_share: float, persons: int = 3000) -> tuple[pd.DataFrame, np.ndarray]:
+def _prep(seed: int, undated: float, person_share: float, persons: int = 3000,
+          year_effect: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
     """Prepared registrations and their true person ids: `undated` is the target share of undated registrations,
-    `person_share` the part of it that is a person's trait (undated at every organisation)."""
+    `person_share` the part of it that is a person's trait (undated at every organisation). Each person's case
+    falls in one of two registration years; with `year_effect` the registration-level missingness is three times
+    as high in the first year as the average and none in the second (a register that began recording dates)."""
     rng = np.random.default_rng(seed)
+    case = rng.integers(0, 2, persons)
     fn = rng.integers(0, 25, persons)
     sn = rng.integers(0, 120, persons)
     sex = rng.integers(0, 2, persons)
@@ -37,9 +41,12 @@ def _prep(seed: int, undated: float, person_share: float, persons: int = 3000) -
     orgs = list(ORG_RATE)
     for i in range(persons):
         for o in rng.choice(orgs, size=int(rng.integers(1, 4)), replace=False):
-            reg = rng.random() < undated * (1 - person_share) * ORG_RATE[o]
-            rows.append((f"f{fn[i]}", f"s{sn[i]}", "MF"[sex[i]], f"n{nat[i]}", o, trait[i] or reg, i))
-    d = pd.DataFrame(rows, columns=["fn", "sn", "sex", "nat", "org", "undated", "person"])
+            rate = undated * (1 - person_share) * ORG_RATE[o] * ((3.0 if case[i] == 0 else 0.0) if year_effect else 1)
+            reg = rng.random() < rate
+            day = 18628 + 365 * case[i] + int(rng.integers(0, 300))  # 2021 or 2022
+            rows.append((f"f{fn[i]}", f"s{sn[i]}", "MF"[sex[i]], f"n{nat[i]}", o, trait[i] or reg, i, day))
+    d = pd.DataFrame(rows, columns=["fn", "sn", "sex", "nat", "org", "undated", "person", "reg_day"])
+    d["reg_day"] = d["reg_day"].astype("Int64")
     d["dob_day"] = pd.array(np.where(d["undated"], np.nan, 5000.0 + d["person"]), dtype="Int64")
     return d.drop(columns=["undated", "person"]), d["person"].to_numpy()
 
@@ -84,6 +91,16 @@ def test_expected_count_matches_permutations_of_the_flags():
     sd = c["se"] * c["expected"]
     assert abs(ts.mean() - c["expected"]) < 3 * ts.std(ddof=1) / np.sqrt(len(ts))
     assert 0.9 * ts.std(ddof=1) < sd < 1.35 * ts.std(ddof=1)
+
+
+def test_missingness_that_changes_by_year_is_not_a_person_trait():
+    """A register that records dates only from its second year: undated registrations cluster in the first year,
+    which the names alone would read as a person trait; shares and groups by year do not."""
+    prep, _ = _prep(6, 0.15, 0.0, year_effect=True)
+    by_year = undated_clustering(prep)
+    names_only = undated_clustering(prep, by_year=False)
+    assert names_only["ratio"] > R_WARNING and names_only["z"] > Z_WARNING
+    assert abs(by_year["z"]) < Z_WARNING and undated_clustering_messages(by_year)[0] == []
 
 
 def test_unweighted_ratio_and_pair_counts():

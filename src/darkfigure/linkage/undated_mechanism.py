@@ -9,14 +9,18 @@ to dated namesakes instead, and N̂ corrected comes out too low (tester 16a: -9.
 of it a person's trait); nothing said so without a truth column.
 
 The check uses only the registrations, not the linkage. Registrations of *different* organisations that agree
-exactly on normalised first name, surname, sex and nationality (a name group) are either one person or namesakes.
-If being undated were independent between two registrations given each one's organisation, the number of such
-pairs in which *both* are undated would be, in expectation, ``E = sum_pairs w_g u_O u_O'`` with ``u_O`` the share
-of organisation O's named registrations without a date. The observed count is ``T = sum_pairs w_g x_i x_j``
-(``x`` = undated). Each pair of group g is weighed ``w_g = 1 / (n_g - 1)`` (``n_g`` the group's registrations), so
-that each registration carries about one unit whatever its name's frequency: common names, whose pairs are
-mostly namesakes, would otherwise swamp the pairs that are one person (on tester 16a's hard setting the
-unweighted ratio was about half as far from 1: 1.17-1.43 against 1.67-1.81). Then:
+exactly on normalised first name, surname, sex, nationality, the covariates compared as evidence (``ev*``: form of
+exploitation, age group) and registration year (a group) are either one person or namesakes. If being undated
+were independent between two registrations given each one's organisation and year, the number of such pairs in
+which *both* are undated would be, in expectation, ``E = sum_pairs w_g u_O u_O'`` with ``u_O`` the share of
+organisation O's named registrations of that year without a date. The observed count is
+``T = sum_pairs w_g x_i x_j`` (``x`` = undated). Each pair of group g is weighed ``w_g = 1 / (n_g - 1)`` (``n_g``
+the group's registrations), so that each registration carries about one unit whatever its name's frequency:
+common names, whose pairs are mostly namesakes, would otherwise swamp the pairs that are one person (on tester
+16a's hard setting the unweighted ratio was 1.17-1.43, the weighted 1.67-1.81, by name, sex and nationality
+alone). The covariates and the year make the groups purer where whole names recur (a person's registrations
+mostly fall in one case's year): with half the missing dates a person's trait, tester 14a's mild populations gave
+R 1.25-1.29 by name alone and 1.81-2.00 so, tester 15a's hard 1.13-1.17 and 1.29-1.41. Then:
 
 * missingness of the registration only: ``R = T / E ~ 1`` (namesake pairs and one-person pairs alike are
   independent);
@@ -25,11 +29,12 @@ unweighted ratio was about half as far from 1: 1.17-1.43 against 1.67-1.81). The
 The standard error is the one of T when the flags are independent Bernoulli(``u_O``) (the null; an exact
 variance of a weighted sum of products, covariance of pairs sharing a registration included), so
 ``z = (T - E) / sd(T)`` and ``se(R) = sd(T) / E`` (a permutation of the undated flags within organisation gave
-an sd 12-17% smaller on tester 16a's hard 11 and undated_reglevel 11, 300 permutations: this one is a little
-conservative). R shrinks towards 1 as the undated share grows (chance pairs grow as its square) and can be large
-on a few pairs when the share is small; z guards against the latter. Missingness that depends on the nationality or sex, within
-organisation, also raises R (those are in the name group): that too is a violation of the draws' assumption, but a
-milder one, which the threshold's z part does not tell apart.
+an sd 12-17% smaller on tester 16a's hard 11 and undated_reglevel 11, groups by name, sex and nationality, 300
+permutations: this one is a little conservative). R shrinks towards 1 as the undated share grows (chance pairs
+grow as its square) and can be large on a few pairs when the share is small; z guards against the latter.
+Missingness that depends on the nationality, sex or covariates within organisation and year also raises R (they
+are in the group key): that too breaks the draws' assumption, but more mildly, and the check does not tell the two
+apart.
 """
 
 from __future__ import annotations
@@ -41,48 +46,66 @@ __all__ = ["R_WARNING", "SHARE_WARNING", "Z_WARNING", "undated_clustering", "und
 
 #: ratio R above which (with z above :data:`Z_WARNING` and an undated share of at least :data:`SHARE_WARNING`)
 #: link warns that missing dates cluster in persons. Measured 2026-12-06 (benchmarks/undated_mechanism_study.py):
-#: tuned on tester 16a's generator and this package's simulator; registration-level missingness gave R 0.36-1.17
-#: (z -1.9..0.9: undated_reglevel 11-14, standard/messy/no_dob/recurring_names/inconsistent_covariates seeds 1-2),
-#: half of it a person's trait R 1.47-11.6 (z 6.0-15.1: 16a hard, hard_undated_only, realistic, mild; the
-#: simulator's settings with half the undated persons undated everywhere). Held out: tester 15a (13 populations
-#: with undated ones) and 14a (8), registration-level: R 0.56-1.28, z -2.0..1.6, none flagged
+#: tuned on tester 16a's generator and this package's simulator. Registration-level missingness: R 0.36-1.06,
+#: z -1.9..0.6 (16a undated_reglevel 11-14; standard, messy, no_dob, recurring_names, inconsistent_covariates
+#: seeds 1-2); half of it a person's trait: R 1.54-12.5, z 3.3-16.9 (16a hard, hard_undated_only, realistic, mild;
+#: the simulator's settings with half the missing dates a person's trait). Held out: tester 15a (13 populations
+#: with undated registrations) and 14a (8), registration-level as generated: R 0.52-1.26, z -2.3..1.4, none
+#: flagged; with half their missing dates made a person's trait: 18 of 21 flagged, the 3 missed R 1.24-1.29
+#: (z 3.2-4.6; heavy name recurrence and 28-30% undated, where R is compressed)
 R_WARNING = 1.3
 #: z of T against its expectation above which (with R above :data:`R_WARNING`) link warns
 Z_WARNING = 3.0
 #: share of the named registrations without a date of birth below which the check only notes: tester 16a's mild
-#: (3% undated, half a person's trait, R 7.9-11.6) had N̂ corrected within -0.5..+0.8% of the true-link N̂;
+#: (3% undated, half a person's trait, R 9.6-12.5) had N̂ corrected within -0.5..+0.8% of the true-link N̂;
 #: realistic (8%) -4.1..+0.1%, hard (20%) -9.6..-11.6%
 SHARE_WARNING = 0.05
 
 
-def _group_key(prep: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """Name-group code (first name, surname, sex, nationality; a missing sex/nationality is a value) of `rows`."""
+def _group_key(prep: pd.DataFrame, rows: np.ndarray, extra: tuple = ()) -> np.ndarray:
+    """Name-group code (first name, surname, sex, nationality, `extra` columns; a missing value is a value) of `rows`."""
     key = np.zeros(int(rows.sum()), dtype=np.int64)
-    for c in ("fn", "sn", "sex", "nat"):
+    for c in ("fn", "sn", "sex", "nat", *extra):
         if c in prep.columns:
             codes, uniq = pd.factorize(prep[c].to_numpy()[rows])
             key = pd.factorize(key * (len(uniq) + 1) + codes)[0].astype(np.int64)
     return key
 
 
-def undated_clustering(prep: pd.DataFrame, weighted: bool = True) -> dict:
+def _registration_year(prep: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Registration year code (from ``reg_day``, days since 1970; a missing date is a year of its own) of `rows`."""
+    if "reg_day" not in prep.columns:
+        return np.zeros(int(rows.sum()), dtype=np.int64)
+    day = pd.to_numeric(prep["reg_day"], errors="coerce").to_numpy(dtype=float)[rows]
+    year = pd.to_datetime(day, unit="D", errors="coerce").year.to_numpy(dtype=float)
+    return pd.factorize(np.where(np.isnan(year), -1, year))[0].astype(np.int64)
+
+
+def undated_clustering(prep: pd.DataFrame, weighted: bool = True, covariates: bool = True,
+                       by_year: bool = True) -> dict:
     """The ratio R of undated-undated pairs among different-organisation namesakes to chance (module docstring).
 
     Parameters
     ----------
     prep : DataFrame, shape (n_registrations, ...)
         Prepared plaintext registrations: ``fn``, ``sn`` (normalised names, null when missing), ``dob_day`` (null
-        when no usable date of birth: missing or a placeholder), ``org`` (organisation), ``sex``/``nat`` where
-        present.
+        when no usable date of birth: missing or a placeholder), ``org`` (organisation); where present ``sex``,
+        ``nat``, the covariates compared as evidence ``ev0, ev1, ...`` and ``reg_day`` (registration date, days
+        since 1970).
     weighted : bool
-        Weigh each pair of a name group of n_g registrations by 1 / (n_g - 1) (default); False: every pair 1.
+        Weigh each pair of a group of n_g registrations by ``1 / (n_g - 1)`` (default); False: every pair 1.
+    covariates : bool
+        Put the evidence covariates (``ev*``) in the group key (default).
+    by_year : bool
+        Put the registration year in the group key and take the undated shares per organisation and year
+        (default).
 
     Returns
     -------
     dict with ``observed`` (T), ``expected`` (E), ``ratio`` (R = T / E, NaN when E is 0), ``se`` (sd(T) / E under
     independence), ``z`` ((T - E) / sd(T), NaN when sd is 0), ``pairs`` (pairs of different organisations in one
-    name group), ``undated_pairs`` (of those, both undated), ``groups`` (name groups with registrations of two or
-    more organisations), ``undated_share`` (of the named registrations). All 0 / NaN when nothing to compare.
+    group), ``undated_pairs`` (of those, both undated), ``groups`` (groups with registrations of two or more
+    organisations), ``undated_share`` (of the named registrations). All 0 / NaN when nothing to compare.
 
     Raises
     ------
@@ -100,21 +123,25 @@ def undated_clustering(prep: pd.DataFrame, weighted: bool = True) -> dict:
         return out
     x = pd.to_numeric(prep["dob_day"], errors="coerce").isna().to_numpy()[named].astype(float)
     org = pd.factorize(prep["org"].astype(str).to_numpy()[named])[0]
-    # u_O over all named registrations of O: a registration of a one-organisation name counts too
-    u = np.bincount(org, weights=x) / np.bincount(org)
+    year = _registration_year(prep, named) if by_year else np.zeros(org.size, dtype=np.int64)
+    # u per organisation (and year) over all its named registrations, those of a one-organisation name too; by year
+    # because a register that starts recording dates in some year would otherwise look like a person trait
+    stratum = pd.factorize(org * (int(year.max()) + 1) + year)[0]
+    u = np.bincount(stratum, weights=x) / np.bincount(stratum)
     out["undated_share"] = float(x.mean())
-    g = _group_key(prep, named)
+    ev = tuple(c for c in prep.columns if c.startswith("ev") and c[2:].isdigit()) if covariates else ()
+    g = _group_key(prep, named, ev)
+    if by_year:
+        g = pd.factorize(g * (int(year.max()) + 1) + year)[0].astype(np.int64)
     # groups with registrations of two or more organisations
     d = pd.DataFrame({"g": g, "o": org})
     n_orgs = d.drop_duplicates().groupby("g").size()
     keep = np.isin(g, n_orgs.index[n_orgs.to_numpy() >= 2].to_numpy())
     if not keep.any():
         return out
-    g, org, x = pd.factorize(g[keep])[0], org[keep], x[keep]
-    p = u[org]
+    g, org, x, p = pd.factorize(g[keep])[0], org[keep], x[keep], u[stratum[keep]]
     n_g = np.bincount(g).astype(float)
-    w_g = 1.0 / (n_g - 1.0) if weighted else np.ones_like(n_g)
-    w = w_g[g]
+    w = (1.0 / (n_g - 1.0) if weighted else np.ones_like(n_g))[g]
 
     def pair_sum(v: np.ndarray) -> np.ndarray:
         """Per registration i: sum of v_j over j in its group of another organisation, shape (n,)."""
