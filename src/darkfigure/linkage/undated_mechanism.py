@@ -180,9 +180,11 @@ def undated_clustering_messages(c: dict) -> tuple[list[str], list[str]]:
     r, z, e = c.get("ratio", float("nan")), c.get("z", float("nan")), c.get("expected", 0.0)
     if not e > 0 or not np.isfinite(r):
         return [], []
-    note = (f"missing dates of birth among namesakes of different organisations: {c['undated_pairs']:,} of "
-            f"{c['pairs']:,} pairs both undated, R = {r:.2f} (s.e. {c['se']:.2f}, z {z:.1f}) times chance given "
-            "the organisations")
+    note = (f"missing dates of birth among registrations of different organisations with one name, sex, "
+            f"nationality, covariates and registration year: {c['undated_pairs']:,} of {c['pairs']:,} pairs both "
+            f"undated, R = {r:.2f} (s.e. {c['se']:.2f}, z {z:.1f}) times chance given the organisations and years "
+            f"({c['undated_share']:.0%} of the named registrations undated; above {R_WARNING} with z above "
+            f"{Z_WARNING:.0f} and at least {SHARE_WARNING:.0%} undated, missing dates cluster in persons)")
     if not (r > R_WARNING and np.isfinite(z) and z > Z_WARNING and c.get("undated_share", 0.0) >= SHARE_WARNING):
         return [], [note]
     from .undated_namesakes import NHAT_TOO_LOW
