@@ -443,7 +443,8 @@ def error_count_check(estimated: pd.DataFrame, true: pd.DataFrame, factor: float
 def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: pd.DataFrame,
                  truth: tuple[np.ndarray, Sequence] | None, counts: dict | None = None) -> tuple[list[str], list[str]]:
     """The warnings of :func:`date_conflict_check`, of the undated registrations among namesakes
-    (:mod:`~darkfigure.linkage.undated_namesakes`) and (with a truth) of the precision and recall and of
+    (:mod:`~darkfigure.linkage.undated_namesakes`), of missing dates clustered in persons
+    (:mod:`~darkfigure.linkage.undated_mechanism`) and (with a truth) of the precision and recall and of
     :func:`error_count_check` for ``link``, and notes of the date check's and the undated registrations' counts.
 
     Parameters
@@ -488,6 +489,11 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
 
         w, n = undated_namesake_messages(undated_namesakes(prep, labels))
         out, notes = out + w, notes + n
+        if "org" in prep.columns:  # whether missing dates cluster in persons (tester 16a, H1-H2)
+            from .undated_mechanism import undated_clustering, undated_clustering_messages
+
+            w, n = undated_clustering_messages(undated_clustering(prep))
+            out, notes = out + w, notes + n
     if truth is not None:
         from .undated_namesakes import truth_quality_warnings
 
