@@ -37,10 +37,6 @@ import pandas as pd
 
 __all__ = ["unit_probabilities", "undated_link_errors"]
 
-#: as ``undated_draws._P_CLIP``: match probabilities are clipped this far from 0 and 1 before their odds are taken
-_P_CLIP = 1e-6
-
-
 def unit_probabilities(model, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """The probability of every candidate person of every unit, as :func:`~darkfigure.linkage.undated_draws.assign_undated` draws it.
 
@@ -57,40 +53,25 @@ def unit_probabilities(model, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndar
 
     Notes
     -----
-    The candidate odds are those of ``undated_draws._unit_candidates`` (the odds of the mean p of the unit's
-    scored pairs with the person's dated members, times ``rho_in`` when the person already holds a dated
-    registration of the unit's organisation, else ``rho_out``), reimplemented here from the model's public
-    fields; tests/test_undated_link_errors.py checks them against the frequencies of ``assign_undated``.
+    The candidate odds are those of ``undated_draws._unit_candidates`` itself (called here, not copied, so a
+    unit of several organisations takes the mean of its members' factors in both; review of s16) and the
+    probability of nobody is the units' mean kappa, as in ``assign_undated``; tests/test_undated_link_errors.py
+    checks them against the frequencies of ``assign_undated``.
     """
+    from .undated_draws import _unit_candidates
+
     lab = np.asarray(labels, dtype=np.int64)
-    n = lab.size
-    unit = np.full(n, -1, dtype=np.int64)
-    if model.edge_u.size == 0:
+    cand, unit = _unit_candidates(model, lab)
+    if len(cand) == 0:
         return pd.DataFrame({"unit": [], "person": [], "prob": []}), unit
-    tied = np.unique(lab[model.edge_u])
-    und = model.undated & np.isin(lab, tied)
-    unit[und] = pd.factorize(lab[und])[0]
-    e = pd.DataFrame({"unit": unit[model.edge_u], "person": lab[model.edge_d], "p": model.edge_p})
-    g = e.groupby(["unit", "person"], sort=True)["p"].mean().reset_index()
-    pc = np.clip(g["p"].to_numpy(float), _P_CLIP, 1 - _P_CLIP)
-    odds = pc / (1 - pc)
     n_units = int(unit.max()) + 1
     members = unit >= 0
-    u = g["unit"].to_numpy(np.int64)
-    if model.rho_in is not None:
-        # the person already holds a dated registration of the unit's organisation (a duplicate) or not
-        uorg = np.zeros(n_units, dtype=np.int64)
-        uorg[unit[members]] = model.org[members]
-        dated = ~model.undated
-        k = int(model.org.max()) + 1
-        held = pd.Index(lab[dated] * k + model.org[dated]).unique()
-        ou = uorg[u]
-        inside = held.get_indexer(g["person"].to_numpy(np.int64) * k + ou) >= 0
-        odds = odds * np.where(inside, model.rho_in[ou], model.rho_out[ou])
+    u = cand["unit"].to_numpy(np.int64)
+    odds = cand["odds"].to_numpy(float)
     kappa = np.bincount(unit[members], weights=model.kappa[members], minlength=n_units) / np.bincount(
         unit[members], minlength=n_units)
     total = kappa + np.bincount(u, weights=odds, minlength=n_units)
-    return pd.DataFrame({"unit": u, "person": g["person"].to_numpy(np.int64), "prob": odds / total[u]}), unit
+    return pd.DataFrame({"unit": u, "person": cand["person"].to_numpy(np.int64), "prob": odds / total[u]}), unit
 
 
 def _unordered(m: np.ndarray, names: Sequence[str], column: str) -> pd.DataFrame:
