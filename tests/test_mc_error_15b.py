@@ -85,3 +85,17 @@ def test_cli_prints_the_error_and_result_json_stores_it(tmp_path):
     assert f"Monte-Carlo error of the limits ±{mc['lower']:,.0f} (lower) and ±{mc['upper']:,.0f} (upper) at 200 " \
         "replicates" in _interval_carries(iv, {}, iv["method"])
     assert "Monte-Carlo" not in _interval_carries(iv | {"monte_carlo_se": None}, {}, iv["method"])
+
+
+def test_a_limit_near_unbounded_replicates_is_said_not_dropped():
+    """Replicates without a bound inside a limit's Monte-Carlo band: the limit is flagged as possibly unbounded
+    (it was stored as None, the value for a limit set by a rule, and the line said nothing; review of s16); a
+    lower limit quoted coarser never falls below the persons registered."""
+    from darkfigure.loglinear.mc_error import mc_error_line
+
+    mc = {"replicates": 100, "lower": 7.5, "upper": None, "lower_unbounded": False, "upper_unbounded": True}
+    line = mc_error_line(702.0, 1289.0, mc)
+    assert line is not None and "may make the upper limit unbounded" in line
+    assert mc_error_line(702.0, 1289.0, {**mc, "upper_unbounded": False}) is not None  # the lower's ±7 alone
+    low = mc_error_line(640.0, 900.0, {"replicates": 1000, "lower": 102.0, "upper": None}, observed=626.0)
+    assert low is not None and "quote the interval as 626" in low

@@ -86,8 +86,9 @@ def limit_mc_se(boot, lower: float, upper: float) -> dict | None:
 
     Returns
     -------
-    dict ``{"lower", "upper", "replicates", "method"}`` (standard errors in persons, or None), or None without a
-    bootstrap.
+    dict ``{"lower", "upper", "replicates", "method", "lower_unbounded", "upper_unbounded"}`` (standard errors in
+    persons, or None; ``*_unbounded`` True when the limit is the bootstrap's own but replicates without a bound lie
+    within its Monte-Carlo band, so that another seed may make it infinite), or None without a bootstrap.
     """
     if boot is None or getattr(boot, "replicates", None) is None or boot.replicates.shape[0] < 2:
         return None
@@ -99,6 +100,9 @@ def limit_mc_se(boot, lower: float, upper: float) -> dict | None:
                 and math.isclose(float(reported), float(mine), rel_tol=1e-9, abs_tol=1e-9))
         se = quantile_mc_se(boot.total, q) if same else math.nan
         out[key] = float(se) if np.isfinite(se) else None
+        # an infinite error (the order statistics around the limit reach unbounded replicates) is not "set by a
+        # rule": another seed may make the limit unbounded, which must be said, not dropped (review of s16)
+        out[f"{key}_unbounded"] = bool(same and math.isinf(se))
     return out
 
 
@@ -107,25 +111,35 @@ def _out(x: float, unit: float, up: bool) -> float:
     return (math.ceil if up else math.floor)(x / unit - 1e-9 * (1 if up else -1)) * unit
 
 
-def mc_error_line(lower: float, upper: float, mc: dict | None) -> str | None:
+def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float = 0.0) -> str | None:
     """The one line the terminal prints when a limit's Monte-Carlo error exceeds the unit it is printed to (1).
 
     `mc`: :func:`limit_mc_se`'s dict. Returns e.g. "Monte-Carlo error of the interval's limits: ±102 (lower) and
     ±330 (upper) at 1,000 bootstrap replicates (another --seed moves them about this much): quote the interval as
     9,800–16,400, or use --reps 4,000 to halve the error" (each limit rounded outward to the power of ten of its
-    error); None when no limit has a standard error above 1 person.
+    error; a lower limit never below `observed`, the persons registered); a limit whose band reaches unbounded
+    replicates is said ("another seed may make the upper limit unbounded"); None when no limit has a standard
+    error above 1 person and none may be unbounded.
     """
     if not mc:
         return None
     se = {k: mc.get(k) for k in ("lower", "upper")}
     big = {k: float(s) for k, s in se.items() if s is not None and np.isfinite(s) and s > 1.0}
-    if not big:
+    loose = [k for k in ("lower", "upper") if mc.get(f"{k}_unbounded")]
+    if not big and not loose:
         return None
-    said = " and ".join(f"±{v:,.0f} ({k})" for k, v in big.items())
+    said = " and ".join([f"±{v:,.0f} ({k})" for k, v in big.items()]
+                        + [f"unbounded replicates within reach ({k})" for k in loose])
     lim = {"lower": float(lower), "upper": float(upper)}
     # each limit to the power of ten of its own error (the digit the error reaches), outward
     shown = {k: _out(lim[k], 10.0 ** math.floor(math.log10(big[k])), k == "upper") if k in big else lim[k]
              for k in lim}
+    if "lower" in big and np.isfinite(observed) and observed > 0:
+        shown["lower"] = max(shown["lower"], min(float(observed), lim["lower"]))  # never below those registered
+    if loose:
+        return (f"Monte-Carlo error of the interval's limits: {said} at {int(mc.get('replicates') or 0):,} bootstrap "
+                f"replicates: another --seed may make the {' and '.join(loose)} limit unbounded; quote it as "
+                f"unbounded, or use --reps {4 * int(mc.get('replicates') or 0):,} to see whether it stays finite")
     reps = int(mc.get("replicates") or 0)
     quote = (f"{shown['lower']:,.0f}–{shown['upper']:,.0f}" if all(np.isfinite(v) for v in shown.values())
              else None)
@@ -144,4 +158,5 @@ def estimate_mc_line(est) -> str | None:
     if fit is None or not getattr(fit, "identified", False) or getattr(est, "status", "ok") != "ok":
         return None
     lo, hi = float(getattr(est, "lower", math.nan)), float(getattr(est, "upper", math.nan))
-    return mc_error_line(lo, hi, limit_mc_se(getattr(est, "bootstrap", None), lo, hi))
+    observed = float(getattr(est, "n_observed", 0) or 0)
+    return mc_error_line(lo, hi, limit_mc_se(getattr(est, "bootstrap", None), lo, hi), observed)

@@ -364,6 +364,10 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
         parts.append("Monte-Carlo error of the limits " + " and ".join(
             f"±{fmt_count(v)} ({k})" for k, v in se.items() if math.isfinite(v))
             + f" at {int(mc.get('replicates') or 0):,} replicates (another seed moves them about this much)")
+    loose = [k for k in ("lower", "upper") if mc.get(f"{k}_unbounded")]
+    if method != "none" and not iv.get("with_linkage_uncertainty") and loose:
+        parts.append(f"another seed may make the {' and '.join(loose)} limit unbounded (replicates without a bound "
+                     "lie within its Monte-Carlo band)")
     return "; ".join(parts)
 
 
