@@ -36,3 +36,11 @@ def test_explicit_criterion_applies_to_the_fallback(runs):
     assert any("choosing by AIC" in w and "as --search cruyff does" not in w for w in a.warnings)
     # AIC picks a larger model on the same path than BIC (Cruyff's search adds terms while AIC falls)
     assert len(a.fit.model.terms) > len(c.fit.model.terms)
+
+
+def test_aicc_given_reaches_the_fallback():
+    """--criterion aicc, which the stratified search itself cannot use (it takes AIC), still chooses the fallback's
+    model (it fell back to AIC; review of s16)."""
+    d = estimate("cruyff_simdat", year="Y", year_degree=2, ci="none", criterion="aicc")
+    assert d.search.method == "cruyff" and d.search.criterion == "aicc"
+    assert any("choosing by AICC" in w and "as --search cruyff does" not in w for w in d.warnings)

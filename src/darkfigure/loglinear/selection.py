@@ -76,7 +76,7 @@ def stratified_search(
         Highest order of list interaction added (3: three-list terms).
     exact : bool
         Refit every candidate at every step (see :func:`~darkfigure.loglinear.search.step`).
-    fallback_criterion : {"aic", "bic"} or None
+    fallback_criterion : {"aic", "bic", "aicc"} or None
         The criterion of Cruyff's search when the start model does not identify N̂ (None: `criterion`).
 
     Returns
@@ -100,7 +100,8 @@ def stratified_search(
         res.warnings.append(
             "the model with every list x covariate term does not identify N̂ (sparse subgroups); "
             f"the stepwise search from main effects (Cruyff's) was used instead, choosing by {fb.upper()}"
-            + (" as --search cruyff does (the AIC default is the stratified search's)" if fb != criterion else "")
+            + (" as --search cruyff does (the AIC default is the stratified search's)" if fb == "bic" != criterion
+               else "")
         )
         return res
     n = float(table.y[table.observable].sum())

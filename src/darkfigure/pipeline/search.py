@@ -84,7 +84,8 @@ def plan_search(
     if search == "auto":
         search = "stratified" if h.covariates else "cruyff"
     # the stratified search's fallback (Cruyff's) keeps Cruyff's BIC unless a criterion was given (15b, L8)
-    fallback = "bic" if criterion is None and search == "stratified" else None
+    # a given criterion the stratified search cannot use itself (aicc) still reaches the fallback (review of s16)
+    fallback = ("bic" if criterion is None else criterion.lower()) if search == "stratified" else None
     criterion = criterion.lower() if criterion is not None else ("aic" if search == "stratified" else "bic")
     if max_order is None:  # exhaustive: every hierarchical model (all orders up to k - 1) where enumerable
         max_order = max(2, h.k - 1) if search == "exhaustive" and h.k <= 5 else 2
