@@ -236,10 +236,15 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
                 hi = mid
         c = float(np.exp((lo + hi) / 2))
     if model.c_bound is not None:
-        warnings.warn(f"undated registrations in the linkage draws: the scale c of the prior of 'nobody' stopped at "
-                      f"its {model.c_bound} bound {c:g} (expected matches {matched(np.log(c)):.1f}, target "
-                      f"{target:.1f}); the undated registrations are matched {'more' if model.c_bound == 'lower' else 'less'}"
-                      f" often than the dated ones of their organisations", RuntimeWarning, stacklevel=2)
+        # at the lower bound even joining (almost surely) every unit with a candidate matches fewer than the
+        # target; at the upper bound even the weakest prior of "somebody" matches more (wording mended, review)
+        said = ("fewer than the target even with every undated registration that has a candidate joined almost "
+                "surely" if model.c_bound == "lower" else "more than the target even with the prior of 'nobody' at "
+                "its strongest")
+        warnings.warn(f"undated registrations without a date of birth (linkage draws and expected link errors): the "
+                      f"scale c of the prior of 'nobody' stopped at its {model.c_bound} bound {c:g}: expected matches "
+                      f"{matched(np.log(c)):.1f}, {said} (target {target:.1f}, the dated registrations' share of "
+                      f"their organisations)", RuntimeWarning, stacklevel=2)
     model.c = float(c)
     model.kappa = c * w
     return model
