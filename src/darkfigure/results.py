@@ -144,8 +144,10 @@ class Result:
 
     @property
     def dark_figure(self) -> float:
-        """Estimated persons no list registered, N̂ - n (NaN when N̂ is)."""
-        return float(self.nhat) - self.n_observed
+        """Estimated persons no list registered, N̂ - n (NaN when N̂ is); with N̂ corrected for linkage error n is the
+        persons corrected by the same rule (``raw.persons_subtracted``; tester 16a, finding 4)."""
+        sub = getattr(self.raw, "persons_subtracted", None) if getattr(self.raw, "linkage", None) is not None else None
+        return float(self.nhat) - (self.n_observed if sub is None else float(sub))
 
     @property
     def summary(self) -> pd.DataFrame:
