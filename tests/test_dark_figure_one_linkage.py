@@ -101,3 +101,20 @@ def test_printed_dark_figure_and_averaged_line_say_their_linkage(missed_run, tmp
             f"{lk['persons_corrected']:,.0f} as corrected for linkage, {lk['persons_as_linked']:,} as linked)") in flat
     if res.get("averaging") and len(res["averaging"]["models"]) > 1:  # the model average: which linkage it is on
         assert f"corrected for linkage error; as linked {lk['nhat_as_linked']:,.0f}: the headline figure" in flat
+
+
+def test_api_result_subtracts_the_corrected_persons(missed_run, tmp_path):
+    import darkfigure as dfg
+
+    folder = write_link_folder(missed_run, tmp_path / "lk")
+    r = dfg.estimate(folder, covariates=[], search="cruyff", ci="parametric", reps=100, seed=1, linkage_draws=4,
+                     linkage_reps=0, n_jobs=1)
+    lk = r.raw.linkage
+    assert lk.persons_corrected < lk.persons_as_linked
+    assert r.dark_figure == pytest.approx(r.nhat - lk.persons_corrected)
+    assert r.summary.loc[0, "dark_figure"] == pytest.approx(r.nhat - lk.persons_corrected)
+    assert r.to_frame().loc[0, "dark_figure"] == pytest.approx(r.nhat - lk.persons_corrected)
+    flat = " ".join(str(r).split())
+    assert (f"dark figure {r.dark_figure:,.0f} (N̂ corrected minus the persons observed {lk.persons_corrected:,.0f} "
+            f"as corrected for linkage, {lk.persons_as_linked:,} as linked)") in flat
+    assert f"{lk.persons_corrected:,.0f} corrected by the rule of N̂" in flat
