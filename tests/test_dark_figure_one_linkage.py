@@ -118,3 +118,21 @@ def test_api_result_subtracts_the_corrected_persons(missed_run, tmp_path):
     assert (f"dark figure {r.dark_figure:,.0f} (N̂ corrected minus the persons observed {lk.persons_corrected:,.0f} "
             f"as corrected for linkage, {lk.persons_as_linked:,} as linked)") in flat
     assert f"{lk.persons_corrected:,.0f} corrected by the rule of N̂" in flat
+
+
+def test_monitor_rows_use_the_corrected_persons(tmp_path):
+    from shifted_runs import shifted_monitor
+
+    res = shifted_monitor()
+    t, lk = res.table, res.estimate.linkage
+    assert lk.persons_corrected < lk.persons_as_linked  # the draws join what the linkage missed
+    total = t[(t["group"] == "total") & (t["year"].astype(str) == "")].iloc[0]
+    assert total["observed_corrected"] == pytest.approx(lk.persons_corrected)
+    assert total["observed"] == lk.persons_as_linked
+    assert np.allclose(t["visibility"], np.minimum(t["observed_corrected"] / t["nhat"], 1.0), equal_nan=True)
+    assert np.allclose(t["visibility_lower"], np.minimum(t["observed_corrected"] / t["upper"], 1.0), equal_nan=True)
+    f = res.to_frame()
+    assert np.allclose(f["dark_figure"], f["nhat"] - f["observed_corrected"], equal_nan=True)
+    res.write(tmp_path / "m")
+    pub = pd.read_csv(tmp_path / "m" / "monitor_published.csv", keep_default_na=False)
+    assert "observed_corrected" not in pub.columns  # working figures stay out of the published table

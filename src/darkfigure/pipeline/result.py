@@ -461,7 +461,9 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     if not {"nhat", "lower", "upper", "observed"} <= set(t.columns):
         return t
     obs = pd.to_numeric(t["observed"], errors="coerce")
-    if persons_corrected is not None:
+    if persons_corrected is None and "observed_corrected" in t.columns:  # monitor.csv corrected for linkage
+        obs = pd.to_numeric(t["observed_corrected"], errors="coerce").fillna(obs)
+    elif persons_corrected is not None:
         pc = np.asarray(persons_corrected, float).reshape(-1)
         obs = pd.Series(np.where(np.isfinite(pc), pc, obs.to_numpy(float)), index=t.index)
     at = list(t.columns).index("upper") + 1
