@@ -64,7 +64,8 @@ def linkage_sentences(result: Any) -> list[str]:
             "limit)") + f" ({lk.draws} linkage draws)",
            f"linkage errors: expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
            f"among the compared pairs; persons {lk.persons_as_linked:,} as linked, {_fmt(lk.persons_drawn)} on "
-           "average over the draws"]
+           f"average over the draws, {_fmt(getattr(lk, 'persons_corrected', math.nan))} corrected by the rule of N̂ "
+           "(what the dark figure subtracts)"]
     truth = (getattr(est, "settings", None) or {}).get("linkage_quality_against_truth")
     if truth:
         out.append(f"linkage against the truth column: pairwise precision {float(truth.get('precision', math.nan)):.3f}"

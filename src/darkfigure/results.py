@@ -144,8 +144,10 @@ class Result:
 
     @property
     def dark_figure(self) -> float:
-        """Estimated persons no list registered, N̂ - n (NaN when N̂ is)."""
-        return float(self.nhat) - self.n_observed
+        """Estimated persons no list registered, N̂ - n (NaN when N̂ is); with N̂ corrected for linkage error n is the
+        persons corrected by the same rule (``raw.persons_subtracted``; tester 16a, finding 4)."""
+        sub = getattr(self.raw, "persons_subtracted", None) if getattr(self.raw, "linkage", None) is not None else None
+        return float(self.nhat) - (self.n_observed if sub is None else float(sub))
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -271,10 +273,19 @@ class Result:
         ax.legend(loc="best", frameon=False)
         return ax
 
+    def _persons_said(self) -> str:
+        """" (N̂ corrected minus the persons observed 3,123 as corrected for linkage, 3,411 as linked)" beside a dark
+        figure corrected for linkage error (tester 16a, finding 4); "" otherwise."""
+        from .linkage.combine import persons_clause
+
+        lk = getattr(self.raw, "linkage", None)
+        said = persons_clause(getattr(lk, "persons_corrected", None), self.n_observed) if lk is not None else ""
+        return f" (N̂ corrected minus the {said})" if said else ""
+
     def __str__(self) -> str:
         ci = self.confidence_interval
         head = (f"{self.method}: N̂ = {_fmt(self.nhat)} ({ci.level:.0%} {ci.method} interval {_fmt(ci.low)} – "
-                f"{_fmt(ci.high)}); observed {self.n_observed:,}; dark figure {_fmt(self.dark_figure)}")
+                f"{_fmt(ci.high)}); observed {self.n_observed:,}; dark figure {_fmt(self.dark_figure)}{self._persons_said()}")
         if self.model:
             head += f"; model {self.model}"
             avg, fit = getattr(self.raw, "averaged", None), getattr(self.raw, "fit", None)
@@ -297,7 +308,7 @@ class Result:
         ci = self.confidence_interval
         head = (f"<p><b>{html.escape(self.method)}</b>: N̂ = <b>{_fmt(self.nhat)}</b> ({ci.level:.0%} "
                 f"{html.escape(ci.method)} interval {_fmt(ci.low)} – {_fmt(ci.high)}); observed "
-                f"{self.n_observed:,}; dark figure {_fmt(self.dark_figure)}</p>")
+                f"{self.n_observed:,}; dark figure {_fmt(self.dark_figure)}{html.escape(self._persons_said())}</p>")
         table = self.summary.drop(columns=["warnings"]).to_html(index=False, na_rep="–", float_format="{:,.1f}".format)
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         ident = self.identifying_assumption

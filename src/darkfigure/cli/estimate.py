@@ -273,13 +273,22 @@ def _print_result(res) -> None:
                 + (": the interval is that model's parametric bootstrap" if shown else ""))
         elif getattr(res, "averaged", None) is not None:
             a = res.averaged
+            lk = getattr(res, "linkage", None)  # which linkage the average is on, as the assumption line says (16a, 8)
+            on = f", corrected for linkage error; as linked {_fmt(lk.nhat_as_linked)}" if lk is not None else ""
             head.add_row(
                 "averaged", f"N̂ {_fmt(res.nhat)} is the average over {len(a.fits)} models of the search path "
-                f"({a.criterion.upper()} weights; the heaviest {a.weights[0]:.0%}): the headline figure. The model "
-                f"checks and the warnings about the fit speak of the chosen model above (its own N̂ {_fmt(f.nhat)})"
+                f"({a.criterion.upper()} weights; the heaviest {a.weights[0]:.0%}){on}: the headline figure. The model "
+                f"checks and the warnings about the fit speak of the chosen model above (its own N̂ {_fmt(f.nhat)}"
+                f"{', as linked' if lk is not None else ''})"
             )
-        if why is None:
-            head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(h.n_observed, res.nhat)} visible)")
+        if why is None:  # persons and N̂ from one linkage: corrected both when N̂ is (tester 16a, finding 4)
+            from ..linkage.combine import persons_clause
+
+            said = persons_clause(getattr(res.linkage, "persons_corrected", None), h.n_observed) if getattr(
+                res, "linkage", None) is not None else ""
+            n_sub = float(getattr(res, "persons_subtracted", h.n_observed))
+            head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(n_sub, res.nhat)} "
+                         f"visible{'; ' + said if said else ''})")
         elif not full:  # a figure the run says does not exist is not printed (tester report 7, 17): a floor at most
             # the published lower limit (publish_floor), as estimates.csv's dark_figure_lower and the report: not
             # the interval's own lower end, which can lie above it (tester 12b, M6)
@@ -473,7 +482,8 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
                   "the chosen model, refitted on every linkage draw (conditional on that model)")
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
               f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
-              f"on average over {lk.draws} draws")
+              f"on average over {lk.draws} draws, {_fmt(getattr(lk, 'persons_corrected', float('nan')))} corrected "
+              "by the rule of N̂ (what the dark figure subtracts)")
     if truth:
         t.add_row("against truth", escape(said))
     console.print(Panel(t, title="linkage error", expand=False))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift",
+           "corrected_persons", "persons_clause",
            "decides_text", "published_interval", "shifted_rows_warning", "rule_block", "widen_to_as_linked",
            "narrower_tolerance", "shortfall"]
 
@@ -115,6 +116,63 @@ def correction_shift(mean_draws, as_linked, rule: str = "toward") -> np.ndarray:
     below = bool(d.reshape(-1)[0] > 0) if d.size else False
     return {"toward": (np.zeros_like(d) if below else d), "mixed": (np.zeros_like(d) if below else 2 * d),
             "bias": 2 * d, "mean": np.zeros_like(d)}[rule]
+
+
+def corrected_persons(draw_persons, persons_as_linked, nhat_mean_draws, nhat_as_linked, rule: str = "toward"):
+    """The persons observed corrected by the rule that corrected N̂, per group cell (tester report 16a, finding 4).
+
+    The dark figure is N̂ minus the persons observed, and both must come from one linkage: N̂ corrected is made from
+    the draws, which join registrations the as-linked persons leave apart (so hold fewer persons), and the as-linked
+    persons beside it gave "dark figure 824 (81% visible)" where the truth was 1,683 (66%). The persons are corrected
+    by the same rule (:func:`correction_shift`) on the same side as N̂: with m the draws' mean persons and n the
+    as-linked ones, ``"toward"`` m where N̂'s mean over draws was used (below N̂ as linked, on the total), else n;
+    ``"bias"`` ``n - (m - n)``; ``"mixed"`` as its branch; ``"mean"`` m. Then dark figure = N̂ corrected - persons
+    corrected, for every row.
+
+    Parameters
+    ----------
+    draw_persons : array_like, shape (D, G)
+        Persons observed in each group cell on each linkage draw (NaN for a draw left out: no finite total N̂).
+    persons_as_linked : array_like, shape (G,)
+        Persons observed in each cell as linked.
+    nhat_mean_draws, nhat_as_linked : array_like, shape (G,)
+        The mean N̂ over the draws and N̂ as linked: they choose the side, on the total (the first cell).
+    rule : {"toward", "mixed", "bias", "mean"}
+
+    Returns
+    -------
+    ndarray, shape (G,)
+        Persons corrected; the as-linked persons where a cell has no draw with persons.
+
+    Raises
+    ------
+    ValueError
+        An unknown `rule`; shapes that do not agree.
+    """
+    n = np.asarray(persons_as_linked, float).reshape(-1)
+    d = np.asarray(draw_persons, float).reshape(-1, n.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell no draw has
+        m = np.nanmean(d, axis=0) if d.shape[0] else np.full(n.size, np.nan)
+    a, big_m = np.asarray(nhat_as_linked, float).reshape(-1), np.asarray(nhat_mean_draws, float).reshape(-1)
+    if a.size != n.size or big_m.size != n.size:
+        raise ValueError(f"one N̂ as linked and one mean N̂ per group cell ({n.size}) are needed")
+    # the side is N̂'s, never the persons' own: "toward" takes the draws' persons exactly when it takes their N̂
+    below = bool(np.isfinite(a[0]) and np.isfinite(big_m[0]) and a[0] - big_m[0] > 0) if n.size else False
+    k = {"toward": 0.0 if below else 1.0, "mixed": 0.0 if below else 2.0, "bias": 2.0, "mean": 0.0}
+    if rule not in k:
+        raise ValueError(f"correction must be one of {', '.join(RULES)}, not {rule!r}")
+    out = m + k[rule] * (n - m)
+    return np.where(np.isfinite(out), out, n)
+
+
+def persons_clause(corrected, as_linked) -> str:
+    """The words beside a dark figure corrected for linkage error: "persons observed 3,123 as corrected for linkage,
+    3,411 as linked" ("" when the corrected persons are missing)."""
+    c = np.nan if corrected is None else float(corrected)
+    if not np.isfinite(c):
+        return ""
+    return f"persons observed {c:,.0f} as corrected for linkage, {float(as_linked):,.0f} as linked"
 
 
 def combine_draws(points: np.ndarray, replicates: np.ndarray | None, level: float = 0.95,
@@ -249,8 +307,11 @@ def rule_block(link_est) -> dict:
         d = np.asarray(getattr(link_est, "draw_nhat", []), float)
         m = float(np.nanmean(d)) if np.isfinite(d).any() else np.nan
     rule = getattr(link_est, "correction", "mean")
+    pc = float(getattr(link_est, "persons_corrected", np.nan))
     out = {"nhat_mean_draws": m if np.isfinite(m) else None, "correction_rule": RULE_TEXT.get(rule, rule),
-           "interval_shifted": bool(getattr(link_est, "shifted", False))}
+           "interval_shifted": bool(getattr(link_est, "shifted", False)),
+           # the persons the dark figure subtracts, by the rule that corrected N̂ (corrected_persons; tester 16a, 4)
+           "persons_corrected": pc if np.isfinite(pc) else None}
     if out["interval_shifted"]:
         out["interval_note"] = f"with linkage uncertainty; {SHIFTED}"
     return out

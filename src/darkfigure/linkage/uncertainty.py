@@ -62,7 +62,7 @@ import pandas as pd
 
 from .._pool import map_ordered
 from ..histories import CaptureHistories, DataError
-from .combine import RULE_TEXT, RULES, WIDENED, CombinedDraws, combine_draws
+from .combine import RULE_TEXT, RULES, WIDENED, CombinedDraws, combine_draws, corrected_persons
 
 # Reading a link folder and drawing linkages live in their own modules; re-exported here so
 # existing imports keep working.
@@ -140,7 +140,7 @@ class LinkageEstimate:
     estimates : DataFrame
         ``group, level, observed, nhat, lower, upper, nhat_as_linked, share_linkage``:
         corrected figures for the total and every subgroup (and year) cell; ``observed``
-        is that of the as-linked persons.
+        is that of the as-linked persons, ``observed_corrected`` by the rule (combine.corrected_persons).
     draw_nhat : ndarray, shape (D,)
         N̂ of each draw.
     replicates, bootstrap : ndarray / BootstrapResult or None
@@ -182,6 +182,8 @@ class LinkageEstimate:
     notes: list[str] = field(default_factory=list)
     #: expected true matches never compared that each draw splits off or adds (unblocked.draw_unblocked); None: none
     unblocked_added: float | None = None
+    #: persons observed corrected by the rule that corrected N̂ (combine.corrected_persons; the dark figure's)
+    persons_corrected: float = float("nan")
 
     @property
     def width_share_linkage(self) -> float:
@@ -404,7 +406,7 @@ def linkage_uncertainty(
     pts = np.full((draws, G), np.nan)
     B = max((r[2].shape[0] for r in results if r is not None and r[2] is not None), default=0)
     reps = np.full((draws, B, G), np.nan) if B else None
-    persons = []
+    persons = np.full((draws, G), np.nan)
     for d, r in enumerate(results):
         if r is None:
             continue
@@ -414,8 +416,8 @@ def linkage_uncertainty(
         pts[d, have] = np.asarray(pt, float)[idx[have]]
         if reps is not None and rp is not None:
             reps[d][np.ix_(np.arange(rp.shape[0]), np.flatnonzero(have))] = np.asarray(rp, float)[:, idx[have]]
-        if "observed" in lab.columns:
-            persons.append(float(np.asarray(lab["observed"], float)[0]))
+        if "observed" in lab.columns and np.isfinite(pts[d, 0]):  # the draws N̂ corrected is made from
+            persons[d, have] = np.asarray(lab["observed"], float)[idx[have]]
     warnings = []
     failed = int(np.isnan(pts[:, 0]).sum())
     if failed:
@@ -430,6 +432,7 @@ def linkage_uncertainty(
     est = labels0[["group", "level"]].copy()
     if "observed" in labels0.columns:
         est["observed"] = labels0["observed"].to_numpy()
+        est["observed_corrected"] = corrected_persons(persons, est["observed"], comb.mean_draws, points0, correction)
     est["nhat"], est["lower"], est["upper"] = comb.point, comb.lower, comb.upper
     est["nhat_as_linked"] = np.asarray(points0, float)
     est["share_linkage"], est["nhat_mean_draws"], est["mc_se_draws"] = comb.share_linkage, comb.mean_draws, comb.mc_se
@@ -444,7 +447,8 @@ def linkage_uncertainty(
         missed_links=missed_links,
         persons_as_linked=int(run.histories().n_observed) if "observed" not in labels0.columns
         else int(round(float(labels0["observed"].iloc[0]))),
-        persons_drawn=float(np.mean(persons)) if persons else float("nan"),
+        persons_drawn=float(np.nanmean(persons[:, 0])) if np.isfinite(persons[:, 0]).any() else float("nan"),
+        persons_corrected=float(est["observed_corrected"].iloc[0]) if "observed_corrected" in est else float("nan"),
         draws=comb.n_draws,
         reps_per_draw=B,
         estimates=est,

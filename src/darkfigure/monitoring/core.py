@@ -23,7 +23,8 @@ __all__ = ["MonitorResult", "monitor", "monitor_search", "RATE_COLUMNS", "MONITO
 RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
 #: linkage columns of monitor.csv left out of monitor_published.csv (the working of the interval, not a figure
 #: to publish): the as-linked interval, the draws' own one, the widening flag, the share of the variance
-UNPUBLISHED = ("lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws", "interval_widened", "share_linkage")
+UNPUBLISHED = ("lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws", "interval_widened", "share_linkage",
+               "observed_corrected")
 #: the note when unknown covariate values fitted by EM turn the default (averaged) interval into the chosen model's
 #: parametric bootstrap: the same words as estimate's (darkfigure.pipeline.interval)
 EM_CONDITIONAL_WARNING = (

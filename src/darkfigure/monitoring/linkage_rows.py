@@ -17,7 +17,8 @@ __all__ = ["LINKAGE_COLUMNS", "widen_rows"]
 #: (``nhat`` is N̂ corrected there and here), with the share of the interval's width due to linkage beside
 #: that of its variance (result.json's linkage block: ``width_share_linkage = 1 - sqrt(1 - share_linkage)``)
 LINKAGE_COLUMNS = ["nhat_as_linked", "lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws",
-                   "interval_widened", "nhat_mean_draws", "interval_shifted", "share_linkage", "width_share_linkage"]
+                   "interval_widened", "nhat_mean_draws", "interval_shifted", "share_linkage", "width_share_linkage",
+                   "observed_corrected"]
 
 
 def _per_row(mt, lk, column: str) -> np.ndarray:
@@ -39,6 +40,28 @@ def _label(g, lv, y) -> str:
 
 
 def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
+    """:func:`_widen_rows`, then the persons of each row corrected for linkage error as N̂ is (in place).
+
+    ``observed_corrected`` per row (the linkage estimates' persons corrected by the rule of N̂, mapped by
+    ``mt.cells``; :func:`darkfigure.linkage.combine.corrected_persons`) and the visibility and its interval
+    made from them, ``observed_corrected / (nhat, upper, lower)``: N̂ corrected over the as-linked persons mixed
+    two linkages (tester report 16a, finding 4). ``observed`` stays as linked.
+    """
+    from .tables import _ratio
+
+    _widen_rows(mt, as_linked, est)
+    t = mt.table
+    pc = _per_row(mt, getattr(est, "linkage", None), "observed_corrected")
+    if len(pc) != len(t) or not np.isfinite(pc).any():
+        return
+    pc = np.where(np.isfinite(pc), pc, t["observed"].to_numpy(float))
+    t["observed_corrected"] = pc
+    for c, end in (("visibility", "nhat"), ("visibility_lower", "upper"), ("visibility_upper", "lower")):
+        if c in t.columns:
+            t[c] = np.minimum([_ratio(o, e) for o, e in zip(pc, t[end].to_numpy(float))], 1.0)
+
+
+def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     """Each row of the monitor table `mt` publishes the interval estimate's rows would (in place).
 
     `as_linked` is the monitor table of the as-linked bootstrap, row for row; `est` the estimate

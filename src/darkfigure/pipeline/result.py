@@ -177,7 +177,7 @@ class Estimate:
             floor = self.to_publish().get("low") if bad[0] and self.status != "ok" else None
             if floor is not None and "lower" in t.columns:
                 t.loc[t.index[0], "lower"] = float(floor)
-        return _with_dark_figure(t)
+        return _with_dark_figure(t, self._persons_corrected_rows(t))
 
     @property
     def n_observed(self) -> int:
@@ -185,9 +185,26 @@ class Estimate:
         return self.histories.n_observed
 
     @property
+    def persons_subtracted(self) -> float:
+        """The persons observed that the dark figure subtracts from N̂: :attr:`n_observed` (as linked), or, when N̂ is
+        corrected for linkage error, the persons corrected by the same rule from the same draws
+        (``linkage.persons_corrected``; :func:`darkfigure.linkage.combine.corrected_persons`; tester 16a, 4)."""
+        pc = float(getattr(self.linkage, "persons_corrected", np.nan)) if self.linkage is not None else np.nan
+        return pc if np.isfinite(pc) else float(self.n_observed)
+
+    @property
     def dark_figure(self) -> float:
-        """Estimated number of persons no list registered."""
-        return self.nhat - self.n_observed
+        """Estimated number of persons no list registered: N̂ minus :attr:`persons_subtracted` (one linkage)."""
+        return self.nhat - self.persons_subtracted
+
+    def _persons_corrected_rows(self, t: pd.DataFrame) -> np.ndarray | None:
+        """Persons corrected for linkage error per row of `t` (the linkage's ``observed_corrected``), or None."""
+        le = getattr(getattr(self, "linkage", None), "estimates", None)
+        if le is None or "observed_corrected" not in le.columns or len(le) != len(t):
+            return None
+        same = (le["group"].astype(str).to_numpy() == t["group"].astype(str).to_numpy()).all() and (
+            le["level"].astype(str).to_numpy() == t["level"].astype(str).to_numpy()).all()
+        return le["observed_corrected"].to_numpy(float) if same else None
 
     def to_dict(self) -> dict:
         """Everything in plain JSON-able types (what ``result.json`` holds)."""
@@ -430,19 +447,29 @@ class Estimate:
         )
 
 
-def _with_dark_figure(t: pd.DataFrame) -> pd.DataFrame:
+def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = None) -> pd.DataFrame:
     """`t` with ``dark_figure``, ``dark_figure_lower``, ``dark_figure_upper`` added (tester report 6, L1).
 
     The dark figure is N̂ minus the persons registered, and its interval the interval of N̂
     minus them (the number registered is known, so it carries N̂'s uncertainty unchanged);
     empty where N̂ or its interval is. Placed after ``upper`` (before any ``*_as_linked``,
-    ``share_linkage`` or ``status`` columns).
+    ``share_linkage`` or ``status`` columns). With `persons_corrected` (shape (len(t),): N̂ corrected for
+    linkage error, the persons corrected by the same rule from the same draws) those are subtracted instead, and
+    written as ``observed_corrected`` after the three (``observed`` stays as linked): a dark figure from one
+    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4).
     """
     if not {"nhat", "lower", "upper", "observed"} <= set(t.columns):
         return t
     obs = pd.to_numeric(t["observed"], errors="coerce")
+    if persons_corrected is None and "observed_corrected" in t.columns:  # monitor.csv corrected for linkage
+        obs = pd.to_numeric(t["observed_corrected"], errors="coerce").fillna(obs)
+    elif persons_corrected is not None:
+        pc = np.asarray(persons_corrected, float).reshape(-1)
+        obs = pd.Series(np.where(np.isfinite(pc), pc, obs.to_numpy(float)), index=t.index)
     at = list(t.columns).index("upper") + 1
     for i, (name, col) in enumerate((("dark_figure", "nhat"), ("dark_figure_lower", "lower"),
                                      ("dark_figure_upper", "upper"))):
         t.insert(at + i, name, pd.to_numeric(t[col], errors="coerce") - obs)
+    if persons_corrected is not None:
+        t.insert(at + 3, "observed_corrected", obs.to_numpy(float))
     return t

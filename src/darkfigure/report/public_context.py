@@ -48,6 +48,9 @@ def _rows_table(run: Run) -> pd.DataFrame | None:
     t.insert(2, "year", "")
     t.loc[t["group"] == "total", "level"] = ""
     obs = pd.to_numeric(t["observed"], errors="coerce")
+    if "observed_corrected" in e.columns:  # N̂ corrected for linkage: the persons corrected alike (tester 16a, 4)
+        obs = pd.to_numeric(e.loc[keep, "observed_corrected"], errors="coerce").fillna(obs)
+        t["persons_subtracted"] = obs
     t["visibility"] = obs / t["nhat"]
     t["visibility_lower"] = obs / t["upper"]
     t["visibility_upper"] = obs / t["lower"]

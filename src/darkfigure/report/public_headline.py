@@ -35,6 +35,8 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         out: dict[str, Any] = {"kind": "estimate", "fig": c.fig(nhat, lo, hi), "observed": c.count(obs),
                                "corrected": lk.get("nhat_corrected") is not None}
         if obs >= c.threshold and nhat > 0:
+            if total is not None and len(total) and "persons_subtracted" in total.columns:
+                obs = _f(total.iloc[0]["persons_subtracted"])  # corrected for linkage as N̂ is (tester 16a, 4)
             vis = (obs / nhat, obs / hi if hi > 0 else float("nan"), obs / lo if lo > 0 else float("nan"))
             if total is not None and len(total) and {"visibility", "visibility_lower", "visibility_upper"} <= set(t):
                 # the published table's own shares (monitor_published.csv), so page and table never disagree

@@ -279,6 +279,10 @@ def _estimate_section(run: Run) -> dict | None:
     if linked and draws > 0 and per_draw > 0:
         # the interval shown is pooled over linkage draws (result.json linkage), not the as-linked bootstrap (F8)
         kind = f"pooled percentiles of {draws:,} linkage draws × {per_draw:,} replicates each of the {kind}"
+    # N̂ corrected for linkage error: the persons subtracted are corrected by the same rule (result.json's
+    # persons_corrected), never the as-linked ones beside a corrected N̂ (tester 16a, finding 4)
+    sub = _f(lk.get("persons_corrected")) if lk.get("corrected") else float("nan")
+    sub = sub if math.isfinite(sub) else obs
     out: dict[str, Any] = {
         "identified": math.isfinite(nhat),
         "nhat": fmt_count(nhat),
@@ -286,9 +290,11 @@ def _estimate_section(run: Run) -> dict | None:
         "level": f"{level:.0%}" if math.isfinite(level) else "",
         "interval": fmt_interval(lo, hi) if method != "none" else "no interval computed",
         "has_interval": math.isfinite(lo),
-        "dark": fmt_count(nhat - obs),
-        "dark_interval": fmt_interval(lo - obs, hi - obs) if math.isfinite(lo) else "",
-        "visible": fmt_pct(obs / nhat, 0) if math.isfinite(nhat) and nhat > 0 else "–",
+        "dark": fmt_count(nhat - sub),
+        "dark_interval": fmt_interval(lo - sub, hi - sub) if math.isfinite(lo) else "",
+        "visible": fmt_pct(sub / nhat, 0) if math.isfinite(nhat) and nhat > 0 else "–",
+        "persons_note": (f"persons observed {fmt_count(sub)} as corrected for linkage, {fmt_count(obs)} as linked"
+                         if sub != obs else ""),
         "method": "Poisson log-linear model (multiple systems estimation)",
         "interval_kind": kind,
         "carries": _interval_carries(iv, lk, method),
@@ -327,7 +333,9 @@ def _estimate_section(run: Run) -> dict | None:
             "group": single["group"].astype(str), "level": single["level"].astype(str),
             "registered": single["observed"].map(fmt_count), "N̂": single["nhat"].map(fmt_count),
             "interval": [fmt_interval(a, b_) for a, b_ in zip(single["lower"], single["upper"])],
-            "dark figure": (single["nhat"] - single["observed"]).map(fmt_count),
+            # estimates.csv's own dark figure (persons corrected for linkage where N̂ is: tester 16a, 4)
+            "dark figure": (single["dark_figure"] if "dark_figure" in single.columns
+                            else single["nhat"] - single["observed"]).map(fmt_count),
         })
         out["table"] = _view("estimates", shown, est, "estimates.csv", numeric=["registered", "N̂", "dark figure"],
                              note="pairs of levels are in the download (estimates.csv)"

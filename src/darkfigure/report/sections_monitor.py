@@ -45,6 +45,15 @@ def _shift_note(marks: list[bool]) -> str | None:
     return SHIFT_NOTE if any(marks) else None
 
 
+def _persons_subtracted(rows: pd.DataFrame) -> pd.Series:
+    """The persons a row's dark figure and visibility use: ``observed_corrected`` where N̂ is corrected for linkage
+    error (estimates.csv, monitor.csv; tester 16a, finding 4), else ``observed``."""
+    obs = pd.to_numeric(rows["observed"], errors="coerce")
+    if "observed_corrected" in rows.columns:
+        return pd.to_numeric(rows["observed_corrected"], errors="coerce").fillna(obs)
+    return obs
+
+
 def _trend_section(run: Run) -> dict | None:
     res = run.result or {}
     year = (res.get("monitor") or {}).get("year") or (res.get("settings") or {}).get("year")
@@ -57,9 +66,10 @@ def _trend_section(run: Run) -> dict | None:
         e = run.estimates
         rows = e[e["group"].astype(str) == str(year)].copy()
         rows["year"] = rows["level"].map(_as_label)
-        rows["visibility"] = rows["observed"] / rows["nhat"]
-        rows["visibility_lower"] = rows["observed"] / rows["upper"]
-        rows["visibility_upper"] = rows["observed"] / rows["lower"]
+        sub = _persons_subtracted(rows)
+        rows["visibility"] = sub / rows["nhat"]
+        rows["visibility_lower"] = sub / rows["upper"]
+        rows["visibility_upper"] = sub / rows["lower"]
         src = "estimates.csv"
     if rows is None or len(rows) == 0:
         return None
@@ -71,7 +81,7 @@ def _trend_section(run: Run) -> dict | None:
         "N̂": rows["nhat"].map(fmt_count),
         "lower": rows["lower"].map(fmt_count),
         "upper": rows["upper"].map(lambda v: "no upper limit" if _f(v) == math.inf else fmt_count(v)),
-        "dark figure": (rows["nhat"] - rows["observed"]).map(fmt_count),
+        "dark figure": (rows["nhat"] - _persons_subtracted(rows)).map(fmt_count),
         "visible": [f"{fmt_pct(v, 1)} ({fmt_interval(a, b, lambda x: fmt_pct(x, 1))})" for v, a, b in
                     zip(rows["visibility"], rows["visibility_lower"], rows["visibility_upper"])],
     })
@@ -103,9 +113,10 @@ def _visibility_section(run: Run) -> dict | None:
         e = run.estimates.copy()
         covs = set(((run.result or {}).get("settings") or {}).get("covariates") or [])
         year = ((run.result or {}).get("settings") or {}).get("year")
-        e["visibility"] = e["observed"] / e["nhat"]
-        e["visibility_lower"] = e["observed"] / e["upper"]
-        e["visibility_upper"] = e["observed"] / e["lower"]
+        sub = _persons_subtracted(e)  # corrected for linkage as N̂ is (tester 16a, 4)
+        e["visibility"] = sub / e["nhat"]
+        e["visibility_lower"] = sub / e["upper"]
+        e["visibility_upper"] = sub / e["lower"]
         rows = e[e["group"].isin(covs - {year})]
         total = e[e["group"] == "total"]
         src = "estimates.csv"
