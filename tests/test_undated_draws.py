@@ -250,3 +250,27 @@ def test_q_counts_the_dated_links_the_linkage_missed():
     pr = pd.DataFrame(pairs, columns=["record_l", "record_r", "match_probability"])
     model = undated_model(records, pr, np.asarray(person))
     assert model.q["C"] == pytest.approx((6 + 2 * 0.5) / 10, abs=1e-9)
+
+
+def test_calibration_bound_reaches_the_result_as_text():
+    """The draws of ``estimate`` run under a filter that ignores RuntimeWarnings, which hid the calibration bound;
+    ``assign_undated_draws_noted`` returns it as text (put into the result's warnings by linkage_uncertainty) and
+    lets no RuntimeWarning out (review of s16)."""
+    import warnings
+
+    from darkfigure.linkage.undated_draws import assign_undated_draws_noted
+
+    run, _, _ = _namesakes(groups=200)
+    run = _with_lone_undated(run, 600)
+    start = run.labels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        draws, said = assign_undated_draws_noted(run.records, run.pairs, start, np.stack([start] * 3), seed=4)
+    assert draws.shape == (3, start.size)
+    assert len(said) == 1 and "lower bound" in said[0] and "fewer than the target" in said[0]
+    plain, quiet = _namesakes(groups=200)[0], None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        _, quiet = assign_undated_draws_noted(plain.records, plain.pairs, plain.labels(),
+                                              np.stack([plain.labels()] * 2), seed=4)
+    assert quiet == []

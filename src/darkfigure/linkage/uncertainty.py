@@ -83,7 +83,7 @@ from .link_run import (  # noqa: F401 - re-exported
 from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
-from .undated_draws import assign_undated_draws
+from .undated_draws import assign_undated_draws_noted
 
 __all__ = [
     "CombinedDraws",
@@ -365,13 +365,14 @@ def linkage_uncertainty(
         run = for_bias_correction(run)  # the draws miss the never-compared matches as the linkage did (unblocked.py)
     ss = np.random.SeedSequence(seed)
     s_draw, s_boot = ss.spawn(2)
-    p = run.pairs["match_probability"].to_numpy(float)
+    p, said = run.pairs["match_probability"].to_numpy(float), []  # said: the undated calibration at its bound
     if sampler == "partition":
         masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
                                 int(s_draw.generate_state(1)[0]), start=run.labels())
         if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
-            masks = assign_undated_draws(run.records, run.pairs, run.labels(), masks, int(s_draw.generate_state(2)[1]))
+            masks, said = assign_undated_draws_noted(run.records, run.pairs, run.labels(), masks,
+                                                     int(s_draw.generate_state(2)[1]))
     elif sampler == "pairs":
         masks = draw_links(p, draws, int(s_draw.generate_state(1)[0]))
     else:
@@ -418,7 +419,7 @@ def linkage_uncertainty(
             reps[d][np.ix_(np.arange(rp.shape[0]), np.flatnonzero(have))] = np.asarray(rp, float)[:, idx[have]]
         if "observed" in lab.columns and np.isfinite(pts[d, 0]):  # the draws N̂ corrected is made from
             persons[d, have] = np.asarray(lab["observed"], float)[idx[have]]
-    warnings = []
+    warnings = list(said)
     failed = int(np.isnan(pts[:, 0]).sum())
     if failed:
         warnings.append(f"{failed} of {draws} linkage draws gave no finite N̂ and are left out")

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_draws"]
+__all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_draws", "assign_undated_draws_noted"]
 
 #: weigh a candidate person by whether it already holds a dated registration of the unit's organisation
 SAME_ORGANISATION_FACTOR = True
@@ -314,3 +314,25 @@ def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.n
         return draws
     rng = np.random.default_rng(None if seed is None else [int(seed), 11])
     return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])
+
+
+def assign_undated_draws_noted(records: pd.DataFrame, pairs: pd.DataFrame, start: np.ndarray, draws: np.ndarray,
+                               seed: int | None) -> tuple[np.ndarray, list[str]]:
+    """:func:`assign_undated_draws`, with the calibration's warning (c at a bound) returned as text, not raised.
+
+    ``estimate`` runs the linkage draws under a filter that ignores RuntimeWarnings (one replicate per draw has
+    no within-draw variance), which hid the warning; the caller puts these messages in the result's warnings
+    (review of s16). Parameters and the array returned as :func:`assign_undated_draws`.
+
+    Returns
+    -------
+    (draws, messages) : int array of shape (D, n), list of str.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        out = assign_undated_draws(records, pairs, start, draws, seed)
+    said = list(dict.fromkeys(str(w.message) for w in caught if "stopped at its" in str(w.message)))
+    for w in caught:  # anything else keeps its own way out
+        if "stopped at its" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out, said
