@@ -51,7 +51,11 @@ def test_ctrl_c_on_estimate_says_nothing_was_written(tmp_path):
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = tmp_path / "out"
     p = subprocess.Popen([sys.executable, "-m", "darkfigure.cli", "estimate", "kosovo_1999", "--reps", "100000", "--seed", "1",
-                          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                          "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                         # as from a terminal: a child inherits an ignored SIGINT (Python then installs no
+                         # KeyboardInterrupt), so whatever ran before in this test process must not decide;
+                         # once, in a fresh clone under xdist, the Ctrl-C was not seen and the run ended with 0
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     try:
         for line in p.stdout:  # wait until the bootstrap has started, then press Ctrl-C
