@@ -80,3 +80,21 @@ def test_a_running_id_does_not_hide_a_table_pasted_twice():
     strata.insert(0, "id", range(1, len(strata) + 1))
     h = read_histories(strata, lists=["A", "B", "C"], covariates=[])
     assert h.warnings == () and any("differ only in the unused column(s) sex" in n for n in h.notes)
+
+
+def test_a_stratum_column_unique_per_row_is_not_an_identifier():
+    """A column left out that is unique per row but reads as no identifier (region names, shares) still tells
+    strata apart: four regions with one pattern and count are summed with a note, not refused as a paste (review of
+    s16); a renumbered running id under another name ("nr") or without a name that says so is still set aside."""
+    regions = pd.DataFrame({"region": ["north", "south", "east", "west"], "A": 1, "B": 1, "C": 1, "count": 5})
+    regions = pd.concat([regions, T.assign(region=[f"r{i}" for i in range(len(T))])]).reset_index(drop=True)
+    h = read_histories(regions, lists=["A", "B", "C"], covariates=[])
+    assert h.n_observed == 20 + int(T["count"].sum())
+    assert any("differ only in the unused column(s) region" in n for n in h.notes)
+    twice = pd.concat([T, T]).reset_index(drop=True)
+    for name in ("nr", "volgnummer"):
+        with pytest.raises(DataError, match="pasted or exported twice"):
+            read_histories(twice.assign(**{name: [f"x{i:03d}" for i in range(len(twice))]}), lists=["A", "B", "C"],
+                           covariates=[])
+    with pytest.raises(DataError, match="pasted or exported twice"):
+        read_histories(twice.assign(seq=range(100, 100 + len(twice))), lists=["A", "B", "C"], covariates=[])

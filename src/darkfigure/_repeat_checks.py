@@ -6,6 +6,8 @@ running-id rule (tester report 15b, L3). Errors name two rows and say what to do
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,13 +17,31 @@ from .errors import DataError
 MIN_ID_ROWS = 4
 
 
+#: a column name that says identifier or row number (whole words of the name, any case)
+_ID_NAME = re.compile(r"(^|[^a-z])(id|ids|nr|no|number|row|rownr|index|record|key|volgnummer|nummer)([^a-z]|$)")
+
+
+def _looks_like_identifier(name, values: pd.Series) -> bool:
+    """Whether a column with a different value in every row reads as an identifier: whole integers in increasing
+    or decreasing order (a running number), or a name that says so ("id", "nr", "row", "record_id", ...). A column
+    of region names or shares unique per row is a stratum, not an identifier (review of s16: such tables were
+    refused as pasted twice)."""
+    if _ID_NAME.search(str(name).lower()) or str(name).lower().endswith("id"):
+        return True
+    num = pd.to_numeric(values, errors="coerce")
+    if num.isna().any() or not np.all(np.isfinite(num)) or not np.all(num == np.round(num)):
+        return False
+    return bool(num.is_monotonic_increasing or num.is_monotonic_decreasing)
+
+
 def _row_identifiers(frame: pd.DataFrame, spread) -> list:
     """The columns of `spread` (columns left out of the analysis) holding a different value in every row of
-    `frame`: a running id or row number, which tells no strata apart (tester report 15b, L3). Empty for tables
-    of fewer than :data:`MIN_ID_ROWS` rows."""
+    `frame` and reading as an identifier (:func:`_looks_like_identifier`): a running id or row number, which tells
+    no strata apart (tester report 15b, L3). Empty for tables of fewer than :data:`MIN_ID_ROWS` rows."""
     if len(frame) < MIN_ID_ROWS:
         return []
-    return [c for c in spread if c in frame.columns and frame[c].nunique(dropna=False) == len(frame)]
+    return [c for c in spread if c in frame.columns and frame[c].nunique(dropna=False) == len(frame)
+            and _looks_like_identifier(c, frame[c])]
 
 
 def _repeated_rows(frame: pd.DataFrame, key: list, lists, spread=()) -> tuple[str | None, str | None]:
