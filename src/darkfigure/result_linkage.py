@@ -63,7 +63,7 @@ def linkage_sentences(result: Any) -> list[str]:
             else "the share of the interval's variance from linkage not computed (some replicates set no upper "
             "limit)") + f" ({lk.draws} linkage draws)",
            f"linkage errors: expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
-           f"among the compared pairs; persons {lk.persons_as_linked:,} as linked, {_fmt(lk.persons_drawn)} on "
+           f"(from the match probabilities; an undated registration's pairs by its assignment model); persons {lk.persons_as_linked:,} as linked, {_fmt(lk.persons_drawn)} on "
            f"average over the draws, {_fmt(getattr(lk, 'persons_corrected', math.nan))} corrected by the rule of N̂ "
            "(what the dark figure subtracts)"]
     truth = (getattr(est, "settings", None) or {}).get("linkage_quality_against_truth")

@@ -481,7 +481,7 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
                   "model-selection uncertainty)" if avg is not None and len(avg.fits) > 1 else
                   "the chosen model, refitted on every linkage draw (conditional on that model)")
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
-              f"(among the compared pairs); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
+              f"(from the match probabilities; an undated registration's pairs by its assignment model); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws, {_fmt(getattr(lk, 'persons_corrected', float('nan')))} corrected "
               "by the rule of N̂ (what the dark figure subtracts)")
     if truth:
