@@ -10,6 +10,7 @@ from darkfigure.linkage.draw_files import linkage_draw_histories
 from darkfigure.linkage.link_run import LinkRun
 from darkfigure.linkage.partition_draws import draw_partitions
 from darkfigure.linkage.undated_draws import assign_undated, assign_undated_draws, undated_model
+from undated_namesakes_data import namesake_registrations
 
 
 def _namesakes(groups: int = 200, share: float = 0.6, p_namesake: float = 0.2, seed: int = 0):
@@ -19,37 +20,7 @@ def _namesakes(groups: int = 200, share: float = 0.6, p_namesake: float = 0.2, s
     dated registrations, a `share` of them matched to a dated person of A (p 0.99): the calibration of q.
 
     Returns (run, true person of every registration, positions of the undated registrations)."""
-    rng = np.random.default_rng(seed)
-    org, dated, truth, pairs = [], [], [], []
-
-    def add(o, d, t):
-        """Append one registration; its position."""
-        org.append(o)
-        dated.append(d)
-        truth.append(t)
-        return len(org) - 1
-
-    person = 0
-    undated_pos = []
-    matched = rng.permutation(groups) < round(share * groups)
-    for g in range(groups):
-        members = []
-        for _ in range(3):
-            a, b = add("A", True, person), add("B", True, person)
-            pairs.append((a, b, 0.99))
-            members.append((person, a, b))
-            person += 1
-        t = members[0][0] if matched[g] else person
-        person += 0 if matched[g] else 1
-        u = add("C", False, t)
-        undated_pos.append(u)
-        for _, a, b in members:
-            pairs += [(u, a, p_namesake), (u, b, p_namesake)]
-    for i in range(100):
-        c = add("C", True, person)
-        if i < round(share * 100):
-            pairs.append((c, add("A", True, person), 0.99))
-        person += 1
+    org, dated, truth, pairs, undated_pos = namesake_registrations(groups, share, p_namesake, seed)
     n = len(org)
     records = pd.DataFrame({"organisation": org, "record_id": [f"R{i}" for i in range(n)],
                             "registration_date": pd.Timestamp("2024-01-01"), "has_date_of_birth": dated})

@@ -9,6 +9,7 @@ import pytest
 from darkfigure.linkage.quality import expected_link_errors, true_link_errors
 from darkfigure.linkage.undated_draws import assign_undated, undated_model
 from darkfigure.linkage.undated_errors import undated_link_errors, unit_probabilities
+from undated_namesakes_data import namesake_registrations
 
 
 def _namesakes(groups: int = 150, share: float = 0.6, p_namesake: float = 0.1, seed: int = 0):
@@ -16,35 +17,7 @@ def _namesakes(groups: int = 150, share: float = 0.6, p_namesake: float = 0.1, s
     undated registration of C, truly one of the three in a `share` of the names (else a person of its own),
     scored `p_namesake` against all six namesakes; C also has 100 dated registrations, a `share` of them matched
     to a registration of A (the calibration of q). Returns (orgs, has_dob, pairs, truth, as-linked labels)."""
-    rng = np.random.default_rng(seed)
-    org, dated, truth, pairs = [], [], [], []
-
-    def add(o: str, d: bool, t: int) -> int:
-        """Append one registration; its position."""
-        org.append(o)
-        dated.append(d)
-        truth.append(t)
-        return len(org) - 1
-
-    person = 0
-    matched = rng.permutation(groups) < round(share * groups)
-    for g in range(groups):
-        members = []
-        for _ in range(3):
-            a, b = add("A", True, person), add("B", True, person)
-            pairs.append((a, b, 0.99))
-            members.append((person, a, b))
-            person += 1
-        t = members[int(rng.integers(3))][0] if matched[g] else person
-        person += 0 if matched[g] else 1
-        u = add("C", False, t)
-        for _, a, b in members:
-            pairs += [(u, a, p_namesake), (u, b, p_namesake)]
-    for i in range(100):
-        c = add("C", True, person)
-        if i < round(share * 100):
-            pairs.append((c, add("A", True, person), 0.99))
-        person += 1
+    org, dated, truth, pairs, _ = namesake_registrations(groups, share, p_namesake, seed, true_member="random")
     pr = pd.DataFrame(pairs, columns=["record_l", "record_r", "match_probability"])
     truth = np.asarray(truth)
     # as linked: the dated pairs joined, every undated registration alone (p below the threshold)
