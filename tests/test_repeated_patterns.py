@@ -98,3 +98,21 @@ def test_a_stratum_column_unique_per_row_is_not_an_identifier():
                            covariates=[])
     with pytest.raises(DataError, match="pasted or exported twice"):
         read_histories(twice.assign(seq=range(100, 100 + len(twice))), lists=["A", "B", "C"], covariates=[])
+
+
+def test_codes_years_and_words_ending_in_id_are_strata_and_text_running_ids_are_ids():
+    """Review of s16: region codes 1..4, years 2019..2022 and a column named "valid" unique per row are strata
+    (summed with a note, not refused as a paste); a text running id ("c1", "c2", ...) still does not hide a table
+    pasted twice."""
+    four = pd.DataFrame({"A": 1, "B": 1, "C": 1, "count": [5, 5, 5, 5]})
+    for name, values, rest in (("region", [1, 2, 3, 4], range(10, 17)), ("valid", [1, 2, 3, 4], range(10, 17)),
+                               ("period", [2019, 2020, 2021, 2022], range(2012, 2019))):
+        # the periods run 2012..2022 in steps of one over 11 rows: years, not a running number
+        table = pd.concat([T.assign(**{name: rest}), four.assign(**{name: values})]) if name == "period" else \
+            pd.concat([four.assign(**{name: values}), T.assign(**{name: rest})])
+        h = read_histories(table.reset_index(drop=True), lists=["A", "B", "C"], covariates=[])
+        assert any(f"differ only in the unused column(s) {name}" in n for n in h.notes), name
+    twice = pd.concat([T, T]).reset_index(drop=True)
+    with pytest.raises(DataError, match="pasted or exported twice"):
+        read_histories(twice.assign(case=[f"c{i}" for i in range(1, len(twice) + 1)]), lists=["A", "B", "C"],
+                       covariates=[])

@@ -17,21 +17,38 @@ from .errors import DataError
 MIN_ID_ROWS = 4
 
 
-#: a column name that says identifier or row number (whole words of the name, any case)
+#: a column name that says identifier or row number (whole words of the name, any case; camelCase "caseId" too)
 _ID_NAME = re.compile(r"(^|[^a-z])(id|ids|nr|no|number|row|rownr|index|record|key|volgnummer|nummer)([^a-z]|$)")
+#: fewer rows than this and a column of consecutive whole numbers is not read as a running number (region or
+#: period codes 1..k of a small table are strata)
+MIN_NUMBER_ID_ROWS = 10
+
+
+def _consecutive(num: np.ndarray) -> bool:
+    """Whole numbers in steps of one, up or down, in row order (a running number), not calendar years."""
+    if num.size < 2 or not np.all(np.isfinite(num)) or not np.all(num == np.round(num)):
+        return False
+    step = np.diff(num)
+    years = bool(np.all((num >= 1900) & (num <= 2100)))
+    return not years and bool(np.all(step == 1) or np.all(step == -1))
 
 
 def _looks_like_identifier(name, values: pd.Series) -> bool:
-    """Whether a column with a different value in every row reads as an identifier: whole integers in increasing
-    or decreasing order (a running number), or a name that says so ("id", "nr", "row", "record_id", ...). A column
-    of region names or shares unique per row is a stratum, not an identifier (review of s16: such tables were
-    refused as pasted twice)."""
-    if _ID_NAME.search(str(name).lower()) or str(name).lower().endswith("id"):
+    """Whether a column with a different value in every row reads as an identifier: a name that says so ("id",
+    "record_id", "caseId", "nr", "row", ...), a running number (consecutive whole numbers, at least
+    :data:`MIN_NUMBER_ID_ROWS` rows, not years), or text of one prefix and a running number ("c1", "c2", ...). A
+    column of region names, codes 1..k of a small table, years or shares is a stratum, not an identifier (reviews
+    of s16: such tables were refused as pasted twice)."""
+    raw = str(name)
+    if _ID_NAME.search(raw.lower()) or re.search(r"[a-z0-9](Id|ID|Nr|NR)$", raw):
         return True
     num = pd.to_numeric(values, errors="coerce")
-    if num.isna().any() or not np.all(np.isfinite(num)) or not np.all(num == np.round(num)):
+    if not num.isna().any():
+        return len(values) >= MIN_NUMBER_ID_ROWS and _consecutive(num.to_numpy(float))
+    parts = values.astype(str).str.extract(r"^(\D*?)(\d+)$")
+    if parts[1].isna().any() or parts[0].nunique(dropna=False) != 1:
         return False
-    return bool(num.is_monotonic_increasing or num.is_monotonic_decreasing)
+    return len(values) >= MIN_ID_ROWS and _consecutive(parts[1].astype(float).to_numpy())
 
 
 def _row_identifiers(frame: pd.DataFrame, spread) -> list:
