@@ -294,8 +294,9 @@ def _print_result(res) -> None:
             # the interval's own lower end, which can lie above it (tester 12b, M6)
             low = (res.to_publish() or {}).get("low") if hasattr(res, "to_publish") else None
             low = float("nan") if low is None else float(low)
-            floor = (f" (at least {_fmt(low - h.n_observed)}, by the lower limit to publish below)"
-                     if math.isfinite(low) and low > h.n_observed else "")
+            n_sub = float(getattr(res, "persons_subtracted", h.n_observed))  # as estimates.csv: one linkage
+            floor = (f" (at least {_fmt(low - n_sub)}, by the lower limit to publish below)"
+                     if math.isfinite(low) and low > n_sub else "")
             head.add_row("dark figure", f"not identified{floor}")
         if getattr(res, "identifying", None) is not None and why is None:
             head.add_row("assumption", escape(res.identifying.summary_line()))
