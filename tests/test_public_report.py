@@ -707,6 +707,22 @@ def test_compare_headline_rule_sentences_for_every_rule(runs, tmp_path):
     assert rows["Registers independent (Mt)"] == "left out: failed the hold-out test"
 
 
+def test_compare_headline_no_interval_and_two_lists_have_sentences(runs, tmp_path):
+    """The rules no-interval and two-lists get their own sentence (they fell to "see the analyst report")."""
+    hl = {"low": 7000.0, "high": 9000.0, "reasons": [RAW_REASON], "rules": ["no-interval", "two-lists", "agree"],
+          "kept": ["Mt"], "dropped": {"Mh-darroch": "no interval: an N̂ alone cannot count toward agreement or set "
+                                                    "the range"},
+          "data_can_choose": False}
+    c = _compare_with_headline(runs, tmp_path, hl)
+    en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
+    assert "give a figure but no interval on these data" in en.all
+    assert "With two registers the methods left rest on one and the same assumption" in en.all
+    assert "The full reasons, with the tests behind them, are in the analyst report" not in en.all
+    assert "geen interval" in nl.all and "Met twee registers" in nl.all
+    rows = {r[0]: r[-1] for r in en.rows["comparison-table"][1:]}
+    assert any(v == "left out: no interval" for v in rows.values())
+
+
 def test_compare_without_headline_says_so(runs, tmp_path):
     """Item 9: a compare folder without a headline: the page says the range is the span of all methods."""
     c = _compare_with_headline(runs, tmp_path, None)

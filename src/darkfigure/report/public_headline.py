@@ -128,7 +128,8 @@ def _open_subgroups(run: Run, hl: dict) -> list[tuple[str, float]]:
 #: The headline's reasons for dropping a method (``compare.json`` headline ``dropped``), by the start of the text.
 _DROP_KINDS = (("no estimate", "no-estimate"), ("not identified: on the boundary", "boundary"),
                ("not identified", "not-identified"), ("poor fit", "poor-fit"),
-               ("failed validation", "failed-validation"), ("below chao", "below-chao"))
+               ("failed validation", "failed-validation"), ("below chao", "below-chao"),
+               ("no interval", "no-interval"))
 
 
 def _drop_kind(reason: str) -> str:
@@ -145,7 +146,8 @@ def _drop_phrase(c: _Ctx, reason: str) -> str:
             "boundary": _("left out: says nobody was missed"),
             "poor-fit": _("left out: does not fit the data"),
             "failed-validation": _("left out: failed the hold-out test"),
-            "below-chao": _("left out: too low for victims who differ in visibility")}.get(
+            "below-chao": _("left out: too low for victims who differ in visibility"),
+            "no-interval": _("left out: no interval")}.get(
         _drop_kind(reason), _("left out (see the analyst report)"))
 
 
@@ -280,6 +282,14 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
             reasons.append(_("The {n} methods left ({methods}) give figures whose intervals do not all overlap, "
                              "and the data cannot tell which is right; the range spans them all.").format(
                 n=len(kept), methods=_families(c, kept, dropped)))
+        elif rule == "no-interval":
+            reasons.append(_("{methods} give a figure but no interval on these data; a figure without an interval "
+                             "cannot set the range and is left out of it.").format(
+                methods=_upper_first(_families(c, ms, kept)) if ms else _("Some methods")))
+        elif rule == "two-lists":
+            reasons.append(_("With two registers the methods left rest on one and the same assumption (that being "
+                             "on one register does not change the chance of being on the other), so their "
+                             "agreement is no check of it."))
         elif rule == "none-kept":
             reasons.append(_("Every method is contradicted by some check of the data: the range spans every method "
                              "that gives an estimate and needs a closer look before it is published."))
