@@ -250,8 +250,10 @@ def one_population(setting: str, seed: int, draws: int = 40, reps: int = 20, n_j
     # both corrections from the same draws: the bias b = mean over draws - as-linked; "bias" = as-linked - b,
     # "mean" = as-linked + b, each with the pooled interval moved with its point
     b = float(np.nanmean(le.draw_nhat)) - le.nhat_as_linked
-    to_mean = 2 * b if le.correction == "bias" else 0.0
-    to_bias = to_mean - 2 * b
+    # the shifts from N̂ corrected to each, whatever rule set N̂ corrected (the default "toward" keeps N̂ as linked
+    # where the draws lie above it; these shifts assumed "bias" or "mean" and printed N̂ as linked as the mean there)
+    to_mean = le.nhat_as_linked + b - le.nhat_corrected
+    to_bias = le.nhat_as_linked - b - le.nhat_corrected
     # truth about the pairs: calibration and false/missed links
     truth = regs["true_person_id"].astype(str).to_numpy()
     left, right = run.pairs["record_l"].to_numpy(), run.pairs["record_r"].to_numpy()
