@@ -276,10 +276,10 @@ class Result:
     def _persons_said(self) -> str:
         """" (N̂ corrected minus the persons observed 3,123 as corrected for linkage, 3,411 as linked)" beside a dark
         figure corrected for linkage error (tester 16a, finding 4); "" otherwise."""
-        from .linkage.combine import persons_clause
+        from .result_linkage import persons_words
 
         lk = getattr(self.raw, "linkage", None)
-        said = persons_clause(getattr(lk, "persons_corrected", None), self.n_observed) if lk is not None else ""
+        said = persons_words(getattr(lk, "persons_corrected", None), self.n_observed) if lk is not None else ""
         return f" (N̂ corrected minus the {said})" if said else ""
 
     def __str__(self) -> str:

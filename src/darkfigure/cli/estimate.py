@@ -282,9 +282,9 @@ def _print_result(res) -> None:
                 f"{', as linked' if lk is not None else ''})"
             )
         if why is None:  # persons and N̂ from one linkage: corrected both when N̂ is (tester 16a, finding 4)
-            from ..linkage.combine import persons_clause
+            from ..result_linkage import persons_words
 
-            said = persons_clause(getattr(res.linkage, "persons_corrected", None), h.n_observed) if getattr(
+            said = persons_words(getattr(res.linkage, "persons_corrected", None), h.n_observed) if getattr(
                 res, "linkage", None) is not None else ""
             n_sub = float(getattr(res, "persons_subtracted", h.n_observed))
             head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(n_sub, res.nhat)} "

@@ -294,7 +294,7 @@ def _estimate_section(run: Run) -> dict | None:
         "dark_interval": fmt_interval(lo - sub, hi - sub) if math.isfinite(lo) else "",
         "visible": fmt_pct(sub / nhat, 0) if math.isfinite(nhat) and nhat > 0 else "–",
         "persons_note": (f"persons observed {fmt_count(sub)} as corrected for linkage, {fmt_count(obs)} as linked"
-                         if sub != obs else ""),
+                         if fmt_count(sub) != fmt_count(obs) else ""),
         "method": "Poisson log-linear model (multiple systems estimation)",
         "interval_kind": kind,
         "carries": _interval_carries(iv, lk, method),
