@@ -512,9 +512,10 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
         w, n = undated_namesake_messages(undated_namesakes(prep, labels))
         out, notes = out + w, notes + n
         if "org" in prep.columns:  # whether missing dates cluster in persons (tester 16a, H1-H2)
-            from .undated_mechanism import undated_clustering, undated_clustering_messages
+            from .undated_check import clustering_messages
+            from .undated_mechanism import undated_clustering
 
-            w, n = undated_clustering_messages(undated_clustering(prep))
+            w, n = clustering_messages(undated_clustering(prep))
             out, notes = out + w, notes + n
     if truth is not None:
         from .undated_namesakes import truth_quality_warnings
