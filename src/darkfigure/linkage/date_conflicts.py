@@ -363,6 +363,9 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
         The model's share of true matches with wholly different dates (for the message).
     counts : dict, optional
         :func:`conflict_counts` of `prep`, when already computed.
+    found : dict, optional
+        Filled with ``undated_clustering``: the check whether missing dates cluster in persons as a structured
+        field (:func:`~darkfigure.linkage.undated_check.clustering_record`; None when it was not run).
 
     Returns
     -------
@@ -463,7 +466,8 @@ def error_count_check(estimated: pd.DataFrame, true: pd.DataFrame, factor: float
 
 
 def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: pd.DataFrame,
-                 truth: tuple[np.ndarray, Sequence] | None, counts: dict | None = None) -> tuple[list[str], list[str]]:
+                 truth: tuple[np.ndarray, Sequence] | None, counts: dict | None = None,
+                 found: dict | None = None) -> tuple[list[str], list[str]]:
     """The warnings of :func:`date_conflict_check`, of the undated registrations among namesakes
     (:mod:`~darkfigure.linkage.undated_namesakes`), of missing dates clustered in persons
     (:mod:`~darkfigure.linkage.undated_mechanism`) and (with a truth) of the precision and recall and of
@@ -481,6 +485,9 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
         Both of shape (n_registrations,), in the order of `labels`.
     counts : dict, optional
         :func:`conflict_counts` of `prep`, when already computed.
+    found : dict, optional
+        Filled with ``undated_clustering``: the check whether missing dates cluster in persons as a structured
+        field (:func:`~darkfigure.linkage.undated_check.clustering_record`; None when it was not run).
 
     Returns
     -------
@@ -490,6 +497,8 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
     from .splink_model import DOB_GROSS_ERROR
 
     out, notes = [], []
+    if found is not None:
+        found["undated_clustering"] = None  # not run: pseudonymised files, no organisation column
     if prep is not None:
         c = date_conflict_check(prep, labels, 2 * DOB_GROSS_ERROR * (counts or {}).get("factor", 1.0), counts)
         out += [c["warning"]] if c["warning"] else []
@@ -512,11 +521,14 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
         w, n = undated_namesake_messages(undated_namesakes(prep, labels))
         out, notes = out + w, notes + n
         if "org" in prep.columns:  # whether missing dates cluster in persons (tester 16a, H1-H2)
-            from .undated_check import clustering_messages
+            from .undated_check import clustering_messages, clustering_record
             from .undated_mechanism import undated_clustering
 
-            w, n = clustering_messages(undated_clustering(prep))
+            c = undated_clustering(prep)
+            w, n = clustering_messages(c)
             out, notes = out + w, notes + n
+            if found is not None:
+                found["undated_clustering"] = clustering_record(c, bool(w))
     if truth is not None:
         from .undated_namesakes import truth_quality_warnings
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["clustering_messages", "not_made_reason"]
+__all__ = ["clustering_messages", "clustering_record", "not_made_reason"]
 
 #: the group key of the check, as its note says it
 _KEY = "first name, surname, sex, nationality, covariates and registration year"
@@ -67,3 +67,36 @@ def clustering_messages(c: dict) -> tuple[list[str], list[str]]:
     return [], [f"whether missing dates of birth cluster in persons could not be checked: {why} "
                 f"({float(c['undated_share']):.0%} of the named registrations undated). The linkage correction "
                 "assumes they do not"]
+
+
+def clustering_record(c: dict | None, warned: bool) -> dict | None:
+    """The check as a structured field, or None when it was not run (pseudonymised files, no organisation column).
+
+    Parameters
+    ----------
+    c : dict or None
+        :func:`~darkfigure.linkage.undated_mechanism.undated_clustering`'s result.
+    warned : bool
+        Whether ``link`` warned that missing dates cluster in persons.
+
+    Returns
+    -------
+    dict or None
+        ``ratio`` (R), ``se``, ``z``, ``undated_share`` (of the named registrations), ``pairs`` (namesake pairs of
+        different organisations), ``undated_pairs`` (of those, both undated), ``warned`` and ``not_made`` (why the
+        check could not be made, None when it was); a figure that is not finite, or any figure of a check not made,
+        is None. The thresholds of the warning: ``ratio_warning``, ``z_warning``, ``share_warning``.
+    """
+    if c is None:
+        return None
+    from .undated_mechanism import R_WARNING, SHARE_WARNING, Z_WARNING
+
+    why = not_made_reason(c)
+    made = why is None and _num(c.get("ratio")) is not None
+    if why is None and not made:
+        why = "no named registration lacks a date of birth" if not c.get("undated_share") else "no namesake pairs"
+    return {"ratio": _num(c.get("ratio")) if made else None, "se": _num(c.get("se")) if made else None,
+            "z": _num(c.get("z")) if made else None, "undated_share": _num(c.get("undated_share")),
+            "pairs": int(c.get("pairs") or 0), "undated_pairs": int(c.get("undated_pairs") or 0),
+            "warned": bool(warned), "not_made": why,
+            "ratio_warning": R_WARNING, "z_warning": Z_WARNING, "share_warning": SHARE_WARNING}

@@ -323,7 +323,9 @@ class Estimate:
         (``estimator``), and ``conditional_on_chosen_model`` (True when the interval holds the
         chosen model fixed, so it lacks the model-selection uncertainty). Histories from a
         ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true. A run
-        linked with ``--truth``: ``quality_against_truth`` (``LinkRun.truth_quality``) in either.
+        linked with ``--truth``: ``quality_against_truth`` (``LinkRun.truth_quality``) in either; ``undated_clustering``
+        (``link``'s check whether missing dates cluster in persons, ``LinkRun.undated_clustering``; null when not
+        computed) in either.
         """
         from ..linkage.combine import rule_block
         from ..results import _num
@@ -351,6 +353,7 @@ class Estimate:
                 d["by_pair"] = [{k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()}
                                 for r in bp.to_dict(orient="records")]
             truth = self.settings.get("linkage_quality_against_truth")  # `darkfigure link --truth` (LinkRun)
+            d["undated_clustering"] = self.settings.get("linkage_undated_clustering")  # link's check (null: none)
             return {"linkage": {**d, **({"quality_against_truth": truth} if truth else {})}}
         if self.settings.get("linkage_source"):
             truth = self.settings.get("linkage_quality_against_truth")
@@ -358,6 +361,7 @@ class Estimate:
                 "corrected": False, "assumes_error_free_linkage": True, "source": self.settings["linkage_source"],
                 "note": "the persons come from a record linkage, taken here as error-free: N̂ and its interval carry "
                         "no linkage error (--linkage correct on the link output folder carries it)",
+                "undated_clustering": self.settings.get("linkage_undated_clustering"),
                 **({"quality_against_truth": truth} if truth else {}),
             }}
         return {}
