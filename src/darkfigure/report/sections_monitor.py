@@ -245,10 +245,14 @@ def _published_section(run: Run) -> dict | None:
         found = sorted({int(x[1:]) for col in ("observed",) if col in p for x in p[col] if re.fullmatch(r"<\d+", x)})
         k = found[0] if found else None
     shown = _published_view(p)
+    # corrected for linkage: the visibility's persons are not a published column, its definition says so (s17)
+    m = run.monitor
+    vis = ((info.get("published_columns") or {}).get("visibility")
+           if m is not None and "observed_corrected" in m.columns else None)
+    note = "; ".join(x for x in (_shift_note(shifted_rows(p)), f"visible: {vis}" if vis else None) if x) or None
     return {
         "table": _view("published-table", shown, p, "monitor_published.csv",
-                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")],
-                       note=_shift_note(shifted_rows(p))),
+                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")], note=note),
         "threshold": k,
         "primary": info.get("suppressed_primary"),
         "secondary": info.get("suppressed_secondary"),
