@@ -194,8 +194,11 @@ class Estimate:
 
     @property
     def dark_figure(self) -> float:
-        """Estimated number of persons no list registered: N̂ minus :attr:`persons_subtracted` (one linkage)."""
-        return self.nhat - self.persons_subtracted
+        """Estimated number of persons no list registered: N̂ minus :attr:`persons_subtracted` (one linkage), floored
+        at 0 (N̂ corrected below the persons corrected: :mod:`darkfigure.dark_floor`, said in the warnings)."""
+        from ..dark_floor import floored_dark_figure
+
+        return floored_dark_figure(self.nhat, self.persons_subtracted)
 
     def _persons_corrected_rows(self, t: pd.DataFrame) -> np.ndarray | None:
         """Persons corrected for linkage error per row of `t` (the linkage's ``observed_corrected``), or None."""
@@ -460,10 +463,13 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     ``share_linkage`` or ``status`` columns). With `persons_corrected` (shape (len(t),): N̂ corrected for
     linkage error, the persons corrected by the same rule from the same draws) those are subtracted instead, and
     written as ``observed_corrected`` after the three (``observed`` stays as linked): a dark figure from one
-    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4).
+    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4). Each is floored at 0
+    (:func:`darkfigure.dark_floor.floored_dark_figure`): never a negative dark figure.
     """
     if not {"nhat", "lower", "upper", "observed"} <= set(t.columns):
         return t
+    from ..dark_floor import floored_dark_figure
+
     obs = pd.to_numeric(t["observed"], errors="coerce")
     if persons_corrected is None and "observed_corrected" in t.columns:  # monitor.csv corrected for linkage
         obs = pd.to_numeric(t["observed_corrected"], errors="coerce").fillna(obs)
@@ -473,7 +479,9 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     at = list(t.columns).index("upper") + 1
     for i, (name, col) in enumerate((("dark_figure", "nhat"), ("dark_figure_lower", "lower"),
                                      ("dark_figure_upper", "upper"))):
-        t.insert(at + i, name, pd.to_numeric(t[col], errors="coerce") - obs)
+        # floored at 0: N̂ corrected below the persons corrected (rule "bias") is no negative dark figure (s17)
+        t.insert(at + i, name, floored_dark_figure(pd.to_numeric(t[col], errors="coerce").to_numpy(float),
+                                                   obs.to_numpy(float)))
     if persons_corrected is not None:
         t.insert(at + 3, "observed_corrected", obs.to_numpy(float))
     return t
