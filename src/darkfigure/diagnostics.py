@@ -63,6 +63,7 @@ from .diagnostics_heterogeneity import (  # noqa: F401 - all still importable fr
     _power_hard_to_reach,
     _score_z,
     _thinning_matrix,
+    power_text,
     unflagged_state,
 )
 
@@ -117,7 +118,7 @@ class Check:
         words = self.name.replace("_", " ")
         power = self.details.get("power_hard_to_reach", float("nan")) if self.details else float("nan")
         if self.name == "heterogeneity" and self.computed and np.isfinite(power):
-            words += f" (power {power:.0%} against {HARD_SHARE:.0%} hard to reach)"
+            words += f" (power {power_text(power)} against {HARD_SHARE:.0%} hard to reach)"
         return words
 
     def to_dict(self) -> dict:
@@ -494,7 +495,7 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
                f"the error of the tested model's N̂ could not be computed ({details['nhat_error_hard_to_reach_reason']})")
         msg += (
             f". Power: if {HARD_SHARE:.0%} of the population were hard to reach (capture probability "
-            f"/{HARD_FACTOR:g} on every list), {err} and this check would flag it about {power:.0%} of the time"
+            f"/{HARD_FACTOR:g} on every list), {err} and this check would flag it about {power_text(power)} of the time"
         )
         if not flag and power < 0.5:
             msg += "; not flagging says little here"

@@ -133,6 +133,20 @@ HARD_FACTOR = 4.0
 LOW_POWER = 0.5
 
 
+def power_text(power: float) -> str:
+    """The check's power as a percentage that stays on its side of :data:`LOW_POWER` ("8%", "49.96%", "50%").
+
+    Rounded to a whole percent, except where that rounding would cross :data:`LOW_POWER`: 0.4996 printed "50%" beside
+    "not detected (power 50%)", which the 50% rule contradicts (review). Then as many decimals (at most 4) as keep the
+    printed figure below the threshold. `power` is a share in [0, 1]; NaN gives "nan%".
+    """
+    p = float(power)
+    digits = 0
+    while digits < 4 and np.isfinite(p) and (p < LOW_POWER) != (round(p * 100, digits) / 100 < LOW_POWER):
+        digits += 1
+    return f"{p:.{digits}%}"
+
+
 def unflagged_state(name: str, details: dict | None) -> str:
     """The word for a computed, unflagged check: "passed", or "not detected (power 8% against 30% hard to reach)".
 
@@ -148,7 +162,7 @@ def unflagged_state(name: str, details: dict | None) -> str:
         return "passed"
     if not np.isfinite(power) or power >= LOW_POWER:
         return "passed"
-    return f"not detected (power {power:.0%} against {HARD_SHARE:.0%} hard to reach)"
+    return f"not detected (power {power_text(power)} against {HARD_SHARE:.0%} hard to reach)"
 
 
 def _thinning_matrix(k: int, keep: float) -> np.ndarray:

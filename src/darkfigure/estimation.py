@@ -333,6 +333,8 @@ def estimate(
         settings["linkage_source"] = reading.linkage_run.source or "a darkfigure link run"
     if reading.linkage_run is not None and (truth := reading.linkage_run.truth_quality()) is not None:
         settings["linkage_quality_against_truth"] = truth  # `link --truth`: result.json's linkage block, the report
+    if reading.linkage_run is not None:  # link's undated-clustering check (null: not computed), the linkage block
+        settings["linkage_undated_clustering"] = getattr(reading.linkage_run, "undated_clustering", None)
     fitted_table = fit.table if em_mode else table
     ident = None
     if opts.assumption_range is not None and fit.identified:

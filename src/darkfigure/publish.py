@@ -390,7 +390,7 @@ def _held_by_interval(checks, nh: float, hi: float) -> str | None:
     (docs/headline_rules.md: on the project's simulated populations it dropped the range on 0 tables whose interval
     missed N). None when the error is unknown or positive, or the interval does not reach that far.
     """
-    from .diagnostics_heterogeneity import HARD_FACTOR, HARD_SHARE
+    from .diagnostics_heterogeneity import HARD_FACTOR, HARD_SHARE, power_text
 
     het = next((c for c in checks if c.name == "heterogeneity" and c.computed), None)
     details = (getattr(het, "details", None) or {}) if het is not None else {}
@@ -401,7 +401,7 @@ def _held_by_interval(checks, nh: float, hi: float) -> str | None:
     reach = nh / (1.0 + err)  # N when N̂ is err too low
     if hi < reach:
         return None
-    return (f"the heterogeneity check finds none and has only {power:.0%} power against {HARD_SHARE:.0%} of persons "
+    return (f"the heterogeneity check finds none and has only {power_text(power)} power against {HARD_SHARE:.0%} of persons "
             f"hard to reach (registered by every list with 1/{HARD_FACTOR:g} of the others' probability), but that "
             f"heterogeneity would make N̂ about {abs(err):.0%} too low, and the interval's upper end {_fmt(hi)} "
             f"reaches the {_fmt(reach)} N would then be; stronger heterogeneity the check cannot see would not be "
@@ -420,7 +420,7 @@ def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
     `checks`: the run's :class:`~darkfigure.diagnostics.Check` list; the power and the N̂ error are the check's
     ``power_hard_to_reach`` and ``nhat_error_hard_to_reach`` (:func:`darkfigure.diagnostics.heterogeneity_check`).
     """
-    from .diagnostics_heterogeneity import HARD_FACTOR, HARD_SHARE
+    from .diagnostics_heterogeneity import HARD_FACTOR, HARD_SHARE, power_text
 
     for c in checks:
         details = getattr(c, "details", None) or {}
@@ -435,7 +435,7 @@ def _weak_heterogeneity_check(checks, has_ci: bool = True) -> str | None:
                  "and stronger or other heterogeneity more (the figure is an example, not a bound)"
                  if np.isfinite(bias) else "")
         what = "the interval does not cover" if has_ci else "N̂ does not allow for"
-        return (f"the heterogeneity check finds none, but it has only {power:.0%} power against {HARD_SHARE:.0%} of "
+        return (f"the heterogeneity check finds none, but it has only {power_text(power)} power against {HARD_SHARE:.0%} of "
                 f"persons hard to reach (registered by every list with 1/{HARD_FACTOR:g} of the others' probability)"
                 f"{moved}, so {what} heterogeneity the check cannot detect")
     return None

@@ -16,7 +16,7 @@ import html
 import math
 from typing import Any
 
-__all__ = ["interval_method", "linkage_html", "linkage_lines", "linkage_sentences", "seed_sentence"]
+__all__ = ["interval_method", "linkage_html", "linkage_lines", "linkage_sentences", "persons_words", "seed_sentence"]
 
 
 def _fmt(v: Any, digits: int = 0) -> str:
@@ -26,6 +26,22 @@ def _fmt(v: Any, digits: int = 0) -> str:
     except (TypeError, ValueError):
         return "–"
     return "–" if math.isnan(v) else ("no finite limit" if math.isinf(v) else f"{v:,.{digits}f}")
+
+
+def persons_words(corrected: Any, as_linked: Any) -> str:
+    """The words beside a dark figure corrected for linkage error: "persons observed 3,123 as corrected for linkage,
+    3,411 as linked", or once, "persons observed 3,411 as linked (the rule of N̂ corrected kept them)", when the two
+    print alike (review s17: "3,411 as corrected for linkage, 3,411 as linked" said one number twice); "" when the
+    corrected persons are missing. What :func:`darkfigure.linkage.combine.persons_clause` says, said once."""
+    try:
+        c, a = float(corrected), float(as_linked)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(c):
+        return ""
+    if f"{c:,.0f}" == f"{a:,.0f}":
+        return f"persons observed {a:,.0f} as linked (the rule of N̂ corrected kept them)"
+    return f"persons observed {c:,.0f} as corrected for linkage, {a:,.0f} as linked"
 
 
 def interval_method(est: Any) -> str:

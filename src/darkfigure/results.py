@@ -146,8 +146,11 @@ class Result:
     def dark_figure(self) -> float:
         """Estimated persons no list registered, N̂ - n (NaN when N̂ is); with N̂ corrected for linkage error n is the
         persons corrected by the same rule (``raw.persons_subtracted``; tester 16a, finding 4)."""
+        from .dark_floor import floored_dark_figure
+
         sub = getattr(self.raw, "persons_subtracted", None) if getattr(self.raw, "linkage", None) is not None else None
-        return float(self.nhat) - (self.n_observed if sub is None else float(sub))
+        # floored at 0: N̂ corrected below the persons corrected is said in the warnings, never a negative figure
+        return floored_dark_figure(float(self.nhat), self.n_observed if sub is None else float(sub))
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -276,11 +279,12 @@ class Result:
     def _persons_said(self) -> str:
         """" (N̂ corrected minus the persons observed 3,123 as corrected for linkage, 3,411 as linked)" beside a dark
         figure corrected for linkage error (tester 16a, finding 4); "" otherwise."""
-        from .linkage.combine import persons_clause
+        from .result_linkage import persons_words
 
         lk = getattr(self.raw, "linkage", None)
-        said = persons_clause(getattr(lk, "persons_corrected", None), self.n_observed) if lk is not None else ""
-        return f" (N̂ corrected minus the {said})" if said else ""
+        said = persons_words(getattr(lk, "persons_corrected", None), self.n_observed) if lk is not None else ""
+        below = "; N̂ corrected lies below them, see the warnings" if said and self.nhat < lk.persons_corrected else ""
+        return f" (N̂ corrected minus the {said}{below})" if said else ""
 
     def __str__(self) -> str:
         ci = self.confidence_interval

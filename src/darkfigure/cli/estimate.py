@@ -207,8 +207,9 @@ def _unidentified(res) -> str | None:
 
 
 def _visible(n_observed: int, nhat: float) -> str:
-    """The share of N̂ observed as a percentage, "<1%" rather than a misleading "0%"."""
-    share = n_observed / nhat if nhat > 0 else float("nan")
+    """The share of N̂ observed as a percentage, "<1%" rather than a misleading "0%"; at most 100% (N̂ corrected can lie
+    below the persons corrected under the bias rule: darkfigure.dark_floor)."""
+    share = min(n_observed / nhat, 1.0) if nhat > 0 else float("nan")
     return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
@@ -282,13 +283,14 @@ def _print_result(res) -> None:
                 f"{', as linked' if lk is not None else ''})"
             )
         if why is None:  # persons and N̂ from one linkage: corrected both when N̂ is (tester 16a, finding 4)
-            from ..linkage.combine import persons_clause
+            from ..result_linkage import persons_words
 
-            said = persons_clause(getattr(res.linkage, "persons_corrected", None), h.n_observed) if getattr(
+            said = persons_words(getattr(res.linkage, "persons_corrected", None), h.n_observed) if getattr(
                 res, "linkage", None) is not None else ""
             n_sub = float(getattr(res, "persons_subtracted", h.n_observed))
+            below = "; N̂ corrected lies below these persons, see the warnings" if res.nhat < n_sub else ""
             head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(n_sub, res.nhat)} "
-                         f"visible{'; ' + said if said else ''})")
+                         f"visible{'; ' + said if said else ''}{below})")
         elif not full:  # a figure the run says does not exist is not printed (tester report 7, 17): a floor at most
             # the published lower limit (publish_floor), as estimates.csv's dark_figure_lower and the report: not
             # the interval's own lower end, which can lie above it (tester 12b, M6)

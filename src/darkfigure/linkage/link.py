@@ -169,7 +169,7 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
     _read_inputs,
     _tf_tables,
 )
-from .quality import expected_link_errors, pairwise_quality, unblocked_matches, weight_histogram
+from .quality import expected_link_errors, pairwise_quality, weight_histogram
 from .result import LinkageResult
 from .splink_model import (
     DOB_GROSS_ERROR,
@@ -179,6 +179,7 @@ from .splink_model import (
     floor_collapsed_m,
     misspelt_names_blocked,
 )
+from .unblocked import with_unblocked_matches
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
            "ENGINES", "COVARIATE_RULES", "PAIR_FLOOR"]
@@ -554,19 +555,16 @@ def link(
                           "match_probability": edges[2][floor]})
     linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)],
                                           float(threshold), records["has_date_of_birth"].to_numpy(bool))
-    if encoding == "plaintext":
-        # matches that blocking never compared, by capture-recapture on the identifiers (pseudonymised files:
-        # not estimated, the keyed tokens of one field are compared only as blocking keys)
-        ub = unblocked_matches(records["organisation"].to_numpy(), prep[["fn", "sn", "dob"]], pairs,
-                               clusters[float(threshold)])
-        linkage_errors = linkage_errors.merge(ub, on=["organisation_l", "organisation_r"])
-        linkage_errors["missed_links"] += linkage_errors["unblocked_matches"]
-        linkage_errors["expected_matches"] += linkage_errors["unblocked_matches"]
+    if encoding == "plaintext":  # matches that blocking never compared, by capture-recapture on the identifiers
+        linkage_errors = with_unblocked_matches(linkage_errors, records["organisation"].to_numpy(),
+                                                prep[["fn", "sn", "dob"]], pairs, clusters[float(threshold)])
     seconds["assemble"] = time.perf_counter() - t0
     quality = None if truth is None else pd.DataFrame([{"threshold": float(threshold), **pairwise_quality(
         df[truth].astype(str), links["person_id"])}])
+    found: dict = {}  # the check whether missing dates cluster in persons, as a field (linkage_settings.json)
     checked = _model_checks(prep if encoding == "plaintext" else None, clusters[float(threshold)], linkage_errors,
-                            None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates)
+                            None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates,
+                            found)
     warnings, notes = warnings + checked[0], notes + checked[1]
     sens = None
     if sensitivity:
@@ -597,4 +595,5 @@ def link(
         pairs=pairs,
         records=records,
         linkage_errors=linkage_errors,
+        undated_clustering=found.get("undated_clustering"),
     )

@@ -72,6 +72,10 @@ class LinkRun:
         The linkage measured against a known truth (``darkfigure link --truth COLUMN``:
         ``linkage_quality.csv``, :func:`~darkfigure.linkage.quality.pairwise_quality`, one row
         per threshold); None when the run had no truth column. See :meth:`truth_quality`.
+    undated_clustering : dict or None
+        ``link``'s check whether missing dates of birth cluster in persons as a structured field
+        (:attr:`~darkfigure.linkage.LinkageResult.undated_clustering`, linkage_settings.json); None when not
+        computed (pseudonymised files, a folder written before it was recorded).
     """
 
     records: pd.DataFrame
@@ -81,6 +85,7 @@ class LinkRun:
     source: str = ""
     unblocked: pd.DataFrame | None = None
     quality: pd.DataFrame | None = None
+    undated_clustering: dict | None = None
 
     @classmethod
     def from_result(cls, result) -> LinkRun:
@@ -105,7 +110,8 @@ class LinkRun:
         if getattr(result, "pairs", None) is None or getattr(result, "records", None) is None:
             raise DataError("this linkage result has no match probabilities (pairs/records); re-run `darkfigure link`")
         return cls(result.records, result.pairs, float(result.threshold), result.covariate_rule, "linkage result",
-                   _unblocked_table(getattr(result, "linkage_errors", None)), getattr(result, "quality", None))
+                   _unblocked_table(getattr(result, "linkage_errors", None)), getattr(result, "quality", None),
+                   getattr(result, "undated_clustering", None))
 
     def truth_quality(self) -> dict | None:
         """The run's linkage quality against the truth given to ``link`` (``--truth``), for result.json and the report.
@@ -209,15 +215,15 @@ def read_link_run(folder: str | Path) -> LinkRun | None:
     n = len(records)
     if len(pairs) and (pairs[["record_l", "record_r"]].to_numpy().max() >= n or pairs[["record_l", "record_r"]].to_numpy().min() < 0):
         raise DataError(f"{folder}: pairs.parquet refers to registrations that records.parquet does not have")
-    threshold, rule = None, "most_frequent"
+    threshold, rule, clustering = None, "most_frequent", None
     settings = folder / "linkage_settings.json"
     if settings.is_file():
         s = json.loads(settings.read_text())
-        threshold, rule = s.get("threshold"), s.get("covariate_rule", rule)
+        threshold, rule, clustering = s.get("threshold"), s.get("covariate_rule", rule), s.get("undated_clustering")
     errors = pd.read_csv(folder / "linkage_errors.csv") if (folder / "linkage_errors.csv").is_file() else None
     quality = pd.read_csv(folder / QUALITY_FILE) if (folder / QUALITY_FILE).is_file() else None
     run = LinkRun(records, pairs, 0.5 if threshold is None else float(threshold), rule, folder.name,
-                  _unblocked_table(errors), quality)
+                  _unblocked_table(errors), quality, clustering if isinstance(clustering, dict) else None)
     if threshold is None and (folder / "persons.csv").is_file():
         n_persons = sum(1 for _ in open(folder / "persons.csv", encoding="utf-8")) - 1
         from .link import cluster_links

@@ -81,6 +81,12 @@ class LinkageResult:
         match probabilities (:func:`~darkfigure.linkage.quality.expected_link_errors`);
         for plaintext, ``missed_links`` includes ``unblocked_matches``, the matches that
         blocking never compared (:func:`~darkfigure.linkage.quality.unblocked_matches`).
+    undated_clustering : dict or None
+        Whether missing dates of birth cluster in persons (:mod:`~darkfigure.linkage.undated_mechanism`) as a
+        structured field, :func:`~darkfigure.linkage.undated_check.clustering_record`: ``ratio`` (R), ``se``,
+        ``z``, ``undated_share``, ``pairs``, ``undated_pairs``, ``warned``, ``not_made`` (why the check could not be
+        made) and the warning's thresholds; None when it was not run (pseudonymised files). Written to
+        linkage_settings.json; ``estimate`` copies it into result.json's linkage block.
     """
 
     links: pd.DataFrame
@@ -103,6 +109,7 @@ class LinkageResult:
     pairs: pd.DataFrame | None = field(default=None, repr=False)
     records: pd.DataFrame | None = field(default=None, repr=False)
     linkage_errors: pd.DataFrame | None = None
+    undated_clustering: dict | None = None
 
     def __post_init__(self) -> None:
         """Add the warning for organisations that share no person (tester 11): link said nothing, estimate refused."""
@@ -146,7 +153,8 @@ class LinkageResult:
     def write(self, out: str | Path, *, plot: bool = True, overwrite: bool = False) -> list[Path]:
         """Write links.csv, persons.csv, histories.csv and, when computed, linkage_quality.csv,
         linkage_weights.csv (+ .png), linkage_sensitivity.csv, linkage_model.json, linkage_errors.csv,
-        linkage_settings.json (threshold, covariate rule, encoding, engine, lists, covariates), pairs.parquet
+        linkage_settings.json (threshold, covariate rule, encoding, engine, lists, covariates, the undated-clustering
+        check), pairs.parquet
         and records.parquet (see :attr:`pairs`, :attr:`records`) to folder `out`.
 
         Written through :func:`darkfigure.outputs.write_result` (as ``darkfigure link --out``): files are
@@ -207,7 +215,9 @@ class LinkageResult:
                         "notes": list(self.notes),
                         # what may make the persons wrong (organisation spellings, organisations without names)
                         "warnings": list(self.warnings),
-                        "names_unusable_by_organisation": _nameless_dict(self.nameless)}
+                        "names_unusable_by_organisation": _nameless_dict(self.nameless),
+                        # R of the undated-clustering check, its s.e., z, share (null: not run)
+                        "undated_clustering": self.undated_clustering}
             (tmp / "linkage_settings.json").write_text(json.dumps(settings, indent=1))
             names.append("linkage_settings.json")
             out.mkdir(parents=True, exist_ok=True)

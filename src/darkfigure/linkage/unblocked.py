@@ -320,3 +320,33 @@ def for_bias_correction(run):
     if run.unblocked is None:
         return run
     return replace(run, unblocked=run.unblocked.assign(split=True))
+
+
+def with_unblocked_matches(linkage_errors: pd.DataFrame, organisations: np.ndarray, names: pd.DataFrame,
+                           pairs: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """`linkage_errors` with the matches blocking never compared (:func:`unblocked_matches`) merged in as column
+    ``unblocked_matches`` and added to ``missed_links`` and ``expected_matches`` (what ``link`` writes to
+    linkage_errors.csv for plaintext registrations; pseudonymised files compare keyed tokens only as blocking keys,
+    so there it is not estimated).
+
+    Parameters
+    ----------
+    linkage_errors : DataFrame
+        :func:`~darkfigure.linkage.quality.expected_link_errors`, one row per pair of organisations.
+    organisations : array of shape (n_registrations,)
+    names : DataFrame, shape (n_registrations, 3)
+        The prepared ``fn, sn, dob`` of the registrations.
+    pairs : DataFrame
+        The scored pairs (``record_l, record_r, match_probability``).
+    labels : array of shape (n_registrations,)
+        The found person of each registration.
+
+    Returns
+    -------
+    DataFrame: a new table, the rows of `linkage_errors`.
+    """
+    ub = unblocked_matches(organisations, names, pairs, labels)
+    out = linkage_errors.merge(ub, on=["organisation_l", "organisation_r"])
+    out["missed_links"] += out["unblocked_matches"]
+    out["expected_matches"] += out["unblocked_matches"]
+    return out

@@ -61,11 +61,11 @@ import numpy as np
 import pandas as pd
 
 from .._pool import map_ordered
+from ..dark_floor import below_persons_warnings
 from ..histories import CaptureHistories, DataError
 from .combine import RULE_TEXT, RULES, WIDENED, CombinedDraws, combine_draws, corrected_persons
 
-# Reading a link folder and drawing linkages live in their own modules; re-exported here so
-# existing imports keep working.
+# reading a link folder and drawing linkages live in their own modules, re-exported here (existing imports)
 from .draw_pool import draw_context
 from .link_run import (  # noqa: F401 - re-exported
     HISTORIES_FILE,
@@ -457,7 +457,7 @@ def linkage_uncertainty(
         replicates=None if reps is None else reps[np.isfinite(pts[:, 0])].reshape(-1, G),
         seed=seed,
         seconds=time.perf_counter() - t0,
-        warnings=warnings,
+        warnings=warnings + below_persons_warnings(est, correction),  # never a negative dark figure (s17)
         sampler=sampler,
         correction=correction,
         unblocked_added=None if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum()),

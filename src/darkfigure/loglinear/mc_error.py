@@ -137,9 +137,12 @@ def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float =
     if "lower" in big and np.isfinite(observed) and observed > 0:
         shown["lower"] = max(shown["lower"], min(float(observed), lim["lower"]))  # never below those registered
     if loose:
+        # the other limit's coarser quote stays (it was dropped when one limit may be unbounded; review s17)
+        other = [f" and the {k} limit as {shown[k]:,.0f}" for k in big if k not in loose and np.isfinite(shown[k])]
         return (f"Monte-Carlo error of the interval's limits: {said} at {int(mc.get('replicates') or 0):,} bootstrap "
                 f"replicates: another --seed may make the {' and '.join(loose)} limit unbounded; quote it as "
-                f"unbounded, or use --reps {4 * int(mc.get('replicates') or 0):,} to see whether it stays finite")
+                f"unbounded{''.join(other)}, or use --reps {4 * int(mc.get('replicates') or 0):,} to see whether it "
+                "stays finite")
     reps = int(mc.get("replicates") or 0)
     quote = (f"{shown['lower']:,.0f}–{shown['upper']:,.0f}" if all(np.isfinite(v) for v in shown.values())
              else None)

@@ -133,7 +133,9 @@ class MonitorResult:
         return to_polars(self.to_frame())
 
     def write(self, out: str | Path, *, overwrite: bool = False) -> list[Path]:
-        """Write ``monitor.csv``, ``monitor_published.csv`` (and ``years.csv``) into folder `out`.
+        """Write ``monitor.csv``, ``monitor_published.csv``, ``monitor_published_columns.csv`` (what each published
+        column holds and how it was computed: :mod:`~darkfigure.monitoring.published_columns`) and ``years.csv`` into
+        folder `out`.
 
         ``years.csv`` (with ``separate_years=True``) is not disclosure-controlled: it
         holds observed counts per year only. The joint model's files
@@ -166,10 +168,16 @@ class MonitorResult:
         """Write the files of :meth:`write` into `out` directly (the estimate's files too)."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        a, b = out / "monitor.csv", out / "monitor_published.csv"
+        from .published_columns import COLUMNS_FILE, column_descriptions
+
+        a, b, c = out / "monitor.csv", out / "monitor_published.csv", out / COLUMNS_FILE
         self.table.to_csv(a, index=False)
         self.published.to_csv(b, index=False)
-        files = [a, b]
+        # what each published column holds: the visibility's persons are not a published column (review s17)
+        described = column_descriptions(self.published.columns, "observed_corrected" in self.table.columns,
+                                        self.threshold, float(getattr(self.estimate, "level", 0.95)))
+        pd.DataFrame({"column": list(described), "description": list(described.values())}).to_csv(c, index=False)
+        files = [a, b, c]
         if self.years is not None:
             files.append(out / "years.csv")
             self.years.table.to_csv(files[-1], index=False)
@@ -182,6 +190,7 @@ class MonitorResult:
             # the one-year note too: the report prints these (tester 10, F7)
             "years_notes": ([] if self.years is None else list(self.years.notes))
             + [n for n in self.estimate.notes if n.startswith(ONE_YEAR)],
+            "published_columns": described,  # monitor_published_columns.csv
         }
         files += self.estimate.write(out, extra={"monitor": info})
         return files

@@ -194,8 +194,11 @@ class Estimate:
 
     @property
     def dark_figure(self) -> float:
-        """Estimated number of persons no list registered: N̂ minus :attr:`persons_subtracted` (one linkage)."""
-        return self.nhat - self.persons_subtracted
+        """Estimated number of persons no list registered: N̂ minus :attr:`persons_subtracted` (one linkage), floored
+        at 0 (N̂ corrected below the persons corrected: :mod:`darkfigure.dark_floor`, said in the warnings)."""
+        from ..dark_floor import floored_dark_figure
+
+        return floored_dark_figure(self.nhat, self.persons_subtracted)
 
     def _persons_corrected_rows(self, t: pd.DataFrame) -> np.ndarray | None:
         """Persons corrected for linkage error per row of `t` (the linkage's ``observed_corrected``), or None."""
@@ -323,7 +326,9 @@ class Estimate:
         (``estimator``), and ``conditional_on_chosen_model`` (True when the interval holds the
         chosen model fixed, so it lacks the model-selection uncertainty). Histories from a
         ``link`` run estimated with ``--linkage none``: ``assumes_error_free_linkage`` true. A run
-        linked with ``--truth``: ``quality_against_truth`` (``LinkRun.truth_quality``) in either.
+        linked with ``--truth``: ``quality_against_truth`` (``LinkRun.truth_quality``) in either; ``undated_clustering``
+        (``link``'s check whether missing dates cluster in persons, ``LinkRun.undated_clustering``; null when not
+        computed) in either.
         """
         from ..linkage.combine import rule_block
         from ..results import _num
@@ -351,6 +356,7 @@ class Estimate:
                 d["by_pair"] = [{k: (_num(v) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()}
                                 for r in bp.to_dict(orient="records")]
             truth = self.settings.get("linkage_quality_against_truth")  # `darkfigure link --truth` (LinkRun)
+            d["undated_clustering"] = self.settings.get("linkage_undated_clustering")  # link's check (null: none)
             return {"linkage": {**d, **({"quality_against_truth": truth} if truth else {})}}
         if self.settings.get("linkage_source"):
             truth = self.settings.get("linkage_quality_against_truth")
@@ -358,6 +364,7 @@ class Estimate:
                 "corrected": False, "assumes_error_free_linkage": True, "source": self.settings["linkage_source"],
                 "note": "the persons come from a record linkage, taken here as error-free: N̂ and its interval carry "
                         "no linkage error (--linkage correct on the link output folder carries it)",
+                "undated_clustering": self.settings.get("linkage_undated_clustering"),
                 **({"quality_against_truth": truth} if truth else {}),
             }}
         return {}
@@ -456,10 +463,13 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     ``share_linkage`` or ``status`` columns). With `persons_corrected` (shape (len(t),): N̂ corrected for
     linkage error, the persons corrected by the same rule from the same draws) those are subtracted instead, and
     written as ``observed_corrected`` after the three (``observed`` stays as linked): a dark figure from one
-    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4).
+    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4). Each is floored at 0
+    (:func:`darkfigure.dark_floor.floored_dark_figure`): never a negative dark figure.
     """
     if not {"nhat", "lower", "upper", "observed"} <= set(t.columns):
         return t
+    from ..dark_floor import floored_dark_figure
+
     obs = pd.to_numeric(t["observed"], errors="coerce")
     if persons_corrected is None and "observed_corrected" in t.columns:  # monitor.csv corrected for linkage
         obs = pd.to_numeric(t["observed_corrected"], errors="coerce").fillna(obs)
@@ -469,7 +479,9 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     at = list(t.columns).index("upper") + 1
     for i, (name, col) in enumerate((("dark_figure", "nhat"), ("dark_figure_lower", "lower"),
                                      ("dark_figure_upper", "upper"))):
-        t.insert(at + i, name, pd.to_numeric(t[col], errors="coerce") - obs)
+        # floored at 0: N̂ corrected below the persons corrected (rule "bias") is no negative dark figure (s17)
+        t.insert(at + i, name, floored_dark_figure(pd.to_numeric(t[col], errors="coerce").to_numpy(float),
+                                                   obs.to_numpy(float)))
     if persons_corrected is not None:
         t.insert(at + 3, "observed_corrected", obs.to_numpy(float))
     return t

@@ -85,8 +85,9 @@ LINKAGE_EXPLANATIONS: tuple[Explanation, ...] = (
         "link-error-count-vs-truth",
         r"the model expected [\d,.]+ (false|missed) links, the truth column shows",
         "Expected link errors disagree with the truth",
-        "The linkage model's own count of its errors differs from the true count by more than a factor two, so "
-        "the linkage-corrected N̂ and its interval rest on a wrong error model.",
+        "The linkage model's own count of its errors differs from the true count by more than a factor two, by "
+        "more than 2% of the links and beyond chance, so the linkage-corrected N̂ and its interval rest on a wrong "
+        "error model.",
         "Treat the linkage correction as unreliable here; look at the missed or false links against the truth.",
     ),
     Explanation(

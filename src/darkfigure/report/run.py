@@ -41,7 +41,7 @@ _SENSITIVITY_COLUMNS = ["threshold", "persons", "nhat", "lower", "upper"]
 _ESTIMATE_OUT = ("result.json", "estimates.csv", "search_path.csv", "capture_histories.csv")
 #: Files one command writes together: in a run folder, those present must come from the same run.
 WRITTEN_TOGETHER: dict[str, tuple[str, ...]] = {
-    "monitor": ("monitor.csv", "monitor_published.csv", "years.csv", *_ESTIMATE_OUT),
+    "monitor": ("monitor.csv", "monitor_published.csv", "monitor_published_columns.csv", "years.csv", *_ESTIMATE_OUT),
     "estimate": _ESTIMATE_OUT,
     "compare": ("compare.csv", "compare.json", "capture_histories.csv"),
     "link": ("links.csv", *LINKAGE_FILES),

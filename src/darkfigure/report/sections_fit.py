@@ -281,6 +281,8 @@ def _estimate_section(run: Run) -> dict | None:
         kind = f"pooled percentiles of {draws:,} linkage draws × {per_draw:,} replicates each of the {kind}"
     # N̂ corrected for linkage error: the persons subtracted are corrected by the same rule (result.json's
     # persons_corrected), never the as-linked ones beside a corrected N̂ (tester 16a, finding 4)
+    from ..dark_floor import floored_dark_figure
+
     sub = _f(lk.get("persons_corrected")) if lk.get("corrected") else float("nan")
     sub = sub if math.isfinite(sub) else obs
     out: dict[str, Any] = {
@@ -290,11 +292,13 @@ def _estimate_section(run: Run) -> dict | None:
         "level": f"{level:.0%}" if math.isfinite(level) else "",
         "interval": fmt_interval(lo, hi) if method != "none" else "no interval computed",
         "has_interval": math.isfinite(lo),
-        "dark": fmt_count(nhat - sub),
-        "dark_interval": fmt_interval(lo - sub, hi - sub) if math.isfinite(lo) else "",
-        "visible": fmt_pct(sub / nhat, 0) if math.isfinite(nhat) and nhat > 0 else "–",
+        # never a negative dark figure, never more than all visible (N̂ corrected below its persons: dark_floor)
+        "dark": fmt_count(floored_dark_figure(nhat, sub)),
+        "dark_interval": fmt_interval(floored_dark_figure(lo, sub), floored_dark_figure(hi, sub))
+        if math.isfinite(lo) else "",
+        "visible": fmt_pct(min(sub / nhat, 1.0), 0) if math.isfinite(nhat) and nhat > 0 else "–",
         "persons_note": (f"persons observed {fmt_count(sub)} as corrected for linkage, {fmt_count(obs)} as linked"
-                         if sub != obs else ""),
+                         if fmt_count(sub) != fmt_count(obs) else ""),
         "method": "Poisson log-linear model (multiple systems estimation)",
         "interval_kind": kind,
         "carries": _interval_carries(iv, lk, method),

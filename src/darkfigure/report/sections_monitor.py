@@ -55,6 +55,8 @@ def _persons_subtracted(rows: pd.DataFrame) -> pd.Series:
 
 
 def _trend_section(run: Run) -> dict | None:
+    from ..dark_floor import floored_dark_figure
+
     res = run.result or {}
     year = (res.get("monitor") or {}).get("year") or (res.get("settings") or {}).get("year")
     rows = None
@@ -67,9 +69,9 @@ def _trend_section(run: Run) -> dict | None:
         rows = e[e["group"].astype(str) == str(year)].copy()
         rows["year"] = rows["level"].map(_as_label)
         sub = _persons_subtracted(rows)
-        rows["visibility"] = sub / rows["nhat"]
-        rows["visibility_lower"] = sub / rows["upper"]
-        rows["visibility_upper"] = sub / rows["lower"]
+        rows["visibility"] = (sub / rows["nhat"]).clip(upper=1.0)  # at most all visible, as monitor.csv
+        rows["visibility_lower"] = (sub / rows["upper"]).clip(upper=1.0)
+        rows["visibility_upper"] = (sub / rows["lower"]).clip(upper=1.0)
         src = "estimates.csv"
     if rows is None or len(rows) == 0:
         return None
@@ -81,7 +83,8 @@ def _trend_section(run: Run) -> dict | None:
         "N̂": rows["nhat"].map(fmt_count),
         "lower": rows["lower"].map(fmt_count),
         "upper": rows["upper"].map(lambda v: "no upper limit" if _f(v) == math.inf else fmt_count(v)),
-        "dark figure": (rows["nhat"] - _persons_subtracted(rows)).map(fmt_count),
+        "dark figure": pd.Series(floored_dark_figure(rows["nhat"].to_numpy(float),  # never negative (s17)
+                                                     _persons_subtracted(rows).to_numpy(float))).map(fmt_count),
         "visible": [f"{fmt_pct(v, 1)} ({fmt_interval(a, b, lambda x: fmt_pct(x, 1))})" for v, a, b in
                     zip(rows["visibility"], rows["visibility_lower"], rows["visibility_upper"])],
     })
@@ -245,10 +248,14 @@ def _published_section(run: Run) -> dict | None:
         found = sorted({int(x[1:]) for col in ("observed",) if col in p for x in p[col] if re.fullmatch(r"<\d+", x)})
         k = found[0] if found else None
     shown = _published_view(p)
+    # corrected for linkage: the visibility's persons are not a published column, its definition says so (s17)
+    m = run.monitor
+    vis = ((info.get("published_columns") or {}).get("visibility")
+           if m is not None and "observed_corrected" in m.columns else None)
+    note = "; ".join(x for x in (_shift_note(shifted_rows(p)), f"visible: {vis}" if vis else None) if x) or None
     return {
         "table": _view("published-table", shown, p, "monitor_published.csv",
-                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")],
-                       note=_shift_note(shifted_rows(p))),
+                       numeric=[c for c in shown.columns if c not in ("group", "level", "year")], note=note),
         "threshold": k,
         "primary": info.get("suppressed_primary"),
         "secondary": info.get("suppressed_secondary"),
