@@ -922,3 +922,31 @@ def test_compare_headline_one_method_left_and_two_explanations(runs, tmp_path):
     assert "The data cannot choose between two explanations of how the registers overlap" in en.all
     assert "tend to miss each other's victims; the range covers both" in en.all
     assert "De gegevens kunnen niet kiezen tussen twee verklaringen" in nl.all
+
+
+def test_linkage_first_verdict_gives_no_public_page_even_when_corrected(runs, tmp_path):
+    """Tester 17a (H1): a run corrected for linkage error whose verdict is 'linkage-first' (the linkage says N̂ is too
+    high, the checks too low) got a public page "About 7,000 (6,000–10,000) victims ... publishes this figure with a
+    caveat". The verdict is about the linkage itself, so the corrected figure is withheld as the as-linked one."""
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    res = json.loads((d / "result.json").read_text())
+    res["linkage"] = {"nhat_as_linked": 42199.5, "nhat_corrected": 40123.0, "lower": 35000.0, "upper": 46000.0,
+                      "draws": 10, "reps_per_draw": 20}
+    res["to_publish"] = {"statement": "Do not publish N̂ 40,123 (35,000–46,000), nor a floor from it: ...",
+                         "publish_interval": False, "low": None, "high": None, "rules": ["linkage-first"]}
+    _hand_edit(d / "result.json", res)
+    (d / "estimates.csv").unlink()
+    for f in d.glob("report_public_*.html"):
+        f.unlink()
+    out = _cli(["report", d, "--audience", "public", "--overwrite"], code=2)
+    assert _has(out, "no public page") and _has(out, "the linkage comes first")
+    assert _has(out, "Resolve the record linkage's warnings")
+    assert not (d / "report_public_en.html").exists()
+    # a corrected run whose verdict judged only the as-linked model (poor fit) keeps its page, with the verdict beside
+    res["to_publish"]["rules"] = ["poor-fit"]
+    _hand_edit(d / "result.json", res)
+    _cli(["report", d, "--audience", "public", "--overwrite"])
+    assert "About 40,000 (35,000–46,000) victims" in _page(d / "report_public_en.html").all
+
+

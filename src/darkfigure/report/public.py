@@ -156,6 +156,9 @@ def _publishable(run: Run) -> Run:
         return dataclasses.replace(run, result=None, estimates=None, monitor=None, published=None)
     todo = ("Run the estimate again with an interval and make the public page from that folder"
             if why == NO_FIGURE_RULES["no-interval"] else
+            "Resolve the record linkage's warnings (check a sample of the pairs they name by hand), link again, "
+            "estimate again and make the public page from that folder"
+            if why == NO_FIGURE_RULES["linkage-first"] else
             "Run darkfigure compare on the same data and make the public page from its folder (its headline weighs "
             "the methods that fit the data)")
     raise DataError(

@@ -412,6 +412,9 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None, psi=None) 
         "none-kept": _("The data do not determine the number of victims under the model."),
         "degenerate": _("The model says that nobody was missed, which the data cannot support: only the number "
                         "registered is published, as a floor."),
+        "linkage-first": _("The record linkage may have split victims into two records, which would make the "
+                           "figure too high, while other checks suggest it is too low: no figure is published "
+                           "until the linkage has been checked."),
     }
     subs = [x for x in tp.get("unbounded_subgroups") or [] if isinstance(x, dict)]
     if "unbounded-subgroup" in rules and subs:
@@ -442,7 +445,7 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None, psi=None) 
     if tp.get("publish_interval") is True or not withheld:
         return {"publish_note": " ".join(caveats)} if caveats else {}
     texts = withheld + caveats
-    if not math.isfinite(lo) or "poor-fit" in rules:  # a model the data reject gives no range either (15b, H2)
+    if not math.isfinite(lo) or "poor-fit" in rules or "linkage-first" in rules:  # no range either (15b, H2; 17a)
         return {"kind": "none", "why": " ".join(dict.fromkeys(texts))}
     if "heterogeneity" in rules:
         hi = float("nan")  # the statement publishes the lower limit as a floor
@@ -478,6 +481,10 @@ NO_FIGURE_RULES = {
     "no-interval": "the run computed no interval, which a published figure needs (run it again with one, e.g. "
                    "--ci averaged or --ci parametric)",
     "none-kept": "no model of the search is fit to publish",
+    "linkage-first": "the record linkage warned that N̂ as linked is too high (links missed) while the model's checks "
+                     "detect victims who differ in how likely they are to be registered, which would make it too "
+                     "low; persons the linkage split look to those checks like such victims, so the linkage comes "
+                     "first, and the figure corrected for linkage error rests on the same linkage model",
 }
 
 
@@ -497,11 +504,16 @@ def withheld_reason(run: Run) -> str | None:
     if not res or "nhat" not in res:  # compare folder, or a monitor result.json without a total (older runs)
         return None
     tp = res.get("to_publish")
-    if not isinstance(tp, dict) or (res.get("linkage") or {}).get("nhat_corrected") is not None:
-        # a run corrected for linkage error: to_publish judged the model on the persons as linked, whose linkage
-        # errors alone can make it fit poorly; the corrected figure stays with the verdict beside it (_headline)
+    if not isinstance(tp, dict):
         return None
-    said = [NO_FIGURE_RULES[r] for r in map(str, tp.get("rules") or []) if r in NO_FIGURE_RULES]
+    rules = [str(r) for r in tp.get("rules") or []]
+    if (res.get("linkage") or {}).get("nhat_corrected") is not None:
+        # a run corrected for linkage error: to_publish judged the model on the persons as linked, whose linkage
+        # errors alone can make it fit poorly; the corrected figure stays with the verdict beside it (_headline) --
+        # except when the verdict is about the linkage itself: its warnings say the correction's own model misses
+        # links, so the corrected figure is no more publishable than the one as linked (tester 17a, H1)
+        rules = [r for r in rules if r == "linkage-first"]
+    said = [NO_FIGURE_RULES[r] for r in rules if r in NO_FIGURE_RULES]
     return "; ".join(said) or None
 
 
