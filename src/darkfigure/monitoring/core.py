@@ -190,9 +190,10 @@ class MonitorResult:
 
         a, b, c = out / "monitor.csv", out / "monitor_published.csv", out / COLUMNS_FILE
         self.table.to_csv(a, index=False)
-        self._published_with_verdict().to_csv(b, index=False)
+        published = self._published_with_verdict()
+        published.to_csv(b, index=False)
         # what each published column holds: the visibility's persons are not a published column (review s17)
-        described = column_descriptions(self._published_with_verdict().columns, "observed_corrected" in self.table.columns,
+        described = column_descriptions(published.columns, "observed_corrected" in self.table.columns,
                                         self.threshold, float(getattr(self.estimate, "level", 0.95)))
         pd.DataFrame({"column": list(described), "description": list(described.values())}).to_csv(c, index=False)
         files = [a, b, c]
