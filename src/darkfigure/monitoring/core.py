@@ -21,6 +21,8 @@ from .yearly import YearlyComparison, compare_years
 __all__ = ["MonitorResult", "monitor", "monitor_search", "RATE_COLUMNS", "MONITOR_CI"]
 
 RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
+#: verdicts (result.json ``to_publish`` rules) under which monitor_published.csv flags every row as withheld
+WITHHOLDING_RULES = ("linkage-first", "poor-fit", "none-kept", "no-interval")
 #: linkage columns of monitor.csv left out of monitor_published.csv (the working of the interval, not a figure
 #: to publish): the as-linked interval, the draws' own one, the widening flag, the share of the variance
 UNPUBLISHED = ("lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws", "interval_widened", "share_linkage",
@@ -164,6 +166,22 @@ class MonitorResult:
 
         return write_result(out, self._write_files, overwrite=overwrite, command="monitor")
 
+    def _published_with_verdict(self) -> pd.DataFrame:
+        """:attr:`published`, with a column ``to_publish`` on every row when the run's verdict withholds the total's
+        figures (rules ``linkage-first``, ``poor-fit``, ``none-kept``, ``no-interval``: the statement says not to
+        publish them); unchanged otherwise. A published table carried the figures with no flag where the report
+        and the terminal said "Do not publish" (tester 17a, H1)."""
+        tp = getattr(self.estimate, "to_publish", None)
+        try:
+            tp = tp() if callable(tp) else None
+        except Exception:  # noqa: BLE001 -- a verdict that cannot be formed leaves the table as it is
+            tp = None
+        rules = [str(r) for r in (tp or {}).get("rules") or []]
+        held = [r for r in rules if r in WITHHOLDING_RULES]
+        if not held:
+            return self.published
+        return self.published.assign(to_publish=f"withheld ({', '.join(held)}): see result.json to_publish")
+
     def _write_files(self, out: Path) -> list[Path]:
         """Write the files of :meth:`write` into `out` directly (the estimate's files too)."""
         out = Path(out)
@@ -172,9 +190,10 @@ class MonitorResult:
 
         a, b, c = out / "monitor.csv", out / "monitor_published.csv", out / COLUMNS_FILE
         self.table.to_csv(a, index=False)
-        self.published.to_csv(b, index=False)
+        published = self._published_with_verdict()
+        published.to_csv(b, index=False)
         # what each published column holds: the visibility's persons are not a published column (review s17)
-        described = column_descriptions(self.published.columns, "observed_corrected" in self.table.columns,
+        described = column_descriptions(published.columns, "observed_corrected" in self.table.columns,
                                         self.threshold, float(getattr(self.estimate, "level", 0.95)))
         pd.DataFrame({"column": list(described), "description": list(described.values())}).to_csv(c, index=False)
         files = [a, b, c]

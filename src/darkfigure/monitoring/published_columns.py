@@ -41,6 +41,8 @@ _PLAIN = {
     "nhat_rounded": "N̂ rounded as the public page prints it (to the precision its interval supports)",
     "lower_rounded": "the interval's lower end rounded outward as the public page prints it",
     "upper_rounded": "the interval's upper end rounded outward as the public page prints it",
+    "to_publish": "present only when the run's verdict (result.json to_publish) withholds these figures: the rule "
+                  "that withholds them; do not publish the row's figures",
 }
 
 

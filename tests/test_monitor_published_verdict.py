@@ -1,0 +1,37 @@
+"""monitor_published.csv flags its rows when the run's verdict withholds the figures (tester 17a, H1)."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.monitoring import monitor
+
+
+@pytest.fixture(scope="module")
+def run():
+    """A monitor run on synthetic counts of 3 lists by year (Poisson cells, seeded)."""
+    rng = np.random.default_rng(5)
+    rows = [(a, b, c, y, int(rng.poisson(200)) + 1)
+            for y in (2021, 2022) for a, b, c in product((0, 1), repeat=3) if a + b + c]
+    t = pd.DataFrame(rows, columns=["A", "B", "C", "year", "count"])
+    return monitor(t, year="year", search="none", ci="parametric", reps=30, seed=1)
+
+
+def test_withholding_verdict_flags_every_published_row(run, tmp_path, monkeypatch):
+    verdict = {"statement": "Do not publish N̂ ...", "rules": ["linkage-first"], "low": None, "high": None}
+    monkeypatch.setattr(type(run.estimate), "to_publish", lambda self: verdict)
+    run.write(tmp_path / "held")
+    pub = pd.read_csv(tmp_path / "held" / "monitor_published.csv")
+    assert "to_publish" in pub.columns and pub["to_publish"].str.startswith("withheld (linkage-first)").all()
+    cols = pd.read_csv(tmp_path / "held" / "monitor_published_columns.csv")
+    assert "do not publish" in cols.set_index("column").loc["to_publish", "description"]
+
+
+def test_publishable_verdict_leaves_the_table_unflagged(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(type(run.estimate), "to_publish", lambda self: {"rules": ["agree"]})
+    run.write(tmp_path / "ok")
+    assert "to_publish" not in pd.read_csv(tmp_path / "ok" / "monitor_published.csv").columns
