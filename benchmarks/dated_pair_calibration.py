@@ -14,8 +14,11 @@ Measured (2026-12-06, tester 16a hard_dated seed 11, all dates present, 6,146 re
 and 93,909 pairs below 0.001 carrying 2.6 expected and 15 true; every other level within a few matches of its
 sum of p; 6 true dated pairs left apart were never scored.
 Tester 14a heavy seed 241: 3,014 "else" pairs in [0.001, 0.1) with 19.4 expected and 50 true matches (a
-1900-01-01 placeholder counts as a date here but not to the model). See
-:mod:`darkfigure.linkage.gross_date_draws` for what was tried with it.
+1900-01-01 placeholder counts as a date here but not to the model). Tried with it (2026-12-06, not kept): raising
+the draws' odds of "else" pairs to a share w of wrongly dated matches estimated from the same-name excess over
+namesakes; the truth-free w was 2-7 times off (true 1.7-2.8%), and even the true w moved N̂ corrected by under one
+point (14a heavy 241 +10.9 -> +10.2%; 16a hard_dated 11 unchanged): such matches cannot be told from namesakes
+(mean p 0.016 for the true pairs, 0.008 for the others).
 """
 
 from __future__ import annotations
