@@ -24,3 +24,18 @@ def test_long_warning_is_quoted_without_its_parentheses_not_cut():
 def test_short_warning_is_quoted_whole():
     w = "recall 0.90 below 0.95: N̂ as linked is too high"
     assert _linkage_says_too_high([w]) == w
+
+
+def test_link_covariate_named_year_is_refused_with_the_reason():
+    """Tester 17a (L10): 'year' among link's covariates is refused and the message says link derives the year."""
+    import pytest
+
+    from darkfigure.histories import DataError
+    from darkfigure.linkage import simulate_registrations
+    from darkfigure.linkage.persons import persons_from_links
+
+    regs = simulate_registrations("clearing_house", seed=3, errors="standard").registrations.groupby("organisation").head(60).copy()
+    regs["year"] = "2021"
+    with pytest.raises(DataError, match="link writes 'year' itself") as e:
+        persons_from_links(regs, regs["true_person_id"], covariates=["sex", "year"])
+    assert "--year year" in str(e.value)
