@@ -63,3 +63,10 @@ def test_years_as_text_or_floats_are_years(table):
         e = estimate(t, year="year", search="none", ci="none")
         years = e.estimates.loc[e.estimates["group"] == "year", "level"].astype(str).tolist()
         assert len(years) == 2 and all(y.startswith(("2021", "2022")) for y in years)
+
+
+def test_years_numbered_from_one_are_years(table):
+    """Years coded 1, 2 (as R mse's simdat codes Y 1-4) are whole numbers: not refused."""
+    t = table.assign(year=table["year"] - 2020)
+    e = estimate(t, year="year", search="none", ci="none")
+    assert sorted(e.estimates.loc[e.estimates["group"] == "year", "level"].astype(str)) == ["1", "2"]

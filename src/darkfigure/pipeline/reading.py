@@ -211,12 +211,13 @@ def require_year(h: CaptureHistories, year: str | None) -> None:
 
 
 def _is_year(v: Any) -> bool:
-    """True when `v` reads as a calendar year: a whole number (int, integral float or digits as text) in 1000-9999."""
+    """True when `v` reads as a year: a whole number (int, integral float or digits as text). Any whole number, not
+    only 1000-9999: years numbered 1, 2, 3 (R mse's simdat, ``Y``) are years of a trend too."""
     try:
         x = float(str(v).strip())
     except ValueError:
         return False
-    return x.is_integer() and 1000 <= x <= 9999
+    return x.is_integer()
 
 
 def _require_year_values(h: CaptureHistories, year: str) -> None:
