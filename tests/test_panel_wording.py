@@ -50,7 +50,9 @@ def test_year_that_is_no_column():
 def test_year_that_is_a_list():
     with pytest.raises(DataError, match=r"year column 'A' was read as a list"):
         require_year(_h(), "A")
-    require_year(_h(), "sex")  # a covariate: accepted
+    # a covariate whose values are not years is refused as the year (tester 17a, M5), naming its values
+    with pytest.raises(DataError, match=r"year column 'sex' has values that are not years: 'f'"):
+        require_year(_h(), "sex")
 
 
 def test_single_level_is_shown_as_a_plain_number():

@@ -6,6 +6,8 @@ rules are those of :func:`darkfigure.headline.headline` (docs/headline_rules.md,
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .evidence import (
@@ -325,7 +327,23 @@ def _linkage_says_too_high(link_said: list[str]) -> str | None:
     if not said:
         return None
     first = min(said, key=len)  # the plainest of them (the recall sentence, when the truth was given)
-    return first if len(first) <= 240 else first[:237] + "..."
+    if len(first) <= 240:
+        return first
+    # too long to quote whole (cut mid-sentence, the quote lost the very words it was quoted for; tester 17a, L9):
+    # without its parentheses, else the clause that says "too high", else whole words up to 240 characters
+    plain = first
+    while True:
+        shorter = re.sub(r"\s*\([^()]*\)", "", plain)
+        if shorter == plain:
+            break
+        plain = shorter
+    if len(plain) <= 240 and NHAT_TOO_HIGH in plain.lower():
+        return plain
+    clauses = [c.strip(" (),") for c in re.split(r"[:;(]", first)]
+    own = [c for c in clauses if NHAT_TOO_HIGH in c.lower() and 20 <= len(c) <= 240]
+    if own:
+        return "… " + own[-1]
+    return first[:240].rsplit(" ", 1)[0] + " …"
 
 
 def implausible_warning(nhat: float, upper: float = float("nan")) -> str | None:

@@ -61,6 +61,9 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
         raise DataError(
             f"covariate column(s) {clash} have the name of an organisation or of an output column "
             "(year, person_id, count); rename them"
+            + (" (link writes 'year' itself: the year of each person's first registration, from registration_date; "
+               "leave 'year' out of the covariates and give --year year to estimate or monitor on the link folder)"
+               if "year" in clash else "")
         )
     return covs, notes
 

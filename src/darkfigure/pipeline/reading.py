@@ -197,7 +197,10 @@ def require_year(h: CaptureHistories, year: str | None) -> None:
     DataError
         Naming the year column and the columns there are (a list named as the year is said to be one).
     """
-    if year is None or year in h.covariates:
+    if year is not None and year in h.covariates:
+        _require_year_values(h, year)
+        return
+    if year is None:
         return
     if year in h.lists:
         raise DataError(f"year column {year!r} was read as a list (a 0/1 column of registrations), not a covariate: "
@@ -205,6 +208,43 @@ def require_year(h: CaptureHistories, year: str | None) -> None:
     cols = ", ".join([*h.lists, *h.covariates])
     raise DataError(f"no column {year!r} in the data (columns: {cols}, and the count): --year (year=...) names "
                     "the column that holds the year")
+
+
+def _is_year(v: Any) -> bool:
+    """True when `v` reads as a year: a whole number (int, integral float or digits as text). Any whole number, not
+    only 1000-9999: years numbered 1, 2, 3 (R mse's simdat, ``Y``) are years of a trend too."""
+    try:
+        x = float(str(v).strip())
+    except ValueError:
+        return False
+    return x.is_integer()
+
+
+def _require_year_values(h: CaptureHistories, year: str) -> None:
+    """Refuse a year column with values that are not years ("unknown", "2023 (provisional)", "2021/22").
+
+    Such values were taken as years of their own: a trend row "unknown" with an N̂ of its own, a label
+    "2023 (provisional)" beside 2023 (tester 17a, M5). A year row must be a calendar year for the per-year
+    estimates and the trend to mean anything; an unknown year is a missing covariate value, which the reader
+    handles (left out with a note, or kept with ``--missing em``).
+
+    Raises
+    ------
+    DataError
+        Naming the column, each value that is not a year (at most five) with the persons registered under it,
+        and what to do.
+    """
+    bad = [lv for lv in h.levels[year] if not _is_year(lv)]
+    if not bad:
+        return
+    t = h.table
+    counts = t.groupby(t[year].astype(str), observed=True)["count"].sum() if "count" in t else None
+    said = ", ".join(f"{str(v)!r}" + (f" ({int(counts.get(str(v), 0)):,} persons)" if counts is not None else "")
+                     for v in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    raise DataError(f"year column {year!r} has values that are not years: {said}. A year must be a whole number "
+                    "such as 2021: leave the year of those rows empty (an unknown year: left out, or kept with "
+                    "--missing em) or correct them; a column that is not a calendar year (e.g. '2021/22') can be "
+                    "a covariate (--covariates) instead of --year")
 
 
 def with_year(covariates: list[str] | None, year: str | None) -> list[str] | None:
