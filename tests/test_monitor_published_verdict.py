@@ -53,3 +53,14 @@ def test_caveat_only_verdict_is_not_flagged(run, tmp_path, monkeypatch):
     monkeypatch.setattr(type(run.estimate), "to_publish", lambda self: verdict)
     run.write(tmp_path / "cav")
     assert "to_publish" not in pd.read_csv(tmp_path / "cav" / "monitor_published.csv").columns
+
+
+def test_report_published_table_shows_the_verdict(run, tmp_path, monkeypatch):
+    """Review s17 (M6): the analyst report's published table showed the public rounding of a withheld figure."""
+    from darkfigure.report.sections_monitor import _published_view
+
+    verdict = {"rules": ["poor-fit"], "low": None, "high": None, "publish_interval": False}
+    monkeypatch.setattr(type(run.estimate), "to_publish", lambda self: verdict)
+    run.write(tmp_path / "pf")
+    view = _published_view(pd.read_csv(tmp_path / "pf" / "monitor_published.csv", dtype=str))
+    assert view["to publish"].str.startswith("N̂ withheld (poor-fit): publish no figure").all()
