@@ -715,10 +715,10 @@ def test_compare_headline_no_interval_and_two_lists_have_sentences(runs, tmp_pat
           "data_can_choose": False}
     c = _compare_with_headline(runs, tmp_path, hl)
     en, nl = _page(c / "report_public_en.html"), _page(c / "report_public_nl.html")
-    assert "give a figure but no interval on these data" in en.all
+    assert "No interval on these data from" in en.all
     assert "With two registers the methods left rest on one and the same assumption" in en.all
     assert "The full reasons, with the tests behind them, are in the analyst report" not in en.all
-    assert "geen interval" in nl.all and "Met twee registers" in nl.all
+    assert "Geen interval op deze gegevens" in nl.all and "Met twee registers" in nl.all
     rows = {r[0]: r[-1] for r in en.rows["comparison-table"][1:]}
     assert any(v == "left out: no interval" for v in rows.values())
 

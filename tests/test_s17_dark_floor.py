@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from darkfigure.dark_floor import below_persons_warnings, floored_dark_figure
@@ -68,3 +69,15 @@ def test_estimate_never_stores_or_prints_a_negative_dark_figure(run, monkeypatch
     flat = " ".join(str(r).split())
     assert "dark figure 0 " in flat and "N̂ corrected lies below them, see the warnings" in flat
     assert "dark figure -" not in flat
+
+
+def test_toward_rule_rows_below_their_persons_are_not_called_an_overshoot():
+    """Review s17 (H1): under 'toward' a small cell whose N̂ (6.55, floored at the as-linked persons) lies below the
+    draws' persons (7) was told "the correction has overshot ... use the default rule 'toward'" -- the rule in use."""
+    e = pd.DataFrame({"nhat": [2391.0, 6.55, 40.0], "observed_corrected": [2300.0, 7.0, 30.0],
+                      "nhat_as_linked": [2391.0, 6.55, 40.0], "observed": [2310.0, 7.0, 30.0]})
+    said = below_persons_warnings(e, "toward")
+    assert len(said) == 1 and "in 1 of 2 subgroup rows" in said[0] and "by at most 0.5 persons" in said[0]
+    assert "overshot" not in said[0] and "'toward'" not in said[0] and "do not publish" not in said[0]
+    assert below_persons_warnings(e.assign(nhat=[2391.0, 7.5, 40.0]), "toward") == []
+    assert "overshot" in below_persons_warnings(e, "bias")[0]

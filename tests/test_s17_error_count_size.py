@@ -40,3 +40,14 @@ def test_within_the_poisson_band_no_warning():
     est, true = _frames(200.0, 36.0, 14.0)
     out = error_count_check(est, true)
     assert len(out) == 1 and "corrects for more missed links" in out[0]
+
+
+def test_a_large_difference_under_the_share_is_noted_not_hidden():
+    """Review s17 (M4): 100 expected vs 1,900 true missed links among 100,000 links passed silently."""
+    from darkfigure.linkage.date_conflicts import error_count_notes
+
+    est, true = _frames(100_000.0, 100.0, 1_900.0)
+    assert error_count_check(est, true) == []
+    said = error_count_notes(est, true)
+    assert len(said) == 1 and "expected 100.0 missed links" in said[0] and "1.8% of the 100,000 links" in said[0]
+    assert error_count_notes(*_frames(1850.0, 27.0, 28.0)) == []  # agreeing counts: nothing to note

@@ -30,3 +30,10 @@ def test_check_name_says_the_same_figure():
     c = Check("heterogeneity", 0.1, False, "heterogeneity: …", "z_heterogeneity",
               details={"power_hard_to_reach": 0.4996})
     assert "(power 49.96% against 30% hard to reach)" in c.label
+
+
+def test_power_just_below_the_threshold_is_cut_not_rounded_up():
+    """Review s17 (L7): 0.4999996 printed "50.0000%" beside "not detected"."""
+    from darkfigure.diagnostics_heterogeneity import power_text
+
+    assert power_text(0.4999996) == "49.9999%"

@@ -361,7 +361,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                 f"covariate {c!r} {what}, the first in row {row + 1}; "
                 "impute them by EM (missing='em', --missing em), drop those persons "
                 "(--missing drop), fill "
-                "them with an explicit level such as 'unknown', or leave the covariate out"
+                "them with an explicit level such as 'unknown' (not in the year column: a year must be a whole "
+                "number), or leave the covariate out"
             )
     return tuple(lists), tuple(covariates)
 

@@ -65,14 +65,25 @@ def below_persons_warnings(estimates: pd.DataFrame, correction: str) -> list[str
         below = np.isfinite(nhat) & np.isfinite(pc) & (nhat < pc)
     sub = int(below[1:].sum())
     rows = f"; so do {sub:,} of {len(below) - 1:,} subgroup rows" if sub else ""
+    rule = RULE_TEXT.get(correction, correction)
+    if correction not in ("bias", "mixed"):
+        # 'toward' and 'mean' take N̂ from draws whose N̂ is each at least that draw's persons: no overshoot. A row below
+        # its persons is a small cell whose N̂ fell below the persons (e.g. floored at the as-linked persons, which
+        # the draws' persons exceed by a fraction): said, with the floor, never as an overshoot (review s17, H1)
+        if not below.any():
+            return []
+        gap = float(np.nanmax(np.where(below, pc - nhat, np.nan)))
+        where = ("N̂ corrected of the total" if below[0] else
+                 f"in {sub:,} of {len(below) - 1:,} subgroup rows N̂ corrected")
+        return [f"{where} lies below the persons observed as corrected for linkage ({rule}), by at most {gap:,.1f} "
+                "persons (a cell whose N̂ is about its persons registered): the dark figure there is given as 0"]
     what = ("A population is never smaller than the persons registered: the correction has overshot, the linkage "
             "draws move N̂ too far for a correction of its kind to hold. The dark figure is given as 0, never "
-            "negative; do not publish N̂ corrected: use the default rule 'toward', or check the linkage (link --truth "
-            "on a clerical sample, the threshold's sensitivity)")
-    rule = RULE_TEXT.get(correction, correction)
+            "negative; do not publish N̂ corrected of these rows: use the default rule 'toward', or check the linkage "
+            "(link --truth on a clerical sample, the threshold's sensitivity)")
     if not below[0]:
         return [f"in {sub:,} of {len(below) - 1:,} subgroup rows N̂ corrected lies below the persons observed as "
-                f"corrected for linkage ({rule}); their dark figure is given as 0. {what}"] if sub else []
+                f"corrected for linkage ({rule}). {what}"] if sub else []
     a = float(estimates["nhat_as_linked"].iloc[0]) if "nhat_as_linked" in estimates.columns else float("nan")
     m = float(estimates["nhat_mean_draws"].iloc[0]) if "nhat_mean_draws" in estimates.columns else float("nan")
     n = float(estimates["observed"].iloc[0]) if "observed" in estimates.columns else float("nan")

@@ -144,6 +144,9 @@ def power_text(power: float) -> str:
     digits = 0
     while digits < 4 and np.isfinite(p) and (p < LOW_POWER) != (round(p * 100, digits) / 100 < LOW_POWER):
         digits += 1
+    if np.isfinite(p) and p < LOW_POWER and round(p * 100, digits) / 100 >= LOW_POWER:
+        # within 0.00005 below the threshold even 4 decimals round up to it ("50.0000%"): cut, never round up
+        return f"{np.floor(p * 100 * 10 ** digits) / 10 ** digits:.{digits}f}%"
     return f"{p:.{digits}%}"
 
 

@@ -480,10 +480,8 @@ def link(
         unseen = fill_unobserved_u(linker, min(float(max_pairs), len(prep) * (len(prep) - 1) / 2.0))
         if unseen:
             notes.append(f"u of levels no random pair reached set to 1 / random pairs: {'; '.join(unseen)}")
-        for br in training:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                br, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
-            )
+        from .em_training import train_em  # a training rule without pairs: a DataError saying why (review s17, L9)
+        train_em(linker, training, em_max_pairs)
         raised = floor_collapsed_m(linker)
         if raised:
             notes.append(f"m raised to weigh no more against a match than total disagreement: {'; '.join(raised)}")

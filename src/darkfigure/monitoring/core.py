@@ -7,6 +7,7 @@ from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._history_checks import as_names
@@ -22,7 +23,8 @@ __all__ = ["MonitorResult", "monitor", "monitor_search", "RATE_COLUMNS", "MONITO
 
 RATE_COLUMNS = ["rate_per_100k", "rate_lower", "rate_upper"]
 #: verdicts (result.json ``to_publish`` rules) under which monitor_published.csv flags every row as withheld
-WITHHOLDING_RULES = ("linkage-first", "poor-fit", "none-kept", "no-interval")
+WITHHOLDING_RULES = ("linkage-first", "poor-fit", "none-kept", "no-interval", "not-identified", "heterogeneity",
+                     "below-chao", "chao-vs-negative-dependence", "degenerate")
 #: linkage columns of monitor.csv left out of monitor_published.csv (the working of the interval, not a figure
 #: to publish): the as-linked interval, the draws' own one, the widening flag, the share of the variance
 UNPUBLISHED = ("lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws", "interval_widened", "share_linkage",
@@ -167,20 +169,39 @@ class MonitorResult:
         return write_result(out, self._write_files, overwrite=overwrite, command="monitor")
 
     def _published_with_verdict(self) -> pd.DataFrame:
-        """:attr:`published`, with a column ``to_publish`` on every row when the run's verdict withholds the total's
-        figures (rules ``linkage-first``, ``poor-fit``, ``none-kept``, ``no-interval``: the statement says not to
-        publish them); unchanged otherwise. A published table carried the figures with no flag where the report
-        and the terminal said "Do not publish" (tester 17a, H1)."""
+        """:attr:`published`, with a column ``to_publish`` on every row when the run's verdict does not publish N̂ as
+        it stands (result.json ``to_publish``: a rule of :data:`WITHHOLDING_RULES` and no ``publish_interval``),
+        saying what it publishes instead (a range, a floor, or no figure); unchanged otherwise. As the public page
+        (:func:`darkfigure.report.public_headline.withheld_reason`, ``_to_publish``): a run corrected for linkage
+        error keeps its corrected figure except under ``linkage-first``. The table carried the figures with no flag
+        where terminal and report said "Do not publish" (tester 17a, H1; review s17, H2-M3)."""
         tp = getattr(self.estimate, "to_publish", None)
         try:
             tp = tp() if callable(tp) else None
         except Exception:  # noqa: BLE001 -- a verdict that cannot be formed leaves the table as it is
             tp = None
-        rules = [str(r) for r in (tp or {}).get("rules") or []]
-        held = [r for r in rules if r in WITHHOLDING_RULES]
+        if not isinstance(tp, dict) or tp.get("publish_interval") is True:
+            return self.published
+        rules = [str(r) for r in tp.get("rules") or []]
+        corrected = getattr(getattr(self.estimate, "linkage", None), "nhat_corrected", None) is not None
+        held = [r for r in rules if r in WITHHOLDING_RULES and (r == "linkage-first" or not corrected)]
         if not held:
             return self.published
-        return self.published.assign(to_publish=f"withheld ({', '.join(held)}): see result.json to_publish")
+
+        def whole(v) -> float:
+            """`v` as a float (NaN when missing or not a number)."""
+            try:
+                return float(v)
+            except (TypeError, ValueError):
+                return float("nan")
+
+        lo, hi = whole(tp.get("low")), whole(tp.get("high"))
+        nofig = held[0] in ("linkage-first", "poor-fit", "none-kept", "no-interval") or not np.isfinite(lo)
+        instead = ("publish no figure" if nofig else
+                   f"publish at most the range {lo:,.0f}-{hi:,.0f} for the total" if np.isfinite(hi) and hi > lo else
+                   f"publish at most the lower limit {lo:,.0f} for the total, as a floor")
+        return self.published.assign(to_publish=f"N̂ withheld ({', '.join(held)}): {instead}; see result.json "
+                                                "to_publish")
 
     def _write_files(self, out: Path) -> list[Path]:
         """Write the files of :meth:`write` into `out` directly (the estimate's files too)."""

@@ -41,8 +41,9 @@ _PLAIN = {
     "nhat_rounded": "N̂ rounded as the public page prints it (to the precision its interval supports)",
     "lower_rounded": "the interval's lower end rounded outward as the public page prints it",
     "upper_rounded": "the interval's upper end rounded outward as the public page prints it",
-    "to_publish": "present only when the run's verdict (result.json to_publish) withholds these figures: the rule "
-                  "that withholds them; do not publish the row's figures",
+    "to_publish": "present only when the run's verdict (result.json to_publish) does not publish N̂ as it stands: "
+                  "the rule, and what it publishes instead (a range or a floor for the total, or no figure); do not "
+                  "publish the rows' N̂ and intervals as they stand",
 }
 
 

@@ -242,8 +242,8 @@ def _require_year_values(h: CaptureHistories, year: str) -> None:
     said = ", ".join(f"{str(v)!r}" + (f" ({int(counts.get(str(v), 0)):,} persons)" if counts is not None else "")
                      for v in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
     raise DataError(f"year column {year!r} has values that are not years: {said}. A year must be a whole number "
-                    "such as 2021: leave the year of those rows empty (an unknown year: left out, or kept with "
-                    "--missing em) or correct them; a column that is not a calendar year (e.g. '2021/22') can be "
+                    "such as 2021: leave the year of those rows empty (an unknown year: --missing drop leaves those "
+                    "persons out, --missing em keeps them) or correct them; a column that is not a calendar year (e.g. '2021/22') can be "
                     "a covariate (--covariates) instead of --year")
 
 

@@ -283,9 +283,9 @@ def _headline_reasons(c: _Ctx, run: Run, hl: dict) -> dict:
                              "and the data cannot tell which is right; the range spans them all.").format(
                 n=len(kept), methods=_families(c, kept, dropped)))
         elif rule == "no-interval":
-            reasons.append(_("{methods} give a figure but no interval on these data; a figure without an interval "
-                             "cannot set the range and is left out of it.").format(
-                methods=_upper_first(_families(c, ms, kept)) if ms else _("Some methods")))
+            reasons.append(_("No interval on these data from {methods}: a figure without an interval cannot set "
+                             "the range and is left out of it.").format(
+                methods=_families(c, ms, kept) if ms else _("some methods")))
         elif rule == "two-lists":
             reasons.append(_("With two registers the methods left rest on one and the same assumption (that being "
                              "on one register does not change the chance of being on the other), so their "

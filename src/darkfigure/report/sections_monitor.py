@@ -226,6 +226,8 @@ def _published_view(p: pd.DataFrame) -> pd.DataFrame:
             n if n == "x" else (f"at least {count(lo)}" if n in ("", "nan") and str(hi) == "inf" else
                                 f"{count(n)} ({_published_range(count(lo), count(hi))})")
             for n, lo, hi in zip(col("nhat_rounded").astype(str), col("lower_rounded"), col("upper_rounded"))]
+    if "to_publish" in p.columns:  # the verdict does not publish N̂ as it stands (review s17, M6)
+        out["to publish"] = col("to_publish").astype(str)
     out["N̂"] = _mark(out["N̂"], shifted_rows(p))
     return out
 
