@@ -22,11 +22,13 @@ a few organisations tested, the strong bound keeps false conventions rare; a fal
 costs little, since the level below only adds evidence where the exact date would count
 as disagreement.
 
-The comparison level (:func:`age_levels`): "one date from an age, years within 2",
-placed after every near-miss level and before "same year" and "wholly different", so a
-date of 1 January that is a true documented date (refugees' documents without a day)
-keeps its exact and near levels; only pairs that would otherwise count as different dates
-get this weaker agreement. Its m comes from the namesake mixture
+The comparison levels (:func:`age_levels`): "one date from an age, same year" and "...,
+years within 2", right after the exact levels: such a date's near misses of the other date
+(a day off, within 62 days) are chance, and the levels for them had m near 0 (a
+1-July date in the same year as the true date was missed in 57% of the pairs when the
+level came after them). Exact agreement stays first, so a 1 January that is a true documented
+date (refugees' documents without a day) keeps its exact level, and where the day-month is
+no convention of the organisation nothing changes. Their m come from the namesake mixture
 (:func:`darkfigure.linkage.dob_levels.dob_level_m`), its u from Splink's random pairs.
 Blocking (:func:`age_blocking_rules`): such a date is blocked as a missing date is (a name
 and the Soundex code of the other), since the rules on date parts never bring a 1-July
@@ -42,13 +44,13 @@ import pandas as pd
 
 from .placeholder_dates import _name_codes, _per_distinct
 
-__all__ = ["AGE_COLUMN", "AGE_LEVEL", "AGE_MD_MIN", "AGE_MD_ORG_P", "AGE_MD_RATIO", "AGE_MD_STRONG_P", "AGE_YEARS",
+__all__ = ["AGE_COLUMN", "AGE_LEVELS", "AGE_MD_MIN", "AGE_MD_ORG_P", "AGE_MD_RATIO", "AGE_MD_STRONG_P", "AGE_YEARS",
            "age_blocking_rules", "age_day_months", "age_derived_mask", "age_flags", "age_levels", "age_note"]
 
 #: prepared column: "1" where the date of birth is probably derived from an age, null otherwise
 AGE_COLUMN = "dob_age"
-#: label of the date-of-birth level of :func:`age_levels`
-AGE_LEVEL = "one from an age, years within 2"
+#: labels of the date-of-birth levels of :func:`age_levels`: same birth year, and years within :data:`AGE_YEARS`
+AGE_LEVELS = ("one from an age, same year", "one from an age, years within 2")
 #: the most years apart of an age-derived date and a date of the same person (stated age a year off, plus the year
 #: of the arithmetic)
 AGE_YEARS = 2
@@ -167,7 +169,11 @@ def age_flags(records: pd.DataFrame | None) -> np.ndarray | None:
 
 
 def age_levels(p: pd.DataFrame, fix) -> list:
-    """The Splink level "one date from an age, years within 2" (a list of one; empty when no date is age-derived).
+    """The Splink levels "one date from an age, same year" and "..., years within 2" (empty when no date is one).
+
+    Placed right after the exact levels: a date written from an age carries its year and nothing about the day,
+    so its near misses (a digit, a day or a month off, within 62 days: m near 0 among namesakes, the register's own
+    near misses being typos of real dates) are no evidence against the pair, and its year is all that is compared.
 
     Parameters
     ----------
@@ -179,20 +185,23 @@ def age_levels(p: pd.DataFrame, fix) -> list:
 
     if AGE_COLUMN not in p.columns or not p[AGE_COLUMN].notna().any():
         return []
-    cond = (f"({AGE_COLUMN}_l is not null or {AGE_COLUMN}_r is not null) and "
-            f"abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= {AGE_YEARS}")
-    return [cll.CustomLevel(cond, label_for_charts=AGE_LEVEL).configure(**fix(AGE_LEVEL))]
+    one = f"({AGE_COLUMN}_l is not null or {AGE_COLUMN}_r is not null)"
+    conds = (f"{one} and dob_y_l = dob_y_r", f"{one} and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= {AGE_YEARS}")
+    return [cll.CustomLevel(c, label_for_charts=lab).configure(**fix(lab)) for c, lab in zip(conds, AGE_LEVELS)]
 
 
 def age_condition(age: np.ndarray | None, a: np.ndarray, b: np.ndarray, ya: np.ndarray,
-                  yb: np.ndarray) -> np.ndarray:
-    """NumPy mirror of :func:`age_levels`' condition: pairs (a, b) with an age-derived date, years within 2.
+                  yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy mirror of :func:`age_levels`' conditions: pairs (a, b) with an age-derived date, same year / within 2.
 
     age : bool array, shape (n,), or None (no pair qualifies); a, b : record numbers, shape (m,); ya, yb : years.
+    Returns two bool arrays of shape (m,).
     """
     if age is None:
-        return np.zeros(np.asarray(a).size, dtype=bool)
-    return (age[a] | age[b]) & (np.abs(ya - yb) <= AGE_YEARS)
+        no = np.zeros(np.asarray(a).size, dtype=bool)
+        return no, no
+    one = age[a] | age[b]
+    return one & (ya == yb), one & (np.abs(ya - yb) <= AGE_YEARS)
 
 
 def age_blocking_rules(p: pd.DataFrame, keys: Sequence, budget: float | None = None) -> list[str]:

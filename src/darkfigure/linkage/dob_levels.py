@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .age_dates import AGE_LEVEL, age_condition
+from .age_dates import AGE_LEVELS, age_condition
 
 #: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
-DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
+DOB_LEVELS = ("exact, 1 January", "exact", *AGE_LEVELS, "one digit differs", "day/month swapped", "year off by 1-2",
               "day off by 1-2", "month off by 1", "two parts off a little", "same year, one is 1 January",
-              "one is 1 January, year off by 1", "within 62 days", AGE_LEVEL, "same year")
+              "one is 1 January, year off by 1", "within 62 days", "same year")
 #: the levels whose m is fixed in the model rather than estimated ("same year" and the else level, m DOB_GROSS_ERROR)
 FIXED_LEVELS = ("same year", None)
 
@@ -64,7 +64,7 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
     dob : array or Series, shape (n,): ISO dates of birth (``YYYY-MM-DD``), None or NaN when missing.
     parts : tuple, optional: ``_date_parts(dob, age)``, when already computed.
     age : bool array, shape (n,), optional: the date is derived from an age (:func:`.age_dates.age_derived_mask`);
-        without it no pair is in the level :data:`.age_dates.AGE_LEVEL`.
+        without it no pair is in the levels :data:`.age_dates.AGE_LEVELS`.
 
     Returns
     -------
@@ -80,6 +80,7 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
     conds = [
         exact & jan1[a],
         exact,
+        *age_condition(age, a, b, ya, yb),
         hamming1 & ~jan1[a] & ~jan1[b],
         (ya == yb) & (ma == db) & (da == mb),
         (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
@@ -89,7 +90,6 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
         (ya == yb) & (jan1[a] | jan1[b]),
         (np.abs(ya - yb) == 1) & (jan1[a] | jan1[b]),
         np.abs(_day_number(ya, ma, da) - _day_number(yb, mb, db)) <= 62,
-        age_condition(age, a, b, ya, yb),
         ya == yb,
     ]
     level = np.full(a.size, len(conds), dtype=np.int64)  # the else level

@@ -334,6 +334,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             # share it far more often than any other date
             cll.CustomLevel("dob_l = dob_r and dob_md_l = '01-01'", label_for_charts="exact, 1 January").configure(**fix("exact, 1 January")),
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob", **fix("exact")),
+            *age_levels(p, fix),  # one date derived from an age (age_dates): its year is all that is compared
             # near misses of a common date say little: term frequencies of the dates (not for 1 January, which
             # stands in for an unknown date: 2002-01-01 and 2009-01-01 are unrelated)
             cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1 and dob_md_l <> '01-01' and dob_md_r <> '01-01'").configure(
@@ -374,7 +375,6 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
                                 **fix("one is 1 January, year off by 1")),
             cll.CustomLevel("abs(dob_day_l - dob_day_r) <= 62", label_for_charts="within 62 days").configure(
                 **fix("within 62 days")),
-            *age_levels(p, fix),  # one date derived from an age (age_dates), years within 2
             # month and day both wrong but the year right: as rare among true matches as a wholly wrong date, and
             # fixed for the same reason (EM takes namesakes born in one year for true matches: m of 1 % there)
             cll.ExactMatchLevel("dob_y").configure(label_for_charts="same year", m_probability=gross_sy,
