@@ -19,8 +19,7 @@ pooled (tail probability below :data:`AGE_MD_STRONG_P`): the pooled test finds t
 conventions (1 January, 1 July), the milder test in o says which organisations use them
 (a small organisation's eight 1-July dates against two expected). With 366 day-months and
 a few organisations tested, the strong bound keeps false conventions rare; a false one
-costs little, since the level below only adds evidence where the exact date would count
-as disagreement.
+costs the near-miss levels of that day-month's dates (they are compared by year instead).
 
 The comparison levels (:func:`age_levels`): "one date from an age, same year" and "...,
 years within 2", right after the exact levels: such a date's near misses of the other date
@@ -139,15 +138,19 @@ def age_derived_mask(df: pd.DataFrame) -> np.ndarray:
     return key.isin(set(t["organisation"] + "\0" + t["day_month"])).to_numpy()
 
 
-def age_note(df: pd.DataFrame) -> list[str]:
+def age_note(frames) -> list[str]:
     """A note naming, per organisation, the day-months read as dates derived from an age (empty list: none).
 
     Parameters
     ----------
-    df : plaintext registrations (``organisation``, ``date_of_birth`` as ISO text, names when present).
+    frames : validated plaintext registration frames (``organisation``, ``date_of_birth`` as ISO text, names when
+        present); frames without these columns (pseudonymised files) are left out.
     """
-    if "date_of_birth" not in df.columns or "organisation" not in df.columns or df.empty:
+    frames = [f for f in frames if {"organisation", "date_of_birth"} <= set(f.columns)]
+    if not frames:
         return []
+    df = pd.concat([f[[c for c in ("organisation", "date_of_birth", "first_name", "surname") if c in f.columns]]
+                    for f in frames], ignore_index=True)
     first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
     last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
     t = age_day_months(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(),
@@ -157,8 +160,8 @@ def age_note(df: pd.DataFrame) -> list[str]:
     parts = [f"{r.organisation!r}: {r.day_month} on {r.names:,} of {r.dated:,} dated persons ({r.expected:.1f} "
              "expected)" for r in t.itertuples(index=False)]
     return [f"dates of birth on these day-months look derived from an age (far more frequent than birthdays): "
-            f"{'; '.join(parts)}. Against another date they count as 'born within {AGE_YEARS} years' where the "
-            "dates would otherwise disagree"]
+            f"{'; '.join(parts)}. They are compared by their year (within {AGE_YEARS} years) wherever they are not "
+            "exactly the other date"]
 
 
 def age_flags(records: pd.DataFrame | None) -> np.ndarray | None:
