@@ -21,8 +21,8 @@ conventions (1 January, 1 July), the milder test in o says which organisations u
 a few organisations tested, the strong bound keeps false conventions rare; a false one
 costs the near-miss levels of that day-month's dates (they are compared by year instead).
 
-The comparison levels (:func:`age_levels`): "one date from an age, same year" and "...,
-years within 2", right after the exact levels: such a date's near misses of the other date
+The comparison levels (:func:`age_levels`): "one date from an age, same year", "..., years
+1 apart" and "..., 2 apart", right after the exact levels: such a date's near misses of the other date
 (a day off, within 62 days) are chance, and the levels for them had m near 0 (a
 1-July date in the same year as the true date was missed in 57% of the pairs when the
 level came after them). Exact agreement stays first, so a 1 January that is a true documented
@@ -48,8 +48,9 @@ __all__ = ["AGE_COLUMN", "AGE_LEVELS", "AGE_MD_MIN", "AGE_MD_ORG_P", "AGE_MD_RAT
 
 #: prepared column: "1" where the date of birth is probably derived from an age, null otherwise
 AGE_COLUMN = "dob_age"
-#: labels of the date-of-birth levels of :func:`age_levels`: same birth year, and years within :data:`AGE_YEARS`
-AGE_LEVELS = ("one from an age, same year", "one from an age, years within 2")
+#: labels of the date-of-birth levels of :func:`age_levels`: birth years 0, 1 and 2 (:data:`AGE_YEARS`) apart, each
+#: with its own m and u (two years apart needs the stated age off as well: rarer among one person's registrations)
+AGE_LEVELS = ("one from an age, same year", "one from an age, years 1 apart", "one from an age, years 2 apart")
 #: the most years apart of an age-derived date and a date of the same person (stated age a year off, plus the year
 #: of the arithmetic)
 AGE_YEARS = 2
@@ -172,7 +173,7 @@ def age_flags(records: pd.DataFrame | None) -> np.ndarray | None:
 
 
 def age_levels(p: pd.DataFrame, fix) -> list:
-    """The Splink levels "one date from an age, same year" and "..., years within 2" (empty when no date is one).
+    """The Splink levels "one date from an age, same year", "..., years 1 apart", "..., 2 apart" (empty: none is).
 
     Placed right after the exact levels: a date written from an age carries its year and nothing about the day,
     so its near misses (a digit, a day or a month off, within 62 days: m near 0 among namesakes, the register's own
@@ -189,22 +190,21 @@ def age_levels(p: pd.DataFrame, fix) -> list:
     if AGE_COLUMN not in p.columns or not p[AGE_COLUMN].notna().any():
         return []
     one = f"({AGE_COLUMN}_l is not null or {AGE_COLUMN}_r is not null)"
-    conds = (f"{one} and dob_y_l = dob_y_r", f"{one} and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= {AGE_YEARS}")
+    conds = [f"{one} and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) = {k}" for k in range(AGE_YEARS + 1)]
     return [cll.CustomLevel(c, label_for_charts=lab).configure(**fix(lab)) for c, lab in zip(conds, AGE_LEVELS)]
 
 
 def age_condition(age: np.ndarray | None, a: np.ndarray, b: np.ndarray, ya: np.ndarray,
-                  yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy mirror of :func:`age_levels`' conditions: pairs (a, b) with an age-derived date, same year / within 2.
+                  yb: np.ndarray) -> tuple[np.ndarray, ...]:
+    """NumPy mirror of :func:`age_levels`' conditions: pairs (a, b) with an age-derived date, years 0, 1, 2 apart.
 
     age : bool array, shape (n,), or None (no pair qualifies); a, b : record numbers, shape (m,); ya, yb : years.
-    Returns two bool arrays of shape (m,).
+    Returns one bool array of shape (m,) per label of :data:`AGE_LEVELS`.
     """
     if age is None:
-        no = np.zeros(np.asarray(a).size, dtype=bool)
-        return no, no
+        return (np.zeros(np.asarray(a).size, dtype=bool),) * len(AGE_LEVELS)
     one = age[a] | age[b]
-    return one & (ya == yb), one & (np.abs(ya - yb) <= AGE_YEARS)
+    return tuple(one & (np.abs(ya - yb) == k) for k in range(AGE_YEARS + 1))
 
 
 def age_blocking_rules(p: pd.DataFrame, keys: Sequence, budget: float | None = None) -> list[str]:
