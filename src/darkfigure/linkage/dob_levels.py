@@ -185,7 +185,8 @@ def namesake_pairs(p: pd.DataFrame, rng: np.random.Generator):
     Returns
     -------
     ``(a, b, dated, parts)``: int arrays of shape (m,) (record numbers of the pairs), the record numbers of all
-    dated registrations with both names, and ``_date_parts(p["dob"], age)`` (age: ``p["dob_age"]`` present); None when there are no such pairs.
+    dated registrations with both names, and ``_date_parts(p["dob"], age)`` (age: ``p["dob_age"]`` present); None
+    when there are no such pairs.
     """
     parts = _date_parts(p["dob"], p["dob_age"].notna().to_numpy() if "dob_age" in p.columns else None)
     dated = np.flatnonzero(parts[4] & p["fn"].notna().to_numpy() & p["sn"].notna().to_numpy())

@@ -261,7 +261,7 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
         # day/month swap
         "dob_mdx": _ordered_join(mo, dy, "-"),
         # "1" where the date is probably derived from an age (a day-month far too frequent in its organisation):
-        # compared as "born within two years" where the dates would otherwise disagree (age_dates)
+        # compared by its year alone (0, 1 or 2 years apart) where the dates are not exactly equal (age_dates)
         AGE_COLUMN: pa.array(np.where(known & age_derived_mask(df), "1", None), type=pa.string()),
     }
     # first and last two letters: blocking keys that survive a typo at the other end of the name
