@@ -74,6 +74,11 @@ def test_levels_compare_an_age_derived_date_by_its_year():
     assert got[0] == DOB_LEVELS.index(want[0]) and got[1] == DOB_LEVELS.index(want[1])
     assert got[2] == len(DOB_LEVELS)  # three years off: still wholly different
     assert got[3] == DOB_LEVELS.index(want[3])  # no age-derived date: unchanged
+    # a 1 January with the year right keeps its own level; two years off it gets the age level
+    jan = np.array(["1990-03-17", "1990-01-01", "1988-01-01"], dtype=object)
+    got = dob_levels(np.zeros(2, np.int64), np.array([1, 2]), jan, age=np.array([False, True, True]))
+    assert got.tolist() == [DOB_LEVELS.index("same year, one is 1 January"),
+                            DOB_LEVELS.index("one from an age, years 2 apart")]
     # without the flags (a register with no convention) the old levels
     old = dob_levels(left, right, dob)
     assert old[0] == len(DOB_LEVELS) and old[1] in (DOB_LEVELS.index("within 62 days"), DOB_LEVELS.index("same year"))

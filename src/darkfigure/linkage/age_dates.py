@@ -25,9 +25,11 @@ The comparison levels (:func:`age_levels`): "one date from an age, same year", "
 1 apart" and "..., 2 apart", right after the exact levels: such a date's near misses of the other date
 (a day off, within 62 days) are chance, and the levels for them had m near 0 (a
 1-July date in the same year as the true date was missed in 57% of the pairs when the
-level came after them). Exact agreement stays first, so a 1 January that is a true documented
-date (refugees' documents without a day) keeps its exact level, and where the day-month is
-no convention of the organisation nothing changes. Their m come from the namesake mixture
+level came after them). Exact agreement stays first, and a 1 January with the year right or
+one off keeps the levels made for it ("same year, one is 1 January", "one is 1 January, year
+off by 1"): a 1 January that is a true documented date (refugees' documents without a day)
+is compared as before, and only gains the level "2 apart"; where the day-month is no
+convention of the organisation nothing changes. Their m come from the namesake mixture
 (:func:`darkfigure.linkage.dob_levels.dob_level_m`), its u from Splink's random pairs.
 Blocking (:func:`age_blocking_rules`): such a date is blocked as a missing date is (a name
 and the Soundex code of the other), since the rules on date parts never bring a 1-July
@@ -190,21 +192,26 @@ def age_levels(p: pd.DataFrame, fix) -> list:
     if AGE_COLUMN not in p.columns or not p[AGE_COLUMN].notna().any():
         return []
     one = f"({AGE_COLUMN}_l is not null or {AGE_COLUMN}_r is not null)"
-    conds = [f"{one} and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) = {k}" for k in range(AGE_YEARS + 1)]
+    # a 1 January with the year right or one off keeps the levels made for it ("same year, one is 1 January", ...)
+    jan = "(dob_md_l = '01-01' or dob_md_r = '01-01')"
+    conds = [f"{one} and abs(cast(dob_y_l as int) - cast(dob_y_r as int)) = {k}" + (f" and not {jan}" if k <= 1 else "")
+             for k in range(AGE_YEARS + 1)]
     return [cll.CustomLevel(c, label_for_charts=lab).configure(**fix(lab)) for c, lab in zip(conds, AGE_LEVELS)]
 
 
-def age_condition(age: np.ndarray | None, a: np.ndarray, b: np.ndarray, ya: np.ndarray,
-                  yb: np.ndarray) -> tuple[np.ndarray, ...]:
-    """NumPy mirror of :func:`age_levels`' conditions: pairs (a, b) with an age-derived date, years 0, 1, 2 apart.
+def age_condition(age: np.ndarray | None, a: np.ndarray, b: np.ndarray, ya: np.ndarray, yb: np.ndarray,
+                  jan1: np.ndarray) -> tuple[np.ndarray, ...]:
+    """NumPy mirror of :func:`age_levels`' conditions: pairs (a, b) with an age-derived date, years 0, 1, 2 apart
+    (0 and 1 not where a date is 1 January: the 1-January levels take those).
 
-    age : bool array, shape (n,), or None (no pair qualifies); a, b : record numbers, shape (m,); ya, yb : years.
-    Returns one bool array of shape (m,) per label of :data:`AGE_LEVELS`.
+    age : bool array, shape (n,), or None (no pair qualifies); a, b : record numbers, shape (m,); ya, yb : years,
+    shape (m,); jan1 : bool array, shape (n,): the date is 1 January. Returns one bool array of shape (m,) per label
+    of :data:`AGE_LEVELS`.
     """
     if age is None:
         return (np.zeros(np.asarray(a).size, dtype=bool),) * len(AGE_LEVELS)
-    one = age[a] | age[b]
-    return tuple(one & (np.abs(ya - yb) == k) for k in range(AGE_YEARS + 1))
+    one, jan = age[a] | age[b], jan1[a] | jan1[b]
+    return tuple(one & (np.abs(ya - yb) == k) & ((k > 1) | ~jan) for k in range(AGE_YEARS + 1))
 
 
 def age_blocking_rules(p: pd.DataFrame, keys: Sequence, budget: float | None = None) -> list[str]:

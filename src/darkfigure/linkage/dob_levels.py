@@ -80,7 +80,7 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
     conds = [
         exact & jan1[a],
         exact,
-        *age_condition(age, a, b, ya, yb),
+        *age_condition(age, a, b, ya, yb, jan1),
         hamming1 & ~jan1[a] & ~jan1[b],
         (ya == yb) & (ma == db) & (da == mb),
         (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
