@@ -1,12 +1,15 @@
 """Date-of-birth evidence per comparison level: log(m/u) with Splink's term-frequency term.
 
 Shared by the plaintext (:mod:`.clustering`) and the pseudonymised (:mod:`.bloom_calibration`)
-date comparisons, which find each pair's level differently.
+date comparisons, which find each pair's level differently; :func:`date_of_birth_log_bf` (moved from
+:mod:`.calibration`) finds the plaintext levels.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .dob_levels import DOB_LEVELS, dob_levels
 
 
 def level_log_bf(comp: dict, lev: dict, labels: list, level: np.ndarray, both: np.ndarray, a: np.ndarray,
@@ -49,3 +52,43 @@ def level_log_bf(comp: dict, lev: dict, labels: list, level: np.ndarray, both: n
             out[np.flatnonzero(m)[ok]] += float(c.get("tf_adjustment_weight", 1.0)) * (np.log(u_exact) - np.log(tf[ok]))
     out[~both] = 0.0
     return out
+
+
+_BF_CHUNK = 2_000_000
+
+
+def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, model: dict,
+                         tf_dob: np.ndarray | None = None, age: np.ndarray | None = None) -> np.ndarray:
+    """Natural log of the date-of-birth Bayes factor ``m/u`` (with Splink's term-frequency adjustment) of pairs.
+
+    Recomputes, for the scored pairs, the contribution of the plaintext date-of-birth
+    comparison (levels of ``splink_model._plain_settings``, first level that applies) to
+    the match weight: ``log(m_k / u_k)`` for level k, plus for the levels adjusted by the
+    date's term frequency ``log(u_exact) - log(max(tf_l, tf_r))`` (Splink 4's
+    ``_tf_adjustment_sql``; Winkler 1989). A pair where a date is missing contributes 0
+    (Splink's null level).
+
+    Parameters
+    ----------
+    left, right : int arrays, shape (m,): record numbers of the pairs.
+    dob : object array, shape (n,): ISO dates of birth (``YYYY-MM-DD``, None when missing).
+    model : dict: the linkage model (``LinkageResult.model``, Splink's settings with m and u).
+    tf_dob : float array, shape (n,), optional: the term frequency of each record's date.
+    age : bool array, shape (n,), optional: the record's date is derived from an age (:mod:`.age_dates`).
+
+    Returns
+    -------
+    float array, shape (m,): the log Bayes factors (nan where the model has no m or u for the level).
+    """
+    if left.size > _BF_CHUNK:  # bounded memory: (pairs, 10) byte matrices per chunk
+        return np.concatenate([date_of_birth_log_bf(left[i:i + _BF_CHUNK], right[i:i + _BF_CHUNK], dob, model, tf_dob,
+                                                    age) for i in range(0, left.size, _BF_CHUNK)])
+    comp = next((c for c in model.get("comparisons", []) if c.get("output_column_name") == "date_of_birth"), None)
+    out = np.full(left.size, np.nan)
+    if comp is None:
+        return out
+    lev = {c.get("label_for_charts"): c for c in comp["comparison_levels"]}
+    a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    level = dob_levels(a, b, dob, age=age)
+    both = level >= 0
+    return level_log_bf(comp, lev, [*DOB_LEVELS, None], level, both, a, b, tf_dob, out)

@@ -16,10 +16,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ._dob_evidence import level_log_bf
+from ._dob_evidence import _BF_CHUNK, date_of_birth_log_bf, level_log_bf  # noqa: F401  (re-exported)
 from ._masked_teach import masked_misspelt, taught_pairs
-from .dob_levels import DOB_LEVELS as _DOB_LEVELS
-from .dob_levels import dob_levels
+from .age_dates import age_flags
+from .dob_levels import DOB_LEVELS as _DOB_LEVELS  # noqa: F401  (re-exported)
 
 #: Platt-type correction of the plaintext match probabilities: logit p is shifted by these amounts for pairs
 #: where both registrations have a date of birth, and for the others. Fitted by logistic regression of the true
@@ -116,7 +116,7 @@ def calibrate_masked(left: np.ndarray, right: np.ndarray, probability: np.ndarra
             return np.column_stack([names, _registration_features(a, b, reg)])
 
     order = np.minimum(left, right) * (int(has_dob.size) + 1) + np.maximum(left, right)
-    log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob)
+    log_bf = date_of_birth_log_bf(left[both], right[both], dob, model, tf_dob, age_flags(records))
     uncut = _uncut_namesakes(left[both], right[both], records) if records is not None and not name_frequencies else None
     if DATED_SELF_CALIBRATION:
         q = apply_dated_calibration(probability, both, q, log_bf, order, fitted, uncut)
@@ -316,45 +316,6 @@ def apply_masked_calibration(probability: np.ndarray, both: np.ndarray, q: np.nd
             z += np.asarray(features(undated), float) @ np.asarray(c)
         q[undated] = expit(z)
     return q, (a, b)
-
-
-_BF_CHUNK = 2_000_000
-
-
-def date_of_birth_log_bf(left: np.ndarray, right: np.ndarray, dob: np.ndarray, model: dict,
-                         tf_dob: np.ndarray | None = None) -> np.ndarray:
-    """Natural log of the date-of-birth Bayes factor ``m/u`` (with Splink's term-frequency adjustment) of pairs.
-
-    Recomputes, for the scored pairs, the contribution of the plaintext date-of-birth
-    comparison (levels of ``splink_model._plain_settings``, first level that applies) to
-    the match weight: ``log(m_k / u_k)`` for level k, plus for the levels adjusted by the
-    date's term frequency ``log(u_exact) - log(max(tf_l, tf_r))`` (Splink 4's
-    ``_tf_adjustment_sql``; Winkler 1989). A pair where a date is missing contributes 0
-    (Splink's null level).
-
-    Parameters
-    ----------
-    left, right : int arrays, shape (m,): record numbers of the pairs.
-    dob : object array, shape (n,): ISO dates of birth (``YYYY-MM-DD``, None when missing).
-    model : dict: the linkage model (``LinkageResult.model``, Splink's settings with m and u).
-    tf_dob : float array, shape (n,), optional: the term frequency of each record's date.
-
-    Returns
-    -------
-    float array, shape (m,): the log Bayes factors (nan where the model has no m or u for the level).
-    """
-    if left.size > _BF_CHUNK:  # bounded memory: (pairs, 10) byte matrices per chunk
-        return np.concatenate([date_of_birth_log_bf(left[i:i + _BF_CHUNK], right[i:i + _BF_CHUNK], dob, model, tf_dob)
-                               for i in range(0, left.size, _BF_CHUNK)])
-    comp = next((c for c in model.get("comparisons", []) if c.get("output_column_name") == "date_of_birth"), None)
-    out = np.full(left.size, np.nan)
-    if comp is None:
-        return out
-    lev = {c.get("label_for_charts"): c for c in comp["comparison_levels"]}
-    a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
-    level = dob_levels(a, b, dob)
-    both = level >= 0
-    return level_log_bf(comp, lev, [*_DOB_LEVELS, None], level, both, a, b, tf_dob, out)
 
 
 #: pairs whose match probability without the date of birth is below this do not teach :func:`masked_date_calibration`

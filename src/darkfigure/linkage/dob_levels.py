@@ -13,23 +13,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .age_dates import AGE_LEVELS, age_condition
+
 #: date-of-birth comparison levels of the plaintext model (splink_model._plain_settings), by label, in order
-DOB_LEVELS = ("exact, 1 January", "exact", "one digit differs", "day/month swapped", "year off by 1-2",
+DOB_LEVELS = ("exact, 1 January", "exact", *AGE_LEVELS, "one digit differs", "day/month swapped", "year off by 1-2",
               "day off by 1-2", "month off by 1", "two parts off a little", "same year, one is 1 January",
               "one is 1 January, year off by 1", "within 62 days", "same year")
 #: the levels whose m is fixed in the model rather than estimated ("same year" and the else level, m DOB_GROSS_ERROR)
 FIXED_LEVELS = ("same year", None)
 
 
-def _date_parts(dob: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The dates as an (n, 10) byte matrix, their year, month and day (int arrays, shape (n,)) and presence (bool)."""
+def _date_parts(dob: np.ndarray | pd.Series, age: np.ndarray | None = None) -> tuple:
+    """The dates as an (n, 10) byte matrix, their year, month and day (int arrays, shape (n,)), presence (bool) and
+    `age` (bool, shape (n,): the date is derived from an age, :mod:`.age_dates`; None when not known)."""
     d = pd.Series(np.asarray(dob, dtype=object), dtype=object)
     have = d.notna().to_numpy()
     raw = np.frombuffer(d.fillna("0000-00-00").astype(str).to_numpy().astype("S10").tobytes(), dtype=np.uint8)
     chars = raw.reshape(-1, 10) if raw.size else np.zeros((0, 10), np.uint8)
     dig = chars.astype(np.int64) - 48
     y = dig[:, 0] * 1000 + dig[:, 1] * 100 + dig[:, 2] * 10 + dig[:, 3]
-    return chars, y, dig[:, 5] * 10 + dig[:, 6], dig[:, 8] * 10 + dig[:, 9], have
+    return chars, y, dig[:, 5] * 10 + dig[:, 6], dig[:, 8] * 10 + dig[:, 9], have, age
 
 
 def _day_number(y: np.ndarray, mo: np.ndarray, dd: np.ndarray) -> np.ndarray:
@@ -46,7 +49,8 @@ def _day_number(y: np.ndarray, mo: np.ndarray, dd: np.ndarray) -> np.ndarray:
     return era * 146097 + doe - 719468
 
 
-def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series, parts=None) -> np.ndarray:
+def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series, parts=None,
+               age: np.ndarray | None = None) -> np.ndarray:
     """The date-of-birth comparison level of each pair: k for ``DOB_LEVELS[k]``, ``len(DOB_LEVELS)`` for the else
     level, -1 where a date is missing (Splink's null level).
 
@@ -58,13 +62,15 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
     ----------
     left, right : int arrays, shape (m,): record numbers of the pairs.
     dob : array or Series, shape (n,): ISO dates of birth (``YYYY-MM-DD``), None or NaN when missing.
-    parts : tuple, optional: ``_date_parts(dob)``, when already computed.
+    parts : tuple, optional: ``_date_parts(dob, age)``, when already computed.
+    age : bool array, shape (n,), optional: the date is derived from an age (:func:`.age_dates.age_derived_mask`);
+        without it no pair is in the levels :data:`.age_dates.AGE_LEVELS`.
 
     Returns
     -------
     int array, shape (m,).
     """
-    chars, y, mo, dd, have = parts if parts is not None else _date_parts(dob)
+    chars, y, mo, dd, have, age = parts if parts is not None else _date_parts(dob, age)
     jan1 = (mo == 1) & (dd == 1)
     a, b = np.asarray(left, np.int64), np.asarray(right, np.int64)
     both = have[a] & have[b]
@@ -74,6 +80,7 @@ def dob_levels(left: np.ndarray, right: np.ndarray, dob: np.ndarray | pd.Series,
     conds = [
         exact & jan1[a],
         exact,
+        *age_condition(age, a, b, ya, yb, jan1),
         hamming1 & ~jan1[a] & ~jan1[b],
         (ya == yb) & (ma == db) & (da == mb),
         (ma == mb) & (da == db) & (np.abs(ya - yb) <= 2),
@@ -178,9 +185,10 @@ def namesake_pairs(p: pd.DataFrame, rng: np.random.Generator):
     Returns
     -------
     ``(a, b, dated, parts)``: int arrays of shape (m,) (record numbers of the pairs), the record numbers of all
-    dated registrations with both names, and ``_date_parts(p["dob"])``; None when there are no such pairs.
+    dated registrations with both names, and ``_date_parts(p["dob"], age)`` (age: ``p["dob_age"]`` present); None
+    when there are no such pairs.
     """
-    parts = _date_parts(p["dob"])
+    parts = _date_parts(p["dob"], p["dob_age"].notna().to_numpy() if "dob_age" in p.columns else None)
     dated = np.flatnonzero(parts[4] & p["fn"].notna().to_numpy() & p["sn"].notna().to_numpy())
     if dated.size < 3:
         return None

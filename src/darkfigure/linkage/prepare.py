@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .age_dates import AGE_COLUMN, age_derived_mask
 from .bloom_sql import decode_bloom_column
 from .placeholder_dates import frequent_dates_mask
 from .placeholder_names import frequent_name_warnings, is_placeholder, placeholder_warnings
@@ -259,6 +260,9 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
         # month and day in either order ("01-10" for both 10 January and 1 October): a blocking key that survives a
         # day/month swap
         "dob_mdx": _ordered_join(mo, dy, "-"),
+        # "1" where the date is probably derived from an age (a day-month far too frequent in its organisation):
+        # compared by its year alone (0, 1 or 2 years apart) where the dates are not exactly equal (age_dates)
+        AGE_COLUMN: pa.array(np.where(known & age_derived_mask(df), "1", None), type=pa.string()),
     }
     # first and last two letters: blocking keys that survive a typo at the other end of the name
     for c, v in (("fn", fn), ("sn", sn)):

@@ -460,11 +460,12 @@ def read_registration_files(
     renamed = match_covariate_case(frames) + _rename_organisations(frames, rename_organisations)
     notes, warnings = unify_organisations(frames)
     _refuse_term_breaking_organisations(frames)
+    from .age_dates import age_note
     from .placeholder_dates import frequent_dates_note
     from .sex_coding import unify_sex_coding
 
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
-             + frequent_dates_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
+             + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:

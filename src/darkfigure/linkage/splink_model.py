@@ -16,6 +16,7 @@ import pandas as pd
 from ..histories import DataError
 from ._masked_teach import TEACH_COLUMN, teach_rules, teach_sample
 from ._rare_blocks import RARE_BLOCKS, rare_block_rules
+from .age_dates import age_blocking_rules, age_levels
 from .bloom_sql import dice_sql
 from .dob_gross import dob_gross_error
 from .dob_levels import dob_level_m
@@ -315,9 +316,8 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True),
         ],
     )
-    # m of the date levels from the namesake pairs' mixture (dob_levels.dob_level_m), not EM: at 1M registrations
-    # the name-blocked EM session is mostly namesakes and gave "exact" m 0.02 (0.85 true). Empty: EM trains them
-    # m of "same year" and "wholly different" from the register where it shows more gross errors than the floor
+    # m of the date levels from the namesake pairs' mixture (dob_levels.dob_level_m), not EM (at 1M registrations the
+    # name-blocked EM gave "exact" m 0.02, 0.85 true; empty: EM trains them); "same year", "else": dob_gross_error
     gross_sy, gross_else = dob_gross_error(p, DOB_GROSS_ERROR)[:2] if DOB_GROSS_FROM_REGISTER else (DOB_GROSS_ERROR,) * 2
     dob_m = dob_level_m(p, (gross_sy, gross_else)) if DOB_M_FROM_NAMESAKES else {}
 
@@ -334,9 +334,9 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             # share it far more often than any other date
             cll.CustomLevel("dob_l = dob_r and dob_md_l = '01-01'", label_for_charts="exact, 1 January").configure(**fix("exact, 1 January")),
             cll.ExactMatchLevel("dob").configure(label_for_charts="exact", tf_adjustment_column="dob", **fix("exact")),
-            # near misses of a common date (1 January, given when the real date is unknown) say little: term
-            # frequencies of the dates
-            # (not for 1 January, which stands in for an unknown date: 2002-01-01 and 2009-01-01 are unrelated)
+            *age_levels(p, fix),  # one date derived from an age (age_dates): its year is all that is compared
+            # near misses of a common date say little: term frequencies of the dates (not for 1 January, which
+            # stands in for an unknown date: 2002-01-01 and 2009-01-01 are unrelated)
             cll.CustomLevel("levenshtein(dob_l, dob_r) <= 1 and dob_md_l <> '01-01' and dob_md_r <> '01-01'").configure(
                 label_for_charts="one digit differs", tf_adjustment_column="dob", **fix("one digit differs")),
             cll.CustomLevel(
@@ -422,18 +422,17 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         block_on("fn_sx", "sn_sx", "dob_y"),
         block_on("fn_sx", "sn_sx", "dob_mdx"),
     ]
-    # the rules for a missing date filter one side (l or r) so that DuckDB joins only the registrations
-    # without a date against the rest: "(l.dob is null or r.dob is null)" would be applied after the full join.
-    # Name and Soundex code of the other name:
+    # the rules for a missing date filter one side (l or r) so that DuckDB joins only the undated registrations against
+    # the rest ("(l.dob is null or r.dob is null)" would apply after the full join). Name, Soundex code of the other:
     nodob_keys = [(("fn_sx", "fn_sx"), ("sn_sx", "sn_sx")), (("sn", "sn"), ("fn_sx", "fn_sx")),
                   (("fn", "fn"), ("sn_sx", "sn_sx"))]
     # a typo that changes the Soundex code (first letter, a consonant), also with swapped names: first or last
-    # two letters. Coarse keys: used only when their blocks are small (see _rule_pairs)
+    # two letters. Coarse keys: used only when their blocks are small (see _rule_pairs; windowed: 10,028 undated true
+    # pairs at 1M registrations were compared by no rule without them)
     coarse = [(("sn", "sn"), ("fn_p2", "fn_p2")), (("sn", "sn"), ("fn_s2", "fn_s2")),
               (("fn", "fn"), ("sn_p2", "sn_p2")), (("fn", "fn"), ("sn_s2", "sn_s2")),
               (("fn", "sn"), ("sn_p2", "fn_p2")), (("sn", "fn"), ("fn_p2", "sn_p2")),
               (("fn", "sn"), ("sn_s2", "fn_s2")), (("sn", "fn"), ("fn_s2", "sn_s2"))]
-    # (windowed: 10,028 undated true pairs at 1M registrations were compared by no rule without them)
     kept = [k for k in coarse if (windowed and COARSE_WINDOWED) or _rule_pairs(p, k, "dob") <= COARSE_RULE_PAIRS]
     nodob_keys += kept
     rules += rare_block_rules(p, [k for k in coarse if k not in kept]) if RARE_BLOCKS else []  # the others: small blocks
@@ -455,6 +454,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         # the dated pairs that teach the masked calibration the weight of misspelt names (_masked_teach)
         p[TEACH_COLUMN] = teach_sample(len(p))
         rules += teach_rules()
+    rules += age_blocking_rules(p, nodob_keys)  # a date derived from an age is blocked as a missing one (age_dates)
     for k in nodob_keys:
         keys = " and ".join(f"l.{a} = r.{b}" for a, b in k)
         rules += [f"l.dob is null and {keys}", f"r.dob is null and {keys}"]
