@@ -9,6 +9,11 @@ Target: under 60 s on 2 cores. Prints the figures; asserts nothing.
 
 Measured 2026-12-06 (seed 1, nothing else running, load 1.4): 15,933 registrations, 10,119 persons as linked; link
 11.6 s; the interval (50 draws x 20 replicates, 2 processes) 5.3 s; the whole process 18 s.
+Again 2026-12-06 22:22 UTC (evening code: undated assignment per draw; load 2.7): link 15.5 s, the interval 13.9 s.
+With every covariate of the registrations (sex, age, nationality group, form of exploitation and year; 8,967 df, as
+``darkfigure estimate LINKFOLDER --year year --missing em`` with its defaults, 1,000 replicates and 50 draws; load
+2.0-2.7): the linkage part 103 s, the as-linked interval 54 s, the whole command 163 s (link 15 s before it): over
+the 60 s target with that many covariates.
 
 Run: ``nice python benchmarks/bench_linkage_uncertainty.py [--scale 2 --jobs 2 --covariates year]``
 """
