@@ -282,8 +282,9 @@ class Result:
         from .result_linkage import persons_words
 
         lk = getattr(self.raw, "linkage", None)
-        said = persons_words(getattr(lk, "persons_corrected", None), self.n_observed) if lk is not None else ""
-        below = "; N̂ corrected lies below them, see the warnings" if said and self.nhat < lk.persons_corrected else ""
+        pc = getattr(lk, "persons_corrected", None) if lk is not None else None
+        said = persons_words(pc, self.n_observed) if lk is not None else ""
+        below = "; N̂ corrected lies below them, see the warnings" if said and pc is not None and self.nhat < pc else ""
         return f" (N̂ corrected minus the {said}{below})" if said else ""
 
     def __str__(self) -> str:

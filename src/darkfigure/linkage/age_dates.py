@@ -129,16 +129,9 @@ def age_derived_mask(df: pd.DataFrame) -> np.ndarray:
     df : plaintext registrations with ``organisation`` and ``date_of_birth`` (ISO text); ``first_name`` and
         ``surname`` when present (else every dated row counts as its own name).
     """
-    if "date_of_birth" not in df.columns or "organisation" not in df.columns or df.empty:
-        return np.zeros(len(df), dtype=bool)
-    first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
-    last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
-    t = age_day_months(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(),
-                       last.to_numpy())
-    if t.empty:
-        return np.zeros(len(df), dtype=bool)
-    key = df["organisation"].astype(str) + "\0" + df["date_of_birth"].astype(str).str[5:10]
-    return key.isin(set(t["organisation"] + "\0" + t["day_month"])).to_numpy()
+    from .placeholder_dates import organisation_date_mask
+
+    return organisation_date_mask(df, age_day_months, "day_month", slice(5, 10))
 
 
 def age_note(frames) -> list[str]:

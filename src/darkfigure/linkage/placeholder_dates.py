@@ -141,16 +141,26 @@ def frequent_dates_mask(df: pd.DataFrame) -> np.ndarray:
     df : plaintext registrations with ``organisation`` and ``date_of_birth`` (ISO text); ``first_name`` and
         ``surname`` when present (else every dated row counts as its own name).
     """
+    return organisation_date_mask(df, frequent_dates, "date_of_birth", slice(None, 10))
+
+
+def organisation_date_mask(df: pd.DataFrame, finder, column: str, part: slice) -> np.ndarray:
+    """Whether each registration's date of birth is listed for its organisation by `finder`, shape (n,) bool.
+
+    Shared by :func:`frequent_dates_mask` and :func:`darkfigure.linkage.age_dates.age_derived_mask`. `finder` is
+    called as ``finder(organisations, dates, first_names, surnames)`` and returns a frame with ``organisation`` and
+    `column`; a registration matches when ``date_of_birth[part]`` (its ISO text sliced) equals `column` in a row of
+    its organisation. Without names, every dated row counts as its own name.
+    """
     if "date_of_birth" not in df.columns or "organisation" not in df.columns or df.empty:
         return np.zeros(len(df), dtype=bool)
     first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
     last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
-    t = frequent_dates(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(),
-                       last.to_numpy())
+    t = finder(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(), last.to_numpy())
     if t.empty:
         return np.zeros(len(df), dtype=bool)
-    key = df["organisation"].astype(str) + "\0" + df["date_of_birth"].astype(str).str[:10]
-    return key.isin(set(t["organisation"] + "\0" + t["date_of_birth"])).to_numpy()
+    key = df["organisation"].astype(str) + "\0" + df["date_of_birth"].astype(str).str[part]
+    return key.isin(set(t["organisation"] + "\0" + t[column])).to_numpy()
 
 
 def frequent_dates_note(frames) -> list[str]:
