@@ -25,7 +25,10 @@ def _note(folder, lang) -> str:
     from darkfigure.report.public import build_public_report
 
     page = build_public_report(folder, folder / f"public_{lang}.html", lang=lang).read_text(encoding="utf-8")
-    m = re.search(r'<p class="caveat" id="publish-note">(.*?)</p>', page, re.S)
+    # the caveat stands beside the figure (publish-note) or, where the verdict publishes a floor (this run's
+    # below-chao), among the verdict's reasons (publish-why)
+    m = (re.search(r'<p class="caveat" id="publish-note">(.*?)</p>', page, re.S)
+         or re.search(r'<p id="publish-why">(.*?)</p>', page, re.S))
     assert m, "no publish note"
     return html.unescape(re.sub(r"<[^>]+>", "", m.group(1)))
 

@@ -431,6 +431,10 @@ def test_linkage_corrected_sensitivity_and_headline_blocks(runs, tmp_path):
     res["interval"]["with_linkage_uncertainty"] = True
     res["identifying_assumption"] = {"grid": [{"odds_ratio": x, "nhat": 42000 * x ** 0.3} for x in (0.5, 1, 2)],
                                      "low": 34100.0, "high": 51700.0, "explanation": "Relaxed from 1/2 to 2."}
+    # a verdict that publishes N̂ (the fixture's own withholds it for heterogeneity: then the page gives the floor,
+    # tested below), so that the corrected figure's blocks are on the page
+    res["to_publish"] = {"statement": "Publish N̂ 40,123 (35,000-46,000).", "publish_interval": True,
+                         "low": 35000.0, "high": 46000.0, "rules": ["agree"]}
     _hand_edit(d / "result.json", res)
     (d / "estimates.csv").unlink()
     for lang in ("en", "nl"):
@@ -950,3 +954,23 @@ def test_linkage_first_verdict_gives_no_public_page_even_when_corrected(runs, tm
     assert "About 40,000 (35,000–46,000) victims" in _page(d / "report_public_en.html").all
 
 
+
+
+def test_corrected_run_under_a_floor_verdict_shows_the_floor(runs, tmp_path):
+    """New user (s17): a run corrected for linkage error whose verdict publishes only a floor (heterogeneity) showed
+    "About 8,100 (7,700-8,500)" beside "only its lower limit is published, as a floor": the page follows the verdict
+    (the exemption of corrected runs stays for a misfit of the records as linked, poor-fit)."""
+    d = tmp_path / "run"
+    shutil.copytree(runs["estimate"], d)
+    res = json.loads((d / "result.json").read_text())
+    res["linkage"] = {"nhat_as_linked": 42199.5, "nhat_corrected": 40123.0, "lower": 35000.0, "upper": 46000.0,
+                      "draws": 10, "reps_per_draw": 20}
+    res["to_publish"] = {"statement": "N̂ is likely too low: publish 35,000 as a floor.", "publish_interval": False,
+                         "low": 35000.0, "high": None, "rules": ["heterogeneity"]}
+    _hand_edit(d / "result.json", res)
+    (d / "estimates.csv").unlink()
+    _cli(["report", d, "--audience", "public", "--overwrite"])
+    p = _page(d / "report_public_en.html")
+    assert "About 40,000 (35,000–46,000) victims" not in p.all
+    assert "At least about 35,000" in p.all or "at least about 35,000" in p.all
+    assert "only its lower limit is published, as a floor" in p.all

@@ -48,9 +48,11 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
         tp = res.get("to_publish")
         if isinstance(tp, dict):
             pub = _to_publish(c, tp, out, lk, psi=(res.get("identifying_assumption") or {}).get("range"))
-            if out["corrected"] and pub.get("why") and math.isfinite(hi):
-                # to_publish judged the estimate as linked; the corrected figure stays, with the verdict beside it,
-                # unless its interval has no upper limit either: then the verdict's floor (tester 15a, H2)
+            if out["corrected"] and pub.get("why") and math.isfinite(hi) and "poor-fit" in (tp.get("rules") or []):
+                # the misfit was of the records as linked, whose errors the corrected figure allows for: the figure
+                # stays with the verdict beside it (tester 15a, H2). A verdict on the model itself (heterogeneity,
+                # Chao's bound, ...) holds for the corrected figure too: the page follows it (the page showed "About
+                # 8,100 (7,700-8,500)" under "only its lower limit is published, as a floor"; new user, s17)
                 why = pub["why"]
                 if "poor-fit" in (tp.get("rules") or []):  # the misfit was of the records as linked (15b, H2)
                     why = why.replace(_WHY_POOR_FIT(c), _(
