@@ -172,8 +172,8 @@ class MonitorResult:
         """:attr:`published`, with a column ``to_publish`` on every row when the run's verdict does not publish N̂ as
         it stands (result.json ``to_publish``: a rule of :data:`WITHHOLDING_RULES` and no ``publish_interval``),
         saying what it publishes instead (a range, a floor, or no figure); unchanged otherwise. As the public page
-        (:func:`darkfigure.report.public_headline.withheld_reason`, ``_to_publish``): a run corrected for linkage
-        error keeps its corrected figure except under ``linkage-first``. The table carried the figures with no flag
+        (:func:`darkfigure.report.public_headline.withheld_reason`, ``_headline``): a run corrected for linkage
+        error keeps its corrected figure under ``poor-fit`` only (a misfit of the records as linked). The table carried the figures with no flag
         where terminal and report said "Do not publish" (tester 17a, H1; review s17, H2-M3)."""
         tp = getattr(self.estimate, "to_publish", None)
         try:
@@ -184,7 +184,7 @@ class MonitorResult:
             return self.published
         rules = [str(r) for r in tp.get("rules") or []]
         corrected = getattr(getattr(self.estimate, "linkage", None), "nhat_corrected", None) is not None
-        held = [r for r in rules if r in WITHHOLDING_RULES and (r == "linkage-first" or not corrected)]
+        held = [r for r in rules if r in WITHHOLDING_RULES and not (corrected and r == "poor-fit")]
         if not held:
             return self.published
 
