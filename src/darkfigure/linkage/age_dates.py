@@ -142,15 +142,9 @@ def age_note(frames) -> list[str]:
     frames : validated plaintext registration frames (``organisation``, ``date_of_birth`` as ISO text, names when
         present); frames without these columns (pseudonymised files) are left out.
     """
-    frames = [f for f in frames if {"organisation", "date_of_birth"} <= set(f.columns)]
-    if not frames:
-        return []
-    df = pd.concat([f[[c for c in ("organisation", "date_of_birth", "first_name", "surname") if c in f.columns]]
-                    for f in frames], ignore_index=True)
-    first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
-    last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
-    t = age_day_months(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(),
-                       last.to_numpy())
+    from .placeholder_dates import dates_table
+
+    t = dates_table(frames, age_day_months)
     if t.empty:
         return []
     parts = [f"{r.organisation!r}: {r.day_month} on {r.names:,} of {r.dated:,} dated persons ({r.expected:.1f} "

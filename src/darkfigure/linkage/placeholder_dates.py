@@ -144,6 +144,20 @@ def frequent_dates_mask(df: pd.DataFrame) -> np.ndarray:
     return organisation_date_mask(df, frequent_dates, "date_of_birth", slice(None, 10))
 
 
+def dates_table(frames, finder) -> pd.DataFrame:
+    """`finder` (:func:`frequent_dates`, or :func:`darkfigure.linkage.age_dates.age_day_months`) over the frames that
+    have ``organisation`` and ``date_of_birth``, concatenated; names when present, else every row its own name.
+    An empty DataFrame when no frame has the columns. Shared by the notes and the masks of both modules."""
+    frames = [f for f in frames if {"organisation", "date_of_birth"} <= set(f.columns)]
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat([f[[c for c in ("organisation", "date_of_birth", "first_name", "surname") if c in f.columns]]
+                    for f in frames], ignore_index=True)
+    first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
+    last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
+    return finder(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(), last.to_numpy())
+
+
 def organisation_date_mask(df: pd.DataFrame, finder, column: str, part: slice) -> np.ndarray:
     """Whether each registration's date of birth is listed for its organisation by `finder`, shape (n,) bool.
 
@@ -154,9 +168,7 @@ def organisation_date_mask(df: pd.DataFrame, finder, column: str, part: slice) -
     """
     if "date_of_birth" not in df.columns or "organisation" not in df.columns or df.empty:
         return np.zeros(len(df), dtype=bool)
-    first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
-    last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
-    t = finder(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(), last.to_numpy())
+    t = dates_table([df], finder)
     if t.empty:
         return np.zeros(len(df), dtype=bool)
     key = df["organisation"].astype(str) + "\0" + df["date_of_birth"].astype(str).str[part]
@@ -174,15 +186,7 @@ def frequent_dates_note(frames) -> list[str]:
     -------
     list of str (empty, or one note)
     """
-    frames = [f for f in frames if {"organisation", "date_of_birth"} <= set(f.columns)]
-    if not frames:
-        return []
-    df = pd.concat([f[[c for c in ("organisation", "date_of_birth", "first_name", "surname") if c in f.columns]]
-                    for f in frames], ignore_index=True)
-    first = df["first_name"] if "first_name" in df else pd.Series(np.arange(len(df)).astype(str), dtype=object)
-    last = df["surname"] if "surname" in df else pd.Series([""] * len(df), dtype=object)
-    t = frequent_dates(df["organisation"].to_numpy(), df["date_of_birth"].to_numpy(), first.to_numpy(),
-                       last.to_numpy())
+    t = dates_table(frames, frequent_dates)
     if t.empty:
         return []
     parts = [f"{r.organisation!r}: {r.date_of_birth} on {r.rows:,} of its {r.dated:,} dated registrations "
