@@ -64,7 +64,12 @@ def test_published_table_rounds_and_keeps_the_figures_to_publish(written):
     pub = _read(out / "monitor_published.csv", dtype=str)
     keep = [c for c in LINKAGE_COLUMNS if c not in UNPUBLISHED]
     assert keep == ["nhat_as_linked", "nhat_mean_draws", "interval_shifted", "width_share_linkage"]
-    assert list(pub.columns) == MONITOR_COLUMNS + keep + list(ROUNDED_COLUMNS)
+    # a last column to_publish exactly when the run's verdict withholds N̂ (s17): this run's verdict decides it
+    rules = set(res.estimate.to_publish().get("rules") or [])
+    held = bool(rules & {"linkage-first", "not-identified", "heterogeneity", "below-chao",
+                         "chao-vs-negative-dependence", "degenerate", "none-kept", "no-interval"})
+    held = held and res.estimate.to_publish().get("publish_interval") is not True
+    assert list(pub.columns) == MONITOR_COLUMNS + keep + list(ROUNDED_COLUMNS) + (["to_publish"] if held else [])
     t = res.table.reset_index(drop=True)
     for i in range(len(t)):
         for c in ("nhat_as_linked", "nhat_mean_draws"):
