@@ -47,7 +47,7 @@ def estimate(data: CaptureHistories | pd.DataFrame | str | Path | Any, method: s
         ``criterion``, ``model``, ``ci``, ``reps``, ``seed``, ``level``, ``pthresh``, ``bca``,
         ``n_jobs``, ``progress``, ``on_empty_list``, ``structural_zeros``, ``missing``,
         ``max_order``, ``average_criterion``, ``linkage``, ``linkage_draws``, ``linkage_reps``,
-        ``linkage_run``, ``assumption_range``, ``pooling``.
+        ``linkage_run``, ``assumption_range``, ``pooling``, ``model_checks``.
 
     Returns
     -------

@@ -92,6 +92,7 @@ def estimate(
     linkage_run: Any = None,
     assumption_range: Any = (0.5, 2.0),
     pooling: str = "none",
+    model_checks: bool = True,
 ) -> Estimate:
     """Estimate the population size (and the dark figure) by Poisson log-linear models.
 
@@ -201,6 +202,11 @@ def estimate(
         ``nhat_pooled, lower_pooled, upper_pooled`` (parametric bootstrap of `reps` replicates, `seed`)
         and ``nhat_stratified`` (every list x stratum term free) to ``estimates``; the ``pooling``
         block of ``result.json`` holds the variance components. Needs covariates.
+    model_checks : bool
+        Run the model checks (goodness of fit, residuals by number of lists, Chao's bound,
+        heterogeneity; ``Estimate.checks``). Default True. False leaves ``checks`` empty and says so
+        in a warning: for refits whose checks nobody reads (every linkage draw refits the chosen
+        model, :func:`darkfigure.linkage.uncertainty.loglinear_refit`; there they took a tenth of the time).
 
     Returns
     -------
@@ -285,8 +291,11 @@ def estimate(
     fit, srch = sel.fit, sel.search
     warnings += sel.warnings + fit_warnings(fit, srch)
     # checks: goodness of fit, residuals, Chao's bound, heterogeneity
-    checks, said = checks_step(fit, h, srch, structural_zeros=sz is not None, imputed=em_mode,
-                               complete_table=table)
+    if model_checks:
+        checks, said = checks_step(fit, h, srch, structural_zeros=sz is not None, imputed=em_mode,
+                                   complete_table=table)
+    else:  # never an empty list read as "nothing flagged"
+        checks, said = [], ["the model checks were not run (model_checks=False)"]
     warnings += said
     # interval: N̂ of the total and every subgroup with its interval
     warnings += ci_said
