@@ -135,3 +135,14 @@ def test_the_full_list_warning_is_explained():
 
     assert explain("list(s) 'sex' registered every observed person (168): nobody").key == "full-list"
     assert explain("list(s) 'sex' are 1 in every row: they registered all 168 observed persons").key == "full-list"
+
+
+def test_whole_number_float_covariate_is_labelled_as_integers():
+    """An integer column with a blank cell reads as float: its levels are 2021, not '2021.0' (tester 17a, L10)."""
+    import pandas as pd
+
+    df = pd.DataFrame({"A": [1, 0, 1, 1], "B": [0, 1, 1, 0], "year": [2021.0, 2022.0, None, 2021.0],
+                       "share": [0.5, 1.5, 0.5, 1.5], "count": [3, 4, 2, 5]})
+    h = CaptureHistories.from_table(df, lists=["A", "B"], covariates=["year", "share"], missing="keep")
+    assert [str(v) for v in h.levels["year"]] == ["2021", "2022"]
+    assert [str(v) for v in h.levels["share"]] == ["0.5", "1.5"]  # not whole numbers: kept as they are
