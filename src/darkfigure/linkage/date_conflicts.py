@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .age_dates import AGE_COLUMN
 from .undated_namesakes import NHAT_TOO_HIGH  # the phrase publish's "linkage-first" rule matches
 
 __all__ = ["FAR_DAYS", "conflict_counts", "date_conflict_check", "error_count_check", "error_count_notes", "model_checks",
@@ -141,7 +142,10 @@ def _frame(prep: pd.DataFrame) -> pd.DataFrame | None:
     code["pop"] = name_communities(prep["org"].to_numpy() if "org" in prep else np.zeros(len(prep), np.int64),
                                    code["fn"], code["sn"])
     d = pd.DataFrame({**code, "day": day})
-    d = d[(d["fn"].to_numpy() >= 0) & (d["sn"].to_numpy() >= 0) & np.isfinite(day)]
+    # a date derived from an age (age_dates) is compared by its year in its own levels, not in the gross ones: it
+    # is left out here as a missing date is, or its pairs with the true date read as conflicts (review s17)
+    aged = prep[AGE_COLUMN].notna().to_numpy() if AGE_COLUMN in prep else np.zeros(len(prep), bool)
+    d = d[(d["fn"].to_numpy() >= 0) & (d["sn"].to_numpy() >= 0) & np.isfinite(day) & ~aged]
     if d.empty:
         return None
     # identities: one per distinct (name, sex, nationality, date)
@@ -255,7 +259,7 @@ def conflict_counts(prep: pd.DataFrame, pairs: bool = False) -> dict:
 def _fingerprint(prep: pd.DataFrame) -> tuple:
     """A key of the columns :func:`conflict_counts` reads, row positions mixed in (the answer holds row positions:
     a reordered frame is another question)."""
-    cols = [c for c in ("fn", "sn", "sex", "nat", "dob_day") if c in prep.columns]
+    cols = [c for c in ("fn", "sn", "sex", "nat", "dob_day", AGE_COLUMN) if c in prep.columns]
     h = pd.util.hash_pandas_object(prep[cols], index=False).to_numpy() if cols else np.zeros(0, np.uint64)
     return (len(prep), tuple(cols), int((h ^ (np.arange(h.size, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))).sum()))
 
