@@ -18,7 +18,7 @@ the 60 s target with that many covariates.
 identifying-assumption sensitivity, which nobody reads there (``estimate(..., model_checks=False,
 assumption_range=None)``): one draw's refit with those five covariates (20 replicates, in one process, cProfile of 3
 draws, same process and seed) 4.8 -> 2.9 s, the same N̂ and replicates; the interval of 50 draws on 2 processes then
-took 135 s at load 3.5 (the machine shared), about 70 s of CPU per process.
+took 135 s at load 3.5 (the machine shared; 50 x 2.9 s over 2 processes is about 73 s on idle cores).
 
 Run: ``nice python benchmarks/bench_linkage_uncertainty.py [--scale 2 --jobs 2 --covariates year]``
 """
