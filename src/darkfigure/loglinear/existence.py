@@ -218,6 +218,12 @@ def check_existence(
         nb = vt[rank:].T  # (p, r)
     else:
         nb = np.eye(p)
+    if nb.shape[1]:
+        # a rank-deficient design (the bootstrap's refits keep the model's dependent columns): the directions with
+        # X b = 0 are free in the LP; HiGHS (scipy 1.17) answered "Optimal" at a huge z along them whose rounding
+        # dust sent positive cells "outside" (an empty facial set). They move no cell: dropped before the first LP
+        # (for a full-rank design this only rotates the basis: an SVD of X N, n x r, r the few recession directions)
+        nb = _moving_basis(xs, nb)
     _, a_ub, b_ub = _lp_rows(xs, zero, nb)
     reduced = False
     for it in range(50):
@@ -243,6 +249,7 @@ def check_existence(
         bvec = nb @ res.x
         d = xs @ bvec
         new = (d < -tol) & ~outside
+        new[pos] = False  # a cell with a positive count is always in the facial set (rounding never moves it out)
         if not new.any():
             break
         outside |= new
