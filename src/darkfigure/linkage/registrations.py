@@ -462,8 +462,9 @@ def read_registration_files(
     _refuse_term_breaking_organisations(frames)
     from .age_dates import age_note
     from .placeholder_dates import frequent_dates_note
-    from .sex_coding import unify_sex_coding
+    from .sex_coding import iso5218_sex, unify_sex_coding
 
+    warnings = list(warnings) + iso5218_sex(frames)  # before unify_sex_coding reads the codings (tester 18a, M5)
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
              + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
     for f in frames:

@@ -70,3 +70,58 @@ def unify_sex_coding(frames: Sequence[pd.DataFrame]) -> list[str]:
         notes.append(f"sex holds value(s) that are neither female, male nor unknown, kept as their own level ({parts}"
                      f"{'; ...' if len(other) > 5 else ''}); if they mean unknown, leave those cells empty")
     return notes
+
+
+#: ISO/IEC 5218 codes of sex: 1 male, 2 female; 0 not known, 9 not applicable (read as unknown)
+ISO5218 = {"1": "M", "2": "F", "0": "", "9": ""}
+
+
+def iso5218_sex(frames: Sequence[pd.DataFrame]) -> list[str]:
+    """Read an organisation's ``sex`` written as ISO/IEC 5218 digits as letters when other organisations use letters.
+
+    One organisation writing 1/2 (ISO 5218: 1 = male, 2 = female, 0 = not known, 9 = not applicable) beside others
+    writing F/M made every pair of its registrations with another organisation's disagree on sex, and the persons
+    four sex levels ('1', '2', 'F', 'M'), whose strata then had no upper limit (tester 18a, M5). Such an
+    organisation's values are rewritten in place (1 -> M, 2 -> F, 0 and 9 -> empty) and the change is warned,
+    naming it. Digits at every organisation are one coding and are left as they are. An organisation writing
+    only 0/1 (no standard says which is which) is warned about and left as it is.
+
+    Parameters
+    ----------
+    frames : validated registration frames (``sex`` as stripped text where present, ``organisation``).
+
+    Returns
+    -------
+    list of str
+        Warnings (empty when nothing was found).
+    """
+    have = [f for f in frames if "sex" in f.columns]
+    if not have:
+        return []
+    by_org: dict[str, set] = {}
+    for f in have:
+        s = f["sex"].astype(str).str.strip()
+        for o, vals in s.groupby(f["organisation"].astype(str).to_numpy()):
+            by_org.setdefault(o, set()).update(v for v in vals.unique() if v and v.lower() not in ("nan", "none"))
+    letters = {o for o, v in by_org.items() if any(normalise_sex(x) in ("f", "m") for x in v)}
+    digits = {o for o, v in by_org.items() if v and v <= set(ISO5218) and v & {"1", "2"}}
+    if not letters or not digits:
+        return []
+    said = []
+    iso = sorted(o for o in digits if "2" in by_org[o] or not by_org[o] <= {"0", "1"})
+    zero_one = sorted(o for o in digits if o not in iso)
+    for f in have:
+        m = f["organisation"].astype(str).isin(iso).to_numpy()
+        if m.any():
+            s = f["sex"].astype(str).str.strip()
+            f.loc[m, "sex"] = s[m].map(lambda v: ISO5218.get(v, v))
+    if iso:
+        said.append(f"sex at {', '.join(map(repr, iso))} is written as digits, at the other organisations as letters: "
+                    "read as ISO/IEC 5218 (1 = male -> M, 2 = female -> F, 0 and 9 = unknown). If the digits mean "
+                    "something else there, recode sex in that file and link again")
+    if zero_one:
+        said.append(f"sex at {', '.join(map(repr, zero_one))} is written as 0/1, at the other organisations as "
+                    "letters: no standard says which is which, so those values were kept and disagree with every "
+                    "other organisation's (the sex evidence then counts against their true links). Recode sex in that "
+                    "file as F/M and link again")
+    return said
