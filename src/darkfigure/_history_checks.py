@@ -539,3 +539,16 @@ def check_direct(h) -> None:
         raise DataError(f"CaptureHistories: row {row} has the all-zero pattern (nobody's list) with count "
                         f"{t['count'].iloc[row]}; persons no list saw are what is estimated, not data. Drop "
                         f"those rows or {hint}")
+
+
+def whole_number_labels(frame: pd.DataFrame, covariates) -> None:
+    """Covariate columns of whole numbers read as floats (an integer column with a blank cell, an Excel sheet) cast
+    to nullable integers in place, so their levels read 2021, not "2021.0" (tester 17a, L10). Other columns are left
+    as they are. `frame`: the table being built, one column per covariate."""
+    for c in covariates:
+        v = frame[c]
+        if pd.api.types.is_float_dtype(v.dtype):
+            x = v.to_numpy(dtype=float, na_value=np.nan)
+            ok = np.isfinite(x)
+            if ok.any() and np.all(x[ok] == np.round(x[ok])) and np.all(np.abs(x[ok]) < 2**53):
+                frame[c] = v.astype("Int64")

@@ -40,6 +40,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
     _whole_nonnegative,
     as_names,
     check_direct,
+    whole_number_labels,
 )
 from ._history_eq import histories_eq, histories_hash
 from ._list_checks import _plain_values, shadow_list_warnings
@@ -286,15 +287,7 @@ class CaptureHistories:
         frame = frame.copy()
         for c in lists:
             frame[c] = frame[c].astype(float).astype(np.int8)
-        for c in covariates:
-            # whole numbers read as floats (an integer column with a blank cell, an Excel sheet) are labelled as
-            # integers: a year is 2021, not "2021.0" (tester 17a, L10)
-            v = frame[c]
-            if pd.api.types.is_float_dtype(v.dtype):
-                x = v.to_numpy(dtype=float, na_value=np.nan)
-                ok = np.isfinite(x)
-                if ok.any() and np.all(x[ok] == np.round(x[ok])) and np.all(np.abs(x[ok]) < 2**53):
-                    frame[c] = v.astype("Int64")
+        whole_number_labels(frame, covariates)  # a year is 2021, not "2021.0" (tester 17a, L10)
         pattern = frame[list(lists)].to_numpy()
         zero = (pattern.sum(axis=1) == 0) & (frame["count"].to_numpy() > 0)
         if zero.any():

@@ -509,12 +509,11 @@ class loglinear_refit:  # noqa: N801 - a picklable function object, named as the
         missing = [c for c in self.covariates if c not in hk.covariates]
         if missing:
             raise DataError(f"covariate(s) {missing} have a single level in this linkage draw")
-        boot = self.reps >= 20
+        boot = self.reps >= 20  # below: 'drop' applied above; the checks and psi, read by nobody, were 35% of a draw
         e = estimate(hk, model=self.model or None, search="none", ci="parametric" if boot else "none",
                      reps=max(self.reps, 20), seed=seed, level=self.level, year=self.year,
                      year_degree=self.year_degree, structural_zeros=self.structural_zeros,
-                     missing="em" if hk.n_incomplete else "error", n_jobs=1,  # 'drop' already applied above
-                     assumption_range=None, model_checks=False)  # read by nobody here: 35% of a draw's time
+                     missing="em" if hk.n_incomplete else "error", n_jobs=1, assumption_range=None, model_checks=False)
         if not e.fit.identified:
             raise DataError("N̂ not identified on this linkage draw")
         t = e.estimates
