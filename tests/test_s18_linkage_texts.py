@@ -194,3 +194,32 @@ def test_link_says_its_own_runtime_warnings_as_warning_lines():
         said = _said_warnings(caught, ["link: said already, in the result"])
     assert said == ["the scale c of the prior of 'nobody' stopped at its lower bound 1e-06"]
     assert sorted(str(w.message) for w in again) == ["a library's own", "invalid value encountered in divide"]
+
+
+def test_agree_with_linkage_caveats_leads_with_do_not_publish(shifted, monkeypatch):
+    """The fixture's model fits poorly; with every check passed (and a link warning) the rule is ``agree``, whose
+    statement began "Publish N̂ … with its interval" beside "resolve it and link again before publishing"."""
+    import copy
+
+    import darkfigure.publish as pub
+
+    e, _ = shifted
+    fake = copy.copy(e)
+    fake.checks = [copy.copy(c) for c in e.checks]
+    for c in fake.checks:
+        c.flagged = False
+    fake.warnings = [*e.warnings, "link: some registrations share a name. They may be one person"]
+    monkeypatch.setattr(pub, "goodness_of_fit", lambda *a, **k: {"flagged": False, "p_value": 0.5, "deviance": 1.0,
+                                                                 "df": 1})
+    low_power = fake.to_publish()  # the check's power is low here: the sensitivity range is what to publish
+    s = str(low_power["statement"])
+    assert "heterogeneity-low-power" in low_power["rules"] and s.startswith(f"Do not publish N̂ {e.nhat:,.0f} as it")
+    assert "publish a range, never the point alone. Apart from the linkage, publish N̂" in s
+    monkeypatch.setattr(pub, "_weak_heterogeneity_check", lambda *a, **k: None)
+    p = fake.to_publish()
+    s = str(p["statement"])
+    assert p["rules"][0] == "agree" and {"linkage-warnings", "linkage-decides"} <= set(p["rules"])
+    assert p["publish_interval"] is False
+    assert s.startswith(f"Do not publish N̂ {e.nhat:,.0f} as it stands") and "Apart from the linkage, " in s
+    assert f"publish the interval {e.lower:,.0f}–{e.upper:,.0f}, not the point" in s and "Publish" not in s
+    assert "resolve it and link again before publishing" in s  # the caveat stays

@@ -134,7 +134,7 @@ def publish_statement(est) -> dict:
         # cav False: the rule replaced the figure, but a missing interval and a linkage that decides still hold
         cs = caveats if cav is True else [c for c in caveats if c[0] in ("no-interval", "linkage-decides")] \
             if cav is False else []
-        lead = linkage_lead([c[0] for c in cs], nh, lo, hi) if rules[:1] == ["agree"] and (
+        lead = linkage_lead([c[0] for c in cs], nh, lo, hi, publish is None) if rules[:1] == ["agree"] and (
             publish is None or statement.startswith("Publish")) else None
         if lead:  # never "Publish N̂ …" beside "resolve it and link again before publishing" (tester 18a, M3)
             statement = f"{lead} Apart from the linkage, " + (
