@@ -139,6 +139,10 @@ def test_identifying_assumption_is_on_the_corrected_scale(shifted):
     assert "before the linkage correction" not in line and "N̂ corrected for linkage error" in line
     lo, hi = ia.bounds["confidence"]
     assert lo <= ia.low <= e.nhat <= ia.high <= hi
+    if lk.widened or lk.shifted:  # each linkage's interval moved with its own persons (never U - n_c beside U as linked)
+        pc_hi = pc + 2.0 * (lk.upper_draws - pc)
+        assert hi == pytest.approx(max(pc_hi, ia.as_linked_range["confidence"][1], ia.high))
+        assert ia.bounds["basis"] == "corrected interval, widened"
     sub = ia.subgroups
     assert sub.iloc[0]["nhat"] == pytest.approx(e.nhat)
     block = json.loads((out / "result.json").read_text(encoding="utf-8"))["identifying_assumption"]

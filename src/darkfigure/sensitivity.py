@@ -298,8 +298,9 @@ def _basis_words(bounds: dict) -> str:
     basis, chosen = bounds.get("basis"), bounds.get("chosen_model") or {}
     if basis == "headline interval":
         return " (the averaged interval moved alike)"
-    if basis == "corrected interval":
-        return " (the interval with linkage uncertainty moved alike)"
+    if basis in ("corrected interval", "corrected interval, widened"):  # sensitivity_linkage (tester 18a, M4)
+        return (" (the interval with linkage uncertainty moved alike" + (
+            "; where it reaches the as-linked one, that one with the persons as linked)" if "widened" in basis else ")"))
     if basis == "chosen model, widened":
         return (f" (the chosen model {chosen.get('model')}'s, N̂ {chosen.get('nhat', float('nan')):,.0f}, widened to "
                 "contain the range)")

@@ -11,7 +11,9 @@ mean over the draws, or as linked; the bias rules a combination whose weights ad
 to every draw's N̂(ψ) gives ``n_c + ψ (N̂_c - n_c)``: the range on the corrected scale is the as-linked one with
 the corrected unobserved count in place of the as-linked one, per subgroup row alike (no refit on the draws is
 needed). The bounds with sampling error move the interval published (with linkage uncertainty) alike,
-``[n_c + ψ_lo (L - n_c), n_c + ψ_hi (U - n_c)]`` (:func:`darkfigure.sensitivity_bounds.averaged_bounds`). The
+``[n_c + ψ_lo (L - n_c), n_c + ψ_hi (U - n_c)]`` (:func:`darkfigure.sensitivity_bounds.averaged_bounds`); where that
+interval was widened to the as-linked one, they are the union of the draws' interval so moved and the as-linked
+bounds (each limit with the persons of its own linkage, as :func:`darkfigure.dark_floor.dark_interval`). The
 as-linked figures are kept in ``as_linked_range``.
 """
 
@@ -70,12 +72,21 @@ def to_corrected_scale(ident, linkage) -> bool:
     if ident.bounds.get("confidence") is not None:
         from .sensitivity_bounds import averaged_bounds, contain_range
 
-        conf = averaged_bounds(float(linkage.lower), float(linkage.upper), pc, lo, hi)
+        conf, basis = averaged_bounds(float(linkage.lower), float(linkage.upper), pc, lo, hi), "corrected interval"
+        ld, ud = float(getattr(linkage, "lower_draws", np.nan)), float(getattr(linkage, "upper_draws", np.nan))
+        if (getattr(linkage, "widened", False) or getattr(linkage, "shifted", False)) and np.isfinite(ld) and \
+                kept["confidence"] is not None and (own := averaged_bounds(ld, ud, pc, lo, hi)) is not None:
+            # widened to the as-linked interval: each scale's limits moved with its own persons, as the dark
+            # figure's (dark_floor.dark_interval): the draws' interval with the persons corrected, the as-linked
+            # bounds with the persons as linked (hard 1: 3,347-14,193 mixed the two; now 3,347-13,540)
+            conf = [min(own[0], kept["confidence"][0]), max(own[1], kept["confidence"][1])]
+            basis = "corrected interval, widened"
         ident.bounds = {**ident.bounds, "confidence": contain_range(conf, ident.low, ident.high, nc),
-                        "basis": "corrected interval", "as_linked_confidence": kept["confidence"],
+                        "basis": basis, "as_linked_confidence": kept["confidence"],
                         "method": "the interval published (with linkage uncertainty) [L, U] moved alike, "
                         "[n_c + psi_lo (L - n_c), n_c + psi_hi (U - n_c)], n_c the persons corrected for linkage "
-                        "error; the bounds as linked are in as_linked_confidence"}
+                        "error; where widened to the as-linked interval, the union of the draws' interval so moved "
+                        "and the bounds as linked (as_linked_confidence)"}
     ident.bounds["estimate"] = [ident.low, ident.high]
     ident.as_linked, ident.as_linked_range = False, kept
     ident.explanation = (
