@@ -45,7 +45,14 @@ def test_monitor_csv_has_estimates_linkage_columns_row_by_row(written):
             assert str(m[c]) == str(e[c]), c
     assert (mon["interval_shifted"].astype(str) == "True").any()  # the fixture is shifted
     share = pd.to_numeric(mon["share_linkage"])
-    assert np.allclose(pd.to_numeric(mon["width_share_linkage"]), 1 - np.sqrt(1 - share), equal_nan=True)
+    # the draws' own width share, or where a row was widened for a shift that of the interval it publishes (18a, H3)
+    from darkfigure.linkage.combine import width_share
+
+    want = width_share(share, pd.to_numeric(mon["lower_draws"]), pd.to_numeric(mon["upper_draws"]),
+                       pd.to_numeric(mon["lower"]), pd.to_numeric(mon["upper"]), mon["interval_shifted"].astype(str) == "True")
+    assert np.allclose(pd.to_numeric(mon["width_share_linkage"]), want, equal_nan=True)
+    shifted = (mon["interval_shifted"].astype(str) == "True").to_numpy()
+    assert (pd.to_numeric(mon["width_share_linkage"])[shifted] > (1 - np.sqrt(1 - share))[shifted]).all()
     assert mon["nhat_mean_draws"].astype(float).notna().all()
     assert res.table["interval_shifted"].dtype == bool
 

@@ -64,11 +64,41 @@ def runs(tmp_path_factory):
     return out
 
 
-def test_the_corrected_runs_range_is_labelled_as_linked_in_every_language(runs):
+def test_the_corrected_runs_range_is_on_the_corrected_scale_and_not_labelled(runs):
+    # since tester 18a (M4) the range is moved to N̂ corrected (sensitivity_linkage): the key figure's own range,
+    # with the as-linked figures kept in as_linked_range; the page no longer labels it "as linked"
     res = json.loads((runs["correct"] / "result.json").read_text())
-    assert res["linkage"]["nhat_corrected"] is not None and res["identifying_assumption"]["as_linked"]
+    ia = res["identifying_assumption"]
+    assert res["linkage"]["nhat_corrected"] is not None and ia["as_linked"] is False and ia["as_linked_range"]
+    assert ia["nhat"] == res["linkage"]["nhat_corrected"]
     for lang in LANGUAGES:
         text = _sensitivity(runs["correct"] / f"report_public_{lang}.html")
+        assert AS_LINKED[lang] not in text, lang
+        assert " ".join(translations(lang).gettext(NOTE).split()) not in text, lang
+
+
+def _older(d: Path) -> None:
+    """result.json as written before tester 18a (M4): the range as linked, without as_linked_range."""
+    res = json.loads((d / "result.json").read_text())
+    ia = res["identifying_assumption"]
+    old = ia.pop("as_linked_range")
+    ia.update(nhat=old["nhat"], low=old["low"], high=old["high"], as_linked=True)
+    (d / "result.json").write_text(json.dumps(res))
+    (d / ".darkfigure-outputs.json").unlink(missing_ok=True)  # a hand-made variant: no manifest to contradict it
+
+
+def test_an_as_linked_range_is_labelled_as_linked_in_every_language(runs, tmp_path):
+    from typer.testing import CliRunner
+
+    from darkfigure.cli import app
+
+    d = tmp_path / "aslinked"
+    shutil.copytree(runs["correct"], d)
+    _older(d)
+    for lang in LANGUAGES:
+        r = CliRunner().invoke(app, ["report", str(d), "--audience", "public", "--lang", lang, "--overwrite"])
+        assert r.exit_code == 0, r.output
+        text = _sensitivity(d / f"report_public_{lang}.html")
         tr = translations(lang)
         assert AS_LINKED[lang] in text, lang
         assert " ".join(tr.gettext(NOTE).split()) in text, lang
@@ -92,10 +122,10 @@ def test_an_older_result_without_the_flag_is_labelled_from_its_linkage_block(run
 
     d = tmp_path / "old"
     shutil.copytree(runs["correct"], d)
+    _older(d)
     res = json.loads((d / "result.json").read_text())
     del res["identifying_assumption"]["as_linked"]  # result.json written before the flag existed
     (d / "result.json").write_text(json.dumps(res))
-    (d / ".darkfigure-outputs.json").unlink(missing_ok=True)  # a hand-made variant: no manifest to contradict it
     for lang in LANGUAGES:
         r = CliRunner().invoke(app, ["report", str(d), "--audience", "public", "--lang", lang, "--overwrite"])
         assert r.exit_code == 0, r.output

@@ -288,10 +288,10 @@ def run_demo(
         carries.append("conditional on the chosen model" if est.conditional else "includes model-selection uncertainty")
     if est.linkage is not None and math.isfinite(est.upper):
         carries.append("with linkage uncertainty")
-        if getattr(est.linkage, "widened", False):
-            from .linkage.combine import WIDENED
+        from .linkage.combine import widening_words  # the true reason of each kind (tester 18a, H3)
 
-            carries.append(WIDENED)
+        why = widening_words(getattr(est.linkage, "widened", False), getattr(est.linkage, "shifted", False))
+        carries += [why] if why else []
     return DemoResult(
         interval="; ".join(carries),
         to_publish=str(est.to_publish().get("statement") or ""),

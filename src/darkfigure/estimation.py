@@ -353,7 +353,7 @@ def estimate(
             Estimate(histories=h, table=fitted_table, fit=fit, search=srch, ci_method=ci, level=level,
                      lower=iv.lower, upper=iv.upper, estimates=est, bootstrap=iv.bootstrap, settings=settings,
                      averaged=iv.averaged),
-            range=opts.assumption_range, groups=groups,
+            range=opts.assumption_range, groups=groups, linkage=link_est,
         )
         warnings += said
         seconds["identifying_assumption"] = time.perf_counter() - t4

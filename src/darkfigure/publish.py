@@ -23,7 +23,7 @@ from .evidence import (
 
 __all__ = ["dga_statement", "publish_statement"]
 
-from .publish_caveats import conditional_caveat, linkage_caveat, low_power_statement  # noqa: E402
+from .publish_caveats import conditional_caveat, linkage_caveat, linkage_lead, low_power_statement  # noqa: E402
 from .publish_dga import dga_statement  # noqa: E402 - light module (the dga lean path imports it without SciPy)
 
 #: an Estimate's ``ci_method`` in words, to name the interval whose lower end a statement quotes
@@ -134,6 +134,11 @@ def publish_statement(est) -> dict:
         # cav False: the rule replaced the figure, but a missing interval and a linkage that decides still hold
         cs = caveats if cav is True else [c for c in caveats if c[0] in ("no-interval", "linkage-decides")] \
             if cav is False else []
+        lead = linkage_lead([c[0] for c in cs], nh, lo, hi, publish is None) if rules[:1] == ["agree"] and (
+            publish is None or statement.startswith("Publish")) else None
+        if lead:  # never "Publish N̂ …" beside "resolve it and link again before publishing" (tester 18a, M3)
+            statement = f"{lead} Apart from the linkage, " + (
+                statement[0].lower() + statement[1:] if publish is not None else statement)
         if cs:
             statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
         return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
@@ -293,6 +298,8 @@ def publish_statement(est) -> dict:
     if failed:
         return out(low_, high_, agree, False, f"Publish N̂ {_fmt(nh)} only with the caveat that its interval "
                    f"{rng} is too narrow: {fits}{why}.")
+    if linkage_lead([c[0] for c in caveats], nh, lo, hi):  # "Publish" would contradict the linkage's caveats (M3)
+        return out(low_, high_, agree, None, f"{fits}{why}.")
     return out(low_, high_, agree, True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}.")
 
 

@@ -38,7 +38,29 @@ def linkage_caveat(est) -> tuple[str, str] | None:
                         est.upper)
     return "linkage-decides", f"{text}; check the linkage (link --truth on a clerical sample) before publishing"
 
-__all__ = ["conditional_caveat", "linkage_caveat", "low_power_statement", "sensitivity_range"]
+def linkage_lead(rules: list[str], nh: float, lower: float, upper: float, named: bool = True) -> str | None:
+    """The lead of "to publish" when the record linkage qualifies N̂ (caveat rules ``linkage-warnings``,
+    ``linkage-decides``), or None: "Publish N̂ … Caveat: … resolve it and link again before publishing" contradicted
+    itself, ``publish_interval: false`` and link's "publish the interval, not the point" (tester 18a, M3).
+
+    With ``linkage-decides`` the figure to publish, once the linkage is checked, is the interval (which covers N̂
+    as linked, the draws' mean and N̂ corrected), not the point; with ``linkage-warnings`` alone N̂ waits for the
+    linkage to be resolved. `named` False: the statement after the lead names its own range (e.g. the sensitivity
+    range of a weak heterogeneity check), so the lead names none. One sentence, capitalised, ending in a full stop.
+    """
+    decides, warned = "linkage-decides" in rules, "linkage-warnings" in rules
+    if not (decides or warned):
+        return None
+    if decides:
+        checked = "checked and its warnings resolved" if warned else "checked"
+        what = f"the interval {_fmt(lower)}–{_fmt(upper)}, not the point" if named else "a range, never the point alone"
+        return (f"Do not publish N̂ {_fmt(nh)} as it stands: the record linkage decides it (see the caveat); once the "
+                f"linkage is {checked}, publish {what}.")
+    return (f"Do not publish N̂ {_fmt(nh)} ({_fmt(lower)}–{_fmt(upper)}) as it stands: the record linkage behind these "
+            "persons warned that it may be biased (see the caveat).")
+
+
+__all__ = ["conditional_caveat", "linkage_caveat", "linkage_lead", "low_power_statement", "sensitivity_range"]
 
 
 def sensitivity_range(est, lower: float, upper: float) -> tuple[float, float, dict] | None:

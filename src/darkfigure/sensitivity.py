@@ -228,6 +228,8 @@ class IdentifyingAssumption:
     averaged: bool = False
     explanation: str = ""
     as_linked: bool = False
+    #: the as-linked figures (nhat, persons, low, high, confidence) when moved to N̂ corrected (sensitivity_linkage)
+    as_linked_range: dict | None = None
 
     parameter: str = (
         "ψ = exp((-1)^k λ), λ the k-way list interaction (lists coded 0/1): the odds ratio between any two lists "
@@ -255,7 +257,10 @@ class IdentifyingAssumption:
         return (
             f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ) goes from "
             f"{_fmt_psi(lo)} to {_fmt_psi(hi)} times what the model assumes "
-            f"(ψ = 1: {self.nhat:,.0f}{' as linked, before the linkage correction' if self.as_linked else ''}){c}"
+            f"(ψ = 1: {self.nhat:,.0f}{' as linked, before the linkage correction' if self.as_linked else ''}"
+            + (f", N̂ corrected for linkage error: the range as linked, {self.as_linked_range['low']:,.0f} – "
+               f"{self.as_linked_range['high']:,.0f}, moved to the corrected unobserved count"
+               if self.as_linked_range else "") + f"){c}"
         )
 
     def to_dict(self) -> dict:
@@ -277,6 +282,7 @@ class IdentifyingAssumption:
             "high": num(self.high),
             "averaged": self.averaged,
             "as_linked": self.as_linked,
+            "as_linked_range": _jsonable(self.as_linked_range),
             "subgroups": [
                 {"group": str(r.group), "level": str(r.level), "observed": int(r.observed), "nhat": num(r.nhat),
                  "unobserved": num(r.unobserved), "low": num(r.low), "high": num(r.high)}
@@ -292,6 +298,9 @@ def _basis_words(bounds: dict) -> str:
     basis, chosen = bounds.get("basis"), bounds.get("chosen_model") or {}
     if basis == "headline interval":
         return " (the averaged interval moved alike)"
+    if basis in ("corrected interval", "corrected interval, widened"):  # sensitivity_linkage (tester 18a, M4)
+        return (" (the interval with linkage uncertainty moved alike" + (
+            "; where it reaches the as-linked one, that one with the persons as linked)" if "widened" in basis else ")"))
     if basis == "chosen model, widened":
         return (f" (the chosen model {chosen.get('model')}'s, N̂ {chosen.get('nhat', float('nan')):,.0f}, widened to "
                 "contain the range)")

@@ -245,10 +245,10 @@ def _print_result(res) -> None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
             if getattr(res, "linkage", None) is not None:
                 ci_text += "; with linkage uncertainty"
-                if getattr(res.linkage, "widened", False):
-                    from ..linkage.combine import WIDENED
+                from ..linkage.combine import widening_words  # the true reason of each kind (tester 18a, H3)
 
-                    ci_text += f"; {WIDENED}"
+                why = widening_words(getattr(res.linkage, "widened", False), getattr(res.linkage, "shifted", False))
+                ci_text += f"; {why}" if why else ""
         if getattr(res, "linkage", None) is not None:
             ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
@@ -461,15 +461,21 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     rb = rule_block(lk)  # the mean over draws beside as linked, and the rule that made N̂ corrected (tester 14a, H1)
     t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected: {rb['correction_rule']})")
     if math.isfinite(lk.lower):
+        shifted = getattr(lk, "shifted", False)
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
                   f"uncertainty {_fmt(lk.lower)} – {_fmt(lk.upper)}; " + (
+                      # widened for a shift: its width is mostly linkage, said on it (tester 18a, H3)
+                      f"{_share(lk.width_share_linkage)} of its width from linkage, the widening to cover N̂ as "
+                      "linked included)" if shifted and math.isfinite(lk.width_share_linkage) else
                       f"{_share(lk.share_linkage)} of its variance and {_share(lk.width_share_linkage)} of its width "
                       "from linkage)" if math.isfinite(lk.share_linkage) else
                       "share of its variance from linkage not computed: some replicates set no upper limit)"))
-        if getattr(lk, "shifted", False):  # a shift of the draws, not their width (see the warning; tester 14a, M1)
+        if shifted:  # a shift of the draws, not their width (see the warning; tester 14a, M1)
             from ..linkage.combine import SHIFTED
 
-            t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)}: {SHIFTED}")
+            own = (f" ({_share(lk.share_linkage)} of its variance and {_share(getattr(lk, 'width_share_linkage_draws', math.nan))} of its "
+                   "width from linkage)" if math.isfinite(lk.share_linkage) else "")
+            t.add_row("", f"the draws' own interval {_fmt(lk.lower_draws)} – {_fmt(lk.upper_draws)}{own}: {SHIFTED}")
         elif getattr(lk, "widened", False):
             from ..linkage.combine import WIDENED
 

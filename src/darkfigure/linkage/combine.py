@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CombinedDraws", "RULES", "RULE_TEXT", "SHIFTED", "WIDENED", "combine_draws", "correction_shift",
+           "widening_words", "width_share",
            "corrected_persons", "persons_clause",
            "decides_text", "published_interval", "shifted_rows_warning", "rule_block", "widen_to_as_linked",
            "narrower_tolerance", "shortfall"]
@@ -381,8 +382,40 @@ def shifted_rows_warning(est) -> str | None:
             f"decides the answer; their intervals are {SHIFTED.split(': ')[0]} (estimates.csv's interval_shifted)")
 
 
-#: how a widened interval is labelled (terminal, result.json, estimates.csv, the monitor's note, the report)
+#: how an interval is labelled that was widened to the as-linked one for Monte-Carlo error of the draws' width (only
+#: then: a shift of the draws is :data:`SHIFTED`, :func:`widening_words`; terminal, result.json, the report)
 WIDENED = "widened to the as-linked interval where the draws' Monte-Carlo error made it narrower"
+
+
+def widening_words(widened: bool, shifted: bool) -> str | None:
+    """Why the published interval is wider than the draws' own: :data:`SHIFTED` when the draws are shifted from N̂
+    as linked (the linkage decides the answer), :data:`WIDENED` when it was widened for Monte-Carlo error of their
+    width only, None when neither (tester 18a, H3: the headline gave the Monte-Carlo reason for a -47% shift)."""
+    return SHIFTED if shifted else WIDENED if widened else None
+
+
+def width_share(share, lower_draws, upper_draws, lower, upper, shifted):
+    """Share of the published interval's width due to linkage (result.json's ``width_share_linkage``).
+
+    The estimator's sampling error alone gives the width ``w_s = (upper_draws - lower_draws) sqrt(1 - share)``
+    (`share`: the draws' variance share from linkage, law of total variance; normal approximation). Where the
+    interval was widened for a shift of the draws (`shifted`, :func:`published_interval`) the widening is
+    linkage uncertainty too, so the share is ``1 - w_s / (upper - lower)`` on the published interval (tester 18a,
+    H3: 5.4% of the draws' width beside an interval 5.5 times as wide, 85% of it from linkage); elsewhere it is
+    the draws' own ``1 - sqrt(1 - share)`` (a widening for Monte-Carlo error corrects noise, it adds no
+    linkage uncertainty). Arrays of shape (G,) (or scalars) in, an array of shape (G,) out; NaN where `share` is,
+    or where a shifted row's widths are not finite.
+    """
+    s = np.atleast_1d(np.asarray(share, float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = 1 - np.sqrt(np.clip(1 - s, 0.0, None))
+        ws = (np.asarray(upper_draws, float) - np.asarray(lower_draws, float)) * np.sqrt(np.clip(1 - s, 0.0, None))
+        w = np.asarray(upper, float) - np.asarray(lower, float)
+        pub = np.clip(1 - ws / w, 0.0, 1.0)
+    sh = np.broadcast_to(np.asarray(shifted, bool), s.shape)
+    ok = np.isfinite(pub) & np.isfinite(ws) & np.isfinite(w) & (w > 0)
+    out = np.where(sh, np.where(ok, pub, np.nan), own)
+    return np.where(np.isfinite(s), out, np.nan).reshape(s.shape)
 
 
 def widen_to_as_linked(lower, upper, lower_as_linked, upper_as_linked) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

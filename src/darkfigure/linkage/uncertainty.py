@@ -63,7 +63,7 @@ import pandas as pd
 from .._pool import map_ordered
 from ..dark_floor import below_persons_warnings
 from ..histories import CaptureHistories, DataError
-from .combine import RULE_TEXT, RULES, WIDENED, CombinedDraws, combine_draws, corrected_persons
+from .combine import RULE_TEXT, RULES, CombinedDraws, combine_draws, corrected_persons, widening_words, width_share
 
 # reading a link folder and drawing linkages live in their own modules, re-exported here (existing imports)
 from .draw_pool import draw_context
@@ -86,21 +86,9 @@ from .unblocked import draw_unblocked, for_bias_correction
 from .undated_draws import assign_undated_draws_noted
 
 __all__ = [
-    "CombinedDraws",
-    "LinkageEstimate",
-    "LinkRun",
-    "add_unblocked_matches",
-    "calibration_table",
-    "combine_draws",
-    "correct_estimate",
-    "draw_links",
-    "draw_partitions",
-    "expected_link_errors_total",
-    "is_link_folder",
-    "linkage_uncertainty",
-    "loglinear_refit",
-    "read_link_run",
-    "resolve_linkage",
+    "CombinedDraws", "LinkageEstimate", "LinkRun", "add_unblocked_matches", "calibration_table", "combine_draws",
+    "correct_estimate", "draw_links", "draw_partitions", "expected_link_errors_total", "is_link_folder",
+    "linkage_uncertainty", "loglinear_refit", "read_link_run", "resolve_linkage",
 ]
 
 
@@ -187,14 +175,19 @@ class LinkageEstimate:
 
     @property
     def width_share_linkage(self) -> float:
-        """Share of the interval's width due to linkage: ``1 - sqrt(1 - share_linkage)``.
+        """Share of the published interval's width due to linkage (:func:`~darkfigure.linkage.combine.width_share`):
+        the draws' own ``1 - sqrt(1 - share_linkage)``, or after a widening for a shift of the draws
+        (``shifted``) ``1 - `` their sampling-only width over the published width (tester 18a, H3)."""
+        if not getattr(self, "shifted", False):
+            return self.width_share_linkage_draws
+        lo, hi = (self.lower_draws, self.upper_draws) if np.isfinite(self.lower_draws) else (self.lower, self.upper)
+        return float(width_share(self.share_linkage, lo, hi, self.lower, self.upper, True)[0])
 
-        The interval without linkage uncertainty would be ``sqrt(E Var(N̂ | d) / Var(N̂))``
-        times as wide (normal approximation).
-        """
-        if not np.isfinite(self.share_linkage):  # unbounded replicates: not computed (tester 15a, L1), never 100%
-            return float("nan")
-        return float(1 - np.sqrt(max(0.0, 1 - self.share_linkage)))
+    @property
+    def width_share_linkage_draws(self) -> float:
+        """The draws' own interval's width share due to linkage, ``1 - sqrt(1 - share_linkage)`` (NaN: not computed,
+        some replicates unbounded; tester 15a, L1); :attr:`width_share_linkage` before any widening."""
+        return float(width_share(self.share_linkage, 0, 1, 0, 1, False)[0])
 
     def corrected_bootstrap(self, template):
         """A :class:`~darkfigure.loglinear.bootstrap.BootstrapResult` holding the corrected figures.
@@ -236,6 +229,7 @@ class LinkageEstimate:
             "level": self.level,
             "share_linkage": num(self.share_linkage),
             "width_share_linkage": num(self.width_share_linkage),
+            "width_share_linkage_draws": num(self.width_share_linkage_draws),
             "false_links": num(self.false_links),
             "missed_links": num(self.missed_links),
             "persons_as_linked": int(self.persons_as_linked),
@@ -246,8 +240,8 @@ class LinkageEstimate:
             "lower_draws": num(self.lower if not np.isfinite(self.lower_draws) else self.lower_draws),
             "upper_draws": num(self.upper if not np.isfinite(self.upper_draws) else self.upper_draws),
             "widened_to_as_linked": bool(self.widened),
-            "interval_note": (f"with linkage uncertainty; {WIDENED}" if self.widened
-                              else "with linkage uncertainty"),
+            "interval_note": "; ".join(["with linkage uncertainty"] + [w for w in [widening_words(
+                self.widened, getattr(self, "shifted", False))] if w]),
             "seed": self.seed,
             "seconds": round(self.seconds, 2),
             "warnings": list(self.warnings),
@@ -262,8 +256,8 @@ class LinkageEstimate:
     def __str__(self) -> str:
         return (f"N̂ as linked {self.nhat_as_linked:,.0f}; corrected for linkage error {self.nhat_corrected:,.0f} "
                 f"({self.level:.0%} interval with linkage uncertainty {self.lower:,.0f} – {self.upper:,.0f}, "
-                f"{self.share_linkage:.0%} of its variance from linkage; {self.draws} linkage draws"
-                + (f"; {WIDENED}" if self.widened else "") + ")")
+                f"{self.width_share_linkage:.0%} of its width from linkage; {self.draws} linkage draws"
+                + "".join(f"; {w}" for w in [widening_words(self.widened, getattr(self, "shifted", False))] if w) + ")")
 
 
 _WORKER: dict = {}

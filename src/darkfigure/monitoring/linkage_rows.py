@@ -15,7 +15,8 @@ __all__ = ["LINKAGE_COLUMNS", "widen_rows"]
 
 #: monitor.csv's columns of a run corrected for linkage error, after the others; the names of estimates.csv
 #: (``nhat`` is N̂ corrected there and here), with the share of the interval's width due to linkage beside
-#: that of its variance (result.json's linkage block: ``width_share_linkage = 1 - sqrt(1 - share_linkage)``)
+#: that of its variance (result.json's linkage block: ``1 - sqrt(1 - share_linkage)``, of the published interval
+#: where it was widened for a shift, combine.width_share)
 LINKAGE_COLUMNS = ["nhat_as_linked", "lower_as_linked", "upper_as_linked", "lower_draws", "upper_draws",
                    "interval_widened", "nhat_mean_draws", "interval_shifted", "share_linkage", "width_share_linkage",
                    "observed_corrected"]
@@ -86,7 +87,7 @@ def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     lo, hi, wid, shifted = published_interval(pre_lo, pre_hi, lo0, hi0, a, m, _per_row(mt, lk, "mc_se_draws"),
                                               point=t["nhat"].to_numpy(float))
     _add_columns(t, *_total_as_estimated(mt, est, as_linked, pre_lo, pre_hi, wid), m, shifted,
-                 _per_row(mt, lk, "share_linkage"))
+                 _per_row(mt, lk, "share_linkage"), (lo, hi))
     if not (wid.any() or shifted.any()):
         t["lower"], t["upper"] = lo, hi  # at most widened to contain the row's own N̂ (review)
         return
@@ -152,19 +153,21 @@ def _total_as_estimated(mt, est, as_linked: pd.DataFrame, lo_d, hi_d, wid):
     return al, lo_d, hi_d, wid
 
 
-def _add_columns(t: pd.DataFrame, as_linked: pd.DataFrame, lo_d, hi_d, wid, m, shifted, share) -> None:
+def _add_columns(t: pd.DataFrame, as_linked: pd.DataFrame, lo_d, hi_d, wid, m, shifted, share, published) -> None:
     """The linkage columns of monitor.csv (:data:`LINKAGE_COLUMNS`) on `t`, row for row, in place.
 
     N̂ and interval as linked (the as-linked monitor table), the draws' own interval before any widening
     (`lo_d`, `hi_d`), whether the interval published was widened to the as-linked one (`wid`) or made to cover
     as linked, the draws' mean and N̂ corrected (`shifted`; :func:`~darkfigure.linkage.combine.published_interval`),
     the mean over the draws (`m`) and the share of the variance due to linkage (`share`, the law of total
-    variance per bootstrap cell) with the share of the width it implies. Arrays of shape (rows,); NaN where a row
-    has no bootstrap cell.
+    variance per bootstrap cell) with the share of the width it implies, of the interval `published` (lower,
+    upper) where it was widened for a shift (:func:`~darkfigure.linkage.combine.width_share`; tester 18a, H3).
+    Arrays of shape (rows,); NaN where a row has no bootstrap cell.
     """
+    from ..linkage.combine import width_share
+
     share = np.asarray(share, float)
-    with np.errstate(invalid="ignore"):
-        width = 1 - np.sqrt(np.clip(1 - share, 0.0, None))
+    width = width_share(share, lo_d, hi_d, published[0], published[1], shifted)
     for c, v in (("nhat_as_linked", as_linked["nhat"].to_numpy(float)),
                  ("lower_as_linked", as_linked["lower"].to_numpy(float)),
                  ("upper_as_linked", as_linked["upper"].to_numpy(float)), ("lower_draws", lo_d), ("upper_draws", hi_d),

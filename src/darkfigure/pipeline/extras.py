@@ -27,7 +27,6 @@ def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: fl
     (the machine's load changes it).
     """
     import os
-
     boot = interval.bootstrap
     b = int(getattr(boot, "n_replicates", 0) or 0)
     avg = interval.averaged
@@ -49,8 +48,7 @@ def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: fl
             "--linkage-draws and --linkage-reps set the cost)")
 
 
-def _duration(seconds: float) -> str:
-    """``"40 s"``, ``"3.5 min"``."""
+def _duration(seconds: float) -> str:  # "40 s", "3.5 min"
     return f"{seconds:,.0f} s" if seconds < 90 else f"{seconds / 60:,.1f} min"
 
 
@@ -486,7 +484,8 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
     return le, est, list(le.warnings)
 
 
-def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple[str, ...]]) -> tuple[Any, list[str]]:  # noqa: A002
+def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple[str, ...]],  # noqa: A002
+                     linkage: Any = None) -> tuple[Any, list[str]]:
     """N̂ as the identifying assumption (no k-way list interaction) is relaxed over `range` of psi.
 
     Sun et al.'s bounds (:func:`darkfigure.sensitivity.identifying_assumption`).
@@ -503,19 +502,20 @@ def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple
     -------
     (IdentifyingAssumption or None, list of str)
         None, with a warning saying why, when it cannot be computed. When the run corrected for linkage error
-        (`result.estimates` has ``nhat_as_linked``), the range is the as-linked one and is marked so
-        (``as_linked``; its summary line and explanation say "as linked").
+        (`result.estimates` has ``nhat_as_linked``), the range is moved to N̂ corrected with `linkage` (the
+        LinkageEstimate; :func:`darkfigure.sensitivity_linkage.to_corrected_scale`, tester 18a, M4), or without
+        it left as linked and marked so (``as_linked``; its summary line and explanation say "as linked").
     """
     from ..sensitivity import identifying_assumption
+    from ..sensitivity_linkage import to_corrected_scale as corrected
 
     try:
         ident = identifying_assumption(result, range=range, groups=groups)
     except (DataError, ValueError) as e:
         return None, [f"the sensitivity to the identifying assumption could not be computed: {e}"]
     est = getattr(result, "estimates", None)
-    if est is not None and "nhat_as_linked" in getattr(est, "columns", ()):
-        # the curve is fitted on the histories as linked, the headline N̂ is corrected for linkage error: the line
-        # and its sentence say which N̂ sits at psi = 1, so one box never shows two N̂ at psi = 1 (tester 10, F10)
+    if est is not None and "nhat_as_linked" in getattr(est, "columns", ()) and not corrected(ident, linkage):
+        # not moved to N̂ corrected: the line says which N̂ sits at psi = 1, never two N̂ at psi = 1 (tester 10, F10)
         ident.as_linked = True
         ident.explanation = "For the histories as linked (before the linkage correction): " + ident.explanation
     return ident, []

@@ -463,12 +463,14 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     ``share_linkage`` or ``status`` columns). With `persons_corrected` (shape (len(t),): N̂ corrected for
     linkage error, the persons corrected by the same rule from the same draws) those are subtracted instead, and
     written as ``observed_corrected`` after the three (``observed`` stays as linked): a dark figure from one
-    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4). Each is floored at 0
+    linkage, never corrected N̂ minus as-linked persons (tester 16a, finding 4); where the interval was widened to
+    the as-linked one, the dark figure's is the union of both scales' (:func:`darkfigure.dark_floor.dark_interval`:
+    each limit minus the persons of its own linkage; tester 18a, L2). Each is floored at 0
     (:func:`darkfigure.dark_floor.floored_dark_figure`): never a negative dark figure.
     """
     if not {"nhat", "lower", "upper", "observed"} <= set(t.columns):
         return t
-    from ..dark_floor import floored_dark_figure
+    from ..dark_floor import dark_interval, floored_dark_figure
 
     obs = pd.to_numeric(t["observed"], errors="coerce")
     if persons_corrected is None and "observed_corrected" in t.columns:  # monitor.csv corrected for linkage
@@ -477,11 +479,23 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
         pc = np.asarray(persons_corrected, float).reshape(-1)
         obs = pd.Series(np.where(np.isfinite(pc), pc, obs.to_numpy(float)), index=t.index)
     at = list(t.columns).index("upper") + 1
-    for i, (name, col) in enumerate((("dark_figure", "nhat"), ("dark_figure_lower", "lower"),
-                                     ("dark_figure_upper", "upper"))):
-        # floored at 0: N̂ corrected below the persons corrected (rule "bias") is no negative dark figure (s17)
-        t.insert(at + i, name, floored_dark_figure(pd.to_numeric(t[col], errors="coerce").to_numpy(float),
-                                                   obs.to_numpy(float)))
+
+    def col(c: str, kind=float):
+        return pd.to_numeric(t[c], errors="coerce").to_numpy(float) if kind is float else \
+            t[c].fillna(False).astype(bool).to_numpy()
+
+    # floored at 0: N̂ corrected below the persons corrected (rule "bias") is no negative dark figure (s17); a limit
+    # of the interval published minus the persons of the linkage it came from (dark_interval; tester 18a, L2)
+    linked = {"lower_as_linked", "upper_as_linked", "nhat_as_linked", "lower_draws", "upper_draws", "nhat_mean_draws",
+              "interval_widened", "interval_shifted"} <= set(t.columns) and (
+        persons_corrected is not None or "observed_corrected" in t.columns)
+    lo, hi = dark_interval(col("lower"), col("upper"), obs.to_numpy(float), *((
+        (col("lower_as_linked"), col("upper_as_linked"), col("nhat_as_linked"), col("observed")),
+        (col("lower_draws"), col("upper_draws"), col("nhat_mean_draws"), col("interval_widened", bool),
+         col("interval_shifted", bool))) if linked else ()))
+    for i, (name, v) in enumerate((("dark_figure", floored_dark_figure(col("nhat"), obs.to_numpy(float))),
+                                   ("dark_figure_lower", lo), ("dark_figure_upper", hi))):
+        t.insert(at + i, name, v)
     if persons_corrected is not None:
         t.insert(at + 3, "observed_corrected", obs.to_numpy(float))
     return t

@@ -223,7 +223,9 @@ def _sensitivity(c: _Ctx, run: Run) -> dict | None:
     f = round_range(lo, hi, lang=c.lang)  # each end at its own precision, never moved by half (tester 9, F13)
     # the range is refitted on the histories as linked while the key figure is corrected for linkage error:
     # said so, as in the analyst report (sections_fit; tester 10, F10)
-    as_linked = bool(ia.get("as_linked")) or ((run.result or {}).get("linkage") or {}).get("nhat_corrected") is not None
+    # (moved to the corrected scale, as_linked_range set: the key figure's own range; tester 18a, M4)
+    as_linked = not ia.get("as_linked_range") and (bool(ia.get("as_linked")) or (
+        (run.result or {}).get("linkage") or {}).get("nhat_corrected") is not None)
     explanation = _assumption_text(c, ia)
     # a key figure published as a lower limit only ("at least ...") beside an assumption range reaching below it
     # read as a contradiction (tester 12b, L15): the lower limit holds under the model's own assumption

@@ -294,8 +294,7 @@ def _estimate_section(run: Run) -> dict | None:
         "has_interval": math.isfinite(lo),
         # never a negative dark figure, never more than all visible (N̂ corrected below its persons: dark_floor)
         "dark": fmt_count(floored_dark_figure(nhat, sub)),
-        "dark_interval": fmt_interval(floored_dark_figure(lo, sub), floored_dark_figure(hi, sub))
-        if math.isfinite(lo) else "",
+        "dark_interval": fmt_interval(*_dark_interval(lo, hi, sub, lk, obs)) if math.isfinite(lo) else "",
         "visible": fmt_pct(min(sub / nhat, 1.0), 0) if math.isfinite(nhat) and nhat > 0 else "–",
         "persons_note": (f"persons observed {fmt_count(sub)} as corrected for linkage, {fmt_count(obs)} as linked"
                          if fmt_count(sub) != fmt_count(obs) else ""),
@@ -347,6 +346,19 @@ def _estimate_section(run: Run) -> dict | None:
     return out
 
 
+def _dark_interval(lo: float, hi: float, sub: float, lk: dict, obs: float) -> tuple[float, float]:
+    """The dark figure's interval as estimates.csv's (:func:`darkfigure.dark_floor.dark_interval`): where the
+    interval was widened to the as-linked one, each limit minus the persons of its own linkage (tester 18a, L2)."""
+    from ..dark_floor import dark_interval
+
+    if not lk.get("corrected"):
+        return dark_interval(lo, hi, sub)
+    g = lambda k: _f(lk.get(k))  # noqa: E731
+    return dark_interval(lo, hi, sub, (g("lower_as_linked"), g("upper_as_linked"), g("nhat_as_linked"), obs),
+                         (g("lower_draws"), g("upper_draws"), g("nhat_mean_draws"),
+                          bool(lk.get("widened_to_as_linked")), bool(lk.get("interval_shifted"))))
+
+
 def _interval_carries(iv: dict, lk: dict, method: str) -> str:
     """What the headline interval carries and what not, in the terminal's words (cli/estimate.py ``_print_result``).
 
@@ -362,10 +374,10 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
             parts.append("conditional on the chosen model" if cond else "includes model-selection uncertainty")
         if iv.get("with_linkage_uncertainty"):
             parts.append("with linkage uncertainty")
-            if iv.get("widened_to_as_linked"):
-                from ..linkage.combine import WIDENED
+            from ..linkage.combine import widening_words  # the true reason of each kind (tester 18a, H3)
 
-                parts.append(WIDENED)
+            why = widening_words(bool(iv.get("widened_to_as_linked")), bool(lk.get("interval_shifted")))
+            parts += [why] if why else []
     if lk.get("corrected"):
         parts.append("N̂ corrected for linkage error")
     mc = iv.get("monte_carlo_se") if isinstance(iv.get("monte_carlo_se"), dict) else {}
@@ -425,7 +437,10 @@ def _assumption_section(run: Run) -> dict | None:
     out: dict[str, Any] = {"explanation": str(ia.get("explanation") or ""), "level": lev}
     lk = run.result.get("linkage") or {}
     # the curve is fitted on the histories as linked; a corrected headline N̂ is not the one at ψ = 1 (tester 10, F10)
-    as_linked = bool(ia.get("as_linked")) or lk.get("nhat_corrected") is not None
+    moved = ia.get("as_linked_range") if isinstance(ia.get("as_linked_range"), dict) else None
+    as_linked = not moved and (bool(ia.get("as_linked")) or lk.get("nhat_corrected") is not None)
+    if moved and math.isfinite(_f(lk.get("persons_corrected"))):  # moved to N̂ corrected (tester 18a, M4)
+        obs = _f(lk.get("persons_corrected"))
     out["facts"] = [
         ("ψ range", " to ".join(f"{_f(v):g}" for v in ia.get("range") or [])),
         ("N̂ over the range", fmt_interval(ia.get("low"), ia.get("high"))),
@@ -433,7 +448,11 @@ def _assumption_section(run: Run) -> dict | None:
         (f"{lev} bounds (Sun et al. 2020)", fmt_interval(*conf) if conf[0] is not None else "not computed"),
         ("what ψ is", str(ia.get("parameter") or "")),
     ]
-    if lk.get("nhat_corrected") is not None:
+    if moved:
+        out["facts"].append(("histories used", f"as linked (N̂ {fmt_count(moved.get('nhat'))}, range "
+                             f"{fmt_interval(moved.get('low'), moved.get('high'))}), moved to N̂ corrected for linkage "
+                             "error: the unobserved count of N̂ corrected scaled by ψ alike"))
+    elif lk.get("nhat_corrected") is not None:
         # the curve is refitted on the histories as linked; the headline carries the linkage correction
         out["facts"].append(("histories used", f"as linked (N̂ {fmt_count(lk.get('nhat_as_linked'))}); the headline "
                              f"N̂ {fmt_count(lk.get('nhat_corrected'))} is corrected for linkage error, this curve "

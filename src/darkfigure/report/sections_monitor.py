@@ -309,6 +309,11 @@ def _linkage_section(run: Run) -> dict | None:
              .get(lk.get("estimator"), "-")),
             ("share of its variance / width from linkage",
              f"{fmt_pct(lk.get('share_linkage'))} / {fmt_pct(lk.get('width_share_linkage'))}"
+             if math.isfinite(_f(lk.get("share_linkage"))) and not lk.get("interval_shifted") else
+             # widened for a shift: the width share is the published interval's, the variance share the draws'
+             f"{fmt_pct(lk.get('width_share_linkage'))} of its width, the widening to cover N̂ as linked included "
+             f"(the draws' own interval: {fmt_pct(lk.get('share_linkage'))} of its variance, "
+             f"{fmt_pct(lk.get('width_share_linkage_draws'))} of its width)"  # tester 18a, H3
              if math.isfinite(_f(lk.get("share_linkage"))) else
              "not computed (some replicates set no upper limit)"),  # tester 15a, L1
             ("expected false / missed links (compared pairs)",
