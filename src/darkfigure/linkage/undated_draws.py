@@ -44,7 +44,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_draws", "assign_undated_draws_noted"]
+__all__ = ["UndatedModel", "undated_model", "with_shares", "assign_undated", "assign_undated_draws",
+           "assign_undated_draws_noted"]
 
 #: weigh a candidate person by whether it already holds a dated registration of the unit's organisation
 SAME_ORGANISATION_FACTOR = True
@@ -73,6 +74,8 @@ class UndatedModel:
         already holds a dated registration of the unit's organisation, and when not (:func:`undated_model`).
     c : the fitted scale of kappa (:func:`undated_model`).
     c_bound : None, or ``"lower"``/``"upper"`` when c stopped at that bound of ``_C_BOUNDS`` (warned).
+    fit : None, or ``(s_r, q_r, names)``: per registration its unit's summed candidate odds and its organisation's
+        q (before any trait share), and its organisation's name, kept so that :func:`with_shares` refits c.
     """
 
     undated: np.ndarray
@@ -86,6 +89,7 @@ class UndatedModel:
     rho_out: np.ndarray | None = None
     c: float = float("nan")
     c_bound: str | None = None
+    fit: tuple | None = None
 
 
 def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -122,7 +126,8 @@ def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFr
     return g.assign(odds=odds).drop(columns="p"), unit
 
 
-def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray) -> UndatedModel | None:
+def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray,
+                  shares: dict | None = None) -> UndatedModel | None:
     """The assignment model of the undated registrations, calibrated on the as-linked persons.
 
     Parameters
@@ -130,6 +135,10 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     records : DataFrame, shape (n, ...) with ``organisation`` and ``has_date_of_birth``.
     pairs : DataFrame ``record_l, record_r, match_probability`` (the scored pairs, 0-based positions).
     labels : int array, shape (n,): the as-linked person of every registration.
+    shares : dict organisation -> s_O or None
+        The share of O's undated registrations whose person can have a dated registration
+        (:func:`~darkfigure.linkage.undated_trait.trait_estimate`, missing dates a person's trait): an undated
+        registration is matched with prior probability ``q_O s_O`` instead of ``q_O``. None: every s_O is 1.
 
     Returns
     -------
@@ -210,12 +219,28 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
         m = orgs == o
         model.q[o] = float(q_reg[m & dated].mean()) if (m & dated).any() else q_all
         qr[m] = model.q[o]
+    model.fit = (s, qr, orgs)
+    return with_shares(model, shares, stacklevel=3)
+
+
+def with_shares(model: UndatedModel, shares: dict | None, stacklevel: int = 2) -> UndatedModel:
+    """`model` (the same object) with kappa and c fitted for the trait shares `shares` (organisation -> s_O).
+
+    The prior probability that an undated registration of O is matched is ``q_O s_O`` (s_O = 1 when `shares` is
+    None or lacks O); c solves ``sum_r S_r / (kappa_r + S_r) = sum_r q_r s_r`` over the undated registrations
+    (:func:`undated_model`'s notes). Warns (RuntimeWarning) when c stops at a bound of ``_C_BOUNDS``.
+    """
+    s, qr, orgs = model.fit
+    model.c_bound = None
+    if shares:
+        qr = qr * pd.Series(orgs).map(shares).fillna(1.0).to_numpy(float)
     qr = np.clip(qr, 1e-3, 1 - 1e-3)
     w = (1 - qr) / qr
     # the target counts every undated registration: one without a candidate was compared with no dated one, so it
     # is almost always truly unmatched, and the share q of its organisation falls on those with a candidate
     # (counting only those under-joined: t15a nodob20 seed 1, 1,454 of 1,760 with a candidate, N̂ +0.1 -> +8.0%);
     # where even joining every one with a candidate falls short, c stops at its lower bound, recorded and warned
+    undated = model.undated
     su, wu, target = s[undated], w[undated], float(qr[undated].sum())
     lo, hi = np.log(_C_BOUNDS[0]), np.log(_C_BOUNDS[1])
 
@@ -244,7 +269,7 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
         warnings.warn(f"undated registrations without a date of birth (linkage draws and expected link errors): the "
                       f"scale c of the prior of 'nobody' stopped at its {model.c_bound} bound {c:g}: expected matches "
                       f"{matched(np.log(c)):.1f}, {said} (target {target:.1f}, the dated registrations' share of "
-                      f"their organisations)", RuntimeWarning, stacklevel=2)
+                      f"their organisations)", RuntimeWarning, stacklevel=stacklevel)
     model.c = float(c)
     model.kappa = c * w
     return model
@@ -294,7 +319,7 @@ def assign_undated(labels: np.ndarray, model: UndatedModel, rng: np.random.Gener
 
 
 def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.ndarray, draws: np.ndarray,
-                         seed: int | None) -> np.ndarray:
+                         seed: int | None, trait: dict | None = None) -> np.ndarray:
     """:func:`assign_undated` applied to every drawn partition (rows of `draws`), seeded.
 
     Parameters
@@ -304,20 +329,35 @@ def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.n
     draws : int array, shape (D, n): partitions of :func:`~darkfigure.linkage.partition_draws.draw_partitions`.
     seed : int or None: one stream for all draws (``default_rng([seed, 11])``); None draws fresh entropy from the
         operating system (not repeatable; the callers pass a seed derived from the run's).
+    trait : dict or None
+        :func:`~darkfigure.linkage.undated_trait.trait_estimate` of the link run (missing dates a person's trait).
+        When applied, each draw takes its own θ (:func:`~darkfigure.linkage.undated_trait.draw_shares`, stream
+        ``default_rng([seed, 18])``) and the shares s_O it gives (:func:`with_shares`); else nothing changes.
 
     Returns
     -------
     int array, shape (D, n). `draws` itself when no undated registration was scored against a dated one.
     """
-    model = undated_model(records, pairs, start)
+    from .undated_trait import draw_shares
+
+    shares = draw_shares(trait, len(draws), np.random.default_rng(None if seed is None else [int(seed), 18]))
+    model = undated_model(records, pairs, start, None if shares is None else (trait or {}).get("s"))
     if model is None:
         return draws
     rng = np.random.default_rng(None if seed is None else [int(seed), 11])
-    return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])
+    if shares is None:
+        return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])
+    out = []
+    for d, sh in zip(np.asarray(draws), shares, strict=True):
+        with warnings.catch_warnings():  # the bound of c is said once, by the fit at θ̂
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with_shares(model, sh)
+        out.append(assign_undated(d, model, rng))
+    return np.stack(out)
 
 
 def assign_undated_draws_noted(records: pd.DataFrame, pairs: pd.DataFrame, start: np.ndarray, draws: np.ndarray,
-                               seed: int | None) -> tuple[np.ndarray, list[str]]:
+                               seed: int | None, trait: dict | None = None) -> tuple[np.ndarray, list[str]]:
     """:func:`assign_undated_draws`, with the calibration's warning (c at a bound) returned as text, not raised.
 
     ``estimate`` runs the linkage draws under a filter that ignores RuntimeWarnings (one replicate per draw has
@@ -330,7 +370,7 @@ def assign_undated_draws_noted(records: pd.DataFrame, pairs: pd.DataFrame, start
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        out = assign_undated_draws(records, pairs, start, draws, seed)
+        out = assign_undated_draws(records, pairs, start, draws, seed, trait)
     said = list(dict.fromkeys(str(w.message) for w in caught if "stopped at its" in str(w.message)))
     for w in caught:  # anything else keeps its own way out
         if "stopped at its" not in str(w.message):

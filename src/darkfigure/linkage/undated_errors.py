@@ -84,7 +84,8 @@ def _unordered(m: np.ndarray, names: Sequence[str], column: str) -> pd.DataFrame
 
 
 def undated_link_errors(organisations: Sequence[str] | np.ndarray, has_date_of_birth: np.ndarray,
-                        pairs: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray] | None:
+                        pairs: pd.DataFrame, labels: np.ndarray,
+                        shares: dict | None = None) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Expected missed and false links between undated and dated registrations, per pair of organisations.
 
     Parameters
@@ -93,6 +94,8 @@ def undated_link_errors(organisations: Sequence[str] | np.ndarray, has_date_of_b
     has_date_of_birth : bool array, shape (n,).
     pairs : DataFrame ``record_l, record_r, match_probability`` (the scored pairs, 0-based positions).
     labels : int array, shape (n,): the as-linked person of every registration.
+    shares : dict organisation -> s_O or None: the trait shares of :func:`~darkfigure.linkage.undated_draws.undated_model`
+        (missing dates a person's trait; :mod:`~darkfigure.linkage.undated_trait`). None: all 1.
 
     Returns
     -------
@@ -115,7 +118,7 @@ def undated_link_errors(organisations: Sequence[str] | np.ndarray, has_date_of_b
     if not (orgs.size == dob.size == lab.size):
         raise ValueError(f"organisations ({orgs.size}), has_date_of_birth ({dob.size}) and labels ({lab.size}) "
                          "must have one value per registration")
-    model = undated_model(pd.DataFrame({"organisation": orgs, "has_date_of_birth": dob}), pairs, lab)
+    model = undated_model(pd.DataFrame({"organisation": orgs, "has_date_of_birth": dob}), pairs, lab, shares)
     if model is None:
         return None
     cand, unit = unit_probabilities(model, lab)
