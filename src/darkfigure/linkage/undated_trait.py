@@ -25,15 +25,25 @@ moments estimator). Its standard error comes from resampling the name groups wit
 What it changes, only where the clustering check is significant (``z >= ``:data:`TRAIT_Z` and ``θ̂ > 0``; elsewhere
 nothing, bit for bit):
 
-* point linkage (:func:`with_trait_odds`): a pair of two undated registrations gets the Fellegi-Sunter factor
-  (Fellegi & Sunter 1969, JASA 64:1183-1210: the likelihood ratio of the observed comparison pattern, here the
-  pattern "both dates missing") ``LR = P(both undated | match) / P(both undated | non-match)
-  = (θ + (1 - θ) rho rho') / (u u') = 1 + θ (1 - u)(1 - u') / ((1 - θ) u u')`` on its odds (with
-  ``rho = (u - θ) / (1 - θ)``, at least 0; u the undated shares of the two organisations). The factor is
-  independent of the name, so a pair that does not agree on the name stays improbable, and a pair of a common
-  name keeps the low odds its many namesakes gave it; :func:`~darkfigure.linkage.clustering.compete_missing_dates`
-  and :func:`~darkfigure.linkage.clustering.cluster_links` then still share each undated registration among its
-  candidates and join it to one at most;
+* point linkage (:func:`with_trait_odds`): the pattern of the two dates (both missing, one missing, both present)
+  is evidence too, with the Fellegi-Sunter likelihood ratio ``P(pattern | match) / P(pattern | non-match)``
+  (Fellegi & Sunter 1969, JASA 64:1183-1210; a non-match pair's registrations are undated independently, at
+  ``u_O u_O'``). Under the mixture (``rho = (u - θ) / (1 - θ)``, at least 0)::
+
+      both undated: (θ + (1 - θ) rho rho') / (u u') = 1 + θ (1 - u)(1 - u') / ((1 - θ) u u')
+      O undated, O' dated: (1 - θ) rho (1 - rho') / (u (1 - u')) = (1 - θ / u) / (1 - θ) = s_O / (1 - θ)
+      both dated: (1 - θ)(1 - rho)(1 - rho') / ((1 - u)(1 - u')) = 1 / (1 - θ)
+
+  The probabilities of the pairs without both dates come from a curve learnt on *dated* pairs with their dates
+  hidden (:func:`~darkfigure.linkage.clustering.masked_date_calibration`): their odds are those of a both-dated
+  pair, so each pattern's ratio is taken against the both-dated one: a pair of two undated registrations gets
+  ``(1 - θ) (θ + (1 - θ) rho rho') / (u u')`` on its odds, an undated with a dated one ``s_O`` (at least
+  :data:`S_FLOOR`; :data:`MIXED_PAIRS`), two dated ones nothing. The factors do not depend on the names, so a
+  pair that does not agree on the name stays improbable and a pair of a common name keeps the low odds its many
+  namesakes gave it; :func:`~darkfigure.linkage.clustering.compete_missing_dates` and
+  :func:`~darkfigure.linkage.clustering.cluster_links` then still share each undated registration among its
+  candidates and join it to one at most, the pairs of two undated ones among the undated candidates only
+  (:func:`compete_with_trait`: a person undated everywhere has no dated registration to compete);
 * linkage draws and expected link errors (:mod:`~darkfigure.linkage.undated_draws`): the share of O's undated
   registrations whose person can have a dated registration is ``s_O = 1 - θ / u_O``; the expected number of
   undated registrations matched to a dated person becomes ``sum q_O s_O`` instead of ``sum q_O`` (q_O the dated
@@ -45,8 +55,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["RESAMPLES", "TRAIT_Z", "applied_shares", "draw_shares", "point_trait", "run_trait", "trait_estimate",
-           "trait_record", "trait_shares", "with_trait_odds"]
+__all__ = ["RESAMPLES", "TRAIT_Z", "applied_trait", "compete_with_trait", "draw_shares", "draw_thetas", "point_trait",
+           "run_trait", "trait_estimate", "trait_notes", "trait_record", "trait_rho", "trait_shares", "with_trait_odds"]
 
 #: z of the clustering check at or above which the trait correction is applied (below: missingness per
 #: registration, nothing changes)
@@ -54,6 +64,14 @@ TRAIT_Z = 2.0
 #: resamples of the name groups for the standard error of θ̂
 RESAMPLES = 200
 _P_MAX = 1 - 1e-12
+#: give the pairs of an undated with a dated registration the trait's factor s_O too (module docstring)
+MIXED_PAIRS = True
+#: the smallest factor of such a pair (an organisation whose undated share is about θ would otherwise veto them)
+S_FLOOR = 0.05
+#: how the pairs of two undated registrations compete where the trait applies (:func:`compete_with_trait`):
+#: "undated" among the undated candidates only, "none" not at all, "all" among all candidates (as without it).
+#: Tester 18a hard seed 1 (tuning): "all" 3,544 persons as linked... see the module docstring
+UU_COMPETITION = "undated"
 
 
 def _pair_sum(g: np.ndarray, org: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -141,8 +159,22 @@ def trait_shares(est: dict, theta: float) -> dict:
     return {o: (float(min(max(1.0 - theta / u, 0.0), 1.0)) if u > 0 else 1.0) for o, u in est["u"].items()}
 
 
+def trait_rho(est: dict, theta: float) -> dict:
+    """Organisation -> ``rho_O = max(u_O - θ, 0) / (1 - θ)``: the missing rate of a dated-capable person."""
+    return {o: float(max(u - theta, 0.0) / (1 - theta)) for o, u in est["u"].items()}
+
+
+def draw_thetas(est: dict | None, draws: int, rng: np.random.Generator) -> np.ndarray | None:
+    """One θ per draw from ``N(θ̂, se²)`` clipped at 0 (None: no trait applied)."""
+    if not est or not est.get("applied"):
+        return None
+    se = est.get("se")
+    se = float(se) if se is not None and np.isfinite(float(se)) else 0.0
+    return np.maximum(float(est["theta"]) + se * rng.standard_normal(int(draws)), 0.0)
+
+
 def draw_shares(est: dict | None, draws: int, rng: np.random.Generator) -> list[dict] | None:
-    """One dict of shares s_O per draw, each with its own θ from ``N(θ̂, se²)`` clipped at 0 (None: no trait).
+    """One dict of shares s_O per draw, each with its own θ from :func:`draw_thetas` (None: no trait).
 
     Parameters
     ----------
@@ -154,12 +186,8 @@ def draw_shares(est: dict | None, draws: int, rng: np.random.Generator) -> list[
     -------
     list of `draws` dicts organisation -> s_O, or None.
     """
-    if not est or not est.get("applied"):
-        return None
-    se = est.get("se")
-    se = float(se) if se is not None and np.isfinite(float(se)) else 0.0
-    thetas = np.maximum(float(est["theta"]) + se * rng.standard_normal(int(draws)), 0.0)
-    return [trait_shares(est, float(t)) for t in thetas]
+    thetas = draw_thetas(est, draws, rng)
+    return None if thetas is None else [trait_shares(est, float(t)) for t in thetas]
 
 
 def with_trait_odds(organisations: np.ndarray, has_dob: np.ndarray, left: np.ndarray, right: np.ndarray,
@@ -176,9 +204,10 @@ def with_trait_odds(organisations: np.ndarray, has_dob: np.ndarray, left: np.nda
 
     Returns
     -------
-    float array, shape (m,): `probability` itself (the same object) unless ``est["applied"]``; else the pairs
-    of two undated registrations with odds times ``(θ + (1 - θ) rho rho') / (u u')`` (module docstring), the
-    other pairs unchanged.
+    float array, shape (m,): `probability` itself (the same object) unless ``est["applied"]``; else the odds of
+    the pairs of two undated registrations times ``(1 - θ)(θ + (1 - θ) rho rho') / (u u')`` and of an undated
+    with a dated one times ``s_O`` of the undated one's organisation (at least :data:`S_FLOOR`; module
+    docstring), the pairs of two dated ones unchanged.
     """
     if not est or not est.get("applied"):
         return probability
@@ -187,15 +216,23 @@ def with_trait_odds(organisations: np.ndarray, has_dob: np.ndarray, left: np.nda
     u = pd.Series(orgs).map(est["u"]).fillna(0.0).to_numpy(float)
     left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
     p = np.asarray(probability, dtype=float)
-    both = ~np.asarray(has_dob, dtype=bool)[left] & ~np.asarray(has_dob, dtype=bool)[right]
-    ul, ur = u[left[both]], u[right[both]]
-    ok = (ul > 0) & (ur > 0)
+    dob = np.asarray(has_dob, dtype=bool)
+    ul, ur = u[left], u[right]
+    # P(pattern | match) / P(pattern | non-match), each against the both-dated pattern's 1 / (1 - θ)
     rho_l, rho_r = np.maximum(ul - theta, 0.0) / (1 - theta), np.maximum(ur - theta, 0.0) / (1 - theta)
-    lr = np.where(ok, (theta + (1 - theta) * rho_l * rho_r) / np.where(ok, ul * ur, 1.0), 1.0)
-    pb = np.clip(p[both], 0.0, _P_MAX)
-    odds = pb / (1 - pb) * lr
+    pos = (ul > 0) & (ur > 0)
+    lr = np.ones(p.size)
+    both = ~dob[left] & ~dob[right] & pos
+    lr[both] = (1 - theta) * (theta + (1 - theta) * rho_l[both] * rho_r[both]) / (ul[both] * ur[both])
+    if MIXED_PAIRS:
+        one_l, one_r = ~dob[left] & dob[right] & (ul > 0), dob[left] & ~dob[right] & (ur > 0)
+        lr[one_l] = np.maximum((1 - theta) * rho_l[one_l] / ul[one_l], S_FLOOR)
+        lr[one_r] = np.maximum((1 - theta) * rho_r[one_r] / ur[one_r], S_FLOOR)
+    changed = lr != 1.0
+    pb = np.clip(p[changed], 0.0, _P_MAX)
+    odds = pb / (1 - pb) * lr[changed]
     out = p.copy()
-    out[both] = odds / (1 + odds)
+    out[changed] = odds / (1 + odds)
     return out
 
 
@@ -222,9 +259,9 @@ def point_trait(prep: pd.DataFrame | None, edges: tuple, has_dob: np.ndarray, se
     return (edges[0], edges[1], with_trait_odds(prep["org"].to_numpy(), has_dob, *edges, est)), est
 
 
-def applied_shares(est: dict | None) -> dict | None:
-    """The shares s_O of an applied estimate (organisation -> float), else None (nothing changes)."""
-    return est["s"] if est and est.get("applied") else None
+def applied_trait(est: dict | None) -> dict | None:
+    """`est` when it is applied, else None (nothing changes)."""
+    return est if est and est.get("applied") else None
 
 
 def trait_record(clustering: dict | None, est: dict | None) -> dict | None:
@@ -257,3 +294,52 @@ def run_trait(run) -> dict | None:
     :class:`~darkfigure.linkage.link_run.LinkRun`), or None (not recorded, or a folder written before it was)."""
     rec = (getattr(run, "undated_clustering", None) or {}).get("trait")
     return rec if isinstance(rec, dict) else None
+
+
+def compete_with_trait(compete, n: int, edges: tuple, has_dob: np.ndarray, threshold: float,
+                       est: dict | None) -> tuple:
+    """:func:`~darkfigure.linkage.clustering.compete_missing_dates` (`compete`), with the pairs of two undated
+    registrations competing among the undated candidates only when the trait applies.
+
+    Parameters
+    ----------
+    compete : the competition function ``(n, left, right, probability, has_dob, threshold) -> probability``.
+    n, has_dob, threshold : as :func:`~darkfigure.linkage.clustering.compete_missing_dates`.
+    edges : (left, right, probability), arrays of shape (m,): the scored pairs.
+    est : dict of :func:`trait_estimate` or None.
+
+    Returns
+    -------
+    (left, right, probability): `compete`'s probabilities; where the trait applies (:data:`UU_AMONG_UNDATED`), the
+    pairs of two undated registrations instead shared among their undated candidates alone: a person undated
+    everywhere has no dated registration, so its undated registrations' dated namesakes do not compete for them
+    (tester 18a hard seed 1: after the competition among all candidates the both-undated pairs summed to 423
+    expected matches against 634 true, the pairs with p >= 0.6 about right when among the undated only).
+    """
+    left, right, probability = edges
+    out = compete(n, left, right, probability, has_dob, threshold)
+    if est and est.get("applied") and UU_COMPETITION != "all":
+        dob = np.asarray(has_dob, dtype=bool)
+        uu = ~dob[left] & ~dob[right]
+        if uu.any():
+            p = np.asarray(probability, dtype=float)[uu]
+            out = out.copy()
+            out[uu] = p if UU_COMPETITION == "none" else compete(n, left[uu], right[uu], p, has_dob, threshold)
+    return left, right, out
+
+
+def trait_notes(est: dict | None) -> list[str]:
+    """The note of an applied estimate for ``link``'s notes (empty otherwise).
+
+    Returns
+    -------
+    list of str (zero or one).
+    """
+    if not est or not est.get("applied"):
+        return []
+    s = ", ".join(f"{o} {v:.2f}" for o, v in sorted(est["s"].items()))
+    return [f"missing dates of birth as a person's trait: an estimated {est['theta']:.1%} (s.e. {est['se']:.1%}) of the "
+            f"persons are undated at every organisation (the both-undated namesake pairs beyond chance, z "
+            f"{est['z']:.1f}); the pairs of two undated registrations are weighed by it, and the linkage draws and "
+            f"expected link errors give a dated person only the share of each organisation's undated registrations "
+            f"whose person can have a date: {s}"]
