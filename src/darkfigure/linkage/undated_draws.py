@@ -76,8 +76,9 @@ class UndatedModel:
         already holds a dated registration of the unit's organisation, and when not (:func:`undated_model`).
     c : the fitted scale of kappa (:func:`undated_model`).
     c_bound : None, or ``"lower"``/``"upper"`` when c stopped at that bound of ``_C_BOUNDS`` (warned).
-    fit : None, or ``(s_r, q_r, names)``: per registration its unit's summed candidate odds and its organisation's
-        q (before any trait share), and its organisation's name, kept so that :func:`with_trait` refits c.
+    fit : None, or ``(s_r, q_r, names, unit)``: per registration its as-linked unit's summed candidate odds, its
+        organisation's q (before any trait share), its organisation's name and its as-linked unit (-1: none), kept
+        so that :func:`with_trait` refits c.
     trait : None, or ``(theta, rho)``: the share of persons undated everywhere and, shape (n,), the missing rate
         of a dated-capable person at each registration's organisation (:func:`unit_kappa`).
     """
@@ -266,8 +267,10 @@ def with_trait(model: UndatedModel, trait: dict | None, theta: float | None = No
 
     `trait` is :func:`~darkfigure.linkage.undated_trait.trait_estimate` (ignored unless ``applied``), `theta` the
     share of persons undated everywhere (None: its ``theta``). The prior probability that an undated registration
-    of O is matched is ``q_O s_O`` (``s_O = 1 - θ / u_O``; 1 without a trait); c solves ``sum_r S_r / (kappa_r + S_r) = sum_r q_r s_r`` over the undated registrations
-    (:func:`undated_model`'s notes). Warns (RuntimeWarning) when c stops at a bound of ``_C_BOUNDS``.
+    of O is matched is ``q_O s_O`` (``s_O = 1 - θ / u_O``; 1 without a trait); c solves
+    ``sum_r S_r / (kappa_r + S_r) = sum_r q_r s_r`` over the undated registrations (:func:`undated_model`'s notes;
+    kappa_r of a registration in an as-linked unit of several: the unit's, :func:`unit_kappa`). Warns
+    (RuntimeWarning) when c stops at a bound of ``_C_BOUNDS``.
     """
     from .undated_trait import trait_rho, trait_shares
 
@@ -280,16 +283,17 @@ def with_trait(model: UndatedModel, trait: dict | None, theta: float | None = No
             model.trait = (theta, pd.Series(orgs).map(trait_rho(trait, theta)).fillna(1.0).to_numpy(float))
     qr = np.clip(qr, 1e-3, 1 - 1e-3)
     w = (1 - qr) / qr
+    w_fit = w  # kappa stays a registration's own; c is fitted with the as-linked units' priors (unit_kappa)
     several = _several_w(model, unit, int(unit.max()) + 1) if unit.size and unit.max() >= 0 else None
-    if several is not None:  # the as-linked units of several undated registrations: their own prior (unit_kappa)
+    if several is not None:
         at = np.where(unit >= 0, several[np.maximum(unit, 0)], np.nan)
-        w = np.where(np.isfinite(at), at, w)
+        w_fit = np.where(np.isfinite(at), at, w)
     # the target counts every undated registration: one without a candidate was compared with no dated one, so it
     # is almost always truly unmatched, and the share q of its organisation falls on those with a candidate
     # (counting only those under-joined: t15a nodob20 seed 1, 1,454 of 1,760 with a candidate, N̂ +0.1 -> +8.0%);
     # where even joining every one with a candidate falls short, c stops at its lower bound, recorded and warned
     undated = model.undated
-    su, wu, target = s[undated], w[undated], float(qr[undated].sum())
+    su, wu, target = s[undated], w_fit[undated], float(qr[undated].sum())
     lo, hi = np.log(_C_BOUNDS[0]), np.log(_C_BOUNDS[1])
 
     def matched(log_c):
