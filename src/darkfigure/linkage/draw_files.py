@@ -24,6 +24,7 @@ import pandas as pd
 from .link_run import LinkRun, add_unblocked_matches
 from .partition_draws import draw_partitions
 from .undated_draws import assign_undated_draws
+from .undated_trait import run_trait
 
 __all__ = ["linkage_draw_histories", "write_linkage_draws", "DRAWS_FOLDER"]
 
@@ -68,7 +69,8 @@ def linkage_draw_histories(run: LinkRun, draws: int, seed: int | None) -> list[p
                              run.pairs["record_r"].to_numpy(np.int64), run.pairs["match_probability"].to_numpy(float),
                              draws, int(s_draw.generate_state(1)[0]), start=run.labels())
     # undated registrations among namesakes: one calibrated assignment per draw, as linkage_uncertainty does
-    labels = assign_undated_draws(run.records, run.pairs, run.labels(), labels, int(s_draw.generate_state(2)[1]))
+    labels = assign_undated_draws(run.records, run.pairs, run.labels(), labels, int(s_draw.generate_state(2)[1]),
+                                  run_trait(run))
     seeds = s_boot.generate_state(draws)
     out = []
     for lab, s in zip(labels, seeds, strict=True):

@@ -180,6 +180,7 @@ from .splink_model import (
     misspelt_names_blocked,
 )
 from .unblocked import with_unblocked_matches
+from .undated_trait import applied_trait, compete_with_trait, point_trait, trait_notes, trait_record, trait_warnings
 
 __all__ = ["LinkageResult", "cluster_links", "compete_missing_dates", "link", "persons_from_links", "persons_from_pairs", "spark_session",
            "ENGINES", "COVARIATE_RULES", "PAIR_FLOOR"]
@@ -530,7 +531,8 @@ def link(
             shift = CALIBRATION_SHIFT if encoding == "plaintext" else PSEUDO_CALIBRATION_SHIFT
             notes.append(calibration_note(fitted, a, b, shift))
         edges, dates = recalibrate_gross_dates(prep if encoding == "plaintext" else None, edges, notes, DOB_GROSS_ERROR)
-        edges = (edges[0], edges[1], compete_missing_dates(len(prep), *edges, has_dob, float(threshold)))
+        edges, trait = point_trait(prep if encoding == "plaintext" else None, edges, has_dob, seed)  # undated_trait
+        edges = compete_with_trait(compete_missing_dates, len(prep), edges, has_dob, float(threshold), trait)
         # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
         # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:
         # 5 persons apart when the split saw the dropped pairs)
@@ -551,8 +553,8 @@ def link(
     floor = edges[2] >= PAIR_FLOOR
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
-    linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)],
-                                          float(threshold), records["has_date_of_birth"].to_numpy(bool))
+    linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)], float(
+        threshold), records["has_date_of_birth"].to_numpy(bool), applied_trait(trait))
     if encoding == "plaintext":  # matches that blocking never compared, by capture-recapture on the identifiers
         linkage_errors = with_unblocked_matches(linkage_errors, records["organisation"].to_numpy(),
                                                 prep[["fn", "sn", "dob"]], pairs, clusters[float(threshold)])
@@ -563,7 +565,7 @@ def link(
     checked = _model_checks(prep if encoding == "plaintext" else None, clusters[float(threshold)], linkage_errors,
                             None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates,
                             found)
-    warnings, notes = warnings + checked[0], notes + checked[1]
+    warnings, notes = trait_warnings(warnings + checked[0], trait), notes + checked[1] + trait_notes(trait)
     sens = None
     if sensitivity:
         # the run's own threshold in the table too, so the curve shows where the reported linkage sits (tester 11)
@@ -593,5 +595,5 @@ def link(
         pairs=pairs,
         records=records,
         linkage_errors=linkage_errors,
-        undated_clustering=found.get("undated_clustering"),
+        undated_clustering=trait_record(found.get("undated_clustering"), trait),
     )

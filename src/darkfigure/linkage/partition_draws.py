@@ -241,9 +241,10 @@ def expected_link_errors_total(run: LinkRun, labels: np.ndarray | None = None) -
     (false_links, missed_links) : floats
     """
     from .quality import expected_link_errors
+    from .undated_trait import applied_trait, run_trait
 
     lab = run.labels() if labels is None else np.asarray(labels)
     e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, lab, run.threshold,
-                             run.records["has_date_of_birth"].to_numpy(bool))
+                             run.records["has_date_of_birth"].to_numpy(bool), applied_trait(run_trait(run)))
     unblocked = 0.0 if run.unblocked is None else float(run.unblocked["unblocked_matches"].sum())
     return float(e["false_links"].sum()), float(e["missed_links"].sum()) + unblocked

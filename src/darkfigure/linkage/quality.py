@@ -316,6 +316,7 @@ def expected_link_errors(
     labels: Sequence[int] | np.ndarray,
     threshold: float | None = 0.5,
     has_date_of_birth: Sequence[bool] | np.ndarray | None = None,
+    trait: dict | None = None,
 ) -> pd.DataFrame:
     """Expected numbers of false and missed links per pair of organisations, from the match probabilities.
 
@@ -374,6 +375,9 @@ def expected_link_errors(
     has_date_of_birth : bool array, shape (n,), optional
         Whether each registration has a date of birth (`LinkageResult.records["has_date_of_birth"]`). None:
         every pair by the sums of p (as before 2026-12-06).
+    trait : dict, optional
+        Missing dates a person's trait: the applied estimate of :func:`~darkfigure.linkage.undated_trait.trait_estimate`
+        for the undated registrations' assignment model (:func:`~darkfigure.linkage.undated_errors.undated_link_errors`).
 
     Returns
     -------
@@ -413,7 +417,7 @@ def expected_link_errors(
             raise ValueError(f"has_date_of_birth has {dob.size} values for {n} registrations")
         from .undated_errors import undated_link_errors
 
-        undated = undated_link_errors(orgs, dob, pairs, lab)
+        undated = undated_link_errors(orgs, dob, pairs, lab, trait)
     if undated is not None:
         # pairs of a unit's registration with a dated one: counted by the model, not by their own p
         unit = undated[1] >= 0

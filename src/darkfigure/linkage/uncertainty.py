@@ -84,12 +84,11 @@ from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
 from .undated_draws import assign_undated_draws_noted
+from .undated_trait import run_trait
 
-__all__ = [
-    "CombinedDraws", "LinkageEstimate", "LinkRun", "add_unblocked_matches", "calibration_table", "combine_draws",
-    "correct_estimate", "draw_links", "draw_partitions", "expected_link_errors_total", "is_link_folder",
-    "linkage_uncertainty", "loglinear_refit", "read_link_run", "resolve_linkage",
-]
+__all__ = ["CombinedDraws", "LinkageEstimate", "LinkRun", "add_unblocked_matches", "calibration_table",
+           "combine_draws", "correct_estimate", "draw_links", "draw_partitions", "expected_link_errors_total",
+           "is_link_folder", "linkage_uncertainty", "loglinear_refit", "read_link_run", "resolve_linkage"]
 
 
 # ----------------------------------------------------------------------------- estimate
@@ -365,8 +364,8 @@ def linkage_uncertainty(
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
                                 int(s_draw.generate_state(1)[0]), start=run.labels())
         if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
-            masks, said = assign_undated_draws_noted(run.records, run.pairs, run.labels(), masks,
-                                                     int(s_draw.generate_state(2)[1]))
+            masks, said = assign_undated_draws_noted(run.records, run.pairs, run.labels(), masks,  # trait: undated_trait
+                                                     int(s_draw.generate_state(2)[1]), run_trait(run))
     elif sampler == "pairs":
         masks = draw_links(p, draws, int(s_draw.generate_state(1)[0]))
     else:

@@ -44,12 +44,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["UndatedModel", "undated_model", "assign_undated", "assign_undated_draws", "assign_undated_draws_noted"]
+__all__ = ["UndatedModel", "undated_model", "unit_kappa", "with_trait", "assign_undated", "assign_undated_draws",
+           "assign_undated_draws_noted"]
 
 #: weigh a candidate person by whether it already holds a dated registration of the unit's organisation
 SAME_ORGANISATION_FACTOR = True
 #: q_O from the expected share (linked, or 1 - prod(1 - p) over the scored dated pairs) instead of the linked share
 Q_FROM_PAIRS = True
+#: with a trait, a unit of several undated registrations has its own prior (:func:`unit_kappa`)
+UNIT_TRAIT = True
 #: the range of the scale c of kappa (bisection on log c); c stopping at a bound is recorded and warned
 _C_BOUNDS = (1e-6, 1e6)
 #: match probabilities are clipped to this distance from 0 and 1 before their odds are taken
@@ -73,6 +76,11 @@ class UndatedModel:
         already holds a dated registration of the unit's organisation, and when not (:func:`undated_model`).
     c : the fitted scale of kappa (:func:`undated_model`).
     c_bound : None, or ``"lower"``/``"upper"`` when c stopped at that bound of ``_C_BOUNDS`` (warned).
+    fit : None, or ``(s_r, q_r, names, unit)``: per registration its as-linked unit's summed candidate odds, its
+        organisation's q (before any trait share), its organisation's name and its as-linked unit (-1: none), kept
+        so that :func:`with_trait` refits c.
+    trait : None, or ``(theta, rho)``: the share of persons undated everywhere and, shape (n,), the missing rate
+        of a dated-capable person at each registration's organisation (:func:`unit_kappa`).
     """
 
     undated: np.ndarray
@@ -86,6 +94,8 @@ class UndatedModel:
     rho_out: np.ndarray | None = None
     c: float = float("nan")
     c_bound: str | None = None
+    fit: tuple | None = None
+    trait: tuple | None = None
 
 
 def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -122,7 +132,8 @@ def _unit_candidates(model: UndatedModel, labels: np.ndarray) -> tuple[pd.DataFr
     return g.assign(odds=odds).drop(columns="p"), unit
 
 
-def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray) -> UndatedModel | None:
+def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray,
+                  trait: dict | None = None) -> UndatedModel | None:
     """The assignment model of the undated registrations, calibrated on the as-linked persons.
 
     Parameters
@@ -130,6 +141,11 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
     records : DataFrame, shape (n, ...) with ``organisation`` and ``has_date_of_birth``.
     pairs : DataFrame ``record_l, record_r, match_probability`` (the scored pairs, 0-based positions).
     labels : int array, shape (n,): the as-linked person of every registration.
+    trait : dict or None
+        Missing dates a person's trait: :func:`~darkfigure.linkage.undated_trait.trait_estimate` (used when
+        ``applied``): with ``s_O`` the share of O's undated registrations whose person can have a dated
+        registration, an undated registration is matched with prior probability ``q_O s_O`` instead of ``q_O``,
+        a unit of several with :func:`unit_kappa`'s. None: every s_O is 1.
 
     Returns
     -------
@@ -210,13 +226,74 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
         m = orgs == o
         model.q[o] = float(q_reg[m & dated].mean()) if (m & dated).any() else q_all
         qr[m] = model.q[o]
+    model.fit = (s, qr, orgs, unit)
+    return with_trait(model, trait, None, stacklevel=3)
+
+
+def unit_kappa(model: UndatedModel, unit: np.ndarray, n_units: int) -> np.ndarray:
+    """The prior weight of "nobody" of each unit, shape (n_units,) (`unit` of :func:`_unit_candidates`).
+
+    The mean kappa of the unit's registrations; with a trait (``model.trait``), a unit of k >= 2 undated
+    registrations is one person undated k times: it has a dated registration elsewhere with prior probability
+    ``q s_k``, q the mean of its organisations' and ``s_k = (1 - θ) prod rho / (θ + (1 - θ) prod rho)`` (Bayes
+    under the mixture of :mod:`~darkfigure.linkage.undated_trait`; k = 1 gives ``s_O = 1 - θ / u_O``), so
+    ``kappa = c (1 - q s_k) / (q s_k)``; :func:`with_trait` fits c with these priors for the as-linked units.
+    """
+    members = unit >= 0
+    count = np.bincount(unit[members], minlength=n_units).astype(float)
+    kappa = np.bincount(unit[members], weights=model.kappa[members], minlength=n_units) / np.maximum(count, 1)
+    w = _several_w(model, unit, n_units)
+    return kappa if w is None else np.where(np.isfinite(w), model.c * w, kappa)
+
+
+def _several_w(model: UndatedModel, unit: np.ndarray, n_units: int) -> np.ndarray | None:
+    """``(1 - q s_k) / (q s_k)`` of every unit of k >= 2 registrations, NaN for the others, shape (n_units,);
+    None without a trait (:func:`unit_kappa`)."""
+    members = unit >= 0
+    count = np.bincount(unit[members], minlength=n_units).astype(float)
+    if model.trait is None or not (count >= 2).any():
+        return None
+    theta, rho = model.trait
+    q = np.bincount(unit[members], weights=model.fit[1][members], minlength=n_units) / np.maximum(count, 1)
+    prod = np.exp(np.bincount(unit[members], weights=np.log(np.maximum(rho[members], 1e-12)), minlength=n_units))
+    s_k = (1 - theta) * prod / (theta + (1 - theta) * prod)
+    pi = np.clip(q * s_k, 1e-6, 1 - 1e-3)
+    return np.where(count >= 2, (1 - pi) / pi, np.nan)
+
+
+def with_trait(model: UndatedModel, trait: dict | None, theta: float | None = None,
+               stacklevel: int = 2) -> UndatedModel:
+    """`model` (the same object) with kappa and c fitted for the trait estimate `trait` at share `theta`.
+
+    `trait` is :func:`~darkfigure.linkage.undated_trait.trait_estimate` (ignored unless ``applied``), `theta` the
+    share of persons undated everywhere (None: its ``theta``). The prior probability that an undated registration
+    of O is matched is ``q_O s_O`` (``s_O = 1 - θ / u_O``; 1 without a trait); c solves
+    ``sum_r S_r / (kappa_r + S_r) = sum_r q_r s_r`` over the undated registrations (:func:`undated_model`'s notes;
+    kappa_r of a registration in an as-linked unit of several: the unit's, :func:`unit_kappa`). Warns
+    (RuntimeWarning) when c stops at a bound of ``_C_BOUNDS``.
+    """
+    from .undated_trait import trait_rho, trait_shares
+
+    s, qr, orgs, unit = model.fit
+    model.c_bound, model.trait = None, None
+    if trait and trait.get("applied"):
+        theta = float(trait["theta"] if theta is None else theta)
+        qr = qr * pd.Series(orgs).map(trait_shares(trait, theta)).fillna(1.0).to_numpy(float)
+        if UNIT_TRAIT:
+            model.trait = (theta, pd.Series(orgs).map(trait_rho(trait, theta)).fillna(1.0).to_numpy(float))
     qr = np.clip(qr, 1e-3, 1 - 1e-3)
     w = (1 - qr) / qr
+    w_fit = w  # kappa stays a registration's own; c is fitted with the as-linked units' priors (unit_kappa)
+    several = _several_w(model, unit, int(unit.max()) + 1) if unit.size and unit.max() >= 0 else None
+    if several is not None:
+        at = np.where(unit >= 0, several[np.maximum(unit, 0)], np.nan)
+        w_fit = np.where(np.isfinite(at), at, w)
     # the target counts every undated registration: one without a candidate was compared with no dated one, so it
     # is almost always truly unmatched, and the share q of its organisation falls on those with a candidate
     # (counting only those under-joined: t15a nodob20 seed 1, 1,454 of 1,760 with a candidate, N̂ +0.1 -> +8.0%);
     # where even joining every one with a candidate falls short, c stops at its lower bound, recorded and warned
-    su, wu, target = s[undated], w[undated], float(qr[undated].sum())
+    undated = model.undated
+    su, wu, target = s[undated], w_fit[undated], float(qr[undated].sum())
     lo, hi = np.log(_C_BOUNDS[0]), np.log(_C_BOUNDS[1])
 
     def matched(log_c):
@@ -244,7 +321,7 @@ def undated_model(records: pd.DataFrame, pairs: pd.DataFrame, labels: np.ndarray
         warnings.warn(f"undated registrations without a date of birth (linkage draws and expected link errors): the "
                       f"scale c of the prior of 'nobody' stopped at its {model.c_bound} bound {c:g}: expected matches "
                       f"{matched(np.log(c)):.1f}, {said} (target {target:.1f}, the dated registrations' share of "
-                      f"their organisations)", RuntimeWarning, stacklevel=2)
+                      f"their organisations)", RuntimeWarning, stacklevel=stacklevel)
     model.c = float(c)
     model.kappa = c * w
     return model
@@ -270,8 +347,7 @@ def assign_undated(labels: np.ndarray, model: UndatedModel, rng: np.random.Gener
         return lab
     n_units = int(unit.max()) + 1
     members = unit >= 0
-    kappa = np.bincount(unit[members], weights=model.kappa[members], minlength=n_units) / np.bincount(
-        unit[members], minlength=n_units)
+    kappa = unit_kappa(model, unit, n_units)
     u = cand["unit"].to_numpy(np.int64)
     odds = cand["odds"].to_numpy(float)
     total = kappa + np.bincount(u, weights=odds, minlength=n_units)
@@ -294,7 +370,7 @@ def assign_undated(labels: np.ndarray, model: UndatedModel, rng: np.random.Gener
 
 
 def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.ndarray, draws: np.ndarray,
-                         seed: int | None) -> np.ndarray:
+                         seed: int | None, trait: dict | None = None) -> np.ndarray:
     """:func:`assign_undated` applied to every drawn partition (rows of `draws`), seeded.
 
     Parameters
@@ -304,20 +380,35 @@ def assign_undated_draws(records: pd.DataFrame, pairs: pd.DataFrame, start: np.n
     draws : int array, shape (D, n): partitions of :func:`~darkfigure.linkage.partition_draws.draw_partitions`.
     seed : int or None: one stream for all draws (``default_rng([seed, 11])``); None draws fresh entropy from the
         operating system (not repeatable; the callers pass a seed derived from the run's).
+    trait : dict or None
+        :func:`~darkfigure.linkage.undated_trait.trait_estimate` of the link run (missing dates a person's trait).
+        When applied, each draw takes its own θ (:func:`~darkfigure.linkage.undated_trait.draw_thetas`, stream
+        ``default_rng([seed, 18])``) and the shares s_O it gives (:func:`with_trait`); else nothing changes.
 
     Returns
     -------
     int array, shape (D, n). `draws` itself when no undated registration was scored against a dated one.
     """
-    model = undated_model(records, pairs, start)
+    from .undated_trait import applied_trait, draw_thetas
+
+    thetas = draw_thetas(trait, len(draws), np.random.default_rng(None if seed is None else [int(seed), 18]))
+    model = undated_model(records, pairs, start, applied_trait(trait))
     if model is None:
         return draws
     rng = np.random.default_rng(None if seed is None else [int(seed), 11])
-    return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])
+    if thetas is None:
+        return np.stack([assign_undated(d, model, rng) for d in np.asarray(draws)])
+    out = []
+    for d, th in zip(np.asarray(draws), thetas, strict=True):
+        with warnings.catch_warnings():  # the bound of c is said once, by the fit at θ̂
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with_trait(model, trait, th)
+        out.append(assign_undated(d, model, rng))
+    return np.stack(out)
 
 
 def assign_undated_draws_noted(records: pd.DataFrame, pairs: pd.DataFrame, start: np.ndarray, draws: np.ndarray,
-                               seed: int | None) -> tuple[np.ndarray, list[str]]:
+                               seed: int | None, trait: dict | None = None) -> tuple[np.ndarray, list[str]]:
     """:func:`assign_undated_draws`, with the calibration's warning (c at a bound) returned as text, not raised.
 
     ``estimate`` runs the linkage draws under a filter that ignores RuntimeWarnings (one replicate per draw has
@@ -330,7 +421,7 @@ def assign_undated_draws_noted(records: pd.DataFrame, pairs: pd.DataFrame, start
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        out = assign_undated_draws(records, pairs, start, draws, seed)
+        out = assign_undated_draws(records, pairs, start, draws, seed, trait)
     said = list(dict.fromkeys(str(w.message) for w in caught if "stopped at its" in str(w.message)))
     for w in caught:  # anything else keeps its own way out
         if "stopped at its" not in str(w.message):

@@ -58,18 +58,16 @@ def unit_probabilities(model, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndar
     probability of nobody is the units' mean kappa, as in ``assign_undated``; tests/test_undated_link_errors.py
     checks them against the frequencies of ``assign_undated``.
     """
-    from .undated_draws import _unit_candidates
+    from .undated_draws import _unit_candidates, unit_kappa
 
     lab = np.asarray(labels, dtype=np.int64)
     cand, unit = _unit_candidates(model, lab)
     if len(cand) == 0:
         return pd.DataFrame({"unit": [], "person": [], "prob": []}), unit
     n_units = int(unit.max()) + 1
-    members = unit >= 0
     u = cand["unit"].to_numpy(np.int64)
     odds = cand["odds"].to_numpy(float)
-    kappa = np.bincount(unit[members], weights=model.kappa[members], minlength=n_units) / np.bincount(
-        unit[members], minlength=n_units)
+    kappa = unit_kappa(model, unit, n_units)
     total = kappa + np.bincount(u, weights=odds, minlength=n_units)
     return pd.DataFrame({"unit": u, "person": cand["person"].to_numpy(np.int64), "prob": odds / total[u]}), unit
 
@@ -84,7 +82,8 @@ def _unordered(m: np.ndarray, names: Sequence[str], column: str) -> pd.DataFrame
 
 
 def undated_link_errors(organisations: Sequence[str] | np.ndarray, has_date_of_birth: np.ndarray,
-                        pairs: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray] | None:
+                        pairs: pd.DataFrame, labels: np.ndarray,
+                        trait: dict | None = None) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Expected missed and false links between undated and dated registrations, per pair of organisations.
 
     Parameters
@@ -93,6 +92,8 @@ def undated_link_errors(organisations: Sequence[str] | np.ndarray, has_date_of_b
     has_date_of_birth : bool array, shape (n,).
     pairs : DataFrame ``record_l, record_r, match_probability`` (the scored pairs, 0-based positions).
     labels : int array, shape (n,): the as-linked person of every registration.
+    trait : dict or None: missing dates a person's trait, as :func:`~darkfigure.linkage.undated_draws.undated_model`
+        takes it (:mod:`~darkfigure.linkage.undated_trait`). None: missingness per registration.
 
     Returns
     -------
@@ -115,7 +116,7 @@ def undated_link_errors(organisations: Sequence[str] | np.ndarray, has_date_of_b
     if not (orgs.size == dob.size == lab.size):
         raise ValueError(f"organisations ({orgs.size}), has_date_of_birth ({dob.size}) and labels ({lab.size}) "
                          "must have one value per registration")
-    model = undated_model(pd.DataFrame({"organisation": orgs, "has_date_of_birth": dob}), pairs, lab)
+    model = undated_model(pd.DataFrame({"organisation": orgs, "has_date_of_birth": dob}), pairs, lab, trait)
     if model is None:
         return None
     cand, unit = unit_probabilities(model, lab)

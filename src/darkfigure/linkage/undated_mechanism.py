@@ -42,7 +42,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["R_WARNING", "SHARE_WARNING", "Z_WARNING", "undated_clustering", "undated_clustering_messages"]
+__all__ = ["R_WARNING", "SHARE_WARNING", "Z_WARNING", "namesake_groups", "undated_clustering",
+           "undated_clustering_messages"]
 
 #: ratio R above which (with z above :data:`Z_WARNING` and an undated share of at least :data:`SHARE_WARNING`)
 #: link warns that missing dates cluster in persons. Measured 2026-12-06 (benchmarks/undated_mechanism_study.py):
@@ -79,6 +80,45 @@ def _registration_year(prep: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     day = pd.to_numeric(prep["reg_day"], errors="coerce").to_numpy(dtype=float)[rows]
     year = pd.to_datetime(day, unit="D", errors="coerce").year.to_numpy(dtype=float)
     return pd.factorize(np.where(np.isnan(year), -1, year))[0].astype(np.int64)
+
+
+def namesake_groups(prep: pd.DataFrame, weighted: bool = True, covariates: bool = True,
+                    by_year: bool = True) -> dict | None:
+    """The registrations of :func:`undated_clustering`'s name groups that hold two or more organisations.
+
+    Parameters as :func:`undated_clustering` (`prep` with ``fn``, ``sn``, ``dob_day``, ``org``, not checked here).
+
+    Returns
+    -------
+    None when no registration is named; else a dict of arrays of shape (m,) over the m kept registrations:
+    ``rows`` (their positions in `prep`), ``g`` (group code 0..G-1), ``org`` (organisation code), ``x`` (1.0 when
+    undated), ``p`` (the undated share of the registration's organisation and year, over all its named
+    registrations), ``w`` (the weight of each of its pairs, ``1 / (n_g - 1)`` or 1), and the float
+    ``undated_share`` of the named registrations. m is 0 when no group holds two organisations.
+    """
+    named = prep["fn"].notna().to_numpy() & prep["sn"].notna().to_numpy()
+    if not named.any():
+        return None
+    x = pd.to_numeric(prep["dob_day"], errors="coerce").isna().to_numpy()[named].astype(float)
+    org = pd.factorize(prep["org"].astype(str).to_numpy()[named])[0]
+    year = _registration_year(prep, named) if by_year else np.zeros(org.size, dtype=np.int64)
+    # u per organisation (and year) over all its named registrations, those of a one-organisation name too; by year
+    # because a register that starts recording dates in some year would otherwise look like a person trait
+    stratum = pd.factorize(org * (int(year.max()) + 1) + year)[0]
+    u = np.bincount(stratum, weights=x) / np.bincount(stratum)
+    ev = tuple(c for c in prep.columns if c.startswith("ev") and c[2:].isdigit()) if covariates else ()
+    g = _group_key(prep, named, ev)
+    if by_year:
+        g = pd.factorize(g * (int(year.max()) + 1) + year)[0].astype(np.int64)
+    # groups with registrations of two or more organisations
+    d = pd.DataFrame({"g": g, "o": org})
+    n_orgs = d.drop_duplicates().groupby("g").size()
+    keep = np.isin(g, n_orgs.index[n_orgs.to_numpy() >= 2].to_numpy())
+    g = pd.factorize(g[keep])[0] if keep.any() else np.zeros(0, dtype=np.int64)
+    n_g = np.bincount(g).astype(float)
+    w = (1.0 / (n_g - 1.0) if weighted else np.ones_like(n_g))[g]
+    return {"rows": np.flatnonzero(named)[keep], "g": g, "org": org[keep], "x": x[keep], "p": u[stratum[keep]],
+            "w": w, "undated_share": float(x.mean())}
 
 
 def undated_clustering(prep: pd.DataFrame, weighted: bool = True, covariates: bool = True,
@@ -118,30 +158,13 @@ def undated_clustering(prep: pd.DataFrame, weighted: bool = True, covariates: bo
                          f"{sorted(need - set(prep.columns))}")
     out = {"observed": 0.0, "expected": 0.0, "ratio": float("nan"), "se": float("nan"), "z": float("nan"),
            "pairs": 0, "undated_pairs": 0, "groups": 0, "undated_share": 0.0}
-    named = prep["fn"].notna().to_numpy() & prep["sn"].notna().to_numpy()
-    if not named.any():
+    grp = namesake_groups(prep, weighted, covariates, by_year)
+    if grp is None:
         return out
-    x = pd.to_numeric(prep["dob_day"], errors="coerce").isna().to_numpy()[named].astype(float)
-    org = pd.factorize(prep["org"].astype(str).to_numpy()[named])[0]
-    year = _registration_year(prep, named) if by_year else np.zeros(org.size, dtype=np.int64)
-    # u per organisation (and year) over all its named registrations, those of a one-organisation name too; by year
-    # because a register that starts recording dates in some year would otherwise look like a person trait
-    stratum = pd.factorize(org * (int(year.max()) + 1) + year)[0]
-    u = np.bincount(stratum, weights=x) / np.bincount(stratum)
-    out["undated_share"] = float(x.mean())
-    ev = tuple(c for c in prep.columns if c.startswith("ev") and c[2:].isdigit()) if covariates else ()
-    g = _group_key(prep, named, ev)
-    if by_year:
-        g = pd.factorize(g * (int(year.max()) + 1) + year)[0].astype(np.int64)
-    # groups with registrations of two or more organisations
-    d = pd.DataFrame({"g": g, "o": org})
-    n_orgs = d.drop_duplicates().groupby("g").size()
-    keep = np.isin(g, n_orgs.index[n_orgs.to_numpy() >= 2].to_numpy())
-    if not keep.any():
+    out["undated_share"] = grp["undated_share"]
+    if grp["g"].size == 0:
         return out
-    g, org, x, p = pd.factorize(g[keep])[0], org[keep], x[keep], u[stratum[keep]]
-    n_g = np.bincount(g).astype(float)
-    w = (1.0 / (n_g - 1.0) if weighted else np.ones_like(n_g))[g]
+    g, org, x, p, w = grp["g"], grp["org"], grp["x"], grp["p"], grp["w"]
 
     def pair_sum(v: np.ndarray) -> np.ndarray:
         """Per registration i: sum of v_j over j in its group of another organisation, shape (n,)."""

@@ -123,8 +123,10 @@ def link_errors_by_pair(run: Any) -> pd.DataFrame:
         organisation: its duplicates).
     """
     from ..linkage.quality import expected_link_errors
+    from ..linkage.undated_trait import applied_trait, run_trait
     e = expected_link_errors(run.records["organisation"].to_numpy(), run.pairs, run.labels(),  # as linkage_errors.csv
-                             has_date_of_birth=run.records["has_date_of_birth"].to_numpy(bool)).copy()
+                             has_date_of_birth=run.records["has_date_of_birth"].to_numpy(bool),
+                             trait=applied_trait(run_trait(run))).copy()
     if run.unblocked is not None and len(run.unblocked):
         u = run.unblocked.set_index(["organisation_l", "organisation_r"])["unblocked_matches"]
         key = pd.MultiIndex.from_frame(e[["organisation_l", "organisation_r"]].astype(str))
