@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["DEFAULT_IDENTITY_MIN", "DEFAULT_IDENTITY_P", "DEFAULT_IDENTITY_SHARE", "default_identities",
-           "default_identity_warnings"]
+           "default_identity_warnings", "plain_default_identities"]
 
 #: fewest registrations of one identity at one organisation that can make it a default identity
 DEFAULT_IDENTITY_MIN = 8
@@ -103,19 +103,35 @@ def default_identities(org: Sequence, identity: Sequence) -> pd.DataFrame:
     return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def default_identity_warnings(table: pd.DataFrame, shown: dict | None = None) -> list[str]:
+#: what is done with a default identity, and what to do, by where it is found (:func:`default_identity_warnings`)
+_DONE = {
+    "link": ("Its names and date of birth are read as missing (these registrations are compared on sex, nationality, "
+             "registration date and covariates only, and left out of the model's training pairs)",
+             "Ask {o!r} to leave unknown names and dates of birth empty (or to correct them) and run link again"),
+    "pseudonymise": ("Its names and date of birth are encoded as missing, as link reads them in plaintext",
+                     "Leave unknown names and dates of birth empty (or correct them) before pseudonymising"),
+    "pseudonymised": ("Encoded, it cannot be read as missing here: these registrations are linked to one another",
+                      "Ask {o!r} to pseudonymise its file again with darkfigure's pseudonymise (which encodes such "
+                      "an identity as missing) or with unknown names and dates left empty, and run link again"),
+}
+
+
+def default_identity_warnings(table: pd.DataFrame, shown: dict | None = None, where: str = "link") -> list[str]:
     """One warning per default identity of :func:`default_identities`.
 
     Parameters
     ----------
     table : the frame :func:`default_identities` returns.
     shown : {identity: how it is named in the message (the names and date as written)}, optional.
+    where : ``"link"`` (plaintext: read as missing), ``"pseudonymise"`` (the organisation's own file: encoded as
+        missing) or ``"pseudonymised"`` (link on encoded files: only warned).
 
     Returns
     -------
     list of str (empty when `table` is)
     """
     shown = shown or {}
+    done, todo = _DONE[where]
     out = []
     for t in table.itertuples(index=False):
         everyone = t.rows == t.registrations
@@ -126,11 +142,38 @@ def default_identity_warnings(table: pd.DataFrame, shown: dict | None = None) ->
             f"organisation {t.organisation!r}: one identity ({shown.get(t.identity, t.identity)}) is on {t.rows:,} of "
             f"its {t.registrations:,} registrations ({t.rows / t.registrations:.0%}){others}: a default identity "
             "written for unknown persons, which would link different persons into one and mislead the training of "
-            "the linkage model for every organisation. Its names and date of birth are read as missing (these "
-            "registrations are compared on sex, nationality, registration date and covariates only, and left out of "
-            "the model's training pairs)"
+            f"the linkage model for every organisation. {done}"
             + (f"; that is every registration of {t.organisation!r}, which is then left without names and dates of "
-               "birth and can share (almost) no person with the other organisations" if everyone else "")
-            + f". Ask {t.organisation!r} to leave unknown names and dates of birth empty (or to correct them) and run "
-            "link again; if it is one real person, their links are missed")
+               "birth and can share (almost) no person with the other organisations" if everyone and where != "pseudonymised"
+               else "")
+            + f". {todo.format(o=t.organisation)}; if it is one real person, their links are missed")
     return out
+
+
+def plain_default_identities(regs: pd.DataFrame, first: pd.Series, surname: pd.Series, dob: pd.Series,
+                             where: str = "pseudonymise") -> tuple[np.ndarray, list[str]]:
+    """The registrations of a default identity in one plaintext file, and the warnings, for ``pseudonymise``.
+
+    Parameters
+    ----------
+    regs : validated plaintext registrations (``organisation``, ``first_name``, ``surname``, ``date_of_birth``),
+        shape (n, ...).
+    first, surname : the normalised names as encoded (``""`` when missing), shape (n,).
+    dob : the dates of birth as encoded (ISO text, ``""`` when missing), shape (n,).
+    where : the wording of the warnings (:func:`default_identity_warnings`).
+
+    Returns
+    -------
+    (mask, warnings): bool array of shape (n,) (True: the registration carries a default identity), list of str.
+    """
+    f, s, d = (pd.Series(np.asarray(x, dtype=object)).fillna("").astype(str) for x in (first, surname, dob))
+    ident = (f + "|" + s + "|" + d).where((f != "") & (s != "") & (d != ""), None).to_numpy(dtype=object)
+    org = regs["organisation"].astype(str).to_numpy(dtype=object)
+    table = default_identities(org, ident)
+    if table.empty:
+        return np.zeros(len(regs), dtype=bool), []
+    hit = pd.MultiIndex.from_arrays([org, ident]).isin(list(zip(table["organisation"], table["identity"])))
+    written = (regs["first_name"].astype(str) + " " + regs["surname"].astype(str) + ", born "
+               + regs["date_of_birth"].astype(str)).to_numpy(dtype=object)
+    shown = {v: repr(pd.Series(written[ident == v]).value_counts().index[0]) for v in table["identity"]}
+    return np.asarray(hit, dtype=bool), default_identity_warnings(table, shown, where)

@@ -165,7 +165,7 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
             held |= h
     org = df["organisation"].astype(str).to_numpy()
     # taken out of the attrs: pandas copies attrs with every operation on the frame
-    found = prep.attrs.pop("default_identities", None) or {"rows": (), "warnings": []}
+    found = prep.attrs.pop("default_identities", None) or {"rows": (), "warnings": _encoded_defaults(prep)}
     default = np.zeros(len(prep), dtype=bool)
     default[list(found["rows"])] = True
     t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
@@ -182,6 +182,19 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
         if full in prep.columns else [])
     _placeholder.cache_clear()  # the names it holds are not needed after the preparation
     return t
+
+
+def _encoded_defaults(prep: pd.DataFrame) -> list[str]:
+    """Warnings for default identities in pseudonymised registrations (identical name and date tokens on implausibly
+    many of one organisation's registrations: :mod:`.default_identities`); encoded, they cannot be read as missing."""
+    from .default_identities import default_identities, default_identity_warnings
+
+    if not {"tok_full", "tok_date_of_birth", "org"} <= set(prep.columns):
+        return []
+    full, dob = (prep[c].astype(object) for c in ("tok_full", "tok_date_of_birth"))
+    table = default_identities(prep["org"].to_numpy(), (full + "|" + dob).where(full.notna() & dob.notna(), None))
+    shown = {v: "the same encoded names and date of birth" for v in table["identity"]}
+    return default_identity_warnings(table, shown, "pseudonymised")
 
 
 def _nameless_warnings(table: pd.DataFrame) -> list[str]:
@@ -249,25 +262,19 @@ def _blank_default_identities(df: pd.DataFrame, fn: pa.Array, sn: pa.Array, dob:
     ``{"rows": tuple of their row positions, "warnings": list of str, "by_organisation": {organisation: count}}``
     (tuples, not arrays: ``attrs`` are compared by pandas when frames are concatenated).
     """
-    from .default_identities import default_identities, default_identity_warnings
+    from .default_identities import plain_default_identities
 
     known = dob.notna().to_numpy()
     iso = np.datetime_as_string(dob.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), unit="D")
-    iso = pa.array(iso.astype(object), type=pa.string(), mask=~known)
-    # null where any of the three is missing (Arrow's join propagates nulls)
-    ident = pc.binary_join_element_wise(fn, sn, iso, "|").to_numpy(zero_copy_only=False).astype(object)
-    org = df["organisation"].astype(str).to_numpy(dtype=object)
-    table = default_identities(org, ident)
-    if table.empty:
+    iso = np.where(known, iso.astype(object), "")
+    hit, warnings = plain_default_identities(
+        df, *(a.to_numpy(zero_copy_only=False).astype(object) for a in (fn, sn)), iso, where="link")
+    if not hit.any():
         return fn, sn, dob, {"rows": (), "warnings": [], "by_organisation": {}}
-    hit = pd.MultiIndex.from_arrays([org, ident]).isin(list(zip(table["organisation"], table["identity"])))
-    written = (df["first_name"].astype(str) + " " + df["surname"].astype(str) + ", born "
-               + df["date_of_birth"].astype(str)).to_numpy(dtype=object)
-    shown = {v: repr(pd.Series(written[ident == v]).value_counts().index[0]) for v in table["identity"]}
     drop = pa.array(hit)
     fn, sn = (pc.if_else(drop, pa.scalar(None, pa.string()), a) for a in (fn, sn))
-    found = {"rows": tuple(int(i) for i in np.flatnonzero(hit)),
-             "warnings": default_identity_warnings(table, shown),
+    org = df["organisation"].astype(str).to_numpy(dtype=object)
+    found = {"rows": tuple(int(i) for i in np.flatnonzero(hit)), "warnings": warnings,
              "by_organisation": {str(k): int(v) for k, v in pd.Series(org[hit]).value_counts().items()}}
     return fn, sn, dob.where(~hit), found
 
