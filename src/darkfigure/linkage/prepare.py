@@ -211,12 +211,14 @@ def _nameless_warnings(table: pd.DataFrame) -> list[str]:
                 if getattr(r, "default_identity", 0) else "")
         cause = ("every name is missing: a wrong encoding or column, or names removed on purpose"
                  if r.share >= 0.99 else "names left empty or unreadable")
+        rest = "the date of birth, "
         if getattr(r, "default_identity", 0) >= r.without_names:
             cause = "one identity written for every unknown person: see the warning on its default identity"
+            rest = ""  # its date is read as missing too
         out.append(
             f"organisation {r.organisation!r}: {r.without_names:,} of its {r.registrations:,} registrations "
             f"({r.share:.0%}) have no usable name (first name and surname both empty or without letters{why}). Their "
-            "linkage rests on the date of birth, sex, nationality, registration date and covariates only: links to "
+            f"linkage rests on {rest}sex, nationality, registration date and covariates only: links to "
             f"and from {r.organisation!r} are missed or false far more often, and N̂ is biased. Check the export of "
             f"{r.organisation!r} ({cause}) and run link again with the names")
     return out
