@@ -134,26 +134,40 @@ def missing_truth_error(df: pd.DataFrame, truth: str) -> str | None:
             "person, or leave out --truth")
 
 
-def disjoint_lists_warnings(histories) -> list[str]:
+def disjoint_lists_warnings(histories, nameless: pd.DataFrame | None = None) -> list[str]:
     """Warnings for pairs of organisations that share no person in the linked capture histories.
 
     Two lists with no person in common say nothing about their overlap: a model with
     their interaction is not identified, and without it N̂ rests on the assumption that
     they are independent. Often it means the two organisations write names or dates of
-    birth differently, or cover different periods.
+    birth differently, or cover different periods. Where one of them has no usable name on half its
+    registrations or more (`nameless`: emoji, placeholders, a default identity read as missing), the warning says
+    so: that is why it shares nobody (tester 18a, H2).
 
     Parameters
     ----------
     histories : :class:`darkfigure.histories.CaptureHistories` (its ``empty_overlaps``).
+    nameless : the per-organisation table of :func:`darkfigure.linkage.prepare._nameless_by_organisation`
+        (``organisation``, ``registrations``, ``without_names``, ``share``, optionally ``default_identity``), or None.
 
     Returns
     -------
     list of str (empty, or one warning naming the pairs)
     """
-    none = [f"{a!r} and {b!r}" for a, b in histories.empty_overlaps()]
+    pairs = list(histories.empty_overlaps())
+    none = [f"{a!r} and {b!r}" for a, b in pairs]
     if not none:
         return []
-    return [f"no person was registered by both {'; by both '.join(none)}: their overlap carries no information: a "
+    why = ""
+    if nameless is not None and not nameless.empty:
+        involved = {o for p in pairs for o in p}
+        t = nameless[nameless["organisation"].isin(involved) & (nameless["share"] >= 0.5)]
+        parts = [f"{r.organisation!r} has no usable name on {r.without_names:,} of its {r.registrations:,} "
+                 "registrations" + (f" ({int(r.default_identity):,} of them one default identity, read as missing)"
+                                    if getattr(r, "default_identity", 0) else "")
+                 for r in t.itertuples(index=False)]
+        why = f" ({'; '.join(parts)}: see the warning on it)" if parts else ""
+    return [f"no person was registered by both {'; by both '.join(none)}{why}: their overlap carries no information: a "
             "model with their interaction is not identified, and without it N̂ rests on assuming them independent "
             "(with two organisations estimate refuses). Check that these "
             "organisations write names and dates of birth alike and cover the same period"]

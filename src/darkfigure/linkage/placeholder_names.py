@@ -143,8 +143,9 @@ def frequent_name_warnings(org: Sequence, full_name: Sequence, dob: Sequence | N
     A placeholder not on :data:`PLACEHOLDER_NAMES` ("Doe John", "Test Test", a code)
     shows as one name value on :data:`FREQUENT_NAME_SHARE` or more of an organisation's
     registrations, and on :data:`FREQUENT_NAME_COUNT` or more of them. A value whose
-    registrations all carry one and the same known date of birth is taken to be one
-    person registered often and is not flagged.
+    registrations all carry one and the same known date of birth is not flagged here: one
+    person registered often, unless far more often than the organisation's persons are
+    (:mod:`.default_identities` reads such a default identity as missing and warns).
 
     Parameters
     ----------
@@ -173,7 +174,7 @@ def frequent_name_warnings(org: Sequence, full_name: Sequence, dob: Sequence | N
         g, total = d[(d["org"] == o) & (d["v"] == v)], int(totals[o])
         dobs = g["dob"]
         if dobs.notna().all() and dobs.nunique() == 1:
-            continue  # one person registered often
+            continue  # one person registered often (or a default identity: default_identities)
         out.append(
             f"organisation {o!r}: the name {g['shown'].iloc[0]!r} is on {n:,} of its {total:,} registrations "
             f"({n / total:.0%}) with different dates of birth: probably a placeholder for an unknown name, which links "

@@ -148,8 +148,10 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
         ``organisation``, ``registrations``, ``without_names`` (neither name usable),
         ``given_without_letters`` (of those, a name was written but had no letters: emoji,
         ``###``; plaintext only, else 0), ``placeholders`` (registrations with a placeholder name such as
-        "Unknown", read as missing: :mod:`.placeholder_names`; plaintext only) and ``share`` (without_names /
-        registrations). ``attrs["warnings"]``: the placeholders and over-frequent names per organisation.
+        "Unknown", read as missing: :mod:`.placeholder_names`; plaintext only), ``default_identity`` (registrations
+        of a default identity, read as missing: :mod:`.default_identities`; plaintext only) and ``share``
+        (without_names / registrations). ``attrs["warnings"]``: the default identities, placeholders and
+        over-frequent names per organisation.
     """
     none = np.ones(len(prep), dtype=bool)
     for c in fields:
@@ -162,18 +164,37 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
             given |= g
             held |= h
     org = df["organisation"].astype(str).to_numpy()
+    # taken out of the attrs: pandas copies attrs with every operation on the frame
+    found = prep.attrs.pop("default_identities", None) or {"rows": (), "warnings": _encoded_defaults(prep)}
+    default = np.zeros(len(prep), dtype=bool)
+    default[list(found["rows"])] = True
     t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
-                      "given_without_letters": (none & given & ~held).astype(int), "placeholders": held.astype(int)})
+                      "given_without_letters": (none & given & ~held & ~default).astype(int),
+                      "placeholders": held.astype(int), "default_identity": (default & ~held).astype(int)})
     t = t.groupby("organisation", sort=False).sum().reset_index()
     t["share"] = t["without_names"] / t["registrations"]
     full, dob = ("full_name", "dob") if "full_name" in prep.columns else ("tok_full", "tok_date_of_birth")
     shown = (df["first_name"].astype(str) + " " + df["surname"].astype(str)).to_numpy() if "surname" in df else None
     # placeholder_warnings tests every name again: only where a placeholder is held (it says nothing otherwise)
-    t.attrs["warnings"] = (placeholder_warnings(df) if held.any() else []) + (frequent_name_warnings(
+    t.attrs["warnings"] = list(found["warnings"]) + (placeholder_warnings(df) if held.any() else []) + (
+        frequent_name_warnings(
         org, prep[full].to_numpy(dtype=object), prep[dob].to_numpy(dtype=object) if dob in prep else None, shown)
         if full in prep.columns else [])
     _placeholder.cache_clear()  # the names it holds are not needed after the preparation
     return t
+
+
+def _encoded_defaults(prep: pd.DataFrame) -> list[str]:
+    """Warnings for default identities in pseudonymised registrations (identical name and date tokens on implausibly
+    many of one organisation's registrations: :mod:`.default_identities`); encoded, they cannot be read as missing."""
+    from .default_identities import default_identities, default_identity_warnings
+
+    if not {"tok_full", "tok_date_of_birth", "org"} <= set(prep.columns):
+        return []
+    full, dob = (prep[c].astype(object) for c in ("tok_full", "tok_date_of_birth"))
+    table = default_identities(prep["org"].to_numpy(), (full + "|" + dob).where(full.notna() & dob.notna(), None))
+    shown = {v: "the same encoded names and date of birth" for v in table["identity"]}
+    return default_identity_warnings(table, shown, "pseudonymised")
 
 
 def _nameless_warnings(table: pd.DataFrame) -> list[str]:
@@ -186,12 +207,18 @@ def _nameless_warnings(table: pd.DataFrame) -> list[str]:
         why = (f", {r.given_without_letters:,} of them written without letters (emoji, symbols or digits only)"
                if r.given_without_letters else "")
         why += f", or a placeholder such as 'Unknown' ({r.placeholders:,} registrations)" if r.placeholders else ""
+        why += (f", or a default identity read as missing ({r.default_identity:,} registrations)"
+                if getattr(r, "default_identity", 0) else "")
         cause = ("every name is missing: a wrong encoding or column, or names removed on purpose"
                  if r.share >= 0.99 else "names left empty or unreadable")
+        rest = "the date of birth, "
+        if getattr(r, "default_identity", 0) >= r.without_names:
+            cause = "one identity written for every unknown person: see the warning on its default identity"
+            rest = ""  # its date is read as missing too
         out.append(
             f"organisation {r.organisation!r}: {r.without_names:,} of its {r.registrations:,} registrations "
             f"({r.share:.0%}) have no usable name (first name and surname both empty or without letters{why}). Their "
-            "linkage rests on the date of birth, sex, nationality, registration date and covariates only: links to "
+            f"linkage rests on {rest}sex, nationality, registration date and covariates only: links to "
             f"and from {r.organisation!r} are missed or false far more often, and N̂ is biased. Check the export of "
             f"{r.organisation!r} ({cause}) and run link again with the names")
     return out
@@ -222,6 +249,38 @@ def _string_column(a: pa.Array) -> pd.arrays.ArrowStringArray:
                                       dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
+def _blank_default_identities(df: pd.DataFrame, fn: pa.Array, sn: pa.Array, dob: pd.Series):
+    """The normalised names and dates with the default identities (:mod:`.default_identities`) read as missing.
+
+    Parameters
+    ----------
+    df : plaintext registrations (``organisation``, ``first_name``, ``surname``), shape (n, ...).
+    fn, sn : normalised first names and surnames (Arrow strings, null when missing), shape (n,).
+    dob : dates of birth (datetime, NaT when missing or a placeholder), shape (n,).
+
+    Returns
+    -------
+    (fn, sn, dob, found): the three with null/NaT on the registrations of a default identity, and ``found``, a dict
+    ``{"rows": tuple of their row positions, "warnings": list of str, "by_organisation": {organisation: count}}``
+    (tuples, not arrays: ``attrs`` are compared by pandas when frames are concatenated).
+    """
+    from .default_identities import plain_default_identities
+
+    known = dob.notna().to_numpy()
+    iso = np.datetime_as_string(dob.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), unit="D")
+    iso = np.where(known, iso.astype(object), "")
+    hit, warnings = plain_default_identities(
+        df, *(a.to_numpy(zero_copy_only=False).astype(object) for a in (fn, sn)), iso, where="link")
+    if not hit.any():
+        return fn, sn, dob, {"rows": (), "warnings": [], "by_organisation": {}}
+    drop = pa.array(hit)
+    fn, sn = (pc.if_else(drop, pa.scalar(None, pa.string()), a) for a in (fn, sn))
+    org = df["organisation"].astype(str).to_numpy(dtype=object)
+    found = {"rows": tuple(int(i) for i in np.flatnonzero(hit)), "warnings": warnings,
+             "by_organisation": {str(k): int(v) for k, v in pd.Series(org[hit]).value_counts().items()}}
+    return fn, sn, dob.where(~hit), found
+
+
 def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     """The compared and blocking columns of plaintext registrations, one row per registration (Arrow strings).
 
@@ -237,6 +296,13 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     first, last = (df[c].astype(object).where(~_name_cells(df[c])[0], None) for c in ("first_name", "surname"))
     fn = _arrow_strings(pc.replace_substring(_arrow_strings(normalise_names(first, True, last)), " ", ""))
     sn = _arrow_strings(pc.replace_substring(_arrow_strings(normalise_names(last, True, first)), " ", ""))
+    dob = pd.to_datetime(df["date_of_birth"], errors="coerce", format="%Y-%m-%d")
+    # 1900-01-01 and the like are a system's "unknown", not a date: compared as missing; so is a date given to an
+    # implausible share of one organisation's registrations (placeholder_dates)
+    dob = dob.where((dob >= PLACEHOLDER_BEFORE).to_numpy() & ~frequent_dates_mask(df))
+    # one name + date on implausibly many of an organisation's registrations: a default identity, its names and
+    # date read as missing as well (default_identities)
+    fn, sn, dob, p.attrs["default_identities"] = _blank_default_identities(df, fn, sn, dob)
     fn_sx, sn_sx = _arrow_map(fn, _soundex), _arrow_map(sn, _soundex)
     cols: dict[str, pa.Array] = {
         "fn": fn, "sn": sn, "fn_sx": fn_sx, "sn_sx": sn_sx,
@@ -246,10 +312,6 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
         "name_pair": _ordered_join(fn, sn, "|"),
         "full_name": pc.binary_join_element_wise(fn, sn, "|"),
     }
-    dob = pd.to_datetime(df["date_of_birth"], errors="coerce", format="%Y-%m-%d")
-    # 1900-01-01 and the like are a system's "unknown", not a date: compared as missing; so is a date given to an
-    # implausible share of one organisation's registrations (placeholder_dates)
-    dob = dob.where((dob >= PLACEHOLDER_BEFORE).to_numpy() & ~frequent_dates_mask(df))
     known = dob.notna().to_numpy()
     iso = np.datetime_as_string(dob.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), unit="D")
     iso = pa.array(iso.astype(object), type=pa.string(), mask=~known)

@@ -149,6 +149,7 @@ from .clear_columns import (
     refuse_identifying_columns,
     resolve_keep,
 )
+from .default_identities import plain_default_identities
 from .frame_input import as_registration_frame
 from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, check_key, load_key  # noqa: F401 - re-exported
 from .placeholder_names import placeholder_mask, source_name_warnings
@@ -441,6 +442,9 @@ def pseudonymise(
     dob = regs["date_of_birth"].astype(str)
     # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
     dob = dob.where((dob == "") | (dob >= PLACEHOLDER_BEFORE.strftime("%Y-%m-%d")), "")
+    # one name + date on implausibly many registrations: a default identity, encoded as missing (default_identities)
+    hit, said_identity = plain_default_identities(regs, fn, sn, dob)
+    fn, sn, dob = (v.where(~hit, "") for v in (fn, sn, dob))
     year = dob.str[:4]
     # nothing identifying may stay in clear: refused before any encoding (tester 13b, H1)
     clear = clear_columns_of(regs, encode_all)
@@ -531,7 +535,7 @@ def pseudonymise(
     res = pd.DataFrame(out)
     covariates = [c for c in clear if c not in ("record_id", "organisation", "registration_date", "sex",
                                                 "nationality")]
-    said = source_name_warnings(regs) + clear_column_warnings(regs, covariates, kept)
+    said = said_identity + source_name_warnings(regs) + clear_column_warnings(regs, covariates, kept)
     res.attrs = {"kind": "pseudonymised", "source": src, "key_id": key_id(key), "bloom_bits": settings.m,
                  "bloom_settings": res[SETTINGS_COLUMN].iloc[0] if len(res) else None,
                  "warnings": said}

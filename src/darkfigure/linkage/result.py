@@ -116,7 +116,7 @@ class LinkageResult:
         from .input_checks import disjoint_lists_warnings
 
         self.warnings = list(self.warnings)
-        self.warnings += [w for w in disjoint_lists_warnings(self.histories) if w not in self.warnings]
+        self.warnings += [w for w in disjoint_lists_warnings(self.histories, self.nameless) if w not in self.warnings]
 
     def __repr__(self) -> str:
         """One line: persons, registrations, lists, encoding, threshold, warnings (the dataclass repr printed every
