@@ -27,6 +27,7 @@ def linkage_cost(interval: Interval, draws: int, reps: int, interval_seconds: fl
     (the machine's load changes it).
     """
     import os
+
     boot = interval.bootstrap
     b = int(getattr(boot, "n_replicates", 0) or 0)
     avg = interval.averaged
@@ -488,14 +489,12 @@ def _averaged_linkage(run: Any, h: CaptureHistories, interval: Interval, *, draw
 
 def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple[str, ...]],  # noqa: A002
                      linkage: Any = None) -> tuple[Any, list[str]]:
-    """N̂ as the identifying assumption (no k-way list interaction) is relaxed over `range` of psi.
-
-    Sun et al.'s bounds (:func:`darkfigure.sensitivity.identifying_assumption`).
+    """N̂ as the identifying assumption (no k-way list interaction) is relaxed over `range` of psi (Sun et al.'s
+    bounds, :func:`darkfigure.sensitivity.identifying_assumption`).
 
     Parameters
     ----------
-    result : Estimate
-        The run so far.
+    result : Estimate: the run so far.
     range : (float, float)
         The range of psi.
     groups : list of tuple of str
@@ -503,10 +502,9 @@ def identifying_step(result: Any, range: tuple[float, float], groups: list[tuple
     Returns
     -------
     (IdentifyingAssumption or None, list of str)
-        None, with a warning saying why, when it cannot be computed. When the run corrected for linkage error
-        (`result.estimates` has ``nhat_as_linked``), the range is moved to N̂ corrected with `linkage` (the
-        LinkageEstimate; :func:`darkfigure.sensitivity_linkage.to_corrected_scale`, tester 18a, M4), or without
-        it left as linked and marked so (``as_linked``; its summary line and explanation say "as linked").
+        None, with a warning saying why, when it cannot be computed. A run corrected for linkage error: the range
+        moved to N̂ corrected with `linkage` (:func:`darkfigure.sensitivity_linkage.to_corrected_scale`), else
+        marked ``as_linked`` (its summary line and explanation say "as linked").
     """
     from ..sensitivity import identifying_assumption
     from ..sensitivity_linkage import to_corrected_scale as corrected
