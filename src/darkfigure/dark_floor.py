@@ -95,7 +95,7 @@ def below_persons_warnings(estimates: pd.DataFrame, correction: str) -> list[str
             f"({rule}){moved}{rows}. {what}"]
 
 
-def dark_interval(lower, upper, persons, as_linked=None, draws=None):
+def dark_interval(lower, upper, persons, as_linked=None, draws=None, point=None):
     """The dark figure's interval: each limit minus the persons of the linkage it came from, floored at 0.
 
     Parameters
@@ -108,6 +108,10 @@ def dark_interval(lower, upper, persons, as_linked=None, draws=None):
         The draws' own interval and mean, and where the published interval was widened to the as-linked one
         (Monte-Carlo error of its width) or made to cover as linked, the draws' mean and N̂ corrected (a shift;
         :func:`darkfigure.linkage.combine.published_interval`).
+
+    point : float or array_like as `lower`, optional
+        N̂ corrected: where the draws are shifted it lies in the interval published too (under the rules "bias"
+        and "mixed" on the far side of N̂ as linked from the draws), so its dark figure is in the union (review s18).
 
     Returns
     -------
@@ -127,6 +131,8 @@ def dark_interval(lower, upper, persons, as_linked=None, draws=None):
         with np.errstate(invalid="ignore"):
             use = (wid | sh) & np.isfinite(lod) & np.isfinite(lo0) & np.isfinite(n) & ~np.isnan(hid) & ~np.isnan(hi0)
             pts = [np.where(sh, a - n, np.nan), np.where(sh, m - pc, np.nan)]
+            if point is not None:
+                pts.append(np.where(sh, np.broadcast_to(np.asarray(point, float), lo.shape) - pc, np.nan))
             new_lo = np.fmin.reduce([lod - pc, lo0 - n, *pts])
             new_hi = np.fmax.reduce([hid - pc, hi0 - n, *pts])
         dlo, dhi = np.where(use, new_lo, dlo), np.where(use, new_hi, dhi)

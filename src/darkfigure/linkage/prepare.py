@@ -115,9 +115,11 @@ def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
     emoji) from passing silently as unknown names.
     """
     out = []
+    default = np.zeros(len(prep), dtype=bool)  # a default identity's names have letters: blanked, warned apart
+    default[list((prep.attrs.get("default_identities") or {}).get("rows", ()))] = True
     for col, key in (("first_name", "fn"), ("surname", "sn")):
         held, given = _name_cells(df[col])
-        bad = given & pd.isna(prep[key]).to_numpy() & ~held  # placeholders: warned
+        bad = given & pd.isna(prep[key]).to_numpy() & ~held & ~default  # placeholders: warned
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             org = df["organisation"].iloc[i] if "organisation" in df.columns else "?"

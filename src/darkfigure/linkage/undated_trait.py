@@ -157,12 +157,22 @@ def trait_estimate(prep: pd.DataFrame, left: np.ndarray, right: np.ndarray, prob
     orgs = prep["org"].astype(str).to_numpy()
     u = pd.Series(dob.astype(float)).groupby(orgs).mean().to_dict()
     z = float(c.get("z", float("nan")))
+    # the mixture needs θ below every organisation's undated share (u_O = θ + (1 - θ) ρ_O): a θ̂ beyond it (few
+    # dated matches D) is capped there, else the odds turn negative and ρ divides by 1 - θ = 0 (review s18)
+    cap = _theta_cap(u)
+    clipped = bool(np.isfinite(theta) and theta > cap)
+    theta = min(theta, cap) if np.isfinite(theta) else theta
     applied = bool(np.isfinite(theta) and theta > 0 and np.isfinite(z) and z >= TRAIT_Z)
-    out = {"theta": theta, "se": se, "z": z, "ratio": float(c.get("ratio", float("nan"))), "applied": applied,
+    out = {"theta": theta, "clipped": clipped, "se": se, "z": z, "ratio": float(c.get("ratio", float("nan"))), "applied": applied,
            "observed": float(t_g.sum()), "expected": float(e_g.sum()), "dated_matches": dd,
            "u": {str(o): float(v) for o, v in u.items()}}
     out["s"] = trait_shares(out, theta if applied else 0.0)
     return out
+
+
+def _theta_cap(u: dict) -> float:
+    """The largest θ the mixture allows: 0.01 below the smallest undated share u_O (0 without organisations)."""
+    return max(min(u.values()) - 0.01, 0.0) if u else 0.0
 
 
 def trait_shares(est: dict, theta: float) -> dict:
@@ -182,12 +192,12 @@ def trait_rho(est: dict, theta: float) -> dict:
 
 
 def draw_thetas(est: dict | None, draws: int, rng: np.random.Generator) -> np.ndarray | None:
-    """One θ per draw from ``N(θ̂, se²)`` clipped at 0 (None: no trait applied)."""
+    """One θ per draw from ``N(θ̂, se²)`` clipped to [0, min u_O - 0.01] (None: no trait applied)."""
     if not est or not est.get("applied"):
         return None
     se = est.get("se")
     se = float(se) if se is not None and np.isfinite(float(se)) else 0.0
-    return np.maximum(float(est["theta"]) + se * rng.standard_normal(int(draws)), 0.0)
+    return np.clip(float(est["theta"]) + se * rng.standard_normal(int(draws)), 0.0, _theta_cap(est["u"]))
 
 
 def draw_shares(est: dict | None, draws: int, rng: np.random.Generator) -> list[dict] | None:

@@ -218,6 +218,7 @@ def check_existence(
         nb = vt[rank:].T  # (p, r)
     else:
         nb = np.eye(p)
+    nb_all = nb  # the hidden cells' LP keeps every direction: one that moves no observed cell may move a hidden one
     if nb.shape[1]:
         # a rank-deficient design (the bootstrap's refits keep the model's dependent columns): the directions with
         # X b = 0 are free in the LP; HiGHS (scipy 1.17) answered "Optimal" at a huge z along them whose rounding
@@ -262,13 +263,16 @@ def check_existence(
     if not mle_exists and s:
         # can a direction of recession send some hidden cell up? (maximise sum of x_h.b, each capped at 1)
         xh = x_hidden / colscale
-        xhz = xh @ nb
-        a_ub2 = np.vstack([a_ub, xhz])
-        b_ub2 = np.concatenate([b_ub, np.ones(s)])
-        res = solve_lp(-xhz.sum(axis=0), a_ub2, b_ub2, lb=None, ub=None)
+        nb_h = _moving_basis(np.vstack([xs, xh]), nb_all)  # without the directions that move no cell at all
+        xhz = xh @ nb_h
+        _, a_all, b_all = _lp_rows(xs, zero, nb_h)
         up = np.zeros(s, dtype=bool)
-        if res.status == 0:
-            up = (xhz @ res.x) > tol
+        if a_all is not None:
+            a_ub2 = np.vstack([a_all, xhz])
+            b_ub2 = np.concatenate([b_all, np.ones(s)])
+            res = solve_lp(-xhz.sum(axis=0), a_ub2, b_ub2, lb=None, ub=None)
+            if res.status == 0:
+                up = (xhz @ res.x) > tol
         down = (xh @ direction) < -tol
         state = np.where(up, "infinite", np.where(in_row, "finite", np.where(down, "zero", "undetermined")))
     else:

@@ -492,7 +492,7 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     lo, hi = dark_interval(col("lower"), col("upper"), obs.to_numpy(float), *((
         (col("lower_as_linked"), col("upper_as_linked"), col("nhat_as_linked"), col("observed")),
         (col("lower_draws"), col("upper_draws"), col("nhat_mean_draws"), col("interval_widened", bool),
-         col("interval_shifted", bool))) if linked else ()))
+         col("interval_shifted", bool))) if linked else ()), point=col("nhat") if linked else None)
     for i, (name, v) in enumerate((("dark_figure", floored_dark_figure(col("nhat"), obs.to_numpy(float))),
                                    ("dark_figure_lower", lo), ("dark_figure_upper", hi))):
         t.insert(at + i, name, v)

@@ -294,7 +294,7 @@ def _estimate_section(run: Run) -> dict | None:
         "has_interval": math.isfinite(lo),
         # never a negative dark figure, never more than all visible (N̂ corrected below its persons: dark_floor)
         "dark": fmt_count(floored_dark_figure(nhat, sub)),
-        "dark_interval": fmt_interval(*_dark_interval(lo, hi, sub, lk, obs)) if math.isfinite(lo) else "",
+        "dark_interval": fmt_interval(*_dark_interval(lo, hi, sub, lk, obs, nhat)) if math.isfinite(lo) else "",
         "visible": fmt_pct(min(sub / nhat, 1.0), 0) if math.isfinite(nhat) and nhat > 0 else "–",
         "persons_note": (f"persons observed {fmt_count(sub)} as corrected for linkage, {fmt_count(obs)} as linked"
                          if fmt_count(sub) != fmt_count(obs) else ""),
@@ -346,7 +346,7 @@ def _estimate_section(run: Run) -> dict | None:
     return out
 
 
-def _dark_interval(lo: float, hi: float, sub: float, lk: dict, obs: float) -> tuple[float, float]:
+def _dark_interval(lo: float, hi: float, sub: float, lk: dict, obs: float, nhat: float = float("nan")) -> tuple[float, float]:
     """The dark figure's interval as estimates.csv's (:func:`darkfigure.dark_floor.dark_interval`): where the
     interval was widened to the as-linked one, each limit minus the persons of its own linkage (tester 18a, L2)."""
     from ..dark_floor import dark_interval
@@ -356,7 +356,7 @@ def _dark_interval(lo: float, hi: float, sub: float, lk: dict, obs: float) -> tu
     g = lambda k: _f(lk.get(k))  # noqa: E731
     return dark_interval(lo, hi, sub, (g("lower_as_linked"), g("upper_as_linked"), g("nhat_as_linked"), obs),
                          (g("lower_draws"), g("upper_draws"), g("nhat_mean_draws"),
-                          bool(lk.get("widened_to_as_linked")), bool(lk.get("interval_shifted"))))
+                          bool(lk.get("widened_to_as_linked")), bool(lk.get("interval_shifted"))), point=nhat)
 
 
 def _interval_carries(iv: dict, lk: dict, method: str) -> str:
