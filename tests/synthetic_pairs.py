@@ -66,3 +66,15 @@ def write_link_folder(run, folder):
     h = run.histories().collapse([])
     write_file(folder / "histories.csv", lambda p: h.to_frame().to_csv(p, index=False), command="link")
     return folder
+
+
+def below_threshold_run():
+    """A LinkRun whose draws join more than the as-linked persons: a third of the true pairs of ``true_pairs(3, 2500,
+    300)`` scored just below the threshold (0.45 at 0.5), the rest at 0.95, false pairs at 0.02."""
+    from darkfigure.linkage.uncertainty import LinkRun
+
+    tp = true_pairs(3, 2500, 300)
+    pairs = tp.pairs(0.95, 0.02)
+    low = np.random.default_rng(1).random(tp.left.size) < 1 / 3
+    pairs.loc[np.flatnonzero(low), "match_probability"] = 0.45
+    return LinkRun(tp.records, pairs, 0.5)

@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 
 from darkfigure.linkage.combine import SHIFTED, WIDENED, widening_words, width_share
-from darkfigure.linkage.uncertainty import LinkRun
-from synthetic_pairs import true_pairs
+from synthetic_pairs import below_threshold_run
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +30,7 @@ def shifted(tmp_path_factory):
     third of the true pairs scored just below the threshold), with the identifying-assumption range, written."""
     from darkfigure.estimation import estimate
 
-    tp = true_pairs(3, 2500, 300)
-    pairs = tp.pairs(0.95, 0.02)
-    low = np.random.default_rng(1).random(tp.left.size) < 1 / 3
-    pairs.loc[np.flatnonzero(low), "match_probability"] = 0.45
-    run = LinkRun(tp.records, pairs, 0.5)
+    run = below_threshold_run()
     e = estimate(run.histories().collapse([]), linkage_run=run, search="none", ci="parametric", reps=100, seed=3,
                  linkage_draws=4, linkage_reps=20, n_jobs=1, assumption_range=(0.5, 2.0))
     out = tmp_path_factory.mktemp("s18") / "o"
