@@ -29,3 +29,11 @@ def shifted_monitor(covariates=("year",), **kw):
     h = run.histories().collapse(list(covariates))
     opts = dict(search="none", ci="parametric", reps=100, seed=3, linkage_draws=4, linkage_reps=20, n_jobs=1)
     return monitor(h, year="year", linkage_run=run, **(opts | kw))
+
+
+def written_monitor(tmp_path_factory, name: str):
+    """:func:`shifted_monitor` written to a new folder ``<tmp>/<name>/m``: (the monitor, the folder)."""
+    res = shifted_monitor()
+    out = tmp_path_factory.mktemp(name) / "m"
+    res.write(out)
+    return res, out

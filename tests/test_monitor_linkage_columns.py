@@ -11,16 +11,13 @@ from darkfigure.monitoring.core import UNPUBLISHED
 from darkfigure.monitoring.disclosure import ROUNDED_COLUMNS, publish
 from darkfigure.monitoring.linkage_rows import LINKAGE_COLUMNS
 from darkfigure.monitoring.tables import MONITOR_COLUMNS
-from shifted_runs import shifted_monitor
+from shifted_runs import written_monitor
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """The shifted monitor (tests/shifted_runs.py) and the folder it wrote."""
-    res = shifted_monitor()
-    out = tmp_path_factory.mktemp("monl") / "m"
-    res.write(out)
-    return res, out
+    return written_monitor(tmp_path_factory, "monl")
 
 
 def _read(path, **kw):

@@ -17,12 +17,9 @@ from darkfigure.monitoring.published_columns import COLUMNS_FILE, column_descrip
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """A monitor corrected for linkage error, written."""
-    from shifted_runs import shifted_monitor
+    from shifted_runs import written_monitor
 
-    res = shifted_monitor()
-    out = tmp_path_factory.mktemp("m") / "m"
-    res.write(out)
-    return res, out
+    return written_monitor(tmp_path_factory, "m")
 
 
 def test_the_published_visibility_is_described_as_computed(written):

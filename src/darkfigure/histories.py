@@ -1,11 +1,10 @@
 """Capture histories: who was seen by which list, by covariate stratum.
 
-`CaptureHistories` is the central type of darkfigure. Everything upstream (files,
-linkage) produces one; every estimator consumes one. It is immutable: methods that
-change it (`collapse`, `drop_lists`, `stratify`) return new objects.
+`CaptureHistories` is the central type of darkfigure. Everything upstream (files, linkage) produces one; every
+estimator consumes one. It is immutable: methods that change it (`collapse`, `drop_lists`, `stratify`) return new objects.
 
-The all-zero pattern (registered by no list) is never observed: it is what
-multiple systems estimation predicts (the *dark figure*).
+The all-zero pattern (registered by no list) is never observed: it is what multiple systems estimation predicts
+(the *dark figure*).
 """
 
 from __future__ import annotations

@@ -308,6 +308,7 @@ def trait_record(clustering: dict | None, est: dict | None) -> dict | None:
         return clustering
 
     def num(v):
+        """`v` as a float, None when not finite (JSON has no NaN)."""
         v = float(v)
         return v if np.isfinite(v) else None
 

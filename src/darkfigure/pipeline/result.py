@@ -481,6 +481,7 @@ def _with_dark_figure(t: pd.DataFrame, persons_corrected: np.ndarray | None = No
     at = list(t.columns).index("upper") + 1
 
     def col(c: str, kind=float):
+        """Column `c` of the table as a float array (NaN where not a number), or as bools with ``kind=bool``."""
         return pd.to_numeric(t[c], errors="coerce").to_numpy(float) if kind is float else \
             t[c].fillna(False).astype(bool).to_numpy()
 
