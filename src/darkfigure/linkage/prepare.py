@@ -194,7 +194,9 @@ def _encoded_defaults(prep: pd.DataFrame) -> list[str]:
     if not {"tok_full", "tok_date_of_birth", "org"} <= set(prep.columns):
         return []
     full, dob = (prep[c].astype(object) for c in ("tok_full", "tok_date_of_birth"))
-    table = default_identities(prep["org"].to_numpy(), (full + "|" + dob).where(full.notna() & dob.notna(), None))
+    attrs = {c: prep[c].to_numpy(dtype=object) for c in ("sex", "nat") if c in prep.columns}
+    table = default_identities(prep["org"].to_numpy(), (full + "|" + dob).where(full.notna() & dob.notna(), None),
+                               attrs)
     shown = {v: "the same encoded names and date of birth" for v in table["identity"]}
     return default_identity_warnings(table, shown, "pseudonymised")
 
