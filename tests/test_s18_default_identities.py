@@ -185,3 +185,27 @@ def test_a_default_identity_carries_many_persons_sexes_and_nationalities():
     assert t2["one_person"].isna().all() and "jan|jansen|1990-01-01" in set(t2["identity"])
     with pytest.raises(ValueError, match="attribute 'sex' has 3 values"):
         default_identities(["a"] * len(ids), ids, {"sex": ["f", "m", "f"]})
+
+
+def test_bloom_only_files_are_checked_for_default_identities():
+    # review s18 L2: files with Bloom filters and no tok_ columns got no check at all
+    import warnings
+
+    from darkfigure.linkage import pseudonymise
+    from darkfigure.linkage.prepare import _prepare_pseudo
+
+    df = _regs()
+    a = (df["organisation"] == "a").to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = pseudonymise(df[a], key=b"synthetic-test-key-0123456789").reset_index(drop=True)
+    enc = out.drop(columns=[c for c in out.columns if c.startswith("tok_")])
+    for c in ("bf_first_name", "bf_surname", "bf_date_of_birth"):
+        enc.loc[:29, c] = enc[c].iloc[30]
+    prep, _ = _prepare_pseudo(enc)
+    table = _nameless_by_organisation(enc, prep, ("tok_first_name", "tok_surname"))
+    assert any("cannot be read as missing" in w and "31 of its 120" in w for w in table.attrs["warnings"])
+    # the same file as encoded (every identity its own filters): nothing said
+    prep0, _ = _prepare_pseudo(out.drop(columns=[c for c in out.columns if c.startswith("tok_")]))
+    t0 = _nameless_by_organisation(out, prep0, ("tok_first_name", "tok_surname"))
+    assert not any("default identity" in w for w in t0.attrs.get("warnings", []))
