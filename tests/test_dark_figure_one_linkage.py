@@ -130,7 +130,14 @@ def test_monitor_rows_use_the_corrected_persons(tmp_path):
     assert total["observed_corrected"] == pytest.approx(lk.persons_corrected)
     assert total["observed"] == lk.persons_as_linked
     assert np.allclose(t["visibility"], np.minimum(t["observed_corrected"] / t["nhat"], 1.0), equal_nan=True)
-    assert np.allclose(t["visibility_lower"], np.minimum(t["observed_corrected"] / t["upper"], 1.0), equal_nan=True)
+    # rows published as the draws give them: the persons corrected over the limits; widened or shifted rows take
+    # each limit over the persons of its own linkage (test_monitor_linkage_shift)
+    own = ~(t["interval_widened"].fillna(False).astype(bool) | t["interval_shifted"].fillna(False).astype(bool))
+    assert np.allclose(t.loc[own, "visibility_lower"],
+                       np.minimum(t.loc[own, "observed_corrected"] / t.loc[own, "upper"], 1.0), equal_nan=True)
+    ok = t["visibility"].notna()
+    assert (t.loc[ok, "visibility_lower"] <= t.loc[ok, "visibility"] + 1e-12).all()
+    assert (t.loc[ok, "visibility"] <= t.loc[ok, "visibility_upper"] + 1e-12).all()
     f = res.to_frame()
     assert np.allclose(f["dark_figure"], f["nhat"] - f["observed_corrected"], equal_nan=True)
     res.write(tmp_path / "m")

@@ -45,8 +45,19 @@ def test_year_rows_publish_estimates_interval_and_say_the_linkage_decides(shifte
             for x in (r["nhat_as_linked"], r["nhat_mean_draws"], row["nhat"], r["lower_as_linked"],
                       r["upper_as_linked"]):
                 assert row["lower"] - 1e-6 <= x <= row["upper"] + 1e-6
-            # the persons corrected for linkage as N̂ is (tester 16a, finding 4), over the interval published
-            assert row["visibility_lower"] == pytest.approx(row["observed_corrected"] / row["upper"])
+            # each limit over the persons of its own linkage (tester 16a, finding 4; s19: the as-linked limits over
+            # the persons as linked, the draws' over the persons corrected, and the points between)
+            pc, obs = row["observed_corrected"], row["observed"]
+            low_vis = min(pc / row["upper_draws"], obs / row["upper_as_linked"], obs / row["nhat_as_linked"],
+                          pc / row["nhat_mean_draws"], pc / row["nhat"])
+            high_vis = max(pc / row["lower_draws"], obs / row["lower_as_linked"], obs / row["nhat_as_linked"],
+                           pc / row["nhat_mean_draws"], pc / row["nhat"])
+            assert row["visibility_lower"] == pytest.approx(min(low_vis, 1.0))
+            assert row["visibility_upper"] == pytest.approx(min(high_vis, 1.0))
+            assert row["visibility_lower"] <= row["visibility"] <= row["visibility_upper"]
+            if pc != obs:  # the mixed-scale limit of before differs from it
+                assert row["visibility_lower"] != pytest.approx(pc / row["upper"]) or row["upper"] == row[
+                    "upper_draws"]
             assert len(said) == 1 and f"{r['nhat_mean_draws']:,.0f}" in said[0] and SHIFTED in said[0]
             assert f"{r['nhat_as_linked']:,.0f}" in said[0]
         else:

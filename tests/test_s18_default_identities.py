@@ -137,3 +137,75 @@ def test_pseudonymise_encodes_a_default_identity_as_missing_and_link_warns_on_en
     prep, _ = _prepare_pseudo(enc)
     table = _nameless_by_organisation(enc.reset_index(drop=True), prep, ("tok_first_name", "tok_surname"))
     assert any("cannot be read as missing" in w and "31 of its 120" in w for w in table.attrs["warnings"])
+
+
+def _overdispersed_org(seed: int, n_persons: int = 900) -> tuple[list[str], list[str], list[str]]:
+    """One organisation whose persons return as a negative binomial (dispersion 0.2, 0.8 extra registrations on
+    average: some persons 20+ times), each person one sex and nationality (2% recorded wrong)."""
+    rng = np.random.default_rng(seed)
+    extra = rng.negative_binomial(0.2, 0.2 / (0.2 + 0.8), n_persons)
+    ids, sex, nat = [], [], []
+    for i, k in enumerate(extra + 1):
+        s0, n0 = rng.choice(["f", "m"]), rng.choice(["nl", "ro", "pl", "ng", "ua"])
+        for _ in range(k):
+            ids.append(f"id{i}")
+            sex.append(s0 if rng.random() > 0.02 else ("m" if s0 == "f" else "f"))
+            nat.append(n0 if rng.random() > 0.02 else "bg")
+    return ids, sex, nat
+
+
+def test_a_real_person_registered_often_is_not_a_default_where_sex_and_nationality_say_one_person():
+    # review s18 L1: over-dispersed repeat counts put real persons beyond the geometric tail
+    flagged_by_count, flagged = 0, 0
+    for seed in range(10):
+        ids, sex, nat = _overdispersed_org(seed)
+        org = ["a"] * len(ids)
+        flagged_by_count += not default_identities(org, ids).empty
+        flagged += not default_identities(org, ids, {"sex": sex, "nationality": nat}).empty
+    assert flagged_by_count >= 3  # the count rule alone takes real persons for defaults here
+    assert flagged == 0
+
+
+def test_a_default_identity_carries_many_persons_sexes_and_nationalities():
+    ids, sex, nat = _overdispersed_org(1)
+    rng = np.random.default_rng(5)
+    ids += ["jan|jansen|1990-01-01"] * 40  # one identity for 40 unknown persons of their own sex and nationality
+    sex += list(rng.choice(["f", "m"], 40))
+    nat += list(rng.choice(["nl", "ro", "pl", "ng", "ua"], 40))
+    t = default_identities(["a"] * len(ids), ids, {"sex": sex, "nationality": nat})
+    assert "jan|jansen|1990-01-01" in set(t["identity"])
+    row = t.set_index("identity").loc["jan|jansen|1990-01-01"]
+    assert row["one_person"] < 1e-3 and row["differing"] >= 6
+    from darkfigure.linkage.default_identities import default_identity_warnings
+
+    text = " ".join(default_identity_warnings(t))
+    assert "differ from its most frequent sex or nationality" in text
+    # no attribute recorded on the identity: the count rule alone decides (one_person NaN)
+    t2 = default_identities(["a"] * len(ids), ids, {"sex": [None] * len(ids)})
+    assert t2["one_person"].isna().all() and "jan|jansen|1990-01-01" in set(t2["identity"])
+    with pytest.raises(ValueError, match="attribute 'sex' has 3 values"):
+        default_identities(["a"] * len(ids), ids, {"sex": ["f", "m", "f"]})
+
+
+def test_bloom_only_files_are_checked_for_default_identities():
+    # review s18 L2: files with Bloom filters and no tok_ columns got no check at all
+    import warnings
+
+    from darkfigure.linkage import pseudonymise
+    from darkfigure.linkage.prepare import _prepare_pseudo
+
+    df = _regs()
+    a = (df["organisation"] == "a").to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = pseudonymise(df[a], key=b"synthetic-test-key-0123456789").reset_index(drop=True)
+    enc = out.drop(columns=[c for c in out.columns if c.startswith("tok_")])
+    for c in ("bf_first_name", "bf_surname", "bf_date_of_birth"):
+        enc.loc[:29, c] = enc[c].iloc[30]
+    prep, _ = _prepare_pseudo(enc)
+    table = _nameless_by_organisation(enc, prep, ("tok_first_name", "tok_surname"))
+    assert any("cannot be read as missing" in w and "31 of its 120" in w for w in table.attrs["warnings"])
+    # the same file as encoded (every identity its own filters): nothing said
+    prep0, _ = _prepare_pseudo(out.drop(columns=[c for c in out.columns if c.startswith("tok_")]))
+    t0 = _nameless_by_organisation(out, prep0, ("tok_first_name", "tok_surname"))
+    assert not any("default identity" in w for w in t0.attrs.get("warnings", []))

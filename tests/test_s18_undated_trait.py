@@ -174,3 +174,19 @@ def test_clustering_warning_reworded_when_the_trait_is_applied():
     new = trait_warnings(said, {"applied": True, "theta": 0.104, "se": 0.012})
     assert new[1] == "another warning" and new[0].startswith(CLUSTER_WARNING_START)
     assert "10.4%" in new[0] and "assumes they do not" not in new[0] and "interval, not the point" in new[0]
+
+
+def test_undated_shares_count_the_named_registrations_only():
+    # review s18 L3: nameless rows (and default identities, their date blanked) are undated at 100% and inflated
+    # u_O, which T and E (named rows) never see
+    prep, person = _prep(1, 0.2, 0.5, persons=4000)
+    edges = _true_edges(person)
+    est = trait_estimate(prep, *edges, seed=1)
+    org0 = str(prep["org"].iloc[0])
+    extra = prep[prep["org"].astype(str) == org0].head(400).copy()
+    extra[["fn", "sn"]] = None
+    extra["dob_day"] = pd.array([pd.NA] * len(extra), dtype="Int64")
+    more = pd.concat([prep, extra], ignore_index=True)
+    est2 = trait_estimate(more, *edges, seed=1)
+    assert est2["u"][org0] == pytest.approx(est["u"][org0])
+    assert est2["theta"] == pytest.approx(est["theta"])

@@ -23,7 +23,13 @@ from .evidence import (
 
 __all__ = ["dga_statement", "publish_statement"]
 
-from .publish_caveats import conditional_caveat, linkage_caveat, linkage_lead, low_power_statement  # noqa: E402
+from .publish_caveats import (  # noqa: E402
+    conditional_caveat,
+    linkage_caveat,
+    linkage_lead,
+    low_power_statement,
+    sensitivity_sentence,
+)
 from .publish_dga import dga_statement  # noqa: E402 - light module (the dga lean path imports it without SciPy)
 
 #: an Estimate's ``ci_method`` in words, to name the interval whose lower end a statement quotes
@@ -300,7 +306,8 @@ def publish_statement(est) -> dict:
                    f"{rng} is too narrow: {fits}{why}.")
     if linkage_lead([c[0] for c in caveats], nh, lo, hi):  # "Publish" would contradict the linkage's caveats (M3)
         return out(low_, high_, agree, None, f"{fits}{why}.")
-    return out(low_, high_, agree, True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}.")
+    return out(low_, high_, agree, True, f"Publish N̂ {_fmt(nh)} with its interval {rng}: {fits}{why}."
+               + sensitivity_sentence(est, lo, hi))
 
 
 def _say_not_run(checks: list[dict], caveats: list[tuple[str, str]]) -> None:

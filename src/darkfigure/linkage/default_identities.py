@@ -19,6 +19,18 @@ r^(k-1)``. An identity is a default when that expectation is below :data:`DEFAUL
 least :data:`DEFAULT_IDENTITY_MIN` and at least :data:`DEFAULT_IDENTITY_SHARE` of the organisation's
 registrations (a frequent visitor of a large organisation stays below that share).
 
+Are its registrations one person? (review s18, L1: with over-dispersed repeat counts a real person registered 20+
+times crossed the geometric tail in 3-8 of 20 simulated organisations.) Where sex or nationality is recorded, an
+identity written for unknown persons carries the values of many persons, while one person's registrations
+disagree only by recording error. For each such attribute, the registrations of the identity that differ from its
+most frequent value are set against Binomial(k, e), e the organisation's own rate of differing values within its
+ordinary repeated identities (shrunk towards 5% by 20 pseudo-registrations, floored at
+:data:`DEFAULT_IDENTITY_RECORDING_ERROR`); the attributes' counts are added and their null distribution is the
+convolution of the binomials. Where at least one attribute is informative (at least
+:data:`DEFAULT_IDENTITY_MIN_VALUES` values on the identity and two values in the organisation) the identity is a
+default only if that tail probability is below :data:`DEFAULT_IDENTITY_EVIDENCE`; otherwise the count rule alone
+decides.
+
 What is done: the registrations carrying a default identity have their names and date of birth read as missing,
 as placeholder names and dates are (:func:`darkfigure.linkage.prepare._prepare_plain`): they are then compared on
 sex, nationality, registration date and covariates only, and drop out of the training pairs of the model (which
@@ -32,13 +44,13 @@ duplicates and re-victimisation); the tester's cases ``placeholder_real`` and ``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_IDENTITY_MIN", "DEFAULT_IDENTITY_P", "DEFAULT_IDENTITY_SHARE", "default_identities",
-           "default_identity_warnings", "plain_default_identities"]
+__all__ = ["DEFAULT_IDENTITY_EVIDENCE", "DEFAULT_IDENTITY_MIN", "DEFAULT_IDENTITY_P", "DEFAULT_IDENTITY_SHARE",
+           "default_identities", "default_identity_warnings", "plain_default_identities"]
 
 #: fewest registrations of one identity at one organisation that can make it a default identity
 DEFAULT_IDENTITY_MIN = 8
@@ -46,6 +58,55 @@ DEFAULT_IDENTITY_MIN = 8
 DEFAULT_IDENTITY_SHARE = 0.005
 #: the organisation's identities expected to reach the count (geometric tail) below which it is a default
 DEFAULT_IDENTITY_P = 1e-3
+#: tail probability of the identity's differing sex/nationality values under one person below which it is a default
+DEFAULT_IDENTITY_EVIDENCE = 1e-3
+#: least rate of differing values assumed within one person's registrations (recording error)
+DEFAULT_IDENTITY_RECORDING_ERROR = 0.02
+#: fewest recorded values of an attribute on the identity for the attribute to be evidence
+DEFAULT_IDENTITY_MIN_VALUES = 5
+
+
+def _differing(values: pd.Series, groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: recorded values (not missing) and those that differ from the group's most frequent value.
+
+    values, groups : shape (n,); missing values are NaN/None. Returns two int arrays aligned with
+    ``groups.unique()`` order of first appearance (k, d).
+    """
+    d = pd.DataFrame({"g": groups.to_numpy(), "v": values.to_numpy()}).dropna()
+    if d.empty:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    counts = d.groupby(["g", "v"], sort=False).size()
+    k = counts.groupby(level=0, sort=False).sum()
+    top = counts.groupby(level=0, sort=False).max()
+    return k.to_numpy(np.int64), (k - top).to_numpy(np.int64)
+
+
+def _one_person_tail(org_rows: pd.DataFrame, ident: object, counts: pd.Series,
+                     attributes: list[str]) -> tuple[float | None, int]:
+    """P(at least the identity's differing values | its registrations are one person), and those values.
+
+    org_rows : the organisation's registrations (``v`` the identity, one column per attribute, missing as NaN);
+    counts : registrations per identity at the organisation. Returns (None, 0) when no attribute is informative.
+    """
+    from scipy.stats import binom
+
+    ordinary = counts[(counts >= 2) & (counts < DEFAULT_IDENTITY_MIN)].index
+    own = org_rows["v"] == ident
+    pmf, seen = np.ones(1), 0
+    for a in attributes:
+        col = org_rows[a]
+        k, d = _differing(col[own], org_rows.loc[own, "v"])
+        if k.size == 0 or k[0] < DEFAULT_IDENTITY_MIN_VALUES or col.dropna().nunique() < 2:
+            continue
+        rep = org_rows["v"].isin(ordinary)
+        kk, dd = _differing(col[rep], org_rows.loc[rep, "v"])
+        many = kk >= 2
+        e = max(DEFAULT_IDENTITY_RECORDING_ERROR, (dd[many].sum() + 1.0) / (kk[many].sum() + 20.0))
+        pmf = np.convolve(pmf, binom.pmf(np.arange(k[0] + 1), k[0], e))
+        seen += int(d[0])
+    if pmf.size == 1:
+        return None, 0
+    return float(min(1.0, pmf[seen:].sum())), seen
 
 
 def _repeat_rate(counts: np.ndarray) -> float:
@@ -61,7 +122,8 @@ def _repeat_rate(counts: np.ndarray) -> float:
     return max(r1, (three + r1) / (two + 1))
 
 
-def default_identities(org: Sequence, identity: Sequence) -> pd.DataFrame:
+def default_identities(org: Sequence, identity: Sequence,
+                       attributes: Mapping[str, Sequence] | None = None) -> pd.DataFrame:
     """The default identities of each organisation (the module's rule).
 
     Parameters
@@ -69,16 +131,25 @@ def default_identities(org: Sequence, identity: Sequence) -> pd.DataFrame:
     org : organisation of each registration, shape (n,).
     identity : the compared identity of each registration (first name, surname and date of birth as link normalises
         them, joined), None/NaN where any of the three is missing, shape (n,).
+    attributes : optional ``{name: values}``, each of shape (n,), normalised (e.g. sex and nationality; None/NaN
+        where missing): evidence whether an identity's registrations are one person (the module's docstring).
 
     Returns
     -------
     DataFrame, one row per default identity, most registrations first (empty when none): ``organisation``,
     ``identity``, ``rows`` (its registrations), ``registrations`` (the organisation's), ``identities`` (the
     organisation's distinct complete identities), ``repeated`` (share of its other identities with 2+ registrations), ``repeat_rate`` (r), ``expected`` (identities expected to reach
-    ``rows``: identities x r^(rows - 1)).
+    ``rows``: identities x r^(rows - 1)), ``differing`` (its registrations whose sex or nationality differs
+    from its most frequent value), ``one_person`` (the tail probability of that under one person; NaN where no
+    attribute is informative).
+
+    Raises
+    ------
+    ValueError
+        An attribute whose length differs from `org`'s.
     """
     cols = ["organisation", "identity", "rows", "registrations", "identities", "repeated", "repeat_rate",
-            "expected"]
+            "expected", "differing", "one_person"]
     o = pd.Series(np.asarray(org, dtype=object)).astype(str)
     v = pd.Series(np.asarray(identity, dtype=object))
     totals = o.value_counts(sort=False)
@@ -89,16 +160,30 @@ def default_identities(org: Sequence, identity: Sequence) -> pd.DataFrame:
     floor = np.maximum(DEFAULT_IDENTITY_MIN,
                        DEFAULT_IDENTITY_SHARE * totals.reindex(counts.index.get_level_values(0)).to_numpy())
     cand = counts[counts.to_numpy() >= floor]
+    attrs = {}
+    for a, x in (attributes or {}).items():
+        x = pd.Series(np.asarray(x, dtype=object))
+        if len(x) != len(o):
+            raise ValueError(f"attribute {a!r} has {len(x)} values for {len(o)} registrations")
+        attrs[a] = x.where(x.notna() & (x.astype(str) != ""), None)
+    frame = pd.DataFrame({"o": o, "v": v, **attrs})
     rows = []
     for oo in pd.unique(cand.index.get_level_values(0)):
         c = counts.loc[oo].to_numpy()
         r = _repeat_rate(c)
         ordinary = c[c < DEFAULT_IDENTITY_MIN]
         repeated = float((ordinary >= 2).mean()) if ordinary.size else 0.0
+        mine = frame[frame["o"] == oo]
         for vv, k in cand.loc[oo].items():
             expected = c.size * r ** (int(k) - 1)
-            if expected < DEFAULT_IDENTITY_P:
-                rows.append((oo, vv, int(k), int(totals[oo]), int(c.size), repeated, r, expected))
+            if expected >= DEFAULT_IDENTITY_P:
+                continue
+            # one real person registered often keeps one sex and nationality (review s18, L1)
+            tail, differing = _one_person_tail(mine, vv, counts.loc[oo], list(attrs))
+            if tail is not None and tail >= DEFAULT_IDENTITY_EVIDENCE:
+                continue
+            rows.append((oo, vv, int(k), int(totals[oo]), int(c.size), repeated, r, expected, differing,
+                         np.nan if tail is None else tail))
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -138,6 +223,9 @@ def default_identity_warnings(table: pd.DataFrame, shown: dict | None = None, wh
         others = (f", while {t.repeated:.0%} of its other identities have two registrations or more: one person "
                   f"registered {t.rows:,} times is not expected there ({t.expected:.1g} of its {t.identities:,} "
                   "identities by a geometric tail)" if t.identities > 1 else "")
+        if t.one_person == t.one_person:  # not NaN: sex or nationality was evidence
+            others += (f", and {t.differing:,} of them differ from its most frequent sex or nationality, more than one "
+                       f"person's registrations would (probability {t.one_person:.1g})")
         out.append(
             f"organisation {t.organisation!r}: one identity ({shown.get(t.identity, t.identity)}) is on {t.rows:,} of "
             f"its {t.registrations:,} registrations ({t.rows / t.registrations:.0%}){others}: a default identity "
@@ -166,10 +254,18 @@ def plain_default_identities(regs: pd.DataFrame, first: pd.Series, surname: pd.S
     -------
     (mask, warnings): bool array of shape (n,) (True: the registration carries a default identity), list of str.
     """
+    from .names import normalise_nationality, normalise_sex
+
     f, s, d = (pd.Series(np.asarray(x, dtype=object)).fillna("").astype(str) for x in (first, surname, dob))
     ident = (f + "|" + s + "|" + d).where((f != "") & (s != "") & (d != ""), None).to_numpy(dtype=object)
     org = regs["organisation"].astype(str).to_numpy(dtype=object)
-    table = default_identities(org, ident)
+    attrs = {}
+    for c, norm in (("sex", normalise_sex), ("nationality", normalise_nationality)):
+        if c in regs.columns:
+            x = pd.Series(regs[c].to_numpy(dtype=object))
+            u = pd.unique(x.dropna())
+            attrs[c] = x.map(dict(zip(u, (norm(v) or None for v in u)))).to_numpy(dtype=object)
+    table = default_identities(org, ident, attrs)
     if table.empty:
         return np.zeros(len(regs), dtype=bool), []
     hit = pd.MultiIndex.from_arrays([org, ident]).isin(list(zip(table["organisation"], table["identity"])))

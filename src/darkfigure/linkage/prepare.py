@@ -167,7 +167,7 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
             held |= h
     org = df["organisation"].astype(str).to_numpy()
     # taken out of the attrs: pandas copies attrs with every operation on the frame
-    found = prep.attrs.pop("default_identities", None) or {"rows": (), "warnings": _encoded_defaults(prep)}
+    found = prep.attrs.pop("default_identities", None) or {"rows": (), "warnings": _encoded_defaults(prep, df)}
     default = np.zeros(len(prep), dtype=bool)
     default[list(found["rows"])] = True
     t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
@@ -186,15 +186,26 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
     return t
 
 
-def _encoded_defaults(prep: pd.DataFrame) -> list[str]:
+def _encoded_defaults(prep: pd.DataFrame, df: pd.DataFrame | None = None) -> list[str]:
     """Warnings for default identities in pseudonymised registrations (identical name and date tokens on implausibly
-    many of one organisation's registrations: :mod:`.default_identities`); encoded, they cannot be read as missing."""
+    many of one organisation's registrations: :mod:`.default_identities`); encoded, they cannot be read as missing.
+    Files with Bloom filters only (no ``tok_`` columns) are checked on the filters as written in `df` (one key and
+    one identity give one filter; review s18, L2)."""
     from .default_identities import default_identities, default_identity_warnings
 
-    if not {"tok_full", "tok_date_of_birth", "org"} <= set(prep.columns):
+    if "org" not in prep.columns:
         return []
-    full, dob = (prep[c].astype(object) for c in ("tok_full", "tok_date_of_birth"))
-    table = default_identities(prep["org"].to_numpy(), (full + "|" + dob).where(full.notna() & dob.notna(), None))
+    if {"tok_full", "tok_date_of_birth"} <= set(prep.columns):
+        full, dob = (prep[c].astype(object) for c in ("tok_full", "tok_date_of_birth"))
+    elif df is not None and set(BLOOM_FIELDS) <= set(df.columns):
+        f, s, d = (df[c].astype("string").str.strip().reset_index(drop=True) for c in BLOOM_FIELDS)
+        f, s, d = (x.where(x != "").astype(object) for x in (f, s, d))
+        full, dob = (f + "|" + s).where(f.notna() & s.notna(), None), d
+    else:
+        return []
+    attrs = {c: prep[c].to_numpy(dtype=object) for c in ("sex", "nat") if c in prep.columns}
+    table = default_identities(prep["org"].to_numpy(), (full + "|" + dob).where(full.notna() & dob.notna(), None),
+                               attrs)
     shown = {v: "the same encoded names and date of birth" for v in table["identity"]}
     return default_identity_warnings(table, shown, "pseudonymised")
 

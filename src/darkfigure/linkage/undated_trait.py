@@ -155,7 +155,11 @@ def trait_estimate(prep: pd.DataFrame, left: np.ndarray, right: np.ndarray, prob
         se = float(np.nanstd(th, ddof=1))
     dob = pd.to_numeric(prep["dob_day"], errors="coerce").isna().to_numpy()
     orgs = prep["org"].astype(str).to_numpy()
+    # u_O over the named registrations, as T and E count them (review s18, L3): nameless rows and default identities
+    # (their date blanked) would inflate it; an organisation without any named registration keeps all its rows
+    named = (prep["fn"].notna() & prep["sn"].notna()).to_numpy()
     u = pd.Series(dob.astype(float)).groupby(orgs).mean().to_dict()
+    u.update(pd.Series(dob[named].astype(float)).groupby(orgs[named]).mean().to_dict())
     z = float(c.get("z", float("nan")))
     # the mixture needs θ below every organisation's undated share (u_O = θ + (1 - θ) ρ_O): a θ̂ beyond it (few
     # dated matches D) is capped there, else the odds turn negative and ρ divides by 1 - θ = 0 (review s18)

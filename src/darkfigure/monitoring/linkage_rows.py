@@ -60,6 +60,36 @@ def widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     for c, end in (("visibility", "nhat"), ("visibility_lower", "upper"), ("visibility_upper", "lower")):
         if c in t.columns:
             t[c] = np.minimum([_ratio(o, e) for o, e in zip(pc, t[end].to_numpy(float))], 1.0)
+    _union_visibility(t, pc)
+
+
+def _union_visibility(t: pd.DataFrame, pc: np.ndarray) -> None:
+    """The visibility interval of rows widened or shifted: each limit over the persons of its own linkage (in place).
+
+    Where the interval published is the union of the draws' and the as-linked one, a limit from the as-linked
+    interval over the persons corrected mixed two linkages (fixer s18 texts; as the dark figure's interval,
+    :func:`darkfigure.dark_floor.dark_interval`): the visibility interval is the union of the persons corrected over
+    the draws' limits and the persons as linked over the as-linked limits, with the points (N̂ as linked, the draws'
+    mean, N̂ corrected) of a shifted row. `pc`: persons corrected per row, shape (rows,). Capped at 1.
+    """
+    need = {"visibility_lower", "visibility_upper", "lower_draws", "upper_draws", "lower_as_linked",
+            "upper_as_linked", "nhat_as_linked", "nhat_mean_draws", "interval_widened", "interval_shifted",
+            "observed"}
+    if not need <= set(t.columns):
+        return
+    f = {c: t[c].to_numpy(float) for c in need - {"interval_widened", "interval_shifted"}}
+    wid, sh = (t[c].fillna(False).to_numpy(bool) for c in ("interval_widened", "interval_shifted"))
+    obs, nh = f["observed"], t["nhat"].to_numpy(float)
+    use = (wid | sh) & np.isfinite(f["lower_draws"]) & np.isfinite(f["lower_as_linked"]) & np.isfinite(obs)
+    if not use.any():
+        return
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pts = [np.where(sh, obs / f["nhat_as_linked"], np.nan), np.where(sh, pc / f["nhat_mean_draws"], np.nan),
+               np.where(sh, pc / nh, np.nan)]
+        lo = np.fmin.reduce([pc / f["upper_draws"], obs / f["upper_as_linked"], *pts])
+        hi = np.fmax.reduce([pc / f["lower_draws"], obs / f["lower_as_linked"], *pts])
+    t.loc[use, "visibility_lower"] = np.minimum(lo[use], 1.0)
+    t.loc[use, "visibility_upper"] = np.minimum(hi[use], 1.0)
 
 
 def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:

@@ -28,8 +28,11 @@ _PLAIN = {
     "lower": "lower end of N̂'s {level} interval",
     "upper": "upper end of N̂'s {level} interval (inf: no upper limit)",
     "visibility": "{visible} (3 decimals)",
-    "visibility_lower": "lower end of the visibility's interval: the same persons divided by N̂'s upper end",
-    "visibility_upper": "upper end of the visibility's interval: the same persons divided by N̂'s lower end",
+    "visibility_lower": "lower end of the visibility's interval: the same persons divided by N̂'s upper end (where "
+                        "the interval joins the linkage draws' and the as-linked one, each end over the persons of "
+                        "its own linkage)",
+    "visibility_upper": "upper end of the visibility's interval: the same persons divided by N̂'s lower end (joined "
+                        "as the lower end)",
     "rate_per_100k": "N̂ per 100,000 of the population table's population (SDG 16.2.2)",
     "rate_lower": "the rate from N̂'s lower end",
     "rate_upper": "the rate from N̂'s upper end",

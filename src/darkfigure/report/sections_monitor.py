@@ -56,6 +56,7 @@ def _persons_subtracted(rows: pd.DataFrame) -> pd.Series:
 
 def _trend_section(run: Run) -> dict | None:
     from ..dark_floor import floored_dark_figure
+    from ..monitoring.linkage_rows import _union_visibility
 
     res = run.result or {}
     year = (res.get("monitor") or {}).get("year") or (res.get("settings") or {}).get("year")
@@ -72,6 +73,7 @@ def _trend_section(run: Run) -> dict | None:
         rows["visibility"] = (sub / rows["nhat"]).clip(upper=1.0)  # at most all visible, as monitor.csv
         rows["visibility_lower"] = (sub / rows["upper"]).clip(upper=1.0)
         rows["visibility_upper"] = (sub / rows["lower"]).clip(upper=1.0)
+        _union_visibility(rows, sub.to_numpy(float))  # widened/shifted rows: each limit over its own linkage's persons
         src = "estimates.csv"
     if rows is None or len(rows) == 0:
         return None
