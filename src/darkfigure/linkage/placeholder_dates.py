@@ -18,6 +18,14 @@ of many refugees and migrants (documents without a day), held consistently acros
 by up to half a birth cohort; such a rule would discard those real, linkable dates. 1 January dates spread
 over many birth years never reach 5% of an organisation on one date.
 
+Dates derived from an age (:mod:`.age_dates`: 1 July or 1 January of the registration year minus the age) put one
+day-month on every dated registration of an organisation, so one birth year's date easily holds 5% of them (tester
+19a: 1999-07-01 on 26 of 397): such a date is no placeholder where its day-month is an age convention of the
+organisation over at least :data:`AGE_SPREAD_YEARS` birth years and its distinct names are at most
+:data:`AGE_PEAK_RATIO` times the mean of its neighbouring birth years' dates on that day-month (1 and 2 years off):
+ages spread smoothly over birth years, while a default date such as 1990-01-01 on 120 names against a few for the
+years around it is a spike and stays a placeholder.
+
 Measured: on the bundled synthetic settings (``simulate_registrations``, every scenario, seeds 1-3; they hold
 5% of non-EU persons on 1 January, duplicates and errors) and the tester's generator (mild and heavy, 1,200 and
 7,000 persons) the rule flags no date; it flags the tester's ``church_nobody.csv`` (1950-02-02 on all 138 rows).
@@ -30,13 +38,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLACEHOLDER_DATE_MIN", "PLACEHOLDER_DATE_SHARE", "frequent_dates", "frequent_dates_mask",
-           "frequent_dates_note"]
+__all__ = ["AGE_PEAK_RATIO", "AGE_SPREAD_YEARS", "PLACEHOLDER_DATE_MIN", "PLACEHOLDER_DATE_SHARE", "frequent_dates",
+           "frequent_dates_mask", "frequent_dates_note"]
 
 #: fewest distinct names that must share a date before it can be a placeholder
 PLACEHOLDER_DATE_MIN = 10
 #: share of an organisation's dated registrations at or above which one date (in distinct names) is a placeholder
 PLACEHOLDER_DATE_SHARE = 0.05
+#: fewest birth years on an age convention's day-month for its frequent dates to be read as ages, not placeholders
+AGE_SPREAD_YEARS = 5
+#: most distinct names on such a date, relative to the mean of its neighbouring birth years' on its day-month
+AGE_PEAK_RATIO = 4.0
 
 
 def _per_distinct(values: Sequence, f) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +142,46 @@ def frequent_dates(org: Sequence, dob: Sequence, first: Sequence, surname: Seque
                       "names": names, "rows": rows, "dated": dated[g_org]})
     bound = np.maximum(PLACEHOLDER_DATE_MIN, PLACEHOLDER_DATE_SHARE * t["dated"].to_numpy(dtype=float))
     t = t[t["names"].to_numpy(dtype=float) >= bound]
+    if not t.empty:
+        t = t[~_age_years(t, org, dob, first, surname)]
     return t.sort_values("rows", ascending=False, kind="stable")[cols].reset_index(drop=True)
+
+
+def _age_years(t: pd.DataFrame, org: Sequence, dob: Sequence, first: Sequence, surname: Sequence) -> np.ndarray:
+    """Which candidate placeholder dates of `t` are one birth year of an age convention (module docstring), (len(t),).
+
+    `t`: the candidates (``organisation``, ``date_of_birth``, ``names``); the other arguments as
+    :func:`frequent_dates`.
+    """
+    from .age_dates import age_day_months
+
+    conv = age_day_months(org, dob, first, surname)
+    out = np.zeros(len(t), dtype=bool)
+    if conv.empty:
+        return out
+    conv_keys = set(conv["organisation"].astype(str) + "\0" + conv["day_month"].astype(str))
+    cand = (t["organisation"].astype(str) + "\0" + t["date_of_birth"].str[5:10]).to_numpy()
+    if not pd.Index(cand).isin(conv_keys).any():
+        return out
+    # distinct names per (organisation, date) on the convention's day-months, by birth year
+    o = pd.Series(np.asarray(org, dtype=object)).astype(str)
+    d = pd.Series(np.asarray(dob, dtype=object)).map(lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
+    name = pd.Series(_name_codes(first, surname))
+    on = (o + "\0" + d.str[5:10]).isin(conv_keys) & (d.str.len() == 10)
+    per = (pd.DataFrame({"o": o[on], "d": d[on], "n": name[on]}).drop_duplicates()
+           .groupby(["o", "d"]).size().rename("names").reset_index())
+    per["md"] = per["d"].str[5:10]
+    per["y"] = pd.to_numeric(per["d"].str[:4], errors="coerce")
+    for i, (oo, dd, nn) in enumerate(zip(t["organisation"].astype(str), t["date_of_birth"], t["names"])):
+        mine = per[(per["o"] == oo) & (per["md"] == dd[5:10])]
+        if (oo + "\0" + dd[5:10]) not in conv_keys or len(mine) < AGE_SPREAD_YEARS:
+            continue
+        # against the neighbouring birth years (1 and 2 years off; 0 where none): ages spread smoothly over years
+        # (heaping on round ages stays within a few times its neighbours), a default date is a spike
+        y = int(dd[:4])
+        near = mine.set_index("y")["names"].reindex([y - 2, y - 1, y + 1, y + 2]).fillna(0.0)
+        out[i] = float(nn) <= AGE_PEAK_RATIO * max(1.0, float(near.mean()))
+    return out
 
 
 def frequent_dates_mask(df: pd.DataFrame) -> np.ndarray:
