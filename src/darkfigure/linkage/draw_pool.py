@@ -1,4 +1,4 @@
-"""How the linkage draws' worker processes are started (:func:`draw_context`).
+"""How the linkage draws' worker processes are started (:func:`draw_context`), and what each draw does in them.
 
 The draws use the ``forkserver`` start method: the caller may hold DuckDB/Splink threads
 (``dfg.link`` in the same script), which a plain fork would copy mid-flight. But
@@ -22,7 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main_script_unguarded", "draw_context"]
+import numpy as np
+import pandas as pd
+
+from ..histories import DataError
+
+__all__ = ["DrawFailure", "main_script_unguarded", "draw_context"]
 
 _GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]|['"]__main__['"]\s*==\s*__name__""")
 
@@ -67,3 +72,54 @@ def draw_context(jobs: int) -> tuple[int, Any]:
           "\"__main__\":` guard, and new worker processes on this platform would run it again; put the script's "
           "work under such a guard to use every core", file=sys.stderr, flush=True)
     return 1, None
+
+
+_WORKER: dict = {}
+
+
+def _draw_worker_init(run, refit) -> None:
+    """Pool initializer: the link run and the refit sent once per worker, not with every draw."""
+    _WORKER["run"], _WORKER["refit"] = run, refit
+
+
+def _draw_task_worker(args):
+    """Worker side of :func:`_draw_task` with the run and refit of :func:`_draw_worker_init`."""
+    masks, seeds = args
+    return _draw_task((_WORKER["run"], masks, _WORKER["refit"], seeds))
+
+
+class DrawFailure(str):
+    """Why one linkage draw gave no estimate (the message of its error): counted and said, never silently dropped."""
+
+
+def _draw_task(args):
+    """Worker: re-cluster and refit a chunk of draws. Returns [(labels, points, reps, split) or DrawFailure]."""
+    from .draw_constraints import respect_structural_zeros
+    from .unblocked import draw_unblocked
+
+    run, masks, refit, seeds = args
+    out = []
+    for mask, s in zip(masks, seeds):
+        try:
+            if run.unblocked is not None:
+                # the matches never compared: a draw of them per linkage draw (merged, or split for the bias correction)
+                mask = draw_unblocked(run.labels(mask) if np.asarray(mask).dtype == bool else mask, run, int(s))
+            split = 0
+            if getattr(refit, "structural_zeros", None) is not None:
+                # a join the declared structural zeros rule out is undone (draw_constraints; tester 19a, H1)
+                lab = run.labels(mask) if np.asarray(mask).dtype == bool else np.asarray(mask)
+                mask, split = respect_structural_zeros(run, lab, refit.structural_zeros)
+            h = run.histories(mask)
+            out.append((*refit(h, int(s)), split))
+        except (DataError, ValueError, RuntimeError, np.linalg.LinAlgError) as e:
+            out.append(DrawFailure(str(e)))
+    return out
+
+
+def _failures_said(results: list) -> str:
+    """The commonest reason among the failed draws, for the messages (empty when none failed)."""
+    why = pd.Series([str(r) for r in results if isinstance(r, DrawFailure)])
+    if why.empty:
+        return ""
+    top = why.value_counts()
+    return f" ({top.iloc[0]} of them: {top.index[0]})"

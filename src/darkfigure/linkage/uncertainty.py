@@ -66,7 +66,7 @@ from ..histories import CaptureHistories, DataError
 from .combine import RULE_TEXT, RULES, CombinedDraws, combine_draws, corrected_persons, widening_words, width_share
 
 # reading a link folder and drawing linkages live in their own modules, re-exported here (existing imports)
-from .draw_pool import draw_context
+from .draw_pool import DrawFailure, _draw_task, _draw_task_worker, _draw_worker_init, _failures_said, draw_context
 from .link_run import (  # noqa: F401 - re-exported
     HISTORIES_FILE,
     LINKAGE_MODES,
@@ -82,7 +82,7 @@ from .link_run import (  # noqa: F401 - re-exported
 )
 from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
 from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
-from .unblocked import draw_unblocked, for_bias_correction
+from .unblocked import for_bias_correction
 from .undated_draws import assign_undated_draws_noted
 from .undated_trait import run_trait
 
@@ -259,36 +259,6 @@ class LinkageEstimate:
                 + "".join(f"; {w}" for w in [widening_words(self.widened, getattr(self, "shifted", False))] if w) + ")")
 
 
-_WORKER: dict = {}
-
-
-def _draw_worker_init(run: LinkRun, refit: Refit) -> None:
-    """Pool initializer: the link run and the refit sent once per worker, not with every draw."""
-    _WORKER["run"], _WORKER["refit"] = run, refit
-
-
-def _draw_task_worker(args):
-    """Worker side of :func:`_draw_task` with the run and refit of :func:`_draw_worker_init`."""
-    masks, seeds = args
-    return _draw_task((_WORKER["run"], masks, _WORKER["refit"], seeds))
-
-
-def _draw_task(args):
-    """Worker: re-cluster and refit a chunk of draws. Returns [(labels, points, reps) or None]."""
-    run, masks, refit, seeds = args
-    out = []
-    for mask, s in zip(masks, seeds):
-        try:
-            if run.unblocked is not None:
-                # the matches never compared: a draw of them per linkage draw (merged, or split for the bias correction)
-                mask = draw_unblocked(run.labels(mask) if np.asarray(mask).dtype == bool else mask, run, int(s))
-            h = run.histories(mask)
-            out.append(refit(h, int(s)))
-        except (DataError, ValueError, RuntimeError, np.linalg.LinAlgError):
-            out.append(None)
-    return out
-
-
 def linkage_uncertainty(
     run: LinkRun,
     refit: Refit,
@@ -398,13 +368,15 @@ def linkage_uncertainty(
                 advance(len(c))
     G = len(labels0)
     pts = np.full((draws, G), np.nan)
-    B = max((r[2].shape[0] for r in results if r is not None and r[2] is not None), default=0)
+    ok = [r for r in results if not isinstance(r, DrawFailure)]
+    B = max((r[2].shape[0] for r in ok if r[2] is not None), default=0)
     reps = np.full((draws, B, G), np.nan) if B else None
     persons = np.full((draws, G), np.nan)
+    split = [r[3] for r in ok if r[3]]
     for d, r in enumerate(results):
-        if r is None:
+        if isinstance(r, DrawFailure):
             continue
-        lab, pt, rp = r
+        lab, pt, rp, _ = r
         idx = pd.Index(lab["group"].astype(str) + "\x1f" + lab["level"].astype(str)).get_indexer(key0)
         have = idx >= 0
         pts[d, have] = np.asarray(pt, float)[idx[have]]
@@ -413,12 +385,17 @@ def linkage_uncertainty(
         if "observed" in lab.columns and np.isfinite(pts[d, 0]):  # the draws N̂ corrected is made from
             persons[d, have] = np.asarray(lab["observed"], float)[idx[have]]
     warnings = list(said)
+    if split:
+        warnings.append(f"{len(split)} of {draws} linkage draws joined registrations across a declared structural "
+                        f"zero ({int(np.median(split))} registrations in the median draw): those joins were undone, as "
+                        "the declaration says such persons cannot be registered by that list")
     failed = int(np.isnan(pts[:, 0]).sum())
+    why = _failures_said(results)
     if failed:
-        warnings.append(f"{failed} of {draws} linkage draws gave no finite N̂ and are left out")
+        warnings.append(f"{failed} of {draws} linkage draws gave no finite N̂ and are left out{why}")
     if failed > draws - 2:
-        raise DataError(f"only {draws - failed} of {draws} linkage draws gave an estimate: the linkage uncertainty "
-                        "cannot be measured")
+        raise DataError(f"only {draws - failed} of {draws} linkage draws gave an estimate{why}: the linkage "
+                        "uncertainty cannot be measured")
     comb = combine_draws(pts, reps, level, None if correction == "mean" else np.asarray(points0, float), correction)
     if reps is not None:
         reps = reps + comb.shift  # the pooled replicates move with the corrected point (corrected_bootstrap)
