@@ -16,6 +16,10 @@ import pandas as pd
 
 from .link_run import LinkRun
 
+#: The join weight of the default linkage draws (:func:`draw_partitions`' ``rule``): "max" since 2026-12-07
+#: (the product of the pair odds split persons the point linkage had right and rejoined few it had split).
+DRAW_RULE = "max"
+
 
 # ----------------------------------------------------------------------------- draws
 def draw_links(probability: np.ndarray, n_draws: int, seed: int | None) -> np.ndarray:
@@ -61,9 +65,10 @@ def _gibbs_kernel():
     from numba import njit
 
     @njit(cache=True)
-    def sweep_draws(indptr, nbr, logodds, labels, n_draws, thin, burn, seed):  # pragma: no cover - numba
-        """Gibbs sweeps over records (CSR neighbours `indptr`/`nbr`, pair log-odds): `n_draws` partitions,
-        shape (n_draws, n_records), after `burn` sweeps and every `thin` sweeps; seeded."""
+    def sweep_draws(indptr, nbr, logodds, use, labels, n_draws, thin, burn, seed, rule):  # pragma: no cover - numba
+        """Gibbs sweeps over records (CSR neighbours `indptr`/`nbr`, pair log-odds, `use` the edges that count):
+        `n_draws` partitions, shape (n_draws, n_records), after `burn` sweeps and every `thin` sweeps; seeded.
+        `rule` 0: a candidate's log weight is the sum of the pair log-odds, 1: their maximum."""
         n = labels.size
         np.random.seed(seed)
         size = np.zeros(n, dtype=np.int64)
@@ -87,6 +92,8 @@ def _gibbs_kernel():
                 # candidate clusters: those of i's scored neighbours; weight = product of the pair odds
                 m = 0
                 for e in range(lo, hi):
+                    if not use[e]:
+                        continue
                     c = labels[nbr[e]]
                     found = -1
                     for t in range(m):
@@ -97,8 +104,10 @@ def _gibbs_kernel():
                         cand[m] = c
                         score[m] = logodds[e]
                         m += 1
-                    else:
+                    elif rule == 0:
                         score[found] += logodds[e]
+                    elif logodds[e] > score[found]:
+                        score[found] = logodds[e]
                 # the option "alone" (log weight 0), then the candidates
                 mx = 0.0
                 for t in range(m):
@@ -141,7 +150,7 @@ def _gibbs_kernel():
 
 def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray, n_draws: int,
                     seed: int | None, *, start: np.ndarray | None = None, burn: int = 10,
-                    thin: int = 2) -> np.ndarray:
+                    thin: int = 2, rule: str = "product", dated: np.ndarray | None = None) -> np.ndarray:
     """Partitions of the records into persons drawn from the pairwise match probabilities (Gibbs sampler).
 
     Independent draws of the pairs, closed transitively, chain: a weak pair between two
@@ -166,6 +175,23 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
     start : int array, shape (n,), optional: the starting partition (e.g. the as-linked
         persons; labels in 0..n-1). Default: every record alone.
     burn, thin : sweeps discarded first, and sweeps between kept draws.
+    rule : {"product", "max"}
+        The weight of joining a person: ``"product"`` (default) the product of the odds of
+        the record's scored pairs with its members, as above; ``"max"`` the odds of the
+        largest of those match probabilities (a record joins a person when it matches one
+        member well; the odds of the others are not multiplied in, so a second pair with
+        the person does not count the prior odds of a match again). With ``"max"`` the
+        conditionals are not those of one joint distribution: the chain is a heuristic
+        sampler (irreducible, so it has a stationary distribution), chosen because on
+        truth-known registrations a single dated registration and a person of several
+        dated registrations were one person about as often as the largest probability of
+        their pairs says, while the product's odds made them about five times too rare
+        (docs/methods/linkage.md, "Split persons in the draws").
+    dated : bool array, shape (n,), optional
+        Registrations with a date of birth. With ``rule="max"``, a dated registration
+        weighs only its pairs with dated registrations (the undated ones are assigned
+        afterwards by :mod:`~darkfigure.linkage.undated_draws`, so they do not bridge two
+        dated persons); ignored with ``"product"``.
 
     Returns
     -------
@@ -174,9 +200,12 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
     Raises
     ------
     ValueError
-        Probabilities outside [0, 1]; `start` labels outside 0..n-1; `n_draws` < 1.
+        Probabilities outside [0, 1]; `start` labels outside 0..n-1; `n_draws` < 1; an unknown
+        `rule`; `dated` not of length `n`.
     """
     p = np.asarray(probability, dtype=float)
+    if rule not in ("product", "max"):
+        raise ValueError(f"rule must be 'product' or 'max', not {rule!r}")
     if n_draws < 1:
         raise ValueError(f"the number of linkage draws must be at least 1 (got {n_draws})")
     if p.size and (not np.isfinite(p).all() or p.min() < 0 or p.max() > 1):
@@ -186,8 +215,16 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
         raise ValueError(f"start has {lab.size} labels for {n} records")
     pc = np.clip(p, 1e-9, 1 - 1e-9)
     indptr, nbr, lw = _csr(n, np.asarray(left, np.int64), np.asarray(right, np.int64), np.log(pc / (1 - pc)))
+    use = np.ones(nbr.size, dtype=np.bool_)
+    if rule == "max" and dated is not None:
+        d = np.asarray(dated, dtype=bool)
+        if d.size != n:
+            raise ValueError(f"dated has {d.size} values for {n} records")
+        owner = np.repeat(np.arange(n), np.diff(indptr))
+        use = ~(d[owner] & ~d[nbr])  # a dated registration ignores its pairs with undated ones
     seed32 = int(np.random.SeedSequence(seed).generate_state(1)[0])
-    return _gibbs_kernel()(indptr, nbr, lw, lab.copy(), int(n_draws), int(thin), int(burn), seed32)
+    return _gibbs_kernel()(indptr, nbr, lw, use, lab.copy(), int(n_draws), int(thin), int(burn), seed32,
+                           0 if rule == "product" else 1)
 
 
 def calibration_table(probability: np.ndarray, is_match: np.ndarray,

@@ -81,7 +81,7 @@ from .link_run import (  # noqa: F401 - re-exported
     resolve_linkage,
 )
 from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
-from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
+from .partition_draws import DRAW_RULE, calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import draw_unblocked, for_bias_correction
 from .undated_draws import assign_undated_draws_noted
 from .undated_trait import run_trait
@@ -360,9 +360,11 @@ def linkage_uncertainty(
     s_draw, s_boot = ss.spawn(2)
     p, said = run.pairs["match_probability"].to_numpy(float), []  # said: the undated calibration at its bound
     if sampler == "partition":
+        rule = "product" if correction == "bias" else DRAW_RULE  # bias: the old draws around the as-linked persons
         masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
-                                int(s_draw.generate_state(1)[0]), start=run.labels())
+                                int(s_draw.generate_state(1)[0]), start=run.labels(), rule=rule,
+                                dated=run.records["has_date_of_birth"].to_numpy(bool))
         if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
             masks, said = assign_undated_draws_noted(run.records, run.pairs, run.labels(), masks,  # trait: undated_trait
                                                      int(s_draw.generate_state(2)[1]), run_trait(run))
