@@ -163,7 +163,8 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
     (1 when alone). A lone pair is then joined with probability p, as its match
     probability says; a record is joined to a person only if it matches all members it
     was compared with (one pair at 0.9 and one at 0.01: odds 0.09). Pairs never compared
-    are neutral (blocking leaves them out, it does not say they differ).
+    are neutral (blocking leaves them out, it does not say they differ). ``rule="max"``
+    (the linkage correction's default, :data:`DRAW_RULE`) weighs the largest pair instead.
 
     Parameters
     ----------

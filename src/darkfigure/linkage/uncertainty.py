@@ -7,10 +7,10 @@ histories, are one clustering of those pairs at a threshold; other clusterings a
 almost as plausible. This module
 
 1. **draws linkages** from the match probabilities: partitions of the registrations
-   into persons by a Gibbs sampler in which a registration joins a person with
-   probability proportional to the product of the odds ``p / (1 - p)`` of its scored
-   pairs with that person's members (:func:`draw_partitions`; a lone pair is joined with
-   probability p, and weak pairs do not chain persons together), or, simpler, each pair
+   into persons by a single-site sampler in which a registration joins a person with
+   probability proportional to the odds ``p / (1 - p)`` of its largest pair probability with
+   that person's members (:func:`draw_partitions`, ``rule="max"``; the product of all its pairs' odds
+   with ``correction="bias"``; a lone pair is joined with probability p), or, simpler, each pair
    independently with its probability and the accepted pairs re-clustered by the rules
    of ``link`` (:func:`draw_links`); in the partition draws every registration without a date of
    birth is then assigned once per draw to one namesake person or to nobody, matched as often as the
