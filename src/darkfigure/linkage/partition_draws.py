@@ -186,7 +186,8 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
         sampler (irreducible, so it has a stationary distribution), chosen because on
         truth-known registrations a single dated registration and a person of several
         dated registrations were one person about as often as the largest probability of
-        their pairs says, while the product's odds made them about five times too rare
+        their pairs says (tester 18a's hard setting), while the product's odds made them
+        far too rare; on the project's simulator both over-join such pairs
         (docs/methods/linkage.md, "Split persons in the draws").
     dated : bool array, shape (n,), optional
         Registrations with a date of birth. With ``rule="max"``, a dated registration

@@ -9,8 +9,8 @@ almost as plausible. This module
 1. **draws linkages** from the match probabilities: partitions of the registrations
    into persons by a single-site sampler in which a registration joins a person with
    probability proportional to the odds ``p / (1 - p)`` of its largest pair probability with
-   that person's members (:func:`draw_partitions`, ``rule="max"``; the product of all its pairs' odds
-   with ``correction="bias"``; a lone pair is joined with probability p), or, simpler, each pair
+   that person's members (:func:`draw_partitions`, ``rule="max"``; until 2026-12-07 the product of
+   the odds of all those pairs; a lone pair is joined with probability p), or, simpler, each pair
    independently with its probability and the accepted pairs re-clustered by the rules
    of ``link`` (:func:`draw_links`); in the partition draws every registration without a date of
    birth is then assigned once per draw to one namesake person or to nobody, matched as often as the
@@ -360,10 +360,9 @@ def linkage_uncertainty(
     s_draw, s_boot = ss.spawn(2)
     p, said = run.pairs["match_probability"].to_numpy(float), []  # said: the undated calibration at its bound
     if sampler == "partition":
-        rule = "product" if correction == "bias" else DRAW_RULE  # bias: the old draws around the as-linked persons
         masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
-                                int(s_draw.generate_state(1)[0]), start=run.labels(), rule=rule,
+                                int(s_draw.generate_state(1)[0]), start=run.labels(), rule=DRAW_RULE,
                                 dated=run.records["has_date_of_birth"].to_numpy(bool))
         if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
             masks, said = assign_undated_draws_noted(run.records, run.pairs, run.labels(), masks,  # trait: undated_trait
