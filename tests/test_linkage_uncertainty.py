@@ -122,10 +122,27 @@ def test_draw_partitions_max_rule_joins_at_the_largest_pair_probability():
     o = 1.5 * 0.05 / 0.95
     assert (old[:, 2] == old[:, 0]).mean() == pytest.approx(o / (1 + o), abs=0.01)
     assert (old[:, 3] == old[:, 4]).mean() > 0.5  # the product rule weighs every pair (dated is ignored)
-    with pytest.raises(ValueError, match="rule"):
+    with pytest.raises(ValueError, match="rule must be one of"):
         draw_partitions(5, left, right, p, 2, seed=2, rule="mean")
     with pytest.raises(ValueError, match="dated"):
         draw_partitions(5, left, right, p, 2, seed=2, rule="max", dated=dated[:3])
+
+
+def test_draw_partitions_positive_rule_multiplies_agreeing_pairs_only():
+    from darkfigure.linkage.partition_draws import DRAW_RULE, draw_partitions
+
+    # as above, two exact two-state targets: registration 2 with pairs 0.6 and 0.05 with a sure person (0, 1) joins at
+    # 0.6 (the pair below 0.5 is not multiplied in); registration 5 with pairs 0.6 and 0.7 with a sure person (3, 4)
+    # joins at odds 1.5 * 7/3 = 3.5, 0.778 (agreeing pairs multiply, as in the product); "max" would give 0.7
+    left, right = np.array([0, 0, 1, 3, 3, 4]), np.array([1, 2, 2, 4, 5, 5])
+    p = np.array([1 - 1e-9, 0.6, 0.05, 1 - 1e-9, 0.6, 0.7])
+    start = np.array([0, 0, 2, 3, 3, 5])
+    lab = draw_partitions(6, left, right, p, 40000, seed=4, start=start, burn=50, thin=1, rule="positive")
+    assert (lab[:, 2] == lab[:, 0]).mean() == pytest.approx(0.6, abs=0.015)
+    assert (lab[:, 5] == lab[:, 3]).mean() == pytest.approx(3.5 / 4.5, abs=0.015)
+    mx = draw_partitions(6, left, right, p, 40000, seed=4, start=start, burn=50, thin=1, rule="max")
+    assert (mx[:, 5] == mx[:, 3]).mean() == pytest.approx(0.7, abs=0.015)
+    assert DRAW_RULE == "positive"
 
 
 def test_calibration_table_bins():

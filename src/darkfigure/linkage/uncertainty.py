@@ -8,9 +8,9 @@ almost as plausible. This module
 
 1. **draws linkages** from the match probabilities: partitions of the registrations
    into persons by a single-site sampler in which a registration joins a person with
-   probability proportional to the odds ``p / (1 - p)`` of its largest pair probability with
-   that person's members (:func:`draw_partitions`, ``rule="max"``; until 2026-12-07 the product of
-   the odds of all those pairs; a lone pair is joined with probability p), or, simpler, each pair
+   probability proportional to the product of the odds ``p / (1 - p)`` above 1 of its pairs with
+   that person's members (:func:`draw_partitions`, ``rule="positive"``; until 2026-12-07 of all those
+   pairs' odds; a lone pair is joined with probability p), or, simpler, each pair
    independently with its probability and the accepted pairs re-clustered by the rules
    of ``link`` (:func:`draw_links`); in the partition draws every registration without a date of
    birth is then assigned once per draw to one namesake person or to nobody, matched as often as the
