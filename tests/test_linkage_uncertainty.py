@@ -100,6 +100,51 @@ def test_draw_partitions_samples_the_product_of_pair_odds():
     np.testing.assert_array_equal(lab[:100], draw_partitions(5, left, right, p, 40000, seed=1, burn=50, thin=1)[:100])
 
 
+def test_draw_partitions_max_rule_joins_at_the_largest_pair_probability():
+    from darkfigure.linkage.partition_draws import draw_partitions
+
+    # a person of two registrations (0, 1; p = 1 - 1e-9) and a lone registration 2 with pairs at 0.6 and 0.05 with
+    # its members: two states (2 alone or joined), so the target is exact. "max": 2 joins with probability 0.6;
+    # "product": odds 1.5 * 0.05 / 0.95, probability 0.073. Registration 3 (dated) has one pair at 0.95 with the
+    # undated 4, which has one at 0.7 with 0: with `dated`, 3 ignores its pair with 4 and never reaches the person
+    # of 0 and 1 through it; 4 weighs all its pairs: with 0 at odds 7/3 against 19 with 3 and 1 alone.
+    left, right = np.array([0, 0, 1, 3, 4]), np.array([1, 2, 2, 4, 0])
+    p = np.array([1 - 1e-9, 0.6, 0.05, 0.95, 0.7])
+    dated = np.array([True, True, True, True, False])
+    start = np.array([0, 0, 2, 3, 0])
+    n = 40000  # Monte-Carlo s.e. of a share near 0.6 with autocorrelated sweeps: below 0.005; tolerance 0.015
+    lab = draw_partitions(5, left, right, p, n, seed=2, start=start, burn=50, thin=1, rule="max", dated=dated)
+    assert (lab[:, 0] == lab[:, 1]).all()
+    assert (lab[:, 2] == lab[:, 0]).mean() == pytest.approx(0.6, abs=0.015)
+    assert (lab[:, 3] != lab[:, 0]).all()
+    assert (lab[:, 4] == lab[:, 0]).mean() == pytest.approx((7 / 3) / (1 + 7 / 3 + 19), abs=0.01)
+    old = draw_partitions(5, left, right, p, n, seed=2, start=start, burn=50, thin=1, dated=dated)
+    o = 1.5 * 0.05 / 0.95
+    assert (old[:, 2] == old[:, 0]).mean() == pytest.approx(o / (1 + o), abs=0.01)
+    assert (old[:, 3] == old[:, 4]).mean() > 0.5  # the product rule weighs every pair (dated is ignored)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        draw_partitions(5, left, right, p, 2, seed=2, rule="mean")
+    with pytest.raises(ValueError, match="dated"):
+        draw_partitions(5, left, right, p, 2, seed=2, rule="max", dated=dated[:3])
+
+
+def test_draw_partitions_positive_rule_multiplies_agreeing_pairs_only():
+    from darkfigure.linkage.partition_draws import DRAW_RULE, draw_partitions
+
+    # as above, two exact two-state targets: registration 2 with pairs 0.6 and 0.05 with a sure person (0, 1) joins at
+    # 0.6 (the pair below 0.5 is not multiplied in); registration 5 with pairs 0.6 and 0.7 with a sure person (3, 4)
+    # joins at odds 1.5 * 7/3 = 3.5, 0.778 (agreeing pairs multiply, as in the product); "max" would give 0.7
+    left, right = np.array([0, 0, 1, 3, 3, 4]), np.array([1, 2, 2, 4, 5, 5])
+    p = np.array([1 - 1e-9, 0.6, 0.05, 1 - 1e-9, 0.6, 0.7])
+    start = np.array([0, 0, 2, 3, 3, 5])
+    lab = draw_partitions(6, left, right, p, 40000, seed=4, start=start, burn=50, thin=1, rule="positive")
+    assert (lab[:, 2] == lab[:, 0]).mean() == pytest.approx(0.6, abs=0.015)
+    assert (lab[:, 5] == lab[:, 3]).mean() == pytest.approx(3.5 / 4.5, abs=0.015)
+    mx = draw_partitions(6, left, right, p, 40000, seed=4, start=start, burn=50, thin=1, rule="max")
+    assert (mx[:, 5] == mx[:, 3]).mean() == pytest.approx(0.7, abs=0.015)
+    assert DRAW_RULE == "positive"
+
+
 def test_calibration_table_bins():
     p = np.array([0.005, 0.3, 0.3, 0.97, 0.999])
     y = np.array([False, True, False, True, True])

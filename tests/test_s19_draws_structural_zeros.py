@@ -35,7 +35,6 @@ def late_list():
     in_early = np.isin(truth[pairs["record_l"]], list(early))
     touches = ((orgs[pairs["record_l"]] == late) | (orgs[pairs["record_r"]] == late)) & in_early
     pairs.loc[touches & (pairs["match_probability"] > 0.5), "match_probability"] = 0.45
-    keep = np.ones(len(rec), dtype=bool)
     run = LinkRun(rec, pairs.reset_index(drop=True), 0.5)
     return run, late, first, truth
 

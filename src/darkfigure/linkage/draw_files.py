@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .link_run import LinkRun, add_unblocked_matches
-from .partition_draws import draw_partitions
+from .partition_draws import DRAW_RULE, draw_partitions
 from .undated_draws import assign_undated_draws
 from .undated_trait import run_trait
 
@@ -67,7 +67,8 @@ def linkage_draw_histories(run: LinkRun, draws: int, seed: int | None) -> list[p
     s_draw, s_boot = np.random.SeedSequence(seed).spawn(2)
     labels = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                              run.pairs["record_r"].to_numpy(np.int64), run.pairs["match_probability"].to_numpy(float),
-                             draws, int(s_draw.generate_state(1)[0]), start=run.labels())
+                             draws, int(s_draw.generate_state(1)[0]), start=run.labels(), rule=DRAW_RULE,
+                             dated=run.records["has_date_of_birth"].to_numpy(bool))
     # undated registrations among namesakes: one calibrated assignment per draw, as linkage_uncertainty does
     labels = assign_undated_draws(run.records, run.pairs, run.labels(), labels, int(s_draw.generate_state(2)[1]),
                                   run_trait(run))

@@ -7,10 +7,10 @@ histories, are one clustering of those pairs at a threshold; other clusterings a
 almost as plausible. This module
 
 1. **draws linkages** from the match probabilities: partitions of the registrations
-   into persons by a Gibbs sampler in which a registration joins a person with
-   probability proportional to the product of the odds ``p / (1 - p)`` of its scored
-   pairs with that person's members (:func:`draw_partitions`; a lone pair is joined with
-   probability p, and weak pairs do not chain persons together), or, simpler, each pair
+   into persons by a single-site sampler in which a registration joins a person with
+   probability proportional to the product of the odds ``p / (1 - p)`` above 1 of its pairs with
+   that person's members (:func:`draw_partitions`, ``rule="positive"``; until 2026-12-07 of all those
+   pairs' odds; a lone pair is joined with probability p), or, simpler, each pair
    independently with its probability and the accepted pairs re-clustered by the rules
    of ``link`` (:func:`draw_links`); in the partition draws every registration without a date of
    birth is then assigned once per draw to one namesake person or to nobody, matched as often as the
@@ -81,7 +81,7 @@ from .link_run import (  # noqa: F401 - re-exported
     resolve_linkage,
 )
 from .mixed_rule import mixed_uncertainty, needs_two_draw_sets
-from .partition_draws import calibration_table, draw_links, draw_partitions, expected_link_errors_total
+from .partition_draws import DRAW_RULE, calibration_table, draw_links, draw_partitions, expected_link_errors_total
 from .unblocked import for_bias_correction
 from .undated_draws import assign_undated_draws_noted
 from .undated_trait import run_trait
@@ -332,7 +332,8 @@ def linkage_uncertainty(
     if sampler == "partition":
         masks = draw_partitions(len(run.records), run.pairs["record_l"].to_numpy(np.int64),
                                 run.pairs["record_r"].to_numpy(np.int64), p, draws,
-                                int(s_draw.generate_state(1)[0]), start=run.labels())
+                                int(s_draw.generate_state(1)[0]), start=run.labels(), rule=DRAW_RULE,
+                                dated=run.records["has_date_of_birth"].to_numpy(bool))
         if correction != "bias":  # undated registrations among namesakes: one calibrated assignment per draw
             masks, said = assign_undated_draws_noted(run.records, run.pairs, run.labels(), masks,  # trait: undated_trait
                                                      int(s_draw.generate_state(2)[1]), run_trait(run))
