@@ -137,8 +137,10 @@ def publish_statement(est) -> dict:
 
     def out(low, high, rules, publish, statement, cav=True):
         """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
-        # cav False: the rule replaced the figure, but a missing interval and a linkage that decides still hold
-        cs = caveats if cav is True else [c for c in caveats if c[0] in ("no-interval", "linkage-decides")] \
+        # cav False: the rule replaced the figure, but a missing interval and the linkage's caveats still hold
+        # a floor or refusal from linked persons keeps the linkage's own warnings too (tester 19a, H2)
+        cs = caveats if cav is True else [c for c in caveats if c[0] in ("no-interval", "linkage-decides",
+                                                                         "linkage-warnings")] \
             if cav is False else []
         lead = linkage_lead([c[0] for c in cs], nh, lo, hi, publish is None) if rules[:1] == ["agree"] and (
             publish is None or statement.startswith("Publish")) else None
@@ -192,7 +194,7 @@ def publish_statement(est) -> dict:
                   + ", ".join(f"{s['label']} ({s['observed']:,} person{'' if s['observed'] == 1 else 's'} observed)"
                              for s in subs)
                   + " is too small to bound from above (subgroups without it keep finite intervals)"
-                  + _without_words(subs[0]) + ". Merge that level "
+                  + _without_words(subs[0], as_linked=getattr(est, "linkage", None) is not None) + ". Merge that level "
                   "with another or drop its persons and rerun (declare a structural zero if a list could not "
                   "register it) to bound the total.", cav=False)
         res["unbounded_subgroups"] = subs
@@ -384,6 +386,16 @@ def _floor(est, h, lo: float, flags: dict, checks: list[dict]) -> tuple[float, s
     """
     from .publish_floor import unbounded_floor
 
+    lk = getattr(est, "linkage", None)
+    persons = float(getattr(lk, "persons_corrected", np.nan)) if lk is not None else np.nan
+    if np.isfinite(persons):
+        # corrected for linkage error: Chao's bound on the persons as linked counts every person the linkage split
+        # as two (singletons), so it overstates N (tester 19a, H2: 7,985 from 5,194 persons as linked, 4,470
+        # corrected, true N 6,709); the floor is the corrected interval's lower end, at least the persons corrected
+        n = int(round(persons))
+        mine = ("the lower end of this run's interval corrected for linkage error (Chao's lower bound on the persons "
+                "as linked is not used: it counts the persons the linkage split twice)")
+        return unbounded_floor(n, {mine: lo if np.isfinite(lo) and lo >= n else None}, None)
     chao = chao_bound(h)
     detected = any(flags.get(n) for n in _CHECK_WORDS)
     neg = bool(negative_dependence(h, chao["nhat"], checks)) if chao and detected else False
@@ -404,11 +416,14 @@ def _unbounded(boot, hi: float) -> list[dict]:
     return unbounded_subgroups(boot)
 
 
-def _without_words(sub: dict) -> str:
-    """'; without it the total is N̂ (L–U)' (:func:`.loglinear.unbounded._without_words`)."""
+def _without_words(sub: dict, as_linked: bool = False) -> str:
+    """'; without it the total is N̂ (L–U)' (:func:`.loglinear.unbounded._without_words`); `as_linked`: a run corrected
+    for linkage error, whose subgroup figures come from the bootstrap of the persons as linked (tester 19a, H2)."""
     from .loglinear.unbounded import _without_words as words
 
-    return words(sub)
+    w = words(sub)
+    return w.replace("without it the total is", "without it the total as linked (before the linkage correction) is",
+                     1) if as_linked else w
 
 
 def _held_by_interval(checks, nh: float, hi: float) -> str | None:

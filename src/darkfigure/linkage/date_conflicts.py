@@ -505,7 +505,8 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
     Parameters
     ----------
     prep : DataFrame or None
-        Prepared plaintext registrations (None for pseudonymised files: no dates to compare).
+        Prepared registrations: plaintext, or pseudonymised (``tok_*`` columns; then only the undated registrations
+        among namesakes are counted, on the name tokens: no dates to compare), or None.
     labels : array of shape (n_registrations,)
         Found person of each registration.
     linkage_errors : DataFrame
@@ -528,6 +529,13 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
     out, notes = [], []
     if found is not None:
         found["undated_clustering"] = None  # not run: pseudonymised files, no organisation column
+    if prep is not None and "fn" not in prep.columns:  # pseudonymised: the namesake count on the keyed name tokens
+        from .undated_namesakes import token_names, undated_namesake_messages, undated_namesakes
+
+        tok, prep = token_names(prep), None
+        if tok is not None:  # (tester 19a, M7: no warning at all where the plaintext run warned)
+            w, n = undated_namesake_messages(undated_namesakes(tok, labels))
+            out, notes = out + w, notes + n
     if prep is not None:
         c = date_conflict_check(prep, labels, 2 * DOB_GROSS_ERROR * (counts or {}).get("factor", 1.0), counts)
         out += [c["warning"]] if c["warning"] else []

@@ -562,7 +562,7 @@ def link(
     quality = None if truth is None else pd.DataFrame([{"threshold": float(threshold), **pairwise_quality(
         df[truth].astype(str), links["person_id"])}])
     found: dict = {}  # the check whether missing dates cluster in persons, as a field (linkage_settings.json)
-    checked = _model_checks(prep if encoding == "plaintext" else None, clusters[float(threshold)], linkage_errors,
+    checked = _model_checks(prep, clusters[float(threshold)], linkage_errors,
                             None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates,
                             found)
     warnings, notes = trait_warnings(warnings + checked[0], trait), notes + checked[1] + trait_notes(trait)

@@ -23,8 +23,8 @@ import pandas as pd
 NHAT_TOO_HIGH = "too high"
 NHAT_TOO_LOW = "too low"
 
-__all__ = ["QUALITY_TARGET", "UNDATED_AMONG_NAMESAKES_WARNING", "truth_quality_warnings", "undated_namesake_messages",
-           "undated_namesakes"]
+__all__ = ["QUALITY_TARGET", "UNDATED_AMONG_NAMESAKES_WARNING", "token_names", "truth_quality_warnings",
+           "undated_namesake_messages", "undated_namesakes"]
 
 #: share of the undated registrations (with a name) among several dated namesakes above which link warns: measured
 #: (module docstring of :func:`undated_namesake_messages`)
@@ -79,6 +79,26 @@ def undated_namesakes(prep: pd.DataFrame, labels: Sequence | np.ndarray) -> dict
     out.update(undated=int(undated.sum()), among_namesakes=int(hit.sum()),
                share=float(hit.sum() / undated.sum()) if undated.any() else 0.0,
                groups=int(np.unique(key[hit]).size))
+    return out
+
+
+def token_names(prep: pd.DataFrame) -> pd.DataFrame | None:
+    """Pseudonymised registrations as :func:`undated_namesakes` reads them: the keyed tokens of the normalised first
+    name and surname for ``fn``/``sn`` (equal tokens, equal names), 1.0/NaN in ``dob_day`` where the date-of-birth
+    token is present/missing, ``sex``/``nat`` as prepared. None without ``tok_first_name``, ``tok_surname`` and
+    ``tok_date_of_birth`` (Bloom filters alone: names compared by similarity, no exact name groups).
+
+    prep : DataFrame, shape (n, ...): prepared pseudonymised registrations. Returns a DataFrame of shape (n, 3-5).
+    """
+    need = ("tok_first_name", "tok_surname", "tok_date_of_birth")
+    if not set(need) <= set(prep.columns):
+        return None
+    out = pd.DataFrame({"fn": prep["tok_first_name"].to_numpy(dtype=object),
+                        "sn": prep["tok_surname"].to_numpy(dtype=object),
+                        "dob_day": np.where(prep["tok_date_of_birth"].notna().to_numpy(), 1.0, np.nan)})
+    for c in ("sex", "nat"):
+        if c in prep.columns:
+            out[c] = prep[c].to_numpy(dtype=object)
     return out
 
 

@@ -30,6 +30,9 @@ def _headline(c: _Ctx, run: Run, t: pd.DataFrame | None) -> dict | None:
             iv = res.get("interval") or {}
             nhat, lo, hi = _f(res.get("nhat")), _f(iv.get("lower")), _f(iv.get("upper"))
             obs = _f((res.get("data") or {}).get("observed"))
+        pc = _f(lk.get("persons_corrected")) if lk.get("nhat_corrected") is not None else float("nan")
+        if math.isfinite(pc):  # the persons registered as corrected for linkage error, as N̂ is (tester 19a, H2)
+            obs = pc
         if not math.isfinite(nhat):
             return {"kind": "none", "observed": c.count(obs)}
         out: dict[str, Any] = {"kind": "estimate", "fig": c.fig(nhat, lo, hi), "observed": c.count(obs),
