@@ -88,7 +88,7 @@ def vowel_skeleton(key: str | None) -> str | None:
 
 
 #: the prepared columns of :func:`translit_columns`
-TRANSLIT_COLUMNS = ("fn_tr", "sn_tr", "fn_vw", "sn_vw", "full_tr", "tr_pair")
+TRANSLIT_COLUMNS = ("fn_tr", "sn_tr", "fn_vw", "sn_vw", "tr_pair")
 
 
 def translit_columns(fn, sn) -> dict:
@@ -101,24 +101,22 @@ def translit_columns(fn, sn) -> dict:
     Returns
     -------
     dict of pyarrow string arrays, shape (n,) each: ``fn_tr``, ``sn_tr`` (:func:`fold_name`), ``fn_vw``,
-    ``sn_vw`` (:func:`vowel_skeleton`), ``full_tr`` (``fn_tr|sn_tr``, term frequencies of the folded-equal level)
-    and ``tr_pair`` (the two keys in sorted order, a blocking key that survives swapped names). Null where the
-    name is missing (``full_tr``/``tr_pair``: where either is).
+    ``sn_vw`` (:func:`vowel_skeleton`) and ``tr_pair`` (the two keys in sorted order, a blocking key that survives
+    swapped names). Null where the name is missing (``tr_pair``: where either is).
     """
-    import pyarrow.compute as pc
-
     from .prepare import _arrow_map, _ordered_join
 
     fk, sk = _arrow_map(fn, fold_name), _arrow_map(sn, fold_surname)
     return {"fn_tr": fk, "sn_tr": sk, "fn_vw": _arrow_map(fk, vowel_skeleton), "sn_vw": _arrow_map(sk, vowel_skeleton),
-            "full_tr": pc.binary_join_element_wise(fk, sk, "|"), "tr_pair": _ordered_join(fk, sk, "|")}
+            "tr_pair": _ordered_join(fk, sk, "|")}
 
 
 def translit_levels() -> list:
     """The two name levels on folded names, for the plaintext name comparison (splink_model._plain_settings).
 
     "both equal after folding (or swapped)": both :func:`fold_name` keys equal, or equal crosswise, with the term
-    frequency of the folded full name (``full_tr``); placed after the exact and swapped levels. "both equal after
+    frequency of the full name as written (Splink adjusts only by a column with an exact level in the comparison:
+    ``full_name``, the larger of the pair's two frequencies); placed after the exact and swapped levels. "both equal after
     folding vowels": each name's :func:`vowel_skeleton` equal (or both crosswise), for Mohamed Bukhari / Muhammad
     Boechari; placed after the levels of misspelt names and before "one name exact". m of both by EM, u from
     Splink's random pairs.
@@ -129,4 +127,4 @@ def translit_levels() -> list:
                              label_for_charts="both equal after transliteration folding (or swapped)")
     vowels = cll.CustomLevel("(fn_vw_l = fn_vw_r and sn_vw_l = sn_vw_r) or (fn_vw_l = sn_vw_r and sn_vw_l = fn_vw_r)",
                              label_for_charts="both equal after folding vowels (or swapped)")
-    return [folded.configure(tf_adjustment_column="full_tr"), vowels]
+    return [folded.configure(tf_adjustment_column="full_name"), vowels]
