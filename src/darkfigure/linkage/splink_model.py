@@ -264,7 +264,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             cll.And(cll.NullLevel("fn"), cll.NullLevel("sn")),
             cll.ExactMatchLevel("full_name").configure(label_for_charts="both exact", tf_adjustment_column="full_name"),
             cll.ColumnsReversedLevel("fn", "sn", symmetrical=True).configure(label_for_charts="swapped"),
-            translit_levels()[0],  # both names equal after folding romanisations (Sjevtsjenko / Shevchenko)
+            *translit_levels()[:2],  # both names equal after folding romanisations (Sjevtsjenko / Shevchenko)
             # one name exact, the other close: the evidence depends on how common the exact one is
             # (Nguyen with a Thi- first name is weak, a rare surname strong), hence its term frequency
             cll.CustomLevel(f"sn_l = sn_r and {close('fn', 'fn')}").configure(
@@ -312,7 +312,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             cll.CustomLevel(f"fn_l <> fn_r and sn_l <> sn_r and (({related('fn', 'fn')} and {related('sn', 'sn')}) or "
                             f"({related('fn', 'sn')} and {related('sn', 'fn')}))",
                             label_for_charts="both misspelt twice over"),
-            translit_levels()[1],  # both names equal after folding the vowels too (Mohamed Bukhari / Muhammad Boechari)
+            translit_levels()[2],  # both names equal after folding the vowels too (Mohamed Bukhari / Muhammad Boechari)
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
