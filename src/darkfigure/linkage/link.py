@@ -394,7 +394,7 @@ def link(
         # the dated pairs teach the weights of misspelt names only if such pairs were compared on their names alone
         name_features = misspelt_names_blocked(rules)
         notes += _evidence_note(prep, ev_names)
-        tf_cols, identity = ["full_name", "sn", "fn", "dob"], ["fn", "sn", "dob"]
+        tf_cols, identity = ["full_name", "sn", "fn", "dob", "full_tr"], ["fn", "sn", "dob"]
     else:
         prep, widths = _prepare_pseudo(df)
         nameless = _nameless_by_organisation(df, prep, ("tok_first_name", "tok_surname"))

@@ -22,6 +22,7 @@ from .bloom_sql import decode_bloom_column
 from .placeholder_dates import frequent_dates_mask
 from .placeholder_names import frequent_name_warnings, is_placeholder, placeholder_warnings
 from .registrations import normalise_names, normalise_nationality, normalise_sex
+from .translit import translit_columns
 
 #: columns that identify a person or a registration (never covariates)
 IDENTIFIERS = ("record_id", "organisation", "registration_date", "first_name", "surname", "date_of_birth")
@@ -325,6 +326,7 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
         "name_pair": _ordered_join(fn, sn, "|"),
         "full_name": pc.binary_join_element_wise(fn, sn, "|"),
     }
+    cols |= translit_columns(fn, sn)  # names folded over romanisation systems (Sjevtsjenko / Shevchenko)
     known = dob.notna().to_numpy()
     iso = np.datetime_as_string(dob.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), unit="D")
     iso = pa.array(iso.astype(object), type=pa.string(), mask=~known)

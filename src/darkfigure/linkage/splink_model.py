@@ -50,6 +50,7 @@ from .splink_estimates import (  # noqa: F401
 
 # u of levels no random pair reached and m that EM collapsed (splink_levels), re-exported here
 from .splink_levels import ORDERED_COMPARISONS, fill_unobserved_u, floor_collapsed_m  # noqa: F401
+from .translit import translit_levels
 
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
@@ -263,6 +264,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             cll.And(cll.NullLevel("fn"), cll.NullLevel("sn")),
             cll.ExactMatchLevel("full_name").configure(label_for_charts="both exact", tf_adjustment_column="full_name"),
             cll.ColumnsReversedLevel("fn", "sn", symmetrical=True).configure(label_for_charts="swapped"),
+            *translit_levels()[:2],  # both names equal after folding romanisations (Sjevtsjenko / Shevchenko)
             # one name exact, the other close: the evidence depends on how common the exact one is
             # (Nguyen with a Thi- first name is weak, a rare surname strong), hence its term frequency
             cll.CustomLevel(f"sn_l = sn_r and {close('fn', 'fn')}").configure(
@@ -310,6 +312,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             cll.CustomLevel(f"fn_l <> fn_r and sn_l <> sn_r and (({related('fn', 'fn')} and {related('sn', 'sn')}) or "
                             f"({related('fn', 'sn')} and {related('sn', 'fn')}))",
                             label_for_charts="both misspelt twice over"),
+            translit_levels()[2],  # both names equal after folding the vowels too (Mohamed Bukhari / Muhammad Boechari)
             cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
@@ -399,22 +402,19 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         block_on("dob", "fn1"),
         block_on("dob", "sn1"),
         # a typo in the first letter of one name, or swapped names with a typo (the last two letters survive)
-        block_on("dob", "fn_s2"),
-        block_on("dob", "sn_s2"),
-        block_on("name_pair"),
+        block_on("dob", "fn_s2"), block_on("dob", "sn_s2"),
+        block_on("name_pair"), block_on("tr_pair"),  # names in either order, as written and folded (translit)
         block_on("sn", "dob_md"),
         block_on("fn", "dob_md"),
         block_on("sn", "dob_y", "fn_sx"),
         block_on("fn", "dob_y", "sn_sx"),
         # a name typo that changes the Soundex code, with the day or the month of birth off
-        block_on("sn", "dob_y", "dob_m"),
-        block_on("fn", "dob_y", "dob_m"),
+        block_on("sn", "dob_y", "dob_m"), block_on("fn", "dob_y", "dob_m"),
         block_on("sn", "dob_y", "dob_d"),
         block_on("fn", "dob_y", "dob_d"),
         # a day/month swap with a typo in the other name (one name and the year with month and day in either order);
         # swapped names with the year or the month and day wrong; Soundex codes of both names with the year
-        block_on("sn", "dob_y", "dob_mdx"),
-        block_on("fn", "dob_y", "dob_mdx"),
+        block_on("sn", "dob_y", "dob_mdx"), block_on("fn", "dob_y", "dob_mdx"),
         "l.fn = r.sn and l.dob_md = r.dob_md",
         "l.sn = r.fn and l.dob_md = r.dob_md",
         "l.fn = r.sn and l.dob_y = r.dob_y",
