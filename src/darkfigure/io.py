@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import datasets
 from ._history_checks import _as_pandas
-from ._reading_checks import _refuse_dot_thousands
+from ._reading_checks import _refuse_dot_thousands, refuse_grouped_count
 from .histories import CaptureHistories, DataError
 
 __all__ = ["read_table", "read_histories", "read_text_cells", "plain_numbers"]
@@ -315,6 +315,13 @@ def read_histories(
         # pandas or polars (a LazyFrame collected first; tester 7, 15)
         df = _as_pandas(data)
         _refuse_list_in_index(df, lists, count)
+    raw = None
+    if name is not None and Path(str(data)).suffix.lower() in (".csv", ".txt", ".tsv") and Path(str(data)).is_file():
+        raw = read_text_cells(data)  # the cells as written: "1.300" is no 1.3 (tester 19a, H4, L6)
+    try:
+        refuse_grouped_count(df, raw, count, name, lists, covariates)
+    except DataError as e:
+        raise DataError(f"{e} ({ROWS_COUNTED})" if raw is not None else str(e)) from None
     sheets: list[str] = []
     which = None
     if isinstance(data, (str, Path)) and Path(str(data)).suffix.lower() in (".xlsx", ".xls") and Path(str(data)).exists():
