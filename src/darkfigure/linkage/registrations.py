@@ -271,6 +271,10 @@ def read_registrations(
     return df
 
 
+#: registration dates before this day are refused: a placeholder (an empty Excel date is 1899-12-30), not a date
+EARLIEST_REGISTRATION = "1905-01-01"
+
+
 def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
     rid = df["record_id"]
     empty = (rid == "").to_numpy()
@@ -298,15 +302,16 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
     reg = _parse_dates(df, "registration_date", src, allow_empty=False, problems=problems)
     dob = _parse_dates(df, "date_of_birth", src, allow_empty=True, problems=problems) if kind == "plaintext" else None
     if problems:
-        raise RegistrationError(" Also ".join([problems[0]] + [p.removeprefix(f"{src}: ") for p in problems[1:]]))
+        raise RegistrationError(". Also ".join([problems[0]] + [p.removeprefix(f"{src}: ") for p in problems[1:]]))
     future = reg > np.datetime64(today, "D")
-    if future.any():
-        rows = _rows(future)
-        vals = df["registration_date"].to_numpy()[future]
-        raise RegistrationError(
-            f"{src}: column 'registration_date' lies in the future (after {today.isoformat()}) in row(s) "
-            f"{_row_text(rows, vals)}; correct the dates"
-        )
+    early = reg < np.datetime64(EARLIEST_REGISTRATION, "D")  # 1899-12-30: an empty Excel day number (tester 19a, M4)
+    for bad, what in ((future, f"lies in the future (after {today.isoformat()})"),
+                      (early, f"lies before {EARLIEST_REGISTRATION} (1899-12-30 is an empty Excel date)")):
+        if bad.any():
+            vals = df["registration_date"].to_numpy()[bad]
+            ids = ", ".join(map(str, df["record_id"].to_numpy()[bad][:_MAX_SHOWN]))
+            raise RegistrationError(f"{src}: column 'registration_date' {what} in row(s) "
+                                    f"{_row_text(_rows(bad), vals)}, record_id {ids}; correct the dates")
     if dob is not None:
         late = ~np.isnat(dob) & (dob > reg)
         if late.any():
