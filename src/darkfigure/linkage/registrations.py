@@ -90,6 +90,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
+from ..cell_checks import lost_letters_note, refuse_formula_levels, refuse_long_cells  # noqa: E402
 from .frame_input import as_registration_frame  # noqa: E402
 from .input_checks import (  # noqa: E402
     control_characters_note,
@@ -263,6 +264,9 @@ def read_registrations(
     for c in text_cols:
         df[c] = _as_text(df[c])
     refuse_long_names(df, src)  # before anything compares them: a 2,000,000-character name hangs link
+    shown = [c for c in ("record_id", "organisation", "sex", "nationality") if c in df.columns] + covariate_columns(df)
+    refuse_long_cells(df, shown, src, RegistrationError)  # a 10 MB level hung estimate (tester 19a, M5)
+    refuse_formula_levels(df, shown, src, error=RegistrationError)  # =1+1 reached the CSV outputs (19a, M6)
     _check_core(df, src, today or date.today(), kind)
     refuse_repeated_registrations(df, src)  # before linking: 1,300 copies of one row ended in a numpy error
     df.attrs = {"kind": kind, "source": src}
@@ -471,7 +475,8 @@ def read_registration_files(
 
     warnings = list(warnings) + iso5218_sex(frames)  # before unify_sex_coding reads the codings (tester 18a, M5)
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
-             + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
+             + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + lost_letters_note(frames)
+             + unify_sex_coding(frames))
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:
