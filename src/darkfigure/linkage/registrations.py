@@ -259,6 +259,12 @@ def read_registrations(
         title = title_row_message(Path(data), src) if isinstance(data, (str, Path)) else None
         if title:
             raise RegistrationError(title)
+        first = str(df.columns[0]) if len(df.columns) else ""
+        if first.startswith(("\u00ef\u00bb\u00bf", "\u00ff\u00fe", "\u00fe\u00ff")):  # a BOM read as cp1252 (19a, L1)
+            hint = (f"the header was read as {', '.join(map(repr, df.columns[:4]))}{', ...' if len(df.columns) > 4 else ''}"
+                    f": {first[:3]!r} is a UTF-8 byte-order mark decoded as Windows-1252 (e.g. by iconv -f cp1252 of a "
+                    "file that starts as UTF-8; letters outside ASCII may be garbled too). Remove those characters "
+                    "at the start of the file, or export the file again as UTF-8 from the original")
         raise RegistrationError(f"{src}{where}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
