@@ -241,6 +241,11 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
     if raw is not None:  # in a ';'-file 1.000 is one thousand, not 1 (tester 12b, M7)
         _refuse_dot_thousands(raw, p.name)
     _check_header(p, df, sep, sheet)
+    if df.shape[1] and str(df.columns[0]).startswith("\u00ef\u00bb\u00bf"):  # tester 19a, L1
+        raise DataError(
+            f"the header of {p.name!r} starts with {str(df.columns[0])[:20]!r}: 'ï»¿' is a UTF-8 byte-order mark "
+            "decoded as Windows-1252 (e.g. by iconv -f cp1252 of a file that starts as UTF-8; letters outside ASCII "
+            "may be garbled too). Remove those characters at the start of the file, or export it again as UTF-8")
     head = _header(p, reader, sep, sheet)
     seen = set()
     for name in head:
