@@ -175,6 +175,11 @@ _GROUPED = r"\d{1,3}([.,]\d{3})+"  # 1.300, 12.450, 1,300, 1.000.000
 _PLAIN = r"[+-]?\d+"
 
 
+def count_like_columns(df: pd.DataFrame, count: str) -> list:
+    """The columns of `df` that may hold counts: `count` and those with a count's name (``n``, ``aantal``, ...)."""
+    return [c for c in df.columns if c == count or str(c).strip().lower() in _COUNT_NAMES | _COUNT_LIKE]
+
+
 def refuse_grouped_count(df: pd.DataFrame, raw: pd.DataFrame | None, count: str, name: str | None,
                          lists=None, covariates=None) -> None:
     """Refuse a count column written with thousands separators (``1.300``, ``12.450``, ``1,300``; tester 19a, H4).
@@ -205,8 +210,8 @@ def refuse_grouped_count(df: pd.DataFrame, raw: pd.DataFrame | None, count: str,
         Naming the column, the first such row (1 = first data row), the cell as written and the fix.
     """
     named = set(lists or ()) | set(covariates or ())
-    for c in df.columns:
-        if c in named or (c != count and str(c).strip().lower() not in _COUNT_NAMES | _COUNT_LIKE):
+    for c in count_like_columns(df, count):
+        if c in named:
             continue
         if raw is not None and c in raw.columns and len(raw) == len(df):
             cells = raw[c]

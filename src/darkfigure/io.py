@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import datasets
 from ._history_checks import _as_pandas
-from ._reading_checks import _refuse_dot_thousands, refuse_grouped_count
+from ._reading_checks import _refuse_dot_thousands, count_like_columns, refuse_grouped_count
 from .histories import CaptureHistories, DataError
 
 __all__ = ["read_table", "read_histories", "read_text_cells", "plain_numbers"]
@@ -321,7 +321,8 @@ def read_histories(
         df = _as_pandas(data)
         _refuse_list_in_index(df, lists, count)
     raw = None
-    if name is not None and Path(str(data)).suffix.lower() in (".csv", ".txt", ".tsv") and Path(str(data)).is_file():
+    if name is not None and Path(str(data)).suffix.lower() in (".csv", ".txt", ".tsv") and Path(str(data)).is_file() \
+            and any(not pd.api.types.is_integer_dtype(df[c]) for c in count_like_columns(df, count)):
         raw = read_text_cells(data)  # the cells as written: "1.300" is no 1.3 (tester 19a, H4, L6)
     try:
         refuse_grouped_count(df, raw, count, name, lists, covariates)
