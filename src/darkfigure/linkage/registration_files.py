@@ -237,7 +237,8 @@ def date_hint(values: Sequence[str]) -> str:
         iso = date(int(y), int(mo), int(d)).isoformat()
     except ValueError:
         return ""
-    how = "YYYYMMDD" if len(m.group(1)) == 4 else "day-month-year (if the month comes first, it is another date)"
+    how = "YYYYMMDD" if len(m.group(1)) == 4 else "day-month-year" + (
+        " (or another date, if the month comes first)" if int(d) <= 12 else "")
     return f": {v} looks like {iso} written {how}"
 
 
