@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._repeat_checks import _repeated_rows  # noqa: F401 - moved (still importable here)
+from .cell_checks import refuse_formula_levels, refuse_formula_names, refuse_long_cells
 from .errors import DataError
 
 _COUNT_NAMES = {"count", "counts", "freq", "frequency", "n", "number", "persons"}
@@ -309,6 +310,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
     covariates = list(dict.fromkeys(covariates))
     # ':' joins the columns of an interaction term (EXH:ABA), '+' and ',' separate terms: none can be in a name
     _check_term_names(lists, covariates, next(iter(exclude), "count"))
+    refuse_formula_names(lists, "list")  # =HYPERLINK("x") as a list name (tester 19a, M6)
+    refuse_formula_names(covariates, "covariate")
     overlap = set(lists) & set(covariates)
     if overlap:
         c = sorted(overlap, key=str)[0]
@@ -341,6 +344,8 @@ def _resolve_columns(data, lists, covariates, exclude, missing="error"):
                 f"row {row + 1} has {val!r}. Recode it, or pass it as a covariate."
             )
     _refuse_separator_in_levels(data, covariates)
+    refuse_long_cells(data, covariates)  # a 10 MB level hung the printing (tester 19a, M5)
+    refuse_formula_levels(data, covariates, what="covariate")  # =1+1 reached estimates.csv (19a, M6)
     for c in covariates:
         s = data[c]
         if s.isna().any() and missing == "error":

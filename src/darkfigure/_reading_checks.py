@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._history_checks import _COUNT_NAMES, _is_binary, _refuse_per_person_count
+from ._history_checks import _COUNT_LIKE, _COUNT_NAMES, _is_binary, _refuse_per_person_count
 from .errors import DataError
 
 
@@ -169,3 +169,68 @@ def continuous_warnings(frame: pd.DataFrame, levels: dict) -> list[str]:
             "estimating, or leave it out of the covariates"
         )
     return out
+
+
+_GROUPED = r"\d{1,3}([.,]\d{3})+"  # 1.300, 12.450, 1,300, 1.000.000
+_PLAIN = r"[+-]?\d+"
+
+
+def count_like_columns(df: pd.DataFrame, count: str) -> list:
+    """The columns of `df` that may hold counts: `count` and those with a count's name (``n``, ``aantal``, ...)."""
+    return [c for c in df.columns if c == count or str(c).strip().lower() in _COUNT_NAMES | _COUNT_LIKE]
+
+
+def refuse_grouped_count(df: pd.DataFrame, raw: pd.DataFrame | None, count: str, name: str | None,
+                         lists=None, covariates=None) -> None:
+    """Refuse a count column written with thousands separators (``1.300``, ``12.450``, ``1,300``; tester 19a, H4).
+
+    A Dutch export writes 1300 as ``1.300``: read as the number 1.3 it is not whole, so a column ``aantal``
+    became a covariate and each row one person (N̂ 8 for thousands, exit 0), and ``--count aantal`` quoted the
+    cell as ``1.3``. A column is refused when it is the count (`count`) or has a count's name (``count``, ``n``,
+    ``aantal``, ``Anzahl``, ...) and is not named as a list or covariate, and each of its cells as written is a
+    whole number, at least one with ``.`` or ``,`` between groups of three digits.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table as read.
+    raw : DataFrame or None
+        The same file with every cell as text (:func:`darkfigure.io.read_text_cells`), or None: then only
+        columns of `df` that hold text are checked (a data frame's numbers are not written anywhere).
+    count : str
+        The count column's name (``--count``; default ``"count"``).
+    name : str or None
+        The file's name, for the message.
+    lists, covariates : sequence of str, optional
+        Columns the user named: not taken as the count.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the first such row (1 = first data row), the cell as written and the fix.
+    """
+    named = set(lists or ()) | set(covariates or ())
+    for c in count_like_columns(df, count):
+        if c in named:
+            continue
+        if raw is not None and c in raw.columns and len(raw) == len(df):
+            cells = raw[c]
+        elif df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+            cells = df[c]
+        else:
+            continue
+        text = cells.dropna().astype(str).str.strip()
+        text = text[text != ""]
+        grouped = text.str.fullmatch(_GROUPED)
+        if not grouped.any() or not (grouped | text.str.fullmatch(_PLAIN)).all():
+            continue
+        row = int(np.flatnonzero(cells.index == grouped[grouped].index[0])[0])
+        cell = text[grouped].iloc[0]
+        plain = cell.replace(".", "").replace(",", "")
+        of = f" of {name!r}" if name else ""
+        raise DataError(
+            f"column {str(c)!r}{of} looks like the count (the persons per row) written with thousands separators: "
+            f"row {row + 1} has {cell!r} ({int(grouped.sum()):,} value(s) like it), {plain} persons with a separator "
+            f"between the thousands, which is not read as {plain}. Save the file without thousands separators "
+            f"(format the cells as plain whole numbers, e.g. {plain}) and run again"
+        )

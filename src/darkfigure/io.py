@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import datasets
 from ._history_checks import _as_pandas
-from ._reading_checks import _refuse_dot_thousands
+from ._reading_checks import _refuse_dot_thousands, count_like_columns, refuse_grouped_count
 from .histories import CaptureHistories, DataError
 
 __all__ = ["read_table", "read_histories", "read_text_cells", "plain_numbers"]
@@ -241,6 +241,11 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
     if raw is not None:  # in a ';'-file 1.000 is one thousand, not 1 (tester 12b, M7)
         _refuse_dot_thousands(raw, p.name)
     _check_header(p, df, sep, sheet)
+    if df.shape[1] and str(df.columns[0]).startswith("\u00ef\u00bb\u00bf"):  # tester 19a, L1
+        raise DataError(
+            f"the header of {p.name!r} starts with {str(df.columns[0])[:20]!r}: 'ï»¿' is a UTF-8 byte-order mark "
+            "decoded as Windows-1252 (e.g. by iconv -f cp1252 of a file that starts as UTF-8; letters outside ASCII "
+            "may be garbled too). Remove those characters at the start of the file, or export it again as UTF-8")
     head = _header(p, reader, sep, sheet)
     seen = set()
     for name in head:
@@ -315,6 +320,14 @@ def read_histories(
         # pandas or polars (a LazyFrame collected first; tester 7, 15)
         df = _as_pandas(data)
         _refuse_list_in_index(df, lists, count)
+    raw = None
+    if name is not None and Path(str(data)).suffix.lower() in (".csv", ".txt", ".tsv") and Path(str(data)).is_file() \
+            and any(not pd.api.types.is_integer_dtype(df[c]) for c in count_like_columns(df, count)):
+        raw = read_text_cells(data)  # the cells as written: "1.300" is no 1.3 (tester 19a, H4, L6)
+    try:
+        refuse_grouped_count(df, raw, count, name, lists, covariates)
+    except DataError as e:
+        raise DataError(f"{e} ({ROWS_COUNTED})" if raw is not None else str(e)) from None
     sheets: list[str] = []
     which = None
     if isinstance(data, (str, Path)) and Path(str(data)).suffix.lower() in (".xlsx", ".xls") and Path(str(data)).exists():

@@ -333,3 +333,38 @@ def control_characters_note(frames) -> list[str]:
     return [f"cells with control characters (NUL bytes and the like, never part of a name): {'; '.join(parts)}; "
             f"{ROWS_COUNTED}. They are read as spaces and dropped when names are compared; check the export of "
             "these files (a wrong encoding or a binary field)"]
+
+
+# ----------------------------------------------------------------------------- sparse registration years
+#: a registration year holding fewer persons than both of these is warned about (tester 19a, M4/H2)
+SPARSE_YEAR_PERSONS, SPARSE_YEAR_SHARE = 10, 0.01
+
+
+def sparse_years_warnings(persons: pd.DataFrame) -> list[str]:
+    """A warning naming registration years that hold very few persons (fewer than 10 and under 1% of them).
+
+    Estimated by year (``estimate --year year``), such a year is a subgroup too small to bound from above, so the
+    total has no upper limit and can only be published as a floor. Usually it is a wrong date (a placeholder, a
+    typo in the year) or a few registrations just past the period (early January of the next year).
+
+    Parameters
+    ----------
+    persons : the linked persons, with a ``year`` column (the year of each person's first registration).
+
+    Returns
+    -------
+    list of str (empty, or one warning naming the years and their persons)
+    """
+    if "year" not in persons.columns or persons.empty:
+        return []
+    n = persons["year"].value_counts()
+    if len(n) < 2:
+        return []
+    few = n[(n < SPARSE_YEAR_PERSONS) & (n < SPARSE_YEAR_SHARE * len(persons))].sort_index()
+    if few.empty:
+        return []
+    shown = ", ".join(f"{y} ({k} person{'s' if k != 1 else ''})" for y, k in few.items())
+    return [f"registration year(s) {shown} hold very few of the {len(persons):,} persons: estimated by year "
+            "(--year year) such a year is too small to bound, and the total becomes a floor without an upper limit. "
+            "Check those registration dates (a typo in the year, a placeholder date, registrations just past the "
+            "period); if they are right, estimate without --year or leave those registrations out"]

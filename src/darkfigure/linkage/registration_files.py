@@ -5,7 +5,9 @@ Split out of :mod:`darkfigure.linkage.registrations` (which re-exports these) to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +201,7 @@ def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool,
     msg = None
     if bad_rows:
         msg = (f"{src}: column {col!r} has values that are not ISO dates (YYYY-MM-DD) in row(s) "
-               f"{_row_text(bad_rows, bad_vals)}; write dates as 2021-03-17")
+               f"{_row_text(bad_rows, bad_vals)}{date_hint(bad_vals)}; write dates as 2021-03-17")
     elif timed_rows and col == "date_of_birth":  # a registration date keeps its day; a birth at 12:30 is a wrong column
         msg = (f"{src}: column 'date_of_birth' has a time of day other than midnight in row(s) "
                f"{_row_text(timed_rows, timed_vals)}; a date of birth is a day: export it without the time "
@@ -215,6 +217,29 @@ def _parse_dates(df: pd.DataFrame, col: str, src: str, allow_empty: bool,
     vals = out.copy()
     vals[empty] = "NaT"
     return vals.astype("datetime64[D]")
+
+
+def date_hint(values: Sequence[str]) -> str:
+    """What the first of the `values` (date cells that are no ISO dates) looks like, for the message (tester 19a, L2).
+
+    ``"45383"`` is an Excel day number (2024-04-01), ``"20240401"`` a date written YYYYMMDD and ``"20-05-2023"``
+    day-month-year; an empty string when it looks like none of these.
+    """
+    v = str(values[0]).strip().removesuffix(".0") if len(values) else ""
+    if re.fullmatch(r"\d{5}", v) and 1 <= int(v) < 2958466:
+        day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(v))).date().isoformat()
+        return f": {v} looks like an Excel day number ({day}): format the column as a date (YYYY-MM-DD) in Excel"
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", v) or re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", v)
+    if m is None:
+        return ""
+    y, mo, d = (m.group(1), m.group(2), m.group(3)) if len(m.group(1)) == 4 else (m.group(3), m.group(2), m.group(1))
+    try:
+        iso = date(int(y), int(mo), int(d)).isoformat()
+    except ValueError:
+        return ""
+    how = "YYYYMMDD" if len(m.group(1)) == 4 else "day-month-year" + (
+        " (or another date, if the month comes first)" if int(d) <= 12 else "")
+    return f": {v} looks like {iso} written {how}"
 
 
 def title_row_message(p: Path, src: str) -> str | None:

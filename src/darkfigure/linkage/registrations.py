@@ -90,6 +90,7 @@ class RegistrationError(DataError):
     """A registration file or frame that cannot be used; the message names file, column, row and the remedy."""
 
 
+from ..cell_checks import lost_letters_note, refuse_formula_levels, refuse_long_cells  # noqa: E402
 from .frame_input import as_registration_frame  # noqa: E402
 from .input_checks import (  # noqa: E402
     control_characters_note,
@@ -258,17 +259,30 @@ def read_registrations(
         title = title_row_message(Path(data), src) if isinstance(data, (str, Path)) else None
         if title:
             raise RegistrationError(title)
+        first = str(df.columns[0]) if len(df.columns) else ""
+        if first.startswith(("\u00ef\u00bb\u00bf", "\u00ff\u00fe", "\u00fe\u00ff")):  # a BOM read as cp1252 (19a, L1)
+            hint = (f"the header was read as {', '.join(map(repr, df.columns[:4]))}{', ...' if len(df.columns) > 4 else ''}"
+                    f": {first[:3]!r} is a UTF-8 byte-order mark decoded as Windows-1252 (e.g. by iconv -f cp1252 of a "
+                    "file that starts as UTF-8; letters outside ASCII may be garbled too). Remove those characters "
+                    "at the start of the file, or export the file again as UTF-8 from the original")
         raise RegistrationError(f"{src}{where}: missing column(s) {', '.join(missing)}; {hint}")
     text_cols = [c for c in df.columns if c in REQUIRED_COLUMNS or c in _ENCODED or c.startswith(("bf_", "tok_"))]
     for c in text_cols:
         df[c] = _as_text(df[c])
     refuse_long_names(df, src)  # before anything compares them: a 2,000,000-character name hangs link
+    shown = [c for c in ("record_id", "organisation", "sex", "nationality") if c in df.columns] + covariate_columns(df)
+    refuse_long_cells(df, shown, src, RegistrationError)  # a 10 MB level hung estimate (tester 19a, M5)
+    refuse_formula_levels(df, shown, src, error=RegistrationError)  # =1+1 reached the CSV outputs (19a, M6)
     _check_core(df, src, today or date.today(), kind)
     refuse_repeated_registrations(df, src)  # before linking: 1,300 copies of one row ended in a numpy error
     df.attrs = {"kind": kind, "source": src}
     if kind == "pseudonymised":
         df.attrs.update(_check_encodings(df, src))
     return df
+
+
+#: registration dates before this day are refused: a placeholder (an empty Excel date is 1899-12-30), not a date
+EARLIEST_REGISTRATION = "1905-01-01"
 
 
 def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
@@ -298,15 +312,16 @@ def _check_core(df: pd.DataFrame, src: str, today: date, kind: str) -> None:
     reg = _parse_dates(df, "registration_date", src, allow_empty=False, problems=problems)
     dob = _parse_dates(df, "date_of_birth", src, allow_empty=True, problems=problems) if kind == "plaintext" else None
     if problems:
-        raise RegistrationError(" Also ".join([problems[0]] + [p.removeprefix(f"{src}: ") for p in problems[1:]]))
+        raise RegistrationError(". Also ".join([problems[0]] + [p.removeprefix(f"{src}: ") for p in problems[1:]]))
     future = reg > np.datetime64(today, "D")
-    if future.any():
-        rows = _rows(future)
-        vals = df["registration_date"].to_numpy()[future]
-        raise RegistrationError(
-            f"{src}: column 'registration_date' lies in the future (after {today.isoformat()}) in row(s) "
-            f"{_row_text(rows, vals)}; correct the dates"
-        )
+    early = reg < np.datetime64(EARLIEST_REGISTRATION, "D")  # 1899-12-30: an empty Excel day number (tester 19a, M4)
+    for bad, what in ((future, f"lies in the future (after {today.isoformat()})"),
+                      (early, f"lies before {EARLIEST_REGISTRATION} (1899-12-30 is an empty Excel date)")):
+        if bad.any():
+            vals = df["registration_date"].to_numpy()[bad]
+            ids = ", ".join(map(str, df["record_id"].to_numpy()[bad][:_MAX_SHOWN]))
+            raise RegistrationError(f"{src}: column 'registration_date' {what} in row(s) "
+                                    f"{_row_text(_rows(bad), vals)}, record_id {ids}; correct the dates")
     if dob is not None:
         late = ~np.isnat(dob) & (dob > reg)
         if late.any():
@@ -466,7 +481,8 @@ def read_registration_files(
 
     warnings = list(warnings) + iso5218_sex(frames)  # before unify_sex_coding reads the codings (tester 18a, M5)
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
-             + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + unify_sex_coding(frames))
+             + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + lost_letters_note(frames)
+             + unify_sex_coding(frames))
     for f in frames:
         f.attrs["set_notes"], f.attrs["set_warnings"] = list(notes), list(warnings)
     if len(frames) > 1:

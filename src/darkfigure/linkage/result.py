@@ -113,10 +113,11 @@ class LinkageResult:
 
     def __post_init__(self) -> None:
         """Add the warning for organisations that share no person (tester 11): link said nothing, estimate refused."""
-        from .input_checks import disjoint_lists_warnings
+        from .input_checks import disjoint_lists_warnings, sparse_years_warnings
 
         self.warnings = list(self.warnings)
         self.warnings += [w for w in disjoint_lists_warnings(self.histories, self.nameless) if w not in self.warnings]
+        self.warnings += [w for w in sparse_years_warnings(self.persons) if w not in self.warnings]  # tester 19a, M4
 
     def __repr__(self) -> str:
         """One line: persons, registrations, lists, encoding, threshold, warnings (the dataclass repr printed every
