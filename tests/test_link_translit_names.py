@@ -106,3 +106,12 @@ def test_transliterated_pairs_with_one_date_are_linked():
     linked = [a for a, b in pairs if pid[a] == pid[b]]
     assert len(linked) >= 11, [p for p in pairs if pid[p[0]] != pid[p[1]]]
     assert res.quality.iloc[0]["precision"] > 0.95
+
+
+def test_dutch_surnames_keep_their_first_syllable():
+    # review s19 (L1): Alberts, Elders, Benjamin, Benschop lost "al"/"el"/"ben" as if it were an article
+    from darkfigure.linkage.translit import fold_surname
+
+    for a, b in [("alberts", "berts"), ("elders", "ders"), ("benjamin", "jamin"), ("benschop", "schop")]:
+        assert fold_surname(a) != fold_surname(b)
+    assert fold_surname("elamrani") == fold_surname("amrani") and fold_surname("benali") == fold_surname("ali")

@@ -16,10 +16,10 @@ def test_corrected_floor_is_the_corrected_lower_end():
     est = SimpleNamespace(linkage=SimpleNamespace(persons_corrected=4470.4), ci_method="averaged")
     floor, src = _floor(est, None, 6714.7, {"heterogeneity": True}, [])
     assert floor == pytest.approx(6714.7)
-    assert "corrected for linkage error" in src and "Chao's lower bound on the persons as linked is not used" in src
+    assert "corrected for linkage error" in src and "Chao's lower bound on the persons as linked is never raised to" in src
     # a lower end below the persons corrected: the persons corrected are the floor
     floor2, src2 = _floor(est, None, 4000.0, {}, [])
-    assert floor2 == 4470 and src2 == "the persons registered"
+    assert floor2 == 4470 and src2 == "the persons registered, as corrected for linkage error"
     # no finite lower end either
     assert _floor(est, None, np.nan, {}, [])[0] == 4470
 

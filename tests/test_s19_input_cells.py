@@ -10,25 +10,9 @@ from darkfigure.cell_checks import formula_like, lost_letters_note
 from darkfigure.errors import DataError
 from darkfigure.io import read_histories
 from darkfigure.linkage import RegistrationError, read_registrations
+from test_registrations import _frame  # three registrations, one organisation
 
 TODAY = date(2026, 1, 1)
-
-
-def _frame(**changes) -> pd.DataFrame:
-    df = pd.DataFrame({
-        "record_id": ["A1", "A2", "A3"],
-        "organisation": ["police"] * 3,
-        "registration_date": ["2023-02-01", "2023-03-15", "2024-12-31"],
-        "first_name": ["Anna", "Jan", "Lan"],
-        "surname": ["Berg", "Smit", "Nguyen"],
-        "date_of_birth": ["1990-05-17", "", "2001-01-01"],
-        "sex": ["female", "male", "F"],
-        "nationality": ["NL", "PL", "VN"],
-        "exploitation": ["sexual", "labour", "labour"],
-    })
-    for k, v in changes.items():
-        df[k] = v
-    return df
 
 
 def test_formula_like_values():

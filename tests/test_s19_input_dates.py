@@ -3,28 +3,12 @@ the message; two date problems are two sentences (tester 19a, M4, L2)."""
 
 from datetime import date
 
-import pandas as pd
 import pytest
 
 from darkfigure.linkage import RegistrationError, read_registrations
+from test_registrations import _frame  # three registrations, one organisation
 
 TODAY = date(2026, 1, 1)
-
-
-def _frame(**changes) -> pd.DataFrame:
-    df = pd.DataFrame({
-        "record_id": ["A1", "A2", "A3"],
-        "organisation": ["police"] * 3,
-        "registration_date": ["2023-02-01", "2023-03-15", "2024-12-31"],
-        "first_name": ["Anna", "Jan", "Lan"],
-        "surname": ["Berg", "Smit", "Nguyen"],
-        "date_of_birth": ["1990-05-17", "", "2001-01-01"],
-        "sex": ["female", "male", "F"],
-        "nationality": ["NL", "PL", "VN"],
-    })
-    for k, v in changes.items():
-        df[k] = v
-    return df
 
 
 def test_registration_date_before_1905_is_refused():

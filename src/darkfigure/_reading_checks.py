@@ -171,7 +171,7 @@ def continuous_warnings(frame: pd.DataFrame, levels: dict) -> list[str]:
     return out
 
 
-_GROUPED = r"\d{1,3}([.,]\d{3})+"  # 1.300, 12.450, 1,300, 1.000.000
+_GROUPED = r"[1-9]\d{0,2}([.,]\d{3})+"  # 1.300, 12.450, 1,300, 1.000.000 (not 0.125)
 _PLAIN = r"[+-]?\d+"
 
 
@@ -223,6 +223,16 @@ def refuse_grouped_count(df: pd.DataFrame, raw: pd.DataFrame | None, count: str,
         text = text[text != ""]
         grouped = text.str.fullmatch(_GROUPED)
         if not grouped.any() or not (grouped | text.str.fullmatch(_PLAIN)).all():
+            continue
+        # a grouped cell read as a whole number ("1.000" = 1.0, a count written with three decimals by SPSS, Stata
+        # or R) is a decimal, as before (review s19, M1): only cells read as a fraction or text, or with two or
+        # more separators (1.000.000), are thousands
+        vals = pd.to_numeric(df[c], errors="coerce").reset_index(drop=True)
+        v = vals.reindex(np.flatnonzero(np.isin(cells.index, text.index))).to_numpy(dtype=float) \
+            if len(vals) == len(cells) else np.full(len(text), np.nan)
+        whole = np.isfinite(v) & (v == np.round(v))
+        grouped = grouped & ((text.str.count(r"[.,]") >= 2) | ~whole)
+        if not grouped.any():
             continue
         row = int(np.flatnonzero(cells.index == grouped[grouped].index[0])[0])
         cell = text[grouped].iloc[0]

@@ -43,7 +43,9 @@ def formula_like(values: pd.Series) -> np.ndarray:
     -------
     ndarray of bool, one per value
     """
-    text = values.map(lambda v: v.strip() if isinstance(v, str) else "")
+    if len(values) == 0:  # (an empty Series maps to a float Series without .str; review s19, L2)
+        return np.zeros(0, dtype=bool)
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
     first = text.str[:1]
     hit = first.isin(["=", "+", "-", "@"]) & ~text.str.fullmatch(r"-+") & ~text.str.match(_NUMBER)
     return hit.to_numpy(dtype=bool)

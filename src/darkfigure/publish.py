@@ -392,10 +392,17 @@ def _floor(est, h, lo: float, flags: dict, checks: list[dict]) -> tuple[float, s
         # corrected for linkage error: Chao's bound on the persons as linked counts every person the linkage split
         # as two (singletons), so it overstates N (tester 19a, H2: 7,985 from 5,194 persons as linked, 4,470
         # corrected, true N 6,709); the floor is the corrected interval's lower end, at least the persons corrected
+        # (review s19, M3: a candidate still, the smallest wins, but never raised to under heterogeneity)
         n = int(round(persons))
         mine = ("the lower end of this run's interval corrected for linkage error (Chao's lower bound on the persons "
-                "as linked is not used: it counts the persons the linkage split twice)")
-        return unbounded_floor(n, {mine: lo if np.isfinite(lo) and lo >= n else None}, None)
+                "as linked is never raised to: it counts the persons the linkage split twice)")
+        floor, src = unbounded_floor(n, {mine: lo if np.isfinite(lo) and lo >= n else None},
+                                     chao_bound(h) if h is not None else None, heterogeneity=False)
+        if src == "the persons registered":
+            src = "the persons registered, as corrected for linkage error"
+        elif src == "Chao's lower bound":
+            src = "the lower end of the interval of Chao's lower bound on the persons as linked"
+        return floor, src
     chao = chao_bound(h)
     detected = any(flags.get(n) for n in _CHECK_WORDS)
     neg = bool(negative_dependence(h, chao["nhat"], checks)) if chao and detected else False

@@ -27,7 +27,9 @@ most frequent value are set against Binomial(k, e), e the organisation's own rat
 ordinary repeated identities (shrunk towards 5% by 20 pseudo-registrations, floored at
 :data:`DEFAULT_IDENTITY_RECORDING_ERROR`); the attributes' counts are added and their null distribution is the
 convolution of the binomials. Where at least one attribute is informative (at least
-:data:`DEFAULT_IDENTITY_MIN_VALUES` values on the identity and two values in the organisation) the identity is a
+:data:`DEFAULT_IDENTITY_MIN_VALUES` values on the identity and two values in the organisation) and the attributes
+could show many persons (the tail at the differing values expected from the organisation's own value shares is below
+:data:`DEFAULT_IDENTITY_EVIDENCE`; a nationality 95% one value cannot, review s19) the identity is a
 default only if that tail probability is below :data:`DEFAULT_IDENTITY_EVIDENCE`; otherwise the count rule alone
 decides.
 
@@ -92,19 +94,23 @@ def _one_person_tail(org_rows: pd.DataFrame, ident: object, counts: pd.Series,
 
     ordinary = counts[(counts >= 2) & (counts < DEFAULT_IDENTITY_MIN)].index
     own = org_rows["v"] == ident
-    pmf, seen = np.ones(1), 0
+    pmf, seen, if_many = np.ones(1), 0, 0.0
     for a in attributes:
         col = org_rows[a]
         k, d = _differing(col[own], org_rows.loc[own, "v"])
         if k.size == 0 or k[0] < DEFAULT_IDENTITY_MIN_VALUES or col.dropna().nunique() < 2:
             continue
+        # differing values expected if the rows were many of the organisation's persons (its value shares)
+        if_many += float(k[0]) * (1.0 - float(col.dropna().value_counts(normalize=True).iloc[0]))
         rep = org_rows["v"].isin(ordinary)
         kk, dd = _differing(col[rep], org_rows.loc[rep, "v"])
         many = kk >= 2
         e = max(DEFAULT_IDENTITY_RECORDING_ERROR, (dd[many].sum() + 1.0) / (kk[many].sum() + 20.0))
         pmf = np.convolve(pmf, binom.pmf(np.arange(k[0] + 1), k[0], e))
         seen += int(d[0])
-    if pmf.size == 1:
+    if pmf.size == 1 or pmf[int(np.ceil(if_many)):].sum() >= DEFAULT_IDENTITY_EVIDENCE:
+        # no attribute could show many persons (95% one nationality, sex not recorded: review s19, M4): the count
+        # rule alone decides
         return None, 0
     return float(min(1.0, pmf[seen:].sum())), seen
 

@@ -38,8 +38,11 @@ _REWRITES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(a), b) for a, 
 ))
 #: written-together prefixes of surnames that normalise_name drops only as separate words ("El Amrani" -> "amrani",
 #: "Elamrani" is kept; "Ben Ali" -> "ali", "Benali" is kept): removed from the folded surname when 4+ letters remain
-#: after an article (Alves is not "ves"), 3+ after ben/bin
-_SURNAME_PREFIX = re.compile(r"^(?:(?:al|el|ul)(?=[a-zX]{4,}$)|(?:ben|bin)(?=[a-zX]{3,}$))")
+#: after an article (Alves is not "ves"), 3+ after ben/bin; only before a vowel (El Amrani, Ben Ali): before a
+#: consonant it is the first syllable of a Dutch or German surname (Alberts, Elders, Benschop; review s19, L1)
+_SURNAME_PREFIX = re.compile(r"^(?:(?:al|el|ul)(?=[aeiou][a-zX]{3,}$)|(?:ben|bin)(?=[aeiou][a-zX]{2,}$))")
+#: the prefix as written, before a vowel (checked on the name before folding: j and y become i)
+_WRITTEN_PREFIX = re.compile(r"^(?:al|el|ul|ben|bin)[aeiou]")
 _VOWEL_RUNS = re.compile(r"(?<=[^aeiou])[aeiou]+(?=[^aeiou])")
 #: "Abd al-Qadir", "Abdelkader", "Abdoel": the article after abd
 _ABD = re.compile(r"^abd(?:al|el|ul)")
@@ -66,7 +69,7 @@ def fold_name(name: str | None, surname: bool = False) -> str | None:
     for pat, rep in _REWRITES:
         s = pat.sub(rep, s)
     s = _ABD.sub("abd", s)
-    if surname:
+    if surname and _WRITTEN_PREFIX.match(name):  # the vowel as written: "benjamin" folds to "beniamin"
         s = _SURNAME_PREFIX.sub("", s)
     return s
 

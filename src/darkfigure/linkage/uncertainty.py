@@ -388,7 +388,7 @@ def linkage_uncertainty(
     warnings = list(said)
     if split:
         warnings.append(f"{len(split)} of {draws} linkage draws joined registrations across a declared structural "
-                        f"zero ({int(np.median(split))} registrations in the median draw): those joins were undone, as "
+                        f"zero ({int(np.median(split))} registrations in the median of those draws): those joins were undone, as "
                         "the declaration says such persons cannot be registered by that list")
     failed = int(np.isnan(pts[:, 0]).sum())
     why = _failures_said(results)
