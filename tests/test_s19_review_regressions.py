@@ -34,5 +34,5 @@ def test_columns_that_never_reach_the_outputs_are_not_cell_checked():
                        "registration_date": "2023-02-01", "first_name": "Anna",
                        "surname": [f"B{i}" for i in range(n)], "date_of_birth": "1990-05-17", "sex": "F",
                        "nationality": "NL", "phone": [f"+31 6 1234{i:04d}" for i in range(n)],
-                       "notes": [("note %d " % i) * 30 for i in range(n)]})
+                       "notes": [f"note {i} " * 30 for i in range(n)]})
     assert len(read_registrations(df)) == n
