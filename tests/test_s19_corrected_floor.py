@@ -19,9 +19,9 @@ def test_corrected_floor_is_the_corrected_lower_end():
     assert "corrected for linkage error" in src and "Chao's lower bound on the persons as linked is never raised to" in src
     # a lower end below the persons corrected: the persons corrected are the floor
     floor2, src2 = _floor(est, None, 4000.0, {}, [])
-    assert floor2 == 4470 and src2 == "the persons registered, as corrected for linkage error"
+    assert floor2 == pytest.approx(4470) and src2 == "the persons registered, as corrected for linkage error"
     # no finite lower end either
-    assert _floor(est, None, np.nan, {}, [])[0] == 4470
+    assert _floor(est, None, np.nan, {}, [])[0] == pytest.approx(4470)
 
 
 def test_subgroup_words_say_as_linked_in_a_corrected_run():
