@@ -53,7 +53,7 @@ def test_joins_across_a_structural_zero_are_undone_and_nothing_else_moves(late_l
     run, late, first, truth = late_list
     lab = pd.factorize(truth)[0]  # the true persons: some were registered by the late list after the first year
     assert _in_zero(run, lab, late, first) > 0
-    new, split = respect_structural_zeros(run, lab, [(late, "year", first)])
+    new, split, _ = respect_structural_zeros(run, lab, [(late, "year", first)])
     assert split > 0 and _in_zero(run, new, late, first) == 0
     org = run.records["organisation"].to_numpy()
     # only registrations of the late list left their persons; everything else keeps its person

@@ -22,7 +22,8 @@ import pandas as pd
 __all__ = ["respect_structural_zeros"]
 
 
-def respect_structural_zeros(run: Any, labels: np.ndarray, declarations: Any, rounds: int = 5) -> tuple[np.ndarray, int]:
+def respect_structural_zeros(run: Any, labels: np.ndarray, declarations: Any,
+                             rounds: int = 5) -> tuple[np.ndarray, int, Any]:
     """The person of every registration with the joins across declared structural zeros undone.
 
     Parameters
@@ -39,8 +40,9 @@ def respect_structural_zeros(run: Any, labels: np.ndarray, declarations: Any, ro
 
     Returns
     -------
-    (labels, split): the labels (a new array when anything was split, else `labels` itself) and the number of
-    registrations split off.
+    (labels, split, histories): the labels (a new array when anything was split, else `labels` itself), the number
+    of registrations split off, and the capture histories of those labels (as ``run.histories(labels)``; built
+    here anyway, so the draw need not build them again), or None when `rounds` ran out.
 
     Raises
     ------
@@ -57,7 +59,7 @@ def respect_structural_zeros(run: Any, labels: np.ndarray, declarations: Any, ro
     covs = [c for c in run.records.columns if c not in RECORD_COLUMNS]
     org = run.records["organisation"].astype(str).to_numpy()
     lab = np.asarray(labels)
-    split = 0
+    split, h = 0, None
     for _ in range(rounds):
         persons, h = persons_from_links(rec, lab, covariate_rule=run.covariate_rule, covariates=covs)
         code = pd.factorize(lab)[0]  # persons row i is code i (numbered by first appearance)
@@ -73,10 +75,10 @@ def respect_structural_zeros(run: Any, labels: np.ndarray, declarations: Any, ro
             hit = ((persons[r.list] == 1) & (persons[r.covariate] == lv)).to_numpy() & others
             move |= hit[code] & (org == r.list)
         if not move.any():
-            break
+            return lab, split, h
         lab = lab.copy() if split == 0 else lab
         # the split-off registrations of one person stay one person: a fresh label per (person, list)
         fresh = pd.factorize(pd.Series(code[move]).astype(str) + "\x1f" + pd.Series(org[move]))[0]
         lab[move] = int(lab.max()) + 1 + fresh
         split += int(move.sum())
-    return lab, split
+    return lab, split, None

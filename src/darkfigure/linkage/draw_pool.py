@@ -108,8 +108,11 @@ def _draw_task(args):
             if getattr(refit, "structural_zeros", None) is not None:
                 # a join the declared structural zeros rule out is undone (draw_constraints; tester 19a, H1)
                 lab = run.labels(mask) if np.asarray(mask).dtype == bool else np.asarray(mask)
-                mask, split = respect_structural_zeros(run, lab, refit.structural_zeros)
-            h = run.histories(mask)
+                mask, split, h = respect_structural_zeros(run, lab, refit.structural_zeros)
+            else:
+                h = None
+            if h is None:  # (the structural-zero check built the persons already: not twice per draw)
+                h = run.histories(mask)
             out.append((*refit(h, int(s)), split))
         except (DataError, ValueError, RuntimeError, np.linalg.LinAlgError) as e:
             out.append(DrawFailure(str(e)))
