@@ -99,3 +99,23 @@ def test_a_limit_near_unbounded_replicates_is_said_not_dropped():
     assert mc_error_line(702.0, 1289.0, {**mc, "upper_unbounded": False}) is not None  # the lower's ±7 alone
     low = mc_error_line(640.0, 900.0, {"replicates": 1000, "lower": 102.0, "upper": None}, observed=626.0)
     assert low is not None and "quote the interval as 626" in low
+
+
+def test_few_replicates_beyond_an_end_give_no_rounded_quote():
+    """Tester 19a, L8: at 200 replicates (5 beyond each end of a 95 % interval) the stated error of a limit read
+    ±8 to ±40 over seeds where the limit's spread was 31, and the line offered a quote rounded to 10. With fewer
+    than 10 replicates beyond an end the line says the error is rough and asks for more replicates instead."""
+    rough = {"lower": 8.0, "upper": 40.0, "replicates": 200, "tail_probability": 0.025}
+    line = mc_error_line(1822.0, 2445.0, rough)
+    assert "itself rough with only 5 replicates beyond each end" in line
+    assert "quote the interval as" not in line and "--reps 800" in line
+    # enough replicates beyond each end: the rounded quote as before
+    line = mc_error_line(1822.0, 2445.0, {**rough, "lower": 12.0, "replicates": 1000})
+    assert "quote the interval as 1,820–2,450" in line and "rough" not in line
+    # end to end: uk_2013 at 200 replicates stores the tail probability and prints the rough line
+    res = estimate("uk_2013", seed=3, reps=200)
+    mc = limit_mc_se(res.bootstrap, res.lower, res.upper)
+    assert mc["tail_probability"] == pytest.approx(0.025)
+    assert "itself rough" in estimate_mc_line(res)
+    assert "only 5 replicates lie beyond each end" in _interval_carries(
+        {"monte_carlo_se": mc, "method": "parametric"}, {}, "parametric")

@@ -25,6 +25,10 @@ from .percentiles import quantile_with_inf
 
 __all__ = ["estimate_mc_line", "limit_mc_se", "mc_error_line", "quantile_mc_se"]
 
+#: below this many replicates beyond an end the order-statistic error is not trusted for a rounded quote (the same
+#: bound as the interval's "only N of B bootstrap replicates lie beyond each end" warning, pipeline/interval.py)
+ROUGH_TAIL = 10
+
 #: what result.json says the figures are
 METHOD = ("order-statistic (binomial) standard error of each percentile limit: half the distance between the "
           "replicates' quantiles at q ± sqrt(q(1-q)/B) (Conover 1999, sec. 3.2)")
@@ -86,15 +90,18 @@ def limit_mc_se(boot, lower: float, upper: float) -> dict | None:
 
     Returns
     -------
-    dict ``{"lower", "upper", "replicates", "method", "lower_unbounded", "upper_unbounded"}`` (standard errors in
-    persons, or None; ``*_unbounded`` True when the limit is the bootstrap's own but replicates without a bound lie
-    within its Monte-Carlo band, so that another seed may make it infinite), or None without a bootstrap.
+    dict ``{"lower", "upper", "replicates", "method", "tail_probability", "lower_unbounded", "upper_unbounded"}``
+    (standard errors in persons, or None; ``tail_probability`` the smaller of the two limits' probabilities, so
+    that ``replicates * tail_probability`` replicates lie beyond the nearer end; ``*_unbounded`` True when the limit
+    is the bootstrap's own but replicates without a bound lie within its Monte-Carlo band, so that another seed may
+    make it infinite), or None without a bootstrap.
     """
     if boot is None or getattr(boot, "replicates", None) is None or boot.replicates.shape[0] < 2:
         return None
     own = boot.intervals()[0]
     probs = _probabilities(boot)
-    out: dict = {"replicates": int(boot.n_replicates), "method": METHOD}
+    out: dict = {"replicates": int(boot.n_replicates), "method": METHOD,
+                 "tail_probability": float(min(probs[0], 1 - probs[1]))}
     for key, reported, mine, q in (("lower", lower, own[0], probs[0]), ("upper", upper, own[1], probs[1])):
         same = (reported is not None and np.isfinite(reported) and np.isfinite(mine)
                 and math.isclose(float(reported), float(mine), rel_tol=1e-9, abs_tol=1e-9))
@@ -118,8 +125,10 @@ def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float =
     ±330 (upper) at 1,000 bootstrap replicates (another --seed moves them about this much): quote the interval as
     9,800–16,400, or use --reps 4,000 to halve the error" (each limit rounded outward to the power of ten of its
     error; a lower limit never below `observed`, the persons registered); a limit whose band reaches unbounded
-    replicates is said ("another seed may make the upper limit unbounded"); None when no limit has a standard
-    error above 1 person and none may be unbounded.
+    replicates is said ("another seed may make the upper limit unbounded"); with fewer than :data:`ROUGH_TAIL`
+    replicates beyond each end (``mc["tail_probability"]``) the error is said to be rough and no rounded quote is
+    offered, only the replicates to run first; None when no limit has a standard error above 1 person and none may
+    be unbounded.
     """
     if not mc:
         return None
@@ -144,6 +153,15 @@ def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float =
                 f"unbounded{''.join(other)}, or use --reps {4 * int(mc.get('replicates') or 0):,} to see whether it "
                 "stays finite")
     reps = int(mc.get("replicates") or 0)
+    tail_p = mc.get("tail_probability")
+    if tail_p is not None and 0 < tail_p < 0.5 and reps * tail_p < ROUGH_TAIL:
+        # with fewer than 10 replicates beyond an end the error is itself estimated from a handful of order
+        # statistics: on uk-like data at 200 replicates it read ±8 to ±40 where the limit's spread over seeds was
+        # 31 (tester 19a, L8), so no rounded quote is offered
+        need = math.ceil(ROUGH_TAIL / tail_p / 100) * 100
+        return (f"Monte-Carlo error of the interval's limits: about {said} at {reps:,} bootstrap replicates, itself "
+                f"rough with only {int(reps * tail_p)} replicates beyond each end (another --seed may move the limits "
+                f"several times as much): run with --reps {max(need, 4 * reps):,} before quoting the interval")
     quote = (f"{shown['lower']:,.0f}–{shown['upper']:,.0f}" if all(np.isfinite(v) for v in shown.values())
              else None)
     return (f"Monte-Carlo error of the interval's limits: {said} at {reps:,} bootstrap replicates (another --seed "

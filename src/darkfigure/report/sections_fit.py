@@ -359,6 +359,17 @@ def _dark_interval(lo: float, hi: float, sub: float, lk: dict, obs: float, nhat:
                           bool(lk.get("widened_to_as_linked")), bool(lk.get("interval_shifted"))), point=nhat)
 
 
+def _rough_tail(mc: dict) -> str:
+    """", or several times as much: only N replicates lie beyond each end" when the limits' error rests on fewer than
+    ``mc_error.ROUGH_TAIL`` replicates (tester 19a, L8), else ""."""
+    from ..loglinear.mc_error import ROUGH_TAIL
+
+    reps, tail_p = int(mc.get("replicates") or 0), mc.get("tail_probability")
+    if isinstance(tail_p, (int, float)) and 0 < tail_p < 0.5 and reps * tail_p < ROUGH_TAIL:
+        return f", or several times as much: only {int(reps * tail_p)} replicates lie beyond each end"
+    return ""
+
+
 def _interval_carries(iv: dict, lk: dict, method: str) -> str:
     """What the headline interval carries and what not, in the terminal's words (cli/estimate.py ``_print_result``).
 
@@ -387,7 +398,8 @@ def _interval_carries(iv: dict, lk: dict, method: str) -> str:
             math.isfinite(v) and v > 1 for v in se.values()):
         parts.append("Monte-Carlo error of the limits " + " and ".join(
             f"±{fmt_count(v)} ({k})" for k, v in se.items() if math.isfinite(v))
-            + f" at {int(mc.get('replicates') or 0):,} replicates (another seed moves them about this much)")
+            + f" at {int(mc.get('replicates') or 0):,} replicates (another seed moves them about this much"
+            + _rough_tail(mc) + ")")
     loose = [k for k in ("lower", "upper") if mc.get(f"{k}_unbounded")]
     if method != "none" and not iv.get("with_linkage_uncertainty") and loose:
         parts.append(f"another seed may make the {' and '.join(loose)} limit unbounded (replicates without a bound "
