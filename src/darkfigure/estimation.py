@@ -42,6 +42,7 @@ from .pipeline.options import (
 )
 from .pipeline.phases import phase, say
 from .pipeline.reading import (
+    data_folder,
     linkage_none_warning,
     read_step,
     require_year,
@@ -229,6 +230,7 @@ def estimate(
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     data, lists, linkage_run, link_said = _linkage_result_data(data, lists, linkage_run, linkage)
+    folder = data_folder(data)  # a link folder: the report's title names it, not its histories.csv (tester 20)
     # read: histories (a link run folder's too), persons with unknown covariate values kept or dropped
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
@@ -338,6 +340,8 @@ def estimate(
         structural_zeros=sz, coarse=sel.coarse, bootstrap=iv.bootstrap, conditional=conditional,
         linkage=reading.linkage,
     )
+    if folder is not None:
+        settings["data_folder"] = folder
     if em_unused:  # result.json says it too (its notes are the histories')
         settings["missing_em_note"] = EM_UNUSED_NOTE.format(covs=", ".join(map(repr, h.covariates)) or "none")
     if reading.linkage == "none" and reading.linkage_run is not None:
