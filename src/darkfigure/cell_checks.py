@@ -24,15 +24,44 @@ __all__ = ["formula_like", "refuse_formula_names", "refuse_formula_levels", "ref
 #: longest covariate level, nationality, sex, organisation or record_id accepted, in characters
 MAX_CELL_CHARS = 200
 
-_NUMBER = re.compile(r"^[+-]\s*(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+#: what follows a leading "+" or "-" in a formula with effect: a function call, a DDE link (``cmd|' /C calc'!A0``),
+#: another sheet, a comparison, a string joined or quoted
+_FORMULA_CHARS = re.compile(r"[(|!=&\"]")
+#: a leading sign and the number after it, as in an age band ``+65 jaar`` or ``-18``
+_SIGNED_BAND = re.compile(r"^([+-])\s*(\d+(?:[.,]\d+)?)(.*)$", re.S)
 _ROWS_COUNTED = "rows count from the first data row: row 1 = the line under the header, Excel's row 2"
 _WHY = ("a spreadsheet opening the output files (persons.csv, histories.csv, estimates.csv) would read it as a "
         "formula and run it (CSV formula injection)")
 
 
+def _formula_reason(v) -> str | None:
+    """Why a spreadsheet would run text cell `v` as a formula with effect, or None when it would not."""
+    if not isinstance(v, str):
+        return None
+    t = v.strip()  # a leading tab or CR does not stop a spreadsheet from reading what follows
+    if not t or t[0] not in "=+-@":
+        return None
+    if t[0] in "=@":
+        return f"starts with {t[0]!r}"
+    rest = t.lstrip("+- \t\r\n")
+    if not rest:
+        return None  # "-", "--": a missing-value mark
+    hit = _FORMULA_CHARS.search(rest)
+    if hit:
+        return f"starts with {t[0]!r} and holds {hit.group()!r}"
+    if rest[0].isalpha():
+        return f"starts with {t[0]!r} followed by a name ({rest.split()[0][:20]!r})"
+    return None  # "+65 jaar", "-18", "+31 6 1234 5678": a number or a band, never run
+
+
 def formula_like(values: pd.Series) -> np.ndarray:
-    """True for each text value that a spreadsheet reads as a formula: it starts with ``=``, ``+``, ``-`` or ``@``
-    and is not a number (``-1``, ``+3.5``) nor only dashes (``-``, ``--``, a missing-value mark).
+    """True for each text value that a spreadsheet runs as a formula with effect.
+
+    That is a value starting with ``=`` or ``@`` (``=1+1``, ``@SUM(1)``), or with ``+`` or ``-`` (also after
+    leading spaces, tabs or CRs) followed by a name (``+cmd``, ``+SUM(A1)``, ``-x``) or holding a formula
+    character (``(``, ``|``, ``!``, ``=``, ``&``, ``"``; ``-2+3+cmd|' /C calc'!A0``). A number or age band
+    (``-18``, ``+65 jaar``, ``+3.5``), a phone number (``+31 6 1234 5678``) and dashes only (``-``, ``--``, a
+    missing-value mark) are not formula-like (tester 20).
 
     Parameters
     ----------
@@ -43,12 +72,16 @@ def formula_like(values: pd.Series) -> np.ndarray:
     -------
     ndarray of bool, one per value
     """
-    if len(values) == 0:  # (an empty Series maps to a float Series without .str; review s19, L2)
-        return np.zeros(0, dtype=bool)
-    text = values.map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
-    first = text.str[:1]
-    hit = first.isin(["=", "+", "-", "@"]) & ~text.str.fullmatch(r"-+") & ~text.str.match(_NUMBER)
-    return hit.to_numpy(dtype=bool)
+    return np.array([_formula_reason(v) is not None for v in values], dtype=bool)
+
+
+def _how_to_write(v: str) -> str:
+    """The advice of a refusal: the band written with its sign after the number when that is what it is."""
+    t = v.strip()
+    m = _SIGNED_BAND.match(t)
+    if m and re.fullmatch(r"[\s\w.,()]*", m.group(3)):  # "+65 (jaar)", not "+1+SUM(A1)" nor "-2+3+cmd|'..'!A0"
+        return f"write it as {(m.group(2) + m.group(1) + m.group(3)).strip()!r}"
+    return f"correct the cell, or write the value without the leading {t[0]!r}"
 
 
 def refuse_formula_names(names, role: str = "list") -> None:
@@ -63,7 +96,7 @@ def refuse_formula_names(names, role: str = "list") -> None:
     hit = formula_like(pd.Series(names, dtype=object))
     if hit.any():
         n = names[int(np.flatnonzero(hit)[0])]
-        raise DataError(f"{role} column name {n!r} starts with {n.strip()[0]!r}: {_WHY}. Rename the column so that "
+        raise DataError(f"{role} column name {n!r} {_formula_reason(n)}: {_WHY}. Rename the column so that "
                         f"it starts with a letter or digit (e.g. {n.strip().lstrip('=+-@').strip() or 'list_a'!r})")
 
 
@@ -100,8 +133,7 @@ def refuse_formula_levels(data: pd.DataFrame, columns, src: str | None = None, w
             more = f" ({int(hit.sum()):,} cells like it)" if hit.sum() > 1 else ""
             raise error(
                 f"{src + ': ' if src else ''}{what + ' ' if what else ''}column {str(c)!r} has {v[:40]!r} in row {i + 1}{more} ({_ROWS_COUNTED}), "
-                f"which starts with {v.strip()[0]!r}: {_WHY}. Correct the cell, or write the value without the "
-                f"leading {v.strip()[0]!r}, and run again")
+                f"which {_formula_reason(v)}: {_WHY}. To keep it, {_how_to_write(v)}, and run again")
 
 
 def refuse_long_cells(data: pd.DataFrame, columns, src: str | None = None, error=DataError) -> None:

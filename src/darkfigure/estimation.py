@@ -13,6 +13,7 @@ partial pooling, identifying assumption) → :class:`Estimate`.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from .pipeline.options import (
 )
 from .pipeline.phases import phase, say
 from .pipeline.reading import (
+    data_folder,
     linkage_none_warning,
     read_step,
     require_year,
@@ -228,6 +230,7 @@ def estimate(
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     data, lists, linkage_run, link_said = _linkage_result_data(data, lists, linkage_run, linkage)
+    folder = data_folder(data)  # a link folder: the report's title names it, not its histories.csv (tester 20)
     # read: histories (a link run folder's too), persons with unknown covariate values kept or dropped
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
@@ -298,7 +301,6 @@ def estimate(
         checks, said = [], ["the model checks were not run (model_checks=False)"]
     warnings += said
     # interval: N̂ of the total and every subgroup with its interval
-    warnings += ci_said
     groups = default_groups(table, year)
     t2 = time.perf_counter()
     # N̂ = n forced (a list with everyone, or nobody on one list and the unseen cell fitted 0): every replicate
@@ -308,6 +310,8 @@ def estimate(
                        level=level, bca=bca,
                        pthresh=pthresh, average_criterion=opts.average_criterion, n_jobs=n_jobs, progress=progress)
     seconds["interval"] = time.perf_counter() - t2
+    if math.isfinite(iv.lower) or math.isfinite(iv.upper):  # no interval, no word of its replicates (tester 20)
+        warnings += ci_said
     warnings += iv.warnings
     est = iv.estimates
     link_est = None
@@ -336,6 +340,8 @@ def estimate(
         structural_zeros=sz, coarse=sel.coarse, bootstrap=iv.bootstrap, conditional=conditional,
         linkage=reading.linkage,
     )
+    if folder is not None:
+        settings["data_folder"] = folder
     if em_unused:  # result.json says it too (its notes are the histories')
         settings["missing_em_note"] = EM_UNUSED_NOTE.format(covs=", ".join(map(repr, h.covariates)) or "none")
     if reading.linkage == "none" and reading.linkage_run is not None:

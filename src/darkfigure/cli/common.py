@@ -384,6 +384,14 @@ def _fmt(v, digits: int = 0) -> str:
     return out[1:] if out.startswith("-") and not out.strip("-0.,") else out
 
 
+def _data_label(estimate) -> str:
+    """The data as the banner names it, markup escaped: the file read, within its link folder when DATA was one
+    (``link_2024/histories.csv``; tester 20)."""
+    name = estimate.histories.name or ""
+    folder = (estimate.settings or {}).get("data_folder")
+    return escape(f"{folder}/{name}" if folder and name else (folder or name))
+
+
 def _fail(msg: str) -> None:
     err.print(f"[bold red]error:[/] {escape(msg)}")
     raise typer.Exit(code=2)

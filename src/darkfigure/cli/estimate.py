@@ -20,6 +20,7 @@ from .common import (
     _check_marks,
     _check_year_degree,
     _data_inputs,
+    _data_label,
     _fail,
     _fmt,
     _preflight,
@@ -158,6 +159,9 @@ def estimate(
     _preflight("estimate", out, overwrite=overwrite, inputs=_data_inputs(data, structural_zeros), report=report)
     drawn = seed is None
     seed = draw_seed(seed, ci, pooling)  # recorded in result.json's settings and said (tester 12b, M5)
+    from ..pipeline.reading import data_folder
+
+    folder = data_folder(data)  # a link folder names the report, not its histories.csv (tester 20)
     try:
         data, h, linked = _read_for_fit(data, lists, covariates, count, drop_empty_lists, missing, sheet, year,
                                         search=search, linkage=linkage, linkage_draws=linkage_draws,
@@ -179,6 +183,8 @@ def estimate(
     if drawn and seed is not None:
         res.notes.append(seed_note(seed))
         res.settings["seed_drawn"] = True
+    if folder is not None:
+        res.settings["data_folder"] = folder
     if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
         from ..linkage.link_warnings import add_link_warnings
 
@@ -218,7 +224,7 @@ def _print_result(res) -> None:
     f = res.fit
     sizes = res.histories.list_sizes()
     head = Table.grid(padding=(0, 2))
-    head.add_row("data", f"{h.name or ''}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("data", f"{_data_label(res)}: {h.n_observed:,} persons on {h.k} lists")
     head.add_row("lists", escape(", ".join(f"{k} ({v:,})" for k, v in sizes.items())))
     if h.covariates:
         head.add_row("covariates", escape(", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates)))

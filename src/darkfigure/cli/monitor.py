@@ -20,6 +20,7 @@ from .common import (
     _check_jobs,
     _check_marks,
     _data_inputs,
+    _data_label,
     _fail,
     _fmt,
     _preflight,
@@ -132,6 +133,9 @@ def monitor(
                report=report, what="the monitor tables")
     drawn = seed is None
     seed = draw_seed(seed, ci)  # every monitor interval is a bootstrap: recorded and said (tester 12b, M5)
+    from ..pipeline.reading import data_folder
+
+    folder = data_folder(data)  # a link folder names the report, not its histories.csv (tester 20)
     try:
         data, h, linked, one_year = _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, sheet,
                                                   year, search=search, linkage=linkage, linkage_draws=linkage_draws,
@@ -151,6 +155,8 @@ def monitor(
     if drawn and seed is not None:
         res.estimate.notes.append(seed_note(seed))
         res.estimate.settings["seed_drawn"] = True
+    if folder is not None:
+        res.estimate.settings["data_folder"] = folder
     if linked["linkage_run"] is not None:  # DATA came from a link folder: what link warned about (tester 11, F3)
         from ..linkage.link_warnings import add_link_warnings
 
@@ -200,7 +206,7 @@ def _print_monitor(res) -> None:
     t = res.table
     head = Table.grid(padding=(0, 2))
     h = e.histories
-    head.add_row("data", f"{escape(h.name or '')}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("data", f"{_data_label(e)}: {h.n_observed:,} persons on {h.k} lists")
     head.add_row("model", escape(e.fit.model.label()))
     ci_text = f"{e.level:.0%} {e.ci_method} bootstrap"
     conditional = getattr(e, "conditional", None)

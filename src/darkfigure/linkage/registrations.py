@@ -92,6 +92,7 @@ class RegistrationError(DataError):
 
 from ..cell_checks import lost_letters_note, refuse_formula_levels, refuse_long_cells  # noqa: E402
 from .frame_input import as_registration_frame  # noqa: E402
+from .full_name import full_name_hint  # noqa: E402
 from .input_checks import (  # noqa: E402
     control_characters_note,
     old_dates_of_birth_note,
@@ -250,8 +251,9 @@ def read_registrations(
     missing = [c for c in required if c not in df.columns]
     if missing:
         if kind == "plaintext":
-            hint = (f"a registration file needs the columns {', '.join(REQUIRED_COLUMNS)} (date_of_birth may be "
-                    "empty); rename yours accordingly")
+            hint = full_name_hint(df, missing, skip=[c for c in REQUIRED_COLUMNS if c in df.columns]) or (
+                f"a registration file needs the columns {', '.join(REQUIRED_COLUMNS)} (date_of_birth may be "
+                "empty); rename yours accordingly")  # one full-name column: split, not rename (tester 20)
         else:
             hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
                     "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")

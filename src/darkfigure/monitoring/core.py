@@ -313,7 +313,7 @@ def monitor(
     metadata; Hundepool et al. (2012), *Statistical Disclosure Control*, Wiley.
     """
     from ..estimation import _linkage_result_data, estimate
-    from ..pipeline.reading import read_step, require_year
+    from ..pipeline.reading import data_folder, read_step, require_year
 
     if suppress_below < 0:
         raise ValueError(f"--suppress-below must be non-negative (got {suppress_below})")
@@ -384,6 +384,8 @@ def monitor(
         from ..linkage.link_warnings import add_link_warnings
 
         add_link_warnings(est.warnings, linked)
+    if (folder := data_folder(linked)) is not None:  # a link folder names the report (tester 20)
+        est.settings["data_folder"] = folder
     if drawn and kwargs["seed"] is not None:  # recorded (estimate.settings["seed"], result.json) and said
         est.notes.append(seed_note(kwargs["seed"], "seed="))
         est.settings["seed_drawn"] = True

@@ -10,7 +10,7 @@ from typing import Any
 from ..histories import CaptureHistories, DataError
 from ..io import read_histories
 
-__all__ = ["resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
+__all__ = ["data_folder", "resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
 
 
 @dataclass
@@ -95,6 +95,25 @@ def read_step(
     warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)
     warnings += no_probabilities_warning(folder, linkage_run)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
+
+
+def data_folder(data: Any) -> str | None:
+    """The base name of the folder given as the data (a ``darkfigure link`` output folder), else None.
+
+    The run's report is titled with it (``link_2024``) rather than with the histories.csv read inside it
+    (tester 20); a file, frame or dataset name keeps its own name (``data.name`` of result.json).
+
+    Parameters
+    ----------
+    data : path, str or anything else ``estimate`` takes
+
+    Returns
+    -------
+    str or None
+    """
+    if not isinstance(data, (str, os.PathLike)) or not os.path.isdir(data):
+        return None
+    return Path(data).resolve().name or None
 
 
 def resolve_link_data(data: Any, run: Any, linkage: str | None) -> tuple[Any, Any, str]:

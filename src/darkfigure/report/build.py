@@ -134,7 +134,9 @@ def _context(run: Run) -> dict:
     ctx["messages"] = msgs
     ctx["n_warnings"] = sum(m.explanation.severity == "warning" for m in msgs)
     ctx["n_notes"] = len(msgs) - ctx["n_warnings"]
-    name = (ctx["data"] or {}).get("name") or res.get("data", {}).get("name") or run.folder.name
+    # a link output folder is named by its folder, not by the histories.csv inside it (tester 20)
+    name = ((res.get("settings") or {}).get("data_folder") or (ctx["data"] or {}).get("name")
+            or res.get("data", {}).get("name") or run.folder.name)
     kind = "monitor" if res.get("monitor") else ("estimate" if res else ("comparison" if run.compare is not None else
                                                                           "linkage and follow-up"))
     ctx["title"] = f"darkfigure report: {name}"
