@@ -70,3 +70,18 @@ def test_quality_at_target_gives_no_warning():
     assert truth_quality_warnings(["a", "a", "b"], [1, 1, 2]) == []
     w = truth_quality_warnings(["a", "a", "b", "b"], [1, 1, 1, 1])
     assert len(w) == 1 and "precision 0.333" in w[0] and "recall 1.000" in w[0]
+
+
+def test_a_large_share_of_few_undated_registrations_is_noted_not_warned():
+    """Tester 20a, M2: 29 of 89 undated registrations among namesakes, 0.7 % of 4,284 registrations, warned that N̂
+    as linked may be too high by 30-100 % and so stopped the verdict's floor; now a note unless they are at least
+    3 % of all registrations."""
+    from darkfigure.linkage.undated_namesakes import UNDATED_AMONG_NAMESAKES_MATERIAL
+
+    few = {"undated": 89, "among_namesakes": 29, "share": 29 / 89, "groups": 12, "registrations": 4284}
+    warned, noted = undated_namesake_messages(few)
+    assert warned == [] and "only 0.7% of all 4,284 registrations" in noted[0] and "too high" not in noted[0]
+    many = {**few, "registrations": 800}
+    warned, _ = undated_namesake_messages(many)
+    assert len(warned) == 1 and "3.6% of all registrations" in warned[0] and "too high" in warned[0]
+    assert UNDATED_AMONG_NAMESAKES_MATERIAL == pytest.approx(0.03)
