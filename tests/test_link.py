@@ -157,6 +157,8 @@ def test_cli_link(tmp_path, sim):
     assert pd.read_csv(out / "linkage_sensitivity.csv")["threshold"].tolist() == [0.6, 0.8, 0.95]
     out_flat = " ".join(r.output.split())
     assert "model on lists only" in out_flat and f"darkfigure estimate {out} gives the figure" in out_flat
+    # and one sentence on how far N̂ moves (tester 20a, L3)
+    assert "the threshold used (0.8:" in out_flat
 
 
 def test_pseudonymised_plumbing(sim, linked):
@@ -281,3 +283,19 @@ def test_names_without_letters_are_counted_and_reported(sim, tmp_path):
     res.write(tmp_path / "lk", plot=False)
     settings = json.loads((tmp_path / "lk" / "linkage_settings.json").read_text())
     assert settings["names_without_letters"] == {"first_name": 3, "surname": 2}
+
+
+def test_threshold_sentence_says_when_the_linkage_decides():
+    """Tester 20a, L3: N̂ 4,903 / 8,305 / 26,613 at thresholds 0.5 / 0.9 / 0.99 with only a table."""
+    from darkfigure.linkage.link_sensitivity import threshold_sentence
+
+    t = pd.DataFrame({"threshold": [0.5, 0.9, 0.99], "nhat": [4903.0, 8305.0, 26613.0],
+                      "lower": [4600.0, 7800.0, 20000.0], "upper": [5300.0, 9000.0, 40000.0]})
+    s = threshold_sentence(t, 0.5)
+    assert "from 4,903 (threshold 0.5) to 26,613 (threshold 0.99)" in s
+    assert "outside the interval at the threshold used (0.5: 4,600–5,300)" in s and "linkage, not sampling" in s
+    calm = t.assign(nhat=[4903.0, 5000.0, 5100.0])
+    assert "within the interval" in threshold_sentence(calm, 0.5)
+    assert "not among those tried" in threshold_sentence(t, 0.7)
+    assert threshold_sentence(t.iloc[:1], 0.5) is None
+    assert threshold_sentence(t.assign(nhat=387.0), 0.5).startswith("N̂ stays at 387 at every threshold tried")

@@ -280,6 +280,10 @@ def link(
         console.print(t)
         # the table is not estimate's figure (tester 8, F9): its model, beneath it, unwrapped by the table's width
         console.print(escape(f"N̂ above: model on {scope}.".replace("LINKFOLDER", str(out))))
+        from ..linkage.link_sensitivity import threshold_sentence
+
+        if said := threshold_sentence(res.sensitivity, res.threshold):
+            console.print(escape(said))
     for n in res.notes:
         console.print(f"[dim]note: {escape(n)}[/]")
     for w in [*res.warnings, *raised]:

@@ -14,7 +14,7 @@ from .persons import _assemble
 from .quality import pairwise_quality
 from .splink_model import covariate_disagreement
 
-__all__ = ["sensitivity_scope"]
+__all__ = ["sensitivity_scope", "threshold_sentence"]
 
 
 def _evidence_note(prep: pd.DataFrame, names: list[str]) -> list[str]:
@@ -63,3 +63,38 @@ def _sensitivity(df, clusters, thresholds, orgs, covs, rule, truth, options, see
             row.update(precision=q["precision"], recall=q["recall"], f1=q["f1"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def threshold_sentence(table: pd.DataFrame, threshold: float) -> str | None:
+    """One sentence on how far N̂ moves across the thresholds of ``--sensitivity`` (tester 20a, L3: a table alone).
+
+    Parameters
+    ----------
+    table : DataFrame with ``threshold, nhat, lower, upper`` (the sensitivity table, one row per threshold).
+    threshold : float: the match threshold the linkage used.
+
+    Returns
+    -------
+    str, or None with fewer than two finite N̂. When N̂ at another threshold lies outside the interval at the
+    threshold used (or that row is missing), the sentence says that the linkage, not sampling, decides the figure
+    (the tutorial's rule: "if it moves more than its interval, the linkage decides").
+    """
+    t = table[np.isfinite(pd.to_numeric(table["nhat"], errors="coerce"))]
+    if len(t) < 2:
+        return None
+    lo_row, hi_row = t.loc[t["nhat"].idxmin()], t.loc[t["nhat"].idxmax()]
+    moves = (f"N̂ stays at {lo_row['nhat']:,.0f} at every threshold tried" if round(lo_row["nhat"]) == round(hi_row["nhat"])
+             else f"N̂ moves from {lo_row['nhat']:,.0f} (threshold {lo_row['threshold']:g}) to {hi_row['nhat']:,.0f} "
+             f"(threshold {hi_row['threshold']:g})")
+    used = t[np.isclose(t["threshold"].astype(float), float(threshold))]
+    if len(used):
+        a, b = float(used["lower"].iloc[0]), float(used["upper"].iloc[0])
+        if np.isfinite(a) and np.isfinite(b) and a <= lo_row["nhat"] and hi_row["nhat"] <= b:
+            return (f"{moves}, within the interval at the threshold used ({threshold:g}: {a:,.0f}–{b:,.0f}): the "
+                    "choice of threshold matters less than sampling here.")
+        where = f"outside the interval at the threshold used ({threshold:g}: {a:,.0f}–{b:,.0f})"
+    else:
+        where = f"and the threshold used ({threshold:g}) is not among those tried"
+    return (f"{moves}, {where}: the linkage, not sampling, decides the figure. Check a sample of the pairs near the "
+            "threshold and link's warnings before publishing, and estimate from the link folder, whose interval "
+            "carries the linkage's uncertainty.")
