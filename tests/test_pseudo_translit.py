@@ -17,7 +17,12 @@ from tests.test_link_translit_names import _translit_registrations
 from darkfigure.linkage import link, pseudonymise
 from darkfigure.linkage.engines import _rule_sql
 from darkfigure.linkage.prepare import _prepare_pseudo
-from darkfigure.linkage.registrations import FOLDED_TOKEN_COLUMNS, RegistrationError, read_registrations
+from darkfigure.linkage.registrations import (
+    FOLDED_TOKEN_COLUMNS,
+    RegistrationError,
+    read_registration_files,
+    read_registrations,
+)
 from darkfigure.linkage.splink_model import _pseudo_settings
 from darkfigure.linkage.translit import fold_name, fold_surname, vowel_skeleton
 
@@ -78,6 +83,18 @@ def test_a_malformed_folded_token_is_refused_and_files_without_them_are_read():
         read_registrations(bad)
     old = read_registrations(p.drop(columns=list(FOLDED_TOKEN_COLUMNS)))
     assert old.attrs["kind"] == "pseudonymised"
+
+
+def test_files_of_which_only_some_have_the_folded_tokens_are_warned_about():
+    a = pseudonymise(_regs([("Olena", "Kovalenko"), ("Iryna", "Melnyk")]), KEY)
+    b = pseudonymise(_regs([("Joelija", "Sjevtsjenko")]).assign(organisation="b"), KEY)
+    c = pseudonymise(_regs([("Yuliya", "Shevchenko")]).assign(organisation="c"), KEY)
+    old = b.drop(columns=list(FOLDED_TOKEN_COLUMNS))
+    said = read_registration_files([a, old, c])[0].attrs["set_warnings"]
+    assert len(said) == 1 and "registrations #2 (b) lack the tokens of the names folded" in said[0], said
+    assert "Pseudonymise it again" in said[0]
+    for files in ([a, b, c], [a.drop(columns=list(FOLDED_TOKEN_COLUMNS)), old]):  # all with them, or none
+        assert not any("folded" in w for w in read_registration_files(files)[0].attrs["set_warnings"])
 
 
 def _labels(comparisons) -> list[str]:

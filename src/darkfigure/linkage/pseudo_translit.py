@@ -23,7 +23,7 @@ from .registrations import FOLDED_TOKEN_COLUMNS
 from .translit import fold_name, fold_surname, vowel_skeleton
 
 __all__ = ["FOLDED_TOKEN_COLUMNS", "add_folded_full", "folded_name_values", "folded_tf_columns",
-           "pseudo_translit_levels"]
+           "mixed_folded_tokens_warning", "pseudo_translit_levels"]
 
 #: the prepared column of the folded full name (``tok_first_name_tr|tok_surname_tr``): the level's value and its
 #: term frequencies, as ``tok_full`` for the written names
@@ -115,3 +115,30 @@ def pseudo_translit_levels(has: set[str]) -> tuple[list, list]:
         late.append(cll.ExactMatchLevel("tok_vw_sorted").configure(
             label_for_charts="both equal after folding vowels (or swapped)"))
     return early, late
+
+
+def mixed_folded_tokens_warning(frames: list[pd.DataFrame], label: Callable[[pd.DataFrame], str]) -> list[str]:
+    """A warning when some pseudonymised files carry the folded-name tokens and others not (one or none).
+
+    Parameters
+    ----------
+    frames : the validated registration frames of one link (``read_registration_files``), shape (n_i, ...) each.
+    label : how a frame is named in messages (``registrations._label``).
+
+    Returns
+    -------
+    list of str: empty when every file or no file has all of :data:`FOLDED_TOKEN_COLUMNS` (or the files are
+    plaintext); otherwise one warning naming the files without them. Their registrations then lack the
+    folded-name levels and blocking rule (missing tokens compare as missing), so names written in two romanisation
+    systems are matched only between files that have the tokens.
+    """
+    if not frames or any(f.attrs.get("kind") != "pseudonymised" for f in frames):
+        return []
+    without = [label(f) for f in frames if not set(FOLDED_TOKEN_COLUMNS) <= set(f.columns)]
+    if not without or len(without) == len(frames):
+        return []
+    return [f"{', '.join(without)} lack the tokens of the names folded over romanisation systems (pseudonymised by a "
+            "darkfigure before they were added; the other files have them): a name written in another romanisation "
+            "(Sjevtsjenko / Shevchenko) is matched only between the files that have them, and links to and from "
+            f"{'this file' if len(without) == 1 else 'these files'} are missed more often. Pseudonymise "
+            f"{'it' if len(without) == 1 else 'them'} again from the plaintext with the same key"]

@@ -434,7 +434,8 @@ def read_registration_files(
     list of DataFrame
         One validated frame per input, in order (``attrs`` as in :func:`read_registrations`,
         plus ``set_notes`` and ``set_warnings``: the messages of :func:`unify_organisations`
-        about the whole set, the same lists on every frame).
+        and the other checks about the whole set, e.g. pseudonymised files of which only some carry the
+        folded-name tokens (:func:`.pseudo_translit.mixed_folded_tokens_warning`), the same lists on every frame).
 
     Raises
     ------
@@ -488,9 +489,11 @@ def read_registration_files(
     _refuse_term_breaking_organisations(frames)
     from .age_dates import age_note
     from .placeholder_dates import frequent_dates_note
+    from .pseudo_translit import mixed_folded_tokens_warning
     from .sex_coding import iso5218_sex, unify_sex_coding
 
     warnings = list(warnings) + iso5218_sex(frames)  # before unify_sex_coding reads the codings (tester 18a, M5)
+    warnings += mixed_folded_tokens_warning(frames, _label)  # some files pseudonymised before the folded-name tokens
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
              + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + lost_letters_note(frames)
              + unify_sex_coding(frames))
