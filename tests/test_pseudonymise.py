@@ -28,13 +28,14 @@ from darkfigure.linkage.registrations import (
     BLOCK_COLUMNS,
     BLOOM_COLUMNS,
     DOB_PART_COLUMNS,
+    FOLDED_TOKEN_COLUMNS,
     TOKEN_COLUMNS,
     normalise_name,
 )
 
 TODAY = date(2026, 1, 1)
 KEY = b"0123456789abcdef0123456789abcdef"
-ENCODED = [*BLOOM_COLUMNS, *TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, "key_id"]
+ENCODED = [*BLOOM_COLUMNS, *TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, *FOLDED_TOKEN_COLUMNS, "key_id"]
 B64 = re.compile(r"^[A-Za-z0-9+/]{167}=$")  # 125 bytes: 41 groups of 3 and 2 bytes + one pad
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -71,7 +72,7 @@ def _strip_encodings(df: pd.DataFrame, text: str) -> str:
     """The text without the encoded cells, after checking that each is pure base64 or hex (no readable content)."""
     for c in BLOOM_COLUMNS:
         assert df[c].map(lambda v: v == "" or bool(B64.match(v))).all(), c
-    for c in [*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS]:
+    for c in [*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, *FOLDED_TOKEN_COLUMNS]:
         assert df[c].map(lambda v: v == "" or bool(HEX32.match(v))).all(), c
     assert df["key_id"].str.fullmatch(r"[0-9a-f]{16}").all()
     for c in ENCODED:

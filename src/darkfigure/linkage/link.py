@@ -169,6 +169,7 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
     _read_inputs,
     _tf_tables,
 )
+from .pseudo_translit import folded_tf_columns
 from .quality import expected_link_errors, pairwise_quality, weight_histogram
 from .result import LinkageResult
 from .splink_model import (
@@ -402,7 +403,7 @@ def link(
             prep = pd.concat([prep, evidence.reset_index(drop=True)], axis=1)
         comparisons, rules, training, deterministic = _pseudo_settings(prep, widths)
         notes += _evidence_note(prep, ev_names)
-        tf_cols = ["tok_full", "tok_surname", "tok_first_name", "tok_date_of_birth"]
+        tf_cols = ["tok_full", "tok_surname", "tok_first_name", "tok_date_of_birth", *folded_tf_columns(prep)]
         identity = ["tok_first_name", "tok_surname", "tok_date_of_birth"]
     warnings += _nameless_warnings(nameless)
     broad = ["dob", "sn", "fn"] if encoding == "plaintext" else ["tok_date_of_birth", "tok_surname", "tok_first_name"]

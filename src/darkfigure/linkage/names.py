@@ -204,3 +204,23 @@ def normalise_nationality(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return " ".join(fold_ascii(str(value)).lower().split())
+
+
+#: particles that make a multi-word first name a surname recorded in the first-name field ("van den Berg", "Dijk,
+#: van"): such a first name is normalised as a surname (particles dropped), so that the swap is found
+SWAPPED_SURNAME_PARTICLES = frozenset("van von vom zu de der den des het ter ten te".split())
+
+
+def first_name_form(value: object) -> str:
+    """The encoded form of a first name: :func:`normalise_name` without spaces; as a surname if it holds a particle.
+
+    A first name of two or more words one of which is in :data:`SWAPPED_SURNAME_PARTICLES`
+    is taken to be a surname in the wrong field (swapped names) and loses its particles as
+    surnames do, so that "van den Berg | Elize" and "Elize | van den Berg" encode the same
+    pair of names.
+    """
+    plain = normalise_name(value)
+    words = plain.split()
+    if len(words) >= 2 and any(w in SWAPPED_SURNAME_PARTICLES for w in words):
+        return normalise_name(value, True).replace(" ", "")
+    return plain.replace(" ", "")

@@ -21,6 +21,7 @@ from .age_dates import AGE_COLUMN, age_derived_mask
 from .bloom_sql import decode_bloom_column
 from .placeholder_dates import frequent_dates_mask
 from .placeholder_names import frequent_name_warnings, is_placeholder, placeholder_warnings
+from .pseudo_translit import add_folded_full
 from .registrations import normalise_names, normalise_nationality, normalise_sex
 from .translit import translit_columns
 
@@ -424,6 +425,7 @@ def _prepare_pseudo(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
         both = p["tok_first_name"].notna() & p["tok_surname"].notna()
         full = p["tok_first_name"].fillna("") + "|" + p["tok_surname"].fillna("")
         p["tok_full"] = full.where(both, None).astype(object)
+    add_folded_full(p)  # the folded names' tokens, as tok_full (files pseudonymised before them: nothing)
     for c, dst, f in (("sex", "sex", normalise_sex), ("nationality", "nat", normalise_nationality)):
         if c in df.columns:
             p[dst] = _map_unique(df[c].astype(object).reset_index(drop=True), lambda v, f=f: f(v) or None).to_numpy()

@@ -52,7 +52,12 @@ and month sorted and joined by ``|``), ``tok_dob_md_y{o}`` (``MM-DD|`` floor((ye
 share at least one of the three, 3 or more apart none), ``tok_dob_ym_d{o}``
 (``YYYY-MM|`` floor((day + o) / 3), o = 0, 1, 2: day off by 1-2) and ``tok_dob_yd_m{o}``
 (``YYYY|DD|`` floor((month + o) / 2), o = 0, 1: month off by one); window numbers are
-written as integers.
+written as integers. Folded-name tokens (added 2026-12 within version 2; ``link`` reads files without them as
+before, without the levels that need them): ``tok_first_name_tr`` (the first name folded over romanisation
+systems, :func:`.translit.fold_name`: Joelija and Yuliya give one value), ``tok_surname_tr``
+(:func:`.translit.fold_surname`), ``tok_block_tr_sorted`` (both folded names, sorted, joined by ``|``) and
+``tok_vw_sorted`` (both :func:`.translit.vowel_skeleton` of the folded names, sorted, joined), computed from the
+normalised names above (:mod:`.pseudo_translit`); only their tokens are written.
 
 Bloom filters (``bf_*``). Elements: for names the padded bigrams of the normalised name
 (``"_" + name + "_"``, so "jansen" gives _j ja an ns se en n_); for the date of birth
@@ -117,7 +122,12 @@ the filters, how similar two names or dates are, and, since the name filters sha
 sub-key, how similar one registration's first name is to another's surname. Frequent
 tokens can be matched to frequent values from public name lists (a frequency
 attack): an exact-name token reveals no more than the Soundex or letter-pair tokens
-derived from the same name, but together they narrow the candidates. What this does not
+derived from the same name, but together they narrow the candidates. A folded-name
+token is a function of the name alone, computed before keying: it takes one value for a
+set of spellings, so on its own it reveals no more than the name's exact token (its
+frequencies are coarser, not finer). Beside the exact tokens it adds which distinct names
+fold alike (Sjevtsjenko and Shevchenko share ``tok_surname_tr``), as the Soundex tokens add
+which share a code. What this does not
 protect against: a clearing house (or anyone) holding the key can encode candidate
 names and find them; the key must stay with the organisations. Bloom filters of small
 domains (the date of birth) remain open to frequency analysis of whole filters;
@@ -152,15 +162,17 @@ from .clear_columns import (
 from .default_identities import plain_default_identities
 from .frame_input import as_registration_frame
 from .keys import KEY_ENV, MIN_KEY_BYTES, PseudonymisationError, _text_key, check_key, load_key  # noqa: F401 - re-exported
+from .names import SWAPPED_SURNAME_PARTICLES, first_name_form  # noqa: F401 - SWAPPED_SURNAME_PARTICLES re-exported
 from .placeholder_names import placeholder_mask, source_name_warnings
 from .prepare import PLACEHOLDER_BEFORE, _soundex
+from .pseudo_translit import folded_name_values
 from .registrations import (
     BLOCK_COLUMNS,
     BLOOM_COLUMNS,
     DOB_PART_COLUMNS,
+    FOLDED_TOKEN_COLUMNS,
     IDENTIFIER_COLUMNS,
     TOKEN_COLUMNS,
-    normalise_name,
     normalise_names,
     normalise_nationality,
     normalise_sex,
@@ -354,26 +366,6 @@ def _bloom_column(values: pd.Series, key: bytes, column: str, kind: str, setting
     return enc[codes] if len(uniq) else np.full(len(values), "", dtype=object)
 
 
-#: particles that make a multi-word first name a surname recorded in the first-name field ("van den Berg", "Dijk,
-#: van"): such a first name is normalised as a surname (particles dropped), so that the swap is found
-SWAPPED_SURNAME_PARTICLES = frozenset("van von vom zu de der den des het ter ten te".split())
-
-
-def _first_name_form(value: object) -> str:
-    """The encoded form of a first name: :func:`normalise_name` without spaces; as a surname if it holds a particle.
-
-    A first name of two or more words one of which is in :data:`SWAPPED_SURNAME_PARTICLES`
-    is taken to be a surname in the wrong field (swapped names) and loses its particles as
-    surnames do, so that "van den Berg | Elize" and "Elize | van den Berg" encode the same
-    pair of names.
-    """
-    plain = normalise_name(value)
-    words = plain.split()
-    if len(words) >= 2 and any(w in SWAPPED_SURNAME_PARTICLES for w in words):
-        return normalise_name(value, True).replace(" ", "")
-    return plain.replace(" ", "")
-
-
 def _map_unique(values: pd.Series, fn) -> pd.Series:
     codes, uniq = pd.factorize(values, sort=False)
     out = np.array([fn(u) for u in uniq], dtype=object)
@@ -405,8 +397,8 @@ def pseudonymise(
     DataFrame, shape (n_registrations, ...)
         ``record_id, organisation, registration_date``, [``sex, nationality`` as given], the
         covariates in their original order, then ``bf_first_name, bf_surname,
-        bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens,
-        ``key_id`` and ``bf_settings`` (the contract in the module docstring, which this function's name hides from
+        bf_date_of_birth``, the ``tok_*`` tokens, the ``tok_block_*`` tokens, the date-part and
+        folded-name tokens, ``key_id`` and ``bf_settings`` (the contract in the module docstring, which this function's name hides from
         ``import``: ``help(sys.modules["darkfigure.linkage.pseudonymise"])``). ``attrs["warnings"]``: placeholder names ("Unknown",
         encoded as missing) and names without letters, for the organisation to fix at the source; covariates
         kept in clear, named as free text or identifier-like where they look so
@@ -437,7 +429,7 @@ def pseudonymise(
 
     # "Unknown", "NN", "XXX" encoded as missing names, as link reads them in plaintext (placeholder_names)
     first, last = (regs[c].where(~placeholder_mask(regs[c]), "") for c in ("first_name", "surname"))
-    fn = _map_unique(first, _first_name_form)
+    fn = _map_unique(first, first_name_form)
     sn = normalise_names(last, True, first).str.replace(" ", "", regex=False)
     dob = regs["date_of_birth"].astype(str)
     # 1900-01-01 and the like stand for "unknown" in many systems: encoded as missing, as link treats them
@@ -513,8 +505,9 @@ def pseudonymise(
         "tok_block_sn_fnsx": joined(sn, fsx),
         "tok_block_fn_snsx": joined(fn, ssx),
         **dob_parts,
+        **folded_name_values(fn, sn),  # names folded over romanisation systems, keyed as the others (pseudo_translit)
     }
-    assert list(plain_tokens) == list(TOKEN_COLUMNS) + list(BLOCK_COLUMNS) + list(DOB_PART_COLUMNS)
+    assert list(plain_tokens) == [*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, *FOLDED_TOKEN_COLUMNS]
     out: dict[str, object] = {c: regs[c].to_numpy() for c in ("record_id", "organisation", "registration_date")}
     if not encode_all:
         out["sex"] = regs["sex"].to_numpy()

@@ -41,6 +41,7 @@ __all__ = [
     "BLOCK_COLUMNS",
     "BLOOM_COLUMNS",
     "DOB_PART_COLUMNS",
+    "FOLDED_TOKEN_COLUMNS",
     "IDENTIFIER_COLUMNS",
     "PARTICLES",
     "VIETNAMESE_SURNAMES",
@@ -79,11 +80,15 @@ BLOCK_COLUMNS = ("tok_block_sn_dob", "tok_block_fn_dob", "tok_block_fn_sn_sorted
 #: keyed tokens of parts of the date of birth, for partial-agreement levels (encoding version 2)
 DOB_PART_COLUMNS = ("tok_dob_swap", "tok_dob_md_y0", "tok_dob_md_y1", "tok_dob_md_y2", "tok_dob_ym_d0",
                     "tok_dob_ym_d1", "tok_dob_ym_d2", "tok_dob_yd_m0", "tok_dob_yd_m1")
+#: keyed tokens of the names folded over romanisation systems (:mod:`.pseudo_translit`); optional: files pseudonymised
+#: before they were added link as before, without the folded-name levels and blocking rule
+FOLDED_TOKEN_COLUMNS = ("tok_first_name_tr", "tok_surname_tr", "tok_block_tr_sorted", "tok_vw_sorted")
 #: columns every pseudonymised registration file has
 PSEUDONYMISED_COLUMNS = ("record_id", "organisation", "registration_date", *BLOOM_COLUMNS, *TOKEN_COLUMNS,
                          *BLOCK_COLUMNS, *DOB_PART_COLUMNS, "key_id")
 _CORE = ("record_id", "organisation", "registration_date")
-_ENCODED = set(BLOOM_COLUMNS) | set(TOKEN_COLUMNS) | set(BLOCK_COLUMNS) | set(DOB_PART_COLUMNS) | {"key_id"}
+_ENCODED = (set(BLOOM_COLUMNS) | set(TOKEN_COLUMNS) | set(BLOCK_COLUMNS) | set(DOB_PART_COLUMNS)
+            | set(FOLDED_TOKEN_COLUMNS) | {"key_id"})
 
 
 class RegistrationError(DataError):
@@ -245,7 +250,8 @@ def read_registrations(
     if len(set(df.columns)) < len(df.columns):
         dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
         raise RegistrationError(f"{src}: column(s) {dup} appear twice; give every column its own name")
-    df = match_column_case(df, (*REQUIRED_COLUMNS, *PSEUDONYMISED_COLUMNS), src)  # RECORD_ID, Organisation
+    # RECORD_ID, Organisation
+    df = match_column_case(df, (*REQUIRED_COLUMNS, *PSEUDONYMISED_COLUMNS, *FOLDED_TOKEN_COLUMNS), src)
     kind = registration_kind(df)
     required = REQUIRED_COLUMNS if kind == "plaintext" else PSEUDONYMISED_COLUMNS
     missing = [c for c in required if c not in df.columns]
@@ -388,7 +394,7 @@ def _check_encodings(df: pd.DataFrame, src: str) -> dict:
     filled = [df[c][df[c] != ""] for c in BLOOM_COLUMNS]
     first = next((f.iloc[0] for f in filled if len(f)), None)
     m = 8 * len(base64.b64decode(first)) if first is not None else 0
-    for c in (*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS):
+    for c in (*TOKEN_COLUMNS, *BLOCK_COLUMNS, *DOB_PART_COLUMNS, *(c for c in FOLDED_TOKEN_COLUMNS if c in df.columns)):
         s = df[c]
         bad = ~((s == "") | s.str.match(_HEX)).to_numpy()
         if bad.any():
@@ -430,7 +436,8 @@ def read_registration_files(
     list of DataFrame
         One validated frame per input, in order (``attrs`` as in :func:`read_registrations`,
         plus ``set_notes`` and ``set_warnings``: the messages of :func:`unify_organisations`
-        about the whole set, the same lists on every frame).
+        and the other checks about the whole set, e.g. pseudonymised files of which only some carry the
+        folded-name tokens (:func:`.pseudo_translit.mixed_folded_tokens_warning`), the same lists on every frame).
 
     Raises
     ------
@@ -484,9 +491,11 @@ def read_registration_files(
     _refuse_term_breaking_organisations(frames)
     from .age_dates import age_note
     from .placeholder_dates import frequent_dates_note
+    from .pseudo_translit import mixed_folded_tokens_warning
     from .sex_coding import iso5218_sex, unify_sex_coding
 
     warnings = list(warnings) + iso5218_sex(frames)  # before unify_sex_coding reads the codings (tester 18a, M5)
+    warnings += mixed_folded_tokens_warning(frames, _label)  # some files pseudonymised before the folded-name tokens
     notes = (renamed + notes + _shared_ids_note(frames) + old_dates_of_birth_note(frames)
              + frequent_dates_note(frames) + age_note(frames) + control_characters_note(frames) + lost_letters_note(frames)
              + unify_sex_coding(frames))

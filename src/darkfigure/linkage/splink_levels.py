@@ -1,11 +1,12 @@
 """Comparison levels Splink trains badly (moved from :mod:`darkfigure.linkage.splink_model`): the u of levels
-no random pair reached, and the m that expectation–maximisation drove below the "nothing agrees" level."""
+no random pair reached, and the m that expectation–maximisation drove below the "nothing agrees" level; and the
+comparison of the registering organisations (one or two), moved here for room."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ORDERED_COMPARISONS", "fill_unobserved_u", "floor_collapsed_m"]
+__all__ = ["ORDERED_COMPARISONS", "fill_unobserved_u", "floor_collapsed_m"]  # and _same_organisation (splink_model)
 
 
 # ---------------------------------------------------------------------------- unobserved levels
@@ -107,3 +108,22 @@ def floor_collapsed_m(linker, comparisons: Sequence[str] = ORDERED_COMPARISONS) 
                 cl.m_probability = u * m_else / u_else
                 raised.append(f"{cc.output_column_name}: {cl.label_for_charts}")
     return raised
+
+
+# ---------------------------------------------------------------------------- same organisation (from splink_model)
+def _same_organisation():
+    """Registered by one organisation or by two: m by EM, u from random pairs.
+
+    Two registrations of one person by one organisation are duplicates, which are rarer
+    (or, in some registers, commoner) than the overlap between organisations that the
+    estimate rests on; namesakes are registered by one organisation as often as two random
+    registrations are. Neither rate is fixed: EM estimates m on the training blocks and u
+    comes from Splink's random pairs, so a register whose organisations keep many
+    duplicates gets the weaker evidence.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(output_column_name="same_organisation", comparison_levels=[
+        cll.NullLevel("org"), cll.ExactMatchLevel("org").configure(label_for_charts="same organisation"),
+        cll.ElseLevel()])

@@ -21,6 +21,7 @@ from .bloom_sql import dice_sql
 from .dob_gross import dob_gross_error
 from .dob_levels import dob_level_m
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
+from .pseudo_translit import pseudo_translit_levels
 from .registrations import DOB_PART_COLUMNS
 
 # estimated m and u helpers, re-exported here so imports from this module keep working
@@ -49,7 +50,7 @@ from .splink_estimates import (  # noqa: F401
 )
 
 # u of levels no random pair reached and m that EM collapsed (splink_levels), re-exported here
-from .splink_levels import ORDERED_COMPARISONS, fill_unobserved_u, floor_collapsed_m  # noqa: F401
+from .splink_levels import ORDERED_COMPARISONS, _same_organisation, fill_unobserved_u, floor_collapsed_m  # noqa: F401
 from .translit import translit_levels
 
 # ---------------------------------------------------------------------------- model
@@ -166,24 +167,6 @@ def _registration_gap(p: pd.DataFrame | None = None):
         cll.CustomLevel(f"{gap} <= {REGISTRATION_GAP_YEAR}", label_for_charts="within a year"),
         cll.ElseLevel().configure(m_probability=m_else, fix_m_probability=True),
     ])
-
-
-def _same_organisation():
-    """Registered by one organisation or by two: m by EM, u from random pairs.
-
-    Two registrations of one person by one organisation are duplicates, which are rarer
-    (or, in some registers, commoner) than the overlap between organisations that the
-    estimate rests on; namesakes are registered by one organisation as often as two random
-    registrations are. Neither rate is fixed: EM estimates m on the training blocks and u
-    comes from Splink's random pairs, so a register whose organisations keep many
-    duplicates gets the weaker evidence.
-    """
-    import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-
-    return cl.CustomComparison(output_column_name="same_organisation", comparison_levels=[
-        cll.NullLevel("org"), cll.ExactMatchLevel("org").configure(label_for_charts="same organisation"),
-        cll.ElseLevel()])
 
 
 #: keep the coarse rules for a missing date however large when they are compared in windows (_plain_settings). Off:
@@ -515,6 +498,8 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
     if "tok_block_fn_sn_sorted" in has:
         # exact swaps: the sorted-names token (swaps with a typo: the cross-field Dice levels below)
         levels.append(cll.ExactMatchLevel("tok_block_fn_sn_sorted").configure(label_for_charts="swapped"))
+    folded, vowels = pseudo_translit_levels(has)  # names folded over romanisations, where tokenised (as plaintext)
+    levels += folded
     for t in (0.8, 0.6, 0.5):
         # one name equal and the other similar, weighted by how common the equal one is (as for plaintext); 0.5: a
         # typo in a short name (unrelated names: 99th percentile 0.48), for EM to weigh
@@ -526,6 +511,7 @@ def _pseudo_settings(p: pd.DataFrame, widths: dict[str, int]):
         # the two name filters share one sub-key (encoding version 2): swapped names with a typo
         levels.append(cll.CustomLevel(f"{d(fn, sn)} >= {t} and {d(sn, fn)} >= {t}",
                                       label_for_charts=f"swapped, both Dice >= {t}"))
+    levels += vowels
     levels.append(cll.ExactMatchLevel("tok_surname").configure(label_for_charts="surname token equal",
                                                                 tf_adjustment_column="tok_surname"))
     levels.append(cll.ExactMatchLevel("tok_first_name").configure(label_for_charts="first name token equal",

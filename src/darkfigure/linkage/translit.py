@@ -14,8 +14,8 @@ Arabic article or "ben" (Elamrani, Benali). The key is coarse on purpose and onl
 level of its own, after the exact and swapped levels (splink_model): distinct real names rarely
 share it (measured on the simulator's name pools, see docs/methods/linkage.md).
 
-Pseudonymised files cannot use it: they carry no plaintext names. That would need a keyed
-token of the folded names, added by ``darkfigure pseudonymise`` (not built).
+Pseudonymised files carry no plaintext names: ``darkfigure pseudonymise`` folds the names at the source and
+writes keyed tokens of the folded values, which ``link`` compares in the same levels (:mod:`.pseudo_translit`).
 """
 
 from __future__ import annotations
