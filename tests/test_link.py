@@ -298,4 +298,12 @@ def test_threshold_sentence_says_when_the_linkage_decides():
     assert "within the interval" in threshold_sentence(calm, 0.5)
     assert "not among those tried" in threshold_sentence(t, 0.7)
     assert threshold_sentence(t.iloc[:1], 0.5) is None
-    assert threshold_sentence(t.assign(nhat=387.0), 0.5).startswith("N̂ stays at 387 at every threshold tried")
+    assert threshold_sentence(t.assign(nhat=387.0), 0.5).startswith("N̂ stays at 387 at every threshold")
+    # review s20 M1: a threshold without a finite N̂ is named and never reassures; no interval, no verdict
+    gap = calm.assign(nhat=[4903.0, float("nan"), 5100.0])
+    s = threshold_sentence(gap, 0.5)
+    assert "no finite N̂ at threshold 0.9" in s and "matters less" not in s and "decides" in s
+    s = threshold_sentence(calm.assign(lower=float("nan")), 0.5)
+    assert "no interval to compare with" in s and "decides" not in s
+    assert "within" in threshold_sentence(calm.assign(upper=float("inf")), 0.5)
+    assert threshold_sentence(t.assign(nhat=float("nan")), 0.5).startswith("No threshold tried")

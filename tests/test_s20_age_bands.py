@@ -16,7 +16,8 @@ from test_registrations import _frame  # three registrations, one organisation
 
 TODAY = date(2026, 1, 1)
 HOSTILE = ["=1+1", "@SUM(1)", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "+SUM(A1)", '=HYPERLINK("x")',
-           "\t+cmd|' /C calc'!A0", "\r=1+1", " -SUM(A1)", "+cmd", "-x", "-+cmd"]
+           "\t+cmd|' /C calc'!A0", "\r=1+1", " -SUM(A1)", "+cmd", "-x", "-+cmd",
+           "+1+1", "-2-3", "+1/0", "+$A$1", "+1<2"]  # computed by a spreadsheet: shown as another value (review s20)
 BENIGN = ["+65 jaar", "-18", "65+", "+31 6 1234 5678", "-", "--", "-1", "+3.5", " +65 jaar", "\t-18", "18-64"]
 
 

@@ -47,3 +47,15 @@ def test_api_records_the_folder(link_2024):
 
     e = dfg.estimate(str(link_2024), linkage="none", covariates=[], ci="none").raw
     assert e.settings["data_folder"] == "link_2024" and e.histories.name == "histories.csv"
+
+
+def test_public_report_names_the_link_folder(link_2024, tmp_path, monkeypatch):
+    """Review s20 L3: the public report's dataset is the folder too, as the technical report's title (the run has no
+    interval, so its verdict publishes nothing: the verdict's gate is bypassed to read the name alone)."""
+    from darkfigure.report import public
+    from darkfigure.report.run import load_run
+
+    out = tmp_path / "o"
+    _run(link_2024, out)
+    monkeypatch.setattr(public, "_publishable", lambda run: run)
+    assert public._context(load_run(out), "en", None)["dataset"] == "link_2024"

@@ -27,6 +27,9 @@ MAX_CELL_CHARS = 200
 #: what follows a leading "+" or "-" in a formula with effect: a function call, a DDE link (``cmd|' /C calc'!A0``),
 #: another sheet, a comparison, a string joined or quoted
 _FORMULA_CHARS = re.compile(r"[(|!=&\"]")
+#: arithmetic, a cell reference or a comparison after the leading sign (``+1+1``, ``-2-3``, ``+1/0``, ``+$A$1``,
+#: ``+1<2``): nothing runs, but a spreadsheet shows another value than the one written (review s20 L4)
+_ARITHMETIC = re.compile(r"[-+*/^<>$%@:]")
 #: a leading sign and the number after it, as in an age band ``+65 jaar`` or ``-18``
 _SIGNED_BAND = re.compile(r"^([+-])\s*(\d+(?:[.,]\d+)?)(.*)$", re.S)
 _ROWS_COUNTED = "rows count from the first data row: row 1 = the line under the header, Excel's row 2"
@@ -51,6 +54,9 @@ def _formula_reason(v) -> str | None:
         return f"starts with {t[0]!r} and holds {hit.group()!r}"
     if rest[0].isalpha():
         return f"starts with {t[0]!r} followed by a name ({rest.split()[0][:20]!r})"
+    hit = _ARITHMETIC.search(rest)
+    if hit:
+        return f"starts with {t[0]!r} and holds {hit.group()!r} (a spreadsheet would compute it)"
     return None  # "+65 jaar", "-18", "+31 6 1234 5678": a number or a band, never run
 
 
@@ -59,7 +65,8 @@ def formula_like(values: pd.Series) -> np.ndarray:
 
     That is a value starting with ``=`` or ``@`` (``=1+1``, ``@SUM(1)``), or with ``+`` or ``-`` (also after
     leading spaces, tabs or CRs) followed by a name (``+cmd``, ``+SUM(A1)``, ``-x``) or holding a formula
-    character (``(``, ``|``, ``!``, ``=``, ``&``, ``"``; ``-2+3+cmd|' /C calc'!A0``). A number or age band
+    character (``(``, ``|``, ``!``, ``=``, ``&``, ``"``; ``-2+3+cmd|' /C calc'!A0``) or arithmetic, a reference
+    or a comparison (``+1+1``, ``+1/0``, ``+$A$1``, ``+1<2``: shown as another value). A number or age band
     (``-18``, ``+65 jaar``, ``+3.5``), a phone number (``+31 6 1234 5678``) and dashes only (``-``, ``--``, a
     missing-value mark) are not formula-like (tester 20).
 

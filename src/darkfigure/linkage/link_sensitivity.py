@@ -75,26 +75,35 @@ def threshold_sentence(table: pd.DataFrame, threshold: float) -> str | None:
 
     Returns
     -------
-    str, or None with fewer than two finite N̂. When N̂ at another threshold lies outside the interval at the
-    threshold used (or that row is missing), the sentence says that the linkage, not sampling, decides the figure
-    (the tutorial's rule: "if it moves more than its interval, the linkage decides").
+    str, or None with fewer than two thresholds. When N̂ at another threshold lies outside the interval at the
+    threshold used, the sentence says that the linkage, not sampling, decides the figure (the tutorial's rule: "if
+    it moves more than its interval, the linkage decides"); only when every threshold has a finite N̂ inside that
+    interval does it say the threshold matters less than sampling. Thresholds without a finite N̂ are named.
     """
-    t = table[np.isfinite(pd.to_numeric(table["nhat"], errors="coerce"))]
-    if len(t) < 2:
+    if len(table) < 2:
         return None
-    lo_row, hi_row = t.loc[t["nhat"].idxmin()], t.loc[t["nhat"].idxmax()]
-    moves = (f"N̂ stays at {lo_row['nhat']:,.0f} at every threshold tried" if round(lo_row["nhat"]) == round(hi_row["nhat"])
-             else f"N̂ moves from {lo_row['nhat']:,.0f} (threshold {lo_row['threshold']:g}) to {hi_row['nhat']:,.0f} "
-             f"(threshold {hi_row['threshold']:g})")
-    used = t[np.isclose(t["threshold"].astype(float), float(threshold))]
-    if len(used):
-        a, b = float(used["lower"].iloc[0]), float(used["upper"].iloc[0])
-        if np.isfinite(a) and np.isfinite(b) and a <= lo_row["nhat"] and hi_row["nhat"] <= b:
-            return (f"{moves}, within the interval at the threshold used ({threshold:g}: {a:,.0f}–{b:,.0f}): the "
-                    "choice of threshold matters less than sampling here.")
-        where = f"outside the interval at the threshold used ({threshold:g}: {a:,.0f}–{b:,.0f})"
-    else:
-        where = f"and the threshold used ({threshold:g}) is not among those tried"
-    return (f"{moves}, {where}: the linkage, not sampling, decides the figure. Check a sample of the pairs near the "
-            "threshold and link's warnings before publishing, and estimate from the link folder, whose interval "
-            "carries the linkage's uncertainty.")
+    nhat = pd.to_numeric(table["nhat"], errors="coerce").to_numpy(float)
+    thr = table["threshold"].astype(float).to_numpy()
+    ok = np.isfinite(nhat)
+    none = ("; no finite N̂ at threshold " + ", ".join(f"{x:g}" for x in thr[~ok])) if (~ok).any() else ""
+    at = np.flatnonzero(np.isclose(thr, float(threshold)))
+    if ok.sum() == 0:
+        return f"No threshold tried gives a finite N̂ ({', '.join(f'{x:g}' for x in thr)}): the linkage cannot say."
+    lo, hi = int(np.nanargmin(np.where(ok, nhat, np.nan))), int(np.nanargmax(np.where(ok, nhat, np.nan)))
+    moves = (f"N̂ stays at {nhat[lo]:,.0f} at every threshold with a finite N̂" if round(nhat[lo]) == round(nhat[hi])
+             else f"N̂ moves from {nhat[lo]:,.0f} (threshold {thr[lo]:g}) to {nhat[hi]:,.0f} (threshold {thr[hi]:g})")
+    check = (": the linkage, not sampling, decides the figure. Check a sample of the pairs near the threshold and "
+             "link's warnings before publishing, and estimate from the link folder, whose interval carries the "
+             "linkage's uncertainty.")
+    if not at.size:
+        return f"{moves}{none}, and the threshold used ({threshold:g}) is not among those tried."
+    a = float(pd.to_numeric(table["lower"], errors="coerce").iloc[at[0]])
+    b = float(pd.to_numeric(table["upper"], errors="coerce").iloc[at[0]])
+    if not ok[at[0]] or np.isnan(a) or np.isnan(b):
+        return f"{moves}{none}; at the threshold used ({threshold:g}) there is no interval to compare with."
+    used = f"the interval at the threshold used ({threshold:g}: {a:,.0f}–{b:,.0f})"
+    if a <= nhat[lo] and nhat[hi] <= b:
+        if none:
+            return f"{moves}, within {used}{none}{check}"
+        return f"{moves}, within {used}: the choice of threshold matters less than sampling here."
+    return f"{moves}, outside {used}{none}{check}"

@@ -13,6 +13,7 @@ note always and a warning above :data:`UNDATED_AMONG_NAMESAKES_WARNING`. With a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -141,7 +142,9 @@ def undated_namesake_messages(counts: dict) -> tuple[list[str], list[str]]:
     n = counts.get("registrations")
     if n and k / n < UNDATED_AMONG_NAMESAKES_MATERIAL:
         # many of the undated registrations, but few of all: a person counted twice for each at most, a few per cent
-        return [], [note + f"; above {UNDATED_AMONG_NAMESAKES_WARNING:.0%} of the undated, but only {k / n:.1%} of "
+        # floor to a tenth of a per cent, so that 2.99 % never reads "3.0 % … (below 3 %)" (review s20 L2)
+        return [], [note + f"; above {UNDATED_AMONG_NAMESAKES_WARNING:.0%} of the undated, but only "
+                    f"{math.floor(k / n * 1000) / 10:.1f}% of "
                     f"all {n:,} registrations (below {UNDATED_AMONG_NAMESAKES_MATERIAL:.0%}), too few to move N̂ much"]
     of_all = f"; {k / n:.1%} of all registrations" if n else ""
     return [f"{k:,} of the {u:,} registrations without a date of birth ({share:.0%}, above "

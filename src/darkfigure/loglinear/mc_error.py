@@ -154,13 +154,13 @@ def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float =
                 "stays finite")
     reps = int(mc.get("replicates") or 0)
     tail_p = mc.get("tail_probability")
-    if tail_p is not None and 0 < tail_p < 0.5 and reps * tail_p < ROUGH_TAIL:
+    if tail_p is not None and 0 < tail_p < 0.5 and round(reps * tail_p, 9) < ROUGH_TAIL:
         # with fewer than 10 replicates beyond an end the error is itself estimated from a handful of order
         # statistics: on uk-like data at 200 replicates it read ±8 to ±40 where the limit's spread over seeds was
         # 31 (tester 19a, L8), so no rounded quote is offered
-        need = math.ceil(ROUGH_TAIL / tail_p / 100) * 100
+        need = math.ceil(round(ROUGH_TAIL / tail_p, 9) / 100) * 100
         return (f"Monte-Carlo error of the interval's limits: about {said} at {reps:,} bootstrap replicates, itself "
-                f"rough with only {int(reps * tail_p)} replicates beyond each end (another --seed may move the limits "
+                f"rough with only {int(round(reps * tail_p, 9))} replicates beyond each end (another --seed may move the limits "
                 f"several times as much): run with --reps {max(need, 4 * reps):,} before quoting the interval")
     quote = (f"{shown['lower']:,.0f}–{shown['upper']:,.0f}" if all(np.isfinite(v) for v in shown.values())
              else None)

@@ -74,9 +74,9 @@ def interval_kind(ci: str, em_mode: bool, reps: int, level: float = 0.95) -> tup
                             "least 20 replicates are needed; use 1,000 (at least 200)")
         if reps < 200:
             warnings.append(f"only {reps} bootstrap replicates: the interval's ends are rough; use 1,000")
-        elif (1 - level) / 2 * reps < 10:
-            # a percentile end rests on the replicates beyond it (tester 7, 14)
-            tail = int((1 - level) / 2 * reps)
+        elif round((1 - level) / 2 * reps, 9) < 10:
+            # a percentile end rests on the replicates beyond it (tester 7, 14); rounded: 0.05 * 200 is 9.999…
+            tail = int(round((1 - level) / 2 * reps, 9))
             warnings.append(f"only {tail} of {reps:,} bootstrap replicates lie beyond each end of the {level:.0%} "
                             f"interval: its ends are rough; use at least {math.ceil(20 / (1 - level)):,} replicates")
     return ci, warnings

@@ -217,7 +217,8 @@ def _context(run: Run, lang: str, labels: dict | None) -> dict:
                              "{names}.").format(what=what, names=", ".join(names)))
     ctx["caveats"] = c.caveats
     ctx["notes"] = c.notes
-    name = info.get("name") or run.folder.name
+    # a run on a link folder is named by the folder, as the technical report (build.py; review s20 L3)
+    name = (res.get("settings") or {}).get("data_folder") or info.get("name") or run.folder.name
     ctx["dataset"] = name
     ctx["built"] = datetime.now(UTC).strftime("%Y-%m-%d")
     ctx["version"] = __version__

@@ -365,8 +365,8 @@ def _rough_tail(mc: dict) -> str:
     from ..loglinear.mc_error import ROUGH_TAIL
 
     reps, tail_p = int(mc.get("replicates") or 0), mc.get("tail_probability")
-    if isinstance(tail_p, (int, float)) and 0 < tail_p < 0.5 and reps * tail_p < ROUGH_TAIL:
-        return f", or several times as much: only {int(reps * tail_p)} replicates lie beyond each end"
+    if isinstance(tail_p, (int, float)) and 0 < tail_p < 0.5 and round(reps * tail_p, 9) < ROUGH_TAIL:
+        return f", or several times as much: only {int(round(reps * tail_p, 9))} replicates lie beyond each end"
     return ""
 
 
