@@ -12,9 +12,13 @@ organisation's own dates (a person is a distinct name on a date, as the placehol
 
 - where ``md`` is an age convention of ``o`` (:func:`.age_dates.age_day_months`) over at least
   :data:`~.placeholder_dates.AGE_SPREAD_YEARS` birth years: the mean of the distinct names on ``md`` in the birth
-  years 1 and 2 off (at least 1): ages spread smoothly over birth years, a default date is a spike above them;
-- otherwise: the persons of ``o`` born in ``y - 2 .. y + 2`` on other days (day-months that are no age convention of
-  ``o``, ``d`` itself left out) per such day.
+  years 1 and 2 before, or after, whichever is higher (at least 1): ages spread smoothly over birth years, a default
+  date is a spike above both sides;
+- otherwise: the persons of ``o`` born in ``y - 2 .. y`` or ``y .. y + 2`` (the busier) on other days (day-months
+  that are no age convention of ``o``, ``d`` itself left out) per such day.
+
+The busier side, not both: at the edge of an organisation's ages (adults only, a youngest age) the birth years beyond
+are empty, and a mean over both sides would halve the expected count of the edge year.
 
 ``d`` is a placeholder when ``k`` is at least :data:`SPIKE_RATIO` times that expected count and its Poisson upper
 tail is below :data:`SPIKE_P`. Why these bounds: honest birthdays are Poisson-like around their density (seasons and
@@ -93,14 +97,16 @@ def spike_expected(t: pd.DataFrame, org: Sequence, dob: Sequence, first: Sequenc
     per_md = per_md.set_index(["k", "y"])["n"]
     for i in np.flatnonzero(cand & np.isfinite(y)):
         yi = y[i]
+        # the busier side (earlier or later birth years): at the edge of an organisation's ages (adults only, a
+        # youngest age) the years beyond are empty, and a symmetric mean would halve the expected count
         if on_conv[i] and years_on.get(key[i], 0) >= AGE_SPREAD_YEARS:
-            near = [per_md.get((key[i], yi + s), 0.0) for s in (-2, -1, 1, 2)]
-            out[i] = max(1.0, float(np.mean(near)))
+            sides = [[per_md.get((key[i], yi + s), 0.0) for s in side] for side in ((-2, -1), (1, 2))]
+            out[i] = max(1.0, *(float(np.mean(v)) for v in sides))
             continue
-        window = sum(base.get((o[i], yi + s), 0.0) for s in range(-SPIKE_WINDOW, SPIKE_WINDOW + 1))
-        window -= 0.0 if on_conv[i] else names[i]
-        days = (2 * SPIKE_WINDOW + 1) * (365.25 - float(n_conv.get(o[i], 0)))
-        out[i] = max(window, 0.0) / days
+        own = 0.0 if on_conv[i] else names[i]
+        sides = [sum(base.get((o[i], yi + s), 0.0) for s in side) - own
+                 for side in (range(-SPIKE_WINDOW, 1), range(0, SPIKE_WINDOW + 1))]
+        out[i] = max(0.0, *sides) / ((SPIKE_WINDOW + 1) * (365.25 - float(n_conv.get(o[i], 0))))
     return out
 
 
