@@ -70,12 +70,16 @@ def test_a_vietnamese_organisation_is_no_placeholder(seed):
 
 def test_one_person_registered_often_is_no_placeholder():
     # a small organisation, one person 40 times (one name and date): persons are counted, not registrations
+    # (40 of 75 registrations, 1 of 36 persons)
     small = pd.DataFrame({"organisation": "small", "first_name": ["Lan"] * 40 + [f"p{i}" for i in range(35)],
                           "surname": ["Nguyen"] * 40 + [f"s{i}" for i in range(35)], "dob": "1990-03-04"})
     df = pd.concat([small, _org("police", 500, 0.02, 1)], ignore_index=True)
     assert _flagged(df).empty
-    # 40 persons of one surname out of 75 there: flagged
+    # 40 different persons of one surname out of 75 (53%): within chance of a 40% surname (Binomial tail 0.01)
     small["first_name"] = [f"q{i}" for i in range(75)]
+    assert _flagged(pd.concat([small, _org("police", 500, 0.02, 1)], ignore_index=True)).empty
+    # 60 of 75 (80%): flagged
+    small["surname"] = ["Nguyen"] * 60 + [f"s{i}" for i in range(15)]
     t = _flagged(pd.concat([small, _org("police", 500, 0.02, 1)], ignore_index=True))
     assert list(zip(t["organisation"], t["field"], t["value"])) == [("small", "surname", "Nguyen")]
 
