@@ -93,3 +93,25 @@ def test_the_simulator_has_no_such_name(setting):
     t = frequent_name_parts(df["organisation"].astype(str).to_numpy(), p["fn"].to_numpy(dtype=object),
                             p["sn"].to_numpy(dtype=object), p["dob"].to_numpy(dtype=object))
     assert t.empty
+
+
+def test_pseudonymised_files_get_the_warning_too(files):
+    import warnings
+
+    from darkfigure.linkage import pseudonymise
+    from darkfigure.linkage.prepare import _prepare_pseudo
+
+    fr = dict(files)
+    org = next(iter(fr))
+    fr[org] = fr[org].assign(surname="Nguyen")
+    enc = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for f in fr.values():
+            enc.append(pseudonymise(f.drop(columns=["true_person_id"], errors="ignore"),
+                                    key=b"synthetic-test-key-0123456789"))
+    df = pd.concat(enc, ignore_index=True)
+    prep, _ = _prepare_pseudo(df)
+    w = [x for x in _nameless_by_organisation(df, prep, ("tok_first_name", "tok_surname")).attrs["warnings"]
+         if "placeholder or a field filled wrongly" in x]
+    assert len(w) == 1 and f"organisation {org!r}: one encoded surname" in w[0] and "compares it as written" in w[0]

@@ -47,6 +47,8 @@ PART_REAL_MAX = 0.4
 PART_P = 1e-3
 #: least ratio of its share at the organisation to its share at the other organisations
 PART_RATIO = 5.0
+#: what a pseudonymised value is shown as
+ENCODED = "(encoded)"
 #: the fields tested: (prepared column given to the finder, words in the message)
 _FIELDS = (("surname", "surname"), ("first_name", "first name"))
 
@@ -142,8 +144,9 @@ def name_part_warnings(table: pd.DataFrame, blanked: bool = False) -> list[str]:
         w = words.get(r.field, r.field)
         done = (f"link compares these registrations without their {w}" if blanked
                 else "link compares it as written, so these persons hardly link to their registrations elsewhere")
+        what = f"one encoded {w}" if r.shown == ENCODED else f"the {w} {r.shown!r}"
         out.append(
-            f"organisation {r.organisation!r}: the {w} {r.shown!r} is on {r.persons:,} of its {r.named:,} persons "
+            f"organisation {r.organisation!r}: {what} is on {r.persons:,} of its {r.named:,} persons "
             f"with a {w} ({r.share:.0%}; {r.registrations:,} registrations), against {r.share_elsewhere:.1%} at the "
             f"other organisations: it looks like a placeholder or a field filled wrongly (one value written for "
             f"every person, or another column exported as the {w}); {done}. Check {r.organisation!r}'s export and "
@@ -169,8 +172,8 @@ def prepared_name_parts(prep: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     if not {f, s} <= set(prep.columns) or "organisation" not in df.columns:
         return frequent_name_parts([], [], [])
     n = len(prep)
-    shown_f = df["first_name"].to_numpy(dtype=object) if plain and "first_name" in df else np.full(n, "(encoded)")
-    shown_s = df["surname"].to_numpy(dtype=object) if plain and "surname" in df else np.full(n, "(encoded)")
+    shown_f = df["first_name"].to_numpy(dtype=object) if plain and "first_name" in df else np.full(n, ENCODED)
+    shown_s = df["surname"].to_numpy(dtype=object) if plain and "surname" in df else np.full(n, ENCODED)
     return frequent_name_parts(df["organisation"].astype(str).to_numpy(), prep[f].to_numpy(dtype=object),
                                prep[s].to_numpy(dtype=object),
                                prep[d].to_numpy(dtype=object) if d in prep.columns else None, shown_f, shown_s)
