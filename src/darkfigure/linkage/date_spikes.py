@@ -95,18 +95,28 @@ def spike_expected(t: pd.DataFrame, org: Sequence, dob: Sequence, first: Sequenc
     per_md = pd.DataFrame({"k": key[on_conv].to_numpy(), "y": y[on_conv], "n": names[on_conv]})
     years_on = per_md.groupby("k").size()
     per_md = per_md.set_index(["k", "y"])["n"]
-    for i in np.flatnonzero(cand & np.isfinite(y)):
-        yi = y[i]
-        # the busier side (earlier or later birth years): at the edge of an organisation's ages (adults only, a
-        # youngest age) the years beyond are empty, and a symmetric mean would halve the expected count
-        if on_conv[i] and years_on.get(key[i], 0) >= AGE_SPREAD_YEARS:
-            sides = [[per_md.get((key[i], yi + s), 0.0) for s in side] for side in ((-2, -1), (1, 2))]
-            out[i] = max(1.0, *(float(np.mean(v)) for v in sides))
-            continue
-        own = 0.0 if on_conv[i] else names[i]
-        sides = [sum(base.get((o[i], yi + s), 0.0) for s in side) - own
-                 for side in (range(-SPIKE_WINDOW, 1), range(0, SPIKE_WINDOW + 1))]
-        out[i] = max(0.0, *sides) / ((SPIKE_WINDOW + 1) * (365.25 - float(n_conv.get(o[i], 0))))
+    idx = np.flatnonzero(cand & np.isfinite(y))
+    oi, ki, yi = o[idx], key.to_numpy(dtype=object)[idx], y[idx]
+
+    def at(table: pd.Series, first: np.ndarray, shift: int) -> np.ndarray:
+        """`table` (indexed by (first, year)) at each candidate's year + shift, 0 where absent (vectorised: a
+        million registrations give tens of thousands of candidate dates)."""
+        return table.reindex(pd.MultiIndex.from_arrays([first, yi + shift])).fillna(0.0).to_numpy(dtype=float)
+
+    # the busier side (earlier or later birth years): at the edge of an organisation's ages (adults only, a
+    # youngest age) the years beyond are empty, and a symmetric mean would halve the expected count
+    conv_i = on_conv[idx] & (years_on.reindex(ki).fillna(0).to_numpy() >= AGE_SPREAD_YEARS)
+    if len(per_md):
+        before = (at(per_md, ki, -2) + at(per_md, ki, -1)) / 2
+        after = (at(per_md, ki, 1) + at(per_md, ki, 2)) / 2
+        near = np.maximum(1.0, np.maximum(before, after))
+    else:
+        near = np.ones(idx.size)
+    own = np.where(on_conv[idx], 0.0, names[idx])
+    lo = sum(at(base, oi, s) for s in range(-SPIKE_WINDOW, 1)) - own
+    hi = sum(at(base, oi, s) for s in range(0, SPIKE_WINDOW + 1)) - own
+    days = (SPIKE_WINDOW + 1) * (365.25 - n_conv.reindex(oi).fillna(0).to_numpy(dtype=float))
+    out[idx] = np.where(conv_i, near, np.maximum(0.0, np.maximum(lo, hi)) / days)
     return out
 
 
