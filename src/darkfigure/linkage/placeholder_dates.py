@@ -38,6 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .date_spikes import SPIKE_P, SPIKE_RATIO, spike_expected, spike_mask
+
 __all__ = ["AGE_PEAK_RATIO", "AGE_SPREAD_YEARS", "PLACEHOLDER_DATE_MIN", "PLACEHOLDER_DATE_SHARE", "frequent_dates",
            "frequent_dates_mask", "frequent_dates_note"]
 
@@ -115,10 +117,11 @@ def frequent_dates(org: Sequence, dob: Sequence, first: Sequence, surname: Seque
     Returns
     -------
     DataFrame with ``organisation``, ``date_of_birth``, ``names`` (distinct names carrying it), ``rows`` (its
-    registrations) and ``dated`` (the organisation's dated registrations); one row per placeholder date, most
-    frequent first (empty when none).
+    registrations), ``dated`` (the organisation's dated registrations) and ``expected`` (the distinct names chance
+    gives it: :func:`.date_spikes.spike_expected`); one row per placeholder date, most frequent first (empty when
+    none).
     """
-    cols = ["organisation", "date_of_birth", "names", "rows", "dated"]
+    cols = ["organisation", "date_of_birth", "names", "rows", "dated", "expected"]
     dc, dv = _per_distinct(dob, lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
     d = dv[dc]
     o = pd.Series(org, dtype=object).astype(str).to_numpy(dtype=object)
@@ -140,10 +143,14 @@ def frequent_dates(org: Sequence, dob: Sequence, first: Sequence, surname: Seque
     g_org = (g_first // len(d_names)).astype(np.int64)
     t = pd.DataFrame({"organisation": o_names[g_org], "date_of_birth": d_names[g_first % len(d_names)],
                       "names": names, "rows": rows, "dated": dated[g_org]})
+    # a date far more frequent than the organisation's dates of those years give by chance (date_spikes)
+    t["expected"] = spike_expected(t, org, dob, first, surname, PLACEHOLDER_DATE_MIN)
+    spike = spike_mask(t["names"].to_numpy(dtype=float), t["expected"].to_numpy(dtype=float))
     bound = np.maximum(PLACEHOLDER_DATE_MIN, PLACEHOLDER_DATE_SHARE * t["dated"].to_numpy(dtype=float))
-    t = t[t["names"].to_numpy(dtype=float) >= bound]
-    if not t.empty:
-        t = t[~_age_years(t, org, dob, first, surname)]
+    share = t["names"].to_numpy(dtype=float) >= bound
+    if share.any():
+        share[share] = ~_age_years(t[share], org, dob, first, surname)
+    t = t[share | spike]
     return t.sort_values("rows", ascending=False, kind="stable")[cols].reset_index(drop=True)
 
 
@@ -241,8 +248,11 @@ def frequent_dates_note(frames) -> list[str]:
     if t.empty:
         return []
     parts = [f"{r.organisation!r}: {r.date_of_birth} on {r.rows:,} of its {r.dated:,} dated registrations "
-             f"({r.rows / r.dated:.0%}, {r.names:,} different names)" for r in t.itertuples(index=False)]
+             f"({r.rows / r.dated:.0%}, {r.names:,} different names"
+             + (f", {r.expected:.1f} expected from its dates of those years" if np.isfinite(r.expected) else "") + ")"
+             for r in t.itertuples(index=False)]
     return [f"dates of birth given to an implausible share of one organisation's registrations (at least "
-            f"{PLACEHOLDER_DATE_MIN} different names and {PLACEHOLDER_DATE_SHARE:.0%} of its dated registrations) "
-            f"are read as placeholders for an unknown date and compared as missing: {'; '.join(parts)}. If these "
-            "dates are real, check the export of that organisation"]
+            f"{PLACEHOLDER_DATE_MIN} different names, and {PLACEHOLDER_DATE_SHARE:.0%} of its dated registrations or "
+            f"{SPIKE_RATIO:g} times the different names its other dates of those birth years give a date, a chance "
+            f"below {SPIKE_P:g}) are read as placeholders for an unknown date and compared as missing: "
+            f"{'; '.join(parts)}. If these dates are real, check the export of that organisation"]

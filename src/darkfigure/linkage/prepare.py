@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from .age_dates import AGE_COLUMN, age_derived_mask
 from .bloom_sql import decode_bloom_column
+from .name_parts import blank_name_parts, name_part_warnings, prepared_name_parts
 from .placeholder_dates import frequent_dates_mask
 from .placeholder_names import frequent_name_warnings, is_placeholder, placeholder_warnings
 from .pseudo_translit import add_folded_full
@@ -184,6 +185,10 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
         frequent_name_warnings(
         org, prep[full].to_numpy(dtype=object), prep[dob].to_numpy(dtype=object) if dob in prep else None, shown)
         if full in prep.columns else [])
+    # a surname or first name on most of one organisation's persons and rare elsewhere (name_parts)
+    parts = prep.attrs.pop("name_parts", None)
+    t.attrs["warnings"] += name_part_warnings(prepared_name_parts(prep, df) if parts is None else pd.DataFrame(parts),
+                                              blanked=parts is not None)
     _placeholder.cache_clear()  # the names it holds are not needed after the preparation
     return t
 
@@ -318,6 +323,11 @@ def _prepare_plain(df: pd.DataFrame) -> pd.DataFrame:
     # one name + date on implausibly many of an organisation's registrations: a default identity, its names and
     # date read as missing as well (default_identities)
     fn, sn, dob, p.attrs["default_identities"] = _blank_default_identities(df, fn, sn, dob)
+    # a surname or first name on most of one organisation's persons and rare elsewhere: read as missing, with a
+    # warning (name_parts)
+    # (kept as records: pandas compares and copies attrs, which a DataFrame there would break)
+    fn, sn, parts = blank_name_parts(df, fn, sn, dob)
+    p.attrs["name_parts"] = parts.to_dict("records")
     fn_sx, sn_sx = _arrow_map(fn, _soundex), _arrow_map(sn, _soundex)
     cols: dict[str, pa.Array] = {
         "fn": fn, "sn": sn, "fn_sx": fn_sx, "sn_sx": sn_sx,
