@@ -52,6 +52,7 @@ from .splink_estimates import (  # noqa: F401
 # u of levels no random pair reached and m that EM collapsed (splink_levels), re-exported here
 from .splink_levels import ORDERED_COMPARISONS, fill_unobserved_u, floor_collapsed_m  # noqa: F401
 from .translit import translit_levels
+from .twin_evidence import same_day_names, sex_differ_level
 
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
@@ -65,6 +66,10 @@ DOB_M_FROM_NAMESAKES = True
 #: the floor on the independent registers (with the 1 January and 62-day levels), 0.009-0.03 on ours without gross
 #: errors, which doubled the expected missed links of recurring_names seed 2003 (test_linkage_error_estimates.py)
 DOB_GROSS_FROM_REGISTER = False
+#: plaintext: "sex differs and the first names differ" weighs with the u of random pairs (twin_evidence, tester 20a H1)
+SEX_BY_FIRST_NAME = True
+#: plaintext: one organisation, one registration day, two different first names is a near-veto (twin_evidence)
+SAME_DAY_NAMES = True
 
 
 def _dob_else(m: float | None = None):
@@ -113,8 +118,11 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat"), namesakes
         if c in u:
             agree |= {"u_probability": u[c][0], "fix_u_probability": True}
             differ |= {"u_probability": 1 - u[c][0], "fix_u_probability": True}
+        # plaintext: a sex disagreement between different first names has the u of random pairs (twin_evidence)
+        names = [sex_differ_level(p, c, m[c][0])] if namesakes and c == "sex" and SEX_BY_FIRST_NAME and {
+            "fn", "sn", "fn_srt", "fn_tr", "fn_vw"} <= set(p.columns) else []
         out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
-            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), cll.ElseLevel().configure(**differ)]))
+            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), *names, cll.ElseLevel().configure(**differ)]))
     return out
 
 
@@ -343,6 +351,8 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         comparisons.append(_registration_gap(p))
     if "org" in p.columns:
         comparisons.append(_same_organisation())
+    if SAME_DAY_NAMES and {"org", "reg_day"} <= set(p.columns):  # one organisation, one day, two first names
+        comparisons.append(same_day_names())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
