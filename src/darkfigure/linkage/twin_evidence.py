@@ -24,11 +24,14 @@ import pandas as pd
 
 from .name_sql import first_names_differ
 
-__all__ = ["SAME_DAY_NAMES_M", "random_disagreement", "same_day_names", "sex_differ_level", "sex_twin_message",
-           "sex_twin_pairs"]
+__all__ = ["CANNOT_LINK", "SAME_DAY_NAMES_M", "random_disagreement", "same_day_names", "sex_differ_level",
+           "sex_twin_message", "sex_twin_pairs", "with_cannot_links"]
 
 #: m of "one organisation, one day, two different first names" (:func:`same_day_names`), fixed
 SAME_DAY_NAMES_M = 1e-4
+#: keep two registrations of one organisation and one day under different first names in two persons whatever a third
+#: registration says (:func:`with_cannot_links`; the clustering's split reads a pair at probability 0 as a cannot-link)
+CANNOT_LINK = True
 
 
 def random_disagreement(values: pd.Series) -> float:
@@ -208,3 +211,52 @@ def sex_twin_message(prep: pd.DataFrame | None, labels: np.ndarray, record_ids: 
             f"of birth but two different first names and two sexes (e.g. {cited}): possibly twins or siblings "
             "merged into one person. Check these registrations (and whether one organisation registered them on "
             "one day); relatives of one family or village registered together are the common cause"]
+
+
+def with_cannot_links(prep: pd.DataFrame | None, edges: tuple, floor: float, has_dob: np.ndarray,
+                      thresholds) -> tuple:
+    """The scored pairs at or above `floor`, plus the cannot-links of the found persons at probability 0.
+
+    The near-veto of :func:`same_day_names` keeps the pair itself apart, but the two registrations can still
+    be joined through a third (a registration of one of them elsewhere with the first name missing; tester 20a
+    mild_1: all 8 same-day pairs left after the veto were joined so). Here the persons of
+    :func:`~darkfigure.linkage.clustering.cluster_links` at each threshold are searched for two registrations of
+    one organisation on one day with different first names (:func:`sex_twin_pairs` with ``same_day``); each such
+    pair is set to probability 0 (scored) or added at 0 (below the floor or never compared).
+    :func:`~darkfigure.linkage.clustering.split_clusters` reads a pair at probability 0 as a cannot-link, so
+    re-clustering the saved pairs (``pairs.parquet``: the correction, :class:`~darkfigure.linkage.link_run.LinkRun`)
+    splits them again. Only the pairs inside found persons are added: a raid of 30 registrations would
+    otherwise add 435 pairs that no clustering would join.
+
+    Parameters
+    ----------
+    prep : DataFrame of shape (n, ...) or None: prepared plaintext registrations; None (pseudonymised): no
+        cannot-links.
+    edges : (left, right, probability), arrays of shape (m,): the scored pairs, sorted by (left, right).
+    floor : pairs below it are dropped (those added stay at 0).
+    has_dob : bool array, shape (n,); thresholds : iterable of float (the run's thresholds).
+
+    Returns
+    -------
+    (left, right, probability): the pairs kept and the cannot-links, sorted by (left, right).
+    """
+    from ._reproducible import in_pair_order
+    from .clustering import cluster_links
+
+    kept = edges[2] >= floor
+    left, right, p = (np.asarray(e)[kept] for e in edges)
+    if prep is None or not CANNOT_LINK or "fn" not in prep.columns:
+        return left, right, p
+    n = len(prep)
+    found = [sex_twin_pairs(prep, cluster_links(n, left, right, p, has_dob, float(t)), same_day=True)
+             for t in dict.fromkeys(float(x) for x in thresholds)]
+    c = pd.concat(found, ignore_index=True)
+    if not len(c):
+        return left, right, p
+    cannot = np.unique(c["l"].to_numpy(np.int64) * n + c["r"].to_numpy(np.int64))
+    key = np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)
+    hit = np.isin(key, cannot)
+    p = np.where(hit, 0.0, p)
+    new = np.setdiff1d(cannot, key[hit])
+    left, right = np.r_[left, new // n].astype(left.dtype), np.r_[right, new % n].astype(right.dtype)
+    return in_pair_order((left, right, np.r_[p, np.zeros(new.size)]), 0.0)[0]
