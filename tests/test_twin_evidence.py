@@ -118,9 +118,10 @@ def test_sex_twin_warning_counts_persons_and_cites_record_ids():
     labels = np.array([0, 0, 2, 2, 4, 4, 6, 6])
     pairs = sex_twin_pairs(prep, labels)
     assert pairs[["l", "r"]].values.tolist() == [[0, 1], [4, 5]]  # Ana/Anna: one person; Ivan/Olga: other dates
-    ids = [f"R{i}" for i in range(8)]
+    ids = pd.DataFrame({"organisation": ["police"] * 8, "record_id": [f"R{i}" for i in range(8)]})
     (w,) = sex_twin_message(prep, labels, ids)
-    assert w.startswith("2 found persons hold") and "R0 and R1; R4 and R5" in w
+    assert w.startswith("2 found persons hold")
+    assert "record 'R0' of police and record 'R1' of police; record 'R4' of police and record 'R5' of police" in w
     assert "anh" not in w.lower() and "polishchuk" not in w.lower()
     assert sex_twin_message(prep, np.arange(8), ids) == []
     assert sex_twin_message(None, labels, ids) == []

@@ -564,7 +564,7 @@ def link(
     found: dict = {}  # the check whether missing dates cluster in persons, as a field (linkage_settings.json)
     checked = _model_checks(prep, clusters[float(threshold)], linkage_errors,
                             None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates,
-                            found)
+                            found, records)
     warnings, notes = trait_warnings(warnings + checked[0], trait), notes + checked[1] + trait_notes(trait)
     sens = None
     if sensitivity:

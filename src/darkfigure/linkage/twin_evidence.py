@@ -17,8 +17,6 @@ Three pieces here, for plaintext registrations:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -32,6 +30,9 @@ SAME_DAY_NAMES_M = 1e-4
 #: keep two registrations of one organisation and one day under different first names in two persons whatever a third
 #: registration says (:func:`with_cannot_links`; the clustering's split reads a pair at probability 0 as a cannot-link)
 CANNOT_LINK = True
+#: rounds of :func:`with_cannot_links` at most (each re-clusters with the cannot-links found so far; tester 20a mild_1:
+#: one pair joined only after the first round's cannot-links had re-grouped its cluster)
+CANNOT_LINK_ROUNDS = 5
 
 
 def random_disagreement(values: pd.Series) -> float:
@@ -153,14 +154,14 @@ def sex_twin_pairs(prep: pd.DataFrame, labels: np.ndarray, same_day: bool = Fals
     empty = pd.DataFrame({"l": [], "r": [], "person": []}, dtype=np.int64)
     if not set(need) <= set(prep.columns):
         return empty
-    t = prep[need].copy()
+    lab = np.asarray(labels, np.int64)
+    rows = np.flatnonzero(np.bincount(lab, minlength=len(prep))[lab] >= 2)  # registrations of persons of 2+
+    if not rows.size:
+        return empty
+    t = prep[need].iloc[rows].reset_index(drop=True)
     for c in need:  # plain object columns for DuckDB (Arrow-backed strings and nullable integers as they are)
         t[c] = t[c].astype(object).where(t[c].notna(), None)
-    t["person"], t["row"] = np.asarray(labels, np.int64), np.arange(len(t), dtype=np.int64)
-    size = t.groupby("person")["row"].transform("size")
-    t = t[size.to_numpy() >= 2]
-    if not len(t):
-        return empty
+    t["person"], t["row"] = lab[rows], rows
     keys = ("org", "reg_day") if same_day else ("dob",)
     sel_l = ", ".join(f"a.{c} as {c}_l" for c in need)
     sel_r = ", ".join(f"b.{c} as {c}_r" for c in need)
@@ -177,7 +178,7 @@ def sex_twin_pairs(prep: pd.DataFrame, labels: np.ndarray, same_day: bool = Fals
         con.close()
 
 
-def sex_twin_message(prep: pd.DataFrame | None, labels: np.ndarray, record_ids: Sequence | None = None,
+def sex_twin_message(prep: pd.DataFrame | None, labels: np.ndarray, records: pd.DataFrame | None = None,
                      examples: int = 3) -> list[str]:
     """The warning of ``link`` about found persons that may be twins or siblings merged (empty when there are none).
 
@@ -190,8 +191,9 @@ def sex_twin_message(prep: pd.DataFrame | None, labels: np.ndarray, record_ids: 
     prep : DataFrame or None: prepared plaintext registrations (:func:`sex_twin_pairs`); None or pseudonymised
         (no ``fn``): no warning.
     labels : int array, shape (n,): the found person of each registration.
-    record_ids : sequence of str, shape (n,), optional: each registration's "record ID of organisation", to cite
-        examples (by record id only; no names in a warning). Without it the row numbers are cited.
+    records : DataFrame, shape (n, ...), optional: each registration's ``organisation`` and ``record_id``, to cite
+        examples as the other warnings do ("record 'X' of police"; no names in a warning). Without it the row
+        numbers are cited.
     examples : how many persons to cite.
 
     Returns
@@ -204,13 +206,20 @@ def sex_twin_message(prep: pd.DataFrame | None, labels: np.ndarray, record_ids: 
     if not len(pairs):
         return []
     persons = pairs.drop_duplicates("person")
-    ids = list(record_ids) if record_ids is not None else [f"row {i + 1}" for i in range(len(prep))]
-    cited = "; ".join(f"{ids[a]} and {ids[b]}" for a, b in persons[["l", "r"]].head(examples).itertuples(index=False))
+
+    def cite(i: int) -> str:
+        """Registration i as the warnings cite one."""
+        if records is None:
+            return f"row {i + 1}"
+        return f"record {records['record_id'].iloc[i]!r} of {records['organisation'].iloc[i]}"
+
+    cited = "; ".join(f"{cite(a)} and {cite(b)}" for a, b in persons[["l", "r"]].head(examples).itertuples(index=False))
     n = len(persons)
     return [f"{n:,} found person{'s' if n != 1 else ''} hold{'' if n != 1 else 's'} registrations with one exact date "
             f"of birth but two different first names and two sexes (e.g. {cited}): possibly twins or siblings "
-            "merged into one person. Check these registrations (and whether one organisation registered them on "
-            "one day); relatives of one family or village registered together are the common cause"]
+            "merged into one person, which makes the persons observed and N̂ too low. Check these registrations "
+            "with the organisations (a family or a group registered together, one date of birth estimated for "
+            "several persons); each found person that is two persons counts one too few"]
 
 
 def with_cannot_links(prep: pd.DataFrame | None, edges: tuple, floor: float, has_dob: np.ndarray,
@@ -222,7 +231,9 @@ def with_cannot_links(prep: pd.DataFrame | None, edges: tuple, floor: float, has
     mild_1: all 8 same-day pairs left after the veto were joined so). Here the persons of
     :func:`~darkfigure.linkage.clustering.cluster_links` at each threshold are searched for two registrations of
     one organisation on one day with different first names (:func:`sex_twin_pairs` with ``same_day``); each such
-    pair is set to probability 0 (scored) or added at 0 (below the floor or never compared).
+    pair is set to probability 0 (scored) or added at 0 (below the floor or never compared), and the search is
+    repeated on the new persons (at most :data:`CANNOT_LINK_ROUNDS` times: the greedy split can group the records
+    of a cluster another way once some of its pairs are cannot-links).
     :func:`~darkfigure.linkage.clustering.split_clusters` reads a pair at probability 0 as a cannot-link, so
     re-clustering the saved pairs (``pairs.parquet``: the correction, :class:`~darkfigure.linkage.link_run.LinkRun`)
     splits them again. Only the pairs inside found persons are added: a raid of 30 registrations would
@@ -248,15 +259,17 @@ def with_cannot_links(prep: pd.DataFrame | None, edges: tuple, floor: float, has
     if prep is None or not CANNOT_LINK or "fn" not in prep.columns:
         return left, right, p
     n = len(prep)
-    found = [sex_twin_pairs(prep, cluster_links(n, left, right, p, has_dob, float(t)), same_day=True)
-             for t in dict.fromkeys(float(x) for x in thresholds)]
-    c = pd.concat(found, ignore_index=True)
-    if not len(c):
-        return left, right, p
-    cannot = np.unique(c["l"].to_numpy(np.int64) * n + c["r"].to_numpy(np.int64))
-    key = np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)
-    hit = np.isin(key, cannot)
-    p = np.where(hit, 0.0, p)
-    new = np.setdiff1d(cannot, key[hit])
-    left, right = np.r_[left, new // n].astype(left.dtype), np.r_[right, new % n].astype(right.dtype)
-    return in_pair_order((left, right, np.r_[p, np.zeros(new.size)]), 0.0)[0]
+    for _ in range(CANNOT_LINK_ROUNDS):  # a split with cannot-links can group a cluster's records another way
+        found = [sex_twin_pairs(prep, cluster_links(n, left, right, p, has_dob, float(t)), same_day=True)
+                 for t in dict.fromkeys(float(x) for x in thresholds)]
+        c = pd.concat(found, ignore_index=True)
+        if not len(c):
+            break
+        cannot = np.unique(c["l"].to_numpy(np.int64) * n + c["r"].to_numpy(np.int64))
+        key = np.minimum(left, right).astype(np.int64) * n + np.maximum(left, right)
+        hit = np.isin(key, cannot)
+        p = np.where(hit, 0.0, p)
+        new = np.setdiff1d(cannot, key[hit])
+        left, right = np.r_[left, new // n].astype(left.dtype), np.r_[right, new % n].astype(right.dtype)
+        left, right, p = in_pair_order((left, right, np.r_[p, np.zeros(new.size)]), 0.0)[0]
+    return left, right, p
