@@ -151,3 +151,16 @@ def test_with_cannot_links_adds_the_same_day_pairs_of_found_persons_at_zero():
     assert list(zip(left.tolist(), right.tolist(), p.tolist())) == [(0, 1, 0.0), (0, 2, 0.9), (1, 2, 0.9),
                                                                     (3, 4, 0.95)]
     assert with_cannot_links(None, edges, 0.001, np.ones(6, bool), [0.5])[0].tolist() == [0, 1, 3]
+
+
+def test_partition_draws_never_join_a_cannot_link():
+    from darkfigure.linkage.partition_draws import draw_partitions
+
+    # A-C and B-C at 0.99: with A-B at 1e-6 the "positive" rule ignores it and A, B are often together; at 0 never
+    left, right = np.array([0, 1, 0]), np.array([2, 2, 1])
+    for rule in ("positive", "product", "max"):
+        d = draw_partitions(3, left, right, np.array([0.99, 0.99, 0.0]), 200, seed=1, rule=rule)
+        assert not (d[:, 0] == d[:, 1]).any(), rule
+        assert (d[:, 0] == d[:, 2]).mean() > 0.3 and (d[:, 1] == d[:, 2]).mean() > 0.3
+    weak = draw_partitions(3, left, right, np.array([0.99, 0.99, 1e-6]), 200, seed=1, rule="positive")
+    assert (weak[:, 0] == weak[:, 1]).mean() > 0.3
