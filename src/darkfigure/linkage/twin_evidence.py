@@ -71,8 +71,9 @@ def sex_differ_level(p: pd.DataFrame, column: str, m: float):
     next). Keeping the bounded overall m keeps the penalty finite, ``log2(u / m)`` or 5-7 bits, so that a
     true match with a wrong first name and a wrong sex can still be linked by strong other evidence: the
     conservative choice. (Where a careless entry writes a wrong first name and a wrong sex together, the
-    true m of this level is larger and the penalty too strong for such pairs; they are rare, about the gross
-    name error of 1e-3 times the sex error.)
+    true m of this level is larger and the penalty too strong for such pairs; so are nicknames the name levels
+    do not know, Jan / Johannes, with a sex recorded wrongly: tester 18a hard_1, whose generator makes both,
+    lost recall 0.808 -> 0.807 while precision rose 0.939 -> 0.949.)
 
     Parameters
     ----------
