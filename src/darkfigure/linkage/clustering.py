@@ -235,6 +235,9 @@ def cluster_links(
 #: pair must not cut a person whose other pairs agree (capped at 2: odds 1 to 7.4; fitted on the tuning seeds 1-2 of
 #: darkfigure.linkage.synthetic's settings, where no cap cut recall by 0.005-0.01 for 0.001 of precision)
 SPLIT_MAX_AGAINST = 2.0
+#: weight against a merge of a pair at probability exactly 0 in :func:`split_clusters`: a cannot-link (two registrations
+#: of one organisation and one day under different first names, twin_evidence.with_cannot_links), never outweighed
+CANNOT_LINK_WEIGHT = 1e9
 
 
 def split_clusters(labels: np.ndarray, left: np.ndarray, right: np.ndarray, probability: np.ndarray,
@@ -254,7 +257,8 @@ def split_clusters(labels: np.ndarray, left: np.ndarray, right: np.ndarray, prob
     :func:`~darkfigure.linkage.partition_draws.draw_partitions`); a pair never scored
     (not blocked together, or below the stored floor) is neutral, and a pair counts at
     most `max_against` against a merge (the pairwise model's confidence in "different
-    persons" is overstated when both registrations carry errors). Groups are merged only
+    persons" is overstated when both registrations carry errors); a pair at probability exactly 0 is a
+    cannot-link (weight :data:`CANNOT_LINK_WEIGHT`: its records never end in one group). Groups are merged only
     within one input cluster, so the result refines `labels`; a lone pair is kept when
     its probability is at or above `threshold`, as without the split.
 
@@ -279,8 +283,9 @@ def split_clusters(labels: np.ndarray, left: np.ndarray, right: np.ndarray, prob
     inside = (lab[left] == lab[right]) & (size[lab[left]] >= 3) & (left != right)  # a pair cluster is one link: kept
     if not inside.any():
         return lab
-    w = logit(np.clip(np.asarray(probability, float)[inside], 1e-9, 1 - 1e-9)) - float(logit(threshold))
-    w = np.maximum(w, -float(max_against))
+    prob = np.asarray(probability, float)[inside]
+    w = logit(np.clip(prob, 1e-9, 1 - 1e-9)) - float(logit(threshold))
+    w = np.where(prob <= 0, -CANNOT_LINK_WEIGHT, np.maximum(w, -float(max_against)))  # 0: a cannot-link
     a, b = left[inside], right[inside]
     # the records of the clusters to split, grouped by cluster (record order within), and each one's local number
     recs = np.flatnonzero(size[lab] >= 3)

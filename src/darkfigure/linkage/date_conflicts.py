@@ -371,6 +371,9 @@ def date_conflict_check(prep: pd.DataFrame, labels: Sequence | np.ndarray, assum
     found : dict, optional
         Filled with ``undated_clustering``: the check whether missing dates cluster in persons as a structured
         field (:func:`~darkfigure.linkage.undated_check.clustering_record`; None when it was not run).
+    records : DataFrame, optional
+        ``organisation`` and ``record_id`` of each registration (in the order of `labels`): the warning about
+        possible twins merged (:func:`~darkfigure.linkage.twin_evidence.sex_twin_message`) cites them.
 
     Returns
     -------
@@ -496,7 +499,7 @@ def error_count_notes(estimated: pd.DataFrame, true: pd.DataFrame, factor: float
 
 def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: pd.DataFrame,
                  truth: tuple[np.ndarray, Sequence] | None, counts: dict | None = None,
-                 found: dict | None = None) -> tuple[list[str], list[str]]:
+                 found: dict | None = None, records: pd.DataFrame | None = None) -> tuple[list[str], list[str]]:
     """The warnings of :func:`date_conflict_check`, of the undated registrations among namesakes
     (:mod:`~darkfigure.linkage.undated_namesakes`), of missing dates clustered in persons
     (:mod:`~darkfigure.linkage.undated_mechanism`) and (with a truth) of the precision and recall and of
@@ -518,6 +521,9 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
     found : dict, optional
         Filled with ``undated_clustering``: the check whether missing dates cluster in persons as a structured
         field (:func:`~darkfigure.linkage.undated_check.clustering_record`; None when it was not run).
+    records : DataFrame, optional
+        ``organisation`` and ``record_id`` of each registration (in the order of `labels`): the warning about
+        possible twins merged (:func:`~darkfigure.linkage.twin_evidence.sex_twin_message`) cites them.
 
     Returns
     -------
@@ -566,6 +572,10 @@ def model_checks(prep: pd.DataFrame | None, labels: np.ndarray, linkage_errors: 
             out, notes = out + w, notes + n
             if found is not None:
                 found["undated_clustering"] = clustering_record(c, bool(w))
+    if prep is not None:  # one date of birth, two first names and two sexes in one person: twins merged?
+        from .twin_evidence import sex_twin_message
+
+        out += sex_twin_message(prep, labels, records)
     if truth is not None:
         from .undated_namesakes import truth_quality_warnings
 

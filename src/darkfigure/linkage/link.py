@@ -180,6 +180,7 @@ from .splink_model import (
     floor_collapsed_m,
     misspelt_names_blocked,
 )
+from .twin_evidence import with_cannot_links
 from .unblocked import with_unblocked_matches
 from .undated_trait import applied_trait, compete_with_trait, point_trait, trait_notes, trait_record, trait_warnings
 
@@ -537,8 +538,7 @@ def link(
         # cluster the pairs that `pairs` keeps (the competition can push some below the floor): re-clustering a
         # saved folder (LinkRun.labels, the correction's draws) must give these persons (Bloom no_dob seed 11:
         # 5 persons apart when the split saw the dropped pairs)
-        kept = edges[2] >= floor
-        edges = (edges[0][kept], edges[1][kept], edges[2][kept])
+        edges = with_cannot_links(prep if encoding == "plaintext" else None, edges, floor, has_dob, thresholds)
         clusters = {t: cluster_links(len(prep), *edges, has_dob, t) for t in dict.fromkeys(float(x) for x in thresholds)}
         seconds["cluster"] = time.perf_counter() - t0
     finally:
@@ -551,7 +551,7 @@ def link(
     links, persons, h, more = _assemble(df, clusters[float(threshold)], orgs, covs, covariate_rule)
     notes += more
     records = _records(df, has_dob, covs)
-    floor = edges[2] >= PAIR_FLOOR
+    floor = (edges[2] >= PAIR_FLOOR) | (edges[2] == 0)  # 0: a cannot-link (twin_evidence.with_cannot_links)
     pairs = pd.DataFrame({"record_l": edges[0][floor], "record_r": edges[1][floor],
                           "match_probability": edges[2][floor]})
     linkage_errors = expected_link_errors(records["organisation"].to_numpy(), pairs, clusters[float(threshold)], float(
@@ -565,7 +565,7 @@ def link(
     found: dict = {}  # the check whether missing dates cluster in persons, as a field (linkage_settings.json)
     checked = _model_checks(prep, clusters[float(threshold)], linkage_errors,
                             None if truth is None else (records["organisation"].to_numpy(), df[truth].astype(str)), dates,
-                            found)
+                            found, records)
     warnings, notes = trait_warnings(warnings + checked[0], trait), notes + checked[1] + trait_notes(trait)
     sens = None
     if sensitivity:

@@ -106,6 +106,8 @@ def _gibbs_kernel():
                         cand[m] = c
                         score[m] = logodds[e]
                         m += 1
+                    elif score[found] == -np.inf or logodds[e] == -np.inf:
+                        score[found] = -np.inf  # a cannot-link (probability 0): never joined, whatever the rule
                     elif rule == 0:
                         score[found] += logodds[e]
                     elif rule == 2 and score[found] > 0 and logodds[e] > 0:
@@ -175,7 +177,9 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
     ----------
     n : number of records.
     left, right : int arrays, shape (m,): the scored pairs (0-based record positions).
-    probability : float array, shape (m,): their match probabilities (clipped to [1e-9, 1 - 1e-9]).
+    probability : float array, shape (m,): their match probabilities (clipped to [1e-9, 1 - 1e-9]); a pair at
+        exactly 0 is a cannot-link (:func:`~darkfigure.linkage.twin_evidence.with_cannot_links`): a record never
+        joins a person holding its cannot-link partner, under every `rule`.
     n_draws : int >= 1
     seed : int or None
     start : int array, shape (n,), optional: the starting partition (e.g. the as-linked
@@ -222,7 +226,8 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
     if lab.size != n:
         raise ValueError(f"start has {lab.size} labels for {n} records")
     pc = np.clip(p, 1e-9, 1 - 1e-9)
-    indptr, nbr, lw = _csr(n, np.asarray(left, np.int64), np.asarray(right, np.int64), np.log(pc / (1 - pc)))
+    lo = np.where(p <= 0, -np.inf, np.log(pc / (1 - pc)))  # 0: a cannot-link (twin_evidence.with_cannot_links)
+    indptr, nbr, lw = _csr(n, np.asarray(left, np.int64), np.asarray(right, np.int64), lo)
     use = np.ones(nbr.size, dtype=np.bool_)
     if rule != "product" and dated is not None:
         d = np.asarray(dated, dtype=bool)

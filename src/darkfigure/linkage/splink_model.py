@@ -20,6 +20,7 @@ from .age_dates import age_blocking_rules, age_levels
 from .bloom_sql import dice_sql
 from .dob_gross import dob_gross_error
 from .dob_levels import dob_level_m
+from .name_sql import close, contained, near, part, related, similar, two
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 from .pseudo_translit import pseudo_translit_levels
 from .registrations import DOB_PART_COLUMNS
@@ -52,6 +53,7 @@ from .splink_estimates import (  # noqa: F401
 # u of levels no random pair reached and m that EM collapsed (splink_levels), re-exported here
 from .splink_levels import ORDERED_COMPARISONS, _same_organisation, fill_unobserved_u, floor_collapsed_m  # noqa: F401
 from .translit import translit_levels
+from .twin_evidence import same_day_names, sex_differ_level
 
 # ---------------------------------------------------------------------------- model
 #: m of "dates of birth wholly different" among true matches, fixed rather than trained (see _dob_else)
@@ -65,6 +67,10 @@ DOB_M_FROM_NAMESAKES = True
 #: the floor on the independent registers (with the 1 January and 62-day levels), 0.009-0.03 on ours without gross
 #: errors, which doubled the expected missed links of recurring_names seed 2003 (test_linkage_error_estimates.py)
 DOB_GROSS_FROM_REGISTER = False
+#: plaintext: "sex differs and the first names differ" weighs with the u of random pairs (twin_evidence, tester 20a H1)
+SEX_BY_FIRST_NAME = True
+#: plaintext: one organisation, one registration day, two different first names is a near-veto (twin_evidence)
+SAME_DAY_NAMES = True
 
 
 def _dob_else(m: float | None = None):
@@ -113,8 +119,11 @@ def _sex_nat(p: pd.DataFrame, columns: Sequence[str] = ("sex", "nat"), namesakes
         if c in u:
             agree |= {"u_probability": u[c][0], "fix_u_probability": True}
             differ |= {"u_probability": 1 - u[c][0], "fix_u_probability": True}
+        # plaintext: a sex disagreement between different first names has the u of random pairs (twin_evidence)
+        names = [sex_differ_level(p, c, m[c][0])] if namesakes and c == "sex" and SEX_BY_FIRST_NAME and {
+            "fn", "sn", "fn_srt", "fn_tr", "fn_vw"} <= set(p.columns) else []
         out.append(cl.CustomComparison(output_column_name=c, comparison_levels=[
-            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), cll.ElseLevel().configure(**differ)]))
+            cll.NullLevel(c), cll.ExactMatchLevel(c).configure(**agree), *names, cll.ElseLevel().configure(**differ)]))
     return out
 
 
@@ -189,56 +198,6 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import block_on
-
-    # String similarity by Levenshtein distance, built into DuckDB and Spark SQL alike (Jaro-Winkler is not:
-    # DuckDB halves the count of transpositions with integer division, Splink's Spark function does not, and
-    # the two then disagree near a threshold). A transposition costs 2, so "close" also accepts two names
-    # with the same letters (sorted-letter keys computed beforehand) at distance 2; one edit in a name of
-    # four letters or fewer (Chen/Shen, Fang/Yang: often other persons) is only "similar".
-    def close(a: str, b: str) -> str:
-        """SQL: names a and b one edit apart (5+ letters), or two apart with the same letters (transposition)."""
-        return (f"((levenshtein({a}_l, {b}_r) <= 1 and length({a}_l) >= 5 and length({b}_r) >= 5) or "
-                f"({a}_srt_l = {b}_srt_r and levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 4))")
-
-    def contained(a: str) -> str:
-        """SQL: the shorter of the two values of column a (4+ letters) is part of the longer, and they differ.
-
-        Not 3 letters: with spaces removed "anh" is part of "thithanh" and "tao" of "xiaotao" by chance."""
-        return (f"({a}_l <> {a}_r and ((length({a}_r) >= 4 and instr({a}_l, {a}_r) > 0) or "
-                f"(length({a}_l) >= 4 and instr({a}_r, {a}_l) > 0)))")
-
-    def similar(a: str, b: str) -> str:
-        """SQL: names a and b one edit apart, or two apart when both have 6+ letters (Levenshtein).
-
-        Two edits turn most short names into others (Dion/Aron, Lara/Sarah, Wang/Long): for names of five
-        letters or fewer they are no evidence of one person."""
-        return (f"(levenshtein({a}_l, {b}_r) <= 1 or (levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 6 "
-                f"and length({b}_r) >= 6))")
-
-    def near(a: str, b: str) -> str:
-        """SQL: names a and b close or similar."""
-        return f"({close(a, b)} or {similar(a, b)})"
-
-    def two(a: str, b: str) -> str:
-        """SQL: names a and b at most two edits apart, both of 3+ letters."""
-        return f"(levenshtein({a}_l, {b}_r) <= 2 and length({a}_l) >= 3 and length({b}_r) >= 3)"
-
-    def part(a: str, b: str) -> str:
-        """SQL: the shorter of a (left) and b (right), 4+ letters, is part of the other, and they differ."""
-        return (f"({a}_l <> {b}_r and ((length({b}_r) >= 4 and instr({a}_l, {b}_r) > 0) or "
-                f"(length({a}_l) >= 4 and instr({b}_r, {a}_l) > 0)))")
-
-    def related(a: str, b: str) -> str:
-        """SQL: names a (left) and b (right) each misspelt once or twice over: two edits apart, the same letters
-        (two transpositions: "cornelai" / "corenlia"), three edits apart in names of 6+ letters, one part of
-        the other, or a name of 3 letters that begins or ends the other."""
-        # a first name of 3 letters may be the end of a Vietnamese one ("Thi Hai" / "Hai") or the start of the
-        # full form ("Ben" / "Benjamin"): prefix or suffix only (as an infix "anh" is part of "thithanh" by chance)
-        affix = (f"((length({b}_r) = 3 and (instr({a}_l, {b}_r) = 1 or instr({a}_l, {b}_r) = length({a}_l) - 2)) or "
-                 f"(length({a}_l) = 3 and (instr({b}_r, {a}_l) = 1 or instr({b}_r, {a}_l) = length({b}_r) - 2)))")
-        return (f"({two(a, b)} or ({a}_srt_l = {b}_srt_r and length({a}_l) >= 4) or "
-                f"(levenshtein({a}_l, {b}_r) <= 3 and length({a}_l) >= 6 and length({b}_r) >= 6) or {part(a, b)} or "
-                f"{affix})")
 
     name = cl.CustomComparison(
         output_column_name="name",
@@ -375,6 +334,8 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         comparisons.append(_registration_gap(p))
     if "org" in p.columns:
         comparisons.append(_same_organisation())
+    if SAME_DAY_NAMES and {"org", "reg_day"} <= set(p.columns):  # one organisation, one day, two first names
+        comparisons.append(same_day_names())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
