@@ -87,3 +87,17 @@ def test_the_simulator_has_no_spike():
     for setting, seed in (("recurring_names", 1), ("dob_errors", 2), ("large_register", 3)):
         sim = simulate_registrations("clearing_house", seed=seed, scale=3, errors=setting)
         assert _frequent(pd.concat(list(sim.files().values()), ignore_index=True)).empty
+
+
+def test_a_cohort_born_in_one_year_has_no_spikes():
+    """Review s20 L1: an organisation whose persons are all born in one year (10,000 in 2007) read 18 ordinary
+    birthdays as placeholders (the neighbouring years' windows spread its daily rate over three years)."""
+    rng = np.random.default_rng(4)
+    n = 10_000
+    day = pd.Timestamp("2007-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    df = pd.DataFrame({"organisation": "youth", "first_name": [f"f{i}" for i in range(n)],
+                       "surname": [f"s{i}" for i in range(n)], "date_of_birth": day.strftime("%Y-%m-%d")})
+    assert len(_frequent(df)) == 0
+    # a real spike inside the cohort is still found: 120 persons on one day against about 27
+    spiked = pd.concat([df, _group("2007-05-04", 120, org="youth")], ignore_index=True)
+    assert "2007-05-04" in set(_frequent(spiked)["date_of_birth"])

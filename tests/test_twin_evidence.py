@@ -15,7 +15,8 @@ from darkfigure.linkage.twin_evidence import random_disagreement, sex_twin_messa
 
 
 def _side(fn, sn):
-    return {"fn": fn, "sn": sn, "fn_srt": "".join(sorted(fn)) if fn else None, "fn_tr": fold_name(fn),
+    return {"fn": fn, "sn": sn, "fn_srt": "".join(sorted(fn)) if fn else None,
+            "sn_srt": "".join(sorted(sn)) if sn else None, "fn_tr": fold_name(fn),
             "fn_vw": vowel_skeleton(fold_name(fn))}
 
 
@@ -62,7 +63,7 @@ def test_plaintext_sex_comparison_weighs_a_disagreement_between_different_first_
     # the namesakes' "differ" stays, after it, for a disagreement where the first names agree or nearly agree
     assert comps["sex"]["comparison_levels"][-1]["label_for_charts"] != "differ, first names differ"
     veto = comps["same_day_names"]["comparison_levels"]
-    assert [v.get("m_probability") for v in veto[1:]] == [1e-4, 1.0]
+    assert [v.get("m_probability") for v in veto[1:]] == pytest.approx([1e-4, 1e-2, 1.0])
 
 
 def _with_twins(seed: int = 5, k: int = 12):
@@ -142,14 +143,21 @@ def test_split_clusters_reads_probability_zero_as_a_cannot_link():
 def test_with_cannot_links_adds_the_same_day_pairs_of_found_persons_at_zero():
     from darkfigure.linkage.twin_evidence import with_cannot_links
 
-    rows = [("anh", "le", "police", 100), ("lan", "le", "police", 100), (None, "le", "shelter", 103),
-            ("ana", "pop", "police", 100), ("anna", "pop", "police", 100), ("ivan", "ko", "police", 100)]
-    prep = pd.DataFrame([_side(fn, sn) | {"org": o, "reg_day": d} for fn, sn, o, d in rows])
+    rows = [("anh", "le", "police", 100, "m"), ("lan", "le", "police", 100, "f"), (None, "le", "shelter", 103, "m"),
+            ("ana", "pop", "police", 100, "f"), ("anna", "pop", "police", 100, "f"), ("ivan", "ko", "police", 100, "m")]
+    prep = pd.DataFrame([_side(fn, sn) | {"org": o, "reg_day": d, "sex": x} for fn, sn, o, d, x in rows])
     edges = (np.array([0, 1, 3, 3]), np.array([2, 2, 4, 5]), np.array([0.9, 0.9, 0.95, 0.0005]))
     left, right, p = with_cannot_links(prep, edges, 0.001, np.ones(6, bool), [0.5])
     # 3-5 below the floor dropped; 0-1 (Anh/Lan, one police day, joined through the undated-name shelter record) added
     assert list(zip(left.tolist(), right.tolist(), p.tolist())) == [(0, 1, 0.0), (0, 2, 0.9), (1, 2, 0.9),
                                                                     (3, 4, 0.95)]
+    # review s20 H1: one sex, or names misspelt twice over (Kim / Kmi), is no cannot-link: a same-day duplicate
+    one_sex = prep.assign(sex="f")
+    assert 0.0 not in with_cannot_links(one_sex, edges, 0.001, np.ones(6, bool), [0.5])[2].tolist()
+    kmi = pd.DataFrame([_side(fn, sn) | {"org": o, "reg_day": d, "sex": x}
+                        for fn, sn, o, d, x in [("kim", "le", "police", 100, "m"), ("kmi", "le", "police", 100, "f"),
+                                                *rows[2:]]])
+    assert 0.0 not in with_cannot_links(kmi, edges, 0.001, np.ones(6, bool), [0.5])[2].tolist()
     assert with_cannot_links(None, edges, 0.001, np.ones(6, bool), [0.5])[0].tolist() == [0, 1, 3]
 
 
@@ -164,3 +172,7 @@ def test_partition_draws_never_join_a_cannot_link():
         assert (d[:, 0] == d[:, 2]).mean() > 0.3 and (d[:, 1] == d[:, 2]).mean() > 0.3
     weak = draw_partitions(3, left, right, np.array([0.99, 0.99, 1e-6]), 200, seed=1, rule="positive")
     assert (weak[:, 0] == weak[:, 1]).mean() > 0.3
+    # review s20 L2: a dated registration ignores its pairs with undated ones, never a cannot-link (1 undated here)
+    d = draw_partitions(3, np.array([1, 0, 0]), np.array([2, 2, 1]), np.array([0.99, 0.99, 0.0]), 200, seed=1,
+                        start=np.array([0, 0, 2]), rule="positive", dated=np.array([False, True, True]))
+    assert not (d[:, 0] == d[:, 1]).any()

@@ -115,8 +115,12 @@ def spike_expected(t: pd.DataFrame, org: Sequence, dob: Sequence, first: Sequenc
     own = np.where(on_conv[idx], 0.0, names[idx])
     lo = sum(at(base, oi, s) for s in range(-SPIKE_WINDOW, 1)) - own
     hi = sum(at(base, oi, s) for s in range(0, SPIKE_WINDOW + 1)) - own
-    days = (SPIKE_WINDOW + 1) * (365.25 - n_conv.reindex(oi).fillna(0).to_numpy(dtype=float))
-    out[idx] = np.where(conv_i, near, np.maximum(0.0, np.maximum(lo, hi)) / days)
+    year_days = 365.25 - n_conv.reindex(oi).fillna(0).to_numpy(dtype=float)
+    # the birth year itself too: an organisation whose persons are all born in one year (a cohort) has empty
+    # neighbouring years, and the windows alone read a third of its daily rate (review s20 L1)
+    same = np.maximum(0.0, at(base, oi, 0) - own) / year_days
+    out[idx] = np.where(conv_i, near, np.maximum(np.maximum(0.0, np.maximum(lo, hi)) / ((SPIKE_WINDOW + 1) * year_days),
+                                                 same))
     return out
 
 

@@ -150,7 +150,9 @@ def name_part_warnings(table: pd.DataFrame, blanked: bool = False) -> list[str]:
             f"with a {w} ({r.share:.0%}; {r.registrations:,} registrations), against {r.share_elsewhere:.1%} at the "
             f"other organisations: it looks like a placeholder or a field filled wrongly (one value written for "
             f"every person, or another column exported as the {w}); {done}. Check {r.organisation!r}'s export and "
-            f"correct the {w} (or leave it empty where it is not known), then run link again")
+            f"correct the {w} (or leave it empty where it is not known), then run link again. If the value is real "
+            f"(a community where one {w} is this common, as Singh among Sikh men), nothing needs correcting: it says "
+            f"little about who is who there, and the other fields carry the linkage")
     return out
 
 

@@ -234,7 +234,8 @@ def draw_partitions(n: int, left: np.ndarray, right: np.ndarray, probability: np
         if d.size != n:
             raise ValueError(f"dated has {d.size} values for {n} records")
         owner = np.repeat(np.arange(n), np.diff(indptr))
-        use = ~(d[owner] & ~d[nbr])  # a dated registration ignores its pairs with undated ones
+        # a dated registration ignores its pairs with undated ones, but never a cannot-link (review s20 L2)
+        use = ~(d[owner] & ~d[nbr]) | np.isneginf(lw)
     seed32 = int(np.random.SeedSequence(seed).generate_state(1)[0])
     return _gibbs_kernel()(indptr, nbr, lw, use, lab.copy(), int(n_draws), int(thin), int(burn), seed32,
                            _RULES.index(rule))

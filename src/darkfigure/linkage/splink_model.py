@@ -334,7 +334,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         comparisons.append(_registration_gap(p))
     if "org" in p.columns:
         comparisons.append(_same_organisation())
-    if SAME_DAY_NAMES and {"org", "reg_day"} <= set(p.columns):  # one organisation, one day, two first names
+    if SAME_DAY_NAMES and {"org", "reg_day", "sex"} <= set(p.columns):  # one organisation, one day, two names
         comparisons.append(same_day_names())
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a

@@ -20,13 +20,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .name_sql import first_names_differ
+from .name_sql import first_names_differ, names_clearly_differ, registered_as_two
 
-__all__ = ["CANNOT_LINK", "SAME_DAY_NAMES_M", "random_disagreement", "same_day_names", "sex_differ_level",
+__all__ = ["CANNOT_LINK", "SAME_DAY_NAMES_M", "SAME_DAY_ONE_SEX_M", "random_disagreement", "same_day_names", "sex_differ_level",
            "sex_twin_message", "sex_twin_pairs", "with_cannot_links"]
 
-#: m of "one organisation, one day, two different first names" (:func:`same_day_names`), fixed
+#: m of "one organisation, one day, two different first names and two sexes" (:func:`same_day_names`), fixed
 SAME_DAY_NAMES_M = 1e-4
+#: m of the same with one sex or a sex missing: -6.6 bits, a pair at 0.99 falls to about 0.5 and stays among the
+#: scored pairs (the draws and the expected missed links see it), since a nickname duplicate of one day is possible
+SAME_DAY_ONE_SEX_M = 1e-2
 #: keep two registrations of one organisation and one day under different first names in two persons whatever a third
 #: registration says (:func:`with_cannot_links`; the clustering's split reads a pair at probability 0 as a cannot-link)
 CANNOT_LINK = True
@@ -100,8 +103,10 @@ def same_day_names():
     group (twins, siblings, villagers of one surname) on one day. In tester 20a every linked pair registered
     by one organisation on one date under first names differing in their first three letters was a false
     link (13/13 to 71/71). The level applies when the organisation and the registration day are equal and
-    :func:`~darkfigure.linkage.name_sql.first_names_differ` (both first names present, neither a spelling
-    nor a transliteration nor a part of the other, nor the other's surname).
+    :func:`~darkfigure.linkage.name_sql.registered_as_two` (both first names present, neither a spelling,
+    not even misspelt twice over, nor a transliteration, nor a part of the other, nor the other's surname, and
+    the sex recorded on both and different: a first-name rule alone split same-day duplicates with a nickname or
+    a double typo for good, review s20 H1).
 
     m is fixed at :data:`SAME_DAY_NAMES_M` (1e-4): for a true match to fall here one organisation must keep
     a duplicate of a person on the day of the first registration (a few percent of persons) and write
@@ -111,8 +116,10 @@ def same_day_names():
     applies and nothing elsewhere. Taking u from random pairs (one organisation and one day is rare among
     them) would have made the level's rate among random pairs the evidence; the pairs it must separate are
     those that share a surname and a date of birth, and among different persons of that kind registration
-    together is common (raids), not rare. A pair with a missing organisation, registration date or first
-    name is in the other level (no evidence).
+    together is common (raids), not rare. Where the names clearly differ but one sex is recorded for both (or
+    a sex is missing) the level is weaker, m :data:`SAME_DAY_ONE_SEX_M` (-6.6 bits): a same-day duplicate with a
+    nickname (Liz / Elizabeth) is possible there, and the pair stays among the scored pairs. A pair with a missing
+    organisation, registration date or first name is in the null level (no evidence).
 
     Returns
     -------
@@ -121,13 +128,18 @@ def same_day_names():
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    cond = f"org_l = org_r and reg_day_l = reg_day_r and {first_names_differ()}"
+    day = "org_l = org_r and reg_day_l = reg_day_r"
     missing = " or ".join(f"{c}_{s} is null" for c in ("org", "reg_day", "fn") for s in "lr")
     return cl.CustomComparison(output_column_name="same_day_names", comparison_levels=[
         cll.CustomLevel(missing, label_for_charts="organisation, registration day or first name missing").configure(
             is_null_level=True),
-        cll.CustomLevel(cond, label_for_charts="one organisation, one day, first names differ").configure(
-            m_probability=SAME_DAY_NAMES_M, fix_m_probability=True, u_probability=1.0, fix_u_probability=True),
+        cll.CustomLevel(f"{day} and {registered_as_two()}", label_for_charts="one organisation, one day, first "
+                        "names and sexes differ").configure(m_probability=SAME_DAY_NAMES_M, fix_m_probability=True,
+                                                            u_probability=1.0, fix_u_probability=True),
+        # one sex (or a sex missing): a nickname duplicate stays possible, so weaker, and kept in the pairs
+        cll.CustomLevel(f"{day} and {names_clearly_differ()}", label_for_charts="one organisation, one day, first "
+                        "names differ").configure(m_probability=SAME_DAY_ONE_SEX_M, fix_m_probability=True,
+                                                  u_probability=1.0, fix_u_probability=True),
         cll.ElseLevel().configure(m_probability=1.0, fix_m_probability=True, u_probability=1.0,
                                   fix_u_probability=True),
     ])
@@ -151,7 +163,7 @@ def sex_twin_pairs(prep: pd.DataFrame, labels: np.ndarray, same_day: bool = Fals
     """
     import duckdb
 
-    need = ["fn", "sn", "fn_srt", "fn_tr", "fn_vw"] + (["org", "reg_day"] if same_day else ["dob", "sex"])
+    need = ["fn", "sn", "fn_srt", "sn_srt", "fn_tr", "fn_vw", "sex"] + (["org", "reg_day"] if same_day else ["dob"])
     empty = pd.DataFrame({"l": [], "r": [], "person": []}, dtype=np.int64)
     if not set(need) <= set(prep.columns):
         return empty
@@ -167,10 +179,11 @@ def sex_twin_pairs(prep: pd.DataFrame, labels: np.ndarray, same_day: bool = Fals
     sel_l = ", ".join(f"a.{c} as {c}_l" for c in need)
     sel_r = ", ".join(f"b.{c} as {c}_r" for c in need)
     on = " and ".join(f"a.{k} = b.{k}" for k in keys)
-    extra = "" if same_day else " and sex_l <> sex_r"
+    # same day: the stricter rule of the veto (names not even misspelt twice over, two sexes; review s20 H1)
+    where = registered_as_two() if same_day else f"{first_names_differ()} and sex_l <> sex_r"
     sql = (f"select l, r, person from (select a.row as l, b.row as r, a.person as person, {sel_l}, {sel_r} "
            f"from t a join t b on a.person = b.person and a.row < b.row and {on}) "
-           f"where {first_names_differ()}{extra} order by l, r")
+           f"where {where} order by l, r")
     con = duckdb.connect()
     try:
         con.register("t", t)
