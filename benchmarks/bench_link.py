@@ -237,6 +237,15 @@ CPU seconds grow with the load, so the three runs do not rank the last change; 2
 60.5 at 8.4 -> 64.6 at 14.1. Not measured idle. ``unblocked``'s codes computed on distinct names (a patch, not
 applied: not this benchmark's file) took 7.3 -> 1.6 CPU-s at 1M, giving the same arrays.
 
+2026-12-07 (main at 5433932: the transliteration levels of 7 Dec morning, the pseudonymised folded tokens, the twin
+evidence and cannot-links, date spikes and name parts; seed 1, one run, a test suite on the other core for its
+first 13 minutes, load 1.9 at the end): 1,022,530 registrations -> 656,252 persons (635,710 true); 22.36M pairs;
+precision 0.9616, recall 0.9120; wall 921.5 s, 712.7 CPU-s (read 28.8, prepare 67.1, train 31.4, predict 520.1,
+cluster 38.8, assemble 17.4), peak 3.58 GB, DuckDB temporary files up to 4.17 GB. Predict took 4x the CPU of 6 Dec
+(132 CPU-s) and spilled to disk: a regression against the 3-minute target, not yet located. At 200k (scale 25,
+threads 2) the twin evidence costs nothing (wall 65 s without, 67 s with), so the suspects are the folded-name
+columns carried per pair (more than DuckDB's 2 GB memory_limit holds at 1M) rather than the new comparisons.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
