@@ -149,7 +149,7 @@ def name_part_warnings(table: pd.DataFrame, blanked: bool = False) -> list[str]:
             f"organisation {r.organisation!r}: {what} is on {r.persons:,} of its {r.named:,} persons "
             f"with a {w} ({r.share:.0%}; {r.registrations:,} registrations), against {r.share_elsewhere:.1%} at the "
             f"other organisations: it looks like a placeholder or a field filled wrongly (one value written for "
-            f"every person, or another column exported as the {w}); {done}. Check {r.organisation!r}'s export and "
+            f"every person, or another column exported as the {w}); {done}. Check the export of {r.organisation!r} and "
             f"correct the {w} (or leave it empty where it is not known), then run link again. If the value is real "
             f"(a community where one {w} is this common, as Singh among Sikh men), nothing needs correcting: it says "
             f"little about who is who there, and the other fields carry the linkage")
