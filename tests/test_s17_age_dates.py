@@ -109,3 +109,36 @@ def test_one_july_age_dates_are_linked_to_the_exact_dates(files):
     assert "one from an age, years 2 apart" in labels
     q = res.quality.iloc[0]
     assert q["precision"] > 0.9
+
+
+def test_age_blocking_rules_are_coded_as_integers(files):
+    """The rules that block an age-derived date as a missing one have the form the integer-code blocking takes
+    (engines.rule_codes), and join exactly the pairs of their plain SQL meaning. Before (7 Dec) they read
+    ``l.dob_age = '1' and ...``, which rule_codes cannot code: at 1M registrations DuckDB then blocked on text
+    (predict 96 -> 506 CPU-s)."""
+    import duckdb
+
+    import darkfigure.linkage.splink_model as sm
+    from darkfigure.linkage.age_dates import AGE_COLUMN, AGE_FILTER_COLUMN
+    from darkfigure.linkage.engines import _one_sided, _rule_sql, rule_codes
+    from darkfigure.linkage.prepare import _prepare_plain, _read_inputs
+
+    fr, _ = files
+    p = _prepare_plain(_read_inputs(list(fr.values()))[0])
+    assert p[AGE_COLUMN].notna().sum() > 100
+    rules = sm._plain_settings(p)[1]
+    age = [r for r in map(_rule_sql, rules) if AGE_FILTER_COLUMN in r]
+    assert age, "no age rule was made"
+    codes = rule_codes(p, rules)
+    assert codes is not None
+    # an age rule joins the pairs of its meaning: one side's date from an age, the keys equal
+    rule = age[0]
+    keys = rule.split(" is null and ", 1)[1]
+    con = duckdb.connect()
+    con.register("p", p.astype(object).where(p.notna(), None))
+    side = rule.split(".", 1)[0]
+    got = con.execute(f"select l.uid, r.uid from p l join p r on l.uid < r.uid and {rule}").fetchall()
+    want = con.execute(f"select l.uid, r.uid from p l join p r on l.uid < r.uid and {side}.{AGE_COLUMN} = '1' "
+                       f"and {keys}").fetchall()
+    assert got and sorted(got) == sorted(want)
+    assert all(len(_one_sided(r)) == 1 for r in age)

@@ -46,11 +46,17 @@ import pandas as pd
 
 from .placeholder_dates import _name_codes, _per_distinct
 
-__all__ = ["AGE_COLUMN", "AGE_LEVELS", "AGE_MD_MIN", "AGE_MD_ORG_P", "AGE_MD_RATIO", "AGE_MD_STRONG_P", "AGE_YEARS",
+__all__ = ["AGE_COLUMN", "AGE_FILTER_COLUMN", "AGE_LEVELS", "AGE_MD_MIN", "AGE_MD_ORG_P", "AGE_MD_RATIO", "AGE_MD_STRONG_P", "AGE_YEARS",
            "age_blocking_rules", "age_day_months", "age_derived_mask", "age_flags", "age_levels", "age_note"]
 
 #: prepared column: "1" where the date of birth is probably derived from an age, null otherwise
 AGE_COLUMN = "dob_age"
+#: blocking column added by :func:`age_blocking_rules`: null where the date is age-derived, "0" otherwise, so that its
+#: rules read ``l.blk_dob_not_age is null and ...``, the form the integer-code blocking (engines.rule_codes) takes; the
+#: form ``l.dob_age = '1'`` is not, and one such rule sent all of DuckDB's blocking back to Splink's joins on text
+#: (1M registrations: predict 96 -> 506 CPU-s, 4 GB spilled to disk; 7 Dec). "blk": dropped with the other blocking
+#: columns once the codes are made (link.py)
+AGE_FILTER_COLUMN = "blk_dob_not_age"
 #: labels of the date-of-birth levels of :func:`age_levels`: birth years 0, 1 and 2 (:data:`AGE_YEARS`) apart, each
 #: with its own m and u (two years apart needs the stated age off as well: rarer among one person's registrations)
 AGE_LEVELS = ("one from an age, same year", "one from an age, years 1 apart", "one from an age, years 2 apart")
@@ -229,7 +235,10 @@ def age_blocking_rules(p: pd.DataFrame, keys: Sequence, budget: float | None = N
 
     Returns
     -------
-    list of str: SQL rules ``l.dob_age = '1' and l.a = r.b and ...`` (and with ``r.dob_age``) (empty when no date is age-derived).
+    list of str: SQL rules ``l.blk_dob_not_age is null and l.a = r.b and ...`` (and with ``r.blk_dob_not_age``) (empty when
+    no date is age-derived). With rules, `p` gains the column :data:`AGE_FILTER_COLUMN` (null exactly where
+    :data:`AGE_COLUMN` is set), so that the rules have the ``key = key and side.column is null`` form that
+    :func:`darkfigure.linkage.engines.rule_codes` codes as integers (any other form makes DuckDB block on text).
     """
     from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 
@@ -237,12 +246,15 @@ def age_blocking_rules(p: pd.DataFrame, keys: Sequence, budget: float | None = N
         return []
     budget = COARSE_RULE_PAIRS if budget is None else budget
     out: list[str] = []
+    not_age = np.where(p[AGE_COLUMN].notna().to_numpy(), None, "0")
     for k in keys:
         cols = sorted({c for pair in k for c in pair})
         # _rule_pairs counts records lacking a column (on the left) against all: null where the date is age-derived
-        side = p[cols].assign(_not_age=np.where(p[AGE_COLUMN].notna().to_numpy(), None, "0"))
-        if _rule_pairs(side, k, "_not_age") > budget:
+        side = p[cols].assign(**{AGE_FILTER_COLUMN: not_age})
+        if _rule_pairs(side, k, AGE_FILTER_COLUMN) > budget:
             continue
         ks = " and ".join(f"l.{a} = r.{b}" for a, b in k)
-        out += [f"l.{AGE_COLUMN} = '1' and {ks}", f"r.{AGE_COLUMN} = '1' and {ks}"]
+        out += [f"l.{AGE_FILTER_COLUMN} is null and {ks}", f"r.{AGE_FILTER_COLUMN} is null and {ks}"]
+    if out:
+        p[AGE_FILTER_COLUMN] = not_age
     return out
