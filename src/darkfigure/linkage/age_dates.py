@@ -44,6 +44,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._content_memo import content_memo
 from .placeholder_dates import _name_codes, _per_distinct
 
 __all__ = ["AGE_COLUMN", "AGE_FILTER_COLUMN", "AGE_LEVELS", "AGE_MD_MIN", "AGE_MD_ORG_P", "AGE_MD_RATIO", "AGE_MD_STRONG_P", "AGE_YEARS",
@@ -86,6 +87,7 @@ def _lettered(values: Sequence) -> np.ndarray:
     return out[codes]
 
 
+@content_memo
 def age_day_months(org: Sequence, dob: Sequence, first: Sequence, surname: Sequence,
                    before: str = "1905-01-01") -> pd.DataFrame:
     """The day-months each organisation gives to far more registrations than birthdays would (the module's rule).

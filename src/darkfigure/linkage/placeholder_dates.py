@@ -38,6 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._content_memo import content_memo
 from .date_spikes import SPIKE_P, SPIKE_RATIO, spike_expected, spike_mask
 
 __all__ = ["AGE_PEAK_RATIO", "AGE_SPREAD_YEARS", "PLACEHOLDER_DATE_MIN", "PLACEHOLDER_DATE_SHARE", "frequent_dates",
@@ -72,6 +73,7 @@ def _clean_name(v) -> str:
     return "" if v is None or pd.isna(v) else "".join(str(v).split()).casefold()
 
 
+@content_memo
 def _name_codes(first: Sequence, surname: Sequence) -> np.ndarray:
     """A code of each registration's name for counting distinct persons (-1: no name), shape (n,): equal codes for
     equal ``first|surname`` case-folded with spaces dropped (:func:`_name_of`), each distinct pair built once."""
@@ -102,6 +104,7 @@ def _name_of(first: Sequence, surname: Sequence) -> np.ndarray:
     return out
 
 
+@content_memo
 def frequent_dates(org: Sequence, dob: Sequence, first: Sequence, surname: Sequence,
                    before: str = "1905-01-01") -> pd.DataFrame:
     """The placeholder dates of birth of each organisation (the rule of this module).
