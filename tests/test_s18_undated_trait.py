@@ -190,3 +190,32 @@ def test_undated_shares_count_the_named_registrations_only():
     est2 = trait_estimate(more, *edges, seed=1)
     assert est2["u"][org0] == pytest.approx(est["u"][org0])
     assert est2["theta"] == pytest.approx(est["theta"])
+
+
+def test_an_organisation_that_records_every_date_does_not_switch_the_trait_off():
+    """Tester 21a H1: a 6th organisation with two dated registrations (or one that records every date) set the
+    cap of θ to 0 (u_O 0 bounded it), so the correction was silently not applied. It applies now, with the same θ̂,
+    and the note names the organisation."""
+    from darkfigure.linkage.undated_trait import _theta_cap, draw_thetas, trait_notes
+
+    prep, person = _prep(1, 0.2, 0.5, persons=4000)
+    edges = _true_edges(person)
+    est = trait_estimate(prep, *edges, seed=1)
+    assert est["applied"]
+    # two dated registrations of two persons, by a new organisation
+    extra = prep.iloc[[int(np.flatnonzero(prep["dob_day"].notna().to_numpy())[i]) for i in (0, 1)]].copy()
+    extra["org"] = "church"
+    prep2 = pd.concat([prep, extra], ignore_index=True)
+    est2 = trait_estimate(prep2, *edges, seed=1)
+    assert est2["u"]["church"] == 0.0 and est2["unbounding"] == ["church"]
+    assert est2["applied"] and est2["theta"] == pytest.approx(est["theta"], abs=0.01)
+    assert est2["s"]["church"] == 1.0
+    assert "'church' record(s) a date of birth" in trait_notes(est2)[0]
+    assert _theta_cap({"a": 0.2, "b": 0.0}, {"a": 50, "b": 0}) == pytest.approx(0.19)
+    assert _theta_cap({"a": 0.2, "b": 0.02}, {"a": 50, "b": 3}) == pytest.approx(0.19)  # 3 undated: no bound
+    assert _theta_cap({"a": 0.2, "b": 0.05}, {"a": 50, "b": 10}) == pytest.approx(0.04)
+    assert _theta_cap({"a": 0.2, "b": 0.0}) == pytest.approx(0.19)  # a record read back without the counts
+    rec = trait_record({"z": 1.0}, est2)["trait"]
+    assert rec["undated"]["church"] == 0 and rec["unbounding"] == ["church"]
+    th = draw_thetas(est2, 200, np.random.default_rng(0))
+    assert th.max() > 0.05

@@ -76,6 +76,8 @@ __all__ = ["RESAMPLES", "TRAIT_Z", "applied_trait", "compete_with_trait", "draw_
 #: z of the clustering check at or above which the trait correction is applied (below: missingness per
 #: registration, nothing changes)
 TRAIT_Z = 2.0
+#: fewest undated registrations of an organisation for its undated share to bound θ (:func:`_bounds_theta`)
+TRAIT_CAP_MIN_UNDATED = 5
 #: resamples of the name groups for the standard error of θ̂
 RESAMPLES = 200
 _P_MAX = 1 - 1e-12
@@ -160,23 +162,37 @@ def trait_estimate(prep: pd.DataFrame, left: np.ndarray, right: np.ndarray, prob
     named = (prep["fn"].notna() & prep["sn"].notna()).to_numpy()
     u = pd.Series(dob.astype(float)).groupby(orgs).mean().to_dict()
     u.update(pd.Series(dob[named].astype(float)).groupby(orgs[named]).mean().to_dict())
+    k = pd.Series(dob.astype(int)).groupby(orgs).sum().to_dict()
+    k.update(pd.Series(dob[named].astype(int)).groupby(orgs[named]).sum().to_dict())
     z = float(c.get("z", float("nan")))
     # the mixture needs θ below every organisation's undated share (u_O = θ + (1 - θ) ρ_O): a θ̂ beyond it (few
-    # dated matches D) is capped there, else the odds turn negative and ρ divides by 1 - θ = 0 (review s18)
-    cap = _theta_cap(u)
+    # dated matches D) is capped there, else the odds turn negative and ρ divides by 1 - θ = 0 (review s18). An
+    # organisation that records (nearly) every date does not bound it (tester 21a H1: a 2-registration file set θ̂ to 0)
+    cap = _theta_cap(u, k)
     clipped = bool(np.isfinite(theta) and theta > cap)
     theta = min(theta, cap) if np.isfinite(theta) else theta
     applied = bool(np.isfinite(theta) and theta > 0 and np.isfinite(z) and z >= TRAIT_Z)
     out = {"theta": theta, "clipped": clipped, "se": se, "z": z, "ratio": float(c.get("ratio", float("nan"))), "applied": applied,
            "observed": float(t_g.sum()), "expected": float(e_g.sum()), "dated_matches": dd,
-           "u": {str(o): float(v) for o, v in u.items()}}
+           "u": {str(o): float(v) for o, v in u.items()}, "undated": {str(o): int(v) for o, v in k.items()},
+           "unbounding": sorted(str(o) for o in u if not _bounds_theta(u[o], k.get(o, 0)))}
     out["s"] = trait_shares(out, theta if applied else 0.0)
     return out
 
 
-def _theta_cap(u: dict) -> float:
-    """The largest θ the mixture allows: 0.01 below the smallest undated share u_O (0 without organisations)."""
-    return max(min(u.values()) - 0.01, 0.0) if u else 0.0
+def _bounds_theta(u: float, undated: int) -> bool:
+    """Whether an organisation with undated share `u` and `undated` undated registrations bounds θ: it leaves dates
+    missing (at least :data:`TRAIT_CAP_MIN_UNDATED`). One that records every date (a border police reading passports,
+    a file of two registrations) says nothing of the persons undated at the others: the trait is read as "undated at
+    every organisation that leaves dates missing", and such an organisation's pairs keep their odds (u 0)."""
+    return u > 0 and undated >= TRAIT_CAP_MIN_UNDATED
+
+
+def _theta_cap(u: dict, undated: dict | None = None) -> float:
+    """The largest θ the mixture allows: 0.01 below the smallest undated share u_O of the organisations that bound
+    θ (:func:`_bounds_theta`; all with u_O > 0 when `undated` is None); 0 when none does."""
+    bound = [v for o, v in u.items() if (v > 0 if undated is None else _bounds_theta(v, undated.get(o, 0)))]
+    return max(min(bound) - 0.01, 0.0) if bound else 0.0
 
 
 def trait_shares(est: dict, theta: float) -> dict:
@@ -201,7 +217,8 @@ def draw_thetas(est: dict | None, draws: int, rng: np.random.Generator) -> np.nd
         return None
     se = est.get("se")
     se = float(se) if se is not None and np.isfinite(float(se)) else 0.0
-    return np.clip(float(est["theta"]) + se * rng.standard_normal(int(draws)), 0.0, _theta_cap(est["u"]))
+    return np.clip(float(est["theta"]) + se * rng.standard_normal(int(draws)), 0.0,
+                   _theta_cap(est["u"], est.get("undated")))
 
 
 def draw_shares(est: dict | None, draws: int, rng: np.random.Generator) -> list[dict] | None:
@@ -318,6 +335,8 @@ def trait_record(clustering: dict | None, est: dict | None) -> dict | None:
 
     rec = {k: num(est[k]) for k in ("theta", "se", "z", "ratio", "observed", "expected", "dated_matches")}
     rec.update(applied=bool(est["applied"]), u=dict(est["u"]), s=dict(est["s"]))
+    if "undated" in est:
+        rec.update(undated=dict(est["undated"]), unbounding=list(est.get("unbounding", [])))
     return {**clustering, "trait": rec}
 
 
@@ -374,7 +393,10 @@ def trait_notes(est: dict | None) -> list[str]:
             f"persons are undated at every organisation (the both-undated namesake pairs beyond chance, z "
             f"{est['z']:.1f}); the pairs of two undated registrations are weighed by it, and the linkage draws and "
             f"expected link errors give a dated person only the share of each organisation's undated registrations "
-            f"whose person can have a date: {s}"]
+            f"whose person can have a date: {s}"
+            + (f". {', '.join(repr(o) for o in est['unbounding'])} record(s) a date of birth on (nearly) every "
+               f"registration (fewer than {TRAIT_CAP_MIN_UNDATED} without): the trait is read as undated at every "
+               "organisation that leaves dates missing" if est.get("unbounding") else "")]
 
 
 #: how link's clustering warning begins (:func:`~darkfigure.linkage.undated_mechanism.undated_clustering_messages`)
