@@ -85,3 +85,21 @@ def test_a_large_share_of_few_undated_registrations_is_noted_not_warned():
     warned, _ = undated_namesake_messages(many)
     assert len(warned) == 1 and "3.6% of all registrations" in warned[0] and "too high" in warned[0]
     assert UNDATED_AMONG_NAMESAKES_MATERIAL == pytest.approx(0.03)
+
+
+def test_the_warning_sizes_the_persons_counted_twice_from_the_data():
+    """Tester 21a M4: the warning said "by 30-100%" whatever the data, where N̂ as linked was 2.5-11% high; it now
+    counts the registrations left as persons of their own and names the correction."""
+    rows, labels = [], []
+    for k in range(40):  # per name: three dated persons, two undated registrations, one of them joined
+        for j in range(3):
+            rows.append((f"n{k}", "nguyen", 100 * k + j))
+            labels.append(f"p{k}-{j}")
+        rows += [(f"n{k}", "nguyen", None), (f"n{k}", "nguyen", None)]
+        labels += [f"p{k}-0", f"u{k}"]
+    counts = undated_namesakes(_prep(rows), np.array(labels))
+    assert counts["among_namesakes"] == 80 and counts["alone"] == 40 and counts["persons"] == 160
+    warned, _ = undated_namesake_messages(counts)
+    assert len(warned) == 1 and "30-100" not in warned[0]
+    assert "40 of them are persons of their own as linked (25.0% of the 160 persons)" in warned[0]
+    assert "too high" in warned[0] and "linkage correction" in warned[0]

@@ -247,7 +247,8 @@ def publish_statement(est) -> dict:
                    f"({', '.join(detected)}), which would make N̂ too low, but the record linkage warned that N̂ as "
                    f"linked is too high ({too_high}). The two point opposite ways, and persons the linkage split "
                    "look to these checks like a hard-to-reach group: the linkage comes first. Resolve its warnings "
-                   "and link again, then estimate again." + zero, cav=None)
+                   "(missing dates of birth: ask the organisations for them, or check a sample of those registrations "
+                   "by hand), link again, then estimate again." + zero, cav=None)
     if detected and chao is not None and flags.get("chao_lower_bound"):
         neg = negative_dependence(h, chao["nhat"], checks)
         cb = f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–{_fmt(chao['high'])})"
