@@ -121,6 +121,8 @@ def test_the_pipeline_says_the_linkage_decides_and_result_json_keeps_the_mean(be
     assert blk["nhat_mean_draws"] == pytest.approx(m) and blk["correction"] == "toward"
     assert blk["interval_shifted"] is True and SHIFTED in blk["interval_note"]
     assert bool(t.loc[0, "interval_shifted"])
+    # the published interval reaches the as-linked limits: the JSON says it was widened (tester 21a L3)
+    assert blk["widened_to_as_linked"] is True and e.to_dict()["interval"]["widened_to_as_linked"] is True
 
 
 @pytest.mark.parametrize("rule", ["bias", "toward"])

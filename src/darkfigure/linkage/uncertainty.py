@@ -238,7 +238,8 @@ class LinkageEstimate:
             # both raw intervals stay readable: the draws' as pooled, and whether the published one was widened
             "lower_draws": num(self.lower if not np.isfinite(self.lower_draws) else self.lower_draws),
             "upper_draws": num(self.upper if not np.isfinite(self.upper_draws) else self.upper_draws),
-            "widened_to_as_linked": bool(self.widened),
+            # widened for the draws' width or for their shift (its reason: interval_shifted; tester 21a L3)
+            "widened_to_as_linked": bool(self.widened or getattr(self, "shifted", False)),
             "interval_note": "; ".join(["with linkage uncertainty"] + [w for w in [widening_words(
                 self.widened, getattr(self, "shifted", False))] if w]),
             "seed": self.seed,

@@ -86,7 +86,8 @@ class ExistenceCheck:
         if self.identified:
             return (
                 f"the MLE does not exist: {self.n_zero_cells} observable cell(s) are fitted as 0 "
-                f"(parameters going to -inf: {params}); the unobserved cell is still identified "
+                # +inf or -inf depending on the term's coding (ngo -> -inf, ngo:year[2017] -> +inf; tester 21a L4)
+                f"(parameters going to plus or minus infinity: {params}); the unobserved cell is still identified "
                 "(extended MLE, as for non-overlapping lists)"
             )
         return (

@@ -259,8 +259,10 @@ class Estimate:
                 "monte_carlo_se": limit_mc_se(self.bootstrap, self.lower, self.upper),
                 "conditional_on_chosen_model": self.conditional,
                 "with_linkage_uncertainty": bool(self.linkage is not None and np.isfinite(self.upper)),
-                # the union with the as-linked interval where the draws' came out narrower (tester report 9, F19)
-                "widened_to_as_linked": bool(getattr(self.linkage, "widened", False)),
+                # the union with the as-linked interval where the draws' came out narrower (tester report 9, F19),
+                # or where they were shifted from N̂ as linked (the reason: linkage.interval_shifted; tester 21a L3)
+                "widened_to_as_linked": bool(getattr(self.linkage, "widened", False)
+                                             or getattr(self.linkage, "shifted", False)),
                 # rows whose interval excluded their own N̂, with the limits before widening (include_estimate)
                 "widened_to_include_nhat": self._outside_rows(),
             },
