@@ -167,9 +167,17 @@ def disjoint_lists_warnings(histories, nameless: pd.DataFrame | None = None) -> 
                                     if getattr(r, "default_identity", 0) else "")
                  for r in t.itertuples(index=False)]
         why = f" ({'; '.join(parts)}: see the warning on it)" if parts else ""
+    from .link_run import isolated_lists
+
+    alone = isolated_lists(histories) if hasattr(histories, "table") else []
+    # an organisation that shares nobody with any other: estimate and monitor refuse the linkage correction on
+    # this folder, so the warning must not read as if they went on assuming independence (tester 21a L7)
+    refuse = (f"; {', '.join(repr(o) for o in alone)} share(s) no person with any other organisation, so estimate "
+              "and monitor on this folder refuse (leave it out, or link it again after checking its registrations)"
+              if alone else "")
     return [f"no person was registered by both {'; by both '.join(none)}{why}: their overlap carries no information: a "
             "model with their interaction is not identified, and without it N̂ rests on assuming them independent "
-            "(with two organisations estimate refuses). Check that these "
+            f"(with two organisations estimate refuses){refuse}. Check that these "
             "organisations write names and dates of birth alike and cover the same period"]
 
 
