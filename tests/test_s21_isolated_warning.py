@@ -22,3 +22,25 @@ def test_an_isolated_organisation_is_said_to_be_refused():
     w = disjoint_lists_warnings(_h([[1, 1, 0, 20], [0, 1, 1, 5], [1, 0, 0, 50], [0, 1, 0, 40], [0, 0, 1, 30]]))
     assert len(w) == 1 and "'A' and 'C'" in w[0] and "refuse (" not in w[0]
     assert disjoint_lists_warnings(_h([[1, 1, 1, 20], [1, 0, 0, 5], [0, 1, 0, 4], [0, 0, 1, 3]])) == []
+
+
+def test_a_year_zero_refused_explains_the_year_of_first_registration():
+    """Tester 21a M5: a list that started in 2018 holds persons whose (first-registration) year is 2017; declaring it
+    absent in 2017 is refused, and the message now says why that is no structural zero."""
+    import pytest
+
+    from darkfigure.errors import DataError
+    from darkfigure.structural import validate_structural_zeros
+
+    t = pd.DataFrame({"A": [1, 1, 0, 1, 0], "B": [1, 0, 1, 1, 1], "C": [0, 1, 1, 0, 0],
+                      "year": [2017, 2017, 2017, 2018, 2018], "count": [5, 4, 3, 6, 2]})
+    h = CaptureHistories.from_table(t, lists=["A", "B", "C"], covariates=["year"])
+    zeros = pd.DataFrame({"list": ["C"], "covariate": ["year"], "level": ["2017"]})
+    with pytest.raises(DataError, match="year of their first registration") as e:
+        validate_structural_zeros(h, zeros)
+    assert "no structural zero" in str(e.value)
+    t2 = t.rename(columns={"year": "region"})
+    h2 = CaptureHistories.from_table(t2, lists=["A", "B", "C"], covariates=["region"])
+    with pytest.raises(DataError) as e2:
+        validate_structural_zeros(h2, pd.DataFrame({"list": ["C"], "covariate": ["region"], "level": ["2017"]}))
+    assert "first registration" not in str(e2.value)

@@ -30,7 +30,8 @@ import pandas as pd
 from .histories import CaptureHistories, DataError
 from .loglinear.design import CompleteTable
 
-__all__ = ["COLUMNS", "read_structural_zeros", "validate_structural_zeros", "structural_zero_mask", "complete_table"]
+__all__ = ["COLUMNS", "read_structural_zeros", "validate_structural_zeros", "structural_zero_mask", "complete_table",
+           "year_zero_hint"]
 
 COLUMNS = ("list", "covariate", "level")
 
@@ -177,9 +178,24 @@ def validate_structural_zeros(histories: CaptureHistories, declarations) -> pd.D
             raise DataError(
                 f"structural zero declared for list {r['list']!r} and {r['covariate']} = {_show(r['level'])}, but {n} "
                 f"observed person(s) are in those cells ({r['list']} = 1, {r['covariate']} = {_show(r['level'])}): the list "
-                "did register that subgroup, so the declaration is wrong (or the data are)"
+                "did register that subgroup, so the declaration is wrong (or the data are)" + year_zero_hint(r["covariate"])
             )
     return d
+
+
+def year_zero_hint(covariate: str) -> str:
+    """The hint added to a refused structural zero of a year column (tester 21a M5, in words).
+
+    A person's year is one year (with a link folder, the year of their first registration), so a list that only
+    began registering in 2018 still holds persons whose year is 2017 when it registered them in 2018: it is not
+    absent from the 2017 stratum, only from 2017's registrations. Empty for other covariates.
+    """
+    if str(covariate).strip().lower() not in {"year", "jaar", "registration_year", "first_year"}:
+        return ""
+    return (f". If the list truly did not exist in that year: {covariate!r} is each person's year (with a link "
+            "folder, the year of their first registration), so persons of that year whom the list registered in a "
+            "later year are in the cell and it is no structural zero. Declare only the years before any of its "
+            "persons' years, or none: estimate finds the list's empty years itself and fits them as zero")
 
 
 def structural_zero_mask(table: CompleteTable, declarations) -> np.ndarray:

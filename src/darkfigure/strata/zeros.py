@@ -24,7 +24,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import DataError
-from ..structural import _match_level, _show, read_structural_zeros
+from ..structural import _match_level, _show, read_structural_zeros, year_zero_hint
 
 __all__ = ["resolve_strata_zeros", "zero_lists", "check_replicate_zeros"]
 
@@ -94,7 +94,7 @@ def check_replicate_zeros(h, zeros: pd.DataFrame, name: str) -> None:
             raise DataError(
                 f"structural zero declared for list {r['list']!r} and {r['covariate']} = {_show(r['level'])}, but "
                 f"{name} has {n:,} observed person(s) in those cells ({r['list']} = 1): the list did register that "
-                "subgroup, so the declaration is wrong (or the data are)"
+                "subgroup, so the declaration is wrong (or the data are)" + year_zero_hint(r["covariate"])
             )
 
 
