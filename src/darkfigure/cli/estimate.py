@@ -235,7 +235,9 @@ def _print_result(res) -> None:
     avg_many = getattr(res, "averaged", None) is not None and len(res.averaged.fits) > 1 and f.identified
     chosen = (f" (the search's choice{' by ' + res.search.criterion.upper() if res.search is not None else ''}; "
               f"its own N̂ {_fmt(f.nhat)})") if avg_many else ""
-    head.add_row("model", escape(f.model.label()) + chosen)
+    found = (f" ({res.search.method} search, {str(res.search.criterion).upper()})"
+             if res.search is not None and not avg_many else "")  # which search, as monitor's panel (tester 21a M1)
+    head.add_row("model", escape(f.model.label()) + chosen + found)
     head.add_row(
         # a saturated fit's deviance is 0 up to rounding, which printed as "-0.0"
         "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"

@@ -199,6 +199,18 @@ def _read_monitor(data, lists, covariates, count, drop_empty_lists, missing, she
     return data, h, linked, value
 
 
+def _search_words(e) -> str:
+    """How the model was chosen, for the panel (tester 21a M1: monitor and estimate on one folder chose by different
+    searches, and only report.html said so): the search and its criterion, and why it is Cruyff's under EM."""
+    sr = getattr(e, "search", None)
+    if sr is None:
+        return ""
+    em = str((getattr(e, "settings", None) or {}).get("missing", "")).lower() == "em"
+    why = ("; with --missing em monitor's default, as its bootstrap is of one model: --search stratified gives "
+           "estimate's choice") if em and sr.method == "cruyff" else ""
+    return f" (chosen by {sr.method} search, {str(sr.criterion).upper()}{why})"
+
+
 def _print_monitor(res) -> None:
     from ..monitoring.one_year import ONE_YEAR
 
@@ -207,7 +219,7 @@ def _print_monitor(res) -> None:
     head = Table.grid(padding=(0, 2))
     h = e.histories
     head.add_row("data", f"{_data_label(e)}: {h.n_observed:,} persons on {h.k} lists")
-    head.add_row("model", escape(e.fit.model.label()))
+    head.add_row("model", escape(e.fit.model.label()) + _search_words(e))
     ci_text = f"{e.level:.0%} {e.ci_method} bootstrap"
     conditional = getattr(e, "conditional", None)
     if conditional is not None:  # as estimate's panel (tester report 9, F8)

@@ -1,4 +1,4 @@
-"""link's warning on organisations that share nobody says that estimate and monitor refuse the linkage correction
+"""Texts of session 21 (tester 21a): link's warning on organisations that share nobody says that estimate and monitor refuse
 when one shares nobody with any other organisation (tester 21a L7: it read as if estimate went on assuming
 independence, and estimate then refused)."""
 
@@ -44,3 +44,18 @@ def test_a_year_zero_refused_explains_the_year_of_first_registration():
     with pytest.raises(DataError) as e2:
         validate_structural_zeros(h2, pd.DataFrame({"list": ["C"], "covariate": ["region"], "level": ["2017"]}))
     assert "first registration" not in str(e2.value)
+
+
+def test_monitor_panel_names_the_search_and_why_under_em():
+    """Tester 21a M1: monitor (Cruyff's search under --missing em) and estimate (stratified) chose different models
+    on one folder, and the panel did not say how the model was chosen."""
+    from types import SimpleNamespace
+
+    from darkfigure.cli.monitor import _search_words
+
+    e = SimpleNamespace(search=SimpleNamespace(method="cruyff", criterion="bic"), settings={"missing": "em"})
+    w = _search_words(e)
+    assert "chosen by cruyff search, BIC" in w and "--search stratified" in w
+    e.settings = {"missing": "error"}
+    assert _search_words(e) == " (chosen by cruyff search, BIC)"
+    assert _search_words(SimpleNamespace(search=None)) == ""
