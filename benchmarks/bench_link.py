@@ -246,6 +246,25 @@ cluster 38.8, assemble 17.4), peak 3.58 GB, DuckDB temporary files up to 4.17 GB
 threads 2) the twin evidence costs nothing (wall 65 s without, 67 s with), so the suspects are the folded-name
 columns carried per pair (more than DuckDB's 2 GB memory_limit holds at 1M) rather than the new comparisons.
 
+The regression located (2026-12-07 late morning, seed 1, one run each, at loads 1.7-2.4 with a tester's and a helper's
+jobs on the other core; CPU seconds are the figure to read). Bisected at 1M on the same cached registrations:
+147916a (6 Dec 17:20) 233.2 CPU-s (block 12.2, predict 95.7), 20,343,184 pairs, 0.9593 / 0.9117, peak 3.39 GB,
+DuckDB's temporary files 1.21 GB; b8cbd8c (6 Dec 23:29) 643.3 CPU-s with no block stage (predict 505.7), 22,068,365
+pairs, 3.99 GB of temporary files; 877cccd (before the transliteration levels) the same 663.9. The cause: the blocking
+rules for dates derived from an age (``age_dates.age_blocking_rules``, merged 6 Dec 22:25) read ``l.dob_age = '1'
+and ...``, a form ``engines.rule_codes`` cannot code, so every rule went back to Splink's joins on text whenever an
+organisation's dates read as age-derived (this setting's 2% of 1 January dates do). They now read ``l.blk_dob_not_age
+is null and ...`` (the same pairs; test). Main with it: 338.7 CPU-s, wall 334.7 s (load 2.0), 22,286,269 pairs,
+0.9617 / 0.9119, peak 3.95 GB, temporary files 1.37 GB. Then the input checks made cheaper (formula-like and long
+cells per distinct value, the placeholder-date and age-convention finders remembered by content instead of run four
+times): 287.2 CPU-s (read 16.3, prepare 52.9, block 16.7, train 27.3, predict 113.6, cluster 39.7, assemble 13.2),
+wall 349.9 s at load 2.2, peak 4.05 GB (in predict; 3.16 GB already at the end of prepare against 2.72 on 6 Dec).
+Against 6 Dec the rest is the new work of 6-7 Dec: the age rules' 1.7M pairs (precision and recall unchanged at this
+size), the transliteration levels and their columns, the twin evidence, date spikes and name parts. Still over both
+targets, and recall 0.912 short of 0.95; the peak memory is the first thing to cut next (Python's high-water mark
+from the preparation, which the process keeps: `read` peaks at 1.44 GB against 1.13 on 6 Dec, the settings at 1.98
+against 1.67, measured by resident memory after each step on the same files).
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
