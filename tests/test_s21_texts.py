@@ -59,3 +59,17 @@ def test_monitor_panel_names_the_search_and_why_under_em():
     e.settings = {"missing": "error"}
     assert _search_words(e) == " (chosen by cruyff search, BIC)"
     assert _search_words(SimpleNamespace(search=None)) == ""
+
+
+def test_a_registration_date_given_as_a_year_alone_gets_a_hint(tmp_path):
+    """Tester 21a L6: registration_date = 2019 was refused as no ISO date, with no way out."""
+    import pytest
+
+    from darkfigure.linkage.registrations import RegistrationError, read_registrations
+
+    f = tmp_path / "police.csv"
+    f.write_text("record_id,organisation,registration_date,first_name,surname,date_of_birth,sex,nationality\n"
+                 "1,police,2019,Anna,Jansen,1990-02-03,F,NL\n2,police,2020,Piet,Bakker,1985-05-06,M,NL\n", encoding="utf-8")
+    with pytest.raises(RegistrationError, match="2019 is a year alone") as e:
+        read_registrations(f)
+    assert "2019-07-01" in str(e.value)

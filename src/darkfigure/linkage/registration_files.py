@@ -229,6 +229,11 @@ def date_hint(values: Sequence[str]) -> str:
     if re.fullmatch(r"\d{5}", v) and 1 <= int(v) < 2958466:
         day = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(v))).date().isoformat()
         return f": {v} looks like an Excel day number ({day}): format the column as a date (YYYY-MM-DD) in Excel"
+    if re.fullmatch(r"(18|19|20)\d\d", v):  # a year alone (tester 21a L6: refused without a hint)
+        return (f": {v} is a year alone. If the organisation records only the year, write 1 July of it ({v}-07-01) "
+                "in every such cell and say so: a date of birth so written is compared by its year when many of an "
+                "organisation's dates share that day; a registration date keeps its year (the year column), but its "
+                "day then says little about which registrations are close in time")
     m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", v) or re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", v)
     if m is None:
         return ""
