@@ -73,3 +73,18 @@ def test_a_registration_date_given_as_a_year_alone_gets_a_hint(tmp_path):
     with pytest.raises(RegistrationError, match="2019 is a year alone") as e:
         read_registrations(f)
     assert "2019-07-01" in str(e.value)
+
+
+def test_nationality_left_out_of_the_covariates_is_said():
+    """Tester 21a L1: nationality was left out of histories.csv without a word."""
+    from darkfigure.linkage.persons import _covariate_columns
+
+    df = pd.DataFrame({"record_id": ["1", "2"], "organisation": ["a", "b"], "sex": ["F", "M"],
+                       "nationality": ["NL", "PL"], "exploitation": ["labour", "sexual"]})
+    covs, notes = _covariate_columns(df, None, None, ("a", "b"))
+    assert "nationality" not in covs and "exploitation" in covs
+    assert any("nationality is compared as evidence" in n for n in notes)
+    covs, notes = _covariate_columns(df.assign(nationality=""), None, None, ("a", "b"))
+    assert not any("nationality" in n for n in notes)
+    covs, notes = _covariate_columns(df, ["sex", "nationality"], None, ("a", "b"))
+    assert covs == ["sex", "nationality"] and notes == []
