@@ -88,3 +88,25 @@ def test_nationality_left_out_of_the_covariates_is_said():
     assert not any("nationality" in n for n in notes)
     covs, notes = _covariate_columns(df, ["sex", "nationality"], None, ("a", "b"))
     assert covs == ["sex", "nationality"] and notes == []
+
+
+def test_nationality_coded_differently_by_one_organisation_is_warned():
+    """Tester 21a L2: police writing NL/MA/PL while the others write Dutch/Moroccan/Polish passed without a word."""
+    import numpy as np
+
+    from darkfigure.linkage.input_checks import coding_mismatch_warnings
+
+    rng = np.random.default_rng(0)
+    codes = {"NL": "Dutch", "MA": "Moroccan", "PL": "Polish", "RO": "Romanian"}
+    rows = []
+    for o in ("police", "shelter", "ngo"):
+        for k in rng.choice(list(codes), 60):
+            rows.append((o, k if o == "police" else codes[k]))
+    df = pd.DataFrame(rows, columns=["organisation", "nationality"])
+    w = coding_mismatch_warnings(df, "nationality")
+    assert len(w) == 1 and "'police' writes" in w[0] and "'shelter'" not in w[0].split("the others")[0]
+    same = df.assign(nationality=df["nationality"].map(lambda v: codes.get(v, v)))
+    assert coding_mismatch_warnings(same, "nationality") == []
+    # a rare value at one organisation only is no other coding
+    rare = pd.concat([same, pd.DataFrame({"organisation": ["ngo"] * 3, "nationality": ["Eritrean"] * 3})])
+    assert coding_mismatch_warnings(rare, "nationality") == []

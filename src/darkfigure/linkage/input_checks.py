@@ -376,3 +376,56 @@ def sparse_years_warnings(persons: pd.DataFrame) -> list[str]:
             "(--year year) such a year is too small to bound, and the total becomes a floor without an upper limit. "
             "Check those registration dates (a typo in the year, a placeholder date, registrations just past the "
             "period); if they are right, estimate without --year or leave those registrations out"]
+
+
+#: fewest registrations with a value for an organisation's coding of a column to be compared with the others'
+CODING_MIN_ROWS = 30
+#: share of an organisation's coded registrations whose value no other organisation uses, above which it is warned
+CODING_FOREIGN_SHARE = 0.8
+
+
+def coding_mismatch_warnings(df: pd.DataFrame, column: str) -> list[str]:
+    """A warning for each organisation that writes `column` in values no other organisation uses (tester 21a, L2).
+
+    Police writing nationality ``NL``, ``MA``, ``PL`` where the others write ``Dutch``, ``Moroccan``, ``Polish``:
+    agreement on it is then never seen between them, which weakens the linkage across them and the checks that
+    count namesakes by it, silently. An organisation with at least :data:`CODING_MIN_ROWS` registrations holding a
+    value, of which more than :data:`CODING_FOREIGN_SHARE` carry a value (normalised:
+    :func:`~darkfigure.linkage.names.normalise_nationality`) that no other organisation writes, is named with a
+    few of its values and the others'. Needs two organisations with values; else no warning.
+
+    Parameters
+    ----------
+    df : DataFrame with ``organisation`` and `column` (text; "" or missing: no value).
+    column : the column (``"nationality"``).
+
+    Returns
+    -------
+    list of str (one warning naming every such organisation, or none)
+    """
+    from .names import normalise_nationality
+
+    if column not in df.columns or "organisation" not in df.columns or df.empty:
+        return []
+    codes, uniq = pd.factorize(df[column].astype(object).where(df[column].notna(), ""))
+    norm = np.array([normalise_nationality(v) for v in uniq] + [""], dtype=object)[np.where(codes < 0, len(uniq), codes)]
+    t = pd.DataFrame({"o": df["organisation"].astype(str).to_numpy(), "v": norm})
+    t = t[t["v"] != ""]
+    if t["o"].nunique() < 2:
+        return []
+    orgs_of = t.drop_duplicates().groupby("v")["o"].nunique()
+    t["only"] = t["v"].map(orgs_of).to_numpy() == 1
+    by = t.groupby("o").agg(rows=("v", "size"), only=("only", "mean"))
+    bad = by[(by["rows"] >= CODING_MIN_ROWS) & (by["only"] > CODING_FOREIGN_SHARE)]
+    if bad.empty or len(bad) == by.shape[0] and by.shape[0] > 2:
+        return []  # every organisation its own values: no common coding to point to (or each writes free text)
+    parts = []
+    for o in bad.index:
+        mine = t.loc[t["o"] == o, "v"].value_counts().index[:4].tolist()
+        other = t.loc[t["o"] != o, "v"].value_counts().index[:4].tolist()
+        parts.append(f"{o!r} writes {', '.join(map(repr, mine))} ({bad.loc[o, 'only']:.0%} of its values used by no "
+                     f"other organisation), the others {', '.join(map(repr, other))}")
+    return [f"{column} is coded differently across organisations: {'; '.join(parts)}. Agreement on {column} is then "
+            "never seen between them, which weakens the linkage across them and the checks that count namesakes by "
+            f"it. Recode {column} to one system in every file (e.g. ISO 3166 codes) and link again"]
+

@@ -42,6 +42,7 @@ def _read_inputs(files_or_frames, rename_organisations=None) -> tuple[pd.DataFra
     (:func:`~darkfigure.linkage.registrations.unify_organisations`).
     """
     from .frame_input import registration_inputs
+    from .input_checks import coding_mismatch_warnings
     from .registrations import read_registration_files
 
     frames = read_registration_files(registration_inputs(files_or_frames), rename_organisations=rename_organisations)
@@ -53,6 +54,7 @@ def _read_inputs(files_or_frames, rename_organisations=None) -> tuple[pd.DataFra
                 # columns some files lack ({column: [file, ...]}): "police.csv has no column X" beats "X is empty"
                 "absent_columns": {c: [f.attrs.get("source", "registrations") for f in frames if c not in f.columns]
                                    for c in df.columns if any(c not in f.columns for f in frames)}}
+    df.attrs["warnings"] += coding_mismatch_warnings(df, "nationality")  # NL/MA at one, Dutch/Moroccan elsewhere
     return df, kind
 
 
