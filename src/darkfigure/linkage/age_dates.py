@@ -110,21 +110,33 @@ def age_day_months(org: Sequence, dob: Sequence, first: Sequence, surname: Seque
     """
     cols = ["organisation", "day_month", "names", "expected", "dated"]
     dc, dv = _per_distinct(dob, lambda v: "" if v is None or pd.isna(v) else str(v)[:10])
-    d = dv[dc].astype(str)
-    keep = (d != "") & (d >= before) & (np.char.str_len(d.astype("U10")) == 10)
+    # on integer codes of the distinct dates and day-months, never one string per registration (a million
+    # registrations: per-row strings and the tuples of a MultiIndex held 0.3 GB at the peak of link's reading; 7 Dec)
+    v_code, v_uniq = pd.factorize(np.array([str(x) for x in dv], dtype=object))  # raw values may fold to one date
+    v_uniq = np.asarray(v_uniq, dtype=object)
+    valid = np.array([x != "" and x >= before and len(x) == 10 for x in v_uniq], dtype=bool)
+    d_all = v_code[dc]
+    keep = valid[d_all]
     if not keep.any():
         return pd.DataFrame(columns=cols)
-    o = pd.Series(org, dtype=object).astype(str).to_numpy(dtype=object)[keep]
-    md = np.array([x[5:10] for x in d[keep]], dtype=object)
-    name = _name_codes(_lettered(first), _lettered(surname))[keep]
+    o_code, o_uniq = pd.factorize(pd.Series(org, dtype=object).astype(str).to_numpy(dtype=object)[keep])
+    o_uniq = np.asarray(o_uniq, dtype=object)
+    d_code = d_all[keep]
+    md_of_v, md_uniq = pd.factorize(np.array([x[5:10] for x in v_uniq], dtype=object))
+    md_uniq = np.asarray(md_uniq, dtype=object)
+    name = _name_codes(_lettered(first), _lettered(surname))[keep].astype(np.int64)
     # a registration without a name (or with names without letters: emoji, "###") counts as its own person
-    name = np.where(name >= 0, name, -1 - np.arange(name.size))
+    name = np.where(name >= 0, name, -1 - np.arange(name.size, dtype=np.int64))
     # a person is a distinct (name, date of birth): a Zipf-common name is carried by many persons, each with their
-    # own date (counting distinct names put 1,086 "dated persons" where 1,777 were; tester 18a, M2)
-    person = pd.factorize(pd.MultiIndex.from_arrays([name, pd.factorize(d[keep])[0]]))[0]
-    t = pd.DataFrame({"o": o, "md": md, "person": person}).drop_duplicates()
+    # own date (counting distinct names put 1,086 "dated persons" where 1,777 were; tester 18a, M2); name * dates +
+    # date is one integer per pair (names may be negative: still distinct)
+    person = pd.factorize(name * np.int64(len(v_uniq)) + d_code)[0]
+    t = pd.DataFrame({"o": o_code, "md": md_of_v[d_code], "person": person}).drop_duplicates()
     dated = t.groupby("o").size()
+    dated.index = o_uniq[dated.index.to_numpy()]
     counts = t.groupby(["o", "md"]).size().rename("names").reset_index()
+    counts["o"], counts["md"] = o_uniq[counts["o"].to_numpy()], md_uniq[counts["md"].to_numpy()]
+    counts = counts.sort_values(["o", "md"], kind="stable").reset_index(drop=True)  # the order of string groups
     share = np.where(counts["md"].to_numpy() == "02-29", 0.25 / 365.25, 1 / 365.25)
     counts["dated"] = dated.reindex(counts["o"]).to_numpy(dtype=float)
     counts["expected"] = counts["dated"] * share
@@ -135,6 +147,8 @@ def age_day_months(org: Sequence, dob: Sequence, first: Sequence, surname: Seque
     # counts were overdispersed for a Poisson test; tester 18a, M2)
     persons = t.drop_duplicates(["md", "person"])
     pooled = persons.groupby("md").size()
+    pooled.index = md_uniq[pooled.index.to_numpy()]
+    pooled = pooled.sort_index()
     total = float(persons.shape[0])
     mu = np.where(pooled.index.to_numpy() == "02-29", 0.25 / 365.25, 1 / 365.25) * total
     pv = pooled.to_numpy(dtype=float)
