@@ -25,18 +25,25 @@ import pandas as pd
 
 from .name_sql import first_names_differ
 
-__all__ = ["RELATIVES_LIFT", "RELATIVES_M", "RELATIVES_PAIRS", "RELATIVES_PRIOR_PAIRS", "relatives_comparison", "relatives_condition",
-           "relatives_lift", "relatives_name_levels"]
+__all__ = ["RELATIVES_LIFT", "RELATIVES_M", "RELATIVES_M_BOUNDS", "RELATIVES_M_PRIOR_PAIRS", "RELATIVES_PAIRS",
+           "RELATIVES_PRIOR_COUNT", "RELATIVES_SPLIT", "relatives_comparison", "relatives_condition", "relatives_lift",
+           "relatives_m", "relatives_name_levels"]
 
-#: m of "surname exact, first names differ" among true matches, fixed (None: one level "surname exact" left to EM)
-RELATIVES_M: float | None = 0.01
+#: split "surname exact" and fix the m of "first names differ" (:func:`relatives_name_levels`; False: one level, m by EM)
+RELATIVES_SPLIT = True
+#: prior guess of the m of "surname exact, first names differ" (a first name recorded wholly differently), its weight
+#: in pseudo-pairs and the bounds of the estimate (:func:`relatives_m`)
+RELATIVES_M = 0.01
+RELATIVES_M_PRIOR_PAIRS = 20.0
+RELATIVES_M_BOUNDS = (0.002, 0.5)
 #: weigh the date of birth and the registration gap of such pairs against relatives (:func:`relatives_comparison`)
 RELATIVES_LIFT = True
 #: most pairs of registrations sharing a surname that :func:`relatives_lift` compares (a sample of registrations
 #: beyond: pairs thin out as the square of the share kept)
 RELATIVES_PAIRS = 2_000_000
-#: pseudo-pairs pulling each class's share among relatives towards independence (lift 1): few pairs, little correction
-RELATIVES_PRIOR_PAIRS = 20.0
+#: pseudo-count of pairs pulling each class's lift among relatives towards 1 (independence): ``(k + c) / (e + c)`` with
+#: k pairs seen and e expected from random pairs, so that a sparse class (no twin of two sexes) is no evidence either way
+RELATIVES_PRIOR_COUNT = 5.0
 #: random pairs of registrations for the classes' shares among non-matches
 RANDOM_PAIRS = 1_000_000
 #: classes of the date of birth (exact, birth years at most 2 apart, further) and of the registration gap (days)
@@ -51,30 +58,90 @@ def relatives_condition() -> str:
     return f"(sn_l = sn_r and {first_names_differ()} and not {initial})"
 
 
-def relatives_name_levels() -> list:
+def relatives_name_levels(p: pd.DataFrame | None = None) -> list:
     """The name levels after "both misspelt" and the vowel folding: "surname exact" split in two.
 
     "surname exact, first names differ" (:func:`relatives_condition`) holds twins, siblings, cousins and villagers of
-    one surname, and a person's registrations only where one first name was recorded wholly differently (another
-    given name, an alias, a nickname none of the spelling levels knows). Expectation–maximisation cannot tell the two
-    apart (relatives agree on everything else too) and gave the level m 0.04-0.44 on tester 20a; m is fixed instead at
-    :data:`RELATIVES_M` (1 %: ten times the model's gross error of both names, :data:`NAME_GROSS_ERROR
-    <darkfigure.linkage.splink_model.NAME_GROSS_ERROR>`, since a second first name is commoner than two wrong names),
-    as the levels "both wholly different" and "dates wholly different" are fixed for the same reason. Registrations
-    with a first name missing or misspelt beyond the spelling levels (three edits, an initial) keep a level of their
-    own with m by EM, as the single level had. The level of the differing first names is Splink's exact-match level on
-    ``sn``: the surname's term-frequency adjustment of the levels above it takes its u (that of all pairs sharing a
-    surname, as before), not the u of the few pairs with a first name missing.
+    one surname, and a person's registrations where one first name was recorded wholly differently (a nickname none
+    of the spelling levels knows, another given name, an alias). Expectation–maximisation cannot tell the two apart
+    (relatives agree on everything else too) and gave the level m 0.04-0.44 on tester 20a, where no person's first
+    name is recorded wholly differently; m is fixed instead at :func:`relatives_m`, estimated from pairs that
+    relatives rarely form (as the levels "both wholly different" and "dates wholly different" are fixed, for the same
+    reason). Registrations with a first name missing or misspelt beyond the spelling levels (three edits, an
+    initial) keep a level of their own with m by EM, as the single level had. The level of the differing first names
+    is Splink's exact-match level on ``sn``: the surname's term-frequency adjustment of the levels above it takes its
+    u (nearly that of all pairs sharing a surname, as before), not the u of the few pairs with a first name missing.
+
+    Parameters
+    ----------
+    p : DataFrame, optional: prepared plaintext registrations for :func:`relatives_m` (None: m at :data:`RELATIVES_M`).
     """
     import splink.comparison_level_library as cll
 
     exact = cll.ExactMatchLevel("sn")
-    if RELATIVES_M is None:
+    if not RELATIVES_SPLIT:
         return [exact.configure(label_for_charts="surname exact", tf_adjustment_column="sn")]
+    m = relatives_m(p)[0] if p is not None else RELATIVES_M
     return [cll.CustomLevel(f"sn_l = sn_r and not {relatives_condition()}").configure(
         label_for_charts="surname exact, first name missing or misspelt", tf_adjustment_column="sn"),
         exact.configure(label_for_charts="surname exact, first names differ", tf_adjustment_column="sn",
-                        m_probability=RELATIVES_M, fix_m_probability=True)]
+                        m_probability=m, fix_m_probability=True)]
+
+
+#: largest group of registrations sharing a surname and a date of birth whose pairs :func:`relatives_m` uses
+RELATIVES_M_MAX_GROUP = 20
+
+
+def relatives_m(p: pd.DataFrame) -> tuple[float, float]:
+    """m of "surname exact, first names differ": how often one person's first name is recorded wholly differently.
+
+    Pairs of registrations that share a surname and an exact date of birth that is a day of its own (not 1 January,
+    not derived from an age: :mod:`darkfigure.linkage.age_dates`), in groups of at most
+    :data:`RELATIVES_M_MAX_GROUP`, are nearly all one person or twins: siblings, cousins and villagers born in other
+    years or with estimated dates are left out, and two different persons seldom share a surname and a day of birth
+    by chance. Among those with the sex recorded on both, pairs registered by one organisation on one day under two
+    first names are left out (a group registered together: :func:`~darkfigure.linkage.twin_evidence.same_day_names`),
+    and the twins among the rest are estimated from the pairs of :func:`relatives_condition` with two sexes: twins
+    whose sexes disagree as random pairs' do (share q, :func:`~darkfigure.linkage.twin_evidence.random_disagreement`)
+    leave ``n_two * (1 - q) / q`` twins of one sex. m is the share of the remaining one-sex pairs under two first
+    names, shrunk towards :data:`RELATIVES_M` with :data:`RELATIVES_M_PRIOR_PAIRS` pseudo-pairs and kept within
+    :data:`RELATIVES_M_BOUNDS`. Identical twins (always of one sex) are not taken out and raise m slightly, which
+    weakens the level's evidence against a match: the safe side. Measured (estimate / truth): tester 18a hard_1,
+    whose generator writes nicknames (Sasha / Oleksandr), 0.127 / 0.121 and mild_1 0.034 / 0.030; tester 20a
+    mild_1 and hard_1, which write none, 0.005 and 0.029 (all twins); EM had 0.124 on 18a hard_1.
+
+    Returns
+    -------
+    (m, pairs): the estimate and the number of one-sex pairs it rests on (``(RELATIVES_M, 0)`` without the columns).
+    """
+    from .twin_evidence import random_disagreement
+
+    need = {"fn", "sn", "fn_srt", "sn_srt", "fn_tr", "fn_vw", "dob", "dob_md", "sex"}
+    if not need <= set(p.columns):
+        return RELATIVES_M, 0.0
+    ok = (p["dob"].notna() & p["sn"].notna() & p["fn"].notna() & p["sex"].notna()
+          & (p["dob_md"].astype(object) != "01-01")).to_numpy(bool).copy()
+    if "dob_age" in p.columns:
+        ok &= p["dob_age"].isna().to_numpy(bool)
+    rows = np.flatnonzero(ok)
+    size = p.iloc[rows].groupby(["sn", "dob"], sort=False)["sn"].transform("size").to_numpy()
+    rows = rows[(size >= 2) & (size <= RELATIVES_M_MAX_GROUP)]
+    extra = [c for c in ("org", "reg_day") if c in p.columns]
+    e = _pairs_on(p, rows, ["sn", "dob"], ["sex", *extra])
+    if not len(e):
+        return RELATIVES_M, 0.0
+    rel = e["rel"].to_numpy(bool)
+    if len(extra) == 2:
+        rel_day = rel & (e["org_l"] == e["org_r"]).to_numpy(bool) & (e["reg_day_l"] == e["reg_day_r"]).to_numpy(bool)
+        e, rel = e[~rel_day], rel[~rel_day]
+    two = (e["sex_l"] != e["sex_r"]).to_numpy(bool)
+    q = random_disagreement(p["sex"])
+    twins = float((rel & two).sum()) * (1 - q) / q
+    n = float((~two).sum()) - twins
+    k = max(float((rel & ~two).sum()) - twins, 0.0)
+    m = (k + RELATIVES_M_PRIOR_PAIRS * RELATIVES_M) / (max(n, 0.0) + RELATIVES_M_PRIOR_PAIRS)
+    lo, hi = RELATIVES_M_BOUNDS
+    return float(min(max(m, lo), hi)), max(n, 0.0)
 
 
 def _dob_class(dob: pd.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -94,42 +161,64 @@ def _gap_class(reg: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(g), -1, np.where(g <= 30, 0, np.where(g <= 365, 1, 2)))
 
 
-def _surname_pairs(p: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of registrations of one surname under two persons' first names (:func:`relatives_condition`), at most
-    about :data:`RELATIVES_PAIRS` (registrations sampled at rate r beyond, which keeps r² of every surname's pairs)."""
+_NAME_COLUMNS = ["fn", "sn", "fn_srt", "sn_srt", "fn_tr", "fn_vw"]
+
+
+def _pairs_on(p: pd.DataFrame, rows: np.ndarray, keys: list[str], extra: list[str]) -> pd.DataFrame:
+    """Pairs (l < r) of registrations `rows` of `p` agreeing on `keys`, with ``rel`` (:func:`relatives_condition`) and
+    the `extra` columns of both sides (``c_l``, ``c_r``)."""
     import duckdb
 
-    cols = ["fn", "sn", "fn_srt", "sn_srt", "fn_tr", "fn_vw"]
+    cols = list(dict.fromkeys([*_NAME_COLUMNS, *keys, *extra]))
+    t = p[cols].iloc[rows].reset_index(drop=True)
+    for c in cols:  # plain object columns for DuckDB (Arrow-backed strings and nullable integers as they are)
+        t[c] = t[c].astype(object).where(t[c].notna(), None)
+    t["row"] = rows
+    sel = ", ".join(f"a.{c} as {c}_l, b.{c} as {c}_r" for c in cols)
+    on = " and ".join(f"a.{k} = b.{k}" for k in keys)
+    out = ", ".join(f"{c}_l, {c}_r" for c in extra)
+    sql = (f"select l, r, coalesce({relatives_condition()}, false) as rel{', ' + out if out else ''} from "
+           f"(select a.row as l, b.row as r, {sel} from t a join t b on {on} and a.row < b.row)")
+    con = duckdb.connect()
+    try:
+        con.register("t", t)
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def _surname_pairs(p: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of registrations of one surname under two persons' first names (:func:`relatives_condition`) and two
+    sexes, among at most about :data:`RELATIVES_PAIRS` pairs sharing a surname (registrations sampled at rate r beyond,
+    which keeps r² of every surname's pairs)."""
     rows = np.flatnonzero(p["fn"].notna().to_numpy() & p["sn"].notna().to_numpy())
     k = p["sn"].iloc[rows].value_counts().to_numpy(dtype=float)
     total = float((k * (k - 1) / 2).sum())
     if total > RELATIVES_PAIRS:
         rows = rows[rng.random(rows.size) < np.sqrt(RELATIVES_PAIRS / total)]
-    t = p[cols].iloc[rows].reset_index(drop=True)
-    for c in cols:
-        t[c] = t[c].astype(object).where(t[c].notna(), None)
-    t["row"] = rows
-    sel = ", ".join(f"a.{c} as {c}_l, b.{c} as {c}_r" for c in cols)
-    sql = (f"select l, r from (select a.row as l, b.row as r, {sel} from t a join t b on a.sn = b.sn and a.row < b.row)"
-           f" where {relatives_condition()}")
-    con = duckdb.connect()
-    try:
-        con.register("t", t)
-        e = con.execute(sql).df()
-    finally:
-        con.close()
+    e = _pairs_on(p, rows, ["sn"], ["sex"])
+    e = e[e["rel"].to_numpy(bool) & (e["sex_l"] != e["sex_r"]).to_numpy(bool) & e["sex_l"].notna().to_numpy(bool)
+          & e["sex_r"].notna().to_numpy(bool)]
     return e["l"].to_numpy(np.int64), e["r"].to_numpy(np.int64)
 
 
 def relatives_lift(p: pd.DataFrame, seed: int = 0) -> dict | None:
     """How much likelier each class of date of birth and registration gap is among relatives than among random pairs.
 
-    Among pairs of :func:`relatives_condition` (nearly all different persons: the level's m is 1 %), the share of each
-    joint class (date of birth in :data:`DOB_CLASSES`, registration gap in :data:`GAP_CLASSES`), and the share of each
-    class alone where the other is missing, against the product of the classes' shares among random pairs of
-    registrations (dates and days of two random registrations are independent). Each share among relatives is pulled
-    towards the random pairs' share with :data:`RELATIVES_PRIOR_PAIRS` pseudo-pairs (a Beta prior): a register with few
-    shared surnames keeps the model as it was.
+    Among pairs of :func:`relatives_condition` with two sexes recorded (relatives of the other sex: never one person
+    but for a sex recorded wrongly and a first name recorded wholly differently at once; of the same sex they can be
+    one person under a nickname, 12 % of the true matches in tester 18a hard_1, whose dates and days would be taken
+    for the relatives'), the share of each joint class (date of birth in :data:`DOB_CLASSES`, registration gap in
+    :data:`GAP_CLASSES`), and the share of each class alone where the other is missing, against the product of the
+    classes' shares among random pairs of registrations with two surnames (dates and days of two random registrations
+    are independent; the pairs of one person among random pairs, registered twice with one date of birth, made "exact"
+    look commoner among random pairs than among relatives in tester 18a mild_1, whose persons are registered often).
+    A sibling's sex says nothing about the family's birth years or the day of the raid, so these shares are taken for
+    relatives of either sex. Each class's lift (pairs seen over pairs expected from the random pairs' shares) is pulled
+    towards 1 by :data:`RELATIVES_PRIOR_COUNT` pseudo-pairs (a Gamma prior on a rate ratio): a class that few pairs could
+    reach (no twins of two sexes: 0 seen of 0.2 expected) gives no evidence either way, and a register with few shared
+    surnames, or groups of one sex only, keeps the model as it was (with a share shrunk instead, 0 of 0.2 expected
+    had said relatives are born on one day 20 times more rarely than random pairs: +2.9 bits, tester 18a mild_1).
 
     Parameters
     ----------
@@ -142,7 +231,7 @@ def relatives_lift(p: pd.DataFrame, seed: int = 0) -> dict | None:
     dict ``{(dob class, gap class): (u among random pairs, u among relatives, relative pairs)}`` with -1 for a missing
     side, or None without the columns or such pairs.
     """
-    need = {"fn", "sn", "fn_srt", "sn_srt", "fn_tr", "fn_vw", "dob", "reg_day"}
+    need = {"fn", "sn", "fn_srt", "sn_srt", "fn_tr", "fn_vw", "dob", "reg_day", "sex"}
     if not need <= set(p.columns) or len(p) < 3:
         return None
     rng = np.random.default_rng(seed)
@@ -151,27 +240,31 @@ def relatives_lift(p: pd.DataFrame, seed: int = 0) -> dict | None:
         return None
     reg = p["reg_day"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     ra, rb = rng.integers(0, len(p), (2, RANDOM_PAIRS))
-    ok = ra != rb
+    sn = p["sn"].astype(object).to_numpy()
+    ok = (ra != rb) & pd.notna(sn[ra]) & pd.notna(sn[rb]) & (sn[ra] != sn[rb])  # different persons (nearly all)
     ra, rb = ra[ok], rb[ok]
     d_rel, g_rel = _dob_class(p["dob"], a, b), _gap_class(reg, a, b)
     d_rnd, g_rnd = _dob_class(p["dob"], ra, rb), _gap_class(reg, ra, rb)
     pd_rnd = {k: float(np.mean(d_rnd[d_rnd >= 0] == k)) if (d_rnd >= 0).any() else np.nan for k in range(3)}
     pg_rnd = {k: float(np.mean(g_rnd[g_rnd >= 0] == k)) if (g_rnd >= 0).any() else np.nan for k in range(3)}
     out: dict = {}
+    c = RELATIVES_PRIOR_COUNT
+
+    def share(u: float, k: int, n: int) -> float:
+        """u among relatives: u times the shrunk lift (k seen of n pairs, n u expected)."""
+        return u * (k + c) / (n * u + c)
+
     both = (d_rel >= 0) & (g_rel >= 0)
+    n = int(both.sum())
     for i in range(3):
         for j in range(3):
             u = pd_rnd[i] * pg_rnd[j]
-            n = int(both.sum())
-            out[(i, j)] = (u, (float(((d_rel == i) & (g_rel == j) & both).sum()) + RELATIVES_PRIOR_PAIRS * u)
-                           / (n + RELATIVES_PRIOR_PAIRS), n)
+            out[(i, j)] = (u, share(u, int(((d_rel == i) & (g_rel == j) & both).sum()), n), n)
     for side, cls, rnd, miss in ((0, d_rel, pd_rnd, g_rel < 0), (1, g_rel, pg_rnd, d_rel < 0)):
         sel = (cls >= 0) & miss
         n = int(sel.sum())
         for i in range(3):
-            key = (i, -1) if side == 0 else (-1, i)
-            out[key] = (rnd[i], (float((cls[sel] == i).sum()) + RELATIVES_PRIOR_PAIRS * rnd[i])
-                        / (n + RELATIVES_PRIOR_PAIRS), n)
+            out[(i, -1) if side == 0 else (-1, i)] = (rnd[i], share(rnd[i], int((cls[sel] == i).sum()), n), n)
     return {k: v for k, v in out.items() if np.isfinite(v[0]) and v[0] > 0}
 
 
@@ -196,7 +289,7 @@ def relatives_comparison(p: pd.DataFrame, seed: int = 0):
     import splink.comparison_library as cl
 
     lift = relatives_lift(p, seed)
-    if not lift or RELATIVES_M is None:
+    if not lift or not RELATIVES_SPLIT:
         return None
     dob = {0: "dob_l = dob_r", 1: "abs(cast(dob_y_l as int) - cast(dob_y_r as int)) <= 2", 2: "dob_l is not null"}
     gap = {0: "abs(reg_day_l - reg_day_r) <= 30", 1: "abs(reg_day_l - reg_day_r) <= 365", 2: "reg_day_l is not null"}
@@ -204,7 +297,7 @@ def relatives_comparison(p: pd.DataFrame, seed: int = 0):
     neutral = {"m_probability": 1.0, "fix_m_probability": True, "u_probability": 1.0, "fix_u_probability": True}
     # cheap test first: nearly every pair differs in surname
     levels = [cll.CustomLevel("sn_l is null or sn_r is null or sn_l <> sn_r", label_for_charts="surnames differ"
-                              ).configure(**neutral),
+                              ).configure(is_null_level=True),
               cll.CustomLevel(f"not {relatives_condition()}", label_for_charts="not relatives").configure(**neutral)]
     for (i, j), (u_rnd, u_rel, _) in lift.items():
         if i >= 0 and j >= 0:
