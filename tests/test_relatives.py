@@ -130,3 +130,21 @@ def test_relatives_m_counts_first_names_recorded_differently_not_twins():
     twins["sex"] = [s if i % 2 else other[s] for i, s in enumerate(twins["sex"])]
     m2, _ = relatives_m(_prepared(pd.concat([regs, twins], ignore_index=True)))
     assert m2 < m0 + 0.01, (m0, m1, m2)
+
+
+def test_cap_relatives_m_lowers_only_an_m_above_the_estimate(monkeypatch):
+    from types import SimpleNamespace
+
+    import darkfigure.linkage.relatives as rel
+
+    monkeypatch.setattr(rel, "relatives_m", lambda p: (0.02, 300.0))
+
+    def linker(m):
+        lv = SimpleNamespace(label_for_charts=rel.RELATIVES_LEVEL, _fix_m_probability=False, m_probability=m)
+        cc = SimpleNamespace(_comparison_levels_excluding_null=[lv])
+        return SimpleNamespace(_settings_obj=SimpleNamespace(comparisons=[cc])), lv
+
+    for m, want, noted in ((0.3, 0.02, True), (0.005, 0.005, False), (None, 0.02, True)):
+        lk, lv = linker(m)
+        notes = rel.cap_relatives_m(lk, pd.DataFrame())
+        assert lv.m_probability == want and bool(notes) is noted, (m, lv.m_probability, notes)

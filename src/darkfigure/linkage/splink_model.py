@@ -256,7 +256,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
                             f"({related('fn', 'sn')} and {related('sn', 'fn')}))",
                             label_for_charts="both misspelt twice over"),
             translit_levels()[2],  # both names equal after folding the vowels too (Mohamed Bukhari / Muhammad Boechari)
-            *relatives_name_levels(p),  # surname exact: first name missing or misspelt; of two persons, m fixed (relatives)
+            *relatives_name_levels(),  # surname exact: first name missing or misspelt; of two persons, m capped (relatives)
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
             cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True),
