@@ -43,7 +43,7 @@ RELATIVES_M_BOUNDS = (0.002, 0.5)
 RELATIVES_LIFT = True
 #: most pairs of registrations sharing a surname that :func:`relatives_lift` compares (a sample of registrations
 #: beyond: pairs thin out as the square of the share kept)
-RELATIVES_PAIRS = 2_000_000
+RELATIVES_PAIRS = 500_000
 #: pseudo-count of pairs pulling each class's lift among relatives towards 1 (independence): ``(k + c) / (e + c)`` with
 #: k pairs seen and e expected from random pairs, so that a sparse class (no twin of two sexes) is no evidence either way
 RELATIVES_PRIOR_COUNT = 5.0
@@ -128,7 +128,8 @@ def relatives_m(p: pd.DataFrame) -> tuple[float, float]:
 
     Pairs of registrations that share a surname and an exact date of birth that is a day of its own (not 1 January,
     not derived from an age: :mod:`darkfigure.linkage.age_dates`), in groups of at most
-    :data:`RELATIVES_M_MAX_GROUP`, are nearly all one person or twins: siblings, cousins and villagers born in other
+    :data:`RELATIVES_M_MAX_GROUP` (whole groups sampled beyond :data:`RELATIVES_PAIRS` pairs), are nearly all one
+    person or twins: siblings, cousins and villagers born in other
     years or with estimated dates are left out, and two different persons seldom share a surname and a day of birth
     by chance. Among those with the sex recorded on both, pairs registered by one organisation on one day under two
     first names are left out (a group registered together: :func:`~darkfigure.linkage.twin_evidence.same_day_names`),
@@ -155,8 +156,13 @@ def relatives_m(p: pd.DataFrame) -> tuple[float, float]:
     if "dob_age" in p.columns:
         ok &= p["dob_age"].isna().to_numpy(bool)
     rows = np.flatnonzero(ok)
-    size = p.iloc[rows].groupby(["sn", "dob"], sort=False)["sn"].transform("size").to_numpy()
-    rows = rows[(size >= 2) & (size <= RELATIVES_M_MAX_GROUP)]
+    grp = p[["sn", "dob"]].iloc[rows].groupby(["sn", "dob"], sort=False)
+    size, group = grp["sn"].transform("size").to_numpy(), grp.ngroup().to_numpy()
+    keep = (size >= 2) & (size <= RELATIVES_M_MAX_GROUP)
+    total = float((size[keep] - 1).sum()) / 2  # pairs: each of a group's s rows counts (s - 1) / 2
+    if total > RELATIVES_PAIRS:  # whole groups sampled (bounded time and memory at 1M registrations)
+        keep &= np.random.default_rng(0).random(int(group.max()) + 1)[group] < RELATIVES_PAIRS / total
+    rows = rows[keep]
     extra = [c for c in ("org", "reg_day") if c in p.columns]
     e = _pairs_on(p, rows, ["sn", "dob"], ["sex", *extra])
     if not len(e):
@@ -175,12 +181,20 @@ def relatives_m(p: pd.DataFrame) -> tuple[float, float]:
     return float(min(max(m, lo), hi)), max(n, 0.0)
 
 
-def _dob_class(dob: pd.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Class of :data:`DOB_CLASSES` of pairs (a, b) (0, 1, 2), -1 where a date is missing."""
-    d = dob.astype(object).where(dob.notna(), None).to_numpy()
-    y = pd.to_numeric(dob.astype("string").str[:4], errors="coerce").to_numpy(dtype=float)
-    have = np.array([x is not None for x in d])
-    both = have[a] & have[b]
+def _dob_parts(dob: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of each date of birth (-1 missing) and its birth year (NaN missing): strings converted once per
+    distinct date, not per registration (1M registrations)."""
+    codes, uniq = pd.factorize(dob, use_na_sentinel=True)
+    years = pd.to_numeric(pd.Series(np.asarray(uniq, dtype=object)).astype(str).str[:4], errors="coerce")
+    y = np.append(years.to_numpy(dtype=float), np.nan)  # code -1 -> the NaN appended last
+    return np.asarray(codes, dtype=np.int64), y[codes]
+
+
+def _dob_class(parts: tuple[np.ndarray, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Class of :data:`DOB_CLASSES` of pairs (a, b) (0, 1, 2), -1 where a date is missing (`parts`:
+    :func:`_dob_parts`)."""
+    d, y = parts
+    both = (d[a] >= 0) & (d[b] >= 0)
     out = np.where(np.abs(y[a] - y[b]) <= 2, 1, 2)
     out[d[a] == d[b]] = 0
     return np.where(both, out, -1)
@@ -274,8 +288,9 @@ def relatives_lift(p: pd.DataFrame, seed: int = 0) -> dict | None:
     sn = p["sn"].astype(object).to_numpy()
     ok = (ra != rb) & pd.notna(sn[ra]) & pd.notna(sn[rb]) & (sn[ra] != sn[rb])  # different persons (nearly all)
     ra, rb = ra[ok], rb[ok]
-    d_rel, g_rel = _dob_class(p["dob"], a, b), _gap_class(reg, a, b)
-    d_rnd, g_rnd = _dob_class(p["dob"], ra, rb), _gap_class(reg, ra, rb)
+    parts = _dob_parts(p["dob"])
+    d_rel, g_rel = _dob_class(parts, a, b), _gap_class(reg, a, b)
+    d_rnd, g_rnd = _dob_class(parts, ra, rb), _gap_class(reg, ra, rb)
     pd_rnd = {k: float(np.mean(d_rnd[d_rnd >= 0] == k)) if (d_rnd >= 0).any() else np.nan for k in range(3)}
     pg_rnd = {k: float(np.mean(g_rnd[g_rnd >= 0] == k)) if (g_rnd >= 0).any() else np.nan for k in range(3)}
     out: dict = {}
