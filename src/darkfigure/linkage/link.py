@@ -51,8 +51,7 @@ same person may be registered by several organisations, and more than once by on
    the connected components (clusters) of that graph, except that a registration
    without a date of birth joins only its most probable match (:func:`cluster_links`).
    Each cluster is then split where the log-odds of all its scored pairs say several
-   persons (greedy additive edge contraction,
-   :func:`~darkfigure.linkage.clustering.split_clusters`): a registration that matches
+   persons (greedy additive edge contraction, :func:`~darkfigure.linkage.clustering.split_clusters`): a registration that matches
    one of a person's registrations well and the others not at all is not that person.
 5. Every scored pair with probability >= 0.001 is kept (:attr:`LinkageResult.pairs`) with the registrations
    stripped of names and dates (:attr:`LinkageResult.records`): :func:`persons_from_pairs` re-clusters them (e.g.
@@ -171,6 +170,7 @@ from .prepare import (  # noqa: F401 - the constants and _good_turing are still 
 )
 from .pseudo_translit import folded_tf_columns
 from .quality import expected_link_errors, pairwise_quality, weight_histogram
+from .relatives import cap_relatives_m
 from .result import LinkageResult
 from .splink_model import (
     DOB_GROSS_ERROR,
@@ -477,14 +477,14 @@ def link(
                 pass  # more exact matches than the assumed recall allows: keep Splink's default prior
         step("training the Fellegi-Sunter model (u by random sampling, m by EM)")
         # all chunks, no early stop: the u estimate is then the same on every engine
-        linker.training.estimate_u_using_random_sampling(
-            max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
-        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None,
+                                                         num_chunks=1)
         unseen = fill_unobserved_u(linker, min(float(max_pairs), len(prep) * (len(prep) - 1) / 2.0))
         if unseen:
             notes.append(f"u of levels no random pair reached set to 1 / random pairs: {'; '.join(unseen)}")
         from .em_training import train_em  # a training rule without pairs: a DataError saying why (review s17, L9)
         train_em(linker, training, em_max_pairs)
+        notes += cap_relatives_m(linker, prep)  # m of "surname exact, first names differ" at most its estimate
         raised = floor_collapsed_m(linker)
         if raised:
             notes.append(f"m raised to weigh no more against a match than total disagreement: {'; '.join(raised)}")

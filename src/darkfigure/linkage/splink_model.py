@@ -24,6 +24,7 @@ from .name_sql import close, contained, near, part, related, similar, two
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 from .pseudo_translit import pseudo_translit_levels
 from .registrations import DOB_PART_COLUMNS
+from .relatives import RELATIVES_LIFT, relatives_comparison, relatives_name_levels
 
 # estimated m and u helpers, re-exported here so imports from this module keep working
 from .splink_estimates import (  # noqa: F401
@@ -255,7 +256,7 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
                             f"({related('fn', 'sn')} and {related('sn', 'fn')}))",
                             label_for_charts="both misspelt twice over"),
             translit_levels()[2],  # both names equal after folding the vowels too (Mohamed Bukhari / Muhammad Boechari)
-            cll.ExactMatchLevel("sn").configure(label_for_charts="surname exact", tf_adjustment_column="sn"),
+            *relatives_name_levels(),  # surname exact: first name missing or misspelt; of two persons, m capped (relatives)
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
             cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True),
@@ -336,6 +337,8 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
         comparisons.append(_same_organisation())
     if SAME_DAY_NAMES and {"org", "reg_day", "sex"} <= set(p.columns):  # one organisation, one day, two names
         comparisons.append(same_day_names())
+    rel = relatives_comparison(p) if RELATIVES_LIFT else None  # date and registration day of relatives (relatives)
+    comparisons += [rel] if rel is not None else []
     # Each rule survives errors in the fields it does not use; together they survive any error in one field
     # and the common pairs of errors (a name typo with a missing or wrong date of birth). The rules for a
     # missing date join on a name and the Soundex code (or, when cheap, two letters) of the other and keep
