@@ -265,6 +265,16 @@ targets, and recall 0.912 short of 0.95; the peak memory is the first thing to c
 from the preparation, which the process keeps: `read` peaks at 1.44 GB against 1.13 on 6 Dec, the settings at 1.98
 against 1.67, measured by resident memory after each step on the same files).
 
+2026-12-07 afternoon, on a machine restarted since (the same registrations regenerated, seed 1; every stage took 1.5-1.7x
+the morning's CPU seconds, predict too, whose code no change since touched, so this host is slower and the morning's
+figures do not compare), one run each, the machine idle but for the other run: main 42d0b0c 333.1 s wall, 460.7 CPU-s (load 1.4; read 26.6, prepare 83.5, block
+26.4, train 43.3, predict 190.8, cluster 54.5, assemble 22.1), peak 4.12 GB, 0.9617 / 0.9119; with the relatives' name
+level and comparison (merge of s21-rel) 386.9 s wall, 542.9 CPU-s (load 0.7; prepare 95.8, train 54.8, predict
+239.4), peak 4.21 GB, 22,286,269 pairs (the same), 0.9614 / 0.9125: +16% wall for the relatives' comparison, whose
+condition (two first names of one surname, not spellings of one) is evaluated on every scored pair sharing a surname.
+Still over the 3-minute and 4 GB targets; the reading peak of the morning's change (1.41 -> 1.24 GB) did not lower
+the peak, reached in predict (Python's ~3.2 GB held since the preparation plus DuckDB's working memory).
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
