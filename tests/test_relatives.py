@@ -11,13 +11,7 @@ import pytest
 
 from darkfigure.linkage import link, simulate_registrations
 from darkfigure.linkage.relatives import relatives_condition, relatives_lift
-from darkfigure.linkage.translit import fold_name, vowel_skeleton
-
-
-def _side(fn, sn):
-    return {"fn": fn, "sn": sn, "fn_srt": "".join(sorted(fn)) if fn else None,
-            "sn_srt": "".join(sorted(sn)) if sn else None, "fn_tr": fold_name(fn),
-            "fn_vw": vowel_skeleton(fold_name(fn))}
+from name_sides import name_side
 
 
 @pytest.mark.parametrize("a, b, rel", [
@@ -29,7 +23,7 @@ def _side(fn, sn):
     ((None, "okoro"), ("sunday", "okoro"), False),  # a first name missing: no evidence
 ])
 def test_relatives_condition_sql(a, b, rel):
-    row = {f"{k}_l": v for k, v in _side(*a).items()} | {f"{k}_r": v for k, v in _side(*b).items()}
+    row = {f"{k}_l": v for k, v in name_side(*a).items()} | {f"{k}_r": v for k, v in name_side(*b).items()}
     con = duckdb.connect()
     con.register("t", pd.DataFrame([row]).astype(object))
     assert bool(con.execute(f"select coalesce({relatives_condition()}, false) from t").fetchone()[0]) is rel

@@ -10,14 +10,8 @@ import pytest
 
 from darkfigure.linkage import link, simulate_registrations
 from darkfigure.linkage.name_sql import first_names_differ
-from darkfigure.linkage.translit import fold_name, vowel_skeleton
 from darkfigure.linkage.twin_evidence import random_disagreement, sex_twin_message, sex_twin_pairs
-
-
-def _side(fn, sn):
-    return {"fn": fn, "sn": sn, "fn_srt": "".join(sorted(fn)) if fn else None,
-            "sn_srt": "".join(sorted(sn)) if sn else None, "fn_tr": fold_name(fn),
-            "fn_vw": vowel_skeleton(fold_name(fn))}
+from name_sides import name_side
 
 
 @pytest.mark.parametrize("a, b, differ", [
@@ -34,7 +28,7 @@ def _side(fn, sn):
     ((None, "le"), ("lan", "le"), False),  # missing: no evidence
 ])
 def test_first_names_differ_sql(a, b, differ):
-    row = {f"{k}_l": v for k, v in _side(*a).items()} | {f"{k}_r": v for k, v in _side(*b).items()}
+    row = {f"{k}_l": v for k, v in name_side(*a).items()} | {f"{k}_r": v for k, v in name_side(*b).items()}
     con = duckdb.connect()
     con.register("t", pd.DataFrame([row]).astype(object))
     got = con.execute(f"select {first_names_differ()} as x from t").fetchone()[0]
@@ -115,7 +109,7 @@ def test_sex_twin_warning_counts_persons_and_cites_record_ids():
             ("anna", "pop", "1990-01-02", "M"), ("petro", "polishchuk", "1989-04-21", "M"),
             ("daryna", "polishchuk", "1989-04-21", "F"), ("ivan", "ko", "1980-01-01", "M"),
             ("olga", "ko", "1981-01-01", "F")]
-    prep = pd.DataFrame([_side(fn, sn) | {"dob": d, "sex": s} for fn, sn, d, s in rows])
+    prep = pd.DataFrame([name_side(fn, sn) | {"dob": d, "sex": s} for fn, sn, d, s in rows])
     labels = np.array([0, 0, 2, 2, 4, 4, 6, 6])
     pairs = sex_twin_pairs(prep, labels)
     assert pairs[["l", "r"]].values.tolist() == [[0, 1], [4, 5]]  # Ana/Anna: one person; Ivan/Olga: other dates
@@ -145,7 +139,7 @@ def test_with_cannot_links_adds_the_same_day_pairs_of_found_persons_at_zero():
 
     rows = [("anh", "le", "police", 100, "m"), ("lan", "le", "police", 100, "f"), (None, "le", "shelter", 103, "m"),
             ("ana", "pop", "police", 100, "f"), ("anna", "pop", "police", 100, "f"), ("ivan", "ko", "police", 100, "m")]
-    prep = pd.DataFrame([_side(fn, sn) | {"org": o, "reg_day": d, "sex": x} for fn, sn, o, d, x in rows])
+    prep = pd.DataFrame([name_side(fn, sn) | {"org": o, "reg_day": d, "sex": x} for fn, sn, o, d, x in rows])
     edges = (np.array([0, 1, 3, 3]), np.array([2, 2, 4, 5]), np.array([0.9, 0.9, 0.95, 0.0005]))
     left, right, p = with_cannot_links(prep, edges, 0.001, np.ones(6, bool), [0.5])
     # 3-5 below the floor dropped; 0-1 (Anh/Lan, one police day, joined through the undated-name shelter record) added
@@ -154,7 +148,7 @@ def test_with_cannot_links_adds_the_same_day_pairs_of_found_persons_at_zero():
     # review s20 H1: one sex, or names misspelt twice over (Kim / Kmi), is no cannot-link: a same-day duplicate
     one_sex = prep.assign(sex="f")
     assert 0.0 not in with_cannot_links(one_sex, edges, 0.001, np.ones(6, bool), [0.5])[2].tolist()
-    kmi = pd.DataFrame([_side(fn, sn) | {"org": o, "reg_day": d, "sex": x}
+    kmi = pd.DataFrame([name_side(fn, sn) | {"org": o, "reg_day": d, "sex": x}
                         for fn, sn, o, d, x in [("kim", "le", "police", 100, "m"), ("kmi", "le", "police", 100, "f"),
                                                 *rows[2:]]])
     assert 0.0 not in with_cannot_links(kmi, edges, 0.001, np.ones(6, bool), [0.5])[2].tolist()
