@@ -45,6 +45,7 @@ def content_memo(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        """`f` on these arguments, from the memory when their contents were seen (replaced by f's docstring)."""
         key = tuple([_digest(a) for a in args] + [(k, _digest(v)) for k, v in sorted(kwargs.items())])
         if any(p is None or (isinstance(p, tuple) and p[1] is None) for p in key):
             return f(*args, **kwargs)  # content that cannot be hashed: computed, not remembered
