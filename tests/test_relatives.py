@@ -141,4 +141,4 @@ def test_cap_relatives_m_lowers_only_an_m_above_the_estimate(monkeypatch):
     for m, want, noted in ((0.3, 0.02, True), (0.005, 0.005, False), (None, 0.02, True)):
         lk, lv = linker(m)
         notes = rel.cap_relatives_m(lk, pd.DataFrame())
-        assert lv.m_probability == want and bool(notes) is noted, (m, lv.m_probability, notes)
+        assert lv.m_probability == pytest.approx(want, rel=1e-12) and bool(notes) is noted, (m, lv.m_probability, notes)

@@ -114,7 +114,7 @@ def cap_relatives_m(linker, p: pd.DataFrame) -> list[str]:
             if isinstance(m, float) and m <= cap:
                 return []
             cl.m_probability = cap
-            return [f"m of '{RELATIVES_LEVEL}' lowered from {m if m is None else round(m, 4)} (EM) to {cap:.4f}, the "
+            return [f"m of '{RELATIVES_LEVEL}' lowered from {'none (EM never reached the level)' if m is None else f'{m:.4f} (EM)'} to {cap:.4f}, the "
                     f"share of first names recorded differently among {n:,.0f} pairs of one surname and date of birth"]
     return []
 
