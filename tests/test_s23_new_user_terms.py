@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -24,15 +25,22 @@ def test_ci_words_name_every_method_and_fall_back():
 
 
 @pytest.fixture(scope="module")
-def nl_out():
-    """`make demo`'s run (netherlands_2010_2015, seed 1) with fewer replicates: its terminal output."""
+def nl_run(tmp_path_factory):
+    """`make demo`'s run (netherlands_2010_2015, seed 1, --report) with fewer replicates: (terminal, report.html)."""
     from typer.testing import CliRunner
 
     from darkfigure.cli import app
 
-    r = CliRunner().invoke(app, ["estimate", "netherlands_2010_2015", "--seed", "1", "--reps", "100"])
+    out = tmp_path_factory.mktemp("s23") / "nl"
+    r = CliRunner().invoke(app, ["estimate", "netherlands_2010_2015", "--seed", "1", "--reps", "100", "--out",
+                                 str(out), "--report"])
     assert r.exit_code == 0, r.output
-    return _flat(r.output)
+    return _flat(r.output), _flat(html.unescape(re.sub(r"<[^>]+>", " ", (out / "report.html").read_text())))
+
+
+@pytest.fixture(scope="module")
+def nl_out(nl_run):
+    return nl_run[0]
 
 
 def test_to_publish_names_both_intervals():
@@ -62,3 +70,10 @@ def test_terminal_explains_status_symbols_and_psi(nl_out):
     # ψ in words where it is printed, and what the 95% figures over the range are
     assert "(ψ: the odds ratio of any two lists among persons all other lists missed)" in out
     assert "95% interval over the whole range" in out and "95% bounds" not in out
+
+
+def test_report_names_the_interval_and_explains_the_search_path(nl_run):
+    page = nl_run[1]
+    assert "interval: model-averaged parametric bootstrap (percentile)" in page and "interval: averaged" not in page
+    assert ("phase: the criterion of the search's stage; '+ A:B' adds the interaction of lists A and B (their "
+            "dependence); status extended: extended MLE") in page
