@@ -65,7 +65,7 @@ def test_terminal_explains_status_symbols_and_psi(nl_out):
     legend = out[out.index("step: '+ "):]
     assert re.match(r"step: '\+ [A-Z]:[A-Z]' adds the interaction of lists [A-Z] and [A-Z] \(their dependence\); "
                     r"df: residual degrees of freedom; N̂: estimated total, registered or not; ◀: the chosen model; "
-                    r"status ok \(the MLE exists\); extended \(extended MLE", legend), legend[:400]
+                    r"status ok \(the MLE exists\); status extended \(extended MLE", legend), legend[:400]
     assert "not identified (no finite N̂)" not in legend.split(" model checks")[0]
     # ψ in words where it is printed, and what the 95% figures over the range are
     assert "(ψ: the odds ratio of any two lists among persons all other lists missed)" in out
@@ -77,3 +77,15 @@ def test_report_names_the_interval_and_explains_the_search_path(nl_run):
     assert "interval: model-averaged parametric bootstrap (percentile)" in page and "interval: averaged" not in page
     assert ("phase: the criterion of the search's stage; '+ A:B' adds the interaction of lists A and B (their "
             "dependence); status extended: extended MLE") in page
+
+
+def test_legend_without_an_interaction_step(cli, tmp_path):
+    """A path of main effects only: no made-up pair of lists in the legend, and only the status it shows."""
+    import pandas as pd
+
+    f = tmp_path / "two.csv"
+    pd.DataFrame({"P": [1, 0, 1], "Q": [0, 1, 1], "Freq": [300, 200, 100]}).to_csv(f, index=False)
+    out = _flat(cli(["estimate", f, "--seed", "1", "--reps", "200"], code=None))
+    assert "df: residual degrees of freedom; N̂: estimated total, registered or not; ◀: the chosen model; status ok " \
+           "(the MLE exists)" in out
+    assert "step: '+" not in out and "extended MLE" not in out

@@ -579,9 +579,10 @@ def _print_path(res) -> None:
     console.print(t)
     # a legend for what a new user cannot guess (s23): the step's sign and pair, the symbols, the statuses shown
     steps = [str(x) for x in p["step"] if ":" in str(x)]
-    pair = steps[0].split()[-1] if steps else "A:B"  # a pair of these lists as the example
+    pair = steps[0].split()[-1] if steps else None  # a pair of these lists as the example
     minus = ", '-' removes one" if any(x.startswith("-") for x in steps) else ""
+    step = (f"step: '+ {pair}' adds the interaction of lists {' and '.join(pair.split(':'))} (their dependence)"
+            f"{minus}; ") if pair else ""
     seen = [w for w in _STATUS_WORDS if w in set(p["status"])]
-    console.print(escape(f"step: '+ {pair}' adds the interaction of lists {' and '.join(pair.split(':'))} (their "
-                         f"dependence){minus}; df: residual degrees of freedom; N̂: estimated total, registered or not; "
-                         "◀: the chosen model; status " + "; ".join(_STATUS_WORDS[w] for w in seen)), style="dim")
+    console.print(escape(f"{step}df: residual degrees of freedom; N̂: estimated total, registered or not; ◀: the "
+                         "chosen model" + "".join(f"; status {_STATUS_WORDS[w]}" for w in seen)), style="dim")
