@@ -211,7 +211,7 @@ def test_cli_max_order_and_the_conditional_flag(tmp_path):
     r = runner.invoke(app, ["estimate", "uk_2013", "--reps", "100", "--seed", "2", "--jobs", "1", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     flat = re.sub(r"[│\s]+", " ", r.output)  # undo the panel's line wrapping
-    assert "averaged interval" in flat and "includes model-selection uncertainty" in flat
+    assert "95% model-averaged parametric-bootstrap interval" in flat and "includes model-selection uncertainty" in flat
     import json
 
     d = json.loads((tmp_path / "result.json").read_text())

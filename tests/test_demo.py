@@ -42,6 +42,10 @@ def test_demo_end_to_end(tmp_path):
     # the interval labelled as estimate labels it, and the run's advice on publishing (tester 8, F10)
     flat = " ".join(r.output.split())
     assert "conditional on the chosen model; with linkage uncertainty" in flat and "to publish: " in flat
+    # the legend beneath the table: what N̂ and the rows' words are, and the re-victimised interval (s23)
+    assert "N̂ intervals in brackets: 95% parametric-bootstrap interval;" in flat
+    assert "N̂: estimated number of persons, registered or not; as linked: before the linkage correction" in flat
+    assert "re-victimised: 95% Kaplan–Meier interval" in flat
     import json
 
     lk = json.loads((out / "result.json").read_text())["linkage"]

@@ -49,7 +49,7 @@ def test_full_list_exits_3_without_a_figure(cli, everyone, tmp_path):
                     "to publish: Do not publish an N̂: list(s) 'EXH' registered every observed person, so the other "
                     "lists carry no information about the persons no list saw: N is not bounded above",
                     "goodness of fit not applicable", "heterogeneity not applicable"])
-    assert "profile interval" not in out and "dark figure" not in out and "passed" not in out
+    assert "profile-likelihood interval" not in out and "dark figure" not in out and "passed" not in out
     res = json.loads((tmp_path / "o" / "result.json").read_text())
     assert res["status"] == "not identified" and res["nhat"] is None
 

@@ -63,4 +63,4 @@ def test_profile_interval_with_the_linkage_correction_refused_at_the_start(folde
     # with --linkage none the profile interval of the histories as linked is given
     r = CliRunner().invoke(app, ["estimate", str(folder), "--covariates", "", "--ci", "profile", "--linkage", "none"])
     assert r.exit_code == 0, r.output
-    assert "profile interval" in " ".join(r.output.split())
+    assert "profile-likelihood interval" in " ".join(r.output.split())

@@ -100,7 +100,7 @@ class DemoResult:
     seconds : dict
         Wall time of each stage.
     interval : str
-        What N̂'s interval is and carries, in the words of ``estimate``'s terminal (e.g. "95% parametric
+        What N̂'s interval is and carries, in the words of ``estimate``'s terminal (e.g. "95% parametric-bootstrap
         interval; conditional on the chosen model; with linkage uncertainty").
     to_publish : str
         The run's "to publish" statement (:func:`darkfigure.publish.publish_statement`).
@@ -283,7 +283,9 @@ def run_demo(
             true_links = float("nan")
         lk = est.linkage.to_dict() | {"nhat_true_links": true_links}
     # the interval labelled as estimate's terminal labels it (tester 8, F10), and the run's advice on publishing
-    carries = [f"{est.level:.0%} {est.ci_method} interval"]
+    from .publish import ci_words
+
+    carries = [f"{est.level:.0%} {ci_words(est.ci_method)}"]
     if getattr(est, "conditional", None) is not None:
         carries.append("conditional on the chosen model" if est.conditional else "includes model-selection uncertainty")
     if est.linkage is not None and math.isfinite(est.upper):

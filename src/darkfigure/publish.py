@@ -21,7 +21,7 @@ from .evidence import (
     negative_dependence,
 )
 
-__all__ = ["dga_statement", "publish_statement"]
+__all__ = ["ci_words", "dga_statement", "publish_statement"]
 
 from .publish_caveats import (  # noqa: E402
     conditional_caveat,
@@ -36,6 +36,15 @@ from .publish_dga import dga_statement  # noqa: E402 - light module (the dga lea
 _CI_WORDS = {"averaged": "model-averaged parametric-bootstrap interval", "parametric": "parametric-bootstrap interval",
              "nonparametric": "nonparametric-bootstrap interval",
              "nonparametric-conditional": "nonparametric-bootstrap interval", "profile": "profile-likelihood interval"}
+
+
+def ci_words(method: str | None) -> str:
+    """An Estimate's ``ci_method`` in words, e.g. ``"averaged"`` -> "model-averaged parametric-bootstrap interval".
+
+    The terminal, the demo and the statements name an interval by what it is, never by the bare option value (a
+    new user read "95% averaged interval" without knowing what was averaged, s23); unknown methods give "interval".
+    """
+    return _CI_WORDS.get(str(method), "interval")
 
 
 def publish_statement(est) -> dict:
@@ -63,8 +72,11 @@ def publish_statement(est) -> dict:
     n_obs = int(h.n_observed)
     has_ci = not (np.isnan(lo) and np.isnan(hi))
     rng = f"{_fmt(lo)}–{_fmt(hi)}"
-    # N̂ with its interval, or N̂ alone when the run computed none (never "N̂ 12,350 (–––)")
-    nhr = f"N̂ {_fmt(nh)} ({rng})" if has_ci else f"N̂ {_fmt(nh)}"
+    # N̂ with its interval, or N̂ alone when the run computed none (never "N̂ 12,350 (–––)"); the interval named by
+    # what it is, as dga's "credible interval" (s23: beside Chao's bound a new user could not tell the two apart)
+    kind = ci_words(getattr(est, "ci_method", None)) + (
+        " with linkage uncertainty" if getattr(est, "linkage", None) is not None else "")
+    nhr = f"N̂ {_fmt(nh)} ({float(getattr(est, 'level', 0.95)):.0%} {kind} {rng})" if has_ci else f"N̂ {_fmt(nh)}"
     low_, high_ = (lo, hi) if has_ci else (None, None)
     fit = est.fit
     if not fit.identified or not np.isfinite(nh):
@@ -251,7 +263,9 @@ def publish_statement(est) -> dict:
                    "by hand), link again, then estimate again." + zero, cav=None)
     if detected and chao is not None and flags.get("chao_lower_bound"):
         neg = negative_dependence(h, chao["nhat"], checks)
-        cb = f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} ({_fmt(chao['low'])}–{_fmt(chao['high'])})"
+        # two intervals in one sentence: each named by what it is (s23: a new user could not tell them apart)
+        cb = (f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} (95% profile-likelihood interval "
+              f"{_fmt(chao['low'])}–{_fmt(chao['high'])})")
         if chao.get("contradicted"):
             cb += f" (from model Mth Chao, which itself fits the table poorly, {format_p(chao['p_value'])})"
         if neg:
@@ -407,7 +421,7 @@ def _floor(est, h, lo: float, flags: dict, checks: list[dict]) -> tuple[float, s
     chao = chao_bound(h)
     detected = any(flags.get(n) for n in _CHECK_WORDS)
     neg = bool(negative_dependence(h, chao["nhat"], checks)) if chao and detected else False
-    mine = f"the lower end of this run's {_CI_WORDS.get(str(getattr(est, 'ci_method', '')), 'interval')}"
+    mine = f"the lower end of this run's {ci_words(getattr(est, 'ci_method', None))}"
     floor, src = unbounded_floor(int(h.n_observed), {mine: lo if np.isfinite(lo) and lo >= h.n_observed else None},
                                  chao, heterogeneity=detected, negative_dependence=neg)
     if src == "Chao's lower bound":

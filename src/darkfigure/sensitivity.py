@@ -250,12 +250,14 @@ class IdentifyingAssumption:
         lo, hi = self.range
         conf = self.bounds.get("confidence")
         c = "" if not conf else (
-            f"; {self.bounds['level']:.0%} bounds {conf[0]:,.0f} – "
+            f"; {self.bounds['level']:.0%} interval over the whole range {conf[0]:,.0f} – "
             + ("no upper limit" if not np.isfinite(conf[1]) else f"{conf[1]:,.0f}")
             + _basis_words(self.bounds)
         )
         return (
-            f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ) goes from "
+            # ψ said in words where it is printed (s23: a new user could not tell what it was)
+            f"N̂ from {self.low:,.0f} to {self.high:,.0f} as the dependence among the unobserved (ψ: the odds ratio "
+            f"of any two lists among persons all other lists missed) goes from "
             f"{_fmt_psi(lo)} to {_fmt_psi(hi)} times what the model assumes "
             f"(ψ = 1: {self.nhat:,.0f}{' as linked, before the linkage correction' if self.as_linked else ''}"
             + (f", N̂ corrected for linkage error: the range as linked, {self.as_linked_range['low']:,.0f} – "

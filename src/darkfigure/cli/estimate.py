@@ -240,14 +240,17 @@ def _print_result(res) -> None:
     head.add_row("model", escape(f.model.label()) + chosen + found)
     head.add_row(
         # a saturated fit's deviance is 0 up to rounding, which printed as "-0.0"
-        "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC {f.bic:,.1f}; status {f.status}"
+        "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC "
+        f"{f.bic:,.1f}; status {_STATUS_WORDS.get(f.status, f.status)}"
     )
     if f.identified:
         if res.ci_method == "none" or math.isnan(res.lower):
             ci_text = "no interval computed" if res.ci_method == "none" else "no interval: see the warnings"
         else:
             hi = "no finite upper limit" if not math.isfinite(res.upper) else _fmt(res.upper)
-            ci_text = f"{res.level:.0%} {res.ci_method} interval {_fmt(res.lower)} – {hi}"
+            from ..publish import ci_words  # the interval by what it is, not the option's value (s23)
+
+            ci_text = f"{res.level:.0%} {ci_words(res.ci_method)} {_fmt(res.lower)} – {hi}"
             conditional = getattr(res, "conditional", None)
             if conditional is not None:
                 ci_text += "; conditional on the chosen model" if conditional else "; includes model-selection uncertainty"
@@ -549,6 +552,11 @@ def unblocked_text(lk, encoding: str | None = None) -> str:
             "in several fields")
 
 
+#: a fit's status in words, in the panel and beneath the search path (s23; as the report's sections_fit)
+_STATUS_WORDS = {"ok": "ok (the MLE exists)", "extended": "extended (extended MLE: some cells fitted as 0, e.g. "
+                 "of lists that share nobody; N̂ still identified)", "not identified": "not identified (no finite N̂)"}
+
+
 def _print_path(res) -> None:
     p = res.search.path
     how = "p-value threshold" if res.search.criterion == "pvalue" else res.search.criterion.upper()
@@ -569,3 +577,12 @@ def _print_path(res) -> None:
             str(r["status"]),
         )
     console.print(t)
+    # a legend for what a new user cannot guess (s23): the step's sign and pair, the symbols, the statuses shown
+    steps = [str(x) for x in p["step"] if ":" in str(x)]
+    pair = steps[0].split()[-1] if steps else None  # a pair of these lists as the example
+    minus = ", '-' removes one" if any(x.startswith("-") for x in steps) else ""
+    step = (f"step: '+ {pair}' adds the interaction of lists {' and '.join(pair.split(':'))} (their dependence)"
+            f"{minus}; ") if pair else ""
+    seen = [w for w in _STATUS_WORDS if w in set(p["status"])]
+    console.print(escape(f"{step}df: residual degrees of freedom; N̂: estimated total, registered or not; ◀: the "
+                         "chosen model" + "".join(f"; status {_STATUS_WORDS[w]}" for w in seen)), style="dim")

@@ -155,8 +155,13 @@ def demo(
         f"{r.revictimised_truth:.1%}",
     )
     console.print(t)
-    if r.interval:  # beneath the table, whose columns it would squeeze (tester 8, F10)
-        console.print(f"N̂ intervals in brackets: {escape(r.interval)}")
+    # beneath the table, whose columns it would squeeze (tester 8, F10); what each row's figure and brackets are (s23)
+    console.print("N̂: estimated number of persons, registered or not" + (
+        "; as linked: before the linkage correction; true links: the same model on the simulation's true persons"
+        if lk else ""), style="dim")
+    if r.interval:
+        console.print(f"N̂ intervals in brackets: {escape(r.interval)}; re-victimised: 95% Kaplan–Meier interval "
+                      "(Greenwood, log-log)")
     for w in r.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(w)}")
     if r.to_publish:

@@ -247,6 +247,13 @@ def _model_section(run: Run) -> dict | None:
             first = marked.index(True)
             marked = [i == first for i in range(len(marked))]
             shown["step"] = [s_ + " ◀ chosen" if mk else s_ for s_, mk in zip(shown["step"], marked)]
+        # what a new user cannot guess (s23, as the terminal's legend): the phase, the step's sign, the statuses
+        legend = ["phase: the criterion of the search's stage" if "phase" in shown.columns else "",
+                  "'+ A:B' adds the interaction of lists A and B (their dependence)"]
+        if "status" in shown.columns and (shown["status"] == "extended").any():
+            legend.append("status extended: extended MLE (some cells fitted as 0, e.g. of lists that share nobody; "
+                          "N̂ still identified)")
+        note = "; ".join(x for x in (note, *legend) if x)
         out["path"] = _view("search-path", shown, path, "search_path.csv",
                             numeric=["df", "deviance", "AIC", "BIC", "p-value", "N̂"], marked=marked, note=note)
     return out
@@ -267,6 +274,7 @@ def _estimate_section(run: Run) -> dict | None:
     level = _f(iv.get("level"))
     method = str(iv.get("method") or "none")
     kind = {
+        "averaged": "model-averaged parametric bootstrap (percentile)",  # s23: was printed as the bare "averaged"
         "parametric": "parametric bootstrap (percentile; Cruyff's boot_mse)",
         "nonparametric-bca": "nonparametric bootstrap with model re-selection, BCa",
         "nonparametric-percentile": "nonparametric bootstrap with model re-selection, percentile",
