@@ -552,9 +552,10 @@ def unblocked_text(lk, encoding: str | None = None) -> str:
             "in several fields")
 
 
-#: a fit's status in words, in the panel and beneath the search path (s23; as the report's sections_fit)
+#: a fit's status in words, in the panel and beneath the search path (s23; as the report's sections_fit); never "N̂
+#: still identified" for extended: a stratum where one list registered everyone is not (tests/test_full_list_stratum.py)
 _STATUS_WORDS = {"ok": "ok (the MLE exists)", "extended": "extended (extended MLE: some cells fitted as 0, e.g. "
-                 "of lists that share nobody; N̂ still identified)", "not identified": "not identified (no finite N̂)"}
+                 "of lists that share nobody)", "not identified": "not identified (no finite N̂)"}
 
 
 def _print_path(res) -> None:

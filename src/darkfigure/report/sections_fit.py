@@ -251,8 +251,7 @@ def _model_section(run: Run) -> dict | None:
         legend = ["phase: the criterion of the search's stage" if "phase" in shown.columns else "",
                   "'+ A:B' adds the interaction of lists A and B (their dependence)"]
         if "status" in shown.columns and (shown["status"] == "extended").any():
-            legend.append("status extended: extended MLE (some cells fitted as 0, e.g. of lists that share nobody; "
-                          "N̂ still identified)")
+            legend.append("status extended: extended MLE (some cells fitted as 0, e.g. of lists that share nobody)")
         note = "; ".join(x for x in (note, *legend) if x)
         out["path"] = _view("search-path", shown, path, "search_path.csv",
                             numeric=["df", "deviance", "AIC", "BIC", "p-value", "N̂"], marked=marked, note=note)
