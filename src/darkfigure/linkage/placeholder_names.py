@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .names import fold_ascii
+from .names import fold_ascii, name_scripts
 
 #: placeholder names as keys (:func:`name_key`: ASCII, lower case, letters only, no spaces)
 PLACEHOLDER_NAMES = frozenset(
@@ -200,6 +200,16 @@ def source_name_warnings(regs: pd.DataFrame) -> list[str]:
     for c in ("first_name", "surname"):
         v = regs[c].astype(str)
         bad = ((v.str.strip() != "") & (v.map(name_key) == "")).to_numpy()
+        script = name_scripts(regs[c]) if bad.any() else np.array([])
+        other = bad & (script != "") if bad.any() else bad
+        if other.any():  # letters of a script fold_ascii does not transliterate (Arabic, Hebrew, ...): said as such
+            i = int(np.flatnonzero(other)[0])
+            out.append(
+                f"{int(other.sum()):,} registration(s) have a {c} written in {str(script[i]).title()} script (e.g. "
+                f"{v.iloc[i]!r}, record {regs['record_id'].iloc[i]!r}, row {i + 1}): a script without a reliable Latin "
+                "form, encoded as a missing name, which weakens their linkage; write those names in Latin letters (as "
+                "in the passport's machine-readable zone) before pseudonymising")
+            bad = bad & ~other
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             out.append(

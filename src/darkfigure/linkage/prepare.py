@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from .age_dates import AGE_COLUMN, age_derived_mask
 from .bloom_sql import decode_bloom_column
 from .name_parts import blank_name_parts, name_part_warnings, prepared_name_parts
+from .names import TRANSLITERATED_SCRIPTS, name_scripts, script_notes
 from .placeholder_dates import frequent_dates_mask
 from .placeholder_names import frequent_name_warnings, is_placeholder, placeholder_warnings
 from .pseudo_translit import add_folded_full
@@ -114,17 +115,20 @@ def _name_cells(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
-    """Notes on names given but made only of symbols, digits or emoji (nothing left after normalisation).
+    """Notes on names given but made only of symbols, digits or emoji (nothing left after normalisation), and on names
+    written in a non-Latin script (transliterated: :func:`~darkfigure.linkage.names.fold_ascii`).
 
     They are compared as missing names; saying so keeps a broken export (``###``, ``??``,
     emoji) from passing silently as unknown names.
     """
     out = []
+    scripts = {c: name_scripts(df[c]) for c in ("first_name", "surname")}  # said, never "no letters" (s23)
+    out += script_notes(df, scripts)
     default = np.zeros(len(prep), dtype=bool)  # a default identity's names have letters: blanked, warned apart
     default[list((prep.attrs.get("default_identities") or {}).get("rows", ()))] = True
     for col, key in (("first_name", "fn"), ("surname", "sn")):
         held, given = _name_cells(df[col])
-        bad = given & pd.isna(prep[key]).to_numpy() & ~held & ~default  # placeholders: warned
+        bad = given & pd.isna(prep[key]).to_numpy() & ~held & ~default & (scripts[col] == "")  # placeholders: warned
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             org = df["organisation"].iloc[i] if "organisation" in df.columns else "?"
@@ -164,19 +168,22 @@ def _nameless_by_organisation(df: pd.DataFrame, prep: pd.DataFrame, fields: Sequ
     for c in fields:
         if c in prep.columns:
             none &= prep[c].isna().to_numpy()
-    given, held = np.zeros(len(prep), dtype=bool), np.zeros(len(prep), dtype=bool)
+    given, held, script = (np.zeros(len(prep), dtype=bool) for _ in range(3))
     for c in ("first_name", "surname"):
         if c in df.columns:
             h, g = _name_cells(df[c])
             given |= g
             held |= h
+            sc = name_scripts(df[c])  # letters of a script compared as missing (Arabic, ...): not "without letters"
+            script |= (sc != "") & ~np.isin(sc, list(TRANSLITERATED_SCRIPTS))
     org = df["organisation"].astype(str).to_numpy()
     # taken out of the attrs: pandas copies attrs with every operation on the frame
     found = prep.attrs.pop("default_identities", None) or {"rows": (), "warnings": _encoded_defaults(prep, df)}
     default = np.zeros(len(prep), dtype=bool)
     default[list(found["rows"])] = True
     t = pd.DataFrame({"organisation": org, "registrations": 1, "without_names": none.astype(int),
-                      "given_without_letters": (none & given & ~held & ~default).astype(int),
+                      "given_without_letters": (none & given & ~held & ~default & ~script).astype(int),
+                      "other_script": (none & script & ~held & ~default).astype(int),
                       "placeholders": held.astype(int), "default_identity": (default & ~held).astype(int)})
     t = t.groupby("organisation", sort=False).sum().reset_index()
     t["share"] = t["without_names"] / t["registrations"]
@@ -228,11 +235,15 @@ def _nameless_warnings(table: pd.DataFrame) -> list[str]:
             continue
         why = (f", {r.given_without_letters:,} of them written without letters (emoji, symbols or digits only)"
                if r.given_without_letters else "")
+        why += (f", {r.other_script:,} written in a script compared as missing (see the note on scripts)"
+                if getattr(r, "other_script", 0) else "")
         why += f", or a placeholder such as 'Unknown' ({r.placeholders:,} registrations)" if r.placeholders else ""
         why += (f", or a default identity read as missing ({r.default_identity:,} registrations)"
                 if getattr(r, "default_identity", 0) else "")
         cause = ("every name is missing: a wrong encoding or column, or names removed on purpose"
                  if r.share >= 0.99 else "names left empty or unreadable")
+        if getattr(r, "other_script", 0) >= r.without_names / 2:
+            cause = "names in a script without a reliable Latin form: ask for them in Latin letters"
         rest = "the date of birth, "
         if getattr(r, "default_identity", 0) >= r.without_names:
             cause = "one identity written for every unknown person: see the warning on its default identity"
