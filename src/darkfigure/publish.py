@@ -71,6 +71,9 @@ def publish_statement(est) -> dict:
     lo, hi, nh = float(est.lower), float(est.upper), float(est.nhat)
     n_obs = int(h.n_observed)
     has_ci = not (np.isnan(lo) and np.isnan(hi))
+    # compare refuses a link folder (it has no linkage correction): name what it takes (new-user test s23, finding 3)
+    cmp = "darkfigure compare" if getattr(est, "linkage", None) is None else (
+        "darkfigure compare on the link folder's histories.csv, which leaves out the linkage correction")
     rng = f"{_fmt(lo)}–{_fmt(hi)}"
     # N̂ with its interval, or N̂ alone when the run computed none (never "N̂ 12,350 (–––)"); the interval named by
     # what it is, as dga's "credible interval" (s23: beside Chao's bound a new user could not tell the two apart)
@@ -195,7 +198,7 @@ def publish_statement(est) -> dict:
         floor, whose = _floor(est, h, lo, flags, checks)
         return out(floor, None, ["not-identified"], False,
                    f"Do not publish N̂ {_fmt(nh)}: the data do not identify N ({why}). Publish at most a lower "
-                   f"limit, at least {_fmt(floor)} persons ({whose}; run darkfigure compare for methods that may "
+                   f"limit, at least {_fmt(floor)} persons ({whose}; run {cmp} for methods that may "
                    "bound N).", cav=False)
     subs = _unbounded(boot, hi)
     if subs:  # one small subgroup, not the registers as a whole, leaves the total unbounded (tester 12b, H1)
@@ -221,11 +224,11 @@ def publish_statement(est) -> dict:
         floor, whose = _floor(est, h, lo, flags, checks)
         return out(floor, None, ["not-identified"], False,
                    f"Publish at most a lower limit, at least {_fmt(floor)} ({whose}): the data barely identify N "
-                   "from above under this model (run darkfigure compare for methods that may).", cav=False)
+                   f"from above under this model (run {cmp} for methods that may).", cav=False)
     if flags.get("goodness_of_fit") or (gof is not None and gof["flagged"]):
         return out(low_, high_, ["poor-fit"], False,
                    f"Do not publish {nhr} on its own: the chosen model does not fit how the lists overlap; run "
-                   "darkfigure compare, whose headline weighs the other methods.", cav=False)
+                   f"{cmp}, whose headline weighs the other methods.", cav=False)
     zero = (" The model also claims nobody was missed in some stratum (its unseen cell fitted as 0), "
             "which the data cannot support." if hidden0 else "")
     detected = [_CHECK_WORDS[n] for n in _CHECK_WORDS if flags.get(n)]
@@ -236,7 +239,7 @@ def publish_statement(est) -> dict:
     em_words = (f"Do not publish {nhr} on its own: nothing shows that the chosen model describes how the lists "
                 "overlap, because the " + " and ".join(c["name"].replace("_", " ") for c in em_not_run)
                 + f" check{'s' if len(em_not_run) > 1 else ''} could not be run with the imputed covariate "
-                "values; run darkfigure compare, whose headline weighs the other methods." + zero)
+                f"values; run {cmp}, whose headline weighs the other methods." + zero)
     if em_not_run and not detected:  # (with `detected` a rule below that says more returns first, as before)
         _say_not_run(checks, caveats)
         return out(low_, high_, ["checks-not-run"], False, em_words)
@@ -276,17 +279,17 @@ def publish_statement(est) -> dict:
                        "wrong: N̂ is too low if persons differ in how likely they are to be registered, while the "
                        f"bound is too high if lists are negatively dependent ({'; '.join(neg)}), which the model "
                        "allows for and the bound does not. How far above the bound N may lie this model cannot say: "
-                       "darkfigure compare gives the headline range with its reasons." + zero)
+                       f"{cmp} gives the headline range with its reasons." + zero)
         return out(chao["low"], None, ["below-chao", "chao-raise"], False,
                    f"Do not publish {nhr}: the checks detect heterogeneity ({', '.join(detected)}) and N̂ lies "
                    f"below {cb}; the range to report starts at the bound's lower limit {_fmt(chao['low'])} and its "
-                   "upper end needs models of heterogeneity (darkfigure compare).", cav=False)
+                   f"upper end needs models of heterogeneity ({cmp}).", cav=False)
     if detected:
         floor = (f"publish its lower limit {_fmt(lo)} as a floor" if has_ci and np.isfinite(lo)
                  else "treat it as a floor")
         return out(low_, high_, ["heterogeneity"], False,
                    f"{nhr} is likely too low: the checks detect heterogeneity ({', '.join(detected)}); {floor} and "
-                   "take the range from darkfigure compare." + zero)
+                   f"take the range from {cmp}." + zero)
     _say_not_run(checks, caveats)
     ran = [_CHECK_WORDS[n] for n in _CHECK_WORDS if n in flags]
     found = ("the checks find no heterogeneity it misses" if "heterogeneity" in flags
