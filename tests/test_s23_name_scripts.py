@@ -75,3 +75,14 @@ def test_arabic_names_are_missing_and_said(registrations):
     assert warned and "written in a script compared as missing" in warned[0]
     assert "emoji" not in warned[0]
     assert np.isfinite(res.quality.iloc[0]["recall"])
+
+
+def test_an_organisation_without_any_date_of_birth_is_named(registrations):
+    """New-user test s23, finding 2: an organisation that sent no date of birth at all is named in a note."""
+    regs = registrations.copy()
+    org = regs["organisation"].value_counts().index[-1]
+    regs.loc[regs["organisation"] == org, "date_of_birth"] = ""
+    res = link(_files(regs), max_pairs=2e5, seed=0)
+    said = [n for n in res.notes if "gave no date of birth on any of its" in n]
+    assert len(said) == 1 and repr(org) in said[0]
+    assert not any("gave no date of birth" in n for n in link(_files(registrations), max_pairs=2e5, seed=0).notes)

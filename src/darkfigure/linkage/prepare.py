@@ -124,6 +124,12 @@ def _letterless_names(df: pd.DataFrame, prep: pd.DataFrame) -> list[str]:
     out = []
     scripts = {c: name_scripts(df[c]) for c in ("first_name", "surname")}  # said, never "no letters" (s23)
     out += script_notes(df, scripts)
+    undated = prep["dob"].isna().groupby(df["organisation"].astype(str).to_numpy(), sort=False).agg(["sum", "size"])
+    for org, (_, n) in undated[(undated["sum"] == undated["size"]) & (undated["sum"] < len(prep))].iterrows():
+        # a note, not a warning: some organisations never record a date (new-user test s23, finding 2)
+        out.append(f"organisation {org!r} gave no date of birth on any of its {n:,} registrations: its links rest "
+                   "on the names, sex, nationality and registration dates, and its namesakes cannot be told apart "
+                   f"(if it records dates, check its export for an empty or renamed date_of_birth column)")
     default = np.zeros(len(prep), dtype=bool)  # a default identity's names have letters: blanked, warned apart
     default[list((prep.attrs.get("default_identities") or {}).get("rows", ()))] = True
     for col, key in (("first_name", "fn"), ("surname", "sn")):
