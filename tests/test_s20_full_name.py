@@ -45,7 +45,8 @@ def test_other_missing_columns_are_still_named():
 
 def test_without_a_full_name_column_the_message_is_unchanged():
     with pytest.raises(RegistrationError, match=r"ngo\.csv: missing column\(s\) first_name, surname; a registration "
-                                                r"file needs the columns .*rename yours accordingly$"):
+                                                r"file needs the columns .*rename yours accordingly, or add the "
+                                                r"ones the file lacks: an empty date_of_birth .*every row$"):
         read_registrations(_without_names(), name="ngo.csv", today=TODAY)
     two = _without_names(name=["Anna Jansen", "Jan Smit", "Piet Vries"], naam=["a b", "c d", "e f"])
     assert full_name_column(two) is None  # two candidates: no guess

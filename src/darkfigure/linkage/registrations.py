@@ -259,7 +259,9 @@ def read_registrations(
         if kind == "plaintext":
             hint = full_name_hint(df, missing, skip=[c for c in REQUIRED_COLUMNS if c in df.columns]) or (
                 f"a registration file needs the columns {', '.join(REQUIRED_COLUMNS)} (date_of_birth may be "
-                "empty); rename yours accordingly")  # one full-name column: split, not rename (tester 20)
+                "empty); rename yours accordingly, or add the ones the file lacks: an empty date_of_birth where "
+                "none is recorded, organisation with the organisation's name on every row")  # one full-name
+            # column: split, not rename (tester 20); a column absent is added, not renamed (new-user test s23, 7)
         else:
             hint = ("it looks pseudonymised but lacks encodings (files made by a darkfigure before encoding version 2 "
                     "lack the Soundex, letter and date-part tokens): pseudonymise the plaintext file again")
