@@ -86,3 +86,20 @@ def test_an_organisation_without_any_date_of_birth_is_named(registrations):
     said = [n for n in res.notes if "gave no date of birth on any of its" in n]
     assert len(said) == 1 and repr(org) in said[0]
     assert not any("gave no date of birth" in n for n in link(_files(registrations), max_pairs=2e5, seed=0).notes)
+
+
+def test_free_text_is_not_carried_as_a_covariate(registrations):
+    """New-user test s23, finding 5: case notes with a few templated values (a phone number among them) were carried
+    into histories.csv as a covariate; they are left out with a note, and named covariates still pass."""
+    regs = registrations.copy()
+    notes = ["victim called from phone 06-12345678 after the raid", "met at the shelter on Kerkstraat 12 with her sister",
+             "referred by the police after a road check near Venlo"]
+    regs["case_notes"] = [notes[i % 3] for i in range(len(regs))]
+    res = link(_files(regs), max_pairs=2e5, seed=0)
+    said = [n for n in res.notes if "'case_notes' left out of the covariates: it looks like free text" in n]
+    assert said and "case_notes" not in res.persons.columns
+    assert "exploitation" in res.persons.columns  # a category with short labels stays
+    from darkfigure.linkage.persons import _covariate_columns
+
+    named, _ = _covariate_columns(regs, ["sex", "case_notes"], None, tuple(regs["organisation"].unique()))
+    assert named == ["sex", "case_notes"]  # named: kept, as the note says

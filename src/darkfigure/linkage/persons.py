@@ -49,8 +49,22 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
 
         covs = []
         pool = (["sex"] if "sex" in df.columns else []) + [c for c in covariate_columns(df) if c not in skip]
+        from .clear_columns import FREE_TEXT_CHARACTERS, FREE_TEXT_WORDS
+
         for c in pool:
             nlev = df[c].nunique(dropna=True)
+            text = df[c].dropna().astype(str).str.strip()
+            text = text[text != ""]
+            length, words = (float(text.str.len().median()), float(text.str.split().str.len().median())) if len(
+                text) else (0.0, 0.0)
+            if length > FREE_TEXT_CHARACTERS and words >= FREE_TEXT_WORDS:  # both: long category labels stay
+                # case notes with a few templated values passed as a covariate, phone numbers and all, and estimate
+                # then offered to impute them (new-user test s23, finding 5): free text is left out, as pseudonymise
+                # warns about it
+                notes.append(f"column {c!r} left out of the covariates: it looks like free text (median {length:.0f} "
+                             f"characters, {words:.0f} words), which may identify a person; name it with "
+                             "covariates=[...] / --covariates to keep it")
+                continue
             if nlev > MAX_AUTO_LEVELS:
                 notes.append(f"column {c!r} left out of the covariates: {nlev} distinct values (name it with "
                              "covariates=[...] / --covariates to keep it)")
