@@ -275,6 +275,16 @@ condition (two first names of one surname, not spellings of one) is evaluated on
 Still over the 3-minute and 4 GB targets; the reading peak of the morning's change (1.41 -> 1.24 GB) did not lower
 the peak, reached in predict (Python's ~3.2 GB held since the preparation plus DuckDB's working memory).
 
+Where the memory goes (2026-12-07 evening, 1M, main of that afternoon, one run each, in a row, load 3.3-4.2 from a
+study beside them; ``/proc/self/statm`` peaks per stage): the default run peaked at 3.86 GB (predict 3.78, cluster
+3.81; the idle run of the afternoon 4.12). Python's own data are small: at 200k registrations the prepared frame holds
+92 MB (Arrow strings), the read frame 35 MB, Arrow's live allocations 0.13 GB, traced Python/NumPy objects 0.21 GB,
+against a resident 0.72 GB: the rest is freed memory the allocators keep. With Arrow's system allocator
+(``ARROW_DEFAULT_MEMORY_POOL=system``, instead of mimalloc) the 1M peak was 3.62 GB (predict 3.61, cluster 3.59); with
+glibc's ``malloc_trim`` and Arrow's ``release_unused`` after the preparation and after blocking, 3.77 GB. Both within
+the spread of repeated runs of one code (3.8-4.2 GB), so not adopted; a candidate for the 4 GB target, to be measured
+with repeats on an idle machine.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
