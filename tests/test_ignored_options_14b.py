@@ -17,4 +17,4 @@ def test_ignored_option_is_refused(cli, args, says):
 
 
 def test_level_with_ci_none_is_used_by_the_assumption_bounds(cli):
-    cli(["estimate", "kosovo_1999", "--ci", "none", "--level", "0.9"], code=0, says=["90% bounds"])
+    cli(["estimate", "kosovo_1999", "--ci", "none", "--level", "0.9"], code=0, says=["90% interval over the whole range"])

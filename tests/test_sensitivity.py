@@ -359,7 +359,7 @@ def test_result_json_and_the_command_line(tmp_path, cli):
     sec = html[html.index('<section id="assumption">'):]
     sec = sec[: sec.index("</section>")]
     assert "data:image/png;base64," in sec and 'id="identifying-assumption"' in sec  # the curve and the table
-    assert "bounds" in out
+    assert "interval over the whole range" in out  # the bounds (s23: said as an interval over the range)
     d = json.loads((tmp_path / "run" / "result.json").read_text())["identifying_assumption"]
     assert d["range"] == [0.5, 2.0]
     assert d["low"] < d["nhat"] < d["high"]
