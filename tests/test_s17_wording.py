@@ -14,8 +14,8 @@ from synthetic_pairs import true_pairs
 
 
 def test_persons_words_once_when_equal():
-    assert persons_words(3411.0, 3411) == "persons observed 3,411 as linked (the rule of N̂ corrected kept them)"
-    assert persons_words(3411.2, 3411) == "persons observed 3,411 as linked (the rule of N̂ corrected kept them)"
+    assert persons_words(3411.0, 3411) == "persons observed 3,411 as linked (unchanged by the linkage correction)"
+    assert persons_words(3411.2, 3411) == "persons observed 3,411 as linked (unchanged by the linkage correction)"
     assert persons_words(3123.0, 3411) == "persons observed 3,123 as corrected for linkage, 3,411 as linked"
     assert persons_words(float("nan"), 3411) == "" and persons_words(None, 3411) == ""
 
@@ -32,7 +32,7 @@ def test_print_result_says_the_kept_persons_once(tmp_path):
     assert lk.persons_corrected == pytest.approx(lk.persons_as_linked)  # "toward" kept the as-linked persons
     flat = " ".join(str(r).split())
     n = f"{lk.persons_as_linked:,}"
-    assert f"persons observed {n} as linked (the rule of N̂ corrected kept them)" in flat
+    assert f"persons observed {n} as linked (unchanged by the linkage correction)" in flat
     assert f"{n} as corrected for linkage, {n} as linked" not in flat
 
 

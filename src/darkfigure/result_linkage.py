@@ -30,7 +30,7 @@ def _fmt(v: Any, digits: int = 0) -> str:
 
 def persons_words(corrected: Any, as_linked: Any) -> str:
     """The words beside a dark figure corrected for linkage error: "persons observed 3,123 as corrected for linkage,
-    3,411 as linked", or once, "persons observed 3,411 as linked (the rule of N̂ corrected kept them)", when the two
+    3,411 as linked", or once, "persons observed 3,411 as linked (unchanged by the linkage correction)", when the two
     print alike (review s17: "3,411 as corrected for linkage, 3,411 as linked" said one number twice); "" when the
     corrected persons are missing. What :func:`darkfigure.linkage.combine.persons_clause` says, said once."""
     try:
@@ -40,7 +40,7 @@ def persons_words(corrected: Any, as_linked: Any) -> str:
     if not math.isfinite(c):
         return ""
     if f"{c:,.0f}" == f"{a:,.0f}":
-        return f"persons observed {a:,.0f} as linked (the rule of N̂ corrected kept them)"
+        return f"persons observed {a:,.0f} as linked (unchanged by the linkage correction)"
     return f"persons observed {c:,.0f} as corrected for linkage, {a:,.0f} as linked"
 
 
