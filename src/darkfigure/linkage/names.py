@@ -39,6 +39,7 @@ _NON_LETTERS = re.compile(r"[^a-z]+")
 #: read as a disagreement (new-user test s23, one organisation writing Arabic: recall 0.935 as missing names, 0.627
 #: transliterated), and Indic and Southeast Asian scripts were not checked
 TRANSLITERATED_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "GEORGIAN", "HANGUL", "CJK"})
+_FOLDED_SCRIPTS = TRANSLITERATED_SCRIPTS | {"LATIN"}  # and Latin letters NFKD leaves (ŋ)
 
 
 def _script(ch: str) -> str:
@@ -66,7 +67,7 @@ def fold_ascii(s: str) -> str:
     from anyascii import anyascii
 
     return "".join(anyascii(ch) if not ch.isascii() and unicodedata.category(ch).startswith("L")
-                   and _script(ch) in TRANSLITERATED_SCRIPTS | {"LATIN"} else ch for ch in s)
+                   and _script(ch) in _FOLDED_SCRIPTS else ch for ch in s)
 
 
 def name_scripts(values: pd.Series) -> np.ndarray:

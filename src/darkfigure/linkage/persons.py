@@ -53,7 +53,10 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
 
         for c in pool:
             nlev = df[c].nunique(dropna=True)
-            text = df[c].dropna().astype(str).str.strip()
+            text = df[c].dropna()
+            if len(text) > 20_000:  # the medians of a sample: the whole column at 1M registrations costs seconds
+                text = text.sample(20_000, random_state=0)
+            text = text.astype(str).str.strip()
             text = text[text != ""]
             length, words = (float(text.str.len().median()), float(text.str.split().str.len().median())) if len(
                 text) else (0.0, 0.0)
