@@ -45,6 +45,7 @@ __all__ = [
     "identifying_columns",
     "refuse_identifying_columns",
     "resolve_keep",
+    "text_shape",
 ]
 
 #: a clear column holding the row's own name or date of birth on at least this share of the rows ...
@@ -202,6 +203,12 @@ def resolve_keep(keep: Sequence[str] | str | None, clear: Sequence[str]) -> list
     return names
 
 
+def text_shape(text: pd.Series) -> tuple[float, float]:
+    """Median length (characters) and median number of words of the non-empty strings `text`, shape (n,), n > 0:
+    what tells free text from a category (:data:`FREE_TEXT_CHARACTERS`, :data:`FREE_TEXT_WORDS`)."""
+    return float(text.str.len().median()), float(text.str.split().str.len().median())
+
+
 def clear_column_warnings(regs: pd.DataFrame, covariates: Sequence[str], keep: Sequence[str]) -> list[str]:
     """Warnings about covariates kept in clear that the user did not vouch for (``keep``).
 
@@ -232,8 +239,7 @@ def clear_column_warnings(regs: pd.DataFrame, covariates: Sequence[str], keep: S
         if not len(text):
             plain.append(c)
             continue
-        length = float(text.str.len().median())
-        words = float(text.str.split().str.len().median())
+        length, words = text_shape(text)
         distinct = text.nunique() / len(text)
         if length > FREE_TEXT_CHARACTERS or words >= FREE_TEXT_WORDS:
             risky.append(f"{c!r} (free text? median {length:.0f} characters, {words:.0f} words)")

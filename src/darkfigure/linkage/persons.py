@@ -49,7 +49,7 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
 
         covs = []
         pool = (["sex"] if "sex" in df.columns else []) + [c for c in covariate_columns(df) if c not in skip]
-        from .clear_columns import FREE_TEXT_CHARACTERS, FREE_TEXT_WORDS
+        from .clear_columns import FREE_TEXT_CHARACTERS, FREE_TEXT_WORDS, text_shape
 
         for c in pool:
             nlev = df[c].nunique(dropna=True)
@@ -58,8 +58,7 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
                 text = text.sample(20_000, random_state=0)
             text = text.astype(str).str.strip()
             text = text[text != ""]
-            length, words = (float(text.str.len().median()), float(text.str.split().str.len().median())) if len(
-                text) else (0.0, 0.0)
+            length, words = text_shape(text) if len(text) else (0.0, 0.0)
             if length > FREE_TEXT_CHARACTERS and words >= FREE_TEXT_WORDS:  # both: long category labels stay
                 # case notes with a few templated values passed as a covariate, phone numbers and all, and estimate
                 # then offered to impute them (new-user test s23, finding 5): free text is left out, as pseudonymise
