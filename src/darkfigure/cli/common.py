@@ -131,7 +131,9 @@ def _refuse_link_folder(data, command: str) -> None:
 def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year, *,
                   search: str, linkage, linkage_draws: int, linkage_reps: int):
     """DATA as estimate and monitor read it: a `darkfigure link` folder resolved (--linkage), the data options
-    applied (:func:`_read`), the size of the job announced (:func:`_announce_size`).
+    applied (:func:`_read`), link's ``year`` left out unless asked for
+    (:func:`~darkfigure.pipeline.first_year.first_year_covariate`), the size of the job announced
+    (:func:`_announce_size`).
 
     Returns (data: the file or dataset the histories came from, the CaptureHistories, and the linkage settings of
     the fit as keyword arguments: linkage, linkage_run, linkage_draws, linkage_reps).
@@ -145,6 +147,10 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
 
         data, link_run, linkage = resolve_link_data(data, None, linkage)
     h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
+    if link_run is not None or Path(folder).is_dir():  # link's year of first registration: asked for only (s24)
+        from ..pipeline.first_year import first_year_covariate
+
+        h = first_year_covariate(h, covariates, year)
     if link_run is None and Path(folder).is_dir():  # a link folder with no match probabilities (tester 14b, L9)
         from dataclasses import replace
 

@@ -83,9 +83,10 @@ def _covariate_columns(df, covariates, truth, orgs) -> tuple[list[str], list[str
         raise DataError(
             f"covariate column(s) {clash} have the name of an organisation or of an output column "
             "(year, person_id, count); rename them"
-            + (" (link writes 'year' itself: the year of each person's first registration, from registration_date; "
-               "leave 'year' out of the covariates and give --year year to estimate or monitor on the link folder)"
-               if "year" in clash else "")
+            + (" (link writes 'year' itself: the year of each person's first registration, from registration_date, "
+               "which estimate and monitor on the link folder use only when named, --year year; a year that belongs "
+               "to the person, such as the year of exploitation, is a covariate under another name: rename the "
+               "column)" if "year" in clash else "")
         )
     return covs, notes
 
