@@ -258,8 +258,10 @@ def _print_result(res) -> None:
                 ci_text += "; with linkage uncertainty"
                 from ..linkage.combine import widening_words  # the true reason of each kind (tester 18a, H3)
 
-                why = widening_words(getattr(res.linkage, "widened", False), getattr(res.linkage, "shifted", False))
-                ci_text += f"; {why}" if why else ""
+                shifted = getattr(res.linkage, "shifted", False)
+                why = widening_words(getattr(res.linkage, "widened", False), shifted)
+                # a widening for Monte-Carlo error is said in full once, on the linkage panel (s23 new user, 6)
+                ci_text += (f"; {why}" if shifted else "; widened to the interval as linked") if why else ""
         if getattr(res, "linkage", None) is not None:
             ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
