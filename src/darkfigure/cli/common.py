@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import typer
@@ -31,9 +32,14 @@ def _no_type_for_flags() -> None:
     TyperOption.display_type_rich = display_type_rich
 
 
-#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer): wide enough that no
-#: table cell is cut and no line wrapped (rich otherwise assumes 80 columns there and cuts the interval columns)
-PIPED_WIDTH = 10_000
+#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer) when COLUMNS sets none:
+#: rich otherwise assumes 80 columns there and cut the interval columns. It was 10,000 (no line wrapped), which
+#: padded every row of a panel to its widest line, up to 2,901 characters of spaces in a saved log (s23 new user,
+#: finding 9); 120 columns hold every table whole and wrap long lines as a terminal of that width does
+PIPED_WIDTH = 120
+
+#: spaces (and a colour's reset codes after them) at the end of a line: rich leaves one where it wraps a line
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)(?=\r?\n)")
 
 
 def _is_tty(file) -> bool:
@@ -45,13 +51,14 @@ def _is_tty(file) -> bool:
 
 
 class _Console(Console):
-    """A rich Console that does not wrap or cut what goes to a pipe or a file.
+    """A rich Console whose output to a pipe or a file is not cut at 80 columns, nor padded with spaces.
 
     A terminal keeps its own width. Output that is not a terminal (its file is no TTY, even when
     ``FORCE_COLOR`` asks for colour, as CI services set it) gets :data:`PIPED_WIDTH`
     columns, unless a width was given when constructing the console or the ``COLUMNS``
     environment variable sets one when the width is asked (read then, not when the console is made: this
     module's consoles are made at import, and a COLUMNS set around one command must not fix every later one).
+    There no line ends in spaces (:meth:`_render_buffer`).
     """
 
     def __init__(self, *args, **kwargs):
@@ -69,6 +76,11 @@ class _Console(Console):
         return size
 
     size = property(_size, Console.size.fset)
+
+    def _render_buffer(self, buffer) -> str:
+        """rich's rendering, without spaces at the end of a line when the output is not a terminal (a log file)."""
+        text = super()._render_buffer(buffer)
+        return text if _is_tty(self.file) else _TRAILING.sub(r"\1", text)
 
 
 console = _Console(emoji=False)
