@@ -23,6 +23,7 @@ from .evidence import (
 
 __all__ = ["ci_words", "dga_statement", "publish_statement"]
 
+from .heterogeneity_models import MTH_CHAO_WORDS  # noqa: E402
 from .publish_caveats import (  # noqa: E402
     conditional_caveat,
     linkage_caveat,
@@ -270,7 +271,7 @@ def publish_statement(est) -> dict:
         cb = (f"Chao's lower bound under heterogeneity, {_fmt(chao['nhat'])} (95% profile-likelihood interval "
               f"{_fmt(chao['low'])}–{_fmt(chao['high'])})")
         if chao.get("contradicted"):
-            cb += f" (from model Mth Chao, which itself fits the table poorly, {format_p(chao['p_value'])})"
+            cb += f" (from {MTH_CHAO_WORDS}; that model itself fits the table poorly, {format_p(chao['p_value'])})"
         if neg:
             start = (f"The range to report starts at N̂'s lower limit {_fmt(lo)}" if has_ci
                      else f"The range to report starts near N̂ {_fmt(nh)}")

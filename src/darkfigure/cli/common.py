@@ -364,25 +364,30 @@ def _check_marks(checks, about: str | None = None) -> str:
 
     A check computed but not used to flag (the deviance test of a sparse table) is "not used", not "passed": the
     to-publish sentence may then say the deviance test rejects the model (tester 7, 21); an unflagged heterogeneity
-    check with power below 50% is "not detected (power x% …)" (:func:`~darkfigure.diagnostics.unflagged_state`). `about`: which model the
+    check with power below 50% is "not detected (… only x% of the time: its power)"
+    (:func:`~darkfigure.diagnostics.unflagged_state`), a computed one says its power after its state. `about`: which model the
     checks are of, said after "model checks" (estimate's model average: the chosen model, whose N̂ differs).
     """
-    from ..diagnostics_heterogeneity import unflagged_state
+    from ..diagnostics import CHECK_NAMES
+    from ..diagnostics_heterogeneity import power_words, unflagged_state
 
     marks = []
     for c in checks:
-        label = c.label
+        name = CHECK_NAMES.get(c.name, c.name.replace("_", " "))
+        power = (c.details or {}).get("power_hard_to_reach") if c.name == "heterogeneity" and c.computed else None
+        # the power after the state, in words: "heterogeneity flagged (the test would detect ...: its power)"
+        said = f" ({power_words(power)})" if power is not None and math.isfinite(power) else ""
         if c.flagged:
-            state = "[red]flagged[/]"
+            state = "[red]flagged[/]" + said
         elif c.computed and "is not used" in c.message:
             state = "not used (sparse table)"
         elif c.computed and (state := unflagged_state(c.name, c.details)) != "passed":
-            label = c.name.replace("_", " ")  # the state gives the power (tester 15b, M5: a weak check "passed")
+            pass  # the state gives the power (tester 15b, M5: a weak check "passed")
         elif c.computed:
-            state = "[green]passed[/]"
+            state = "[green]passed[/]" + said
         else:
             state = "not applicable" if c.message.startswith("not applicable") else "not computed"
-        marks.append(f"{label} {state}")
+        marks.append(f"{name} {state}")
     return f"model checks{' ' + about if about else ''}: " + "; ".join(marks) + " (details in result.json and the report)"
 
 
