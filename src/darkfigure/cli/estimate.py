@@ -235,7 +235,9 @@ def _print_result(res) -> None:
     avg_many = getattr(res, "averaged", None) is not None and len(res.averaged.fits) > 1 and f.identified
     chosen = (f" (the search's choice{' by ' + res.search.criterion.upper() if res.search is not None else ''}; "
               f"its own N̂ {_fmt(f.nhat)})") if avg_many else ""
-    found = (f" ({res.search.method} search, {str(res.search.criterion).upper()})"
+    from ..pipeline.search import chosen_by  # the search in words, not its option value (s23 new user, 11)
+
+    found = (f" ({chosen_by(res.search)})"
              if res.search is not None and not avg_many else "")  # which search, as monitor's panel (tester 21a M1)
     head.add_row("model", escape(f.model.label()) + chosen + found)
     head.add_row(
@@ -562,8 +564,10 @@ _STATUS_WORDS = {"ok": "ok (the MLE exists)", "extended": "extended (extended ML
 
 def _print_path(res) -> None:
     p = res.search.path
+    from ..pipeline.search import search_name
+
     how = "p-value threshold" if res.search.criterion == "pvalue" else res.search.criterion.upper()
-    t = Table(title=f"Model search ({res.search.method}); chosen by {how}")
+    t = Table(title=f"Model search: {search_name(res.search.method).removeprefix('the ')}; chosen by {how}")
     cols = ["step", "df", "deviance", "AIC", "BIC", "N̂", "status"]
     for c in cols:
         t.add_column(c, justify="left" if c in ("step", "status") else "right")

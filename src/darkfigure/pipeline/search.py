@@ -17,7 +17,34 @@ from ..loglinear.fit import LogLinearFit, fit_model
 from ..loglinear.search import SearchResult, cruyff_search, exhaustive_search, pvalue_search
 from ..loglinear.terms import LogLinearModel, parse_terms
 
-__all__ = ["SearchPlan", "plan_search", "select_model", "ModelSelector", "Selection", "search_step"]
+__all__ = ["SearchPlan", "plan_search", "select_model", "ModelSelector", "Selection", "search_step", "search_name", "chosen_by"]
+
+#: a search as the terminal names it: the method's value (--search cruyff) read as a bare name was jargon (s23 new
+#: user, finding 11); the option's value stays the identifier, in result.json and search_path.csv
+SEARCH_NAMES = {
+    "cruyff": "Cruyff et al.'s stepwise search",
+    "stratified": "the stratified stepwise search (every list x covariate term kept)",
+    "pvalue": "the stepwise search by p-values",
+    "pvalue-pairs": "SparseMSE's stepwise search by p-values (pairs of lists)",
+    "exhaustive": "the exhaustive search",
+    "downhill": "the downhill search",
+}
+
+
+def search_name(method: str, option: bool = False) -> str:
+    """The search `method` (``SearchResult.method``, ``--search``) in words, e.g. "Cruyff et al.'s stepwise search";
+    `option` adds "(--search cruyff)"."""
+    name = SEARCH_NAMES.get(str(method), f"the {method} search")
+    return f"{name} (--search {method})" if option and method in SEARCH_NAMES else name
+
+
+def chosen_by(search) -> str:
+    """How a model was chosen, for a panel: "chosen by BIC in Cruyff et al.'s stepwise search (--search cruyff)".
+
+    `search`: a :class:`~darkfigure.loglinear.search.SearchResult` (``method``, ``criterion``)."""
+    crit = str(search.criterion)
+    how = "the p-value threshold" if crit == "pvalue" else crit.upper()
+    return f"chosen by {how} in {search_name(search.method, option=True)}"
 
 
 @dataclass(frozen=True)
