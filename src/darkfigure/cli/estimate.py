@@ -474,7 +474,7 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     from ..linkage.combine import rule_block
 
     rb = rule_block(lk)  # the mean over draws beside as linked, and the rule that made N̂ corrected (tester 14a, H1)
-    t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected: {rb['correction_rule']})")
+    t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected below is {rb['correction_rule']})")
     if math.isfinite(lk.lower):
         shifted = getattr(lk, "shifted", False)
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
@@ -507,7 +507,7 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
               f"(from the match probabilities; an undated registration's pairs by its assignment model); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws, {_fmt(getattr(lk, 'persons_corrected', float('nan')))} corrected "
-              "by the rule of N̂ (what the dark figure subtracts)")
+              "by the same rule as N̂ (what the dark figure subtracts)")
     if truth:
         t.add_row("against truth", escape(said))
     console.print(Panel(t, title="linkage error", expand=False))
