@@ -23,9 +23,9 @@ __all__ = ["SearchPlan", "plan_search", "select_model", "ModelSelector", "Select
 #: user, finding 11); the option's value stays the identifier, in result.json and search_path.csv
 SEARCH_NAMES = {
     "cruyff": "Cruyff et al.'s stepwise search",
-    "stratified": "the stratified stepwise search (every list x covariate term kept)",
+    "stratified": "the stratified stepwise search",
     "pvalue": "the stepwise search by p-values",
-    "pvalue-pairs": "SparseMSE's stepwise search by p-values (pairs of lists)",
+    "pvalue-pairs": "SparseMSE's stepwise search by p-values over pairs of lists",
     "exhaustive": "the exhaustive search",
     "downhill": "the downhill search",
 }
