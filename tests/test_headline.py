@@ -237,7 +237,7 @@ def test_publish_statement_fit_and_clean():
     # the sensitivity range beside the interval (tester 13a, F1); the profile interval after a search is conditional
     assert p["rules"] == ["agree", "heterogeneity-low-power", "sensitivity-range", "conditional-interval"]
     assert not p["publish_interval"]
-    assert p["statement"].startswith("Publish N̂") and "only 8% power" in p["statement"]
+    assert p["statement"].startswith("Publish N̂") and "only 8% of the time (its power)" in p["statement"]
     assert "only together with the sensitivity range" in p["statement"]
     res = estimate("kosovo_1999", ci="profile")
     p = publish_statement(res)
