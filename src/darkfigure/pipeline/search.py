@@ -31,20 +31,20 @@ SEARCH_NAMES = {
 }
 
 
-def search_name(method: str, option: bool = False) -> str:
-    """The search `method` (``SearchResult.method``, ``--search``) in words, e.g. "Cruyff et al.'s stepwise search";
-    `option` adds "(--search cruyff)"."""
-    name = SEARCH_NAMES.get(str(method), f"the {method} search")
-    return f"{name} (--search {method})" if option and method in SEARCH_NAMES else name
+def search_name(method: str) -> str:
+    """The search `method` (``SearchResult.method``, ``--search``) in words, e.g. "Cruyff et al.'s stepwise search"."""
+    return SEARCH_NAMES.get(str(method), f"the {method} search")
 
 
 def chosen_by(search) -> str:
-    """How a model was chosen, for a panel: "chosen by BIC in Cruyff et al.'s stepwise search (--search cruyff)".
+    """How a model was chosen, for a panel's brackets: "chosen by BIC in Cruyff et al.'s stepwise search, --search
+    cruyff" (the option named without brackets inside the panel's own).
 
     `search`: a :class:`~darkfigure.loglinear.search.SearchResult` (``method``, ``criterion``)."""
     crit = str(search.criterion)
     how = "the p-value threshold" if crit == "pvalue" else crit.upper()
-    return f"chosen by {how} in {search_name(search.method, option=True)}"
+    opt = f", --search {search.method}" if search.method in SEARCH_NAMES else ""
+    return f"chosen by {how} in {search_name(search.method)}{opt}"
 
 
 @dataclass(frozen=True)
