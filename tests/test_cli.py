@@ -154,6 +154,7 @@ def test_a_sparse_tables_deviance_test_is_not_said_to_pass(cli):
     out = cli(["estimate", "cruyff_simdat", "--year", "Y", "--year-degree", "2", "--seed", "1", "--reps", "200"],
               code=0, says=["goodness of fit not used (sparse table)",
                             # tester 7, 21: the progress named the search asked for, not the one that ran
-                            "the stratified search fell back to the cruyff search (BIC, as --search cruyff "
+                            "the stratified stepwise search fell back to Cruyff et al.'s stepwise search (BIC, as "
+                            "--search cruyff "
                             "chooses"])
     assert "goodness of fit passed" not in " ".join(out.split())

@@ -117,7 +117,7 @@ def test_api_result_subtracts_the_corrected_persons(missed_run, tmp_path):
     flat = " ".join(str(r).split())
     assert (f"dark figure {r.dark_figure:,.0f} (N̂ corrected minus the persons observed {lk.persons_corrected:,.0f} "
             f"as corrected for linkage, {lk.persons_as_linked:,} as linked)") in flat
-    assert f"{lk.persons_corrected:,.0f} corrected by the rule of N̂" in flat
+    assert f"{lk.persons_corrected:,.0f} corrected by the same rule as N̂" in flat
 
 
 def test_monitor_rows_use_the_corrected_persons(tmp_path):

@@ -277,7 +277,7 @@ def test_power_figure_matches_an_explicit_two_class_population():
     assert f"N̂ would be {abs(rel):.0%} too low" in c.message
     small = _main_effects_fit(CaptureHistories.from_table(df.assign(count=np.round(mu / 3).astype(np.int64))))
     assert _power_hard_to_reach(small, zcols, 1.645)[0] < power
-    assert c.label == f"heterogeneity (power {power:.0%} against 30% hard to reach)"
+    assert c.label == f"heterogeneity (the test would detect a 30% hard-to-reach group {power:.0%} of the time: its power)"
     # deterministic: no random draw, the same table gives the same figures
     assert heterogeneity_check(fit).details == c.details
 

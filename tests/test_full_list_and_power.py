@@ -73,7 +73,7 @@ def test_low_power_heterogeneity_check_is_said_in_to_publish():
     assert power < LOW_POWER and not het.flagged
     p = e.to_dict()["to_publish"]
     assert p["rules"][:3] == ["agree", "heterogeneity-low-power", "sensitivity-range"]
-    assert f"the heterogeneity check finds none, but it has only {power:.0%} power against 30% of persons hard to " \
-           "reach" in p["statement"]
+    assert (f"the heterogeneity check finds none, but it would detect a hard-to-reach 30% of persons (registered by "
+            f"every list with 1/4 of the others' probability) only {power:.0%} of the time (its power)") in p["statement"]
     assert "the interval does not cover heterogeneity the check cannot detect" in p["statement"]
     assert "the checks find no heterogeneity it misses" not in p["statement"]

@@ -82,7 +82,7 @@ def test_a_narrower_interval_is_published_as_the_union_everywhere(run, monkeypat
             - 1e-9).all()
     # the warning says what was done instead of asking the reader; no reason quoting 0.0%
     said = [x for x in e.warnings if "is narrower than the interval as linked" in x]
-    assert said and "union of the two" in said[0] and WIDENED in said[0]
+    assert said and "union of the two" in said[0] and f"{union[0]:,.0f} – {union[1]:,.0f}" in said[0]
     assert not any("Read the wider" in x or "0.0%" in x for x in e.warnings)
     assert any("subgroup rows of estimates.csv" in x and "union" in x for x in e.warnings)
     # result.json keeps both raw intervals; estimates.csv and to_publish carry the union
@@ -108,6 +108,35 @@ def test_a_narrower_interval_is_published_as_the_union_everywhere(run, monkeypat
     html = build_report(tmp_path / "o").read_text(encoding="utf-8")
     assert WIDENED.replace("'", "&#39;") in html or WIDENED in html
     assert "the union is published" in html  # the linkage section beside both raw intervals
+
+
+def test_the_terminal_says_the_widening_once(run, monkeypatch):
+    """s23 new user, finding 6: the label was printed up to five times (panel, notes, warnings, linkage panel).
+    It is said in full once, on the linkage panel beside the draws' own interval; the headline says it short, the
+    warnings and notes say "union of the two" with the numbers."""
+    import io
+
+    from rich.console import Console
+
+    import darkfigure.cli.estimate as cli
+
+    _no_shift(monkeypatch)
+    _shrink(monkeypatch)
+    h = run.histories().collapse(["sex"]).drop_incomplete()
+    e = estimate(h, linkage_run=run, search="none", ci="parametric", reps=200, seed=3, linkage_draws=3,
+                 linkage_reps=20, n_jobs=1, missing="drop", assumption_range=None)
+    assert e.linkage.widened and any("union of the two" in x for x in e.warnings + e.notes)
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buf, width=2000, color_system=None))
+    cli._print_result(e)
+    cli._print_linkage(e.linkage, e)
+    text = buf.getvalue()
+    assert text.count(WIDENED) == 1, text
+    row = next(ln for ln in text.splitlines() if WIDENED in ln)
+    assert f"the draws' own interval {e.linkage.lower_draws:,.0f} – {e.linkage.upper_draws:,.0f}" in row
+    head = next(ln for ln in text.splitlines() if "N̂ corrected for linkage error (see below)" in ln)
+    assert "with linkage uncertainty; widened to the interval as linked" in head
+    assert "subgroup rows" in text and "union of the two" in text  # the rows' warning still says what was done
 
 
 def test_an_interval_not_narrower_is_published_as_drawn(run, monkeypatch):

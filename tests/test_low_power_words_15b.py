@@ -52,12 +52,12 @@ def test_statement_says_the_range_as_a_condition(uk):
 
 
 def test_terminal_line_says_not_detected(uk):
-    """The model-checks line: "heterogeneity not detected (power 8% …)", never "… passed" for that check."""
+    """The model-checks line: "heterogeneity not detected (… only 8% of the time: its power)", never "… passed"."""
     het = next(c for c in uk.checks if c.name == "heterogeneity")
     power = het.details["power_hard_to_reach"]
     assert power < LOW_POWER and not het.flagged
     line = _check_marks(uk.checks)
-    assert f"heterogeneity not detected (power {power:.0%} against 30% hard to reach)" in line
+    assert f"heterogeneity not detected (the test would detect a 30% hard-to-reach group only {power:.0%} of the time: its power)" in line
     assert not re.search(r"heterogeneity[^;]*passed", line)
     assert "residuals by number of lists [green]passed[/]" in line  # the others still pass
 
@@ -68,14 +68,14 @@ def test_cli_prints_not_detected(tmp_path):
                       env={"COLUMNS": "400"})
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
-    assert "heterogeneity not detected (power 8% against 30% hard to reach)" in out
-    assert "(power 8% against 30% hard to reach) passed" not in out
+    assert "heterogeneity not detected (the test would detect a 30% hard-to-reach group only 8% of the time: its power)" in out
+    assert "its power) passed" not in out and "heterogeneity passed" not in out
     assert "the one N lies in" not in out
 
 
 @pytest.mark.parametrize("power, name, want", [
-    (0.08, "heterogeneity", "not detected (power 8% against 30% hard to reach)"),
-    (0.49, "heterogeneity", "not detected (power 49% against 30% hard to reach)"),
+    (0.08, "heterogeneity", "not detected (the test would detect a 30% hard-to-reach group only 8% of the time: its power)"),
+    (0.49, "heterogeneity", "not detected (the test would detect a 30% hard-to-reach group only 49% of the time: its power)"),
     (0.5, "heterogeneity", "passed"),
     (0.9, "heterogeneity", "passed"),
     (None, "heterogeneity", "passed"),  # no stated power (an older result.json): the word it had
@@ -90,7 +90,7 @@ def test_report_html_check_status():
     """report.html's check list reads result.json's checks with the same words as the terminal."""
     het = {"name": "heterogeneity", "statistic": -0.75, "flagged": False, "computed": True,
            "message": "heterogeneity: common pairwise interaction z = -0.75", "details": {"power_hard_to_reach": 0.08}}
-    assert _check_view(het)["status"] == "not detected (power 8% against 30% hard to reach)"
+    assert _check_view(het)["status"] == "not detected (the test would detect a 30% hard-to-reach group only 8% of the time: its power)"
     assert _check_view(het | {"details": {"power_hard_to_reach": 0.8}})["status"] == "passed"
     assert _check_view(het | {"flagged": True})["status"] == "flagged"
     gof = {"name": "goodness_of_fit", "statistic": 0.99, "flagged": False, "computed": True,

@@ -58,9 +58,10 @@ def test_line_rounds_outward_to_the_errors_order():
     """The printed line: both errors, the interval rounded outward to each error's power of ten, 4x the reps."""
     line = mc_error_line(9828.5, 16378.1, {"lower": 102.0, "upper": 330.0, "replicates": 1000})
     assert "±102 (lower) and ±330 (upper) at 1,000 bootstrap replicates" in line
-    assert "quote the interval as 9,800–16,400" in line and "--reps 4,000" in line
+    # the interval as given (what "to publish" states) beside its rounding: one interval, two precisions (s23)
+    assert "quote the interval 9,828–16,378 rounded outward to 9,800–16,400" in line and "--reps 4,000" in line
     line = mc_error_line(9828.5, 16378.1, {"lower": 0.4, "upper": 86.0, "replicates": 1000})
-    assert "±86 (upper)" in line and "(lower)" not in line and "9,828–16,380" in line
+    assert "±86 (upper)" in line and "(lower)" not in line and "9,828–16,378 rounded outward to 9,828–16,380" in line
     assert mc_error_line(9828.5, 16378.1, {"lower": 0.4, "upper": 0.9, "replicates": 1000}) is None
     assert mc_error_line(9828.5, 16378.1, None) is None
 
@@ -98,7 +99,7 @@ def test_a_limit_near_unbounded_replicates_is_said_not_dropped():
     assert line is not None and "may make the upper limit unbounded" in line
     assert mc_error_line(702.0, 1289.0, {**mc, "upper_unbounded": False}) is not None  # the lower's ±7 alone
     low = mc_error_line(640.0, 900.0, {"replicates": 1000, "lower": 102.0, "upper": None}, observed=626.0)
-    assert low is not None and "quote the interval as 626" in low
+    assert low is not None and "quote the interval 640–900 rounded outward to 626–900" in low
 
 
 def test_few_replicates_beyond_an_end_give_no_rounded_quote():
@@ -108,10 +109,10 @@ def test_few_replicates_beyond_an_end_give_no_rounded_quote():
     rough = {"lower": 8.0, "upper": 40.0, "replicates": 200, "tail_probability": 0.025}
     line = mc_error_line(1822.0, 2445.0, rough)
     assert "itself rough with only 5 replicates beyond each end" in line
-    assert "quote the interval as" not in line and "--reps 800" in line
+    assert "quote the interval" not in line and "--reps 800" in line
     # enough replicates beyond each end: the rounded quote as before
     line = mc_error_line(1822.0, 2445.0, {**rough, "lower": 12.0, "replicates": 1000})
-    assert "quote the interval as 1,820–2,450" in line and "rough" not in line
+    assert "quote the interval 1,822–2,445 rounded outward to 1,820–2,450" in line and "rough" not in line
     # end to end: uk_2013 at 200 replicates stores the tail probability and prints the rough line
     res = estimate("uk_2013", seed=3, reps=200)
     mc = limit_mc_se(res.bootstrap, res.lower, res.upper)

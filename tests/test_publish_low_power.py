@@ -45,7 +45,7 @@ def test_weak_check_publishes_the_sensitivity_range(c1):
     assert p["low"] == pytest.approx(min(conf[0], e.lower)) and p["high"] == pytest.approx(max(conf[1], e.upper))
     assert p["low"] <= e.lower and p["high"] >= e.upper and p["high"] - p["low"] > e.upper - e.lower
     assert f"only together with the sensitivity range {p['low']:,.0f}–{p['high']:,.0f}" in p["statement"]
-    assert "power against 30% of persons hard to reach" in p["statement"]
+    assert "would detect a hard-to-reach 30% of persons" in p["statement"] and "of the time (its power)" in p["statement"]
 
 
 def test_weak_check_without_the_sensitivity_says_the_interval_needs_equal_catchability(c1):

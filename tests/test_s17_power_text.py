@@ -17,7 +17,7 @@ def test_power_below_the_threshold_never_prints_as_it(power):
     assert float(said.rstrip("%")) / 100 < LOW_POWER
     assert abs(float(said.rstrip("%")) / 100 - power) < 0.005
     state = unflagged_state("heterogeneity", {"power_hard_to_reach": power})
-    assert state == f"not detected (power {said} against 30% hard to reach)"
+    assert state == f"not detected (the test would detect a 30% hard-to-reach group only {said} of the time: its power)"
     assert "power 50%" not in state
 
 
@@ -29,7 +29,7 @@ def test_whole_percent_where_rounding_keeps_the_side(power, want):
 def test_check_name_says_the_same_figure():
     c = Check("heterogeneity", 0.1, False, "heterogeneity: …", "z_heterogeneity",
               details={"power_hard_to_reach": 0.4996})
-    assert "(power 49.96% against 30% hard to reach)" in c.label
+    assert "(the test would detect a 30% hard-to-reach group 49.96% of the time: its power)" in c.label
 
 
 def test_power_just_below_the_threshold_is_cut_not_rounded_up():

@@ -55,9 +55,9 @@ def test_monitor_panel_names_the_search_and_why_under_em():
 
     e = SimpleNamespace(search=SimpleNamespace(method="cruyff", criterion="bic"), settings={"missing": "em"})
     w = _search_words(e)
-    assert "chosen by cruyff search, BIC" in w and "--search stratified" in w
+    assert "chosen by BIC in Cruyff et al.'s stepwise search, --search cruyff;" in w and "--search stratified" in w
     e.settings = {"missing": "error"}
-    assert _search_words(e) == " (chosen by cruyff search, BIC)"
+    assert _search_words(e) == " (chosen by BIC in Cruyff et al.'s stepwise search, --search cruyff)"
     assert _search_words(SimpleNamespace(search=None)) == ""
 
 

@@ -56,7 +56,8 @@ def demo_warnings(warnings: list[str], reps: int) -> list[str]:
 
     few = [w for w in warnings if "bootstrap replicates lie beyond each end" in w
            or w.startswith(f"only {reps} bootstrap replicates")]
-    widened = [w for w in warnings if WIDENED in w]
+    # the estimate's own warnings say "union of the two" and leave the label to the terminal's linkage panel
+    widened = [w for w in warnings if WIDENED in w or "union of the two" in w]
     if not few and not widened:
         return list(warnings)
     rest = [w for w in warnings if w not in few and w not in widened]

@@ -150,8 +150,19 @@ def power_text(power: float) -> str:
     return f"{p:.{digits}%}"
 
 
+def power_words(power: float, only: bool = False) -> str:
+    """The check's power in words: "the test would detect a 30% hard-to-reach group 63% of the time: its power".
+
+    `only`: "only 8% of the time", for a power below :data:`LOW_POWER` beside "not detected". A new user read
+    "power 8% against 30% hard to reach" as jargon (s23 new user, finding 11); the term stays, in brackets.
+    """
+    return (f"the test would detect a {HARD_SHARE:.0%} hard-to-reach group {'only ' if only else ''}"
+            f"{power_text(power)} of the time: its power")
+
+
 def unflagged_state(name: str, details: dict | None) -> str:
-    """The word for a computed, unflagged check: "passed", or "not detected (power 8% against 30% hard to reach)".
+    """The word for a computed, unflagged check: "passed", or "not detected (the test would detect a 30%
+    hard-to-reach group only 8% of the time: its power)" (:func:`power_words`).
 
     `name`: the check's name (``heterogeneity`` for the power rule); `details`: its details dict (result.json's
     ``details``), whose ``power_hard_to_reach`` is the power against :data:`HARD_SHARE` of persons hard to reach.
@@ -165,7 +176,7 @@ def unflagged_state(name: str, details: dict | None) -> str:
         return "passed"
     if not np.isfinite(power) or power >= LOW_POWER:
         return "passed"
-    return f"not detected (power {power_text(power)} against {HARD_SHARE:.0%} hard to reach)"
+    return f"not detected ({power_words(power, only=True)})"
 
 
 def _thinning_matrix(k: int, keep: float) -> np.ndarray:

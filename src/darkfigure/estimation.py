@@ -288,7 +288,9 @@ def estimate(
         if plan.fallback_criterion and plan.fallback_criterion != plan.criterion:  # tester 15b, L8
             crit += f", as --search {sel.search.method} chooses; the {plan.criterion.upper()} default is the " \
                     f"{plan.method} search's"
-        say(progress, f"model search: the {plan.method} search fell back to the {sel.search.method} search "
+        from .pipeline.search import search_name
+
+        say(progress, f"model search: {search_name(plan.method)} fell back to {search_name(sel.search.method)} "
             f"({crit}); the warnings say why", terminal=True)
     seconds["search"] = time.perf_counter() - t1
     fit, srch = sel.fit, sel.search

@@ -417,7 +417,7 @@ def headline(
     chao_raise = False
     can_choose = True
     # Chao's bound is Mth Chao's N̂: when that model itself fails its deviance test, every quote of the bound says so
-    cwhich = (f" (from Mth Chao, whose own fit the table contradicts, {format_p(chao.get('p_value'))}: read the bound "
+    cwhich = (f" (from Chao's Mth model, whose own fit the table contradicts, {format_p(chao.get('p_value'))}: read the bound "
               "with care)" if chao and chao.get("contradicted") else "")
     if chao and detected:
         below = [m for m in live if m in HOMOGENEOUS and "chao" not in m
@@ -582,7 +582,7 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
         if chao and np.isfinite(r["nhat"]) and m in HOMOGENEOUS:
             z = (chao["nhat"] - r["nhat"]) / chao["se"]
             parts.append(f"N̂ {abs(z):.1f} se {'below' if z > 0 else 'above'} Chao's bound {_fmt(chao['nhat'])}"
-                         + (" (Mth Chao's N̂, a model the table contradicts)" if chao.get("contradicted") else ""))
+                         + (" (the N̂ of Chao's Mth model, which the table contradicts)" if chao.get("contradicted") else ""))
         if "extended MLE" in str(r.get("warnings", "")):
             parts.append("extended MLE (some cells fitted as 0; N̂ still identified)")
         if np.isfinite(r["lower"]) and np.isfinite(r["upper"]) and r["lower"] > 0:

@@ -69,6 +69,9 @@ _SPECS: dict[str, ModelSpec] = {
 #: darkfigure's names of the models, in Rcapture's ``closedp.t`` order.
 MODELS: tuple[str, ...] = tuple(_SPECS)
 
+#: model "Mth Chao" in words, where the terminal and the report quote Chao's lower bound (s23 new user, finding 11)
+MTH_CHAO_WORDS = "Chao's Mth model, in which lists differ and persons differ in how likely they are to be registered"
+
 
 def _key(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum() or ch == ".")

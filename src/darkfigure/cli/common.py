@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import typer
@@ -31,9 +32,14 @@ def _no_type_for_flags() -> None:
     TyperOption.display_type_rich = display_type_rich
 
 
-#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer): wide enough that no
-#: table cell is cut and no line wrapped (rich otherwise assumes 80 columns there and cuts the interval columns)
-PIPED_WIDTH = 10_000
+#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer) when COLUMNS sets none:
+#: rich otherwise assumes 80 columns there and cut the interval columns. It was 10,000 (no line wrapped), which
+#: padded every row of a panel to its widest line, up to 2,901 characters of spaces in a saved log (s23 new user,
+#: finding 9); 120 columns hold every table whole and wrap long lines as a terminal of that width does
+PIPED_WIDTH = 120
+
+#: spaces (and a colour's reset codes after them) at the end of a line: rich leaves one where it wraps a line
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)(?=\r?\n)")
 
 
 def _is_tty(file) -> bool:
@@ -45,13 +51,14 @@ def _is_tty(file) -> bool:
 
 
 class _Console(Console):
-    """A rich Console that does not wrap or cut what goes to a pipe or a file.
+    """A rich Console whose output to a pipe or a file is not cut at 80 columns, nor padded with spaces.
 
     A terminal keeps its own width. Output that is not a terminal (its file is no TTY, even when
     ``FORCE_COLOR`` asks for colour, as CI services set it) gets :data:`PIPED_WIDTH`
     columns, unless a width was given when constructing the console or the ``COLUMNS``
     environment variable sets one when the width is asked (read then, not when the console is made: this
     module's consoles are made at import, and a COLUMNS set around one command must not fix every later one).
+    There no line ends in spaces (:meth:`_render_buffer`).
     """
 
     def __init__(self, *args, **kwargs):
@@ -69,6 +76,11 @@ class _Console(Console):
         return size
 
     size = property(_size, Console.size.fset)
+
+    def _render_buffer(self, buffer) -> str:
+        """rich's rendering, without spaces at the end of a line when the output is not a terminal (a log file)."""
+        text = super()._render_buffer(buffer)
+        return text if _is_tty(self.file) else _TRAILING.sub(r"\1", text)
 
 
 console = _Console(emoji=False)
@@ -352,25 +364,30 @@ def _check_marks(checks, about: str | None = None) -> str:
 
     A check computed but not used to flag (the deviance test of a sparse table) is "not used", not "passed": the
     to-publish sentence may then say the deviance test rejects the model (tester 7, 21); an unflagged heterogeneity
-    check with power below 50% is "not detected (power x% …)" (:func:`~darkfigure.diagnostics.unflagged_state`). `about`: which model the
+    check with power below 50% is "not detected (… only x% of the time: its power)"
+    (:func:`~darkfigure.diagnostics.unflagged_state`), a computed one says its power after its state. `about`: which model the
     checks are of, said after "model checks" (estimate's model average: the chosen model, whose N̂ differs).
     """
-    from ..diagnostics_heterogeneity import unflagged_state
+    from ..diagnostics import CHECK_NAMES
+    from ..diagnostics_heterogeneity import power_words, unflagged_state
 
     marks = []
     for c in checks:
-        label = c.label
+        name = CHECK_NAMES.get(c.name, c.name.replace("_", " "))
+        power = (c.details or {}).get("power_hard_to_reach") if c.name == "heterogeneity" and c.computed else None
+        # the power after the state, in words: "heterogeneity flagged (the test would detect ...: its power)"
+        said = f" ({power_words(power)})" if power is not None and math.isfinite(power) else ""
         if c.flagged:
-            state = "[red]flagged[/]"
+            state = "[red]flagged[/]" + said
         elif c.computed and "is not used" in c.message:
             state = "not used (sparse table)"
         elif c.computed and (state := unflagged_state(c.name, c.details)) != "passed":
-            label = c.name.replace("_", " ")  # the state gives the power (tester 15b, M5: a weak check "passed")
+            pass  # the state gives the power (tester 15b, M5: a weak check "passed")
         elif c.computed:
-            state = "[green]passed[/]"
+            state = "[green]passed[/]" + said
         else:
             state = "not applicable" if c.message.startswith("not applicable") else "not computed"
-        marks.append(f"{label} {state}")
+        marks.append(f"{name} {state}")
     return f"model checks{' ' + about if about else ''}: " + "; ".join(marks) + " (details in result.json and the report)"
 
 

@@ -235,7 +235,9 @@ def _print_result(res) -> None:
     avg_many = getattr(res, "averaged", None) is not None and len(res.averaged.fits) > 1 and f.identified
     chosen = (f" (the search's choice{' by ' + res.search.criterion.upper() if res.search is not None else ''}; "
               f"its own N̂ {_fmt(f.nhat)})") if avg_many else ""
-    found = (f" ({res.search.method} search, {str(res.search.criterion).upper()})"
+    from ..pipeline.search import chosen_by  # the search in words, not its option value (s23 new user, 11)
+
+    found = (f" ({chosen_by(res.search)})"
              if res.search is not None and not avg_many else "")  # which search, as monitor's panel (tester 21a M1)
     head.add_row("model", escape(f.model.label()) + chosen + found)
     head.add_row(
@@ -258,8 +260,10 @@ def _print_result(res) -> None:
                 ci_text += "; with linkage uncertainty"
                 from ..linkage.combine import widening_words  # the true reason of each kind (tester 18a, H3)
 
-                why = widening_words(getattr(res.linkage, "widened", False), getattr(res.linkage, "shifted", False))
-                ci_text += f"; {why}" if why else ""
+                shifted = getattr(res.linkage, "shifted", False)
+                why = widening_words(getattr(res.linkage, "widened", False), shifted)
+                # a widening for Monte-Carlo error is said in full once, on the linkage panel (s23 new user, 6)
+                ci_text += (f"; {why}" if shifted else "; widened to the interval as linked") if why else ""
         if getattr(res, "linkage", None) is not None:
             ci_text += "; N̂ corrected for linkage error (see below)"
         why = _unidentified(res)
@@ -470,7 +474,7 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     from ..linkage.combine import rule_block
 
     rb = rule_block(lk)  # the mean over draws beside as linked, and the rule that made N̂ corrected (tester 14a, H1)
-    t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected: {rb['correction_rule']})")
+    t.add_row("mean over draws", f"{_fmt(rb['nhat_mean_draws'] or math.nan)}  (N̂ corrected below is {rb['correction_rule']})")
     if math.isfinite(lk.lower):
         shifted = getattr(lk, "shifted", False)
         t.add_row("[bold]N̂ corrected[/]", f"[bold]{_fmt(lk.nhat_corrected)}[/]  ({lk.level:.0%} interval with linkage "
@@ -503,7 +507,7 @@ def _print_linkage(lk, res=None, encoding: str | None = None) -> None:
     t.add_row("linkage errors", f"expected false links {_fmt(lk.false_links, 1)}, missed links {_fmt(lk.missed_links, 1)} "
               f"(from the match probabilities; an undated registration's pairs by its assignment model); persons {lk.persons_as_linked:,} as linked, {lk.persons_drawn:,.0f} "
               f"on average over {lk.draws} draws, {_fmt(getattr(lk, 'persons_corrected', float('nan')))} corrected "
-              "by the rule of N̂ (what the dark figure subtracts)")
+              "by the same rule as N̂ (what the dark figure subtracts)")
     if truth:
         t.add_row("against truth", escape(said))
     console.print(Panel(t, title="linkage error", expand=False))
@@ -560,8 +564,10 @@ _STATUS_WORDS = {"ok": "ok (the MLE exists)", "extended": "extended (extended ML
 
 def _print_path(res) -> None:
     p = res.search.path
+    from ..pipeline.search import search_name
+
     how = "p-value threshold" if res.search.criterion == "pvalue" else res.search.criterion.upper()
-    t = Table(title=f"Model search ({res.search.method}); chosen by {how}")
+    t = Table(title=f"Model search: {search_name(res.search.method).removeprefix('the ')}; chosen by {how}")
     cols = ["step", "df", "deviance", "AIC", "BIC", "N̂", "status"]
     for c in cols:
         t.add_column(c, justify="left" if c in ("step", "status") else "right")

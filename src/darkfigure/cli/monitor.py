@@ -205,10 +205,12 @@ def _search_words(e) -> str:
     sr = getattr(e, "search", None)
     if sr is None:
         return ""
+    from ..pipeline.search import chosen_by  # in words, with the option's value (s23 new user, finding 11)
+
     em = str((getattr(e, "settings", None) or {}).get("missing", "")).lower() == "em"
     why = ("; with --missing em monitor's default, as its bootstrap is of one model: --search stratified gives "
            "estimate's choice") if em and sr.method == "cruyff" else ""
-    return f" (chosen by {sr.method} search, {str(sr.criterion).upper()}{why})"
+    return f" ({chosen_by(sr)}{why})"
 
 
 def _print_monitor(res) -> None:

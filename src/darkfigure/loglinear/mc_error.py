@@ -122,8 +122,9 @@ def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float =
     """The one line the terminal prints when a limit's Monte-Carlo error exceeds the unit it is printed to (1).
 
     `mc`: :func:`limit_mc_se`'s dict. Returns e.g. "Monte-Carlo error of the interval's limits: ±102 (lower) and
-    ±330 (upper) at 1,000 bootstrap replicates (another --seed moves them about this much): quote the interval as
-    9,800–16,400, or use --reps 4,000 to halve the error" (each limit rounded outward to the power of ten of its
+    ±330 (upper) at 1,000 bootstrap replicates (another --seed moves them about this much): quote the interval
+    9,828–16,378 rounded outward to 9,800–16,400, or use --reps 4,000 to halve the error" (the interval given,
+    `lower`–`upper`, is the one "to publish" states; each limit rounded outward to the power of ten of its
     error; a lower limit never below `observed`, the persons registered); a limit whose band reaches unbounded
     replicates is said ("another seed may make the upper limit unbounded"); with fewer than :data:`ROUGH_TAIL`
     replicates beyond each end (``mc["tail_probability"]``) the error is said to be rough and no rounded quote is
@@ -164,9 +165,12 @@ def mc_error_line(lower: float, upper: float, mc: dict | None, observed: float =
                 f"several times as much): run with --reps {max(need, 4 * reps):,} before quoting the interval")
     quote = (f"{shown['lower']:,.0f}–{shown['upper']:,.0f}" if all(np.isfinite(v) for v in shown.values())
              else None)
+    # the interval "to publish" quotes, named beside its rounding: one interval, not two (s23 new user, 6)
+    exact = f"{lim['lower']:,.0f}–{lim['upper']:,.0f}" if all(np.isfinite(v) for v in lim.values()) else None
+    how = (f"quote the interval {exact} rounded outward to {quote}, or " if quote and exact and quote != exact
+           else f"quote the interval as {quote}, or " if quote else "")
     return (f"Monte-Carlo error of the interval's limits: {said} at {reps:,} bootstrap replicates (another --seed "
-            "moves them about this much): " + (f"quote the interval as {quote}, or " if quote else "")
-            + f"use --reps {4 * reps:,} to halve the error")
+            "moves them about this much): " + how + f"use --reps {4 * reps:,} to halve the error")
 
 
 def estimate_mc_line(est) -> str | None:

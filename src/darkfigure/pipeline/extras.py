@@ -221,7 +221,8 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     when it is narrower beyond Monte-Carlo noise (:func:`~darkfigure.linkage.combine.narrower_tolerance`),
     else a note in ``link_est.notes`` (tester 11, finding 8).
     """
-    from ..linkage.combine import WIDENED, narrower_tolerance, shifted_rows_warning, shortfall
+    # the label WIDENED is said once, on the linkage panel's row of the draws' own interval (s23 new user, 6)
+    from ..linkage.combine import narrower_tolerance, shifted_rows_warning, shortfall
 
     out = []
     boot = interval.bootstrap
@@ -257,8 +258,8 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
             why.append("Monte-Carlo error of the draws and replicates")
         said = (f"the interval with linkage uncertainty ({lo:,.0f} – {hi:,.0f}) is narrower than the interval as "
                 f"linked ({lo0:,.0f} – {hi0:,.0f}) although it adds an uncertainty: {'; '.join(why)}. The interval "
-                f"published is the union of the two, {link_est.lower:,.0f} – {link_est.upper:,.0f} ({WIDENED}; "
-                "result.json's linkage block keeps both)")
+                f"published is the union of the two, {link_est.lower:,.0f} – {link_est.upper:,.0f} (result.json's "
+                "linkage block keeps both)")
         if short > tol:
             out.append(f"{said}; it is {short:.0%} narrower, beyond the {tol:.0%} Monte-Carlo noise allows: raise "
                        "--linkage-draws and --linkage-reps for an interval of its own")
@@ -321,8 +322,6 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None, tol: fl
     total, which :func:`_interval_warnings` judges on its own). Returns None when no subgroup row
     is narrower by more than `tol`.
     """
-    from ..linkage.combine import WIDENED
-
     rows = _narrower_rows(est, tol)
     if rows is None or not rows[3].any():
         return None
@@ -336,14 +335,12 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None, tol: fl
     return (f"in {k:,} of {int(ok.sum()):,} subgroup rows of estimates.csv ({shown}) the interval with linkage "
             f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked){noise} "
             f"although it adds an uncertainty: Monte-Carlo error of {per}. Those rows publish the union of the two "
-            f"({WIDENED}; columns interval_widened, lower_draws, upper_draws); raise --linkage-reps and "
+            "(columns interval_widened, lower_draws, upper_draws); raise --linkage-reps and "
             "--linkage-draws for intervals of their own")
 
 
 def _narrower_note(est: pd.DataFrame, tol: float) -> str | None:
     """A note counting the subgroup rows narrower than as linked by no more than `tol` (Monte-Carlo noise)."""
-    from ..linkage.combine import WIDENED
-
     rows = _narrower_rows(est, tol)
     if rows is None:
         return None
@@ -353,7 +350,7 @@ def _narrower_note(est: pd.DataFrame, tol: float) -> str | None:
         return None
     return (f"{within:,} of {int(ok.sum()):,} subgroup rows of estimates.csv came out narrower with linkage "
             f"uncertainty than as linked, by no more than the {tol:.0%} Monte-Carlo noise of the replicates allows; "
-            f"they publish the union of the two ({WIDENED}; columns interval_widened, lower_draws, upper_draws)")
+            "they publish the union of the two (columns interval_widened, lower_draws, upper_draws)")
 
 
 #: cap on the pooled replicates (draws x bootstrap replicates x group cells) of the averaged linkage interval

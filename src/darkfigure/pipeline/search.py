@@ -17,7 +17,34 @@ from ..loglinear.fit import LogLinearFit, fit_model
 from ..loglinear.search import SearchResult, cruyff_search, exhaustive_search, pvalue_search
 from ..loglinear.terms import LogLinearModel, parse_terms
 
-__all__ = ["SearchPlan", "plan_search", "select_model", "ModelSelector", "Selection", "search_step"]
+__all__ = ["SearchPlan", "plan_search", "select_model", "ModelSelector", "Selection", "search_step", "search_name", "chosen_by"]
+
+#: a search as the terminal names it: the method's value (--search cruyff) read as a bare name was jargon (s23 new
+#: user, finding 11); the option's value stays the identifier, in result.json and search_path.csv
+SEARCH_NAMES = {
+    "cruyff": "Cruyff et al.'s stepwise search",
+    "stratified": "the stratified stepwise search",
+    "pvalue": "the stepwise search by p-values",
+    "pvalue-pairs": "SparseMSE's stepwise search by p-values over pairs of lists",
+    "exhaustive": "the exhaustive search",
+    "downhill": "the downhill search",
+}
+
+
+def search_name(method: str) -> str:
+    """The search `method` (``SearchResult.method``, ``--search``) in words, e.g. "Cruyff et al.'s stepwise search"."""
+    return SEARCH_NAMES.get(str(method), f"the {method} search")
+
+
+def chosen_by(search) -> str:
+    """How a model was chosen, for a panel's brackets: "chosen by BIC in Cruyff et al.'s stepwise search, --search
+    cruyff" (the option named without brackets inside the panel's own).
+
+    `search`: a :class:`~darkfigure.loglinear.search.SearchResult` (``method``, ``criterion``)."""
+    crit = str(search.criterion)
+    how = "the p-value threshold" if crit == "pvalue" else crit.upper()
+    opt = f", --search {search.method}" if search.method in SEARCH_NAMES else ""
+    return f"chosen by {how} in {search_name(search.method)}{opt}"
 
 
 @dataclass(frozen=True)

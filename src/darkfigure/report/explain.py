@@ -189,7 +189,8 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "chao-lower-bound",
         r"Chao's lower bound",
         "N̂ below the lower bound for heterogeneity",
-        "Chao's lower bound (model Mth Chao) holds whatever the heterogeneity of registration; the chosen model's "
+        "Chao's lower bound (from Chao's Mth model, in which persons differ in how likely they are to be "
+        "registered) holds whatever the heterogeneity of registration; the chosen model's "
         "N̂ lies clearly below it. People differ in how likely they are to be registered in a way the model does "
         "not capture (or lists are negatively dependent), so N̂ is likely too low.",
         "Add covariates that explain who is registered, and compare heterogeneity and latent-class models "
