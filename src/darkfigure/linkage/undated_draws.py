@@ -28,7 +28,10 @@ draw):
   bipartite matching, one record at a time). ``kappa_O = c (1 - q_O) / q_O``, with one c set so that the expected
   number of undated registrations matched, on the as-linked persons, is ``sum q_O`` over all of them (those
   without a candidate are taken as unmatched; :func:`undated_model`): units with strong candidates are matched more often than those with weak
-  ones, and in total as often as the dated registrations are;
+  ones, and in total as often as the dated registrations are. Since 2026-12-07 c is the mode of a posterior with
+  a normal prior on log c at 0 (sd ``LOG_C_SD``, 1): where the target nears the number of units with a candidate,
+  the exact c ran to 0.007 and joined candidates of pairwise probability 0.005 with probability 0.6
+  (:func:`_shrunk_c`);
 * ``o_k`` is multiplied by a factor for k already holding a dated registration of the unit's organisation (a
   duplicate; ``rho_in``/``rho_out``). A unit of registrations of several organisations takes the mean of its
   members' kappa and the mean of their factors, each by its own organisation (it took whichever came last).
