@@ -235,6 +235,29 @@ def test_apart_probability_of_a_pair_split_off_above_the_threshold_takes_its_per
     assert expected_link_errors(np.array(["a", "b", "c", "a", "b"]), pairs, labels, None)[
         "missed_links"].sum() == pytest.approx(0.8 + 0.05 + 0.3)
 
+def test_apart_probability_below_the_threshold_counts_a_namesake_person_once():
+    from scipy.special import expit, logit
+
+    from darkfigure.linkage.quality import _apart_probability, expected_link_errors
+
+    # persons {0, 1, 2} and {3}: 3 scores 0.3 with 0 but 0.02 and 0.01 with 1 and 2 (a namesake of one member);
+    # by their own p the three pairs would add 0.33 missed links, by the persons' odds about 3 in a million each
+    lo, hi = np.array([0, 1, 0, 1, 2]), np.array([1, 2, 3, 3, 3])
+    p = np.array([0.99, 0.98, 0.3, 0.02, 0.01])
+    labels = np.array([0, 0, 0, 3])
+    inside = labels[lo] == labels[hi]
+    q = _apart_probability(labels, lo, hi, p, inside, 0.5)
+    both = expit(logit(0.3) + logit(0.02) + logit(0.01))
+    assert q[2:] == pytest.approx([both, both, both])
+    assert q[:2] == pytest.approx(p[:2])  # pairs inside one person: untouched
+    pairs = pd.DataFrame({"record_l": lo, "record_r": hi, "match_probability": p})
+    e = expected_link_errors(np.array(["a", "b", "c", "d"]), pairs, labels, 0.5)
+    assert e["missed_links"].sum() == pytest.approx(3 * both) and 3 * both < 0.001
+    # a lone pair below the threshold keeps its own p
+    assert _apart_probability(np.array([0, 1]), np.array([0]), np.array([1]), np.array([0.3]), np.array([False]),
+                              0.5) == pytest.approx([0.3])
+
+
 def test_masked_date_calibration_recovers_a_known_logistic_curve():
     from scipy.special import expit
 

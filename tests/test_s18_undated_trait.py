@@ -96,7 +96,10 @@ def test_both_undated_pairs_compete_among_undated_candidates_only():
     assert np.array_equal(on[2][1:], plain[1:])
 
 
-def test_shares_lower_the_matched_undated_registrations_and_draws_vary_theta():
+def test_shares_lower_the_matched_undated_registrations_and_draws_vary_theta(monkeypatch):
+    import darkfigure.linkage.undated_draws as ud
+
+    monkeypatch.setattr(ud, "LOG_C_SD", None)  # the exact calibration (two undated registrations: no shrinkage)
     records = pd.DataFrame({"organisation": ["a", "a", "b", "b", "a", "b"],
                             "has_date_of_birth": [True, True, True, True, False, False]})
     pairs = pd.DataFrame({"record_l": [0, 2, 4, 4, 5], "record_r": [2, 1, 0, 3, 1],

@@ -272,30 +272,40 @@ def _apart_probability(labels: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: np
                        threshold: float | None) -> np.ndarray:
     """Probability that each scored pair is one person, for pairs left in different persons (transitivity).
 
-    A pair scored at or above `threshold` that the clustering left apart was split off
-    by the other pairs between the two persons (``cluster_links`` does not chain through
-    weak links). Its own score ignores them; the chance that the two persons A and B are
-    one is taken as in the partition model of the linkage draws
-    (:func:`~darkfigure.linkage.partition_draws.draw_partitions`: a registration joins a
-    person with odds the product of the odds ``p / (1 - p)`` of its scored pairs with that
-    person's members): ``expit(sum of logit p over the scored pairs between A and B)``,
-    never more than the pair's own p. The mirror of :func:`_joined_probability`, which
-    raises linked pairs scored below the threshold to their chain's probability. Pairs
-    below the threshold (or all, when `threshold` is None) keep their own p. On seven tuning
-    populations (``standard``, ``typos``, ``no_dob``, ``recurring_names`` of
-    darkfigure.linkage.synthetic, seeds 2000-2001, about 8,000 registrations each) the 80
-    pairs left apart above the threshold carried 54.5 expected missed links with their own
-    p where 18 were true; 15.5 with the persons' odds. (The pairs below the threshold were
-    calibrated in the sum: 0.001-0.1, 81 expected and 87 true; 0.1-0.5, 154 and 133.)
+    A pair left apart joins two persons A and B; if they are one person, every pair between
+    them is a missed link, and the other pairs between them are evidence too (a pair scored at
+    or above `threshold` that the clustering left apart was split off by them: ``cluster_links``
+    does not chain through weak links). The chance that A and B are one is taken as in the
+    partition model of the linkage draws (:func:`~darkfigure.linkage.partition_draws.draw_partitions`:
+    a registration joins a person with odds the product of the odds ``p / (1 - p)`` of its
+    scored pairs with that person's members): ``expit(sum of logit p over the scored pairs
+    between A and B)``, never more than the pair's own p. The mirror of
+    :func:`_joined_probability`, which raises linked pairs scored below the threshold to their
+    chain's probability.
+
+    Until 2026-12-07 only the pairs at or above the threshold took the persons' odds (tuned on
+    seeds 2000-2001 of ``standard``, ``typos``, ``no_dob``, ``recurring_names`` of
+    darkfigure.linkage.synthetic: 80 such pairs carried 54.5 expected missed links with their
+    own p where 18 were true; 15.5 with the persons' odds). The pairs below it then kept their
+    own p, which counts a namesake person several times over: on seeds 5000-5002 of the same
+    settings (12 populations, the code of 7 Dec) the pairs of two dated registrations left
+    apart below the threshold between a person of several registrations and another carried
+    153 expected missed links by their own p where 27 were true (between two persons of several:
+    75 expected, none true); with the persons' odds 33 (27 true); over all such pairs 63 where
+    82 are (by setting ``no_dob`` 17 / 21, ``recurring_names`` 22 / 23, ``standard`` 7 / 4,
+    ``typos`` 17 / 34; by their own p 183 in all). Counting each pair of persons once with all
+    its dated pairs (probability times the product of the persons' sizes) gave 98: the true
+    missed pairs between two persons were all among the scored ones.
 
     Returns
     -------
-    float array, shape (m,): the probability (entries of pairs inside one person: their p, unused).
+    float array, shape (m,): the probability (entries of pairs inside one person: their p, unused;
+    `threshold` None: every pair its own p).
     """
     q = np.asarray(p, dtype=float).copy()
     if threshold is None:
         return q
-    high = ~inside & (q >= threshold)
+    high = ~inside
     if not high.any():
         return q
     from scipy.special import expit, logit
@@ -336,11 +346,11 @@ def expected_link_errors(
       the chains for scored pairs, a registration with typos in both names that two others
       match with certainty counts as nearly two false links (benchmarks/linkage_quality_study.py:
       estimated false links 1.1-2.0 times the true number, 0.7-1.2 with them);
-    * expected missed links = sum of p over scored pairs that were not linked (those just
-      below the threshold carry most of it); a pair scored at or above `threshold` that the
-      clustering left apart counts with the probability that its two persons are one
-      (the product of the odds of all scored pairs between them, :func:`_apart_probability`),
-      not its own p. Pairs never compared (not blocked together)
+    * expected missed links = sum over the scored pairs that were not linked of the
+      probability that their two persons are one (the product of the odds of all scored pairs
+      between them, never more than the pair's own p: :func:`_apart_probability`; until
+      2026-12-07 only for pairs at or above `threshold`, the others by their own p, which
+      counted a namesake person of several registrations once per pair). Pairs never compared (not blocked together)
       or scored below the floor of the pair table (0.001) are not counted, so this is a
       lower bound when blocking misses true matches;
     * with `has_date_of_birth`, the pairs of a registration without a date of birth with a dated one are
