@@ -14,12 +14,13 @@ person's registrations fall in one year (the ``clearing_house`` simulator) it ch
 
 So every command on a link output (the folder, or the histories.csv ``link`` wrote in it:
 :func:`is_link_output`) leaves it out unless it is asked for (``--covariates ...,year`` or ``--year year``;
-``strata --by year``), and says so in a note; when it is asked for, a note says what its N̂ per year are. A covariate stratum is one 2^k table whose all-zero cell is that stratum's unobserved (Bird &
+``strata --by year``), and says so in a note; when it is asked for, a note (strata: a warning) says what its
+N̂ per year are. A covariate stratum is one 2^k table whose all-zero cell is that stratum's unobserved (Bird &
 King 2018, Annu. Rev. Stat. Appl. 5:95-118), so the stratum must exist for the unobserved too. An MSE
-population is that of a reference period (Zult, van der Heijden & Bakker 2024, arXiv:2406.17637), and
-per-year figures in the field are estimated per year (UNODC & Dutch National Rapporteur 2017, "A multiple
-systems estimation of the numbers of presumed human trafficking victims in the Netherlands in 2010-2015 by
-year, age, gender, form of exploitation and nationality"): with ``link``, one run per year's registrations.
+population is that of a reference period (Zult, van der Heijden & Bakker 2024, arXiv:2406.17637), and per-year
+figures in the field are estimated per year (UNODC & Dutch National Rapporteur 2017, "A multiple systems
+estimation of the numbers of presumed human trafficking victims in the Netherlands in 2010-2015 by year, age,
+gender, form of exploitation and nationality"): with ``link``, one run per year's registrations.
 """
 
 from __future__ import annotations
