@@ -169,7 +169,41 @@ def test_monitor_rows_publish_the_union(run, monkeypatch):
     assert (tab["lower"] <= as_linked["lower"] + 1e-9).all() and (tab["upper"] >= as_linked["upper"] - 1e-9).all()
     assert (tab["visibility_lower"] <= as_linked["visibility_lower"] + 1e-12).all()
     said = [w for w in res.estimate.warnings if w.startswith("monitor: in ")]
-    assert said and WIDENED in said[0] and "0.0%" not in " ".join(res.estimate.warnings)
+    assert said and "union of the two" in said[0] and "0.0%" not in " ".join(res.estimate.warnings)
+    assert not any(WIDENED in x for x in res.estimate.warnings + res.estimate.notes)
+
+
+def test_the_monitor_terminal_says_the_widening_once(run, monkeypatch):
+    """As estimate's terminal (test_the_terminal_says_the_widening_once): the monitor printed the label on the linkage
+    panel and again in its rows' warning (s24). Now the panel's row of the draws' own interval says it; the rows'
+    warning says "union of the two"."""
+    import io
+
+    from rich.console import Console
+
+    import darkfigure.cli.estimate as cli_estimate
+    import darkfigure.cli.monitor as cli_monitor
+    from darkfigure.monitoring import monitor
+
+    _no_shift(monkeypatch)
+    _shrink(monkeypatch)
+    h = run.histories().collapse(["year"])
+    res = monitor(h, year="year", linkage_run=run, search="none", reps=200, seed=4, n_jobs=1, linkage_draws=3,
+                  linkage_reps=20)
+    lk = res.estimate.linkage
+    assert lk.widened and not lk.shifted
+    assert any(w.startswith("monitor: in ") and "union of the two" in w for w in res.estimate.warnings)
+    buf = io.StringIO()
+    con = Console(file=buf, width=2000, color_system=None)
+    monkeypatch.setattr(cli_monitor, "console", con)
+    monkeypatch.setattr(cli_estimate, "console", con)
+    cli_monitor._print_monitor(res)
+    cli_estimate._print_linkage(lk, res.estimate)
+    text = buf.getvalue()
+    assert text.count(WIDENED) == 1, text
+    row = next(ln for ln in text.splitlines() if WIDENED in ln)
+    assert f"the draws' own interval {lk.lower_draws:,.0f} – {lk.upper_draws:,.0f}" in row
+    assert "monitor: in " in text and "union of the two" in text  # the rows' warning still says what was done
 
 
 def test_unbounded_as_linked_upper_end_is_kept():

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from darkfigure.linkage.combine import narrower_tolerance, shortfall
+from darkfigure.linkage.combine import WIDENED, narrower_tolerance, shortfall
 from darkfigure.monitoring.linkage_rows import widen_rows as _widen_rows
 from darkfigure.pipeline.extras import _narrower_note, _narrower_subgroups
 
@@ -55,3 +55,5 @@ def test_monitor_says_narrower_rows_once():
     assert len(said) == 1 and said[0].startswith("monitor: in 1 of 3 rows (total in 2020)")
     assert "other" in est.warnings
     assert len(est.notes) == 1 and est.notes[0].startswith("monitor: 2 of 3 rows came out narrower")
+    # what was done, in words; the label of the widening is the linkage panel's alone (s24, as estimate's)
+    assert all("union of the two" in x and WIDENED not in x for x in (said[0], est.notes[0]))

@@ -170,7 +170,9 @@ def compare(
         Subset of :data:`darkfigure.comparison.METHODS` (default: all that apply).
     lists, covariates : list of str or comma-separated str, optional
         The list and covariate columns of a table (``--lists``, ``--covariates``; default: the
-        0/1 columns are the lists).
+        0/1 columns are the lists). The histories.csv of a ``darkfigure link`` output is read without
+        link's ``year`` unless `covariates` or `year` name it, and ``notes`` says which, as ``estimate``
+        does (:func:`~darkfigure.pipeline.first_year.first_year_covariate`).
     count : str
         The count column of an aggregated table (``--count``).
     on_empty_list : {"error", "drop"}
@@ -214,6 +216,7 @@ def compare(
     from .comparison import compare as table_compare
     from .errors import DataError
     from .io import read_histories
+    from .pipeline.first_year import first_year_notes, for_link_output
     from .results import from_dga, from_estimate, from_heterogeneity, from_lcmcr, from_selection_bootstrap
 
     # "lcmcr,dga" as the CLI's --methods (the one normaliser of name arguments; tester 9, F7)
@@ -228,6 +231,7 @@ def compare(
     seed = draw_seed(seed)  # the samplers and bootstraps are random: a drawn seed is kept and said (12b, M5)
     h = read_histories(data, lists=as_names(lists, "lists"), covariates=as_names(covariates, "covariates"),
                        count=count, on_empty_list=on_empty_list)
+    h = for_link_output(h, data, as_names(covariates, "covariates"), year)  # link's year: asked for only (s24)
     # one loop for the CLI and the API: the table (with the headline) is darkfigure compare's, and
     # each method's own result object comes back beside it
     raw: dict[str, Any] = {}
@@ -259,5 +263,6 @@ def compare(
 
         hl = Headline(**hl)
     return Comparison(results=results, table=table, n_observed=h.n_observed, skipped=skipped, headline=hl,
-                      seed=seed, notes=(seed_note(int(seed), "seed="),) if drawn and seed is not None else ())
+                      seed=seed, notes=(*first_year_notes(h.notes),
+                                        *((seed_note(int(seed), "seed="),) if drawn and seed is not None else ())))
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .histories import CaptureHistories
 from .io import read_histories
+from .pipeline.first_year import first_year_notes, for_link_output
 
 __all__ = ["METHODS", "compare", "forest_plot", "write", "plan", "align_result"]
 
@@ -307,7 +308,9 @@ def compare(
     headline : bool
         Add, per method, the assumption it makes, the evidence on it and a verdict, and the
         headline range with its reasons in ``table.attrs["headline"]``
-        (:func:`darkfigure.headline.headline`; rules in docs/headline_rules.md).
+        (:func:`darkfigure.headline.headline`; rules in docs/headline_rules.md). The histories.csv of a
+        ``darkfigure link`` output is read without link's ``year`` unless `year` names it, and
+        ``table.attrs["notes"]`` says which (:func:`~darkfigure.pipeline.first_year.first_year_covariate`).
     validation : bool
         Also rerun the methods (except LCMCR; at most 200 bootstrap replicates) with each
         list held out (:func:`darkfigure.validate.validate`) and let the headline use it;
@@ -340,7 +343,7 @@ def compare(
     ValueError
         An unknown method name (the message lists the known ones).
     """
-    h = read_histories(data)
+    h = for_link_output(read_histories(data), data, None, year)  # link's year: asked for only (s24)
     methods = list(methods) if methods else list(METHODS)
     if model is not None and "loglinear-model" not in methods:
         methods.insert(0, "loglinear-model")
@@ -428,6 +431,8 @@ def compare(
         hl = make_headline(table, h, checks=ref, validation=val)
         table = annotate(table, hl)
         table.attrs["headline"] = hl.to_dict()
+    if said := first_year_notes(h.notes):  # what link's year is, as estimate says it (compare.json, the terminal)
+        table.attrs["notes"] = said
     return table
 
 
@@ -585,6 +590,8 @@ def _write_files(table: pd.DataFrame, data: CaptureHistories, out: Path, *, seed
     }
     if "headline" in table.attrs:
         info["headline"] = table.attrs["headline"]
+    if table.attrs.get("notes"):
+        info["notes"] = table.attrs["notes"]
     files.append(out / "compare.json")
     files[-1].write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     return files

@@ -18,6 +18,7 @@ import pandas as pd
 from .comparison import compare
 from .histories import CaptureHistories, DataError
 from .io import read_histories
+from .pipeline.first_year import first_year_notes, for_link_output
 
 __all__ = ["validate", "holdout_histories"]
 
@@ -88,14 +89,17 @@ def validate(
     -------
     DataFrame with columns ``list, size, method, nhat, lower, upper, log_ratio, covered,
     warnings``: ``size`` is |L|, ``log_ratio`` = log(N̂ / |L|), ``covered`` whether the
-    interval contains |L| (empty when there is no interval).
+    interval contains |L| (empty when there is no interval). The histories.csv of a ``darkfigure link``
+    output is read without link's ``year`` unless ``year`` names it, as compare reads it, and
+    ``attrs["notes"]`` says which.
 
     Raises
     ------
     DataError
         Fewer than 3 lists.
     """
-    h = read_histories(data) if not isinstance(data, CaptureHistories) else data
+    h = data if isinstance(data, CaptureHistories) else for_link_output(  # link's year: asked for only (s24)
+        read_histories(data), data, None, compare_options.get("year"))
     if h.k < 3:
         raise DataError("validation needs at least 3 lists (2 remain when one is held out)")
     sizes = h.list_sizes()
@@ -126,4 +130,8 @@ def validate(
                     "warnings": r["warnings"],
                 }
             )
-    return pd.DataFrame(rows, columns=["list", "size", "method", "nhat", "lower", "upper", "log_ratio", "covered", "warnings"])
+    out = pd.DataFrame(rows, columns=["list", "size", "method", "nhat", "lower", "upper", "log_ratio", "covered",
+                                      "warnings"])
+    if said := first_year_notes(h.notes):  # what link's year is, as estimate says it
+        out.attrs["notes"] = said
+    return out

@@ -103,9 +103,12 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
     --year may name a column apart from --covariates (as Cruyff's ``mse``): it is read as a covariate too.
     complete: with --missing drop, drop the persons with an unknown covariate value here (compare and validate,
     whose methods take no --missing of their own). A ``darkfigure link`` output folder is refused with what
-    to give instead (`command` names the command in that message; tester 11, finding 9).
+    to give instead (`command` names the command in that message; tester 11, finding 9); the histories.csv of
+    one is read without link's ``year`` unless --covariates or --year name it, with a note
+    (:func:`~darkfigure.pipeline.first_year.first_year_covariate`, as estimate and monitor read the folder).
     """
     from ..io import read_histories
+    from ..pipeline.first_year import for_link_output
 
     _refuse_link_folder(data, command)
     m = missing.lower()
@@ -121,6 +124,7 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
         sheet=sheet,
         year=year,
     )
+    h = for_link_output(h, data, covariates, year)  # link's year of first registration: asked for only (s24)
     return h.drop_incomplete() if complete and m == "drop" else h
 
 
@@ -143,8 +147,7 @@ def _refuse_link_folder(data, command: str) -> None:
 def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, missing: str, sheet, year, *,
                   search: str, linkage, linkage_draws: int, linkage_reps: int):
     """DATA as estimate and monitor read it: a `darkfigure link` folder resolved (--linkage), the data options
-    applied (:func:`_read`), link's ``year`` left out unless asked for
-    (:func:`~darkfigure.pipeline.first_year.first_year_covariate`), the size of the job announced
+    applied (:func:`_read`, which leaves link's ``year`` out unless asked for), the size of the job announced
     (:func:`_announce_size`).
 
     Returns (data: the file or dataset the histories came from, the CaptureHistories, and the linkage settings of
@@ -158,11 +161,7 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
         from ..pipeline.reading import resolve_link_data
 
         data, link_run, linkage = resolve_link_data(data, None, linkage)
-    h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
-    if link_run is not None or Path(folder).is_dir():  # link's year of first registration: asked for only (s24)
-        from ..pipeline.first_year import first_year_covariate
-
-        h = first_year_covariate(h, covariates, year)
+    h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)  # link's year: as _read says
     if link_run is None and Path(folder).is_dir():  # a link folder with no match probabilities (tester 14b, L9)
         from dataclasses import replace
 
@@ -430,3 +429,12 @@ def _say_lcmcr_compile(status=None) -> None:
         if status is not None:
             status.update(f"{COMPILE_NOTE}…")
         say(True, COMPILE_NOTE, terminal=True)
+
+
+def _say_first_year(notes) -> None:
+    """Print the note on link's ``year`` among `notes` (:func:`~darkfigure.pipeline.first_year.first_year_covariate`)
+    for the commands that print no other notes of the histories (monitor, compare, validate), as estimate prints it."""
+    from ..pipeline.first_year import first_year_notes
+
+    for n in first_year_notes(notes):
+        console.print(f"[dim]note: {escape(n)}[/]")

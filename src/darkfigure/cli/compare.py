@@ -21,6 +21,7 @@ from .common import (
     _preflight,
     _read,
     _resolve_model_options,
+    _say_first_year,
     _say_lcmcr_compile,
     _split,
     _write_out,
@@ -144,6 +145,7 @@ def compare(
         )
     console.print(t)
     _print_headline(table)
+    _say_first_year(h.notes)  # link's year left out (or named): as estimate says it (s24)
     if out is not None:
         inputs = _data_inputs(data)
         files, _ = _write_out(out, lambda d: write(table, h, d, seed=seed, reps=reps), overwrite=overwrite,
@@ -240,6 +242,7 @@ def validate(
         console.print(summ.sort_values("mean_abs_log_ratio").to_string())
     else:
         console.print("[yellow]warning:[/] no held-out list could be re-estimated from the others (reasons below)")
+    _say_first_year(h.notes)  # link's year left out (or named): as estimate says it (s24)
     # a row without an estimate says why on the terminal, not only in validate.csv (tester 9, F24)
     if "warnings" in table.columns:
         for _, r in table[table["nhat"].isna()].iterrows():

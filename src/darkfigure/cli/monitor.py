@@ -27,6 +27,7 @@ from .common import (
     _read,
     _read_for_fit,
     _resolve_model_options,
+    _say_first_year,
     _split,
     _write_out,
     console,
@@ -237,6 +238,7 @@ def _print_monitor(res) -> None:
     for n in e.notes:
         if n.startswith(ONE_YEAR) or n.startswith("--missing em:"):
             console.print(f"[dim]note: {escape(n)}[/]")
+    _say_first_year(e.notes)  # what link's year is, on a link output (s24: was in result.json only)
     rates = "rate_per_100k" in t.columns
     tab = Table(title="Total, years and levels (every row, pairs too: monitor.csv)")
     cols = ["group", "level", "year", "observed", "N̂ (interval)", "visible (interval)"]

@@ -16,6 +16,7 @@ from .common import (
     _fail,
     _fmt,
     _preflight,
+    _refuse_link_folder,
     _say_lcmcr_compile,
     _split,
     _write_out,
@@ -105,6 +106,7 @@ def strata(
     from ..strata import estimate_strata
 
     _check_jobs(jobs)
+    _refuse_link_folder(data, "strata")  # as compare: its histories.csv, or estimate for the linkage correction
     inputs = _data_inputs(data, replicates, structural_zeros)
     _preflight("strata", out, overwrite=overwrite, inputs=inputs, what="the strata table")
     if cache is None and out is not None:

@@ -104,7 +104,9 @@ def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     total (N̂ as linked, mean over the draws, N̂ corrected, the interval published), and one
     naming the other rows shifted. The visibility interval follows the interval published.
     """
-    from ..linkage.combine import RULE_TEXT, SHIFTED, WIDENED, published_interval, shortfall
+    # the label WIDENED is said once, on the linkage panel's row of the draws' own interval, as estimate says it
+    # (s23 new user, finding 6): the rows' warning and note say what was done, "the union of the two"
+    from ..linkage.combine import RULE_TEXT, SHIFTED, published_interval, shortfall
     from .tables import _ratio
 
     t = mt.table
@@ -148,13 +150,14 @@ def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
         est.warnings.append(
             f"monitor: in {k:,} of {len(t):,} rows ({', '.join(names[:3])}{', ...' if k > 3 else ''}) the interval "
             f"with linkage uncertainty came out narrower than the interval as linked by more than the {tol:.0%} that "
-            f"Monte-Carlo noise of the linkage draws x replicates allows: those rows publish the union of the two "
-            f"({WIDENED}); raise --linkage-draws and --linkage-reps for intervals of their own")
+            "Monte-Carlo noise of the linkage draws x replicates allows: those rows publish the union of the two "
+            "(columns interval_widened, lower_draws, upper_draws of monitor.csv); raise --linkage-draws and "
+            "--linkage-reps for intervals of their own")
     if within and isinstance(getattr(est, "notes", None), list):
         est.notes.append(
             f"monitor: {within:,} of {len(t):,} rows came out narrower with linkage uncertainty than as linked, by no "
             f"more than the {tol:.0%} Monte-Carlo noise of the replicates allows; they publish the union of the two "
-            f"({WIDENED})")
+            "(columns interval_widened, lower_draws, upper_draws of monitor.csv)")
 
 
 def _total_as_estimated(mt, est, as_linked: pd.DataFrame, lo_d, hi_d, wid):

@@ -12,24 +12,29 @@ registered, the 2023 stratum 139 who do not exist) and on benchmarks.independent
 20 seeds), without it -0.1% and -1.5%; after ``link`` (4 seeds, s24) 1,854 against 1,693. Where every
 person's registrations fall in one year (the ``clearing_house`` simulator) it changed the total by 0.04%.
 
-So ``estimate`` and ``monitor`` on a link output leave it out unless it is asked for (``--covariates
-...,year`` or ``--year year``), and say so in a note; when it is asked for, a note says what its N̂ per
-year are. A covariate stratum is one 2^k table whose all-zero cell is that stratum's unobserved (Bird &
+So every command on a link output (the folder, or the histories.csv ``link`` wrote in it:
+:func:`is_link_output`) leaves it out unless it is asked for (``--covariates ...,year`` or ``--year year``;
+``strata --by year``), and says so in a note; when it is asked for, a note (strata: a warning) says what its
+N̂ per year are. A covariate stratum is one 2^k table whose all-zero cell is that stratum's unobserved (Bird &
 King 2018, Annu. Rev. Stat. Appl. 5:95-118), so the stratum must exist for the unobserved too. An MSE
-population is that of a reference period (Zult, van der Heijden & Bakker 2024, arXiv:2406.17637), and
-per-year figures in the field are estimated per year (UNODC & Dutch National Rapporteur 2017, "A multiple
-systems estimation of the numbers of presumed human trafficking victims in the Netherlands in 2010-2015 by
-year, age, gender, form of exploitation and nationality"): with ``link``, one run per year's registrations.
+population is that of a reference period (Zult, van der Heijden & Bakker 2024, arXiv:2406.17637), and per-year
+figures in the field are estimated per year (UNODC & Dutch National Rapporteur 2017, "A multiple systems
+estimation of the numbers of presumed human trafficking victims in the Netherlands in 2010-2015 by year, age,
+gender, form of exploitation and nationality"): with ``link``, one run per year's registrations.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from ..histories import CaptureHistories
 
-__all__ = ["FIRST_YEAR", "LEFT_OUT", "USED", "first_year_covariate"]
+__all__ = ["FIRST_YEAR", "LEFT_OUT", "NOTES", "USED", "first_year_covariate", "first_year_notes", "for_link_output",
+           "is_link_output"]
 
 #: the column ``link`` writes: each person's year of first registration
 FIRST_YEAR = "year"
@@ -77,3 +82,40 @@ def first_year_covariate(h: CaptureHistories, covariates: Sequence[str] | str | 
         kept = h.collapse([c for c in h.covariates if c != FIRST_YEAR])
         return replace(kept, notes=(*h.notes, LEFT_OUT), warnings=h.warnings)
     return replace(h, notes=(*h.notes, USED))
+
+
+#: the two notes, for the commands that print only some of the histories' notes (monitor, compare, validate)
+NOTES = (LEFT_OUT, USED)
+
+
+def first_year_notes(notes: Sequence[str]) -> list[str]:
+    """The notes of :func:`first_year_covariate` among `notes` (a histories' or an estimate's), in order."""
+    return [n for n in notes if n in NOTES]
+
+
+def is_link_output(data: Any) -> bool:
+    """True for a ``darkfigure link`` output folder, or the histories.csv in one given as a file.
+
+    Recognised as :func:`darkfigure.pipeline.reading.resolve_link_data` recognises them (a folder with
+    histories.csv and links.csv, :func:`~darkfigure.linkage.link_run.is_link_folder`), so that a command reads
+    the same file the same way whether it takes the folder or not; a histories.csv elsewhere, a frame or
+    CaptureHistories are no link output here.
+    """
+    if not isinstance(data, (str, os.PathLike)):
+        return False
+    try:
+        p = Path(data)
+        if not (p.is_dir() or (p.name == "histories.csv" and p.is_file())):
+            return False  # the usual case, without importing the linkage package
+    except (TypeError, OSError, ValueError):
+        return False
+    from ..linkage.link_run import is_link_folder
+
+    return is_link_folder(p if p.is_dir() else p.parent)
+
+
+def for_link_output(h: CaptureHistories, data: Any, covariates: Sequence[str] | str | None,
+                    year: str | None) -> CaptureHistories:
+    """:func:`first_year_covariate` when `data` (what the histories `h` were read from) is a link output
+    (:func:`is_link_output`), else `h` unchanged."""
+    return first_year_covariate(h, covariates, year) if is_link_output(data) else h

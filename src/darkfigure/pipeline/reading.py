@@ -9,6 +9,7 @@ from typing import Any
 
 from ..histories import CaptureHistories, DataError
 from ..io import read_histories
+from .first_year import first_year_covariate, is_link_output
 
 __all__ = ["data_folder", "resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
 
@@ -51,8 +52,8 @@ def read_step(
 ) -> Reading:
     """Read capture histories as ``estimate`` and ``monitor`` do.
 
-    A ``darkfigure link`` output folder is read as its histories and its linkage run, without
-    the ``year`` it writes unless `covariates` or `year` name it
+    A ``darkfigure link`` output folder is read as its histories and its linkage run; it, and its
+    histories.csv given as the file, are read without the ``year`` link writes unless `covariates` or `year` name it
     (:func:`~darkfigure.pipeline.first_year.first_year_covariate`); the
     year column is read with the covariates even when named apart (:func:`with_year`);
     persons with an unknown covariate value are refused (``missing="error"``), kept for the
@@ -93,19 +94,14 @@ def read_step(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep", year=year,
     )
-    if (linkage_run is not None and not isinstance(folder, CaptureHistories)) or _is_link_dir(folder):
-        from .first_year import first_year_covariate  # link's year of first registration: asked for only (s24)
-
+    # link's year of first registration: asked for only (s24); a link folder's histories.csv given as the file too,
+    # with or without its match probabilities
+    if (linkage_run is not None and not isinstance(folder, CaptureHistories)) or is_link_output(folder):
         h = first_year_covariate(h, covariates, year)
     h, warnings = drop_incomplete(h, missing)
     warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)
     warnings += no_probabilities_warning(folder, linkage_run)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
-
-
-def _is_link_dir(data: Any) -> bool:
-    """True for a folder given as the data (read as a ``darkfigure link`` output; one without match probabilities too)."""
-    return isinstance(data, (str, os.PathLike)) and os.path.isdir(data)
 
 
 def data_folder(data: Any) -> str | None:

@@ -38,6 +38,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import DataError
+from ..pipeline.first_year import first_year_notes, for_link_output
 from .cache import MemoryCache, ResultCache, unit_key
 from .combining import COMBINE, bounded_subtotal, combine, finite_redraw, unbounded_stratum_note
 from .engines import ENGINES, Progress, run_local, run_spark
@@ -282,6 +283,8 @@ def estimate_strata(
         frame = _read_frame(data, count)
         name = "data" if frame is data or not isinstance(data, (str, Path)) else Path(str(data)).name
         ref = _histories(frame, lists, by, count, name, on_empty_list=on_empty_list, notes=warnings)
+        ref = for_link_output(ref, data, by, None)  # --by year of a link output: what its strata are (s24)
+        warnings += first_year_notes(ref.notes)
         dropped = _dropped_lists(frame, ref, lists, by, count)
         if dropped:
             warnings.append(f"list(s) {', '.join(dropped)} registered nobody and were left out (--drop-empty-lists)")
