@@ -37,3 +37,19 @@ def test_compare_missing_em_runs_and_drop_still_does(tmp_path):
     refused = runner.invoke(app, ["compare", str(path), "--methods", "loglinear-bic", "--seed", "1",
                                   "--out", str(tmp_path / "err")])
     assert refused.exit_code != 0 and "missing" in refused.output  # the default still refuses, saying what to do
+
+
+def test_heterogeneity_flag_says_what_raised_it(monkeypatch):
+    """Flagged by the persons on 3+ lists alone, the check does not say the lists look positively dependent
+    (the fresh-clone user saw that beside a smallest pairwise z of -2.19)."""
+    import darkfigure.diagnostics as dg
+    from darkfigure.estimation import estimate
+
+    e = estimate("uk_2013", ci="none")
+    monkeypatch.setattr(dg, "_score_z", lambda *a, **k: (0.3, 4.0))
+    monkeypatch.setattr(dg, "_pairwise_pattern", lambda fit: (-2.19, []))
+    c = dg.heterogeneity_check(e.fit)
+    assert c.flagged and "More persons are on three or more lists" in c.message
+    assert "positively dependent alike" not in c.message
+    monkeypatch.setattr(dg, "_score_z", lambda *a, **k: (4.0, 0.3))
+    assert "positively dependent alike" in dg.heterogeneity_check(e.fit).message
