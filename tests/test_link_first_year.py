@@ -104,6 +104,11 @@ def test_first_year_covariate_keeps_every_person():
     out = first_year_covariate(h, None, None)
     assert out.covariates == ("sex",) and out.n_observed == h.n_observed and out.notes[-1] == LEFT_OUT
     assert first_year_covariate(h, "sex,year", None).covariates == ("sex", "year")
+    assert first_year_covariate(h, ["sex", "year"], None).notes[-1] == USED
+    assert first_year_covariate(h, None, "year").covariates == ("sex", "year")
+    # --year naming a column of the user's own does not ask for link's year
+    other = first_year_covariate(h, None, "year_of_exploitation")
+    assert other.covariates == ("sex",) and other.notes[-1] == LEFT_OUT
     plain = first_year_covariate(h.collapse(["sex"]), None, None)
     assert plain.covariates == ("sex",) and LEFT_OUT not in plain.notes
 

@@ -343,7 +343,10 @@ def compare(
     ValueError
         An unknown method name (the message lists the known ones).
     """
-    h = for_link_output(read_histories(data), data, None, year)  # link's year: asked for only (s24)
+    # histories already read (the CLI, with the user's --missing): taken as they are; persons with an unknown
+    # covariate value go to the methods' EM. Re-reading them refused every 'compare --missing em' (s24 new user)
+    h = data if isinstance(data, CaptureHistories) else read_histories(data)
+    h = for_link_output(h, data, None, year)  # link's year: asked for only (s24)
     methods = list(methods) if methods else list(METHODS)
     if model is not None and "loglinear-model" not in methods:
         methods.insert(0, "loglinear-model")

@@ -489,8 +489,13 @@ def heterogeneity_check(fit, *, threshold: float = HETEROGENEITY_Z) -> Check:
     )
     msg = f"heterogeneity: {', '.join(parts)} (flagged above {threshold:.2f}); {moved}"
     if flag:
+        # say what raised the flag: the pairwise statistics (lists dependent alike) or the persons on 3+ lists
+        # (a fresh-clone user read "positively dependent alike" beside a smallest pairwise z of -2.19, s24)
+        pairwise = any(np.isfinite(v) and v > threshold for v in (z1, z2))
+        seen = ("The lists look positively dependent alike" if pairwise else
+                "More persons are on three or more lists than the model expects")
         msg += (
-            ". The lists look positively dependent alike, the mark of a group that every list is less likely to "
+            f". {seen}, the mark of a group that every list is less likely to "
             "register (or of positive dependence between every pair of lists, which the lists cannot tell apart): "
             "the log-linear N̂ is then biased — usually too low — by more than these models can measure; compare "
             "latent-class and heterogeneity models (darkfigure compare)"

@@ -72,13 +72,16 @@ def first_year_covariate(h: CaptureHistories, covariates: Sequence[str] | str | 
     Returns
     -------
     CaptureHistories
-        `h` summed over ``year`` with the note :data:`LEFT_OUT` when nothing named it; `h` with the note
-        :data:`USED` when it is a covariate because it was asked for; `h` unchanged without a ``year``
+        `h` summed over ``year`` with the note :data:`LEFT_OUT` when neither `covariates` nor `year` names it
+        (`year` naming another column of the user's does not); `h` with the note :data:`USED` when it was
+        asked for; `h` unchanged without a ``year``
         covariate.
     """
     if FIRST_YEAR not in h.covariates:
         return h
-    if covariates is None and year is None:
+    named = [c.strip() for c in covariates.split(",")] if isinstance(covariates, str) else list(covariates or [])
+    if year != FIRST_YEAR and FIRST_YEAR not in named:
+        # not named: also when --year names a column of the user's own (link's year came in with every column)
         kept = h.collapse([c for c in h.covariates if c != FIRST_YEAR])
         return replace(kept, notes=(*h.notes, LEFT_OUT), warnings=h.warnings)
     return replace(h, notes=(*h.notes, USED))
