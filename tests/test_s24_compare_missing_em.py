@@ -26,7 +26,8 @@ def _histories(tmp_path):
     return path
 
 
-def test_compare_missing_em_runs_and_drop_still_does(tmp_path):
+def test_compare_missing_em_runs_and_drop_still_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "10000")  # the sentences unwrapped (COLUMNS overrides conftest's width)
     path = _histories(tmp_path)
     runner = CliRunner()
     em = runner.invoke(app, ["compare", str(path), "--missing", "em", "--methods", "loglinear-bic", "--seed", "1",
