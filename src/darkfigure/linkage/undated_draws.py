@@ -303,6 +303,7 @@ def _shrunk_c(matched, target: float, variance: float) -> float:
     from scipy.optimize import minimize_scalar
 
     def loss(x: float) -> float:
+        """Negative log posterior of log c = x (up to a constant)."""
         return (matched(x) - target) ** 2 / (2 * variance) + x * x / (2 * LOG_C_SD ** 2)
 
     grid = np.linspace(np.log(_C_BOUNDS[0]), np.log(_C_BOUNDS[1]), 57)
