@@ -305,19 +305,16 @@ def _apart_probability(labels: np.ndarray, lo: np.ndarray, hi: np.ndarray, p: np
     q = np.asarray(p, dtype=float).copy()
     if threshold is None:
         return q
-    high = ~inside
-    if not high.any():
+    out = ~inside  # every pair left apart (until 2026-12-07 only those at or above the threshold)
+    if not out.any():
         return q
     from scipy.special import expit, logit
 
-    out = ~inside
     la, lb = labels[lo[out]], labels[hi[out]]
     key = np.minimum(la, lb).astype(np.int64) * (int(labels.max()) + 1) + np.maximum(la, lb)
     z = logit(np.clip(q[out], 1e-12, 1 - 1e-12))
     person_pair = pd.Series(z).groupby(key).transform("sum").to_numpy()
-    sel = high[out]
-    idx = np.flatnonzero(out)[sel]
-    q[idx] = np.minimum(q[idx], expit(person_pair[sel]))
+    q[out] = np.minimum(q[out], expit(person_pair))
     return q
 
 def expected_link_errors(
