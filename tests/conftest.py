@@ -24,16 +24,17 @@ def reference() -> Path:
 def _unwrapped_cli_output(request, monkeypatch):
     """In-process command-line output not wrapped, so that tests find each sentence and figure on one line.
 
-    Off a terminal the consoles are 120 columns wide (cli.common.PIPED_WIDTH, s23 new user finding 9: a saved log
-    was padded to 2,901 columns); the tests read what is said, not the layout, so they get the old width of 10,000.
-    A module with ``REAL_PIPED_WIDTH = True`` (tests/test_cli_piped_width.py) tests the layout itself. Child
-    processes are not affected.
+    Off a terminal the consoles and the progress lines on stderr are 120 columns wide (darkfigure._stderr.PIPED_WIDTH,
+    s23 new user finding 9: a saved log was padded to 2,901 columns; s24 fresh clone L2: stderr lines of 275); the
+    tests read what is said, not the layout, so they get the old width of 10,000. A module with
+    ``REAL_PIPED_WIDTH = True`` (tests/test_cli_piped_width.py) tests the layout itself. Child processes are not
+    affected.
     """
     if getattr(request.module, "REAL_PIPED_WIDTH", False):
         return
-    import darkfigure.cli.common as common
+    import darkfigure._stderr as stderr
 
-    monkeypatch.setattr(common, "PIPED_WIDTH", 10_000)
+    monkeypatch.setattr(stderr, "PIPED_WIDTH", 10_000)
 
 
 # ----------------------------------------------------------------------------- hostile-input helpers
