@@ -1,18 +1,22 @@
 """Shared fixtures: paths to the reference results in ../shared (read-only)."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REFERENCE = SHARED / "reference"
+#: the R peers' results; DARKFIGURE_REFERENCE points elsewhere (tests/test_conftest_banner.py: a missing folder)
+REFERENCE = Path(os.environ.get("DARKFIGURE_REFERENCE") or SHARED / "reference")
+#: the reason of every skip for a missing REFERENCE: the banner counts the skips by it
+REFERENCE_MISSING = f"reference results not found at {REFERENCE}"
 
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
     """Folder of reference results from the R peers; tests needing it skip when absent."""
     if not REFERENCE.exists():
-        pytest.skip(f"reference results not found at {REFERENCE}")
+        pytest.skip(REFERENCE_MISSING)
     return REFERENCE
 
 
@@ -20,16 +24,17 @@ def reference() -> Path:
 def _unwrapped_cli_output(request, monkeypatch):
     """In-process command-line output not wrapped, so that tests find each sentence and figure on one line.
 
-    Off a terminal the consoles are 120 columns wide (cli.common.PIPED_WIDTH, s23 new user finding 9: a saved log
-    was padded to 2,901 columns); the tests read what is said, not the layout, so they get the old width of 10,000.
-    A module with ``REAL_PIPED_WIDTH = True`` (tests/test_cli_piped_width.py) tests the layout itself. Child
-    processes are not affected.
+    Off a terminal the consoles and the progress lines on stderr are 120 columns wide (darkfigure._stderr.PIPED_WIDTH,
+    s23 new user finding 9: a saved log was padded to 2,901 columns; s24 fresh clone L2: stderr lines of 275); the
+    tests read what is said, not the layout, so they get the old width of 10,000. A module with
+    ``REAL_PIPED_WIDTH = True`` (tests/test_cli_piped_width.py) tests the layout itself. Child processes are not
+    affected.
     """
     if getattr(request.module, "REAL_PIPED_WIDTH", False):
         return
-    import darkfigure.cli.common as common
+    import darkfigure._stderr as stderr
 
-    monkeypatch.setattr(common, "PIPED_WIDTH", 10_000)
+    monkeypatch.setattr(stderr, "PIPED_WIDTH", 10_000)
 
 
 # ----------------------------------------------------------------------------- hostile-input helpers
@@ -117,24 +122,38 @@ def _tool_skips(terminalreporter) -> list[str]:
     return out
 
 
+def _skip_reasons(terminalreporter) -> list[str]:
+    return [str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+            for rep in terminalreporter.stats.get("skipped", [])]
+
+
 def _reference_skips(terminalreporter) -> int:
-    """How many tests skipped because the R peers' reference results (../shared/reference) are not there."""
-    n = 0
-    for rep in terminalreporter.stats.get("skipped", []):
-        reason = str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
-        n += "reference results not found" in reason or "got empty parameter set" in reason
-    return n
+    """How many tests skipped because the R peers' reference results (../shared/reference) are not there.
+
+    They skip with REFERENCE_MISSING, or (rows read from the reference when the module is imported) as an empty
+    parameter set; counted only when REFERENCE is absent, so an empty parameter set of another cause is not taken
+    for one of them.
+    """
+    if REFERENCE.exists():
+        return 0
+    return sum("reference results not found" in r or "got empty parameter set" in r
+               for r in _skip_reasons(terminalreporter))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Tests skipped for a missing Chromium or Java, or for missing reference results, are announced in a banner,
-    not buried in the summary (the checks against the R peers then did not run: a fresh-clone check, 2026-12-06)."""
+    not buried in the summary (the checks against the R peers then did not run: a fresh-clone check, 2026-12-06;
+    s24 fresh clone L1: the banner said 60 for 61 skips, one skip being worded otherwise)."""
     n_ref = _reference_skips(terminalreporter)
     if n_ref:
+        n_other = len(_skip_reasons(terminalreporter)) - n_ref
         terminalreporter.write_sep("!", f"{n_ref} TESTS AGAINST THE R PEERS' REFERENCE RESULTS SKIPPED", red=True,
                                    bold=True)
-        terminalreporter.write_line(f"{REFERENCE} was not found: clone the repository beside the shared folder "
-                                    "(../shared/reference) to check darkfigure against the peers.", red=True)
+        terminalreporter.write_line(
+            f"{REFERENCE} was not found, so the comparisons with the R packages (README, 'Checked against the peers')"
+            " did not run: expected in a clone without ../shared beside it." + (
+                f" The other {n_other} skip(s) have other reasons (in the list of skips, SKIPPED [...])." if n_other else ""),
+            red=True)
     skipped = _tool_skips(terminalreporter)
     if skipped:
         tr = terminalreporter

@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, REFERENCE_MISSING
 
 from darkfigure import CaptureHistories, datasets
 from darkfigure.heterogeneity import (
@@ -97,7 +97,7 @@ def _fit_cached(r_name: str, model: str) -> HeterogeneityFit:
 
 def test_reference_rows_present():
     if not REFERENCE.exists():
-        pytest.skip("reference results not available")
+        pytest.skip(REFERENCE_MISSING)
     # 15 tables x 10 models, and 15 x 8 closedpCI.t rows
     assert len(CLOSEDP_ROWS) == 150
     assert len(CI_ROWS) == 120

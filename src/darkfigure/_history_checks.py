@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ._list_names import _PERSON_WORDS, _reads_like_covariate  # noqa: F401 - moved (still importable here)
 from ._repeat_checks import _repeated_rows  # noqa: F401 - moved (still importable here)
 from .cell_checks import refuse_formula_levels, refuse_formula_names, refuse_long_cells
 from .errors import DataError
@@ -235,22 +236,6 @@ def _refuse_hidden_count(data: pd.DataFrame, lists, covariates) -> None:
                 f"so each row would be read as one person. If it is the count, pass count={c!r} (--count {c}); "
                 "if each row really is one person, name the covariates (--covariates) without it"
             )
-
-
-#: 0/1 column names that describe the person (tester report 7, 24): never taken as a list unless named in --lists
-_PERSON_WORDS = {
-    "sex", "gender", "female", "male", "woman", "women", "man", "men", "girl", "boy", "minor", "adult", "child",
-    "juvenile", "foreign", "foreigner", "citizen", "national", "married", "urban", "rural", "employed", "vrouw",
-    "meisje", "jongen", "minderjarig", "geslacht",
-}
-
-
-def _reads_like_covariate(name) -> bool:
-    """True when a column name reads like a property of the person (``female``, ``is_minor``, ``Sex``)."""
-    n = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    for prefix in ("is_", "has_"):
-        n = n.removeprefix(prefix)
-    return n in _PERSON_WORDS
 
 
 def _resolve_columns(data, lists, covariates, exclude, missing="error"):

@@ -16,7 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._list_names import name_reads_like_covariate
+
 __all__ = ["MIN_PERSONS", "shadow_list_warnings"]
+
 
 #: persons a column must mark before "none of them on it alone" is a sign it is no list
 MIN_PERSONS = 20
@@ -43,8 +46,6 @@ def shadow_list_warnings(frame: pd.DataFrame, lists: Sequence[str], count: str =
         One warning per such column, naming it and saying how to state the lists (``--lists``, ``lists=``);
         empty when every list registered somebody alone, or holds fewer than `min_persons` persons.
     """
-    from ._history_checks import _reads_like_covariate
-
     if len(lists) < 3:  # with 2 lists a covariate cannot hide among them: one list would hold the other
         return []
     x = frame[list(lists)].to_numpy(dtype=np.int64)
@@ -56,8 +57,7 @@ def shadow_list_warnings(frame: pd.DataFrame, lists: Sequence[str], count: str =
         persons = float(w[on].sum())
         if persons < min_persons or float(w[on & alone].sum()) > 0:
             continue
-        parts = str(c).strip().lower().replace("-", "_").replace(" ", "_").split("_")
-        person_like = any(_reads_like_covariate(p) or p.startswith("nation") for p in parts)
+        person_like = name_reads_like_covariate(c)
         out.append(
             f"column {c!r} was taken as a list (it is coded 0/1), but none of its {persons:,.0f} persons was "
             f"registered by it alone: all of them were seen by another list too. That is what a 0/1 covariate "

@@ -112,13 +112,10 @@ def worker_pool(max_workers: int, mp_context=None, initializer: Callable[..., No
 
 def note_broken_pool(left: int, what: str) -> None:
     """Say on stderr that a worker died and the `left` tasks (`what`: "strata", ...) run in this process."""
-    print(
-        f"note: a worker process ended abruptly (killed by a signal: out of memory, killed, or a crash); the "
-        f"{left:,} {what} left run in "
-        "this process instead (the same results: each has its own seed), more slowly",
-        file=sys.stderr,
-        flush=True,
-    )
+    from ._stderr import write
+
+    write(f"note: a worker process ended abruptly (killed by a signal: out of memory, killed, or a crash); the "
+          f"{left:,} {what} left run in this process instead (the same results: each has its own seed), more slowly")
 
 
 def map_ordered(

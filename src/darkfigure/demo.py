@@ -131,11 +131,11 @@ class DemoResult:
 def _link_progress(t_start: float):
     """A progress callback for :func:`darkfigure.linkage.link`: one line per phase on standard error, with the time
     since `t_start` (``time.perf_counter()``)."""
-    import sys
+    from ._stderr import write
 
     def say(message: str) -> None:
         """Print "link: <phase>… (N s so far)" to standard error."""
-        print(f"link: {message}… ({time.perf_counter() - t_start:,.0f} s so far)", file=sys.stderr, flush=True)
+        write(f"link: {message}… ({time.perf_counter() - t_start:,.0f} s so far)")
 
     return say
 

@@ -43,6 +43,7 @@ from ._history_checks import (  # noqa: F401 - re-exported (darkfigure.histories
 )
 from ._history_eq import histories_eq, histories_hash
 from ._list_checks import _plain_values, shadow_list_warnings
+from ._list_names import auto_lists_notes
 from ._reading_checks import _choose_count, _refuse_repeated_header, continuous_warnings
 from .errors import DataError  # re-exported: darkfigure.histories.DataError
 
@@ -326,14 +327,9 @@ class CaptureHistories:
         if frame.shape[0] == 0:
             raise DataError("all counts are zero: there is nobody to estimate from")
         notes: list[str] = []
-        if auto_lists and len(lists) > 2:
-            one_two = [c for c in covariates if set(pd.unique(frame[c].dropna())) <= {1, 2, "1", "2"}]
-            notes.append(
-                f"lists taken to be the 0/1 columns {', '.join(map(str, lists))}; if one of them is a 0/1 "
-                "covariate (e.g. sex), name the lists explicitly (lists=[...], --lists)"
-                + (f"; column(s) {', '.join(map(str, one_two))} coded 1/2 were read as covariates (a list coded "
-                   "1 = registered, 2 = not, as SPSS exports it, must be recoded 1/0)" if one_two else "")
-            )
+        if auto_lists and len(lists) > 2:  # said only when the lists found may be wrong (s24 fresh clone L4)
+            notes += auto_lists_notes(lists, [c for c in covariates if set(pd.unique(frame[c].dropna())) <= {
+                1, 2, "1", "2"}])
         per_list = frame[list(lists)].mul(frame["count"], axis=0).sum()
         empty = [c for c in lists if per_list[c] == 0]
         if empty:

@@ -314,6 +314,7 @@ def read_histories(
             if sheet is not None:
                 raise DataError(f"--sheet applies to Excel workbooks only; {s!r} is a bundled dataset")
             df, name = datasets.load_frame(s), s
+            lists = datasets.list_columns(s) if lists is None else lists  # documented: not guessed (s24 L4)
         else:
             df, name = read_table(s, sheet=sheet), Path(s).name
     else:

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .. import _stderr
+from .._stderr import _is_tty
 from ..errors import DataError
 
 
@@ -32,22 +34,13 @@ def _no_type_for_flags() -> None:
     TyperOption.display_type_rich = display_type_rich
 
 
-#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer) when COLUMNS sets none:
-#: rich otherwise assumes 80 columns there and cut the interval columns. It was 10,000 (no line wrapped), which
-#: padded every row of a panel to its widest line, up to 2,901 characters of spaces in a saved log (s23 new user,
-#: finding 9); 120 columns hold every table whole and wrap long lines as a terminal of that width does
-PIPED_WIDTH = 120
+#: width given to a console whose output is not a terminal (a pipe, a file, a test's buffer) when COLUMNS sets none
+#: (why 120: :data:`darkfigure._stderr.PIPED_WIDTH`, which is read when a console's width is asked, so that the
+#: library's progress lines on stderr and the consoles wrap alike)
+PIPED_WIDTH = _stderr.PIPED_WIDTH
 
 #: spaces (and a colour's reset codes after them) at the end of a line: rich leaves one where it wraps a line
 _TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)(?=\r?\n)")
-
-
-def _is_tty(file) -> bool:
-    """Whether `file` is a terminal (False for a pipe, a file, a closed stream or an object without isatty)."""
-    try:
-        return bool(file.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 class _Console(Console):
@@ -72,7 +65,7 @@ class _Console(Console):
         size = Console.size.fget(self)
         columns = self._environ.get("COLUMNS")
         if self._width is None and not (columns and columns.isdigit()) and not _is_tty(self.file):
-            return size._replace(width=PIPED_WIDTH)
+            return size._replace(width=_stderr.PIPED_WIDTH)
         return size
 
     size = property(_size, Console.size.fset)

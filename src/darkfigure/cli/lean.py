@@ -182,6 +182,7 @@ def answer_early() -> None:
         os.environ.setdefault(var, "1")
     import numpy as np
 
+    from .._list_names import auto_lists_notes
     from ..bayes import _dga_core as core
     from ..lcmcr_rules import full_lists_reason  # a list holding everyone: as dga() and the log-linear path
 
@@ -194,8 +195,7 @@ def answer_early() -> None:
     post.n = model.n
     sizes = [int(sum(c for code, c in zip(codes, counts) if code >> b & 1)) for b in range(k)]
     coef, cliques = core.coefficients(k)
-    notes = (f"lists taken to be the 0/1 columns {', '.join(lists)}; if one of them is a 0/1 covariate (e.g. sex), "
-             "name the lists explicitly (lists=[...], --lists)",)
+    notes = tuple(auto_lists_notes(lists))  # as the usual reader says it
     lines, ok = dga_lines(os.path.basename(data), lists, sizes, post, delta=delta, prior="1/N", level=level,
                           n_graphs=coef.shape[0], labels=_labels([cliques[g] for g, *_ in post.top], lists),
                           notes=notes, warnings=tuple(post.warnings),

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..histories import CaptureHistories, DataError
 
-__all__ = ["DATASETS", "R_NAMES", "DatasetInfo", "load", "load_frame", "load_r", "names"]
+__all__ = ["DATASETS", "R_NAMES", "DatasetInfo", "list_columns", "load", "load_frame", "load_r", "names"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,22 @@ def load_frame(name: str) -> pd.DataFrame:
         return pd.read_csv(f)
 
 
+def list_columns(name: str) -> tuple[str, ...]:
+    """The lists of a bundled dataset, as documented: its 0/1 columns (data/SOURCES.md: every file has one 0/1
+    column per list; its covariates are categorical, none coded 0/1).
+
+    Named when the dataset is read (:func:`load`, :func:`darkfigure.io.read_histories` without lists), so that no
+    run on a bundled dataset says the lists were guessed from the 0/1 columns (s24 fresh clone, L4).
+
+    Raises
+    ------
+    DataError
+        Unknown dataset name.
+    """
+    df = load_frame(name)
+    return tuple(c for c in df.columns if c != "count" and set(pd.unique(df[c].dropna())) <= {0, 1})
+
+
 def load(name: str) -> CaptureHistories:
     """Load a bundled dataset as :class:`CaptureHistories`.
 
@@ -172,4 +188,4 @@ def load(name: str) -> CaptureHistories:
         Unknown dataset name.
     """
     df = load_frame(name)
-    return CaptureHistories.from_frame(df, name=name)
+    return CaptureHistories.from_frame(df, list(list_columns(name)), name=name)

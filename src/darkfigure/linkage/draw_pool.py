@@ -68,9 +68,11 @@ def draw_context(jobs: int) -> tuple[int, Any]:
         return jobs, multiprocessing.get_context("forkserver")
     if "fork" in multiprocessing.get_all_start_methods():
         return jobs, multiprocessing.get_context("fork")
-    print("note: the linkage draws run in this one process: the main script has no `if __name__ == "
+    from .._stderr import write
+
+    write("note: the linkage draws run in this one process: the main script has no `if __name__ == "
           "\"__main__\":` guard, and new worker processes on this platform would run it again; put the script's "
-          "work under such a guard to use every core", file=sys.stderr, flush=True)
+          "work under such a guard to use every core")
     return 1, None
 
 

@@ -172,11 +172,11 @@ from .pseudo_translit import folded_tf_columns
 from .quality import expected_link_errors, pairwise_quality, weight_histogram
 from .relatives import cap_relatives_m
 from .result import LinkageResult
+from .splink_levels import fill_unobserved_u, unobserved_u_notes
 from .splink_model import (
     DOB_GROSS_ERROR,
     _plain_settings,
     _pseudo_settings,
-    fill_unobserved_u,
     floor_collapsed_m,
     misspelt_names_blocked,
 )
@@ -479,9 +479,8 @@ def link(
         # all chunks, no early stop: the u estimate is then the same on every engine
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, min_count_per_level=None,
                                                          num_chunks=1)
-        unseen = fill_unobserved_u(linker, min(float(max_pairs), len(prep) * (len(prep) - 1) / 2.0))
-        if unseen:
-            notes.append(f"u of levels no random pair reached set to 1 / random pairs: {'; '.join(unseen)}")
+        n_random = min(float(max_pairs), len(prep) * (len(prep) - 1) / 2.0)  # a note for linkage_settings.json only
+        model_notes = unobserved_u_notes(fill_unobserved_u(linker, n_random), n_random)  # (s24 fresh clone L4)
         from .em_training import train_em  # a training rule without pairs: a DataError saying why (review s17, L9)
         train_em(linker, training, em_max_pairs)
         notes += cap_relatives_m(linker, prep)  # m of "surname exact, first names differ" at most its estimate
@@ -590,6 +589,7 @@ def link(
         sensitivity=sens,
         model=model,
         notes=notes,
+        model_notes=model_notes,
         warnings=warnings,
         nameless=nameless,
         seconds=seconds,

@@ -55,6 +55,10 @@ class LinkageResult:
         The trained Splink model (settings with m and u), JSON-able.
     notes : list of str
         What was done to the data (covariates left out, missing values filled).
+    model_notes : list of str
+        How the model was trained where it departs from Splink's defaults, asking nothing of the user
+        (:func:`~darkfigure.linkage.splink_levels.unobserved_u_notes`): written to linkage_settings.json, not printed
+        by ``darkfigure link``.
     warnings : list of str
         What may make the persons wrong and needs the user's action: organisation names
         that look like spellings of one organisation, a file holding several
@@ -104,6 +108,7 @@ class LinkageResult:
     model: dict = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    model_notes: list[str] = field(default_factory=list)
     nameless: pd.DataFrame | None = field(default=None, repr=False)
     seconds: dict = field(default_factory=dict)
     pairs: pd.DataFrame | None = field(default=None, repr=False)
@@ -214,6 +219,7 @@ class LinkageResult:
                         # names made only of symbols, digits or emoji, compared as missing: kept past the terminal
                         "names_without_letters": _letterless_counts(self.notes),
                         "notes": list(self.notes),
+                        "model_notes": list(self.model_notes),  # not printed: they ask nothing of the user
                         # what may make the persons wrong (organisation spellings, organisations without names)
                         "warnings": list(self.warnings),
                         "names_unusable_by_organisation": _nameless_dict(self.nameless),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ORDERED_COMPARISONS", "fill_unobserved_u", "floor_collapsed_m"]  # and _same_organisation (splink_model)
+__all__ = ["ORDERED_COMPARISONS", "fill_unobserved_u", "floor_collapsed_m", "unobserved_u_notes"]  # and _same_organisation (splink_model)
 
 
 # ---------------------------------------------------------------------------- unobserved levels
@@ -56,6 +56,25 @@ def fill_unobserved_u(linker, n_pairs: float) -> list[str]:
             cl.u_probability = u
             filled.append(f"{cc.output_column_name}: {cl.label_for_charts}")
     return filled
+
+
+def unobserved_u_notes(filled: list[str], n_pairs: float) -> list[str]:
+    """The note on :func:`fill_unobserved_u`'s levels, in words for a reader who does not know Splink's m and u.
+
+    It asks nothing of the user (s24 fresh clone, L4: "u of levels no random pair reached set to 1 / random pairs" was
+    jargon on the terminal), so :func:`~darkfigure.linkage.link.link` keeps it in ``LinkageResult.model_notes``
+    (linkage_settings.json), not among the notes the command prints.
+
+    Returns
+    -------
+    list of str: one note, or none when no level was filled.
+    """
+    if not filled:
+        return []
+    return [f"ways of agreeing that none of the {n_pairs:,.0f} random pairs of registrations showed, from which the "
+            f"model learns how often different persons agree by chance: {'; '.join(filled)}. Each is taken to happen "
+            f"once in {n_pairs:,.0f} pairs of different persons (u = 1 / {n_pairs:,.0f}), not at Splink's default "
+            "rate, which made such a level a veto against a match"]
 
 
 #: comparisons whose levels are ordered by similarity down to "nothing agrees" (:func:`floor_collapsed_m`); not

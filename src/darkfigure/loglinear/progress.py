@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .._stderr import write
+
 
 class _progress:
     """A rich progress bar on a terminal; otherwise (a log file, a pipe) one line as the phase starts and one as it
@@ -19,7 +21,7 @@ class _progress:
             import time
 
             self._t0 = time.perf_counter()
-            print(f"{self.label}: {self.total:,} to run…", file=sys.stderr, flush=True)
+            write(f"{self.label}: {self.total:,} to run…")
             done, said = [0], [0]
 
             last = [self._t0]
@@ -34,8 +36,7 @@ class _progress:
                     said[0], last[0] = tenth, now
                     t = now - self._t0
                     left = t / done[0] * (self.total - done[0])
-                    print(f"{self.label}: {done[0]:,} of {self.total:,} done, about {left:,.0f} s left",
-                          file=sys.stderr, flush=True)
+                    write(f"{self.label}: {done[0]:,} of {self.total:,} done, about {left:,.0f} s left")
 
             return advance
         if not self.show:
@@ -53,5 +54,5 @@ class _progress:
         if self.lines and exc[0] is None:
             import time
 
-            print(f"{self.label}: done in {time.perf_counter() - self._t0:,.0f} s", file=sys.stderr, flush=True)
+            write(f"{self.label}: done in {time.perf_counter() - self._t0:,.0f} s")
         return False

@@ -18,9 +18,11 @@ __all__ = ["phase", "say"]
 
 
 def say(progress: bool, message: str, *, terminal: bool = False) -> None:
-    """Write `message` as one line on stderr when `progress` and stderr is not a terminal (or `terminal`)."""
+    """Write `message` on stderr (wrapped at its width) when `progress` and stderr is not a terminal (or `terminal`)."""
     if progress and (terminal or not sys.stderr.isatty()):
-        print(message, file=sys.stderr, flush=True)
+        from .._stderr import write
+
+        write(message)  # wrapped at the output's width (s24 fresh clone L2: lines of 275 columns in a log)
 
 
 def _status(label: str):
