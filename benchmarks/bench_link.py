@@ -285,6 +285,22 @@ glibc's ``malloc_trim`` and Arrow's ``release_unused`` after the preparation and
 the spread of repeated runs of one code (3.8-4.2 GB), so not adopted; a candidate for the 4 GB target, to be measured
 with repeats on an idle machine.
 
+Where predict's time goes (2026-12-07 night, main at 7704511, seed 1, one run each at loads 2-5 from helpers' jobs;
+scripts /work/notes/s25 of that session, not shipped): at 200k (``--scale 25``) one link took 133 CPU-s, wall 212 s
+(read 9.8, prepare 42.2, block 8.1, train 58.2, predict 56.2, cluster 24.4, assemble 7.5), 3,090,196 pairs, precision
+0.9747, recall 0.9677; sampled with py-spy, DuckDB's calls were 82 of 187 s on the main thread (predict 53, the EM
+sessions 22, u by sampling 5.5), the date-masked calibration's logistic fits 9.6 s (153 evaluations of the loss).
+DuckDB's query profile of predict at ``--scale 5`` (40,517 registrations, no block cut there: 2,713,559 pairs, 53 s)
+puts 98 of its CPU-s in the projection of the comparison vectors, and timing each comparison's CASE alone on the
+same pairs: the name comparison 31.5 s, date of birth 3.8, relatives 3.6, sex 2.9, the rest under 0.5 each. Not the
+Levenshtein distances: computing the five distinct ``levenshtein(..)`` calls once per pair in an inner projection
+gave 31.8 s against 35.7 s (within the load's noise); the cost is the evaluation of 23 levels of nested AND/OR,
+``length`` and string comparisons over every pair that reaches them (most pairs differ in both names and reach the
+last levels). Distinct (first name, surname) pairs of pairs are 1.10M of 2.71M, so evaluating the levels once per
+distinct name pair would save at most 2.5x of that part. What would cut it: the name level computed once per pair
+outside the CASE chain (a compiled function over coded names, or levels whose conditions share a guard), which
+Splink's SQL generation does not offer; not done.
+
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
 """
