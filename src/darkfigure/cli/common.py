@@ -154,7 +154,25 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
         from ..pipeline.reading import resolve_link_data
 
         data, link_run, linkage = resolve_link_data(data, None, linkage)
-    h = _read(data, lists, covariates, count, drop_empty_lists, missing, sheet, year)  # link's year: as _read says
+    from ..pipeline.first_year import is_link_output
+    from ..pipeline.reading import wants_per_year
+
+    per_year = wants_per_year(covariates, year) and (link_run is not None or is_link_output(folder))
+    if per_year:  # one unit per person and calendar year, rebuilt from the run's registrations
+        from ..pipeline.reading import per_year_histories
+
+        try:
+            frame, link_run = per_year_histories(folder, link_run)
+        except DataError as e:
+            _fail(str(e))
+    # link's year: as _read says; `data` stays the file read (its hash goes into result.json)
+    h = _read(frame if per_year else data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
+    if per_year:
+        from dataclasses import replace
+
+        from ..pipeline.first_year import PER_YEAR
+
+        h = replace(h, notes=(*h.notes, PER_YEAR), warnings=h.warnings)
     if link_run is None and Path(folder).is_dir():  # a link folder with no match probabilities (tester 14b, L9)
         from dataclasses import replace
 

@@ -76,6 +76,11 @@ class LinkRun:
         ``link``'s check whether missing dates of birth cluster in persons as a structured field
         (:attr:`~darkfigure.linkage.LinkageResult.undated_clustering`, linkage_settings.json); None when not
         computed (pseudonymised files, a folder written before it was recorded).
+    by_year : bool
+        Histories per person and calendar year of registration (covariate ``registration_year``,
+        :func:`~darkfigure.linkage.persons_from_pairs` with ``by_year=True``) instead of per person: set by
+        ``estimate``/``monitor --year registration_year`` on a link folder, so that every linkage draw is
+        split into years as the as-linked histories are (:meth:`per_year`).
     """
 
     records: pd.DataFrame
@@ -86,6 +91,13 @@ class LinkRun:
     unblocked: pd.DataFrame | None = None
     quality: pd.DataFrame | None = None
     undated_clustering: dict | None = None
+    by_year: bool = False
+
+    def per_year(self) -> LinkRun:
+        """This run with histories per person and calendar year of registration (:attr:`by_year`)."""
+        from dataclasses import replace
+
+        return replace(self, by_year=True)
 
     @classmethod
     def from_result(cls, result) -> LinkRun:
@@ -154,8 +166,8 @@ class LinkRun:
         Returns
         -------
         CaptureHistories
-            One row per person: the organisations as lists, the covariates chosen by
-            :attr:`covariate_rule`.
+            One row per person (per person and calendar year with :attr:`by_year`): the organisations as
+            lists, the covariates chosen by :attr:`covariate_rule`.
         """
         from .link import persons_from_links, persons_from_pairs
 
@@ -163,8 +175,9 @@ class LinkRun:
         if np.ndim(acc) == 1 and np.asarray(acc).dtype.kind in "iu":
             covs = [c for c in self.records.columns if c not in RECORD_COLUMNS]
             return persons_from_links(self.records.drop(columns=["has_date_of_birth"]), np.asarray(acc),
-                                      covariate_rule=self.covariate_rule, covariates=covs)[1]
-        return persons_from_pairs(self.records, self.pairs, acc, covariate_rule=self.covariate_rule)[2]
+                                      covariate_rule=self.covariate_rule, covariates=covs, by_year=self.by_year)[1]
+        return persons_from_pairs(self.records, self.pairs, acc, covariate_rule=self.covariate_rule,
+                                  by_year=self.by_year)[2]
 
     def labels(self, accept: np.ndarray | None = None) -> np.ndarray:
         """The person of every registration at the run's threshold (or with the accepted pairs `accept`, a bool

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..histories import MAX_AUTO_LEVELS, CaptureHistories, DataError
+from ..pipeline.first_year import REGISTRATION_YEAR
 from .clustering import cluster_links
 from .prepare import IDENTIFIERS, _map_unique
 from .registrations import normalise_nationality, normalise_sex
@@ -156,6 +157,7 @@ def persons_from_links(
     *,
     covariate_rule: Literal["most_frequent", "earliest"] = "most_frequent",
     covariates: Sequence[str] | None = None,
+    by_year: bool = False,
 ) -> tuple[pd.DataFrame, CaptureHistories]:
     """Persons and capture histories from registrations and a given person per registration.
 
@@ -172,6 +174,10 @@ def persons_from_links(
         The person of each registration.
     covariate_rule, covariates
         As in :func:`link`.
+    by_year : bool
+        One row per person and calendar year of registration, with the covariate ``registration_year``
+        (the lists that registered the person in that year), instead of one row per person with the year of
+        first registration: the units of per-year estimates (``monitor --year registration_year``).
 
     Returns
     -------
@@ -198,7 +204,7 @@ def persons_from_links(
         raise DataError("multiple systems estimation needs registrations from at least 2 organisations (lists)")
     skip = [c for c in df.columns if c not in (covariates or ()) and df[c].astype(str).equals(pid.astype(str))]
     covs, _ = _covariate_columns(df, covariates, skip[0] if skip else None, orgs)
-    _, persons, h, _ = _assemble(df, pd.factorize(pid)[0], orgs, covs, covariate_rule)
+    _, persons, h, _ = _assemble(df, pd.factorize(pid)[0], orgs, covs, covariate_rule, by_year)
     return persons, h
 
 
@@ -209,6 +215,7 @@ def persons_from_pairs(
     *,
     covariate_rule: Literal["most_frequent", "earliest"] = "most_frequent",
     covariates: Sequence[str] | None = None,
+    by_year: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame, CaptureHistories]:
     """Re-cluster scored pairs into persons and capture histories, by the rules of :func:`link`.
 
@@ -237,6 +244,10 @@ def persons_from_pairs(
     covariates : list of str, optional
         Covariate columns of `records` to carry (default: all columns of `records`
         other than the four above).
+    by_year : bool
+        One row per person and calendar year of registration, with the covariate ``registration_year``
+        (the lists that registered the person in that year), instead of one row per person with the year of
+        first registration: the units of per-year estimates (``monitor --year registration_year``).
 
     Returns
     -------
@@ -292,11 +303,12 @@ def persons_from_pairs(
         bad = [c for c in covs if c not in df.columns]
         if bad:
             raise DataError(f"covariate(s) {bad} not in records; the columns are {list(df.columns)}")
-    _, persons, h, _ = _assemble(df, labels, orgs, covs, covariate_rule)
+    _, persons, h, _ = _assemble(df, labels, orgs, covs, covariate_rule, by_year)
     return labels, persons, h
 
 
-def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame, CaptureHistories, list[str]]:
+def _assemble(df, labels, orgs, covs, rule, by_year: bool = False
+              ) -> tuple[pd.DataFrame, pd.DataFrame, CaptureHistories, list[str]]:
     notes: list[str] = []
     n = len(df)
     # person ids numbered by the first registration in input order: the same on every engine
@@ -329,8 +341,12 @@ def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame,
     if not np.isfinite(first).all():
         raise DataError("some persons have no valid registration_date; every registration needs an ISO date")
     persons["year"] = first.astype(np.int64)
-    hcovs = [c for c in (*covs, "year") if persons[c].nunique() >= 2]
-    for c in (*covs, "year"):
+    if by_year:
+        # a registration without a valid date belongs to the person's first year (the only year it can be said of)
+        persons = _by_year(persons, code, np.where(np.isnan(year), first[code], year), org, orgs, df, covs, rank, rule)
+    yc = REGISTRATION_YEAR if by_year else "year"
+    hcovs = [c for c in (*covs, yc) if persons[c].nunique() >= 2 or (by_year and c == yc)]
+    for c in (*covs, yc):
         if c not in hcovs:
             notes.append(f"covariate {c!r} has a single level among the persons; left out of the capture histories")
     try:
@@ -339,6 +355,34 @@ def _assemble(df, labels, orgs, covs, rule) -> tuple[pd.DataFrame, pd.DataFrame,
     except DataError as e:
         raise DataError(f"the linked persons do not form valid capture histories: {e}") from None
     return links, persons, h, notes
+
+
+def _by_year(persons: pd.DataFrame, code: np.ndarray, year: np.ndarray, org: np.ndarray, orgs: tuple, df: pd.DataFrame,
+             covs: list[str], rank: np.ndarray, rule: str) -> pd.DataFrame:
+    """One row per person and calendar year of registration: the lists that registered the person in that year.
+
+    The unit of a per-year multiple systems estimate is a victim present in a reference period (the year),
+    so a person registered in 2023 and 2024 is a unit of each year, seen by the lists of that year only
+    (UNODC & Dutch National Rapporteur 2017, per-year estimates; Zult, van der Heijden & Bakker 2024,
+    arXiv:2406.17637, on the reference period). Linking all years in one run keeps the evidence of the other
+    years' registrations for the linkage itself. A covariate takes the person's value in that year by
+    `rule`, and the person's value over all years where that year's registrations carry none.
+    """
+    y = year.astype(np.int64)
+    unit, keys = pd.factorize(pd.MultiIndex.from_arrays([code, y]))
+    n_units = len(keys)
+    person = keys.get_level_values(0).to_numpy(np.int64)
+    out = pd.DataFrame({"person_id": persons["person_id"].to_numpy()[person]})
+    seen = np.zeros((n_units, len(orgs)), dtype=np.int8)
+    seen[unit, pd.Index(orgs).get_indexer(org)] = 1
+    for j, o in enumerate(orgs):
+        out[o] = seen[:, j]
+    for c in covs:
+        v = _resolve(unit, n_units, df[c], rank, rule)
+        overall = persons[c].to_numpy(dtype=object)[person]
+        out[c] = np.where(pd.isna(v), overall, v)
+    out[REGISTRATION_YEAR] = keys.get_level_values(1).to_numpy(np.int64)
+    return out
 
 
 def _resolve(code: np.ndarray, n_persons: int, values: pd.Series, rank: np.ndarray, rule: str) -> np.ndarray:

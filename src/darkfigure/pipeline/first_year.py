@@ -20,7 +20,10 @@ King 2018, Annu. Rev. Stat. Appl. 5:95-118), so the stratum must exist for the u
 population is that of a reference period (Zult, van der Heijden & Bakker 2024, arXiv:2406.17637), and per-year
 figures in the field are estimated per year (UNODC & Dutch National Rapporteur 2017, "A multiple systems
 estimation of the numbers of presumed human trafficking victims in the Netherlands in 2010-2015 by year, age,
-gender, form of exploitation and nationality"): with ``link``, one run per year's registrations.
+gender, form of exploitation and nationality"). ``--year registration_year`` (:data:`REGISTRATION_YEAR`) gives
+those units from one link run: one per person and calendar year of registration, seen by that year's lists
+(:func:`darkfigure.pipeline.reading.per_year_histories`); measured on the registrations above (16 seeds, 4,000
+persons present in each year) the per-year N̂ averaged 4,046 and 4,012, against 2,143 and 2,128 by first year.
 """
 
 from __future__ import annotations
@@ -33,25 +36,34 @@ from typing import Any
 
 from ..histories import CaptureHistories
 
-__all__ = ["FIRST_YEAR", "LEFT_OUT", "NOTES", "USED", "first_year_covariate", "first_year_notes", "for_link_output",
+__all__ = ["FIRST_YEAR", "REGISTRATION_YEAR", "LEFT_OUT", "NOTES", "PER_YEAR", "USED", "first_year_covariate", "first_year_notes", "for_link_output",
            "is_link_output"]
 
 #: the column ``link`` writes: each person's year of first registration
 FIRST_YEAR = "year"
+#: the covariate of histories per person and calendar year of registration (``--year registration_year`` on a link
+#: output: :func:`darkfigure.pipeline.reading.per_year_histories`), the units of per-year estimates
+REGISTRATION_YEAR = "registration_year"
 
 LEFT_OUT = (
     "year (each person's year of first registration, which `link` writes) is not used as a covariate: over "
     "several years it depends on how many lists registered a person (a person on more lists is more often first "
     "registered early), not on the person alone, so N̂ per first-registration year are no numbers of victims per "
-    "year and can bias the total. For N̂ per calendar year, link each year's registrations apart and estimate "
-    "each link folder; --covariates ...,year (or --year year) uses it anyway"
+    "year and can bias the total. For N̂ per calendar year give --year registration_year (one unit per person "
+    "and year of registration); --covariates ...,year (or --year year) uses it anyway"
 )
 USED = (
     "year here is each person's year of first registration (written by `link`): a year's N̂ counts the persons "
     "first registered that year plus the never-registered persons the model puts in that year, who have no "
     "registration year. It is a number of victims of that year only if every person's registrations fall in one "
-    "calendar year; otherwise it is not, and the total can be biased (leave year out, or link each year's "
-    "registrations apart for N̂ per calendar year)"
+    "calendar year; otherwise it is not, and the total can be biased (leave year out, or give --year "
+    "registration_year for N̂ per calendar year)"
+)
+PER_YEAR = (
+    "registration_year: one unit per person and calendar year in which a list registered the person, seen by "
+    "that year's lists, rebuilt from the link run's registrations (a year's N̂ is the victims of that year, "
+    "registered or not). A person registered in two years counts in both, so a total over the years counts "
+    "person-years, not persons"
 )
 
 
@@ -88,7 +100,7 @@ def first_year_covariate(h: CaptureHistories, covariates: Sequence[str] | str | 
 
 
 #: the two notes, for the commands that print only some of the histories' notes (monitor, compare, validate)
-NOTES = (LEFT_OUT, USED)
+NOTES = (LEFT_OUT, USED, PER_YEAR)
 
 
 def first_year_notes(notes: Sequence[str]) -> list[str]:

@@ -9,9 +9,9 @@ from typing import Any
 
 from ..histories import CaptureHistories, DataError
 from ..io import read_histories
-from .first_year import first_year_covariate, is_link_output
+from .first_year import PER_YEAR, REGISTRATION_YEAR, first_year_covariate, is_link_output
 
-__all__ = ["data_folder", "resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
+__all__ = ["per_year_histories", "wants_per_year", "data_folder", "resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
 
 
 @dataclass
@@ -90,10 +90,20 @@ def read_step(
         linkage = "none"  # what resolve_link_data returns here, without importing the linkage package (~0.1 s)
     else:
         data, linkage_run, linkage = resolve_link_data(data, linkage_run, linkage)
+    per_year = wants_per_year(covariates, year) and (linkage_run is not None or is_link_output(folder))
+    if per_year and isinstance(data, CaptureHistories) and REGISTRATION_YEAR in data.covariates:
+        linkage_run = linkage_run.per_year() if linkage_run is not None else None  # rebuilt already (the CLI)
+        per_year = False
+    elif per_year:
+        data, linkage_run = per_year_histories(folder, linkage_run)
     h = read_histories(
         data, lists=lists, covariates=with_year(covariates, year), count=count, on_empty_list=on_empty_list,
         missing="error" if missing == "error" else "keep", year=year,
     )
+    if per_year:
+        from dataclasses import replace
+
+        h = replace(h, notes=(*h.notes, PER_YEAR), warnings=h.warnings)
     # link's year of first registration: asked for only (s24); a link folder's histories.csv given as the file too,
     # with or without its match probabilities
     if (linkage_run is not None and not isinstance(folder, CaptureHistories)) or is_link_output(folder):
@@ -102,6 +112,56 @@ def read_step(
     warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)
     warnings += no_probabilities_warning(folder, linkage_run)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
+
+
+def wants_per_year(covariates: Any, year: str | None) -> bool:
+    """True when the year (``--year``) or a covariate (a list, or ``--covariates`` as comma-separated text) is
+    :data:`~darkfigure.pipeline.first_year.REGISTRATION_YEAR`."""
+    named = [c.strip() for c in covariates.split(",")] if isinstance(covariates, str) else list(covariates or ())
+    return REGISTRATION_YEAR in (year, *named)
+
+
+def per_year_histories(folder: Any, run: Any) -> tuple[Any, Any]:
+    """The histories of a link run per person and calendar year of registration, and the run set to draw them so.
+
+    ``--year registration_year`` (or the covariate named) on a ``darkfigure link`` output: one unit per person
+    and calendar year in which a list registered the person, seen by that year's lists (the population of a
+    per-year estimate is that of the year; :func:`darkfigure.linkage.persons._by_year`). The folder's
+    histories.csv holds one row per person, so the units are rebuilt from its records.parquet and
+    pairs.parquet at the run's threshold, and every linkage draw is split into years the same way
+    (:meth:`~darkfigure.linkage.link_run.LinkRun.per_year`).
+
+    Parameters
+    ----------
+    folder : path, LinkageResult or CaptureHistories
+        What the user gave (a link folder, its histories.csv).
+    run : LinkRun or None
+        The run read from it.
+
+    Returns
+    -------
+    (DataFrame, LinkRun)
+        The histories as a table (lists, covariates with ``registration_year``, ``count``; unknown covariate
+        values empty) for :func:`~darkfigure.io.read_histories`, and the run with ``by_year`` set.
+
+    Raises
+    ------
+    DataError
+        The folder has no records.parquet and pairs.parquet (a link output without its match
+        probabilities): per-year units cannot be rebuilt from histories.csv.
+    """
+    if run is None:
+        raise DataError(
+            f"{REGISTRATION_YEAR} needs the registrations of the link run ({str(folder)!r} has no records.parquet "
+            "and pairs.parquet): histories.csv holds one row per person, not one per person and year. Re-run "
+            "`darkfigure link` (it writes them), or use --year year for the year of first registration")
+    run = run.per_year()
+    h = run.histories()
+    t = h.table if h.incomplete is None else __import__("pandas").concat([h.table, h.incomplete], ignore_index=True)
+    t = t.copy()
+    for c in h.covariates:
+        t[c] = t[c].astype(object)  # unknown values stay empty cells, as in histories.csv
+    return t, run
 
 
 def data_folder(data: Any) -> str | None:
