@@ -96,3 +96,11 @@ def test_registration_year_needs_the_runs_registrations(folder, tmp_path):
     r = CliRunner().invoke(app, ["estimate", str(bare), "--year", REGISTRATION_YEAR, "--ci", "none"])
     assert r.exit_code == 2, r.output
     assert "registration_year needs the registrations of the link run" in r.output
+
+
+def test_strata_and_compare_say_where_registration_year_comes_from(folder, tmp_path):
+    hist = str(folder / "histories.csv")
+    r = CliRunner().invoke(app, ["strata", hist, "--by", REGISTRATION_YEAR, "--out", str(tmp_path / "s")])
+    assert r.exit_code == 2 and "monitor --year registration_year" in " ".join(r.output.split()), r.output
+    r = CliRunner().invoke(app, ["compare", hist, "--covariates", f"sex,{REGISTRATION_YEAR}"])
+    assert r.exit_code == 2 and "year is that of first registration" in " ".join(r.output.split()), r.output

@@ -104,6 +104,7 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
     from ..pipeline.first_year import for_link_output
 
     _refuse_link_folder(data, command)
+    _refuse_registration_year(data, covariates, year, command)
     m = missing.lower()
     if m not in ("error", "em", "drop"):
         _fail(f"--missing must be error, em or drop, not {missing!r}")
@@ -119,6 +120,18 @@ def _read(data: str, lists, covariates, count, drop_empty_lists: bool, missing: 
     )
     h = for_link_output(h, data, covariates, year)  # link's year of first registration: asked for only (s24)
     return h.drop_incomplete() if complete and m == "drop" else h
+
+
+def _refuse_registration_year(data, covariates, year, command: str) -> None:
+    """Refuse ``registration_year`` named on a link output's per-person histories.csv (compare, validate) with where
+    it comes from: estimate and monitor rebuild those units from the folder (exit 2)."""
+    from ..pipeline.first_year import REGISTRATION_YEAR, is_link_output
+    from ..pipeline.reading import wants_per_year
+
+    if isinstance(data, (str, os.PathLike)) and wants_per_year(covariates, year) and is_link_output(data):
+        _fail(f"{REGISTRATION_YEAR} (one unit per person and calendar year of registration) is built from a link "
+              f"folder's registrations by `darkfigure estimate` and `monitor --year {REGISTRATION_YEAR}`; "
+              f"{command} takes the folder's per-person histories.csv, whose year is that of first registration")
 
 
 def _refuse_link_folder(data, command: str) -> None:

@@ -93,7 +93,13 @@ def _histories(frame: pd.DataFrame, lists, by, count: str, name: str, on_empty_l
         cols.append(count)
     missing = [c for c in by if c not in frame.columns]
     if missing:
-        raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}")
+        from ..pipeline.first_year import REGISTRATION_YEAR
+
+        per_year = (f" ({REGISTRATION_YEAR}, one unit per person and calendar year of registration, is built from a "
+                    "link folder's registrations by `estimate` and `monitor --year registration_year`; strata takes "
+                    "the per-person histories)") if REGISTRATION_YEAR in missing else ""
+        raise DataError(f"--by column(s) {missing} not in {name}; its columns are {list(map(str, frame.columns))}"
+                        + per_year)
     frame = _numeric_levels(frame, by, name, notes)
     # the count and the lists are not strata (tester 7, 25: a pandas message / advice about unused options)
     if count in by and count in frame.columns:
