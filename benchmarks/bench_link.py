@@ -298,8 +298,12 @@ gave 31.8 s against 35.7 s (within the load's noise); the cost is the evaluation
 ``length`` and string comparisons over every pair that reaches them (most pairs differ in both names and reach the
 last levels). Distinct (first name, surname) pairs of pairs are 1.10M of 2.71M, so evaluating the levels once per
 distinct name pair would save at most 2.5x of that part. What would cut it: the name level computed once per pair
-outside the CASE chain (a compiled function over coded names, or levels whose conditions share a guard), which
-Splink's SQL generation does not offer; not done.
+outside the CASE chain. DuckDB 2.0 evaluates a scalar function that is a WHEN's whole left side once per row for
+the CASE (a Python UDF counted 100,000 calls for 100,000 rows under two WHENs), but one nested in AND/OR per WHEN
+that reaches it (93,333 calls lazily); so levels written ``WHEN name_level(fn_l, sn_l, fn_r, sn_r, ...) = k`` with a
+compiled ``name_level`` registered on the connection would cost one call per pair. Not done: the 20 levels'
+predicates (close, similar, near, contained, two, part, related, the relatives' levels; NULLs in three-valued logic)
+must be ported exactly and tested level by level against the SQL, and Spark keeps the SQL.
 
 Run: python benchmarks/bench_link.py [REPEAT] [--scale S] [--errors SETTING] [--threads T] [--memory-limit 2GB] [--max-block B]
 [--no-windows]
