@@ -10,7 +10,8 @@ spellings applies); it is what the sex level for different first names and the s
 
 from __future__ import annotations
 
-__all__ = ["close", "contained", "first_names_differ", "near", "part", "related", "similar", "two"]
+__all__ = ["close", "contained", "first_names_differ", "near", "part", "related", "similar", "two", "typed_twice",
+           "typed_twice_both"]
 
 # String similarity by Levenshtein distance, built into DuckDB and Spark SQL alike (Jaro-Winkler is not:
 # DuckDB halves the count of transpositions with integer division, Splink's Spark function does not, and
@@ -68,6 +69,28 @@ def related(a: str, b: str) -> str:
     return (f"({two(a, b)} or ({a}_srt_l = {b}_srt_r and length({a}_l) >= 4) or "
             f"(levenshtein({a}_l, {b}_r) <= 3 and length({a}_l) >= 6 and length({b}_r) >= 6) or {part(a, b)} or "
             f"{affix})")
+
+
+def typed_twice(a: str, b: str) -> str:
+    """SQL: names a (left) and b (right) as two registrations that each misspelt the name once may write it.
+
+    One keyboard typo (a letter replaced, dropped, added, or two letters swapped) in each registration: at most
+    two such typos apart in names of 4+ letters, one in shorter ones. Levenshtein counts a swap of two letters
+    as 2, so a swap and another typo ("Jorn": "Ojrn" / "Jodn") are 3 or 4 edits apart: taken as two typos when
+    the sorted letters (``{a}_srt``) are at most 2 edits apart too (a swap leaves them unchanged), the
+    Damerau-Levenshtein distance in the SQL that DuckDB and Spark share (``damerau_levenshtein`` is DuckDB's
+    alone). Shorter names: one edit, or the same letters two edits apart ("Xu" / "Ux")."""
+    lev, srt = f"levenshtein({a}_l, {b}_r)", f"levenshtein({a}_srt_l, {b}_srt_r)"
+    # "at most 4 edits" first: most pairs of two persons' names fail it, and the rest is then evaluated on few pairs
+    return (f"({lev} <= 4 and ({lev} <= 1 or ({lev} <= 2 and {a}_srt_l = {b}_srt_r) or (length({a}_l) >= 4 and "
+            f"length({b}_r) >= 4 and ({lev} <= 2 or {srt} <= 2))))")
+
+
+def typed_twice_both() -> str:
+    """SQL: neither name equal, and both :func:`typed_twice` (first name with first name and surname with surname, or
+    swapped): the plaintext level "both typed twice" (:mod:`darkfigure.linkage.splink_model`)."""
+    return (f"(fn_l <> fn_r and sn_l <> sn_r and (({typed_twice('fn', 'fn')} and {typed_twice('sn', 'sn')}) or "
+            f"({typed_twice('fn', 'sn')} and {typed_twice('sn', 'fn')})))")
 
 
 def first_names_differ() -> str:

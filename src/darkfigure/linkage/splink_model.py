@@ -20,7 +20,7 @@ from .age_dates import age_blocking_rules, age_levels
 from .bloom_sql import dice_sql
 from .dob_gross import dob_gross_error
 from .dob_levels import dob_level_m
-from .name_sql import close, contained, near, part, related, similar, two
+from .name_sql import close, contained, near, part, related, similar, two, typed_twice_both
 from .prepare import COARSE_RULE_PAIRS, _rule_pairs
 from .pseudo_translit import pseudo_translit_levels
 from .registrations import DOB_PART_COLUMNS
@@ -258,6 +258,11 @@ def _plain_settings(p: pd.DataFrame, windowed: bool = False):
             translit_levels()[2],  # both names equal after folding the vowels too (Mohamed Bukhari / Muhammad Boechari)
             *relatives_name_levels(),  # surname exact: first name missing or misspelt; of two persons, m capped (relatives)
             cll.ExactMatchLevel("fn").configure(label_for_charts="first name exact", tf_adjustment_column="fn"),
+            # each name misspelt once in each registration (a swap of two letters counted as one typo, which the
+            # levels above count as two: "Ojrn Zhcelvis" / "Jodn Schelvis", "Xiulan Xu" / "Xiula Ux"): these fell to
+            # "both wholly different" (m fixed at 0.1 %) and scored 0.001-0.03 with an exact date of birth, where
+            # every such pair of the tuning populations was one person. m by EM, u from random pairs
+            cll.CustomLevel(typed_twice_both(), label_for_charts="both typed twice"),
             # both names wholly different: fixed, as _dob_else, because EM puts namesakes' siblings here
             cll.ElseLevel().configure(m_probability=NAME_GROSS_ERROR, fix_m_probability=True),
         ],
