@@ -336,7 +336,7 @@ def headline(
     if bad:
         rules.append("poor-fit")
         if len(bad) <= 3:
-            what = "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df "
+            what = "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df']):,} df "
                              f"({format_p(rows[m]['p_value'])})" for m in bad)
         else:  # many: the range of p-values, not every deviance (each is in its method's evidence)
             ps = sorted(bad, key=lambda m: -rows[m]["p_value"])
@@ -345,7 +345,11 @@ def headline(
                 q = rows[m]["p_value"]
                 return "below 1e-16" if q < 1e-16 else f"{q:.2g}"
 
-            what = (f"the deviance tests of these {len(bad)} give p-values from {pv(ps[0])} ({ps[0]}) down to "
+            # not "from below 1e-16 (Mth-chao) down to below 1e-16 (M0)" (s24 fresh-clone user, L4)
+            top = pv(ps[0])
+            what = (f"the deviance tests of these {len(bad)} all give p-values {top}" if top.startswith("below") else
+                    f"the deviance tests of these {len(bad)} all give p = {top}" if top == pv(ps[-1]) else
+                    f"the deviance tests of these {len(bad)} give p-values from {top} ({ps[0]}) down to "
                     f"{pv(ps[-1])} ({ps[-1]})")
         reasons.append(
             f"The data contradict {_names(bad)}: {what}"
@@ -542,7 +546,7 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
         m = str(r["method"])
         parts = []
         if "p_value" in r and r.get("p_value") is not None and np.isfinite(r["p_value"]):
-            parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df'])} df, {format_p(r['p_value'])}"
+            parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df']):,} df, {format_p(r['p_value'])}"
                          + (" (sparse table: only a gross misfit counts)" if bool(r.get("sparse", False)) else ""))
         elif m in ("lcmcr", "dga"):
             parts.append("fit: no deviance test (Bayesian, averaged over models or classes)")

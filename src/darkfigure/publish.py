@@ -148,7 +148,7 @@ def publish_statement(est) -> dict:
     if gof is not None and not flags.get("goodness_of_fit") and not gof["flagged"] and gof["p_value"] is not None \
             and gof["p_value"] < GOF_ALPHA:
         caveats.append(("fit-unclear", f"the deviance test rejects the model (deviance {gof['deviance']:,.1f} on "
-                        f"{gof['df']} df, {format_p(gof['p_value'])}) but the table is sparse, so whether the model "
+                        f"{int(gof['df']):,} df, {format_p(gof['p_value'])}) but the table is sparse, so whether the model "
                         "fits cannot be judged reliably"))
 
     def out(low, high, rules, publish, statement, cav=True):

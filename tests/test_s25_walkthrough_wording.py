@@ -1,0 +1,92 @@
+"""Wording and option checks on the README walkthrough's outputs (s24 fresh-clone user, L4 and L5)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from darkfigure.cli.estimate import unblocked_text
+from darkfigure.estimation import estimate
+from darkfigure.headline import headline
+from darkfigure.histories import CaptureHistories
+from s11_link_folder import small_folder
+
+
+def _flat(text: str) -> str:
+    """Output with rich's line wrapping and box borders removed."""
+    return re.sub(r"\s+", " ", re.sub(r"[│╭╮╰╯─]", " ", text))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return small_folder(tmp_path_factory.mktemp("s25") / "link")
+
+
+def test_no_caveat_about_matches_never_compared_when_none_are_expected():
+    # L4a: "true matches never compared (not blocked together; 0.0 expected) are added to each draw ..., which
+    # under-counts matches with errors in several fields" -- a caveat about nothing
+    for added in (0.0, 0.04):
+        text = unblocked_text(SimpleNamespace(unblocked_added=added), "plaintext")
+        assert "under-counts" not in text and "added to each draw" not in text and "expects none" in text
+    text = unblocked_text(SimpleNamespace(unblocked_added=0.3), "plaintext")
+    assert "0.3 expected" in text and "under-counts" in text
+
+
+def test_linkage_none_on_the_link_folder_says_drop_it(folder):
+    # L4b: "Give the link output folder with --linkage correct to carry it" although the folder was given
+    w = " ".join(estimate(str(folder), linkage="none", ci="none", covariates=[], assumption_range=None).warnings)
+    assert "Drop --linkage none (or give --linkage correct)" in w and "Give the link output folder" not in w
+    w = " ".join(estimate(str(folder / "histories.csv"), ci="none", covariates=[], assumption_range=None).warnings)
+    assert "Give the link output folder with --linkage correct" in w and "Drop --linkage none" not in w
+
+
+def test_seed_with_nothing_random_is_refused_on_a_link_folder_too(folder, cli):
+    # L5: refused on a plain file, but run on a link folder with --linkage none, where nothing is random either
+    base = ["estimate", folder, "--covariates", "", "--ci", "none", "--assumption-range", "off"]
+    out = _flat(cli([*base, "--linkage", "none", "--seed", "1"], code=2))
+    assert "--seed 1 would be ignored" in out and "no linkage draws" in out
+    out = _flat(cli([*base, "--linkage", "none", "--jobs", "2"], code=2))
+    assert "--jobs 2 would be ignored" in out
+    out = _flat(cli(["estimate", folder / "histories.csv", "--covariates", "", "--ci", "none", "--seed", "1"], code=2))
+    assert "--seed 1 would be ignored" in out
+    # the linkage draws are random: with them the seed is used and accepted
+    cli([*base, "--linkage-draws", "2", "--linkage-reps", "0", "--seed", "1"], code=0)
+
+
+def test_poor_fits_all_below_1e16_are_said_once():
+    # L4c: "p-values from below 1e-16 (Mth-chao) down to below 1e-16 (M0)"
+    rows = [{"A": a, "B": b, "C": c, "D": d, "count": 200} for a, b, c, d in itertools.product([0, 1], repeat=4)
+            if a + b + c + d]
+    h = CaptureHistories.from_table(pd.DataFrame(rows), lists=list("ABCD"))
+
+    def row(m, dev):
+        from darkfigure.headline import goodness_of_fit
+
+        p = goodness_of_fit(dev, 9, None)["p_value"]
+        return {"method": m, "nhat": 4000.0, "lower": 3900.0, "upper": 4100.0, "status": "ok", "deviance": dev,
+                "df": 9, "p_value": p, "sparse": False}
+
+    t = pd.DataFrame([row(f"Mh-{i}", 1000.0 + 10 * i) for i in range(5)]
+                     + [{"method": "lcmcr", "nhat": 5000.0, "lower": 4500.0, "upper": 5600.0, "status": "ok",
+                         "deviance": np.nan, "df": np.nan, "p_value": np.nan, "sparse": False}])
+    s = headline(t, h, checks=[], chao=None).reasons[0]
+    assert "the deviance tests of these 5 all give p-values below 1e-16" in s and "from below" not in s
+
+
+def test_fit_row_writes_the_df_with_the_thousands_separator(tmp_path, cli):
+    # L4d: "deviance 1,607.6 on 2942 df"
+    rng = np.random.default_rng(1)
+    rows = [{"A": p[0], "B": p[1], "C": p[2], "g": f"g{g}", "count": int(rng.poisson(4 if sum(p) == 1 else 2))}
+            for g in range(200) for p in itertools.product([0, 1], repeat=3) if sum(p)]
+    f = tmp_path / "wide.csv"
+    pd.DataFrame(rows).to_csv(f, index=False)
+    out = _flat(cli(["estimate", f, "--lists", "A,B,C", "--covariates", "g", "--search", "none", "--ci", "none",
+                     "--assumption-range", "off"], code=None))
+    assert re.search(r"deviance [\d,.]+ on 1,\d{3} df; AIC", out), out
+    assert not re.search(r"on \d{4,} df", out)
+
