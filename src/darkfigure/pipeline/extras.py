@@ -265,7 +265,9 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
                        "--linkage-draws and --linkage-reps for an interval of its own")
         else:
             notes.append(f"{said}; {short:.1%} narrower, within the {tol:.0%} Monte-Carlo noise of the replicates")
-    sub, note = _narrower_subgroups(est, draws, reps, tol), _narrower_note(est, tol)
+    # the subgroup rows are judged together: a tolerance for the most-narrowed of them (s24 fresh-clone L3)
+    sub_tol = narrower_tolerance(pooled.shape[0] if pooled is not None else draws, b, link_est.level, rows=len(est) - 1)
+    sub, note = _narrower_subgroups(est, draws, reps, sub_tol), _narrower_note(est, sub_tol)
     if sub:
         out.append(sub)
     if note:
@@ -331,7 +333,8 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None, tol: fl
     names = [f"{g}={lv}" for g, lv in zip(picked["group"].astype(str), picked["level"].astype(str))]
     shown = ", ".join(names[:3]) + (", ..." if k > 3 else "")
     per = f"{reps} bootstrap replicates per draw x {draws} draws" if reps else f"{draws} linkage draws"
-    noise = f" by more than the {tol:.0%} that Monte-Carlo noise allows" if tol > 0 else ""
+    noise = (f" by more than the {tol:.0%} that Monte-Carlo noise allows in any of {int(ok.sum()):,} rows"
+             if tol > 0 else "")
     return (f"in {k:,} of {int(ok.sum()):,} subgroup rows of estimates.csv ({shown}) the interval with linkage "
             f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked){noise} "
             f"although it adds an uncertainty: Monte-Carlo error of {per}. Those rows publish the union of the two "
