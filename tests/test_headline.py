@@ -285,7 +285,7 @@ def test_publish_statement_rules_fire_on_constructed_checks():
     assert p["rules"] == ["below-chao", "chao-raise"] and p["low"] == pytest.approx(c["low"])
     assert p["statement"].startswith("Do not publish N̂") and "starts at the bound's lower limit" in p["statement"]
     p = publish_statement(_fake(h, [Check("heterogeneity", 2.5, True, "")]))
-    assert p["rules"] == ["heterogeneity"] and "likely too low" in p["statement"] and p["low"] == pytest.approx(4500)
+    assert p["rules"] == ["heterogeneity"] and "may be too low" in p["statement"] and p["low"] == pytest.approx(4500)
     p = publish_statement(_fake(h, [Check("goodness_of_fit", 0.001, True, "")]))
     assert p["rules"] == ["poor-fit"]
     p = publish_statement(_fake(h, [], upper=float("inf")))

@@ -108,3 +108,20 @@ def test_subgroup_rows_judged_together_are_not_flagged_by_chance():
     assert (short > one).any(axis=1).mean() > 0.4  # per-row tolerance: most runs warn about some row
     assert (short > together).any(axis=1).mean() < 0.08  # judged together: about 2.3% of runs
     assert narrower_tolerance(b1, b0, rows=1) == one
+
+
+def test_a_heterogeneity_flag_is_said_as_a_sign_with_its_false_alarm_rate():
+    # M2: on the README walkthrough (simulated N = 8,200) "N̂ 8,310 ... is likely too low: the checks detect
+    # heterogeneity": the flag (persons on 3+ lists z = 2.0 against 1.645) is a one-sided 5% test that the simulated
+    # population itself trips (the true histories give z = 2.1); it shows a sign, not that N̂ is likely too low
+    from darkfigure.datasets import load
+    from darkfigure.diagnostics import Check
+    from darkfigure.publish import publish_statement
+
+    fake = SimpleNamespace(histories=load("hiv_rome"), nhat=5000.0, lower=4500.0, upper=5600.0,
+                           checks=[Check("heterogeneity", 2.0, True, "")], fit=SimpleNamespace(identified=True))
+    p = publish_statement(fake)
+    assert p["rules"] == ["heterogeneity"] and p["low"] == pytest.approx(4500)
+    s = p["statement"]
+    assert "likely too low" not in s and "may be too low" in s and "a sign of heterogeneity" in s
+    assert "also flag 3–8% of simulated populations without it" in s and "publish its lower limit 4,500" in s
