@@ -125,3 +125,20 @@ def test_a_heterogeneity_flag_is_said_as_a_sign_with_its_false_alarm_rate():
     s = p["statement"]
     assert "likely too low" not in s and "may be too low" in s and "a sign of heterogeneity" in s
     assert "also flag 3–8% of simulated populations without it" in s and "publish its lower limit 4,500" in s
+
+
+@pytest.mark.parametrize("draws_wider", [False, True])
+def test_few_pooled_replicates_are_said_only_when_they_set_a_published_end(draws_wider):
+    # L3: the walkthrough's draws' interval (7,977-8,733) lay inside the as-linked one (7,948-8,791), which was
+    # published as the union; "its ends carry more Monte-Carlo error (raise --linkage-draws or --linkage-reps)"
+    # then spoke of ends nobody publishes
+    from darkfigure.pipeline.extras import _interval_warnings
+
+    lo_d, hi_d = (7900.0, 8850.0) if draws_wider else (7977.0, 8733.0)
+    lk = SimpleNamespace(lower_draws=lo_d, upper_draws=hi_d, lower=min(lo_d, 7948.0), upper=max(hi_d, 8791.0),
+                         widened=not draws_wider, shifted=False, replicates=None, level=0.95, notes=[],
+                         nhat_corrected=8310.0, nhat_as_linked=8326.0)
+    est = pd.DataFrame({"group": ["total"], "level": [""], "lower": [lk.lower], "upper": [lk.upper],
+                        "lower_as_linked": [7948.0], "upper_as_linked": [8791.0]})
+    said = _interval_warnings(lk, est, SimpleNamespace(bootstrap=SimpleNamespace(n_replicates=400)), 10, 20)
+    assert any("pools 10 linkage draws x 20 bootstrap replicates = 200" in w for w in said) == draws_wider
