@@ -128,6 +128,34 @@ def test_chao_against_negative_dependence_says_the_data_cannot_choose():
     assert (hl.low, hl.high) == (4700, 21000)
 
 
+def _headline_ranges(hl) -> set[str]:
+    """Every range a headline's reasons call the headline ("the headline spans 4,700–6,200", "the headline is ...")."""
+    said = re.findall(r"the headline (?:spans|is(?: the wide range they all span,)?|falls back to [^,]*?,?) "
+                      r"([\d,]+–[\d,]+)", " ".join(hl.reasons))
+    return set(said)
+
+
+def test_the_headline_range_is_stated_once_when_chaos_interval_joins_it():
+    # s24 fresh-clone user (M3): "headline: 7,231 – 9,023" and, four lines below, "the headline spans 7,342–9,023":
+    # the kept methods' span before Chao's interval joined the range was called the headline
+    h = _histories(empty=("A", "B"), size=400)
+    t = pd.DataFrame([_row("loglinear-bic", 5000, 4700, 5600), _row("lcmcr", 5300, 4800, 6200)])
+    chao = {"nhat": 5200.0, "se": 150.0, "low": 4500.0, "high": 5900.0}
+    hl = headline(t, h, checks=HET, chao=chao)
+    assert hl.rules[:2] == ["chao-vs-negative-dependence", "agree"] and (hl.low, hl.high) == (4500, 6200)
+    assert range_text(hl) == "4,500 – 6,200"
+    assert "together they span 4,700–6,200" in hl.reasons[1]
+    assert _headline_ranges(hl) == {"4,500–6,200"}
+    # the same when Chao's bound raises the low end (below-chao): the span before the raise is not "the headline"
+    t = pd.DataFrame([_row("Mt", 5000, 4700, 5300), _row("lcmcr", 6300, 5000, 7500), _row("Mth-chao", 6000, 5650, 6400)])
+    hl = headline(t, H, checks=HET, chao=CHAO)
+    assert (hl.low, hl.high) == (5650, 7500) and "together they span 5,000–7,500" in hl.reasons[1]
+    assert _headline_ranges(hl) <= {"5,650–7,500"}
+    # nothing moves the span: it is the headline, said so
+    hl = headline(pd.DataFrame([_row("Mt", 5000, 4500, 5600), _row("lcmcr", 5300, 4800, 6200)]), H, chao=None)
+    assert _headline_ranges(hl) == {"4,500–6,200"}
+
+
 def test_every_method_contradicted_falls_back_to_the_span_and_says_so():
     t = pd.DataFrame([_row("Mt", 5000, 4500, 5600, deviance=80, df=5), _row("M0", 4000, 3800, 4200, deviance=90, df=6)])
     hl = headline(t, H, chao=None)
@@ -257,7 +285,7 @@ def test_publish_statement_rules_fire_on_constructed_checks():
     assert p["rules"] == ["below-chao", "chao-raise"] and p["low"] == pytest.approx(c["low"])
     assert p["statement"].startswith("Do not publish N̂") and "starts at the bound's lower limit" in p["statement"]
     p = publish_statement(_fake(h, [Check("heterogeneity", 2.5, True, "")]))
-    assert p["rules"] == ["heterogeneity"] and "likely too low" in p["statement"] and p["low"] == pytest.approx(4500)
+    assert p["rules"] == ["heterogeneity"] and "may be too low" in p["statement"] and p["low"] == pytest.approx(4500)
     p = publish_statement(_fake(h, [Check("goodness_of_fit", 0.001, True, "")]))
     assert p["rules"] == ["poor-fit"]
     p = publish_statement(_fake(h, [], upper=float("inf")))
@@ -411,8 +439,13 @@ def test_many_poor_fits_are_summarised_not_listed():
                      + [_row("lcmcr", 5000, 4500, 5600)])
     hl = headline(t, H, checks=[], chao=None)
     s = hl.reasons[0]
-    assert "deviance 1" not in s and "the deviance tests of these 13 give p-values from" in s
-    assert "(Mh-0) down to below 1e-16 (Mh-12)" in s
+    # every p below 1e-16: said once, not "from below 1e-16 (Mh-0) down to below 1e-16 (Mh-12)" (s24 fresh-clone L4)
+    assert "deviance 1" not in s and "the deviance tests of these 13 all give p-values below 1e-16" in s
+    assert "from below" not in s
+    t = pd.DataFrame([_row(m, 4000 + i, 3900, 4100, deviance=40.0 + 10 * i, df=9) for i, m in enumerate(ms)]
+                     + [_row("lcmcr", 5000, 4500, 5600)])
+    s = headline(t, H, checks=[], chao=None).reasons[0]
+    assert "the deviance tests of these 13 give p-values from 7.6e-06 (Mh-0) down to below 1e-16 (Mh-12)" in s
 
 
 def test_chaos_bound_from_a_contradicted_mth_chao_says_so():

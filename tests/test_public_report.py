@@ -797,7 +797,7 @@ def test_key_figure_follows_to_publish(runs, tmp_path):
     d, _ = _estimate_with(runs, dd, {"low": lo, "high": hi, "rules": ["heterogeneity", "fit-unclear"],
                                      "publish_interval": False, "statement": "likely too low"})
     p = _page(d / "report_public_en.html")
-    assert "At least about" in p.all and "likely too low" in p.all and "cannot be judged reliably" in p.all
+    assert "At least about" in p.all and "may be too low" in p.all and "cannot be judged reliably" in p.all
     assert about not in p.all
     # nothing to publish: a withholding rule with no lower limit gives no figure
     d3 = tmp_path / "none"

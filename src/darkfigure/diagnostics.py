@@ -223,7 +223,7 @@ def model_checks(
         p = float(stats.chi2.sf(fit.deviance, fit.df_residual))
         sparse = float(np.mean(fit.fitted[obs] < 1.0)) if obs.any() else 0.0
         flag = p < GOF_ALPHA and sparse <= 0.2
-        msg = f"goodness of fit: deviance {fit.deviance:,.1f} on {fit.df_residual} df (p = {p:.2g})"
+        msg = f"goodness of fit: deviance {fit.deviance:,.1f} on {fit.df_residual:,} df (p = {p:.2g})"
         if sparse > 0.2:
             msg += (
                 f"; the table is sparse ({sparse:.0%} of its cells are fitted below 1 person), so the chi-square "

@@ -235,7 +235,7 @@ def estimate(
     reading = read_step(data, lists=lists, covariates=covariates, count=count, year=year,
                         on_empty_list=on_empty_list, missing=opts.missing, linkage_run=linkage_run, linkage=linkage)
     h, warnings = reading.histories, list(reading.warnings)
-    warnings += linkage_none_warning(reading.linkage_run, reading.linkage)
+    warnings += linkage_none_warning(reading.linkage_run, reading.linkage, data)
     if reading.linkage_run is not None and not link_said:  # a link folder or its histories.csv
         from .linkage.link_warnings import link_warnings
 

@@ -60,6 +60,7 @@ from .evidence import (
     negative_dependence,
 )
 from .histories import CaptureHistories
+from .method_assumptions import _LOGLINEAR, ASSUMPTIONS, HOMOGENEOUS, OPENS_UPPER  # noqa: F401
 from .publish import publish_statement
 
 __all__ = [
@@ -82,45 +83,6 @@ VALIDATION_LOG_RATIO = float(np.log(1.25))
 #: methods the validation does not rerun: LCMCR's sampler takes ~10-40 s per run, k runs are not affordable
 NOT_VALIDATED = ("lcmcr",)
 
-_LOGLINEAR = ("loglinear-model", "loglinear-bic", "loglinear-aic", "loglinear-pvalue", "bic-exhaustive", "downhill")
-
-
-#: the assumption each method makes, in plain words (what an analyst would defend)
-ASSUMPTIONS: dict[str, str] = {
-    "loglinear-model": "list dependence as in the given log-linear model; no highest-order interaction; persons "
-    "equally catchable within a covariate stratum",
-    "loglinear-bic": "list dependence modelled (log-linear, pairwise terms chosen by BIC); no highest-order "
-    "interaction; no heterogeneity beyond the covariates",
-    "loglinear-aic": "list dependence modelled (log-linear, terms chosen by AIC); no highest-order interaction; "
-    "no heterogeneity beyond the covariates",
-    "loglinear-pvalue": "list dependence modelled (log-linear, terms added while significant); no highest-order "
-    "interaction; no heterogeneity beyond the covariates",
-    "M0": "independent lists that all catch every person with the same probability",
-    "Mt": "independent lists, each with its own capture probability; every person equally catchable",
-    "Mh-chao": "individual heterogeneity of catchability (Chao's lower bound), lists otherwise alike",
-    "Mh-poisson2": "individual heterogeneity (Poisson form), lists otherwise alike",
-    "Mh-darroch": "individual heterogeneity (Darroch's normal form), lists otherwise alike",
-    "Mh-gamma3.5": "individual heterogeneity (gamma form), lists otherwise alike",
-    "Mth-chao": "individual heterogeneity (Chao's lower bound) and lists that differ; no other list dependence",
-    "Mth-poisson2": "individual heterogeneity (Poisson form) and lists that differ; no other list dependence",
-    "Mth-darroch": "individual heterogeneity (Darroch's normal form) and lists that differ; no other list dependence",
-    "Mth-gamma3.5": "individual heterogeneity (gamma form) and lists that differ; no other list dependence",
-    "bic-exhaustive": "list dependence modelled (log-linear, best by BIC among all hierarchical models, model "
-    "choice repeated in the bootstrap); no highest-order interaction",
-    "downhill": "list dependence modelled (log-linear, greedy BIC search repeated in the bootstrap); no "
-    "highest-order interaction",
-    "lcmcr": "latent classes: persons fall in unobserved classes with their own capture probabilities; lists "
-    "independent within a class (Bayesian)",
-    "dga": "Bayesian model averaging over decomposable graphs of list dependence; no highest-order interaction",
-}
-
-#: methods whose model has no individual heterogeneity of catchability (Chao's bound can contradict them)
-HOMOGENEOUS = (*_LOGLINEAR, "M0", "Mt", "dga")
-#: methods whose barely identified interval means the table itself sets no upper limit to N: the log-linear
-#: family (M0 and Mt are log-linear models), Chao's lower bounds (N lies above the bound) and dga's average of
-#: log-linear graphs. Not the heterogeneity mixtures (Mh/Mth Poisson, Darroch, gamma) or latent classes: their N is
-#: not identified by construction, the width follows from the mixing form chosen (Link 2003), not from the data.
-OPENS_UPPER = (*_LOGLINEAR, "M0", "Mt", "Mh-chao", "Mth-chao", "dga")
 
 
 
@@ -374,7 +336,7 @@ def headline(
     if bad:
         rules.append("poor-fit")
         if len(bad) <= 3:
-            what = "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df'])} df "
+            what = "; ".join(f"{m} deviance {rows[m]['deviance']:,.1f} on {int(rows[m]['df']):,} df "
                              f"({format_p(rows[m]['p_value'])})" for m in bad)
         else:  # many: the range of p-values, not every deviance (each is in its method's evidence)
             ps = sorted(bad, key=lambda m: -rows[m]["p_value"])
@@ -383,7 +345,11 @@ def headline(
                 q = rows[m]["p_value"]
                 return "below 1e-16" if q < 1e-16 else f"{q:.2g}"
 
-            what = (f"the deviance tests of these {len(bad)} give p-values from {pv(ps[0])} ({ps[0]}) down to "
+            # not "from below 1e-16 (Mth-chao) down to below 1e-16 (M0)" (s24 fresh-clone user, L4)
+            top = pv(ps[0])
+            what = (f"the deviance tests of these {len(bad)} all give p-values {top}" if top.startswith("below") else
+                    f"the deviance tests of these {len(bad)} all give p = {top}" if top == pv(ps[-1]) else
+                    f"the deviance tests of these {len(bad)} give p-values from {top} ({ps[0]}) down to "
                     f"{pv(ps[-1])} ({ps[-1]})")
         reasons.append(
             f"The data contradict {_names(bad)}: {what}"
@@ -449,11 +415,24 @@ def headline(
         """Lower and upper limits of methods ms (each has an interval: rule 1b): two lists of persons."""
         return [rows[m]["lower"] for m in ms], [rows[m]["upper"] for m in ms]
 
-    # with an open upper end (no-upper-limit below) the kept methods' span is not the headline: say "they span"
-    spans = "together they span" if opening else "the headline spans"
+    def ends(lo_, hi_):
+        """The headline's ends made from the kept methods' span lo_–hi_ (hi_ None: open) by the steps below: Chao's
+        interval joined (negative dependence), the low end raised to the bound, never below the persons observed."""
+        if chao and "chao-vs-negative-dependence" in rules:
+            lo_, hi_ = min(lo_, chao["low"]), None if hi_ is None else max(hi_, chao["high"])
+        if chao_raise and chao["low"] > lo_:
+            lo_, hi_ = float(chao["low"]), None if hi_ is None else max(hi_, chao["low"])
+        return max(lo_, float(n_obs)), hi_
+
     if live:
         lo, hi = span(live)
         low, high = float(min(lo)), float(max(hi))
+        # the kept methods' span is the headline only when nothing below moves it (an open upper end, Chao's
+        # interval joined or its bound raising the low end): else "they span", so that the one headline range the
+        # terminal shows is never stated with other numbers (s24 fresh-clone user: 7,231 and 7,342, M3)
+        hl_low, hl_high = ends(low, high)
+        whole = not opening and _fmt(hl_low) == _fmt(low) and _fmt(hl_high) == _fmt(high)
+        spans = "the headline spans" if whole else "together they span"
         if h.k == 2:
             # every method reduces to (nearly) the same 2-list model: their agreement checks nothing
             can_choose = False
@@ -462,7 +441,7 @@ def headline(
                 f"With 2 lists the methods left ({_names(live)}) are essentially the same 2-list model (the two "
                 "lists independent" + (" within each covariate stratum" if h.covariates else "")
                 + "), so their agreement means nothing: no check of the identifying assumption is possible with 2 "
-                f"lists, and {'their span' if opening else 'the headline'} {_fmt(low)}–{_fmt(high)} rests on that "
+                f"lists, and {'the headline' if whole else 'their span'} {_fmt(low)}–{_fmt(high)} rests on that "
                 "assumption alone.")
         elif max(lo) <= min(hi):
             rules.append("agree")
@@ -480,7 +459,7 @@ def headline(
                 f"{_fmt(rows[a]['lower'])}–{_fmt(rows[a]['upper'])}) and {b} ({ASSUMPTIONS.get(b, b)}; N̂ "
                 f"{_fmt(rows[b]['nhat'])}, {_fmt(rows[b]['lower'])}–{_fmt(rows[b]['upper'])}) both survive the checks "
                 "but their intervals do not overlap, so "
-                + ("they span" if opening else "the headline is the wide range they all span,")
+                + ("the headline is the wide range they all span," if whole else "they span")
                 + f" {_fmt(low)}–{_fmt(high)}.")
     elif opening:
         low, high = np.inf, np.nan  # the range is the open methods' alone (below)
@@ -510,17 +489,16 @@ def headline(
         high = None
     # which interval's lower end the "at least" is: estimate's own may differ (another interval; tester 10, F4)
     low_from = next((m for m in (*live, *opening) if finite(rows[m]["lower"]) and rows[m]["lower"] == low), None)
-    if chao and "chao-vs-negative-dependence" in rules:
-        low = min(low, chao["low"])
-        high = None if high is None else max(high, chao["high"])
+    new_low, new_high = ends(low, high)
+    if chao and "chao-vs-negative-dependence" in rules and not opening and (
+            _fmt(new_low) != _fmt(low) or _fmt(new_high) != _fmt(high)):
+        reasons.append(f"With the interval of Chao's bound joined, the headline is {_fmt(new_low)}–{_fmt(new_high)}.")
     if chao_raise and chao["low"] > low:
         rules.append("chao-raise")
         reasons.append(
             f"Under the heterogeneity the checks detect, N is at least Chao's lower bound: the low end is raised from "
             f"{_fmt(low)} to the bound's lower limit {_fmt(chao['low'])}.")
-        low = float(chao["low"])
-        high = None if high is None else max(high, low)
-    low = max(low, float(n_obs))
+    low, high = new_low, new_high
     if opening:
         can_choose = False
         rules.append("no-upper-limit")
@@ -568,7 +546,7 @@ def annotate(table: pd.DataFrame, hl: Headline) -> pd.DataFrame:
         m = str(r["method"])
         parts = []
         if "p_value" in r and r.get("p_value") is not None and np.isfinite(r["p_value"]):
-            parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df'])} df, {format_p(r['p_value'])}"
+            parts.append(f"fit: deviance {r['deviance']:,.1f} on {int(r['df']):,} df, {format_p(r['p_value'])}"
                          + (" (sparse table: only a gross misfit counts)" if bool(r.get("sparse", False)) else ""))
         elif m in ("lcmcr", "dga"):
             parts.append("fit: no deviance test (Bayesian, averaged over models or classes)")

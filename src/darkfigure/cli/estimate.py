@@ -242,7 +242,7 @@ def _print_result(res) -> None:
     head.add_row("model", escape(f.model.label()) + chosen + found)
     head.add_row(
         # a saturated fit's deviance is 0 up to rounding, which printed as "-0.0"
-        "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual} df; AIC {f.aic:,.1f}; BIC "
+        "fit", f"deviance {0.0 if f.deviance <= 0 else f.deviance:,.1f} on {f.df_residual:,} df; AIC {f.aic:,.1f}; BIC "
         f"{f.bic:,.1f}; status {_STATUS_WORDS.get(f.status, f.status)}"
     )
     if f.identified:
@@ -365,26 +365,30 @@ def _refuse_ignored(h, max_order, seed, ci, pooling, linked, *, search: str = "a
     --max-order beyond the lists' interactions (with k lists they go up to k - 1 lists; the k-list term is not
     identified; with 2 lists there is no interaction to search), or with one model (--model, --search none);
     --seed and --jobs where nothing is random or parallel (--ci none draws no bootstrap; without --pooling
-    partial or a linkage correction nothing else is); --linkage, --linkage-draws, --linkage-reps on data that
+    partial or a linkage correction nothing else is: a link folder with --linkage none draws nothing); --linkage, --linkage-draws, --linkage-reps on data that
     are not a link folder. --level stays: with --ci none it still sets the identifying assumption's bounds.
     """
     if max_order is not None and (model is not None or str(search).lower() == "none"):
         _fail(f"--max-order {max_order} would be ignored: it bounds a model search, and {'--model' if model else '--search none'} "
               "fits one model. Leave --max-order out")
     plain = linked.get("linkage_run") is None
+    # linkage draws (random, spread over processes) run only when the correction does: a link folder with
+    # --linkage none draws nothing, so there --seed and --jobs are ignored as on a plain file (s24 fresh-clone L5)
+    draws = not plain and str(linked.get("linkage") or "").lower() == "correct"
     if linkage_options and plain:
         _fail(f"{', '.join(linkage_options)} would be ignored: the data are not a `darkfigure link` output folder, so "
               "there is no linkage to correct for. Leave them out")
-    if jobs is not None and str(ci).lower() == "none" and pooling == "none" and plain:
+    if jobs is not None and str(ci).lower() == "none" and pooling == "none" and not draws:
         _fail(f"--jobs {jobs} would be ignored: --ci none runs no bootstrap, the only part spread over worker "
               "processes here. Leave --jobs out, or ask for a bootstrap interval")
     if max_order is not None and (max_order > h.k or h.k == 2):
         top = "no interaction can be searched" if h.k == 2 else f"interactions go up to {h.k - 1} lists"
         _fail(f"--max-order {max_order} would be ignored: with {h.k} lists {top} (the {h.k}-list term is not "
               "identified). Leave --max-order out")
-    if seed is not None and str(ci).lower() == "none" and pooling == "none" and linked.get("linkage_run") is None:
-        _fail(f"--seed {seed} would be ignored: --ci none draws no bootstrap and nothing else in this run is random. "
-              "Leave --seed out, or ask for a bootstrap interval (--ci averaged, parametric or nonparametric)")
+    if seed is not None and str(ci).lower() == "none" and pooling == "none" and not draws:
+        _fail(f"--seed {seed} would be ignored: --ci none draws no bootstrap and nothing else in this run is random"
+              + (" (--linkage none: no linkage draws)" if not plain else "")
+              + ". Leave --seed out, or ask for a bootstrap interval (--ci averaged, parametric or nonparametric)")
 
 
 def _print_pooling(pool, est=None) -> None:
@@ -551,6 +555,9 @@ def unblocked_text(lk, encoding: str | None = None) -> str:
                            "on), so the missed links may be under-counted")
         return head + ("none are expected (plaintext files), or their number cannot be estimated (pseudonymised "
                        "files)")
+    if round(float(added), 1) == 0:  # "0.0 expected ... under-counts matches" was a caveat about nothing (s24 L4)
+        return ("true matches never compared (not blocked together): capture-recapture on the identifiers expects "
+                "none (0.0)")
     return (f"true matches never compared (not blocked together; {added:,.1f} expected) are added to each draw by "
             "their expected number (capture-recapture on the identifiers), which under-counts matches with errors "
             "in several fields")

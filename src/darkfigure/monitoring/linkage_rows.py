@@ -141,8 +141,8 @@ def _widen_rows(mt, as_linked: pd.DataFrame, est) -> None:
     for said in (getattr(est, "warnings", None), getattr(est, "notes", None)):
         if isinstance(said, list):
             said[:] = [w for w in said if "subgroup rows of estimates.csv" not in w]
-    tol = _monitor_tolerance(est)
     short = shortfall(pre_lo, pre_hi, lo0, hi0)
+    tol = _monitor_tolerance(est, rows=int(np.isfinite(short).sum()))  # the rows judged together (s24 L3)
     beyond = wid & (short > tol)
     names = [_label(g, lv, y) for g, lv, y in zip(t["group"][beyond], t["level"][beyond], t["year"][beyond])]
     k, within = len(names), int(wid.sum()) - len(names)
@@ -235,8 +235,9 @@ def _say_shifted(t: pd.DataFrame, shifted, a, lo0, hi0, m, est, rule: str, label
             f"{', ...' if k > 3 else ''}): their interval is {label}")
 
 
-def _monitor_tolerance(est) -> float:
-    """:func:`darkfigure.linkage.combine.narrower_tolerance` for the replicates behind `est`'s two intervals."""
+def _monitor_tolerance(est, rows: int = 1) -> float:
+    """:func:`darkfigure.linkage.combine.narrower_tolerance` for the replicates behind `est`'s two intervals,
+    over `rows` rows judged together."""
     from ..linkage.combine import narrower_tolerance
 
     lk = getattr(est, "linkage", None)
@@ -245,4 +246,5 @@ def _monitor_tolerance(est) -> float:
     if not n_pooled:
         return 0.0  # nothing known of the replicates: every narrower row is said
     boot = getattr(est, "bootstrap", None)
-    return narrower_tolerance(n_pooled, int(getattr(boot, "n_replicates", 0) or 0), getattr(lk, "level", 0.95))
+    return narrower_tolerance(n_pooled, int(getattr(boot, "n_replicates", 0) or 0), getattr(lk, "level", 0.95),
+                              rows=rows)

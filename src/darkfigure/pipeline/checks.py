@@ -157,7 +157,7 @@ def fit_warnings(fit: LogLinearFit, search: SearchResult | None) -> list[str]:
     if p_fit is not None and p_fit < POOR_FIT_P:
         warnings.append(
             f"the chosen model fits the observed table poorly (deviance {fit.deviance:,.1f} on "
-            f"{fit.df_residual} df, {'p < 1e-16' if p_fit < 1e-16 else f'p = {p_fit:.1g}'}): its assumptions about how the lists overlap do not "
+            f"{fit.df_residual:,} df, {'p < 1e-16' if p_fit < 1e-16 else f'p = {p_fit:.1g}'}): its assumptions about how the lists overlap do not "
             "hold, so N̂ may be far off; compare other methods (darkfigure compare)"
         )
     return warnings

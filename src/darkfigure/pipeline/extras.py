@@ -224,10 +224,13 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     # the label WIDENED is said once, on the linkage panel's row of the draws' own interval (s23 new user, 6)
     from ..linkage.combine import narrower_tolerance, shifted_rows_warning, shortfall
 
-    out = []
-    boot = interval.bootstrap
-    b = int(getattr(boot, "n_replicates", 0) or 0)
-    if reps is not None and reps and b and draws * reps < b:
+    out, b = [], int(getattr(interval.bootstrap, "n_replicates", 0) or 0)
+    lo, hi = float(link_est.lower_draws), float(link_est.upper_draws)
+    lo0 = float(est["lower_as_linked"].iloc[0]) if "lower_as_linked" in est.columns else np.nan
+    hi0 = float(est["upper_as_linked"].iloc[0]) if "upper_as_linked" in est.columns else np.nan
+    # both published ends the as-linked ones: the fewer pooled replicates set neither, no advice (s24 fresh-clone L3)
+    moot = bool(np.isclose([link_est.lower, link_est.upper], [lo0, hi0], rtol=1e-12, atol=0.0).all())
+    if reps is not None and reps and b and draws * reps < b and not moot:
         out.append(
             f"the interval with linkage uncertainty pools {draws} linkage draws x {reps} bootstrap replicates = "
             f"{draws * reps:,} replicates, against {b:,} for the interval as linked: its ends carry more Monte-Carlo "
@@ -235,9 +238,6 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
     if reps == 0 and interval.bootstrap is not None:
         out.append("--linkage-reps 0: the interval with linkage uncertainty is the spread of the linkage draws "
                    "alone, without the estimator's sampling uncertainty")
-    lo, hi = float(link_est.lower_draws), float(link_est.upper_draws)
-    lo0 = float(est["lower_as_linked"].iloc[0]) if "lower_as_linked" in est.columns else np.nan
-    hi0 = float(est["upper_as_linked"].iloc[0]) if "upper_as_linked" in est.columns else np.nan
     pooled = getattr(link_est, "replicates", None)
     tol = narrower_tolerance(pooled.shape[0] if pooled is not None else draws, b, link_est.level)
     notes = link_est.notes if isinstance(getattr(link_est, "notes", None), list) else []
@@ -265,7 +265,9 @@ def _interval_warnings(link_est: Any, est: pd.DataFrame, interval: Interval, dra
                        "--linkage-draws and --linkage-reps for an interval of its own")
         else:
             notes.append(f"{said}; {short:.1%} narrower, within the {tol:.0%} Monte-Carlo noise of the replicates")
-    sub, note = _narrower_subgroups(est, draws, reps, tol), _narrower_note(est, tol)
+    # the subgroup rows are judged together: a tolerance for the most-narrowed of them (s24 fresh-clone L3)
+    sub_tol = narrower_tolerance(pooled.shape[0] if pooled is not None else draws, b, link_est.level, rows=len(est) - 1)
+    sub, note = _narrower_subgroups(est, draws, reps, sub_tol), _narrower_note(est, sub_tol)
     if sub:
         out.append(sub)
     if note:
@@ -331,7 +333,8 @@ def _narrower_subgroups(est: pd.DataFrame, draws: int, reps: int | None, tol: fl
     names = [f"{g}={lv}" for g, lv in zip(picked["group"].astype(str), picked["level"].astype(str))]
     shown = ", ".join(names[:3]) + (", ..." if k > 3 else "")
     per = f"{reps} bootstrap replicates per draw x {draws} draws" if reps else f"{draws} linkage draws"
-    noise = f" by more than the {tol:.0%} that Monte-Carlo noise allows" if tol > 0 else ""
+    noise = (f" by more than the {tol:.0%} that Monte-Carlo noise allows in any of {int(ok.sum()):,} rows"
+             if tol > 0 else "")
     return (f"in {k:,} of {int(ok.sum()):,} subgroup rows of estimates.csv ({shown}) the interval with linkage "
             f"uncertainty is narrower than the interval as linked (columns lower_as_linked, upper_as_linked){noise} "
             f"although it adds an uncertainty: Monte-Carlo error of {per}. Those rows publish the union of the two "

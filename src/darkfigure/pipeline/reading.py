@@ -247,14 +247,20 @@ def no_probabilities_warning(data: Any, run: Any) -> list[str]:
             "carries them, or give histories.csv itself to say that no linkage correction is meant"]
 
 
-def linkage_none_warning(run: Any, linkage: str | None) -> list[str]:
-    """The warning that N̂ and its interval take the linkage as error-free (histories of a link run, no correction)."""
+def linkage_none_warning(run: Any, linkage: str | None, data: Any = None) -> list[str]:
+    """The warning that N̂ and its interval take the linkage as error-free (histories of a link run, no correction).
+
+    `data` is what the user gave: when it is the link output folder itself, the advice is to drop
+    ``--linkage none`` (s24 fresh-clone user, L4: "Give the link output folder" although it was given).
+    """
     if run is None or linkage != "none":
         return []
     src = getattr(run, "source", "") or "a `darkfigure link` run"
+    folder = isinstance(data, (str, os.PathLike)) and os.path.isdir(data)
+    todo = ("Drop --linkage none (or give --linkage correct) to carry it" if folder else
+            "Give the link output folder with --linkage correct to carry it")
     return [f"the persons come from a record linkage ({src}) taken here as error-free (--linkage none): N̂ and its "
-            "interval carry no linkage error (missed links raise N̂, false links lower it). Give the link output "
-            "folder with --linkage correct to carry it"]
+            f"interval carry no linkage error (missed links raise N̂, false links lower it). {todo}"]
 
 
 def drop_incomplete(h: CaptureHistories, missing: str) -> tuple[CaptureHistories, list[str]]:

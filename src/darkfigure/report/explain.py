@@ -488,7 +488,8 @@ EXPLANATIONS: tuple[Explanation, ...] = (
         "Linkage taken as error-free",
         "The persons come from a record linkage, but N̂ and its interval treat every link as right: missed links "
         "raise N̂, false links lower it, and the interval does not carry either.",
-        "Give the link output folder with --linkage correct for N̂ corrected for linkage error.",
+        "Give the link output folder itself, without --linkage none (or with --linkage correct), for N̂ corrected "
+        "for linkage error.",
     ),
     Explanation(
         "lists-guessed",

@@ -407,8 +407,8 @@ def _to_publish(c: _Ctx, tp: dict, est: dict, lk: dict | None = None, psi=None) 
         "poor-fit": _WHY_POOR_FIT(c),
         "not-identified": _("The registers overlap too little to set an upper limit: only a lower limit can be "
                             "published."),
-        "heterogeneity": _("Victims differ in how likely they are to be registered, so the model's figure is "
-                           "likely too low: only its lower limit is published, as a floor."),
+        "heterogeneity": _("The checks show signs that victims differ in how likely they are to be registered, "
+                           "so the model's figure may be too low: only its lower limit is published, as a floor."),
         "below-chao": _("Victims differ in how likely they are to be registered, and the model's figure lies below "
                         "the minimum this implies: only that minimum is published, as a floor."),
         "chao-vs-negative-dependence": _("The data cannot tell whether victims differ in how likely they are to be "

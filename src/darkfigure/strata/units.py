@@ -394,7 +394,7 @@ def _loglinear_parametric(h, s: dict, seed: int, level: float):
                         if gone else "") + ")")
     p = goodness_of_fit_p(fit)
     if p is not None and p < 0.001:
-        warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual} df, "
+        warns.append(f"the model fits the stratum poorly (deviance {fit.deviance:,.1f} on {fit.df_residual:,} df, "
                      f"p = {p:.1g}); N̂ may be far off")
     boot = parametric_bootstrap(fit, reps=int(s.get("reps", 1000)), seed=seed, level=level, groups=[()], n_jobs=1,
                                 progress=False)
