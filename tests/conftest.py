@@ -28,8 +28,12 @@ def _unwrapped_cli_output(request, monkeypatch):
     s23 new user finding 9: a saved log was padded to 2,901 columns; s24 fresh clone L2: stderr lines of 275); the
     tests read what is said, not the layout, so they get the old width of 10,000. A module with
     ``REAL_PIPED_WIDTH = True`` (tests/test_cli_piped_width.py) tests the layout itself. Child processes are not
-    affected.
+    affected. pytest-xdist's workers run with COLUMNS=80 (and LINES=24) in their environment, which the library reads
+    as the user's chosen width: it is removed here, so that a test sees what a user without COLUMNS sees (a test that
+    sets it does so itself, after this fixture).
     """
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     if getattr(request.module, "REAL_PIPED_WIDTH", False):
         return
     import darkfigure._stderr as stderr
