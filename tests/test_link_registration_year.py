@@ -104,3 +104,14 @@ def test_strata_and_compare_say_where_registration_year_comes_from(folder, tmp_p
     assert r.exit_code == 2 and "monitor --year registration_year" in " ".join(r.output.split()), r.output
     r = CliRunner().invoke(app, ["compare", hist, "--covariates", f"sex,{REGISTRATION_YEAR}"])
     assert r.exit_code == 2 and "year is that of first registration" in " ".join(r.output.split()), r.output
+
+
+def test_the_refitted_linkage_correction_takes_registration_year(folder):
+    """The chosen model refitted on every draw (--ci parametric, as with --missing em) checks the covariates against
+    the run: registration_year is made from registration_date, as year is (s25 fresh clone, high: it was refused
+    with 're-link with them')."""
+    est = estimate(folder, year=REGISTRATION_YEAR, ci="parametric", linkage_draws=3, linkage_reps=20, reps=20, seed=1,
+                   assumption_range="off")
+    rows = est.estimates[est.estimates["group"] == REGISTRATION_YEAR]
+    assert est.linkage is not None and set(rows["level"]) == {"2023", "2024"}
+    assert np.isfinite(rows[["nhat", "lower", "upper"]].to_numpy(float)).all()

@@ -549,7 +549,8 @@ def correct_estimate(run: LinkRun, h: CaptureHistories, fit, table: pd.DataFrame
     if sorted(orgs) != sorted(h.lists):
         raise DataError(f"the linkage correction re-links all organisations of the run ({', '.join(orgs)}); "
                         f"the estimate has the lists {', '.join(h.lists)}: do not choose lists with a link folder")
-    known = set(run.records.columns) | {"year"}
+    # year (first registration) and, for a run split into years, registration_year: made from registration_date
+    known = set(run.records.columns) | {"year"} | ({"registration_year"} if getattr(run, "by_year", False) else set())
     bad = [c for c in h.covariates if c not in known]
     if bad:
         raise DataError(f"covariate(s) {bad} are not in the link run's records.parquet; re-link with them")
