@@ -84,6 +84,7 @@ def test_monitor_cli_says_what_a_unit_is(folder, tmp_path):
                                  "--reps", "20", "--seed", "1", "--out", str(tmp_path / "m")])
     assert r.exit_code == 0, r.output
     assert "person-years, not persons" in r.output
+    assert "person-years (a person per calendar year of registration) on 4 lists" in r.output  # the data line
     mon = pd.read_csv(tmp_path / "m" / "monitor.csv")
     assert {2023, 2024} <= set(mon["year"].dropna().astype(int))
 

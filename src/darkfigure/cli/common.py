@@ -462,3 +462,11 @@ def _say_first_year(notes) -> None:
 
     for n in first_year_notes(notes):
         console.print(f"[dim]note: {escape(n)}[/]")
+
+
+def _unit_words(notes) -> str:
+    """:func:`darkfigure.pipeline.first_year.unit_words`, imported when a result is shown (the module reads pandas;
+    the command line's start stays lean)."""
+    from ..pipeline.first_year import unit_words
+
+    return unit_words(notes)

@@ -26,6 +26,7 @@ from .common import (
     _preflight,
     _read_for_fit,
     _resolve_model_options,
+    _unit_words,
     _write_out,
     console,
     err,
@@ -224,7 +225,7 @@ def _print_result(res) -> None:
     f = res.fit
     sizes = res.histories.list_sizes()
     head = Table.grid(padding=(0, 2))
-    head.add_row("data", f"{_data_label(res)}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("data", f"{_data_label(res)}: {h.n_observed:,} {_unit_words(h.notes)} on {h.k} lists")
     head.add_row("lists", escape(", ".join(f"{k} ({v:,})" for k, v in sizes.items())))
     if h.covariates:
         head.add_row("covariates", escape(", ".join(f"{c} ({len(h.levels[c])} levels)" for c in h.covariates)))
@@ -304,7 +305,8 @@ def _print_result(res) -> None:
                 res, "linkage", None) is not None else ""
             n_sub = float(getattr(res, "persons_subtracted", h.n_observed))
             below = "; N̂ corrected lies below these persons, see the warnings" if res.nhat < n_sub else ""
-            head.add_row("dark figure", f"{_fmt(res.dark_figure)} never registered ({_visible(n_sub, res.nhat)} "
+            never = "not registered in their year" if _unit_words(h.notes) != "persons" else "never registered"
+            head.add_row("dark figure", f"{_fmt(res.dark_figure)} {never} ({_visible(n_sub, res.nhat)} "
                          f"visible{'; ' + said if said else ''}{below})")
         elif not full:  # a figure the run says does not exist is not printed (tester report 7, 17): a floor at most
             # the published lower limit (publish_floor), as estimates.csv's dark_figure_lower and the report: not

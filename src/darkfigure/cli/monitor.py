@@ -29,6 +29,7 @@ from .common import (
     _resolve_model_options,
     _say_first_year,
     _split,
+    _unit_words,
     _write_out,
     console,
     err,
@@ -63,7 +64,8 @@ from .report import _write_report
 def monitor(
     data: DataArg,
     year: Annotated[str, typer.Option(help="Covariate that holds the year (required; data of one year: the year labels every row and "
-                                      "is no covariate of the model).")],
+                                      "is no covariate of the model). On a `darkfigure link` folder, registration_year: one unit per person and calendar "
+                                      "year of registration.")],
     out: Annotated[Path, typer.Option(parser=out_path, help="Folder for monitor.csv and monitor_published.csv.")],
     lists: ListsOpt = None,
     covariates: Annotated[
@@ -221,7 +223,7 @@ def _print_monitor(res) -> None:
     t = res.table
     head = Table.grid(padding=(0, 2))
     h = e.histories
-    head.add_row("data", f"{_data_label(e)}: {h.n_observed:,} persons on {h.k} lists")
+    head.add_row("data", f"{_data_label(e)}: {h.n_observed:,} {_unit_words(h.notes)} on {h.k} lists")
     head.add_row("model", escape(e.fit.model.label()) + _search_words(e))
     ci_text = f"{e.level:.0%} {e.ci_method} bootstrap"
     conditional = getattr(e, "conditional", None)

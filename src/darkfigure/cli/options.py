@@ -46,7 +46,8 @@ MissingOpt = Annotated[
 ]
 YearOpt = Annotated[
     str | None,
-    typer.Option("--year", help="Covariate that holds the year: estimates per year, and --year-degree can smooth it."),
+    typer.Option("--year", help="Covariate that holds the year: estimates per year, and --year-degree can smooth it. On "
+                 "a `darkfigure link` folder, registration_year: one unit per person and calendar year of registration."),
 ]
 YearDegreeOpt = Annotated[
     int | None,

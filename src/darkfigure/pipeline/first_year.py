@@ -36,7 +36,7 @@ from typing import Any
 
 from ..histories import CaptureHistories
 
-__all__ = ["FIRST_YEAR", "REGISTRATION_YEAR", "LEFT_OUT", "NOTES", "PER_YEAR", "USED", "first_year_covariate", "first_year_notes", "for_link_output",
+__all__ = ["FIRST_YEAR", "REGISTRATION_YEAR", "LEFT_OUT", "NOTES", "PER_YEAR", "USED", "unit_words", "first_year_covariate", "first_year_notes", "for_link_output",
            "is_link_output"]
 
 #: the column ``link`` writes: each person's year of first registration
@@ -97,6 +97,12 @@ def first_year_covariate(h: CaptureHistories, covariates: Sequence[str] | str | 
         kept = h.collapse([c for c in h.covariates if c != FIRST_YEAR])
         return replace(kept, notes=(*h.notes, LEFT_OUT), warnings=h.warnings)
     return replace(h, notes=(*h.notes, USED))
+
+
+def unit_words(notes: Sequence[str]) -> str:
+    """What one row of the histories counts, for the terminal's data line: "persons", or "person-years (a person
+    per calendar year of registration)" for histories per person and year (:data:`PER_YEAR` among `notes`)."""
+    return "person-years (a person per calendar year of registration)" if PER_YEAR in notes else "persons"
 
 
 #: the two notes, for the commands that print only some of the histories' notes (monitor, compare, validate)
