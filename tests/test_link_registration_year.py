@@ -73,6 +73,7 @@ def test_the_folder_with_registration_year_corrects_each_year(folder):
                    assumption_range="off")
     assert est.histories.n_observed > read_link_run(folder).histories().n_observed  # person-years > persons
     assert PER_YEAR in est.notes
+    assert "The total counts person-years" in est.to_publish()["statement"]
     rows = est.estimates[est.estimates["group"] == REGISTRATION_YEAR]
     assert set(rows["level"]) == {"2023", "2024"}
     assert est.linkage is not None

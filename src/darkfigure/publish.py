@@ -151,6 +151,10 @@ def publish_statement(est) -> dict:
                         f"{int(gof['df']):,} df, {format_p(gof['p_value'])}) but the table is sparse, so whether the model "
                         "fits cannot be judged reliably"))
 
+    from .pipeline.first_year import PER_YEAR
+
+    per_year = PER_YEAR in (getattr(est, "notes", None) or ())
+
     def out(low, high, rules, publish, statement, cav=True):
         """The publish statement as a dict (low/high in persons), with the caveats appended to its sentence."""
         # cav False: the rule replaced the figure, but a missing interval and the linkage's caveats still hold
@@ -165,6 +169,9 @@ def publish_statement(est) -> dict:
                 statement[0].lower() + statement[1:] if publish is not None else statement)
         if cs:
             statement += " Caveat: " + "; ".join(c[1] for c in cs) + "."
+        if per_year:  # units per person and calendar year (--year registration_year on a link folder)
+            statement += (" The total counts person-years: a person registered in two years counts in each; "
+                          "the per-year rows are the victims of each year.")
         return {"low": low, "high": high, "rules": rules + [c[0] for c in cs],
                 "publish_interval": bool(publish and has_ci and not cs), "statement": statement}
 
