@@ -26,7 +26,7 @@ from .partition_draws import DRAW_RULE, draw_partitions
 from .undated_draws import assign_undated_draws
 from .undated_trait import run_trait
 
-__all__ = ["linkage_draw_histories", "write_linkage_draws", "DRAWS_FOLDER"]
+__all__ = ["histories_rows", "linkage_draw_histories", "write_linkage_draws", "DRAWS_FOLDER"]
 
 #: the subfolder of a ``link --write-draws`` output folder that holds the draws
 DRAWS_FOLDER = "draws"
@@ -78,13 +78,27 @@ def linkage_draw_histories(run: LinkRun, draws: int, seed: int | None) -> list[p
         if run.unblocked is not None:
             lab = add_unblocked_matches(lab, run.records["organisation"].to_numpy(), run.unblocked,
                                         np.random.default_rng([int(s), 7]))
-        h = run.histories(np.asarray(lab))
-        t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
-        t = t.copy()
-        for c in h.covariates:
-            t[c] = t[c].astype(object)  # unknown values stay empty cells, as in histories.csv
-        out.append(t)
+        out.append(histories_rows(run.histories(np.asarray(lab))))
     return out
+
+
+def histories_rows(h) -> pd.DataFrame:
+    """Every row of capture histories as ``histories.csv`` holds them: the complete rows and those with an unknown
+    covariate value (left empty), with the covariates as objects.
+
+    Parameters
+    ----------
+    h : CaptureHistories
+
+    Returns
+    -------
+    DataFrame, shape (rows, lists + covariates + 1): the lists (0/1), the covariates, ``count``.
+    """
+    t = h.table if h.incomplete is None else pd.concat([h.table, h.incomplete], ignore_index=True)
+    t = t.copy()
+    for c in h.covariates:
+        t[c] = t[c].astype(object)  # unknown values stay empty cells, as in histories.csv
+    return t
 
 
 def write_linkage_draws(run: LinkRun, folder: str | Path, draws: int, seed: int | None) -> list[Path]:

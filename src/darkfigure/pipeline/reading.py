@@ -155,13 +155,10 @@ def per_year_histories(folder: Any, run: Any) -> tuple[Any, Any]:
             f"{REGISTRATION_YEAR} needs the registrations of the link run ({str(folder)!r} has no records.parquet "
             "and pairs.parquet): histories.csv holds one row per person, not one per person and year. Re-run "
             "`darkfigure link` (it writes them), or use --year year for the year of first registration")
+    from ..linkage.draw_files import histories_rows
+
     run = run.per_year()
-    h = run.histories()
-    t = h.table if h.incomplete is None else __import__("pandas").concat([h.table, h.incomplete], ignore_index=True)
-    t = t.copy()
-    for c in h.covariates:
-        t[c] = t[c].astype(object)  # unknown values stay empty cells, as in histories.csv
-    return t, run
+    return histories_rows(run.histories()), run
 
 
 def data_folder(data: Any) -> str | None:
