@@ -117,3 +117,19 @@ def test_the_refitted_linkage_correction_takes_registration_year(folder):
     rows = est.estimates[est.estimates["group"] == REGISTRATION_YEAR]
     assert est.linkage is not None and set(rows["level"]) == {"2023", "2024"}
     assert np.isfinite(rows[["nhat", "lower", "upper"]].to_numpy(float)).all()
+
+
+def test_one_calendar_year_is_said_not_estimated(tmp_path):
+    res = _result()
+    res.records["registration_date"] = "2023-05-01"
+    from darkfigure.linkage import LinkageResult, persons_from_pairs
+
+    labels, persons, h = persons_from_pairs(res.records, res.pairs, 0.5)
+    one = LinkageResult(links=res.records[["organisation", "record_id"]].assign(person_id=labels), persons=persons,
+                        histories=h, lists=tuple(h.lists), covariates=tuple(h.covariates), encoding="plaintext",
+                        engine="duckdb", threshold=0.5, covariate_rule="most_frequent", warnings=[],
+                        pairs=res.pairs, records=res.records)
+    one.write(tmp_path / "lk", plot=False)
+    r = CliRunner().invoke(app, ["estimate", str(tmp_path / "lk"), "--year", REGISTRATION_YEAR, "--ci", "none",
+                                 "--linkage", "none"])
+    assert r.exit_code == 2 and "falls in one calendar year" in " ".join(r.output.split()), r.output

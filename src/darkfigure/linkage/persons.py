@@ -345,7 +345,7 @@ def _assemble(df, labels, orgs, covs, rule, by_year: bool = False
         # a registration without a valid date belongs to the person's first year (the only year it can be said of)
         persons = _by_year(persons, code, np.where(np.isnan(year), first[code], year), org, orgs, df, covs, rank, rule)
     yc = REGISTRATION_YEAR if by_year else "year"
-    hcovs = [c for c in (*covs, yc) if persons[c].nunique() >= 2 or (by_year and c == yc)]
+    hcovs = [c for c in (*covs, yc) if persons[c].nunique() >= 2]
     for c in (*covs, yc):
         if c not in hcovs:
             notes.append(f"covariate {c!r} has a single level among the persons; left out of the capture histories")

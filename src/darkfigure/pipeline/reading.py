@@ -148,7 +148,8 @@ def per_year_histories(folder: Any, run: Any) -> tuple[Any, Any]:
     ------
     DataError
         The folder has no records.parquet and pairs.parquet (a link output without its match
-        probabilities): per-year units cannot be rebuilt from histories.csv.
+        probabilities): per-year units cannot be rebuilt from histories.csv; or every registration falls in
+        one calendar year.
     """
     if run is None:
         raise DataError(
@@ -158,7 +159,13 @@ def per_year_histories(folder: Any, run: Any) -> tuple[Any, Any]:
     from ..linkage.draw_files import histories_rows
 
     run = run.per_year()
-    return histories_rows(run.histories()), run
+    h = run.histories()
+    if REGISTRATION_YEAR not in h.covariates:  # one calendar year: the units are the persons
+        raise DataError(
+            f"every registration of the link run ({run.source or 'the link folder'}) falls in one calendar year: "
+            f"{REGISTRATION_YEAR} has a single value and its units are the persons of histories.csv. Estimate the "
+            "folder without --year (its N̂ is that year's)")
+    return histories_rows(h), run
 
 
 def data_folder(data: Any) -> str | None:
