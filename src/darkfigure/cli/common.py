@@ -181,11 +181,9 @@ def _read_for_fit(data: str, lists, covariates, count, drop_empty_lists: bool, m
     # link's year: as _read says; `data` stays the file read (its hash goes into result.json)
     h = _read(frame if per_year else data, lists, covariates, count, drop_empty_lists, missing, sheet, year)
     if per_year:
-        from dataclasses import replace
+        from ..pipeline.reading import with_per_year_note
 
-        from ..pipeline.first_year import PER_YEAR
-
-        h = replace(h, notes=(*h.notes, PER_YEAR), warnings=h.warnings)
+        h = with_per_year_note(h)
     if link_run is None and Path(folder).is_dir():  # a link folder with no match probabilities (tester 14b, L9)
         from dataclasses import replace
 

@@ -11,7 +11,7 @@ from ..histories import CaptureHistories, DataError
 from ..io import read_histories
 from .first_year import PER_YEAR, REGISTRATION_YEAR, first_year_covariate, is_link_output
 
-__all__ = ["per_year_histories", "wants_per_year", "data_folder", "resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
+__all__ = ["per_year_histories", "wants_per_year", "with_per_year_note", "data_folder", "resolve_link_data", "linkage_none_warning", "no_probabilities_warning", "Reading", "read_step", "drop_incomplete", "require_year", "with_year"]
 
 
 @dataclass
@@ -101,9 +101,7 @@ def read_step(
         missing="error" if missing == "error" else "keep", year=year,
     )
     if per_year:
-        from dataclasses import replace
-
-        h = replace(h, notes=(*h.notes, PER_YEAR), warnings=h.warnings)
+        h = with_per_year_note(h)
     # link's year of first registration: asked for only (s24); a link folder's histories.csv given as the file too,
     # with or without its match probabilities
     if (linkage_run is not None and not isinstance(folder, CaptureHistories)) or is_link_output(folder):
@@ -112,6 +110,14 @@ def read_step(
     warnings = list(getattr(h, "warnings", ())) + warnings  # e.g. repeated patterns summed (tester 12b, M1)
     warnings += no_probabilities_warning(folder, linkage_run)
     return Reading(histories=h, linkage_run=linkage_run, linkage=linkage, warnings=warnings)
+
+
+def with_per_year_note(h: CaptureHistories) -> CaptureHistories:
+    """`h` (histories per person and calendar year, :func:`per_year_histories`) with the note saying what a unit is
+    (:data:`~darkfigure.pipeline.first_year.PER_YEAR`), as estimate and monitor print it."""
+    from dataclasses import replace
+
+    return replace(h, notes=(*h.notes, PER_YEAR), warnings=h.warnings)
 
 
 def wants_per_year(covariates: Any, year: str | None) -> bool:
